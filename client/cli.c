@@ -1,0 +1,324 @@
+/* cli: usage, config lookup and the daemon round trip shared by every verb. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "out.h"
+#include "util.h"
+
+void cli_help(const struct cli *cli, FILE *f)
+{
+	const char *sum = cli->verb->summary;
+
+	/* The summary doubles as a sentence here: capitalise it. */
+	fprintf(f, "usage: %s %s\n\n%c%s.\n\noptions:\n%s", cli->prog, cli->verb->args,
+		toupper((unsigned char)sum[0]), sum + 1, cli->verb->options ? cli->verb->options : "");
+	fputs("  -h, --help            show this help\n", f);
+	if (cli->verb->notes)
+		fprintf(f, "\n%s", cli->verb->notes);
+	fputs("\nGlobal options (-s, -c, -t) go before the command: see `overstap --help`.\n", f);
+}
+
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", cli->prog);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_usage_hint(const struct cli *cli)
+{
+	fprintf(stderr, "Try '%s --help'.\n", cli->prog);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	char *end = NULL;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;	/* strtoul would accept blanks and a minus sign */
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cli_json_only_options(struct cli *cli, int argc, char **argv, size_t npos, int *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*json = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': *json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (npos == 0 && optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((size_t)(argc - optind) != npos)
+		return cli_usage_error(cli, "expected %zu argument%s", npos, npos == 1 ? "" : "s");
+	return -1;
+}
+
+int cli_cohort_valid(const char *s)
+{
+	unsigned a, b;
+
+	for (int i = 0; i < 9; i++)
+		if (!s[i] || (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')))
+			return 0;
+	if (s[9])
+		return 0;
+	a = (unsigned)atoi(s);
+	b = (unsigned)atoi(s + 5);
+	return b == a + 1;
+}
+
+static int s_state_check(const struct cli *cli, const char *const *states, const char *s)
+{
+	char list[256] = "";
+
+	for (size_t i = 0; states[i]; i++) {
+		if (strcmp(states[i], s) == 0)
+			return -1;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 states[i]);
+	}
+	return cli_usage_error(cli, "unknown state '%s' (one of: %s)", s, list);
+}
+
+int cli_list_options(struct cli *cli, int argc, char **argv, const char *const *states,
+		     Overstapctl__ListFilter *filter, int *json)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 'S' },
+		{ "cohort", required_argument, NULL, 'C' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const struct option *o = states ? opts : opts + 1;
+	int c, r;
+
+	*json = 0;
+	while ((c = getopt_long(argc, argv, states ? "S:C:n:jh" : "C:n:jh", o, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			r = s_state_check(cli, states, optarg);
+			if (r >= 0)
+				return r;
+			filter->state = optarg;
+			break;
+		case 'C':
+			if (!cli_cohort_valid(optarg))
+				return cli_usage_error(cli, "cohort '%s' is not a school year YYYY-YYYY, e.g. 2024-2025",
+						       optarg);
+			filter->cohort = optarg;
+			break;
+		case 'n':
+			if (cli_parse_uint(optarg, 1, 1000000, &filter->limit) < 0)
+				return cli_usage_error(cli, "--limit wants a number from 1, not '%s'", optarg);
+			break;
+		case 'j': *json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+const char *cli_config_path(const struct cli *cli)
+{
+	const char *env = getenv("OVERSTAP_CONFIG");
+
+	if (cli->config)
+		return cli->config;
+	return env && *env ? env : CLI_DEFAULT_CONFIG;
+}
+
+int cli_config_load(const struct cli *cli, struct config **out)
+{
+	const char *path = cli_config_path(cli);
+	struct strlist errors = { 0 };
+	int r;
+
+	r = config_load(path, out, &errors);
+	if (r < 0 && errors.n == 0)
+		fprintf(stderr, "overstap: cannot read config %s: %s\n", path, strerror(-r));
+	for (size_t i = 0; i < errors.n; i++)
+		fprintf(stderr, "overstap: %s\n", errors.v[i]);
+	strlist_clear(&errors);
+	return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}
+
+/* -s, then $OVERSTAP_SOCKET, then [control] socket from the config: the config
+ * is read only when it is the one place left to look. */
+static int s_socket_path(const struct cli *cli, char *buf, size_t len)
+{
+	const char *env = getenv("OVERSTAP_SOCKET");
+	struct config *c = NULL;
+	int r;
+
+	if (cli->socket || (env && *env)) {
+		const char *p = cli->socket ? cli->socket : env;
+		/* Accept the endpoint form too, as the daemon's log may print it. */
+		if (strncmp(p, "ipc://", 6) == 0)
+			p += 6;
+		if (str_copy(buf, len, p) < 0) {
+			fprintf(stderr, "overstap: control socket path too long\n");
+			return CLI_EXIT_USAGE;
+		}
+		return CLI_EXIT_OK;
+	}
+	r = cli_config_load(cli, &c);
+	if (r != CLI_EXIT_OK) {
+		fputs("overstap: no control socket: give it with -s PATH or $OVERSTAP_SOCKET, "
+		      "or the config with -c FILE\n", stderr);
+		return r;
+	}
+	str_copy(buf, len, c->control_socket);	/* same size, cannot be cut */
+	config_free(&c);
+	return CLI_EXIT_OK;
+}
+
+/* The OS user, recorded by the daemon with every change this request makes. */
+static void s_user(char *buf, size_t len)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *env = getenv("USER");
+
+	if (pw && pw->pw_name && *pw->pw_name)
+		str_copy(buf, len, pw->pw_name);
+	else if (env && *env)
+		str_copy(buf, len, env);
+	else
+		snprintf(buf, len, "uid:%u", (unsigned)geteuid());
+}
+
+/* How each failure of the round trip reads and exits. */
+static const struct {
+	int err;
+	int exit;
+	const char *what;
+	const char *hint;
+} s_ctl_errors[] = {
+	{ -ENOENT, CLI_EXIT_UNREACHABLE, "cannot reach overstapd", "is the daemon running?" },
+	{ -ECONNREFUSED, CLI_EXIT_UNREACHABLE, "cannot reach overstapd", "is the daemon running?" },
+	{ -ENOTSOCK, CLI_EXIT_UNREACHABLE, "cannot reach overstapd", "is this the control socket?" },
+	{ -EACCES, CLI_EXIT_UNREACHABLE, "cannot reach overstapd",
+	  "is your user in the control socket's group?" },
+	{ -ETIMEDOUT, CLI_EXIT_UNREACHABLE, "no reply from overstapd",
+	  "the daemon is busy or hung; see its log, or raise --timeout" },
+	{ -ENAMETOOLONG, CLI_EXIT_USAGE, "cannot use control socket",
+	  "unix socket paths are limited to 107 bytes" },
+	{ -EMSGSIZE, CLI_EXIT_REFUSED, "request too large for overstapd", "import fewer rows at once" },
+	{ -EBADMSG, CLI_EXIT_REFUSED, "unreadable reply from overstapd",
+	  "do the daemon and this client come from the same release?" },
+};
+
+static int s_ctl_error(const char *path, int err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s_ctl_errors); i++)
+		if (s_ctl_errors[i].err == err) {
+			fprintf(stderr, "overstap: %s at %s: %s (%s)\n", s_ctl_errors[i].what,
+				path, strerror(-err), s_ctl_errors[i].hint);
+			return s_ctl_errors[i].exit;
+		}
+	fprintf(stderr, "overstap: cannot talk to overstapd at %s: %s\n", path, strerror(-err));
+	return CLI_EXIT_UNREACHABLE;
+}
+
+/* A reply from the daemon that we must not read as success. */
+static int s_reply_error(const Overstapctl__Reply *rep, Overstapctl__Reply__BodyCase want)
+{
+	if (rep->version != OVERSTAPCTL__VERSION__CURRENT) {
+		fprintf(stderr, "overstap: overstapd speaks control protocol version %u, this "
+			"client version %u: install matching versions of overstap and overstapd\n",
+			rep->version, (unsigned)OVERSTAPCTL__VERSION__CURRENT);
+		if (rep->error && *rep->error) {
+			fputs("overstap: overstapd says: ", stderr);
+			out_text(stderr, rep->error);
+			fputc('\n', stderr);
+		}
+	} else if (rep->code != 0) {
+		fputs("overstap: ", stderr);
+		out_text(stderr, rep->error && *rep->error ? rep->error : strerror(-rep->code));
+		fputc('\n', stderr);
+	} else if (want != OVERSTAPCTL__REPLY__BODY__NOT_SET && rep->body_case != want) {
+		fprintf(stderr, "overstap: unexpected reply from overstapd (body %d, expected %d)\n",
+			(int)rep->body_case, (int)want);
+	} else {
+		return CLI_EXIT_OK;
+	}
+	return CLI_EXIT_REFUSED;
+}
+
+static int s_request(struct cli *cli, Overstapctl__Request *req, Overstapctl__Reply__BodyCase want,
+		     int partial, Overstapctl__Reply **out)
+{
+	char path[PATH_MAX], user[256];
+	Overstapctl__Reply *rep = NULL;
+	int r;
+
+	*out = NULL;
+	r = s_socket_path(cli, path, sizeof(path));
+	if (r != CLI_EXIT_OK)
+		return r;
+	s_user(user, sizeof(user));
+	req->version = OVERSTAPCTL__VERSION__CURRENT;
+	req->user = user;
+	r = ctl_roundtrip(path, cli->timeout_ms, req, &rep);
+	req->user = NULL;	/* pointed into this frame */
+	if (r < 0)
+		return s_ctl_error(path, r);
+	r = s_reply_error(rep, want);
+	/* A refusal that still carries the result body has per-item reasons. */
+	if (r == CLI_EXIT_OK || (partial && rep->version == OVERSTAPCTL__VERSION__CURRENT &&
+				 rep->code != 0 && rep->body_case == want)) {
+		*out = rep;
+		return r;
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+int cli_request(struct cli *cli, Overstapctl__Request *req, Overstapctl__Reply__BodyCase want,
+		Overstapctl__Reply **out)
+{
+	return s_request(cli, req, want, 0, out);
+}
+
+int cli_request_partial(struct cli *cli, Overstapctl__Request *req,
+			Overstapctl__Reply__BodyCase want, Overstapctl__Reply **out)
+{
+	return s_request(cli, req, want, 1, out);
+}

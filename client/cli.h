@@ -1,0 +1,118 @@
+/* cli: what every overstap subcommand shares: the invocation context, the exit
+ * codes, usage printing, the config lookup and the request/reply round trip
+ * translated into messages and exit codes. */
+#ifndef OVERSTAP_CLI_H
+#define OVERSTAP_CLI_H
+
+#include <stdio.h>
+
+#include "control.pb-c.h"
+
+struct config;
+
+/* Exit codes of overstap(1). Scripts depend on them: never renumber.
+ *   0  ok
+ *   1  the daemon (or a local operation) refused or failed, also partly
+ *   2  usage or configuration error
+ *   3  the daemon cannot be reached or did not answer in time
+ *   4  the input file is missing or invalid; nothing was imported */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_REFUSED = 1,
+	CLI_EXIT_USAGE = 2,
+	CLI_EXIT_UNREACHABLE = 3,
+	CLI_EXIT_INPUT = 4,
+};
+
+#define CLI_DEFAULT_CONFIG "/etc/overstap/overstapd.conf"
+#define CLI_DEFAULT_TIMEOUT_S 30
+
+struct cli;
+
+/* One row of the verb table in overstap.c. */
+struct verb {
+	const char *group;	/* first word, e.g. "handover" */
+	const char *name;	/* second word, or NULL for one-word verbs ("status") */
+	int (*run)(struct cli *cli, int argc, char **argv);	/* returns an exit code */
+	const char *args;	/* synopsis after the verb words */
+	const char *summary;	/* one line for `overstap --help` */
+	const char *options;	/* option lines for `overstap VERB --help`, or NULL */
+	const char *notes;	/* paragraph after the options, or NULL */
+};
+
+/* The invocation: global options plus the verb being run. */
+struct cli {
+	const char *socket;	/* -s PATH, or NULL: look it up when first needed */
+	const char *config;	/* -c FILE, or NULL: $OVERSTAP_CONFIG, then the default */
+	int timeout_ms;		/* --timeout, for the control-socket round trip */
+	const struct verb *verb;	/* the verb being run, for its usage text */
+	char prog[64];		/* "overstap handover list": argv[0] for getopt's messages */
+};
+
+/* Usage of the running verb on f. */
+void cli_help(const struct cli *cli, FILE *f);
+
+/* Print "PROG: message" and a pointer to --help on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const struct cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* After getopt has printed what was wrong: the pointer to --help on stderr;
+ * returns CLI_EXIT_USAGE. */
+int cli_usage_hint(const struct cli *cli);
+
+/* Parse a decimal number in [min, max] (the whole string). 0 or -EINVAL. */
+int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* Options of a verb whose only option is --json: parses them and checks that
+ * exactly npos positional arguments follow (they start at argv[optind]).
+ * Returns -1 to go on, or the exit code to return (after --help or an error). */
+int cli_json_only_options(struct cli *cli, int argc, char **argv, size_t npos, int *json);
+
+/* Options of the list verbs: --cohort C, --limit N, --json, and --state S
+ * when states (a NULL-terminated list of the valid ones) is not NULL. The
+ * filter borrows strings from argv. Returns -1 to go on, or an exit code. */
+int cli_list_options(struct cli *cli, int argc, char **argv, const char *const *states,
+		     Overstapctl__ListFilter *filter, int *json);
+
+/* True for "YYYY-YYYY" with consecutive years, the way cohorts are written. */
+int cli_cohort_valid(const char *s);
+
+/* The config file to read: -c, else $OVERSTAP_CONFIG, else the default. */
+const char *cli_config_path(const struct cli *cli);
+
+/* Find and load the config file (-c, $OVERSTAP_CONFIG, the default). On
+ * failure its errors are printed and CLI_EXIT_USAGE is returned; on success
+ * *out owns the config (config_free) and CLI_EXIT_OK is returned. */
+int cli_config_load(const struct cli *cli, struct config **out);
+
+/* Send req (version and user are filled in here) to the daemon and wait for
+ * the reply, which must carry body `want` (any body, or none, when want is
+ * OVERSTAPCTL__REPLY__BODY__NOT_SET). Every failure is printed here and
+ * mapped to an exit code; on CLI_EXIT_OK *out owns the reply (free with
+ * overstapctl__reply__free_unpacked(r, NULL)). */
+int cli_request(struct cli *cli, Overstapctl__Request *req, Overstapctl__Reply__BodyCase want,
+		Overstapctl__Reply **out);
+
+/* Like cli_request, for verbs whose result lists per-item reasons (import,
+ * registered, send): when the daemon refuses (code != 0) but still sends the
+ * result body, the error is printed, *out owns the reply and
+ * CLI_EXIT_REFUSED is returned, so the caller can show the reasons. When *out
+ * is NULL there is nothing more to show. */
+int cli_request_partial(struct cli *cli, Overstapctl__Request *req,
+			Overstapctl__Reply__BodyCase want, Overstapctl__Reply **out);
+
+/* The verbs (cmd_*.c). Each parses its own options and returns an exit code. */
+int cmd_keys_gen(struct cli *cli, int argc, char **argv);
+int cmd_keys_show(struct cli *cli, int argc, char **argv);
+int cmd_import_leavers(struct cli *cli, int argc, char **argv);
+int cmd_handover_registered(struct cli *cli, int argc, char **argv);
+int cmd_handover_inzage(struct cli *cli, int argc, char **argv);
+int cmd_handover_send(struct cli *cli, int argc, char **argv);
+int cmd_handover_list(struct cli *cli, int argc, char **argv);
+int cmd_handover_show(struct cli *cli, int argc, char **argv);
+int cmd_inbox_list(struct cli *cli, int argc, char **argv);
+int cmd_inbox_show(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_peers(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,140 @@
+/* cmd_inbox: the receiving institution's view of the handovers it got. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "dossier.h"
+#include "out.h"
+#include "util.h"
+
+static void s_row_json(struct json *j, const char *key, const Overstapctl__InboxRow *row)
+{
+	json_object_begin(j, key);
+	json_string(j, "record_id", row->record_id);
+	json_string(j, "sender", row->sender);
+	json_int(j, "received_at", row->received_at);
+	json_string(j, "cohort", row->cohort);
+	json_string(j, "program", row->program);
+	json_string(j, "destination_type", row->destination_type);
+	json_string(j, "message_id", row->message_id);
+	json_object_end(j);
+}
+
+static const struct table_col s_cols[] = {
+	{ "RECORD_ID", 0 }, { "FROM", 0 }, { "RECEIVED", 0 }, { "COHORT", 0 },
+	{ "PROGRAM", 0 }, { "DESTINATION", 0 },
+};
+
+static int s_list_text(const Overstapctl__InboxList *l)
+{
+	struct table *t = table_new(s_cols, ARRAY_SIZE(s_cols));
+	int r = -ENOMEM;
+
+	if (!t)
+		return r;
+	for (size_t i = 0; i < l->n_rows; i++) {
+		const Overstapctl__InboxRow *w = l->rows[i];
+		char at[OUT_TIME_LEN];
+		const char *cells[] = { w->record_id, w->sender, out_time(w->received_at, at, "-"),
+					w->cohort, w->program, w->destination_type };
+
+		r = table_add(t, cells);
+		if (r < 0)
+			goto out;
+	}
+	if (l->n_rows)
+		table_print(t, stdout);
+	else
+		puts("the inbox is empty");
+	r = 0;
+out:
+	table_free(&t);
+	return r;
+}
+
+int cmd_inbox_list(struct cli *cli, int argc, char **argv)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__ListFilter filter = OVERSTAPCTL__LIST_FILTER__INIT;
+	Overstapctl__Reply *rep = NULL;
+	int json, r;
+
+	r = cli_list_options(cli, argc, argv, NULL, &filter, &json);
+	if (r >= 0)
+		return r;
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_INBOX_LIST;
+	req.inbox_list = &filter;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_INBOX_LIST, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_array_begin(&j, NULL);
+		for (size_t i = 0; i < rep->inbox_list->n_rows; i++)
+			s_row_json(&j, NULL, rep->inbox_list->rows[i]);
+		json_array_end(&j);
+		json_finish(&j);
+	} else if (s_list_text(rep->inbox_list) < 0) {
+		fputs("overstap: out of memory\n", stderr);
+		r = CLI_EXIT_REFUSED;
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+static void s_row_text(const Overstapctl__InboxRow *w)
+{
+	char t[OUT_TIME_LEN];
+
+	fputs("received handover ", stdout);
+	out_text(stdout, w->record_id);
+	putchar('\n');
+	out_field(stdout, "  ", "from", w->sender);
+	out_field(stdout, "  ", "received at", out_time(w->received_at, t, "-"));
+	out_field(stdout, "  ", "cohort", w->cohort);
+	out_field(stdout, "  ", "program", w->program);
+	out_field(stdout, "  ", "destination", w->destination_type);
+	out_field(stdout, "  ", "message id", w->message_id);
+}
+
+int cmd_inbox_show(struct cli *cli, int argc, char **argv)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Show show = OVERSTAPCTL__SHOW__INIT;
+	Overstapctl__Reply *rep = NULL;
+	const Overstapctl__InboxDetail *d;
+	int json, r;
+
+	r = cli_json_only_options(cli, argc, argv, 1, &json);
+	if (r >= 0)
+		return r;
+	show.key = argv[optind];
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_INBOX_SHOW;
+	req.inbox_show = &show;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_INBOX_DETAIL, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	d = rep->inbox_detail;
+	if (json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		if (d->row)
+			s_row_json(&j, "row", d->row);
+		else
+			json_null(&j, "row");
+		r = dossier_show(&j, &d->dossier);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		if (d->row)
+			s_row_text(d->row);
+		r = dossier_show(NULL, &d->dossier);
+	}
+	if (r < 0)
+		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+}

@@ -1,0 +1,169 @@
+/* cmd_status: `overstap status` and `overstap peers`, the daemon's health. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "out.h"
+#include "util.h"
+
+static void s_peer_json(struct json *j, const Overstapctl__PeerStatus *p)
+{
+	json_object_begin(j, NULL);
+	json_string(j, "id", p->id);
+	json_string(j, "name", p->name);
+	json_string(j, "endpoint", p->endpoint);
+	json_bool(j, "connected", p->connected);
+	json_int(j, "last_handshake", p->last_handshake);
+	json_uint(j, "auth_failures", p->auth_failures);
+	json_uint(j, "outbox_depth", p->outbox_depth);
+	json_int(j, "oldest_unacked_ms", p->oldest_unacked_ms);
+	json_uint(j, "sent", p->sent);
+	json_uint(j, "acked", p->acked);
+	json_uint(j, "received", p->received);
+	json_uint(j, "rejected", p->rejected);
+	json_object_end(j);
+}
+
+static void s_peers_json(struct json *j, const char *key, const Overstapctl__DaemonStatus *st)
+{
+	json_array_begin(j, key);
+	for (size_t i = 0; i < st->n_peers; i++)
+		s_peer_json(j, st->peers[i]);
+	json_array_end(j);
+}
+
+static void s_status_json(const Overstapctl__DaemonStatus *st)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_string(&j, "institution", st->institution);
+	json_string(&j, "listen", st->listen);
+	json_int(&j, "started_at", st->started_at);
+	json_string(&j, "version", st->version);
+	s_peers_json(&j, "peers", st);
+	json_uint(&j, "rejected_total", st->rejected_total);
+	json_array_begin(&j, "rejected_reasons");
+	for (size_t i = 0; i < st->n_rejected_reasons; i++)
+		json_string(&j, NULL, st->rejected_reasons[i]);
+	json_array_end(&j);
+	json_uint(&j, "inbox_total", st->inbox_total);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static const char *s_endpoint(const Overstapctl__PeerStatus *p)
+{
+	return *p->endpoint ? p->endpoint : "(receive only)";
+}
+
+/* The wide per-peer table of `status`; `peers` shows its first five columns. */
+static const struct table_col s_peer_cols[] = {
+	{ "PEER", 0 }, { "NAME", 0 }, { "ENDPOINT", 0 }, { "CONNECTED", 0 },
+	{ "LAST HANDSHAKE", 0 }, { "AUTH FAIL", 1 }, { "OUTBOX", 1 }, { "OLDEST UNACKED", 1 },
+	{ "SENT", 1 }, { "ACKED", 1 }, { "RECEIVED", 1 }, { "REJECTED", 1 },
+};
+#define PEERS_SHORT_COLS 5
+
+static int s_peer_table(const Overstapctl__DaemonStatus *st, size_t ncols)
+{
+	struct table *t = table_new(s_peer_cols, ncols);
+	int r = -ENOMEM;
+
+	if (!t)
+		return r;
+	for (size_t i = 0; i < st->n_peers; i++) {
+		const Overstapctl__PeerStatus *p = st->peers[i];
+		const unsigned long long v[] = { p->auth_failures, p->outbox_depth, 0, p->sent,
+						 p->acked, p->received, p->rejected };
+		char hs[OUT_TIME_LEN], n[ARRAY_SIZE(v)][24];
+
+		for (size_t c = 0; c < ARRAY_SIZE(v); c++)
+			snprintf(n[c], sizeof(n[c]), "%llu", v[c]);
+		/* an age, not a count: seconds, or "-" when nothing waits */
+		if (p->oldest_unacked_ms > 0)
+			snprintf(n[2], sizeof(n[2]), "%llds", (long long)(p->oldest_unacked_ms / 1000));
+		else
+			snprintf(n[2], sizeof(n[2]), "-");
+		const char *cells[] = { p->id, p->name, s_endpoint(p), p->connected ? "yes" : "no",
+					out_time(p->last_handshake, hs, "never"),
+					n[0], n[1], n[2], n[3], n[4], n[5], n[6] };
+		r = table_add(t, cells);
+		if (r < 0)
+			goto out;
+	}
+	if (st->n_peers == 0)
+		puts("no peers configured");
+	else
+		table_print(t, stdout);
+	r = 0;
+out:
+	table_free(&t);
+	return r;
+}
+
+static int s_status_text(const Overstapctl__DaemonStatus *st)
+{
+	char since[OUT_TIME_LEN], up[32], line[128];
+
+	out_field(stdout, "", "institution", st->institution);
+	out_field(stdout, "", "listen", st->listen);
+	out_field(stdout, "", "version", st->version);
+	if (st->started_at > 0) {
+		snprintf(line, sizeof(line), "%s (since %s)",
+			 out_duration(time_now_ms() - st->started_at, up, sizeof(up)),
+			 out_time(st->started_at, since, "-"));
+		out_field(stdout, "", "uptime", line);
+	}
+	snprintf(line, sizeof(line), "%llu dossiers received", (unsigned long long)st->inbox_total);
+	out_field(stdout, "", "inbox", line);
+	putchar('\n');
+	if (s_peer_table(st, ARRAY_SIZE(s_peer_cols)) < 0)
+		return -ENOMEM;
+	printf("\nrejected messages: %llu\n", (unsigned long long)st->rejected_total);
+	for (size_t i = 0; i < st->n_rejected_reasons; i++) {
+		fputs("  ", stdout);
+		out_text(stdout, st->rejected_reasons[i]);
+		putchar('\n');
+	}
+	return 0;
+}
+
+/* status and peers send the same kind of request; only the output differs. */
+static int s_run(struct cli *cli, int argc, char **argv, int peers)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Empty empty = OVERSTAPCTL__EMPTY__INIT;
+	Overstapctl__Reply *rep = NULL;
+	const Overstapctl__DaemonStatus *st;
+	int json, r;
+
+	r = cli_json_only_options(cli, argc, argv, 0, &json);
+	if (r >= 0)
+		return r;
+	req.body_case = peers ? OVERSTAPCTL__REQUEST__BODY_PEERS : OVERSTAPCTL__REQUEST__BODY_STATUS;
+	req.status = &empty;	/* same union slot as req.peers */
+	r = cli_request(cli, &req, peers ? OVERSTAPCTL__REPLY__BODY_PEERS :
+			OVERSTAPCTL__REPLY__BODY_STATUS, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	st = peers ? rep->peers : rep->status;
+	if (json && peers) {
+		struct json j;
+		json_init(&j, stdout);
+		s_peers_json(&j, NULL, st);
+		json_finish(&j);
+	} else if (json) {
+		s_status_json(st);
+	} else if ((peers ? s_peer_table(st, PEERS_SHORT_COLS) : s_status_text(st)) < 0) {
+		fputs("overstap: out of memory\n", stderr);
+		r = CLI_EXIT_REFUSED;
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv) { return s_run(cli, argc, argv, 0); }
+
+int cmd_peers(struct cli *cli, int argc, char **argv) { return s_run(cli, argc, argv, 1); }

@@ -1,0 +1,204 @@
+/* dossier: overstap.Handover as text and JSON for overstap's show commands. */
+#include "dossier.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "util.h"
+#include "vocab.h"
+
+int dossier_unpack(const ProtobufCBinaryData *bytes, Overstap__Handover **out)
+{
+	*out = NULL;
+	if (!bytes->data || bytes->len == 0)
+		return -ENODATA;
+	*out = overstap__handover__unpack(NULL, bytes->len, bytes->data);
+	return *out ? 0 : -EBADMSG;
+}
+
+void dossier_free(Overstap__Handover **h)
+{
+	if (*h)
+		overstap__handover__free_unpacked(*h, NULL);
+	*h = NULL;
+}
+
+/* The canonical name of an enum value: NULL when unspecified, "unknown (N)"
+ * for a value from a newer peer this client has no name for. */
+static const char *s_enum(const char *name, int v, char *buf, size_t len)
+{
+	if (name || v == 0)
+		return name;
+	snprintf(buf, len, "unknown (%d)", v);
+	return buf;
+}
+
+#define ENUM_STR(fn, v, buf) s_enum(fn(v), (int)(v), (buf), sizeof(buf))
+
+static const char *s_dash(const char *s) { return s && *s ? s : "-"; }
+
+/* "value1, value2" of the non-empty ones among n strings. */
+static const char *s_join(char *buf, size_t len, const char *sep, const char *const *v, size_t n)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && at < len; i++) {
+		if (!v[i] || !*v[i])
+			continue;
+		int w = snprintf(buf + at, len - at, "%s%s", at ? sep : "", v[i]);
+		at += w > 0 ? (size_t)w : 0;
+	}
+	return buf;
+}
+
+static void s_print_support(FILE *f, const char *indent, const Overstap__Handover *h)
+{
+	char line[512];
+
+	if (h->n_support_needs == 0)
+		out_field(f, indent, "support needs", "none recorded");
+	for (size_t i = 0; i < h->n_support_needs; i++) {
+		const Overstap__SupportNeed *s = h->support_needs[i];
+		const char *parts[] = { s->code, s->note };
+
+		out_field(f, indent, i == 0 ? "support needs" : "",
+			  s_join(line, sizeof(line), ": ", parts, ARRAY_SIZE(parts)));
+	}
+}
+
+static void s_print_inzage(FILE *f, const char *indent, const Overstap__Inzage *z)
+{
+	char buf[64], line[512], pad[64];
+
+	if (!z) {
+		out_field(f, indent, "inzage", "not recorded");
+		return;
+	}
+	snprintf(line, sizeof(line), "%s on %s, recorded by %s",
+		 s_dash(ENUM_STR(vocab_reviewer_str, z->reviewer, buf)), s_dash(z->reviewed_on),
+		 s_dash(z->recorded_by));
+	out_field(f, indent, "inzage", line);
+	/* Remarks are the family's own words and may span lines: keep them whole. */
+	snprintf(pad, sizeof(pad), "%s%*s", indent, 18, "");
+	fprintf(f, "%s%-16s  ", indent, "remarks");
+	out_block(f, pad, *z->remarks ? z->remarks : "none");
+	fputc('\n', f);
+}
+
+void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h)
+{
+	char b1[32], b2[32], line[512];
+	const char *name[] = { h->given_name, h->family_name };
+	const char *advice = ENUM_STR(vocab_advice_str, h->advice, b1);
+
+	out_field(f, indent, "record id", h->record_id);
+	out_field(f, indent, "name", s_join(line, sizeof(line), " ", name, ARRAY_SIZE(name)));
+	out_field(f, indent, "pgn", h->pgn);
+	out_field(f, indent, "birth date", h->birth_date);
+	out_field(f, indent, "program", ENUM_STR(vocab_program_str, h->program, b1));
+	out_field(f, indent, "cohort", h->cohort);
+	out_field(f, indent, "exit date", h->exit_date);
+	out_field(f, indent, "destination", ENUM_STR(vocab_destination_str, h->destination, b1));
+	snprintf(line, sizeof(line), "%s%s", s_dash(advice),
+		 h->advice_followed == OVERSTAP__TRISTATE__TRI_NO ? ", not followed (zelfmelder)" :
+		 h->advice_followed == OVERSTAP__TRISTATE__TRI_YES ? ", followed" : "");
+	out_field(f, indent, "advice", line);
+	snprintf(line, sizeof(line), "taal %s, rekenen %s",
+		 s_dash(ENUM_STR(vocab_level_str, h->level_taal, b1)),
+		 s_dash(ENUM_STR(vocab_level_str, h->level_rekenen, b2)));
+	out_field(f, indent, "levels", line);
+	s_print_support(f, indent, h);
+	if (h->mentor) {
+		const char *m[] = { h->mentor->name, h->mentor->email, h->mentor->phone };
+		out_field(f, indent, "mentor", s_join(line, sizeof(line), ", ", m, ARRAY_SIZE(m)));
+	} else {
+		out_field(f, indent, "mentor", NULL);
+	}
+	s_print_inzage(f, indent, h->inzage);
+	out_field(f, indent, "basis", h->basis);
+	out_field(f, indent, "registered on", h->registered_on);
+}
+
+static void s_json_support(struct json *j, const Overstap__Handover *h)
+{
+	json_array_begin(j, "support_needs");
+	for (size_t i = 0; i < h->n_support_needs; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "code", h->support_needs[i]->code);
+		json_string(j, "note", h->support_needs[i]->note);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void s_json_mentor_inzage(struct json *j, const Overstap__Handover *h)
+{
+	char b[32];
+
+	if (h->mentor) {
+		json_object_begin(j, "mentor");
+		json_string(j, "name", h->mentor->name);
+		json_string(j, "email", h->mentor->email);
+		json_string(j, "phone", h->mentor->phone);
+		json_object_end(j);
+	} else {
+		json_null(j, "mentor");
+	}
+	if (h->inzage) {
+		json_object_begin(j, "inzage");
+		json_string(j, "reviewer", ENUM_STR(vocab_reviewer_str, h->inzage->reviewer, b));
+		json_string(j, "reviewed_on", h->inzage->reviewed_on);
+		json_string(j, "remarks", h->inzage->remarks);
+		json_string(j, "recorded_by", h->inzage->recorded_by);
+		json_object_end(j);
+	} else {
+		json_null(j, "inzage");
+	}
+}
+
+void dossier_json(struct json *j, const char *key, const Overstap__Handover *h)
+{
+	char b[32];
+
+	if (!h) {
+		json_null(j, key);
+		return;
+	}
+	json_object_begin(j, key);
+	json_string(j, "record_id", h->record_id);
+	json_string(j, "pgn", h->pgn);
+	json_string(j, "given_name", h->given_name);
+	json_string(j, "family_name", h->family_name);
+	json_string(j, "birth_date", h->birth_date);
+	json_string(j, "program", ENUM_STR(vocab_program_str, h->program, b));
+	json_string(j, "cohort", h->cohort);
+	json_string(j, "exit_date", h->exit_date);
+	json_string(j, "destination", ENUM_STR(vocab_destination_str, h->destination, b));
+	json_string(j, "advice", ENUM_STR(vocab_advice_str, h->advice, b));
+	json_string(j, "advice_followed", ENUM_STR(vocab_yesno_str, h->advice_followed, b));
+	json_string(j, "level_taal", ENUM_STR(vocab_level_str, h->level_taal, b));
+	json_string(j, "level_rekenen", ENUM_STR(vocab_level_str, h->level_rekenen, b));
+	s_json_support(j, h);
+	s_json_mentor_inzage(j, h);
+	json_string(j, "basis", h->basis);
+	json_string(j, "registered_on", h->registered_on);
+	json_object_end(j);
+}
+
+int dossier_show(struct json *j, const ProtobufCBinaryData *bytes)
+{
+	Overstap__Handover *h = NULL;
+	int r = dossier_unpack(bytes, &h);
+
+	if (j) {
+		dossier_json(j, "dossier", h);
+	} else if (r == -ENODATA) {
+		puts("\ndossier: none held (erased, or never stored)");
+	} else if (r == 0) {
+		puts("\ndossier");
+		dossier_print(stdout, "  ", h);
+	}
+	dossier_free(&h);
+	return r == -EBADMSG ? r : 0;
+}

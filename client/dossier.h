@@ -1,0 +1,31 @@
+/* dossier: the warm-handover dossier (overstap.Handover) shown to staff, as
+ * labelled text or as a JSON object with the proto's field names. */
+#ifndef OVERSTAP_DOSSIER_H
+#define OVERSTAP_DOSSIER_H
+
+#include <stdio.h>
+
+#include "out.h"
+#include "overstap.pb-c.h"
+
+/* Unpack the serialized dossier of a HandoverDetail/InboxDetail. On success
+ * *out is owned by the caller (dossier_free). -ENODATA when there are no
+ * bytes (the dossier was erased or never stored), -EBADMSG when they do not
+ * unpack. */
+int dossier_unpack(const ProtobufCBinaryData *bytes, Overstap__Handover **out);
+void dossier_free(Overstap__Handover **h);
+
+/* Every field, one labelled line each, indented by `indent`. */
+void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h);
+
+/* The dossier as a JSON object under key (NULL h writes null). Enum values are
+ * their canonical strings, null when unspecified. */
+void dossier_json(struct json *j, const char *key, const Overstap__Handover *h);
+
+/* The dossier part of `handover show` and `inbox show`: with j, a "dossier"
+ * member (null when there is none); else a titled text section on stdout, or
+ * a line saying no dossier is held. -EBADMSG when the bytes do not unpack
+ * (nothing printed in text mode; the caller reports it), else 0. */
+int dossier_show(struct json *j, const ProtobufCBinaryData *bytes);
+
+#endif

@@ -1,0 +1,240 @@
+/* overstap: the staff and administrator client of overstapd (SPEC §7). main
+ * parses the global options, looks the verb up in the table below and runs it;
+ * every verb parses its own options and returns an exit code (cli.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+#ifndef OVERSTAP_VERSION
+#define OVERSTAP_VERSION "unknown"	/* CMake defines it; this is for ad-hoc builds */
+#endif
+
+#define JSON_OPT "  -j, --json            print JSON instead of a table\n"
+
+/* Every command overstap knows: one row each, in the order --help lists them. */
+static const struct verb s_verbs[] = {
+	{ "status", NULL, cmd_status, "[--json]",
+	  "the daemon's health: peers, connections, queues, rejected messages",
+	  JSON_OPT, NULL },
+	{ "peers", NULL, cmd_peers, "[--json]",
+	  "the configured peers and whether they are connected",
+	  JSON_OPT, NULL },
+	{ "keys", "gen", cmd_keys_gen, "--dir DIR [--force]",
+	  "generate this institution's key files (local, no daemon)",
+	  "  -d, --dir DIR         directory for the key files (created with mode 0700)\n"
+	  "  -f, --force           replace key files that already exist\n", NULL },
+	{ "keys", "show", cmd_keys_show, "[--dir DIR] [--id ID] [--endpoint EP]",
+	  "print the [peer] block a counterpart pastes into its config",
+	  "  -d, --dir DIR         key directory (default: keys_dir from the config)\n"
+	  "  -i, --id ID           this institution's id, e.g. 12AB00 (default: from the config)\n"
+	  "  -e, --endpoint EP     where counterparts connect, e.g. tcp://overstap.school.nl:7470\n"
+	  "                        (default: [network] listen with this host's name)\n", NULL },
+	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
+	  "validate a leavers CSV and import it, all or nothing",
+	  NULL,
+	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
+	  "  required  pupil_ref, birth_date, program, cohort, exit_date, destination_type\n"
+	  "  optional  pgn, given_name, family_name, destination_institution, advice,\n"
+	  "            advice_followed, level_taal, level_rekenen, support_needs,\n"
+	  "            mentor_name, mentor_email, mentor_phone\n"
+	  "(pgn is required with destination_institution, the names with pgn.)\n"
+	  "Every bad row is reported as FILE:LINE: column: reason, and then nothing is\n"
+	  "imported (exit status 4).\n" },
+	{ "handover", "registered", cmd_handover_registered, "REF... [--date YYYY-MM-DD]",
+	  "record that pupils registered at their destination",
+	  "  -d, --date DATE       registration date (default: today)\n", NULL },
+	{ "handover", "inzage", cmd_handover_inzage,
+	  "REF... --by pupil|parent|guardian [--date YYYY-MM-DD] [--remarks TEXT | --remarks-file FILE]",
+	  "record who saw the dossier before it leaves, and their remarks",
+	  "  -b, --by WHO          pupil (16 or older), parent or guardian\n"
+	  "  -d, --date DATE       date of the inzage (default: today)\n"
+	  "  -r, --remarks TEXT    their remarks; they travel with the dossier verbatim\n"
+	  "  -R, --remarks-file F  read the remarks from a file (- for standard input)\n",
+	  "The dossier leaves only after inzage: by a parent or guardian while the pupil\n"
+	  "is under 16, by the pupil from 16 on.\n" },
+	{ "handover", "send", cmd_handover_send, "REF... | --all-ready",
+	  "send handovers whose pupils registered and had inzage",
+	  "  -a, --all-ready       send every handover that is ready\n",
+	  "A handover is ready once its pupil registered at the destination and the\n"
+	  "inzage is recorded. Prints \"queued REF\" per handover queued and\n"
+	  "\"refused REF: reason\" (on standard error) per handover refused.\n" },
+	{ "handover", "list", cmd_handover_list, "[--state S] [--cohort C] [--limit N] [--json]",
+	  "list this institution's outgoing handovers",
+	  "  -S, --state S         only this state: imported, registered, ready, queued,\n"
+	  "                        delivered or cancelled\n"
+	  "  -C, --cohort C        only this cohort, e.g. 2024-2025\n"
+	  "  -n, --limit N         at most N rows\n" JSON_OPT, NULL },
+	{ "handover", "show", cmd_handover_show, "REF [--json]",
+	  "one outgoing handover with its full dossier",
+	  JSON_OPT, NULL },
+	{ "inbox", "list", cmd_inbox_list, "[--cohort C] [--limit N] [--json]",
+	  "list the handovers received from sending schools",
+	  "  -C, --cohort C        only this cohort, e.g. 2024-2025\n"
+	  "  -n, --limit N         at most N rows\n" JSON_OPT, NULL },
+	{ "inbox", "show", cmd_inbox_show, "RECORD_ID [--json]",
+	  "one received handover with its dossier",
+	  JSON_OPT, NULL },
+};
+
+static const char s_global_help[] =
+	"global options (before the command):\n"
+	"  -s, --socket PATH     control socket of overstapd (default: $OVERSTAP_SOCKET,\n"
+	"                        else [control] socket from the config file)\n"
+	"  -c, --config FILE     overstapd.conf to read (default: $OVERSTAP_CONFIG,\n"
+	"                        else " CLI_DEFAULT_CONFIG ")\n"
+	"  -t, --timeout SEC     how long to wait for the daemon (default 30)\n"
+	"  -h, --help            this help; `overstap COMMAND --help` for one command\n"
+	"  -V, --version         print the version\n"
+	"\n"
+	"exit status:\n"
+	"  0  ok\n"
+	"  1  the daemon refused or failed (also when only some items were refused)\n"
+	"  2  usage or configuration error\n"
+	"  3  overstapd cannot be reached or did not answer in time\n"
+	"  4  the input file is missing or invalid; nothing was imported\n";
+
+/* "handover list" or "status" into buf. */
+static const char *s_words(const struct verb *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", v->group, v->name ? " " : "", v->name ? v->name : "");
+	return buf;
+}
+
+/* The command list, all of it (group NULL) or one group's. */
+static void s_list(FILE *f, const char *group)
+{
+	char w[64];
+	int width = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(s_verbs); i++)
+		if (!group || strcmp(group, s_verbs[i].group) == 0) {
+			int n = (int)strlen(s_words(&s_verbs[i], w, sizeof(w)));
+			width = n > width ? n : width;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(s_verbs); i++)
+		if (!group || strcmp(group, s_verbs[i].group) == 0)
+			fprintf(f, "  %-*s  %s\n", width, s_words(&s_verbs[i], w, sizeof(w)),
+				s_verbs[i].summary);
+}
+
+static void s_usage(FILE *f)
+{
+	fputs("usage: overstap [-s PATH] [-c FILE] [-t SEC] COMMAND [ARGS]\n\n"
+	      "Staff and administrator client of overstapd: the warm handover of pupils'\n"
+	      "dossiers from school to MBO, and what became of them.\n\ncommands:\n", f);
+	s_list(f, NULL);
+	fputc('\n', f);
+	fputs(s_global_help, f);
+}
+
+static void s_group_usage(FILE *f, const char *group)
+{
+	fprintf(f, "usage: overstap %s COMMAND [ARGS]\n\ncommands:\n", group);
+	s_list(f, group);
+	fprintf(f, "\n`overstap %s COMMAND --help` shows the options of one command.\n", group);
+}
+
+static int s_is_help(const char *arg)
+{
+	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+/* argv[0] is the first verb word. Finds the row, hands the verb its own argv
+ * (argv[0] = "overstap GROUP NAME", so getopt's messages name the command). */
+static int s_dispatch(struct cli *cli, int argc, char **argv)
+{
+	const char *group = argv[0], *name = argc > 1 ? argv[1] : NULL;
+	int group_known = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(s_verbs); i++) {
+		const struct verb *v = &s_verbs[i];
+		if (strcmp(v->group, group) != 0)
+			continue;
+		group_known = 1;
+		if (v->name && (!name || strcmp(v->name, name) != 0))
+			continue;
+		if (v->name) {
+			argc--;
+			argv++;
+		}
+		cli->verb = v;
+		s_words(v, cli->prog + 9, sizeof(cli->prog) - 9);
+		argv[0] = cli->prog;
+		optind = 0;	/* glibc: 0 reinitialises getopt for the verb's own argv */
+		return v->run(cli, argc, argv);
+	}
+	if (group_known && name && s_is_help(name)) {
+		s_group_usage(stdout, group);
+		return CLI_EXIT_OK;
+	}
+	if (group_known) {
+		if (name)
+			fprintf(stderr, "overstap %s: unknown command '%s'\n", group, name);
+		s_group_usage(stderr, group);
+		return CLI_EXIT_USAGE;
+	}
+	fprintf(stderr, "overstap: unknown command '%s'\n\n", group);
+	s_usage(stderr);
+	return CLI_EXIT_USAGE;
+}
+
+/* Global options; returns -1 to go on with the verb, or an exit code. */
+static int s_global_options(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	unsigned sec;
+	int c;
+
+	/* '+': stop at the verb, its options are its own. */
+	while ((c = getopt_long(argc, argv, "+s:c:t:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': cli->socket = optarg; break;
+		case 'c': cli->config = optarg; break;
+		case 't':
+			if (cli_parse_uint(optarg, 1, 86400, &sec) < 0) {
+				fprintf(stderr, "overstap: --timeout wants seconds (1-86400), not '%s'\n", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			cli->timeout_ms = (int)sec * 1000;
+			break;
+		case 'h': s_usage(stdout); return CLI_EXIT_OK;
+		case 'V': printf("overstap %s\n", OVERSTAP_VERSION); return CLI_EXIT_OK;
+		default:
+			fputs("Try 'overstap --help'.\n", stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		s_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .timeout_ms = CLI_DEFAULT_TIMEOUT_S * 1000, .prog = "overstap " };
+	int r;
+
+	r = s_global_options(&cli, argc, argv);
+	if (r < 0)
+		r = s_dispatch(&cli, argc - optind, argv + optind);
+	/* Output cut short (full disk, closed pipe) must not look like success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("overstap: writing output");
+		if (r == CLI_EXIT_OK)
+			r = CLI_EXIT_REFUSED;
+	}
+	return r;
+}

@@ -1,0 +1,795 @@
+/* config: reads and checks overstapd.conf (libinih) into a struct config. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_FILE_MAX (1024 * 1024)	/* a config file this big is a mistake */
+#define S_MAX_KEYS 16			/* keys per section; checked by the tables */
+#define S_SOCKET_PATH_MAX 107		/* sun_path (108) less the NUL */
+#define S_NONE (-1)			/* no section header seen yet */
+#define S_SKIP (-2)			/* broken header: ignore keys until the next one */
+
+enum s_type {
+	T_STR,		/* any text that fits */
+	T_ID,		/* institution id */
+	T_ENDPOINT,	/* "" or tcp://host:port or ipc://path */
+	T_SOCKET,	/* absolute filesystem path of a unix socket */
+	T_LEVEL,	/* log level name */
+	T_INT,		/* int, unsigned and int64_t fields, with a range */
+	T_UINT,
+	T_I64,
+	T_Z85,		/* CURVE public key */
+	T_SIGNKEY,	/* base64 Ed25519 public key */
+};
+
+struct s_key {
+	const char *name;
+	enum s_type type;
+	size_t off;		/* of the field in struct config or struct peer_cfg */
+	size_t size;		/* of the field */
+	long long min, max;	/* for the integer types */
+	const char *def;	/* default as it would be written in the file, or NULL */
+	int required;
+};
+
+struct s_section {
+	const char *name;
+	int peer;		/* [peer ID]: fields live in a struct peer_cfg */
+	const struct s_key *keys;
+	size_t n_keys;
+};
+
+#define S_FIELD(st, f) offsetof(struct st, f), sizeof(((struct st *)0)->f)
+#define S_STR(n, t, st, f, req) { n, t, S_FIELD(st, f), 0, 0, NULL, req }
+#define S_NUM(n, t, st, f, lo, hi, def) { n, t, S_FIELD(st, f), lo, hi, def, 0 }
+
+static const struct s_key s_institution_keys[] = {
+	S_STR("id", T_ID, config, institution_id, 1),
+	S_STR("name", T_STR, config, institution_name, 0),
+	S_STR("keys_dir", T_STR, config, keys_dir, 1),
+};
+
+static const struct s_key s_network_keys[] = {
+	S_STR("listen", T_ENDPOINT, config, listen, 1),
+	S_NUM("heartbeat_ivl_ms", T_INT, config, heartbeat_ivl_ms, 100, 600000, "5000"),
+	S_NUM("heartbeat_timeout_ms", T_INT, config, heartbeat_timeout_ms, 100, 3600000, "15000"),
+	S_NUM("max_message_size", T_I64, config, max_message_size, 1024, 64 * 1024 * 1024, "1048576"),
+	S_NUM("max_in_flight", T_UINT, config, max_in_flight, 1, 65536, "512"),
+	S_NUM("retry_initial_ms", T_INT, config, retry_initial_ms, 10, 600000, "1000"),
+	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
+};
+
+static const struct s_key s_store_keys[] = {
+	S_STR("path", T_STR, config, store_path, 1),
+};
+
+static const struct s_key s_control_keys[] = {
+	S_STR("socket", T_SOCKET, config, control_socket, 1),
+	S_STR("group", T_STR, config, control_group, 0),
+};
+
+static const struct s_key s_log_keys[] = {
+	{ "level", T_LEVEL, S_FIELD(config, log_level), 0, 0, "info", 0 },
+};
+
+static const struct s_key s_peer_keys[] = {
+	S_STR("name", T_STR, peer_cfg, name, 0),
+	S_STR("endpoint", T_ENDPOINT, peer_cfg, endpoint, 0),
+	S_STR("curve_public_key", T_Z85, peer_cfg, curve_public, 1),
+	S_STR("sign_public_key", T_SIGNKEY, peer_cfg, sign_public, 1),
+};
+
+static const struct s_section s_sections[] = {
+	{ "institution", 0, s_institution_keys, ARRAY_SIZE(s_institution_keys) },
+	{ "network", 0, s_network_keys, ARRAY_SIZE(s_network_keys) },
+	{ "store", 0, s_store_keys, ARRAY_SIZE(s_store_keys) },
+	{ "control", 0, s_control_keys, ARRAY_SIZE(s_control_keys) },
+	{ "log", 0, s_log_keys, ARRAY_SIZE(s_log_keys) },
+	{ "peer", 1, s_peer_keys, ARRAY_SIZE(s_peer_keys) },
+};
+
+/* Integer keys that must be ordered: key > than (strict) or key >= than. */
+static const struct s_order {
+	const char *section, *key, *than;
+	int strict;
+} s_orders[] = {
+	{ "network", "heartbeat_timeout_ms", "heartbeat_ivl_ms", 1 },
+	{ "network", "retry_max_ms", "retry_initial_ms", 0 },
+};
+
+/* key_line and key_bad are sized for this */
+_Static_assert(S_MAX_KEYS <= 32, "key_bad is a 32-bit mask");
+_Static_assert(ARRAY_SIZE(s_institution_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
+_Static_assert(ARRAY_SIZE(s_network_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
+_Static_assert(ARRAY_SIZE(s_store_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
+_Static_assert(ARRAY_SIZE(s_control_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
+_Static_assert(ARRAY_SIZE(s_log_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
+_Static_assert(ARRAY_SIZE(s_peer_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
+
+static const char *const s_levels[] = { "err", "warning", "notice", "info", "debug" };
+
+/* One section header as it appeared in the file. */
+struct s_inst {
+	const struct s_section *sec;	/* NULL: header in error, its keys are ignored */
+	char *name;			/* as written, trimmed; for messages */
+	int line;			/* of the header */
+	size_t peer;			/* index in config.peers when sec->peer */
+	int key_line[S_MAX_KEYS];	/* where each key was set; 0 = not set */
+	unsigned key_bad;		/* bit per key whose value was rejected */
+};
+
+struct s_err {
+	int line;	/* 0 = about the file as a whole */
+	size_t seq;	/* keeps the order of errors on one line */
+	char *msg;
+};
+
+struct s_parse {
+	struct config *cfg;
+	const char *path;
+	const char *buf;	/* the whole file, handed to inih line by line */
+	size_t len, pos;
+	int line;		/* lines handed to inih so far = the line it is on */
+	char prev_key[64];	/* inih's prev_name: an indented line continues it */
+	int first_syntax;	/* first syntax error we report on a line inih sees */
+	struct s_inst *inst;
+	size_t n_inst;
+	long cur;		/* index in inst of the current section, or S_NONE/S_SKIP */
+	struct s_err *errs;
+	size_t n_errs;
+	int oom;
+};
+
+static void s_error(struct s_parse *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void s_error(struct s_parse *p, int line, const char *fmt, ...)
+{
+	struct s_err *e;
+	char *msg = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	e = n < 0 ? NULL : realloc(p->errs, (p->n_errs + 1) * sizeof(*e));
+	if (!e) {
+		if (n >= 0)
+			free(msg);
+		p->oom = 1;
+		return;
+	}
+	p->errs = e;
+	e[p->n_errs] = (struct s_err){ .line = line, .seq = p->n_errs, .msg = msg };
+	p->n_errs++;
+}
+
+int config_institution_id_valid(const char *id)
+{
+	if (!id || strlen(id) != INSTITUTION_ID_LEN)
+		return 0;
+	for (int i = 0; i < INSTITUTION_ID_LEN; i++) {
+		int c = (unsigned char)id[i];
+		int digit = c >= '0' && c <= '9';
+
+		if (i == 2 || i == 3) {
+			if (!digit && !(c >= 'A' && c <= 'Z'))
+				return 0;
+		} else if (!digit) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* ---- value parsers: 0, or -EINVAL with the reason in why --------------------- */
+
+static int s_parse_str(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	if (strlen(v) >= k->size) {
+		snprintf(why, n, "longer than %zu characters", k->size - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int s_parse_id(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	if (!config_institution_id_valid(v)) {
+		snprintf(why, n, "'%.32s' is not an institution id "
+			 "(2 digits, 2 capitals or digits, 2 digits, e.g. 12AB00)", v);
+		return -EINVAL;
+	}
+	return s_parse_str(k, v, dst, why, n);
+}
+
+static int s_parse_endpoint(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	const char *rest = v + 6;
+
+	if (!*v)	/* optional endpoints: "" means none */
+		return s_parse_str(k, v, dst, why, n);
+	if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) {
+		snprintf(why, n, "'%.64s' must start with tcp:// or ipc://", v);
+		return -EINVAL;
+	}
+	if (v[0] == 't') {
+		const char *colon = strrchr(rest, ':');
+
+		if (!colon || colon == rest || !colon[1]) {
+			snprintf(why, n, "'%.64s' needs host:port after tcp://", v);
+			return -EINVAL;
+		}
+	}
+	if (v[0] == 'i' && (!*rest || strlen(rest) > S_SOCKET_PATH_MAX)) {
+		snprintf(why, n, "ipc path must be 1 to %d characters", S_SOCKET_PATH_MAX);
+		return -EINVAL;
+	}
+	return s_parse_str(k, v, dst, why, n);
+}
+
+static int s_parse_socket(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	if (v[0] != '/') {
+		snprintf(why, n, "'%.64s' is not an absolute path", v);
+		return -EINVAL;
+	}
+	/* bind() would fail later with a much less helpful message */
+	if (strlen(v) > S_SOCKET_PATH_MAX) {
+		snprintf(why, n, "longer than %d characters, the limit for a unix socket",
+			 S_SOCKET_PATH_MAX);
+		return -EINVAL;
+	}
+	return s_parse_str(k, v, dst, why, n);
+}
+
+static int s_parse_level(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s_levels); i++)
+		if (strcmp(v, s_levels[i]) == 0)
+			return s_parse_str(k, v, dst, why, n);
+	snprintf(why, n, "'%.32s' is not one of err, warning, notice, info, debug", v);
+	return -EINVAL;
+}
+
+/* Decimal digits only (strtoll alone would take "12abc", " 12" and "+12"). */
+static int s_parse_int(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	const char *d = v[0] == '-' ? v + 1 : v;
+	char *end = NULL;
+	long long x;
+
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (!isdigit((unsigned char)*d) || *end != '\0') {
+		snprintf(why, n, "'%.32s' is not an integer", v);
+		return -EINVAL;
+	}
+	if (errno == ERANGE || x < k->min || x > k->max) {
+		snprintf(why, n, "%.32s is out of range (%lld..%lld)", v, k->min, k->max);
+		return -EINVAL;
+	}
+	if (k->type == T_INT)
+		*(int *)dst = (int)x;
+	else if (k->type == T_UINT)
+		*(unsigned *)dst = (unsigned)x;
+	else
+		*(int64_t *)dst = (int64_t)x;
+	return 0;
+}
+
+static int s_parse_z85(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	if (!crypto_z85_key_valid(v)) {
+		snprintf(why, n, "not a CURVE public key (%d characters of Z85)", CRYPTO_Z85_KEY_LEN);
+		return -EINVAL;
+	}
+	return s_parse_str(k, v, dst, why, n);
+}
+
+static int s_parse_signkey(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	int r = crypto_b64_decode(v, &raw, &len);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(why, n, "not valid base64");
+		return -EINVAL;
+	}
+	if (len != k->size) {
+		snprintf(why, n, "decodes to %zu bytes, an Ed25519 public key has %zu", len, k->size);
+		r = -EINVAL;
+	} else {
+		memcpy(dst, raw, len);
+	}
+	free(raw);
+	return r;
+}
+
+typedef int (*s_parse_fn)(const struct s_key *, const char *, void *, char *, size_t);
+
+static const s_parse_fn s_parsers[] = {
+	[T_STR] = s_parse_str,		[T_ID] = s_parse_id,
+	[T_ENDPOINT] = s_parse_endpoint, [T_SOCKET] = s_parse_socket,
+	[T_LEVEL] = s_parse_level,	[T_INT] = s_parse_int,
+	[T_UINT] = s_parse_int,		[T_I64] = s_parse_int,
+	[T_Z85] = s_parse_z85,		[T_SIGNKEY] = s_parse_signkey,
+};
+
+/* ---- sections ---------------------------------------------------------------- */
+
+static char *s_base(struct s_parse *p, const struct s_inst *in)
+{
+	return in->sec->peer ? (char *)&p->cfg->peers[in->peer] : (char *)p->cfg;
+}
+
+/* Fill in the defaults of one section through the same parsers as the file. */
+static void s_defaults(const struct s_section *sec, char *base)
+{
+	char why[256];
+
+	for (size_t i = 0; i < sec->n_keys; i++) {
+		const struct s_key *k = &sec->keys[i];
+
+		/* a default the parser rejects is a bug in the table above */
+		if (k->def && s_parsers[k->type](k, k->def, base + k->off, why, sizeof(why)) < 0)
+			abort();
+	}
+}
+
+static const struct s_section *s_section_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s_sections); i++) {
+		const struct s_section *s = &s_sections[i];
+		size_t n = strlen(s->name);
+
+		if (s->peer ? strncmp(name, s->name, n) == 0 &&
+			      (name[n] == '\0' || isspace((unsigned char)name[n]))
+			    : strcmp(name, s->name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* A header's peer id, checked, into in->peer as a new entry of cfg->peers. */
+static int s_peer_open(struct s_parse *p, struct s_inst *in)
+{
+	const char *id = in->name + strlen("peer");
+	struct peer_cfg *v;
+
+	while (isspace((unsigned char)*id))
+		id++;
+	if (!*id) {
+		s_error(p, p->line, "[%s] needs the peer's institution id, e.g. [peer 25LZ00]",
+			in->name);
+		return -EINVAL;
+	}
+	if (!config_institution_id_valid(id)) {
+		s_error(p, p->line, "[%s]: '%.32s' is not an institution id "
+			"(2 digits, 2 capitals or digits, 2 digits, e.g. 25LZ00)", in->name, id);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < p->cfg->n_peers; i++) {
+		if (strcmp(p->cfg->peers[i].id, id) == 0) {
+			s_error(p, p->line, "[%s] duplicates the section on line %d", in->name,
+				p->cfg->peers[i].line);
+			return -EINVAL;
+		}
+	}
+	v = realloc(p->cfg->peers, (p->cfg->n_peers + 1) * sizeof(*v));
+	if (!v) {
+		p->oom = 1;
+		return -ENOMEM;
+	}
+	p->cfg->peers = v;
+	in->peer = p->cfg->n_peers++;
+	v = &v[in->peer];
+	memset(v, 0, sizeof(*v));
+	memcpy(v->id, id, INSTITUTION_ID_LEN + 1);
+	v->line = p->line;
+	return 0;
+}
+
+/* Header [b..e) on the current line: becomes the section keys go to. Every
+ * header gets an s_inst, also a bad one, so that its keys are skipped rather
+ * than reported against the previous section. */
+static void s_section_open(struct s_parse *p, const char *b, const char *e)
+{
+	const struct s_section *sec;
+	struct s_inst *in;
+
+	while (b < e && isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	in = realloc(p->inst, (p->n_inst + 1) * sizeof(*in));
+	if (!in) {
+		p->oom = 1;
+		p->cur = S_SKIP;
+		return;
+	}
+	p->inst = in;
+	in = &in[p->n_inst];
+	memset(in, 0, sizeof(*in));
+	in->line = p->line;
+	if (!(in->name = strndup(b, (size_t)(e - b))))
+		p->oom = 1;
+	p->cur = (long)p->n_inst++;
+	if (!in->name)
+		return;
+	if (!(sec = s_section_find(in->name))) {
+		s_error(p, p->line, "unknown section [%s]", in->name);
+		return;
+	}
+	for (size_t i = 0; !sec->peer && i + 1 < p->n_inst; i++) {
+		if (p->inst[i].sec == sec) {
+			s_error(p, p->line, "[%s] duplicates the section on line %d", in->name,
+				p->inst[i].line);
+			return;
+		}
+	}
+	if (sec->peer && s_peer_open(p, in) < 0)
+		return;
+	in->sec = sec;
+	if (sec->peer)	/* the others got theirs in config_load */
+		s_defaults(sec, s_base(p, in));
+}
+
+/* ---- reading: inih gets the lines from us so that we know the line number -- */
+
+/* inih's ini_find_chars_or_comment on [s, end): the first of chars, or the
+ * start of an inline comment (';' after whitespace), or end. */
+static const char *s_find(const char *s, const char *end, const char *chars)
+{
+	int was_space = 0;
+
+	for (; s < end; s++) {
+		if (chars && strchr(chars, *s))
+			break;
+		if (INI_ALLOW_INLINE_COMMENTS && was_space && strchr(INI_INLINE_COMMENT_PREFIXES, *s))
+			break;
+		was_space = isspace((unsigned char)*s);
+	}
+	return s;
+}
+
+/* Classify a line the way inih's ini_parse_stream does. inih does not tell the
+ * handler about section headers and reports only its first syntax error, so
+ * we follow along. Returns 1 when inih must see an empty line instead. */
+static int s_scan(struct s_parse *p, const char *line, size_t n)
+{
+	const char *start = line, *end = line + n, *sep;
+
+	if (INI_ALLOW_BOM && p->line == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
+		start += 3;
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	if (start == end || strchr(INI_START_COMMENT_PREFIXES, *start))
+		return 0;
+	if (INI_ALLOW_MULTILINE && p->prev_key[0] && start > line) {
+		/* inih would append it to the previous value: "listen" would
+		 * silently become "tcp://host:7470 heartbeat_ivl_ms = 100" */
+		s_error(p, p->line, "syntax error: indented line continues the value of '%s'",
+			p->prev_key);
+		return 1;
+	}
+	if (*start == '[') {
+		sep = s_find(start + 1, end, "]");
+		if (sep < end && *sep == ']') {
+			p->prev_key[0] = '\0';
+			s_section_open(p, start + 1, sep);
+			return 0;
+		}
+		s_error(p, p->line, "syntax error: missing ']' in section header");
+		p->cur = S_SKIP;
+	} else {
+		sep = s_find(start, end, "=:");
+		if (sep < end && (*sep == '=' || *sep == ':')) {
+			while (sep > start && isspace((unsigned char)sep[-1]))
+				sep--;
+			snprintf(p->prev_key, sizeof(p->prev_key), "%.*s", (int)(sep - start), start);
+			return 0;
+		}
+		s_error(p, p->line, "syntax error: expected 'key = value'");
+	}
+	if (!p->first_syntax)
+		p->first_syntax = p->line;
+	return 0;
+}
+
+/* fgets-like reader over the file buffer, one whole line per call. */
+static char *s_reader(char *str, int num, void *stream)
+{
+	struct s_parse *p = stream;
+	const char *b = p->buf + p->pos, *nl;
+	size_t rest = p->len - p->pos, n, text;
+	int blank;
+
+	if (rest == 0 || num < 2)
+		return NULL;
+	nl = memchr(b, '\n', rest);
+	n = nl ? (size_t)(nl - b) + 1 : rest;
+	text = nl ? n - 1 : n;
+	p->pos += n;
+	p->line++;
+	if (memchr(b, '\0', text)) {
+		s_error(p, p->line, "line contains a NUL byte");
+		blank = 1;
+	} else if (text > (size_t)num - 2) {
+		/* inih would cut it and read the rest as the next line */
+		s_error(p, p->line, "line longer than %d characters", num - 2);
+		blank = 1;
+		for (size_t i = 0; i < text; i++) {
+			/* a header we cannot read: its keys must not land in the
+			 * section before it */
+			if (b[i] == '[')
+				p->cur = S_SKIP;
+			if (!isspace((unsigned char)b[i]))
+				break;
+		}
+	} else {
+		blank = s_scan(p, b, text);
+	}
+	if (blank) {
+		n = 1;
+		b = "\n";
+	}
+	memcpy(str, b, n);
+	str[n] = '\0';
+	return str;
+}
+
+static const struct s_key *s_key_find(const struct s_section *sec, const char *name)
+{
+	for (size_t i = 0; i < sec->n_keys; i++)
+		if (strcmp(sec->keys[i].name, name) == 0)
+			return &sec->keys[i];
+	return NULL;
+}
+
+/* Always returns 1: a 0 would make inih count the line as its own (syntax)
+ * error, and we report a more precise message ourselves. The section is ours,
+ * not inih's argument: inih truncates long names. */
+static int s_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct s_parse *p = user;
+	const struct s_key *k;
+	struct s_inst *in;
+	char why[256];
+	size_t i;
+	int r;
+
+	(void)section;
+	if (p->cur == S_NONE) {
+		s_error(p, p->line, "key '%s' is outside any section", name);
+		return 1;
+	}
+	if (p->cur == S_SKIP)
+		return 1;	/* the header has been reported */
+	in = &p->inst[p->cur];
+	if (!in->sec)
+		return 1;
+	if (!(k = s_key_find(in->sec, name))) {
+		s_error(p, p->line, "unknown key '%s' in [%s]", name, in->name);
+		return 1;
+	}
+	i = (size_t)(k - in->sec->keys);
+	if (in->key_line[i]) {
+		s_error(p, p->line, "%s: duplicate key (first set on line %d)", name, in->key_line[i]);
+		return 1;
+	}
+	in->key_line[i] = p->line;
+	if (k->required && !*value) {
+		snprintf(why, sizeof(why), "must not be empty");
+		r = -EINVAL;
+	} else {
+		r = s_parsers[k->type](k, value, s_base(p, in) + k->off, why, sizeof(why));
+	}
+	if (r == -ENOMEM)
+		p->oom = 1;
+	else if (r < 0)
+		s_error(p, p->line, "%s: %s", name, why);
+	if (r < 0)
+		in->key_bad |= 1u << i;
+	return 1;
+}
+
+/* ---- checks once the whole file is read -------------------------------------- */
+
+static void s_check_required(struct s_parse *p)
+{
+	for (size_t s = 0; s < ARRAY_SIZE(s_sections); s++) {
+		const struct s_section *sec = &s_sections[s];
+		int found = 0;
+
+		for (size_t i = 0; i < p->n_inst; i++) {
+			const struct s_inst *in = &p->inst[i];
+
+			if (in->sec != sec)
+				continue;
+			found = 1;
+			for (size_t k = 0; k < sec->n_keys; k++)
+				if (sec->keys[k].required && !in->key_line[k])
+					s_error(p, in->line, "[%s] %s is required", in->name,
+						sec->keys[k].name);
+		}
+		for (size_t k = 0; !found && !sec->peer && k < sec->n_keys; k++)
+			if (sec->keys[k].required)
+				s_error(p, 0, "[%s] %s is required", sec->name, sec->keys[k].name);
+	}
+}
+
+static long long s_int_at(const char *base, const struct s_key *k)
+{
+	if (k->type == T_INT)
+		return *(const int *)(base + k->off);
+	if (k->type == T_UINT)
+		return *(const unsigned *)(base + k->off);
+	return *(const int64_t *)(base + k->off);
+}
+
+static void s_check_order(struct s_parse *p, const struct s_order *o)
+{
+	const struct s_section *sec = s_section_find(o->section);
+	const struct s_key *a = s_key_find(sec, o->key), *b = s_key_find(sec, o->than);
+	size_t ia = (size_t)(a - sec->keys), ib = (size_t)(b - sec->keys);
+	long long va = s_int_at((char *)p->cfg, a), vb = s_int_at((char *)p->cfg, b);
+	const struct s_inst *in = NULL;
+
+	for (size_t i = 0; !in && i < p->n_inst; i++)
+		if (p->inst[i].sec == sec)
+			in = &p->inst[i];
+	if (!in || (in->key_bad & ((1u << ia) | (1u << ib))))
+		return;	/* no section: reported; a bad value: reported */
+	if (o->strict ? va > vb : va >= vb)
+		return;
+	s_error(p, in->key_line[ia] ? in->key_line[ia] : in->key_line[ib],
+		"%s: must be %s %s (%lld %s %lld)", o->key,
+		o->strict ? "greater than" : "at least", o->than, va, o->strict ? "<=" : "<", vb);
+}
+
+static void s_check_peers(struct s_parse *p)
+{
+	const struct config *c = p->cfg;
+
+	for (size_t i = 0; i < c->n_peers; i++) {
+		const struct peer_cfg *a = &c->peers[i];
+
+		if (strcmp(a->id, c->institution_id) == 0)
+			s_error(p, a->line, "[peer %s]: a peer cannot have our own institution id",
+				a->id);
+		/* ZAP tells peers apart by their CURVE key alone */
+		for (size_t j = 0; j < i; j++)
+			if (a->curve_public[0] &&
+			    strcmp(a->curve_public, c->peers[j].curve_public) == 0)
+				s_error(p, a->line, "[peer %s]: same curve_public_key as [peer %s] "
+					"on line %d", a->id, c->peers[j].id, c->peers[j].line);
+	}
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+static int s_err_cmp(const void *a, const void *b)
+{
+	const struct s_err *x = a, *y = b;
+	/* line 0 (the file as a whole) after the numbered lines */
+	unsigned lx = (unsigned)x->line - 1, ly = (unsigned)y->line - 1;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Hand the errors over in line order as "FILE:LINE: message". */
+static int s_emit(struct s_parse *p, struct strlist *errors)
+{
+	int r = 0;
+
+	if (p->n_errs)
+		qsort(p->errs, p->n_errs, sizeof(*p->errs), s_err_cmp);
+	for (size_t i = 0; errors && r == 0 && i < p->n_errs; i++) {
+		const struct s_err *e = &p->errs[i];
+
+		if (e->line)
+			r = strlist_addf(errors, "%s:%d: %s", p->path, e->line, e->msg);
+		else
+			r = strlist_addf(errors, "%s: %s", p->path, e->msg);
+	}
+	return r;
+}
+
+static void s_parse_clear(struct s_parse *p)
+{
+	for (size_t i = 0; i < p->n_inst; i++)
+		free(p->inst[i].name);
+	free(p->inst);
+	for (size_t i = 0; i < p->n_errs; i++)
+		free(p->errs[i].msg);
+	free(p->errs);
+	config_free(&p->cfg);
+}
+
+/* Feed the file through inih, then the checks that need the whole file. */
+static void s_parse_all(struct s_parse *p)
+{
+	int r = ini_parse_stream(s_reader, p, s_handler, p);
+
+	/* Our scanner mirrors inih's, so this names a line already reported;
+	 * should the two ever disagree, inih's verdict is still shown. */
+	if (r > 0 && r != p->first_syntax)
+		s_error(p, r, "syntax error");
+	else if (r == -2)
+		p->oom = 1;
+	else if (r < 0)
+		s_error(p, 0, "cannot parse (inih error %d)", r);
+	s_check_required(p);
+	for (size_t i = 0; i < ARRAY_SIZE(s_orders); i++)
+		s_check_order(p, &s_orders[i]);
+	s_check_peers(p);
+}
+
+int config_load(const char *path, struct config **out, struct strlist *errors)
+{
+	struct s_parse p = { .path = path, .cur = S_NONE };
+	char *buf = NULL;
+	int r;
+
+	*out = NULL;
+	if (!(p.cfg = calloc(1, sizeof(*p.cfg))))
+		return -ENOMEM;
+	r = file_read_all(path, S_FILE_MAX, &buf, &p.len);
+	if (r < 0) {
+		s_error(&p, 0, "cannot read: %s", r == -EFBIG ? "file too large" : strerror(-r));
+		goto out;
+	}
+	if (str_copy(p.cfg->path, sizeof(p.cfg->path), path) < 0)
+		s_error(&p, 0, "path too long");
+	for (size_t i = 0; i < ARRAY_SIZE(s_sections); i++)
+		if (!s_sections[i].peer)
+			s_defaults(&s_sections[i], (char *)p.cfg);
+	p.buf = buf;
+	s_parse_all(&p);
+	r = p.oom ? -ENOMEM : p.n_errs ? -EINVAL : 0;
+out:
+	if (s_emit(&p, errors) < 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0) {
+		*out = p.cfg;
+		p.cfg = NULL;	/* transferred */
+	}
+	s_parse_clear(&p);
+	free(buf);
+	return r;
+}
+
+void config_free(struct config **c)
+{
+	if (!c || !*c)
+		return;
+	free((*c)->peers);
+	free(*c);
+	*c = NULL;
+}
+
+const struct peer_cfg *config_peer_find(const struct config *c, const char *id)
+{
+	if (!c || !id)
+		return NULL;
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (strcmp(c->peers[i].id, id) == 0)
+			return &c->peers[i];
+	return NULL;
+}

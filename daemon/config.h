@@ -1,0 +1,71 @@
+/* config: overstapd.conf, parsed with libinih. Sections [institution],
+ * [network], [store], [control], [log] and one [peer ID] per counterpart.
+ * Every error is reported as "FILE:LINE: message"; loading never stops at the
+ * first error so an administrator sees them all at once. */
+#ifndef OVERSTAP_CONFIG_H
+#define OVERSTAP_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "util.h"
+
+#define INSTITUTION_ID_LEN 6	/* BRIN (2 digits + 2 letters/digits) + 2-digit location */
+
+struct peer_cfg {
+	char id[INSTITUTION_ID_LEN + 1];
+	char name[128];
+	char endpoint[256];			/* where we connect to send; "" = receive only */
+	char curve_public[CRYPTO_Z85_KEY_LEN + 1];
+	uint8_t sign_public[CRYPTO_SIGN_KEY_LEN];
+	int line;				/* line of the [peer] header, for messages */
+};
+
+struct config {
+	char path[PATH_MAX];
+	/* [institution] */
+	char institution_id[INSTITUTION_ID_LEN + 1];	/* required */
+	char institution_name[128];
+	char keys_dir[PATH_MAX];			/* required */
+	/* [network] */
+	char listen[256];		/* ZMQ endpoint for the ROUTER, required, e.g. tcp://0.0.0.0:7470 */
+	int heartbeat_ivl_ms;		/* default 5000 */
+	int heartbeat_timeout_ms;	/* default 15000 */
+	int64_t max_message_size;	/* default 1 MiB; ZMQ_MAXMSGSIZE */
+	unsigned max_in_flight;		/* per peer, default 512 */
+	int retry_initial_ms;		/* default 1000 */
+	int retry_max_ms;		/* default 60000 */
+	/* [store] */
+	char store_path[PATH_MAX];	/* required */
+	/* [control] */
+	char control_socket[PATH_MAX];	/* filesystem path of the ipc socket, required */
+	char control_group[64];		/* group allowed to use the CLI; "" = daemon's group */
+	/* [log] */
+	char log_level[16];		/* default "info" */
+	/* [peer ID] sections */
+	struct peer_cfg *peers;		/* owned array */
+	size_t n_peers;
+};
+
+/* True for a syntactically valid institution id: 2 digits, 2 letters or digits,
+ * 2 digits (upper case), e.g. 12AB00. */
+int config_institution_id_valid(const char *id);
+
+/* Parse and validate the file. On success *out owns a new config and 0 is
+ * returned. On failure *out is NULL, errors gets one "FILE:LINE: message" per
+ * problem in line order (a missing required key is reported on its section's
+ * header line, or as "FILE: [section] key is required" without a line when the
+ * section is absent; an unreadable file as "FILE: cannot read: reason"), and
+ * the result is -EINVAL, -ENOMEM, or -errno when the file cannot be read.
+ * errors may be NULL; messages are appended to what it already holds.
+ * Unknown sections and keys are errors: a typo must not silently use a default. */
+int config_load(const char *path, struct config **out, struct strlist *errors);
+
+void config_free(struct config **c);
+
+/* Borrowed pointer to the peer with this id, or NULL. */
+const struct peer_cfg *config_peer_find(const struct config *c, const char *id);
+
+#endif

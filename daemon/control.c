@@ -1,0 +1,844 @@
+/* control: the local control socket the overstap CLI talks to (SPEC §4). A
+ * ROUTER on ipc://, reachable only through the filesystem permissions of its
+ * socket (owner and the configured group). One handler per request type. */
+#include "control.h"
+#include "envelope.h"
+#include "leavers.h"
+#include "net.h"
+#include "vocab.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define CONTROL_MAX_MSG (512LL << 20)	/* a whole leavers file fits */
+
+/* Everything a reply points into, freed after it is sent. */
+struct pool {
+	void **v;
+	size_t n, cap;
+};
+
+static void *s_keep(struct pool *p, void *ptr)
+{
+	if (!ptr)
+		return NULL;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		void **nv = realloc(p->v, cap * sizeof(*nv));
+		if (!nv) {
+			free(ptr);
+			return NULL;
+		}
+		p->v = nv;
+		p->cap = cap;
+	}
+	p->v[p->n++] = ptr;
+	return ptr;
+}
+
+static char *s_strdup(struct pool *p, const char *s)
+{
+	return s_keep(p, strdup(s ? s : ""));
+}
+
+static void s_pool_free(struct pool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+}
+
+/* A handler fills the reply (allocating into the pool) and returns 0 or a
+ * negative code with a message in rep->error. */
+struct req_ctx {
+	struct daemon *d;
+	const Overstapctl__Request *req;
+	Overstapctl__Reply *rep;
+	struct pool pool;
+};
+
+static int s_fail(struct req_ctx *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int s_fail(struct req_ctx *c, int code, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	c->rep->error = s_strdup(&c->pool, buf);
+	return code;
+}
+
+int control_open(struct daemon *d)
+{
+	const char *path = d->cfg->control_socket;
+	char ep[PATH_MAX + 8];
+	int64_t max = CONTROL_MAX_MSG;
+	mode_t old;
+	int r;
+
+	d->control = zmq_socket(d->zctx, ZMQ_ROUTER);
+	if (!d->control)
+		return -errno;
+	zmq_setsockopt(d->control, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	snprintf(ep, sizeof(ep), "ipc://%s", path);
+	unlink(path);	/* a socket left by a killed daemon */
+	old = umask(0117);	/* socket file: owner and group may connect */
+	r = zmq_bind(d->control, ep);
+	umask(old);
+	if (r < 0) {
+		r = -errno;
+		log_err("cannot bind the control socket %s: %s", path, zmq_strerror(-r));
+		return r;
+	}
+	if (d->cfg->control_group[0]) {
+		struct group *g = getgrnam(d->cfg->control_group);
+
+		if (!g || chown(path, (uid_t)-1, g->gr_gid) < 0) {
+			log_err("control socket %s: cannot give it to group %s", path,
+				d->cfg->control_group);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+void control_close(struct daemon *d)
+{
+	if (d->control) {
+		zmq_close(d->control);
+		unlink(d->cfg->control_socket);
+	}
+	d->control = NULL;
+}
+
+/* ---- status ---- */
+
+static int s_status(struct req_ctx *c)
+{
+	struct daemon *d = c->d;
+	Overstapctl__DaemonStatus *st = s_keep(&c->pool, calloc(1, sizeof(*st)));
+	size_t nr = 0;
+
+	if (!st)
+		return -ENOMEM;
+	overstapctl__daemon_status__init(st);
+	st->institution = d->cfg->institution_id;
+	st->listen = d->bound;
+	st->started_at = d->started_at;
+	st->version = OVERSTAP_VERSION;
+	st->rejected_total = d->rejected_total;
+	st->peers = s_keep(&c->pool, calloc(d->n_peers + 1, sizeof(*st->peers)));
+	for (size_t i = 0; i < d->n_peers && st->peers; i++) {
+		struct peer *p = &d->peers[i];
+		Overstapctl__PeerStatus *ps = s_keep(&c->pool, calloc(1, sizeof(*ps)));
+		int64_t oldest = 0;
+
+		if (!ps)
+			return -ENOMEM;
+		overstapctl__peer_status__init(ps);
+		ps->id = p->cfg.id;
+		ps->name = p->cfg.name;
+		ps->endpoint = p->cfg.endpoint;
+		ps->connected = p->connected;
+		ps->last_handshake = p->last_handshake;
+		ps->auth_failures = p->auth_failures;
+		store_outbox_stats(d->store, p->cfg.id, &ps->outbox_depth, &oldest);
+		ps->oldest_unacked_ms = oldest ? time_now_ms() - oldest : 0;
+		ps->sent = p->sent;
+		ps->acked = p->acked;
+		ps->received = p->received;
+		ps->rejected = p->rejected;
+		st->peers[st->n_peers++] = ps;
+	}
+	st->rejected_reasons = s_keep(&c->pool, calloc(ARRAY_SIZE(d->rejects), sizeof(char *)));
+	for (size_t i = 0; i < ARRAY_SIZE(d->rejects) && d->rejects[i].why && st->rejected_reasons; i++) {
+		char buf[256];
+
+		snprintf(buf, sizeof(buf), "%s: %llu", d->rejects[i].why,
+			 (unsigned long long)d->rejects[i].n);
+		st->rejected_reasons[nr++] = s_strdup(&c->pool, buf);
+	}
+	st->n_rejected_reasons = nr;
+	store_inbox_count(d->store, &st->inbox_total);
+	if (c->req->body_case == OVERSTAPCTL__REQUEST__BODY_PEERS) {
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_PEERS;
+		c->rep->peers = st;
+	} else {
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_STATUS;
+		c->rep->status = st;
+	}
+	return 0;
+}
+
+/* ---- import ---- */
+
+static int s_import(struct req_ctx *c)
+{
+	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
+	Overstapctl__ImportResult *res = s_keep(&c->pool, calloc(1, sizeof(*res)));
+	const char *file = im->file[0] ? im->file : "import";
+	struct strlist errors = { 0 };
+	int r = 0;
+
+	if (!res)
+		return -ENOMEM;
+	overstapctl__import_result__init(res);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT;
+	c->rep->import_result = res;
+	/* Never trust the client's validation: check every row again here. */
+	for (size_t i = 0; i < im->n_leavers; i++) {
+		const Overstapctl__Leaver *l = im->leavers[i];
+
+		leaver_validate(file, l, &errors);
+		if (l->destination_institution[0] &&
+		    !config_peer_find(c->d->cfg, l->destination_institution))
+			strlist_addf(&errors, "%s:%u: destination_institution: %s is not a configured peer",
+				     file, l->line, l->destination_institution);
+	}
+	if (errors.n == 0)
+		r = store_leavers_import(c->d->store, file, (Overstapctl__Leaver *const *)im->leavers,
+					 im->n_leavers, c->req->user, &errors);
+	if (errors.n) {
+		res->errors = s_keep(&c->pool, calloc(errors.n, sizeof(char *)));
+		for (size_t i = 0; i < errors.n && res->errors; i++) {
+			res->errors[i] = s_keep(&c->pool, errors.v[i]);
+			errors.v[i] = NULL;	/* transferred */
+		}
+		res->n_errors = res->errors ? errors.n : 0;
+		strlist_clear(&errors);
+		return 0;	/* the errors are the answer; nothing was stored */
+	}
+	strlist_clear(&errors);
+	if (r < 0)
+		return s_fail(c, r, "cannot store the import: %s", strerror(-r));
+	res->imported = (uint32_t)im->n_leavers;
+	log_notice("user %s imported %zu leavers from %s", c->req->user, im->n_leavers, file);
+	return 0;
+}
+
+/* ---- sending school: registration, inzage, send ---- */
+
+static Overstapctl__ImportResult *s_marked_new(struct req_ctx *c)
+{
+	Overstapctl__ImportResult *res = s_keep(&c->pool, calloc(1, sizeof(*res)));
+
+	if (res) {
+		overstapctl__import_result__init(res);
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
+		c->rep->marked = res;
+	}
+	return res;
+}
+
+static int s_mark_registered(struct req_ctx *c)
+{
+	const Overstapctl__MarkRegistered *m = c->req->mark_registered;
+	Overstapctl__ImportResult *res = s_marked_new(c);
+	char today[11];
+	const char *date = m->date;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	date_today(today);
+	if (!date[0])
+		date = today;
+	if (!date_valid(date, NULL, NULL, NULL))
+		return s_fail(c, -EINVAL, "date %s is not a valid YYYY-MM-DD date", date);
+	res->errors = s_keep(&c->pool, calloc(m->n_pupil_refs + 1, sizeof(char *)));
+	if (!res->errors || (r = store_begin(c->d->store)) < 0)
+		return s_fail(c, -EIO, "cannot write to the store");
+	for (size_t i = 0; i < m->n_pupil_refs; i++) {
+		struct leaver l;
+		char buf[256];
+
+		r = store_leaver_find(c->d->store, m->pupil_refs[i], 0, &l);
+		if (r == 0)
+			r = store_leaver_set_registered(c->d->store, l.id, date, c->req->user);
+		store_leaver_clear(&l);
+		if (r == 0) {
+			res->imported++;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s: %s", m->pupil_refs[i],
+			 r == -ENOENT ? "no such pupil" : strerror(-r));
+		res->errors[res->n_errors++] = s_strdup(&c->pool, buf);
+	}
+	if ((r = store_commit(c->d->store)) < 0) {
+		store_rollback(c->d->store);
+		return s_fail(c, r, "cannot commit: %s", strerror(-r));
+	}
+	log_notice("user %s recorded %u registrations", c->req->user, res->imported);
+	return 0;
+}
+
+/* Record inzage of one pupil; returns 0 or a reason in `why`. */
+static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer who,
+			const char *date, char *why, size_t whylen)
+{
+	const Overstapctl__RecordInzage *z = c->req->inzage;
+	struct leaver l = { 0 };
+	int r, age;
+
+	r = store_leaver_find(c->d->store, ref, 1, &l);
+	if (r == -ENOENT) {
+		snprintf(why, whylen, "%s: no such pupil", ref);
+		return r;
+	}
+	if (r < 0 || !l.priv) {
+		snprintf(why, whylen, "%s: personal data unavailable", ref);
+		store_leaver_clear(&l);
+		return r < 0 ? r : -ENOKEY;
+	}
+	/* SPEC §3: parents see the dossier of a pupil under 16, the pupil from 16. */
+	age = date_age_on(l.priv->birth_date, date);
+	if (age >= 0 && age < 16 && who == OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
+		snprintf(why, whylen, "%s: the pupil is %d on %s: inzage is by a parent or guardian",
+			 ref, age, date);
+		r = -EPERM;
+	} else if (age >= 16 && who != OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
+		snprintf(why, whylen, "%s: the pupil is %d on %s: from 16 the pupil does the inzage",
+			 ref, age, date);
+		r = -EPERM;
+	} else if (l.state != LEAVER_IMPORTED) {
+		snprintf(why, whylen, "%s: the dossier has already been sent", ref);
+		r = -EALREADY;
+	} else {
+		r = store_leaver_set_inzage(c->d->store, l.id, who, date, z->remarks, c->req->user);
+		if (r < 0)
+			snprintf(why, whylen, "%s: %s", ref, strerror(-r));
+	}
+	store_leaver_clear(&l);
+	return r;
+}
+
+static int s_inzage(struct req_ctx *c)
+{
+	const Overstapctl__RecordInzage *z = c->req->inzage;
+	Overstap__Reviewer who = vocab_reviewer_from_str(z->reviewer);
+	Overstapctl__ImportResult *res = s_marked_new(c);
+	char today[11];
+	const char *date = z->date;
+	int r;
+
+	date_today(today);
+	if (!date[0])
+		date = today;
+	if (!res)
+		return -ENOMEM;
+	if (!who)
+		return s_fail(c, -EINVAL, "reviewer must be pupil, parent or guardian");
+	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
+		return s_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
+	if (strlen(z->remarks) > ENV_MAX_REMARKS)
+		return s_fail(c, -EINVAL, "remarks are longer than %d bytes", ENV_MAX_REMARKS);
+	res->errors = s_keep(&c->pool, calloc(z->n_pupil_refs + 1, sizeof(char *)));
+	if (!res->errors || (r = store_begin(c->d->store)) < 0)
+		return s_fail(c, -EIO, "cannot write to the store");
+	for (size_t i = 0; i < z->n_pupil_refs; i++) {
+		char why[512];
+
+		r = s_inzage_one(c, z->pupil_refs[i], who, date, why, sizeof(why));
+		if (r == 0)
+			res->imported++;
+		else if (r == -ENOENT || r == -EPERM || r == -EALREADY || r == -ENOKEY)
+			res->errors[res->n_errors++] = s_strdup(&c->pool, why);
+		else
+			break;
+	}
+	if (r == 0 || r == -ENOENT || r == -EPERM || r == -EALREADY || r == -ENOKEY)
+		r = store_commit(c->d->store);
+	if (r < 0) {
+		store_rollback(c->d->store);
+		res->imported = 0;
+		res->n_errors = 0;
+		return s_fail(c, r, "nothing recorded: %s", strerror(-r));
+	}
+	log_notice("user %s recorded inzage by %s for %u pupils", c->req->user, z->reviewer,
+		   res->imported);
+	return 0;
+}
+
+/* Why this leaver may not be sent now (SPEC §3, purpose handover), or NULL. */
+static const char *s_gate(struct daemon *d, const struct leaver *l)
+{
+	const struct peer_cfg *pc;
+
+	if (l->state != LEAVER_IMPORTED)
+		return l->state == LEAVER_CANCELLED ? "the handover was cancelled"
+						    : "the dossier has already been sent";
+	if (!l->priv)
+		return "the pupil's personal data has been erased";
+	if (!l->destination_institution[0])
+		return "no destination institution";
+	pc = config_peer_find(d->cfg, l->destination_institution);
+	if (!pc || !pc->endpoint[0])
+		return "the destination is not a configured peer with an endpoint";
+	if (!l->registered_on[0])
+		return "not registered at the destination yet (no selection at the gate: "
+		       "record it with 'overstap handover registered')";
+	if (!l->inzage_on[0])
+		return "no inzage recorded yet ('overstap handover inzage')";
+	return NULL;
+}
+
+/* The dossier, its pointers borrowed from l (which must hold priv). */
+static void s_dossier(const struct leaver *l, const char *record_id, Overstap__Handover *h,
+		      Overstap__Inzage *z)
+{
+	overstap__handover__init(h);
+	overstap__inzage__init(z);
+	h->record_id = (char *)record_id;
+	h->pgn = l->priv->pgn;
+	h->given_name = l->priv->given_name;
+	h->family_name = l->priv->family_name;
+	h->birth_date = l->priv->birth_date;
+	h->program = l->program;
+	h->cohort = (char *)l->cohort;
+	h->exit_date = (char *)l->exit_date;
+	h->destination = l->destination;
+	h->advice = l->advice;
+	h->advice_followed = l->advice_followed;
+	h->level_taal = l->level_taal;
+	h->level_rekenen = l->level_rekenen;
+	h->n_support_needs = l->priv->n_support_needs;
+	h->support_needs = l->priv->support_needs;
+	h->mentor = l->priv->mentor;
+	if (l->inzage_on[0]) {
+		z->reviewer = l->inzage_reviewer;
+		z->reviewed_on = (char *)l->inzage_on;
+		z->remarks = l->priv->inzage_remarks;
+		z->recorded_by = (char *)l->inzage_recorded_by;
+		h->inzage = z;
+	}
+	h->basis = "statute";	/* WVO/WEB overstapgegevens; consent policy comes later */
+	h->registered_on = (char *)l->registered_on;
+}
+
+/* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
+static int s_queue_one(struct daemon *d, const struct leaver *l, int64_t now)
+{
+	Overstap__Handover h;
+	Overstap__Inzage z;
+	char record_id[CRYPTO_UUID_STR_LEN + 1], mid[CRYPTO_UUID_STR_LEN + 1];
+	uint8_t *body = NULL, *packed = NULL;
+	size_t blen, plen = 0;
+	int r;
+
+	if ((r = crypto_uuidv7(record_id)) < 0)
+		return r;
+	s_dossier(l, record_id, &h, &z);
+	blen = overstap__handover__get_packed_size(&h);
+	body = malloc(blen ? blen : 1);
+	if (!body)
+		return -ENOMEM;
+	overstap__handover__pack(&h, body);
+	r = envelope_build(d->cfg->institution_id, l->destination_institution,
+			   OVERSTAP__ENVELOPE__BODY_HANDOVER, body, blen, d->keys.signer, mid, &packed, &plen);
+	if (r == 0)
+		r = store_outbox_add(d->store, mid, l->destination_institution,
+				     OVERSTAP__ENVELOPE__BODY_HANDOVER, packed, plen, l->key_id, now);
+	if (r == 0)
+		r = store_leaver_set_queued(d->store, l->id, record_id, mid, now);
+	crypto_wipe(body, blen);
+	free(body);
+	if (packed)
+		crypto_wipe(packed, plen);
+	free(packed);
+	return r;
+}
+
+static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Overstapctl__SendResult *res,
+		      int64_t now)
+{
+	const char *why = s_gate(c->d, l);
+	char buf[512];
+	int r;
+
+	if (!why) {
+		r = s_queue_one(c->d, l, now);
+		if (r < 0)
+			return r;
+		res->queued[res->n_queued++] = s_strdup(&c->pool, ref);
+		net_kick(daemon_peer(c->d, l->destination_institution));
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "%s: %s", ref, why);
+	res->refused[res->n_refused++] = s_strdup(&c->pool, buf);
+	return 0;
+}
+
+static int s_send(struct req_ctx *c)
+{
+	const Overstapctl__SendHandovers *s = c->req->send;
+	Overstapctl__SendResult *res = s_keep(&c->pool, calloc(1, sizeof(*res)));
+	int64_t *ids = NULL, now = time_now_ms();
+	size_t n = s->n_pupil_refs;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	overstapctl__send_result__init(res);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_SEND_RESULT;
+	c->rep->send_result = res;
+	if (s->all_ready && (r = store_leavers_ready(c->d->store, &ids, &n)) < 0)
+		return s_fail(c, r, "cannot list ready dossiers: %s", strerror(-r));
+	res->queued = s_keep(&c->pool, calloc(n + 1, sizeof(char *)));
+	res->refused = s_keep(&c->pool, calloc(n + 1, sizeof(char *)));
+	if (!res->queued || !res->refused || (r = store_begin(c->d->store)) < 0) {
+		free(ids);
+		return s_fail(c, -EIO, "cannot write to the store");
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct leaver l = { 0 };
+		const char *ref = s->all_ready ? NULL : s->pupil_refs[i];
+		int rf = ref ? store_leaver_find(c->d->store, ref, 1, &l)
+			     : store_leaver_load(c->d->store, ids[i], 1, &l);
+
+		if (rf == -ENOENT) {
+			char buf[256];
+			snprintf(buf, sizeof(buf), "%s: no such pupil", ref);
+			res->refused[res->n_refused++] = s_strdup(&c->pool, buf);
+		} else if (rf < 0) {
+			r = rf;
+		} else {
+			r = s_send_one(c, &l, ref ? ref : l.pupil_ref, res, now);
+		}
+		store_leaver_clear(&l);
+	}
+	free(ids);
+	if (r == 0)
+		r = store_commit(c->d->store);
+	if (r < 0) {
+		/* All or nothing: nothing was queued. */
+		store_rollback(c->d->store);
+		res->n_queued = res->n_refused = 0;
+		return s_fail(c, r, "nothing queued: %s", strerror(-r));
+	}
+	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,
+		   res->n_refused);
+	return 0;
+}
+
+/* ---- listings ---- */
+
+struct list_acc {
+	struct req_ctx *c;
+	void **rows;
+	size_t n, cap;
+};
+
+static int s_acc_push(struct list_acc *a, void *row)
+{
+	if (!row)
+		return -ENOMEM;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		void **nv = realloc(a->rows, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		a->rows = nv;
+		a->cap = cap;
+	}
+	a->rows[a->n++] = row;
+	return 0;
+}
+
+static Overstapctl__HandoverRow *s_leaver_row(struct pool *pool, const struct leaver *l)
+{
+	Overstapctl__HandoverRow *row = s_keep(pool, calloc(1, sizeof(*row)));
+
+	if (!row)
+		return NULL;
+	overstapctl__handover_row__init(row);
+	row->pupil_ref = s_strdup(pool, l->pupil_ref);
+	row->cohort = s_strdup(pool, l->cohort);
+	row->program = (char *)(vocab_program_str(l->program) ? vocab_program_str(l->program) : "");
+	row->destination_type = (char *)(vocab_destination_str(l->destination)
+						 ? vocab_destination_str(l->destination) : "");
+	row->destination_institution = s_strdup(pool, l->destination_institution);
+	row->state = (char *)store_leaver_state_str(l->state);
+	row->record_id = s_strdup(pool, l->record_id);
+	row->queued_at = l->queued_at;
+	row->delivered_at = l->delivered_at;
+	row->registered_on = s_strdup(pool, l->registered_on);
+	row->inzage_on = s_strdup(pool, l->inzage_on);
+	row->attempts = l->attempts;
+	return row;
+}
+
+static int s_leaver_cb(const struct leaver *l, void *arg)
+{
+	struct list_acc *a = arg;
+
+	return s_acc_push(a, s_leaver_row(&a->c->pool, l));
+}
+
+static int s_state_from_str(const char *s)
+{
+	for (int i = LEAVER_IMPORTED; i <= LEAVER_CANCELLED; i++)
+		if (strcmp(s, store_leaver_state_str(i)) == 0)
+			return i;
+	return -2;
+}
+
+static int s_handover_list(struct req_ctx *c)
+{
+	const Overstapctl__ListFilter *f = c->req->handover_list;
+	Overstapctl__HandoverList *hl = s_keep(&c->pool, calloc(1, sizeof(*hl)));
+	struct list_acc a = { .c = c };
+	int state = f->state[0] ? s_state_from_str(f->state) : -1, r;
+
+	if (!hl)
+		return -ENOMEM;
+	if (state == -2)
+		return s_fail(c, -EINVAL, "unknown state '%s' (imported, queued, delivered, cancelled)",
+			      f->state);
+	overstapctl__handover_list__init(hl);
+	r = store_leavers_each(c->d->store, state, f->cohort, f->limit, s_leaver_cb, &a);
+	s_keep(&c->pool, a.rows);
+	if (r < 0)
+		return s_fail(c, r, "cannot list: %s", strerror(-r));
+	hl->rows = (Overstapctl__HandoverRow **)a.rows;
+	hl->n_rows = a.n;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_HANDOVER_LIST;
+	c->rep->handover_list = hl;
+	return 0;
+}
+
+static int s_handover_show(struct req_ctx *c)
+{
+	Overstapctl__HandoverDetail *det = s_keep(&c->pool, calloc(1, sizeof(*det)));
+	struct leaver l = { 0 };
+	Overstap__Handover h;
+	Overstap__Inzage z;
+	int r = store_leaver_find(c->d->store, c->req->handover_show->key, 1, &l);
+
+	if (r == -ENOENT)
+		return s_fail(c, r, "%s: no such pupil", c->req->handover_show->key);
+	if (r < 0 || !det) {
+		store_leaver_clear(&l);
+		return s_fail(c, r < 0 ? r : -ENOMEM, "cannot read: %s", strerror(r < 0 ? -r : ENOMEM));
+	}
+	overstapctl__handover_detail__init(det);
+	det->row = s_leaver_row(&c->pool, &l);
+	if (l.priv) {
+		s_dossier(&l, l.record_id, &h, &z);
+		det->dossier.len = overstap__handover__get_packed_size(&h);
+		det->dossier.data = s_keep(&c->pool, malloc(det->dossier.len + 1));
+		if (det->dossier.data)
+			overstap__handover__pack(&h, det->dossier.data);
+		else
+			det->dossier.len = 0;
+	}
+	store_leaver_clear(&l);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_HANDOVER_DETAIL;
+	c->rep->handover_detail = det;
+	log_notice("user %s viewed a dossier", c->req->user);
+	return 0;
+}
+
+static Overstapctl__InboxRow *s_inbox_row(struct pool *pool, const struct inbox_row *r)
+{
+	Overstapctl__InboxRow *row = s_keep(pool, calloc(1, sizeof(*row)));
+	const char *prog = vocab_program_str(r->program), *dest = vocab_destination_str(r->destination);
+
+	if (!row)
+		return NULL;
+	overstapctl__inbox_row__init(row);
+	row->record_id = s_strdup(pool, r->record_id);
+	row->sender = s_strdup(pool, r->sender);
+	row->received_at = r->received_at;
+	row->cohort = s_strdup(pool, r->cohort);
+	row->program = (char *)(prog ? prog : "");
+	row->destination_type = (char *)(dest ? dest : "");
+	row->message_id = s_strdup(pool, r->message_id);
+	return row;
+}
+
+static int s_inbox_cb(const struct inbox_row *r, void *arg)
+{
+	struct list_acc *a = arg;
+
+	return s_acc_push(a, s_inbox_row(&a->c->pool, r));
+}
+
+static int s_inbox_list(struct req_ctx *c)
+{
+	const Overstapctl__ListFilter *f = c->req->inbox_list;
+	Overstapctl__InboxList *il = s_keep(&c->pool, calloc(1, sizeof(*il)));
+	struct list_acc a = { .c = c };
+	int r;
+
+	if (!il)
+		return -ENOMEM;
+	overstapctl__inbox_list__init(il);
+	r = store_inbox_each(c->d->store, f->cohort, f->limit, s_inbox_cb, &a);
+	s_keep(&c->pool, a.rows);
+	if (r < 0)
+		return s_fail(c, r, "cannot list: %s", strerror(-r));
+	il->rows = (Overstapctl__InboxRow **)a.rows;
+	il->n_rows = a.n;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_LIST;
+	c->rep->inbox_list = il;
+	return 0;
+}
+
+static int s_inbox_show(struct req_ctx *c)
+{
+	Overstapctl__InboxDetail *det = s_keep(&c->pool, calloc(1, sizeof(*det)));
+	struct inbox_row row;
+	Overstap__Envelope *e = NULL;
+	uint8_t *packed = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!det)
+		return -ENOMEM;
+	r = store_inbox_get(c->d->store, c->req->inbox_show->key, &row, &packed, &len);
+	if (r == -ENOENT)
+		return s_fail(c, r, "%s: no such record", c->req->inbox_show->key);
+	if (r < 0)
+		return s_fail(c, r, "cannot read the record: %s", strerror(-r));
+	s_keep(&c->pool, packed);
+	e = overstap__envelope__unpack(NULL, len, packed);
+	if (!e || !envelope_body(e))
+		r = s_fail(c, -EBADMSG, "stored record does not decode");
+	overstapctl__inbox_detail__init(det);
+	det->row = s_inbox_row(&c->pool, &row);
+	if (r == 0) {
+		const ProtobufCBinaryData *b = envelope_body(e);
+		det->dossier.data = s_keep(&c->pool, malloc(b->len + 1));
+		if (det->dossier.data) {
+			memcpy(det->dossier.data, b->data, b->len);
+			det->dossier.len = b->len;
+		}
+	}
+	if (e)
+		overstap__envelope__free_unpacked(e, NULL);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_DETAIL;
+	c->rep->inbox_detail = det;
+	if (r == 0)
+		log_notice("user %s viewed a received dossier", c->req->user);
+	return r;
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+	Overstapctl__Request__BodyCase body;
+	int (*fn)(struct req_ctx *c);
+} s_handlers[] = {
+	{ OVERSTAPCTL__REQUEST__BODY_STATUS, s_status },
+	{ OVERSTAPCTL__REQUEST__BODY_PEERS, s_status },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS, s_import },
+	{ OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED, s_mark_registered },
+	{ OVERSTAPCTL__REQUEST__BODY_INZAGE, s_inzage },
+	{ OVERSTAPCTL__REQUEST__BODY_SEND, s_send },
+	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_LIST, s_handover_list },
+	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_SHOW, s_handover_show },
+	{ OVERSTAPCTL__REQUEST__BODY_INBOX_LIST, s_inbox_list },
+	{ OVERSTAPCTL__REQUEST__BODY_INBOX_SHOW, s_inbox_show },
+};
+
+static int s_user_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)u[i] < 0x21 || u[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void s_dispatch(struct req_ctx *c)
+{
+	const Overstapctl__Request *req = c->req;
+	int r = -ENOTSUP;
+
+	if (req->version != OVERSTAPCTL__VERSION__CURRENT) {
+		r = s_fail(c, -EPROTO, "control protocol version %u not supported (daemon speaks %d)",
+			   req->version, OVERSTAPCTL__VERSION__CURRENT);
+	} else if (!s_user_ok(req->user)) {
+		r = s_fail(c, -EACCES, "request without a valid user name");
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(s_handlers); i++)
+			if (s_handlers[i].body == req->body_case) {
+				r = s_handlers[i].fn(c);
+				break;
+			}
+		if (r == -ENOTSUP && !c->rep->error[0])
+			s_fail(c, r, "request not supported by this daemon");
+	}
+	if (r < 0 && !c->rep->error[0])
+		s_fail(c, r, "%s", strerror(-r));
+	c->rep->code = r < 0 ? r : 0;
+}
+
+void control_handle(struct daemon *d)
+{
+	for (int k = 0; k < 16; k++) {
+		zmq_msg_t f[3];
+		int n = 0, more = 1;
+
+		/* [routing id][empty delimiter from REQ][request] */
+		while (more && n < 3) {
+			zmq_msg_init(&f[n]);
+			if (zmq_msg_recv(&f[n], d->control, n ? 0 : ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(&f[n]);
+				break;
+			}
+			more = zmq_msg_more(&f[n++]);
+		}
+		if (n == 0)
+			return;
+		while (more) {
+			zmq_msg_t x;
+			zmq_msg_init(&x);
+			zmq_msg_recv(&x, d->control, 0);
+			more = zmq_msg_more(&x);
+			zmq_msg_close(&x);
+		}
+		if (n == 3) {
+			Overstapctl__Reply rep;
+			struct req_ctx c = { .d = d, .rep = &rep };
+			Overstapctl__Request *req =
+				overstapctl__request__unpack(NULL, zmq_msg_size(&f[2]), zmq_msg_data(&f[2]));
+			uint8_t *out;
+			size_t len;
+
+			overstapctl__reply__init(&rep);
+			rep.version = OVERSTAPCTL__VERSION__CURRENT;
+			c.req = req;
+			if (req)
+				s_dispatch(&c);
+			else
+				rep.code = s_fail(&c, -EBADMSG, "malformed request");
+			len = overstapctl__reply__get_packed_size(&rep);
+			out = malloc(len ? len : 1);
+			if (out) {
+				overstapctl__reply__pack(&rep, out);
+				zmq_send(d->control, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE);
+				zmq_send(d->control, "", 0, ZMQ_SNDMORE);
+				zmq_send(d->control, out, len, 0);
+				free(out);
+			}
+			if (req)
+				overstapctl__request__free_unpacked(req, NULL);
+			s_pool_free(&c.pool);
+		}
+		for (int i = 0; i < n; i++)
+			zmq_msg_close(&f[i]);
+	}
+}

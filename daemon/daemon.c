@@ -1,0 +1,229 @@
+/* daemon: one overstapd — its state, its single poll loop, reload and the
+ * counters of what it refused. */
+#include "daemon.h"
+#include "control.h"
+#include "net.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+struct peer *daemon_peer(struct daemon *d, const char *id)
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (strcmp(d->peers[i].cfg.id, id) == 0)
+			return &d->peers[i];
+	return NULL;
+}
+
+void daemon_reject(struct daemon *d, struct peer *p, const char *from, const char *why)
+{
+	size_t i;
+	unsigned suppressed = 0;
+
+	d->rejected_total++;
+	if (p)
+		p->rejected++;
+	for (i = 0; i < ARRAY_SIZE(d->rejects) && d->rejects[i].why; i++)
+		if (strcmp(d->rejects[i].why, why) == 0)
+			break;
+	if (i < ARRAY_SIZE(d->rejects)) {
+		d->rejects[i].why = why;	/* static strings only */
+		d->rejects[i].n++;
+	}
+	/* A peer can send garbage as fast as it likes; our log must not grow as fast. */
+	if (ratelimit_ok(&d->rl_reject, &suppressed)) {
+		if (suppressed)
+			log_warn("(%u similar messages suppressed)", suppressed);
+		log_warn("rejected message from %s: %s", from ? from : "?", why);
+	}
+}
+
+static int s_signals_open(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked before libzmq starts its threads, so they inherit the mask and
+	 * only the signalfd sees these signals. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return d->sigfd < 0 ? -errno : 0;
+}
+
+int daemon_init(struct daemon *d, struct config *cfg)
+{
+	char err[1024] = "";
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->sigfd = -1;
+	d->started_at = time_now_ms();
+	d->rl_reject = (struct ratelimit)RATELIMIT_INIT(10000, 20);
+	if ((r = keys_load(cfg->keys_dir, &d->keys, err, sizeof(err))) < 0) {
+		log_err("%s", err);
+		return r;
+	}
+	if ((r = store_open(cfg->store_path, d->keys.master, &d->store, err, sizeof(err))) < 0) {
+		log_err("cannot open the store: %s", err);
+		return r;
+	}
+	if ((r = s_signals_open(d)) < 0) {
+		log_err("cannot set up signals: %s", strerror(-r));
+		return r;
+	}
+	if ((r = net_open(d)) < 0)
+		return r;
+	if ((r = control_open(d)) < 0)
+		return r;
+	return 0;
+}
+
+void daemon_fini(struct daemon *d)
+{
+	control_close(d);
+	net_close(d);
+	store_close(&d->store);
+	keys_clear(&d->keys);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	config_free(&d->cfg);
+}
+
+/* Settings that only a restart can change: keep the running values. */
+static void s_keep_fixed(const struct config *old, struct config *nc)
+{
+	static const struct {
+		const char *name;
+		size_t off, len;
+	} fixed[] = {
+		{ "[institution] id", offsetof(struct config, institution_id), sizeof(old->institution_id) },
+		{ "[institution] keys_dir", offsetof(struct config, keys_dir), sizeof(old->keys_dir) },
+		{ "[network] listen", offsetof(struct config, listen), sizeof(old->listen) },
+		{ "[store] path", offsetof(struct config, store_path), sizeof(old->store_path) },
+		{ "[control] socket", offsetof(struct config, control_socket), sizeof(old->control_socket) },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+		const char *o = (const char *)old + fixed[i].off;
+		char *n = (char *)nc + fixed[i].off;
+
+		if (strcmp(o, n) != 0) {
+			log_warn("reload: %s changed; that takes a restart, keeping %s", fixed[i].name, o);
+			memcpy(n, o, fixed[i].len);
+		}
+	}
+}
+
+int daemon_reload(struct daemon *d)
+{
+	struct strlist errors = { 0 };
+	struct config *nc = NULL;
+	int r = config_load(d->cfg->path, &nc, &errors);
+
+	if (r < 0) {
+		for (size_t i = 0; i < errors.n; i++)
+			log_err("%s", errors.v[i]);
+		log_err("reload failed: keeping the running configuration");
+		strlist_clear(&errors);
+		return r;
+	}
+	s_keep_fixed(d->cfg, nc);
+	r = net_peers_apply(d, nc);
+	config_free(&d->cfg);
+	d->cfg = nc;
+	log_set_level_name(d->cfg->log_level);
+	log_notice("configuration reloaded: %zu peers", d->n_peers);
+	return r;
+}
+
+static void s_signals_handle(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			daemon_reload(d);
+		else
+			d->stop = 1;
+	}
+}
+
+/* Fixed slots first, then a dealer and a monitor per peer. */
+enum { PI_SIG, PI_ZAP, PI_ROUTER, PI_ROUTER_MON, PI_CONTROL, PI__FIXED };
+
+int daemon_run(struct daemon *d)
+{
+	zmq_pollitem_t *items = NULL;
+	size_t cap = 0;
+
+	log_notice("overstapd %s running as %s with %zu peers", OVERSTAP_VERSION,
+		   d->cfg->institution_id, d->n_peers);
+	while (!d->stop) {
+		int64_t wake = 1000;
+		size_t n = PI__FIXED;
+		int rc;
+
+		net_pump(d, &wake);
+		if (cap < PI__FIXED + 2 * d->n_peers) {
+			cap = PI__FIXED + 2 * d->n_peers;
+			zmq_pollitem_t *ni = realloc(items, cap * sizeof(*ni));
+			if (!ni)
+				break;
+			items = ni;
+		}
+		memset(items, 0, cap * sizeof(*items));
+		items[PI_SIG] = (zmq_pollitem_t){ .fd = d->sigfd, .events = ZMQ_POLLIN };
+		items[PI_ZAP] = (zmq_pollitem_t){ .socket = d->zap, .events = ZMQ_POLLIN };
+		items[PI_ROUTER] = (zmq_pollitem_t){ .socket = d->router, .events = ZMQ_POLLIN };
+		items[PI_ROUTER_MON] = (zmq_pollitem_t){ .socket = d->router_monitor, .events = ZMQ_POLLIN };
+		items[PI_CONTROL] = (zmq_pollitem_t){ .socket = d->control, .events = ZMQ_POLLIN };
+		for (size_t i = 0; i < d->n_peers; i++) {
+			if (!d->peers[i].dealer)
+				continue;
+			items[n++] = (zmq_pollitem_t){ .socket = d->peers[i].dealer, .events = ZMQ_POLLIN };
+			items[n++] = (zmq_pollitem_t){ .socket = d->peers[i].monitor, .events = ZMQ_POLLIN };
+		}
+		rc = zmq_poll(items, (int)n, (long)wake);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll failed: %s", zmq_strerror(errno));
+			break;
+		}
+		/* ZAP first: handshakes wait on it. */
+		if (items[PI_ZAP].revents & ZMQ_POLLIN)
+			net_zap_handle(d);
+		if (items[PI_ROUTER].revents & ZMQ_POLLIN)
+			net_router_handle(d);
+		if (items[PI_ROUTER_MON].revents & ZMQ_POLLIN)
+			net_router_monitor_handle(d);
+		/* Peers by socket: the array may not be reallocated before this point. */
+		for (size_t k = PI__FIXED; k < n; k += 2) {
+			struct peer *p = NULL;
+			for (size_t i = 0; i < d->n_peers && !p; i++)
+				if (d->peers[i].dealer == items[k].socket)
+					p = &d->peers[i];
+			if (p && (items[k + 1].revents & ZMQ_POLLIN))
+				net_peer_monitor_handle(d, p);
+			if (p && (items[k].revents & ZMQ_POLLIN))
+				net_peer_handle(d, p);
+		}
+		if (items[PI_CONTROL].revents & ZMQ_POLLIN)
+			control_handle(d);
+		/* Last: a reload replaces the peer array. */
+		if (items[PI_SIG].revents & ZMQ_POLLIN)
+			s_signals_handle(d);
+	}
+	free(items);
+	log_notice("stopping");
+	return 0;
+}

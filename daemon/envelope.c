@@ -1,0 +1,285 @@
+/* envelope: the wire codec, its limits and its signatures (SPEC §4). */
+#include "envelope.h"
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char s_sig_domain[] = "overstap-sig-v1";	/* sent with its NUL */
+
+static const struct {
+	Overstap__Envelope__BodyCase c;
+	const char *name;
+	size_t offset;	/* of the ProtobufCBinaryData in Overstap__Envelope */
+} s_bodies[] = {
+	{ OVERSTAP__ENVELOPE__BODY_HELLO, "hello", offsetof(Overstap__Envelope, hello) },
+	{ OVERSTAP__ENVELOPE__BODY_HANDOVER, "handover", offsetof(Overstap__Envelope, handover) },
+	{ OVERSTAP__ENVELOPE__BODY_STATUS, "status", offsetof(Overstap__Envelope, status) },
+	{ OVERSTAP__ENVELOPE__BODY_OUTCOME, "outcome", offsetof(Overstap__Envelope, outcome) },
+	{ OVERSTAP__ENVELOPE__BODY_WITHDRAWAL, "withdrawal", offsetof(Overstap__Envelope, withdrawal) },
+	{ OVERSTAP__ENVELOPE__BODY_ERASURE_RECEIPT, "erasure_receipt",
+	  offsetof(Overstap__Envelope, erasure_receipt) },
+	{ OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, "audit_checkpoint",
+	  offsetof(Overstap__Envelope, audit_checkpoint) },
+	{ OVERSTAP__ENVELOPE__BODY_ACK, "ack", offsetof(Overstap__Envelope, ack) },
+};
+
+static int s_body_index(Overstap__Envelope__BodyCase c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s_bodies); i++)
+		if (s_bodies[i].c == c)
+			return (int)i;
+	return -1;
+}
+
+const ProtobufCBinaryData *envelope_body(const Overstap__Envelope *e)
+{
+	int i = s_body_index(e->body_case);
+
+	return i < 0 ? NULL : (const ProtobufCBinaryData *)((const char *)e + s_bodies[i].offset);
+}
+
+static ProtobufCBinaryData *s_body_mut(Overstap__Envelope *e)
+{
+	int i = s_body_index(e->body_case);
+
+	return i < 0 ? NULL : (ProtobufCBinaryData *)((char *)e + s_bodies[i].offset);
+}
+
+const char *envelope_body_name(Overstap__Envelope__BodyCase c)
+{
+	int i = s_body_index(c);
+
+	return i < 0 ? "unknown" : s_bodies[i].name;
+}
+
+static uint8_t *s_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static uint8_t *s_putstr(uint8_t *p, const void *s, size_t n)
+{
+	p = s_put32(p, (uint32_t)n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* The signing input documented in proto/overstap.proto. */
+static int s_signing_input(const Overstap__Envelope *e, uint8_t **out, size_t *len)
+{
+	const ProtobufCBinaryData *body = envelope_body(e);
+	size_t lid = strlen(e->message_id), ls = strlen(e->sender), lr = strlen(e->recipient);
+	size_t n = sizeof(s_sig_domain) + 4 + 4 + lid + 4 + ls + 4 + lr + 8 + 4;
+	uint8_t *buf, *p;
+	uint64_t t = (uint64_t)e->created_at;
+
+	if (!body)
+		return -EINVAL;
+	n += body->len;
+	buf = malloc(n);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, s_sig_domain, sizeof(s_sig_domain));
+	p = buf + sizeof(s_sig_domain);
+	p = s_put32(p, (uint32_t)e->body_case);
+	p = s_putstr(p, e->message_id, lid);
+	p = s_putstr(p, e->sender, ls);
+	p = s_putstr(p, e->recipient, lr);
+	p = s_put32(p, (uint32_t)(t >> 32));
+	p = s_put32(p, (uint32_t)t);
+	p = s_putstr(p, body->data, body->len);
+	*out = buf;
+	*len = (size_t)(p - buf);
+	return 0;
+}
+
+int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **out, size_t *len)
+{
+	uint8_t sig[CRYPTO_SIG_LEN], *input = NULL, *buf = NULL;
+	size_t ilen = 0, n;
+	int r;
+
+	if ((r = s_signing_input(e, &input, &ilen)) < 0)
+		return r;
+	r = crypto_sign(signer, input, ilen, sig);
+	free(input);
+	if (r < 0)
+		return r;
+	e->signature.data = sig;
+	e->signature.len = sizeof(sig);
+	n = overstap__envelope__get_packed_size(e);
+	buf = malloc(n ? n : 1);
+	if (!buf) {
+		r = -ENOMEM;
+	} else {
+		overstap__envelope__pack(e, buf);
+		*out = buf;
+		*len = n;
+	}
+	e->signature.data = NULL;	/* points at our stack */
+	e->signature.len = 0;
+	return r;
+}
+
+int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,
+		   const uint8_t *body, size_t body_len, crypto_sigkey *signer,
+		   char id_out[CRYPTO_UUID_STR_LEN + 1], uint8_t **out, size_t *len)
+{
+	Overstap__Envelope e;
+	ProtobufCBinaryData *b;
+	int r;
+
+	overstap__envelope__init(&e);	/* the INIT macro trips -Wmissing-braces on a oneof */
+
+	if ((r = crypto_uuidv7(id_out)) < 0)
+		return r;
+	e.version = ENVELOPE_VERSION;
+	e.message_id = id_out;
+	e.sender = (char *)sender;
+	e.recipient = (char *)recipient;
+	e.created_at = time_now_ms();
+	e.body_case = body_case;
+	b = s_body_mut(&e);
+	if (!b)
+		return -EINVAL;
+	b->data = (uint8_t *)body;
+	b->len = body_len;
+	return envelope_sign_pack(&e, signer, out, len);
+}
+
+static int s_fail(const char **why, const char *reason, int code)
+{
+	if (why)
+		*why = reason;
+	return code;
+}
+
+int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__Envelope **out,
+		    const char **why)
+{
+	Overstap__Envelope *e;
+	int r = -EBADMSG;
+
+	/* libzmq enforces ZMQ_MAXMSGSIZE on the network; this holds for any path. */
+	if (len > max_size)
+		return s_fail(why, "message too large", -EMSGSIZE);
+	e = overstap__envelope__unpack(NULL, len, buf);
+	if (!e)
+		return s_fail(why, "not a valid envelope", -EBADMSG);
+	if (e->version != ENVELOPE_VERSION) {
+		r = s_fail(why, "unsupported protocol version", -EPROTO);
+		goto bad;
+	}
+	if (!crypto_uuid_valid(e->message_id)) {
+		r = s_fail(why, "message id is not a UUID", -EBADMSG);
+		goto bad;
+	}
+	if (!config_institution_id_valid(e->sender) || !config_institution_id_valid(e->recipient)) {
+		r = s_fail(why, "sender or recipient is not an institution id", -EBADMSG);
+		goto bad;
+	}
+	if (!envelope_body(e)) {
+		r = s_fail(why, "no known body", -EBADMSG);
+		goto bad;
+	}
+	if (e->signature.len != CRYPTO_SIG_LEN) {
+		r = s_fail(why, "missing or malformed signature", -EBADMSG);
+		goto bad;
+	}
+	*out = e;
+	return 0;
+bad:
+	overstap__envelope__free_unpacked(e, NULL);
+	return r;
+}
+
+int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key)
+{
+	uint8_t *input = NULL;
+	size_t ilen = 0;
+	int r;
+
+	if ((r = s_signing_input(e, &input, &ilen)) < 0)
+		return r;
+	r = crypto_verify(sender_key, input, ilen, e->signature.data, e->signature.len);
+	free(input);
+	return r < 0 ? -EBADMSG : 0;
+}
+
+static int s_text_ok(const char *s, size_t max)
+{
+	return s && strnlen(s, max + 1) <= max;
+}
+
+static int s_date_ok(const char *s, int required)
+{
+	return (!required && s[0] == '\0') || date_valid(s, NULL, NULL, NULL);
+}
+
+int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover **out,
+			     const char **why)
+{
+	Overstap__Handover *h = overstap__handover__unpack(NULL, body->len, body->data);
+	const char *bad = NULL;
+
+	if (!h)
+		return s_fail(why, "handover body does not decode", -EBADMSG);
+	if (!crypto_uuid_valid(h->record_id))
+		bad = "handover record id is not a UUID";
+	else if (!s_text_ok(h->pgn, 16) || !s_text_ok(h->given_name, ENV_MAX_TEXT) ||
+		 !s_text_ok(h->family_name, ENV_MAX_TEXT) || !s_text_ok(h->cohort, 9) ||
+		 !s_text_ok(h->basis, 16))
+		bad = "handover field too long";
+	else if (!s_date_ok(h->birth_date, 1) || !s_date_ok(h->exit_date, 1) ||
+		 !s_date_ok(h->registered_on, 0))
+		bad = "handover date malformed";
+	else if (h->n_support_needs > ENV_MAX_SUPPORT_NEEDS)
+		bad = "too many support needs";
+	for (size_t i = 0; !bad && i < h->n_support_needs; i++)
+		if (!s_text_ok(h->support_needs[i]->code, 64) ||
+		    !s_text_ok(h->support_needs[i]->note, ENV_MAX_TEXT))
+			bad = "support need too long";
+	if (!bad && h->mentor && (!s_text_ok(h->mentor->name, ENV_MAX_TEXT) ||
+				  !s_text_ok(h->mentor->email, ENV_MAX_TEXT) ||
+				  !s_text_ok(h->mentor->phone, 64)))
+		bad = "mentor contact too long";
+	if (!bad && h->inzage && (!s_text_ok(h->inzage->remarks, ENV_MAX_REMARKS) ||
+				  !s_text_ok(h->inzage->recorded_by, ENV_MAX_TEXT) ||
+				  !s_date_ok(h->inzage->reviewed_on, 1)))
+		bad = "inzage record malformed";
+	if (bad) {
+		overstap__handover__free_unpacked(h, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = h;
+	return 0;
+}
+
+int envelope_ack_unpack(const ProtobufCBinaryData *body, Overstap__Ack **out, const char **why)
+{
+	Overstap__Ack *a = overstap__ack__unpack(NULL, body->len, body->data);
+	const char *bad = NULL;
+
+	if (!a)
+		return s_fail(why, "ack body does not decode", -EBADMSG);
+	if (a->n_message_ids > ENV_MAX_ACK_IDS)
+		bad = "too many ids in ack";
+	else if (!s_text_ok(a->reason, ENV_MAX_TEXT))
+		bad = "ack reason too long";
+	for (size_t i = 0; !bad && i < a->n_message_ids; i++)
+		if (!crypto_uuid_valid(a->message_ids[i]))
+			bad = "ack names a malformed message id";
+	if (bad) {
+		overstap__ack__free_unpacked(a, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = a;
+	return 0;
+}

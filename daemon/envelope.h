@@ -1,0 +1,54 @@
+/* envelope: the wire codec (SPEC §4). Building and signing Envelopes, and the
+ * receiving side's checks, in the order that keeps a hostile peer from making us
+ * allocate or compute much: size cap, unpack, field limits, then signature. */
+#ifndef OVERSTAP_ENVELOPE_H
+#define OVERSTAP_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "overstap.pb-c.h"
+
+#define ENVELOPE_VERSION 1
+
+/* Field limits enforced before a body is used. */
+#define ENV_MAX_TEXT 256		/* short strings: ids, names, codes, dates */
+#define ENV_MAX_REMARKS 8192		/* inzage remarks (free text) */
+#define ENV_MAX_SUPPORT_NEEDS 32
+#define ENV_MAX_ACK_IDS 4096
+
+/* Sign and pack an envelope whose header fields and body (case + bytes) are
+ * set; e->signature is filled in. *out is malloc'ed. 0 or -errno. */
+int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **out, size_t *len);
+
+/* Build a complete envelope around a packed body: version, a fresh UUIDv7
+ * message id (written to id_out), sender, recipient, created_at = now. */
+int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,
+		   const uint8_t *body, size_t body_len, crypto_sigkey *signer,
+		   char id_out[CRYPTO_UUID_STR_LEN + 1], uint8_t **out, size_t *len);
+
+/* Unpack and check the header of a received envelope: len <= max_size, version,
+ * message id a UUID, sender/recipient valid institution ids, a known body,
+ * a 64-byte signature. On failure returns -EBADMSG (or -EMSGSIZE, -EPROTO for a
+ * version we do not speak) and sets *why to a static reason for the
+ * logs and counters. *out is freed with overstap__envelope__free_unpacked. */
+int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__Envelope **out,
+		    const char **why);
+
+/* 0 when the signature verifies against the sender's public key, else -EBADMSG. */
+int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key);
+
+/* Borrowed body bytes of the set oneof case (NULL when none). */
+const ProtobufCBinaryData *envelope_body(const Overstap__Envelope *e);
+/* Name of a body case for logs: "handover", "ack", ... */
+const char *envelope_body_name(Overstap__Envelope__BodyCase c);
+
+/* Unpack and check a Handover body: record_id a UUID, string lengths, repeat
+ * counts, dates. -EBADMSG with *why on failure. */
+int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover **out,
+			     const char **why);
+/* Unpack and check an Ack body. */
+int envelope_ack_unpack(const ProtobufCBinaryData *body, Overstap__Ack **out, const char **why);
+
+#endif

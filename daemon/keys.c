@@ -1,0 +1,382 @@
+/* keys: generate, load and check an institution's five key files. */
+#include "keys.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* The key files, in the order they are checked and reported. */
+enum { KF_CURVE_PUB, KF_CURVE_KEY, KF_SIGN_PUB, KF_SIGN_KEY, KF_MASTER, KF_COUNT };
+
+static const struct {
+	const char *name;	/* file name inside the key directory */
+	unsigned mode;		/* mode written by keys_generate */
+	int secret;		/* 1: refused when group/other can access it */
+} s_files[KF_COUNT] = {
+	[KF_CURVE_PUB] = { "curve.pub", 0644, 0 },
+	[KF_CURVE_KEY] = { "curve.key", 0600, 1 },
+	[KF_SIGN_PUB] = { "sign.pub", 0644, 0 },
+	[KF_SIGN_KEY] = { "sign.key", 0600, 1 },
+	[KF_MASTER] = { "master.key", 0600, 1 },
+};
+
+/* Key files are one short line; anything bigger is not a key file. */
+#define S_FILE_MAX 1024
+
+static void s_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void s_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int s_path(const char *dir, int f, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, s_files[f].name);
+
+	return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+}
+
+/* Read a key file into buf with trailing whitespace removed. The heap copy is
+ * wiped because the file may be a secret one. */
+static int s_read_trimmed(const char *path, char *buf, size_t buflen, char *err, size_t errlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	r = file_read_all(path, S_FILE_MAX, &data, &len);
+	if (r == -EFBIG) {
+		s_err(err, errlen, "%s: too large for a key file", path);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		s_err(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	while (len > 0 && strchr(" \t\r\n\v\f", data[len - 1]))
+		data[--len] = '\0';
+	r = 0;
+	if (strlen(data) != len || str_copy(buf, buflen, data) < 0) {
+		s_err(err, errlen, "%s: malformed key file", path);
+		r = -EINVAL;
+	}
+	crypto_wipe(data, len);
+	free(data);
+	return r;
+}
+
+/* Read a file holding base64 of exactly 32 bytes into out. */
+static int s_read_b64_32(const char *path, uint8_t out[32], char *err, size_t errlen)
+{
+	char text[64];
+	uint8_t *raw = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = s_read_trimmed(path, text, sizeof(text), err, errlen)) < 0)
+		goto out;
+	r = crypto_b64_decode(text, &raw, &n);
+	if (r == -EINVAL || (r == 0 && n != 32)) {
+		s_err(err, errlen, "%s: expected base64 of 32 bytes", path);
+		r = -EINVAL;
+		goto out;
+	}
+	if (r < 0) {
+		s_err(err, errlen, "%s: %s", path, strerror(-r));
+		goto out;
+	}
+	memcpy(out, raw, 32);
+out:
+	crypto_wipe(text, sizeof(text));
+	if (raw) {
+		crypto_wipe(raw, n);
+		free(raw);
+	}
+	return r;
+}
+
+int keys_check_perms(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	for (int f = 0; f < KF_COUNT; f++) {
+		if (!s_files[f].secret)
+			continue;
+		if ((r = s_path(dir, f, path, sizeof(path))) < 0) {
+			s_err(err, errlen, "%s: path too long", dir);
+			return r;
+		}
+		if (stat(path, &st) < 0) {
+			r = -errno;
+			s_err(err, errlen, "%s: %s", path, strerror(-r));
+			return r;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			s_err(err, errlen, "%s: not a regular file", path);
+			return -EINVAL;
+		}
+		if ((st.st_mode & 077) != 0) {
+			s_err(err, errlen, "%s: secret key file is readable by group or others "
+			      "(mode %04o); run: chmod 600 %s",
+			      path, (unsigned)(st.st_mode & 07777), path);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+/* curve.key, then curve.pub checked against the public key derived from it. */
+static int s_load_curve(const char *dir, struct keys *k, char *err, size_t errlen)
+{
+	char path[PATH_MAX], derived[CRYPTO_Z85_KEY_LEN + 1];
+	int r;
+
+	if ((r = s_path(dir, KF_CURVE_KEY, path, sizeof(path))) < 0 ||
+	    (r = s_read_trimmed(path, k->curve_secret, sizeof(k->curve_secret), err, errlen)) < 0)
+		return r;
+	if (!crypto_z85_key_valid(k->curve_secret)) {
+		s_err(err, errlen, "%s: expected a 40-character Z85 CURVE key", path);
+		return -EINVAL;
+	}
+	if ((r = crypto_curve_public(k->curve_secret, derived)) < 0) {
+		s_err(err, errlen, "%s: cannot derive the public key", path);
+		return r;
+	}
+	if ((r = s_path(dir, KF_CURVE_PUB, path, sizeof(path))) < 0 ||
+	    (r = s_read_trimmed(path, k->curve_public, sizeof(k->curve_public), err, errlen)) < 0)
+		return r;
+	if (!crypto_z85_key_valid(k->curve_public)) {
+		s_err(err, errlen, "%s: expected a 40-character Z85 CURVE key", path);
+		return -EINVAL;
+	}
+	if (strcmp(derived, k->curve_public) != 0) {
+		s_err(err, errlen, "%s: does not match the secret key in %s", path,
+		      s_files[KF_CURVE_KEY].name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* sign.key, then sign.pub checked against the public key derived from it. */
+static int s_load_sign(const char *dir, struct keys *k, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	uint8_t derived[CRYPTO_SIGN_KEY_LEN];
+	int r;
+
+	if ((r = s_path(dir, KF_SIGN_KEY, path, sizeof(path))) < 0 ||
+	    (r = s_read_b64_32(path, k->sign_seed, err, errlen)) < 0)
+		return r;
+	if ((r = crypto_sign_public(k->sign_seed, derived)) < 0) {
+		s_err(err, errlen, "%s: cannot derive the public key", path);
+		return r;
+	}
+	if ((r = s_path(dir, KF_SIGN_PUB, path, sizeof(path))) < 0 ||
+	    (r = s_read_b64_32(path, k->sign_public, err, errlen)) < 0)
+		return r;
+	if (memcmp(derived, k->sign_public, sizeof(derived)) != 0) {
+		s_err(err, errlen, "%s: does not match the secret key in %s", path,
+		      s_files[KF_SIGN_KEY].name);
+		return -EINVAL;
+	}
+	if (!(k->signer = crypto_sigkey_new_private(k->sign_seed))) {
+		s_err(err, errlen, "%s: cannot load the signing key", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Loads into a scratch struct so that *k is only replaced by a complete,
+ * consistent set: on failure *k is untouched. *k must not hold a loaded set
+ * (keys_clear it first), or its signer leaks. */
+int keys_load(const char *dir, struct keys *k, char *err, size_t errlen)
+{
+	struct keys t = { 0 };
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = keys_check_perms(dir, err, errlen)) < 0)
+		goto out;
+	if ((r = s_load_curve(dir, &t, err, errlen)) < 0)
+		goto out;
+	if ((r = s_load_sign(dir, &t, err, errlen)) < 0)
+		goto out;
+	if ((r = s_path(dir, KF_MASTER, path, sizeof(path))) < 0 ||
+	    (r = s_read_b64_32(path, t.master, err, errlen)) < 0)
+		goto out;
+	*k = t;
+	t.signer = NULL; /* transferred */
+	r = 0;
+out:
+	if (r == -ENAMETOOLONG)
+		s_err(err, errlen, "%s: path too long", dir);
+	keys_clear(&t);
+	return r;
+}
+
+void keys_clear(struct keys *k)
+{
+	if (!k)
+		return;
+	crypto_sigkey_free(&k->signer);
+	crypto_wipe(k, sizeof(*k));
+}
+
+/* Create dir with mode 0700 unless it exists; an existing directory keeps its
+ * mode, since the operator may have chosen it deliberately. */
+static int s_make_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int r;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	r = -errno;
+	if (r == -EEXIST) {
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+		r = -ENOTDIR;
+	}
+	s_err(err, errlen, "%s: cannot create key directory: %s", dir, strerror(-r));
+	return r;
+}
+
+static int s_refuse_existing(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (int f = 0; f < KF_COUNT; f++) {
+		if (s_path(dir, f, path, sizeof(path)) < 0) {
+			s_err(err, errlen, "%s: path too long", dir);
+			return -ENAMETOOLONG;
+		}
+		if (lstat(path, &st) == 0) {
+			s_err(err, errlen, "%s: key file already exists; refusing to overwrite it",
+			      path);
+			return -EEXIST;
+		}
+		if (errno != ENOENT) {
+			int r = -errno;
+
+			s_err(err, errlen, "%s: %s", path, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* "<base64 of 32 bytes>\n" into line. */
+static int s_b64_line(const uint8_t raw[32], char *line, size_t linelen)
+{
+	char *b64 = NULL;
+	int r;
+
+	if ((r = crypto_b64_encode(raw, 32, &b64)) < 0)
+		return r;
+	if ((size_t)snprintf(line, linelen, "%s\n", b64) >= linelen)
+		r = -ENOSPC;
+	crypto_wipe(b64, strlen(b64));
+	free(b64);
+	return r;
+}
+
+/* Fresh keys, already in file form: one line per file. */
+static int s_fresh_contents(char text[KF_COUNT][64])
+{
+	char pub[CRYPTO_Z85_KEY_LEN + 1], sec[CRYPTO_Z85_KEY_LEN + 1];
+	uint8_t seed[CRYPTO_SIGN_KEY_LEN], spub[CRYPTO_SIGN_KEY_LEN], master[CRYPTO_KEY_LEN];
+	int r;
+
+	if ((r = crypto_curve_keygen(pub, sec)) < 0 ||
+	    (r = crypto_sign_keygen(seed, spub)) < 0 ||
+	    (r = crypto_random(master, sizeof(master))) < 0)
+		goto out;
+	snprintf(text[KF_CURVE_PUB], 64, "%s\n", pub);
+	snprintf(text[KF_CURVE_KEY], 64, "%s\n", sec);
+	if ((r = s_b64_line(spub, text[KF_SIGN_PUB], 64)) < 0 ||
+	    (r = s_b64_line(seed, text[KF_SIGN_KEY], 64)) < 0 ||
+	    (r = s_b64_line(master, text[KF_MASTER], 64)) < 0)
+		goto out;
+	r = 0;
+out:
+	crypto_wipe(sec, sizeof(sec));
+	crypto_wipe(seed, sizeof(seed));
+	crypto_wipe(master, sizeof(master));
+	return r;
+}
+
+int keys_generate(const char *dir, int force, char *err, size_t errlen)
+{
+	char text[KF_COUNT][64] = { { 0 } }, path[PATH_MAX];
+	int r;
+
+	if ((r = s_make_dir(dir, err, errlen)) < 0)
+		goto out;
+	if (!force && (r = s_refuse_existing(dir, err, errlen)) < 0)
+		goto out;
+	if ((r = s_fresh_contents(text)) < 0) {
+		s_err(err, errlen, "cannot generate keys: %s", strerror(-r));
+		goto out;
+	}
+	/* Each file is replaced atomically but the set is not: a failure part way
+	 * leaves old and new files mixed, which keys_load reports as a mismatch. */
+	for (int f = 0; f < KF_COUNT; f++) {
+		if ((r = s_path(dir, f, path, sizeof(path))) < 0) {
+			s_err(err, errlen, "%s: path too long", dir);
+			goto out;
+		}
+		r = file_write_atomic(path, text[f], strlen(text[f]), s_files[f].mode);
+		if (r < 0) {
+			s_err(err, errlen, "%s: cannot write: %s", path, strerror(-r));
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	crypto_wipe(text, sizeof(text));
+	return r;
+}
+
+/* Also -EINVAL without an institution id, and -ENOMEM (base64 allocates). */
+int keys_peer_snippet(const struct keys *k, const char *institution_id, const char *endpoint,
+		      char *buf, size_t buflen)
+{
+	char *sign_b64 = NULL;
+	int n, r;
+
+	if (!institution_id)
+		return -EINVAL;
+	if (!buf || buflen == 0)
+		return -ENOSPC;
+	if ((r = crypto_b64_encode(k->sign_public, sizeof(k->sign_public), &sign_b64)) < 0)
+		return r;
+	if (!endpoint || !*endpoint)
+		endpoint = "tcp://HOST:7470";
+	n = snprintf(buf, buflen,
+		     "[peer %s]\n"
+		     "name = (fill in)\n"
+		     "endpoint = %s\n"
+		     "curve_public_key = %s\n"
+		     "sign_public_key = %s\n",
+		     institution_id, endpoint, k->curve_public, sign_b64);
+	free(sign_b64);
+	return (n < 0 || (size_t)n >= buflen) ? -ENOSPC : 0;
+}

@@ -1,0 +1,46 @@
+/* keys: an institution's key files in one directory.
+ *   curve.pub   CURVE public key, Z85 (40 chars) + newline      mode 0644
+ *   curve.key   CURVE secret key, Z85                           mode 0600
+ *   sign.pub    Ed25519 public key, base64 of 32 bytes          mode 0644
+ *   sign.key    Ed25519 seed, base64 of 32 bytes                mode 0600
+ *   master.key  master key (wraps per-pupil keys), base64 of 32 mode 0600
+ * Secret files readable by group or others are refused, naming the file. */
+#ifndef OVERSTAP_KEYS_H
+#define OVERSTAP_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+struct keys {
+	char curve_public[CRYPTO_Z85_KEY_LEN + 1];
+	char curve_secret[CRYPTO_Z85_KEY_LEN + 1];	/* secret: wiped by keys_clear */
+	uint8_t sign_seed[CRYPTO_SIGN_KEY_LEN];		/* secret */
+	uint8_t sign_public[CRYPTO_SIGN_KEY_LEN];
+	uint8_t master[CRYPTO_KEY_LEN];			/* secret */
+	crypto_sigkey *signer;				/* owned; parsed sign_seed */
+};
+
+/* Create the directory (0700) if needed and write a fresh set of keys. Refuses
+ * with -EEXIST (and the file named in err) when any key file exists, unless
+ * force is set. err gets a human-readable reason on failure. */
+int keys_generate(const char *dir, int force, char *err, size_t errlen);
+
+/* Load all five files. -EPERM when a secret file is group/other-readable,
+ * -ENOENT when missing, -EINVAL when malformed or when the public files do not
+ * match the secret ones; err names the file and the problem. */
+int keys_load(const char *dir, struct keys *k, char *err, size_t errlen);
+
+/* Check only the permissions of the secret files (for `overstapd -t`). */
+int keys_check_perms(const char *dir, char *err, size_t errlen);
+
+/* Wipe the secrets and free the signer. Safe on a zeroed or cleared struct. */
+void keys_clear(struct keys *k);
+
+/* Print a ready-to-paste [peer ID] config block for this institution's public
+ * keys into buf (for `overstap keys show`). Returns 0 or -ENOSPC. */
+int keys_peer_snippet(const struct keys *k, const char *institution_id, const char *endpoint,
+		      char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,108 @@
+/* overstapd: the overstap daemon. main() reads like a table of contents:
+ * options → config → logging → keys, store, sockets → loop → teardown. */
+#include "config.h"
+#include "daemon.h"
+#include "keys.h"
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_CONFIG "/etc/overstap/overstapd.conf"
+
+static void s_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: overstapd [-c FILE] [-t] [-d]\n"
+		"The overstap daemon: warm handover of pupils' dossiers between schools and\n"
+		"MBO institutions over CURVE-encrypted ZeroMQ (see overstapd(8)).\n\n"
+		"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+		"  -t, --test          check the configuration and key files, print every\n"
+		"                      error as FILE:LINE: message, and exit (0 = valid)\n"
+		"  -d, --debug         log at debug level, whatever the config says\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n\n"
+		"Signals: SIGHUP reloads the configuration (peers; a bad file keeps the old\n"
+		"one), SIGTERM and SIGINT stop the daemon.\n");
+}
+
+/* `overstapd -t`: everything that can be checked without starting. */
+static int s_check(struct config *cfg)
+{
+	struct keys k = { 0 };
+	char err[1024] = "", dir[PATH_MAX];
+	int bad = 0;
+
+	if (keys_load(cfg->keys_dir, &k, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: [institution] keys_dir: %s\n", cfg->path, err);
+		bad = 1;
+	}
+	keys_clear(&k);
+	str_copy(dir, sizeof(dir), cfg->store_path);
+	if (access(dirname(dir), W_OK) < 0) {
+		fprintf(stderr, "%s: [store] path: directory of %s is not writable: %s\n", cfg->path,
+			cfg->store_path, strerror(errno));
+		bad = 1;
+	}
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "test", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },	    { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct strlist errors = { 0 };
+	struct config *cfg = NULL;
+	struct daemon d;
+	int test = 0, debug = 0, c, r;
+
+	while ((c = getopt_long(argc, argv, "c:tdhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 't': test = 1; break;
+		case 'd': debug = 1; break;
+		case 'h': s_usage(stdout); return 0;
+		case 'V': printf("overstapd %s\n", OVERSTAP_VERSION); return 0;
+		default: s_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		s_usage(stderr);
+		return 2;
+	}
+	/* 1. configuration */
+	r = config_load(path, &cfg, &errors);
+	for (size_t i = 0; i < errors.n; i++)
+		fprintf(stderr, "%s\n", errors.v[i]);
+	strlist_clear(&errors);
+	if (r < 0)
+		return 1;	/* config_load put the reason in errors */
+	if (test) {
+		r = s_check(cfg);
+		if (!r)
+			printf("%s: configuration OK (%zu peers)\n", path, cfg->n_peers);
+		config_free(&cfg);
+		return r ? 1 : 0;
+	}
+	/* 2. logging */
+	log_set_level_name(cfg->log_level);
+	if (debug)
+		log_set_level(LOG_LVL_DEBUG);
+	/* 3. keys, store, sockets (the daemon owns cfg from here) */
+	r = daemon_init(&d, cfg);
+	/* 4. the loop */
+	if (r == 0)
+		r = daemon_run(&d);
+	/* 5. teardown in reverse */
+	daemon_fini(&d);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,765 @@
+/* net: the ZeroMQ side of overstapd (SPEC §4). Receiving: one CURVE ROUTER,
+ * admitted by our ZAP handler, committing in groups before it acks. Sending:
+ * one CURVE DEALER per peer, fed from the durable outbox, retried with capped
+ * exponential backoff until acknowledged. */
+#include "net.h"
+#include "envelope.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN "overstap"
+#define RX_BATCH 512		/* messages committed in one transaction */
+#define FILL_IDLE_MS 1000	/* look in an idle outbox this often */
+#define RECONNECT_MIN_MS 1000	/* after a failed handshake ... */
+#define RECONNECT_MAX_MS 60000	/* ... doubling up to this */
+#define MONITOR_EVENTS (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | \
+			ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | \
+			ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+
+static int s_opt(void *sock, int opt, int v)
+{
+	return zmq_setsockopt(sock, opt, &v, sizeof(v)) == 0 ? 0 : -errno;
+}
+
+/* Options every network socket shares: heartbeats to find dead peers, a cap on
+ * what a peer can make us allocate, no lingering (the outbox is durable). */
+static int s_common_opts(const struct config *cfg, void *sock)
+{
+	int64_t max = cfg->max_message_size;
+
+	if (s_opt(sock, ZMQ_HEARTBEAT_IVL, cfg->heartbeat_ivl_ms) < 0 ||
+	    s_opt(sock, ZMQ_HEARTBEAT_TIMEOUT, cfg->heartbeat_timeout_ms) < 0 ||
+	    s_opt(sock, ZMQ_HEARTBEAT_TTL, cfg->heartbeat_timeout_ms) < 0 ||
+	    s_opt(sock, ZMQ_LINGER, 0) < 0 || s_opt(sock, ZMQ_SNDHWM, 10000) < 0 ||
+	    s_opt(sock, ZMQ_RCVHWM, 10000) < 0 ||
+	    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A PAIR socket that receives `sock`'s monitor events. */
+static void *s_monitor(struct daemon *d, void *sock, const char *name)
+{
+	char ep[128];
+	void *pair;
+
+	snprintf(ep, sizeof(ep), "inproc://monitor-%s-%p", name, sock);
+	if (zmq_socket_monitor(sock, ep, MONITOR_EVENTS) < 0)
+		return NULL;
+	pair = zmq_socket(d->zctx, ZMQ_PAIR);
+	if (pair && zmq_connect(pair, ep) < 0) {
+		zmq_close(pair);
+		pair = NULL;
+	}
+	return pair;
+}
+
+/* Read one monitor event (libzmq 4.x: [u16 event, u32 value][endpoint]). */
+static int s_monitor_read(void *pair, uint16_t *event, uint32_t *value)
+{
+	zmq_msg_t m;
+	int r = -EAGAIN, more;
+
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, pair, ZMQ_DONTWAIT) >= 0) {
+		if (zmq_msg_size(&m) >= 6) {
+			const uint8_t *p = zmq_msg_data(&m);
+			memcpy(event, p, 2);
+			memcpy(value, p + 2, 4);
+			r = 0;
+		} else {
+			r = -EBADMSG;
+		}
+		more = zmq_msg_more(&m);
+		while (more) {	/* the endpoint frame: not needed */
+			zmq_msg_close(&m);
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, pair, 0) < 0)
+				break;
+			more = zmq_msg_more(&m);
+		}
+	}
+	zmq_msg_close(&m);
+	return r;
+}
+
+int net_open(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	int r;
+
+	d->zctx = zmq_ctx_new();
+	if (!d->zctx)
+		return -errno;
+	/* The ZAP handler must exist before anything binds with CURVE. */
+	d->zap = zmq_socket(d->zctx, ZMQ_REP);
+	if (!d->zap || zmq_bind(d->zap, ZAP_ENDPOINT) < 0)
+		goto fail;
+	d->router = zmq_socket(d->zctx, ZMQ_ROUTER);
+	if (!d->router)
+		goto fail;
+	if (s_opt(d->router, ZMQ_CURVE_SERVER, 1) < 0 ||
+	    zmq_setsockopt(d->router, ZMQ_CURVE_SECRETKEY, d->keys.curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
+	    zmq_setsockopt(d->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) < 0 ||
+	    s_opt(d->router, ZMQ_ROUTER_MANDATORY, 1) < 0 || s_common_opts(cfg, d->router) < 0)
+		goto fail;
+	d->router_monitor = s_monitor(d, d->router, "router");
+	if (!d->router_monitor)
+		goto fail;
+	if (zmq_bind(d->router, cfg->listen) < 0) {
+		r = -errno;
+		log_err("cannot listen on %s: %s", cfg->listen, zmq_strerror(-r));
+		return r;
+	}
+	{
+		size_t len = sizeof(d->bound);
+		if (zmq_getsockopt(d->router, ZMQ_LAST_ENDPOINT, d->bound, &len) < 0)
+			str_copy(d->bound, sizeof(d->bound), cfg->listen);
+		log_notice("listening on %s as %s", d->bound, cfg->institution_id);
+	}
+	return net_peers_apply(d, cfg);
+fail:
+	r = -errno;
+	log_err("cannot set up the network: %s", zmq_strerror(-r));
+	return r;
+}
+
+static void s_inflight_clear(struct peer *p)
+{
+	for (size_t i = 0; i < p->n_inflight; i++)
+		free(p->inflight[i].packed);
+	p->n_inflight = 0;
+}
+
+static void s_peer_close(struct peer *p)
+{
+	if (p->monitor)
+		zmq_close(p->monitor);
+	if (p->dealer)
+		zmq_close(p->dealer);
+	s_inflight_clear(p);
+	free(p->inflight);
+	crypto_sigkey_free(&p->verify);
+	memset(p, 0, sizeof(*p));
+}
+
+static int s_peer_open(struct daemon *d, const struct config *cfg, const struct peer_cfg *pc,
+		       struct peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = *pc;
+	p->verify = crypto_sigkey_new_public(pc->sign_public);
+	p->inflight = calloc(cfg->max_in_flight, sizeof(*p->inflight));
+	if (!p->verify || !p->inflight)
+		goto fail;
+	if (!pc->endpoint[0])
+		return 0;	/* we only receive from this peer */
+	p->dealer = zmq_socket(d->zctx, ZMQ_DEALER);
+	if (!p->dealer)
+		goto fail;
+	/* IMMEDIATE: a send while not connected fails at once instead of queueing
+	 * in libzmq's memory; the outbox is where messages wait. */
+	if (zmq_setsockopt(p->dealer, ZMQ_CURVE_SERVERKEY, pc->curve_public, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
+	    zmq_setsockopt(p->dealer, ZMQ_CURVE_PUBLICKEY, d->keys.curve_public, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
+	    zmq_setsockopt(p->dealer, ZMQ_CURVE_SECRETKEY, d->keys.curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
+	    s_opt(p->dealer, ZMQ_IMMEDIATE, 1) < 0 || s_opt(p->dealer, ZMQ_RECONNECT_IVL, 500) < 0 ||
+	    s_opt(p->dealer, ZMQ_RECONNECT_IVL_MAX, 30000) < 0 || s_common_opts(cfg, p->dealer) < 0)
+		goto fail;
+	p->monitor = s_monitor(d, p->dealer, pc->id);
+	if (!p->monitor || zmq_connect(p->dealer, pc->endpoint) < 0)
+		goto fail;
+	log_info("peer %s: connecting to %s", pc->id, pc->endpoint);
+	return 0;
+fail:
+	log_err("peer %s: cannot set up: %s", pc->id, zmq_strerror(errno));
+	s_peer_close(p);
+	return -EIO;
+}
+
+static int s_peer_cfg_same(const struct peer_cfg *a, const struct peer_cfg *b)
+{
+	return strcmp(a->id, b->id) == 0 && strcmp(a->endpoint, b->endpoint) == 0 &&
+	       strcmp(a->curve_public, b->curve_public) == 0 &&
+	       memcmp(a->sign_public, b->sign_public, sizeof(a->sign_public)) == 0;
+}
+
+int net_peers_apply(struct daemon *d, const struct config *cfg)
+{
+	struct peer *np = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*np));
+	int r = 0;
+
+	if (!np)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_cfg *pc = &cfg->peers[i];
+		struct peer *old = daemon_peer(d, pc->id);
+
+		if (old && old->verify && s_peer_cfg_same(&old->cfg, pc) &&
+		    cfg->max_in_flight == d->cfg->max_in_flight) {
+			np[i] = *old;		/* unchanged: keep connection and state */
+			np[i].cfg = *pc;	/* name may have changed */
+			memset(old, 0, sizeof(*old));
+			continue;
+		}
+		if (s_peer_open(d, cfg, pc, &np[i]) < 0)
+			r = -EIO;
+	}
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (d->peers[i].verify)
+			s_peer_close(&d->peers[i]);
+	free(d->peers);
+	d->peers = np;
+	d->n_peers = cfg->n_peers;
+	return r;
+}
+
+void net_close(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		s_peer_close(&d->peers[i]);
+	free(d->peers);
+	d->peers = NULL;
+	d->n_peers = 0;
+	if (d->router_monitor)
+		zmq_close(d->router_monitor);
+	if (d->router)
+		zmq_close(d->router);
+	if (d->zap)
+		zmq_close(d->zap);
+	d->router = d->router_monitor = d->zap = NULL;
+	if (d->zctx)
+		zmq_ctx_term(d->zctx);
+	d->zctx = NULL;
+}
+
+/* ---- ZAP: who may connect at all ---- */
+
+static struct peer *s_peer_by_curve(struct daemon *d, const uint8_t key[32])
+{
+	char z85[CRYPTO_Z85_KEY_LEN + 1];
+
+	if (!zmq_z85_encode(z85, key, 32))
+		return NULL;
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (strcmp(d->peers[i].cfg.curve_public, z85) == 0)
+			return &d->peers[i];
+	return NULL;
+}
+
+static void s_send_str(void *sock, const char *s, int more)
+{
+	zmq_send(sock, s, strlen(s), more ? ZMQ_SNDMORE : 0);
+}
+
+void net_zap_handle(struct daemon *d)
+{
+	zmq_msg_t f[8];
+	size_t n = 0;
+	int more = 1;
+	const char *status = "500", *text = "malformed ZAP request", *user = "";
+	struct peer *p = NULL;
+
+	while (more && n < ARRAY_SIZE(f)) {
+		zmq_msg_init(&f[n]);
+		if (zmq_msg_recv(&f[n], d->zap, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&f[n]);
+			if (n == 0)
+				return;
+			break;
+		}
+		more = zmq_msg_more(&f[n++]);
+	}
+	while (more) {	/* more frames than any ZAP request has: drain them */
+		zmq_msg_t x;
+		zmq_msg_init(&x);
+		zmq_msg_recv(&x, d->zap, 0);
+		more = zmq_msg_more(&x);
+		zmq_msg_close(&x);
+	}
+	/* version, request id, domain, address, identity, mechanism, credentials */
+	if (n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
+	    zmq_msg_size(&f[6]) == 32) {
+		p = s_peer_by_curve(d, zmq_msg_data(&f[6]));
+		if (p) {
+			status = "200";
+			text = "OK";
+			user = p->cfg.id;	/* User-Id: every message is checked against it */
+		} else {
+			char addr[64] = "";
+			size_t al = zmq_msg_size(&f[3]) < sizeof(addr) - 1 ? zmq_msg_size(&f[3]) : sizeof(addr) - 1;
+
+			memcpy(addr, zmq_msg_data(&f[3]), al);
+			status = "400";
+			text = "unknown key";
+			daemon_reject(d, NULL, addr, "connection with an unknown CURVE key refused");
+		}
+	}
+	s_send_str(d->zap, "1.0", 1);
+	if (n >= 2)
+		zmq_send(d->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+	else
+		s_send_str(d->zap, "", 1);
+	s_send_str(d->zap, status, 1);
+	s_send_str(d->zap, text, 1);
+	s_send_str(d->zap, user, 1);
+	s_send_str(d->zap, "", 0);
+	for (size_t i = 0; i < n; i++)
+		zmq_msg_close(&f[i]);
+}
+
+/* ---- receiving: the ROUTER ---- */
+
+/* Acks to send once the batch is committed: accepted ids per connection, and
+ * rejections one by one with their reason. */
+struct ack_out {
+	uint8_t rid[256];		/* ROUTER routing id of the connection */
+	size_t rid_len;
+	struct peer *peer;
+	char id[CRYPTO_UUID_STR_LEN + 1];
+	const char *reject;		/* NULL = accepted */
+};
+
+struct rx_batch {
+	struct ack_out acks[RX_BATCH];
+	size_t n;
+	int in_tx;			/* a transaction is open */
+	int failed;			/* the store failed: ack nothing */
+};
+
+static void s_ack_add(struct rx_batch *b, zmq_msg_t *rid, struct peer *p, const char *id,
+		      const char *reject)
+{
+	struct ack_out *a = &b->acks[b->n++];
+
+	a->rid_len = zmq_msg_size(rid) < sizeof(a->rid) ? zmq_msg_size(rid) : sizeof(a->rid);
+	memcpy(a->rid, zmq_msg_data(rid), a->rid_len);
+	a->peer = p;
+	str_copy(a->id, sizeof(a->id), id);
+	a->reject = reject;
+}
+
+/* Store one handover (inside the batch transaction). Returns the reason to
+ * reject it with, or NULL when stored or already held. */
+static const char *s_rx_handover(struct daemon *d, struct rx_batch *b, const Overstap__Envelope *e,
+				 const uint8_t *packed, size_t len)
+{
+	Overstap__Handover *h = NULL;
+	const char *why = NULL;
+	int r;
+
+	if (envelope_handover_unpack(envelope_body(e), &h, &why) < 0)
+		return why;
+	if (!b->in_tx) {
+		if (store_begin(d->store) < 0) {
+			b->failed = 1;
+			goto out;
+		}
+		b->in_tx = 1;
+	}
+	r = store_inbox_put(d->store, e->message_id, e->sender, h, packed, len, time_now_ms());
+	if (r < 0) {
+		log_err("cannot store handover %s from %s: %s", e->message_id, e->sender, strerror(-r));
+		b->failed = 1;
+	}
+out:
+	overstap__handover__free_unpacked(h, NULL);
+	return NULL;
+}
+
+static void s_rx_one(struct daemon *d, struct rx_batch *b, zmq_msg_t *rid, zmq_msg_t *msg)
+{
+	const char *uid = zmq_msg_gets(msg, "User-Id");
+	struct peer *p = uid ? daemon_peer(d, uid) : NULL;
+	Overstap__Envelope *e = NULL;
+	const char *why = NULL;
+
+	if (!p) {
+		daemon_reject(d, NULL, uid ? uid : "?", "message from a peer no longer configured");
+		return;
+	}
+	if (envelope_unpack(zmq_msg_data(msg), zmq_msg_size(msg), (size_t)d->cfg->max_message_size,
+			    &e, &why) < 0) {
+		daemon_reject(d, p, uid, why);
+		return;
+	}
+	/* The claimed sender must be the institution the CURVE key belongs to. */
+	if (strcmp(e->sender, uid) != 0) {
+		daemon_reject(d, p, uid, "claimed sender differs from the authenticated peer");
+		goto out;
+	}
+	if (envelope_verify(e, p->verify) < 0) {
+		daemon_reject(d, p, uid, "signature does not verify");
+		goto out;
+	}
+	p->received++;
+	/* From here the message is authentic: answer it, even with a refusal, so
+	 * the sender stops retrying something that will never be accepted. */
+	if (strcmp(e->recipient, d->cfg->institution_id) != 0)
+		why = "not addressed to this institution";
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER)
+		why = s_rx_handover(d, b, e, zmq_msg_data(msg), zmq_msg_size(msg));
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
+		log_info("peer %s: hello", uid);
+		goto out;
+	} else
+		why = "body type not supported by this daemon";
+	if (why)
+		daemon_reject(d, p, uid, why);
+	s_ack_add(b, rid, p, e->message_id, why);
+out:
+	overstap__envelope__free_unpacked(e, NULL);
+}
+
+/* Send one Ack over the ROUTER. Failure is harmless: the sender retries and
+ * we answer the duplicate. */
+static void s_ack_send(struct daemon *d, const struct ack_out *a, char **ids, size_t n,
+		       const char *reject)
+{
+	Overstap__Ack ack = OVERSTAP__ACK__INIT;
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+	uint8_t *body = NULL, *packed = NULL;
+	size_t blen, plen = 0;
+
+	ack.message_ids = ids;
+	ack.n_message_ids = n;
+	ack.result = reject ? OVERSTAP__ACK__RESULT__REJECTED : OVERSTAP__ACK__RESULT__ACCEPTED;
+	ack.reason = (char *)(reject ? reject : "");
+	blen = overstap__ack__get_packed_size(&ack);
+	body = malloc(blen ? blen : 1);
+	if (!body)
+		return;
+	overstap__ack__pack(&ack, body);
+	if (envelope_build(d->cfg->institution_id, a->peer->cfg.id, OVERSTAP__ENVELOPE__BODY_ACK, body,
+			   blen, d->keys.signer, mid, &packed, &plen) == 0) {
+		if (zmq_send(d->router, a->rid, a->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+		    zmq_send(d->router, packed, plen, ZMQ_DONTWAIT) < 0)
+			log_debug("ack to %s not sent: %s", a->peer->cfg.id, zmq_strerror(errno));
+	}
+	free(body);
+	free(packed);
+}
+
+static void s_acks_flush(struct daemon *d, struct rx_batch *b)
+{
+	char *ids[RX_BATCH];
+	int done[RX_BATCH] = { 0 };
+
+	for (size_t i = 0; i < b->n; i++) {
+		size_t n = 0;
+
+		if (done[i])
+			continue;
+		if (b->acks[i].reject) {
+			ids[0] = b->acks[i].id;
+			s_ack_send(d, &b->acks[i], ids, 1, b->acks[i].reject);
+			continue;
+		}
+		/* One ack (one signature) for all accepted ids of this connection. */
+		for (size_t j = i; j < b->n; j++)
+			if (!done[j] && !b->acks[j].reject && b->acks[j].rid_len == b->acks[i].rid_len &&
+			    memcmp(b->acks[j].rid, b->acks[i].rid, b->acks[i].rid_len) == 0) {
+				ids[n++] = b->acks[j].id;
+				done[j] = 1;
+			}
+		s_ack_send(d, &b->acks[i], ids, n, NULL);
+	}
+}
+
+void net_router_handle(struct daemon *d)
+{
+	struct rx_batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return;
+	while (b->n < RX_BATCH) {
+		zmq_msg_t rid, msg;
+		int more;
+
+		zmq_msg_init(&rid);
+		if (zmq_msg_recv(&rid, d->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			break;
+		}
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, d->router, 0) >= 0) {
+			more = zmq_msg_more(&msg);
+			if (more)
+				daemon_reject(d, NULL, zmq_msg_gets(&msg, "User-Id"),
+					      "multipart message");
+			else
+				s_rx_one(d, b, &rid, &msg);
+			while (more) {
+				zmq_msg_close(&msg);
+				zmq_msg_init(&msg);
+				if (zmq_msg_recv(&msg, d->router, 0) < 0)
+					break;
+				more = zmq_msg_more(&msg);
+			}
+		}
+		zmq_msg_close(&msg);
+		zmq_msg_close(&rid);
+	}
+	/* Commit before acking: an ack promises the message is on disk. */
+	if (b->in_tx && !b->failed && store_commit(d->store) < 0) {
+		log_err("cannot commit received messages; not acknowledging them");
+		b->failed = 1;
+	}
+	if (b->failed)
+		store_rollback(d->store);
+	else
+		s_acks_flush(d, b);
+	free(b);
+}
+
+void net_router_monitor_handle(struct daemon *d)
+{
+	uint16_t ev;
+	uint32_t val;
+
+	while (s_monitor_read(d->router_monitor, &ev, &val) == 0)
+		if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+			  ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+			log_debug("incoming handshake failed (event 0x%x, %u)", ev, val);
+}
+
+/* ---- sending: one DEALER per peer ---- */
+
+static int64_t s_backoff(const struct config *cfg, unsigned attempts)
+{
+	int64_t ms = cfg->retry_initial_ms;
+
+	for (unsigned i = 1; i < attempts && ms < cfg->retry_max_ms; i++)
+		ms *= 2;
+	return ms < cfg->retry_max_ms ? ms : cfg->retry_max_ms;
+}
+
+static struct inflight *s_inflight_find(struct peer *p, const char *id)
+{
+	for (size_t i = 0; i < p->n_inflight; i++)
+		if (strcmp(p->inflight[i].message_id, id) == 0)
+			return &p->inflight[i];
+	return NULL;
+}
+
+static void s_inflight_remove(struct peer *p, struct inflight *f)
+{
+	free(f->packed);
+	*f = p->inflight[--p->n_inflight];	/* order is not needed: ids carry it */
+}
+
+/* Apply one Ack inside the open transaction. */
+static void s_apply_ack(struct daemon *d, struct peer *p, const Overstap__Ack *a, int64_t now)
+{
+	int rejected = a->result == OVERSTAP__ACK__RESULT__REJECTED;
+
+	for (size_t i = 0; i < a->n_message_ids; i++) {
+		struct inflight *f = s_inflight_find(p, a->message_ids[i]);
+		int r = store_outbox_ack(d->store, p->cfg.id, a->message_ids[i], rejected, a->reason,
+					 f ? f->first_sent_at : 0, f ? f->attempts : 0, now);
+
+		if (r < 0)
+			log_err("peer %s: cannot record ack of %s: %s", p->cfg.id, a->message_ids[i],
+				strerror(-r));
+		if (r == 0) {
+			p->acked++;
+			if (rejected)
+				log_warn("peer %s refused %s: %s", p->cfg.id, a->message_ids[i], a->reason);
+		}
+		if (f)
+			s_inflight_remove(p, f);
+	}
+}
+
+void net_peer_handle(struct daemon *d, struct peer *p)
+{
+	int in_tx = 0;
+	int64_t now = time_now_ms();
+
+	for (int n = 0; n < RX_BATCH; n++) {
+		zmq_msg_t msg;
+		Overstap__Envelope *e = NULL;
+		Overstap__Ack *a = NULL;
+		const char *why = NULL;
+
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, p->dealer, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&msg);
+			break;
+		}
+		/* The CURVE server key already proves who answers; the signature makes
+		 * the ack evidence, and the checks keep a confused peer out. */
+		if (envelope_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg),
+				    (size_t)d->cfg->max_message_size, &e, &why) < 0)
+			daemon_reject(d, p, p->cfg.id, why);
+		else if (strcmp(e->sender, p->cfg.id) != 0 ||
+			 strcmp(e->recipient, d->cfg->institution_id) != 0)
+			daemon_reject(d, p, p->cfg.id, "reply with wrong sender or recipient");
+		else if (e->body_case != OVERSTAP__ENVELOPE__BODY_ACK)
+			daemon_reject(d, p, p->cfg.id, "unexpected reply body");
+		else if (envelope_verify(e, p->verify) < 0)
+			daemon_reject(d, p, p->cfg.id, "signature does not verify");
+		else if (envelope_ack_unpack(envelope_body(e), &a, &why) < 0)
+			daemon_reject(d, p, p->cfg.id, why);
+		else {
+			if (!in_tx && store_begin(d->store) == 0)
+				in_tx = 1;
+			if (in_tx)
+				s_apply_ack(d, p, a, now);
+		}
+		if (a)
+			overstap__ack__free_unpacked(a, NULL);
+		if (e)
+			overstap__envelope__free_unpacked(e, NULL);
+		zmq_msg_close(&msg);
+	}
+	if (in_tx && store_commit(d->store) < 0) {
+		/* The messages are out of inflight but still queued in the store: the
+		 * next outbox rescan sends them again and the receiver re-acks. */
+		log_err("peer %s: cannot commit acks", p->cfg.id);
+		store_rollback(d->store);
+	}
+}
+
+static void s_send_hello(struct daemon *d, struct peer *p)
+{
+	Overstap__Hello h = OVERSTAP__HELLO__INIT;
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+	uint8_t body[128], *packed = NULL;
+	size_t blen, plen = 0;
+
+	h.software = "overstapd " OVERSTAP_VERSION;
+	h.max_protocol = ENVELOPE_VERSION;
+	blen = overstap__hello__pack(&h, body);
+	if (envelope_build(d->cfg->institution_id, p->cfg.id, OVERSTAP__ENVELOPE__BODY_HELLO, body,
+			   blen, d->keys.signer, mid, &packed, &plen) == 0)
+		zmq_send(p->dealer, packed, plen, ZMQ_DONTWAIT);
+	free(packed);
+}
+
+void net_peer_monitor_handle(struct daemon *d, struct peer *p)
+{
+	uint16_t ev;
+	uint32_t val;
+
+	while (s_monitor_read(p->monitor, &ev, &val) == 0) {
+		if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			p->connected = 1;
+			p->last_handshake = time_now_ms();
+			p->reconnect_backoff = 0;
+			log_info("peer %s: connected", p->cfg.id);
+			/* Whatever was sent into the old connection may be lost: resend now. */
+			for (size_t i = 0; i < p->n_inflight; i++)
+				p->inflight[i].due = 0;
+			s_send_hello(d, p);
+		} else if (ev == ZMQ_EVENT_DISCONNECTED) {
+			if (p->connected)
+				log_info("peer %s: disconnected", p->cfg.id);
+			p->connected = 0;
+		} else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+				 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+			/* libzmq ends the session for good after a refused handshake; we
+			 * try again ourselves, spaced out so a peer that does not (yet)
+			 * know our key is not hammered. */
+			p->auth_failures++;
+			p->connected = 0;
+			p->reconnect_backoff = p->reconnect_backoff ? p->reconnect_backoff * 2 : RECONNECT_MIN_MS;
+			if (p->reconnect_backoff > RECONNECT_MAX_MS)
+				p->reconnect_backoff = RECONNECT_MAX_MS;
+			p->reconnect_at = time_mono_ms() + p->reconnect_backoff;
+			daemon_reject(d, p, p->cfg.id, "handshake with peer failed (wrong keys?)");
+		}
+	}
+}
+
+void net_kick(struct peer *p)
+{
+	p->next_fill = 0;
+}
+
+/* Take more queued messages from the outbox into inflight. */
+static void s_fill(struct daemon *d, struct peer *p, int64_t now)
+{
+	size_t room = d->cfg->max_in_flight - p->n_inflight, n = 0;
+	struct outbox_msg *m = NULL;
+	int r;
+
+	if (room == 0 || now < p->next_fill)
+		return;
+	r = store_outbox_pending(d->store, p->cfg.id, p->cursor, (unsigned)room, &m, &n);
+	if (r < 0) {
+		log_err("peer %s: cannot read the outbox: %s", p->cfg.id, strerror(-r));
+		p->next_fill = now + FILL_IDLE_MS;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct inflight *f = &p->inflight[p->n_inflight++];
+
+		memset(f, 0, sizeof(*f));
+		str_copy(f->message_id, sizeof(f->message_id), m[i].message_id);
+		f->packed = m[i].packed;	/* transferred */
+		f->len = m[i].len;
+		str_copy(p->cursor, sizeof(p->cursor), m[i].message_id);
+	}
+	free(m);
+	if (n < room) {
+		/* The end of the outbox. Ids are time-ordered but two made in the same
+		 * millisecond need not be, so once nothing is in flight, start over
+		 * from the beginning to pick up any that sorted behind the cursor. */
+		if (p->n_inflight == 0)
+			p->cursor[0] = '\0';
+		p->next_fill = now + FILL_IDLE_MS;
+	}
+}
+
+void net_pump(struct daemon *d, int64_t *wake_in_ms)
+{
+	int64_t now = time_mono_ms();
+
+	for (size_t i = 0; i < d->n_peers; i++) {
+		struct peer *p = &d->peers[i];
+		int blocked = !p->connected;
+
+		if (!p->dealer)
+			continue;
+		if (p->reconnect_at && now >= p->reconnect_at) {
+			p->reconnect_at = 0;
+			zmq_disconnect(p->dealer, p->cfg.endpoint);	/* may be gone already */
+			if (zmq_connect(p->dealer, p->cfg.endpoint) < 0)
+				log_err("peer %s: reconnect failed: %s", p->cfg.id, zmq_strerror(errno));
+			else
+				log_info("peer %s: reconnecting after a failed handshake", p->cfg.id);
+		}
+		if (p->reconnect_at && p->reconnect_at - now < *wake_in_ms)
+			*wake_in_ms = p->reconnect_at - now;
+		s_fill(d, p, now);
+		for (size_t j = 0; j < p->n_inflight; j++) {
+			struct inflight *f = &p->inflight[j];
+
+			if (f->due <= now && !blocked) {
+				if (zmq_send(p->dealer, f->packed, f->len, ZMQ_DONTWAIT) < 0) {
+					blocked = 1;	/* HWM or connection gone: later */
+				} else {
+					f->attempts++;
+					p->sent++;
+					if (!f->first_sent_at)
+						f->first_sent_at = time_now_ms();
+					f->sent_mono = now;
+					f->due = now + s_backoff(d->cfg, f->attempts);
+				}
+			}
+			if (f->due > now && f->due - now < *wake_in_ms)
+				*wake_in_ms = f->due - now;
+		}
+		if (blocked && p->connected && p->n_inflight && *wake_in_ms > 20)
+			*wake_in_ms = 20;
+		if (p->n_inflight < d->cfg->max_in_flight && p->next_fill > now &&
+		    p->next_fill - now < *wake_in_ms)
+			*wake_in_ms = p->next_fill - now;
+		else if (p->n_inflight < d->cfg->max_in_flight && p->next_fill <= now)
+			*wake_in_ms = 0;
+	}
+}

@@ -1,0 +1,33 @@
+/* net: the ZeroMQ side of overstapd (SPEC §4): ZAP handler, the CURVE ROUTER
+ * that receives, one CURVE DEALER per peer that sends, the outbox pump with
+ * retries and acks. */
+#ifndef OVERSTAP_NET_H
+#define OVERSTAP_NET_H
+
+#include <stdint.h>
+#include <zmq.h>
+
+#include "daemon.h"
+
+/* Create the context, the ZAP handler and the bound ROUTER. */
+int net_open(struct daemon *d);
+void net_close(struct daemon *d);
+
+/* Bring the peers in line with cfg: keep those unchanged, reconnect changed
+ * ones, close removed ones. */
+int net_peers_apply(struct daemon *d, const struct config *cfg);
+
+/* Events on the sockets. */
+void net_zap_handle(struct daemon *d);
+void net_router_handle(struct daemon *d);
+void net_router_monitor_handle(struct daemon *d);
+void net_peer_handle(struct daemon *d, struct peer *p);
+void net_peer_monitor_handle(struct daemon *d, struct peer *p);
+
+/* Send what is due (new outbox entries, retries); lowers *wake_in_ms to when
+ * the next retry falls due. */
+void net_pump(struct daemon *d, int64_t *wake_in_ms);
+/* New outbox entries for this peer: look now rather than at the next tick. */
+void net_kick(struct peer *p);
+
+#endif

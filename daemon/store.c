@@ -1,0 +1,969 @@
+/* store: overstapd's sqlite store. See store.h for the model; the SQL lives in
+ * the two tables below (migrations, prepared statements). */
+#include "store.h"
+#include "vocab.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Schema migrations: entry i brings user_version from i to i+1. Never edit a
+ * released entry; append a new one. */
+static const char *const s_migrations[] = {
+	/* 0 -> 1: keys, leavers, outbox, inbox */
+	"CREATE TABLE pupil_keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  wrapped BLOB,"			/* AES-GCM(master, data key); NULL = shredded */
+	"  created_at INTEGER NOT NULL,"
+	"  destroyed_at INTEGER);"
+	"CREATE TABLE leavers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key_id INTEGER NOT NULL REFERENCES pupil_keys(id),"
+	"  ref_hash BLOB NOT NULL UNIQUE,"	/* HMAC of pupil_ref: lookup without plaintext */
+	"  pseudonym BLOB NOT NULL,"		/* HMAC of PGN (or ref): for reports */
+	"  pii BLOB NOT NULL,"			/* sealed LeaverPrivate */
+	"  program INTEGER NOT NULL, cohort TEXT NOT NULL, exit_date TEXT NOT NULL,"
+	"  destination INTEGER NOT NULL, destination_institution TEXT,"
+	"  advice INTEGER NOT NULL, advice_followed INTEGER NOT NULL,"
+	"  level_taal INTEGER NOT NULL, level_rekenen INTEGER NOT NULL,"
+	"  registered_on TEXT, registered_by TEXT,"
+	"  inzage_on TEXT, inzage_reviewer INTEGER, inzage_recorded_by TEXT,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  record_id TEXT UNIQUE, message_id TEXT UNIQUE,"
+	"  queued_at INTEGER, delivered_at INTEGER,"
+	"  imported_at INTEGER NOT NULL, imported_by TEXT NOT NULL);"
+	"CREATE INDEX leavers_cohort ON leavers(cohort);"
+	"CREATE TABLE outbox ("
+	"  message_id TEXT PRIMARY KEY,"	/* UUIDv7: inserts append */
+	"  peer TEXT NOT NULL,"
+	"  body_case INTEGER NOT NULL,"
+	"  key_id INTEGER REFERENCES pupil_keys(id),"
+	"  sealed BLOB NOT NULL,"		/* sealed packed Envelope */
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL, first_sent_at INTEGER, acked_at INTEGER,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, reason TEXT) WITHOUT ROWID;"
+	"CREATE INDEX outbox_pending ON outbox(peer, message_id) WHERE state = 0;"
+	"CREATE TABLE inbox ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  record_id TEXT NOT NULL UNIQUE,"
+	"  sender TEXT NOT NULL,"
+	"  key_id INTEGER NOT NULL REFERENCES pupil_keys(id),"
+	"  sealed BLOB NOT NULL,"		/* sealed packed Envelope, signature included */
+	"  pseudonym BLOB NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  cohort TEXT NOT NULL, program INTEGER NOT NULL, destination INTEGER NOT NULL,"
+	"  exit_date TEXT NOT NULL) WITHOUT ROWID;",
+};
+
+enum {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_KEY_INS, ST_KEY_GET,
+	ST_LEAVER_INS, ST_LEAVER_BY_REF, ST_LEAVER_BY_ID, ST_LEAVER_REG, ST_LEAVER_INZ,
+	ST_LEAVER_QUEUED, ST_LEAVERS_EACH, ST_LEAVERS_READY, ST_LEAVER_DELIVERED,
+	ST_LEAVER_CANCELLED,
+	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_STATS, ST_OUTBOX_ATTEMPTS,
+	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT,
+	ST__N
+};
+
+#define LEAVER_COLS \
+	"id, key_id, pii, program, cohort, exit_date, destination, destination_institution," \
+	" advice, advice_followed, level_taal, level_rekenen, registered_on, inzage_on," \
+	" inzage_reviewer, inzage_recorded_by, state, record_id, message_id, queued_at," \
+	" delivered_at, (SELECT attempts FROM outbox o WHERE o.message_id = leavers.message_id),"\
+	" ref_hash"
+
+static const char *const s_sql[ST__N] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_KEY_INS] = "INSERT INTO pupil_keys(wrapped, created_at) VALUES (?1, ?2)",
+	[ST_KEY_GET] = "SELECT wrapped FROM pupil_keys WHERE id = ?1",
+	[ST_LEAVER_INS] =
+		"INSERT INTO leavers(key_id, ref_hash, pseudonym, pii, program, cohort, exit_date,"
+		" destination, destination_institution, advice, advice_followed, level_taal,"
+		" level_rekenen, imported_at, imported_by)"
+		" VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+	[ST_LEAVER_BY_REF] = "SELECT " LEAVER_COLS " FROM leavers WHERE ref_hash = ?1",
+	[ST_LEAVER_BY_ID] = "SELECT " LEAVER_COLS " FROM leavers WHERE id = ?1",
+	[ST_LEAVER_REG] = "UPDATE leavers SET registered_on = ?2, registered_by = ?3 WHERE id = ?1",
+	[ST_LEAVER_INZ] = "UPDATE leavers SET inzage_on = ?2, inzage_reviewer = ?3,"
+			  " inzage_recorded_by = ?4, pii = ?5 WHERE id = ?1",
+	[ST_LEAVER_QUEUED] = "UPDATE leavers SET state = 1, record_id = ?2, message_id = ?3,"
+			     " queued_at = ?4 WHERE id = ?1 AND state = 0",
+	[ST_LEAVERS_EACH] = "SELECT " LEAVER_COLS " FROM leavers"
+			    " WHERE (?1 < 0 OR state = ?1) AND (?2 IS NULL OR cohort = ?2)"
+			    " ORDER BY id LIMIT ?3",
+	[ST_LEAVERS_READY] = "SELECT id FROM leavers WHERE state = 0 AND registered_on IS NOT NULL"
+			     " AND inzage_on IS NOT NULL AND destination_institution IS NOT NULL"
+			     " ORDER BY id",
+	[ST_LEAVER_DELIVERED] = "UPDATE leavers SET state = 2, delivered_at = ?2"
+				" WHERE message_id = ?1 AND state = 1",
+	[ST_LEAVER_CANCELLED] = "UPDATE leavers SET state = 3 WHERE message_id = ?1 AND state = 1",
+	[ST_OUTBOX_INS] = "INSERT INTO outbox(message_id, peer, body_case, key_id, sealed, created_at)"
+			  " VALUES (?1,?2,?3,?4,?5,?6)",
+	[ST_OUTBOX_PENDING] = "SELECT message_id, created_at, key_id, sealed FROM outbox"
+			      " WHERE peer = ?1 AND state = 0 AND message_id > ?2"
+			      " ORDER BY message_id LIMIT ?3",
+	[ST_OUTBOX_ACK] = "UPDATE outbox SET state = ?3, reason = ?4, first_sent_at = ?5,"
+			  " attempts = ?6, acked_at = ?7 WHERE message_id = ?1 AND peer = ?2"
+			  " AND state = 0",
+	[ST_OUTBOX_STATS] = "SELECT count(*), min(created_at) FROM outbox"
+			    " WHERE peer = ?1 AND state = 0",
+	[ST_OUTBOX_ATTEMPTS] = "SELECT attempts FROM outbox WHERE message_id = ?1",
+	[ST_INBOX_EXISTS] = "SELECT 1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
+	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
+			 " received_at, cohort, program, destination, exit_date)"
+			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	[ST_INBOX_EACH] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
+			  " destination FROM inbox WHERE (?1 IS NULL OR cohort = ?1)"
+			  " ORDER BY message_id LIMIT ?2",
+	[ST_INBOX_GET] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
+			 " destination, key_id, sealed FROM inbox WHERE record_id = ?1",
+	[ST_INBOX_COUNT] = "SELECT count(*) FROM inbox",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__N];		/* prepared once at open */
+	uint8_t master[CRYPTO_KEY_LEN];		/* wraps per-pupil keys; wiped at close */
+	uint8_t pseudo_key[CRYPTO_KEY_LEN];	/* HMAC key for pseudonyms */
+	uint8_t outbox_key[CRYPTO_KEY_LEN];	/* seals outbox entries not tied to a pupil */
+};
+
+static const char s_key_aad[] = "overstap-pupil-key-v1";
+
+/* Translate sqlite result codes at the module boundary (STYLE 4). */
+static int s_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return 0;
+	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+	case SQLITE_NOMEM: return -ENOMEM;
+	case SQLITE_FULL: return -ENOSPC;
+	case SQLITE_CONSTRAINT: return -EEXIST;
+	case SQLITE_READONLY: case SQLITE_PERM: case SQLITE_AUTH: return -EACCES;
+	case SQLITE_CORRUPT: case SQLITE_NOTADB: return -EUCLEAN;
+	default: return -EIO;
+	}
+}
+
+static sqlite3_stmt *s_st(struct store *s, int which)
+{
+	sqlite3_stmt *st = s->st[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Step a statement that returns no rows. */
+static int s_exec_st(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_DONE ? 0 : s_err(rc);
+
+	sqlite3_reset(st);
+	return r;
+}
+
+static void s_text(sqlite3_stmt *st, int col, char *dst, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	str_copy(dst, len, t ? (const char *)t : "");
+}
+
+static int s_migrate(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, r;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > (int)ARRAY_SIZE(s_migrations)) {
+		snprintf(err, errlen, "store schema version %d is newer than this overstapd (%d)",
+			 version, (int)ARRAY_SIZE(s_migrations));
+		return -EPROTO;
+	}
+	for (int v = version; v < (int)ARRAY_SIZE(s_migrations); v++) {
+		char *msg = NULL, pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, s_migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "migration to schema %d failed: %s", v + 1,
+				 msg ? msg : "unknown error");
+			r = s_err(sqlite3_errcode(s->db));
+			sqlite3_free(msg);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return r ? r : -EIO;
+		}
+	}
+	return 0;
+}
+
+int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct store **out,
+	       char *err, size_t errlen)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+				      "PRAGMA synchronous = FULL;"   /* acked means on disk */
+				      "PRAGMA foreign_keys = ON;"
+				      "PRAGMA secure_delete = ON;";  /* shredded keys are overwritten */
+	struct store *s = calloc(1, sizeof(*s));
+	char *msg = NULL;
+	mode_t old;
+	int r = -EIO, rc;
+
+	if (!s)
+		return -ENOMEM;
+	memcpy(s->master, master, CRYPTO_KEY_LEN);
+	if (crypto_hkdf(master, "overstap pseudonym v1", s->pseudo_key) < 0 ||
+	    crypto_hkdf(master, "overstap outbox v1", s->outbox_key) < 0) {
+		snprintf(err, errlen, "cannot derive store keys");
+		goto out;
+	}
+	old = umask(077);	/* database, WAL and shm files: owner only */
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		r = s_err(rc);
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot set pragmas");
+		r = s_err(sqlite3_errcode(s->db));
+		goto out;
+	}
+	r = s_migrate(s, err, errlen);
+	if (r < 0)
+		goto out;
+	for (int i = 0; i < ST__N; i++)
+		if (sqlite3_prepare_v3(s->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(s->db));
+			r = -EIO;
+			goto out;
+		}
+	*out = s;
+	s = NULL; /* transferred */
+	r = 0;
+out:
+	sqlite3_free(msg);
+	store_close(&s);
+	return r;
+}
+
+void store_close(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (!s)
+		return;
+	for (int i = 0; i < ST__N; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	crypto_wipe(s, sizeof(*s));
+	free(s);
+	*sp = NULL;
+}
+
+int store_begin(struct store *s) { return s_exec_st(s_st(s, ST_BEGIN)); }
+int store_commit(struct store *s) { return s_exec_st(s_st(s, ST_COMMIT)); }
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		s_exec_st(s_st(s, ST_ROLLBACK));
+}
+
+int store_pseudonym(struct store *s, const char *ident, uint8_t out[32])
+{
+	return crypto_hmac_sha256(s->pseudo_key, sizeof(s->pseudo_key), ident, strlen(ident), out);
+}
+
+/* ---- per-pupil data keys ---- */
+
+static int s_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN])
+{
+	uint8_t *wrapped = NULL;
+	size_t wlen = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = crypto_random(key, CRYPTO_KEY_LEN)) < 0)
+		return r;
+	r = crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, &wrapped, &wlen);
+	if (r < 0)
+		return r;
+	st = s_st(s, ST_KEY_INS);
+	sqlite3_bind_blob(st, 1, wrapped, (int)wlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	r = s_exec_st(st);
+	free(wrapped);
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+/* -ENOKEY when the key was shredded: the data it protected is gone for good. */
+static int s_key_get(struct store *s, int64_t id, uint8_t key[CRYPTO_KEY_LEN])
+{
+	sqlite3_stmt *st = s_st(s, ST_KEY_GET);
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int rc, r;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -ENOKEY : s_err(rc);
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		sqlite3_reset(st);
+		return -ENOKEY;
+	}
+	r = crypto_open(s->master, s_key_aad, sizeof(s_key_aad), sqlite3_column_blob(st, 0),
+			(size_t)sqlite3_column_bytes(st, 0), &plain, &plen);
+	sqlite3_reset(st);
+	if (r == 0 && plen != CRYPTO_KEY_LEN)
+		r = -EBADMSG;
+	if (r == 0)
+		memcpy(key, plain, CRYPTO_KEY_LEN);
+	if (plain) {
+		crypto_wipe(plain, plen);
+		free(plain);
+	}
+	return r;
+}
+
+/* Seal / open under a pupil key (key_id > 0) or the outbox key. */
+static int s_seal(struct store *s, int64_t key_id, const void *aad, size_t aad_len,
+		  const void *pt, size_t len, uint8_t **out, size_t *out_len)
+{
+	uint8_t key[CRYPTO_KEY_LEN];
+	int r = 0;
+
+	if (key_id > 0)
+		r = s_key_get(s, key_id, key);
+	else
+		memcpy(key, s->outbox_key, sizeof(key));
+	if (r == 0)
+		r = crypto_seal(key, aad, aad_len, pt, len, out, out_len);
+	crypto_wipe(key, sizeof(key));
+	return r;
+}
+
+static int s_open(struct store *s, int64_t key_id, const void *aad, size_t aad_len,
+		  const void *ct, size_t len, uint8_t **out, size_t *out_len)
+{
+	uint8_t key[CRYPTO_KEY_LEN];
+	int r = 0;
+
+	if (key_id > 0)
+		r = s_key_get(s, key_id, key);
+	else
+		memcpy(key, s->outbox_key, sizeof(key));
+	if (r == 0)
+		r = crypto_open(key, aad, aad_len, ct, len, out, out_len);
+	crypto_wipe(key, sizeof(key));
+	return r;
+}
+
+/* Pack and seal a LeaverPrivate; aad is the leaver's ref_hash. */
+static int s_seal_private(struct store *s, int64_t key_id, const uint8_t ref_hash[32],
+			  const Overstapstore__LeaverPrivate *p, uint8_t **out, size_t *len)
+{
+	size_t n = overstapstore__leaver_private__get_packed_size(p);
+	uint8_t *buf = malloc(n ? n : 1);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	overstapstore__leaver_private__pack(p, buf);
+	r = s_seal(s, key_id, ref_hash, 32, buf, n, out, len);
+	crypto_wipe(buf, n);
+	free(buf);
+	return r;
+}
+
+/* ---- sending school: leavers ---- */
+
+const char *store_leaver_state_str(int state)
+{
+	static const char *const names[] = { "imported", "queued", "delivered", "cancelled" };
+
+	return state >= 0 && state < (int)ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
+void store_leaver_clear(struct leaver *l)
+{
+	if (l->priv)
+		overstapstore__leaver_private__free_unpacked(l->priv, NULL);
+	memset(l, 0, sizeof(*l));
+}
+
+static int s_ref_hash(struct store *s, const char *pupil_ref, uint8_t out[32])
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "ref:%s", pupil_ref);
+	return store_pseudonym(s, buf, out);
+}
+
+static char *s_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/* "code[:note];code[:note]" into SupportNeed structs pointing into `buf` (a
+ * writable copy). Validation already happened in leavers.c. */
+static size_t s_support_split(char *buf, Overstap__SupportNeed *needs, Overstap__SupportNeed **ptrs,
+			      size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(buf, ";", &save); tok && n < max; tok = strtok_r(NULL, ";", &save)) {
+		char *colon = strchr(tok, ':');
+
+		overstap__support_need__init(&needs[n]);
+		if (colon)
+			*colon++ = '\0';
+		needs[n].code = s_trim(tok);
+		needs[n].note = colon ? s_trim(colon) : "";
+		ptrs[n] = &needs[n];
+		n++;
+	}
+	return n;
+}
+
+static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, const char *user,
+			   int64_t now)
+{
+	Overstapstore__LeaverPrivate p = OVERSTAPSTORE__LEAVER_PRIVATE__INIT;
+	Overstap__MentorContact mentor = OVERSTAP__MENTOR_CONTACT__INIT;
+	Overstap__SupportNeed needs[32], *ptrs[32];
+	char support[520], pseudo_src[128];
+	uint8_t key[CRYPTO_KEY_LEN], ref_hash[32], pseudo[32], *pii = NULL;
+	size_t pii_len = 0;
+	int64_t key_id = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	str_copy(support, sizeof(support), row->support_needs);
+	p.pupil_ref = row->pupil_ref;
+	p.pgn = row->pgn;
+	p.given_name = row->given_name;
+	p.family_name = row->family_name;
+	p.birth_date = row->birth_date;
+	p.n_support_needs = s_support_split(support, needs, ptrs, ARRAY_SIZE(needs));
+	p.support_needs = ptrs;
+	mentor.name = row->mentor_name;
+	mentor.email = row->mentor_email;
+	mentor.phone = row->mentor_phone;
+	p.mentor = &mentor;
+	/* The report pseudonym follows the pupil (PGN) where there is one, so a
+	 * pupil who appears in two cohorts is one pupil. */
+	snprintf(pseudo_src, sizeof(pseudo_src), "%s:%s", row->pgn[0] ? "pgn" : "ref",
+		 row->pgn[0] ? row->pgn : row->pupil_ref);
+	if ((r = s_ref_hash(s, row->pupil_ref, ref_hash)) < 0 ||
+	    (r = store_pseudonym(s, pseudo_src, pseudo)) < 0 ||
+	    (r = s_key_new(s, now, &key_id, key)) < 0)
+		goto out;
+	if ((r = s_seal_private(s, key_id, ref_hash, &p, &pii, &pii_len)) < 0)
+		goto out;
+	st = s_st(s, ST_LEAVER_INS);
+	sqlite3_bind_int64(st, 1, key_id);
+	sqlite3_bind_blob(st, 2, ref_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, pseudo, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, pii, (int)pii_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, vocab_program_from_str(row->program));
+	sqlite3_bind_text(st, 6, row->cohort, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, row->exit_date, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, vocab_destination_from_str(row->destination_type));
+	if (row->destination_institution[0])
+		sqlite3_bind_text(st, 9, row->destination_institution, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 10, vocab_advice_from_str(row->advice));
+	sqlite3_bind_int(st, 11, vocab_yesno_from_str(row->advice_followed));
+	sqlite3_bind_int(st, 12, vocab_level_from_str(row->level_taal));
+	sqlite3_bind_int(st, 13, vocab_level_from_str(row->level_rekenen));
+	sqlite3_bind_int64(st, 14, now);
+	sqlite3_bind_text(st, 15, user, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+out:
+	crypto_wipe(key, sizeof(key));
+	free(pii);
+	return r;
+}
+
+int store_leavers_import(struct store *s, const char *file, Overstapctl__Leaver *const *rows,
+			 size_t n, const char *user, struct strlist *errors)
+{
+	int64_t now = time_now_ms();
+	int r;
+
+	if ((r = store_begin(s)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		int ri = s_leaver_insert(s, rows[i], user, now);
+
+		if (ri == -EEXIST) {
+			strlist_addf(errors, "%s:%u: pupil_ref: %s is already imported", file,
+				     rows[i]->line, rows[i]->pupil_ref);
+			r = -EINVAL;
+		} else if (ri < 0) {
+			r = ri;
+			break;
+		}
+	}
+	if (r == 0)
+		r = store_commit(s);
+	if (r < 0)
+		store_rollback(s);
+	return r;
+}
+
+/* Fill l from a row of LEAVER_COLS; the personal part is decrypted to get the
+ * pupil_ref, and kept in l->priv when with_private. */
+static int s_leaver_read(struct store *s, sqlite3_stmt *st, int with_private, struct leaver *l)
+{
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->id = sqlite3_column_int64(st, 0);
+	l->key_id = sqlite3_column_int64(st, 1);
+	l->program = sqlite3_column_int(st, 3);
+	s_text(st, 4, l->cohort, sizeof(l->cohort));
+	s_text(st, 5, l->exit_date, sizeof(l->exit_date));
+	l->destination = sqlite3_column_int(st, 6);
+	s_text(st, 7, l->destination_institution, sizeof(l->destination_institution));
+	l->advice = sqlite3_column_int(st, 8);
+	l->advice_followed = sqlite3_column_int(st, 9);
+	l->level_taal = sqlite3_column_int(st, 10);
+	l->level_rekenen = sqlite3_column_int(st, 11);
+	s_text(st, 12, l->registered_on, sizeof(l->registered_on));
+	s_text(st, 13, l->inzage_on, sizeof(l->inzage_on));
+	l->inzage_reviewer = sqlite3_column_int(st, 14);
+	s_text(st, 15, l->inzage_recorded_by, sizeof(l->inzage_recorded_by));
+	l->state = sqlite3_column_int(st, 16);
+	s_text(st, 17, l->record_id, sizeof(l->record_id));
+	s_text(st, 18, l->message_id, sizeof(l->message_id));
+	l->queued_at = sqlite3_column_int64(st, 19);
+	l->delivered_at = sqlite3_column_int64(st, 20);
+	l->attempts = (unsigned)sqlite3_column_int(st, 21);
+	if (sqlite3_column_bytes(st, 22) != 32)
+		return -EUCLEAN;
+	r = s_open(s, l->key_id, sqlite3_column_blob(st, 22), 32, sqlite3_column_blob(st, 2),
+		   (size_t)sqlite3_column_bytes(st, 2), &plain, &plen);
+	if (r == -ENOKEY) {
+		str_copy(l->pupil_ref, sizeof(l->pupil_ref), "(erased)");
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	l->priv = overstapstore__leaver_private__unpack(NULL, plen, plain);
+	crypto_wipe(plain, plen);
+	free(plain);
+	if (!l->priv)
+		return -EBADMSG;
+	str_copy(l->pupil_ref, sizeof(l->pupil_ref), l->priv->pupil_ref);
+	if (!with_private) {
+		overstapstore__leaver_private__free_unpacked(l->priv, NULL);
+		l->priv = NULL;
+	}
+	return 0;
+}
+
+static int s_leaver_one(struct store *s, sqlite3_stmt *st, int with_private, struct leaver *l)
+{
+	int rc = sqlite3_step(st), r;
+
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -ENOENT : s_err(rc);
+	}
+	r = s_leaver_read(s, st, with_private, l);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_leaver_find(struct store *s, const char *pupil_ref, int with_private, struct leaver *l)
+{
+	uint8_t ref_hash[32];
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = s_ref_hash(s, pupil_ref, ref_hash)) < 0)
+		return r;
+	st = s_st(s, ST_LEAVER_BY_REF);
+	sqlite3_bind_blob(st, 1, ref_hash, 32, SQLITE_TRANSIENT);
+	return s_leaver_one(s, st, with_private, l);
+}
+
+int store_leaver_load(struct store *s, int64_t id, int with_private, struct leaver *l)
+{
+	sqlite3_stmt *st = s_st(s, ST_LEAVER_BY_ID);
+
+	sqlite3_bind_int64(st, 1, id);
+	return s_leaver_one(s, st, with_private, l);
+}
+
+int store_leaver_set_registered(struct store *s, int64_t id, const char *date, const char *user)
+{
+	sqlite3_stmt *st = s_st(s, ST_LEAVER_REG);
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC);
+	return s_exec_st(st);
+}
+
+int store_leaver_set_inzage(struct store *s, int64_t id, int reviewer, const char *date,
+			    const char *remarks, const char *user)
+{
+	struct leaver l;
+	uint8_t ref_hash[32], *pii = NULL;
+	size_t pii_len = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	/* Remarks are free text about the pupil: they live in the sealed part. */
+	if ((r = store_leaver_load(s, id, 1, &l)) < 0)
+		return r;
+	if (!l.priv) {
+		r = -ENOKEY;
+		goto out;
+	}
+	l.priv->inzage_remarks = (char *)remarks;
+	r = s_ref_hash(s, l.priv->pupil_ref, ref_hash);
+	if (r == 0)
+		r = s_seal_private(s, l.key_id, ref_hash, l.priv, &pii, &pii_len);
+	l.priv->inzage_remarks = NULL;	/* borrowed: keep free_unpacked off it */
+	if (r < 0)
+		goto out;
+	st = s_st(s, ST_LEAVER_INZ);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, reviewer);
+	sqlite3_bind_text(st, 4, user, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, pii, (int)pii_len, SQLITE_STATIC);
+	r = s_exec_st(st);
+out:
+	free(pii);
+	store_leaver_clear(&l);
+	return r;
+}
+
+int store_leaver_set_queued(struct store *s, int64_t id, const char *record_id,
+			    const char *message_id, int64_t now)
+{
+	sqlite3_stmt *st = s_st(s, ST_LEAVER_QUEUED);
+	int r;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	r = s_exec_st(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -EALREADY;
+	return r;
+}
+
+int store_leavers_each(struct store *s, int state, const char *cohort, unsigned limit,
+		       store_leaver_cb cb, void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_LEAVERS_EACH);
+	int rc, r = 0;
+
+	sqlite3_bind_int(st, 1, state);
+	if (cohort && *cohort)
+		sqlite3_bind_text(st, 2, cohort, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct leaver l;
+
+		if ((r = s_leaver_read(s, st, 0, &l)) < 0)
+			break;
+		r = cb(&l, arg);
+		store_leaver_clear(&l);
+		if (r)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int store_leavers_ready(struct store *s, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_LEAVERS_READY);
+	int64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			int64_t *nv = realloc(v, ncap * sizeof(*nv));
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[cnt++] = sqlite3_column_int64(st, 0);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ids = v;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- outbox ---- */
+
+int store_outbox_add(struct store *s, const char *message_id, const char *peer, int body_case,
+		     const uint8_t *packed, size_t len, int64_t key_id, int64_t now)
+{
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	r = s_seal(s, key_id, message_id, strlen(message_id), packed, len, &sealed, &slen);
+	if (r < 0)
+		return r;
+	st = s_st(s, ST_OUTBOX_INS);
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, body_case);
+	if (key_id > 0)
+		sqlite3_bind_int64(st, 4, key_id);
+	sqlite3_bind_blob(st, 5, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now);
+	r = s_exec_st(st);
+	free(sealed);
+	return r;
+}
+
+int store_outbox_pending(struct store *s, const char *peer, const char *after, unsigned limit,
+			 struct outbox_msg **out, size_t *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_PENDING);
+	struct outbox_msg *v = calloc(limit ? limit : 1, sizeof(*v));
+	size_t cnt = 0;
+	int rc, r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, limit);
+	while (cnt < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_msg *m = &v[cnt];
+
+		s_text(st, 0, m->message_id, sizeof(m->message_id));
+		m->created_at = sqlite3_column_int64(st, 1);
+		r = s_open(s, sqlite3_column_int64(st, 2), m->message_id, strlen(m->message_id),
+			   sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+			   &m->packed, &m->len);
+		if (r == -ENOKEY) {
+			/* The pupil was erased while the message waited: never send it. */
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		cnt++;
+	}
+	if (r == 0 && cnt < limit && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	if (r < 0) {
+		for (size_t i = 0; i < cnt; i++)
+			free(v[i].packed);
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,
+		     const char *reason, int64_t first_sent_at, unsigned attempts, int64_t now)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_ACK);
+	int r;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, rejected ? OUTBOX_REJECTED : OUTBOX_ACKED);
+	if (reason && *reason)
+		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	if (first_sent_at)
+		sqlite3_bind_int64(st, 5, first_sent_at);
+	sqlite3_bind_int(st, 6, (int)attempts);
+	sqlite3_bind_int64(st, 7, now);
+	if ((r = s_exec_st(st)) < 0)
+		return r;
+	if (sqlite3_changes(s->db) == 0)
+		return 1;	/* a duplicate ack, or one for a message we do not have */
+	st = s_st(s, rejected ? ST_LEAVER_CANCELLED : ST_LEAVER_DELIVERED);
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	if (!rejected)
+		sqlite3_bind_int64(st, 2, now);
+	return s_exec_st(st);
+}
+
+int store_outbox_stats(struct store *s, const char *peer, uint64_t *depth, int64_t *oldest)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_STATS);
+	int rc;
+
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*depth = (uint64_t)sqlite3_column_int64(st, 0);
+		*oldest = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : s_err(rc);
+}
+
+/* ---- inbox ---- */
+
+int store_inbox_put(struct store *s, const char *message_id, const char *sender,
+		    const Overstap__Handover *h, const uint8_t *packed, size_t len, int64_t now)
+{
+	uint8_t key[CRYPTO_KEY_LEN], pseudo[32], *sealed = NULL;
+	char pseudo_src[64];
+	size_t slen = 0;
+	int64_t key_id = 0;
+	sqlite3_stmt *st = s_st(s, ST_INBOX_EXISTS);
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->record_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;	/* a retry of something we already hold: ack it again */
+	if (rc != SQLITE_DONE)
+		return s_err(rc);
+	snprintf(pseudo_src, sizeof(pseudo_src), "pgn:%s", h->pgn);
+	if ((r = store_pseudonym(s, pseudo_src, pseudo)) < 0 || (r = s_key_new(s, now, &key_id, key)) < 0)
+		goto out;
+	if ((r = crypto_seal(key, message_id, strlen(message_id), packed, len, &sealed, &slen)) < 0)
+		goto out;
+	st = s_st(s, ST_INBOX_INS);
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, key_id);
+	sqlite3_bind_blob(st, 5, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, pseudo, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_text(st, 8, h->cohort, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, h->program);
+	sqlite3_bind_int(st, 10, h->destination);
+	sqlite3_bind_text(st, 11, h->exit_date, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+out:
+	crypto_wipe(key, sizeof(key));
+	free(sealed);
+	return r;
+}
+
+static void s_inbox_read(sqlite3_stmt *st, struct inbox_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	s_text(st, 0, r->message_id, sizeof(r->message_id));
+	s_text(st, 1, r->record_id, sizeof(r->record_id));
+	s_text(st, 2, r->sender, sizeof(r->sender));
+	r->received_at = sqlite3_column_int64(st, 3);
+	s_text(st, 4, r->cohort, sizeof(r->cohort));
+	r->program = sqlite3_column_int(st, 5);
+	r->destination = sqlite3_column_int(st, 6);
+}
+
+int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_inbox_cb cb,
+		     void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_INBOX_EACH);
+	int rc, r = 0;
+
+	if (cohort && *cohort)
+		sqlite3_bind_text(st, 1, cohort, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct inbox_row row;
+
+		s_inbox_read(st, &row);
+		if ((r = cb(&row, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *row,
+		    uint8_t **packed, size_t *len)
+{
+	sqlite3_stmt *st = s_st(s, ST_INBOX_GET);
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -ENOENT : s_err(rc);
+	}
+	s_inbox_read(st, row);
+	r = s_open(s, sqlite3_column_int64(st, 7), row->message_id, strlen(row->message_id),
+		   sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8), packed, len);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_inbox_count(struct store *s, uint64_t *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_INBOX_COUNT);
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : s_err(rc);
+}

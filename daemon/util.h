@@ -1,0 +1,50 @@
+/* util: small helpers shared by the daemon, the CLI and the tests. */
+#ifndef OVERSTAP_UTIL_H
+#define OVERSTAP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growable list of owned strings, used for error lists ("file:line: reason"). */
+struct strlist {
+	char **v;	/* owned strings */
+	size_t n;	/* used */
+	size_t cap;	/* allocated */
+};
+
+/* Append a formatted string. Returns 0 or -ENOMEM. */
+int strlist_addf(struct strlist *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Free every string and the array; the list is empty and reusable afterwards. */
+void strlist_clear(struct strlist *l);
+
+/* Wall-clock time in unix milliseconds, and a monotonic clock in milliseconds. */
+int64_t time_now_ms(void);
+int64_t time_mono_ms(void);
+
+/* Copy with truncation; always NUL-terminates. Returns -ENAMETOOLONG when cut. */
+int str_copy(char *dst, size_t dstlen, const char *src);
+
+/* True when s is a real calendar date written YYYY-MM-DD. On success the parts
+ * are stored through y/m/d when those are not NULL. */
+int date_valid(const char *s, int *y, int *m, int *d);
+/* Today's date (local time) as YYYY-MM-DD. */
+void date_today(char out[11]);
+
+/* Read a whole file (up to max bytes) into a NUL-terminated buffer the caller
+ * frees. Returns 0, -errno, or -EFBIG. */
+int file_read_all(const char *path, size_t max, char **out, size_t *len);
+
+/* Write a file atomically (tmp + fsync + rename) with the given mode. */
+int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+
+
+/* Age in whole years on `on` of someone born on `birth` (both YYYY-MM-DD).
+ * Someone born on 29 February turns a year older on 1 March in common years
+ * (the Dutch civil-law reading). Returns -1 when either date is invalid. */
+int date_age_on(const char *birth, const char *on);
+#endif

@@ -1,0 +1,256 @@
+"""Test harness: real overstapd daemons on tcp://127.0.0.1:* in temporary
+directories, driven through the real overstap CLI. Used by the integration and
+interop tests, the demo and the benchmark.
+
+Run with Debian's system python3 (/usr/bin/python3); the binaries come from the
+environment: OVERSTAPD and OVERSTAP (set by ctest), else ./build/.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import tempfile
+import time
+
+SRC = os.environ.get("OVERSTAP_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+OVERSTAPD = os.environ.get("OVERSTAPD", os.path.join(SRC, "build", "overstapd"))
+OVERSTAP = os.environ.get("OVERSTAP", os.path.join(SRC, "build", "overstap"))
+GEN = os.environ.get("OVERSTAP_GEN", os.path.join(SRC, "build", "gen"))
+
+
+def wait_for(pred, timeout=30.0, interval=0.05, what="condition"):
+    """Poll pred() until it returns a true value; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Institution:
+    """One institution: its keys, config, store and (when started) daemon."""
+
+    def __init__(self, root, iid, name, **net):
+        self.id = iid
+        self.name = name
+        self.dir = os.path.join(root, iid)
+        os.makedirs(self.dir, exist_ok=True)
+        self.keys = os.path.join(self.dir, "keys")
+        self.conf = os.path.join(self.dir, "overstapd.conf")
+        self.db = os.path.join(self.dir, "store.db")
+        self.sock = os.path.join(self.dir, "control.sock")
+        self.logpath = os.path.join(self.dir, "overstapd.log")
+        self.listen = "tcp://127.0.0.1:*"
+        self.net = {"heartbeat_ivl_ms": 500, "heartbeat_timeout_ms": 2000,
+                    "retry_initial_ms": 500, "retry_max_ms": 2000}
+        self.net.update(net)
+        self.peers = {}      # id -> (Institution or dict, endpoint-or-None)
+        self.proc = None
+        self.log = None
+        self.cli("keys", "gen", "--dir", self.keys)
+        self.curve_pub = self._read("curve.pub")
+        self.sign_pub = self._read("sign.pub")
+        self.write_config()
+
+    def _read(self, name):
+        with open(os.path.join(self.keys, name)) as f:
+            return f.read().strip()
+
+    def write_config(self):
+        lines = [
+            "[institution]", "id = %s" % self.id, "name = %s" % self.name,
+            "keys_dir = %s" % self.keys, "",
+            "[network]", "listen = %s" % self.listen,
+        ]
+        lines += ["%s = %s" % kv for kv in sorted(self.net.items())]
+        lines += ["", "[store]", "path = %s" % self.db, "",
+                  "[control]", "socket = %s" % self.sock, "",
+                  "[log]", "level = debug", ""]
+        for pid, (p, endpoint) in sorted(self.peers.items()):
+            curve = p["curve_pub"] if isinstance(p, dict) else p.curve_pub
+            sign = p["sign_pub"] if isinstance(p, dict) else p.sign_pub
+            pname = p.get("name", pid) if isinstance(p, dict) else p.name
+            lines += ["[peer %s]" % pid, "name = %s" % pname]
+            if endpoint:
+                lines.append("endpoint = %s" % endpoint)
+            lines += ["curve_public_key = %s" % curve, "sign_public_key = %s" % sign, ""]
+        tmp = self.conf + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines))
+        os.replace(tmp, self.conf)
+
+    # ---- the CLI ----
+    def cli(self, *args, check=True, input=None, timeout=120):
+        cmd = [OVERSTAP, "-s", self.sock] + list(args)
+        r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("%s exited %d\nstdout: %s\nstderr: %s" %
+                                 (" ".join(cmd), r.returncode, r.stdout[-4000:], r.stderr[-4000:]))
+        return r
+
+    def cli_json(self, *args):
+        return json.loads(self.cli(*(list(args) + ["--json"])).stdout)
+
+    def status(self):
+        return self.cli_json("status")
+
+    def peer_status(self, pid):
+        for p in self.status()["peers"]:
+            if p["id"] == pid:
+                return p
+        return None
+
+    # ---- the daemon ----
+    def start(self, extra_env=None):
+        assert self.proc is None, "already running"
+        env = dict(os.environ)
+        env.update(extra_env or {})
+        self.log = open(self.logpath, "a")
+        self.proc = subprocess.Popen([OVERSTAPD, "-c", self.conf], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("overstapd %s exited with %d at start:\n%s" %
+                                     (self.id, self.proc.returncode, self.read_log()[-3000:]))
+            if not os.path.exists(self.sock):
+                return None
+            r = self.cli("status", "--json", check=False, timeout=10)
+            return json.loads(r.stdout) if r.returncode == 0 else None
+        st = wait_for(ready, timeout=30, what="overstapd %s to answer" % self.id)
+        if "*" in self.listen:
+            # Keep the port the kernel gave us, so a restart comes back on it.
+            self.listen = st["listen"]
+            self.write_config()
+        return self
+
+    @property
+    def endpoint(self):
+        assert "*" not in self.listen, "start the daemon first"
+        return self.listen
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit code (0 for a clean stop)."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("overstapd %s did not stop on SIGTERM" % self.id)
+        self.proc = None
+        self.log.close()
+        return rc
+
+    def kill(self):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+        self.log.close()
+
+    def reload(self):
+        self.proc.send_signal(signal.SIGHUP)
+
+    def read_log(self):
+        with open(self.logpath, errors="replace") as f:
+            return f.read()
+
+    def add_peer(self, other, send=True):
+        """Configure `other` as a peer (sending to it when send=True); reloads a
+        running daemon and waits until the peer is known."""
+        self.peers[other.id] = (other, other.endpoint if send else None)
+        self.write_config()
+        if self.proc is not None:
+            self.reload()
+            wait_for(lambda: self.peer_status(other.id), timeout=10,
+                     what="%s to know peer %s" % (self.id, other.id))
+
+
+def federation(root, school_id="12AB00", mbo_id="25LZ00", **net):
+    """A school and an MBO daemon, started, each configured with the other."""
+    school = Institution(root, school_id, "Praktijkschool De Brug", **net).start()
+    mbo = Institution(root, mbo_id, "MBO Entree College", **net).start()
+    school.add_peer(mbo, send=True)
+    mbo.add_peer(school, send=True)
+    return school, mbo
+
+
+# ---- synthetic data ----
+GIVEN = ["Daan", "Sem", "Noah", "Lucas", "Finn", "Emma", "Julia", "Mila", "Tess", "Sophie",
+         "Yara", "Mohammed", "Ayoub", "Fatima", "Sara", "Liam", "Zoë", "Anouk", "Bram", "Jesse"]
+FAMILY = ["de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer",
+          "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker",
+          "El Amrani", "Yilmaz", "Kaya", "Brouwer"]
+
+
+def bsn(rng):
+    """A random 9-digit number that passes the elfproef (BSN weights 9..2, -1)."""
+    while True:
+        d = [rng.randint(0, 9) for _ in range(8)]
+        if d[0] == 1 and d[1] == 0:
+            continue  # "10..." is read as an onderwijsnummer
+        s = sum(x * w for x, w in zip(d, range(9, 1, -1))) % 11
+        if s < 10 and any(d):
+            return "".join(map(str, d)) + str(s)
+
+
+def leavers_csv(path, n, dest="25LZ00", cohort="2024-2025", seed=1, program="pro"):
+    """Write a leavers CSV of n pupils; returns the rows as dicts."""
+    rng = random.Random(seed)
+    rows = []
+    y = int(cohort[:4])
+    seen = set()
+    for i in range(n):
+        pgn = bsn(rng)
+        while pgn in seen:
+            pgn = bsn(rng)
+        seen.add(pgn)
+        rows.append({
+            "pupil_ref": "L%06d" % (i + 1),
+            "pgn": pgn,
+            "given_name": rng.choice(GIVEN),
+            "family_name": rng.choice(FAMILY) + "-%d" % i,
+            "birth_date": "%04d-%02d-%02d" % (y - 16 - rng.randint(0, 2), rng.randint(1, 12), rng.randint(1, 28)),
+            "program": program,
+            "cohort": cohort,
+            "exit_date": "%04d-07-%02d" % (y + 1, rng.randint(1, 15)),
+            "destination_type": "mbo_entree",
+            "destination_institution": dest,
+            "advice": "entree",
+            "advice_followed": "yes",
+            "level_taal": "1F",
+            "level_rekenen": "1F",
+        })
+    cols = list(rows[0].keys())
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(",".join(cols) + "\n")
+        for r in rows:
+            f.write(",".join('"%s"' % r[c] if " " in r[c] else r[c] for c in cols) + "\n")
+    return rows
+
+
+def hand_over(school, rows, date="2025-06-01"):
+    """Record registration and inzage for every row, then send all ready."""
+    refs = [r["pupil_ref"] for r in rows]
+    for i in range(0, len(refs), 500):
+        school.cli("handover", "registered", "--date", date, *refs[i:i + 500])
+    for r in rows:
+        school.cli("handover", "inzage", r["pupil_ref"], "--by", "pupil", "--date", date)
+    return school.cli("handover", "send", "--all-ready")
+
+
+class TempDir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="overstap-test-")
+        return self.path
+
+    def __exit__(self, *exc):
+        subprocess.run(["rm", "-rf", self.path])
