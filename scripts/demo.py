@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""overstap demo: a throw-away federation on loopback. Run through scripts/demo,
+which installs and builds first. --keep leaves the directory for a look around;
+-n sets the cohort size (default 300)."""
+import argparse
+import collections
+import datetime
+import os
+import random
+import shlex
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+os.environ.setdefault("OVERSTAPD", os.path.join(ROOT, "build", "overstapd"))
+os.environ.setdefault("OVERSTAP", os.path.join(ROOT, "build", "overstap"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import harness  # noqa: E402
+
+PROGRAMS = [("pro", 0.45), ("vso_arbeid", 0.2), ("vmbo_b", 0.2), ("isk", 0.15)]
+
+
+def step(text):
+    print("\n\033[1m== %s\033[0m" % text if sys.stdout.isatty() else "\n== %s" % text)
+
+
+def run(inst, *args, show=True, limit=None):
+    if show:
+        shown = list(args) if len(args) <= 10 else list(args[:8]) + ["... (%d more)" % (len(args) - 8)]
+        print("$ overstap %s   # at %s" % (" ".join(shlex.quote(a) if not a.startswith("... (") else a
+                                                 for a in shown), inst.id))
+    r = inst.cli(*args, check=False)
+    out = r.stdout.rstrip("\n").split("\n") if r.stdout.strip() else []
+    if show:
+        for line in out[:limit] if limit else out:
+            print("  " + line)
+        if limit and len(out) > limit:
+            print("  ... (%d more lines)" % (len(out) - limit))
+        for line in r.stderr.rstrip("\n").split("\n") if r.stderr.strip() else []:
+            print("  " + line)
+    return r
+
+
+def cohort(path, n, rng):
+    """A synthetic 2024-2025 cohort of a PrO/VSO school: most go to MBO entree
+    at 25LZ00, some to mbo-2 there, some to work or day care."""
+    rows = []
+    for i in range(n):
+        program = rng.choices([p for p, _ in PROGRAMS], [w for _, w in PROGRAMS])[0]
+        dest, inst, advice = rng.choices(
+            [("mbo_entree", "25LZ00", "entree"), ("mbo_2", "25LZ00", "mbo_2"),
+             ("work", "", "work"), ("day_care", "", "day_care")], [0.7, 0.15, 0.1, 0.05])[0]
+        followed = "yes"
+        if dest == "mbo_2" and rng.random() < 0.4:
+            advice, followed = "entree", "no"   # a zelfmelder: registered against the advice
+        age = rng.choice([15, 16, 16, 17, 17, 18])
+        birth = datetime.date(2025 - age, rng.randint(7, 12), rng.randint(1, 28))
+        rows.append({
+            "pupil_ref": "PRO%05d" % (i + 1), "pgn": harness.bsn(rng),
+            "given_name": rng.choice(harness.GIVEN), "family_name": rng.choice(harness.FAMILY),
+            "birth_date": birth.isoformat(), "program": program, "cohort": "2024-2025",
+            "exit_date": "2025-07-%02d" % rng.randint(1, 15), "destination_type": dest,
+            "destination_institution": inst, "advice": advice, "advice_followed": followed,
+            "level_taal": rng.choice(["none", "1F", "1F", "2F"]),
+            "level_rekenen": rng.choice(["none", "1F", "1F", "2F"]),
+            "support_needs": rng.choice(["", "job_coach", "small_group;structure:vaste rooster",
+                                         "language_support", "fixed_mentor"]),
+            "mentor_name": "mevr. %s" % rng.choice(harness.FAMILY),
+            "mentor_email": "mentor%d@debrug.example" % rng.randint(1, 9),
+        })
+    cols = list(rows[0].keys())
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(",".join(cols) + "\n")
+        for r in rows:
+            f.write(",".join('"%s"' % r[c] if any(ch in r[c] for ch in " ,;:") else r[c] for c in cols) + "\n")
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("-n", type=int, default=300, help="pupils in the cohort (default 300)")
+    ap.add_argument("--keep", action="store_true", help="keep the demo directory")
+    args = ap.parse_args()
+    rng = random.Random(2025)
+    tmp = harness.TempDir()
+    root = tmp.__enter__()
+    school = mbo = None
+    try:
+        step("Two institutions, each with fresh keys (overstap keys gen) and its own daemon")
+        school = harness.Institution(root, "12AB00", "Praktijkschool De Brug").start()
+        mbo = harness.Institution(root, "25LZ00", "MBO Entree College").start()
+        print("school 12AB00 listens on %s, MBO 25LZ00 on %s" % (school.endpoint, mbo.endpoint))
+        step("They exchange [peer] blocks (overstap keys show) and reload (SIGHUP)")
+        run(school, "keys", "show", "--dir", school.keys, "--id", school.id, "--endpoint", school.endpoint)
+        # Keys first, endpoints second: neither side then dials a daemon that does
+        # not know it yet (which it would refuse, and we would retry later).
+        school.add_peer(mbo, send=False)
+        mbo.add_peer(school, send=False)
+        school.add_peer(mbo, send=True)
+        mbo.add_peer(school, send=True)
+
+        step("The school imports its leavers of 2024-2025 (%d pupils)" % args.n)
+        csv = os.path.join(root, "leavers-2024-2025.csv")
+        rows = cohort(csv, args.n, rng)
+        run(school, "import", "leavers", csv)
+
+        step("Pupils register at the MBO; staff record it (no selection at the gate)")
+        to_mbo = [r for r in rows if r["destination_institution"]]
+        not_yet = to_mbo[:5]             # these have not registered yet
+        registered = to_mbo[5:]
+        refs = [r["pupil_ref"] for r in registered]
+        for i in range(0, len(refs), 500):
+            run(school, "handover", "registered", "--date", "2025-05-15", *refs[i:i + 500], show=i == 0)
+
+        step("Inzage: parents see the dossier of a pupil under 16, the pupil from 16")
+        young = [r["pupil_ref"] for r in registered if r["birth_date"] > "2009-06-01"]
+        older = [r["pupil_ref"] for r in registered if r["birth_date"] <= "2009-06-01"]
+        run(school, "handover", "inzage", older[0], "--by", "pupil", "--date", "2025-06-01",
+            "--remarks", "Ik wil graag in een kleine groep beginnen.")
+        run(school, "handover", "inzage", "--by", "pupil", "--date", "2025-06-01", *older[1:], show=False)
+        if young:
+            run(school, "handover", "inzage", "--by", "parent", "--date", "2025-06-01", *young)
+            run(school, "handover", "inzage", young[0], "--by", "pupil", "--date", "2025-06-01")
+
+        step("A mentor sends every ready dossier; one not registered yet is refused")
+        r = run(school, "handover", "send", "--all-ready", show=False)
+        print("$ overstap handover send --all-ready   # at 12AB00\n  %d queued" % r.stdout.count("queued"))
+        run(school, "handover", "send", not_yet[0]["pupil_ref"])
+
+        step("overstapd delivers them over CURVE; the MBO acknowledges after a durable commit")
+        n = len(registered)
+        harness.wait_for(lambda: sum(1 for x in school.cli_json("handover", "list", "--state", "delivered")) == n,
+                         timeout=60, what="all handovers delivered")
+        states = collections.Counter(x["state"] for x in school.cli_json("handover", "list"))
+        print("school's handovers by state: %s" % dict(states))
+        run(school, "handover", "list", "--state", "delivered", "--limit", "5")
+        run(school, "status")
+
+        step("At the MBO: the inbox, and one dossier decrypted for the intake coordinator")
+        run(mbo, "inbox", "list", "--limit", "5")
+        first = mbo.cli_json("inbox", "list", "--limit", "1")[0]["record_id"]
+        run(mbo, "inbox", "show", first)
+
+        step("Privacy: no pupil name or PGN in either store file")
+        school.stop()
+        mbo.stop()
+        for inst in (school, mbo):
+            data = b""
+            for suffix in ("", "-wal"):
+                if os.path.exists(inst.db + suffix):
+                    with open(inst.db + suffix, "rb") as f:
+                        data += f.read()
+            hits = sum(1 for r in rows if r["pgn"].encode() in data or r["family_name"].encode() in data)
+            print("%s: %d bytes of store, %d of %d pupils' PGN or family name found" %
+                  (inst.id, len(data), hits, len(rows)))
+        school = mbo = None
+        print("\nDone. %s" % ("Kept: " + root if args.keep else "Cleaned up."))
+    finally:
+        for inst in (school, mbo):
+            if inst is not None and inst.proc is not None:
+                inst.kill()
+        if not args.keep:
+            tmp.__exit__(None, None, None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,380 @@
+"""Interop: an independent Python peer (peer.py: the generated protobuf classes,
+pyzmq CURVE and `cryptography` Ed25519, nothing from the C code) against a real
+overstapd started by the integration harness. The daemon must accept what the
+peer builds from the documents, and the peer must verify the daemon's acks.
+
+Run with Debian's system python3 from this directory:
+    OVERSTAPD=... OVERSTAP=... OVERSTAP_GEN=.../gen /usr/bin/python3 -m unittest -v test_interop
+"""
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, HERE)
+
+import zmq  # noqa: E402
+
+import harness  # noqa: E402
+import peer  # noqa: E402
+from peer import pb  # noqa: E402
+
+RECEIVER_ID = "25LZ00"   # the daemon under test
+PEER_ID = "33CC00"       # the Python peer it knows
+OTHER_ID = "12AB00"      # a second configured Python peer
+
+ACCEPTED = pb.Ack.ACCEPTED
+REJECTED = pb.Ack.REJECTED
+
+
+class DaemonCase(unittest.TestCase):
+    """A fresh temp dir, one real overstapd (RECEIVER_ID) that has the Python
+    peer PEER_ID configured receive-only, and a zmq context. tearDown stops the
+    daemon with SIGTERM and requires exit code 0 (sanitizer builds report leaks
+    and errors through it)."""
+
+    daemon_net = {}          # extra [network] settings for the daemon
+    extra_peers = ()         # more Python identities to configure
+
+    def setUp(self):
+        self._tmp = harness.TempDir()
+        self.root = self._tmp.__enter__()
+        self.addCleanup(self._tmp.__exit__, None, None, None)
+        self.ctx = zmq.Context()
+        self.addCleanup(self.ctx.term)
+        self.conns = []
+        self.addCleanup(self._close_conns)
+        self.daemon = harness.Institution(self.root, RECEIVER_ID, "MBO Entree College",
+                                          **self.daemon_net)
+        self.peer = peer.Identity(PEER_ID, "Praktijkschool Python")
+        self.others = {iid: peer.Identity(iid) for iid in self.extra_peers}
+        for ident in [self.peer] + list(self.others.values()):
+            self.daemon.add_peer(ident, send=False)
+        self.daemon.start()
+        self.addCleanup(self._kill_daemon)
+
+    def tearDown(self):
+        self._close_conns()
+        if self.daemon.proc is not None:
+            alive = self.daemon.proc.poll() is None
+            rc = self.daemon.stop()
+            self.assertTrue(alive, "overstapd died during the test:\n" + self.log_tail())
+            self.assertEqual(rc, 0, "overstapd did not stop cleanly:\n" + self.log_tail())
+
+    def _kill_daemon(self):
+        if self.daemon.proc is not None:
+            self.daemon.kill()
+
+    def _close_conns(self):
+        for c in self.conns:
+            c.close()
+        self.conns = []
+
+    def log_tail(self, n=4000):
+        return self.daemon.read_log()[-n:]
+
+    # ---- talking to the daemon ----
+
+    def connect(self, ident=None, **opts):
+        c = (ident or self.peer).connect(self.ctx, self.daemon.endpoint, self.daemon.curve_pub, **opts)
+        self.conns.append(c)
+        return c
+
+    def envelope(self, h=None, ident=None, **kw):
+        ident = ident or self.peer
+        return ident.envelope(kw.pop("recipient", RECEIVER_ID), peer.handover() if h is None else h, **kw)
+
+    def ack(self, conn, timeout=10.0, ident=None):
+        """The next reply on conn, checked and signature-verified as an Ack."""
+        frames = conn.recv(timeout)
+        self.assertIsNotNone(frames, "no reply from overstapd within %.0fs\n%s" % (timeout, self.log_tail()))
+        return peer.parse_ack(frames, RECEIVER_ID, (ident or self.peer).id, self.daemon.sign_pub)
+
+    def assert_accepted(self, conn, env, ident=None):
+        ack = self.ack(conn, ident=ident)
+        self.assertEqual(ack.result, ACCEPTED, "refused: %s" % ack.reason)
+        self.assertEqual(list(ack.message_ids), [env.message_id])
+        self.assertEqual(ack.reason, "")
+        return ack
+
+    def assert_rejected(self, conn, env, reason, ident=None):
+        ack = self.ack(conn, ident=ident)
+        self.assertEqual(ack.result, REJECTED)
+        self.assertEqual(list(ack.message_ids), [env.message_id])
+        self.assertEqual(ack.reason, reason)
+        return ack
+
+    def deliver(self, conn=None, h=None, ident=None):
+        """Send a valid handover and require a signed ACCEPTED ack for it."""
+        conn = conn or self.connect(ident)
+        env = self.envelope(h, ident=ident)
+        conn.send(env)
+        self.assert_accepted(conn, env, ident=ident)
+        return env
+
+    def assert_dropped_silently(self, conn, ident=None):
+        """After something the daemon must drop without an answer: a valid
+        handover on the same connection gets the next reply. The daemon handles
+        a connection's messages in order and answers a refusal before a later
+        acceptance, so an answer to the bad message would come first."""
+        env = self.envelope(ident=ident)
+        conn.send(env)
+        self.assert_accepted(conn, env, ident=ident)
+        return env
+
+    # ---- looking at the daemon ----
+
+    def reasons(self):
+        out = {}
+        for line in self.daemon.status()["rejected_reasons"]:
+            why, _, n = line.rpartition(": ")
+            out[why] = int(n)
+        return out
+
+    def wait_reason(self, why, count=1, timeout=15):
+        return harness.wait_for(lambda: self.reasons().get(why, 0) >= count and self.reasons(),
+                                timeout=timeout, what="%d x %r in status rejected_reasons (have %r)"
+                                % (count, why, self.reasons()))
+
+    def inbox(self):
+        return self.daemon.cli_json("inbox", "list")
+
+    def inbox_ids(self):
+        return sorted(r["record_id"] for r in self.inbox())
+
+
+class InteropTest(DaemonCase):
+    extra_peers = (OTHER_ID,)
+
+    def test_handover_delivered_and_acked(self):
+        h = peer.handover(given_name="Zoë", family_name="El Amrani", pgn="123456782")
+        conn = self.connect()
+        env = self.envelope(h)
+        conn.send(env)
+        ack = self.assert_accepted(conn, env)
+        self.assertEqual(ack.message_ids, [env.message_id])
+
+        rows = self.inbox()
+        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(rows[0]["record_id"], h.record_id)
+        self.assertEqual(rows[0]["sender"], PEER_ID)
+        self.assertEqual(rows[0]["message_id"], env.message_id)
+        self.assertEqual(rows[0]["cohort"], "2024-2025")
+
+        shown = self.daemon.cli_json("inbox", "show", h.record_id)
+        self.assertEqual(shown["row"]["record_id"], h.record_id)
+        d = shown["dossier"]
+        self.assertEqual(d["record_id"], h.record_id)
+        self.assertEqual(d["given_name"], "Zoë")
+        self.assertEqual(d["family_name"], "El Amrani")
+        self.assertEqual(d["pgn"], "123456782")
+        self.assertEqual(d["birth_date"], "2008-03-14")
+        self.assertEqual(d["exit_date"], "2025-07-04")
+        self.assertEqual(d["basis"], "statute")
+        self.assertEqual(d["inzage"]["reviewed_on"], "2025-06-01")
+        self.assertEqual(d["inzage"]["remarks"], "Akkoord.")
+        self.assertEqual(d["mentor"]["email"], "mentor@example.nl")
+        self.assertEqual(d["support_needs"], [{"code": "structuur", "note": "vaste plek in de klas"}])
+        self.assertEqual(self.daemon.status()["inbox_total"], 1)
+        self.assertEqual(self.daemon.peer_status(PEER_ID)["received"], 1)
+
+        # A retry is the same envelope, byte for byte: accepted again, kept once.
+        conn.send(env)
+        self.assert_accepted(conn, env)
+        # ... also on a new connection.
+        conn2 = self.connect()
+        conn2.send(env)
+        self.assert_accepted(conn2, env)
+        self.assertEqual(self.inbox_ids(), [h.record_id])
+        self.assertEqual(self.daemon.status()["inbox_total"], 1)
+        self.assertEqual(self.daemon.status()["rejected_total"], 0)
+
+    def test_text_survives_the_round_trip(self):
+        """Names with quotes, backslashes, control characters and non-ASCII come
+        back from `inbox show --json` exactly as sent."""
+        h = peer.handover(given_name='Ëlif "Lily" \\ Öz\tß', family_name="d'Artagnan-Çelik 李",
+                          inzage={"reviewer": pb.REVIEWER_PARENT, "reviewed_on": "2025-06-02",
+                                  "remarks": "regel 1\nregel 2\r\n\x01einde 🙂", "recorded_by": "x"})
+        self.deliver(h=h)
+        d = self.daemon.cli_json("inbox", "show", h.record_id)["dossier"]
+        self.assertEqual(d["given_name"], h.given_name)
+        self.assertEqual(d["family_name"], h.family_name)
+        self.assertEqual(d["inzage"]["remarks"], h.inzage.remarks)
+        self.assertEqual(d["inzage"]["reviewer"], "parent")
+
+    def test_many_handovers_acked(self):
+        """A burst on one connection: the daemon may answer several ids in one
+        signed ack; every id is acknowledged, every record stored once."""
+        conn = self.connect()
+        sent = {}
+        for _ in range(200):
+            env = self.envelope()
+            sent[env.message_id] = env
+            conn.send(env)
+        acked = []
+        while len(acked) < len(sent):
+            ack = self.ack(conn)
+            self.assertEqual(ack.result, ACCEPTED, ack.reason)
+            acked += ack.message_ids
+        self.assertEqual(sorted(acked), sorted(sent))
+        self.assertEqual(len(self.inbox()), 200)
+        self.assertIsNone(conn.recv(0.2))
+
+    def test_two_peers_each_acked_on_own_connection(self):
+        other = self.others[OTHER_ID]
+        c1, c2 = self.connect(), self.connect(other)
+        e1, e2 = self.envelope(), self.envelope(ident=other)
+        c1.send(e1)
+        c2.send(e2)
+        self.assert_accepted(c1, e1)
+        self.assert_accepted(c2, e2, ident=other)
+        senders = sorted(r["sender"] for r in self.inbox())
+        self.assertEqual(senders, sorted([PEER_ID, OTHER_ID]))
+
+    def test_unknown_curve_key_gets_no_reply(self):
+        stranger = peer.Identity("44DD00", "not configured")
+        conn = self.connect(stranger)
+        conn.send(stranger.envelope(RECEIVER_ID, peer.handover()))
+        self.assertIsNone(conn.recv(1.5), "a peer with an unknown CURVE key got a reply")
+        self.wait_reason("connection with an unknown CURVE key refused")
+        st = self.daemon.status()
+        self.assertGreaterEqual(st["rejected_total"], 1)
+        self.assertEqual(st["inbox_total"], 0)
+        # A stranger that copies a configured peer's id is no better off.
+        impostor = peer.Identity(PEER_ID)
+        conn = self.connect(impostor)
+        conn.send(impostor.envelope(RECEIVER_ID, peer.handover()))
+        self.assertIsNone(conn.recv(1.0))
+        self.wait_reason("connection with an unknown CURVE key refused", 2)
+        # The daemon still serves the configured peer.
+        self.deliver()
+        self.assertEqual(len(self.inbox()), 1)
+
+    def test_wrong_server_key_gets_nowhere(self):
+        """A peer that has the wrong server key for the daemon fails the CURVE
+        handshake: nothing is delivered."""
+        conn = self.peer.connect(self.ctx, self.daemon.endpoint, self.peer.curve_pub)
+        self.conns.append(conn)
+        conn.send(self.envelope())
+        self.assertIsNone(conn.recv(1.0))
+        self.assertEqual(self.inbox(), [])
+        self.deliver()
+
+    def test_claimed_sender_must_be_the_authenticated_peer(self):
+        conn = self.connect()
+        # 33CC00 claims to be 12AB00 and signs with its own key.
+        h = peer.handover()
+        env = self.envelope(h, sender=OTHER_ID)
+        conn.send(env)
+        self.wait_reason("claimed sender differs from the authenticated peer")
+        # 33CC00 forwards a genuine, correctly signed envelope of 12AB00.
+        h2 = peer.handover()
+        genuine = self.envelope(h2, ident=self.others[OTHER_ID])
+        self.assertTrue(peer.verify_envelope(genuine, self.others[OTHER_ID].sign_pub))
+        conn.send(genuine)
+        self.wait_reason("claimed sender differs from the authenticated peer", 2)
+        self.assert_dropped_silently(conn)
+        self.assertNotIn(h.record_id, self.inbox_ids())
+        self.assertNotIn(h2.record_id, self.inbox_ids())
+        self.assertEqual(len(self.inbox()), 1)
+        self.assertEqual(self.daemon.peer_status(PEER_ID)["rejected"], 2)
+        self.assertEqual(self.daemon.peer_status(OTHER_ID)["received"], 0)
+
+    def test_bad_signature_dropped(self):
+        conn = self.connect()
+        bad = []
+        # One byte of the signature flipped.
+        env = self.envelope()
+        sig = bytearray(env.signature)
+        sig[17] ^= 0x01
+        env.signature = bytes(sig)
+        bad.append(env)
+        # Signed with another key (the other configured peer's).
+        bad.append(self.envelope(signer=self.others[OTHER_ID]))
+        # Signed with a key nobody knows.
+        bad.append(self.envelope(signer=peer.Identity("99ZZ99")))
+        # A correct signature over a different body.
+        env = self.envelope()
+        env.handover = peer.handover().SerializeToString()
+        bad.append(env)
+        # All zeros.
+        env = self.envelope()
+        env.signature = bytes(64)
+        bad.append(env)
+        for env in bad:
+            conn.send(env)
+        self.wait_reason("signature does not verify", len(bad))
+        self.assert_dropped_silently(conn)
+        self.assertEqual(len(self.inbox()), 1)
+        self.assertEqual(self.daemon.peer_status(PEER_ID)["rejected"], len(bad))
+        self.assertEqual(self.daemon.peer_status(PEER_ID)["received"], 1)
+
+    def test_signature_binds_the_header(self):
+        """The signing input covers id, parties, time and body type: a signed
+        body moved under another header does not verify."""
+        conn = self.connect()
+        h = peer.handover()
+        orig = self.envelope(h)
+        variants = []
+        for field, value in (("message_id", peer.uuid7()), ("created_at", orig.created_at + 1),
+                             ("recipient", "25LZ01")):
+            env = pb.Envelope()
+            env.CopyFrom(orig)
+            setattr(env, field, value)
+            variants.append(env)
+        # The same body bytes and signature, but sent as another body type.
+        env = pb.Envelope()
+        env.CopyFrom(orig)
+        env.status = orig.handover
+        variants.append(env)
+        for env in variants:
+            conn.send(env)
+        self.wait_reason("signature does not verify", len(variants))
+        self.assertEqual(self.inbox(), [])
+        # The original itself is fine.
+        conn.send(orig)
+        self.assert_accepted(conn, orig)
+        self.assertEqual(self.inbox_ids(), [h.record_id])
+
+    def test_not_addressed_to_us_refused_with_ack(self):
+        conn = self.connect()
+        env = self.envelope(recipient=OTHER_ID)
+        conn.send(env)
+        self.assert_rejected(conn, env, "not addressed to this institution")
+        self.assertEqual(self.inbox(), [])
+
+    def test_uuid_v4_message_id_accepted(self):
+        import uuid
+        conn = self.connect()
+        env = self.envelope(message_id=str(uuid.uuid4()))
+        conn.send(env)
+        self.assert_accepted(conn, env)
+
+
+class SigningInputTest(unittest.TestCase):
+    """The Python signing input against the layout in proto/overstap.proto,
+    written out by hand: catches a peer.py mistake independently of the daemon."""
+
+    def test_layout(self):
+        got = peer.signing_input(11, "0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6071", "33CC00", "25LZ00",
+                                 1717243200123, b"\x0a\x01x")
+        want = (b"overstap-sig-v1\x00" + b"\x00\x00\x00\x0b" +
+                b"\x00\x00\x00\x24" + b"0190a0b0-c0d0-7e0f-8a1b-2c3d4e5f6071" +
+                b"\x00\x00\x00\x06" + b"33CC00" + b"\x00\x00\x00\x06" + b"25LZ00" +
+                (1717243200123).to_bytes(8, "big") + b"\x00\x00\x00\x03" + b"\x0a\x01x")
+        self.assertEqual(got, want)
+        self.assertEqual(peer.body_number("handover"), 11)
+        self.assertEqual(peer.body_number("ack"), 17)
+
+    def test_uuid7(self):
+        import uuid
+        u = peer.uuid7(ms=0x0190a0b0c0d0)
+        self.assertRegex(u, peer.UUID_RE)
+        self.assertTrue(u.startswith("0190a0b0-c0d0-7"))
+        self.assertEqual(uuid.UUID(u).version, 7)
+        self.assertEqual(uuid.UUID(u).variant, uuid.RFC_4122)
+
+
+if __name__ == "__main__":
+    unittest.main()
