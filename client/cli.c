@@ -104,6 +104,8 @@ static int s_state_check(const struct cli *cli, const char *const *states, const
 {
 	char list[256] = "";
 
+	if (!states)
+		return -1;	/* no list to check against */
 	for (size_t i = 0; states[i]; i++) {
 		if (strcmp(states[i], s) == 0)
 			return -1;

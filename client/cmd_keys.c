@@ -40,8 +40,10 @@ int cmd_keys_gen(struct cli *cli, int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "overstap: %s\n", *err ? err : strerror(-r));
 		if (r == -EEXIST)
-			fputs("overstap: nothing was changed; --force replaces the keys, after which "
-			      "every counterpart needs the new public keys\n", stderr);
+			fputs("overstap: nothing was changed. --force replaces the keys: every "
+			      "counterpart then needs the new public keys, and a store written under "
+			      "the old master.key can no longer be read (overstapd refuses to start on "
+			      "it)\n", stderr);
 		return CLI_EXIT_REFUSED;
 	}
 	printf("wrote a new key set to %s:\n"

@@ -136,7 +136,7 @@ static int s_status(struct req_ctx *c)
 	st->started_at = d->started_at;
 	st->version = OVERSTAP_VERSION;
 	st->rejected_total = d->rejected_total;
-	st->peers = s_keep(&c->pool, calloc(d->n_peers + 1, sizeof(*st->peers)));
+	st->peers = s_keep(&c->pool, calloc(d->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
 	for (size_t i = 0; i < d->n_peers && st->peers; i++) {
 		struct peer *p = &d->peers[i];
 		Overstapctl__PeerStatus *ps = s_keep(&c->pool, calloc(1, sizeof(*ps)));
@@ -252,16 +252,18 @@ static int s_mark_registered(struct req_ctx *c)
 	date_today(today);
 	if (!date[0])
 		date = today;
-	if (!date_valid(date, NULL, NULL, NULL))
-		return s_fail(c, -EINVAL, "date %s is not a valid YYYY-MM-DD date", date);
+	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
+		return s_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
 	res->errors = s_keep(&c->pool, calloc(m->n_pupil_refs + 1, sizeof(char *)));
-	if (!res->errors || (r = store_begin(c->d->store)) < 0)
+	if (!res->errors || store_begin(c->d->store) < 0)
 		return s_fail(c, -EIO, "cannot write to the store");
 	for (size_t i = 0; i < m->n_pupil_refs; i++) {
 		struct leaver l;
 		char buf[256];
 
 		r = store_leaver_find(c->d->store, m->pupil_refs[i], 0, &l);
+		if (r == 0 && l.state != LEAVER_IMPORTED)
+			r = -EALREADY;	/* the dossier left with the date it had */
 		if (r == 0)
 			r = store_leaver_set_registered(c->d->store, l.id, date, c->req->user);
 		store_leaver_clear(&l);
@@ -270,7 +272,8 @@ static int s_mark_registered(struct req_ctx *c)
 			continue;
 		}
 		snprintf(buf, sizeof(buf), "%s: %s", m->pupil_refs[i],
-			 r == -ENOENT ? "no such pupil" : strerror(-r));
+			 r == -ENOENT ? "no such pupil"
+			 : r == -EALREADY ? "the dossier has already been sent" : strerror(-r));
 		res->errors[res->n_errors++] = s_strdup(&c->pool, buf);
 	}
 	if ((r = store_commit(c->d->store)) < 0) {
@@ -500,9 +503,9 @@ static int s_send(struct req_ctx *c)
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct leaver l = { 0 };
-		const char *ref = s->all_ready ? NULL : s->pupil_refs[i];
-		int rf = ref ? store_leaver_find(c->d->store, ref, 1, &l)
-			     : store_leaver_load(c->d->store, ids[i], 1, &l);
+		const char *ref = ids ? NULL : s->pupil_refs[i];
+		int rf = ids ? store_leaver_load(c->d->store, ids[i], 1, &l)
+			     : store_leaver_find(c->d->store, ref, 1, &l);
 
 		if (rf == -ENOENT) {
 			char buf[256];
@@ -605,7 +608,8 @@ static int s_handover_list(struct req_ctx *c)
 			      f->state);
 	overstapctl__handover_list__init(hl);
 	r = store_leavers_each(c->d->store, state, f->cohort, f->limit, s_leaver_cb, &a);
-	s_keep(&c->pool, a.rows);
+	if (a.rows && !s_keep(&c->pool, a.rows))
+		return -ENOMEM;
 	if (r < 0)
 		return s_fail(c, r, "cannot list: %s", strerror(-r));
 	hl->rows = (Overstapctl__HandoverRow **)a.rows;
@@ -683,7 +687,8 @@ static int s_inbox_list(struct req_ctx *c)
 		return -ENOMEM;
 	overstapctl__inbox_list__init(il);
 	r = store_inbox_each(c->d->store, f->cohort, f->limit, s_inbox_cb, &a);
-	s_keep(&c->pool, a.rows);
+	if (a.rows && !s_keep(&c->pool, a.rows))
+		return -ENOMEM;
 	if (r < 0)
 		return s_fail(c, r, "cannot list: %s", strerror(-r));
 	il->rows = (Overstapctl__InboxRow **)a.rows;
@@ -709,7 +714,8 @@ static int s_inbox_show(struct req_ctx *c)
 		return s_fail(c, r, "%s: no such record", c->req->inbox_show->key);
 	if (r < 0)
 		return s_fail(c, r, "cannot read the record: %s", strerror(-r));
-	s_keep(&c->pool, packed);
+	if (!s_keep(&c->pool, packed))
+		return -ENOMEM;	/* s_keep freed it */
 	e = overstap__envelope__unpack(NULL, len, packed);
 	if (!e || !envelope_body(e))
 		r = s_fail(c, -EBADMSG, "stored record does not decode");

@@ -140,7 +140,8 @@ int daemon_reload(struct daemon *d)
 	r = net_peers_apply(d, nc);
 	config_free(&d->cfg);
 	d->cfg = nc;
-	log_set_level_name(d->cfg->log_level);
+	if (!d->log_forced)
+		log_set_level_name(d->cfg->log_level);
 	log_notice("configuration reloaded: %zu peers", d->n_peers);
 	return r;
 }
@@ -164,6 +165,7 @@ int daemon_run(struct daemon *d)
 {
 	zmq_pollitem_t *items = NULL;
 	size_t cap = 0;
+	int r = 0;
 
 	log_notice("overstapd %s running as %s with %zu peers", OVERSTAP_VERSION,
 		   d->cfg->institution_id, d->n_peers);
@@ -173,12 +175,15 @@ int daemon_run(struct daemon *d)
 		int rc;
 
 		net_pump(d, &wake);
-		if (cap < PI__FIXED + 2 * d->n_peers) {
-			cap = PI__FIXED + 2 * d->n_peers;
-			zmq_pollitem_t *ni = realloc(items, cap * sizeof(*ni));
-			if (!ni)
+		if (!items || cap < PI__FIXED + 2 * d->n_peers) {
+			size_t ncap = PI__FIXED + 2 * d->n_peers;
+			zmq_pollitem_t *ni = realloc(items, ncap * sizeof(*ni));
+			if (!ni) {
+				r = -ENOMEM;
 				break;
+			}
 			items = ni;
+			cap = ncap;
 		}
 		memset(items, 0, cap * sizeof(*items));
 		items[PI_SIG] = (zmq_pollitem_t){ .fd = d->sigfd, .events = ZMQ_POLLIN };
@@ -196,6 +201,7 @@ int daemon_run(struct daemon *d)
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
+			r = -errno;
 			log_err("poll failed: %s", zmq_strerror(errno));
 			break;
 		}
@@ -225,5 +231,5 @@ int daemon_run(struct daemon *d)
 	}
 	free(items);
 	log_notice("stopping");
-	return 0;
+	return r;
 }

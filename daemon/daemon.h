@@ -60,6 +60,7 @@ struct daemon {
 	size_t n_peers;
 	int sigfd;			/* signalfd for TERM/INT/HUP */
 	int stop;			/* set by SIGTERM/SIGINT */
+	int log_forced;			/* -d given: a reload keeps the debug level */
 	int64_t started_at;		/* wall ms */
 	struct reject_count rejects[32];
 	uint64_t rejected_total;

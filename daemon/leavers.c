@@ -597,7 +597,7 @@ static int s_rows_push(struct s_parse *p, Overstapctl__Leaver *l)
 {
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 256;
-		Overstapctl__Leaver **v = realloc(p->rows, cap * sizeof(*v));
+		Overstapctl__Leaver **v = realloc(p->rows, cap * sizeof(Overstapctl__Leaver *));
 
 		if (!v)
 			return -ENOMEM;

@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 		log_set_level(LOG_LVL_DEBUG);
 	/* 3. keys, store, sockets (the daemon owns cfg from here) */
 	r = daemon_init(&d, cfg);
+	d.log_forced = debug;
 	/* 4. the loop */
 	if (r == 0)
 		r = daemon_run(&d);

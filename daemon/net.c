@@ -593,18 +593,20 @@ void net_peer_handle(struct daemon *d, struct peer *p)
 		/* The CURVE server key already proves who answers; the signature makes
 		 * the ack evidence, and the checks keep a confused peer out. */
 		if (envelope_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg),
-				    (size_t)d->cfg->max_message_size, &e, &why) < 0)
-			daemon_reject(d, p, p->cfg.id, why);
-		else if (strcmp(e->sender, p->cfg.id) != 0 ||
-			 strcmp(e->recipient, d->cfg->institution_id) != 0)
-			daemon_reject(d, p, p->cfg.id, "reply with wrong sender or recipient");
-		else if (e->body_case != OVERSTAP__ENVELOPE__BODY_ACK)
-			daemon_reject(d, p, p->cfg.id, "unexpected reply body");
-		else if (envelope_verify(e, p->verify) < 0)
-			daemon_reject(d, p, p->cfg.id, "signature does not verify");
-		else if (envelope_ack_unpack(envelope_body(e), &a, &why) < 0)
-			daemon_reject(d, p, p->cfg.id, why);
-		else {
+				    (size_t)d->cfg->max_message_size, &e, &why) == 0) {
+			if (strcmp(e->sender, p->cfg.id) != 0 ||
+			    strcmp(e->recipient, d->cfg->institution_id) != 0)
+				why = "reply with wrong sender or recipient";
+			else if (e->body_case != OVERSTAP__ENVELOPE__BODY_ACK)
+				why = "unexpected reply body";
+			else if (envelope_verify(e, p->verify) < 0)
+				why = "signature does not verify";
+			else
+				envelope_ack_unpack(envelope_body(e), &a, &why);
+		}
+		if (!a) {
+			daemon_reject(d, p, p->cfg.id, why ? why : "unreadable reply");
+		} else {
 			if (!in_tx && store_begin(d->store) == 0)
 				in_tx = 1;
 			if (in_tx)

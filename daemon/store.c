@@ -4,6 +4,7 @@
 #include "vocab.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,8 @@
 /* Schema migrations: entry i brings user_version from i to i+1. Never edit a
  * released entry; append a new one. */
 static const char *const s_migrations[] = {
-	/* 0 -> 1: keys, leavers, outbox, inbox */
+	/* 0 -> 1: meta, keys, leavers, outbox, inbox */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
 	"CREATE TABLE pupil_keys ("
 	"  id INTEGER PRIMARY KEY,"
 	"  wrapped BLOB,"			/* AES-GCM(master, data key); NULL = shredded */
@@ -211,6 +213,42 @@ static int s_migrate(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Bind the store to its master key: a store opened with another master.key
+ * (a regenerated or mixed-up key set) is refused at once instead of failing
+ * on every pupil later. */
+static int s_check_master(struct store *s, char *err, size_t errlen)
+{
+	static const char label[] = "overstap store key check v1";
+	uint8_t mac[32];
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	if ((r = crypto_hmac_sha256(s->master, sizeof(s->master), label, sizeof(label) - 1, mac)) < 0)
+		return r;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'key_check'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		r = sqlite3_column_bytes(st, 0) == 32 &&
+		    CRYPTO_memcmp(sqlite3_column_blob(st, 0), mac, 32) == 0 ? 0 : -EKEYREJECTED;
+		sqlite3_finalize(st);
+		if (r < 0)
+			snprintf(err, errlen, "the master key does not match this store "
+				 "(was master.key replaced or mixed up with another institution's?)");
+		return r;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE ||
+	    sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES ('key_check', ?1)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, mac, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : s_err(rc);
+}
+
 int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct store **out,
 	       char *err, size_t errlen)
 {
@@ -247,6 +285,9 @@ int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct st
 		goto out;
 	}
 	r = s_migrate(s, err, errlen);
+	if (r < 0)
+		goto out;
+	r = s_check_master(s, err, errlen);
 	if (r < 0)
 		goto out;
 	for (int i = 0; i < ST__N; i++)
@@ -597,8 +638,10 @@ static int s_leaver_read(struct store *s, sqlite3_stmt *st, int with_private, st
 
 static int s_leaver_one(struct store *s, sqlite3_stmt *st, int with_private, struct leaver *l)
 {
-	int rc = sqlite3_step(st), r;
+	int rc, r;
 
+	memset(l, 0, sizeof(*l));	/* callers may clear it whatever we return */
+	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? -ENOENT : s_err(rc);
@@ -614,6 +657,7 @@ int store_leaver_find(struct store *s, const char *pupil_ref, int with_private, 
 	sqlite3_stmt *st;
 	int r;
 
+	memset(l, 0, sizeof(*l));
 	if ((r = s_ref_hash(s, pupil_ref, ref_hash)) < 0)
 		return r;
 	st = s_st(s, ST_LEAVER_BY_REF);

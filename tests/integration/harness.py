@@ -119,7 +119,10 @@ class Institution:
                                      (self.id, self.proc.returncode, self.read_log()[-3000:]))
             if not os.path.exists(self.sock):
                 return None
-            r = self.cli("status", "--json", check=False, timeout=10)
+            try:
+                r = self.cli("status", "--json", check=False, timeout=10)
+            except subprocess.TimeoutExpired:
+                return None  # e.g. a socket file left by a killed daemon: poll again
             return json.loads(r.stdout) if r.returncode == 0 else None
         st = wait_for(ready, timeout=30, what="overstapd %s to answer" % self.id)
         if "*" in self.listen:
@@ -163,10 +166,11 @@ class Institution:
         with open(self.logpath, errors="replace") as f:
             return f.read()
 
-    def add_peer(self, other, send=True):
-        """Configure `other` as a peer (sending to it when send=True); reloads a
+    def add_peer(self, other, send=True, endpoint=None):
+        """Configure `other` as a peer (sending to it when send=True, at
+        `endpoint` if given, e.g. a relay, else at other's own); reloads a
         running daemon and waits until the peer is known."""
-        self.peers[other.id] = (other, other.endpoint if send else None)
+        self.peers[other.id] = (other, (endpoint or other.endpoint) if send else None)
         self.write_config()
         if self.proc is not None:
             self.reload()
@@ -202,8 +206,9 @@ def bsn(rng):
             return "".join(map(str, d)) + str(s)
 
 
-def leavers_csv(path, n, dest="25LZ00", cohort="2024-2025", seed=1, program="pro"):
-    """Write a leavers CSV of n pupils; returns the rows as dicts."""
+def leavers_csv(path, n, dest="25LZ00", cohort="2024-2025", seed=1, program="pro", prefix="L"):
+    """Write a leavers CSV of n pupils (pupil_ref PREFIX000001...); returns the
+    rows as dicts."""
     rng = random.Random(seed)
     rows = []
     y = int(cohort[:4])
@@ -214,7 +219,7 @@ def leavers_csv(path, n, dest="25LZ00", cohort="2024-2025", seed=1, program="pro
             pgn = bsn(rng)
         seen.add(pgn)
         rows.append({
-            "pupil_ref": "L%06d" % (i + 1),
+            "pupil_ref": "%s%06d" % (prefix, i + 1),
             "pgn": pgn,
             "given_name": rng.choice(GIVEN),
             "family_name": rng.choice(FAMILY) + "-%d" % i,
@@ -242,9 +247,22 @@ def hand_over(school, rows, date="2025-06-01"):
     refs = [r["pupil_ref"] for r in rows]
     for i in range(0, len(refs), 500):
         school.cli("handover", "registered", "--date", date, *refs[i:i + 500])
-    for r in rows:
-        school.cli("handover", "inzage", r["pupil_ref"], "--by", "pupil", "--date", date)
+    for i in range(0, len(refs), 500):
+        school.cli("handover", "inzage", "--by", "pupil", "--date", date, *refs[i:i + 500])
     return school.cli("handover", "send", "--all-ready")
+
+
+def write_csv(path, rows, cols=None):
+    """Write dicts as a CSV (RFC 4180 quoting, UTF-8, header row); cols
+    defaults to the keys of the first row. Returns path."""
+    import csv
+    cols = cols or list(rows[0].keys())
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([r.get(c, "") for c in cols])
+    return path
 
 
 class TempDir:

@@ -158,6 +158,29 @@ def handover(**fields):
     return h
 
 
+# ---- raw protobuf, for what the generated classes will not build ----
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def raw_field(number, payload, wire_type=2):
+    """One encoded field: a length-delimited one by default (bytes/string/message),
+    a varint when wire_type is 0 and payload an int."""
+    tag = varint(number << 3 | wire_type)
+    if wire_type == 0:
+        return tag + varint(payload)
+    return tag + varint(len(payload)) + payload
+
+
 class Identity:
     """A Python institution: its id, a CURVE keypair and an Ed25519 key."""
 
@@ -184,7 +207,7 @@ class Identity:
         body is a protobuf message or raw bytes; signer defaults to this identity."""
         env = pb.Envelope()
         env.version = version
-        env.message_id = message_id or uuid7()
+        env.message_id = uuid7() if message_id is None else message_id
         env.sender = self.id if sender is None else sender
         env.recipient = recipient
         env.created_at = now_ms() if created_at is None else created_at

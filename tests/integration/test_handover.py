@@ -1,0 +1,376 @@
+"""Integration: the handover itself and its gates (SPEC §3 purpose `handover`, §8).
+
+A school daemon (12AB00) and an MBO daemon (25LZ00) on loopback, driven only
+through the real `overstap` CLI. One federation serves the whole class; every
+test uses its own pupil refs and counts the MBO's inbox before and after.
+
+Run: python3 -m unittest -v test_handover   (OVERSTAPD / OVERSTAP from the environment)
+"""
+import os
+import random
+import re
+import unittest
+
+import harness
+from harness import wait_for
+
+SCHOOL, MBO = "12AB00", "25LZ00"
+DATE = "2025-06-01"          # registration and inzage date used throughout
+COLS = ["pupil_ref", "pgn", "given_name", "family_name", "birth_date", "program", "cohort",
+        "exit_date", "destination_type", "destination_institution", "advice", "advice_followed",
+        "level_taal", "level_rekenen", "support_needs", "mentor_name", "mentor_email",
+        "mentor_phone"]
+
+
+def pupil(ref, rng, given="Daan", family="de Vries", birth="2008-03-14", dest=MBO, **kw):
+    """One valid leavers row; kw overrides columns."""
+    row = {
+        "pupil_ref": ref, "pgn": harness.bsn(rng), "given_name": given, "family_name": family,
+        "birth_date": birth, "program": "pro", "cohort": "2024-2025", "exit_date": "2025-07-04",
+        "destination_type": "mbo_entree", "destination_institution": dest, "advice": "entree",
+        "advice_followed": "yes", "level_taal": "1F", "level_rekenen": "1F",
+        "support_needs": "", "mentor_name": "", "mentor_email": "", "mentor_phone": "",
+    }
+    row.update(kw)
+    return row
+
+
+class HandoverTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = harness.TempDir()
+        cls.root = cls._tmp.__enter__()
+        try:
+            cls.school, cls.mbo = harness.federation(cls.root)
+        except BaseException:
+            cls._tmp.__exit__(None, None, None)
+            raise
+        cls.n_files = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            rcs = {i.id: i.stop() for i in (cls.school, cls.mbo)}
+            bad = {k: v for k, v in rcs.items() if v != 0}
+            if bad:
+                raise AssertionError("overstapd exited non-zero on SIGTERM %s (sanitizer report "
+                                     "in the logs?):\n%s" % (bad, cls.mbo.read_log()[-3000:] +
+                                                              cls.school.read_log()[-3000:]))
+        finally:
+            cls._tmp.__exit__(None, None, None)
+
+    # ---- helpers ----
+    def csv(self, rows, name=None):
+        type(self).n_files += 1
+        path = os.path.join(self.root, name or "leavers-%d.csv" % self.n_files)
+        return harness.write_csv(path, rows, COLS)
+
+    def import_rows(self, rows):
+        path = self.csv(rows)
+        r = self.school.cli("import", "leavers", path)
+        self.assertIn("imported %d leavers" % len(rows), r.stdout)
+        return path
+
+    def outgoing(self):
+        """pupil_ref -> row of `handover list --json` at the school."""
+        return {r["pupil_ref"]: r for r in self.school.cli_json("handover", "list")}
+
+    def inbox(self):
+        """record_id -> row of `inbox list --json` at the MBO."""
+        rows = self.mbo.cli_json("inbox", "list")
+        ids = [r["record_id"] for r in rows]
+        self.assertEqual(len(ids), len(set(ids)), "a record id appears twice in the MBO's inbox")
+        return {r["record_id"]: r for r in rows}
+
+    def wait_delivered(self, refs, timeout=60):
+        refs = set(refs)
+
+        def done():
+            out = self.outgoing()
+            return out if all(out[r]["state"] == "delivered" for r in refs) else None
+        return wait_for(done, timeout=timeout, what="%d handovers delivered" % len(refs))
+
+    def wait_outbox_empty(self):
+        return wait_for(lambda: self.school.peer_status(MBO)["outbox_depth"] == 0, timeout=30,
+                        what="the school's outbox to drain")
+
+    def dossier(self, record_id):
+        return self.mbo.cli_json("inbox", "show", record_id)["dossier"]
+
+    def register(self, *refs):
+        return self.school.cli("handover", "registered", "--date", DATE, *refs)
+
+    def inzage(self, *refs, by="pupil", date=DATE, check=True, remarks=None):
+        extra = ["--remarks", remarks] if remarks is not None else []
+        return self.school.cli("handover", "inzage", *refs, "--by", by, "--date", date, *extra,
+                               check=check)
+
+    def send(self, *refs, check=True):
+        return self.school.cli("handover", "send", *refs, check=check)
+
+    def assert_refused(self, r, ref, reason_re, queued_too=False):
+        """A `handover send` that refused ref: exit 1, 'refused REF: reason' on
+        stderr (and no 'queued REF', unless the same ref was given twice)."""
+        self.assertEqual(r.returncode, 1, "expected exit 1 (refused)\nstdout: %s\nstderr: %s"
+                         % (r.stdout, r.stderr))
+        m = re.search(r"^refused %s: (.+)$" % re.escape(ref), r.stderr, re.M)
+        self.assertIsNotNone(m, "no 'refused %s: reason' line in stderr:\n%s" % (ref, r.stderr))
+        self.assertRegex(m.group(1), reason_re)
+        if not queued_too:
+            self.assertNotRegex(r.stdout, r"(?m)^queued %s$" % re.escape(ref))
+
+    # ---- delivered, acknowledged, readable ----
+    def test_delivered_acknowledged_and_readable(self):
+        rng = random.Random(101)
+        rows = harness.leavers_csv(os.path.join(self.root, "plain.csv"), 10, seed=101, prefix="D")
+        for r in rows:
+            r.update({"support_needs": "", "mentor_name": "", "mentor_email": "", "mentor_phone": ""})
+        # Names as they occur: non-ASCII, tussenvoegsels, apostrophes, a comma
+        # inside a quoted field; plus support needs and a mentor that travel.
+        rows[0].update(given_name="Zoë", family_name="van 't Hof")
+        rows[1].update(given_name="Anne-Fleur", family_name="D'Souza, jr.")
+        rows[2].update(given_name="Mohammed", family_name="El Amrani",
+                       support_needs="job_coach:ma en di op locatie;extra_time",
+                       mentor_name="mevr. J. de Boer", mentor_email="j.deboer@debrug.example",
+                       mentor_phone="+31 6 1234 5678")
+        before = len(self.inbox())
+        self.import_rows(rows)
+        refs = [r["pupil_ref"] for r in rows]
+        self.register(*refs)
+        remarks = "Wil graag één dag per week stage lopen, liefst in de zorg."
+        self.inzage(refs[0], remarks=remarks)
+        self.inzage(*refs[1:])
+        r = self.school.cli("handover", "send", "--all-ready")
+        for ref in refs:
+            self.assertRegex(r.stdout, r"(?m)^queued %s$" % ref)
+
+        out = self.wait_delivered(refs)
+        # Acknowledged: nothing left in the outbox, the peer counted the acks.
+        self.wait_outbox_empty()
+        st = self.school.peer_status(MBO)
+        self.assertEqual(st["outbox_depth"], 0)
+        self.assertEqual(st["oldest_unacked_ms"], 0)
+        self.assertGreaterEqual(st["acked"], len(rows))
+        for ref in refs:
+            self.assertTrue(out[ref]["record_id"], ref)
+            self.assertGreater(out[ref]["delivered_at"], 0, ref)
+            self.assertGreaterEqual(out[ref]["delivered_at"], out[ref]["queued_at"], ref)
+            self.assertGreaterEqual(out[ref]["attempts"], 1, ref)
+
+        inbox = self.inbox()
+        self.assertEqual(len(inbox), before + len(rows))
+        for row in rows:
+            rid = out[row["pupil_ref"]]["record_id"]
+            self.assertIn(rid, inbox, "record of %s not in the MBO's inbox" % row["pupil_ref"])
+            self.assertEqual(inbox[rid]["sender"], SCHOOL)
+            self.assertEqual(inbox[rid]["cohort"], row["cohort"])
+            d = self.dossier(rid)
+            self.assertEqual(d["record_id"], rid)
+            for col in ("pgn", "given_name", "family_name", "birth_date", "cohort", "exit_date",
+                        "program", "advice", "advice_followed", "level_taal", "level_rekenen"):
+                self.assertEqual(d[col], row[col], "%s of %s" % (col, row["pupil_ref"]))
+            self.assertEqual(d["destination"], row["destination_type"])
+            self.assertEqual(d["registered_on"], DATE)
+            self.assertEqual(d["inzage"]["reviewer"], "pupil")
+            self.assertEqual(d["inzage"]["reviewed_on"], DATE)
+            self.assertEqual(d["basis"], "statute")
+        # The remarks of the inzage travel with the dossier, verbatim.
+        self.assertEqual(self.dossier(out[refs[0]]["record_id"])["inzage"]["remarks"], remarks)
+        self.assertEqual(self.dossier(out[refs[1]]["record_id"])["inzage"]["remarks"], "")
+        d = self.dossier(out[refs[2]]["record_id"])
+        self.assertEqual([(s["code"], s["note"]) for s in d["support_needs"]],
+                         [("job_coach", "ma en di op locatie"), ("extra_time", "")])
+        self.assertEqual(d["mentor"], {"name": "mevr. J. de Boer",
+                                       "email": "j.deboer@debrug.example",
+                                       "phone": "+31 6 1234 5678"})
+
+    # ---- the gates ----
+    def test_gates_refuse_with_a_reason_and_nothing_reaches_the_mbo(self):
+        rng = random.Random(202)
+        rows = [
+            pupil("G-NOTREG", rng, "Sem", "Jansen"),             # inzage, never registered
+            pupil("G-NOINZ", rng, "Mila", "Bakker"),             # registered, no inzage
+            pupil("G-NODEST", rng, "Finn", "Visser", dest="",     # no destination institution
+                  destination_type="work", advice="work"),
+            pupil("G-NEITHER", rng, "Tess", "Smit"),             # neither
+            pupil("G-OK", rng, "Julia", "Meijer"),               # the control: passes every gate
+        ]
+        self.import_rows(rows)
+        self.register("G-NOINZ", "G-NODEST", "G-OK")
+        self.inzage("G-NOTREG", "G-NODEST", "G-OK")
+        before = self.inbox()
+
+        cases = [("G-NOTREG", r"not registered"), ("G-NOINZ", r"no inzage"),
+                 ("G-NODEST", r"no destination institution"), ("G-NEITHER", r"not registered")]
+        for ref, why in cases:
+            with self.subTest(ref=ref):
+                self.assert_refused(self.send(ref, check=False), ref, why)
+        # Several at once: each refused with its own reason, still exit 1.
+        r = self.send("G-NOTREG", "G-NOINZ", "G-NODEST", "G-UNKNOWN", check=False)
+        for ref, why in cases[:3] + [("G-UNKNOWN", r"no such pupil")]:
+            self.assert_refused(r, ref, why)
+        # --all-ready picks the ready one only.
+        r = self.school.cli("handover", "send", "--all-ready")
+        self.assertEqual(re.findall(r"(?m)^queued (\S+)$", r.stdout), ["G-OK"])
+        out = self.wait_delivered(["G-OK"])
+        self.wait_outbox_empty()
+
+        for ref, _ in cases:
+            self.assertEqual(out[ref]["state"], "imported", ref)
+            self.assertEqual(out[ref]["record_id"], "", ref)
+        after = self.inbox()
+        self.assertEqual(set(after) - set(before), {out["G-OK"]["record_id"]},
+                         "only the gated-through handover may reach the MBO")
+        self.assertEqual(self.mbo.status()["inbox_total"], len(after))
+
+    def test_receive_only_peer_is_not_a_destination_to_send_to(self):
+        # A configured peer without an endpoint (we only receive from it) may be
+        # named in an import, but nothing can be sent to it. (That gate comes
+        # before the registration gate; the pupil is left unregistered so that
+        # `send --all-ready` in the other tests does not keep refusing it.)
+        other = harness.Institution(self.root, "31XY00", "VSO De Horizon")
+        self.school.add_peer(other, send=False)
+        rng = random.Random(303)
+        self.import_rows([pupil("R-1", rng, "Bram", "Dekker", dest="31XY00")])
+        self.assert_refused(self.send("R-1", check=False), "R-1", r"endpoint")
+        self.assertEqual(self.outgoing()["R-1"]["state"], "imported")
+        self.assertEqual(self.school.peer_status("31XY00")["outbox_depth"], 0)
+
+    # ---- the age rule for inzage ----
+    def test_inzage_age_rule(self):
+        rng = random.Random(404)
+        rows = [
+            pupil("A-15", rng, "Yara", "Kaya", birth="2010-02-10"),      # 15 on DATE
+            pupil("A-17", rng, "Liam", "Peters", birth="2008-01-20"),    # 17 on DATE
+            pupil("A-16TODAY", rng, "Sara", "Vos", birth="2009-06-01"),  # turns 16 on DATE
+            pupil("A-16TMRW", rng, "Jesse", "Bos", birth="2009-06-02"),  # 15 on DATE, 16 the day after
+            pupil("A-GUARD", rng, "Ayoub", "Mulder", birth="2011-09-30"),  # 13 on DATE
+        ]
+        self.import_rows(rows)
+        refs = [r["pupil_ref"] for r in rows]
+        self.register(*refs)
+
+        def refused(ref, by, date, why):
+            r = self.inzage(ref, by=by, date=date, check=False)
+            self.assertEqual(r.returncode, 1, "inzage of %s by %s on %s: expected exit 1\n%s%s"
+                             % (ref, by, date, r.stdout, r.stderr))
+            self.assertRegex(r.stderr, why)
+            self.assertIn("recorded inzage of 0 pupil(s)", r.stdout)
+
+        # Under 16: not the pupil. 16 and over: not a parent (nor a guardian).
+        refused("A-15", "pupil", DATE, r"A-15: the pupil is 15 on %s: inzage is by a parent" % DATE)
+        refused("A-17", "parent", DATE, r"A-17: the pupil is 17 on %s: from 16 the pupil" % DATE)
+        refused("A-17", "guardian", DATE, r"A-17: the pupil is 17")
+        # The age counts on the day of the inzage, not today (they are older now).
+        refused("A-16TMRW", "pupil", DATE, r"A-16TMRW: the pupil is 15")
+        refused("A-16TODAY", "parent", DATE, r"A-16TODAY: the pupil is 16")
+        # A refused inzage records nothing: still not ready.
+        self.assert_refused(self.send("A-15", check=False), "A-15", r"no inzage")
+
+        # Several refs in one call: the allowed ones are recorded, the others named.
+        r = self.inzage("A-15", "A-17", "A-16TMRW", by="parent", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("recorded inzage of 2 pupil(s)", r.stdout)
+        self.assertRegex(r.stderr, r"A-17: the pupil is 17")
+        self.assertNotIn("A-15:", r.stderr)
+        self.inzage("A-17", by="pupil")
+        self.inzage("A-16TODAY", by="pupil")
+        self.inzage("A-GUARD", by="guardian", remarks="Voogd: akkoord.")
+
+        before = self.inbox()
+        r = self.send(*refs)
+        out = self.wait_delivered(refs)
+        self.assertEqual(len(self.inbox()) - len(before), len(refs))
+        expect = {"A-15": "parent", "A-17": "pupil", "A-16TODAY": "pupil", "A-16TMRW": "parent",
+                  "A-GUARD": "guardian"}
+        for ref, who in expect.items():
+            d = self.dossier(out[ref]["record_id"])
+            self.assertEqual(d["inzage"]["reviewer"], who, ref)
+        self.assertEqual(self.dossier(out["A-GUARD"]["record_id"])["inzage"]["remarks"],
+                         "Voogd: akkoord.")
+
+    # ---- once only ----
+    def test_sending_twice_is_refused(self):
+        rng = random.Random(505)
+        self.import_rows([pupil("T-1", rng, "Noah", "de Groot"), pupil("T-2", rng, "Emma", "Bos")])
+        self.register("T-1", "T-2")
+        self.inzage("T-1", "T-2")
+        before = self.inbox()
+        # The same ref twice in one request: queued once.
+        r = self.send("T-1", "T-1", check=False)
+        self.assertEqual(re.findall(r"(?m)^queued (\S+)$", r.stdout), ["T-1"])
+        self.assert_refused(r, "T-1", r"already been sent", queued_too=True)
+        # Again while it may still be on its way, and once delivered.
+        self.assert_refused(self.send("T-1", check=False), "T-1", r"already been sent")
+        out = self.wait_delivered(["T-1"])
+        self.assert_refused(self.send("T-1", check=False), "T-1", r"already been sent")
+        # --all-ready does not pick it up again, and inzage cannot be redone.
+        r = self.school.cli("handover", "send", "--all-ready")
+        self.assertEqual(re.findall(r"(?m)^queued (\S+)$", r.stdout), ["T-2"])
+        r = self.inzage("T-1", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, r"T-1: the dossier has already been sent")
+        out = self.wait_delivered(["T-1", "T-2"])
+        self.wait_outbox_empty()
+        rid1 = out["T-1"]["record_id"]
+        new = set(self.inbox()) - set(before)
+        self.assertEqual(new, {rid1, out["T-2"]["record_id"]})
+
+    # ---- import: all or nothing ----
+    def test_import_with_one_bad_row_imports_nothing(self):
+        rng = random.Random(606)
+        rows = [pupil("I-%02d" % i, rng, "Bram", "Brouwer-%d" % i) for i in range(1, 9)]
+        rows[4]["pgn"] = "123456789"              # fails the elfproef; line 6 (header = 1)
+        path = self.csv(rows, "one-bad.csv")
+        before = self.outgoing()
+        r = self.school.cli("import", "leavers", path, check=False)
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^%s:6: pgn: \S.*$" % re.escape(path))
+        self.assertEqual(len(re.findall(r"(?m)^%s:\d+:" % re.escape(path), r.stderr)), 1)
+        self.assertIn("nothing imported", r.stderr)
+        self.assertEqual(self.outgoing(), before, "a rejected import stored rows")
+
+        # Several bad rows: each one named with its line and column.
+        rows[4]["pgn"] = harness.bsn(rng)
+        rows[1]["birth_date"] = "2008-02-30"       # line 3
+        rows[6]["program"] = "mavo"                # line 8
+        rows[7]["cohort"] = "2024-2026"            # line 9
+        path = self.csv(rows, "three-bad.csv")
+        r = self.school.cli("import", "leavers", path, check=False)
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        for line, col in ((3, "birth_date"), (8, "program"), (9, "cohort")):
+            self.assertRegex(r.stderr, r"(?m)^%s:%d: %s: \S" % (re.escape(path), line, col))
+        self.assertEqual(self.outgoing(), before)
+
+        # The daemon's own check (a pupil_ref already imported) is all or
+        # nothing as well: the new rows of that file are not stored either.
+        rows[1]["birth_date"], rows[6]["program"], rows[7]["cohort"] = \
+            "2008-02-28", "pro", "2024-2025"
+        self.import_rows(rows[:3])
+        path = self.csv(rows, "dup.csv")
+        r = self.school.cli("import", "leavers", path, check=False)
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        for line, ref in ((2, "I-01"), (3, "I-02"), (4, "I-03")):
+            self.assertRegex(r.stderr, r"(?m)^%s:%d: pupil_ref: %s is already imported"
+                             % (re.escape(path), line, ref))
+        out = self.outgoing()
+        self.assertEqual(set(out) - set(before), {"I-01", "I-02", "I-03"})
+
+    def test_import_with_an_unknown_destination_is_refused(self):
+        rng = random.Random(707)
+        rows = [pupil("U-1", rng, "Fatima", "Yilmaz"),
+                pupil("U-2", rng, "Lucas", "Hendriks", dest="99ZZ99"),
+                pupil("U-3", rng, "Sophie", "Dekker")]
+        path = self.csv(rows, "unknown-dest.csv")
+        before = self.outgoing()
+        r = self.school.cli("import", "leavers", path, check=False)
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^%s:3: destination_institution: \S*99ZZ99"
+                         % re.escape(path))
+        self.assertIn("nothing imported", r.stderr)
+        self.assertEqual(self.outgoing(), before)
+
+
+if __name__ == "__main__":
+    unittest.main()

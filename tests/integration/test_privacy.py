@@ -1,0 +1,282 @@
+"""Integration: privacy at rest and on the wire (SPEC §4 CURVE, §5 store).
+
+- After a transfer, neither institution's sqlite store (main file, -wal, -shm)
+  holds a pupil's name, PGN, birth date, pupil ref or inzage remarks as bytes
+  (what `strings` would find), neither while the daemons run nor after they
+  stopped; nor do the daemons' (debug-level) logs.
+- On the wire: a TCP relay in this test sits between the school and the MBO
+  (the school's peer endpoint is the relay), records every byte both ways,
+  and the handovers must have passed through it without any of that showing.
+
+Run: python3 -m unittest -v test_privacy   (OVERSTAPD / OVERSTAP from the environment)
+"""
+import glob
+import os
+import random
+import socket
+import threading
+import unittest
+
+import harness
+from harness import wait_for
+
+MBO = "25LZ00"
+DATE = "2025-06-01"
+REMARKS = "Wil graag in de dierverzorging; moeder vraagt om één vast aanspreekpunt"
+
+
+def private_rows(path, n, seed, prefix):
+    """n leavers whose personal data is distinctive enough to search for as
+    bytes without chance hits: two given names, double family names."""
+    rng = random.Random(seed)
+    rows = harness.leavers_csv(path, n, seed=seed, prefix=prefix)
+    used = set()
+    for i, r in enumerate(rows):
+        while True:
+            g = rng.sample(harness.GIVEN, 2)
+            f = rng.sample(harness.FAMILY, 2)
+            key = (tuple(g), tuple(f))
+            if key not in used:
+                used.add(key)
+                break
+        r["given_name"] = "%s %s" % tuple(g)
+        r["family_name"] = "%s-%s" % tuple(f)
+    harness.write_csv(path, rows)
+    return rows
+
+
+def secrets_of(rows, with_refs=True):
+    """The byte strings that must never appear: label -> bytes."""
+    out = {"remarks": REMARKS.encode()}
+    for r in rows:
+        ref = r["pupil_ref"]
+        out["%s pgn" % ref] = r["pgn"].encode()
+        out["%s given_name" % ref] = r["given_name"].encode()
+        out["%s family_name" % ref] = r["family_name"].encode()
+        out["%s full name" % ref] = ("%s %s" % (r["given_name"], r["family_name"])).encode()
+        out["%s birth_date" % ref] = r["birth_date"].encode()
+        if with_refs:
+            out["%s pupil_ref" % ref] = ref.encode()
+    return out
+
+
+def find_secrets(data, secrets):
+    return sorted(label for label, s in secrets.items() if s in data)
+
+
+def hand_over_with_remarks(school, rows):
+    """harness.hand_over, with remarks on the first pupil's inzage."""
+    refs = [r["pupil_ref"] for r in rows]
+    school.cli("handover", "registered", "--date", DATE, *refs)
+    school.cli("handover", "inzage", refs[0], "--by", "pupil", "--date", DATE, "--remarks", REMARKS)
+    school.cli("handover", "inzage", "--by", "pupil", "--date", DATE, *refs[1:])
+    return school.cli("handover", "send", "--all-ready")
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 to `upstream` (tcp://host:port) that keeps
+    every byte, per connection and direction."""
+
+    def __init__(self, upstream):
+        host, port = upstream[len("tcp://"):].rsplit(":", 1)
+        self.upstream = (host, int(port))
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.endpoint = "tcp://127.0.0.1:%d" % self.lsock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.conns = []          # [{"up": bytearray (client->server), "down": bytearray}]
+        self.socks = []
+        self.closed = False
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.lsock.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            rec = {"up": bytearray(), "down": bytearray()}
+            with self.lock:
+                if self.closed:
+                    client.close()
+                    server.close()
+                    return
+                self.conns.append(rec)
+                self.socks += [client, server]
+            for src, dst, key in ((client, server, "up"), (server, client, "down")):
+                t = threading.Thread(target=self._pump, args=(src, dst, rec[key]), daemon=True)
+                t.start()
+                self.threads.append(t)
+
+    def _pump(self, src, dst, buf):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                with self.lock:
+                    buf += data
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def captured(self, key):
+        """All bytes of one direction ("up" = school to MBO), connections joined."""
+        with self.lock:
+            return b"".join(bytes(c[key]) for c in self.conns)
+
+    def count(self, key):
+        with self.lock:
+            return sum(len(c[key]) for c in self.conns)
+
+    def close(self):
+        with self.lock:
+            self.closed = True
+            socks = list(self.socks)
+        self.lsock.close()
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        for t in self.threads:
+            t.join(5)
+
+
+class PrivacyTest(unittest.TestCase):
+
+    def setUp(self):
+        self._tmp = harness.TempDir()
+        self.root = self._tmp.__enter__()
+        self.insts = []
+
+    def tearDown(self):
+        for i in self.insts:
+            if i.proc is not None:
+                i.kill()
+        self._tmp.__exit__(None, None, None)
+
+    def stop_all(self):
+        for i in self.insts:
+            rc = i.stop()
+            self.assertEqual(rc, 0, "overstapd %s exited %s on SIGTERM (sanitizer report?):\n%s"
+                             % (i.id, rc, i.read_log()[-4000:]))
+
+    def wait_delivered(self, school, mbo, n):
+        wait_for(lambda: len(school.cli_json("handover", "list", "--state", "delivered")) == n,
+                 timeout=60, what="%d handovers delivered" % n)
+        wait_for(lambda: school.peer_status(MBO)["outbox_depth"] == 0, timeout=10,
+                 what="an empty outbox")
+        self.assertEqual(len(mbo.cli_json("inbox", "list")), n)
+
+    def store_bytes(self, inst):
+        """name -> bytes of the store and its -wal/-shm companions."""
+        out = {}
+        for path in sorted(glob.glob(inst.db + "*")):
+            with open(path, "rb") as f:
+                out[os.path.basename(path)] = f.read()
+        return out
+
+    def assert_store_clean(self, inst, secrets, when):
+        files = self.store_bytes(inst)
+        self.assertIn("store.db", files)
+        # The files are read correctly: the non-personal columns are plain text.
+        self.assertIn(b"2024-2025", b"".join(files.values()), "%s store %s: no cohort found "
+                      "at all; are these the right files?" % (inst.id, when))
+        for name, data in files.items():
+            found = find_secrets(data, secrets)
+            self.assertEqual(found, [], "%s %s %s holds personal data in plain text: %s"
+                             % (inst.id, name, when, ", ".join(found[:12])))
+        return sorted(files)
+
+    # ------------------------------------------------------------------
+    def test_store_files_hold_no_names_or_pgns(self):
+        school, mbo = harness.federation(self.root)
+        self.insts = [school, mbo]
+        n = 60
+        rows = private_rows(os.path.join(self.root, "leavers.csv"), n, seed=77, prefix="PRV-")
+        school.cli("import", "leavers", os.path.join(self.root, "leavers.csv"))
+        hand_over_with_remarks(school, rows)
+        self.wait_delivered(school, mbo, n)
+        # The transfer really carried the data the stores must not show.
+        some = school.cli_json("handover", "list")[0]
+        d = mbo.cli_json("inbox", "show", some["record_id"])["dossier"]
+        self.assertIn(d["pgn"], {r["pgn"] for r in rows})
+        secrets = secrets_of(rows)
+
+        # While running: the recent pages live in the -wal.
+        seen = {}
+        for inst in (school, mbo):
+            seen[inst.id] = self.assert_store_clean(inst, secrets, "while running")
+        self.assertIn("store.db-wal", seen[mbo.id], "expected the receiver's store in WAL mode")
+        # After a clean stop (checkpointed into the main file).
+        self.stop_all()
+        for inst in (school, mbo):
+            self.assert_store_clean(inst, secrets, "after stopping")
+        # Nor in the logs, at debug level.
+        for inst in (school, mbo):
+            found = find_secrets(inst.read_log().encode(), secrets_of(rows, with_refs=False))
+            self.assertEqual(found, [], "%s's log holds personal data: %s" % (inst.id, found[:12]))
+
+    # ------------------------------------------------------------------
+    def test_wire_through_a_relay_carries_no_names_or_pgns(self):
+        school = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug").start()
+        self.insts = [school]
+        mbo = harness.Institution(self.root, MBO, "MBO Entree College").start()
+        self.insts.append(mbo)
+        relay = Relay(mbo.endpoint)
+        self.addCleanup(relay.close)
+        mbo.add_peer(school, send=True)
+        school.add_peer(mbo, send=True, endpoint=relay.endpoint)
+        self.assertEqual(school.peer_status(MBO)["endpoint"], relay.endpoint)
+        wait_for(lambda: school.peer_status(MBO)["connected"], timeout=30,
+                 what="the school to connect to the MBO through the relay")
+
+        n = 50
+        rows = private_rows(os.path.join(self.root, "leavers.csv"), n, seed=88, prefix="WIRE-")
+        school.cli("import", "leavers", os.path.join(self.root, "leavers.csv"))
+        before_up, before_down = relay.count("up"), relay.count("down")
+        hand_over_with_remarks(school, rows)
+        self.wait_delivered(school, mbo, n)
+        self.stop_all()
+        relay.close()
+
+        # Through the relay: the relay is the school's only way to the MBO,
+        # and the dossiers' bytes went up it and the acks came down it.
+        up, down = relay.captured("up"), relay.captured("down")
+        self.assertGreaterEqual(len(relay.conns), 1)
+        self.assertGreater(len(up) - before_up, n * 200,
+                           "too few bytes went through the relay for %d dossiers" % n)
+        self.assertGreater(len(down) - before_down, 0, "no acks came back through the relay")
+        # CURVE, as the ZMTP greeting of every connection says (in clear text).
+        for c in relay.conns:
+            for key in ("up", "down"):
+                greeting = bytes(c[key][:64])
+                if greeting:
+                    self.assertIn(b"CURVE\0", greeting, "a %s greeting without CURVE" % key)
+                    self.assertNotIn(b"NULL\0", greeting)
+        secrets = secrets_of(rows)
+        for key, data in (("school -> MBO", up), ("MBO -> school", down)):
+            found = find_secrets(data, secrets)
+            self.assertEqual(found, [], "plain personal data on the wire (%s): %s"
+                             % (key, ", ".join(found[:12])))
+
+
+if __name__ == "__main__":
+    unittest.main()

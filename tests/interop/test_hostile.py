@@ -1,0 +1,397 @@
+"""Hostile peers against a real overstapd (SPEC §4 "Limits"): malformed,
+truncated, multipart, oversized, wrongly versioned and wrongly typed messages
+from a peer that did get through the CURVE handshake. Each is dropped and
+counted (no answer) or, when authentic, refused with a signed REJECTED ack; none
+crashes, blocks or poisons the daemon, and a clean SIGTERM still exits 0 (the
+sanitizer build reports leaks and memory errors through that exit code).
+
+Run with Debian's system python3 from this directory:
+    OVERSTAPD=... OVERSTAP=... OVERSTAP_GEN=.../gen /usr/bin/python3 -m unittest -v test_hostile
+"""
+import collections
+import os
+import random
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import test_interop as ti  # noqa: E402  (the daemon fixture; also sets sys.path)
+from test_interop import harness, peer, pb, RECEIVER_ID, PEER_ID, ACCEPTED  # noqa: E402
+
+MAX_MESSAGE = 65536
+
+
+def malformed(ident):
+    """(label, frames, reason the daemon counts) for messages that must be
+    dropped without an answer. All come from an admitted peer."""
+    rng = random.Random(4242)
+    good = ident.envelope(RECEIVER_ID, peer.handover())
+    wire = good.SerializeToString()
+    cases = [
+        ("invalid wire type", [b"\x0f" + bytes(rng.getrandbits(8) for _ in range(40))],
+         "not a valid envelope"),
+        ("truncated inside the signature", [wire[:-10]], "not a valid envelope"),
+        ("truncated inside the body", [wire[:len(wire) // 2]], "not a valid envelope"),
+        ("length prefix beyond the end", [peer.raw_field(1, 1, 0) + b"\x5a\xff\xff\xff\x7f" + b"x" * 10],
+         "not a valid envelope"),
+        ("version as bytes", [peer.raw_field(1, b"\x01") + wire], "not a valid envelope"),
+        ("empty frame", [b""], "unsupported protocol version"),
+    ]
+    env = ident.envelope(RECEIVER_ID, peer.handover(), version=2)
+    cases.append(("version 2, correctly signed", [env.SerializeToString()], "unsupported protocol version"))
+    env = ident.envelope(RECEIVER_ID, peer.handover(), version=0)
+    cases.append(("version 0", [env.SerializeToString()], "unsupported protocol version"))
+
+    # A body in a oneof field number this protocol does not have (18), signed
+    # the documented way over that number: there is no known body.
+    head = pb.Envelope(version=1, message_id=peer.uuid7(), sender=ident.id, recipient=RECEIVER_ID,
+                       created_at=peer.now_ms())
+    body = peer.handover().SerializeToString()
+    sig = ident.sign(peer.signing_input(18, head.message_id, head.sender, head.recipient,
+                                        head.created_at, body))
+    cases.append(("unknown body field 18",
+                  [head.SerializeToString() + peer.raw_field(18, body) + peer.raw_field(30, sig)],
+                  "no known body"))
+    head.signature = sig
+    cases.append(("no body at all", [head.SerializeToString()], "no known body"))
+
+    for label, mid in (("uppercase message id", peer.uuid7().upper()),
+                       ("message id without dashes", peer.uuid7().replace("-", "")),
+                       ("message id too long", peer.uuid7() + "0"),
+                       ("empty message id", "")):
+        env = ident.envelope(RECEIVER_ID, peer.handover(), message_id=mid)
+        cases.append((label, [env.SerializeToString()], "message id is not a UUID"))
+    for label, kw in (("lowercase sender id", {"sender": ident.id.lower()}),
+                      ("recipient id too long", {"recipient": RECEIVER_ID + "0"}),
+                      ("empty recipient", {"recipient": ""})):
+        env = ident.envelope(kw.pop("recipient", RECEIVER_ID), peer.handover(), **kw)
+        cases.append((label, [env.SerializeToString()], "sender or recipient is not an institution id"))
+    for label, sig in (("signature of 63 bytes", lambda s: s[:63]), ("signature of 65 bytes", lambda s: s + b"\0"),
+                       ("no signature", lambda s: b"")):
+        env = ident.envelope(RECEIVER_ID, peer.handover())
+        env.signature = sig(env.signature)
+        cases.append((label, [env.SerializeToString()], "missing or malformed signature"))
+    cases += [
+        ("two frames", [wire, wire], "multipart message"),
+        ("three frames", [b"a", b"", wire], "multipart message"),
+    ]
+    return cases
+
+
+def refused(ident):
+    """(label, envelope, reason) for authentic messages the daemon must refuse
+    with a signed REJECTED ack naming the message id."""
+    cases = []
+    for label, kw, reason in (
+            ("malformed record id", {"record_id": "not-a-uuid"}, "handover record id is not a UUID"),
+            ("uppercase record id", {"record_id": "8C0E5D5E-8B0A-4D6F-9A55-2B4F6C1E7D3A"},
+             "handover record id is not a UUID"),
+            ("empty record id", {"record_id": ""}, "handover record id is not a UUID"),
+            ("10 KB given name", {"given_name": "A" * 10240}, "handover field too long"),
+            ("257-byte family name", {"family_name": "é" * 128 + "x"}, "handover field too long"),
+            ("17-digit pgn", {"pgn": "1" * 17}, "handover field too long"),
+            ("impossible birth date", {"birth_date": "2008-02-30"}, "handover date malformed"),
+            ("birth date not YYYY-MM-DD", {"birth_date": "14-03-2008"}, "handover date malformed"),
+            ("no exit date", {"exit_date": ""}, "handover date malformed"),
+            ("malformed registered_on", {"registered_on": "2025-6-1"}, "handover date malformed"),
+            ("33 support needs", {"support_needs": [{"code": "c%d" % i} for i in range(33)]},
+             "too many support needs"),
+            ("20000 support needs", {"support_needs": [{} for _ in range(20000)]}, "too many support needs"),
+            ("support need note of 10 KB", {"support_needs": [{"code": "x", "note": "n" * 10240}]},
+             "support need too long"),
+            ("mentor phone of 65 bytes", {"mentor": {"name": "m", "phone": "0" * 65}}, "mentor contact too long"),
+            ("inzage without a date", {"inzage": {"reviewer": pb.REVIEWER_PUPIL}}, "inzage record malformed"),
+            ("inzage remarks of 9 KB", {"inzage": {"reviewed_on": "2025-06-01", "remarks": "r" * 9216}},
+             "inzage record malformed")):
+        cases.append((label, ident.envelope(RECEIVER_ID, peer.handover(**kw)), reason))
+    cases.append(("handover body that does not decode",
+                  ident.envelope(RECEIVER_ID, b"\x0a\xff\xff\xff\xff\x0f"), "handover body does not decode"))
+    cases.append(("handover body of a wrong wire type",
+                  ident.envelope(RECEIVER_ID, peer.raw_field(1, 7, 0)), "handover body does not decode"))
+    for name in ("status", "outcome", "withdrawal", "erasure_receipt", "audit_checkpoint", "ack"):
+        cases.append(("%s body" % name, ident.envelope(RECEIVER_ID, b"\x0a\x00", body_name=name),
+                      "body type not supported by this daemon"))
+    cases.append(("addressed to another institution", ident.envelope(ti.OTHER_ID, peer.handover()),
+                  "not addressed to this institution"))
+    return cases
+
+
+class HostileTest(ti.DaemonCase):
+    daemon_net = {"max_message_size": MAX_MESSAGE}
+
+    # ---- helpers ----
+
+    def send_dropped(self, conn, label, frames, why):
+        """Send frames; the daemon counts one more `why` and answers nothing."""
+        st = self.daemon.status()
+        before, total = self.reasons_of(st).get(why, 0), st["rejected_total"]
+        if len(frames) == 1:
+            conn.send(frames[0])
+        else:
+            conn.send_multipart(frames)
+        st = self.wait_reason(why, before + 1)
+        self.assertEqual(st["rejected_total"], total + 1, label)
+        self.assertIsNone(conn.recv(0), "%s: the daemon answered" % label)
+
+    def send_refused(self, conn, label, env, why):
+        conn.send(env)
+        ack = self.ack(conn)
+        self.assertEqual(ack.result, ti.REJECTED, label)
+        self.assertEqual(list(ack.message_ids), [env.message_id], label)
+        self.assertEqual(ack.reason, why, label)
+
+    def oversized(self, conn):
+        """An envelope over max_message_size: libzmq drops the connection."""
+        h = peer.handover()
+        env = self.envelope(h)
+        env.handover = env.handover + peer.raw_field(99, b"x" * (MAX_MESSAGE + 100))
+        env.signature = self.peer.sign(peer.envelope_signing_input(env))
+        self.assertGreater(env.ByteSize(), MAX_MESSAGE)
+        conn.send(env)
+        self.assertIsNone(conn.recv(1.0), "an oversized message was answered")
+        return h
+
+    def assert_healthy(self):
+        """Alive, answers status, accepts a valid handover on a new connection."""
+        self.assertIsNone(self.daemon.proc.poll(), "overstapd died:\n" + self.log_tail())
+        st = self.daemon.status()
+        self.assertEqual(st["institution"], RECEIVER_ID)
+        n = st["inbox_total"]
+        env = self.deliver()
+        self.assertEqual(self.daemon.status()["inbox_total"], n + 1)
+        return env
+
+    # ---- tests ----
+
+    def test_malformed_envelopes_dropped_and_counted(self):
+        conn = self.connect()
+        self.deliver(conn)          # the connection is up and admitted
+        for label, frames, why in malformed(self.peer):
+            with self.subTest(label):
+                self.send_dropped(conn, label, frames, why)
+        self.assert_dropped_silently(conn)   # same connection still works
+        self.assertEqual(len(self.inbox()), 2)
+        self.assert_healthy()
+
+    def test_random_bytes_dropped(self):
+        conn = self.connect()
+        rng = random.Random(7)
+        n = 50
+        for i in range(n):
+            conn.send(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 600))))
+        harness.wait_for(lambda: self.daemon.status()["rejected_total"] >= n, timeout=15,
+                         what="%d random messages counted" % n)
+        self.assertEqual(self.daemon.status()["rejected_total"], n)
+        self.assert_dropped_silently(conn)
+        self.assertEqual(len(self.inbox()), 1)
+
+    def test_invalid_handovers_refused_with_reason(self):
+        conn = self.connect()
+        cases = refused(self.peer)
+        for label, env, why in cases:
+            with self.subTest(label):
+                self.send_refused(conn, label, env, why)
+        self.assertEqual(self.inbox(), [])
+        self.assertEqual(self.daemon.peer_status(PEER_ID)["received"], len(cases))
+        self.assertEqual(self.daemon.status()["rejected_total"], len(cases))
+        # A refused message sent again is refused again (no state kept).
+        label, env, why = cases[0]
+        self.send_refused(conn, label, env, why)
+        self.assert_healthy()
+
+    def test_largest_allowed_message_accepted(self):
+        """Just under max_message_size, with an unknown Handover field: accepted."""
+        h = peer.handover()
+        env = self.envelope(h)
+        pad = MAX_MESSAGE - env.ByteSize() - 200
+        env.handover = env.handover + peer.raw_field(99, b"p" * pad)
+        env.signature = self.peer.sign(peer.envelope_signing_input(env))
+        self.assertLess(env.ByteSize(), MAX_MESSAGE)
+        self.assertGreater(env.ByteSize(), MAX_MESSAGE - 300)
+        conn = self.connect()
+        conn.send(env)
+        self.assert_accepted(conn, env)
+        self.assertEqual(self.inbox_ids(), [h.record_id])
+
+    def test_oversized_message_drops_connection(self):
+        conn = self.connect()
+        self.deliver(conn)
+        h = self.oversized(conn)
+        self.assertNotIn(h.record_id, self.inbox_ids())
+        conn.close()
+        self.conns.remove(conn)
+        # A new connection is served.
+        self.assert_healthy()
+        # The old socket reconnects by itself; a sender that retries (as the
+        # protocol requires) gets through on it again.
+        conn = self.connect()
+        h2 = self.oversized(conn)
+        env = self.envelope()
+
+        def retried():
+            conn.send(env)
+            frames = conn.recv(0.5)
+            return frames and peer.parse_ack(frames, RECEIVER_ID, PEER_ID, self.daemon.sign_pub)
+        ack = harness.wait_for(retried, timeout=20, what="a retry after the dropped connection to be acked")
+        self.assertEqual(ack.result, ACCEPTED)
+        self.assertIn(env.message_id, ack.message_ids)
+        self.assertNotIn(h2.record_id, self.inbox_ids())
+        self.assertEqual(len(self.inbox()), 3)
+
+    def test_duplicate_fields_last_one_wins(self):
+        """Valid protobuf a careless or hostile encoder may produce: a oneof
+        member repeated, two members of the oneof, a sub-message twice. The
+        daemon must parse as protobuf does (last one wins, messages merge)
+        without leaking what it replaced."""
+        conn = self.connect()
+        # hello first, then the handover: the handover is the body.
+        h = peer.handover()
+        env = self.envelope(h)
+        hello = pb.Hello(software="x" * 1000, max_protocol=1).SerializeToString()
+        conn.send(peer.raw_field(10, hello) + env.SerializeToString())
+        self.assert_accepted(conn, env)
+        # The same field twice: the second handover counts (and is signed).
+        first = peer.handover()
+        h2 = peer.handover()
+        env = self.envelope(h2)
+        conn.send(peer.raw_field(11, first.SerializeToString()) + env.SerializeToString())
+        self.assert_accepted(conn, env)
+        # Two signatures: the last one counts.
+        env = self.envelope()
+        conn.send(peer.raw_field(30, b"\0" * 64) + env.SerializeToString())
+        self.assert_accepted(conn, env)
+        env = self.envelope()
+        conn.send(env.SerializeToString() + peer.raw_field(30, b"\0" * 64))
+        self.wait_reason("signature does not verify")
+        # Inside the handover: the given name twice and the inzage in two parts.
+        h3 = peer.handover(given_name="Eerste", inzage=None)
+        body = (h3.SerializeToString() + peer.raw_field(3, b"Tweede") +
+                peer.raw_field(16, pb.Inzage(reviewer=pb.REVIEWER_PARENT, remarks="deel 1").SerializeToString()) +
+                peer.raw_field(16, pb.Inzage(reviewed_on="2025-06-03", recorded_by="m2").SerializeToString()))
+        env = self.envelope(body)
+        conn.send(env)
+        self.assert_accepted(conn, env)
+        d = self.daemon.cli_json("inbox", "show", h3.record_id)["dossier"]
+        self.assertEqual(d["given_name"], "Tweede")
+        # (the enum of the first part is lost: see test_split_submessage_enum_kept)
+        self.assertEqual({k: d["inzage"][k] for k in ("reviewed_on", "remarks", "recorded_by")},
+                         {"reviewed_on": "2025-06-03", "remarks": "deel 1", "recorded_by": "m2"})
+        self.assertIn(h.record_id, self.inbox_ids())
+        self.assertIn(h2.record_id, self.inbox_ids())
+        self.assertNotIn(first.record_id, self.inbox_ids())
+        self.assertEqual(len(self.inbox()), 4)
+
+    @unittest.expectedFailure   # protobuf-c 1.4.1 merge of proto3 scalars; see the report
+    def test_split_submessage_enum_kept(self):
+        """A sub-message sent in two parts is merged (protobuf: "singular
+        embedded messages are merged"; Python's parser gives reviewer=PARENT).
+        protobuf-c, which the daemon and CLI use, resets a proto3 enum of the
+        first part to 0 when the second part does not set it, so the daemon
+        reads a different dossier from the same signed bytes than a conforming
+        parser does."""
+        h = peer.handover(inzage=None)
+        body = (h.SerializeToString() +
+                peer.raw_field(16, pb.Inzage(reviewer=pb.REVIEWER_PARENT).SerializeToString()) +
+                peer.raw_field(16, pb.Inzage(reviewed_on="2025-06-03").SerializeToString()))
+        parsed = pb.Handover()
+        parsed.ParseFromString(body)
+        self.assertEqual(parsed.inzage.reviewer, pb.REVIEWER_PARENT)
+        conn = self.connect()
+        env = self.envelope(body)
+        conn.send(env)
+        self.assert_accepted(conn, env)
+        d = self.daemon.cli_json("inbox", "show", h.record_id)["dossier"]
+        self.assertEqual(d["inzage"]["reviewer"], "parent")
+
+    def test_hello_is_not_answered(self):
+        conn = self.connect()
+        env = self.peer.envelope(RECEIVER_ID, pb.Hello(software="peer.py", max_protocol=1), body_name="hello")
+        conn.send(env)
+        self.assert_dropped_silently(conn)
+        self.assertEqual(self.daemon.status()["rejected_total"], 0)
+
+    def test_embedded_nul_in_message_id_dropped(self):
+        """A message id with a NUL after a valid UUID is not a UUID, and its
+        signature covers all of its bytes (u32be(len) message_id)."""
+        conn = self.connect()
+        mid = peer.uuid7()
+        env = self.envelope(message_id=mid + "\0" + "x" * 8)
+        conn.send(env)
+        self.wait_reason("signature does not verify")   # it is dropped, for whatever reason
+        self.assert_dropped_silently(conn)
+        self.assertEqual(len(self.inbox()), 1)
+
+    @unittest.expectedFailure   # DAEMON BUG: strings are read up to the first NUL
+    def test_signature_over_truncated_fields_not_accepted(self):
+        """The daemon builds the signing input from the C strings protobuf-c
+        gives it, so a string field is cut at its first NUL: an envelope whose
+        message id is "<uuid>\\0junk" and whose signature covers only "<uuid>"
+        is accepted and acknowledged under "<uuid>", although by the documented
+        signing input its signature does not verify and its id is no UUID."""
+        conn = self.connect()
+        mid = peer.uuid7()
+        env = self.envelope(message_id=mid + "\0junk")
+        env.signature = self.peer.sign(peer.signing_input(
+            11, mid, env.sender, env.recipient, env.created_at, env.handover))
+        self.assertFalse(peer.verify_envelope(env, self.peer.sign_pub),
+                         "by the documented signing input this signature is invalid")
+        conn.send(env)
+        frames = conn.recv(1.5)
+        ack = frames and peer.parse_ack(frames, RECEIVER_ID, PEER_ID, self.daemon.sign_pub)
+        self.assertFalse(ack, "the daemon answered %s" % ack)
+        self.assertEqual(self.inbox(), [])
+
+    def test_everything_then_still_serves(self):
+        """All of the above against one daemon, then: alive, status, a valid
+        handover accepted, and (tearDown) SIGTERM exits 0."""
+        conn = self.connect()
+        self.deliver(conn)
+        want = collections.Counter()
+        for label, frames, why in malformed(self.peer):
+            conn.send_multipart(frames)
+            want[why] += 1
+        harness.wait_for(lambda: self.reasons() == want, timeout=15,
+                         what="rejected_reasons to be %r" % dict(want))
+        self.assertIsNone(conn.recv(0))
+        for label, env, why in refused(self.peer):
+            self.send_refused(conn, label, env, why)
+        rng = random.Random(99)
+        for _ in range(100):
+            conn.send(bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 300))))
+        self.assert_dropped_silently(conn)
+        self.oversized(conn)
+        conn.close()
+        self.conns.remove(conn)
+        stranger = peer.Identity("44DD00")
+        sc = self.connect(stranger)
+        sc.send(stranger.envelope(RECEIVER_ID, peer.handover()))
+        self.assertIsNone(sc.recv(0.5))
+        self.wait_reason("connection with an unknown CURVE key refused")
+        self.assert_healthy()
+        self.assertEqual(len(self.inbox()), 3)
+        self.assertIn("rejected_reasons", self.daemon.status())
+
+    def test_garbage_burst_log_rate_limited(self):
+        n = 1000
+        conn = self.connect()
+        rng = random.Random(1000)
+        for i in range(n):
+            # never a valid envelope: field 0 is not a field
+            conn.send(b"\x00" + bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200))))
+        harness.wait_for(lambda: self.daemon.status()["rejected_total"] >= n, timeout=30,
+                         what="%d garbage messages counted" % n)
+        st = self.daemon.status()
+        self.assertEqual(st["rejected_total"], n)
+        self.assertEqual(self.daemon.peer_status(PEER_ID)["rejected"], n)
+        self.assert_dropped_silently(conn)
+        lines = [l for l in self.daemon.read_log().splitlines() if "rejected message" in l]
+        self.assertGreater(len(lines), 0, "rejections are not logged at all")
+        self.assertLess(len(lines), 100, "%d 'rejected message' log lines for %d messages" % (len(lines), n))
+        self.assertLess(len(self.daemon.read_log().splitlines()), 200)
+        self.assert_healthy()
+
+
+if __name__ == "__main__":
+    unittest.main()
