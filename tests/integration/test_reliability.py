@@ -55,8 +55,8 @@ class ReliabilityTest(unittest.TestCase):
                 i.kill()
         self._tmp.__exit__(None, None, None)
 
-    def federation(self):
-        school, mbo = harness.federation(self.root)
+    def federation(self, **net):
+        school, mbo = harness.federation(self.root, **net)
         self.insts = [school, mbo]
         return school, mbo
 
@@ -141,7 +141,9 @@ class ReliabilityTest(unittest.TestCase):
         n, n_batches, extra_rounds = 2000, 8, 4
         seed = int(os.environ.get("OVERSTAP_CHAOS_SEED", "20251123"))
         rng = random.Random(seed)
-        school, mbo = self.federation()
+        # A window of 32 unacked messages (default 512) keeps a batch on the
+        # wire for a few hundred ms, long enough to kill a side in the middle.
+        school, mbo = self.federation(max_in_flight=32)
         t0 = time.monotonic()
         rows = self.prepare(school, n, "K", seed=seed)
         refs = [r["pupil_ref"] for r in rows]
