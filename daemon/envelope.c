@@ -173,6 +173,15 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 	e = overstap__envelope__unpack(NULL, len, buf);
 	if (!e)
 		return s_fail(why, "not a valid envelope", -EBADMSG);
+	/* protobuf-c hands strings over NUL-terminated: "id\0junk" reads as "id",
+	 * and a duplicated sub-message is merged differently than other
+	 * implementations do. Either way we would check the signature over, and
+	 * act on, something other than what was sent: accept only bytes that
+	 * re-encode to exactly their own length. */
+	if (overstap__envelope__get_packed_size(e) != len) {
+		r = s_fail(why, "envelope is not canonically encoded (NUL in a text field?)", -EBADMSG);
+		goto bad;
+	}
 	if (e->version != ENVELOPE_VERSION) {
 		r = s_fail(why, "unsupported protocol version", -EPROTO);
 		goto bad;
@@ -231,7 +240,9 @@ int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover
 
 	if (!h)
 		return s_fail(why, "handover body does not decode", -EBADMSG);
-	if (!crypto_uuid_valid(h->record_id))
+	if (overstap__handover__get_packed_size(h) != body->len)
+		bad = "handover is not canonically encoded (NUL in a text field?)";
+	else if (!crypto_uuid_valid(h->record_id))
 		bad = "handover record id is not a UUID";
 	else if (!s_text_ok(h->pgn, 16) || !s_text_ok(h->given_name, ENV_MAX_TEXT) ||
 		 !s_text_ok(h->family_name, ENV_MAX_TEXT) || !s_text_ok(h->cohort, 9) ||
@@ -269,7 +280,9 @@ int envelope_ack_unpack(const ProtobufCBinaryData *body, Overstap__Ack **out, co
 
 	if (!a)
 		return s_fail(why, "ack body does not decode", -EBADMSG);
-	if (a->n_message_ids > ENV_MAX_ACK_IDS)
+	if (overstap__ack__get_packed_size(a) != body->len)
+		bad = "ack is not canonically encoded";
+	else if (a->n_message_ids > ENV_MAX_ACK_IDS)
 		bad = "too many ids in ack";
 	else if (!s_text_ok(a->reason, ENV_MAX_TEXT))
 		bad = "ack reason too long";

@@ -361,13 +361,15 @@ static const char *s_rx_handover(struct daemon *d, struct rx_batch *b, const Ove
 		b->in_tx = 1;
 	}
 	r = store_inbox_put(d->store, e->message_id, e->sender, h, packed, len, time_now_ms());
-	if (r < 0) {
+	if (r == -EEXIST) {
+		why = "record id already received in another message";
+	} else if (r < 0) {
 		log_err("cannot store handover %s from %s: %s", e->message_id, e->sender, strerror(-r));
 		b->failed = 1;
 	}
 out:
 	overstap__handover__free_unpacked(h, NULL);
-	return NULL;
+	return why;
 }
 
 static void s_rx_one(struct daemon *d, struct rx_batch *b, zmq_msg_t *rid, zmq_msg_t *msg)
@@ -520,10 +522,11 @@ void net_router_monitor_handle(struct daemon *d)
 	uint16_t ev;
 	uint32_t val;
 
+	/* Refused keys are counted and logged (rate-limited) by the ZAP handler;
+	 * a protocol failure is a peer speaking something else: count it too. */
 	while (s_monitor_read(d->router_monitor, &ev, &val) == 0)
-		if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-			  ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
-			log_debug("incoming handshake failed (event 0x%x, %u)", ev, val);
+		if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
+			daemon_reject(d, NULL, "?", "incoming handshake failed (not ZMTP/CURVE?)");
 }
 
 /* ---- sending: one DEALER per peer ---- */

@@ -116,7 +116,7 @@ static const char *const s_sql[ST__N] = {
 	[ST_OUTBOX_STATS] = "SELECT count(*), min(created_at) FROM outbox"
 			    " WHERE peer = ?1 AND state = 0",
 	[ST_OUTBOX_ATTEMPTS] = "SELECT attempts FROM outbox WHERE message_id = ?1",
-	[ST_INBOX_EXISTS] = "SELECT 1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
+	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
 			 " received_at, cohort, program, destination, exit_date)"
 			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
@@ -919,9 +919,15 @@ int store_inbox_put(struct store *s, const char *message_id, const char *sender,
 	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, h->record_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int same = sqlite3_column_int(st, 0);
+
+		sqlite3_reset(st);
+		/* The same message again is a retry: ack it again. Another message
+		 * for a record we hold is not ours to drop silently. */
+		return same ? 1 : -EEXIST;
+	}
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;	/* a retry of something we already hold: ack it again */
 	if (rc != SQLITE_DONE)
 		return s_err(rc);
 	snprintf(pseudo_src, sizeof(pseudo_src), "pgn:%s", h->pgn);

@@ -125,7 +125,8 @@ int store_outbox_stats(struct store *s, const char *peer, uint64_t *depth, int64
 /* ---- receiving institution ---- */
 
 /* Store a received, verified handover envelope idempotently: returns 0 when
- * stored, 1 when the message id (or record id) was already there. The packed
+ * stored, 1 when this message id was already there, -EEXIST when another
+ * message already delivered this record id. The packed
  * envelope is kept sealed under a new per-record data key, so the signature
  * (evidence of origin) can be checked again later. */
 int store_inbox_put(struct store *s, const char *message_id, const char *sender,

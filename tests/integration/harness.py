@@ -8,9 +8,12 @@ environment: OVERSTAPD and OVERSTAP (set by ctest), else ./build/.
 import json
 import os
 import random
+import select
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 SRC = os.environ.get("OVERSTAP_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -263,6 +266,127 @@ def write_csv(path, rows, cols=None):
         for r in rows:
             w.writerow([r.get(c, "") for c in cols])
     return path
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 to `upstream` (tcp://host:port): point a peer
+    endpoint at relay.endpoint to watch or slow down what travels between two
+    daemons. Keeps every byte per connection and direction when record=True
+    (conns: [{"up": client->server bytes, "down": server->client bytes}]);
+    passes at most `rate` bytes/s each way when rate is set. While the
+    upstream is down it holds an accepted connection open (and retries)
+    rather than closing it, like a network path, not a refusing proxy."""
+
+    def __init__(self, upstream, rate=None, record=True):
+        host, port = upstream[len("tcp://"):].rsplit(":", 1)
+        self.upstream = (host, int(port))
+        self.rate = rate
+        self.record = record
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.endpoint = "tcp://127.0.0.1:%d" % self.lsock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.conns = []
+        self.bytes = {"up": 0, "down": 0}
+        self.socks = []
+        self.closed = False
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.lsock.accept()
+            except OSError:
+                return
+            with self.lock:
+                if self.closed:
+                    client.close()
+                    return
+                self.socks.append(client)
+            t = threading.Thread(target=self._connect, args=(client,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def _connect(self, client):
+        server = None
+        while server is None:
+            if self.closed:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=2)
+                server.settimeout(None)
+            except OSError:
+                # Upstream down: keep the client waiting unless it gave up.
+                r, _, _ = select.select([client], [], [], 0.05)
+                if r:
+                    try:
+                        peek = client.recv(1, socket.MSG_PEEK)
+                    except OSError:
+                        peek = b""
+                    if not peek:
+                        client.close()
+                        return
+                    time.sleep(0.05)
+        rec = {"up": bytearray(), "down": bytearray()}
+        with self.lock:
+            if self.closed:
+                server.close()
+                return
+            self.socks.append(server)
+            self.conns.append(rec)
+        for src, dst, key in ((client, server, "up"), (server, client, "down")):
+            t = threading.Thread(target=self._pump, args=(src, dst, key, rec[key]), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def _pump(self, src, dst, key, buf):
+        try:
+            while True:
+                data = src.recv(4096 if self.rate else 65536)
+                if not data:
+                    break
+                with self.lock:
+                    self.bytes[key] += len(data)
+                    if self.record:
+                        buf += data
+                if self.rate:
+                    time.sleep(len(data) / self.rate)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def captured(self, key):
+        """All recorded bytes of one direction ("up" or "down"), connections joined."""
+        with self.lock:
+            return b"".join(bytes(c[key]) for c in self.conns)
+
+    def count(self, key):
+        """Bytes passed so far in one direction ("up" or "down")."""
+        with self.lock:
+            return self.bytes[key]
+
+    def close(self):
+        with self.lock:
+            self.closed = True
+            socks = list(self.socks)
+        self.lsock.close()
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        for t in self.threads:
+            t.join(5)
 
 
 class TempDir:

@@ -4,7 +4,7 @@
   holds a pupil's name, PGN, birth date, pupil ref or inzage remarks as bytes
   (what `strings` would find), neither while the daemons run nor after they
   stopped; nor do the daemons' (debug-level) logs.
-- On the wire: a TCP relay in this test sits between the school and the MBO
+- On the wire: a TCP relay (harness.Relay) sits between the school and the MBO
   (the school's peer endpoint is the relay), records every byte both ways,
   and the handovers must have passed through it without any of that showing.
 
@@ -13,8 +13,6 @@ Run: python3 -m unittest -v test_privacy   (OVERSTAPD / OVERSTAP from the enviro
 import glob
 import os
 import random
-import socket
-import threading
 import unittest
 
 import harness
@@ -71,92 +69,6 @@ def hand_over_with_remarks(school, rows):
     school.cli("handover", "inzage", refs[0], "--by", "pupil", "--date", DATE, "--remarks", REMARKS)
     school.cli("handover", "inzage", "--by", "pupil", "--date", DATE, *refs[1:])
     return school.cli("handover", "send", "--all-ready")
-
-
-class Relay:
-    """A TCP relay on 127.0.0.1 to `upstream` (tcp://host:port) that keeps
-    every byte, per connection and direction."""
-
-    def __init__(self, upstream):
-        host, port = upstream[len("tcp://"):].rsplit(":", 1)
-        self.upstream = (host, int(port))
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(16)
-        self.endpoint = "tcp://127.0.0.1:%d" % self.lsock.getsockname()[1]
-        self.lock = threading.Lock()
-        self.conns = []          # [{"up": bytearray (client->server), "down": bytearray}]
-        self.socks = []
-        self.closed = False
-        self.threads = [threading.Thread(target=self._accept, daemon=True)]
-        self.threads[0].start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.lsock.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.upstream, timeout=5)
-                server.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            rec = {"up": bytearray(), "down": bytearray()}
-            with self.lock:
-                if self.closed:
-                    client.close()
-                    server.close()
-                    return
-                self.conns.append(rec)
-                self.socks += [client, server]
-            for src, dst, key in ((client, server, "up"), (server, client, "down")):
-                t = threading.Thread(target=self._pump, args=(src, dst, rec[key]), daemon=True)
-                t.start()
-                self.threads.append(t)
-
-    def _pump(self, src, dst, buf):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                with self.lock:
-                    buf += data
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def captured(self, key):
-        """All bytes of one direction ("up" = school to MBO), connections joined."""
-        with self.lock:
-            return b"".join(bytes(c[key]) for c in self.conns)
-
-    def count(self, key):
-        with self.lock:
-            return sum(len(c[key]) for c in self.conns)
-
-    def close(self):
-        with self.lock:
-            self.closed = True
-            socks = list(self.socks)
-        self.lsock.close()
-        for s in socks:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-        for t in self.threads:
-            t.join(5)
 
 
 class PrivacyTest(unittest.TestCase):
@@ -240,7 +152,7 @@ class PrivacyTest(unittest.TestCase):
         self.insts = [school]
         mbo = harness.Institution(self.root, MBO, "MBO Entree College").start()
         self.insts.append(mbo)
-        relay = Relay(mbo.endpoint)
+        relay = harness.Relay(mbo.endpoint)
         self.addCleanup(relay.close)
         mbo.add_peer(school, send=True)
         school.add_peer(mbo, send=True, endpoint=relay.endpoint)

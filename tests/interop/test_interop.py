@@ -395,13 +395,11 @@ class InteropTest(DaemonCase):
         self.assert_accepted(c1, e1)
         self.assert_accepted(c2, e2, ident=self.others[OTHER_ID])
 
-    @unittest.expectedFailure   # DAEMON BUG: store.c ST_INBOX_EXISTS matches on record_id too
     def test_accepted_means_stored(self):
         """SPEC §4: the receiver commits a message, idempotently keyed on its
         message id, before it acks. A new message (new message id) whose record
-        id the inbox already holds, here from another institution, is answered
-        ACCEPTED although it is not stored: its sender is told the dossier
-        arrived, and it is gone. (Refusing it with a reason would be honest.)"""
+        id the inbox already holds, here from another institution, must not be
+        answered ACCEPTED without being stored: it is refused with a reason."""
         other = self.others[OTHER_ID]
         h = peer.handover(given_name="Eerste")
         self.deliver(h=h, ident=other)
@@ -411,10 +409,10 @@ class InteropTest(DaemonCase):
         conn.send(env)
         ack = self.ack(conn)
         self.assertEqual(list(ack.message_ids), [env.message_id])
-        if ack.result == ACCEPTED:
-            held = [r for r in self.inbox() if r["message_id"] == env.message_id]
-            self.assertEqual(len(held), 1, "ACCEPTED, but message %s from %s is not in the inbox: %r"
-                             % (env.message_id, PEER_ID, self.inbox()))
+        self.assertNotEqual(ack.result, ACCEPTED, "ACCEPTED, but not stored: %r" % self.inbox())
+        self.assertIn("record id already received", ack.reason)
+        self.assertEqual([r["message_id"] for r in self.inbox() if r["record_id"] == h.record_id],
+                         [r["message_id"] for r in self.inbox() if r["sender"] == OTHER_ID])
 
     def test_uuid_v4_message_id_accepted(self):
         import uuid

@@ -275,7 +275,7 @@ static void test_inbox_idempotent(void **state)
 	assert_int_equal(store_inbox_put(f->s, "01890a5d-0000-7000-8000-000000000001", "12AB00", &h,
 					 packed, sizeof(packed), 6), 1);
 	assert_int_equal(store_inbox_put(f->s, "01890a5d-0000-7000-8000-000000000002", "12AB00", &h,
-					 packed, sizeof(packed), 6), 1);
+					 packed, sizeof(packed), 6), -EEXIST);
 	assert_int_equal(store_commit(f->s), 0);
 	assert_int_equal(store_inbox_count(f->s, &count), 0);
 	assert_int_equal(count, 1);
