@@ -16,7 +16,7 @@
 
 /* States of an outgoing handover, in the order a handover passes them. */
 static const char *const s_states[] = {
-	"imported", "queued", "delivered", "cancelled", NULL,
+	"imported", "registered", "ready", "queued", "delivered", "cancelled", NULL,
 };
 
 /* Print the per-ref reasons of a partial refusal; returns the exit code. */

@@ -64,8 +64,8 @@ static const struct verb s_verbs[] = {
 	  "\"refused REF: reason\" (on standard error) per handover refused.\n" },
 	{ "handover", "list", cmd_handover_list, "[--state S] [--cohort C] [--limit N] [--json]",
 	  "list this institution's outgoing handovers",
-	  "  -S, --state S         only this state: imported, queued, delivered or\n"
-	  "                        cancelled\n"
+	  "  -S, --state S         only this state: imported, registered (not yet had\n"
+	  "                        inzage), ready (to send), queued, delivered or cancelled\n"
 	  "  -C, --cohort C        only this cohort, e.g. 2024-2025\n"
 	  "  -n, --limit N         at most N rows\n" JSON_OPT, NULL },
 	{ "handover", "show", cmd_handover_show, "REF [--json]",

@@ -224,9 +224,22 @@ static int s_parse_endpoint(const struct s_key *k, const char *v, void *dst, cha
 	if (v[0] == 't') {
 		const char *colon = strrchr(rest, ':');
 
+		char *end = NULL;
+		long port;
+
 		if (!colon || colon == rest || !colon[1]) {
 			snprintf(why, n, "'%.64s' needs host:port after tcp://", v);
 			return -EINVAL;
+		}
+		/* libzmq takes a port modulo 65536 and ignores trailing text: check
+		 * it here so that -t and a start agree. "*" = any free port. */
+		if (strcmp(colon + 1, "*") != 0) {
+			errno = 0;
+			port = strtol(colon + 1, &end, 10);
+			if (errno || *end || port < 1 || port > 65535 || !isdigit((unsigned char)colon[1])) {
+				snprintf(why, n, "'%.64s': port must be 1 to 65535 (or * to listen on any)", v);
+				return -EINVAL;
+			}
 		}
 	}
 	if (v[0] == 'i' && (!*rest || strlen(rest) > S_SOCKET_PATH_MAX)) {

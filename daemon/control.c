@@ -304,7 +304,10 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 	}
 	/* SPEC §3: parents see the dossier of a pupil under 16, the pupil from 16. */
 	age = date_age_on(l.priv->birth_date, date);
-	if (age >= 0 && age < 16 && who == OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
+	if (age < 0) {
+		snprintf(why, whylen, "%s: %s is before the pupil's birth date", ref, date);
+		r = -EPERM;
+	} else if (age < 16 && who == OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
 		snprintf(why, whylen, "%s: the pupil is %d on %s: inzage is by a parent or guardian",
 			 ref, age, date);
 		r = -EPERM;
@@ -556,8 +559,24 @@ static int s_acc_push(struct list_acc *a, void *row)
 	return 0;
 }
 
-static Overstapctl__HandoverRow *s_leaver_row(struct pool *pool, const struct leaver *l)
+/* A mentor's view of the state: an imported leaver is "registered" once the
+ * registration is recorded and "ready" once inzage is too. */
+static const char *s_view_state(const struct daemon *d, const struct leaver *l)
 {
+	const struct peer_cfg *pc;
+
+	if (l->state != LEAVER_IMPORTED)
+		return store_leaver_state_str(l->state);
+	if (!l->registered_on[0])
+		return "imported";
+	pc = l->destination_institution[0] ? config_peer_find(d->cfg, l->destination_institution) : NULL;
+	/* ready = what `handover send --all-ready` would send now */
+	return l->inzage_on[0] && pc && pc->endpoint[0] ? "ready" : "registered";
+}
+
+static Overstapctl__HandoverRow *s_leaver_row(struct req_ctx *c, const struct leaver *l)
+{
+	struct pool *pool = &c->pool;
 	Overstapctl__HandoverRow *row = s_keep(pool, calloc(1, sizeof(*row)));
 
 	if (!row)
@@ -569,7 +588,7 @@ static Overstapctl__HandoverRow *s_leaver_row(struct pool *pool, const struct le
 	row->destination_type = (char *)(vocab_destination_str(l->destination)
 						 ? vocab_destination_str(l->destination) : "");
 	row->destination_institution = s_strdup(pool, l->destination_institution);
-	row->state = (char *)store_leaver_state_str(l->state);
+	row->state = (char *)s_view_state(c->d, l);
 	row->record_id = s_strdup(pool, l->record_id);
 	row->queued_at = l->queued_at;
 	row->delivered_at = l->delivered_at;
@@ -582,12 +601,21 @@ static Overstapctl__HandoverRow *s_leaver_row(struct pool *pool, const struct le
 static int s_leaver_cb(const struct leaver *l, void *arg)
 {
 	struct list_acc *a = arg;
+	const char *want = a->c->req->handover_list->state;
 
-	return s_acc_push(a, s_leaver_row(&a->c->pool, l));
+	unsigned limit = a->c->req->handover_list->limit;
+
+	if (want[0] && strcmp(want, s_view_state(a->c->d, l)) != 0)
+		return 0;	/* imported/registered/ready share one stored state */
+	if (limit && a->n >= limit)
+		return 1;
+	return s_acc_push(a, s_leaver_row(a->c, l));
 }
 
 static int s_state_from_str(const char *s)
 {
+	if (strcmp(s, "registered") == 0 || strcmp(s, "ready") == 0)
+		return LEAVER_IMPORTED;
 	for (int i = LEAVER_IMPORTED; i <= LEAVER_CANCELLED; i++)
 		if (strcmp(s, store_leaver_state_str(i)) == 0)
 			return i;
@@ -604,10 +632,12 @@ static int s_handover_list(struct req_ctx *c)
 	if (!hl)
 		return -ENOMEM;
 	if (state == -2)
-		return s_fail(c, -EINVAL, "unknown state '%s' (imported, queued, delivered, cancelled)",
+		return s_fail(c, -EINVAL, "unknown state '%s' (imported, registered, ready, queued, "
+			      "delivered, cancelled)",
 			      f->state);
 	overstapctl__handover_list__init(hl);
-	r = store_leavers_each(c->d->store, state, f->cohort, f->limit, s_leaver_cb, &a);
+	/* The view states are filtered row by row, so the limit is applied there. */
+	r = store_leavers_each(c->d->store, state, f->cohort, 0, s_leaver_cb, &a);
 	if (a.rows && !s_keep(&c->pool, a.rows))
 		return -ENOMEM;
 	if (r < 0)
@@ -634,7 +664,7 @@ static int s_handover_show(struct req_ctx *c)
 		return s_fail(c, r < 0 ? r : -ENOMEM, "cannot read: %s", strerror(r < 0 ? -r : ENOMEM));
 	}
 	overstapctl__handover_detail__init(det);
-	det->row = s_leaver_row(&c->pool, &l);
+	det->row = s_leaver_row(c, &l);
 	if (l.priv) {
 		s_dossier(&l, l.record_id, &h, &z);
 		det->dossier.len = overstap__handover__get_packed_size(&h);

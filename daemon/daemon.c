@@ -138,6 +138,11 @@ int daemon_reload(struct daemon *d)
 	}
 	s_keep_fixed(d->cfg, nc);
 	r = net_peers_apply(d, nc);
+	if (r < 0) {
+		log_err("reload failed: a peer could not be set up; keeping the running configuration");
+		config_free(&nc);
+		return r;
+	}
 	config_free(&d->cfg);
 	d->cfg = nc;
 	if (!d->log_forced)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,17 @@ static int s_check(struct config *cfg)
 	if (access(dirname(dir), W_OK) < 0) {
 		fprintf(stderr, "%s: [store] path: directory of %s is not writable: %s\n", cfg->path,
 			cfg->store_path, strerror(errno));
+		bad = 1;
+	}
+	str_copy(dir, sizeof(dir), cfg->control_socket);
+	if (access(dirname(dir), W_OK) < 0) {
+		fprintf(stderr, "%s: [control] socket: directory of %s is not writable: %s\n",
+			cfg->path, cfg->control_socket, strerror(errno));
+		bad = 1;
+	}
+	if (cfg->control_group[0] && !getgrnam(cfg->control_group)) {
+		fprintf(stderr, "%s: [control] group: no group named '%s'\n", cfg->path,
+			cfg->control_group);
 		bad = 1;
 	}
 	return bad;

@@ -6,6 +6,7 @@
 #include "envelope.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,31 +191,50 @@ static int s_peer_cfg_same(const struct peer_cfg *a, const struct peer_cfg *b)
 int net_peers_apply(struct daemon *d, const struct config *cfg)
 {
 	struct peer *np = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*np));
+	ptrdiff_t *keep = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*keep));
 	int r = 0;
 
-	if (!np)
+	if (!np || !keep) {
+		free(np);
+		free(keep);
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_peers; i++) {
+	}
+	/* First open every new or changed peer; only when all of them could be
+	 * set up does anything change (a reload is all or nothing). */
+	for (size_t i = 0; i < cfg->n_peers && r == 0; i++) {
 		const struct peer_cfg *pc = &cfg->peers[i];
 		struct peer *old = daemon_peer(d, pc->id);
 
-		if (old && old->verify && s_peer_cfg_same(&old->cfg, pc) &&
-		    cfg->max_in_flight == d->cfg->max_in_flight) {
-			np[i] = *old;		/* unchanged: keep connection and state */
-			np[i].cfg = *pc;	/* name may have changed */
-			memset(old, 0, sizeof(*old));
-			continue;
-		}
-		if (s_peer_open(d, cfg, pc, &np[i]) < 0)
+		keep[i] = -1;
+		if (old && s_peer_cfg_same(&old->cfg, pc) &&
+		    cfg->max_in_flight == d->cfg->max_in_flight)
+			keep[i] = old - d->peers;	/* unchanged: keep connection and state */
+		else if (s_peer_open(d, cfg, pc, &np[i]) < 0)
 			r = -EIO;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < cfg->n_peers; i++)
+			if (np[i].verify)
+				s_peer_close(&np[i]);
+		free(np);
+		free(keep);
+		return r;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (keep[i] < 0)
+			continue;
+		np[i] = d->peers[keep[i]];
+		np[i].cfg = cfg->peers[i];	/* the name may have changed */
+		memset(&d->peers[keep[i]], 0, sizeof(struct peer));
 	}
 	for (size_t i = 0; i < d->n_peers; i++)
 		if (d->peers[i].verify)
 			s_peer_close(&d->peers[i]);
 	free(d->peers);
+	free(keep);
 	d->peers = np;
 	d->n_peers = cfg->n_peers;
-	return r;
+	return 0;
 }
 
 void net_close(struct daemon *d)

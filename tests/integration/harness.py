@@ -376,8 +376,14 @@ class Relay:
 
     def close(self):
         with self.lock:
+            if self.closed:
+                return
             self.closed = True
             socks = list(self.socks)
+        try:
+            self.lsock.shutdown(socket.SHUT_RDWR)   # wakes the accept() (Linux)
+        except OSError:
+            pass
         self.lsock.close()
         for s in socks:
             try:
@@ -395,4 +401,7 @@ class TempDir:
         return self.path
 
     def __exit__(self, *exc):
+        if os.environ.get("OVERSTAP_KEEP_TMP"):   # debugging: keep logs and stores
+            print("\nkept %s" % self.path)
+            return
         subprocess.run(["rm", "-rf", self.path])

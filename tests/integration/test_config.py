@@ -219,6 +219,46 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(rc, 0, inst.read_log()[-3000:])
         self.assert_no_daemon_left()
 
+    # ---- what `-t` lets through although the daemon then refuses it ----
+    def assert_t_reports(self, name, text, line_re, section=None):
+        """-t exits 1 and names the file: with the line for what is wrong in
+        the file, or with [section] for what is wrong on this machine (a
+        missing directory, an unknown group), which no line can show."""
+        path = self.write(name, text)
+        r = overstapd("-t", "-c", path)
+        self.assertEqual(r.returncode, 1, "%s: -t said: %s" % (name, (r.stdout + r.stderr).strip()))
+        where = r":\d+:" if section is None else re.escape(": [%s]" % section)
+        self.assertRegex(r.stderr, r"%s%s %s" % (re.escape(path), where, line_re))
+
+    def test_t_checks_endpoint_ports(self):
+        # Regression (fixed): config.c s_parse_endpoint() only wants something after the
+        # last ':'. `-t` says OK to a port "abc" (the daemon then exits with
+        # "cannot listen ... Invalid argument", or, in a [peer] endpoint, with
+        # "peer 25LZ00: cannot set up") and to port 99999 or 70000, which
+        # libzmq silently takes modulo 65536 (listen = ...:99999 binds 34463).
+        listen = "listen = %s" % self.inst.listen
+        endpoint = "endpoint = tcp://127.0.0.1:7471"
+        self.assertIn(listen, self.good)
+        self.assertIn(endpoint, self.good)
+        for i, (old, new, what) in enumerate([
+                (listen, "listen = tcp://127.0.0.1:abc", "listen"),
+                (listen, "listen = tcp://127.0.0.1:99999", "listen"),
+                (endpoint, "endpoint = tcp://127.0.0.1:abc", "endpoint"),
+                (endpoint, "endpoint = tcp://127.0.0.1:70000", "endpoint")]):
+            with self.subTest(new):
+                self.assert_t_reports("port-%d.conf" % i, self.good.replace(old, new), what + ":")
+
+    def test_t_checks_the_control_socket(self):
+        # Regression: `-t` said OK and the daemon then exited: "cannot bind the
+        # control socket ...: No such file or directory" / "cannot give it to group".
+        sock = "socket = %s" % self.inst.sock
+        self.assertIn(sock, self.good)
+        for i, new in enumerate(["socket = %s" % os.path.join(self.root, "no-dir", "c.sock"),
+                                 sock + "\ngroup = no-such-group-overstap"]):
+            with self.subTest(new):
+                self.assert_t_reports("control-%d.conf" % i, self.good.replace(sock, new),
+                                      "(socket|group):", section="control")
+
 
 if __name__ == "__main__":
     unittest.main()

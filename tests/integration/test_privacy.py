@@ -1,7 +1,8 @@
 """Integration: privacy at rest and on the wire (SPEC §4 CURVE, §5 store).
 
 - After a transfer, neither institution's sqlite store (main file, -wal, -shm)
-  holds a pupil's name, PGN, birth date, pupil ref or inzage remarks as bytes
+  holds a pupil's name, PGN, birth date, pupil ref, care notes, inzage
+  remarks or the mentor's contact data as bytes
   (what `strings` would find), neither while the daemons run nor after they
   stopped; nor do the daemons' (debug-level) logs.
 - On the wire: a TCP relay (harness.Relay) sits between the school and the MBO
@@ -39,11 +40,16 @@ def private_rows(path, n, seed, prefix):
                 break
         r["given_name"] = "%s %s" % tuple(g)
         r["family_name"] = "%s-%s" % tuple(f)
+        # Free-text care notes and the mentor's contact data: personal too.
+        r["support_needs"] = "job_coach:begeleider %s op dinsdag;extra_time" % g[0]
+        r["mentor_name"] = "mentor %s" % rng.choice(harness.FAMILY)
+        r["mentor_email"] = "mentor.%04d@debrug.example" % i
+        r["mentor_phone"] = "06-%08d" % rng.randrange(10 ** 8)
     harness.write_csv(path, rows)
     return rows
 
 
-def secrets_of(rows, with_refs=True):
+def secrets_of(rows):
     """The byte strings that must never appear: label -> bytes."""
     out = {"remarks": REMARKS.encode()}
     for r in rows:
@@ -53,8 +59,10 @@ def secrets_of(rows, with_refs=True):
         out["%s family_name" % ref] = r["family_name"].encode()
         out["%s full name" % ref] = ("%s %s" % (r["given_name"], r["family_name"])).encode()
         out["%s birth_date" % ref] = r["birth_date"].encode()
-        if with_refs:
-            out["%s pupil_ref" % ref] = ref.encode()
+        out["%s support note" % ref] = r["support_needs"].split(":", 1)[1].split(";")[0].encode()
+        out["%s mentor_email" % ref] = r["mentor_email"].encode()
+        out["%s mentor_phone" % ref] = r["mentor_phone"].encode()
+        out["%s pupil_ref" % ref] = ref.encode()
     return out
 
 
@@ -143,7 +151,7 @@ class PrivacyTest(unittest.TestCase):
             self.assert_store_clean(inst, secrets, "after stopping")
         # Nor in the logs, at debug level.
         for inst in (school, mbo):
-            found = find_secrets(inst.read_log().encode(), secrets_of(rows, with_refs=False))
+            found = find_secrets(inst.read_log().encode(), secrets)
             self.assertEqual(found, [], "%s's log holds personal data: %s" % (inst.id, found[:12]))
 
     # ------------------------------------------------------------------

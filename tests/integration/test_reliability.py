@@ -141,8 +141,8 @@ class ReliabilityTest(unittest.TestCase):
         n, n_batches, kills_per_batch, drain_kills = 2000, 4, 3, 2
         seed = int(os.environ.get("OVERSTAP_CHAOS_SEED", "20251123"))
         rng = random.Random(seed)
-        # The school reaches the MBO through a relay that passes 128 KiB/s
-        # (about 370 dossiers a second): on loopback a batch would otherwise be
+        # The school reaches the MBO through a relay that passes 96 KiB/s
+        # (about 280 dossiers a second): on loopback a batch would otherwise be
         # across before the test can look, and the kills must land during the
         # transfer. The relay is a network path: it holds connections while the
         # MBO is down and drops them when either side dies.
@@ -150,7 +150,7 @@ class ReliabilityTest(unittest.TestCase):
         self.insts = [school]
         mbo = harness.Institution(self.root, MBO, "MBO Entree College").start()
         self.insts.append(mbo)
-        relay = harness.Relay(mbo.endpoint, rate=128 * 1024, record=False)
+        relay = harness.Relay(mbo.endpoint, rate=96 * 1024, record=False)
         self.addCleanup(relay.close)
         mbo.add_peer(school, send=True)
         school.add_peer(mbo, send=True, endpoint=relay.endpoint)
@@ -164,10 +164,13 @@ class ReliabilityTest(unittest.TestCase):
             """kill -9 the school, the MBO or both at a random moment of the
             transfer (by_progress: once the MBO has committed a random part of
             what is outstanding; else after a random pause), and restart each
-            after a short random pause. True when dossiers were under way."""
+            after a short random pause. True when dossiers were still on
+            their way (not all of them committed by the MBO) at the kill."""
             got = mbo.status()["inbox_total"]
             if by_progress and sent > got:
-                target = got + rng.randint(1, max(1, (sent - got) * 2 // 3))
+                # Within the first half of what is outstanding: the polls
+                # themselves take time, more so on a loaded machine.
+                target = got + rng.randint(1, max(1, (sent - got) // 2))
                 deadline = time.monotonic() + 30
                 while got < target and time.monotonic() < deadline:
                     time.sleep(rng.uniform(0.0, 0.02))
@@ -177,8 +180,6 @@ class ReliabilityTest(unittest.TestCase):
                 time.sleep(rng.uniform(0.0, 0.5))
                 got = mbo.status()["inbox_total"]
                 how = "after a pause, at %d/%d received" % (got, sent)
-            depth = school.peer_status(MBO)["outbox_depth"]
-            how += ", %d unacked" % depth
             victims = rng.choice([["school"], ["mbo"], ["school", "mbo"], ["mbo", "school"]])
             for v in victims:
                 (school if v == "school" else mbo).kill()
@@ -191,7 +192,7 @@ class ReliabilityTest(unittest.TestCase):
                 (school if v == "school" else mbo).start()
             events.append("%s: kill -9 %s %s, restarted after %s s"
                           % (label, "+".join(victims), how, pauses))
-            return got < sent or depth > 0
+            return got < sent
 
         try:
             # The dossiers leave in batches (a staff action each), and while
@@ -215,7 +216,7 @@ class ReliabilityTest(unittest.TestCase):
             sent = self.check_exactly_once(school, mbo, rows)
             # At least some kills must have hit a transfer in progress, or this
             # test proved nothing.
-            self.assertGreaterEqual(mid_transfer, len(events) // 2, "too few kills during the "
+            self.assertGreaterEqual(mid_transfer, 4, "too few kills during the "
                                     "transfer:\n  " + "\n  ".join(events))
 
             # What arrived is the right dossier: a sample decrypted by the CLI ...
@@ -311,6 +312,34 @@ class ReliabilityTest(unittest.TestCase):
                  timeout=10, what="the good configuration to be loaded")
         self.assertIn("configuration reloaded", school.read_log()[mark:])
         self.assertNotIn("reload failed", school.read_log()[mark:])
+        self.stop_all()
+
+    # ------------------------------------------------------------------
+    def test_sighup_with_an_unusable_peer_endpoint_keeps_the_old_config(self):
+        # Regression (fixed): an endpoint that passes config_load (and `overstapd -t`) but
+        # that libzmq refuses ("tcp://127.0.0.1:abc") is applied half-way:
+        # net_peers_apply() leaves a zeroed peer in its place (status shows a
+        # peer with id "" and name ""), daemon_reload() still logs
+        # "configuration reloaded: 1 peers", and 25LZ00 is gone both ways
+        # (nothing can be sent to it, ZAP no longer knows its key).
+        school, mbo = self.federation()
+        with open(school.conf) as f:
+            good = f.read()
+        with open(school.conf, "w") as f:
+            f.write(good.replace("endpoint = %s" % mbo.endpoint, "endpoint = tcp://127.0.0.1:abc"))
+        mark = len(school.read_log())
+        school.reload()
+        wait_for(lambda: re.search(r"configuration reloaded|reload failed",
+                                   school.read_log()[mark:]), timeout=10, what="the reload")
+        self.assertIsNone(school.proc.poll())
+        ids = [p["id"] for p in school.status()["peers"]]
+        self.assertEqual(ids, [MBO], "peers after the bad reload: %r\n%s"
+                         % (ids, school.read_log()[mark:]))
+        rows = self.prepare(school, 3, "E", seed=3)
+        school.cli("handover", "send", "--all-ready")
+        wait_for(lambda: school.peer_status(MBO)["outbox_depth"] == 0, timeout=30,
+                 what="delivery after the bad reload")
+        self.check_exactly_once(school, mbo, rows)
         self.stop_all()
 
 
