@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 SRC = os.environ.get("OVERSTAP_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 OVERSTAPD = os.environ.get("OVERSTAPD", os.path.join(SRC, "build", "overstapd"))
@@ -405,3 +406,19 @@ class TempDir:
             print("\nkept %s" % self.path)
             return
         subprocess.run(["rm", "-rf", self.path])
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A temporary directory per test; every Institution appended to
+    self.insts that is still running at the end is killed."""
+
+    def setUp(self):
+        self._tmp = TempDir()
+        self.root = self._tmp.__enter__()
+        self.insts = []
+
+    def tearDown(self):
+        for i in self.insts:
+            if i.proc is not None:
+                i.kill()
+        self._tmp.__exit__(None, None, None)

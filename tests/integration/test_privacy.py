@@ -79,18 +79,7 @@ def hand_over_with_remarks(school, rows):
     return school.cli("handover", "send", "--all-ready")
 
 
-class PrivacyTest(unittest.TestCase):
-
-    def setUp(self):
-        self._tmp = harness.TempDir()
-        self.root = self._tmp.__enter__()
-        self.insts = []
-
-    def tearDown(self):
-        for i in self.insts:
-            if i.proc is not None:
-                i.kill()
-        self._tmp.__exit__(None, None, None)
+class PrivacyTest(harness.DaemonTestCase):
 
     def stop_all(self):
         for i in self.insts:

@@ -42,18 +42,7 @@ def inbox_pseudonym_key(inst):
     return hkdf_sha256(master, b"overstap pseudonym v1")
 
 
-class ReliabilityTest(unittest.TestCase):
-
-    def setUp(self):
-        self._tmp = harness.TempDir()
-        self.root = self._tmp.__enter__()
-        self.insts = []
-
-    def tearDown(self):
-        for i in self.insts:
-            if i.proc is not None:
-                i.kill()
-        self._tmp.__exit__(None, None, None)
+class ReliabilityTest(harness.DaemonTestCase):
 
     def federation(self, **net):
         school, mbo = harness.federation(self.root, **net)
