@@ -60,7 +60,7 @@ static const struct s_key s_network_keys[] = {
 	S_NUM("heartbeat_ivl_ms", T_INT, config, heartbeat_ivl_ms, 100, 600000, "5000"),
 	S_NUM("heartbeat_timeout_ms", T_INT, config, heartbeat_timeout_ms, 100, 3600000, "15000"),
 	S_NUM("max_message_size", T_I64, config, max_message_size, 1024, 64 * 1024 * 1024, "1048576"),
-	S_NUM("max_in_flight", T_UINT, config, max_in_flight, 1, 65536, "512"),
+	S_NUM("max_in_flight", T_UINT, config, max_in_flight, 1, 65536, "2048"),
 	S_NUM("retry_initial_ms", T_INT, config, retry_initial_ms, 10, 600000, "1000"),
 	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
 };

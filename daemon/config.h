@@ -34,7 +34,7 @@ struct config {
 	int heartbeat_ivl_ms;		/* default 5000 */
 	int heartbeat_timeout_ms;	/* default 15000 */
 	int64_t max_message_size;	/* default 1 MiB; ZMQ_MAXMSGSIZE */
-	unsigned max_in_flight;		/* per peer, default 512 */
+	unsigned max_in_flight;		/* per peer, default 2048 */
 	int retry_initial_ms;		/* default 1000 */
 	int retry_max_ms;		/* default 60000 */
 	/* [store] */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,8 @@ static int s_status(struct req_ctx *c)
 		ps->connected = p->connected;
 		ps->last_handshake = p->last_handshake;
 		ps->auth_failures = p->auth_failures;
-		store_outbox_stats(d->store, p->cfg.id, &ps->outbox_depth, &oldest);
+		ps->outbox_depth = p->depth;
+		store_outbox_oldest(d->store, p->cfg.id, &oldest);
 		ps->oldest_unacked_ms = oldest ? time_now_ms() - oldest : 0;
 		ps->sent = p->sent;
 		ps->acked = p->acked;
@@ -475,7 +477,6 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 		if (r < 0)
 			return r;
 		res->queued[res->n_queued++] = s_strdup(&c->pool, ref);
-		net_kick(daemon_peer(c->d, l->destination_institution));
 		return 0;
 	}
 	snprintf(buf, sizeof(buf), "%s: %s", ref, why);
@@ -529,6 +530,14 @@ static int s_send(struct req_ctx *c)
 		store_rollback(c->d->store);
 		res->n_queued = res->n_refused = 0;
 		return s_fail(c, r, "nothing queued: %s", strerror(-r));
+	}
+	/* Committed: recount what waits per peer, and send without waiting a tick. */
+	for (size_t i = 0; i < c->d->n_peers && res->n_queued; i++) {
+		struct peer *p = &c->d->peers[i];
+		int64_t oldest;
+
+		if (p->dealer && store_outbox_stats(c->d->store, p->cfg.id, &p->depth, &oldest) == 0)
+			net_kick(p);
 	}
 	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,
 		   res->n_refused);
@@ -873,6 +882,10 @@ void control_handle(struct daemon *d)
 			if (req)
 				overstapctl__request__free_unpacked(req, NULL);
 			s_pool_free(&c.pool);
+			/* A whole leavers file came in: give the memory back rather than
+			 * keep it resident for the daemon's life. */
+			if (zmq_msg_size(&f[2]) > (1 << 20))
+				malloc_trim(0);
 		}
 		for (int i = 0; i < n; i++)
 			zmq_msg_close(&f[i]);

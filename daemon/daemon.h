@@ -38,6 +38,7 @@ struct peer {
 	char cursor[CRYPTO_UUID_STR_LEN + 1];	/* highest outbox id taken into inflight */
 	int64_t next_fill;		/* mono ms: when to look in the outbox again */
 	uint64_t sent, acked, received, rejected;	/* counters since start */
+	uint64_t depth;			/* queued in the outbox: counted once, then kept */
 };
 
 /* A counter of dropped messages per reason, for `overstap status`. */

@@ -157,6 +157,11 @@ static int s_peer_open(struct daemon *d, const struct config *cfg, const struct 
 	p->inflight = calloc(cfg->max_in_flight, sizeof(*p->inflight));
 	if (!p->verify || !p->inflight)
 		goto fail;
+	{
+		int64_t oldest;
+		if (store_outbox_stats(d->store, pc->id, &p->depth, &oldest) < 0)
+			p->depth = 0;
+	}
 	if (!pc->endpoint[0])
 		return 0;	/* we only receive from this peer */
 	p->dealer = zmq_socket(d->zctx, ZMQ_DEALER);
@@ -589,6 +594,8 @@ static void s_apply_ack(struct daemon *d, struct peer *p, const Overstap__Ack *a
 				strerror(-r));
 		if (r == 0) {
 			p->acked++;
+			if (p->depth)
+				p->depth--;
 			if (rejected)
 				log_warn("peer %s refused %s: %s", p->cfg.id, a->message_ids[i], a->reason);
 		}

@@ -66,7 +66,7 @@ enum {
 	ST_LEAVER_INS, ST_LEAVER_BY_REF, ST_LEAVER_BY_ID, ST_LEAVER_REG, ST_LEAVER_INZ,
 	ST_LEAVER_QUEUED, ST_LEAVERS_EACH, ST_LEAVERS_READY, ST_LEAVER_DELIVERED,
 	ST_LEAVER_CANCELLED,
-	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_STATS, ST_OUTBOX_ATTEMPTS,
+	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_STATS, ST_OUTBOX_OLDEST,
 	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT,
 	ST__N
 };
@@ -113,9 +113,13 @@ static const char *const s_sql[ST__N] = {
 	[ST_OUTBOX_ACK] = "UPDATE outbox SET state = ?3, reason = ?4, first_sent_at = ?5,"
 			  " attempts = ?6, acked_at = ?7 WHERE message_id = ?1 AND peer = ?2"
 			  " AND state = 0",
-	[ST_OUTBOX_STATS] = "SELECT count(*), min(created_at) FROM outbox"
+	/* Depth by the partial index; the oldest is the first by id (UUIDv7 is
+	 * time-ordered), found through the index instead of a scan. */
+	[ST_OUTBOX_STATS] = "SELECT count(*), (SELECT created_at FROM outbox WHERE peer = ?1"
+			    " AND state = 0 ORDER BY message_id LIMIT 1) FROM outbox"
 			    " WHERE peer = ?1 AND state = 0",
-	[ST_OUTBOX_ATTEMPTS] = "SELECT attempts FROM outbox WHERE message_id = ?1",
+	[ST_OUTBOX_OLDEST] = "SELECT created_at FROM outbox WHERE peer = ?1 AND state = 0"
+			     " ORDER BY message_id LIMIT 1",
 	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
 			 " received_at, cohort, program, destination, exit_date)"
@@ -887,6 +891,18 @@ int store_outbox_ack(struct store *s, const char *peer, const char *message_id, 
 	if (!rejected)
 		sqlite3_bind_int64(st, 2, now);
 	return s_exec_st(st);
+}
+
+int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_OLDEST);
+	int rc;
+
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	*oldest = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_err(rc);
 }
 
 int store_outbox_stats(struct store *s, const char *peer, uint64_t *depth, int64_t *oldest)

@@ -186,6 +186,10 @@ def federation(root, school_id="12AB00", mbo_id="25LZ00", **net):
     """A school and an MBO daemon, started, each configured with the other."""
     school = Institution(root, school_id, "Praktijkschool De Brug", **net).start()
     mbo = Institution(root, mbo_id, "MBO Entree College", **net).start()
+    # Keys first, endpoints second, as administrators would: neither side then
+    # dials a daemon that does not know it yet (it would be refused and retry).
+    school.add_peer(mbo, send=False)
+    mbo.add_peer(school, send=False)
     school.add_peer(mbo, send=True)
     mbo.add_peer(school, send=True)
     return school, mbo

@@ -210,7 +210,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->heartbeat_ivl_ms, 5000);
 	assert_int_equal(c->heartbeat_timeout_ms, 15000);
 	assert_int_equal(c->max_message_size, 1048576);
-	assert_int_equal(c->max_in_flight, 512);
+	assert_int_equal(c->max_in_flight, 2048);
 	assert_int_equal(c->retry_initial_ms, 1000);
 	assert_int_equal(c->retry_max_ms, 60000);
 	assert_string_equal(c->control_group, "");
