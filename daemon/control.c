@@ -329,6 +329,12 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 	return r;
 }
 
+/* Codes that refuse one pupil and let the others through. */
+static int s_item_refused(int r)
+{
+	return r == -ENOENT || r == -EPERM || r == -EALREADY || r == -ENOKEY;
+}
+
 static int s_inzage(struct req_ctx *c)
 {
 	const Overstapctl__RecordInzage *z = c->req->inzage;
@@ -358,12 +364,12 @@ static int s_inzage(struct req_ctx *c)
 		r = s_inzage_one(c, z->pupil_refs[i], who, date, why, sizeof(why));
 		if (r == 0)
 			res->imported++;
-		else if (r == -ENOENT || r == -EPERM || r == -EALREADY || r == -ENOKEY)
+		else if (s_item_refused(r))
 			res->errors[res->n_errors++] = s_strdup(&c->pool, why);
 		else
 			break;
 	}
-	if (r == 0 || r == -ENOENT || r == -EPERM || r == -EALREADY || r == -ENOKEY)
+	if (r == 0 || s_item_refused(r))
 		r = store_commit(c->d->store);
 	if (r < 0) {
 		store_rollback(c->d->store);
@@ -534,9 +540,8 @@ static int s_send(struct req_ctx *c)
 	/* Committed: recount what waits per peer, and send without waiting a tick. */
 	for (size_t i = 0; i < c->d->n_peers && res->n_queued; i++) {
 		struct peer *p = &c->d->peers[i];
-		int64_t oldest;
 
-		if (p->dealer && store_outbox_stats(c->d->store, p->cfg.id, &p->depth, &oldest) == 0)
+		if (p->dealer && store_outbox_depth(c->d->store, p->cfg.id, &p->depth) == 0)
 			net_kick(p);
 	}
 	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,

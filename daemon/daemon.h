@@ -19,7 +19,6 @@ struct inflight {
 	size_t len;
 	unsigned attempts;		/* sends so far */
 	int64_t first_sent_at;		/* wall ms of the first send, 0 = never sent */
-	int64_t sent_mono;		/* mono ms of the last send */
 	int64_t due;			/* mono ms when to (re)send */
 };
 

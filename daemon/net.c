@@ -157,11 +157,8 @@ static int s_peer_open(struct daemon *d, const struct config *cfg, const struct 
 	p->inflight = calloc(cfg->max_in_flight, sizeof(*p->inflight));
 	if (!p->verify || !p->inflight)
 		goto fail;
-	{
-		int64_t oldest;
-		if (store_outbox_stats(d->store, pc->id, &p->depth, &oldest) < 0)
-			p->depth = 0;
-	}
+	if (store_outbox_depth(d->store, pc->id, &p->depth) < 0)
+		p->depth = 0;
 	if (!pc->endpoint[0])
 		return 0;	/* we only receive from this peer */
 	p->dealer = zmq_socket(d->zctx, ZMQ_DEALER);
@@ -779,7 +776,6 @@ void net_pump(struct daemon *d, int64_t *wake_in_ms)
 					p->sent++;
 					if (!f->first_sent_at)
 						f->first_sent_at = time_now_ms();
-					f->sent_mono = now;
 					f->due = now + s_backoff(d->cfg, f->attempts);
 				}
 			}

@@ -66,7 +66,7 @@ enum {
 	ST_LEAVER_INS, ST_LEAVER_BY_REF, ST_LEAVER_BY_ID, ST_LEAVER_REG, ST_LEAVER_INZ,
 	ST_LEAVER_QUEUED, ST_LEAVERS_EACH, ST_LEAVERS_READY, ST_LEAVER_DELIVERED,
 	ST_LEAVER_CANCELLED,
-	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_STATS, ST_OUTBOX_OLDEST,
+	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_DEPTH, ST_OUTBOX_OLDEST,
 	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT,
 	ST__N
 };
@@ -115,9 +115,7 @@ static const char *const s_sql[ST__N] = {
 			  " AND state = 0",
 	/* Depth by the partial index; the oldest is the first by id (UUIDv7 is
 	 * time-ordered), found through the index instead of a scan. */
-	[ST_OUTBOX_STATS] = "SELECT count(*), (SELECT created_at FROM outbox WHERE peer = ?1"
-			    " AND state = 0 ORDER BY message_id LIMIT 1) FROM outbox"
-			    " WHERE peer = ?1 AND state = 0",
+	[ST_OUTBOX_DEPTH] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 0",
 	[ST_OUTBOX_OLDEST] = "SELECT created_at FROM outbox WHERE peer = ?1 AND state = 0"
 			     " ORDER BY message_id LIMIT 1",
 	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
@@ -905,17 +903,15 @@ int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_err(rc);
 }
 
-int store_outbox_stats(struct store *s, const char *peer, uint64_t *depth, int64_t *oldest)
+int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth)
 {
-	sqlite3_stmt *st = s_st(s, ST_OUTBOX_STATS);
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_DEPTH);
 	int rc;
 
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW)
 		*depth = (uint64_t)sqlite3_column_int64(st, 0);
-		*oldest = sqlite3_column_int64(st, 1);
-	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : s_err(rc);
 }

@@ -119,11 +119,10 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
  * becomes acked (or rejected with reason), and a handover's leaver delivered. */
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,
 		     const char *reason, int64_t first_sent_at, unsigned attempts, int64_t now);
-/* Queue depth and the creation time of the oldest unacknowledged message
- * (counting is linear in the depth: the daemon does it once per peer and
- * then keeps the depth itself). */
-int store_outbox_stats(struct store *s, const char *peer, uint64_t *depth, int64_t *oldest);
-/* Only the oldest: cheap at any depth. 0 when the queue is empty. */
+/* Messages queued for peer (linear in the depth: the daemon counts once per
+ * peer and then keeps the depth itself). */
+int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth);
+/* Creation time of the oldest queued message, cheap at any depth; 0 = none. */
 int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest);
 
 /* ---- receiving institution ---- */
