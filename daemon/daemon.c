@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 struct peer *daemon_peer(struct daemon *d, const char *id)
@@ -98,6 +99,21 @@ void daemon_fini(struct daemon *d)
 	config_free(&d->cfg);
 }
 
+/* One line for `systemctl status`: what an administrator looks at first. */
+static void s_notify_status(struct daemon *d)
+{
+	size_t up = 0, senders = 0;
+	uint64_t queued = 0;
+
+	for (size_t i = 0; i < d->n_peers; i++) {
+		senders += d->peers[i].dealer != NULL;
+		up += d->peers[i].connected;
+		queued += d->peers[i].depth;
+	}
+	sd_notifyf(0, "STATUS=%zu of %zu peers connected, %llu queued, %llu rejected", up, senders,
+		   (unsigned long long)queued, (unsigned long long)d->rejected_total);
+}
+
 /* Settings that only a restart can change: keep the running values. */
 static void s_keep_fixed(const struct config *old, struct config *nc)
 {
@@ -123,7 +139,7 @@ static void s_keep_fixed(const struct config *old, struct config *nc)
 	}
 }
 
-int daemon_reload(struct daemon *d)
+static int s_reload(struct daemon *d)
 {
 	struct strlist errors = { 0 };
 	struct config *nc = NULL;
@@ -151,6 +167,18 @@ int daemon_reload(struct daemon *d)
 	return r;
 }
 
+int daemon_reload(struct daemon *d)
+{
+	int r;
+
+	/* systemd holds `systemctl reload` until READY=1 comes back. */
+	sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
+	r = s_reload(d);
+	s_notify_status(d);
+	sd_notify(0, "READY=1");
+	return r;
+}
+
 static void s_signals_handle(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -172,13 +200,33 @@ int daemon_run(struct daemon *d)
 	size_t cap = 0;
 	int r = 0;
 
+	uint64_t wd_usec = 0;
+	int64_t wd_every = 0, wd_next = 0, status_next = 0;
+
+	/* The store is open and every socket is bound: systemd may start what
+	 * depends on us. The watchdog is pinged from this loop, so a loop that
+	 * hangs (a stuck store, a blocking call) gets us restarted. */
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
+		wd_every = (int64_t)(wd_usec / 2000);	/* half the interval, in ms */
 	log_notice("overstapd %s running as %s with %zu peers", OVERSTAP_VERSION,
 		   d->cfg->institution_id, d->n_peers);
+	s_notify_status(d);
+	sd_notify(0, "READY=1");
 	while (!d->stop) {
-		int64_t wake = 1000;
+		int64_t wake = 1000, now = time_mono_ms();
 		size_t n = PI__FIXED;
 		int rc;
 
+		if (wd_every && now >= wd_next) {
+			sd_notify(0, "WATCHDOG=1");
+			wd_next = now + wd_every;
+		}
+		if (now >= status_next) {
+			s_notify_status(d);
+			status_next = now + 10000;
+		}
+		if (wd_every && wd_next - now < wake)
+			wake = wd_next - now;
 		net_pump(d, &wake);
 		if (!items || cap < PI__FIXED + 2 * d->n_peers) {
 			size_t ncap = PI__FIXED + 2 * d->n_peers;
@@ -235,6 +283,7 @@ int daemon_run(struct daemon *d)
 			s_signals_handle(d);
 	}
 	free(items);
+	sd_notify(0, "STOPPING=1");
 	log_notice("stopping");
 	return r;
 }
