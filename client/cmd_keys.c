@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -174,6 +175,133 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv)
 	r = CLI_EXIT_OK;
 out:
 	keys_clear(&k);
+	config_free(&cfg);
+	return r;
+}
+
+/* --dir, else keys_dir of the config; *id likewise, when id is not NULL. */
+static int s_dir_and_id(const struct cli *cli, const char **dir, const char **id,
+			struct config **cfg)
+{
+	int r;
+
+	if (*dir && (!id || *id))
+		return -1;
+	if ((r = cli_config_load(cli, cfg)) != CLI_EXIT_OK)
+		return r;
+	*dir = *dir ? *dir : (*cfg)->keys_dir;
+	if (id)
+		*id = *id ? *id : (*cfg)->institution_id;
+	return -1;
+}
+
+static int s_rotate_print(const struct keys *k, const char *id, long days)
+{
+	char *sign_b64 = NULL, until[21];
+
+	if (crypto_b64_encode(k->sign_public, sizeof(k->sign_public), &sign_b64) < 0)
+		return -ENOMEM;
+	/* whole UTC days from now, so every peer gets the same moment */
+	time_format_utc((time_now_ms() / 1000 / 86400 + days) * 86400 * 1000, until);
+	printf("# Key rollover for %s: send these lines to every peer. Each adds them to its\n"
+	       "# [peer %s] section and reloads; until %s it accepts both our old and\n"
+	       "# our new keys. Then run `overstap keys activate` here and reload overstapd,\n"
+	       "# before that moment. Afterwards each peer moves the *_next keys into\n"
+	       "# curve_public_key / sign_public_key and removes rollover_until.\n"
+	       "curve_public_key_next = %s\n"
+	       "sign_public_key_next = %s\n"
+	       "rollover_until = %s\n",
+	       id, id, until, k->curve_public, sign_b64, until);
+	free(sign_b64);
+	return 0;
+}
+
+int cmd_keys_rotate(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' }, { "id", required_argument, NULL, 'i' },
+		{ "days", required_argument, NULL, 'n' }, { "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },	  { 0 },
+	};
+	const char *dir = NULL, *id = NULL;
+	struct config *cfg = NULL;
+	struct keys k = { 0 };
+	char err[512] = "", *end = NULL;
+	long days = 14;
+	int c, force = 0, r;
+
+	while ((c = getopt_long(argc, argv, "d:i:n:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'i': id = optarg; break;
+		case 'n':
+			days = strtol(optarg, &end, 10);
+			if (!*optarg || *end || days < 1 || days > 365)
+				return cli_usage_error(cli, "--days must be 1 to 365");
+			break;
+		case 'f': force = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (id && !config_institution_id_valid(id))
+		return cli_usage_error(cli, "'%s' is not an institution id (e.g. 12AB00)", id);
+	if ((r = s_dir_and_id(cli, &dir, &id, &cfg)) >= 0)
+		return r;
+	if ((r = keys_rotate(dir, force, err, sizeof(err))) < 0 ||
+	    (r = keys_load_next(dir, &k, err, sizeof(err))) < 0) {
+		fprintf(stderr, "overstap: %s\n", *err ? err : strerror(-r));
+		if (r == -EEXIST)
+			fputs("overstap: nothing was changed; `overstap keys activate` finishes that "
+			      "rollover, --force starts it over with new keys\n", stderr);
+		r = CLI_EXIT_REFUSED;
+		goto out;
+	}
+	r = s_rotate_print(&k, id, days) < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+out:
+	keys_clear(&k);
+	config_free(&cfg);
+	return r;
+}
+
+int cmd_keys_activate(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *dir = NULL;
+	struct config *cfg = NULL;
+	char err[512] = "";
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((r = s_dir_and_id(cli, &dir, NULL, &cfg)) >= 0)
+		return r;
+	r = keys_activate(dir, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "overstap: %s\n", *err ? err : strerror(-r));
+		if (r == -ENOENT)
+			fputs("overstap: no rollover under way: `overstap keys rotate` starts one\n",
+			      stderr);
+		r = CLI_EXIT_REFUSED;
+	} else {
+		printf("the next key pair in %s is now the current one.\n"
+		       "Reload overstapd now (systemctl reload overstapd): until then it keeps "
+		       "using the old keys.\n", dir);
+		r = CLI_EXIT_OK;
+	}
 	config_free(&cfg);
 	return r;
 }

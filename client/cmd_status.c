@@ -21,6 +21,14 @@ static void s_peer_json(struct json *j, const Overstapctl__PeerStatus *p)
 	json_uint(j, "acked", p->acked);
 	json_uint(j, "received", p->received);
 	json_uint(j, "rejected", p->rejected);
+	json_int(j, "next_reconnect_ms", p->next_reconnect_ms);
+	if (p->rollover_until) {
+		json_object_begin(j, "rollover");
+		json_int(j, "until", p->rollover_until);
+		json_bool(j, "old_keys_admitted", p->old_keys_admitted);
+		json_bool(j, "seen_next_key", p->seen_next_key);
+		json_object_end(j);
+	}
 	json_object_end(j);
 }
 
@@ -66,6 +74,25 @@ static const struct table_col s_peer_cols[] = {
 };
 #define PEERS_SHORT_COLS 5
 
+/* What needs an administrator's attention, one line per peer and matter. */
+static void s_peer_notes(const Overstapctl__DaemonStatus *st)
+{
+	char when[OUT_TIME_LEN];
+
+	for (size_t i = 0; i < st->n_peers; i++) {
+		const Overstapctl__PeerStatus *p = st->peers[i];
+
+		if (p->next_reconnect_ms > 0)
+			printf("  %s: handshakes failing (wrong keys on either side?); next attempt "
+			       "in %llds\n", p->id, (long long)((p->next_reconnect_ms + 999) / 1000));
+		if (p->rollover_until)
+			printf("  %s: key rollover until %s: old keys %s, new key %s\n", p->id,
+			       out_time(p->rollover_until, when, "-"),
+			       p->old_keys_admitted ? "still admitted" : "refused",
+			       p->seen_next_key ? "in use" : "not seen yet");
+	}
+}
+
 static int s_peer_table(const Overstapctl__DaemonStatus *st, size_t ncols)
 {
 	struct table *t = table_new(s_peer_cols, ncols);
@@ -97,6 +124,8 @@ static int s_peer_table(const Overstapctl__DaemonStatus *st, size_t ncols)
 		puts("no peers configured");
 	else
 		table_print(t, stdout);
+	if (ncols > PEERS_SHORT_COLS)
+		s_peer_notes(st);
 	r = 0;
 out:
 	table_free(&t);

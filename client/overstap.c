@@ -33,6 +33,22 @@ static const struct verb s_verbs[] = {
 	  "  -i, --id ID           this institution's id, e.g. 12AB00 (default: from the config)\n"
 	  "  -e, --endpoint EP     where counterparts connect, e.g. tcp://overstap.school.nl:7470\n"
 	  "                        (default: [network] listen with this host's name)\n", NULL },
+	{ "keys", "rotate", cmd_keys_rotate, "[--dir DIR] [--id ID] [--days N] [--force]",
+	  "start a key rollover: make the next key pair, print what peers add",
+	  "  -d, --dir DIR         key directory (default: keys_dir from the config)\n"
+	  "  -i, --id ID           this institution's id (default: from the config)\n"
+	  "  -n, --days N          length of the rollover window in days (default 14)\n"
+	  "  -f, --force           replace a next key pair that already exists\n",
+	  "Writes curve.next.{pub,key} and sign.next.{pub,key} beside the current keys and\n"
+	  "prints the lines each peer adds to its [peer ID] section. Peers then accept the\n"
+	  "old and the new keys until rollover_until. Once they all have, run `overstap\n"
+	  "keys activate` and reload overstapd, before the window closes.\n" },
+	{ "keys", "activate", cmd_keys_activate, "[--dir DIR]",
+	  "finish a key rollover: the next key pair becomes the current one",
+	  "  -d, --dir DIR         key directory (default: keys_dir from the config)\n",
+	  "Renames the next pair over the current one (the old secret keys are gone\n"
+	  "afterwards). Reload overstapd (systemctl reload overstapd) to use it: it dials\n"
+	  "every peer again, listens with the new key and re-signs queued messages.\n" },
 	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
 	  NULL,

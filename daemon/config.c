@@ -26,6 +26,7 @@ enum s_type {
 	T_I64,
 	T_Z85,		/* CURVE public key */
 	T_SIGNKEY,	/* base64 Ed25519 public key */
+	T_TIME,		/* UTC date or moment, into int64 unix ms */
 };
 
 struct s_key {
@@ -83,6 +84,9 @@ static const struct s_key s_peer_keys[] = {
 	S_STR("endpoint", T_ENDPOINT, peer_cfg, endpoint, 0),
 	S_STR("curve_public_key", T_Z85, peer_cfg, curve_public, 1),
 	S_STR("sign_public_key", T_SIGNKEY, peer_cfg, sign_public, 1),
+	S_STR("curve_public_key_next", T_Z85, peer_cfg, curve_next, 0),
+	S_STR("sign_public_key_next", T_SIGNKEY, peer_cfg, sign_next, 0),
+	S_STR("rollover_until", T_TIME, peer_cfg, rollover_until, 0),
 };
 
 static const struct s_section s_sections[] = {
@@ -330,6 +334,17 @@ static int s_parse_signkey(const struct s_key *k, const char *v, void *dst, char
 	return r;
 }
 
+static int s_parse_time(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	(void)k;
+	if (time_parse_utc(v, (int64_t *)dst) < 0) {
+		snprintf(why, n, "'%.32s' is not a UTC date or moment "
+			 "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 typedef int (*s_parse_fn)(const struct s_key *, const char *, void *, char *, size_t);
 
 static const s_parse_fn s_parsers[] = {
@@ -338,6 +353,7 @@ static const s_parse_fn s_parsers[] = {
 	[T_LEVEL] = s_parse_level,	[T_INT] = s_parse_int,
 	[T_UINT] = s_parse_int,		[T_I64] = s_parse_int,
 	[T_Z85] = s_parse_z85,		[T_SIGNKEY] = s_parse_signkey,
+	[T_TIME] = s_parse_time,
 };
 
 /* ---- sections ---------------------------------------------------------------- */
@@ -674,22 +690,48 @@ static void s_check_order(struct s_parse *p, const struct s_order *o)
 		o->strict ? "greater than" : "at least", o->than, va, o->strict ? "<=" : "<", vb);
 }
 
+/* A rollover needs both new keys and the moment the old ones stop. */
+static void s_check_rollover(struct s_parse *p, struct peer_cfg *a)
+{
+	static const uint8_t zero[CRYPTO_SIGN_KEY_LEN];
+	int curve = a->curve_next[0] != '\0';
+
+	a->has_sign_next = memcmp(a->sign_next, zero, sizeof(zero)) != 0;
+	if (curve != a->has_sign_next)
+		s_error(p, a->line, "[peer %s]: a key rollover needs both curve_public_key_next "
+			"and sign_public_key_next", a->id);
+	if ((curve || a->has_sign_next) && !a->rollover_until)
+		s_error(p, a->line, "[peer %s]: a key rollover needs rollover_until "
+			"(when the old keys stop being accepted)", a->id);
+	if (!curve && !a->has_sign_next && a->rollover_until)
+		s_error(p, a->line, "[peer %s]: rollover_until without the peer's next keys", a->id);
+	if (curve && strcmp(a->curve_next, a->curve_public) == 0)
+		s_error(p, a->line, "[peer %s]: curve_public_key_next is the current key", a->id);
+}
+
+/* Does any key of peer b equal `key`? */
+static int s_curve_taken(const struct peer_cfg *b, const char *key)
+{
+	return key[0] && (strcmp(key, b->curve_public) == 0 || strcmp(key, b->curve_next) == 0);
+}
+
 static void s_check_peers(struct s_parse *p)
 {
-	const struct config *c = p->cfg;
+	struct config *c = p->cfg;
 
 	for (size_t i = 0; i < c->n_peers; i++) {
-		const struct peer_cfg *a = &c->peers[i];
+		struct peer_cfg *a = &c->peers[i];
 
 		if (strcmp(a->id, c->institution_id) == 0)
 			s_error(p, a->line, "[peer %s]: a peer cannot have our own institution id",
 				a->id);
+		s_check_rollover(p, a);
 		/* ZAP tells peers apart by their CURVE key alone */
 		for (size_t j = 0; j < i; j++)
-			if (a->curve_public[0] &&
-			    strcmp(a->curve_public, c->peers[j].curve_public) == 0)
-				s_error(p, a->line, "[peer %s]: same curve_public_key as [peer %s] "
-					"on line %d", a->id, c->peers[j].id, c->peers[j].line);
+			if (s_curve_taken(&c->peers[j], a->curve_public) ||
+			    s_curve_taken(&c->peers[j], a->curve_next))
+				s_error(p, a->line, "[peer %s]: a CURVE key of [peer %s] on line %d "
+					"is used again", a->id, c->peers[j].id, c->peers[j].line);
 	}
 }
 
@@ -795,6 +837,11 @@ void config_free(struct config **c)
 	free((*c)->peers);
 	free(*c);
 	*c = NULL;
+}
+
+int config_peer_old_keys_ok(const struct peer_cfg *p, int64_t now_ms)
+{
+	return !p->curve_next[0] || now_ms < p->rollover_until;
 }
 
 const struct peer_cfg *config_peer_find(const struct config *c, const char *id)

@@ -20,6 +20,12 @@ struct peer_cfg {
 	char endpoint[256];			/* where we connect to send; "" = receive only */
 	char curve_public[CRYPTO_Z85_KEY_LEN + 1];
 	uint8_t sign_public[CRYPTO_SIGN_KEY_LEN];
+	/* Key rollover: the peer's new keys, admitted next to the old ones until
+	 * rollover_until; from then on only these are. "" / 0 = no rollover. */
+	char curve_next[CRYPTO_Z85_KEY_LEN + 1];
+	uint8_t sign_next[CRYPTO_SIGN_KEY_LEN];
+	int has_sign_next;
+	int64_t rollover_until;			/* unix ms */
 	int line;				/* line of the [peer] header, for messages */
 };
 
@@ -64,6 +70,10 @@ int config_institution_id_valid(const char *id);
 int config_load(const char *path, struct config **out, struct strlist *errors);
 
 void config_free(struct config **c);
+
+/* During a key rollover (the peer has next keys): is the old key pair still
+ * admitted at `now_ms`? 1 when there is no rollover at all. */
+int config_peer_old_keys_ok(const struct peer_cfg *p, int64_t now_ms);
 
 /* Borrowed pointer to the peer with this id, or NULL. */
 const struct peer_cfg *config_peer_find(const struct config *c, const char *id);

@@ -159,6 +159,14 @@ static int s_status(struct req_ctx *c)
 		ps->acked = p->acked;
 		ps->received = p->received;
 		ps->rejected = p->rejected;
+		if (p->reconnect_at)
+			ps->next_reconnect_ms = p->reconnect_at > time_mono_ms() ?
+						p->reconnect_at - time_mono_ms() : 0;
+		if (p->cfg.curve_next[0]) {
+			ps->rollover_until = p->cfg.rollover_until;
+			ps->old_keys_admitted = config_peer_old_keys_ok(&p->cfg, time_now_ms());
+			ps->seen_next_key = p->seen_next;
+		}
 		st->peers[st->n_peers++] = ps;
 	}
 	st->rejected_reasons = s_keep(&c->pool, calloc(ARRAY_SIZE(d->rejects), sizeof(char *)));

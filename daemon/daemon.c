@@ -2,6 +2,7 @@
  * counters of what it refused. */
 #include "daemon.h"
 #include "control.h"
+#include "envelope.h"
 #include "net.h"
 
 #include <errno.h>
@@ -139,10 +140,102 @@ static void s_keep_fixed(const struct config *old, struct config *nc)
 	}
 }
 
+/* Our own key files on reload: *nk gets them when they differ from the
+ * running ones (a `keys activate`), else stays empty. A new master key is
+ * refused: the store is bound to the old one. */
+static int s_keys_reread(struct daemon *d, struct keys *nk)
+{
+	char err[1024] = "";
+	int r = keys_load(d->cfg->keys_dir, nk, err, sizeof(err));
+
+	if (r < 0) {
+		log_err("reload failed: %s; keeping the running configuration", err);
+		return r;
+	}
+	if (memcmp(nk->master, d->keys.master, sizeof(nk->master)) != 0) {
+		log_err("reload failed: master.key changed; the store can only be read with the "
+			"one it was created with; keeping the running configuration");
+		keys_clear(nk);
+		return -EKEYREJECTED;
+	}
+	if (strcmp(nk->curve_public, d->keys.curve_public) == 0 &&
+	    memcmp(nk->sign_public, d->keys.sign_public, sizeof(nk->sign_public)) == 0)
+		keys_clear(nk);
+	return 0;
+}
+
+/* Queued messages were signed with the old key; after the peers' rollover
+ * windows close that signature would be refused, so sign them again. */
+static void s_outbox_resign(struct daemon *d)
+{
+	uint64_t n = 0;
+	int r = store_begin(d->store);
+
+	for (size_t i = 0; i < d->n_peers && r == 0; i++) {
+		char cursor[CRYPTO_UUID_STR_LEN + 1] = "";
+		struct outbox_msg *m = NULL;
+		size_t cnt;
+
+		do {
+			cnt = 0;
+			r = store_outbox_pending(d->store, d->peers[i].cfg.id, cursor, 1000, &m, &cnt);
+			for (size_t j = 0; j < cnt; j++) {
+				uint8_t *packed = NULL;
+				size_t len = 0;
+
+				if (r == 0)
+					r = envelope_resign(m[j].packed, m[j].len, d->keys.signer, &packed, &len);
+				if (r == 0) {
+					free(m[j].packed);
+					m[j].packed = packed;
+					m[j].len = len;
+					r = store_outbox_replace(d->store, &m[j]);
+					n += r == 0;
+				}
+				str_copy(cursor, sizeof(cursor), m[j].message_id);
+				free(m[j].packed);
+			}
+			free(m);
+			m = NULL;
+		} while (r == 0 && cnt == 1000);
+	}
+	if (r == 0 && (r = store_commit(d->store)) == 0) {
+		log_notice("re-signed %llu queued messages with the new key", (unsigned long long)n);
+		return;
+	}
+	store_rollback(d->store);
+	log_err("cannot re-sign the queued messages: %s; they go out with the old signature, "
+		"accepted until the peers' rollover windows close", strerror(-r));
+}
+
+/* Put the activated keys in place: new connections everywhere. On failure
+ * the old keys are back and nothing changed. */
+static int s_rekey(struct daemon *d, struct config *nc, struct keys *nk)
+{
+	struct keys old = d->keys;
+	int r;
+
+	d->keys = *nk;
+	*nk = old;	/* nk now holds the old set, cleared by the caller */
+	if ((r = net_peers_apply(d, nc, 1)) < 0) {
+		old = d->keys;
+		d->keys = *nk;
+		*nk = old;
+		return r;
+	}
+	if (net_router_rekey(d) < 0)
+		log_err("the new keys are in use for sending, but listening failed: restart overstapd");
+	s_outbox_resign(d);
+	log_notice("own keys changed: now CURVE %s; peers must admit it (keys rotate/activate)",
+		   d->keys.curve_public);
+	return 0;
+}
+
 static int s_reload(struct daemon *d)
 {
 	struct strlist errors = { 0 };
 	struct config *nc = NULL;
+	struct keys nk = { 0 };
 	int r = config_load(d->cfg->path, &nc, &errors);
 
 	if (r < 0) {
@@ -153,7 +246,12 @@ static int s_reload(struct daemon *d)
 		return r;
 	}
 	s_keep_fixed(d->cfg, nc);
-	r = net_peers_apply(d, nc);
+	if ((r = s_keys_reread(d, &nk)) < 0) {
+		config_free(&nc);
+		return r;
+	}
+	r = nk.signer ? s_rekey(d, nc, &nk) : net_peers_apply(d, nc, 0);
+	keys_clear(&nk);
 	if (r < 0) {
 		log_err("reload failed: a peer could not be set up; keeping the running configuration");
 		config_free(&nc);

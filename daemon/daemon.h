@@ -25,6 +25,10 @@ struct inflight {
 struct peer {
 	struct peer_cfg cfg;		/* copy of the configured peer */
 	crypto_sigkey *verify;		/* the peer's Ed25519 public key */
+	crypto_sigkey *verify_next;	/* its next key during a rollover, else NULL */
+	int server_next;		/* our DEALER dials the peer's next CURVE key */
+	int seen_next;			/* the peer has authenticated with its next key */
+	int window_closed;		/* its rollover window has passed (logged once) */
 	void *dealer;			/* our CURVE client to the peer; NULL when no endpoint */
 	void *monitor;			/* PAIR receiving the dealer's socket events */
 	int connected;			/* handshake succeeded and not disconnected since */

@@ -128,6 +128,22 @@ int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **o
 	return r;
 }
 
+int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_t **out,
+		    size_t *out_len)
+{
+	Overstap__Envelope *e = overstap__envelope__unpack(NULL, len, in);
+	ProtobufCBinaryData old;
+	int r;
+
+	if (!e)
+		return -EBADMSG;
+	old = e->signature;	/* envelope_sign_pack borrows the field: keep ours to free */
+	r = envelope_sign_pack(e, signer, out, out_len);
+	e->signature = old;
+	overstap__envelope__free_unpacked(e, NULL);
+	return r;
+}
+
 int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,
 		   const uint8_t *body, size_t body_len, crypto_sigkey *signer,
 		   char id_out[CRYPTO_UUID_STR_LEN + 1], uint8_t **out, size_t *len)

@@ -22,6 +22,11 @@
  * set; e->signature is filled in. *out is malloc'ed. 0 or -errno. */
 int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **out, size_t *len);
 
+/* Sign one of our own packed envelopes again with signer (same id, header and
+ * body): queued messages after a key rollover. *out is the caller's. */
+int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_t **out,
+		    size_t *out_len);
+
 /* Build a complete envelope around a packed body: version, a fresh UUIDv7
  * message id (written to id_out), sender, recipient, created_at = now. */
 int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,

@@ -44,11 +44,20 @@ static void s_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int s_path(const char *dir, int f, char *buf, size_t len)
+/* During a rollover the new pair waits next to the current one as
+ * curve.next.pub, curve.next.key, sign.next.pub, sign.next.key. */
+static int s_path_set(const char *dir, int f, int next, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s", dir, s_files[f].name);
+	const char *name = s_files[f].name, *dot = strchr(name, '.');
+	int n = next ? snprintf(buf, len, "%s/%.*s.next%s", dir, (int)(dot - name), name, dot)
+		     : snprintf(buf, len, "%s/%s", dir, name);
 
 	return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+}
+
+static int s_path(const char *dir, int f, char *buf, size_t len)
+{
+	return s_path_set(dir, f, 0, buf, len);
 }
 
 /* Read a key file into buf with trailing whitespace removed. The heap copy is
@@ -143,12 +152,12 @@ int keys_check_perms(const char *dir, char *err, size_t errlen)
 }
 
 /* curve.key, then curve.pub checked against the public key derived from it. */
-static int s_load_curve(const char *dir, struct keys *k, char *err, size_t errlen)
+static int s_load_curve(const char *dir, int next, struct keys *k, char *err, size_t errlen)
 {
 	char path[PATH_MAX], derived[CRYPTO_Z85_KEY_LEN + 1];
 	int r;
 
-	if ((r = s_path(dir, KF_CURVE_KEY, path, sizeof(path))) < 0 ||
+	if ((r = s_path_set(dir, KF_CURVE_KEY, next, path, sizeof(path))) < 0 ||
 	    (r = s_read_trimmed(path, k->curve_secret, sizeof(k->curve_secret), err, errlen)) < 0)
 		return r;
 	if (!crypto_z85_key_valid(k->curve_secret)) {
@@ -159,7 +168,7 @@ static int s_load_curve(const char *dir, struct keys *k, char *err, size_t errle
 		s_err(err, errlen, "%s: cannot derive the public key", path);
 		return r;
 	}
-	if ((r = s_path(dir, KF_CURVE_PUB, path, sizeof(path))) < 0 ||
+	if ((r = s_path_set(dir, KF_CURVE_PUB, next, path, sizeof(path))) < 0 ||
 	    (r = s_read_trimmed(path, k->curve_public, sizeof(k->curve_public), err, errlen)) < 0)
 		return r;
 	if (!crypto_z85_key_valid(k->curve_public)) {
@@ -167,33 +176,31 @@ static int s_load_curve(const char *dir, struct keys *k, char *err, size_t errle
 		return -EINVAL;
 	}
 	if (strcmp(derived, k->curve_public) != 0) {
-		s_err(err, errlen, "%s: does not match the secret key in %s", path,
-		      s_files[KF_CURVE_KEY].name);
+		s_err(err, errlen, "%s: does not match its secret key", path);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 /* sign.key, then sign.pub checked against the public key derived from it. */
-static int s_load_sign(const char *dir, struct keys *k, char *err, size_t errlen)
+static int s_load_sign(const char *dir, int next, struct keys *k, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	uint8_t derived[CRYPTO_SIGN_KEY_LEN];
 	int r;
 
-	if ((r = s_path(dir, KF_SIGN_KEY, path, sizeof(path))) < 0 ||
+	if ((r = s_path_set(dir, KF_SIGN_KEY, next, path, sizeof(path))) < 0 ||
 	    (r = s_read_b64_32(path, k->sign_seed, err, errlen)) < 0)
 		return r;
 	if ((r = crypto_sign_public(k->sign_seed, derived)) < 0) {
 		s_err(err, errlen, "%s: cannot derive the public key", path);
 		return r;
 	}
-	if ((r = s_path(dir, KF_SIGN_PUB, path, sizeof(path))) < 0 ||
+	if ((r = s_path_set(dir, KF_SIGN_PUB, next, path, sizeof(path))) < 0 ||
 	    (r = s_read_b64_32(path, k->sign_public, err, errlen)) < 0)
 		return r;
 	if (memcmp(derived, k->sign_public, sizeof(derived)) != 0) {
-		s_err(err, errlen, "%s: does not match the secret key in %s", path,
-		      s_files[KF_SIGN_KEY].name);
+		s_err(err, errlen, "%s: does not match its secret key", path);
 		return -EINVAL;
 	}
 	if (!(k->signer = crypto_sigkey_new_private(k->sign_seed))) {
@@ -214,9 +221,9 @@ int keys_load(const char *dir, struct keys *k, char *err, size_t errlen)
 
 	if ((r = keys_check_perms(dir, err, errlen)) < 0)
 		goto out;
-	if ((r = s_load_curve(dir, &t, err, errlen)) < 0)
+	if ((r = s_load_curve(dir, 0, &t, err, errlen)) < 0)
 		goto out;
-	if ((r = s_load_sign(dir, &t, err, errlen)) < 0)
+	if ((r = s_load_sign(dir, 0, &t, err, errlen)) < 0)
 		goto out;
 	if ((r = s_path(dir, KF_MASTER, path, sizeof(path))) < 0 ||
 	    (r = s_read_b64_32(path, t.master, err, errlen)) < 0)
@@ -227,6 +234,21 @@ int keys_load(const char *dir, struct keys *k, char *err, size_t errlen)
 out:
 	if (r == -ENAMETOOLONG)
 		s_err(err, errlen, "%s: path too long", dir);
+	keys_clear(&t);
+	return r;
+}
+
+int keys_load_next(const char *dir, struct keys *k, char *err, size_t errlen)
+{
+	struct keys t = { 0 };
+	int r;
+
+	if ((r = s_load_curve(dir, 1, &t, err, errlen)) < 0 ||
+	    (r = s_load_sign(dir, 1, &t, err, errlen)) < 0)
+		goto out;
+	*k = t;
+	t.signer = NULL; /* transferred */
+out:
 	keys_clear(&t);
 	return r;
 }
@@ -353,6 +375,74 @@ int keys_generate(const char *dir, int force, char *err, size_t errlen)
 out:
 	crypto_wipe(text, sizeof(text));
 	return r;
+}
+
+/* Write the next pair (curve.next.*, sign.next.*) with the same modes as the
+ * current files. */
+int keys_rotate(const char *dir, int force, char *err, size_t errlen)
+{
+	static const int which[] = { KF_CURVE_PUB, KF_CURVE_KEY, KF_SIGN_PUB, KF_SIGN_KEY };
+	char text[KF_COUNT][64] = { { 0 } }, path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(which) && !force; i++) {
+		if ((r = s_path_set(dir, which[i], 1, path, sizeof(path))) < 0)
+			goto toolong;
+		if (lstat(path, &st) == 0) {
+			s_err(err, errlen, "%s exists: a rollover is already under way", path);
+			return -EEXIST;
+		}
+	}
+	if ((r = s_fresh_contents(text)) < 0) {
+		s_err(err, errlen, "cannot generate keys: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(which); i++) {
+		if ((r = s_path_set(dir, which[i], 1, path, sizeof(path))) < 0)
+			goto toolong;
+		r = file_write_atomic(path, text[which[i]], strlen(text[which[i]]),
+				      s_files[which[i]].mode);
+		if (r < 0) {
+			s_err(err, errlen, "%s: cannot write: %s", path, strerror(-r));
+			goto out;
+		}
+	}
+	r = 0;
+	goto out;
+toolong:
+	s_err(err, errlen, "%s: path too long", dir);
+out:
+	crypto_wipe(text, sizeof(text));
+	return r;
+}
+
+/* Secret files first: a crash between the renames leaves a new secret with
+ * an old public file, which keys_load reports as a mismatch, never a set
+ * that loads but is wrong. */
+int keys_activate(const char *dir, char *err, size_t errlen)
+{
+	static const int order[] = { KF_CURVE_KEY, KF_SIGN_KEY, KF_CURVE_PUB, KF_SIGN_PUB };
+	struct keys t = { 0 };
+	char from[PATH_MAX], to[PATH_MAX];
+	int r;
+
+	if ((r = keys_load_next(dir, &t, err, errlen)) < 0)
+		return r;
+	keys_clear(&t);
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		if (s_path_set(dir, order[i], 1, from, sizeof(from)) < 0 ||
+		    s_path(dir, order[i], to, sizeof(to)) < 0) {
+			s_err(err, errlen, "%s: path too long", dir);
+			return -ENAMETOOLONG;
+		}
+		if (rename(from, to) < 0) {
+			r = -errno;
+			s_err(err, errlen, "cannot rename %s to %s: %s", from, to, strerror(-r));
+			return r;
+		}
+	}
+	return file_sync_parent(to);
 }
 
 /* Also -EINVAL without an institution id, and -ENOMEM (base64 allocates). */

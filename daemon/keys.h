@@ -32,6 +32,16 @@ int keys_generate(const char *dir, int force, char *err, size_t errlen);
  * match the secret ones; err names the file and the problem. */
 int keys_load(const char *dir, struct keys *k, char *err, size_t errlen);
 
+/* Key rollover. keys_rotate writes a new CURVE and signing pair next to the
+ * current one (curve.next.pub/.key, sign.next.pub/.key; -EEXIST when a
+ * rollover is already under way, unless force). keys_load_next loads that
+ * pair (master stays zero). keys_activate makes it the current pair by
+ * renaming it over the old files (the old secrets are gone afterwards); the
+ * daemon picks it up on reload. err gets a reason on failure. */
+int keys_rotate(const char *dir, int force, char *err, size_t errlen);
+int keys_load_next(const char *dir, struct keys *k, char *err, size_t errlen);
+int keys_activate(const char *dir, char *err, size_t errlen);
+
 /* Check only the permissions of the secret files (for `overstapd -t`). */
 int keys_check_perms(const char *dir, char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "overstap"
@@ -20,6 +21,19 @@
 #define MONITOR_EVENTS (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | \
 			ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | \
 			ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+
+struct utc {
+	char s[21];
+};
+
+/* A wall-clock ms as UTC text, for log lines. */
+static struct utc s_utc(int64_t ms)
+{
+	struct utc u;
+
+	time_format_utc(ms, u.s);
+	return u;
+}
 
 static int s_opt(void *sock, int opt, int v)
 {
@@ -122,10 +136,32 @@ int net_open(struct daemon *d)
 			str_copy(d->bound, sizeof(d->bound), cfg->listen);
 		log_notice("listening on %s as %s", d->bound, cfg->institution_id);
 	}
-	return net_peers_apply(d, cfg);
+	return net_peers_apply(d, cfg, 0);
 fail:
 	r = -errno;
 	log_err("cannot set up the network: %s", zmq_strerror(-r));
+	return r;
+}
+
+int net_router_rekey(struct daemon *d)
+{
+	int r = -EADDRINUSE;
+
+	/* A listener copies the socket's options when it binds: unbind, set the
+	 * new secret, bind the same (resolved) endpoint again. The old listener
+	 * is torn down by libzmq's I/O thread, so the port may take a moment. */
+	if (zmq_unbind(d->router, d->bound) < 0)
+		log_warn("rekey: unbind %s: %s", d->bound, zmq_strerror(errno));
+	if (zmq_setsockopt(d->router, ZMQ_CURVE_SECRETKEY, d->keys.curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0)
+		return -errno;
+	for (int i = 0; i < 100 && r == -EADDRINUSE; i++) {
+		if (zmq_bind(d->router, d->bound) == 0)
+			r = 0;
+		else if ((r = -errno) == -EADDRINUSE)
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
+	}
+	if (r < 0)
+		log_err("rekey: cannot listen on %s again: %s", d->bound, zmq_strerror(-r));
 	return r;
 }
 
@@ -145,6 +181,7 @@ static void s_peer_close(struct peer *p)
 	s_inflight_clear(p);
 	free(p->inflight);
 	crypto_sigkey_free(&p->verify);
+	crypto_sigkey_free(&p->verify_next);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -157,6 +194,11 @@ static int s_peer_open(struct daemon *d, const struct config *cfg, const struct 
 	p->inflight = calloc(cfg->max_in_flight, sizeof(*p->inflight));
 	if (!p->verify || !p->inflight)
 		goto fail;
+	if (pc->has_sign_next && !(p->verify_next = crypto_sigkey_new_public(pc->sign_next)))
+		goto fail;
+	/* Mid-rollover we cannot know which key the peer's server has now: start
+	 * with the old one and switch on a failed handshake (s_rollover_switch). */
+	p->server_next = pc->curve_next[0] && !config_peer_old_keys_ok(pc, time_now_ms());
 	if (store_outbox_depth(d->store, pc->id, &p->depth) < 0)
 		p->depth = 0;
 	if (!pc->endpoint[0])
@@ -166,7 +208,8 @@ static int s_peer_open(struct daemon *d, const struct config *cfg, const struct 
 		goto fail;
 	/* IMMEDIATE: a send while not connected fails at once instead of queueing
 	 * in libzmq's memory; the outbox is where messages wait. */
-	if (zmq_setsockopt(p->dealer, ZMQ_CURVE_SERVERKEY, pc->curve_public, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
+	if (zmq_setsockopt(p->dealer, ZMQ_CURVE_SERVERKEY, p->server_next ? pc->curve_next : pc->curve_public,
+			   CRYPTO_Z85_KEY_LEN + 1) < 0 ||
 	    zmq_setsockopt(p->dealer, ZMQ_CURVE_PUBLICKEY, d->keys.curve_public, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
 	    zmq_setsockopt(p->dealer, ZMQ_CURVE_SECRETKEY, d->keys.curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
 	    s_opt(p->dealer, ZMQ_IMMEDIATE, 1) < 0 || s_opt(p->dealer, ZMQ_RECONNECT_IVL, 500) < 0 ||
@@ -187,10 +230,13 @@ static int s_peer_cfg_same(const struct peer_cfg *a, const struct peer_cfg *b)
 {
 	return strcmp(a->id, b->id) == 0 && strcmp(a->endpoint, b->endpoint) == 0 &&
 	       strcmp(a->curve_public, b->curve_public) == 0 &&
-	       memcmp(a->sign_public, b->sign_public, sizeof(a->sign_public)) == 0;
+	       memcmp(a->sign_public, b->sign_public, sizeof(a->sign_public)) == 0 &&
+	       strcmp(a->curve_next, b->curve_next) == 0 &&
+	       memcmp(a->sign_next, b->sign_next, sizeof(a->sign_next)) == 0 &&
+	       a->rollover_until == b->rollover_until;
 }
 
-int net_peers_apply(struct daemon *d, const struct config *cfg)
+int net_peers_apply(struct daemon *d, const struct config *cfg, int reopen)
 {
 	struct peer *np = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*np));
 	ptrdiff_t *keep = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*keep));
@@ -208,7 +254,7 @@ int net_peers_apply(struct daemon *d, const struct config *cfg)
 		struct peer *old = daemon_peer(d, pc->id);
 
 		keep[i] = -1;
-		if (old && s_peer_cfg_same(&old->cfg, pc) &&
+		if (old && !reopen && s_peer_cfg_same(&old->cfg, pc) &&
 		    cfg->max_in_flight == d->cfg->max_in_flight)
 			keep[i] = old - d->peers;	/* unchanged: keep connection and state */
 		else if (s_peer_open(d, cfg, pc, &np[i]) < 0)
@@ -260,15 +306,33 @@ void net_close(struct daemon *d)
 
 /* ---- ZAP: who may connect at all ---- */
 
-static struct peer *s_peer_by_curve(struct daemon *d, const uint8_t key[32])
+/* The peer holding this CURVE key. A peer's old key stops being one once its
+ * rollover window has passed; *why then says so. */
+static struct peer *s_peer_by_curve(struct daemon *d, const uint8_t key[32], const char **why)
 {
 	char z85[CRYPTO_Z85_KEY_LEN + 1];
+	int64_t now = time_now_ms();
 
+	*why = "connection with an unknown CURVE key refused";
 	if (!zmq_z85_encode(z85, key, 32))
 		return NULL;
-	for (size_t i = 0; i < d->n_peers; i++)
-		if (strcmp(d->peers[i].cfg.curve_public, z85) == 0)
-			return &d->peers[i];
+	for (size_t i = 0; i < d->n_peers; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (p->cfg.curve_next[0] && strcmp(p->cfg.curve_next, z85) == 0) {
+			if (!p->seen_next)
+				log_notice("peer %s: connected with its new key (rollover until %s)",
+					   p->cfg.id, s_utc(p->cfg.rollover_until).s);
+			p->seen_next = 1;
+			return p;
+		}
+		if (strcmp(p->cfg.curve_public, z85) == 0) {
+			if (config_peer_old_keys_ok(&p->cfg, now))
+				return p;
+			*why = "connection with a peer's old CURVE key after its rollover window";
+			return NULL;
+		}
+	}
 	return NULL;
 }
 
@@ -305,7 +369,9 @@ void net_zap_handle(struct daemon *d)
 	/* version, request id, domain, address, identity, mechanism, credentials */
 	if (n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
 	    zmq_msg_size(&f[6]) == 32) {
-		p = s_peer_by_curve(d, zmq_msg_data(&f[6]));
+		const char *why = NULL;
+
+		p = s_peer_by_curve(d, zmq_msg_data(&f[6]), &why);
 		if (p) {
 			status = "200";
 			text = "OK";
@@ -317,7 +383,7 @@ void net_zap_handle(struct daemon *d)
 			memcpy(addr, zmq_msg_data(&f[3]), al);
 			status = "400";
 			text = "unknown key";
-			daemon_reject(d, NULL, addr, "connection with an unknown CURVE key refused");
+			daemon_reject(d, NULL, addr, why);
 		}
 	}
 	s_send_str(d->zap, "1.0", 1);
@@ -331,6 +397,15 @@ void net_zap_handle(struct daemon *d)
 	s_send_str(d->zap, "", 0);
 	for (size_t i = 0; i < n; i++)
 		zmq_msg_close(&f[i]);
+}
+
+/* A signature by the peer's current key (while it is still admitted) or by
+ * its next key during a rollover. */
+static int s_verify(struct peer *p, const Overstap__Envelope *e)
+{
+	if (config_peer_old_keys_ok(&p->cfg, time_now_ms()) && envelope_verify(e, p->verify) == 0)
+		return 0;
+	return p->verify_next ? envelope_verify(e, p->verify_next) : -EBADMSG;
 }
 
 /* ---- receiving: the ROUTER ---- */
@@ -415,7 +490,7 @@ static void s_rx_one(struct daemon *d, struct rx_batch *b, zmq_msg_t *rid, zmq_m
 		daemon_reject(d, p, uid, "claimed sender differs from the authenticated peer");
 		goto out;
 	}
-	if (envelope_verify(e, p->verify) < 0) {
+	if (s_verify(p, e) < 0) {
 		daemon_reject(d, p, uid, "signature does not verify");
 		goto out;
 	}
@@ -626,7 +701,7 @@ void net_peer_handle(struct daemon *d, struct peer *p)
 				why = "reply with wrong sender or recipient";
 			else if (e->body_case != OVERSTAP__ENVELOPE__BODY_ACK)
 				why = "unexpected reply body";
-			else if (envelope_verify(e, p->verify) < 0)
+			else if (s_verify(p, e) < 0)
 				why = "signature does not verify";
 			else
 				envelope_ack_unpack(envelope_body(e), &a, &why);
@@ -699,6 +774,10 @@ void net_peer_monitor_handle(struct daemon *d, struct peer *p)
 			if (p->reconnect_backoff > RECONNECT_MAX_MS)
 				p->reconnect_backoff = RECONNECT_MAX_MS;
 			p->reconnect_at = time_mono_ms() + p->reconnect_backoff;
+			/* Some failures (a server key that does not match) leave libzmq
+			 * retrying on its own, with the old options; hang up so that the
+			 * next attempt is ours, at our pace, with our choice of key. */
+			zmq_disconnect(p->dealer, p->cfg.endpoint);
 			daemon_reject(d, p, p->cfg.id, "handshake with peer failed (wrong keys?)");
 		}
 	}
@@ -744,23 +823,77 @@ static void s_fill(struct daemon *d, struct peer *p, int64_t now)
 	}
 }
 
+static void s_serverkey_set(struct peer *p, int next)
+{
+	p->server_next = next;
+	if (zmq_setsockopt(p->dealer, ZMQ_CURVE_SERVERKEY, next ? p->cfg.curve_next : p->cfg.curve_public,
+			   CRYPTO_Z85_KEY_LEN + 1) < 0)
+		log_err("peer %s: cannot set its server key: %s", p->cfg.id, zmq_strerror(errno));
+}
+
+/* A new connection, made with the socket's current options. */
+static void s_redial(struct peer *p, const char *why)
+{
+	zmq_disconnect(p->dealer, p->cfg.endpoint);	/* may be gone already */
+	if (zmq_connect(p->dealer, p->cfg.endpoint) < 0)
+		log_err("peer %s: reconnect failed: %s", p->cfg.id, zmq_strerror(errno));
+	else
+		log_info("peer %s: %s%s", p->cfg.id, why,
+			 p->cfg.curve_next[0] ? (p->server_next ? " (its new key)" : " (its old key)") : "");
+}
+
+/* When a peer's rollover window closes, its old keys are refused from then
+ * on (by ZAP and s_verify, which look at the clock themselves); here we say
+ * so once and stop dialling the old server key. */
+static void s_rollover_tick(struct peer *p)
+{
+	if (!p->cfg.curve_next[0] || p->window_closed ||
+	    config_peer_old_keys_ok(&p->cfg, time_now_ms()))
+		return;
+	p->window_closed = 1;
+	log_notice("peer %s: key rollover window closed at %s: its old keys are refused from now on; "
+		   "move curve_public_key_next and sign_public_key_next into place",
+		   p->cfg.id, s_utc(p->cfg.rollover_until).s);
+	if (p->dealer && !p->server_next) {
+		s_serverkey_set(p, 1);
+		s_redial(p, "dialling again after the rollover");
+	}
+}
+
+/* Wake in time for the earliest rollover window to close. */
+static void s_rollover_wake(const struct daemon *d, int64_t *wake_in_ms)
+{
+	int64_t now = time_now_ms();
+
+	for (size_t i = 0; i < d->n_peers; i++) {
+		const struct peer_cfg *c = &d->peers[i].cfg;
+
+		if (c->curve_next[0] && c->rollover_until > now && c->rollover_until - now < *wake_in_ms)
+			*wake_in_ms = c->rollover_until - now;
+	}
+}
+
 void net_pump(struct daemon *d, int64_t *wake_in_ms)
 {
 	int64_t now = time_mono_ms();
 
+	s_rollover_wake(d, wake_in_ms);
 	for (size_t i = 0; i < d->n_peers; i++) {
 		struct peer *p = &d->peers[i];
 		int blocked = !p->connected;
 
-		if (!p->dealer)
+		if (!p->dealer) {
+			s_rollover_tick(p);
 			continue;
+		}
+		s_rollover_tick(p);
 		if (p->reconnect_at && now >= p->reconnect_at) {
 			p->reconnect_at = 0;
-			zmq_disconnect(p->dealer, p->cfg.endpoint);	/* may be gone already */
-			if (zmq_connect(p->dealer, p->cfg.endpoint) < 0)
-				log_err("peer %s: reconnect failed: %s", p->cfg.id, zmq_strerror(errno));
-			else
-				log_info("peer %s: reconnecting after a failed handshake", p->cfg.id);
+			/* Mid-rollover a failed handshake may mean the peer has switched
+			 * its server key (or not yet): try the other one. */
+			if (p->cfg.curve_next[0] && config_peer_old_keys_ok(&p->cfg, time_now_ms()))
+				s_serverkey_set(p, !p->server_next);
+			s_redial(p, "reconnecting after a failed handshake");
 		}
 		if (p->reconnect_at && p->reconnect_at - now < *wake_in_ms)
 			*wake_in_ms = p->reconnect_at - now;

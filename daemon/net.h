@@ -13,9 +13,14 @@
 int net_open(struct daemon *d);
 void net_close(struct daemon *d);
 
-/* Bring the peers in line with cfg: keep those unchanged, reconnect changed
- * ones, close removed ones. */
-int net_peers_apply(struct daemon *d, const struct config *cfg);
+/* Bring the peers in line with cfg: keep those unchanged (unless reopen:
+ * after our own keys changed every connection is made anew), reconnect
+ * changed ones, close removed ones. All or nothing. */
+int net_peers_apply(struct daemon *d, const struct config *cfg, int reopen);
+
+/* Our own keys changed (keys activate + reload): rebind the ROUTER on the same
+ * endpoint with the new CURVE secret. Peers reconnect by themselves. */
+int net_router_rekey(struct daemon *d);
 
 /* Events on the sockets. */
 void net_zap_handle(struct daemon *d);

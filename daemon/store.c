@@ -67,6 +67,7 @@ enum {
 	ST_LEAVER_QUEUED, ST_LEAVERS_EACH, ST_LEAVERS_READY, ST_LEAVER_DELIVERED,
 	ST_LEAVER_CANCELLED,
 	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_DEPTH, ST_OUTBOX_OLDEST,
+	ST_OUTBOX_RESEAL,
 	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT,
 	ST__N
 };
@@ -118,6 +119,7 @@ static const char *const s_sql[ST__N] = {
 	[ST_OUTBOX_DEPTH] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 0",
 	[ST_OUTBOX_OLDEST] = "SELECT created_at FROM outbox WHERE peer = ?1 AND state = 0"
 			     " ORDER BY message_id LIMIT 1",
+	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state = 0",
 	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
 			 " received_at, cohort, program, destination, exit_date)"
@@ -839,7 +841,8 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
 
 		s_text(st, 0, m->message_id, sizeof(m->message_id));
 		m->created_at = sqlite3_column_int64(st, 1);
-		r = s_open(s, sqlite3_column_int64(st, 2), m->message_id, strlen(m->message_id),
+		m->key_id = sqlite3_column_int64(st, 2);
+		r = s_open(s, m->key_id, m->message_id, strlen(m->message_id),
 			   sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
 			   &m->packed, &m->len);
 		if (r == -ENOKEY) {
@@ -863,6 +866,25 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
 	*out = v;
 	*n = cnt;
 	return 0;
+}
+
+int store_outbox_replace(struct store *s, const struct outbox_msg *m)
+{
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	r = s_seal(s, m->key_id, m->message_id, strlen(m->message_id), m->packed, m->len, &sealed,
+		   &slen);
+	if (r < 0)
+		return r;
+	st = s_st(s, ST_OUTBOX_RESEAL);
+	sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_STATIC);
+	r = s_exec_st(st);
+	free(sealed);
+	return r;
 }
 
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,

@@ -108,6 +108,7 @@ int store_outbox_add(struct store *s, const char *message_id, const char *peer, 
 struct outbox_msg {
 	char message_id[CRYPTO_UUID_STR_LEN + 1];
 	int64_t created_at;
+	int64_t key_id;		/* the pupil key it is sealed under, 0 = outbox key */
 	uint8_t *packed;	/* owned, decrypted envelope */
 	size_t len;
 };
@@ -115,6 +116,9 @@ struct outbox_msg {
  * order, decrypted. Caller frees each .packed and *out. */
 int store_outbox_pending(struct store *s, const char *peer, const char *after, unsigned limit,
 			 struct outbox_msg **out, size_t *n);
+/* Replace a queued message's envelope with m->packed (same id and key): used
+ * to re-sign the outbox after our signing key changed. */
+int store_outbox_replace(struct store *s, const struct outbox_msg *m);
 /* Record acknowledgements (in the caller's transaction): the outbox entry
  * becomes acked (or rejected with reason), and a handover's leaver delivered. */
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,

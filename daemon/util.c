@@ -1,6 +1,7 @@
 /* util: small helpers shared by the daemon, the CLI and the tests. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -156,7 +157,7 @@ out:
 }
 
 /* After a rename, the directory entry is durable only once the directory is. */
-static int s_fsync_dir(const char *path)
+int file_sync_parent(const char *path)
 {
 	char dir[4096];
 	const char *slash = strrchr(path, '/');
@@ -199,7 +200,53 @@ int file_write_atomic(const char *path, const void *data, size_t len, unsigned m
 		unlink(tmp);
 		return r;
 	}
-	return s_fsync_dir(path);
+	return file_sync_parent(path);
+}
+
+int time_parse_utc(const char *s, int64_t *ms)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	char date[11];
+
+	if (strlen(s) < 10)
+		return -EINVAL;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (!date_valid(date, &y, &mo, &d))
+		return -EINVAL;
+	if (s[10] != '\0') {
+		static const char shape[] = "THH:MM:SSZ";	/* H, M, S: a digit */
+
+		if (strlen(s + 10) != sizeof(shape) - 1)
+			return -EINVAL;
+		for (size_t i = 0; shape[i]; i++)
+			if (strchr("HMS", shape[i]) ? !isdigit((unsigned char)s[10 + i])
+						    : s[10 + i] != shape[i])
+				return -EINVAL;
+		h = (s[11] - '0') * 10 + (s[12] - '0');
+		mi = (s[14] - '0') * 10 + (s[15] - '0');
+		sec = (s[17] - '0') * 10 + (s[18] - '0');
+		if (h > 23 || mi > 59 || sec > 59)
+			return -EINVAL;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*ms = (int64_t)timegm(&tm) * 1000;
+	return 0;
+}
+
+void time_format_utc(int64_t ms, char out[21])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
 }
 
 int date_age_on(const char *birth, const char *on)

@@ -34,10 +34,18 @@ int date_valid(const char *s, int *y, int *m, int *d);
 /* Today's date (local time) as YYYY-MM-DD. */
 void date_today(char out[11]);
 
+/* A moment in UTC as written in config files: "YYYY-MM-DD" (00:00 UTC on that
+ * day) or "YYYY-MM-DDTHH:MM:SSZ". 0 with *ms set (unix ms), or -EINVAL. */
+int time_parse_utc(const char *s, int64_t *ms);
+/* Unix ms as "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
+void time_format_utc(int64_t ms, char out[21]);
+
 /* Read a whole file (up to max bytes) into a NUL-terminated buffer the caller
  * frees. Returns 0, -errno, or -EFBIG. */
 int file_read_all(const char *path, size_t max, char **out, size_t *len);
 
+/* fsync the directory holding path, so a rename into it is durable. */
+int file_sync_parent(const char *path);
 /* Write a file atomically (tmp + fsync + rename) with the given mode. */
 int file_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
 

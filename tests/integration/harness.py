@@ -53,6 +53,7 @@ class Institution:
                     "retry_initial_ms": 500, "retry_max_ms": 2000}
         self.net.update(net)
         self.peers = {}      # id -> (Institution or dict, endpoint-or-None)
+        self.peer_extra = {}  # id -> more "key = value" lines for its [peer] section
         self.proc = None
         self.log = None
         self.cli("keys", "gen", "--dir", self.keys)
@@ -81,7 +82,8 @@ class Institution:
             lines += ["[peer %s]" % pid, "name = %s" % pname]
             if endpoint:
                 lines.append("endpoint = %s" % endpoint)
-            lines += ["curve_public_key = %s" % curve, "sign_public_key = %s" % sign, ""]
+            lines += ["curve_public_key = %s" % curve, "sign_public_key = %s" % sign]
+            lines += self.peer_extra.get(pid, []) + [""]
         tmp = self.conf + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(lines))

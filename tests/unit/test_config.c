@@ -473,7 +473,53 @@ static void test_duplicate_peer(void **state)
 		   ":14: [peer 25LZ00] duplicates the section on line 10");
 	/* two ids, one CURVE key: ZAP could not tell them apart */
 	fails_with(f, BASE PEER("25LZ00", Z85_A, B64_A) PEER("30XY01", Z85_A, B64_B),
-		   ":13: [peer 30XY01]: same curve_public_key as [peer 25LZ00] on line 10");
+		   ":13: [peer 30XY01]: a CURVE key of [peer 25LZ00] on line 10 is used again");
+}
+
+/* Key rollover: the peer's next keys and the end of the window go together. */
+static void test_rollover(void **state)
+{
+	struct fx *f = *state;
+	const struct peer_cfg *pc;
+
+	assert_int_equal(load(f, BASE PEER("25LZ00", Z85_A, B64_A)
+			     "curve_public_key_next = " Z85_B "\n"
+			     "sign_public_key_next = " B64_B "\n"
+			     "rollover_until = 2026-12-07T12:00:00Z\n"), 0);
+	pc = config_peer_find(f->cfg, "25LZ00");
+	assert_non_null(pc);
+	assert_string_equal(pc->curve_next, Z85_B);
+	assert_true(pc->has_sign_next);
+	assert_int_equal(pc->rollover_until, 1796644800000LL);	/* date -u -d ... +%s */
+	assert_true(config_peer_old_keys_ok(pc, pc->rollover_until - 1));
+	assert_false(config_peer_old_keys_ok(pc, pc->rollover_until));
+	config_free(&f->cfg);
+	/* no rollover: the old (only) keys are always fine */
+	assert_int_equal(load(f, BASE PEER("25LZ00", Z85_A, B64_A)), 0);
+	assert_true(config_peer_old_keys_ok(config_peer_find(f->cfg, "25LZ00"), INT64_MAX));
+	config_free(&f->cfg);
+
+	fails_with(f, BASE PEER("25LZ00", Z85_A, B64_A) "curve_public_key_next = " Z85_B "\n"
+		      "rollover_until = 2026-12-07\n",
+		   ":10: [peer 25LZ00]: a key rollover needs both curve_public_key_next and "
+		   "sign_public_key_next");
+	fails_with(f, BASE PEER("25LZ00", Z85_A, B64_A) "curve_public_key_next = " Z85_B "\n"
+		      "sign_public_key_next = " B64_B "\n",
+		   ":10: [peer 25LZ00]: a key rollover needs rollover_until (when the old keys "
+		   "stop being accepted)");
+	fails_with(f, BASE PEER("25LZ00", Z85_A, B64_A) "rollover_until = 2026-12-07\n",
+		   ":10: [peer 25LZ00]: rollover_until without the peer's next keys");
+	fails_with(f, BASE PEER("25LZ00", Z85_A, B64_A) "curve_public_key_next = " Z85_A "\n"
+		      "sign_public_key_next = " B64_B "\nrollover_until = 2026-12-07\n",
+		   ":10: [peer 25LZ00]: curve_public_key_next is the current key");
+	fails_with(f, BASE PEER("25LZ00", Z85_A, B64_A) "rollover_until = next week\n",
+		   ":13: rollover_until: 'next week' is not a UTC date or moment "
+		   "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+	/* another peer's next key is as taken as its current one */
+	fails_with(f, BASE PEER("25LZ00", Z85_A, B64_A) "curve_public_key_next = " Z85_B "\n"
+		      "sign_public_key_next = " B64_B "\nrollover_until = 2026-12-07\n"
+		      PEER("30XY01", Z85_B, B64_A),
+		   ":16: [peer 30XY01]: a CURVE key of [peer 25LZ00] on line 10 is used again");
 }
 
 static void test_peer_own_id(void **state)
@@ -655,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_agrees_with_inih, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_errors, setup, teardown),

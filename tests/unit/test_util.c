@@ -52,6 +52,29 @@ static void test_age_on(void **state)
 	assert_int_equal(date_age_on("2009-06-01", "2025-02-30"), -1);
 }
 
+/* Key rollover windows are written as a UTC date or moment in the config. */
+static void test_time_utc(void **state)
+{
+	int64_t ms = -1;
+	char buf[21];
+
+	(void)state;
+	assert_int_equal(time_parse_utc("1970-01-02", &ms), 0);
+	assert_int_equal(ms, 86400000);
+	assert_int_equal(time_parse_utc("2026-11-23T19:32:20Z", &ms), 0);
+	assert_int_equal(ms, 1795462340000LL);	/* date -u -d 2026-11-23T19:32:20Z +%s */
+	time_format_utc(ms, buf);
+	assert_string_equal(buf, "2026-11-23T19:32:20Z");
+	assert_int_equal(time_parse_utc("2024-02-29T23:59:59Z", &ms), 0);
+	static const char *const bad[] = {
+		"", "2026-11-23T19:32:20", "2026-11-23 19:32:20Z", "2026-11-23T24:00:00Z",
+		"2026-11-23T19:60:00Z", "2026-11-23T1:32:20Z", "2026-11-23T 1:32:20Z",
+		"2026-11-23T19:32:20Zx", "2025-02-29", "2026-11-23T19:32:20+01:00",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(time_parse_utc(bad[i], &ms), -EINVAL);
+}
+
 static void test_str_copy_and_strlist(void **state)
 {
 	char buf[4];
@@ -124,6 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_date_valid),
 		cmocka_unit_test(test_age_on),
+		cmocka_unit_test(test_time_utc),
 		cmocka_unit_test(test_str_copy_and_strlist),
 		cmocka_unit_test(test_file_write_atomic),
 		cmocka_unit_test(test_ratelimit),
