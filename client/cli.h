@@ -105,6 +105,8 @@ int cli_request_partial(struct cli *cli, Overstapctl__Request *req,
 int cmd_keys_gen(struct cli *cli, int argc, char **argv);
 int cmd_keys_show(struct cli *cli, int argc, char **argv);
 int cmd_keys_rotate(struct cli *cli, int argc, char **argv);
+int cmd_audit_verify(struct cli *cli, int argc, char **argv);
+int cmd_audit_export(struct cli *cli, int argc, char **argv);
 int cmd_keys_activate(struct cli *cli, int argc, char **argv);
 int cmd_import_leavers(struct cli *cli, int argc, char **argv);
 int cmd_handover_registered(struct cli *cli, int argc, char **argv);

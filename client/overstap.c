@@ -49,6 +49,18 @@ static const struct verb s_verbs[] = {
 	  "Renames the next pair over the current one (the old secret keys are gone\n"
 	  "afterwards). Reload overstapd (systemctl reload overstapd) to use it: it dials\n"
 	  "every peer again, listens with the new key and re-signs queued messages.\n" },
+	{ "audit", "verify", cmd_audit_verify, "[--json]",
+	  "check the audit log's hash chain; exit 1 when an entry was altered",
+	  JSON_OPT,
+	  "Recomputes every entry's HMAC chain link and names the first entry that was\n"
+	  "edited, removed or reordered. Keep the printed head (entry count and mac)\n"
+	  "elsewhere: a log cut short at its end still verifies, the head then differs.\n" },
+	{ "audit", "export", cmd_audit_export, "[--from N] [-o FILE]",
+	  "write the audit log as JSON lines",
+	  "  -f, --from N          start at entry N (default 1)\n"
+	  "  -o, --output FILE     write to FILE instead of standard output\n",
+	  "One object per line: seq, at (UTC), actor, action, subject (a record id or\n"
+	  "leaver:N, never a name), counterpart, detail, mac.\n" },
 	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
 	  NULL,

@@ -2,6 +2,7 @@
  * ROUTER on ipc://, reachable only through the filesystem permissions of its
  * socket (owner and the configured group). One handler per request type. */
 #include "control.h"
+#include "audit.h"
 #include "envelope.h"
 #include "leavers.h"
 #include "net.h"
@@ -119,6 +120,18 @@ void control_close(struct daemon *d)
 		unlink(d->cfg->control_socket);
 	}
 	d->control = NULL;
+}
+
+/* ---- audit ---- */
+
+/* The audit subject of a leaver: its record id once the dossier is sent,
+ * else its local row number. Never the pupil's name, PGN or school number. */
+static const char *s_leaver_subject(const struct leaver *l, char buf[32])
+{
+	if (l->record_id[0])
+		return l->record_id;
+	snprintf(buf, 32, "leaver:%lld", (long long)l->id);
+	return buf;
 }
 
 /* ---- status ---- */
@@ -276,6 +289,13 @@ static int s_mark_registered(struct req_ctx *c)
 			r = -EALREADY;	/* the dossier left with the date it had */
 		if (r == 0)
 			r = store_leaver_set_registered(c->d->store, l.id, date, c->req->user);
+		if (r == 0) {
+			char subj[32], detail[64];
+
+			snprintf(detail, sizeof(detail), "{\"registered_on\":\"%s\"}", date);
+			r = store_audit(c->d->store, c->req->user, "registration.recorded",
+					s_leaver_subject(&l, subj), l.destination_institution, detail);
+		}
 		store_leaver_clear(&l);
 		if (r == 0) {
 			res->imported++;
@@ -329,7 +349,14 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 		snprintf(why, whylen, "%s: the dossier has already been sent", ref);
 		r = -EALREADY;
 	} else {
+		char subj[32], detail[96];
+
 		r = store_leaver_set_inzage(c->d->store, l.id, who, date, z->remarks, c->req->user);
+		snprintf(detail, sizeof(detail), "{\"reviewer\":\"%s\",\"date\":\"%s\"}",
+			 vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?", date);
+		if (r == 0)
+			r = store_audit(c->d->store, c->req->user, "inzage.recorded",
+					s_leaver_subject(&l, subj), "", detail);
 		if (r < 0)
 			snprintf(why, whylen, "%s: %s", ref, strerror(-r));
 	}
@@ -447,7 +474,7 @@ static void s_dossier(const struct leaver *l, const char *record_id, Overstap__H
 }
 
 /* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
-static int s_queue_one(struct daemon *d, const struct leaver *l, int64_t now)
+static int s_queue_one(struct daemon *d, const char *user, const struct leaver *l, int64_t now)
 {
 	Overstap__Handover h;
 	Overstap__Inzage z;
@@ -471,6 +498,15 @@ static int s_queue_one(struct daemon *d, const struct leaver *l, int64_t now)
 				     OVERSTAP__ENVELOPE__BODY_HANDOVER, packed, plen, l->key_id, now);
 	if (r == 0)
 		r = store_leaver_set_queued(d->store, l->id, record_id, mid, now);
+	if (r == 0) {
+		char detail[160];
+
+		/* the disclosure: what, to whom, on which basis (SPEC §5) */
+		snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%s\","
+			 "\"message_id\":\"%s\"}", h.basis, mid);
+		r = store_audit(d->store, user, "disclosure.queued", record_id,
+				l->destination_institution, detail);
+	}
 	crypto_wipe(body, blen);
 	free(body);
 	if (packed)
@@ -487,7 +523,7 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 	int r;
 
 	if (!why) {
-		r = s_queue_one(c->d, l, now);
+		r = s_queue_one(c->d, c->req->user, l, now);
 		if (r < 0)
 			return r;
 		res->queued[res->n_queued++] = s_strdup(&c->pool, ref);
@@ -687,6 +723,18 @@ static int s_handover_show(struct req_ctx *c)
 	}
 	overstapctl__handover_detail__init(det);
 	det->row = s_leaver_row(c, &l);
+	{
+		char subj[32];
+
+		/* Who looked at whose dossier. If that cannot be written, the
+		 * dossier is not shown. */
+		r = store_audit(c->d->store, c->req->user, "dossier.viewed", s_leaver_subject(&l, subj),
+				"", "{\"side\":\"sending\"}");
+		if (r < 0) {
+			store_leaver_clear(&l);
+			return s_fail(c, r, "cannot write the audit log: %s", strerror(-r));
+		}
+	}
 	if (l.priv) {
 		s_dossier(&l, l.record_id, &h, &z);
 		det->dossier.len = overstap__handover__get_packed_size(&h);
@@ -699,7 +747,7 @@ static int s_handover_show(struct req_ctx *c)
 	store_leaver_clear(&l);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_HANDOVER_DETAIL;
 	c->rep->handover_detail = det;
-	log_notice("user %s viewed a dossier", c->req->user);
+	log_notice("user %s viewed the dossier of %s", c->req->user, c->req->handover_show->key);
 	return 0;
 }
 
@@ -768,6 +816,10 @@ static int s_inbox_show(struct req_ctx *c)
 		return s_fail(c, r, "cannot read the record: %s", strerror(-r));
 	if (!s_keep(&c->pool, packed))
 		return -ENOMEM;	/* s_keep freed it */
+	r = store_audit(c->d->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
+			"{\"side\":\"receiving\"}");
+	if (r < 0)
+		return s_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	e = overstap__envelope__unpack(NULL, len, packed);
 	if (!e || !envelope_body(e))
 		r = s_fail(c, -EBADMSG, "stored record does not decode");
@@ -786,8 +838,99 @@ static int s_inbox_show(struct req_ctx *c)
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_DETAIL;
 	c->rep->inbox_detail = det;
 	if (r == 0)
-		log_notice("user %s viewed a received dossier", c->req->user);
+		log_notice("user %s viewed received dossier %s", c->req->user, row.record_id);
 	return r;
+}
+
+/* ---- audit ---- */
+
+static int s_audit_verify(struct req_ctx *c)
+{
+	Overstapctl__AuditVerifyResult *v = s_keep(&c->pool, calloc(1, sizeof(*v)));
+	struct audit *a = store_audit_peek(c->d->store);
+	uint8_t mac[AUDIT_MAC_LEN];
+	char why[256] = "", *hex = NULL;
+	int64_t bad = 0, seq = 0;
+	int r;
+
+	if (!v || !(hex = s_keep(&c->pool, calloc(1, 2 * AUDIT_MAC_LEN + 1))))
+		return -ENOMEM;
+	overstapctl__audit_verify_result__init(v);
+	r = audit_verify(a, &bad, why, sizeof(why));
+	if (r < 0 && r != -EBADMSG)
+		return s_fail(c, r, "cannot read the audit log: %s", strerror(-r));
+	if ((r = audit_head(a, &seq, mac)) < 0)
+		return s_fail(c, r, "cannot read the audit log: %s", strerror(-r));
+	for (size_t i = 0; i < AUDIT_MAC_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	v->intact = bad == 0;
+	v->entries = seq;
+	v->first_bad_seq = bad;
+	v->reason = s_strdup(&c->pool, why);
+	v->head_mac = hex;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_AUDIT_VERIFY;
+	c->rep->audit_verify = v;
+	if (bad)
+		log_err("audit log verification failed: %s", why);
+	return 0;
+}
+
+#define AUDIT_PAGE_MAX 5000	/* entries per reply: a reply stays a few MB */
+
+struct audit_page {
+	struct req_ctx *c;
+	Overstapctl__AuditEntries *out;
+	size_t max;
+	int64_t last;
+};
+
+static int s_audit_line(const struct audit_entry *e, void *arg)
+{
+	struct audit_page *pg = arg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = audit_entry_write_json(e, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0 || !s_keep(&pg->c->pool, buf)) {
+		free(r < 0 ? buf : NULL);
+		return r < 0 ? r : -ENOMEM;
+	}
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	pg->out->lines[pg->out->n_lines++] = buf;
+	pg->last = e->seq;
+	return pg->out->n_lines == pg->max ? 1 : 0;
+}
+
+static int s_audit_export(struct req_ctx *c)
+{
+	const Overstapctl__AuditQuery *q = c->req->audit_export;
+	Overstapctl__AuditEntries *out = s_keep(&c->pool, calloc(1, sizeof(*out)));
+	struct audit_page pg = { .c = c, .out = out };
+	int r;
+
+	char **lines;
+
+	pg.max = q->limit && q->limit < AUDIT_PAGE_MAX ? q->limit : AUDIT_PAGE_MAX;
+	lines = s_keep(&c->pool, calloc(pg.max, sizeof(char *)));
+	if (!out || !lines)
+		return -ENOMEM;
+	overstapctl__audit_entries__init(out);
+	out->lines = lines;
+	r = audit_each(store_audit_peek(c->d->store), q->from_seq > 0 ? q->from_seq : 1,
+		       s_audit_line, &pg);
+	if (r < 0)
+		return s_fail(c, r, "cannot read the audit log: %s", strerror(-r));
+	out->next_seq = out->n_lines == pg.max ? pg.last + 1 : 0;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_AUDIT_ENTRIES;
+	c->rep->audit_entries = out;
+	return 0;
 }
 
 /* ---- dispatch ---- */
@@ -806,6 +949,8 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_SHOW, s_handover_show },
 	{ OVERSTAPCTL__REQUEST__BODY_INBOX_LIST, s_inbox_list },
 	{ OVERSTAPCTL__REQUEST__BODY_INBOX_SHOW, s_inbox_show },
+	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_VERIFY, s_audit_verify },
+	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT, s_audit_export },
 };
 
 static int s_user_ok(const char *u)

@@ -228,6 +228,13 @@ static int s_rekey(struct daemon *d, struct config *nc, struct keys *nk)
 	s_outbox_resign(d);
 	log_notice("own keys changed: now CURVE %s; peers must admit it (keys rotate/activate)",
 		   d->keys.curve_public);
+	{
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "{\"curve_public\":\"%s\"}", d->keys.curve_public);
+		if (store_audit(d->store, "daemon", "key.activated", "", "", detail) < 0)
+			log_err("cannot write the audit log");
+	}
 	return 0;
 }
 

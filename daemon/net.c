@@ -199,6 +199,16 @@ static int s_peer_open(struct daemon *d, const struct config *cfg, const struct 
 	/* Mid-rollover we cannot know which key the peer's server has now: start
 	 * with the old one and switch on a failed handshake (s_rollover_switch). */
 	p->server_next = pc->curve_next[0] && !config_peer_old_keys_ok(pc, time_now_ms());
+	if (pc->curve_next[0]) {
+		char detail[128];
+
+		snprintf(detail, sizeof(detail), "{\"until\":\"%s\",\"curve_next\":\"%s\"}",
+			 s_utc(pc->rollover_until).s, pc->curve_next);
+		log_notice("peer %s: key rollover: old and new keys admitted until %s", pc->id,
+			   s_utc(pc->rollover_until).s);
+		if (store_audit(d->store, "daemon", "key.peer_rollover", "", pc->id, detail) < 0)
+			log_err("cannot write the audit log");
+	}
 	if (store_outbox_depth(d->store, pc->id, &p->depth) < 0)
 		p->depth = 0;
 	if (!pc->endpoint[0])
@@ -320,9 +330,13 @@ static struct peer *s_peer_by_curve(struct daemon *d, const uint8_t key[32], con
 		struct peer *p = &d->peers[i];
 
 		if (p->cfg.curve_next[0] && strcmp(p->cfg.curve_next, z85) == 0) {
-			if (!p->seen_next)
+			if (!p->seen_next) {
 				log_notice("peer %s: connected with its new key (rollover until %s)",
 					   p->cfg.id, s_utc(p->cfg.rollover_until).s);
+				if (store_audit(d->store, "daemon", "key.peer_new_seen", "", p->cfg.id,
+						"{}") < 0)
+					log_err("cannot write the audit log");
+			}
 			p->seen_next = 1;
 			return p;
 		}
@@ -458,6 +472,13 @@ static const char *s_rx_handover(struct daemon *d, struct rx_batch *b, const Ove
 		b->in_tx = 1;
 	}
 	r = store_inbox_put(d->store, e->message_id, e->sender, h, packed, len, time_now_ms());
+	if (r == 0) {
+		char actor[16];
+
+		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
+		r = store_audit(d->store, actor, "dossier.received", h->record_id, e->sender,
+				"{\"purpose\":\"handover\"}");
+	}
 	if (r == -EEXIST) {
 		why = "record id already received in another message";
 	} else if (r < 0) {
@@ -845,8 +866,10 @@ static void s_redial(struct peer *p, const char *why)
 /* When a peer's rollover window closes, its old keys are refused from then
  * on (by ZAP and s_verify, which look at the clock themselves); here we say
  * so once and stop dialling the old server key. */
-static void s_rollover_tick(struct peer *p)
+static void s_rollover_tick(struct daemon *d, struct peer *p)
 {
+	char detail[64];
+
 	if (!p->cfg.curve_next[0] || p->window_closed ||
 	    config_peer_old_keys_ok(&p->cfg, time_now_ms()))
 		return;
@@ -854,6 +877,9 @@ static void s_rollover_tick(struct peer *p)
 	log_notice("peer %s: key rollover window closed at %s: its old keys are refused from now on; "
 		   "move curve_public_key_next and sign_public_key_next into place",
 		   p->cfg.id, s_utc(p->cfg.rollover_until).s);
+	snprintf(detail, sizeof(detail), "{\"until\":\"%s\"}", s_utc(p->cfg.rollover_until).s);
+	if (store_audit(d->store, "daemon", "key.peer_old_refused", "", p->cfg.id, detail) < 0)
+		log_err("cannot write the audit log");
 	if (p->dealer && !p->server_next) {
 		s_serverkey_set(p, 1);
 		s_redial(p, "dialling again after the rollover");
@@ -883,10 +909,10 @@ void net_pump(struct daemon *d, int64_t *wake_in_ms)
 		int blocked = !p->connected;
 
 		if (!p->dealer) {
-			s_rollover_tick(p);
+			s_rollover_tick(d, p);
 			continue;
 		}
-		s_rollover_tick(p);
+		s_rollover_tick(d, p);
 		if (p->reconnect_at && now >= p->reconnect_at) {
 			p->reconnect_at = 0;
 			/* Mid-rollover a failed handshake may mean the peer has switched

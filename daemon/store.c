@@ -1,6 +1,7 @@
 /* store: overstapd's sqlite store. See store.h for the model; the SQL lives in
  * the two tables below (migrations, prepared statements). */
 #include "store.h"
+#include "audit.h"
 #include "vocab.h"
 
 #include <errno.h>
@@ -58,6 +59,8 @@ static const char *const s_migrations[] = {
 	"  received_at INTEGER NOT NULL,"
 	"  cohort TEXT NOT NULL, program INTEGER NOT NULL, destination INTEGER NOT NULL,"
 	"  exit_date TEXT NOT NULL) WITHOUT ROWID;",
+	/* 1 -> 2: the audit log (audit.h) */
+	AUDIT_SCHEMA_SQL,
 };
 
 enum {
@@ -138,6 +141,7 @@ struct store {
 	uint8_t master[CRYPTO_KEY_LEN];		/* wraps per-pupil keys; wiped at close */
 	uint8_t pseudo_key[CRYPTO_KEY_LEN];	/* HMAC key for pseudonyms */
 	uint8_t outbox_key[CRYPTO_KEY_LEN];	/* seals outbox entries not tied to a pupil */
+	struct audit *audit;			/* the audit chain, on the same connection */
 };
 
 static const char s_key_aad[] = "overstap-pupil-key-v1";
@@ -253,6 +257,17 @@ static int s_check_master(struct store *s, char *err, size_t errlen)
 	return rc == SQLITE_DONE ? 0 : s_err(rc);
 }
 
+static int s_audit_open(struct store *s, const uint8_t master[CRYPTO_KEY_LEN])
+{
+	uint8_t key[CRYPTO_KEY_LEN];
+	int r = crypto_hkdf(master, "overstap audit v1", key);
+
+	if (r == 0)
+		r = audit_open(s->db, key, &s->audit);
+	crypto_wipe(key, sizeof(key));
+	return r;
+}
+
 int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct store **out,
 	       char *err, size_t errlen)
 {
@@ -294,6 +309,11 @@ int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct st
 	r = s_check_master(s, err, errlen);
 	if (r < 0)
 		goto out;
+	r = s_audit_open(s, master);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot open the audit log: %s", strerror(-r));
+		goto out;
+	}
 	for (int i = 0; i < ST__N; i++)
 		if (sqlite3_prepare_v3(s->db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
 				       NULL) != SQLITE_OK) {
@@ -316,6 +336,7 @@ void store_close(struct store **sp)
 
 	if (!s)
 		return;
+	audit_free(&s->audit);	/* its statements live on s->db */
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
@@ -331,6 +352,14 @@ void store_rollback(struct store *s)
 	if (!sqlite3_get_autocommit(s->db))
 		s_exec_st(s_st(s, ST_ROLLBACK));
 }
+
+int store_audit(struct store *s, const char *actor, const char *action, const char *subject,
+		const char *counterpart, const char *detail)
+{
+	return audit_append(s->audit, time_now_ms(), actor, action, subject, counterpart, detail);
+}
+
+struct audit *store_audit_peek(struct store *s) { return s->audit; }
 
 int store_pseudonym(struct store *s, const char *ident, uint8_t out[32])
 {

@@ -17,7 +17,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -96,6 +96,17 @@ int store_leavers_each(struct store *s, int state, const char *cohort, unsigned 
  * destination institution. Caller frees *ids. */
 int store_leavers_ready(struct store *s, int64_t **ids, size_t *n);
 int store_leaver_load(struct store *s, int64_t id, int with_private, struct leaver *l);
+
+/* ---- audit log (SPEC §5; audit.h) ---- */
+
+/* Append an audit entry now. Call it inside the transaction of the change it
+ * records, so that both commit or neither does; outside one it commits on
+ * its own. subject is a record id, pseudonym or "" (never a name or PGN);
+ * detail is JSON text without personal data. 0 or -errno. */
+int store_audit(struct store *s, const char *actor, const char *action, const char *subject,
+		const char *counterpart, const char *detail);
+/* The audit handle, borrowed: for verify, export and checkpoints. */
+struct audit *store_audit_peek(struct store *s);
 
 /* ---- outbox (any message we send) ---- */
 

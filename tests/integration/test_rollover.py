@@ -12,6 +12,7 @@ school's status counts the failed handshakes and spaces its attempts out.
 Run: python3 -m unittest -v test_rollover   (OVERSTAPD / OVERSTAP from the environment)
 """
 import base64
+import json
 import os
 import shutil
 import sys
@@ -144,6 +145,17 @@ class RolloverTest(harness.DaemonTestCase):
         finally:
             ctx.term()
         self.assertEqual(mbo.status()["inbox_total"], 20)
+        # Every step is in the audit logs, in order.
+        acts = [(e["action"], e["counterpart"]) for e in
+                map(json.loads, mbo.cli("audit", "export").stdout.splitlines())
+                if e["action"].startswith("key.")]
+        self.assertEqual([a for a in acts if a[1] == SCHOOL][:1], [("key.peer_rollover", SCHOOL)])
+        names = [a[0] for a in acts]
+        self.assertLess(names.index("key.peer_new_seen"), names.index("key.peer_old_refused"))
+        school_acts = [json.loads(l)["action"] for l in
+                       school.cli("audit", "export").stdout.splitlines()]
+        self.assertEqual(school_acts.count("key.activated"), 1)
+        self.assertEqual(school.cli_json("audit", "verify")["intact"], True)
         self.assertEqual(school.stop(), 0)
         self.assertEqual(mbo.stop(), 0)
 

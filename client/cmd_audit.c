@@ -1,0 +1,124 @@
+/* cmd_audit: `overstap audit verify|export`, the privacy officer's view of the
+ * audit log (SPEC §5). The daemon holds the chain's key; the CLI asks it. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "out.h"
+#include "util.h"
+
+int cmd_audit_verify(struct cli *cli, int argc, char **argv)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Empty empty = OVERSTAPCTL__EMPTY__INIT;
+	Overstapctl__Reply *rep = NULL;
+	const Overstapctl__AuditVerifyResult *v;
+	int json, r;
+
+	r = cli_json_only_options(cli, argc, argv, 0, &json);
+	if (r >= 0)
+		return r;
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_AUDIT_VERIFY;
+	req.audit_verify = &empty;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_AUDIT_VERIFY, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	v = rep->audit_verify;
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_bool(&j, "intact", v->intact);
+		json_int(&j, "entries", v->entries);
+		json_int(&j, "first_bad_seq", v->first_bad_seq);
+		json_string(&j, "reason", v->reason);
+		json_string(&j, "head_mac", v->head_mac);
+		json_object_end(&j);
+		json_finish(&j);
+	} else if (v->intact) {
+		printf("audit log intact: %lld entries, head %s\n", (long long)v->entries,
+		       v->head_mac);
+	} else {
+		printf("audit log BROKEN at entry %lld: ", (long long)v->first_bad_seq);
+		out_text(stdout, v->reason);
+		putchar('\n');
+	}
+	/* A broken chain is the answer a privacy officer must not miss in a script. */
+	r = v->intact ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+/* Page through the log from `from`, writing each JSON line to f. */
+static int s_export(struct cli *cli, int64_t from, FILE *f, int64_t *n)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__AuditQuery q = OVERSTAPCTL__AUDIT_QUERY__INIT;
+	int r = CLI_EXIT_OK;
+
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT;
+	req.audit_export = &q;
+	q.from_seq = from;
+	while (r == CLI_EXIT_OK && q.from_seq > 0) {
+		Overstapctl__Reply *rep = NULL;
+
+		r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_AUDIT_ENTRIES, &rep);
+		if (r != CLI_EXIT_OK)
+			break;
+		for (size_t i = 0; i < rep->audit_entries->n_lines; i++)
+			fprintf(f, "%s\n", rep->audit_entries->lines[i]);
+		*n += (int64_t)rep->audit_entries->n_lines;
+		q.from_seq = rep->audit_entries->next_seq;
+		overstapctl__reply__free_unpacked(rep, NULL);
+	}
+	return r;
+}
+
+int cmd_audit_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = NULL;
+	char *end = NULL;
+	long long from = 1;
+	int64_t n = 0;
+	FILE *f = stdout;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			from = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || from < 1)
+				return cli_usage_error(cli, "--from must be an entry number from 1");
+			break;
+		case 'o': path = optarg; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (path && !(f = fopen(path, "w"))) {
+		fprintf(stderr, "overstap: %s: %s\n", path, strerror(errno));
+		return CLI_EXIT_INPUT;
+	}
+	r = s_export(cli, from, f, &n);
+	if (path) {
+		if (fclose(f) != 0 && r == CLI_EXIT_OK) {
+			fprintf(stderr, "overstap: %s: %s\n", path, strerror(errno));
+			r = CLI_EXIT_REFUSED;
+		}
+		if (r == CLI_EXIT_OK)
+			fprintf(stderr, "overstap: wrote %lld audit entries to %s\n", (long long)n, path);
+	}
+	return r;
+}
