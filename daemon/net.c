@@ -29,7 +29,7 @@ struct utc {
 /* A wall-clock ms as UTC text, for log lines. */
 static struct utc s_utc(int64_t ms)
 {
-	struct utc u;
+	struct utc u = { "" };
 
 	time_format_utc(ms, u.s);
 	return u;

@@ -1,0 +1,738 @@
+/* outcomes: the outcomes CSV import (SPEC §8): the event table, one row's
+ * checks, and libcsv driven one physical line at a time so that every message
+ * can name its line. */
+#include "outcomes.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_FILE ((size_t)64 << 20)	/* an MBO's yearly export is a few MB */
+#define S_MAX_ROWS 1000000		/* rows in one file */
+#define S_MAX_RECORD 4096		/* bytes of one record: a valid one is < 100 */
+#define S_MAX_FIELD 64			/* characters of one value: a UUID is 36 */
+#define S_MAX_COLUMNS 16		/* header fields we look at */
+#define S_MAX_ERRORS 1000		/* then stop: nobody reads on */
+#define S_PROGRESS_EVERY 1000		/* records between progress calls */
+#define S_ECHO_MAX 32			/* bytes of a bad value quoted back */
+
+/* ---- the events ------------------------------------------------------------ */
+
+static const struct {
+	const char *name;	/* SPEC §8 spelling */
+	int status;		/* purpose `status` (1) or `follow_up` (0), SPEC §3 */
+	int level;		/* carries an MBO level */
+} s_events[OUTCOME_EV_COUNT] = {
+	[OUTCOME_EV_REGISTERED] = { "registered", 1, 0 },
+	[OUTCOME_EV_AGREEMENT_OFFERED] = { "agreement_offered", 1, 0 },
+	[OUTCOME_EV_NOT_ENROLLED] = { "not_enrolled", 1, 0 },
+	[OUTCOME_EV_WITHDRAWN] = { "withdrawn", 1, 0 },
+	[OUTCOME_EV_ENROLLED] = { "enrolled", 1, 0 },
+	[OUTCOME_EV_INTAKE_HELD] = { "intake_held", 1, 0 },
+	[OUTCOME_EV_STILL_ENROLLED] = { "still_enrolled", 0, 0 },
+	[OUTCOME_EV_DIPLOMA] = { "diploma", 0, 1 },
+	[OUTCOME_EV_PROGRESSED] = { "progressed", 0, 1 },
+	[OUTCOME_EV_SWITCHED] = { "switched", 0, 0 },
+	[OUTCOME_EV_LEFT_WITHOUT_DIPLOMA] = { "left_without_diploma", 0, 0 },
+};
+
+enum outcome_event outcome_event_from_str(const char *s)
+{
+	for (int i = OUTCOME_EV_UNKNOWN + 1; s && i < OUTCOME_EV_COUNT; i++)
+		if (strcmp(s, s_events[i].name) == 0)
+			return (enum outcome_event)i;
+	return OUTCOME_EV_UNKNOWN;
+}
+
+static int s_event_known(enum outcome_event ev)
+{
+	return ev > OUTCOME_EV_UNKNOWN && ev < OUTCOME_EV_COUNT;
+}
+
+const char *outcome_event_str(enum outcome_event ev)
+{
+	return s_event_known(ev) ? s_events[ev].name : NULL;
+}
+
+int outcome_event_is_status(enum outcome_event ev)
+{
+	return s_event_known(ev) && s_events[ev].status;
+}
+
+int outcome_event_needs_level(enum outcome_event ev)
+{
+	return s_event_known(ev) && s_events[ev].level;
+}
+
+const char *outcome_event_list(void)
+{
+	/* A literal, not built from s_events: no mutable state; the unit test
+	 * checks that the two agree. */
+	return "registered, agreement_offered, not_enrolled, withdrawn, enrolled, intake_held, "
+	       "still_enrolled, diploma, progressed, switched, left_without_diploma";
+}
+
+/* ---- one row ------------------------------------------------------------- */
+
+enum s_col_id { C_RECORD_ID, C_EVENT, C_DATE, C_LEVEL, C_COUNT };
+
+static const struct {
+	const char *name;	/* header name, and the column in messages */
+	int required;		/* in the header, and a value in every row */
+} s_cols[C_COUNT] = {
+	[C_RECORD_ID] = { "record_id", 1 },
+	[C_EVENT] = { "event", 1 },
+	[C_DATE] = { "date", 1 },
+	[C_LEVEL] = { "level", 0 },
+};
+
+/* One validation run over one row. */
+struct s_vctx {
+	const char *name;		/* FILE part of every message */
+	unsigned line;			/* LINE part */
+	struct strlist *errors;		/* where the messages go */
+	int problems;			/* found so far */
+};
+
+static void s_err(struct s_vctx *c, enum s_col_id col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void s_err(struct s_vctx *c, enum s_col_id col, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->problems++;
+	/* On -ENOMEM the message is lost but the problem still counts, so the
+	 * import still fails. */
+	(void)strlist_addf(c->errors, "%s:%u: %s: %s", c->name, c->line, s_cols[col].name, msg);
+}
+
+/* A bad value quoted back in a message: at most S_ECHO_MAX bytes, anything
+ * but printable ASCII as '?' (no valid value has more), so that one error
+ * stays one line of clean text. */
+static const char *s_echo(char out[S_ECHO_MAX + 4], const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < S_ECHO_MAX && v[i]; i++)
+		out[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+	if (v[i]) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = '\0';
+	return out;
+}
+
+/* The checks every value gets: 1 when v has a value worth checking further. */
+static int s_present(struct s_vctx *c, enum s_col_id col, const char *v)
+{
+	if (!*v) {
+		if (s_cols[col].required)
+			s_err(c, col, "is required");
+		return 0;
+	}
+	if (strnlen(v, S_MAX_FIELD + 1) > S_MAX_FIELD) {
+		s_err(c, col, "too long (at most %d characters)", S_MAX_FIELD);
+		return 0;
+	}
+	return 1;
+}
+
+static void s_check_record_id(struct s_vctx *c, const char *v, struct outcome_row *out)
+{
+	char echo[S_ECHO_MAX + 4];
+
+	if (!s_present(c, C_RECORD_ID, v))
+		return;
+	if (!crypto_uuid_valid(v))
+		s_err(c, C_RECORD_ID, "'%s' is not a record id (a lower-case UUID, "
+		      "8-4-4-4-12 hex digits)", s_echo(echo, v));
+	else
+		memcpy(out->record_id, v, CRYPTO_UUID_STR_LEN + 1);
+}
+
+static void s_check_event(struct s_vctx *c, const char *v, struct outcome_row *out)
+{
+	char echo[S_ECHO_MAX + 4];
+
+	if (!s_present(c, C_EVENT, v))
+		return;
+	out->event = outcome_event_from_str(v);
+	if (out->event == OUTCOME_EV_UNKNOWN)
+		s_err(c, C_EVENT, "unknown value '%s' (expected one of: %s)", s_echo(echo, v),
+		      outcome_event_list());
+}
+
+static void s_check_date(struct s_vctx *c, const char *v, const char *today,
+			 struct outcome_row *out)
+{
+	char echo[S_ECHO_MAX + 4];
+
+	if (!s_present(c, C_DATE, v))
+		return;
+	if (!date_valid(v, NULL, NULL, NULL))
+		s_err(c, C_DATE, "not a real date (YYYY-MM-DD)");
+	else if (!date_valid(today, NULL, NULL, NULL))
+		s_err(c, C_DATE, "cannot be checked: today '%s' is not a real date",
+		      s_echo(echo, today));
+	/* Same format, so the strings compare like the dates. */
+	else if (strcmp(v, today) > 0)
+		s_err(c, C_DATE, "%s is in the future (today is %s)", v, today);
+	else
+		memcpy(out->date, v, sizeof(out->date));
+}
+
+/* Needs out->event as checked already: without a known event only the value
+ * itself can be judged. */
+static void s_check_level(struct s_vctx *c, const char *v, struct outcome_row *out)
+{
+	enum outcome_event ev = out->event;
+	char echo[S_ECHO_MAX + 4];
+
+	if (!*v) {
+		if (outcome_event_needs_level(ev))
+			s_err(c, C_LEVEL, "required for event %s (MBO level 1-4)",
+			      outcome_event_str(ev));
+		return;
+	}
+	if (!s_present(c, C_LEVEL, v))
+		return;
+	if (v[0] < '0' + OUTCOME_LEVEL_MIN || v[0] > '0' + OUTCOME_LEVEL_MAX || v[1])
+		s_err(c, C_LEVEL, "'%s' is not an MBO level (1-4)", s_echo(echo, v));
+	else if (s_event_known(ev) && !outcome_event_needs_level(ev))
+		s_err(c, C_LEVEL, "must be empty for event %s (only diploma and progressed "
+		      "have a level)", outcome_event_str(ev));
+	else
+		out->level = v[0] - '0';
+}
+
+/* Validate with a set of columns (bit per enum s_col_id) whose value is known
+ * to be unusable: the caller has reported those already. */
+static int s_validate(struct s_vctx *c, const struct outcome_input *in, const char *today,
+		      unsigned skip, struct outcome_row *out)
+{
+	int before = c->problems;
+
+	memset(out, 0, sizeof(*out));
+	out->line = in->line;
+	if (!(skip & (1u << C_RECORD_ID)))
+		s_check_record_id(c, in->record_id ? in->record_id : "", out);
+	if (!(skip & (1u << C_EVENT)))
+		s_check_event(c, in->event ? in->event : "", out);
+	if (!(skip & (1u << C_DATE)))
+		s_check_date(c, in->date ? in->date : "", today, out);
+	if (!(skip & (1u << C_LEVEL)))
+		s_check_level(c, in->level ? in->level : "", out);
+	return c->problems - before;
+}
+
+int outcome_row_validate(const char *name, const struct outcome_input *in, const char *today,
+			 struct outcome_row *out, struct strlist *errors)
+{
+	struct s_vctx c = { name ? name : "-", in->line, errors, 0 };
+	struct outcome_row row;
+	char now[11];
+
+	if (!today) {
+		date_today(now);
+		today = now;
+	}
+	return s_validate(&c, in, today, 0, out ? out : &row);
+}
+
+/* ---- duplicates ------------------------------------------------------------ */
+
+/* Rows by (record_id, event, date), open addressing. Slots hold a row index
+ * + 1 (0 = free), so the rows array may move while the table lives. */
+struct s_dups {
+	uint32_t *v;		/* cap slots, owned */
+	size_t n;		/* used */
+	size_t cap;		/* a power of two */
+};
+
+static size_t s_row_hash(const struct outcome_row *r)
+{
+	uint64_t h = 0xcbf29ce484222325u;	/* FNV-1a */
+
+	for (const char *s = r->record_id; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+	h = (h ^ (unsigned)r->event) * 0x100000001b3u;
+	for (const char *s = r->date; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+	return (size_t)h;
+}
+
+static int s_row_same(const struct outcome_row *a, const struct outcome_row *b)
+{
+	return a->event == b->event && strcmp(a->record_id, b->record_id) == 0 &&
+	       strcmp(a->date, b->date) == 0;
+}
+
+static uint32_t *s_dups_slot(uint32_t *v, size_t cap, const struct outcome_row *rows,
+			     const struct outcome_row *key)
+{
+	size_t i = s_row_hash(key) & (cap - 1);
+
+	while (v[i] && !s_row_same(&rows[v[i] - 1], key))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static int s_dups_grow(struct s_dups *t, const struct outcome_row *rows)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	uint32_t *v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->v[i])
+			*s_dups_slot(v, cap, rows, &rows[t->v[i] - 1]) = t->v[i];
+	free(t->v);
+	t->v = v;
+	t->cap = cap;
+	return 0;
+}
+
+/* Add rows[i]; *prev = the line of an earlier row with the same key, else 0. */
+static int s_dups_add(struct s_dups *t, const struct outcome_row *rows, size_t i,
+		      unsigned *prev)
+{
+	uint32_t *slot;
+
+	*prev = 0;
+	if ((t->n + 1) * 2 > t->cap && s_dups_grow(t, rows) < 0)
+		return -ENOMEM;
+	slot = s_dups_slot(t->v, t->cap, rows, &rows[i]);
+	if (*slot) {
+		*prev = rows[*slot - 1].line;
+		return 0;
+	}
+	*slot = (uint32_t)(i + 1);	/* i < S_MAX_ROWS */
+	t->n++;
+	return 0;
+}
+
+/* ---- parsing --------------------------------------------------------------- */
+
+struct s_parse {
+	const char *name;		/* FILE part of messages */
+	char today[11];			/* the date no row may pass */
+	struct strlist *errors;		/* the caller's list */
+	size_t errors0;			/* errors->n on entry: ours come after */
+	int failed;			/* a problem was reported: no rows are returned */
+	int r;				/* hard failure (-ENOMEM) */
+	int stop;			/* header unusable, malformed CSV, a cap reached */
+	unsigned line;			/* physical line now fed to libcsv */
+	unsigned rec_line;		/* line the current record starts on */
+	int in_rec;			/* a record has begun and not ended */
+	int row_ended;			/* the record ended in the current chunk */
+	size_t rec_bytes;		/* bytes of the current record fed so far */
+	size_t done, total;		/* bytes, for progress */
+	size_t records;			/* data records seen */
+	outcomes_progress_fn progress;
+	void *arg;
+	int have_header;		/* the header record is complete */
+	size_t ncols;			/* fields in the header */
+	int map[S_MAX_COLUMNS];		/* header position -> enum s_col_id, -1 = none */
+	char vals[C_COUNT][S_MAX_FIELD + 2];	/* this record's values; one byte
+					 * past the cap makes "too long" visible */
+	unsigned nul;			/* columns (bits) whose value has a NUL byte */
+	size_t nfields;			/* fields seen in the current record */
+	int nonempty;			/* one of them has a value */
+	struct outcome_row *rows;	/* result, owned; bad rows too, until the end */
+	size_t n, cap;
+	struct s_dups dups;		/* keys of the rows */
+};
+
+static int s_fail(struct s_parse *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Report "FILE:LINE: message"; 0 or -ENOMEM. */
+static int s_fail(struct s_parse *p, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->failed = 1;
+	return strlist_addf(p->errors, "%s:%u: %s", p->name, line, msg);
+}
+
+static int s_col_find(const char *name)
+{
+	for (int i = 0; i < C_COUNT; i++)
+		if (strcmp(s_cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* One header field: known, once, and its position remembered. */
+static int s_header_field(struct s_parse *p, size_t i, const char *s, size_t len)
+{
+	char echo[S_ECHO_MAX + 4];
+	int col;
+
+	if (i >= S_MAX_COLUMNS)
+		return 0;	/* reported once, at the end of the header */
+	p->map[i] = -1;
+	if (len == 0)
+		return s_fail(p, p->rec_line, "header: column %zu has no name", i + 1);
+	col = strlen(s) == len ? s_col_find(s) : -1;
+	if (col < 0)
+		return s_fail(p, p->rec_line, "header: unknown column '%s' (expected: record_id, "
+			      "event, date, level)", s_echo(echo, s));
+	for (size_t j = 0; j < i; j++)
+		if (p->map[j] == col)
+			return s_fail(p, p->rec_line, "header: duplicate column '%s'",
+				      s_cols[col].name);
+	p->map[i] = col;
+	return 0;
+}
+
+static int s_header_finish(struct s_parse *p)
+{
+	int r = 0;
+
+	p->have_header = 1;
+	p->ncols = p->nfields;
+	if (p->ncols > S_MAX_COLUMNS)
+		r = s_fail(p, p->rec_line, "header: %zu columns, at most %d", p->ncols,
+			   S_MAX_COLUMNS);
+	for (int c = 0; c < C_COUNT && r == 0; c++) {
+		size_t j;
+
+		if (!s_cols[c].required)
+			continue;
+		for (j = 0; j < p->ncols && j < S_MAX_COLUMNS && p->map[j] != c; j++)
+			;
+		if (j == p->ncols || j == S_MAX_COLUMNS)
+			r = s_fail(p, p->rec_line, "header: missing required column '%s'",
+				   s_cols[c].name);
+	}
+	/* Without a sound header no row can be read. */
+	if (p->failed)
+		p->stop = 1;
+	return r;
+}
+
+/* Keep a value: at most S_MAX_FIELD + 1 bytes, so that nothing the input
+ * asks for is allocated and an overlong value still fails the length check. */
+static void s_value_keep(struct s_parse *p, int col, const char *s, size_t len)
+{
+	size_t n = len < S_MAX_FIELD + 1 ? len : S_MAX_FIELD + 1;
+
+	memcpy(p->vals[col], s, n);
+	p->vals[col][n] = '\0';
+	/* libcsv hands us len bytes; a C string would silently cut at a NUL. */
+	if (memchr(s, '\0', len))
+		p->nul |= 1u << col;
+}
+
+static void s_on_field(void *s, size_t len, void *arg)
+{
+	struct s_parse *p = arg;
+	size_t i = p->nfields++;
+
+	p->nonempty |= len > 0;
+	if (p->stop)
+		return;
+	if (!p->have_header) {
+		int r = s_header_field(p, i, s, len);
+
+		if (r < 0) {
+			p->r = r;
+			p->stop = 1;
+		}
+	} else if (i < p->ncols && len > 0) {
+		s_value_keep(p, p->map[i], s, len);
+	}
+}
+
+static void s_record_clear(struct s_parse *p)
+{
+	memset(p->vals, 0, sizeof(p->vals));
+	p->nul = 0;
+	p->nfields = 0;
+	p->nonempty = 0;
+}
+
+static int s_rows_push(struct s_parse *p, const struct outcome_row *row)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		struct outcome_row *v;
+
+		if (cap > S_MAX_ROWS)
+			cap = S_MAX_ROWS;
+		v = realloc(p->rows, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		p->rows = v;
+		p->cap = cap;
+	}
+	p->rows[p->n++] = *row;
+	return 0;
+}
+
+/* Validate the current record as a row, reporting a NUL byte in place of the
+ * value's own checks; the row is filled with what passed. */
+static void s_row_check(struct s_parse *p, struct outcome_row *row)
+{
+	struct s_vctx c = { p->name, p->rec_line, p->errors, 0 };
+	const struct outcome_input in = { p->vals[C_RECORD_ID], p->vals[C_EVENT], p->vals[C_DATE],
+					  p->vals[C_LEVEL], p->rec_line };
+
+	for (int col = 0; col < C_COUNT; col++)
+		if (p->nul & (1u << col))
+			s_err(&c, (enum s_col_id)col, "contains a NUL byte");
+	s_validate(&c, &in, p->today, p->nul, row);
+	if (c.problems > 0)
+		p->failed = 1;
+}
+
+/* A data record is complete: validate it, check for a duplicate, keep it. */
+static int s_row_finish(struct s_parse *p)
+{
+	struct outcome_row row;
+	unsigned prev;
+	int r;
+
+	if (p->nfields != p->ncols)
+		return s_fail(p, p->rec_line, "row has %zu fields, header has %zu", p->nfields,
+			      p->ncols);
+	if (p->n == S_MAX_ROWS) {
+		p->stop = 1;
+		return s_fail(p, p->rec_line, "too many rows (at most %d)", S_MAX_ROWS);
+	}
+	s_row_check(p, &row);
+	/* Kept even when bad, so that nothing is special later; only a row whose
+	 * key parts all passed can be a duplicate. */
+	r = s_rows_push(p, &row);
+	if (r < 0 || !row.record_id[0] || !row.event || !row.date[0])
+		return r;
+	r = s_dups_add(&p->dups, p->rows, p->n - 1, &prev);
+	if (r == 0 && prev)
+		r = s_fail(p, row.line, "record_id: duplicate of line %u (same record_id, event "
+			   "and date)", prev);
+	return r;
+}
+
+static void s_on_row(int c, void *arg)
+{
+	struct s_parse *p = arg;
+	int r = 0;
+
+	(void)c;
+	p->row_ended = 1;
+	if (p->stop) {
+		s_record_clear(p);
+		return;
+	}
+	if (!p->have_header) {
+		r = s_header_finish(p);
+	} else if (p->nonempty) {	/* ",,,": a spreadsheet's empty row, as good as blank */
+		r = s_row_finish(p);
+		if (++p->records % S_PROGRESS_EVERY == 0 && p->progress)
+			p->progress(p->done, p->total, p->arg);
+	}
+	if (r == 0 && !p->stop && p->errors->n - p->errors0 >= S_MAX_ERRORS) {
+		r = s_fail(p, p->rec_line, "too many errors, stopping here");
+		p->stop = 1;
+	}
+	if (r < 0) {
+		p->r = r;
+		p->stop = 1;
+	}
+	s_record_clear(p);
+}
+
+static void s_malformed(struct s_parse *p, struct csv_parser *csv)
+{
+	int e = csv_error(csv);
+
+	p->stop = 1;
+	if (e == CSV_EPARSE)
+		p->r = s_fail(p, p->in_rec ? p->rec_line : p->line, "malformed CSV: %s",
+			      csv_strerror(e));
+	else
+		p->r = -ENOMEM;
+}
+
+/* End of the physical line starting at pos: just past its CR or LF (or len);
+ * *content = it has something besides blanks and the line break. */
+static size_t s_line_end(const char *data, size_t pos, size_t len, int *content)
+{
+	size_t end = pos;
+
+	*content = 0;
+	while (end < len && data[end] != '\n' && data[end] != '\r') {
+		*content |= data[end] != ' ' && data[end] != '\t';
+		end++;
+	}
+	return end < len ? end + 1 : end;
+}
+
+/* Account for one chunk before libcsv sees it: where a record starts, and the
+ * record cap that keeps libcsv's field buffer small. 0, or -1 to stop. */
+static int s_chunk_begin(struct s_parse *p, size_t bytes, int content)
+{
+	if (!p->in_rec && content) {
+		p->in_rec = 1;
+		p->rec_line = p->line;
+		p->rec_bytes = 0;
+	}
+	if (p->in_rec) {
+		p->rec_bytes += bytes;
+		if (p->rec_bytes > S_MAX_RECORD) {
+			p->stop = 1;
+			p->r = s_fail(p, p->rec_line, "record too long (more than %d bytes; an "
+				      "unclosed quote?)", S_MAX_RECORD);
+			return -1;
+		}
+	}
+	p->row_ended = 0;
+	return 0;
+}
+
+/* libcsv does not count lines, so we feed it one physical line at a time,
+ * each chunk ending just after its CR or LF: a record can then only end at
+ * the last byte of a chunk, and one begins at the first chunk with something
+ * besides blanks and line breaks (what libcsv skips between records). A CR
+ * that is not part of CRLF ends a line too, as it does for libcsv. */
+static void s_feed(struct s_parse *p, struct csv_parser *csv, const char *data, size_t pos,
+		   size_t len)
+{
+	while (pos < len && !p->stop) {
+		int content;
+		size_t end = s_line_end(data, pos, len, &content);
+
+		if (s_chunk_begin(p, end - pos, content) < 0)
+			return;
+		p->done = end;
+		if (csv_parse(csv, data + pos, end - pos, s_on_field, s_on_row, p) != end - pos) {
+			s_malformed(p, csv);
+			return;
+		}
+		if (p->row_ended)
+			p->in_rec = 0;
+		if (data[end - 1] == '\n' || (data[end - 1] == '\r' && (end == len || data[end] != '\n')))
+			p->line++;
+		pos = end;
+	}
+	/* The last record may lack its line break; an open quote fails here. */
+	if (!p->stop && csv_fini(csv, s_on_field, s_on_row, p) != 0)
+		s_malformed(p, csv);
+}
+
+static void s_parse_free(struct s_parse **pp)
+{
+	struct s_parse *p = *pp;
+
+	if (!p)
+		return;
+	outcomes_free(&p->rows);
+	free(p->dups.v);
+	free(p);
+	*pp = NULL;
+}
+
+/* A fresh parser state in *out: 0, -ENOMEM, or -EINVAL (reported) for a bad today. */
+static int s_parse_new(const char *name, size_t len, const char *today, struct strlist *errors,
+		       outcomes_progress_fn progress, void *arg, struct s_parse **out)
+{
+	struct s_parse *p = calloc(1, sizeof(*p));
+	char echo[S_ECHO_MAX + 4];
+
+	if (!p)
+		return -ENOMEM;
+	*p = (struct s_parse){ .name = name ? name : "-", .errors = errors, .errors0 = errors->n,
+			       .line = 1, .total = len, .progress = progress, .arg = arg };
+	if (!today) {
+		date_today(p->today);
+	} else if (date_valid(today, NULL, NULL, NULL)) {
+		memcpy(p->today, today, sizeof(p->today));
+	} else {
+		(void)strlist_addf(errors, "%s: today '%s' is not a real date (YYYY-MM-DD)",
+				   p->name, s_echo(echo, today));
+		free(p);
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
+int outcomes_parse_buffer(const char *name, const char *data, size_t len, const char *today,
+			  struct outcome_row **rows, size_t *n, struct strlist *errors,
+			  outcomes_progress_fn progress, void *arg)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	struct s_parse *p = NULL;
+	struct csv_parser csv;
+	int r, have_csv = 0;
+
+	*rows = NULL;
+	*n = 0;
+	if (len > S_MAX_FILE)
+		return -EFBIG;
+	r = s_parse_new(name, len, today, errors, progress, arg, &p);
+	if (r < 0)
+		return r;
+	r = -ENOMEM;
+	if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+		goto out;
+	have_csv = 1;
+	s_feed(p, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
+	if (!p->have_header && !p->stop)
+		p->r = s_fail(p, 1, "header: missing (the file is empty)");
+	if (progress)
+		progress(len, len, arg);
+	r = p->r < 0 ? p->r : p->failed ? -EINVAL : 0;
+	if (r < 0)
+		goto out;
+	*rows = p->rows;
+	*n = p->n;
+	p->rows = NULL; /* transferred */
+out:
+	if (have_csv)
+		csv_free(&csv);
+	s_parse_free(&p);
+	return r;
+}
+
+int outcomes_parse_file(const char *path, const char *today, struct outcome_row **rows,
+			size_t *n, struct strlist *errors, outcomes_progress_fn progress,
+			void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*rows = NULL;
+	*n = 0;
+	r = file_read_all(path, S_MAX_FILE, &buf, &len);
+	if (r < 0)
+		return r;
+	r = outcomes_parse_buffer(path, buf, len, today, rows, n, errors, progress, arg);
+	free(buf);
+	return r;
+}
+
+void outcomes_free(struct outcome_row **rows)
+{
+	if (!rows)
+		return;
+	free(*rows);
+	*rows = NULL;
+}
