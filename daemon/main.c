@@ -56,6 +56,17 @@ static int s_check(struct config *cfg)
 			cfg->path, cfg->control_socket, strerror(errno));
 		bad = 1;
 	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_cfg *p = &cfg->peers[i];
+		char until[21];
+
+		/* Not an error: the daemon runs fine on the next keys alone. */
+		time_format_utc(p->rollover_until, until);
+		if (p->curve_next[0] && !config_peer_old_keys_ok(p, time_now_ms()))
+			fprintf(stderr, "%s:%d: warning: [peer %s]: the key rollover window closed at "
+				"%s; move the *_next keys into curve_public_key and sign_public_key and "
+				"remove rollover_until\n", cfg->path, p->line, p->id, until);
+	}
 	if (cfg->control_group[0] && !getgrnam(cfg->control_group)) {
 		fprintf(stderr, "%s: [control] group: no group named '%s'\n", cfg->path,
 			cfg->control_group);

@@ -259,6 +259,24 @@ class ConfigTest(unittest.TestCase):
                 self.assert_t_reports("control-%d.conf" % i, self.good.replace(sock, new),
                                       "(socket|group):", section="control")
 
+    def test_t_warns_about_a_closed_rollover_window(self):
+        sign = [l for l in self.good.splitlines() if l.startswith("sign_public_key")][0]
+        other = harness.Institution(self.root, "30XY01", "Other")
+        extra = "\ncurve_public_key_next = %s\nsign_public_key_next = %s\n" % (
+            other.curve_pub, other.sign_pub)
+        db = os.path.join(self.root, "fresh", "store.db")
+        os.makedirs(os.path.dirname(db), exist_ok=True)
+        base = re.sub(r"(?m)^path = .*$", "path = %s" % db, self.good)
+        for until, warned in (("2001-01-01", True), ("2999-01-01T00:00:00Z", False)):
+            with self.subTest(until):
+                path = self.write("roll-%s.conf" % until[:4], base.replace(
+                    sign, sign + extra + "rollover_until = %s" % until))
+                r = overstapd("-t", "-c", path)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual("rollover window closed" in r.stderr, warned, r.stderr)
+                if warned:
+                    self.assertRegex(r.stderr, re.escape(path) + r":\d+: warning: \[peer 25LZ00\]")
+
 
 if __name__ == "__main__":
     unittest.main()
