@@ -118,6 +118,13 @@ void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h)
 	s_print_inzage(f, indent, h->inzage);
 	out_field(f, indent, "basis", h->basis);
 	out_field(f, indent, "registered on", h->registered_on);
+	for (size_t i = 0; i < h->n_consents; i++) {
+		const Overstap__ConsentAssertion *a = h->consents[i];
+
+		snprintf(line, sizeof(line), "%s by the %s, from %s%s%s (%s)", a->purpose, a->grantor,
+			 a->granted_at, a->valid_until[0] ? " until " : "", a->valid_until, a->consent_id);
+		out_field(f, indent, i ? "" : "consents", line);
+	}
 }
 
 static void s_json_support(struct json *j, const Overstap__Handover *h)
@@ -183,6 +190,20 @@ void dossier_json(struct json *j, const char *key, const Overstap__Handover *h)
 	s_json_mentor_inzage(j, h);
 	json_string(j, "basis", h->basis);
 	json_string(j, "registered_on", h->registered_on);
+	json_array_begin(j, "consents");
+	for (size_t i = 0; i < h->n_consents; i++) {
+		const Overstap__ConsentAssertion *a = h->consents[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "consent_id", a->consent_id);
+		json_string(j, "purpose", a->purpose);
+		json_string(j, "counterpart", a->counterpart);
+		json_string(j, "grantor", a->grantor);
+		json_string(j, "granted_at", a->granted_at);
+		json_string(j, "valid_until", a->valid_until);
+		json_object_end(j);
+	}
+	json_array_end(j);
 	json_object_end(j);
 }
 

@@ -49,6 +49,34 @@ static const struct verb s_verbs[] = {
 	  "Renames the next pair over the current one (the old secret keys are gone\n"
 	  "afterwards). Reload overstapd (systemctl reload overstapd) to use it: it dials\n"
 	  "every peer again, listens with the new key and re-signs queued messages.\n" },
+	{ "consent", "grant", cmd_consent_grant,
+	  "PUPIL --purpose P --by WHO --evidence HOW --ref DOC [--to ID] [--date D] [--until D]",
+	  "record a consent (SPEC §3); the daemon checks the age rule and the dates",
+	  "  -p, --purpose P       handover or follow_up (outcomes back to the school)\n"
+	  "  -b, --by WHO          who gave it: pupil, parent or guardian. On the day it\n"
+	  "                        is given, under 16 only a parent or guardian may, from\n"
+	  "                        16 only the pupil\n"
+	  "  -e, --evidence HOW    form, digital, email or verbal_recorded\n"
+	  "  -r, --ref DOC         where the evidence is kept (no names: a document number)\n"
+	  "  -t, --to ID           the institution it allows, or '*' for any (default: the\n"
+	  "                        pupil's destination institution)\n"
+	  "  -d, --date D          the day it was given (default today; never in the future)\n"
+	  "  -u, --until D         last day it is valid (default: no end date)\n"
+	  JSON_OPT, NULL },
+	{ "consent", "withdraw", cmd_consent_withdraw, "CONSENT_ID [--date D]",
+	  "record that a consent was withdrawn, from D (default today)",
+	  "  -d, --date D          the day of the withdrawal (not before the grant, not later\n"
+	  "                        than today)\n"
+	  JSON_OPT, NULL },
+	{ "consent", "list", cmd_consent_list, "[PUPIL] [--json]",
+	  "every consent recorded (of one pupil), with its history",
+	  JSON_OPT, NULL },
+	{ "consent", "due", cmd_consent_due, "[--days N] [--json]",
+	  "consents needing attention: parental ones of pupils now 16, ones expiring soon",
+	  "  -n, --days N          expiring within N days (default 60)\n"
+	  JSON_OPT,
+	  "A parental consent stays listed until the pupil, now 16 or older, has granted\n"
+	  "one covering the same purpose and institution (or it is withdrawn).\n" },
 	{ "audit", "verify", cmd_audit_verify, "[--json]",
 	  "check the audit log's hash chain; exit 1 when an entry was altered",
 	  JSON_OPT,

@@ -27,6 +27,7 @@ enum s_type {
 	T_Z85,		/* CURVE public key */
 	T_SIGNKEY,	/* base64 Ed25519 public key */
 	T_TIME,		/* UTC date or moment, into int64 unix ms */
+	T_BASIS,	/* a legal basis: statute or consent */
 };
 
 struct s_key {
@@ -75,6 +76,14 @@ static const struct s_key s_control_keys[] = {
 	S_STR("group", T_STR, config, control_group, 0),
 };
 
+/* status and follow_up cannot be changed (SPEC §3); they are keys so that a
+ * config can say so explicitly, and saying otherwise is an error. */
+static const struct s_key s_policy_keys[] = {
+	{ "handover", T_BASIS, S_FIELD(config, policy_handover), 0, 0, "statute", 0 },
+	{ "status", T_BASIS, S_FIELD(config, policy_status), 0, 0, "statute", 0 },
+	{ "follow_up", T_BASIS, S_FIELD(config, policy_follow_up), 0, 0, "consent", 0 },
+};
+
 static const struct s_key s_log_keys[] = {
 	{ "level", T_LEVEL, S_FIELD(config, log_level), 0, 0, "info", 0 },
 };
@@ -94,6 +103,7 @@ static const struct s_section s_sections[] = {
 	{ "network", 0, s_network_keys, ARRAY_SIZE(s_network_keys) },
 	{ "store", 0, s_store_keys, ARRAY_SIZE(s_store_keys) },
 	{ "control", 0, s_control_keys, ARRAY_SIZE(s_control_keys) },
+	{ "policy", 0, s_policy_keys, ARRAY_SIZE(s_policy_keys) },
 	{ "log", 0, s_log_keys, ARRAY_SIZE(s_log_keys) },
 	{ "peer", 1, s_peer_keys, ARRAY_SIZE(s_peer_keys) },
 };
@@ -114,6 +124,7 @@ _Static_assert(ARRAY_SIZE(s_network_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
 _Static_assert(ARRAY_SIZE(s_store_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
 _Static_assert(ARRAY_SIZE(s_control_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
 _Static_assert(ARRAY_SIZE(s_log_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
+_Static_assert(ARRAY_SIZE(s_policy_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
 _Static_assert(ARRAY_SIZE(s_peer_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
 
 static const char *const s_levels[] = { "err", "warning", "notice", "info", "debug" };
@@ -345,6 +356,24 @@ static int s_parse_time(const struct s_key *k, const char *v, void *dst, char *w
 	return 0;
 }
 
+static int s_parse_basis(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	const char *fixed = strcmp(k->name, "status") == 0 ? "statute"
+			    : strcmp(k->name, "follow_up") == 0 ? "consent" : NULL;
+
+	if (strcmp(v, "statute") != 0 && strcmp(v, "consent") != 0) {
+		snprintf(why, n, "'%.32s' is not a legal basis (statute or consent)", v);
+		return -EINVAL;
+	}
+	if (fixed && strcmp(v, fixed) != 0) {
+		snprintf(why, n, "%s is always %s (SPEC §3: %s)", k->name, fixed,
+			 *fixed == 's' ? "registration statuses are statutory"
+				       : "outcomes go back to the school only with consent");
+		return -EINVAL;
+	}
+	return s_parse_str(k, v, dst, why, n);
+}
+
 typedef int (*s_parse_fn)(const struct s_key *, const char *, void *, char *, size_t);
 
 static const s_parse_fn s_parsers[] = {
@@ -353,7 +382,7 @@ static const s_parse_fn s_parsers[] = {
 	[T_LEVEL] = s_parse_level,	[T_INT] = s_parse_int,
 	[T_UINT] = s_parse_int,		[T_I64] = s_parse_int,
 	[T_Z85] = s_parse_z85,		[T_SIGNKEY] = s_parse_signkey,
-	[T_TIME] = s_parse_time,
+	[T_TIME] = s_parse_time,	[T_BASIS] = s_parse_basis,
 };
 
 /* ---- sections ---------------------------------------------------------------- */

@@ -2,6 +2,8 @@
  * ROUTER on ipc://, reachable only through the filesystem permissions of its
  * socket (owner and the configured group). One handler per request type. */
 #include "control.h"
+#include "control_int.h"
+#include "consent.h"
 #include "audit.h"
 #include "envelope.h"
 #include "leavers.h"
@@ -20,13 +22,7 @@
 
 #define CONTROL_MAX_MSG (512LL << 20)	/* a whole leavers file fits */
 
-/* Everything a reply points into, freed after it is sent. */
-struct pool {
-	void **v;
-	size_t n, cap;
-};
-
-static void *s_keep(struct pool *p, void *ptr)
+void *ctl_keep(struct pool *p, void *ptr)
 {
 	if (!ptr)
 		return NULL;
@@ -44,9 +40,9 @@ static void *s_keep(struct pool *p, void *ptr)
 	return ptr;
 }
 
-static char *s_strdup(struct pool *p, const char *s)
+char *ctl_strdup(struct pool *p, const char *s)
 {
-	return s_keep(p, strdup(s ? s : ""));
+	return ctl_keep(p, strdup(s ? s : ""));
 }
 
 static void s_pool_free(struct pool *p)
@@ -56,18 +52,7 @@ static void s_pool_free(struct pool *p)
 	free(p->v);
 }
 
-/* A handler fills the reply (allocating into the pool) and returns 0 or a
- * negative code with a message in rep->error. */
-struct req_ctx {
-	struct daemon *d;
-	const Overstapctl__Request *req;
-	Overstapctl__Reply *rep;
-	struct pool pool;
-};
-
-static int s_fail(struct req_ctx *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int s_fail(struct req_ctx *c, int code, const char *fmt, ...)
+int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -75,7 +60,7 @@ static int s_fail(struct req_ctx *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	c->rep->error = s_strdup(&c->pool, buf);
+	c->rep->error = ctl_strdup(&c->pool, buf);
 	return code;
 }
 
@@ -124,9 +109,7 @@ void control_close(struct daemon *d)
 
 /* ---- audit ---- */
 
-/* The audit subject of a leaver: its record id once the dossier is sent,
- * else its local row number. Never the pupil's name, PGN or school number. */
-static const char *s_leaver_subject(const struct leaver *l, char buf[32])
+const char *ctl_leaver_subject(const struct leaver *l, char buf[32])
 {
 	if (l->record_id[0])
 		return l->record_id;
@@ -139,7 +122,7 @@ static const char *s_leaver_subject(const struct leaver *l, char buf[32])
 static int s_status(struct req_ctx *c)
 {
 	struct daemon *d = c->d;
-	Overstapctl__DaemonStatus *st = s_keep(&c->pool, calloc(1, sizeof(*st)));
+	Overstapctl__DaemonStatus *st = ctl_keep(&c->pool, calloc(1, sizeof(*st)));
 	size_t nr = 0;
 
 	if (!st)
@@ -150,10 +133,10 @@ static int s_status(struct req_ctx *c)
 	st->started_at = d->started_at;
 	st->version = OVERSTAP_VERSION;
 	st->rejected_total = d->rejected_total;
-	st->peers = s_keep(&c->pool, calloc(d->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
+	st->peers = ctl_keep(&c->pool, calloc(d->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
 	for (size_t i = 0; i < d->n_peers && st->peers; i++) {
 		struct peer *p = &d->peers[i];
-		Overstapctl__PeerStatus *ps = s_keep(&c->pool, calloc(1, sizeof(*ps)));
+		Overstapctl__PeerStatus *ps = ctl_keep(&c->pool, calloc(1, sizeof(*ps)));
 		int64_t oldest = 0;
 
 		if (!ps)
@@ -182,13 +165,13 @@ static int s_status(struct req_ctx *c)
 		}
 		st->peers[st->n_peers++] = ps;
 	}
-	st->rejected_reasons = s_keep(&c->pool, calloc(ARRAY_SIZE(d->rejects), sizeof(char *)));
+	st->rejected_reasons = ctl_keep(&c->pool, calloc(ARRAY_SIZE(d->rejects), sizeof(char *)));
 	for (size_t i = 0; i < ARRAY_SIZE(d->rejects) && d->rejects[i].why && st->rejected_reasons; i++) {
 		char buf[256];
 
 		snprintf(buf, sizeof(buf), "%s: %llu", d->rejects[i].why,
 			 (unsigned long long)d->rejects[i].n);
-		st->rejected_reasons[nr++] = s_strdup(&c->pool, buf);
+		st->rejected_reasons[nr++] = ctl_strdup(&c->pool, buf);
 	}
 	st->n_rejected_reasons = nr;
 	store_inbox_count(d->store, &st->inbox_total);
@@ -207,7 +190,7 @@ static int s_status(struct req_ctx *c)
 static int s_import(struct req_ctx *c)
 {
 	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
-	Overstapctl__ImportResult *res = s_keep(&c->pool, calloc(1, sizeof(*res)));
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 	const char *file = im->file[0] ? im->file : "import";
 	struct strlist errors = { 0 };
 	int r = 0;
@@ -231,9 +214,9 @@ static int s_import(struct req_ctx *c)
 		r = store_leavers_import(c->d->store, file, (Overstapctl__Leaver *const *)im->leavers,
 					 im->n_leavers, c->req->user, &errors);
 	if (errors.n) {
-		res->errors = s_keep(&c->pool, calloc(errors.n, sizeof(char *)));
+		res->errors = ctl_keep(&c->pool, calloc(errors.n, sizeof(char *)));
 		for (size_t i = 0; i < errors.n && res->errors; i++) {
-			res->errors[i] = s_keep(&c->pool, errors.v[i]);
+			res->errors[i] = ctl_keep(&c->pool, errors.v[i]);
 			errors.v[i] = NULL;	/* transferred */
 		}
 		res->n_errors = res->errors ? errors.n : 0;
@@ -242,7 +225,7 @@ static int s_import(struct req_ctx *c)
 	}
 	strlist_clear(&errors);
 	if (r < 0)
-		return s_fail(c, r, "cannot store the import: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));
 	res->imported = (uint32_t)im->n_leavers;
 	log_notice("user %s imported %zu leavers from %s", c->req->user, im->n_leavers, file);
 	return 0;
@@ -252,7 +235,7 @@ static int s_import(struct req_ctx *c)
 
 static Overstapctl__ImportResult *s_marked_new(struct req_ctx *c)
 {
-	Overstapctl__ImportResult *res = s_keep(&c->pool, calloc(1, sizeof(*res)));
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 
 	if (res) {
 		overstapctl__import_result__init(res);
@@ -276,10 +259,10 @@ static int s_mark_registered(struct req_ctx *c)
 	if (!date[0])
 		date = today;
 	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
-		return s_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
-	res->errors = s_keep(&c->pool, calloc(m->n_pupil_refs + 1, sizeof(char *)));
+		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
+	res->errors = ctl_keep(&c->pool, calloc(m->n_pupil_refs + 1, sizeof(char *)));
 	if (!res->errors || store_begin(c->d->store) < 0)
-		return s_fail(c, -EIO, "cannot write to the store");
+		return ctl_fail(c, -EIO, "cannot write to the store");
 	for (size_t i = 0; i < m->n_pupil_refs; i++) {
 		struct leaver l;
 		char buf[256];
@@ -294,7 +277,7 @@ static int s_mark_registered(struct req_ctx *c)
 
 			snprintf(detail, sizeof(detail), "{\"registered_on\":\"%s\"}", date);
 			r = store_audit(c->d->store, c->req->user, "registration.recorded",
-					s_leaver_subject(&l, subj), l.destination_institution, detail);
+					ctl_leaver_subject(&l, subj), l.destination_institution, detail);
 		}
 		store_leaver_clear(&l);
 		if (r == 0) {
@@ -304,11 +287,11 @@ static int s_mark_registered(struct req_ctx *c)
 		snprintf(buf, sizeof(buf), "%s: %s", m->pupil_refs[i],
 			 r == -ENOENT ? "no such pupil"
 			 : r == -EALREADY ? "the dossier has already been sent" : strerror(-r));
-		res->errors[res->n_errors++] = s_strdup(&c->pool, buf);
+		res->errors[res->n_errors++] = ctl_strdup(&c->pool, buf);
 	}
 	if ((r = store_commit(c->d->store)) < 0) {
 		store_rollback(c->d->store);
-		return s_fail(c, r, "cannot commit: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot commit: %s", strerror(-r));
 	}
 	log_notice("user %s recorded %u registrations", c->req->user, res->imported);
 	return 0;
@@ -356,7 +339,7 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 			 vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?", date);
 		if (r == 0)
 			r = store_audit(c->d->store, c->req->user, "inzage.recorded",
-					s_leaver_subject(&l, subj), "", detail);
+					ctl_leaver_subject(&l, subj), "", detail);
 		if (r < 0)
 			snprintf(why, whylen, "%s: %s", ref, strerror(-r));
 	}
@@ -385,14 +368,14 @@ static int s_inzage(struct req_ctx *c)
 	if (!res)
 		return -ENOMEM;
 	if (!who)
-		return s_fail(c, -EINVAL, "reviewer must be pupil, parent or guardian");
+		return ctl_fail(c, -EINVAL, "reviewer must be pupil, parent or guardian");
 	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
-		return s_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
+		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
 	if (strlen(z->remarks) > ENV_MAX_REMARKS)
-		return s_fail(c, -EINVAL, "remarks are longer than %d bytes", ENV_MAX_REMARKS);
-	res->errors = s_keep(&c->pool, calloc(z->n_pupil_refs + 1, sizeof(char *)));
+		return ctl_fail(c, -EINVAL, "remarks are longer than %d bytes", ENV_MAX_REMARKS);
+	res->errors = ctl_keep(&c->pool, calloc(z->n_pupil_refs + 1, sizeof(char *)));
 	if (!res->errors || (r = store_begin(c->d->store)) < 0)
-		return s_fail(c, -EIO, "cannot write to the store");
+		return ctl_fail(c, -EIO, "cannot write to the store");
 	for (size_t i = 0; i < z->n_pupil_refs; i++) {
 		char why[512];
 
@@ -400,7 +383,7 @@ static int s_inzage(struct req_ctx *c)
 		if (r == 0)
 			res->imported++;
 		else if (s_item_refused(r))
-			res->errors[res->n_errors++] = s_strdup(&c->pool, why);
+			res->errors[res->n_errors++] = ctl_strdup(&c->pool, why);
 		else
 			break;
 	}
@@ -410,7 +393,7 @@ static int s_inzage(struct req_ctx *c)
 		store_rollback(c->d->store);
 		res->imported = 0;
 		res->n_errors = 0;
-		return s_fail(c, r, "nothing recorded: %s", strerror(-r));
+		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
 	}
 	log_notice("user %s recorded inzage by %s for %u pupils", c->req->user, z->reviewer,
 		   res->imported);
@@ -469,27 +452,106 @@ static void s_dossier(const struct leaver *l, const char *record_id, Overstap__H
 		z->recorded_by = (char *)l->inzage_recorded_by;
 		h->inzage = z;
 	}
-	h->basis = "statute";	/* WVO/WEB overstapgegevens; consent policy comes later */
+	h->basis = "statute";	/* WVO/WEB overstapgegevens; s_queue_one sets what was decided */
 	h->registered_on = (char *)l->registered_on;
 }
 
+/* The consents in force for this recipient travel with the dossier, so the
+ * receiver can check the basis and later report back (follow_up) only while
+ * one holds. */
+struct dossier_extra {
+	Overstap__ConsentAssertion a[ENV_MAX_CONSENTS];
+	Overstap__ConsentAssertion *ap[ENV_MAX_CONSENTS];
+	Overstap__SupportNeed needs[ENV_MAX_SUPPORT_NEEDS];
+	Overstap__SupportNeed *np[ENV_MAX_SUPPORT_NEEDS];
+	int handover_consent;		/* a handover consent is among them */
+};
+
+static void s_assertions(Overstap__Handover *h, struct dossier_extra *x, const struct consent *v,
+			 size_t n, const char *to, const char *today)
+{
+	static const int purposes[] = { CONSENT_PURPOSE_HANDOVER, CONSENT_PURPOSE_FOLLOW_UP };
+
+	for (size_t i = 0; i < n && h->n_consents < ENV_MAX_CONSENTS; i++) {
+		Overstap__ConsentAssertion *a = &x->a[h->n_consents];
+		int in = 0;
+
+		for (size_t p = 0; p < ARRAY_SIZE(purposes); p++)
+			in |= consent_in_force(&v[i], purposes[p], to, today);
+		if (!in)
+			continue;
+		overstap__consent_assertion__init(a);
+		a->consent_id = (char *)v[i].id;
+		a->purpose = (char *)consent_purpose_str(v[i].purpose);
+		a->counterpart = (char *)v[i].counterpart;
+		a->grantor = (char *)consent_grantor_str(v[i].grantor);
+		a->granted_at = (char *)v[i].granted_at;
+		a->valid_until = (char *)v[i].valid_until;
+		x->handover_consent |= v[i].purpose == CONSENT_PURPOSE_HANDOVER;
+		x->ap[h->n_consents++] = a;
+	}
+	h->consents = x->ap;
+}
+
+/* SPEC §3: free-text care notes are consent-based. Without a handover consent
+ * the codes go (statute), the notes stay here. */
+static void s_withhold_notes(Overstap__Handover *h, struct dossier_extra *x)
+{
+	size_t n = h->n_support_needs < ENV_MAX_SUPPORT_NEEDS ? h->n_support_needs
+							       : ENV_MAX_SUPPORT_NEEDS;
+
+	for (size_t i = 0; i < n; i++) {
+		x->needs[i] = *h->support_needs[i];
+		x->needs[i].note = "";
+		x->np[i] = &x->needs[i];
+	}
+	h->n_support_needs = n;
+	h->support_needs = x->np;
+}
+
+static int s_disclosure_audit(struct daemon *d, const char *user, const struct leaver *l,
+			      const Overstap__Handover *h, const struct consent_decision *dec,
+			      const char *record_id, const char *mid, int notes)
+{
+	char detail[320];
+
+	/* the disclosure: what, to whom, on which basis (SPEC §5) */
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%s\","
+		 "\"consent_id\":\"%s\",\"consents_asserted\":%zu,\"care_notes\":\"%s\","
+		 "\"message_id\":\"%s\"}", h->basis, dec->consent_id, h->n_consents,
+		 notes ? "included" : "withheld", mid);
+	return store_audit(d->store, user, "disclosure.queued", record_id,
+			   l->destination_institution, detail);
+}
+
 /* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
-static int s_queue_one(struct daemon *d, const char *user, const struct leaver *l, int64_t now)
+static int s_queue_one(struct daemon *d, const char *user, const struct leaver *l,
+		       const struct consent_decision *dec, const struct consent *v, size_t n,
+		       int64_t now)
 {
 	Overstap__Handover h;
 	Overstap__Inzage z;
-	char record_id[CRYPTO_UUID_STR_LEN + 1], mid[CRYPTO_UUID_STR_LEN + 1];
+	struct dossier_extra *x = calloc(1, sizeof(*x));
+	char record_id[CRYPTO_UUID_STR_LEN + 1], mid[CRYPTO_UUID_STR_LEN + 1], today[11];
 	uint8_t *body = NULL, *packed = NULL;
 	size_t blen, plen = 0;
 	int r;
 
+	if (!x)
+		return -ENOMEM;
 	if ((r = crypto_uuidv7(record_id)) < 0)
-		return r;
+		goto out;
+	date_today(today);
 	s_dossier(l, record_id, &h, &z);
+	h.basis = (char *)consent_basis_str(dec->basis);
+	s_assertions(&h, x, v, n, l->destination_institution, today);
+	if (!x->handover_consent)
+		s_withhold_notes(&h, x);
 	blen = overstap__handover__get_packed_size(&h);
 	body = malloc(blen ? blen : 1);
+	r = -ENOMEM;
 	if (!body)
-		return -ENOMEM;
+		goto out;
 	overstap__handover__pack(&h, body);
 	r = envelope_build(d->cfg->institution_id, l->destination_institution,
 			   OVERSTAP__ENVELOPE__BODY_HANDOVER, body, blen, d->keys.signer, mid, &packed, &plen);
@@ -498,46 +560,91 @@ static int s_queue_one(struct daemon *d, const char *user, const struct leaver *
 				     OVERSTAP__ENVELOPE__BODY_HANDOVER, packed, plen, l->key_id, now);
 	if (r == 0)
 		r = store_leaver_set_queued(d->store, l->id, record_id, mid, now);
-	if (r == 0) {
-		char detail[160];
-
-		/* the disclosure: what, to whom, on which basis (SPEC §5) */
-		snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%s\","
-			 "\"message_id\":\"%s\"}", h.basis, mid);
-		r = store_audit(d->store, user, "disclosure.queued", record_id,
-				l->destination_institution, detail);
-	}
+	if (r == 0)
+		r = s_disclosure_audit(d, user, l, &h, dec, record_id, mid, x->handover_consent);
 	crypto_wipe(body, blen);
+out:
 	free(body);
 	if (packed)
 		crypto_wipe(packed, plen);
 	free(packed);
+	crypto_wipe(x, sizeof(*x));
+	free(x);
 	return r;
+}
+
+/* The consents of one pupil, for the decisions of one send. */
+struct pupil_consents {
+	struct consent *v;
+	size_t n, cap;
+};
+
+static int s_consent_push(const struct consent *k, int64_t leaver_id, void *arg)
+{
+	struct pupil_consents *pc = arg;
+
+	(void)leaver_id;
+	if (pc->n == pc->cap) {
+		size_t cap = pc->cap ? pc->cap * 2 : 4;
+		struct consent *v = realloc(pc->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		pc->v = v;
+		pc->cap = cap;
+	}
+	pc->v[pc->n++] = *k;
+	return 0;
+}
+
+/* Audit a denied disclosure with its reason (SPEC §3: every check). */
+static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char *purpose,
+			  const char *reason)
+{
+	char subj[32], detail[320];
+
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"reason\":\"%s\"}", purpose,
+		 reason);
+	return store_audit(c->d->store, c->req->user, "disclosure.denied",
+			   ctl_leaver_subject(l, subj), l->destination_institution, detail);
 }
 
 static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Overstapctl__SendResult *res,
 		      int64_t now)
 {
+	struct pupil_consents pc = { 0 };
+	struct consent_decision dec = { 0 };
 	const char *why = s_gate(c->d, l);
-	char buf[512];
-	int r;
+	char buf[512], today[11];
+	int r = 0;
 
-	if (!why) {
-		r = s_queue_one(c->d, c->req->user, l, now);
-		if (r < 0)
-			return r;
-		res->queued[res->n_queued++] = s_strdup(&c->pool, ref);
-		return 0;
+	date_today(today);
+	if (!why && (r = store_consents_each(c->d->store, l->id, s_consent_push, &pc)) == 0) {
+		int basis = strcmp(c->d->cfg->policy_handover, "consent") == 0 ? BASIS_CONSENT
+										  : BASIS_STATUTE;
+
+		if (!consent_decide(basis, pc.v, pc.n, CONSENT_PURPOSE_HANDOVER,
+				    l->destination_institution, today, &dec)) {
+			why = dec.reason;
+			r = s_audit_denied(c, l, "handover", dec.reason);
+		}
 	}
-	snprintf(buf, sizeof(buf), "%s: %s", ref, why);
-	res->refused[res->n_refused++] = s_strdup(&c->pool, buf);
-	return 0;
+	if (r == 0 && !why) {
+		r = s_queue_one(c->d, c->req->user, l, &dec, pc.v, pc.n, now);
+		if (r == 0)
+			res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref);
+	} else if (r == 0) {
+		snprintf(buf, sizeof(buf), "%s: %s", ref, why);
+		res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf);
+	}
+	free(pc.v);
+	return r;
 }
 
 static int s_send(struct req_ctx *c)
 {
 	const Overstapctl__SendHandovers *s = c->req->send;
-	Overstapctl__SendResult *res = s_keep(&c->pool, calloc(1, sizeof(*res)));
+	Overstapctl__SendResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 	int64_t *ids = NULL, now = time_now_ms();
 	size_t n = s->n_pupil_refs;
 	int r;
@@ -548,12 +655,12 @@ static int s_send(struct req_ctx *c)
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_SEND_RESULT;
 	c->rep->send_result = res;
 	if (s->all_ready && (r = store_leavers_ready(c->d->store, &ids, &n)) < 0)
-		return s_fail(c, r, "cannot list ready dossiers: %s", strerror(-r));
-	res->queued = s_keep(&c->pool, calloc(n + 1, sizeof(char *)));
-	res->refused = s_keep(&c->pool, calloc(n + 1, sizeof(char *)));
+		return ctl_fail(c, r, "cannot list ready dossiers: %s", strerror(-r));
+	res->queued = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
+	res->refused = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
 	if (!res->queued || !res->refused || (r = store_begin(c->d->store)) < 0) {
 		free(ids);
-		return s_fail(c, -EIO, "cannot write to the store");
+		return ctl_fail(c, -EIO, "cannot write to the store");
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct leaver l = { 0 };
@@ -564,7 +671,7 @@ static int s_send(struct req_ctx *c)
 		if (rf == -ENOENT) {
 			char buf[256];
 			snprintf(buf, sizeof(buf), "%s: no such pupil", ref);
-			res->refused[res->n_refused++] = s_strdup(&c->pool, buf);
+			res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf);
 		} else if (rf < 0) {
 			r = rf;
 		} else {
@@ -579,7 +686,7 @@ static int s_send(struct req_ctx *c)
 		/* All or nothing: nothing was queued. */
 		store_rollback(c->d->store);
 		res->n_queued = res->n_refused = 0;
-		return s_fail(c, r, "nothing queued: %s", strerror(-r));
+		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
 	}
 	/* Committed: recount what waits per peer, and send without waiting a tick. */
 	for (size_t i = 0; i < c->d->n_peers && res->n_queued; i++) {
@@ -635,23 +742,23 @@ static const char *s_view_state(const struct daemon *d, const struct leaver *l)
 static Overstapctl__HandoverRow *s_leaver_row(struct req_ctx *c, const struct leaver *l)
 {
 	struct pool *pool = &c->pool;
-	Overstapctl__HandoverRow *row = s_keep(pool, calloc(1, sizeof(*row)));
+	Overstapctl__HandoverRow *row = ctl_keep(pool, calloc(1, sizeof(*row)));
 
 	if (!row)
 		return NULL;
 	overstapctl__handover_row__init(row);
-	row->pupil_ref = s_strdup(pool, l->pupil_ref);
-	row->cohort = s_strdup(pool, l->cohort);
+	row->pupil_ref = ctl_strdup(pool, l->pupil_ref);
+	row->cohort = ctl_strdup(pool, l->cohort);
 	row->program = (char *)(vocab_program_str(l->program) ? vocab_program_str(l->program) : "");
 	row->destination_type = (char *)(vocab_destination_str(l->destination)
 						 ? vocab_destination_str(l->destination) : "");
-	row->destination_institution = s_strdup(pool, l->destination_institution);
+	row->destination_institution = ctl_strdup(pool, l->destination_institution);
 	row->state = (char *)s_view_state(c->d, l);
-	row->record_id = s_strdup(pool, l->record_id);
+	row->record_id = ctl_strdup(pool, l->record_id);
 	row->queued_at = l->queued_at;
 	row->delivered_at = l->delivered_at;
-	row->registered_on = s_strdup(pool, l->registered_on);
-	row->inzage_on = s_strdup(pool, l->inzage_on);
+	row->registered_on = ctl_strdup(pool, l->registered_on);
+	row->inzage_on = ctl_strdup(pool, l->inzage_on);
 	row->attempts = l->attempts;
 	return row;
 }
@@ -683,23 +790,23 @@ static int s_state_from_str(const char *s)
 static int s_handover_list(struct req_ctx *c)
 {
 	const Overstapctl__ListFilter *f = c->req->handover_list;
-	Overstapctl__HandoverList *hl = s_keep(&c->pool, calloc(1, sizeof(*hl)));
+	Overstapctl__HandoverList *hl = ctl_keep(&c->pool, calloc(1, sizeof(*hl)));
 	struct list_acc a = { .c = c };
 	int state = f->state[0] ? s_state_from_str(f->state) : -1, r;
 
 	if (!hl)
 		return -ENOMEM;
 	if (state == -2)
-		return s_fail(c, -EINVAL, "unknown state '%s' (imported, registered, ready, queued, "
+		return ctl_fail(c, -EINVAL, "unknown state '%s' (imported, registered, ready, queued, "
 			      "delivered, cancelled)",
 			      f->state);
 	overstapctl__handover_list__init(hl);
 	/* The view states are filtered row by row, so the limit is applied there. */
 	r = store_leavers_each(c->d->store, state, f->cohort, 0, s_leaver_cb, &a);
-	if (a.rows && !s_keep(&c->pool, a.rows))
+	if (a.rows && !ctl_keep(&c->pool, a.rows))
 		return -ENOMEM;
 	if (r < 0)
-		return s_fail(c, r, "cannot list: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot list: %s", strerror(-r));
 	hl->rows = (Overstapctl__HandoverRow **)a.rows;
 	hl->n_rows = a.n;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_HANDOVER_LIST;
@@ -709,17 +816,17 @@ static int s_handover_list(struct req_ctx *c)
 
 static int s_handover_show(struct req_ctx *c)
 {
-	Overstapctl__HandoverDetail *det = s_keep(&c->pool, calloc(1, sizeof(*det)));
+	Overstapctl__HandoverDetail *det = ctl_keep(&c->pool, calloc(1, sizeof(*det)));
 	struct leaver l = { 0 };
 	Overstap__Handover h;
 	Overstap__Inzage z;
 	int r = store_leaver_find(c->d->store, c->req->handover_show->key, 1, &l);
 
 	if (r == -ENOENT)
-		return s_fail(c, r, "%s: no such pupil", c->req->handover_show->key);
+		return ctl_fail(c, r, "%s: no such pupil", c->req->handover_show->key);
 	if (r < 0 || !det) {
 		store_leaver_clear(&l);
-		return s_fail(c, r < 0 ? r : -ENOMEM, "cannot read: %s", strerror(r < 0 ? -r : ENOMEM));
+		return ctl_fail(c, r < 0 ? r : -ENOMEM, "cannot read: %s", strerror(r < 0 ? -r : ENOMEM));
 	}
 	overstapctl__handover_detail__init(det);
 	det->row = s_leaver_row(c, &l);
@@ -728,17 +835,17 @@ static int s_handover_show(struct req_ctx *c)
 
 		/* Who looked at whose dossier. If that cannot be written, the
 		 * dossier is not shown. */
-		r = store_audit(c->d->store, c->req->user, "dossier.viewed", s_leaver_subject(&l, subj),
+		r = store_audit(c->d->store, c->req->user, "dossier.viewed", ctl_leaver_subject(&l, subj),
 				"", "{\"side\":\"sending\"}");
 		if (r < 0) {
 			store_leaver_clear(&l);
-			return s_fail(c, r, "cannot write the audit log: %s", strerror(-r));
+			return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 		}
 	}
 	if (l.priv) {
 		s_dossier(&l, l.record_id, &h, &z);
 		det->dossier.len = overstap__handover__get_packed_size(&h);
-		det->dossier.data = s_keep(&c->pool, malloc(det->dossier.len + 1));
+		det->dossier.data = ctl_keep(&c->pool, malloc(det->dossier.len + 1));
 		if (det->dossier.data)
 			overstap__handover__pack(&h, det->dossier.data);
 		else
@@ -753,19 +860,19 @@ static int s_handover_show(struct req_ctx *c)
 
 static Overstapctl__InboxRow *s_inbox_row(struct pool *pool, const struct inbox_row *r)
 {
-	Overstapctl__InboxRow *row = s_keep(pool, calloc(1, sizeof(*row)));
+	Overstapctl__InboxRow *row = ctl_keep(pool, calloc(1, sizeof(*row)));
 	const char *prog = vocab_program_str(r->program), *dest = vocab_destination_str(r->destination);
 
 	if (!row)
 		return NULL;
 	overstapctl__inbox_row__init(row);
-	row->record_id = s_strdup(pool, r->record_id);
-	row->sender = s_strdup(pool, r->sender);
+	row->record_id = ctl_strdup(pool, r->record_id);
+	row->sender = ctl_strdup(pool, r->sender);
 	row->received_at = r->received_at;
-	row->cohort = s_strdup(pool, r->cohort);
+	row->cohort = ctl_strdup(pool, r->cohort);
 	row->program = (char *)(prog ? prog : "");
 	row->destination_type = (char *)(dest ? dest : "");
-	row->message_id = s_strdup(pool, r->message_id);
+	row->message_id = ctl_strdup(pool, r->message_id);
 	return row;
 }
 
@@ -779,7 +886,7 @@ static int s_inbox_cb(const struct inbox_row *r, void *arg)
 static int s_inbox_list(struct req_ctx *c)
 {
 	const Overstapctl__ListFilter *f = c->req->inbox_list;
-	Overstapctl__InboxList *il = s_keep(&c->pool, calloc(1, sizeof(*il)));
+	Overstapctl__InboxList *il = ctl_keep(&c->pool, calloc(1, sizeof(*il)));
 	struct list_acc a = { .c = c };
 	int r;
 
@@ -787,10 +894,10 @@ static int s_inbox_list(struct req_ctx *c)
 		return -ENOMEM;
 	overstapctl__inbox_list__init(il);
 	r = store_inbox_each(c->d->store, f->cohort, f->limit, s_inbox_cb, &a);
-	if (a.rows && !s_keep(&c->pool, a.rows))
+	if (a.rows && !ctl_keep(&c->pool, a.rows))
 		return -ENOMEM;
 	if (r < 0)
-		return s_fail(c, r, "cannot list: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot list: %s", strerror(-r));
 	il->rows = (Overstapctl__InboxRow **)a.rows;
 	il->n_rows = a.n;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_LIST;
@@ -800,7 +907,7 @@ static int s_inbox_list(struct req_ctx *c)
 
 static int s_inbox_show(struct req_ctx *c)
 {
-	Overstapctl__InboxDetail *det = s_keep(&c->pool, calloc(1, sizeof(*det)));
+	Overstapctl__InboxDetail *det = ctl_keep(&c->pool, calloc(1, sizeof(*det)));
 	struct inbox_row row;
 	Overstap__Envelope *e = NULL;
 	uint8_t *packed = NULL;
@@ -811,23 +918,23 @@ static int s_inbox_show(struct req_ctx *c)
 		return -ENOMEM;
 	r = store_inbox_get(c->d->store, c->req->inbox_show->key, &row, &packed, &len);
 	if (r == -ENOENT)
-		return s_fail(c, r, "%s: no such record", c->req->inbox_show->key);
+		return ctl_fail(c, r, "%s: no such record", c->req->inbox_show->key);
 	if (r < 0)
-		return s_fail(c, r, "cannot read the record: %s", strerror(-r));
-	if (!s_keep(&c->pool, packed))
-		return -ENOMEM;	/* s_keep freed it */
+		return ctl_fail(c, r, "cannot read the record: %s", strerror(-r));
+	if (!ctl_keep(&c->pool, packed))
+		return -ENOMEM;	/* ctl_keep freed it */
 	r = store_audit(c->d->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
 			"{\"side\":\"receiving\"}");
 	if (r < 0)
-		return s_fail(c, r, "cannot write the audit log: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	e = overstap__envelope__unpack(NULL, len, packed);
 	if (!e || !envelope_body(e))
-		r = s_fail(c, -EBADMSG, "stored record does not decode");
+		r = ctl_fail(c, -EBADMSG, "stored record does not decode");
 	overstapctl__inbox_detail__init(det);
 	det->row = s_inbox_row(&c->pool, &row);
 	if (r == 0) {
 		const ProtobufCBinaryData *b = envelope_body(e);
-		det->dossier.data = s_keep(&c->pool, malloc(b->len + 1));
+		det->dossier.data = ctl_keep(&c->pool, malloc(b->len + 1));
 		if (det->dossier.data) {
 			memcpy(det->dossier.data, b->data, b->len);
 			det->dossier.len = b->len;
@@ -846,27 +953,27 @@ static int s_inbox_show(struct req_ctx *c)
 
 static int s_audit_verify(struct req_ctx *c)
 {
-	Overstapctl__AuditVerifyResult *v = s_keep(&c->pool, calloc(1, sizeof(*v)));
+	Overstapctl__AuditVerifyResult *v = ctl_keep(&c->pool, calloc(1, sizeof(*v)));
 	struct audit *a = store_audit_peek(c->d->store);
 	uint8_t mac[AUDIT_MAC_LEN];
 	char why[256] = "", *hex = NULL;
 	int64_t bad = 0, seq = 0;
 	int r;
 
-	if (!v || !(hex = s_keep(&c->pool, calloc(1, 2 * AUDIT_MAC_LEN + 1))))
+	if (!v || !(hex = ctl_keep(&c->pool, calloc(1, 2 * AUDIT_MAC_LEN + 1))))
 		return -ENOMEM;
 	overstapctl__audit_verify_result__init(v);
 	r = audit_verify(a, &bad, why, sizeof(why));
 	if (r < 0 && r != -EBADMSG)
-		return s_fail(c, r, "cannot read the audit log: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot read the audit log: %s", strerror(-r));
 	if ((r = audit_head(a, &seq, mac)) < 0)
-		return s_fail(c, r, "cannot read the audit log: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot read the audit log: %s", strerror(-r));
 	for (size_t i = 0; i < AUDIT_MAC_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
 	v->intact = bad == 0;
 	v->entries = seq;
 	v->first_bad_seq = bad;
-	v->reason = s_strdup(&c->pool, why);
+	v->reason = ctl_strdup(&c->pool, why);
 	v->head_mac = hex;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_AUDIT_VERIFY;
 	c->rep->audit_verify = v;
@@ -897,7 +1004,7 @@ static int s_audit_line(const struct audit_entry *e, void *arg)
 	r = audit_entry_write_json(e, f);
 	if (fclose(f) != 0 && r == 0)
 		r = -EIO;
-	if (r < 0 || !s_keep(&pg->c->pool, buf)) {
+	if (r < 0 || !ctl_keep(&pg->c->pool, buf)) {
 		free(r < 0 ? buf : NULL);
 		return r < 0 ? r : -ENOMEM;
 	}
@@ -911,14 +1018,14 @@ static int s_audit_line(const struct audit_entry *e, void *arg)
 static int s_audit_export(struct req_ctx *c)
 {
 	const Overstapctl__AuditQuery *q = c->req->audit_export;
-	Overstapctl__AuditEntries *out = s_keep(&c->pool, calloc(1, sizeof(*out)));
+	Overstapctl__AuditEntries *out = ctl_keep(&c->pool, calloc(1, sizeof(*out)));
 	struct audit_page pg = { .c = c, .out = out };
 	int r;
 
 	char **lines;
 
 	pg.max = q->limit && q->limit < AUDIT_PAGE_MAX ? q->limit : AUDIT_PAGE_MAX;
-	lines = s_keep(&c->pool, calloc(pg.max, sizeof(char *)));
+	lines = ctl_keep(&c->pool, calloc(pg.max, sizeof(char *)));
 	if (!out || !lines)
 		return -ENOMEM;
 	overstapctl__audit_entries__init(out);
@@ -926,7 +1033,7 @@ static int s_audit_export(struct req_ctx *c)
 	r = audit_each(store_audit_peek(c->d->store), q->from_seq > 0 ? q->from_seq : 1,
 		       s_audit_line, &pg);
 	if (r < 0)
-		return s_fail(c, r, "cannot read the audit log: %s", strerror(-r));
+		return ctl_fail(c, r, "cannot read the audit log: %s", strerror(-r));
 	out->next_seq = out->n_lines == pg.max ? pg.last + 1 : 0;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_AUDIT_ENTRIES;
 	c->rep->audit_entries = out;
@@ -951,6 +1058,9 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_INBOX_SHOW, s_inbox_show },
 	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_VERIFY, s_audit_verify },
 	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT, s_audit_export },
+	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT, ctl_consent_grant },
+	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_WITHDRAW, ctl_consent_withdraw },
+	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_LIST, ctl_consent_list },
 };
 
 static int s_user_ok(const char *u)
@@ -971,10 +1081,10 @@ static void s_dispatch(struct req_ctx *c)
 	int r = -ENOTSUP;
 
 	if (req->version != OVERSTAPCTL__VERSION__CURRENT) {
-		r = s_fail(c, -EPROTO, "control protocol version %u not supported (daemon speaks %d)",
+		r = ctl_fail(c, -EPROTO, "control protocol version %u not supported (daemon speaks %d)",
 			   req->version, OVERSTAPCTL__VERSION__CURRENT);
 	} else if (!s_user_ok(req->user)) {
-		r = s_fail(c, -EACCES, "request without a valid user name");
+		r = ctl_fail(c, -EACCES, "request without a valid user name");
 	} else {
 		for (size_t i = 0; i < ARRAY_SIZE(s_handlers); i++)
 			if (s_handlers[i].body == req->body_case) {
@@ -982,10 +1092,10 @@ static void s_dispatch(struct req_ctx *c)
 				break;
 			}
 		if (r == -ENOTSUP && !c->rep->error[0])
-			s_fail(c, r, "request not supported by this daemon");
+			ctl_fail(c, r, "request not supported by this daemon");
 	}
 	if (r < 0 && !c->rep->error[0])
-		s_fail(c, r, "%s", strerror(-r));
+		ctl_fail(c, r, "%s", strerror(-r));
 	c->rep->code = r < 0 ? r : 0;
 }
 
@@ -1027,7 +1137,7 @@ void control_handle(struct daemon *d)
 			if (req)
 				s_dispatch(&c);
 			else
-				rep.code = s_fail(&c, -EBADMSG, "malformed request");
+				rep.code = ctl_fail(&c, -EBADMSG, "malformed request");
 			len = overstapctl__reply__get_packed_size(&rep);
 			out = malloc(len ? len : 1);
 			if (out) {

@@ -1,6 +1,7 @@
 /* envelope: the wire codec, its limits and its signatures (SPEC §4). */
 #include "envelope.h"
 #include "config.h"
+#include "consent.h"
 #include "util.h"
 
 #include <errno.h>
@@ -248,6 +249,28 @@ static int s_date_ok(const char *s, int required)
 	return (!required && s[0] == '\0') || date_valid(s, NULL, NULL, NULL);
 }
 
+const char *envelope_assertion_check(const Overstap__ConsentAssertion *a)
+{
+	if (!crypto_uuid_valid(a->consent_id))
+		return "consent assertion: id is not a UUID";
+	if (!consent_purpose_from_str(a->purpose) || !consent_grantor_from_str(a->grantor))
+		return "consent assertion: unknown purpose or grantor";
+	if (strcmp(a->counterpart, "*") != 0 && !config_institution_id_valid(a->counterpart))
+		return "consent assertion: counterpart is not an institution id";
+	if (!s_date_ok(a->granted_at, 1) || !s_date_ok(a->valid_until, 0))
+		return "consent assertion: date malformed";
+	return NULL;
+}
+
+int envelope_assertion_in_force(const Overstap__ConsentAssertion *a, const char *purpose,
+				const char *me, const char *today)
+{
+	return strcmp(a->purpose, purpose) == 0 &&
+	       (strcmp(a->counterpart, "*") == 0 || strcmp(a->counterpart, me) == 0) &&
+	       strcmp(a->granted_at, today) <= 0 &&
+	       (!a->valid_until[0] || strcmp(a->valid_until, today) >= 0);
+}
+
 int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover **out,
 			     const char **why)
 {
@@ -277,6 +300,10 @@ int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover
 				  !s_text_ok(h->mentor->email, ENV_MAX_TEXT) ||
 				  !s_text_ok(h->mentor->phone, 64)))
 		bad = "mentor contact too long";
+	if (!bad && h->n_consents > ENV_MAX_CONSENTS)
+		bad = "too many consent assertions";
+	for (size_t i = 0; !bad && i < h->n_consents; i++)
+		bad = envelope_assertion_check(h->consents[i]);
 	if (!bad && h->inzage && (!s_text_ok(h->inzage->remarks, ENV_MAX_REMARKS) ||
 				  !s_text_ok(h->inzage->recorded_by, ENV_MAX_TEXT) ||
 				  !s_date_ok(h->inzage->reviewed_on, 1)))

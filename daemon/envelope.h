@@ -16,6 +16,7 @@
 #define ENV_MAX_TEXT 256		/* short strings: ids, names, codes, dates */
 #define ENV_MAX_REMARKS 8192		/* inzage remarks (free text) */
 #define ENV_MAX_SUPPORT_NEEDS 32
+#define ENV_MAX_CONSENTS 16	/* consent assertions in one message */
 #define ENV_MAX_ACK_IDS 4096
 
 /* Sign and pack an envelope whose header fields and body (case + bytes) are
@@ -26,6 +27,13 @@ int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **o
  * body): queued messages after a key rollover. *out is the caller's. */
 int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_t **out,
 		    size_t *out_len);
+
+/* NULL when a received consent assertion is well-formed, else the reason. */
+const char *envelope_assertion_check(const Overstap__ConsentAssertion *a);
+/* 1 when the assertion allows `purpose` to institution `me` on `today`
+ * (granted by then, not expired; counterpart me or "*"). */
+int envelope_assertion_in_force(const Overstap__ConsentAssertion *a, const char *purpose,
+				const char *me, const char *today);
 
 /* Build a complete envelope around a packed body: version, a fresh UUIDv7
  * message id (written to id_out), sender, recipient, created_at = now. */

@@ -453,6 +453,40 @@ static void s_ack_add(struct rx_batch *b, zmq_msg_t *rid, struct peer *p, const 
 	a->reject = reject;
 }
 
+/* The receiver's own check of the legal basis (SPEC §3): a dossier sent under
+ * consent must carry an assertion of a handover consent for us that is in
+ * force; free-text care notes always need one. NULL = acceptable. */
+static const char *s_rx_basis_check(struct daemon *d, const Overstap__Handover *h)
+{
+	char today[11];
+	int consent = 0, notes = 0;
+
+	date_today(today);
+	for (size_t i = 0; i < h->n_consents; i++)
+		consent |= envelope_assertion_in_force(h->consents[i], "handover",
+						       d->cfg->institution_id, today);
+	for (size_t i = 0; i < h->n_support_needs; i++)
+		notes |= h->support_needs[i]->note[0] != '\0';
+	if (strcmp(h->basis, "statute") != 0 && strcmp(h->basis, "consent") != 0)
+		return "handover with an unknown legal basis";
+	if (strcmp(h->basis, "consent") == 0 && !consent)
+		return "handover under consent without a valid consent assertion";
+	if (notes && !consent)
+		return "free-text care notes without a handover consent";
+	return NULL;
+}
+
+static int s_rx_audit(struct daemon *d, const char *sender, const char *action,
+		      const char *record_id, const char *basis, const char *reason)
+{
+	char actor[16], detail[256];
+
+	snprintf(actor, sizeof(actor), "peer:%s", sender);
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%.16s\"%s%s%s}",
+		 basis, reason ? ",\"reason\":\"" : "", reason ? reason : "", reason ? "\"" : "");
+	return store_audit(d->store, actor, action, record_id, sender, detail);
+}
+
 /* Store one handover (inside the batch transaction). Returns the reason to
  * reject it with, or NULL when stored or already held. */
 static const char *s_rx_handover(struct daemon *d, struct rx_batch *b, const Overstap__Envelope *e,
@@ -464,6 +498,7 @@ static const char *s_rx_handover(struct daemon *d, struct rx_batch *b, const Ove
 
 	if (envelope_handover_unpack(envelope_body(e), &h, &why) < 0)
 		return why;
+	why = s_rx_basis_check(d, h);
 	if (!b->in_tx) {
 		if (store_begin(d->store) < 0) {
 			b->failed = 1;
@@ -471,14 +506,15 @@ static const char *s_rx_handover(struct daemon *d, struct rx_batch *b, const Ove
 		}
 		b->in_tx = 1;
 	}
-	r = store_inbox_put(d->store, e->message_id, e->sender, h, packed, len, time_now_ms());
-	if (r == 0) {
-		char actor[16];
-
-		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
-		r = store_audit(d->store, actor, "dossier.received", h->record_id, e->sender,
-				"{\"purpose\":\"handover\"}");
+	if (why) {
+		/* a refusal on the legal basis is a decision about a pupil: audited */
+		if (s_rx_audit(d, e->sender, "dossier.refused", h->record_id, h->basis, why) < 0)
+			b->failed = 1;
+		goto out;
 	}
+	r = store_inbox_put(d->store, e->message_id, e->sender, h, packed, len, time_now_ms());
+	if (r == 0)
+		r = s_rx_audit(d, e->sender, "dossier.received", h->record_id, h->basis, NULL);
 	if (r == -EEXIST) {
 		why = "record id already received in another message";
 	} else if (r < 0) {

@@ -61,7 +61,19 @@ static const char *const s_migrations[] = {
 	"  exit_date TEXT NOT NULL) WITHOUT ROWID;",
 	/* 1 -> 2: the audit log (audit.h) */
 	AUDIT_SCHEMA_SQL,
+	/* 2 -> 3: consent records (SPEC §3); the evidence reference is sealed
+	 * under the pupil's key, so an erasure takes it along */
+	"CREATE TABLE consents ("
+	"  id TEXT PRIMARY KEY,"
+	"  leaver_id INTEGER NOT NULL REFERENCES leavers(id),"
+	"  purpose INTEGER NOT NULL, counterpart TEXT NOT NULL, grantor INTEGER NOT NULL,"
+	"  granted_at TEXT NOT NULL, valid_until TEXT NOT NULL,"
+	"  evidence_method TEXT NOT NULL, evidence_ref BLOB NOT NULL,"
+	"  recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+	"  withdrawn_at TEXT NOT NULL DEFAULT '', withdrawn_by TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX consents_leaver ON consents(leaver_id);",
 };
+_Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 
 enum {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
@@ -71,10 +83,15 @@ enum {
 	ST_LEAVER_CANCELLED,
 	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_DEPTH, ST_OUTBOX_OLDEST,
 	ST_OUTBOX_RESEAL,
+	ST_CONSENT_INS, ST_CONSENT_WITHDRAW, ST_CONSENT_GET, ST_CONSENTS_EACH,
 	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT,
 	ST__N
 };
 
+#define CONSENT_COLS \
+	"c.id, c.leaver_id, c.purpose, c.counterpart, c.grantor, c.granted_at, c.valid_until," \
+	" c.evidence_method, c.evidence_ref, c.recorded_by, c.recorded_at, c.withdrawn_at," \
+	" c.withdrawn_by, l.key_id"
 #define LEAVER_COLS \
 	"id, key_id, pii, program, cohort, exit_date, destination, destination_institution," \
 	" advice, advice_followed, level_taal, level_rekenen, registered_on, inzage_on," \
@@ -122,6 +139,16 @@ static const char *const s_sql[ST__N] = {
 	[ST_OUTBOX_DEPTH] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 0",
 	[ST_OUTBOX_OLDEST] = "SELECT created_at FROM outbox WHERE peer = ?1 AND state = 0"
 			     " ORDER BY message_id LIMIT 1",
+	[ST_CONSENT_INS] = "INSERT INTO consents(id, leaver_id, purpose, counterpart, grantor,"
+			   " granted_at, valid_until, evidence_method, evidence_ref, recorded_by,"
+			   " recorded_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+	[ST_CONSENT_WITHDRAW] = "UPDATE consents SET withdrawn_at = ?2, withdrawn_by = ?3"
+				" WHERE id = ?1 AND withdrawn_at = ''",
+	[ST_CONSENT_GET] = "SELECT " CONSENT_COLS " FROM consents c JOIN leavers l"
+			   " ON l.id = c.leaver_id WHERE c.id = ?1",
+	[ST_CONSENTS_EACH] = "SELECT " CONSENT_COLS " FROM consents c JOIN leavers l"
+			     " ON l.id = c.leaver_id WHERE ?1 < 0 OR c.leaver_id = ?1"
+			     " ORDER BY c.leaver_id, c.granted_at, c.id",
 	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state = 0",
 	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
@@ -824,6 +851,117 @@ int store_leavers_ready(struct store *s, int64_t **ids, size_t *n)
 	*ids = v;
 	*n = cnt;
 	return 0;
+}
+
+/* ---- consents ---- */
+
+int store_consent_add(struct store *s, int64_t leaver_id, int64_t key_id, struct consent *c)
+{
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = crypto_uuidv7(c->id)) < 0)
+		return r;
+	r = s_seal(s, key_id, c->id, strlen(c->id), c->evidence_ref, strlen(c->evidence_ref),
+		   &sealed, &slen);
+	if (r < 0)
+		return r;
+	st = s_st(s, ST_CONSENT_INS);
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, leaver_id);
+	sqlite3_bind_int(st, 3, c->purpose);
+	sqlite3_bind_text(st, 4, c->counterpart, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, c->grantor);
+	sqlite3_bind_text(st, 6, c->granted_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c->valid_until, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, c->evidence_method, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 9, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, c->recorded_by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, c->recorded_at, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	free(sealed);
+	return r;
+}
+
+int store_consent_withdraw(struct store *s, const char *id, const char *date, const char *user)
+{
+	sqlite3_stmt *st = s_st(s, ST_CONSENT_WITHDRAW);
+	int r;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		r = -EALREADY;	/* no such consent, or already withdrawn: the caller looks */
+	return r;
+}
+
+/* One row of CONSENT_COLS; the evidence reference is opened when the pupil's
+ * key still exists (else "(erased)"). */
+static void s_consent_row(struct store *s, sqlite3_stmt *st, struct consent *c, int64_t *leaver_id)
+{
+	uint8_t *ev = NULL;
+	size_t evlen = 0;
+
+	memset(c, 0, sizeof(*c));
+	s_text(st, 0, c->id, sizeof(c->id));
+	*leaver_id = sqlite3_column_int64(st, 1);
+	c->purpose = sqlite3_column_int(st, 2);
+	s_text(st, 3, c->counterpart, sizeof(c->counterpart));
+	c->grantor = sqlite3_column_int(st, 4);
+	s_text(st, 5, c->granted_at, sizeof(c->granted_at));
+	s_text(st, 6, c->valid_until, sizeof(c->valid_until));
+	s_text(st, 7, c->evidence_method, sizeof(c->evidence_method));
+	s_text(st, 9, c->recorded_by, sizeof(c->recorded_by));
+	s_text(st, 10, c->recorded_at, sizeof(c->recorded_at));
+	s_text(st, 11, c->withdrawn_at, sizeof(c->withdrawn_at));
+	s_text(st, 12, c->withdrawn_by, sizeof(c->withdrawn_by));
+	if (s_open(s, sqlite3_column_int64(st, 13), c->id, strlen(c->id), sqlite3_column_blob(st, 8),
+		   (size_t)sqlite3_column_bytes(st, 8), &ev, &evlen) == 0) {
+		str_copy(c->evidence_ref, sizeof(c->evidence_ref), (const char *)ev);
+		free(ev);
+	} else {
+		str_copy(c->evidence_ref, sizeof(c->evidence_ref), "(erased)");
+	}
+}
+
+int store_consent_get(struct store *s, const char *id, struct consent *c, int64_t *leaver_id)
+{
+	sqlite3_stmt *st = s_st(s, ST_CONSENT_GET);
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s_consent_row(s, st, c, leaver_id);
+		r = 0;
+	} else if (rc != SQLITE_DONE) {
+		r = s_err(rc);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_consents_each(struct store *s, int64_t leaver_id, store_consent_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_CONSENTS_EACH);
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, leaver_id);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct consent c;
+		int64_t lid;
+
+		s_consent_row(s, st, &c, &lid);
+		r = fn(&c, lid, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r;
 }
 
 /* ---- outbox ---- */

@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "consent.h"
 #include "control.pb-c.h"
 #include "crypto.h"
 #include "overstap.pb-c.h"
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -96,6 +97,21 @@ int store_leavers_each(struct store *s, int state, const char *cohort, unsigned 
  * destination institution. Caller frees *ids. */
 int store_leavers_ready(struct store *s, int64_t **ids, size_t *n);
 int store_leaver_load(struct store *s, int64_t id, int with_private, struct leaver *l);
+
+/* ---- consents (SPEC §3; the rules are in consent.h) ---- */
+
+/* Store a checked consent for a leaver: c->id gets a new UUID. The evidence
+ * reference is sealed under the pupil's key (key_id). */
+int store_consent_add(struct store *s, int64_t leaver_id, int64_t key_id, struct consent *c);
+/* Record a withdrawal (effective from date). -EALREADY when there is no
+ * such consent or it was withdrawn before. */
+int store_consent_withdraw(struct store *s, const char *id, const char *date, const char *user);
+/* One consent by id (pupil_ref left empty; *leaver_id says whose). -ENOENT. */
+int store_consent_get(struct store *s, const char *id, struct consent *c, int64_t *leaver_id);
+/* Every consent of one leaver (leaver_id >= 0) or of all, ordered by leaver
+ * and date. fn returns non-zero to stop; that value is returned. */
+typedef int (*store_consent_fn)(const struct consent *c, int64_t leaver_id, void *arg);
+int store_consents_each(struct store *s, int64_t leaver_id, store_consent_fn fn, void *arg);
 
 /* ---- audit log (SPEC §5; audit.h) ---- */
 

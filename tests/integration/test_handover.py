@@ -138,9 +138,15 @@ class HandoverTest(FederationCase):
                        support_needs="job_coach:ma en di op locatie;extra_time",
                        mentor_name="mevr. J. de Boer", mentor_email="j.deboer@debrug.example",
                        mentor_phone="+31 6 1234 5678")
+        rows[3].update(support_needs="job_coach:alleen op maandag;extra_time")
         before = len(self.inbox())
         self.import_rows(rows)
         refs = [r["pupil_ref"] for r in rows]
+        # Free-text care notes travel only under a handover consent (SPEC §3):
+        # the pupil of rows[2] gave one, the pupil of rows[3] did not.
+        c = self.school.cli_json("consent", "grant", refs[2], "--purpose", "handover",
+                                 "--by", "pupil", "--evidence", "form", "--ref", "DOC-2025-17")[0]
+        self.assertEqual((c["counterpart"], c["in_force"]), (MBO, True))
         self.register(*refs)
         remarks = "Wil graag één dag per week stage lopen, liefst in de zorg."
         self.inzage(refs[0], remarks=remarks)
@@ -185,6 +191,12 @@ class HandoverTest(FederationCase):
         d = self.dossier(out[refs[2]]["record_id"])
         self.assertEqual([(s["code"], s["note"]) for s in d["support_needs"]],
                          [("job_coach", "ma en di op locatie"), ("extra_time", "")])
+        self.assertEqual([(a["purpose"], a["consent_id"]) for a in d["consents"]],
+                         [("handover", c["id"])])
+        d3 = self.dossier(out[refs[3]]["record_id"])
+        self.assertEqual([(s["code"], s["note"]) for s in d3["support_needs"]],
+                         [("job_coach", ""), ("extra_time", "")], "note sent without consent")
+        self.assertEqual(d3["consents"], [])
         self.assertEqual(d["mentor"], {"name": "mevr. J. de Boer",
                                        "email": "j.deboer@debrug.example",
                                        "phone": "+31 6 1234 5678"})

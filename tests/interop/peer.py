@@ -119,6 +119,14 @@ def verify_envelope(env, public_key):
 
 # ---- messages ----
 
+def consent_assertion(**fields):
+    """A ConsentAssertion (as a dict) for a pupil's handover consent to anyone."""
+    a = dict(consent_id=str(uuid.uuid4()), purpose="handover", counterpart="*",
+             grantor="pupil", granted_at="2025-05-01", valid_until="")
+    a.update(fields)
+    return a
+
+
 def handover(**fields):
     """A Handover the daemon accepts; keyword arguments override fields
     (nested messages given as dicts; support_needs as a list of dicts)."""
@@ -142,6 +150,9 @@ def handover(**fields):
                 "remarks": "Akkoord.", "recorded_by": "mentor1"},
         basis="statute",
         registered_on="2025-06-01",
+        # The care note above is free text: it needs a handover consent, which
+        # the dossier asserts (SPEC §3).
+        consents=[consent_assertion()],
     )
     defaults.update(fields)
     h = pb.Handover()
@@ -151,6 +162,9 @@ def handover(**fields):
         if k == "support_needs":
             for s in v:
                 h.support_needs.add(**s)
+        elif k == "consents":
+            for a in v:
+                h.consents.add(**a)
         elif k in ("mentor", "inzage"):
             getattr(h, k).CopyFrom(getattr(pb, "MentorContact" if k == "mentor" else "Inzage")(**v))
         else:

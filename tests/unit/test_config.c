@@ -522,6 +522,29 @@ static void test_rollover(void **state)
 		   ":16: [peer 30XY01]: a CURVE key of [peer 25LZ00] on line 10 is used again");
 }
 
+/* [policy]: only the handover basis can be chosen (SPEC §3). */
+static void test_policy(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, BASE), 0);
+	assert_string_equal(f->cfg->policy_handover, "statute");
+	assert_string_equal(f->cfg->policy_follow_up, "consent");
+	config_free(&f->cfg);
+	assert_int_equal(load(f, BASE "[policy]\nhandover = consent\nstatus = statute\n"
+			     "follow_up = consent\n"), 0);
+	assert_string_equal(f->cfg->policy_handover, "consent");
+	config_free(&f->cfg);
+	fails_with(f, BASE "[policy]\nhandover = maybe\n",
+		   ":11: handover: 'maybe' is not a legal basis (statute or consent)");
+	fails_with(f, BASE "[policy]\nfollow_up = statute\n",
+		   ":11: follow_up: follow_up is always consent (SPEC §3: outcomes go back to the "
+		   "school only with consent)");
+	fails_with(f, BASE "[policy]\nstatus = consent\n",
+		   ":11: status: status is always statute (SPEC §3: registration statuses are "
+		   "statutory)");
+}
+
 static void test_peer_own_id(void **state)
 {
 	struct fx *f = *state;
@@ -702,6 +725,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syntax_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_agrees_with_inih, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_errors, setup, teardown),

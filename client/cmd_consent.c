@@ -1,0 +1,235 @@
+/* cmd_consent: `overstap consent grant|withdraw|list|due` (SPEC §3). The
+ * daemon checks every rule and records who did what in the audit log; the
+ * CLI only collects the answers and shows them. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "out.h"
+#include "util.h"
+
+static void s_row_json(struct json *j, const Overstapctl__ConsentRow *r)
+{
+	json_object_begin(j, NULL);
+	json_string(j, "id", r->id);
+	json_string(j, "pupil_ref", r->pupil_ref);
+	json_string(j, "purpose", r->purpose);
+	json_string(j, "counterpart", r->counterpart);
+	json_string(j, "grantor", r->grantor);
+	json_string(j, "granted_at", r->granted_at);
+	json_string(j, "valid_until", r->valid_until);
+	json_string(j, "evidence_method", r->evidence_method);
+	json_string(j, "evidence_ref", r->evidence_ref);
+	json_string(j, "recorded_by", r->recorded_by);
+	json_string(j, "recorded_at", r->recorded_at);
+	json_string(j, "withdrawn_at", r->withdrawn_at);
+	json_string(j, "withdrawn_by", r->withdrawn_by);
+	json_bool(j, "in_force", r->in_force);
+	if (r->due_reason[0])
+		json_string(j, "due_reason", r->due_reason);
+	json_object_end(j);
+}
+
+static void s_rows_json(Overstapctl__ConsentRow *const *rows, size_t n)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_array_begin(&j, NULL);
+	for (size_t i = 0; i < n; i++)
+		s_row_json(&j, rows[i]);
+	json_array_end(&j);
+	json_finish(&j);
+}
+
+static const struct table_col s_cols[] = {
+	{ "CONSENT", 0 }, { "PUPIL", 0 }, { "PURPOSE", 0 }, { "FOR", 0 }, { "BY", 0 },
+	{ "GRANTED", 0 }, { "UNTIL", 0 }, { "STATE", 0 }, { "NOTE", 0 },
+};
+
+static int s_rows_text(Overstapctl__ConsentRow *const *rows, size_t n, const char *none)
+{
+	struct table *t = table_new(s_cols, ARRAY_SIZE(s_cols));
+	int r = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const Overstapctl__ConsentRow *w = rows[i];
+		char state[32];
+
+		if (w->withdrawn_at[0])
+			snprintf(state, sizeof(state), "withdrawn %s", w->withdrawn_at);
+		else
+			snprintf(state, sizeof(state), "%s", w->in_force ? "in force" : "not in force");
+		const char *cells[] = { w->id, w->pupil_ref, w->purpose, w->counterpart, w->grantor,
+					w->granted_at, w->valid_until[0] ? w->valid_until : "-", state,
+					w->due_reason };
+		r = table_add(t, cells);
+	}
+	if (r == 0) {
+		if (n)
+			table_print(t, stdout);
+		else
+			puts(none);
+	}
+	table_free(&t);
+	return r;
+}
+
+/* Send a request whose answer is one consent row, and print it. */
+static int s_one(struct cli *cli, Overstapctl__Request *req, int json, const char *done)
+{
+	Overstapctl__Reply *rep = NULL;
+	int r = cli_request(cli, req, OVERSTAPCTL__REPLY__BODY_CONSENT, &rep);
+
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (json)
+		s_rows_json(&rep->consent, 1);
+	else
+		printf("%s consent %s (%s, for %s, by %s, from %s)\n", done, rep->consent->id,
+		       rep->consent->purpose, rep->consent->counterpart, rep->consent->grantor,
+		       rep->consent->granted_at);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return CLI_EXIT_OK;
+}
+
+int cmd_consent_grant(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "purpose", required_argument, NULL, 'p' }, { "to", required_argument, NULL, 't' },
+		{ "by", required_argument, NULL, 'b' },	     { "date", required_argument, NULL, 'd' },
+		{ "until", required_argument, NULL, 'u' },   { "evidence", required_argument, NULL, 'e' },
+		{ "ref", required_argument, NULL, 'r' },     { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },	     { 0 },
+	};
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__ConsentGrant g = OVERSTAPCTL__CONSENT_GRANT__INIT;
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "p:t:b:d:u:e:r:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': g.purpose = optarg; break;
+		case 't': g.counterpart = optarg; break;
+		case 'b': g.grantor = optarg; break;
+		case 'd': g.granted_at = optarg; break;
+		case 'u': g.valid_until = optarg; break;
+		case 'e': g.evidence_method = optarg; break;
+		case 'r': g.evidence_ref = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one pupil (the school's pupil number)");
+	if (!*g.purpose || !*g.grantor || !*g.evidence_method || !*g.evidence_ref)
+		return cli_usage_error(cli, "--purpose, --by, --evidence and --ref are required");
+	g.pupil_ref = argv[optind];
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT;
+	req.consent_grant = &g;
+	return s_one(cli, &req, json, "recorded");
+}
+
+int cmd_consent_withdraw(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "date", required_argument, NULL, 'd' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },	  { 0 },
+	};
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__ConsentWithdraw w = OVERSTAPCTL__CONSENT_WITHDRAW__INIT;
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': w.date = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one consent id (see overstap consent list)");
+	w.consent_id = argv[optind];
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_CONSENT_WITHDRAW;
+	req.consent_withdraw = &w;
+	return s_one(cli, &req, json, "withdrew");
+}
+
+static int s_list(struct cli *cli, Overstapctl__ConsentQuery *q, int json)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Reply *rep = NULL;
+	int r;
+
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_CONSENT_LIST;
+	req.consent_list = q;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_CONSENT_LIST, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (json)
+		s_rows_json(rep->consent_list->rows, rep->consent_list->n_rows);
+	else if (s_rows_text(rep->consent_list->rows, rep->consent_list->n_rows,
+			     q->due ? "no consents need attention" : "no consents recorded") < 0) {
+		fputs("overstap: out of memory\n", stderr);
+		r = CLI_EXIT_REFUSED;
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+int cmd_consent_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	Overstapctl__ConsentQuery q = OVERSTAPCTL__CONSENT_QUERY__INIT;
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(cli, "give at most one pupil");
+	if (optind < argc)
+		q.pupil_ref = argv[optind];
+	return s_list(cli, &q, json);
+}
+
+int cmd_consent_due(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "days", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },	  { 0 },
+	};
+	Overstapctl__ConsentQuery q = OVERSTAPCTL__CONSENT_QUERY__INIT;
+	unsigned days = 60;
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "n:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (cli_parse_uint(optarg, 1, 3650, &days) < 0)
+				return cli_usage_error(cli, "--days must be 1 to 3650");
+			break;
+		case 'j': json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	q.due = 1;
+	q.horizon_days = days;
+	return s_list(cli, &q, json);
+}

@@ -1,0 +1,293 @@
+/* control_consent: `overstap consent grant|withdraw|list|due` on the daemon's
+ * side. The rules are consent.c's; here they meet the store and the audit
+ * log: every grant and withdrawal commits together with its audit entry. */
+#include "consent.h"
+#include "control_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUE_HORIZON_DAYS 60	/* consent due: expiring within this many days */
+
+static Overstapctl__ConsentRow *s_row(struct req_ctx *c, const struct consent *k,
+				      const char *pupil_ref, const char *today, const char *due)
+{
+	Overstapctl__ConsentRow *row = ctl_keep(&c->pool, calloc(1, sizeof(*row)));
+	const char *purpose = consent_purpose_str(k->purpose), *grantor = consent_grantor_str(k->grantor);
+
+	if (!row)
+		return NULL;
+	overstapctl__consent_row__init(row);
+	row->id = ctl_strdup(&c->pool, k->id);
+	row->pupil_ref = ctl_strdup(&c->pool, pupil_ref);
+	row->purpose = (char *)(purpose ? purpose : "?");
+	row->counterpart = ctl_strdup(&c->pool, k->counterpart);
+	row->grantor = (char *)(grantor ? grantor : "?");
+	row->granted_at = ctl_strdup(&c->pool, k->granted_at);
+	row->valid_until = ctl_strdup(&c->pool, k->valid_until);
+	row->evidence_method = ctl_strdup(&c->pool, k->evidence_method);
+	row->evidence_ref = ctl_strdup(&c->pool, k->evidence_ref);
+	row->recorded_by = ctl_strdup(&c->pool, k->recorded_by);
+	row->recorded_at = ctl_strdup(&c->pool, k->recorded_at);
+	row->withdrawn_at = ctl_strdup(&c->pool, k->withdrawn_at);
+	row->withdrawn_by = ctl_strdup(&c->pool, k->withdrawn_by);
+	/* In force today, whoever it is for: the per-recipient decision is
+	 * consent_decide's, at the moment of each disclosure. */
+	row->in_force = strcmp(k->granted_at, today) <= 0 &&
+			(!k->valid_until[0] || strcmp(k->valid_until, today) >= 0) &&
+			(!k->withdrawn_at[0] || strcmp(k->withdrawn_at, today) > 0);
+	row->due_reason = ctl_strdup(&c->pool, due ? due : "");
+	return row;
+}
+
+/* The request as a consent record, before the rules look at it. */
+static void s_from_request(const struct req_ctx *c, const char *today, struct consent *k)
+{
+	const Overstapctl__ConsentGrant *g = c->req->consent_grant;
+
+	memset(k, 0, sizeof(*k));
+	str_copy(k->pupil_ref, sizeof(k->pupil_ref), g->pupil_ref);
+	k->purpose = consent_purpose_from_str(g->purpose);
+	str_copy(k->counterpart, sizeof(k->counterpart), g->counterpart);
+	k->grantor = consent_grantor_from_str(g->grantor);
+	str_copy(k->granted_at, sizeof(k->granted_at), g->granted_at[0] ? g->granted_at : today);
+	str_copy(k->valid_until, sizeof(k->valid_until), g->valid_until);
+	str_copy(k->evidence_method, sizeof(k->evidence_method), g->evidence_method);
+	str_copy(k->evidence_ref, sizeof(k->evidence_ref), g->evidence_ref);
+	str_copy(k->recorded_by, sizeof(k->recorded_by), c->req->user);
+	str_copy(k->recorded_at, sizeof(k->recorded_at), today);
+}
+
+/* All reasons in one reply line. */
+static int s_refuse(struct req_ctx *c, const char *ref, const struct strlist *errs)
+{
+	char buf[480] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < errs->n && used < sizeof(buf) - 1; i++) {
+		int n = snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "; " : "", errs->v[i]);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return ctl_fail(c, -EINVAL, "%s: %s", ref, buf);
+}
+
+static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l,
+		   const struct consent *k)
+{
+	char subj[32], detail[256];
+
+	snprintf(detail, sizeof(detail),
+		 "{\"consent_id\":\"%s\",\"purpose\":\"%s\",\"grantor\":\"%s\",\"granted_at\":\"%s\","
+		 "\"valid_until\":\"%s\",\"withdrawn_at\":\"%s\"}",
+		 k->id, consent_purpose_str(k->purpose), consent_grantor_str(k->grantor), k->granted_at,
+		 k->valid_until, k->withdrawn_at);
+	return store_audit(c->d->store, c->req->user, action, ctl_leaver_subject(l, subj),
+			   k->counterpart, detail);
+}
+
+int ctl_consent_grant(struct req_ctx *c)
+{
+	struct strlist errs = { 0 };
+	struct leaver l = { 0 };
+	struct consent k;
+	char today[11];
+	int r;
+
+	date_today(today);
+	s_from_request(c, today, &k);
+	r = store_leaver_find(c->d->store, k.pupil_ref, 1, &l);
+	if (r < 0 || !l.priv) {
+		store_leaver_clear(&l);
+		return ctl_fail(c, r == -ENOENT ? r : -ENOKEY, "%s: %s", k.pupil_ref,
+				r == -ENOENT ? "no such pupil" : "personal data unavailable (erased?)");
+	}
+	/* Without --to: the institution the pupil is going to, the usual case. */
+	if (!k.counterpart[0])
+		str_copy(k.counterpart, sizeof(k.counterpart), l.destination_institution);
+	if (!k.counterpart[0]) {
+		store_leaver_clear(&l);
+		return ctl_fail(c, -EINVAL, "%s: the pupil has no destination institution: say which "
+				"institution the consent is for (--to ID, or --to '*')", k.pupil_ref);
+	}
+	if ((r = consent_grant_check(&k, l.priv->birth_date, today, &errs)) != 0) {
+		r = r > 0 ? s_refuse(c, k.pupil_ref, &errs) : ctl_fail(c, r, "%s", strerror(-r));
+		goto out;
+	}
+	if ((r = store_begin(c->d->store)) < 0 ||
+	    (r = store_consent_add(c->d->store, l.id, l.key_id, &k)) < 0 ||
+	    (r = s_audit(c, "consent.granted", &l, &k)) < 0 || (r = store_commit(c->d->store)) < 0) {
+		store_rollback(c->d->store);
+		r = ctl_fail(c, r, "cannot record the consent: %s", strerror(-r));
+		goto out;
+	}
+	log_notice("user %s recorded consent %s (%s) for a pupil", c->req->user, k.id,
+		   consent_purpose_str(k.purpose));
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
+	c->rep->consent = s_row(c, &k, k.pupil_ref, today, NULL);
+	r = c->rep->consent ? 0 : -ENOMEM;
+out:
+	strlist_clear(&errs);
+	store_leaver_clear(&l);
+	return r;
+}
+
+int ctl_consent_withdraw(struct req_ctx *c)
+{
+	const Overstapctl__ConsentWithdraw *w = c->req->consent_withdraw;
+	struct leaver l = { 0 };
+	struct consent k;
+	int64_t lid = 0;
+	char today[11];
+	int r;
+
+	date_today(today);
+	r = store_consent_get(c->d->store, w->consent_id, &k, &lid);
+	if (r < 0)
+		return ctl_fail(c, r, "%s: %s", w->consent_id, r == -ENOENT ? "no such consent" : strerror(-r));
+	if (k.withdrawn_at[0])
+		return ctl_fail(c, -EALREADY, "%s: already withdrawn on %s by %s", k.id, k.withdrawn_at,
+				k.withdrawn_by);
+	str_copy(k.withdrawn_at, sizeof(k.withdrawn_at), w->date[0] ? w->date : today);
+	str_copy(k.withdrawn_by, sizeof(k.withdrawn_by), c->req->user);
+	if (!date_valid(k.withdrawn_at, NULL, NULL, NULL) || strcmp(k.withdrawn_at, today) > 0 ||
+	    strcmp(k.withdrawn_at, k.granted_at) < 0)
+		return ctl_fail(c, -EINVAL, "%s: withdrawal date %s must be a date from %s to today",
+				k.id, k.withdrawn_at, k.granted_at);
+	if ((r = store_leaver_load(c->d->store, lid, 0, &l)) < 0)
+		return ctl_fail(c, r, "cannot read the pupil: %s", strerror(-r));
+	if ((r = store_begin(c->d->store)) < 0 ||
+	    (r = store_consent_withdraw(c->d->store, k.id, k.withdrawn_at, c->req->user)) < 0 ||
+	    (r = s_audit(c, "consent.withdrawn", &l, &k)) < 0 || (r = store_commit(c->d->store)) < 0) {
+		store_rollback(c->d->store);
+		store_leaver_clear(&l);
+		return ctl_fail(c, r, "cannot record the withdrawal: %s", strerror(-r));
+	}
+	log_notice("user %s recorded the withdrawal of consent %s", c->req->user, k.id);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
+	c->rep->consent = s_row(c, &k, l.pupil_ref, today, NULL);
+	store_leaver_clear(&l);
+	return c->rep->consent ? 0 : -ENOMEM;
+}
+
+/* consent list / due: rows arrive grouped by pupil; a group is finished (and
+ * its due reasons worked out, which need all of a pupil's consents) when the
+ * next pupil starts. */
+struct list_state {
+	struct req_ctx *c;
+	char today[11];
+	int due;
+	int horizon;
+	int64_t leaver;			/* of the group being collected, -1 = none */
+	struct consent *group;
+	size_t n, cap;
+	Overstapctl__ConsentRow **rows;
+	size_t nrows, caprows;
+};
+
+static int s_push(struct list_state *st, Overstapctl__ConsentRow *row)
+{
+	if (!row)
+		return -ENOMEM;
+	if (st->nrows == st->caprows) {
+		size_t cap = st->caprows ? st->caprows * 2 : 32;
+		Overstapctl__ConsentRow **v = realloc(st->rows, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->rows = v;
+		st->caprows = cap;
+	}
+	st->rows[st->nrows++] = row;
+	return 0;
+}
+
+static int s_flush(struct list_state *st)
+{
+	struct leaver l = { 0 };
+	int r = 0;
+
+	if (st->leaver < 0 || st->n == 0)
+		return 0;
+	r = store_leaver_load(st->c->d->store, st->leaver, 1, &l);
+	for (size_t i = 0; r == 0 && i < st->n; i++) {
+		const struct consent *k = &st->group[i];
+		char why[160] = "";
+		int due = 0;
+
+		if (st->due) {
+			due = l.priv && consent_due(k, l.priv->birth_date, st->today, st->horizon, why,
+						    sizeof(why)) == 1 &&
+			      (k->grantor == CONSENT_GRANTOR_PUPIL ||
+			       !consent_reconfirmed(k, st->group, st->n, st->today));
+			if (!due)
+				continue;
+		}
+		r = s_push(st, s_row(st->c, k, l.pupil_ref[0] ? l.pupil_ref : "(erased)", st->today,
+				     due ? why : NULL));
+	}
+	store_leaver_clear(&l);
+	st->n = 0;
+	return r;
+}
+
+static int s_collect(const struct consent *k, int64_t leaver_id, void *arg)
+{
+	struct list_state *st = arg;
+	int r;
+
+	if (leaver_id != st->leaver) {
+		if ((r = s_flush(st)) < 0)
+			return r;
+		st->leaver = leaver_id;
+	}
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+		struct consent *v = realloc(st->group, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->group = v;
+		st->cap = cap;
+	}
+	st->group[st->n++] = *k;
+	return 0;
+}
+
+int ctl_consent_list(struct req_ctx *c)
+{
+	const Overstapctl__ConsentQuery *q = c->req->consent_list;
+	Overstapctl__ConsentList *out = ctl_keep(&c->pool, calloc(1, sizeof(*out)));
+	struct list_state st = { .c = c, .due = q->due, .leaver = -1 };
+	int64_t only = -1;
+	int r;
+
+	if (!out)
+		return -ENOMEM;
+	date_today(st.today);
+	st.horizon = q->horizon_days ? (int)q->horizon_days : DUE_HORIZON_DAYS;
+	if (q->pupil_ref[0]) {
+		struct leaver l = { 0 };
+
+		r = store_leaver_find(c->d->store, q->pupil_ref, 0, &l);
+		only = l.id;
+		store_leaver_clear(&l);
+		if (r < 0)
+			return ctl_fail(c, r, "%s: %s", q->pupil_ref, r == -ENOENT ? "no such pupil" : strerror(-r));
+	}
+	r = store_consents_each(c->d->store, only, s_collect, &st);
+	if (r == 0)
+		r = s_flush(&st);
+	free(st.group);
+	if (st.rows && !ctl_keep(&c->pool, st.rows))
+		return -ENOMEM;
+	if (r < 0)
+		return ctl_fail(c, r, "cannot list consents: %s", strerror(-r));
+	overstapctl__consent_list__init(out);
+	out->rows = st.rows;
+	out->n_rows = st.nrows;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT_LIST;
+	c->rep->consent_list = out;
+	return 0;
+}

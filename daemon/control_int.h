@@ -1,0 +1,43 @@
+/* control_int: what the control socket's handler files share (control.c,
+ * control_consent.c): the request context, its allocation pool and the
+ * helpers that fill a reply. Not for use outside the control handlers. */
+#ifndef OVERSTAP_CONTROL_INT_H
+#define OVERSTAP_CONTROL_INT_H
+
+#include <stddef.h>
+
+#include "control.pb-c.h"
+#include "daemon.h"
+
+/* Everything a reply points into, freed after it is sent. */
+struct pool {
+	void **v;
+	size_t n, cap;
+};
+
+/* A handler fills the reply (allocating into the pool) and returns 0 or a
+ * negative code with a message in rep->error. */
+struct req_ctx {
+	struct daemon *d;
+	const Overstapctl__Request *req;
+	Overstapctl__Reply *rep;
+	struct pool pool;
+};
+
+/* Hand ptr to the pool (freed after the reply is sent) and return it; NULL
+ * when ptr is NULL or the pool cannot grow (ptr is then freed). */
+void *ctl_keep(struct pool *p, void *ptr);
+/* A pooled copy of s (NULL counts as ""). */
+char *ctl_strdup(struct pool *p, const char *s);
+/* Put a formatted reason in the reply and return code. */
+int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The audit subject of a leaver: its record id once the dossier is sent, else
+ * "leaver:N" (its local row). Never a name, PGN or the school's pupil number. */
+const char *ctl_leaver_subject(const struct leaver *l, char buf[32]);
+
+/* Handlers in control_consent.c. */
+int ctl_consent_grant(struct req_ctx *c);
+int ctl_consent_withdraw(struct req_ctx *c);
+int ctl_consent_list(struct req_ctx *c);
+
+#endif
