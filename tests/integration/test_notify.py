@@ -112,14 +112,17 @@ class NotifyTest(harness.DaemonTestCase):
                          "READY=1 sent by a daemon that could not start")
 
     def test_watchdog_pings_at_half_the_interval(self):
-        self.start(watchdog_usec=600000)       # 0.6 s: pings expected every ~0.3 s
+        # 2 s: pings expected about every second. systemd acts when a whole
+        # interval passes without one, so that is what must never happen,
+        # even on a loaded machine; the count shows they are not sparse.
+        self.start(watchdog_usec=2000000)
         self.ns.wait("READY", "1")
-        time.sleep(2.5)
+        time.sleep(4.5)
         self.ns.drain()
         pings = [t for t, f in self.ns.got if f.get("WATCHDOG") == "1"]
-        self.assertGreaterEqual(len(pings), 5, "too few watchdog pings in 2.5 s")
+        self.assertGreaterEqual(len(pings), 3, "too few watchdog pings in 4.5 s")
         gaps = [b - a for a, b in zip(pings, pings[1:])]
-        self.assertLess(max(gaps), 0.6, "a watchdog gap reached the whole interval: %r" % gaps)
+        self.assertLess(max(gaps), 2.0, "a watchdog gap reached the whole interval: %r" % gaps)
 
     def test_no_watchdog_unless_asked(self):
         self.start()
