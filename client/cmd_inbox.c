@@ -126,12 +126,14 @@ int cmd_inbox_show(struct cli *cli, int argc, char **argv)
 		else
 			json_null(&j, "row");
 		r = dossier_show(&j, &d->dossier);
+		dossier_timeline(&j, d->events, d->n_events);
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
 		if (d->row)
 			s_row_text(d->row);
 		r = dossier_show(NULL, &d->dossier);
+		dossier_timeline(NULL, d->events, d->n_events);
 	}
 	if (r < 0)
 		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);

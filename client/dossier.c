@@ -223,3 +223,55 @@ int dossier_show(struct json *j, const ProtobufCBinaryData *bytes)
 	dossier_free(&h);
 	return r == -EBADMSG ? r : 0;
 }
+
+static const struct table_col s_tl_cols[] = {
+	{ "DATE", 0 }, { "EVENT", 0 }, { "LEVEL", 1 }, { "FROM/TO", 0 }, { "STATE", 0 },
+	{ "BASIS", 0 }, { "NOTE", 0 },
+};
+
+void dossier_timeline(struct json *j, Overstapctl__EventRow *const *rows, size_t n)
+{
+	struct table *t;
+
+	if (j) {
+		json_array_begin(j, "timeline");
+		for (size_t i = 0; i < n; i++) {
+			const Overstapctl__EventRow *e = rows[i];
+
+			json_object_begin(j, NULL);
+			json_string(j, "date", e->date);
+			json_string(j, "event", e->event);
+			json_uint(j, "level", e->level);
+			json_bool(j, "inbound", e->inbound);
+			json_string(j, "peer", e->peer);
+			json_string(j, "state", e->state);
+			json_string(j, "consent_id", e->consent_id);
+			json_string(j, "actor", e->actor);
+			json_int(j, "at", e->at);
+			json_string(j, "reason", e->reason);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		return;
+	}
+	puts("\ntimeline");
+	if (n == 0) {
+		puts("  no statuses or outcomes yet");
+		return;
+	}
+	if (!(t = table_new(s_tl_cols, ARRAY_SIZE(s_tl_cols))))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const Overstapctl__EventRow *e = rows[i];
+		char level[12] = "";
+
+		if (e->level)
+			snprintf(level, sizeof(level), "%u", e->level);
+		const char *cells[] = { e->date, e->event, level, e->peer, e->state,
+					e->consent_id[0] ? "consent" : "statute", e->reason };
+		if (table_add(t, cells) < 0)
+			break;
+	}
+	table_print(t, stdout);
+	table_free(&t);
+}

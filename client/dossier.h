@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "out.h"
+#include "control.pb-c.h"
 #include "overstap.pb-c.h"
 
 /* Unpack the serialized dossier of a HandoverDetail/InboxDetail. On success
@@ -27,5 +28,9 @@ void dossier_json(struct json *j, const char *key, const Overstap__Handover *h);
  * a line saying no dossier is held. -EBADMSG when the bytes do not unpack
  * (nothing printed in text mode; the caller reports it), else 0. */
 int dossier_show(struct json *j, const ProtobufCBinaryData *bytes);
+
+/* The statuses and outcomes of one record (handover show, inbox show): as a
+ * "timeline" table on stdout, or as a "timeline" array in j. */
+void dossier_timeline(struct json *j, Overstapctl__EventRow *const *rows, size_t n);
 
 #endif

@@ -17,6 +17,13 @@
 
 /* Every command overstap knows: one row each, in the order --help lists them. */
 static const struct verb s_verbs[] = {
+	/* before `status` itself, which takes no sub-command */
+	{ "status", "set", cmd_status_set, "RECORD_ID STATUS [--date D]",
+	  "at the receiver: tell the school a registration status of a handover it sent",
+	  "  -d, --date D          when it happened (default today)\n",
+	  "STATUS is registered, agreement_offered, not_enrolled, withdrawn, enrolled or\n"
+	  "intake_held (the warm part: the intake conversation took place). Statuses\n"
+	  "are statutory: no consent needed. They refer to the record id, never the PGN.\n" },
 	{ "status", NULL, cmd_status, "[--json]",
 	  "the daemon's health: peers, connections, queues, rejected messages",
 	  JSON_OPT, NULL },
@@ -89,6 +96,26 @@ static const struct verb s_verbs[] = {
 	  "  -o, --output FILE     write to FILE instead of standard output\n",
 	  "One object per line: seq, at (UTC), actor, action, subject (a record id or\n"
 	  "leaver:N, never a name), counterpart, detail, mac.\n" },
+	{ "outcome", "record", cmd_outcome_record, "RECORD_ID OUTCOME [--date D] [--level N]",
+	  "at the receiver: tell the school how a pupil fares, under its follow_up consent",
+	  "  -d, --date D          when (default today)\n"
+	  "  -l, --level N         MBO level 1-4, for diploma and progressed\n",
+	  "OUTCOME is still_enrolled, diploma, progressed, switched or left_without_diploma.\n"
+	  "Refused unless the dossier asserted a follow_up consent for this institution\n"
+	  "that is in force and not withdrawn; the refusal is in the audit log. A queued\n"
+	  "outcome whose consent ends before it is sent is cancelled, never sent.\n" },
+	{ "import", "outcomes", cmd_import_outcomes, "FILE.csv",
+	  "at the receiver: statuses and outcomes from a CSV, all or nothing",
+	  NULL,
+	  "Columns record_id, event, date, level (SPEC §8). Every bad row is reported as\n"
+	  "FILE:LINE: column: reason (exit 4); a row the daemon refuses (unknown record,\n"
+	  "no consent for an outcome) refuses the file (exit 1). Nothing is sent then.\n" },
+	{ "registration", "record", cmd_registration_record, "PGN --from SCHOOL [--date D]",
+	  "at the receiver: tell a school that its pupil registered here",
+	  "  -f, --from SCHOOL     the school's institution id (a configured peer)\n"
+	  "  -d, --date D          date of registration (default today)\n",
+	  "The school's daemon marks its leaver with this PGN registered, so the dossier\n"
+	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n" },
 	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
 	  NULL,

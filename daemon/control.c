@@ -560,6 +560,9 @@ static int s_queue_one(struct daemon *d, const char *user, const struct leaver *
 				     OVERSTAP__ENVELOPE__BODY_HANDOVER, packed, plen, l->key_id, now);
 	if (r == 0)
 		r = store_leaver_set_queued(d->store, l->id, record_id, mid, now);
+	for (size_t i = 0; r == 0 && dec->consent_id[0] && i < n; i++)
+		if (strcmp(v[i].id, dec->consent_id) == 0)	/* re-checked at every send */
+			r = store_outbox_set_consent(d->store, mid, v[i].id, v[i].valid_until);
 	if (r == 0)
 		r = s_disclosure_audit(d, user, l, &h, dec, record_id, mid, x->handover_consent);
 	crypto_wipe(body, blen);
@@ -830,6 +833,10 @@ static int s_handover_show(struct req_ctx *c)
 	}
 	overstapctl__handover_detail__init(det);
 	det->row = s_leaver_row(c, &l);
+	if ((r = ctl_timeline(c, l.record_id, &det->events, &det->n_events)) < 0) {
+		store_leaver_clear(&l);
+		return ctl_fail(c, r, "cannot read the timeline: %s", strerror(-r));
+	}
 	{
 		char subj[32];
 
@@ -932,6 +939,8 @@ static int s_inbox_show(struct req_ctx *c)
 		r = ctl_fail(c, -EBADMSG, "stored record does not decode");
 	overstapctl__inbox_detail__init(det);
 	det->row = s_inbox_row(&c->pool, &row);
+	if (r == 0)
+		r = ctl_timeline(c, row.record_id, &det->events, &det->n_events);
 	if (r == 0) {
 		const ProtobufCBinaryData *b = envelope_body(e);
 		det->dossier.data = ctl_keep(&c->pool, malloc(b->len + 1));
@@ -1061,6 +1070,8 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT, ctl_consent_grant },
 	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_WITHDRAW, ctl_consent_withdraw },
 	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_LIST, ctl_consent_list },
+	{ OVERSTAPCTL__REQUEST__BODY_FEEDBACK, ctl_feedback },
+	{ OVERSTAPCTL__REQUEST__BODY_REGISTRATION, ctl_registration },
 };
 
 static int s_user_ok(const char *u)

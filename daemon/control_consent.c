@@ -192,7 +192,7 @@ static int s_push(struct list_state *st, Overstapctl__ConsentRow *row)
 		return -ENOMEM;
 	if (st->nrows == st->caprows) {
 		size_t cap = st->caprows ? st->caprows * 2 : 32;
-		Overstapctl__ConsentRow **v = realloc(st->rows, cap * sizeof(*v));
+		Overstapctl__ConsentRow **v = realloc(st->rows, cap * sizeof(Overstapctl__ConsentRow *));
 
 		if (!v)
 			return -ENOMEM;

@@ -40,4 +40,10 @@ int ctl_consent_grant(struct req_ctx *c);
 int ctl_consent_withdraw(struct req_ctx *c);
 int ctl_consent_list(struct req_ctx *c);
 
+/* Handlers in control_feedback.c, and the timeline of one record for the
+ * show handlers (rows pooled; none for an empty record id). */
+int ctl_feedback(struct req_ctx *c);
+int ctl_registration(struct req_ctx *c);
+int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow ***rows, size_t *n);
+
 #endif

@@ -29,13 +29,12 @@ void daemon_reject(struct daemon *d, struct peer *p, const char *from, const cha
 	d->rejected_total++;
 	if (p)
 		p->rejected++;
-	for (i = 0; i < ARRAY_SIZE(d->rejects) && d->rejects[i].why; i++)
+	for (i = 0; i < ARRAY_SIZE(d->rejects) - 1 && d->rejects[i].why; i++)
 		if (strcmp(d->rejects[i].why, why) == 0)
 			break;
-	if (i < ARRAY_SIZE(d->rejects)) {
-		d->rejects[i].why = why;	/* static strings only */
-		d->rejects[i].n++;
-	}
+	/* static strings only; once every slot is taken, the rest share the last */
+	d->rejects[i].why = i < ARRAY_SIZE(d->rejects) - 1 ? why : "other reasons";
+	d->rejects[i].n++;
 	/* A peer can send garbage as fast as it likes; our log must not grow as fast. */
 	if (ratelimit_ok(&d->rl_reject, &suppressed)) {
 		if (suppressed)

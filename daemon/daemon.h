@@ -20,6 +20,8 @@ struct inflight {
 	unsigned attempts;		/* sends so far */
 	int64_t first_sent_at;		/* wall ms of the first send, 0 = never sent */
 	int64_t due;			/* mono ms when to (re)send */
+	char consent_id[CRYPTO_UUID_STR_LEN + 1];	/* checked before every send; "" = none */
+	char consent_until[11];
 };
 
 struct peer {
@@ -66,7 +68,7 @@ struct daemon {
 	int stop;			/* set by SIGTERM/SIGINT */
 	int log_forced;			/* -d given: a reload keeps the debug level */
 	int64_t started_at;		/* wall ms */
-	struct reject_count rejects[32];
+	struct reject_count rejects[64];	/* the last slot counts "other reasons" */
 	uint64_t rejected_total;
 	struct ratelimit rl_reject;	/* logs a peer can trigger */
 };

@@ -2,6 +2,8 @@
 #include "envelope.h"
 #include "config.h"
 #include "consent.h"
+#include "outcomes.h"
+#include "pgn.h"
 #include "util.h"
 
 #include <errno.h>
@@ -25,6 +27,8 @@ static const struct {
 	{ OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, "audit_checkpoint",
 	  offsetof(Overstap__Envelope, audit_checkpoint) },
 	{ OVERSTAP__ENVELOPE__BODY_ACK, "ack", offsetof(Overstap__Envelope, ack) },
+	{ OVERSTAP__ENVELOPE__BODY_REGISTRATION, "registration",
+	  offsetof(Overstap__Envelope, registration) },
 };
 
 static int s_body_index(Overstap__Envelope__BodyCase c)
@@ -313,6 +317,86 @@ int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover
 		return s_fail(why, bad, -EBADMSG);
 	}
 	*out = h;
+	return 0;
+}
+
+/* Status and Outcome share their checks: the event must be of the right
+ * kind (outcomes.c knows which), the level present exactly when needed. */
+static const char *s_event_check(const char *record_id, const char *name, const char *date,
+				 unsigned level, int want_status)
+{
+	enum outcome_event ev = outcome_event_from_str(name);
+
+	if (!crypto_uuid_valid(record_id))
+		return "record id is not a UUID";
+	if (ev == OUTCOME_EV_UNKNOWN || outcome_event_is_status(ev) != want_status)
+		return want_status ? "unknown status" : "unknown outcome";
+	if (!s_date_ok(date, 1))
+		return "event date malformed";
+	if (outcome_event_needs_level(ev) ? level < OUTCOME_LEVEL_MIN || level > OUTCOME_LEVEL_MAX
+					  : level != 0)
+		return "level missing, out of range, or given where none belongs";
+	return NULL;
+}
+
+int envelope_status_unpack(const ProtobufCBinaryData *body, Overstap__Status **out, const char **why)
+{
+	Overstap__Status *m = overstap__status__unpack(NULL, body->len, body->data);
+	const char *bad;
+
+	if (!m)
+		return s_fail(why, "status body does not decode", -EBADMSG);
+	bad = overstap__status__get_packed_size(m) != body->len ? "status is not canonically encoded"
+		: s_event_check(m->record_id, m->status, m->date, 0, 1);
+	if (bad) {
+		overstap__status__free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
+	return 0;
+}
+
+int envelope_outcome_unpack(const ProtobufCBinaryData *body, Overstap__Outcome **out,
+			    const char **why)
+{
+	Overstap__Outcome *m = overstap__outcome__unpack(NULL, body->len, body->data);
+	const char *bad;
+
+	if (!m)
+		return s_fail(why, "outcome body does not decode", -EBADMSG);
+	bad = overstap__outcome__get_packed_size(m) != body->len ? "outcome is not canonically encoded"
+		: s_event_check(m->record_id, m->outcome, m->date, m->level, 0);
+	if (!bad && !m->consent)
+		bad = "outcome without a consent assertion";
+	if (!bad)
+		bad = envelope_assertion_check(m->consent);
+	if (bad) {
+		overstap__outcome__free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
+	return 0;
+}
+
+int envelope_registration_unpack(const ProtobufCBinaryData *body, Overstap__Registration **out,
+				 const char **why)
+{
+	Overstap__Registration *m = overstap__registration__unpack(NULL, body->len, body->data);
+	const char *bad = NULL;
+
+	if (!m)
+		return s_fail(why, "registration body does not decode", -EBADMSG);
+	if (overstap__registration__get_packed_size(m) != body->len)
+		bad = "registration is not canonically encoded";
+	else if (pgn_check(m->pgn, NULL) != 0)
+		bad = "registration pgn fails the 11-test";
+	else if (!s_date_ok(m->registered_on, 1))
+		bad = "registration date malformed";
+	if (bad) {
+		overstap__registration__free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
 	return 0;
 }
 

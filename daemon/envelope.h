@@ -28,6 +28,16 @@ int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **o
 int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_t **out,
 		    size_t *out_len);
 
+/* Unpack and check received Status, Outcome and Registration bodies: canonical
+ * encoding, record id a UUID, an event of the right kind with a real date, a
+ * level exactly for diploma/progressed, an outcome's consent assertion well
+ * formed, a registration's PGN passing the 11-test. 0, or -EBADMSG with *why. */
+int envelope_status_unpack(const ProtobufCBinaryData *body, Overstap__Status **out, const char **why);
+int envelope_outcome_unpack(const ProtobufCBinaryData *body, Overstap__Outcome **out,
+			    const char **why);
+int envelope_registration_unpack(const ProtobufCBinaryData *body, Overstap__Registration **out,
+				 const char **why);
+
 /* NULL when a received consent assertion is well-formed, else the reason. */
 const char *envelope_assertion_check(const Overstap__ConsentAssertion *a);
 /* 1 when the assertion allows `purpose` to institution `me` on `today`

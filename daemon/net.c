@@ -4,6 +4,8 @@
  * exponential backoff until acknowledged. */
 #include "net.h"
 #include "envelope.h"
+#include "consent.h"
+#include "outcomes.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -526,6 +528,157 @@ out:
 	return why;
 }
 
+/* ---- receiving what the receiver tells the school ---- */
+
+static int s_tx_open(struct daemon *d, struct rx_batch *b)
+{
+	if (!b->in_tx) {
+		if (store_begin(d->store) < 0) {
+			b->failed = 1;
+			return -EIO;
+		}
+		b->in_tx = 1;
+	}
+	return 0;
+}
+
+/* The leaver a status or outcome is about: one we handed over to its sender. */
+static const char *s_rx_leaver(struct daemon *d, const char *record_id, const char *sender,
+			       struct leaver *l)
+{
+	if (store_leaver_by_record(d->store, record_id, 0, l) < 0)
+		return "no handover with this record id";
+	if (strcmp(l->destination_institution, sender) != 0 ||
+	    (l->state != LEAVER_QUEUED && l->state != LEAVER_DELIVERED))
+		return "no handover with this record id to the sender";
+	return NULL;
+}
+
+/* SPEC §3: an outcome comes back only under a follow_up consent that is ours,
+ * for this pupil, for the sender (or anyone), and in force today. Our record
+ * decides, not the assertion. */
+static const char *s_rx_outcome_consent(struct daemon *d, const struct leaver *l,
+					const Overstap__Outcome *o, const char *sender)
+{
+	struct consent k;
+	int64_t lid = -1;
+	char today[11];
+
+	date_today(today);
+	if (store_consent_get(d->store, o->consent->consent_id, &k, &lid) < 0 || lid != l->id ||
+	    !consent_in_force(&k, CONSENT_PURPOSE_FOLLOW_UP, sender, today))
+		return "outcome without a valid follow_up consent";
+	return NULL;
+}
+
+static int s_rx_event(struct daemon *d, const Overstap__Envelope *e, const char *record_id,
+		      const char *name, const char *date, unsigned level, const char *consent_id)
+{
+	struct event_rec ev = { 0 };
+	char detail[200];
+	int r;
+
+	str_copy(ev.message_id, sizeof(ev.message_id), e->message_id);
+	str_copy(ev.record_id, sizeof(ev.record_id), record_id);
+	ev.inbound = 1;
+	str_copy(ev.peer, sizeof(ev.peer), e->sender);
+	ev.event = outcome_event_from_str(name);
+	str_copy(ev.date, sizeof(ev.date), date);
+	ev.level = (int)level;
+	str_copy(ev.consent_id, sizeof(ev.consent_id), consent_id);
+	ev.at = time_now_ms();
+	snprintf(ev.actor, sizeof(ev.actor), "peer:%s", e->sender);
+	if ((r = store_event_add(d->store, &ev)) != 0)
+		return r < 0 ? r : 0;	/* 1: a retry of one we hold */
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"event\":\"%s\",\"date\":\"%s\"%s%s%s}",
+		 consent_id[0] ? "follow_up" : "status", name, date,
+		 consent_id[0] ? ",\"consent_id\":\"" : "", consent_id, consent_id[0] ? "\"" : "");
+	return store_audit(d->store, ev.actor, consent_id[0] ? "outcome.received" : "status.received",
+			   record_id, e->sender, detail);
+}
+
+/* A registration at the receiver: mark our leaver with that PGN registered,
+ * the normal path to a sendable dossier. */
+static const char *s_rx_registration(struct daemon *d, const Overstap__Envelope *e,
+				     const Overstap__Registration *g, int *failed)
+{
+	struct leaver l;
+	char actor[16], subj[32], detail[96];
+	const char *why = NULL;
+	int r = 0;
+
+	if (store_leaver_by_pgn(d->store, g->pgn, 0, &l) < 0)
+		return "no leaver with this PGN";
+	snprintf(actor, sizeof(actor), "peer:%s", e->sender);
+	snprintf(subj, sizeof(subj), "leaver:%lld", (long long)l.id);
+	if (strcmp(l.destination_institution, e->sender) != 0)
+		why = "the pupil's destination here is another institution";
+	else if (l.state == LEAVER_IMPORTED && strcmp(l.registered_on, g->registered_on) != 0 &&
+		 (r = store_leaver_set_registered(d->store, l.id, g->registered_on, actor)) == 0) {
+		snprintf(detail, sizeof(detail), "{\"registered_on\":\"%s\"}", g->registered_on);
+		r = store_audit(d->store, actor, "registration.received", l.record_id[0] ? l.record_id : subj,
+				e->sender, detail);
+	}
+	if (r < 0)
+		*failed = 1;
+	store_leaver_clear(&l);
+	return why;
+}
+
+static const char *s_rx_feedback(struct daemon *d, struct rx_batch *b, const Overstap__Envelope *e)
+{
+	Overstap__Status *st = NULL;
+	Overstap__Outcome *o = NULL;
+	Overstap__Registration *g = NULL;
+	const ProtobufCBinaryData *body = envelope_body(e);
+	struct leaver l = { 0 };
+	const char *why = NULL, *record_id;
+	int r = 0;
+
+	if (e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS)
+		envelope_status_unpack(body, &st, &why);
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME)
+		envelope_outcome_unpack(body, &o, &why);
+	else
+		envelope_registration_unpack(body, &g, &why);
+	if (why || s_tx_open(d, b) < 0)
+		goto out;
+	if (g) {
+		why = s_rx_registration(d, e, g, &b->failed);
+		goto out;
+	}
+	record_id = st ? st->record_id : o ? o->record_id : NULL;
+	if (!record_id)
+		goto out;	/* not reached: one of them unpacked when why is NULL */
+	why = s_rx_leaver(d, record_id, e->sender, &l);
+	if (!why && o)
+		why = s_rx_outcome_consent(d, &l, o, e->sender);
+	if (why && o) {
+		char actor[16];
+
+		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
+		r = store_audit(d->store, actor, "disclosure.refused", o->record_id, e->sender,
+				"{\"purpose\":\"follow_up\",\"reason\":\"no valid follow_up consent\"}");
+	} else if (!why) {
+		r = st ? s_rx_event(d, e, st->record_id, st->status, st->date, 0, "")
+		       : s_rx_event(d, e, o->record_id, o->outcome, o->date, o->level, o->consent->consent_id);
+	}
+	if (r < 0) {
+		log_err("cannot store a %s from %s: %s", envelope_body_name(e->body_case), e->sender,
+			strerror(-r));
+		b->failed = 1;
+	}
+out:
+	store_leaver_clear(&l);
+	if (st)
+		overstap__status__free_unpacked(st, NULL);
+	if (o)
+		overstap__outcome__free_unpacked(o, NULL);
+	if (g)
+		overstap__registration__free_unpacked(g, NULL);
+	return why;
+}
+
 static void s_rx_one(struct daemon *d, struct rx_batch *b, zmq_msg_t *rid, zmq_msg_t *msg)
 {
 	const char *uid = zmq_msg_gets(msg, "User-Id");
@@ -558,6 +711,10 @@ static void s_rx_one(struct daemon *d, struct rx_batch *b, zmq_msg_t *rid, zmq_m
 		why = "not addressed to this institution";
 	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER)
 		why = s_rx_handover(d, b, e, zmq_msg_data(msg), zmq_msg_size(msg));
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
+		 e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME ||
+		 e->body_case == OVERSTAP__ENVELOPE__BODY_REGISTRATION)
+		why = s_rx_feedback(d, b, e);
 	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
 		log_info("peer %s: hello", uid);
 		goto out;
@@ -867,6 +1024,8 @@ static void s_fill(struct daemon *d, struct peer *p, int64_t now)
 		str_copy(f->message_id, sizeof(f->message_id), m[i].message_id);
 		f->packed = m[i].packed;	/* transferred */
 		f->len = m[i].len;
+		str_copy(f->consent_id, sizeof(f->consent_id), m[i].consent_id);
+		str_copy(f->consent_until, sizeof(f->consent_until), m[i].consent_until);
 		str_copy(p->cursor, sizeof(p->cursor), m[i].message_id);
 	}
 	free(m);
@@ -935,6 +1094,42 @@ static void s_rollover_wake(const struct daemon *d, int64_t *wake_in_ms)
 	}
 }
 
+/* SPEC §3: a disclosure under consent is checked again before every send,
+ * retries included. When the consent has been withdrawn (here, or by the peer
+ * that holds it) or has expired, the message is cancelled, never sent, and
+ * the cancellation audited. Returns 1 when f was cancelled and removed. */
+static int s_consent_ended(struct daemon *d, struct peer *p, struct inflight *f)
+{
+	char today[11], detail[200];
+	const char *why = NULL;
+	int r;
+
+	date_today(today);
+	if (f->consent_until[0] && strcmp(f->consent_until, today) < 0)
+		why = "consent expired";
+	else if ((r = store_consent_revoked(d->store, f->consent_id, today)) == 1)
+		why = "consent withdrawn";
+	else if (r < 0)
+		return 0;	/* cannot tell now: the next round looks again */
+	if (!why)
+		return 0;
+	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"consent_id\":\"%s\","
+		 "\"message_id\":\"%s\"}", why, f->consent_id, f->message_id);
+	if (store_begin(d->store) < 0)
+		return 0;
+	if (store_outbox_cancel(d->store, f->message_id, why) < 0 ||
+	    store_audit(d->store, "daemon", "disclosure.cancelled", "", p->cfg.id, detail) < 0 ||
+	    store_commit(d->store) < 0) {
+		store_rollback(d->store);
+		return 0;
+	}
+	log_notice("peer %s: message %s cancelled before sending: %s", p->cfg.id, f->message_id, why);
+	if (p->depth)
+		p->depth--;
+	s_inflight_remove(p, f);
+	return 1;
+}
+
 void net_pump(struct daemon *d, int64_t *wake_in_ms)
 {
 	int64_t now = time_mono_ms();
@@ -963,6 +1158,10 @@ void net_pump(struct daemon *d, int64_t *wake_in_ms)
 		for (size_t j = 0; j < p->n_inflight; j++) {
 			struct inflight *f = &p->inflight[j];
 
+			if (f->due <= now && !blocked && f->consent_id[0] && s_consent_ended(d, p, f)) {
+				j--;	/* f now holds the last entry: look at it too */
+				continue;
+			}
 			if (f->due <= now && !blocked) {
 				if (zmq_send(p->dealer, f->packed, f->len, ZMQ_DONTWAIT) < 0) {
 					blocked = 1;	/* HWM or connection gone: later */

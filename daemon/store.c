@@ -72,6 +72,25 @@ static const char *const s_migrations[] = {
 	"  recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,"
 	"  withdrawn_at TEXT NOT NULL DEFAULT '', withdrawn_by TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX consents_leaver ON consents(leaver_id);",
+	/* 3 -> 4: statuses and outcomes, both directions (pseudonymous: record
+	 * ids, never a PGN); the consent an outgoing disclosure relies on, so
+	 * that every send can check it again; withdrawals a peer told us of;
+	 * leavers found by the PGN pseudonym when a registration comes in */
+	"ALTER TABLE outbox ADD COLUMN consent_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN consent_until TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE events ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  record_id TEXT NOT NULL,"
+	"  inbound INTEGER NOT NULL,"		/* 1 received, 0 sent */
+	"  peer TEXT NOT NULL,"
+	"  event INTEGER NOT NULL,"		/* enum outcome_event */
+	"  date TEXT NOT NULL, level INTEGER NOT NULL,"
+	"  consent_id TEXT NOT NULL,"
+	"  at INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX events_record ON events(record_id);"
+	"CREATE TABLE revoked (consent_id TEXT PRIMARY KEY, peer TEXT NOT NULL,"
+	"  at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX leavers_pseudonym ON leavers(pseudonym);",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 
@@ -84,6 +103,8 @@ enum {
 	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_DEPTH, ST_OUTBOX_OLDEST,
 	ST_OUTBOX_RESEAL,
 	ST_CONSENT_INS, ST_CONSENT_WITHDRAW, ST_CONSENT_GET, ST_CONSENTS_EACH,
+	ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL, ST_CONSENT_REVOKED, ST_EVENT_INS, ST_EVENTS_OF,
+	ST_LEAVER_BY_RECORD, ST_LEAVER_BY_PSEUDONYM, ST_REVOKE,
 	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT,
 	ST__N
 };
@@ -128,7 +149,8 @@ static const char *const s_sql[ST__N] = {
 	[ST_LEAVER_CANCELLED] = "UPDATE leavers SET state = 3 WHERE message_id = ?1 AND state = 1",
 	[ST_OUTBOX_INS] = "INSERT INTO outbox(message_id, peer, body_case, key_id, sealed, created_at)"
 			  " VALUES (?1,?2,?3,?4,?5,?6)",
-	[ST_OUTBOX_PENDING] = "SELECT message_id, created_at, key_id, sealed FROM outbox"
+	[ST_OUTBOX_PENDING] = "SELECT message_id, created_at, key_id, sealed, consent_id,"
+			      " consent_until FROM outbox"
 			      " WHERE peer = ?1 AND state = 0 AND message_id > ?2"
 			      " ORDER BY message_id LIMIT ?3",
 	[ST_OUTBOX_ACK] = "UPDATE outbox SET state = ?3, reason = ?4, first_sent_at = ?5,"
@@ -149,6 +171,23 @@ static const char *const s_sql[ST__N] = {
 	[ST_CONSENTS_EACH] = "SELECT " CONSENT_COLS " FROM consents c JOIN leavers l"
 			     " ON l.id = c.leaver_id WHERE ?1 < 0 OR c.leaver_id = ?1"
 			     " ORDER BY c.leaver_id, c.granted_at, c.id",
+	[ST_OUTBOX_CONSENT] = "UPDATE outbox SET consent_id = ?2, consent_until = ?3 WHERE message_id = ?1",
+	[ST_OUTBOX_CANCEL] = "UPDATE outbox SET state = 2, reason = ?2 WHERE message_id = ?1 AND state = 0",
+	/* withdrawn here (on or before today) or by the peer that held it */
+	[ST_CONSENT_REVOKED] = "SELECT 1 FROM consents WHERE id = ?1 AND withdrawn_at <> ''"
+			       " AND withdrawn_at <= ?2 UNION ALL SELECT 1 FROM revoked"
+			       " WHERE consent_id = ?1 LIMIT 1",
+	[ST_REVOKE] = "INSERT OR IGNORE INTO revoked(consent_id, peer, at) VALUES (?1,?2,?3)",
+	[ST_EVENT_INS] = "INSERT INTO events(message_id, record_id, inbound, peer, event, date, level,"
+			 " consent_id, at, actor) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	[ST_EVENTS_OF] = "SELECT e.message_id, e.inbound, e.peer, e.event, e.date, e.level,"
+			 " e.consent_id, e.at, e.actor, coalesce(o.state, -1), coalesce(o.reason, '')"
+			 " FROM events e LEFT JOIN outbox o ON o.message_id = e.message_id"
+			 " WHERE e.record_id = ?1 ORDER BY e.date, e.at",
+	[ST_LEAVER_BY_RECORD] = "SELECT " LEAVER_COLS " FROM leavers WHERE record_id = ?1",
+	/* a pupil who left twice has one pseudonym: the latest leaver row */
+	[ST_LEAVER_BY_PSEUDONYM] = "SELECT " LEAVER_COLS " FROM leavers WHERE pseudonym = ?1"
+				   " ORDER BY id DESC LIMIT 1",
 	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state = 0",
 	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
@@ -1009,6 +1048,8 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
 		s_text(st, 0, m->message_id, sizeof(m->message_id));
 		m->created_at = sqlite3_column_int64(st, 1);
 		m->key_id = sqlite3_column_int64(st, 2);
+		s_text(st, 4, m->consent_id, sizeof(m->consent_id));
+		s_text(st, 5, m->consent_until, sizeof(m->consent_until));
 		r = s_open(s, m->key_id, m->message_id, strlen(m->message_id),
 			   sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
 			   &m->packed, &m->len);
@@ -1052,6 +1093,127 @@ int store_outbox_replace(struct store *s, const struct outbox_msg *m)
 	r = s_exec_st(st);
 	free(sealed);
 	return r;
+}
+
+int store_outbox_set_consent(struct store *s, const char *message_id, const char *consent_id,
+			     const char *until)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_CONSENT);
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
+	return s_exec_st(st);
+}
+
+int store_outbox_cancel(struct store *s, const char *message_id, const char *reason)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_CANCEL);
+	int r;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	if ((r = s_exec_st(st)) < 0)
+		return r;
+	if (sqlite3_changes(s->db) == 0)
+		return 1;	/* acknowledged or cancelled already */
+	st = s_st(s, ST_LEAVER_CANCELLED);
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	return s_exec_st(st);
+}
+
+int store_consent_revoked(struct store *s, const char *consent_id, const char *today)
+{
+	sqlite3_stmt *st = s_st(s, ST_CONSENT_REVOKED);
+	int rc;
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, today, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : s_err(rc);
+}
+
+int store_revoke(struct store *s, const char *consent_id, const char *peer, int64_t now)
+{
+	sqlite3_stmt *st = s_st(s, ST_REVOKE);
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	return s_exec_st(st);
+}
+
+int store_event_add(struct store *s, const struct event_rec *e)
+{
+	sqlite3_stmt *st = s_st(s, ST_EVENT_INS);
+	int r;
+
+	sqlite3_bind_text(st, 1, e->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, e->inbound);
+	sqlite3_bind_text(st, 4, e->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, e->event);
+	sqlite3_bind_text(st, 6, e->date, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, e->level);
+	sqlite3_bind_text(st, 8, e->consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, e->at);
+	sqlite3_bind_text(st, 10, e->actor, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	return r == -EEXIST ? 1 : r;	/* the same message again: already applied */
+}
+
+int store_events_each(struct store *s, const char *record_id, store_event_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_EVENTS_OF);
+	int rc, r = 0;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct event_rec e = { 0 };
+
+		s_text(st, 0, e.message_id, sizeof(e.message_id));
+		str_copy(e.record_id, sizeof(e.record_id), record_id);
+		e.inbound = sqlite3_column_int(st, 1);
+		s_text(st, 2, e.peer, sizeof(e.peer));
+		e.event = sqlite3_column_int(st, 3);
+		s_text(st, 4, e.date, sizeof(e.date));
+		e.level = sqlite3_column_int(st, 5);
+		s_text(st, 6, e.consent_id, sizeof(e.consent_id));
+		e.at = sqlite3_column_int64(st, 7);
+		s_text(st, 8, e.actor, sizeof(e.actor));
+		e.state = sqlite3_column_int(st, 9);
+		s_text(st, 10, e.reason, sizeof(e.reason));
+		r = fn(&e, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_leaver_by_record(struct store *s, const char *record_id, int with_private, struct leaver *l)
+{
+	sqlite3_stmt *st = s_st(s, ST_LEAVER_BY_RECORD);
+
+	memset(l, 0, sizeof(*l));
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	return s_leaver_one(s, st, with_private, l);
+}
+
+int store_leaver_by_pgn(struct store *s, const char *pgn, int with_private, struct leaver *l)
+{
+	sqlite3_stmt *st = s_st(s, ST_LEAVER_BY_PSEUDONYM);
+	char src[32];
+	uint8_t pseudo[32];
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(src, sizeof(src), "pgn:%s", pgn);
+	if ((r = store_pseudonym(s, src, pseudo)) < 0)
+		return r;
+	sqlite3_bind_blob(st, 1, pseudo, sizeof(pseudo), SQLITE_TRANSIENT);
+	return s_leaver_one(s, st, with_private, l);
 }
 
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,

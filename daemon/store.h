@@ -18,7 +18,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -113,6 +113,31 @@ int store_consent_get(struct store *s, const char *id, struct consent *c, int64_
 typedef int (*store_consent_fn)(const struct consent *c, int64_t leaver_id, void *arg);
 int store_consents_each(struct store *s, int64_t leaver_id, store_consent_fn fn, void *arg);
 
+/* ---- statuses and outcomes (both directions) ---- */
+
+struct event_rec {
+	char message_id[CRYPTO_UUID_STR_LEN + 1];	/* of the Status/Outcome message */
+	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* the handover it is about */
+	int inbound;			/* 1 received from peer, 0 sent to it */
+	char peer[7];
+	int event;			/* enum outcome_event */
+	char date[11];
+	int level;			/* 1-4 for diploma/progressed */
+	char consent_id[CRYPTO_UUID_STR_LEN + 1];	/* outcomes: the follow_up consent */
+	int64_t at;			/* unix ms recorded */
+	char actor[64];			/* staff user, or peer:ID */
+	int state;			/* sent ones: enum outbox_state; -1 for received */
+	char reason[160];		/* sent ones: why refused or cancelled */
+};
+/* 0, or 1 when this message id is already recorded (a retry). */
+int store_event_add(struct store *s, const struct event_rec *e);
+/* The timeline of one record, by date. fn returns non-zero to stop. */
+typedef int (*store_event_fn)(const struct event_rec *e, void *arg);
+int store_events_each(struct store *s, const char *record_id, store_event_fn fn, void *arg);
+/* The leaver a record id was sent as, or the (latest) leaver with this PGN. */
+int store_leaver_by_record(struct store *s, const char *record_id, int with_private, struct leaver *l);
+int store_leaver_by_pgn(struct store *s, const char *pgn, int with_private, struct leaver *l);
+
 /* ---- audit log (SPEC §5; audit.h) ---- */
 
 /* Append an audit entry now. Call it inside the transaction of the change it
@@ -136,6 +161,8 @@ struct outbox_msg {
 	char message_id[CRYPTO_UUID_STR_LEN + 1];
 	int64_t created_at;
 	int64_t key_id;		/* the pupil key it is sealed under, 0 = outbox key */
+	char consent_id[CRYPTO_UUID_STR_LEN + 1];	/* the consent it relies on, "" = none */
+	char consent_until[11];	/* that consent's last day, "" = open-ended */
 	uint8_t *packed;	/* owned, decrypted envelope */
 	size_t len;
 };
@@ -146,6 +173,17 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
 /* Replace a queued message's envelope with m->packed (same id and key): used
  * to re-sign the outbox after our signing key changed. */
 int store_outbox_replace(struct store *s, const struct outbox_msg *m);
+/* The consent a queued disclosure relies on: every (re)send checks it again. */
+int store_outbox_set_consent(struct store *s, const char *message_id, const char *consent_id,
+			     const char *until);
+/* Cancel a queued message (its consent ended while it waited); a handover's
+ * leaver becomes cancelled. 1 when it was no longer queued. */
+int store_outbox_cancel(struct store *s, const char *message_id, const char *reason);
+/* 1 when consent_id was withdrawn here by today, or a peer told us it was. */
+int store_consent_revoked(struct store *s, const char *consent_id, const char *today);
+/* Remember that a peer withdrew one of its consents (idempotent). */
+int store_revoke(struct store *s, const char *consent_id, const char *peer, int64_t now);
+
 /* Record acknowledgements (in the caller's transaction): the outbox entry
  * becomes acked (or rejected with reason), and a handover's leaver delivered. */
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,

@@ -44,15 +44,17 @@ def malformed(ident):
     env = ident.envelope(RECEIVER_ID, peer.handover(), version=0)
     cases.append(("version 0", [env.SerializeToString()], "unsupported protocol version"))
 
-    # A body in a oneof field number this protocol does not have (18), signed
-    # the documented way over that number: there is no known body.
+    # A body in a oneof field number this protocol does not have (the first
+    # after the known ones), signed the documented way over that number: there
+    # is no known body.
+    unknown = max(peer.body_number(n) for n in peer.body_names()) + 1
     head = pb.Envelope(version=1, message_id=peer.uuid7(), sender=ident.id, recipient=RECEIVER_ID,
                        created_at=peer.now_ms())
     body = peer.handover().SerializeToString()
-    sig = ident.sign(peer.signing_input(18, head.message_id, head.sender, head.recipient,
+    sig = ident.sign(peer.signing_input(unknown, head.message_id, head.sender, head.recipient,
                                         head.created_at, body))
-    cases.append(("unknown body field 18",
-                  [head.SerializeToString() + peer.raw_field(18, body) + peer.raw_field(30, sig)],
+    cases.append(("unknown body field %d" % unknown,
+                  [head.SerializeToString() + peer.raw_field(unknown, body) + peer.raw_field(30, sig)],
                   "no known body"))
     head.signature = sig
     cases.append(("no body at all", [head.SerializeToString()], "no known body"))
@@ -136,9 +138,41 @@ def refused(ident):
                   ident.envelope(RECEIVER_ID, b"\x0a\xff\xff\xff\xff\x0f"), "handover body does not decode"))
     cases.append(("handover body of a wrong wire type",
                   ident.envelope(RECEIVER_ID, peer.raw_field(1, 7, 0)), "handover body does not decode"))
-    for name in ("status", "outcome", "withdrawal", "erasure_receipt", "audit_checkpoint", "ack"):
+    for name in ("withdrawal", "erasure_receipt", "audit_checkpoint", "ack"):
         cases.append(("%s body" % name, ident.envelope(RECEIVER_ID, b"\x0a\x00", body_name=name),
                       "body type not supported by this daemon"))
+    # Statuses, outcomes and registrations: checked before anything is looked up.
+    today = "2025-09-01"
+    for label, name, msg, reason in (
+            ("status padded with an empty field", "status", b"\x0a\x00",
+             "status is not canonically encoded"),
+            ("status with a malformed record id", "status",
+             pb.Status(record_id="x", status="enrolled", date=today), "record id is not a UUID"),
+            ("status that is an outcome", "status",
+             pb.Status(record_id=peer.uuid7(), status="diploma", date=today), "unknown status"),
+            ("status with an impossible date", "status",
+             pb.Status(record_id=peer.uuid7(), status="enrolled", date="2025-02-30"),
+             "event date malformed"),
+            ("outcome that is a status", "outcome",
+             pb.Outcome(record_id=peer.uuid7(), outcome="enrolled", date=today), "unknown outcome"),
+            ("diploma without a level", "outcome",
+             pb.Outcome(record_id=peer.uuid7(), outcome="diploma", date=today),
+             "level missing, out of range, or given where none belongs"),
+            ("diploma at level 5", "outcome",
+             pb.Outcome(record_id=peer.uuid7(), outcome="diploma", date=today, level=5),
+             "level missing, out of range, or given where none belongs"),
+            ("outcome without a consent assertion", "outcome",
+             pb.Outcome(record_id=peer.uuid7(), outcome="switched", date=today),
+             "outcome without a consent assertion"),
+            ("registration with a PGN failing the 11-test", "registration",
+             pb.Registration(pgn="123456789", registered_on=today),
+             "registration pgn fails the 11-test"),
+            ("status for a record the daemon never sent", "status",
+             pb.Status(record_id=peer.uuid7(), status="enrolled", date=today),
+             "no handover with this record id"),
+            ("registration for a PGN the daemon does not know", "registration",
+             pb.Registration(pgn="123456782", registered_on=today), "no leaver with this PGN")):
+        cases.append((label, ident.envelope(RECEIVER_ID, msg, body_name=name), reason))
     cases.append(("addressed to another institution", ident.envelope(ti.OTHER_ID, peer.handover()),
                   "not addressed to this institution"))
     return cases

@@ -1,0 +1,163 @@
+/* cmd_feedback: at the receiving institution, what goes back to the school:
+ * `overstap status set`, `overstap outcome record`, `overstap import outcomes`
+ * (SPEC §8) and `overstap registration record`. The CSV is checked here with
+ * every error at once; the daemon checks again, and checks the consent. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "out.h"
+#include "outcomes.h"
+#include "util.h"
+
+/* Send the events; print what the daemon refused, one line each. */
+static int s_send(struct cli *cli, Overstapctl__RecordFeedback *f, const char *done)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Reply *rep = NULL;
+	int r;
+
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_FEEDBACK;
+	req.feedback = f;
+	r = cli_request_partial(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
+	if (!rep)
+		return r;
+	for (size_t i = 0; i < rep->marked->n_errors; i++) {
+		out_text(stderr, rep->marked->errors[i]);
+		fputc('\n', stderr);
+	}
+	if (r == CLI_EXIT_OK)
+		printf("%s %u\n", done, rep->marked->imported);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+/* status set / outcome record: one event from the command line. */
+static int s_one(struct cli *cli, int argc, char **argv, int want_status)
+{
+	static const struct option opts[] = {
+		{ "date", required_argument, NULL, 'd' }, { "level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },	  { 0 },
+	};
+	Overstapctl__RecordFeedback f = OVERSTAPCTL__RECORD_FEEDBACK__INIT;
+	Overstapctl__FeedbackEvent e = OVERSTAPCTL__FEEDBACK_EVENT__INIT, *ep = &e;
+	unsigned level = 0;
+	enum outcome_event ev;
+	int c;
+
+	while ((c = getopt_long(argc, argv, want_status ? "d:h" : "d:l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': e.date = optarg; break;
+		case 'l':
+			if (cli_parse_uint(optarg, OUTCOME_LEVEL_MIN, OUTCOME_LEVEL_MAX, &level) < 0)
+				return cli_usage_error(cli, "--level must be an MBO level, 1 to 4");
+			break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error(cli, "give a record id and an %s", want_status ? "status" : "outcome");
+	ev = outcome_event_from_str(argv[optind + 1]);
+	if (ev == OUTCOME_EV_UNKNOWN || outcome_event_is_status(ev) != want_status)
+		return cli_usage_error(cli, "'%s' is not %s", argv[optind + 1],
+				       want_status ? "a status (registered, agreement_offered, not_enrolled, "
+						     "withdrawn, enrolled, intake_held)"
+						   : "an outcome (still_enrolled, diploma, progressed, "
+						     "switched, left_without_diploma)");
+	e.record_id = argv[optind];
+	e.event = argv[optind + 1];
+	e.level = level;
+	f.events = &ep;
+	f.n_events = 1;
+	return s_send(cli, &f, want_status ? "statuses queued:" : "outcomes queued:");
+}
+
+int cmd_status_set(struct cli *cli, int argc, char **argv) { return s_one(cli, argc, argv, 1); }
+
+int cmd_outcome_record(struct cli *cli, int argc, char **argv) { return s_one(cli, argc, argv, 0); }
+
+int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
+{
+	Overstapctl__RecordFeedback f = OVERSTAPCTL__RECORD_FEEDBACK__INIT;
+	Overstapctl__FeedbackEvent *ev = NULL, **evp = NULL;
+	struct outcome_row *rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+	int json, r;
+
+	r = cli_json_only_options(cli, argc, argv, 1, &json);
+	if (r >= 0)
+		return r;
+	(void)json;
+	f.file = argv[optind];
+	r = outcomes_parse_file(f.file, NULL, &rows, &n, &errors, NULL, NULL);
+	if (r < 0) {
+		for (size_t i = 0; i < errors.n; i++) {
+			out_text(stderr, errors.v[i]);
+			fputc('\n', stderr);
+		}
+		if (!errors.n)
+			fprintf(stderr, "overstap: %s: %s\n", f.file, strerror(-r));
+		else
+			fprintf(stderr, "overstap: %s: %zu errors, nothing sent\n", f.file, errors.n);
+		strlist_clear(&errors);
+		return r == -EINVAL ? CLI_EXIT_INPUT : CLI_EXIT_REFUSED;
+	}
+	ev = calloc(n ? n : 1, sizeof(*ev));
+	evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));
+	r = CLI_EXIT_REFUSED;
+	if (ev && evp) {
+		for (size_t i = 0; i < n; i++) {
+			overstapctl__feedback_event__init(&ev[i]);
+			ev[i].record_id = rows[i].record_id;
+			ev[i].event = (char *)outcome_event_str(rows[i].event);
+			ev[i].date = rows[i].date;
+			ev[i].level = (uint32_t)rows[i].level;
+			ev[i].line = rows[i].line;
+			evp[i] = &ev[i];
+		}
+		f.events = evp;
+		f.n_events = n;
+		r = s_send(cli, &f, "statuses and outcomes queued:");
+	}
+	free(ev);
+	free(evp);
+	outcomes_free(&rows);
+	return r;
+}
+
+int cmd_registration_record(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' }, { "date", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },	  { 0 },
+	};
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__RecordRegistration g = OVERSTAPCTL__RECORD_REGISTRATION__INIT;
+	Overstapctl__Reply *rep = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "f:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': g.school = optarg; break;
+		case 'd': g.date = optarg; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind != 1 || !*g.school)
+		return cli_usage_error(cli, "give the pupil's PGN and --from SCHOOL");
+	g.pgn = argv[optind];
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_REGISTRATION;
+	req.registration = &g;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	printf("registration queued for %s\n", g.school);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,389 @@
+/* control_feedback: what the receiving institution tells the school (SPEC §3):
+ * statuses (statutory, for a handover it received), outcomes (only under a
+ * follow_up consent the dossier asserted and that has not been withdrawn) and
+ * registrations (before any handover, by PGN). Each becomes a signed message
+ * in the outbox, an event row for the timeline and an audit entry, in one
+ * transaction; a batch (a CSV) is all or nothing. */
+#include "consent.h"
+#include "control_int.h"
+#include "envelope.h"
+#include "net.h"
+#include "outcomes.h"
+#include "pgn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_NO_CONSENT_TEXT "no follow_up consent in force for this pupil and institution"
+static const char S_NO_CONSENT[] = S_NO_CONSENT_TEXT;	/* compared by address */
+
+/* Sign and queue one body for peer, with its consent when it relies on one. */
+static int s_queue(struct daemon *d, const char *peer, Overstap__Envelope__BodyCase body_case,
+		   const uint8_t *body, size_t blen, const Overstap__ConsentAssertion *a,
+		   char mid[CRYPTO_UUID_STR_LEN + 1])
+{
+	uint8_t *packed = NULL;
+	size_t plen = 0;
+	int r = envelope_build(d->cfg->institution_id, peer, body_case, body, blen, d->keys.signer, mid,
+			       &packed, &plen);
+
+	if (r == 0)
+		r = store_outbox_add(d->store, mid, peer, body_case, packed, plen, 0, time_now_ms());
+	if (r == 0 && a)
+		r = store_outbox_set_consent(d->store, mid, a->consent_id, a->valid_until);
+	free(packed);
+	return r;
+}
+
+/* The received handover a record id names: its sender and, for outcomes, the
+ * follow_up consent it asserted that is still in force here today. */
+struct received {
+	char sender[7];
+	Overstap__Envelope *env;
+	Overstap__Handover *h;
+	const Overstap__ConsentAssertion *follow_up;	/* borrowed from h */
+};
+
+static void s_received_free(struct received *rc)
+{
+	if (rc->h)
+		overstap__handover__free_unpacked(rc->h, NULL);
+	if (rc->env)
+		overstap__envelope__free_unpacked(rc->env, NULL);
+	memset(rc, 0, sizeof(*rc));
+}
+
+static const char *s_received_load(struct daemon *d, const char *record_id, struct received *rc)
+{
+	struct inbox_row row;
+	uint8_t *packed = NULL;
+	size_t len = 0;
+	const char *why = NULL;
+	char today[11];
+
+	memset(rc, 0, sizeof(*rc));
+	if (store_inbox_get(d->store, record_id, &row, &packed, &len) < 0)
+		return "no handover received with this record id";
+	str_copy(rc->sender, sizeof(rc->sender), row.sender);
+	rc->env = overstap__envelope__unpack(NULL, len, packed);
+	free(packed);
+	if (!rc->env || envelope_handover_unpack(envelope_body(rc->env), &rc->h, &why) < 0)
+		return "the stored handover cannot be read (erased?)";
+	date_today(today);
+	for (size_t i = 0; i < rc->h->n_consents && !rc->follow_up; i++) {
+		const Overstap__ConsentAssertion *a = rc->h->consents[i];
+
+		if (envelope_assertion_in_force(a, "follow_up", d->cfg->institution_id, today) &&
+		    store_consent_revoked(d->store, a->consent_id, today) == 0)
+			rc->follow_up = a;
+	}
+	return NULL;
+}
+
+static int s_audit(struct req_ctx *c, const char *action, const char *record_id, const char *peer,
+		   const char *purpose, const char *event, const char *extra)
+{
+	char detail[320];
+
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"event\":\"%s\"%s}", purpose, event,
+		 extra);
+	return store_audit(c->d->store, c->req->user, action, record_id, peer, detail);
+}
+
+static int s_pack_status(const struct outcome_row *row, uint8_t **body, size_t *len)
+{
+	Overstap__Status m = OVERSTAP__STATUS__INIT;
+
+	m.record_id = (char *)row->record_id;
+	m.status = (char *)outcome_event_str(row->event);
+	m.date = (char *)row->date;
+	*len = overstap__status__get_packed_size(&m);
+	if (!(*body = malloc(*len ? *len : 1)))
+		return -ENOMEM;
+	overstap__status__pack(&m, *body);
+	return 0;
+}
+
+static int s_pack_outcome(const struct outcome_row *row, const Overstap__ConsentAssertion *a,
+			  uint8_t **body, size_t *len)
+{
+	Overstap__Outcome m = OVERSTAP__OUTCOME__INIT;
+
+	m.record_id = (char *)row->record_id;
+	m.outcome = (char *)outcome_event_str(row->event);
+	m.date = (char *)row->date;
+	m.level = (uint32_t)row->level;
+	m.consent = (Overstap__ConsentAssertion *)a;
+	*len = overstap__outcome__get_packed_size(&m);
+	if (!(*body = malloc(*len ? *len : 1)))
+		return -ENOMEM;
+	overstap__outcome__pack(&m, *body);
+	return 0;
+}
+
+/* One checked row: queued, or a reason it cannot be (then *why, r = 0). */
+static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, const char **why)
+{
+	struct received rc;
+	struct event_rec ev = { 0 };
+	const struct peer_cfg *pc;
+	int status = outcome_event_is_status(row->event), r = 0;
+	uint8_t *body = NULL;
+	size_t blen = 0;
+	char extra[96] = "";
+
+	if ((*why = s_received_load(c->d, row->record_id, &rc)) != NULL)
+		goto out;
+	pc = config_peer_find(c->d->cfg, rc.sender);
+	if (!pc || !pc->endpoint[0]) {
+		*why = "the sending school is not a configured peer with an endpoint";
+		goto out;
+	}
+	if (!status && !rc.follow_up) {
+		/* SPEC §3: no outcome without a follow_up consent (audited by the caller) */
+		*why = S_NO_CONSENT;
+		goto out;
+	}
+	r = status ? s_pack_status(row, &body, &blen) : s_pack_outcome(row, rc.follow_up, &body, &blen);
+	if (r == 0)
+		r = s_queue(c->d, rc.sender,
+			    status ? OVERSTAP__ENVELOPE__BODY_STATUS : OVERSTAP__ENVELOPE__BODY_OUTCOME, body,
+			    blen, status ? NULL : rc.follow_up, ev.message_id);
+	free(body);
+	if (r < 0)
+		goto out;
+	str_copy(ev.record_id, sizeof(ev.record_id), row->record_id);
+	str_copy(ev.peer, sizeof(ev.peer), rc.sender);
+	ev.event = row->event;
+	str_copy(ev.date, sizeof(ev.date), row->date);
+	ev.level = row->level;
+	if (!status)
+		str_copy(ev.consent_id, sizeof(ev.consent_id), rc.follow_up->consent_id);
+	ev.at = time_now_ms();
+	str_copy(ev.actor, sizeof(ev.actor), c->req->user);
+	if (!status)
+		snprintf(extra, sizeof(extra), ",\"basis\":\"consent\",\"consent_id\":\"%s\"", ev.consent_id);
+	else
+		snprintf(extra, sizeof(extra), ",\"basis\":\"statute\"");
+	if ((r = store_event_add(c->d->store, &ev)) == 0)
+		r = s_audit(c, "disclosure.queued", row->record_id, rc.sender,
+			    status ? "status" : "follow_up", outcome_event_str(row->event), extra);
+out:
+	s_received_free(&rc);
+	return r < 0 ? r : 0;
+}
+
+/* The request's events as validated rows; every problem into errors. */
+static int s_rows(struct req_ctx *c, struct outcome_row *rows, struct strlist *errors)
+{
+	const Overstapctl__RecordFeedback *f = c->req->feedback;
+	const char *name = f->file[0] ? f->file : "-";
+	char today[11];
+	int bad = 0;
+
+	date_today(today);
+	for (size_t i = 0; i < f->n_events; i++) {
+		const Overstapctl__FeedbackEvent *e = f->events[i];
+		char level[12] = "";
+		struct outcome_input in = { e->record_id, e->event, e->date[0] ? e->date : today, level,
+					    e->line };
+
+		if (e->level)
+			snprintf(level, sizeof(level), "%u", e->level);
+		bad += outcome_row_validate(name, &in, today, &rows[i], errors) > 0;
+	}
+	return bad;
+}
+
+/* Denied disclosures are audited even though the batch is not sent: in a
+ * transaction of their own, after the batch's was rolled back. */
+static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, size_t n)
+{
+	int r = store_begin(c->d->store);
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct received rc;
+
+		if (rows[i].line != 0)
+			continue;
+		if (s_received_load(c->d, rows[i].record_id, &rc) == NULL)
+			r = s_audit(c, "disclosure.denied", rows[i].record_id, rc.sender, "follow_up",
+				    outcome_event_str(rows[i].event),
+				    ",\"reason\":\"" S_NO_CONSENT_TEXT "\"");
+		s_received_free(&rc);
+	}
+	if (r == 0)
+		return store_commit(c->d->store);
+	store_rollback(c->d->store);
+	return r;
+}
+
+static void s_kick(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (d->peers[i].dealer && store_outbox_depth(d->store, d->peers[i].cfg.id,
+							      &d->peers[i].depth) == 0)
+			net_kick(&d->peers[i]);
+}
+
+int ctl_feedback(struct req_ctx *c)
+{
+	const Overstapctl__RecordFeedback *f = c->req->feedback;
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	struct outcome_row *rows = calloc(f->n_events ? f->n_events : 1, sizeof(*rows));
+	struct strlist errors = { 0 };
+	int r = 0;
+
+	if (!res || !rows) {
+		free(rows);
+		return -ENOMEM;
+	}
+	overstapctl__import_result__init(res);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
+	c->rep->marked = res;
+	if (s_rows(c, rows, &errors) == 0 && (r = store_begin(c->d->store)) == 0) {
+		for (size_t i = 0; i < f->n_events && r == 0; i++) {
+			const char *why = NULL;
+
+			r = s_feedback_one(c, &rows[i], &why);
+			if (r == 0 && why)
+				strlist_addf(&errors, "%s:%u: record_id: %s: %s", f->file[0] ? f->file : "-",
+					     rows[i].line, rows[i].record_id, why);
+			rows[i].line = why == S_NO_CONSENT ? 0 : 1;	/* 0 marks a denial */
+		}
+		/* All or nothing: one refused row and nothing is sent. */
+		if (r == 0 && errors.n == 0)
+			r = store_commit(c->d->store);
+		else
+			store_rollback(c->d->store);
+		if (r == 0 && errors.n)
+			r = s_audit_denials(c, rows, f->n_events);
+	}
+	free(rows);
+	res->errors = ctl_keep(&c->pool, calloc(errors.n + 1, sizeof(char *)));
+	for (size_t i = 0; i < errors.n && res->errors; i++)
+		res->errors[res->n_errors++] = ctl_strdup(&c->pool, errors.v[i]);
+	strlist_clear(&errors);
+	if (r < 0)
+		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
+	if (res->n_errors)
+		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
+	res->imported = (uint32_t)f->n_events;
+	s_kick(c->d);
+	log_notice("user %s queued %zu statuses/outcomes", c->req->user, f->n_events);
+	return 0;
+}
+
+int ctl_registration(struct req_ctx *c)
+{
+	const Overstapctl__RecordRegistration *g = c->req->registration;
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	Overstap__Registration m = OVERSTAP__REGISTRATION__INIT;
+	const struct peer_cfg *pc = config_peer_find(c->d->cfg, g->school);
+	char today[11], mid[CRYPTO_UUID_STR_LEN + 1], detail[96];
+	uint8_t body[64];
+	size_t blen;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	date_today(today);
+	m.pgn = g->pgn;
+	m.registered_on = (char *)(g->date[0] ? g->date : today);
+	if (pgn_check(m.pgn, NULL) != 0)
+		return ctl_fail(c, -EINVAL, "the PGN fails the 11-test");
+	if (!date_valid(m.registered_on, NULL, NULL, NULL) || strcmp(m.registered_on, today) > 0)
+		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today",
+				m.registered_on);
+	if (!pc || !pc->endpoint[0])
+		return ctl_fail(c, -ENOENT, "%s is not a configured peer with an endpoint", g->school);
+	blen = overstap__registration__pack(&m, body);
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"status\",\"basis\":\"statute\","
+		 "\"registered_on\":\"%s\"}", m.registered_on);
+	/* No record id exists yet, and the PGN stays out of the log. */
+	if ((r = store_begin(c->d->store)) < 0 ||
+	    (r = s_queue(c->d, g->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen, NULL, mid)) < 0 ||
+	    (r = store_audit(c->d->store, c->req->user, "registration.sent", "", g->school, detail)) < 0 ||
+	    (r = store_commit(c->d->store)) < 0) {
+		store_rollback(c->d->store);
+		return ctl_fail(c, r, "cannot queue the registration: %s", strerror(-r));
+	}
+	overstapctl__import_result__init(res);
+	res->imported = 1;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
+	c->rep->marked = res;
+	s_kick(c->d);
+	log_notice("user %s queued a registration for %s", c->req->user, g->school);
+	return 0;
+}
+
+/* ---- the timeline, for handover show and inbox show ---- */
+
+static const char *s_state(int state)
+{
+	switch (state) {
+	case OUTBOX_QUEUED: return "queued";
+	case OUTBOX_ACKED: return "delivered";
+	case OUTBOX_CANCELLED: return "cancelled";
+	case OUTBOX_REJECTED: return "refused";
+	default: return "received";
+	}
+}
+
+struct timeline {
+	struct req_ctx *c;
+	Overstapctl__EventRow **v;
+	size_t n, cap;
+};
+
+static int s_event_cb(const struct event_rec *e, void *arg)
+{
+	struct timeline *t = arg;
+	Overstapctl__EventRow *row = ctl_keep(&t->c->pool, calloc(1, sizeof(*row)));
+	const char *name = outcome_event_str((enum outcome_event)e->event);
+
+	if (!row)
+		return -ENOMEM;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		Overstapctl__EventRow **v = realloc(t->v, cap * sizeof(Overstapctl__EventRow *));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	overstapctl__event_row__init(row);
+	row->message_id = ctl_strdup(&t->c->pool, e->message_id);
+	row->inbound = e->inbound;
+	row->peer = ctl_strdup(&t->c->pool, e->peer);
+	row->event = (char *)(name ? name : "?");
+	row->date = ctl_strdup(&t->c->pool, e->date);
+	row->level = (uint32_t)e->level;
+	row->consent_id = ctl_strdup(&t->c->pool, e->consent_id);
+	row->at = e->at;
+	row->actor = ctl_strdup(&t->c->pool, e->actor);
+	row->state = (char *)(e->inbound ? "received" : s_state(e->state));
+	row->reason = ctl_strdup(&t->c->pool, e->reason);
+	t->v[t->n++] = row;
+	return 0;
+}
+
+int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow ***rows, size_t *n)
+{
+	struct timeline t = { .c = c };
+	int r;
+
+	*rows = NULL;
+	*n = 0;
+	if (!record_id || !record_id[0])
+		return 0;
+	r = store_events_each(c->d->store, record_id, s_event_cb, &t);
+	if (t.v && !ctl_keep(&c->pool, t.v))
+		return -ENOMEM;
+	*rows = t.v;
+	*n = t.n;
+	return r;
+}
