@@ -248,9 +248,11 @@ int ctl_feedback(struct req_ctx *c)
 			const char *why = NULL;
 
 			r = s_feedback_one(c, &rows[i], &why);
-			if (r == 0 && why)
-				strlist_addf(&errors, "%s:%u: record_id: %s: %s", f->file[0] ? f->file : "-",
-					     rows[i].line, rows[i].record_id, why);
+			if (r == 0 && why && f->file[0])
+				strlist_addf(&errors, "%s:%u: record_id: %s: %s", f->file, rows[i].line,
+					     rows[i].record_id, why);
+			else if (r == 0 && why)	/* from the command line: no file, no line */
+				strlist_addf(&errors, "%s: %s", rows[i].record_id, why);
 			rows[i].line = why == S_NO_CONSENT ? 0 : 1;	/* 0 marks a denial */
 		}
 		/* All or nothing: one refused row and nothing is sent. */

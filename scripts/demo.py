@@ -103,13 +103,27 @@ def main():
         rows = cohort(csv, args.n, rng)
         run(school, "import", "leavers", csv)
 
-        step("Pupils register at the MBO; staff record it (no selection at the gate)")
+        step("Pupils register at the MBO; its daemon tells the school (no selection at the gate)")
         to_mbo = [r for r in rows if r["destination_institution"]]
         not_yet = to_mbo[:5]             # these have not registered yet
         registered = to_mbo[5:]
-        refs = [r["pupil_ref"] for r in registered]
-        for i in range(0, len(refs), 500):
-            run(school, "handover", "registered", "--date", "2025-05-15", *refs[i:i + 500], show=i == 0)
+        for i, r in enumerate(registered):
+            run(mbo, "registration", "record", r["pgn"], "--from", school.id, "--date", "2025-05-15",
+                show=i == 0)
+        print("  ... and %d more registrations" % (len(registered) - 1))
+        harness.wait_for(lambda: sum(1 for x in school.cli_json("handover", "list", "--state", "registered"))
+                         == len(registered), timeout=60, what="registrations at the school")
+        print("school: %d leavers now registered" % len(registered))
+
+        step("Consent for follow-up: the pupil (16+) or a parent agrees that the MBO reports back")
+        consenting = [r for r in registered if rng.random() < 0.6]
+        for i, r in enumerate(consenting):
+            by = "pupil" if r["birth_date"] <= "2009-05-15" else "parent"
+            run(school, "consent", "grant", r["pupil_ref"], "--purpose", "follow_up", "--by", by,
+                "--date", "2025-05-15", "--evidence", "form", "--ref", "AVG-%04d" % i, show=i == 0)
+        print("  ... %d consents in all; %d pupils gave none" % (len(consenting),
+                                                                  len(registered) - len(consenting)))
+        run(school, "consent", "due", limit=4)
 
         step("Inzage: parents see the dossier of a pupil under 16, the pupil from 16")
         young = [r["pupil_ref"] for r in registered if r["birth_date"] > "2009-06-01"]
@@ -133,12 +147,44 @@ def main():
         states = collections.Counter(x["state"] for x in school.cli_json("handover", "list"))
         print("school's handovers by state: %s" % dict(states))
         run(school, "handover", "list", "--state", "delivered", "--limit", "5")
-        run(school, "status")
 
         step("At the MBO: the inbox, and one dossier decrypted for the intake coordinator")
         run(mbo, "inbox", "list", "--limit", "5")
         first = mbo.cli_json("inbox", "list", "--limit", "1")[0]["record_id"]
         run(mbo, "inbox", "show", first)
+
+        step("The MBO reports back: statuses for everyone, outcomes only under consent (CSV)")
+        rid = {x["pupil_ref"]: x["record_id"] for x in school.cli_json("handover", "list", "--state", "delivered")}
+        with_consent = {r["pupil_ref"] for r in consenting}
+        fates = {}
+        lines = ["record_id,event,date,level"]
+        for r in registered:
+            lines.append("%s,intake_held,2025-06-20," % rid[r["pupil_ref"]])
+            started = rng.random() < 0.88
+            lines.append("%s,%s,2025-09-01," % (rid[r["pupil_ref"]], "enrolled" if started else "not_enrolled"))
+            if started and r["pupil_ref"] in with_consent:
+                fate = rng.choices(["still_enrolled", "left_without_diploma", "progressed"], [0.7, 0.2, 0.1])[0]
+                fates[r["pupil_ref"]] = fate
+                lines.append("%s,%s,2026-10-01,%s" % (rid[r["pupil_ref"]], fate, "2" if fate == "progressed" else ""))
+        outcomes = os.path.join(root, "outcomes-2025.csv")
+        with open(outcomes, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        run(mbo, "import", "outcomes", outcomes)
+        total = len(lines) - 1
+        harness.wait_for(lambda: school.status()["peers"][0]["received"] >= total, timeout=60,
+                         what="statuses and outcomes at the school")
+        shown = next(ref for ref, fate in fates.items() if fate == "left_without_diploma")
+        print("(a pupil who left without a diploma: the school can see it, and act)")
+        run(school, "handover", "show", shown, limit=60)
+        other = next(r["pupil_ref"] for r in registered if r["pupil_ref"] not in with_consent)
+        r = run(mbo, "outcome", "record", rid[other], "diploma", "--level", "1", "--date", "2026-07-01")
+        print("  (exit %d: no follow_up consent for %s's pupil, so nothing is sent; audited)" %
+              (r.returncode, school.id))
+
+        step("The audit trail: every disclosure, consent and view, hash-chained")
+        run(school, "audit", "export", limit=3)
+        run(school, "audit", "verify")
+        run(mbo, "audit", "verify")
 
         step("Privacy: no pupil name or PGN in either store file")
         school.stop()
