@@ -86,13 +86,22 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 	Overstapctl__FeedbackEvent *ev = NULL, **evp = NULL;
 	struct outcome_row *rows = NULL;
 	struct strlist errors = { 0 };
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	size_t n = 0;
-	int json, r;
+	int c, r;
 
-	r = cli_json_only_options(cli, argc, argv, 1, &json);
-	if (r >= 0)
-		return r;
-	(void)json;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_help(cli, stdout);
+			return CLI_EXIT_OK;
+		}
+		return cli_usage_hint(cli);
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one CSV file");
 	f.file = argv[optind];
 	r = outcomes_parse_file(f.file, NULL, &rows, &n, &errors, NULL, NULL);
 	if (r < 0) {
@@ -105,7 +114,7 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 		else
 			fprintf(stderr, "overstap: %s: %zu errors, nothing sent\n", f.file, errors.n);
 		strlist_clear(&errors);
-		return r == -EINVAL ? CLI_EXIT_INPUT : CLI_EXIT_REFUSED;
+		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;	/* as import leavers */
 	}
 	ev = calloc(n ? n : 1, sizeof(*ev));
 	evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));

@@ -817,6 +817,33 @@ static int s_handover_list(struct req_ctx *c)
 	return 0;
 }
 
+/* The dossier as it was sent, from the outbox: the body of the signed
+ * envelope, copied into the pool. */
+static int s_sent_dossier(struct req_ctx *c, const char *message_id, ProtobufCBinaryData *out)
+{
+	uint8_t *packed = NULL;
+	size_t len = 0;
+	Overstap__Envelope *e;
+	const ProtobufCBinaryData *b;
+	int r = store_outbox_get(c->d->store, message_id, &packed, &len);
+
+	if (r < 0)
+		return r;
+	e = overstap__envelope__unpack(NULL, len, packed);
+	b = e ? envelope_body(e) : NULL;
+	r = -EBADMSG;
+	if (b && (out->data = ctl_keep(&c->pool, malloc(b->len + 1)))) {
+		memcpy(out->data, b->data, b->len);
+		out->len = b->len;
+		r = 0;
+	}
+	if (e)
+		overstap__envelope__free_unpacked(e, NULL);
+	crypto_wipe(packed, len);
+	free(packed);
+	return r;
+}
+
 static int s_handover_show(struct req_ctx *c)
 {
 	Overstapctl__HandoverDetail *det = ctl_keep(&c->pool, calloc(1, sizeof(*det)));
@@ -849,7 +876,9 @@ static int s_handover_show(struct req_ctx *c)
 			return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 		}
 	}
-	if (l.priv) {
+	if (l.message_id[0] && s_sent_dossier(c, l.message_id, &det->dossier) == 0) {
+		/* sent: show exactly what left (basis, consents, notes withheld) */
+	} else if (l.priv) {
 		s_dossier(&l, l.record_id, &h, &z);
 		det->dossier.len = overstap__handover__get_packed_size(&h);
 		det->dossier.data = ctl_keep(&c->pool, malloc(det->dossier.len + 1));

@@ -101,7 +101,7 @@ enum {
 	ST_LEAVER_QUEUED, ST_LEAVERS_EACH, ST_LEAVERS_READY, ST_LEAVER_DELIVERED,
 	ST_LEAVER_CANCELLED,
 	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_DEPTH, ST_OUTBOX_OLDEST,
-	ST_OUTBOX_RESEAL,
+	ST_OUTBOX_RESEAL, ST_OUTBOX_GET,
 	ST_CONSENT_INS, ST_CONSENT_WITHDRAW, ST_CONSENT_GET, ST_CONSENTS_EACH,
 	ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL, ST_CONSENT_REVOKED, ST_EVENT_INS, ST_EVENTS_OF,
 	ST_LEAVER_BY_RECORD, ST_LEAVER_BY_PSEUDONYM, ST_REVOKE,
@@ -188,6 +188,7 @@ static const char *const s_sql[ST__N] = {
 	/* a pupil who left twice has one pseudonym: the latest leaver row */
 	[ST_LEAVER_BY_PSEUDONYM] = "SELECT " LEAVER_COLS " FROM leavers WHERE pseudonym = ?1"
 				   " ORDER BY id DESC LIMIT 1",
+	[ST_OUTBOX_GET] = "SELECT key_id, sealed FROM outbox WHERE message_id = ?1",
 	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state = 0",
 	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
@@ -1092,6 +1093,22 @@ int store_outbox_replace(struct store *s, const struct outbox_msg *m)
 	sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_STATIC);
 	r = s_exec_st(st);
 	free(sealed);
+	return r;
+}
+
+int store_outbox_get(struct store *s, const char *message_id, uint8_t **packed, size_t *len)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_GET);
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = s_open(s, sqlite3_column_int64(st, 0), message_id, strlen(message_id),
+			   sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), packed, len);
+	else if (rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
 	return r;
 }
 

@@ -173,6 +173,9 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
 /* Replace a queued message's envelope with m->packed (same id and key): used
  * to re-sign the outbox after our signing key changed. */
 int store_outbox_replace(struct store *s, const struct outbox_msg *m);
+/* One of our messages as it was sent (decrypted; *packed is the caller's):
+ * -ENOENT, or -ENOKEY when the pupil has been erased since. */
+int store_outbox_get(struct store *s, const char *message_id, uint8_t **packed, size_t *len);
 /* The consent a queued disclosure relies on: every (re)send checks it again. */
 int store_outbox_set_consent(struct store *s, const char *message_id, const char *consent_id,
 			     const char *until);

@@ -197,6 +197,11 @@ class HandoverTest(FederationCase):
         self.assertEqual([(s["code"], s["note"]) for s in d3["support_needs"]],
                          [("job_coach", ""), ("extra_time", "")], "note sent without consent")
         self.assertEqual(d3["consents"], [])
+        # The school's own view of a sent dossier is what left, not a rebuild.
+        mine = self.school.cli_json("handover", "show", refs[3])["dossier"]
+        self.assertEqual([s["note"] for s in mine["support_needs"]], ["", ""])
+        mine = self.school.cli_json("handover", "show", refs[2])["dossier"]
+        self.assertEqual([a["consent_id"] for a in mine["consents"]], [c["id"]])
         self.assertEqual(d["mentor"], {"name": "mevr. J. de Boer",
                                        "email": "j.deboer@debrug.example",
                                        "phone": "+31 6 1234 5678"})
