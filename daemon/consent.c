@@ -186,6 +186,12 @@ static int s_standing(const struct consent *c, const char *on)
 	return CONSENT_ALLOWED_CONSENT;
 }
 
+int consent_active_on(const struct consent *c, const char *on_date)
+{
+	return c && date_valid(on_date, NULL, NULL, NULL) &&
+	       s_standing(c, on_date) == CONSENT_ALLOWED_CONSENT;
+}
+
 /* Same purpose, and its counterpart covers the recipient. */
 static int s_covers(const struct consent *c, int purpose, const char *counterpart)
 {

@@ -88,6 +88,10 @@ int consent_grant_check(const struct consent *c, const char *birth_date, const c
  * on or before on_date, valid_until empty or on/after on_date, and not withdrawn
  * (withdrawn_at empty or after on_date: a withdrawal takes effect on the day it
  * is recorded). Returns 0 otherwise, also for any invalid argument or date. */
+/* 1 when c is granted by on_date, not expired and not withdrawn on it,
+ * whatever its purpose and counterpart (for listings); 0 otherwise. */
+int consent_active_on(const struct consent *c, const char *on_date);
+
 int consent_in_force(const struct consent *c, int purpose, const char *counterpart,
 		     const char *on_date);
 

@@ -691,13 +691,8 @@ static int s_send(struct req_ctx *c)
 		res->n_queued = res->n_refused = 0;
 		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
 	}
-	/* Committed: recount what waits per peer, and send without waiting a tick. */
-	for (size_t i = 0; i < c->d->n_peers && res->n_queued; i++) {
-		struct peer *p = &c->d->peers[i];
-
-		if (p->dealer && store_outbox_depth(c->d->store, p->cfg.id, &p->depth) == 0)
-			net_kick(p);
-	}
+	if (res->n_queued)
+		net_outbox_changed(c->d);
 	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,
 		   res->n_refused);
 	return 0;
@@ -705,13 +700,7 @@ static int s_send(struct req_ctx *c)
 
 /* ---- listings ---- */
 
-struct list_acc {
-	struct req_ctx *c;
-	void **rows;
-	size_t n, cap;
-};
-
-static int s_acc_push(struct list_acc *a, void *row)
+int ctl_list_push(struct ctl_list *a, void *row)
 {
 	if (!row)
 		return -ENOMEM;
@@ -768,7 +757,7 @@ static Overstapctl__HandoverRow *s_leaver_row(struct req_ctx *c, const struct le
 
 static int s_leaver_cb(const struct leaver *l, void *arg)
 {
-	struct list_acc *a = arg;
+	struct ctl_list *a = arg;
 	const char *want = a->c->req->handover_list->state;
 
 	unsigned limit = a->c->req->handover_list->limit;
@@ -777,7 +766,7 @@ static int s_leaver_cb(const struct leaver *l, void *arg)
 		return 0;	/* imported/registered/ready share one stored state */
 	if (limit && a->n >= limit)
 		return 1;
-	return s_acc_push(a, s_leaver_row(a->c, l));
+	return ctl_list_push(a, s_leaver_row(a->c, l));
 }
 
 static int s_state_from_str(const char *s)
@@ -794,7 +783,7 @@ static int s_handover_list(struct req_ctx *c)
 {
 	const Overstapctl__ListFilter *f = c->req->handover_list;
 	Overstapctl__HandoverList *hl = ctl_keep(&c->pool, calloc(1, sizeof(*hl)));
-	struct list_acc a = { .c = c };
+	struct ctl_list a = { .c = c };
 	int state = f->state[0] ? s_state_from_str(f->state) : -1, r;
 
 	if (!hl)
@@ -914,16 +903,16 @@ static Overstapctl__InboxRow *s_inbox_row(struct pool *pool, const struct inbox_
 
 static int s_inbox_cb(const struct inbox_row *r, void *arg)
 {
-	struct list_acc *a = arg;
+	struct ctl_list *a = arg;
 
-	return s_acc_push(a, s_inbox_row(&a->c->pool, r));
+	return ctl_list_push(a, s_inbox_row(&a->c->pool, r));
 }
 
 static int s_inbox_list(struct req_ctx *c)
 {
 	const Overstapctl__ListFilter *f = c->req->inbox_list;
 	Overstapctl__InboxList *il = ctl_keep(&c->pool, calloc(1, sizeof(*il)));
-	struct list_acc a = { .c = c };
+	struct ctl_list a = { .c = c };
 	int r;
 
 	if (!il)

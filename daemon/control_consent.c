@@ -35,9 +35,7 @@ static Overstapctl__ConsentRow *s_row(struct req_ctx *c, const struct consent *k
 	row->withdrawn_by = ctl_strdup(&c->pool, k->withdrawn_by);
 	/* In force today, whoever it is for: the per-recipient decision is
 	 * consent_decide's, at the moment of each disclosure. */
-	row->in_force = strcmp(k->granted_at, today) <= 0 &&
-			(!k->valid_until[0] || strcmp(k->valid_until, today) >= 0) &&
-			(!k->withdrawn_at[0] || strcmp(k->withdrawn_at, today) > 0);
+	row->in_force = consent_active_on(k, today);
 	row->due_reason = ctl_strdup(&c->pool, due ? due : "");
 	return row;
 }
@@ -182,26 +180,8 @@ struct list_state {
 	int64_t leaver;			/* of the group being collected, -1 = none */
 	struct consent *group;
 	size_t n, cap;
-	Overstapctl__ConsentRow **rows;
-	size_t nrows, caprows;
+	struct ctl_list out;		/* the ConsentRow replies */
 };
-
-static int s_push(struct list_state *st, Overstapctl__ConsentRow *row)
-{
-	if (!row)
-		return -ENOMEM;
-	if (st->nrows == st->caprows) {
-		size_t cap = st->caprows ? st->caprows * 2 : 32;
-		Overstapctl__ConsentRow **v = realloc(st->rows, cap * sizeof(Overstapctl__ConsentRow *));
-
-		if (!v)
-			return -ENOMEM;
-		st->rows = v;
-		st->caprows = cap;
-	}
-	st->rows[st->nrows++] = row;
-	return 0;
-}
 
 static int s_flush(struct list_state *st)
 {
@@ -224,7 +204,7 @@ static int s_flush(struct list_state *st)
 			if (!due)
 				continue;
 		}
-		r = s_push(st, s_row(st->c, k, l.pupil_ref[0] ? l.pupil_ref : "(erased)", st->today,
+		r = ctl_list_push(&st->out, s_row(st->c, k, l.pupil_ref[0] ? l.pupil_ref : "(erased)", st->today,
 				     due ? why : NULL));
 	}
 	store_leaver_clear(&l);
@@ -259,7 +239,7 @@ int ctl_consent_list(struct req_ctx *c)
 {
 	const Overstapctl__ConsentQuery *q = c->req->consent_list;
 	Overstapctl__ConsentList *out = ctl_keep(&c->pool, calloc(1, sizeof(*out)));
-	struct list_state st = { .c = c, .due = q->due, .leaver = -1 };
+	struct list_state st = { .c = c, .due = q->due, .leaver = -1, .out = { .c = c } };
 	int64_t only = -1;
 	int r;
 
@@ -280,13 +260,13 @@ int ctl_consent_list(struct req_ctx *c)
 	if (r == 0)
 		r = s_flush(&st);
 	free(st.group);
-	if (st.rows && !ctl_keep(&c->pool, st.rows))
+	if (st.out.rows && !ctl_keep(&c->pool, st.out.rows))
 		return -ENOMEM;
 	if (r < 0)
 		return ctl_fail(c, r, "cannot list consents: %s", strerror(-r));
 	overstapctl__consent_list__init(out);
-	out->rows = st.rows;
-	out->n_rows = st.nrows;
+	out->rows = (Overstapctl__ConsentRow **)st.out.rows;
+	out->n_rows = st.out.n;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT_LIST;
 	c->rep->consent_list = out;
 	return 0;

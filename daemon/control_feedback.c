@@ -220,14 +220,6 @@ static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, si
 	return r;
 }
 
-static void s_kick(struct daemon *d)
-{
-	for (size_t i = 0; i < d->n_peers; i++)
-		if (d->peers[i].dealer && store_outbox_depth(d->store, d->peers[i].cfg.id,
-							      &d->peers[i].depth) == 0)
-			net_kick(&d->peers[i]);
-}
-
 int ctl_feedback(struct req_ctx *c)
 {
 	const Overstapctl__RecordFeedback *f = c->req->feedback;
@@ -273,7 +265,7 @@ int ctl_feedback(struct req_ctx *c)
 	if (res->n_errors)
 		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
 	res->imported = (uint32_t)f->n_events;
-	s_kick(c->d);
+	net_outbox_changed(c->d);
 	log_notice("user %s queued %zu statuses/outcomes", c->req->user, f->n_events);
 	return 0;
 }
@@ -316,7 +308,7 @@ int ctl_registration(struct req_ctx *c)
 	res->imported = 1;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
 	c->rep->marked = res;
-	s_kick(c->d);
+	net_outbox_changed(c->d);
 	log_notice("user %s queued a registration for %s", c->req->user, g->school);
 	return 0;
 }
@@ -334,29 +326,14 @@ static const char *s_state(int state)
 	}
 }
 
-struct timeline {
-	struct req_ctx *c;
-	Overstapctl__EventRow **v;
-	size_t n, cap;
-};
-
 static int s_event_cb(const struct event_rec *e, void *arg)
 {
-	struct timeline *t = arg;
+	struct ctl_list *t = arg;
 	Overstapctl__EventRow *row = ctl_keep(&t->c->pool, calloc(1, sizeof(*row)));
 	const char *name = outcome_event_str((enum outcome_event)e->event);
 
 	if (!row)
 		return -ENOMEM;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-		Overstapctl__EventRow **v = realloc(t->v, cap * sizeof(Overstapctl__EventRow *));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
 	overstapctl__event_row__init(row);
 	row->message_id = ctl_strdup(&t->c->pool, e->message_id);
 	row->inbound = e->inbound;
@@ -369,13 +346,12 @@ static int s_event_cb(const struct event_rec *e, void *arg)
 	row->actor = ctl_strdup(&t->c->pool, e->actor);
 	row->state = (char *)(e->inbound ? "received" : s_state(e->state));
 	row->reason = ctl_strdup(&t->c->pool, e->reason);
-	t->v[t->n++] = row;
-	return 0;
+	return ctl_list_push(t, row);
 }
 
 int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow ***rows, size_t *n)
 {
-	struct timeline t = { .c = c };
+	struct ctl_list t = { .c = c };
 	int r;
 
 	*rows = NULL;
@@ -383,9 +359,9 @@ int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow
 	if (!record_id || !record_id[0])
 		return 0;
 	r = store_events_each(c->d->store, record_id, s_event_cb, &t);
-	if (t.v && !ctl_keep(&c->pool, t.v))
+	if (t.rows && !ctl_keep(&c->pool, t.rows))
 		return -ENOMEM;
-	*rows = t.v;
+	*rows = (Overstapctl__EventRow **)t.rows;
 	*n = t.n;
 	return r;
 }

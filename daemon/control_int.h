@@ -24,6 +24,16 @@ struct req_ctx {
 	struct pool pool;
 };
 
+/* Rows of a list reply, collected one by one (the array is the caller's to
+ * pool once done). */
+struct ctl_list {
+	struct req_ctx *c;
+	void **rows;
+	size_t n, cap;
+};
+/* Append row (NULL, from a failed allocation, is -ENOMEM). 0 or -ENOMEM. */
+int ctl_list_push(struct ctl_list *a, void *row);
+
 /* Hand ptr to the pool (freed after the reply is sent) and return it; NULL
  * when ptr is NULL or the pool cannot grow (ptr is then freed). */
 void *ctl_keep(struct pool *p, void *ptr);

@@ -58,6 +58,21 @@ static int s_common_opts(const struct config *cfg, void *sock)
 	return 0;
 }
 
+/* Stop a socket's monitor before closing the PAIR that reads it. libzmq sends
+ * monitor events with a blocking send from its I/O thread: an event for a
+ * reader that is gone (a DISCONNECTED while the socket winds down) blocks
+ * that thread for good, and with it every socket of the context, the
+ * control socket included (libzmq issue #3575). Seen as a daemon that
+ * stopped answering after a reload that replaced a peer mid-handshake. */
+static void s_monitor_close(void *sock, void **pair)
+{
+	if (sock)
+		zmq_socket_monitor(sock, NULL, 0);	/* harmless when none runs */
+	if (*pair)
+		zmq_close(*pair);
+	*pair = NULL;
+}
+
 /* A PAIR socket that receives `sock`'s monitor events. */
 static void *s_monitor(struct daemon *d, void *sock, const char *name)
 {
@@ -68,10 +83,8 @@ static void *s_monitor(struct daemon *d, void *sock, const char *name)
 	if (zmq_socket_monitor(sock, ep, MONITOR_EVENTS) < 0)
 		return NULL;
 	pair = zmq_socket(d->zctx, ZMQ_PAIR);
-	if (pair && zmq_connect(pair, ep) < 0) {
-		zmq_close(pair);
-		pair = NULL;
-	}
+	if (!pair || zmq_connect(pair, ep) < 0)
+		s_monitor_close(sock, &pair);	/* no reader: the monitor must not run */
 	return pair;
 }
 
@@ -176,8 +189,7 @@ static void s_inflight_clear(struct peer *p)
 
 static void s_peer_close(struct peer *p)
 {
-	if (p->monitor)
-		zmq_close(p->monitor);
+	s_monitor_close(p->dealer, &p->monitor);
 	if (p->dealer)
 		zmq_close(p->dealer);
 	s_inflight_clear(p);
@@ -304,8 +316,7 @@ void net_close(struct daemon *d)
 	free(d->peers);
 	d->peers = NULL;
 	d->n_peers = 0;
-	if (d->router_monitor)
-		zmq_close(d->router_monitor);
+	s_monitor_close(d->router, &d->router_monitor);
 	if (d->router)
 		zmq_close(d->router);
 	if (d->zap)
@@ -455,6 +466,19 @@ static void s_ack_add(struct rx_batch *b, zmq_msg_t *rid, struct peer *p, const 
 	a->reject = reject;
 }
 
+/* Open the batch's transaction on first use; a failure fails the batch. */
+static int s_tx_open(struct daemon *d, struct rx_batch *b)
+{
+	if (!b->in_tx) {
+		if (store_begin(d->store) < 0) {
+			b->failed = 1;
+			return -EIO;
+		}
+		b->in_tx = 1;
+	}
+	return 0;
+}
+
 /* The receiver's own check of the legal basis (SPEC §3): a dossier sent under
  * consent must carry an assertion of a handover consent for us that is in
  * force; free-text care notes always need one. NULL = acceptable. */
@@ -501,13 +525,8 @@ static const char *s_rx_handover(struct daemon *d, struct rx_batch *b, const Ove
 	if (envelope_handover_unpack(envelope_body(e), &h, &why) < 0)
 		return why;
 	why = s_rx_basis_check(d, h);
-	if (!b->in_tx) {
-		if (store_begin(d->store) < 0) {
-			b->failed = 1;
-			goto out;
-		}
-		b->in_tx = 1;
-	}
+	if (s_tx_open(d, b) < 0)
+		goto out;
 	if (why) {
 		/* a refusal on the legal basis is a decision about a pupil: audited */
 		if (s_rx_audit(d, e->sender, "dossier.refused", h->record_id, h->basis, why) < 0)
@@ -529,18 +548,6 @@ out:
 }
 
 /* ---- receiving what the receiver tells the school ---- */
-
-static int s_tx_open(struct daemon *d, struct rx_batch *b)
-{
-	if (!b->in_tx) {
-		if (store_begin(d->store) < 0) {
-			b->failed = 1;
-			return -EIO;
-		}
-		b->in_tx = 1;
-	}
-	return 0;
-}
 
 /* The leaver a status or outcome is about: one we handed over to its sender. */
 static const char *s_rx_leaver(struct daemon *d, const char *record_id, const char *sender,
@@ -997,9 +1004,20 @@ void net_peer_monitor_handle(struct daemon *d, struct peer *p)
 	}
 }
 
-void net_kick(struct peer *p)
+/* New outbox entries for this peer: look now rather than at the next tick. */
+static void s_kick(struct peer *p)
 {
 	p->next_fill = 0;
+}
+
+void net_outbox_changed(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_peers; i++) {
+		struct peer *p = &d->peers[i];
+
+		if (p->dealer && store_outbox_depth(d->store, p->cfg.id, &p->depth) == 0)
+			s_kick(p);
+	}
 }
 
 /* Take more queued messages from the outbox into inflight. */

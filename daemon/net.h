@@ -32,7 +32,8 @@ void net_peer_monitor_handle(struct daemon *d, struct peer *p);
 /* Send what is due (new outbox entries, retries); lowers *wake_in_ms to when
  * the next retry falls due. */
 void net_pump(struct daemon *d, int64_t *wake_in_ms);
-/* New outbox entries for this peer: look now rather than at the next tick. */
-void net_kick(struct peer *p);
+/* After a commit that queued messages (for any peers): recount what waits per
+ * peer and send without waiting a tick. */
+void net_outbox_changed(struct daemon *d);
 
 #endif

@@ -374,6 +374,35 @@ static void test_in_force(void **state)
 
 /* ---- the authorising record ---- */
 
+/* consent_active_on: the listing's "in force today", whatever the purpose
+ * and counterpart; the same date boundaries as consent_in_force. */
+static void test_active_on(void **state)
+{
+	static const struct {
+		struct rec r;
+		const char *on;
+		int want;
+	} t[] = {
+		{ { "a", FOLLOW_UP, "*", PUPIL, "2025-05-01", NULL, NULL }, "2025-05-01", 1 },
+		{ { "a", FOLLOW_UP, "*", PUPIL, "2025-05-01", NULL, NULL }, "2025-04-30", 0 },
+		{ { "a", HANDOVER, "25LZ00", PARENT, "2025-05-01", "2025-06-30", NULL }, "2025-06-30", 1 },
+		{ { "a", HANDOVER, "25LZ00", PARENT, "2025-05-01", "2025-06-30", NULL }, "2025-07-01", 0 },
+		{ { "a", HANDOVER, "25LZ00", PUPIL, "2025-05-01", NULL, "2025-06-10" }, "2025-06-09", 1 },
+		{ { "a", HANDOVER, "25LZ00", PUPIL, "2025-05-01", NULL, "2025-06-10" }, "2025-06-10", 0 },
+		{ { "a", HANDOVER, "25LZ00", PUPIL, "2025-02-30", NULL, NULL }, "2025-06-10", 0 },
+		{ { "a", HANDOVER, "25LZ00", PUPIL, "2025-05-01", NULL, NULL }, "not a date", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct consent c = s_build(&t[i].r);
+
+		if (consent_active_on(&c, t[i].on) != t[i].want)
+			fail_msg("row %zu: consent_active_on(%s) != %d", i, t[i].on, t[i].want);
+	}
+	assert_false(consent_active_on(NULL, "2025-05-01"));
+}
+
 static void test_find(void **state)
 {
 	static const struct {
@@ -701,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_due_args),
 		cmocka_unit_test(test_reconfirmed),
+		cmocka_unit_test(test_active_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
