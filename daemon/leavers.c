@@ -1,9 +1,7 @@
-/* leavers: the leavers CSV import (SPEC §8): libcsv for the quoting, our own
- * line counting, and one table of columns that drives the header, the rows and
- * the checks. */
+/* leavers: the leavers CSV import (SPEC §8): csvfile drives the CSV, and one
+ * table of columns drives the header, the rows and the checks. */
 #include "leavers.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -12,13 +10,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "csvfile.h"
 #include "pgn.h"
 #include "vocab.h"
 
 #define S_MAX_FILE ((size_t)256 << 20)	/* a school's export is a few MB at most */
 #define S_MAX_COLUMNS 64	/* header fields; a wider file is not ours anyway */
-#define S_MAX_ERRORS 1000	/* then stop: nobody reads on, and the list must fit a reply */
-#define S_PROGRESS_EVERY 1000	/* records between progress calls */
 #define S_CODE_MAX 64		/* cap for columns that a check narrows down further */
 #define S_ECHO_MAX 32		/* bytes of a bad value quoted back in a message */
 
@@ -464,89 +461,51 @@ static int s_refs_add(struct s_refs *t, const char *key, unsigned line, unsigned
 
 /* ---- parsing -------------------------------------------------------------- */
 
+/* One import; csvfile drives the CSV, these callbacks know the columns. */
 struct s_parse {
 	const char *name;		/* FILE part of messages */
 	struct strlist *errors;		/* the caller's list */
-	size_t errors0;			/* errors->n on entry: ours come after */
-	int failed;			/* a problem was reported: no rows are returned */
-	int r;				/* hard failure (-ENOMEM) */
-	int stop;			/* header unusable, malformed CSV, too many errors */
-	unsigned line;			/* physical line now fed to libcsv */
-	unsigned rec_line;		/* line the current record starts on */
-	int in_rec;			/* a record has begun and not ended */
-	int row_ended;			/* the record ended in the current chunk */
-	size_t done, total;		/* bytes, for progress */
-	size_t records;			/* data records seen */
-	leavers_progress_fn progress;
-	void *arg;
-	int have_header;		/* the header record is complete */
 	size_t ncols;			/* fields in the header */
 	const struct s_col *map[S_MAX_COLUMNS];	/* header position -> column */
-	char *vals[S_MAX_COLUMNS];	/* current record's values, owned */
-	size_t nfields;			/* fields seen in the current record */
-	int nonempty;			/* one of them has a value */
-	Overstapctl__Leaver **rows;	/* result, owned */
+	Overstapctl__Leaver **rows;	/* result, owned; bad rows too, until the end */
 	size_t n, cap;
 	struct s_refs refs;		/* pupil_refs seen */
 };
 
-static int s_fail(struct s_parse *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Report "FILE:LINE: message"; 0 or -ENOMEM. */
-static int s_fail(struct s_parse *p, unsigned line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->failed = 1;
-	return strlist_addf(p->errors, "%s:%u: %s", p->name, line, msg);
-}
-
-static void s_vals_clear(struct s_parse *p)
-{
-	/* Values are only kept for the header's columns. */
-	for (size_t i = 0; i < p->ncols && i < S_MAX_COLUMNS; i++) {
-		free(p->vals[i]);
-		p->vals[i] = NULL;
-	}
-}
-
 /* One header field: known, once, and its position remembered. */
-static int s_header_field(struct s_parse *p, size_t i, const char *s, size_t len)
+static int s_header_field(struct csvfile *cf, unsigned line, size_t i,
+			  const struct csvfile_field *f, void *arg)
 {
+	struct s_parse *p = arg;
 	char echo[S_ECHO_MAX + 4];
 	const struct s_col *col;
 	size_t n;
 
-	if (i >= S_MAX_COLUMNS)
-		return 0;	/* reported once, at the end of the header */
-	if (len == 0)
-		return s_fail(p, p->rec_line, "header: column %zu has no name", i + 1);
-	if (strlen(s) != len || !s_utf8_count(s, &n))
-		return s_fail(p, p->rec_line, "header: column %zu: not valid UTF-8", i + 1);
-	col = s_col_find(s);
+	if (f->len == 0)
+		return csvfile_fail(cf, line, "header: column %zu has no name", i + 1);
+	if (strlen(f->s) != f->len || !s_utf8_count(f->s, &n))
+		return csvfile_fail(cf, line, "header: column %zu: not valid UTF-8", i + 1);
+	col = s_col_find(f->s);
 	if (!col)
-		return s_fail(p, p->rec_line, "header: unknown column '%s'",
-			      s_echo(echo, sizeof(echo), s, len));
+		return csvfile_fail(cf, line, "header: unknown column '%s'",
+				    s_echo(echo, sizeof(echo), f->s, f->len));
 	for (size_t j = 0; j < i; j++)
 		if (p->map[j] == col)
-			return s_fail(p, p->rec_line, "header: duplicate column '%s'", col->name);
+			return csvfile_fail(cf, line, "header: duplicate column '%s'", col->name);
 	p->map[i] = col;
 	return 0;
 }
 
-static int s_header_finish(struct s_parse *p)
+/* The whole header: not too wide, and every required column present. */
+static int s_header(struct csvfile *cf, const struct csvfile_record *rec, void *arg)
 {
+	struct s_parse *p = arg;
 	int r = 0;
 
-	p->have_header = 1;
-	p->ncols = p->nfields;
+	p->ncols = rec->n;
 	if (p->ncols > S_MAX_COLUMNS)
-		r = s_fail(p, p->rec_line, "header: %zu columns, at most %d", p->ncols, S_MAX_COLUMNS);
+		r = csvfile_fail(cf, rec->line, "header: %zu columns, at most %d", p->ncols,
+				 S_MAX_COLUMNS);
 	for (size_t i = 0; i < C_COUNT && r == 0; i++) {
 		size_t j;
 
@@ -555,42 +514,23 @@ static int s_header_finish(struct s_parse *p)
 		for (j = 0; j < p->ncols && j < S_MAX_COLUMNS && p->map[j] != &s_cols[i]; j++)
 			;
 		if (j == p->ncols || j == S_MAX_COLUMNS)
-			r = s_fail(p, p->rec_line, "header: missing required column '%s'",
-				   s_cols[i].name);
+			r = csvfile_fail(cf, rec->line, "header: missing required column '%s'",
+					 s_cols[i].name);
 	}
-	/* Without a sound header no row can be read. */
-	if (p->failed)
-		p->stop = 1;
 	return r;
 }
 
-static void s_on_field(void *s, size_t len, void *arg)
+/* A data field as it arrives: a NUL byte is reported even when the row turns
+ * out to have the wrong number of fields. */
+static int s_row_field(struct csvfile *cf, unsigned line, size_t i,
+		       const struct csvfile_field *f, void *arg)
 {
 	struct s_parse *p = arg;
-	size_t i = p->nfields++;
-	int r = 0;
 
-	p->nonempty |= len > 0;
-	if (p->stop)
-		return;
-	if (!p->have_header) {
-		r = s_header_field(p, i, s, len);
-	} else if (i < p->ncols && len > 0) {
-		/* libcsv hands us len bytes; C strings would silently cut at a NUL. */
-		if (memchr(s, '\0', len))
-			r = s_fail(p, p->rec_line, "%s: contains a NUL byte", p->map[i]->name);
-		p->vals[i] = malloc(len + 1);
-		if (!p->vals[i]) {
-			r = -ENOMEM;
-		} else {
-			memcpy(p->vals[i], s, len);
-			p->vals[i][len] = '\0';
-		}
-	}
-	if (r < 0) {
-		p->r = r;
-		p->stop = 1;
-	}
+	/* libcsv hands us len bytes; C strings would silently cut at a NUL. */
+	if (i < p->ncols && memchr(f->s, '\0', f->len))
+		return csvfile_fail(cf, line, "%s: contains a NUL byte", p->map[i]->name);
+	return 0;
 }
 
 static int s_rows_push(struct s_parse *p, Overstapctl__Leaver *l)
@@ -608,186 +548,95 @@ static int s_rows_push(struct s_parse *p, Overstapctl__Leaver *l)
 	return 0;
 }
 
-/* A data record is complete: build the row, validate it, keep it. */
-static int s_row_finish(struct s_parse *p)
+/* The row's values into a new leaver; empty values keep protobuf-c's shared
+ * empty string, which free_unpacked knows not to free. NULL on -ENOMEM. */
+static Overstapctl__Leaver *s_leaver_new(const struct s_parse *p, const struct csvfile_record *rec)
 {
-	Overstapctl__Leaver *l = NULL;
-	unsigned prev;
-	int r;
+	Overstapctl__Leaver *l = malloc(sizeof(*l));
 
-	if (p->nfields != p->ncols) {
-		r = s_fail(p, p->rec_line, "row has %zu fields, header has %zu", p->nfields, p->ncols);
-		goto out;
-	}
-	r = -ENOMEM;
-	l = malloc(sizeof(*l));
 	if (!l)
-		goto out;
+		return NULL;
 	overstapctl__leaver__init(l);
-	/* Empty values keep protobuf-c's shared empty string, which free_unpacked
-	 * knows not to free. */
 	for (size_t i = 0; i < p->ncols; i++) {
-		if (p->vals[i]) {
-			*(char **)((char *)l + p->map[i]->off) = p->vals[i];
-			p->vals[i] = NULL; /* transferred */
+		const struct csvfile_field *f = &rec->fields[i];
+		char *v;
+
+		if (f->len == 0)
+			continue;
+		v = malloc(f->len + 1);
+		if (!v) {
+			overstapctl__leaver__free_unpacked(l, NULL);
+			return NULL;
 		}
+		memcpy(v, f->s, f->len + 1);
+		*(char **)((char *)l + p->map[i]->off) = v;
 	}
-	l->line = p->rec_line;
+	l->line = rec->line;
+	return l;
+}
+
+/* A data row: build the leaver, validate it, check its pupil_ref, keep it. */
+static int s_row(struct csvfile *cf, const struct csvfile_record *rec, void *arg)
+{
+	struct s_parse *p = arg;
+	Overstapctl__Leaver *l = s_leaver_new(p, rec);
+	unsigned prev;
+	int r = 0;
+
+	if (!l)
+		return -ENOMEM;
 	if (leaver_validate(p->name, l, p->errors) > 0)
-		p->failed = 1;
+		r = 1;	/* reported */
 	if (*l->pupil_ref) {
-		r = s_refs_add(&p->refs, l->pupil_ref, l->line, &prev);
-		if (r == 0 && prev)
-			r = s_fail(p, l->line, "pupil_ref: duplicate of line %u", prev);
-		if (r < 0)
-			goto out;
+		int e = s_refs_add(&p->refs, l->pupil_ref, l->line, &prev);
+
+		if (e == 0 && prev)
+			e = csvfile_fail(cf, l->line, "pupil_ref: duplicate of line %u", prev);
+		if (e < 0) {
+			overstapctl__leaver__free_unpacked(l, NULL);
+			return e;
+		}
 	}
 	/* Kept even when bad: later duplicates point at it, and it is freed at
 	 * the end with the rest. */
-	r = s_rows_push(p, l);
-	if (r == 0)
-		l = NULL; /* transferred */
-out:
-	if (l)
+	if (s_rows_push(p, l) < 0) {
 		overstapctl__leaver__free_unpacked(l, NULL);
-	s_vals_clear(p);
+		return -ENOMEM;
+	}
 	return r;
-}
-
-static void s_on_row(int c, void *arg)
-{
-	struct s_parse *p = arg;
-	int r;
-
-	(void)c;
-	p->row_ended = 1;
-	if (!p->stop) {
-		if (!p->have_header) {
-			r = s_header_finish(p);
-		} else if (!p->nonempty) {
-			r = 0;	/* ",,,,": a spreadsheet's empty row, as good as blank */
-		} else {
-			r = s_row_finish(p);
-			if (++p->records % S_PROGRESS_EVERY == 0 && p->progress)
-				p->progress(p->done, p->total, p->arg);
-		}
-		if (r == 0 && p->errors->n - p->errors0 >= S_MAX_ERRORS) {
-			r = s_fail(p, p->rec_line, "too many errors, stopping here");
-			p->stop = 1;
-		}
-		if (r < 0) {
-			p->r = r;
-			p->stop = 1;
-		}
-	}
-	p->nfields = 0;
-	p->nonempty = 0;
-	s_vals_clear(p);
-}
-
-static void s_malformed(struct s_parse *p, struct csv_parser *csv)
-{
-	int e = csv_error(csv);
-
-	p->stop = 1;
-	if (e == CSV_EPARSE)
-		p->r = s_fail(p, p->in_rec ? p->rec_line : p->line, "malformed CSV: %s",
-			      csv_strerror(e));
-	else
-		p->r = -ENOMEM;
-}
-
-/* libcsv does not count lines, so we feed it one physical line at a time,
- * each chunk ending just after its CR or LF: a record can then only end at
- * the last byte of a chunk, and one begins at the first chunk with something
- * besides blanks and line breaks (what libcsv skips between records). A CR
- * that is not part of CRLF ends a line too, as it does for libcsv. */
-static void s_feed(struct s_parse *p, struct csv_parser *csv, const char *data, size_t pos,
-		   size_t len)
-{
-	while (pos < len && !p->stop) {
-		size_t end = pos;
-		int content = 0;
-
-		while (end < len && data[end] != '\n' && data[end] != '\r') {
-			content |= data[end] != ' ' && data[end] != '\t';
-			end++;
-		}
-		if (end < len)
-			end++;
-		if (!p->in_rec && content) {
-			p->in_rec = 1;
-			p->rec_line = p->line;
-		}
-		p->row_ended = 0;
-		p->done = end;
-		if (csv_parse(csv, data + pos, end - pos, s_on_field, s_on_row, p) != end - pos) {
-			s_malformed(p, csv);
-			return;
-		}
-		if (p->row_ended)
-			p->in_rec = 0;
-		if (data[end - 1] == '\n' || (data[end - 1] == '\r' && (end == len || data[end] != '\n')))
-			p->line++;
-		pos = end;
-	}
-	/* The last record may lack its line break; an open quote fails here. */
-	if (!p->stop && csv_fini(csv, s_on_field, s_on_row, p) != 0)
-		s_malformed(p, csv);
-}
-
-static void s_parse_free(struct s_parse **pp)
-{
-	struct s_parse *p = *pp;
-
-	if (!p)
-		return;
-	leavers_free(&p->rows, p->n);
-	free(p->refs.v);
-	s_vals_clear(p);
-	free(p);
-	*pp = NULL;
 }
 
 int leavers_parse_buffer(const char *name, const char *data, size_t len,
 			 Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors,
 			 leavers_progress_fn progress, void *arg)
 {
-	static const char bom[] = "\xef\xbb\xbf";
-	struct s_parse *p = NULL;
-	struct csv_parser csv;
-	int r = -ENOMEM, have_csv = 0;
-	size_t start = 0;
+	struct s_parse p = { .name = name ? name : "-", .errors = errors };
+	const struct csvfile_spec spec = {
+		.max_file = S_MAX_FILE,
+		/* No record or row cap: support_needs is free text, and a school's
+		 * export has always been taken whole. */
+		.max_fields = S_MAX_COLUMNS,
+		.header_field = s_header_field,
+		.header = s_header,
+		.row_field = s_row_field,
+		.row = s_row,
+		.arg = &p,
+		.progress = progress,
+		.progress_arg = arg,
+	};
+	int r;
 
 	*out_rows = NULL;
 	*out_n = 0;
-	if (len > S_MAX_FILE)
-		return -EFBIG;
-	p = calloc(1, sizeof(*p));
-	if (!p || csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-		goto out;
-	have_csv = 1;
-	*p = (struct s_parse){ .name = name ? name : "-", .errors = errors,
-			       .errors0 = errors->n, .line = 1, .total = len,
-			       .progress = progress, .arg = arg };
-	if (len >= 3 && memcmp(data, bom, 3) == 0)
-		start = 3;
-	s_feed(p, &csv, data, start, len);
-	if (!p->have_header && !p->stop)
-		p->r = s_fail(p, 1, "header: missing (the file is empty)");
-	if (progress)
-		progress(len, len, arg);
-	r = p->r < 0 ? p->r : p->failed ? -EINVAL : 0;
-	if (r < 0)
-		goto out;
-	*out_rows = p->rows;
-	*out_n = p->n;
-	p->rows = NULL; /* transferred */
-	p->n = 0;
-out:
-	if (have_csv)
-		csv_free(&csv);
-	s_parse_free(&p);
+	r = csvfile_parse(name, data, len, &spec, errors);
+	if (r == 0) {
+		*out_rows = p.rows;
+		*out_n = p.n;
+		p.rows = NULL; /* transferred */
+		p.n = 0;
+	}
+	leavers_free(&p.rows, p.n);
+	free(p.refs.v);
 	return r;
 }
 

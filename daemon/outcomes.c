@@ -1,9 +1,7 @@
 /* outcomes: the outcomes CSV import (SPEC §8): the event table, one row's
- * checks, and libcsv driven one physical line at a time so that every message
- * can name its line. */
+ * checks, and the columns for the CSV that csvfile drives. */
 #include "outcomes.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -11,13 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAX_FILE ((size_t)64 << 20)	/* an MBO's yearly export is a few MB */
+#include "csvfile.h"
+
 #define S_MAX_ROWS 1000000		/* rows in one file */
 #define S_MAX_RECORD 4096		/* bytes of one record: a valid one is < 100 */
 #define S_MAX_FIELD 64			/* characters of one value: a UUID is 36 */
 #define S_MAX_COLUMNS 16		/* header fields we look at */
-#define S_MAX_ERRORS 1000		/* then stop: nobody reads on */
-#define S_PROGRESS_EVERY 1000		/* records between progress calls */
 #define S_ECHO_MAX 32			/* bytes of a bad value quoted back */
 
 /* ---- the events ------------------------------------------------------------ */
@@ -324,51 +321,17 @@ static int s_dups_add(struct s_dups *t, const struct outcome_row *rows, size_t i
 
 /* ---- parsing --------------------------------------------------------------- */
 
+/* One import; csvfile drives the CSV, these callbacks know the columns. */
 struct s_parse {
 	const char *name;		/* FILE part of messages */
 	char today[11];			/* the date no row may pass */
 	struct strlist *errors;		/* the caller's list */
-	size_t errors0;			/* errors->n on entry: ours come after */
-	int failed;			/* a problem was reported: no rows are returned */
-	int r;				/* hard failure (-ENOMEM) */
-	int stop;			/* header unusable, malformed CSV, a cap reached */
-	unsigned line;			/* physical line now fed to libcsv */
-	unsigned rec_line;		/* line the current record starts on */
-	int in_rec;			/* a record has begun and not ended */
-	int row_ended;			/* the record ended in the current chunk */
-	size_t rec_bytes;		/* bytes of the current record fed so far */
-	size_t done, total;		/* bytes, for progress */
-	size_t records;			/* data records seen */
-	outcomes_progress_fn progress;
-	void *arg;
-	int have_header;		/* the header record is complete */
 	size_t ncols;			/* fields in the header */
 	int map[S_MAX_COLUMNS];		/* header position -> enum s_col_id, -1 = none */
-	char vals[C_COUNT][S_MAX_FIELD + 2];	/* this record's values; one byte
-					 * past the cap makes "too long" visible */
-	unsigned nul;			/* columns (bits) whose value has a NUL byte */
-	size_t nfields;			/* fields seen in the current record */
-	int nonempty;			/* one of them has a value */
 	struct outcome_row *rows;	/* result, owned; bad rows too, until the end */
 	size_t n, cap;
 	struct s_dups dups;		/* keys of the rows */
 };
-
-static int s_fail(struct s_parse *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Report "FILE:LINE: message"; 0 or -ENOMEM. */
-static int s_fail(struct s_parse *p, unsigned line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->failed = 1;
-	return strlist_addf(p->errors, "%s:%u: %s", p->name, line, msg);
-}
 
 static int s_col_find(const char *name)
 {
@@ -379,37 +342,40 @@ static int s_col_find(const char *name)
 }
 
 /* One header field: known, once, and its position remembered. */
-static int s_header_field(struct s_parse *p, size_t i, const char *s, size_t len)
+static int s_header_field(struct csvfile *cf, unsigned line, size_t i,
+			  const struct csvfile_field *f, void *arg)
 {
+	struct s_parse *p = arg;
 	char echo[S_ECHO_MAX + 4];
 	int col;
 
 	if (i >= S_MAX_COLUMNS)
-		return 0;	/* reported once, at the end of the header */
+		return 0;	/* reported once, by s_header */
 	p->map[i] = -1;
-	if (len == 0)
-		return s_fail(p, p->rec_line, "header: column %zu has no name", i + 1);
-	col = strlen(s) == len ? s_col_find(s) : -1;
+	if (f->len == 0)
+		return csvfile_fail(cf, line, "header: column %zu has no name", i + 1);
+	col = strlen(f->s) == f->len ? s_col_find(f->s) : -1;
 	if (col < 0)
-		return s_fail(p, p->rec_line, "header: unknown column '%s' (expected: record_id, "
-			      "event, date, level)", s_echo(echo, s));
+		return csvfile_fail(cf, line, "header: unknown column '%s' (expected: record_id, "
+				    "event, date, level)", s_echo(echo, f->s));
 	for (size_t j = 0; j < i; j++)
 		if (p->map[j] == col)
-			return s_fail(p, p->rec_line, "header: duplicate column '%s'",
-				      s_cols[col].name);
+			return csvfile_fail(cf, line, "header: duplicate column '%s'",
+					    s_cols[col].name);
 	p->map[i] = col;
 	return 0;
 }
 
-static int s_header_finish(struct s_parse *p)
+/* The whole header: not too wide, and every required column present. */
+static int s_header(struct csvfile *cf, const struct csvfile_record *rec, void *arg)
 {
+	struct s_parse *p = arg;
 	int r = 0;
 
-	p->have_header = 1;
-	p->ncols = p->nfields;
+	p->ncols = rec->n;
 	if (p->ncols > S_MAX_COLUMNS)
-		r = s_fail(p, p->rec_line, "header: %zu columns, at most %d", p->ncols,
-			   S_MAX_COLUMNS);
+		r = csvfile_fail(cf, rec->line, "header: %zu columns, at most %d", p->ncols,
+				 S_MAX_COLUMNS);
 	for (int c = 0; c < C_COUNT && r == 0; c++) {
 		size_t j;
 
@@ -418,54 +384,37 @@ static int s_header_finish(struct s_parse *p)
 		for (j = 0; j < p->ncols && j < S_MAX_COLUMNS && p->map[j] != c; j++)
 			;
 		if (j == p->ncols || j == S_MAX_COLUMNS)
-			r = s_fail(p, p->rec_line, "header: missing required column '%s'",
-				   s_cols[c].name);
+			r = csvfile_fail(cf, rec->line, "header: missing required column '%s'",
+					 s_cols[c].name);
 	}
-	/* Without a sound header no row can be read. */
-	if (p->failed)
-		p->stop = 1;
 	return r;
 }
 
-/* Keep a value: at most S_MAX_FIELD + 1 bytes, so that nothing the input
- * asks for is allocated and an overlong value still fails the length check. */
-static void s_value_keep(struct s_parse *p, int col, const char *s, size_t len)
+/* One record's values by column: at most S_MAX_FIELD + 1 bytes each, so that
+ * nothing the input asks for is kept and an overlong value still fails the
+ * length check. */
+struct s_values {
+	char v[C_COUNT][S_MAX_FIELD + 2];
+	unsigned nul;		/* columns (bits) whose value has a NUL byte */
+};
+
+static void s_values_get(const struct s_parse *p, const struct csvfile_record *rec,
+			 struct s_values *vals)
 {
-	size_t n = len < S_MAX_FIELD + 1 ? len : S_MAX_FIELD + 1;
+	memset(vals, 0, sizeof(*vals));
+	for (size_t i = 0; i < p->ncols; i++) {
+		const struct csvfile_field *f = &rec->fields[i];
+		size_t n = f->len < S_MAX_FIELD + 1 ? f->len : S_MAX_FIELD + 1;
+		int col = p->map[i];
 
-	memcpy(p->vals[col], s, n);
-	p->vals[col][n] = '\0';
-	/* libcsv hands us len bytes; a C string would silently cut at a NUL. */
-	if (memchr(s, '\0', len))
-		p->nul |= 1u << col;
-}
-
-static void s_on_field(void *s, size_t len, void *arg)
-{
-	struct s_parse *p = arg;
-	size_t i = p->nfields++;
-
-	p->nonempty |= len > 0;
-	if (p->stop)
-		return;
-	if (!p->have_header) {
-		int r = s_header_field(p, i, s, len);
-
-		if (r < 0) {
-			p->r = r;
-			p->stop = 1;
-		}
-	} else if (i < p->ncols && len > 0) {
-		s_value_keep(p, p->map[i], s, len);
+		if (f->len == 0)
+			continue;
+		memcpy(vals->v[col], f->s, n);
+		vals->v[col][n] = '\0';
+		/* libcsv hands us len bytes; a C string would silently cut at a NUL. */
+		if (memchr(f->s, '\0', f->len))
+			vals->nul |= 1u << col;
 	}
-}
-
-static void s_record_clear(struct s_parse *p)
-{
-	memset(p->vals, 0, sizeof(p->vals));
-	p->nul = 0;
-	p->nfields = 0;
-	p->nonempty = 0;
 }
 
 static int s_rows_push(struct s_parse *p, const struct outcome_row *row)
@@ -486,190 +435,60 @@ static int s_rows_push(struct s_parse *p, const struct outcome_row *row)
 	return 0;
 }
 
-/* Validate the current record as a row, reporting a NUL byte in place of the
- * value's own checks; the row is filled with what passed. */
-static void s_row_check(struct s_parse *p, struct outcome_row *row)
+/* Validate a record as a row, reporting a NUL byte in place of the value's
+ * own checks; the row is filled with what passed. The number of problems. */
+static int s_row_check(struct s_parse *p, const struct csvfile_record *rec,
+		       struct outcome_row *row)
 {
-	struct s_vctx c = { p->name, p->rec_line, p->errors, 0 };
-	const struct outcome_input in = { p->vals[C_RECORD_ID], p->vals[C_EVENT], p->vals[C_DATE],
-					  p->vals[C_LEVEL], p->rec_line };
+	struct s_vctx c = { p->name, rec->line, p->errors, 0 };
+	struct s_values vals;
+	struct outcome_input in;
 
+	s_values_get(p, rec, &vals);
+	in = (struct outcome_input){ vals.v[C_RECORD_ID], vals.v[C_EVENT], vals.v[C_DATE],
+				     vals.v[C_LEVEL], rec->line };
 	for (int col = 0; col < C_COUNT; col++)
-		if (p->nul & (1u << col))
+		if (vals.nul & (1u << col))
 			s_err(&c, (enum s_col_id)col, "contains a NUL byte");
-	s_validate(&c, &in, p->today, p->nul, row);
-	if (c.problems > 0)
-		p->failed = 1;
+	s_validate(&c, &in, p->today, vals.nul, row);
+	return c.problems;
 }
 
-/* A data record is complete: validate it, check for a duplicate, keep it. */
-static int s_row_finish(struct s_parse *p)
+/* A data row: validate it, check for a duplicate, keep it. */
+static int s_row(struct csvfile *cf, const struct csvfile_record *rec, void *arg)
 {
+	struct s_parse *p = arg;
 	struct outcome_row row;
+	int bad = s_row_check(p, rec, &row) > 0;
 	unsigned prev;
 	int r;
 
-	if (p->nfields != p->ncols)
-		return s_fail(p, p->rec_line, "row has %zu fields, header has %zu", p->nfields,
-			      p->ncols);
-	if (p->n == S_MAX_ROWS) {
-		p->stop = 1;
-		return s_fail(p, p->rec_line, "too many rows (at most %d)", S_MAX_ROWS);
-	}
-	s_row_check(p, &row);
 	/* Kept even when bad, so that nothing is special later; only a row whose
 	 * key parts all passed can be a duplicate. */
 	r = s_rows_push(p, &row);
 	if (r < 0 || !row.record_id[0] || !row.event || !row.date[0])
-		return r;
+		return r < 0 ? r : bad;
 	r = s_dups_add(&p->dups, p->rows, p->n - 1, &prev);
 	if (r == 0 && prev)
-		r = s_fail(p, row.line, "record_id: duplicate of line %u (same record_id, event "
-			   "and date)", prev);
-	return r;
+		r = csvfile_fail(cf, row.line, "record_id: duplicate of line %u (same record_id, "
+				 "event and date)", prev);
+	return r < 0 ? r : bad;
 }
 
-static void s_on_row(int c, void *arg)
+/* The date no row may pass into p->today: 0, or -EINVAL (reported) for a bad one. */
+static int s_today(struct s_parse *p, const char *today)
 {
-	struct s_parse *p = arg;
-	int r = 0;
-
-	(void)c;
-	p->row_ended = 1;
-	if (p->stop) {
-		s_record_clear(p);
-		return;
-	}
-	if (!p->have_header) {
-		r = s_header_finish(p);
-	} else if (p->nonempty) {	/* ",,,": a spreadsheet's empty row, as good as blank */
-		r = s_row_finish(p);
-		if (++p->records % S_PROGRESS_EVERY == 0 && p->progress)
-			p->progress(p->done, p->total, p->arg);
-	}
-	if (r == 0 && !p->stop && p->errors->n - p->errors0 >= S_MAX_ERRORS) {
-		r = s_fail(p, p->rec_line, "too many errors, stopping here");
-		p->stop = 1;
-	}
-	if (r < 0) {
-		p->r = r;
-		p->stop = 1;
-	}
-	s_record_clear(p);
-}
-
-static void s_malformed(struct s_parse *p, struct csv_parser *csv)
-{
-	int e = csv_error(csv);
-
-	p->stop = 1;
-	if (e == CSV_EPARSE)
-		p->r = s_fail(p, p->in_rec ? p->rec_line : p->line, "malformed CSV: %s",
-			      csv_strerror(e));
-	else
-		p->r = -ENOMEM;
-}
-
-/* End of the physical line starting at pos: just past its CR or LF (or len);
- * *content = it has something besides blanks and the line break. */
-static size_t s_line_end(const char *data, size_t pos, size_t len, int *content)
-{
-	size_t end = pos;
-
-	*content = 0;
-	while (end < len && data[end] != '\n' && data[end] != '\r') {
-		*content |= data[end] != ' ' && data[end] != '\t';
-		end++;
-	}
-	return end < len ? end + 1 : end;
-}
-
-/* Account for one chunk before libcsv sees it: where a record starts, and the
- * record cap that keeps libcsv's field buffer small. 0, or -1 to stop. */
-static int s_chunk_begin(struct s_parse *p, size_t bytes, int content)
-{
-	if (!p->in_rec && content) {
-		p->in_rec = 1;
-		p->rec_line = p->line;
-		p->rec_bytes = 0;
-	}
-	if (p->in_rec) {
-		p->rec_bytes += bytes;
-		if (p->rec_bytes > S_MAX_RECORD) {
-			p->stop = 1;
-			p->r = s_fail(p, p->rec_line, "record too long (more than %d bytes; an "
-				      "unclosed quote?)", S_MAX_RECORD);
-			return -1;
-		}
-	}
-	p->row_ended = 0;
-	return 0;
-}
-
-/* libcsv does not count lines, so we feed it one physical line at a time,
- * each chunk ending just after its CR or LF: a record can then only end at
- * the last byte of a chunk, and one begins at the first chunk with something
- * besides blanks and line breaks (what libcsv skips between records). A CR
- * that is not part of CRLF ends a line too, as it does for libcsv. */
-static void s_feed(struct s_parse *p, struct csv_parser *csv, const char *data, size_t pos,
-		   size_t len)
-{
-	while (pos < len && !p->stop) {
-		int content;
-		size_t end = s_line_end(data, pos, len, &content);
-
-		if (s_chunk_begin(p, end - pos, content) < 0)
-			return;
-		p->done = end;
-		if (csv_parse(csv, data + pos, end - pos, s_on_field, s_on_row, p) != end - pos) {
-			s_malformed(p, csv);
-			return;
-		}
-		if (p->row_ended)
-			p->in_rec = 0;
-		if (data[end - 1] == '\n' || (data[end - 1] == '\r' && (end == len || data[end] != '\n')))
-			p->line++;
-		pos = end;
-	}
-	/* The last record may lack its line break; an open quote fails here. */
-	if (!p->stop && csv_fini(csv, s_on_field, s_on_row, p) != 0)
-		s_malformed(p, csv);
-}
-
-static void s_parse_free(struct s_parse **pp)
-{
-	struct s_parse *p = *pp;
-
-	if (!p)
-		return;
-	outcomes_free(&p->rows);
-	free(p->dups.v);
-	free(p);
-	*pp = NULL;
-}
-
-/* A fresh parser state in *out: 0, -ENOMEM, or -EINVAL (reported) for a bad today. */
-static int s_parse_new(const char *name, size_t len, const char *today, struct strlist *errors,
-		       outcomes_progress_fn progress, void *arg, struct s_parse **out)
-{
-	struct s_parse *p = calloc(1, sizeof(*p));
 	char echo[S_ECHO_MAX + 4];
 
-	if (!p)
-		return -ENOMEM;
-	*p = (struct s_parse){ .name = name ? name : "-", .errors = errors, .errors0 = errors->n,
-			       .line = 1, .total = len, .progress = progress, .arg = arg };
 	if (!today) {
 		date_today(p->today);
 	} else if (date_valid(today, NULL, NULL, NULL)) {
 		memcpy(p->today, today, sizeof(p->today));
 	} else {
-		(void)strlist_addf(errors, "%s: today '%s' is not a real date (YYYY-MM-DD)",
+		(void)strlist_addf(p->errors, "%s: today '%s' is not a real date (YYYY-MM-DD)",
 				   p->name, s_echo(echo, today));
-		free(p);
 		return -EINVAL;
 	}
-	*out = p;
 	return 0;
 }
 
@@ -677,37 +496,36 @@ int outcomes_parse_buffer(const char *name, const char *data, size_t len, const 
 			  struct outcome_row **rows, size_t *n, struct strlist *errors,
 			  outcomes_progress_fn progress, void *arg)
 {
-	static const char bom[] = "\xef\xbb\xbf";
-	struct s_parse *p = NULL;
-	struct csv_parser csv;
-	int r, have_csv = 0;
+	struct s_parse p = { .name = name ? name : "-", .errors = errors };
+	const struct csvfile_spec spec = {
+		.max_file = CSVFILE_MAX_FILE,
+		.max_record = S_MAX_RECORD,
+		.max_rows = S_MAX_ROWS,
+		.max_fields = S_MAX_COLUMNS,
+		.header_field = s_header_field,
+		.header = s_header,
+		.row = s_row,
+		.arg = &p,
+		.progress = progress,
+		.progress_arg = arg,
+	};
+	int r;
 
 	*rows = NULL;
 	*n = 0;
-	if (len > S_MAX_FILE)
+	/* Too big is said before anything about `today`, as csvfile would. */
+	if (len > spec.max_file)
 		return -EFBIG;
-	r = s_parse_new(name, len, today, errors, progress, arg, &p);
-	if (r < 0)
-		return r;
-	r = -ENOMEM;
-	if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-		goto out;
-	have_csv = 1;
-	s_feed(p, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
-	if (!p->have_header && !p->stop)
-		p->r = s_fail(p, 1, "header: missing (the file is empty)");
-	if (progress)
-		progress(len, len, arg);
-	r = p->r < 0 ? p->r : p->failed ? -EINVAL : 0;
-	if (r < 0)
-		goto out;
-	*rows = p->rows;
-	*n = p->n;
-	p->rows = NULL; /* transferred */
-out:
-	if (have_csv)
-		csv_free(&csv);
-	s_parse_free(&p);
+	r = s_today(&p, today);
+	if (r == 0)
+		r = csvfile_parse(name, data, len, &spec, errors);
+	if (r == 0) {
+		*rows = p.rows;
+		*n = p.n;
+		p.rows = NULL; /* transferred */
+	}
+	outcomes_free(&p.rows);
+	free(p.dups.v);
 	return r;
 }
 
@@ -721,7 +539,7 @@ int outcomes_parse_file(const char *path, const char *today, struct outcome_row 
 
 	*rows = NULL;
 	*n = 0;
-	r = file_read_all(path, S_MAX_FILE, &buf, &len);
+	r = file_read_all(path, CSVFILE_MAX_FILE, &buf, &len);
 	if (r < 0)
 		return r;
 	r = outcomes_parse_buffer(path, buf, len, today, rows, n, errors, progress, arg);
