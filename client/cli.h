@@ -126,5 +126,16 @@ int cmd_inbox_list(struct cli *cli, int argc, char **argv);
 int cmd_inbox_show(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_peers(struct cli *cli, int argc, char **argv);
+int cmd_import_registrations(struct cli *cli, int argc, char **argv);
+int cmd_erase(struct cli *cli, int argc, char **argv);
+int cmd_subject(struct cli *cli, int argc, char **argv);
+
+/* Shared renderers (text when j is NULL, else members of the open object j):
+ * handover show, inbox show and the consent tables, reused by `subject`. */
+struct json;
+int handover_detail_show(struct json *j, const Overstapctl__HandoverDetail *d);
+int inbox_detail_show(struct json *j, const Overstapctl__InboxDetail *d);
+void consent_row_json(struct json *j, const Overstapctl__ConsentRow *r);
+int consent_rows_text(Overstapctl__ConsentRow *const *rows, size_t n, const char *none);
 
 #endif

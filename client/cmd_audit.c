@@ -37,11 +37,14 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 		json_int(&j, "first_bad_seq", v->first_bad_seq);
 		json_string(&j, "reason", v->reason);
 		json_string(&j, "head_mac", v->head_mac);
+		json_uint(&j, "checkpoints", v->checkpoints);
+		json_string(&j, "checkpoint_peer", v->checkpoint_peer);
 		json_object_end(&j);
 		json_finish(&j);
 	} else if (v->intact) {
 		printf("audit log intact: %lld entries, head %s\n", (long long)v->entries,
 		       v->head_mac);
+		printf("matches the %u checkpoint(s) our peers hold of it\n", v->checkpoints);
 	} else {
 		printf("audit log BROKEN at entry %lld: ", (long long)v->first_bad_seq);
 		out_text(stdout, v->reason);

@@ -10,7 +10,7 @@
 #include "out.h"
 #include "util.h"
 
-static void s_row_json(struct json *j, const Overstapctl__ConsentRow *r)
+void consent_row_json(struct json *j, const Overstapctl__ConsentRow *r)
 {
 	json_object_begin(j, NULL);
 	json_string(j, "id", r->id);
@@ -29,6 +29,8 @@ static void s_row_json(struct json *j, const Overstapctl__ConsentRow *r)
 	json_bool(j, "in_force", r->in_force);
 	if (r->due_reason[0])
 		json_string(j, "due_reason", r->due_reason);
+	if (r->withdrawal_to[0])
+		json_string(j, "withdrawal_to", r->withdrawal_to);
 	json_object_end(j);
 }
 
@@ -39,7 +41,7 @@ static void s_rows_json(Overstapctl__ConsentRow *const *rows, size_t n)
 	json_init(&j, stdout);
 	json_array_begin(&j, NULL);
 	for (size_t i = 0; i < n; i++)
-		s_row_json(&j, rows[i]);
+		consent_row_json(&j, rows[i]);
 	json_array_end(&j);
 	json_finish(&j);
 }
@@ -49,7 +51,7 @@ static const struct table_col s_cols[] = {
 	{ "GRANTED", 0 }, { "UNTIL", 0 }, { "STATE", 0 }, { "NOTE", 0 },
 };
 
-static int s_rows_text(Overstapctl__ConsentRow *const *rows, size_t n, const char *none)
+int consent_rows_text(Overstapctl__ConsentRow *const *rows, size_t n, const char *none)
 {
 	struct table *t = table_new(s_cols, ARRAY_SIZE(s_cols));
 	int r = 0;
@@ -90,9 +92,14 @@ static int s_one(struct cli *cli, Overstapctl__Request *req, int json, const cha
 	if (json)
 		s_rows_json(&rep->consent, 1);
 	else
+	{
 		printf("%s consent %s (%s, for %s, by %s, from %s)\n", done, rep->consent->id,
 		       rep->consent->purpose, rep->consent->counterpart, rep->consent->grantor,
 		       rep->consent->granted_at);
+		if (rep->consent->withdrawal_to[0])
+			printf("withdrawal queued for %s: it erases what it holds under this consent "
+			       "and sends a receipt (see handover show)\n", rep->consent->withdrawal_to);
+	}
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return CLI_EXIT_OK;
 }
@@ -173,7 +180,7 @@ static int s_list(struct cli *cli, Overstapctl__ConsentQuery *q, int json)
 		return r;
 	if (json)
 		s_rows_json(rep->consent_list->rows, rep->consent_list->n_rows);
-	else if (s_rows_text(rep->consent_list->rows, rep->consent_list->n_rows,
+	else if (consent_rows_text(rep->consent_list->rows, rep->consent_list->n_rows,
 			     q->due ? "no consents need attention" : "no consents recorded") < 0) {
 		fputs("overstap: out of memory\n", stderr);
 		r = CLI_EXIT_REFUSED;

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "out.h"
 #include "outcomes.h"
+#include "registrations.h"
 #include "util.h"
 
 /* Send the events; print what the daemon refused, one line each. */
@@ -139,6 +140,84 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 	return r;
 }
 
+/* Send registrations; print what the daemon refused, one line each. */
+static int s_send_registrations(struct cli *cli, Overstapctl__Request *req, const char *school)
+{
+	Overstapctl__Reply *rep = NULL;
+	int r = cli_request_partial(cli, req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
+
+	if (!rep)
+		return r;
+	for (size_t i = 0; i < rep->marked->n_errors; i++) {
+		out_text(stderr, rep->marked->errors[i]);
+		fputc('\n', stderr);
+	}
+	if (r == CLI_EXIT_OK && school)
+		printf("registration queued for %s\n", school);
+	else if (r == CLI_EXIT_OK)
+		printf("registrations queued: %u\n", rep->marked->imported);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+int cmd_import_registrations(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__ImportRegistrations im = OVERSTAPCTL__IMPORT_REGISTRATIONS__INIT;
+	Overstapctl__RecordRegistration *g = NULL, **gp = NULL;
+	struct registration_row *rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_help(cli, stdout);
+			return CLI_EXIT_OK;
+		}
+		return cli_usage_hint(cli);
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one CSV file");
+	im.file = argv[optind];
+	r = registrations_parse_file(im.file, NULL, &rows, &n, &errors, NULL, NULL);
+	if (r < 0) {
+		for (size_t i = 0; i < errors.n; i++) {
+			out_text(stderr, errors.v[i]);
+			fputc('\n', stderr);
+		}
+		if (!errors.n)
+			fprintf(stderr, "overstap: %s: %s\n", im.file, strerror(-r));
+		else
+			fprintf(stderr, "overstap: %s: %zu errors, nothing sent\n", im.file, errors.n);
+		strlist_clear(&errors);
+		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
+	}
+	g = calloc(n ? n : 1, sizeof(*g));
+	gp = calloc(n ? n : 1, sizeof(Overstapctl__RecordRegistration *));
+	r = CLI_EXIT_REFUSED;
+	if (g && gp) {
+		for (size_t i = 0; i < n; i++) {
+			overstapctl__record_registration__init(&g[i]);
+			g[i].pgn = rows[i].pgn;
+			g[i].school = rows[i].sending_school;
+			g[i].date = rows[i].registered_on;
+			g[i].line = rows[i].line;
+			gp[i] = &g[i];
+		}
+		im.rows = gp;
+		im.n_rows = n;
+		req.body_case = OVERSTAPCTL__REQUEST__BODY_IMPORT_REGISTRATIONS;
+		req.import_registrations = &im;
+		r = s_send_registrations(cli, &req, NULL);
+	}
+	free(g);
+	free(gp);
+	registrations_free(&rows);
+	return r;
+}
+
 int cmd_registration_record(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -147,8 +226,7 @@ int cmd_registration_record(struct cli *cli, int argc, char **argv)
 	};
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__RecordRegistration g = OVERSTAPCTL__RECORD_REGISTRATION__INIT;
-	Overstapctl__Reply *rep = NULL;
-	int c, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "f:d:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -163,10 +241,5 @@ int cmd_registration_record(struct cli *cli, int argc, char **argv)
 	g.pgn = argv[optind];
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_REGISTRATION;
 	req.registration = &g;
-	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
-	if (r != CLI_EXIT_OK)
-		return r;
-	printf("registration queued for %s\n", g.school);
-	overstapctl__reply__free_unpacked(rep, NULL);
-	return CLI_EXIT_OK;
+	return s_send_registrations(cli, &req, g.school);
 }

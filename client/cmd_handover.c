@@ -336,6 +336,35 @@ static void s_row_text(const Overstapctl__HandoverRow *w)
 	out_field(stdout, "  ", "record id", w->record_id);
 }
 
+int handover_detail_show(struct json *j, const Overstapctl__HandoverDetail *d)
+{
+	int r;
+
+	if (j) {
+		if (d->row)
+			s_row_json(j, "row", d->row);
+		else
+			json_null(j, "row");
+		r = dossier_show(j, &d->dossier);
+		if (d->erased_at)
+			json_int(j, "erased_at", d->erased_at);
+		dossier_timeline(j, d->events, d->n_events);
+		dossier_withdrawals(j, d->withdrawals, d->n_withdrawals);
+		return r;
+	}
+	if (d->row)
+		s_row_text(d->row);
+	if (d->erased_at) {
+		char t[OUT_TIME_LEN];
+
+		printf("\npersonal data erased at %s (pupil key destroyed)\n", out_time(d->erased_at, t, "-"));
+	}
+	r = dossier_show(NULL, &d->dossier);
+	dossier_timeline(NULL, d->events, d->n_events);
+	dossier_withdrawals(NULL, d->withdrawals, d->n_withdrawals);
+	return r;
+}
+
 int cmd_handover_show(struct cli *cli, int argc, char **argv)
 {
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
@@ -358,19 +387,11 @@ int cmd_handover_show(struct cli *cli, int argc, char **argv)
 		struct json j;
 		json_init(&j, stdout);
 		json_object_begin(&j, NULL);
-		if (d->row)
-			s_row_json(&j, "row", d->row);
-		else
-			json_null(&j, "row");
-		r = dossier_show(&j, &d->dossier);
-		dossier_timeline(&j, d->events, d->n_events);
+		r = handover_detail_show(&j, d);
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
-		if (d->row)
-			s_row_text(d->row);
-		r = dossier_show(NULL, &d->dossier);
-		dossier_timeline(NULL, d->events, d->n_events);
+		r = handover_detail_show(NULL, d);
 	}
 	if (r < 0)
 		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "dossier.h"
@@ -99,6 +100,34 @@ static void s_row_text(const Overstapctl__InboxRow *w)
 	out_field(stdout, "  ", "message id", w->message_id);
 }
 
+int inbox_detail_show(struct json *j, const Overstapctl__InboxDetail *d)
+{
+	char t[OUT_TIME_LEN];
+	int r;
+
+	if (j) {
+		if (d->row)
+			s_row_json(j, "row", d->row);
+		else
+			json_null(j, "row");
+		r = dossier_show(j, &d->dossier);
+		json_int(j, "erased_at", d->erased_at);
+		json_string(j, "erased_what", d->erased_what);
+		dossier_timeline(j, d->events, d->n_events);
+		return r;
+	}
+	if (d->row)
+		s_row_text(d->row);
+	if (d->erased_at)
+		printf("\ndossier erased at %s (%s)\n", out_time(d->erased_at, t, "-"), d->erased_what);
+	else if (strcmp(d->erased_what, "care_notes") == 0)
+		puts("\ncare notes erased after the school withdrew the consent they came under;\n"
+		     "this copy no longer carries the sender's signature");
+	r = dossier_show(NULL, &d->dossier);
+	dossier_timeline(NULL, d->events, d->n_events);
+	return r;
+}
+
 int cmd_inbox_show(struct cli *cli, int argc, char **argv)
 {
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
@@ -121,19 +150,11 @@ int cmd_inbox_show(struct cli *cli, int argc, char **argv)
 		struct json j;
 		json_init(&j, stdout);
 		json_object_begin(&j, NULL);
-		if (d->row)
-			s_row_json(&j, "row", d->row);
-		else
-			json_null(&j, "row");
-		r = dossier_show(&j, &d->dossier);
-		dossier_timeline(&j, d->events, d->n_events);
+		r = inbox_detail_show(&j, d);
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
-		if (d->row)
-			s_row_text(d->row);
-		r = dossier_show(NULL, &d->dossier);
-		dossier_timeline(NULL, d->events, d->n_events);
+		r = inbox_detail_show(NULL, d);
 	}
 	if (r < 0)
 		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);

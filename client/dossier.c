@@ -275,3 +275,69 @@ void dossier_timeline(struct json *j, Overstapctl__EventRow *const *rows, size_t
 	table_print(t, stdout);
 	table_free(&t);
 }
+
+static const struct table_col s_wd_cols[] = {
+	{ "SENT", 0 }, { "TO", 0 }, { "REASON", 0 }, { "CONSENTS", 1 }, { "RECEIPT", 0 },
+	{ "ERASED", 0 },
+};
+
+void dossier_withdrawals(struct json *j, Overstapctl__WithdrawalRow *const *rows, size_t n)
+{
+	struct table *t;
+
+	if (j) {
+		json_array_begin(j, "withdrawals");
+		for (size_t i = 0; i < n; i++) {
+			const Overstapctl__WithdrawalRow *w = rows[i];
+
+			json_object_begin(j, NULL);
+			json_string(j, "message_id", w->message_id);
+			json_string(j, "peer", w->peer);
+			json_string(j, "reason", w->reason);
+			json_int(j, "at", w->at);
+			json_string(j, "actor", w->actor);
+			json_array_begin(j, "consent_ids");
+			for (size_t k = 0; k < w->n_consent_ids; k++)
+				json_string(j, NULL, w->consent_ids[k]);
+			json_array_end(j);
+			if (w->receipt_id[0]) {
+				json_object_begin(j, "receipt");
+				json_string(j, "message_id", w->receipt_id);
+				json_int(j, "received_at", w->receipt_at);
+				json_int(j, "erased_at", w->erased_at);
+				json_array_begin(j, "erased");
+				for (size_t k = 0; k < w->n_erased; k++)
+					json_string(j, NULL, w->erased[k]);
+				json_array_end(j);
+				json_object_end(j);
+			} else {
+				json_null(j, "receipt");
+			}
+			json_object_end(j);
+		}
+		json_array_end(j);
+		return;
+	}
+	if (n == 0)
+		return;
+	puts("\nwithdrawals (told to the receiver, with its erasure receipt)");
+	if (!(t = table_new(s_wd_cols, ARRAY_SIZE(s_wd_cols))))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const Overstapctl__WithdrawalRow *w = rows[i];
+		char sent[OUT_TIME_LEN], rcpt[OUT_TIME_LEN], nc[12], erased[256] = "";
+		size_t pos = 0;
+
+		for (size_t k = 0; k < w->n_erased && pos < sizeof(erased); k++)
+			pos += (size_t)snprintf(erased + pos, sizeof(erased) - pos, "%s%s", k ? ", " : "",
+						w->erased[k]);
+		snprintf(nc, sizeof(nc), "%zu", w->n_consent_ids);
+		const char *cells[] = { out_time(w->at, sent, "-"), w->peer, w->reason, nc,
+					w->receipt_id[0] ? out_time(w->erased_at, rcpt, "-") : "awaited",
+					erased };
+		if (table_add(t, cells) < 0)
+			break;
+	}
+	table_print(t, stdout);
+	table_free(&t);
+}

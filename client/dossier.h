@@ -33,4 +33,8 @@ int dossier_show(struct json *j, const ProtobufCBinaryData *bytes);
  * "timeline" table on stdout, or as a "timeline" array in j. */
 void dossier_timeline(struct json *j, Overstapctl__EventRow *const *rows, size_t n);
 
+/* The withdrawals sent for one record and their erasure receipts
+ * (handover show): a "withdrawals" section or array. */
+void dossier_withdrawals(struct json *j, Overstapctl__WithdrawalRow *const *rows, size_t n);
+
 #endif

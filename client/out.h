@@ -74,6 +74,8 @@ void json_uint(struct json *j, const char *key, uint64_t v);
 void json_bool(struct json *j, const char *key, int v);
 void json_null(struct json *j, const char *key);
 /* Ends the document with a newline. */
+/* A value that is JSON text already (the daemon's audit lines): written as is. */
+void json_raw(struct json *j, const char *key, const char *text);
 void json_finish(struct json *j);
 
 #endif

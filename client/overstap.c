@@ -116,6 +116,26 @@ static const struct verb s_verbs[] = {
 	  "  -d, --date D          date of registration (default today)\n",
 	  "The school's daemon marks its leaver with this PGN registered, so the dossier\n"
 	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n" },
+	{ "import", "registrations", cmd_import_registrations, "FILE.csv",
+	  "at the receiver: registrations from a CSV, told to each sending school",
+	  NULL,
+	  "Columns pgn, sending_school, registered_on (all required, any order). Every\n"
+	  "bad row is reported as FILE:LINE: column: reason (exit 4); a school that is\n"
+	  "not a configured peer refuses the file (exit 1). Nothing is sent then.\n" },
+	{ "erase", NULL, cmd_erase, "PUPIL|RECORD_ID [--yes]",
+	  "erase a pupil for good (right to erasure), by destroying the pupil key",
+	  "  -y, --yes             do not ask (for scripts); else retype the key to confirm\n",
+	  "At the school PUPIL is the pupil number: every consent is withdrawn, the\n"
+	  "receiver is sent a Withdrawal (it erases what it holds under them and sends a\n"
+	  "receipt), the pupil's data key is destroyed (no copy of the store made from\n"
+	  "now on can be decrypted), and the pupil's statuses and outcomes are deleted.\n"
+	  "At a receiver RECORD_ID erases a received dossier and its timeline.\n" },
+	{ "subject", NULL, cmd_subject, "PUPIL|PGN|RECORD_ID [--json]",
+	  "the GDPR access report: everything held on one pupil, and who saw or got it",
+	  JSON_OPT,
+	  "Decrypted for the operator who must hand it to the pupil or parents: the\n"
+	  "dossier, the timeline, every consent with its history, every withdrawal and\n"
+	  "receipt, and every audit entry about the pupil. The report itself is audited.\n" },
 	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
 	  NULL,

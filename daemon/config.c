@@ -65,6 +65,8 @@ static const struct s_key s_network_keys[] = {
 	S_NUM("max_in_flight", T_UINT, config, max_in_flight, 1, 65536, "2048"),
 	S_NUM("retry_initial_ms", T_INT, config, retry_initial_ms, 10, 600000, "1000"),
 	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
+	/* how often our audit chain head goes to each peer (SPEC §5) */
+	S_NUM("checkpoint_interval_s", T_INT, config, checkpoint_interval_s, 1, 7 * 86400, "3600"),
 };
 
 static const struct s_key s_store_keys[] = {
@@ -82,6 +84,13 @@ static const struct s_key s_policy_keys[] = {
 	{ "handover", T_BASIS, S_FIELD(config, policy_handover), 0, 0, "statute", 0 },
 	{ "status", T_BASIS, S_FIELD(config, policy_status), 0, 0, "statute", 0 },
 	{ "follow_up", T_BASIS, S_FIELD(config, policy_follow_up), 0, 0, "consent", 0 },
+	/* Retention (SPEC §3): days after which the daily job erases. A year
+	 * after delivery the receiver has long had the dossier; the receiver's
+	 * copy serves the pupil's first two years; outcomes feed five cohorts
+	 * of quality-care reports. */
+	S_NUM("retention_sent_days", T_INT, config, retention_sent_days, 1, 36500, "365"),
+	S_NUM("retention_received_days", T_INT, config, retention_received_days, 1, 36500, "730"),
+	S_NUM("retention_outcomes_days", T_INT, config, retention_outcomes_days, 1, 36500, "1825"),
 };
 
 static const struct s_key s_log_keys[] = {

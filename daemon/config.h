@@ -43,6 +43,7 @@ struct config {
 	unsigned max_in_flight;		/* per peer, default 2048 */
 	int retry_initial_ms;		/* default 1000 */
 	int retry_max_ms;		/* default 60000 */
+	int checkpoint_interval_s;	/* audit checkpoints to peers, default 3600 */
 	/* [store] */
 	char store_path[PATH_MAX];	/* required */
 	/* [control] */
@@ -52,6 +53,9 @@ struct config {
 	char policy_handover[16];	/* "statute" (default) or "consent" */
 	char policy_status[16];		/* always "statute" */
 	char policy_follow_up[16];	/* always "consent" */
+	int retention_sent_days;	/* dossier at the school after delivery, default 365 */
+	int retention_received_days;	/* dossier at the receiver after receipt, default 730 */
+	int retention_outcomes_days;	/* statuses and outcomes after their date, default 1825 */
 	/* [log] */
 	char log_level[16];		/* default "info" */
 	/* [peer ID] sections */

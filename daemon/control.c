@@ -2,6 +2,7 @@
  * ROUTER on ipc://, reachable only through the filesystem permissions of its
  * socket (owner and the configured group). One handler per request type. */
 #include "control.h"
+#include "checkpoint.h"
 #include "control_int.h"
 #include "consent.h"
 #include "audit.h"
@@ -833,42 +834,85 @@ static int s_sent_dossier(struct req_ctx *c, const char *message_id, ProtobufCBi
 	return r;
 }
 
-static int s_handover_show(struct req_ctx *c)
+static int s_withdrawal_cb(const struct withdrawal_rec *w, void *arg)
+{
+	struct ctl_list *t = arg;
+	struct pool *pool = &t->c->pool;
+	Overstapctl__WithdrawalRow *row = ctl_keep(pool, calloc(1, sizeof(*row)));
+	struct strlist ids = { 0 }, items = { 0 };
+	int r = 0;
+
+	if (!row)
+		return -ENOMEM;
+	overstapctl__withdrawal_row__init(row);
+	row->message_id = ctl_strdup(pool, w->message_id);
+	row->peer = ctl_strdup(pool, w->peer);
+	row->record_id = ctl_strdup(pool, w->record_id);
+	row->reason = ctl_strdup(pool, w->reason);
+	row->at = w->at;
+	row->actor = ctl_strdup(pool, w->actor);
+	row->receipt_id = ctl_strdup(pool, w->receipt_id);
+	row->receipt_at = w->receipt_at;
+	row->erased_at = w->erased_at;
+	/* the store keeps both lists comma-separated */
+	for (int pass = 0; pass < 2 && r == 0; pass++) {
+		struct strlist *l = pass ? &items : &ids;
+		char *copy = strdup(pass ? w->erased : w->consent_ids), *save = NULL;
+
+		if (!copy)
+			r = -ENOMEM;
+		for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && r == 0;
+		     tok = strtok_r(NULL, ",", &save))
+			r = strlist_addf(l, "%s", tok);
+		free(copy);
+	}
+	row->consent_ids = ctl_keep(pool, calloc(ids.n + 1, sizeof(char *)));
+	row->erased = ctl_keep(pool, calloc(items.n + 1, sizeof(char *)));
+	for (size_t i = 0; r == 0 && row->consent_ids && i < ids.n; i++)
+		row->consent_ids[row->n_consent_ids++] = ctl_strdup(pool, ids.v[i]);
+	for (size_t i = 0; r == 0 && row->erased && i < items.n; i++)
+		row->erased[row->n_erased++] = ctl_strdup(pool, items.v[i]);
+	strlist_clear(&ids);
+	strlist_clear(&items);
+	if (r == 0 && (!row->consent_ids || !row->erased))
+		r = -ENOMEM;
+	return r < 0 ? r : ctl_list_push(t, row);
+}
+
+int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__HandoverDetail **out)
 {
 	Overstapctl__HandoverDetail *det = ctl_keep(&c->pool, calloc(1, sizeof(*det)));
-	struct leaver l = { 0 };
+	struct ctl_list wl = { .c = c };
 	Overstap__Handover h;
 	Overstap__Inzage z;
-	int r = store_leaver_find(c->d->store, c->req->handover_show->key, 1, &l);
+	char subj[32];
+	int r;
 
-	if (r == -ENOENT)
-		return ctl_fail(c, r, "%s: no such pupil", c->req->handover_show->key);
-	if (r < 0 || !det) {
-		store_leaver_clear(&l);
-		return ctl_fail(c, r < 0 ? r : -ENOMEM, "cannot read: %s", strerror(r < 0 ? -r : ENOMEM));
-	}
+	if (!det)
+		return -ENOMEM;
 	overstapctl__handover_detail__init(det);
-	det->row = s_leaver_row(c, &l);
-	if ((r = ctl_timeline(c, l.record_id, &det->events, &det->n_events)) < 0) {
-		store_leaver_clear(&l);
+	det->row = s_leaver_row(c, l);
+	if ((r = ctl_timeline(c, l->record_id, &det->events, &det->n_events)) < 0)
 		return ctl_fail(c, r, "cannot read the timeline: %s", strerror(-r));
+	if (l->record_id[0]) {
+		r = store_withdrawals_each(c->d->store, l->record_id, s_withdrawal_cb, &wl);
+		if (wl.rows && !ctl_keep(&c->pool, wl.rows))
+			return -ENOMEM;
+		if (r < 0)
+			return ctl_fail(c, r, "cannot read the withdrawals: %s", strerror(-r));
+		det->withdrawals = (Overstapctl__WithdrawalRow **)wl.rows;
+		det->n_withdrawals = wl.n;
 	}
-	{
-		char subj[32];
-
-		/* Who looked at whose dossier. If that cannot be written, the
-		 * dossier is not shown. */
-		r = store_audit(c->d->store, c->req->user, "dossier.viewed", ctl_leaver_subject(&l, subj),
-				"", "{\"side\":\"sending\"}");
-		if (r < 0) {
-			store_leaver_clear(&l);
-			return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
-		}
-	}
-	if (l.message_id[0] && s_sent_dossier(c, l.message_id, &det->dossier) == 0) {
+	/* Who looked at whose dossier. If that cannot be written, the dossier
+	 * is not shown. */
+	r = store_audit(c->d->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
+			"{\"side\":\"sending\"}");
+	if (r < 0)
+		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
+	if (l->message_id[0] && s_sent_dossier(c, l->message_id, &det->dossier) == 0) {
 		/* sent: show exactly what left (basis, consents, notes withheld) */
-	} else if (l.priv) {
-		s_dossier(&l, l.record_id, &h, &z);
+	} else if (l->priv) {
+		s_dossier(l, l->record_id, &h, &z);
 		det->dossier.len = overstap__handover__get_packed_size(&h);
 		det->dossier.data = ctl_keep(&c->pool, malloc(det->dossier.len + 1));
 		if (det->dossier.data)
@@ -876,7 +920,26 @@ static int s_handover_show(struct req_ctx *c)
 		else
 			det->dossier.len = 0;
 	}
+	det->erased_at = l->erased_at;
+	*out = det;
+	return 0;
+}
+
+static int s_handover_show(struct req_ctx *c)
+{
+	struct leaver l = { 0 };
+	Overstapctl__HandoverDetail *det = NULL;
+	int r = store_leaver_find(c->d->store, c->req->handover_show->key, 1, &l);
+
+	if (r == -ENOENT)
+		r = ctl_fail(c, r, "%s: no such pupil", c->req->handover_show->key);
+	else if (r < 0)
+		r = ctl_fail(c, r, "cannot read: %s", strerror(-r));
+	else
+		r = ctl_handover_detail(c, &l, &det);
 	store_leaver_clear(&l);
+	if (r < 0)
+		return r;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_HANDOVER_DETAIL;
 	c->rep->handover_detail = det;
 	log_notice("user %s viewed the dossier of %s", c->req->user, c->req->handover_show->key);
@@ -930,37 +993,44 @@ static int s_inbox_list(struct req_ctx *c)
 	return 0;
 }
 
-static int s_inbox_show(struct req_ctx *c)
+int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__InboxDetail **out)
 {
 	Overstapctl__InboxDetail *det = ctl_keep(&c->pool, calloc(1, sizeof(*det)));
 	struct inbox_row row;
 	Overstap__Envelope *e = NULL;
 	uint8_t *packed = NULL;
 	size_t len = 0;
-	int r;
+	int r, erased = 0;
 
 	if (!det)
 		return -ENOMEM;
-	r = store_inbox_get(c->d->store, c->req->inbox_show->key, &row, &packed, &len);
+	r = store_inbox_get(c->d->store, record_id, &row, &packed, &len);
 	if (r == -ENOENT)
-		return ctl_fail(c, r, "%s: no such record", c->req->inbox_show->key);
-	if (r < 0)
+		return ctl_fail(c, r, "%s: no such record", record_id);
+	if (r == -ENOKEY)
+		erased = 1;	/* shredded: the row and its timeline remain */
+	else if (r < 0)
 		return ctl_fail(c, r, "cannot read the record: %s", strerror(-r));
-	if (!ctl_keep(&c->pool, packed))
+	if (packed && !ctl_keep(&c->pool, packed))
 		return -ENOMEM;	/* ctl_keep freed it */
 	r = store_audit(c->d->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
 			"{\"side\":\"receiving\"}");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
-	e = overstap__envelope__unpack(NULL, len, packed);
-	if (!e || !envelope_body(e))
-		r = ctl_fail(c, -EBADMSG, "stored record does not decode");
 	overstapctl__inbox_detail__init(det);
 	det->row = s_inbox_row(&c->pool, &row);
+	det->erased_at = row.erased_at;
+	det->erased_what = ctl_strdup(&c->pool, row.erased_what);
+	if (!erased) {
+		e = overstap__envelope__unpack(NULL, len, packed);
+		if (!e || !envelope_body(e))
+			r = ctl_fail(c, -EBADMSG, "stored record does not decode");
+	}
 	if (r == 0)
 		r = ctl_timeline(c, row.record_id, &det->events, &det->n_events);
-	if (r == 0) {
+	if (r == 0 && e) {
 		const ProtobufCBinaryData *b = envelope_body(e);
+
 		det->dossier.data = ctl_keep(&c->pool, malloc(b->len + 1));
 		if (det->dossier.data) {
 			memcpy(det->dossier.data, b->data, b->len);
@@ -969,11 +1039,21 @@ static int s_inbox_show(struct req_ctx *c)
 	}
 	if (e)
 		overstap__envelope__free_unpacked(e, NULL);
+	*out = det;
+	return r;
+}
+
+static int s_inbox_show(struct req_ctx *c)
+{
+	Overstapctl__InboxDetail *det = NULL;
+	int r = ctl_inbox_detail(c, c->req->inbox_show->key, &det);
+
+	if (r < 0)
+		return r;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_DETAIL;
 	c->rep->inbox_detail = det;
-	if (r == 0)
-		log_notice("user %s viewed received dossier %s", c->req->user, row.record_id);
-	return r;
+	log_notice("user %s viewed received dossier %s", c->req->user, c->req->inbox_show->key);
+	return 0;
 }
 
 /* ---- audit ---- */
@@ -997,6 +1077,24 @@ static int s_audit_verify(struct req_ctx *c)
 		return ctl_fail(c, r, "cannot read the audit log: %s", strerror(-r));
 	for (size_t i = 0; i < AUDIT_MAC_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	if (bad == 0) {
+		/* the chain is whole; is it also as long as our peers saw it? */
+		unsigned checked = 0;
+		char peer[7] = "";
+
+		r = checkpoint_verify(c->d, &checked, peer, &bad, why, sizeof(why));
+		if (r < 0 && r != -ENOENT && r != -EBADMSG)
+			return ctl_fail(c, r, "cannot read the checkpoints: %s", strerror(-r));
+		v->checkpoints = checked;
+		if (r < 0) {
+			char full[300];
+
+			snprintf(full, sizeof(full), "peer %s holds a checkpoint at entry %lld: %s", peer,
+				 (long long)bad, why);
+			str_copy(why, sizeof(why), full);
+			v->checkpoint_peer = ctl_strdup(&c->pool, peer);
+		}
+	}
 	v->intact = bad == 0;
 	v->entries = seq;
 	v->first_bad_seq = bad;
@@ -1018,26 +1116,35 @@ struct audit_page {
 	int64_t last;
 };
 
-static int s_audit_line(const struct audit_entry *e, void *arg)
+char *ctl_audit_json(struct pool *pool, const struct audit_entry *e)
 {
-	struct audit_page *pg = arg;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int r;
 
 	if (!f)
-		return -ENOMEM;
+		return NULL;
 	r = audit_entry_write_json(e, f);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r < 0 || !ctl_keep(&pg->c->pool, buf)) {
-		free(r < 0 ? buf : NULL);
-		return r < 0 ? r : -ENOMEM;
+	if (fclose(f) != 0 || r < 0) {
+		free(buf);
+		return NULL;
 	}
+	if (!ctl_keep(pool, buf))
+		return NULL;
 	if (len && buf[len - 1] == '\n')
 		buf[len - 1] = '\0';
-	pg->out->lines[pg->out->n_lines++] = buf;
+	return buf;
+}
+
+static int s_audit_line(const struct audit_entry *e, void *arg)
+{
+	struct audit_page *pg = arg;
+	char *line = ctl_audit_json(&pg->c->pool, e);
+
+	if (!line)
+		return -ENOMEM;
+	pg->out->lines[pg->out->n_lines++] = line;
 	pg->last = e->seq;
 	return pg->out->n_lines == pg->max ? 1 : 0;
 }
@@ -1090,6 +1197,9 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_LIST, ctl_consent_list },
 	{ OVERSTAPCTL__REQUEST__BODY_FEEDBACK, ctl_feedback },
 	{ OVERSTAPCTL__REQUEST__BODY_REGISTRATION, ctl_registration },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_REGISTRATIONS, ctl_import_registrations },
+	{ OVERSTAPCTL__REQUEST__BODY_ERASE, ctl_erase },
+	{ OVERSTAPCTL__REQUEST__BODY_SUBJECT, ctl_subject },
 };
 
 static int s_user_ok(const char *u)

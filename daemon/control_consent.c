@@ -3,6 +3,8 @@
  * log: every grant and withdrawal commits together with its audit entry. */
 #include "consent.h"
 #include "control_int.h"
+#include "erasure.h"
+#include "net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,8 +13,8 @@
 
 #define DUE_HORIZON_DAYS 60	/* consent due: expiring within this many days */
 
-static Overstapctl__ConsentRow *s_row(struct req_ctx *c, const struct consent *k,
-				      const char *pupil_ref, const char *today, const char *due)
+Overstapctl__ConsentRow *ctl_consent_row(struct req_ctx *c, const struct consent *k,
+					 const char *pupil_ref, const char *today, const char *due)
 {
 	Overstapctl__ConsentRow *row = ctl_keep(&c->pool, calloc(1, sizeof(*row)));
 	const char *purpose = consent_purpose_str(k->purpose), *grantor = consent_grantor_str(k->grantor);
@@ -123,7 +125,7 @@ int ctl_consent_grant(struct req_ctx *c)
 	log_notice("user %s recorded consent %s (%s) for a pupil", c->req->user, k.id,
 		   consent_purpose_str(k.purpose));
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
-	c->rep->consent = s_row(c, &k, k.pupil_ref, today, NULL);
+	c->rep->consent = ctl_consent_row(c, &k, k.pupil_ref, today, NULL);
 	r = c->rep->consent ? 0 : -ENOMEM;
 out:
 	strlist_clear(&errs);
@@ -137,7 +139,7 @@ int ctl_consent_withdraw(struct req_ctx *c)
 	struct leaver l = { 0 };
 	struct consent k;
 	int64_t lid = 0;
-	char today[11];
+	char today[11], peer[7] = "";
 	int r;
 
 	date_today(today);
@@ -157,14 +159,23 @@ int ctl_consent_withdraw(struct req_ctx *c)
 		return ctl_fail(c, r, "cannot read the pupil: %s", strerror(-r));
 	if ((r = store_begin(c->d->store)) < 0 ||
 	    (r = store_consent_withdraw(c->d->store, k.id, k.withdrawn_at, c->req->user)) < 0 ||
-	    (r = s_audit(c, "consent.withdrawn", &l, &k)) < 0 || (r = store_commit(c->d->store)) < 0) {
+	    (r = s_audit(c, "consent.withdrawn", &l, &k)) < 0 ||
+	    /* SPEC §3: the counterpart is told, in the same transaction */
+	    (r = erasure_withdrawal_queue(c->d, &l, &k, 1, "withdrawn", k.withdrawn_at, c->req->user,
+					  peer)) < 0 ||
+	    (r = store_commit(c->d->store)) < 0) {
 		store_rollback(c->d->store);
 		store_leaver_clear(&l);
 		return ctl_fail(c, r, "cannot record the withdrawal: %s", strerror(-r));
 	}
-	log_notice("user %s recorded the withdrawal of consent %s", c->req->user, k.id);
+	log_notice("user %s recorded the withdrawal of consent %s%s%s", c->req->user, k.id,
+		   peer[0] ? "; telling " : "", peer);
+	if (peer[0])
+		net_outbox_changed(c->d);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
-	c->rep->consent = s_row(c, &k, l.pupil_ref, today, NULL);
+	c->rep->consent = ctl_consent_row(c, &k, l.pupil_ref, today, NULL);
+	if (c->rep->consent)
+		c->rep->consent->withdrawal_to = ctl_strdup(&c->pool, peer);
 	store_leaver_clear(&l);
 	return c->rep->consent ? 0 : -ENOMEM;
 }
@@ -204,7 +215,7 @@ static int s_flush(struct list_state *st)
 			if (!due)
 				continue;
 		}
-		r = ctl_list_push(&st->out, s_row(st->c, k, l.pupil_ref[0] ? l.pupil_ref : "(erased)", st->today,
+		r = ctl_list_push(&st->out, ctl_consent_row(st->c, k, l.pupil_ref[0] ? l.pupil_ref : "(erased)", st->today,
 				     due ? why : NULL));
 	}
 	store_leaver_clear(&l);

@@ -10,6 +10,7 @@
 #include "net.h"
 #include "outcomes.h"
 #include "pgn.h"
+#include "registrations.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,22 +20,12 @@
 #define S_NO_CONSENT_TEXT "no follow_up consent in force for this pupil and institution"
 static const char S_NO_CONSENT[] = S_NO_CONSENT_TEXT;	/* compared by address */
 
-/* Sign and queue one body for peer, with its consent when it relies on one. */
 static int s_queue(struct daemon *d, const char *peer, Overstap__Envelope__BodyCase body_case,
 		   const uint8_t *body, size_t blen, const Overstap__ConsentAssertion *a,
 		   char mid[CRYPTO_UUID_STR_LEN + 1])
 {
-	uint8_t *packed = NULL;
-	size_t plen = 0;
-	int r = envelope_build(d->cfg->institution_id, peer, body_case, body, blen, d->keys.signer, mid,
-			       &packed, &plen);
-
-	if (r == 0)
-		r = store_outbox_add(d->store, mid, peer, body_case, packed, plen, 0, time_now_ms());
-	if (r == 0 && a)
-		r = store_outbox_set_consent(d->store, mid, a->consent_id, a->valid_until);
-	free(packed);
-	return r;
+	return net_queue(d, peer, body_case, body, blen, a ? a->consent_id : NULL,
+			 a ? a->valid_until : NULL, mid);
 }
 
 /* The received handover a record id names: its sender and, for outcomes, the
@@ -270,47 +261,101 @@ int ctl_feedback(struct req_ctx *c)
 	return 0;
 }
 
-int ctl_registration(struct req_ctx *c)
+/* Queue one validated registration (in the caller's transaction). */
+static int s_registration_one(struct req_ctx *c, const struct registration_row *g)
 {
-	const Overstapctl__RecordRegistration *g = c->req->registration;
-	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 	Overstap__Registration m = OVERSTAP__REGISTRATION__INIT;
-	const struct peer_cfg *pc = config_peer_find(c->d->cfg, g->school);
-	char today[11], mid[CRYPTO_UUID_STR_LEN + 1], detail[96];
+	char mid[CRYPTO_UUID_STR_LEN + 1], detail[96];
 	uint8_t body[64];
 	size_t blen;
 	int r;
 
-	if (!res)
-		return -ENOMEM;
-	date_today(today);
-	m.pgn = g->pgn;
-	m.registered_on = (char *)(g->date[0] ? g->date : today);
-	if (pgn_check(m.pgn, NULL) != 0)
-		return ctl_fail(c, -EINVAL, "the PGN fails the 11-test");
-	if (!date_valid(m.registered_on, NULL, NULL, NULL) || strcmp(m.registered_on, today) > 0)
-		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today",
-				m.registered_on);
-	if (!pc || !pc->endpoint[0])
-		return ctl_fail(c, -ENOENT, "%s is not a configured peer with an endpoint", g->school);
+	m.pgn = (char *)g->pgn;
+	m.registered_on = (char *)g->registered_on;
 	blen = overstap__registration__pack(&m, body);
 	snprintf(detail, sizeof(detail), "{\"purpose\":\"status\",\"basis\":\"statute\","
-		 "\"registered_on\":\"%s\"}", m.registered_on);
+		 "\"registered_on\":\"%s\"}", g->registered_on);
 	/* No record id exists yet, and the PGN stays out of the log. */
-	if ((r = store_begin(c->d->store)) < 0 ||
-	    (r = s_queue(c->d, g->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen, NULL, mid)) < 0 ||
-	    (r = store_audit(c->d->store, c->req->user, "registration.sent", "", g->school, detail)) < 0 ||
-	    (r = store_commit(c->d->store)) < 0) {
-		store_rollback(c->d->store);
-		return ctl_fail(c, r, "cannot queue the registration: %s", strerror(-r));
+	if ((r = s_queue(c->d, g->sending_school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen,
+			 NULL, mid)) == 0)
+		r = store_audit(c->d->store, c->req->user, "registration.sent", "", g->sending_school,
+				detail);
+	return r;
+}
+
+/* Validate every row (and that each school is a peer we can reach), then
+ * queue all in one transaction, or nothing. */
+static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__RecordRegistration *const *in,
+			   size_t n)
+{
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	struct registration_row *rows = calloc(n ? n : 1, sizeof(*rows));
+	const char *name = file[0] ? file : "-";
+	struct strlist errors = { 0 };
+	char today[11];
+	int r = 0;
+
+	if (!res || !rows) {
+		free(rows);
+		return -ENOMEM;
 	}
 	overstapctl__import_result__init(res);
-	res->imported = 1;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
 	c->rep->marked = res;
+	date_today(today);
+	for (size_t i = 0; i < n; i++) {
+		struct registration_input ri = { in[i]->pgn, in[i]->school,
+						 in[i]->date[0] ? in[i]->date : today, in[i]->line };
+		const struct peer_cfg *pc;
+
+		if (registration_row_validate(name, &ri, today, &rows[i], &errors) > 0)
+			continue;
+		pc = config_peer_find(c->d->cfg, rows[i].sending_school);
+		if (!pc || !pc->endpoint[0])
+			strlist_addf(&errors, "%s:%u: sending_school: %s is not a configured peer with an "
+				     "endpoint", name, in[i]->line, rows[i].sending_school);
+	}
+	if (errors.n == 0 && (r = store_begin(c->d->store)) == 0) {
+		for (size_t i = 0; i < n && r == 0; i++)
+			r = s_registration_one(c, &rows[i]);
+		if (r == 0)
+			r = store_commit(c->d->store);
+		else
+			store_rollback(c->d->store);
+	}
+	free(rows);
+	res->errors = ctl_keep(&c->pool, calloc(errors.n + 1, sizeof(char *)));
+	for (size_t i = 0; i < errors.n && res->errors; i++) {
+		const char *e = errors.v[i];
+
+		/* from the command line there is no file or line to name */
+		if (!file[0] && strncmp(e, "-:0: ", 5) == 0)
+			e += 5;
+		res->errors[res->n_errors++] = ctl_strdup(&c->pool, e);
+	}
+	strlist_clear(&errors);
+	if (r < 0)
+		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
+	if (res->n_errors)
+		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
+	res->imported = (uint32_t)n;
 	net_outbox_changed(c->d);
-	log_notice("user %s queued a registration for %s", c->req->user, g->school);
+	log_notice("user %s queued %zu registration(s)", c->req->user, n);
 	return 0;
+}
+
+int ctl_registration(struct req_ctx *c)
+{
+	Overstapctl__RecordRegistration *one = c->req->registration;
+
+	return s_registrations(c, "", &one, 1);
+}
+
+int ctl_import_registrations(struct req_ctx *c)
+{
+	const Overstapctl__ImportRegistrations *im = c->req->import_registrations;
+
+	return s_registrations(c, im->file, im->rows, im->n_rows);
 }
 
 /* ---- the timeline, for handover show and inbox show ---- */

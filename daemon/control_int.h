@@ -45,7 +45,17 @@ int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...) __attribute__((f
  * "leaver:N" (its local row). Never a name, PGN or the school's pupil number. */
 const char *ctl_leaver_subject(const struct leaver *l, char buf[32]);
 
-/* Handlers in control_consent.c. */
+struct audit_entry;
+/* An audit entry as one JSON line (no newline), pooled; NULL = out of memory. */
+char *ctl_audit_json(struct pool *pool, const struct audit_entry *e);
+/* What `handover show` (l loaded with its personal data) and `inbox show`
+ * answer, for reuse by the subject report. Each view is audited. */
+int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__HandoverDetail **out);
+int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__InboxDetail **out);
+
+/* Handlers in control_consent.c, and one consent as a reply row. */
+Overstapctl__ConsentRow *ctl_consent_row(struct req_ctx *c, const struct consent *k,
+					 const char *pupil_ref, const char *today, const char *due);
 int ctl_consent_grant(struct req_ctx *c);
 int ctl_consent_withdraw(struct req_ctx *c);
 int ctl_consent_list(struct req_ctx *c);
@@ -55,5 +65,10 @@ int ctl_consent_list(struct req_ctx *c);
 int ctl_feedback(struct req_ctx *c);
 int ctl_registration(struct req_ctx *c);
 int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow ***rows, size_t *n);
+int ctl_import_registrations(struct req_ctx *c);
+
+/* Handlers in control_erase.c: `overstap erase` and `overstap subject`. */
+int ctl_erase(struct req_ctx *c);
+int ctl_subject(struct req_ctx *c);
 
 #endif

@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "control.h"
 #include "envelope.h"
+#include "erasure.h"
 #include "net.h"
 
 #include <errno.h>
@@ -295,6 +296,25 @@ static void s_signals_handle(struct daemon *d)
 	}
 }
 
+/* The daily retention job (first run at start), and the WAL truncated after
+ * anything was shredded, so no old page with a wrapped key stays in it. */
+static void s_housekeeping(struct daemon *d, int64_t now)
+{
+	unsigned n = 0;
+	int r;
+
+	if (now >= d->retention_next) {
+		d->retention_next = now + 86400LL * 1000;
+		if ((r = erasure_retention_run(d, &n)) < 0)
+			log_err("retention job failed (retried tomorrow or at restart): %s", strerror(-r));
+	}
+	if (d->wal_dirty) {
+		d->wal_dirty = 0;
+		if ((r = store_checkpoint_wal(d->store)) < 0)
+			log_warn("cannot truncate the store's WAL after an erasure: %s", strerror(-r));
+	}
+}
+
 /* Fixed slots first, then a dealer and a monitor per peer. */
 enum { PI_SIG, PI_ZAP, PI_ROUTER, PI_ROUTER_MON, PI_CONTROL, PI__FIXED };
 
@@ -331,6 +351,7 @@ int daemon_run(struct daemon *d)
 		}
 		if (wd_every && wd_next - now < wake)
 			wake = wd_next - now;
+		s_housekeeping(d, now);
 		net_pump(d, &wake);
 		if (!items || cap < PI__FIXED + 2 * d->n_peers) {
 			size_t ncap = PI__FIXED + 2 * d->n_peers;

@@ -44,6 +44,7 @@ struct peer {
 	int64_t next_fill;		/* mono ms: when to look in the outbox again */
 	uint64_t sent, acked, received, rejected;	/* counters since start */
 	uint64_t depth;			/* queued in the outbox: counted once, then kept */
+	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
 };
 
 /* A counter of dropped messages per reason, for `overstap status`. */
@@ -71,6 +72,9 @@ struct daemon {
 	struct reject_count rejects[64];	/* the last slot counts "other reasons" */
 	uint64_t rejected_total;
 	struct ratelimit rl_reject;	/* logs a peer can trigger */
+	int outbox_dirty;		/* the receive path queued replies: kick the peers */
+	int wal_dirty;			/* something was shredded: truncate the WAL soon */
+	int64_t retention_next;		/* mono ms of the next retention run */
 };
 
 /* Take ownership of cfg, load keys, open the store, bind the sockets. */

@@ -423,3 +423,85 @@ int envelope_ack_unpack(const ProtobufCBinaryData *body, Overstap__Ack **out, co
 	*out = a;
 	return 0;
 }
+
+int envelope_withdrawal_unpack(const ProtobufCBinaryData *body, Overstap__Withdrawal **out,
+			       const char **why)
+{
+	Overstap__Withdrawal *m = overstap__withdrawal__unpack(NULL, body->len, body->data);
+	const char *bad = NULL;
+
+	if (!m)
+		return s_fail(why, "withdrawal body does not decode", -EBADMSG);
+	if (overstap__withdrawal__get_packed_size(m) != body->len)
+		bad = "withdrawal is not canonically encoded";
+	else if (!crypto_uuid_valid(m->record_id))
+		bad = "withdrawal record id is not a UUID";
+	else if (m->n_consent_ids > ENV_MAX_CONSENTS)
+		bad = "too many consents in a withdrawal";
+	else if (!s_date_ok(m->withdrawn_on, 1))
+		bad = "withdrawal date malformed";
+	else if (strcmp(m->reason, "withdrawn") != 0 && strcmp(m->reason, "erased") != 0)
+		bad = "withdrawal reason unknown";
+	for (size_t i = 0; !bad && i < m->n_consent_ids; i++)
+		if (!crypto_uuid_valid(m->consent_ids[i]))
+			bad = "withdrawal names a malformed consent id";
+	if (bad) {
+		overstap__withdrawal__free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
+	return 0;
+}
+
+int envelope_receipt_unpack(const ProtobufCBinaryData *body, Overstap__ErasureReceipt **out,
+			    const char **why)
+{
+	Overstap__ErasureReceipt *m = overstap__erasure_receipt__unpack(NULL, body->len, body->data);
+	const char *bad = NULL;
+
+	if (!m)
+		return s_fail(why, "erasure receipt body does not decode", -EBADMSG);
+	if (overstap__erasure_receipt__get_packed_size(m) != body->len)
+		bad = "erasure receipt is not canonically encoded";
+	else if (!crypto_uuid_valid(m->withdrawal_id) || !crypto_uuid_valid(m->record_id))
+		bad = "erasure receipt ids malformed";
+	else if (m->n_consent_ids > ENV_MAX_CONSENTS || m->n_erased > ENV_MAX_CONSENTS)
+		bad = "erasure receipt too long";
+	else if (m->erased_at <= 0)
+		bad = "erasure receipt without a time";
+	for (size_t i = 0; !bad && i < m->n_consent_ids; i++)
+		if (!crypto_uuid_valid(m->consent_ids[i]))
+			bad = "erasure receipt names a malformed consent id";
+	for (size_t i = 0; !bad && i < m->n_erased; i++)
+		if (!s_text_ok(m->erased[i], 64) || !m->erased[i][0])
+			bad = "erasure receipt item malformed";
+	if (bad) {
+		overstap__erasure_receipt__free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
+	return 0;
+}
+
+int envelope_checkpoint_unpack(const ProtobufCBinaryData *body, Overstap__AuditCheckpoint **out,
+			       const char **why)
+{
+	Overstap__AuditCheckpoint *m = overstap__audit_checkpoint__unpack(NULL, body->len, body->data);
+	const char *bad = NULL;
+
+	if (!m)
+		return s_fail(why, "audit checkpoint body does not decode", -EBADMSG);
+	if (overstap__audit_checkpoint__get_packed_size(m) != body->len)
+		bad = "audit checkpoint is not canonically encoded";
+	else if (m->seq > INT64_MAX || m->yours_seq > INT64_MAX)
+		bad = "audit checkpoint seq out of range";
+	/* seq 0 is an empty chain (all-zero head); a head is always 32 bytes */
+	else if (m->head.len != 32 || (m->yours_seq ? m->yours_head.len != 32 : m->yours_head.len != 0))
+		bad = "audit checkpoint head malformed";
+	if (bad) {
+		overstap__audit_checkpoint__free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
+	return 0;
+}

@@ -38,6 +38,16 @@ int envelope_outcome_unpack(const ProtobufCBinaryData *body, Overstap__Outcome *
 int envelope_registration_unpack(const ProtobufCBinaryData *body, Overstap__Registration **out,
 				 const char **why);
 
+/* Unpack and check Withdrawal (record id and consent ids UUIDs, reason
+ * "withdrawn" or "erased"), ErasureReceipt and AuditCheckpoint bodies
+ * (heads 32 bytes). 0, or -EBADMSG with *why. */
+int envelope_withdrawal_unpack(const ProtobufCBinaryData *body, Overstap__Withdrawal **out,
+			       const char **why);
+int envelope_receipt_unpack(const ProtobufCBinaryData *body, Overstap__ErasureReceipt **out,
+			    const char **why);
+int envelope_checkpoint_unpack(const ProtobufCBinaryData *body, Overstap__AuditCheckpoint **out,
+			       const char **why);
+
 /* NULL when a received consent assertion is well-formed, else the reason. */
 const char *envelope_assertion_check(const Overstap__ConsentAssertion *a);
 /* 1 when the assertion allows `purpose` to institution `me` on `today`

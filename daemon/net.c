@@ -3,7 +3,9 @@
  * one CURVE DEALER per peer, fed from the durable outbox, retried with capped
  * exponential backoff until acknowledged. */
 #include "net.h"
+#include "checkpoint.h"
 #include "envelope.h"
+#include "erasure.h"
 #include "consent.h"
 #include "outcomes.h"
 
@@ -722,6 +724,13 @@ static void s_rx_one(struct daemon *d, struct rx_batch *b, zmq_msg_t *rid, zmq_m
 		 e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME ||
 		 e->body_case == OVERSTAP__ENVELOPE__BODY_REGISTRATION)
 		why = s_rx_feedback(d, b, e);
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_WITHDRAWAL)
+		why = s_tx_open(d, b) < 0 ? NULL : erasure_rx_withdrawal(d, e, &b->failed);
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_ERASURE_RECEIPT)
+		why = s_tx_open(d, b) < 0 ? NULL
+		      : erasure_rx_receipt(d, e, zmq_msg_data(msg), zmq_msg_size(msg), &b->failed);
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT)
+		why = s_tx_open(d, b) < 0 ? NULL : checkpoint_rx(d, e, &b->failed);
 	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
 		log_info("peer %s: hello", uid);
 		goto out;
@@ -833,6 +842,11 @@ void net_router_handle(struct daemon *d)
 	else
 		s_acks_flush(d, b);
 	free(b);
+	if (d->outbox_dirty) {
+		/* receipts queued by withdrawals: on their way now */
+		d->outbox_dirty = 0;
+		net_outbox_changed(d);
+	}
 }
 
 void net_router_monitor_handle(struct daemon *d)
@@ -949,20 +963,51 @@ void net_peer_handle(struct daemon *d, struct peer *p)
 	}
 }
 
+int net_send_direct(struct daemon *d, struct peer *p, Overstap__Envelope__BodyCase body_case,
+		    const uint8_t *body, size_t blen)
+{
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+	uint8_t *packed = NULL;
+	size_t plen = 0;
+	int r;
+
+	if (!p->dealer || !p->connected)
+		return -ENOTCONN;
+	r = envelope_build(d->cfg->institution_id, p->cfg.id, body_case, body, blen, d->keys.signer,
+			   mid, &packed, &plen);
+	if (r == 0 && zmq_send(p->dealer, packed, plen, ZMQ_DONTWAIT) < 0)
+		r = -errno;
+	free(packed);
+	return r;
+}
+
 static void s_send_hello(struct daemon *d, struct peer *p)
 {
 	Overstap__Hello h = OVERSTAP__HELLO__INIT;
-	char mid[CRYPTO_UUID_STR_LEN + 1];
-	uint8_t body[128], *packed = NULL;
-	size_t blen, plen = 0;
+	uint8_t body[128];
+	size_t blen;
 
 	h.software = "overstapd " OVERSTAP_VERSION;
 	h.max_protocol = ENVELOPE_VERSION;
 	blen = overstap__hello__pack(&h, body);
-	if (envelope_build(d->cfg->institution_id, p->cfg.id, OVERSTAP__ENVELOPE__BODY_HELLO, body,
-			   blen, d->keys.signer, mid, &packed, &plen) == 0)
-		zmq_send(p->dealer, packed, plen, ZMQ_DONTWAIT);
+	(void)net_send_direct(d, p, OVERSTAP__ENVELOPE__BODY_HELLO, body, blen);
+}
+
+int net_queue(struct daemon *d, const char *peer, Overstap__Envelope__BodyCase body_case,
+	      const uint8_t *body, size_t blen, const char *consent_id, const char *until,
+	      char mid[CRYPTO_UUID_STR_LEN + 1])
+{
+	uint8_t *packed = NULL;
+	size_t plen = 0;
+	int r = envelope_build(d->cfg->institution_id, peer, body_case, body, blen, d->keys.signer, mid,
+			       &packed, &plen);
+
+	if (r == 0)
+		r = store_outbox_add(d->store, mid, peer, body_case, packed, plen, 0, time_now_ms());
+	if (r == 0 && consent_id)
+		r = store_outbox_set_consent(d->store, mid, consent_id, until ? until : "");
 	free(packed);
+	return r;
 }
 
 void net_peer_monitor_handle(struct daemon *d, struct peer *p)
@@ -980,6 +1025,7 @@ void net_peer_monitor_handle(struct daemon *d, struct peer *p)
 			for (size_t i = 0; i < p->n_inflight; i++)
 				p->inflight[i].due = 0;
 			s_send_hello(d, p);
+			p->checkpoint_due = 0;	/* and our audit head, first thing */
 		} else if (ev == ZMQ_EVENT_DISCONNECTED) {
 			if (p->connected)
 				log_info("peer %s: disconnected", p->cfg.id);
@@ -1202,4 +1248,5 @@ void net_pump(struct daemon *d, int64_t *wake_in_ms)
 		else if (p->n_inflight < d->cfg->max_in_flight && p->next_fill <= now)
 			*wake_in_ms = 0;
 	}
+	checkpoint_pump(d, wake_in_ms);
 }

@@ -36,4 +36,18 @@ void net_pump(struct daemon *d, int64_t *wake_in_ms);
  * peer and send without waiting a tick. */
 void net_outbox_changed(struct daemon *d);
 
+/* Sign a body as an envelope to peer and commit it to the outbox (in the
+ * caller's transaction), sealed under the outbox key. A disclosure that
+ * relies on a consent names it (consent_id, until; NULL = none) so that
+ * every send checks it again. mid gets the message id. 0 or -errno. */
+int net_queue(struct daemon *d, const char *peer, Overstap__Envelope__BodyCase body_case,
+	      const uint8_t *body, size_t blen, const char *consent_id, const char *until,
+	      char mid[CRYPTO_UUID_STR_LEN + 1]);
+
+/* Send a message straight to a connected peer, outside the outbox: for
+ * periodic, replaceable messages (audit checkpoints) whose loss costs
+ * nothing. 0, or -ENOTCONN / -errno. */
+int net_send_direct(struct daemon *d, struct peer *p, Overstap__Envelope__BodyCase body_case,
+		    const uint8_t *body, size_t blen);
+
 #endif

@@ -91,6 +91,26 @@ static const char *const s_migrations[] = {
 	"CREATE TABLE revoked (consent_id TEXT PRIMARY KEY, peer TEXT NOT NULL,"
 	"  at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX leavers_pseudonym ON leavers(pseudonym);",
+	/* 4 -> 5: withdrawal and erasure (SPEC §3), audit checkpoints (SPEC §5).
+	 * A withdrawal row is what we told a peer; its receipt fills the rest.
+	 * erased_at marks rows whose pupil key is gone (retention or erasure). */
+	"ALTER TABLE leavers ADD COLUMN erased_at INTEGER;"
+	"ALTER TABLE inbox ADD COLUMN erased_at INTEGER;"
+	"ALTER TABLE inbox ADD COLUMN erased_what TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE withdrawals ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  peer TEXT NOT NULL, record_id TEXT NOT NULL, consent_ids TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	"  receipt_id TEXT, receipt_at INTEGER, erased TEXT, erased_at INTEGER,"
+	"  receipt_envelope BLOB) WITHOUT ROWID;"	/* signed: evidence */
+	"CREATE INDEX withdrawals_record ON withdrawals(record_id);"
+	"CREATE TABLE checkpoints ("
+	"  peer TEXT NOT NULL, kind INTEGER NOT NULL,"	/* 0 the peer's chain, 1 ours as it holds it */
+	"  seq INTEGER NOT NULL, head BLOB NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (peer, kind)) WITHOUT ROWID;"
+	"CREATE TABLE withdrawals_rx ("		/* receiver: answered, by message id */
+	"  message_id TEXT PRIMARY KEY, peer TEXT NOT NULL, record_id TEXT NOT NULL,"
+	"  receipt_id TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 
@@ -106,6 +126,11 @@ enum {
 	ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL, ST_CONSENT_REVOKED, ST_EVENT_INS, ST_EVENTS_OF,
 	ST_LEAVER_BY_RECORD, ST_LEAVER_BY_PSEUDONYM, ST_REVOKE,
 	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT,
+	ST_KEY_SHRED, ST_LEAVER_SHRED, ST_LEAVER_ERASE, ST_EVENTS_DEL_RECORD, ST_OUTBOX_CANCEL_KEY,
+	ST_INBOX_ERASE, ST_INBOX_KEY, ST_INBOX_RESEAL, ST_OUTBOX_CANCEL_CONSENT,
+	ST_WD_INS, ST_WD_RECEIPT, ST_WD_EACH, ST_CP_GET, ST_CP_PUT, ST_CP_EACH,
+	ST_RET_SENT, ST_RET_RECEIVED, ST_RET_EVENTS, ST_INBOX_BY_PSEUDONYM,
+	ST_WDRX_GET, ST_WDRX_INS,
 	ST__N
 };
 
@@ -118,7 +143,7 @@ enum {
 	" advice, advice_followed, level_taal, level_rekenen, registered_on, inzage_on," \
 	" inzage_reviewer, inzage_recorded_by, state, record_id, message_id, queued_at," \
 	" delivered_at, (SELECT attempts FROM outbox o WHERE o.message_id = leavers.message_id),"\
-	" ref_hash"
+	" ref_hash, coalesce(erased_at, 0)"
 
 static const char *const s_sql[ST__N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -195,11 +220,48 @@ static const char *const s_sql[ST__N] = {
 			 " received_at, cohort, program, destination, exit_date)"
 			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
 	[ST_INBOX_EACH] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
-			  " destination FROM inbox WHERE (?1 IS NULL OR cohort = ?1)"
+			  " destination, coalesce(erased_at, 0), erased_what FROM inbox WHERE (?1 IS NULL OR cohort = ?1)"
 			  " ORDER BY message_id LIMIT ?2",
 	[ST_INBOX_GET] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
-			 " destination, key_id, sealed FROM inbox WHERE record_id = ?1",
+			 " destination, coalesce(erased_at, 0), erased_what, key_id, sealed FROM inbox"
+			 " WHERE record_id = ?1",
 	[ST_INBOX_COUNT] = "SELECT count(*) FROM inbox",
+	/* crypto-shredding: the wrapped key goes (secure_delete overwrites it) */
+	[ST_KEY_SHRED] = "UPDATE pupil_keys SET wrapped = NULL, destroyed_at = ?2"
+			 " WHERE id = ?1 AND wrapped IS NOT NULL",
+	[ST_LEAVER_SHRED] = "UPDATE leavers SET erased_at = ?2 WHERE id = ?1 AND erased_at IS NULL",
+	/* erasure: no pseudonym or lookup hash links the row to the pupil any more */
+	[ST_LEAVER_ERASE] = "UPDATE leavers SET state = 4, erased_at = ?2, ref_hash = randomblob(32),"
+			    " pseudonym = randomblob(32) WHERE id = ?1",
+	[ST_EVENTS_DEL_RECORD] = "DELETE FROM events WHERE record_id = ?1",
+	[ST_OUTBOX_CANCEL_KEY] = "UPDATE outbox SET state = 2, reason = ?2 WHERE key_id = ?1 AND state = 0",
+	[ST_INBOX_ERASE] = "UPDATE inbox SET erased_at = ?2, erased_what = ?3,"
+			   " pseudonym = randomblob(32) WHERE record_id = ?1",
+	[ST_INBOX_KEY] = "SELECT key_id, sender, erased_at IS NOT NULL FROM inbox WHERE record_id = ?1",
+	[ST_INBOX_RESEAL] = "UPDATE inbox SET sealed = ?2, erased_what = ?3 WHERE record_id = ?1",
+	[ST_OUTBOX_CANCEL_CONSENT] = "UPDATE outbox SET state = 2, reason = ?2 WHERE consent_id = ?1"
+				     " AND state = 0",
+	[ST_WD_INS] = "INSERT INTO withdrawals(message_id, peer, record_id, consent_ids, reason, at, actor)"
+		      " VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	[ST_WD_RECEIPT] = "UPDATE withdrawals SET receipt_id = ?3, receipt_at = ?4, erased = ?5,"
+			  " erased_at = ?6, receipt_envelope = ?7"
+			  " WHERE message_id = ?1 AND peer = ?2 AND receipt_id IS NULL",
+	[ST_WD_EACH] = "SELECT message_id, peer, record_id, consent_ids, reason, at, actor,"
+		       " coalesce(receipt_id, ''), coalesce(receipt_at, 0), coalesce(erased, ''),"
+		       " coalesce(erased_at, 0) FROM withdrawals"
+		       " WHERE ?1 IS NULL OR record_id = ?1 ORDER BY message_id",
+	[ST_CP_GET] = "SELECT seq, head, at FROM checkpoints WHERE peer = ?1 AND kind = ?2",
+	[ST_CP_PUT] = "INSERT OR REPLACE INTO checkpoints(peer, kind, seq, head, at) VALUES (?1,?2,?3,?4,?5)",
+	[ST_CP_EACH] = "SELECT peer, kind, seq, head, at FROM checkpoints ORDER BY peer, kind",
+	[ST_RET_SENT] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state = 2"
+			" AND delivered_at < ?1 ORDER BY id LIMIT 1000",
+	[ST_RET_RECEIVED] = "SELECT record_id FROM inbox WHERE erased_at IS NULL AND received_at < ?1"
+			    " ORDER BY message_id LIMIT 1000",
+	[ST_RET_EVENTS] = "DELETE FROM events WHERE date < ?1",
+	[ST_WDRX_GET] = "SELECT 1 FROM withdrawals_rx WHERE message_id = ?1",
+	[ST_WDRX_INS] = "INSERT INTO withdrawals_rx(message_id, peer, record_id, receipt_id, at)"
+			" VALUES (?1,?2,?3,?4,?5)",
+	[ST_INBOX_BY_PSEUDONYM] = "SELECT record_id FROM inbox WHERE pseudonym = ?1 ORDER BY message_id",
 };
 
 struct store {
@@ -543,7 +605,7 @@ static int s_seal_private(struct store *s, int64_t key_id, const uint8_t ref_has
 
 const char *store_leaver_state_str(int state)
 {
-	static const char *const names[] = { "imported", "queued", "delivered", "cancelled" };
+	static const char *const names[] = { "imported", "queued", "delivered", "cancelled", "erased" };
 
 	return state >= 0 && state < (int)ARRAY_SIZE(names) ? names[state] : "unknown";
 }
@@ -713,6 +775,7 @@ static int s_leaver_read(struct store *s, sqlite3_stmt *st, int with_private, st
 	l->queued_at = sqlite3_column_int64(st, 19);
 	l->delivered_at = sqlite3_column_int64(st, 20);
 	l->attempts = (unsigned)sqlite3_column_int(st, 21);
+	l->erased_at = sqlite3_column_int64(st, 23);
 	if (sqlite3_column_bytes(st, 22) != 32)
 		return -EUCLEAN;
 	r = s_open(s, l->key_id, sqlite3_column_blob(st, 22), 32, sqlite3_column_blob(st, 2),
@@ -1344,6 +1407,8 @@ static void s_inbox_read(sqlite3_stmt *st, struct inbox_row *r)
 	s_text(st, 4, r->cohort, sizeof(r->cohort));
 	r->program = sqlite3_column_int(st, 5);
 	r->destination = sqlite3_column_int(st, 6);
+	r->erased_at = sqlite3_column_int64(st, 7);
+	s_text(st, 8, r->erased_what, sizeof(r->erased_what));
 }
 
 int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_inbox_cb cb,
@@ -1381,8 +1446,8 @@ int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *ro
 		return rc == SQLITE_DONE ? -ENOENT : s_err(rc);
 	}
 	s_inbox_read(st, row);
-	r = s_open(s, sqlite3_column_int64(st, 7), row->message_id, strlen(row->message_id),
-		   sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8), packed, len);
+	r = s_open(s, sqlite3_column_int64(st, 9), row->message_id, strlen(row->message_id),
+		   sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), packed, len);
 	sqlite3_reset(st);
 	return r;
 }
@@ -1396,4 +1461,379 @@ int store_inbox_count(struct store *s, uint64_t *n)
 		*n = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : s_err(rc);
+}
+
+/* ---- erasure, withdrawals, checkpoints, retention ---- */
+
+static int s_shred(struct store *s, int64_t key_id, int64_t now)
+{
+	sqlite3_stmt *st = s_st(s, ST_KEY_SHRED);
+
+	sqlite3_bind_int64(st, 1, key_id);
+	sqlite3_bind_int64(st, 2, now);
+	return s_exec_st(st);
+}
+
+/* Queued messages sealed under a key about to go cannot be sent any more. */
+static int s_cancel_key(struct store *s, int64_t key_id, const char *reason, unsigned *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_CANCEL_KEY);
+	int r;
+
+	sqlite3_bind_int64(st, 1, key_id);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	if (r == 0 && n)
+		*n = (unsigned)sqlite3_changes(s->db);
+	return r;
+}
+
+int store_leaver_shred(struct store *s, const struct leaver *l, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = s_cancel_key(s, l->key_id, "retention period over", NULL)) < 0 ||
+	    (r = s_shred(s, l->key_id, now)) < 0)
+		return r;
+	st = s_st(s, ST_LEAVER_SHRED);
+	sqlite3_bind_int64(st, 1, l->id);
+	sqlite3_bind_int64(st, 2, now);
+	return s_exec_st(st);
+}
+
+int store_leaver_erase(struct store *s, const struct leaver *l, int64_t now, unsigned *events,
+		       unsigned *cancelled)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*events = *cancelled = 0;
+	if ((r = s_cancel_key(s, l->key_id, "pupil erased", cancelled)) < 0 ||
+	    (r = s_shred(s, l->key_id, now)) < 0)
+		return r;
+	if (l->record_id[0]) {
+		st = s_st(s, ST_EVENTS_DEL_RECORD);
+		sqlite3_bind_text(st, 1, l->record_id, -1, SQLITE_STATIC);
+		if ((r = s_exec_st(st)) < 0)
+			return r;
+		*events = (unsigned)sqlite3_changes(s->db);
+	}
+	st = s_st(s, ST_LEAVER_ERASE);
+	sqlite3_bind_int64(st, 1, l->id);
+	sqlite3_bind_int64(st, 2, now);
+	return s_exec_st(st);
+}
+
+int store_events_delete(struct store *s, const char *record_id, unsigned *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_EVENTS_DEL_RECORD);
+	int r;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	*n = r == 0 ? (unsigned)sqlite3_changes(s->db) : 0;
+	return r;
+}
+
+int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased)
+{
+	sqlite3_stmt *st = s_st(s, ST_INBOX_KEY);
+	int rc;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s_text(st, 1, sender, 7);
+		*erased = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : s_err(rc);
+}
+
+int store_inbox_erase(struct store *s, const char *record_id, const char *what, int64_t now)
+{
+	sqlite3_stmt *st = s_st(s, ST_INBOX_KEY);
+	int64_t key_id;
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -ENOENT : s_err(rc);
+	if ((r = s_shred(s, key_id, now)) < 0)
+		return r;
+	st = s_st(s, ST_INBOX_ERASE);
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
+	return s_exec_st(st);
+}
+
+int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *packed, size_t len,
+			const char *what)
+{
+	sqlite3_stmt *st = s_st(s, ST_INBOX_GET);
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	char mid[CRYPTO_UUID_STR_LEN + 1] = "";
+	int64_t key_id = 0;
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s_text(st, 0, mid, sizeof(mid));
+		key_id = sqlite3_column_int64(st, 9);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -ENOENT : s_err(rc);
+	if ((r = s_seal(s, key_id, mid, strlen(mid), packed, len, &sealed, &slen)) < 0)
+		return r;
+	st = s_st(s, ST_INBOX_RESEAL);
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	free(sealed);
+	return r;
+}
+
+int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids)
+{
+	sqlite3_stmt *st;
+	uint8_t pseudo[32];
+	char src[64];
+	int rc, r;
+
+	snprintf(src, sizeof(src), "pgn:%s", pgn);
+	if ((r = store_pseudonym(s, src, pseudo)) < 0)
+		return r;
+	st = s_st(s, ST_INBOX_BY_PSEUDONYM);
+	sqlite3_bind_blob(st, 1, pseudo, 32, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = strlist_addf(record_ids, "%s", (const char *)sqlite3_column_text(st, 0))) < 0)
+			break;
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : s_err(rc);
+}
+
+int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
+				unsigned *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_OUTBOX_CANCEL_CONSENT);
+	int r;
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	*n = r == 0 ? (unsigned)sqlite3_changes(s->db) : 0;
+	return r;
+}
+
+int store_withdrawal_add(struct store *s, const struct withdrawal_rec *w)
+{
+	sqlite3_stmt *st = s_st(s, ST_WD_INS);
+
+	sqlite3_bind_text(st, 1, w->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, w->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, w->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, w->consent_ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, w->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, w->at);
+	sqlite3_bind_text(st, 7, w->actor, -1, SQLITE_STATIC);
+	return s_exec_st(st);
+}
+
+int store_withdrawal_receipt(struct store *s, const char *withdrawal_id, const char *peer,
+			     const struct withdrawal_rec *w, const uint8_t *envelope, size_t len)
+{
+	sqlite3_stmt *st = s_st(s, ST_WD_RECEIPT);
+	int r;
+
+	sqlite3_bind_text(st, 1, withdrawal_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, w->receipt_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, w->receipt_at);
+	sqlite3_bind_text(st, 5, w->erased, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, w->erased_at);
+	sqlite3_bind_blob(st, 7, envelope, (int)len, SQLITE_STATIC);
+	if ((r = s_exec_st(st)) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 0 : 1;
+}
+
+int store_withdrawals_each(struct store *s, const char *record_id, store_withdrawal_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_WD_EACH);
+	int rc, r = 0;
+
+	if (record_id)
+		sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct withdrawal_rec w;
+
+		memset(&w, 0, sizeof(w));
+		s_text(st, 0, w.message_id, sizeof(w.message_id));
+		s_text(st, 1, w.peer, sizeof(w.peer));
+		s_text(st, 2, w.record_id, sizeof(w.record_id));
+		s_text(st, 3, w.consent_ids, sizeof(w.consent_ids));
+		s_text(st, 4, w.reason, sizeof(w.reason));
+		w.at = sqlite3_column_int64(st, 5);
+		s_text(st, 6, w.actor, sizeof(w.actor));
+		s_text(st, 7, w.receipt_id, sizeof(w.receipt_id));
+		w.receipt_at = sqlite3_column_int64(st, 8);
+		s_text(st, 9, w.erased, sizeof(w.erased));
+		w.erased_at = sqlite3_column_int64(st, 10);
+		if ((r = fn(&w, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+static void s_cp_read(sqlite3_stmt *st, int col, struct checkpoint_rec *c)
+{
+	c->seq = sqlite3_column_int64(st, col);
+	memset(c->head, 0, sizeof(c->head));
+	if (sqlite3_column_bytes(st, col + 1) == (int)sizeof(c->head))
+		memcpy(c->head, sqlite3_column_blob(st, col + 1), sizeof(c->head));
+	c->at = sqlite3_column_int64(st, col + 2);
+}
+
+int store_checkpoint_get(struct store *s, const char *peer, int kind, struct checkpoint_rec *c)
+{
+	sqlite3_stmt *st = s_st(s, ST_CP_GET);
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		str_copy(c->peer, sizeof(c->peer), peer);
+		c->kind = kind;
+		s_cp_read(st, 0, c);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : s_err(rc);
+}
+
+int store_checkpoint_put(struct store *s, const struct checkpoint_rec *c)
+{
+	sqlite3_stmt *st = s_st(s, ST_CP_PUT);
+
+	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, c->kind);
+	sqlite3_bind_int64(st, 3, c->seq);
+	sqlite3_bind_blob(st, 4, c->head, sizeof(c->head), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, c->at);
+	return s_exec_st(st);
+}
+
+int store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_CP_EACH);
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct checkpoint_rec c;
+
+		memset(&c, 0, sizeof(c));
+		s_text(st, 0, c.peer, sizeof(c.peer));
+		c.kind = sqlite3_column_int(st, 1);
+		s_cp_read(st, 2, &c);
+		if ((r = fn(&c, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_RET_SENT);
+	size_t cap = 0;
+	int rc, r = 0;
+
+	*n = 0;
+	sqlite3_bind_int64(st, 1, before_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int64_t *v = realloc(*ids, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+			*ids = v;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : s_err(rc);
+}
+
+int store_retention_received(struct store *s, int64_t before_ms, struct strlist *record_ids)
+{
+	sqlite3_stmt *st = s_st(s, ST_RET_RECEIVED);
+	int rc, r = 0;
+
+	sqlite3_bind_int64(st, 1, before_ms);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = strlist_addf(record_ids, "%s", (const char *)sqlite3_column_text(st, 0))) < 0)
+			break;
+	sqlite3_reset(st);
+	return r < 0 ? r : rc == SQLITE_DONE ? 0 : s_err(rc);
+}
+
+int store_events_expire(struct store *s, const char *before_date, unsigned *n)
+{
+	sqlite3_stmt *st = s_st(s, ST_RET_EVENTS);
+	int r;
+
+	sqlite3_bind_text(st, 1, before_date, -1, SQLITE_STATIC);
+	r = s_exec_st(st);
+	*n = r == 0 ? (unsigned)sqlite3_changes(s->db) : 0;
+	return r;
+}
+
+int store_checkpoint_wal(struct store *s)
+{
+	/* After an erasure: fold the WAL into the database and truncate it, so
+	 * the old page holding the wrapped key is not left in the -wal file. */
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	return s_err(rc);
+}
+
+int store_withdrawal_rx_seen(struct store *s, const char *message_id)
+{
+	sqlite3_stmt *st = s_st(s, ST_WDRX_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : s_err(rc);
+}
+
+int store_withdrawal_rx_add(struct store *s, const char *message_id, const char *peer,
+			    const char *record_id, const char *receipt_id, int64_t now)
+{
+	sqlite3_stmt *st = s_st(s, ST_WDRX_INS);
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, receipt_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	return s_exec_st(st);
 }

@@ -18,7 +18,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -28,6 +28,7 @@ enum leaver_state {
 	LEAVER_QUEUED = 1,	/* dossier in the outbox, not yet acknowledged */
 	LEAVER_DELIVERED = 2,	/* acknowledged by the receiver */
 	LEAVER_CANCELLED = 3,
+	LEAVER_ERASED = 4,	/* `overstap erase`: key shredded, unlinkable tombstone */
 };
 const char *store_leaver_state_str(int state);
 
@@ -51,6 +52,7 @@ struct leaver {
 	char message_id[CRYPTO_UUID_STR_LEN + 1];
 	int64_t queued_at, delivered_at;
 	unsigned attempts;
+	int64_t erased_at;		/* unix ms the pupil key was shredded, 0 = not */
 	Overstapstore__LeaverPrivate *priv;	/* owned when loaded with personal data */
 };
 void store_leaver_clear(struct leaver *l);
@@ -214,6 +216,8 @@ struct inbox_row {
 	int64_t received_at;
 	char cohort[10];
 	int program, destination;
+	int64_t erased_at;		/* unix ms its key was shredded, 0 = not */
+	char erased_what[16];		/* "withdrawal", "retention", "erase", or "care_notes" */
 };
 typedef int (*store_inbox_cb)(const struct inbox_row *r, void *arg);
 int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_inbox_cb cb,
@@ -222,5 +226,85 @@ int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_
 int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *r,
 		    uint8_t **packed, size_t *len);
 int store_inbox_count(struct store *s, uint64_t *n);
+
+/* ---- erasure and retention (SPEC §3: crypto-shredding) ---- */
+
+/* Retention at the school: destroy the leaver's pupil key (name, PGN,
+ * remarks and evidence references become unreadable everywhere, backups of
+ * the store included) and cancel what is still queued under it; the
+ * pseudonymous report fields and the timeline stay. */
+int store_leaver_shred(struct store *s, const struct leaver *l, int64_t now);
+/* `overstap erase`: shred as above, delete the pupil's status and outcome
+ * rows, and unlink the row (new random lookup hash and pseudonym), leaving a
+ * tombstone in state LEAVER_ERASED. *events and *cancelled count what went. */
+int store_leaver_erase(struct store *s, const struct leaver *l, int64_t now, unsigned *events,
+		       unsigned *cancelled);
+/* Delete the statuses and outcomes of one record; *n counts them. */
+int store_events_delete(struct store *s, const char *record_id, unsigned *n);
+/* The receiver's copy: its sender and whether it was erased. -ENOENT. */
+int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased);
+/* Shred a received dossier's key; what ("retention", "withdrawal") is kept. */
+int store_inbox_erase(struct store *s, const char *record_id, const char *what, int64_t now);
+/* Replace a received dossier with packed (e.g. without its care notes), under
+ * the same key; what says what was taken out. */
+int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *packed, size_t len,
+			const char *what);
+/* Record ids of received dossiers of the pupil with this PGN. */
+int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids);
+/* Cancel every queued message relying on consent_id; *n counts them. */
+int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
+				unsigned *n);
+/* Retention candidates, at most 1000 per call (the daily job repeats until
+ * none are left): leavers delivered before before_ms and not yet shredded
+ * (ids into *ids, caller frees), and received dossiers (record ids). */
+int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size_t *n);
+int store_retention_received(struct store *s, int64_t before_ms, struct strlist *record_ids);
+/* Delete statuses and outcomes dated before before_date; *n counts them. */
+int store_events_expire(struct store *s, const char *before_date, unsigned *n);
+/* Checkpoint and truncate the WAL (outside a transaction). */
+int store_checkpoint_wal(struct store *s);
+
+/* A withdrawal we sent (school side) and, once it came, the peer's receipt. */
+struct withdrawal_rec {
+	char message_id[CRYPTO_UUID_STR_LEN + 1];
+	char peer[7];
+	char record_id[CRYPTO_UUID_STR_LEN + 1];
+	char consent_ids[16 * (CRYPTO_UUID_STR_LEN + 1)];	/* comma-separated */
+	char reason[16];		/* "withdrawn" or "erased" */
+	int64_t at;
+	char actor[64];
+	char receipt_id[CRYPTO_UUID_STR_LEN + 1];	/* "" = no receipt yet */
+	int64_t receipt_at;		/* when we received it */
+	char erased[512];		/* comma-separated items the peer erased */
+	int64_t erased_at;		/* when the peer says it erased */
+};
+int store_withdrawal_add(struct store *s, const struct withdrawal_rec *w);
+/* Attach a receipt (w: receipt_id, receipt_at, erased, erased_at) to the
+ * withdrawal withdrawal_id sent to peer, keeping the signed envelope. 0, or
+ * 1 when there is no such withdrawal or it already has one. */
+int store_withdrawal_receipt(struct store *s, const char *withdrawal_id, const char *peer,
+			     const struct withdrawal_rec *w, const uint8_t *envelope, size_t len);
+typedef int (*store_withdrawal_fn)(const struct withdrawal_rec *w, void *arg);
+/* Withdrawals of one record (NULL = all), oldest first. */
+int store_withdrawals_each(struct store *s, const char *record_id, store_withdrawal_fn fn, void *arg);
+
+/* Receiver: 1 when the Withdrawal with this message id was answered. */
+int store_withdrawal_rx_seen(struct store *s, const char *message_id);
+int store_withdrawal_rx_add(struct store *s, const char *message_id, const char *peer,
+			    const char *record_id, const char *receipt_id, int64_t now);
+
+/* Audit chain heads exchanged with peers (SPEC §5). */
+enum { CHECKPOINT_THEIRS = 0, CHECKPOINT_OURS = 1 };
+struct checkpoint_rec {
+	char peer[7];
+	int kind;			/* THEIRS: the peer's chain; OURS: ours, as the peer holds it */
+	int64_t seq;
+	uint8_t head[32];
+	int64_t at;			/* unix ms received */
+};
+int store_checkpoint_get(struct store *s, const char *peer, int kind, struct checkpoint_rec *c);
+int store_checkpoint_put(struct store *s, const struct checkpoint_rec *c);
+typedef int (*store_checkpoint_fn)(const struct checkpoint_rec *c, void *arg);
+int store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg);
 
 #endif

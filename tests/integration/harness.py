@@ -52,6 +52,7 @@ class Institution:
         self.net = {"heartbeat_ivl_ms": 500, "heartbeat_timeout_ms": 2000,
                     "retry_initial_ms": 500, "retry_max_ms": 2000}
         self.net.update(net)
+        self.policy = {}     # [policy] keys, e.g. retention_sent_days
         self.peers = {}      # id -> (Institution or dict, endpoint-or-None)
         self.peer_extra = {}  # id -> more "key = value" lines for its [peer] section
         self.proc = None
@@ -73,8 +74,10 @@ class Institution:
         ]
         lines += ["%s = %s" % kv for kv in sorted(self.net.items())]
         lines += ["", "[store]", "path = %s" % self.db, "",
-                  "[control]", "socket = %s" % self.sock, "",
-                  "[log]", "level = debug", ""]
+                  "[control]", "socket = %s" % self.sock, ""]
+        if self.policy:
+            lines += ["[policy]"] + ["%s = %s" % kv for kv in sorted(self.policy.items())] + [""]
+        lines += ["[log]", "level = debug", ""]
         for pid, (p, endpoint) in sorted(self.peers.items()):
             curve = p["curve_pub"] if isinstance(p, dict) else p.curve_pub
             sign = p["sign_pub"] if isinstance(p, dict) else p.sign_pub

@@ -155,10 +155,21 @@ class FeedbackTest(harness.DaemonTestCase):
             ack = peer.parse_ack(conn.recv(10), SCHOOL, MBO, self.school.sign_pub)
             self.assertEqual((ack.result, ack.reason),
                              (peer.pb.Ack.REJECTED, "no handover with this record id"))
+            # with the school's own follow_up consent the same outcome is accepted
+            fc = self.school.cli_json("consent", "grant", "F3", "--purpose", "follow_up", "--by",
+                                      "pupil", "--evidence", "form", "--ref", "AVG-3")[0]
+            good = forger.envelope(SCHOOL, peer.pb.Outcome(
+                record_id=rid, outcome="diploma", date=TODAY, level=1,
+                consent=peer.pb.ConsentAssertion(**peer.consent_assertion(
+                    purpose="follow_up", consent_id=fc["id"], counterpart=MBO))), body_name="outcome")
+            conn.send(good)
+            ack = peer.parse_ack(conn.recv(10), SCHOOL, MBO, self.school.sign_pub)
+            self.assertEqual((ack.result, list(ack.message_ids)),
+                             (peer.pb.Ack.ACCEPTED, [good.message_id]))
             conn.close()
         finally:
             ctx.term()
-        self.assertEqual([e["event"] for e in self.timeline("F3")], ["enrolled"])
+        self.assertEqual([e["event"] for e in self.timeline("F3")], ["enrolled", "diploma"])
         refused = self.audit(self.school, "disclosure.refused")
         self.assertEqual([e["subject"] for e in refused], [rid])
 

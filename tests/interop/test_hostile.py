@@ -138,9 +138,29 @@ def refused(ident):
                   ident.envelope(RECEIVER_ID, b"\x0a\xff\xff\xff\xff\x0f"), "handover body does not decode"))
     cases.append(("handover body of a wrong wire type",
                   ident.envelope(RECEIVER_ID, peer.raw_field(1, 7, 0)), "handover body does not decode"))
-    for name in ("withdrawal", "erasure_receipt", "audit_checkpoint", "ack"):
-        cases.append(("%s body" % name, ident.envelope(RECEIVER_ID, b"\x0a\x00", body_name=name),
-                      "body type not supported by this daemon"))
+    # Withdrawals, receipts and checkpoints: checked before anything is looked up.
+    for name, body, reason in (
+            ("withdrawal", b"\x0a\x00", "withdrawal is not canonically encoded"),
+            ("withdrawal", pb.Withdrawal(record_id="x", withdrawn_on="2025-09-01",
+                                         reason="withdrawn"), "withdrawal record id is not a UUID"),
+            ("withdrawal", pb.Withdrawal(record_id=peer.uuid7(), withdrawn_on="2025-09-01",
+                                         reason="changed my mind"), "withdrawal reason unknown"),
+            ("withdrawal", pb.Withdrawal(record_id=peer.uuid7(), withdrawn_on="2025-09-01",
+                                         reason="withdrawn", consent_ids=[peer.uuid7()] * 17),
+             "too many consents in a withdrawal"),
+            ("erasure_receipt", b"\x0a\x00", "erasure receipt is not canonically encoded"),
+            ("erasure_receipt", pb.ErasureReceipt(withdrawal_id=peer.uuid7(), record_id=peer.uuid7(),
+                                                  erased_at=1, erased=["x" * 65]),
+             "erasure receipt item malformed"),
+            ("audit_checkpoint", pb.AuditCheckpoint(seq=3, head=b"\x01" * 31),
+             "audit checkpoint head malformed"),
+            ("audit_checkpoint", pb.AuditCheckpoint(seq=3, head=b"\x01" * 32, yours_seq=2),
+             "audit checkpoint head malformed"),
+            ("ack", b"\x0a\x00", "body type not supported by this daemon")):
+        if not isinstance(body, bytes):
+            body = body.SerializeToString()
+        cases.append(("%s body: %s" % (name, reason), ident.envelope(RECEIVER_ID, body, body_name=name),
+                      reason))
     # Statuses, outcomes and registrations: checked before anything is looked up.
     today = "2025-09-01"
     for label, name, msg, reason in (

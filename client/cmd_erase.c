@@ -1,0 +1,162 @@
+/* cmd_erase: `overstap erase` (right to erasure) and `overstap subject`
+ * (right of access, GDPR art. 15): both act on one pupil, and both are
+ * recorded in the audit log by the daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "out.h"
+#include "util.h"
+
+/* Erasure cannot be undone: a person at a terminal retypes the key, a script
+ * says --yes. */
+static int s_confirmed(const char *key)
+{
+	char line[128];
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	fprintf(stderr, "This destroys the personal data of %s for good and tells the receiving\n"
+			"institution to erase what it holds under the pupil's consents.\n"
+			"Type %s again to go ahead: ", key, key);
+	if (!fgets(line, sizeof(line), stdin))
+		return 0;
+	line[strcspn(line, "\n")] = '\0';
+	return strcmp(line, key) == 0;
+}
+
+int cmd_erase(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "yes", no_argument, NULL, 'y' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Erase e = OVERSTAPCTL__ERASE__INIT;
+	Overstapctl__Reply *rep = NULL;
+	const Overstapctl__Erased *x;
+	int c, yes = 0, r;
+
+	while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'y': yes = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one pupil number (or, at a receiver, a record id)");
+	e.key = argv[optind];
+	if (!yes && !s_confirmed(e.key)) {
+		fputs("overstap: not erased (confirm by retyping the key, or give --yes)\n", stderr);
+		return CLI_EXIT_USAGE;
+	}
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_ERASE;
+	req.erase = &e;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_ERASED, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	x = rep->erased;
+	if (x->received_dossier) {
+		printf("erased received dossier %s and %u status/outcome row(s)\n", x->record_id,
+		       x->events_deleted);
+	} else {
+		printf("erased %s: pupil key destroyed, %u consent(s) withdrawn, %u status/outcome "
+		       "row(s) deleted, %u queued message(s) cancelled\n", e.key, x->consents_withdrawn,
+		       x->events_deleted, x->messages_cancelled);
+		if (x->withdrawal_to[0])
+			printf("withdrawal queued for %s; its erasure receipt will show in the audit log\n",
+			       x->withdrawal_to);
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return CLI_EXIT_OK;
+}
+
+static void s_subject_json(const char *key, const Overstapctl__Subject *s, int *bad)
+{
+	struct json j;
+	char now[OUT_TIME_LEN];
+
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_string(&j, "subject", key);
+	json_string(&j, "generated_at", out_time(time_now_ms(), now, ""));
+	json_array_begin(&j, "sent");
+	for (size_t i = 0; i < s->n_sent; i++) {
+		json_object_begin(&j, NULL);
+		*bad |= handover_detail_show(&j, s->sent[i]) < 0;
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_array_begin(&j, "consents");
+	for (size_t i = 0; i < s->n_consents; i++)
+		consent_row_json(&j, s->consents[i]);
+	json_array_end(&j);
+	json_array_begin(&j, "received");
+	for (size_t i = 0; i < s->n_received; i++) {
+		json_object_begin(&j, NULL);
+		*bad |= inbox_detail_show(&j, s->received[i]) < 0;
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_array_begin(&j, "audit");
+	for (size_t i = 0; i < s->n_audit; i++)
+		json_raw(&j, NULL, s->audit[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static void s_subject_text(const char *key, const Overstapctl__Subject *s, int *bad)
+{
+	char now[OUT_TIME_LEN];
+
+	printf("SUBJECT ACCESS REPORT for %s, generated %s\n", key, out_time(time_now_ms(), now, ""));
+	printf("Everything this institution holds on the pupil, decrypted.\n");
+	for (size_t i = 0; i < s->n_sent; i++) {
+		printf("\n=== leaver held at this school (%zu of %zu) ===\n", i + 1, s->n_sent);
+		*bad |= handover_detail_show(NULL, s->sent[i]) < 0;
+	}
+	if (s->n_sent) {
+		puts("\n=== consents, with their history ===");
+		consent_rows_text(s->consents, s->n_consents, "  none recorded");
+	}
+	for (size_t i = 0; i < s->n_received; i++) {
+		printf("\n=== dossier received (%zu of %zu) ===\n", i + 1, s->n_received);
+		*bad |= inbox_detail_show(NULL, s->received[i]) < 0;
+	}
+	printf("\n=== audit trail: every disclosure, receipt, consent change and view (%zu) ===\n",
+	       s->n_audit);
+	for (size_t i = 0; i < s->n_audit; i++) {
+		out_text(stdout, s->audit[i]);
+		putchar('\n');
+	}
+}
+
+int cmd_subject(struct cli *cli, int argc, char **argv)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Show show = OVERSTAPCTL__SHOW__INIT;
+	Overstapctl__Reply *rep = NULL;
+	int json, bad = 0, r;
+
+	r = cli_json_only_options(cli, argc, argv, 1, &json);
+	if (r >= 0)
+		return r;
+	show.key = argv[optind];
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_SUBJECT;
+	req.subject = &show;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_SUBJECT, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (json)
+		s_subject_json(show.key, rep->subject, &bad);
+	else
+		s_subject_text(show.key, rep->subject, &bad);
+	if (bad)
+		fputs("overstap: a dossier overstapd returned cannot be read\n", stderr);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return bad ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+}

@@ -1,0 +1,172 @@
+/* checkpoint: see checkpoint.h. */
+#include "checkpoint.h"
+#include "audit.h"
+#include "envelope.h"
+#include "net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void checkpoint_pump(struct daemon *d, int64_t *wake_in_ms)
+{
+	int64_t now = time_mono_ms(), every = (int64_t)d->cfg->checkpoint_interval_s * 1000;
+
+	for (size_t i = 0; i < d->n_peers; i++) {
+		struct peer *p = &d->peers[i];
+		Overstap__AuditCheckpoint m = OVERSTAP__AUDIT_CHECKPOINT__INIT;
+		struct checkpoint_rec theirs;
+		uint8_t head[AUDIT_MAC_LEN], body[160];
+		int64_t seq = 0;
+
+		if (!p->connected)
+			continue;
+		if (p->checkpoint_due > now) {
+			if (p->checkpoint_due - now < *wake_in_ms)
+				*wake_in_ms = p->checkpoint_due - now;
+			continue;
+		}
+		p->checkpoint_due = now + every;
+		if (audit_head(store_audit_peek(d->store), &seq, head) < 0)
+			continue;
+		m.seq = (uint64_t)seq;
+		m.head.data = head;
+		m.head.len = sizeof(head);
+		/* an empty chain (seq 0) is nothing to witness */
+		if (store_checkpoint_get(d->store, p->cfg.id, CHECKPOINT_THEIRS, &theirs) == 0 &&
+		    theirs.seq > 0) {
+			m.yours_seq = (uint64_t)theirs.seq;
+			m.yours_head.data = theirs.head;
+			m.yours_head.len = sizeof(theirs.head);
+			m.yours_at = theirs.at;
+		}
+		if (net_send_direct(d, p, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, body,
+				    overstap__audit_checkpoint__pack(&m, body)) == 0)
+			log_debug("peer %s: sent audit checkpoint at entry %lld", p->cfg.id, (long long)seq);
+	}
+}
+
+static int s_alarm(struct daemon *d, const char *peer, const char *action, int64_t seq,
+		   const char *why)
+{
+	char actor[16], detail[320];
+
+	snprintf(actor, sizeof(actor), "peer:%s", peer);
+	snprintf(detail, sizeof(detail), "{\"seq\":%lld,\"reason\":\"%s\"}", (long long)seq, why);
+	return store_audit(d->store, actor, action, "", peer, detail);
+}
+
+/* The peer's own chain: keep the highest head; a lower or different one at
+ * the same entry means the peer's log lost entries. */
+static int s_theirs(struct daemon *d, const char *peer, const Overstap__AuditCheckpoint *m)
+{
+	struct checkpoint_rec old, c = { 0 };
+	char why[160];
+	int r = store_checkpoint_get(d->store, peer, CHECKPOINT_THEIRS, &old);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && ((int64_t)m->seq < old.seq ||
+		       ((int64_t)m->seq == old.seq && memcmp(m->head.data, old.head, 32) != 0))) {
+		snprintf(why, sizeof(why), "the peer's audit log went back from entry %lld to %llu",
+			 (long long)old.seq, (unsigned long long)m->seq);
+		log_err("peer %s: %s (entries removed or rewritten there)", peer, why);
+		return s_alarm(d, peer, "audit.peer_chain_regressed", old.seq, why);
+	}
+	str_copy(c.peer, sizeof(c.peer), peer);
+	c.kind = CHECKPOINT_THEIRS;
+	c.seq = (int64_t)m->seq;
+	memcpy(c.head, m->head.data, 32);
+	c.at = time_now_ms();
+	return store_checkpoint_put(d->store, &c);
+}
+
+/* What the peer holds of our chain: it must still be in our log. */
+static int s_ours(struct daemon *d, const char *peer, const Overstap__AuditCheckpoint *m)
+{
+	struct checkpoint_rec old, c = { 0 };
+	char why[200];
+	int bad, r;
+
+	if (m->yours_seq == 0)
+		return 0;
+	bad = audit_check_checkpoint(store_audit_peek(d->store), (int64_t)m->yours_seq,
+				     m->yours_head.data, why, sizeof(why));
+	if (bad < 0 && bad != -ENOENT && bad != -EBADMSG)
+		return bad;
+	r = store_checkpoint_get(d->store, peer, CHECKPOINT_OURS, &old);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* Keep the newest witness, and always one that does not match: it is
+	 * the evidence `audit verify` reports. */
+	if (bad == 0 && r == 0 && old.seq >= (int64_t)m->yours_seq)
+		return 0;
+	str_copy(c.peer, sizeof(c.peer), peer);
+	c.kind = CHECKPOINT_OURS;
+	c.seq = (int64_t)m->yours_seq;
+	memcpy(c.head, m->yours_head.data, 32);
+	c.at = m->yours_at;
+	if ((r = store_checkpoint_put(d->store, &c)) < 0 || bad == 0)
+		return r;
+	log_err("audit log: peer %s holds a checkpoint our log no longer has: %s", peer, why);
+	return s_alarm(d, peer, "audit.checkpoint_mismatch", c.seq, why);
+}
+
+const char *checkpoint_rx(struct daemon *d, const Overstap__Envelope *e, int *failed)
+{
+	Overstap__AuditCheckpoint *m = NULL;
+	const char *why = NULL;
+	int r;
+
+	if (envelope_checkpoint_unpack(envelope_body(e), &m, &why) < 0)
+		return why;
+	if ((r = s_theirs(d, e->sender, m)) == 0)
+		r = s_ours(d, e->sender, m);
+	if (r < 0) {
+		log_err("cannot store an audit checkpoint from %s: %s", e->sender, strerror(-r));
+		*failed = 1;
+	}
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	return NULL;
+}
+
+struct s_verify {
+	struct audit *a;
+	unsigned checked;
+	int bad;
+	char *peer, *why;
+	size_t whylen;
+	int64_t *seq;
+};
+
+static int s_verify_cb(const struct checkpoint_rec *c, void *arg)
+{
+	struct s_verify *v = arg;
+	int r;
+
+	if (c->kind != CHECKPOINT_OURS)
+		return 0;
+	v->checked++;
+	r = audit_check_checkpoint(v->a, c->seq, c->head, v->why, v->whylen);
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT && r != -EBADMSG)
+		return r;
+	v->bad = r;
+	str_copy(v->peer, 7, c->peer);
+	*v->seq = c->seq;
+	return 1;
+}
+
+int checkpoint_verify(struct daemon *d, unsigned *checked, char peer[7], int64_t *seq, char *why,
+		      size_t whylen)
+{
+	struct s_verify v = { .a = store_audit_peek(d->store), .peer = peer, .why = why,
+			      .whylen = whylen, .seq = seq };
+	int r = store_checkpoints_each(d->store, s_verify_cb, &v);
+
+	*checked = v.checked;
+	if (r < 0)
+		return r;
+	return v.bad;
+}

@@ -1,0 +1,279 @@
+/* control_erase: `overstap erase` (the right to erasure, by crypto-shredding)
+ * and `overstap subject` (the right of access: everything held on a pupil,
+ * decrypted for the operator who must hand it over). Both are audited. */
+#include "audit.h"
+#include "control_int.h"
+#include "crypto.h"
+#include "erasure.h"
+#include "net.h"
+#include "pgn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct s_consents {
+	struct consent *v;
+	size_t n, cap;
+};
+
+static int s_consent_collect(const struct consent *k, int64_t leaver_id, void *arg)
+{
+	struct s_consents *a = arg;
+
+	(void)leaver_id;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		struct consent *v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *k;
+	return 0;
+}
+
+/* At the school: withdraw every consent, tell the receiver, shred. */
+static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Erased *res)
+{
+	struct s_consents ks = { 0 };
+	unsigned events = 0, cancelled = 0, withdrawn = 0;
+	char today[11], peer[7] = "", buf[32], detail[200];
+	const char *subj = ctl_leaver_subject(l, buf);
+	int r;
+
+	date_today(today);
+	if ((r = store_consents_each(c->d->store, l->id, s_consent_collect, &ks)) < 0)
+		goto out;
+	if ((r = store_begin(c->d->store)) < 0)
+		goto out;
+	for (size_t i = 0; i < ks.n && r == 0; i++) {
+		if (ks.v[i].withdrawn_at[0])
+			continue;
+		str_copy(ks.v[i].withdrawn_at, sizeof(ks.v[i].withdrawn_at), today);
+		snprintf(detail, sizeof(detail), "{\"consent_id\":\"%s\",\"reason\":\"erasure\"}", ks.v[i].id);
+		if ((r = store_consent_withdraw(c->d->store, ks.v[i].id, today, c->req->user)) == 0)
+			r = store_audit(c->d->store, c->req->user, "consent.withdrawn", subj,
+					ks.v[i].counterpart, detail);
+		withdrawn++;
+	}
+	/* every consent the receiver may hold, withdrawn now or before */
+	if (r == 0)
+		r = erasure_withdrawal_queue(c->d, l, ks.v, ks.n, "erased", today, c->req->user, peer);
+	if (r == 0)
+		r = store_leaver_erase(c->d->store, l, time_now_ms(), &events, &cancelled);
+	if (r == 0) {
+		snprintf(detail, sizeof(detail), "{\"consents_withdrawn\":%u,\"events_deleted\":%u,"
+			 "\"messages_cancelled\":%u,\"told\":\"%s\"}", withdrawn, events, cancelled, peer);
+		r = store_audit(c->d->store, c->req->user, "pupil.erased", subj, peer, detail);
+	}
+	if (r == 0)
+		r = store_commit(c->d->store);
+	else
+		store_rollback(c->d->store);
+	if (r < 0)
+		goto out;
+	res->record_id = ctl_strdup(&c->pool, l->record_id);
+	res->consents_withdrawn = withdrawn;
+	res->withdrawal_to = ctl_strdup(&c->pool, peer);
+	res->events_deleted = events;
+	res->messages_cancelled = cancelled;
+	if (peer[0])
+		net_outbox_changed(c->d);
+out:
+	free(ks.v);
+	return r;
+}
+
+/* At the receiver: shred a received dossier and our timeline of it. */
+static int s_erase_received(struct req_ctx *c, const char *record_id, const char *sender,
+			    Overstapctl__Erased *res)
+{
+	unsigned events = 0;
+	char detail[96];
+	int r = store_begin(c->d->store);
+
+	if (r == 0)
+		r = store_inbox_erase(c->d->store, record_id, "erase", time_now_ms());
+	if (r == 0)
+		r = store_events_delete(c->d->store, record_id, &events);
+	if (r == 0) {
+		snprintf(detail, sizeof(detail), "{\"side\":\"receiving\",\"events_deleted\":%u}", events);
+		r = store_audit(c->d->store, c->req->user, "dossier.erased", record_id, sender, detail);
+	}
+	if (r == 0)
+		r = store_commit(c->d->store);
+	else
+		store_rollback(c->d->store);
+	res->record_id = ctl_strdup(&c->pool, record_id);
+	res->events_deleted = events;
+	res->received_dossier = 1;
+	return r;
+}
+
+int ctl_erase(struct req_ctx *c)
+{
+	const char *key = c->req->erase->key;
+	Overstapctl__Erased *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	struct leaver l = { 0 };
+	char sender[7] = "";
+	int erased = 0, r;
+
+	if (!res)
+		return -ENOMEM;
+	overstapctl__erased__init(res);
+	r = store_leaver_find(c->d->store, key, 0, &l);
+	if (r == 0) {
+		r = s_erase_leaver(c, &l, res);
+	} else if (r == -ENOENT && crypto_uuid_valid(key) &&
+		   (r = store_inbox_state(c->d->store, key, sender, &erased)) == 0) {
+		r = erased ? -EALREADY : s_erase_received(c, key, sender, res);
+	}
+	store_leaver_clear(&l);
+	if (r == -ENOENT)
+		return ctl_fail(c, r, "%s: no pupil with this number and no received record with this id",
+				key);
+	if (r == -EALREADY)
+		return ctl_fail(c, r, "%s: erased already", key);
+	if (r < 0)
+		return ctl_fail(c, r, "nothing erased: %s", strerror(-r));
+	/* outside the transaction: fold the WAL in, so no page with the old
+	 * wrapped key survives in the -wal file */
+	if ((r = store_checkpoint_wal(c->d->store)) < 0)
+		log_warn("cannot truncate the WAL after an erasure: %s", strerror(-r));
+	log_notice("user %s erased %s", c->req->user, res->record_id[0] ? res->record_id : "a pupil");
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_ERASED;
+	c->rep->erased = res;
+	return 0;
+}
+
+/* ---- subject access ---- */
+
+struct s_subject {
+	struct req_ctx *c;
+	Overstapctl__Subject *out;
+	struct ctl_list sent, received, consents, audit;
+	char today[11];
+	const char *ref;		/* the pupil_ref of the leaver being reported */
+};
+
+static int s_audit_cb(const struct audit_entry *e, void *arg)
+{
+	struct s_subject *st = arg;
+
+	return ctl_list_push(&st->audit, ctl_audit_json(&st->c->pool, e));
+}
+
+static int s_subject_audit(struct s_subject *st, const char *subject)
+{
+	int r = audit_subject_each(store_audit_peek(st->c->d->store), subject, s_audit_cb, st);
+
+	if (r == 0)
+		r = store_audit(st->c->d->store, st->c->req->user, "subject.access", subject, "", "{}");
+	return r;
+}
+
+static int s_consent_cb(const struct consent *k, int64_t leaver_id, void *arg)
+{
+	struct s_subject *st = arg;
+
+	(void)leaver_id;
+	return ctl_list_push(&st->consents, ctl_consent_row(st->c, k, st->ref, st->today, NULL));
+}
+
+static int s_subject_leaver(struct s_subject *st, struct leaver *l)
+{
+	Overstapctl__HandoverDetail *det = NULL;
+	char subj[32];
+	int r;
+
+	st->ref = l->pupil_ref;
+	if ((r = ctl_handover_detail(st->c, l, &det)) < 0 || (r = ctl_list_push(&st->sent, det)) < 0 ||
+	    (r = store_consents_each(st->c->d->store, l->id, s_consent_cb, st)) < 0)
+		return r;
+	/* entries from before the dossier left name the row, later ones the record */
+	snprintf(subj, sizeof(subj), "leaver:%lld", (long long)l->id);
+	if ((r = s_subject_audit(st, subj)) < 0)
+		return r;
+	return l->record_id[0] ? s_subject_audit(st, l->record_id) : 0;
+}
+
+static int s_subject_received(struct s_subject *st, const char *record_id)
+{
+	Overstapctl__InboxDetail *det = NULL;
+	int r;
+
+	if ((r = ctl_inbox_detail(st->c, record_id, &det)) < 0 || (r = ctl_list_push(&st->received, det)) < 0)
+		return r;
+	return s_subject_audit(st, record_id);
+}
+
+static int s_pool_list(struct req_ctx *c, struct ctl_list *a, void ***rows, size_t *n)
+{
+	if (a->rows && !ctl_keep(&c->pool, a->rows))
+		return -ENOMEM;
+	*rows = a->rows;
+	*n = a->n;
+	return 0;
+}
+
+int ctl_subject(struct req_ctx *c)
+{
+	const char *key = c->req->subject->key;
+	struct s_subject st = { .c = c, .sent = { .c = c }, .received = { .c = c },
+				.consents = { .c = c }, .audit = { .c = c } };
+	struct strlist recs = { 0 };
+	struct leaver l = { 0 };
+	int is_pgn = pgn_check(key, NULL) == 0, is_uuid = crypto_uuid_valid(key), r;
+	char sender[7];
+	int erased;
+
+	if (!(st.out = ctl_keep(&c->pool, calloc(1, sizeof(*st.out)))))
+		return -ENOMEM;
+	overstapctl__subject__init(st.out);
+	date_today(st.today);
+	/* one transaction: the report and its audit entries are one snapshot */
+	if ((r = store_begin(c->d->store)) < 0)
+		return ctl_fail(c, r, "cannot read the store: %s", strerror(-r));
+	r = store_leaver_find(c->d->store, key, 1, &l);
+	if (r == -ENOENT && is_pgn)
+		r = store_leaver_by_pgn(c->d->store, key, 1, &l);
+	if (r == -ENOENT && is_uuid)
+		r = store_leaver_by_record(c->d->store, key, 1, &l);
+	if (r == 0)
+		r = s_subject_leaver(&st, &l);
+	store_leaver_clear(&l);
+	if (r == -ENOENT)
+		r = 0;
+	if (r == 0 && is_pgn)
+		r = store_inbox_by_pgn(c->d->store, key, &recs);
+	if (r == 0 && is_uuid && store_inbox_state(c->d->store, key, sender, &erased) == 0)
+		r = strlist_addf(&recs, "%s", key);
+	for (size_t i = 0; r == 0 && i < recs.n; i++)
+		r = s_subject_received(&st, recs.v[i]);
+	strlist_clear(&recs);
+	if (r == 0 && st.sent.n == 0 && st.received.n == 0)
+		r = ctl_fail(c, -ENOENT, "%s: nothing held about this pupil number, PGN or record id",
+			     key);
+	/* the row arrays go to the pool whatever happened */
+	if ((s_pool_list(c, &st.sent, (void ***)&st.out->sent, &st.out->n_sent) |
+	     s_pool_list(c, &st.received, (void ***)&st.out->received, &st.out->n_received) |
+	     s_pool_list(c, &st.consents, (void ***)&st.out->consents, &st.out->n_consents) |
+	     s_pool_list(c, &st.audit, (void ***)&st.out->audit, &st.out->n_audit)) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0)
+		r = store_commit(c->d->store);
+	if (r < 0) {
+		store_rollback(c->d->store);
+		if (c->rep->error && c->rep->error[0])
+			return r;
+		return ctl_fail(c, r, "cannot produce the report: %s", strerror(-r));
+	}
+	log_notice("user %s ran a subject access report", c->req->user);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_SUBJECT;
+	c->rep->subject = st.out;
+	return 0;
+}

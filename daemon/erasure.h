@@ -1,0 +1,49 @@
+/* erasure: withdrawal propagation, erasure receipts, `overstap erase` and the
+ * daily retention job (SPEC §3).
+ *
+ * At the school, withdrawing a consent that travelled with a dossier queues a
+ * Withdrawal to the receiver (through the outbox: a receiver that is offline
+ * gets it when it returns). The receiver stops relying on the consents named
+ * (they are remembered as revoked, and queued outcomes under them are
+ * cancelled), erases what it holds only because of them (the dossier when it
+ * came under a handover consent; the free-text care notes when they did), and
+ * answers with a signed ErasureReceipt that the school keeps as evidence.
+ *
+ * Erasure is crypto-shredding: the wrapped per-pupil key is overwritten in
+ * the store (secure_delete, and the WAL truncated), so every ciphertext of
+ * that pupil, in the store or in a copy made from now on, stays ciphertext. */
+#ifndef OVERSTAP_ERASURE_H
+#define OVERSTAP_ERASURE_H
+
+#include "consent.h"
+#include "daemon.h"
+
+/* School side, in the caller's transaction: tell the receiver of l's handover
+ * that consents ks[0..n) no longer hold. Only consents the receiver may have
+ * been told of count: purpose handover or follow_up, counterpart the
+ * destination or "*". Nothing is queued when no handover was queued or sent,
+ * or none of ks count. reason is "withdrawn" or "erased"; date the day it
+ * took effect. peer gets the receiver told ("" = none). 0 or -errno. */
+int erasure_withdrawal_queue(struct daemon *d, const struct leaver *l, const struct consent *ks,
+			     size_t n, const char *reason, const char *date, const char *actor,
+			     char peer[7]);
+
+/* Received bodies, inside the receive batch's transaction. NULL when the
+ * message was applied (or is a retry of one that was), else the reason to
+ * refuse it; *failed is set when the store failed (the batch is not acked). */
+const char *erasure_rx_withdrawal(struct daemon *d, const Overstap__Envelope *e, int *failed);
+const char *erasure_rx_receipt(struct daemon *d, const Overstap__Envelope *e, const uint8_t *packed,
+			       size_t len, int *failed);
+
+/* Erase now what the retention periods of [policy] say must go: dossiers at
+ * the school delivered longer ago than retention_sent_days (pupil key
+ * shredded; the pseudonymous report fields stay), dossiers received longer
+ * ago than retention_received_days, statuses and outcomes dated before
+ * retention_outcomes_days. Each is audited. *erased counts what went.
+ * 0 or -errno. */
+int erasure_retention_run(struct daemon *d, unsigned *erased);
+
+/* YYYY-MM-DD of `days` before today (local calendar). */
+void erasure_date_before(int days, char out[11]);
+
+#endif
