@@ -31,6 +31,8 @@ void consent_row_json(struct json *j, const Overstapctl__ConsentRow *r)
 		json_string(j, "due_reason", r->due_reason);
 	if (r->withdrawal_to[0])
 		json_string(j, "withdrawal_to", r->withdrawal_to);
+	if (r->notice_to[0])
+		json_string(j, "notice_to", r->notice_to);
 	json_object_end(j);
 }
 
@@ -96,6 +98,9 @@ static int s_one(struct cli *cli, Overstapctl__Request *req, int json, const cha
 		printf("%s consent %s (%s, for %s, by %s, from %s)\n", done, rep->consent->id,
 		       rep->consent->purpose, rep->consent->counterpart, rep->consent->grantor,
 		       rep->consent->granted_at);
+		if (rep->consent->notice_to[0])
+			printf("the dossier has left already: %s is told of this consent\n",
+			       rep->consent->notice_to);
 		if (rep->consent->withdrawal_to[0])
 			printf("withdrawal queued for %s: it erases what it holds under this consent "
 			       "and sends a receipt (see handover show)\n", rep->consent->withdrawal_to);

@@ -481,13 +481,7 @@ static void s_assertions(Overstap__Handover *h, struct dossier_extra *x, const s
 			in |= consent_in_force(&v[i], purposes[p], to, today);
 		if (!in)
 			continue;
-		overstap__consent_assertion__init(a);
-		a->consent_id = (char *)v[i].id;
-		a->purpose = (char *)consent_purpose_str(v[i].purpose);
-		a->counterpart = (char *)v[i].counterpart;
-		a->grantor = (char *)consent_grantor_str(v[i].grantor);
-		a->granted_at = (char *)v[i].granted_at;
-		a->valid_until = (char *)v[i].valid_until;
+		envelope_assertion_from(a, &v[i]);
 		x->handover_consent |= v[i].purpose == CONSENT_PURPOSE_HANDOVER;
 		x->ap[h->n_consents++] = a;
 	}

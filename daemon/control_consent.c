@@ -3,6 +3,7 @@
  * log: every grant and withdrawal commits together with its audit entry. */
 #include "consent.h"
 #include "control_int.h"
+#include "envelope.h"
 #include "erasure.h"
 #include "net.h"
 
@@ -87,12 +88,50 @@ static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l
 			   k->counterpart, detail);
 }
 
+/* A follow_up consent granted after the dossier left: tell the receiver, so
+ * that outcomes can come back under it. Queued with the consent, so that a
+ * withdrawal before it is sent cancels it. peer gets who ("" = nobody). */
+static int s_notice(struct req_ctx *c, const struct leaver *l, const struct consent *k, char peer[7])
+{
+	Overstap__ConsentNotice m = OVERSTAP__CONSENT_NOTICE__INIT;
+	Overstap__ConsentAssertion a;
+	const struct peer_cfg *pc;
+	char mid[CRYPTO_UUID_STR_LEN + 1], detail[160];
+	uint8_t body[1024];
+	int r;
+
+	peer[0] = '\0';
+	if (k->purpose != CONSENT_PURPOSE_FOLLOW_UP || !l->record_id[0] ||
+	    (l->state != LEAVER_QUEUED && l->state != LEAVER_DELIVERED) ||
+	    (strcmp(k->counterpart, CONSENT_ANY) != 0 &&
+	     strcmp(k->counterpart, l->destination_institution) != 0))
+		return 0;
+	pc = config_peer_find(c->d->cfg, l->destination_institution);
+	if (!pc || !pc->endpoint[0])
+		return 0;
+	envelope_assertion_from(&a, k);
+	m.record_id = (char *)l->record_id;
+	m.consent = &a;
+	if (overstap__consent_notice__get_packed_size(&m) > sizeof(body))
+		return -E2BIG;
+	r = net_queue(c->d, pc->id, OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE, body,
+		      overstap__consent_notice__pack(&m, body), k->id, k->valid_until, mid);
+	if (r < 0)
+		return r;
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"follow_up\",\"consent_id\":\"%s\","
+		 "\"message_id\":\"%s\"}", k->id, mid);
+	if ((r = store_audit(c->d->store, c->req->user, "consent.notice_queued", l->record_id, pc->id,
+			     detail)) == 0)
+		str_copy(peer, 7, pc->id);
+	return r;
+}
+
 int ctl_consent_grant(struct req_ctx *c)
 {
 	struct strlist errs = { 0 };
 	struct leaver l = { 0 };
 	struct consent k;
-	char today[11];
+	char today[11], peer[7] = "";
 	int r;
 
 	date_today(today);
@@ -117,15 +156,20 @@ int ctl_consent_grant(struct req_ctx *c)
 	}
 	if ((r = store_begin(c->d->store)) < 0 ||
 	    (r = store_consent_add(c->d->store, l.id, l.key_id, &k)) < 0 ||
-	    (r = s_audit(c, "consent.granted", &l, &k)) < 0 || (r = store_commit(c->d->store)) < 0) {
+	    (r = s_audit(c, "consent.granted", &l, &k)) < 0 || (r = s_notice(c, &l, &k, peer)) < 0 ||
+	    (r = store_commit(c->d->store)) < 0) {
 		store_rollback(c->d->store);
 		r = ctl_fail(c, r, "cannot record the consent: %s", strerror(-r));
 		goto out;
 	}
 	log_notice("user %s recorded consent %s (%s) for a pupil", c->req->user, k.id,
 		   consent_purpose_str(k.purpose));
+	if (peer[0])
+		net_outbox_changed(c->d);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
 	c->rep->consent = ctl_consent_row(c, &k, k.pupil_ref, today, NULL);
+	if (c->rep->consent)
+		c->rep->consent->notice_to = ctl_strdup(&c->pool, peer);
 	r = c->rep->consent ? 0 : -ENOMEM;
 out:
 	strlist_clear(&errs);

@@ -34,7 +34,10 @@ struct received {
 	char sender[7];
 	Overstap__Envelope *env;
 	Overstap__Handover *h;
-	const Overstap__ConsentAssertion *follow_up;	/* borrowed from h */
+	const Overstap__ConsentAssertion *follow_up;	/* borrowed from h or notice */
+	Overstap__ConsentAssertion *notice;	/* owned: one told after the dossier */
+	struct daemon *d;
+	char today[11];
 };
 
 static void s_received_free(struct received *rc)
@@ -43,7 +46,27 @@ static void s_received_free(struct received *rc)
 		overstap__handover__free_unpacked(rc->h, NULL);
 	if (rc->env)
 		overstap__envelope__free_unpacked(rc->env, NULL);
+	if (rc->notice)
+		overstap__consent_assertion__free_unpacked(rc->notice, NULL);
 	memset(rc, 0, sizeof(*rc));
+}
+
+/* A follow_up consent told after the dossier (ConsentNotice), if one is in
+ * force and not withdrawn: the first found. */
+static int s_notice_cb(const void *data, size_t len, void *arg)
+{
+	struct received *rc = arg;
+	Overstap__ConsentAssertion *a = overstap__consent_assertion__unpack(NULL, len, data);
+
+	if (!a)
+		return 0;
+	if (envelope_assertion_in_force(a, "follow_up", rc->d->cfg->institution_id, rc->today) &&
+	    store_consent_revoked(rc->d->store, a->consent_id, rc->today) == 0) {
+		rc->notice = a;
+		return 1;
+	}
+	overstap__consent_assertion__free_unpacked(a, NULL);
+	return 0;
 }
 
 static const char *s_received_load(struct daemon *d, const char *record_id, struct received *rc)
@@ -69,6 +92,12 @@ static const char *s_received_load(struct daemon *d, const char *record_id, stru
 		if (envelope_assertion_in_force(a, "follow_up", d->cfg->institution_id, today) &&
 		    store_consent_revoked(d->store, a->consent_id, today) == 0)
 			rc->follow_up = a;
+	}
+	if (!rc->follow_up) {
+		rc->d = d;
+		str_copy(rc->today, sizeof(rc->today), today);
+		if (store_assertions_each(d->store, record_id, s_notice_cb, rc) > 0)
+			rc->follow_up = rc->notice;
 	}
 	return NULL;
 }

@@ -26,6 +26,8 @@ static const struct {
 	  offsetof(Overstap__Envelope, erasure_receipt) },
 	{ OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, "audit_checkpoint",
 	  offsetof(Overstap__Envelope, audit_checkpoint) },
+	{ OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE, "consent_notice",
+	  offsetof(Overstap__Envelope, consent_notice) },
 	{ OVERSTAP__ENVELOPE__BODY_ACK, "ack", offsetof(Overstap__Envelope, ack) },
 	{ OVERSTAP__ENVELOPE__BODY_REGISTRATION, "registration",
 	  offsetof(Overstap__Envelope, registration) },
@@ -504,4 +506,39 @@ int envelope_checkpoint_unpack(const ProtobufCBinaryData *body, Overstap__AuditC
 	}
 	*out = m;
 	return 0;
+}
+
+int envelope_notice_unpack(const ProtobufCBinaryData *body, Overstap__ConsentNotice **out,
+			   const char **why)
+{
+	Overstap__ConsentNotice *m = overstap__consent_notice__unpack(NULL, body->len, body->data);
+	const char *bad = NULL;
+
+	if (!m)
+		return s_fail(why, "consent notice body does not decode", -EBADMSG);
+	if (overstap__consent_notice__get_packed_size(m) != body->len)
+		bad = "consent notice is not canonically encoded";
+	else if (!crypto_uuid_valid(m->record_id))
+		bad = "consent notice record id is not a UUID";
+	else if (!m->consent)
+		bad = "consent notice without a consent";
+	else
+		bad = envelope_assertion_check(m->consent);
+	if (bad) {
+		overstap__consent_notice__free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
+	return 0;
+}
+
+void envelope_assertion_from(Overstap__ConsentAssertion *a, const struct consent *k)
+{
+	overstap__consent_assertion__init(a);
+	a->consent_id = (char *)k->id;
+	a->purpose = (char *)consent_purpose_str(k->purpose);
+	a->counterpart = (char *)k->counterpart;
+	a->grantor = (char *)consent_grantor_str(k->grantor);
+	a->granted_at = (char *)k->granted_at;
+	a->valid_until = (char *)k->valid_until;
 }

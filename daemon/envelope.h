@@ -47,6 +47,13 @@ int envelope_receipt_unpack(const ProtobufCBinaryData *body, Overstap__ErasureRe
 			    const char **why);
 int envelope_checkpoint_unpack(const ProtobufCBinaryData *body, Overstap__AuditCheckpoint **out,
 			       const char **why);
+/* A ConsentNotice: record id a UUID, a well-formed assertion. */
+int envelope_notice_unpack(const ProtobufCBinaryData *body, Overstap__ConsentNotice **out,
+			   const char **why);
+
+struct consent;
+/* The assertion of one of our consent records (strings borrowed from k). */
+void envelope_assertion_from(Overstap__ConsentAssertion *a, const struct consent *k);
 
 /* NULL when a received consent assertion is well-formed, else the reason. */
 const char *envelope_assertion_check(const Overstap__ConsentAssertion *a);

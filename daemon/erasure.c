@@ -273,6 +273,15 @@ const char *erasure_rx_withdrawal(struct daemon *d, const Overstap__Envelope *e,
 	}
 	if (r == 0)
 		r = s_erase_held(d, w, e->sender, &items);
+	/* consents told after the dossier (ConsentNotice) go too */
+	for (size_t i = 0; i < w->n_consent_ids && r == 0; i++) {
+		int gone = store_assertion_delete(d->store, w->consent_ids[i], e->sender);
+		int listed = 0;
+
+		for (size_t k = 0; k < items.n; k++)
+			listed |= strcmp(items.v[k], "follow_up_reliance") == 0;
+		r = gone < 0 ? gone : gone && !listed ? strlist_addf(&items, "follow_up_reliance") : 0;
+	}
 	if (r == 0 && cancelled)
 		r = strlist_addf(&items, "queued_outcomes_cancelled:%u", cancelled);
 	if (r == 0 && items.n == 0)
@@ -331,7 +340,7 @@ const char *erasure_rx_receipt(struct daemon *d, const Overstap__Envelope *e, co
 	Overstap__ErasureReceipt *m = NULL;
 	struct withdrawal_rec rec;
 	struct s_find f = { 0 };
-	char actor[16], detail[640];
+	char actor[16], detail[1200];
 	const char *why = NULL;
 	size_t pos = 0;
 	int r;
@@ -342,9 +351,9 @@ const char *erasure_rx_receipt(struct daemon *d, const Overstap__Envelope *e, co
 	str_copy(rec.receipt_id, sizeof(rec.receipt_id), e->message_id);
 	rec.receipt_at = time_now_ms();
 	rec.erased_at = m->erased_at;
-	for (size_t i = 0; i < m->n_erased; i++)
-		pos += (size_t)snprintf(rec.erased + pos, pos < sizeof(rec.erased) ? sizeof(rec.erased) - pos : 0,
-					"%s%s", i ? "," : "", m->erased[i]);
+	for (size_t i = 0; i < m->n_erased && pos < sizeof(rec.erased); i++)
+		pos += (size_t)snprintf(rec.erased + pos, sizeof(rec.erased) - pos, "%s%s", i ? "," : "",
+					m->erased[i]);
 	if (pos >= sizeof(rec.erased)) {
 		why = "erasure receipt too long";
 		goto out;
@@ -469,4 +478,60 @@ int erasure_retention_run(struct daemon *d, unsigned *erased)
 		r = store_checkpoint_wal(d->store);
 	}
 	return r;
+}
+
+/* ---- consents told after the dossier ---- */
+
+const char *erasure_rx_notice(struct daemon *d, const Overstap__Envelope *e, int *failed)
+{
+	Overstap__ConsentNotice *m = NULL;
+	const Overstap__ConsentAssertion *a;
+	char held_by[7] = "", actor[16], detail[160], today[11];
+	const char *why = NULL;
+	uint8_t packed[1024];
+	size_t len;
+	int erased = 0, r;
+
+	if (envelope_notice_unpack(envelope_body(e), &m, &why) < 0)
+		return why;
+	a = m->consent;
+	date_today(today);
+	r = store_inbox_state(d->store, m->record_id, held_by, &erased);
+	if (r < 0 && r != -ENOENT)
+		goto fail;
+	if (r == -ENOENT || strcmp(held_by, e->sender) != 0) {
+		why = "no handover with this record id from the sender";
+		r = 0;
+	}
+	else if (strcmp(a->purpose, "follow_up") != 0 ||
+		 (strcmp(a->counterpart, CONSENT_ANY) != 0 &&
+		  strcmp(a->counterpart, d->cfg->institution_id) != 0))
+		why = "consent notice is not of a follow_up consent for this institution";
+	else if ((r = store_consent_revoked(d->store, a->consent_id, today)) != 0)
+		why = r > 0 ? "consent notice of a consent withdrawn before" : NULL;
+	if (r < 0)
+		goto fail;
+	if (why)
+		goto out;
+	if ((len = overstap__consent_assertion__get_packed_size(a)) > sizeof(packed)) {
+		why = "consent notice too long";
+		goto out;
+	}
+	overstap__consent_assertion__pack(a, packed);
+	r = store_assertion_put(d->store, m->record_id, e->sender, a->consent_id, packed, len,
+				time_now_ms());
+	if (r == 0) {
+		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
+		snprintf(detail, sizeof(detail), "{\"purpose\":\"follow_up\",\"consent_id\":\"%s\","
+			 "\"valid_until\":\"%s\"}", a->consent_id, a->valid_until);
+		r = store_audit(d->store, actor, "consent.notice_received", m->record_id, e->sender, detail);
+	}
+	if (r >= 0)
+		goto out;	/* 1: a retry of one we hold */
+fail:
+	log_err("cannot store a consent notice from %s: %s", e->sender, strerror(-r));
+	*failed = 1;
+out:
+	overstap__consent_notice__free_unpacked(m, NULL);
+	return why;
 }

@@ -35,6 +35,11 @@ const char *erasure_rx_withdrawal(struct daemon *d, const Overstap__Envelope *e,
 const char *erasure_rx_receipt(struct daemon *d, const Overstap__Envelope *e, const uint8_t *packed,
 			       size_t len, int *failed);
 
+/* A ConsentNotice (receiver side, in the batch's transaction): a follow_up
+ * consent for us, granted after the dossier we hold came; kept so that
+ * outcomes may go back under it. NULL or the reason it is refused. */
+const char *erasure_rx_notice(struct daemon *d, const Overstap__Envelope *e, int *failed);
+
 /* Erase now what the retention periods of [policy] say must go: dossiers at
  * the school delivered longer ago than retention_sent_days (pupil key
  * shredded; the pseudonymous report fields stay), dossiers received longer

@@ -729,6 +729,8 @@ static void s_rx_one(struct daemon *d, struct rx_batch *b, zmq_msg_t *rid, zmq_m
 	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_ERASURE_RECEIPT)
 		why = s_tx_open(d, b) < 0 ? NULL
 		      : erasure_rx_receipt(d, e, zmq_msg_data(msg), zmq_msg_size(msg), &b->failed);
+	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE)
+		why = s_tx_open(d, b) < 0 ? NULL : erasure_rx_notice(d, e, &b->failed);
 	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT)
 		why = s_tx_open(d, b) < 0 ? NULL : checkpoint_rx(d, e, &b->failed);
 	else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {

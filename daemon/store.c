@@ -111,6 +111,13 @@ static const char *const s_migrations[] = {
 	"CREATE TABLE withdrawals_rx ("		/* receiver: answered, by message id */
 	"  message_id TEXT PRIMARY KEY, peer TEXT NOT NULL, record_id TEXT NOT NULL,"
 	"  receipt_id TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 5 -> 6: consents a school granted after the dossier left, told to
+	 * the receiver (ConsentNotice): relied on as if they had travelled
+	 * with the dossier. Packed ConsentAssertion; no personal data. */
+	"CREATE TABLE assertions ("
+	"  consent_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, sender TEXT NOT NULL,"
+	"  assertion BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX assertions_record ON assertions(record_id);",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 
@@ -130,7 +137,7 @@ enum {
 	ST_INBOX_ERASE, ST_INBOX_KEY, ST_INBOX_RESEAL, ST_OUTBOX_CANCEL_CONSENT,
 	ST_WD_INS, ST_WD_RECEIPT, ST_WD_EACH, ST_CP_GET, ST_CP_PUT, ST_CP_EACH,
 	ST_RET_SENT, ST_RET_RECEIVED, ST_RET_EVENTS, ST_INBOX_BY_PSEUDONYM,
-	ST_WDRX_GET, ST_WDRX_INS,
+	ST_WDRX_GET, ST_WDRX_INS, ST_ASSERT_INS, ST_ASSERT_OF, ST_ASSERT_DEL,
 	ST__N
 };
 
@@ -231,12 +238,13 @@ static const char *const s_sql[ST__N] = {
 			 " WHERE id = ?1 AND wrapped IS NOT NULL",
 	[ST_LEAVER_SHRED] = "UPDATE leavers SET erased_at = ?2 WHERE id = ?1 AND erased_at IS NULL",
 	/* erasure: no pseudonym or lookup hash links the row to the pupil any more */
-	[ST_LEAVER_ERASE] = "UPDATE leavers SET state = 4, erased_at = ?2, ref_hash = randomblob(32),"
+	[ST_LEAVER_ERASE] = "UPDATE leavers SET state = 4, erased_at = coalesce(erased_at, ?2),"
+			    " ref_hash = randomblob(32),"
 			    " pseudonym = randomblob(32) WHERE id = ?1",
 	[ST_EVENTS_DEL_RECORD] = "DELETE FROM events WHERE record_id = ?1",
 	[ST_OUTBOX_CANCEL_KEY] = "UPDATE outbox SET state = 2, reason = ?2 WHERE key_id = ?1 AND state = 0",
 	[ST_INBOX_ERASE] = "UPDATE inbox SET erased_at = ?2, erased_what = ?3,"
-			   " pseudonym = randomblob(32) WHERE record_id = ?1",
+			   " pseudonym = randomblob(32) WHERE record_id = ?1 AND erased_at IS NULL",
 	[ST_INBOX_KEY] = "SELECT key_id, sender, erased_at IS NOT NULL FROM inbox WHERE record_id = ?1",
 	[ST_INBOX_RESEAL] = "UPDATE inbox SET sealed = ?2, erased_what = ?3 WHERE record_id = ?1",
 	[ST_OUTBOX_CANCEL_CONSENT] = "UPDATE outbox SET state = 2, reason = ?2 WHERE consent_id = ?1"
@@ -253,11 +261,17 @@ static const char *const s_sql[ST__N] = {
 	[ST_CP_GET] = "SELECT seq, head, at FROM checkpoints WHERE peer = ?1 AND kind = ?2",
 	[ST_CP_PUT] = "INSERT OR REPLACE INTO checkpoints(peer, kind, seq, head, at) VALUES (?1,?2,?3,?4,?5)",
 	[ST_CP_EACH] = "SELECT peer, kind, seq, head, at FROM checkpoints ORDER BY peer, kind",
-	[ST_RET_SENT] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state = 2"
-			" AND delivered_at < ?1 ORDER BY id LIMIT 1000",
+	/* delivered ones from their delivery; never sent or cancelled ones from
+	 * their import, so no pupil's data stays for good (queued: in flight) */
+	[ST_RET_SENT] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state IN (0, 2, 3)"
+			" AND coalesce(delivered_at, imported_at) < ?1 ORDER BY id LIMIT 1000",
 	[ST_RET_RECEIVED] = "SELECT record_id FROM inbox WHERE erased_at IS NULL AND received_at < ?1"
 			    " ORDER BY message_id LIMIT 1000",
 	[ST_RET_EVENTS] = "DELETE FROM events WHERE date < ?1",
+	[ST_ASSERT_INS] = "INSERT OR IGNORE INTO assertions(consent_id, record_id, sender, assertion, at)"
+			  " VALUES (?1,?2,?3,?4,?5)",
+	[ST_ASSERT_OF] = "SELECT assertion FROM assertions WHERE record_id = ?1 ORDER BY at",
+	[ST_ASSERT_DEL] = "DELETE FROM assertions WHERE consent_id = ?1 AND sender = ?2",
 	[ST_WDRX_GET] = "SELECT 1 FROM withdrawals_rx WHERE message_id = ?1",
 	[ST_WDRX_INS] = "INSERT INTO withdrawals_rx(message_id, peer, record_id, receipt_id, at)"
 			" VALUES (?1,?2,?3,?4,?5)",
@@ -1836,4 +1850,47 @@ int store_withdrawal_rx_add(struct store *s, const char *message_id, const char 
 	sqlite3_bind_text(st, 4, receipt_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
 	return s_exec_st(st);
+}
+
+int store_assertion_put(struct store *s, const char *record_id, const char *sender,
+			const char *consent_id, const uint8_t *packed, size_t len, int64_t now)
+{
+	sqlite3_stmt *st = s_st(s, ST_ASSERT_INS);
+	int r;
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, packed, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	if ((r = s_exec_st(st)) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 0 : 1;
+}
+
+int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_ASSERT_OF);
+	int rc, r = 0;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = fn(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), arg)) != 0)
+			break;
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_assertion_delete(struct store *s, const char *consent_id, const char *sender)
+{
+	sqlite3_stmt *st = s_st(s, ST_ASSERT_DEL);
+	int r;
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sender, -1, SQLITE_STATIC);
+	if ((r = s_exec_st(st)) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 1 : 0;
 }

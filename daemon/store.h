@@ -18,7 +18,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -275,7 +275,8 @@ struct withdrawal_rec {
 	char actor[64];
 	char receipt_id[CRYPTO_UUID_STR_LEN + 1];	/* "" = no receipt yet */
 	int64_t receipt_at;		/* when we received it */
-	char erased[512];		/* comma-separated items the peer erased */
+	char erased[16 * 65 + 1];	/* comma-separated items the peer erased (at most
+					 * 16 of 64 characters, as envelope.c admits) */
 	int64_t erased_at;		/* when the peer says it erased */
 };
 int store_withdrawal_add(struct store *s, const struct withdrawal_rec *w);
@@ -292,6 +293,15 @@ int store_withdrawals_each(struct store *s, const char *record_id, store_withdra
 int store_withdrawal_rx_seen(struct store *s, const char *message_id);
 int store_withdrawal_rx_add(struct store *s, const char *message_id, const char *peer,
 			    const char *record_id, const char *receipt_id, int64_t now);
+
+/* Receiver: consents told after the dossier (ConsentNotice), kept packed.
+ * put: 0, or 1 when this consent id is held already. each: fn gets the
+ * packed ConsentAssertion, non-zero stops. delete: 1 when one went. */
+int store_assertion_put(struct store *s, const char *record_id, const char *sender,
+			const char *consent_id, const uint8_t *packed, size_t len, int64_t now);
+typedef int (*store_blob_fn)(const void *data, size_t len, void *arg);
+int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg);
+int store_assertion_delete(struct store *s, const char *consent_id, const char *sender);
 
 /* Audit chain heads exchanged with peers (SPEC §5). */
 enum { CHECKPOINT_THEIRS = 0, CHECKPOINT_OURS = 1 };

@@ -1,6 +1,7 @@
 /* libFuzzer target: everything a peer's bytes reach before they are trusted —
- * the envelope header checks, the signature check, and the Handover and Ack
- * body checks. Must never crash, leak or read out of bounds. */
+ * the envelope header checks, the signature check, and the Handover, Ack,
+ * Withdrawal, ErasureReceipt and AuditCheckpoint body checks. Must never
+ * crash, leak or read out of bounds. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Overstap__Envelope *e = NULL;
 	Overstap__Handover *h = NULL;
 	Overstap__Ack *a = NULL;
+	Overstap__Withdrawal *w = NULL;
+	Overstap__ErasureReceipt *rc = NULL;
+	Overstap__AuditCheckpoint *cp = NULL;
 	ProtobufCBinaryData raw = { size, (uint8_t *)data };
 	const char *why = NULL;
 
@@ -29,6 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		overstap__handover__free_unpacked(h, NULL);
 	if (envelope_ack_unpack(&raw, &a, &why) == 0)
 		overstap__ack__free_unpacked(a, NULL);
+	if (envelope_withdrawal_unpack(&raw, &w, &why) == 0)
+		overstap__withdrawal__free_unpacked(w, NULL);
+	if (envelope_receipt_unpack(&raw, &rc, &why) == 0)
+		overstap__erasure_receipt__free_unpacked(rc, NULL);
+	if (envelope_checkpoint_unpack(&raw, &cp, &why) == 0)
+		overstap__audit_checkpoint__free_unpacked(cp, NULL);
 	if (envelope_unpack(data, size, 1 << 20, &e, &why) < 0)
 		return 0;
 	if (key)
@@ -39,6 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (e->body_case == OVERSTAP__ENVELOPE__BODY_ACK &&
 	    envelope_ack_unpack(envelope_body(e), &a, &why) == 0)
 		overstap__ack__free_unpacked(a, NULL);
+	if (e->body_case == OVERSTAP__ENVELOPE__BODY_WITHDRAWAL &&
+	    envelope_withdrawal_unpack(envelope_body(e), &w, &why) == 0)
+		overstap__withdrawal__free_unpacked(w, NULL);
+	if (e->body_case == OVERSTAP__ENVELOPE__BODY_ERASURE_RECEIPT &&
+	    envelope_receipt_unpack(envelope_body(e), &rc, &why) == 0)
+		overstap__erasure_receipt__free_unpacked(rc, NULL);
+	if (e->body_case == OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT &&
+	    envelope_checkpoint_unpack(envelope_body(e), &cp, &why) == 0)
+		overstap__audit_checkpoint__free_unpacked(cp, NULL);
 	overstap__envelope__free_unpacked(e, NULL);
 	return 0;
 }

@@ -220,6 +220,28 @@ class WithdrawalTest(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("holds a checkpoint our log no longer has", self.school.read_log())
 
+    def test_consent_granted_after_delivery_reaches_the_receiver(self):
+        rid = self.send("W1")["W1"]
+        r = self.mbo.cli("outcome", "record", rid, "still_enrolled", check=False)
+        self.assertEqual(r.returncode, 1)                     # no follow_up consent travelled
+        out = self.school.cli("consent", "grant", "W1", "--purpose", "follow_up", "--by", "pupil",
+                              "--evidence", "form", "--ref", "AVG-late").stdout
+        self.assertIn("%s is told of this consent" % MBO, out)
+        wait_for(lambda: self.audit(self.mbo, "consent.notice_received"), what="the notice")
+        self.mbo.cli("outcome", "record", rid, "still_enrolled")
+        wait_for(lambda: [e["event"] for e in
+                          self.school.cli_json("handover", "show", "W1")["timeline"]] ==
+                 ["still_enrolled"], what="the outcome at the school")
+        (c,) = self.school.cli_json("consent", "list", "W1")
+        self.school.cli("consent", "withdraw", c["id"])
+        wait_for(lambda: all(w["receipt"] for w in
+                             self.school.cli_json("handover", "show", "W1")["withdrawals"]),
+                 what="the receipt")
+        (w,) = self.school.cli_json("handover", "show", "W1")["withdrawals"]
+        self.assertEqual(w["receipt"]["erased"], ["follow_up_reliance"])
+        r = self.mbo.cli("outcome", "record", rid, "switched", check=False)
+        self.assertEqual(r.returncode, 1)
+
     def test_subject_report_and_registration_csv(self):
         path = os.path.join(self.root, "reg.csv")
         with open(path, "w") as f:

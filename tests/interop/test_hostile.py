@@ -156,6 +156,12 @@ def refused(ident):
              "audit checkpoint head malformed"),
             ("audit_checkpoint", pb.AuditCheckpoint(seq=3, head=b"\x01" * 32, yours_seq=2),
              "audit checkpoint head malformed"),
+            ("consent_notice", pb.ConsentNotice(record_id=peer.uuid7()),
+             "consent notice without a consent"),
+            ("consent_notice", pb.ConsentNotice(
+                record_id=peer.uuid7(), consent=pb.ConsentAssertion(
+                    **peer.consent_assertion(purpose="follow_up"))),
+             "no handover with this record id from the sender"),
             ("ack", b"\x0a\x00", "body type not supported by this daemon")):
         if not isinstance(body, bytes):
             body = body.SerializeToString()

@@ -1,4 +1,5 @@
-/* Unit tests for envelope.c: signing, the receiving side's limits and checks. */
+/* Unit tests for envelope.c: signing, the receiving side's limits and checks,
+ * and a table per body check (Withdrawal, ErasureReceipt, AuditCheckpoint). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,10 +7,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "envelope.h"
+#include "util.h"
 
 struct fx {
 	uint8_t seed[32], pub[32], other_seed[32], other_pub[32];
@@ -292,6 +295,309 @@ static void test_ack_limits(void **state)
 	free(b.data);
 }
 
+/* ---- Withdrawal, ErasureReceipt, AuditCheckpoint bodies ---- */
+
+#define UUID_A "01890a5d-ac96-774b-bcce-b302099a8057"
+#define UUID_B "01890a5d-0000-7000-8000-000000000001"
+#define UUID_C "01890a5d-0000-7000-8000-000000000002"
+
+/* 17 distinct consent ids: one more than a message may carry. */
+static char s_ids[ENV_MAX_CONSENTS + 1][CRYPTO_UUID_STR_LEN + 1];
+static char *s_id_ptrs[ENV_MAX_CONSENTS + 1];
+
+static void s_ids_init(void)
+{
+	for (int i = 0; i <= ENV_MAX_CONSENTS; i++) {
+		snprintf(s_ids[i], sizeof(s_ids[i]), "01890a5d-0000-7000-8000-%012d", 100 + i);
+		s_id_ptrs[i] = s_ids[i];
+	}
+}
+
+/* A packed body, optionally behind an explicit empty (default-valued) field
+ * that a canonical encoder never writes; the real value later in the bytes
+ * wins, so only the canonical-encoding check can catch it. */
+static ProtobufCBinaryData s_body(size_t len, const uint8_t *pad, size_t pad_len)
+{
+	ProtobufCBinaryData b;
+
+	b.len = pad_len + len;
+	b.data = malloc(b.len + 1);
+	assert_non_null(b.data);
+	if (pad_len)
+		memcpy(b.data, pad, pad_len);
+	return b;
+}
+
+static const uint8_t s_pad_str1[] = { 0x0a, 0x00 };	/* field 1, "" */
+static const uint8_t s_pad_seq0[] = { 0x08, 0x00 };	/* field 1, varint 0 */
+static const uint8_t s_garbage[] = { 0x0a, 0x05, 'a' };	/* length past the end */
+
+struct wd_case {
+	const char *name;
+	const char *record_id, *withdrawn_on, *reason;	/* NULL: the valid default */
+	const char *consent;		/* replaces consent id 1, NULL: keep */
+	size_t consents;		/* how many ids, 0: two */
+	int pad, garbage;
+	const char *why;		/* NULL: accepted */
+};
+
+static const struct wd_case s_wd_cases[] = {
+	{ .name = "valid" },
+	{ .name = "reason erased", .reason = "erased" },
+	{ .name = "leap day", .withdrawn_on = "2024-02-29" },
+	{ .name = "16 consents", .consents = ENV_MAX_CONSENTS },
+	{ .name = "one consent", .consents = 1 },
+	{ .name = "padded", .pad = 1, .why = "withdrawal is not canonically encoded" },
+	{ .name = "garbage", .garbage = 1, .why = "withdrawal body does not decode" },
+	{ .name = "record id", .record_id = "42", .why = "withdrawal record id is not a UUID" },
+	{ .name = "no record id", .record_id = "", .why = "withdrawal record id is not a UUID" },
+	{ .name = "17 consents", .consents = ENV_MAX_CONSENTS + 1,
+	  .why = "too many consents in a withdrawal" },
+	{ .name = "consent id", .consent = "nope", .why = "withdrawal names a malformed consent id" },
+	{ .name = "consent id upper case", .consent = "01890A5D-AC96-774B-BCCE-B302099A8057",
+	  .why = "withdrawal names a malformed consent id" },
+	{ .name = "empty consent id", .consent = "", .why = "withdrawal names a malformed consent id" },
+	{ .name = "no leap day", .withdrawn_on = "2025-02-29", .why = "withdrawal date malformed" },
+	{ .name = "no date", .withdrawn_on = "", .why = "withdrawal date malformed" },
+	{ .name = "date format", .withdrawn_on = "29-02-2024", .why = "withdrawal date malformed" },
+	{ .name = "reason", .reason = "revoked", .why = "withdrawal reason unknown" },
+	{ .name = "reason case", .reason = "Withdrawn", .why = "withdrawal reason unknown" },
+	{ .name = "no reason", .reason = "", .why = "withdrawal reason unknown" },
+};
+
+static void test_withdrawal_unpack(void **state)
+{
+	(void)state;
+	s_ids_init();
+	for (size_t i = 0; i < ARRAY_SIZE(s_wd_cases); i++) {
+		const struct wd_case *t = &s_wd_cases[i];
+		Overstap__Withdrawal w = OVERSTAP__WITHDRAWAL__INIT, *out = NULL;
+		char *ids[ENV_MAX_CONSENTS + 1];
+		const char *why = NULL;
+		ProtobufCBinaryData b;
+		int r;
+
+		print_message("withdrawal: %s\n", t->name);
+		memcpy(ids, s_id_ptrs, sizeof(ids));
+		if (t->consent)
+			ids[1] = (char *)t->consent;
+		w.record_id = (char *)(t->record_id ? t->record_id : UUID_A);
+		w.consent_ids = ids;
+		w.n_consent_ids = t->consents ? t->consents : 2;
+		w.withdrawn_on = (char *)(t->withdrawn_on ? t->withdrawn_on : "2025-09-01");
+		w.reason = (char *)(t->reason ? t->reason : "withdrawn");
+		if (t->garbage) {
+			b = s_body(0, s_garbage, sizeof(s_garbage));
+		} else {
+			b = s_body(overstap__withdrawal__get_packed_size(&w), s_pad_str1,
+				   t->pad ? sizeof(s_pad_str1) : 0);
+			overstap__withdrawal__pack(&w, b.data + (t->pad ? sizeof(s_pad_str1) : 0));
+		}
+		r = envelope_withdrawal_unpack(&b, &out, &why);
+		if (!t->why) {
+			assert_int_equal(r, 0);
+			assert_non_null(out);
+			assert_string_equal(out->record_id, w.record_id);
+			assert_int_equal(out->n_consent_ids, w.n_consent_ids);
+			for (size_t k = 0; k < w.n_consent_ids; k++)
+				assert_string_equal(out->consent_ids[k], ids[k]);
+			assert_string_equal(out->withdrawn_on, w.withdrawn_on);
+			assert_string_equal(out->reason, w.reason);
+			overstap__withdrawal__free_unpacked(out, NULL);
+		} else {
+			assert_int_equal(r, -EBADMSG);
+			assert_null(out);
+			assert_non_null(why);
+			assert_string_equal(why, t->why);
+		}
+		free(b.data);
+	}
+}
+
+struct rc_case {
+	const char *name;
+	const char *withdrawal_id, *record_id;	/* NULL: the valid default */
+	const char *consent;		/* replaces consent id 0 */
+	size_t consents;		/* 0: one */
+	const char *item;		/* replaces erased item 1 */
+	size_t items;			/* 0: two */
+	int64_t erased_at;		/* 0: a valid time ... */
+	int no_time;			/* ... unless this says send 0 */
+	int pad, garbage;
+	const char *why;
+};
+
+static char s_item64[65], s_item65[66];
+
+static const struct rc_case s_rc_cases[] = {
+	{ .name = "valid" },
+	{ .name = "16 consents and 16 items", .consents = ENV_MAX_CONSENTS, .items = ENV_MAX_CONSENTS },
+	{ .name = "item of 64", .item = s_item64 },
+	{ .name = "item with a count", .item = "queued_outcomes:2" },
+	{ .name = "padded", .pad = 1, .why = "erasure receipt is not canonically encoded" },
+	{ .name = "garbage", .garbage = 1, .why = "erasure receipt body does not decode" },
+	{ .name = "withdrawal id", .withdrawal_id = "x", .why = "erasure receipt ids malformed" },
+	{ .name = "no withdrawal id", .withdrawal_id = "", .why = "erasure receipt ids malformed" },
+	{ .name = "record id", .record_id = UUID_A "0", .why = "erasure receipt ids malformed" },
+	{ .name = "17 consents", .consents = ENV_MAX_CONSENTS + 1, .why = "erasure receipt too long" },
+	{ .name = "17 items", .items = ENV_MAX_CONSENTS + 1, .why = "erasure receipt too long" },
+	{ .name = "no time", .no_time = 1, .why = "erasure receipt without a time" },
+	{ .name = "negative time", .erased_at = -5, .why = "erasure receipt without a time" },
+	{ .name = "consent id", .consent = "nope",
+	  .why = "erasure receipt names a malformed consent id" },
+	{ .name = "empty item", .item = "", .why = "erasure receipt item malformed" },
+	{ .name = "item of 65", .item = s_item65, .why = "erasure receipt item malformed" },
+};
+
+static void test_receipt_unpack(void **state)
+{
+	static char *items_base[ENV_MAX_CONSENTS + 1];
+
+	(void)state;
+	s_ids_init();
+	memset(s_item64, 'x', 64);
+	memset(s_item65, 'y', 65);
+	for (int i = 0; i <= ENV_MAX_CONSENTS; i++)
+		items_base[i] = i == 0 ? "dossier" : "care_notes";
+	for (size_t i = 0; i < ARRAY_SIZE(s_rc_cases); i++) {
+		const struct rc_case *t = &s_rc_cases[i];
+		Overstap__ErasureReceipt m = OVERSTAP__ERASURE_RECEIPT__INIT, *out = NULL;
+		char *ids[ENV_MAX_CONSENTS + 1], *items[ENV_MAX_CONSENTS + 1];
+		const char *why = NULL;
+		ProtobufCBinaryData b;
+		int r;
+
+		print_message("erasure receipt: %s\n", t->name);
+		memcpy(ids, s_id_ptrs, sizeof(ids));
+		memcpy(items, items_base, sizeof(items));
+		if (t->consent)
+			ids[0] = (char *)t->consent;
+		if (t->item)
+			items[1] = (char *)t->item;
+		m.withdrawal_id = (char *)(t->withdrawal_id ? t->withdrawal_id : UUID_B);
+		m.record_id = (char *)(t->record_id ? t->record_id : UUID_A);
+		m.consent_ids = ids;
+		m.n_consent_ids = t->consents ? t->consents : 1;
+		m.erased = items;
+		m.n_erased = t->items ? t->items : 2;
+		m.erased_at = t->no_time ? 0 : t->erased_at ? t->erased_at : 1756713600123;
+		if (t->garbage) {
+			b = s_body(0, s_garbage, sizeof(s_garbage));
+		} else {
+			b = s_body(overstap__erasure_receipt__get_packed_size(&m), s_pad_str1,
+				   t->pad ? sizeof(s_pad_str1) : 0);
+			overstap__erasure_receipt__pack(&m, b.data + (t->pad ? sizeof(s_pad_str1) : 0));
+		}
+		r = envelope_receipt_unpack(&b, &out, &why);
+		if (!t->why) {
+			assert_int_equal(r, 0);
+			assert_non_null(out);
+			assert_string_equal(out->withdrawal_id, m.withdrawal_id);
+			assert_string_equal(out->record_id, m.record_id);
+			assert_int_equal(out->n_consent_ids, m.n_consent_ids);
+			for (size_t k = 0; k < m.n_consent_ids; k++)
+				assert_string_equal(out->consent_ids[k], ids[k]);
+			assert_int_equal(out->erased_at, m.erased_at);
+			assert_int_equal(out->n_erased, m.n_erased);
+			for (size_t k = 0; k < m.n_erased; k++)
+				assert_string_equal(out->erased[k], items[k]);
+			overstap__erasure_receipt__free_unpacked(out, NULL);
+		} else {
+			assert_int_equal(r, -EBADMSG);
+			assert_null(out);
+			assert_non_null(why);
+			assert_string_equal(why, t->why);
+		}
+		free(b.data);
+	}
+}
+
+/* Every field given in every row: the table is the whole message. */
+struct cp_case {
+	const char *name;
+	uint64_t seq;
+	size_t head_len;
+	uint64_t yours_seq;
+	size_t yours_head_len;
+	int64_t yours_at;
+	int pad, garbage;
+	const char *why;
+};
+
+#define CP_HEAD "audit checkpoint head malformed"
+
+static const struct cp_case s_cp_cases[] = {
+	{ "first contact", 5, 32, 0, 0, 0, 0, 0, NULL },
+	{ "with yours", 5, 32, 3, 32, 1756713600000, 0, 0, NULL },
+	{ "empty chain", 0, 32, 0, 0, 0, 0, 0, NULL },
+	{ "largest seq", INT64_MAX, 32, INT64_MAX, 32, 1, 0, 0, NULL },
+	{ "padded", 5, 32, 0, 0, 0, 1, 0, "audit checkpoint is not canonically encoded" },
+	{ "garbage", 0, 0, 0, 0, 0, 0, 1, "audit checkpoint body does not decode" },
+	{ "head 31", 5, 31, 0, 0, 0, 0, 0, CP_HEAD },
+	{ "head 33", 5, 33, 0, 0, 0, 0, 0, CP_HEAD },
+	{ "no head", 5, 0, 0, 0, 0, 0, 0, CP_HEAD },
+	{ "yours_seq without yours_head", 5, 32, 3, 0, 1, 0, 0, CP_HEAD },
+	{ "yours_head short", 5, 32, 3, 16, 1, 0, 0, CP_HEAD },
+	{ "yours_head without yours_seq", 5, 32, 0, 32, 1, 0, 0, CP_HEAD },
+	{ "seq past int64", (uint64_t)INT64_MAX + 1, 32, 0, 0, 0, 0, 0,
+	  "audit checkpoint seq out of range" },
+	{ "yours_seq past int64", 5, 32, UINT64_MAX, 32, 1, 0, 0, "audit checkpoint seq out of range" },
+};
+
+static void test_checkpoint_unpack(void **state)
+{
+	uint8_t head[40], yours[40];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(head); i++) {
+		head[i] = (uint8_t)(0xa0 + i);
+		yours[i] = (uint8_t)(0x10 + i);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(s_cp_cases); i++) {
+		const struct cp_case *t = &s_cp_cases[i];
+		Overstap__AuditCheckpoint m = OVERSTAP__AUDIT_CHECKPOINT__INIT, *out = NULL;
+		const char *why = NULL;
+		ProtobufCBinaryData b;
+		int r;
+
+		print_message("audit checkpoint: %s\n", t->name);
+		m.seq = t->seq;
+		m.head.data = head;
+		m.head.len = t->head_len;
+		m.yours_seq = t->yours_seq;
+		m.yours_head.data = yours;
+		m.yours_head.len = t->yours_head_len;
+		m.yours_at = t->yours_at;
+		if (t->garbage) {
+			b = s_body(0, s_garbage, sizeof(s_garbage));
+		} else {
+			b = s_body(overstap__audit_checkpoint__get_packed_size(&m), s_pad_seq0,
+				   t->pad ? sizeof(s_pad_seq0) : 0);
+			overstap__audit_checkpoint__pack(&m, b.data + (t->pad ? sizeof(s_pad_seq0) : 0));
+		}
+		r = envelope_checkpoint_unpack(&b, &out, &why);
+		if (!t->why) {
+			assert_int_equal(r, 0);
+			assert_non_null(out);
+			assert_true(out->seq == t->seq);
+			assert_int_equal(out->head.len, 32);
+			assert_memory_equal(out->head.data, head, 32);
+			assert_true(out->yours_seq == t->yours_seq);
+			assert_int_equal(out->yours_head.len, t->yours_head_len);
+			if (t->yours_head_len)
+				assert_memory_equal(out->yours_head.data, yours, t->yours_head_len);
+			assert_int_equal(out->yours_at, t->yours_at);
+			overstap__audit_checkpoint__free_unpacked(out, NULL);
+		} else {
+			assert_int_equal(r, -EBADMSG);
+			assert_null(out);
+			assert_non_null(why);
+			assert_string_equal(why, t->why);
+		}
+		free(b.data);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +606,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_cap_and_garbage, setup, teardown),
 		cmocka_unit_test(test_handover_limits),
 		cmocka_unit_test(test_ack_limits),
+		cmocka_unit_test(test_withdrawal_unpack),
+		cmocka_unit_test(test_receipt_unpack),
+		cmocka_unit_test(test_checkpoint_unpack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
