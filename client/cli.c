@@ -88,16 +88,7 @@ int cli_json_only_options(struct cli *cli, int argc, char **argv, size_t npos, i
 
 int cli_cohort_valid(const char *s)
 {
-	unsigned a, b;
-
-	for (int i = 0; i < 9; i++)
-		if (!s[i] || (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')))
-			return 0;
-	if (s[9])
-		return 0;
-	a = (unsigned)atoi(s);
-	b = (unsigned)atoi(s + 5);
-	return b == a + 1;
+	return cohort_valid(s);
 }
 
 static int s_state_check(const struct cli *cli, const char *const *states, const char *s)

@@ -129,6 +129,8 @@ int cmd_peers(struct cli *cli, int argc, char **argv);
 int cmd_import_registrations(struct cli *cli, int argc, char **argv);
 int cmd_erase(struct cli *cli, int argc, char **argv);
 int cmd_subject(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_lost(struct cli *cli, int argc, char **argv);
 
 /* Shared renderers (text when j is NULL, else members of the open object j):
  * handover show, inbox show and the consent tables, reused by `subject`. */

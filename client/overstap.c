@@ -136,6 +136,31 @@ static const struct verb s_verbs[] = {
 	  "Decrypted for the operator who must hand it to the pupil or parents: the\n"
 	  "dossier, the timeline, every consent with its history, every withdrawal and\n"
 	  "receipt, and every audit entry about the pupil. The report itself is audited.\n" },
+	{ "report", NULL, cmd_report,
+	  "[--cohort C,...] [--by DIM,...] [--side sending|receiving] [--format F] [-o FILE]",
+	  "the quality-care report: where leavers went and how they fare, suppressed",
+	  "  -C, --cohort C,...    only these cohorts (default: every cohort held)\n"
+	  "  -b, --by DIM,...      group by these dimensions, in order. Sending side:\n"
+	  "                        cohort, program, destination, institution, advice,\n"
+	  "                        followed (advice followed; no = zelfmelder), taal,\n"
+	  "                        rekenen. Receiving side: cohort, previous, school,\n"
+	  "                        destination. Default: one row per cohort total.\n"
+	  "  -s, --side SIDE       sending (the school's leavers, default) or receiving\n"
+	  "                        (the intake of an MBO)\n"
+	  "  -f, --format F        text (default), csv, json or html\n"
+	  "  -o, --output FILE     write to FILE instead of standard output\n",
+	  "Measures and denominators as SPEC §6 defines them (see overstap(1)). Counts\n"
+	  "below [report] min_cell are shown as <5, more are withheld where they could\n"
+	  "be worked out from the totals, and rates are clamped when small: by the\n"
+	  "daemon, so no format ever carries a withheld value. The report is audited.\n" },
+	{ "lost", NULL, cmd_lost, "[--cohort C,...] [--days N] [--json]",
+	  "the named list of pupils out of sight, for the mentor (never in a report)",
+	  "  -C, --cohort C,...    only these cohorts\n"
+	  "  -d, --days N          not enrolled N days after the expected start of\n"
+	  "                        1 September (default 30)\n" JSON_OPT,
+	  "A pupil is out of sight when the dossier was delivered but no enrolment came\n"
+	  "back N days after the expected start, or when they left without a diploma.\n"
+	  "Shows names: for the local operator only. Each listing is audited.\n" },
 	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
 	  NULL,

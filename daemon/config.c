@@ -93,6 +93,12 @@ static const struct s_key s_policy_keys[] = {
 	S_NUM("retention_outcomes_days", T_INT, config, retention_outcomes_days, 1, 36500, "1825"),
 };
 
+/* SPEC §6: counts below min_cell are never shown; 3 is the floor below
+ * which a count identifies too readily. */
+static const struct s_key s_report_keys[] = {
+	S_NUM("min_cell", T_UINT, config, report_min_cell, 3, 1000, "5"),
+};
+
 static const struct s_key s_log_keys[] = {
 	{ "level", T_LEVEL, S_FIELD(config, log_level), 0, 0, "info", 0 },
 };
@@ -113,6 +119,7 @@ static const struct s_section s_sections[] = {
 	{ "store", 0, s_store_keys, ARRAY_SIZE(s_store_keys) },
 	{ "control", 0, s_control_keys, ARRAY_SIZE(s_control_keys) },
 	{ "policy", 0, s_policy_keys, ARRAY_SIZE(s_policy_keys) },
+	{ "report", 0, s_report_keys, ARRAY_SIZE(s_report_keys) },
 	{ "log", 0, s_log_keys, ARRAY_SIZE(s_log_keys) },
 	{ "peer", 1, s_peer_keys, ARRAY_SIZE(s_peer_keys) },
 };

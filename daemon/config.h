@@ -56,6 +56,8 @@ struct config {
 	int retention_sent_days;	/* dossier at the school after delivery, default 365 */
 	int retention_received_days;	/* dossier at the receiver after receipt, default 730 */
 	int retention_outcomes_days;	/* statuses and outcomes after their date, default 1825 */
+	/* [report] */
+	unsigned report_min_cell;	/* suppression threshold, default 5, at least 3 */
 	/* [log] */
 	char log_level[16];		/* default "info" */
 	/* [peer ID] sections */

@@ -3,6 +3,7 @@
  * socket (owner and the configured group). One handler per request type. */
 #include "control.h"
 #include "checkpoint.h"
+#include "report.h"
 #include "control_int.h"
 #include "consent.h"
 #include "audit.h"
@@ -1194,6 +1195,8 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_REGISTRATIONS, ctl_import_registrations },
 	{ OVERSTAPCTL__REQUEST__BODY_ERASE, ctl_erase },
 	{ OVERSTAPCTL__REQUEST__BODY_SUBJECT, ctl_subject },
+	{ OVERSTAPCTL__REQUEST__BODY_REPORT, ctl_report },
+	{ OVERSTAPCTL__REQUEST__BODY_LOST, ctl_lost },
 };
 
 static int s_user_ok(const char *u)
@@ -1283,6 +1286,7 @@ void control_handle(struct daemon *d)
 			if (req)
 				overstapctl__request__free_unpacked(req, NULL);
 			s_pool_free(&c.pool);
+			report_free(&c.report);
 			/* A whole leavers file came in: give the memory back rather than
 			 * keep it resident for the daemon's life. */
 			if (zmq_msg_size(&f[2]) > (1 << 20))

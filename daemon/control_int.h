@@ -22,6 +22,7 @@ struct req_ctx {
 	const Overstapctl__Request *req;
 	Overstapctl__Reply *rep;
 	struct pool pool;
+	Overstapctl__Report *report;	/* a report reply: a protobuf tree, freed whole */
 };
 
 /* Rows of a list reply, collected one by one (the array is the caller's to
@@ -66,6 +67,10 @@ int ctl_feedback(struct req_ctx *c);
 int ctl_registration(struct req_ctx *c);
 int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow ***rows, size_t *n);
 int ctl_import_registrations(struct req_ctx *c);
+
+/* Handlers in control_report.c: `overstap report` and `overstap lost`. */
+int ctl_report(struct req_ctx *c);
+int ctl_lost(struct req_ctx *c);
 
 /* Handlers in control_erase.c: `overstap erase` and `overstap subject`. */
 int ctl_erase(struct req_ctx *c);

@@ -2,6 +2,7 @@
  * the two tables below (migrations, prepared statements). */
 #include "store.h"
 #include "audit.h"
+#include "outcomes.h"
 #include "vocab.h"
 
 #include <errno.h>
@@ -118,6 +119,12 @@ static const char *const s_migrations[] = {
 	"  consent_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, sender TEXT NOT NULL,"
 	"  assertion BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX assertions_record ON assertions(record_id);",
+	/* 6 -> 7: covering indexes for the report (report.h): the leavers and
+	 * the events received, both in record id order, so that one merge of
+	 * two index scans replaces a join (seconds at a million leavers) */
+	"CREATE INDEX leavers_report ON leavers(record_id, state, cohort, program, destination,"
+	"  destination_institution, advice, advice_followed, level_taal, level_rekenen);"
+	"CREATE INDEX events_report ON events(inbound, record_id, event, date);",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 
@@ -138,6 +145,7 @@ enum {
 	ST_WD_INS, ST_WD_RECEIPT, ST_WD_EACH, ST_CP_GET, ST_CP_PUT, ST_CP_EACH,
 	ST_RET_SENT, ST_RET_RECEIVED, ST_RET_EVENTS, ST_INBOX_BY_PSEUDONYM,
 	ST_WDRX_GET, ST_WDRX_INS, ST_ASSERT_INS, ST_ASSERT_OF, ST_ASSERT_DEL,
+	ST_REPORT_SEND, ST_REPORT_RECV, ST_REPORT_CONSENTS, ST_REPORT_EVENTS, ST_REPORT_COUNT,
 	ST__N
 };
 
@@ -272,6 +280,34 @@ static const char *const s_sql[ST__N] = {
 			  " VALUES (?1,?2,?3,?4,?5)",
 	[ST_ASSERT_OF] = "SELECT assertion FROM assertions WHERE record_id = ?1 ORDER BY at",
 	[ST_ASSERT_DEL] = "DELETE FROM assertions WHERE consent_id = ?1 AND sender = ?2",
+	/* One pass each: the leavers (or dossiers received) with the first date
+	 * of each event that matters, aggregated per record in one scan of the
+	 * events. Event numbers are enum outcome_event (checked below). */
+	/* Two covering index scans in record id order, merged in C, and the
+	 * consents that count (store_report_sending) */
+	[ST_REPORT_SEND] =
+		"SELECT coalesce(record_id, ''), id, cohort, program, destination,"
+		" coalesce(destination_institution, ''), advice, advice_followed, level_taal,"
+		" level_rekenen, state FROM leavers INDEXED BY leavers_report"
+		" WHERE state <> 4 ORDER BY record_id",
+	[ST_REPORT_EVENTS] = "SELECT record_id, event, date FROM events INDEXED BY events_report"
+			     " WHERE inbound = 1 ORDER BY record_id",
+	[ST_REPORT_CONSENTS] =
+		"SELECT c.leaver_id FROM consents c JOIN leavers l ON l.id = c.leaver_id"
+		" WHERE c.purpose = 2 AND c.withdrawn_at = ''"
+		" AND (c.counterpart = '*' OR c.counterpart = l.destination_institution)",
+	[ST_REPORT_COUNT] = "SELECT max(id) FROM leavers",
+	[ST_REPORT_RECV] =
+		"SELECT i.cohort, i.program, i.sender, i.destination, i.received_at,"
+		" ev.enrolled, ev.held, ev.diploma, ev.progressed, ev.lwd"
+		" FROM inbox i LEFT JOIN (SELECT record_id,"
+		"   min(CASE WHEN event = 5 THEN date END) AS enrolled,"
+		"   min(CASE WHEN event = 6 THEN date END) AS held,"
+		"   min(CASE WHEN event = 8 THEN date END) AS diploma,"
+		"   min(CASE WHEN event = 9 THEN date END) AS progressed,"
+		"   min(CASE WHEN event = 11 THEN date END) AS lwd"
+		"   FROM events WHERE inbound = 0 GROUP BY record_id) ev ON ev.record_id = i.record_id"
+		" WHERE i.erased_what <> 'erase'",
 	[ST_WDRX_GET] = "SELECT 1 FROM withdrawals_rx WHERE message_id = ?1",
 	[ST_WDRX_INS] = "INSERT INTO withdrawals_rx(message_id, peer, record_id, receipt_id, at)"
 			" VALUES (?1,?2,?3,?4,?5)",
@@ -1893,4 +1929,150 @@ int store_assertion_delete(struct store *s, const char *consent_id, const char *
 	if ((r = s_exec_st(st)) < 0)
 		return r;
 	return sqlite3_changes(s->db) ? 1 : 0;
+}
+
+_Static_assert(OUTCOME_EV_ENROLLED == 5 && OUTCOME_EV_INTAKE_HELD == 6 &&
+	       OUTCOME_EV_STILL_ENROLLED == 7 && OUTCOME_EV_DIPLOMA == 8 &&
+	       OUTCOME_EV_PROGRESSED == 9 && OUTCOME_EV_SWITCHED == 10 &&
+	       OUTCOME_EV_LEFT_WITHOUT_DIPLOMA == 11, "the report SQL names events by number");
+
+/* YYYY-MM-DD as the number YYYYMMDD (0 for anything else): dates compare as
+ * numbers without string copies. */
+static uint32_t s_ymd(const unsigned char *t)
+{
+	uint32_t v = 0;
+
+	if (!t)
+		return 0;
+	for (int i = 0; i < 10; i++) {
+		if (i == 4 || i == 7) {
+			if (t[i] != '-')
+				return 0;
+			continue;
+		}
+		if (t[i] < '0' || t[i] > '9')
+			return 0;
+		v = v * 10 + (uint32_t)(t[i] - '0');
+	}
+	return t[10] ? 0 : v;
+}
+
+static void s_min(uint32_t *d, uint32_t v)
+{
+	if (v && (!*d || v < *d))
+		*d = v;
+}
+
+/* Fold one received event into the leaver's fact. */
+static void s_fold(struct send_fact *f, int ev, uint32_t date)
+{
+	if (ev >= OUTCOME_EV_STILL_ENROLLED)
+		f->outcomes++;
+	if (ev == OUTCOME_EV_ENROLLED)
+		s_min(&f->enrolled, date);
+	else if (ev == OUTCOME_EV_DIPLOMA)
+		s_min(&f->diploma, date);
+	else if (ev == OUTCOME_EV_PROGRESSED)
+		s_min(&f->progressed, date);
+	else if (ev == OUTCOME_EV_LEFT_WITHOUT_DIPLOMA)
+		s_min(&f->lwd, date);
+	else if (ev == OUTCOME_EV_STILL_ENROLLED && date > f->still)
+		f->still = date;
+	if (ev == OUTCOME_EV_LEFT_WITHOUT_DIPLOMA || ev == OUTCOME_EV_SWITCHED)
+		s_min(&f->stop, date);
+}
+
+int store_report_sending(struct store *s, store_send_fact_fn fn, void *arg)
+{
+	sqlite3_stmt *lv, *ev = s_st(s, ST_REPORT_EVENTS), *st = s_st(s, ST_REPORT_COUNT);
+	uint8_t *consent = NULL;	/* bit per leaver id */
+	int64_t max_id = 0;
+	int rc, erc, r = 0;
+
+	/* the leavers whose follow_up consent counts, as a bitmap by id */
+	if (sqlite3_step(st) == SQLITE_ROW)
+		max_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (!(consent = calloc((size_t)max_id / 8 + 1, 1)))
+		return -ENOMEM;
+	st = s_st(s, ST_REPORT_CONSENTS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (id >= 0 && id <= max_id)
+			consent[id / 8] |= (uint8_t)(1u << (id % 8));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(consent);
+		return s_err(rc);
+	}
+	/* leavers and events, both by record id: a merge */
+	lv = s_st(s, ST_REPORT_SEND);
+	erc = sqlite3_step(ev);
+	while (r == 0 && (rc = sqlite3_step(lv)) == SQLITE_ROW) {
+		struct send_fact f;
+
+		memset(&f, 0, sizeof(f));
+		s_text(lv, 0, f.record_id, sizeof(f.record_id));
+		f.leaver_id = sqlite3_column_int64(lv, 1);
+		s_text(lv, 2, f.cohort, sizeof(f.cohort));
+		f.program = sqlite3_column_int(lv, 3);
+		f.destination = sqlite3_column_int(lv, 4);
+		s_text(lv, 5, f.institution, sizeof(f.institution));
+		f.advice = sqlite3_column_int(lv, 6);
+		f.followed = sqlite3_column_int(lv, 7);
+		f.taal = sqlite3_column_int(lv, 8);
+		f.rekenen = sqlite3_column_int(lv, 9);
+		f.state = sqlite3_column_int(lv, 10);
+		f.consent = f.leaver_id >= 0 && f.leaver_id <= max_id &&
+			    (consent[f.leaver_id / 8] >> (f.leaver_id % 8) & 1);
+		while (f.record_id[0] && erc == SQLITE_ROW) {
+			const char *rid = (const char *)sqlite3_column_text(ev, 0);
+			int c = rid ? strcmp(rid, f.record_id) : -1;
+
+			if (c > 0)
+				break;
+			if (c == 0)	/* < 0: events of a record no leaver holds (erased) */
+				s_fold(&f, sqlite3_column_int(ev, 1), s_ymd(sqlite3_column_text(ev, 2)));
+			erc = sqlite3_step(ev);
+		}
+		r = fn(&f, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	else if (r == 0 && erc != SQLITE_ROW && erc != SQLITE_DONE)
+		r = s_err(erc);
+	sqlite3_reset(lv);
+	sqlite3_reset(ev);
+	free(consent);
+	return r < 0 ? r : 0;
+}
+
+int store_report_receiving(struct store *s, store_recv_fact_fn fn, void *arg)
+{
+	sqlite3_stmt *st = s_st(s, ST_REPORT_RECV);
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct recv_fact f;
+
+		memset(&f, 0, sizeof(f));
+		s_text(st, 0, f.cohort, sizeof(f.cohort));
+		f.program = sqlite3_column_int(st, 1);
+		s_text(st, 2, f.sender, sizeof(f.sender));
+		f.destination = sqlite3_column_int(st, 3);
+		f.received_at = sqlite3_column_int64(st, 4);
+		s_text(st, 5, f.enrolled, sizeof(f.enrolled));
+		s_text(st, 6, f.held, sizeof(f.held));
+		s_text(st, 7, f.diploma, sizeof(f.diploma));
+		s_text(st, 8, f.progressed, sizeof(f.progressed));
+		s_text(st, 9, f.lwd, sizeof(f.lwd));
+		if ((r = fn(&f, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = s_err(rc);
+	sqlite3_reset(st);
+	return r;
 }

@@ -18,7 +18,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -302,6 +302,41 @@ int store_assertion_put(struct store *s, const char *record_id, const char *send
 typedef int (*store_blob_fn)(const void *data, size_t len, void *arg);
 int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg);
 int store_assertion_delete(struct store *s, const char *consent_id, const char *sender);
+
+/* ---- reports (report.h): the facts, no personal data ---- */
+
+/* One leaver, not erased: its report fields and the first date of each
+ * event received for its handover, as YYYYMMDD numbers (0 = none). */
+struct send_fact {
+	char cohort[10];
+	int program, destination, advice, followed, taal, rekenen;
+	char institution[7];		/* destination institution, "" = none */
+	int state;			/* enum leaver_state */
+	int consent;			/* a follow_up consent for the destination, not withdrawn */
+	uint32_t enrolled, diploma, progressed, lwd;
+	uint32_t stop;			/* first left_without_diploma or switched */
+	uint32_t still;			/* last still_enrolled */
+	int outcomes;			/* follow-up outcomes received */
+	int64_t leaver_id;
+	char record_id[CRYPTO_UUID_STR_LEN + 1];
+};
+typedef int (*store_send_fact_fn)(const struct send_fact *f, void *arg);
+/* Call fn for every leaver not erased, in record id order (those never sent
+ * first); fn returns non-zero to stop. Streams: a bitmap of one bit per
+ * leaver is all it holds. */
+int store_report_sending(struct store *s, store_send_fact_fn fn, void *arg);
+
+/* One dossier received (not erased by `erase`), with the first date of each
+ * event this institution sent for it. */
+struct recv_fact {
+	char cohort[10];
+	int program, destination;
+	char sender[7];
+	int64_t received_at;		/* unix ms */
+	char enrolled[11], held[11], diploma[11], progressed[11], lwd[11];
+};
+typedef int (*store_recv_fact_fn)(const struct recv_fact *f, void *arg);
+int store_report_receiving(struct store *s, store_recv_fact_fn fn, void *arg);
 
 /* Audit chain heads exchanged with peers (SPEC §5). */
 enum { CHECKPOINT_THEIRS = 0, CHECKPOINT_OURS = 1 };

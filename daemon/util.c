@@ -262,3 +262,17 @@ int date_age_on(const char *birth, const char *on)
 		age--;
 	return age;
 }
+
+int cohort_valid(const char *s)
+{
+	unsigned a, b;
+
+	for (int i = 0; i < 9; i++)
+		if (!s[i] || (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')))
+			return 0;
+	if (s[9])
+		return 0;
+	a = (unsigned)atoi(s);
+	b = (unsigned)atoi(s + 5);
+	return b == a + 1;
+}

@@ -31,6 +31,8 @@ int str_copy(char *dst, size_t dstlen, const char *src);
 /* True when s is a real calendar date written YYYY-MM-DD. On success the parts
  * are stored through y/m/d when those are not NULL. */
 int date_valid(const char *s, int *y, int *m, int *d);
+/* True for a school year written YYYY-YYYY with consecutive years. */
+int cohort_valid(const char *s);
 /* Today's date (local time) as YYYY-MM-DD. */
 void date_today(char out[11]);
 

@@ -1,0 +1,203 @@
+/* cmd_report: `overstap report` (SPEC §6: aggregated and suppressed by the
+ * daemon; the CLI only lays it out) and `overstap lost` (the named list of
+ * pupils out of sight, for the local operator only). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "out.h"
+#include "report_out.h"
+#include "util.h"
+
+#define MAX_LIST 16	/* cohorts or dimensions on one command line */
+
+/* Split "a,b,c" (and repeated options) into v; returns -1 when too many. */
+static int s_split(char *arg, char **v, size_t *n)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(arg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_LIST)
+			return -1;
+		v[(*n)++] = t;
+	}
+	return 0;
+}
+
+static int s_write(const char *format, FILE *f, const Overstapctl__Report *r)
+{
+	if (strcmp(format, "csv") == 0)
+		return report_write_csv(f, r);
+	if (strcmp(format, "json") == 0)
+		return report_write_json(f, r);
+	if (strcmp(format, "html") == 0)
+		return report_write_html(f, r);
+	return report_write_text(f, r);
+}
+
+int cmd_report(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cohort", required_argument, NULL, 'C' }, { "by", required_argument, NULL, 'b' },
+		{ "side", required_argument, NULL, 's' },   { "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__ReportQuery q = OVERSTAPCTL__REPORT_QUERY__INIT;
+	Overstapctl__Reply *rep = NULL;
+	char *cohorts[MAX_LIST], *by[MAX_LIST];
+	const char *format = "text", *output = NULL;
+	FILE *f = stdout;
+	int c, r;
+
+	q.side = "sending";
+	q.cohorts = cohorts;
+	q.by = by;
+	while ((c = getopt_long(argc, argv, "C:b:s:f:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			if (s_split(optarg, cohorts, &q.n_cohorts) < 0)
+				return cli_usage_error(cli, "at most %d cohorts", MAX_LIST);
+			break;
+		case 'b':
+			if (s_split(optarg, by, &q.n_by) < 0)
+				return cli_usage_error(cli, "at most %d dimensions", MAX_LIST);
+			break;
+		case 's': q.side = optarg; break;
+		case 'f': format = optarg; break;
+		case 'o': output = optarg; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if (strcmp(format, "text") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 &&
+	    strcmp(format, "html") != 0)
+		return cli_usage_error(cli, "--format must be text, csv, json or html");
+	if (strcmp(q.side, "sending") != 0 && strcmp(q.side, "receiving") != 0)
+		return cli_usage_error(cli, "--side must be sending or receiving");
+	for (size_t i = 0; i < q.n_cohorts; i++)
+		if (!cli_cohort_valid(cohorts[i]))
+			return cli_usage_error(cli, "cohort '%s' is not a school year YYYY-YYYY, e.g. 2024-2025",
+					       cohorts[i]);
+	q.format = (char *)format;
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_REPORT;
+	req.report = &q;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_REPORT, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (rep->report->schema_version != REPORT_JSON_VERSION) {
+		fprintf(stderr, "overstap: overstapd sent report schema %u; this overstap knows %u\n",
+			rep->report->schema_version, REPORT_JSON_VERSION);
+		overstapctl__reply__free_unpacked(rep, NULL);
+		return CLI_EXIT_REFUSED;
+	}
+	if (output && !(f = fopen(output, "w"))) {
+		fprintf(stderr, "overstap: %s: %s\n", output, strerror(errno));
+		overstapctl__reply__free_unpacked(rep, NULL);
+		return CLI_EXIT_INPUT;
+	}
+	r = s_write(format, f, rep->report);
+	if (output && fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0)
+		fprintf(stderr, "overstap: cannot write the report%s%s\n", output ? " to " : "",
+			output ? output : "");
+	else if (output)
+		fprintf(stderr, "wrote the %s report to %s\n", format, output);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+}
+
+static const struct table_col s_lost_cols[] = {
+	{ "PUPIL", 0 }, { "NAME", 0 }, { "COHORT", 0 }, { "PROGRAM", 0 }, { "AT", 0 },
+	{ "SINCE", 0 }, { "LAST EVENT", 0 }, { "WHY", 0 },
+};
+
+int cmd_lost(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cohort", required_argument, NULL, 'C' }, { "days", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },	    { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__LostQuery q = OVERSTAPCTL__LOST_QUERY__INIT;
+	Overstapctl__Reply *rep = NULL;
+	char *cohorts[MAX_LIST];
+	int c, json = 0, r;
+
+	q.cohorts = cohorts;
+	while ((c = getopt_long(argc, argv, "C:d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			if (s_split(optarg, cohorts, &q.n_cohorts) < 0)
+				return cli_usage_error(cli, "at most %d cohorts", MAX_LIST);
+			break;
+		case 'd':
+			if (cli_parse_uint(optarg, 1, 3650, &q.days) < 0)
+				return cli_usage_error(cli, "--days must be 1 to 3650");
+			break;
+		case 'j': json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_LOST;
+	req.lost = &q;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_LOST, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_array_begin(&j, NULL);
+		for (size_t i = 0; i < rep->lost->n_rows; i++) {
+			const Overstapctl__LostRow *w = rep->lost->rows[i];
+
+			json_object_begin(&j, NULL);
+			json_string(&j, "pupil_ref", w->pupil_ref);
+			json_string(&j, "given_name", w->given_name);
+			json_string(&j, "family_name", w->family_name);
+			json_string(&j, "cohort", w->cohort);
+			json_string(&j, "program", w->program);
+			json_string(&j, "destination_institution", w->destination_institution);
+			json_string(&j, "record_id", w->record_id);
+			json_string(&j, "since", w->since);
+			json_string(&j, "last_event", w->last_event);
+			json_string(&j, "reason", w->reason);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_finish(&j);
+	} else if (rep->lost->n_rows == 0) {
+		puts("no pupils out of sight");
+	} else {
+		struct table *t = table_new(s_lost_cols, ARRAY_SIZE(s_lost_cols));
+
+		for (size_t i = 0; t && i < rep->lost->n_rows; i++) {
+			const Overstapctl__LostRow *w = rep->lost->rows[i];
+			char name[160];
+
+			snprintf(name, sizeof(name), "%s %s", w->given_name, w->family_name);
+			const char *cells[] = { w->pupil_ref, name, w->cohort, w->program,
+						w->destination_institution, w->since,
+						w->last_event[0] ? w->last_event : "-", w->reason };
+			if (table_add(t, cells) < 0)
+				break;
+		}
+		if (t)
+			table_print(t, stdout);
+		table_free(&t);
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,188 @@
+/* control_report: `overstap report` (aggregated, suppressed: report.h) and
+ * `overstap lost` (the named list of pupils out of sight, SPEC §6: for the
+ * local operator only, never part of a report). Both are audited: who asked
+ * for which report. */
+#include "control_int.h"
+#include "outcomes.h"
+#include "report.h"
+#include "vocab.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LOST_DAYS_DEFAULT 30
+
+int ctl_report(struct req_ctx *c)
+{
+	const Overstapctl__ReportQuery *q = c->req->report;
+	Overstapctl__Report *rep = NULL;
+	char why[256] = "", detail[400], by[200] = "";
+	size_t pos = 0;
+	int r;
+
+	r = report_build(c->d, q, strcmp(q->format, "html") == 0, &rep, why, sizeof(why));
+	if (r < 0)
+		return ctl_fail(c, r, "%s", why);
+	for (size_t i = 0; i < q->n_by && pos < sizeof(by); i++)
+		pos += (size_t)snprintf(by + pos, sizeof(by) - pos, "%s%s", i ? "," : "", q->by[i]);
+	snprintf(detail, sizeof(detail), "{\"side\":\"%s\",\"format\":\"%.8s\",\"by\":\"%s\",\"cohorts\":%zu}",
+		 rep->side, q->format, by, rep->n_cohorts);
+	if ((r = store_audit(c->d->store, c->req->user, "report.generated", "", "", detail)) < 0) {
+		report_free(&rep);
+		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
+	}
+	c->report = rep;	/* freed whole after the reply is sent */
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_REPORT;
+	c->rep->report = rep;
+	log_notice("user %s ran a %s report", c->req->user, rep->side);
+	return 0;
+}
+
+/* ---- lost ---- */
+
+struct lost_state {
+	struct req_ctx *c;
+	const Overstapctl__LostQuery *q;
+	char today[11];
+	unsigned days;
+	struct ctl_list rows;
+	int failed;
+};
+
+static int s_cohort_wanted(const Overstapctl__LostQuery *q, const char *cohort)
+{
+	if (q->n_cohorts == 0)
+		return 1;
+	for (size_t i = 0; i < q->n_cohorts; i++)
+		if (strcmp(q->cohorts[i], cohort) == 0)
+			return 1;
+	return 0;
+}
+
+/* YYYY-MM-DD of date + days. */
+static void s_date_add(const char *date, unsigned days, char out[11])
+{
+	struct tm tm = { 0 };
+	int y, m, d;
+
+	if (!date_valid(date, &y, &m, &d)) {
+		out[0] = '\0';
+		return;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d + (int)days;
+	tm.tm_hour = 12;
+	(void)timegm(&tm);	/* normalises the day count */
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+struct last_event {
+	char name[32], date[11];
+};
+
+static int s_last_cb(const struct event_rec *e, void *arg)
+{
+	struct last_event *le = arg;
+	const char *n = outcome_event_str((enum outcome_event)e->event);
+
+	str_copy(le->name, sizeof(le->name), n ? n : "?");
+	str_copy(le->date, sizeof(le->date), e->date);
+	return 0;
+}
+
+static int s_lost_row(struct lost_state *st, const struct send_fact *f, const char *reason,
+		      const char *since)
+{
+	struct pool *pool = &st->c->pool;
+	Overstapctl__LostRow *row = ctl_keep(pool, calloc(1, sizeof(*row)));
+	struct leaver l = { 0 };
+	struct last_event le = { "", "" };
+	char last[64] = "";
+	int r;
+
+	if (!row)
+		return -ENOMEM;
+	if ((r = store_leaver_load(st->c->d->store, f->leaver_id, 1, &l)) < 0)
+		return r;
+	if ((r = store_events_each(st->c->d->store, f->record_id, s_last_cb, &le)) < 0) {
+		store_leaver_clear(&l);
+		return r;
+	}
+	if (le.name[0])
+		snprintf(last, sizeof(last), "%s %s", le.name, le.date);
+	overstapctl__lost_row__init(row);
+	row->pupil_ref = ctl_strdup(pool, l.pupil_ref);
+	row->given_name = ctl_strdup(pool, l.priv ? l.priv->given_name : "");
+	row->family_name = ctl_strdup(pool, l.priv ? l.priv->family_name : "");
+	row->cohort = ctl_strdup(pool, f->cohort);
+	row->program = ctl_strdup(pool, vocab_program_str(f->program));
+	row->destination_institution = ctl_strdup(pool, f->institution);
+	row->record_id = ctl_strdup(pool, f->record_id);
+	row->reason = ctl_strdup(pool, reason);
+	row->since = ctl_strdup(pool, since);
+	row->last_event = ctl_strdup(pool, last);
+	store_leaver_clear(&l);
+	return ctl_list_push(&st->rows, row);
+}
+
+/* SPEC §6: handed over but not enrolled N days after the expected start
+ * (1 September of the year the cohort ends), or left without a diploma. */
+static int s_lost_fact(const struct send_fact *f, void *arg)
+{
+	struct lost_state *st = arg;
+	char start[11], due[11], reason[160], lwd[16];
+
+	if (f->state != LEAVER_DELIVERED || !s_cohort_wanted(st->q, f->cohort))
+		return 0;
+	snprintf(start, sizeof(start), "%.4s-09-01", f->cohort + 5);
+	s_date_add(start, st->days, due);
+	if (f->lwd) {
+		snprintf(lwd, sizeof(lwd), "%04u-%02u-%02u", f->lwd / 10000 % 10000, f->lwd / 100 % 100,
+			 f->lwd % 100);
+		snprintf(reason, sizeof(reason), "left without a diploma; no new destination known");
+		return s_lost_row(st, f, reason, lwd);
+	}
+	if (!f->enrolled && due[0] && strcmp(st->today, due) >= 0) {
+		snprintf(reason, sizeof(reason), "handed over, not enrolled %u days after the expected "
+			 "start (%s)", st->days, start);
+		return s_lost_row(st, f, reason, start);
+	}
+	return 0;
+}
+
+int ctl_lost(struct req_ctx *c)
+{
+	const Overstapctl__LostQuery *q = c->req->lost;
+	Overstapctl__LostList *out = ctl_keep(&c->pool, calloc(1, sizeof(*out)));
+	struct lost_state st = { .c = c, .q = q, .rows = { .c = c } };
+	char detail[96];
+	int r;
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < q->n_cohorts; i++)
+		if (!cohort_valid(q->cohorts[i]))
+			return ctl_fail(c, -EINVAL, "'%s' is not a cohort (YYYY-YYYY)", q->cohorts[i]);
+	date_today(st.today);
+	st.days = q->days ? q->days : LOST_DAYS_DEFAULT;
+	r = store_report_sending(c->d->store, s_lost_fact, &st);
+	if (st.rows.rows && !ctl_keep(&c->pool, st.rows.rows))
+		return -ENOMEM;
+	if (r < 0)
+		return ctl_fail(c, r, "cannot read the store: %s", strerror(-r));
+	/* who saw the named list, and how long it was */
+	snprintf(detail, sizeof(detail), "{\"pupils\":%zu,\"days\":%u}", st.rows.n, st.days);
+	if ((r = store_audit(c->d->store, c->req->user, "lost.viewed", "", "", detail)) < 0)
+		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
+	overstapctl__lost_list__init(out);
+	out->rows = (Overstapctl__LostRow **)st.rows.rows;
+	out->n_rows = st.rows.n;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_LOST;
+	c->rep->lost = out;
+	log_notice("user %s listed %zu pupils out of sight", c->req->user, st.rows.n);
+	return 0;
+}

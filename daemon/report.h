@@ -1,0 +1,56 @@
+/* report: the quality-care reports of SPEC §6, computed inside the daemon
+ * from the local store and suppressed before anything leaves it.
+ *
+ * Sending side (the school), per leaver not erased:
+ *   leavers               every leaver of the cohort
+ *   handed_over           the dossier was delivered (acknowledged)       of leavers
+ *   started               handed over and `enrolled` on or before 1 October
+ *                         of the year the cohort ends (the peildatum)     of handed_over
+ *   with_consent          handed over with a follow_up consent for the
+ *                         destination (or *) that was not withdrawn        of handed_over
+ *   no_consent            handed over without one: outside every outcome
+ *                         denominator, shown as coverage                   of handed_over
+ *   bestendig             started and with consent, and on 1 October a year
+ *                         later still enrolled (a `still_enrolled` dated on
+ *                         or after it, no `left_without_diploma` or
+ *                         `switched` before it) or with a diploma by then  of started_with_consent
+ *   diploma, progressed,  with consent and such an outcome dated within the
+ *   left_without_diploma  follow-up window (up to 1 October two years
+ *                         after the cohort ends)                           of with_consent
+ *   no_feedback           with consent and no outcome at all yet           of with_consent
+ *
+ * Receiving side (the MBO), per dossier received and not erased by `erase`:
+ *   intake; enrolled (an `enrolled` status sent, of intake); covered (of
+ *   enrolled: the dossier arrived on or before the day of that status);
+ *   intake_held (of intake); diploma, progressed, left_without_diploma (of
+ *   enrolled, outcomes this institution sent).
+ *
+ * Suppression (suppress.h): counts below [report] min_cell are withheld, and
+ * more cells are withheld until none can be solved from the column totals
+ * (groups sum to the total row) or the row identity handed_over =
+ * with_consent + no_consent. A rate is shown only when its count and
+ * denominator are, and clamped ("<25%", ">75%") when the count or its
+ * complement is small. The Report built here carries display text only for
+ * what is withheld. */
+#ifndef OVERSTAP_REPORT_H
+#define OVERSTAP_REPORT_H
+
+#include "control.pb-c.h"
+#include "daemon.h"
+
+#define REPORT_SCHEMA_VERSION 1
+#define REPORT_MAX_DIMS 8
+
+/* The dimension names of a side ("sending"/"receiving"), comma-separated
+ * (static), for errors and --help. */
+const char *report_dimensions(int receiving);
+
+/* Build the report for q into *out (allocated; free with report_free). An
+ * unknown dimension or cohort syntax is -EINVAL with a reason in why. The
+ * "main" table is q's breakdown; with_charts adds "program" (or
+ * "previous"), "destination" and "trend" (by cohort) tables. */
+int report_build(struct daemon *d, const Overstapctl__ReportQuery *q, int with_charts,
+		 Overstapctl__Report **out, char *why, size_t whylen);
+void report_free(Overstapctl__Report **r);
+
+#endif
