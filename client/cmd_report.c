@@ -93,7 +93,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		return r;
 	if (rep->report->schema_version != REPORT_JSON_VERSION) {
 		fprintf(stderr, "overstap: overstapd sent report schema %u; this overstap knows %u\n",
-			rep->report->schema_version, REPORT_JSON_VERSION);
+			rep->report->schema_version, (unsigned)REPORT_JSON_VERSION);
 		overstapctl__reply__free_unpacked(rep, NULL);
 		return CLI_EXIT_REFUSED;
 	}

@@ -1,5 +1,5 @@
 /* report: see report.h. One pass over the facts fills every table's groups;
- * each table is then suppressed on its own and turned into protobuf. */
+ * the tables are then suppressed together, as one system, and turned into protobuf. */
 #include "report.h"
 #include "suppress.h"
 #include "vocab.h"
@@ -438,103 +438,216 @@ fail:
 	return NULL;
 }
 
-/* Suppress one table (groups sorted, then the total) and build its rows. */
-static int s_table_out(struct rtable *t, int receiving, unsigned min_cell, Overstapctl__ReportTable **out)
+/* The equations of the report's tables, as one system: suppression must
+ * see every total a reader sees, including those of the chart tables, or a
+ * chart's total for "pro" would give away a withheld "pro, no" in the main
+ * table. */
+struct eqs {
+	size_t n, cap;
+	size_t *total, *nparts;
+	size_t **parts;		/* each owned */
+};
+
+static int s_eq_add(struct eqs *e, size_t total, const size_t *parts, size_t nparts)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 64;
+		size_t *t = realloc(e->total, cap * sizeof(*t)), *np;
+		size_t **p;
+
+		if (!t)
+			return -ENOMEM;
+		e->total = t;
+		if (!(np = realloc(e->nparts, cap * sizeof(*np))))
+			return -ENOMEM;
+		e->nparts = np;
+		if (!(p = realloc(e->parts, cap * sizeof(*p))))
+			return -ENOMEM;
+		e->parts = p;
+		e->cap = cap;
+	}
+	if (!(e->parts[e->n] = malloc((nparts ? nparts : 1) * sizeof(size_t))))
+		return -ENOMEM;
+	memcpy(e->parts[e->n], parts, nparts * sizeof(size_t));
+	e->total[e->n] = total;
+	e->nparts[e->n++] = nparts;
+	return 0;
+}
+
+static void s_eqs_free(struct eqs *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->parts[i]);
+	free(e->parts);
+	free(e->total);
+	free(e->nparts);
+}
+
+/* One table laid out in the system: its groups (sorted) and the index of
+ * its first cell; row g's cell c is off + g * ncell + c, the total row last. */
+struct laid {
+	struct group *gs;
+	size_t ng, off;
+};
+
+/* Field k of a key (dimension values joined by \x1f) into buf. */
+static const char *s_key_field(const char *key, size_t k, char *buf, size_t len)
+{
+	const char *p = key, *e;
+
+	for (size_t i = 0; i < k && p; i++)
+		p = (p = strchr(p, '\x1f')) ? p + 1 : NULL;
+	if (!p)
+		return "";
+	e = strchr(p, '\x1f');
+	snprintf(buf, len, "%.*s", (int)(e ? (size_t)(e - p) : strlen(p)), p);
+	return buf;
+}
+
+static int s_equations(struct rtable *t, size_t nt, struct laid *l, size_t ncell, int receiving,
+		       struct eqs *e)
+{
+	size_t *parts = malloc((l[0].ng + 2) * sizeof(size_t));
+	int r = parts ? 0 : -ENOMEM;
+
+	for (size_t ti = 0; r == 0 && ti < nt; ti++) {
+		size_t ng = l[ti].ng, off = l[ti].off;
+
+		free(parts);
+		if (!(parts = malloc((ng + l[0].ng + 2) * sizeof(size_t))))
+			return -ENOMEM;
+		/* columns: the groups add up to the total row */
+		for (size_t c = 0; r == 0 && c < ncell && ng > 0; c++) {
+			for (size_t g = 0; g < ng; g++)
+				parts[g] = off + g * ncell + c;
+			r = s_eq_add(e, off + ng * ncell + c, parts, ng);
+		}
+		/* rows: handed_over = with_consent + no_consent */
+		for (size_t row = 0; r == 0 && !receiving && row <= ng; row++) {
+			parts[0] = off + row * ncell + S_CONSENT;
+			parts[1] = off + row * ncell + S_NOCONSENT;
+			r = s_eq_add(e, off + row * ncell + S_HANDED, parts, 2);
+		}
+		if (ti == 0)
+			continue;
+		/* a chart table counts the same pupils as the main one */
+		for (size_t c = 0; r == 0 && c < ncell; c++) {
+			parts[0] = l[0].off + l[0].ng * ncell + c;
+			r = s_eq_add(e, off + ng * ncell + c, parts, 1);
+		}
+		/* and its group for a value is the sum of the main groups with it */
+		for (size_t k = 0; r == 0 && k < t[0].ndims; k++) {
+			if (t[0].dims[k] != t[ti].dims[0])
+				continue;
+			for (size_t g = 0; r == 0 && g < ng; g++) {
+				for (size_t c = 0; r == 0 && c < ncell; c++) {
+					size_t np = 0;
+					char buf[80];
+
+					for (size_t h = 0; h < l[0].ng; h++)
+						if (strcmp(s_key_field(l[0].gs[h].key, k, buf, sizeof(buf)),
+							   l[ti].gs[g].key) == 0)
+							parts[np++] = l[0].off + h * ncell + c;
+					r = s_eq_add(e, off + g * ncell + c, parts, np);
+				}
+			}
+		}
+	}
+	free(parts);
+	return r;
+}
+
+/* Build one table's protobuf from the suppressed system. */
+static int s_table_pb(const struct rtable *t, const struct laid *l, const uint64_t *v,
+		      const uint8_t *sup, int receiving, unsigned min_cell, Overstapctl__ReportTable **out)
 {
 	const struct cell_def *defs = receiving ? s_recv_cells : s_send_cells;
-	size_t ncell = receiving ? R__N : S__N, ng = 0, nrow, n, neq = 0;
-	struct group *gs = NULL;
-	uint64_t *v = NULL;
-	uint8_t *sup = NULL;
-	size_t *tot = NULL, *nparts = NULL, *pbuf = NULL;
-	const size_t **parts = NULL;
-	Overstapctl__ReportTable *tab = NULL;
-	int r = -ENOMEM;
+	size_t ncell = receiving ? R__N : S__N, nrow = l->ng + 1;
+	Overstapctl__ReportTable *tab = calloc(1, sizeof(*tab));
 
-	/* the occupied slots, sorted by key: the table's rows */
-	if (!(gs = calloc(t->n + 1, sizeof(*gs))))
-		goto out;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->g[i].key)
-			gs[ng++] = t->g[i];
-	if (ng)
-		qsort(gs, ng, sizeof(*gs), s_cmp_group);
-	nrow = ng + 1;
-	n = nrow * ncell;
-	/* equations: per column, the groups sum to the total; per row (sending)
-	 * handed_over = with_consent + no_consent */
-	v = calloc(n, sizeof(*v));
-	sup = calloc(n, 1);
-	tot = calloc(ncell + nrow, sizeof(*tot));
-	nparts = calloc(ncell + nrow, sizeof(*nparts));
-	parts = calloc(ncell + nrow, sizeof(*parts));
-	pbuf = calloc(ncell * ng + 2 * nrow + 1, sizeof(*pbuf));
-	if (!v || !sup || !tot || !nparts || !parts || !pbuf)
-		goto out;
-	for (size_t g = 0; g < ng; g++)
-		memcpy(v + g * ncell, gs[g].c, ncell * sizeof(*v));
-	memcpy(v + ng * ncell, t->total, ncell * sizeof(*v));
-	{
-		size_t used = 0;
-
-		for (size_t c = 0; c < ncell && ng > 0; c++) {
-			tot[neq] = ng * ncell + c;
-			parts[neq] = pbuf + used;
-			for (size_t g = 0; g < ng; g++)
-				pbuf[used++] = g * ncell + c;
-			nparts[neq++] = ng;
-		}
-		for (size_t row = 0; row < nrow && !receiving; row++) {
-			tot[neq] = row * ncell + S_HANDED;
-			parts[neq] = pbuf + used;
-			pbuf[used++] = row * ncell + S_CONSENT;
-			pbuf[used++] = row * ncell + S_NOCONSENT;
-			nparts[neq++] = 2;
-		}
-	}
-	{
-		struct suppress_table st = { .n = n, .value = v, .suppressed = sup, .neq = neq,
-					     .total = tot, .parts = parts, .nparts = nparts };
-
-		suppress_primary(&st, min_cell);
-		if ((r = suppress_secondary(&st)) < 0)
-			goto out;
-	}
-	r = -ENOMEM;
-	if (!(tab = calloc(1, sizeof(*tab))))
-		goto out;
+	if (!tab)
+		return -ENOMEM;
 	overstapctl__report_table__init(tab);
 	if (!(tab->name = s_dup(t->name)) || !(tab->title = s_dup(t->title)) ||
 	    !(tab->dimensions = calloc(t->ndims + 1, sizeof(char *))) ||
 	    !(tab->measures = calloc(ncell, sizeof(char *))) ||
 	    !(tab->rows = calloc(nrow, sizeof(Overstapctl__ReportRow *))))
-		goto out;
+		goto fail;
 	for (size_t k = 0; k < t->ndims; k++)
 		if (!(tab->dimensions[tab->n_dimensions++] = s_dup(s_dim_names[t->dims[k]])))
-			goto out;
+			goto fail;
 	for (size_t c = 0; c < ncell; c++)
 		if (!defs[c].hidden && !(tab->measures[tab->n_measures++] = s_dup(defs[c].name)))
-			goto out;
+			goto fail;
 	for (size_t row = 0; row < nrow; row++) {
-		tab->rows[tab->n_rows] = s_row(t, defs, ncell, v + row * ncell, sup + row * ncell,
-					       row < ng ? gs[row].key : NULL, min_cell);
+		size_t at = l->off + row * ncell;
+
+		tab->rows[tab->n_rows] = s_row(t, defs, ncell, v + at, sup + at,
+					       row < l->ng ? l->gs[row].key : NULL, min_cell);
 		if (!tab->rows[tab->n_rows])
-			goto out;
+			goto fail;
 		tab->n_rows++;
 	}
 	*out = tab;
-	tab = NULL;
+	return 0;
+fail:
+	overstapctl__report_table__free_unpacked(tab, NULL);
+	return -ENOMEM;
+}
+
+/* Lay every table out in one system, suppress it as a whole, build them. */
+static int s_tables_out(struct rtable *t, size_t nt, int receiving, unsigned min_cell,
+			Overstapctl__Report *rep)
+{
+	size_t ncell = receiving ? R__N : S__N, n = 0;
+	struct laid l[4];
+	struct eqs e = { 0 };
+	uint64_t *v = NULL;
+	uint8_t *sup = NULL;
+	int r = -ENOMEM;
+
+	memset(l, 0, sizeof(l));
+	for (size_t ti = 0; ti < nt; ti++) {
+		if (!(l[ti].gs = calloc(t[ti].n + 1, sizeof(struct group))))
+			goto out;
+		for (size_t i = 0; i < t[ti].cap; i++)
+			if (t[ti].g[i].key)
+				l[ti].gs[l[ti].ng++] = t[ti].g[i];
+		if (l[ti].ng)
+			qsort(l[ti].gs, l[ti].ng, sizeof(struct group), s_cmp_group);
+		l[ti].off = n;
+		n += (l[ti].ng + 1) * ncell;
+	}
+	if (!(v = calloc(n, sizeof(*v))) || !(sup = calloc(n, 1)))
+		goto out;
+	for (size_t ti = 0; ti < nt; ti++) {
+		for (size_t g = 0; g < l[ti].ng; g++)
+			memcpy(v + l[ti].off + g * ncell, l[ti].gs[g].c, ncell * sizeof(*v));
+		memcpy(v + l[ti].off + l[ti].ng * ncell, t[ti].total, ncell * sizeof(*v));
+	}
+	if ((r = s_equations(t, nt, l, ncell, receiving, &e)) < 0)
+		goto out;
+	{
+		struct suppress_table st = { .n = n, .value = v, .suppressed = sup, .neq = e.n,
+					     .total = e.total,
+					     .parts = (const size_t *const *)e.parts, .nparts = e.nparts };
+
+		suppress_primary(&st, min_cell);
+		if ((r = suppress_secondary(&st)) < 0)
+			goto out;	/* withhold the whole report rather than part of it */
+	}
+	for (size_t ti = 0; ti < nt; ti++) {
+		if ((r = s_table_pb(&t[ti], &l[ti], v, sup, receiving, min_cell, &rep->tables[ti])) < 0)
+			goto out;
+		rep->n_tables++;
+	}
 	r = 0;
 out:
-	if (tab)
-		overstapctl__report_table__free_unpacked(tab, NULL);
-	free(gs);
+	for (size_t ti = 0; ti < nt; ti++)
+		free(l[ti].gs);
 	free(v);
 	free(sup);
-	free(tot);
-	free(nparts);
-	free(parts);
-	free(pbuf);
+	s_eqs_free(&e);
 	return r;
 }
 
@@ -624,15 +737,13 @@ int report_build(struct daemon *d, const Overstapctl__ReportQuery *q, int with_c
 	    !(rep->cohorts = calloc(a.cohorts.n + 1, sizeof(char *))) ||
 	    !(rep->tables = calloc(a.nt, sizeof(Overstapctl__ReportTable *))))
 		goto out;
-	qsort(a.cohorts.v, a.cohorts.n, sizeof(char *), s_cmp_str);
+	if (a.cohorts.n)
+		qsort(a.cohorts.v, a.cohorts.n, sizeof(char *), s_cmp_str);
 	for (size_t i = 0; i < a.cohorts.n; i++)
 		if (!(rep->cohorts[rep->n_cohorts++] = s_dup(a.cohorts.v[i])))
 			goto out;
-	for (size_t i = 0; i < a.nt; i++) {
-		if ((r = s_table_out(&t[i], receiving, min_cell, &rep->tables[i])) < 0)
-			goto out;
-		rep->n_tables++;
-	}
+	if ((r = s_tables_out(t, a.nt, receiving, min_cell, rep)) < 0)
+		goto out;
 	*out = rep;
 	rep = NULL;
 	r = 0;

@@ -181,6 +181,16 @@ def main():
         print("  (exit %d: no follow_up consent for %s's pupil, so nothing is sent; audited)" %
               (r.returncode, school.id))
 
+        step("The school's quality-care report: where the cohort went and how it fares")
+        run(school, "report", "--by", "program", limit=40)
+        html = os.path.join(root, "report-2024-2025.html")
+        run(school, "report", "--by", "program,followed", "--format", "html", "-o", html)
+        print("  (one self-contained page with charts: %s)" % html)
+        step("Pupils out of sight, by name, for the mentor only (never in a report)")
+        run(school, "lost", limit=12)
+        step("The MBO's mirror: its intake by previous education")
+        run(mbo, "report", "--side", "receiving", "--by", "previous", limit=30)
+
         step("The audit trail: every disclosure, consent and view, hash-chained")
         run(school, "audit", "export", limit=3)
         run(school, "audit", "verify")
