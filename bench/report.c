@@ -164,7 +164,8 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "dir", required_argument, NULL, 'd' }, { "by", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },	 { 0 },
 	};
 	long n = 1000000;
 	char dir[256] = "", path[512], why[256];
@@ -173,16 +174,24 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct daemon d;
 	static const char *const formats[] = { "json", "text", "csv", "html" };
-	static const char *const bys[] = { "cohort", "program", "destination", "institution" };
+	static const char *const bys_default[] = { "cohort", "program", "destination", "institution" };
+	const char *const *bys = bys_default;
+	size_t nbys = sizeof(bys_default) / sizeof(*bys_default);
+	char *by_list[8];
+	size_t n_by_list = 0;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:d:h", opts, NULL)) != -1) {
-		if (c == 'n')
+	while ((c = getopt_long(argc, argv, "n:d:b:h", opts, NULL)) != -1) {
+		if (c == 'b') {
+			/* one breakdown of several dimensions, e.g. institution,program,advice */
+			for (char *t = strtok(optarg, ","); t && n_by_list < 8; t = strtok(NULL, ","))
+				by_list[n_by_list++] = t;
+		} else if (c == 'n')
 			n = atol(optarg);
 		else if (c == 'd')
 			snprintf(dir, sizeof(dir), "%s", optarg);
 		else {
-			fprintf(stderr, "usage: bench_report [-n N] [--dir DIR]\n");
+			fprintf(stderr, "usage: bench_report [-n N] [--dir DIR] [--by DIM,...]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -216,7 +225,9 @@ int main(int argc, char **argv)
 	d.store = s;
 	printf("%-12s %-8s %10s %10s %10s %12s\n", "by", "format", "build ms", "render ms",
 	       "total ms", "leavers/s");
-	for (size_t b = 0; b < sizeof(bys) / sizeof(*bys); b++) {
+	if (n_by_list)
+		nbys = 1;
+	for (size_t b = 0; b < nbys; b++) {
 		for (size_t f = 0; f < sizeof(formats) / sizeof(*formats); f++) {
 			Overstapctl__ReportQuery q = OVERSTAPCTL__REPORT_QUERY__INIT;
 			Overstapctl__Report *rep = NULL;
@@ -224,8 +235,8 @@ int main(int argc, char **argv)
 			FILE *out = fopen("/dev/null", "w");
 			double a, m, e;
 
-			q.by = &by;
-			q.n_by = 1;
+			q.by = n_by_list ? by_list : &by;
+			q.n_by = n_by_list ? n_by_list : 1;
 			q.side = "sending";
 			q.format = (char *)formats[f];
 			a = s_now();
@@ -244,7 +255,8 @@ int main(int argc, char **argv)
 				report_write_html(out, rep);
 			fclose(out);
 			e = s_now();
-			printf("%-12s %-8s %10.0f %10.1f %10.0f %12.0f\n", bys[b], formats[f], (m - a) * 1e3,
+			printf("%-12s %-8s %10.0f %10.1f %10.0f %12.0f\n", n_by_list ? "(--by)" : bys[b],
+			       formats[f], (m - a) * 1e3,
 			       (e - m) * 1e3, (e - a) * 1e3, (double)n / (e - a));
 			report_free(&rep);
 		}
