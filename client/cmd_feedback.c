@@ -36,6 +36,22 @@ static int s_send(struct cli *cli, Overstapctl__RecordFeedback *f, const char *d
 	return r;
 }
 
+/* A CSV that did not parse: every problem, then the exit status (as
+ * import leavers: 4 for the file, 1 when memory ran out). */
+static int s_parse_failed(const char *file, int r, struct strlist *errors)
+{
+	for (size_t i = 0; i < errors->n; i++) {
+		out_text(stderr, errors->v[i]);
+		fputc('\n', stderr);
+	}
+	if (!errors->n)
+		fprintf(stderr, "overstap: %s: %s\n", file, strerror(-r));
+	else
+		fprintf(stderr, "overstap: %s: %zu errors, nothing sent\n", file, errors->n);
+	strlist_clear(errors);
+	return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
+}
+
 /* status set / outcome record: one event from the command line. */
 static int s_one(struct cli *cli, int argc, char **argv, int want_status)
 {
@@ -105,18 +121,8 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "give one CSV file");
 	f.file = argv[optind];
 	r = outcomes_parse_file(f.file, NULL, &rows, &n, &errors, NULL, NULL);
-	if (r < 0) {
-		for (size_t i = 0; i < errors.n; i++) {
-			out_text(stderr, errors.v[i]);
-			fputc('\n', stderr);
-		}
-		if (!errors.n)
-			fprintf(stderr, "overstap: %s: %s\n", f.file, strerror(-r));
-		else
-			fprintf(stderr, "overstap: %s: %zu errors, nothing sent\n", f.file, errors.n);
-		strlist_clear(&errors);
-		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;	/* as import leavers */
-	}
+	if (r < 0)
+		return s_parse_failed(f.file, r, &errors);
 	ev = calloc(n ? n : 1, sizeof(*ev));
 	evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));
 	r = CLI_EXIT_REFUSED;
@@ -182,18 +188,8 @@ int cmd_import_registrations(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "give one CSV file");
 	im.file = argv[optind];
 	r = registrations_parse_file(im.file, NULL, &rows, &n, &errors, NULL, NULL);
-	if (r < 0) {
-		for (size_t i = 0; i < errors.n; i++) {
-			out_text(stderr, errors.v[i]);
-			fputc('\n', stderr);
-		}
-		if (!errors.n)
-			fprintf(stderr, "overstap: %s: %s\n", im.file, strerror(-r));
-		else
-			fprintf(stderr, "overstap: %s: %zu errors, nothing sent\n", im.file, errors.n);
-		strlist_clear(&errors);
-		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
-	}
+	if (r < 0)
+		return s_parse_failed(im.file, r, &errors);
 	g = calloc(n ? n : 1, sizeof(*g));
 	gp = calloc(n ? n : 1, sizeof(Overstapctl__RecordRegistration *));
 	r = CLI_EXIT_REFUSED;

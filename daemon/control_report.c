@@ -52,16 +52,6 @@ struct lost_state {
 	int failed;
 };
 
-static int s_cohort_wanted(const Overstapctl__LostQuery *q, const char *cohort)
-{
-	if (q->n_cohorts == 0)
-		return 1;
-	for (size_t i = 0; i < q->n_cohorts; i++)
-		if (strcmp(q->cohorts[i], cohort) == 0)
-			return 1;
-	return 0;
-}
-
 /* YYYY-MM-DD of date + days. */
 static void s_date_add(const char *date, unsigned days, char out[11])
 {
@@ -136,7 +126,7 @@ static int s_lost_fact(const struct send_fact *f, void *arg)
 	struct lost_state *st = arg;
 	char start[11], due[11], reason[160], lwd[16];
 
-	if (f->state != LEAVER_DELIVERED || !s_cohort_wanted(st->q, f->cohort))
+	if (f->state != LEAVER_DELIVERED || !report_cohort_wanted(st->q->cohorts, st->q->n_cohorts, f->cohort))
 		return 0;
 	snprintf(start, sizeof(start), "%.4s-09-01", f->cohort + 5);
 	s_date_add(start, st->days, due);

@@ -194,12 +194,12 @@ struct acc {
 	struct strlist cohorts;	/* seen, for the header */
 };
 
-static int s_cohort_wanted(const Overstapctl__ReportQuery *q, const char *cohort)
+int report_cohort_wanted(char *const *cohorts, size_t n, const char *cohort)
 {
-	if (q->n_cohorts == 0)
+	if (n == 0)
 		return 1;
-	for (size_t i = 0; i < q->n_cohorts; i++)
-		if (strcmp(q->cohorts[i], cohort) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(cohorts[i], cohort) == 0)
 			return 1;
 	return 0;
 }
@@ -261,7 +261,7 @@ static int s_send_fact(const struct send_fact *f, void *arg)
 	uint32_t start, ref2, window;
 	int handed = f->state == LEAVER_DELIVERED, consent = handed && f->consent, started, bestendig;
 
-	if (!s_cohort_wanted(a->q, f->cohort))
+	if (!report_cohort_wanted(a->q->cohorts, a->q->n_cohorts, f->cohort))
 		return 0;
 	if (s_cohort_seen(a, f->cohort) < 0)
 		return -ENOMEM;
@@ -297,7 +297,7 @@ static int s_recv_fact(const struct recv_fact *f, void *arg)
 	time_t t = (time_t)(f->received_at / 1000);
 	struct tm tm;
 
-	if (!s_cohort_wanted(a->q, f->cohort))
+	if (!report_cohort_wanted(a->q->cohorts, a->q->n_cohorts, f->cohort))
 		return 0;
 	if (s_cohort_seen(a, f->cohort) < 0)
 		return -ENOMEM;

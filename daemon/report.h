@@ -53,4 +53,7 @@ int report_build(struct daemon *d, const Overstapctl__ReportQuery *q, int with_c
 		 Overstapctl__Report **out, char *why, size_t whylen);
 void report_free(Overstapctl__Report **r);
 
+/* 1 when cohort is among cohorts[0..n), or n is 0 (every cohort). */
+int report_cohort_wanted(char *const *cohorts, size_t n, const char *cohort);
+
 #endif
