@@ -36,6 +36,25 @@ static int s_send(struct cli *cli, Overstapctl__RecordFeedback *f, const char *d
 	return r;
 }
 
+/* The options of an import: --help, and one file (argv[optind] after).
+ * An exit status, or -1 to go on. */
+static int s_file_arg(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_help(cli, stdout);
+			return CLI_EXIT_OK;
+		}
+		return cli_usage_hint(cli);
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one CSV file");
+	return -1;
+}
+
 /* A CSV that did not parse: every problem, then the exit status (as
  * import leavers: 4 for the file, 1 when memory ran out). */
 static int s_parse_failed(const char *file, int r, struct strlist *errors)
@@ -103,22 +122,11 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 	Overstapctl__FeedbackEvent *ev = NULL, **evp = NULL;
 	struct outcome_row *rows = NULL;
 	struct strlist errors = { 0 };
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	size_t n = 0;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cli_help(cli, stdout);
-			return CLI_EXIT_OK;
-		}
-		return cli_usage_hint(cli);
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(cli, "give one CSV file");
+	if ((r = s_file_arg(cli, argc, argv)) >= 0)
+		return r;
 	f.file = argv[optind];
 	r = outcomes_parse_file(f.file, NULL, &rows, &n, &errors, NULL, NULL);
 	if (r < 0)
@@ -168,24 +176,16 @@ static int s_send_registrations(struct cli *cli, Overstapctl__Request *req, cons
 
 int cmd_import_registrations(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__ImportRegistrations im = OVERSTAPCTL__IMPORT_REGISTRATIONS__INIT;
 	Overstapctl__RecordRegistration *g = NULL, **gp = NULL;
 	struct registration_row *rows = NULL;
 	struct strlist errors = { 0 };
 	size_t n = 0;
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cli_help(cli, stdout);
-			return CLI_EXIT_OK;
-		}
-		return cli_usage_hint(cli);
-	}
-	if (argc - optind != 1)
-		return cli_usage_error(cli, "give one CSV file");
+	if ((r = s_file_arg(cli, argc, argv)) >= 0)
+		return r;
 	im.file = argv[optind];
 	r = registrations_parse_file(im.file, NULL, &rows, &n, &errors, NULL, NULL);
 	if (r < 0)

@@ -293,3 +293,50 @@ out:
 	free(cf.fields);
 	return r;
 }
+
+/* ---- duplicates ---- */
+
+static uint32_t *s_dups_slot(uint32_t *v, size_t cap, const void *rows, size_t key, uint64_t h,
+			     csvfile_same_fn same)
+{
+	size_t i = (size_t)h & (cap - 1);
+
+	while (v[i] && !same(rows, v[i] - 1, key))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+int csvfile_dups_add(struct csvfile_dups *d, const void *rows, size_t i, csvfile_hash_fn hash,
+		     csvfile_same_fn same, size_t *prev)
+{
+	uint32_t *slot;
+
+	*prev = 0;
+	if ((d->n + 1) * 2 > d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1024;
+		uint32_t *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (size_t k = 0; k < d->cap; k++)
+			if (d->v[k])
+				*s_dups_slot(v, cap, rows, d->v[k] - 1, hash(rows, d->v[k] - 1), same) = d->v[k];
+		free(d->v);
+		d->v = v;
+		d->cap = cap;
+	}
+	slot = s_dups_slot(d->v, d->cap, rows, i, hash(rows, i), same);
+	if (*slot) {
+		*prev = *slot;
+		return 0;
+	}
+	*slot = (uint32_t)(i + 1);
+	d->n++;
+	return 0;
+}
+
+void csvfile_dups_free(struct csvfile_dups *d)
+{
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}

@@ -7,6 +7,7 @@
 #define OVERSTAP_CSVFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -85,5 +86,21 @@ int csvfile_parse(const char *name, const char *data, size_t len,
  * or -ENOMEM when the message could not be stored (the parse fails anyway). */
 int csvfile_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Duplicate rows: an open-addressing set of row indexes over rows the
+ * caller keeps (they may move: slots hold index + 1, never a pointer). The
+ * caller says how a row hashes and when two rows are the same; rows is
+ * passed on every call. At most UINT32_MAX - 1 rows. */
+struct csvfile_dups {
+	uint32_t *v;		/* cap slots, owned; 0 = free */
+	size_t n, cap;		/* used; a power of two */
+};
+typedef uint64_t (*csvfile_hash_fn)(const void *rows, size_t i);
+typedef int (*csvfile_same_fn)(const void *rows, size_t a, size_t b);
+/* Add row i; *prev = 1 + the index of an earlier equal row, else 0.
+ * 0 or -ENOMEM. */
+int csvfile_dups_add(struct csvfile_dups *d, const void *rows, size_t i, csvfile_hash_fn hash,
+		     csvfile_same_fn same, size_t *prev);
+void csvfile_dups_free(struct csvfile_dups *d);
 
 #endif

@@ -248,16 +248,10 @@ int outcome_row_validate(const char *name, const struct outcome_input *in, const
 
 /* ---- duplicates ------------------------------------------------------------ */
 
-/* Rows by (record_id, event, date), open addressing. Slots hold a row index
- * + 1 (0 = free), so the rows array may move while the table lives. */
-struct s_dups {
-	uint32_t *v;		/* cap slots, owned */
-	size_t n;		/* used */
-	size_t cap;		/* a power of two */
-};
-
-static size_t s_row_hash(const struct outcome_row *r)
+/* The key of a row for csvfile_dups: (record_id, event, date). */
+static uint64_t s_row_hash(const void *rows, size_t i)
 {
+	const struct outcome_row *r = (const struct outcome_row *)rows + i;
 	uint64_t h = 0xcbf29ce484222325u;	/* FNV-1a */
 
 	for (const char *s = r->record_id; *s; s++)
@@ -265,58 +259,16 @@ static size_t s_row_hash(const struct outcome_row *r)
 	h = (h ^ (unsigned)r->event) * 0x100000001b3u;
 	for (const char *s = r->date; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-	return (size_t)h;
+	return h;
 }
 
-static int s_row_same(const struct outcome_row *a, const struct outcome_row *b)
+static int s_row_same(const void *rows, size_t i, size_t j)
 {
+	const struct outcome_row *a = (const struct outcome_row *)rows + i;
+	const struct outcome_row *b = (const struct outcome_row *)rows + j;
+
 	return a->event == b->event && strcmp(a->record_id, b->record_id) == 0 &&
 	       strcmp(a->date, b->date) == 0;
-}
-
-static uint32_t *s_dups_slot(uint32_t *v, size_t cap, const struct outcome_row *rows,
-			     const struct outcome_row *key)
-{
-	size_t i = s_row_hash(key) & (cap - 1);
-
-	while (v[i] && !s_row_same(&rows[v[i] - 1], key))
-		i = (i + 1) & (cap - 1);
-	return &v[i];
-}
-
-static int s_dups_grow(struct s_dups *t, const struct outcome_row *rows)
-{
-	size_t cap = t->cap ? t->cap * 2 : 1024;
-	uint32_t *v = calloc(cap, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->v[i])
-			*s_dups_slot(v, cap, rows, &rows[t->v[i] - 1]) = t->v[i];
-	free(t->v);
-	t->v = v;
-	t->cap = cap;
-	return 0;
-}
-
-/* Add rows[i]; *prev = the line of an earlier row with the same key, else 0. */
-static int s_dups_add(struct s_dups *t, const struct outcome_row *rows, size_t i,
-		      unsigned *prev)
-{
-	uint32_t *slot;
-
-	*prev = 0;
-	if ((t->n + 1) * 2 > t->cap && s_dups_grow(t, rows) < 0)
-		return -ENOMEM;
-	slot = s_dups_slot(t->v, t->cap, rows, &rows[i]);
-	if (*slot) {
-		*prev = rows[*slot - 1].line;
-		return 0;
-	}
-	*slot = (uint32_t)(i + 1);	/* i < S_MAX_ROWS */
-	t->n++;
-	return 0;
 }
 
 /* ---- parsing --------------------------------------------------------------- */
@@ -330,7 +282,7 @@ struct s_parse {
 	int map[S_MAX_COLUMNS];		/* header position -> enum s_col_id, -1 = none */
 	struct outcome_row *rows;	/* result, owned; bad rows too, until the end */
 	size_t n, cap;
-	struct s_dups dups;		/* keys of the rows */
+	struct csvfile_dups dups;	/* keys of the rows */
 };
 
 static int s_col_find(const char *name)
@@ -460,7 +412,7 @@ static int s_row(struct csvfile *cf, const struct csvfile_record *rec, void *arg
 	struct s_parse *p = arg;
 	struct outcome_row row;
 	int bad = s_row_check(p, rec, &row) > 0;
-	unsigned prev;
+	size_t prev;
 	int r;
 
 	/* Kept even when bad, so that nothing is special later; only a row whose
@@ -468,10 +420,10 @@ static int s_row(struct csvfile *cf, const struct csvfile_record *rec, void *arg
 	r = s_rows_push(p, &row);
 	if (r < 0 || !row.record_id[0] || !row.event || !row.date[0])
 		return r < 0 ? r : bad;
-	r = s_dups_add(&p->dups, p->rows, p->n - 1, &prev);
+	r = csvfile_dups_add(&p->dups, p->rows, p->n - 1, s_row_hash, s_row_same, &prev);
 	if (r == 0 && prev)
 		r = csvfile_fail(cf, row.line, "record_id: duplicate of line %u (same record_id, "
-				 "event and date)", prev);
+				 "event and date)", p->rows[prev - 1].line);
 	return r < 0 ? r : bad;
 }
 
@@ -525,7 +477,7 @@ int outcomes_parse_buffer(const char *name, const char *data, size_t len, const 
 		p.rows = NULL; /* transferred */
 	}
 	outcomes_free(&p.rows);
-	free(p.dups.v);
+	csvfile_dups_free(&p.dups);
 	return r;
 }
 

@@ -167,16 +167,10 @@ int registration_row_validate(const char *name, const struct registration_input 
 
 /* ---- duplicates ------------------------------------------------------------ */
 
-/* Rows by (pgn, sending_school), open addressing. Slots hold a row index + 1
- * (0 = free), so the rows array may move while the table lives. */
-struct s_dups {
-	uint32_t *v;		/* cap slots, owned */
-	size_t n;		/* used */
-	size_t cap;		/* a power of two */
-};
-
-static size_t s_row_hash(const struct registration_row *r)
+/* The key of a row for csvfile_dups: (pgn, sending_school). */
+static uint64_t s_row_hash(const void *rows, size_t i)
 {
+	const struct registration_row *r = (const struct registration_row *)rows + i;
 	uint64_t h = 0xcbf29ce484222325u;	/* FNV-1a */
 
 	for (const char *s = r->pgn; *s; s++)
@@ -184,57 +178,15 @@ static size_t s_row_hash(const struct registration_row *r)
 	h = (h ^ ',') * 0x100000001b3u;		/* no value has a comma: keys stay apart */
 	for (const char *s = r->sending_school; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-	return (size_t)h;
+	return h;
 }
 
-static int s_row_same(const struct registration_row *a, const struct registration_row *b)
+static int s_row_same(const void *rows, size_t i, size_t j)
 {
+	const struct registration_row *a = (const struct registration_row *)rows + i;
+	const struct registration_row *b = (const struct registration_row *)rows + j;
+
 	return strcmp(a->pgn, b->pgn) == 0 && strcmp(a->sending_school, b->sending_school) == 0;
-}
-
-static uint32_t *s_dups_slot(uint32_t *v, size_t cap, const struct registration_row *rows,
-			     const struct registration_row *key)
-{
-	size_t i = s_row_hash(key) & (cap - 1);
-
-	while (v[i] && !s_row_same(&rows[v[i] - 1], key))
-		i = (i + 1) & (cap - 1);
-	return &v[i];
-}
-
-static int s_dups_grow(struct s_dups *t, const struct registration_row *rows)
-{
-	size_t cap = t->cap ? t->cap * 2 : 1024;
-	uint32_t *v = calloc(cap, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->v[i])
-			*s_dups_slot(v, cap, rows, &rows[t->v[i] - 1]) = t->v[i];
-	free(t->v);
-	t->v = v;
-	t->cap = cap;
-	return 0;
-}
-
-/* Add rows[i]; *prev = the line of an earlier row with the same key, else 0. */
-static int s_dups_add(struct s_dups *t, const struct registration_row *rows, size_t i,
-		      unsigned *prev)
-{
-	uint32_t *slot;
-
-	*prev = 0;
-	if ((t->n + 1) * 2 > t->cap && s_dups_grow(t, rows) < 0)
-		return -ENOMEM;
-	slot = s_dups_slot(t->v, t->cap, rows, &rows[i]);
-	if (*slot) {
-		*prev = rows[*slot - 1].line;
-		return 0;
-	}
-	*slot = (uint32_t)(i + 1);	/* i < S_MAX_ROWS */
-	t->n++;
-	return 0;
 }
 
 /* ---- parsing --------------------------------------------------------------- */
@@ -248,7 +200,7 @@ struct s_parse {
 	int map[S_MAX_COLUMNS];		/* header position -> enum s_col_id, -1 = none */
 	struct registration_row *rows;	/* result, owned; bad rows too, until the end */
 	size_t n, cap;
-	struct s_dups dups;		/* keys of the rows */
+	struct csvfile_dups dups;	/* keys of the rows */
 };
 
 static int s_col_find(const char *name)
@@ -376,7 +328,7 @@ static int s_row(struct csvfile *cf, const struct csvfile_record *rec, void *arg
 	struct s_parse *p = arg;
 	struct registration_row row;
 	int bad = s_row_check(p, rec, &row) > 0;
-	unsigned prev;
+	size_t prev;
 	int r;
 
 	/* Kept even when bad, so that nothing is special later; only a row whose
@@ -385,10 +337,10 @@ static int s_row(struct csvfile *cf, const struct csvfile_record *rec, void *arg
 	r = s_rows_push(p, &row);
 	if (r < 0 || !row.pgn[0] || !row.sending_school[0])
 		return r < 0 ? r : bad;
-	r = s_dups_add(&p->dups, p->rows, p->n - 1, &prev);
+	r = csvfile_dups_add(&p->dups, p->rows, p->n - 1, s_row_hash, s_row_same, &prev);
 	if (r == 0 && prev)
 		r = csvfile_fail(cf, row.line, "pgn: duplicate of line %u (same pgn and "
-				 "sending_school)", prev);
+				 "sending_school)", p->rows[prev - 1].line);
 	return r < 0 ? r : bad;
 }
 
@@ -442,7 +394,7 @@ int registrations_parse_buffer(const char *name, const char *data, size_t len, c
 		p.rows = NULL; /* transferred */
 	}
 	registrations_free(&p.rows);
-	free(p.dups.v);
+	csvfile_dups_free(&p.dups);
 	return r;
 }
 
