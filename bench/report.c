@@ -172,7 +172,6 @@ int main(int argc, char **argv)
 	uint8_t master[CRYPTO_KEY_LEN];
 	struct store *s = NULL;
 	struct config cfg;
-	struct daemon d;
 	static const char *const formats[] = { "json", "text", "csv", "html" };
 	static const char *const bys_default[] = { "cohort", "program", "destination", "institution" };
 	const char *const *bys = bys_default;
@@ -220,9 +219,7 @@ int main(int argc, char **argv)
 	snprintf(cfg.institution_id, sizeof(cfg.institution_id), "12AB00");
 	snprintf(cfg.institution_name, sizeof(cfg.institution_name), "Bench school");
 	cfg.report_min_cell = 5;
-	memset(&d, 0, sizeof(d));
-	d.cfg = &cfg;
-	d.store = s;
+
 	printf("%-12s %-8s %10s %10s %10s %12s\n", "by", "format", "build ms", "render ms",
 	       "total ms", "leavers/s");
 	if (n_by_list)
@@ -240,7 +237,7 @@ int main(int argc, char **argv)
 			q.side = "sending";
 			q.format = (char *)formats[f];
 			a = s_now();
-			if (report_build(&d, &q, strcmp(formats[f], "html") == 0, &rep, why, sizeof(why)) < 0) {
+			if (report_build(s, &cfg, &q, strcmp(formats[f], "html") == 0, &rep, why, sizeof(why)) < 0) {
 				fprintf(stderr, "bench_report: %s\n", why);
 				return 1;
 			}

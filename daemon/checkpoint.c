@@ -2,67 +2,56 @@
 #include "checkpoint.h"
 #include "audit.h"
 #include "envelope.h"
-#include "net.h"
+#include "log.h"
+#include "rx_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-void checkpoint_pump(struct daemon *d, int64_t *wake_in_ms)
+int checkpoint_build(struct hctx *h, const char *peer, uint8_t *buf, size_t cap, size_t *len,
+		     int64_t *seq)
 {
-	int64_t now = time_mono_ms(), every = (int64_t)d->cfg->checkpoint_interval_s * 1000;
+	Overstap__AuditCheckpoint m = OVERSTAP__AUDIT_CHECKPOINT__INIT;
+	struct checkpoint_rec theirs;
+	uint8_t head[AUDIT_MAC_LEN];
+	int r;
 
-	for (size_t i = 0; i < d->n_peers; i++) {
-		struct peer *p = &d->peers[i];
-		Overstap__AuditCheckpoint m = OVERSTAP__AUDIT_CHECKPOINT__INIT;
-		struct checkpoint_rec theirs;
-		uint8_t head[AUDIT_MAC_LEN], body[160];
-		int64_t seq = 0;
-
-		if (!p->connected)
-			continue;
-		if (p->checkpoint_due > now) {
-			if (p->checkpoint_due - now < *wake_in_ms)
-				*wake_in_ms = p->checkpoint_due - now;
-			continue;
-		}
-		p->checkpoint_due = now + every;
-		if (audit_head(store_audit_peek(d->store), &seq, head) < 0)
-			continue;
-		m.seq = (uint64_t)seq;
-		m.head.data = head;
-		m.head.len = sizeof(head);
-		/* an empty chain (seq 0) is nothing to witness */
-		if (store_checkpoint_get(d->store, p->cfg.id, CHECKPOINT_THEIRS, &theirs) == 0 &&
-		    theirs.seq > 0) {
-			m.yours_seq = (uint64_t)theirs.seq;
-			m.yours_head.data = theirs.head;
-			m.yours_head.len = sizeof(theirs.head);
-			m.yours_at = theirs.at;
-		}
-		if (net_send_direct(d, p, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, body,
-				    overstap__audit_checkpoint__pack(&m, body)) == 0)
-			log_debug("peer %s: sent audit checkpoint at entry %lld", p->cfg.id, (long long)seq);
+	*seq = 0;
+	if ((r = audit_head(store_audit_peek(h->store), seq, head)) < 0)
+		return r;
+	m.seq = (uint64_t)*seq;
+	m.head.data = head;
+	m.head.len = sizeof(head);
+	/* an empty chain (seq 0) is nothing to witness */
+	if (store_checkpoint_get(h->store, peer, CHECKPOINT_THEIRS, &theirs) == 0 && theirs.seq > 0) {
+		m.yours_seq = (uint64_t)theirs.seq;
+		m.yours_head.data = theirs.head;
+		m.yours_head.len = sizeof(theirs.head);
+		m.yours_at = theirs.at;
 	}
+	if (overstap__audit_checkpoint__get_packed_size(&m) > cap)
+		return -EMSGSIZE;
+	*len = overstap__audit_checkpoint__pack(&m, buf);
+	return 0;
 }
 
-static int s_alarm(struct daemon *d, const char *peer, const char *action, int64_t seq,
+static int s_alarm(struct hctx *h, const char *peer, const char *action, int64_t seq,
 		   const char *why)
 {
 	char actor[16], detail[320];
 
-	snprintf(actor, sizeof(actor), "peer:%s", peer);
 	snprintf(detail, sizeof(detail), "{\"seq\":%lld,\"reason\":\"%s\"}", (long long)seq, why);
-	return store_audit(d->store, actor, action, "", peer, detail);
+	return store_audit(h->store, rx_actor(peer, actor), action, "", peer, detail);
 }
 
 /* The peer's own chain: keep the highest head; a lower or different one at
  * the same entry means the peer's log lost entries. */
-static int s_theirs(struct daemon *d, const char *peer, const Overstap__AuditCheckpoint *m)
+static int s_theirs(struct hctx *h, const char *peer, const Overstap__AuditCheckpoint *m)
 {
 	struct checkpoint_rec old, c = { 0 };
 	char why[160];
-	int r = store_checkpoint_get(d->store, peer, CHECKPOINT_THEIRS, &old);
+	int r = store_checkpoint_get(h->store, peer, CHECKPOINT_THEIRS, &old);
 
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -71,18 +60,18 @@ static int s_theirs(struct daemon *d, const char *peer, const Overstap__AuditChe
 		snprintf(why, sizeof(why), "the peer's audit log went back from entry %lld to %llu",
 			 (long long)old.seq, (unsigned long long)m->seq);
 		log_err("peer %s: %s (entries removed or rewritten there)", peer, why);
-		return s_alarm(d, peer, "audit.peer_chain_regressed", old.seq, why);
+		return s_alarm(h, peer, "audit.peer_chain_regressed", old.seq, why);
 	}
 	str_copy(c.peer, sizeof(c.peer), peer);
 	c.kind = CHECKPOINT_THEIRS;
 	c.seq = (int64_t)m->seq;
 	memcpy(c.head, m->head.data, 32);
 	c.at = time_now_ms();
-	return store_checkpoint_put(d->store, &c);
+	return store_checkpoint_put(h->store, &c);
 }
 
 /* What the peer holds of our chain: it must still be in our log. */
-static int s_ours(struct daemon *d, const char *peer, const Overstap__AuditCheckpoint *m)
+static int s_ours(struct hctx *h, const char *peer, const Overstap__AuditCheckpoint *m)
 {
 	struct checkpoint_rec old, c = { 0 };
 	char why[200];
@@ -90,11 +79,11 @@ static int s_ours(struct daemon *d, const char *peer, const Overstap__AuditCheck
 
 	if (m->yours_seq == 0)
 		return 0;
-	bad = audit_check_checkpoint(store_audit_peek(d->store), (int64_t)m->yours_seq,
+	bad = audit_check_checkpoint(store_audit_peek(h->store), (int64_t)m->yours_seq,
 				     m->yours_head.data, why, sizeof(why));
 	if (bad < 0 && bad != -ENOENT && bad != -EBADMSG)
 		return bad;
-	r = store_checkpoint_get(d->store, peer, CHECKPOINT_OURS, &old);
+	r = store_checkpoint_get(h->store, peer, CHECKPOINT_OURS, &old);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	/* Keep the newest witness, and always one that does not match: it is
@@ -106,22 +95,23 @@ static int s_ours(struct daemon *d, const char *peer, const Overstap__AuditCheck
 	c.seq = (int64_t)m->yours_seq;
 	memcpy(c.head, m->yours_head.data, 32);
 	c.at = m->yours_at;
-	if ((r = store_checkpoint_put(d->store, &c)) < 0 || bad == 0)
+	if ((r = store_checkpoint_put(h->store, &c)) < 0 || bad == 0)
 		return r;
 	log_err("audit log: peer %s holds a checkpoint our log no longer has: %s", peer, why);
-	return s_alarm(d, peer, "audit.checkpoint_mismatch", c.seq, why);
+	return s_alarm(h, peer, "audit.checkpoint_mismatch", c.seq, why);
 }
 
-const char *checkpoint_rx(struct daemon *d, const Overstap__Envelope *e, int *failed)
+const char *rx_checkpoint(struct hctx *h, const struct rx_msg *msg, int *failed)
 {
+	const Overstap__Envelope *e = msg->e;
 	Overstap__AuditCheckpoint *m = NULL;
 	const char *why = NULL;
 	int r;
 
 	if (envelope_checkpoint_unpack(envelope_body(e), &m, &why) < 0)
 		return why;
-	if ((r = s_theirs(d, e->sender, m)) == 0)
-		r = s_ours(d, e->sender, m);
+	if ((r = s_theirs(h, e->sender, m)) == 0)
+		r = s_ours(h, e->sender, m);
 	if (r < 0) {
 		log_err("cannot store an audit checkpoint from %s: %s", e->sender, strerror(-r));
 		*failed = 1;
@@ -158,12 +148,12 @@ static int s_verify_cb(const struct checkpoint_rec *c, void *arg)
 	return 1;
 }
 
-int checkpoint_verify(struct daemon *d, unsigned *checked, char peer[7], int64_t *seq, char *why,
+int checkpoint_verify(struct store *s, unsigned *checked, char peer[7], int64_t *seq, char *why,
 		      size_t whylen)
 {
-	struct s_verify v = { .a = store_audit_peek(d->store), .peer = peer, .why = why,
+	struct s_verify v = { .a = store_audit_peek(s), .peer = peer, .why = why,
 			      .whylen = whylen, .seq = seq };
-	int r = store_checkpoints_each(d->store, s_verify_cb, &v);
+	int r = store_checkpoints_each(s, s_verify_cb, &v);
 
 	*checked = v.checked;
 	if (r < 0)

@@ -7,24 +7,24 @@
  * holds. Each side thus keeps a witness of the other's chain, and learns what
  * the other witnessed of its own: a head it once gave that is no longer in
  * its log means entries were removed or rewritten. Both sides log it, audit
- * it, and `overstap audit verify` reports it from then on. */
+ * it, and `overstap audit verify` reports it from then on. A received
+ * checkpoint is a row of the receive table (rx_checkpoint in rx_int.h). */
 #ifndef OVERSTAP_CHECKPOINT_H
 #define OVERSTAP_CHECKPOINT_H
 
-#include "daemon.h"
+#include "hctx.h"
 
-/* Send our head to every connected peer whose turn it is; lowers *wake_in_ms
- * to the next turn. A peer gets one as soon as it connects. */
-void checkpoint_pump(struct daemon *d, int64_t *wake_in_ms);
-
-/* A received AuditCheckpoint, in the receive batch's transaction. NULL or the
- * reason it is malformed; *failed when the store failed. */
-const char *checkpoint_rx(struct daemon *d, const Overstap__Envelope *e, int *failed);
+/* Our audit head, and the last head of peer's chain we hold, as a packed
+ * AuditCheckpoint body in buf (cap bytes; 160 is plenty). The transport sends
+ * it to each connected peer every checkpoint_interval_s and on connect.
+ * *seq gets our head's entry. 0 or -errno. */
+int checkpoint_build(struct hctx *h, const char *peer, uint8_t *buf, size_t cap, size_t *len,
+		     int64_t *seq);
 
 /* Check the log against every head a peer holds of it. 0 when all are found
  * (*checked counts them), else -ENOENT (truncated) or -EBADMSG (rewritten)
  * with the peer, the entry and the reason; or another -errno. */
-int checkpoint_verify(struct daemon *d, unsigned *checked, char peer[7], int64_t *seq, char *why,
+int checkpoint_verify(struct store *s, unsigned *checked, char peer[7], int64_t *seq, char *why,
 		      size_t whylen);
 
 #endif

@@ -9,7 +9,7 @@
 #include "audit.h"
 #include "envelope.h"
 #include "leavers.h"
-#include "net.h"
+#include "outbox.h"
 #include "vocab.h"
 
 #include <errno.h>
@@ -66,47 +66,47 @@ int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...)
 	return code;
 }
 
-int control_open(struct daemon *d)
+int control_open(void *zctx, const struct config *cfg, void **sock)
 {
-	const char *path = d->cfg->control_socket;
+	const char *path = cfg->control_socket;
 	char ep[PATH_MAX + 8];
 	int64_t max = CONTROL_MAX_MSG;
 	mode_t old;
 	int r;
 
-	d->control = zmq_socket(d->zctx, ZMQ_ROUTER);
-	if (!d->control)
+	*sock = zmq_socket(zctx, ZMQ_ROUTER);
+	if (!*sock)
 		return -errno;
-	zmq_setsockopt(d->control, ZMQ_MAXMSGSIZE, &max, sizeof(max));
+	zmq_setsockopt(*sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
 	snprintf(ep, sizeof(ep), "ipc://%s", path);
 	unlink(path);	/* a socket left by a killed daemon */
 	old = umask(0117);	/* socket file: owner and group may connect */
-	r = zmq_bind(d->control, ep);
+	r = zmq_bind(*sock, ep);
 	umask(old);
 	if (r < 0) {
 		r = -errno;
 		log_err("cannot bind the control socket %s: %s", path, zmq_strerror(-r));
 		return r;
 	}
-	if (d->cfg->control_group[0]) {
-		struct group *g = getgrnam(d->cfg->control_group);
+	if (cfg->control_group[0]) {
+		struct group *g = getgrnam(cfg->control_group);
 
 		if (!g || chown(path, (uid_t)-1, g->gr_gid) < 0) {
 			log_err("control socket %s: cannot give it to group %s", path,
-				d->cfg->control_group);
+				cfg->control_group);
 			return -EPERM;
 		}
 	}
 	return 0;
 }
 
-void control_close(struct daemon *d)
+void control_close(void **sock, const char *path)
 {
-	if (d->control) {
-		zmq_close(d->control);
-		unlink(d->cfg->control_socket);
+	if (*sock) {
+		zmq_close(*sock);
+		unlink(path);
 	}
-	d->control = NULL;
+	*sock = NULL;
 }
 
 /* ---- audit ---- */
@@ -117,74 +117,6 @@ const char *ctl_leaver_subject(const struct leaver *l, char buf[32])
 		return l->record_id;
 	snprintf(buf, 32, "leaver:%lld", (long long)l->id);
 	return buf;
-}
-
-/* ---- status ---- */
-
-static int s_status(struct req_ctx *c)
-{
-	struct daemon *d = c->d;
-	Overstapctl__DaemonStatus *st = ctl_keep(&c->pool, calloc(1, sizeof(*st)));
-	size_t nr = 0;
-
-	if (!st)
-		return -ENOMEM;
-	overstapctl__daemon_status__init(st);
-	st->institution = d->cfg->institution_id;
-	st->listen = d->bound;
-	st->started_at = d->started_at;
-	st->version = OVERSTAP_VERSION;
-	st->rejected_total = d->rejected_total;
-	st->peers = ctl_keep(&c->pool, calloc(d->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
-	for (size_t i = 0; i < d->n_peers && st->peers; i++) {
-		struct peer *p = &d->peers[i];
-		Overstapctl__PeerStatus *ps = ctl_keep(&c->pool, calloc(1, sizeof(*ps)));
-		int64_t oldest = 0;
-
-		if (!ps)
-			return -ENOMEM;
-		overstapctl__peer_status__init(ps);
-		ps->id = p->cfg.id;
-		ps->name = p->cfg.name;
-		ps->endpoint = p->cfg.endpoint;
-		ps->connected = p->connected;
-		ps->last_handshake = p->last_handshake;
-		ps->auth_failures = p->auth_failures;
-		ps->outbox_depth = p->depth;
-		store_outbox_oldest(d->store, p->cfg.id, &oldest);
-		ps->oldest_unacked_ms = oldest ? time_now_ms() - oldest : 0;
-		ps->sent = p->sent;
-		ps->acked = p->acked;
-		ps->received = p->received;
-		ps->rejected = p->rejected;
-		if (p->reconnect_at)
-			ps->next_reconnect_ms = p->reconnect_at > time_mono_ms() ?
-						p->reconnect_at - time_mono_ms() : 0;
-		if (p->cfg.curve_next[0]) {
-			ps->rollover_until = p->cfg.rollover_until;
-			ps->old_keys_admitted = config_peer_old_keys_ok(&p->cfg, time_now_ms());
-			ps->seen_next_key = p->seen_next;
-		}
-		st->peers[st->n_peers++] = ps;
-	}
-	st->rejected_reasons = ctl_keep(&c->pool, calloc(ARRAY_SIZE(d->rejects), sizeof(char *)));
-	for (size_t i = 0; i < ARRAY_SIZE(d->rejects) && d->rejects[i].why && st->rejected_reasons; i++) {
-		char buf[256];
-
-		snprintf(buf, sizeof(buf), "%s: %llu", d->rejects[i].why,
-			 (unsigned long long)d->rejects[i].n);
-		st->rejected_reasons[nr++] = ctl_strdup(&c->pool, buf);
-	}
-	st->n_rejected_reasons = nr;
-	store_inbox_count(d->store, &st->inbox_total);
-	if (c->req->body_case == OVERSTAPCTL__REQUEST__BODY_PEERS) {
-		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_PEERS;
-		c->rep->peers = st;
-	} else {
-		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_STATUS;
-		c->rep->status = st;
-	}
-	return 0;
 }
 
 /* ---- import ---- */
@@ -208,12 +140,12 @@ static int s_import(struct req_ctx *c)
 
 		leaver_validate(file, l, &errors);
 		if (l->destination_institution[0] &&
-		    !config_peer_find(c->d->cfg, l->destination_institution))
+		    !config_peer_find(c->h->cfg, l->destination_institution))
 			strlist_addf(&errors, "%s:%u: destination_institution: %s is not a configured peer",
 				     file, l->line, l->destination_institution);
 	}
 	if (errors.n == 0)
-		r = store_leavers_import(c->d->store, file, (Overstapctl__Leaver *const *)im->leavers,
+		r = store_leavers_import(c->h->store, file, (Overstapctl__Leaver *const *)im->leavers,
 					 im->n_leavers, c->req->user, &errors);
 	if (errors.n) {
 		res->errors = ctl_keep(&c->pool, calloc(errors.n, sizeof(char *)));
@@ -263,22 +195,22 @@ static int s_mark_registered(struct req_ctx *c)
 	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
 		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
 	res->errors = ctl_keep(&c->pool, calloc(m->n_pupil_refs + 1, sizeof(char *)));
-	if (!res->errors || store_begin(c->d->store) < 0)
+	if (!res->errors || store_begin(c->h->store) < 0)
 		return ctl_fail(c, -EIO, "cannot write to the store");
 	for (size_t i = 0; i < m->n_pupil_refs; i++) {
 		struct leaver l;
 		char buf[256];
 
-		r = store_leaver_find(c->d->store, m->pupil_refs[i], 0, &l);
+		r = store_leaver_find(c->h->store, m->pupil_refs[i], 0, &l);
 		if (r == 0 && l.state != LEAVER_IMPORTED)
 			r = -EALREADY;	/* the dossier left with the date it had */
 		if (r == 0)
-			r = store_leaver_set_registered(c->d->store, l.id, date, c->req->user);
+			r = store_leaver_set_registered(c->h->store, l.id, date, c->req->user);
 		if (r == 0) {
 			char subj[32], detail[64];
 
 			snprintf(detail, sizeof(detail), "{\"registered_on\":\"%s\"}", date);
-			r = store_audit(c->d->store, c->req->user, "registration.recorded",
+			r = store_audit(c->h->store, c->req->user, "registration.recorded",
 					ctl_leaver_subject(&l, subj), l.destination_institution, detail);
 		}
 		store_leaver_clear(&l);
@@ -291,8 +223,8 @@ static int s_mark_registered(struct req_ctx *c)
 			 : r == -EALREADY ? "the dossier has already been sent" : strerror(-r));
 		res->errors[res->n_errors++] = ctl_strdup(&c->pool, buf);
 	}
-	if ((r = store_commit(c->d->store)) < 0) {
-		store_rollback(c->d->store);
+	if ((r = store_commit(c->h->store)) < 0) {
+		store_rollback(c->h->store);
 		return ctl_fail(c, r, "cannot commit: %s", strerror(-r));
 	}
 	log_notice("user %s recorded %u registrations", c->req->user, res->imported);
@@ -307,7 +239,7 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 	struct leaver l = { 0 };
 	int r, age;
 
-	r = store_leaver_find(c->d->store, ref, 1, &l);
+	r = store_leaver_find(c->h->store, ref, 1, &l);
 	if (r == -ENOENT) {
 		snprintf(why, whylen, "%s: no such pupil", ref);
 		return r;
@@ -336,11 +268,11 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 	} else {
 		char subj[32], detail[96];
 
-		r = store_leaver_set_inzage(c->d->store, l.id, who, date, z->remarks, c->req->user);
+		r = store_leaver_set_inzage(c->h->store, l.id, who, date, z->remarks, c->req->user);
 		snprintf(detail, sizeof(detail), "{\"reviewer\":\"%s\",\"date\":\"%s\"}",
 			 vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?", date);
 		if (r == 0)
-			r = store_audit(c->d->store, c->req->user, "inzage.recorded",
+			r = store_audit(c->h->store, c->req->user, "inzage.recorded",
 					ctl_leaver_subject(&l, subj), "", detail);
 		if (r < 0)
 			snprintf(why, whylen, "%s: %s", ref, strerror(-r));
@@ -376,7 +308,7 @@ static int s_inzage(struct req_ctx *c)
 	if (strlen(z->remarks) > ENV_MAX_REMARKS)
 		return ctl_fail(c, -EINVAL, "remarks are longer than %d bytes", ENV_MAX_REMARKS);
 	res->errors = ctl_keep(&c->pool, calloc(z->n_pupil_refs + 1, sizeof(char *)));
-	if (!res->errors || (r = store_begin(c->d->store)) < 0)
+	if (!res->errors || (r = store_begin(c->h->store)) < 0)
 		return ctl_fail(c, -EIO, "cannot write to the store");
 	for (size_t i = 0; i < z->n_pupil_refs; i++) {
 		char why[512];
@@ -390,9 +322,9 @@ static int s_inzage(struct req_ctx *c)
 			break;
 	}
 	if (r == 0 || s_item_refused(r))
-		r = store_commit(c->d->store);
+		r = store_commit(c->h->store);
 	if (r < 0) {
-		store_rollback(c->d->store);
+		store_rollback(c->h->store);
 		res->imported = 0;
 		res->n_errors = 0;
 		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
@@ -403,7 +335,7 @@ static int s_inzage(struct req_ctx *c)
 }
 
 /* Why this leaver may not be sent now (SPEC §3, purpose handover), or NULL. */
-static const char *s_gate(struct daemon *d, const struct leaver *l)
+static const char *s_gate(struct hctx *h, const struct leaver *l)
 {
 	const struct peer_cfg *pc;
 
@@ -414,7 +346,7 @@ static const char *s_gate(struct daemon *d, const struct leaver *l)
 		return "the pupil's personal data has been erased";
 	if (!l->destination_institution[0])
 		return "no destination institution";
-	pc = config_peer_find(d->cfg, l->destination_institution);
+	pc = config_peer_find(h->cfg, l->destination_institution);
 	if (!pc || !pc->endpoint[0])
 		return "the destination is not a configured peer with an endpoint";
 	if (!l->registered_on[0])
@@ -505,8 +437,8 @@ static void s_withhold_notes(Overstap__Handover *h, struct dossier_extra *x)
 	h->support_needs = x->np;
 }
 
-static int s_disclosure_audit(struct daemon *d, const char *user, const struct leaver *l,
-			      const Overstap__Handover *h, const struct consent_decision *dec,
+static int s_disclosure_audit(struct hctx *h, const char *user, const struct leaver *l,
+			      const Overstap__Handover *ho, const struct consent_decision *dec,
 			      const char *record_id, const char *mid, int notes)
 {
 	char detail[320];
@@ -514,23 +446,25 @@ static int s_disclosure_audit(struct daemon *d, const char *user, const struct l
 	/* the disclosure: what, to whom, on which basis (SPEC §5) */
 	snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%s\","
 		 "\"consent_id\":\"%s\",\"consents_asserted\":%zu,\"care_notes\":\"%s\","
-		 "\"message_id\":\"%s\"}", h->basis, dec->consent_id, h->n_consents,
+		 "\"message_id\":\"%s\"}", ho->basis, dec->consent_id, ho->n_consents,
 		 notes ? "included" : "withheld", mid);
-	return store_audit(d->store, user, "disclosure.queued", record_id,
+	return store_audit(h->store, user, "disclosure.queued", record_id,
 			   l->destination_institution, detail);
 }
 
 /* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
-static int s_queue_one(struct daemon *d, const char *user, const struct leaver *l,
+static int s_queue_one(struct hctx *h, const char *user, const struct leaver *l,
 		       const struct consent_decision *dec, const struct consent *v, size_t n,
 		       int64_t now)
 {
-	Overstap__Handover h;
+	Overstap__Handover ho;
 	Overstap__Inzage z;
 	struct dossier_extra *x = calloc(1, sizeof(*x));
+	struct outbox_item it = { .peer = l->destination_institution,
+				  .body_case = OVERSTAP__ENVELOPE__BODY_HANDOVER, .key_id = l->key_id };
 	char record_id[CRYPTO_UUID_STR_LEN + 1], mid[CRYPTO_UUID_STR_LEN + 1], today[11];
-	uint8_t *body = NULL, *packed = NULL;
-	size_t blen, plen = 0;
+	uint8_t *body = NULL;
+	size_t blen = 0;
 	int r;
 
 	if (!x)
@@ -538,35 +472,32 @@ static int s_queue_one(struct daemon *d, const char *user, const struct leaver *
 	if ((r = crypto_uuidv7(record_id)) < 0)
 		goto out;
 	date_today(today);
-	s_dossier(l, record_id, &h, &z);
-	h.basis = (char *)consent_basis_str(dec->basis);
-	s_assertions(&h, x, v, n, l->destination_institution, today);
+	s_dossier(l, record_id, &ho, &z);
+	ho.basis = (char *)consent_basis_str(dec->basis);
+	s_assertions(&ho, x, v, n, l->destination_institution, today);
 	if (!x->handover_consent)
-		s_withhold_notes(&h, x);
-	blen = overstap__handover__get_packed_size(&h);
+		s_withhold_notes(&ho, x);
+	blen = overstap__handover__get_packed_size(&ho);
 	body = malloc(blen ? blen : 1);
 	r = -ENOMEM;
 	if (!body)
 		goto out;
-	overstap__handover__pack(&h, body);
-	r = envelope_build(d->cfg->institution_id, l->destination_institution,
-			   OVERSTAP__ENVELOPE__BODY_HANDOVER, body, blen, d->keys.signer, mid, &packed, &plen);
+	overstap__handover__pack(&ho, body);
+	it.body = body;
+	it.blen = blen;
+	for (size_t i = 0; dec->consent_id[0] && i < n; i++)
+		if (strcmp(v[i].id, dec->consent_id) == 0) {	/* re-checked at every send */
+			it.consent_id = v[i].id;
+			it.until = v[i].valid_until;
+		}
+	r = outbox_queue(h, &it, mid);
 	if (r == 0)
-		r = store_outbox_add(d->store, mid, l->destination_institution,
-				     OVERSTAP__ENVELOPE__BODY_HANDOVER, packed, plen, l->key_id, now);
+		r = store_leaver_set_queued(h->store, l->id, record_id, mid, now);
 	if (r == 0)
-		r = store_leaver_set_queued(d->store, l->id, record_id, mid, now);
-	for (size_t i = 0; r == 0 && dec->consent_id[0] && i < n; i++)
-		if (strcmp(v[i].id, dec->consent_id) == 0)	/* re-checked at every send */
-			r = store_outbox_set_consent(d->store, mid, v[i].id, v[i].valid_until);
-	if (r == 0)
-		r = s_disclosure_audit(d, user, l, &h, dec, record_id, mid, x->handover_consent);
+		r = s_disclosure_audit(h, user, l, &ho, dec, record_id, mid, x->handover_consent);
 	crypto_wipe(body, blen);
 out:
 	free(body);
-	if (packed)
-		crypto_wipe(packed, plen);
-	free(packed);
 	crypto_wipe(x, sizeof(*x));
 	free(x);
 	return r;
@@ -604,7 +535,7 @@ static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char 
 
 	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"reason\":\"%s\"}", purpose,
 		 reason);
-	return store_audit(c->d->store, c->req->user, "disclosure.denied",
+	return store_audit(c->h->store, c->req->user, "disclosure.denied",
 			   ctl_leaver_subject(l, subj), l->destination_institution, detail);
 }
 
@@ -613,13 +544,13 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 {
 	struct pupil_consents pc = { 0 };
 	struct consent_decision dec = { 0 };
-	const char *why = s_gate(c->d, l);
+	const char *why = s_gate(c->h, l);
 	char buf[512], today[11];
 	int r = 0;
 
 	date_today(today);
-	if (!why && (r = store_consents_each(c->d->store, l->id, s_consent_push, &pc)) == 0) {
-		int basis = strcmp(c->d->cfg->policy_handover, "consent") == 0 ? BASIS_CONSENT
+	if (!why && (r = store_consents_each(c->h->store, l->id, s_consent_push, &pc)) == 0) {
+		int basis = strcmp(c->h->cfg->policy_handover, "consent") == 0 ? BASIS_CONSENT
 										  : BASIS_STATUTE;
 
 		if (!consent_decide(basis, pc.v, pc.n, CONSENT_PURPOSE_HANDOVER,
@@ -629,7 +560,7 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 		}
 	}
 	if (r == 0 && !why) {
-		r = s_queue_one(c->d, c->req->user, l, &dec, pc.v, pc.n, now);
+		r = s_queue_one(c->h, c->req->user, l, &dec, pc.v, pc.n, now);
 		if (r == 0)
 			res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref);
 	} else if (r == 0) {
@@ -653,19 +584,19 @@ static int s_send(struct req_ctx *c)
 	overstapctl__send_result__init(res);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_SEND_RESULT;
 	c->rep->send_result = res;
-	if (s->all_ready && (r = store_leavers_ready(c->d->store, &ids, &n)) < 0)
+	if (s->all_ready && (r = store_leavers_ready(c->h->store, &ids, &n)) < 0)
 		return ctl_fail(c, r, "cannot list ready dossiers: %s", strerror(-r));
 	res->queued = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
 	res->refused = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
-	if (!res->queued || !res->refused || (r = store_begin(c->d->store)) < 0) {
+	if (!res->queued || !res->refused || (r = store_begin(c->h->store)) < 0) {
 		free(ids);
 		return ctl_fail(c, -EIO, "cannot write to the store");
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct leaver l = { 0 };
 		const char *ref = ids ? NULL : s->pupil_refs[i];
-		int rf = ids ? store_leaver_load(c->d->store, ids[i], 1, &l)
-			     : store_leaver_find(c->d->store, ref, 1, &l);
+		int rf = ids ? store_leaver_load(c->h->store, ids[i], 1, &l)
+			     : store_leaver_find(c->h->store, ref, 1, &l);
 
 		if (rf == -ENOENT) {
 			char buf[256];
@@ -680,15 +611,13 @@ static int s_send(struct req_ctx *c)
 	}
 	free(ids);
 	if (r == 0)
-		r = store_commit(c->d->store);
+		r = store_commit(c->h->store);
 	if (r < 0) {
 		/* All or nothing: nothing was queued. */
-		store_rollback(c->d->store);
+		store_rollback(c->h->store);
 		res->n_queued = res->n_refused = 0;
 		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
 	}
-	if (res->n_queued)
-		net_outbox_changed(c->d);
 	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,
 		   res->n_refused);
 	return 0;
@@ -714,7 +643,7 @@ int ctl_list_push(struct ctl_list *a, void *row)
 
 /* A mentor's view of the state: an imported leaver is "registered" once the
  * registration is recorded and "ready" once inzage is too. */
-static const char *s_view_state(const struct daemon *d, const struct leaver *l)
+static const char *s_view_state(const struct hctx *h, const struct leaver *l)
 {
 	const struct peer_cfg *pc;
 
@@ -722,7 +651,7 @@ static const char *s_view_state(const struct daemon *d, const struct leaver *l)
 		return store_leaver_state_str(l->state);
 	if (!l->registered_on[0])
 		return "imported";
-	pc = l->destination_institution[0] ? config_peer_find(d->cfg, l->destination_institution) : NULL;
+	pc = l->destination_institution[0] ? config_peer_find(h->cfg, l->destination_institution) : NULL;
 	/* ready = what `handover send --all-ready` would send now */
 	return l->inzage_on[0] && pc && pc->endpoint[0] ? "ready" : "registered";
 }
@@ -741,7 +670,7 @@ static Overstapctl__HandoverRow *s_leaver_row(struct req_ctx *c, const struct le
 	row->destination_type = (char *)(vocab_destination_str(l->destination)
 						 ? vocab_destination_str(l->destination) : "");
 	row->destination_institution = ctl_strdup(pool, l->destination_institution);
-	row->state = (char *)s_view_state(c->d, l);
+	row->state = (char *)s_view_state(c->h, l);
 	row->record_id = ctl_strdup(pool, l->record_id);
 	row->queued_at = l->queued_at;
 	row->delivered_at = l->delivered_at;
@@ -758,7 +687,7 @@ static int s_leaver_cb(const struct leaver *l, void *arg)
 
 	unsigned limit = a->c->req->handover_list->limit;
 
-	if (want[0] && strcmp(want, s_view_state(a->c->d, l)) != 0)
+	if (want[0] && strcmp(want, s_view_state(a->c->h, l)) != 0)
 		return 0;	/* imported/registered/ready share one stored state */
 	if (limit && a->n >= limit)
 		return 1;
@@ -790,7 +719,7 @@ static int s_handover_list(struct req_ctx *c)
 			      f->state);
 	overstapctl__handover_list__init(hl);
 	/* The view states are filtered row by row, so the limit is applied there. */
-	r = store_leavers_each(c->d->store, state, f->cohort, 0, s_leaver_cb, &a);
+	r = store_leavers_each(c->h->store, state, f->cohort, 0, s_leaver_cb, &a);
 	if (a.rows && !ctl_keep(&c->pool, a.rows))
 		return -ENOMEM;
 	if (r < 0)
@@ -810,7 +739,7 @@ static int s_sent_dossier(struct req_ctx *c, const char *message_id, ProtobufCBi
 	size_t len = 0;
 	Overstap__Envelope *e;
 	const ProtobufCBinaryData *b;
-	int r = store_outbox_get(c->d->store, message_id, &packed, &len);
+	int r = store_outbox_get(c->h->store, message_id, &packed, &len);
 
 	if (r < 0)
 		return r;
@@ -890,7 +819,7 @@ int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__Handov
 	if ((r = ctl_timeline(c, l->record_id, &det->events, &det->n_events)) < 0)
 		return ctl_fail(c, r, "cannot read the timeline: %s", strerror(-r));
 	if (l->record_id[0]) {
-		r = store_withdrawals_each(c->d->store, l->record_id, s_withdrawal_cb, &wl);
+		r = store_withdrawals_each(c->h->store, l->record_id, s_withdrawal_cb, &wl);
 		if (wl.rows && !ctl_keep(&c->pool, wl.rows))
 			return -ENOMEM;
 		if (r < 0)
@@ -900,7 +829,7 @@ int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__Handov
 	}
 	/* Who looked at whose dossier. If that cannot be written, the dossier
 	 * is not shown. */
-	r = store_audit(c->d->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
+	r = store_audit(c->h->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
 			"{\"side\":\"sending\"}");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
@@ -924,7 +853,7 @@ static int s_handover_show(struct req_ctx *c)
 {
 	struct leaver l = { 0 };
 	Overstapctl__HandoverDetail *det = NULL;
-	int r = store_leaver_find(c->d->store, c->req->handover_show->key, 1, &l);
+	int r = store_leaver_find(c->h->store, c->req->handover_show->key, 1, &l);
 
 	if (r == -ENOENT)
 		r = ctl_fail(c, r, "%s: no such pupil", c->req->handover_show->key);
@@ -976,7 +905,7 @@ static int s_inbox_list(struct req_ctx *c)
 	if (!il)
 		return -ENOMEM;
 	overstapctl__inbox_list__init(il);
-	r = store_inbox_each(c->d->store, f->cohort, f->limit, s_inbox_cb, &a);
+	r = store_inbox_each(c->h->store, f->cohort, f->limit, s_inbox_cb, &a);
 	if (a.rows && !ctl_keep(&c->pool, a.rows))
 		return -ENOMEM;
 	if (r < 0)
@@ -999,7 +928,7 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
 
 	if (!det)
 		return -ENOMEM;
-	r = store_inbox_get(c->d->store, record_id, &row, &packed, &len);
+	r = store_inbox_get(c->h->store, record_id, &row, &packed, &len);
 	if (r == -ENOENT)
 		return ctl_fail(c, r, "%s: no such record", record_id);
 	if (r == -ENOKEY)
@@ -1008,7 +937,7 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
 		return ctl_fail(c, r, "cannot read the record: %s", strerror(-r));
 	if (packed && !ctl_keep(&c->pool, packed))
 		return -ENOMEM;	/* ctl_keep freed it */
-	r = store_audit(c->d->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
+	r = store_audit(c->h->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
 			"{\"side\":\"receiving\"}");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
@@ -1056,7 +985,7 @@ static int s_inbox_show(struct req_ctx *c)
 static int s_audit_verify(struct req_ctx *c)
 {
 	Overstapctl__AuditVerifyResult *v = ctl_keep(&c->pool, calloc(1, sizeof(*v)));
-	struct audit *a = store_audit_peek(c->d->store);
+	struct audit *a = store_audit_peek(c->h->store);
 	uint8_t mac[AUDIT_MAC_LEN];
 	char why[256] = "", *hex = NULL;
 	int64_t bad = 0, seq = 0;
@@ -1077,7 +1006,7 @@ static int s_audit_verify(struct req_ctx *c)
 		unsigned checked = 0;
 		char peer[7] = "";
 
-		r = checkpoint_verify(c->d, &checked, peer, &bad, why, sizeof(why));
+		r = checkpoint_verify(c->h->store, &checked, peer, &bad, why, sizeof(why));
 		if (r < 0 && r != -ENOENT && r != -EBADMSG)
 			return ctl_fail(c, r, "cannot read the checkpoints: %s", strerror(-r));
 		v->checkpoints = checked;
@@ -1159,7 +1088,7 @@ static int s_audit_export(struct req_ctx *c)
 		return -ENOMEM;
 	overstapctl__audit_entries__init(out);
 	out->lines = lines;
-	r = audit_each(store_audit_peek(c->d->store), q->from_seq > 0 ? q->from_seq : 1,
+	r = audit_each(store_audit_peek(c->h->store), q->from_seq > 0 ? q->from_seq : 1,
 		       s_audit_line, &pg);
 	if (r < 0)
 		return ctl_fail(c, r, "cannot read the audit log: %s", strerror(-r));
@@ -1175,8 +1104,8 @@ static const struct {
 	Overstapctl__Request__BodyCase body;
 	int (*fn)(struct req_ctx *c);
 } s_handlers[] = {
-	{ OVERSTAPCTL__REQUEST__BODY_STATUS, s_status },
-	{ OVERSTAPCTL__REQUEST__BODY_PEERS, s_status },
+	{ OVERSTAPCTL__REQUEST__BODY_STATUS, ctl_status },
+	{ OVERSTAPCTL__REQUEST__BODY_PEERS, ctl_status },
 	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS, s_import },
 	{ OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED, s_mark_registered },
 	{ OVERSTAPCTL__REQUEST__BODY_INZAGE, s_inzage },
@@ -1211,7 +1140,7 @@ static int s_user_ok(const char *u)
 	return 1;
 }
 
-static void s_dispatch(struct req_ctx *c)
+void ctl_dispatch(struct req_ctx *c)
 {
 	const Overstapctl__Request *req = c->req;
 	int r = -ENOTSUP;
@@ -1235,7 +1164,14 @@ static void s_dispatch(struct req_ctx *c)
 	c->rep->code = r < 0 ? r : 0;
 }
 
-void control_handle(struct daemon *d)
+void ctl_req_done(struct req_ctx *c)
+{
+	s_pool_free(&c->pool);
+	memset(&c->pool, 0, sizeof(c->pool));
+	report_free(&c->report);
+}
+
+void control_handle(void *sock, const struct ctl_env *env)
 {
 	for (int k = 0; k < 16; k++) {
 		zmq_msg_t f[3];
@@ -1244,7 +1180,7 @@ void control_handle(struct daemon *d)
 		/* [routing id][empty delimiter from REQ][request] */
 		while (more && n < 3) {
 			zmq_msg_init(&f[n]);
-			if (zmq_msg_recv(&f[n], d->control, n ? 0 : ZMQ_DONTWAIT) < 0) {
+			if (zmq_msg_recv(&f[n], sock, n ? 0 : ZMQ_DONTWAIT) < 0) {
 				zmq_msg_close(&f[n]);
 				break;
 			}
@@ -1255,13 +1191,13 @@ void control_handle(struct daemon *d)
 		while (more) {
 			zmq_msg_t x;
 			zmq_msg_init(&x);
-			zmq_msg_recv(&x, d->control, 0);
+			zmq_msg_recv(&x, sock, 0);
 			more = zmq_msg_more(&x);
 			zmq_msg_close(&x);
 		}
 		if (n == 3) {
 			Overstapctl__Reply rep;
-			struct req_ctx c = { .d = d, .rep = &rep };
+			struct req_ctx c = { .h = env->h, .env = env, .rep = &rep };
 			Overstapctl__Request *req =
 				overstapctl__request__unpack(NULL, zmq_msg_size(&f[2]), zmq_msg_data(&f[2]));
 			uint8_t *out;
@@ -1271,22 +1207,21 @@ void control_handle(struct daemon *d)
 			rep.version = OVERSTAPCTL__VERSION__CURRENT;
 			c.req = req;
 			if (req)
-				s_dispatch(&c);
+				ctl_dispatch(&c);
 			else
 				rep.code = ctl_fail(&c, -EBADMSG, "malformed request");
 			len = overstapctl__reply__get_packed_size(&rep);
 			out = malloc(len ? len : 1);
 			if (out) {
 				overstapctl__reply__pack(&rep, out);
-				zmq_send(d->control, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE);
-				zmq_send(d->control, "", 0, ZMQ_SNDMORE);
-				zmq_send(d->control, out, len, 0);
+				zmq_send(sock, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE);
+				zmq_send(sock, "", 0, ZMQ_SNDMORE);
+				zmq_send(sock, out, len, 0);
 				free(out);
 			}
 			if (req)
 				overstapctl__request__free_unpacked(req, NULL);
-			s_pool_free(&c.pool);
-			report_free(&c.report);
+			ctl_req_done(&c);
 			/* A whole leavers file came in: give the memory back rather than
 			 * keep it resident for the daemon's life. */
 			if (zmq_msg_size(&f[2]) > (1 << 20))

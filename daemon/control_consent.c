@@ -5,7 +5,7 @@
 #include "control_int.h"
 #include "envelope.h"
 #include "erasure.h"
-#include "net.h"
+#include "outbox.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -84,7 +84,7 @@ static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l
 		 "\"valid_until\":\"%s\",\"withdrawn_at\":\"%s\"}",
 		 k->id, consent_purpose_str(k->purpose), consent_grantor_str(k->grantor), k->granted_at,
 		 k->valid_until, k->withdrawn_at);
-	return store_audit(c->d->store, c->req->user, action, ctl_leaver_subject(l, subj),
+	return store_audit(c->h->store, c->req->user, action, ctl_leaver_subject(l, subj),
 			   k->counterpart, detail);
 }
 
@@ -106,7 +106,7 @@ static int s_notice(struct req_ctx *c, const struct leaver *l, const struct cons
 	    (strcmp(k->counterpart, CONSENT_ANY) != 0 &&
 	     strcmp(k->counterpart, l->destination_institution) != 0))
 		return 0;
-	pc = config_peer_find(c->d->cfg, l->destination_institution);
+	pc = config_peer_find(c->h->cfg, l->destination_institution);
 	if (!pc || !pc->endpoint[0])
 		return 0;
 	envelope_assertion_from(&a, k);
@@ -114,13 +114,15 @@ static int s_notice(struct req_ctx *c, const struct leaver *l, const struct cons
 	m.consent = &a;
 	if (overstap__consent_notice__get_packed_size(&m) > sizeof(body))
 		return -E2BIG;
-	r = net_queue(c->d, pc->id, OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE, body,
-		      overstap__consent_notice__pack(&m, body), k->id, k->valid_until, mid);
+	r = outbox_queue(c->h, &(struct outbox_item){
+				.peer = pc->id, .body_case = OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE,
+				.body = body, .blen = overstap__consent_notice__pack(&m, body),
+				.consent_id = k->id, .until = k->valid_until }, mid);
 	if (r < 0)
 		return r;
 	snprintf(detail, sizeof(detail), "{\"purpose\":\"follow_up\",\"consent_id\":\"%s\","
 		 "\"message_id\":\"%s\"}", k->id, mid);
-	if ((r = store_audit(c->d->store, c->req->user, "consent.notice_queued", l->record_id, pc->id,
+	if ((r = store_audit(c->h->store, c->req->user, "consent.notice_queued", l->record_id, pc->id,
 			     detail)) == 0)
 		str_copy(peer, 7, pc->id);
 	return r;
@@ -136,7 +138,7 @@ int ctl_consent_grant(struct req_ctx *c)
 
 	date_today(today);
 	s_from_request(c, today, &k);
-	r = store_leaver_find(c->d->store, k.pupil_ref, 1, &l);
+	r = store_leaver_find(c->h->store, k.pupil_ref, 1, &l);
 	if (r < 0 || !l.priv) {
 		store_leaver_clear(&l);
 		return ctl_fail(c, r == -ENOENT ? r : -ENOKEY, "%s: %s", k.pupil_ref,
@@ -154,18 +156,16 @@ int ctl_consent_grant(struct req_ctx *c)
 		r = r > 0 ? s_refuse(c, k.pupil_ref, &errs) : ctl_fail(c, r, "%s", strerror(-r));
 		goto out;
 	}
-	if ((r = store_begin(c->d->store)) < 0 ||
-	    (r = store_consent_add(c->d->store, l.id, l.key_id, &k)) < 0 ||
+	if ((r = store_begin(c->h->store)) < 0 ||
+	    (r = store_consent_add(c->h->store, l.id, l.key_id, &k)) < 0 ||
 	    (r = s_audit(c, "consent.granted", &l, &k)) < 0 || (r = s_notice(c, &l, &k, peer)) < 0 ||
-	    (r = store_commit(c->d->store)) < 0) {
-		store_rollback(c->d->store);
+	    (r = store_commit(c->h->store)) < 0) {
+		store_rollback(c->h->store);
 		r = ctl_fail(c, r, "cannot record the consent: %s", strerror(-r));
 		goto out;
 	}
 	log_notice("user %s recorded consent %s (%s) for a pupil", c->req->user, k.id,
 		   consent_purpose_str(k.purpose));
-	if (peer[0])
-		net_outbox_changed(c->d);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
 	c->rep->consent = ctl_consent_row(c, &k, k.pupil_ref, today, NULL);
 	if (c->rep->consent)
@@ -187,7 +187,7 @@ int ctl_consent_withdraw(struct req_ctx *c)
 	int r;
 
 	date_today(today);
-	r = store_consent_get(c->d->store, w->consent_id, &k, &lid);
+	r = store_consent_get(c->h->store, w->consent_id, &k, &lid);
 	if (r < 0)
 		return ctl_fail(c, r, "%s: %s", w->consent_id, r == -ENOENT ? "no such consent" : strerror(-r));
 	if (k.withdrawn_at[0])
@@ -199,23 +199,21 @@ int ctl_consent_withdraw(struct req_ctx *c)
 	    strcmp(k.withdrawn_at, k.granted_at) < 0)
 		return ctl_fail(c, -EINVAL, "%s: withdrawal date %s must be a date from %s to today",
 				k.id, k.withdrawn_at, k.granted_at);
-	if ((r = store_leaver_load(c->d->store, lid, 0, &l)) < 0)
+	if ((r = store_leaver_load(c->h->store, lid, 0, &l)) < 0)
 		return ctl_fail(c, r, "cannot read the pupil: %s", strerror(-r));
-	if ((r = store_begin(c->d->store)) < 0 ||
-	    (r = store_consent_withdraw(c->d->store, k.id, k.withdrawn_at, c->req->user)) < 0 ||
+	if ((r = store_begin(c->h->store)) < 0 ||
+	    (r = store_consent_withdraw(c->h->store, k.id, k.withdrawn_at, c->req->user)) < 0 ||
 	    (r = s_audit(c, "consent.withdrawn", &l, &k)) < 0 ||
 	    /* SPEC §3: the counterpart is told, in the same transaction */
-	    (r = erasure_withdrawal_queue(c->d, &l, &k, 1, "withdrawn", k.withdrawn_at, c->req->user,
+	    (r = erasure_withdrawal_queue(c->h, &l, &k, 1, "withdrawn", k.withdrawn_at, c->req->user,
 					  peer)) < 0 ||
-	    (r = store_commit(c->d->store)) < 0) {
-		store_rollback(c->d->store);
+	    (r = store_commit(c->h->store)) < 0) {
+		store_rollback(c->h->store);
 		store_leaver_clear(&l);
 		return ctl_fail(c, r, "cannot record the withdrawal: %s", strerror(-r));
 	}
 	log_notice("user %s recorded the withdrawal of consent %s%s%s", c->req->user, k.id,
 		   peer[0] ? "; telling " : "", peer);
-	if (peer[0])
-		net_outbox_changed(c->d);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
 	c->rep->consent = ctl_consent_row(c, &k, l.pupil_ref, today, NULL);
 	if (c->rep->consent)
@@ -245,7 +243,7 @@ static int s_flush(struct list_state *st)
 
 	if (st->leaver < 0 || st->n == 0)
 		return 0;
-	r = store_leaver_load(st->c->d->store, st->leaver, 1, &l);
+	r = store_leaver_load(st->c->h->store, st->leaver, 1, &l);
 	for (size_t i = 0; r == 0 && i < st->n; i++) {
 		const struct consent *k = &st->group[i];
 		char why[160] = "";
@@ -305,13 +303,13 @@ int ctl_consent_list(struct req_ctx *c)
 	if (q->pupil_ref[0]) {
 		struct leaver l = { 0 };
 
-		r = store_leaver_find(c->d->store, q->pupil_ref, 0, &l);
+		r = store_leaver_find(c->h->store, q->pupil_ref, 0, &l);
 		only = l.id;
 		store_leaver_clear(&l);
 		if (r < 0)
 			return ctl_fail(c, r, "%s: %s", q->pupil_ref, r == -ENOENT ? "no such pupil" : strerror(-r));
 	}
-	r = store_consents_each(c->d->store, only, s_collect, &st);
+	r = store_consents_each(c->h->store, only, s_collect, &st);
 	if (r == 0)
 		r = s_flush(&st);
 	free(st.group);

@@ -5,7 +5,6 @@
 #include "control_int.h"
 #include "crypto.h"
 #include "erasure.h"
-#include "net.h"
 #include "pgn.h"
 
 #include <errno.h>
@@ -46,34 +45,34 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 	int r;
 
 	date_today(today);
-	if ((r = store_consents_each(c->d->store, l->id, s_consent_collect, &ks)) < 0)
+	if ((r = store_consents_each(c->h->store, l->id, s_consent_collect, &ks)) < 0)
 		goto out;
-	if ((r = store_begin(c->d->store)) < 0)
+	if ((r = store_begin(c->h->store)) < 0)
 		goto out;
 	for (size_t i = 0; i < ks.n && r == 0; i++) {
 		if (ks.v[i].withdrawn_at[0])
 			continue;
 		str_copy(ks.v[i].withdrawn_at, sizeof(ks.v[i].withdrawn_at), today);
 		snprintf(detail, sizeof(detail), "{\"consent_id\":\"%s\",\"reason\":\"erasure\"}", ks.v[i].id);
-		if ((r = store_consent_withdraw(c->d->store, ks.v[i].id, today, c->req->user)) == 0)
-			r = store_audit(c->d->store, c->req->user, "consent.withdrawn", subj,
+		if ((r = store_consent_withdraw(c->h->store, ks.v[i].id, today, c->req->user)) == 0)
+			r = store_audit(c->h->store, c->req->user, "consent.withdrawn", subj,
 					ks.v[i].counterpart, detail);
 		withdrawn++;
 	}
 	/* every consent the receiver may hold, withdrawn now or before */
 	if (r == 0)
-		r = erasure_withdrawal_queue(c->d, l, ks.v, ks.n, "erased", today, c->req->user, peer);
+		r = erasure_withdrawal_queue(c->h, l, ks.v, ks.n, "erased", today, c->req->user, peer);
 	if (r == 0)
-		r = store_leaver_erase(c->d->store, l, time_now_ms(), &events, &cancelled);
+		r = store_leaver_erase(c->h->store, l, time_now_ms(), &events, &cancelled);
 	if (r == 0) {
 		snprintf(detail, sizeof(detail), "{\"consents_withdrawn\":%u,\"events_deleted\":%u,"
 			 "\"messages_cancelled\":%u,\"told\":\"%s\"}", withdrawn, events, cancelled, peer);
-		r = store_audit(c->d->store, c->req->user, "pupil.erased", subj, peer, detail);
+		r = store_audit(c->h->store, c->req->user, "pupil.erased", subj, peer, detail);
 	}
 	if (r == 0)
-		r = store_commit(c->d->store);
+		r = store_commit(c->h->store);
 	else
-		store_rollback(c->d->store);
+		store_rollback(c->h->store);
 	if (r < 0)
 		goto out;
 	res->record_id = ctl_strdup(&c->pool, l->record_id);
@@ -81,8 +80,6 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 	res->withdrawal_to = ctl_strdup(&c->pool, peer);
 	res->events_deleted = events;
 	res->messages_cancelled = cancelled;
-	if (peer[0])
-		net_outbox_changed(c->d);
 out:
 	free(ks.v);
 	return r;
@@ -94,20 +91,20 @@ static int s_erase_received(struct req_ctx *c, const char *record_id, const char
 {
 	unsigned events = 0;
 	char detail[96];
-	int r = store_begin(c->d->store);
+	int r = store_begin(c->h->store);
 
 	if (r == 0)
-		r = store_inbox_erase(c->d->store, record_id, "erase", time_now_ms());
+		r = store_inbox_erase(c->h->store, record_id, "erase", time_now_ms());
 	if (r == 0)
-		r = store_events_delete(c->d->store, record_id, &events);
+		r = store_events_delete(c->h->store, record_id, &events);
 	if (r == 0) {
 		snprintf(detail, sizeof(detail), "{\"side\":\"receiving\",\"events_deleted\":%u}", events);
-		r = store_audit(c->d->store, c->req->user, "dossier.erased", record_id, sender, detail);
+		r = store_audit(c->h->store, c->req->user, "dossier.erased", record_id, sender, detail);
 	}
 	if (r == 0)
-		r = store_commit(c->d->store);
+		r = store_commit(c->h->store);
 	else
-		store_rollback(c->d->store);
+		store_rollback(c->h->store);
 	res->record_id = ctl_strdup(&c->pool, record_id);
 	res->events_deleted = events;
 	res->received_dossier = 1;
@@ -125,11 +122,11 @@ int ctl_erase(struct req_ctx *c)
 	if (!res)
 		return -ENOMEM;
 	overstapctl__erased__init(res);
-	r = store_leaver_find(c->d->store, key, 0, &l);
+	r = store_leaver_find(c->h->store, key, 0, &l);
 	if (r == 0) {
 		r = s_erase_leaver(c, &l, res);
 	} else if (r == -ENOENT && crypto_uuid_valid(key) &&
-		   (r = store_inbox_state(c->d->store, key, sender, &erased)) == 0) {
+		   (r = store_inbox_state(c->h->store, key, sender, &erased)) == 0) {
 		r = erased ? -EALREADY : s_erase_received(c, key, sender, res);
 	}
 	store_leaver_clear(&l);
@@ -142,7 +139,7 @@ int ctl_erase(struct req_ctx *c)
 		return ctl_fail(c, r, "nothing erased: %s", strerror(-r));
 	/* outside the transaction: fold the WAL in, so no page with the old
 	 * wrapped key survives in the -wal file */
-	if ((r = store_checkpoint_wal(c->d->store)) < 0)
+	if ((r = store_checkpoint_wal(c->h->store)) < 0)
 		log_warn("cannot truncate the WAL after an erasure: %s", strerror(-r));
 	log_notice("user %s erased %s", c->req->user, res->record_id[0] ? res->record_id : "a pupil");
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_ERASED;
@@ -169,10 +166,10 @@ static int s_audit_cb(const struct audit_entry *e, void *arg)
 
 static int s_subject_audit(struct s_subject *st, const char *subject)
 {
-	int r = audit_subject_each(store_audit_peek(st->c->d->store), subject, s_audit_cb, st);
+	int r = audit_subject_each(store_audit_peek(st->c->h->store), subject, s_audit_cb, st);
 
 	if (r == 0)
-		r = store_audit(st->c->d->store, st->c->req->user, "subject.access", subject, "", "{}");
+		r = store_audit(st->c->h->store, st->c->req->user, "subject.access", subject, "", "{}");
 	return r;
 }
 
@@ -192,7 +189,7 @@ static int s_subject_leaver(struct s_subject *st, struct leaver *l)
 
 	st->ref = l->pupil_ref;
 	if ((r = ctl_handover_detail(st->c, l, &det)) < 0 || (r = ctl_list_push(&st->sent, det)) < 0 ||
-	    (r = store_consents_each(st->c->d->store, l->id, s_consent_cb, st)) < 0)
+	    (r = store_consents_each(st->c->h->store, l->id, s_consent_cb, st)) < 0)
 		return r;
 	/* entries from before the dossier left name the row, later ones the record */
 	snprintf(subj, sizeof(subj), "leaver:%lld", (long long)l->id);
@@ -236,21 +233,21 @@ int ctl_subject(struct req_ctx *c)
 	overstapctl__subject__init(st.out);
 	date_today(st.today);
 	/* one transaction: the report and its audit entries are one snapshot */
-	if ((r = store_begin(c->d->store)) < 0)
+	if ((r = store_begin(c->h->store)) < 0)
 		return ctl_fail(c, r, "cannot read the store: %s", strerror(-r));
-	r = store_leaver_find(c->d->store, key, 1, &l);
+	r = store_leaver_find(c->h->store, key, 1, &l);
 	if (r == -ENOENT && is_pgn)
-		r = store_leaver_by_pgn(c->d->store, key, 1, &l);
+		r = store_leaver_by_pgn(c->h->store, key, 1, &l);
 	if (r == -ENOENT && is_uuid)
-		r = store_leaver_by_record(c->d->store, key, 1, &l);
+		r = store_leaver_by_record(c->h->store, key, 1, &l);
 	if (r == 0)
 		r = s_subject_leaver(&st, &l);
 	store_leaver_clear(&l);
 	if (r == -ENOENT)
 		r = 0;
 	if (r == 0 && is_pgn)
-		r = store_inbox_by_pgn(c->d->store, key, &recs);
-	if (r == 0 && is_uuid && store_inbox_state(c->d->store, key, sender, &erased) == 0)
+		r = store_inbox_by_pgn(c->h->store, key, &recs);
+	if (r == 0 && is_uuid && store_inbox_state(c->h->store, key, sender, &erased) == 0)
 		r = strlist_addf(&recs, "%s", key);
 	for (size_t i = 0; r == 0 && i < recs.n; i++)
 		r = s_subject_received(&st, recs.v[i]);
@@ -265,9 +262,9 @@ int ctl_subject(struct req_ctx *c)
 	     s_pool_list(c, &st.audit, (void ***)&st.out->audit, &st.out->n_audit)) != 0 && r == 0)
 		r = -ENOMEM;
 	if (r == 0)
-		r = store_commit(c->d->store);
+		r = store_commit(c->h->store);
 	if (r < 0) {
-		store_rollback(c->d->store);
+		store_rollback(c->h->store);
 		if (c->rep->error && c->rep->error[0])
 			return r;
 		return ctl_fail(c, r, "cannot produce the report: %s", strerror(-r));

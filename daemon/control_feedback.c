@@ -7,7 +7,7 @@
 #include "consent.h"
 #include "control_int.h"
 #include "envelope.h"
-#include "net.h"
+#include "outbox.h"
 #include "outcomes.h"
 #include "pgn.h"
 #include "registrations.h"
@@ -20,12 +20,14 @@
 #define S_NO_CONSENT_TEXT "no follow_up consent in force for this pupil and institution"
 static const char S_NO_CONSENT[] = S_NO_CONSENT_TEXT;	/* compared by address */
 
-static int s_queue(struct daemon *d, const char *peer, Overstap__Envelope__BodyCase body_case,
+static int s_queue(struct hctx *h, const char *peer, Overstap__Envelope__BodyCase body_case,
 		   const uint8_t *body, size_t blen, const Overstap__ConsentAssertion *a,
 		   char mid[CRYPTO_UUID_STR_LEN + 1])
 {
-	return net_queue(d, peer, body_case, body, blen, a ? a->consent_id : NULL,
-			 a ? a->valid_until : NULL, mid);
+	return outbox_queue(h, &(struct outbox_item){ .peer = peer, .body_case = body_case,
+						   .body = body, .blen = blen,
+						   .consent_id = a ? a->consent_id : NULL,
+						   .until = a ? a->valid_until : NULL }, mid);
 }
 
 /* The received handover a record id names: its sender and, for outcomes, the
@@ -36,7 +38,7 @@ struct received {
 	Overstap__Handover *h;
 	const Overstap__ConsentAssertion *follow_up;	/* borrowed from h or notice */
 	Overstap__ConsentAssertion *notice;	/* owned: one told after the dossier */
-	struct daemon *d;
+	struct hctx *hx;
 	char today[11];
 };
 
@@ -60,8 +62,8 @@ static int s_notice_cb(const void *data, size_t len, void *arg)
 
 	if (!a)
 		return 0;
-	if (envelope_assertion_in_force(a, "follow_up", rc->d->cfg->institution_id, rc->today) &&
-	    store_consent_revoked(rc->d->store, a->consent_id, rc->today) == 0) {
+	if (envelope_assertion_in_force(a, "follow_up", rc->hx->cfg->institution_id, rc->today) &&
+	    store_consent_revoked(rc->hx->store, a->consent_id, rc->today) == 0) {
 		rc->notice = a;
 		return 1;
 	}
@@ -69,7 +71,7 @@ static int s_notice_cb(const void *data, size_t len, void *arg)
 	return 0;
 }
 
-static const char *s_received_load(struct daemon *d, const char *record_id, struct received *rc)
+static const char *s_received_load(struct hctx *h, const char *record_id, struct received *rc)
 {
 	struct inbox_row row;
 	uint8_t *packed = NULL;
@@ -78,7 +80,7 @@ static const char *s_received_load(struct daemon *d, const char *record_id, stru
 	char today[11];
 
 	memset(rc, 0, sizeof(*rc));
-	if (store_inbox_get(d->store, record_id, &row, &packed, &len) < 0)
+	if (store_inbox_get(h->store, record_id, &row, &packed, &len) < 0)
 		return "no handover received with this record id";
 	str_copy(rc->sender, sizeof(rc->sender), row.sender);
 	rc->env = overstap__envelope__unpack(NULL, len, packed);
@@ -89,14 +91,14 @@ static const char *s_received_load(struct daemon *d, const char *record_id, stru
 	for (size_t i = 0; i < rc->h->n_consents && !rc->follow_up; i++) {
 		const Overstap__ConsentAssertion *a = rc->h->consents[i];
 
-		if (envelope_assertion_in_force(a, "follow_up", d->cfg->institution_id, today) &&
-		    store_consent_revoked(d->store, a->consent_id, today) == 0)
+		if (envelope_assertion_in_force(a, "follow_up", h->cfg->institution_id, today) &&
+		    store_consent_revoked(h->store, a->consent_id, today) == 0)
 			rc->follow_up = a;
 	}
 	if (!rc->follow_up) {
-		rc->d = d;
+		rc->hx = h;
 		str_copy(rc->today, sizeof(rc->today), today);
-		if (store_assertions_each(d->store, record_id, s_notice_cb, rc) > 0)
+		if (store_assertions_each(h->store, record_id, s_notice_cb, rc) > 0)
 			rc->follow_up = rc->notice;
 	}
 	return NULL;
@@ -109,7 +111,7 @@ static int s_audit(struct req_ctx *c, const char *action, const char *record_id,
 
 	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"event\":\"%s\"%s}", purpose, event,
 		 extra);
-	return store_audit(c->d->store, c->req->user, action, record_id, peer, detail);
+	return store_audit(c->h->store, c->req->user, action, record_id, peer, detail);
 }
 
 static int s_pack_status(const struct outcome_row *row, uint8_t **body, size_t *len)
@@ -154,9 +156,9 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 	size_t blen = 0;
 	char extra[96] = "";
 
-	if ((*why = s_received_load(c->d, row->record_id, &rc)) != NULL)
+	if ((*why = s_received_load(c->h, row->record_id, &rc)) != NULL)
 		goto out;
-	pc = config_peer_find(c->d->cfg, rc.sender);
+	pc = config_peer_find(c->h->cfg, rc.sender);
 	if (!pc || !pc->endpoint[0]) {
 		*why = "the sending school is not a configured peer with an endpoint";
 		goto out;
@@ -168,7 +170,7 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 	}
 	r = status ? s_pack_status(row, &body, &blen) : s_pack_outcome(row, rc.follow_up, &body, &blen);
 	if (r == 0)
-		r = s_queue(c->d, rc.sender,
+		r = s_queue(c->h, rc.sender,
 			    status ? OVERSTAP__ENVELOPE__BODY_STATUS : OVERSTAP__ENVELOPE__BODY_OUTCOME, body,
 			    blen, status ? NULL : rc.follow_up, ev.message_id);
 	free(body);
@@ -187,7 +189,7 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 		snprintf(extra, sizeof(extra), ",\"basis\":\"consent\",\"consent_id\":\"%s\"", ev.consent_id);
 	else
 		snprintf(extra, sizeof(extra), ",\"basis\":\"statute\"");
-	if ((r = store_event_add(c->d->store, &ev)) == 0)
+	if ((r = store_event_add(c->h->store, &ev)) == 0)
 		r = s_audit(c, "disclosure.queued", row->record_id, rc.sender,
 			    status ? "status" : "follow_up", outcome_event_str(row->event), extra);
 out:
@@ -221,22 +223,22 @@ static int s_rows(struct req_ctx *c, struct outcome_row *rows, struct strlist *e
  * transaction of their own, after the batch's was rolled back. */
 static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, size_t n)
 {
-	int r = store_begin(c->d->store);
+	int r = store_begin(c->h->store);
 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct received rc;
 
 		if (rows[i].line != 0)
 			continue;
-		if (s_received_load(c->d, rows[i].record_id, &rc) == NULL)
+		if (s_received_load(c->h, rows[i].record_id, &rc) == NULL)
 			r = s_audit(c, "disclosure.denied", rows[i].record_id, rc.sender, "follow_up",
 				    outcome_event_str(rows[i].event),
 				    ",\"reason\":\"" S_NO_CONSENT_TEXT "\"");
 		s_received_free(&rc);
 	}
 	if (r == 0)
-		return store_commit(c->d->store);
-	store_rollback(c->d->store);
+		return store_commit(c->h->store);
+	store_rollback(c->h->store);
 	return r;
 }
 
@@ -255,7 +257,7 @@ int ctl_feedback(struct req_ctx *c)
 	overstapctl__import_result__init(res);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
 	c->rep->marked = res;
-	if (s_rows(c, rows, &errors) == 0 && (r = store_begin(c->d->store)) == 0) {
+	if (s_rows(c, rows, &errors) == 0 && (r = store_begin(c->h->store)) == 0) {
 		for (size_t i = 0; i < f->n_events && r == 0; i++) {
 			const char *why = NULL;
 
@@ -269,9 +271,9 @@ int ctl_feedback(struct req_ctx *c)
 		}
 		/* All or nothing: one refused row and nothing is sent. */
 		if (r == 0 && errors.n == 0)
-			r = store_commit(c->d->store);
+			r = store_commit(c->h->store);
 		else
-			store_rollback(c->d->store);
+			store_rollback(c->h->store);
 		if (r == 0 && errors.n)
 			r = s_audit_denials(c, rows, f->n_events);
 	}
@@ -285,7 +287,6 @@ int ctl_feedback(struct req_ctx *c)
 	if (res->n_errors)
 		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
 	res->imported = (uint32_t)f->n_events;
-	net_outbox_changed(c->d);
 	log_notice("user %s queued %zu statuses/outcomes", c->req->user, f->n_events);
 	return 0;
 }
@@ -305,9 +306,9 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 	snprintf(detail, sizeof(detail), "{\"purpose\":\"status\",\"basis\":\"statute\","
 		 "\"registered_on\":\"%s\"}", g->registered_on);
 	/* No record id exists yet, and the PGN stays out of the log. */
-	if ((r = s_queue(c->d, g->sending_school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen,
+	if ((r = s_queue(c->h, g->sending_school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen,
 			 NULL, mid)) == 0)
-		r = store_audit(c->d->store, c->req->user, "registration.sent", "", g->sending_school,
+		r = store_audit(c->h->store, c->req->user, "registration.sent", "", g->sending_school,
 				detail);
 	return r;
 }
@@ -339,18 +340,18 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 
 		if (registration_row_validate(name, &ri, today, &rows[i], &errors) > 0)
 			continue;
-		pc = config_peer_find(c->d->cfg, rows[i].sending_school);
+		pc = config_peer_find(c->h->cfg, rows[i].sending_school);
 		if (!pc || !pc->endpoint[0])
 			strlist_addf(&errors, "%s:%u: sending_school: %s is not a configured peer with an "
 				     "endpoint", name, in[i]->line, rows[i].sending_school);
 	}
-	if (errors.n == 0 && (r = store_begin(c->d->store)) == 0) {
+	if (errors.n == 0 && (r = store_begin(c->h->store)) == 0) {
 		for (size_t i = 0; i < n && r == 0; i++)
 			r = s_registration_one(c, &rows[i]);
 		if (r == 0)
-			r = store_commit(c->d->store);
+			r = store_commit(c->h->store);
 		else
-			store_rollback(c->d->store);
+			store_rollback(c->h->store);
 	}
 	free(rows);
 	res->errors = ctl_keep(&c->pool, calloc(errors.n + 1, sizeof(char *)));
@@ -368,7 +369,6 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 	if (res->n_errors)
 		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
 	res->imported = (uint32_t)n;
-	net_outbox_changed(c->d);
 	log_notice("user %s queued %zu registration(s)", c->req->user, n);
 	return 0;
 }
@@ -432,7 +432,7 @@ int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow
 	*n = 0;
 	if (!record_id || !record_id[0])
 		return 0;
-	r = store_events_each(c->d->store, record_id, s_event_cb, &t);
+	r = store_events_each(c->h->store, record_id, s_event_cb, &t);
 	if (t.rows && !ctl_keep(&c->pool, t.rows))
 		return -ENOMEM;
 	*rows = (Overstapctl__EventRow **)t.rows;

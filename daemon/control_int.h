@@ -7,7 +7,9 @@
 #include <stddef.h>
 
 #include "control.pb-c.h"
-#include "daemon.h"
+#include "control.h"
+#include "leavers.h"
+#include "log.h"
 
 /* Everything a reply points into, freed after it is sent. */
 struct pool {
@@ -18,7 +20,8 @@ struct pool {
 /* A handler fills the reply (allocating into the pool) and returns 0 or a
  * negative code with a message in rep->error. */
 struct req_ctx {
-	struct daemon *d;
+	struct hctx *h;			/* store, configuration, keys, outbox flags */
+	const struct ctl_env *env;	/* and the daemon's view of itself, for status */
 	const Overstapctl__Request *req;
 	Overstapctl__Reply *rep;
 	struct pool pool;
@@ -67,6 +70,16 @@ int ctl_feedback(struct req_ctx *c);
 int ctl_registration(struct req_ctx *c);
 int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow ***rows, size_t *n);
 int ctl_import_registrations(struct req_ctx *c);
+
+/* control_status.c: `overstap status` and `overstap peers`. */
+int ctl_status(struct req_ctx *c);
+
+/* Run one request: check its version and user, find its handler, fill rep
+ * (allocations go to c->pool and c->report). The caller sets c->h, c->env,
+ * c->req and c->rep (initialised), sends the reply, then ctl_req_done(c). */
+void ctl_dispatch(struct req_ctx *c);
+/* Free what a reply pointed into. */
+void ctl_req_done(struct req_ctx *c);
 
 /* Handlers in control_report.c: `overstap report` and `overstap lost`. */
 int ctl_report(struct req_ctx *c);

@@ -23,14 +23,14 @@ int ctl_report(struct req_ctx *c)
 	size_t pos = 0;
 	int r;
 
-	r = report_build(c->d, q, strcmp(q->format, "html") == 0, &rep, why, sizeof(why));
+	r = report_build(c->h->store, c->h->cfg, q, strcmp(q->format, "html") == 0, &rep, why, sizeof(why));
 	if (r < 0)
 		return ctl_fail(c, r, "%s", why);
 	for (size_t i = 0; i < q->n_by && pos < sizeof(by); i++)
 		pos += (size_t)snprintf(by + pos, sizeof(by) - pos, "%s%s", i ? "," : "", q->by[i]);
 	snprintf(detail, sizeof(detail), "{\"side\":\"%s\",\"format\":\"%.8s\",\"by\":\"%s\",\"cohorts\":%zu}",
 		 rep->side, q->format, by, rep->n_cohorts);
-	if ((r = store_audit(c->d->store, c->req->user, "report.generated", "", "", detail)) < 0) {
+	if ((r = store_audit(c->h->store, c->req->user, "report.generated", "", "", detail)) < 0) {
 		report_free(&rep);
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	}
@@ -96,9 +96,9 @@ static int s_lost_row(struct lost_state *st, const struct send_fact *f, const ch
 
 	if (!row)
 		return -ENOMEM;
-	if ((r = store_leaver_load(st->c->d->store, f->leaver_id, 1, &l)) < 0)
+	if ((r = store_leaver_load(st->c->h->store, f->leaver_id, 1, &l)) < 0)
 		return r;
-	if ((r = store_events_each(st->c->d->store, f->record_id, s_last_cb, &le)) < 0) {
+	if ((r = store_events_each(st->c->h->store, f->record_id, s_last_cb, &le)) < 0) {
 		store_leaver_clear(&l);
 		return r;
 	}
@@ -159,14 +159,14 @@ int ctl_lost(struct req_ctx *c)
 			return ctl_fail(c, -EINVAL, "'%s' is not a cohort (YYYY-YYYY)", q->cohorts[i]);
 	date_today(st.today);
 	st.days = q->days ? q->days : LOST_DAYS_DEFAULT;
-	r = store_report_sending(c->d->store, s_lost_fact, &st);
+	r = store_report_sending(c->h->store, s_lost_fact, &st);
 	if (st.rows.rows && !ctl_keep(&c->pool, st.rows.rows))
 		return -ENOMEM;
 	if (r < 0)
 		return ctl_fail(c, r, "cannot read the store: %s", strerror(-r));
 	/* who saw the named list, and how long it was */
 	snprintf(detail, sizeof(detail), "{\"pupils\":%zu,\"days\":%u}", st.rows.n, st.days);
-	if ((r = store_audit(c->d->store, c->req->user, "lost.viewed", "", "", detail)) < 0)
+	if ((r = store_audit(c->h->store, c->req->user, "lost.viewed", "", "", detail)) < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	overstapctl__lost_list__init(out);
 	out->rows = (Overstapctl__LostRow **)st.rows.rows;

@@ -14,36 +14,6 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-struct peer *daemon_peer(struct daemon *d, const char *id)
-{
-	for (size_t i = 0; i < d->n_peers; i++)
-		if (strcmp(d->peers[i].cfg.id, id) == 0)
-			return &d->peers[i];
-	return NULL;
-}
-
-void daemon_reject(struct daemon *d, struct peer *p, const char *from, const char *why)
-{
-	size_t i;
-	unsigned suppressed = 0;
-
-	d->rejected_total++;
-	if (p)
-		p->rejected++;
-	for (i = 0; i < ARRAY_SIZE(d->rejects) - 1 && d->rejects[i].why; i++)
-		if (strcmp(d->rejects[i].why, why) == 0)
-			break;
-	/* static strings only; once every slot is taken, the rest share the last */
-	d->rejects[i].why = i < ARRAY_SIZE(d->rejects) - 1 ? why : "other reasons";
-	d->rejects[i].n++;
-	/* A peer can send garbage as fast as it likes; our log must not grow as fast. */
-	if (ratelimit_ok(&d->rl_reject, &suppressed)) {
-		if (suppressed)
-			log_warn("(%u similar messages suppressed)", suppressed);
-		log_warn("rejected message from %s: %s", from ? from : "?", why);
-	}
-}
-
 static int s_signals_open(struct daemon *d)
 {
 	sigset_t set;
@@ -69,7 +39,9 @@ int daemon_init(struct daemon *d, struct config *cfg)
 	d->cfg = cfg;
 	d->sigfd = -1;
 	d->started_at = time_now_ms();
-	d->rl_reject = (struct ratelimit)RATELIMIT_INIT(10000, 20);
+	d->h = (struct hctx){ .cfg = cfg, .keys = &d->keys };
+	d->net.h = &d->h;
+	d->net.rl_reject = (struct ratelimit)RATELIMIT_INIT(10000, 20);
 	if ((r = keys_load(cfg->keys_dir, &d->keys, err, sizeof(err))) < 0) {
 		log_err("%s", err);
 		return r;
@@ -78,21 +50,22 @@ int daemon_init(struct daemon *d, struct config *cfg)
 		log_err("cannot open the store: %s", err);
 		return r;
 	}
+	d->h.store = d->store;
 	if ((r = s_signals_open(d)) < 0) {
 		log_err("cannot set up signals: %s", strerror(-r));
 		return r;
 	}
-	if ((r = net_open(d)) < 0)
+	if ((r = net_open(&d->net)) < 0)
 		return r;
-	if ((r = control_open(d)) < 0)
+	if ((r = control_open(d->net.zctx, d->cfg, &d->control)) < 0)
 		return r;
 	return 0;
 }
 
 void daemon_fini(struct daemon *d)
 {
-	control_close(d);
-	net_close(d);
+	control_close(&d->control, d->cfg->control_socket);
+	net_close(&d->net);
 	store_close(&d->store);
 	keys_clear(&d->keys);
 	if (d->sigfd >= 0)
@@ -106,13 +79,13 @@ static void s_notify_status(struct daemon *d)
 	size_t up = 0, senders = 0;
 	uint64_t queued = 0;
 
-	for (size_t i = 0; i < d->n_peers; i++) {
-		senders += d->peers[i].dealer != NULL;
-		up += d->peers[i].connected;
-		queued += d->peers[i].depth;
+	for (size_t i = 0; i < d->net.n_peers; i++) {
+		senders += d->net.peers[i].dealer != NULL;
+		up += d->net.peers[i].connected;
+		queued += d->net.peers[i].depth;
 	}
 	sd_notifyf(0, "STATUS=%zu of %zu peers connected, %llu queued, %llu rejected", up, senders,
-		   (unsigned long long)queued, (unsigned long long)d->rejected_total);
+		   (unsigned long long)queued, (unsigned long long)d->net.rejected_total);
 }
 
 /* Settings that only a restart can change: keep the running values. */
@@ -171,14 +144,14 @@ static void s_outbox_resign(struct daemon *d)
 	uint64_t n = 0;
 	int r = store_begin(d->store);
 
-	for (size_t i = 0; i < d->n_peers && r == 0; i++) {
+	for (size_t i = 0; i < d->net.n_peers && r == 0; i++) {
 		char cursor[CRYPTO_UUID_STR_LEN + 1] = "";
 		struct outbox_msg *m = NULL;
 		size_t cnt;
 
 		do {
 			cnt = 0;
-			r = store_outbox_pending(d->store, d->peers[i].cfg.id, cursor, 1000, &m, &cnt);
+			r = store_outbox_pending(d->store, d->net.peers[i].cfg.id, cursor, 1000, &m, &cnt);
 			for (size_t j = 0; j < cnt; j++) {
 				uint8_t *packed = NULL;
 				size_t len = 0;
@@ -217,13 +190,13 @@ static int s_rekey(struct daemon *d, struct config *nc, struct keys *nk)
 
 	d->keys = *nk;
 	*nk = old;	/* nk now holds the old set, cleared by the caller */
-	if ((r = net_peers_apply(d, nc, 1)) < 0) {
+	if ((r = net_peers_apply(&d->net, nc, 1)) < 0) {
 		old = d->keys;
 		d->keys = *nk;
 		*nk = old;
 		return r;
 	}
-	if (net_router_rekey(d) < 0)
+	if (net_router_rekey(&d->net) < 0)
 		log_err("the new keys are in use for sending, but listening failed: restart overstapd");
 	s_outbox_resign(d);
 	log_notice("own keys changed: now CURVE %s; peers must admit it (keys rotate/activate)",
@@ -257,7 +230,7 @@ static int s_reload(struct daemon *d)
 		config_free(&nc);
 		return r;
 	}
-	r = nk.signer ? s_rekey(d, nc, &nk) : net_peers_apply(d, nc, 0);
+	r = nk.signer ? s_rekey(d, nc, &nk) : net_peers_apply(&d->net, nc, 0);
 	keys_clear(&nk);
 	if (r < 0) {
 		log_err("reload failed: a peer could not be set up; keeping the running configuration");
@@ -266,9 +239,10 @@ static int s_reload(struct daemon *d)
 	}
 	config_free(&d->cfg);
 	d->cfg = nc;
+	d->h.cfg = nc;
 	if (!d->log_forced)
 		log_set_level_name(d->cfg->log_level);
-	log_notice("configuration reloaded: %zu peers", d->n_peers);
+	log_notice("configuration reloaded: %zu peers", d->net.n_peers);
 	return r;
 }
 
@@ -305,11 +279,11 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 
 	if (now >= d->retention_next) {
 		d->retention_next = now + 86400LL * 1000;
-		if ((r = erasure_retention_run(d, &n)) < 0)
+		if ((r = erasure_retention_run(&d->h, &n)) < 0)
 			log_err("retention job failed (retried tomorrow or at restart): %s", strerror(-r));
 	}
-	if (d->wal_dirty) {
-		d->wal_dirty = 0;
+	if (d->h.wal_dirty) {
+		d->h.wal_dirty = 0;
 		if ((r = store_checkpoint_wal(d->store)) < 0)
 			log_warn("cannot truncate the store's WAL after an erasure: %s", strerror(-r));
 	}
@@ -333,7 +307,7 @@ int daemon_run(struct daemon *d)
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
 		wd_every = (int64_t)(wd_usec / 2000);	/* half the interval, in ms */
 	log_notice("overstapd %s running as %s with %zu peers", OVERSTAP_VERSION,
-		   d->cfg->institution_id, d->n_peers);
+		   d->cfg->institution_id, d->net.n_peers);
 	s_notify_status(d);
 	sd_notify(0, "READY=1");
 	while (!d->stop) {
@@ -352,9 +326,9 @@ int daemon_run(struct daemon *d)
 		if (wd_every && wd_next - now < wake)
 			wake = wd_next - now;
 		s_housekeeping(d, now);
-		net_pump(d, &wake);
-		if (!items || cap < PI__FIXED + 2 * d->n_peers) {
-			size_t ncap = PI__FIXED + 2 * d->n_peers;
+		net_pump(&d->net, &wake);
+		if (!items || cap < PI__FIXED + 2 * d->net.n_peers) {
+			size_t ncap = PI__FIXED + 2 * d->net.n_peers;
 			zmq_pollitem_t *ni = realloc(items, ncap * sizeof(*ni));
 			if (!ni) {
 				r = -ENOMEM;
@@ -365,15 +339,15 @@ int daemon_run(struct daemon *d)
 		}
 		memset(items, 0, cap * sizeof(*items));
 		items[PI_SIG] = (zmq_pollitem_t){ .fd = d->sigfd, .events = ZMQ_POLLIN };
-		items[PI_ZAP] = (zmq_pollitem_t){ .socket = d->zap, .events = ZMQ_POLLIN };
-		items[PI_ROUTER] = (zmq_pollitem_t){ .socket = d->router, .events = ZMQ_POLLIN };
-		items[PI_ROUTER_MON] = (zmq_pollitem_t){ .socket = d->router_monitor, .events = ZMQ_POLLIN };
+		items[PI_ZAP] = (zmq_pollitem_t){ .socket = d->net.zap, .events = ZMQ_POLLIN };
+		items[PI_ROUTER] = (zmq_pollitem_t){ .socket = d->net.router, .events = ZMQ_POLLIN };
+		items[PI_ROUTER_MON] = (zmq_pollitem_t){ .socket = d->net.router_monitor, .events = ZMQ_POLLIN };
 		items[PI_CONTROL] = (zmq_pollitem_t){ .socket = d->control, .events = ZMQ_POLLIN };
-		for (size_t i = 0; i < d->n_peers; i++) {
-			if (!d->peers[i].dealer)
+		for (size_t i = 0; i < d->net.n_peers; i++) {
+			if (!d->net.peers[i].dealer)
 				continue;
-			items[n++] = (zmq_pollitem_t){ .socket = d->peers[i].dealer, .events = ZMQ_POLLIN };
-			items[n++] = (zmq_pollitem_t){ .socket = d->peers[i].monitor, .events = ZMQ_POLLIN };
+			items[n++] = (zmq_pollitem_t){ .socket = d->net.peers[i].dealer, .events = ZMQ_POLLIN };
+			items[n++] = (zmq_pollitem_t){ .socket = d->net.peers[i].monitor, .events = ZMQ_POLLIN };
 		}
 		rc = zmq_poll(items, (int)n, (long)wake);
 		if (rc < 0) {
@@ -385,24 +359,31 @@ int daemon_run(struct daemon *d)
 		}
 		/* ZAP first: handshakes wait on it. */
 		if (items[PI_ZAP].revents & ZMQ_POLLIN)
-			net_zap_handle(d);
+			net_zap_handle(&d->net);
 		if (items[PI_ROUTER].revents & ZMQ_POLLIN)
-			net_router_handle(d);
+			net_router_handle(&d->net);
 		if (items[PI_ROUTER_MON].revents & ZMQ_POLLIN)
-			net_router_monitor_handle(d);
+			net_router_monitor_handle(&d->net);
 		/* Peers by socket: the array may not be reallocated before this point. */
 		for (size_t k = PI__FIXED; k < n; k += 2) {
 			struct peer *p = NULL;
-			for (size_t i = 0; i < d->n_peers && !p; i++)
-				if (d->peers[i].dealer == items[k].socket)
-					p = &d->peers[i];
+			for (size_t i = 0; i < d->net.n_peers && !p; i++)
+				if (d->net.peers[i].dealer == items[k].socket)
+					p = &d->net.peers[i];
 			if (p && (items[k + 1].revents & ZMQ_POLLIN))
-				net_peer_monitor_handle(d, p);
+				net_peer_monitor_handle(&d->net, p);
 			if (p && (items[k].revents & ZMQ_POLLIN))
-				net_peer_handle(d, p);
+				net_peer_handle(&d->net, p);
 		}
 		if (items[PI_CONTROL].revents & ZMQ_POLLIN)
-			control_handle(d);
+			control_handle(d->control, &(struct ctl_env){ .h = &d->h, .net = &d->net,
+								      .started_at = d->started_at });
+		/* Whatever a handler queued (handovers, receipts, outcomes) goes out
+		 * now rather than at the next tick. */
+		if (d->h.outbox_dirty) {
+			d->h.outbox_dirty = 0;
+			net_outbox_changed(&d->net);
+		}
 		/* Last: a reload replaces the peer array. */
 		if (items[PI_SIG].revents & ZMQ_POLLIN)
 			s_signals_handle(d);

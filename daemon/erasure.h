@@ -1,5 +1,6 @@
-/* erasure: withdrawal propagation, erasure receipts, `overstap erase` and the
- * daily retention job (SPEC §3).
+/* erasure: the school's side of withdrawal propagation and the daily retention
+ * job (SPEC §3). The receiver's side (withdrawals, receipts, consent notices
+ * received) is rx_erasure.c.
  *
  * At the school, withdrawing a consent that travelled with a dossier queues a
  * Withdrawal to the receiver (through the outbox: a receiver that is offline
@@ -16,7 +17,7 @@
 #define OVERSTAP_ERASURE_H
 
 #include "consent.h"
-#include "daemon.h"
+#include "hctx.h"
 
 /* School side, in the caller's transaction: tell the receiver of l's handover
  * that consents ks[0..n) no longer hold. Only consents the receiver may have
@@ -24,21 +25,9 @@
  * destination or "*". Nothing is queued when no handover was queued or sent,
  * or none of ks count. reason is "withdrawn" or "erased"; date the day it
  * took effect. peer gets the receiver told ("" = none). 0 or -errno. */
-int erasure_withdrawal_queue(struct daemon *d, const struct leaver *l, const struct consent *ks,
+int erasure_withdrawal_queue(struct hctx *h, const struct leaver *l, const struct consent *ks,
 			     size_t n, const char *reason, const char *date, const char *actor,
 			     char peer[7]);
-
-/* Received bodies, inside the receive batch's transaction. NULL when the
- * message was applied (or is a retry of one that was), else the reason to
- * refuse it; *failed is set when the store failed (the batch is not acked). */
-const char *erasure_rx_withdrawal(struct daemon *d, const Overstap__Envelope *e, int *failed);
-const char *erasure_rx_receipt(struct daemon *d, const Overstap__Envelope *e, const uint8_t *packed,
-			       size_t len, int *failed);
-
-/* A ConsentNotice (receiver side, in the batch's transaction): a follow_up
- * consent for us, granted after the dossier we hold came; kept so that
- * outcomes may go back under it. NULL or the reason it is refused. */
-const char *erasure_rx_notice(struct daemon *d, const Overstap__Envelope *e, int *failed);
 
 /* Erase now what the retention periods of [policy] say must go: dossiers at
  * the school delivered longer ago than retention_sent_days (pupil key
@@ -46,7 +35,7 @@ const char *erasure_rx_notice(struct daemon *d, const Overstap__Envelope *e, int
  * ago than retention_received_days, statuses and outcomes dated before
  * retention_outcomes_days. Each is audited. *erased counts what went.
  * 0 or -errno. */
-int erasure_retention_run(struct daemon *d, unsigned *erased);
+int erasure_retention_run(struct hctx *h, unsigned *erased);
 
 /* YYYY-MM-DD of `days` before today (local calendar). */
 void erasure_date_before(int days, char out[11]);

@@ -1,53 +1,107 @@
-/* net: the ZeroMQ side of overstapd (SPEC §4): ZAP handler, the CURVE ROUTER
- * that receives, one CURVE DEALER per peer that sends, the outbox pump with
- * retries and acks. */
+/* net: the ZeroMQ transport of overstapd (docs/design.md §4): the ZAP handler,
+ * the CURVE ROUTER that receives, one CURVE DEALER per peer that sends, the
+ * outbox pump with retries and acks, key rollover dialling. What a received
+ * message means is rx's business (rx.h); net only authenticates, batches,
+ * commits and acks. */
 #ifndef OVERSTAP_NET_H
 #define OVERSTAP_NET_H
 
 #include <stdint.h>
 #include <zmq.h>
 
-#include "daemon.h"
+#include "hctx.h"
+#include "log.h"
+#include "util.h"
 
-/* Create the context, the ZAP handler and the bound ROUTER. */
-int net_open(struct daemon *d);
-void net_close(struct daemon *d);
+/* A message sent (or about to be) and not yet acknowledged. Kept in memory so
+ * a retry does not re-read the store; the outbox row is the durable truth and
+ * a restart rebuilds this from it. */
+struct inflight {
+	char message_id[CRYPTO_UUID_STR_LEN + 1];
+	uint8_t *packed;		/* owned, signed envelope */
+	size_t len;
+	unsigned attempts;		/* sends so far */
+	int64_t first_sent_at;		/* wall ms of the first send, 0 = never sent */
+	int64_t due;			/* mono ms when to (re)send */
+	char consent_id[CRYPTO_UUID_STR_LEN + 1];	/* checked before every send; "" = none */
+	char consent_until[11];
+};
+
+struct peer {
+	struct peer_cfg cfg;		/* copy of the configured peer */
+	crypto_sigkey *verify;		/* the peer's Ed25519 public key */
+	crypto_sigkey *verify_next;	/* its next key during a rollover, else NULL */
+	int server_next;		/* our DEALER dials the peer's next CURVE key */
+	int seen_next;			/* the peer has authenticated with its next key */
+	int window_closed;		/* its rollover window has passed (logged once) */
+	void *dealer;			/* our CURVE client to the peer; NULL when no endpoint */
+	void *monitor;			/* PAIR receiving the dealer's socket events */
+	int connected;			/* handshake succeeded and not disconnected since */
+	int64_t last_handshake;		/* wall ms of the last successful handshake, 0 = never */
+	uint64_t auth_failures;		/* handshakes that failed, either side */
+	int64_t reconnect_at;		/* mono ms: reconnect after a failed handshake, 0 = no */
+	int64_t reconnect_backoff;	/* ms; doubles per failed handshake, capped */
+	struct inflight *inflight;	/* owned array, up to cfg max_in_flight */
+	size_t n_inflight;
+	char cursor[CRYPTO_UUID_STR_LEN + 1];	/* highest outbox id taken into inflight */
+	int64_t next_fill;		/* mono ms: when to look in the outbox again */
+	uint64_t sent, acked, received, rejected;	/* counters since start */
+	uint64_t depth;			/* queued in the outbox: counted once, then kept */
+	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
+};
+
+/* A counter of dropped messages per reason, for `overstap status`. */
+struct reject_count {
+	const char *why;		/* static string from the check that failed */
+	uint64_t n;
+};
+
+struct net {
+	struct hctx *h;			/* borrowed: store, configuration, keys */
+	void *zctx;			/* the one ZeroMQ context (the control socket uses it too) */
+	void *router;			/* CURVE server: receives from every peer */
+	char bound[256];		/* the endpoint actually bound (port resolved) */
+	void *router_monitor;		/* PAIR receiving the router's socket events */
+	void *zap;			/* REP on inproc://zeromq.zap.01: admits peers' keys */
+	struct peer *peers;		/* owned array, one per configured peer */
+	size_t n_peers;
+	struct reject_count rejects[64];	/* the last slot counts "other reasons" */
+	uint64_t rejected_total;
+	struct ratelimit rl_reject;	/* logs a peer can trigger */
+};
+
+/* Create the context, the ZAP handler and the bound ROUTER, and open the
+ * configured peers. n->h must be set. */
+int net_open(struct net *n);
+void net_close(struct net *n);
 
 /* Bring the peers in line with cfg: keep those unchanged (unless reopen:
  * after our own keys changed every connection is made anew), reconnect
  * changed ones, close removed ones. All or nothing. */
-int net_peers_apply(struct daemon *d, const struct config *cfg, int reopen);
+int net_peers_apply(struct net *n, const struct config *cfg, int reopen);
 
 /* Our own keys changed (keys activate + reload): rebind the ROUTER on the same
  * endpoint with the new CURVE secret. Peers reconnect by themselves. */
-int net_router_rekey(struct daemon *d);
+int net_router_rekey(struct net *n);
 
 /* Events on the sockets. */
-void net_zap_handle(struct daemon *d);
-void net_router_handle(struct daemon *d);
-void net_router_monitor_handle(struct daemon *d);
-void net_peer_handle(struct daemon *d, struct peer *p);
-void net_peer_monitor_handle(struct daemon *d, struct peer *p);
+void net_zap_handle(struct net *n);
+void net_router_handle(struct net *n);
+void net_router_monitor_handle(struct net *n);
+void net_peer_handle(struct net *n, struct peer *p);
+void net_peer_monitor_handle(struct net *n, struct peer *p);
 
-/* Send what is due (new outbox entries, retries); lowers *wake_in_ms to when
- * the next retry falls due. */
-void net_pump(struct daemon *d, int64_t *wake_in_ms);
+/* Send what is due (new outbox entries, retries, audit checkpoints); lowers
+ * *wake_in_ms to when the next one falls due. */
+void net_pump(struct net *n, int64_t *wake_in_ms);
 /* After a commit that queued messages (for any peers): recount what waits per
  * peer and send without waiting a tick. */
-void net_outbox_changed(struct daemon *d);
+void net_outbox_changed(struct net *n);
 
-/* Sign a body as an envelope to peer and commit it to the outbox (in the
- * caller's transaction), sealed under the outbox key. A disclosure that
- * relies on a consent names it (consent_id, until; NULL = none) so that
- * every send checks it again. mid gets the message id. 0 or -errno. */
-int net_queue(struct daemon *d, const char *peer, Overstap__Envelope__BodyCase body_case,
-	      const uint8_t *body, size_t blen, const char *consent_id, const char *until,
-	      char mid[CRYPTO_UUID_STR_LEN + 1]);
+/* The peer with this institution id, or NULL. */
+struct peer *net_peer(struct net *n, const char *id);
 
-/* Send a message straight to a connected peer, outside the outbox: for
- * periodic, replaceable messages (audit checkpoints) whose loss costs
- * nothing. 0, or -ENOTCONN / -errno. */
-int net_send_direct(struct daemon *d, struct peer *p, Overstap__Envelope__BodyCase body_case,
-		    const uint8_t *body, size_t blen);
+/* Count and log (rate-limited) a dropped message. why must be a static string. */
+void net_reject(struct net *n, struct peer *p, const char *from, const char *why);
 
 #endif

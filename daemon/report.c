@@ -664,11 +664,11 @@ static int s_cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int report_build(struct daemon *d, const Overstapctl__ReportQuery *q, int with_charts,
+int report_build(struct store *st, const struct config *cfg, const Overstapctl__ReportQuery *q, int with_charts,
 		 Overstapctl__Report **out, char *why, size_t whylen)
 {
 	int receiving = strcmp(q->side, "receiving") == 0;
-	unsigned min_cell = d->cfg->report_min_cell;
+	unsigned min_cell = cfg->report_min_cell;
 	struct rtable t[4];
 	struct acc a = { .t = t, .q = q };
 	Overstapctl__Report *rep = NULL;
@@ -717,8 +717,8 @@ int report_build(struct daemon *d, const Overstapctl__ReportQuery *q, int with_c
 					.dims = { D_COHORT }, .ndims = 1 };
 		a.nt = 4;
 	}
-	r = receiving ? store_report_receiving(d->store, s_recv_fact, &a)
-		      : store_report_sending(d->store, s_send_fact, &a);
+	r = receiving ? store_report_receiving(st, s_recv_fact, &a)
+		      : store_report_sending(st, s_send_fact, &a);
 	if (r < 0) {
 		snprintf(why, whylen, "cannot read the store: %s", strerror(-r));
 		goto out;
@@ -731,8 +731,8 @@ int report_build(struct daemon *d, const Overstapctl__ReportQuery *q, int with_c
 	rep->generated_at = time_now_ms();
 	rep->min_cell = min_cell;
 	if (!(rep->side = s_dup(receiving ? "receiving" : "sending")) ||
-	    !(rep->institution = s_dup(d->cfg->institution_id)) ||
-	    !(rep->institution_name = s_dup(d->cfg->institution_name)) ||
+	    !(rep->institution = s_dup(cfg->institution_id)) ||
+	    !(rep->institution_name = s_dup(cfg->institution_name)) ||
 	    !(rep->reference_date = s_dup("1 October of the year the cohort ends")) ||
 	    !(rep->cohorts = calloc(a.cohorts.n + 1, sizeof(char *))) ||
 	    !(rep->tables = calloc(a.nt, sizeof(Overstapctl__ReportTable *))))

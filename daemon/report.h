@@ -36,7 +36,8 @@
 #define OVERSTAP_REPORT_H
 
 #include "control.pb-c.h"
-#include "daemon.h"
+#include "config.h"
+#include "store.h"
 
 #define REPORT_SCHEMA_VERSION 1
 #define REPORT_MAX_DIMS 8
@@ -49,7 +50,7 @@ const char *report_dimensions(int receiving);
  * unknown dimension or cohort syntax is -EINVAL with a reason in why. The
  * "main" table is q's breakdown; with_charts adds "program" (or
  * "previous"), "destination" and "trend" (by cohort) tables. */
-int report_build(struct daemon *d, const Overstapctl__ReportQuery *q, int with_charts,
+int report_build(struct store *st, const struct config *cfg, const Overstapctl__ReportQuery *q, int with_charts,
 		 Overstapctl__Report **out, char *why, size_t whylen);
 void report_free(Overstapctl__Report **r);
 

@@ -488,7 +488,7 @@ static Overstapctl__Report *s_build(struct fx *f, const char *side, const char *
 		q.n_cohorts = 1;
 	}
 	q.format = "json";
-	assert_int_equal(report_build(&f->d, &q, charts, &rep, why, sizeof(why)), 0);
+	assert_int_equal(report_build(f->d.store, f->d.cfg, &q, charts, &rep, why, sizeof(why)), 0);
 	assert_non_null(rep);
 	assert_int_equal(rep->schema_version, 1);
 	assert_int_equal(rep->min_cell, MIN_CELL);
@@ -1462,7 +1462,7 @@ static int s_fails(struct fx *f, const char *side, const char *const *by, size_t
 		q.cohorts = cohorts;
 		q.n_cohorts = 1;
 	}
-	r = report_build(&f->d, &q, 0, &rep, why, sizeof(why));
+	r = report_build(f->d.store, f->d.cfg, &q, 0, &rep, why, sizeof(why));
 	assert_null(rep);
 	assert_string_equal(why, reason);
 	return r;
@@ -1506,7 +1506,7 @@ static void test_errors(void **state)
 		q.side = "sending";
 		q.by = (char **)eight;
 		q.n_by = 8;
-		assert_int_equal(report_build(&f->d, &q, 0, &rep, why, sizeof(why)), 0);
+		assert_int_equal(report_build(f->d.store, f->d.cfg, &q, 0, &rep, why, sizeof(why)), 0);
 		assert_int_equal(rep->tables[0]->n_dimensions, 8);
 		report_free(&rep);
 	}

@@ -1,0 +1,73 @@
+/* control_status: `overstap status` and `overstap peers`: the daemon's view
+ * of itself (peers, queues, what it refused), read from the transport. */
+#include "control_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int ctl_status(struct req_ctx *c)
+{
+	const struct net *net = c->env->net;
+	struct hctx *h = c->h;
+	Overstapctl__DaemonStatus *st = ctl_keep(&c->pool, calloc(1, sizeof(*st)));
+	size_t nr = 0;
+
+	if (!st)
+		return -ENOMEM;
+	overstapctl__daemon_status__init(st);
+	st->institution = (char *)h->cfg->institution_id;
+	st->listen = (char *)net->bound;
+	st->started_at = c->env->started_at;
+	st->version = OVERSTAP_VERSION;
+	st->rejected_total = net->rejected_total;
+	st->peers = ctl_keep(&c->pool, calloc(net->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
+	for (size_t i = 0; i < net->n_peers && st->peers; i++) {
+		const struct peer *p = &net->peers[i];
+		Overstapctl__PeerStatus *ps = ctl_keep(&c->pool, calloc(1, sizeof(*ps)));
+		int64_t oldest = 0;
+
+		if (!ps)
+			return -ENOMEM;
+		overstapctl__peer_status__init(ps);
+		ps->id = (char *)p->cfg.id;
+		ps->name = (char *)p->cfg.name;
+		ps->endpoint = (char *)p->cfg.endpoint;
+		ps->connected = p->connected;
+		ps->last_handshake = p->last_handshake;
+		ps->auth_failures = p->auth_failures;
+		ps->outbox_depth = p->depth;
+		store_outbox_oldest(h->store, p->cfg.id, &oldest);
+		ps->oldest_unacked_ms = oldest ? time_now_ms() - oldest : 0;
+		ps->sent = p->sent;
+		ps->acked = p->acked;
+		ps->received = p->received;
+		ps->rejected = p->rejected;
+		if (p->reconnect_at)
+			ps->next_reconnect_ms = p->reconnect_at > time_mono_ms() ?
+						p->reconnect_at - time_mono_ms() : 0;
+		if (p->cfg.curve_next[0]) {
+			ps->rollover_until = p->cfg.rollover_until;
+			ps->old_keys_admitted = config_peer_old_keys_ok(&p->cfg, time_now_ms());
+			ps->seen_next_key = p->seen_next;
+		}
+		st->peers[st->n_peers++] = ps;
+	}
+	st->rejected_reasons = ctl_keep(&c->pool, calloc(ARRAY_SIZE(net->rejects), sizeof(char *)));
+	for (size_t i = 0; i < ARRAY_SIZE(net->rejects) && net->rejects[i].why && st->rejected_reasons; i++) {
+		char buf[256];
+
+		snprintf(buf, sizeof(buf), "%s: %llu", net->rejects[i].why,
+			 (unsigned long long)net->rejects[i].n);
+		st->rejected_reasons[nr++] = ctl_strdup(&c->pool, buf);
+	}
+	st->n_rejected_reasons = nr;
+	store_inbox_count(h->store, &st->inbox_total);
+	if (c->req->body_case == OVERSTAPCTL__REQUEST__BODY_PEERS) {
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_PEERS;
+		c->rep->peers = st;
+	} else {
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_STATUS;
+		c->rep->status = st;
+	}
+	return 0;
+}

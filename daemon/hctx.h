@@ -1,0 +1,20 @@
+/* hctx: the few things a handler uses (STYLE 12): the store, the running
+ * configuration, our keys, and two flags the loop acts on afterwards. Receive
+ * handlers, control handlers, erasure, checkpoints and the outbox take this,
+ * never the whole daemon, so each can be tested alone (docs/design.md §11). */
+#ifndef OVERSTAP_HCTX_H
+#define OVERSTAP_HCTX_H
+
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+
+struct hctx {
+	struct store *store;		/* borrowed */
+	const struct config *cfg;	/* borrowed; the daemon points it at the new one on reload */
+	const struct keys *keys;	/* borrowed; our signer and public keys */
+	int outbox_dirty;		/* something was queued: the loop wakes the senders */
+	int wal_dirty;			/* something was shredded: the loop truncates the WAL */
+};
+
+#endif

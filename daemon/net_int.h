@@ -1,0 +1,30 @@
+/* net_int: what the transport's files share (net.c: sockets, peers, ZAP;
+ * net_rx.c: the ROUTER, batches and acks; net_tx.c: the DEALERs, the outbox
+ * pump, retries and rollover dialling). Not for use outside net*.c. */
+#ifndef OVERSTAP_NET_INT_H
+#define OVERSTAP_NET_INT_H
+
+#include "net.h"
+#include "overstap.pb-c.h"
+
+#define RX_BATCH 512		/* messages committed in one transaction */
+#define FILL_IDLE_MS 1000	/* look in an idle outbox this often */
+#define RECONNECT_MIN_MS 1000	/* after a failed handshake ... */
+#define RECONNECT_MAX_MS 60000	/* ... doubling up to this */
+
+struct net_utc {
+	char s[21];
+};
+
+/* A wall-clock ms as UTC text, for log lines. */
+struct net_utc net_utc(int64_t ms);
+
+/* Read one monitor event (libzmq 4.x: [u16 event, u32 value][endpoint]).
+ * 0, or -EAGAIN when none waits, -EBADMSG for a short frame. */
+int net_monitor_read(void *pair, uint16_t *event, uint32_t *value);
+
+/* A signature by the peer's current key (while it is still admitted) or by
+ * its next key during a rollover: 0, or -EBADMSG. */
+int net_verify(const struct peer *p, const Overstap__Envelope *e);
+
+#endif

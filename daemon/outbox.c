@@ -1,0 +1,43 @@
+/* outbox: see outbox.h. */
+#include "outbox.h"
+#include "envelope.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int outbox_queue(struct hctx *h, const struct outbox_item *it, char mid[CRYPTO_UUID_STR_LEN + 1])
+{
+	uint8_t *packed = NULL;
+	size_t plen = 0;
+	int r = envelope_build(h->cfg->institution_id, it->peer, it->body_case, it->body, it->blen,
+			       h->keys->signer, mid, &packed, &plen);
+
+	if (r == 0)
+		r = store_outbox_add(h->store, mid, it->peer, it->body_case, packed, plen, it->key_id,
+				     time_now_ms());
+	if (r == 0 && it->consent_id)
+		r = store_outbox_set_consent(h->store, mid, it->consent_id, it->until ? it->until : "");
+	if (r == 0)
+		h->outbox_dirty = 1;
+	if (packed)
+		crypto_wipe(packed, plen);
+	free(packed);
+	return r;
+}
+
+int outbox_queue_msg(struct hctx *h, const char *peer, Overstap__Envelope__BodyCase body_case,
+		     const ProtobufCMessage *msg, char mid[CRYPTO_UUID_STR_LEN + 1])
+{
+	size_t blen = protobuf_c_message_get_packed_size(msg);
+	uint8_t *body = malloc(blen ? blen : 1);
+	int r;
+
+	if (!body)
+		return -ENOMEM;
+	protobuf_c_message_pack(msg, body);
+	r = outbox_queue(h, &(struct outbox_item){ .peer = peer, .body_case = body_case,
+						   .body = body, .blen = blen }, mid);
+	crypto_wipe(body, blen);
+	free(body);
+	return r;
+}

@@ -1,0 +1,34 @@
+/* outbox: the one way to queue a message for a peer (docs/design.md §4): sign
+ * the body as an envelope from us, commit it to the store's outbox in the
+ * caller's transaction, and flag the senders to wake once the loop gets
+ * control back. The transport (net) takes it from the store from there. */
+#ifndef OVERSTAP_OUTBOX_H
+#define OVERSTAP_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hctx.h"
+#include "overstap.pb-c.h"
+
+struct outbox_item {
+	const char *peer;			/* recipient institution id */
+	Overstap__Envelope__BodyCase body_case;
+	const uint8_t *body;			/* packed body, borrowed */
+	size_t blen;
+	int64_t key_id;				/* seal under this pupil key; 0 = the outbox key */
+	const char *consent_id;			/* a disclosure relying on a consent names it,
+						 * so every send checks it again; NULL = none */
+	const char *until;			/* that consent's valid_until ("" = open) */
+};
+
+/* Queue it (inside the caller's transaction). mid gets the message id.
+ * 0 or -errno; on error nothing is queued once the caller rolls back. */
+int outbox_queue(struct hctx *h, const struct outbox_item *it, char mid[CRYPTO_UUID_STR_LEN + 1]);
+
+/* Pack a protobuf-c message into a new buffer (*out, *len) and queue it. A
+ * convenience for the common case; the body is wiped before it is freed. */
+int outbox_queue_msg(struct hctx *h, const char *peer, Overstap__Envelope__BodyCase body_case,
+		     const ProtobufCMessage *msg, char mid[CRYPTO_UUID_STR_LEN + 1]);
+
+#endif
