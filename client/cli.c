@@ -149,6 +149,17 @@ int cli_list_options(struct cli *cli, int argc, char **argv, const char *const *
 	return -1;
 }
 
+int cli_json_print(json_t **root)
+{
+	int r = out_json_print(stdout, root, 0);
+
+	if (r == -ENOMEM)
+		fputs("overstap: out of memory\n", stderr);
+	else if (r < 0)
+		fputs("overstap: cannot write the JSON output\n", stderr);
+	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+}
+
 const char *cli_config_path(const struct cli *cli)
 {
 	const char *env = getenv("OVERSTAP_CONFIG");

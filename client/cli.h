@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "control.pb-c.h"
 
 struct config;
@@ -132,12 +134,19 @@ int cmd_subject(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_lost(struct cli *cli, int argc, char **argv);
 
-/* Shared renderers (text when j is NULL, else members of the open object j):
- * handover show, inbox show and the consent tables, reused by `subject`. */
-struct json;
-int handover_detail_show(struct json *j, const Overstapctl__HandoverDetail *d);
-int inbox_detail_show(struct json *j, const Overstapctl__InboxDetail *d);
-void consent_row_json(struct json *j, const Overstapctl__ConsentRow *r);
+/* Print a --json document on stdout and release it (*root = NULL): a NULL
+ * *root (a build ran out of memory) prints nothing but a message on stderr.
+ * CLI_EXIT_OK, or CLI_EXIT_REFUSED after that message. */
+int cli_json_print(json_t **root);
+
+/* Shared renderers (text when obj is NULL, else members set on the JSON object
+ * obj): handover show, inbox show and the consent tables, reused by `subject`.
+ * The detail renderers return -EBADMSG when the dossier does not unpack (the
+ * rest is still shown), -ENOMEM when a JSON member could not be built, else 0. */
+int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d);
+int inbox_detail_show(json_t *obj, const Overstapctl__InboxDetail *d);
+/* A consent row as a JSON object: new reference, NULL on ENOMEM. */
+json_t *consent_row_json(const Overstapctl__ConsentRow *r);
 int consent_rows_text(Overstapctl__ConsentRow *const *rows, size_t n, const char *none);
 
 #endif

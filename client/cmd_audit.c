@@ -10,6 +10,21 @@
 #include "out.h"
 #include "util.h"
 
+static json_t *s_verify_json(const Overstapctl__AuditVerifyResult *v)
+{
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set(o, "intact", json_boolean(v->intact));
+	e |= out_json_set_int(o, "entries", v->entries);
+	e |= out_json_set_int(o, "first_bad_seq", v->first_bad_seq);
+	e |= out_json_set_str(o, "reason", v->reason);
+	e |= out_json_set_str(o, "head_mac", v->head_mac);
+	e |= out_json_set_int(o, "checkpoints", v->checkpoints);
+	e |= out_json_set_str(o, "checkpoint_peer", v->checkpoint_peer);
+	return out_json_done(o, e);
+}
+
 int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 {
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
@@ -27,20 +42,13 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 	if (r != CLI_EXIT_OK)
 		return r;
 	v = rep->audit_verify;
+	/* A broken chain is the answer a privacy officer must not miss in a script. */
+	r = v->intact ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
 	if (json) {
-		struct json j;
+		json_t *o = s_verify_json(v);
 
-		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
-		json_bool(&j, "intact", v->intact);
-		json_int(&j, "entries", v->entries);
-		json_int(&j, "first_bad_seq", v->first_bad_seq);
-		json_string(&j, "reason", v->reason);
-		json_string(&j, "head_mac", v->head_mac);
-		json_uint(&j, "checkpoints", v->checkpoints);
-		json_string(&j, "checkpoint_peer", v->checkpoint_peer);
-		json_object_end(&j);
-		json_finish(&j);
+		if (cli_json_print(&o) != CLI_EXIT_OK)
+			r = CLI_EXIT_REFUSED;
 	} else if (v->intact) {
 		printf("audit log intact: %lld entries, head %s\n", (long long)v->entries,
 		       v->head_mac);
@@ -50,8 +58,6 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 		out_text(stdout, v->reason);
 		putchar('\n');
 	}
-	/* A broken chain is the answer a privacy officer must not miss in a script. */
-	r = v->intact ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
 }

@@ -10,42 +10,44 @@
 #include "out.h"
 #include "util.h"
 
-void consent_row_json(struct json *j, const Overstapctl__ConsentRow *r)
+json_t *consent_row_json(const Overstapctl__ConsentRow *r)
 {
-	json_object_begin(j, NULL);
-	json_string(j, "id", r->id);
-	json_string(j, "pupil_ref", r->pupil_ref);
-	json_string(j, "purpose", r->purpose);
-	json_string(j, "counterpart", r->counterpart);
-	json_string(j, "grantor", r->grantor);
-	json_string(j, "granted_at", r->granted_at);
-	json_string(j, "valid_until", r->valid_until);
-	json_string(j, "evidence_method", r->evidence_method);
-	json_string(j, "evidence_ref", r->evidence_ref);
-	json_string(j, "recorded_by", r->recorded_by);
-	json_string(j, "recorded_at", r->recorded_at);
-	json_string(j, "withdrawn_at", r->withdrawn_at);
-	json_string(j, "withdrawn_by", r->withdrawn_by);
-	json_bool(j, "in_force", r->in_force);
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "id", r->id);
+	e |= out_json_set_str(o, "pupil_ref", r->pupil_ref);
+	e |= out_json_set_str(o, "purpose", r->purpose);
+	e |= out_json_set_str(o, "counterpart", r->counterpart);
+	e |= out_json_set_str(o, "grantor", r->grantor);
+	e |= out_json_set_str(o, "granted_at", r->granted_at);
+	e |= out_json_set_str(o, "valid_until", r->valid_until);
+	e |= out_json_set_str(o, "evidence_method", r->evidence_method);
+	e |= out_json_set_str(o, "evidence_ref", r->evidence_ref);
+	e |= out_json_set_str(o, "recorded_by", r->recorded_by);
+	e |= out_json_set_str(o, "recorded_at", r->recorded_at);
+	e |= out_json_set_str(o, "withdrawn_at", r->withdrawn_at);
+	e |= out_json_set_str(o, "withdrawn_by", r->withdrawn_by);
+	e |= out_json_set(o, "in_force", json_boolean(r->in_force));
 	if (r->due_reason[0])
-		json_string(j, "due_reason", r->due_reason);
+		e |= out_json_set_str(o, "due_reason", r->due_reason);
 	if (r->withdrawal_to[0])
-		json_string(j, "withdrawal_to", r->withdrawal_to);
+		e |= out_json_set_str(o, "withdrawal_to", r->withdrawal_to);
 	if (r->notice_to[0])
-		json_string(j, "notice_to", r->notice_to);
-	json_object_end(j);
+		e |= out_json_set_str(o, "notice_to", r->notice_to);
+	return out_json_done(o, e);
 }
 
-static void s_rows_json(Overstapctl__ConsentRow *const *rows, size_t n)
+/* The rows as one JSON array on stdout: an exit code. */
+static int s_rows_json(Overstapctl__ConsentRow *const *rows, size_t n)
 {
-	struct json j;
+	json_t *a = json_array();
+	int e = 0;
 
-	json_init(&j, stdout);
-	json_array_begin(&j, NULL);
 	for (size_t i = 0; i < n; i++)
-		consent_row_json(&j, rows[i]);
-	json_array_end(&j);
-	json_finish(&j);
+		e |= out_json_append(a, consent_row_json(rows[i]));
+	a = out_json_done(a, e);
+	return cli_json_print(&a);
 }
 
 static const struct table_col s_cols[] = {
@@ -92,7 +94,7 @@ static int s_one(struct cli *cli, Overstapctl__Request *req, int json, const cha
 	if (r != CLI_EXIT_OK)
 		return r;
 	if (json)
-		s_rows_json(&rep->consent, 1);
+		r = s_rows_json(&rep->consent, 1);
 	else
 	{
 		printf("%s consent %s (%s, for %s, by %s, from %s)\n", done, rep->consent->id,
@@ -106,7 +108,7 @@ static int s_one(struct cli *cli, Overstapctl__Request *req, int json, const cha
 			       "and sends a receipt (see handover show)\n", rep->consent->withdrawal_to);
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
-	return CLI_EXIT_OK;
+	return r;
 }
 
 int cmd_consent_grant(struct cli *cli, int argc, char **argv)
@@ -184,7 +186,7 @@ static int s_list(struct cli *cli, Overstapctl__ConsentQuery *q, int json)
 	if (r != CLI_EXIT_OK)
 		return r;
 	if (json)
-		s_rows_json(rep->consent_list->rows, rep->consent_list->n_rows);
+		r = s_rows_json(rep->consent_list->rows, rep->consent_list->n_rows);
 	else if (consent_rows_text(rep->consent_list->rows, rep->consent_list->n_rows,
 			     q->due ? "no consents need attention" : "no consents recorded") < 0) {
 		fputs("overstap: out of memory\n", stderr);

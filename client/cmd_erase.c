@@ -74,39 +74,55 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-static void s_subject_json(const char *key, const Overstapctl__Subject *s, int *bad)
+/* An audit line as the JSON value the daemon wrote; a line that does not
+ * parse (the daemon's to fix) is kept as a string rather than breaking the
+ * document. New reference; NULL on ENOMEM. */
+static json_t *s_audit_json(const char *line)
 {
-	struct json j;
-	char now[OUT_TIME_LEN];
+	json_t *v = json_loads(line, JSON_DECODE_ANY, NULL);
 
-	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
-	json_string(&j, "subject", key);
-	json_string(&j, "generated_at", out_time(time_now_ms(), now, ""));
-	json_array_begin(&j, "sent");
+	return v ? v : out_json_str(line);
+}
+
+/* The end of a record's object: a dossier that does not unpack counts in
+ * *bad (its object still shows the rest), a member that could not be built
+ * drops the object. */
+static json_t *s_detail_done(json_t *o, int r, int *bad)
+{
+	*bad |= r == -EBADMSG;
+	return out_json_done(o, r == -ENOMEM);
+}
+
+static json_t *s_subject_json(const char *key, const Overstapctl__Subject *s, int *bad)
+{
+	char now[OUT_TIME_LEN];
+	json_t *o = json_object(), *sent = json_array(), *consents = json_array(),
+	       *received = json_array(), *audit = json_array();
+	int e = 0;
+
+	e |= out_json_set_str(o, "subject", key);
+	e |= out_json_set_str(o, "generated_at", out_time(time_now_ms(), now, ""));
 	for (size_t i = 0; i < s->n_sent; i++) {
-		json_object_begin(&j, NULL);
-		*bad |= handover_detail_show(&j, s->sent[i]) < 0;
-		json_object_end(&j);
+		json_t *d = json_object();
+		int r = handover_detail_show(d, s->sent[i]);
+
+		e |= out_json_append(sent, s_detail_done(d, r, bad));
 	}
-	json_array_end(&j);
-	json_array_begin(&j, "consents");
+	e |= out_json_set(o, "sent", sent);
 	for (size_t i = 0; i < s->n_consents; i++)
-		consent_row_json(&j, s->consents[i]);
-	json_array_end(&j);
-	json_array_begin(&j, "received");
+		e |= out_json_append(consents, consent_row_json(s->consents[i]));
+	e |= out_json_set(o, "consents", consents);
 	for (size_t i = 0; i < s->n_received; i++) {
-		json_object_begin(&j, NULL);
-		*bad |= inbox_detail_show(&j, s->received[i]) < 0;
-		json_object_end(&j);
+		json_t *d = json_object();
+		int r = inbox_detail_show(d, s->received[i]);
+
+		e |= out_json_append(received, s_detail_done(d, r, bad));
 	}
-	json_array_end(&j);
-	json_array_begin(&j, "audit");
+	e |= out_json_set(o, "received", received);
 	for (size_t i = 0; i < s->n_audit; i++)
-		json_raw(&j, NULL, s->audit[i]);
-	json_array_end(&j);
-	json_object_end(&j);
-	json_finish(&j);
+		e |= out_json_append(audit, s_audit_json(s->audit[i]));
+	e |= out_json_set(o, "audit", audit);
+	return out_json_done(o, e);
 }
 
 static void s_subject_text(const char *key, const Overstapctl__Subject *s, int *bad)
@@ -151,12 +167,15 @@ int cmd_subject(struct cli *cli, int argc, char **argv)
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_SUBJECT, &rep);
 	if (r != CLI_EXIT_OK)
 		return r;
-	if (json)
-		s_subject_json(show.key, rep->subject, &bad);
-	else
+	if (json) {
+		json_t *o = s_subject_json(show.key, rep->subject, &bad);
+
+		r = cli_json_print(&o);
+	} else {
 		s_subject_text(show.key, rep->subject, &bad);
+	}
 	if (bad)
 		fputs("overstap: a dossier overstapd returned cannot be read\n", stderr);
 	overstapctl__reply__free_unpacked(rep, NULL);
-	return bad ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+	return bad ? CLI_EXIT_REFUSED : r;
 }

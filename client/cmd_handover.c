@@ -231,22 +231,35 @@ int cmd_handover_send(struct cli *cli, int argc, char **argv)
 	return r;
 }
 
-static void s_row_json(struct json *j, const char *key, const Overstapctl__HandoverRow *row)
+static json_t *s_row_json(const Overstapctl__HandoverRow *row)
 {
-	json_object_begin(j, key);
-	json_string(j, "pupil_ref", row->pupil_ref);
-	json_string(j, "cohort", row->cohort);
-	json_string(j, "program", row->program);
-	json_string(j, "destination_type", row->destination_type);
-	json_string(j, "destination_institution", row->destination_institution);
-	json_string(j, "state", row->state);
-	json_string(j, "record_id", row->record_id);
-	json_int(j, "queued_at", row->queued_at);
-	json_int(j, "delivered_at", row->delivered_at);
-	json_string(j, "registered_on", row->registered_on);
-	json_string(j, "inzage_on", row->inzage_on);
-	json_uint(j, "attempts", row->attempts);
-	json_object_end(j);
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "pupil_ref", row->pupil_ref);
+	e |= out_json_set_str(o, "cohort", row->cohort);
+	e |= out_json_set_str(o, "program", row->program);
+	e |= out_json_set_str(o, "destination_type", row->destination_type);
+	e |= out_json_set_str(o, "destination_institution", row->destination_institution);
+	e |= out_json_set_str(o, "state", row->state);
+	e |= out_json_set_str(o, "record_id", row->record_id);
+	e |= out_json_set_int(o, "queued_at", row->queued_at);
+	e |= out_json_set_int(o, "delivered_at", row->delivered_at);
+	e |= out_json_set_str(o, "registered_on", row->registered_on);
+	e |= out_json_set_str(o, "inzage_on", row->inzage_on);
+	e |= out_json_set_int(o, "attempts", row->attempts);
+	return out_json_done(o, e);
+}
+
+static int s_list_json(const Overstapctl__HandoverList *l)
+{
+	json_t *a = json_array();
+	int e = 0;
+
+	for (size_t i = 0; i < l->n_rows; i++)
+		e |= out_json_append(a, s_row_json(l->rows[i]));
+	a = out_json_done(a, e);
+	return cli_json_print(&a);
 }
 
 static const struct table_col s_list_cols[] = {
@@ -300,13 +313,7 @@ int cmd_handover_list(struct cli *cli, int argc, char **argv)
 	if (r != CLI_EXIT_OK)
 		return r;
 	if (json) {
-		struct json j;
-		json_init(&j, stdout);
-		json_array_begin(&j, NULL);
-		for (size_t i = 0; i < rep->handover_list->n_rows; i++)
-			s_row_json(&j, NULL, rep->handover_list->rows[i]);
-		json_array_end(&j);
-		json_finish(&j);
+		r = s_list_json(rep->handover_list);
 	} else if (s_list_text(rep->handover_list) < 0) {
 		fputs("overstap: out of memory\n", stderr);
 		r = CLI_EXIT_REFUSED;
@@ -336,21 +343,19 @@ static void s_row_text(const Overstapctl__HandoverRow *w)
 	out_field(stdout, "  ", "record id", w->record_id);
 }
 
-int handover_detail_show(struct json *j, const Overstapctl__HandoverDetail *d)
+int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d)
 {
 	int r;
 
-	if (j) {
-		if (d->row)
-			s_row_json(j, "row", d->row);
-		else
-			json_null(j, "row");
-		r = dossier_show(j, &d->dossier);
+	if (obj) {
+		int e = out_json_set(obj, "row", d->row ? s_row_json(d->row) : json_null());
+
+		r = dossier_show(obj, &d->dossier);
 		if (d->erased_at)
-			json_int(j, "erased_at", d->erased_at);
-		dossier_timeline(j, d->events, d->n_events);
-		dossier_withdrawals(j, d->withdrawals, d->n_withdrawals);
-		return r;
+			e |= out_json_set_int(obj, "erased_at", d->erased_at);
+		e |= dossier_timeline(obj, d->events, d->n_events);
+		e |= dossier_withdrawals(obj, d->withdrawals, d->n_withdrawals);
+		return e ? -ENOMEM : r;
 	}
 	if (d->row)
 		s_row_text(d->row);
@@ -384,16 +389,16 @@ int cmd_handover_show(struct cli *cli, int argc, char **argv)
 		return r;
 	d = rep->handover_detail;
 	if (json) {
-		struct json j;
-		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
-		r = handover_detail_show(&j, d);
-		json_object_end(&j);
-		json_finish(&j);
+		json_t *o = json_object();
+
+		r = handover_detail_show(o, d);
+		o = out_json_done(o, r == -ENOMEM);
+		if (cli_json_print(&o) != CLI_EXIT_OK)
+			r = -ENOMEM;
 	} else {
 		r = handover_detail_show(NULL, d);
 	}
-	if (r < 0)
+	if (r == -EBADMSG)
 		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);
 	r = r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 	overstapctl__reply__free_unpacked(rep, NULL);

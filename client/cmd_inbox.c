@@ -9,17 +9,30 @@
 #include "out.h"
 #include "util.h"
 
-static void s_row_json(struct json *j, const char *key, const Overstapctl__InboxRow *row)
+static json_t *s_row_json(const Overstapctl__InboxRow *row)
 {
-	json_object_begin(j, key);
-	json_string(j, "record_id", row->record_id);
-	json_string(j, "sender", row->sender);
-	json_int(j, "received_at", row->received_at);
-	json_string(j, "cohort", row->cohort);
-	json_string(j, "program", row->program);
-	json_string(j, "destination_type", row->destination_type);
-	json_string(j, "message_id", row->message_id);
-	json_object_end(j);
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "record_id", row->record_id);
+	e |= out_json_set_str(o, "sender", row->sender);
+	e |= out_json_set_int(o, "received_at", row->received_at);
+	e |= out_json_set_str(o, "cohort", row->cohort);
+	e |= out_json_set_str(o, "program", row->program);
+	e |= out_json_set_str(o, "destination_type", row->destination_type);
+	e |= out_json_set_str(o, "message_id", row->message_id);
+	return out_json_done(o, e);
+}
+
+static int s_list_json(const Overstapctl__InboxList *l)
+{
+	json_t *a = json_array();
+	int e = 0;
+
+	for (size_t i = 0; i < l->n_rows; i++)
+		e |= out_json_append(a, s_row_json(l->rows[i]));
+	a = out_json_done(a, e);
+	return cli_json_print(&a);
 }
 
 static const struct table_col s_cols[] = {
@@ -70,13 +83,7 @@ int cmd_inbox_list(struct cli *cli, int argc, char **argv)
 	if (r != CLI_EXIT_OK)
 		return r;
 	if (json) {
-		struct json j;
-		json_init(&j, stdout);
-		json_array_begin(&j, NULL);
-		for (size_t i = 0; i < rep->inbox_list->n_rows; i++)
-			s_row_json(&j, NULL, rep->inbox_list->rows[i]);
-		json_array_end(&j);
-		json_finish(&j);
+		r = s_list_json(rep->inbox_list);
 	} else if (s_list_text(rep->inbox_list) < 0) {
 		fputs("overstap: out of memory\n", stderr);
 		r = CLI_EXIT_REFUSED;
@@ -100,21 +107,19 @@ static void s_row_text(const Overstapctl__InboxRow *w)
 	out_field(stdout, "  ", "message id", w->message_id);
 }
 
-int inbox_detail_show(struct json *j, const Overstapctl__InboxDetail *d)
+int inbox_detail_show(json_t *obj, const Overstapctl__InboxDetail *d)
 {
 	char t[OUT_TIME_LEN];
 	int r;
 
-	if (j) {
-		if (d->row)
-			s_row_json(j, "row", d->row);
-		else
-			json_null(j, "row");
-		r = dossier_show(j, &d->dossier);
-		json_int(j, "erased_at", d->erased_at);
-		json_string(j, "erased_what", d->erased_what);
-		dossier_timeline(j, d->events, d->n_events);
-		return r;
+	if (obj) {
+		int e = out_json_set(obj, "row", d->row ? s_row_json(d->row) : json_null());
+
+		r = dossier_show(obj, &d->dossier);
+		e |= out_json_set_int(obj, "erased_at", d->erased_at);
+		e |= out_json_set_str(obj, "erased_what", d->erased_what);
+		e |= dossier_timeline(obj, d->events, d->n_events);
+		return e ? -ENOMEM : r;
 	}
 	if (d->row)
 		s_row_text(d->row);
@@ -147,16 +152,16 @@ int cmd_inbox_show(struct cli *cli, int argc, char **argv)
 		return r;
 	d = rep->inbox_detail;
 	if (json) {
-		struct json j;
-		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
-		r = inbox_detail_show(&j, d);
-		json_object_end(&j);
-		json_finish(&j);
+		json_t *o = json_object();
+
+		r = inbox_detail_show(o, d);
+		o = out_json_done(o, r == -ENOMEM);
+		if (cli_json_print(&o) != CLI_EXIT_OK)
+			r = -ENOMEM;
 	} else {
 		r = inbox_detail_show(NULL, d);
 	}
-	if (r < 0)
+	if (r == -EBADMSG)
 		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;

@@ -105,7 +105,9 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	r = s_write(format, f, rep->report);
 	if (output && fclose(f) != 0 && r == 0)
 		r = -EIO;
-	if (r < 0)
+	if (r == -ENOMEM)
+		fputs("overstap: out of memory\n", stderr);
+	else if (r < 0)
 		fprintf(stderr, "overstap: cannot write the report%s%s\n", output ? " to " : "",
 			output ? output : "");
 	else if (output)
@@ -118,6 +120,36 @@ static const struct table_col s_lost_cols[] = {
 	{ "PUPIL", 0 }, { "NAME", 0 }, { "COHORT", 0 }, { "PROGRAM", 0 }, { "AT", 0 },
 	{ "SINCE", 0 }, { "LAST EVENT", 0 }, { "WHY", 0 },
 };
+
+static json_t *s_lost_row_json(const Overstapctl__LostRow *w)
+{
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "pupil_ref", w->pupil_ref);
+	e |= out_json_set_str(o, "given_name", w->given_name);
+	e |= out_json_set_str(o, "family_name", w->family_name);
+	e |= out_json_set_str(o, "cohort", w->cohort);
+	e |= out_json_set_str(o, "program", w->program);
+	e |= out_json_set_str(o, "destination_institution", w->destination_institution);
+	e |= out_json_set_str(o, "record_id", w->record_id);
+	e |= out_json_set_str(o, "since", w->since);
+	e |= out_json_set_str(o, "last_event", w->last_event);
+	e |= out_json_set_str(o, "reason", w->reason);
+	return out_json_done(o, e);
+}
+
+/* The rows as one JSON array on stdout: an exit code. */
+static int s_lost_json(const Overstapctl__LostList *l)
+{
+	json_t *a = json_array();
+	int e = 0;
+
+	for (size_t i = 0; i < l->n_rows; i++)
+		e |= out_json_append(a, s_lost_row_json(l->rows[i]));
+	a = out_json_done(a, e);
+	return cli_json_print(&a);
+}
 
 int cmd_lost(struct cli *cli, int argc, char **argv)
 {
@@ -156,28 +188,7 @@ int cmd_lost(struct cli *cli, int argc, char **argv)
 	if (r != CLI_EXIT_OK)
 		return r;
 	if (json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_array_begin(&j, NULL);
-		for (size_t i = 0; i < rep->lost->n_rows; i++) {
-			const Overstapctl__LostRow *w = rep->lost->rows[i];
-
-			json_object_begin(&j, NULL);
-			json_string(&j, "pupil_ref", w->pupil_ref);
-			json_string(&j, "given_name", w->given_name);
-			json_string(&j, "family_name", w->family_name);
-			json_string(&j, "cohort", w->cohort);
-			json_string(&j, "program", w->program);
-			json_string(&j, "destination_institution", w->destination_institution);
-			json_string(&j, "record_id", w->record_id);
-			json_string(&j, "since", w->since);
-			json_string(&j, "last_event", w->last_event);
-			json_string(&j, "reason", w->reason);
-			json_object_end(&j);
-		}
-		json_array_end(&j);
-		json_finish(&j);
+		r = s_lost_json(rep->lost);
 	} else if (rep->lost->n_rows == 0) {
 		puts("no pupils out of sight");
 	} else {
@@ -199,5 +210,5 @@ int cmd_lost(struct cli *cli, int argc, char **argv)
 		table_free(&t);
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
-	return CLI_EXIT_OK;
+	return r;
 }

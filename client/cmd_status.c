@@ -6,59 +6,66 @@
 #include "out.h"
 #include "util.h"
 
-static void s_peer_json(struct json *j, const Overstapctl__PeerStatus *p)
+static json_t *s_rollover_json(const Overstapctl__PeerStatus *p)
 {
-	json_object_begin(j, NULL);
-	json_string(j, "id", p->id);
-	json_string(j, "name", p->name);
-	json_string(j, "endpoint", p->endpoint);
-	json_bool(j, "connected", p->connected);
-	json_int(j, "last_handshake", p->last_handshake);
-	json_uint(j, "auth_failures", p->auth_failures);
-	json_uint(j, "outbox_depth", p->outbox_depth);
-	json_int(j, "oldest_unacked_ms", p->oldest_unacked_ms);
-	json_uint(j, "sent", p->sent);
-	json_uint(j, "acked", p->acked);
-	json_uint(j, "received", p->received);
-	json_uint(j, "rejected", p->rejected);
-	json_int(j, "next_reconnect_ms", p->next_reconnect_ms);
-	if (p->rollover_until) {
-		json_object_begin(j, "rollover");
-		json_int(j, "until", p->rollover_until);
-		json_bool(j, "old_keys_admitted", p->old_keys_admitted);
-		json_bool(j, "seen_next_key", p->seen_next_key);
-		json_object_end(j);
-	}
-	json_object_end(j);
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_int(o, "until", p->rollover_until);
+	e |= out_json_set(o, "old_keys_admitted", json_boolean(p->old_keys_admitted));
+	e |= out_json_set(o, "seen_next_key", json_boolean(p->seen_next_key));
+	return out_json_done(o, e);
 }
 
-static void s_peers_json(struct json *j, const char *key, const Overstapctl__DaemonStatus *st)
+static json_t *s_peer_json(const Overstapctl__PeerStatus *p)
 {
-	json_array_begin(j, key);
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "id", p->id);
+	e |= out_json_set_str(o, "name", p->name);
+	e |= out_json_set_str(o, "endpoint", p->endpoint);
+	e |= out_json_set(o, "connected", json_boolean(p->connected));
+	e |= out_json_set_int(o, "last_handshake", p->last_handshake);
+	e |= out_json_set(o, "auth_failures", out_json_uint(p->auth_failures));
+	e |= out_json_set(o, "outbox_depth", out_json_uint(p->outbox_depth));
+	e |= out_json_set_int(o, "oldest_unacked_ms", p->oldest_unacked_ms);
+	e |= out_json_set(o, "sent", out_json_uint(p->sent));
+	e |= out_json_set(o, "acked", out_json_uint(p->acked));
+	e |= out_json_set(o, "received", out_json_uint(p->received));
+	e |= out_json_set(o, "rejected", out_json_uint(p->rejected));
+	e |= out_json_set_int(o, "next_reconnect_ms", p->next_reconnect_ms);
+	if (p->rollover_until)
+		e |= out_json_set(o, "rollover", s_rollover_json(p));
+	return out_json_done(o, e);
+}
+
+static json_t *s_peers_json(const Overstapctl__DaemonStatus *st)
+{
+	json_t *a = json_array();
+	int e = 0;
+
 	for (size_t i = 0; i < st->n_peers; i++)
-		s_peer_json(j, st->peers[i]);
-	json_array_end(j);
+		e |= out_json_append(a, s_peer_json(st->peers[i]));
+	return out_json_done(a, e);
 }
 
-static void s_status_json(const Overstapctl__DaemonStatus *st)
+static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 {
-	struct json j;
+	json_t *o = json_object(), *reasons = json_array();
+	int e = 0;
 
-	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
-	json_string(&j, "institution", st->institution);
-	json_string(&j, "listen", st->listen);
-	json_int(&j, "started_at", st->started_at);
-	json_string(&j, "version", st->version);
-	s_peers_json(&j, "peers", st);
-	json_uint(&j, "rejected_total", st->rejected_total);
-	json_array_begin(&j, "rejected_reasons");
+	e |= out_json_set_str(o, "institution", st->institution);
+	e |= out_json_set_str(o, "listen", st->listen);
+	e |= out_json_set_int(o, "started_at", st->started_at);
+	e |= out_json_set_str(o, "version", st->version);
+	e |= out_json_set(o, "peers", s_peers_json(st));
+	e |= out_json_set(o, "rejected_total", out_json_uint(st->rejected_total));
 	for (size_t i = 0; i < st->n_rejected_reasons; i++)
-		json_string(&j, NULL, st->rejected_reasons[i]);
-	json_array_end(&j);
-	json_uint(&j, "inbox_total", st->inbox_total);
-	json_object_end(&j);
-	json_finish(&j);
+		e |= out_json_append(reasons, out_json_str(st->rejected_reasons[i]));
+	e |= out_json_set(o, "rejected_reasons", reasons);
+	e |= out_json_set(o, "inbox_total", out_json_uint(st->inbox_total));
+	return out_json_done(o, e);
 }
 
 static const char *s_endpoint(const Overstapctl__PeerStatus *p)
@@ -178,13 +185,10 @@ static int s_run(struct cli *cli, int argc, char **argv, int peers)
 	if (r != CLI_EXIT_OK)
 		return r;
 	st = peers ? rep->peers : rep->status;
-	if (json && peers) {
-		struct json j;
-		json_init(&j, stdout);
-		s_peers_json(&j, NULL, st);
-		json_finish(&j);
-	} else if (json) {
-		s_status_json(st);
+	if (json) {
+		json_t *o = peers ? s_peers_json(st) : s_status_json(st);
+
+		r = cli_json_print(&o);
 	} else if ((peers ? s_peer_table(st, PEERS_SHORT_COLS) : s_status_text(st)) < 0) {
 		fputs("overstap: out of memory\n", stderr);
 		r = CLI_EXIT_REFUSED;

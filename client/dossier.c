@@ -127,93 +127,112 @@ void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h)
 	}
 }
 
-static void s_json_support(struct json *j, const Overstap__Handover *h)
+static json_t *s_json_support(const Overstap__Handover *h)
 {
-	json_array_begin(j, "support_needs");
+	json_t *a = json_array();
+	int e = 0;
+
 	for (size_t i = 0; i < h->n_support_needs; i++) {
-		json_object_begin(j, NULL);
-		json_string(j, "code", h->support_needs[i]->code);
-		json_string(j, "note", h->support_needs[i]->note);
-		json_object_end(j);
+		json_t *o = json_object();
+		int oe = 0;
+
+		oe |= out_json_set_str(o, "code", h->support_needs[i]->code);
+		oe |= out_json_set_str(o, "note", h->support_needs[i]->note);
+		e |= out_json_append(a, out_json_done(o, oe));
 	}
-	json_array_end(j);
+	return out_json_done(a, e);
 }
 
-static void s_json_mentor_inzage(struct json *j, const Overstap__Handover *h)
+static json_t *s_json_mentor(const Overstap__MentorContact *m)
 {
-	char b[32];
+	json_t *o;
+	int e = 0;
 
-	if (h->mentor) {
-		json_object_begin(j, "mentor");
-		json_string(j, "name", h->mentor->name);
-		json_string(j, "email", h->mentor->email);
-		json_string(j, "phone", h->mentor->phone);
-		json_object_end(j);
-	} else {
-		json_null(j, "mentor");
-	}
-	if (h->inzage) {
-		json_object_begin(j, "inzage");
-		json_string(j, "reviewer", ENUM_STR(vocab_reviewer_str, h->inzage->reviewer, b));
-		json_string(j, "reviewed_on", h->inzage->reviewed_on);
-		json_string(j, "remarks", h->inzage->remarks);
-		json_string(j, "recorded_by", h->inzage->recorded_by);
-		json_object_end(j);
-	} else {
-		json_null(j, "inzage");
-	}
+	if (!m)
+		return json_null();
+	o = json_object();
+	e |= out_json_set_str(o, "name", m->name);
+	e |= out_json_set_str(o, "email", m->email);
+	e |= out_json_set_str(o, "phone", m->phone);
+	return out_json_done(o, e);
 }
 
-void dossier_json(struct json *j, const char *key, const Overstap__Handover *h)
+static json_t *s_json_inzage(const Overstap__Inzage *z)
 {
 	char b[32];
+	json_t *o;
+	int e = 0;
 
-	if (!h) {
-		json_null(j, key);
-		return;
-	}
-	json_object_begin(j, key);
-	json_string(j, "record_id", h->record_id);
-	json_string(j, "pgn", h->pgn);
-	json_string(j, "given_name", h->given_name);
-	json_string(j, "family_name", h->family_name);
-	json_string(j, "birth_date", h->birth_date);
-	json_string(j, "program", ENUM_STR(vocab_program_str, h->program, b));
-	json_string(j, "cohort", h->cohort);
-	json_string(j, "exit_date", h->exit_date);
-	json_string(j, "destination", ENUM_STR(vocab_destination_str, h->destination, b));
-	json_string(j, "advice", ENUM_STR(vocab_advice_str, h->advice, b));
-	json_string(j, "advice_followed", ENUM_STR(vocab_yesno_str, h->advice_followed, b));
-	json_string(j, "level_taal", ENUM_STR(vocab_level_str, h->level_taal, b));
-	json_string(j, "level_rekenen", ENUM_STR(vocab_level_str, h->level_rekenen, b));
-	s_json_support(j, h);
-	s_json_mentor_inzage(j, h);
-	json_string(j, "basis", h->basis);
-	json_string(j, "registered_on", h->registered_on);
-	json_array_begin(j, "consents");
+	if (!z)
+		return json_null();
+	o = json_object();
+	e |= out_json_set_str(o, "reviewer", ENUM_STR(vocab_reviewer_str, z->reviewer, b));
+	e |= out_json_set_str(o, "reviewed_on", z->reviewed_on);
+	e |= out_json_set_str(o, "remarks", z->remarks);
+	e |= out_json_set_str(o, "recorded_by", z->recorded_by);
+	return out_json_done(o, e);
+}
+
+static json_t *s_json_consents(const Overstap__Handover *h)
+{
+	json_t *a = json_array();
+	int e = 0;
+
 	for (size_t i = 0; i < h->n_consents; i++) {
-		const Overstap__ConsentAssertion *a = h->consents[i];
+		const Overstap__ConsentAssertion *c = h->consents[i];
+		json_t *o = json_object();
+		int oe = 0;
 
-		json_object_begin(j, NULL);
-		json_string(j, "consent_id", a->consent_id);
-		json_string(j, "purpose", a->purpose);
-		json_string(j, "counterpart", a->counterpart);
-		json_string(j, "grantor", a->grantor);
-		json_string(j, "granted_at", a->granted_at);
-		json_string(j, "valid_until", a->valid_until);
-		json_object_end(j);
+		oe |= out_json_set_str(o, "consent_id", c->consent_id);
+		oe |= out_json_set_str(o, "purpose", c->purpose);
+		oe |= out_json_set_str(o, "counterpart", c->counterpart);
+		oe |= out_json_set_str(o, "grantor", c->grantor);
+		oe |= out_json_set_str(o, "granted_at", c->granted_at);
+		oe |= out_json_set_str(o, "valid_until", c->valid_until);
+		e |= out_json_append(a, out_json_done(o, oe));
 	}
-	json_array_end(j);
-	json_object_end(j);
+	return out_json_done(a, e);
 }
 
-int dossier_show(struct json *j, const ProtobufCBinaryData *bytes)
+json_t *dossier_json(const Overstap__Handover *h)
+{
+	char b[32];
+	json_t *o;
+	int e = 0;
+
+	if (!h)
+		return json_null();
+	o = json_object();
+	e |= out_json_set_str(o, "record_id", h->record_id);
+	e |= out_json_set_str(o, "pgn", h->pgn);
+	e |= out_json_set_str(o, "given_name", h->given_name);
+	e |= out_json_set_str(o, "family_name", h->family_name);
+	e |= out_json_set_str(o, "birth_date", h->birth_date);
+	e |= out_json_set_str(o, "program", ENUM_STR(vocab_program_str, h->program, b));
+	e |= out_json_set_str(o, "cohort", h->cohort);
+	e |= out_json_set_str(o, "exit_date", h->exit_date);
+	e |= out_json_set_str(o, "destination", ENUM_STR(vocab_destination_str, h->destination, b));
+	e |= out_json_set_str(o, "advice", ENUM_STR(vocab_advice_str, h->advice, b));
+	e |= out_json_set_str(o, "advice_followed", ENUM_STR(vocab_yesno_str, h->advice_followed, b));
+	e |= out_json_set_str(o, "level_taal", ENUM_STR(vocab_level_str, h->level_taal, b));
+	e |= out_json_set_str(o, "level_rekenen", ENUM_STR(vocab_level_str, h->level_rekenen, b));
+	e |= out_json_set(o, "support_needs", s_json_support(h));
+	e |= out_json_set(o, "mentor", s_json_mentor(h->mentor));
+	e |= out_json_set(o, "inzage", s_json_inzage(h->inzage));
+	e |= out_json_set_str(o, "basis", h->basis);
+	e |= out_json_set_str(o, "registered_on", h->registered_on);
+	e |= out_json_set(o, "consents", s_json_consents(h));
+	return out_json_done(o, e);
+}
+
+int dossier_show(json_t *obj, const ProtobufCBinaryData *bytes)
 {
 	Overstap__Handover *h = NULL;
 	int r = dossier_unpack(bytes, &h);
 
-	if (j) {
-		dossier_json(j, "dossier", h);
+	if (obj) {
+		if (out_json_set(obj, "dossier", dossier_json(h)) < 0)
+			r = -ENOMEM;
 	} else if (r == -ENODATA) {
 		puts("\ndossier: none held (erased, or never stored)");
 	} else if (r == 0) {
@@ -221,7 +240,7 @@ int dossier_show(struct json *j, const ProtobufCBinaryData *bytes)
 		dossier_print(stdout, "  ", h);
 	}
 	dossier_free(&h);
-	return r == -EBADMSG ? r : 0;
+	return r == -EBADMSG || r == -ENOMEM ? r : 0;
 }
 
 static const struct table_col s_tl_cols[] = {
@@ -229,38 +248,43 @@ static const struct table_col s_tl_cols[] = {
 	{ "BASIS", 0 }, { "NOTE", 0 },
 };
 
-void dossier_timeline(struct json *j, Overstapctl__EventRow *const *rows, size_t n)
+static json_t *s_event_json(const Overstapctl__EventRow *ev)
+{
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "date", ev->date);
+	e |= out_json_set_str(o, "event", ev->event);
+	e |= out_json_set_int(o, "level", ev->level);
+	e |= out_json_set(o, "inbound", json_boolean(ev->inbound));
+	e |= out_json_set_str(o, "peer", ev->peer);
+	e |= out_json_set_str(o, "state", ev->state);
+	e |= out_json_set_str(o, "consent_id", ev->consent_id);
+	e |= out_json_set_str(o, "actor", ev->actor);
+	e |= out_json_set_int(o, "at", ev->at);
+	e |= out_json_set_str(o, "reason", ev->reason);
+	return out_json_done(o, e);
+}
+
+int dossier_timeline(json_t *obj, Overstapctl__EventRow *const *rows, size_t n)
 {
 	struct table *t;
 
-	if (j) {
-		json_array_begin(j, "timeline");
-		for (size_t i = 0; i < n; i++) {
-			const Overstapctl__EventRow *e = rows[i];
+	if (obj) {
+		json_t *a = json_array();
+		int e = 0;
 
-			json_object_begin(j, NULL);
-			json_string(j, "date", e->date);
-			json_string(j, "event", e->event);
-			json_uint(j, "level", e->level);
-			json_bool(j, "inbound", e->inbound);
-			json_string(j, "peer", e->peer);
-			json_string(j, "state", e->state);
-			json_string(j, "consent_id", e->consent_id);
-			json_string(j, "actor", e->actor);
-			json_int(j, "at", e->at);
-			json_string(j, "reason", e->reason);
-			json_object_end(j);
-		}
-		json_array_end(j);
-		return;
+		for (size_t i = 0; i < n; i++)
+			e |= out_json_append(a, s_event_json(rows[i]));
+		return out_json_set(obj, "timeline", out_json_done(a, e));
 	}
 	puts("\ntimeline");
 	if (n == 0) {
 		puts("  no statuses or outcomes yet");
-		return;
+		return 0;
 	}
 	if (!(t = table_new(s_tl_cols, ARRAY_SIZE(s_tl_cols))))
-		return;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const Overstapctl__EventRow *e = rows[i];
 		char level[12] = "";
@@ -274,6 +298,7 @@ void dossier_timeline(struct json *j, Overstapctl__EventRow *const *rows, size_t
 	}
 	table_print(t, stdout);
 	table_free(&t);
+	return 0;
 }
 
 static const struct table_col s_wd_cols[] = {
@@ -281,48 +306,63 @@ static const struct table_col s_wd_cols[] = {
 	{ "ERASED", 0 },
 };
 
-void dossier_withdrawals(struct json *j, Overstapctl__WithdrawalRow *const *rows, size_t n)
+static json_t *s_strings_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	int e = 0;
+
+	for (size_t i = 0; i < n; i++)
+		e |= out_json_append(a, out_json_str(v[i]));
+	return out_json_done(a, e);
+}
+
+static json_t *s_receipt_json(const Overstapctl__WithdrawalRow *w)
+{
+	json_t *o;
+	int e = 0;
+
+	if (!w->receipt_id[0])
+		return json_null();
+	o = json_object();
+	e |= out_json_set_str(o, "message_id", w->receipt_id);
+	e |= out_json_set_int(o, "received_at", w->receipt_at);
+	e |= out_json_set_int(o, "erased_at", w->erased_at);
+	e |= out_json_set(o, "erased", s_strings_json(w->erased, w->n_erased));
+	return out_json_done(o, e);
+}
+
+static json_t *s_withdrawal_json(const Overstapctl__WithdrawalRow *w)
+{
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "message_id", w->message_id);
+	e |= out_json_set_str(o, "peer", w->peer);
+	e |= out_json_set_str(o, "reason", w->reason);
+	e |= out_json_set_int(o, "at", w->at);
+	e |= out_json_set_str(o, "actor", w->actor);
+	e |= out_json_set(o, "consent_ids", s_strings_json(w->consent_ids, w->n_consent_ids));
+	e |= out_json_set(o, "receipt", s_receipt_json(w));
+	return out_json_done(o, e);
+}
+
+int dossier_withdrawals(json_t *obj, Overstapctl__WithdrawalRow *const *rows, size_t n)
 {
 	struct table *t;
 
-	if (j) {
-		json_array_begin(j, "withdrawals");
-		for (size_t i = 0; i < n; i++) {
-			const Overstapctl__WithdrawalRow *w = rows[i];
+	if (obj) {
+		json_t *a = json_array();
+		int e = 0;
 
-			json_object_begin(j, NULL);
-			json_string(j, "message_id", w->message_id);
-			json_string(j, "peer", w->peer);
-			json_string(j, "reason", w->reason);
-			json_int(j, "at", w->at);
-			json_string(j, "actor", w->actor);
-			json_array_begin(j, "consent_ids");
-			for (size_t k = 0; k < w->n_consent_ids; k++)
-				json_string(j, NULL, w->consent_ids[k]);
-			json_array_end(j);
-			if (w->receipt_id[0]) {
-				json_object_begin(j, "receipt");
-				json_string(j, "message_id", w->receipt_id);
-				json_int(j, "received_at", w->receipt_at);
-				json_int(j, "erased_at", w->erased_at);
-				json_array_begin(j, "erased");
-				for (size_t k = 0; k < w->n_erased; k++)
-					json_string(j, NULL, w->erased[k]);
-				json_array_end(j);
-				json_object_end(j);
-			} else {
-				json_null(j, "receipt");
-			}
-			json_object_end(j);
-		}
-		json_array_end(j);
-		return;
+		for (size_t i = 0; i < n; i++)
+			e |= out_json_append(a, s_withdrawal_json(rows[i]));
+		return out_json_set(obj, "withdrawals", out_json_done(a, e));
 	}
 	if (n == 0)
-		return;
+		return 0;
 	puts("\nwithdrawals (told to the receiver, with its erasure receipt)");
 	if (!(t = table_new(s_wd_cols, ARRAY_SIZE(s_wd_cols))))
-		return;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const Overstapctl__WithdrawalRow *w = rows[i];
 		char sent[OUT_TIME_LEN], rcpt[OUT_TIME_LEN], nc[12], erased[256] = "";
@@ -340,4 +380,5 @@ void dossier_withdrawals(struct json *j, Overstapctl__WithdrawalRow *const *rows
 	}
 	table_print(t, stdout);
 	table_free(&t);
+	return 0;
 }

@@ -1,4 +1,4 @@
-/* out: aligned text tables, a JSON writer and terminal-safe text for overstap. */
+/* out: aligned text tables, JSON through jansson and terminal-safe text for overstap. */
 #include "out.h"
 
 #include <errno.h>
@@ -257,113 +257,111 @@ void table_free(struct table **tp)
 
 /* --- JSON --- */
 
-void json_init(struct json *j, FILE *f)
-{
-	memset(j, 0, sizeof(*j));
-	j->f = f;
-}
+#define S_FFFD "\xEF\xBF\xBD"	/* U+FFFD REPLACEMENT CHARACTER in UTF-8 */
 
-static void s_json_str(FILE *f, const char *s)
+char *out_utf8_fix(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	char *buf = malloc(3 * strlen(s) + 1);	/* each byte may become 3 */
+	char *o = buf;
 
-	fputc('"', f);
+	if (!buf)
+		return NULL;
 	while (*p) {
-		uint32_t cp = 0;
+		uint32_t cp;
 		size_t n = s_utf8(p, &cp);
 
 		if (n == 0) {
-			fputs("\\ufffd", f);	/* JSON text must be UTF-8 */
+			memcpy(o, S_FFFD, 3);
+			o += 3;
 			n = 1;
-		} else if (cp == '"' || cp == '\\') {
-			fputc('\\', f);
-			fputc((int)cp, f);
-		} else if (cp < 0x20 || cp == 0x2028 || cp == 0x2029) {
-			/* U+2028/9 are valid JSON but end lines in JavaScript. */
-			fprintf(f, "\\u%04x", (unsigned)cp);
 		} else {
-			fwrite(p, 1, n, f);
+			memcpy(o, p, n);
+			o += n;
 		}
 		p += n;
 	}
-	fputc('"', f);
+	*o = '\0';
+	return buf;
 }
 
-/* Separator, indentation and key before a value at the current depth. */
-static void s_json_member(struct json *j, const char *key)
+json_t *out_json_str(const char *s)
 {
-	if (j->depth > 0) {
-		fputs(j->empty[j->depth] ? "\n" : ",\n", j->f);
-		j->empty[j->depth] = 0;
-		fprintf(j->f, "%*s", 2 * j->depth, "");
+	json_t *v;
+	char *fixed;
+
+	if (!s)
+		return json_null();
+	if (out_utf8_valid(s))
+		return json_string(s);
+	if (!(fixed = out_utf8_fix(s)))
+		return NULL;
+	v = json_string(fixed);
+	free(fixed);
+	return v;
+}
+
+json_t *out_json_uint(uint64_t v)
+{
+	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+int out_json_set(json_t *obj, const char *key, json_t *v)
+{
+	char *fixed = NULL;
+	int r;
+
+	if (!obj || !v || !key) {
+		json_decref(v);
+		return -ENOMEM;
 	}
-	if (key) {
-		s_json_str(j->f, key);
-		fputs(": ", j->f);
+	if (!out_utf8_valid(key) && !(fixed = out_utf8_fix(key))) {
+		json_decref(v);
+		return -ENOMEM;
 	}
+	/* json_object_set_new releases v when it fails, too. */
+	r = json_object_set_new(obj, fixed ? fixed : key, v) == 0 ? 0 : -ENOMEM;
+	free(fixed);
+	return r;
 }
 
-static void s_json_open(struct json *j, const char *key, int c)
+int out_json_set_str(json_t *obj, const char *key, const char *s)
 {
-	if (j->depth + 1 >= JSON_MAX_DEPTH)
-		abort();	/* broken invariant: our documents are shallow */
-	s_json_member(j, key);
-	fputc(c, j->f);
-	j->empty[++j->depth] = 1;
+	return out_json_set(obj, key, out_json_str(s));
 }
 
-static void s_json_close(struct json *j, int c)
+int out_json_set_int(json_t *obj, const char *key, int64_t v)
 {
-	if (j->depth == 0)
-		abort();	/* broken invariant: unbalanced end */
-	if (!j->empty[j->depth])
-		fprintf(j->f, "\n%*s", 2 * (j->depth - 1), "");
-	j->depth--;
-	fputc(c, j->f);
+	return out_json_set(obj, key, json_integer((json_int_t)v));
 }
 
-void json_object_begin(struct json *j, const char *key) { s_json_open(j, key, '{'); }
-void json_object_end(struct json *j) { s_json_close(j, '}'); }
-void json_array_begin(struct json *j, const char *key) { s_json_open(j, key, '['); }
-void json_array_end(struct json *j) { s_json_close(j, ']'); }
-
-void json_string(struct json *j, const char *key, const char *s)
+int out_json_append(json_t *arr, json_t *v)
 {
-	s_json_member(j, key);
-	if (s)
-		s_json_str(j->f, s);
-	else
-		fputs("null", j->f);
+	if (!arr || !v) {
+		json_decref(v);
+		return -ENOMEM;
+	}
+	return json_array_append_new(arr, v) == 0 ? 0 : -ENOMEM;
 }
 
-void json_int(struct json *j, const char *key, int64_t v)
+json_t *out_json_done(json_t *v, int err)
 {
-	s_json_member(j, key);
-	fprintf(j->f, "%lld", (long long)v);
+	if (err) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
 }
 
-void json_uint(struct json *j, const char *key, uint64_t v)
+int out_json_print(FILE *f, json_t **root, size_t flags)
 {
-	s_json_member(j, key);
-	fprintf(j->f, "%llu", (unsigned long long)v);
-}
+	int r;
 
-void json_bool(struct json *j, const char *key, int v)
-{
-	s_json_member(j, key);
-	fputs(v ? "true" : "false", j->f);
+	if (!*root)
+		return -ENOMEM;
+	r = json_dumpf(*root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | flags) == 0 &&
+	    fputc('\n', f) != EOF ? 0 : -EIO;
+	json_decref(*root);
+	*root = NULL;
+	return r;
 }
-
-void json_null(struct json *j, const char *key)
-{
-	s_json_member(j, key);
-	fputs("null", j->f);
-}
-
-void json_raw(struct json *j, const char *key, const char *text)
-{
-	s_json_member(j, key);
-	fputs(text, j->f);
-}
-
-void json_finish(struct json *j) { fputc('\n', j->f); }

@@ -1,4 +1,4 @@
-/* out: what overstap prints. Aligned text tables, a small JSON writer, and
+/* out: what overstap prints. Aligned text tables, JSON through jansson, and
  * terminal-safe text: dossier fields come from other institutions, so control
  * characters and broken UTF-8 are escaped before they reach a terminal. */
 #ifndef OVERSTAP_OUT_H
@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 /* --- text --- */
 
@@ -49,33 +51,44 @@ size_t table_rows(const struct table *t);
 void table_print(const struct table *t, FILE *f);
 void table_free(struct table **t);
 
-/* --- JSON --- */
+/* --- JSON ---
+ *
+ * Built as jansson trees and dumped by jansson. Text from the daemon and from
+ * peers may be broken UTF-8, which json_string() refuses: the helpers below
+ * repair it, so one bad field never costs the whole output. A builder collects
+ * the results of out_json_set/out_json_append (0 or -ENOMEM) with |= and ends
+ * with out_json_done, so a tree that lost a member is never printed. */
 
-#define JSON_MAX_DEPTH 16
+/* A copy of s with every byte that does not belong to a valid UTF-8 sequence
+ * replaced by U+FFFD. Caller frees; NULL on ENOMEM. */
+char *out_utf8_fix(const char *s);
 
-/* A streaming writer with two-space indentation. key is the member name
- * inside an object and NULL inside an array or at the top. */
-struct json {
-	FILE *f;
-	int depth;				/* open containers */
-	unsigned char empty[JSON_MAX_DEPTH];	/* nothing written yet at this depth */
-};
+/* A JSON string of s (repaired as out_utf8_fix), or JSON null when s is NULL.
+ * New reference; NULL on ENOMEM. */
+json_t *out_json_str(const char *s);
 
-void json_init(struct json *j, FILE *f);
-void json_object_begin(struct json *j, const char *key);
-void json_object_end(struct json *j);
-void json_array_begin(struct json *j, const char *key);
-void json_array_end(struct json *j);
-/* s NULL writes null. Invalid UTF-8 is replaced by U+FFFD so the output is
- * always valid JSON. */
-void json_string(struct json *j, const char *key, const char *s);
-void json_int(struct json *j, const char *key, int64_t v);
-void json_uint(struct json *j, const char *key, uint64_t v);
-void json_bool(struct json *j, const char *key, int v);
-void json_null(struct json *j, const char *key);
-/* Ends the document with a newline. */
-/* A value that is JSON text already (the daemon's audit lines): written as is. */
-void json_raw(struct json *j, const char *key, const char *text);
-void json_finish(struct json *j);
+/* A JSON integer of an unsigned counter: jansson's integers are signed 64-bit,
+ * so a value past INT64_MAX (no counter gets there) is clamped. NULL on ENOMEM. */
+json_t *out_json_uint(uint64_t v);
+
+/* obj[key] = v, key repaired as out_json_str. Steals v, also on failure, and
+ * accepts obj or v NULL (a failed allocation upstream): 0 or -ENOMEM. */
+int out_json_set(json_t *obj, const char *key, json_t *v);
+
+/* out_json_set of out_json_str(s) and of json_integer(v): the common members. */
+int out_json_set_str(json_t *obj, const char *key, const char *s);
+int out_json_set_int(json_t *obj, const char *key, int64_t v);
+
+/* Append v to arr; steals v as out_json_set does. 0 or -ENOMEM. */
+int out_json_append(json_t *arr, json_t *v);
+
+/* v when err is 0; else releases v and returns NULL. */
+json_t *out_json_done(json_t *v, int err);
+
+/* Print *root to f with two-space indentation, members in the order they were
+ * set, and a final newline; releases *root and sets it to NULL. flags are
+ * extra json_dumpf flags (JSON_REAL_PRECISION). -ENOMEM when *root is NULL (a
+ * build failed; nothing printed), -EIO when jansson cannot write, else 0. */
+int out_json_print(FILE *f, json_t **root, size_t flags);
 
 #endif

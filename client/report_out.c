@@ -637,132 +637,140 @@ int report_write_csv(FILE *f, const Overstapctl__Report *r)
 
 /* --- JSON --- */
 
-/* A rate 0..1 as JSON text with at most four decimals, written by hand so
- * that no locale turns the point into a comma. */
-static const char *s_rate_json(double v, char buf[S_NUM_LEN])
+/* Significant digits of a rate below 1 with four decimals: 0.0001 .. 0.9999. */
+#define S_RATE_DIGITS 4
+
+/* A rate 0..1 with at most four decimals: 0 and 1 are the integers they
+ * always were, the rest a real that report_write_json prints with four
+ * significant digits (jansson's number text ignores the locale). */
+static json_t *s_rate_json(double v)
 {
 	long bp = (long)(v * 10000 + 0.5);
-	size_t n;
 
 	if (bp <= 0)
-		return "0";
+		return json_integer(0);
 	if (bp >= 10000)
-		return "1";
-	snprintf(buf, S_NUM_LEN, "0.%04ld", bp);
-	n = strlen(buf);
-	while (buf[n - 1] == '0')
-		buf[--n] = '\0';
-	return buf;
+		return json_integer(1);
+	return json_real((double)bp / 10000);
 }
 
-static void s_json_hidden(struct json *j, const char *key, const char *display)
+static json_t *s_json_hidden(const char *display)
 {
-	json_object_begin(j, key);
-	json_bool(j, "suppressed", 1);
-	json_string(j, "display", *s_s(display) ? display : S_HIDDEN);
-	json_object_end(j);
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set(o, "suppressed", json_true());
+	e |= out_json_set_str(o, "display", *s_s(display) ? display : S_HIDDEN);
+	return out_json_done(o, e);
 }
 
 /* A count: the number, {"suppressed": true, "display": "<5"}, or null. */
-static void s_json_count(struct json *j, const char *key, const Overstapctl__ReportCount *c)
+static json_t *s_json_count(const Overstapctl__ReportCount *c)
 {
 	if (!c)
-		json_null(j, key);
-	else if (c->suppressed)
-		s_json_hidden(j, key, c->display);
-	else
-		json_uint(j, key, c->value);
+		return json_null();
+	if (c->suppressed)
+		return s_json_hidden(c->display);
+	return out_json_uint(c->value);
 }
 
-static void s_json_cell(struct json *j, const char *key, const Overstapctl__ReportCell *c)
+static json_t *s_json_rate(const Overstapctl__ReportCell *c)
 {
-	char buf[S_NUM_LEN];
 	int share = s_has_rate(c);
 
-	if (!c) {
-		json_null(j, key);
-		return;
-	}
-	json_object_begin(j, key);
-	s_json_count(j, "count", c->count);
-	json_string(j, "denominator", *s_s(c->denominator) ? c->denominator : NULL);
-	if (*s_s(c->denominator))
-		s_json_count(j, "denominator_count", c->denominator_count);
-	else
-		json_null(j, "denominator_count");
 	if (share && c->rate->suppressed)
-		s_json_hidden(j, "rate", c->rate->display);
-	else if (share && strcmp(s_s(c->rate->display), "-") != 0 && s_rate_ok(c->rate->value))
-		json_raw(j, "rate", s_rate_json(c->rate->value, buf));
-	else
-		json_null(j, "rate");
-	json_object_end(j);
+		return s_json_hidden(c->rate->display);
+	if (share && strcmp(s_s(c->rate->display), "-") != 0 && s_rate_ok(c->rate->value))
+		return s_rate_json(c->rate->value);
+	return json_null();
 }
 
-static void s_json_row(struct json *j, const Overstapctl__ReportTable *t,
-		       const Overstapctl__ReportRow *row)
+static json_t *s_json_cell(const Overstapctl__ReportCell *c)
 {
-	json_object_begin(j, NULL);
-	json_object_begin(j, "keys");
+	json_t *o;
+	int e = 0;
+
+	if (!c)
+		return json_null();
+	o = json_object();
+	e |= out_json_set(o, "count", s_json_count(c->count));
+	e |= out_json_set_str(o, "denominator", *s_s(c->denominator) ? c->denominator : NULL);
+	e |= out_json_set(o, "denominator_count",
+			  *s_s(c->denominator) ? s_json_count(c->denominator_count) : json_null());
+	e |= out_json_set(o, "rate", s_json_rate(c));
+	return out_json_done(o, e);
+}
+
+static json_t *s_json_row(const Overstapctl__ReportTable *t, const Overstapctl__ReportRow *row)
+{
+	json_t *o = json_object(), *keys = json_object(), *cells = json_object();
+	int e = 0;
+
 	for (size_t k = 0; k < row->n_keys && k < t->n_dimensions && !row->total; k++)
-		json_string(j, s_s(t->dimensions[k]), s_s(row->keys[k]));
-	json_object_end(j);
-	json_bool(j, "total", row->total);
-	json_object_begin(j, "cells");
+		e |= out_json_set_str(keys, s_s(t->dimensions[k]), s_s(row->keys[k]));
+	e |= out_json_set(o, "keys", keys);
+	e |= out_json_set(o, "total", json_boolean(row->total));
 	for (size_t m = 0; m < t->n_measures; m++)
-		s_json_cell(j, s_s(t->measures[m]), s_cell_at(t, row, m));
-	json_object_end(j);
-	json_object_end(j);
+		e |= out_json_set(cells, s_s(t->measures[m]), s_json_cell(s_cell_at(t, row, m)));
+	e |= out_json_set(o, "cells", cells);
+	return out_json_done(o, e);
 }
 
-static void s_json_strings(struct json *j, const char *key, char *const *v, size_t n)
+static json_t *s_json_strings(char *const *v, size_t n)
 {
-	json_array_begin(j, key);
+	json_t *a = json_array();
+	int e = 0;
+
 	for (size_t i = 0; i < n; i++)
-		json_string(j, NULL, s_s(v[i]));
-	json_array_end(j);
+		e |= out_json_append(a, out_json_str(s_s(v[i])));
+	return out_json_done(a, e);
 }
 
-static void s_json_table(struct json *j, const Overstapctl__ReportTable *t)
+static json_t *s_json_table(const Overstapctl__ReportTable *t)
 {
-	json_object_begin(j, NULL);
-	json_string(j, "name", s_s(t->name));
-	json_string(j, "title", s_s(t->title));
-	s_json_strings(j, "dimensions", t->dimensions, t->n_dimensions);
-	s_json_strings(j, "measures", t->measures, t->n_measures);
-	json_array_begin(j, "rows");
+	json_t *o = json_object(), *rows = json_array();
+	int e = 0;
+
+	e |= out_json_set_str(o, "name", s_s(t->name));
+	e |= out_json_set_str(o, "title", s_s(t->title));
+	e |= out_json_set(o, "dimensions", s_json_strings(t->dimensions, t->n_dimensions));
+	e |= out_json_set(o, "measures", s_json_strings(t->measures, t->n_measures));
 	for (size_t i = 0; i < t->n_rows; i++)
 		if (t->rows[i])
-			s_json_row(j, t, t->rows[i]);
-	json_array_end(j);
-	json_object_end(j);
+			e |= out_json_append(rows, s_json_row(t, t->rows[i]));
+	e |= out_json_set(o, "rows", rows);
+	return out_json_done(o, e);
+}
+
+static json_t *s_json_report(const Overstapctl__Report *r)
+{
+	json_t *o = json_object(), *tables = json_array();
+	char at[21];
+	int e = 0;
+
+	e |= out_json_set_str(o, "schema", REPORT_JSON_SCHEMA);
+	e |= out_json_set_int(o, "schema_version", REPORT_JSON_VERSION);
+	e |= out_json_set_str(o, "side", s_s(r->side));
+	e |= out_json_set_str(o, "institution", s_s(r->institution));
+	e |= out_json_set_str(o, "institution_name", s_s(r->institution_name));
+	e |= out_json_set(o, "cohorts", s_json_strings(r->cohorts, r->n_cohorts));
+	e |= out_json_set_int(o, "min_cell", s_min_cell(r));
+	time_format_utc(r->generated_at, at);
+	e |= out_json_set_str(o, "generated_at", r->generated_at > 0 ? at : NULL);
+	e |= out_json_set_str(o, "reference_date", s_s(r->reference_date));
+	for (size_t i = 0; i < r->n_tables; i++)
+		if (r->tables[i])
+			e |= out_json_append(tables, s_json_table(r->tables[i]));
+	e |= out_json_set(o, "tables", tables);
+	return out_json_done(o, e);
 }
 
 int report_write_json(FILE *f, const Overstapctl__Report *r)
 {
-	struct json j;
-	char at[21];
+	json_t *doc = s_json_report(r);
+	int err = out_json_print(f, &doc, JSON_REAL_PRECISION(S_RATE_DIGITS));
 
-	json_init(&j, f);
-	json_object_begin(&j, NULL);
-	json_string(&j, "schema", REPORT_JSON_SCHEMA);
-	json_uint(&j, "schema_version", REPORT_JSON_VERSION);
-	json_string(&j, "side", s_s(r->side));
-	json_string(&j, "institution", s_s(r->institution));
-	json_string(&j, "institution_name", s_s(r->institution_name));
-	s_json_strings(&j, "cohorts", r->cohorts, r->n_cohorts);
-	json_uint(&j, "min_cell", s_min_cell(r));
-	time_format_utc(r->generated_at, at);
-	json_string(&j, "generated_at", r->generated_at > 0 ? at : NULL);
-	json_string(&j, "reference_date", s_s(r->reference_date));
-	json_array_begin(&j, "tables");
-	for (size_t i = 0; i < r->n_tables; i++)
-		if (r->tables[i])
-			s_json_table(&j, r->tables[i]);
-	json_array_end(&j);
-	json_object_end(&j);
-	json_finish(&j);
-	return s_done(f);
+	return err < 0 ? err : s_done(f);
 }
 
 /* --- HTML --- */

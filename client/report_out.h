@@ -37,7 +37,8 @@ int report_write_text(FILE *f, const Overstapctl__Report *r);
  * row per group, the total row last with "total" in every key column. */
 int report_write_csv(FILE *f, const Overstapctl__Report *r);
 
-/* The versioned JSON document (every table of r). */
+/* The versioned JSON document (every table of r), built with jansson.
+ * 0, -ENOMEM (nothing written) or -EIO. */
 int report_write_json(FILE *f, const Overstapctl__Report *r);
 
 /* One HTML page that fetches nothing: inline CSS, inline SVG, no script. */

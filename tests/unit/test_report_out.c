@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -637,7 +638,43 @@ static void test_control_chars(void **state)
 	assert_non_null(strstr(out, "pro&#xFFFD;[2J"));
 	free(out);
 	out = t_render(report_write_json, r, NULL);
-	assert_non_null(strstr(out, "\"pro\\u001b[2J\""));
+	assert_null(strchr(out, '\x1b'));
+	assert_non_null(strcasestr(out, "\"pro\\u001b[2J\""));
+	free(out);
+}
+
+/* A hostile peer's bytes in a key, a value and a column name: invalid UTF-8
+ * becomes U+FFFD and a control character an escape, and the document still
+ * parses with everything else in it. */
+static void test_json_bad_utf8(void **state)
+{
+	Overstapctl__Report *r = t_build();
+	static char *keys[] = { "pro\x1b[2J\x01", "entr\xC3(e\xFF" };
+	static char *dims[] = { "program", "adv\xE2\x82ice" };
+	json_t *doc, *row;
+	json_error_t err;
+	char *out;
+
+	(void)state;
+	r->tables[0]->rows[0]->keys = keys;
+	r->tables[0]->dimensions = dims;
+	r->institution_name = "Sint-\xC0\xAFJoris";	/* an overlong '/' */
+	out = t_render(report_write_json, r, NULL);
+	doc = json_loads(out, 0, &err);
+	if (!doc)
+		fail_msg("not JSON: %s at line %d", err.text, err.line);
+	assert_string_equal(json_string_value(json_object_get(doc, "institution_name")),
+			    "Sint-\xEF\xBF\xBD\xEF\xBF\xBDJoris");
+	row = json_array_get(json_object_get(json_array_get(json_object_get(doc, "tables"), 0),
+					     "rows"), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(row, "keys"),
+							      "program")), "pro\x1b[2J\x01");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(row, "keys"),
+							      "adv\xEF\xBF\xBD\xEF\xBF\xBDice")),
+			    "entr\xEF\xBF\xBD(e\xEF\xBF\xBD");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+				 row, "cells"), "leavers"), "count")), 20);
+	json_decref(doc);
 	free(out);
 }
 
@@ -695,7 +732,8 @@ int main(void)
 		cmocka_unit_test(test_csv_field),    cmocka_unit_test(test_json),
 		cmocka_unit_test(test_html),	     cmocka_unit_test(test_html_trend_gaps),
 		cmocka_unit_test(test_empty),	     cmocka_unit_test(test_missing_cells),
-		cmocka_unit_test(test_control_chars), cmocka_unit_test(test_no_dimensions),
+		cmocka_unit_test(test_control_chars), cmocka_unit_test(test_json_bad_utf8),
+		cmocka_unit_test(test_no_dimensions),
 		cmocka_unit_test(test_write_error),
 	};
 
