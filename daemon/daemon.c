@@ -289,8 +289,8 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 	}
 }
 
-/* Fixed slots first, then a dealer and a monitor per peer. */
-enum { PI_SIG, PI_ZAP, PI_ROUTER, PI_ROUTER_MON, PI_CONTROL, PI__FIXED };
+/* The daemon's own slots first, then the transport's (net_poll_fill). */
+enum { PI_SIG, PI_CONTROL, PI__FIXED };
 
 int daemon_run(struct daemon *d)
 {
@@ -327,8 +327,8 @@ int daemon_run(struct daemon *d)
 			wake = wd_next - now;
 		s_housekeeping(d, now);
 		net_pump(&d->net, &wake);
-		if (!items || cap < PI__FIXED + 2 * d->net.n_peers) {
-			size_t ncap = PI__FIXED + 2 * d->net.n_peers;
+		if (!items || cap < PI__FIXED + net_poll_count(&d->net)) {
+			size_t ncap = PI__FIXED + net_poll_count(&d->net);
 			zmq_pollitem_t *ni = realloc(items, ncap * sizeof(*ni));
 			if (!ni) {
 				r = -ENOMEM;
@@ -337,18 +337,9 @@ int daemon_run(struct daemon *d)
 			items = ni;
 			cap = ncap;
 		}
-		memset(items, 0, cap * sizeof(*items));
 		items[PI_SIG] = (zmq_pollitem_t){ .fd = d->sigfd, .events = ZMQ_POLLIN };
-		items[PI_ZAP] = (zmq_pollitem_t){ .socket = d->net.zap, .events = ZMQ_POLLIN };
-		items[PI_ROUTER] = (zmq_pollitem_t){ .socket = d->net.router, .events = ZMQ_POLLIN };
-		items[PI_ROUTER_MON] = (zmq_pollitem_t){ .socket = d->net.router_monitor, .events = ZMQ_POLLIN };
 		items[PI_CONTROL] = (zmq_pollitem_t){ .socket = d->control, .events = ZMQ_POLLIN };
-		for (size_t i = 0; i < d->net.n_peers; i++) {
-			if (!d->net.peers[i].dealer)
-				continue;
-			items[n++] = (zmq_pollitem_t){ .socket = d->net.peers[i].dealer, .events = ZMQ_POLLIN };
-			items[n++] = (zmq_pollitem_t){ .socket = d->net.peers[i].monitor, .events = ZMQ_POLLIN };
-		}
+		n = PI__FIXED + net_poll_fill(&d->net, items + PI__FIXED);
 		rc = zmq_poll(items, (int)n, (long)wake);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -357,24 +348,7 @@ int daemon_run(struct daemon *d)
 			log_err("poll failed: %s", zmq_strerror(errno));
 			break;
 		}
-		/* ZAP first: handshakes wait on it. */
-		if (items[PI_ZAP].revents & ZMQ_POLLIN)
-			net_zap_handle(&d->net);
-		if (items[PI_ROUTER].revents & ZMQ_POLLIN)
-			net_router_handle(&d->net);
-		if (items[PI_ROUTER_MON].revents & ZMQ_POLLIN)
-			net_router_monitor_handle(&d->net);
-		/* Peers by socket: the array may not be reallocated before this point. */
-		for (size_t k = PI__FIXED; k < n; k += 2) {
-			struct peer *p = NULL;
-			for (size_t i = 0; i < d->net.n_peers && !p; i++)
-				if (d->net.peers[i].dealer == items[k].socket)
-					p = &d->net.peers[i];
-			if (p && (items[k + 1].revents & ZMQ_POLLIN))
-				net_peer_monitor_handle(&d->net, p);
-			if (p && (items[k].revents & ZMQ_POLLIN))
-				net_peer_handle(&d->net, p);
-		}
+		net_poll_handle(&d->net, items + PI__FIXED, n - PI__FIXED);
 		if (items[PI_CONTROL].revents & ZMQ_POLLIN)
 			control_handle(d->control, &(struct ctl_env){ .h = &d->h, .net = &d->net,
 								      .started_at = d->started_at });

@@ -453,3 +453,48 @@ void net_reject(struct net *net, struct peer *p, const char *from, const char *w
 		log_warn("rejected message from %s: %s", from ? from : "?", why);
 	}
 }
+
+enum { NI_ZAP, NI_ROUTER, NI_ROUTER_MON, NI__FIXED };
+
+size_t net_poll_count(const struct net *net)
+{
+	return NI__FIXED + 2 * net->n_peers;
+}
+
+size_t net_poll_fill(const struct net *net, zmq_pollitem_t *items)
+{
+	size_t n = NI__FIXED;
+
+	items[NI_ZAP] = (zmq_pollitem_t){ .socket = net->zap, .events = ZMQ_POLLIN };
+	items[NI_ROUTER] = (zmq_pollitem_t){ .socket = net->router, .events = ZMQ_POLLIN };
+	items[NI_ROUTER_MON] = (zmq_pollitem_t){ .socket = net->router_monitor, .events = ZMQ_POLLIN };
+	for (size_t i = 0; i < net->n_peers; i++) {
+		if (!net->peers[i].dealer)
+			continue;
+		items[n++] = (zmq_pollitem_t){ .socket = net->peers[i].dealer, .events = ZMQ_POLLIN };
+		items[n++] = (zmq_pollitem_t){ .socket = net->peers[i].monitor, .events = ZMQ_POLLIN };
+	}
+	return n;
+}
+
+void net_poll_handle(struct net *net, const zmq_pollitem_t *items, size_t count)
+{
+	if (items[NI_ZAP].revents & ZMQ_POLLIN)
+		net_zap_handle(net);
+	if (items[NI_ROUTER].revents & ZMQ_POLLIN)
+		net_router_handle(net);
+	if (items[NI_ROUTER_MON].revents & ZMQ_POLLIN)
+		net_router_monitor_handle(net);
+	/* Peers by socket: the array may not be reallocated before this point. */
+	for (size_t k = NI__FIXED; k + 1 < count; k += 2) {
+		struct peer *p = NULL;
+
+		for (size_t i = 0; i < net->n_peers && !p; i++)
+			if (net->peers[i].dealer == items[k].socket)
+				p = &net->peers[i];
+		if (p && (items[k + 1].revents & ZMQ_POLLIN))
+			net_peer_monitor_handle(net, p);
+		if (p && (items[k].revents & ZMQ_POLLIN))
+			net_peer_handle(net, p);
+	}
+}

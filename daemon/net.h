@@ -84,7 +84,17 @@ int net_peers_apply(struct net *n, const struct config *cfg, int reopen);
  * endpoint with the new CURVE secret. Peers reconnect by themselves. */
 int net_router_rekey(struct net *n);
 
-/* Events on the sockets. */
+/* The loop polls the transport's sockets with its own: net_poll_count says
+ * how many slots they need at most, net_poll_fill fills them (ZAP, ROUTER,
+ * its monitor, then a DEALER and its monitor per sending peer) and returns
+ * how many it used, net_poll_handle handles what the poll found ready (ZAP
+ * first: handshakes wait on it). The peer array must not change between
+ * fill and handle. */
+size_t net_poll_count(const struct net *n);
+size_t net_poll_fill(const struct net *n, zmq_pollitem_t *items);
+void net_poll_handle(struct net *n, const zmq_pollitem_t *items, size_t count);
+
+/* Events on the sockets, one by one (net_poll_handle calls them). */
 void net_zap_handle(struct net *n);
 void net_router_handle(struct net *n);
 void net_router_monitor_handle(struct net *n);
