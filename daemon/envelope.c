@@ -277,49 +277,65 @@ int envelope_assertion_in_force(const Overstap__ConsentAssertion *a, const char 
 	       (!a->valid_until[0] || strcmp(a->valid_until, today) >= 0);
 }
 
-int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover **out,
-			     const char **why)
+/* Every body is decoded the same way: it must decode, re-encode to exactly
+ * the bytes received (canonical: no unknown fields, no NUL in text, so the
+ * signature covers what we store), then pass its own checks. The reasons are
+ * static strings: they are counted by address and sent back in acks. */
+struct s_body {
+	const ProtobufCMessageDescriptor *desc;
+	const char *undecodable, *uncanonical;
+	const char *(*check)(const void *m);	/* NULL or the reason to refuse */
+};
+
+static int s_unpack(const struct s_body *b, const ProtobufCBinaryData *body, void **out,
+		    const char **why)
 {
-	Overstap__Handover *h = overstap__handover__unpack(NULL, body->len, body->data);
+	ProtobufCMessage *m = protobuf_c_message_unpack(b->desc, NULL, body->len, body->data);
+	const char *bad;
+
+	if (!m)
+		return s_fail(why, b->undecodable, -EBADMSG);
+	bad = protobuf_c_message_get_packed_size(m) != body->len ? b->uncanonical : b->check(m);
+	if (bad) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return s_fail(why, bad, -EBADMSG);
+	}
+	*out = m;
+	return 0;
+}
+
+static const char *s_handover_check(const void *msg)
+{
+	const Overstap__Handover *h = msg;
 	const char *bad = NULL;
 
-	if (!h)
-		return s_fail(why, "handover body does not decode", -EBADMSG);
-	if (overstap__handover__get_packed_size(h) != body->len)
-		bad = "handover is not canonically encoded (NUL in a text field?)";
-	else if (!crypto_uuid_valid(h->record_id))
-		bad = "handover record id is not a UUID";
-	else if (!s_text_ok(h->pgn, 16) || !s_text_ok(h->given_name, ENV_MAX_TEXT) ||
-		 !s_text_ok(h->family_name, ENV_MAX_TEXT) || !s_text_ok(h->cohort, 9) ||
-		 !s_text_ok(h->basis, 16))
-		bad = "handover field too long";
-	else if (!s_date_ok(h->birth_date, 1) || !s_date_ok(h->exit_date, 1) ||
-		 !s_date_ok(h->registered_on, 0))
-		bad = "handover date malformed";
-	else if (h->n_support_needs > ENV_MAX_SUPPORT_NEEDS)
-		bad = "too many support needs";
-	for (size_t i = 0; !bad && i < h->n_support_needs; i++)
+	if (!crypto_uuid_valid(h->record_id))
+		return "handover record id is not a UUID";
+	if (!s_text_ok(h->pgn, 16) || !s_text_ok(h->given_name, ENV_MAX_TEXT) ||
+	    !s_text_ok(h->family_name, ENV_MAX_TEXT) || !s_text_ok(h->cohort, 9) ||
+	    !s_text_ok(h->basis, 16))
+		return "handover field too long";
+	if (!s_date_ok(h->birth_date, 1) || !s_date_ok(h->exit_date, 1) ||
+	    !s_date_ok(h->registered_on, 0))
+		return "handover date malformed";
+	if (h->n_support_needs > ENV_MAX_SUPPORT_NEEDS)
+		return "too many support needs";
+	for (size_t i = 0; i < h->n_support_needs; i++)
 		if (!s_text_ok(h->support_needs[i]->code, 64) ||
 		    !s_text_ok(h->support_needs[i]->note, ENV_MAX_TEXT))
-			bad = "support need too long";
-	if (!bad && h->mentor && (!s_text_ok(h->mentor->name, ENV_MAX_TEXT) ||
-				  !s_text_ok(h->mentor->email, ENV_MAX_TEXT) ||
-				  !s_text_ok(h->mentor->phone, 64)))
-		bad = "mentor contact too long";
-	if (!bad && h->n_consents > ENV_MAX_CONSENTS)
-		bad = "too many consent assertions";
+			return "support need too long";
+	if (h->mentor && (!s_text_ok(h->mentor->name, ENV_MAX_TEXT) ||
+			  !s_text_ok(h->mentor->email, ENV_MAX_TEXT) || !s_text_ok(h->mentor->phone, 64)))
+		return "mentor contact too long";
+	if (h->n_consents > ENV_MAX_CONSENTS)
+		return "too many consent assertions";
 	for (size_t i = 0; !bad && i < h->n_consents; i++)
 		bad = envelope_assertion_check(h->consents[i]);
 	if (!bad && h->inzage && (!s_text_ok(h->inzage->remarks, ENV_MAX_REMARKS) ||
 				  !s_text_ok(h->inzage->recorded_by, ENV_MAX_TEXT) ||
 				  !s_date_ok(h->inzage->reviewed_on, 1)))
 		bad = "inzage record malformed";
-	if (bad) {
-		overstap__handover__free_unpacked(h, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = h;
-	return 0;
+	return bad;
 }
 
 /* Status and Outcome share their checks: the event must be of the right
@@ -341,195 +357,173 @@ static const char *s_event_check(const char *record_id, const char *name, const 
 	return NULL;
 }
 
+static const char *s_status_check(const void *msg)
+{
+	const Overstap__Status *m = msg;
+
+	return s_event_check(m->record_id, m->status, m->date, 0, 1);
+}
+
+static const char *s_outcome_check(const void *msg)
+{
+	const Overstap__Outcome *m = msg;
+	const char *bad = s_event_check(m->record_id, m->outcome, m->date, m->level, 0);
+
+	if (!bad && !m->consent)
+		bad = "outcome without a consent assertion";
+	return bad ? bad : envelope_assertion_check(m->consent);
+}
+
+static const char *s_registration_check(const void *msg)
+{
+	const Overstap__Registration *m = msg;
+
+	if (pgn_check(m->pgn, NULL) != 0)
+		return "registration pgn fails the 11-test";
+	return s_date_ok(m->registered_on, 1) ? NULL : "registration date malformed";
+}
+
+static const char *s_ack_check(const void *msg)
+{
+	const Overstap__Ack *a = msg;
+
+	if (a->n_message_ids > ENV_MAX_ACK_IDS)
+		return "too many ids in ack";
+	if (!s_text_ok(a->reason, ENV_MAX_TEXT))
+		return "ack reason too long";
+	for (size_t i = 0; i < a->n_message_ids; i++)
+		if (!crypto_uuid_valid(a->message_ids[i]))
+			return "ack names a malformed message id";
+	return NULL;
+}
+
+static const char *s_withdrawal_check(const void *msg)
+{
+	const Overstap__Withdrawal *m = msg;
+
+	if (!crypto_uuid_valid(m->record_id))
+		return "withdrawal record id is not a UUID";
+	if (m->n_consent_ids > ENV_MAX_CONSENTS)
+		return "too many consents in a withdrawal";
+	if (!s_date_ok(m->withdrawn_on, 1))
+		return "withdrawal date malformed";
+	if (strcmp(m->reason, "withdrawn") != 0 && strcmp(m->reason, "erased") != 0)
+		return "withdrawal reason unknown";
+	for (size_t i = 0; i < m->n_consent_ids; i++)
+		if (!crypto_uuid_valid(m->consent_ids[i]))
+			return "withdrawal names a malformed consent id";
+	return NULL;
+}
+
+static const char *s_receipt_check(const void *msg)
+{
+	const Overstap__ErasureReceipt *m = msg;
+
+	if (!crypto_uuid_valid(m->withdrawal_id) || !crypto_uuid_valid(m->record_id))
+		return "erasure receipt ids malformed";
+	if (m->n_consent_ids > ENV_MAX_CONSENTS || m->n_erased > ENV_MAX_CONSENTS)
+		return "erasure receipt too long";
+	if (m->erased_at <= 0)
+		return "erasure receipt without a time";
+	for (size_t i = 0; i < m->n_consent_ids; i++)
+		if (!crypto_uuid_valid(m->consent_ids[i]))
+			return "erasure receipt names a malformed consent id";
+	for (size_t i = 0; i < m->n_erased; i++)
+		if (!s_text_ok(m->erased[i], 64) || !m->erased[i][0])
+			return "erasure receipt item malformed";
+	return NULL;
+}
+
+static const char *s_checkpoint_check(const void *msg)
+{
+	const Overstap__AuditCheckpoint *m = msg;
+
+	if (m->seq > INT64_MAX || m->yours_seq > INT64_MAX)
+		return "audit checkpoint seq out of range";
+	/* seq 0 is an empty chain (all-zero head); a head is always 32 bytes */
+	if (m->head.len != 32 || (m->yours_seq ? m->yours_head.len != 32 : m->yours_head.len != 0))
+		return "audit checkpoint head malformed";
+	return NULL;
+}
+
+static const char *s_notice_check(const void *msg)
+{
+	const Overstap__ConsentNotice *m = msg;
+
+	if (!crypto_uuid_valid(m->record_id))
+		return "consent notice record id is not a UUID";
+	if (!m->consent)
+		return "consent notice without a consent";
+	return envelope_assertion_check(m->consent);
+}
+
+#define S_BODY(var, desc, name, check) \
+	static const struct s_body var = { &desc, name " body does not decode", \
+					   name " is not canonically encoded", check }
+static const struct s_body s_handover = {
+	&overstap__handover__descriptor, "handover body does not decode",
+	"handover is not canonically encoded (NUL in a text field?)", s_handover_check
+};
+S_BODY(s_status, overstap__status__descriptor, "status", s_status_check);
+S_BODY(s_outcome, overstap__outcome__descriptor, "outcome", s_outcome_check);
+S_BODY(s_registration, overstap__registration__descriptor, "registration", s_registration_check);
+S_BODY(s_ack, overstap__ack__descriptor, "ack", s_ack_check);
+S_BODY(s_withdrawal, overstap__withdrawal__descriptor, "withdrawal", s_withdrawal_check);
+S_BODY(s_receipt, overstap__erasure_receipt__descriptor, "erasure receipt", s_receipt_check);
+S_BODY(s_checkpoint, overstap__audit_checkpoint__descriptor, "audit checkpoint",
+       s_checkpoint_check);
+S_BODY(s_notice, overstap__consent_notice__descriptor, "consent notice", s_notice_check);
+
+int envelope_handover_unpack(const ProtobufCBinaryData *body, Overstap__Handover **out,
+			     const char **why)
+{
+	return s_unpack(&s_handover, body, (void **)out, why);
+}
+
 int envelope_status_unpack(const ProtobufCBinaryData *body, Overstap__Status **out, const char **why)
 {
-	Overstap__Status *m = overstap__status__unpack(NULL, body->len, body->data);
-	const char *bad;
-
-	if (!m)
-		return s_fail(why, "status body does not decode", -EBADMSG);
-	bad = overstap__status__get_packed_size(m) != body->len ? "status is not canonically encoded"
-		: s_event_check(m->record_id, m->status, m->date, 0, 1);
-	if (bad) {
-		overstap__status__free_unpacked(m, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = m;
-	return 0;
+	return s_unpack(&s_status, body, (void **)out, why);
 }
 
 int envelope_outcome_unpack(const ProtobufCBinaryData *body, Overstap__Outcome **out,
 			    const char **why)
 {
-	Overstap__Outcome *m = overstap__outcome__unpack(NULL, body->len, body->data);
-	const char *bad;
-
-	if (!m)
-		return s_fail(why, "outcome body does not decode", -EBADMSG);
-	bad = overstap__outcome__get_packed_size(m) != body->len ? "outcome is not canonically encoded"
-		: s_event_check(m->record_id, m->outcome, m->date, m->level, 0);
-	if (!bad && !m->consent)
-		bad = "outcome without a consent assertion";
-	if (!bad)
-		bad = envelope_assertion_check(m->consent);
-	if (bad) {
-		overstap__outcome__free_unpacked(m, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = m;
-	return 0;
+	return s_unpack(&s_outcome, body, (void **)out, why);
 }
 
 int envelope_registration_unpack(const ProtobufCBinaryData *body, Overstap__Registration **out,
 				 const char **why)
 {
-	Overstap__Registration *m = overstap__registration__unpack(NULL, body->len, body->data);
-	const char *bad = NULL;
-
-	if (!m)
-		return s_fail(why, "registration body does not decode", -EBADMSG);
-	if (overstap__registration__get_packed_size(m) != body->len)
-		bad = "registration is not canonically encoded";
-	else if (pgn_check(m->pgn, NULL) != 0)
-		bad = "registration pgn fails the 11-test";
-	else if (!s_date_ok(m->registered_on, 1))
-		bad = "registration date malformed";
-	if (bad) {
-		overstap__registration__free_unpacked(m, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = m;
-	return 0;
+	return s_unpack(&s_registration, body, (void **)out, why);
 }
 
 int envelope_ack_unpack(const ProtobufCBinaryData *body, Overstap__Ack **out, const char **why)
 {
-	Overstap__Ack *a = overstap__ack__unpack(NULL, body->len, body->data);
-	const char *bad = NULL;
-
-	if (!a)
-		return s_fail(why, "ack body does not decode", -EBADMSG);
-	if (overstap__ack__get_packed_size(a) != body->len)
-		bad = "ack is not canonically encoded";
-	else if (a->n_message_ids > ENV_MAX_ACK_IDS)
-		bad = "too many ids in ack";
-	else if (!s_text_ok(a->reason, ENV_MAX_TEXT))
-		bad = "ack reason too long";
-	for (size_t i = 0; !bad && i < a->n_message_ids; i++)
-		if (!crypto_uuid_valid(a->message_ids[i]))
-			bad = "ack names a malformed message id";
-	if (bad) {
-		overstap__ack__free_unpacked(a, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = a;
-	return 0;
+	return s_unpack(&s_ack, body, (void **)out, why);
 }
 
 int envelope_withdrawal_unpack(const ProtobufCBinaryData *body, Overstap__Withdrawal **out,
 			       const char **why)
 {
-	Overstap__Withdrawal *m = overstap__withdrawal__unpack(NULL, body->len, body->data);
-	const char *bad = NULL;
-
-	if (!m)
-		return s_fail(why, "withdrawal body does not decode", -EBADMSG);
-	if (overstap__withdrawal__get_packed_size(m) != body->len)
-		bad = "withdrawal is not canonically encoded";
-	else if (!crypto_uuid_valid(m->record_id))
-		bad = "withdrawal record id is not a UUID";
-	else if (m->n_consent_ids > ENV_MAX_CONSENTS)
-		bad = "too many consents in a withdrawal";
-	else if (!s_date_ok(m->withdrawn_on, 1))
-		bad = "withdrawal date malformed";
-	else if (strcmp(m->reason, "withdrawn") != 0 && strcmp(m->reason, "erased") != 0)
-		bad = "withdrawal reason unknown";
-	for (size_t i = 0; !bad && i < m->n_consent_ids; i++)
-		if (!crypto_uuid_valid(m->consent_ids[i]))
-			bad = "withdrawal names a malformed consent id";
-	if (bad) {
-		overstap__withdrawal__free_unpacked(m, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = m;
-	return 0;
+	return s_unpack(&s_withdrawal, body, (void **)out, why);
 }
 
 int envelope_receipt_unpack(const ProtobufCBinaryData *body, Overstap__ErasureReceipt **out,
 			    const char **why)
 {
-	Overstap__ErasureReceipt *m = overstap__erasure_receipt__unpack(NULL, body->len, body->data);
-	const char *bad = NULL;
-
-	if (!m)
-		return s_fail(why, "erasure receipt body does not decode", -EBADMSG);
-	if (overstap__erasure_receipt__get_packed_size(m) != body->len)
-		bad = "erasure receipt is not canonically encoded";
-	else if (!crypto_uuid_valid(m->withdrawal_id) || !crypto_uuid_valid(m->record_id))
-		bad = "erasure receipt ids malformed";
-	else if (m->n_consent_ids > ENV_MAX_CONSENTS || m->n_erased > ENV_MAX_CONSENTS)
-		bad = "erasure receipt too long";
-	else if (m->erased_at <= 0)
-		bad = "erasure receipt without a time";
-	for (size_t i = 0; !bad && i < m->n_consent_ids; i++)
-		if (!crypto_uuid_valid(m->consent_ids[i]))
-			bad = "erasure receipt names a malformed consent id";
-	for (size_t i = 0; !bad && i < m->n_erased; i++)
-		if (!s_text_ok(m->erased[i], 64) || !m->erased[i][0])
-			bad = "erasure receipt item malformed";
-	if (bad) {
-		overstap__erasure_receipt__free_unpacked(m, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = m;
-	return 0;
+	return s_unpack(&s_receipt, body, (void **)out, why);
 }
 
 int envelope_checkpoint_unpack(const ProtobufCBinaryData *body, Overstap__AuditCheckpoint **out,
 			       const char **why)
 {
-	Overstap__AuditCheckpoint *m = overstap__audit_checkpoint__unpack(NULL, body->len, body->data);
-	const char *bad = NULL;
-
-	if (!m)
-		return s_fail(why, "audit checkpoint body does not decode", -EBADMSG);
-	if (overstap__audit_checkpoint__get_packed_size(m) != body->len)
-		bad = "audit checkpoint is not canonically encoded";
-	else if (m->seq > INT64_MAX || m->yours_seq > INT64_MAX)
-		bad = "audit checkpoint seq out of range";
-	/* seq 0 is an empty chain (all-zero head); a head is always 32 bytes */
-	else if (m->head.len != 32 || (m->yours_seq ? m->yours_head.len != 32 : m->yours_head.len != 0))
-		bad = "audit checkpoint head malformed";
-	if (bad) {
-		overstap__audit_checkpoint__free_unpacked(m, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = m;
-	return 0;
+	return s_unpack(&s_checkpoint, body, (void **)out, why);
 }
 
 int envelope_notice_unpack(const ProtobufCBinaryData *body, Overstap__ConsentNotice **out,
 			   const char **why)
 {
-	Overstap__ConsentNotice *m = overstap__consent_notice__unpack(NULL, body->len, body->data);
-	const char *bad = NULL;
-
-	if (!m)
-		return s_fail(why, "consent notice body does not decode", -EBADMSG);
-	if (overstap__consent_notice__get_packed_size(m) != body->len)
-		bad = "consent notice is not canonically encoded";
-	else if (!crypto_uuid_valid(m->record_id))
-		bad = "consent notice record id is not a UUID";
-	else if (!m->consent)
-		bad = "consent notice without a consent";
-	else
-		bad = envelope_assertion_check(m->consent);
-	if (bad) {
-		overstap__consent_notice__free_unpacked(m, NULL);
-		return s_fail(why, bad, -EBADMSG);
-	}
-	*out = m;
-	return 0;
+	return s_unpack(&s_notice, body, (void **)out, why);
 }
 
 void envelope_assertion_from(Overstap__ConsentAssertion *a, const struct consent *k)
