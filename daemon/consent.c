@@ -8,26 +8,22 @@
 
 #include "config.h"
 #include "util.h"
+#include "vocab.h"
 
 /* ---- string tables ---- */
 
-struct s_entry {
-	const char *str;
-	int value;
-};
-
-static const struct s_entry s_purposes[] = {
+static const struct vocab_entry s_purposes[] = {
 	{ "handover", CONSENT_PURPOSE_HANDOVER },
 	{ "follow_up", CONSENT_PURPOSE_FOLLOW_UP },
 };
 
-static const struct s_entry s_grantors[] = {
+static const struct vocab_entry s_grantors[] = {
 	{ "pupil", CONSENT_GRANTOR_PUPIL },
 	{ "parent", CONSENT_GRANTOR_PARENT },
 	{ "guardian", CONSENT_GRANTOR_GUARDIAN },
 };
 
-static const struct s_entry s_bases[] = {
+static const struct vocab_entry s_bases[] = {
 	{ "statute", BASIS_STATUTE },
 	{ "consent", BASIS_CONSENT },
 };
@@ -40,68 +36,20 @@ static const struct s_entry s_bases[] = {
 	X("email")		/* reply from the grantor's own address */ \
 	X("verbal_recorded")	/* said in a meeting, minuted and filed */
 
-#define S_METHOD(s) s,
+#define S_METHOD(s) { s, 1 },
 #define S_METHOD_LIST(s) ", " s	/* the leading ", " is skipped when returned */
 
-static const char *const s_methods[] = { EVIDENCE_METHODS(S_METHOD) };
+static const struct vocab_entry s_methods[] = { EVIDENCE_METHODS(S_METHOD) };
 static const char s_method_list[] = EVIDENCE_METHODS(S_METHOD_LIST);
 
-static int s_from_str(const struct s_entry *t, size_t n, const char *s)
-{
-	if (!s)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i].str, s) == 0)
-			return t[i].value;
-	return 0;
-}
-
-static const char *s_to_str(const struct s_entry *t, size_t n, int v)
-{
-	for (size_t i = 0; i < n; i++)
-		if (t[i].value == v)
-			return t[i].str;
-	return NULL;
-}
-
-int consent_purpose_from_str(const char *s)
-{
-	return s_from_str(s_purposes, ARRAY_SIZE(s_purposes), s);
-}
-
-const char *consent_purpose_str(int purpose)
-{
-	return s_to_str(s_purposes, ARRAY_SIZE(s_purposes), purpose);
-}
-
-int consent_grantor_from_str(const char *s)
-{
-	return s_from_str(s_grantors, ARRAY_SIZE(s_grantors), s);
-}
-
-const char *consent_grantor_str(int grantor)
-{
-	return s_to_str(s_grantors, ARRAY_SIZE(s_grantors), grantor);
-}
-
-int consent_basis_from_str(const char *s)
-{
-	return s_from_str(s_bases, ARRAY_SIZE(s_bases), s);
-}
-
-const char *consent_basis_str(int basis)
-{
-	return s_to_str(s_bases, ARRAY_SIZE(s_bases), basis);
-}
+/* consent_purpose_from_str and consent_purpose_str, and so on. */
+VOCAB_LOOKUPS(consent_purpose, int, s_purposes)
+VOCAB_LOOKUPS(consent_grantor, int, s_grantors)
+VOCAB_LOOKUPS(consent_basis, int, s_bases)
 
 int consent_evidence_method_valid(const char *s)
 {
-	if (!s)
-		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(s_methods); i++)
-		if (strcmp(s_methods[i], s) == 0)
-			return 1;
-	return 0;
+	return vocab_lookup(s_methods, ARRAY_SIZE(s_methods), s);
 }
 
 const char *consent_evidence_methods(void)

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "vocab.h"
+
 struct strlist;
 
 /* What a disclosure is for. `status` is statutory and never needs consent, so it
@@ -64,12 +66,9 @@ struct consent_decision {
 /* String tables. Each _from_str returns the enum value, or 0 for NULL or an
  * unknown string. Each _str returns the canonical string, or NULL for an
  * unknown value. */
-int consent_purpose_from_str(const char *s);	/* handover, follow_up */
-const char *consent_purpose_str(int purpose);
-int consent_grantor_from_str(const char *s);	/* pupil, parent, guardian */
-const char *consent_grantor_str(int grantor);
-int consent_basis_from_str(const char *s);	/* statute, consent */
-const char *consent_basis_str(int basis);
+VOCAB_DECLARE(consent_purpose, int);	/* handover, follow_up */
+VOCAB_DECLARE(consent_grantor, int);	/* pupil, parent, guardian */
+VOCAB_DECLARE(consent_basis, int);	/* statute, consent */
 /* Returns 1 when s is a known evidence collection method, else 0. */
 int consent_evidence_method_valid(const char *s);
 /* Returns the comma-separated list of evidence methods, for messages and --help. */

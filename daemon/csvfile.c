@@ -1,6 +1,6 @@
-/* csvfile: the CSV driver under the imports: libcsv fed one physical line at a
- * time so that every record knows its line, the caps, and whole records for
- * the importer's callbacks. */
+/* csvfile: the CSV layer under the imports: libcsv fed one physical line at a
+ * time so that every record knows its line, the caps, the header mapped onto
+ * the import's column table, and every row checked and kept. */
 #include "csvfile.h"
 
 #include <csv.h>
@@ -12,13 +12,31 @@
 
 #define S_PROGRESS_EVERY 1000	/* data records between progress calls */
 
+/* One field as libcsv delivers it: blanks around an unquoted value dropped,
+ * quotes undone. */
+struct s_field {
+	const char *s;	/* the bytes, NUL-terminated; may hold a NUL byte before s[len] */
+	size_t len;	/* bytes */
+};
+
+/* The rows of the result, bad ones too until the end. */
+struct s_rows {
+	char *v;		/* n rows of table->row_size bytes, owned */
+	unsigned *lines;	/* the line of each, owned */
+	size_t n, cap;
+	uint32_t *dups;		/* open addressing over row indexes + 1 (rows move); 0 = free */
+	size_t ndups, dcap;	/* used; a power of two */
+};
+
 struct csvfile {
 	const char *name;		/* FILE part of messages */
-	const struct csvfile_spec *spec;	/* the importer's, borrowed */
+	const struct csvfile_table *t;	/* the import's, borrowed */
+	const struct csvfile_opts *o;	/* the caller's, borrowed */
+	char today[11];			/* CSVFILE_TODAY: the date no value may pass */
 	struct strlist *errors;		/* the caller's list */
 	size_t errors0;			/* errors->n on entry: ours come after */
 	int failed;			/* a problem was reported: the parse fails */
-	int r;				/* hard failure (-ENOMEM or a callback's) */
+	int r;				/* hard failure (-ENOMEM) */
 	int stop;			/* header unusable, malformed CSV, a cap reached */
 	unsigned line;			/* physical line now fed to libcsv */
 	unsigned rec_line;		/* line the current record starts on */
@@ -27,21 +45,34 @@ struct csvfile {
 	size_t rec_bytes;		/* bytes of the current record fed so far */
 	size_t done, total;		/* bytes, for progress */
 	size_t records;			/* non-empty data records seen */
-	size_t rows;			/* data rows handed to spec->row */
 	int have_header;		/* the header record is done */
 	size_t ncols;			/* fields in the header */
+	int *map;			/* max_columns: header position -> column, -1 = none; owned */
 	/* the current record */
 	size_t nfields;			/* fields seen */
 	int nonempty;			/* one of them has a value */
 	char *buf;			/* the kept fields' bytes, each NUL-terminated; owned */
 	size_t used, cap;
-	size_t *offs;			/* max_fields: where field i starts in buf; owned */
-	struct csvfile_field *fields;	/* max_fields: lengths, pointers at the end; owned */
+	size_t *offs;			/* max_columns: where field i starts in buf; owned */
+	struct s_field *fields;		/* max_columns: lengths, pointers at the end; owned */
+	void *view;			/* view_size: the row's values; owned */
+	void *out;			/* row_size: the row being checked; owned */
+	struct s_rows rows;		/* the result */
 };
 
-int csvfile_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
+static const struct csvfile_col *s_col(const struct csvfile_table *t, size_t i)
 {
-	char msg[512];
+	return (const struct csvfile_col *)(const void *)((const char *)t->cols + i * t->col_size);
+}
+
+/* Report "FILE:LINE: message" and fail the parse. 0, or -ENOMEM when the
+ * message could not be stored (the parse fails anyway). */
+static int s_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int s_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
+{
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -51,7 +82,430 @@ int csvfile_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
 	return strlist_addf(cf->errors, "%s:%u: %s", cf->name, line, msg);
 }
 
-/* ---- one record ------------------------------------------------------------ */
+/* ---- text ------------------------------------------------------------------ */
+
+const char *csvfile_echo(char out[CSVFILE_ECHO_SIZE], const char *v, size_t len, unsigned flags)
+{
+	size_t n = len < CSVFILE_ECHO_MAX ? len : CSVFILE_ECHO_MAX, i;
+	int utf8 = flags & CSVFILE_UTF8;
+
+	while (utf8 && n < len && n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+		n--;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		out[i] = ch < 0x20 || ch == 0x7f || (!utf8 && ch > 0x7f) ? '?' : v[i];
+	}
+	if (n < len) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = '\0';
+	return out;
+}
+
+int csvfile_utf8_count(const char *s, size_t *n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t count = 0;
+
+	while (*p) {
+		unsigned c = *p, len, cp;
+
+		if (c < 0x80) {
+			p++;
+			count++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		/* A NUL fails the continuation test, so we never read past it. */
+		for (unsigned i = 1; i <= len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((len == 2 && cp < 0x800) || (len == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += len + 1;
+		count++;
+	}
+	*n = count;
+	return 1;
+}
+
+uint64_t csvfile_hash(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+	return h;
+}
+
+/* ---- checks ---------------------------------------------------------------- */
+
+void csvfile_check_fail(struct csvfile_check *c, const struct csvfile_col *col, const char *fmt,
+			...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->problems++;
+	(void)strlist_addf(c->errors, "%s:%u: %s: %s", c->name, c->line, col->name, msg);
+}
+
+int csvfile_check_present(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+			  size_t max)
+{
+	if (!*v) {
+		if (col->flags & CSVFILE_REQUIRED)
+			csvfile_check_fail(c, col, "is required");
+		return 0;
+	}
+	if (strnlen(v, max + 1) > max) {
+		csvfile_check_fail(c, col, "too long (at most %zu characters)", max);
+		return 0;
+	}
+	return 1;
+}
+
+int csvfile_check_date(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+		       size_t max)
+{
+	char echo[CSVFILE_ECHO_SIZE];
+
+	if (!csvfile_check_present(c, col, v, max))
+		return 0;
+	if (!date_valid(v, NULL, NULL, NULL))
+		csvfile_check_fail(c, col, "not a real date (YYYY-MM-DD)");
+	else if (!date_valid(c->today, NULL, NULL, NULL))
+		csvfile_check_fail(c, col, "cannot be checked: today '%s' is not a real date",
+				   csvfile_echo(echo, c->today, strlen(c->today), 0));
+	/* Same format, so the strings compare like the dates. */
+	else if (strcmp(v, c->today) > 0)
+		csvfile_check_fail(c, col, "%s is in the future (today is %s)", v, c->today);
+	else
+		return 1;
+	return 0;
+}
+
+int csvfile_check_valid(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+			size_t max, int (*valid)(const char *v), const char *what)
+{
+	char echo[CSVFILE_ECHO_SIZE];
+
+	if (!csvfile_check_present(c, col, v, max))
+		return 0;
+	if (valid(v))
+		return 1;
+	csvfile_check_fail(c, col, "'%s' %s", csvfile_echo(echo, v, strlen(v), 0), what);
+	return 0;
+}
+
+const char *csvfile_value(const void *view, const struct csvfile_col *col)
+{
+	const char *v;
+
+	/* memcpy: the view's member may be a char * or a const char *. */
+	memcpy(&v, (const char *)view + col->off, sizeof(v));
+	return v ? v : "";
+}
+
+/* Every column's check but those in skip (bit per column: reported already),
+ * then t->finish. The problems found, or -ENOMEM. */
+static int s_check_row(const struct csvfile_table *t, struct csvfile_check *c, unsigned skip,
+		       void *out)
+{
+	int r = 0;
+
+	if (out)
+		memset(out, 0, t->row_size);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const struct csvfile_col *col = s_col(t, i);
+
+		if (col->check && !(skip & (1u << i)))
+			col->check(c, col, csvfile_value(c->view, col), out);
+	}
+	if (out && t->finish)
+		r = t->finish(c, c->view, out);
+	return r;
+}
+
+int csvfile_check_view(const struct csvfile_table *t, const char *name, unsigned line,
+		       const char *today, const void *view, void *out, struct strlist *errors)
+{
+	struct csvfile_check c = { name ? name : "-", line, errors, 0, today, view };
+	char now[11];
+
+	if (!today && (t->flags & CSVFILE_TODAY)) {
+		date_today(now);
+		c.today = now;
+	}
+	(void)s_check_row(t, &c, 0, out);
+	return c.problems;
+}
+
+/* ---- the result rows ------------------------------------------------------- */
+
+static uint32_t *s_dups_slot(uint32_t *v, size_t cap, const struct csvfile_table *t,
+			     const void *rows, size_t key)
+{
+	size_t i = (size_t)t->hash(rows, key) & (cap - 1);
+
+	while (v[i] && !t->same(rows, v[i] - 1, key))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+/* Add row i to the duplicates set; *prev = 1 + the index of an earlier
+ * equal row, else 0. 0 or -ENOMEM. */
+static int s_dups_add(struct s_rows *rs, const struct csvfile_table *t, size_t i, size_t *prev)
+{
+	uint32_t *slot;
+
+	*prev = 0;
+	if ((rs->ndups + 1) * 2 > rs->dcap) {
+		size_t cap = rs->dcap ? rs->dcap * 2 : 1024;
+		uint32_t *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (size_t k = 0; k < rs->dcap; k++)
+			if (rs->dups[k])
+				*s_dups_slot(v, cap, t, rs->v, rs->dups[k] - 1) = rs->dups[k];
+		free(rs->dups);
+		rs->dups = v;
+		rs->dcap = cap;
+	}
+	slot = s_dups_slot(rs->dups, rs->dcap, t, rs->v, i);
+	if (*slot) {
+		*prev = *slot;
+		return 0;
+	}
+	*slot = (uint32_t)(i + 1);
+	rs->ndups++;
+	return 0;
+}
+
+static int s_rows_grow(struct s_rows *rs, const struct csvfile_table *t)
+{
+	size_t cap = rs->cap ? rs->cap * 2 : 256;
+	char *v;
+	unsigned *lines;
+
+	/* max_rows bounds n anyway: no need to allocate past it. */
+	if (t->max_rows && cap > t->max_rows)
+		cap = t->max_rows;
+	v = realloc(rs->v, cap * t->row_size);
+	if (!v)
+		return -ENOMEM;
+	rs->v = v;
+	lines = realloc(rs->lines, cap * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	rs->lines = lines;
+	rs->cap = cap;
+	return 0;
+}
+
+/* Keep cf->out, bad or not; when it has a complete key (keyed), report an
+ * earlier row with the same key. On -ENOMEM the row is freed. */
+static int s_rows_keep(struct csvfile *cf, unsigned line, int keyed)
+{
+	const struct csvfile_table *t = cf->t;
+	struct s_rows *rs = &cf->rows;
+	size_t prev;
+	int r;
+
+	if (rs->n == rs->cap && s_rows_grow(rs, t) < 0) {
+		if (t->row_free)
+			t->row_free(cf->out);
+		return -ENOMEM;
+	}
+	memcpy(rs->v + rs->n * t->row_size, cf->out, t->row_size);
+	rs->lines[rs->n++] = line;
+	if (!keyed || !t->hash)
+		return 0;
+	r = s_dups_add(rs, t, rs->n - 1, &prev);
+	if (r == 0 && prev)
+		r = s_fail(cf, line, "%s: duplicate of line %u%s", t->dup_col, rs->lines[prev - 1],
+			   t->dup_why);
+	return r;
+}
+
+static void s_rows_free(struct s_rows *rs, const struct csvfile_table *t)
+{
+	for (size_t i = 0; t->row_free && i < rs->n; i++)
+		t->row_free(rs->v + i * t->row_size);
+	free(rs->v);
+	free(rs->lines);
+	free(rs->dups);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* ---- the header ------------------------------------------------------------ */
+
+static int s_col_find(const struct csvfile_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (strcmp(s_col(t, i)->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* " (expected: a, b, c)" for CSVFILE_LIST_COLUMNS, else "". */
+static const char *s_expected(const struct csvfile_table *t, char *out, size_t size)
+{
+	size_t used;
+
+	out[0] = '\0';
+	if (!(t->flags & CSVFILE_LIST_COLUMNS))
+		return out;
+	used = (size_t)snprintf(out, size, " (expected: ");
+	for (size_t i = 0; i < t->ncols && used < size; i++)
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "",
+					 s_col(t, i)->name);
+	if (used < size)
+		snprintf(out + used, size - used, ")");
+	return out;
+}
+
+/* One header field: a known column, once; its position remembered. */
+static int s_header_field(struct csvfile *cf, size_t i, const struct s_field *f)
+{
+	const struct csvfile_table *t = cf->t;
+	char echo[CSVFILE_ECHO_SIZE], expected[256];
+	int whole = strlen(f->s) == f->len, col;
+	size_t n;
+
+	cf->map[i] = -1;
+	if (f->len == 0)
+		return s_fail(cf, cf->rec_line, "header: column %zu has no name", i + 1);
+	if ((t->flags & CSVFILE_UTF8) && (!whole || !csvfile_utf8_count(f->s, &n)))
+		return s_fail(cf, cf->rec_line, "header: column %zu: not valid UTF-8", i + 1);
+	col = whole ? s_col_find(t, f->s) : -1;
+	if (col < 0)
+		return s_fail(cf, cf->rec_line, "header: unknown column '%s'%s",
+			      csvfile_echo(echo, f->s, strlen(f->s), t->flags),
+			      s_expected(t, expected, sizeof(expected)));
+	for (size_t j = 0; j < i; j++)
+		if (cf->map[j] == col)
+			return s_fail(cf, cf->rec_line, "header: duplicate column '%s'",
+				      s_col(t, (size_t)col)->name);
+	cf->map[i] = col;
+	return 0;
+}
+
+/* The whole header: not too wide, and every required column present. */
+static int s_header(struct csvfile *cf, size_t nfields)
+{
+	const struct csvfile_table *t = cf->t;
+	size_t seen;
+	int r = 0;
+
+	cf->have_header = 1;
+	cf->ncols = nfields;
+	seen = nfields < t->max_columns ? nfields : t->max_columns;
+	if (nfields > t->max_columns)
+		r = s_fail(cf, cf->rec_line, "header: %zu columns, at most %zu", nfields,
+			   t->max_columns);
+	for (size_t c = 0; c < t->ncols && r == 0; c++) {
+		size_t j;
+
+		if (!(s_col(t, c)->flags & CSVFILE_REQUIRED))
+			continue;
+		for (j = 0; j < seen && cf->map[j] != (int)c; j++)
+			;
+		if (j == seen)
+			r = s_fail(cf, cf->rec_line, "header: missing required column '%s'",
+				   s_col(t, c)->name);
+	}
+	/* Without a sound header no row can be read. */
+	if (cf->failed)
+		cf->stop = 1;
+	return r;
+}
+
+/* ---- a row ----------------------------------------------------------------- */
+
+/* CSVFILE_NUL_EARLY: a data field as it arrives. */
+static int s_row_field(struct csvfile *cf, size_t i, const struct s_field *f)
+{
+	/* libcsv hands us len bytes; C strings would silently cut at a NUL. */
+	if ((cf->t->flags & CSVFILE_NUL_EARLY) && i < cf->ncols && memchr(f->s, '\0', f->len))
+		return s_fail(cf, cf->rec_line, "%s: contains a NUL byte",
+			      s_col(cf->t, (size_t)cf->map[i])->name);
+	return 0;
+}
+
+/* A row with the header's field count: its view, the checks, kept. */
+static int s_row(struct csvfile *cf)
+{
+	const struct csvfile_table *t = cf->t;
+	struct csvfile_check c = { cf->name, cf->rec_line, cf->errors, 0, cf->today, cf->view };
+	unsigned skip = 0;
+	int r;
+
+	memset(cf->view, 0, t->view_size);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *empty = "";
+
+		memcpy((char *)cf->view + s_col(t, i)->off, &empty, sizeof(empty));
+	}
+	/* A sound header has ncols <= max_columns, all mapped. */
+	for (size_t i = 0; i < cf->ncols; i++) {
+		const struct s_field *f = &cf->fields[i];
+		const struct csvfile_col *col = s_col(t, (size_t)cf->map[i]);
+
+		memcpy((char *)cf->view + col->off, &f->s, sizeof(f->s));
+		if (!(t->flags & CSVFILE_NUL_EARLY) && memchr(f->s, '\0', f->len))
+			skip |= 1u << cf->map[i];
+	}
+	for (size_t i = 0; i < t->ncols; i++)
+		if (skip & (1u << i))
+			csvfile_check_fail(&c, s_col(t, i), "contains a NUL byte");
+	r = s_check_row(t, &c, skip, cf->out);
+	if (r >= 0)
+		r = s_rows_keep(cf, c.line, r);
+	if (c.problems)
+		cf->failed = 1;
+	return r;
+}
+
+/* A data record: a row, or reported. */
+static int s_record(struct csvfile *cf)
+{
+	const struct csvfile_table *t = cf->t;
+	int r;
+
+	if (cf->nfields != cf->ncols) {
+		r = s_fail(cf, cf->rec_line, "row has %zu fields, header has %zu", cf->nfields,
+			   cf->ncols);
+	} else if (t->max_rows && cf->rows.n == t->max_rows) {
+		cf->stop = 1;
+		r = s_fail(cf, cf->rec_line, "too many rows (at most %zu)", t->max_rows);
+	} else {
+		r = s_row(cf);
+	}
+	if (++cf->records % S_PROGRESS_EVERY == 0 && cf->o->progress)
+		cf->o->progress(cf->done, cf->total, cf->o->arg);
+	return r;
+}
+
+/* ---- feeding libcsv -------------------------------------------------------- */
 
 /* Keep a field's bytes and libcsv's NUL after them; 0 or -ENOMEM. */
 static int s_keep(struct csvfile *cf, size_t i, const char *s, size_t len)
@@ -76,82 +530,27 @@ static int s_keep(struct csvfile *cf, size_t i, const char *s, size_t len)
 	return 0;
 }
 
-/* A callback's result: > 0 (messages of its own) fails the parse. */
-static int s_result(struct csvfile *cf, int r)
-{
-	if (r > 0) {
-		cf->failed = 1;
-		r = 0;
-	}
-	return r;
-}
-
 static void s_on_field(void *s, size_t len, void *arg)
 {
 	struct csvfile *cf = arg;
-	const struct csvfile_spec *spec = cf->spec;
-	csvfile_field_fn fn = cf->have_header ? spec->row_field : spec->header_field;
 	size_t i = cf->nfields++;
 	int r;
 
 	cf->nonempty |= len > 0;
-	/* Past max_fields a field is only counted: the input does not decide
+	/* Past max_columns a field is only counted: the input does not decide
 	 * how much we keep. */
-	if (cf->stop || i >= spec->max_fields)
+	if (cf->stop || i >= cf->t->max_columns)
 		return;
 	r = s_keep(cf, i, s, len);
-	if (r == 0 && fn) {
-		const struct csvfile_field f = { cf->buf + cf->offs[i], len };
+	if (r == 0) {
+		const struct s_field f = { cf->buf + cf->offs[i], len };
 
-		r = s_result(cf, fn(cf, cf->rec_line, i, &f, spec->arg));
+		r = cf->have_header ? s_row_field(cf, i, &f) : s_header_field(cf, i, &f);
 	}
 	if (r < 0) {
 		cf->r = r;
 		cf->stop = 1;
 	}
-}
-
-/* The record as the callbacks see it; buf no longer moves now. */
-static struct csvfile_record s_record(struct csvfile *cf)
-{
-	size_t kept = cf->nfields < cf->spec->max_fields ? cf->nfields : cf->spec->max_fields;
-
-	for (size_t i = 0; i < kept; i++)
-		cf->fields[i].s = cf->buf + cf->offs[i];
-	return (struct csvfile_record){ cf->fields, cf->nfields, kept, cf->rec_line };
-}
-
-static int s_header(struct csvfile *cf, const struct csvfile_record *rec)
-{
-	int r;
-
-	cf->have_header = 1;
-	cf->ncols = rec->n;
-	r = s_result(cf, cf->spec->header(cf, rec, cf->spec->arg));
-	/* Without a sound header no row can be read. */
-	if (cf->failed)
-		cf->stop = 1;
-	return r;
-}
-
-static int s_row(struct csvfile *cf, const struct csvfile_record *rec)
-{
-	const struct csvfile_spec *spec = cf->spec;
-	int r = 0;
-
-	if (rec->n != cf->ncols) {
-		r = csvfile_fail(cf, rec->line, "row has %zu fields, header has %zu", rec->n,
-				 cf->ncols);
-	} else if (spec->max_rows && cf->rows == spec->max_rows) {
-		cf->stop = 1;
-		r = csvfile_fail(cf, rec->line, "too many rows (at most %zu)", spec->max_rows);
-	} else {
-		cf->rows++;
-		r = s_result(cf, spec->row(cf, rec, spec->arg));
-	}
-	if (++cf->records % S_PROGRESS_EVERY == 0 && spec->progress)
-		spec->progress(cf->done, cf->total, spec->progress_arg);
-	return r;
 }
 
 static void s_on_row(int c, void *arg)
@@ -162,14 +561,17 @@ static void s_on_row(int c, void *arg)
 	(void)c;
 	cf->row_ended = 1;
 	if (!cf->stop) {
-		struct csvfile_record rec = s_record(cf);
+		size_t kept = cf->nfields < cf->t->max_columns ? cf->nfields : cf->t->max_columns;
 
+		/* buf no longer moves now */
+		for (size_t i = 0; i < kept; i++)
+			cf->fields[i].s = cf->buf + cf->offs[i];
 		if (!cf->have_header)
-			r = s_header(cf, &rec);
+			r = s_header(cf, cf->nfields);
 		else if (cf->nonempty)	/* ",,,": a spreadsheet's empty row: as if blank */
-			r = s_row(cf, &rec);
+			r = s_record(cf);
 		if (r == 0 && !cf->stop && cf->errors->n - cf->errors0 >= CSVFILE_MAX_ERRORS) {
-			r = csvfile_fail(cf, cf->rec_line, "too many errors, stopping here");
+			r = s_fail(cf, cf->rec_line, "too many errors, stopping here");
 			cf->stop = 1;
 		}
 		if (r < 0) {
@@ -182,16 +584,14 @@ static void s_on_row(int c, void *arg)
 	cf->used = 0;
 }
 
-/* ---- feeding libcsv -------------------------------------------------------- */
-
 static void s_malformed(struct csvfile *cf, struct csv_parser *csv)
 {
 	int e = csv_error(csv);
 
 	cf->stop = 1;
 	if (e == CSV_EPARSE)
-		cf->r = csvfile_fail(cf, cf->in_rec ? cf->rec_line : cf->line, "malformed CSV: %s",
-				     csv_strerror(e));
+		cf->r = s_fail(cf, cf->in_rec ? cf->rec_line : cf->line, "malformed CSV: %s",
+			       csv_strerror(e));
 	else
 		cf->r = -ENOMEM;
 }
@@ -219,12 +619,12 @@ static int s_chunk_begin(struct csvfile *cf, size_t bytes, int content)
 		cf->rec_line = cf->line;
 		cf->rec_bytes = 0;
 	}
-	if (cf->in_rec && cf->spec->max_record) {
+	if (cf->in_rec && cf->t->max_record) {
 		cf->rec_bytes += bytes;
-		if (cf->rec_bytes > cf->spec->max_record) {
+		if (cf->rec_bytes > cf->t->max_record) {
 			cf->stop = 1;
-			cf->r = csvfile_fail(cf, cf->rec_line, "record too long (more than %zu "
-					     "bytes; an unclosed quote?)", cf->spec->max_record);
+			cf->r = s_fail(cf, cf->rec_line, "record too long (more than %zu "
+				       "bytes; an unclosed quote?)", cf->t->max_record);
 			return -1;
 		}
 	}
@@ -263,80 +663,105 @@ static void s_feed(struct csvfile *cf, struct csv_parser *csv, const char *data,
 		s_malformed(cf, csv);
 }
 
-int csvfile_parse(const char *name, const char *data, size_t len,
-		  const struct csvfile_spec *spec, struct strlist *errors)
+/* ---- the entry points ------------------------------------------------------ */
+
+/* The date no value may pass into cf->today: 0, or -EINVAL (reported) for a
+ * bad one. */
+static int s_today(struct csvfile *cf, const char *today)
 {
-	static const char bom[] = "\xef\xbb\xbf";
-	struct csvfile cf = { .name = name ? name : "-", .spec = spec, .errors = errors,
-			      .errors0 = errors->n, .line = 1, .total = len };
-	struct csv_parser csv;
-	int r = -ENOMEM;
+	char echo[CSVFILE_ECHO_SIZE];
 
-	if (len > spec->max_file)
-		return -EFBIG;
-	cf.offs = calloc(spec->max_fields, sizeof(*cf.offs));
-	cf.fields = calloc(spec->max_fields, sizeof(*cf.fields));
-	if (!cf.offs || !cf.fields)
-		goto out;
-	if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
-		goto out;
-	s_feed(&cf, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
-	csv_free(&csv);
-	if (!cf.have_header && !cf.stop)
-		cf.r = csvfile_fail(&cf, 1, "header: missing (the file is empty)");
-	if (spec->progress)
-		spec->progress(len, len, spec->progress_arg);
-	r = cf.r < 0 ? cf.r : cf.failed ? -EINVAL : 0;
-out:
-	free(cf.buf);
-	free(cf.offs);
-	free(cf.fields);
-	return r;
-}
-
-/* ---- duplicates ---- */
-
-static uint32_t *s_dups_slot(uint32_t *v, size_t cap, const void *rows, size_t key, uint64_t h,
-			     csvfile_same_fn same)
-{
-	size_t i = (size_t)h & (cap - 1);
-
-	while (v[i] && !same(rows, v[i] - 1, key))
-		i = (i + 1) & (cap - 1);
-	return &v[i];
-}
-
-int csvfile_dups_add(struct csvfile_dups *d, const void *rows, size_t i, csvfile_hash_fn hash,
-		     csvfile_same_fn same, size_t *prev)
-{
-	uint32_t *slot;
-
-	*prev = 0;
-	if ((d->n + 1) * 2 > d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 1024;
-		uint32_t *v = calloc(cap, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		for (size_t k = 0; k < d->cap; k++)
-			if (d->v[k])
-				*s_dups_slot(v, cap, rows, d->v[k] - 1, hash(rows, d->v[k] - 1), same) = d->v[k];
-		free(d->v);
-		d->v = v;
-		d->cap = cap;
-	}
-	slot = s_dups_slot(d->v, d->cap, rows, i, hash(rows, i), same);
-	if (*slot) {
-		*prev = *slot;
+	if (!(cf->t->flags & CSVFILE_TODAY))
 		return 0;
+	if (!today) {
+		date_today(cf->today);
+	} else if (date_valid(today, NULL, NULL, NULL)) {
+		memcpy(cf->today, today, sizeof(cf->today));
+	} else {
+		(void)strlist_addf(cf->errors, "%s: today '%s' is not a real date (YYYY-MM-DD)",
+				   cf->name, csvfile_echo(echo, today, strlen(today), 0));
+		return -EINVAL;
 	}
-	*slot = (uint32_t)(i + 1);
-	d->n++;
 	return 0;
 }
 
-void csvfile_dups_free(struct csvfile_dups *d)
+/* The parse proper, once the state is allocated. */
+static int s_parse(struct csvfile *cf, const char *data, size_t len)
 {
-	free(d->v);
-	memset(d, 0, sizeof(*d));
+	static const char bom[] = "\xef\xbb\xbf";
+	struct csv_parser csv;
+
+	if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+		return -ENOMEM;
+	s_feed(cf, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
+	csv_free(&csv);
+	if (!cf->have_header && !cf->stop)
+		cf->r = s_fail(cf, 1, "header: missing (the file is empty)");
+	if (cf->o->progress)
+		cf->o->progress(len, len, cf->o->arg);
+	return cf->r < 0 ? cf->r : cf->failed ? -EINVAL : 0;
+}
+
+int csvfile_import(const struct csvfile_table *t, const char *name, const char *data,
+		   size_t len, const struct csvfile_opts *o, void *rows_out, size_t *n,
+		   struct strlist *errors)
+{
+	struct csvfile cf = { .name = name ? name : "-", .t = t, .o = o, .errors = errors,
+			      .errors0 = errors->n, .line = 1, .total = len };
+	void *rows = NULL;
+	int r = -EFBIG;
+
+	*n = 0;
+	/* Too big is said before anything about `today`. */
+	if (len > t->max_file)
+		goto out;
+	r = s_today(&cf, o->today);
+	if (r < 0)
+		goto out;
+	r = -ENOMEM;
+	cf.map = calloc(t->max_columns, sizeof(*cf.map));
+	cf.offs = calloc(t->max_columns, sizeof(*cf.offs));
+	cf.fields = calloc(t->max_columns, sizeof(*cf.fields));
+	cf.view = malloc(t->view_size);
+	cf.out = malloc(t->row_size);
+	if (cf.map && cf.offs && cf.fields && cf.view && cf.out)
+		r = s_parse(&cf, data, len);
+	if (r == 0) {
+		rows = cf.rows.v;
+		*n = cf.rows.n;
+		cf.rows.v = NULL; /* transferred */
+		cf.rows.n = 0;
+	}
+out:
+	/* memcpy: rows_out is a T ** for the table's row type T. */
+	memcpy(rows_out, &rows, sizeof(rows));
+	s_rows_free(&cf.rows, t);
+	free(cf.map);
+	free(cf.buf);
+	free(cf.offs);
+	free(cf.fields);
+	free(cf.view);
+	free(cf.out);
+	return r;
+}
+
+int csvfile_import_file(const struct csvfile_table *t, const char *path,
+			const struct csvfile_opts *o, void *rows_out, size_t *n,
+			struct strlist *errors)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = file_read_all(path, t->max_file, &buf, &len);
+	if (r < 0) {
+		void *none = NULL;
+
+		memcpy(rows_out, &none, sizeof(none));
+		*n = 0;
+		return r;
+	}
+	r = csvfile_import(t, path, buf, len, o, rows_out, n, errors);
+	free(buf);
+	return r;
 }

@@ -1,8 +1,11 @@
-/* csvfile: the CSV driver the imports share (leavers, outcomes, registrations;
+/* csvfile: the CSV layer under the imports (leavers, outcomes, registrations;
  * SPEC §8). libcsv does the RFC 4180 quoting; this module counts lines, skips
- * what is not a record, enforces the caps every import has, and hands whole
- * records to the importer's callbacks, which know the columns. It never
- * prints: problems go to the caller's error list as "FILE:LINE: message". */
+ * what is not a record, enforces the caps, and is the one place where a
+ * header name becomes a column. An import describes its columns in a table
+ * (name, required, where the value goes in its row view, a check); csvfile
+ * maps the header, fills the view of every row, runs the checks, collects
+ * the messages as "FILE:LINE: column: reason", drops duplicate rows and
+ * keeps the file all-or-nothing. It never prints. */
 #ifndef OVERSTAP_CSVFILE_H
 #define OVERSTAP_CSVFILE_H
 
@@ -16,91 +19,200 @@
 /* Messages of one parse; then stop: nobody reads on, and the list must fit a
  * control reply. */
 #define CSVFILE_MAX_ERRORS 1000
+/* Bytes of a bad value quoted back in a message, and the buffer for it. */
+#define CSVFILE_ECHO_MAX 32
+#define CSVFILE_ECHO_SIZE (CSVFILE_ECHO_MAX + 4)
 
-/* One parse run; callbacks get it to report through csvfile_fail(). */
+/* One parse run. */
 struct csvfile;
 
-/* One field as libcsv delivers it: blanks around an unquoted value dropped,
- * quotes undone. */
-struct csvfile_field {
-	const char *s;	/* the bytes, NUL-terminated; may hold a NUL byte before s[len] */
-	size_t len;	/* bytes */
+/* One row under check: a CSV record, or the CLI's arguments checked by the
+ * same rules. Problems go to errors as "NAME:LINE: column: reason". */
+struct csvfile_check {
+	const char *name;		/* FILE part of every message */
+	unsigned line;			/* LINE part */
+	struct strlist *errors;		/* where the messages go */
+	int problems;			/* found so far */
+	const char *today;		/* YYYY-MM-DD no date may pass (CSVFILE_TODAY), else NULL */
+	const void *view;		/* the row's values, for rules across columns */
 };
 
-/* One record; valid only during the callback it is passed to. */
-struct csvfile_record {
-	const struct csvfile_field *fields;	/* the first `kept` fields */
-	size_t n;		/* fields in the record */
-	size_t kept;		/* min(n, max_fields); the others are only counted */
-	unsigned line;		/* line the record starts on (the first line = 1) */
+struct csvfile_col;
+/* A column's check of its value v ("" when empty or absent) in c->view;
+ * what passed goes into out, the table's row (NULL when only checking). */
+typedef void (*csvfile_check_fn)(struct csvfile_check *c, const struct csvfile_col *col,
+				 const char *v, void *out);
+
+/* Column flags. */
+#define CSVFILE_REQUIRED 1u	/* the header must have it */
+
+/* One column. An import may extend this (as the first member of its own
+ * struct, with table->col_size) for details its checks need. */
+struct csvfile_col {
+	const char *name;	/* header name, matched exactly; the column in messages */
+	unsigned flags;		/* CSVFILE_REQUIRED */
+	size_t off;		/* of the value's `const char *` in the row view */
+	csvfile_check_fn check;	/* run on every row, in table order; NULL = none */
 };
 
+/* Table flags: where the imports differ, kept as they were. */
+enum {
+	CSVFILE_UTF8 = 1 << 0,		/* header names must be UTF-8; echoes keep UTF-8
+					 * (else anything but printable ASCII is '?') */
+	CSVFILE_LIST_COLUMNS = 1 << 1,	/* an unknown column's message lists the known ones */
+	CSVFILE_NUL_EARLY = 1 << 2,	/* a NUL byte is reported as the field arrives (also
+					 * in a row of the wrong length) and the value checked
+					 * up to it; else it is reported with the row, in table
+					 * order, and the value is not checked further */
+	CSVFILE_TODAY = 1 << 3,		/* the import takes a `today` no date may pass */
+};
+
+typedef uint64_t (*csvfile_hash_fn)(const void *rows, size_t i);
+typedef int (*csvfile_same_fn)(const void *rows, size_t a, size_t b);
 /* Called while parsing: bytes consumed so far and total, for a progress bar. */
 typedef void (*csvfile_progress_fn)(size_t done, size_t total, void *arg);
 
-/* The callbacks return 0; > 0 when they appended messages to the error list
- * themselves (the parse then fails, as after csvfile_fail); or a negative
- * errno (-ENOMEM), which stops the parse and becomes its result. */
-
-/* A whole record. */
-typedef int (*csvfile_record_fn)(struct csvfile *cf, const struct csvfile_record *rec, void *arg);
-/* Field i (< max_fields) of the record starting on `line`, as soon as libcsv
- * completes it: for checks that need no other field, so that they are made
- * even when the record is cut short later by malformed quoting or the record
- * cap, or has the wrong number of fields. */
-typedef int (*csvfile_field_fn)(struct csvfile *cf, unsigned line, size_t i,
-				const struct csvfile_field *f, void *arg);
-
-/* What an import asks of the driver. */
-struct csvfile_spec {
-	size_t max_file;		/* bytes of the whole buffer: more is -EFBIG */
+/* An import. */
+struct csvfile_table {
+	const struct csvfile_col *cols;	/* message order within a row */
+	size_t ncols;			/* at most 32 */
+	size_t col_size;		/* bytes of one entry of cols */
+	unsigned flags;			/* CSVFILE_UTF8, ... */
+	size_t max_file;		/* bytes of the whole file: more is -EFBIG */
 	size_t max_record;		/* bytes of one record, 0 = no cap */
 	size_t max_rows;		/* data rows, 0 = no cap */
-	size_t max_fields;		/* fields of a record kept for the callbacks, >= 1 */
-	csvfile_field_fn header_field;	/* each header field; NULL = none */
-	csvfile_record_fn header;	/* the header record; any problem stops the parse */
-	csvfile_field_fn row_field;	/* each field of a data record; NULL = none */
-	csvfile_record_fn row;		/* each data row with the header's field count */
-	void *arg;			/* for the four above */
+	size_t max_columns;		/* header fields: more is an error */
+	size_t view_size;		/* bytes of the row view the columns point into */
+	size_t row_size;		/* bytes of one row of the result */
+	/* After the column checks: finish out (the row is zeroed before the
+	 * checks) and say whether its key is complete, so that it can be a
+	 * duplicate: 1 or 0, or -ENOMEM. */
+	int (*finish)(const struct csvfile_check *c, const void *view, void *out);
+	void (*row_free)(void *row);	/* what a result row owns; NULL = nothing */
+	csvfile_hash_fn hash;		/* the key of result rows[i]; NULL = no duplicates check */
+	csvfile_same_fn same;		/* same key */
+	const char *dup_col;		/* duplicates: "COL: duplicate of line N" */
+	const char *dup_why;		/* and what follows, e.g. " (same pgn and sending_school)" */
+};
+
+/* What the public entry points take besides the data. */
+struct csvfile_opts {
+	const char *today;		/* CSVFILE_TODAY: YYYY-MM-DD, NULL = the local date */
 	csvfile_progress_fn progress;	/* NULL = none */
-	void *progress_arg;
+	void *arg;			/* for progress */
 };
 
-/* Parse data (len bytes, not NUL-terminated); `name` is the FILE part of
- * messages (NULL = "-"). A UTF-8 BOM at the very start, CRLF, bare CR and
- * blank lines are tolerated. The first record goes to spec->header; after
- * that, a record whose fields are all empty (",,,": a spreadsheet's empty
- * row) is skipped, one with the header's field count goes to spec->row (at
- * most spec->max_rows of them) and any other is reported. The field
- * callbacks see every field before its record callback runs. Malformed quoting,
- * a record over spec->max_record bytes, a missing header and more than
- * CSVFILE_MAX_ERRORS messages (counted from errors->n on entry) are reported
- * too and stop the parse, as does a problem in the header. Messages are
- * appended to errors. Returns 0 when nothing was reported, -EINVAL when
- * something was, -EFBIG (before anything else) when len > spec->max_file,
- * or a callback's negative result, else -ENOMEM. */
-int csvfile_parse(const char *name, const char *data, size_t len,
-		  const struct csvfile_spec *spec, struct strlist *errors);
+/* Parse data (len bytes, not NUL-terminated) as table t says; `name` is the
+ * FILE part of messages (NULL = "-"). A UTF-8 BOM at the very start, CRLF,
+ * bare CR and blank lines are tolerated; blanks around an unquoted value are
+ * dropped. The first record is the header: every field a known column, once,
+ * at most t->max_columns, every CSVFILE_REQUIRED column present. After that,
+ * a record whose fields are all empty (",,,") is skipped, one with the
+ * header's field count is a row: its view is filled, the columns' checks
+ * and t->finish run, and it is kept (also when bad, so that later duplicates
+ * can point at it). LINE is the line a record starts on (header = 1).
+ * Malformed quoting, a record over t->max_record bytes, more than t->max_rows
+ * rows and CSVFILE_MAX_ERRORS messages stop the parse, as does a bad header.
+ * rows_out is the address of the caller's pointer to result rows. On success
+ * returns 0 with the rows (NULL when none; the caller's) and *n. On any
+ * problem returns -EINVAL with every message appended to errors, or -EFBIG
+ * (over t->max_file, before anything else), or -ENOMEM; then the pointer is
+ * NULL and *n 0. */
+int csvfile_import(const struct csvfile_table *t, const char *name, const char *data,
+		   size_t len, const struct csvfile_opts *o, void *rows_out, size_t *n,
+		   struct strlist *errors);
+/* Same, reading the file at path (which becomes the FILE part): -errno when
+ * it cannot be read, -EFBIG when it is over t->max_file. */
+int csvfile_import_file(const struct csvfile_table *t, const char *path,
+			const struct csvfile_opts *o, void *rows_out, size_t *n,
+			struct strlist *errors);
 
-/* Report "FILE:LINE: message" from a callback and fail the parse. Returns 0,
- * or -ENOMEM when the message could not be stored (the parse fails anyway). */
-int csvfile_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Check one row's view (the CLI's path: no CSV) as a parse would, with
+ * today NULL = the local date (CSVFILE_TODAY) and out zeroed and finished
+ * (when not NULL). Returns the number of problems. */
+int csvfile_check_view(const struct csvfile_table *t, const char *name, unsigned line,
+		       const char *today, const void *view, void *out, struct strlist *errors);
 
-/* Duplicate rows: an open-addressing set of row indexes over rows the
- * caller keeps (they may move: slots hold index + 1, never a pointer). The
- * caller says how a row hashes and when two rows are the same; rows is
- * passed on every call. At most UINT32_MAX - 1 rows. */
-struct csvfile_dups {
-	uint32_t *v;		/* cap slots, owned; 0 = free */
-	size_t n, cap;		/* used; a power of two */
-};
-typedef uint64_t (*csvfile_hash_fn)(const void *rows, size_t i);
-typedef int (*csvfile_same_fn)(const void *rows, size_t a, size_t b);
-/* Add row i; *prev = 1 + the index of an earlier equal row, else 0.
- * 0 or -ENOMEM. */
-int csvfile_dups_add(struct csvfile_dups *d, const void *rows, size_t i, csvfile_hash_fn hash,
-		     csvfile_same_fn same, size_t *prev);
-void csvfile_dups_free(struct csvfile_dups *d);
+/* Report a problem with col's value. On -ENOMEM the message is lost but the
+ * problem still counts, so the import still fails. */
+void csvfile_check_fail(struct csvfile_check *c, const struct csvfile_col *col,
+			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The checks most values get: 1 when v is worth checking further; else 0,
+ * reported when v is empty and col CSVFILE_REQUIRED or v has more than max
+ * bytes. */
+int csvfile_check_present(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+			  size_t max);
+/* 1 when v is present (as above) and a real date not after c->today. */
+int csvfile_check_date(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+		       size_t max);
+
+/* 1 when v is present (as above) and valid(v); else 0, reported as
+ * "'V' WHAT" with v echoed (never use it for personal data). */
+int csvfile_check_valid(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+			size_t max, int (*valid)(const char *v), const char *what);
+
+/* col's value in a row view: "" for NULL. */
+const char *csvfile_value(const void *view, const struct csvfile_col *col);
+/* A bad value (len bytes) quoted back in a message: at most CSVFILE_ECHO_MAX
+ * bytes (cut on a character boundary with CSVFILE_UTF8), "..." when cut, and
+ * control characters (without CSVFILE_UTF8: all but printable ASCII) as '?',
+ * so that one error stays one line of clean text. Returns out. */
+const char *csvfile_echo(char out[CSVFILE_ECHO_SIZE], const char *v, size_t len, unsigned flags);
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF); *n is then its length in code points. */
+int csvfile_utf8_count(const char *s, size_t *n);
+/* FNV-1a over s's bytes, continuing from h (start with CSVFILE_HASH0). */
+#define CSVFILE_HASH0 0xcbf29ce484222325u
+uint64_t csvfile_hash(uint64_t h, const char *s);
+
+/* The entry points of an import that takes a `today` and whose result rows
+ * (Row) own nothing: VALIDATE(name, in, today, out, errors) checks one In,
+ * PREFIX_parse_buffer(name, data, len, today, rows, n, errors, progress, arg)
+ * and PREFIX_parse_file(path, today, ...) run csvfile_import(_file) with t,
+ * PREFIX_free(&rows) frees the rows (takes NULL, NULLs *rows). Outcomes and
+ * registrations have the same API: written once, declared and defined here. */
+#define CSVFILE_DATED_IMPORT_DECLARE(prefix, Row)					\
+	int prefix##_parse_buffer(const char *name, const char *data, size_t len,	\
+				  const char *today, Row **rows, size_t *n,		\
+				  struct strlist *errors, csvfile_progress_fn progress,	\
+				  void *arg);						\
+	int prefix##_parse_file(const char *path, const char *today, Row **rows,	\
+				size_t *n, struct strlist *errors,			\
+				csvfile_progress_fn progress, void *arg);		\
+	void prefix##_free(Row **rows)
+
+#define CSVFILE_DATED_IMPORT(prefix, validate, In, Row, t)				\
+	int validate(const char *name, const In *in, const char *today, Row *out,	\
+		     struct strlist *errors)						\
+	{										\
+		Row row;								\
+											\
+		return csvfile_check_view(&(t), name, in->line, today, in,		\
+					  out ? out : &row, errors);			\
+	}										\
+	int prefix##_parse_buffer(const char *name, const char *data, size_t len,	\
+				  const char *today, Row **rows, size_t *n,		\
+				  struct strlist *errors, csvfile_progress_fn progress,	\
+				  void *arg)						\
+	{										\
+		const struct csvfile_opts o = { today, progress, arg };		\
+											\
+		return csvfile_import(&(t), name, data, len, &o, rows, n, errors);	\
+	}										\
+	int prefix##_parse_file(const char *path, const char *today, Row **rows,	\
+				size_t *n, struct strlist *errors,			\
+				csvfile_progress_fn progress, void *arg)		\
+	{										\
+		const struct csvfile_opts o = { today, progress, arg };		\
+											\
+		return csvfile_import_file(&(t), path, &o, rows, n, errors);		\
+	}										\
+	void prefix##_free(Row **rows)							\
+	{										\
+		if (rows) {								\
+			free(*rows);							\
+			*rows = NULL;							\
+		}									\
+	}
 
 #endif

@@ -1,6 +1,6 @@
-/* outcomes: the outcomes CSV import at the receiving institution (SPEC §8) and
- * the event vocabulary it shares with `overstap status set` / `outcome record`.
- * Parsing with libcsv (RFC 4180), then per-row validation. All-or-nothing: the
+/* outcomes: the outcomes CSV import at the receiving institution (SPEC §8).
+ * Parsing with csvfile (RFC 4180), then per-row validation. The events are in
+ * vocab.h, included here for the callers that know them from this header. All-or-nothing: the
  * caller stores nothing unless the whole file validates; every bad row is
  * reported as "FILE:LINE: column: reason". */
 #ifndef OVERSTAP_OUTCOMES_H
@@ -9,42 +9,9 @@
 #include <stddef.h>
 
 #include "crypto.h"
+#include "csvfile.h"
 #include "util.h"
-
-/* The events of SPEC §3/§8, in SPEC order. 0 is "unknown", as in vocab.h. */
-enum outcome_event {
-	OUTCOME_EV_UNKNOWN = 0,
-	/* statuses: purpose `status`, statutory */
-	OUTCOME_EV_REGISTERED,
-	OUTCOME_EV_AGREEMENT_OFFERED,
-	OUTCOME_EV_NOT_ENROLLED,
-	OUTCOME_EV_WITHDRAWN,
-	OUTCOME_EV_ENROLLED,
-	OUTCOME_EV_INTAKE_HELD,
-	/* outcomes: purpose `follow_up`, consent-based */
-	OUTCOME_EV_STILL_ENROLLED,
-	OUTCOME_EV_DIPLOMA,
-	OUTCOME_EV_PROGRESSED,
-	OUTCOME_EV_SWITCHED,
-	OUTCOME_EV_LEFT_WITHOUT_DIPLOMA,
-	OUTCOME_EV_COUNT
-};
-
-#define OUTCOME_LEVEL_MIN 1	/* MBO levels: 1 = entree .. 4 */
-#define OUTCOME_LEVEL_MAX 4
-
-/* The event for its SPEC name (exact, case-sensitive), or OUTCOME_EV_UNKNOWN. */
-enum outcome_event outcome_event_from_str(const char *s);
-/* The SPEC name of an event (static storage), or NULL for an unknown value. */
-const char *outcome_event_str(enum outcome_event ev);
-/* 1 for a registration status (purpose `status`, statutory), 0 for a
- * follow-up outcome (purpose `follow_up`, needs consent) or an unknown value. */
-int outcome_event_is_status(enum outcome_event ev);
-/* 1 when the event carries an MBO level (diploma, progressed), else 0. */
-int outcome_event_needs_level(enum outcome_event ev);
-/* Every event name, comma-separated in SPEC order (static storage): for error
- * messages and --help. */
-const char *outcome_event_list(void);
+#include "vocab.h"
 
 /* One validated row. */
 struct outcome_row {
@@ -66,7 +33,7 @@ struct outcome_input {
 };
 
 /* Called while parsing: bytes consumed so far and total, for a progress bar. */
-typedef void (*outcomes_progress_fn)(size_t done, size_t total, void *arg);
+typedef csvfile_progress_fn outcomes_progress_fn;
 
 /* Validate one row against `today` (YYYY-MM-DD; NULL = the local date) and
  * append "NAME:LINE: column: reason" to errors for every problem, not only
@@ -80,7 +47,7 @@ typedef void (*outcomes_progress_fn)(size_t done, size_t total, void *arg);
 int outcome_row_validate(const char *name, const struct outcome_input *in, const char *today,
 			 struct outcome_row *out, struct strlist *errors);
 
-/* Parse an outcomes CSV in memory; `name` is the FILE part of messages. Header
+/* outcomes_parse_buffer: parse an outcomes CSV in memory; `name` is the FILE part of messages. Header
  * row required (columns record_id, event, date required, level optional, any
  * order, no others); UTF-8 BOM, CRLF, bare CR and blank lines tolerated; blanks
  * around unquoted values are dropped; LINE is the line a record starts on
@@ -92,18 +59,11 @@ int outcome_row_validate(const char *name, const struct outcome_input *in, const
  * none; free with outcomes_free) and *n, in file order. On any problem
  * returns -EINVAL, appends every message to errors (after what it already
  * holds; at most ~1000) and leaves *rows = NULL, *n = 0; an invalid `today`
- * is -EINVAL with one message too. More than 64 MiB: -EFBIG. Else -ENOMEM. */
-int outcomes_parse_buffer(const char *name, const char *data, size_t len, const char *today,
-			  struct outcome_row **rows, size_t *n, struct strlist *errors,
-			  outcomes_progress_fn progress, void *arg);
-
-/* Same, reading the file at path (which becomes the FILE part); -errno when
- * it cannot be read, -EFBIG when it is over 64 MiB. */
-int outcomes_parse_file(const char *path, const char *today, struct outcome_row **rows,
-			size_t *n, struct strlist *errors, outcomes_progress_fn progress,
-			void *arg);
-
-/* Free rows returned by outcomes_parse_*; takes NULL, NULLs *rows. */
-void outcomes_free(struct outcome_row **rows);
+ * is -EINVAL with one message too. More than 64 MiB: -EFBIG. Else -ENOMEM.
+ * outcomes_parse_file: the same, reading the file at path (which becomes the
+ * FILE part); -errno when it cannot be read, -EFBIG when it is over 64 MiB.
+ * outcomes_free: frees rows returned by outcomes_parse_*; takes NULL, NULLs *rows.
+ * (Declared by csvfile.h: the two imports share their shape.) */
+CSVFILE_DATED_IMPORT_DECLARE(outcomes, struct outcome_row);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "csvfile.h"
 #include "util.h"
 
 /* One validated row. */
@@ -44,7 +45,7 @@ struct registration_input {
 };
 
 /* Called while parsing: bytes consumed so far and total, for a progress bar. */
-typedef void (*registrations_progress_fn)(size_t done, size_t total, void *arg);
+typedef csvfile_progress_fn registrations_progress_fn;
 
 /* Validate one row against `today` (YYYY-MM-DD; NULL = the local date) and
  * append "NAME:LINE: column: reason" to errors for every problem, not only
@@ -58,7 +59,7 @@ int registration_row_validate(const char *name, const struct registration_input 
 			      const char *today, struct registration_row *out,
 			      struct strlist *errors);
 
-/* Parse a registrations CSV in memory; `name` is the FILE part of messages.
+/* registrations_parse_buffer: parse a registrations CSV in memory; `name` is the FILE part of messages.
  * Header row required (pgn, sending_school, registered_on, any order, no
  * others); UTF-8 BOM, CRLF, bare CR and blank lines tolerated; blanks around
  * unquoted values are dropped; LINE is the line a record starts on (header =
@@ -70,18 +71,11 @@ int registration_row_validate(const char *name, const struct registration_input 
  * with registrations_free) and *n, in file order. On any problem returns
  * -EINVAL, appends every message to errors (after what it already holds; at
  * most ~1000) and leaves *rows = NULL, *n = 0; an invalid `today` is -EINVAL
- * with one message too. More than 64 MiB: -EFBIG. Else -ENOMEM. */
-int registrations_parse_buffer(const char *name, const char *data, size_t len, const char *today,
-			       struct registration_row **rows, size_t *n, struct strlist *errors,
-			       registrations_progress_fn progress, void *arg);
-
-/* Same, reading the file at path (which becomes the FILE part); -errno when
- * it cannot be read, -EFBIG when it is over 64 MiB. */
-int registrations_parse_file(const char *path, const char *today, struct registration_row **rows,
-			     size_t *n, struct strlist *errors, registrations_progress_fn progress,
-			     void *arg);
-
-/* Free rows returned by registrations_parse_*; takes NULL, NULLs *rows. */
-void registrations_free(struct registration_row **rows);
+ * with one message too. More than 64 MiB: -EFBIG. Else -ENOMEM.
+ * registrations_parse_file: the same, reading the file at path (which becomes the
+ * FILE part); -errno when it cannot be read, -EFBIG when it is over 64 MiB.
+ * registrations_free: frees rows returned by registrations_parse_*; takes NULL, NULLs *rows.
+ * (Declared by csvfile.h: the two imports share their shape.) */
+CSVFILE_DATED_IMPORT_DECLARE(registrations, struct registration_row);
 
 #endif

@@ -1,8 +1,11 @@
-/* vocab: the domain's code lists (SPEC §6, §8), one table per list. */
+/* vocab: the domain's code lists (SPEC §3, §6, §8), one table per list, and
+ * the one lookup they all use. */
 #include "vocab.h"
 
 #include <stddef.h>
 #include <string.h>
+
+#include "util.h"
 
 /* Each list is written once, as an X-macro, so that the lookup table and the
  * "a, b, c" string shown in error messages can never drift apart. */
@@ -66,41 +69,31 @@
 	X("math_support", 1) X("structure", 1) X("practical_learning", 1) \
 	X("travel_training", 1) X("social_work", 1) X("other", 1)
 
-struct s_entry {
-	const char *str;
-	int value;
-};
-
 #define S_ENTRY(s, v) { s, (int)(v) },
 #define S_LIST(s, v) ", " s	/* skip the leading ", " when returning it */
 
-static const struct s_entry s_programs[] = { PROGRAMS(S_ENTRY) };
-static const struct s_entry s_destinations[] = { DESTINATIONS(S_ENTRY) };
-static const struct s_entry s_advices[] = { ADVICES(S_ENTRY) };
-static const struct s_entry s_levels[] = { LEVELS(S_ENTRY) };
-static const struct s_entry s_reviewers[] = { REVIEWERS(S_ENTRY) };
-static const struct s_entry s_yesno[] = { YESNO(S_ENTRY) };
-static const struct s_entry s_support[] = { SUPPORT_CODES(S_ENTRY) };
+static const struct vocab_entry s_programs[] = { PROGRAMS(S_ENTRY) };
+static const struct vocab_entry s_destinations[] = { DESTINATIONS(S_ENTRY) };
+static const struct vocab_entry s_advices[] = { ADVICES(S_ENTRY) };
+static const struct vocab_entry s_levels[] = { LEVELS(S_ENTRY) };
+static const struct vocab_entry s_reviewers[] = { REVIEWERS(S_ENTRY) };
+static const struct vocab_entry s_yesno[] = { YESNO(S_ENTRY) };
+static const struct vocab_entry s_support[] = { SUPPORT_CODES(S_ENTRY) };
 
 static const char s_program_list[] = PROGRAMS(S_LIST);
 static const char s_destination_list[] = DESTINATIONS(S_LIST);
 static const char s_advice_list[] = ADVICES(S_LIST);
 static const char s_support_list[] = SUPPORT_CODES(S_LIST);
 
-#define S_N(t) (sizeof(t) / sizeof((t)[0]))
-
-/* 0 (every list's UNSPECIFIED value) when s is NULL or not in the table. */
-static int s_from_str(const struct s_entry *t, size_t n, const char *s)
+int vocab_lookup(const struct vocab_entry *t, size_t n, const char *s)
 {
-	if (!s)
-		return 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; s && i < n; i++)
 		if (strcmp(t[i].str, s) == 0)
 			return t[i].value;
 	return 0;
 }
 
-static const char *s_to_str(const struct s_entry *t, size_t n, int v)
+const char *vocab_name(const struct vocab_entry *t, size_t n, int v)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t[i].value == v)
@@ -108,69 +101,17 @@ static const char *s_to_str(const struct s_entry *t, size_t n, int v)
 	return NULL;
 }
 
-Overstap__Program vocab_program_from_str(const char *s)
-{
-	return (Overstap__Program)s_from_str(s_programs, S_N(s_programs), s);
-}
-
-const char *vocab_program_str(Overstap__Program v)
-{
-	return s_to_str(s_programs, S_N(s_programs), (int)v);
-}
-
-Overstap__Destination vocab_destination_from_str(const char *s)
-{
-	return (Overstap__Destination)s_from_str(s_destinations, S_N(s_destinations), s);
-}
-
-const char *vocab_destination_str(Overstap__Destination v)
-{
-	return s_to_str(s_destinations, S_N(s_destinations), (int)v);
-}
-
-Overstap__Advice vocab_advice_from_str(const char *s)
-{
-	return (Overstap__Advice)s_from_str(s_advices, S_N(s_advices), s);
-}
-
-const char *vocab_advice_str(Overstap__Advice v)
-{
-	return s_to_str(s_advices, S_N(s_advices), (int)v);
-}
-
-Overstap__RefLevel vocab_level_from_str(const char *s)
-{
-	return (Overstap__RefLevel)s_from_str(s_levels, S_N(s_levels), s);
-}
-
-const char *vocab_level_str(Overstap__RefLevel v)
-{
-	return s_to_str(s_levels, S_N(s_levels), (int)v);
-}
-
-Overstap__Reviewer vocab_reviewer_from_str(const char *s)
-{
-	return (Overstap__Reviewer)s_from_str(s_reviewers, S_N(s_reviewers), s);
-}
-
-const char *vocab_reviewer_str(Overstap__Reviewer v)
-{
-	return s_to_str(s_reviewers, S_N(s_reviewers), (int)v);
-}
-
-Overstap__Tristate vocab_yesno_from_str(const char *s)
-{
-	return (Overstap__Tristate)s_from_str(s_yesno, S_N(s_yesno), s);
-}
-
-const char *vocab_yesno_str(Overstap__Tristate v)
-{
-	return s_to_str(s_yesno, S_N(s_yesno), (int)v);
-}
+/* vocab_program_from_str and vocab_program_str, and so on. */
+VOCAB_LOOKUPS(vocab_program, Overstap__Program, s_programs)
+VOCAB_LOOKUPS(vocab_destination, Overstap__Destination, s_destinations)
+VOCAB_LOOKUPS(vocab_advice, Overstap__Advice, s_advices)
+VOCAB_LOOKUPS(vocab_level, Overstap__RefLevel, s_levels)
+VOCAB_LOOKUPS(vocab_reviewer, Overstap__Reviewer, s_reviewers)
+VOCAB_LOOKUPS(vocab_yesno, Overstap__Tristate, s_yesno)
 
 int vocab_support_code_valid(const char *code)
 {
-	return s_from_str(s_support, S_N(s_support), code) != 0;
+	return vocab_lookup(s_support, ARRAY_SIZE(s_support), code) != 0;
 }
 
 const char *vocab_support_codes(void)
@@ -191,4 +132,49 @@ const char *vocab_destination_list(void)
 const char *vocab_advice_list(void)
 {
 	return s_advice_list + 2;
+}
+
+/* ---- outcome events -------------------------------------------------------- */
+
+/* SPEC §8 spelling, value, purpose `status` (1) or `follow_up` (0) as SPEC §3
+ * has it, and whether the event carries an MBO level. */
+#define OUTCOME_EVENTS(X)							\
+	X("registered", OUTCOME_EV_REGISTERED, 1, 0)				\
+	X("agreement_offered", OUTCOME_EV_AGREEMENT_OFFERED, 1, 0)		\
+	X("not_enrolled", OUTCOME_EV_NOT_ENROLLED, 1, 0)			\
+	X("withdrawn", OUTCOME_EV_WITHDRAWN, 1, 0)				\
+	X("enrolled", OUTCOME_EV_ENROLLED, 1, 0)				\
+	X("intake_held", OUTCOME_EV_INTAKE_HELD, 1, 0)				\
+	X("still_enrolled", OUTCOME_EV_STILL_ENROLLED, 0, 0)			\
+	X("diploma", OUTCOME_EV_DIPLOMA, 0, 1)					\
+	X("progressed", OUTCOME_EV_PROGRESSED, 0, 1)				\
+	X("switched", OUTCOME_EV_SWITCHED, 0, 0)				\
+	X("left_without_diploma", OUTCOME_EV_LEFT_WITHOUT_DIPLOMA, 0, 0)
+
+#define S_EVENT_ENTRY(s, v, status, level) { s, v },
+#define S_EVENT_KIND(s, v, status, level) [v] = { status, level },
+#define S_EVENT_LIST(s, v, status, level) ", " s
+
+static const struct vocab_entry s_events[] = { OUTCOME_EVENTS(S_EVENT_ENTRY) };
+static const struct {
+	unsigned char status;	/* purpose `status`, statutory */
+	unsigned char level;	/* carries an MBO level */
+} s_event_kinds[OUTCOME_EV_COUNT] = { OUTCOME_EVENTS(S_EVENT_KIND) };
+static const char s_event_list[] = OUTCOME_EVENTS(S_EVENT_LIST);
+
+VOCAB_LOOKUPS(outcome_event, enum outcome_event, s_events)
+
+int outcome_event_is_status(enum outcome_event ev)
+{
+	return outcome_event_str(ev) && s_event_kinds[ev].status;
+}
+
+int outcome_event_needs_level(enum outcome_event ev)
+{
+	return outcome_event_str(ev) && s_event_kinds[ev].level;
+}
+
+const char *outcome_event_list(void)
+{
+	return s_event_list + 2;
 }
