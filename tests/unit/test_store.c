@@ -2,6 +2,7 @@
  * reopening, refusing a newer schema, migrating an old one, transactions, and
  * the sqlite error translation the store answers with (sqlerr.h). */
 #include "store_fixture.h"
+#include "sqlerr.h"
 
 static void test_wrong_master_key_cannot_read(void **state)
 {
@@ -139,14 +140,64 @@ static void test_migrate_v4_to_v5(void **state)
 	assert_int_equal(store_checkpoint_get(f->s, PEER, CHECKPOINT_THEIRS, &c), 0);
 }
 
-/*NEWTESTS*/
+/* A rolled-back transaction leaves nothing; a committed one stays across a
+ * reopen; rollback outside a transaction is harmless. */
+static void test_transactions(void **state)
+{
+	struct fx *f = *state;
+	struct checkpoint_rec c = { 0 };
+	char err[256];
+
+	str_copy(c.peer, sizeof(c.peer), PEER);
+	c.seq = 3;
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_checkpoint_put(f->s, &c), 0);
+	store_rollback(f->s);
+	assert_int_equal(store_checkpoint_get(f->s, PEER, CHECKPOINT_THEIRS, &c), -ENOENT);
+	store_rollback(f->s);
+
+	str_copy(c.peer, sizeof(c.peer), PEER);	/* the failed get cleared c */
+	c.seq = 4;
+	assert_int_equal(store_begin(f->s), 0);
+	assert_true(store_begin(f->s) < 0);	/* no nesting */
+	assert_int_equal(store_checkpoint_put(f->s, &c), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	store_close(&f->s);
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_checkpoint_get(f->s, PEER, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 4);
+}
+
+/* The one translation the store and the audit log answer with: only a key
+ * conflict is a duplicate. */
+static void test_sqlerr_table(void **state)
+{
+	static const struct { int rc, want; } cases[] = {
+		{ SQLITE_OK, 0 }, { SQLITE_ROW, 0 }, { SQLITE_DONE, 0 },
+		{ SQLITE_CONSTRAINT_UNIQUE, -EEXIST }, { SQLITE_CONSTRAINT_PRIMARYKEY, -EEXIST },
+		{ SQLITE_CONSTRAINT, -EINVAL }, { SQLITE_CONSTRAINT_NOTNULL, -EINVAL },
+		{ SQLITE_CONSTRAINT_CHECK, -EINVAL }, { SQLITE_CONSTRAINT_FOREIGNKEY, -EINVAL },
+		{ SQLITE_CONSTRAINT_TRIGGER, -EINVAL },
+		{ SQLITE_BUSY, -EBUSY }, { SQLITE_BUSY_SNAPSHOT, -EBUSY }, { SQLITE_LOCKED, -EBUSY },
+		{ SQLITE_NOMEM, -ENOMEM }, { SQLITE_FULL, -ENOSPC },
+		{ SQLITE_READONLY, -EACCES }, { SQLITE_PERM, -EACCES }, { SQLITE_AUTH, -EACCES },
+		{ SQLITE_CORRUPT, -EUCLEAN }, { SQLITE_NOTADB, -EUCLEAN },
+		{ SQLITE_IOERR_WRITE, -EIO }, { SQLITE_ERROR, -EIO },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		assert_int_equal(sqlerr_errno(cases[i].rc), cases[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_wrong_master_key_cannot_read),
 		FX_TEST(test_reopen_and_newer_schema),
 		FX_TEST(test_migrate_v4_to_v5),
-		/*NEW*/
+		FX_TEST(test_transactions),
+		cmocka_unit_test(test_sqlerr_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

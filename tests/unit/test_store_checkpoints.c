@@ -74,13 +74,10 @@ static void test_checkpoints(void **state)
 	s_cp_expect(&seen.v[1], PEER, CHECKPOINT_THEIRS, 6, 0x44, 130);
 	s_cp_expect(&seen.v[2], PEER, CHECKPOINT_OURS, 7, 0x22, 110);
 }
-
-/*NEWTESTS*/
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_checkpoints),
-		/*NEW*/
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -363,8 +363,6 @@ static void test_withdrawal_rx(void **state)
 	assert_true(store_withdrawal_rx_add(f->s, mid, "12AB00", REC_A,
 					    "01890a5d-3333-7000-8000-000000000002", 60) < 0);
 }
-
-/*NEWTESTS*/
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,7 +372,6 @@ int main(void)
 		FX_TEST(test_retention_due),
 		FX_TEST(test_withdrawals_and_receipts),
 		FX_TEST(test_withdrawal_rx),
-		/*NEW*/
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,13 +72,93 @@ static void test_import_all_or_nothing(void **state)
 	free(second[1]);
 }
 
-/*NEWTESTS*/
+static int s_count_leaver(const struct leaver *l, void *arg)
+{
+	(void)l;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static unsigned s_leavers(struct fx *f, int state, const char *cohort)
+{
+	unsigned n = 0;
+
+	assert_int_equal(store_leavers_each(f->s, state, cohort, 0, s_count_leaver, &n), 0);
+	return n;
+}
+
+/* Registered and inzage recorded: ready; queued: found by its record id and
+ * by PGN, and no longer ready. The inzage remarks are sealed. */
+static void test_leaver_to_ready(void **state)
+{
+	struct fx *f = *state;
+	struct leaver a, b, l;
+	int64_t *ids = NULL;
+	size_t n = 99;
+
+	fx_import(f, "R1", "123456782", &a);
+	fx_import(f, "R2", "111222333", &b);
+	assert_string_equal(store_leaver_state_str(LEAVER_IMPORTED), "imported");
+	assert_string_equal(store_leaver_state_str(LEAVER_ERASED), "erased");
+	assert_string_equal(store_leaver_state_str(99), "unknown");
+	assert_int_equal(store_leavers_ready(f->s, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+
+	assert_int_equal(store_leaver_set_registered(f->s, a.id, "2025-05-01", "mentor1"), 0);
+	assert_int_equal(store_leaver_set_inzage(f->s, a.id, 2, "2025-05-02",
+						 "ouders willen gesprek vooraf", "mentor1"), 0);
+	assert_int_equal(store_leaver_set_registered(f->s, b.id, "2025-05-01", "mentor1"), 0);
+	assert_false(fx_on_disk(f, "gesprek vooraf", 14));
+	assert_int_equal(store_leaver_load(f->s, a.id, 1, &l), 0);
+	assert_string_equal(l.registered_on, "2025-05-01");
+	assert_string_equal(l.inzage_on, "2025-05-02");
+	assert_int_equal(l.inzage_reviewer, 2);
+	assert_string_equal(l.inzage_recorded_by, "mentor1");
+	assert_string_equal(l.priv->inzage_remarks, "ouders willen gesprek vooraf");
+	assert_string_equal(l.priv->given_name, "Given");	/* the rest of the sealed part stays */
+	store_leaver_clear(&l);
+
+	assert_int_equal(store_leavers_ready(f->s, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], a.id);
+	free(ids);
+	ids = NULL;
+
+	assert_int_equal(store_leaver_set_queued(f->s, a.id, REC_A, "01890a5d-5555-7000-8000-000000000001",
+						 3000), 0);
+	assert_int_equal(store_leavers_ready(f->s, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	assert_int_equal(store_leaver_by_record(f->s, REC_A, 0, &l), 0);
+	assert_int_equal(l.id, a.id);
+	assert_int_equal(l.state, LEAVER_QUEUED);
+	assert_int_equal(l.queued_at, 3000);
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_by_record(f->s, REC_B, 0, &l), -ENOENT);
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_by_pgn(f->s, "111222333", 1, &l), 0);
+	assert_string_equal(l.pupil_ref, "R2");
+	assert_string_equal(l.priv->family_name, "Family");
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_by_pgn(f->s, "999999990", 0, &l), -ENOENT);
+	store_leaver_clear(&l);
+
+	/* by state and cohort */
+	assert_int_equal(s_leavers(f, -1, NULL), 2);
+	assert_int_equal(s_leavers(f, LEAVER_QUEUED, NULL), 1);
+	assert_int_equal(s_leavers(f, LEAVER_IMPORTED, "2024-2025"), 1);
+	assert_int_equal(s_leavers(f, -1, "2023-2024"), 0);
+	store_leaver_clear(&a);
+	store_leaver_clear(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_import_sealed_and_found),
 		FX_TEST(test_import_all_or_nothing),
-		/*NEW*/
+		FX_TEST(test_leaver_to_ready),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,13 +97,59 @@ static void test_outbox_cancel_consent(void **state)
 	assert_int_equal(n, 0);
 }
 
-/*NEWTESTS*/
+/* Cancelling a queued handover cancels its leaver; a rejected ack does too;
+ * a message can be re-sealed while queued; one message id is one entry. */
+static void test_outbox_cancel_reject_replace(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t resigned[] = "re-signed envelope";
+	char m[3][CRYPTO_UUID_STR_LEN + 1];
+	struct outbox_msg msg = { 0 };
+	struct leaver a, b;
+	uint8_t *packed = NULL;
+	size_t len = 0;
+
+	fx_import(f, "R1", "123456782", &a);
+	fx_import(f, "R2", "111222333", &b);
+	fx_queue(f, a.key_id, m[0]);
+	fx_queue(f, b.key_id, m[1]);
+	fx_queue(f, 0, m[2]);
+	assert_int_equal(store_outbox_add(f->s, m[2], PEER, 2, resigned, sizeof(resigned), 0, 1), -EEXIST);
+	assert_int_equal(store_leaver_set_queued(f->s, a.id, REC_A, m[0], 900), 0);
+	assert_int_equal(store_leaver_set_queued(f->s, b.id, REC_B, m[1], 900), 0);
+
+	assert_int_equal(store_outbox_cancel(f->s, m[0], "consent ended"), 0);
+	assert_int_equal(store_outbox_cancel(f->s, m[0], "again"), 1);
+	store_leaver_clear(&a);
+	assert_int_equal(store_leaver_find(f->s, "R1", 0, &a), 0);
+	assert_int_equal(a.state, LEAVER_CANCELLED);
+	assert_int_equal(store_outbox_ack(f->s, PEER, m[1], 1, "unknown pupil", 950, 2, 1000), 0);
+	store_leaver_clear(&b);
+	assert_int_equal(store_leaver_find(f->s, "R2", 0, &b), 0);
+	assert_int_equal(b.state, LEAVER_CANCELLED);
+	assert_int_equal(b.delivered_at, 0);
+	assert_int_equal(fx_depth(f), 1);
+
+	str_copy(msg.message_id, sizeof(msg.message_id), m[2]);
+	msg.packed = (uint8_t *)resigned;
+	msg.len = sizeof(resigned);
+	assert_int_equal(store_outbox_replace(f->s, &msg), 0);
+	assert_int_equal(store_outbox_get(f->s, m[2], &packed, &len), 0);
+	assert_int_equal(len, sizeof(resigned));
+	assert_memory_equal(packed, resigned, len);
+	free(packed);
+	assert_int_equal(store_outbox_get(f->s, "01890a5d-6666-7000-8000-000000000000", &packed, &len),
+			 -ENOENT);
+	store_leaver_clear(&a);
+	store_leaver_clear(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_outbox_life_cycle),
 		FX_TEST(test_outbox_cancel_consent),
-		/*NEW*/
+		FX_TEST(test_outbox_cancel_reject_replace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
