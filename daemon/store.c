@@ -460,35 +460,33 @@ static int s_key_get(struct store *s, int64_t id, uint8_t key[CRYPTO_KEY_LEN])
 	return r;
 }
 
-/* The key of key_id (> 0: a pupil's), or the outbox key for 0. */
-static int s_key_for(struct store *s, int64_t key_id, uint8_t key[CRYPTO_KEY_LEN])
+/* Seal (seal = 1) or open under the key of key_id (> 0: a pupil's, -ENOKEY
+ * once shredded) or the outbox key (0). The key is wiped either way. */
+static int s_crypt(struct store *s, int seal, int64_t key_id, const void *aad, size_t aad_len,
+		   const void *in, size_t len, uint8_t **out, size_t *out_len)
 {
+	uint8_t key[CRYPTO_KEY_LEN];
+	int r = 0;
+
 	if (key_id > 0)
-		return s_key_get(s, key_id, key);
-	memcpy(key, s->outbox_key, CRYPTO_KEY_LEN);
-	return 0;
+		r = s_key_get(s, key_id, key);
+	else
+		memcpy(key, s->outbox_key, sizeof(key));
+	if (r == 0)
+		r = seal ? crypto_seal(key, aad, aad_len, in, len, out, out_len)
+			 : crypto_open(key, aad, aad_len, in, len, out, out_len);
+	crypto_wipe(key, sizeof(key));
+	return r;
 }
 
 int store_seal(struct store *s, int64_t key_id, const void *aad, size_t aad_len,
 	       const void *pt, size_t len, uint8_t **out, size_t *out_len)
 {
-	uint8_t key[CRYPTO_KEY_LEN];
-	int r = s_key_for(s, key_id, key);
-
-	if (r == 0)
-		r = crypto_seal(key, aad, aad_len, pt, len, out, out_len);
-	crypto_wipe(key, sizeof(key));
-	return r;
+	return s_crypt(s, 1, key_id, aad, aad_len, pt, len, out, out_len);
 }
 
 int store_unseal(struct store *s, int64_t key_id, const void *aad, size_t aad_len,
 		 const void *ct, size_t len, uint8_t **out, size_t *out_len)
 {
-	uint8_t key[CRYPTO_KEY_LEN];
-	int r = s_key_for(s, key_id, key);
-
-	if (r == 0)
-		r = crypto_open(key, aad, aad_len, ct, len, out, out_len);
-	crypto_wipe(key, sizeof(key));
-	return r;
+	return s_crypt(s, 0, key_id, aad, aad_len, ct, len, out, out_len);
 }
