@@ -212,6 +212,44 @@ void store_text(sqlite3_stmt *st, int col, char *dst, size_t len)
 	str_copy(dst, len, t ? (const char *)t : "");
 }
 
+void store_cols(sqlite3_stmt *st, const struct store_col *cols, size_t n, void *dst)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *p = (char *)dst + cols[i].off;
+		int col = (int)i, v;
+		int64_t v64;
+
+		switch (cols[i].type) {
+		case STORE_COL_TEXT:
+			store_text(st, col, p, cols[i].len);
+			break;
+		case STORE_COL_INT:	/* int and unsigned fields: both the size of int */
+			v = sqlite3_column_int(st, col);
+			memcpy(p, &v, sizeof(v));
+			break;
+		case STORE_COL_I64:
+			v64 = sqlite3_column_int64(st, col);
+			memcpy(p, &v64, sizeof(v64));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int store_rows(sqlite3_stmt *st, store_row_fn row, void *arg)
+{
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = row(st, arg)) != 0)
+			break;
+	if (r == 0 && rc != SQLITE_DONE)
+		r = sqlerr_errno(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
 int store_exec_count(struct store *s, sqlite3_stmt *st, unsigned *n)
 {
 	int r = sqlerr_exec(st);

@@ -44,23 +44,21 @@ int store_checkpoint_put(struct store *s, const struct checkpoint_rec *c)
 	return sqlerr_exec(st);
 }
 
+static int s_cp_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct checkpoint_rec c;
+
+	memset(&c, 0, sizeof(c));
+	store_text(st, 0, c.peer, sizeof(c.peer));
+	c.kind = sqlite3_column_int(st, 1);
+	s_cp_read(st, 2, &c);
+	return e->fn.checkpoint(&c, e->arg);
+}
+
 int store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg)
 {
-	sqlite3_stmt *st = store_st(s, ST_CP_EACH);
-	int rc, r = 0;
+	struct store_cb e = { .fn.checkpoint = fn, .arg = arg };
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct checkpoint_rec c;
-
-		memset(&c, 0, sizeof(c));
-		store_text(st, 0, c.peer, sizeof(c.peer));
-		c.kind = sqlite3_column_int(st, 1);
-		s_cp_read(st, 2, &c);
-		if ((r = fn(&c, arg)) != 0)
-			break;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
-	return r;
+	return store_rows(store_st(s, ST_CP_EACH), s_cp_each_row, &e);
 }

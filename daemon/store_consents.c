@@ -51,24 +51,24 @@ int store_consent_withdraw(struct store *s, const char *id, const char *date, co
 
 /* One row of CONSENT_COLS; the evidence reference is opened when the pupil's
  * key still exists (else "(erased)"). */
+static const struct store_col s_consent_cols[] = {
+	STORE_TEXT(struct consent, id), STORE_SKIP /* leaver_id */,
+	STORE_INT(struct consent, purpose), STORE_TEXT(struct consent, counterpart),
+	STORE_INT(struct consent, grantor), STORE_TEXT(struct consent, granted_at),
+	STORE_TEXT(struct consent, valid_until), STORE_TEXT(struct consent, evidence_method),
+	STORE_SKIP /* evidence_ref, sealed */, STORE_TEXT(struct consent, recorded_by),
+	STORE_TEXT(struct consent, recorded_at), STORE_TEXT(struct consent, withdrawn_at),
+	STORE_TEXT(struct consent, withdrawn_by),
+};
+
 static void s_consent_row(struct store *s, sqlite3_stmt *st, struct consent *c, int64_t *leaver_id)
 {
 	uint8_t *ev = NULL;
 	size_t evlen = 0;
 
 	memset(c, 0, sizeof(*c));
-	store_text(st, 0, c->id, sizeof(c->id));
+	store_cols(st, s_consent_cols, ARRAY_SIZE(s_consent_cols), c);
 	*leaver_id = sqlite3_column_int64(st, 1);
-	c->purpose = sqlite3_column_int(st, 2);
-	store_text(st, 3, c->counterpart, sizeof(c->counterpart));
-	c->grantor = sqlite3_column_int(st, 4);
-	store_text(st, 5, c->granted_at, sizeof(c->granted_at));
-	store_text(st, 6, c->valid_until, sizeof(c->valid_until));
-	store_text(st, 7, c->evidence_method, sizeof(c->evidence_method));
-	store_text(st, 9, c->recorded_by, sizeof(c->recorded_by));
-	store_text(st, 10, c->recorded_at, sizeof(c->recorded_at));
-	store_text(st, 11, c->withdrawn_at, sizeof(c->withdrawn_at));
-	store_text(st, 12, c->withdrawn_by, sizeof(c->withdrawn_by));
 	if (store_unseal(s, sqlite3_column_int64(st, 13), c->id, strlen(c->id), sqlite3_column_blob(st, 8),
 		   (size_t)sqlite3_column_bytes(st, 8), &ev, &evlen) == 0) {
 		str_copy(c->evidence_ref, sizeof(c->evidence_ref), (const char *)ev);
@@ -95,23 +95,23 @@ int store_consent_get(struct store *s, const char *id, struct consent *c, int64_
 	return r;
 }
 
+static int s_consent_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct consent c;
+	int64_t lid;
+
+	s_consent_row(e->s, st, &c, &lid);
+	return e->fn.consent(&c, lid, e->arg);
+}
+
 int store_consents_each(struct store *s, int64_t leaver_id, store_consent_fn fn, void *arg)
 {
 	sqlite3_stmt *st = store_st(s, ST_CONSENTS_EACH);
-	int rc, r = 0;
+	struct store_cb e = { .fn.consent = fn, .arg = arg, .s = s };
 
 	sqlite3_bind_int64(st, 1, leaver_id);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct consent c;
-		int64_t lid;
-
-		s_consent_row(s, st, &c, &lid);
-		r = fn(&c, lid, arg);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
-	return r;
+	return store_rows(st, s_consent_each_row, &e);
 }
 
 int store_consent_revoked(struct store *s, const char *consent_id, const char *today)

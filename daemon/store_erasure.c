@@ -140,35 +140,33 @@ int store_withdrawal_receipt(struct store *s, const char *withdrawal_id, const c
 	return n ? 0 : 1;
 }
 
+static const struct store_col s_wd_cols[] = {
+	STORE_TEXT(struct withdrawal_rec, message_id), STORE_TEXT(struct withdrawal_rec, peer),
+	STORE_TEXT(struct withdrawal_rec, record_id), STORE_TEXT(struct withdrawal_rec, consent_ids),
+	STORE_TEXT(struct withdrawal_rec, reason), STORE_I64(struct withdrawal_rec, at),
+	STORE_TEXT(struct withdrawal_rec, actor), STORE_TEXT(struct withdrawal_rec, receipt_id),
+	STORE_I64(struct withdrawal_rec, receipt_at), STORE_TEXT(struct withdrawal_rec, erased),
+	STORE_I64(struct withdrawal_rec, erased_at),
+};
+
+static int s_wd_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct withdrawal_rec w;
+
+	memset(&w, 0, sizeof(w));
+	store_cols(st, s_wd_cols, ARRAY_SIZE(s_wd_cols), &w);
+	return e->fn.withdrawal(&w, e->arg);
+}
+
 int store_withdrawals_each(struct store *s, const char *record_id, store_withdrawal_fn fn, void *arg)
 {
 	sqlite3_stmt *st = store_st(s, ST_WD_EACH);
-	int rc, r = 0;
+	struct store_cb e = { .fn.withdrawal = fn, .arg = arg };
 
 	if (record_id)
 		sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct withdrawal_rec w;
-
-		memset(&w, 0, sizeof(w));
-		store_text(st, 0, w.message_id, sizeof(w.message_id));
-		store_text(st, 1, w.peer, sizeof(w.peer));
-		store_text(st, 2, w.record_id, sizeof(w.record_id));
-		store_text(st, 3, w.consent_ids, sizeof(w.consent_ids));
-		store_text(st, 4, w.reason, sizeof(w.reason));
-		w.at = sqlite3_column_int64(st, 5);
-		store_text(st, 6, w.actor, sizeof(w.actor));
-		store_text(st, 7, w.receipt_id, sizeof(w.receipt_id));
-		w.receipt_at = sqlite3_column_int64(st, 8);
-		store_text(st, 9, w.erased, sizeof(w.erased));
-		w.erased_at = sqlite3_column_int64(st, 10);
-		if ((r = fn(&w, arg)) != 0)
-			break;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
-	return r;
+	return store_rows(st, s_wd_each_row, &e);
 }
 
 int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size_t *n)

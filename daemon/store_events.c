@@ -27,33 +27,32 @@ int store_event_add(struct store *s, const struct event_rec *e)
 	return r == -EEXIST ? 1 : r;
 }
 
+static const struct store_col s_event_cols[] = {
+	STORE_TEXT(struct event_rec, message_id), STORE_INT(struct event_rec, inbound),
+	STORE_TEXT(struct event_rec, peer), STORE_INT(struct event_rec, event),
+	STORE_TEXT(struct event_rec, date), STORE_INT(struct event_rec, level),
+	STORE_TEXT(struct event_rec, consent_id), STORE_I64(struct event_rec, at),
+	STORE_TEXT(struct event_rec, actor), STORE_INT(struct event_rec, state),
+	STORE_TEXT(struct event_rec, reason),
+};
+
+static int s_event_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct event_rec ev = { 0 };
+
+	store_cols(st, s_event_cols, ARRAY_SIZE(s_event_cols), &ev);
+	str_copy(ev.record_id, sizeof(ev.record_id), e->record_id);
+	return e->fn.event(&ev, e->arg);
+}
+
 int store_events_each(struct store *s, const char *record_id, store_event_fn fn, void *arg)
 {
 	sqlite3_stmt *st = store_st(s, ST_EVENTS_OF);
-	int rc, r = 0;
+	struct store_cb e = { .fn.event = fn, .arg = arg, .record_id = record_id };
 
 	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct event_rec e = { 0 };
-
-		store_text(st, 0, e.message_id, sizeof(e.message_id));
-		str_copy(e.record_id, sizeof(e.record_id), record_id);
-		e.inbound = sqlite3_column_int(st, 1);
-		store_text(st, 2, e.peer, sizeof(e.peer));
-		e.event = sqlite3_column_int(st, 3);
-		store_text(st, 4, e.date, sizeof(e.date));
-		e.level = sqlite3_column_int(st, 5);
-		store_text(st, 6, e.consent_id, sizeof(e.consent_id));
-		e.at = sqlite3_column_int64(st, 7);
-		store_text(st, 8, e.actor, sizeof(e.actor));
-		e.state = sqlite3_column_int(st, 9);
-		store_text(st, 10, e.reason, sizeof(e.reason));
-		r = fn(&e, arg);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
-	return r;
+	return store_rows(st, s_event_each_row, &e);
 }
 
 int store_events_delete(struct store *s, const char *record_id, unsigned *n)

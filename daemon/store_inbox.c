@@ -54,39 +54,40 @@ out:
 	return r;
 }
 
+static const struct store_col s_inbox_cols[] = {
+	STORE_TEXT(struct inbox_row, message_id), STORE_TEXT(struct inbox_row, record_id),
+	STORE_TEXT(struct inbox_row, sender), STORE_I64(struct inbox_row, received_at),
+	STORE_TEXT(struct inbox_row, cohort), STORE_INT(struct inbox_row, program),
+	STORE_INT(struct inbox_row, destination), STORE_I64(struct inbox_row, erased_at),
+	STORE_TEXT(struct inbox_row, erased_what),
+};
+
 static void s_inbox_read(sqlite3_stmt *st, struct inbox_row *r)
 {
 	memset(r, 0, sizeof(*r));
-	store_text(st, 0, r->message_id, sizeof(r->message_id));
-	store_text(st, 1, r->record_id, sizeof(r->record_id));
-	store_text(st, 2, r->sender, sizeof(r->sender));
-	r->received_at = sqlite3_column_int64(st, 3);
-	store_text(st, 4, r->cohort, sizeof(r->cohort));
-	r->program = sqlite3_column_int(st, 5);
-	r->destination = sqlite3_column_int(st, 6);
-	r->erased_at = sqlite3_column_int64(st, 7);
-	store_text(st, 8, r->erased_what, sizeof(r->erased_what));
+	store_cols(st, s_inbox_cols, ARRAY_SIZE(s_inbox_cols), r);
+}
+
+static int s_inbox_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct inbox_row row;
+
+	s_inbox_read(st, &row);
+	return e->fn.inbox(&row, e->arg);
 }
 
 int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_inbox_cb cb,
 		     void *arg)
 {
 	sqlite3_stmt *st = store_st(s, ST_INBOX_EACH);
-	int rc, r = 0;
+	struct store_cb e = { .fn.inbox = cb, .arg = arg };
+	int r;
 
 	if (cohort && *cohort)
 		sqlite3_bind_text(st, 1, cohort, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct inbox_row row;
-
-		s_inbox_read(st, &row);
-		if ((r = cb(&row, arg)) != 0)
-			break;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
+	r = store_rows(st, s_inbox_each_row, &e);
 	return r < 0 ? r : 0;
 }
 
@@ -167,19 +168,20 @@ int store_assertion_put(struct store *s, const char *record_id, const char *send
 	return n ? 0 : 1;	/* INSERT OR IGNORE: held already */
 }
 
+static int s_blob_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+
+	return e->fn.blob(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), e->arg);
+}
+
 int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg)
 {
 	sqlite3_stmt *st = store_st(s, ST_ASSERT_OF);
-	int rc, r = 0;
+	struct store_cb e = { .fn.blob = fn, .arg = arg };
 
 	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = fn(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), arg)) != 0)
-			break;
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
-	return r;
+	return store_rows(st, s_blob_each_row, &e);
 }
 
 int store_assertion_delete(struct store *s, const char *consent_id, const char *sender)

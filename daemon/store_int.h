@@ -5,6 +5,7 @@
 #define OVERSTAP_STORE_INT_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 
 #include "sqlerr.h"
 #include "store.h"
@@ -62,6 +63,46 @@ static inline sqlite3_stmt *store_st(struct store *s, int which)
 
 /* Column col as text into dst ("" for NULL), truncated to len. */
 void store_text(sqlite3_stmt *st, int col, char *dst, size_t len);
+
+/* A row read into a struct by a table, one entry a column, instead of a
+ * line a field in every reader. */
+enum { STORE_COL_SKIP, STORE_COL_TEXT, STORE_COL_INT, STORE_COL_I64 };
+struct store_col {
+	int type;
+	size_t off;		/* of the field in the struct */
+	size_t len;		/* text: the buffer's size; int: the field's (int or unsigned) */
+};
+/* A field of the wrong size for its kind does not compile (array of size -1). */
+#define STORE_SIZED_(T, f, n) (sizeof(((T *)0)->f) + 0 * sizeof(char[sizeof(((T *)0)->f) == (n) ? 1 : -1]))
+#define STORE_SKIP { STORE_COL_SKIP, 0, 0 }
+#define STORE_TEXT(T, f) { STORE_COL_TEXT, offsetof(T, f), sizeof(((T *)0)->f) }
+#define STORE_INT(T, f) { STORE_COL_INT, offsetof(T, f), STORE_SIZED_(T, f, sizeof(int)) }
+#define STORE_I64(T, f) { STORE_COL_I64, offsetof(T, f), STORE_SIZED_(T, f, sizeof(int64_t)) }
+/* Columns 0..n-1 of the current row of st into dst as cols[] says. */
+void store_cols(sqlite3_stmt *st, const struct store_col *cols, size_t n, void *dst);
+
+/* Step a bound statement, calling row on each row until it returns non-zero,
+ * and reset it. That value, 0 at the end, or -errno from sqlite. */
+typedef int (*store_row_fn)(sqlite3_stmt *st, void *arg);
+int store_rows(sqlite3_stmt *st, store_row_fn row, void *arg);
+
+/* What an iterator's row function needs: the caller's callback (the member
+ * of its type) and argument, and what else the row does not hold. */
+struct store_cb {
+	union {
+		store_leaver_cb leaver;
+		store_consent_fn consent;
+		store_event_fn event;
+		store_inbox_cb inbox;
+		store_blob_fn blob;
+		store_withdrawal_fn withdrawal;
+		store_checkpoint_fn checkpoint;
+		store_recv_fact_fn recv;
+	} fn;
+	void *arg;
+	struct store *s;		/* rows that need opening under a key */
+	const char *record_id;		/* events: the record they are about */
+};
 
 /* Step a statement that returns no rows; *n (may be NULL) gets the rows it
  * changed, 0 on failure. 0 or -errno. */

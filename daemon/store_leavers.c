@@ -165,6 +165,22 @@ int store_leavers_import(struct store *s, const char *file, Overstapctl__Leaver 
 	return r;
 }
 
+/* LEAVER_COLS (store.c), in order: pii and ref_hash are read by hand. */
+static const struct store_col s_leaver_cols[] = {
+	STORE_I64(struct leaver, id), STORE_I64(struct leaver, key_id), STORE_SKIP /* pii */,
+	STORE_INT(struct leaver, program), STORE_TEXT(struct leaver, cohort),
+	STORE_TEXT(struct leaver, exit_date), STORE_INT(struct leaver, destination),
+	STORE_TEXT(struct leaver, destination_institution), STORE_INT(struct leaver, advice),
+	STORE_INT(struct leaver, advice_followed), STORE_INT(struct leaver, level_taal),
+	STORE_INT(struct leaver, level_rekenen), STORE_TEXT(struct leaver, registered_on),
+	STORE_TEXT(struct leaver, inzage_on), STORE_INT(struct leaver, inzage_reviewer),
+	STORE_TEXT(struct leaver, inzage_recorded_by), STORE_INT(struct leaver, state),
+	STORE_TEXT(struct leaver, record_id), STORE_TEXT(struct leaver, message_id),
+	STORE_I64(struct leaver, queued_at), STORE_I64(struct leaver, delivered_at),
+	STORE_INT(struct leaver, attempts), STORE_SKIP /* ref_hash */,
+	STORE_I64(struct leaver, erased_at),
+};
+
 /* Fill l from a row of LEAVER_COLS; the personal part is decrypted to get the
  * pupil_ref, and kept in l->priv when with_private. */
 static int s_leaver_read(struct store *s, sqlite3_stmt *st, int with_private, struct leaver *l)
@@ -174,28 +190,7 @@ static int s_leaver_read(struct store *s, sqlite3_stmt *st, int with_private, st
 	int r;
 
 	memset(l, 0, sizeof(*l));
-	l->id = sqlite3_column_int64(st, 0);
-	l->key_id = sqlite3_column_int64(st, 1);
-	l->program = sqlite3_column_int(st, 3);
-	store_text(st, 4, l->cohort, sizeof(l->cohort));
-	store_text(st, 5, l->exit_date, sizeof(l->exit_date));
-	l->destination = sqlite3_column_int(st, 6);
-	store_text(st, 7, l->destination_institution, sizeof(l->destination_institution));
-	l->advice = sqlite3_column_int(st, 8);
-	l->advice_followed = sqlite3_column_int(st, 9);
-	l->level_taal = sqlite3_column_int(st, 10);
-	l->level_rekenen = sqlite3_column_int(st, 11);
-	store_text(st, 12, l->registered_on, sizeof(l->registered_on));
-	store_text(st, 13, l->inzage_on, sizeof(l->inzage_on));
-	l->inzage_reviewer = sqlite3_column_int(st, 14);
-	store_text(st, 15, l->inzage_recorded_by, sizeof(l->inzage_recorded_by));
-	l->state = sqlite3_column_int(st, 16);
-	store_text(st, 17, l->record_id, sizeof(l->record_id));
-	store_text(st, 18, l->message_id, sizeof(l->message_id));
-	l->queued_at = sqlite3_column_int64(st, 19);
-	l->delivered_at = sqlite3_column_int64(st, 20);
-	l->attempts = (unsigned)sqlite3_column_int(st, 21);
-	l->erased_at = sqlite3_column_int64(st, 23);
+	store_cols(st, s_leaver_cols, ARRAY_SIZE(s_leaver_cols), l);
 	if (sqlite3_column_bytes(st, 22) != 32)
 		return -EUCLEAN;
 	r = store_unseal(s, l->key_id, sqlite3_column_blob(st, 22), 32, sqlite3_column_blob(st, 2),
@@ -318,29 +313,31 @@ int store_leaver_set_queued(struct store *s, int64_t id, const char *record_id,
 	return r;
 }
 
+static int s_leaver_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct leaver l;
+	int r;
+
+	if ((r = s_leaver_read(e->s, st, 0, &l)) < 0)
+		return r;
+	r = e->fn.leaver(&l, e->arg);
+	store_leaver_clear(&l);
+	return r;
+}
+
 int store_leavers_each(struct store *s, int state, const char *cohort, unsigned limit,
 		       store_leaver_cb cb, void *arg)
 {
 	sqlite3_stmt *st = store_st(s, ST_LEAVERS_EACH);
-	int rc, r = 0;
+	struct store_cb e = { .fn.leaver = cb, .arg = arg, .s = s };
+	int r;
 
 	sqlite3_bind_int(st, 1, state);
 	if (cohort && *cohort)
 		sqlite3_bind_text(st, 2, cohort, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct leaver l;
-
-		if ((r = s_leaver_read(s, st, 0, &l)) < 0)
-			break;
-		r = cb(&l, arg);
-		store_leaver_clear(&l);
-		if (r)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
+	r = store_rows(st, s_leaver_each_row, &e);
 	return r < 0 ? r : 0;
 }
 

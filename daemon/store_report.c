@@ -52,6 +52,15 @@ static void s_fold(struct send_fact *f, int ev, uint32_t date)
 		s_min(&f->stop, date);
 }
 
+static const struct store_col s_send_cols[] = {
+	STORE_TEXT(struct send_fact, record_id), STORE_I64(struct send_fact, leaver_id),
+	STORE_TEXT(struct send_fact, cohort), STORE_INT(struct send_fact, program),
+	STORE_INT(struct send_fact, destination), STORE_TEXT(struct send_fact, institution),
+	STORE_INT(struct send_fact, advice), STORE_INT(struct send_fact, followed),
+	STORE_INT(struct send_fact, taal), STORE_INT(struct send_fact, rekenen),
+	STORE_INT(struct send_fact, state),
+};
+
 int store_report_sending(struct store *s, store_send_fact_fn fn, void *arg)
 {
 	sqlite3_stmt *lv, *ev = store_st(s, ST_REPORT_EVENTS), *st = store_st(s, ST_REPORT_COUNT);
@@ -84,17 +93,7 @@ int store_report_sending(struct store *s, store_send_fact_fn fn, void *arg)
 		struct send_fact f;
 
 		memset(&f, 0, sizeof(f));
-		store_text(lv, 0, f.record_id, sizeof(f.record_id));
-		f.leaver_id = sqlite3_column_int64(lv, 1);
-		store_text(lv, 2, f.cohort, sizeof(f.cohort));
-		f.program = sqlite3_column_int(lv, 3);
-		f.destination = sqlite3_column_int(lv, 4);
-		store_text(lv, 5, f.institution, sizeof(f.institution));
-		f.advice = sqlite3_column_int(lv, 6);
-		f.followed = sqlite3_column_int(lv, 7);
-		f.taal = sqlite3_column_int(lv, 8);
-		f.rekenen = sqlite3_column_int(lv, 9);
-		f.state = sqlite3_column_int(lv, 10);
+		store_cols(lv, s_send_cols, ARRAY_SIZE(s_send_cols), &f);
 		f.consent = f.leaver_id >= 0 && f.leaver_id <= max_id &&
 			    (consent[f.leaver_id / 8] >> (f.leaver_id % 8) & 1);
 		while (f.record_id[0] && erc == SQLITE_ROW) {
@@ -119,30 +118,27 @@ int store_report_sending(struct store *s, store_send_fact_fn fn, void *arg)
 	return r < 0 ? r : 0;
 }
 
+static const struct store_col s_recv_cols[] = {
+	STORE_TEXT(struct recv_fact, cohort), STORE_INT(struct recv_fact, program),
+	STORE_TEXT(struct recv_fact, sender), STORE_INT(struct recv_fact, destination),
+	STORE_I64(struct recv_fact, received_at), STORE_TEXT(struct recv_fact, enrolled),
+	STORE_TEXT(struct recv_fact, held), STORE_TEXT(struct recv_fact, diploma),
+	STORE_TEXT(struct recv_fact, progressed), STORE_TEXT(struct recv_fact, lwd),
+};
+
+static int s_recv_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct recv_fact f;
+
+	memset(&f, 0, sizeof(f));
+	store_cols(st, s_recv_cols, ARRAY_SIZE(s_recv_cols), &f);
+	return e->fn.recv(&f, e->arg);
+}
+
 int store_report_receiving(struct store *s, store_recv_fact_fn fn, void *arg)
 {
-	sqlite3_stmt *st = store_st(s, ST_REPORT_RECV);
-	int rc, r = 0;
+	struct store_cb e = { .fn.recv = fn, .arg = arg };
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct recv_fact f;
-
-		memset(&f, 0, sizeof(f));
-		store_text(st, 0, f.cohort, sizeof(f.cohort));
-		f.program = sqlite3_column_int(st, 1);
-		store_text(st, 2, f.sender, sizeof(f.sender));
-		f.destination = sqlite3_column_int(st, 3);
-		f.received_at = sqlite3_column_int64(st, 4);
-		store_text(st, 5, f.enrolled, sizeof(f.enrolled));
-		store_text(st, 6, f.held, sizeof(f.held));
-		store_text(st, 7, f.diploma, sizeof(f.diploma));
-		store_text(st, 8, f.progressed, sizeof(f.progressed));
-		store_text(st, 9, f.lwd, sizeof(f.lwd));
-		if ((r = fn(&f, arg)) != 0)
-			break;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sqlerr_errno(rc);
-	sqlite3_reset(st);
-	return r;
+	return store_rows(store_st(s, ST_REPORT_RECV), s_recv_row, &e);
 }
