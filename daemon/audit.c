@@ -2,6 +2,7 @@
 #include "audit.h"
 #include "crypto.h"
 #include "pgn.h"
+#include "sqlerr.h"
 #include "util.h"
 
 #include <errno.h>
@@ -44,37 +45,6 @@ struct audit {
 	uint8_t *buf;			/* scratch for prev mac || canonical(entry) */
 	size_t cap;			/* allocated size of buf */
 };
-
-/* Translate sqlite result codes at the module boundary (STYLE 4). */
-static int s_err(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE: return 0;
-	case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
-	case SQLITE_NOMEM: return -ENOMEM;
-	case SQLITE_FULL: return -ENOSPC;
-	default: return -EIO;
-	}
-}
-
-static sqlite3_stmt *s_st(struct audit *a, int which)
-{
-	sqlite3_stmt *st = a->st[which];
-
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return st;
-}
-
-/* Step a statement that returns no rows. */
-static int s_exec_st(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE ? 0 : s_err(rc);
-
-	sqlite3_reset(st);
-	return r;
-}
 
 static void s_why(char *why, size_t whylen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -204,7 +174,7 @@ int audit_schema_apply(sqlite3 *db)
 {
 	int rc = sqlite3_exec(db, AUDIT_SCHEMA_SQL, NULL, NULL, NULL);
 
-	return rc == SQLITE_OK ? 0 : s_err(rc);
+	return rc == SQLITE_OK ? 0 : sqlerr_errno(rc);
 }
 
 int audit_open(sqlite3 *db, const uint8_t key[AUDIT_MAC_LEN], struct audit **out)
@@ -222,7 +192,7 @@ int audit_open(sqlite3 *db, const uint8_t key[AUDIT_MAC_LEN], struct audit **out
 		int rc = sqlite3_prepare_v3(db, s_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &a->st[i],
 					    NULL);
 		if (rc != SQLITE_OK) {
-			r = s_err(rc);
+			r = sqlerr_errno(rc);
 			goto out;
 		}
 	}
@@ -257,7 +227,7 @@ void audit_free(struct audit **ap)
 
 int audit_head(struct audit *a, int64_t *seq, uint8_t mac[AUDIT_MAC_LEN])
 {
-	sqlite3_stmt *st = s_st(a, ST_HEAD);
+	sqlite3_stmt *st = sqlerr_ready(a->st[ST_HEAD]);
 	int rc = sqlite3_step(st), r = 0;
 
 	*seq = 0;
@@ -271,7 +241,7 @@ int audit_head(struct audit *a, int64_t *seq, uint8_t mac[AUDIT_MAC_LEN])
 		else
 			r = -EUCLEAN;
 	} else if (rc != SQLITE_DONE) {
-		r = s_err(rc);
+		r = sqlerr_errno(rc);
 	}
 	sqlite3_reset(st);
 	return r;
@@ -312,13 +282,13 @@ static int s_insert(struct audit *a, struct audit_entry *e, const size_t len[F__
 	r = s_mac(a, prev, e, len, e->mac);
 	if (r < 0)
 		return r;
-	st = s_st(a, ST_INSERT);
+	st = sqlerr_ready(a->st[ST_INSERT]);
 	sqlite3_bind_int64(st, 1, e->seq);
 	sqlite3_bind_int64(st, 2, e->at_ms);
 	for (int i = 0; i < F__N; i++)
 		sqlite3_bind_text(st, 3 + i, f[i], (int)len[i], SQLITE_STATIC);
 	sqlite3_bind_blob(st, 8, e->mac, AUDIT_MAC_LEN, SQLITE_STATIC);
-	r = s_exec_st(st);
+	r = sqlerr_exec(st);
 	sqlite3_clear_bindings(st);	/* drop the borrowed pointers */
 	return r;
 }
@@ -341,14 +311,14 @@ int audit_append(struct audit *a, int64_t at_ms, const char *actor, const char *
 		return r;
 	/* Without the caller's transaction, make head read + insert one unit. */
 	own_tx = sqlite3_get_autocommit(a->db);
-	if (own_tx && (r = s_exec_st(s_st(a, ST_BEGIN))) < 0)
+	if (own_tx && (r = sqlerr_exec(sqlerr_ready(a->st[ST_BEGIN]))) < 0)
 		return r;
 	r = s_insert(a, &e, len);
 	if (own_tx) {
 		if (r == 0)
-			r = s_exec_st(s_st(a, ST_COMMIT));
+			r = sqlerr_exec(sqlerr_ready(a->st[ST_COMMIT]));
 		if (r < 0 && !sqlite3_get_autocommit(a->db))
-			s_exec_st(s_st(a, ST_ROLLBACK));
+			sqlerr_exec(sqlerr_ready(a->st[ST_ROLLBACK]));
 	}
 	return r;
 }
@@ -392,14 +362,14 @@ static int s_walk(sqlite3_stmt *st, audit_each_fn fn, void *arg)
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-		r = s_err(rc);
+		r = sqlerr_errno(rc);
 	sqlite3_reset(st);
 	return r > 0 ? 0 : r;
 }
 
 int audit_each(struct audit *a, int64_t from_seq, audit_each_fn fn, void *arg)
 {
-	sqlite3_stmt *st = s_st(a, ST_EACH);
+	sqlite3_stmt *st = sqlerr_ready(a->st[ST_EACH]);
 
 	sqlite3_bind_int64(st, 1, from_seq);
 	return s_walk(st, fn, arg);
@@ -412,7 +382,7 @@ int audit_subject_each(struct audit *a, const char *subject, audit_each_fn fn, v
 
 	if (!subject || !*subject)
 		return -EINVAL;
-	st = s_st(a, ST_SUBJECT);
+	st = sqlerr_ready(a->st[ST_SUBJECT]);
 	sqlite3_bind_text(st, 1, subject, -1, SQLITE_STATIC);
 	r = s_walk(st, fn, arg);
 	sqlite3_clear_bindings(st);
@@ -494,7 +464,7 @@ static void s_verify_why(const struct s_verify *v, char *why, size_t whylen)
 int audit_verify(struct audit *a, int64_t *first_bad_seq, char *why, size_t whylen)
 {
 	struct s_verify v = { .a = a, .expect = 1 };
-	sqlite3_stmt *st = s_st(a, ST_EACH);
+	sqlite3_stmt *st = sqlerr_ready(a->st[ST_EACH]);
 	int rc = SQLITE_DONE, r = 0;
 
 	if (first_bad_seq)
@@ -505,7 +475,7 @@ int audit_verify(struct audit *a, int64_t *first_bad_seq, char *why, size_t whyl
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = s_verify_row(&v, st);
 	if (r == 0 && rc != SQLITE_DONE)
-		r = s_err(rc);
+		r = sqlerr_errno(rc);
 	sqlite3_reset(st);
 	if (r < 0)
 		return r;
@@ -529,7 +499,7 @@ int audit_check_checkpoint(struct audit *a, int64_t seq, const uint8_t mac[AUDIT
 
 	if (seq < 1)
 		return -EINVAL;
-	st = s_st(a, ST_GET);
+	st = sqlerr_ready(a->st[ST_GET]);
 	sqlite3_bind_int64(st, 1, seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -546,7 +516,7 @@ int audit_check_checkpoint(struct audit *a, int64_t seq, const uint8_t mac[AUDIT
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return s_err(rc);
+		return sqlerr_errno(rc);
 	r = audit_head(a, &head, head_mac);
 	if (r < 0 && r != -EUCLEAN)
 		return r;

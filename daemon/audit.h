@@ -19,8 +19,9 @@
  *
  * The handle borrows the caller's sqlite3 connection: free the handle before
  * closing the connection. One handle per connection, one thread. The module
- * never logs; it returns 0 or a negative errno code (SQLITE_BUSY -> -EBUSY,
- * SQLITE_FULL -> -ENOSPC, SQLITE_NOMEM -> -ENOMEM, other sqlite errors -EIO). */
+ * never logs; it returns 0 or a negative errno code, sqlite's translated as the
+ * store's are (sqlerr.h: SQLITE_BUSY -> -EBUSY, SQLITE_FULL -> -ENOSPC,
+ * SQLITE_NOMEM -> -ENOMEM, a refused UPDATE or DELETE -> -EINVAL, ...). */
 #ifndef OVERSTAP_AUDIT_H
 #define OVERSTAP_AUDIT_H
 

@@ -4,7 +4,15 @@
  * key, itself wrapped by the institution's master key: destroying the wrapped
  * key (crypto-shredding) makes every copy of that pupil's data unreadable.
  * The store never logs; it returns negative errno codes and, where useful, a
- * message in the caller's buffer. */
+ * message in the caller's buffer. sqlite's codes are translated once, in
+ * sqlerr.h: -EEXIST only for a duplicate key (UNIQUE or PRIMARY KEY), -EINVAL
+ * for any other constraint failure (NOT NULL, CHECK, FOREIGN KEY), -EBUSY,
+ * -ENOSPC, -ENOMEM, -EACCES, -EUCLEAN (corrupt) or -EIO.
+ *
+ * The implementation is one file per section below: store.c (open, close,
+ * transactions, keys, the SQL), store_schema.c, store_leavers.c,
+ * store_consents.c, store_events.c, store_outbox.c, store_inbox.c,
+ * store_erasure.c, store_report.c, store_checkpoints.c. */
 #ifndef OVERSTAP_STORE_H
 #define OVERSTAP_STORE_H
 
@@ -70,7 +78,7 @@ void store_rollback(struct store *s);
 /* HMAC-SHA256 pseudonym of an identifier under the store's pseudonym key. */
 int store_pseudonym(struct store *s, const char *ident, uint8_t out[32]);
 
-/* ---- sending school ---- */
+/* ---- sending school: leavers (store_leavers.c) ---- */
 
 /* Import validated leavers in one transaction: all or nothing. A pupil_ref
  * already in the store is an error "FILE:LINE: pupil_ref: already imported".
@@ -99,8 +107,11 @@ int store_leavers_each(struct store *s, int state, const char *cohort, unsigned 
  * destination institution. Caller frees *ids. */
 int store_leavers_ready(struct store *s, int64_t **ids, size_t *n);
 int store_leaver_load(struct store *s, int64_t id, int with_private, struct leaver *l);
+/* The leaver a record id was sent as, or the (latest) leaver with this PGN. */
+int store_leaver_by_record(struct store *s, const char *record_id, int with_private, struct leaver *l);
+int store_leaver_by_pgn(struct store *s, const char *pgn, int with_private, struct leaver *l);
 
-/* ---- consents (SPEC §3; the rules are in consent.h) ---- */
+/* ---- consents (store_consents.c; SPEC §3, the rules are in consent.h) ---- */
 
 /* Store a checked consent for a leaver: c->id gets a new UUID. The evidence
  * reference is sealed under the pupil's key (key_id). */
@@ -114,8 +125,12 @@ int store_consent_get(struct store *s, const char *id, struct consent *c, int64_
  * and date. fn returns non-zero to stop; that value is returned. */
 typedef int (*store_consent_fn)(const struct consent *c, int64_t leaver_id, void *arg);
 int store_consents_each(struct store *s, int64_t leaver_id, store_consent_fn fn, void *arg);
+/* 1 when consent_id was withdrawn here by today, or a peer told us it was. */
+int store_consent_revoked(struct store *s, const char *consent_id, const char *today);
+/* Remember that a peer withdrew one of its consents (idempotent). */
+int store_revoke(struct store *s, const char *consent_id, const char *peer, int64_t now);
 
-/* ---- statuses and outcomes (both directions) ---- */
+/* ---- statuses and outcomes, both directions (store_events.c) ---- */
 
 struct event_rec {
 	char message_id[CRYPTO_UUID_STR_LEN + 1];	/* of the Status/Outcome message */
@@ -136,11 +151,12 @@ int store_event_add(struct store *s, const struct event_rec *e);
 /* The timeline of one record, by date. fn returns non-zero to stop. */
 typedef int (*store_event_fn)(const struct event_rec *e, void *arg);
 int store_events_each(struct store *s, const char *record_id, store_event_fn fn, void *arg);
-/* The leaver a record id was sent as, or the (latest) leaver with this PGN. */
-int store_leaver_by_record(struct store *s, const char *record_id, int with_private, struct leaver *l);
-int store_leaver_by_pgn(struct store *s, const char *pgn, int with_private, struct leaver *l);
+/* Delete the statuses and outcomes of one record; *n counts them. */
+int store_events_delete(struct store *s, const char *record_id, unsigned *n);
+/* Delete statuses and outcomes dated before before_date; *n counts them. */
+int store_events_expire(struct store *s, const char *before_date, unsigned *n);
 
-/* ---- audit log (SPEC §5; audit.h) ---- */
+/* ---- audit log (store.c; SPEC §5, audit.h) ---- */
 
 /* Append an audit entry now. Call it inside the transaction of the change it
  * records, so that both commit or neither does; outside one it commits on
@@ -151,7 +167,7 @@ int store_audit(struct store *s, const char *actor, const char *action, const ch
 /* The audit handle, borrowed: for verify, export and checkpoints. */
 struct audit *store_audit_peek(struct store *s);
 
-/* ---- outbox (any message we send) ---- */
+/* ---- outbox: any message we send (store_outbox.c) ---- */
 
 /* Add a signed, packed envelope for peer. It is stored sealed (under the
  * pupil's key when key_id > 0, else under the store's outbox key), so the
@@ -184,10 +200,9 @@ int store_outbox_set_consent(struct store *s, const char *message_id, const char
 /* Cancel a queued message (its consent ended while it waited); a handover's
  * leaver becomes cancelled. 1 when it was no longer queued. */
 int store_outbox_cancel(struct store *s, const char *message_id, const char *reason);
-/* 1 when consent_id was withdrawn here by today, or a peer told us it was. */
-int store_consent_revoked(struct store *s, const char *consent_id, const char *today);
-/* Remember that a peer withdrew one of its consents (idempotent). */
-int store_revoke(struct store *s, const char *consent_id, const char *peer, int64_t now);
+/* Cancel every queued message relying on consent_id; *n counts them. */
+int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
+				unsigned *n);
 
 /* Record acknowledgements (in the caller's transaction): the outbox entry
  * becomes acked (or rejected with reason), and a handover's leaver delivered. */
@@ -199,7 +214,7 @@ int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth);
 /* Creation time of the oldest queued message, cheap at any depth; 0 = none. */
 int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest);
 
-/* ---- receiving institution ---- */
+/* ---- receiving institution: inbox (store_inbox.c) ---- */
 
 /* Store a received, verified handover envelope idempotently: returns 0 when
  * stored, 1 when this message id was already there, -EEXIST when another
@@ -226,8 +241,21 @@ int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_
 int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *r,
 		    uint8_t **packed, size_t *len);
 int store_inbox_count(struct store *s, uint64_t *n);
+/* The receiver's copy: its sender and whether it was erased. -ENOENT. */
+int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased);
+/* Record ids of received dossiers of the pupil with this PGN. */
+int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids);
 
-/* ---- erasure and retention (SPEC §3: crypto-shredding) ---- */
+/* Receiver: consents told after the dossier (ConsentNotice), kept packed.
+ * put: 0, or 1 when this consent id is held already. each: fn gets the
+ * packed ConsentAssertion, non-zero stops. delete: 1 when one went. */
+int store_assertion_put(struct store *s, const char *record_id, const char *sender,
+			const char *consent_id, const uint8_t *packed, size_t len, int64_t now);
+typedef int (*store_blob_fn)(const void *data, size_t len, void *arg);
+int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg);
+int store_assertion_delete(struct store *s, const char *consent_id, const char *sender);
+
+/* ---- erasure, retention, withdrawals (store_erasure.c; SPEC §3: crypto-shredding) ---- */
 
 /* Retention at the school: destroy the leaver's pupil key (name, PGN,
  * remarks and evidence references become unreadable everywhere, backups of
@@ -239,28 +267,17 @@ int store_leaver_shred(struct store *s, const struct leaver *l, int64_t now);
  * tombstone in state LEAVER_ERASED. *events and *cancelled count what went. */
 int store_leaver_erase(struct store *s, const struct leaver *l, int64_t now, unsigned *events,
 		       unsigned *cancelled);
-/* Delete the statuses and outcomes of one record; *n counts them. */
-int store_events_delete(struct store *s, const char *record_id, unsigned *n);
-/* The receiver's copy: its sender and whether it was erased. -ENOENT. */
-int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased);
 /* Shred a received dossier's key; what ("retention", "withdrawal") is kept. */
 int store_inbox_erase(struct store *s, const char *record_id, const char *what, int64_t now);
 /* Replace a received dossier with packed (e.g. without its care notes), under
  * the same key; what says what was taken out. */
 int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *packed, size_t len,
 			const char *what);
-/* Record ids of received dossiers of the pupil with this PGN. */
-int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids);
-/* Cancel every queued message relying on consent_id; *n counts them. */
-int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
-				unsigned *n);
 /* Retention candidates, at most 1000 per call (the daily job repeats until
  * none are left): leavers delivered before before_ms and not yet shredded
  * (ids into *ids, caller frees), and received dossiers (record ids). */
 int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size_t *n);
 int store_retention_received(struct store *s, int64_t before_ms, struct strlist *record_ids);
-/* Delete statuses and outcomes dated before before_date; *n counts them. */
-int store_events_expire(struct store *s, const char *before_date, unsigned *n);
 /* Checkpoint and truncate the WAL (outside a transaction). */
 int store_checkpoint_wal(struct store *s);
 
@@ -294,16 +311,7 @@ int store_withdrawal_rx_seen(struct store *s, const char *message_id);
 int store_withdrawal_rx_add(struct store *s, const char *message_id, const char *peer,
 			    const char *record_id, const char *receipt_id, int64_t now);
 
-/* Receiver: consents told after the dossier (ConsentNotice), kept packed.
- * put: 0, or 1 when this consent id is held already. each: fn gets the
- * packed ConsentAssertion, non-zero stops. delete: 1 when one went. */
-int store_assertion_put(struct store *s, const char *record_id, const char *sender,
-			const char *consent_id, const uint8_t *packed, size_t len, int64_t now);
-typedef int (*store_blob_fn)(const void *data, size_t len, void *arg);
-int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg);
-int store_assertion_delete(struct store *s, const char *consent_id, const char *sender);
-
-/* ---- reports (report.h): the facts, no personal data ---- */
+/* ---- reports (store_report.c; report.h): the facts, no personal data ---- */
 
 /* One leaver, not erased: its report fields and the first date of each
  * event received for its handover, as YYYYMMDD numbers (0 = none). */
@@ -337,6 +345,8 @@ struct recv_fact {
 };
 typedef int (*store_recv_fact_fn)(const struct recv_fact *f, void *arg);
 int store_report_receiving(struct store *s, store_recv_fact_fn fn, void *arg);
+
+/* ---- audit checkpoints (store_checkpoints.c) ---- */
 
 /* Audit chain heads exchanged with peers (SPEC §5). */
 enum { CHECKPOINT_THEIRS = 0, CHECKPOINT_OURS = 1 };

@@ -1,0 +1,64 @@
+/* store_checkpoints: the audit chain heads exchanged with peers (SPEC §5). */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_cp_read(sqlite3_stmt *st, int col, struct checkpoint_rec *c)
+{
+	c->seq = sqlite3_column_int64(st, col);
+	memset(c->head, 0, sizeof(c->head));
+	if (sqlite3_column_bytes(st, col + 1) == (int)sizeof(c->head))
+		memcpy(c->head, sqlite3_column_blob(st, col + 1), sizeof(c->head));
+	c->at = sqlite3_column_int64(st, col + 2);
+}
+
+int store_checkpoint_get(struct store *s, const char *peer, int kind, struct checkpoint_rec *c)
+{
+	sqlite3_stmt *st = store_st(s, ST_CP_GET);
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, kind);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		str_copy(c->peer, sizeof(c->peer), peer);
+		c->kind = kind;
+		s_cp_read(st, 0, c);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
+}
+
+int store_checkpoint_put(struct store *s, const struct checkpoint_rec *c)
+{
+	sqlite3_stmt *st = store_st(s, ST_CP_PUT);
+
+	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, c->kind);
+	sqlite3_bind_int64(st, 3, c->seq);
+	sqlite3_bind_blob(st, 4, c->head, sizeof(c->head), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, c->at);
+	return sqlerr_exec(st);
+}
+
+static int s_cp_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct checkpoint_rec c;
+
+	memset(&c, 0, sizeof(c));
+	store_text(st, 0, c.peer, sizeof(c.peer));
+	c.kind = sqlite3_column_int(st, 1);
+	s_cp_read(st, 2, &c);
+	return e->fn.checkpoint(&c, e->arg);
+}
+
+int store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg)
+{
+	struct store_cb e = { .fn.checkpoint = fn, .arg = arg };
+
+	return store_rows(store_st(s, ST_CP_EACH), s_cp_each_row, &e);
+}

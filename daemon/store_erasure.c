@@ -1,0 +1,219 @@
+/* store_erasure: crypto-shredding, erasure, retention, and withdrawals with their receipts. */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_shred(struct store *s, int64_t key_id, int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_KEY_SHRED);
+
+	sqlite3_bind_int64(st, 1, key_id);
+	sqlite3_bind_int64(st, 2, now);
+	return sqlerr_exec(st);
+}
+
+/* Queued messages sealed under a key about to go cannot be sent any more. */
+static int s_cancel_key(struct store *s, int64_t key_id, const char *reason, unsigned *n)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_KEY);
+
+	sqlite3_bind_int64(st, 1, key_id);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	return store_exec_count(s, st, n);
+}
+
+int store_leaver_shred(struct store *s, const struct leaver *l, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = s_cancel_key(s, l->key_id, "retention period over", NULL)) < 0 ||
+	    (r = s_shred(s, l->key_id, now)) < 0)
+		return r;
+	st = store_st(s, ST_LEAVER_SHRED);
+	sqlite3_bind_int64(st, 1, l->id);
+	sqlite3_bind_int64(st, 2, now);
+	return sqlerr_exec(st);
+}
+
+int store_leaver_erase(struct store *s, const struct leaver *l, int64_t now, unsigned *events,
+		       unsigned *cancelled)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*events = *cancelled = 0;
+	if ((r = s_cancel_key(s, l->key_id, "pupil erased", cancelled)) < 0 ||
+	    (r = s_shred(s, l->key_id, now)) < 0)
+		return r;
+	if (l->record_id[0] && (r = store_events_delete(s, l->record_id, events)) < 0)
+		return r;
+	st = store_st(s, ST_LEAVER_ERASE);
+	sqlite3_bind_int64(st, 1, l->id);
+	sqlite3_bind_int64(st, 2, now);
+	return sqlerr_exec(st);
+}
+
+int store_inbox_erase(struct store *s, const char *record_id, const char *what, int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_KEY);
+	int64_t key_id;
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
+	if ((r = s_shred(s, key_id, now)) < 0)
+		return r;
+	st = store_st(s, ST_INBOX_ERASE);
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
+	return sqlerr_exec(st);
+}
+
+int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *packed, size_t len,
+			const char *what)
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_GET);
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	char mid[CRYPTO_UUID_STR_LEN + 1] = "";
+	int64_t key_id = 0;
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		store_text(st, 0, mid, sizeof(mid));
+		key_id = sqlite3_column_int64(st, 9);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
+	if ((r = store_seal(s, key_id, mid, strlen(mid), packed, len, &sealed, &slen)) < 0)
+		return r;
+	st = store_st(s, ST_INBOX_RESEAL);
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
+	r = sqlerr_exec(st);
+	free(sealed);
+	return r;
+}
+
+int store_withdrawal_add(struct store *s, const struct withdrawal_rec *w)
+{
+	sqlite3_stmt *st = store_st(s, ST_WD_INS);
+
+	sqlite3_bind_text(st, 1, w->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, w->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, w->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, w->consent_ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, w->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, w->at);
+	sqlite3_bind_text(st, 7, w->actor, -1, SQLITE_STATIC);
+	return sqlerr_exec(st);
+}
+
+int store_withdrawal_receipt(struct store *s, const char *withdrawal_id, const char *peer,
+			     const struct withdrawal_rec *w, const uint8_t *envelope, size_t len)
+{
+	sqlite3_stmt *st = store_st(s, ST_WD_RECEIPT);
+	unsigned n;
+	int r;
+
+	sqlite3_bind_text(st, 1, withdrawal_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, w->receipt_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, w->receipt_at);
+	sqlite3_bind_text(st, 5, w->erased, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, w->erased_at);
+	sqlite3_bind_blob(st, 7, envelope, (int)len, SQLITE_STATIC);
+	if ((r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n ? 0 : 1;
+}
+
+static const struct store_col s_wd_cols[] = {
+	STORE_TEXT(struct withdrawal_rec, message_id), STORE_TEXT(struct withdrawal_rec, peer),
+	STORE_TEXT(struct withdrawal_rec, record_id), STORE_TEXT(struct withdrawal_rec, consent_ids),
+	STORE_TEXT(struct withdrawal_rec, reason), STORE_I64(struct withdrawal_rec, at),
+	STORE_TEXT(struct withdrawal_rec, actor), STORE_TEXT(struct withdrawal_rec, receipt_id),
+	STORE_I64(struct withdrawal_rec, receipt_at), STORE_TEXT(struct withdrawal_rec, erased),
+	STORE_I64(struct withdrawal_rec, erased_at),
+};
+
+static int s_wd_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct withdrawal_rec w;
+
+	memset(&w, 0, sizeof(w));
+	store_cols(st, s_wd_cols, ARRAY_SIZE(s_wd_cols), &w);
+	return e->fn.withdrawal(&w, e->arg);
+}
+
+int store_withdrawals_each(struct store *s, const char *record_id, store_withdrawal_fn fn, void *arg)
+{
+	sqlite3_stmt *st = store_st(s, ST_WD_EACH);
+	struct store_cb e = { .fn.withdrawal = fn, .arg = arg };
+
+	if (record_id)
+		sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	return store_rows(st, s_wd_each_row, &e);
+}
+
+int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *st = store_st(s, ST_RET_SENT);
+
+	sqlite3_bind_int64(st, 1, before_ms);
+	return store_ids_read(st, ids, n);	/* into the caller's *ids: the daily job reuses it */
+}
+
+int store_retention_received(struct store *s, int64_t before_ms, struct strlist *record_ids)
+{
+	sqlite3_stmt *st = store_st(s, ST_RET_RECEIVED);
+
+	sqlite3_bind_int64(st, 1, before_ms);
+	return store_strings_read(st, record_ids);
+}
+
+int store_checkpoint_wal(struct store *s)
+{
+	/* After an erasure: fold the WAL into the database and truncate it, so
+	 * the old page holding the wrapped key is not left in the -wal file. */
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	return sqlerr_errno(rc);
+}
+
+int store_withdrawal_rx_seen(struct store *s, const char *message_id)
+{
+	sqlite3_stmt *st = store_st(s, ST_WDRX_GET);
+	int rc;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
+}
+
+int store_withdrawal_rx_add(struct store *s, const char *message_id, const char *peer,
+			    const char *record_id, const char *receipt_id, int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_WDRX_INS);
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, receipt_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	return sqlerr_exec(st);
+}

@@ -1,0 +1,198 @@
+/* store_inbox: dossiers received, and consents told after them (assertions). */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_inbox_put(struct store *s, const char *message_id, const char *sender,
+		    const Overstap__Handover *h, const uint8_t *packed, size_t len, int64_t now)
+{
+	uint8_t key[CRYPTO_KEY_LEN], pseudo[32], *sealed = NULL;
+	char pseudo_src[64];
+	size_t slen = 0;
+	int64_t key_id = 0;
+	sqlite3_stmt *st = store_st(s, ST_INBOX_EXISTS);
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->record_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int same = sqlite3_column_int(st, 0);
+
+		sqlite3_reset(st);
+		/* The same message again is a retry: ack it again. Another message
+		 * for a record we hold is not ours to drop silently. */
+		return same ? 1 : -EEXIST;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sqlerr_errno(rc);
+	snprintf(pseudo_src, sizeof(pseudo_src), "pgn:%s", h->pgn);
+	if ((r = store_pseudonym(s, pseudo_src, pseudo)) < 0 || (r = store_key_new(s, now, &key_id, key)) < 0)
+		goto out;
+	if ((r = crypto_seal(key, message_id, strlen(message_id), packed, len, &sealed, &slen)) < 0)
+		goto out;
+	st = store_st(s, ST_INBOX_INS);
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, h->record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, key_id);
+	sqlite3_bind_blob(st, 5, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, pseudo, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_text(st, 8, h->cohort, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, h->program);
+	sqlite3_bind_int(st, 10, h->destination);
+	sqlite3_bind_text(st, 11, h->exit_date, -1, SQLITE_STATIC);
+	r = sqlerr_exec(st);
+out:
+	crypto_wipe(key, sizeof(key));
+	free(sealed);
+	return r;
+}
+
+static const struct store_col s_inbox_cols[] = {
+	STORE_TEXT(struct inbox_row, message_id), STORE_TEXT(struct inbox_row, record_id),
+	STORE_TEXT(struct inbox_row, sender), STORE_I64(struct inbox_row, received_at),
+	STORE_TEXT(struct inbox_row, cohort), STORE_INT(struct inbox_row, program),
+	STORE_INT(struct inbox_row, destination), STORE_I64(struct inbox_row, erased_at),
+	STORE_TEXT(struct inbox_row, erased_what),
+};
+
+static void s_inbox_read(sqlite3_stmt *st, struct inbox_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	store_cols(st, s_inbox_cols, ARRAY_SIZE(s_inbox_cols), r);
+}
+
+static int s_inbox_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+	struct inbox_row row;
+
+	s_inbox_read(st, &row);
+	return e->fn.inbox(&row, e->arg);
+}
+
+int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_inbox_cb cb,
+		     void *arg)
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_EACH);
+	struct store_cb e = { .fn.inbox = cb, .arg = arg };
+	int r;
+
+	if (cohort && *cohort)
+		sqlite3_bind_text(st, 1, cohort, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+	r = store_rows(st, s_inbox_each_row, &e);
+	return r < 0 ? r : 0;
+}
+
+int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *row,
+		    uint8_t **packed, size_t *len)
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_GET);
+	int rc, r;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
+	}
+	s_inbox_read(st, row);
+	r = store_unseal(s, sqlite3_column_int64(st, 9), row->message_id, strlen(row->message_id),
+		   sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), packed, len);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_inbox_count(struct store *s, uint64_t *n)
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_COUNT);
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
+}
+
+int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased)
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_KEY);
+	int rc;
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		store_text(st, 1, sender, 7);
+		*erased = sqlite3_column_int(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
+}
+
+int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids)
+{
+	sqlite3_stmt *st;
+	uint8_t pseudo[32];
+	char src[64];
+	int r;
+
+	snprintf(src, sizeof(src), "pgn:%s", pgn);
+	if ((r = store_pseudonym(s, src, pseudo)) < 0)
+		return r;
+	st = store_st(s, ST_INBOX_BY_PSEUDONYM);
+	sqlite3_bind_blob(st, 1, pseudo, 32, SQLITE_TRANSIENT);
+	return store_strings_read(st, record_ids);
+}
+
+int store_assertion_put(struct store *s, const char *record_id, const char *sender,
+			const char *consent_id, const uint8_t *packed, size_t len, int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_ASSERT_INS);
+	unsigned n;
+	int r;
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, record_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, packed, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	if ((r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n ? 0 : 1;	/* INSERT OR IGNORE: held already */
+}
+
+static int s_blob_each_row(sqlite3_stmt *st, void *arg)
+{
+	const struct store_cb *e = arg;
+
+	return e->fn.blob(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), e->arg);
+}
+
+int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg)
+{
+	sqlite3_stmt *st = store_st(s, ST_ASSERT_OF);
+	struct store_cb e = { .fn.blob = fn, .arg = arg };
+
+	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	return store_rows(st, s_blob_each_row, &e);
+}
+
+int store_assertion_delete(struct store *s, const char *consent_id, const char *sender)
+{
+	sqlite3_stmt *st = store_st(s, ST_ASSERT_DEL);
+	unsigned n;
+	int r;
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sender, -1, SQLITE_STATIC);
+	if ((r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n ? 1 : 0;
+}

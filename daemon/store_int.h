@@ -1,0 +1,130 @@
+/* store_int: what the daemon/store*.c files share and nobody else may use: the
+ * connection and its statements, and the helpers every concern needs. Callers
+ * of the store include store.h only. */
+#ifndef OVERSTAP_STORE_INT_H
+#define OVERSTAP_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "sqlerr.h"
+#include "store.h"
+
+/* Every SQL statement, prepared once at open; the SQL is in store.c's s_sql[],
+ * grouped as here by the file that uses it. */
+enum {
+	/* store.c: transactions, per-pupil keys */
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_KEY_INS, ST_KEY_GET,
+	/* store_leavers.c */
+	ST_LEAVER_INS, ST_LEAVER_BY_REF, ST_LEAVER_BY_ID, ST_LEAVER_REG, ST_LEAVER_INZ,
+	ST_LEAVER_QUEUED, ST_LEAVERS_EACH, ST_LEAVERS_READY, ST_LEAVER_BY_RECORD,
+	ST_LEAVER_BY_PSEUDONYM,
+	/* store_consents.c */
+	ST_CONSENT_INS, ST_CONSENT_WITHDRAW, ST_CONSENT_GET, ST_CONSENTS_EACH, ST_CONSENT_REVOKED,
+	ST_REVOKE,
+	/* store_outbox.c */
+	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_DEPTH, ST_OUTBOX_OLDEST,
+	ST_OUTBOX_RESEAL, ST_OUTBOX_GET, ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL,
+	ST_OUTBOX_CANCEL_CONSENT, ST_LEAVER_DELIVERED, ST_LEAVER_CANCELLED,
+	/* store_inbox.c */
+	ST_INBOX_EXISTS, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT, ST_INBOX_KEY,
+	ST_INBOX_BY_PSEUDONYM, ST_ASSERT_INS, ST_ASSERT_OF, ST_ASSERT_DEL,
+	/* store_events.c */
+	ST_EVENT_INS, ST_EVENTS_OF, ST_EVENTS_DEL_RECORD, ST_RET_EVENTS,
+	/* store_erasure.c */
+	ST_KEY_SHRED, ST_LEAVER_SHRED, ST_LEAVER_ERASE, ST_OUTBOX_CANCEL_KEY, ST_INBOX_ERASE,
+	ST_INBOX_RESEAL, ST_RET_SENT, ST_RET_RECEIVED,
+	ST_WD_INS, ST_WD_RECEIPT, ST_WD_EACH, ST_WDRX_GET, ST_WDRX_INS,
+	/* store_checkpoints.c */
+	ST_CP_GET, ST_CP_PUT, ST_CP_EACH,
+	/* store_report.c */
+	ST_REPORT_SEND, ST_REPORT_RECV, ST_REPORT_CONSENTS, ST_REPORT_EVENTS, ST_REPORT_COUNT,
+	ST__N
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__N];		/* prepared once at open */
+	uint8_t master[CRYPTO_KEY_LEN];		/* wraps per-pupil keys; wiped at close */
+	uint8_t pseudo_key[CRYPTO_KEY_LEN];	/* HMAC key for pseudonyms */
+	uint8_t outbox_key[CRYPTO_KEY_LEN];	/* seals outbox entries not tied to a pupil */
+	struct audit *audit;			/* the audit chain, on the same connection */
+};
+
+/* store_schema.c: bring the schema to STORE_SCHEMA_VERSION (err gets why). */
+int store_schema_migrate(sqlite3 *db, char *err, size_t errlen);
+
+/* A statement reset, unbound and ready to bind. */
+static inline sqlite3_stmt *store_st(struct store *s, int which)
+{
+	return sqlerr_ready(s->st[which]);
+}
+
+/* Column col as text into dst ("" for NULL), truncated to len. */
+void store_text(sqlite3_stmt *st, int col, char *dst, size_t len);
+
+/* A row read into a struct by a table, one entry a column, instead of a
+ * line a field in every reader. */
+enum { STORE_COL_SKIP, STORE_COL_TEXT, STORE_COL_INT, STORE_COL_I64 };
+struct store_col {
+	int type;
+	size_t off;		/* of the field in the struct */
+	size_t len;		/* text: the buffer's size; int: the field's (int or unsigned) */
+};
+/* A field of the wrong size for its kind does not compile (array of size -1). */
+#define STORE_SIZED_(T, f, n) (sizeof(((T *)0)->f) + 0 * sizeof(char[sizeof(((T *)0)->f) == (n) ? 1 : -1]))
+#define STORE_SKIP { STORE_COL_SKIP, 0, 0 }
+#define STORE_TEXT(T, f) { STORE_COL_TEXT, offsetof(T, f), sizeof(((T *)0)->f) }
+#define STORE_INT(T, f) { STORE_COL_INT, offsetof(T, f), STORE_SIZED_(T, f, sizeof(int)) }
+#define STORE_I64(T, f) { STORE_COL_I64, offsetof(T, f), STORE_SIZED_(T, f, sizeof(int64_t)) }
+/* Columns 0..n-1 of the current row of st into dst as cols[] says. */
+void store_cols(sqlite3_stmt *st, const struct store_col *cols, size_t n, void *dst);
+
+/* Step a bound statement, calling row on each row until it returns non-zero,
+ * and reset it. That value, 0 at the end, or -errno from sqlite. */
+typedef int (*store_row_fn)(sqlite3_stmt *st, void *arg);
+int store_rows(sqlite3_stmt *st, store_row_fn row, void *arg);
+
+/* What an iterator's row function needs: the caller's callback (the member
+ * of its type) and argument, and what else the row does not hold. */
+struct store_cb {
+	union {
+		store_leaver_cb leaver;
+		store_consent_fn consent;
+		store_event_fn event;
+		store_inbox_cb inbox;
+		store_blob_fn blob;
+		store_withdrawal_fn withdrawal;
+		store_checkpoint_fn checkpoint;
+		store_recv_fact_fn recv;
+	} fn;
+	void *arg;
+	struct store *s;		/* rows that need opening under a key */
+	const char *record_id;		/* events: the record they are about */
+};
+
+/* Step a statement that returns no rows; *n (may be NULL) gets the rows it
+ * changed, 0 on failure. 0 or -errno. */
+int store_exec_count(struct store *s, sqlite3_stmt *st, unsigned *n);
+
+/* Step a bound statement whose rows are one integer id (column 0), growing
+ * *ids with realloc (it may hold an earlier result: it is reused) and
+ * counting them in *n from 0. On failure *ids stays the caller's to free. */
+int store_ids_read(sqlite3_stmt *st, int64_t **ids, size_t *n);
+
+/* Step a bound statement whose rows are one text (column 0) into out. */
+int store_strings_read(sqlite3_stmt *st, struct strlist *out);
+
+/* A new per-pupil data key: stored wrapped under the master key, returned
+ * in the clear (the caller wipes it) with its id. */
+int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN]);
+
+/* Seal / open under a pupil key (key_id > 0) or the outbox key (key_id 0).
+ * *out is the caller's. Opening under a shredded key is -ENOKEY. */
+int store_seal(struct store *s, int64_t key_id, const void *aad, size_t aad_len,
+	       const void *pt, size_t len, uint8_t **out, size_t *out_len);
+int store_unseal(struct store *s, int64_t key_id, const void *aad, size_t aad_len,
+		 const void *ct, size_t len, uint8_t **out, size_t *out_len);
+
+#endif

@@ -1,0 +1,206 @@
+/* store_outbox: every message we send, sealed, from queued to acknowledged or cancelled. */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_outbox_add(struct store *s, const char *message_id, const char *peer, int body_case,
+		     const uint8_t *packed, size_t len, int64_t key_id, int64_t now)
+{
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	r = store_seal(s, key_id, message_id, strlen(message_id), packed, len, &sealed, &slen);
+	if (r < 0)
+		return r;
+	st = store_st(s, ST_OUTBOX_INS);
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, body_case);
+	if (key_id > 0)
+		sqlite3_bind_int64(st, 4, key_id);
+	sqlite3_bind_blob(st, 5, sealed, (int)slen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now);
+	r = sqlerr_exec(st);
+	free(sealed);
+	return r;
+}
+
+int store_outbox_pending(struct store *s, const char *peer, const char *after, unsigned limit,
+			 struct outbox_msg **out, size_t *n)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PENDING);
+	struct outbox_msg *v = calloc(limit ? limit : 1, sizeof(*v));
+	size_t cnt = 0;
+	int rc, r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, limit);
+	while (cnt < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_msg *m = &v[cnt];
+
+		store_text(st, 0, m->message_id, sizeof(m->message_id));
+		m->created_at = sqlite3_column_int64(st, 1);
+		m->key_id = sqlite3_column_int64(st, 2);
+		store_text(st, 4, m->consent_id, sizeof(m->consent_id));
+		store_text(st, 5, m->consent_until, sizeof(m->consent_until));
+		r = store_unseal(s, m->key_id, m->message_id, strlen(m->message_id),
+			   sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+			   &m->packed, &m->len);
+		if (r == -ENOKEY) {
+			/* The pupil was erased while the message waited: never send it. */
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		cnt++;
+	}
+	if (r == 0 && cnt < limit && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = sqlerr_errno(rc);
+	sqlite3_reset(st);
+	if (r < 0) {
+		for (size_t i = 0; i < cnt; i++)
+			free(v[i].packed);
+		free(v);
+		return r;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int store_outbox_replace(struct store *s, const struct outbox_msg *m)
+{
+	uint8_t *sealed = NULL;
+	size_t slen = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	r = store_seal(s, m->key_id, m->message_id, strlen(m->message_id), m->packed, m->len, &sealed,
+		   &slen);
+	if (r < 0)
+		return r;
+	st = store_st(s, ST_OUTBOX_RESEAL);
+	sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_STATIC);
+	r = sqlerr_exec(st);
+	free(sealed);
+	return r;
+}
+
+int store_outbox_get(struct store *s, const char *message_id, uint8_t **packed, size_t *len)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_GET);
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = store_unseal(s, sqlite3_column_int64(st, 0), message_id, strlen(message_id),
+			   sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), packed, len);
+	else if (rc != SQLITE_DONE)
+		r = sqlerr_errno(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_outbox_set_consent(struct store *s, const char *message_id, const char *consent_id,
+			     const char *until)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CONSENT);
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
+	return sqlerr_exec(st);
+}
+
+/* Run st, an update of the queued message message_id; when it was still
+ * queued, move the leaver sent in it along with leaver_st (cancelled, or
+ * delivered at now). 1 when the message was no longer queued. */
+static int s_settle(struct store *s, sqlite3_stmt *st, const char *message_id, int leaver_st,
+		    int64_t now)
+{
+	unsigned n;
+	int r;
+
+	if ((r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	if (n == 0)
+		return 1;
+	st = store_st(s, leaver_st);
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	if (leaver_st == ST_LEAVER_DELIVERED)
+		sqlite3_bind_int64(st, 2, now);
+	return sqlerr_exec(st);
+}
+
+int store_outbox_cancel(struct store *s, const char *message_id, const char *reason)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL);
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	/* 1: acknowledged or cancelled already */
+	return s_settle(s, st, message_id, ST_LEAVER_CANCELLED, 0);
+}
+
+int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,
+		     const char *reason, int64_t first_sent_at, unsigned attempts, int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_ACK);
+
+	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, rejected ? OUTBOX_REJECTED : OUTBOX_ACKED);
+	if (reason && *reason)
+		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	if (first_sent_at)
+		sqlite3_bind_int64(st, 5, first_sent_at);
+	sqlite3_bind_int(st, 6, (int)attempts);
+	sqlite3_bind_int64(st, 7, now);
+	/* 1: a duplicate ack, or one for a message we do not have */
+	return s_settle(s, st, message_id, rejected ? ST_LEAVER_CANCELLED : ST_LEAVER_DELIVERED, now);
+}
+
+int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_OLDEST);
+	int rc;
+
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	*oldest = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
+}
+
+int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_DEPTH);
+	int rc;
+
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*depth = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
+}
+
+int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
+				unsigned *n)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_CONSENT);
+
+	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	return store_exec_count(s, st, n);
+}

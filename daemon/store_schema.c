@@ -1,0 +1,158 @@
+/* store_schema: the store's schema, the one place to read it: every migration, in order. */
+#include "store_int.h"
+#include "audit.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+/* Schema migrations: entry i brings user_version from i to i+1. Never edit a
+ * released entry; append a new one. */
+static const char *const s_migrations[] = {
+	/* 0 -> 1: meta, keys, leavers, outbox, inbox */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	"CREATE TABLE pupil_keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  wrapped BLOB,"			/* AES-GCM(master, data key); NULL = shredded */
+	"  created_at INTEGER NOT NULL,"
+	"  destroyed_at INTEGER);"
+	"CREATE TABLE leavers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  key_id INTEGER NOT NULL REFERENCES pupil_keys(id),"
+	"  ref_hash BLOB NOT NULL UNIQUE,"	/* HMAC of pupil_ref: lookup without plaintext */
+	"  pseudonym BLOB NOT NULL,"		/* HMAC of PGN (or ref): for reports */
+	"  pii BLOB NOT NULL,"			/* sealed LeaverPrivate */
+	"  program INTEGER NOT NULL, cohort TEXT NOT NULL, exit_date TEXT NOT NULL,"
+	"  destination INTEGER NOT NULL, destination_institution TEXT,"
+	"  advice INTEGER NOT NULL, advice_followed INTEGER NOT NULL,"
+	"  level_taal INTEGER NOT NULL, level_rekenen INTEGER NOT NULL,"
+	"  registered_on TEXT, registered_by TEXT,"
+	"  inzage_on TEXT, inzage_reviewer INTEGER, inzage_recorded_by TEXT,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  record_id TEXT UNIQUE, message_id TEXT UNIQUE,"
+	"  queued_at INTEGER, delivered_at INTEGER,"
+	"  imported_at INTEGER NOT NULL, imported_by TEXT NOT NULL);"
+	"CREATE INDEX leavers_cohort ON leavers(cohort);"
+	"CREATE TABLE outbox ("
+	"  message_id TEXT PRIMARY KEY,"	/* UUIDv7: inserts append */
+	"  peer TEXT NOT NULL,"
+	"  body_case INTEGER NOT NULL,"
+	"  key_id INTEGER REFERENCES pupil_keys(id),"
+	"  sealed BLOB NOT NULL,"		/* sealed packed Envelope */
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL, first_sent_at INTEGER, acked_at INTEGER,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, reason TEXT) WITHOUT ROWID;"
+	"CREATE INDEX outbox_pending ON outbox(peer, message_id) WHERE state = 0;"
+	"CREATE TABLE inbox ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  record_id TEXT NOT NULL UNIQUE,"
+	"  sender TEXT NOT NULL,"
+	"  key_id INTEGER NOT NULL REFERENCES pupil_keys(id),"
+	"  sealed BLOB NOT NULL,"		/* sealed packed Envelope, signature included */
+	"  pseudonym BLOB NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  cohort TEXT NOT NULL, program INTEGER NOT NULL, destination INTEGER NOT NULL,"
+	"  exit_date TEXT NOT NULL) WITHOUT ROWID;",
+	/* 1 -> 2: the audit log (audit.h) */
+	AUDIT_SCHEMA_SQL,
+	/* 2 -> 3: consent records (SPEC §3); the evidence reference is sealed
+	 * under the pupil's key, so an erasure takes it along */
+	"CREATE TABLE consents ("
+	"  id TEXT PRIMARY KEY,"
+	"  leaver_id INTEGER NOT NULL REFERENCES leavers(id),"
+	"  purpose INTEGER NOT NULL, counterpart TEXT NOT NULL, grantor INTEGER NOT NULL,"
+	"  granted_at TEXT NOT NULL, valid_until TEXT NOT NULL,"
+	"  evidence_method TEXT NOT NULL, evidence_ref BLOB NOT NULL,"
+	"  recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL,"
+	"  withdrawn_at TEXT NOT NULL DEFAULT '', withdrawn_by TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX consents_leaver ON consents(leaver_id);",
+	/* 3 -> 4: statuses and outcomes, both directions (pseudonymous: record
+	 * ids, never a PGN); the consent an outgoing disclosure relies on, so
+	 * that every send can check it again; withdrawals a peer told us of;
+	 * leavers found by the PGN pseudonym when a registration comes in */
+	"ALTER TABLE outbox ADD COLUMN consent_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN consent_until TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE events ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  record_id TEXT NOT NULL,"
+	"  inbound INTEGER NOT NULL,"		/* 1 received, 0 sent */
+	"  peer TEXT NOT NULL,"
+	"  event INTEGER NOT NULL,"		/* enum outcome_event */
+	"  date TEXT NOT NULL, level INTEGER NOT NULL,"
+	"  consent_id TEXT NOT NULL,"
+	"  at INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX events_record ON events(record_id);"
+	"CREATE TABLE revoked (consent_id TEXT PRIMARY KEY, peer TEXT NOT NULL,"
+	"  at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX leavers_pseudonym ON leavers(pseudonym);",
+	/* 4 -> 5: withdrawal and erasure (SPEC §3), audit checkpoints (SPEC §5).
+	 * A withdrawal row is what we told a peer; its receipt fills the rest.
+	 * erased_at marks rows whose pupil key is gone (retention or erasure). */
+	"ALTER TABLE leavers ADD COLUMN erased_at INTEGER;"
+	"ALTER TABLE inbox ADD COLUMN erased_at INTEGER;"
+	"ALTER TABLE inbox ADD COLUMN erased_what TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE withdrawals ("
+	"  message_id TEXT PRIMARY KEY,"
+	"  peer TEXT NOT NULL, record_id TEXT NOT NULL, consent_ids TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	"  receipt_id TEXT, receipt_at INTEGER, erased TEXT, erased_at INTEGER,"
+	"  receipt_envelope BLOB) WITHOUT ROWID;"	/* signed: evidence */
+	"CREATE INDEX withdrawals_record ON withdrawals(record_id);"
+	"CREATE TABLE checkpoints ("
+	"  peer TEXT NOT NULL, kind INTEGER NOT NULL,"	/* 0 the peer's chain, 1 ours as it holds it */
+	"  seq INTEGER NOT NULL, head BLOB NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (peer, kind)) WITHOUT ROWID;"
+	"CREATE TABLE withdrawals_rx ("		/* receiver: answered, by message id */
+	"  message_id TEXT PRIMARY KEY, peer TEXT NOT NULL, record_id TEXT NOT NULL,"
+	"  receipt_id TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 5 -> 6: consents a school granted after the dossier left, told to
+	 * the receiver (ConsentNotice): relied on as if they had travelled
+	 * with the dossier. Packed ConsentAssertion; no personal data. */
+	"CREATE TABLE assertions ("
+	"  consent_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, sender TEXT NOT NULL,"
+	"  assertion BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX assertions_record ON assertions(record_id);",
+	/* 6 -> 7: covering indexes for the report (report.h): the leavers and
+	 * the events received, both in record id order, so that one merge of
+	 * two index scans replaces a join (seconds at a million leavers) */
+	"CREATE INDEX leavers_report ON leavers(record_id, state, cohort, program, destination,"
+	"  destination_institution, advice, advice_followed, level_taal, level_rekenen);"
+	"CREATE INDEX events_report ON events(inbound, record_id, event, date);",
+};
+_Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
+
+/* Run the migrations user_version has not seen, each in its own transaction:
+ * a failed one leaves the store at the version before it. A store newer than
+ * this build is refused rather than guessed at. */
+int store_schema_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, r;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > (int)ARRAY_SIZE(s_migrations)) {
+		snprintf(err, errlen, "store schema version %d is newer than this overstapd (%d)",
+			 version, (int)ARRAY_SIZE(s_migrations));
+		return -EPROTO;
+	}
+	for (int v = version; v < (int)ARRAY_SIZE(s_migrations); v++) {
+		char *msg = NULL, pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, s_migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "migration to schema %d failed: %s", v + 1,
+				 msg ? msg : "unknown error");
+			r = sqlerr_errno(sqlite3_errcode(db));
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return r ? r : -EIO;
+		}
+	}
+	return 0;
+}

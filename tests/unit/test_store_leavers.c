@@ -1,0 +1,164 @@
+/* Unit tests for store_leavers.c: sealed personal data, all-or-nothing import,
+ * lookups, and a leaver's way to sendable. */
+#include "store_fixture.h"
+
+static int s_text_in(const char *hay, size_t n, const char *needle)
+{
+	return fx_bytes_in(hay, n, needle, strlen(needle));
+}
+
+static void test_import_sealed_and_found(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Leaver *rows[2] = { fx_leaver("R1", "123456782", "Zwaantje", "Oudewater"),
+					 fx_leaver("R2", "111222333", "Bartholomeus", "Kwakernaak") };
+	struct strlist errors = { 0 };
+	struct leaver l;
+	char *buf, wal[160];
+	size_t n;
+
+	assert_int_equal(store_leavers_import(f->s, "f.csv", rows, 2, "mentor1", &errors), 0);
+	assert_int_equal(errors.n, 0);
+	assert_int_equal(store_leaver_find(f->s, "R2", 1, &l), 0);
+	assert_string_equal(l.pupil_ref, "R2");
+	assert_string_equal(l.priv->pgn, "111222333");
+	assert_string_equal(l.priv->given_name, "Bartholomeus");
+	assert_string_equal(l.cohort, "2024-2025");
+	assert_string_equal(l.destination_institution, "25LZ00");
+	assert_int_equal(l.advice_followed, OVERSTAP__TRISTATE__TRI_NO);
+	assert_int_equal(l.state, LEAVER_IMPORTED);
+	assert_int_equal(l.priv->n_support_needs, 2);
+	assert_string_equal(l.priv->support_needs[0]->code, "job_coach");
+	assert_string_equal(l.priv->support_needs[1]->code, "structure");
+	assert_string_equal(l.priv->support_needs[1]->note, "vast rooster");
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_find(f->s, "R3", 0, &l), -ENOENT);
+
+	/* No personal data in the clear, neither in the db nor in its WAL. */
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	for (int i = 0; i < 2; i++) {
+		n = fx_slurp(i ? wal : f->path, &buf);
+		assert_true(n > 0);
+		assert_false(s_text_in(buf, n, "Zwaantje"));
+		assert_false(s_text_in(buf, n, "Kwakernaak"));
+		assert_false(s_text_in(buf, n, "123456782"));
+		assert_false(s_text_in(buf, n, "111222333"));
+		assert_false(s_text_in(buf, n, "Mevr. Kaya"));
+		free(buf);
+	}
+	free(rows[0]);
+	free(rows[1]);
+}
+
+static void test_import_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Leaver *first[1] = { fx_leaver("R1", "123456782", "A", "B") };
+	Overstapctl__Leaver *second[2] = { fx_leaver("R9", "111222333", "C", "D"),
+					   fx_leaver("R1", "123456782", "A", "B") };
+	struct strlist errors = { 0 };
+	struct leaver l;
+
+	second[1]->line = 3;
+	assert_int_equal(store_leavers_import(f->s, "a.csv", first, 1, "u", &errors), 0);
+	assert_int_equal(store_leavers_import(f->s, "b.csv", second, 2, "u", &errors), -EINVAL);
+	assert_int_equal(errors.n, 1);
+	assert_string_equal(errors.v[0], "b.csv:3: pupil_ref: R1 is already imported");
+	/* R9 came in the same file: it was not stored either. */
+	assert_int_equal(store_leaver_find(f->s, "R9", 0, &l), -ENOENT);
+	strlist_clear(&errors);
+	free(first[0]);
+	free(second[0]);
+	free(second[1]);
+}
+
+static int s_count_leaver(const struct leaver *l, void *arg)
+{
+	(void)l;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static unsigned s_leavers(struct fx *f, int state, const char *cohort)
+{
+	unsigned n = 0;
+
+	assert_int_equal(store_leavers_each(f->s, state, cohort, 0, s_count_leaver, &n), 0);
+	return n;
+}
+
+/* Registered and inzage recorded: ready; queued: found by its record id and
+ * by PGN, and no longer ready. The inzage remarks are sealed. */
+static void test_leaver_to_ready(void **state)
+{
+	struct fx *f = *state;
+	struct leaver a, b, l;
+	int64_t *ids = NULL;
+	size_t n = 99;
+
+	fx_import(f, "R1", "123456782", &a);
+	fx_import(f, "R2", "111222333", &b);
+	assert_string_equal(store_leaver_state_str(LEAVER_IMPORTED), "imported");
+	assert_string_equal(store_leaver_state_str(LEAVER_ERASED), "erased");
+	assert_string_equal(store_leaver_state_str(99), "unknown");
+	assert_int_equal(store_leavers_ready(f->s, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+
+	assert_int_equal(store_leaver_set_registered(f->s, a.id, "2025-05-01", "mentor1"), 0);
+	assert_int_equal(store_leaver_set_inzage(f->s, a.id, 2, "2025-05-02",
+						 "ouders willen gesprek vooraf", "mentor1"), 0);
+	assert_int_equal(store_leaver_set_registered(f->s, b.id, "2025-05-01", "mentor1"), 0);
+	assert_false(fx_on_disk(f, "gesprek vooraf", 14));
+	assert_int_equal(store_leaver_load(f->s, a.id, 1, &l), 0);
+	assert_string_equal(l.registered_on, "2025-05-01");
+	assert_string_equal(l.inzage_on, "2025-05-02");
+	assert_int_equal(l.inzage_reviewer, 2);
+	assert_string_equal(l.inzage_recorded_by, "mentor1");
+	assert_string_equal(l.priv->inzage_remarks, "ouders willen gesprek vooraf");
+	assert_string_equal(l.priv->given_name, "Given");	/* the rest of the sealed part stays */
+	store_leaver_clear(&l);
+
+	assert_int_equal(store_leavers_ready(f->s, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], a.id);
+	free(ids);
+	ids = NULL;
+
+	assert_int_equal(store_leaver_set_queued(f->s, a.id, REC_A, "01890a5d-5555-7000-8000-000000000001",
+						 3000), 0);
+	assert_int_equal(store_leavers_ready(f->s, &ids, &n), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	assert_int_equal(store_leaver_by_record(f->s, REC_A, 0, &l), 0);
+	assert_int_equal(l.id, a.id);
+	assert_int_equal(l.state, LEAVER_QUEUED);
+	assert_int_equal(l.queued_at, 3000);
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_by_record(f->s, REC_B, 0, &l), -ENOENT);
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_by_pgn(f->s, "111222333", 1, &l), 0);
+	assert_string_equal(l.pupil_ref, "R2");
+	assert_string_equal(l.priv->family_name, "Family");
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_by_pgn(f->s, "999999990", 0, &l), -ENOENT);
+	store_leaver_clear(&l);
+
+	/* by state and cohort */
+	assert_int_equal(s_leavers(f, -1, NULL), 2);
+	assert_int_equal(s_leavers(f, LEAVER_QUEUED, NULL), 1);
+	assert_int_equal(s_leavers(f, LEAVER_IMPORTED, "2024-2025"), 1);
+	assert_int_equal(s_leavers(f, -1, "2023-2024"), 0);
+	store_leaver_clear(&a);
+	store_leaver_clear(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		FX_TEST(test_import_sealed_and_found),
+		FX_TEST(test_import_all_or_nothing),
+		FX_TEST(test_leaver_to_ready),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
