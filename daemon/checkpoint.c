@@ -2,6 +2,7 @@
 #include "checkpoint.h"
 #include "audit.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "log.h"
 #include "rx_int.h"
 
@@ -39,10 +40,10 @@ int checkpoint_build(struct hctx *h, const char *peer, uint8_t *buf, size_t cap,
 static int s_alarm(struct hctx *h, const char *peer, const char *action, int64_t seq,
 		   const char *why)
 {
-	char actor[16], detail[320];
+	char actor[16];
 
-	snprintf(detail, sizeof(detail), "{\"seq\":%lld,\"reason\":\"%s\"}", (long long)seq, why);
-	return store_audit(h->store, rx_actor(peer, actor), action, "", peer, detail);
+	return jdetail_audit(h->store, rx_actor(peer, actor), action, "", peer, "{s:I, s:o}",
+			     "seq", (json_int_t)seq, "reason", jdetail_text(why));
 }
 
 /* The peer's own chain: keep the highest head; a lower or different one at

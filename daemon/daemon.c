@@ -4,6 +4,7 @@
 #include "control.h"
 #include "envelope.h"
 #include "erasure.h"
+#include "jdetail.h"
 #include "net.h"
 
 #include <errno.h>
@@ -107,7 +108,8 @@ static void s_keep_fixed(const struct config *old, struct config *nc)
 		char *n = (char *)nc + fixed[i].off;
 
 		if (strcmp(o, n) != 0) {
-			log_warn("reload: %s changed; that takes a restart, keeping %s", fixed[i].name, o);
+			log_warn("reload: %s changed; that takes a restart, keeping %s", fixed[i].name,
+				 str_visbuf(o).s);
 			memcpy(n, o, fixed[i].len);
 		}
 	}
@@ -201,13 +203,9 @@ static int s_rekey(struct daemon *d, struct config *nc, struct keys *nk)
 	s_outbox_resign(d);
 	log_notice("own keys changed: now CURVE %s; peers must admit it (keys rotate/activate)",
 		   d->keys.curve_public);
-	{
-		char detail[96];
-
-		snprintf(detail, sizeof(detail), "{\"curve_public\":\"%s\"}", d->keys.curve_public);
-		if (store_audit(d->store, "daemon", "key.activated", "", "", detail) < 0)
-			log_err("cannot write the audit log");
-	}
+	if (jdetail_audit(d->store, "daemon", "key.activated", "", "", "{s:o}",
+			  "curve_public", jdetail_text(d->keys.curve_public)) < 0)
+		log_err("cannot write the audit log");
 	return 0;
 }
 
@@ -220,7 +218,7 @@ static int s_reload(struct daemon *d)
 
 	if (r < 0) {
 		for (size_t i = 0; i < errors.n; i++)
-			log_err("%s", errors.v[i]);
+			log_err("%s", str_visbuf(errors.v[i]).s);	/* quotes the file */
 		log_err("reload failed: keeping the running configuration");
 		strlist_clear(&errors);
 		return r;

@@ -3,6 +3,7 @@
  * alone; the receipt says exactly what went. */
 #include "erasure.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "log.h"
 #include "outbox.h"
 
@@ -47,7 +48,7 @@ int erasure_withdrawal_queue(struct hctx *h, const struct leaver *l, const struc
 	Overstap__Withdrawal w = OVERSTAP__WITHDRAWAL__INIT;
 	struct withdrawal_rec rec;
 	const struct peer_cfg *pc;
-	char *ids[ENV_MAX_CONSENTS], detail[200];
+	char *ids[ENV_MAX_CONSENTS];
 	uint8_t *body = NULL;
 	size_t blen, pos = 0;
 	int r;
@@ -64,7 +65,8 @@ int erasure_withdrawal_queue(struct hctx *h, const struct leaver *l, const struc
 	pc = config_peer_find(h->cfg, l->destination_institution);
 	if (!pc || !pc->endpoint[0]) {
 		log_warn("cannot tell %s of a withdrawal for %s: not a configured peer with an "
-			    "endpoint; tell them yourself", l->destination_institution, l->record_id);
+			    "endpoint; tell them yourself", str_visbuf(l->destination_institution).s,
+			 l->record_id);
 		return 0;
 	}
 	w.record_id = (char *)l->record_id;
@@ -92,9 +94,9 @@ int erasure_withdrawal_queue(struct hctx *h, const struct leaver *l, const struc
 	str_copy(rec.actor, sizeof(rec.actor), actor);
 	if ((r = store_withdrawal_add(h->store, &rec)) < 0)
 		return r;
-	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"consents\":%zu,\"message_id\":\"%s\"}",
-		 reason, w.n_consent_ids, rec.message_id);
-	if ((r = store_audit(h->store, actor, "withdrawal.queued", l->record_id, pc->id, detail)) < 0)
+	if ((r = jdetail_audit(h->store, actor, "withdrawal.queued", l->record_id, pc->id,
+			       "{s:o, s:I, s:s}", "reason", jdetail_text(reason),
+			       "consents", (json_int_t)w.n_consent_ids, "message_id", rec.message_id)) < 0)
 		return r;
 	str_copy(peer, 7, pc->id);
 	return 0;
@@ -106,11 +108,9 @@ static int s_retention_sent(struct hctx *h, int64_t now, unsigned *count)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
-	char detail[96], subj[32];
+	char subj[32];
 	int r;
 
-	snprintf(detail, sizeof(detail), "{\"what\":\"dossier_sent\",\"days\":%d}",
-		 h->cfg->retention_sent_days);
 	do {
 		r = store_retention_sent(h->store, now - h->cfg->retention_sent_days * DAY_MS, &ids, &n);
 		if (r < 0 || n == 0 || (r = store_begin(h->store)) < 0)
@@ -120,8 +120,9 @@ static int s_retention_sent(struct hctx *h, int64_t now, unsigned *count)
 
 			if ((r = store_leaver_load(h->store, ids[i], 0, &l)) == 0 &&
 			    (r = store_leaver_shred(h->store, &l, now)) == 0)
-				r = store_audit(h->store, "daemon", "retention.erased", s_subject(&l, subj),
-						l.destination_institution, detail);
+				r = jdetail_audit(h->store, "daemon", "retention.erased", s_subject(&l, subj),
+						  l.destination_institution, "{s:s, s:i}", "what",
+						  "dossier_sent", "days", h->cfg->retention_sent_days);
 			store_leaver_clear(&l);
 		}
 		if (r == 0 && (r = store_commit(h->store)) == 0)
@@ -137,11 +138,8 @@ static int s_retention_received(struct hctx *h, int64_t now, unsigned *count)
 {
 	struct strlist recs = { 0 };
 	size_t n = 0;
-	char detail[96];
 	int r;
 
-	snprintf(detail, sizeof(detail), "{\"what\":\"dossier_received\",\"days\":%d}",
-		 h->cfg->retention_received_days);
 	do {
 		strlist_clear(&recs);
 		r = store_retention_received(h->store, now - h->cfg->retention_received_days * DAY_MS, &recs);
@@ -150,7 +148,9 @@ static int s_retention_received(struct hctx *h, int64_t now, unsigned *count)
 			break;
 		for (size_t i = 0; i < recs.n && r == 0; i++)
 			if ((r = store_inbox_erase(h->store, recs.v[i], "retention", now)) == 0)
-				r = store_audit(h->store, "daemon", "retention.erased", recs.v[i], "", detail);
+				r = jdetail_audit(h->store, "daemon", "retention.erased", recs.v[i], "",
+						  "{s:s, s:i}", "what", "dossier_received",
+						  "days", h->cfg->retention_received_days);
 		if (r == 0 && (r = store_commit(h->store)) == 0)
 			*count += (unsigned)n;
 		else
@@ -164,7 +164,7 @@ int erasure_retention_run(struct hctx *h, unsigned *erased)
 {
 	int64_t now = time_now_ms();
 	unsigned events = 0, dossiers = 0;
-	char before[11], detail[128];
+	char before[11];
 	int r;
 
 	*erased = 0;
@@ -176,9 +176,8 @@ int erasure_retention_run(struct hctx *h, unsigned *erased)
 		return r;
 	r = store_events_expire(h->store, before, &events);
 	if (r == 0 && events) {
-		snprintf(detail, sizeof(detail), "{\"what\":\"events\",\"count\":%u,\"before\":\"%s\"}",
-			 events, before);
-		r = store_audit(h->store, "daemon", "retention.erased", "", "", detail);
+		r = jdetail_audit(h->store, "daemon", "retention.erased", "", "", "{s:s, s:I, s:s}",
+				  "what", "events", "count", (json_int_t)events, "before", before);
 	}
 	if (r == 0)
 		r = store_commit(h->store);

@@ -5,6 +5,7 @@
 #include "net_int.h"
 #include "audit.h"
 #include "envelope.h"
+#include "jdetail.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -203,13 +204,11 @@ static int s_peer_open(struct net *net, const struct config *cfg, const struct p
 	 * with the old one and switch on a failed handshake (s_rollover_switch). */
 	p->server_next = pc->curve_next[0] && !config_peer_old_keys_ok(pc, time_now_ms());
 	if (pc->curve_next[0]) {
-		char detail[128];
-
-		snprintf(detail, sizeof(detail), "{\"until\":\"%s\",\"curve_next\":\"%s\"}",
-			 net_utc(pc->rollover_until).s, pc->curve_next);
 		log_notice("peer %s: key rollover: old and new keys admitted until %s", pc->id,
 			   net_utc(pc->rollover_until).s);
-		if (store_audit(net->h->store, "daemon", "key.peer_rollover", "", pc->id, detail) < 0)
+		if (jdetail_audit(net->h->store, "daemon", "key.peer_rollover", "", pc->id, "{s:s, s:o}",
+				  "until", net_utc(pc->rollover_until).s,
+				  "curve_next", jdetail_text(pc->curve_next)) < 0)
 			log_err("cannot write the audit log");
 	}
 	if (store_outbox_depth(net->h->store, pc->id, &p->depth) < 0)
@@ -335,8 +334,8 @@ static struct peer *s_peer_by_curve(struct net *net, const uint8_t key[32], cons
 			if (!p->seen_next) {
 				log_notice("peer %s: connected with its new key (rollover until %s)",
 					   p->cfg.id, net_utc(p->cfg.rollover_until).s);
-				if (store_audit(net->h->store, "daemon", "key.peer_new_seen", "", p->cfg.id,
-						"{}") < 0)
+				if (jdetail_audit(net->h->store, "daemon", "key.peer_new_seen", "",
+						  p->cfg.id, "{}") < 0)
 					log_err("cannot write the audit log");
 			}
 			p->seen_next = 1;
@@ -450,7 +449,7 @@ void net_reject(struct net *net, struct peer *p, const char *from, const char *w
 	if (ratelimit_ok(&net->rl_reject, &suppressed)) {
 		if (suppressed)
 			log_warn("(%u similar messages suppressed)", suppressed);
-		log_warn("rejected message from %s: %s", from ? from : "?", why);
+		log_warn("rejected message from %s: %s", str_visbuf(from ? from : "?").s, why);
 	}
 }
 

@@ -5,6 +5,7 @@
 #include "net_int.h"
 #include "checkpoint.h"
 #include "envelope.h"
+#include "jdetail.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,14 +46,15 @@ static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a,
 					 f ? f->first_sent_at : 0, f ? f->attempts : 0, now);
 
 		if (r < 0)
-			log_err("peer %s: cannot record ack of %s: %s", p->cfg.id, a->message_ids[i],
-				strerror(-r));
+			log_err("peer %s: cannot record ack of %s: %s", p->cfg.id,
+				str_visbuf(a->message_ids[i]).s, strerror(-r));
 		if (r == 0) {
 			p->acked++;
 			if (p->depth)
 				p->depth--;
 			if (rejected)
-				log_warn("peer %s refused %s: %s", p->cfg.id, a->message_ids[i], a->reason);
+				log_warn("peer %s refused %s: %s", p->cfg.id, str_visbuf(a->message_ids[i]).s,
+					 str_visbuf(a->reason).s);
 		}
 		if (f)
 			s_inflight_remove(p, f);
@@ -258,8 +260,6 @@ static void s_redial(struct peer *p, const char *why)
  * so once and stop dialling the old server key. */
 static void s_rollover_tick(struct net *net, struct peer *p)
 {
-	char detail[64];
-
 	if (!p->cfg.curve_next[0] || p->window_closed ||
 	    config_peer_old_keys_ok(&p->cfg, time_now_ms()))
 		return;
@@ -267,8 +267,8 @@ static void s_rollover_tick(struct net *net, struct peer *p)
 	log_notice("peer %s: key rollover window closed at %s: its old keys are refused from now on; "
 		   "move curve_public_key_next and sign_public_key_next into place",
 		   p->cfg.id, net_utc(p->cfg.rollover_until).s);
-	snprintf(detail, sizeof(detail), "{\"until\":\"%s\"}", net_utc(p->cfg.rollover_until).s);
-	if (store_audit(net->h->store, "daemon", "key.peer_old_refused", "", p->cfg.id, detail) < 0)
+	if (jdetail_audit(net->h->store, "daemon", "key.peer_old_refused", "", p->cfg.id, "{s:s}",
+			  "until", net_utc(p->cfg.rollover_until).s) < 0)
 		log_err("cannot write the audit log");
 	if (p->dealer && !p->server_next) {
 		s_serverkey_set(p, 1);
@@ -295,7 +295,7 @@ static void s_rollover_wake(const struct net *net, int64_t *wake_in_ms)
  * the cancellation audited. Returns 1 when f was cancelled and removed. */
 static int s_consent_ended(struct net *net, struct peer *p, struct inflight *f)
 {
-	char today[11], detail[200];
+	char today[11];
 	const char *why = NULL;
 	int r;
 
@@ -308,12 +308,12 @@ static int s_consent_ended(struct net *net, struct peer *p, struct inflight *f)
 		return 0;	/* cannot tell now: the next round looks again */
 	if (!why)
 		return 0;
-	snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"consent_id\":\"%s\","
-		 "\"message_id\":\"%s\"}", why, f->consent_id, f->message_id);
 	if (store_begin(net->h->store) < 0)
 		return 0;
 	if (store_outbox_cancel(net->h->store, f->message_id, why) < 0 ||
-	    store_audit(net->h->store, "daemon", "disclosure.cancelled", "", p->cfg.id, detail) < 0 ||
+	    jdetail_audit(net->h->store, "daemon", "disclosure.cancelled", "", p->cfg.id,
+			  "{s:s, s:o, s:o}", "reason", why, "consent_id", jdetail_text(f->consent_id),
+			  "message_id", jdetail_text(f->message_id)) < 0 ||
 	    store_commit(net->h->store) < 0) {
 		store_rollback(net->h->store);
 		return 0;

@@ -4,6 +4,7 @@
  * withdrawal's word alone; the receipt says exactly what went. */
 #include "rx_int.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "log.h"
 #include "outbox.h"
 
@@ -166,10 +167,9 @@ const char *rx_withdrawal(struct hctx *h, const struct rx_msg *msg, int *failed)
 	const Overstap__Envelope *e = msg->e;
 	Overstap__Withdrawal *w = NULL;
 	struct strlist items = { 0 };
-	char actor[16], mid[CRYPTO_UUID_STR_LEN + 1], detail[512], reason[96];
+	char actor[16], mid[CRYPTO_UUID_STR_LEN + 1], reason[96];
 	const char *why = NULL;
 	unsigned cancelled = 0;
-	size_t pos;
 	int64_t now = time_now_ms();
 	int r;
 
@@ -206,19 +206,15 @@ const char *rx_withdrawal(struct hctx *h, const struct rx_msg *msg, int *failed)
 	if (r == 0)
 		r = store_withdrawal_rx_add(h->store, e->message_id, e->sender, w->record_id, mid, now);
 	if (r == 0) {
-		pos = (size_t)snprintf(detail, sizeof(detail), "{\"reason\":\"%s\",\"consents\":%zu,"
-				       "\"receipt\":\"%s\",\"erased\":\"", w->reason, w->n_consent_ids, mid);
-		for (size_t i = 0; i < items.n && pos < sizeof(detail); i++)
-			pos += (size_t)snprintf(detail + pos, sizeof(detail) - pos, "%s%s", i ? "," : "",
-						items.v[i]);
-		if (pos < sizeof(detail))
-			snprintf(detail + pos, sizeof(detail) - pos, "\"}");
 		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
-		r = store_audit(h->store, actor, "withdrawal.received", w->record_id, e->sender, detail);
+		r = jdetail_audit(h->store, actor, "withdrawal.received", w->record_id, e->sender,
+				  "{s:o, s:I, s:s, s:o}", "reason", jdetail_text(w->reason),
+				  "consents", (json_int_t)w->n_consent_ids, "receipt", mid,
+				  "erased", jdetail_join(items.v, items.n, ","));
 	}
 	if (r == 0) {
 		log_notice("peer %s withdrew %zu consent(s) for %s: %zu item(s) erased or stopped",
-			   e->sender, w->n_consent_ids, w->record_id, items.n);
+			   e->sender, w->n_consent_ids, str_visbuf(w->record_id).s, items.n);
 	}
 out:
 	if (r < 0) {
@@ -254,7 +250,7 @@ const char *rx_receipt(struct hctx *h, const struct rx_msg *msg, int *failed)
 	Overstap__ErasureReceipt *m = NULL;
 	struct withdrawal_rec rec;
 	struct s_find f = { 0 };
-	char actor[16], detail[1200];
+	char actor[16];
 	const char *why = NULL;
 	size_t pos = 0;
 	int r;
@@ -283,13 +279,13 @@ const char *rx_receipt(struct hctx *h, const struct rx_msg *msg, int *failed)
 		r = r < 0 ? r : 1;
 	}
 	if (r == 0) {
-		snprintf(detail, sizeof(detail), "{\"withdrawal\":\"%s\",\"erased\":\"%s\"}",
-			 m->withdrawal_id, rec.erased);
 		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
-		r = store_audit(h->store, actor, "erasure.receipt", m->record_id, e->sender, detail);
+		r = jdetail_audit(h->store, actor, "erasure.receipt", m->record_id, e->sender,
+				  "{s:o, s:o}", "withdrawal", jdetail_text(m->withdrawal_id),
+				  "erased", jdetail_text(rec.erased));
 		if (r == 0)
-			log_notice("peer %s confirmed the withdrawal for %s: %s", e->sender, m->record_id,
-				   rec.erased);
+			log_notice("peer %s confirmed the withdrawal for %s: %s", e->sender,
+				   str_visbuf(m->record_id).s, str_visbuf(rec.erased).s);
 	}
 	if (r < 0) {
 		log_err("cannot store a receipt from %s: %s", e->sender, strerror(-r));
@@ -307,7 +303,7 @@ const char *rx_notice(struct hctx *h, const struct rx_msg *msg, int *failed)
 	const Overstap__Envelope *e = msg->e;
 	Overstap__ConsentNotice *m = NULL;
 	const Overstap__ConsentAssertion *a;
-	char held_by[7] = "", actor[16], detail[160], today[11];
+	char held_by[7] = "", actor[16], today[11];
 	const char *why = NULL;
 	uint8_t packed[1024];
 	size_t len;
@@ -343,9 +339,10 @@ const char *rx_notice(struct hctx *h, const struct rx_msg *msg, int *failed)
 				time_now_ms());
 	if (r == 0) {
 		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
-		snprintf(detail, sizeof(detail), "{\"purpose\":\"follow_up\",\"consent_id\":\"%s\","
-			 "\"valid_until\":\"%s\"}", a->consent_id, a->valid_until);
-		r = store_audit(h->store, actor, "consent.notice_received", m->record_id, e->sender, detail);
+		r = jdetail_audit(h->store, actor, "consent.notice_received", m->record_id, e->sender,
+				  "{s:s, s:o, s:o}", "purpose", "follow_up",
+				  "consent_id", jdetail_text(a->consent_id),
+				  "valid_until", jdetail_text(a->valid_until));
 	}
 	if (r >= 0)
 		goto out;	/* 1: a retry of one we hold */

@@ -5,6 +5,7 @@
 #include "rx_int.h"
 #include "consent.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "log.h"
 #include "outcomes.h"
 
@@ -47,7 +48,6 @@ static int s_event(struct hctx *h, const Overstap__Envelope *e, const char *reco
 		   const char *name, const char *date, unsigned level, const char *consent_id)
 {
 	struct event_rec ev = { 0 };
-	char detail[200];
 	int r;
 
 	str_copy(ev.message_id, sizeof(ev.message_id), e->message_id);
@@ -62,11 +62,14 @@ static int s_event(struct hctx *h, const Overstap__Envelope *e, const char *reco
 	rx_actor(e->sender, ev.actor);
 	if ((r = store_event_add(h->store, &ev)) != 0)
 		return r < 0 ? r : 0;	/* 1: a retry of one we hold */
-	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"event\":\"%s\",\"date\":\"%s\"%s%s%s}",
-		 consent_id[0] ? "follow_up" : "status", name, date,
-		 consent_id[0] ? ",\"consent_id\":\"" : "", consent_id, consent_id[0] ? "\"" : "");
-	return store_audit(h->store, ev.actor, consent_id[0] ? "outcome.received" : "status.received",
-			   record_id, e->sender, detail);
+	/* a status has no consent_id key ("o*" leaves it out); an outcome must
+	 * have one, so there a failed jdetail_text ("o", NULL) says -ENOMEM */
+	return jdetail_audit(h->store, ev.actor, consent_id[0] ? "outcome.received" : "status.received",
+			     record_id, e->sender,
+			     consent_id[0] ? "{s:s, s:o, s:o, s:o}" : "{s:s, s:o, s:o, s:o*}",
+			     "purpose", consent_id[0] ? "follow_up" : "status",
+			     "event", jdetail_text(name), "date", jdetail_text(date),
+			     "consent_id", consent_id[0] ? jdetail_text(consent_id) : NULL);
 }
 
 static void s_store_failed(const Overstap__Envelope *e, int r, int *failed)
@@ -109,9 +112,9 @@ const char *rx_outcome(struct hctx *h, const struct rx_msg *m, int *failed)
 	if (!why)
 		why = s_outcome_consent(h, &l, o, e->sender);
 	if (why)	/* a refused disclosure to us is audited like one of ours */
-		r = store_audit(h->store, rx_actor(e->sender, actor), "disclosure.refused",
-				o->record_id, e->sender,
-				"{\"purpose\":\"follow_up\",\"reason\":\"no valid follow_up consent\"}");
+		r = jdetail_audit(h->store, rx_actor(e->sender, actor), "disclosure.refused",
+				  o->record_id, e->sender, "{s:s, s:s}", "purpose", "follow_up",
+				  "reason", "no valid follow_up consent");
 	else
 		r = s_event(h, e, o->record_id, o->outcome, o->date, o->level, o->consent->consent_id);
 	if (r < 0)
@@ -128,7 +131,7 @@ const char *rx_registration(struct hctx *h, const struct rx_msg *m, int *failed)
 	const Overstap__Envelope *e = m->e;
 	Overstap__Registration *g = NULL;
 	struct leaver l;
-	char actor[16], subj[32], detail[96];
+	char actor[16], subj[32];
 	const char *why = NULL;
 	int r = 0;
 
@@ -144,9 +147,9 @@ const char *rx_registration(struct hctx *h, const struct rx_msg *m, int *failed)
 		why = "the pupil's destination here is another institution";
 	else if (l.state == LEAVER_IMPORTED && strcmp(l.registered_on, g->registered_on) != 0 &&
 		 (r = store_leaver_set_registered(h->store, l.id, g->registered_on, actor)) == 0) {
-		snprintf(detail, sizeof(detail), "{\"registered_on\":\"%s\"}", g->registered_on);
-		r = store_audit(h->store, actor, "registration.received",
-				l.record_id[0] ? l.record_id : subj, e->sender, detail);
+		r = jdetail_audit(h->store, actor, "registration.received",
+				  l.record_id[0] ? l.record_id : subj, e->sender, "{s:o}",
+				  "registered_on", jdetail_text(g->registered_on));
 	}
 	if (r < 0)
 		*failed = 1;

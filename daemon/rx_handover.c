@@ -2,6 +2,7 @@
  * receiver (docs/design.md §3, §4). */
 #include "rx_int.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "log.h"
 
 #include <errno.h>
@@ -34,11 +35,12 @@ static const char *s_basis_check(const struct hctx *h, const Overstap__Handover 
 static int s_audit(struct hctx *h, const char *sender, const char *action, const char *record_id,
 		   const char *basis, const char *reason)
 {
-	char actor[16], detail[256];
+	char actor[16];
 
-	snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%.16s\"%s%s%s}",
-		 basis, reason ? ",\"reason\":\"" : "", reason ? reason : "", reason ? "\"" : "");
-	return store_audit(h->store, rx_actor(sender, actor), action, record_id, sender, detail);
+	/* "s*": no reason key when reason is NULL */
+	return jdetail_audit(h->store, rx_actor(sender, actor), action, record_id, sender,
+			     "{s:s, s:o, s:s*}", "purpose", "handover", "basis", jdetail_textn(basis, 16),
+			     "reason", reason);
 }
 
 /* Store one handover (inside the batch transaction). Returns the reason to
@@ -65,7 +67,8 @@ const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 	if (r == -EEXIST) {
 		why = "record id already received in another message";
 	} else if (r < 0) {
-		log_err("cannot store handover %s from %s: %s", e->message_id, e->sender, strerror(-r));
+		log_err("cannot store handover %s from %s: %s", str_visbuf(e->message_id).s, e->sender,
+			strerror(-r));
 		*failed = 1;
 	}
 out:

@@ -72,6 +72,107 @@ int str_copy(char *dst, size_t dstlen, const char *src)
 	return 0;
 }
 
+size_t str_utf8_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return p[0] ? 1 : 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;	/* continuation byte, overlong lead (C0, C1), or past U+10FFFF */
+	if (p[0] == 0xe0)
+		lo = 0xa0;	/* overlong */
+	else if (p[0] == 0xed)
+		hi = 0x9f;	/* UTF-16 surrogates */
+	else if (p[0] == 0xf0)
+		lo = 0x90;	/* overlong */
+	else if (p[0] == 0xf4)
+		hi = 0x8f;	/* past U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	/* stops at the first bad byte, so a NUL ends the look-ahead */
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Characters that are well-formed but change how a log line reads: C0/C1
+ * controls and DEL (a newline starts a forged line, ESC and CSI drive the
+ * terminal), Unicode line and paragraph separators, and the bidirectional
+ * overrides and isolates that reorder what follows them ("Trojan Source"). */
+static int s_vis_hidden(const unsigned char *p, size_t n)
+{
+	unsigned cp;
+
+	if (n == 1)
+		return p[0] < 0x20 || p[0] == 0x7f;
+	if (n == 2)
+		return (((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu)) < 0xa0;
+	if (n != 3)
+		return 0;
+	cp = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+	return cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int str_vis(char *dst, size_t cap, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t pos = 0, mark = 0;	/* mark: the last boundary with room for "..." */
+	char tok[16];
+
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	while (*p) {
+		size_t n = str_utf8_len((const char *)p), tl = 0;
+
+		if (n == 0 || s_vis_hidden(p, n)) {
+			n = n ? n : 1;	/* a byte that starts nothing valid goes alone */
+			for (size_t i = 0; i < n; i++)
+				tl += (size_t)snprintf(tok + tl, sizeof(tok) - tl, "\\x%02x", p[i]);
+		} else if (*p == '\\') {
+			memcpy(tok, "\\\\", 2);
+			tl = 2;
+		} else {
+			memcpy(tok, p, n);
+			tl = n;
+		}
+		if (pos + tl >= cap) {
+			pos = mark;
+			if (mark + 3 < cap) {
+				memcpy(dst + pos, "...", 3);
+				pos += 3;
+			}
+			dst[pos] = '\0';
+			return -ENAMETOOLONG;
+		}
+		memcpy(dst + pos, tok, tl);
+		pos += tl;
+		if (pos + 3 < cap)
+			mark = pos;
+		p += n;
+	}
+	dst[pos] = '\0';
+	return 0;
+}
+
+struct str_visbuf str_visbuf(const char *src)
+{
+	struct str_visbuf b;
+
+	str_vis(b.s, sizeof(b.s), src ? src : "(null)");
+	return b;
+}
+
 int date_valid(const char *s, int *y, int *m, int *d)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };

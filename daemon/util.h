@@ -28,6 +28,27 @@ int64_t time_mono_ms(void);
 /* Copy with truncation; always NUL-terminates. Returns -ENAMETOOLONG when cut. */
 int str_copy(char *dst, size_t dstlen, const char *src);
 
+/* The length (1-4) of the well-formed UTF-8 sequence that starts at s, or 0
+ * when s does not start one (a stray continuation byte, an overlong form, a
+ * surrogate, a code point past U+10FFFF, a cut-off sequence, or NUL). */
+size_t str_utf8_len(const char *s);
+
+/* Text from a peer or a file, made safe for one log line (as OpenSSH's
+ * strnvis): control characters (C0, DEL, C1), Unicode line separators and
+ * bidirectional overrides, and bytes that are not well-formed UTF-8 are
+ * written as \xNN per byte, a backslash as \\; printable UTF-8 is kept.
+ * Always NUL-terminates, never cuts an escape or a character in half; when
+ * src does not fit, dst ends in "..." and -ENAMETOOLONG is returned, else 0. */
+int str_vis(char *dst, size_t cap, const char *src);
+
+/* str_vis into a value, for log arguments: log_warn("%s", str_visbuf(x).s).
+ * The temporary lives until the end of the full expression (C11 6.2.4p8). */
+#define STR_VIS_MAX 512
+struct str_visbuf {
+	char s[STR_VIS_MAX];
+};
+struct str_visbuf str_visbuf(const char *src);
+
 /* True when s is a real calendar date written YYYY-MM-DD. On success the parts
  * are stored through y/m/d when those are not NULL. */
 int date_valid(const char *s, int *y, int *m, int *d);

@@ -1,5 +1,5 @@
 /* Unit tests for util.c and log.c: dates and the age rule, atomic files, the
- * log rate limit. */
+ * log rate limit, UTF-8 and str_vis (peer text in log lines). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net.h"
 #include "util.h"
 
 static void test_date_valid(void **state)
@@ -142,6 +143,107 @@ static void test_log_levels(void **state)
 	assert_int_equal(log_level(), LOG_LVL_WARNING);
 }
 
+static void test_utf8_len(void **state)
+{
+	(void)state;
+	assert_int_equal(str_utf8_len("a"), 1);
+	assert_int_equal(str_utf8_len(""), 0);
+	assert_int_equal(str_utf8_len("\xc3\xa9"), 2);
+	assert_int_equal(str_utf8_len("\xe2\x80\xae"), 3);
+	assert_int_equal(str_utf8_len("\xf0\x9f\x98\x80"), 4);
+	assert_int_equal(str_utf8_len("\xf4\x8f\xbf\xbf"), 4);	/* U+10FFFF */
+	assert_int_equal(str_utf8_len("\x80"), 0);		/* continuation */
+	assert_int_equal(str_utf8_len("\xc0\xaf"), 0);		/* overlong */
+	assert_int_equal(str_utf8_len("\xe0\x80\xaf"), 0);	/* overlong */
+	assert_int_equal(str_utf8_len("\xed\xa0\x80"), 0);	/* surrogate */
+	assert_int_equal(str_utf8_len("\xf4\x90\x80\x80"), 0);	/* past U+10FFFF */
+	assert_int_equal(str_utf8_len("\xe2\x82"), 0);		/* cut off by the NUL */
+	assert_int_equal(str_utf8_len("\xff"), 0);
+}
+
+static void test_str_vis(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "plain text, 100% ok", "plain text, 100% ok" },
+		{ "caf\xc3\xa9 \xf0\x9f\x98\x80", "caf\xc3\xa9 \xf0\x9f\x98\x80" },
+		{ "a\\nb", "a\\\\nb" },				/* a real backslash stays readable */
+		{ "tab\there\r\n", "tab\\x09here\\x0d\\x0a" },
+		{ "\x1b[2J\x7f", "\\x1b[2J\\x7f" },		/* ESC, DEL */
+		{ "csi\xc2\x9b" "31m", "csi\\xc2\\x9b31m" },	/* C1 control U+009B */
+		{ "abc\xe2\x80\xae" "fdp.exe", "abc\\xe2\\x80\\xaefdp.exe" },	/* RTL override */
+		{ "ls\xe2\x80\xa8x", "ls\\xe2\\x80\\xa8x" },	/* U+2028 line separator */
+		{ "bad\xff\xc0\xaf", "bad\\xff\\xc0\\xaf" },	/* invalid UTF-8, byte by byte */
+		{ "cut\xe2\x82", "cut\\xe2\\x82" },
+		{ "", "" },
+	};
+	char out[128];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(str_vis(out, sizeof(out), cases[i].in), 0);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\"", i, out);
+	}
+	assert_string_equal(str_visbuf("x\ny").s, "x\\x0ay");
+	assert_string_equal(str_visbuf(NULL).s, "(null)");
+}
+
+/* Cut only between escapes and characters, and say so with "...". */
+static void test_str_vis_truncate(void **state)
+{
+	char out[8], big[2000];
+
+	(void)state;
+	assert_int_equal(str_vis(out, sizeof(out), "1234567"), 0);
+	assert_string_equal(out, "1234567");
+	assert_int_equal(str_vis(out, sizeof(out), "12345678"), -ENAMETOOLONG);
+	assert_string_equal(out, "1234...");
+	assert_int_equal(str_vis(out, sizeof(out), "ab\n\n\n"), -ENAMETOOLONG);
+	assert_string_equal(out, "ab...");			/* never half of \x0a */
+	assert_int_equal(str_vis(out, sizeof(out), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"), -ENAMETOOLONG);
+	assert_string_equal(out, "\xc3\xa9\xc3\xa9...");	/* never half of a character */
+	assert_int_equal(str_vis(out, 3, "abcdef"), -ENAMETOOLONG);
+	assert_string_equal(out, "");				/* no room for "..." */
+	assert_int_equal(str_vis(out, 0, "a"), -ENAMETOOLONG);
+	memset(big, '\n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(strlen(str_visbuf(big).s), STR_VIS_MAX - 1);	/* 127 x "\x0a", "..." */
+	assert_string_equal(str_visbuf(big).s + STR_VIS_MAX - 8, "\\x0a...");
+}
+
+/* Regression: a peer-chosen name in "rejected message from %s" could forge a
+ * second log line ("\n<3>overstapd: ..."). The line must stay one line. */
+static void test_log_line_forged(void **state)
+{
+	char path[] = "/tmp/test_util_log.XXXXXX", buf[2048];
+	struct net net = { .rl_reject = RATELIMIT_INIT(60000, 5) };
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t n;
+	int lines = 0;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	assert_int_equal(dup2(fd, 2), 2);
+	net_reject(&net, NULL, "tcp://10.0.0.9\n<3>s_reload: overstapd: audit log erased\r",
+		   "connection with an unknown CURVE key refused");
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	assert_int_equal(lines, 1);
+	assert_null(strchr(buf, '\r'));
+	assert_non_null(strstr(buf, "tcp://10.0.0.9\\x0a<3>s_reload: overstapd: audit log erased\\x0d: "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +254,10 @@ int main(void)
 		cmocka_unit_test(test_file_write_atomic),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_utf8_len),
+		cmocka_unit_test(test_str_vis),
+		cmocka_unit_test(test_str_vis_truncate),
+		cmocka_unit_test(test_log_line_forged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
