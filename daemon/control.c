@@ -141,6 +141,57 @@ int ctl_list_push(struct ctl_list *a, void *row)
 	return 0;
 }
 
+int ctl_list_finish(struct ctl_list *a, int r, const char *what)
+{
+	if (a->rows && !ctl_keep(&a->c->pool, a->rows)) {
+		a->rows = NULL;	/* ctl_keep freed it; the rows are pooled */
+		a->n = a->cap = 0;
+		return -ENOMEM;
+	}
+	if (r < 0)
+		return what ? ctl_fail(a->c, r, "%s: %s", what, strerror(-r)) : r;
+	return 0;
+}
+
+int ctl_consents_push(const struct consent *k, int64_t leaver_id, void *arg)
+{
+	struct ctl_consents *a = arg;
+
+	(void)leaver_id;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		struct consent *v = realloc(a->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *k;
+	return 0;
+}
+
+int ctl_errors_take(struct req_ctx *c, Overstapctl__ImportResult *res, struct strlist *errors,
+		    const char *drop)
+{
+	size_t skip = drop ? strlen(drop) : 0;
+	int r = 0;
+
+	res->errors = ctl_keep(&c->pool, calloc(errors->n + 1, sizeof(char *)));
+	for (size_t i = 0; i < errors->n && res->errors; i++) {
+		const char *e = errors->v[i];
+
+		if (skip && strncmp(e, drop, skip) == 0)
+			e += skip;
+		if (!(res->errors[res->n_errors++] = ctl_strdup(&c->pool, e)))
+			r = -ENOMEM;
+	}
+	if (!res->errors && errors->n)
+		r = -ENOMEM;	/* a reply without its errors would read as a success */
+	strlist_clear(errors);
+	return r;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {

@@ -283,30 +283,6 @@ out:
 	return r;
 }
 
-/* The consents of one pupil, for the decisions of one send. */
-struct pupil_consents {
-	struct consent *v;
-	size_t n, cap;
-};
-
-static int s_consent_push(const struct consent *k, int64_t leaver_id, void *arg)
-{
-	struct pupil_consents *pc = arg;
-
-	(void)leaver_id;
-	if (pc->n == pc->cap) {
-		size_t cap = pc->cap ? pc->cap * 2 : 4;
-		struct consent *v = realloc(pc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		pc->v = v;
-		pc->cap = cap;
-	}
-	pc->v[pc->n++] = *k;
-	return 0;
-}
-
 /* Audit a denied disclosure with its reason (SPEC §3: every check). */
 static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char *purpose,
 			  const char *reason)
@@ -322,14 +298,14 @@ static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char 
 static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Overstapctl__SendResult *res,
 		      int64_t now)
 {
-	struct pupil_consents pc = { 0 };
+	struct ctl_consents pc = { 0 };	/* for the decision of this send */
 	struct consent_decision dec = { 0 };
 	const char *why = s_gate(c->h, l);
 	char buf[512], today[11];
 	int r = 0;
 
 	date_today(today);
-	if (!why && (r = store_consents_each(c->h->store, l->id, s_consent_push, &pc)) == 0) {
+	if (!why && (r = store_consents_each(c->h->store, l->id, ctl_consents_push, &pc)) == 0) {
 		int basis = strcmp(c->h->cfg->policy_handover, "consent") == 0 ? BASIS_CONSENT
 										  : BASIS_STATUTE;
 

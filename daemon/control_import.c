@@ -34,16 +34,8 @@ int ctl_import_leavers(struct req_ctx *c)
 	if (errors.n == 0)
 		r = store_leavers_import(c->h->store, file, (Overstapctl__Leaver *const *)im->leavers,
 					 im->n_leavers, c->req->user, &errors);
-	if (errors.n) {
-		res->errors = ctl_keep(&c->pool, calloc(errors.n, sizeof(char *)));
-		for (size_t i = 0; i < errors.n && res->errors; i++) {
-			res->errors[i] = ctl_keep(&c->pool, errors.v[i]);
-			errors.v[i] = NULL;	/* transferred */
-		}
-		res->n_errors = res->errors ? errors.n : 0;
-		strlist_clear(&errors);
-		return 0;	/* the errors are the answer; nothing was stored */
-	}
+	if (errors.n)	/* the errors are the answer; nothing was stored */
+		return ctl_errors_take(c, res, &errors, NULL);
 	strlist_clear(&errors);
 	if (r < 0)
 		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));

@@ -9,6 +9,7 @@
 
 #include "control.pb-c.h"
 #include "control.h"
+#include "consent.h"
 #include "leavers.h"
 #include "log.h"
 #include "overstap.pb-c.h"
@@ -39,6 +40,24 @@ struct ctl_list {
 };
 /* Append row (NULL, from a failed allocation, is -ENOMEM). 0 or -ENOMEM. */
 int ctl_list_push(struct ctl_list *a, void *row);
+/* Once the store has walked the rows (its result r): hand the row array to
+ * the pool, then put r < 0 in the reply as "what: reason" (what NULL: return
+ * r without a message). 0, -ENOMEM (no message), or r. */
+int ctl_list_finish(struct ctl_list *a, int r, const char *what);
+
+/* A pupil's consents, collected by store_consents_each() with
+ * ctl_consents_push as the callback; the caller frees v. */
+struct ctl_consents {
+	struct consent *v;
+	size_t n, cap;
+};
+int ctl_consents_push(const struct consent *k, int64_t leaver_id, void *arg);
+
+/* Move the lines of errors into res->errors (pooled), dropping the prefix
+ * drop where a line starts with it (NULL = none), and empty errors. 0 or
+ * -ENOMEM (then the reply may carry only some of them). */
+int ctl_errors_take(struct req_ctx *c, Overstapctl__ImportResult *res, struct strlist *errors,
+		    const char *drop);
 
 /* Hand ptr to the pool (freed after the reply is sent) and return it; NULL
  * when ptr is NULL or the pool cannot grow (ptr is then freed). */

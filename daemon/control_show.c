@@ -88,10 +88,8 @@ int ctl_handover_list(struct req_ctx *c)
 	overstapctl__handover_list__init(hl);
 	/* The view states are filtered row by row, so the limit is applied there. */
 	r = store_leavers_each(c->h->store, state, f->cohort, 0, s_leaver_cb, &a);
-	if (a.rows && !ctl_keep(&c->pool, a.rows))
-		return -ENOMEM;
-	if (r < 0)
-		return ctl_fail(c, r, "cannot list: %s", strerror(-r));
+	if ((r = ctl_list_finish(&a, r, "cannot list")) < 0)
+		return r;
 	hl->rows = (Overstapctl__HandoverRow **)a.rows;
 	hl->n_rows = a.n;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_HANDOVER_LIST;
@@ -188,10 +186,8 @@ int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__Handov
 		return ctl_fail(c, r, "cannot read the timeline: %s", strerror(-r));
 	if (l->record_id[0]) {
 		r = store_withdrawals_each(c->h->store, l->record_id, s_withdrawal_cb, &wl);
-		if (wl.rows && !ctl_keep(&c->pool, wl.rows))
-			return -ENOMEM;
-		if (r < 0)
-			return ctl_fail(c, r, "cannot read the withdrawals: %s", strerror(-r));
+		if ((r = ctl_list_finish(&wl, r, "cannot read the withdrawals")) < 0)
+			return r;
 		det->withdrawals = (Overstapctl__WithdrawalRow **)wl.rows;
 		det->n_withdrawals = wl.n;
 	}
@@ -274,10 +270,8 @@ int ctl_inbox_list(struct req_ctx *c)
 		return -ENOMEM;
 	overstapctl__inbox_list__init(il);
 	r = store_inbox_each(c->h->store, f->cohort, f->limit, s_inbox_cb, &a);
-	if (a.rows && !ctl_keep(&c->pool, a.rows))
-		return -ENOMEM;
-	if (r < 0)
-		return ctl_fail(c, r, "cannot list: %s", strerror(-r));
+	if ((r = ctl_list_finish(&a, r, "cannot list")) < 0)
+		return r;
 	il->rows = (Overstapctl__InboxRow **)a.rows;
 	il->n_rows = a.n;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_LIST;
