@@ -1,5 +1,4 @@
-/* control_audit: `overstap audit verify` (the chain and our peers' checkpoints
- * of it) and `overstap audit export` (JSON lines, a page per reply). */
+/* control_audit: `audit verify` (chain and peers' checkpoints) and `audit export`. */
 #include "audit.h"
 #include "checkpoint.h"
 #include "control_int.h"

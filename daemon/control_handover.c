@@ -1,5 +1,4 @@
-/* control_handover: the sending school's inzage and `overstap handover send`:
- * the send gate, the consent decision and the dossier queued in the outbox. */
+/* control_handover: `handover inzage` and `handover send`: the gate, the decision, the dossier. */
 #include "consent.h"
 #include "control_int.h"
 #include "envelope.h"

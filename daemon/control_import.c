@@ -1,5 +1,4 @@
-/* control_import: `overstap import leavers` and `overstap handover registered`:
- * the sending school's leavers file into the store, and registrations it records. */
+/* control_import: `import leavers` and `handover registered` at the sending school. */
 #include "control_int.h"
 #include "leavers.h"
 

@@ -1,5 +1,4 @@
-/* control_show: `overstap handover list|show` and `overstap inbox list|show`,
- * and the detail builders the subject report reuses. Every view is audited. */
+/* control_show: `handover list|show`, `inbox list|show` and their detail builders. */
 #include "control_int.h"
 #include "envelope.h"
 #include "vocab.h"
