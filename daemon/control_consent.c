@@ -231,8 +231,7 @@ struct list_state {
 	int due;
 	int horizon;
 	int64_t leaver;			/* of the group being collected, -1 = none */
-	struct consent *group;
-	size_t n, cap;
+	struct ctl_consents group;	/* that pupil's consents */
 	struct ctl_list out;		/* the ConsentRow replies */
 };
 
@@ -241,11 +240,11 @@ static int s_flush(struct list_state *st)
 	struct leaver l = { 0 };
 	int r = 0;
 
-	if (st->leaver < 0 || st->n == 0)
+	if (st->leaver < 0 || st->group.n == 0)
 		return 0;
 	r = store_leaver_load(st->c->h->store, st->leaver, 1, &l);
-	for (size_t i = 0; r == 0 && i < st->n; i++) {
-		const struct consent *k = &st->group[i];
+	for (size_t i = 0; r == 0 && i < st->group.n; i++) {
+		const struct consent *k = &st->group.v[i];
 		char why[160] = "";
 		int due = 0;
 
@@ -253,7 +252,7 @@ static int s_flush(struct list_state *st)
 			due = l.priv && consent_due(k, l.priv->birth_date, st->today, st->horizon, why,
 						    sizeof(why)) == 1 &&
 			      (k->grantor == CONSENT_GRANTOR_PUPIL ||
-			       !consent_reconfirmed(k, st->group, st->n, st->today));
+			       !consent_reconfirmed(k, st->group.v, st->group.n, st->today));
 			if (!due)
 				continue;
 		}
@@ -261,7 +260,7 @@ static int s_flush(struct list_state *st)
 				     due ? why : NULL));
 	}
 	store_leaver_clear(&l);
-	st->n = 0;
+	st->group.n = 0;
 	return r;
 }
 
@@ -275,17 +274,7 @@ static int s_collect(const struct consent *k, int64_t leaver_id, void *arg)
 			return r;
 		st->leaver = leaver_id;
 	}
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 8;
-		struct consent *v = realloc(st->group, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		st->group = v;
-		st->cap = cap;
-	}
-	st->group[st->n++] = *k;
-	return 0;
+	return ctl_consents_push(k, leaver_id, &st->group);
 }
 
 int ctl_consent_list(struct req_ctx *c)
@@ -312,11 +301,9 @@ int ctl_consent_list(struct req_ctx *c)
 	r = store_consents_each(c->h->store, only, s_collect, &st);
 	if (r == 0)
 		r = s_flush(&st);
-	free(st.group);
-	if (st.out.rows && !ctl_keep(&c->pool, st.out.rows))
-		return -ENOMEM;
-	if (r < 0)
-		return ctl_fail(c, r, "cannot list consents: %s", strerror(-r));
+	free(st.group.v);
+	if ((r = ctl_list_finish(&st.out, r, "cannot list consents")) < 0)
+		return r;
 	overstapctl__consent_list__init(out);
 	out->rows = (Overstapctl__ConsentRow **)st.out.rows;
 	out->n_rows = st.out.n;

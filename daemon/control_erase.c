@@ -12,40 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct s_consents {
-	struct consent *v;
-	size_t n, cap;
-};
-
-static int s_consent_collect(const struct consent *k, int64_t leaver_id, void *arg)
-{
-	struct s_consents *a = arg;
-
-	(void)leaver_id;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 8;
-		struct consent *v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = *k;
-	return 0;
-}
-
 /* At the school: withdraw every consent, tell the receiver, shred. */
 static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Erased *res)
 {
-	struct s_consents ks = { 0 };
+	struct ctl_consents ks = { 0 };
 	unsigned events = 0, cancelled = 0, withdrawn = 0;
 	char today[11], peer[7] = "", buf[32], detail[200];
 	const char *subj = ctl_leaver_subject(l, buf);
 	int r;
 
 	date_today(today);
-	if ((r = store_consents_each(c->h->store, l->id, s_consent_collect, &ks)) < 0)
+	if ((r = store_consents_each(c->h->store, l->id, ctl_consents_push, &ks)) < 0)
 		goto out;
 	if ((r = store_begin(c->h->store)) < 0)
 		goto out;
@@ -208,15 +185,6 @@ static int s_subject_received(struct s_subject *st, const char *record_id)
 	return s_subject_audit(st, record_id);
 }
 
-static int s_pool_list(struct req_ctx *c, struct ctl_list *a, void ***rows, size_t *n)
-{
-	if (a->rows && !ctl_keep(&c->pool, a->rows))
-		return -ENOMEM;
-	*rows = a->rows;
-	*n = a->n;
-	return 0;
-}
-
 int ctl_subject(struct req_ctx *c)
 {
 	const char *key = c->req->subject->key;
@@ -256,11 +224,17 @@ int ctl_subject(struct req_ctx *c)
 		r = ctl_fail(c, -ENOENT, "%s: nothing held about this pupil number, PGN or record id",
 			     key);
 	/* the row arrays go to the pool whatever happened */
-	if ((s_pool_list(c, &st.sent, (void ***)&st.out->sent, &st.out->n_sent) |
-	     s_pool_list(c, &st.received, (void ***)&st.out->received, &st.out->n_received) |
-	     s_pool_list(c, &st.consents, (void ***)&st.out->consents, &st.out->n_consents) |
-	     s_pool_list(c, &st.audit, (void ***)&st.out->audit, &st.out->n_audit)) != 0 && r == 0)
+	if ((ctl_list_finish(&st.sent, 0, NULL) | ctl_list_finish(&st.received, 0, NULL) |
+	     ctl_list_finish(&st.consents, 0, NULL) | ctl_list_finish(&st.audit, 0, NULL)) != 0 && r == 0)
 		r = -ENOMEM;
+	st.out->sent = (Overstapctl__HandoverDetail **)st.sent.rows;
+	st.out->n_sent = st.sent.n;
+	st.out->received = (Overstapctl__InboxDetail **)st.received.rows;
+	st.out->n_received = st.received.n;
+	st.out->consents = (Overstapctl__ConsentRow **)st.consents.rows;
+	st.out->n_consents = st.consents.n;
+	st.out->audit = (char **)st.audit.rows;
+	st.out->n_audit = st.audit.n;
 	if (r == 0)
 		r = store_commit(c->h->store);
 	if (r < 0) {

@@ -245,18 +245,15 @@ static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, si
 int ctl_feedback(struct req_ctx *c)
 {
 	const Overstapctl__RecordFeedback *f = c->req->feedback;
-	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	Overstapctl__ImportResult *res = ctl_marked_new(c);
 	struct outcome_row *rows = calloc(f->n_events ? f->n_events : 1, sizeof(*rows));
 	struct strlist errors = { 0 };
-	int r = 0;
+	int r = 0, rt;
 
 	if (!res || !rows) {
 		free(rows);
 		return -ENOMEM;
 	}
-	overstapctl__import_result__init(res);
-	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
-	c->rep->marked = res;
 	if (s_rows(c, rows, &errors) == 0 && (r = store_begin(c->h->store)) == 0) {
 		for (size_t i = 0; i < f->n_events && r == 0; i++) {
 			const char *why = NULL;
@@ -278,10 +275,8 @@ int ctl_feedback(struct req_ctx *c)
 			r = s_audit_denials(c, rows, f->n_events);
 	}
 	free(rows);
-	res->errors = ctl_keep(&c->pool, calloc(errors.n + 1, sizeof(char *)));
-	for (size_t i = 0; i < errors.n && res->errors; i++)
-		res->errors[res->n_errors++] = ctl_strdup(&c->pool, errors.v[i]);
-	strlist_clear(&errors);
+	if ((rt = ctl_errors_take(c, res, &errors, NULL)) < 0 && r == 0)
+		r = rt;
 	if (r < 0)
 		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
 	if (res->n_errors)
@@ -318,20 +313,17 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__RecordRegistration *const *in,
 			   size_t n)
 {
-	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	Overstapctl__ImportResult *res = ctl_marked_new(c);
 	struct registration_row *rows = calloc(n ? n : 1, sizeof(*rows));
 	const char *name = file[0] ? file : "-";
 	struct strlist errors = { 0 };
 	char today[11];
-	int r = 0;
+	int r = 0, rt;
 
 	if (!res || !rows) {
 		free(rows);
 		return -ENOMEM;
 	}
-	overstapctl__import_result__init(res);
-	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_MARKED;
-	c->rep->marked = res;
 	date_today(today);
 	for (size_t i = 0; i < n; i++) {
 		struct registration_input ri = { in[i]->pgn, in[i]->school,
@@ -354,16 +346,9 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 			store_rollback(c->h->store);
 	}
 	free(rows);
-	res->errors = ctl_keep(&c->pool, calloc(errors.n + 1, sizeof(char *)));
-	for (size_t i = 0; i < errors.n && res->errors; i++) {
-		const char *e = errors.v[i];
-
-		/* from the command line there is no file or line to name */
-		if (!file[0] && strncmp(e, "-:0: ", 5) == 0)
-			e += 5;
-		res->errors[res->n_errors++] = ctl_strdup(&c->pool, e);
-	}
-	strlist_clear(&errors);
+	/* from the command line there is no file or line to name */
+	if ((rt = ctl_errors_take(c, res, &errors, file[0] ? NULL : "-:0: ")) < 0 && r == 0)
+		r = rt;
 	if (r < 0)
 		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
 	if (res->n_errors)
@@ -433,7 +418,7 @@ int ctl_timeline(struct req_ctx *c, const char *record_id, Overstapctl__EventRow
 	if (!record_id || !record_id[0])
 		return 0;
 	r = store_events_each(c->h->store, record_id, s_event_cb, &t);
-	if (t.rows && !ctl_keep(&c->pool, t.rows))
+	if (ctl_list_finish(&t, 0, NULL) < 0)
 		return -ENOMEM;
 	*rows = (Overstapctl__EventRow **)t.rows;
 	*n = t.n;

@@ -1,6 +1,7 @@
-/* control_int: what the control socket's handler files share (control.c,
- * control_consent.c): the request context, its allocation pool and the
- * helpers that fill a reply. Not for use outside the control handlers. */
+/* control_int: what the control socket's files share (control.c and the
+ * handler files control_*.c): the request context, its allocation pool, the
+ * helpers that fill a reply, and every handler the dispatch table names. Not
+ * for use outside the control handlers. */
 #ifndef OVERSTAP_CONTROL_INT_H
 #define OVERSTAP_CONTROL_INT_H
 
@@ -8,8 +9,10 @@
 
 #include "control.pb-c.h"
 #include "control.h"
+#include "consent.h"
 #include "leavers.h"
 #include "log.h"
+#include "overstap.pb-c.h"
 
 /* Everything a reply points into, freed after it is sent. */
 struct pool {
@@ -37,6 +40,24 @@ struct ctl_list {
 };
 /* Append row (NULL, from a failed allocation, is -ENOMEM). 0 or -ENOMEM. */
 int ctl_list_push(struct ctl_list *a, void *row);
+/* Once the store has walked the rows (its result r): hand the row array to
+ * the pool, then put r < 0 in the reply as "what: reason" (what NULL: return
+ * r without a message). 0, -ENOMEM (no message), or r. */
+int ctl_list_finish(struct ctl_list *a, int r, const char *what);
+
+/* A pupil's consents, collected by store_consents_each() with
+ * ctl_consents_push as the callback; the caller frees v. */
+struct ctl_consents {
+	struct consent *v;
+	size_t n, cap;
+};
+int ctl_consents_push(const struct consent *k, int64_t leaver_id, void *arg);
+
+/* Move the lines of errors into res->errors (pooled), dropping the prefix
+ * drop where a line starts with it (NULL = none), and empty errors. 0 or
+ * -ENOMEM (then the reply may carry only some of them). */
+int ctl_errors_take(struct req_ctx *c, Overstapctl__ImportResult *res, struct strlist *errors,
+		    const char *drop);
 
 /* Hand ptr to the pool (freed after the reply is sent) and return it; NULL
  * when ptr is NULL or the pool cannot grow (ptr is then freed). */
@@ -48,14 +69,36 @@ int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...) __attribute__((f
 /* The audit subject of a leaver: its record id once the dossier is sent, else
  * "leaver:N" (its local row). Never a name, PGN or the school's pupil number. */
 const char *ctl_leaver_subject(const struct leaver *l, char buf[32]);
+/* A pooled ImportResult set as the reply's `marked` body; NULL = out of memory. */
+Overstapctl__ImportResult *ctl_marked_new(struct req_ctx *c);
 
-struct audit_entry;
-/* An audit entry as one JSON line (no newline), pooled; NULL = out of memory. */
-char *ctl_audit_json(struct pool *pool, const struct audit_entry *e);
-/* What `handover show` (l loaded with its personal data) and `inbox show`
- * answer, for reuse by the subject report. Each view is audited. */
+/* control_import.c: `import leavers` and `handover registered`. */
+int ctl_import_leavers(struct req_ctx *c);
+int ctl_mark_registered(struct req_ctx *c);
+
+/* control_handover.c: `handover inzage` and `handover send`, and the dossier
+ * of a leaver (l must hold priv; the pointers are borrowed from l). */
+int ctl_inzage(struct req_ctx *c);
+int ctl_send(struct req_ctx *c);
+void ctl_dossier(const struct leaver *l, const char *record_id, Overstap__Handover *h,
+		 Overstap__Inzage *z);
+
+/* control_show.c: `handover list|show`, `inbox list|show`. The detail
+ * builders answer `handover show` (l loaded with its personal data) and
+ * `inbox show`, and serve the subject report. Each view is audited. */
+int ctl_handover_list(struct req_ctx *c);
+int ctl_handover_show(struct req_ctx *c);
+int ctl_inbox_list(struct req_ctx *c);
+int ctl_inbox_show(struct req_ctx *c);
 int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__HandoverDetail **out);
 int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__InboxDetail **out);
+
+/* control_audit.c: `audit verify`, `audit export`, and an audit entry as one
+ * JSON line (no newline), pooled; NULL = out of memory. */
+struct audit_entry;
+int ctl_audit_verify(struct req_ctx *c);
+int ctl_audit_export(struct req_ctx *c);
+char *ctl_audit_json(struct pool *pool, const struct audit_entry *e);
 
 /* Handlers in control_consent.c, and one consent as a reply row. */
 Overstapctl__ConsentRow *ctl_consent_row(struct req_ctx *c, const struct consent *k,

@@ -160,10 +160,8 @@ int ctl_lost(struct req_ctx *c)
 	date_today(st.today);
 	st.days = q->days ? q->days : LOST_DAYS_DEFAULT;
 	r = store_report_sending(c->h->store, s_lost_fact, &st);
-	if (st.rows.rows && !ctl_keep(&c->pool, st.rows.rows))
-		return -ENOMEM;
-	if (r < 0)
-		return ctl_fail(c, r, "cannot read the store: %s", strerror(-r));
+	if ((r = ctl_list_finish(&st.rows, r, "cannot read the store")) < 0)
+		return r;
 	/* who saw the named list, and how long it was */
 	snprintf(detail, sizeof(detail), "{\"pupils\":%zu,\"days\":%u}", st.rows.n, st.days);
 	if ((r = store_audit(c->h->store, c->req->user, "lost.viewed", "", "", detail)) < 0)

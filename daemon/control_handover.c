@@ -1,0 +1,380 @@
+/* control_handover: `handover inzage` and `handover send`: the gate, the decision, the dossier. */
+#include "consent.h"
+#include "control_int.h"
+#include "envelope.h"
+#include "outbox.h"
+#include "vocab.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Record inzage of one pupil; returns 0 or a reason in `why`. */
+static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer who,
+			const char *date, char *why, size_t whylen)
+{
+	const Overstapctl__RecordInzage *z = c->req->inzage;
+	struct leaver l = { 0 };
+	int r, age;
+
+	r = store_leaver_find(c->h->store, ref, 1, &l);
+	if (r == -ENOENT) {
+		snprintf(why, whylen, "%s: no such pupil", ref);
+		return r;
+	}
+	if (r < 0 || !l.priv) {
+		snprintf(why, whylen, "%s: personal data unavailable", ref);
+		store_leaver_clear(&l);
+		return r < 0 ? r : -ENOKEY;
+	}
+	/* SPEC §3: parents see the dossier of a pupil under 16, the pupil from 16. */
+	age = date_age_on(l.priv->birth_date, date);
+	if (age < 0) {
+		snprintf(why, whylen, "%s: %s is before the pupil's birth date", ref, date);
+		r = -EPERM;
+	} else if (age < 16 && who == OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
+		snprintf(why, whylen, "%s: the pupil is %d on %s: inzage is by a parent or guardian",
+			 ref, age, date);
+		r = -EPERM;
+	} else if (age >= 16 && who != OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
+		snprintf(why, whylen, "%s: the pupil is %d on %s: from 16 the pupil does the inzage",
+			 ref, age, date);
+		r = -EPERM;
+	} else if (l.state != LEAVER_IMPORTED) {
+		snprintf(why, whylen, "%s: the dossier has already been sent", ref);
+		r = -EALREADY;
+	} else {
+		char subj[32], detail[96];
+
+		r = store_leaver_set_inzage(c->h->store, l.id, who, date, z->remarks, c->req->user);
+		snprintf(detail, sizeof(detail), "{\"reviewer\":\"%s\",\"date\":\"%s\"}",
+			 vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?", date);
+		if (r == 0)
+			r = store_audit(c->h->store, c->req->user, "inzage.recorded",
+					ctl_leaver_subject(&l, subj), "", detail);
+		if (r < 0)
+			snprintf(why, whylen, "%s: %s", ref, strerror(-r));
+	}
+	store_leaver_clear(&l);
+	return r;
+}
+
+/* Codes that refuse one pupil and let the others through. */
+static int s_item_refused(int r)
+{
+	return r == -ENOENT || r == -EPERM || r == -EALREADY || r == -ENOKEY;
+}
+
+int ctl_inzage(struct req_ctx *c)
+{
+	const Overstapctl__RecordInzage *z = c->req->inzage;
+	Overstap__Reviewer who = vocab_reviewer_from_str(z->reviewer);
+	Overstapctl__ImportResult *res = ctl_marked_new(c);
+	char today[11];
+	const char *date = z->date;
+	int r;
+
+	date_today(today);
+	if (!date[0])
+		date = today;
+	if (!res)
+		return -ENOMEM;
+	if (!who)
+		return ctl_fail(c, -EINVAL, "reviewer must be pupil, parent or guardian");
+	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
+		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
+	if (strlen(z->remarks) > ENV_MAX_REMARKS)
+		return ctl_fail(c, -EINVAL, "remarks are longer than %d bytes", ENV_MAX_REMARKS);
+	res->errors = ctl_keep(&c->pool, calloc(z->n_pupil_refs + 1, sizeof(char *)));
+	if (!res->errors || (r = store_begin(c->h->store)) < 0)
+		return ctl_fail(c, -EIO, "cannot write to the store");
+	for (size_t i = 0; i < z->n_pupil_refs; i++) {
+		char why[512];
+
+		r = s_inzage_one(c, z->pupil_refs[i], who, date, why, sizeof(why));
+		if (r == 0)
+			res->imported++;
+		else if (s_item_refused(r))
+			res->errors[res->n_errors++] = ctl_strdup(&c->pool, why);
+		else
+			break;
+	}
+	if (r == 0 || s_item_refused(r))
+		r = store_commit(c->h->store);
+	if (r < 0) {
+		store_rollback(c->h->store);
+		res->imported = 0;
+		res->n_errors = 0;
+		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
+	}
+	log_notice("user %s recorded inzage by %s for %u pupils", c->req->user, z->reviewer,
+		   res->imported);
+	return 0;
+}
+
+/* Why this leaver may not be sent now (SPEC §3, purpose handover), or NULL. */
+static const char *s_gate(struct hctx *h, const struct leaver *l)
+{
+	const struct peer_cfg *pc;
+
+	if (l->state != LEAVER_IMPORTED)
+		return l->state == LEAVER_CANCELLED ? "the handover was cancelled"
+						    : "the dossier has already been sent";
+	if (!l->priv)
+		return "the pupil's personal data has been erased";
+	if (!l->destination_institution[0])
+		return "no destination institution";
+	pc = config_peer_find(h->cfg, l->destination_institution);
+	if (!pc || !pc->endpoint[0])
+		return "the destination is not a configured peer with an endpoint";
+	if (!l->registered_on[0])
+		return "not registered at the destination yet (no selection at the gate: "
+		       "record it with 'overstap handover registered')";
+	if (!l->inzage_on[0])
+		return "no inzage recorded yet ('overstap handover inzage')";
+	return NULL;
+}
+
+/* The dossier, its pointers borrowed from l (which must hold priv). */
+void ctl_dossier(const struct leaver *l, const char *record_id, Overstap__Handover *h,
+		      Overstap__Inzage *z)
+{
+	overstap__handover__init(h);
+	overstap__inzage__init(z);
+	h->record_id = (char *)record_id;
+	h->pgn = l->priv->pgn;
+	h->given_name = l->priv->given_name;
+	h->family_name = l->priv->family_name;
+	h->birth_date = l->priv->birth_date;
+	h->program = l->program;
+	h->cohort = (char *)l->cohort;
+	h->exit_date = (char *)l->exit_date;
+	h->destination = l->destination;
+	h->advice = l->advice;
+	h->advice_followed = l->advice_followed;
+	h->level_taal = l->level_taal;
+	h->level_rekenen = l->level_rekenen;
+	h->n_support_needs = l->priv->n_support_needs;
+	h->support_needs = l->priv->support_needs;
+	h->mentor = l->priv->mentor;
+	if (l->inzage_on[0]) {
+		z->reviewer = l->inzage_reviewer;
+		z->reviewed_on = (char *)l->inzage_on;
+		z->remarks = l->priv->inzage_remarks;
+		z->recorded_by = (char *)l->inzage_recorded_by;
+		h->inzage = z;
+	}
+	h->basis = "statute";	/* WVO/WEB overstapgegevens; s_queue_one sets what was decided */
+	h->registered_on = (char *)l->registered_on;
+}
+
+/* The consents in force for this recipient travel with the dossier, so the
+ * receiver can check the basis and later report back (follow_up) only while
+ * one holds. */
+struct dossier_extra {
+	Overstap__ConsentAssertion a[ENV_MAX_CONSENTS];
+	Overstap__ConsentAssertion *ap[ENV_MAX_CONSENTS];
+	Overstap__SupportNeed needs[ENV_MAX_SUPPORT_NEEDS];
+	Overstap__SupportNeed *np[ENV_MAX_SUPPORT_NEEDS];
+	int handover_consent;		/* a handover consent is among them */
+};
+
+static void s_assertions(Overstap__Handover *h, struct dossier_extra *x, const struct consent *v,
+			 size_t n, const char *to, const char *today)
+{
+	static const int purposes[] = { CONSENT_PURPOSE_HANDOVER, CONSENT_PURPOSE_FOLLOW_UP };
+
+	for (size_t i = 0; i < n && h->n_consents < ENV_MAX_CONSENTS; i++) {
+		Overstap__ConsentAssertion *a = &x->a[h->n_consents];
+		int in = 0;
+
+		for (size_t p = 0; p < ARRAY_SIZE(purposes); p++)
+			in |= consent_in_force(&v[i], purposes[p], to, today);
+		if (!in)
+			continue;
+		envelope_assertion_from(a, &v[i]);
+		x->handover_consent |= v[i].purpose == CONSENT_PURPOSE_HANDOVER;
+		x->ap[h->n_consents++] = a;
+	}
+	h->consents = x->ap;
+}
+
+/* SPEC §3: free-text care notes are consent-based. Without a handover consent
+ * the codes go (statute), the notes stay here. */
+static void s_withhold_notes(Overstap__Handover *h, struct dossier_extra *x)
+{
+	size_t n = h->n_support_needs < ENV_MAX_SUPPORT_NEEDS ? h->n_support_needs
+							       : ENV_MAX_SUPPORT_NEEDS;
+
+	for (size_t i = 0; i < n; i++) {
+		x->needs[i] = *h->support_needs[i];
+		x->needs[i].note = "";
+		x->np[i] = &x->needs[i];
+	}
+	h->n_support_needs = n;
+	h->support_needs = x->np;
+}
+
+static int s_disclosure_audit(struct hctx *h, const char *user, const struct leaver *l,
+			      const Overstap__Handover *ho, const struct consent_decision *dec,
+			      const char *record_id, const char *mid, int notes)
+{
+	char detail[320];
+
+	/* the disclosure: what, to whom, on which basis (SPEC §5) */
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%s\","
+		 "\"consent_id\":\"%s\",\"consents_asserted\":%zu,\"care_notes\":\"%s\","
+		 "\"message_id\":\"%s\"}", ho->basis, dec->consent_id, ho->n_consents,
+		 notes ? "included" : "withheld", mid);
+	return store_audit(h->store, user, "disclosure.queued", record_id,
+			   l->destination_institution, detail);
+}
+
+/* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
+static int s_queue_one(struct hctx *h, const char *user, const struct leaver *l,
+		       const struct consent_decision *dec, const struct consent *v, size_t n,
+		       int64_t now)
+{
+	Overstap__Handover ho;
+	Overstap__Inzage z;
+	struct dossier_extra *x = calloc(1, sizeof(*x));
+	struct outbox_item it = { .peer = l->destination_institution,
+				  .body_case = OVERSTAP__ENVELOPE__BODY_HANDOVER, .key_id = l->key_id };
+	char record_id[CRYPTO_UUID_STR_LEN + 1], mid[CRYPTO_UUID_STR_LEN + 1], today[11];
+	uint8_t *body = NULL;
+	size_t blen = 0;
+	int r;
+
+	if (!x)
+		return -ENOMEM;
+	if ((r = crypto_uuidv7(record_id)) < 0)
+		goto out;
+	date_today(today);
+	ctl_dossier(l, record_id, &ho, &z);
+	ho.basis = (char *)consent_basis_str(dec->basis);
+	s_assertions(&ho, x, v, n, l->destination_institution, today);
+	if (!x->handover_consent)
+		s_withhold_notes(&ho, x);
+	blen = overstap__handover__get_packed_size(&ho);
+	body = malloc(blen ? blen : 1);
+	r = -ENOMEM;
+	if (!body)
+		goto out;
+	overstap__handover__pack(&ho, body);
+	it.body = body;
+	it.blen = blen;
+	for (size_t i = 0; dec->consent_id[0] && i < n; i++)
+		if (strcmp(v[i].id, dec->consent_id) == 0) {	/* re-checked at every send */
+			it.consent_id = v[i].id;
+			it.until = v[i].valid_until;
+		}
+	r = outbox_queue(h, &it, mid);
+	if (r == 0)
+		r = store_leaver_set_queued(h->store, l->id, record_id, mid, now);
+	if (r == 0)
+		r = s_disclosure_audit(h, user, l, &ho, dec, record_id, mid, x->handover_consent);
+	crypto_wipe(body, blen);
+out:
+	free(body);
+	crypto_wipe(x, sizeof(*x));
+	free(x);
+	return r;
+}
+
+/* Audit a denied disclosure with its reason (SPEC §3: every check). */
+static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char *purpose,
+			  const char *reason)
+{
+	char subj[32], detail[320];
+
+	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"reason\":\"%s\"}", purpose,
+		 reason);
+	return store_audit(c->h->store, c->req->user, "disclosure.denied",
+			   ctl_leaver_subject(l, subj), l->destination_institution, detail);
+}
+
+static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Overstapctl__SendResult *res,
+		      int64_t now)
+{
+	struct ctl_consents pc = { 0 };	/* for the decision of this send */
+	struct consent_decision dec = { 0 };
+	const char *why = s_gate(c->h, l);
+	char buf[512], today[11];
+	int r = 0;
+
+	date_today(today);
+	if (!why && (r = store_consents_each(c->h->store, l->id, ctl_consents_push, &pc)) == 0) {
+		int basis = strcmp(c->h->cfg->policy_handover, "consent") == 0 ? BASIS_CONSENT
+										  : BASIS_STATUTE;
+
+		if (!consent_decide(basis, pc.v, pc.n, CONSENT_PURPOSE_HANDOVER,
+				    l->destination_institution, today, &dec)) {
+			why = dec.reason;
+			r = s_audit_denied(c, l, "handover", dec.reason);
+		}
+	}
+	if (r == 0 && !why) {
+		r = s_queue_one(c->h, c->req->user, l, &dec, pc.v, pc.n, now);
+		if (r == 0)
+			res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref);
+	} else if (r == 0) {
+		snprintf(buf, sizeof(buf), "%s: %s", ref, why);
+		res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf);
+	}
+	free(pc.v);
+	return r;
+}
+
+int ctl_send(struct req_ctx *c)
+{
+	const Overstapctl__SendHandovers *s = c->req->send;
+	Overstapctl__SendResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	int64_t *ids = NULL, now = time_now_ms();
+	size_t n = s->n_pupil_refs;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	overstapctl__send_result__init(res);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_SEND_RESULT;
+	c->rep->send_result = res;
+	if (s->all_ready && (r = store_leavers_ready(c->h->store, &ids, &n)) < 0)
+		return ctl_fail(c, r, "cannot list ready dossiers: %s", strerror(-r));
+	res->queued = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
+	res->refused = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
+	if (!res->queued || !res->refused || (r = store_begin(c->h->store)) < 0) {
+		free(ids);
+		return ctl_fail(c, -EIO, "cannot write to the store");
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct leaver l = { 0 };
+		const char *ref = ids ? NULL : s->pupil_refs[i];
+		int rf = ids ? store_leaver_load(c->h->store, ids[i], 1, &l)
+			     : store_leaver_find(c->h->store, ref, 1, &l);
+
+		if (rf == -ENOENT) {
+			char buf[256];
+			snprintf(buf, sizeof(buf), "%s: no such pupil", ref);
+			res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf);
+		} else if (rf < 0) {
+			r = rf;
+		} else {
+			r = s_send_one(c, &l, ref ? ref : l.pupil_ref, res, now);
+		}
+		store_leaver_clear(&l);
+	}
+	free(ids);
+	if (r == 0)
+		r = store_commit(c->h->store);
+	if (r < 0) {
+		/* All or nothing: nothing was queued. */
+		store_rollback(c->h->store);
+		res->n_queued = res->n_refused = 0;
+		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
+	}
+	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,
+		   res->n_refused);
+	return 0;
+}
+

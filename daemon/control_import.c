@@ -1,0 +1,96 @@
+/* control_import: `import leavers` and `handover registered` at the sending school. */
+#include "control_int.h"
+#include "leavers.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ctl_import_leavers(struct req_ctx *c)
+{
+	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	const char *file = im->file[0] ? im->file : "import";
+	struct strlist errors = { 0 };
+	int r = 0;
+
+	if (!res)
+		return -ENOMEM;
+	overstapctl__import_result__init(res);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT;
+	c->rep->import_result = res;
+	/* Never trust the client's validation: check every row again here. */
+	for (size_t i = 0; i < im->n_leavers; i++) {
+		const Overstapctl__Leaver *l = im->leavers[i];
+
+		leaver_validate(file, l, &errors);
+		if (l->destination_institution[0] &&
+		    !config_peer_find(c->h->cfg, l->destination_institution))
+			strlist_addf(&errors, "%s:%u: destination_institution: %s is not a configured peer",
+				     file, l->line, l->destination_institution);
+	}
+	if (errors.n == 0)
+		r = store_leavers_import(c->h->store, file, (Overstapctl__Leaver *const *)im->leavers,
+					 im->n_leavers, c->req->user, &errors);
+	if (errors.n)	/* the errors are the answer; nothing was stored */
+		return ctl_errors_take(c, res, &errors, NULL);
+	strlist_clear(&errors);
+	if (r < 0)
+		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));
+	res->imported = (uint32_t)im->n_leavers;
+	log_notice("user %s imported %zu leavers from %s", c->req->user, im->n_leavers, file);
+	return 0;
+}
+
+int ctl_mark_registered(struct req_ctx *c)
+{
+	const Overstapctl__MarkRegistered *m = c->req->mark_registered;
+	Overstapctl__ImportResult *res = ctl_marked_new(c);
+	char today[11];
+	const char *date = m->date;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	date_today(today);
+	if (!date[0])
+		date = today;
+	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
+		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
+	res->errors = ctl_keep(&c->pool, calloc(m->n_pupil_refs + 1, sizeof(char *)));
+	if (!res->errors || store_begin(c->h->store) < 0)
+		return ctl_fail(c, -EIO, "cannot write to the store");
+	for (size_t i = 0; i < m->n_pupil_refs; i++) {
+		struct leaver l;
+		char buf[256];
+
+		r = store_leaver_find(c->h->store, m->pupil_refs[i], 0, &l);
+		if (r == 0 && l.state != LEAVER_IMPORTED)
+			r = -EALREADY;	/* the dossier left with the date it had */
+		if (r == 0)
+			r = store_leaver_set_registered(c->h->store, l.id, date, c->req->user);
+		if (r == 0) {
+			char subj[32], detail[64];
+
+			snprintf(detail, sizeof(detail), "{\"registered_on\":\"%s\"}", date);
+			r = store_audit(c->h->store, c->req->user, "registration.recorded",
+					ctl_leaver_subject(&l, subj), l.destination_institution, detail);
+		}
+		store_leaver_clear(&l);
+		if (r == 0) {
+			res->imported++;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s: %s", m->pupil_refs[i],
+			 r == -ENOENT ? "no such pupil"
+			 : r == -EALREADY ? "the dossier has already been sent" : strerror(-r));
+		res->errors[res->n_errors++] = ctl_strdup(&c->pool, buf);
+	}
+	if ((r = store_commit(c->h->store)) < 0) {
+		store_rollback(c->h->store);
+		return ctl_fail(c, r, "cannot commit: %s", strerror(-r));
+	}
+	log_notice("user %s recorded %u registrations", c->req->user, res->imported);
+	return 0;
+}
