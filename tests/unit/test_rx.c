@@ -132,7 +132,7 @@ static void test_handover_statute_stored(void **state)
 
 /* Deliver a handover of basis/notes/consents and expect it refused with
  * want, audited, and nothing stored. */
-static void s_refused(struct fx *f, const char *ref, const char *basis, int notes,
+static void s_refused(struct fx *f, const char *basis, int notes,
 		      const struct consent *ks, size_t n, struct leaver *l, const char *want)
 {
 	char rec[CRYPTO_UUID_STR_LEN + 1], detail[1024];
@@ -140,7 +140,6 @@ static void s_refused(struct fx *f, const char *ref, const char *basis, int note
 	const char *why;
 	int failed = 1;
 
-	(void)ref;
 	fx_handover(f, l, basis, notes, ks, n, rec, &w);
 	why = fx_rx(&f->mbo, &w, &failed);
 	assert_int_equal(failed, 0);
@@ -161,23 +160,23 @@ static void test_handover_consent_basis_needs_assertion(void **state)
 
 	/* no assertion at all */
 	fx_import(f, "P1", FX_PGN, FX_MBO, &l[0]);
-	s_refused(f, "P1", "consent", 0, NULL, 0, &l[0],
+	s_refused(f, "consent", 0, NULL, 0, &l[0],
 		  "handover under consent without a valid consent assertion");
 	/* a handover consent, but for another institution */
 	fx_import(f, "P2", FX_PGN2, FX_MBO, &l[1]);
 	fx_consent(f, &l[1], CONSENT_PURPOSE_HANDOVER, FX_OTHER, &k[0]);
-	s_refused(f, "P2", "consent", 0, &k[0], 1, &l[1],
+	s_refused(f, "consent", 0, &k[0], 1, &l[1],
 		  "handover under consent without a valid consent assertion");
 	/* for us, but a follow_up consent; and an expired handover one */
 	fx_import(f, "P3", "100000009", FX_MBO, &l[2]);
 	fx_consent(f, &l[2], CONSENT_PURPOSE_FOLLOW_UP, FX_MBO, &k[1]);
 	fx_consent(f, &l[2], CONSENT_PURPOSE_HANDOVER, FX_MBO, &k[2]);
 	str_copy(k[2].valid_until, sizeof(k[2].valid_until), "2025-02-01");
-	s_refused(f, "P3", "consent", 0, &k[1], 2, &l[2],
+	s_refused(f, "consent", 0, &k[1], 2, &l[2],
 		  "handover under consent without a valid consent assertion");
 	/* an unknown basis */
 	fx_import(f, "P4", "100000010", FX_MBO, &l[3]);
-	s_refused(f, "P4", "contract", 0, NULL, 0, &l[3], "handover with an unknown legal basis");
+	s_refused(f, "contract", 0, NULL, 0, &l[3], "handover with an unknown legal basis");
 	for (int i = 0; i < 4; i++)
 		store_leaver_clear(&l[i]);
 }
@@ -194,7 +193,7 @@ static void test_handover_care_notes_need_consent(void **state)
 	/* statute, notes, only a follow_up consent asserted */
 	fx_import(f, "P1", FX_PGN, FX_MBO, &l);
 	fx_consent(f, &l, CONSENT_PURPOSE_FOLLOW_UP, FX_MBO, &k[0]);
-	s_refused(f, "P1", "statute", 1, k, 1, &l, "free-text care notes without a handover consent");
+	s_refused(f, "statute", 1, k, 1, &l, "free-text care notes without a handover consent");
 
 	/* the same with a handover consent for "*": accepted, notes and all */
 	fx_import(f, "P2", FX_PGN2, FX_MBO, &l2);
