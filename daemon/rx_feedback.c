@@ -13,12 +13,20 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The leaver a status or outcome is about: one we handed over to its sender. */
+/* The leaver a status or outcome is about: one we handed over to its sender.
+ * *r gets a store failure (then NULL is returned): a failed lookup is no
+ * answer about the record, and refusing would make the sender stop retrying
+ * a message we could have applied (found by tests/unit/test_rx_feedback.c). */
 static const char *s_leaver(struct hctx *h, const char *record_id, const char *sender,
-			    struct leaver *l)
+			    struct leaver *l, int *r)
 {
-	if (store_leaver_by_record(h->store, record_id, 0, l) < 0)
+	*r = store_leaver_by_record(h->store, record_id, 0, l);
+	if (*r == -ENOENT) {
+		*r = 0;
 		return "no handover with this record id";
+	}
+	if (*r < 0)
+		return NULL;
 	if (strcmp(l->destination_institution, sender) != 0 ||
 	    (l->state != LEAVER_QUEUED && l->state != LEAVER_DELIVERED))
 		return "no handover with this record id to the sender";
@@ -29,14 +37,18 @@ static const char *s_leaver(struct hctx *h, const char *record_id, const char *s
  * for this pupil, for the sender (or anyone), and in force today. Our record
  * decides, not the assertion. */
 static const char *s_outcome_consent(struct hctx *h, const struct leaver *l,
-				     const Overstap__Outcome *o, const char *sender)
+				     const Overstap__Outcome *o, const char *sender, int *r)
 {
 	struct consent k;
 	int64_t lid = -1;
 	char today[11];
 
 	date_today(today);
-	if (store_consent_get(h->store, o->consent->consent_id, &k, &lid) < 0 || lid != l->id ||
+	/* as in s_leaver: a store failure is not a missing consent */
+	if ((*r = store_consent_get(h->store, o->consent->consent_id, &k, &lid)) < 0 && *r != -ENOENT)
+		return NULL;
+	*r = 0;
+	if (lid != l->id ||
 	    !consent_in_force(&k, CONSENT_PURPOSE_FOLLOW_UP, sender, today))
 		return "outcome without a valid follow_up consent";
 	return NULL;
@@ -89,8 +101,10 @@ const char *rx_status(struct hctx *h, const struct rx_msg *m, int *failed)
 
 	if (envelope_status_unpack(envelope_body(e), &st, &why) < 0)
 		return why;
-	why = s_leaver(h, st->record_id, e->sender, &l);
-	if (!why && (r = s_event(h, e, st->record_id, st->status, st->date, 0, "")) < 0)
+	why = s_leaver(h, st->record_id, e->sender, &l, &r);
+	if (!why && r == 0)
+		r = s_event(h, e, st->record_id, st->status, st->date, 0, "");
+	if (r < 0)
 		s_store_failed(e, r, failed);
 	store_leaver_clear(&l);
 	overstap__status__free_unpacked(st, NULL);
@@ -108,10 +122,12 @@ const char *rx_outcome(struct hctx *h, const struct rx_msg *m, int *failed)
 
 	if (envelope_outcome_unpack(envelope_body(e), &o, &why) < 0)
 		return why;
-	why = s_leaver(h, o->record_id, e->sender, &l);
-	if (!why)
-		why = s_outcome_consent(h, &l, o, e->sender);
-	if (why)	/* a refused disclosure to us is audited like one of ours */
+	why = s_leaver(h, o->record_id, e->sender, &l, &r);
+	if (!why && r == 0)
+		why = s_outcome_consent(h, &l, o, e->sender, &r);
+	if (r < 0)	/* the store failed: neither refused nor stored */
+		why = NULL;
+	else if (why)	/* a refused disclosure to us is audited like one of ours */
 		r = jdetail_audit(h->store, rx_actor(e->sender, actor), "disclosure.refused",
 				  o->record_id, e->sender, "{s:s, s:s}", "purpose", "follow_up",
 				  "reason", "no valid follow_up consent");
@@ -137,8 +153,12 @@ const char *rx_registration(struct hctx *h, const struct rx_msg *m, int *failed)
 
 	if (envelope_registration_unpack(envelope_body(e), &g, &why) < 0)
 		return why;
-	if (store_leaver_by_pgn(h->store, g->pgn, 0, &l) < 0) {
-		why = "no leaver with this PGN";
+	if ((r = store_leaver_by_pgn(h->store, g->pgn, 0, &l)) < 0) {
+		/* only a leaver not found is a refusal; a store failure is retried */
+		if (r == -ENOENT)
+			why = "no leaver with this PGN";
+		else
+			s_store_failed(e, r, failed);
 		goto out;
 	}
 	rx_actor(e->sender, actor);

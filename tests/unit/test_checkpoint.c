@@ -1,0 +1,225 @@
+/* Unit tests for checkpoint.c: checkpoint_build carries our audit head and
+ * the last head of the peer's chain we hold; rx_checkpoint keeps the peer's
+ * highest head and audits a regression; a head of ours the peer echoes back
+ * that our log no longer has is kept, audited, and found by
+ * checkpoint_verify, naming the peer that holds the evidence. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "checkpoint.h"
+#include "rx_fixture.h"
+
+/* from builds its checkpoint for to and sends it (outside the outbox, as
+ * the transport does); returns the body as built. */
+static Overstap__AuditCheckpoint *s_checkpoint(struct fx_side *from, struct fx_side *to,
+					      struct fx_wire *w)
+{
+	uint8_t buf[160];
+	size_t len = 0;
+	int64_t seq = -1;
+
+	assert_int_equal(checkpoint_build(&from->h, to->id, buf, sizeof(buf), &len, &seq), 0);
+	fx_forge_raw(from, to, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, buf, len, w);
+	return overstap__audit_checkpoint__unpack(NULL, len, buf);
+}
+
+static void s_audit_n(struct fx_side *sd, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(store_audit(sd->s, "mentor1", "test.entry", "", "", "{}"), 0);
+}
+
+static void test_build_is_our_head(void **state)
+{
+	struct fx *f = *state;
+	Overstap__AuditCheckpoint *m;
+	struct fx_wire w = { 0 };
+	uint8_t head[AUDIT_MAC_LEN], small[8];
+	int64_t seq;
+	size_t len;
+
+	s_audit_n(&f->school, 3);
+	assert_int_equal(audit_head(store_audit_peek(f->school.s), &seq, head), 0);
+	assert_int_equal(seq, 3);
+	m = s_checkpoint(&f->school, &f->mbo, &w);
+	assert_non_null(m);
+	assert_int_equal(m->seq, 3);
+	assert_int_equal(m->head.len, 32);
+	assert_memory_equal(m->head.data, head, 32);
+	assert_int_equal(m->yours_seq, 0);	/* we hold nothing of theirs yet */
+	assert_int_equal(m->yours_head.len, 0);
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	fx_wire_free(&w);
+	assert_int_equal(checkpoint_build(&f->school.h, FX_MBO, small, sizeof(small), &len, &seq), -EMSGSIZE);
+}
+
+static void test_rx_keeps_head_and_alarms_on_regression(void **state)
+{
+	struct fx *f = *state;
+	Overstap__AuditCheckpoint *m, low = OVERSTAP__AUDIT_CHECKPOINT__INIT;
+	struct checkpoint_rec c;
+	struct fx_wire w = { 0 };
+	uint8_t zeros[32] = { 0 };
+	char detail[1024];
+	int failed = 1;
+
+	s_audit_n(&f->school, 5);
+	m = s_checkpoint(&f->school, &f->mbo, &w);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	assert_int_equal(failed, 0);
+	fx_wire_free(&w);
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 5);
+	assert_memory_equal(c.head, m->head.data, 32);
+	assert_int_equal(fx_audits(&f->mbo, "audit.peer_chain_regressed", NULL, NULL, 0), 0);
+
+	/* the school's log went back to entry 4: the MBO notices and keeps 5 */
+	low.seq = 4;
+	low.head.data = zeros;
+	low.head.len = 32;
+	fx_forge(&f->school, &f->mbo, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, &low.base, &w);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	assert_int_equal(failed, 0);
+	fx_wire_free(&w);
+	assert_int_equal(fx_audits(&f->mbo, "audit.peer_chain_regressed", "", detail, sizeof(detail)), 1);
+	assert_non_null(strstr(detail, "\"seq\":5"));
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 5);
+	assert_memory_equal(c.head, m->head.data, 32);
+	/* the same entry with another head is a rewrite */
+	low.seq = 5;
+	fx_forge(&f->school, &f->mbo, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, &low.base, &w);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	fx_wire_free(&w);
+	assert_int_equal(fx_audits(&f->mbo, "audit.peer_chain_regressed", NULL, NULL, 0), 2);
+	/* a higher head replaces it */
+	s_audit_n(&f->school, 2);
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	m = s_checkpoint(&f->school, &f->mbo, &w);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	fx_wire_free(&w);
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 7);
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	/* malformed: a head of the wrong length */
+	low.head.len = 31;
+	fx_forge(&f->school, &f->mbo, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, &low.base, &w);
+	assert_string_equal(fx_rx(&f->mbo, &w, &failed), "audit checkpoint head malformed");
+	fx_wire_free(&w);
+}
+
+/* Round trip: the MBO echoes the school's head; the school keeps it; a
+ * truncated school log is then found by checkpoint_verify. */
+static void test_verify_finds_truncation(void **state)
+{
+	struct fx *f = *state;
+	Overstap__AuditCheckpoint *m;
+	struct checkpoint_rec c;
+	struct fx_wire w = { 0 };
+	char peer[7] = "", why[200] = "";
+	int64_t seq = 0;
+	unsigned checked = 99;
+	int failed = 1;
+
+	s_audit_n(&f->school, 4);
+	s_audit_n(&f->mbo, 2);
+	assert_int_equal(checkpoint_verify(f->school.s, &checked, peer, &seq, why, sizeof(why)), 0);
+	assert_int_equal(checked, 0);
+	/* school -> MBO: the MBO now holds school head 4 */
+	m = s_checkpoint(&f->school, &f->mbo, &w);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	fx_wire_free(&w);
+	/* MBO -> school: its own head, and the school's 4 echoed */
+	m = s_checkpoint(&f->mbo, &f->school, &w);
+	assert_int_equal(m->yours_seq, 4);
+	assert_null(fx_rx(&f->school, &w, &failed));
+	assert_int_equal(failed, 0);
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	fx_wire_free(&w);
+	assert_int_equal(store_checkpoint_get(f->school.s, FX_MBO, CHECKPOINT_OURS, &c), 0);
+	assert_int_equal(c.seq, 4);
+	assert_int_equal(fx_audits(&f->school, "audit.checkpoint_mismatch", NULL, NULL, 0), 0);
+	assert_int_equal(checkpoint_verify(f->school.s, &checked, peer, &seq, why, sizeof(why)), 0);
+	assert_int_equal(checked, 1);
+
+	/* someone cuts the school's log back to entry 3 */
+	fx_sql(&f->school, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= 4;");
+	assert_int_equal(checkpoint_verify(f->school.s, &checked, peer, &seq, why, sizeof(why)), -ENOENT);
+	assert_string_equal(peer, FX_MBO);
+	assert_int_equal(seq, 4);
+	assert_non_null(strstr(why, "truncated"));
+}
+
+/* A peer echoing a head of ours our log does not have: kept and audited. */
+static void test_rx_echo_mismatch(void **state)
+{
+	struct fx *f = *state;
+	Overstap__AuditCheckpoint m = OVERSTAP__AUDIT_CHECKPOINT__INIT;
+	struct checkpoint_rec c;
+	struct fx_wire w = { 0 };
+	uint8_t head[32], wrong[32];
+	char peer[7] = "", why[200] = "";
+	int64_t seq = 0;
+	unsigned checked;
+	int failed = 1;
+
+	s_audit_n(&f->school, 3);
+	memset(head, 0x11, sizeof(head));
+	memset(wrong, 0x22, sizeof(wrong));
+	m.seq = 1;
+	m.head.data = head;
+	m.head.len = 32;
+	m.yours_seq = 2;
+	m.yours_head.data = wrong;
+	m.yours_head.len = 32;
+	m.yours_at = 1234;
+	fx_forge(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, &m.base, &w);
+	assert_null(fx_rx(&f->school, &w, &failed));
+	assert_int_equal(failed, 0);
+	fx_wire_free(&w);
+	assert_int_equal(fx_audits(&f->school, "audit.checkpoint_mismatch", NULL, NULL, 0), 1);
+	assert_int_equal(store_checkpoint_get(f->school.s, FX_MBO, CHECKPOINT_OURS, &c), 0);
+	assert_int_equal(c.seq, 2);
+	assert_memory_equal(c.head, wrong, 32);
+	assert_int_equal(checkpoint_verify(f->school.s, &checked, peer, &seq, why, sizeof(why)), -EBADMSG);
+	assert_string_equal(peer, FX_MBO);
+	assert_int_equal(seq, 2);
+}
+
+static void test_rx_store_failure(void **state)
+{
+	struct fx *f = *state;
+	Overstap__AuditCheckpoint *m;
+	struct checkpoint_rec c;
+	struct fx_wire w = { 0 };
+	int failed = 0;
+
+	s_audit_n(&f->school, 2);
+	m = s_checkpoint(&f->school, &f->mbo, &w);
+	fx_sql(&f->mbo, "CREATE TRIGGER broken BEFORE INSERT ON checkpoints"
+			" BEGIN SELECT * FROM no_such; END;");
+	fx_rx(&f->mbo, &w, &failed);
+	assert_int_equal(failed, 1);
+	fx_sql(&f->mbo, "DROP TRIGGER broken;");
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), -ENOENT);
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	fx_wire_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_build_is_our_head, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_keeps_head_and_alarms_on_regression, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_finds_truncation, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_echo_mismatch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_store_failure, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
