@@ -1,5 +1,5 @@
 /* cmd_audit: `overstap audit verify|export`, the privacy officer's view of the
- * audit log (SPEC §5). The daemon holds the chain's key; the CLI asks it. */
+ * audit log (design.md §5). The daemon holds the chain's key; the CLI asks it. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* cmd_consent: `overstap consent grant|withdraw|list|due` (SPEC §3). The
+/* cmd_consent: `overstap consent grant|withdraw|list|due` (design.md §3). The
  * daemon checks every rule and records who did what in the audit log; the
  * CLI only collects the answers and shows them. */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* cmd_feedback: at the receiving institution, what goes back to the school:
  * `overstap status set`, `overstap outcome record`, `overstap import outcomes`
- * (SPEC §8) and `overstap registration record`. The CSV is checked here with
+ * (design.md §8) and `overstap registration record`. The CSV is checked here with
  * every error at once; the daemon checks again, and checks the consent. */
 #include <errno.h>
 #include <getopt.h>

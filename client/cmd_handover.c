@@ -1,4 +1,4 @@
-/* cmd_handover: the sending school's verbs (SPEC §3 purpose `handover`):
+/* cmd_handover: the sending school's verbs (design.md §3 purpose `handover`):
  * record registration and inzage, send, list and show handovers. */
 #include <errno.h>
 #include <getopt.h>

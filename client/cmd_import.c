@@ -1,4 +1,4 @@
-/* cmd_import: `overstap import leavers FILE.csv` (SPEC §8). The file is parsed
+/* cmd_import: `overstap import leavers FILE.csv` (design.md §8). The file is parsed
  * and validated here first, so a bad file is reported with every error
  * without bothering the daemon; the daemon validates again before it stores. */
 #include <errno.h>

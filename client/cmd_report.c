@@ -1,4 +1,4 @@
-/* cmd_report: `overstap report` (SPEC §6: aggregated and suppressed by the
+/* cmd_report: `overstap report` (design.md §6: aggregated and suppressed by the
  * daemon; the CLI only lays it out) and `overstap lost` (the named list of
  * pupils out of sight, for the local operator only). */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* ctl: one request/reply round trip with overstapd over its ipc:// control
- * socket (SPEC §4). No printing here: callers turn the codes into messages. */
+ * socket (design.md §4). No printing here: callers turn the codes into messages. */
 #ifndef OVERSTAP_CTL_H
 #define OVERSTAP_CTL_H
 

@@ -1,4 +1,4 @@
-/* overstap: the staff and administrator client of overstapd (SPEC §7). main
+/* overstap: the staff and administrator client of overstapd (design.md §7). main
  * parses the global options, looks the verb up in the table below and runs it;
  * every verb parses its own options and returns an exit code (cli.h). */
 #include <getopt.h>
@@ -58,7 +58,7 @@ static const struct verb s_verbs[] = {
 	  "every peer again, listens with the new key and re-signs queued messages.\n" },
 	{ "consent", "grant", cmd_consent_grant,
 	  "PUPIL --purpose P --by WHO --evidence HOW --ref DOC [--to ID] [--date D] [--until D]",
-	  "record a consent (SPEC §3); the daemon checks the age rule and the dates",
+	  "record a consent (design.md §3); the daemon checks the age rule and the dates",
 	  "  -p, --purpose P       handover or follow_up (outcomes back to the school)\n"
 	  "  -b, --by WHO          who gave it: pupil, parent or guardian. On the day it\n"
 	  "                        is given, under 16 only a parent or guardian may, from\n"
@@ -107,7 +107,7 @@ static const struct verb s_verbs[] = {
 	{ "import", "outcomes", cmd_import_outcomes, "FILE.csv",
 	  "at the receiver: statuses and outcomes from a CSV, all or nothing",
 	  NULL,
-	  "Columns record_id, event, date, level (SPEC §8). Every bad row is reported as\n"
+	  "Columns record_id, event, date, level (design.md §8). Every bad row is reported as\n"
 	  "FILE:LINE: column: reason (exit 4); a row the daemon refuses (unknown record,\n"
 	  "no consent for an outcome) refuses the file (exit 1). Nothing is sent then.\n" },
 	{ "registration", "record", cmd_registration_record, "PGN --from SCHOOL [--date D]",
@@ -149,7 +149,7 @@ static const struct verb s_verbs[] = {
 	  "                        (the intake of an MBO)\n"
 	  "  -f, --format F        text (default), csv, json or html\n"
 	  "  -o, --output FILE     write to FILE instead of standard output\n",
-	  "Measures and denominators as SPEC §6 defines them (see overstap(1)). Counts\n"
+	  "Measures and denominators as design.md §6 defines them (see overstap(1)). Counts\n"
 	  "below [report] min_cell are shown as <5, more are withheld where they could\n"
 	  "be worked out from the totals, and rates are clamped when small: by the\n"
 	  "daemon, so no format ever carries a withheld value. The report is audited.\n" },

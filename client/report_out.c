@@ -13,7 +13,7 @@
 #define S_NUM_LEN 32		/* a formatted count or rate */
 #define S_HIDDEN "hidden"	/* a suppressed value that came without display text */
 #define S_LABEL_WIDTH 16	/* the header block's labels, as out_field's */
-#define S_MIN_CELL 5		/* SPEC §6 default, when the report does not say */
+#define S_MIN_CELL 5		/* design.md §6 default, when the report does not say */
 
 /* Measures the renderers know, for people: the HTML page explains them. An
  * unknown measure is shown by its name, without an explanation. */

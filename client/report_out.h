@@ -1,4 +1,4 @@
-/* report_out: the four renderings of a quality-care report (SPEC §6) that
+/* report_out: the four renderings of a quality-care report (design.md §6) that
  * `overstap report` prints: an aligned terminal table, CSV, JSON (schema in
  * docs/report-schema.json, fields in docs/report-json.md) and one
  * self-contained HTML page with inline SVG charts.

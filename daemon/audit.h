@@ -1,4 +1,4 @@
-/* audit: the append-only audit log (SPEC §5) as a keyed hash chain in sqlite.
+/* audit: the append-only audit log (design.md §5) as a keyed hash chain in sqlite.
  *
  * Every entry's mac chains to its predecessor's:
  *

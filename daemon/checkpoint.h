@@ -1,4 +1,4 @@
-/* checkpoint: audit chain heads exchanged with peers (SPEC §5).
+/* checkpoint: audit chain heads exchanged with peers (design.md §5).
  *
  * The keyed hash chain finds an edited or removed entry, but not the newest
  * entries cut off: a shorter chain is still a valid chain. So every daemon

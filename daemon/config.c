@@ -65,7 +65,7 @@ static const struct s_key s_network_keys[] = {
 	S_NUM("max_in_flight", T_UINT, config, max_in_flight, 1, 65536, "2048"),
 	S_NUM("retry_initial_ms", T_INT, config, retry_initial_ms, 10, 600000, "1000"),
 	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
-	/* how often our audit chain head goes to each peer (SPEC §5) */
+	/* how often our audit chain head goes to each peer (design.md §5) */
 	S_NUM("checkpoint_interval_s", T_INT, config, checkpoint_interval_s, 1, 7 * 86400, "3600"),
 };
 
@@ -78,13 +78,13 @@ static const struct s_key s_control_keys[] = {
 	S_STR("group", T_STR, config, control_group, 0),
 };
 
-/* status and follow_up cannot be changed (SPEC §3); they are keys so that a
+/* status and follow_up cannot be changed (design.md §3); they are keys so that a
  * config can say so explicitly, and saying otherwise is an error. */
 static const struct s_key s_policy_keys[] = {
 	{ "handover", T_BASIS, S_FIELD(config, policy_handover), 0, 0, "statute", 0 },
 	{ "status", T_BASIS, S_FIELD(config, policy_status), 0, 0, "statute", 0 },
 	{ "follow_up", T_BASIS, S_FIELD(config, policy_follow_up), 0, 0, "consent", 0 },
-	/* Retention (SPEC §3): days after which the daily job erases. A year
+	/* Retention (design.md §3): days after which the daily job erases. A year
 	 * after delivery the receiver has long had the dossier; the receiver's
 	 * copy serves the pupil's first two years; outcomes feed five cohorts
 	 * of quality-care reports. */
@@ -93,7 +93,7 @@ static const struct s_key s_policy_keys[] = {
 	S_NUM("retention_outcomes_days", T_INT, config, retention_outcomes_days, 1, 36500, "1825"),
 };
 
-/* SPEC §6: counts below min_cell are never shown; 3 is the floor below
+/* design.md §6: counts below min_cell are never shown; 3 is the floor below
  * which a count identifies too readily. */
 static const struct s_key s_report_keys[] = {
 	S_NUM("min_cell", T_UINT, config, report_min_cell, 3, 1000, "5"),
@@ -382,7 +382,7 @@ static int s_parse_basis(const struct s_key *k, const char *v, void *dst, char *
 		return -EINVAL;
 	}
 	if (fixed && strcmp(v, fixed) != 0) {
-		snprintf(why, n, "%s is always %s (SPEC §3: %s)", k->name, fixed,
+		snprintf(why, n, "%s is always %s (design.md §3: %s)", k->name, fixed,
 			 *fixed == 's' ? "registration statuses are statutory"
 				       : "outcomes go back to the school only with consent");
 		return -EINVAL;

@@ -49,7 +49,7 @@ struct config {
 	/* [control] */
 	char control_socket[PATH_MAX];	/* filesystem path of the ipc socket, required */
 	char control_group[64];		/* group allowed to use the CLI; "" = daemon's group */
-	/* [policy]: the legal basis per purpose (SPEC §3) */
+	/* [policy]: the legal basis per purpose (design.md §3) */
 	char policy_handover[16];	/* "statute" (default) or "consent" */
 	char policy_status[16];		/* always "statute" */
 	char policy_follow_up[16];	/* always "consent" */

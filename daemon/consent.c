@@ -1,4 +1,4 @@
-/* consent: the consent engine's rules (SPEC §3) as pure functions. */
+/* consent: the consent engine's rules (design.md §3) as pure functions. */
 #include "consent.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* consent: the rules of SPEC §3 as pure functions — who may grant, when a
+/* consent: the rules of design.md §3 as pure functions — who may grant, when a
  * consent is in force, which record authorises a disclosure, why one is
  * refused, and which consents are due for re-confirmation. No store, no
  * network, no logging: callers pass the records and the date, and log the
@@ -24,7 +24,7 @@ enum consent_basis { BASIS_STATUTE = 1, BASIS_CONSENT = 2 };
 #define CONSENT_AGE_OF_CONTROL 16	/* from this birthday on, the pupil decides */
 #define CONSENT_ANY "*"		/* counterpart: any institution */
 
-/* One consent record: every field SPEC §3 names. Strings are NUL-terminated;
+/* One consent record: every field design.md §3 names. Strings are NUL-terminated;
  * "" means not set. */
 struct consent {
 	char id[37];			/* UUID, assigned by the store */
@@ -103,7 +103,7 @@ const struct consent *consent_find(const struct consent *v, size_t n, int purpos
 
 /* Decides one disclosure of purpose to counterpart on on_date, given the basis
  * the configuration assigns to the purpose and the pupil's consents v[0..n).
- * follow_up has no statutory basis (SPEC §3): for it, BASIS_STATUTE is ignored
+ * follow_up has no statutory basis (design.md §3): for it, BASIS_STATUTE is ignored
  * and consent is required; any basis other than BASIS_STATUTE also means
  * consent is required. When denied, the reason names the closest record (the
  * one consent_find would prefer) and why it does not authorise. Fills *out

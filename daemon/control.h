@@ -1,4 +1,4 @@
-/* control: the local control socket the overstap CLI talks to (SPEC §4): one
+/* control: the local control socket the overstap CLI talks to (design.md §4): one
  * protobuf Request, one Reply, version-checked, every change recorded with the
  * caller's user name. The handlers take a struct ctl_env, never the daemon. */
 #ifndef OVERSTAP_CONTROL_H

@@ -1,5 +1,5 @@
 /* csvfile: the CSV layer under the imports (leavers, outcomes, registrations;
- * SPEC §8). libcsv does the RFC 4180 quoting; this module counts lines, skips
+ * design.md §8). libcsv does the RFC 4180 quoting; this module counts lines, skips
  * what is not a record, enforces the caps, and is the one place where a
  * header name becomes a column. An import describes its columns in a table
  * (name, required, where the value goes in its row view, a check); csvfile

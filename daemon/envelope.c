@@ -1,4 +1,4 @@
-/* envelope: the wire codec, its limits and its signatures (SPEC §4). */
+/* envelope: the wire codec, its limits and its signatures (design.md §4). */
 #include "envelope.h"
 #include "config.h"
 #include "consent.h"

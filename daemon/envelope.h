@@ -1,4 +1,4 @@
-/* envelope: the wire codec (SPEC §4). Building and signing Envelopes, and the
+/* envelope: the wire codec (design.md §4). Building and signing Envelopes, and the
  * receiving side's checks, in the order that keeps a hostile peer from making us
  * allocate or compute much: size cap, unpack, field limits, then signature. */
 #ifndef OVERSTAP_ENVELOPE_H

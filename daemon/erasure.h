@@ -1,5 +1,5 @@
 /* erasure: the school's side of withdrawal propagation and the daily retention
- * job (SPEC §3). The receiver's side (withdrawals, receipts, consent notices
+ * job (design.md §3). The receiver's side (withdrawals, receipts, consent notices
  * received) is rx_erasure.c.
  *
  * At the school, withdrawing a consent that travelled with a dossier queues a

@@ -1,4 +1,4 @@
-/* leavers: the leavers CSV import (SPEC §8): one table of columns that csvfile
+/* leavers: the leavers CSV import (design.md §8): one table of columns that csvfile
  * maps onto the header and that drives the checks of every row. */
 #include "leavers.h"
 
@@ -64,7 +64,7 @@ static const char *s_level_list(void) { return "none, 1F, 2F, 3F"; }
 #define S_COL(name, flags) { #name, flags, offsetof(Overstapctl__Leaver, name), s_check_field }
 #define S_REQUIRED CSVFILE_REQUIRED
 
-/* Order = message order within a row. Only the SPEC §8 "yes" columns are
+/* Order = message order within a row. Only the design.md §8 "yes" columns are
  * required in the header; pgn and the names are required per row by `when`. */
 static const struct s_col s_cols[C_COUNT] = {
 	[C_PUPIL_REF] = { S_COL(pupil_ref, S_REQUIRED), 64, 0, NULL, NULL, NULL, NULL },
@@ -179,7 +179,7 @@ static void s_check_exit(struct csvfile_check *c, const struct s_col *col, const
 	}
 	if (!s_cohort_year(s_get(c, C_COHORT), &y))
 		return;	/* cohort has its own message */
-	/* A school year runs 1 August .. 31 July (SPEC §6: cohort = year of leaving). */
+	/* A school year runs 1 August .. 31 July (design.md §6: cohort = year of leaving). */
 	snprintf(from, sizeof(from), "%04d-08-01", y);
 	snprintf(to, sizeof(to), "%04d-07-31", y + 1);
 	if (strcmp(v, from) < 0 || strcmp(v, to) > 0)

@@ -1,4 +1,4 @@
-/* leavers: the leavers CSV import (SPEC §8). Parsing with libcsv (RFC 4180),
+/* leavers: the leavers CSV import (design.md §8). Parsing with libcsv (RFC 4180),
  * then per-row validation. All-or-nothing: the caller stores nothing unless the
  * whole file validates; every bad row is reported as "FILE:LINE: column: reason". */
 #ifndef OVERSTAP_LEAVERS_H
@@ -29,7 +29,7 @@ int leavers_parse_buffer(const char *name, const char *data, size_t len,
 			 leavers_progress_fn progress, void *arg);
 
 /* Validate one leaver; appends "NAME:LINE: column: reason" to errors for every
- * problem (not only the first) and returns the number of problems. Rules (SPEC
+ * problem (not only the first) and returns the number of problems. Rules (design.md
  * §8): pupil_ref required (<= 64 chars, printable); pgn required when
  * destination_institution is set, must pass pgn_check; given_name and
  * family_name required when pgn is set (<= 128 chars each); birth_date required

@@ -1,4 +1,4 @@
-/* net: the ZeroMQ transport (SPEC §4): the context, the CURVE ROUTER and its
+/* net: the ZeroMQ transport (design.md §4): the context, the CURVE ROUTER and its
  * ZAP handler that admits only configured peers' keys, one CURVE DEALER per
  * peer, reloads that are all or nothing, and the counters of what was
  * refused. Receiving is net_rx.c, sending net_tx.c. */

@@ -1,4 +1,4 @@
-/* net_rx: receiving on the ROUTER (SPEC §4). Each message is authenticated
+/* net_rx: receiving on the ROUTER (design.md §4). Each message is authenticated
  * here (the ZAP User-Id is the claimed sender; the signature is by that
  * peer's key), then applied by its row of the receive table (rx.h), in
  * batches of up to RX_BATCH committed as one transaction before any of them

@@ -1,4 +1,4 @@
-/* net_tx: sending (SPEC §4). One CURVE DEALER per peer, fed from the durable
+/* net_tx: sending (design.md §4). One CURVE DEALER per peer, fed from the durable
  * outbox into a window of in-flight messages, retried with capped exponential
  * backoff until acknowledged; the consent a disclosure relies on checked
  * again before every send; key rollover dialling; audit checkpoints. */
@@ -289,7 +289,7 @@ static void s_rollover_wake(const struct net *net, int64_t *wake_in_ms)
 	}
 }
 
-/* SPEC §3: a disclosure under consent is checked again before every send,
+/* design.md §3: a disclosure under consent is checked again before every send,
  * retries included. When the consent has been withdrawn (here, or by the peer
  * that holds it) or has expired, the message is cancelled, never sent, and
  * the cancellation audited. Returns 1 when f was cancelled and removed. */

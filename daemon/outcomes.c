@@ -1,4 +1,4 @@
-/* outcomes: the outcomes CSV import (SPEC §8): the columns csvfile maps, and
+/* outcomes: the outcomes CSV import (design.md §8): the columns csvfile maps, and
  * one row's checks. */
 #include "outcomes.h"
 

@@ -1,4 +1,4 @@
-/* outcomes: the outcomes CSV import at the receiving institution (SPEC §8).
+/* outcomes: the outcomes CSV import at the receiving institution (design.md §8).
  * Parsing with csvfile (RFC 4180), then per-row validation. The events are in
  * vocab.h, included here for the callers that know them from this header. All-or-nothing: the
  * caller stores nothing unless the whole file validates; every bad row is
@@ -37,7 +37,7 @@ typedef csvfile_progress_fn outcomes_progress_fn;
 
 /* Validate one row against `today` (YYYY-MM-DD; NULL = the local date) and
  * append "NAME:LINE: column: reason" to errors for every problem, not only
- * the first (NAME NULL = "-"). Rules (SPEC §8): record_id a canonical
+ * the first (NAME NULL = "-"). Rules (design.md §8): record_id a canonical
  * lower-case UUID; event from the list above; date a real date not after
  * today; level 1..4, required for diploma and progressed and empty otherwise;
  * every value at most 64 characters. An invalid `today` is reported as a

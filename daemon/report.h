@@ -1,4 +1,4 @@
-/* report: the quality-care reports of SPEC §6, computed inside the daemon
+/* report: the quality-care reports of design.md §6, computed inside the daemon
  * from the local store and suppressed before anything leaves it.
  *
  * Sending side (the school), per leaver not erased:

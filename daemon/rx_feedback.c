@@ -33,7 +33,7 @@ static const char *s_leaver(struct hctx *h, const char *record_id, const char *s
 	return NULL;
 }
 
-/* SPEC §3: an outcome comes back only under a follow_up consent that is ours,
+/* design.md §3: an outcome comes back only under a follow_up consent that is ours,
  * for this pupil, for the sender (or anyone), and in force today. Our record
  * decides, not the assertion. */
 static const char *s_outcome_consent(struct hctx *h, const struct leaver *l,

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The receiver's own check of the legal basis (SPEC §3): a dossier sent under
+/* The receiver's own check of the legal basis (design.md §3): a dossier sent under
  * consent must carry an assertion of a handover consent for us that is in
  * force; free-text care notes always need one. NULL = acceptable. */
 static const char *s_basis_check(const struct hctx *h, const Overstap__Handover *ho)

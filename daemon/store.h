@@ -1,4 +1,4 @@
-/* store: overstapd's sqlite store (SPEC §5). WAL, synchronous=FULL (everything
+/* store: overstapd's sqlite store (design.md §5). WAL, synchronous=FULL (everything
  * here may be acknowledged to someone), schema migrations by user_version.
  * Personal data is held only as AES-256-GCM ciphertext under a per-pupil data
  * key, itself wrapped by the institution's master key: destroying the wrapped
@@ -111,7 +111,7 @@ int store_leaver_load(struct store *s, int64_t id, int with_private, struct leav
 int store_leaver_by_record(struct store *s, const char *record_id, int with_private, struct leaver *l);
 int store_leaver_by_pgn(struct store *s, const char *pgn, int with_private, struct leaver *l);
 
-/* ---- consents (store_consents.c; SPEC §3, the rules are in consent.h) ---- */
+/* ---- consents (store_consents.c; design.md §3, the rules are in consent.h) ---- */
 
 /* Store a checked consent for a leaver: c->id gets a new UUID. The evidence
  * reference is sealed under the pupil's key (key_id). */
@@ -156,7 +156,7 @@ int store_events_delete(struct store *s, const char *record_id, unsigned *n);
 /* Delete statuses and outcomes dated before before_date; *n counts them. */
 int store_events_expire(struct store *s, const char *before_date, unsigned *n);
 
-/* ---- audit log (store.c; SPEC §5, audit.h) ---- */
+/* ---- audit log (store.c; design.md §5, audit.h) ---- */
 
 /* Append an audit entry now. Call it inside the transaction of the change it
  * records, so that both commit or neither does; outside one it commits on
@@ -255,7 +255,7 @@ typedef int (*store_blob_fn)(const void *data, size_t len, void *arg);
 int store_assertions_each(struct store *s, const char *record_id, store_blob_fn fn, void *arg);
 int store_assertion_delete(struct store *s, const char *consent_id, const char *sender);
 
-/* ---- erasure, retention, withdrawals (store_erasure.c; SPEC §3: crypto-shredding) ---- */
+/* ---- erasure, retention, withdrawals (store_erasure.c; design.md §3: crypto-shredding) ---- */
 
 /* Retention at the school: destroy the leaver's pupil key (name, PGN,
  * remarks and evidence references become unreadable everywhere, backups of
@@ -348,7 +348,7 @@ int store_report_receiving(struct store *s, store_recv_fact_fn fn, void *arg);
 
 /* ---- audit checkpoints (store_checkpoints.c) ---- */
 
-/* Audit chain heads exchanged with peers (SPEC §5). */
+/* Audit chain heads exchanged with peers (design.md §5). */
 enum { CHECKPOINT_THEIRS = 0, CHECKPOINT_OURS = 1 };
 struct checkpoint_rec {
 	char peer[7];

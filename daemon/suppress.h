@@ -1,4 +1,4 @@
-/* suppress: statistical disclosure control for report tables (SPEC §6) —
+/* suppress: statistical disclosure control for report tables (design.md §6) —
  * primary and secondary cell suppression and the rate display clamps. Pure
  * computation: no store, no network, no logging. */
 #ifndef OVERSTAP_SUPPRESS_H
@@ -24,7 +24,7 @@ struct suppress_table {
 };
 
 /* Primary suppression: flag every cell whose value is below min_cell, 0
- * included (SPEC §6: "below min_cell"). Flags already set stay set. */
+ * included (design.md §6: "below min_cell"). Flags already set stay set. */
 void suppress_primary(struct suppress_table *t, unsigned min_cell);
 
 /* Secondary suppression: flag more cells until no withheld cell can be

@@ -1,4 +1,4 @@
-/* vocab: the domain's code lists (SPEC §3, §6, §8), one table per list, and
+/* vocab: the domain's code lists (design.md §3, §6, §8), one table per list, and
  * the one lookup they all use. */
 #include "vocab.h"
 
@@ -62,7 +62,7 @@
 	X("yes", OVERSTAP__TRISTATE__TRI_YES)			\
 	X("no", OVERSTAP__TRISTATE__TRI_NO)
 
-/* Educational needs only: never a diagnosis or anything medical (SPEC §3). */
+/* Educational needs only: never a diagnosis or anything medical (design.md §3). */
 #define SUPPORT_CODES(X)					\
 	X("extra_time", 1) X("small_group", 1) X("fixed_mentor", 1)	\
 	X("job_coach", 1) X("language_support", 1) X("reading_support", 1) \
@@ -136,7 +136,7 @@ const char *vocab_advice_list(void)
 
 /* ---- outcome events -------------------------------------------------------- */
 
-/* SPEC §8 spelling, value, purpose `status` (1) or `follow_up` (0) as SPEC §3
+/* design.md §8 spelling, value, purpose `status` (1) or `follow_up` (0) as design.md §3
  * has it, and whether the event carries an MBO level. */
 #define OUTCOME_EVENTS(X)							\
 	X("registered", OUTCOME_EV_REGISTERED, 1, 0)				\

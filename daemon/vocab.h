@@ -1,4 +1,4 @@
-/* vocab: the domain's code lists (SPEC §6, §8) and their mapping to the wire
+/* vocab: the domain's code lists (design.md §6, §8) and their mapping to the wire
  * enums. One table per list; the CSV import, the CLI and the reports all read
  * the same tables. */
 #ifndef OVERSTAP_VOCAB_H
@@ -49,7 +49,7 @@ VOCAB_DECLARE(vocab_reviewer, Overstap__Reviewer);	/* pupil, parent, guardian */
 VOCAB_DECLARE(vocab_yesno, Overstap__Tristate);		/* yes, no */
 
 /* Support-need codes: a fixed, non-medical vocabulary (special categories never
- * go into structured fields, SPEC §3). Returns 1 when known. */
+ * go into structured fields, design.md §3). Returns 1 when known. */
 int vocab_support_code_valid(const char *code);
 /* Comma-separated list of the valid codes, for error messages and --help. */
 const char *vocab_support_codes(void);
@@ -59,7 +59,7 @@ const char *vocab_program_list(void);
 const char *vocab_destination_list(void);
 const char *vocab_advice_list(void);
 
-/* The outcome events of SPEC §3/§8, in SPEC order: what the outcomes import,
+/* The outcome events of design.md §3/§8, in design.md §8 order: what the outcomes import,
  * `overstap status set` / `outcome record` and the reports share. 0 is
  * "unknown", as above. The numbers are stored (store.c): append only. */
 enum outcome_event {
@@ -83,15 +83,15 @@ enum outcome_event {
 #define OUTCOME_LEVEL_MIN 1	/* MBO levels: 1 = entree .. 4 */
 #define OUTCOME_LEVEL_MAX 4
 
-/* The event for its SPEC name (exact, case-sensitive), or OUTCOME_EV_UNKNOWN;
- * the SPEC name of an event (static storage), or NULL for an unknown value. */
+/* The event for its name in design.md §8 (exact, case-sensitive), or OUTCOME_EV_UNKNOWN;
+ * the design.md §8 name of an event (static storage), or NULL for an unknown value. */
 VOCAB_DECLARE(outcome_event, enum outcome_event);
 /* 1 for a registration status (purpose `status`, statutory), 0 for a
  * follow-up outcome (purpose `follow_up`, needs consent) or an unknown value. */
 int outcome_event_is_status(enum outcome_event ev);
 /* 1 when the event carries an MBO level (diploma, progressed), else 0. */
 int outcome_event_needs_level(enum outcome_event ev);
-/* Every event name, comma-separated in SPEC order (static storage): for error
+/* Every event name, comma-separated in design.md §8 order (static storage): for error
  * messages and --help. */
 const char *outcome_event_list(void);
 

@@ -1,4 +1,4 @@
-"""Integration: the audit log of a running daemon (SPEC §5). Disclosures,
+"""Integration: the audit log of a running daemon (design.md §5). Disclosures,
 receipts, dossier views and the staff actions before a handover are recorded
 with who did it and about which record, never with a name or PGN; `overstap
 audit verify` finds an entry edited in the database file and names it;

@@ -1,4 +1,4 @@
-"""Integration: configuration checks of overstapd (SPEC §7: `overstapd -t -c
+"""Integration: configuration checks of overstapd (design.md §7: `overstapd -t -c
 FILE` prints every error as FILE:LINE: message), secret key file permissions,
 and a daemon that must refuse to start on a bad configuration.
 

@@ -1,4 +1,4 @@
-"""Integration: consent records through the real CLI and daemon (SPEC §3).
+"""Integration: consent records through the real CLI and daemon (design.md §3).
 
 `overstap consent grant|withdraw|list|due` with the age rule on the day of
 granting, every problem reported at once, the re-confirmation list at 16,

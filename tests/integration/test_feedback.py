@@ -1,4 +1,4 @@
-"""Integration: what the MBO tells the school (SPEC §3, issue 3), with two real
+"""Integration: what the MBO tells the school (design.md §3, issue 3), with two real
 daemons. A registration by PGN opens the school's gate; statuses flow without
 consent; outcomes only under a follow_up consent, checked by the MBO before
 it sends and by the school when it receives (also against an independent

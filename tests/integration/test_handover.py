@@ -1,4 +1,4 @@
-"""Integration: the handover itself and its gates (SPEC §3 purpose `handover`, §8).
+"""Integration: the handover itself and its gates (design.md §3 purpose `handover`, §8).
 
 A school daemon (12AB00) and an MBO daemon (25LZ00) on loopback, driven only
 through the real `overstap` CLI. One federation serves the whole class; every
@@ -142,7 +142,7 @@ class HandoverTest(FederationCase):
         before = len(self.inbox())
         self.import_rows(rows)
         refs = [r["pupil_ref"] for r in rows]
-        # Free-text care notes travel only under a handover consent (SPEC §3):
+        # Free-text care notes travel only under a handover consent (design.md §3):
         # the pupil of rows[2] gave one, the pupil of rows[3] did not.
         c = self.school.cli_json("consent", "grant", refs[2], "--purpose", "handover",
                                  "--by", "pupil", "--evidence", "form", "--ref", "DOC-2025-17")[0]
@@ -444,7 +444,7 @@ class HandoverEdgeTest(FederationCase):
     def test_a_registration_dated_in_the_future_does_not_open_the_gate(self):
         # Regression: `handover registered --date` took any valid date and the
         # send gate only checks that one is present, so a dossier left for a
-        # pupil whose registration lay years ahead (SPEC §3: only after the
+        # pupil whose registration lay years ahead (design.md §3: only after the
         # pupil registered). Fixed in 0dd8662 (dates after today refused).
         rng = random.Random(810)
         self.import_rows("x-future.csv", [pupil("X-FUTURE", rng, "Mila", "Smit")])

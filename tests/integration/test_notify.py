@@ -1,4 +1,4 @@
-"""Integration: the systemd notification protocol (Type=notify, SPEC §7).
+"""Integration: the systemd notification protocol (Type=notify, design.md §7).
 
 systemd hands the daemon a datagram socket in NOTIFY_SOCKET; we play systemd
 here with our own socket and check what overstapd tells it: READY=1 only once

@@ -1,4 +1,4 @@
-"""Integration: privacy at rest and on the wire (SPEC §4 CURVE, §5 store).
+"""Integration: privacy at rest and on the wire (design.md §4 CURVE, §5 store).
 
 - After a transfer, neither institution's sqlite store (main file, -wal, -shm)
   holds a pupil's name, PGN, birth date, pupil ref, care notes, inzage

@@ -1,4 +1,4 @@
-"""Integration: reliability (SPEC §4): the durable outbox, retries until acked,
+"""Integration: reliability (design.md §4): the durable outbox, retries until acked,
 idempotent receipt committed before the ack, exactly-once effect across
 `kill -9` of either side, and SIGHUP with a broken configuration.
 

@@ -1,4 +1,4 @@
-"""Integration: the quality-care report end to end (SPEC §6; issue 4), with
+"""Integration: the quality-care report end to end (design.md §6; issue 4), with
 two real daemons. A school imports a cohort, hands it over, the MBO sends
 statuses and outcomes back, and the school's report shows exactly the
 figures worked out by hand below; small cells are withheld in every format;

@@ -1,5 +1,5 @@
 """Integration: withdrawal, erasure, retention, audit checkpoints and the
-subject access report (SPEC §3, §5; issue 3), with two real daemons.
+subject access report (design.md §3, §5; issue 3), with two real daemons.
 
 - A consent withdrawn while the receiver is down reaches it when it returns;
   it erases what it held under the consent (care notes, its reliance on a

@@ -1,4 +1,4 @@
-"""An independent overstap peer in Python (SPEC §4), for interop and hostile-peer
+"""An independent overstap peer in Python (design.md §4), for interop and hostile-peer
 tests against a real overstapd.
 
 It is written from the protocol documents only: the Envelope and Handover come
@@ -151,7 +151,7 @@ def handover(**fields):
         basis="statute",
         registered_on="2025-06-01",
         # The care note above is free text: it needs a handover consent, which
-        # the dossier asserts (SPEC §3).
+        # the dossier asserts (design.md §3).
         consents=[consent_assertion()],
     )
     defaults.update(fields)

@@ -1,4 +1,4 @@
-"""Hostile peers against a real overstapd (SPEC §4 "Limits"): malformed,
+"""Hostile peers against a real overstapd (design.md §4 "Limits"): malformed,
 truncated, multipart, oversized, wrongly versioned and wrongly typed messages
 from a peer that did get through the CURVE handshake. Each is dropped and
 counted (no answer) or, when authentic, refused with a signed REJECTED ack; none
@@ -107,7 +107,7 @@ def refused(ident):
             ("inzage without a date", {"inzage": {"reviewer": pb.REVIEWER_PUPIL}}, "inzage record malformed"),
             ("inzage remarks of 9 KB", {"inzage": {"reviewed_on": "2025-06-01", "remarks": "r" * 9216}},
              "inzage record malformed"),
-            # The legal basis (SPEC §3), checked by the receiver itself.
+            # The legal basis (design.md §3), checked by the receiver itself.
             ("care notes without a consent", {"consents": []},
              "free-text care notes without a handover consent"),
             ("care notes under an expired consent",

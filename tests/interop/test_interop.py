@@ -396,7 +396,7 @@ class InteropTest(DaemonCase):
         self.assert_accepted(c2, e2, ident=self.others[OTHER_ID])
 
     def test_accepted_means_stored(self):
-        """SPEC §4: the receiver commits a message, idempotently keyed on its
+        """design.md §4: the receiver commits a message, idempotently keyed on its
         message id, before it acks. A new message (new message id) whose record
         id the inbox already holds, here from another institution, must not be
         answered ACCEPTED without being stored: it is refused with a reason."""

@@ -524,7 +524,7 @@ static void test_rollover(void **state)
 		   ":16: [peer 30XY01]: a CURVE key of [peer 25LZ00] on line 10 is used again");
 }
 
-/* [policy]: only the handover basis can be chosen (SPEC §3). */
+/* [policy]: only the handover basis can be chosen (design.md §3). */
 static void test_policy(void **state)
 {
 	struct fx *f = *state;
@@ -540,10 +540,10 @@ static void test_policy(void **state)
 	fails_with(f, BASE "[policy]\nhandover = maybe\n",
 		   ":11: handover: 'maybe' is not a legal basis (statute or consent)");
 	fails_with(f, BASE "[policy]\nfollow_up = statute\n",
-		   ":11: follow_up: follow_up is always consent (SPEC §3: outcomes go back to the "
+		   ":11: follow_up: follow_up is always consent (design.md §3: outcomes go back to the "
 		   "school only with consent)");
 	fails_with(f, BASE "[policy]\nstatus = consent\n",
-		   ":11: status: status is always statute (SPEC §3: registration statuses are "
+		   ":11: status: status is always statute (design.md §3: registration statuses are "
 		   "statutory)");
 }
 

@@ -1,4 +1,4 @@
-/* test_consent: the consent rules of SPEC §3 — who may grant at which age, when a
+/* test_consent: the consent rules of design.md §3 — who may grant at which age, when a
  * consent is in force, which record authorises a disclosure and why one is
  * refused, and which consents are due for re-confirmation. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* test_leavers: the leavers CSV import (SPEC §8) as a school's staff meets it:
+/* test_leavers: the leavers CSV import (design.md §8) as a school's staff meets it:
  * the rows of a good file, and for a bad one exactly the messages they read. */
 #include <csv.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* test_outcomes: the outcomes CSV import (SPEC §8) as an MBO's staff meets it:
+/* test_outcomes: the outcomes CSV import (design.md §8) as an MBO's staff meets it:
  * the rows of a good file, and for a bad one exactly the messages they read.
  * `today` is fixed at 2025-10-01 so that "in the future" is deterministic. */
 #include <csv.h>
@@ -97,7 +97,7 @@ static void test_events(void **state)
 
 		assert_non_null(s);
 		assert_int_equal(outcome_event_from_str(s), i);
-		/* SPEC §3: the six statuses come first, then the five outcomes. */
+		/* design.md §3: the six statuses come first, then the five outcomes. */
 		assert_int_equal(outcome_event_is_status((enum outcome_event)i),
 				 i <= OUTCOME_EV_INTAKE_HELD);
 		assert_int_equal(outcome_event_needs_level((enum outcome_event)i),

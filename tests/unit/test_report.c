@@ -1,4 +1,4 @@
-/* Unit tests for report.c: the quality-care measures of SPEC §6 over small
+/* Unit tests for report.c: the quality-care measures of design.md §6 over small
  * synthetic cohorts built through the real store API, every expected figure
  * worked out by hand (the reasoning sits next to each literal), plus the
  * suppression invariants on every table and the query errors. */
@@ -588,7 +588,7 @@ static int s_same_count(const Overstapctl__ReportCount *a, const Overstapctl__Re
 
 /* The rate of a cell: never shown when its count or denominator is withheld;
  * when shown, exactly count/denominator with both the count and its
- * complement at least min_cell (SPEC §6: otherwise clamped). */
+ * complement at least min_cell (design.md §6: otherwise clamped). */
 static void s_check_rate(const Overstapctl__ReportCell *cell, const char *what)
 {
 	const Overstapctl__ReportRate *r = cell->rate;
@@ -1387,7 +1387,7 @@ static void test_solver_self_check(void **state)
 
 /* With charts, one Report carries the 2-D breakdown (program, followed) and
  * the "program" table, whose rows are exactly the program totals of the
- * breakdown's groups. SPEC §6: no withheld cell may be recoverable from row or
+ * breakdown's groups. design.md §6: no withheld cell may be recoverable from row or
  * column totals. By hand: vmbo_b has 5 leavers (program table; nothing small
  * in that column), vmbo_b/unknown 4 of them (main; shown), so vmbo_b/no must
  * not be 5 - 4 = 1 for everyone to see: some of these three must be

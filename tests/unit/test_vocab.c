@@ -14,7 +14,7 @@ struct pair {
 	int v;
 };
 
-/* SPEC §8, written out again here so that a change to a list is a conscious one. */
+/* design.md §8, written out again here so that a change to a list is a conscious one. */
 static const struct pair k_programs[] = {
 	{ "pro", OVERSTAP__PROGRAM__PRO }, { "vso_arbeid", OVERSTAP__PROGRAM__VSO_ARBEID },
 	{ "vso_vervolg", OVERSTAP__PROGRAM__VSO_VERVOLG },
@@ -143,7 +143,7 @@ static void test_support(void **state)
 		strcat(want, k_support[i]);
 	}
 	assert_string_equal(vocab_support_codes(), want);
-	/* Never a diagnosis (SPEC §3). */
+	/* Never a diagnosis (design.md §3). */
 	assert_false(vocab_support_code_valid("adhd"));
 	assert_false(vocab_support_code_valid("dyslexia"));
 	assert_false(vocab_support_code_valid("autism"));
