@@ -19,18 +19,13 @@ int store_consent_add(struct store *s, int64_t leaver_id, int64_t key_id, struct
 	if (r < 0)
 		return r;
 	st = store_st(s, ST_CONSENT_INS);
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, leaver_id);
-	sqlite3_bind_int(st, 3, c->purpose);
-	sqlite3_bind_text(st, 4, c->counterpart, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, c->grantor);
-	sqlite3_bind_text(st, 6, c->granted_at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, c->valid_until, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, c->evidence_method, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 9, sealed, (int)slen, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, c->recorded_by, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, c->recorded_at, -1, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_T(c->id), STORE_I(leaver_id), STORE_I(c->purpose),
+		       STORE_T(c->counterpart), STORE_I(c->grantor),
+		       STORE_T(c->granted_at), STORE_T(c->valid_until),
+		       STORE_T(c->evidence_method), STORE_B(sealed, slen),
+		       STORE_T(c->recorded_by), STORE_T(c->recorded_at));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	free(sealed);
 	return r;
 }
@@ -40,10 +35,9 @@ int store_consent_withdraw(struct store *s, const char *id, const char *date, co
 	sqlite3_stmt *st = store_st(s, ST_CONSENT_WITHDRAW);
 	int r;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_T(id), STORE_T(date), STORE_T(user));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	if (r == 0 && sqlite3_changes(s->db) == 0)
 		r = -EALREADY;	/* no such consent, or already withdrawn: the caller looks */
 	return r;
@@ -81,9 +75,11 @@ static void s_consent_row(struct store *s, sqlite3_stmt *st, struct consent *c, 
 int store_consent_get(struct store *s, const char *id, struct consent *c, int64_t *leaver_id)
 {
 	sqlite3_stmt *st = store_st(s, ST_CONSENT_GET);
-	int rc, r = -ENOENT;
+	int rc, r;
 
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(id))) < 0)
+		return r;
+	r = -ENOENT;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		s_consent_row(s, st, c, leaver_id);
@@ -109,18 +105,20 @@ int store_consents_each(struct store *s, int64_t leaver_id, store_consent_fn fn,
 {
 	sqlite3_stmt *st = store_st(s, ST_CONSENTS_EACH);
 	struct store_cb e = { .fn.consent = fn, .arg = arg, .s = s };
+	int r;
 
-	sqlite3_bind_int64(st, 1, leaver_id);
+	if ((r = STORE_BIND(st, STORE_I(leaver_id))) < 0)
+		return r;
 	return store_rows(st, s_consent_each_row, &e);
 }
 
 int store_consent_revoked(struct store *s, const char *consent_id, const char *today)
 {
 	sqlite3_stmt *st = store_st(s, ST_CONSENT_REVOKED);
-	int rc;
+	int rc, r;
 
-	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, today, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(today))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
@@ -129,9 +127,9 @@ int store_consent_revoked(struct store *s, const char *consent_id, const char *t
 int store_revoke(struct store *s, const char *consent_id, const char *peer, int64_t now)
 {
 	sqlite3_stmt *st = store_st(s, ST_REVOKE);
+	int r;
 
-	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
+	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(peer), STORE_I(now))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
