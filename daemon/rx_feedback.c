@@ -12,12 +12,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The leaver a status or outcome is about: one we handed over to its sender. */
+/* The leaver a status or outcome is about: one we handed over to its sender.
+ * *err gets a store failure (then NULL): that is no reason to refuse the
+ * message for good, the sender must retry. */
 static const char *s_leaver(struct hctx *h, const char *record_id, const char *sender,
-			    struct leaver *l)
+			    struct leaver *l, int *err)
 {
-	if (store_leaver_by_record(h->store, record_id, 0, l) < 0)
+	if ((*err = store_leaver_by_record(h->store, record_id, 0, l)) < 0) {
+		if (*err != -ENOENT)
+			return NULL;
+		*err = 0;
 		return "no handover with this record id";
+	}
 	if (strcmp(l->destination_institution, sender) != 0 ||
 	    (l->state != LEAVER_QUEUED && l->state != LEAVER_DELIVERED))
 		return "no handover with this record id to the sender";
@@ -28,14 +34,18 @@ static const char *s_leaver(struct hctx *h, const char *record_id, const char *s
  * for this pupil, for the sender (or anyone), and in force today. Our record
  * decides, not the assertion. */
 static const char *s_outcome_consent(struct hctx *h, const struct leaver *l,
-				     const Overstap__Outcome *o, const char *sender)
+				     const Overstap__Outcome *o, const char *sender, int *err)
 {
 	struct consent k;
 	int64_t lid = -1;
 	char today[11];
 
 	date_today(today);
-	if (store_consent_get(h->store, o->consent->consent_id, &k, &lid) < 0 || lid != l->id ||
+	if ((*err = store_consent_get(h->store, o->consent->consent_id, &k, &lid)) < 0 &&
+	    *err != -ENOENT)
+		return NULL;	/* the store failed: no decision */
+	*err = 0;
+	if (lid < 0 || lid != l->id ||
 	    !consent_in_force(&k, CONSENT_PURPOSE_FOLLOW_UP, sender, today))
 		return "outcome without a valid follow_up consent";
 	return NULL;
@@ -86,8 +96,10 @@ const char *rx_status(struct hctx *h, const struct rx_msg *m, int *failed)
 
 	if (envelope_status_unpack(envelope_body(e), &st, &why) < 0)
 		return why;
-	why = s_leaver(h, st->record_id, e->sender, &l);
-	if (!why && (r = s_event(h, e, st->record_id, st->status, st->date, 0, "")) < 0)
+	why = s_leaver(h, st->record_id, e->sender, &l, &r);
+	if (!why && r == 0)
+		r = s_event(h, e, st->record_id, st->status, st->date, 0, "");
+	if (r < 0)
 		s_store_failed(e, r, failed);
 	store_leaver_clear(&l);
 	overstap__status__free_unpacked(st, NULL);
@@ -105,10 +117,12 @@ const char *rx_outcome(struct hctx *h, const struct rx_msg *m, int *failed)
 
 	if (envelope_outcome_unpack(envelope_body(e), &o, &why) < 0)
 		return why;
-	why = s_leaver(h, o->record_id, e->sender, &l);
-	if (!why)
-		why = s_outcome_consent(h, &l, o, e->sender);
-	if (why)	/* a refused disclosure to us is audited like one of ours */
+	why = s_leaver(h, o->record_id, e->sender, &l, &r);
+	if (!why && r == 0)
+		why = s_outcome_consent(h, &l, o, e->sender, &r);
+	if (r < 0)
+		;	/* the store failed: no decision, the batch rolls back */
+	else if (why)	/* a refused disclosure to us is audited like one of ours */
 		r = store_audit(h->store, rx_actor(e->sender, actor), "disclosure.refused",
 				o->record_id, e->sender,
 				"{\"purpose\":\"follow_up\",\"reason\":\"no valid follow_up consent\"}");
@@ -134,8 +148,11 @@ const char *rx_registration(struct hctx *h, const struct rx_msg *m, int *failed)
 
 	if (envelope_registration_unpack(envelope_body(e), &g, &why) < 0)
 		return why;
-	if (store_leaver_by_pgn(h->store, g->pgn, 0, &l) < 0) {
-		why = "no leaver with this PGN";
+	if ((r = store_leaver_by_pgn(h->store, g->pgn, 0, &l)) < 0) {
+		if (r == -ENOENT)
+			why = "no leaver with this PGN";
+		else
+			*failed = 1;	/* not a refusal: the sender retries */
 		goto out;
 	}
 	rx_actor(e->sender, actor);

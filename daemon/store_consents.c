@@ -44,7 +44,10 @@ int store_consent_withdraw(struct store *s, const char *id, const char *date, co
 }
 
 /* One row of CONSENT_COLS; the evidence reference is opened when the pupil's
- * key still exists (else "(erased)"). */
+ * key still exists (else "(erased)"). Any other failure to open it is an
+ * error: read as "(erased)" it hid a failed step, after which sqlite may have
+ * rolled the caller's transaction back and later writes went through on
+ * their own. */
 static const struct store_col s_consent_cols[] = {
 	STORE_TEXT(struct consent, id), STORE_SKIP /* leaver_id */,
 	STORE_INT(struct consent, purpose), STORE_TEXT(struct consent, counterpart),
@@ -55,21 +58,25 @@ static const struct store_col s_consent_cols[] = {
 	STORE_TEXT(struct consent, withdrawn_by),
 };
 
-static void s_consent_row(struct store *s, sqlite3_stmt *st, struct consent *c, int64_t *leaver_id)
+static int s_consent_row(struct store *s, sqlite3_stmt *st, struct consent *c, int64_t *leaver_id)
 {
 	uint8_t *ev = NULL;
 	size_t evlen = 0;
+	int r;
 
 	memset(c, 0, sizeof(*c));
 	store_cols(st, s_consent_cols, ARRAY_SIZE(s_consent_cols), c);
 	*leaver_id = sqlite3_column_int64(st, 1);
-	if (store_unseal(s, sqlite3_column_int64(st, 13), c->id, strlen(c->id), sqlite3_column_blob(st, 8),
-		   (size_t)sqlite3_column_bytes(st, 8), &ev, &evlen) == 0) {
+	r = store_unseal(s, sqlite3_column_int64(st, 13), c->id, strlen(c->id),
+			 sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8), &ev, &evlen);
+	if (r == 0) {
 		str_copy(c->evidence_ref, sizeof(c->evidence_ref), (const char *)ev);
 		free(ev);
-	} else {
+	} else if (r == -ENOKEY) {
 		str_copy(c->evidence_ref, sizeof(c->evidence_ref), "(erased)");
+		r = 0;
 	}
+	return r;
 }
 
 int store_consent_get(struct store *s, const char *id, struct consent *c, int64_t *leaver_id)
@@ -81,12 +88,10 @@ int store_consent_get(struct store *s, const char *id, struct consent *c, int64_
 		return r;
 	r = -ENOENT;
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		s_consent_row(s, st, c, leaver_id);
-		r = 0;
-	} else if (rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW)
+		r = s_consent_row(s, st, c, leaver_id);
+	else if (rc != SQLITE_DONE)
 		r = sqlerr_errno(rc);
-	}
 	sqlite3_reset(st);
 	return r;
 }
@@ -97,8 +102,9 @@ static int s_consent_each_row(sqlite3_stmt *st, void *arg)
 	struct consent c;
 	int64_t lid;
 
-	s_consent_row(e->s, st, &c, &lid);
-	return e->fn.consent(&c, lid, e->arg);
+	int r = s_consent_row(e->s, st, &c, &lid);
+
+	return r < 0 ? r : e->fn.consent(&c, lid, e->arg);
 }
 
 int store_consents_each(struct store *s, int64_t leaver_id, store_consent_fn fn, void *arg)
