@@ -237,6 +237,32 @@ void store_cols(sqlite3_stmt *st, const struct store_col *cols, size_t n, void *
 	}
 }
 
+int store_bind(sqlite3_stmt *st, const struct store_arg *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_arg *a = &args[i];
+		int col = (int)i + 1, rc;
+
+		switch (a->type) {
+		case STORE_ARG_TEXT:
+			rc = sqlite3_bind_text(st, col, a->t, -1, SQLITE_STATIC);
+			break;
+		case STORE_ARG_INT:
+			rc = sqlite3_bind_int64(st, col, a->i);
+			break;
+		case STORE_ARG_BLOB:
+			rc = sqlite3_bind_blob64(st, col, a->b, a->n, SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, col);
+			break;
+		}
+		if (rc != SQLITE_OK)
+			return sqlerr_errno(rc);
+	}
+	return 0;
+}
+
 int store_rows(sqlite3_stmt *st, store_row_fn row, void *arg)
 {
 	int rc, r = 0;
@@ -324,7 +350,10 @@ static int s_check_master(struct store *s, char *err, size_t errlen)
 	    sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES ('key_check', ?1)", -1, &st,
 			       NULL) != SQLITE_OK)
 		return -EIO;
-	sqlite3_bind_blob(st, 1, mac, 32, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_B(mac, 32))) < 0) {
+		sqlite3_finalize(st);
+		return r;
+	}
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
@@ -457,9 +486,9 @@ int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_
 	if (r < 0)
 		return r;
 	st = store_st(s, ST_KEY_INS);
-	sqlite3_bind_blob(st, 1, wrapped, (int)wlen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_B(wrapped, wlen), STORE_I(now));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	free(wrapped);
 	if (r == 0)
 		*id = sqlite3_last_insert_rowid(s->db);
@@ -474,7 +503,8 @@ static int s_key_get(struct store *s, int64_t id, uint8_t key[CRYPTO_KEY_LEN])
 	size_t plen = 0;
 	int rc, r;
 
-	sqlite3_bind_int64(st, 1, id);
+	if ((r = STORE_BIND(st, STORE_I(id))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);

@@ -12,7 +12,18 @@
  * The implementation is one file per section below: store.c (open, close,
  * transactions, keys, the SQL), store_schema.c, store_leavers.c,
  * store_consents.c, store_events.c, store_outbox.c, store_inbox.c,
- * store_erasure.c, store_report.c, store_checkpoints.c. */
+ * store_erasure.c, store_report.c, store_checkpoints.c.
+ *
+ * Transactions are the caller's (store_begin/commit/rollback); only
+ * store_leavers_import opens its own, and store_audit joins an open one. A
+ * function marked "[in tx]" below writes more than one row and must run
+ * inside the caller's transaction: called bare, a failure halfway (a full
+ * disk, no memory) leaves the first rows on disk without the rest, as the
+ * fault sweeps in tests/unit/test_fault_store.c show. The single-statement
+ * writes are atomic alone, but belong in the transaction of the audit entry
+ * that records them. Every function returns an error when it could not do
+ * the whole job, a failed bind included: a parameter never silently stays
+ * NULL. */
 #ifndef OVERSTAP_STORE_H
 #define OVERSTAP_STORE_H
 
@@ -197,14 +208,14 @@ int store_outbox_get(struct store *s, const char *message_id, uint8_t **packed, 
 /* The consent a queued disclosure relies on: every (re)send checks it again. */
 int store_outbox_set_consent(struct store *s, const char *message_id, const char *consent_id,
 			     const char *until);
-/* Cancel a queued message (its consent ended while it waited); a handover's
+/* [in tx] Cancel a queued message (its consent ended while it waited); a handover's
  * leaver becomes cancelled. 1 when it was no longer queued. */
 int store_outbox_cancel(struct store *s, const char *message_id, const char *reason);
 /* Cancel every queued message relying on consent_id; *n counts them. */
 int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
 				unsigned *n);
 
-/* Record acknowledgements (in the caller's transaction): the outbox entry
+/* [in tx] Record acknowledgements: the outbox entry
  * becomes acked (or rejected with reason), and a handover's leaver delivered. */
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,
 		     const char *reason, int64_t first_sent_at, unsigned attempts, int64_t now);
@@ -216,7 +227,8 @@ int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest);
 
 /* ---- receiving institution: inbox (store_inbox.c) ---- */
 
-/* Store a received, verified handover envelope idempotently: returns 0 when
+/* [in tx: a key, then the dossier] Store a received, verified handover
+ * envelope idempotently: returns 0 when
  * stored, 1 when this message id was already there, -EEXIST when another
  * message already delivered this record id. The packed
  * envelope is kept sealed under a new per-record data key, so the signature
@@ -257,17 +269,19 @@ int store_assertion_delete(struct store *s, const char *consent_id, const char *
 
 /* ---- erasure, retention, withdrawals (store_erasure.c; design.md §3: crypto-shredding) ---- */
 
-/* Retention at the school: destroy the leaver's pupil key (name, PGN,
+/* [in tx: cancel, shred, mark] Retention at the school: destroy the
+ * leaver's pupil key (name, PGN,
  * remarks and evidence references become unreadable everywhere, backups of
  * the store included) and cancel what is still queued under it; the
  * pseudonymous report fields and the timeline stay. */
 int store_leaver_shred(struct store *s, const struct leaver *l, int64_t now);
-/* `overstap erase`: shred as above, delete the pupil's status and outcome
+/* [in tx] `overstap erase`: shred as above, delete the pupil's status and outcome
  * rows, and unlink the row (new random lookup hash and pseudonym), leaving a
  * tombstone in state LEAVER_ERASED. *events and *cancelled count what went. */
 int store_leaver_erase(struct store *s, const struct leaver *l, int64_t now, unsigned *events,
 		       unsigned *cancelled);
-/* Shred a received dossier's key; what ("retention", "withdrawal") is kept. */
+/* [in tx: shred, mark] Shred a received dossier's key; what ("retention",
+ * "withdrawal") is kept. */
 int store_inbox_erase(struct store *s, const char *record_id, const char *what, int64_t now);
 /* Replace a received dossier with packed (e.g. without its care notes), under
  * the same key; what says what was taken out. */

@@ -17,11 +17,11 @@ static void s_cp_read(sqlite3_stmt *st, int col, struct checkpoint_rec *c)
 int store_checkpoint_get(struct store *s, const char *peer, int kind, struct checkpoint_rec *c)
 {
 	sqlite3_stmt *st = store_st(s, ST_CP_GET);
-	int rc;
+	int rc, r;
 
 	memset(c, 0, sizeof(*c));
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, kind);
+	if ((r = STORE_BIND(st, STORE_T(peer), STORE_I(kind))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		str_copy(c->peer, sizeof(c->peer), peer);
@@ -35,12 +35,11 @@ int store_checkpoint_get(struct store *s, const char *peer, int kind, struct che
 int store_checkpoint_put(struct store *s, const struct checkpoint_rec *c)
 {
 	sqlite3_stmt *st = store_st(s, ST_CP_PUT);
+	int r;
 
-	sqlite3_bind_text(st, 1, c->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, c->kind);
-	sqlite3_bind_int64(st, 3, c->seq);
-	sqlite3_bind_blob(st, 4, c->head, sizeof(c->head), SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, c->at);
+	if ((r = STORE_BIND(st, STORE_T(c->peer), STORE_I(c->kind), STORE_I(c->seq),
+			    STORE_B(c->head, sizeof(c->head)), STORE_I(c->at))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 

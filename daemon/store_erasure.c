@@ -8,9 +8,10 @@
 static int s_shred(struct store *s, int64_t key_id, int64_t now)
 {
 	sqlite3_stmt *st = store_st(s, ST_KEY_SHRED);
+	int r;
 
-	sqlite3_bind_int64(st, 1, key_id);
-	sqlite3_bind_int64(st, 2, now);
+	if ((r = STORE_BIND(st, STORE_I(key_id), STORE_I(now))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
@@ -18,9 +19,10 @@ static int s_shred(struct store *s, int64_t key_id, int64_t now)
 static int s_cancel_key(struct store *s, int64_t key_id, const char *reason, unsigned *n)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_KEY);
+	int r;
 
-	sqlite3_bind_int64(st, 1, key_id);
-	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_I(key_id), STORE_T(reason))) < 0)
+		return r;
 	return store_exec_count(s, st, n);
 }
 
@@ -33,8 +35,8 @@ int store_leaver_shred(struct store *s, const struct leaver *l, int64_t now)
 	    (r = s_shred(s, l->key_id, now)) < 0)
 		return r;
 	st = store_st(s, ST_LEAVER_SHRED);
-	sqlite3_bind_int64(st, 1, l->id);
-	sqlite3_bind_int64(st, 2, now);
+	if ((r = STORE_BIND(st, STORE_I(l->id), STORE_I(now))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
@@ -51,8 +53,8 @@ int store_leaver_erase(struct store *s, const struct leaver *l, int64_t now, uns
 	if (l->record_id[0] && (r = store_events_delete(s, l->record_id, events)) < 0)
 		return r;
 	st = store_st(s, ST_LEAVER_ERASE);
-	sqlite3_bind_int64(st, 1, l->id);
-	sqlite3_bind_int64(st, 2, now);
+	if ((r = STORE_BIND(st, STORE_I(l->id), STORE_I(now))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
@@ -62,7 +64,8 @@ int store_inbox_erase(struct store *s, const char *record_id, const char *what, 
 	int64_t key_id;
 	int rc, r;
 
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
@@ -71,9 +74,8 @@ int store_inbox_erase(struct store *s, const char *record_id, const char *what, 
 	if ((r = s_shred(s, key_id, now)) < 0)
 		return r;
 	st = store_st(s, ST_INBOX_ERASE);
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(record_id), STORE_I(now), STORE_T(what))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
@@ -87,7 +89,8 @@ int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *p
 	int64_t key_id = 0;
 	int rc, r;
 
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		store_text(st, 0, mid, sizeof(mid));
@@ -99,10 +102,9 @@ int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *p
 	if ((r = store_seal(s, key_id, mid, strlen(mid), packed, len, &sealed, &slen)) < 0)
 		return r;
 	st = store_st(s, ST_INBOX_RESEAL);
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_T(record_id), STORE_B(sealed, slen), STORE_T(what));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	free(sealed);
 	return r;
 }
@@ -110,14 +112,12 @@ int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *p
 int store_withdrawal_add(struct store *s, const struct withdrawal_rec *w)
 {
 	sqlite3_stmt *st = store_st(s, ST_WD_INS);
+	int r;
 
-	sqlite3_bind_text(st, 1, w->message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, w->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, w->record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, w->consent_ids, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, w->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, w->at);
-	sqlite3_bind_text(st, 7, w->actor, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(w->message_id), STORE_T(w->peer), STORE_T(w->record_id),
+			    STORE_T(w->consent_ids), STORE_T(w->reason), STORE_I(w->at),
+			    STORE_T(w->actor))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
@@ -128,13 +128,10 @@ int store_withdrawal_receipt(struct store *s, const char *withdrawal_id, const c
 	unsigned n;
 	int r;
 
-	sqlite3_bind_text(st, 1, withdrawal_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, w->receipt_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, w->receipt_at);
-	sqlite3_bind_text(st, 5, w->erased, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, w->erased_at);
-	sqlite3_bind_blob(st, 7, envelope, (int)len, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(withdrawal_id), STORE_T(peer), STORE_T(w->receipt_id),
+			    STORE_I(w->receipt_at), STORE_T(w->erased),
+			    STORE_I(w->erased_at), STORE_B(envelope, len))) < 0)
+		return r;
 	if ((r = store_exec_count(s, st, &n)) < 0)
 		return r;
 	return n ? 0 : 1;
@@ -163,25 +160,30 @@ int store_withdrawals_each(struct store *s, const char *record_id, store_withdra
 {
 	sqlite3_stmt *st = store_st(s, ST_WD_EACH);
 	struct store_cb e = { .fn.withdrawal = fn, .arg = arg };
+	int r;
 
-	if (record_id)
-		sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	return store_rows(st, s_wd_each_row, &e);
 }
 
 int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size_t *n)
 {
 	sqlite3_stmt *st = store_st(s, ST_RET_SENT);
+	int r;
 
-	sqlite3_bind_int64(st, 1, before_ms);
+	if ((r = STORE_BIND(st, STORE_I(before_ms))) < 0)
+		return r;
 	return store_ids_read(st, ids, n);	/* into the caller's *ids: the daily job reuses it */
 }
 
 int store_retention_received(struct store *s, int64_t before_ms, struct strlist *record_ids)
 {
 	sqlite3_stmt *st = store_st(s, ST_RET_RECEIVED);
+	int r;
 
-	sqlite3_bind_int64(st, 1, before_ms);
+	if ((r = STORE_BIND(st, STORE_I(before_ms))) < 0)
+		return r;
 	return store_strings_read(st, record_ids);
 }
 
@@ -197,9 +199,10 @@ int store_checkpoint_wal(struct store *s)
 int store_withdrawal_rx_seen(struct store *s, const char *message_id)
 {
 	sqlite3_stmt *st = store_st(s, ST_WDRX_GET);
-	int rc;
+	int rc, r;
 
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(message_id))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
@@ -209,11 +212,10 @@ int store_withdrawal_rx_add(struct store *s, const char *message_id, const char 
 			    const char *record_id, const char *receipt_id, int64_t now)
 {
 	sqlite3_stmt *st = store_st(s, ST_WDRX_INS);
+	int r;
 
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, receipt_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer), STORE_T(record_id),
+			    STORE_T(receipt_id), STORE_I(now))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }

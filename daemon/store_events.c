@@ -10,17 +10,12 @@ int store_event_add(struct store *s, const struct event_rec *e)
 	sqlite3_stmt *st = store_st(s, ST_EVENT_INS);
 	int r;
 
-	sqlite3_bind_text(st, 1, e->message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, e->record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, e->inbound);
-	sqlite3_bind_text(st, 4, e->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, e->event);
-	sqlite3_bind_text(st, 6, e->date, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, e->level);
-	sqlite3_bind_text(st, 8, e->consent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, e->at);
-	sqlite3_bind_text(st, 10, e->actor, -1, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_T(e->message_id), STORE_T(e->record_id), STORE_I(e->inbound),
+		       STORE_T(e->peer), STORE_I(e->event), STORE_T(e->date),
+		       STORE_I(e->level), STORE_T(e->consent_id), STORE_I(e->at),
+		       STORE_T(e->actor));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	/* The same message id again: already applied, and acknowledged as such.
 	 * Only a key conflict means that (sqlerr.h); a NOT NULL or CHECK failure
 	 * is -EINVAL, an error, so bad data is never acknowledged as held. */
@@ -50,23 +45,29 @@ int store_events_each(struct store *s, const char *record_id, store_event_fn fn,
 {
 	sqlite3_stmt *st = store_st(s, ST_EVENTS_OF);
 	struct store_cb e = { .fn.event = fn, .arg = arg, .record_id = record_id };
+	int r;
 
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	return store_rows(st, s_event_each_row, &e);
 }
 
 int store_events_delete(struct store *s, const char *record_id, unsigned *n)
 {
 	sqlite3_stmt *st = store_st(s, ST_EVENTS_DEL_RECORD);
+	int r;
 
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	return store_exec_count(s, st, n);
 }
 
 int store_events_expire(struct store *s, const char *before_date, unsigned *n)
 {
 	sqlite3_stmt *st = store_st(s, ST_RET_EVENTS);
+	int r;
 
-	sqlite3_bind_text(st, 1, before_date, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(before_date))) < 0)
+		return r;
 	return store_exec_count(s, st, n);
 }

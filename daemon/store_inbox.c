@@ -16,8 +16,8 @@ int store_inbox_put(struct store *s, const char *message_id, const char *sender,
 	sqlite3_stmt *st = store_st(s, ST_INBOX_EXISTS);
 	int rc, r;
 
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, h->record_id, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(h->record_id))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		int same = sqlite3_column_int(st, 0);
@@ -36,18 +36,12 @@ int store_inbox_put(struct store *s, const char *message_id, const char *sender,
 	if ((r = crypto_seal(key, message_id, strlen(message_id), packed, len, &sealed, &slen)) < 0)
 		goto out;
 	st = store_st(s, ST_INBOX_INS);
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, h->record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, key_id);
-	sqlite3_bind_blob(st, 5, sealed, (int)slen, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, pseudo, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_text(st, 8, h->cohort, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, h->program);
-	sqlite3_bind_int(st, 10, h->destination);
-	sqlite3_bind_text(st, 11, h->exit_date, -1, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_T(message_id), STORE_T(h->record_id), STORE_T(sender),
+		       STORE_I(key_id), STORE_B(sealed, slen), STORE_B(pseudo, 32),
+		       STORE_I(now), STORE_T(h->cohort), STORE_I(h->program),
+		       STORE_I(h->destination), STORE_T(h->exit_date));
+	if (r == 0)
+		r = sqlerr_exec(st);
 out:
 	crypto_wipe(key, sizeof(key));
 	free(sealed);
@@ -84,9 +78,9 @@ int store_inbox_each(struct store *s, const char *cohort, unsigned limit, store_
 	struct store_cb e = { .fn.inbox = cb, .arg = arg };
 	int r;
 
-	if (cohort && *cohort)
-		sqlite3_bind_text(st, 1, cohort, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+	if ((r = STORE_BIND(st, STORE_T(cohort && *cohort ? cohort : NULL),
+			    STORE_I(limit ? (int64_t)limit : -1))) < 0)
+		return r;
 	r = store_rows(st, s_inbox_each_row, &e);
 	return r < 0 ? r : 0;
 }
@@ -97,7 +91,8 @@ int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *ro
 	sqlite3_stmt *st = store_st(s, ST_INBOX_GET);
 	int rc, r;
 
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -124,9 +119,10 @@ int store_inbox_count(struct store *s, uint64_t *n)
 int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased)
 {
 	sqlite3_stmt *st = store_st(s, ST_INBOX_KEY);
-	int rc;
+	int rc, r;
 
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		store_text(st, 1, sender, 7);
@@ -147,7 +143,8 @@ int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_
 	if ((r = store_pseudonym(s, src, pseudo)) < 0)
 		return r;
 	st = store_st(s, ST_INBOX_BY_PSEUDONYM);
-	sqlite3_bind_blob(st, 1, pseudo, 32, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_B(pseudo, 32))) < 0)
+		return r;
 	return store_strings_read(st, record_ids);
 }
 
@@ -158,11 +155,9 @@ int store_assertion_put(struct store *s, const char *record_id, const char *send
 	unsigned n;
 	int r;
 
-	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, sender, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, packed, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
+	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(record_id), STORE_T(sender),
+			    STORE_B(packed, len), STORE_I(now))) < 0)
+		return r;
 	if ((r = store_exec_count(s, st, &n)) < 0)
 		return r;
 	return n ? 0 : 1;	/* INSERT OR IGNORE: held already */
@@ -179,8 +174,10 @@ int store_assertions_each(struct store *s, const char *record_id, store_blob_fn 
 {
 	sqlite3_stmt *st = store_st(s, ST_ASSERT_OF);
 	struct store_cb e = { .fn.blob = fn, .arg = arg };
+	int r;
 
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	return store_rows(st, s_blob_each_row, &e);
 }
 
@@ -190,8 +187,8 @@ int store_assertion_delete(struct store *s, const char *consent_id, const char *
 	unsigned n;
 	int r;
 
-	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, sender, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(sender))) < 0)
+		return r;
 	if ((r = store_exec_count(s, st, &n)) < 0)
 		return r;
 	return n ? 1 : 0;

@@ -61,6 +61,34 @@ static inline sqlite3_stmt *store_st(struct store *s, int which)
 	return sqlerr_ready(s->st[which]);
 }
 
+/* One parameter of a statement, for STORE_BIND. Values are bound
+ * SQLITE_STATIC: sqlite keeps the caller's pointer, copies nothing, and so
+ * has nothing to allocate. That is safe because every store function binds,
+ * steps and resets before it returns, and store_st clears the bindings before
+ * the statement's next use. (A SQLITE_TRANSIENT copy that could not be
+ * allocated left the parameter NULL while the bind's result was ignored: an
+ * UPDATE that matched nothing reported success, a consent check answered
+ * "not revoked".) */
+enum { STORE_ARG_NULL, STORE_ARG_TEXT, STORE_ARG_INT, STORE_ARG_BLOB };
+struct store_arg {
+	int type;
+	const char *t;		/* text; NULL binds NULL */
+	int64_t i;		/* integer */
+	const void *b;		/* blob of n bytes; NULL binds NULL */
+	size_t n;
+};
+#define STORE_NULL ((struct store_arg){ .type = STORE_ARG_NULL })
+#define STORE_T(v) ((struct store_arg){ .type = STORE_ARG_TEXT, .t = (v) })
+#define STORE_I(v) ((struct store_arg){ .type = STORE_ARG_INT, .i = (v) })
+#define STORE_B(p, len) ((struct store_arg){ .type = STORE_ARG_BLOB, .b = (p), .n = (len) })
+
+/* Bind args[i] to ?(i+1) of st, every result checked: 0, or the first
+ * failure as -errno (sqlerr.h), and then the caller must not step st. */
+int store_bind(sqlite3_stmt *st, const struct store_arg *args, size_t n);
+#define STORE_BIND(st, ...)                                                      \
+	store_bind((st), (const struct store_arg[]){ __VA_ARGS__ },              \
+		   sizeof((const struct store_arg[]){ __VA_ARGS__ }) / sizeof(struct store_arg))
+
 /* Column col as text into dst ("" for NULL), truncated to len. */
 void store_text(sqlite3_stmt *st, int col, char *dst, size_t len);
 

@@ -115,23 +115,20 @@ static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, cons
 	if ((r = s_seal_private(s, key_id, ref_hash, &p, &pii, &pii_len)) < 0)
 		goto out;
 	st = store_st(s, ST_LEAVER_INS);
-	sqlite3_bind_int64(st, 1, key_id);
-	sqlite3_bind_blob(st, 2, ref_hash, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, pseudo, 32, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, pii, (int)pii_len, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, vocab_program_from_str(row->program));
-	sqlite3_bind_text(st, 6, row->cohort, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, row->exit_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 8, vocab_destination_from_str(row->destination_type));
-	if (row->destination_institution[0])
-		sqlite3_bind_text(st, 9, row->destination_institution, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 10, vocab_advice_from_str(row->advice));
-	sqlite3_bind_int(st, 11, vocab_yesno_from_str(row->advice_followed));
-	sqlite3_bind_int(st, 12, vocab_level_from_str(row->level_taal));
-	sqlite3_bind_int(st, 13, vocab_level_from_str(row->level_rekenen));
-	sqlite3_bind_int64(st, 14, now);
-	sqlite3_bind_text(st, 15, user, -1, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_I(key_id), STORE_B(ref_hash, 32), STORE_B(pseudo, 32),
+		       STORE_B(pii, pii_len),
+		       STORE_I(vocab_program_from_str(row->program)),
+		       STORE_T(row->cohort), STORE_T(row->exit_date),
+		       STORE_I(vocab_destination_from_str(row->destination_type)),
+		       STORE_T(row->destination_institution[0] ? row->destination_institution
+							       : NULL),
+		       STORE_I(vocab_advice_from_str(row->advice)),
+		       STORE_I(vocab_yesno_from_str(row->advice_followed)),
+		       STORE_I(vocab_level_from_str(row->level_taal)),
+		       STORE_I(vocab_level_from_str(row->level_rekenen)),
+		       STORE_I(now), STORE_T(user));
+	if (r == 0)
+		r = sqlerr_exec(st);
 out:
 	crypto_wipe(key, sizeof(key));
 	free(pii);
@@ -239,25 +236,28 @@ int store_leaver_find(struct store *s, const char *pupil_ref, int with_private, 
 	if ((r = s_ref_hash(s, pupil_ref, ref_hash)) < 0)
 		return r;
 	st = store_st(s, ST_LEAVER_BY_REF);
-	sqlite3_bind_blob(st, 1, ref_hash, 32, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_B(ref_hash, 32))) < 0)
+		return r;
 	return s_leaver_one(s, st, with_private, l);
 }
 
 int store_leaver_load(struct store *s, int64_t id, int with_private, struct leaver *l)
 {
 	sqlite3_stmt *st = store_st(s, ST_LEAVER_BY_ID);
+	int r;
 
-	sqlite3_bind_int64(st, 1, id);
+	if ((r = STORE_BIND(st, STORE_I(id))) < 0)
+		return r;
 	return s_leaver_one(s, st, with_private, l);
 }
 
 int store_leaver_set_registered(struct store *s, int64_t id, const char *date, const char *user)
 {
 	sqlite3_stmt *st = store_st(s, ST_LEAVER_REG);
+	int r;
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_I(id), STORE_T(date), STORE_T(user))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
@@ -285,12 +285,10 @@ int store_leaver_set_inzage(struct store *s, int64_t id, int reviewer, const cha
 	if (r < 0)
 		goto out;
 	st = store_st(s, ST_LEAVER_INZ);
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, reviewer);
-	sqlite3_bind_text(st, 4, user, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, pii, (int)pii_len, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_I(id), STORE_T(date), STORE_I(reviewer), STORE_T(user),
+		       STORE_B(pii, pii_len));
+	if (r == 0)
+		r = sqlerr_exec(st);
 out:
 	free(pii);
 	store_leaver_clear(&l);
@@ -303,11 +301,10 @@ int store_leaver_set_queued(struct store *s, int64_t id, const char *record_id,
 	sqlite3_stmt *st = store_st(s, ST_LEAVER_QUEUED);
 	int r;
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, record_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_I(id), STORE_T(record_id), STORE_T(message_id),
+		       STORE_I(now));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	if (r == 0 && sqlite3_changes(s->db) != 1)
 		r = -EALREADY;
 	return r;
@@ -333,10 +330,9 @@ int store_leavers_each(struct store *s, int state, const char *cohort, unsigned 
 	struct store_cb e = { .fn.leaver = cb, .arg = arg, .s = s };
 	int r;
 
-	sqlite3_bind_int(st, 1, state);
-	if (cohort && *cohort)
-		sqlite3_bind_text(st, 2, cohort, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+	if ((r = STORE_BIND(st, STORE_I(state), STORE_T(cohort && *cohort ? cohort : NULL),
+			    STORE_I(limit ? (int64_t)limit : -1))) < 0)
+		return r;
 	r = store_rows(st, s_leaver_each_row, &e);
 	return r < 0 ? r : 0;
 }
@@ -359,9 +355,11 @@ int store_leavers_ready(struct store *s, int64_t **ids, size_t *n)
 int store_leaver_by_record(struct store *s, const char *record_id, int with_private, struct leaver *l)
 {
 	sqlite3_stmt *st = store_st(s, ST_LEAVER_BY_RECORD);
+	int r;
 
 	memset(l, 0, sizeof(*l));
-	sqlite3_bind_text(st, 1, record_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
 	return s_leaver_one(s, st, with_private, l);
 }
 
@@ -376,6 +374,7 @@ int store_leaver_by_pgn(struct store *s, const char *pgn, int with_private, stru
 	snprintf(src, sizeof(src), "pgn:%s", pgn);
 	if ((r = store_pseudonym(s, src, pseudo)) < 0)
 		return r;
-	sqlite3_bind_blob(st, 1, pseudo, sizeof(pseudo), SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_B(pseudo, sizeof(pseudo)))) < 0)
+		return r;
 	return s_leaver_one(s, st, with_private, l);
 }

@@ -17,14 +17,11 @@ int store_outbox_add(struct store *s, const char *message_id, const char *peer, 
 	if (r < 0)
 		return r;
 	st = store_st(s, ST_OUTBOX_INS);
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, body_case);
-	if (key_id > 0)
-		sqlite3_bind_int64(st, 4, key_id);
-	sqlite3_bind_blob(st, 5, sealed, (int)slen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, now);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer), STORE_I(body_case),
+		       key_id > 0 ? STORE_I(key_id) : STORE_NULL,
+		       STORE_B(sealed, slen), STORE_I(now));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	free(sealed);
 	return r;
 }
@@ -39,9 +36,10 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
 
 	if (!v)
 		return -ENOMEM;
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, limit);
+	if ((r = STORE_BIND(st, STORE_T(peer), STORE_T(after ? after : ""), STORE_I(limit))) < 0) {
+		free(v);
+		return r;
+	}
 	while (cnt < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct outbox_msg *m = &v[cnt];
 
@@ -88,9 +86,9 @@ int store_outbox_replace(struct store *s, const struct outbox_msg *m)
 	if (r < 0)
 		return r;
 	st = store_st(s, ST_OUTBOX_RESEAL);
-	sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, sealed, (int)slen, SQLITE_STATIC);
-	r = sqlerr_exec(st);
+	r = STORE_BIND(st, STORE_T(m->message_id), STORE_B(sealed, slen));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	free(sealed);
 	return r;
 }
@@ -98,9 +96,11 @@ int store_outbox_replace(struct store *s, const struct outbox_msg *m)
 int store_outbox_get(struct store *s, const char *message_id, uint8_t **packed, size_t *len)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_GET);
-	int rc, r = -ENOENT;
+	int rc, r;
 
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(message_id))) < 0)
+		return r;
+	r = -ENOENT;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		r = store_unseal(s, sqlite3_column_int64(st, 0), message_id, strlen(message_id),
@@ -115,10 +115,10 @@ int store_outbox_set_consent(struct store *s, const char *message_id, const char
 			     const char *until)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CONSENT);
+	int r;
 
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, consent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(consent_id), STORE_T(until))) < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
@@ -136,18 +136,20 @@ static int s_settle(struct store *s, sqlite3_stmt *st, const char *message_id, i
 	if (n == 0)
 		return 1;
 	st = store_st(s, leaver_st);
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	if (leaver_st == ST_LEAVER_DELIVERED)
-		sqlite3_bind_int64(st, 2, now);
+	r = leaver_st == ST_LEAVER_DELIVERED ? STORE_BIND(st, STORE_T(message_id), STORE_I(now))
+					     : STORE_BIND(st, STORE_T(message_id));
+	if (r < 0)
+		return r;
 	return sqlerr_exec(st);
 }
 
 int store_outbox_cancel(struct store *s, const char *message_id, const char *reason)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL);
+	int r;
 
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(reason))) < 0)
+		return r;
 	/* 1: acknowledged or cancelled already */
 	return s_settle(s, st, message_id, ST_LEAVER_CANCELLED, 0);
 }
@@ -156,16 +158,14 @@ int store_outbox_ack(struct store *s, const char *peer, const char *message_id, 
 		     const char *reason, int64_t first_sent_at, unsigned attempts, int64_t now)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_ACK);
+	int r;
 
-	sqlite3_bind_text(st, 1, message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, rejected ? OUTBOX_REJECTED : OUTBOX_ACKED);
-	if (reason && *reason)
-		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	if (first_sent_at)
-		sqlite3_bind_int64(st, 5, first_sent_at);
-	sqlite3_bind_int(st, 6, (int)attempts);
-	sqlite3_bind_int64(st, 7, now);
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer),
+			    STORE_I(rejected ? OUTBOX_REJECTED : OUTBOX_ACKED),
+			    STORE_T(reason && *reason ? reason : NULL),
+			    first_sent_at ? STORE_I(first_sent_at) : STORE_NULL,
+			    STORE_I((int)attempts), STORE_I(now))) < 0)
+		return r;
 	/* 1: a duplicate ack, or one for a message we do not have */
 	return s_settle(s, st, message_id, rejected ? ST_LEAVER_CANCELLED : ST_LEAVER_DELIVERED, now);
 }
@@ -173,9 +173,10 @@ int store_outbox_ack(struct store *s, const char *peer, const char *message_id, 
 int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_OLDEST);
-	int rc;
+	int rc, r;
 
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(peer))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	*oldest = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
@@ -185,9 +186,10 @@ int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
 int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_DEPTH);
-	int rc;
+	int rc, r;
 
-	sqlite3_bind_text(st, 1, peer, -1, SQLITE_TRANSIENT);
+	if ((r = STORE_BIND(st, STORE_T(peer))) < 0)
+		return r;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*depth = (uint64_t)sqlite3_column_int64(st, 0);
@@ -199,8 +201,9 @@ int store_outbox_cancel_consent(struct store *s, const char *consent_id, const c
 				unsigned *n)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_CONSENT);
+	int r;
 
-	sqlite3_bind_text(st, 1, consent_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(reason))) < 0)
+		return r;
 	return store_exec_count(s, st, n);
 }

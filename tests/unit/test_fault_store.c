@@ -331,6 +331,70 @@ out:
 	return r;
 }
 
+#define RID_HELD "0190a5b4-7c2e-7a3b-9f00-0000000000b0"	/* s_setup_full's dossier */
+
+/* rx_erasure.c: a withdrawal of the consent the dossier rested on erases it,
+ * in the batch's transaction. The bind of record_id once failed silently: the
+ * UPDATE matched nothing and the erasure was reported (and receipted) done. */
+static int s_op_inbox_erase(struct fault_fx *fx)
+{
+	int r;
+
+	if ((r = store_begin(fx->s)) < 0)
+		return r;
+	r = store_inbox_erase(fx->s, RID_HELD, "withdrawal", 1748779200000);
+	if (r == 0)
+		r = store_audit(fx->s, "peer:" PEER, "dossier.erased", RID_HELD, PEER,
+				"{\"reason\":\"withdrawal\"}");
+	return s_end(fx->s, r);
+}
+
+/* rx_erasure.c: a statutory dossier loses its care notes. The same silent
+ * bind failure once returned 0 with the care notes still stored. */
+static int s_op_inbox_replace(struct fault_fx *fx)
+{
+	static const uint8_t stripped[] = "the envelope without its care notes";
+	int r;
+
+	if ((r = store_begin(fx->s)) < 0)
+		return r;
+	r = store_inbox_replace(fx->s, RID_HELD, stripped, sizeof(stripped), "care_notes");
+	if (r == 0)
+		r = store_audit(fx->s, "peer:" PEER, "dossier.stripped", RID_HELD, PEER, "{}");
+	return s_end(fx->s, r);
+}
+
+/* s_setup_full, and R1's consent withdrawn: the revocation check must say so
+ * or fail, never answer "not revoked" (net_tx.c would send on it). */
+static char s_withdrawn_id[CRYPTO_UUID_STR_LEN + 1];
+
+static int s_first_consent(const struct consent *c, int64_t leaver_id, void *arg)
+{
+	(void)leaver_id;
+	str_copy(arg, CRYPTO_UUID_STR_LEN + 1, c->id);
+	return 1;
+}
+
+static int s_setup_withdrawn(struct fault_fx *fx)
+{
+	int r;
+
+	if ((r = s_setup_full(fx)) < 0)
+		return r;
+	s_withdrawn_id[0] = '\0';
+	if ((r = store_consents_each(fx->s, -1, s_first_consent, s_withdrawn_id)) < 0)
+		return r;
+	if (!s_withdrawn_id[0])
+		return -ENOENT;
+	return store_consent_withdraw(fx->s, s_withdrawn_id, "2025-05-20", "mentor1");
+}
+
+/* A read: 1 (revoked) in the fault-free run; any other success is fail-open. */
+static int s_op_consent_revoked(struct fault_fx *fx)
+{
+	return store_consent_revoked(fx->s, s_withdrawn_id, "2025-06-01");
+}
+
 /* The audit append on its own (it opens its own transaction). */
 static int s_op_audit(struct fault_fx *fx)
 {
@@ -348,10 +412,11 @@ static const struct fault_case s_cases[] = {
 	{ .name = "leavers_import", .setup = s_setup_full, .op = s_op_leavers_import },
 	{ .name = "outcomes_import", .setup = s_setup_full, .op = s_op_outcomes_import },
 	{ .name = "leaver_erase", .setup = s_setup_full, .op = s_op_leaver_erase },
-	/* Not here yet: store_inbox_erase and store_inbox_replace bind record_id
-	 * SQLITE_TRANSIENT and ignore the result; when that copy cannot be
-	 * allocated the UPDATE matches no row and reports success (fix pending the
-	 * split of store.c). */
+	/* found silent bind failures (SQLITE_TRANSIENT copies that could not
+	 * be allocated, results ignored): now bound by STORE_BIND, checked */
+	{ .name = "inbox_erase", .setup = s_setup_full, .op = s_op_inbox_erase },
+	{ .name = "inbox_replace", .setup = s_setup_full, .op = s_op_inbox_replace },
+	{ .name = "consent_revoked", .setup = s_setup_withdrawn, .op = s_op_consent_revoked },
 	{ .name = "audit_append", .setup = s_setup_full, .op = s_op_audit },
 };
 
