@@ -1,6 +1,7 @@
 /* audit: the append-only audit log as a keyed hash chain; see audit.h. */
 #include "audit.h"
 #include "crypto.h"
+#include "jdetail.h"
 #include "pgn.h"
 #include "sqlerr.h"
 #include "util.h"
@@ -531,38 +532,6 @@ int audit_check_checkpoint(struct audit *a, int64_t seq, const uint8_t mac[AUDIT
 
 /* ---- JSON export ---- */
 
-/* Write s as a JSON string. Control characters, '"' and '\' are escaped;
- * valid UTF-8 passes through; an invalid byte becomes U+FFFD. */
-static void s_json_str(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	putc('"', out);
-	for (size_t i = 0, k = 1; i < n; i += k) {
-		k = 1;
-		if (p[i] == '"' || p[i] == '\\')
-			fprintf(out, "\\%c", p[i]);
-		else if (p[i] == '\n')
-			fputs("\\n", out);
-		else if (p[i] == '\t')
-			fputs("\\t", out);
-		else if (p[i] == '\r')
-			fputs("\\r", out);
-		else if (p[i] < 0x20)
-			fprintf(out, "\\u%04x", p[i]);
-		else if (p[i] < 0x80)
-			putc(p[i], out);
-		else if ((k = s_utf8_seq(p + i, n - i)) > 0)
-			fwrite(p + i, 1, k, out);
-		else {
-			fputs("\\ufffd", out);
-			k = 1;
-		}
-	}
-	putc('"', out);
-}
-
 /* Unix ms as RFC 3339 UTC with milliseconds: 2026-11-23T19:32:20.123Z. */
 static void s_iso8601(int64_t ms, char *out, size_t outlen)
 {
@@ -585,22 +554,27 @@ static void s_iso8601(int64_t ms, char *out, size_t outlen)
 
 int audit_entry_write_json(const struct audit_entry *e, FILE *out)
 {
-	static const char *const names[F__N] = { "actor", "action", "subject", "counterpart",
-						 "detail" };
-	const char *f[F__N] = { e->actor, e->action, e->subject, e->counterpart, e->detail };
-	char at[64];
+	char at[64], mac[2 * AUDIT_MAC_LEN + 1];
+	json_t *j;
+	int r;
 
 	s_iso8601(e->at_ms, at, sizeof(at));
-	fprintf(out, "{\"seq\":%" PRId64 ",\"at\":\"%s\"", e->seq, at);
-	for (int i = 0; i < F__N; i++) {
-		fprintf(out, ",\"%s\":", names[i]);
-		s_json_str(out, f[i]);
-	}
-	fputs(",\"mac\":\"", out);
 	for (int i = 0; i < AUDIT_MAC_LEN; i++)
-		fprintf(out, "%02x", e->mac[i]);
-	fputs("\"}\n", out);
-	return ferror(out) ? -EIO : 0;
+		snprintf(mac + 2 * i, 3, "%02x", e->mac[i]);
+	/* The text fields hold what users, files and peers supplied: made valid
+	 * UTF-8 (an invalid byte becomes U+FFFD), escaped by jansson. */
+	j = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "seq", (json_int_t)e->seq,
+		      "at", at, "actor", jdetail_text(e->actor), "action", jdetail_text(e->action),
+		      "subject", jdetail_text(e->subject),
+		      "counterpart", jdetail_text(e->counterpart), "detail", jdetail_text(e->detail),
+		      "mac", mac);
+	if (!j)
+		return -ENOMEM;
+	r = json_dumpf(j, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (r < 0 || putc('\n', out) == EOF || ferror(out))
+		return -EIO;
+	return 0;
 }
 
 static int s_export_one(const struct audit_entry *e, void *arg)

@@ -5,6 +5,7 @@
 #include "control_int.h"
 #include "envelope.h"
 #include "erasure.h"
+#include "jdetail.h"
 #include "outbox.h"
 
 #include <errno.h>
@@ -77,15 +78,17 @@ static int s_refuse(struct req_ctx *c, const char *ref, const struct strlist *er
 static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l,
 		   const struct consent *k)
 {
-	char subj[32], detail[256];
+	char subj[32];
 
-	snprintf(detail, sizeof(detail),
-		 "{\"consent_id\":\"%s\",\"purpose\":\"%s\",\"grantor\":\"%s\",\"granted_at\":\"%s\","
-		 "\"valid_until\":\"%s\",\"withdrawn_at\":\"%s\"}",
-		 k->id, consent_purpose_str(k->purpose), consent_grantor_str(k->grantor), k->granted_at,
-		 k->valid_until, k->withdrawn_at);
-	return store_audit(c->h->store, c->req->user, action, ctl_leaver_subject(l, subj),
-			   k->counterpart, detail);
+	/* The id is ours (store_consent_add); the dates were typed by a user
+	 * (checked as dates, but text all the same). */
+	return jdetail_audit(c->h->store, c->req->user, action, ctl_leaver_subject(l, subj),
+			     k->counterpart, "{s:s, s:o, s:o, s:o, s:o, s:o}", "consent_id", k->id,
+			     "purpose", jdetail_text(consent_purpose_str(k->purpose)),
+			     "grantor", jdetail_text(consent_grantor_str(k->grantor)),
+			     "granted_at", jdetail_text(k->granted_at),
+			     "valid_until", jdetail_text(k->valid_until),
+			     "withdrawn_at", jdetail_text(k->withdrawn_at));
 }
 
 /* A follow_up consent granted after the dossier left: tell the receiver, so
@@ -96,7 +99,7 @@ static int s_notice(struct req_ctx *c, const struct leaver *l, const struct cons
 	Overstap__ConsentNotice m = OVERSTAP__CONSENT_NOTICE__INIT;
 	Overstap__ConsentAssertion a;
 	const struct peer_cfg *pc;
-	char mid[CRYPTO_UUID_STR_LEN + 1], detail[160];
+	char mid[CRYPTO_UUID_STR_LEN + 1];
 	uint8_t body[1024];
 	int r;
 
@@ -120,10 +123,9 @@ static int s_notice(struct req_ctx *c, const struct leaver *l, const struct cons
 				.consent_id = k->id, .until = k->valid_until }, mid);
 	if (r < 0)
 		return r;
-	snprintf(detail, sizeof(detail), "{\"purpose\":\"follow_up\",\"consent_id\":\"%s\","
-		 "\"message_id\":\"%s\"}", k->id, mid);
-	if ((r = store_audit(c->h->store, c->req->user, "consent.notice_queued", l->record_id, pc->id,
-			     detail)) == 0)
+	if ((r = jdetail_audit(c->h->store, c->req->user, "consent.notice_queued", l->record_id,
+			       pc->id, "{s:s, s:s, s:s}", "purpose", "follow_up", "consent_id", k->id,
+			       "message_id", mid)) == 0)
 		str_copy(peer, 7, pc->id);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include "control_int.h"
 #include "crypto.h"
 #include "erasure.h"
+#include "jdetail.h"
 #include "pgn.h"
 
 #include <errno.h>
@@ -17,7 +18,7 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 {
 	struct ctl_consents ks = { 0 };
 	unsigned events = 0, cancelled = 0, withdrawn = 0;
-	char today[11], peer[7] = "", buf[32], detail[200];
+	char today[11], peer[7] = "", buf[32];
 	const char *subj = ctl_leaver_subject(l, buf);
 	int r;
 
@@ -30,10 +31,10 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 		if (ks.v[i].withdrawn_at[0])
 			continue;
 		str_copy(ks.v[i].withdrawn_at, sizeof(ks.v[i].withdrawn_at), today);
-		snprintf(detail, sizeof(detail), "{\"consent_id\":\"%s\",\"reason\":\"erasure\"}", ks.v[i].id);
 		if ((r = store_consent_withdraw(c->h->store, ks.v[i].id, today, c->req->user)) == 0)
-			r = store_audit(c->h->store, c->req->user, "consent.withdrawn", subj,
-					ks.v[i].counterpart, detail);
+			r = jdetail_audit(c->h->store, c->req->user, "consent.withdrawn", subj,
+					  ks.v[i].counterpart, "{s:s, s:s}", "consent_id", ks.v[i].id,
+					  "reason", "erasure");
 		withdrawn++;
 	}
 	/* every consent the receiver may hold, withdrawn now or before */
@@ -42,9 +43,10 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 	if (r == 0)
 		r = store_leaver_erase(c->h->store, l, time_now_ms(), &events, &cancelled);
 	if (r == 0) {
-		snprintf(detail, sizeof(detail), "{\"consents_withdrawn\":%u,\"events_deleted\":%u,"
-			 "\"messages_cancelled\":%u,\"told\":\"%s\"}", withdrawn, events, cancelled, peer);
-		r = store_audit(c->h->store, c->req->user, "pupil.erased", subj, peer, detail);
+		r = jdetail_audit(c->h->store, c->req->user, "pupil.erased", subj, peer,
+				  "{s:I, s:I, s:I, s:s}", "consents_withdrawn", (json_int_t)withdrawn,
+				  "events_deleted", (json_int_t)events,
+				  "messages_cancelled", (json_int_t)cancelled, "told", peer);
 	}
 	if (r == 0)
 		r = store_commit(c->h->store);
@@ -67,7 +69,6 @@ static int s_erase_received(struct req_ctx *c, const char *record_id, const char
 			    Overstapctl__Erased *res)
 {
 	unsigned events = 0;
-	char detail[96];
 	int r = store_begin(c->h->store);
 
 	if (r == 0)
@@ -75,8 +76,8 @@ static int s_erase_received(struct req_ctx *c, const char *record_id, const char
 	if (r == 0)
 		r = store_events_delete(c->h->store, record_id, &events);
 	if (r == 0) {
-		snprintf(detail, sizeof(detail), "{\"side\":\"receiving\",\"events_deleted\":%u}", events);
-		r = store_audit(c->h->store, c->req->user, "dossier.erased", record_id, sender, detail);
+		r = jdetail_audit(c->h->store, c->req->user, "dossier.erased", record_id, sender,
+				  "{s:s, s:I}", "side", "receiving", "events_deleted", (json_int_t)events);
 	}
 	if (r == 0)
 		r = store_commit(c->h->store);

@@ -7,6 +7,7 @@
 #include "consent.h"
 #include "control_int.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "outbox.h"
 #include "outcomes.h"
 #include "pgn.h"
@@ -17,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_NO_CONSENT_TEXT "no follow_up consent in force for this pupil and institution"
-static const char S_NO_CONSENT[] = S_NO_CONSENT_TEXT;	/* compared by address */
+/* compared by address; also the reason of an audited denial */
+static const char S_NO_CONSENT[] = "no follow_up consent in force for this pupil and institution";
 
 static int s_queue(struct hctx *h, const char *peer, Overstap__Envelope__BodyCase body_case,
 		   const uint8_t *body, size_t blen, const Overstap__ConsentAssertion *a,
@@ -104,14 +105,19 @@ static const char *s_received_load(struct hctx *h, const char *record_id, struct
 	return NULL;
 }
 
-static int s_audit(struct req_ctx *c, const char *action, const char *record_id, const char *peer,
-		   const char *purpose, const char *event, const char *extra)
+/* The audit entry of a queued disclosure: a status on the statute, or an
+ * outcome under consent_id (non-NULL), which the sending school asserted in
+ * its dossier or a notice (checked as a UUID, but a peer's text). */
+static int s_audit_queued(struct req_ctx *c, const char *record_id, const char *peer,
+			  const char *event, const char *consent_id)
 {
-	char detail[320];
-
-	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"event\":\"%s\"%s}", purpose, event,
-		 extra);
-	return store_audit(c->h->store, c->req->user, action, record_id, peer, detail);
+	if (!consent_id)
+		return jdetail_audit(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
+				     "{s:s, s:s, s:s}", "purpose", "status", "event", event,
+				     "basis", "statute");
+	return jdetail_audit(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
+			     "{s:s, s:s, s:s, s:o}", "purpose", "follow_up", "event", event,
+			     "basis", "consent", "consent_id", jdetail_text(consent_id));
 }
 
 static int s_pack_status(const struct outcome_row *row, uint8_t **body, size_t *len)
@@ -154,7 +160,6 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 	int status = outcome_event_is_status(row->event), r = 0;
 	uint8_t *body = NULL;
 	size_t blen = 0;
-	char extra[96] = "";
 
 	if ((*why = s_received_load(c->h, row->record_id, &rc)) != NULL)
 		goto out;
@@ -185,13 +190,9 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 		str_copy(ev.consent_id, sizeof(ev.consent_id), rc.follow_up->consent_id);
 	ev.at = time_now_ms();
 	str_copy(ev.actor, sizeof(ev.actor), c->req->user);
-	if (!status)
-		snprintf(extra, sizeof(extra), ",\"basis\":\"consent\",\"consent_id\":\"%s\"", ev.consent_id);
-	else
-		snprintf(extra, sizeof(extra), ",\"basis\":\"statute\"");
 	if ((r = store_event_add(c->h->store, &ev)) == 0)
-		r = s_audit(c, "disclosure.queued", row->record_id, rc.sender,
-			    status ? "status" : "follow_up", outcome_event_str(row->event), extra);
+		r = s_audit_queued(c, row->record_id, rc.sender, outcome_event_str(row->event),
+				   status ? NULL : ev.consent_id);
 out:
 	s_received_free(&rc);
 	return r < 0 ? r : 0;
@@ -231,9 +232,10 @@ static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, si
 		if (rows[i].line != 0)
 			continue;
 		if (s_received_load(c->h, rows[i].record_id, &rc) == NULL)
-			r = s_audit(c, "disclosure.denied", rows[i].record_id, rc.sender, "follow_up",
-				    outcome_event_str(rows[i].event),
-				    ",\"reason\":\"" S_NO_CONSENT_TEXT "\"");
+			r = jdetail_audit(c->h->store, c->req->user, "disclosure.denied",
+					  rows[i].record_id, rc.sender, "{s:s, s:s, s:s}",
+					  "purpose", "follow_up", "event", outcome_event_str(rows[i].event),
+					  "reason", S_NO_CONSENT);
 		s_received_free(&rc);
 	}
 	if (r == 0)
@@ -290,7 +292,7 @@ int ctl_feedback(struct req_ctx *c)
 static int s_registration_one(struct req_ctx *c, const struct registration_row *g)
 {
 	Overstap__Registration m = OVERSTAP__REGISTRATION__INIT;
-	char mid[CRYPTO_UUID_STR_LEN + 1], detail[96];
+	char mid[CRYPTO_UUID_STR_LEN + 1];
 	uint8_t body[64];
 	size_t blen;
 	int r;
@@ -298,13 +300,13 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 	m.pgn = (char *)g->pgn;
 	m.registered_on = (char *)g->registered_on;
 	blen = overstap__registration__pack(&m, body);
-	snprintf(detail, sizeof(detail), "{\"purpose\":\"status\",\"basis\":\"statute\","
-		 "\"registered_on\":\"%s\"}", g->registered_on);
-	/* No record id exists yet, and the PGN stays out of the log. */
+	/* No record id exists yet, and the PGN stays out of the log. The date
+	 * came from a file or the command line (checked as a date). */
 	if ((r = s_queue(c->h, g->sending_school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen,
 			 NULL, mid)) == 0)
-		r = store_audit(c->h->store, c->req->user, "registration.sent", "", g->sending_school,
-				detail);
+		r = jdetail_audit(c->h->store, c->req->user, "registration.sent", "", g->sending_school,
+				  "{s:s, s:s, s:o}", "purpose", "status", "basis", "statute",
+				  "registered_on", jdetail_text(g->registered_on));
 	return r;
 }
 

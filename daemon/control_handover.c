@@ -2,6 +2,7 @@
 #include "consent.h"
 #include "control_int.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "outbox.h"
 #include "vocab.h"
 
@@ -45,14 +46,15 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 		snprintf(why, whylen, "%s: the dossier has already been sent", ref);
 		r = -EALREADY;
 	} else {
-		char subj[32], detail[96];
+		char subj[32];
 
+		/* the remarks stay out of the log; the date was typed (checked as a date) */
 		r = store_leaver_set_inzage(c->h->store, l.id, who, date, z->remarks, c->req->user);
-		snprintf(detail, sizeof(detail), "{\"reviewer\":\"%s\",\"date\":\"%s\"}",
-			 vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?", date);
 		if (r == 0)
-			r = store_audit(c->h->store, c->req->user, "inzage.recorded",
-					ctl_leaver_subject(&l, subj), "", detail);
+			r = jdetail_audit(c->h->store, c->req->user, "inzage.recorded",
+					  ctl_leaver_subject(&l, subj), "", "{s:s, s:o}", "reviewer",
+					  vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?",
+					  "date", jdetail_text(date));
 		if (r < 0)
 			snprintf(why, whylen, "%s: %s", ref, strerror(-r));
 	}
@@ -220,15 +222,13 @@ static int s_disclosure_audit(struct hctx *h, const char *user, const struct lea
 			      const Overstap__Handover *ho, const struct consent_decision *dec,
 			      const char *record_id, const char *mid, int notes)
 {
-	char detail[320];
-
-	/* the disclosure: what, to whom, on which basis (SPEC §5) */
-	snprintf(detail, sizeof(detail), "{\"purpose\":\"handover\",\"basis\":\"%s\","
-		 "\"consent_id\":\"%s\",\"consents_asserted\":%zu,\"care_notes\":\"%s\","
-		 "\"message_id\":\"%s\"}", ho->basis, dec->consent_id, ho->n_consents,
-		 notes ? "included" : "withheld", mid);
-	return store_audit(h->store, user, "disclosure.queued", record_id,
-			   l->destination_institution, detail);
+	/* the disclosure: what, to whom, on which basis (SPEC §5); the consent
+	 * id is one of ours (store_consent_add), the basis a name of consent.c */
+	return jdetail_audit(h->store, user, "disclosure.queued", record_id,
+			     l->destination_institution, "{s:s, s:s, s:s, s:I, s:s, s:s}",
+			     "purpose", "handover", "basis", ho->basis, "consent_id", dec->consent_id,
+			     "consents_asserted", (json_int_t)ho->n_consents,
+			     "care_notes", notes ? "included" : "withheld", "message_id", mid);
 }
 
 /* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
@@ -286,12 +286,12 @@ out:
 static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char *purpose,
 			  const char *reason)
 {
-	char subj[32], detail[320];
+	char subj[32];
 
-	snprintf(detail, sizeof(detail), "{\"purpose\":\"%s\",\"reason\":\"%s\"}", purpose,
-		 reason);
-	return store_audit(c->h->store, c->req->user, "disclosure.denied",
-			   ctl_leaver_subject(l, subj), l->destination_institution, detail);
+	/* the reason quotes stored consent fields: text, not ours to trust */
+	return jdetail_audit(c->h->store, c->req->user, "disclosure.denied",
+			     ctl_leaver_subject(l, subj), l->destination_institution, "{s:s, s:o}",
+			     "purpose", purpose, "reason", jdetail_text(reason));
 }
 
 static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Overstapctl__SendResult *res,

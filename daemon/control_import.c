@@ -1,5 +1,6 @@
 /* control_import: `import leavers` and `handover registered` at the sending school. */
 #include "control_int.h"
+#include "jdetail.h"
 #include "leavers.h"
 
 #include <errno.h>
@@ -71,11 +72,12 @@ int ctl_mark_registered(struct req_ctx *c)
 		if (r == 0)
 			r = store_leaver_set_registered(c->h->store, l.id, date, c->req->user);
 		if (r == 0) {
-			char subj[32], detail[64];
+			char subj[32];
 
-			snprintf(detail, sizeof(detail), "{\"registered_on\":\"%s\"}", date);
-			r = store_audit(c->h->store, c->req->user, "registration.recorded",
-					ctl_leaver_subject(&l, subj), l.destination_institution, detail);
+			/* the date was typed (checked as a date) */
+			r = jdetail_audit(c->h->store, c->req->user, "registration.recorded",
+					  ctl_leaver_subject(&l, subj), l.destination_institution,
+					  "{s:o}", "registered_on", jdetail_text(date));
 		}
 		store_leaver_clear(&l);
 		if (r == 0) {

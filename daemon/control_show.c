@@ -1,5 +1,6 @@
 /* control_show: `handover list|show`, `inbox list|show` and their detail builders. */
 #include "control_int.h"
+#include "jdetail.h"
 #include "envelope.h"
 #include "vocab.h"
 
@@ -192,8 +193,8 @@ int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__Handov
 	}
 	/* Who looked at whose dossier. If that cannot be written, the dossier
 	 * is not shown. */
-	r = store_audit(c->h->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
-			"{\"side\":\"sending\"}");
+	r = jdetail_audit(c->h->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
+			  "{s:s}", "side", "sending");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	if (l->message_id[0] && s_sent_dossier(c, l->message_id, &det->dossier) == 0) {
@@ -298,8 +299,8 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
 		return ctl_fail(c, r, "cannot read the record: %s", strerror(-r));
 	if (packed && !ctl_keep(&c->pool, packed))
 		return -ENOMEM;	/* ctl_keep freed it */
-	r = store_audit(c->h->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
-			"{\"side\":\"receiving\"}");
+	r = jdetail_audit(c->h->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
+			  "{s:s}", "side", "receiving");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	overstapctl__inbox_detail__init(det);

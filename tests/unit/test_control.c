@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "audit.h"
 #include "control_int.h"
 #include "envelope.h"
@@ -742,6 +744,110 @@ static void test_audit_export(void **state)
 	assert_int_equal(rep->audit_entries->next_seq, entries);
 }
 
+/* ---- hostile text in the audit log ---- */
+
+#define INJECT "\",\"admin\":true,\"x\":\""	/* ends a string, adds a key */
+
+struct last_entry {
+	char *actor, *action, *detail;
+};
+
+static int s_last_cb(const struct audit_entry *e, void *arg)
+{
+	struct last_entry *le = arg;
+
+	free(le->actor);
+	free(le->action);
+	free(le->detail);
+	le->actor = strdup(e->actor);
+	le->action = strdup(e->action);
+	le->detail = strdup(e->detail);
+	return 0;
+}
+
+/* The keys of o, in order, joined by ',' (o must be an object). */
+static void s_keys(const json_t *o, char *buf, size_t len)
+{
+	const char *k;
+	json_t *v;
+
+	buf[0] = '\0';
+	json_object_foreach((json_t *)o, k, v) {
+		(void)v;
+		if (buf[0])
+			strncat(buf, ",", len - strlen(buf) - 1);
+		strncat(buf, k, len - strlen(buf) - 1);
+	}
+}
+
+/* The report's format is text the user typed that reaches the audit detail
+ * (8 bytes of it; invalid UTF-8 becomes U+FFFD), and a user name may hold
+ * quotes (not invalid UTF-8: the audit log refuses that in its columns).
+ * Neither may add a key, to the stored detail or to the exported line. */
+static void test_audit_hostile_text(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req;
+	Overstapctl__ReportQuery q = OVERSTAPCTL__REPORT_QUERY__INIT;
+	Overstapctl__AuditQuery aq = OVERSTAPCTL__AUDIT_QUERY__INIT;
+	Overstapctl__Reply *rep;
+	struct last_entry le = { 0 };
+	char *by[] = { "cohort", "program" }, keys[256];
+	json_error_t err;
+	json_t *d, *line;
+	size_t n;
+
+	assert_int_equal(s_import_good(f)->code, 0);
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_REPORT);
+	req.user = "u" INJECT;		/* no space or control byte: a valid user name */
+	q.format = "\xff" INJECT;
+	q.n_by = 2;
+	q.by = by;
+	req.report = &q;
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY_REPORT);
+
+	assert_int_equal(audit_each(store_audit_peek(f->s), 1, s_last_cb, &le), 0);
+	assert_non_null(le.detail);
+	assert_string_equal(le.action, "report.generated");
+	assert_string_equal(le.actor, "u" INJECT);	/* stored as given, quoted on export */
+	d = json_loads(le.detail, 0, &err);
+	assert_non_null(d);
+	assert_true(json_is_object(d));
+	s_keys(d, keys, sizeof(keys));
+	assert_string_equal(keys, "side,format,by,cohorts");
+	assert_null(json_object_get(d, "admin"));
+	assert_string_equal(json_string_value(json_object_get(d, "side")), "sending");
+	/* the first 8 bytes, the bad one replaced */
+	assert_string_equal(json_string_value(json_object_get(d, "format")),
+			    "\xef\xbf\xbd\",\"admi");
+	assert_string_equal(json_string_value(json_object_get(d, "by")), "cohort,program");
+	assert_true(json_is_integer(json_object_get(d, "cohorts")));
+	json_decref(d);
+
+	/* the export: one object per entry, the detail a string, nothing added */
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT);
+	req.audit_export = &aq;
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, 0);
+	n = rep->audit_entries->n_lines;
+	assert_true(n >= 1);
+	line = json_loads(rep->audit_entries->lines[n - 1], 0, &err);
+	assert_non_null(line);
+	s_keys(line, keys, sizeof(keys));
+	assert_string_equal(keys, "seq,at,actor,action,subject,counterpart,detail,mac");
+	assert_string_equal(json_string_value(json_object_get(line, "actor")),
+			    "u" INJECT);
+	assert_string_equal(json_string_value(json_object_get(line, "action")), "report.generated");
+	assert_string_equal(json_string_value(json_object_get(line, "detail")), le.detail);
+	assert_true(json_is_integer(json_object_get(line, "seq")));
+	json_decref(line);
+	free(le.actor);
+	free(le.action);
+	free(le.detail);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +863,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inbox_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_verify_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_hostile_text, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
