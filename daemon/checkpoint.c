@@ -42,7 +42,7 @@ static int s_alarm(struct hctx *h, const char *peer, const char *action, int64_t
 {
 	char actor[16];
 
-	return jdetail_audit(h->store, rx_actor(peer, actor), action, "", peer, "{s:I, s:o}",
+	return store_auditf(h->store, rx_actor(peer, actor), action, "", peer, "{s:I, s:o}",
 			     "seq", (json_int_t)seq, "reason", jdetail_text(why));
 }
 

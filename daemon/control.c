@@ -1,4 +1,4 @@
-/* control: the local control socket the overstap CLI talks to (SPEC §4). A
+/* control: the local control socket the overstap CLI talks to (design.md §4). A
  * ROUTER on ipc://, reachable only through the filesystem permissions of its
  * socket (owner and the configured group). Here: the socket loop, the reply's
  * pool and helpers, and the dispatch table; the handlers are in control_*.c. */

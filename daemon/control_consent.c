@@ -82,7 +82,7 @@ static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l
 
 	/* The id is ours (store_consent_add); the dates were typed by a user
 	 * (checked as dates, but text all the same). */
-	return jdetail_audit(c->h->store, c->req->user, action, ctl_leaver_subject(l, subj),
+	return store_auditf(c->h->store, c->req->user, action, ctl_leaver_subject(l, subj),
 			     k->counterpart, "{s:s, s:o, s:o, s:o, s:o, s:o}", "consent_id", k->id,
 			     "purpose", jdetail_text(consent_purpose_str(k->purpose)),
 			     "grantor", jdetail_text(consent_grantor_str(k->grantor)),
@@ -123,7 +123,7 @@ static int s_notice(struct req_ctx *c, const struct leaver *l, const struct cons
 				.consent_id = k->id, .until = k->valid_until }, mid);
 	if (r < 0)
 		return r;
-	if ((r = jdetail_audit(c->h->store, c->req->user, "consent.notice_queued", l->record_id,
+	if ((r = store_auditf(c->h->store, c->req->user, "consent.notice_queued", l->record_id,
 			       pc->id, "{s:s, s:s, s:s}", "purpose", "follow_up", "consent_id", k->id,
 			       "message_id", mid)) == 0)
 		str_copy(peer, 7, pc->id);
@@ -206,7 +206,7 @@ int ctl_consent_withdraw(struct req_ctx *c)
 	if ((r = store_begin(c->h->store)) < 0 ||
 	    (r = store_consent_withdraw(c->h->store, k.id, k.withdrawn_at, c->req->user)) < 0 ||
 	    (r = s_audit(c, "consent.withdrawn", &l, &k)) < 0 ||
-	    /* SPEC §3: the counterpart is told, in the same transaction */
+	    /* design.md §3: the counterpart is told, in the same transaction */
 	    (r = erasure_withdrawal_queue(c->h, &l, &k, 1, "withdrawn", k.withdrawn_at, c->req->user,
 					  peer)) < 0 ||
 	    (r = store_commit(c->h->store)) < 0) {

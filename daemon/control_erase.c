@@ -32,7 +32,7 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 			continue;
 		str_copy(ks.v[i].withdrawn_at, sizeof(ks.v[i].withdrawn_at), today);
 		if ((r = store_consent_withdraw(c->h->store, ks.v[i].id, today, c->req->user)) == 0)
-			r = jdetail_audit(c->h->store, c->req->user, "consent.withdrawn", subj,
+			r = store_auditf(c->h->store, c->req->user, "consent.withdrawn", subj,
 					  ks.v[i].counterpart, "{s:s, s:s}", "consent_id", ks.v[i].id,
 					  "reason", "erasure");
 		withdrawn++;
@@ -43,7 +43,7 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 	if (r == 0)
 		r = store_leaver_erase(c->h->store, l, time_now_ms(), &events, &cancelled);
 	if (r == 0) {
-		r = jdetail_audit(c->h->store, c->req->user, "pupil.erased", subj, peer,
+		r = store_auditf(c->h->store, c->req->user, "pupil.erased", subj, peer,
 				  "{s:I, s:I, s:I, s:s}", "consents_withdrawn", (json_int_t)withdrawn,
 				  "events_deleted", (json_int_t)events,
 				  "messages_cancelled", (json_int_t)cancelled, "told", peer);
@@ -76,7 +76,7 @@ static int s_erase_received(struct req_ctx *c, const char *record_id, const char
 	if (r == 0)
 		r = store_events_delete(c->h->store, record_id, &events);
 	if (r == 0) {
-		r = jdetail_audit(c->h->store, c->req->user, "dossier.erased", record_id, sender,
+		r = store_auditf(c->h->store, c->req->user, "dossier.erased", record_id, sender,
 				  "{s:s, s:I}", "side", "receiving", "events_deleted", (json_int_t)events);
 	}
 	if (r == 0)

@@ -1,4 +1,4 @@
-/* control_feedback: what the receiving institution tells the school (SPEC §3):
+/* control_feedback: what the receiving institution tells the school (design.md §3):
  * statuses (statutory, for a handover it received), outcomes (only under a
  * follow_up consent the dossier asserted and that has not been withdrawn) and
  * registrations (before any handover, by PGN). Each becomes a signed message
@@ -112,10 +112,10 @@ static int s_audit_queued(struct req_ctx *c, const char *record_id, const char *
 			  const char *event, const char *consent_id)
 {
 	if (!consent_id)
-		return jdetail_audit(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
+		return store_auditf(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
 				     "{s:s, s:s, s:s}", "purpose", "status", "event", event,
 				     "basis", "statute");
-	return jdetail_audit(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
+	return store_auditf(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
 			     "{s:s, s:s, s:s, s:o}", "purpose", "follow_up", "event", event,
 			     "basis", "consent", "consent_id", jdetail_text(consent_id));
 }
@@ -169,7 +169,7 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 		goto out;
 	}
 	if (!status && !rc.follow_up) {
-		/* SPEC §3: no outcome without a follow_up consent (audited by the caller) */
+		/* design.md §3: no outcome without a follow_up consent (audited by the caller) */
 		*why = S_NO_CONSENT;
 		goto out;
 	}
@@ -232,7 +232,7 @@ static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, si
 		if (rows[i].line != 0)
 			continue;
 		if (s_received_load(c->h, rows[i].record_id, &rc) == NULL)
-			r = jdetail_audit(c->h->store, c->req->user, "disclosure.denied",
+			r = store_auditf(c->h->store, c->req->user, "disclosure.denied",
 					  rows[i].record_id, rc.sender, "{s:s, s:s, s:s}",
 					  "purpose", "follow_up", "event", outcome_event_str(rows[i].event),
 					  "reason", S_NO_CONSENT);
@@ -304,7 +304,7 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 	 * came from a file or the command line (checked as a date). */
 	if ((r = s_queue(c->h, g->sending_school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen,
 			 NULL, mid)) == 0)
-		r = jdetail_audit(c->h->store, c->req->user, "registration.sent", "", g->sending_school,
+		r = store_auditf(c->h->store, c->req->user, "registration.sent", "", g->sending_school,
 				  "{s:s, s:s, s:o}", "purpose", "status", "basis", "statute",
 				  "registered_on", jdetail_text(g->registered_on));
 	return r;

@@ -29,7 +29,7 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 		store_leaver_clear(&l);
 		return r < 0 ? r : -ENOKEY;
 	}
-	/* SPEC §3: parents see the dossier of a pupil under 16, the pupil from 16. */
+	/* design.md §3: parents see the dossier of a pupil under 16, the pupil from 16. */
 	age = date_age_on(l.priv->birth_date, date);
 	if (age < 0) {
 		snprintf(why, whylen, "%s: %s is before the pupil's birth date", ref, date);
@@ -51,7 +51,7 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 		/* the remarks stay out of the log; the date was typed (checked as a date) */
 		r = store_leaver_set_inzage(c->h->store, l.id, who, date, z->remarks, c->req->user);
 		if (r == 0)
-			r = jdetail_audit(c->h->store, c->req->user, "inzage.recorded",
+			r = store_auditf(c->h->store, c->req->user, "inzage.recorded",
 					  ctl_leaver_subject(&l, subj), "", "{s:s, s:o}", "reviewer",
 					  vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?",
 					  "date", jdetail_text(date));
@@ -115,7 +115,7 @@ int ctl_inzage(struct req_ctx *c)
 	return 0;
 }
 
-/* Why this leaver may not be sent now (SPEC §3, purpose handover), or NULL. */
+/* Why this leaver may not be sent now (design.md §3, purpose handover), or NULL. */
 static const char *s_gate(struct hctx *h, const struct leaver *l)
 {
 	const struct peer_cfg *pc;
@@ -202,7 +202,7 @@ static void s_assertions(Overstap__Handover *h, struct dossier_extra *x, const s
 	h->consents = x->ap;
 }
 
-/* SPEC §3: free-text care notes are consent-based. Without a handover consent
+/* design.md §3: free-text care notes are consent-based. Without a handover consent
  * the codes go (statute), the notes stay here. */
 static void s_withhold_notes(Overstap__Handover *h, struct dossier_extra *x)
 {
@@ -222,9 +222,9 @@ static int s_disclosure_audit(struct hctx *h, const char *user, const struct lea
 			      const Overstap__Handover *ho, const struct consent_decision *dec,
 			      const char *record_id, const char *mid, int notes)
 {
-	/* the disclosure: what, to whom, on which basis (SPEC §5); the consent
+	/* the disclosure: what, to whom, on which basis (design.md §5); the consent
 	 * id is one of ours (store_consent_add), the basis a name of consent.c */
-	return jdetail_audit(h->store, user, "disclosure.queued", record_id,
+	return store_auditf(h->store, user, "disclosure.queued", record_id,
 			     l->destination_institution, "{s:s, s:s, s:s, s:I, s:s, s:s}",
 			     "purpose", "handover", "basis", ho->basis, "consent_id", dec->consent_id,
 			     "consents_asserted", (json_int_t)ho->n_consents,
@@ -282,14 +282,14 @@ out:
 	return r;
 }
 
-/* Audit a denied disclosure with its reason (SPEC §3: every check). */
+/* Audit a denied disclosure with its reason (design.md §3: every check). */
 static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char *purpose,
 			  const char *reason)
 {
 	char subj[32];
 
 	/* the reason quotes stored consent fields: text, not ours to trust */
-	return jdetail_audit(c->h->store, c->req->user, "disclosure.denied",
+	return store_auditf(c->h->store, c->req->user, "disclosure.denied",
 			     ctl_leaver_subject(l, subj), l->destination_institution, "{s:s, s:o}",
 			     "purpose", purpose, "reason", jdetail_text(reason));
 }

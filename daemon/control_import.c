@@ -75,7 +75,7 @@ int ctl_mark_registered(struct req_ctx *c)
 			char subj[32];
 
 			/* the date was typed (checked as a date) */
-			r = jdetail_audit(c->h->store, c->req->user, "registration.recorded",
+			r = store_auditf(c->h->store, c->req->user, "registration.recorded",
 					  ctl_leaver_subject(&l, subj), l.destination_institution,
 					  "{s:o}", "registered_on", jdetail_text(date));
 		}

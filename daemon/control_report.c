@@ -1,5 +1,5 @@
 /* control_report: `overstap report` (aggregated, suppressed: report.h) and
- * `overstap lost` (the named list of pupils out of sight, SPEC §6: for the
+ * `overstap lost` (the named list of pupils out of sight, design.md §6: for the
  * local operator only, never part of a report). Both are audited: who asked
  * for which report. */
 #include "control_int.h"
@@ -29,7 +29,7 @@ int ctl_report(struct req_ctx *c)
 	/* The format is whatever the user typed (only "html" means anything
 	 * here; the CLI renders the rest), so at most 8 bytes of it, as text.
 	 * The dimensions were checked against report.c's names. */
-	r = jdetail_audit(c->h->store, c->req->user, "report.generated", "", "",
+	r = store_auditf(c->h->store, c->req->user, "report.generated", "", "",
 			  "{s:s, s:o, s:o, s:I}", "side", rep->side,
 			  "format", jdetail_textn(q->format, 8),
 			  "by", jdetail_join(q->by, q->n_by, ","),
@@ -123,7 +123,7 @@ static int s_lost_row(struct lost_state *st, const struct send_fact *f, const ch
 	return ctl_list_push(&st->rows, row);
 }
 
-/* SPEC §6: handed over but not enrolled N days after the expected start
+/* design.md §6: handed over but not enrolled N days after the expected start
  * (1 September of the year the cohort ends), or left without a diploma. */
 static int s_lost_fact(const struct send_fact *f, void *arg)
 {
@@ -166,7 +166,7 @@ int ctl_lost(struct req_ctx *c)
 	if ((r = ctl_list_finish(&st.rows, r, "cannot read the store")) < 0)
 		return r;
 	/* who saw the named list, and how long it was */
-	if ((r = jdetail_audit(c->h->store, c->req->user, "lost.viewed", "", "", "{s:I, s:I}",
+	if ((r = store_auditf(c->h->store, c->req->user, "lost.viewed", "", "", "{s:I, s:I}",
 			       "pupils", (json_int_t)st.rows.n, "days", (json_int_t)st.days)) < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	overstapctl__lost_list__init(out);

@@ -193,7 +193,7 @@ int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__Handov
 	}
 	/* Who looked at whose dossier. If that cannot be written, the dossier
 	 * is not shown. */
-	r = jdetail_audit(c->h->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
+	r = store_auditf(c->h->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
 			  "{s:s}", "side", "sending");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
@@ -299,7 +299,7 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
 		return ctl_fail(c, r, "cannot read the record: %s", strerror(-r));
 	if (packed && !ctl_keep(&c->pool, packed))
 		return -ENOMEM;	/* ctl_keep freed it */
-	r = jdetail_audit(c->h->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
+	r = store_auditf(c->h->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
 			  "{s:s}", "side", "receiving");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));

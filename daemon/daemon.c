@@ -203,7 +203,7 @@ static int s_rekey(struct daemon *d, struct config *nc, struct keys *nk)
 	s_outbox_resign(d);
 	log_notice("own keys changed: now CURVE %s; peers must admit it (keys rotate/activate)",
 		   d->keys.curve_public);
-	if (jdetail_audit(d->store, "daemon", "key.activated", "", "", "{s:o}",
+	if (store_auditf(d->store, "daemon", "key.activated", "", "", "{s:o}",
 			  "curve_public", jdetail_text(d->keys.curve_public)) < 0)
 		log_err("cannot write the audit log");
 	return 0;

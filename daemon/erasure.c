@@ -94,7 +94,7 @@ int erasure_withdrawal_queue(struct hctx *h, const struct leaver *l, const struc
 	str_copy(rec.actor, sizeof(rec.actor), actor);
 	if ((r = store_withdrawal_add(h->store, &rec)) < 0)
 		return r;
-	if ((r = jdetail_audit(h->store, actor, "withdrawal.queued", l->record_id, pc->id,
+	if ((r = store_auditf(h->store, actor, "withdrawal.queued", l->record_id, pc->id,
 			       "{s:o, s:I, s:s}", "reason", jdetail_text(reason),
 			       "consents", (json_int_t)w.n_consent_ids, "message_id", rec.message_id)) < 0)
 		return r;
@@ -120,7 +120,7 @@ static int s_retention_sent(struct hctx *h, int64_t now, unsigned *count)
 
 			if ((r = store_leaver_load(h->store, ids[i], 0, &l)) == 0 &&
 			    (r = store_leaver_shred(h->store, &l, now)) == 0)
-				r = jdetail_audit(h->store, "daemon", "retention.erased", s_subject(&l, subj),
+				r = store_auditf(h->store, "daemon", "retention.erased", s_subject(&l, subj),
 						  l.destination_institution, "{s:s, s:i}", "what",
 						  "dossier_sent", "days", h->cfg->retention_sent_days);
 			store_leaver_clear(&l);
@@ -148,7 +148,7 @@ static int s_retention_received(struct hctx *h, int64_t now, unsigned *count)
 			break;
 		for (size_t i = 0; i < recs.n && r == 0; i++)
 			if ((r = store_inbox_erase(h->store, recs.v[i], "retention", now)) == 0)
-				r = jdetail_audit(h->store, "daemon", "retention.erased", recs.v[i], "",
+				r = store_auditf(h->store, "daemon", "retention.erased", recs.v[i], "",
 						  "{s:s, s:i}", "what", "dossier_received",
 						  "days", h->cfg->retention_received_days);
 		if (r == 0 && (r = store_commit(h->store)) == 0)
@@ -176,7 +176,7 @@ int erasure_retention_run(struct hctx *h, unsigned *erased)
 		return r;
 	r = store_events_expire(h->store, before, &events);
 	if (r == 0 && events) {
-		r = jdetail_audit(h->store, "daemon", "retention.erased", "", "", "{s:s, s:I, s:s}",
+		r = store_auditf(h->store, "daemon", "retention.erased", "", "", "{s:s, s:I, s:s}",
 				  "what", "events", "count", (json_int_t)events, "before", before);
 	}
 	if (r == 0)

@@ -1,6 +1,5 @@
 /* jdetail: audit details as JSON through jansson (see jdetail.h). */
 #include "jdetail.h"
-#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -102,21 +101,5 @@ int jdetail_format(char **out, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = jdetail_vformat(out, fmt, ap);
 	va_end(ap);
-	return r;
-}
-
-int jdetail_audit(struct store *s, const char *actor, const char *action, const char *subject,
-		  const char *peer, const char *fmt, ...)
-{
-	char *detail = NULL;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = jdetail_vformat(&detail, fmt, ap);
-	va_end(ap);
-	if (r == 0)
-		r = store_audit(s, actor, action, subject, peer, detail);
-	free(detail);
 	return r;
 }

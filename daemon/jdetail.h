@@ -8,14 +8,12 @@
 
 #include <jansson.h>
 
-struct store;
-
 /* A new JSON string holding s, with every byte that is not part of
  * well-formed UTF-8 replaced by U+FFFD (jansson refuses invalid UTF-8, and a
  * refused audit write inside a receive batch would withhold its acks for
  * good). Control characters stay; jansson escapes them when dumping. Pass
- * the result to the "o" format of jdetail_audit/jdetail_format, which takes
- * it over. NULL only when out of memory (jdetail_audit then says -ENOMEM);
+ * the result to the "o" format of jdetail_format (or store_auditf), which takes
+ * it over. NULL only when out of memory (jdetail_format then says -ENOMEM);
  * s NULL reads as "". jdetail_textn reads at most max bytes of s (a cut
  * character becomes U+FFFD). */
 json_t *jdetail_text(const char *s);
@@ -34,8 +32,5 @@ json_t *jdetail_join(char *const *v, size_t n, const char *sep);
 int jdetail_format(char **out, const char *fmt, ...);
 int jdetail_vformat(char **out, const char *fmt, va_list ap);
 
-/* store_audit with the detail built by jdetail_format. 0 or -errno. */
-int jdetail_audit(struct store *s, const char *actor, const char *action, const char *subject,
-		  const char *peer, const char *fmt, ...);
 
 #endif

@@ -206,7 +206,7 @@ static int s_peer_open(struct net *net, const struct config *cfg, const struct p
 	if (pc->curve_next[0]) {
 		log_notice("peer %s: key rollover: old and new keys admitted until %s", pc->id,
 			   net_utc(pc->rollover_until).s);
-		if (jdetail_audit(net->h->store, "daemon", "key.peer_rollover", "", pc->id, "{s:s, s:o}",
+		if (store_auditf(net->h->store, "daemon", "key.peer_rollover", "", pc->id, "{s:s, s:o}",
 				  "until", net_utc(pc->rollover_until).s,
 				  "curve_next", jdetail_text(pc->curve_next)) < 0)
 			log_err("cannot write the audit log");
@@ -334,7 +334,7 @@ static struct peer *s_peer_by_curve(struct net *net, const uint8_t key[32], cons
 			if (!p->seen_next) {
 				log_notice("peer %s: connected with its new key (rollover until %s)",
 					   p->cfg.id, net_utc(p->cfg.rollover_until).s);
-				if (jdetail_audit(net->h->store, "daemon", "key.peer_new_seen", "",
+				if (store_auditf(net->h->store, "daemon", "key.peer_new_seen", "",
 						  p->cfg.id, "{}") < 0)
 					log_err("cannot write the audit log");
 			}

@@ -267,7 +267,7 @@ static void s_rollover_tick(struct net *net, struct peer *p)
 	log_notice("peer %s: key rollover window closed at %s: its old keys are refused from now on; "
 		   "move curve_public_key_next and sign_public_key_next into place",
 		   p->cfg.id, net_utc(p->cfg.rollover_until).s);
-	if (jdetail_audit(net->h->store, "daemon", "key.peer_old_refused", "", p->cfg.id, "{s:s}",
+	if (store_auditf(net->h->store, "daemon", "key.peer_old_refused", "", p->cfg.id, "{s:s}",
 			  "until", net_utc(p->cfg.rollover_until).s) < 0)
 		log_err("cannot write the audit log");
 	if (p->dealer && !p->server_next) {
@@ -311,7 +311,7 @@ static int s_consent_ended(struct net *net, struct peer *p, struct inflight *f)
 	if (store_begin(net->h->store) < 0)
 		return 0;
 	if (store_outbox_cancel(net->h->store, f->message_id, why) < 0 ||
-	    jdetail_audit(net->h->store, "daemon", "disclosure.cancelled", "", p->cfg.id,
+	    store_auditf(net->h->store, "daemon", "disclosure.cancelled", "", p->cfg.id,
 			  "{s:s, s:o, s:o}", "reason", why, "consent_id", jdetail_text(f->consent_id),
 			  "message_id", jdetail_text(f->message_id)) < 0 ||
 	    store_commit(net->h->store) < 0) {

@@ -207,7 +207,7 @@ const char *rx_withdrawal(struct hctx *h, const struct rx_msg *msg, int *failed)
 		r = store_withdrawal_rx_add(h->store, e->message_id, e->sender, w->record_id, mid, now);
 	if (r == 0) {
 		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
-		r = jdetail_audit(h->store, actor, "withdrawal.received", w->record_id, e->sender,
+		r = store_auditf(h->store, actor, "withdrawal.received", w->record_id, e->sender,
 				  "{s:o, s:I, s:s, s:o}", "reason", jdetail_text(w->reason),
 				  "consents", (json_int_t)w->n_consent_ids, "receipt", mid,
 				  "erased", jdetail_join(items.v, items.n, ","));
@@ -280,7 +280,7 @@ const char *rx_receipt(struct hctx *h, const struct rx_msg *msg, int *failed)
 	}
 	if (r == 0) {
 		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
-		r = jdetail_audit(h->store, actor, "erasure.receipt", m->record_id, e->sender,
+		r = store_auditf(h->store, actor, "erasure.receipt", m->record_id, e->sender,
 				  "{s:o, s:o}", "withdrawal", jdetail_text(m->withdrawal_id),
 				  "erased", jdetail_text(rec.erased));
 		if (r == 0)
@@ -339,7 +339,7 @@ const char *rx_notice(struct hctx *h, const struct rx_msg *msg, int *failed)
 				time_now_ms());
 	if (r == 0) {
 		snprintf(actor, sizeof(actor), "peer:%s", e->sender);
-		r = jdetail_audit(h->store, actor, "consent.notice_received", m->record_id, e->sender,
+		r = store_auditf(h->store, actor, "consent.notice_received", m->record_id, e->sender,
 				  "{s:s, s:o, s:o}", "purpose", "follow_up",
 				  "consent_id", jdetail_text(a->consent_id),
 				  "valid_until", jdetail_text(a->valid_until));

@@ -76,7 +76,7 @@ static int s_event(struct hctx *h, const Overstap__Envelope *e, const char *reco
 		return r < 0 ? r : 0;	/* 1: a retry of one we hold */
 	/* a status has no consent_id key ("o*" leaves it out); an outcome must
 	 * have one, so there a failed jdetail_text ("o", NULL) says -ENOMEM */
-	return jdetail_audit(h->store, ev.actor, consent_id[0] ? "outcome.received" : "status.received",
+	return store_auditf(h->store, ev.actor, consent_id[0] ? "outcome.received" : "status.received",
 			     record_id, e->sender,
 			     consent_id[0] ? "{s:s, s:o, s:o, s:o}" : "{s:s, s:o, s:o, s:o*}",
 			     "purpose", consent_id[0] ? "follow_up" : "status",
@@ -128,7 +128,7 @@ const char *rx_outcome(struct hctx *h, const struct rx_msg *m, int *failed)
 	if (r < 0)	/* the store failed: neither refused nor stored */
 		why = NULL;
 	else if (why)	/* a refused disclosure to us is audited like one of ours */
-		r = jdetail_audit(h->store, rx_actor(e->sender, actor), "disclosure.refused",
+		r = store_auditf(h->store, rx_actor(e->sender, actor), "disclosure.refused",
 				  o->record_id, e->sender, "{s:s, s:s}", "purpose", "follow_up",
 				  "reason", "no valid follow_up consent");
 	else
@@ -167,7 +167,7 @@ const char *rx_registration(struct hctx *h, const struct rx_msg *m, int *failed)
 		why = "the pupil's destination here is another institution";
 	else if (l.state == LEAVER_IMPORTED && strcmp(l.registered_on, g->registered_on) != 0 &&
 		 (r = store_leaver_set_registered(h->store, l.id, g->registered_on, actor)) == 0) {
-		r = jdetail_audit(h->store, actor, "registration.received",
+		r = store_auditf(h->store, actor, "registration.received",
 				  l.record_id[0] ? l.record_id : subj, e->sender, "{s:o}",
 				  "registered_on", jdetail_text(g->registered_on));
 	}

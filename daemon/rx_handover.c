@@ -38,7 +38,7 @@ static int s_audit(struct hctx *h, const char *sender, const char *action, const
 	char actor[16];
 
 	/* "s*": no reason key when reason is NULL */
-	return jdetail_audit(h->store, rx_actor(sender, actor), action, record_id, sender,
+	return store_auditf(h->store, rx_actor(sender, actor), action, record_id, sender,
 			     "{s:s, s:o, s:s*}", "purpose", "handover", "basis", jdetail_textn(basis, 16),
 			     "reason", reason);
 }

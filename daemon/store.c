@@ -1,6 +1,7 @@
 /* store: opening and closing the store, transactions, per-pupil keys, and the
  * one table of SQL statements every daemon/store*.c file runs (store.h). */
 #include "store_int.h"
+#include "jdetail.h"
 #include "audit.h"
 #include "outcomes.h"
 
@@ -557,4 +558,20 @@ int store_unseal(struct store *s, int64_t key_id, const void *aad, size_t aad_le
 		 const void *ct, size_t len, uint8_t **out, size_t *out_len)
 {
 	return s_crypt(s, 0, key_id, aad, aad_len, ct, len, out, out_len);
+}
+
+int store_auditf(struct store *s, const char *actor, const char *action, const char *subject,
+		 const char *peer, const char *fmt, ...)
+{
+	char *detail = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = jdetail_vformat(&detail, fmt, ap);
+	va_end(ap);
+	if (r == 0)
+		r = store_audit(s, actor, action, subject, peer, detail);
+	free(detail);
+	return r;
 }

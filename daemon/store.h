@@ -175,6 +175,11 @@ int store_events_expire(struct store *s, const char *before_date, unsigned *n);
  * detail is JSON text without personal data. 0 or -errno. */
 int store_audit(struct store *s, const char *actor, const char *action, const char *subject,
 		const char *counterpart, const char *detail);
+/* store_audit with the detail built by jdetail_format (keys in the order
+ * given, compact): every text that did not come from this program goes in
+ * as "o" through jdetail_text, so it cannot add keys. 0 or -errno. */
+int store_auditf(struct store *s, const char *actor, const char *action, const char *subject,
+		 const char *counterpart, const char *fmt, ...);
 /* The audit handle, borrowed: for verify, export and checkpoints. */
 struct audit *store_audit_peek(struct store *s);
 

@@ -1,4 +1,4 @@
-/* store_checkpoints: the audit chain heads exchanged with peers (SPEC §5). */
+/* store_checkpoints: the audit chain heads exchanged with peers (design.md §5). */
 #include "store_int.h"
 
 #include <errno.h>

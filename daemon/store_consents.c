@@ -1,4 +1,4 @@
-/* store_consents: consent records (SPEC §3) and withdrawals of consents, ours and a peer's. */
+/* store_consents: consent records (design.md §3) and withdrawals of consents, ours and a peer's. */
 #include "store_int.h"
 
 #include <errno.h>

@@ -54,7 +54,7 @@ static const char *const s_migrations[] = {
 	"  exit_date TEXT NOT NULL) WITHOUT ROWID;",
 	/* 1 -> 2: the audit log (audit.h) */
 	AUDIT_SCHEMA_SQL,
-	/* 2 -> 3: consent records (SPEC §3); the evidence reference is sealed
+	/* 2 -> 3: consent records (design.md §3); the evidence reference is sealed
 	 * under the pupil's key, so an erasure takes it along */
 	"CREATE TABLE consents ("
 	"  id TEXT PRIMARY KEY,"
@@ -84,7 +84,7 @@ static const char *const s_migrations[] = {
 	"CREATE TABLE revoked (consent_id TEXT PRIMARY KEY, peer TEXT NOT NULL,"
 	"  at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX leavers_pseudonym ON leavers(pseudonym);",
-	/* 4 -> 5: withdrawal and erasure (SPEC §3), audit checkpoints (SPEC §5).
+	/* 4 -> 5: withdrawal and erasure (design.md §3), audit checkpoints (design.md §5).
 	 * A withdrawal row is what we told a peer; its receipt fills the rest.
 	 * erased_at marks rows whose pupil key is gone (retention or erasure). */
 	"ALTER TABLE leavers ADD COLUMN erased_at INTEGER;"

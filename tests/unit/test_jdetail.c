@@ -196,10 +196,10 @@ static void test_audit(void **state)
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	assert_int_equal(crypto_random(master, sizeof(master)), 0);
 	assert_int_equal(store_open(path, master, &s, err, sizeof(err)), 0);
-	assert_int_equal(jdetail_audit(s, "peer:MBO1", "withdrawal.received", "rec-1", "MBO1",
+	assert_int_equal(store_auditf(s, "peer:MBO1", "withdrawal.received", "rec-1", "MBO1",
 				       "{s:o, s:I}", "reason", jdetail_text("x\",\"admin\":true\n\xfe"),
 				       "consents", (json_int_t)2), 0);
-	assert_int_equal(jdetail_audit(s, "daemon", "x", "", "", "{s:q}", "a", 1), -EINVAL);
+	assert_int_equal(store_auditf(s, "daemon", "x", "", "", "{s:q}", "a", 1), -EINVAL);
 	assert_int_equal(audit_each(store_audit_peek(s), 1, s_last, &g), 0);
 	assert_int_equal(g.n, 1);	/* the failed one wrote nothing */
 	j = s_load(g.detail);
