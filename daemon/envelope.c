@@ -458,7 +458,7 @@ static const char *s_notice_check(const void *msg)
 }
 
 #define S_BODY(var, desc, name, check) \
-	static const struct s_body var = { &desc, name " body does not decode", \
+	static const struct s_body var = { &(desc), name " body does not decode", \
 					   name " is not canonically encoded", check }
 static const struct s_body s_handover = {
 	&overstap__handover__descriptor, "handover body does not decode",

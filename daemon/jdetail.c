@@ -27,8 +27,8 @@ json_t *jdetail_textn(const char *s, size_t max)
 		size_t n = str_utf8_len(cut + i);
 
 		if (n == 0) {
-			memcpy(buf + pos, REPLACEMENT, 3);
-			pos += 3;
+			for (const char *r = REPLACEMENT; *r; r++)
+				buf[pos++] = *r;
 			i++;
 		} else {
 			memcpy(buf + pos, cut + i, n);

@@ -140,7 +140,7 @@ int str_vis(char *dst, size_t cap, const char *src)
 			for (size_t i = 0; i < n; i++)
 				tl += (size_t)snprintf(tok + tl, sizeof(tok) - tl, "\\x%02x", p[i]);
 		} else if (*p == '\\') {
-			memcpy(tok, "\\\\", 2);
+			tok[0] = tok[1] = '\\';
 			tl = 2;
 		} else {
 			memcpy(tok, p, n);
@@ -167,7 +167,7 @@ int str_vis(char *dst, size_t cap, const char *src)
 
 struct str_visbuf str_visbuf(const char *src)
 {
-	struct str_visbuf b;
+	struct str_visbuf b = { "" };
 
 	str_vis(b.s, sizeof(b.s), src ? src : "(null)");
 	return b;
