@@ -1,8 +1,7 @@
 /* Unit tests for store.c and store_schema.c: opening (the master key check),
- * reopening, refusing a newer schema, migrating an old one, transactions, and
- * the sqlite error translation the store answers with (sqlerr.h). */
+ * reopening, refusing a newer schema, migrating an old one, transactions
+ * (the error translation has its own test, test_sqlerr.c). */
 #include "store_fixture.h"
-#include "sqlerr.h"
 
 static void test_wrong_master_key_cannot_read(void **state)
 {
@@ -168,28 +167,6 @@ static void test_transactions(void **state)
 	assert_int_equal(c.seq, 4);
 }
 
-/* The one translation the store and the audit log answer with: only a key
- * conflict is a duplicate. */
-static void test_sqlerr_table(void **state)
-{
-	static const struct { int rc, want; } cases[] = {
-		{ SQLITE_OK, 0 }, { SQLITE_ROW, 0 }, { SQLITE_DONE, 0 },
-		{ SQLITE_CONSTRAINT_UNIQUE, -EEXIST }, { SQLITE_CONSTRAINT_PRIMARYKEY, -EEXIST },
-		{ SQLITE_CONSTRAINT, -EINVAL }, { SQLITE_CONSTRAINT_NOTNULL, -EINVAL },
-		{ SQLITE_CONSTRAINT_CHECK, -EINVAL }, { SQLITE_CONSTRAINT_FOREIGNKEY, -EINVAL },
-		{ SQLITE_CONSTRAINT_TRIGGER, -EINVAL },
-		{ SQLITE_BUSY, -EBUSY }, { SQLITE_BUSY_SNAPSHOT, -EBUSY }, { SQLITE_LOCKED, -EBUSY },
-		{ SQLITE_NOMEM, -ENOMEM }, { SQLITE_FULL, -ENOSPC },
-		{ SQLITE_READONLY, -EACCES }, { SQLITE_PERM, -EACCES }, { SQLITE_AUTH, -EACCES },
-		{ SQLITE_CORRUPT, -EUCLEAN }, { SQLITE_NOTADB, -EUCLEAN },
-		{ SQLITE_IOERR_WRITE, -EIO }, { SQLITE_ERROR, -EIO },
-	};
-
-	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
-		assert_int_equal(sqlerr_errno(cases[i].rc), cases[i].want);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,7 +174,6 @@ int main(void)
 		FX_TEST(test_reopen_and_newer_schema),
 		FX_TEST(test_migrate_v4_to_v5),
 		FX_TEST(test_transactions),
-		cmocka_unit_test(test_sqlerr_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
