@@ -57,6 +57,10 @@ int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	c->rep->error = ctl_strdup(&c->pool, buf);
+	/* Out of memory, the reason cannot be kept: say so rather than leave a
+	 * NULL that ctl_dispatch would read (test_fault_control.c). */
+	if (!c->rep->error)
+		c->rep->error = (char *)"out of memory (the reason could not be kept)";
 	return code;
 }
 

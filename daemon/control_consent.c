@@ -41,6 +41,11 @@ Overstapctl__ConsentRow *ctl_consent_row(struct req_ctx *c, const struct consent
 	 * consent_decide's, at the moment of each disclosure. */
 	row->in_force = consent_active_on(k, today);
 	row->due_reason = ctl_strdup(&c->pool, due ? due : "");
+	/* every string or none: a NULL in the reply crashed the daemon packing it */
+	if (!row->id || !row->pupil_ref || !row->counterpart || !row->granted_at ||
+	    !row->valid_until || !row->evidence_method || !row->evidence_ref || !row->recorded_by ||
+	    !row->recorded_at || !row->withdrawn_at || !row->withdrawn_by || !row->due_reason)
+		return NULL;	/* what was allocated is pooled */
 	return row;
 }
 
@@ -130,6 +135,25 @@ static int s_notice(struct req_ctx *c, const struct leaver *l, const struct cons
 	return r;
 }
 
+/* The reply to a grant or withdrawal: the consent, and the peer told (a
+ * notice, or with withdrawn a Withdrawal). 0 or -ENOMEM. */
+static int s_reply(struct req_ctx *c, const struct consent *k, const char *pupil_ref,
+		   const char *today, const char *peer, int withdrawn)
+{
+	Overstapctl__ConsentRow *row = ctl_consent_row(c, k, pupil_ref, today, NULL);
+	char *to = ctl_strdup(&c->pool, peer);
+
+	if (!row || !to)
+		return -ENOMEM;
+	if (withdrawn)
+		row->withdrawal_to = to;
+	else
+		row->notice_to = to;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
+	c->rep->consent = row;
+	return 0;
+}
+
 int ctl_consent_grant(struct req_ctx *c)
 {
 	struct strlist errs = { 0 };
@@ -158,21 +182,22 @@ int ctl_consent_grant(struct req_ctx *c)
 		r = r > 0 ? s_refuse(c, k.pupil_ref, &errs) : ctl_fail(c, r, "%s", strerror(-r));
 		goto out;
 	}
+	/* The reply is built before the commit (test_fault_control.c): built
+	 * after it, an allocation that failed answered -ENOMEM for a consent
+	 * that was recorded, and a retry recorded it twice. */
 	if ((r = store_begin(c->h->store)) < 0 ||
 	    (r = store_consent_add(c->h->store, l.id, l.key_id, &k)) < 0 ||
 	    (r = s_audit(c, "consent.granted", &l, &k)) < 0 || (r = s_notice(c, &l, &k, peer)) < 0 ||
+	    (r = s_reply(c, &k, k.pupil_ref, today, peer, 0)) < 0 ||
 	    (r = store_commit(c->h->store)) < 0) {
 		store_rollback(c->h->store);
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY__NOT_SET;
+		c->rep->consent = NULL;
 		r = ctl_fail(c, r, "cannot record the consent: %s", strerror(-r));
 		goto out;
 	}
 	log_notice("user %s recorded consent %s (%s) for a pupil", c->req->user, k.id,
 		   consent_purpose_str(k.purpose));
-	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
-	c->rep->consent = ctl_consent_row(c, &k, k.pupil_ref, today, NULL);
-	if (c->rep->consent)
-		c->rep->consent->notice_to = ctl_strdup(&c->pool, peer);
-	r = c->rep->consent ? 0 : -ENOMEM;
 out:
 	strlist_clear(&errs);
 	store_leaver_clear(&l);
@@ -209,19 +234,18 @@ int ctl_consent_withdraw(struct req_ctx *c)
 	    /* design.md §3: the counterpart is told, in the same transaction */
 	    (r = erasure_withdrawal_queue(c->h, &l, &k, 1, "withdrawn", k.withdrawn_at, c->req->user,
 					  peer)) < 0 ||
+	    (r = s_reply(c, &k, l.pupil_ref, today, peer, 1)) < 0 ||	/* before the commit */
 	    (r = store_commit(c->h->store)) < 0) {
 		store_rollback(c->h->store);
 		store_leaver_clear(&l);
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY__NOT_SET;
+		c->rep->consent = NULL;
 		return ctl_fail(c, r, "cannot record the withdrawal: %s", strerror(-r));
 	}
 	log_notice("user %s recorded the withdrawal of consent %s%s%s", c->req->user, k.id,
 		   peer[0] ? "; telling " : "", peer);
-	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_CONSENT;
-	c->rep->consent = ctl_consent_row(c, &k, l.pupil_ref, today, NULL);
-	if (c->rep->consent)
-		c->rep->consent->withdrawal_to = ctl_strdup(&c->pool, peer);
 	store_leaver_clear(&l);
-	return c->rep->consent ? 0 : -ENOMEM;
+	return 0;
 }
 
 /* consent list / due: rows arrive grouped by pupil; a group is finished (and

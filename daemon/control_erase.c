@@ -48,15 +48,19 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 				  "events_deleted", (json_int_t)events,
 				  "messages_cancelled", (json_int_t)cancelled, "told", peer);
 	}
+	/* The reply's strings before the commit (test_fault_control.c): after
+	 * it, a failed allocation answered "nothing erased" for an erasure done
+	 * (or a NULL record id crashed the daemon). */
+	if (r == 0 && (!(res->record_id = ctl_strdup(&c->pool, l->record_id)) ||
+		       !(res->withdrawal_to = ctl_strdup(&c->pool, peer))))
+		r = -ENOMEM;
 	if (r == 0)
 		r = store_commit(c->h->store);
 	else
 		store_rollback(c->h->store);
 	if (r < 0)
 		goto out;
-	res->record_id = ctl_strdup(&c->pool, l->record_id);
 	res->consents_withdrawn = withdrawn;
-	res->withdrawal_to = ctl_strdup(&c->pool, peer);
 	res->events_deleted = events;
 	res->messages_cancelled = cancelled;
 out:
@@ -79,11 +83,12 @@ static int s_erase_received(struct req_ctx *c, const char *record_id, const char
 		r = store_auditf(c->h->store, c->req->user, "dossier.erased", record_id, sender,
 				  "{s:s, s:I}", "side", "receiving", "events_deleted", (json_int_t)events);
 	}
+	if (r == 0 && !(res->record_id = ctl_strdup(&c->pool, record_id)))
+		r = -ENOMEM;	/* before the commit, as in s_erase_leaver */
 	if (r == 0)
 		r = store_commit(c->h->store);
 	else
 		store_rollback(c->h->store);
-	res->record_id = ctl_strdup(&c->pool, record_id);
 	res->events_deleted = events;
 	res->received_dossier = 1;
 	return r;

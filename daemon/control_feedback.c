@@ -60,49 +60,71 @@ static int s_notice_cb(const void *data, size_t len, void *arg)
 {
 	struct received *rc = arg;
 	Overstap__ConsentAssertion *a = overstap__consent_assertion__unpack(NULL, len, data);
+	int r = 0;
 
 	if (!a)
 		return 0;
 	if (envelope_assertion_in_force(a, "follow_up", rc->hx->cfg->institution_id, rc->today) &&
-	    store_consent_revoked(rc->hx->store, a->consent_id, rc->today) == 0) {
+	    (r = store_consent_revoked(rc->hx->store, a->consent_id, rc->today)) == 0) {
 		rc->notice = a;
 		return 1;
 	}
 	overstap__consent_assertion__free_unpacked(a, NULL);
-	return 0;
+	return r < 0 ? r : 0;	/* a store failure stops the walk */
 }
 
-static const char *s_received_load(struct hctx *h, const char *record_id, struct received *rc)
+/* The received handover of record_id into rc, or a reason in *why (then 0)
+ * that it cannot be fed back on. A store failure is returned, never read as a
+ * reason (test_fault_control.c): a failed consent lookup read as "no consent"
+ * turned an outcome into an audited denial, and a failed step (after which
+ * sqlite may roll the transaction back) let a status commit piecemeal while
+ * the reply said "nothing sent". */
+static int s_received_load(struct hctx *h, const char *record_id, struct received *rc,
+			   const char **why)
 {
 	struct inbox_row row;
 	uint8_t *packed = NULL;
 	size_t len = 0;
-	const char *why = NULL;
+	const char *bad = NULL;
 	char today[11];
+	int r;
 
 	memset(rc, 0, sizeof(*rc));
-	if (store_inbox_get(h->store, record_id, &row, &packed, &len) < 0)
-		return "no handover received with this record id";
+	*why = NULL;
+	if ((r = store_inbox_get(h->store, record_id, &row, &packed, &len)) < 0) {
+		if (r == -ENOENT)
+			*why = "no handover received with this record id";
+		else if (r == -ENOKEY)
+			*why = "the stored handover cannot be read (erased?)";
+		return r == -ENOENT || r == -ENOKEY ? 0 : r;
+	}
 	str_copy(rc->sender, sizeof(rc->sender), row.sender);
 	rc->env = overstap__envelope__unpack(NULL, len, packed);
 	free(packed);
-	if (!rc->env || envelope_handover_unpack(envelope_body(rc->env), &rc->h, &why) < 0)
-		return "the stored handover cannot be read (erased?)";
+	if (!rc->env || envelope_handover_unpack(envelope_body(rc->env), &rc->h, &bad) < 0) {
+		*why = "the stored handover cannot be read (erased?)";
+		return 0;
+	}
 	date_today(today);
 	for (size_t i = 0; i < rc->h->n_consents && !rc->follow_up; i++) {
 		const Overstap__ConsentAssertion *a = rc->h->consents[i];
 
-		if (envelope_assertion_in_force(a, "follow_up", h->cfg->institution_id, today) &&
-		    store_consent_revoked(h->store, a->consent_id, today) == 0)
+		if (!envelope_assertion_in_force(a, "follow_up", h->cfg->institution_id, today))
+			continue;
+		if ((r = store_consent_revoked(h->store, a->consent_id, today)) < 0)
+			return r;
+		if (r == 0)
 			rc->follow_up = a;
 	}
 	if (!rc->follow_up) {
 		rc->hx = h;
 		str_copy(rc->today, sizeof(rc->today), today);
-		if (store_assertions_each(h->store, record_id, s_notice_cb, rc) > 0)
+		if ((r = store_assertions_each(h->store, record_id, s_notice_cb, rc)) < 0)
+			return r;
+		if (r > 0)
 			rc->follow_up = rc->notice;
 	}
-	return NULL;
+	return 0;
 }
 
 /* The audit entry of a queued disclosure: a status on the statute, or an
@@ -161,7 +183,7 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 	uint8_t *body = NULL;
 	size_t blen = 0;
 
-	if ((*why = s_received_load(c->h, row->record_id, &rc)) != NULL)
+	if ((r = s_received_load(c->h, row->record_id, &rc, why)) < 0 || *why)
 		goto out;
 	pc = config_peer_find(c->h->cfg, rc.sender);
 	if (!pc || !pc->endpoint[0]) {
@@ -228,10 +250,11 @@ static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, si
 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct received rc;
+		const char *why = NULL;
 
 		if (rows[i].line != 0)
 			continue;
-		if (s_received_load(c->h, rows[i].record_id, &rc) == NULL)
+		if ((r = s_received_load(c->h, rows[i].record_id, &rc, &why)) == 0 && !why)
 			r = store_auditf(c->h->store, c->req->user, "disclosure.denied",
 					  rows[i].record_id, rc.sender, "{s:s, s:s, s:s}",
 					  "purpose", "follow_up", "event", outcome_event_str(rows[i].event),

@@ -97,10 +97,12 @@ int ctl_inzage(struct req_ctx *c)
 		r = s_inzage_one(c, z->pupil_refs[i], who, date, why, sizeof(why));
 		if (r == 0)
 			res->imported++;
-		else if (s_item_refused(r))
-			res->errors[res->n_errors++] = ctl_strdup(&c->pool, why);
-		else
+		else if (!s_item_refused(r))
 			break;
+		else if (!(res->errors[res->n_errors++] = ctl_strdup(&c->pool, why))) {
+			r = -ENOMEM;	/* a NULL in the reply: the daemon could not pack it */
+			break;
+		}
 	}
 	if (r == 0 || s_item_refused(r))
 		r = store_commit(c->h->store);
@@ -314,13 +316,17 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 			r = s_audit_denied(c, l, "handover", dec.reason);
 		}
 	}
+	/* A reply string that cannot be kept fails the whole send, inside the
+	 * transaction (test_fault_control.c): a NULL in the reply crashed the
+	 * daemon packing it, after the dossier was committed to the outbox. */
 	if (r == 0 && !why) {
 		r = s_queue_one(c->h, c->req->user, l, &dec, pc.v, pc.n, now);
-		if (r == 0)
-			res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref);
+		if (r == 0 && !(res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref)))
+			r = -ENOMEM;
 	} else if (r == 0) {
 		snprintf(buf, sizeof(buf), "%s: %s", ref, why);
-		res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf);
+		if (!(res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf)))
+			r = -ENOMEM;
 	}
 	free(pc.v);
 	return r;
@@ -356,7 +362,8 @@ int ctl_send(struct req_ctx *c)
 		if (rf == -ENOENT) {
 			char buf[256];
 			snprintf(buf, sizeof(buf), "%s: no such pupil", ref);
-			res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf);
+			if (!(res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf)))
+				r = -ENOMEM;
 		} else if (rf < 0) {
 			r = rf;
 		} else {

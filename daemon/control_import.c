@@ -50,7 +50,7 @@ int ctl_mark_registered(struct req_ctx *c)
 	Overstapctl__ImportResult *res = ctl_marked_new(c);
 	char today[11];
 	const char *date = m->date;
-	int r;
+	int r = 0;
 
 	if (!res)
 		return -ENOMEM;
@@ -84,14 +84,27 @@ int ctl_mark_registered(struct req_ctx *c)
 			res->imported++;
 			continue;
 		}
+		/* Only these refuse one pupil. A store failure is no refusal
+		 * (test_fault_control.c): reported per pupil, the reply said 0 and
+		 * the rest was committed, a registration half written (no audit
+		 * entry) among them. Now nothing is recorded, as in ctl_inzage. */
+		if (r != -ENOENT && r != -EALREADY)
+			break;
 		snprintf(buf, sizeof(buf), "%s: %s", m->pupil_refs[i],
-			 r == -ENOENT ? "no such pupil"
-			 : r == -EALREADY ? "the dossier has already been sent" : strerror(-r));
-		res->errors[res->n_errors++] = ctl_strdup(&c->pool, buf);
+			 r == -ENOENT ? "no such pupil" : "the dossier has already been sent");
+		if (!(res->errors[res->n_errors++] = ctl_strdup(&c->pool, buf))) {
+			r = -ENOMEM;	/* a NULL in the reply: the daemon could not pack it */
+			break;
+		}
+		r = 0;
 	}
-	if ((r = store_commit(c->h->store)) < 0) {
+	if (r == 0)
+		r = store_commit(c->h->store);
+	if (r < 0) {
 		store_rollback(c->h->store);
-		return ctl_fail(c, r, "cannot commit: %s", strerror(-r));
+		res->imported = 0;
+		res->n_errors = 0;
+		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
 	}
 	log_notice("user %s recorded %u registrations", c->req->user, res->imported);
 	return 0;

@@ -452,7 +452,20 @@ void store_close(struct store **sp)
 }
 
 int store_begin(struct store *s) { return sqlerr_exec(store_st(s, ST_BEGIN)); }
-int store_commit(struct store *s) { return sqlerr_exec(store_st(s, ST_COMMIT)); }
+/* A commit that fails is rolled back here (test_fault_control.c): sqlite
+ * leaves the transaction open after a failed COMMIT (SQLITE_BUSY, an I/O or
+ * memory error before the journal was written), and several callers returned
+ * the error without a rollback. The next request's store_begin then failed,
+ * or, worse, the next commit carried the half-done writes in. No caller
+ * retries a commit. */
+int store_commit(struct store *s)
+{
+	int r = sqlerr_exec(store_st(s, ST_COMMIT));
+
+	if (r < 0)
+		store_rollback(s);
+	return r;
+}
 void store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))

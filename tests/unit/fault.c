@@ -625,7 +625,7 @@ static int s_point(struct s_sweep *w, unsigned kind, unsigned long n, unsigned l
 
 	if (s_restore(w) < 0)
 		return -1;
-	r = s_run(w, kind, n);
+	r = s_run(w, kind | (w->c->kinds & FAULT_PERSIST), n);
 	w->st->points++;
 	if (!fault_fired())
 		w->st->not_fired++;
@@ -725,7 +725,7 @@ int fault_sweep(const struct fault_case *c, struct fault_stats *stats)
 					  FAULT_SSL_MALLOC };
 	struct fault_stats local = { 0 };
 	struct s_sweep w = { .c = c, .st = stats ? stats : &local };
-	unsigned mask = c->kinds ? c->kinds : FAULT_ALL;
+	unsigned mask = c->kinds & FAULT_ALL ? c->kinds & FAULT_ALL : FAULT_ALL;
 	char per[256] = "";
 	size_t o = 0;
 	int r = -1;
@@ -760,6 +760,9 @@ int fault_sweep(const struct fault_case *c, struct fault_stats *stats)
 #endif
 	printf("fault: %s: %lu points, %lu failed cleanly, %lu completed, %lu bad (events: %s)\n",
 	       c->name, w.st->points, w.st->failed, w.st->completed, w.st->bad, per);
+	if (c->kinds & FAULT_PERSIST)
+		printf("fault: %s: persistent: each point fails every later event of its kind too\n",
+		       c->name);
 	if (c->stride > 1)
 		printf("fault: %s: sampled: every %u-th point only\n", c->name, c->stride);
 	if (w.st->not_fired)

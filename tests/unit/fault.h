@@ -76,7 +76,10 @@ struct fault_case {
 	 * fault-free run's), < 0 failed. Runs with the faults armed. */
 	int (*op)(struct fault_fx *fx);
 	void *arg;
-	unsigned kinds;			/* kinds to sweep, one at a time; 0 = FAULT_ALL */
+	unsigned kinds;			/* kinds to sweep, one at a time; 0 = FAULT_ALL. With
+					 * FAULT_PERSIST: each point fails that event and every
+					 * later one of its kind (memory stays short), so the
+					 * error paths themselves run out of it */
 	unsigned stride;		/* inject at every stride-th point only; 0/1 = all */
 };
 
