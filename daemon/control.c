@@ -48,6 +48,16 @@ static void s_pool_free(struct pool *p)
 	free(p->v);
 }
 
+int ctl_commit_all(struct req_ctx *c, int r, Overstapctl__ImportResult *res)
+{
+	if (r == 0 && (r = store_commit(c->h->store)) == 0)
+		return 0;
+	store_rollback(c->h->store);
+	res->imported = 0;
+	res->n_errors = 0;
+	return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
+}
+
 int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...)
 {
 	char buf[512];

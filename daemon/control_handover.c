@@ -104,14 +104,8 @@ int ctl_inzage(struct req_ctx *c)
 			break;
 		}
 	}
-	if (r == 0 || s_item_refused(r))
-		r = store_commit(c->h->store);
-	if (r < 0) {
-		store_rollback(c->h->store);
-		res->imported = 0;
-		res->n_errors = 0;
-		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
-	}
+	if ((r = ctl_commit_all(c, s_item_refused(r) ? 0 : r, res)) < 0)
+		return r;
 	log_notice("user %s recorded inzage by %s for %u pupils", c->req->user, z->reviewer,
 		   res->imported);
 	return 0;

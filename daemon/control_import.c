@@ -98,14 +98,8 @@ int ctl_mark_registered(struct req_ctx *c)
 		}
 		r = 0;
 	}
-	if (r == 0)
-		r = store_commit(c->h->store);
-	if (r < 0) {
-		store_rollback(c->h->store);
-		res->imported = 0;
-		res->n_errors = 0;
-		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
-	}
+	if ((r = ctl_commit_all(c, r, res)) < 0)
+		return r;
 	log_notice("user %s recorded %u registrations", c->req->user, res->imported);
 	return 0;
 }

@@ -64,6 +64,11 @@ int ctl_errors_take(struct req_ctx *c, Overstapctl__ImportResult *res, struct st
 void *ctl_keep(struct pool *p, void *ptr);
 /* A pooled copy of s (NULL counts as ""). */
 char *ctl_strdup(struct pool *p, const char *s);
+/* The end of a request that records several pupils in one transaction (all
+ * or nothing): commit when r is 0; otherwise, or when the commit fails, roll
+ * back, report nothing imported and fail with "nothing recorded: reason".
+ * 0 or the negative code. */
+int ctl_commit_all(struct req_ctx *c, int r, Overstapctl__ImportResult *res);
 /* Put a formatted reason in the reply and return code. */
 int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The audit subject of a leaver: its record id once the dossier is sent, else

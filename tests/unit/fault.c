@@ -1,5 +1,6 @@
 /* fault: the test-only fault injector and the sweep that uses it; see fault.h. */
 #include "fault.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -779,4 +780,35 @@ out:
 	free(w.before);
 	free(w.after);
 	return r < 0 ? -1 : r;
+}
+
+int fault_import_leaver(struct store *s, const char *file, const char *ref, const char *pgn,
+			const char *dest, const char *support_needs, const char *mentor)
+{
+	Overstapctl__Leaver l = OVERSTAPCTL__LEAVER__INIT, *rows[1] = { &l };
+	struct strlist errors = { 0 };
+	int r;
+
+	l.pupil_ref = (char *)ref;
+	l.pgn = (char *)pgn;
+	l.given_name = "Zwaantje";
+	l.family_name = "Oudewater";
+	l.birth_date = "2008-02-29";
+	l.program = "pro";
+	l.cohort = "2024-2025";
+	l.exit_date = "2025-07-04";
+	l.destination_type = "mbo_entree";
+	l.destination_institution = (char *)dest;
+	l.advice = "entree";
+	l.advice_followed = "no";
+	l.level_taal = "1F";
+	l.level_rekenen = "2F";
+	if (support_needs)
+		l.support_needs = (char *)support_needs;
+	if (mentor)
+		l.mentor_name = (char *)mentor;
+	l.line = 2;
+	r = store_leavers_import(s, file, rows, 1, "mentor1", &errors);
+	strlist_clear(&errors);
+	return r;
 }

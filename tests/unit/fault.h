@@ -101,4 +101,10 @@ int fault_sweep(const struct fault_case *c, struct fault_stats *stats);
  * frees. NULL on error. */
 char *fault_dump(const char *path);
 
+/* One synthetic leaver (a PrO pupil to mbo_entree at dest) imported into s as
+ * store_leavers_import does it, as user mentor1 from file: the fixture the
+ * sweeps share. support_needs and mentor may be NULL. 0 or -errno. */
+int fault_import_leaver(struct store *s, const char *file, const char *ref, const char *pgn,
+			const char *dest, const char *support_needs, const char *mentor);
+
 #endif

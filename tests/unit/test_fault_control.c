@@ -271,29 +271,8 @@ static int s_grant_handover(struct ctl_fx *x, Overstapctl__Reply *rep, struct re
 /* A school with some other pupil in it, so that "unchanged" means something. */
 static int s_setup_other(struct fault_fx *fx, struct ctl_case *k)
 {
-	Overstapctl__Leaver l = OVERSTAPCTL__LEAVER__INIT, *rows[1] = { &l };
-	struct strlist errors = { 0 };
-	int r;
-
 	(void)k;
-	l.pupil_ref = "X001";
-	l.pgn = "101234567";
-	l.given_name = "Zwaantje";
-	l.family_name = "Oudewater";
-	l.birth_date = "2008-02-29";
-	l.program = "pro";
-	l.cohort = "2024-2025";
-	l.exit_date = "2025-07-04";
-	l.destination_type = "mbo_entree";
-	l.destination_institution = MBO;
-	l.advice = "entree";
-	l.advice_followed = "no";
-	l.level_taal = "1F";
-	l.level_rekenen = "2F";
-	l.line = 2;
-	r = store_leavers_import(fx->s, "other.csv", rows, 1, "mentor1", &errors);
-	strlist_clear(&errors);
-	return r;
+	return fault_import_leaver(fx->s, "other.csv", "X001", "101234567", MBO, NULL, NULL);
 }
 
 static int s_setup_imported(struct fault_fx *fx, struct ctl_case *k)

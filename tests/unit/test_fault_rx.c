@@ -110,29 +110,7 @@ static void s_handover(Overstap__Handover *h, Overstap__SupportNeed **needs, siz
 
 static int s_import(struct store *s, const char *ref, const char *pgn)
 {
-	Overstapctl__Leaver l = OVERSTAPCTL__LEAVER__INIT, *rows[1] = { &l };
-	struct strlist errors = { 0 };
-	int r;
-
-	l.pupil_ref = (char *)ref;
-	l.pgn = (char *)pgn;
-	l.given_name = "Zwaantje";
-	l.family_name = "Oudewater";
-	l.birth_date = "2008-02-29";
-	l.program = "pro";
-	l.cohort = "2024-2025";
-	l.exit_date = "2025-07-04";
-	l.destination_type = "mbo_entree";
-	l.destination_institution = PEER;
-	l.advice = "entree";
-	l.advice_followed = "no";
-	l.level_taal = "1F";
-	l.level_rekenen = "2F";
-	l.mentor_name = "Mevr. Kaya";
-	l.line = 2;
-	r = store_leavers_import(s, "fixture.csv", rows, 1, "mentor1", &errors);
-	strlist_clear(&errors);
-	return r;
+	return fault_import_leaver(s, "fixture.csv", ref, pgn, PEER, NULL, "Mevr. Kaya");
 }
 
 /* The school: R1 handed over to PEER (queued as RID_OUT) with a follow_up
