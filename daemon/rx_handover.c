@@ -62,11 +62,13 @@ const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 		goto out;
 	}
 	r = store_inbox_put(h->store, e->message_id, e->sender, ho, m->packed, m->len, time_now_ms());
+	if (r == -EEXIST) {	/* only the inbox's own key says "held already" */
+		why = "record id already received in another message";
+		goto out;
+	}
 	if (r == 0)
 		r = s_audit(h, e->sender, "dossier.received", ho->record_id, ho->basis, NULL);
-	if (r == -EEXIST) {
-		why = "record id already received in another message";
-	} else if (r < 0) {
+	if (r < 0) {
 		log_err("cannot store handover %s from %s: %s", str_visbuf(e->message_id).s, e->sender,
 			strerror(-r));
 		*failed = 1;
