@@ -133,6 +133,8 @@ int cmd_erase(struct cli *cli, int argc, char **argv);
 int cmd_subject(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_lost(struct cli *cli, int argc, char **argv);
+int cmd_store_check(struct cli *cli, int argc, char **argv);
+int cmd_store_backup(struct cli *cli, int argc, char **argv);
 
 /* Print a --json document on stdout and release it (*root = NULL): a NULL
  * *root (a build ran out of memory) prints nothing but a message on stderr.

@@ -65,6 +65,8 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 		e |= out_json_append(reasons, out_json_str(st->rejected_reasons[i]));
 	e |= out_json_set(o, "rejected_reasons", reasons);
 	e |= out_json_set(o, "inbox_total", out_json_uint(st->inbox_total));
+	e |= out_json_set_str(o, "store", st->store_damaged ? "damaged" : "ok");
+	e |= out_json_set_str(o, "store_error", st->store_error);
 	return out_json_done(o, e);
 }
 
@@ -154,6 +156,12 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 	}
 	snprintf(line, sizeof(line), "%llu dossiers received", (unsigned long long)st->inbox_total);
 	out_field(stdout, "", "inbox", line);
+	out_field(stdout, "", "store", st->store_damaged ? "DAMAGED: writes are refused" : "ok");
+	if (st->store_damaged) {
+		fputs("  ", stdout);
+		out_text(stdout, st->store_error);
+		fputs("\n  restore the last backup: overstapd(8), RESTORING FROM A BACKUP\n", stdout);
+	}
 	putchar('\n');
 	if (s_peer_table(st, ARRAY_SIZE(s_peer_cols)) < 0)
 		return -ENOMEM;

@@ -96,6 +96,21 @@ static const struct verb s_verbs[] = {
 	  "  -o, --output FILE     write to FILE instead of standard output\n",
 	  "One object per line: seq, at (UTC), actor, action, subject (a record id or\n"
 	  "leaver:N, never a name), counterpart, detail, mac.\n" },
+	{ "store", "check", cmd_store_check, "[--json]",
+	  "check the whole store (PRAGMA integrity_check); exit 1 when it is damaged",
+	  JSON_OPT,
+	  "Prints \"ok\", or the problems sqlite found. A damaged store refuses every\n"
+	  "write until it is restored from a backup (overstapd(8), RESTORING FROM A BACKUP).\n"
+	  "Reads every page: on a large store it holds the daemon for a while.\n" },
+	{ "store", "backup", cmd_store_backup, "FILE [--force] [--json]",
+	  "write a consistent copy of the store to FILE, to restore from",
+	  "  -f, --force           replace FILE if it exists (a symlink is replaced, not followed)\n"
+	  JSON_OPT,
+	  "The daemon writes FILE (mode 0600, as its own user, so in a directory it may\n"
+	  "write, e.g. /var/lib/overstap/backup) with sqlite's online backup while it keeps\n"
+	  "running. The copy is as sealed as the store: keep master.key, backed up apart,\n"
+	  "to read it. To restore: stop overstapd, copy FILE over [store] path, remove the\n"
+	  "store's -wal and -shm files, start overstapd.\n" },
 	{ "outcome", "record", cmd_outcome_record, "RECORD_ID OUTCOME [--date D] [--level N]",
 	  "at the receiver: tell the school how a pupil fares, under its follow_up consent",
 	  "  -d, --date D          when (default today)\n"

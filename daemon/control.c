@@ -234,7 +234,25 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_SUBJECT, ctl_subject },
 	{ OVERSTAPCTL__REQUEST__BODY_REPORT, ctl_report },
 	{ OVERSTAPCTL__REQUEST__BODY_LOST, ctl_lost },
+	{ OVERSTAPCTL__REQUEST__BODY_STORE_CHECK, ctl_store_check },
+	{ OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP, ctl_store_backup },
 };
+
+/* A request that failed on a damaged store says so, whatever the handler
+ * made of the code (a write refused by store_begin, or by query_only as a
+ * read-only error, or a read of a damaged page). */
+static int s_damaged(struct req_ctx *c, int r)
+{
+	const char *why;
+
+	if (r >= 0 || !c->h || !c->h->store || !store_broken(c->h->store, &why) ||
+	    c->req->body_case == OVERSTAPCTL__REQUEST__BODY_STORE_CHECK ||
+	    c->req->body_case == OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP)
+		return r;
+	return ctl_fail(c, -EUCLEAN, "the store is damaged (%s): nothing was recorded. Writes are "
+			"refused until it is restored from a backup (overstapd(8), RESTORING FROM A "
+			"BACKUP); `overstap store check` lists the damage", why);
+}
 
 static int s_user_ok(const char *u)
 {
@@ -262,6 +280,8 @@ void ctl_dispatch(struct req_ctx *c)
 		for (size_t i = 0; i < ARRAY_SIZE(s_handlers); i++)
 			if (s_handlers[i].body == req->body_case) {
 				r = s_handlers[i].fn(c);
+				if (c->h && c->h->store)
+					r = s_damaged(c, store_note(c->h->store, r));
 				break;
 			}
 		if (r == -ENOTSUP && !c->rep->error[0])

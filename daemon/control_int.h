@@ -122,6 +122,11 @@ int ctl_import_registrations(struct req_ctx *c);
 /* control_status.c: `overstap status` and `overstap peers`. */
 int ctl_status(struct req_ctx *c);
 
+/* control_store.c: `overstap store check` (PRAGMA integrity_check) and
+ * `overstap store backup FILE` (sqlite's online backup), both audited. */
+int ctl_store_check(struct req_ctx *c);
+int ctl_store_backup(struct req_ctx *c);
+
 /* Run one request: check its version and user, find its handler, fill rep
  * (allocations go to c->pool and c->report). The caller sets c->h, c->env,
  * c->req and c->rep (initialised), sends the reply, then ctl_req_done(c). */

@@ -10,6 +10,7 @@ int ctl_status(struct req_ctx *c)
 	const struct net *net = c->env->net;
 	struct hctx *h = c->h;
 	Overstapctl__DaemonStatus *st = ctl_keep(&c->pool, calloc(1, sizeof(*st)));
+	const char *why;
 	size_t nr = 0;
 
 	if (!st)
@@ -62,6 +63,10 @@ int ctl_status(struct req_ctx *c)
 	}
 	st->n_rejected_reasons = nr;
 	store_inbox_count(h->store, &st->inbox_total);
+	if (store_broken(h->store, &why)) {
+		st->store_damaged = 1;
+		st->store_error = (char *)why;	/* borrowed from the store, which outlives the reply */
+	}
 	if (c->req->body_case == OVERSTAPCTL__REQUEST__BODY_PEERS) {
 		c->rep->body_case = OVERSTAPCTL__REPLY__BODY_PEERS;
 		c->rep->peers = st;

@@ -8,10 +8,14 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -31,8 +35,81 @@ static int s_signals_open(struct daemon *d)
 	return d->sigfd < 0 ? -errno : 0;
 }
 
+/* How to put a backup in place: said wherever a store is refused. */
+#define RESTORE_HINT                                                                      \
+	"restore it from a backup: stop overstapd, copy the newest file made by `overstap " \
+	"store backup` to %s (owner overstap, mode 0600; remove %s-wal and %s-shm), and "   \
+	"start overstapd again (overstapd(8), RESTORING FROM A BACKUP)"
+
+/* Before the store is opened: refuse a missing or empty store that existed
+ * (the marker in keys_dir says so), and --init over one that is there.
+ * *fresh: a new store is about to be created. */
+static int s_store_precheck(const struct config *cfg, int init, int *fresh)
+{
+	char marker[PATH_MAX + 32];
+	struct stat sb;
+	int missing, gone = 0, had;
+
+	snprintf(marker, sizeof(marker), "%s/%s", cfg->keys_dir, DAEMON_STORE_MARKER);
+	if (stat(cfg->store_path, &sb) < 0)
+		missing = gone = errno == ENOENT;
+	else
+		missing = S_ISREG(sb.st_mode) && sb.st_size == 0;
+	had = access(marker, F_OK) == 0;
+	*fresh = missing;
+	if (!missing && init) {
+		log_err("--init: %s already holds a store; --init only creates one where there is "
+			"none. To really start anew, move that file (and its -wal) aside first",
+			cfg->store_path);
+		return -EEXIST;
+	}
+	if (missing && had && !init) {
+		log_err("the store %s is %s, but this installation had one (%s says so): refusing "
+			"to start with a new, empty store, which would lose every leaver, dossier, "
+			"consent and the audit log. Either " RESTORE_HINT ", or, to start anew with "
+			"an empty store on purpose, run `overstapd --init` once",
+			cfg->store_path, gone ? "missing" : "empty (0 bytes)", marker,
+			cfg->store_path, cfg->store_path, cfg->store_path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* After the store is open: leave the marker (again) so that losing the store
+ * is noticed at the next start. Not fatal: only that check is lost. */
+static void s_store_mark(const struct config *cfg, int fresh, int init)
+{
+	char marker[PATH_MAX + 32], line[PATH_MAX + 96], when[21];
+	ssize_t w = -1;
+	int fd;
+
+	snprintf(marker, sizeof(marker), "%s/%s", cfg->keys_dir, DAEMON_STORE_MARKER);
+	if (fresh)
+		log_notice("created a new, empty store at %s%s", cfg->store_path,
+			   init ? " (overstapd --init)" : "");
+	if (!fresh && access(marker, F_OK) == 0)
+		return;
+	time_format_utc(time_now_ms(), when);
+	snprintf(line, sizeof(line), "store %s %s %s\n", cfg->store_path,
+		 fresh ? (init ? "created by overstapd --init" : "created") : "first seen", when);
+	fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		w = write(fd, line, strlen(line));
+	if (fd < 0 || w != (ssize_t)strlen(line) || fsync(fd) < 0)
+		log_warn("cannot write %s: %s; a lost store would not be noticed at the next start",
+			 marker, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 int daemon_init(struct daemon *d, struct config *cfg)
 {
+	return daemon_init_store(d, cfg, 0);
+}
+
+int daemon_init_store(struct daemon *d, struct config *cfg, int init_store)
+{
+	int fresh = 0;
 	char err[1024] = "";
 	int r;
 
@@ -47,10 +124,17 @@ int daemon_init(struct daemon *d, struct config *cfg)
 		log_err("%s", err);
 		return r;
 	}
+	if ((r = s_store_precheck(cfg, init_store, &fresh)) < 0)
+		return r;
 	if ((r = store_open(cfg->store_path, d->keys.master, &d->store, err, sizeof(err))) < 0) {
-		log_err("cannot open the store: %s", err);
+		if (r == -EUCLEAN)
+			log_err("the store is damaged: %s. Nothing was changed; " RESTORE_HINT, err,
+				cfg->store_path, cfg->store_path, cfg->store_path);
+		else
+			log_err("cannot open the store: %s", err);
 		return r;
 	}
+	s_store_mark(cfg, fresh, init_store);
 	d->h.store = d->store;
 	if ((r = s_signals_open(d)) < 0) {
 		log_err("cannot set up signals: %s", strerror(-r));
@@ -85,8 +169,24 @@ static void s_notify_status(struct daemon *d)
 		up += d->net.peers[i].connected;
 		queued += d->net.peers[i].depth;
 	}
-	sd_notifyf(0, "STATUS=%zu of %zu peers connected, %llu queued, %llu rejected", up, senders,
-		   (unsigned long long)queued, (unsigned long long)d->net.rejected_total);
+	sd_notifyf(0, "STATUS=%s%zu of %zu peers connected, %llu queued, %llu rejected",
+		   store_broken(d->store, NULL) ? "STORE DAMAGED, writes refused; " : "", up,
+		   senders, (unsigned long long)queued, (unsigned long long)d->net.rejected_total);
+}
+
+/* Once, when the store was first found damaged while running. */
+static void s_store_watch(struct daemon *d)
+{
+	const char *why;
+
+	if (d->store_damage_told || !store_broken(d->store, &why))
+		return;
+	d->store_damage_told = 1;
+	log_err("the store %s is damaged (%s): from now on every write is refused (imports, "
+		"handovers, dossiers received); reads and status still work. Check it with "
+		"`overstap store check`, then " RESTORE_HINT, d->cfg->store_path,
+		str_visbuf(why).s, d->cfg->store_path, d->cfg->store_path, d->cfg->store_path);
+	s_notify_status(d);
 }
 
 /* Settings that only a restart can change: keep the running values. */
@@ -356,6 +456,7 @@ int daemon_run(struct daemon *d)
 			d->h.outbox_dirty = 0;
 			net_outbox_changed(&d->net);
 		}
+		s_store_watch(d);
 		/* Last: a reload replaces the peer array. */
 		if (items[PI_SIG].revents & ZMQ_POLLIN)
 			s_signals_handle(d);

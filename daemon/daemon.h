@@ -26,9 +26,21 @@ struct daemon {
 	int log_forced;			/* -d given: a reload keeps the debug level */
 	int64_t started_at;		/* wall ms */
 	int64_t retention_next;		/* mono ms of the next retention run */
+	int store_damage_told;		/* the log said the store is damaged (once) */
 };
 
-/* Take ownership of cfg, load keys, open the store, bind the sockets. */
+/* Written in keys_dir once a store exists: a store missing or empty next to
+ * it was lost, not never made, and is not silently replaced (daemon_init). */
+#define DAEMON_STORE_MARKER "store.created"
+
+
+/* Take ownership of cfg, load keys, open the store, bind the sockets. A
+ * missing or empty store is created on a first start only: when keys_dir
+ * holds DAEMON_STORE_MARKER, one existed and start is refused unless
+ * init_store (`overstapd --init`), which in turn refuses to replace a store
+ * that is there. */
+int daemon_init_store(struct daemon *d, struct config *cfg, int init_store);
+/* daemon_init_store without --init. */
 int daemon_init(struct daemon *d, struct config *cfg);
 /* Run the loop until SIGTERM/SIGINT. */
 int daemon_run(struct daemon *d);

@@ -19,13 +19,16 @@
 static void s_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: overstapd [-c FILE] [-t] [-d]\n"
+		"Usage: overstapd [-c FILE] [-t] [-d] [--init]\n"
 		"The overstap daemon: warm handover of pupils' dossiers between schools and\n"
 		"MBO institutions over CURVE-encrypted ZeroMQ (see overstapd(8)).\n\n"
 		"  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -t, --test          check the configuration and key files, print every\n"
 		"                      error as FILE:LINE: message, and exit (0 = valid)\n"
 		"  -d, --debug         log at debug level, whatever the config says\n"
+		"      --init          start anew: create an empty store where this installation\n"
+		"                      had one that is now missing or empty (never replaces a\n"
+		"                      store that is there; see RESTORING FROM A BACKUP)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n\n"
 		"Signals: SIGHUP reloads the configuration (peers; a bad file keeps the old\n"
@@ -80,19 +83,21 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "test", no_argument, NULL, 't' },
 		{ "debug", no_argument, NULL, 'd' },	    { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	    { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, 'V' },	    { "init", no_argument, NULL, 'I' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = DEFAULT_CONFIG;
 	struct strlist errors = { 0 };
 	struct config *cfg = NULL;
 	struct daemon d;
-	int test = 0, debug = 0, c, r;
+	int test = 0, debug = 0, init = 0, c, r;
 
 	while ((c = getopt_long(argc, argv, "c:tdhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 't': test = 1; break;
 		case 'd': debug = 1; break;
+		case 'I': init = 1; break;
 		case 'h': s_usage(stdout); return 0;
 		case 'V': printf("overstapd %s\n", OVERSTAP_VERSION); return 0;
 		default: s_usage(stderr); return 2;
@@ -121,7 +126,7 @@ int main(int argc, char **argv)
 	if (debug)
 		log_set_level(LOG_LVL_DEBUG);
 	/* 3. keys, store, sockets (the daemon owns cfg from here) */
-	r = daemon_init(&d, cfg);
+	r = daemon_init_store(&d, cfg, init);
 	d.log_forced = debug;
 	/* 4. the loop */
 	if (r == 0)

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Column lists read by index: s_consent_row (store_consents.c) and
  * s_leaver_read (store_leavers.c) follow these orders. */
@@ -319,7 +321,163 @@ int store_strings_read(sqlite3_stmt *st, struct strlist *out)
 	return r < 0 ? r : rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
 }
 
+/* ---- health: a damaged store refuses writes (store.h) ---- */
+
+static void s_mark_broken(struct store *s, const char *why)
+{
+	if (s->broken)
+		return;
+	s->broken = 1;
+	str_copy(s->broken_why, sizeof(s->broken_why), why && *why ? why : "database disk image is malformed");
+	/* The backstop for writes outside store_begin (a bare store_audit, a
+	 * single-statement update): sqlite itself refuses them now. */
+	sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+}
+
+void store_health(struct store *s)
+{
+	int rc = sqlite3_extended_errcode(s->db) & 0xff;
+
+	if (!s->broken && (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB))
+		s_mark_broken(s, sqlite3_errmsg(s->db));
+}
+
+int store_broken(const struct store *s, const char **why)
+{
+	if (why)
+		*why = s->broken ? s->broken_why : "";
+	return s->broken;
+}
+
+int store_note(struct store *s, int r)
+{
+	if (r == -EUCLEAN)
+		s_mark_broken(s, sqlite3_errmsg(s->db));
+	return r;
+}
+
+/* Run quick_check or integrity_check; up to 100 complaints into problems. */
+int store_check(struct store *s, int full, struct strlist *problems)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0, ok = 0;
+
+	rc = sqlite3_prepare_v2(s->db, full ? "PRAGMA integrity_check(100)" : "PRAGMA quick_check(100)",
+				-1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (t && strcmp(t, "ok") == 0)
+			ok = 1;
+		else if ((r = strlist_addf(problems, "%s", t ? t : "(no text)")) < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		r = sqlerr_errno(rc);
+		if (r == -EUCLEAN && strlist_addf(problems, "%s", sqlite3_errmsg(s->db)) < 0)
+			r = -ENOMEM;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && !ok)
+		r = -EUCLEAN;
+	if (r == -EUCLEAN)
+		s_mark_broken(s, problems->n ? problems->v[0] : NULL);
+	return r;
+}
+
+/* Create path 0600, refusing what is there unless force. */
+static int s_backup_create(const char *path, int force, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd;
+
+	if (lstat(path, &sb) == 0) {
+		if (!force) {
+			snprintf(err, errlen, "%s exists%s; give --force to replace it", path,
+				 S_ISLNK(sb.st_mode) ? " (a symbolic link)" : "");
+			return -EEXIST;
+		}
+		if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
+			snprintf(err, errlen, "%s is not a regular file", path);
+			return -EINVAL;
+		}
+		if (unlink(path) < 0) {	/* a symlink itself, never its target */
+			snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+			return -errno;
+		}
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
+		return -e;
+	}
+	close(fd);
+	return 0;
+}
+
+int store_backup(struct store *s, const char *path, int force, uint64_t *bytes, char *err,
+		 size_t errlen)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	struct stat sb;
+	int r, rc;
+
+	*bytes = 0;
+	if ((r = s_backup_create(path, force, err, errlen)) < 0)
+		return r;
+	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		/* One step: the copy is taken under one read transaction, so it is
+		 * consistent even while the WAL grows. */
+		b = sqlite3_backup_init(dst, "main", s->db, "main");
+		if (!b) {
+			rc = sqlite3_errcode(dst);
+		} else {
+			rc = sqlite3_backup_step(b, -1);
+			sqlite3_backup_finish(b);
+			rc = rc == SQLITE_DONE ? sqlite3_errcode(dst) : rc;
+		}
+	}
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "backup to %s failed: %s", path,
+			 dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		r = store_note(s, sqlerr_errno(rc));
+		if (r == 0)
+			r = -EIO;
+	}
+	sqlite3_close(dst);
+	if (r < 0) {
+		unlink(path);
+		return r;
+	}
+	if (stat(path, &sb) == 0)
+		*bytes = (uint64_t)sb.st_size;
+	return 0;
+}
+
 /* ---- open and close ---- */
+
+/* quick_check before anything is read or written: a store with damaged pages
+ * is refused at start instead of accepting imports it cannot keep. */
+static int s_open_check(struct store *s, const char *path, char *err, size_t errlen)
+{
+	struct strlist problems = { 0 };
+	int r = store_check(s, 0, &problems);
+
+	if (r == -EUCLEAN)
+		snprintf(err, errlen, "%s: PRAGMA quick_check failed: %s%s", path,
+			 problems.n ? problems.v[0] : "damaged",
+			 problems.n > 1 ? " (and more)" : "");
+	else if (r < 0)
+		snprintf(err, errlen, "%s: cannot run PRAGMA quick_check: %s", path, strerror(-r));
+	strlist_clear(&problems);
+	/* Its pages were all read: let them go rather than keep them cached. */
+	sqlite3_db_release_memory(s->db);
+	return r;
+}
 
 /* Bind the store to its master key: a store opened with another master.key
  * (a regenerated or mixed-up key set) is refused at once instead of failing
@@ -409,6 +567,9 @@ int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct st
 		r = sqlerr_errno(sqlite3_errcode(s->db));
 		goto out;
 	}
+	r = s_open_check(s, path, err, errlen);
+	if (r < 0)
+		goto out;
 	r = store_schema_migrate(s->db, err, errlen);
 	if (r < 0)
 		goto out;
@@ -451,7 +612,13 @@ void store_close(struct store **sp)
 	*sp = NULL;
 }
 
-int store_begin(struct store *s) { return sqlerr_exec(store_st(s, ST_BEGIN)); }
+/* A broken store takes no new write transaction (store.h). */
+int store_begin(struct store *s)
+{
+	sqlite3_stmt *st = store_st(s, ST_BEGIN);
+
+	return s->broken ? -EUCLEAN : store_note(s, sqlerr_exec(st));
+}
 /* A commit that fails is rolled back here (test_fault_control.c): sqlite
  * leaves the transaction open after a failed COMMIT (SQLITE_BUSY, an I/O or
  * memory error before the journal was written), and several callers returned
@@ -460,7 +627,7 @@ int store_begin(struct store *s) { return sqlerr_exec(store_st(s, ST_BEGIN)); }
  * retries a commit. */
 int store_commit(struct store *s)
 {
-	int r = sqlerr_exec(store_st(s, ST_COMMIT));
+	int r = store_note(s, sqlerr_exec(store_st(s, ST_COMMIT)));
 
 	if (r < 0)
 		store_rollback(s);

@@ -82,6 +82,30 @@ int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct st
 	       char *err, size_t errlen);
 void store_close(struct store **s);
 
+/* ---- the store's health (store.c): a damaged store is never used silently ----
+ * store_open runs PRAGMA quick_check and refuses a store that fails it
+ * (-EUCLEAN, err: sqlite's first complaint). While running, the first
+ * SQLITE_CORRUPT or SQLITE_NOTADB any call meets marks the store broken:
+ * from then on store_begin returns -EUCLEAN at once and the connection is
+ * query_only, so nothing more is written into a damaged file; reads go on. */
+
+/* 1 when the store was found damaged; *why (may be NULL) borrows sqlite's
+ * message. */
+int store_broken(const struct store *s, const char **why);
+/* Mark the store broken when r is -EUCLEAN (a caller's result); returns r. */
+int store_note(struct store *s, int r);
+/* PRAGMA integrity_check (full = 1) or quick_check: 0 when sqlite says "ok";
+ * -EUCLEAN with its lines (at most 100) in problems, and the store marked
+ * broken; another -errno when the check could not run. */
+int store_check(struct store *s, int full, struct strlist *problems);
+/* A consistent copy of the store to path by sqlite's online backup API. The
+ * file is created 0600; an existing path (a symlink included) is refused with
+ * -EEXIST unless force, which replaces it (a symlink itself, never its
+ * target). *bytes gets the copy's size. err gets a reason on failure; a
+ * failed copy leaves no file. 0 or -errno. */
+int store_backup(struct store *s, const char *path, int force, uint64_t *bytes, char *err,
+		 size_t errlen);
+
 int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);

@@ -50,7 +50,14 @@ struct store {
 	uint8_t pseudo_key[CRYPTO_KEY_LEN];	/* HMAC key for pseudonyms */
 	uint8_t outbox_key[CRYPTO_KEY_LEN];	/* seals outbox entries not tied to a pupil */
 	struct audit *audit;			/* the audit chain, on the same connection */
+	int broken;				/* a corrupt page was met: writes refused */
+	char broken_why[160];			/* sqlite's message when it was */
 };
+
+/* Mark the store broken when the connection's last error says the file is
+ * corrupt (called before every statement is reused, so the failure of the
+ * call before is seen even when its caller dropped the code). */
+void store_health(struct store *s);
 
 /* store_schema.c: bring the schema to STORE_SCHEMA_VERSION (err gets why). */
 int store_schema_migrate(sqlite3 *db, char *err, size_t errlen);
@@ -58,6 +65,7 @@ int store_schema_migrate(sqlite3 *db, char *err, size_t errlen);
 /* A statement reset, unbound and ready to bind. */
 static inline sqlite3_stmt *store_st(struct store *s, int which)
 {
+	store_health(s);
 	return sqlerr_ready(s->st[which]);
 }
 

@@ -114,12 +114,12 @@ class Institution:
         return None
 
     # ---- the daemon ----
-    def start(self, extra_env=None):
+    def start(self, extra_env=None, args=()):
         assert self.proc is None, "already running"
         env = dict(os.environ)
         env.update(extra_env or {})
         self.log = open(self.logpath, "a")
-        self.proc = subprocess.Popen([OVERSTAPD, "-c", self.conf], stdout=self.log,
+        self.proc = subprocess.Popen([OVERSTAPD, "-c", self.conf] + list(args), stdout=self.log,
                                      stderr=subprocess.STDOUT, env=env)
 
         def ready():

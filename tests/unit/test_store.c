@@ -167,6 +167,102 @@ static void test_transactions(void **state)
 	assert_int_equal(c.seq, 4);
 }
 
+/* Overwrite the root page of table in the (closed or idle) store's file. */
+static void s_smash(const char *path, const char *table)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int root, size;
+	FILE *fp;
+	char junk[4096];
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rootpage, (SELECT page_size FROM"
+					    " pragma_page_size) FROM sqlite_master WHERE name = ?1",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	root = sqlite3_column_int(st, 0);
+	size = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(size <= (int)sizeof(junk));
+	memset(junk, 0xA5, sizeof(junk));
+	assert_non_null(fp = fopen(path, "r+b"));
+	assert_int_equal(fseek(fp, (long)(root - 1) * size, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+}
+
+/* A store with a damaged page is refused at open by quick_check, with
+ * sqlite's words, rather than used. */
+static void test_quick_check_at_open(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Leaver *rows[1] = { fx_leaver("R1", "123456782", "A", "B") };
+	struct strlist errors = { 0 };
+	char err[256] = "";
+
+	assert_int_equal(store_leavers_import(f->s, "a.csv", rows, 1, "u", &errors), 0);
+	free(rows[0]);
+	assert_int_equal(store_check(f->s, 1, &errors), 0);
+	store_close(&f->s);
+	s_smash(f->path, "leavers");
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), -EUCLEAN);
+	assert_null(f->s);
+	assert_non_null(strstr(err, "quick_check"));
+}
+
+/* Damage met while running marks the store broken: every later write is
+ * refused at once (-EUCLEAN), bare ones included; reads still work. */
+static void test_broken_while_running(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Leaver *rows[2] = { fx_leaver("R1", "123456782", "A", "B"),
+					 fx_leaver("R2", "111222333", "C", "D") };
+	struct strlist errors = { 0 };
+	struct checkpoint_rec c = { 0 };
+	const char *why = NULL;
+	char err[256] = "";
+	unsigned n = 0;
+
+	store_close(&f->s);	/* the new store's pages go to the main file */
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(store_broken(f->s, &why), 0);
+	s_smash(f->path, "leavers");	/* under the running store, not in its cache */
+	assert_int_equal(store_leavers_import(f->s, "a.csv", rows, 1, "u", &errors), -EUCLEAN);
+	strlist_clear(&errors);
+	assert_int_equal(store_broken(f->s, &why), 1);
+	assert_non_null(strstr(why, "malformed"));
+	assert_int_equal(store_begin(f->s), -EUCLEAN);
+	assert_true(store_leavers_import(f->s, "a.csv", rows + 1, 1, "u", &errors) < 0);
+	strlist_clear(&errors);
+	assert_true(store_audit(f->s, "u", "x.y", "", "", "{}") < 0);
+	/* reads of what is intact still answer */
+	assert_int_equal(store_checkpoint_get(f->s, PEER, CHECKPOINT_THEIRS, &c), -ENOENT);
+	assert_int_equal(store_check(f->s, 1, &errors), -EUCLEAN);
+	assert_true(errors.n > 0);
+	strlist_clear(&errors);
+	(void)n;
+	free(rows[0]);
+	free(rows[1]);
+}
+
+/* store_note marks only for corruption. */
+static void test_note(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(store_note(f->s, -EIO), -EIO);
+	assert_int_equal(store_note(f->s, 0), 0);
+	assert_int_equal(store_broken(f->s, NULL), 0);
+	assert_int_equal(store_begin(f->s), 0);
+	store_rollback(f->s);
+	assert_int_equal(store_note(f->s, -EUCLEAN), -EUCLEAN);
+	assert_int_equal(store_broken(f->s, NULL), 1);
+	assert_int_equal(store_begin(f->s), -EUCLEAN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +270,9 @@ int main(void)
 		FX_TEST(test_reopen_and_newer_schema),
 		FX_TEST(test_migrate_v4_to_v5),
 		FX_TEST(test_transactions),
+		FX_TEST(test_quick_check_at_open),
+		FX_TEST(test_broken_while_running),
+		FX_TEST(test_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,218 @@
+/* Unit tests for control_store.c (`overstap store check|backup`) and for how
+ * every control request answers once the store is damaged, driven through
+ * ctl_dispatch() against a real store in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "control_int.h"
+#include "keys.h"
+#include "store.h"
+
+struct fx {
+	char dir[64];
+	struct keys keys;
+	struct config cfg;
+	struct store *s;
+	struct hctx h;
+	struct net net;
+	struct ctl_env env;
+	Overstapctl__Reply rep;
+	struct req_ctx c;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char path[128], err[256];
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/test_ctlstore.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(path, sizeof(path), "%s/keys", f->dir);
+	assert_int_equal(keys_generate(path, 0, err, sizeof(err)), 0);
+	assert_int_equal(keys_load(path, &f->keys, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/store.db", f->dir);
+	assert_int_equal(store_open(path, f->keys.master, &f->s, err, sizeof(err)), 0);
+	strcpy(f->cfg.institution_id, "99ZZ00");
+	f->h = (struct hctx){ .store = f->s, .cfg = &f->cfg, .keys = &f->keys };
+	f->env = (struct ctl_env){ .h = &f->h, .net = &f->net };
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	ctl_req_done(&f->c);
+	store_close(&f->s);
+	keys_clear(&f->keys);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static Overstapctl__Reply *s_call(struct fx *f, Overstapctl__Request *req,
+				  Overstapctl__Request__BodyCase body)
+{
+	req->version = OVERSTAPCTL__VERSION__CURRENT;
+	req->user = "admin1";
+	req->body_case = body;
+	ctl_req_done(&f->c);
+	overstapctl__reply__init(&f->rep);
+	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .req = req, .rep = &f->rep };
+	ctl_dispatch(&f->c);
+	return &f->rep;
+}
+
+/* The number of audit entries with this action. */
+static int s_audited(struct fx *f, const char *action)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__AuditQuery q = OVERSTAPCTL__AUDIT_QUERY__INIT;
+	Overstapctl__Reply *rep;
+	char want[64];
+	int n = 0;
+
+	q.from_seq = 1;
+	req.audit_export = &q;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT);
+	assert_int_equal(rep->code, 0);
+	snprintf(want, sizeof(want), "\"%s\"", action);
+	for (size_t i = 0; i < rep->audit_entries->n_lines; i++)
+		n += strstr(rep->audit_entries->lines[i], want) != NULL;
+	return n;
+}
+
+static void test_check_ok(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Empty e = OVERSTAPCTL__EMPTY__INIT;
+	Overstapctl__Reply *rep;
+
+	req.store_check = &e;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_CHECK);
+	assert_string_equal(rep->error, "");
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY_STORE_CHECK);
+	assert_true(rep->store_check->ok);
+	assert_int_equal(rep->store_check->n_problems, 0);
+	assert_int_equal(s_audited(f, "store.checked"), 1);
+}
+
+static void test_backup(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
+	Overstapctl__Reply *rep;
+	char path[128], link[128], target[128];
+	struct store *copy = NULL;
+	struct stat sb;
+	char err[256];
+	FILE *t;
+
+	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
+	q.file = path;
+	req.store_backup = &q;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_string_equal(rep->error, "");
+	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY_STORE_BACKUP);
+	assert_true(rep->store_backup->bytes > 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal((uint64_t)sb.st_size, rep->store_backup->bytes);
+	assert_int_equal(s_audited(f, "store.backup"), 1);
+	/* The copy is a store the same master key opens. */
+	assert_int_equal(store_open(path, f->keys.master, &copy, err, sizeof(err)), 0);
+	store_close(&copy);
+
+	/* An existing file is refused, and kept. */
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_int_equal(rep->code, -EEXIST);
+	assert_non_null(strstr(rep->error, "--force"));
+	/* So is a symlink; --force replaces the link, never its target. */
+	snprintf(target, sizeof(target), "%s/precious", f->dir);
+	snprintf(link, sizeof(link), "%s/link.db", f->dir);
+	assert_non_null(t = fopen(target, "w"));
+	fputs("keep", t);
+	fclose(t);
+	assert_int_equal(symlink(target, link), 0);
+	q.file = link;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_int_equal(rep->code, -EEXIST);
+	assert_non_null(strstr(rep->error, "symbolic link"));
+	q.force = 1;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(lstat(link, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_size, 4);
+	/* A relative path means nothing to the daemon. */
+	q.file = "backup.db";
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_int_equal(rep->code, -EINVAL);
+	assert_non_null(strstr(rep->error, "absolute"));
+}
+
+/* A damaged store: writes refused with a reason that says what to do; status
+ * says so; reads still answer. */
+static void test_damaged_store_refuses_writes(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__MarkRegistered m = OVERSTAPCTL__MARK_REGISTERED__INIT;
+	Overstapctl__Empty e = OVERSTAPCTL__EMPTY__INIT;
+	Overstapctl__ListFilter lf = OVERSTAPCTL__LIST_FILTER__INIT;
+	char *refs[] = { "R1" };
+	Overstapctl__Reply *rep;
+
+	req.status = &e;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STATUS);
+	assert_false(rep->status->store_damaged);
+	assert_int_equal(store_note(f->s, -EUCLEAN), -EUCLEAN);
+
+	m.n_pupil_refs = 1;
+	m.pupil_refs = refs;
+	m.date = "2025-06-01";
+	req.mark_registered = &m;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED);
+	assert_int_equal(rep->code, -EUCLEAN);
+	assert_non_null(strstr(rep->error, "the store is damaged"));
+	assert_non_null(strstr(rep->error, "restored from a backup"));
+
+	req.status = &e;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_STATUS);
+	assert_int_equal(rep->code, 0);
+	assert_true(rep->status->store_damaged);
+	assert_true(rep->status->store_error[0] != '\0');
+
+	req.handover_list = &lf;
+	rep = s_call(f, &req, OVERSTAPCTL__REQUEST__BODY_HANDOVER_LIST);
+	assert_int_equal(rep->code, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_check_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_store_refuses_writes, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
