@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,9 +52,14 @@ static int s_store_precheck(const struct config *cfg, int init, int *fresh)
 	int missing, gone = 0, had;
 
 	snprintf(marker, sizeof(marker), "%s/%s", cfg->keys_dir, DAEMON_STORE_MARKER);
-	if (stat(cfg->store_path, &sb) < 0)
-		missing = gone = errno == ENOENT;
-	else
+	if (stat(cfg->store_path, &sb) < 0) {
+		char dir[PATH_MAX];
+
+		/* Only a missing file: a missing directory is a configuration
+		 * mistake that store_open reports as such. */
+		str_copy(dir, sizeof(dir), cfg->store_path);
+		missing = gone = errno == ENOENT && access(dirname(dir), F_OK) == 0;
+	} else
 		missing = S_ISREG(sb.st_mode) && sb.st_size == 0;
 	had = access(marker, F_OK) == 0;
 	*fresh = missing;
