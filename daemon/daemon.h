@@ -12,13 +12,15 @@
 #include "keys.h"
 #include "log.h"
 #include "net.h"
+#include "rx.h"
 #include "store.h"
 
 struct daemon {
 	struct config *cfg;		/* owned; replaced on a successful reload */
 	struct keys keys;		/* own keys */
 	struct store *store;		/* owned */
-	struct hctx h;			/* what the handlers get: points at the three above */
+	struct rx_refusals refusals;	/* refused registrations per peer, audited hourly */
+	struct hctx h;			/* what the handlers get: points at the four above */
 	struct net net;			/* the transport */
 	void *control;			/* ROUTER on ipc:// for the CLI */
 	int sigfd;			/* signalfd for TERM/INT/HUP */
@@ -26,6 +28,7 @@ struct daemon {
 	int log_forced;			/* -d given: a reload keeps the debug level */
 	int64_t started_at;		/* wall ms */
 	int64_t retention_next;		/* mono ms of the next retention run */
+	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
 };
 
 /* Take ownership of cfg, load keys, open the store, bind the sockets. */
