@@ -123,7 +123,7 @@ int daemon_init_store(struct daemon *d, struct config *cfg, int init_store)
 	d->cfg = cfg;
 	d->sigfd = -1;
 	d->started_at = time_now_ms();
-	d->h = (struct hctx){ .cfg = cfg, .keys = &d->keys };
+	d->h = (struct hctx){ .cfg = cfg, .keys = &d->keys, .refusals = &d->refusals };
 	d->net.h = &d->h;
 	d->net.rl_reject = (struct ratelimit)RATELIMIT_INIT(10000, 20);
 	if ((r = keys_load(cfg->keys_dir, &d->keys, err, sizeof(err))) < 0) {
@@ -157,6 +157,10 @@ void daemon_fini(struct daemon *d)
 {
 	control_close(&d->control, d->cfg->control_socket);
 	net_close(&d->net);
+	/* the refusals counted since the last hourly entry are not lost */
+	if (rx_refusals_flush(&d->h, INT64_MAX) < 0)
+		log_warn("cannot audit the refused registrations at shutdown");
+	rx_refusals_clear(&d->refusals);
 	store_close(&d->store);
 	keys_clear(&d->keys);
 	if (d->sigfd >= 0)
@@ -374,8 +378,9 @@ static void s_signals_handle(struct daemon *d)
 	}
 }
 
-/* The daily retention job (first run at start), and the WAL truncated after
- * anything was shredded, so no old page with a wrapped key stays in it. */
+/* The daily retention job (first run at start), the hourly audit of refused
+ * registrations, and the WAL truncated after anything was shredded, so no
+ * old page with a wrapped key stays in it. */
 static void s_housekeeping(struct daemon *d, int64_t now)
 {
 	unsigned n = 0;
@@ -385,6 +390,14 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 		d->retention_next = now + 86400LL * 1000;
 		if ((r = erasure_retention_run(&d->h, &n)) < 0)
 			log_err("retention job failed (retried tomorrow or at restart): %s", strerror(-r));
+	}
+	/* one registration.refused entry per peer and hour, never one per probe,
+	 * written within a minute of the hour's end; a failure leaves the windows
+	 * open for the next minute */
+	if (now >= d->refusals_next) {
+		d->refusals_next = now + 60 * 1000;
+		if ((r = rx_refusals_flush(&d->h, time_now_ms())) < 0)
+			log_warn("cannot audit refused registrations (retried): %s", strerror(-r));
 	}
 	if (d->h.wal_dirty) {
 		d->h.wal_dirty = 0;

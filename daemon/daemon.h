@@ -12,13 +12,15 @@
 #include "keys.h"
 #include "log.h"
 #include "net.h"
+#include "rx.h"
 #include "store.h"
 
 struct daemon {
 	struct config *cfg;		/* owned; replaced on a successful reload */
 	struct keys keys;		/* own keys */
 	struct store *store;		/* owned */
-	struct hctx h;			/* what the handlers get: points at the three above */
+	struct rx_refusals refusals;	/* refused registrations per peer, audited hourly */
+	struct hctx h;			/* what the handlers get: points at the four above */
 	struct net net;			/* the transport */
 	void *control;			/* ROUTER on ipc:// for the CLI */
 	int sigfd;			/* signalfd for TERM/INT/HUP */
@@ -27,6 +29,7 @@ struct daemon {
 	int64_t started_at;		/* wall ms */
 	int64_t retention_next;		/* mono ms of the next retention run */
 	int store_damage_told;		/* the log said the store is damaged (once) */
+	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
 };
 
 /* Written in keys_dir once a store exists: a store missing or empty next to

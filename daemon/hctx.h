@@ -9,10 +9,13 @@
 #include "keys.h"
 #include "store.h"
 
+struct rx_refusals;
+
 struct hctx {
 	struct store *store;		/* borrowed */
 	const struct config *cfg;	/* borrowed; the daemon points it at the new one on reload */
 	const struct keys *keys;	/* borrowed; our signer and public keys */
+	struct rx_refusals *refusals;	/* borrowed; refused registrations per peer (rx.h), may be NULL */
 	int outbox_dirty;		/* something was queued: the loop wakes the senders */
 	int wal_dirty;			/* something was shredded: the loop truncates the WAL */
 };

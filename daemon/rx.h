@@ -33,6 +33,37 @@ struct rx_row {
 	rx_fn fn;
 };
 
+/* Refused registrations per peer (docs/design.md §4). Every refusal gets
+ * the same answer, RX_REGISTRATION_REFUSED; they are counted here, in
+ * memory, per window of RX_REFUSAL_WINDOW_MS from a peer's first refusal,
+ * and audited as one registration.refused entry per peer and window (with
+ * the count), never one per message. Past cfg->max_refused_registrations in
+ * a window the peer's registrations are refused without a lookup until the
+ * window ends. The daemon owns this (zero-initialised) and hctx points at it;
+ * with hctx.refusals NULL nothing is counted. */
+#define RX_REGISTRATION_REFUSED "registration not accepted"
+#define RX_REFUSAL_WINDOW_MS (3600LL * 1000)
+
+struct rx_refusal {
+	char peer[16];			/* institution id of the sender */
+	int64_t since;			/* wall ms of the window's first refusal */
+	uint64_t count;			/* refused in this window */
+	int probing;			/* over the threshold in this window (logged once) */
+};
+
+struct rx_refusals {
+	struct rx_refusal *p;		/* owned; one per peer with an open window */
+	size_t n, cap;
+};
+
+/* Audit and close every window that has ended by now (wall ms); at
+ * shutdown pass INT64_MAX to close them all. Outside a transaction: each
+ * entry commits by itself. 0, or -errno when the store failed (the windows
+ * not written stay open and are tried again). */
+int rx_refusals_flush(struct hctx *h, int64_t now);
+/* Free what r holds; r itself stays usable (empty). */
+void rx_refusals_clear(struct rx_refusals *r);
+
 /* The row for a body type, or NULL when this daemon does not take it. */
 const struct rx_row *rx_find(Overstap__Envelope__BodyCase body);
 

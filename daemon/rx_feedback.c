@@ -10,7 +10,9 @@
 #include "outcomes.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The leaver a status or outcome is about: one we handed over to its sender.
@@ -140,41 +142,137 @@ const char *rx_outcome(struct hctx *h, const struct rx_msg *m, int *failed)
 	return why;
 }
 
+/* ---- registrations: one answer for every refusal (design.md §4) ----
+ * A registration names a PGN, and every configured peer may send one. If
+ * the answers differed (no such leaver, a leaver bound elsewhere, accepted),
+ * any peer could test whether a BSN is a pupil here, thousands a second
+ * (issue 11 item 2). So the only registration we act on is one for our
+ * leaver whose destination is the sender, which the sender knows already;
+ * everything else gets the same reason after the same lookup, is counted
+ * per peer in memory and audited in aggregate (rx_refusals_flush). */
+
+#define RX_REFUSALS_MAX 1024	/* open windows: senders are configured peers */
+
+/* The sender's open window, made when there is none; NULL without state or
+ * memory (then the refusal is answered the same and not counted). */
+static struct rx_refusal *s_refusal(struct rx_refusals *rs, const char *peer, int64_t now)
+{
+	struct rx_refusal *x;
+
+	if (!rs)
+		return NULL;
+	for (size_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->p[i].peer, peer) == 0)
+			return &rs->p[i];
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? 2 * rs->cap : 8;
+
+		if (cap > RX_REFUSALS_MAX || !(x = realloc(rs->p, cap * sizeof(*x))))
+			return NULL;
+		rs->p = x;
+		rs->cap = cap;
+	}
+	x = &rs->p[rs->n++];
+	memset(x, 0, sizeof(*x));
+	str_copy(x->peer, sizeof(x->peer), peer);
+	x->since = now;
+	return x;
+}
+
+/* Count one refusal; the first past the threshold is logged, once a window. */
+static void s_refused(struct hctx *h, struct rx_refusal *x)
+{
+	if (!x)
+		return;
+	x->count++;
+	if (!x->probing && x->count >= h->cfg->max_refused_registrations) {
+		x->probing = 1;
+		log_warn("peer %s: %llu registrations refused within the hour; it looks like it is "
+			 "probing for pupils: its registrations are refused unread for the rest of the hour "
+			 "(max_refused_registrations_per_hour)", str_visbuf(x->peer).s,
+			 (unsigned long long)x->count);
+	}
+}
+
+int rx_refusals_flush(struct hctx *h, int64_t now)
+{
+	struct rx_refusals *rs = h->refusals;
+	char actor[16];
+	size_t i = 0;
+	int r;
+
+	if (!rs || !h->store)
+		return 0;
+	while (i < rs->n) {
+		struct rx_refusal *x = &rs->p[i];
+
+		if (now != INT64_MAX && now - x->since < RX_REFUSAL_WINDOW_MS) {
+			i++;
+			continue;
+		}
+		if ((r = store_auditf(h->store, rx_actor(x->peer, actor), "registration.refused",
+				      "", x->peer, "{s:I, s:I, s:I, s:b}",
+				      "count", (json_int_t)x->count, "since", (json_int_t)x->since,
+				      "until", (json_int_t)(now == INT64_MAX ? time_now_ms() : now),
+				      "probing", x->probing)) < 0)
+			return r;
+		*x = rs->p[--rs->n];	/* closed: the order does not matter */
+	}
+	return 0;
+}
+
+void rx_refusals_clear(struct rx_refusals *r)
+{
+	free(r->p);
+	*r = (struct rx_refusals){ 0 };
+}
+
 /* A registration at the receiver: mark our leaver with that PGN registered,
- * the normal path to a sendable dossier. */
+ * the normal path to a sendable dossier. Any other registration is refused
+ * with RX_REGISTRATION_REFUSED (see above). */
 const char *rx_registration(struct hctx *h, const struct rx_msg *m, int *failed)
 {
 	const Overstap__Envelope *e = m->e;
 	Overstap__Registration *g = NULL;
-	struct leaver l;
+	struct rx_refusal *x;
+	struct leaver l = { 0 };
 	char actor[16], subj[32];
 	const char *why = NULL;
-	int r = 0;
+	int r = 0, refused = 1;
 
 	if (envelope_registration_unpack(envelope_body(e), &g, &why) < 0)
 		return why;
-	if ((r = store_leaver_by_pgn(h->store, g->pgn, 0, &l)) < 0) {
-		/* only a leaver not found is a refusal; a store failure is retried */
-		if (r == -ENOENT)
-			why = "no leaver with this PGN";
-		else
-			s_store_failed(e, r, failed);
+	x = s_refusal(h->refusals, e->sender, time_now_ms());
+	if (x && x->probing) {	/* over the threshold: not even looked up */
+		why = RX_REGISTRATION_REFUSED;
 		goto out;
 	}
+	/* both refusals below cost the same lookup; only a store failure differs
+	 * (it is retried, not answered) */
+	if ((r = store_leaver_by_pgn(h->store, g->pgn, 0, &l)) < 0 && r != -ENOENT) {
+		refused = 0;
+		s_store_failed(e, r, failed);
+		goto out;
+	}
+	if (r == -ENOENT || strcmp(l.destination_institution, e->sender) != 0) {
+		why = RX_REGISTRATION_REFUSED;
+		goto out;
+	}
+	refused = 0;
 	rx_actor(e->sender, actor);
 	snprintf(subj, sizeof(subj), "leaver:%lld", (long long)l.id);
-	if (strcmp(l.destination_institution, e->sender) != 0)
-		why = "the pupil's destination here is another institution";
-	else if (l.state == LEAVER_IMPORTED && strcmp(l.registered_on, g->registered_on) != 0 &&
-		 (r = store_leaver_set_registered(h->store, l.id, g->registered_on, actor)) == 0) {
+	if (l.state == LEAVER_IMPORTED && strcmp(l.registered_on, g->registered_on) != 0 &&
+	    (r = store_leaver_set_registered(h->store, l.id, g->registered_on, actor)) == 0) {
 		r = store_auditf(h->store, actor, "registration.received",
 				  l.record_id[0] ? l.record_id : subj, e->sender, "{s:o}",
 				  "registered_on", jdetail_text(g->registered_on));
 	}
 	if (r < 0)
 		*failed = 1;
-	store_leaver_clear(&l);
 out:
+	if (refused)
+		s_refused(h, x);
+	store_leaver_clear(&l);
 	overstap__registration__free_unpacked(g, NULL);
 	return why;
 }

@@ -9,6 +9,7 @@ Run with Debian's system python3 from this directory:
     OVERSTAPD=... OVERSTAP=... OVERSTAP_GEN=.../gen /usr/bin/python3 -m unittest -v test_hostile
 """
 import collections
+import json
 import os
 import random
 import sys
@@ -197,7 +198,7 @@ def refused(ident):
              pb.Status(record_id=peer.uuid7(), status="enrolled", date=today),
              "no handover with this record id"),
             ("registration for a PGN the daemon does not know", "registration",
-             pb.Registration(pgn="123456782", registered_on=today), "no leaver with this PGN")):
+             pb.Registration(pgn="123456782", registered_on=today), "registration not accepted")):
         cases.append((label, ident.envelope(RECEIVER_ID, msg, body_name=name), reason))
     cases.append(("addressed to another institution", ident.envelope(ti.OTHER_ID, peer.handover()),
                   "not addressed to this institution"))
@@ -475,6 +476,55 @@ class HostileTest(ti.DaemonCase):
         self.assertLess(len(lines), 100, "%d 'rejected message' log lines for %d messages" % (len(lines), n))
         self.assertLess(len(self.daemon.read_log().splitlines()), 200)
         self.assert_healthy()
+
+    def test_registration_probe_learns_nothing(self):
+        """Issue 11 item 2: a configured peer probes PGNs with signed
+        registrations. Before, it got three kinds of answer (3,559 probes/s)
+        and 5,000 probes left one audit row. Now every probe gets the same
+        REJECTED reason, past max_refused_registrations_per_hour they are
+        refused unread, the daemon logs once that the peer looks like it is
+        probing, and the audit log gets one registration.refused entry with
+        the count (at the hour's end or, here, at shutdown)."""
+        n = 500
+        rng = random.Random(11)
+        conn = self.connect()
+        audit_before = self.audit()
+        sent = set()
+        while len(sent) < n:
+            # BSNs that pass the 11-test (not starting "10": an onderwijsnummer)
+            d = [rng.randrange(2, 10)] + [rng.randrange(10) for _ in range(7)]
+            d.append(sum(x * (9 - i) for i, x in enumerate(d)) % 11)
+            if d[8] == 10:
+                continue
+            env = self.peer.envelope(RECEIVER_ID, pb.Registration(pgn="".join(map(str, d)),
+                                                                  registered_on="2025-09-01"),
+                                     body_name="registration")
+            conn.send(env)
+            sent.add(env.message_id)
+        replies, answered = collections.Counter(), set()
+        while answered != sent:
+            ack = self.ack(conn)
+            answered.update(ack.message_ids)
+            replies[(ack.result, ack.reason)] += len(ack.message_ids)
+        self.assertEqual(dict(replies), {(ti.REJECTED, "registration not accepted"): len(sent)})
+        self.assertEqual(self.audit(), audit_before, "an audit row per probe")
+        probing = [l for l in self.daemon.read_log().splitlines() if "probing" in l]
+        self.assertEqual(len(probing), 1, probing)
+        # shutdown writes the open hour: one entry with the count
+        self.assertEqual(self.daemon.stop(), 0)
+        self.daemon.start()
+        rows = [r for r in self.audit() if r not in audit_before]
+        self.assertLessEqual(len(rows), 2, rows)
+        refused = [r for r in rows if r["action"] == "registration.refused"]
+        self.assertEqual(len(refused), 1, rows)
+        detail = refused[0]["detail"]
+        detail = json.loads(detail) if isinstance(detail, str) else detail
+        self.assertEqual(detail["count"], len(sent))
+        self.assertTrue(detail["probing"])
+        self.assert_healthy()
+
+    def audit(self):
+        return [json.loads(l) for l in self.daemon.cli("audit", "export").stdout.splitlines()]
 
 
 if __name__ == "__main__":

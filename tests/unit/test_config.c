@@ -211,6 +211,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->heartbeat_timeout_ms, 15000);
 	assert_int_equal(c->max_message_size, 1048576);
 	assert_int_equal(c->max_in_flight, 2048);
+	assert_int_equal(c->max_refused_registrations, 100);
 	assert_int_equal(c->retry_initial_ms, 1000);
 	assert_int_equal(c->retry_max_ms, 60000);
 	assert_string_equal(c->control_group, "");
@@ -365,6 +366,8 @@ static void test_bad_int(void **state)
 	fails_with(f, BASE "heartbeat_ivl_ms = 0x100\n", ":10: heartbeat_ivl_ms: '0x100' is not an integer");
 	fails_with(f, BASE "heartbeat_ivl_ms =\n", ":10: heartbeat_ivl_ms: '' is not an integer");
 	fails_with(f, BASE "max_in_flight = 0\n", ":10: max_in_flight: 0 is out of range (1..65536)");
+	fails_with(f, BASE "max_refused_registrations_per_hour = 0\n",
+		   ":10: max_refused_registrations_per_hour: 0 is out of range (1..1000000)");
 	fails_with(f, BASE "max_in_flight = -1\n", ":10: max_in_flight: -1 is out of range (1..65536)");
 	fails_with(f, BASE "max_message_size = 67108865\n",
 		   ":10: max_message_size: 67108865 is out of range (1024..67108864)");

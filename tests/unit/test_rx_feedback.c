@@ -199,14 +199,13 @@ static void test_registration(void **state)
 
 	fx_import(f, "P1", FX_PGN, FX_MBO, &l);
 	fx_import(f, "P2", FX_PGN2, FX_OTHER, &l2);
-	/* a PGN we have no leaver for */
+	/* a PGN we have no leaver for, a leaver bound elsewhere: the same answer */
 	s_registration(&m, "999999990", "2025-05-01");
 	assert_string_equal(fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, &m.base),
-			    "no leaver with this PGN");
-	/* a leaver whose destination is elsewhere */
+			    "registration not accepted");
 	s_registration(&m, FX_PGN2, "2025-05-01");
 	assert_string_equal(fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, &m.base),
-			    "the pupil's destination here is another institution");
+			    "registration not accepted");
 	assert_int_equal(store_leaver_load(f->school.s, l2.id, 0, &back), 0);
 	assert_string_equal(back.registered_on, "");
 	store_leaver_clear(&back);
@@ -229,6 +228,117 @@ static void test_registration(void **state)
 			    "registration pgn fails the 11-test");
 	store_leaver_clear(&l);
 	store_leaver_clear(&l2);
+}
+
+/* Issue 11 item 2: a peer must not learn whether a PGN is a pupil here. A
+ * registration for an unknown PGN and one for a pupil bound elsewhere get
+ * byte-identical answers, and neither changes the store (no audit row per
+ * probe either: 5,000 probes once left one row and three kinds of answer). */
+static void test_registration_refusals_look_the_same(void **state)
+{
+	struct fx *f = *state;
+	struct rx_refusals rs = { 0 };
+	Overstap__Registration m;
+	struct leaver l, back;
+	const char *a, *b;
+	unsigned audits;
+
+	f->school.h.refusals = &rs;
+	f->school.cfg->max_refused_registrations = 100;
+	fx_import(f, "P2", FX_PGN2, FX_OTHER, &l);
+	audits = fx_audit_total(&f->school);
+	s_registration(&m, "999999990", "2025-05-01");
+	a = fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, &m.base);
+	s_registration(&m, FX_PGN2, "2025-05-01");
+	b = fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, &m.base);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	assert_int_equal(fx_audit_total(&f->school), audits);
+	assert_int_equal(store_leaver_load(f->school.s, l.id, 0, &back), 0);
+	assert_string_equal(back.registered_on, "");
+	assert_int_equal(back.state, LEAVER_IMPORTED);
+	store_leaver_clear(&back);
+	store_leaver_clear(&l);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(rs.p[0].count, 2);
+	rx_refusals_clear(&rs);
+	f->school.h.refusals = NULL;
+}
+
+/* N refusals from one peer are one registration.refused entry with count N,
+ * written when the hour is over (or at shutdown), not before. */
+static void test_registration_refusals_audited_in_aggregate(void **state)
+{
+	struct fx *f = *state;
+	struct rx_refusals rs = { 0 };
+	Overstap__Registration m;
+	char detail[1024], want[64];
+	unsigned audits, n = 50;
+
+	f->school.h.refusals = &rs;
+	f->school.cfg->max_refused_registrations = 1000;
+	audits = fx_audit_total(&f->school);
+	s_registration(&m, "999999990", "2025-05-01");
+	for (unsigned i = 0; i < n; i++)
+		assert_string_equal(fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION,
+					       &m.base), "registration not accepted");
+	assert_int_equal(fx_audit_total(&f->school), audits);
+	/* the hour is not over: nothing written */
+	assert_int_equal(rx_refusals_flush(&f->school.h, rs.p[0].since + RX_REFUSAL_WINDOW_MS - 1), 0);
+	assert_int_equal(fx_audit_total(&f->school), audits);
+	/* it is: one entry with the count, and the window closed */
+	assert_int_equal(rx_refusals_flush(&f->school.h, rs.p[0].since + RX_REFUSAL_WINDOW_MS), 0);
+	assert_int_equal(fx_audit_total(&f->school), audits + 1);
+	assert_int_equal(fx_audits(&f->school, "registration.refused", "", detail, sizeof(detail)), 1);
+	snprintf(want, sizeof(want), "\"count\":%u", n);
+	assert_non_null(strstr(detail, want));
+	assert_null(strstr(detail, "999999990"));
+	assert_int_equal(rs.n, 0);
+	/* the next refusal opens a new window; shutdown writes it */
+	assert_non_null(fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, &m.base));
+	assert_int_equal(rx_refusals_flush(&f->school.h, INT64_MAX), 0);
+	assert_int_equal(fx_audits(&f->school, "registration.refused", "", detail, sizeof(detail)), 2);
+	assert_non_null(strstr(detail, "\"count\":1,"));
+	assert_int_equal(fx_audit_total(&f->school), audits + 2);
+	rx_refusals_clear(&rs);
+	f->school.h.refusals = NULL;
+}
+
+/* Past the threshold a peer's registrations are refused unread for the rest
+ * of the hour, its own leavers' too; the next hour they are applied again. */
+static void test_registration_threshold(void **state)
+{
+	struct fx *f = *state;
+	struct rx_refusals rs = { 0 };
+	Overstap__Registration m, ours;
+	struct leaver l, back;
+
+	f->school.h.refusals = &rs;
+	f->school.cfg->max_refused_registrations = 3;
+	fx_import(f, "P1", FX_PGN, FX_MBO, &l);
+	s_registration(&m, "999999990", "2025-05-01");
+	s_registration(&ours, FX_PGN, "2025-05-01");
+	for (int i = 0; i < 3; i++)
+		assert_string_equal(fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION,
+					       &m.base), "registration not accepted");
+	assert_int_equal(rs.p[0].probing, 1);
+	assert_string_equal(fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, &ours.base),
+			    "registration not accepted");
+	assert_int_equal(store_leaver_load(f->school.s, l.id, 0, &back), 0);
+	assert_string_equal(back.registered_on, "");
+	store_leaver_clear(&back);
+	assert_int_equal(rs.p[0].count, 4);
+	/* the hour is over: audited (probing noted), and the peer is heard again */
+	assert_int_equal(rx_refusals_flush(&f->school.h, rs.p[0].since + RX_REFUSAL_WINDOW_MS), 0);
+	assert_int_equal(fx_audits(&f->school, "registration.refused", "", NULL, 0), 1);
+	assert_null(fx_deliver(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, &ours.base));
+	assert_int_equal(store_leaver_load(f->school.s, l.id, 0, &back), 0);
+	assert_string_equal(back.registered_on, "2025-05-01");
+	store_leaver_clear(&back);
+	store_leaver_clear(&l);
+	rx_refusals_clear(&rs);
+	f->school.h.refusals = NULL;
 }
 
 /* ---- the store fails under a handler ---- */
@@ -326,6 +436,10 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_outcome_consent_of_another_pupil, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_registration, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_registration_refusals_look_the_same, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_registration_refusals_audited_in_aggregate, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_registration_threshold, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_status_store_failure, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_outcome_store_failure, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_registration_store_failure, fx_setup, fx_teardown),
