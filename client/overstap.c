@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "harden.h"
 #include "util.h"
 
 #ifndef OVERSTAP_VERSION
@@ -368,8 +369,17 @@ static int s_global_options(struct cli *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct cli cli = { .timeout_ms = CLI_DEFAULT_TIMEOUT_S * 1000, .prog = "overstap " };
+	char herr[256] = "";
 	int r;
 
+	/* Reports, imports and `keys` hold pupils' data and our keys: no core
+	 * dumps. A secure heap that cannot be locked is not worth a warning on
+	 * every command a staff member types; overstapd warns about it. */
+	if (harden_process(herr, sizeof(herr)) < 0) {
+		fprintf(stderr, "overstap: cannot turn core dumps off: %s\n", herr);
+		return CLI_EXIT_REFUSED;
+	}
+	(void)harden_secure_heap(herr, sizeof(herr));
 	r = s_global_options(&cli, argc, argv);
 	if (r < 0)
 		r = s_dispatch(&cli, argc - optind, argv + optind);

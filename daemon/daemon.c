@@ -237,7 +237,7 @@ static int s_keys_reread(struct daemon *d, struct keys *nk)
 		log_err("reload failed: %s; keeping the running configuration", err);
 		return r;
 	}
-	if (memcmp(nk->master, d->keys.master, sizeof(nk->master)) != 0) {
+	if (memcmp(nk->master, d->keys.master, CRYPTO_KEY_LEN) != 0) {
 		log_err("reload failed: master.key changed; the store can only be read with the "
 			"one it was created with; keeping the running configuration");
 		keys_clear(nk);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <openssl/crypto.h>
+
 #include "util.h"
 
 /* The key files, in the order they are checked and reported. */
@@ -158,7 +160,7 @@ static int s_load_curve(const char *dir, int next, struct keys *k, char *err, si
 	int r;
 
 	if ((r = s_path_set(dir, KF_CURVE_KEY, next, path, sizeof(path))) < 0 ||
-	    (r = s_read_trimmed(path, k->curve_secret, sizeof(k->curve_secret), err, errlen)) < 0)
+	    (r = s_read_trimmed(path, k->curve_secret, CRYPTO_Z85_KEY_LEN + 1, err, errlen)) < 0)
 		return r;
 	if (!crypto_z85_key_valid(k->curve_secret)) {
 		s_err(err, errlen, "%s: expected a 40-character Z85 CURVE key", path);
@@ -221,6 +223,10 @@ int keys_load(const char *dir, struct keys *k, char *err, size_t errlen)
 
 	if ((r = keys_check_perms(dir, err, errlen)) < 0)
 		goto out;
+	if ((r = keys_secret_new(&t)) < 0) {
+		s_err(err, errlen, "no memory for the keys (secure heap full?)");
+		goto out;
+	}
 	if ((r = s_load_curve(dir, 0, &t, err, errlen)) < 0)
 		goto out;
 	if ((r = s_load_sign(dir, 0, &t, err, errlen)) < 0)
@@ -229,7 +235,7 @@ int keys_load(const char *dir, struct keys *k, char *err, size_t errlen)
 	    (r = s_read_b64_32(path, t.master, err, errlen)) < 0)
 		goto out;
 	*k = t;
-	t.signer = NULL; /* transferred */
+	t = (struct keys){ 0 }; /* transferred */
 	r = 0;
 out:
 	if (r == -ENAMETOOLONG)
@@ -243,14 +249,34 @@ int keys_load_next(const char *dir, struct keys *k, char *err, size_t errlen)
 	struct keys t = { 0 };
 	int r;
 
+	if ((r = keys_secret_new(&t)) < 0) {
+		s_err(err, errlen, "no memory for the keys (secure heap full?)");
+		goto out;
+	}
 	if ((r = s_load_curve(dir, 1, &t, err, errlen)) < 0 ||
 	    (r = s_load_sign(dir, 1, &t, err, errlen)) < 0)
 		goto out;
 	*k = t;
-	t.signer = NULL; /* transferred */
+	t = (struct keys){ 0 }; /* transferred */
 out:
 	keys_clear(&t);
 	return r;
+}
+
+/* OPENSSL_secure_zalloc falls back to the ordinary heap when there is no
+ * secure heap (tests, or harden_secure_heap failed); the _clear_free wipes
+ * either way. */
+int keys_secret_new(struct keys *k)
+{
+	struct keys_secret *sec = OPENSSL_secure_zalloc(sizeof(*sec));
+
+	if (!sec)
+		return -ENOMEM;
+	k->secret = sec;
+	k->curve_secret = sec->curve_secret;
+	k->sign_seed = sec->sign_seed;
+	k->master = sec->master;
+	return 0;
 }
 
 void keys_clear(struct keys *k)
@@ -258,6 +284,8 @@ void keys_clear(struct keys *k)
 	if (!k)
 		return;
 	crypto_sigkey_free(&k->signer);
+	if (k->secret)
+		OPENSSL_secure_clear_free(k->secret, sizeof(*k->secret));
 	crypto_wipe(k, sizeof(*k));
 }
 

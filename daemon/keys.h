@@ -13,14 +13,31 @@
 
 #include "crypto.h"
 
+/* The secrets, in one block from OpenSSL's secure heap: locked in memory,
+ * left out of core dumps, wiped when freed (harden.h). Only through
+ * struct keys. */
+struct keys_secret {
+	char curve_secret[CRYPTO_Z85_KEY_LEN + 1];
+	uint8_t sign_seed[CRYPTO_SIGN_KEY_LEN];
+	uint8_t master[CRYPTO_KEY_LEN];
+};
+
+/* A zeroed struct holds nothing; keys_load fills it, keys_clear empties it.
+ * The three secret pointers point into *secret, so a struct copy shares
+ * them: exactly one copy may be keys_clear'ed (as with signer). */
 struct keys {
 	char curve_public[CRYPTO_Z85_KEY_LEN + 1];
-	char curve_secret[CRYPTO_Z85_KEY_LEN + 1];	/* secret: wiped by keys_clear */
-	uint8_t sign_seed[CRYPTO_SIGN_KEY_LEN];		/* secret */
 	uint8_t sign_public[CRYPTO_SIGN_KEY_LEN];
-	uint8_t master[CRYPTO_KEY_LEN];			/* secret */
-	crypto_sigkey *signer;				/* owned; parsed sign_seed */
+	char *curve_secret;			/* CRYPTO_Z85_KEY_LEN + 1 bytes in *secret */
+	uint8_t *sign_seed;			/* CRYPTO_SIGN_KEY_LEN bytes in *secret */
+	uint8_t *master;			/* CRYPTO_KEY_LEN bytes in *secret */
+	struct keys_secret *secret;		/* owned; wiped and freed by keys_clear */
+	crypto_sigkey *signer;			/* owned; parsed sign_seed */
 };
+
+/* Give an empty *k a zeroed secret block (for callers that make keys
+ * themselves, as tests do; keys_load does it itself). 0, or -ENOMEM. */
+int keys_secret_new(struct keys *k);
 
 /* Create the directory (0700) if needed and write a fresh set of keys. Refuses
  * with -EEXIST (and the file named in err) when any key file exists, unless
@@ -45,7 +62,8 @@ int keys_activate(const char *dir, char *err, size_t errlen);
 /* Check only the permissions of the secret files (for `overstapd -t`). */
 int keys_check_perms(const char *dir, char *err, size_t errlen);
 
-/* Wipe the secrets and free the signer. Safe on a zeroed or cleared struct. */
+/* Wipe and free the secrets and the signer; the struct is zeroed. Safe on a
+ * zeroed or cleared struct. */
 void keys_clear(struct keys *k);
 
 /* Print a ready-to-paste [peer ID] config block for this institution's public

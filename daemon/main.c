@@ -2,6 +2,7 @@
  * options → config → logging → keys, store, sockets → loop → teardown. */
 #include "config.h"
 #include "daemon.h"
+#include "harden.h"
 #include "keys.h"
 #include "log.h"
 
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
 	struct strlist errors = { 0 };
 	struct config *cfg = NULL;
 	struct daemon d;
+	char herr[256] = "";
 	int test = 0, debug = 0, init = 0, c, r;
 
 	while ((c = getopt_long(argc, argv, "c:tdhV", opts, NULL)) != -1) {
@@ -107,6 +109,14 @@ int main(int argc, char **argv)
 		s_usage(stderr);
 		return 2;
 	}
+	/* 0. no core dumps, keys in locked memory: before any secret is read */
+	if (harden_process(herr, sizeof(herr)) < 0) {
+		log_err("cannot turn core dumps off (a crash would write keys and pupils' data "
+			"to disk): %s", herr);
+		return 1;
+	}
+	if (harden_secure_heap(herr, sizeof(herr)) < 0)
+		log_warn("%s", herr);
 	/* 1. configuration */
 	r = config_load(path, &cfg, &errors);
 	for (size_t i = 0; i < errors.n; i++)

@@ -68,7 +68,8 @@ static inline void fx_side_open(struct fx *f, struct fx_side *sd, const char *id
 
 	str_copy(sd->id, sizeof(sd->id), id);
 	snprintf(sd->path, sizeof(sd->path), "%s/%s.db", f->dir, id);
-	assert_int_equal(crypto_random(sd->keys.master, sizeof(sd->keys.master)), 0);
+	assert_int_equal(keys_secret_new(&sd->keys), 0);
+	assert_int_equal(crypto_random(sd->keys.master, CRYPTO_KEY_LEN), 0);
 	assert_int_equal(crypto_sign_keygen(sd->keys.sign_seed, sd->keys.sign_public), 0);
 	sd->keys.signer = crypto_sigkey_new_private(sd->keys.sign_seed);
 	assert_non_null(sd->keys.signer);

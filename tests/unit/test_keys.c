@@ -157,9 +157,10 @@ static void test_generate_load_roundtrip(void **state)
 
 	keys_clear(&k);
 	assert_null(k.signer);
-	assert_memory_equal(k.master, zero, sizeof(zero));
-	assert_memory_equal(k.sign_seed, zero, sizeof(k.sign_seed));
-	assert_int_equal(k.curve_secret[0], '\0');
+	assert_null(k.secret);
+	assert_null(k.master);
+	assert_null(k.sign_seed);
+	assert_null(k.curve_secret);
 	keys_clear(&k);		/* twice is fine */
 }
 
@@ -371,8 +372,8 @@ static void test_load_trims_whitespace(void **state)
 	assert_int_equal(keys_load(c->dir, &b, c->err, sizeof(c->err)), 0);
 	assert_string_equal(a.curve_public, b.curve_public);
 	assert_string_equal(a.curve_secret, b.curve_secret);
-	assert_memory_equal(a.sign_seed, b.sign_seed, sizeof(a.sign_seed));
-	assert_memory_equal(a.master, b.master, sizeof(a.master));
+	assert_memory_equal(a.sign_seed, b.sign_seed, CRYPTO_SIGN_KEY_LEN);
+	assert_memory_equal(a.master, b.master, CRYPTO_KEY_LEN);
 	keys_clear(&a);
 	keys_clear(&b);
 }
