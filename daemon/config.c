@@ -67,6 +67,8 @@ static const struct s_key s_network_keys[] = {
 	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
 	/* how often our audit chain head goes to each peer (design.md §5) */
 	S_NUM("checkpoint_interval_s", T_INT, config, checkpoint_interval_s, 1, 7 * 86400, "3600"),
+	/* how far ahead of our clock a peer's created_at may be (design.md §4.5) */
+	S_NUM("max_clock_skew_s", T_INT, config, max_clock_skew_s, 60, 30 * 86400, "86400"),
 };
 
 static const struct s_key s_store_keys[] = {

@@ -213,6 +213,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_in_flight, 2048);
 	assert_int_equal(c->retry_initial_ms, 1000);
 	assert_int_equal(c->retry_max_ms, 60000);
+	assert_int_equal(c->max_clock_skew_s, 86400);
 	assert_string_equal(c->control_group, "");
 	assert_string_equal(c->log_level, "info");
 	assert_int_equal(c->n_peers, 1);
@@ -366,6 +367,8 @@ static void test_bad_int(void **state)
 	fails_with(f, BASE "heartbeat_ivl_ms =\n", ":10: heartbeat_ivl_ms: '' is not an integer");
 	fails_with(f, BASE "max_in_flight = 0\n", ":10: max_in_flight: 0 is out of range (1..65536)");
 	fails_with(f, BASE "max_in_flight = -1\n", ":10: max_in_flight: -1 is out of range (1..65536)");
+	fails_with(f, BASE "max_clock_skew_s = 59\n",
+		   ":10: max_clock_skew_s: 59 is out of range (60..2592000)");
 	fails_with(f, BASE "max_message_size = 67108865\n",
 		   ":10: max_message_size: 67108865 is out of range (1024..67108864)");
 	fails_with(f, BASE "max_message_size = 99999999999999999999\n",
