@@ -92,6 +92,7 @@ int cmd_audit_export(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -100,7 +101,7 @@ int cmd_audit_export(struct cli *cli, int argc, char **argv)
 	long long from = 1;
 	int64_t n = 0;
 	FILE *f = stdout;
-	int c, r;
+	int c, r, force = 0;
 
 	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -110,16 +111,17 @@ int cmd_audit_export(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(cli, "--from must be an entry number from 1");
 			break;
 		case 'o': path = optarg; break;
+		case 'F': force = 1; break;
 		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
 		default: return cli_usage_hint(cli);
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (path && !(f = fopen(path, "w"))) {
-		fprintf(stderr, "overstap: %s: %s\n", path, strerror(errno));
+	if (force && !path)
+		return cli_usage_error(cli, "--force only goes with -o FILE");
+	if (path && !(f = out_create(path, force)))
 		return CLI_EXIT_INPUT;
-	}
 	r = s_export(cli, from, f, &n);
 	if (path) {
 		if (fclose(f) != 0 && r == CLI_EXIT_OK) {

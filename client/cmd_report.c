@@ -43,8 +43,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cohort", required_argument, NULL, 'C' }, { "by", required_argument, NULL, 'b' },
 		{ "side", required_argument, NULL, 's' },   { "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__ReportQuery q = OVERSTAPCTL__REPORT_QUERY__INIT;
@@ -52,7 +52,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	char *cohorts[MAX_LIST], *by[MAX_LIST];
 	const char *format = "text", *output = NULL;
 	FILE *f = stdout;
-	int c, r;
+	int c, r, force = 0;
 
 	q.side = "sending";
 	q.cohorts = cohorts;
@@ -70,6 +70,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		case 's': q.side = optarg; break;
 		case 'f': format = optarg; break;
 		case 'o': output = optarg; break;
+		case 'F': force = 1; break;
 		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
 		default: return cli_usage_hint(cli);
 		}
@@ -85,6 +86,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		if (!cli_cohort_valid(cohorts[i]))
 			return cli_usage_error(cli, "cohort '%s' is not a school year YYYY-YYYY, e.g. 2024-2025",
 					       cohorts[i]);
+	if (force && !output)
+		return cli_usage_error(cli, "--force only goes with -o FILE");
 	q.format = (char *)format;
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_REPORT;
 	req.report = &q;
@@ -97,8 +100,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		overstapctl__reply__free_unpacked(rep, NULL);
 		return CLI_EXIT_REFUSED;
 	}
-	if (output && !(f = fopen(output, "w"))) {
-		fprintf(stderr, "overstap: %s: %s\n", output, strerror(errno));
+	if (output && !(f = out_create(output, force))) {
 		overstapctl__reply__free_unpacked(rep, NULL);
 		return CLI_EXIT_INPUT;
 	}

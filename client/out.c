@@ -2,9 +2,12 @@
 #include "out.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FIELD_LABEL_WIDTH 16
 
@@ -364,4 +367,44 @@ int out_json_print(FILE *f, json_t **root, size_t flags)
 	json_decref(*root);
 	*root = NULL;
 	return r;
+}
+
+/* A report names pupils' schools and cohorts, an export every action on
+ * them: nobody else on the machine reads them (0600), and a link planted
+ * where the operator writes cannot redirect them over another file. */
+FILE *out_create(const char *path, int force)
+{
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+	struct stat st;
+	FILE *f;
+	int fd = open(path, flags, 0600);
+
+	if (fd < 0) {
+		int e = errno;
+
+		/* O_EXCL refuses a link with EEXIST too: say which it is. */
+		if (e == ELOOP || (e == EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
+			fprintf(stderr, "overstap: %s is a symbolic link; not writing through it "
+				"(give the path of a new file; --force does not follow links)\n", path);
+		else if (e == EEXIST)
+			fprintf(stderr, "overstap: %s exists; not overwriting it (choose a new "
+				"file, or add --force to replace it)\n", path);
+		else
+			fprintf(stderr, "overstap: %s: %s\n", path, strerror(e));
+		return NULL;
+	}
+	/* --force on an older file, perhaps 0644: it is ours now, so 0600. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+	    fchmod(fd, 0600) < 0) {
+		fprintf(stderr, "overstap: %s: cannot make it private (mode 0600): %s\n", path,
+			strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		fprintf(stderr, "overstap: %s: %s\n", path, strerror(errno));
+		close(fd);
+	}
+	return f;
 }

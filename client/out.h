@@ -32,6 +32,15 @@ const char *out_time(int64_t ms, char buf[OUT_TIME_LEN], const char *none);
 /* A duration in milliseconds as "45s", "12m05s", "3h04m", "2d03h". */
 const char *out_duration(int64_t ms, char *buf, size_t len);
 
+/* --- files --- */
+
+/* Open path for a report or an export (-o): created with mode 0600 and never
+ * through a symbolic link. Without force an existing file is refused (O_EXCL);
+ * with force an existing file is truncated and, when regular, set to 0600 -
+ * a symbolic link is refused still (O_NOFOLLOW). NULL after a message on
+ * stderr that names the file and the way out (--force, or the real path). */
+FILE *out_create(const char *path, int force);
+
 /* --- tables --- */
 
 struct table_col {

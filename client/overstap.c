@@ -91,10 +91,12 @@ static const struct verb s_verbs[] = {
 	  "Recomputes every entry's HMAC chain link and names the first entry that was\n"
 	  "edited, removed or reordered. Keep the printed head (entry count and mac)\n"
 	  "elsewhere: a log cut short at its end still verifies, the head then differs.\n" },
-	{ "audit", "export", cmd_audit_export, "[--from N] [-o FILE]",
+	{ "audit", "export", cmd_audit_export, "[--from N] [-o FILE [--force]]",
 	  "write the audit log as JSON lines",
 	  "  -f, --from N          start at entry N (default 1)\n"
-	  "  -o, --output FILE     write to FILE instead of standard output\n",
+	  "  -o, --output FILE     write to FILE (a new file, mode 0600) instead of\n"
+	  "                        standard output\n"
+	  "      --force           replace FILE when it exists (never through a link)\n",
 	  "One object per line: seq, at (UTC), actor, action, subject (a record id or\n"
 	  "leaver:N, never a name), counterpart, detail, mac.\n" },
 	{ "store", "check", cmd_store_check, "[--json]",
@@ -153,7 +155,8 @@ static const struct verb s_verbs[] = {
 	  "dossier, the timeline, every consent with its history, every withdrawal and\n"
 	  "receipt, and every audit entry about the pupil. The report itself is audited.\n" },
 	{ "report", NULL, cmd_report,
-	  "[--cohort C,...] [--by DIM,...] [--side sending|receiving] [--format F] [-o FILE]",
+	  "[--cohort C,...] [--by DIM,...] [--side sending|receiving] [--format F] "
+	  "[-o FILE [--force]]",
 	  "the quality-care report: where leavers went and how they fare, suppressed",
 	  "  -C, --cohort C,...    only these cohorts (default: every cohort held)\n"
 	  "  -b, --by DIM,...      group by these dimensions, in order. Sending side:\n"
@@ -164,7 +167,9 @@ static const struct verb s_verbs[] = {
 	  "  -s, --side SIDE       sending (the school's leavers, default) or receiving\n"
 	  "                        (the intake of an MBO)\n"
 	  "  -f, --format F        text (default), csv, json or html\n"
-	  "  -o, --output FILE     write to FILE instead of standard output\n",
+	  "  -o, --output FILE     write to FILE (a new file, mode 0600) instead of\n"
+	  "                        standard output\n"
+	  "      --force           replace FILE when it exists (never through a link)\n",
 	  "Measures and denominators as design.md §6 defines them (see overstap(1)). Counts\n"
 	  "below [report] min_cell are shown as <5, more are withheld where they could\n"
 	  "be worked out from the totals, and rates are clamped when small: by the\n"

@@ -70,6 +70,8 @@ static const struct s_key s_network_keys[] = {
 	/* a peer over it is refused unlooked-at for the rest of the hour (design.md §4) */
 	S_NUM("max_refused_registrations_per_hour", T_UINT, config, max_refused_registrations, 1,
 	      1000000, "100"),
+	/* how far ahead of our clock a peer's created_at may be (design.md §4.5) */
+	S_NUM("max_clock_skew_s", T_INT, config, max_clock_skew_s, 60, 30 * 86400, "86400"),
 };
 
 static const struct s_key s_store_keys[] = {

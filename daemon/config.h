@@ -45,6 +45,7 @@ struct config {
 	int retry_initial_ms;		/* default 1000 */
 	int retry_max_ms;		/* default 60000 */
 	int checkpoint_interval_s;	/* audit checkpoints to peers, default 3600 */
+	int max_clock_skew_s;		/* how far a peer's created_at may be ahead, default 86400 */
 	/* [store] */
 	char store_path[PATH_MAX];	/* required */
 	/* [control] */

@@ -215,6 +215,16 @@ int csvfile_check_valid(struct csvfile_check *c, const struct csvfile_col *col, 
 	return 0;
 }
 
+int csvfile_check_text(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+		       unsigned flags)
+{
+	const char *why = text_valid(v, SIZE_MAX, flags);
+
+	if (why)
+		csvfile_check_fail(c, col, "%s", why);
+	return why == NULL;
+}
+
 const char *csvfile_value(const void *view, const struct csvfile_col *col)
 {
 	const char *v;

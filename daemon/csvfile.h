@@ -151,6 +151,14 @@ int csvfile_check_date(struct csvfile_check *c, const struct csvfile_col *col, c
 int csvfile_check_valid(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
 			size_t max, int (*valid)(const char *v), const char *what);
 
+/* 1 when v is text by the rule the network applies too (util.h text_check:
+ * valid UTF-8, no control character, no bidirectional override or isolate;
+ * TEXT_LINES for free text that may hold tabs and line breaks); else 0,
+ * reported as text_check's reason, never echoing v. Length is the caller's
+ * (in characters, not the bytes text_check counts). */
+int csvfile_check_text(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+		       unsigned flags);
+
 /* col's value in a row view: "" for NULL. */
 const char *csvfile_value(const void *view, const struct csvfile_col *col);
 /* A bad value (len bytes) quoted back in a message: at most CSVFILE_ECHO_MAX

@@ -245,9 +245,51 @@ int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key)
 	return r < 0 ? -EBADMSG : 0;
 }
 
-static int s_text_ok(const char *s, size_t max)
+const char *envelope_time_check(int64_t created_at, int64_t now_ms, int64_t max_skew_s)
 {
-	return s && strnlen(s, max + 1) <= max;
+	/* A subtraction cannot overflow here: both sides are in range. */
+	if (created_at < ENV_MIN_CREATED_AT)
+		return "created_at before 2020-01-01 (no clock, or not a real time)";
+	if (now_ms >= ENV_MIN_CREATED_AT && created_at - now_ms > max_skew_s * 1000)
+		return "created_at in the future beyond [network] max_clock_skew_s (sender's clock "
+		       "is wrong)";
+	return NULL;
+}
+
+/* A text field of a body under text_check() (util.h), the rule the CSV
+ * imports apply too. The reasons are static, one per field and problem (acks
+ * carry them, counters count them by address): "FIELD: REASON" as the CSV
+ * import says "FILE:LINE: column: REASON", except that a length problem keeps
+ * the field group's older message. */
+struct s_text {
+	const char *reason[TEXT_BAD_COUNT];
+};
+/* NOLINTBEGIN(bugprone-macro-parentheses): literals that concatenate */
+#define S_TEXT(field, too_long)								\
+	{ { [TEXT_BAD_UTF8] = field ": not valid UTF-8", [TEXT_TOO_LONG] = too_long,	\
+	    [TEXT_CONTROL] = field ": contains a control character",			\
+	    [TEXT_BIDI] = field ": contains a bidirectional override or isolate" } }
+/* NOLINTEND(bugprone-macro-parentheses) */
+
+static const struct s_text s_t_pgn = S_TEXT("handover pgn", "handover field too long"),
+	s_t_given = S_TEXT("handover given_name", "handover field too long"),
+	s_t_family = S_TEXT("handover family_name", "handover field too long"),
+	s_t_cohort = S_TEXT("handover cohort", "handover field too long"),
+	s_t_basis = S_TEXT("handover basis", "handover field too long"),
+	s_t_code = S_TEXT("handover support need code", "support need too long"),
+	s_t_note = S_TEXT("handover support need note", "support need too long"),
+	s_t_mname = S_TEXT("handover mentor name", "mentor contact too long"),
+	s_t_memail = S_TEXT("handover mentor email", "mentor contact too long"),
+	s_t_mphone = S_TEXT("handover mentor phone", "mentor contact too long"),
+	s_t_remarks = S_TEXT("handover inzage remarks", "inzage record malformed"),
+	s_t_recorded = S_TEXT("handover inzage recorded_by", "inzage record malformed"),
+	s_t_reason = S_TEXT("ack reason", "ack reason too long"),
+	s_t_item = S_TEXT("erasure receipt item", "erasure receipt item malformed");
+
+/* NULL, or f's reason for what is wrong with s. */
+static const char *s_text(const struct s_text *f, const char *s, size_t max, unsigned flags)
+{
+	return f->reason[text_check(s, max, flags)];
 }
 
 static int s_date_ok(const char *s, int required)
@@ -311,29 +353,33 @@ static const char *s_handover_check(const void *msg)
 
 	if (!crypto_uuid_valid(h->record_id))
 		return "handover record id is not a UUID";
-	if (!s_text_ok(h->pgn, 16) || !s_text_ok(h->given_name, ENV_MAX_TEXT) ||
-	    !s_text_ok(h->family_name, ENV_MAX_TEXT) || !s_text_ok(h->cohort, 9) ||
-	    !s_text_ok(h->basis, 16))
-		return "handover field too long";
+	if ((bad = s_text(&s_t_pgn, h->pgn, 16, 0)) ||
+	    (bad = s_text(&s_t_given, h->given_name, ENV_MAX_TEXT, 0)) ||
+	    (bad = s_text(&s_t_family, h->family_name, ENV_MAX_TEXT, 0)) ||
+	    (bad = s_text(&s_t_cohort, h->cohort, 9, 0)) || (bad = s_text(&s_t_basis, h->basis, 16, 0)))
+		return bad;
 	if (!s_date_ok(h->birth_date, 1) || !s_date_ok(h->exit_date, 1) ||
 	    !s_date_ok(h->registered_on, 0))
 		return "handover date malformed";
 	if (h->n_support_needs > ENV_MAX_SUPPORT_NEEDS)
 		return "too many support needs";
+	/* A note may span lines, as the CSV's support_needs column may. */
 	for (size_t i = 0; i < h->n_support_needs; i++)
-		if (!s_text_ok(h->support_needs[i]->code, 64) ||
-		    !s_text_ok(h->support_needs[i]->note, ENV_MAX_TEXT))
-			return "support need too long";
-	if (h->mentor && (!s_text_ok(h->mentor->name, ENV_MAX_TEXT) ||
-			  !s_text_ok(h->mentor->email, ENV_MAX_TEXT) || !s_text_ok(h->mentor->phone, 64)))
-		return "mentor contact too long";
+		if ((bad = s_text(&s_t_code, h->support_needs[i]->code, 64, 0)) ||
+		    (bad = s_text(&s_t_note, h->support_needs[i]->note, ENV_MAX_TEXT, TEXT_LINES)))
+			return bad;
+	if (h->mentor && ((bad = s_text(&s_t_mname, h->mentor->name, ENV_MAX_TEXT, 0)) ||
+			  (bad = s_text(&s_t_memail, h->mentor->email, ENV_MAX_TEXT, 0)) ||
+			  (bad = s_text(&s_t_mphone, h->mentor->phone, 64, 0))))
+		return bad;
 	if (h->n_consents > ENV_MAX_CONSENTS)
 		return "too many consent assertions";
 	for (size_t i = 0; !bad && i < h->n_consents; i++)
 		bad = envelope_assertion_check(h->consents[i]);
-	if (!bad && h->inzage && (!s_text_ok(h->inzage->remarks, ENV_MAX_REMARKS) ||
-				  !s_text_ok(h->inzage->recorded_by, ENV_MAX_TEXT) ||
-				  !s_date_ok(h->inzage->reviewed_on, 1)))
+	if (!bad && h->inzage &&
+	    !(bad = s_text(&s_t_remarks, h->inzage->remarks, ENV_MAX_REMARKS, TEXT_LINES)) &&
+	    !(bad = s_text(&s_t_recorded, h->inzage->recorded_by, ENV_MAX_TEXT, 0)) &&
+	    !s_date_ok(h->inzage->reviewed_on, 1))
 		bad = "inzage record malformed";
 	return bad;
 }
@@ -386,11 +432,12 @@ static const char *s_registration_check(const void *msg)
 static const char *s_ack_check(const void *msg)
 {
 	const Overstap__Ack *a = msg;
+	const char *bad;
 
 	if (a->n_message_ids > ENV_MAX_ACK_IDS)
 		return "too many ids in ack";
-	if (!s_text_ok(a->reason, ENV_MAX_TEXT))
-		return "ack reason too long";
+	if ((bad = s_text(&s_t_reason, a->reason, ENV_MAX_TEXT, 0)))
+		return bad;
 	for (size_t i = 0; i < a->n_message_ids; i++)
 		if (!crypto_uuid_valid(a->message_ids[i]))
 			return "ack names a malformed message id";
@@ -428,9 +475,12 @@ static const char *s_receipt_check(const void *msg)
 	for (size_t i = 0; i < m->n_consent_ids; i++)
 		if (!crypto_uuid_valid(m->consent_ids[i]))
 			return "erasure receipt names a malformed consent id";
-	for (size_t i = 0; i < m->n_erased; i++)
-		if (!s_text_ok(m->erased[i], 64) || !m->erased[i][0])
-			return "erasure receipt item malformed";
+	for (size_t i = 0; i < m->n_erased; i++) {
+		const char *bad = s_text(&s_t_item, m->erased[i], 64, 0);
+
+		if (bad || !m->erased[i][0])
+			return bad ? bad : "erasure receipt item malformed";
+	}
 	return NULL;
 }
 

@@ -76,6 +76,16 @@ int envelope_build(const char *sender, const char *recipient, Overstap__Envelope
 int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__Envelope **out,
 		    const char **why);
 
+/* created_at (unix ms) of a received, authenticated envelope against our
+ * clock: NULL when acceptable, else the static reason for a REJECTED ack.
+ * Refused: more than max_skew_s seconds ahead of now_ms (a broken clock, or
+ * a forged time), and anything before ENV_MIN_CREATED_AT (0, negative, or a
+ * time no overstap ever signed). Old times after that are accepted: a message
+ * may wait in its sender's outbox for as long as we are offline and is
+ * retried with its original created_at (design.md §4.5). */
+#define ENV_MIN_CREATED_AT INT64_C(1577836800000)	/* 2020-01-01T00:00:00Z */
+const char *envelope_time_check(int64_t created_at, int64_t now_ms, int64_t max_skew_s);
+
 /* 0 when the signature verifies against the sender's public key, else -EBADMSG. */
 int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key);
 

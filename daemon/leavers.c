@@ -103,16 +103,6 @@ static const char *s_get(const struct csvfile_check *c, enum s_col_id id)
 	return csvfile_value(c->view, &s_cols[id].col);
 }
 
-/* ---- text helpers --------------------------------------------------------- */
-
-static int s_has_control(const char *s, int text)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 || *p == 0x7f) && !(text && (*p == '\t' || *p == '\n' || *p == '\r')))
-			return 1;
-	return 0;
-}
-
 /* ---- validation ----------------------------------------------------------- */
 
 /* A problem with col's value. */
@@ -268,16 +258,12 @@ static void s_check_field(struct csvfile_check *c, const struct csvfile_col *bas
 			s_err(c, col, "required when %s is set", col->when->col.name);
 		return;
 	}
-	if (!csvfile_utf8_count(v, &n)) {
-		s_err(c, col, "not valid UTF-8");
+	/* The rule a peer's text meets too (envelope.c), then the length in
+	 * characters, which only valid UTF-8 has. */
+	if (!csvfile_check_text(c, base, v, col->text ? TEXT_LINES : 0))
 		return;
-	}
-	if (n > col->max) {
+	if (csvfile_utf8_count(v, &n) && n > col->max) {
 		s_err(c, col, "too long (%zu characters, at most %u)", n, col->max);
-		return;
-	}
-	if (s_has_control(v, col->text)) {
-		s_err(c, col, "contains a control character");
 		return;
 	}
 	if (col->check)

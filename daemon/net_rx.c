@@ -87,6 +87,9 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 	row = rx_find(e->body_case);
 	if (strcmp(e->recipient, net->h->cfg->institution_id) != 0)
 		why = "not addressed to this institution";
+	else if ((why = envelope_time_check(e->created_at, time_now_ms(),
+					    net->h->cfg->max_clock_skew_s)))
+		;	/* refused with the reason, so the sender parks it */
 	else if (!row)
 		why = "body type not supported by this daemon";
 	else if (!row->needs_tx || s_tx_open(net, b) == 0)

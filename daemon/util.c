@@ -124,6 +124,66 @@ static int s_vis_hidden(const unsigned char *p, size_t n)
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/* The code point of a well-formed sequence of n bytes at p. */
+static unsigned s_utf8_cp(const unsigned char *p, size_t n)
+{
+	if (n == 1)
+		return p[0];
+	if (n == 2)
+		return ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
+	if (n == 3)
+		return ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+	return ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) | ((p[2] & 0x3fu) << 6) |
+	       (p[3] & 0x3fu);
+}
+
+enum text_bad text_check(const char *s, size_t max, unsigned flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int lines = (flags & TEXT_LINES) != 0;
+
+	if (!s)
+		return TEXT_BAD_UTF8;
+	/* One pass, stopping at the first problem; a long string is refused
+	 * once past max, without reading the rest. */
+	while (*p) {
+		size_t n = str_utf8_len((const char *)p);
+		unsigned cp;
+
+		if (n == 0)
+			return TEXT_BAD_UTF8;
+		if ((size_t)(p - (const unsigned char *)s) + n > max)
+			return TEXT_TOO_LONG;
+		cp = s_utf8_cp(p, n);
+		if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			return TEXT_BIDI;
+		if (lines && (cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029))
+			;
+		else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+			return TEXT_CONTROL;
+		p += n;
+	}
+	return TEXT_OK;
+}
+
+const char *text_reason(enum text_bad b)
+{
+	static const char *const reasons[TEXT_BAD_COUNT] = {
+		[TEXT_OK] = NULL,
+		[TEXT_BAD_UTF8] = "not valid UTF-8",
+		[TEXT_TOO_LONG] = "too long",
+		[TEXT_CONTROL] = "contains a control character",
+		[TEXT_BIDI] = "contains a bidirectional override or isolate",
+	};
+
+	return (unsigned)b < TEXT_BAD_COUNT ? reasons[b] : "invalid text";
+}
+
+const char *text_valid(const char *s, size_t max, unsigned flags)
+{
+	return text_reason(text_check(s, max, flags));
+}
+
 int str_vis(char *dst, size_t cap, const char *src)
 {
 	const unsigned char *p = (const unsigned char *)src;

@@ -41,6 +41,29 @@ size_t str_utf8_len(const char *s);
  * src does not fit, dst ends in "..." and -ENAMETOOLONG is returned, else 0. */
 int str_vis(char *dst, size_t cap, const char *src);
 
+/* Text from a peer or a file held to one rule, on the network and in the CSV
+ * imports alike: well-formed UTF-8 (as str_utf8_len), at most max bytes, no
+ * C0 or C1 control character nor DEL, no Unicode line or paragraph separator
+ * (U+2028/2029), and no bidirectional override or isolate (U+202A..U+202E,
+ * U+2066..U+2069: they reorder what a reader sees, "Trojan Source").
+ * TEXT_LINES admits tab, LF and CR (and U+2028/2029) for free text that may
+ * span lines: remarks, notes. NULL is not text (TEXT_BAD_UTF8). */
+#define TEXT_LINES 1u
+enum text_bad {
+	TEXT_OK = 0,
+	TEXT_BAD_UTF8,		/* "not valid UTF-8" */
+	TEXT_TOO_LONG,		/* "too long" */
+	TEXT_CONTROL,		/* "contains a control character" */
+	TEXT_BIDI,		/* "contains a bidirectional override or isolate" */
+	TEXT_BAD_COUNT
+};
+/* The first problem of s, or TEXT_OK. */
+enum text_bad text_check(const char *s, size_t max, unsigned flags);
+/* The static reason for a problem (NULL for TEXT_OK). */
+const char *text_reason(enum text_bad b);
+/* text_reason(text_check(s, max, flags)): NULL when s is fine. */
+const char *text_valid(const char *s, size_t max, unsigned flags);
+
 /* str_vis into a value, for log arguments: log_warn("%s", str_visbuf(x).s).
  * The temporary lives until the end of the full expression (C11 6.2.4p8). */
 #define STR_VIS_MAX 512

@@ -133,7 +133,21 @@ def refused(ident):
              {"consents": [peer.consent_assertion(purpose="marketing")]},
              "consent assertion: unknown purpose or grantor"),
             ("17 assertions", {"consents": [peer.consent_assertion() for _ in range(17)]},
-             "too many consent assertions")):
+             "too many consent assertions"),
+            # Text is held to the CSV import's rule (issue 11 item 8).
+            ("RTL override in a given name", {"given_name": "Ann\u202egpj.exe"},
+             "handover given_name: contains a bidirectional override or isolate"),
+            ("isolate in a family name", {"family_name": "Vis\u2066ser"},
+             "handover family_name: contains a bidirectional override or isolate"),
+            ("ESC in a given name", {"given_name": "\x1b[2JNoah"},
+             "handover given_name: contains a control character"),
+            ("line break in a family name", {"family_name": "Vis\nser"},
+             "handover family_name: contains a control character"),
+            ("ESC in the inzage remarks",
+             {"inzage": {"reviewed_on": "2025-06-01", "remarks": "ok\x1b]0;pwned\x07"}},
+             "handover inzage remarks: contains a control character"),
+            ("C1 CSI in the mentor's name", {"mentor": {"name": "m\x9b31m"}},
+             "handover mentor name: contains a control character")):
         cases.append((label, ident.envelope(RECEIVER_ID, peer.handover(**kw)), reason))
     cases.append(("handover body that does not decode",
                   ident.envelope(RECEIVER_ID, b"\x0a\xff\xff\xff\xff\x0f"), "handover body does not decode"))
@@ -202,6 +216,16 @@ def refused(ident):
         cases.append((label, ident.envelope(RECEIVER_ID, msg, body_name=name), reason))
     cases.append(("addressed to another institution", ident.envelope(ti.OTHER_ID, peer.handover()),
                   "not addressed to this institution"))
+    # created_at: refused with a reason, so the sender parks the message
+    # instead of retrying it forever (issue 11 item 8).
+    future = "created_at in the future beyond [network] max_clock_skew_s (sender's clock is wrong)"
+    for label, at, reason in (
+            ("created_at 0", 0, "created_at before 2020-01-01 (no clock, or not a real time)"),
+            ("created_at in 2019", 1546300800000, "created_at before 2020-01-01 (no clock, or not a real time)"),
+            ("created_at in year 9999", 253402300799000, future),
+            ("created_at INT64_MAX", 2 ** 63 - 1, future),
+            ("created_at now + 2 days", peer.now_ms() + 2 * 86400 * 1000, future)):
+        cases.append((label, ident.envelope(RECEIVER_ID, peer.handover(), created_at=at), reason))
     return cases
 
 

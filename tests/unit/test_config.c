@@ -214,6 +214,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_refused_registrations, 100);
 	assert_int_equal(c->retry_initial_ms, 1000);
 	assert_int_equal(c->retry_max_ms, 60000);
+	assert_int_equal(c->max_clock_skew_s, 86400);
 	assert_string_equal(c->control_group, "");
 	assert_string_equal(c->log_level, "info");
 	assert_int_equal(c->n_peers, 1);
@@ -369,6 +370,8 @@ static void test_bad_int(void **state)
 	fails_with(f, BASE "max_refused_registrations_per_hour = 0\n",
 		   ":10: max_refused_registrations_per_hour: 0 is out of range (1..1000000)");
 	fails_with(f, BASE "max_in_flight = -1\n", ":10: max_in_flight: -1 is out of range (1..65536)");
+	fails_with(f, BASE "max_clock_skew_s = 59\n",
+		   ":10: max_clock_skew_s: 59 is out of range (60..2592000)");
 	fails_with(f, BASE "max_message_size = 67108865\n",
 		   ":10: max_message_size: 67108865 is out of range (1024..67108864)");
 	fails_with(f, BASE "max_message_size = 99999999999999999999\n",

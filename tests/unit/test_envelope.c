@@ -267,6 +267,83 @@ static void test_handover_limits(void **state)
 	free(long_name);
 }
 
+/* Network text is held to the CSV import's rule (util.h text_check), and the
+ * reason names the field as the import names the column. */
+static void test_handover_text(void **state)
+{
+	Overstap__Handover h;
+	Overstap__Inzage inz = OVERSTAP__INZAGE__INIT;
+	Overstap__MentorContact m = OVERSTAP__MENTOR_CONTACT__INIT;
+	Overstap__SupportNeed need = OVERSTAP__SUPPORT_NEED__INIT, *needs[1] = { &need };
+
+	(void)state;
+	s_handover_base(&h);
+	h.given_name = "Ann\xe2\x80\xae" "gpj.exe";		/* U+202E */
+	s_handover_expect(&h, 0, "handover given_name: contains a bidirectional override or isolate");
+	h.given_name = "No\xe2\x81\xa6" "ah";			/* U+2066 */
+	s_handover_expect(&h, 0, "handover given_name: contains a bidirectional override or isolate");
+	h.given_name = "\x1b[2JNoah";				/* ESC */
+	s_handover_expect(&h, 0, "handover given_name: contains a control character");
+	h.given_name = "Z\xebl";
+	s_handover_expect(&h, 0, "handover given_name: not valid UTF-8");
+	h.given_name = "Zo\xc3\xab";
+	s_handover_expect(&h, 1, NULL);
+	s_handover_base(&h);
+	h.family_name = "Vis\nser";
+	s_handover_expect(&h, 0, "handover family_name: contains a control character");
+	s_handover_base(&h);
+
+	m.name = "Mentor\xc2\x9b";				/* C1 CSI */
+	m.email = "m@school.nl";
+	m.phone = "";
+	h.mentor = &m;
+	s_handover_expect(&h, 0, "handover mentor name: contains a control character");
+	m.name = "Mentor";
+	s_handover_expect(&h, 1, NULL);
+	s_handover_base(&h);
+
+	/* remarks and notes may span lines, never carry ESC or an override */
+	inz.reviewer = OVERSTAP__REVIEWER__REVIEWER_PUPIL;
+	inz.reviewed_on = "2025-06-30";
+	inz.recorded_by = "mentor";
+	inz.remarks = "line one\r\nline two\twith a tab";
+	h.inzage = &inz;
+	s_handover_expect(&h, 1, NULL);
+	inz.remarks = "fine\x1b]0;title\x07";
+	s_handover_expect(&h, 0, "handover inzage remarks: contains a control character");
+	inz.remarks = "fine\xe2\x80\xad";
+	s_handover_expect(&h, 0, "handover inzage remarks: contains a bidirectional override or isolate");
+	s_handover_base(&h);
+	need.code = "job_coach";
+	need.note = "two\nlines";
+	h.support_needs = needs;
+	h.n_support_needs = 1;
+	s_handover_expect(&h, 1, NULL);
+	need.note = "\xff";
+	s_handover_expect(&h, 0, "handover support need note: not valid UTF-8");
+}
+
+/* created_at: never before 2020, at most max_clock_skew_s ahead, any age. */
+static void test_time_check(void **state)
+{
+	const int64_t now = INT64_C(1780000000000), day = 86400;	/* 2026-05-28 */
+
+	(void)state;
+	assert_null(envelope_time_check(now, now, day));
+	assert_null(envelope_time_check(now + day * 1000, now, day));	/* the boundary */
+	assert_non_null(strstr(envelope_time_check(now + day * 1000 + 1, now, day), "future"));
+	assert_non_null(envelope_time_check(now + 2 * day * 1000, now, day));
+	assert_non_null(envelope_time_check(INT64_C(253402300799000), now, day));	/* 9999 */
+	assert_non_null(envelope_time_check(INT64_MAX, now, 30 * day));
+	/* old is fine (a backlog from an outbox), down to 2020-01-01 */
+	assert_null(envelope_time_check(now - 400 * day * 1000, now, day));
+	assert_null(envelope_time_check(ENV_MIN_CREATED_AT, now, day));
+	assert_non_null(strstr(envelope_time_check(ENV_MIN_CREATED_AT - 1, now, day), "2020"));
+	assert_non_null(envelope_time_check(0, now, day));
+	assert_non_null(envelope_time_check(-1, now, day));
+	assert_non_null(envelope_time_check(INT64_MIN, now, day));
+}
+
 static void test_ack_limits(void **state)
 {
 	Overstap__Ack a = OVERSTAP__ACK__INIT;
@@ -605,6 +682,8 @@ int main(void)
 		cmocka_unit_test(test_header_checks),
 		cmocka_unit_test_setup_teardown(test_size_cap_and_garbage, setup, teardown),
 		cmocka_unit_test(test_handover_limits),
+		cmocka_unit_test(test_handover_text),
+		cmocka_unit_test(test_time_check),
 		cmocka_unit_test(test_ack_limits),
 		cmocka_unit_test(test_withdrawal_unpack),
 		cmocka_unit_test(test_receipt_unpack),

@@ -312,6 +312,17 @@ static const struct rule_case k_rules[] = {
 	{ { "mentor_name", "\xf4\x90\x80\x80" }, { "t.csv:2: mentor_name: not valid UTF-8" } },
 	{ { "mentor_name", "ab\xe2\x82" }, { "t.csv:2: mentor_name: not valid UTF-8" } },
 	{ { "program", "pr\xff" }, { "t.csv:2: program: not valid UTF-8" } },
+	/* the rule a peer's handover meets too (envelope.c): same text, same reason */
+	{ { "given_name", "Ann\xe2\x80\xae""gpj.exe" },
+	  { "t.csv:2: given_name: contains a bidirectional override or isolate" } },
+	{ { "family_name", "Vis\xe2\x81\xa6""ser" },
+	  { "t.csv:2: family_name: contains a bidirectional override or isolate" } },
+	{ { "support_needs", "\"other:twee\xe2\x80\xae\nregels\"" },
+	  { "t.csv:2: support_needs: contains a bidirectional override or isolate" } },
+	{ { "given_name", "\x1b[2JNoah" }, { "t.csv:2: given_name: contains a control character" } },
+	{ { "mentor_name", "m\xc2\x9b""31m" }, { "t.csv:2: mentor_name: contains a control character" } },
+	{ { "support_needs", "\"other:a\x1b[2J\"" },
+	  { "t.csv:2: support_needs: contains a control character" } },
 	/* every problem of a row, in column order */
 	{ { "program", "pro_x", "cohort", "2024", "mentor_email", "nope" },
 	  { "t.csv:2: program: unknown value 'pro_x' (expected one of: pro, vso_arbeid, "

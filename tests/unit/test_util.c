@@ -161,6 +161,49 @@ static void test_utf8_len(void **state)
 	assert_int_equal(str_utf8_len("\xff"), 0);
 }
 
+/* One rule for text from a peer and from a file (issue 11 item 8). */
+static void test_text_valid(void **state)
+{
+	(void)state;
+	assert_null(text_valid("", 0, 0));
+	assert_null(text_valid("Zo\xc3\xab van Dijk", 64, 0));
+	assert_null(text_valid("\xd9\x85\xd8\xad\xd9\x85\xd8\xaf", 64, 0));	/* Arabic: RTL itself is fine */
+	assert_null(text_valid("line 1\nline 2\r\n\ttab", 64, TEXT_LINES));
+	assert_int_equal(text_check(NULL, 64, 0), TEXT_BAD_UTF8);
+	assert_int_equal(text_check("Z\xebl", 64, 0), TEXT_BAD_UTF8);
+	assert_int_equal(text_check("\xc0\xaf", 64, 0), TEXT_BAD_UTF8);	/* overlong */
+	assert_int_equal(text_check("\xed\xa0\x80", 64, 0), TEXT_BAD_UTF8);	/* surrogate */
+	assert_int_equal(text_check("ab\xe2\x82", 64, 0), TEXT_BAD_UTF8);	/* cut off */
+	assert_int_equal(text_check("\x1b[31mred", 64, 0), TEXT_CONTROL);	/* ESC */
+	assert_int_equal(text_check("\x1b[31mred", 64, TEXT_LINES), TEXT_CONTROL);
+	assert_int_equal(text_check("a\nb", 64, 0), TEXT_CONTROL);
+	assert_int_equal(text_check("a\tb", 64, 0), TEXT_CONTROL);
+	assert_int_equal(text_check("a\x7f", 64, 0), TEXT_CONTROL);		/* DEL */
+	assert_int_equal(text_check("a\xc2\x85", 64, 0), TEXT_CONTROL);	/* C1 NEL */
+	assert_int_equal(text_check("a\xc2\x9b", 64, TEXT_LINES), TEXT_CONTROL);	/* C1 CSI */
+	assert_null(text_valid("a\xc2\xa0" "b", 64, 0));			/* NBSP is text */
+	assert_int_equal(text_check("a\xe2\x80\xa8" "b", 64, 0), TEXT_CONTROL);	/* U+2028 */
+	assert_null(text_valid("a\xe2\x80\xa8" "b", 64, TEXT_LINES));
+	/* bidi overrides and isolates, the edges of both ranges, on every path */
+	assert_int_equal(text_check("Ann\xe2\x80\xae" "gpj.exe", 64, 0), TEXT_BIDI);	/* U+202E */
+	assert_int_equal(text_check("\xe2\x80\xaa", 64, TEXT_LINES), TEXT_BIDI);	/* U+202A */
+	assert_int_equal(text_check("\xe2\x81\xa6", 64, 0), TEXT_BIDI);		/* U+2066 */
+	assert_int_equal(text_check("\xe2\x81\xa9", 64, 0), TEXT_BIDI);		/* U+2069 */
+	assert_null(text_valid("\xe2\x80\xa9", 64, TEXT_LINES));			/* U+2029 */
+	assert_null(text_valid("\xe2\x81\xa5", 64, 0));				/* U+2065 */
+	/* max counts bytes: é is two */
+	assert_null(text_valid("abcd", 4, 0));
+	assert_int_equal(text_check("abcde", 4, 0), TEXT_TOO_LONG);
+	assert_null(text_valid("\xc3\xa9\xc3\xa9", 4, 0));
+	assert_int_equal(text_check("a\xc3\xa9\xc3\xa9", 4, 0), TEXT_TOO_LONG);
+	assert_string_equal(text_valid("a\xe2\x80\xae", 64, 0),
+			    "contains a bidirectional override or isolate");
+	assert_string_equal(text_valid("a\x1b", 64, 0), "contains a control character");
+	assert_string_equal(text_valid("a\xff", 64, 0), "not valid UTF-8");
+	assert_string_equal(text_valid("aa", 1, 0), "too long");
+	assert_null(text_reason(TEXT_OK));
+}
+
 static void test_str_vis(void **state)
 {
 	static const struct {
@@ -255,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_utf8_len),
+		cmocka_unit_test(test_text_valid),
 		cmocka_unit_test(test_str_vis),
 		cmocka_unit_test(test_str_vis_truncate),
 		cmocka_unit_test(test_log_line_forged),
