@@ -118,15 +118,18 @@ static const struct s_key s_peer_keys[] = {
 	S_STR("rollover_until", T_TIME, peer_cfg, rollover_until, 0),
 };
 
+/* A section's keys and their number, which must fit key_line and key_bad
+ * (S_MAX_KEYS): a longer table does not compile (a negative array size). */
+#define S_KEYS(a) a, ARRAY_SIZE(a) + 0 * sizeof(char[ARRAY_SIZE(a) <= S_MAX_KEYS ? 1 : -1])
 static const struct s_section s_sections[] = {
-	{ "institution", 0, s_institution_keys, ARRAY_SIZE(s_institution_keys) },
-	{ "network", 0, s_network_keys, ARRAY_SIZE(s_network_keys) },
-	{ "store", 0, s_store_keys, ARRAY_SIZE(s_store_keys) },
-	{ "control", 0, s_control_keys, ARRAY_SIZE(s_control_keys) },
-	{ "policy", 0, s_policy_keys, ARRAY_SIZE(s_policy_keys) },
-	{ "report", 0, s_report_keys, ARRAY_SIZE(s_report_keys) },
-	{ "log", 0, s_log_keys, ARRAY_SIZE(s_log_keys) },
-	{ "peer", 1, s_peer_keys, ARRAY_SIZE(s_peer_keys) },
+	{ "institution", 0, S_KEYS(s_institution_keys) },
+	{ "network", 0, S_KEYS(s_network_keys) },
+	{ "store", 0, S_KEYS(s_store_keys) },
+	{ "control", 0, S_KEYS(s_control_keys) },
+	{ "policy", 0, S_KEYS(s_policy_keys) },
+	{ "report", 0, S_KEYS(s_report_keys) },
+	{ "log", 0, S_KEYS(s_log_keys) },
+	{ "peer", 1, S_KEYS(s_peer_keys) },
 };
 
 /* Integer keys that must be ordered: key > than (strict) or key >= than. */
@@ -138,15 +141,7 @@ static const struct s_order {
 	{ "network", "retry_max_ms", "retry_initial_ms", 0 },
 };
 
-/* key_line and key_bad are sized for this */
 _Static_assert(S_MAX_KEYS <= 32, "key_bad is a 32-bit mask");
-_Static_assert(ARRAY_SIZE(s_institution_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
-_Static_assert(ARRAY_SIZE(s_network_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
-_Static_assert(ARRAY_SIZE(s_store_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
-_Static_assert(ARRAY_SIZE(s_control_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
-_Static_assert(ARRAY_SIZE(s_log_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
-_Static_assert(ARRAY_SIZE(s_policy_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
-_Static_assert(ARRAY_SIZE(s_peer_keys) <= S_MAX_KEYS, "raise S_MAX_KEYS");
 
 static const char *const s_levels[] = { "err", "warning", "notice", "info", "debug" };
 
