@@ -206,7 +206,7 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 		goto bad;
 	}
 	if (e->version != ENVELOPE_VERSION) {
-		r = s_fail(why, "unsupported protocol version", -EPROTO);
+		r = s_fail(why, ENVELOPE_VERSION_REASON, -EPROTO);
 		goto bad;
 	}
 	if (!crypto_uuid_valid(e->message_id)) {
@@ -229,6 +229,20 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 	return 0;
 bad:
 	overstap__envelope__free_unpacked(e, NULL);
+	return r;
+}
+
+int envelope_peek_id(const uint8_t *buf, size_t len, char mid[CRYPTO_UUID_STR_LEN + 1])
+{
+	Overstap__Envelope *e = overstap__envelope__unpack(NULL, len, buf);
+	int r = -EBADMSG;
+
+	if (e && crypto_uuid_valid(e->message_id)) {
+		str_copy(mid, CRYPTO_UUID_STR_LEN + 1, e->message_id);
+		r = 0;
+	}
+	if (e)
+		overstap__envelope__free_unpacked(e, NULL);
 	return r;
 }
 

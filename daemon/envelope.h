@@ -73,6 +73,16 @@ int envelope_build(const char *sender, const char *recipient, Overstap__Envelope
  * a 64-byte signature. On failure returns -EBADMSG (or -EMSGSIZE, -EPROTO for a
  * version we do not speak) and sets *why to a static reason for the
  * logs and counters. *out is freed with overstap__envelope__free_unpacked. */
+/* The reason an envelope of another protocol version is refused with: sent
+ * back in a REJECTED ack, so it names the version this daemon speaks. */
+#define ENVELOPE_VERSION_REASON "unsupported protocol version (this daemon speaks 1)"
+_Static_assert(ENVELOPE_VERSION == 1, "ENVELOPE_VERSION_REASON names the version");
+
+/* The message id of an envelope that envelope_unpack refused (another
+ * protocol version), when it holds a well-formed one: so the sender can be
+ * told, by id, to stop retrying. 0 or -EBADMSG. */
+int envelope_peek_id(const uint8_t *buf, size_t len, char mid[CRYPTO_UUID_STR_LEN + 1]);
+
 int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__Envelope **out,
 		    const char **why);
 

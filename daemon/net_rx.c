@@ -62,14 +62,22 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 	Overstap__Envelope *e = NULL;
 	const struct rx_row *row;
 	const char *why = NULL;
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+	int r;
 
 	if (!p) {
 		net_reject(net, NULL, uid ? uid : "?", "message from a peer no longer configured");
 		return;
 	}
-	if (envelope_unpack(zmq_msg_data(msg), zmq_msg_size(msg), (size_t)net->h->cfg->max_message_size,
-			    &e, &why) < 0) {
+	if ((r = envelope_unpack(zmq_msg_data(msg), zmq_msg_size(msg),
+				 (size_t)net->h->cfg->max_message_size, &e, &why)) < 0) {
 		net_reject(net, p, uid, why);
+		/* Another protocol version from an admitted peer is answered by id,
+		 * or a newer peer would retry it forever; anything else we cannot
+		 * read gets no answer. The id is all we echo: nothing of it is
+		 * trusted, and a REJECTED ack changes nothing here. */
+		if (r == -EPROTO && envelope_peek_id(zmq_msg_data(msg), zmq_msg_size(msg), mid) == 0)
+			s_ack_add(b, rid, p, mid, why);
 		return;
 	}
 	/* The claimed sender must be the institution the CURVE key belongs to. */
