@@ -160,6 +160,17 @@ int cli_json_print(json_t **root)
 	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 }
 
+int cli_json_rows(const void *const *rows, size_t n, json_t *(*row_json)(const void *row))
+{
+	json_t *a = json_array();
+	int e = 0;
+
+	for (size_t i = 0; i < n; i++)
+		e |= out_json_append(a, row_json(rows[i]));
+	a = out_json_done(a, e);
+	return cli_json_print(&a);
+}
+
 const char *cli_config_path(const struct cli *cli)
 {
 	const char *env = getenv("OVERSTAP_CONFIG");

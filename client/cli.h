@@ -140,6 +140,9 @@ int cmd_store_backup(struct cli *cli, int argc, char **argv);
  * *root (a build ran out of memory) prints nothing but a message on stderr.
  * CLI_EXIT_OK, or CLI_EXIT_REFUSED after that message. */
 int cli_json_print(json_t **root);
+/* rows[0..n) as one JSON array on stdout, each made by row_json (which gets
+ * rows[i]): an exit code. */
+int cli_json_rows(const void *const *rows, size_t n, json_t *(*row_json)(const void *row));
 
 /* Shared renderers (text when obj is NULL, else members set on the JSON object
  * obj): handover show, inbox show and the consent tables, reused by `subject`.

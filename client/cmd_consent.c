@@ -39,15 +39,14 @@ json_t *consent_row_json(const Overstapctl__ConsentRow *r)
 }
 
 /* The rows as one JSON array on stdout: an exit code. */
+static json_t *s_row_json(const void *row)
+{
+	return consent_row_json(row);
+}
+
 static int s_rows_json(Overstapctl__ConsentRow *const *rows, size_t n)
 {
-	json_t *a = json_array();
-	int e = 0;
-
-	for (size_t i = 0; i < n; i++)
-		e |= out_json_append(a, consent_row_json(rows[i]));
-	a = out_json_done(a, e);
-	return cli_json_print(&a);
+	return cli_json_rows((const void *const *)rows, n, s_row_json);
 }
 
 static const struct table_col s_cols[] = {

@@ -231,8 +231,9 @@ int cmd_handover_send(struct cli *cli, int argc, char **argv)
 	return r;
 }
 
-static json_t *s_row_json(const Overstapctl__HandoverRow *row)
+static json_t *s_row_json(const void *r)
 {
+	const Overstapctl__HandoverRow *row = r;
 	json_t *o = json_object();
 	int e = 0;
 
@@ -253,13 +254,7 @@ static json_t *s_row_json(const Overstapctl__HandoverRow *row)
 
 static int s_list_json(const Overstapctl__HandoverList *l)
 {
-	json_t *a = json_array();
-	int e = 0;
-
-	for (size_t i = 0; i < l->n_rows; i++)
-		e |= out_json_append(a, s_row_json(l->rows[i]));
-	a = out_json_done(a, e);
-	return cli_json_print(&a);
+	return cli_json_rows((const void *const *)l->rows, l->n_rows, s_row_json);
 }
 
 static const struct table_col s_list_cols[] = {

@@ -123,8 +123,9 @@ static const struct table_col s_lost_cols[] = {
 	{ "SINCE", 0 }, { "LAST EVENT", 0 }, { "WHY", 0 },
 };
 
-static json_t *s_lost_row_json(const Overstapctl__LostRow *w)
+static json_t *s_lost_row_json(const void *row)
 {
+	const Overstapctl__LostRow *w = row;
 	json_t *o = json_object();
 	int e = 0;
 
@@ -144,13 +145,7 @@ static json_t *s_lost_row_json(const Overstapctl__LostRow *w)
 /* The rows as one JSON array on stdout: an exit code. */
 static int s_lost_json(const Overstapctl__LostList *l)
 {
-	json_t *a = json_array();
-	int e = 0;
-
-	for (size_t i = 0; i < l->n_rows; i++)
-		e |= out_json_append(a, s_lost_row_json(l->rows[i]));
-	a = out_json_done(a, e);
-	return cli_json_print(&a);
+	return cli_json_rows((const void *const *)l->rows, l->n_rows, s_lost_row_json);
 }
 
 int cmd_lost(struct cli *cli, int argc, char **argv)

@@ -14,6 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include "audit.h"
 #include "store.h"
 
@@ -811,4 +816,14 @@ int fault_import_leaver(struct store *s, const char *file, const char *ref, cons
 	r = store_leavers_import(s, file, rows, 1, "mentor1", &errors);
 	strlist_clear(&errors);
 	return r;
+}
+
+void fault_test_sweep(void **state)
+{
+	const struct fault_case *c = *state;
+	struct fault_stats st;
+
+	assert_int_equal(fault_sweep(c, &st), 0);
+	assert_true(st.points > 0);
+	assert_int_equal(st.bad, 0);
 }

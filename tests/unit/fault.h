@@ -107,4 +107,8 @@ char *fault_dump(const char *path);
 int fault_import_leaver(struct store *s, const char *file, const char *ref, const char *pgn,
 			const char *dest, const char *support_needs, const char *mentor);
 
+/* A cmocka test over one case (state points at the struct fault_case): the
+ * sweep runs, reaches at least one point, and finds nothing bad. */
+void fault_test_sweep(void **state);
+
 #endif

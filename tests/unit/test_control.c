@@ -17,6 +17,7 @@
 
 #include "audit.h"
 #include "control_int.h"
+#include "ctl_fixture.h"
 #include "envelope.h"
 #include "keys.h"
 #include "leavers.h"
@@ -44,16 +45,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char path[128], err[256];
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_control.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(path, sizeof(path), "%s/keys", f->dir);
-	assert_int_equal(keys_generate(path, 0, err, sizeof(err)), 0);
-	assert_int_equal(keys_load(path, &f->keys, err, sizeof(err)), 0);
-	snprintf(path, sizeof(path), "%s/store.db", f->dir);
-	assert_int_equal(store_open(path, f->keys.master, &f->s, err, sizeof(err)), 0);
+	ctl_fixture_open(f->dir, "/tmp/test_control.XXXXXX", &f->keys, &f->s);
 
 	strcpy(f->cfg.institution_id, SCHOOL);
 	strcpy(f->cfg.institution_name, "Test school");

@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "control_int.h"
+#include "ctl_fixture.h"
 #include "keys.h"
 #include "store.h"
 
@@ -34,16 +35,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char path[128], err[256];
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_ctlstore.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(path, sizeof(path), "%s/keys", f->dir);
-	assert_int_equal(keys_generate(path, 0, err, sizeof(err)), 0);
-	assert_int_equal(keys_load(path, &f->keys, err, sizeof(err)), 0);
-	snprintf(path, sizeof(path), "%s/store.db", f->dir);
-	assert_int_equal(store_open(path, f->keys.master, &f->s, err, sizeof(err)), 0);
+	ctl_fixture_open(f->dir, "/tmp/test_ctlstore.XXXXXX", &f->keys, &f->s);
 	strcpy(f->cfg.institution_id, "99ZZ00");
 	f->h = (struct hctx){ .store = f->s, .cfg = &f->cfg, .keys = &f->keys };
 	f->env = (struct ctl_env){ .h = &f->h, .net = &f->net };

@@ -722,16 +722,6 @@ static struct ctl_case s_ctl[] = {
 #define S_OOM_KINDS (FAULT_MALLOC | FAULT_SQLITE_MALLOC | FAULT_PERSIST)
 static struct fault_case s_cases[N_CASES];
 
-static void test_sweep(void **state)
-{
-	const struct fault_case *c = *state;
-	struct fault_stats st;
-
-	assert_int_equal(fault_sweep(c, &st), 0);
-	assert_true(st.points > 0);
-	assert_int_equal(st.bad, 0);
-}
-
 static void s_configs(void)
 {
 	str_copy(s_school.institution_id, sizeof(s_school.institution_id), SCHOOL);
@@ -807,7 +797,7 @@ int main(void)
 						  .op = s_ctl[i % N_CTL].op, .arg = &s_ctl[i % N_CTL],
 						  .kinds = i < N_CTL ? 0 : S_OOM_KINDS };
 		if (!only || strcmp(only, names[i]) == 0)
-			tests[nt++] = (struct CMUnitTest){ names[i], test_sweep, NULL, NULL, &s_cases[i] };
+			tests[nt++] = (struct CMUnitTest){ names[i], fault_test_sweep, NULL, NULL, &s_cases[i] };
 	}
 	n = _cmocka_run_group_tests("fault_control", tests, nt, NULL, NULL);
 	leavers_free(&s_rows, s_n_rows);

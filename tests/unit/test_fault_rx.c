@@ -503,16 +503,6 @@ static struct rx_case s_rx[] = {
 #define N_CASES (sizeof(s_rx) / sizeof(s_rx[0]))
 static struct fault_case s_cases[N_CASES];
 
-static void test_sweep(void **state)
-{
-	const struct fault_case *c = *state;
-	struct fault_stats st;
-
-	assert_int_equal(fault_sweep(c, &st), 0);
-	assert_true(st.points > 0);
-	assert_int_equal(st.bad, 0);
-}
-
 int main(void)
 {
 	static const char *names[] = { "rx_handover", "rx_status", "rx_outcome", "rx_registration",
@@ -539,7 +529,7 @@ int main(void)
 		s_cases[i] = (struct fault_case){ .name = names[i], .setup = s_setup,
 						  .attach = s_attach, .detach = s_detach,
 						  .op = s_op, .arg = &s_rx[i] };
-		tests[i] = (struct CMUnitTest){ names[i], test_sweep, NULL, NULL, &s_cases[i] };
+		tests[i] = (struct CMUnitTest){ names[i], fault_test_sweep, NULL, NULL, &s_cases[i] };
 	}
 	n = _cmocka_run_group_tests("fault_rx", tests, N_CASES, NULL, NULL);
 	for (size_t i = 0; i < N_CASES; i++)

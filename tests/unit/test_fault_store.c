@@ -398,16 +398,6 @@ static const struct fault_case s_cases[] = {
 	{ .name = "audit_append", .setup = s_setup_full, .op = s_op_audit },
 };
 
-static void test_sweep(void **state)
-{
-	const struct fault_case *c = *state;
-	struct fault_stats st;
-
-	assert_int_equal(fault_sweep(c, &st), 0);
-	assert_true(st.points > 0);
-	assert_int_equal(st.bad, 0);
-}
-
 /* The injector itself: counting, firing once, and firing from n on. */
 static void test_injector(void **state)
 {
@@ -463,7 +453,7 @@ int main(void)
 	s_read_data("outcomes_good.csv", &s_outcomes_csv.data, &s_outcomes_csv.len);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_injector);
 	for (size_t i = 0; i < sizeof(s_cases) / sizeof(s_cases[0]); i++)
-		tests[n++] = (struct CMUnitTest){ s_cases[i].name, test_sweep, NULL, NULL,
+		tests[n++] = (struct CMUnitTest){ s_cases[i].name, fault_test_sweep, NULL, NULL,
 						  (void *)&s_cases[i] };
 	n = (size_t)_cmocka_run_group_tests("fault_store", tests, n, NULL, NULL);
 	free(s_leavers_csv.data);
