@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "log.h"
 #include "store.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -826,4 +827,15 @@ void fault_test_sweep(void **state)
 	assert_int_equal(fault_sweep(c, &st), 0);
 	assert_true(st.points > 0);
 	assert_int_equal(st.bad, 0);
+}
+
+int fault_start(const char *debug_env)
+{
+	if (fault_init() < 0) {
+		fprintf(stderr, "fault_init: too late, a library was already initialised\n");
+		return -1;
+	}
+	if (!getenv(debug_env))
+		log_set_level(LOG_LVL_ERR - 1);
+	return 0;
 }

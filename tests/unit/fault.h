@@ -111,4 +111,10 @@ int fault_import_leaver(struct store *s, const char *file, const char *ref, cons
  * sweep runs, reaches at least one point, and finds nothing bad. */
 void fault_test_sweep(void **state);
 
+/* The start of a fault test's main(): fault_init (which must come before any
+ * library initialises itself), and the log quietened to nothing, since the
+ * handlers' errors are expected here, unless the environment variable
+ * debug_env is set. 0, or -1 with the reason printed. */
+int fault_start(const char *debug_env);
+
 #endif

@@ -512,12 +512,8 @@ int main(void)
 	int n;
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == N_CASES, "a name per case");
-	if (fault_init() < 0) {
-		fprintf(stderr, "fault_init: too late, a library was already initialised\n");
+	if (fault_start("FAULT_RX_DEBUG") < 0)
 		return 1;
-	}
-	if (!getenv("FAULT_RX_DEBUG"))
-		log_set_level(LOG_LVL_ERR - 1);	/* the handlers' errors are expected here */
 	memset(seed, 0x33, sizeof(seed));
 	s_signer = crypto_sigkey_new_private(seed);
 	if (!s_signer)
