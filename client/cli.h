@@ -135,6 +135,9 @@ int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_lost(struct cli *cli, int argc, char **argv);
 int cmd_store_check(struct cli *cli, int argc, char **argv);
 int cmd_store_backup(struct cli *cli, int argc, char **argv);
+int cmd_outbox_list(struct cli *cli, int argc, char **argv);
+int cmd_outbox_retry(struct cli *cli, int argc, char **argv);
+int cmd_outbox_cancel(struct cli *cli, int argc, char **argv);
 
 /* Print a --json document on stdout and release it (*root = NULL): a NULL
  * *root (a build ran out of memory) prints nothing but a message on stderr.

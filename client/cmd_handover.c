@@ -16,7 +16,7 @@
 
 /* States of an outgoing handover, in the order a handover passes them. */
 static const char *const s_states[] = {
-	"imported", "registered", "ready", "queued", "delivered", "cancelled", NULL,
+	"imported", "registered", "ready", "queued", "parked", "delivered", "cancelled", NULL,
 };
 
 /* Print the per-ref reasons of a partial refusal; returns the exit code. */
@@ -223,9 +223,16 @@ int cmd_handover_send(struct cli *cli, int argc, char **argv)
 		out_text(stderr, res->refused[i]);
 		fputc('\n', stderr);
 	}
+	for (size_t i = 0; i < res->n_parked; i++) {
+		fputs("parked ", stderr);	/* "REF: why": queued, but not sent */
+		out_text(stderr, res->parked[i]);
+		fputc('\n', stderr);
+	}
+	if (res->n_parked)
+		fputs("overstap: parked dossiers are kept, not sent; see `overstap outbox list`\n", stderr);
 	if (r == CLI_EXIT_OK && res->n_queued == 0 && res->n_refused == 0)
 		puts(send.all_ready ? "no handover is ready to send" : "nothing sent");
-	if (res->n_refused)
+	if (res->n_refused || res->n_parked)
 		r = CLI_EXIT_REFUSED;
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
@@ -249,6 +256,8 @@ static json_t *s_row_json(const void *r)
 	e |= out_json_set_str(o, "registered_on", row->registered_on);
 	e |= out_json_set_str(o, "inzage_on", row->inzage_on);
 	e |= out_json_set_int(o, "attempts", row->attempts);
+	if (row->parked[0])
+		e |= out_json_set_str(o, "parked", row->parked);
 	return out_json_done(o, e);
 }
 
@@ -333,6 +342,11 @@ static void s_row_text(const Overstapctl__HandoverRow *w)
 	out_field(stdout, "  ", "inzage on", w->inzage_on);
 	snprintf(n, sizeof(n), "%u", (unsigned)w->attempts);
 	out_field(stdout, "  ", "attempts", n);
+	if (w->parked[0]) {
+		out_field(stdout, "  ", "parked", w->parked);
+		fputs("  (kept, not sent: `overstap outbox retry` once the receiver takes it, "
+		      "or `overstap outbox cancel`)\n", stdout);
+	}
 	out_field(stdout, "  ", "queued at", out_time(w->queued_at, t, "-"));
 	out_field(stdout, "  ", "delivered at", out_time(w->delivered_at, t, "-"));
 	out_field(stdout, "  ", "record id", w->record_id);

@@ -35,6 +35,13 @@ static json_t *s_peer_json(const Overstapctl__PeerStatus *p)
 	e |= out_json_set(o, "received", out_json_uint(p->received));
 	e |= out_json_set(o, "rejected", out_json_uint(p->rejected));
 	e |= out_json_set_int(o, "next_reconnect_ms", p->next_reconnect_ms);
+	e |= out_json_set(o, "parked", out_json_uint(p->parked));
+	e |= out_json_set(o, "peer_max_message_size", out_json_uint(p->peer_max_message_size));
+	e |= out_json_set(o, "quota_messages", out_json_uint(p->quota_messages));
+	e |= out_json_set(o, "quota_messages_max", out_json_uint(p->quota_messages_max));
+	e |= out_json_set_int(o, "quota_stored_bytes", p->quota_stored_bytes);
+	e |= out_json_set(o, "quota_stored_bytes_max", out_json_uint(p->quota_stored_bytes_max));
+	e |= out_json_set(o, "quota_refused", out_json_uint(p->quota_refused));
 	if (p->rollover_until)
 		e |= out_json_set(o, "rollover", s_rollover_json(p));
 	return out_json_done(o, e);
@@ -94,6 +101,21 @@ static void s_peer_notes(const Overstapctl__DaemonStatus *st)
 		if (p->next_reconnect_ms > 0)
 			printf("  %s: handshakes failing (wrong keys on either side?); next attempt "
 			       "in %llds\n", p->id, (long long)((p->next_reconnect_ms + 999) / 1000));
+		if (p->parked)
+			printf("  %s: %llu message(s) parked, not sent: `overstap outbox list`\n", p->id,
+			       (unsigned long long)p->parked);
+		/* a quota line once it matters: refusals, or past half of a limit */
+		if (p->quota_refused ||
+		    (p->quota_messages_max && p->quota_messages * 2 >= p->quota_messages_max) ||
+		    (p->quota_stored_bytes_max && p->quota_stored_bytes > 0 &&
+		     (uint64_t)p->quota_stored_bytes * 2 >= p->quota_stored_bytes_max))
+			printf("  %s: quota: %llu of %llu messages this hour, %lld of %llu bytes stored; "
+			       "%llu refused since start\n", p->id,
+			       (unsigned long long)p->quota_messages,
+			       (unsigned long long)p->quota_messages_max,
+			       (long long)(p->quota_stored_bytes < 0 ? 0 : p->quota_stored_bytes),
+			       (unsigned long long)p->quota_stored_bytes_max,
+			       (unsigned long long)p->quota_refused);
 		if (p->rollover_until)
 			printf("  %s: key rollover until %s: old keys %s, new key %s\n", p->id,
 			       out_time(p->rollover_until, when, "-"),

@@ -114,6 +114,25 @@ static const struct verb s_verbs[] = {
 	  "running. The copy is as sealed as the store: keep master.key, backed up apart,\n"
 	  "to read it. To restore: stop overstapd, copy FILE over [store] path, remove the\n"
 	  "store's -wal and -shm files, start overstapd.\n" },
+	{ "outbox", "list", cmd_outbox_list, "[--peer ID] [--json]",
+	  "parked messages: refused for their size or protocol version, kept, not sent",
+	  "  -p, --peer ID         only those to this peer\n"
+	  JSON_OPT,
+	  "A receiver that refuses a message for what an administrator can change (it\n"
+	  "is larger than its max_message_size, or of a protocol version it does not\n"
+	  "speak) has it parked here, as has a message queued over the limit the\n"
+	  "receiver announced. Parked messages never block what is queued behind them\n"
+	  "and are not sent again until retried. `overstap status` counts them.\n" },
+	{ "outbox", "retry", cmd_outbox_retry, "ID... | --all [--peer ID]",
+	  "queue parked messages again (after the receiver raised its limit)",
+	  "  -a, --all             every parked message\n"
+	  "  -p, --peer ID         with --all: only those to this peer\n",
+	  "A message still over the receiver's announced limit is parked again at once.\n" },
+	{ "outbox", "cancel", cmd_outbox_cancel, "ID... | --all [--peer ID]",
+	  "give parked messages up; a parked dossier's handover becomes cancelled",
+	  "  -a, --all             every parked message\n"
+	  "  -p, --peer ID         with --all: only those to this peer\n",
+	  "Audited per message (message.cancelled). A cancelled dossier is not sent again.\n" },
 	{ "outcome", "record", cmd_outcome_record, "RECORD_ID OUTCOME [--date D] [--level N]",
 	  "at the receiver: tell the school how a pupil fares, under its follow_up consent",
 	  "  -d, --date D          when (default today)\n"

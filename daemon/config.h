@@ -46,6 +46,8 @@ struct config {
 	int retry_max_ms;		/* default 60000 */
 	int checkpoint_interval_s;	/* audit checkpoints to peers, default 3600 */
 	int max_clock_skew_s;		/* how far a peer's created_at may be ahead, default 86400 */
+	unsigned quota_messages_per_hour;	/* per peer, 0 = none, default 20000 (design.md §4) */
+	int64_t quota_stored_bytes;	/* per peer in the inbox, 0 = none, default 1 GiB */
 	/* [store] */
 	char store_path[PATH_MAX];	/* required */
 	/* [control] */

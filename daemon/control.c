@@ -236,6 +236,8 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_LOST, ctl_lost },
 	{ OVERSTAPCTL__REQUEST__BODY_STORE_CHECK, ctl_store_check },
 	{ OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP, ctl_store_backup },
+	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_LIST, ctl_outbox_list },
+	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_ACTION, ctl_outbox_action },
 };
 
 /* A request that failed on a damaged store says so, whatever the handler

@@ -230,7 +230,7 @@ static int s_disclosure_audit(struct hctx *h, const char *user, const struct lea
 /* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
 static int s_queue_one(struct hctx *h, const char *user, const struct leaver *l,
 		       const struct consent_decision *dec, const struct consent *v, size_t n,
-		       int64_t now)
+		       int64_t now, char parked[OUTBOX_PARKED_LEN])
 {
 	Overstap__Handover ho;
 	Overstap__Inzage z;
@@ -260,6 +260,7 @@ static int s_queue_one(struct hctx *h, const char *user, const struct leaver *l,
 	overstap__handover__pack(&ho, body);
 	it.body = body;
 	it.blen = blen;
+	it.parked = parked;
 	for (size_t i = 0; dec->consent_id[0] && i < n; i++)
 		if (strcmp(v[i].id, dec->consent_id) == 0) {	/* re-checked at every send */
 			it.consent_id = v[i].id;
@@ -314,8 +315,13 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 	 * transaction (test_fault_control.c): a NULL in the reply crashed the
 	 * daemon packing it, after the dossier was committed to the outbox. */
 	if (r == 0 && !why) {
-		r = s_queue_one(c->h, c->req->user, l, &dec, pc.v, pc.n, now);
+		char parked[OUTBOX_PARKED_LEN] = "";
+
+		r = s_queue_one(c->h, c->req->user, l, &dec, pc.v, pc.n, now, parked);
 		if (r == 0 && !(res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref)))
+			r = -ENOMEM;
+		snprintf(buf, sizeof(buf), "%s: %s", ref, parked);
+		if (r == 0 && parked[0] && !(res->parked[res->n_parked++] = ctl_strdup(&c->pool, buf)))
 			r = -ENOMEM;
 	} else if (r == 0) {
 		snprintf(buf, sizeof(buf), "%s: %s", ref, why);
@@ -343,7 +349,8 @@ int ctl_send(struct req_ctx *c)
 		return ctl_fail(c, r, "cannot list ready dossiers: %s", strerror(-r));
 	res->queued = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
 	res->refused = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
-	if (!res->queued || !res->refused || (r = store_begin(c->h->store)) < 0) {
+	res->parked = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
+	if (!res->queued || !res->refused || !res->parked || (r = store_begin(c->h->store)) < 0) {
 		free(ids);
 		return ctl_fail(c, -EIO, "cannot write to the store");
 	}
@@ -371,7 +378,7 @@ int ctl_send(struct req_ctx *c)
 	if (r < 0) {
 		/* All or nothing: nothing was queued. */
 		store_rollback(c->h->store);
-		res->n_queued = res->n_refused = 0;
+		res->n_queued = res->n_refused = res->n_parked = 0;
 		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
 	}
 	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,

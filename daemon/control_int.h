@@ -125,6 +125,9 @@ int ctl_status(struct req_ctx *c);
 /* control_store.c: `overstap store check` (PRAGMA integrity_check) and
  * `overstap store backup FILE` (sqlite's online backup), both audited. */
 int ctl_store_check(struct req_ctx *c);
+/* control_outbox.c: `outbox list|retry|cancel`, parked messages. */
+int ctl_outbox_list(struct req_ctx *c);
+int ctl_outbox_action(struct req_ctx *c);
 int ctl_store_backup(struct req_ctx *c);
 
 /* Run one request: check its version and user, find its handler, fill rep

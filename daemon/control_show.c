@@ -15,6 +15,8 @@ static const char *s_view_state(const struct hctx *h, const struct leaver *l)
 {
 	const struct peer_cfg *pc;
 
+	if (l->state == LEAVER_QUEUED && l->parked[0])
+		return "parked";	/* design.md §4: kept, not sent, until retried */
 	if (l->state != LEAVER_IMPORTED)
 		return store_leaver_state_str(l->state);
 	if (!l->registered_on[0])
@@ -45,6 +47,9 @@ static Overstapctl__HandoverRow *s_leaver_row(struct req_ctx *c, const struct le
 	row->registered_on = ctl_strdup(pool, l->registered_on);
 	row->inzage_on = ctl_strdup(pool, l->inzage_on);
 	row->attempts = l->attempts;
+	row->parked = ctl_strdup(pool, l->parked);
+	if (!row->parked)
+		return NULL;
 	return row;
 }
 

@@ -46,6 +46,15 @@ int ctl_status(struct req_ctx *c)
 		if (p->reconnect_at)
 			ps->next_reconnect_ms = p->reconnect_at > time_mono_ms() ?
 						p->reconnect_at - time_mono_ms() : 0;
+		ps->parked = p->parked;
+		ps->peer_max_message_size = (uint64_t)p->said.max_message_size;
+		/* a window that has ended counts as empty: it restarts at the next message */
+		ps->quota_messages = p->quota_since && time_now_ms() - p->quota_since < 3600LL * 1000 ?
+				     p->quota_count : 0;
+		ps->quota_messages_max = h->cfg->quota_messages_per_hour;
+		ps->quota_stored_bytes = p->stored_bytes;
+		ps->quota_stored_bytes_max = (uint64_t)h->cfg->quota_stored_bytes;
+		ps->quota_refused = p->quota_refused;
 		if (p->cfg.curve_next[0]) {
 			ps->rollover_until = p->cfg.rollover_until;
 			ps->old_keys_admitted = config_peer_old_keys_ok(&p->cfg, time_now_ms());

@@ -401,6 +401,7 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 	}
 	if (d->h.wal_dirty) {
 		d->h.wal_dirty = 0;
+		net_quota_recount(&d->net);	/* dossiers were erased: quotas count again */
 		if ((r = store_checkpoint_wal(d->store)) < 0)
 			log_warn("cannot truncate the store's WAL after an erasure: %s", strerror(-r));
 	}

@@ -34,10 +34,14 @@ static int s_opt(void *sock, int opt, int v)
 }
 
 /* Options every network socket shares: heartbeats to find dead peers, a cap on
- * what a peer can make us allocate, no lingering (the outbox is durable). */
-static int s_common_opts(const struct config *cfg, void *sock)
+ * what a peer can make us allocate, no lingering (the outbox is durable).
+ * The ROUTER reads up to NET_TRANSPORT_FACTOR times max_message_size: a
+ * message above the limit but below that is read, and refused by id with a
+ * PARK ack naming the limit, where libzmq would only drop the connection and
+ * the sender would resend it on the next one, forever (design.md §4). */
+static int s_common_opts(const struct config *cfg, void *sock, int router)
 {
-	int64_t max = cfg->max_message_size;
+	int64_t max = cfg->max_message_size * (router ? NET_TRANSPORT_FACTOR : 1);
 
 	if (s_opt(sock, ZMQ_HEARTBEAT_IVL, cfg->heartbeat_ivl_ms) < 0 ||
 	    s_opt(sock, ZMQ_HEARTBEAT_TIMEOUT, cfg->heartbeat_timeout_ms) < 0 ||
@@ -125,7 +129,7 @@ int net_open(struct net *net)
 	if (s_opt(net->router, ZMQ_CURVE_SERVER, 1) < 0 ||
 	    zmq_setsockopt(net->router, ZMQ_CURVE_SECRETKEY, net->h->keys->curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
 	    zmq_setsockopt(net->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) < 0 ||
-	    s_opt(net->router, ZMQ_ROUTER_MANDATORY, 1) < 0 || s_common_opts(cfg, net->router) < 0)
+	    s_opt(net->router, ZMQ_ROUTER_MANDATORY, 1) < 0 || s_common_opts(cfg, net->router, 1) < 0)
 		goto fail;
 	net->router_monitor = s_monitor(net, net->router, "router");
 	if (!net->router_monitor)
@@ -213,6 +217,11 @@ static int s_peer_open(struct net *net, const struct config *cfg, const struct p
 	}
 	if (store_outbox_depth(net->h->store, pc->id, &p->depth) < 0)
 		p->depth = 0;
+	if (store_outbox_parked_count(net->h->store, pc->id, &p->parked) < 0)
+		p->parked = 0;
+	/* what it said last time holds until it says otherwise */
+	(void)store_peer_info_get(net->h->store, pc->id, &p->said);
+	p->stored_bytes = -1;
 	if (!pc->endpoint[0])
 		return 0;	/* we only receive from this peer */
 	p->dealer = zmq_socket(net->zctx, ZMQ_DEALER);
@@ -225,7 +234,7 @@ static int s_peer_open(struct net *net, const struct config *cfg, const struct p
 	    zmq_setsockopt(p->dealer, ZMQ_CURVE_PUBLICKEY, net->h->keys->curve_public, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
 	    zmq_setsockopt(p->dealer, ZMQ_CURVE_SECRETKEY, net->h->keys->curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
 	    s_opt(p->dealer, ZMQ_IMMEDIATE, 1) < 0 || s_opt(p->dealer, ZMQ_RECONNECT_IVL, 500) < 0 ||
-	    s_opt(p->dealer, ZMQ_RECONNECT_IVL_MAX, 30000) < 0 || s_common_opts(cfg, p->dealer) < 0)
+	    s_opt(p->dealer, ZMQ_RECONNECT_IVL_MAX, 30000) < 0 || s_common_opts(cfg, p->dealer, 0) < 0)
 		goto fail;
 	p->monitor = s_monitor(net, p->dealer, pc->id);
 	if (!p->monitor || zmq_connect(p->dealer, pc->endpoint) < 0)

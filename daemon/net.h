@@ -48,6 +48,15 @@ struct peer {
 	uint64_t sent, acked, received, rejected;	/* counters since start */
 	uint64_t depth;			/* queued in the outbox: counted once, then kept */
 	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
+	struct peer_info said;		/* its last Hello (design.md §4): limits we keep to */
+	uint64_t parked;		/* parked in the outbox for it: counted once, then kept */
+	/* its quota here (design.md §4 "Quotas"), a window of an hour from its
+	 * first message; in memory, so a restart opens a new window */
+	int64_t quota_since;		/* wall ms the window opened, 0 = none yet */
+	uint64_t quota_count;		/* messages counted in the window */
+	uint64_t quota_refused;		/* refused by a quota since start */
+	int quota_audited;		/* this window's refusals have their audit entry */
+	int64_t stored_bytes;		/* its dossiers in our inbox; -1 = count again */
 };
 
 /* A counter of dropped messages per reason, for `overstap status`. */
@@ -113,5 +122,9 @@ struct peer *net_peer(struct net *n, const char *id);
 
 /* Count and log (rate-limited) a dropped message. why must be a static string. */
 void net_reject(struct net *n, struct peer *p, const char *from, const char *why);
+
+/* Forget every peer's stored-bytes count: retention or an erasure has
+ * removed dossiers, so the quota counts again at the next message. */
+void net_quota_recount(struct net *n);
 
 #endif

@@ -11,6 +11,16 @@
 #define FILL_IDLE_MS 1000	/* look in an idle outbox this often */
 #define RECONNECT_MIN_MS 1000	/* after a failed handshake ... */
 #define RECONNECT_MAX_MS 60000	/* ... doubling up to this */
+#define NET_TRANSPORT_FACTOR 4	/* the ROUTER reads up to this times max_message_size */
+#define QUOTA_WINDOW_MS (3600LL * 1000)
+
+/* What a REJECTED ack tells the sender to do (overstap.proto Ack.Disposition). */
+enum net_disp { DISP_FINAL = 0, DISP_PARK = 1, DISP_LATER = 2 };
+
+/* Record what a peer said in its Hello (either direction) and keep to it. */
+void net_hello_record(struct net *net, struct peer *p, const Overstap__Envelope *e);
+/* Pack our Hello, with the limits we keep to, into body (at least 192 bytes). */
+size_t net_hello_pack(const struct net *net, uint8_t *body, size_t cap);
 
 struct net_utc {
 	char s[21];

@@ -5,9 +5,11 @@
  * is acknowledged. */
 #include "net_int.h"
 #include "envelope.h"
+#include "jdetail.h"
 #include "rx.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,18 @@ struct ack_out {
 	struct peer *peer;
 	char id[CRYPTO_UUID_STR_LEN + 1];
 	const char *reject;		/* NULL = accepted */
+	enum net_disp disp;		/* with reject: what the sender should do */
+	uint32_t retry_after_s;		/* with DISP_LATER */
+	char text[160];			/* with reject: the reason sent, when not just reject */
+	int hello;			/* not an ack: our Hello, answering the peer's */
 };
+
+/* Refusals by a quota (design.md §4 "Quotas"): static, counted by reason. */
+#define QUOTA_MESSAGES "quota: too many messages from this peer in the last hour"
+#define QUOTA_BYTES "quota: this peer's dossiers stored here are at their limit"
+/* A message above our max_message_size but within the transport cap. */
+#define TOO_LARGE "message larger than this daemon's max_message_size"
+
 
 struct rx_batch {
 	struct ack_out acks[RX_BATCH];
@@ -30,16 +43,18 @@ struct rx_batch {
 	int failed;			/* the store failed: ack nothing */
 };
 
-static void s_ack_add(struct rx_batch *b, zmq_msg_t *rid, struct peer *p, const char *id,
-		      const char *reject)
+static struct ack_out *s_ack_add(struct rx_batch *b, zmq_msg_t *rid, struct peer *p, const char *id,
+				  const char *reject)
 {
 	struct ack_out *a = &b->acks[b->n++];
 
+	memset(a, 0, sizeof(*a));
 	a->rid_len = zmq_msg_size(rid) < sizeof(a->rid) ? zmq_msg_size(rid) : sizeof(a->rid);
 	memcpy(a->rid, zmq_msg_data(rid), a->rid_len);
 	a->peer = p;
 	str_copy(a->id, sizeof(a->id), id);
 	a->reject = reject;
+	return a;
 }
 
 /* Open the batch's transaction on first use; a failure fails the batch. */
@@ -55,6 +70,58 @@ static int s_tx_open(struct net *net, struct rx_batch *b)
 	return 0;
 }
 
+/* design.md §4 "Quotas": NULL when p may have one more message stored now,
+ * else the reason, with *retry_s when to try again. Refusals are counted in
+ * memory; the first of each hour window of a peer is audited (inside the
+ * batch's transaction), the rest only counted, so a flood costs no audit
+ * growth. */
+static const char *s_quota(struct net *net, struct rx_batch *b, struct peer *p,
+			   const Overstap__Envelope *e, size_t len, uint32_t *retry_s)
+{
+	const struct config *cfg = net->h->cfg;
+	int64_t now = time_now_ms();
+	const char *why = NULL;
+
+	if (!p->quota_since || now - p->quota_since >= QUOTA_WINDOW_MS || now < p->quota_since) {
+		p->quota_since = now;
+		p->quota_count = 0;
+		p->quota_audited = 0;
+	}
+	if (cfg->quota_messages_per_hour && p->quota_count >= cfg->quota_messages_per_hour) {
+		why = QUOTA_MESSAGES;
+		*retry_s = (uint32_t)((p->quota_since + QUOTA_WINDOW_MS - now) / 1000 + 1);
+	} else if (cfg->quota_stored_bytes && e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER) {
+		if (p->stored_bytes < 0 && store_inbox_bytes(net->h->store, p->cfg.id, &p->stored_bytes) < 0)
+			p->stored_bytes = -1;	/* cannot tell now: not held against the peer */
+		if (p->stored_bytes >= 0 && p->stored_bytes + (int64_t)len > cfg->quota_stored_bytes) {
+			why = QUOTA_BYTES;
+			*retry_s = 3600;
+		}
+	}
+	if (!why) {
+		p->quota_count++;
+		return NULL;
+	}
+	p->quota_refused++;
+	if (!p->quota_audited && s_tx_open(net, b) == 0) {
+		p->quota_audited = 1;
+		log_warn("peer %s is over its quota: %s; its messages are refused for now "
+			 "(it tries again later)", p->cfg.id, why);
+		if (store_auditf(net->h->store, "daemon", "peer.quota_exceeded", "", p->cfg.id,
+				 "{s:s, s:I, s:I}", "quota", why,
+				 "max_messages_per_hour", (json_int_t)cfg->quota_messages_per_hour,
+				 "max_stored_bytes", (json_int_t)cfg->quota_stored_bytes) < 0)
+			b->failed = 1;
+	}
+	return why;
+}
+
+void net_quota_recount(struct net *net)
+{
+	for (size_t i = 0; i < net->n_peers; i++)
+		net->peers[i].stored_bytes = -1;
+}
+
 static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_msg_t *msg)
 {
 	const char *uid = zmq_msg_gets(msg, "User-Id");
@@ -63,6 +130,9 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 	const struct rx_row *row;
 	const char *why = NULL;
 	char mid[CRYPTO_UUID_STR_LEN + 1];
+	enum net_disp disp = DISP_FINAL;
+	uint32_t retry_s = 0;
+	struct ack_out *a;
 	int r;
 
 	if (!p) {
@@ -71,13 +141,22 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 	}
 	if ((r = envelope_unpack(zmq_msg_data(msg), zmq_msg_size(msg),
 				 (size_t)net->h->cfg->max_message_size, &e, &why)) < 0) {
-		net_reject(net, p, uid, why);
-		/* Another protocol version from an admitted peer is answered by id,
-		 * or a newer peer would retry it forever; anything else we cannot
-		 * read gets no answer. The id is all we echo: nothing of it is
-		 * trusted, and a REJECTED ack changes nothing here. */
-		if (r == -EPROTO && envelope_peek_id(zmq_msg_data(msg), zmq_msg_size(msg), mid) == 0)
-			s_ack_add(b, rid, p, mid, why);
+		net_reject(net, p, uid, r == -EMSGSIZE ? TOO_LARGE : why);
+		/* Another protocol version or a message too large, from an admitted
+		 * peer, is answered by id with PARK, or the sender would retry it
+		 * forever and (too large) block the link behind it; anything else
+		 * we cannot read gets no answer. The id is all we echo: nothing of
+		 * it is trusted, and a REJECTED ack changes nothing here. */
+		if ((r == -EPROTO || r == -EMSGSIZE) &&
+		    envelope_peek_id(zmq_msg_data(msg), zmq_msg_size(msg), mid) == 0) {
+			a = s_ack_add(b, rid, p, mid, why);
+			a->disp = DISP_PARK;
+			if (r == -EMSGSIZE)
+				snprintf(a->text, sizeof(a->text),
+					 "message of %zu bytes is larger than %s's limit of %lld bytes",
+					 zmq_msg_size(msg), net->h->cfg->institution_id,
+					 (long long)net->h->cfg->max_message_size);
+		}
 		return;
 	}
 	/* The claimed sender must be the institution the CURVE key belongs to. */
@@ -100,14 +179,26 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 		;	/* refused with the reason, so the sender parks it */
 	else if (!row)
 		why = "body type not supported by this daemon";
+	else if (row->needs_tx && (why = s_quota(net, b, p, e, zmq_msg_size(msg), &retry_s)))
+		disp = DISP_LATER;
 	else if (!row->needs_tx || s_tx_open(net, b) == 0)
 		why = row->fn(net->h, &(struct rx_msg){ .e = e, .packed = zmq_msg_data(msg),
 							.len = zmq_msg_size(msg) }, &b->failed);
+	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER && p->stored_bytes >= 0)
+		p->stored_bytes += (int64_t)zmq_msg_size(msg);
+	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
+		/* the sender learns our limits from our answer (net_hello.c) */
+		net_hello_record(net, p, e);
+		s_ack_add(b, rid, p, e->message_id, NULL)->hello = 1;
+		goto out;
+	}
 	if (row && !row->acked && !why)
 		goto out;
 	if (why)
 		net_reject(net, p, uid, why);
-	s_ack_add(b, rid, p, e->message_id, why);
+	a = s_ack_add(b, rid, p, e->message_id, why);
+	a->disp = disp;
+	a->retry_after_s = retry_s;
 out:
 	overstap__envelope__free_unpacked(e, NULL);
 }
@@ -121,17 +212,25 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 	char mid[CRYPTO_UUID_STR_LEN + 1];
 	uint8_t *body = NULL, *packed = NULL;
 	size_t blen, plen = 0;
+	Overstap__Envelope__BodyCase bc = OVERSTAP__ENVELOPE__BODY_ACK;
 
 	ack.message_ids = ids;
 	ack.n_message_ids = n;
 	ack.result = reject ? OVERSTAP__ACK__RESULT__REJECTED : OVERSTAP__ACK__RESULT__ACCEPTED;
-	ack.reason = (char *)(reject ? reject : "");
-	blen = overstap__ack__get_packed_size(&ack);
+	ack.reason = (char *)(reject ? (a->text[0] ? a->text : reject) : "");
+	ack.disposition = (Overstap__Ack__Disposition)(reject ? a->disp : DISP_FINAL);
+	ack.retry_after_s = reject ? a->retry_after_s : 0;
+	blen = a->hello ? 192 : overstap__ack__get_packed_size(&ack);
 	body = malloc(blen ? blen : 1);
 	if (!body)
 		return;
-	overstap__ack__pack(&ack, body);
-	if (envelope_build(net->h->cfg->institution_id, a->peer->cfg.id, OVERSTAP__ENVELOPE__BODY_ACK, body,
+	if (a->hello) {
+		bc = OVERSTAP__ENVELOPE__BODY_HELLO;
+		blen = net_hello_pack(net, body, blen);
+	} else {
+		overstap__ack__pack(&ack, body);
+	}
+	if (envelope_build(net->h->cfg->institution_id, a->peer->cfg.id, bc, body,
 			   blen, net->h->keys->signer, mid, &packed, &plen) == 0) {
 		if (zmq_send(net->router, a->rid, a->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 		    zmq_send(net->router, packed, plen, ZMQ_DONTWAIT) < 0)
@@ -151,14 +250,15 @@ static void s_acks_flush(struct net *net, struct rx_batch *b)
 
 		if (done[i])
 			continue;
-		if (b->acks[i].reject) {
+		if (b->acks[i].reject || b->acks[i].hello) {
 			ids[0] = b->acks[i].id;
 			s_ack_send(net, &b->acks[i], ids, 1, b->acks[i].reject);
 			continue;
 		}
 		/* One ack (one signature) for all accepted ids of this connection. */
 		for (size_t j = i; j < b->n; j++)
-			if (!done[j] && !b->acks[j].reject && b->acks[j].rid_len == b->acks[i].rid_len &&
+			if (!done[j] && !b->acks[j].reject && !b->acks[j].hello &&
+			    b->acks[j].rid_len == b->acks[i].rid_len &&
 			    memcmp(b->acks[j].rid, b->acks[i].rid, b->acks[i].rid_len) == 0) {
 				ids[n++] = b->acks[j].id;
 				done[j] = 1;

@@ -35,15 +35,69 @@ static void s_inflight_remove(struct peer *p, struct inflight *f)
 	*f = p->inflight[--p->n_inflight];	/* order is not needed: ids carry it */
 }
 
+/* A refusal for now (a quota): the message stays queued and in flight, due
+ * again when the peer said it may be. */
+static void s_later(struct net *net, struct peer *p, const Overstap__Ack *a)
+{
+	uint32_t s = a->retry_after_s ? a->retry_after_s : 60;
+	int64_t due = time_mono_ms() + (int64_t)(s > 86400 ? 86400 : s) * 1000;
+	unsigned suppressed = 0;
+
+	for (size_t i = 0; i < a->n_message_ids; i++) {
+		struct inflight *f = s_inflight_find(p, a->message_ids[i]);
+
+		if (f && f->due < due)
+			f->due = due;
+	}
+	if (ratelimit_ok(&net->rl_reject, &suppressed))
+		log_warn("peer %s refused %zu message(s) for now: %s; trying again in %u s", p->cfg.id,
+			 a->n_message_ids, str_visbuf(a->reason).s, s);
+}
+
+/* Park a message (design.md §4): a refusal an administrator can do something
+ * about. Inside the open transaction. */
+static int s_park(struct net *net, struct peer *p, const char *id, const struct inflight *f,
+		  const char *reason)
+{
+	int r = store_outbox_park(net->h->store, p->cfg.id, id, reason, f ? f->first_sent_at : 0,
+				  f ? f->attempts : 0);
+
+	if (r == 0) {
+		p->parked++;
+		if (p->depth)
+			p->depth--;
+		log_warn("peer %s: message %s parked: %s; `overstap outbox retry` or `cancel` it",
+			 p->cfg.id, str_visbuf(id).s, str_visbuf(reason).s);
+		if (store_auditf(net->h->store, "daemon", "message.parked", "", p->cfg.id, "{s:o, s:o}",
+				 "message_id", jdetail_text(id), "reason", jdetail_text(reason)) < 0)
+			r = -EIO;
+	}
+	return r;
+}
+
 /* Apply one Ack inside the open transaction. */
 static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a, int64_t now)
 {
 	int rejected = a->result == OVERSTAP__ACK__RESULT__REJECTED;
 
+	if (rejected && a->disposition == OVERSTAP__ACK__DISPOSITION__LATER) {
+		s_later(net, p, a);
+		return;
+	}
 	for (size_t i = 0; i < a->n_message_ids; i++) {
 		struct inflight *f = s_inflight_find(p, a->message_ids[i]);
-		int r = store_outbox_ack(net->h->store, p->cfg.id, a->message_ids[i], rejected, a->reason,
-					 f ? f->first_sent_at : 0, f ? f->attempts : 0, now);
+		int r;
+
+		if (rejected && a->disposition == OVERSTAP__ACK__DISPOSITION__PARK) {
+			if ((r = s_park(net, p, a->message_ids[i], f, a->reason)) < 0)
+				log_err("peer %s: cannot park %s: %s", p->cfg.id,
+					str_visbuf(a->message_ids[i]).s, strerror(-r));
+			if (f)
+				s_inflight_remove(p, f);
+			continue;
+		}
+		r = store_outbox_ack(net->h->store, p->cfg.id, a->message_ids[i], rejected, a->reason,
+				     f ? f->first_sent_at : 0, f ? f->attempts : 0, now);
 
 		if (r < 0)
 			log_err("peer %s: cannot record ack of %s: %s", p->cfg.id,
@@ -84,14 +138,19 @@ void net_peer_handle(struct net *net, struct peer *p)
 			if (strcmp(e->sender, p->cfg.id) != 0 ||
 			    strcmp(e->recipient, net->h->cfg->institution_id) != 0)
 				why = "reply with wrong sender or recipient";
-			else if (e->body_case != OVERSTAP__ENVELOPE__BODY_ACK)
+			else if (e->body_case != OVERSTAP__ENVELOPE__BODY_ACK &&
+				 e->body_case != OVERSTAP__ENVELOPE__BODY_HELLO)
 				why = "unexpected reply body";
 			else if (net_verify(p, e) < 0)
 				why = "signature does not verify";
+			else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO)
+				net_hello_record(net, p, e);	/* its answer to ours */
 			else
 				envelope_ack_unpack(envelope_body(e), &a, &why);
 		}
-		if (!a) {
+		if (e && !why && e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
+			/* recorded */
+		} else if (!a) {
 			net_reject(net, p, p->cfg.id, why ? why : "unreadable reply");
 		} else {
 			if (!in_tx && store_begin(net->h->store) == 0)
@@ -133,14 +192,11 @@ static int s_send_direct(struct net *net, struct peer *p, Overstap__Envelope__Bo
 
 static void s_send_hello(struct net *net, struct peer *p)
 {
-	Overstap__Hello h = OVERSTAP__HELLO__INIT;
-	uint8_t body[128];
-	size_t blen;
+	uint8_t body[192];
+	size_t blen = net_hello_pack(net, body, sizeof(body));
 
-	h.software = "overstapd " OVERSTAP_VERSION;
-	h.max_protocol = ENVELOPE_VERSION;
-	blen = overstap__hello__pack(&h, body);
-	(void)s_send_direct(net, p, OVERSTAP__ENVELOPE__BODY_HELLO, body, blen);
+	if (blen)
+		(void)s_send_direct(net, p, OVERSTAP__ENVELOPE__BODY_HELLO, body, blen);
 }
 
 void net_peer_monitor_handle(struct net *net, struct peer *p)
@@ -194,6 +250,8 @@ void net_outbox_changed(struct net *net)
 	for (size_t i = 0; i < net->n_peers; i++) {
 		struct peer *p = &net->peers[i];
 
+		if (store_outbox_parked_count(net->h->store, p->cfg.id, &p->parked) < 0)
+			log_err("peer %s: cannot count its parked messages", p->cfg.id);
 		if (p->dealer && store_outbox_depth(net->h->store, p->cfg.id, &p->depth) == 0)
 			s_kick(p);
 	}
@@ -325,6 +383,28 @@ static int s_consent_ended(struct net *net, struct peer *p, struct inflight *f)
 	return 1;
 }
 
+/* design.md §4: never send what the peer has said it would refuse (it was
+ * queued before its Hello told us, or its limit went down since): park it
+ * instead, so it neither blocks the link nor goes round forever. Returns 1
+ * when f was parked and removed. */
+static int s_too_large(struct net *net, struct peer *p, struct inflight *f)
+{
+	char why[160];
+
+	if (!p->said.max_message_size || (int64_t)f->len <= p->said.max_message_size)
+		return 0;
+	snprintf(why, sizeof(why), "message of %zu bytes is larger than %s's limit of %lld bytes",
+		 f->len, p->cfg.id, (long long)p->said.max_message_size);
+	if (store_begin(net->h->store) < 0)
+		return 0;
+	if (s_park(net, p, f->message_id, f, why) < 0 || store_commit(net->h->store) < 0) {
+		store_rollback(net->h->store);
+		return 0;
+	}
+	s_inflight_remove(p, f);
+	return 1;
+}
+
 /* Send our audit head to every connected peer whose turn it is (and to one
  * that just connected); lowers *wake_in_ms to the next turn. Loss costs
  * nothing: the next one replaces it, so it goes outside the outbox. */
@@ -380,7 +460,8 @@ void net_pump(struct net *net, int64_t *wake_in_ms)
 		for (size_t j = 0; j < p->n_inflight; j++) {
 			struct inflight *f = &p->inflight[j];
 
-			if (f->due <= now && !blocked && f->consent_id[0] && s_consent_ended(net, p, f)) {
+			if (f->due <= now && !blocked &&
+			    ((f->consent_id[0] && s_consent_ended(net, p, f)) || s_too_large(net, p, f))) {
 				j--;	/* f now holds the last entry: look at it too */
 				continue;
 			}

@@ -3,18 +3,35 @@
 #include "envelope.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int outbox_queue(struct hctx *h, const struct outbox_item *it, char mid[CRYPTO_UUID_STR_LEN + 1])
 {
 	uint8_t *packed = NULL;
 	size_t plen = 0;
+	struct peer_info pi;
+	char why[OUTBOX_PARKED_LEN] = "";
 	int r = envelope_build(h->cfg->institution_id, it->peer, it->body_case, it->body, it->blen,
 			       h->keys->signer, mid, &packed, &plen);
 
 	if (r == 0)
 		r = store_outbox_add(h->store, mid, it->peer, it->body_case, packed, plen, it->key_id,
 				     time_now_ms());
+	/* a failed read fails the queueing: inside a transaction sqlite may have
+	 * rolled it back already (test_fault_rx.c) */
+	if (r == 0 && (r = store_peer_info_get(h->store, it->peer, &pi)) == -ENOENT)
+		r = 0, pi.max_message_size = 0;
+	if (r == 0 && pi.max_message_size && (int64_t)plen > pi.max_message_size) {
+		snprintf(why, sizeof(why), "message of %zu bytes is larger than %s's limit of %lld bytes",
+			 plen, it->peer, (long long)pi.max_message_size);
+		r = store_outbox_park(h->store, it->peer, mid, why, 0, 0);
+		if (r == 0)	/* as when a receiver's refusal parks it (net_tx.c) */
+			r = store_auditf(h->store, "daemon", "message.parked", "", it->peer,
+					 "{s:s, s:s}", "message_id", mid, "reason", why);
+	}
+	if (it->parked)
+		str_copy(it->parked, OUTBOX_PARKED_LEN, why);
 	if (r == 0 && it->consent_id)
 		r = store_outbox_set_consent(h->store, mid, it->consent_id, it->until ? it->until : "");
 	if (r == 0)

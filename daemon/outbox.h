@@ -20,10 +20,16 @@ struct outbox_item {
 	const char *consent_id;			/* a disclosure relying on a consent names it,
 						 * so every send checks it again; NULL = none */
 	const char *until;			/* that consent's valid_until ("" = open) */
+	char *parked;				/* optional, OUTBOX_PARKED_LEN bytes: "" or why
+						 * the message was parked at once */
 };
+#define OUTBOX_PARKED_LEN 160
 
 /* Queue it (inside the caller's transaction). mid gets the message id.
- * 0 or -errno; on error nothing is queued once the caller rolls back. */
+ * When the peer has said (in its Hello) that it accepts no message this
+ * large, it is queued parked instead (design.md §4): kept, not sent, until
+ * `overstap outbox retry`; it->parked (when set) says why. 0 or -errno; on
+ * error nothing is queued once the caller rolls back. */
 int outbox_queue(struct hctx *h, const struct outbox_item *it, char mid[CRYPTO_UUID_STR_LEN + 1]);
 
 /* Pack a protobuf-c message into a new buffer (*out, *len) and queue it. A

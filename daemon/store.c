@@ -25,7 +25,8 @@
 	" advice, advice_followed, level_taal, level_rekenen, registered_on, inzage_on," \
 	" inzage_reviewer, inzage_recorded_by, state, record_id, message_id, queued_at," \
 	" delivered_at, (SELECT attempts FROM outbox o WHERE o.message_id = leavers.message_id),"\
-	" ref_hash, coalesce(erased_at, 0)"
+	" ref_hash, coalesce(erased_at, 0), (SELECT coalesce(reason, '') FROM outbox o"\
+	" WHERE o.message_id = leavers.message_id AND o.state = 4)"
 
 
 static const char *const s_sql[ST__N] = {
@@ -92,12 +93,32 @@ static const char *const s_sql[ST__N] = {
 	[ST_OUTBOX_DEPTH] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 0",
 	[ST_OUTBOX_OLDEST] = "SELECT created_at FROM outbox WHERE peer = ?1 AND state = 0"
 			     " ORDER BY message_id LIMIT 1",
-	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state = 0",
+	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state IN (0, 4)",
 	[ST_OUTBOX_GET] = "SELECT key_id, sealed FROM outbox WHERE message_id = ?1",
 	[ST_OUTBOX_CONSENT] = "UPDATE outbox SET consent_id = ?2, consent_until = ?3 WHERE message_id = ?1",
-	[ST_OUTBOX_CANCEL] = "UPDATE outbox SET state = 2, reason = ?2 WHERE message_id = ?1 AND state = 0",
+	/* queued or parked: a parked message is still ours to cancel */
+	[ST_OUTBOX_CANCEL] = "UPDATE outbox SET state = 2, reason = ?2 WHERE message_id = ?1"
+			     " AND state IN (0, 4)",
 	[ST_OUTBOX_CANCEL_CONSENT] = "UPDATE outbox SET state = 2, reason = ?2 WHERE consent_id = ?1"
-				     " AND state = 0",
+				     " AND state IN (0, 4)",
+	[ST_OUTBOX_PARK] = "UPDATE outbox SET state = 4, reason = ?3, first_sent_at = ?4, attempts = ?5"
+			   " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
+	[ST_OUTBOX_CANCEL_PARKED] = "UPDATE outbox SET state = 2, reason = ?2 WHERE message_id = ?1"
+				    " AND state = 4",
+	[ST_OUTBOX_UNPARK] = "UPDATE outbox SET state = 0, reason = NULL, attempts = 0"
+			     " WHERE message_id = ?1 AND state = 4",
+	[ST_OUTBOX_PARKED_EACH] = "SELECT o.message_id, o.peer, o.body_case, o.created_at, o.attempts,"
+				  " coalesce(o.reason, ''), coalesce(l.record_id, '') FROM outbox o"
+				  " LEFT JOIN leavers l ON l.message_id = o.message_id"
+				  " WHERE o.state = 4 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
+	[ST_OUTBOX_PARKED_COUNT] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 4",
+	/* store_peers.c */
+	[ST_PEER_PUT] = "INSERT OR REPLACE INTO peers(peer, software, max_protocol, max_message_size,"
+			" max_messages_per_hour, max_stored_bytes, at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+	[ST_PEER_GET] = "SELECT software, max_protocol, max_message_size, max_messages_per_hour,"
+			" max_stored_bytes, at FROM peers WHERE peer = ?1",
+	[ST_INBOX_BYTES] = "SELECT coalesce(sum(length(sealed)), 0) FROM inbox"
+			   " WHERE sender = ?1 AND erased_at IS NULL",
 	[ST_LEAVER_DELIVERED] = "UPDATE leavers SET state = 2, delivered_at = ?2"
 				" WHERE message_id = ?1 AND state = 1",
 	[ST_LEAVER_CANCELLED] = "UPDATE leavers SET state = 3 WHERE message_id = ?1 AND state = 1",
@@ -140,7 +161,8 @@ static const char *const s_sql[ST__N] = {
 	[ST_LEAVER_ERASE] = "UPDATE leavers SET state = 4, erased_at = coalesce(erased_at, ?2),"
 			    " ref_hash = randomblob(32),"
 			    " pseudonym = randomblob(32) WHERE id = ?1",
-	[ST_OUTBOX_CANCEL_KEY] = "UPDATE outbox SET state = 2, reason = ?2 WHERE key_id = ?1 AND state = 0",
+	[ST_OUTBOX_CANCEL_KEY] = "UPDATE outbox SET state = 2, reason = ?2 WHERE key_id = ?1"
+				 " AND state IN (0, 4)",
 	[ST_INBOX_ERASE] = "UPDATE inbox SET erased_at = ?2, erased_what = ?3,"
 			   " pseudonym = randomblob(32) WHERE record_id = ?1 AND erased_at IS NULL",
 	[ST_INBOX_RESEAL] = "UPDATE inbox SET sealed = ?2, erased_what = ?3 WHERE record_id = ?1",

@@ -37,7 +37,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -51,7 +51,12 @@ enum leaver_state {
 };
 const char *store_leaver_state_str(int state);
 
-enum outbox_state { OUTBOX_QUEUED = 0, OUTBOX_ACKED = 1, OUTBOX_CANCELLED = 2, OUTBOX_REJECTED = 3 };
+/* PARKED: refused for a reason an administrator can change (size, protocol
+ * version), or over the receiver's announced limit: not sent again until
+ * `overstap outbox retry` (design.md §4); the leaver stays queued. */
+enum outbox_state {
+	OUTBOX_QUEUED = 0, OUTBOX_ACKED = 1, OUTBOX_CANCELLED = 2, OUTBOX_REJECTED = 3, OUTBOX_PARKED = 4
+};
 
 /* The non-personal part of a leaver row plus its decrypted personal part. */
 struct leaver {
@@ -72,6 +77,7 @@ struct leaver {
 	int64_t queued_at, delivered_at;
 	unsigned attempts;
 	int64_t erased_at;		/* unix ms the pupil key was shredded, 0 = not */
+	char parked[256];		/* queued, but its message is parked: why; "" = not */
 	Overstapstore__LeaverPrivate *priv;	/* owned when loaded with personal data */
 };
 void store_leaver_clear(struct leaver *l);
@@ -248,6 +254,46 @@ int store_outbox_cancel_consent(struct store *s, const char *consent_id, const c
  * becomes acked (or rejected with reason), and a handover's leaver delivered. */
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,
 		     const char *reason, int64_t first_sent_at, unsigned attempts, int64_t now);
+/* [in tx] Park a queued message (design.md §4): it stays in the outbox, is
+ * not sent again, and its leaver stays queued. 1 when it was not queued. */
+int store_outbox_park(struct store *s, const char *peer, const char *message_id, const char *reason,
+		      int64_t first_sent_at, unsigned attempts);
+/* [in tx] Cancel a parked message (a handover's leaver becomes cancelled):
+ * 1 when message_id is not parked. */
+int store_outbox_cancel_parked(struct store *s, const char *message_id, const char *reason);
+/* [in tx] Queue a parked message again (attempts from 0): 1 when message_id
+ * is not parked. */
+int store_outbox_unpark(struct store *s, const char *message_id);
+struct outbox_parked {
+	char message_id[CRYPTO_UUID_STR_LEN + 1];
+	char peer[16];
+	int body_case;
+	int64_t created_at;
+	unsigned attempts;
+	char reason[256];
+	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* a handover's record id, "" otherwise */
+};
+typedef int (*store_parked_cb)(const struct outbox_parked *m, void *arg);
+/* Every parked message (of peer, or of all peers when NULL), oldest first. */
+int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb cb, void *arg);
+/* Parked messages for peer (through the partial index). */
+int store_outbox_parked_count(struct store *s, const char *peer, uint64_t *n);
+
+/* ---- what peers said in their Hello (store_peers.c) ---- */
+struct peer_info {
+	char software[64];
+	unsigned max_protocol;
+	int64_t max_message_size;	/* 0 = not said */
+	int64_t max_messages_per_hour;	/* 0 = no quota */
+	int64_t max_stored_bytes;	/* 0 = no quota */
+	int64_t at;			/* wall ms it was said */
+};
+int store_peer_info_put(struct store *s, const char *peer, const struct peer_info *pi);
+/* -ENOENT when the peer never said hello. */
+int store_peer_info_get(struct store *s, const char *peer, struct peer_info *pi);
+/* Bytes of the sealed dossiers received from peer and not erased. */
+int store_inbox_bytes(struct store *s, const char *peer, int64_t *bytes);
+
 /* Messages queued for peer (linear in the depth: the daemon counts once per
  * peer and then keeps the depth itself). */
 int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth);

@@ -175,7 +175,7 @@ static const struct store_col s_leaver_cols[] = {
 	STORE_TEXT(struct leaver, record_id), STORE_TEXT(struct leaver, message_id),
 	STORE_I64(struct leaver, queued_at), STORE_I64(struct leaver, delivered_at),
 	STORE_INT(struct leaver, attempts), STORE_SKIP /* ref_hash */,
-	STORE_I64(struct leaver, erased_at),
+	STORE_I64(struct leaver, erased_at), STORE_TEXT(struct leaver, parked),
 };
 
 /* Fill l from a row of LEAVER_COLS; the personal part is decrypted to get the

@@ -207,3 +207,79 @@ int store_outbox_cancel_consent(struct store *s, const char *consent_id, const c
 		return r;
 	return store_exec_count(s, st, n);
 }
+
+int store_outbox_park(struct store *s, const char *peer, const char *message_id, const char *reason,
+		      int64_t first_sent_at, unsigned attempts)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PARK);
+	unsigned n;
+	int r;
+
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer), STORE_T(reason),
+			    first_sent_at ? STORE_I(first_sent_at) : STORE_NULL,
+			    STORE_I((int)attempts))) < 0 ||
+	    (r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n == 0;
+}
+
+int store_outbox_cancel_parked(struct store *s, const char *message_id, const char *reason)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_PARKED);
+	int r;
+
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(reason))) < 0)
+		return r;
+	return s_settle(s, st, message_id, ST_LEAVER_CANCELLED, 0);
+}
+
+int store_outbox_unpark(struct store *s, const char *message_id)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_UNPARK);
+	unsigned n;
+	int r;
+
+	if ((r = STORE_BIND(st, STORE_T(message_id))) < 0 || (r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n == 0;
+}
+
+int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb cb, void *arg)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PARKED_EACH);
+	int rc, r;
+
+	if ((r = STORE_BIND(st, peer ? STORE_T(peer) : STORE_NULL)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_parked m = { 0 };
+
+		store_text(st, 0, m.message_id, sizeof(m.message_id));
+		store_text(st, 1, m.peer, sizeof(m.peer));
+		m.body_case = sqlite3_column_int(st, 2);
+		m.created_at = sqlite3_column_int64(st, 3);
+		m.attempts = (unsigned)sqlite3_column_int(st, 4);
+		store_text(st, 5, m.reason, sizeof(m.reason));
+		store_text(st, 6, m.record_id, sizeof(m.record_id));
+		if ((r = cb(&m, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = sqlerr_errno(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_outbox_parked_count(struct store *s, const char *peer, uint64_t *n)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PARKED_COUNT);
+	int rc, r;
+
+	if ((r = STORE_BIND(st, STORE_T(peer))) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
+}

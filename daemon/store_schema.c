@@ -117,6 +117,16 @@ static const char *const s_migrations[] = {
 	"CREATE INDEX leavers_report ON leavers(record_id, state, cohort, program, destination,"
 	"  destination_institution, advice, advice_followed, level_taal, level_rekenen);"
 	"CREATE INDEX events_report ON events(inbound, record_id, event, date);",
+	/* 7 -> 8: limits both sides know (design.md §4): what each peer said in
+	 * its last Hello, so the outbox parks at queue time what it would
+	 * refuse; parked messages (state 4) found without a scan; the inbox
+	 * by sender, for the per-peer stored-bytes quota */
+	"CREATE TABLE peers ("
+	"  peer TEXT PRIMARY KEY, software TEXT NOT NULL, max_protocol INTEGER NOT NULL,"
+	"  max_message_size INTEGER NOT NULL, max_messages_per_hour INTEGER NOT NULL,"
+	"  max_stored_bytes INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX outbox_parked ON outbox(peer, message_id) WHERE state = 4;"
+	"CREATE INDEX inbox_sender ON inbox(sender) WHERE erased_at IS NULL;",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

@@ -254,15 +254,28 @@ class HostileTest(ti.DaemonCase):
         self.assertEqual(list(ack.message_ids), [env.message_id], label)
         self.assertEqual(ack.reason, why, label)
 
-    def oversized(self, conn):
-        """An envelope over max_message_size: libzmq drops the connection."""
+    def oversized_env(self, extra):
         h = peer.handover()
         env = self.envelope(h)
-        env.handover = env.handover + peer.raw_field(99, b"x" * (MAX_MESSAGE + 100))
+        env.handover = env.handover + peer.raw_field(99, b"x" * extra)
         env.signature = self.peer.sign(peer.envelope_signing_input(env))
+        return h, env
+
+    def oversized(self, conn):
+        """Issue 11 item 3: an envelope over max_message_size was dropped with
+        its connection, so the sender resent it on the next one forever and
+        everything behind it waited. Now it is read (up to NET_TRANSPORT_FACTOR
+        times the limit) and refused by id with a PARK ack naming the size
+        and the limit; the connection stays up."""
+        h, env = self.oversized_env(MAX_MESSAGE + 100)
         self.assertGreater(env.ByteSize(), MAX_MESSAGE)
         conn.send(env)
-        self.assertIsNone(conn.recv(1.0), "an oversized message was answered")
+        ack = self.ack(conn)
+        self.assertEqual(ack.result, ti.REJECTED)
+        self.assertEqual(list(ack.message_ids), [env.message_id])
+        self.assertEqual(ack.disposition, pb.Ack.PARK)
+        self.assertEqual(ack.reason, "message of %d bytes is larger than %s's limit of %d bytes"
+                         % (env.ByteSize(), RECEIVER_ID, MAX_MESSAGE))
         return h
 
     def assert_healthy(self):
@@ -327,10 +340,23 @@ class HostileTest(ti.DaemonCase):
         self.assert_accepted(conn, env)
         self.assertEqual(self.inbox_ids(), [h.record_id])
 
-    def test_oversized_message_drops_connection(self):
+    def test_oversized_message_parked_by_id(self):
         conn = self.connect()
         self.deliver(conn)
         h = self.oversized(conn)
+        self.assertNotIn(h.record_id, self.inbox_ids())
+        self.deliver(conn)          # the same connection goes on
+        self.assertEqual(len(self.inbox()), 2)
+        self.assert_healthy()
+
+    def test_far_oversized_message_drops_connection(self):
+        """Above NET_TRANSPORT_FACTOR (4) times the limit libzmq still drops
+        the connection unread (a sender that knows our Hello never sends one)."""
+        conn = self.connect()
+        self.deliver(conn)
+        h, env = self.oversized_env(4 * MAX_MESSAGE + 100)
+        conn.send(env)
+        self.assertIsNone(conn.recv(1.0), "a far oversized message was answered")
         self.assertNotIn(h.record_id, self.inbox_ids())
         conn.close()
         self.conns.remove(conn)
@@ -339,7 +365,8 @@ class HostileTest(ti.DaemonCase):
         # The old socket reconnects by itself; a sender that retries (as the
         # protocol requires) gets through on it again.
         conn = self.connect()
-        h2 = self.oversized(conn)
+        h2, big = self.oversized_env(4 * MAX_MESSAGE + 100)
+        conn.send(big)
         env = self.envelope()
 
         def retried():
@@ -434,12 +461,33 @@ class HostileTest(ti.DaemonCase):
         self.assertEqual(len(self.inbox()), n)
         self.assert_healthy()
 
-    def test_hello_is_not_answered(self):
+    def test_hello_is_answered_with_limits(self):
+        """Issue 11 item 3: limits both sides know. A Hello is answered with
+        the daemon's own, signed, over the same connection: its
+        max_message_size and quotas, so a sender parks at queue time what it
+        would refuse. What the peer said is shown in status."""
         conn = self.connect()
-        env = self.peer.envelope(RECEIVER_ID, pb.Hello(software="peer.py", max_protocol=1), body_name="hello")
+        env = self.peer.envelope(RECEIVER_ID, pb.Hello(software="peer.py", max_protocol=1,
+                                                       max_message_size=4096),
+                                 body_name="hello")
         conn.send(env)
-        self.assert_dropped_silently(conn)
+        frames = conn.recv(5)
+        self.assertIsNotNone(frames, "the hello was not answered")
+        reply = pb.Envelope()
+        reply.ParseFromString(frames[0])
+        self.assertEqual(reply.WhichOneof("body"), "hello")
+        self.assertEqual((reply.sender, reply.recipient), (RECEIVER_ID, PEER_ID))
+        self.assertTrue(peer.verify_envelope(reply, self.daemon.sign_pub))
+        hello = pb.Hello()
+        hello.ParseFromString(reply.hello)
+        self.assertEqual(hello.max_protocol, 1)
+        self.assertEqual(hello.max_message_size, MAX_MESSAGE)
+        self.assertEqual(hello.max_messages_per_hour, 20000)
+        self.assertEqual(hello.max_stored_bytes, 1 << 30)
+        self.assertTrue(hello.software.startswith("overstapd "))
         self.assertEqual(self.daemon.status()["rejected_total"], 0)
+        p = [x for x in self.daemon.status()["peers"] if x["id"] == PEER_ID][0]
+        self.assertEqual(p["peer_max_message_size"], 4096)
 
     def test_embedded_nul_in_message_id_dropped(self):
         """A message id with a NUL after a valid UUID is not a UUID, and its
