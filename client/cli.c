@@ -256,6 +256,9 @@ static const struct {
 	{ -ENAMETOOLONG, CLI_EXIT_USAGE, "cannot use control socket",
 	  "unix socket paths are limited to 107 bytes" },
 	{ -EMSGSIZE, CLI_EXIT_REFUSED, "request too large for overstapd", "import fewer rows at once" },
+	{ -ECONNRESET, CLI_EXIT_UNREACHABLE, "overstapd went away during the request",
+	  "it stopped or restarted; whether the request was carried out shows in its "
+	  "audit log and the lists, so look before you try again" },
 	{ -EBADMSG, CLI_EXIT_REFUSED, "unreadable reply from overstapd",
 	  "do the daemon and this client come from the same release?" },
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "out.h"
@@ -91,18 +92,24 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	q.format = (char *)format;
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_REPORT;
 	req.report = &q;
+	/* The file first: a refused -o must not leave a report.generated audit
+	 * entry for a report nobody got. */
+	if (output && !(f = out_create(output, force)))
+		return CLI_EXIT_INPUT;
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_REPORT, &rep);
-	if (r != CLI_EXIT_OK)
-		return r;
-	if (rep->report->schema_version != REPORT_JSON_VERSION) {
+	if (r == CLI_EXIT_OK && rep->report->schema_version != REPORT_JSON_VERSION) {
 		fprintf(stderr, "overstap: overstapd sent report schema %u; this overstap knows %u\n",
 			rep->report->schema_version, (unsigned)REPORT_JSON_VERSION);
 		overstapctl__reply__free_unpacked(rep, NULL);
-		return CLI_EXIT_REFUSED;
+		r = CLI_EXIT_REFUSED;
 	}
-	if (output && !(f = out_create(output, force))) {
-		overstapctl__reply__free_unpacked(rep, NULL);
-		return CLI_EXIT_INPUT;
+	if (r != CLI_EXIT_OK) {
+		if (output) {
+			fclose(f);
+			if (!force)	/* we made it, empty: take it away again */
+				unlink(output);
+		}
+		return r;
 	}
 	r = s_write(format, f, rep->report);
 	if (output && fclose(f) != 0 && r == 0)

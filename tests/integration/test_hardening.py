@@ -14,6 +14,7 @@ Run: python3 -m unittest -v test_hardening   (OVERSTAPD / OVERSTAP from the envi
 import os
 import resource
 import signal
+import subprocess
 import time
 
 import harness
@@ -96,3 +97,32 @@ class CoreDumps(harness.DaemonTestCase):
 if __name__ == "__main__":
     import unittest
     unittest.main()
+
+
+class CliWhenTheDaemonGoes(harness.DaemonTestCase):
+    """Issue 11 item 8: the CLI waited its whole timeout when the daemon
+    stopped or restarted while it waited for an answer (libzmq's REQ
+    reconnects and waits for a reply the new daemon never got the question
+    for). Now it says at once that the daemon went away, and that the request
+    may or may not have been carried out."""
+
+    def test_daemon_killed_mid_request(self):
+        inst = harness.Institution(self.root, "12AB00", "School").start()
+        self.insts.append(inst)
+        inst.proc.send_signal(signal.SIGSTOP)     # the request is never answered
+        t0 = time.monotonic()
+        cli = subprocess.Popen([harness.OVERSTAP, "-s", inst.sock, "--timeout", "60",
+                                "status"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        time.sleep(1.0)                           # connected and sent, waiting
+        self.assertIsNone(cli.poll(), "the CLI did not wait for the stopped daemon")
+        inst.kill()                               # SIGKILL delivered even while stopped
+        out, err = cli.communicate(timeout=30)
+        took = time.monotonic() - t0
+        self.assertEqual(cli.returncode, 3, err)
+        self.assertIn("overstapd went away during the request", err)
+        self.assertIn("audit log", err)
+        self.assertLess(took, 20, "the CLI waited %.1f s of its 60 s timeout" % took)
+        # and a restarted daemon answers as before
+        inst.start()
+        self.assertEqual(inst.status()["institution"], "12AB00")

@@ -49,8 +49,12 @@ class OutputFileTest(harness.DaemonTestCase):
                 with open(path, "w") as f:
                     f.write("keep me\n")
                 os.chmod(path, 0o644)
+                before = self.school.cli("audit", "export").stdout.count('"report.generated"')
                 _, r = self.out(verb, verb[0] + ".old")
                 self.assertEqual(r.returncode, 4, r.stderr)
+                # refused before asking the daemon: no report on record that nobody got
+                self.assertEqual(self.school.cli("audit", "export").stdout.count(
+                    '"report.generated"'), before)
                 self.assertIn(path + " exists", r.stderr)
                 self.assertIn("--force", r.stderr)
                 with open(path) as f:

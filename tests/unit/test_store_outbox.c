@@ -144,12 +144,123 @@ static void test_outbox_cancel_reject_replace(void **state)
 	store_leaver_clear(&b);
 }
 
+static int s_parked_cb(const struct outbox_parked *m, void *arg)
+{
+	struct outbox_parked *out = arg;
+
+	assert_string_equal(out->message_id, "");	/* one parked message here */
+	*out = *m;
+	return 0;
+}
+
+/* Parking (design.md §4): a parked message is not pending, not in the depth,
+ * counted and listed with its reason and the dossier's record id; its leaver
+ * stays queued (shown as parked); unpark queues it again from attempt 0;
+ * cancel_parked cancels only parked ones and cancels the leaver; both answer
+ * 1 for a message that is not parked. */
+static void test_outbox_park_retry_cancel(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Leaver *rows[2] = { fx_leaver("R1", "123456782", "A", "B"),
+					 fx_leaver("R2", "111222333", "C", "D") };
+	struct strlist errors = { 0 };
+	char ids[2][CRYPTO_UUID_STR_LEN + 1];
+	struct outbox_parked got;
+	struct outbox_msg *m = NULL;
+	struct leaver l[2];
+	uint64_t depth = 9, parked = 9;
+	size_t n = 0;
+
+	assert_int_equal(store_leavers_import(f->s, "a.csv", rows, 2, "u", &errors), 0);
+	assert_int_equal(store_begin(f->s), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(store_leaver_find(f->s, i ? "R2" : "R1", 0, &l[i]), 0);
+		assert_int_equal(crypto_uuidv7(ids[i]), 0);
+		usleep(2000);
+		assert_int_equal(store_outbox_add(f->s, ids[i], "25LZ00", 11, (uint8_t *)"env", 4,
+						  l[i].key_id, 1000 + i), 0);
+		assert_int_equal(store_leaver_set_queued(f->s, l[i].id, i ? "rec-2" : "rec-1", ids[i],
+							 1000), 0);
+		store_leaver_clear(&l[i]);
+	}
+	assert_int_equal(store_outbox_park(f->s, "25LZ00", ids[0], "too large", 1500, 3), 0);
+	assert_int_equal(store_outbox_park(f->s, "25LZ00", ids[0], "again", 1500, 3), 1);
+	assert_int_equal(store_outbox_park(f->s, "99XX00", ids[1], "wrong peer", 1500, 3), 1);
+	assert_int_equal(store_commit(f->s), 0);
+
+	assert_int_equal(store_outbox_pending(f->s, "25LZ00", "", 10, &m, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].message_id, ids[1]);
+	free(m[0].packed);
+	free(m);
+	assert_int_equal(store_outbox_depth(f->s, "25LZ00", &depth), 0);
+	assert_int_equal(store_outbox_parked_count(f->s, "25LZ00", &parked), 0);
+	assert_int_equal(depth, 1);
+	assert_int_equal(parked, 1);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_outbox_parked_each(f->s, NULL, s_parked_cb, &got), 0);
+	assert_string_equal(got.message_id, ids[0]);
+	assert_string_equal(got.peer, "25LZ00");
+	assert_string_equal(got.reason, "too large");
+	assert_string_equal(got.record_id, "rec-1");
+	assert_int_equal(got.attempts, 3);
+	assert_int_equal(got.body_case, 11);
+	assert_int_equal(store_leaver_find(f->s, "R1", 0, &l[0]), 0);
+	assert_int_equal(l[0].state, LEAVER_QUEUED);
+	assert_string_equal(l[0].parked, "too large");
+	store_leaver_clear(&l[0]);
+
+	/* retry: queued again, attempts from 0; not parked any more */
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_outbox_unpark(f->s, ids[0]), 0);
+	assert_int_equal(store_outbox_unpark(f->s, ids[0]), 1);
+	assert_int_equal(store_outbox_cancel_parked(f->s, ids[1], "x"), 1);	/* queued, not parked */
+	/* park it again and cancel: the leaver is cancelled */
+	assert_int_equal(store_outbox_park(f->s, "25LZ00", ids[0], "too large", 0, 0), 0);
+	assert_int_equal(store_outbox_cancel_parked(f->s, ids[0], "cancelled by staff"), 0);
+	assert_int_equal(store_outbox_cancel_parked(f->s, ids[0], "again"), 1);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_outbox_parked_count(f->s, "25LZ00", &parked), 0);
+	assert_int_equal(parked, 0);
+	assert_int_equal(store_leaver_find(f->s, "R1", 0, &l[0]), 0);
+	assert_int_equal(l[0].state, LEAVER_CANCELLED);
+	assert_string_equal(l[0].parked, "");
+	store_leaver_clear(&l[0]);
+	assert_int_equal(store_leaver_find(f->s, "R2", 0, &l[1]), 0);
+	assert_int_equal(l[1].state, LEAVER_QUEUED);
+	store_leaver_clear(&l[1]);
+}
+
+/* What a peer said in its Hello is kept, replaced by what it says next. */
+static void test_peer_info(void **state)
+{
+	struct fx *f = *state;
+	struct peer_info pi = { .software = "overstapd 1", .max_protocol = 1,
+				.max_message_size = 4096, .max_messages_per_hour = 10,
+				.max_stored_bytes = 1 << 20, .at = 5 }, got;
+	int64_t bytes = -1;
+
+	assert_int_equal(store_peer_info_get(f->s, "25LZ00", &got), -ENOENT);
+	assert_int_equal(store_peer_info_put(f->s, "25LZ00", &pi), 0);
+	pi.max_message_size = 8192;
+	assert_int_equal(store_peer_info_put(f->s, "25LZ00", &pi), 0);
+	assert_int_equal(store_peer_info_get(f->s, "25LZ00", &got), 0);
+	assert_string_equal(got.software, "overstapd 1");
+	assert_int_equal(got.max_message_size, 8192);
+	assert_int_equal(got.max_messages_per_hour, 10);
+	assert_int_equal(got.max_stored_bytes, 1 << 20);
+	assert_int_equal(store_inbox_bytes(f->s, "25LZ00", &bytes), 0);
+	assert_int_equal(bytes, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_outbox_life_cycle),
 		FX_TEST(test_outbox_cancel_consent),
 		FX_TEST(test_outbox_cancel_reject_replace),
+		FX_TEST(test_outbox_park_retry_cancel),
+		FX_TEST(test_peer_info),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
