@@ -72,7 +72,7 @@ static const struct s_key s_network_keys[] = {
 	      1000000, "100"),
 	/* how far ahead of our clock a peer's created_at may be (design.md §4.5) */
 	S_NUM("max_clock_skew_s", T_INT, config, max_clock_skew_s, 60, 30 * 86400, "86400"),
-	/* per-peer quotas, 0 = none (design.md §4 "Quotas") */
+	/* per-peer quotas, 0 = none (design.md §4.5 "Quotas") */
 	S_NUM("max_messages_per_peer_per_hour", T_UINT, config, quota_messages_per_hour, 0, 100000000,
 	      "20000"),
 	S_NUM("max_stored_bytes_per_peer", T_I64, config, quota_stored_bytes, 0, INT64_MAX / 2,

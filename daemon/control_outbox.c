@@ -1,5 +1,5 @@
 /* control_outbox: `overstap outbox list|retry|cancel`, the dead letters
- * (design.md §4): messages parked because the receiver refused them for what
+ * (design.md §4.5): messages parked because the receiver refused them for what
  * an administrator can change (size, protocol version) or because they are
  * over the limit it announced. Retry queues them again (after, say, the
  * receiver raised its max_message_size); cancel gives them up, and a

@@ -50,7 +50,7 @@ struct peer {
 	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
 	struct peer_info said;		/* its last Hello (design.md §4): limits we keep to */
 	uint64_t parked;		/* parked in the outbox for it: counted once, then kept */
-	/* its quota here (design.md §4 "Quotas"), a window of an hour from its
+	/* its quota here (design.md §4.5 "Quotas"), a window of an hour from its
 	 * first message; in memory, so a restart opens a new window */
 	int64_t quota_since;		/* wall ms the window opened, 0 = none yet */
 	uint64_t quota_count;		/* messages counted in the window */

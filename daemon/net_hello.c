@@ -1,4 +1,4 @@
-/* net_hello: limits both sides know (design.md §4). A daemon says Hello first
+/* net_hello: limits both sides know (design.md §4.5). A daemon says Hello first
  * thing on every connection it makes, and the receiving daemon answers with
  * its own over the same connection, so the sender learns the receiver's
  * max_message_size and quotas and the receiver the sender's. What a peer said

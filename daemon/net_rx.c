@@ -29,7 +29,7 @@ struct ack_out {
 	int hello;			/* not an ack: our Hello, answering the peer's */
 };
 
-/* Refusals by a quota (design.md §4 "Quotas"): static, counted by reason. */
+/* Refusals by a quota (design.md §4.5 "Quotas"): static, counted by reason. */
 #define QUOTA_MESSAGES "quota: too many messages from this peer in the last hour"
 #define QUOTA_BYTES "quota: this peer's dossiers stored here are at their limit"
 /* A message above our max_message_size but within the transport cap. */
@@ -70,7 +70,8 @@ static int s_tx_open(struct net *net, struct rx_batch *b)
 	return 0;
 }
 
-/* design.md §4 "Quotas": NULL when p may have one more message stored now,
+/* design.md §4.5 "Quotas": NULL when p may have one more message stored now
+ * (audit checkpoints do not count: each replaces the peer's one row),
  * else the reason, with *retry_s when to try again. Refusals are counted in
  * memory; the first of each hour window of a peer is audited (inside the
  * batch's transaction), the rest only counted, so a flood costs no audit
@@ -179,7 +180,8 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 		;	/* refused with the reason, so the sender parks it */
 	else if (!row)
 		why = "body type not supported by this daemon";
-	else if (row->needs_tx && (why = s_quota(net, b, p, e, zmq_msg_size(msg), &retry_s)))
+	else if (row->needs_tx && e->body_case != OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT &&
+		 (why = s_quota(net, b, p, e, zmq_msg_size(msg), &retry_s)))
 		disp = DISP_LATER;
 	else if (!row->needs_tx || s_tx_open(net, b) == 0)
 		why = row->fn(net->h, &(struct rx_msg){ .e = e, .packed = zmq_msg_data(msg),

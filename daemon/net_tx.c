@@ -54,7 +54,7 @@ static void s_later(struct net *net, struct peer *p, const Overstap__Ack *a)
 			 a->n_message_ids, str_visbuf(a->reason).s, s);
 }
 
-/* Park a message (design.md §4): a refusal an administrator can do something
+/* Park a message (design.md §4.5): a refusal an administrator can do something
  * about. Inside the open transaction. */
 static int s_park(struct net *net, struct peer *p, const char *id, const struct inflight *f,
 		  const char *reason)
@@ -383,7 +383,7 @@ static int s_consent_ended(struct net *net, struct peer *p, struct inflight *f)
 	return 1;
 }
 
-/* design.md §4: never send what the peer has said it would refuse (it was
+/* design.md §4.5: never send what the peer has said it would refuse (it was
  * queued before its Hello told us, or its limit went down since): park it
  * instead, so it neither blocks the link nor goes round forever. Returns 1
  * when f was parked and removed. */

@@ -27,7 +27,7 @@ struct outbox_item {
 
 /* Queue it (inside the caller's transaction). mid gets the message id.
  * When the peer has said (in its Hello) that it accepts no message this
- * large, it is queued parked instead (design.md §4): kept, not sent, until
+ * large, it is queued parked instead (design.md §4.5): kept, not sent, until
  * `overstap outbox retry`; it->parked (when set) says why. 0 or -errno; on
  * error nothing is queued once the caller rolls back. */
 int outbox_queue(struct hctx *h, const struct outbox_item *it, char mid[CRYPTO_UUID_STR_LEN + 1]);

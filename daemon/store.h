@@ -53,7 +53,7 @@ const char *store_leaver_state_str(int state);
 
 /* PARKED: refused for a reason an administrator can change (size, protocol
  * version), or over the receiver's announced limit: not sent again until
- * `overstap outbox retry` (design.md §4); the leaver stays queued. */
+ * `overstap outbox retry` (design.md §4.5); the leaver stays queued. */
 enum outbox_state {
 	OUTBOX_QUEUED = 0, OUTBOX_ACKED = 1, OUTBOX_CANCELLED = 2, OUTBOX_REJECTED = 3, OUTBOX_PARKED = 4
 };
@@ -254,7 +254,7 @@ int store_outbox_cancel_consent(struct store *s, const char *consent_id, const c
  * becomes acked (or rejected with reason), and a handover's leaver delivered. */
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,
 		     const char *reason, int64_t first_sent_at, unsigned attempts, int64_t now);
-/* [in tx] Park a queued message (design.md §4): it stays in the outbox, is
+/* [in tx] Park a queued message (design.md §4.5): it stays in the outbox, is
  * not sent again, and its leaver stays queued. 1 when it was not queued. */
 int store_outbox_park(struct store *s, const char *peer, const char *message_id, const char *reason,
 		      int64_t first_sent_at, unsigned attempts);

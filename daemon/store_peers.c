@@ -1,4 +1,4 @@
-/* store_peers: what each peer said in its last Hello (design.md §4 "Limits
+/* store_peers: what each peer said in its last Hello (design.md §4.5 "Limits
  * both sides know"), and what it has stored here (its quota). */
 #include "store_int.h"
 

@@ -172,6 +172,8 @@ static void test_outbox_park_retry_cancel(void **state)
 	size_t n = 0;
 
 	assert_int_equal(store_leavers_import(f->s, "a.csv", rows, 2, "u", &errors), 0);
+	free(rows[0]);
+	free(rows[1]);
 	assert_int_equal(store_begin(f->s), 0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(store_leaver_find(f->s, i ? "R2" : "R1", 0, &l[i]), 0);
