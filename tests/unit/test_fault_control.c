@@ -152,6 +152,20 @@ static int s_send(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c)
 	return rep->code;
 }
 
+/* overstap outbox retry|cancel --all */
+static int s_outbox(struct ctl_fx *x, int cancel, Overstapctl__Reply *rep, struct req_ctx *c)
+{
+	Overstapctl__Request req;
+	Overstapctl__OutboxAction a = OVERSTAPCTL__OUTBOX_ACTION__INIT;
+
+	a.all = 1;
+	a.cancel = cancel;
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_OUTBOX_ACTION);
+	req.outbox_action = &a;
+	s_dispatch(x, &req, rep, c);
+	return rep->code;
+}
+
 /* A consent for L001 from the pupil (17), for its destination. */
 static int s_grant(struct ctl_fx *x, const char *purpose, Overstapctl__Reply *rep, struct req_ctx *c)
 {
@@ -325,6 +339,21 @@ static int s_setup_sent(struct fault_fx *fx, struct ctl_case *k)
 	return s_setup_sent_with(fx, k, 0);
 }
 
+/* L001 sent, then parked (the MBO refused it for its size, design.md §4.5). */
+static int s_setup_parked(struct fault_fx *fx, struct ctl_case *k)
+{
+	struct leaver l = { 0 };
+	int r = s_setup_sent_with(fx, k, 0);
+
+	if (r == 0 && (r = store_leaver_find(fx->s, "L001", 0, &l)) == 0 &&
+	    (r = store_begin(fx->s)) == 0) {
+		r = store_outbox_park(fx->s, MBO, l.message_id, "too large", 0, 1);
+		r = r == 0 ? store_commit(fx->s) : (store_rollback(fx->s), r ? r : -EINVAL);
+	}
+	store_leaver_clear(&l);
+	return r;
+}
+
 static int s_setup_sent_consent(struct fault_fx *fx, struct ctl_case *k)
 {
 	int r = s_setup_sent_with(fx, k, 1);
@@ -454,6 +483,29 @@ static int s_held_inzage(struct store *s, const struct ctl_case *k, const Overst
 {
 	(void)k;
 	return s_marked_one(rep) && s_leaver_ok(s, "L001", s_has_inzage);
+}
+
+static int s_is_cancelled(const struct leaver *l) { return l->state == LEAVER_CANCELLED; }
+static int s_is_unparked(const struct leaver *l) { return s_is_queued(l) && !l->parked[0]; }
+
+/* Retried: queued again, pending; cancelled: the leaver cancelled, nothing
+ * pending. Either way one message changed and nothing is parked. */
+static int s_held_retry(struct store *s, const struct ctl_case *k, const Overstapctl__Reply *rep)
+{
+	uint64_t parked = 1;
+
+	(void)k;
+	return s_marked_one(rep) && s_leaver_ok(s, "L001", s_is_unparked) && s_pending(s, MBO) == 1 &&
+	       store_outbox_parked_count(s, MBO, &parked) == 0 && parked == 0;
+}
+
+static int s_held_cancel(struct store *s, const struct ctl_case *k, const Overstapctl__Reply *rep)
+{
+	uint64_t parked = 1;
+
+	(void)k;
+	return s_marked_one(rep) && s_leaver_ok(s, "L001", s_is_cancelled) && s_pending(s, MBO) == 0 &&
+	       store_outbox_parked_count(s, MBO, &parked) == 0 && parked == 0;
 }
 
 static int s_held_send(struct store *s, const struct ctl_case *k, const Overstapctl__Reply *rep)
@@ -695,6 +747,18 @@ static int s_req_outcome(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_c
 	return s_feedback(x, "still_enrolled", "2025-10-01", rep, c);
 }
 
+static int s_req_retry(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c)
+{
+	return s_outbox(x, 0, rep, c);
+}
+
+static int s_req_cancel(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c)
+{
+	return s_outbox(x, 1, rep, c);
+}
+
+static int s_op_retry(struct fault_fx *fx) { return s_run(fx, s_req_retry); }
+static int s_op_cancel(struct fault_fx *fx) { return s_run(fx, s_req_cancel); }
 static int s_op_status(struct fault_fx *fx) { return s_run(fx, s_req_status); }
 static int s_op_outcome(struct fault_fx *fx) { return s_run(fx, s_req_outcome); }
 
@@ -706,6 +770,8 @@ static struct ctl_case s_ctl[] = {
 	{ &s_school, s_setup_sent, s_op_grant, s_held_grant, "", "" },
 	{ &s_school, s_setup_sent_consent, s_op_withdraw, s_held_withdraw, "", "" },
 	{ &s_school, s_setup_sent_consent, s_op_erase, s_held_erase, "", "" },
+	{ &s_school, s_setup_parked, s_op_retry, s_held_retry, "", "" },
+	{ &s_school, s_setup_parked, s_op_cancel, s_held_cancel, "", "" },
 	{ &s_mbo, s_setup_mbo, s_op_status, s_held_feedback, "", "" },
 	{ &s_mbo, s_setup_mbo, s_op_outcome, s_held_feedback, "", "" },
 	{ &s_mbo, s_setup_mbo, s_op_registrations, s_held_registrations, "", "" },
@@ -765,11 +831,13 @@ int main(void)
 {
 	static const char *names[] = { "ctl_import_leavers", "ctl_registered", "ctl_inzage",
 				       "ctl_send", "ctl_consent_grant", "ctl_consent_withdraw",
-				       "ctl_erase", "ctl_status_set", "ctl_outcome_record",
+				       "ctl_erase", "ctl_outbox_retry", "ctl_outbox_cancel",
+				       "ctl_status_set", "ctl_outcome_record",
 				       "ctl_import_registrations", "ctl_erase_received",
 				       "ctl_import_leavers_oom", "ctl_registered_oom", "ctl_inzage_oom",
 				       "ctl_send_oom", "ctl_consent_grant_oom", "ctl_consent_withdraw_oom",
-				       "ctl_erase_oom", "ctl_status_set_oom", "ctl_outcome_record_oom",
+				       "ctl_erase_oom", "ctl_outbox_retry_oom", "ctl_outbox_cancel_oom",
+				       "ctl_status_set_oom", "ctl_outcome_record_oom",
 				       "ctl_import_registrations_oom", "ctl_erase_received_oom" };
 	struct CMUnitTest tests[N_CASES];
 	const char *only = getenv("FAULT_CONTROL_ONLY");	/* one case, for debugging */
