@@ -249,8 +249,9 @@ static int s_keys_reread(struct daemon *d, struct keys *nk)
 	return 0;
 }
 
-/* Queued messages were signed with the old key; after the peers' rollover
- * windows close that signature would be refused, so sign them again. */
+/* Queued and parked messages were signed with the old key; after the peers'
+ * rollover windows close that signature would be refused, so sign them
+ * again. */
 static void s_outbox_resign(struct daemon *d)
 {
 	uint64_t n = 0;
@@ -263,7 +264,7 @@ static void s_outbox_resign(struct daemon *d)
 
 		do {
 			cnt = 0;
-			r = store_outbox_pending(d->store, d->net.peers[i].cfg.id, cursor, 1000, &m, &cnt);
+			r = store_outbox_unsent(d->store, d->net.peers[i].cfg.id, cursor, 1000, &m, &cnt);
 			for (size_t j = 0; j < cnt; j++) {
 				uint8_t *packed = NULL;
 				size_t len = 0;
@@ -285,7 +286,7 @@ static void s_outbox_resign(struct daemon *d)
 		} while (r == 0 && cnt == 1000);
 	}
 	if (r == 0 && (r = store_commit(d->store)) == 0) {
-		log_notice("re-signed %llu queued messages with the new key", (unsigned long long)n);
+		log_notice("re-signed %llu queued and parked messages with the new key", (unsigned long long)n);
 		return;
 	}
 	store_rollback(d->store);

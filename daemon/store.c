@@ -101,6 +101,10 @@ static const char *const s_sql[ST__N] = {
 			     " AND state IN (0, 4)",
 	[ST_OUTBOX_CANCEL_CONSENT] = "UPDATE outbox SET state = 2, reason = ?2 WHERE consent_id = ?1"
 				     " AND state IN (0, 4)",
+	[ST_OUTBOX_UNSENT] = "SELECT message_id, created_at, key_id, sealed, consent_id,"
+			     " consent_until FROM outbox"
+			     " WHERE peer = ?1 AND state IN (0, 4) AND message_id > ?2"
+			     " ORDER BY message_id LIMIT ?3",
 	[ST_OUTBOX_PARK] = "UPDATE outbox SET state = 4, reason = ?3, first_sent_at = ?4, attempts = ?5"
 			   " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
 	[ST_OUTBOX_CANCEL_PARKED] = "UPDATE outbox SET state = 2, reason = ?2 WHERE message_id = ?1"

@@ -234,6 +234,11 @@ struct outbox_msg {
  * order, decrypted. Caller frees each .packed and *out. */
 int store_outbox_pending(struct store *s, const char *peer, const char *after, unsigned limit,
 			 struct outbox_msg **out, size_t *n);
+/* Like store_outbox_pending, for queued and parked messages both: what the
+ * re-signing after a key change walks, so that a parked message retried
+ * later carries a signature its peer still accepts. */
+int store_outbox_unsent(struct store *s, const char *peer, const char *after, unsigned limit,
+			struct outbox_msg **out, size_t *n);
 /* Replace a queued message's envelope with m->packed (same id and key): used
  * to re-sign the outbox after our signing key changed. */
 int store_outbox_replace(struct store *s, const struct outbox_msg *m);

@@ -26,10 +26,10 @@ int store_outbox_add(struct store *s, const char *message_id, const char *peer, 
 	return r;
 }
 
-int store_outbox_pending(struct store *s, const char *peer, const char *after, unsigned limit,
-			 struct outbox_msg **out, size_t *n)
+/* Rows of st (ST_OUTBOX_PENDING or ST_OUTBOX_UNSENT), decrypted. */
+static int s_outbox_rows(struct store *s, sqlite3_stmt *st, const char *peer, const char *after,
+			 unsigned limit, struct outbox_msg **out, size_t *n)
 {
-	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PENDING);
 	struct outbox_msg *v = calloc(limit ? limit : 1, sizeof(*v));
 	size_t cnt = 0;
 	int rc, r = 0;
@@ -72,6 +72,18 @@ int store_outbox_pending(struct store *s, const char *peer, const char *after, u
 	*out = v;
 	*n = cnt;
 	return 0;
+}
+
+int store_outbox_pending(struct store *s, const char *peer, const char *after, unsigned limit,
+			 struct outbox_msg **out, size_t *n)
+{
+	return s_outbox_rows(s, store_st(s, ST_OUTBOX_PENDING), peer, after, limit, out, n);
+}
+
+int store_outbox_unsent(struct store *s, const char *peer, const char *after, unsigned limit,
+			struct outbox_msg **out, size_t *n)
+{
+	return s_outbox_rows(s, store_st(s, ST_OUTBOX_UNSENT), peer, after, limit, out, n);
 }
 
 int store_outbox_replace(struct store *s, const struct outbox_msg *m)

@@ -175,7 +175,7 @@ class RolloverTest(harness.DaemonTestCase):
         self.assertEqual(school.peer_status(MBO)["outbox_depth"], 8)
         school.cli("keys", "activate", "--dir", school.keys)
         school.reload()
-        wait_for(lambda: "re-signed 8 queued messages" in school.read_log(), timeout=10,
+        wait_for(lambda: "re-signed 8 queued and parked messages" in school.read_log(), timeout=10,
                  what="the queued dossiers to be re-signed")
         # The MBO comes back with the window already closed: only new keys count.
         mbo.peer_extra[SCHOOL] = nxt + ["rollover_until = %s" % utc(time.time() - 60)]

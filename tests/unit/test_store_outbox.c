@@ -195,6 +195,13 @@ static void test_outbox_park_retry_cancel(void **state)
 	assert_string_equal(m[0].message_id, ids[1]);
 	free(m[0].packed);
 	free(m);
+	/* the re-signing after a key change walks parked ones too */
+	assert_int_equal(store_outbox_unsent(f->s, "25LZ00", "", 10, &m, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[0].message_id, ids[0]);
+	for (size_t i = 0; i < n; i++)
+		free(m[i].packed);
+	free(m);
 	assert_int_equal(store_outbox_depth(f->s, "25LZ00", &depth), 0);
 	assert_int_equal(store_outbox_parked_count(f->s, "25LZ00", &parked), 0);
 	assert_int_equal(depth, 1);
