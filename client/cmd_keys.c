@@ -201,8 +201,7 @@ static int s_rotate_print(const struct keys *k, const char *id, long days)
 
 	if (crypto_b64_encode(k->sign_public, sizeof(k->sign_public), &sign_b64) < 0)
 		return -ENOMEM;
-	/* whole UTC days from now, so every peer gets the same moment */
-	time_format_utc((time_now_ms() / 1000 / 86400 + days) * 86400 * 1000, until);
+	time_format_utc(keys_rollover_until(time_now_ms(), days), until);
 	printf("# Key rollover for %s: send these lines to every peer. Each adds them to its\n"
 	       "# [peer %s] section and reloads; until %s it accepts both our old and\n"
 	       "# our new keys. Then run `overstap keys activate` here and reload overstapd,\n"

@@ -498,3 +498,11 @@ int keys_peer_snippet(const struct keys *k, const char *institution_id, const ch
 	free(sign_b64);
 	return (n < 0 || (size_t)n >= buflen) ? -ENOSPC : 0;
 }
+
+int64_t keys_rollover_until(int64_t now_ms, long days)
+{
+	const int64_t day = 86400LL * 1000;
+	int64_t end = now_ms + (int64_t)days * day;
+
+	return (end + day - 1) / day * day;
+}

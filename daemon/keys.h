@@ -57,6 +57,12 @@ int keys_load(const char *dir, struct keys *k, char *err, size_t errlen);
  * daemon picks it up on reload. err gets a reason on failure. */
 int keys_rotate(const char *dir, int force, char *err, size_t errlen);
 int keys_load_next(const char *dir, struct keys *k, char *err, size_t errlen);
+/* The end of a rollover window of `days` days that starts at now_ms: the
+ * first UTC midnight at least days x 24 h later, so every peer is given the
+ * same readable moment and the window is never shorter than asked (a rotate
+ * at 23:59 UTC with --days 1 gave one minute when it was "days midnights
+ * from now"). */
+int64_t keys_rollover_until(int64_t now_ms, long days);
 int keys_activate(const char *dir, char *err, size_t errlen);
 
 /* Check only the permissions of the secret files (for `overstapd -t`). */

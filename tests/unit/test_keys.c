@@ -444,6 +444,28 @@ static void test_clear_safe(void **state)
 	assert_null(k.signer);
 }
 
+/* Issue 16 item 6: `keys rotate --days 1` at 23:59 UTC gave a window of one
+ * minute. The window is never shorter than asked, and ends at a UTC
+ * midnight (every peer is given the same readable moment). */
+static void test_rollover_until(void **state)
+{
+	const int64_t day = 86400LL * 1000, d0 = 1764806400000LL;	/* 2025-12-04T00:00:00Z */
+	const int64_t nows[] = { d0, d0 + 1, d0 + day - 60 * 1000, d0 + day - 1, d0 + 12 * 3600 * 1000 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(nows) / sizeof(nows[0]); i++)
+		for (long days = 1; days <= 365; days += 13) {
+			int64_t until = keys_rollover_until(nows[i], days);
+
+			assert_true(until >= nows[i] + days * day);
+			assert_true(until < nows[i] + (days + 1) * day);
+			assert_int_equal(until % day, 0);
+		}
+	/* 23:59 with one day: until the midnight after next, not in a minute */
+	assert_int_equal(keys_rollover_until(d0 + day - 60 * 1000, 1), d0 + 2 * day);
+	assert_int_equal(keys_rollover_until(d0, 14), d0 + 14 * day);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_trims_whitespace, s_setup, s_teardown),
 		cmocka_unit_test_setup_teardown(test_load_failure_keeps_old, s_setup, s_teardown),
 		cmocka_unit_test(test_peer_snippet),
+		cmocka_unit_test(test_rollover_until),
 		cmocka_unit_test(test_clear_safe),
 	};
 
