@@ -20,6 +20,8 @@
 
 /* compared by address; also the reason of an audited denial */
 static const char S_NO_CONSENT[] = "no follow_up consent in force for this pupil and institution";
+static const char S_ERASED[] = "the dossier was erased here (consent withdrawn, or retention): "
+			       "an outcome needs the follow_up consent it carried";
 
 static int s_queue(struct hctx *h, const char *peer, Overstap__Envelope__BodyCase body_case,
 		   const uint8_t *body, size_t blen, const Overstap__ConsentAssertion *a,
@@ -35,6 +37,8 @@ static int s_queue(struct hctx *h, const char *peer, Overstap__Envelope__BodyCas
  * follow_up consent it asserted that is still in force here today. */
 struct received {
 	char sender[7];
+	int64_t erased_at;		/* the dossier was erased (unix ms), 0 = not */
+	char erased_what[16];		/* by what: withdrawal, retention, erase */
 	Overstap__Envelope *env;
 	Overstap__Handover *h;
 	const Overstap__ConsentAssertion *follow_up;	/* borrowed from h or notice */
@@ -91,6 +95,22 @@ static int s_received_load(struct hctx *h, const char *record_id, struct receive
 
 	memset(rc, 0, sizeof(*rc));
 	*why = NULL;
+	/* An erased dossier cannot be opened, but its record id and sender are
+	 * kept: a status (statute) still goes back after a withdrawal or
+	 * retention; an outcome needs the dossier's consent (the caller), and
+	 * after `overstap erase` here nothing more is said about the pupil. */
+	if ((r = store_inbox_erasure(h->store, record_id, rc->sender, &rc->erased_at,
+				     rc->erased_what)) < 0) {
+		if (r == -ENOENT)
+			*why = "no handover received with this record id";
+		return r == -ENOENT ? 0 : r;
+	}
+	if (rc->erased_at) {
+		if (strcmp(rc->erased_what, "erase") == 0)
+			*why = "this pupil was erased here (overstap erase): nothing more is sent "
+			       "about them";
+		return 0;
+	}
 	if ((r = store_inbox_get(h->store, record_id, &row, &packed, &len)) < 0) {
 		if (r == -ENOENT)
 			*why = "no handover received with this record id";
@@ -188,6 +208,11 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 	pc = config_peer_find(c->h->cfg, rc.sender);
 	if (!pc || !pc->endpoint[0]) {
 		*why = "the sending school is not a configured peer with an endpoint";
+		goto out;
+	}
+	if (!status && rc.erased_at) {
+		/* its consents went with it; refused (and audited by the caller) */
+		*why = S_ERASED;
 		goto out;
 	}
 	if (!status && !rc.follow_up) {

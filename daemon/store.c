@@ -129,6 +129,8 @@ static const char *const s_sql[ST__N] = {
 
 	/* store_inbox.c */
 	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
+	[ST_INBOX_ERASURE] = "SELECT sender, coalesce(erased_at, 0), erased_what FROM inbox"
+			     " WHERE record_id = ?1",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
 			 " received_at, cohort, program, destination, exit_date)"
 			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",

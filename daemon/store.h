@@ -335,6 +335,10 @@ int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *r,
 int store_inbox_count(struct store *s, uint64_t *n);
 /* The receiver's copy: its sender and whether it was erased. -ENOENT. */
 int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased);
+/* The receiver's copy without opening it: sender, when it was erased (unix
+ * ms, 0 = not) and by what ("withdrawal", "retention", "erase"). -ENOENT. */
+int store_inbox_erasure(struct store *s, const char *record_id, char sender[7], int64_t *erased_at,
+			char what[16]);
 /* Record ids of received dossiers of the pupil with this PGN. */
 int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids);
 

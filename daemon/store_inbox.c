@@ -193,3 +193,21 @@ int store_assertion_delete(struct store *s, const char *consent_id, const char *
 		return r;
 	return n ? 1 : 0;
 }
+
+int store_inbox_erasure(struct store *s, const char *record_id, char sender[7], int64_t *erased_at,
+			char what[16])
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_ERASURE);
+	int rc, r;
+
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		store_text(st, 0, sender, 7);
+		*erased_at = sqlite3_column_int64(st, 1);
+		store_text(st, 2, what, 16);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
+}

@@ -120,6 +120,36 @@ class WithdrawalTest(harness.DaemonTestCase):
         time.sleep(1)
         self.assertEqual(len(self.audit(self.mbo, "withdrawal.received")), 2)
 
+    def test_status_after_the_dossier_was_erased(self):
+        """Issue 16 item 6: once a withdrawal had erased the whole dossier (a
+        handover on consent), a statutory `status set` was refused with "no
+        handover received with this record id". The record id and its sender
+        are kept: the status (statute) goes back; an outcome is refused with
+        the real reason."""
+        self.school.policy["handover"] = "consent"
+        self.school.write_config()
+        n = self.school.read_log().count("configuration reloaded")
+        self.school.reload()
+        wait_for(lambda: self.school.read_log().count("configuration reloaded") > n,
+                 what="the reload")
+        hc = self.grant("W3", "handover")
+        self.grant("W3", "follow_up")
+        rid = self.send("W3")["W3"]
+        self.school.cli("consent", "withdraw", hc["id"])
+        wait_for(lambda: any(w["receipt"] and "dossier" in w["receipt"]["erased"] for w in
+                             self.school.cli_json("handover", "show", "W3")["withdrawals"]),
+                 what="the dossier erased at the MBO")
+        self.assertTrue(self.mbo.cli_json("inbox", "show", rid)["erased_at"])
+
+        self.mbo.cli("status", "set", rid, "enrolled", "--date", TODAY)
+        wait_for(lambda: [(e["event"], e["inbound"]) for e in
+                          self.school.cli_json("handover", "show", "W3")["timeline"]] ==
+                 [("enrolled", True)], what="the status at the school")
+        r = self.mbo.cli("outcome", "record", rid, "still_enrolled", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("the dossier was erased here", r.stderr)
+        self.assertNotIn("no handover received", r.stderr)
+
     def test_erase_destroys_the_pupil_key(self):
         self.grant("W2", "follow_up")
         rid = self.send("W2")["W2"]
