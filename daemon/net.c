@@ -280,6 +280,11 @@ int net_peers_apply(struct net *net, const struct config *cfg, int reopen)
 			keep[i] = old - net->peers;	/* unchanged: keep connection and state */
 		else if (s_peer_open(net, cfg, pc, &np[i]) < 0)
 			r = -EIO;
+		/* A reload that changes the rollover (say, its end) does not make the
+		 * peer's new key unseen: its connections with it go on, no new
+		 * handshake shows it again, and status said "not seen yet". */
+		else if (old && old->seen_next && strcmp(old->cfg.curve_next, pc->curve_next) == 0)
+			np[i].seen_next = 1;
 	}
 	if (r < 0) {
 		for (size_t i = 0; i < cfg->n_peers; i++)

@@ -118,6 +118,8 @@ class RolloverTest(harness.DaemonTestCase):
                  what="the MBO to close the rollover window")
         self.assertFalse(mbo.peer_status(SCHOOL)["rollover"]["old_keys_admitted"])
         self.batch(school, mbo, "D")                       # after
+        # Issue 16 item 6: the reload did not make the new key "not seen yet".
+        self.assertTrue(mbo.peer_status(SCHOOL)["rollover"]["seen_next_key"])
 
         # 5. The old keys are refused now.
         ctx = zmq.Context()
