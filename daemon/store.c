@@ -162,7 +162,10 @@ static const char *const s_sql[ST__N] = {
 	/* crypto-shredding: the wrapped key goes (secure_delete overwrites it) */
 	[ST_KEY_SHRED] = "UPDATE pupil_keys SET wrapped = NULL, destroyed_at = ?2"
 			 " WHERE id = ?1 AND wrapped IS NOT NULL",
-	[ST_LEAVER_SHRED] = "UPDATE leavers SET erased_at = ?2 WHERE id = ?1 AND erased_at IS NULL",
+	/* retention: as `erase` does, no pseudonym or lookup hash is left that
+	 * master.key and a guessed BSN or pupil number could link again */
+	[ST_LEAVER_SHRED] = "UPDATE leavers SET erased_at = ?2, ref_hash = randomblob(32),"
+			    " pseudonym = randomblob(32) WHERE id = ?1 AND erased_at IS NULL",
 	/* erasure: no pseudonym or lookup hash links the row to the pupil any more */
 	[ST_LEAVER_ERASE] = "UPDATE leavers SET state = 4, erased_at = coalesce(erased_at, ?2),"
 			    " ref_hash = randomblob(32),"

@@ -15,6 +15,8 @@ subject access report (design.md §3, §5; issue 3), with two real daemons.
 Run: python3 -m unittest -v test_withdrawal   (OVERSTAPD / OVERSTAP from the environment)
 """
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -23,6 +25,7 @@ import time
 
 import harness
 from harness import wait_for
+from test_reliability import inbox_pseudonym_key
 
 SCHOOL, MBO = "12AB00", "25LZ00"
 TODAY = datetime.date.today().isoformat()
@@ -190,8 +193,27 @@ class WithdrawalTest(harness.DaemonTestCase):
         r = self.school.cli("erase", "W2", "--yes", check=False)
         self.assertEqual(r.returncode, 1)
 
+    def pseudonyms(self, inst, table, ref=None):
+        """What master.key and a guessed BSN (or pupil number) recover from a
+        store: the HMACs the daemon derives, tried against every row."""
+        key = inbox_pseudonym_key(inst)
+        want = {hmac.new(key, ("pgn:" + r["pgn"]).encode(), hashlib.sha256).digest()
+                for r in self.rows}
+        want |= {hmac.new(key, ("ref:" + r["pupil_ref"]).encode(), hashlib.sha256).digest()
+                 for r in self.rows}
+        db = sqlite3.connect(inst.db)
+        cols = ["pseudonym"] + (["ref_hash"] if table == "leavers" else [])
+        found = {v for c in cols for (v,) in db.execute("SELECT %s FROM %s" % (c, table))}
+        db.close()
+        return found & want
+
     def test_retention_erases_expired_dossiers(self):
         rid = self.send("W3")["W3"]
+        # Issue 16 item 4: after retention the school kept the leaver's PGN
+        # pseudonym and ref hash, so master.key and the candidate BSNs linked
+        # the row to the pupil again. Now none is left, at either side.
+        self.assertTrue(self.pseudonyms(self.school, "leavers"))
+        self.assertTrue(self.pseudonyms(self.mbo, "inbox"))
         for inst, sql in ((self.school, "UPDATE leavers SET delivered_at = ?"),
                           (self.mbo, "UPDATE inbox SET received_at = ?")):
             self.assertEqual(inst.stop(), 0)
@@ -210,6 +232,12 @@ class WithdrawalTest(harness.DaemonTestCase):
         (st,) = [o for o in self.school.cli_json("handover", "list") if o["record_id"] == rid]
         self.assertEqual(st["pupil_ref"], "(erased)")
         self.assertEqual(st["state"], "delivered")      # the report fields stay
+        (w3,) = [r for r in self.rows if r["pupil_ref"] == "W3"]
+        key = inbox_pseudonym_key(self.school)
+        left = self.pseudonyms(self.school, "leavers")
+        for tag in ("pgn:" + w3["pgn"], "ref:W3"):
+            self.assertNotIn(hmac.new(key, tag.encode(), hashlib.sha256).digest(), left)
+        self.assertEqual(self.pseudonyms(self.mbo, "inbox"), set())
 
     def test_truncated_audit_log_found_by_the_peer_checkpoint(self):
         for inst in (self.school, self.mbo):
