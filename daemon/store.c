@@ -29,6 +29,15 @@
 	" WHERE o.message_id = leavers.message_id AND o.state = 4)"
 
 
+/* A message under the outbox key (not a pupil's: statuses, outcomes,
+ * registrations, withdrawals, receipts, notices) is emptied once it is
+ * settled (acknowledged, refused or cancelled): nothing needs it any more,
+ * and the outbox key, derived from master.key, is never destroyed, so a
+ * Registration's PGN stayed readable for good (design.md §3.9). Dossiers
+ * stay: they are under the pupil key, which erasure and retention destroy,
+ * and `handover show` reads the one that was sent. */
+#define OUTBOX_SHRED "sealed = CASE WHEN key_id IS NULL THEN X'' ELSE sealed END"
+
 static const char *const s_sql[ST__N] = {
 	/* store.c: transactions, per-pupil keys */
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -86,8 +95,8 @@ static const char *const s_sql[ST__N] = {
 			      " WHERE peer = ?1 AND state = 0 AND message_id > ?2"
 			      " ORDER BY message_id LIMIT ?3",
 	[ST_OUTBOX_ACK] = "UPDATE outbox SET state = ?3, reason = ?4, first_sent_at = ?5,"
-			  " attempts = ?6, acked_at = ?7 WHERE message_id = ?1 AND peer = ?2"
-			  " AND state = 0",
+			  " attempts = ?6, acked_at = ?7, " OUTBOX_SHRED
+			  " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
 	/* Depth by the partial index; the oldest is the first by id (UUIDv7 is
 	 * time-ordered), found through the index instead of a scan. */
 	[ST_OUTBOX_DEPTH] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 0",
@@ -97,18 +106,18 @@ static const char *const s_sql[ST__N] = {
 	[ST_OUTBOX_GET] = "SELECT key_id, sealed FROM outbox WHERE message_id = ?1",
 	[ST_OUTBOX_CONSENT] = "UPDATE outbox SET consent_id = ?2, consent_until = ?3 WHERE message_id = ?1",
 	/* queued or parked: a parked message is still ours to cancel */
-	[ST_OUTBOX_CANCEL] = "UPDATE outbox SET state = 2, reason = ?2 WHERE message_id = ?1"
-			     " AND state IN (0, 4)",
-	[ST_OUTBOX_CANCEL_CONSENT] = "UPDATE outbox SET state = 2, reason = ?2 WHERE consent_id = ?1"
-				     " AND state IN (0, 4)",
+	[ST_OUTBOX_CANCEL] = "UPDATE outbox SET state = 2, reason = ?2, " OUTBOX_SHRED
+			     " WHERE message_id = ?1 AND state IN (0, 4)",
+	[ST_OUTBOX_CANCEL_CONSENT] = "UPDATE outbox SET state = 2, reason = ?2, " OUTBOX_SHRED
+				     " WHERE consent_id = ?1 AND state IN (0, 4)",
 	[ST_OUTBOX_UNSENT] = "SELECT message_id, created_at, key_id, sealed, consent_id,"
 			     " consent_until FROM outbox"
 			     " WHERE peer = ?1 AND state IN (0, 4) AND message_id > ?2"
 			     " ORDER BY message_id LIMIT ?3",
 	[ST_OUTBOX_PARK] = "UPDATE outbox SET state = 4, reason = ?3, first_sent_at = ?4, attempts = ?5"
 			   " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
-	[ST_OUTBOX_CANCEL_PARKED] = "UPDATE outbox SET state = 2, reason = ?2 WHERE message_id = ?1"
-				    " AND state = 4",
+	[ST_OUTBOX_CANCEL_PARKED] = "UPDATE outbox SET state = 2, reason = ?2, " OUTBOX_SHRED
+				    " WHERE message_id = ?1 AND state = 4",
 	[ST_OUTBOX_UNPARK] = "UPDATE outbox SET state = 0, reason = NULL, attempts = 0"
 			     " WHERE message_id = ?1 AND state = 4",
 	[ST_OUTBOX_PARKED_EACH] = "SELECT o.message_id, o.peer, o.body_case, o.created_at, o.attempts,"

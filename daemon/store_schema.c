@@ -117,16 +117,20 @@ static const char *const s_migrations[] = {
 	"CREATE INDEX leavers_report ON leavers(record_id, state, cohort, program, destination,"
 	"  destination_institution, advice, advice_followed, level_taal, level_rekenen);"
 	"CREATE INDEX events_report ON events(inbound, record_id, event, date);",
-	/* 7 -> 8: limits both sides know (design.md §4): what each peer said in
-	 * its last Hello, so the outbox parks at queue time what it would
+	/* 7 -> 8: limits both sides know (design.md §4.5): what each peer said
+	 * in its last Hello, so the outbox parks at queue time what it would
 	 * refuse; parked messages (state 4) found without a scan; the inbox
-	 * by sender, for the per-peer stored-bytes quota */
+	 * by sender, for the per-peer stored-bytes quota; settled messages
+	 * under the outbox key emptied (design.md §3.9) */
 	"CREATE TABLE peers ("
 	"  peer TEXT PRIMARY KEY, software TEXT NOT NULL, max_protocol INTEGER NOT NULL,"
 	"  max_message_size INTEGER NOT NULL, max_messages_per_hour INTEGER NOT NULL,"
 	"  max_stored_bytes INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX outbox_parked ON outbox(peer, message_id) WHERE state = 4;"
-	"CREATE INDEX inbox_sender ON inbox(sender) WHERE erased_at IS NULL;",
+	"CREATE INDEX inbox_sender ON inbox(sender) WHERE erased_at IS NULL;"
+	/* settled messages under the outbox key are emptied from now on
+	 * (store.c OUTBOX_SHRED); those settled before, too */
+	"UPDATE outbox SET sealed = X'' WHERE key_id IS NULL AND state IN (1, 2, 3);",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import peer  # noqa: E402  (the independent Python peer)
 import zmq  # noqa: E402
 from test_rollover import key_identity  # noqa: E402
+from test_reliability import outbox_plaintexts  # noqa: E402
 
 SCHOOL, MBO = "12AB00", "25LZ00"
 TODAY = datetime.date.today().isoformat()
@@ -72,6 +73,13 @@ class FeedbackTest(harness.DaemonTestCase):
                  self.state("F2")["state"] == "registered", what="registrations at the school")
         self.assertEqual(self.state("F3")["state"], "imported")
         self.assertEqual(len(self.audit(self.school, "registration.received")), 2)
+        # Issue 16 item 3: a Registration carries the PGN, and the MBO kept it
+        # in its outbox under a key master.key derives and nothing destroys.
+        # Once acknowledged it is emptied: no outbox row opens to a PGN.
+        pgns = [r["pgn"].encode() for r in self.rows[:2]]
+        wait_for(lambda: not any(p in text for p in pgns
+                                 for text in outbox_plaintexts(self.mbo)),
+                 timeout=15, what="the registrations' PGNs gone from the MBO's outbox")
         bad = self.mbo.cli("registration", "record", "123456789", "--from", SCHOOL, check=False)
         self.assertEqual(bad.returncode, 1)           # fails the 11-test, refused before sending
 

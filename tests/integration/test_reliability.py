@@ -42,6 +42,23 @@ def inbox_pseudonym_key(inst):
     return hkdf_sha256(master, b"overstap pseudonym v1")
 
 
+def outbox_plaintexts(inst):
+    """Every outbox row sealed under the outbox key, opened as anyone holding
+    master.key could (HKDF "overstap outbox v1", AES-256-GCM, nonce first,
+    the message id as AAD): the plaintexts that can still be read."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    with open(os.path.join(inst.keys, "master.key")) as f:
+        master = base64.b64decode(f.read().strip())
+    gcm = AESGCM(hkdf_sha256(master, b"overstap outbox v1"))
+    out = []
+    db = sqlite3.connect("file:%s?mode=ro" % inst.db, uri=True)
+    for mid, sealed in db.execute("SELECT message_id, sealed FROM outbox WHERE key_id IS NULL"):
+        if len(sealed) > 28:
+            out.append(gcm.decrypt(sealed[:12], sealed[12:], mid.encode()))
+    db.close()
+    return out
+
+
 class ReliabilityTest(harness.DaemonTestCase):
 
     def federation(self, **net):
