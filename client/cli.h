@@ -136,6 +136,7 @@ int cmd_lost(struct cli *cli, int argc, char **argv);
 int cmd_store_check(struct cli *cli, int argc, char **argv);
 int cmd_store_backup(struct cli *cli, int argc, char **argv);
 int cmd_outbox_list(struct cli *cli, int argc, char **argv);
+int cmd_audit_ack_incident(struct cli *cli, int argc, char **argv);
 int cmd_outbox_retry(struct cli *cli, int argc, char **argv);
 int cmd_outbox_cancel(struct cli *cli, int argc, char **argv);
 

@@ -10,6 +10,44 @@
 #include "out.h"
 #include "util.h"
 
+static json_t *s_incidents_json(const Overstapctl__AuditVerifyResult *v)
+{
+	json_t *a = json_array();
+	int e = 0;
+
+	for (size_t i = 0; i < v->n_incidents; i++) {
+		const Overstapctl__Incident *x = v->incidents[i];
+		json_t *o = json_object();
+		int eo = 0;
+
+		eo |= out_json_set_int(o, "id", x->id);
+		eo |= out_json_set_str(o, "peer", x->peer);
+		eo |= out_json_set_str(o, "kind", x->kind);
+		eo |= out_json_set_int(o, "seq", x->seq);
+		eo |= out_json_set_str(o, "reason", x->reason);
+		eo |= out_json_set_int(o, "at", x->at);
+		e |= out_json_append(a, out_json_done(o, eo));
+	}
+	return e ? (json_decref(a), NULL) : a;
+}
+
+/* Open incidents, one line each, and the way out. */
+static void s_incidents_text(const Overstapctl__AuditVerifyResult *v)
+{
+	char t[OUT_TIME_LEN];
+
+	for (size_t i = 0; i < v->n_incidents; i++) {
+		const Overstapctl__Incident *x = v->incidents[i];
+
+		printf("incident %lld, found %s, peer %s: ", (long long)x->id,
+		       out_time(x->at, t, "-"), x->peer);
+		out_text(stdout, x->reason);
+		putchar('\n');
+	}
+	if (v->n_incidents)
+		puts("each stays until acknowledged: overstap audit ack-incident ID --note TEXT");
+}
+
 static json_t *s_verify_json(const Overstapctl__AuditVerifyResult *v)
 {
 	json_t *o = json_object();
@@ -22,6 +60,7 @@ static json_t *s_verify_json(const Overstapctl__AuditVerifyResult *v)
 	e |= out_json_set_str(o, "head_mac", v->head_mac);
 	e |= out_json_set_int(o, "checkpoints", v->checkpoints);
 	e |= out_json_set_str(o, "checkpoint_peer", v->checkpoint_peer);
+	e |= out_json_set(o, "incidents", s_incidents_json(v));
 	return out_json_done(o, e);
 }
 
@@ -53,10 +92,17 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 		printf("audit log intact: %lld entries, head %s\n", (long long)v->entries,
 		       v->head_mac);
 		printf("matches the %u checkpoint(s) our peers hold of it\n", v->checkpoints);
-	} else {
+	} else if (v->first_bad_seq) {
 		printf("audit log BROKEN at entry %lld: ", (long long)v->first_bad_seq);
 		out_text(stdout, v->reason);
 		putchar('\n');
+		s_incidents_text(v);
+	} else {
+		printf("audit log chain intact (%lld entries, head %s), but ", (long long)v->entries,
+		       v->head_mac);
+		out_text(stdout, v->reason);
+		putchar('\n');
+		s_incidents_text(v);
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
@@ -132,4 +178,36 @@ int cmd_audit_export(struct cli *cli, int argc, char **argv)
 			fprintf(stderr, "overstap: wrote %lld audit entries to %s\n", (long long)n, path);
 	}
 	return r;
+}
+
+int cmd_audit_ack_incident(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "note", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__AckIncident a = OVERSTAPCTL__ACK_INCIDENT__INIT;
+	Overstapctl__Reply *rep = NULL;
+	char *end = NULL;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': a.note = optarg; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error(cli, "give one incident id (overstap audit verify lists them)");
+	a.id = strtoll(argv[optind], &end, 10);
+	if (!*argv[optind] || *end || a.id < 1)
+		return cli_usage_error(cli, "'%s' is not an incident id", argv[optind]);
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_ACK_INCIDENT;
+	req.ack_incident = &a;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	printf("incident %lld acknowledged\n", (long long)a.id);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return CLI_EXIT_OK;
 }

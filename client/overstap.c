@@ -91,6 +91,13 @@ static const struct verb s_verbs[] = {
 	  "Recomputes every entry's HMAC chain link and names the first entry that was\n"
 	  "edited, removed or reordered. Keep the printed head (entry count and mac)\n"
 	  "elsewhere: a log cut short at its end still verifies, the head then differs.\n" },
+	{ "audit", "ack-incident", cmd_audit_ack_incident, "ID [--note TEXT]",
+	  "acknowledge an audit incident once it has been seen to",
+	  "  -n, --note TEXT       what was found and done (kept with the incident)\n",
+	  "A peer's checkpoint that showed entries removed from or rewritten in the audit\n"
+	  "log, or a peer's own log going back, is an incident: `audit verify` lists it and\n"
+	  "exits 1 until it is acknowledged, whatever later checkpoints say. Audited as\n"
+	  "audit.incident_acked.\n" },
 	{ "audit", "export", cmd_audit_export, "[--from N] [-o FILE [--force]]",
 	  "write the audit log as JSON lines",
 	  "  -f, --from N          start at entry N (default 1)\n"

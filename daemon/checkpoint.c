@@ -60,6 +60,11 @@ static int s_theirs(struct hctx *h, const char *peer, const Overstap__AuditCheck
 		       ((int64_t)m->seq == old.seq && memcmp(m->head.data, old.head, 32) != 0))) {
 		snprintf(why, sizeof(why), "the peer's audit log went back from entry %lld to %llu",
 			 (long long)old.seq, (unsigned long long)m->seq);
+		/* an incident until acknowledged; the same regression sent again
+		 * is the same incident, alarmed once */
+		if ((r = store_incident_add(h->store, peer, INCIDENT_REGRESSED, (int64_t)m->seq,
+					    m->head.data, why, time_now_ms())) <= 0)
+			return r;
 		log_err("peer %s: %s (entries removed or rewritten there)", peer, why);
 		return s_alarm(h, peer, "audit.peer_chain_regressed", old.seq, why);
 	}
@@ -97,6 +102,11 @@ static int s_ours(struct hctx *h, const char *peer, const Overstap__AuditCheckpo
 	memcpy(c.head, m->yours_head.data, 32);
 	c.at = m->yours_at;
 	if ((r = store_checkpoint_put(h->store, &c)) < 0 || bad == 0)
+		return r;
+	/* An incident until an administrator acknowledges it: a newer witness
+	 * that matches (once the log grew past the cut) must not heal it. */
+	if ((r = store_incident_add(h->store, peer, INCIDENT_MISMATCH, c.seq, c.head, why,
+				    time_now_ms())) <= 0)
 		return r;
 	log_err("audit log: peer %s holds a checkpoint our log no longer has: %s", peer, why);
 	return s_alarm(h, peer, "audit.checkpoint_mismatch", c.seq, why);

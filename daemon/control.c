@@ -238,6 +238,7 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP, ctl_store_backup },
 	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_LIST, ctl_outbox_list },
 	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_ACTION, ctl_outbox_action },
+	{ OVERSTAPCTL__REQUEST__BODY_ACK_INCIDENT, ctl_audit_ack_incident },
 };
 
 /* A request that failed on a damaged store says so, whatever the handler

@@ -1,15 +1,37 @@
-/* control_audit: `audit verify` (chain and peers' checkpoints) and `audit export`. */
+/* control_audit: `audit verify` (chain, peers' checkpoints, open incidents),
+ * `audit ack-incident` and `audit export`. */
 #include "audit.h"
 #include "checkpoint.h"
 #include "control_int.h"
+#include "jdetail.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static int s_incident_cb(const struct incident *i, void *arg)
+{
+	struct ctl_list *t = arg;
+	Overstapctl__Incident *row = ctl_keep(&t->c->pool, calloc(1, sizeof(*row)));
+
+	if (!row)
+		return -ENOMEM;
+	overstapctl__incident__init(row);
+	row->id = i->id;
+	row->peer = ctl_strdup(&t->c->pool, i->peer);
+	row->kind = ctl_strdup(&t->c->pool, i->kind);
+	row->seq = i->seq;
+	row->reason = ctl_strdup(&t->c->pool, i->reason);
+	row->at = i->at;
+	if (!row->peer || !row->kind || !row->reason)
+		return -ENOMEM;
+	return ctl_list_push(t, row);
+}
+
 int ctl_audit_verify(struct req_ctx *c)
 {
+	struct ctl_list inc = { .c = c };
 	Overstapctl__AuditVerifyResult *v = ctl_keep(&c->pool, calloc(1, sizeof(*v)));
 	struct audit *a = store_audit_peek(c->h->store);
 	uint8_t mac[AUDIT_MAC_LEN];
@@ -45,15 +67,56 @@ int ctl_audit_verify(struct req_ctx *c)
 			v->checkpoint_peer = ctl_strdup(&c->pool, peer);
 		}
 	}
-	v->intact = bad == 0;
+	/* design.md §5.6: what a peer's checkpoint showed once stays shown until
+	 * an administrator acknowledges it, whatever later checkpoints say */
+	r = store_incidents_each(c->h->store, 1, s_incident_cb, &inc);
+	if ((r = ctl_list_finish(&inc, r, "cannot read the incidents")) < 0)
+		return r;
+	v->incidents = (Overstapctl__Incident **)inc.rows;
+	v->n_incidents = inc.n;
+	if (bad == 0 && inc.n) {
+		snprintf(why, sizeof(why), "%zu incident(s) not acknowledged: a peer's checkpoint "
+			 "showed entries removed or rewritten (overstap audit ack-incident ID once "
+			 "seen to)", inc.n);
+	}
+	v->intact = bad == 0 && inc.n == 0;
 	v->entries = seq;
 	v->first_bad_seq = bad;
 	v->reason = ctl_strdup(&c->pool, why);
 	v->head_mac = hex;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_AUDIT_VERIFY;
 	c->rep->audit_verify = v;
-	if (bad)
+	if (!v->intact)
 		log_err("audit log verification failed: %s", why);
+	return 0;
+}
+
+int ctl_audit_ack_incident(struct req_ctx *c)
+{
+	const Overstapctl__AckIncident *q = c->req->ack_incident;
+	Overstapctl__ImportResult *res = ctl_marked_new(c);
+	const char *why;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	if ((why = text_valid(q->note, 255, 0)))
+		return ctl_fail(c, -EINVAL, "note: %s", why);
+	if ((r = store_begin(c->h->store)) < 0)
+		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
+	r = store_incident_ack(c->h->store, q->id, c->req->user, q->note, time_now_ms());
+	if (r == 1) {
+		store_rollback(c->h->store);
+		return ctl_fail(c, -ENOENT, "no open incident %lld (overstap audit verify lists them)",
+				(long long)q->id);
+	}
+	if (r == 0)
+		r = store_auditf(c->h->store, c->req->user, "audit.incident_acked", "", "",
+				 "{s:I, s:o}", "incident", (json_int_t)q->id, "note",
+				 jdetail_text(q->note));
+	if ((r = ctl_commit_all(c, r, res)) < 0)
+		return r;
+	res->imported = 1;
 	return 0;
 }
 

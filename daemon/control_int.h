@@ -102,6 +102,7 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
  * JSON line (no newline), pooled; NULL = out of memory. */
 struct audit_entry;
 int ctl_audit_verify(struct req_ctx *c);
+int ctl_audit_ack_incident(struct req_ctx *c);
 int ctl_audit_export(struct req_ctx *c);
 char *ctl_audit_json(struct pool *pool, const struct audit_entry *e);
 

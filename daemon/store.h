@@ -460,4 +460,29 @@ int store_checkpoint_put(struct store *s, const struct checkpoint_rec *c);
 typedef int (*store_checkpoint_fn)(const struct checkpoint_rec *c, void *arg);
 int store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg);
 
+/* Audit incidents (design.md §5.6): kept until acknowledged, whatever later
+ * checkpoints say. */
+#define INCIDENT_MISMATCH "checkpoint_mismatch"	/* a peer holds a head our log lacks */
+#define INCIDENT_REGRESSED "peer_chain_regressed"	/* a peer's own log went back */
+struct incident {
+	int64_t id;
+	char peer[7];
+	char kind[24];
+	int64_t seq;
+	char reason[256];
+	int64_t at;			/* unix ms found */
+	int64_t acked_at;		/* 0 = open */
+	char acked_by[64];
+	char note[256];
+};
+/* Record one (once: the same peer, kind, seq and head again is the same
+ * incident): 1 when it is new, 0 when it was known. */
+int store_incident_add(struct store *s, const char *peer, const char *kind, int64_t seq,
+		       const uint8_t head[32], const char *reason, int64_t at);
+typedef int (*store_incident_fn)(const struct incident *i, void *arg);
+/* Every incident, or only the open ones. */
+int store_incidents_each(struct store *s, int open_only, store_incident_fn fn, void *arg);
+/* [in tx] Acknowledge an open incident: 1 when there is no open one with id. */
+int store_incident_ack(struct store *s, int64_t id, const char *by, const char *note, int64_t at);
+
 #endif

@@ -61,3 +61,57 @@ int store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg)
 
 	return store_rows(store_st(s, ST_CP_EACH), s_cp_each_row, &e);
 }
+
+int store_incident_add(struct store *s, const char *peer, const char *kind, int64_t seq,
+		       const uint8_t head[32], const char *reason, int64_t at)
+{
+	sqlite3_stmt *st = store_st(s, ST_INC_ADD);
+	unsigned n;
+	int r;
+
+	if ((r = STORE_BIND(st, STORE_T(peer), STORE_T(kind), STORE_I(seq), STORE_B(head, 32),
+			    STORE_T(reason), STORE_I(at))) < 0 ||
+	    (r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n == 1;
+}
+
+int store_incidents_each(struct store *s, int open_only, store_incident_fn fn, void *arg)
+{
+	sqlite3_stmt *st = store_st(s, ST_INC_EACH);
+	int rc, r;
+
+	if ((r = STORE_BIND(st, STORE_I(open_only ? 1 : 0))) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct incident i = { 0 };
+
+		i.id = sqlite3_column_int64(st, 0);
+		store_text(st, 1, i.peer, sizeof(i.peer));
+		store_text(st, 2, i.kind, sizeof(i.kind));
+		i.seq = sqlite3_column_int64(st, 3);
+		store_text(st, 4, i.reason, sizeof(i.reason));
+		i.at = sqlite3_column_int64(st, 5);
+		i.acked_at = sqlite3_column_int64(st, 6);
+		store_text(st, 7, i.acked_by, sizeof(i.acked_by));
+		store_text(st, 8, i.note, sizeof(i.note));
+		if ((r = fn(&i, arg)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = sqlerr_errno(rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_incident_ack(struct store *s, int64_t id, const char *by, const char *note, int64_t at)
+{
+	sqlite3_stmt *st = store_st(s, ST_INC_ACK);
+	unsigned n;
+	int r;
+
+	if ((r = STORE_BIND(st, STORE_I(id), STORE_I(at), STORE_T(by), STORE_T(note))) < 0 ||
+	    (r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n == 0;
+}

@@ -130,7 +130,15 @@ static const char *const s_migrations[] = {
 	"CREATE INDEX inbox_sender ON inbox(sender) WHERE erased_at IS NULL;"
 	/* settled messages under the outbox key are emptied from now on
 	 * (store.c OUTBOX_SHRED); those settled before, too */
-	"UPDATE outbox SET sealed = X'' WHERE key_id IS NULL AND state IN (1, 2, 3);",
+	"UPDATE outbox SET sealed = X'' WHERE key_id IS NULL AND state IN (1, 2, 3);"
+	/* audit incidents (design.md §5.6): a mismatching witness or a peer's
+	 * chain that went back, kept until an administrator acknowledges it,
+	 * whatever later checkpoints say */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY, peer TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL, head BLOB NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL,"
+	"  acked_at INTEGER, acked_by TEXT, note TEXT,"
+	"  UNIQUE (peer, kind, seq, head));",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

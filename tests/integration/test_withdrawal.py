@@ -278,6 +278,48 @@ class WithdrawalTest(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("holds a checkpoint our log no longer has", self.school.read_log())
 
+        # Issue 16 item 1: the evidence healed itself. Once the log grew past
+        # the cut, the MBO took the school's new head, sent it back, and
+        # `audit verify` said "intact" again within seconds. Now the
+        # mismatch is an incident at the school, the regression one at the
+        # MBO, and both stay until an administrator acknowledges them.
+        for _ in range(6):
+            self.school.cli("handover", "show", "W1")
+        grown = n + 3
+
+        def mbo_took_new_head():
+            db = sqlite3.connect(self.mbo.db)
+            try:
+                r = db.execute("SELECT seq FROM checkpoints WHERE peer = ? AND kind = 0",
+                               (SCHOOL,)).fetchone()
+            finally:
+                db.close()
+            return r and r[0] > grown
+        wait_for(mbo_took_new_head, what="the MBO to take the school's grown head")
+        time.sleep(3)            # several more checkpoint rounds both ways
+        v = verify()
+        self.assertFalse(v["intact"], v)
+        (inc,) = v["incidents"]
+        self.assertEqual((inc["peer"], inc["kind"]), (MBO, "checkpoint_mismatch"))
+        r = self.school.cli("audit", "verify", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("incident %d" % inc["id"], r.stdout)
+        mv = json.loads(self.mbo.cli("audit", "verify", "--json", check=False).stdout)
+        self.assertFalse(mv["intact"])
+        self.assertEqual([(i["peer"], i["kind"]) for i in mv["incidents"]],
+                         [(SCHOOL, "peer_chain_regressed")])
+        self.assertEqual(len(self.audit(self.school, "audit.checkpoint_mismatch")), 1)
+
+        # Acknowledged, with a note: then verify is clean again, and the
+        # acknowledgement is itself in the log.
+        bad = self.school.cli("audit", "ack-incident", "999", check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.school.cli("audit", "ack-incident", str(inc["id"]), "--note", "restored from backup")
+        self.assertTrue(verify()["intact"], verify())
+        self.assertEqual(self.school.cli("audit", "verify", check=False).returncode, 0)
+        (ack,) = self.audit(self.school, "audit.incident_acked")
+        self.assertEqual(json.loads(ack["detail"])["note"], "restored from backup")
+
     def test_consent_granted_after_delivery_reaches_the_receiver(self):
         rid = self.send("W1")["W1"]
         r = self.mbo.cli("outcome", "record", rid, "still_enrolled", check=False)
