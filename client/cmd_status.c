@@ -42,6 +42,8 @@ static json_t *s_peer_json(const Overstapctl__PeerStatus *p)
 	e |= out_json_set_int(o, "quota_stored_bytes", p->quota_stored_bytes);
 	e |= out_json_set(o, "quota_stored_bytes_max", out_json_uint(p->quota_stored_bytes_max));
 	e |= out_json_set(o, "quota_refused", out_json_uint(p->quota_refused));
+	e |= out_json_set_int(o, "witness_seq", p->witness_seq);
+	e |= out_json_set_int(o, "witness_at", p->witness_at);
 	if (p->rollover_until)
 		e |= out_json_set(o, "rollover", s_rollover_json(p));
 	return out_json_done(o, e);
@@ -104,6 +106,16 @@ static void s_peer_notes(const Overstapctl__DaemonStatus *st)
 		if (p->parked)
 			printf("  %s: %llu message(s) parked, not sent: `overstap outbox list`\n", p->id,
 			       (unsigned long long)p->parked);
+		/* the other half of `audit verify`: how fresh the peer's copy is */
+		if (p->witness_seq > 0) {
+			char age[32];
+
+			printf("  %s: witnesses our audit log up to entry %lld (%s ago)\n", p->id,
+			       (long long)p->witness_seq,
+			       out_duration(time_now_ms() - p->witness_at, age, sizeof(age)));
+		} else {
+			printf("  %s: holds no copy of our audit log head yet\n", p->id);
+		}
 		/* a quota line once it matters: refusals, or past half of a limit */
 		if (p->quota_refused ||
 		    (p->quota_messages_max && p->quota_messages * 2 >= p->quota_messages_max) ||

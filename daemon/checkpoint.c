@@ -60,10 +60,11 @@ static int s_theirs(struct hctx *h, const char *peer, const Overstap__AuditCheck
 		       ((int64_t)m->seq == old.seq && memcmp(m->head.data, old.head, 32) != 0))) {
 		snprintf(why, sizeof(why), "the peer's audit log went back from entry %lld to %llu",
 			 (long long)old.seq, (unsigned long long)m->seq);
-		/* an incident until acknowledged; the same regression sent again
-		 * is the same incident, alarmed once */
-		if ((r = store_incident_add(h->store, peer, INCIDENT_REGRESSED, (int64_t)m->seq,
-					    m->head.data, why, time_now_ms())) <= 0)
+		/* an incident until acknowledged, keyed by the head we hold: every
+		 * lower head sent while the peer's log grows back is the same
+		 * incident, alarmed once */
+		if ((r = store_incident_add(h->store, peer, INCIDENT_REGRESSED, old.seq, old.head, why,
+					    time_now_ms())) <= 0)
 			return r;
 		log_err("peer %s: %s (entries removed or rewritten there)", peer, why);
 		return s_alarm(h, peer, "audit.peer_chain_regressed", old.seq, why);
@@ -129,6 +130,14 @@ const char *rx_checkpoint(struct hctx *h, const struct rx_msg *msg, int *failed)
 	}
 	overstap__audit_checkpoint__free_unpacked(m, NULL);
 	return NULL;
+}
+
+int checkpoint_take(struct hctx *h, const Overstap__Envelope *e)
+{
+	int failed = 0;
+
+	(void)rx_checkpoint(h, &(struct rx_msg){ .e = e }, &failed);
+	return failed ? -EIO : 0;
 }
 
 struct s_verify {

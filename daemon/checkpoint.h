@@ -13,6 +13,7 @@
 #define OVERSTAP_CHECKPOINT_H
 
 #include "hctx.h"
+#include "overstap.pb-c.h"
 
 /* Our audit head, and the last head of peer's chain we hold, as a packed
  * AuditCheckpoint body in buf (cap bytes; 160 is plenty). The transport sends
@@ -20,6 +21,12 @@
  * *seq gets our head's entry. 0 or -errno. */
 int checkpoint_build(struct hctx *h, const char *peer, uint8_t *buf, size_t cap, size_t *len,
 		     int64_t *seq);
+
+/* A checkpoint that came back on our own connection to the peer (the answer
+ * to ours, design.md §5.6): taken in as rx_checkpoint takes one from the
+ * ROUTER, inside the caller's transaction. e is authenticated (sender,
+ * signature). 0, or -errno when the store failed. */
+int checkpoint_take(struct hctx *h, const Overstap__Envelope *e);
 
 /* Check the log against every head a peer holds of it. 0 when all are found
  * (*checked counts them), else -ENOENT (truncated) or -EBADMSG (rewritten)

@@ -66,7 +66,7 @@ static const struct s_key s_network_keys[] = {
 	S_NUM("retry_initial_ms", T_INT, config, retry_initial_ms, 10, 600000, "1000"),
 	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
 	/* how often our audit chain head goes to each peer (design.md §5) */
-	S_NUM("checkpoint_interval_s", T_INT, config, checkpoint_interval_s, 1, 7 * 86400, "3600"),
+	S_NUM("checkpoint_interval_s", T_INT, config, checkpoint_interval_s, 1, 7 * 86400, "300"),
 	/* a peer over it is refused unlooked-at for the rest of the hour (design.md §4) */
 	S_NUM("max_refused_registrations_per_hour", T_UINT, config, max_refused_registrations, 1,
 	      1000000, "100"),

@@ -46,6 +46,14 @@ int ctl_status(struct req_ctx *c)
 		if (p->reconnect_at)
 			ps->next_reconnect_ms = p->reconnect_at > time_mono_ms() ?
 						p->reconnect_at - time_mono_ms() : 0;
+		{
+			struct checkpoint_rec w;
+
+			if (store_checkpoint_get(h->store, p->cfg.id, CHECKPOINT_OURS, &w) == 0) {
+				ps->witness_seq = w.seq;
+				ps->witness_at = w.at;
+			}
+		}
 		ps->parked = p->parked;
 		ps->peer_max_message_size = (uint64_t)p->said.max_message_size;
 		/* a window that has ended counts as empty: it restarts at the next message */

@@ -48,6 +48,7 @@ struct peer {
 	uint64_t sent, acked, received, rejected;	/* counters since start */
 	uint64_t depth;			/* queued in the outbox: counted once, then kept */
 	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
+	int64_t checkpoint_replied;	/* mono ms we last answered its checkpoint with ours */
 	struct peer_info said;		/* its last Hello (design.md §4): limits we keep to */
 	uint64_t parked;		/* parked in the outbox for it: counted once, then kept */
 	/* its quota here (design.md §4.5 "Quotas"), a window of an hour from its

@@ -4,6 +4,7 @@
  * batches of up to RX_BATCH committed as one transaction before any of them
  * is acknowledged. */
 #include "net_int.h"
+#include "checkpoint.h"
 #include "envelope.h"
 #include "jdetail.h"
 #include "rx.h"
@@ -27,6 +28,7 @@ struct ack_out {
 	uint32_t retry_after_s;		/* with DISP_LATER */
 	char text[160];			/* with reject: the reason sent, when not just reject */
 	int hello;			/* not an ack: our Hello, answering the peer's */
+	int checkpoint;			/* not an ack: our audit head, answering the peer's */
 };
 
 /* Refusals by a quota (design.md §4.5 "Quotas"): static, counted by reason. */
@@ -36,8 +38,9 @@ struct ack_out {
 #define TOO_LARGE "message larger than this daemon's max_message_size"
 
 
+/* A checkpoint is answered with an ack and with ours: two entries. */
 struct rx_batch {
-	struct ack_out acks[RX_BATCH];
+	struct ack_out acks[2 * RX_BATCH];
 	size_t n;
 	int in_tx;			/* a transaction is open */
 	int failed;			/* the store failed: ack nothing */
@@ -201,6 +204,16 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 	a = s_ack_add(b, rid, p, e->message_id, why);
 	a->disp = disp;
 	a->retry_after_s = retry_s;
+	/* design.md §5.6: witnessing both ways on every connection, whoever
+	 * dialled. A peer we do not dial (no endpoint) got no head of ours
+	 * back, so its own truncation went unseen; our answer rides on the
+	 * connection its checkpoint came in on, at most once per
+	 * CHECKPOINT_REPLY_MS a peer (no amplification). */
+	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT &&
+	    (!p->checkpoint_replied || time_mono_ms() - p->checkpoint_replied >= CHECKPOINT_REPLY_MS)) {
+		p->checkpoint_replied = time_mono_ms();
+		s_ack_add(b, rid, p, e->message_id, NULL)->checkpoint = 1;
+	}
 out:
 	overstap__envelope__free_unpacked(e, NULL);
 }
@@ -222,13 +235,23 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 	ack.reason = (char *)(reject ? (a->text[0] ? a->text : reject) : "");
 	ack.disposition = (Overstap__Ack__Disposition)(reject ? a->disp : DISP_FINAL);
 	ack.retry_after_s = reject ? a->retry_after_s : 0;
-	blen = a->hello ? 192 : overstap__ack__get_packed_size(&ack);
+	blen = a->hello || a->checkpoint ? 192 : overstap__ack__get_packed_size(&ack);
 	body = malloc(blen ? blen : 1);
 	if (!body)
 		return;
 	if (a->hello) {
 		bc = OVERSTAP__ENVELOPE__BODY_HELLO;
 		blen = net_hello_pack(net, body, blen);
+	} else if (a->checkpoint) {
+		int64_t seq = 0;
+
+		bc = OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT;
+		/* sent with an empty log of ours too: what we hold of the
+		 * peer's log (yours_*) is the half it needs */
+		if (checkpoint_build(net->h, a->peer->cfg.id, body, 192, &blen, &seq) < 0) {
+			free(body);
+			return;
+		}
 	} else {
 		overstap__ack__pack(&ack, body);
 	}
@@ -252,14 +275,14 @@ static void s_acks_flush(struct net *net, struct rx_batch *b)
 
 		if (done[i])
 			continue;
-		if (b->acks[i].reject || b->acks[i].hello) {
+		if (b->acks[i].reject || b->acks[i].hello || b->acks[i].checkpoint) {
 			ids[0] = b->acks[i].id;
 			s_ack_send(net, &b->acks[i], ids, 1, b->acks[i].reject);
 			continue;
 		}
 		/* One ack (one signature) for all accepted ids of this connection. */
 		for (size_t j = i; j < b->n; j++)
-			if (!done[j] && !b->acks[j].reject && !b->acks[j].hello &&
+			if (!done[j] && !b->acks[j].reject && !b->acks[j].hello && !b->acks[j].checkpoint &&
 			    b->acks[j].rid_len == b->acks[i].rid_len &&
 			    memcmp(b->acks[j].rid, b->acks[i].rid, b->acks[i].rid_len) == 0) {
 				ids[n++] = b->acks[j].id;

@@ -115,6 +115,17 @@ static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a,
 	}
 }
 
+/* The peer's answer to our checkpoint (design.md §5.6): its head, and what it
+ * holds of ours, taken in as on the ROUTER, in the drain's transaction. */
+static void s_checkpoint_in(struct net *net, struct peer *p, const Overstap__Envelope *e,
+			    int *in_tx)
+{
+	if (!*in_tx && store_begin(net->h->store) == 0)
+		*in_tx = 1;
+	if (*in_tx && checkpoint_take(net->h, e) < 0)
+		log_err("peer %s: cannot keep its audit checkpoint", p->cfg.id);
+}
+
 void net_peer_handle(struct net *net, struct peer *p)
 {
 	int in_tx = 0;
@@ -139,17 +150,20 @@ void net_peer_handle(struct net *net, struct peer *p)
 			    strcmp(e->recipient, net->h->cfg->institution_id) != 0)
 				why = "reply with wrong sender or recipient";
 			else if (e->body_case != OVERSTAP__ENVELOPE__BODY_ACK &&
-				 e->body_case != OVERSTAP__ENVELOPE__BODY_HELLO)
+				 e->body_case != OVERSTAP__ENVELOPE__BODY_HELLO &&
+				 e->body_case != OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT)
 				why = "unexpected reply body";
 			else if (net_verify(p, e) < 0)
 				why = "signature does not verify";
 			else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO)
 				net_hello_record(net, p, e);	/* its answer to ours */
+			else if (e->body_case == OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT)
+				s_checkpoint_in(net, p, e, &in_tx);
 			else
 				envelope_ack_unpack(envelope_body(e), &a, &why);
 		}
-		if (e && !why && e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
-			/* recorded */
+		if (e && !why && e->body_case != OVERSTAP__ENVELOPE__BODY_ACK) {
+			/* a Hello or a checkpoint: taken in above */
 		} else if (!a) {
 			net_reject(net, p, p->cfg.id, why ? why : "unreadable reply");
 		} else {
@@ -426,8 +440,13 @@ static void s_checkpoints(struct net *net, int64_t *wake_in_ms)
 			continue;
 		}
 		p->checkpoint_due = now + every;
-		if (checkpoint_build(net->h, p->cfg.id, body, sizeof(body), &blen, &seq) == 0 &&
-		    s_send_direct(net, p, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, body, blen) == 0)
+		if (checkpoint_build(net->h, p->cfg.id, body, sizeof(body), &blen, &seq) < 0)
+			continue;
+		/* an empty log is nothing to witness: look again soon, so the first
+		 * exchange follows the first entry (design.md §5.6) */
+		if (seq == 0 && every > CHECKPOINT_EMPTY_MS)
+			p->checkpoint_due = now + CHECKPOINT_EMPTY_MS;
+		if (s_send_direct(net, p, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, body, blen) == 0)
 			log_debug("peer %s: sent audit checkpoint at entry %lld", p->cfg.id, (long long)seq);
 	}
 }

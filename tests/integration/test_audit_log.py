@@ -82,6 +82,32 @@ class AuditLogTest(harness.DaemonTestCase):
         self.assertFalse(v["intact"])
         self.assertEqual(v["first_bad_seq"], target)
 
+    def test_receive_only_peer_witnesses_both_ways(self):
+        """Issue 16 item 2: checkpoints went only over a daemon's own
+        connection, so a school whose MBO does not dial it (no endpoint,
+        which the README allows) never got a head of its own log back and a
+        truncation there went unseen. The MBO now answers a checkpoint with
+        its own on the connection it came in on; the first exchange follows
+        the first audit entry, not the first interval."""
+        school = harness.Institution(self.root, "12AB00", "School", checkpoint_interval_s=2)
+        mbo = harness.Institution(self.root, "25LZ00", "MBO", checkpoint_interval_s=2)
+        self.insts += [school.start(), mbo.start()]
+        mbo.add_peer(school, send=False)           # the MBO never dials the school
+        school.add_peer(mbo, send=False)
+        school.add_peer(mbo, send=True)
+        path = os.path.join(self.root, "l.csv")
+        rows = harness.leavers_csv(path, 2)
+        school.cli("import", "leavers", path)
+        school.cli("handover", "registered", rows[0]["pupil_ref"])   # a first audit entry
+        wait_for(lambda: school.cli_json("audit", "verify")["checkpoints"] >= 1, timeout=20,
+                 what="the MBO's witness of the school's log, at the school")
+        peer = school.peer_status("25LZ00")
+        self.assertGreater(peer["witness_seq"], 0)
+        self.assertIn("25LZ00: witnesses our audit log up to entry", school.cli("status").stdout)
+        # and the MBO holds the school's head as before
+        wait_for(lambda: mbo.peer_status("12AB00")["witness_seq"] >= 0 and
+                 mbo.cli_json("audit", "verify")["intact"], what="the MBO's log intact")
+
     def test_export_pages_and_file(self):
         school = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug").start()
         self.insts.append(school)
