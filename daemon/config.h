@@ -46,6 +46,9 @@ struct config {
 	int retry_max_ms;		/* default 60000 */
 	int checkpoint_interval_s;	/* audit checkpoints to peers, default 3600 */
 	int max_clock_skew_s;		/* how far a peer's created_at may be ahead, default 86400 */
+	int handshake_timeout_ms;	/* ZMQ_HANDSHAKE_IVL on every network socket, default 5000 */
+	unsigned max_connections;	/* incoming connections held at once, default 1024 */
+	unsigned max_connections_per_source;	/* of them from one address (IPv6 /64), default 32 */
 	/* [store] */
 	char store_path[PATH_MAX];	/* required */
 	/* [control] */

@@ -29,6 +29,13 @@ static const struct s_key s_network_keys[] = {
 	      1000000, "100"),
 	/* how far ahead of our clock a peer's created_at may be (design.md §4.5) */
 	S_NUM("max_clock_skew_s", T_INT, config, max_clock_skew_s, 60, 30 * 86400, "86400"),
+	/* Admission (design.md §4.1): a connection that has not finished its
+	 * handshake in this time is closed; at most this many incoming
+	 * connections, in all and per source address (IPv6: per /64). */
+	S_NUM("handshake_timeout_ms", T_INT, config, handshake_timeout_ms, 100, 120000, "5000"),
+	S_NUM("max_connections", T_UINT, config, max_connections, 1, 65536, "1024"),
+	S_NUM("max_connections_per_source", T_UINT, config, max_connections_per_source, 1, 65536,
+	      "32"),
 };
 
 static const struct s_key s_store_keys[] = {
@@ -93,6 +100,7 @@ const struct s_section config_sections[] = {
 const struct s_order config_orders[] = {
 	{ "network", "heartbeat_timeout_ms", "heartbeat_ivl_ms", 1 },
 	{ "network", "retry_max_ms", "retry_initial_ms", 0 },
+	{ "network", "max_connections", "max_connections_per_source", 0 },
 };
 
 const char *const config_levels[] = { "err", "warning", "notice", "info", "debug" };
