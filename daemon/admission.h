@@ -25,8 +25,10 @@
 /* ... on top of the 1000 (libzmq's default SNDHWM, which zmq_socket_monitor
  * gives no way to change) of the PAIR libzmq sends them from. libzmq's I/O
  * thread blocks while that pipe is full, so at most this many connections
- * are accepted and not yet seen by us: each holds a descriptor. */
-#define ADM_QUEUE_FDS (1000 + ADM_MONITOR_RCVHWM)
+ * are accepted and not yet seen by us (each holds a descriptor), plus the
+ * one whose event is being sent. Measured with libzmq 4.3.4: 1101 accepted
+ * while the events went unread. */
+#define ADM_QUEUE_FDS (1000 + ADM_MONITOR_RCVHWM + 1)
 /* ZMQ_BACKLOG of the listener: connections the kernel completes before
  * libzmq accepts them (they hold no descriptor of ours). */
 #define ADM_BACKLOG 64
