@@ -185,6 +185,7 @@ class BudgetTest(unittest.TestCase):
     def test_refused_at_start(self):
         with harness.TempDir() as root:
             inst = harness.Institution(root, ti.RECEIVER_ID, "MBO", max_connections=1000)
+            self.addCleanup(inst.kill)   # whatever fails below, no daemon is left running
             with self.assertRaises(AssertionError) as cm:
                 inst.start(preexec_fn=_limit_fds)
             inst.proc = None
