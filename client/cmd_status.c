@@ -74,6 +74,8 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 		e |= out_json_append(reasons, out_json_str(st->rejected_reasons[i]));
 	e |= out_json_set(o, "rejected_reasons", reasons);
 	e |= out_json_set(o, "inbox_total", out_json_uint(st->inbox_total));
+	e |= out_json_set(o, "connections", out_json_uint(st->connections));
+	e |= out_json_set(o, "connections_refused", out_json_uint(st->connections_refused));
 	e |= out_json_set_str(o, "store", st->store_damaged ? "damaged" : "ok");
 	e |= out_json_set_str(o, "store_error", st->store_error);
 	return out_json_done(o, e);
@@ -199,7 +201,9 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 	putchar('\n');
 	if (s_peer_table(st, ARRAY_SIZE(s_peer_cols)) < 0)
 		return -ENOMEM;
-	printf("\nrejected messages: %llu\n", (unsigned long long)st->rejected_total);
+	printf("\nincoming connections: %llu open, %llu refused\n", (unsigned long long)st->connections,
+	       (unsigned long long)st->connections_refused);
+	printf("rejected messages: %llu\n", (unsigned long long)st->rejected_total);
 	for (size_t i = 0; i < st->n_rejected_reasons; i++) {
 		fputs("  ", stdout);
 		out_text(stdout, st->rejected_reasons[i]);

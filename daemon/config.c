@@ -1,5 +1,5 @@
 /* config: reads and checks overstapd.conf (libinih) into a struct config. */
-#include "config.h"
+#include "config_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -10,145 +10,10 @@
 #include <string.h>
 
 #define S_FILE_MAX (1024 * 1024)	/* a config file this big is a mistake */
-#define S_MAX_KEYS 16			/* keys per section; checked by the tables */
 #define S_SOCKET_PATH_MAX 107		/* sun_path (108) less the NUL */
 #define S_NONE (-1)			/* no section header seen yet */
 #define S_SKIP (-2)			/* broken header: ignore keys until the next one */
 
-enum s_type {
-	T_STR,		/* any text that fits */
-	T_ID,		/* institution id */
-	T_ENDPOINT,	/* "" or tcp://host:port or ipc://path */
-	T_SOCKET,	/* absolute filesystem path of a unix socket */
-	T_LEVEL,	/* log level name */
-	T_INT,		/* int, unsigned and int64_t fields, with a range */
-	T_UINT,
-	T_I64,
-	T_Z85,		/* CURVE public key */
-	T_SIGNKEY,	/* base64 Ed25519 public key */
-	T_TIME,		/* UTC date or moment, into int64 unix ms */
-	T_BASIS,	/* a legal basis: statute or consent */
-};
-
-struct s_key {
-	const char *name;
-	enum s_type type;
-	size_t off;		/* of the field in struct config or struct peer_cfg */
-	size_t size;		/* of the field */
-	long long min, max;	/* for the integer types */
-	const char *def;	/* default as it would be written in the file, or NULL */
-	int required;
-};
-
-struct s_section {
-	const char *name;
-	int peer;		/* [peer ID]: fields live in a struct peer_cfg */
-	const struct s_key *keys;
-	size_t n_keys;
-};
-
-#define S_FIELD(st, f) offsetof(struct st, f), sizeof(((struct st *)0)->f)
-#define S_STR(n, t, st, f, req) { n, t, S_FIELD(st, f), 0, 0, NULL, req }
-#define S_NUM(n, t, st, f, lo, hi, def) { n, t, S_FIELD(st, f), lo, hi, def, 0 }
-
-static const struct s_key s_institution_keys[] = {
-	S_STR("id", T_ID, config, institution_id, 1),
-	S_STR("name", T_STR, config, institution_name, 0),
-	S_STR("keys_dir", T_STR, config, keys_dir, 1),
-};
-
-static const struct s_key s_network_keys[] = {
-	S_STR("listen", T_ENDPOINT, config, listen, 1),
-	S_NUM("heartbeat_ivl_ms", T_INT, config, heartbeat_ivl_ms, 100, 600000, "5000"),
-	S_NUM("heartbeat_timeout_ms", T_INT, config, heartbeat_timeout_ms, 100, 3600000, "15000"),
-	S_NUM("max_message_size", T_I64, config, max_message_size, 1024, 64 * 1024 * 1024, "1048576"),
-	S_NUM("max_in_flight", T_UINT, config, max_in_flight, 1, 65536, "2048"),
-	S_NUM("retry_initial_ms", T_INT, config, retry_initial_ms, 10, 600000, "1000"),
-	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
-	/* how often our audit chain head goes to each peer (design.md §5) */
-	S_NUM("checkpoint_interval_s", T_INT, config, checkpoint_interval_s, 1, 7 * 86400, "300"),
-	/* a peer over it is refused unlooked-at for the rest of the hour (design.md §4) */
-	S_NUM("max_refused_registrations_per_hour", T_UINT, config, max_refused_registrations, 1,
-	      1000000, "100"),
-	/* how far ahead of our clock a peer's created_at may be (design.md §4.5) */
-	S_NUM("max_clock_skew_s", T_INT, config, max_clock_skew_s, 60, 30 * 86400, "86400"),
-	/* per-peer quotas, 0 = none (design.md §4.5 "Quotas") */
-	S_NUM("max_messages_per_peer_per_hour", T_UINT, config, quota_messages_per_hour, 0, 100000000,
-	      "20000"),
-	S_NUM("max_stored_bytes_per_peer", T_I64, config, quota_stored_bytes, 0, INT64_MAX / 2,
-	      "1073741824"),
-};
-
-static const struct s_key s_store_keys[] = {
-	S_STR("path", T_STR, config, store_path, 1),
-};
-
-static const struct s_key s_control_keys[] = {
-	S_STR("socket", T_SOCKET, config, control_socket, 1),
-	S_STR("group", T_STR, config, control_group, 0),
-};
-
-/* status and follow_up cannot be changed (design.md §3); they are keys so that a
- * config can say so explicitly, and saying otherwise is an error. */
-static const struct s_key s_policy_keys[] = {
-	{ "handover", T_BASIS, S_FIELD(config, policy_handover), 0, 0, "statute", 0 },
-	{ "status", T_BASIS, S_FIELD(config, policy_status), 0, 0, "statute", 0 },
-	{ "follow_up", T_BASIS, S_FIELD(config, policy_follow_up), 0, 0, "consent", 0 },
-	/* Retention (design.md §3): days after which the daily job erases. A year
-	 * after delivery the receiver has long had the dossier; the receiver's
-	 * copy serves the pupil's first two years; outcomes feed five cohorts
-	 * of quality-care reports. */
-	S_NUM("retention_sent_days", T_INT, config, retention_sent_days, 1, 36500, "365"),
-	S_NUM("retention_received_days", T_INT, config, retention_received_days, 1, 36500, "730"),
-	S_NUM("retention_outcomes_days", T_INT, config, retention_outcomes_days, 1, 36500, "1825"),
-};
-
-/* design.md §6: counts below min_cell are never shown; 3 is the floor below
- * which a count identifies too readily. */
-static const struct s_key s_report_keys[] = {
-	S_NUM("min_cell", T_UINT, config, report_min_cell, 3, 1000, "5"),
-};
-
-static const struct s_key s_log_keys[] = {
-	{ "level", T_LEVEL, S_FIELD(config, log_level), 0, 0, "info", 0 },
-};
-
-static const struct s_key s_peer_keys[] = {
-	S_STR("name", T_STR, peer_cfg, name, 0),
-	S_STR("endpoint", T_ENDPOINT, peer_cfg, endpoint, 0),
-	S_STR("curve_public_key", T_Z85, peer_cfg, curve_public, 1),
-	S_STR("sign_public_key", T_SIGNKEY, peer_cfg, sign_public, 1),
-	S_STR("curve_public_key_next", T_Z85, peer_cfg, curve_next, 0),
-	S_STR("sign_public_key_next", T_SIGNKEY, peer_cfg, sign_next, 0),
-	S_STR("rollover_until", T_TIME, peer_cfg, rollover_until, 0),
-};
-
-/* A section's keys and their number, which must fit key_line and key_bad
- * (S_MAX_KEYS): a longer table does not compile (a negative array size). */
-#define S_KEYS(a) a, ARRAY_SIZE(a) + 0 * sizeof(char[ARRAY_SIZE(a) <= S_MAX_KEYS ? 1 : -1])
-static const struct s_section s_sections[] = {
-	{ "institution", 0, S_KEYS(s_institution_keys) },
-	{ "network", 0, S_KEYS(s_network_keys) },
-	{ "store", 0, S_KEYS(s_store_keys) },
-	{ "control", 0, S_KEYS(s_control_keys) },
-	{ "policy", 0, S_KEYS(s_policy_keys) },
-	{ "report", 0, S_KEYS(s_report_keys) },
-	{ "log", 0, S_KEYS(s_log_keys) },
-	{ "peer", 1, S_KEYS(s_peer_keys) },
-};
-
-/* Integer keys that must be ordered: key > than (strict) or key >= than. */
-static const struct s_order {
-	const char *section, *key, *than;
-	int strict;
-} s_orders[] = {
-	{ "network", "heartbeat_timeout_ms", "heartbeat_ivl_ms", 1 },
-	{ "network", "retry_max_ms", "retry_initial_ms", 0 },
-};
-
-_Static_assert(S_MAX_KEYS <= 32, "key_bad is a 32-bit mask");
-
-static const char *const s_levels[] = { "err", "warning", "notice", "info", "debug" };
 
 /* One section header as it appeared in the file. */
 struct s_inst {
@@ -302,8 +167,8 @@ static int s_parse_socket(const struct s_key *k, const char *v, void *dst, char 
 
 static int s_parse_level(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(s_levels); i++)
-		if (strcmp(v, s_levels[i]) == 0)
+	for (size_t i = 0; i < config_n_levels; i++)
+		if (strcmp(v, config_levels[i]) == 0)
 			return s_parse_str(k, v, dst, why, n);
 	snprintf(why, n, "'%.32s' is not one of err, warning, notice, info, debug", v);
 	return -EINVAL;
@@ -429,8 +294,8 @@ static void s_defaults(const struct s_section *sec, char *base)
 
 static const struct s_section *s_section_find(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(s_sections); i++) {
-		const struct s_section *s = &s_sections[i];
+	for (size_t i = 0; i < config_n_sections; i++) {
+		const struct s_section *s = &config_sections[i];
 		size_t n = strlen(s->name);
 
 		if (s->peer ? strncmp(name, s->name, n) == 0 &&
@@ -690,8 +555,8 @@ static int s_handler(void *user, const char *section, const char *name, const ch
 
 static void s_check_required(struct s_parse *p)
 {
-	for (size_t s = 0; s < ARRAY_SIZE(s_sections); s++) {
-		const struct s_section *sec = &s_sections[s];
+	for (size_t s = 0; s < config_n_sections; s++) {
+		const struct s_section *sec = &config_sections[s];
 		int found = 0;
 
 		for (size_t i = 0; i < p->n_inst; i++) {
@@ -841,8 +706,8 @@ static void s_parse_all(struct s_parse *p)
 	else if (r < 0)
 		s_error(p, 0, "cannot parse (inih error %d)", r);
 	s_check_required(p);
-	for (size_t i = 0; i < ARRAY_SIZE(s_orders); i++)
-		s_check_order(p, &s_orders[i]);
+	for (size_t i = 0; i < config_n_orders; i++)
+		s_check_order(p, &config_orders[i]);
 	s_check_peers(p);
 }
 
@@ -862,9 +727,9 @@ int config_load(const char *path, struct config **out, struct strlist *errors)
 	}
 	if (str_copy(p.cfg->path, sizeof(p.cfg->path), path) < 0)
 		s_error(&p, 0, "path too long");
-	for (size_t i = 0; i < ARRAY_SIZE(s_sections); i++)
-		if (!s_sections[i].peer)
-			s_defaults(&s_sections[i], (char *)p.cfg);
+	for (size_t i = 0; i < config_n_sections; i++)
+		if (!config_sections[i].peer)
+			s_defaults(&config_sections[i], (char *)p.cfg);
 	p.buf = buf;
 	s_parse_all(&p);
 	r = p.oom ? -ENOMEM : p.n_errs ? -EINVAL : 0;

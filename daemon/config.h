@@ -44,10 +44,13 @@ struct config {
 	unsigned max_refused_registrations;	/* per peer per hour, default 100 (design.md §4) */
 	int retry_initial_ms;		/* default 1000 */
 	int retry_max_ms;		/* default 60000 */
-	int checkpoint_interval_s;	/* audit checkpoints to peers, default 3600 */
+	int checkpoint_interval_s;	/* audit checkpoints to peers, default 300 */
 	int max_clock_skew_s;		/* how far a peer's created_at may be ahead, default 86400 */
 	unsigned quota_messages_per_hour;	/* per peer, 0 = none, default 20000 (design.md §4) */
 	int64_t quota_stored_bytes;	/* per peer in the inbox, 0 = none, default 1 GiB */
+	int handshake_timeout_ms;	/* ZMQ_HANDSHAKE_IVL on every network socket, default 5000 */
+	unsigned max_connections;	/* incoming connections held at once, default 1024 */
+	unsigned max_connections_per_source;	/* of them from one address (IPv6 /64), default 32 */
 	/* [store] */
 	char store_path[PATH_MAX];	/* required */
 	/* [control] */

@@ -21,6 +21,8 @@ int ctl_status(struct req_ctx *c)
 	st->started_at = c->env->started_at;
 	st->version = OVERSTAP_VERSION;
 	st->rejected_total = net->rejected_total;
+	st->connections = net->adm.admitted;
+	st->connections_refused = net->adm.refused;
 	st->peers = ctl_keep(&c->pool, calloc(net->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
 	for (size_t i = 0; i < net->n_peers && st->peers; i++) {
 		const struct peer *p = &net->peers[i];

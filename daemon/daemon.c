@@ -342,7 +342,9 @@ static int s_reload(struct daemon *d)
 	r = nk.signer ? s_rekey(d, nc, &nk) : net_peers_apply(&d->net, nc, 0);
 	keys_clear(&nk);
 	if (r < 0) {
-		log_err("reload failed: a peer could not be set up; keeping the running configuration");
+		log_err("reload failed: %s; keeping the running configuration",
+			r == -EMFILE ? "[network] max_connections does not fit the descriptor limit"
+				     : "a peer could not be set up");
 		config_free(&nc);
 		return r;
 	}

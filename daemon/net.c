@@ -16,7 +16,7 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "overstap"
-#define MONITOR_EVENTS (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | \
+#define MONITOR_EVENTS (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | \
 			ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | \
 			ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
@@ -34,16 +34,19 @@ static int s_opt(void *sock, int opt, int v)
 }
 
 /* Options every network socket shares: heartbeats to find dead peers, a cap on
- * what a peer can make us allocate, no lingering (the outbox is durable).
+ * what a peer can make us allocate, no lingering (the outbox is durable), and
+ * a short handshake: libzmq's default (30 s) let a connection that sent a few
+ * bytes and went quiet hold a descriptor for half a minute (design.md §4.1).
  * The ROUTER reads up to NET_TRANSPORT_FACTOR times max_message_size: a
  * message above the limit but below that is read, and refused by id with a
  * PARK ack naming the limit, where libzmq would only drop the connection and
- * the sender would resend it on the next one, forever (design.md §4). */
+ * the sender would resend it on the next one, forever (design.md §4.5). */
 static int s_common_opts(const struct config *cfg, void *sock, int router)
 {
 	int64_t max = cfg->max_message_size * (router ? NET_TRANSPORT_FACTOR : 1);
 
-	if (s_opt(sock, ZMQ_HEARTBEAT_IVL, cfg->heartbeat_ivl_ms) < 0 ||
+	if (s_opt(sock, ZMQ_HANDSHAKE_IVL, cfg->handshake_timeout_ms) < 0 ||
+	    s_opt(sock, ZMQ_HEARTBEAT_IVL, cfg->heartbeat_ivl_ms) < 0 ||
 	    s_opt(sock, ZMQ_HEARTBEAT_TIMEOUT, cfg->heartbeat_timeout_ms) < 0 ||
 	    s_opt(sock, ZMQ_HEARTBEAT_TTL, cfg->heartbeat_timeout_ms) < 0 ||
 	    s_opt(sock, ZMQ_LINGER, 0) < 0 || s_opt(sock, ZMQ_SNDHWM, 10000) < 0 ||
@@ -68,8 +71,8 @@ static void s_monitor_close(void *sock, void **pair)
 	*pair = NULL;
 }
 
-/* A PAIR socket that receives `sock`'s monitor events. */
-static void *s_monitor(struct net *net, void *sock, const char *name)
+/* A PAIR socket that receives `sock`'s monitor events; rcvhwm 0 = libzmq's. */
+static void *s_monitor(struct net *net, void *sock, const char *name, int rcvhwm)
 {
 	char ep[128];
 	void *pair;
@@ -78,7 +81,7 @@ static void *s_monitor(struct net *net, void *sock, const char *name)
 	if (zmq_socket_monitor(sock, ep, MONITOR_EVENTS) < 0)
 		return NULL;
 	pair = zmq_socket(net->zctx, ZMQ_PAIR);
-	if (!pair || zmq_connect(pair, ep) < 0)
+	if (!pair || (rcvhwm && s_opt(pair, ZMQ_RCVHWM, rcvhwm) < 0) || zmq_connect(pair, ep) < 0)
 		s_monitor_close(sock, &pair);	/* no reader: the monitor must not run */
 	return pair;
 }
@@ -111,11 +114,56 @@ int net_monitor_read(void *pair, uint16_t *event, uint32_t *value)
 	return r;
 }
 
+/* Every descriptor an incoming connection can hold must leave enough for the
+ * rest: libzmq aborts when accept() on the control socket fails with EMFILE
+ * (ipc_listener.cpp, 4.3.4), and a listener that cannot accept spins. So a
+ * max_connections the limit cannot carry is refused (design.md §4.1). */
+static int s_fd_budget(const struct net *net, const struct config *cfg)
+{
+	size_t senders = 0;
+	uint64_t need;
+
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		senders += cfg->peers[i].endpoint[0] != '\0';
+	need = admission_fds_needed(cfg->max_connections, senders);
+	if (net->fd_limit == RLIM_INFINITY || need <= net->fd_limit)
+		return 0;
+	log_err("[network] max_connections = %u does not fit the file descriptor limit %llu "
+		"(LimitNOFILE=): overstapd also keeps %d for itself, %d for connections libzmq "
+		"accepted and it has not seen yet, and %d per peer it sends to (%zu). Lower "
+		"max_connections to %lld or less, or raise LimitNOFILE= to %llu",
+		cfg->max_connections, (unsigned long long)net->fd_limit, ADM_RESERVE_FDS, ADM_QUEUE_FDS,
+		ADM_FDS_PER_SENDER, senders,
+		(long long)net->fd_limit - (long long)(need - cfg->max_connections),
+		(unsigned long long)need);
+	return -EMFILE;
+}
+
+/* The listener's own options: a modest kernel backlog (connections waiting
+ * there hold no descriptor of ours, but need not pile up either). */
+static int s_router_opts(struct net *net, const struct config *cfg)
+{
+	if (s_opt(net->router, ZMQ_CURVE_SERVER, 1) < 0 ||
+	    zmq_setsockopt(net->router, ZMQ_CURVE_SECRETKEY, net->h->keys->curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
+	    zmq_setsockopt(net->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) < 0 ||
+	    s_opt(net->router, ZMQ_ROUTER_MANDATORY, 1) < 0 || s_opt(net->router, ZMQ_BACKLOG, ADM_BACKLOG) < 0 ||
+	    s_common_opts(cfg, net->router, 1) < 0)
+		return -errno;
+	return 0;
+}
+
 int net_open(struct net *net)
 {
 	const struct config *cfg = net->h->cfg;
 	int r;
 
+	if ((r = admission_fd_limit(&net->fd_limit)) < 0) {
+		log_err("cannot read the file descriptor limit: %s", strerror(-r));
+		return r;
+	}
+	if ((r = s_fd_budget(net, cfg)) < 0)
+		return r;
+	admission_limits(&net->adm, cfg->max_connections, cfg->max_connections_per_source);
 	net->zctx = zmq_ctx_new();
 	if (!net->zctx)
 		return -errno;
@@ -126,12 +174,10 @@ int net_open(struct net *net)
 	net->router = zmq_socket(net->zctx, ZMQ_ROUTER);
 	if (!net->router)
 		goto fail;
-	if (s_opt(net->router, ZMQ_CURVE_SERVER, 1) < 0 ||
-	    zmq_setsockopt(net->router, ZMQ_CURVE_SECRETKEY, net->h->keys->curve_secret, CRYPTO_Z85_KEY_LEN + 1) < 0 ||
-	    zmq_setsockopt(net->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) < 0 ||
-	    s_opt(net->router, ZMQ_ROUTER_MANDATORY, 1) < 0 || s_common_opts(cfg, net->router, 1) < 0)
+	if (s_router_opts(net, cfg) < 0)
 		goto fail;
-	net->router_monitor = s_monitor(net, net->router, "router");
+	/* a small queue of events: it bounds the connections accepted unseen */
+	net->router_monitor = s_monitor(net, net->router, "router", ADM_MONITOR_RCVHWM);
 	if (!net->router_monitor)
 		goto fail;
 	if (zmq_bind(net->router, cfg->listen) < 0) {
@@ -145,6 +191,12 @@ int net_open(struct net *net)
 			str_copy(net->bound, sizeof(net->bound), cfg->listen);
 		log_notice("listening on %s as %s", net->bound, cfg->institution_id);
 	}
+	if (admission_listener(&net->adm, net->bound) < 0)
+		log_warn("%s: connections are not counted (not tcp:// or ipc://)", net->bound);
+	log_notice("admission: at most %u incoming connections, %u per source address; handshakes "
+		   "time out after %d ms; file descriptor limit %llu",
+		   cfg->max_connections, cfg->max_connections_per_source, cfg->handshake_timeout_ms,
+		   (unsigned long long)net->fd_limit);
 	return net_peers_apply(net, cfg, 0);
 fail:
 	r = -errno;
@@ -171,6 +223,8 @@ int net_router_rekey(struct net *net)
 	}
 	if (r < 0)
 		log_err("rekey: cannot listen on %s again: %s", net->bound, zmq_strerror(-r));
+	/* the old listener's connections close without events: count again */
+	admission_sweep(&net->adm, time_mono_ms(), 1);
 	return r;
 }
 
@@ -236,7 +290,7 @@ static int s_peer_open(struct net *net, const struct config *cfg, const struct p
 	    s_opt(p->dealer, ZMQ_IMMEDIATE, 1) < 0 || s_opt(p->dealer, ZMQ_RECONNECT_IVL, 500) < 0 ||
 	    s_opt(p->dealer, ZMQ_RECONNECT_IVL_MAX, 30000) < 0 || s_common_opts(cfg, p->dealer, 0) < 0)
 		goto fail;
-	p->monitor = s_monitor(net, p->dealer, pc->id);
+	p->monitor = s_monitor(net, p->dealer, pc->id, 0);
 	if (!p->monitor || zmq_connect(p->dealer, pc->endpoint) < 0)
 		goto fail;
 	log_info("peer %s: connecting to %s", pc->id, pc->endpoint);
@@ -263,10 +317,10 @@ int net_peers_apply(struct net *net, const struct config *cfg, int reopen)
 	ptrdiff_t *keep = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*keep));
 	int r = 0;
 
-	if (!np || !keep) {
+	if (!np || !keep || s_fd_budget(net, cfg) < 0) {
 		free(np);
 		free(keep);
-		return -ENOMEM;
+		return np && keep ? -EMFILE : -ENOMEM;
 	}
 	/* First open every new or changed peer; only when all of them could be
 	 * set up does anything change (a reload is all or nothing). */
@@ -308,11 +362,17 @@ int net_peers_apply(struct net *net, const struct config *cfg, int reopen)
 	free(keep);
 	net->peers = np;
 	net->n_peers = cfg->n_peers;
+	/* from the next connection on; those open stay */
+	admission_limits(&net->adm, cfg->max_connections, cfg->max_connections_per_source);
 	return 0;
 }
 
+static void s_admission_tick(struct net *net, int flush);
+
 void net_close(struct net *net)
 {
+	s_admission_tick(net, 1);	/* the refusals not yet logged */
+	admission_free(&net->adm);
 	for (size_t i = 0; i < net->n_peers; i++)
 		s_peer_close(&net->peers[i]);
 	free(net->peers);
@@ -467,6 +527,48 @@ void net_reject(struct net *net, struct peer *p, const char *from, const char *w
 	}
 }
 
+/* ---- admission: the listener's connections (design.md §4.1) ---- */
+
+void net_router_monitor_handle(struct net *net)
+{
+	uint16_t ev;
+	uint32_t val;
+
+	/* Refused keys are counted and logged (rate-limited) by the ZAP handler;
+	 * a protocol failure is a peer speaking something else: count it too,
+	 * unless it is a connection we shut down ourselves (counted as refused).
+	 * libzmq reports the failure, then DISCONNECTED with the descriptor. */
+	while (net_monitor_read(net->router_monitor, &ev, &val) == 0) {
+		if (ev == ZMQ_EVENT_ACCEPTED) {
+			admission_accepted(&net->adm, (int)val, time_mono_ms());
+		} else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+			net->handshake_failed = 1;
+		} else if (ev == ZMQ_EVENT_DISCONNECTED) {
+			if (admission_disconnected(&net->adm, (int)val) != 2 && net->handshake_failed)
+				net_reject(net, NULL, "?", "incoming handshake failed (not ZMTP/CURVE?)");
+			net->handshake_failed = 0;
+		}
+	}
+}
+
+/* Refusals go to the log in aggregate: the first at once, then at most one
+ * line a minute however many connections a flood opens. */
+static void s_admission_tick(struct net *net, int flush)
+{
+	struct adm_report r;
+	int64_t now = time_mono_ms();
+
+	admission_sweep(&net->adm, now, 0);
+	if (!admission_report(&net->adm, now, flush, &r))
+		return;
+	log_warn("refused %llu incoming connection%s (%llu over max_connections = %u, %llu over "
+		 "max_connections_per_source = %u; the last from %s); %zu open; such refusals "
+		 "are logged at most once a minute",
+		 (unsigned long long)r.total, r.total == 1 ? "" : "s", (unsigned long long)r.over_total,
+		 net->adm.max_total, (unsigned long long)r.over_source, net->adm.max_per_source, r.last,
+		 r.open);
+}
+
 enum { NI_ZAP, NI_ROUTER, NI_ROUTER_MON, NI__FIXED };
 
 size_t net_poll_count(const struct net *net)
@@ -494,10 +596,13 @@ void net_poll_handle(struct net *net, const zmq_pollitem_t *items, size_t count)
 {
 	if (items[NI_ZAP].revents & ZMQ_POLLIN)
 		net_zap_handle(net);
-	if (items[NI_ROUTER].revents & ZMQ_POLLIN)
-		net_router_handle(net);
+	/* connections before messages: a batch's commit can take a while, and
+	 * each connection accepted and not yet seen holds a descriptor */
 	if (items[NI_ROUTER_MON].revents & ZMQ_POLLIN)
 		net_router_monitor_handle(net);
+	s_admission_tick(net, 0);
+	if (items[NI_ROUTER].revents & ZMQ_POLLIN)
+		net_router_handle(net);
 	/* Peers by socket: the array may not be reallocated before this point. */
 	for (size_t k = NI__FIXED; k + 1 < count; k += 2) {
 		struct peer *p = NULL;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
+#include "admission.h"
 #include "hctx.h"
 #include "log.h"
 #include "util.h"
@@ -78,6 +79,9 @@ struct net {
 	struct reject_count rejects[64];	/* the last slot counts "other reasons" */
 	uint64_t rejected_total;
 	struct ratelimit rl_reject;	/* logs a peer can trigger */
+	struct admission adm;		/* incoming connections: caps and counts (admission.h) */
+	rlim_t fd_limit;		/* RLIMIT_NOFILE in force, for the descriptor budget */
+	int handshake_failed;		/* router monitor: a failure waits for its DISCONNECTED */
 };
 
 /* Create the context, the ZAP handler and the bound ROUTER, and open the

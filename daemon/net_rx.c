@@ -338,16 +338,4 @@ void net_router_handle(struct net *net)
 	free(b);
 }
 
-void net_router_monitor_handle(struct net *net)
-{
-	uint16_t ev;
-	uint32_t val;
-
-	/* Refused keys are counted and logged (rate-limited) by the ZAP handler;
-	 * a protocol failure is a peer speaking something else: count it too. */
-	while (net_monitor_read(net->router_monitor, &ev, &val) == 0)
-		if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL))
-			net_reject(net, NULL, "?", "incoming handshake failed (not ZMTP/CURVE?)");
-}
-
 /* ---- sending: one DEALER per peer ---- */

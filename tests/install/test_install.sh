@@ -148,20 +148,20 @@ expect_grep "$C" '^id = [0-9]{2}[0-9A-Z]{2}[0-9]{2}$'
 expect_grep "$C" '^#\[peer [0-9]{2}[0-9A-Z]{2}[0-9]{2}\]$'
 if grep -q '^\[peer ' "$C"; then fail "$C: the example configures an active peer"; fi
 
-# Every key the daemon knows (the tables in daemon/config.c) is documented,
+# Every key the daemon knows (the tables in daemon/config_keys.c) is documented,
 # and a documented default is the daemon's own.
-grep -oE '(S_STR|S_NUM)\("[a-z_]+"|\{ "[a-z_]+", T_[A-Z]+' "$SRC/daemon/config.c" |
+grep -oE '(S_STR|S_NUM)\("[a-z_]+"|\{ "[a-z_]+", T_[A-Z]+' "$SRC/daemon/config_keys.c" |
 	grep -oE '"[a-z_]+"' | tr -d '"' | sort -u > "$TMP/keys"
-[ "$(wc -l < "$TMP/keys")" -ge 20 ] || fail "found only $(wc -l < "$TMP/keys") keys in daemon/config.c"
+[ "$(wc -l < "$TMP/keys")" -ge 20 ] || fail "found only $(wc -l < "$TMP/keys") keys in daemon/config_keys.c"
 while read -r key; do
 	grep -qE "^#?$key = " "$C" || fail "$C does not document key '$key'"
 done < "$TMP/keys"
 ok "$(wc -l < "$TMP/keys") keys documented"
-grep -oE 'S_NUM\("[a-z_]+", [^"]*"[^"]*"|\{ "[a-z_]+", T_[A-Z]+, [^"]*"[^"]*"' "$SRC/daemon/config.c" |
+grep -oE 'S_NUM\("[a-z_]+", [^"]*"[^"]*"|\{ "[a-z_]+", T_[A-Z]+, [^"]*"[^"]*"' "$SRC/daemon/config_keys.c" |
 	sed -E 's/^[^"]*"([a-z_]+)".*"([^"]*)"$/\1 \2/' > "$TMP/defaults"
-[ -s "$TMP/defaults" ] || fail "found no defaults in daemon/config.c"
+[ -s "$TMP/defaults" ] || fail "found no defaults in daemon/config_keys.c"
 while read -r key def; do
-	grep -qxE "#?$key = $def" "$C" || fail "$C: $key's default is $def in daemon/config.c"
+	grep -qxE "#?$key = $def" "$C" || fail "$C: $key's default is $def in daemon/config_keys.c"
 done < "$TMP/defaults"
 ok "$(wc -l < "$TMP/defaults") defaults match"
 

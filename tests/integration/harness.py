@@ -114,13 +114,15 @@ class Institution:
         return None
 
     # ---- the daemon ----
-    def start(self, extra_env=None, args=()):
+    def start(self, extra_env=None, args=(), preexec_fn=None):
+        """preexec_fn runs in the child before exec, e.g. to set an rlimit."""
         assert self.proc is None, "already running"
         env = dict(os.environ)
         env.update(extra_env or {})
         self.log = open(self.logpath, "a")
         self.proc = subprocess.Popen([OVERSTAPD, "-c", self.conf] + list(args), stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=env)
+                                     stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=preexec_fn)
 
         def ready():
             if self.proc.poll() is not None:

@@ -36,6 +36,7 @@ class DaemonCase(unittest.TestCase):
 
     daemon_net = {}          # extra [network] settings for the daemon
     extra_peers = ()         # more Python identities to configure
+    daemon_start = {}        # extra harness.Institution.start() arguments
 
     def setUp(self):
         self._tmp = harness.TempDir()
@@ -51,7 +52,7 @@ class DaemonCase(unittest.TestCase):
         self.others = {iid: peer.Identity(iid) for iid in self.extra_peers}
         for ident in [self.peer] + list(self.others.values()):
             self.daemon.add_peer(ident, send=False)
-        self.daemon.start()
+        self.daemon.start(**self.daemon_start)
         self.addCleanup(self._kill_daemon)
 
     def tearDown(self):

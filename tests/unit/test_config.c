@@ -215,6 +215,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->retry_initial_ms, 1000);
 	assert_int_equal(c->retry_max_ms, 60000);
 	assert_int_equal(c->max_clock_skew_s, 86400);
+	assert_int_equal(c->handshake_timeout_ms, 5000);
+	assert_int_equal(c->max_connections, 1024);
+	assert_int_equal(c->max_connections_per_source, 32);
 	assert_string_equal(c->control_group, "");
 	assert_string_equal(c->log_level, "info");
 	assert_int_equal(c->n_peers, 1);
@@ -377,6 +380,11 @@ static void test_bad_int(void **state)
 	fails_with(f, BASE "max_message_size = 99999999999999999999\n",
 		   ":10: max_message_size: 99999999999999999999 is out of range (1024..67108864)");
 	fails_with(f, BASE "retry_initial_ms = 9\n", ":10: retry_initial_ms: 9 is out of range (10..600000)");
+	fails_with(f, BASE "handshake_timeout_ms = 99\n",
+		   ":10: handshake_timeout_ms: 99 is out of range (100..120000)");
+	fails_with(f, BASE "max_connections = 0\n", ":10: max_connections: 0 is out of range (1..65536)");
+	fails_with(f, BASE "max_connections_per_source = 65537\n",
+		   ":10: max_connections_per_source: 65537 is out of range (1..65536)");
 }
 
 static void test_bad_order(void **state)
@@ -389,6 +397,9 @@ static void test_bad_order(void **state)
 		   ":10: heartbeat_timeout_ms: must be greater than heartbeat_ivl_ms (1000 <= 1000)");
 	fails_with(f, BASE "retry_initial_ms = 5000\nretry_max_ms = 2000\n",
 		   ":11: retry_max_ms: must be at least retry_initial_ms (2000 < 5000)");
+	/* a source may not be allowed more than everyone together */
+	fails_with(f, BASE "max_connections = 10\n",
+		   ":10: max_connections: must be at least max_connections_per_source (10 < 32)");
 	/* a bad value is reported once, not again as out of order */
 	fails_with(f, BASE "retry_max_ms = soon\n", ":10: retry_max_ms: 'soon' is not an integer");
 }
