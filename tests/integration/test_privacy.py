@@ -11,13 +11,17 @@
 
 Run: python3 -m unittest -v test_privacy   (OVERSTAPD / OVERSTAP from the environment)
 """
+import base64
 import glob
 import os
 import random
+import sqlite3
+import time
 import unittest
 
 import harness
 from harness import wait_for
+from test_reliability import hkdf_sha256
 
 MBO = "25LZ00"
 DATE = "2025-06-01"
@@ -186,6 +190,99 @@ class PrivacyTest(harness.DaemonTestCase):
             self.assertEqual(found, [], "plain personal data on the wire (%s): %s"
                              % (key, ", ".join(found[:12])))
 
+
+def derivable_plaintexts(inst):
+    """Everything in inst's store that opens with a key master.key gives:
+    master itself, every sub-key (HKDF labels), every pupil key still
+    wrapped, tried on every blob of every table with every value of its row
+    as the AAD (and the fixed labels). What an attacker holding the store
+    and master.key reads; label -> plaintexts."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.exceptions import InvalidTag
+    with open(os.path.join(inst.keys, "master.key")) as f:
+        master = base64.b64decode(f.read().strip())
+    keys = [master] + [hkdf_sha256(master, label) for label in
+                       (b"overstap outbox v1", b"overstap pseudonym v1", b"overstap audit v1")]
+    db = sqlite3.connect("file:%s?mode=ro" % inst.db, uri=True)
+    for (wrapped,) in db.execute("SELECT wrapped FROM pupil_keys WHERE wrapped IS NOT NULL"):
+        # the AAD is the label with its NUL (store.c s_key_aad, sizeof)
+        keys.append(AESGCM(master).decrypt(wrapped[:12], wrapped[12:], b"overstap-pupil-key-v1\0"))
+    out = []
+    tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for t in tables:
+        for row in db.execute("SELECT * FROM %s" % t):
+            aads = [v.encode() if isinstance(v, str) else v for v in row
+                    if isinstance(v, (str, bytes))] + [b"overstap-pupil-key-v1\0", b""]
+            for blob in (v for v in row if isinstance(v, bytes) and len(v) > 28):
+                for k in keys:
+                    for aad in aads:
+                        try:
+                            out.append(AESGCM(k).decrypt(blob[:12], blob[12:], aad))
+                            break
+                        except InvalidTag:
+                            pass
+    db.close()
+    return out
+
+
+class DerivableKeysTest(harness.DaemonTestCase):
+    """Issue 16 item 3/4: after erasure and after retention, nothing that any
+    key derivable from master.key opens holds the pupil's PGN, name or birth
+    date, at the school or at the MBO. A third pupil, neither erased nor
+    expired, is the control: the same search must find it."""
+
+    def test_erased_and_expired_pupils_leave_nothing_readable(self):
+        school, mbo = harness.federation(self.root)
+        self.insts += [school, mbo]
+        path = os.path.join(self.root, "d.csv")
+        rows = private_rows(path, 3, 77, "D")
+        school.cli("import", "leavers", path)
+        hand_over_with_remarks(school, rows)
+        wait_for(lambda: len(mbo.cli_json("inbox", "list")) == 3, what="three dossiers at the MBO")
+        rid = {r["pupil_ref"]: r["record_id"] for r in school.cli_json("handover", "list")}
+        # The MBO registers D000002 (a Registration: its PGN travels back).
+        mbo.cli("registration", "record", rows[1]["pgn"], "--from", school.id)
+        def settled():
+            db = sqlite3.connect("file:%s?mode=ro" % mbo.db, uri=True)
+            try:
+                return db.execute("SELECT count(*) FROM outbox WHERE body_case = 18"
+                                  " AND state != 0").fetchone()[0] == 1
+            finally:
+                db.close()
+        wait_for(settled, what="the registration answered by the school")
+
+        # D000001 erased at the school, and at the MBO by its own staff (the
+        # school's erasure does not reach a dossier held on the statute).
+        school.cli("erase", "D000001", "--yes")
+        mbo.cli("erase", rid["D000001"], "--yes")
+        self.assertTrue(mbo.cli_json("inbox", "show", rid["D000001"])["erased_at"])
+        # D000002 expired by retention on both sides.
+        for inst, sql in ((school, "UPDATE leavers SET delivered_at = ? WHERE record_id = ?"),
+                          (mbo, "UPDATE inbox SET received_at = ? WHERE record_id = ?")):
+            self.assertEqual(inst.stop(), 0)
+            inst.policy.update({"retention_sent_days": 30, "retention_received_days": 30})
+            inst.write_config()
+            db = sqlite3.connect(inst.db)
+            db.execute(sql, (int((time.time() - 31 * 86400) * 1000), rid["D000002"]))
+            db.commit()
+            db.close()
+            inst.start()
+        wait_for(lambda: mbo.cli_json("inbox", "show", rid["D000002"])["erased_at"],
+                 what="retention at the MBO")
+        wait_for(lambda: school.cli_json("audit", "verify")["entries"] > 0 and
+                 [o for o in school.cli_json("handover", "list")
+                  if o["record_id"] == rid["D000002"]][0]["pupil_ref"] == "(erased)",
+                 what="retention at the school")
+
+        for inst in (school, mbo):
+            texts = b"\n".join(derivable_plaintexts(inst))
+            for r in rows[:2]:
+                for field in ("pgn", "given_name", "family_name", "birth_date"):
+                    self.assertNotIn(r[field].encode(), texts, "%s: %s's %s opens with a key "
+                                     "master.key gives" % (inst.id, r["pupil_ref"], field))
+            # the control: the pupil kept is found, so the search does open things
+            self.assertIn(rows[2]["pgn"].encode(), texts, "%s: the search found nothing" % inst.id)
+            self.assertIn(rows[2]["family_name"].encode(), texts)
 
 if __name__ == "__main__":
     unittest.main()
