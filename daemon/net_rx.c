@@ -37,8 +37,8 @@ struct ack_out {
 /* A message above our max_message_size but within the transport cap. */
 #define TOO_LARGE "message larger than this daemon's max_message_size"
 
-
-/* A checkpoint is answered with an ack and with ours: two entries. */
+/* A checkpoint is answered with an ack and with ours: two entries (the batch
+ * takes messages while fewer than RX_BATCH entries are used). */
 struct rx_batch {
 	struct ack_out acks[2 * RX_BATCH];
 	size_t n;
@@ -267,8 +267,8 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 
 static void s_acks_flush(struct net *net, struct rx_batch *b)
 {
-	char *ids[RX_BATCH];
-	int done[RX_BATCH] = { 0 };
+	char *ids[ARRAY_SIZE(b->acks)];
+	int done[ARRAY_SIZE(b->acks)] = { 0 };
 
 	for (size_t i = 0; i < b->n; i++) {
 		size_t n = 0;
