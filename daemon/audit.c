@@ -530,6 +530,23 @@ int audit_check_checkpoint(struct audit *a, int64_t seq, const uint8_t mac[AUDIT
 	return -ENOENT;
 }
 
+int audit_mac_at(struct audit *a, int64_t seq, uint8_t mac[AUDIT_MAC_LEN])
+{
+	sqlite3_stmt *st = sqlerr_ready(a->st[ST_GET]);
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == AUDIT_MAC_LEN) {
+		memcpy(mac, sqlite3_column_blob(st, 0), AUDIT_MAC_LEN);
+		r = 0;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = sqlerr_errno(rc);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 /* ---- JSON export ---- */
 
 /* Unix ms as RFC 3339 UTC with milliseconds: 2026-11-23T19:32:20.123Z. */

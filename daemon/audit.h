@@ -147,6 +147,11 @@ int audit_verify(struct audit *a, int64_t *first_bad_seq, char *why, size_t whyl
 int audit_check_checkpoint(struct audit *a, int64_t seq, const uint8_t mac[AUDIT_MAC_LEN],
 			   char *why, size_t whylen);
 
+/* The mac of entry seq as the log holds it now: 0, -ENOENT when there is no
+ * such entry, or -errno. What a checkpoint offers as proof that its head
+ * extends the one a peer holds (design.md §5.6). */
+int audit_mac_at(struct audit *a, int64_t seq, uint8_t mac[AUDIT_MAC_LEN]);
+
 /* Call fn for every entry with seq >= from_seq, in seq order. See audit_each_fn
  * for stopping early. 0, the callback's negative code, or -errno. */
 int audit_each(struct audit *a, int64_t from_seq, audit_each_fn fn, void *arg);

@@ -14,8 +14,8 @@ int checkpoint_build(struct hctx *h, const char *peer, uint8_t *buf, size_t cap,
 		     int64_t *seq)
 {
 	Overstap__AuditCheckpoint m = OVERSTAP__AUDIT_CHECKPOINT__INIT;
-	struct checkpoint_rec theirs;
-	uint8_t head[AUDIT_MAC_LEN];
+	struct checkpoint_rec theirs, ours;
+	uint8_t head[AUDIT_MAC_LEN], since[AUDIT_MAC_LEN];
 	int r;
 
 	*seq = 0;
@@ -30,6 +30,20 @@ int checkpoint_build(struct hctx *h, const char *peer, uint8_t *buf, size_t cap,
 		m.yours_head.data = theirs.head;
 		m.yours_head.len = sizeof(theirs.head);
 		m.yours_at = theirs.at;
+	}
+	/* the proof that our head extends what the peer holds of our chain: our
+	 * mac at that entry, as our log has it now (design.md §5.6). A log cut
+	 * below it offers none, and one rewritten offers another mac: either
+	 * way the peer keeps what it holds and records an incident. */
+	if ((r = store_checkpoint_get(h->store, peer, CHECKPOINT_OURS, &ours)) < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && ours.seq > 0 && ours.seq <= *seq &&
+	    (r = audit_mac_at(store_audit_peek(h->store), ours.seq, since)) == 0) {
+		m.since_seq = (uint64_t)ours.seq;
+		m.since_head.data = since;
+		m.since_head.len = sizeof(since);
+	} else if (r < 0 && r != -ENOENT) {
+		return r;
 	}
 	if (overstap__audit_checkpoint__get_packed_size(&m) > cap)
 		return -EMSGSIZE;
@@ -63,6 +77,29 @@ static int s_theirs(struct hctx *h, const char *peer, const Overstap__AuditCheck
 		/* an incident until acknowledged, keyed by the head we hold: every
 		 * lower head sent while the peer's log grows back is the same
 		 * incident, alarmed once */
+		if ((r = store_incident_add(h->store, peer, INCIDENT_REGRESSED, old.seq, old.head, why,
+					    time_now_ms())) <= 0)
+			return r;
+		log_err("peer %s: %s (entries removed or rewritten there)", peer, why);
+		return s_alarm(h, peer, "audit.peer_chain_regressed", old.seq, why);
+	}
+	/* design.md §5.6: a higher head is taken only with the proof that it
+	 * extends the one we hold. Before, a log cut and grown back past the cut
+	 * was taken as it came, and the evidence was gone. An empty chain (seq
+	 * 0) held is nothing to extend; since_head is then absent. */
+	if (r == 0 && old.seq > 0 && (int64_t)m->seq > old.seq &&
+	    ((int64_t)m->since_seq != old.seq || memcmp(m->since_head.data, old.head, 32) != 0)) {
+		if ((int64_t)m->since_seq == old.seq) {
+			snprintf(why, sizeof(why), "the peer's audit log was rewritten at entry %lld, "
+				 "which we hold (its head now at %llu)", (long long)old.seq,
+				 (unsigned long long)m->seq);
+		} else {
+			/* no proof: it may not know yet what we hold (our answer
+			 * crossed its checkpoint): wait for the next one */
+			log_debug("peer %s: a head at %llu without proof from entry %lld; keeping ours",
+				  peer, (unsigned long long)m->seq, (long long)old.seq);
+			return 0;
+		}
 		if ((r = store_incident_add(h->store, peer, INCIDENT_REGRESSED, old.seq, old.head, why,
 					    time_now_ms())) <= 0)
 			return r;

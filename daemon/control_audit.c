@@ -91,8 +91,26 @@ int ctl_audit_verify(struct req_ctx *c)
 	return 0;
 }
 
+struct s_find {
+	int64_t id;
+	struct incident found;
+	int hit;
+};
+
+static int s_find_cb(const struct incident *i, void *arg)
+{
+	struct s_find *f = arg;
+
+	if (i->id != f->id)
+		return 0;
+	f->found = *i;
+	f->hit = 1;
+	return 1;
+}
+
 int ctl_audit_ack_incident(struct req_ctx *c)
 {
+	struct s_find fi = { .id = c->req->ack_incident->id };
 	const Overstapctl__AckIncident *q = c->req->ack_incident;
 	Overstapctl__ImportResult *res = ctl_marked_new(c);
 	const char *why;
@@ -104,7 +122,15 @@ int ctl_audit_ack_incident(struct req_ctx *c)
 		return ctl_fail(c, -EINVAL, "note: %s", why);
 	if ((r = store_begin(c->h->store)) < 0)
 		return ctl_fail(c, r, "nothing recorded: %s", strerror(-r));
-	r = store_incident_ack(c->h->store, q->id, c->req->user, q->note, time_now_ms());
+	if ((r = store_incidents_each(c->h->store, 1, s_find_cb, &fi)) > 0)
+		r = 0;
+	if (r == 0)
+		r = store_incident_ack(c->h->store, q->id, c->req->user, q->note, time_now_ms());
+	/* A peer's chain that went back: with the incident seen to, what we held
+	 * of it is let go, so its heads are witnessed again from the next one
+	 * (design.md §5.6); until then we keep the evidence and take none. */
+	if (r == 0 && fi.hit && strcmp(fi.found.kind, INCIDENT_REGRESSED) == 0)
+		r = store_checkpoint_forget(c->h->store, fi.found.peer, CHECKPOINT_THEIRS);
 	if (r == 1) {
 		store_rollback(c->h->store);
 		return ctl_fail(c, -ENOENT, "no open incident %lld (overstap audit verify lists them)",

@@ -502,10 +502,11 @@ static const char *s_checkpoint_check(const void *msg)
 {
 	const Overstap__AuditCheckpoint *m = msg;
 
-	if (m->seq > INT64_MAX || m->yours_seq > INT64_MAX)
+	if (m->seq > INT64_MAX || m->yours_seq > INT64_MAX || m->since_seq > m->seq)
 		return "audit checkpoint seq out of range";
 	/* seq 0 is an empty chain (all-zero head); a head is always 32 bytes */
-	if (m->head.len != 32 || (m->yours_seq ? m->yours_head.len != 32 : m->yours_head.len != 0))
+	if (m->head.len != 32 || (m->yours_seq ? m->yours_head.len != 32 : m->yours_head.len != 0) ||
+	    (m->since_seq ? m->since_head.len != 32 : m->since_head.len != 0))
 		return "audit checkpoint head malformed";
 	return NULL;
 }

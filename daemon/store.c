@@ -207,6 +207,7 @@ static const char *const s_sql[ST__N] = {
 	[ST_CP_GET] = "SELECT seq, head, at FROM checkpoints WHERE peer = ?1 AND kind = ?2",
 	[ST_CP_PUT] = "INSERT OR REPLACE INTO checkpoints(peer, kind, seq, head, at) VALUES (?1,?2,?3,?4,?5)",
 	[ST_CP_EACH] = "SELECT peer, kind, seq, head, at FROM checkpoints ORDER BY peer, kind",
+	[ST_CP_DEL] = "DELETE FROM checkpoints WHERE peer = ?1 AND kind = ?2",
 	[ST_INC_ADD] = "INSERT OR IGNORE INTO incidents(peer, kind, seq, head, reason, at)"
 		       " VALUES (?1,?2,?3,?4,?5,?6)",
 	[ST_INC_EACH] = "SELECT id, peer, kind, seq, reason, at, coalesce(acked_at, 0),"

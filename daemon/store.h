@@ -459,6 +459,8 @@ int store_checkpoint_get(struct store *s, const char *peer, int kind, struct che
 int store_checkpoint_put(struct store *s, const struct checkpoint_rec *c);
 typedef int (*store_checkpoint_fn)(const struct checkpoint_rec *c, void *arg);
 int store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg);
+/* Forget what we hold of peer (kind): the next head it sends starts anew. */
+int store_checkpoint_forget(struct store *s, const char *peer, int kind);
 
 /* Audit incidents (design.md §5.6): kept until acknowledged, whatever later
  * checkpoints say. */

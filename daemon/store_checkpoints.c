@@ -115,3 +115,13 @@ int store_incident_ack(struct store *s, int64_t id, const char *by, const char *
 		return r;
 	return n == 0;
 }
+
+int store_checkpoint_forget(struct store *s, const char *peer, int kind)
+{
+	sqlite3_stmt *st = store_st(s, ST_CP_DEL);
+	int r;
+
+	if ((r = STORE_BIND(st, STORE_T(peer), STORE_I(kind))) < 0)
+		return r;
+	return sqlerr_exec(st);
+}

@@ -280,23 +280,23 @@ class WithdrawalTest(harness.DaemonTestCase):
 
         # Issue 16 item 1: the evidence healed itself. Once the log grew past
         # the cut, the MBO took the school's new head, sent it back, and
-        # `audit verify` said "intact" again within seconds. Now the
-        # mismatch is an incident at the school, the regression one at the
-        # MBO, and both stay until an administrator acknowledges them.
+        # `audit verify` said "intact" again within seconds. Now the MBO
+        # takes a higher head only with proof that it extends the one it
+        # holds (the school's mac at that entry, which the cut log no longer
+        # has), and each side keeps an incident until it is acknowledged.
         for _ in range(6):
             self.school.cli("handover", "show", "W1")
-        grown = n + 3
 
-        def mbo_took_new_head():
+        def mbo_head():
             db = sqlite3.connect(self.mbo.db)
             try:
-                r = db.execute("SELECT seq FROM checkpoints WHERE peer = ? AND kind = 0",
-                               (SCHOOL,)).fetchone()
+                row = db.execute("SELECT seq FROM checkpoints WHERE peer = ? AND kind = 0",
+                                 (SCHOOL,)).fetchone()
+                return row[0] if row else 0   # none: let go by the acknowledgement
             finally:
                 db.close()
-            return r and r[0] > grown
-        wait_for(mbo_took_new_head, what="the MBO to take the school's grown head")
-        time.sleep(3)            # several more checkpoint rounds both ways
+        time.sleep(4)            # several checkpoint rounds both ways
+        self.assertEqual(mbo_head(), n, "the MBO took a head that does not extend the one it held")
         v = verify()
         self.assertFalse(v["intact"], v)
         (inc,) = v["incidents"]
@@ -306,16 +306,19 @@ class WithdrawalTest(harness.DaemonTestCase):
         self.assertIn("incident %d" % inc["id"], r.stdout)
         mv = json.loads(self.mbo.cli("audit", "verify", "--json", check=False).stdout)
         self.assertFalse(mv["intact"])
-        self.assertEqual([(i["peer"], i["kind"]) for i in mv["incidents"]],
-                         [(SCHOOL, "peer_chain_regressed")])
+        (minc,) = mv["incidents"]
+        self.assertEqual((minc["peer"], minc["kind"]), (SCHOOL, "peer_chain_regressed"))
         self.assertEqual(len(self.audit(self.school, "audit.checkpoint_mismatch")), 1)
 
-        # Acknowledged, with a note: then verify is clean again, and the
-        # acknowledgement is itself in the log.
+        # Acknowledged at the MBO, it witnesses the school's log anew; at the
+        # school, with a note, verify is clean again once the witness
+        # matches; the acknowledgement is itself in the log.
         bad = self.school.cli("audit", "ack-incident", "999", check=False)
         self.assertEqual(bad.returncode, 1)
+        self.mbo.cli("audit", "ack-incident", str(minc["id"]), "--note", "school restored")
+        wait_for(lambda: mbo_head() > n, what="the MBO to witness the school's log anew")
         self.school.cli("audit", "ack-incident", str(inc["id"]), "--note", "restored from backup")
-        self.assertTrue(verify()["intact"], verify())
+        wait_for(lambda: verify()["intact"], what="a clean verify at the school")
         self.assertEqual(self.school.cli("audit", "verify", check=False).returncode, 0)
         (ack,) = self.audit(self.school, "audit.incident_acked")
         self.assertEqual(json.loads(ack["detail"])["note"], "restored from backup")

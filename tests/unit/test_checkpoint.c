@@ -71,6 +71,32 @@ static int s_open_incidents(struct store *s)
 	return n;
 }
 
+/* A school's first checkpoint comes with an empty log (seq 0); its next one,
+ * with entries, has no proof to give and needs none: taken. (The proof
+ * check once read the absent since_head of that one: a crash a peer could
+ * cause.) */
+static void test_rx_after_an_empty_chain(void **state)
+{
+	struct fx *f = *state;
+	struct checkpoint_rec c;
+	struct fx_wire w = { 0 };
+	int failed = 1;
+
+	overstap__audit_checkpoint__free_unpacked(s_checkpoint(&f->school, &f->mbo, &w), NULL);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	fx_wire_free(&w);
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 0);
+	s_audit_n(&f->school, 3);
+	overstap__audit_checkpoint__free_unpacked(s_checkpoint(&f->school, &f->mbo, &w), NULL);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	assert_int_equal(failed, 0);
+	fx_wire_free(&w);
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 3);
+	assert_int_equal(s_open_incidents(f->mbo.s), 0);
+}
+
 static void test_rx_keeps_head_and_alarms_on_regression(void **state)
 {
 	struct fx *f = *state;
@@ -112,20 +138,50 @@ static void test_rx_keeps_head_and_alarms_on_regression(void **state)
 	fx_wire_free(&w);
 	assert_int_equal(fx_audits(&f->mbo, "audit.peer_chain_regressed", NULL, NULL, 0), 1);
 	assert_int_equal(s_open_incidents(f->mbo.s), 1);
-	/* a higher head replaces it; the incident stays until acknowledged */
+	/* a higher head without proof that it extends the 5 held (the school
+	 * does not know yet what the MBO holds): kept at 5 (design.md §5.6) */
 	s_audit_n(&f->school, 2);
 	overstap__audit_checkpoint__free_unpacked(m, NULL);
 	m = s_checkpoint(&f->school, &f->mbo, &w);
+	assert_int_equal(m->since_seq, 0);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	fx_wire_free(&w);
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 5);
+	/* the MBO's own checkpoint tells the school it holds 5; the school's
+	 * next head carries its mac at 5 as proof, and is taken */
+	overstap__audit_checkpoint__free_unpacked(s_checkpoint(&f->mbo, &f->school, &w), NULL);
+	assert_null(fx_rx(&f->school, &w, &failed));
+	fx_wire_free(&w);
+	overstap__audit_checkpoint__free_unpacked(m, NULL);
+	m = s_checkpoint(&f->school, &f->mbo, &w);
+	assert_int_equal(m->since_seq, 5);
 	assert_null(fx_rx(&f->mbo, &w, &failed));
 	fx_wire_free(&w);
 	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
 	assert_int_equal(c.seq, 7);
-	assert_int_equal(s_open_incidents(f->mbo.s), 1);
+	/* a higher head whose proof is another mac at the entry held is a
+	 * rewrite: not taken; one more incident (of the head at 7) */
+	low.seq = 9;
+	low.since_seq = 7;
+	low.since_head.data = zeros;
+	low.since_head.len = 32;
+	fx_forge(&f->school, &f->mbo, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, &low.base, &w);
+	assert_null(fx_rx(&f->mbo, &w, &failed));
+	fx_wire_free(&w);
+	assert_int_equal(store_checkpoint_get(f->mbo.s, FX_SCHOOL, CHECKPOINT_THEIRS, &c), 0);
+	assert_int_equal(c.seq, 7);
+	assert_int_equal(s_open_incidents(f->mbo.s), 2);
+	assert_int_equal(fx_audits(&f->mbo, "audit.peer_chain_regressed", "", detail, sizeof(detail)), 2);
+	assert_non_null(strstr(detail, "rewritten at entry 7"));
+	low.since_seq = 0;
+	low.since_head.data = NULL;
+	low.since_head.len = 0;
 	assert_int_equal(store_begin(f->mbo.s), 0);
 	assert_int_equal(store_incident_ack(f->mbo.s, 1, "officer", "seen", 9), 0);
 	assert_int_equal(store_incident_ack(f->mbo.s, 1, "officer", "again", 9), 1);
 	assert_int_equal(store_commit(f->mbo.s), 0);
-	assert_int_equal(s_open_incidents(f->mbo.s), 0);
+	assert_int_equal(s_open_incidents(f->mbo.s), 1);
 	overstap__audit_checkpoint__free_unpacked(m, NULL);
 	/* malformed: a head of the wrong length */
 	low.head.len = 31;
@@ -237,6 +293,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_build_is_our_head, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_after_an_empty_chain, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_keeps_head_and_alarms_on_regression, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_verify_finds_truncation, fx_setup, fx_teardown),
