@@ -40,7 +40,8 @@
 #include "store.h"
 
 #define REPORT_SCHEMA_VERSION 1
-#define REPORT_MAX_DIMS 8
+#define REPORT_MAX_DIMS 8	/* dimensions a table key can hold */
+#define REPORT_LINK_DIMS 2	/* dimensions a breakdown may have: design.md §6.4 */
 
 /* The dimension names of a side ("sending"/"receiving"), comma-separated
  * (static), for errors and --help. */
