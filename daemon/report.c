@@ -528,6 +528,37 @@ static size_t s_lattice(struct rtable *t, int receiving)
 	return nt;
 }
 
+/* Every combination of the values the one-dimension tables list gets a row
+ * in each two-dimension table, zero or not: a listed row tells a reader it
+ * holds at least one pupil, and a "<5" split into listed rows can then be
+ * worked out (design.md §6.4). */
+static int s_complete(struct rtable *t, size_t nt)
+{
+	char key[160];
+
+	for (size_t ti = 0; ti < nt; ti++) {
+		const struct rtable *a = NULL, *b = NULL;
+
+		if (t[ti].ndims != 2)
+			continue;
+		for (size_t tj = 0; tj < nt; tj++) {
+			if (t[tj].ndims == 1 && t[tj].dims[0] == t[ti].dims[0])
+				a = &t[tj];
+			if (t[tj].ndims == 1 && t[tj].dims[0] == t[ti].dims[1])
+				b = &t[tj];
+		}
+		for (size_t i = 0; a && b && i < a->cap; i++)
+			for (size_t j = 0; a->g[i].key && j < b->cap; j++) {
+				if (!b->g[j].key)
+					continue;
+				snprintf(key, sizeof(key), "%s\x1f%s", a->g[i].key, b->g[j].key);
+				if (!s_group(&t[ti], key))
+					return -ENOMEM;
+			}
+	}
+	return 0;
+}
+
 /* The table of t[0..nt) over exactly the dimensions dims (any order), or nt. */
 static size_t s_table_find(const struct rtable *t, size_t nt, const int *dims, size_t ndims)
 {
@@ -564,7 +595,8 @@ static int s_tables_out(struct rtable *t, size_t nt, const int *dims, size_t ndi
 	size_t main = s_table_find(t, nt, dims, ndims);
 	int r;
 
-	if ((r = report_link_suppress(t, nt, receiving ? &recv : &send, min_cell, &sys)) < 0)
+	if ((r = s_complete(t, nt)) < 0 ||
+	    (r = report_link_suppress(t, nt, receiving ? &recv : &send, min_cell, &sys)) < 0)
 		goto out;	/* withhold the whole report rather than part of it */
 	if ((r = s_table_pb("main", "Breakdown", dims, ndims, &t[main], &sys.l[main], &sys, receiving,
 			    min_cell, &rep->tables[rep->n_tables])) < 0)

@@ -55,8 +55,11 @@ struct report_sys {
  * again into buf (len bytes; a longer result is cut at a field). */
 void report_key_project(const char *key, const size_t *pos, size_t npos, char *buf, size_t len);
 
-/* Lay the linked set t[0..nt) out as one system and suppress it
- * (design.md §6.4): in each table the groups sum to the total row, every
+/* Lay the linked set t[0..nt) out as one system and suppress it. A table of
+ * two dimensions must hold a row for every combination of the values its
+ * one-dimension tables list, empty ones included: a reader is taken to know
+ * that a row of a one-dimension table, and a total, hold a pupil, not a row
+ * of two (design.md §6.4). In each table the groups sum to the total row, every
  * table's total row is the first one's, a table's groups sum to the group
  * of every table whose dimensions are a strict subset of its own, and
  * (sending) handed_over = with_consent + no_consent per row. Fills *out

@@ -253,10 +253,13 @@ int report_link_suppress(const struct rtable *t, size_t nt, const struct link_sp
 		for (size_t i = 0; i < (s.l[ti].ng + 1) * sp->ncell; i++)
 			keep[s.l[ti].off + i] = i >= s.l[ti].ng * sp->ncell ? REPORT_MAX_DIMS + 1
 					       : (uint8_t)(REPORT_MAX_DIMS - t[ti].ndims);
-	/* a listed row has at least one pupil, and a reader knows it */
+	/* A row of a one-dimension table is listed because it has a pupil, and
+	 * a reader knows it; so is the total of a table with rows. The
+	 * two-dimension tables list every combination (report_int.h). */
 	for (size_t ti = 0; ti < nt; ti++)
 		for (size_t row = 0; s.l[ti].ng && row <= s.l[ti].ng; row++)
-			positive[s.l[ti].off + row * sp->ncell + sp->head] = 1;
+			if (t[ti].ndims == 1 || row == s.l[ti].ng)
+				positive[s.l[ti].off + row * sp->ncell + sp->head] = 1;
 	{
 		struct suppress_table st = { .n = s.n, .value = s.v, .suppressed = s.sup, .neq = e.n,
 					     .total = e.total, .parts = (const size_t *const *)e.parts,

@@ -1205,7 +1205,9 @@ static void test_by_program_and_followed(void **state)
 {
 	struct fx *f = *state;
 	static const char *const dims[] = { "program", "followed" };
-	/* The intersections of the two lists above (only combinations that occur):
+	/* The intersections of the two lists above; every combination of the
+	 * values that occur is a row, empty ones too (design.md §6.4: a listed
+	 * row would otherwise be known to hold a pupil):
 	 *   pro/no = c03 c04 c07: B c07; D c04; Pr all; L c03 c07.
 	 *   pro/yes = c01 c02 c05 c06: B, D, Pr all four; L c01 c02 c05.
 	 *   vmbo_b/no = n01.  vmbo_b/unknown = n02 n03 x01 x02 (handed n02 n03,
@@ -1214,10 +1216,13 @@ static void test_by_program_and_followed(void **state)
 	 *   vso_arbeid/yes = c09 c10 c11 c12: B c10; L c09 c10; F c11 c12. */
 	static const struct want w[] = {
 		{ { "pro", "no" }, { 3, 3, 3, 3, 0, 1, 1, 3, 2, 0, 3 } },
+		{ { "pro", "unknown" }, { 0 } },
 		{ { "pro", "yes" }, { 4, 4, 4, 4, 0, 4, 4, 4, 3, 0, 4 } },
 		{ { "vmbo_b", "no" }, { 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0 } },
 		{ { "vmbo_b", "unknown" }, { 4, 2, 1, 0, 2, 0, 0, 0, 0, 0, 0 } },
+		{ { "vmbo_b", "yes" }, { 0 } },
 		{ { "vso_arbeid", "no" }, { 3, 3, 2, 3, 0, 0, 0, 0, 1, 2, 2 } },
+		{ { "vso_arbeid", "unknown" }, { 0 } },
 		{ { "vso_arbeid", "yes" }, { 4, 4, 4, 4, 0, 1, 0, 0, 2, 2, 4 } },
 		TOTAL2425,
 	};
