@@ -22,10 +22,10 @@ struct suppress_table {
 	const size_t *const *parts;	/* neq arrays of cell indices */
 	const size_t *nparts;		/* neq lengths */
 	/* Optional (NULL = none): n flags, 1 = a reader knows the cell is at
-	 * least 1 (the head count of a group the report lists). */
+	 * least 1 (the head count of a row only listed when it has a pupil). */
 	const uint8_t *positive;
 	/* Optional (NULL = all 0): n levels. Among the cells that would help,
-	 * one of a lower level is withheld first; report.c ranks the cells of
+	 * one of a lower level is withheld first; report_link.c ranks the cells of
 	 * finer tables below those of coarser ones, so that a two-dimension
 	 * breakdown gives up cells before a one-dimension table or the total. */
 	const uint8_t *keep;
@@ -59,18 +59,27 @@ void suppress_primary(struct suppress_table *t, unsigned min_cell);
  * Cells the equations fix on their own (determined even with every cell
  * suppressed, say z in "t = a" and "t = a + z") cannot be hidden and are left
  * alone: suppress_determined still answers 1 for them.
+ * With levels (t->keep), a lower level breaks ties after the score.
  * The system is split into its connected components first (cells linked by
- * equations), each protected alone: the result is the same, the work far less.
- * Bounds (when t->min_cell is set): a reader knows every cell is >= 0 (>= 1 when positive), a primary
- * cell (value < min_cell, shown as "<5") is <= min_cell - 1 and a secondary
- * one ("x") >= min_cell. Once no cell is linearly determined, each equation
- * narrows the interval of each of its cells from the others' until nothing
- * changes; a withheld cell whose interval is one value is pinned, and the
- * smallest shown cell of the equation that pinned it is withheld as well;
- * then the linear step runs again, until both are stable. This catches
- * "a(<5) + b(<5) = 8" and "a shown 0 total"; it is not a full integer
- * program, so a reader combining several equations may still narrow a
- * cell more (design.md §6.4 says how far). Flags are only ever set, never cleared. Returns the number
+ * equations), each protected alone. A component of more than 1,000 cells
+ * takes a quick path instead of the scored greedy, which needs one
+ * elimination per candidate: the singleton rule (an equation with one
+ * withheld cell gets its smallest shown cell withheld), the bound step, then
+ * one exact elimination, every determined cell's partner (as in 3.) withheld
+ * in one round, again until none is determined. It may withhold more cells.
+ * Bounds (when t->min_cell is set): a reader knows every cell is >= 0 (>= 1
+ * when positive), a primary cell (value < min_cell, shown as "<5") is <=
+ * min_cell - 1 and a secondary one ("x") >= min_cell. Once no cell is
+ * linearly determined, each equation narrows the interval of each of its
+ * cells from the others' until nothing changes; a withheld cell whose
+ * interval is one value is pinned, and a shown cell of an equation holding
+ * it (the lowest level, then the smallest) is withheld as well; then the
+ * linear step runs again, until both are stable. This catches "a(<5) +
+ * b(<5) = 8" and "a shown 0 total"; it is not a full integer program, so a
+ * reader combining several equations may still narrow a cell more
+ * (design.md §6.4 says how far), and a pin no shown cell can undo (every
+ * cell of its equations withheld) stays. Flags are only ever set, never
+ * cleared. Returns the number
  * of cells added, -EINVAL for a bad index or a table over INT_MAX cells,
  * -ENOMEM, or -EOVERFLOW when exact elimination would outgrow 64-bit
  * coefficients (not seen for 0/±1 report tables). After an error some cells
