@@ -61,7 +61,7 @@ void suppress_primary(struct suppress_table *t, unsigned min_cell);
  * alone: suppress_determined still answers 1 for them.
  * With levels (t->keep), a lower level breaks ties after the score.
  * The system is split into its connected components first (cells linked by
- * equations), each protected alone. A component of more than 1,000 cells
+ * equations), each protected alone. A component of more than 200 cells
  * takes a quick path instead of the scored greedy, which needs one
  * elimination per candidate: the singleton rule (an equation with one
  * withheld cell gets its smallest shown cell withheld), the bound step, then
