@@ -18,7 +18,6 @@ struct group {
 /* One table: its dimensions (enum dim of report.c, in the side's canonical
  * order for the linked tables) and a small open-addressing hash of groups. */
 struct rtable {
-	const char *name, *title;
 	int dims[REPORT_MAX_DIMS];
 	size_t ndims;
 	struct group *g;	/* slots; key NULL = empty */
