@@ -150,7 +150,8 @@ static int s_has_rate(const Overstapctl__ReportCell *c)
 
 static int s_rate_ok(double v) { return isfinite(v) && v >= 0 && v <= 1; }
 
-/* A rate as people read it: "85%", a clamp such as "<25%", or "-"; NULL when
+/* A rate as people read it: "85%", "-", or whatever display text a daemon sent
+ * (older ones sent ranges such as "<25%"); NULL when
  * the measure is not a share of anything. The daemon's display wins. */
 static const char *s_rate_text(const Overstapctl__ReportCell *c, char buf[S_NUM_LEN])
 {
@@ -527,8 +528,8 @@ static void s_text_legend(FILE *f, const Overstapctl__Report *r)
 	fprintf(f,
 		"\n\"85%% of 20\": 85%% of the 20 pupils counted in the measure the column names.\n"
 		"<%u: fewer than %u pupils. Small numbers are hidden to protect the pupils, and so\n"
-		"is any number from which a hidden one could be worked out. A share based on few\n"
-		"pupils is shown as a range such as <25%% or >75%%, or as \"-\" when it cannot be shown.\n",
+		"is any number (x) from which a hidden one could be worked out, in this report or\n"
+		"by putting it next to another. A share over a hidden number is hidden too (-).\n",
 		k, k);
 }
 
@@ -951,10 +952,10 @@ static void s_html_explain(FILE *f, const Overstapctl__Report *r)
 	fprintf(f,
 		"<p><strong>&lt;%u</strong> means fewer than %u pupils. Such small numbers are "
 		"hidden to protect the pupils: with so few, a reader could tell who is meant. "
-		"Numbers from which a hidden one could be worked out are hidden too. A share "
-		"based on few pupils is shown as a range, such as &lt;25%% or &gt;75%%, or as "
-		"&#8220;-&#8221; when it cannot be shown. Charts draw no bar or point for a hidden "
-		"share and write its range instead.</p>\n",
+		"Numbers from which a hidden one could be worked out, in this report or by "
+		"putting it next to another, are hidden too (<strong>x</strong>). A share over a "
+		"hidden number is hidden (&#8220;-&#8221;). Charts draw no bar or point for a hidden "
+		"share and say so instead.</p>\n",
 		k, k);
 	s_html_measures(f, r);
 	fputs("</section>\n", f);
@@ -1213,7 +1214,7 @@ static void s_svg_bars(FILE *f, const Overstapctl__ReportTable *t, size_t ti)
 	snprintf(id, sizeof(id), "chart%zu", ti);
 	snprintf(desc, sizeof(desc),
 		 "Horizontal bars, one group of bars per %s, each bar a share from 0 to 100%%. "
-		 "A share too small to show is not drawn; its range is written instead.",
+		 "A hidden share is not drawn; its display text is written instead.",
 		 s_dim_label(t->n_dimensions ? t->dimensions[0] : "group"));
 	s_svg_open(f, id, BAR_CHART_W, h, *s_s(t->title) ? t->title : "Shares per group", desc);
 	s_svg_bar_grid(f, h);

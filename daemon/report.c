@@ -1,6 +1,7 @@
 /* report: see report.h. One pass over the facts fills every table's groups;
  * the tables are then suppressed together, as one system, and turned into protobuf. */
 #include "report.h"
+#include "report_int.h"
 #include "suppress.h"
 #include "vocab.h"
 
@@ -11,8 +12,6 @@
 #include <time.h>
 
 /* ---- cells: the counts of one group ---- */
-
-#define NCELL_MAX 11
 
 struct cell_def {
 	const char *name;
@@ -114,20 +113,6 @@ static const char *s_recv_key(const struct recv_fact *f, int dim)
 }
 
 /* ---- groups: a small open-addressing hash per table ---- */
-
-struct group {
-	char *key;		/* the dimension values joined by \x1f */
-	uint64_t c[NCELL_MAX];
-};
-
-struct rtable {
-	const char *name, *title;
-	int dims[REPORT_MAX_DIMS];
-	size_t ndims;
-	struct group *g;	/* slots; key NULL = empty */
-	size_t n, cap;
-	uint64_t total[NCELL_MAX];
-};
 
 static uint64_t s_hash(const char *s)
 {
@@ -318,13 +303,6 @@ static int s_recv_fact(const struct recv_fact *f, void *arg)
 
 /* ---- suppression and protobuf ---- */
 
-static int s_cmp_group(const void *x, const void *y)
-{
-	const struct group *a = x, *b = y;
-
-	return strcmp(a->key, b->key);
-}
-
 static char *s_dup(const char *s)
 {
 	return strdup(s ? s : "");
@@ -356,18 +334,18 @@ static Overstapctl__ReportCount *s_count(uint64_t v, int suppressed, unsigned mi
 	return c;
 }
 
-static Overstapctl__ReportRate *s_rate(uint64_t num, int num_sup, uint64_t den, int den_sup,
-				       unsigned min_cell)
+/* The rate rule of design.md §6.4 (suppress_rate): shown when its count and
+ * denominator are, "-" otherwise. */
+static Overstapctl__ReportRate *s_rate(uint64_t num, int num_sup, uint64_t den, int den_sup)
 {
 	Overstapctl__ReportRate *r = calloc(1, sizeof(*r));
-	char buf[32] = "-";
+	char buf[SUPPRESS_RATE_BUFLEN] = "-";
 
 	if (!r)
 		return NULL;
 	overstapctl__report_rate__init(r);
 	r->suppressed = 1;
-	if (!num_sup && !den_sup && den > 0 &&
-	    suppress_rate(num, den, min_cell, buf, sizeof(buf)) == SUPPRESS_RATE_SHOWN) {
+	if (suppress_rate(num, num_sup, den, den_sup, buf, sizeof(buf)) == SUPPRESS_RATE_SHOWN) {
 		r->suppressed = 0;
 		r->value = (double)num / (double)den;
 	}
@@ -379,13 +357,13 @@ static Overstapctl__ReportRate *s_rate(uint64_t num, int num_sup, uint64_t den, 
 }
 
 /* The key split back into its dimension values. */
-static int s_row_keys(Overstapctl__ReportRow *row, const struct rtable *t, const char *key)
+static int s_row_keys(Overstapctl__ReportRow *row, size_t ndims, const char *key)
 {
 	const char *p = key;
 
-	if (!(row->keys = calloc(t->ndims ? t->ndims : 1, sizeof(char *))))
+	if (!(row->keys = calloc(ndims ? ndims : 1, sizeof(char *))))
 		return -ENOMEM;
-	for (size_t k = 0; k < t->ndims; k++) {
+	for (size_t k = 0; k < ndims; k++) {
 		const char *e = strchr(p, '\x1f');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
 
@@ -397,7 +375,7 @@ static int s_row_keys(Overstapctl__ReportRow *row, const struct rtable *t, const
 	return 0;
 }
 
-static Overstapctl__ReportRow *s_row(const struct rtable *t, const struct cell_def *defs, size_t ncell,
+static Overstapctl__ReportRow *s_row(size_t ndims, const struct cell_def *defs, size_t ncell,
 				     const uint64_t *v, const uint8_t *sup, const char *key,
 				     unsigned min_cell)
 {
@@ -408,7 +386,7 @@ static Overstapctl__ReportRow *s_row(const struct rtable *t, const struct cell_d
 		return NULL;
 	overstapctl__report_row__init(row);
 	row->total = key == NULL;
-	if (key && s_row_keys(row, t, key) < 0)
+	if (key && s_row_keys(row, ndims, key) < 0)
 		goto fail;
 	for (size_t c = 0; c < ncell; c++)
 		shown += !defs[c].hidden;
@@ -429,7 +407,7 @@ static Overstapctl__ReportRow *s_row(const struct rtable *t, const struct cell_d
 		    !(cell->denominator = s_dup(den >= 0 ? defs[den].name : "")))
 			goto fail;
 		if (den >= 0 && (!(cell->denominator_count = s_count(v[den], sup[den], min_cell)) ||
-				 !(cell->rate = s_rate(v[c], sup[c], v[den], sup[den], min_cell))))
+				 !(cell->rate = s_rate(v[c], sup[c], v[den], sup[den]))))
 			goto fail;
 	}
 	return row;
@@ -438,216 +416,201 @@ fail:
 	return NULL;
 }
 
-/* The equations of the report's tables, as one system: suppression must
- * see every total a reader sees, including those of the chart tables, or a
- * chart's total for "pro" would give away a withheld "pro, no" in the main
- * table. */
-struct eqs {
-	size_t n, cap;
-	size_t *total, *nparts;
-	size_t **parts;		/* each owned */
+/* One output row: its key in the order asked for, and its first cell. */
+struct orow {
+	char *key;
+	size_t at;
 };
 
-static int s_eq_add(struct eqs *e, size_t total, const size_t *parts, size_t nparts)
+static int s_cmp_orow(const void *x, const void *y)
 {
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 64;
-		size_t *t = realloc(e->total, cap * sizeof(*t)), *np;
-		size_t **p;
-
-		if (!t)
-			return -ENOMEM;
-		e->total = t;
-		if (!(np = realloc(e->nparts, cap * sizeof(*np))))
-			return -ENOMEM;
-		e->nparts = np;
-		if (!(p = realloc(e->parts, cap * sizeof(*p))))
-			return -ENOMEM;
-		e->parts = p;
-		e->cap = cap;
-	}
-	if (!(e->parts[e->n] = malloc((nparts ? nparts : 1) * sizeof(size_t))))
-		return -ENOMEM;
-	memcpy(e->parts[e->n], parts, nparts * sizeof(size_t));
-	e->total[e->n] = total;
-	e->nparts[e->n++] = nparts;
-	return 0;
+	return strcmp(((const struct orow *)x)->key, ((const struct orow *)y)->key);
 }
 
-static void s_eqs_free(struct eqs *e)
+/* The groups of laid table l (dimensions in canon's order) as rows keyed in
+ * the order dims[0..ndims), sorted. The total row is not among them. */
+static struct orow *s_orows(const struct rtable *canon, const struct laid *l, const int *dims, size_t ndims,
+			    size_t ncell)
 {
-	for (size_t i = 0; i < e->n; i++)
-		free(e->parts[i]);
-	free(e->parts);
-	free(e->total);
-	free(e->nparts);
-}
+	struct orow *rows = calloc(l->ng + 1, sizeof(*rows));
+	size_t pos[REPORT_MAX_DIMS];
+	char buf[REPORT_MAX_DIMS * 72];
 
-/* One table laid out in the system: its groups (sorted) and the index of
- * its first cell; row g's cell c is off + g * ncell + c, the total row last. */
-struct laid {
-	struct group *gs;
-	size_t ng, off;
-};
-
-/* Field k of a key (dimension values joined by \x1f) into buf. */
-static const char *s_key_field(const char *key, size_t k, char *buf, size_t len)
-{
-	const char *p = key, *e;
-
-	for (size_t i = 0; i < k && p; i++)
-		p = (p = strchr(p, '\x1f')) ? p + 1 : NULL;
-	if (!p)
-		return "";
-	e = strchr(p, '\x1f');
-	snprintf(buf, len, "%.*s", (int)(e ? (size_t)(e - p) : strlen(p)), p);
-	return buf;
-}
-
-static int s_equations(struct rtable *t, size_t nt, struct laid *l, size_t ncell, int receiving,
-		       struct eqs *e)
-{
-	size_t *parts = malloc((l[0].ng + 2) * sizeof(size_t));
-	int r = parts ? 0 : -ENOMEM;
-
-	for (size_t ti = 0; r == 0 && ti < nt; ti++) {
-		size_t ng = l[ti].ng, off = l[ti].off;
-
-		free(parts);
-		if (!(parts = malloc((ng + l[0].ng + 2) * sizeof(size_t))))
-			return -ENOMEM;
-		/* columns: the groups add up to the total row */
-		for (size_t c = 0; r == 0 && c < ncell && ng > 0; c++) {
-			for (size_t g = 0; g < ng; g++)
-				parts[g] = off + g * ncell + c;
-			r = s_eq_add(e, off + ng * ncell + c, parts, ng);
-		}
-		/* rows: handed_over = with_consent + no_consent */
-		for (size_t row = 0; r == 0 && !receiving && row <= ng; row++) {
-			parts[0] = off + row * ncell + S_CONSENT;
-			parts[1] = off + row * ncell + S_NOCONSENT;
-			r = s_eq_add(e, off + row * ncell + S_HANDED, parts, 2);
-		}
-		if (ti == 0)
-			continue;
-		/* a chart table counts the same pupils as the main one */
-		for (size_t c = 0; r == 0 && c < ncell; c++) {
-			parts[0] = l[0].off + l[0].ng * ncell + c;
-			r = s_eq_add(e, off + ng * ncell + c, parts, 1);
-		}
-		/* and its group for a value is the sum of the main groups with it */
-		for (size_t k = 0; r == 0 && k < t[0].ndims; k++) {
-			if (t[0].dims[k] != t[ti].dims[0])
-				continue;
-			for (size_t g = 0; r == 0 && g < ng; g++) {
-				for (size_t c = 0; r == 0 && c < ncell; c++) {
-					size_t np = 0;
-					char buf[80];
-
-					for (size_t h = 0; h < l[0].ng; h++)
-						if (strcmp(s_key_field(l[0].gs[h].key, k, buf, sizeof(buf)),
-							   l[ti].gs[g].key) == 0)
-							parts[np++] = l[0].off + h * ncell + c;
-					r = s_eq_add(e, off + g * ncell + c, parts, np);
-				}
-			}
+	if (!rows)
+		return NULL;
+	for (size_t k = 0; k < ndims; k++)
+		for (size_t j = 0; j < canon->ndims; j++)
+			if (canon->dims[j] == dims[k])
+				pos[k] = j;
+	for (size_t g = 0; g < l->ng; g++) {
+		report_key_project(l->gs[g].key, pos, ndims, buf, sizeof(buf));
+		rows[g].at = l->off + g * ncell;
+		if (!(rows[g].key = strdup(buf))) {
+			for (size_t i = 0; i < g; i++)
+				free(rows[i].key);
+			free(rows);
+			return NULL;
 		}
 	}
-	free(parts);
-	return r;
+	if (l->ng)
+		qsort(rows, l->ng, sizeof(*rows), s_cmp_orow);
+	return rows;
 }
 
-/* Build one table's protobuf from the suppressed system. */
-static int s_table_pb(const struct rtable *t, const struct laid *l, const uint64_t *v,
-		      const uint8_t *sup, int receiving, unsigned min_cell, Overstapctl__ReportTable **out)
+/* Build one table's protobuf from the suppressed system: laid table l,
+ * whose dimensions canon holds in the canonical order, shown with the
+ * dimensions dims[0..ndims) in the order asked for. */
+static int s_table_pb(const char *name, const char *title, const int *dims, size_t ndims,
+		      const struct rtable *canon, const struct laid *l, const struct report_sys *sys,
+		      int receiving, unsigned min_cell, Overstapctl__ReportTable **out)
 {
 	const struct cell_def *defs = receiving ? s_recv_cells : s_send_cells;
 	size_t ncell = receiving ? R__N : S__N, nrow = l->ng + 1;
 	Overstapctl__ReportTable *tab = calloc(1, sizeof(*tab));
+	struct orow *rows = s_orows(canon, l, dims, ndims, ncell);
+	int r = -ENOMEM;
 
-	if (!tab)
-		return -ENOMEM;
+	if (!tab || !rows)
+		goto out;
 	overstapctl__report_table__init(tab);
-	if (!(tab->name = s_dup(t->name)) || !(tab->title = s_dup(t->title)) ||
-	    !(tab->dimensions = calloc(t->ndims + 1, sizeof(char *))) ||
+	if (!(tab->name = s_dup(name)) || !(tab->title = s_dup(title)) ||
+	    !(tab->dimensions = calloc(ndims + 1, sizeof(char *))) ||
 	    !(tab->measures = calloc(ncell, sizeof(char *))) ||
 	    !(tab->rows = calloc(nrow, sizeof(Overstapctl__ReportRow *))))
-		goto fail;
-	for (size_t k = 0; k < t->ndims; k++)
-		if (!(tab->dimensions[tab->n_dimensions++] = s_dup(s_dim_names[t->dims[k]])))
-			goto fail;
+		goto out;
+	for (size_t k = 0; k < ndims; k++)
+		if (!(tab->dimensions[tab->n_dimensions++] = s_dup(s_dim_names[dims[k]])))
+			goto out;
 	for (size_t c = 0; c < ncell; c++)
 		if (!defs[c].hidden && !(tab->measures[tab->n_measures++] = s_dup(defs[c].name)))
-			goto fail;
+			goto out;
 	for (size_t row = 0; row < nrow; row++) {
-		size_t at = l->off + row * ncell;
+		size_t at = row < l->ng ? rows[row].at : l->off + l->ng * ncell;
 
-		tab->rows[tab->n_rows] = s_row(t, defs, ncell, v + at, sup + at,
-					       row < l->ng ? l->gs[row].key : NULL, min_cell);
+		tab->rows[tab->n_rows] = s_row(ndims, defs, ncell, sys->v + at, sys->sup + at,
+					       row < l->ng ? rows[row].key : NULL, min_cell);
 		if (!tab->rows[tab->n_rows])
-			goto fail;
+			goto out;
 		tab->n_rows++;
 	}
 	*out = tab;
-	return 0;
-fail:
-	overstapctl__report_table__free_unpacked(tab, NULL);
-	return -ENOMEM;
+	tab = NULL;	/* transferred */
+	r = 0;
+out:
+	for (size_t g = 0; rows && g < l->ng; g++)
+		free(rows[g].key);
+	free(rows);
+	if (tab)
+		overstapctl__report_table__free_unpacked(tab, NULL);
+	return r;
 }
 
-/* Lay every table out in one system, suppress it as a whole, build them. */
-static int s_tables_out(struct rtable *t, size_t nt, int receiving, unsigned min_cell,
-			Overstapctl__Report *rep)
+/* ---- the linked set (design.md §6.4) ---- */
+
+/* Every table of one or two dimensions of a side, each in the side's
+ * order: 8 + 28 sending, 4 + 6 receiving. Every report is one of them (a
+ * breakdown has at most REPORT_LINK_DIMS dimensions), so one suppression of
+ * them all serves every report alike. */
+#define S_TABLES_MAX (8 + 28)
+_Static_assert(ARRAY_SIZE(s_send_dims) * (ARRAY_SIZE(s_send_dims) + 1) / 2 <= S_TABLES_MAX,
+	       "raise S_TABLES_MAX");
+
+static size_t s_lattice(struct rtable *t, int receiving)
 {
-	size_t ncell = receiving ? R__N : S__N, n = 0;
-	struct laid l[4];
-	struct eqs e = { 0 };
-	uint64_t *v = NULL;
-	uint8_t *sup = NULL;
-	int r = -ENOMEM;
+	const int *v = receiving ? s_recv_dims : s_send_dims;
+	size_t n = receiving ? ARRAY_SIZE(s_recv_dims) : ARRAY_SIZE(s_send_dims), nt = 0;
 
-	memset(l, 0, sizeof(l));
-	for (size_t ti = 0; ti < nt; ti++) {
-		if (!(l[ti].gs = calloc(t[ti].n + 1, sizeof(struct group))))
-			goto out;
-		for (size_t i = 0; i < t[ti].cap; i++)
-			if (t[ti].g[i].key)
-				l[ti].gs[l[ti].ng++] = t[ti].g[i];
-		if (l[ti].ng)
-			qsort(l[ti].gs, l[ti].ng, sizeof(struct group), s_cmp_group);
-		l[ti].off = n;
-		n += (l[ti].ng + 1) * ncell;
-	}
-	if (!(v = calloc(n, sizeof(*v))) || !(sup = calloc(n, 1)))
-		goto out;
-	for (size_t ti = 0; ti < nt; ti++) {
-		for (size_t g = 0; g < l[ti].ng; g++)
-			memcpy(v + l[ti].off + g * ncell, l[ti].gs[g].c, ncell * sizeof(*v));
-		memcpy(v + l[ti].off + l[ti].ng * ncell, t[ti].total, ncell * sizeof(*v));
-	}
-	if ((r = s_equations(t, nt, l, ncell, receiving, &e)) < 0)
-		goto out;
-	{
-		struct suppress_table st = { .n = n, .value = v, .suppressed = sup, .neq = e.n,
-					     .total = e.total,
-					     .parts = (const size_t *const *)e.parts, .nparts = e.nparts };
+	for (size_t i = 0; i < n; i++)
+		t[nt++] = (struct rtable){ .dims = { v[i] }, .ndims = 1 };
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			t[nt++] = (struct rtable){ .dims = { v[i], v[j] }, .ndims = 2 };
+	return nt;
+}
 
-		suppress_primary(&st, min_cell);
-		if ((r = suppress_secondary(&st)) < 0)
-			goto out;	/* withhold the whole report rather than part of it */
-	}
+/* Every combination of the values the one-dimension tables list gets a row
+ * in each two-dimension table, zero or not: a listed row tells a reader it
+ * holds at least one pupil, and a "<5" split into listed rows can then be
+ * worked out (design.md §6.4). */
+static int s_complete(struct rtable *t, size_t nt)
+{
+	char key[160];
+
 	for (size_t ti = 0; ti < nt; ti++) {
-		if ((r = s_table_pb(&t[ti], &l[ti], v, sup, receiving, min_cell, &rep->tables[ti])) < 0)
+		const struct rtable *a = NULL, *b = NULL;
+
+		if (t[ti].ndims != 2)
+			continue;
+		for (size_t tj = 0; tj < nt; tj++) {
+			if (t[tj].ndims == 1 && t[tj].dims[0] == t[ti].dims[0])
+				a = &t[tj];
+			if (t[tj].ndims == 1 && t[tj].dims[0] == t[ti].dims[1])
+				b = &t[tj];
+		}
+		for (size_t i = 0; a && b && i < a->cap; i++)
+			for (size_t j = 0; a->g[i].key && j < b->cap; j++) {
+				if (!b->g[j].key)
+					continue;
+				snprintf(key, sizeof(key), "%s\x1f%s", a->g[i].key, b->g[j].key);
+				if (!s_group(&t[ti], key))
+					return -ENOMEM;
+			}
+	}
+	return 0;
+}
+
+/* The table of t[0..nt) over exactly the dimensions dims (any order), or nt. */
+static size_t s_table_find(const struct rtable *t, size_t nt, const int *dims, size_t ndims)
+{
+	for (size_t ti = 0; ti < nt; ti++) {
+		size_t hits = 0;
+		for (size_t k = 0; k < ndims && t[ti].ndims == ndims; k++)
+			for (size_t j = 0; j < ndims; j++)
+				hits += t[ti].dims[j] == dims[k];
+		if (t[ti].ndims == ndims && hits == ndims)
+			return ti;
+	}
+	return nt;
+}
+
+/* Suppress the linked set t[0..nt) and build the report's tables from it:
+ * the breakdown asked for (dims, in that order) and, with charts, the
+ * program (previous), destination and cohort tables. Whichever are asked
+ * for, the flags are the same: every format shows the same cells. */
+static int s_tables_out(struct rtable *t, size_t nt, const int *dims, size_t ndims,
+			int receiving, int with_charts, unsigned min_cell, Overstapctl__Report *rep)
+{
+	static const struct link_spec send = { S__N, S_LEAVERS, 1, S_HANDED, S_CONSENT, S_NOCONSENT },
+				      recv = { R__N, R_INTAKE, 0, 0, 0, 0 };
+	const struct {
+		const char *name, *title;
+		int dim;
+	} charts[] = {
+		{ "program", receiving ? "By previous education" : "By program left",
+		  receiving ? D_PREVIOUS : D_PROGRAM },
+		{ "destination", "By destination type", D_DESTINATION },
+		{ "trend", "Trend over cohorts", D_COHORT },
+	};
+	struct report_sys sys = { 0 };
+	size_t main = s_table_find(t, nt, dims, ndims);
+	int r;
+
+	if ((r = s_complete(t, nt)) < 0 ||
+	    (r = report_link_suppress(t, nt, receiving ? &recv : &send, min_cell, &sys)) < 0)
+		goto out;	/* withhold the whole report rather than part of it */
+	if ((r = s_table_pb("main", "Breakdown", dims, ndims, &t[main], &sys.l[main], &sys, receiving,
+			    min_cell, &rep->tables[rep->n_tables])) < 0)
+		goto out;
+	rep->n_tables++;
+	for (size_t c = 0; with_charts && c < ARRAY_SIZE(charts); c++) {
+		size_t ti = s_table_find(t, nt, &charts[c].dim, 1);
+		if ((r = s_table_pb(charts[c].name, charts[c].title, &charts[c].dim, 1, &t[ti], &sys.l[ti],
+				    &sys, receiving, min_cell, &rep->tables[rep->n_tables])) < 0)
 			goto out;
 		rep->n_tables++;
 	}
-	r = 0;
 out:
-	for (size_t ti = 0; ti < nt; ti++)
-		free(l[ti].gs);
-	free(v);
-	free(sup);
-	s_eqs_free(&e);
+	report_sys_free(&sys);
 	return r;
 }
 
@@ -669,9 +632,11 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 {
 	int receiving = strcmp(q->side, "receiving") == 0;
 	unsigned min_cell = cfg->report_min_cell;
-	struct rtable t[4];
+	struct rtable t[S_TABLES_MAX];
 	struct acc a = { .t = t, .q = q };
 	Overstapctl__Report *rep = NULL;
+	int dims[REPORT_MAX_DIMS];
+	size_t ndims = 0;
 	int r;
 
 	memset(t, 0, sizeof(t));
@@ -679,8 +644,11 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 		snprintf(why, whylen, "side must be sending or receiving, not '%s'", q->side);
 		return -EINVAL;
 	}
-	if (q->n_by > REPORT_MAX_DIMS) {
-		snprintf(why, whylen, "at most %d dimensions", REPORT_MAX_DIMS);
+	if (q->n_by > REPORT_LINK_DIMS) {
+		/* Suppression that survives differencing covers every table a
+		 * report can show at once; with three or more dimensions that
+		 * lattice no longer fits the time (design.md §6.4). */
+		snprintf(why, whylen, "at most %d dimensions in one breakdown", REPORT_LINK_DIMS);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < q->n_by; i++) {
@@ -691,32 +659,22 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 				 receiving ? "receiving" : "sending", report_dimensions(receiving));
 			return -EINVAL;
 		}
-		for (size_t j = 0; j < t[0].ndims; j++)
-			if (t[0].dims[j] == dim) {
+		for (size_t j = 0; j < ndims; j++)
+			if (dims[j] == dim) {
 				snprintf(why, whylen, "dimension '%s' given twice", q->by[i]);
 				return -EINVAL;
 			}
-		t[0].dims[t[0].ndims++] = dim;
+		dims[ndims++] = dim;
 	}
 	if (q->n_by == 0)	/* default: a row per cohort */
-		t[0].dims[t[0].ndims++] = D_COHORT;
+		dims[ndims++] = D_COHORT;
 	for (size_t i = 0; i < q->n_cohorts; i++)
 		if (!cohort_valid(q->cohorts[i])) {
 			snprintf(why, whylen, "'%s' is not a cohort (YYYY-YYYY, consecutive years)", q->cohorts[i]);
 			return -EINVAL;
 		}
-	t[0].name = "main";
-	t[0].title = "Breakdown";
-	a.nt = 1;
-	if (with_charts) {
-		t[1] = (struct rtable){ .name = "program", .title = receiving ? "By previous education" : "By program left",
-					.dims = { receiving ? D_PREVIOUS : D_PROGRAM }, .ndims = 1 };
-		t[2] = (struct rtable){ .name = "destination", .title = "By destination type",
-					.dims = { D_DESTINATION }, .ndims = 1 };
-		t[3] = (struct rtable){ .name = "trend", .title = "Trend over cohorts",
-					.dims = { D_COHORT }, .ndims = 1 };
-		a.nt = 4;
-	}
+	/* The linked set, whatever was asked (design.md §6.4). */
+	a.nt = s_lattice(t, receiving);
 	r = receiving ? store_report_receiving(st, s_recv_fact, &a)
 		      : store_report_sending(st, s_send_fact, &a);
 	if (r < 0) {
@@ -735,14 +693,14 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 	    !(rep->institution_name = s_dup(cfg->institution_name)) ||
 	    !(rep->reference_date = s_dup("1 October of the year the cohort ends")) ||
 	    !(rep->cohorts = calloc(a.cohorts.n + 1, sizeof(char *))) ||
-	    !(rep->tables = calloc(a.nt, sizeof(Overstapctl__ReportTable *))))
+	    !(rep->tables = calloc(4, sizeof(Overstapctl__ReportTable *))))
 		goto out;
 	if (a.cohorts.n)
 		qsort(a.cohorts.v, a.cohorts.n, sizeof(char *), s_cmp_str);
 	for (size_t i = 0; i < a.cohorts.n; i++)
 		if (!(rep->cohorts[rep->n_cohorts++] = s_dup(a.cohorts.v[i])))
 			goto out;
-	if ((r = s_tables_out(t, a.nt, receiving, min_cell, rep)) < 0)
+	if ((r = s_tables_out(t, a.nt, dims, ndims, receiving, with_charts, min_cell, rep)) < 0)
 		goto out;
 	*out = rep;
 	rep = NULL;

@@ -25,13 +25,14 @@
  *   intake_held (of intake); diploma, progressed, left_without_diploma (of
  *   enrolled, outcomes this institution sent).
  *
- * Suppression (suppress.h): counts below [report] min_cell are withheld, and
- * more cells are withheld until none can be solved from the column totals
- * (groups sum to the total row) or the row identity handed_over =
- * with_consent + no_consent. A rate is shown only when its count and
- * denominator are, and clamped ("<25%", ">75%") when the count or its
- * complement is small. The Report built here carries display text only for
- * what is withheld. */
+ * Suppression (suppress.h, design.md §6.4): every table of one and two
+ * dimensions of the side is suppressed once, as one system (report_link.c),
+ * and each report is cut from it, so no withheld count follows from two
+ * reports side by side and every format shows the same cells. Counts below
+ * [report] min_cell are withheld, and more until none can be worked out
+ * from the equations between the tables or the bounds a reader knows. A rate
+ * is shown exactly when its count and denominator are. The Report built here
+ * carries display text only for what is withheld. */
 #ifndef OVERSTAP_REPORT_H
 #define OVERSTAP_REPORT_H
 
@@ -40,14 +41,16 @@
 #include "store.h"
 
 #define REPORT_SCHEMA_VERSION 1
-#define REPORT_MAX_DIMS 8
+#define REPORT_MAX_DIMS 8	/* dimensions a table key can hold */
+#define REPORT_LINK_DIMS 2	/* dimensions a breakdown may have: design.md §6.4 */
 
 /* The dimension names of a side ("sending"/"receiving"), comma-separated
  * (static), for errors and --help. */
 const char *report_dimensions(int receiving);
 
 /* Build the report for q into *out (allocated; free with report_free). An
- * unknown dimension or cohort syntax is -EINVAL with a reason in why. The
+ * unknown dimension, more than REPORT_LINK_DIMS of them, or a bad cohort is
+ * -EINVAL with a reason in why. The
  * "main" table is q's breakdown; with_charts adds "program" (or
  * "previous"), "destination" and "trend" (by cohort) tables. */
 int report_build(struct store *st, const struct config *cfg, const Overstapctl__ReportQuery *q, int with_charts,

@@ -1,5 +1,6 @@
 /* suppress: primary and secondary cell suppression and rate clamps for reports. */
 #include "suppress.h"
+#include "suppress_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -13,7 +14,6 @@
 __extension__ typedef __int128 s_i128;
 __extension__ typedef unsigned __int128 s_u128;
 
-#define S_NONE SIZE_MAX
 
 /* The equations as an integer matrix, one row per equation that is not all
  * zero. The first nsup columns are the suppressed cells in index order; a
@@ -42,7 +42,7 @@ static void s_mat_free(struct s_mat *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int s_valid(const struct suppress_table *t)
+int suppress_valid(const struct suppress_table *t)
 {
 	if (!t || t->n > INT_MAX)
 		return -EINVAL;
@@ -228,6 +228,8 @@ static int s_mat_reduce(struct s_mat *m)
 			if (v && (best == S_NONE ||
 				  s_abs(v) < s_abs(m->a[best * m->cols + c])))
 				best = i;
+			if (v == 1 || v == -1)
+				break;	/* no smaller pivot exists: the first one wins */
 		}
 		if (best == S_NONE)
 			continue;	/* free column */
@@ -302,7 +304,7 @@ void suppress_primary(struct suppress_table *t, unsigned min_cell)
 
 int suppress_find_determined(const struct suppress_table *t, uint8_t *det)
 {
-	int r = s_valid(t);
+	int r = suppress_valid(t);
 
 	if (r < 0 || (!det && t->n))
 		return r < 0 ? r : -EINVAL;
@@ -312,7 +314,7 @@ int suppress_find_determined(const struct suppress_table *t, uint8_t *det)
 int suppress_determined(const struct suppress_table *t, size_t i)
 {
 	uint8_t *det;
-	int r = s_valid(t);
+	int r = suppress_valid(t);
 
 	if (r < 0 || i >= t->n)
 		return r < 0 ? r : -EINVAL;
@@ -432,9 +434,9 @@ static int s_work_init(const struct suppress_table *t, struct s_work *w)
 	return s_fixed(t, w->fixed);
 }
 
-/* The shown cell of equation k with the smallest value (ties: lowest index),
- * or S_NONE when all its cells are suppressed. */
-static size_t s_eq_smallest_shown(const struct suppress_table *t, size_t k)
+/* The shown cell of equation k of the lowest level (t->keep), then the
+ * smallest value, then the lowest index; S_NONE when all are suppressed. */
+size_t suppress_eq_smallest_shown(const struct suppress_table *t, size_t k)
 {
 	size_t best = S_NONE;
 
@@ -467,7 +469,7 @@ static size_t s_partner(const struct suppress_table *t, struct s_work *w, size_t
 		w->eq_seen[w->eqs[e]] = 1;
 	}
 	while (head < tail) {
-		size_t k = w->queue[head++], best = s_eq_smallest_shown(t, k);
+		size_t k = w->queue[head++], best = suppress_eq_smallest_shown(t, k);
 		if (best != S_NONE)
 			return best;
 		for (size_t p = 0; p <= t->nparts[k]; p++) {
@@ -508,15 +510,22 @@ struct s_cand {
 	size_t expo;		/* revealing equations it joins */
 };
 
-/* Fewest determined cells after, then most revealing equations joined, then
- * the smallest value, then the lowest index. */
+/* With levels (t->keep): a cell that frees some of the d determined cells
+ * first, then the lower level. Then fewest determined cells after, then most
+ * revealing equations joined, then the smallest value, then the lowest
+ * index. */
 static int s_better(const struct suppress_table *t, const struct s_cand *a,
-		    const struct s_cand *b)
+		    const struct s_cand *b, size_t d)
 {
-	if (b->cell == S_NONE || a->after != b->after)
-		return b->cell == S_NONE || a->after < b->after;
+	(void)d;
+	if (b->cell == S_NONE)
+		return 1;
+	if (a->after != b->after)
+		return a->after < b->after;
 	if (a->expo != b->expo)
 		return a->expo > b->expo;
+	if (t->keep && t->keep[a->cell] != t->keep[b->cell])
+		return t->keep[a->cell] < t->keep[b->cell];
 	if (t->value[a->cell] != t->value[b->cell])
 		return t->value[a->cell] < t->value[b->cell];
 	return a->cell < b->cell;
@@ -549,9 +558,9 @@ static void s_best(const struct suppress_table *t, const struct s_mat *m,
 	for (size_t j = m->nsup; j < m->cols; j++) {
 		struct s_cand c = { m->cell[j], freed[j] == S_NONE ? d + 1 : d - freed[j],
 				    w->expo[j] };
-		if (s_better(t, &c, best))
+		if (s_better(t, &c, best, d))
 			*best = c;
-		if (c.expo && s_better(t, &c, paired))
+		if (c.expo && s_better(t, &c, paired, d))
 			*paired = c;
 	}
 }
@@ -613,14 +622,12 @@ out:
 	return r;
 }
 
-int suppress_secondary(struct suppress_table *t)
+int suppress_linear(struct suppress_table *t)
 {
 	struct s_work w;
 	size_t pick;
-	int r = s_valid(t), added = 0;
+	int r, added = 0;
 
-	if (r < 0)
-		return r;
 	if ((r = s_work_init(t, &w)) < 0)
 		goto out;
 	while ((r = s_next(t, &w, &pick)) == 0 && pick != S_NONE) {
@@ -634,33 +641,3 @@ out:
 	return r;
 }
 
-/* "<prefix><v>%" into buf; -ENOSPC when it does not fit. */
-static int s_put(char *buf, size_t len, const char *prefix, unsigned v)
-{
-	int n = snprintf(buf, len, "%s%u%%", prefix, v);
-
-	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
-}
-
-int suppress_rate(uint64_t c, uint64_t d, unsigned min_cell, char *buf, size_t len)
-{
-	int kind, r;
-
-	if (!buf || c > d)
-		return -EINVAL;
-	if (d == 0 || d < min_cell) {
-		kind = SUPPRESS_RATE_HIDDEN;
-		r = len >= 2 ? (buf[0] = '-', buf[1] = '\0', 0) : -ENOSPC;
-	} else if (c < min_cell) {
-		/* ceil(100*min_cell/d) <= 100 because d >= min_cell. */
-		kind = SUPPRESS_RATE_LOW;
-		r = s_put(buf, len, "<", (unsigned)((100 * (s_u128)min_cell + d - 1) / d));
-	} else if (d - c < min_cell) {
-		kind = SUPPRESS_RATE_HIGH;
-		r = s_put(buf, len, ">", (unsigned)(100 * (s_u128)(d - min_cell) / d));
-	} else {
-		kind = SUPPRESS_RATE_SHOWN;	/* 100*c/d, half up */
-		r = s_put(buf, len, "", (unsigned)((200 * (s_u128)c + d) / (2 * (s_u128)d)));
-	}
-	return r < 0 ? r : kind;
-}

@@ -21,6 +21,17 @@ struct suppress_table {
 	const size_t *total;		/* neq cell indices */
 	const size_t *const *parts;	/* neq arrays of cell indices */
 	const size_t *nparts;		/* neq lengths */
+	/* Optional (NULL = none): n flags, 1 = a reader knows the cell is at
+	 * least 1 (the head count of a row only listed when it has a pupil). */
+	const uint8_t *positive;
+	/* Optional (NULL = all 0): n levels. Among the cells that would help,
+	 * one of a lower level is withheld first; report_link.c ranks the cells of
+	 * finer tables below those of coarser ones, so that a two-dimension
+	 * breakdown gives up cells before a one-dimension table or the total. */
+	const uint8_t *keep;
+	/* The primary threshold, for the bound step of suppress_secondary; 0
+	 * leaves that step out (linear protection only). */
+	unsigned min_cell;
 };
 
 /* Primary suppression: flag every cell whose value is below min_cell, 0
@@ -28,7 +39,8 @@ struct suppress_table {
 void suppress_primary(struct suppress_table *t, unsigned min_cell);
 
 /* Secondary suppression: flag more cells until no withheld cell can be
- * recovered exactly from the shown cells and the equations, i.e. for every
+ * recovered exactly from the shown cells and the equations, neither
+ * linearly nor from the bounds a reader knows (below), i.e. for every
  * suppressed cell i the unit vector e_i is not in the row space of the
  * equation matrix restricted to the suppressed cells. Greedy, one cell per
  * step, deterministic (no randomness, ties by lowest index):
@@ -47,9 +59,27 @@ void suppress_primary(struct suppress_table *t, unsigned min_cell);
  * Cells the equations fix on their own (determined even with every cell
  * suppressed, say z in "t = a" and "t = a + z") cannot be hidden and are left
  * alone: suppress_determined still answers 1 for them.
- * Only exact (linear) recovery is prevented; a reader may still bound a
- * suppressed cell, e.g. a suppressed pair is known to sum to total minus
- * the shown cells. Flags are only ever set, never cleared. Returns the number
+ * With levels (t->keep), a lower level breaks ties after the score.
+ * The system is split into its connected components first (cells linked by
+ * equations), each protected alone. A component of more than 200 cells
+ * takes a quick path instead of the scored greedy, which needs one
+ * elimination per candidate: the singleton rule (an equation with one
+ * withheld cell gets its smallest shown cell withheld), the bound step, then
+ * one exact elimination, every determined cell's partner (as in 3.) withheld
+ * in one round, again until none is determined. It may withhold more cells.
+ * Bounds (when t->min_cell is set): a reader knows every cell is >= 0 (>= 1
+ * when positive), a primary cell (value < min_cell, shown as "<5") is <=
+ * min_cell - 1 and a secondary one ("x") >= min_cell. Once no cell is
+ * linearly determined, each equation narrows the interval of each of its
+ * cells from the others' until nothing changes; a withheld cell whose
+ * interval is one value is pinned, and a shown cell of an equation holding
+ * it (the lowest level, then the smallest) is withheld as well; then the
+ * linear step runs again, until both are stable. This catches "a(<5) +
+ * b(<5) = 8" and "a shown 0 total"; it is not a full integer program, so a
+ * reader combining several equations may still narrow a cell more
+ * (design.md §6.4 says how far), and a pin no shown cell can undo (every
+ * cell of its equations withheld) stays. Flags are only ever set, never
+ * cleared. Returns the number
  * of cells added, -EINVAL for a bad index or a table over INT_MAX cells,
  * -ENOMEM, or -EOVERFLOW when exact elimination would outgrow 64-bit
  * coefficients (not seen for 0/±1 report tables). After an error some cells
@@ -71,22 +101,19 @@ int suppress_find_determined(const struct suppress_table *t, uint8_t *det);
 /* How a rate is displayed. */
 enum suppress_rate_kind {
 	SUPPRESS_RATE_SHOWN = 0,	/* "62%": 100*c/d rounded half up */
-	SUPPRESS_RATE_LOW = 1,		/* "<X%": c < min_cell, X = ceil(100*min_cell/d) */
-	SUPPRESS_RATE_HIGH = 2,		/* ">Y%": d-c < min_cell, Y = floor(100*(d-min_cell)/d) */
-	SUPPRESS_RATE_HIDDEN = 3,	/* "-": d == 0, or d < min_cell (see below) */
+	SUPPRESS_RATE_HIDDEN = 3,	/* "-": c or d withheld, or d == 0 */
 };
 
-/* Enough for every text suppress_rate writes ("<100%", "100%", "-"). */
+/* Enough for every text suppress_rate writes ("100%", "-"). */
 #define SUPPRESS_RATE_BUFLEN 8
 
-/* Display text for the rate c/d, where neither count is suppressed (when one
- * is, the caller shows "-" without asking). Writes "62%", "<25%", ">75%" or "-"
- * into buf and returns the enum suppress_rate_kind. LOW wins when both c and
- * d-c are below min_cell. When d < min_cell every c is below min_cell and
- * "<100%" would be false for c == d while any other text would single that
- * case out, so the rate is HIDDEN ("-"); with d >= min_cell X and Y always
- * lie in 0..100 and the text is true. Returns -EINVAL when c > d or buf is NULL,
- * -ENOSPC when len is too small (use SUPPRESS_RATE_BUFLEN). */
-int suppress_rate(uint64_t c, uint64_t d, unsigned min_cell, char *buf, size_t len);
+/* The one rule (design.md §6.4): a rate is shown, rounded half up, exactly
+ * when its count and its denominator are both shown and the denominator is
+ * not 0; otherwise it reads "-". No ranges: a "<25%" or ">75%" next to a
+ * printed count and denominator hid nothing the reader could not divide.
+ * c_sup/d_sup say whether the count/denominator are withheld. Writes "62%"
+ * or "-" into buf, returns the enum suppress_rate_kind; -EINVAL when c > d
+ * (both shown) or buf is NULL, -ENOSPC when len is too small. */
+int suppress_rate(uint64_t c, int c_sup, uint64_t d, int d_sup, char *buf, size_t len);
 
 #endif

@@ -892,72 +892,55 @@ static void test_speed(void **state)
 
 /* ---- rates -------------------------------------------------------------- */
 
-static void check_rate(uint64_t c, uint64_t d, unsigned min_cell, int kind, const char *text)
+static void check_rate(uint64_t c, int c_sup, uint64_t d, int d_sup, int kind, const char *text)
 {
 	char buf[SUPPRESS_RATE_BUFLEN];
 
 	memset(buf, 'x', sizeof(buf));
-	int r = suppress_rate(c, d, min_cell, buf, sizeof(buf));
+	int r = suppress_rate(c, c_sup, d, d_sup, buf, sizeof(buf));
 	if (r != kind || strcmp(buf, text) != 0) {
-		print_error("rate %" PRIu64 "/%" PRIu64 " min %u: got %d \"%s\", want %d \"%s\"\n",
-			    c, d, min_cell, r, buf, kind, text);
+		print_error("rate %" PRIu64 "%s/%" PRIu64 "%s: got %d \"%s\", want %d \"%s\"\n",
+			    c, c_sup ? "(withheld)" : "", d, d_sup ? "(withheld)" : "", r, buf, kind, text);
 		fail();
 	}
 }
 
+/* design.md §6.4's one rule: a rate is shown exactly when its count and its
+ * denominator are; no ranges. */
 static void test_rate(void **state)
 {
 	char small[4];
 
 	(void)state;
 	/* Rounded half up. */
-	check_rate(62, 100, 5, SUPPRESS_RATE_SHOWN, "62%");
-	check_rate(5, 8, 0, SUPPRESS_RATE_SHOWN, "63%");	/* 62.5 */
-	check_rate(31, 50, 5, SUPPRESS_RATE_SHOWN, "62%");
-	check_rate(13, 21, 5, SUPPRESS_RATE_SHOWN, "62%");	/* 61.9 */
-	check_rate(1, 3, 0, SUPPRESS_RATE_SHOWN, "33%");
-	check_rate(2, 3, 0, SUPPRESS_RATE_SHOWN, "67%");
-	/* The numerator at the boundary: min_cell-1 clamps, min_cell shows. */
-	check_rate(4, 20, 5, SUPPRESS_RATE_LOW, "<25%");	/* ceil(500/20) */
-	check_rate(5, 20, 5, SUPPRESS_RATE_SHOWN, "25%");
-	check_rate(0, 20, 5, SUPPRESS_RATE_LOW, "<25%");
-	check_rate(4, 30, 5, SUPPRESS_RATE_LOW, "<17%");	/* ceil(16.7) */
-	check_rate(2, 40, 3, SUPPRESS_RATE_LOW, "<8%");	/* ceil(7.5) */
-	check_rate(9, 1000, 10, SUPPRESS_RATE_LOW, "<1%");
-	/* The complement at the boundary. */
-	check_rate(16, 20, 5, SUPPRESS_RATE_HIGH, ">75%");	/* d-c = 4 */
-	check_rate(15, 20, 5, SUPPRESS_RATE_SHOWN, "75%");	/* d-c = 5 */
-	check_rate(20, 20, 5, SUPPRESS_RATE_HIGH, ">75%");
-	check_rate(26, 30, 5, SUPPRESS_RATE_HIGH, ">83%");	/* floor(83.3) */
-	check_rate(995, 1000, 10, SUPPRESS_RATE_HIGH, ">99%");
-	/* Both below min_cell, d >= min_cell: the numerator clamp wins. */
-	check_rate(4, 8, 5, SUPPRESS_RATE_LOW, "<63%");
-	check_rate(5, 8, 5, SUPPRESS_RATE_HIGH, ">37%");
-	check_rate(0, 5, 5, SUPPRESS_RATE_LOW, "<100%");
-	check_rate(4, 5, 5, SUPPRESS_RATE_LOW, "<100%");
-	check_rate(5, 5, 5, SUPPRESS_RATE_HIGH, ">0%");
-	/* d below min_cell: every c is small and so is every complement; no text
-	 * is both true and silent about c == d, so the rate is hidden. */
-	for (uint64_t c = 0; c <= 4; c++)
-		check_rate(c, 4, 5, SUPPRESS_RATE_HIDDEN, "-");
-	check_rate(0, 0, 5, SUPPRESS_RATE_HIDDEN, "-");
-	check_rate(0, 0, 0, SUPPRESS_RATE_HIDDEN, "-");
-	/* 0% and 100%: only shown when the counts allow. */
-	check_rate(0, 20, 0, SUPPRESS_RATE_SHOWN, "0%");
-	check_rate(20, 20, 0, SUPPRESS_RATE_SHOWN, "100%");
-	check_rate(0, 20, 1, SUPPRESS_RATE_LOW, "<5%");
-	check_rate(20, 20, 1, SUPPRESS_RATE_HIGH, ">95%");
-	check_rate(5, 2000, 5, SUPPRESS_RATE_SHOWN, "0%");	/* 0.25%, rounded */
-	check_rate(1995, 2000, 5, SUPPRESS_RATE_SHOWN, "100%");
+	check_rate(62, 0, 100, 0, SUPPRESS_RATE_SHOWN, "62%");
+	check_rate(5, 0, 8, 0, SUPPRESS_RATE_SHOWN, "63%");	/* 62.5 */
+	check_rate(13, 0, 21, 0, SUPPRESS_RATE_SHOWN, "62%");	/* 61.9 */
+	check_rate(1, 0, 3, 0, SUPPRESS_RATE_SHOWN, "33%");
+	check_rate(2, 0, 3, 0, SUPPRESS_RATE_SHOWN, "67%");
+	/* Count and denominator shown: so is the rate, even when the complement
+	 * is small; "d - c" is printed in plain sight, a ">75%" hid nothing. */
+	check_rate(16, 0, 20, 0, SUPPRESS_RATE_SHOWN, "80%");
+	check_rate(15, 0, 17, 0, SUPPRESS_RATE_SHOWN, "88%");
+	check_rate(20, 0, 20, 0, SUPPRESS_RATE_SHOWN, "100%");
+	check_rate(5, 0, 2000, 0, SUPPRESS_RATE_SHOWN, "0%");	/* 0.25%, rounded */
+	/* Either one withheld: the rate is too, whatever the values. */
+	check_rate(4, 1, 20, 0, SUPPRESS_RATE_HIDDEN, "-");
+	check_rate(0, 1, 20, 0, SUPPRESS_RATE_HIDDEN, "-");
+	check_rate(12, 1, 40, 0, SUPPRESS_RATE_HIDDEN, "-");	/* a secondary "x" */
+	check_rate(12, 0, 40, 1, SUPPRESS_RATE_HIDDEN, "-");
+	check_rate(3, 1, 4, 1, SUPPRESS_RATE_HIDDEN, "-");
+	check_rate(9, 1, 3, 1, SUPPRESS_RATE_HIDDEN, "-");	/* not checked: nothing is shown */
+	/* Nothing to divide by. */
+	check_rate(0, 0, 0, 0, SUPPRESS_RATE_HIDDEN, "-");
 	/* Huge counts do not overflow. */
-	check_rate(UINT64_MAX / 2, UINT64_MAX, 5, SUPPRESS_RATE_SHOWN, "50%");
-	check_rate(UINT64_MAX, UINT64_MAX, 5, SUPPRESS_RATE_HIGH, ">99%");
+	check_rate(UINT64_MAX / 2, 0, UINT64_MAX, 0, SUPPRESS_RATE_SHOWN, "50%");
 	/* Bad input. */
-	assert_int_equal(suppress_rate(3, 2, 5, small, sizeof(small)), -EINVAL);
-	assert_int_equal(suppress_rate(1, 2, 5, NULL, 8), -EINVAL);
-	assert_int_equal(suppress_rate(4, 20, 5, small, sizeof(small)), -ENOSPC);	/* "<25%" */
-	assert_int_equal(suppress_rate(1, 4, 5, small, 1), -ENOSPC);	/* "-" */
-	assert_int_equal(suppress_rate(10, 20, 5, small, sizeof(small)), SUPPRESS_RATE_SHOWN);
+	assert_int_equal(suppress_rate(3, 0, 2, 0, small, sizeof(small)), -EINVAL);
+	assert_int_equal(suppress_rate(1, 0, 2, 0, NULL, 8), -EINVAL);
+	assert_int_equal(suppress_rate(20, 0, 20, 0, small, sizeof(small)), -ENOSPC);	/* "100%" */
+	assert_int_equal(suppress_rate(1, 1, 4, 0, small, 1), -ENOSPC);	/* "-" */
+	assert_int_equal(suppress_rate(10, 0, 20, 0, small, sizeof(small)), SUPPRESS_RATE_SHOWN);
 	assert_string_equal(small, "50%");
 }
 
