@@ -50,6 +50,7 @@ struct peer {
 	uint64_t depth;			/* queued in the outbox: counted once, then kept */
 	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
 	int64_t checkpoint_replied;	/* mono ms we last answered its checkpoint with ours */
+	uint64_t checkpoint_replied_seq;	/* the head of its we answered then */
 	struct peer_info said;		/* its last Hello (design.md §4): limits we keep to */
 	uint64_t parked;		/* parked in the outbox for it: counted once, then kept */
 	/* its quota here (design.md §4.5 "Quotas"), a window of an hour from its

@@ -14,7 +14,7 @@
 #define NET_TRANSPORT_FACTOR 4	/* the ROUTER reads up to this times max_message_size */
 #define QUOTA_WINDOW_MS (3600LL * 1000)
 #define CHECKPOINT_REPLY_MS 10000	/* answer a peer's checkpoint with ours at most this often */
-#define CHECKPOINT_EMPTY_MS 5000	/* while our log is empty, look this often */
+#define CHECKPOINT_EMPTY_MS 500	/* while our log is empty, look this often */
 
 /* What a REJECTED ack tells the sender to do (overstap.proto Ack.Disposition). */
 enum net_disp { DISP_FINAL = 0, DISP_PARK = 1, DISP_LATER = 2 };

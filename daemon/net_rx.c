@@ -120,6 +120,20 @@ static const char *s_quota(struct net *net, struct rx_batch *b, struct peer *p,
 	return why;
 }
 
+/* The head seq of a checkpoint already taken in (0 if it will not unpack). */
+static uint64_t s_checkpoint_seq(const Overstap__Envelope *e)
+{
+	Overstap__AuditCheckpoint *m = NULL;
+	const char *why = NULL;
+	uint64_t seq = 0;
+
+	if (envelope_checkpoint_unpack(envelope_body(e), &m, &why) == 0) {
+		seq = m->seq;
+		overstap__audit_checkpoint__free_unpacked(m, NULL);
+	}
+	return seq;
+}
+
 void net_quota_recount(struct net *net)
 {
 	for (size_t i = 0; i < net->n_peers; i++)
@@ -207,11 +221,14 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 	/* design.md §5.6: witnessing both ways on every connection, whoever
 	 * dialled. A peer we do not dial (no endpoint) got no head of ours
 	 * back, so its own truncation went unseen; our answer rides on the
-	 * connection its checkpoint came in on, at most once per
-	 * CHECKPOINT_REPLY_MS a peer (no amplification). */
+	 * connection its checkpoint came in on: for every new head of its (a
+	 * signature for a signature, as an ack), else at most once per
+	 * CHECKPOINT_REPLY_MS. */
 	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT &&
-	    (!p->checkpoint_replied || time_mono_ms() - p->checkpoint_replied >= CHECKPOINT_REPLY_MS)) {
+	    (!p->checkpoint_replied || s_checkpoint_seq(e) != p->checkpoint_replied_seq ||
+	     time_mono_ms() - p->checkpoint_replied >= CHECKPOINT_REPLY_MS)) {
 		p->checkpoint_replied = time_mono_ms();
+		p->checkpoint_replied_seq = s_checkpoint_seq(e);
 		s_ack_add(b, rid, p, e->message_id, NULL)->checkpoint = 1;
 	}
 out:
