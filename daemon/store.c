@@ -36,6 +36,14 @@
  * Registration's PGN stayed readable for good (design.md §3.9). Dossiers
  * stay: they are under the pupil key, which erasure and retention destroy,
  * and `handover show` reads the one that was sent. */
+/* A peer's outbox rows in some states, in id order after a cursor, as
+ * s_outbox_rows (store_outbox.c) reads them: pending (queued) ones for the
+ * pump, unsent (queued and parked) ones for the re-signing. */
+#define OUTBOX_ROWS(states)                                                          \
+	"SELECT message_id, created_at, key_id, sealed, consent_id, consent_until"   \
+	" FROM outbox WHERE peer = ?1 AND state " states " AND message_id > ?2"      \
+	" ORDER BY message_id LIMIT ?3"
+
 #define OUTBOX_SHRED "sealed = CASE WHEN key_id IS NULL THEN X'' ELSE sealed END"
 
 static const char *const s_sql[ST__N] = {
@@ -90,10 +98,7 @@ static const char *const s_sql[ST__N] = {
 	/* store_outbox.c */
 	[ST_OUTBOX_INS] = "INSERT INTO outbox(message_id, peer, body_case, key_id, sealed, created_at)"
 			  " VALUES (?1,?2,?3,?4,?5,?6)",
-	[ST_OUTBOX_PENDING] = "SELECT message_id, created_at, key_id, sealed, consent_id,"
-			      " consent_until FROM outbox"
-			      " WHERE peer = ?1 AND state = 0 AND message_id > ?2"
-			      " ORDER BY message_id LIMIT ?3",
+	[ST_OUTBOX_PENDING] = OUTBOX_ROWS("= 0"),
 	[ST_OUTBOX_ACK] = "UPDATE outbox SET state = ?3, reason = ?4, first_sent_at = ?5,"
 			  " attempts = ?6, acked_at = ?7, " OUTBOX_SHRED
 			  " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
@@ -110,10 +115,7 @@ static const char *const s_sql[ST__N] = {
 			     " WHERE message_id = ?1 AND state IN (0, 4)",
 	[ST_OUTBOX_CANCEL_CONSENT] = "UPDATE outbox SET state = 2, reason = ?2, " OUTBOX_SHRED
 				     " WHERE consent_id = ?1 AND state IN (0, 4)",
-	[ST_OUTBOX_UNSENT] = "SELECT message_id, created_at, key_id, sealed, consent_id,"
-			     " consent_until FROM outbox"
-			     " WHERE peer = ?1 AND state IN (0, 4) AND message_id > ?2"
-			     " ORDER BY message_id LIMIT ?3",
+	[ST_OUTBOX_UNSENT] = OUTBOX_ROWS("IN (0, 4)"),
 	[ST_OUTBOX_PARK] = "UPDATE outbox SET state = 4, reason = ?3, first_sent_at = ?4, attempts = ?5"
 			   " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
 	[ST_OUTBOX_CANCEL_PARKED] = "UPDATE outbox SET state = 2, reason = ?2, " OUTBOX_SHRED
@@ -325,6 +327,20 @@ int store_rows(sqlite3_stmt *st, store_row_fn row, void *arg)
 		r = sqlerr_errno(rc);
 	sqlite3_reset(st);
 	return r;
+}
+
+int store_int_query(struct store *s, int which, const char *peer, int64_t *out)
+{
+	sqlite3_stmt *st = store_st(s, which);
+	int rc, r;
+
+	if (peer && (r = STORE_BIND(st, STORE_T(peer))) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
 }
 
 int store_exec_count(struct store *s, sqlite3_stmt *st, unsigned *n)

@@ -107,13 +107,12 @@ int store_inbox_get(struct store *s, const char *record_id, struct inbox_row *ro
 
 int store_inbox_count(struct store *s, uint64_t *n)
 {
-	sqlite3_stmt *st = store_st(s, ST_INBOX_COUNT);
-	int rc = sqlite3_step(st);
+	int64_t v = 0;
+	int r = store_int_query(s, ST_INBOX_COUNT, NULL, &v);
 
-	if (rc == SQLITE_ROW)
-		*n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
+	if (r == 0)
+		*n = (uint64_t)v;
+	return r;
 }
 
 int store_inbox_state(struct store *s, const char *record_id, char sender[7], int *erased)

@@ -147,6 +147,10 @@ struct store_cb {
  * changed, 0 on failure. 0 or -errno. */
 int store_exec_count(struct store *s, sqlite3_stmt *st, unsigned *n);
 
+/* The one integer a statement of one row returns (a count, a sum), bound
+ * with peer as ?1 unless peer is NULL. 0 or -errno. */
+int store_int_query(struct store *s, int which, const char *peer, int64_t *out);
+
 /* Step a bound statement whose rows are one integer id (column 0), growing
  * *ids with realloc (it may hold an earlier result: it is reused) and
  * counting them in *n from 0. On failure *ids stays the caller's to free. */

@@ -197,16 +197,12 @@ int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
 
 int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth)
 {
-	sqlite3_stmt *st = store_st(s, ST_OUTBOX_DEPTH);
-	int rc, r;
+	int64_t v = 0;
+	int r = store_int_query(s, ST_OUTBOX_DEPTH, peer, &v);
 
-	if ((r = STORE_BIND(st, STORE_T(peer))) < 0)
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*depth = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
+	if (r == 0)
+		*depth = (uint64_t)v;
+	return r;
 }
 
 int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
@@ -284,14 +280,10 @@ int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb 
 
 int store_outbox_parked_count(struct store *s, const char *peer, uint64_t *n)
 {
-	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PARKED_COUNT);
-	int rc, r;
+	int64_t v = 0;
+	int r = store_int_query(s, ST_OUTBOX_PARKED_COUNT, peer, &v);
 
-	if ((r = STORE_BIND(st, STORE_T(peer))) < 0)
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
+	if (r == 0)
+		*n = (uint64_t)v;
+	return r;
 }

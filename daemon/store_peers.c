@@ -40,14 +40,5 @@ int store_peer_info_get(struct store *s, const char *peer, struct peer_info *pi)
 
 int store_inbox_bytes(struct store *s, const char *peer, int64_t *bytes)
 {
-	sqlite3_stmt *st = store_st(s, ST_INBOX_BYTES);
-	int rc, r;
-
-	if ((r = STORE_BIND(st, STORE_T(peer))) < 0)
-		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*bytes = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : sqlerr_errno(rc);
+	return store_int_query(s, ST_INBOX_BYTES, peer, bytes);
 }

@@ -167,21 +167,14 @@ class Greedy(threading.Thread):
             conn.close()
 
 
-class SoakTest(unittest.TestCase):
+class SoakTest(harness.DaemonTestCase):
+    """The temp dir and the daemons (killed if still running) come from
+    harness.DaemonTestCase; the Python peers get a zmq context."""
 
     def setUp(self):
-        self._tmp = harness.TempDir()
-        self.root = self._tmp.__enter__()
-        self.addCleanup(self._tmp.__exit__, None, None, None)
+        super().setUp()
         self.ctx = zmq.Context()
         self.addCleanup(self.ctx.term)
-        self.insts = []
-        self.addCleanup(self._kill)
-
-    def _kill(self):
-        for i in self.insts:
-            if i.proc is not None:
-                i.kill()
 
     def start_mbo_low_nofile(self, mbo):
         """The MBO with a low descriptor limit (soft and hard: the daemon
