@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "out.h"
+#include "subject_out.h"
 #include "util.h"
 
 /* Erasure cannot be undone: a person at a terminal retypes the key, a script
@@ -93,15 +94,37 @@ static json_t *s_detail_done(json_t *o, int r, int *bad)
 	return out_json_done(o, r == -ENOMEM);
 }
 
+static json_t *s_regsent_json(const Overstapctl__RegistrationSent *g)
+{
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "message_id", g->message_id);
+	e |= out_json_set_str(o, "school", g->school);
+	e |= out_json_set_str(o, "registered_on", g->registered_on);
+	e |= out_json_set_int(o, "at", g->at);
+	e |= out_json_set_str(o, "state", g->state);
+	e |= out_json_set_str(o, "reason", g->reason);
+	return out_json_done(o, e);
+}
+
+/* The evidence: everything the daemon returned, as it returned it. The
+ * letter for the family (subject_out.c) is rendered from this object. */
 static json_t *s_subject_json(const char *key, const Overstapctl__Subject *s, int *bad)
 {
 	char now[OUT_TIME_LEN];
 	json_t *o = json_object(), *sent = json_array(), *consents = json_array(),
-	       *received = json_array(), *audit = json_array();
+	       *received = json_array(), *audit = json_array(), *regs = json_array(),
+	       *peers = json_object();
 	int e = 0;
 
 	e |= out_json_set_str(o, "subject", key);
 	e |= out_json_set_str(o, "generated_at", out_time(time_now_ms(), now, ""));
+	e |= out_json_set_str(o, "institution", s->institution);
+	e |= out_json_set_str(o, "institution_name", s->institution_name);
+	for (size_t i = 0; i < s->n_peers; i++)
+		e |= out_json_set_str(peers, s->peers[i]->id, s->peers[i]->name);
+	e |= out_json_set(o, "peers", peers);
 	for (size_t i = 0; i < s->n_sent; i++) {
 		json_t *d = json_object();
 		int r = handover_detail_show(d, s->sent[i]);
@@ -119,63 +142,85 @@ static json_t *s_subject_json(const char *key, const Overstapctl__Subject *s, in
 		e |= out_json_append(received, s_detail_done(d, r, bad));
 	}
 	e |= out_json_set(o, "received", received);
+	for (size_t i = 0; i < s->n_registrations; i++)
+		e |= out_json_append(regs, s_regsent_json(s->registrations[i]));
+	e |= out_json_set(o, "registrations", regs);
 	for (size_t i = 0; i < s->n_audit; i++)
 		e |= out_json_append(audit, s_audit_json(s->audit[i]));
 	e |= out_json_set(o, "audit", audit);
 	return out_json_done(o, e);
 }
 
-static void s_subject_text(const char *key, const Overstapctl__Subject *s, int *bad)
+static int s_subject_write(const char *format, FILE *f, const json_t *ev)
 {
-	char now[OUT_TIME_LEN];
-
-	printf("SUBJECT ACCESS REPORT for %s, generated %s\n", key, out_time(time_now_ms(), now, ""));
-	printf("Everything this institution holds on the pupil, decrypted.\n");
-	for (size_t i = 0; i < s->n_sent; i++) {
-		printf("\n=== leaver held at this school (%zu of %zu) ===\n", i + 1, s->n_sent);
-		*bad |= handover_detail_show(NULL, s->sent[i]) < 0;
-	}
-	if (s->n_sent) {
-		puts("\n=== consents, with their history ===");
-		consent_rows_text(s->consents, s->n_consents, "  none recorded");
-	}
-	for (size_t i = 0; i < s->n_received; i++) {
-		printf("\n=== dossier received (%zu of %zu) ===\n", i + 1, s->n_received);
-		*bad |= inbox_detail_show(NULL, s->received[i]) < 0;
-	}
-	printf("\n=== audit trail: every disclosure, receipt, consent change and view (%zu) ===\n",
-	       s->n_audit);
-	for (size_t i = 0; i < s->n_audit; i++) {
-		out_text(stdout, s->audit[i]);
-		putchar('\n');
-	}
+	if (strcmp(format, "html") == 0)
+		return subject_write_html(f, ev);
+	if (strcmp(format, "text") == 0)
+		return subject_write_text(f, ev);
+	if (json_dumpf(ev, f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', f) == EOF)
+		return -EIO;
+	return fflush(f) != 0 || ferror(f) ? -EIO : 0;
 }
 
 int cmd_subject(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },	    { "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },	    { 0 },
+	};
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__Show show = OVERSTAPCTL__SHOW__INIT;
 	Overstapctl__Reply *rep = NULL;
-	int json, bad = 0, r;
+	const char *format = "text", *output = NULL;
+	json_t *ev;
+	FILE *f = stdout;
+	int c, bad = 0, force = 0, r;
 
-	r = cli_json_only_options(cli, argc, argv, 1, &json);
-	if (r >= 0)
-		return r;
+	while ((c = getopt_long(argc, argv, "jf:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': format = "json"; break;
+		case 'f': format = optarg; break;
+		case 'o': output = optarg; break;
+		case 'F': force = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one pupil number, PGN or record id");
+	if (strcmp(format, "text") != 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0)
+		return cli_usage_error(cli, "--format must be text, html or json");
+	if (force && !output)
+		return cli_usage_error(cli, "--force only goes with -o FILE");
 	show.key = argv[optind];
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_SUBJECT;
 	req.subject = &show;
+	/* the file first: a refused -o must not leave a subject.access entry
+	 * for a report nobody got */
+	if (output && !(f = out_create(output, force)))
+		return CLI_EXIT_INPUT;
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_SUBJECT, &rep);
-	if (r != CLI_EXIT_OK)
+	if (r != CLI_EXIT_OK) {
+		if (output) {
+			fclose(f);
+			if (!force)
+				unlink(output);
+		}
 		return r;
-	if (json) {
-		json_t *o = s_subject_json(show.key, rep->subject, &bad);
-
-		r = cli_json_print(&o);
-	} else {
-		s_subject_text(show.key, rep->subject, &bad);
 	}
+	ev = s_subject_json(show.key, rep->subject, &bad);
+	r = ev ? s_subject_write(format, f, ev) : -ENOMEM;
+	json_decref(ev);
+	if (output && fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0)
+		fprintf(stderr, "overstap: cannot write the subject report%s%s: %s\n",
+			output ? " to " : "", output ? output : "", strerror(-r));
+	else if (output)
+		fprintf(stderr, "wrote the %s subject report to %s\n", format, output);
 	if (bad)
 		fputs("overstap: a dossier overstapd returned cannot be read\n", stderr);
 	overstapctl__reply__free_unpacked(rep, NULL);
-	return bad ? CLI_EXIT_REFUSED : r;
+	return r < 0 || bad ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 }

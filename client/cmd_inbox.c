@@ -102,6 +102,22 @@ static void s_row_text(const Overstapctl__InboxRow *w)
 	out_field(stdout, "  ", "message id", w->message_id);
 }
 
+/* The dossier's consents the school has withdrawn since it arrived. */
+static json_t *s_revoked_json(const Overstapctl__InboxDetail *d)
+{
+	json_t *a = json_array();
+	int e = 0;
+
+	for (size_t i = 0; i < d->n_revoked; i++) {
+		json_t *o = json_object();
+		int oe = out_json_set_str(o, "consent_id", d->revoked[i]->consent_id);
+
+		oe |= out_json_set_int(o, "at", d->revoked[i]->at);
+		e |= out_json_append(a, out_json_done(o, oe));
+	}
+	return out_json_done(a, e);
+}
+
 int inbox_detail_show(json_t *obj, const Overstapctl__InboxDetail *d)
 {
 	char t[OUT_TIME_LEN];
@@ -113,6 +129,7 @@ int inbox_detail_show(json_t *obj, const Overstapctl__InboxDetail *d)
 		r = dossier_show(obj, &d->dossier);
 		e |= out_json_set_int(obj, "erased_at", d->erased_at);
 		e |= out_json_set_str(obj, "erased_what", d->erased_what);
+		e |= out_json_set(obj, "revoked", s_revoked_json(d));
 		e |= dossier_timeline(obj, d->events, d->n_events);
 		return e ? -ENOMEM : r;
 	}
@@ -124,6 +141,9 @@ int inbox_detail_show(json_t *obj, const Overstapctl__InboxDetail *d)
 		puts("\ncare notes erased after the school withdrew the consent they came under;\n"
 		     "this copy no longer carries the sender's signature");
 	r = dossier_show(NULL, &d->dossier);
+	for (size_t i = 0; i < d->n_revoked; i++)
+		printf("%s%s withdrawn by the school at %s\n", i ? "" : "\n", d->revoked[i]->consent_id,
+		       out_time(d->revoked[i]->at, t, "-"));
 	dossier_timeline(NULL, d->events, d->n_events);
 	return r;
 }

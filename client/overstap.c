@@ -174,12 +174,20 @@ static const struct verb s_verbs[] = {
 	  "receipt), the pupil's data key is destroyed (no copy of the store made from\n"
 	  "now on can be decrypted), and the pupil's statuses and outcomes are deleted.\n"
 	  "At a receiver RECORD_ID erases a received dossier and its timeline.\n" },
-	{ "subject", NULL, cmd_subject, "PUPIL|PGN|RECORD_ID [--json]",
+	{ "subject", NULL, cmd_subject, "PUPIL|PGN|RECORD_ID [--format F] [-o FILE [--force]]",
 	  "the GDPR access report: everything held on one pupil, and who saw or got it",
-	  JSON_OPT,
-	  "Decrypted for the operator who must hand it to the pupil or parents: the\n"
-	  "dossier, the timeline, every consent with its history, every withdrawal and\n"
-	  "receipt, and every audit entry about the pupil. The report itself is audited.\n" },
+	  "  -f, --format F        text (default) or html: the letter for the pupil and\n"
+	  "                        parents, in Dutch; json: the evidence, as the daemon\n"
+	  "                        returned it, audit entries with their MACs\n"
+	  "  -j, --json            the same as --format json\n"
+	  "  -o, --output FILE     write to FILE (created 0600, never over an existing\n"
+	  "                        file) instead of standard output\n"
+	  "      --force           with -o: replace FILE if it exists\n",
+	  "Everything held on the pupil, decrypted: the dossier, the timeline, every\n"
+	  "consent with its history and withdrawal, every withdrawal and receipt, every\n"
+	  "dossier received and registration sent, and every audit entry about the\n"
+	  "pupil. The letter says it in plain Dutch, names institutions and staff roles\n"
+	  "rather than ids and logins, and prints well (html). The report is audited.\n" },
 	{ "report", NULL, cmd_report,
 	  "[--cohort C,...] [--by DIM,...] [--side sending|receiving] [--format F] "
 	  "[-o FILE [--force]]",

@@ -859,18 +859,42 @@ static void s_html_institution(FILE *f, const Overstapctl__Report *r)
 	}
 }
 
-static void s_html_head(FILE *f, const Overstapctl__Report *r)
+/* Every page's head up to the title's text, and from its end to <main>. */
+static void s_html_prelude(FILE *f, const char *lang)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	fputs("<!DOCTYPE html>\n<html lang=\"", f);
+	s_html(f, lang);
+	fputs("\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 	      "style-src 'unsafe-inline'\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta name=\"generator\" content=\"overstap\">\n<title>", f);
+}
+
+static void s_html_styles(FILE *f)
+{
+	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", s_css);
+}
+
+void report_html_text(FILE *f, const char *s) { s_html(f, s); }
+
+void report_html_open(FILE *f, const char *lang, const char *title)
+{
+	s_html_prelude(f, lang);
+	s_html(f, title);
+	s_html_styles(f);
+}
+
+void report_html_close(FILE *f) { fputs("</main>\n</body>\n</html>\n", f); }
+
+static void s_html_head(FILE *f, const Overstapctl__Report *r)
+{
+	s_html_prelude(f, "en");
 	fprintf(f, "%s: ", s_title(r));
 	s_html_institution(f, r);
 	fputs(", cohorts ", f);
 	s_html_cohorts(f, r);
-	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<main>\n", s_css);
+	s_html_styles(f);
 }
 
 static void s_html_intro(FILE *f, const Overstapctl__Report *r)
@@ -1430,6 +1454,6 @@ int report_write_html(FILE *f, const Overstapctl__Report *r)
 	else
 		fputs("<p>There is no table in this report.</p>\n", f);
 	s_html_charts(f, r);
-	fputs("</main>\n</body>\n</html>\n", f);
+	report_html_close(f);
 	return s_done(f);
 }

@@ -47,4 +47,13 @@ int report_write_json(FILE *f, const Overstapctl__Report *r);
 void report_csv_field(FILE *f, const char *s, int first);
 int report_write_html(FILE *f, const Overstapctl__Report *r);
 
+/* The page every HTML rendering shares (the reports, the subject report):
+ * report_html_text escapes s for content and attribute values alike;
+ * report_html_open writes everything up to <main> (styles inline, a
+ * Content-Security-Policy that loads nothing, lang the page's language) and
+ * report_html_close what follows it. */
+void report_html_text(FILE *f, const char *s);
+void report_html_open(FILE *f, const char *lang, const char *title);
+void report_html_close(FILE *f);
+
 #endif

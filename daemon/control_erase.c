@@ -135,7 +135,7 @@ int ctl_erase(struct req_ctx *c)
 struct s_subject {
 	struct req_ctx *c;
 	Overstapctl__Subject *out;
-	struct ctl_list sent, received, consents, audit;
+	struct ctl_list sent, received, consents, audit, regs;
 	char today[11];
 	const char *ref;		/* the pupil_ref of the leaver being reported */
 };
@@ -191,11 +191,81 @@ static int s_subject_received(struct s_subject *st, const char *record_id)
 	return s_subject_audit(st, record_id);
 }
 
+static const char *s_outbox_state(int state)
+{
+	switch (state) {
+	case OUTBOX_QUEUED: return "queued";
+	case OUTBOX_ACKED: return "delivered";
+	case OUTBOX_CANCELLED: return "cancelled";
+	case OUTBOX_REJECTED: return "refused";
+	case OUTBOX_PARKED: return "parked";
+	default: return "unknown";
+	}
+}
+
+/* A registration this receiver sent about the pupil, once (a PGN and a
+ * record id of the same pupil find it both), with its audit entries. */
+static int s_regsent_cb(const struct regsent *g, void *arg)
+{
+	struct s_subject *st = arg;
+	struct pool *p = &st->c->pool;
+	Overstapctl__RegistrationSent *row;
+
+	for (size_t i = 0; i < st->regs.n; i++)
+		if (strcmp(((Overstapctl__RegistrationSent *)st->regs.rows[i])->message_id,
+			   g->message_id) == 0)
+			return 0;
+	if (!(row = ctl_keep(p, calloc(1, sizeof(*row)))))
+		return -ENOMEM;
+	overstapctl__registration_sent__init(row);
+	row->message_id = ctl_strdup(p, g->message_id);
+	row->school = ctl_strdup(p, g->school);
+	row->registered_on = ctl_strdup(p, g->registered_on);
+	row->at = g->at;
+	row->state = (char *)s_outbox_state(g->state);
+	row->reason = ctl_strdup(p, g->reason);
+	if (!row->message_id || !row->school || !row->registered_on || !row->reason)
+		return -ENOMEM;
+	int r = ctl_list_push(&st->regs, row);
+
+	return r < 0 ? r : s_subject_audit(st, g->message_id);
+}
+
+/* Who holds the report, and the names of the institutions it mentions, so
+ * that a parent reads names rather than institution ids. */
+static int s_subject_names(struct s_subject *st)
+{
+	const struct config *cfg = st->c->h->cfg;
+	struct pool *p = &st->c->pool;
+	Overstapctl__PeerName **v;
+
+	st->out->institution = ctl_strdup(p, cfg->institution_id);
+	st->out->institution_name = ctl_strdup(p, cfg->institution_name);
+	if (!st->out->institution || !st->out->institution_name)
+		return -ENOMEM;
+	if (!cfg->n_peers)
+		return 0;
+	if (!(v = ctl_keep(p, calloc(cfg->n_peers, sizeof(*v)))))
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		if (!(v[i] = ctl_keep(p, calloc(1, sizeof(*v[i])))))
+			return -ENOMEM;
+		overstapctl__peer_name__init(v[i]);
+		v[i]->id = ctl_strdup(p, cfg->peers[i].id);
+		v[i]->name = ctl_strdup(p, cfg->peers[i].name);
+		if (!v[i]->id || !v[i]->name)
+			return -ENOMEM;
+	}
+	st->out->peers = v;
+	st->out->n_peers = cfg->n_peers;
+	return 0;
+}
+
 int ctl_subject(struct req_ctx *c)
 {
 	const char *key = c->req->subject->key;
 	struct s_subject st = { .c = c, .sent = { .c = c }, .received = { .c = c },
-				.consents = { .c = c }, .audit = { .c = c } };
+				.consents = { .c = c }, .audit = { .c = c }, .regs = { .c = c } };
 	struct strlist recs = { 0 };
 	struct leaver l = { 0 };
 	int is_pgn = pgn_check(key, NULL) == 0, is_uuid = crypto_uuid_valid(key), r;
@@ -225,14 +295,24 @@ int ctl_subject(struct req_ctx *c)
 		r = strlist_addf(&recs, "%s", key);
 	for (size_t i = 0; r == 0 && i < recs.n; i++)
 		r = s_subject_received(&st, recs.v[i]);
+	/* registrations sent: by the PGN, and by the pupil of each dossier */
+	if (r == 0 && is_pgn)
+		r = store_regsent_by_pgn(c->h->store, key, s_regsent_cb, &st);
+	for (size_t i = 0; r == 0 && i < recs.n; i++)
+		r = store_regsent_by_record(c->h->store, recs.v[i], s_regsent_cb, &st);
 	strlist_clear(&recs);
-	if (r == 0 && st.sent.n == 0 && st.received.n == 0)
+	if (r == 0)
+		r = s_subject_names(&st);
+	if (r == 0 && st.sent.n == 0 && st.received.n == 0 && st.regs.n == 0)
 		r = ctl_fail(c, -ENOENT, "%s: nothing held about this pupil number, PGN or record id",
 			     key);
 	/* the row arrays go to the pool whatever happened */
 	if ((ctl_list_finish(&st.sent, 0, NULL) | ctl_list_finish(&st.received, 0, NULL) |
-	     ctl_list_finish(&st.consents, 0, NULL) | ctl_list_finish(&st.audit, 0, NULL)) != 0 && r == 0)
+	     ctl_list_finish(&st.consents, 0, NULL) | ctl_list_finish(&st.audit, 0, NULL) |
+	     ctl_list_finish(&st.regs, 0, NULL)) != 0 && r == 0)
 		r = -ENOMEM;
+	st.out->registrations = (Overstapctl__RegistrationSent **)st.regs.rows;
+	st.out->n_registrations = st.regs.n;
 	st.out->sent = (Overstapctl__HandoverDetail **)st.sent.rows;
 	st.out->n_sent = st.sent.n;
 	st.out->received = (Overstapctl__InboxDetail **)st.received.rows;

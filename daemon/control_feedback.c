@@ -348,11 +348,15 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 	m.pgn = (char *)g->pgn;
 	m.registered_on = (char *)g->registered_on;
 	blen = overstap__registration__pack(&m, body);
-	/* No record id exists yet, and the PGN stays out of the log. The date
-	 * came from a file or the command line (checked as a date). */
+	/* No record id exists yet, and the PGN stays out of the log: the
+	 * message id is the subject, linked to the PGN's pseudonym for the
+	 * subject report (design.md §3.11). The date came from a file or the
+	 * command line (checked as a date). */
 	if ((r = s_queue(c->h, g->sending_school, OVERSTAP__ENVELOPE__BODY_REGISTRATION, body, blen,
-			 NULL, mid)) == 0)
-		r = store_auditf(c->h->store, c->req->user, "registration.sent", "", g->sending_school,
+			 NULL, mid)) == 0 &&
+	    (r = store_regsent_add(c->h->store, mid, g->pgn, g->sending_school, g->registered_on,
+				   time_now_ms())) == 0)
+		r = store_auditf(c->h->store, c->req->user, "registration.sent", mid, g->sending_school,
 				  "{s:s, s:s, s:o}", "purpose", "status", "basis", "statute",
 				  "registered_on", jdetail_text(g->registered_on));
 	return r;

@@ -284,6 +284,43 @@ int ctl_inbox_list(struct req_ctx *c)
 	return 0;
 }
 
+/* The dossier's consents that its sender has withdrawn since (rx_erasure.c
+ * keeps them in `revoked`), so that a reader sees "withdrawn" beside them. */
+static int s_inbox_revoked(struct req_ctx *c, Overstapctl__InboxDetail *det, const char *sender)
+{
+	struct ctl_list t = { .c = c };
+	Overstap__Handover *h;
+	int r = 0;
+
+	if (!det->dossier.len)
+		return 0;
+	if (!(h = overstap__handover__unpack(NULL, det->dossier.len, det->dossier.data)))
+		return ctl_fail(c, -EBADMSG, "stored record does not decode");
+	for (size_t i = 0; i < h->n_consents && r == 0; i++) {
+		Overstapctl__RevokedConsent *v;
+		int64_t at;
+
+		if ((r = store_revoked_at(c->h->store, h->consents[i]->consent_id, sender, &at)) < 0) {
+			r = r == -ENOENT ? 0 : r;
+			continue;
+		}
+		if (!(v = ctl_keep(&c->pool, calloc(1, sizeof(*v))))) {
+			r = -ENOMEM;
+			break;
+		}
+		overstapctl__revoked_consent__init(v);
+		v->consent_id = ctl_strdup(&c->pool, h->consents[i]->consent_id);
+		v->at = at;
+		r = v->consent_id ? ctl_list_push(&t, v) : -ENOMEM;
+	}
+	overstap__handover__free_unpacked(h, NULL);
+	if (ctl_list_finish(&t, 0, NULL) < 0 && r == 0)
+		r = -ENOMEM;
+	det->revoked = (Overstapctl__RevokedConsent **)t.rows;
+	det->n_revoked = t.n;
+	return r;
+}
+
 int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__InboxDetail **out)
 {
 	Overstapctl__InboxDetail *det = ctl_keep(&c->pool, calloc(1, sizeof(*det)));
@@ -328,6 +365,8 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
 			det->dossier.len = b->len;
 		}
 	}
+	if (r == 0 && e)
+		r = s_inbox_revoked(c, det, row.sender);
 	if (e)
 		overstap__envelope__free_unpacked(e, NULL);
 	*out = det;

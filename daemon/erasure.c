@@ -163,7 +163,7 @@ static int s_retention_received(struct hctx *h, int64_t now, unsigned *count)
 int erasure_retention_run(struct hctx *h, unsigned *erased)
 {
 	int64_t now = time_now_ms();
-	unsigned events = 0, dossiers = 0;
+	unsigned events = 0, dossiers = 0, links = 0;
 	char before[11];
 	int r;
 
@@ -178,6 +178,15 @@ int erasure_retention_run(struct hctx *h, unsigned *erased)
 	if (r == 0 && events) {
 		r = store_auditf(h->store, "daemon", "retention.erased", "", "", "{s:s, s:I, s:s}",
 				  "what", "events", "count", (json_int_t)events, "before", before);
+	}
+	/* registrations sent whose dossier never came: as long as one would be kept */
+	if (r == 0)
+		r = store_regsent_expire(h->store, now - h->cfg->retention_received_days * DAY_MS,
+					 &links);
+	if (r == 0 && links) {
+		r = store_auditf(h->store, "daemon", "retention.erased", "", "", "{s:s, s:I, s:i}",
+				  "what", "registration_links", "count", (json_int_t)links,
+				  "days", h->cfg->retention_received_days);
 	}
 	if (r == 0)
 		r = store_commit(h->store);

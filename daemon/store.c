@@ -128,6 +128,21 @@ static const char *const s_sql[ST__N] = {
 				  " WHERE o.state = 4 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
 	[ST_OUTBOX_PARKED_COUNT] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 4",
 	/* store_peers.c */
+	/* store_regsent.c */
+	[ST_REGSENT_INS] = "INSERT INTO registrations_sent(message_id, pseudonym, school, registered_on, at)"
+			   " VALUES (?1,?2,?3,?4,?5)",
+#define REGSENT_COLS "SELECT g.message_id, g.school, g.registered_on, g.at, coalesce(o.state, -1)," \
+		     " coalesce(o.reason, '') FROM registrations_sent g" \
+		     " LEFT JOIN outbox o ON o.message_id = g.message_id"
+	[ST_REGSENT_BY_PSEUDO] = REGSENT_COLS " WHERE g.pseudonym = ?1 ORDER BY g.message_id",
+	[ST_REGSENT_BY_RECORD] = REGSENT_COLS " WHERE (g.pseudonym, g.school) IN"
+				 " (SELECT pseudonym, sender FROM inbox WHERE record_id = ?1"
+				 " AND erased_at IS NULL) ORDER BY g.message_id",
+	[ST_REGSENT_FORGET] = "DELETE FROM registrations_sent WHERE (pseudonym, school) IN"
+			      " (SELECT pseudonym, sender FROM inbox WHERE record_id = ?1"
+			      " AND erased_at IS NULL)",
+	[ST_REGSENT_EXPIRE] = "DELETE FROM registrations_sent WHERE at < ?1",
+	[ST_REVOKED_AT] = "SELECT at FROM revoked WHERE consent_id = ?1 AND peer = ?2",
 	[ST_PEER_PUT] = "INSERT OR REPLACE INTO peers(peer, software, max_protocol, max_message_size,"
 			" max_messages_per_hour, max_stored_bytes, at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
 	[ST_PEER_GET] = "SELECT software, max_protocol, max_message_size, max_messages_per_hour,"

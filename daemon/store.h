@@ -37,7 +37,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct store;
 
@@ -341,6 +341,30 @@ int store_inbox_erasure(struct store *s, const char *record_id, char sender[7], 
 			char what[16]);
 /* Record ids of received dossiers of the pupil with this PGN. */
 int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids);
+
+/* Registrations this receiver sent (store_regsent.c, design.md §3.11): the
+ * link from the PGN's pseudonym to the message, kept for the subject report
+ * until the dossier it concerns is erased or retention ends it. */
+struct regsent {
+	char message_id[CRYPTO_UUID_STR_LEN + 1];	/* the subject of its audit entries */
+	char school[16];			/* institution id */
+	char registered_on[11];
+	int64_t at;			/* unix ms queued */
+	int state;			/* enum outbox_state, -1 = the outbox row is gone */
+	char reason[160];		/* refused or cancelled: why */
+};
+typedef int (*store_regsent_fn)(const struct regsent *g, void *arg);
+int store_regsent_add(struct store *s, const char *message_id, const char *pgn, const char *school,
+		      const char *registered_on, int64_t at);
+/* Those for a PGN, or for the pupil and sender of a received dossier. */
+int store_regsent_by_pgn(struct store *s, const char *pgn, store_regsent_fn fn, void *arg);
+int store_regsent_by_record(struct store *s, const char *record_id, store_regsent_fn fn, void *arg);
+/* Delete those of a received dossier's pupil and sender (before its
+ * pseudonym goes), or those queued before before_ms; *n counts them. */
+int store_regsent_forget(struct store *s, const char *record_id, unsigned *n);
+int store_regsent_expire(struct store *s, int64_t before_ms, unsigned *n);
+/* When the sender withdrew consent_id, in unix ms: 0 or -ENOENT. */
+int store_revoked_at(struct store *s, const char *consent_id, const char *peer, int64_t *at);
 
 /* Receiver: consents told after the dossier (ConsentNotice), kept packed.
  * put: 0, or 1 when this consent id is held already. each: fn gets the

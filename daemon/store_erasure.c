@@ -73,6 +73,11 @@ int store_inbox_erase(struct store *s, const char *record_id, const char *what, 
 		return rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
 	if ((r = s_shred(s, key_id, now)) < 0)
 		return r;
+	/* erasure and retention leave no link from the PGN to the registrations
+	 * sent for this pupil either; a withdrawal ends the consent, not the
+	 * statute the registration rests on (design.md §3.10) */
+	if (strcmp(what, "withdrawal") != 0 && (r = store_regsent_forget(s, record_id, NULL)) < 0)
+		return r;
 	st = store_st(s, ST_INBOX_ERASE);
 	if ((r = STORE_BIND(st, STORE_T(record_id), STORE_I(now), STORE_T(what))) < 0)
 		return r;

@@ -30,6 +30,9 @@ enum {
 	ST_OUTBOX_UNSENT, ST_OUTBOX_PARK, ST_OUTBOX_UNPARK, ST_OUTBOX_CANCEL_PARKED, ST_OUTBOX_PARKED_EACH, ST_OUTBOX_PARKED_COUNT,
 	/* store_peers.c */
 	ST_PEER_PUT, ST_PEER_GET, ST_INBOX_BYTES,
+	/* store_regsent.c */
+	ST_REGSENT_INS, ST_REGSENT_BY_PSEUDO, ST_REGSENT_BY_RECORD, ST_REGSENT_FORGET,
+	ST_REGSENT_EXPIRE, ST_REVOKED_AT,
 	/* store_inbox.c */
 	ST_INBOX_EXISTS, ST_INBOX_ERASURE, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT, ST_INBOX_KEY,
 	ST_INBOX_BY_PSEUDONYM, ST_ASSERT_INS, ST_ASSERT_OF, ST_ASSERT_DEL,
@@ -137,6 +140,7 @@ struct store_cb {
 		store_withdrawal_fn withdrawal;
 		store_checkpoint_fn checkpoint;
 		store_recv_fact_fn recv;
+		store_regsent_fn regsent;
 	} fn;
 	void *arg;
 	struct store *s;		/* rows that need opening under a key */

@@ -139,6 +139,13 @@ static const char *const s_migrations[] = {
 	"  seq INTEGER NOT NULL, head BLOB NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL,"
 	"  acked_at INTEGER, acked_by TEXT, note TEXT,"
 	"  UNIQUE (peer, kind, seq, head));",
+	/* 8 -> 9: registrations a receiver sent, findable by the PGN's
+	 * pseudonym for the subject report (design.md §3.11) until the dossier
+	 * they concern is erased or retention ends them */
+	"CREATE TABLE registrations_sent ("
+	"  message_id TEXT PRIMARY KEY, pseudonym BLOB NOT NULL, school TEXT NOT NULL,"
+	"  registered_on TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX registrations_sent_pseudonym ON registrations_sent(pseudonym);",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

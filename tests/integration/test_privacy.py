@@ -13,6 +13,8 @@ Run: python3 -m unittest -v test_privacy   (OVERSTAPD / OVERSTAP from the enviro
 """
 import base64
 import glob
+import hashlib
+import hmac
 import os
 import random
 import sqlite3
@@ -21,7 +23,7 @@ import unittest
 
 import harness
 from harness import wait_for
-from test_reliability import hkdf_sha256
+from test_reliability import hkdf_sha256, inbox_pseudonym_key
 
 MBO = "25LZ00"
 DATE = "2025-06-01"
@@ -283,6 +285,22 @@ class DerivableKeysTest(harness.DaemonTestCase):
             # the control: the pupil kept is found, so the search does open things
             self.assertIn(rows[2]["pgn"].encode(), texts, "%s: the search found nothing" % inst.id)
             self.assertIn(rows[2]["family_name"].encode(), texts)
+
+        # No pseudonym master.key gives leads from an erased or expired
+        # pupil's PGN to a row, the MBO's link to its registration included
+        # (design.md §3.10); the control pupil's still does.
+        key = inbox_pseudonym_key(mbo)
+        db = sqlite3.connect("file:%s?mode=ro" % mbo.db, uri=True)
+        try:
+            held = {bytes(p) for (p,) in db.execute(
+                "SELECT pseudonym FROM inbox UNION ALL SELECT pseudonym FROM registrations_sent")}
+        finally:
+            db.close()
+        def pseudo(r):
+            return hmac.new(key, b"pgn:" + r["pgn"].encode(), hashlib.sha256).digest()
+        for r in rows[:2]:
+            self.assertNotIn(pseudo(r), held, "%s's PGN still leads to a row" % r["pupil_ref"])
+        self.assertIn(pseudo(rows[2]), held)
 
 if __name__ == "__main__":
     unittest.main()

@@ -372,7 +372,7 @@ class WithdrawalTest(harness.DaemonTestCase):
         for a in ("registration.received", "consent.granted", "disclosure.queued"):
             self.assertIn(a, actions)
         text = self.school.cli("subject", "W1").stdout
-        self.assertIn("SUBJECT ACCESS REPORT", text)
+        self.assertIn("Overzicht van de gegevens die wij bewaren", text)
         self.assertIn("Bakkali", text)
         self.assertTrue(self.audit(self.school, "subject.access"))
         # At the receiver, by PGN: the dossier it received.
