@@ -4,11 +4,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -180,28 +183,57 @@ const char *cli_config_path(const struct cli *cli)
 	return env && *env ? env : CLI_DEFAULT_CONFIG;
 }
 
+/* What to do about a permission error on path (the config, the control
+ * socket): join the group that owns it, or its directory's. "" when that
+ * group cannot be known. */
+static const char *s_group_hint(const char *path, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	const struct group *g;
+	const struct passwd *pw = getpwuid(geteuid());
+	int ok = stat(path, &st) == 0;
+
+	if (!ok && str_copy(dir, sizeof(dir), path) == 0)
+		ok = stat(dirname(dir), &st) == 0;
+	buf[0] = '\0';
+	if (ok && st.st_gid != 0 && (g = getgrgid(st.st_gid)) != NULL)
+		snprintf(buf, len, "; join group '%s' (sudo adduser %s %s), then log in again",
+			 g->gr_name, pw && pw->pw_name ? pw->pw_name : "$USER", g->gr_name);
+	return buf;
+}
+
 int cli_config_load(const struct cli *cli, struct config **out)
 {
 	const char *path = cli_config_path(cli);
 	struct strlist errors = { 0 };
+	char hint[256];
 	int r;
 
 	r = config_load(path, out, &errors);
-	if (r < 0 && errors.n == 0)
+	if (r == -EACCES)	/* its one message, with what to do about it */
+		fprintf(stderr, "overstap: cannot read config %s: %s%s\n", path, strerror(-r),
+			s_group_hint(path, hint, sizeof(hint)));
+	else if (r < 0 && errors.n == 0)
 		fprintf(stderr, "overstap: cannot read config %s: %s\n", path, strerror(-r));
-	for (size_t i = 0; i < errors.n; i++)
+	for (size_t i = 0; r != -EACCES && i < errors.n; i++)
 		fprintf(stderr, "overstap: %s\n", errors.v[i]);
 	strlist_clear(&errors);
 	return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
 
 /* -s, then $OVERSTAP_SOCKET, then [control] socket from the config: the config
- * is read only when it is the one place left to look. */
+ * is read only when it is the one place left to look. A config that does not
+ * load must not lock staff out of a daemon that still runs on its last good
+ * version (as chronyc works without chrony.conf): then the socket the file
+ * names, or the default one, is tried, with a warning. */
 static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 {
-	const char *env = getenv("OVERSTAP_SOCKET");
+	const char *env = getenv("OVERSTAP_SOCKET"), *path = cli_config_path(cli);
+	struct strlist errors = { 0 };
 	struct config *c = NULL;
-	int r;
+	char hint[256];
+	int r, named;
 
 	if (cli->socket || (env && *env)) {
 		const char *p = cli->socket ? cli->socket : env;
@@ -214,14 +246,24 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 		}
 		return CLI_EXIT_OK;
 	}
-	r = cli_config_load(cli, &c);
-	if (r != CLI_EXIT_OK) {
-		fputs("overstap: no control socket: give it with -s PATH or $OVERSTAP_SOCKET, "
-		      "or the config with -c FILE\n", stderr);
-		return r;
+	r = config_load(path, &c, &errors);
+	if (r == 0) {
+		str_copy(buf, len, c->control_socket);	/* same size, cannot be cut */
+		config_free(&c);
+		return CLI_EXIT_OK;
 	}
-	str_copy(buf, len, c->control_socket);	/* same size, cannot be cut */
-	config_free(&c);
+	named = config_control_socket(path, buf, len);
+	if (r == -EACCES)
+		fprintf(stderr, "overstap: warning: cannot read %s: %s%s\n", path, strerror(-r),
+			s_group_hint(path, hint, sizeof(hint)));
+	else if (r != -ENOENT && errors.n)
+		fprintf(stderr, "overstap: warning: %s%s; a running overstapd keeps the "
+			"configuration it last loaded (overstap status shows a failed reload)\n",
+			errors.v[0], errors.n > 1 ? " (and more: overstapd -t lists them)" : "");
+	if (r != -ENOENT)
+		fprintf(stderr, "overstap: trying %s control socket %s\n",
+			named ? "the" : "the default", buf);
+	strlist_clear(&errors);
 	return CLI_EXIT_OK;
 }
 
@@ -265,6 +307,13 @@ static const struct {
 
 static int s_ctl_error(const char *path, int err)
 {
+	char hint[256];
+
+	if (err == -EACCES && *s_group_hint(path, hint, sizeof(hint))) {
+		fprintf(stderr, "overstap: cannot reach overstapd at %s: %s%s\n", path,
+			strerror(-err), hint);
+		return CLI_EXIT_UNREACHABLE;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(s_ctl_errors); i++)
 		if (s_ctl_errors[i].err == err) {
 			fprintf(stderr, "overstap: %s at %s: %s (%s)\n", s_ctl_errors[i].what,

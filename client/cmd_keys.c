@@ -87,8 +87,9 @@ struct show_args {
 };
 
 /* Fill what --dir, --id and --endpoint left open from the config. The config
- * is required only for the directory and the id; for the endpoint it is a
- * convenience, and without it keys_peer_snippet writes a placeholder. */
+ * is required only for the directory and the id; for the endpoint and the
+ * name it is a convenience, and without it keys_peer_block writes
+ * placeholders. */
 static int s_show_defaults(const struct cli *cli, struct show_args *a, struct config **cfg,
 			   char *ep, size_t eplen)
 {
@@ -99,7 +100,8 @@ static int s_show_defaults(const struct cli *cli, struct show_args *a, struct co
 		r = cli_config_load(cli, cfg);
 		if (r != CLI_EXIT_OK)
 			return r;
-	} else if (!a->endpoint) {
+	} else {
+		/* for the endpoint and the name only: a missing config is fine */
 		config_load(cli_config_path(cli), cfg, &quiet);
 		strlist_clear(&quiet);
 	}
@@ -151,6 +153,7 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv)
 	struct config *cfg = NULL;
 	struct keys k = { 0 };
 	char ep[512], err[512] = "", snippet[2048];
+	const char *name;
 	int r;
 
 	r = s_show_options(cli, argc, argv, &a);
@@ -165,7 +168,9 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv)
 		r = CLI_EXIT_REFUSED;
 		goto out;
 	}
-	r = keys_peer_snippet(&k, a.id, a.endpoint, snippet, sizeof(snippet));
+	/* the configured name when the block is this institution's own */
+	name = cfg && strcmp(a.id, cfg->institution_id) == 0 ? cfg->institution_name : NULL;
+	r = keys_peer_block(&k, a.id, name, a.endpoint, snippet, sizeof(snippet));
 	if (r < 0) {
 		fprintf(stderr, "overstap: cannot format the [peer] block: %s\n", strerror(-r));
 		r = CLI_EXIT_REFUSED;

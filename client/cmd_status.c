@@ -61,7 +61,7 @@ static json_t *s_peers_json(const Overstapctl__DaemonStatus *st)
 
 static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 {
-	json_t *o = json_object(), *reasons = json_array();
+	json_t *o = json_object(), *reasons = json_array(), *rerr = json_array();
 	int e = 0;
 
 	e |= out_json_set_str(o, "institution", st->institution);
@@ -78,6 +78,11 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 	e |= out_json_set(o, "connections_refused", out_json_uint(st->connections_refused));
 	e |= out_json_set_str(o, "store", st->store_damaged ? "damaged" : "ok");
 	e |= out_json_set_str(o, "store_error", st->store_error);
+	e |= out_json_set_int(o, "reloaded_at", st->reloaded_at);
+	e |= out_json_set_int(o, "reload_failed_at", st->reload_failed_at);
+	for (size_t i = 0; i < st->n_reload_errors; i++)
+		e |= out_json_append(rerr, out_json_str(st->reload_errors[i]));
+	e |= out_json_set(o, "reload_errors", rerr);
 	return out_json_done(o, e);
 }
 
@@ -179,7 +184,7 @@ out:
 
 static int s_status_text(const Overstapctl__DaemonStatus *st)
 {
-	char since[OUT_TIME_LEN], up[32], line[128];
+	char since[OUT_TIME_LEN], up[32], line[256];
 
 	out_field(stdout, "", "institution", st->institution);
 	out_field(stdout, "", "listen", st->listen);
@@ -192,6 +197,21 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 	}
 	snprintf(line, sizeof(line), "%llu dossiers received", (unsigned long long)st->inbox_total);
 	out_field(stdout, "", "inbox", line);
+	if (st->reload_failed_at) {
+		/* the administrator's edit did not take: say so before anything else */
+		snprintf(line, sizeof(line), "FAILED at %s; still running the configuration %s %s",
+			 out_time(st->reload_failed_at, since, "-"),
+			 st->reloaded_at ? "reloaded at" : "it started with at",
+			 out_time(st->reloaded_at ? st->reloaded_at : st->started_at, up, "-"));
+		out_field(stdout, "", "reload", line);
+		for (size_t i = 0; i < st->n_reload_errors; i++) {
+			fputs("  ", stdout);
+			out_text(stdout, st->reload_errors[i]);
+			putchar('\n');
+		}
+	} else if (st->reloaded_at) {
+		out_field(stdout, "", "reload", out_time(st->reloaded_at, since, "-"));
+	}
 	out_field(stdout, "", "store", st->store_damaged ? "DAMAGED: writes are refused" : "ok");
 	if (st->store_damaged) {
 		fputs("  ", stdout);

@@ -80,7 +80,8 @@ static int s_theirs(struct hctx *h, const char *peer, const Overstap__AuditCheck
 		if ((r = store_incident_add(h->store, peer, INCIDENT_REGRESSED, old.seq, old.head, why,
 					    time_now_ms())) <= 0)
 			return r;
-		log_err("peer %s: %s (entries removed or rewritten there)", peer, why);
+		log_errf(&((struct log_fields){ .id = LOG_ID_AUDIT_INCIDENT, .peer = peer }),
+			 "peer %s: %s (entries removed or rewritten there)", peer, why);
 		return s_alarm(h, peer, "audit.peer_chain_regressed", old.seq, why);
 	}
 	/* design.md §5.6: a higher head is taken only with the proof that it
@@ -103,7 +104,8 @@ static int s_theirs(struct hctx *h, const char *peer, const Overstap__AuditCheck
 		if ((r = store_incident_add(h->store, peer, INCIDENT_REGRESSED, old.seq, old.head, why,
 					    time_now_ms())) <= 0)
 			return r;
-		log_err("peer %s: %s (entries removed or rewritten there)", peer, why);
+		log_errf(&((struct log_fields){ .id = LOG_ID_AUDIT_INCIDENT, .peer = peer }),
+			 "peer %s: %s (entries removed or rewritten there)", peer, why);
 		return s_alarm(h, peer, "audit.peer_chain_regressed", old.seq, why);
 	}
 	str_copy(c.peer, sizeof(c.peer), peer);
@@ -146,7 +148,8 @@ static int s_ours(struct hctx *h, const char *peer, const Overstap__AuditCheckpo
 	if ((r = store_incident_add(h->store, peer, INCIDENT_MISMATCH, c.seq, c.head, why,
 				    time_now_ms())) <= 0)
 		return r;
-	log_err("audit log: peer %s holds a checkpoint our log no longer has: %s", peer, why);
+	log_errf(&((struct log_fields){ .id = LOG_ID_AUDIT_INCIDENT, .peer = peer }),
+		 "audit log: peer %s holds a checkpoint our log no longer has: %s", peer, why);
 	return s_alarm(h, peer, "audit.checkpoint_mismatch", c.seq, why);
 }
 

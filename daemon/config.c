@@ -745,6 +745,28 @@ out:
 	return r;
 }
 
+int config_control_socket(const char *path, char *buf, size_t len)
+{
+	struct s_parse p = { .path = path, .cur = S_NONE };
+	char *data = NULL;
+	int from_file = 0;
+
+	str_copy(buf, len, CONFIG_DEFAULT_SOCKET);
+	if (!(p.cfg = calloc(1, sizeof(*p.cfg))))
+		return 0;
+	if (file_read_all(path, S_FILE_MAX, &data, &p.len) == 0) {
+		p.buf = data;
+		s_parse_all(&p);	/* errors elsewhere do not matter here */
+		if (p.cfg->control_socket[0] && str_copy(buf, len, p.cfg->control_socket) == 0)
+			from_file = 1;
+		else
+			str_copy(buf, len, CONFIG_DEFAULT_SOCKET);
+	}
+	s_parse_clear(&p);
+	free(data);
+	return from_file;
+}
+
 void config_free(struct config **c)
 {
 	if (!c || !*c)

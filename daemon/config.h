@@ -76,6 +76,16 @@ struct config {
  * 2 digits (upper case), e.g. 12AB00. */
 int config_institution_id_valid(const char *id);
 
+/* Where the packaged configuration puts the control socket. */
+#define CONFIG_DEFAULT_SOCKET "/run/overstap/control.sock"
+
+/* [control] socket as the file at path names it, even when the file has
+ * errors elsewhere: the CLI must still reach a daemon that runs on the last
+ * good version of it. buf gets CONFIG_DEFAULT_SOCKET when the file cannot
+ * be read or names no valid one. Returns 1 when the path came from the
+ * file, else 0. */
+int config_control_socket(const char *path, char *buf, size_t len);
+
 /* Parse and validate the file. On success *out owns a new config and 0 is
  * returned. On failure *out is NULL, errors gets one "FILE:LINE: message" per
  * problem in line order (a missing required key is reported on its section's

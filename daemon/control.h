@@ -8,12 +8,22 @@
 
 #include "hctx.h"
 #include "net.h"
+#include "util.h"
+
+/* The last reloads, for status (the daemon keeps them): an administrator
+ * whose edit was refused sees why, and that the old configuration runs. */
+struct ctl_reload {
+	int64_t ok_at;			/* wall ms of the last successful reload, 0 = none yet */
+	int64_t failed_at;		/* wall ms of a failed one after it, 0 = none */
+	struct strlist errors;		/* with failed_at: why, "FILE:LINE: message" */
+};
 
 /* What the control handlers see. */
 struct ctl_env {
 	struct hctx *h;			/* store, configuration, keys, outbox flags */
 	const struct net *net;		/* read only, for status: peers and counters */
 	int64_t started_at;		/* wall ms the daemon started */
+	const struct ctl_reload *reload;	/* NULL = not known (tests) */
 };
 
 /* Bind the ROUTER on ipc://[control] socket in zctx, reachable by the owner

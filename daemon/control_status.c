@@ -23,6 +23,12 @@ int ctl_status(struct req_ctx *c)
 	st->rejected_total = net->rejected_total;
 	st->connections = net->adm.admitted;
 	st->connections_refused = net->adm.refused;
+	if (c->env->reload) {
+		st->reloaded_at = c->env->reload->ok_at;
+		st->reload_failed_at = c->env->reload->failed_at;
+		st->reload_errors = c->env->reload->errors.v;	/* borrowed for the reply */
+		st->n_reload_errors = c->env->reload->errors.n;
+	}
 	st->peers = ctl_keep(&c->pool, calloc(net->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
 	for (size_t i = 0; i < net->n_peers && st->peers; i++) {
 		const struct peer *p = &net->peers[i];

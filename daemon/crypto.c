@@ -143,6 +143,13 @@ out:
 
 /* ---- HMAC and HKDF -------------------------------------------------------- */
 
+int crypto_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	unsigned int outl = 0;
+
+	return EVP_Digest(data, len, out, &outl, EVP_sha256(), NULL) == 1 && outl == 32 ? 0 : -EIO;
+}
+
 int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
 		       uint8_t out[32])
 {

@@ -40,6 +40,9 @@ int crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_l
 int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
 		       uint8_t out[32]);
 
+/* SHA-256 of data: 0 or -EIO. */
+int crypto_sha256(const void *data, size_t len, uint8_t out[32]);
+
 /* HKDF-SHA256 from a 32-byte input key with `label` as info (no salt) into
  * out[32]: derives independent sub-keys (pseudonym key, audit key) from the
  * master key. 0 or -EIO. */

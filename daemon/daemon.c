@@ -161,6 +161,7 @@ void daemon_fini(struct daemon *d)
 	if (rx_refusals_flush(&d->h, INT64_MAX) < 0)
 		log_warn("cannot audit the refused registrations at shutdown");
 	rx_refusals_clear(&d->refusals);
+	strlist_clear(&d->reload.errors);
 	store_close(&d->store);
 	keys_clear(&d->keys);
 	if (d->sigfd >= 0)
@@ -179,8 +180,9 @@ static void s_notify_status(struct daemon *d)
 		up += d->net.peers[i].connected;
 		queued += d->net.peers[i].depth;
 	}
-	sd_notifyf(0, "STATUS=%s%zu of %zu peers connected, %llu queued, %llu rejected",
-		   store_broken(d->store, NULL) ? "STORE DAMAGED, writes refused; " : "", up,
+	sd_notifyf(0, "STATUS=%s%s%zu of %zu peers connected, %llu queued, %llu rejected",
+		   store_broken(d->store, NULL) ? "STORE DAMAGED, writes refused; " : "",
+		   d->reload.failed_at ? "LAST RELOAD FAILED (overstap status); " : "", up,
 		   senders, (unsigned long long)queued, (unsigned long long)d->net.rejected_total);
 }
 
@@ -228,18 +230,21 @@ static void s_keep_fixed(const struct config *old, struct config *nc)
 /* Our own key files on reload: *nk gets them when they differ from the
  * running ones (a `keys activate`), else stays empty. A new master key is
  * refused: the store is bound to the old one. */
-static int s_keys_reread(struct daemon *d, struct keys *nk)
+static int s_keys_reread(struct daemon *d, struct keys *nk, struct strlist *why)
 {
 	char err[1024] = "";
 	int r = keys_load(d->cfg->keys_dir, nk, err, sizeof(err));
 
 	if (r < 0) {
 		log_err("reload failed: %s; keeping the running configuration", err);
+		strlist_addf(why, "%s", err);
 		return r;
 	}
 	if (memcmp(nk->master, d->keys.master, CRYPTO_KEY_LEN) != 0) {
 		log_err("reload failed: master.key changed; the store can only be read with the "
 			"one it was created with; keeping the running configuration");
+		strlist_addf(why, "%s/master.key changed; the store can only be read with the one "
+			     "it was created with", d->cfg->keys_dir);
 		keys_clear(nk);
 		return -EKEYREJECTED;
 	}
@@ -320,31 +325,50 @@ static int s_rekey(struct daemon *d, struct config *nc, struct keys *nk)
 	return 0;
 }
 
-static int s_reload(struct daemon *d)
+/* Keep why a reload failed for status, or that it worked. */
+static void s_reload_record(struct daemon *d, int r, struct strlist *why)
 {
-	struct strlist errors = { 0 };
+	strlist_clear(&d->reload.errors);
+	if (r < 0) {
+		d->reload.failed_at = time_now_ms();
+		d->reload.errors = *why;	/* taken */
+		*why = (struct strlist){ 0 };
+		return;
+	}
+	d->reload.ok_at = time_now_ms();
+	d->reload.failed_at = 0;
+	strlist_clear(why);
+}
+
+static int s_reload(struct daemon *d, struct strlist *why)
+{
 	struct config *nc = NULL;
 	struct keys nk = { 0 };
-	int r = config_load(d->cfg->path, &nc, &errors);
+	int r = config_load(d->cfg->path, &nc, why);
 
 	if (r < 0) {
-		for (size_t i = 0; i < errors.n; i++)
-			log_err("%s", str_visbuf(errors.v[i]).s);	/* quotes the file */
-		log_err("reload failed: keeping the running configuration");
-		strlist_clear(&errors);
+		for (size_t i = 0; i < why->n; i++)
+			log_err("%s", str_visbuf(why->v[i]).s);	/* quotes the file */
+		if (!why->n)
+			strlist_addf(why, "%s: %s", d->cfg->path, strerror(-r));
+		log_errf(&((struct log_fields){ .id = LOG_ID_RELOAD_FAILED }),
+			 "reload failed: keeping the running configuration");
 		return r;
 	}
 	s_keep_fixed(d->cfg, nc);
-	if ((r = s_keys_reread(d, &nk)) < 0) {
+	if ((r = s_keys_reread(d, &nk, why)) < 0) {
 		config_free(&nc);
 		return r;
 	}
 	r = nk.signer ? s_rekey(d, nc, &nk) : net_peers_apply(&d->net, nc, 0);
 	keys_clear(&nk);
 	if (r < 0) {
-		log_err("reload failed: %s; keeping the running configuration",
-			r == -EMFILE ? "[network] max_connections does not fit the descriptor limit"
-				     : "a peer could not be set up");
+		const char *what = r == -EMFILE ? "[network] max_connections does not fit the "
+						  "descriptor limit" : "a peer could not be set up";
+
+		log_errf(&((struct log_fields){ .id = LOG_ID_RELOAD_FAILED }),
+			 "reload failed: %s; keeping the running configuration", what);
+		strlist_addf(why, "%s: %s (see the log)", d->cfg->path, what);
 		config_free(&nc);
 		return r;
 	}
@@ -359,11 +383,13 @@ static int s_reload(struct daemon *d)
 
 int daemon_reload(struct daemon *d)
 {
+	struct strlist why = { 0 };
 	int r;
 
 	/* systemd holds `systemctl reload` until READY=1 comes back. */
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
-	r = s_reload(d);
+	r = s_reload(d, &why);
+	s_reload_record(d, r, &why);
 	s_notify_status(d);
 	sd_notify(0, "READY=1");
 	return r;
@@ -472,6 +498,7 @@ int daemon_run(struct daemon *d)
 		net_poll_handle(&d->net, items + PI__FIXED, n - PI__FIXED);
 		if (items[PI_CONTROL].revents & ZMQ_POLLIN)
 			control_handle(d->control, &(struct ctl_env){ .h = &d->h, .net = &d->net,
+								      .reload = &d->reload,
 								      .started_at = d->started_at });
 		/* Whatever a handler queued (handovers, receipts, outcomes) goes out
 		 * now rather than at the next tick. */

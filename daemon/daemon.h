@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "control.h"
 #include "hctx.h"
 #include "keys.h"
 #include "log.h"
@@ -30,6 +31,7 @@ struct daemon {
 	int64_t retention_next;		/* mono ms of the next retention run */
 	int store_damage_told;		/* the log said the store is damaged (once) */
 	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
+	struct ctl_reload reload;	/* the last reloads, for status */
 };
 
 /* Written in keys_dir once a store exists: a store missing or empty next to

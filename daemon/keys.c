@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <openssl/crypto.h>
+#include <zmq.h>
 
 #include "util.h"
 
@@ -474,29 +475,70 @@ int keys_activate(const char *dir, char *err, size_t errlen)
 }
 
 /* Also -EINVAL without an institution id, and -ENOMEM (base64 allocates). */
-int keys_peer_snippet(const struct keys *k, const char *institution_id, const char *endpoint,
-		      char *buf, size_t buflen)
+static int s_fingerprint(const uint8_t *raw, size_t len, char out[KEYS_FP_LEN])
 {
-	char *sign_b64 = NULL;
+	uint8_t h[32];
+
+	if (crypto_sha256(raw, len, h) < 0)
+		return -EIO;
+	snprintf(out, KEYS_FP_LEN, "%02x%02x %02x%02x %02x%02x %02x%02x %02x%02x", h[0], h[1], h[2],
+		 h[3], h[4], h[5], h[6], h[7], h[8], h[9]);
+	return 0;
+}
+
+int keys_fingerprint_curve(const char *z85, char out[KEYS_FP_LEN])
+{
+	uint8_t raw[32];
+
+	if (!crypto_z85_key_valid(z85) || !zmq_z85_decode(raw, z85))
+		return -EINVAL;
+	return s_fingerprint(raw, sizeof(raw), out);
+}
+
+int keys_fingerprint_sign(const uint8_t pub[CRYPTO_SIGN_KEY_LEN], char out[KEYS_FP_LEN])
+{
+	return s_fingerprint(pub, CRYPTO_SIGN_KEY_LEN, out);
+}
+
+int keys_peer_block(const struct keys *k, const char *institution_id, const char *name,
+		    const char *endpoint, char *buf, size_t buflen)
+{
+	char *sign_b64 = NULL, fp_curve[KEYS_FP_LEN], fp_sign[KEYS_FP_LEN];
 	int n, r;
 
 	if (!institution_id)
 		return -EINVAL;
 	if (!buf || buflen == 0)
 		return -ENOSPC;
+	if ((r = keys_fingerprint_curve(k->curve_public, fp_curve)) < 0 ||
+	    (r = keys_fingerprint_sign(k->sign_public, fp_sign)) < 0)
+		return r;
 	if ((r = crypto_b64_encode(k->sign_public, sizeof(k->sign_public), &sign_b64)) < 0)
 		return r;
 	if (!endpoint || !*endpoint)
 		endpoint = "tcp://HOST:7470";
+	/* The fingerprints lead, so that whoever pastes the block reads them
+	 * first and compares them with the sender over another channel. */
 	n = snprintf(buf, buflen,
+		     "# %s: compare these fingerprints with its administrator over the phone\n"
+		     "# (overstap keys show there prints the same) before you trust this block.\n"
+		     "#   curve_public_key  %s\n"
+		     "#   sign_public_key   %s\n"
 		     "[peer %s]\n"
-		     "name = (fill in)\n"
+		     "name = %s\n"
 		     "endpoint = %s\n"
 		     "curve_public_key = %s\n"
 		     "sign_public_key = %s\n",
-		     institution_id, endpoint, k->curve_public, sign_b64);
+		     institution_id, fp_curve, fp_sign, institution_id,
+		     name && *name ? name : "(fill in)", endpoint, k->curve_public, sign_b64);
 	free(sign_b64);
 	return (n < 0 || (size_t)n >= buflen) ? -ENOSPC : 0;
+}
+
+int keys_peer_snippet(const struct keys *k, const char *institution_id, const char *endpoint,
+		      char *buf, size_t buflen)
+{
+	return keys_peer_block(k, institution_id, NULL, endpoint, buf, buflen);
 }
 
 int64_t keys_rollover_until(int64_t now_ms, long days)

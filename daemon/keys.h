@@ -72,8 +72,22 @@ int keys_check_perms(const char *dir, char *err, size_t errlen);
  * zeroed or cleared struct. */
 void keys_clear(struct keys *k);
 
+/* A public key's fingerprint for people to compare over the phone, as
+ * ssh-keygen -l serves: the first 80 bits of its SHA-256, in five groups of
+ * four hex digits ("3f9a 01bc 7d22 e410 9b5c"). The CURVE key as its Z85
+ * text (fingerprinted over its 32 raw bytes), the signing key raw. 0, or
+ * -EINVAL for a key that does not decode. */
+#define KEYS_FP_LEN 25	/* 24 characters and the NUL */
+int keys_fingerprint_curve(const char *z85, char out[KEYS_FP_LEN]);
+int keys_fingerprint_sign(const uint8_t pub[CRYPTO_SIGN_KEY_LEN], char out[KEYS_FP_LEN]);
+
 /* Print a ready-to-paste [peer ID] config block for this institution's public
- * keys into buf (for `overstap keys show`). Returns 0 or -ENOSPC. */
+ * keys into buf (for `overstap keys show`): the fingerprints as comments
+ * first, then name (NULL: a placeholder), endpoint (NULL: a placeholder) and
+ * the keys. Returns 0, -ENOSPC or -ENOMEM. keys_peer_snippet is the same
+ * without a name. */
+int keys_peer_block(const struct keys *k, const char *institution_id, const char *name,
+		    const char *endpoint, char *buf, size_t buflen);
 int keys_peer_snippet(const struct keys *k, const char *institution_id, const char *endpoint,
 		      char *buf, size_t buflen);
 

@@ -79,6 +79,30 @@ static int s_check(struct config *cfg)
 	return bad;
 }
 
+/* `overstapd -t` on success: the key fingerprints, ours and each peer's, to
+ * compare with the administrators at the other end (keys show prints theirs). */
+static void s_fingerprints(const struct config *cfg)
+{
+	char c[KEYS_FP_LEN], s[KEYS_FP_LEN];
+	struct keys k = { 0 };
+	char err[256];
+
+	if (keys_load(cfg->keys_dir, &k, err, sizeof(err)) == 0 &&
+	    keys_fingerprint_curve(k.curve_public, c) == 0 && keys_fingerprint_sign(k.sign_public, s) == 0)
+		printf("  %s (this institution): curve %s, sign %s\n", cfg->institution_id, c, s);
+	keys_clear(&k);
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_cfg *p = &cfg->peers[i];
+
+		if (keys_fingerprint_curve(p->curve_public, c) == 0 &&
+		    keys_fingerprint_sign(p->sign_public, s) == 0)
+			printf("  %s (%s): curve %s, sign %s\n", p->id, p->name, c, s);
+		if (p->curve_next[0] && p->has_sign_next && keys_fingerprint_curve(p->curve_next, c) == 0 &&
+		    keys_fingerprint_sign(p->sign_next, s) == 0)
+			printf("  %s next keys: curve %s, sign %s\n", p->id, c, s);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -109,6 +133,7 @@ int main(int argc, char **argv)
 		s_usage(stderr);
 		return 2;
 	}
+	log_init(debug);
 	/* 0. no core dumps, keys in locked memory: before any secret is read */
 	if (harden_process(herr, sizeof(herr)) < 0) {
 		log_err("cannot turn core dumps off (a crash would write keys and pupils' data "
@@ -126,8 +151,11 @@ int main(int argc, char **argv)
 		return 1;	/* config_load put the reason in errors */
 	if (test) {
 		r = s_check(cfg);
-		if (!r)
-			printf("%s: configuration OK (%zu peers)\n", path, cfg->n_peers);
+		if (!r) {
+			printf("%s: configuration OK (%zu peer%s)\n", path, cfg->n_peers,
+			       cfg->n_peers == 1 ? "" : "s");
+			s_fingerprints(cfg);
+		}
 		config_free(&cfg);
 		return r ? 1 : 0;
 	}

@@ -523,7 +523,11 @@ void net_reject(struct net *net, struct peer *p, const char *from, const char *w
 	if (ratelimit_ok(&net->rl_reject, &suppressed)) {
 		if (suppressed)
 			log_warn("(%u similar messages suppressed)", suppressed);
-		log_warn("rejected message from %s: %s", str_visbuf(from ? from : "?").s, why);
+		/* PEER only for an id: before authentication `from` is anybody's word */
+		log_warnf(&((struct log_fields){ .id = LOG_ID_MESSAGE_REJECTED,
+						 .peer = from && config_institution_id_valid(from) ?
+							 from : NULL }),
+			  "rejected message from %s: %s", str_visbuf(from ? from : "?").s, why);
 	}
 }
 

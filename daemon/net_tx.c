@@ -66,8 +66,9 @@ static int s_park(struct net *net, struct peer *p, const char *id, const struct 
 		p->parked++;
 		if (p->depth)
 			p->depth--;
-		log_warn("peer %s: message %s parked: %s; `overstap outbox retry` or `cancel` it",
-			 p->cfg.id, str_visbuf(id).s, str_visbuf(reason).s);
+		log_warnf(&((struct log_fields){ .id = LOG_ID_MESSAGE_PARKED, .peer = p->cfg.id }),
+			  "peer %s: message %s parked: %s; `overstap outbox retry` or `cancel` it",
+			  p->cfg.id, str_visbuf(id).s, str_visbuf(reason).s);
 		if (store_auditf(net->h->store, "daemon", "message.parked", "", p->cfg.id, "{s:o, s:o}",
 				 "message_id", jdetail_text(id), "reason", jdetail_text(reason)) < 0)
 			r = -EIO;
@@ -107,8 +108,10 @@ static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a,
 			if (p->depth)
 				p->depth--;
 			if (rejected)
-				log_warn("peer %s refused %s: %s", p->cfg.id, str_visbuf(a->message_ids[i]).s,
-					 str_visbuf(a->reason).s);
+				log_warnf(&((struct log_fields){ .id = LOG_ID_MESSAGE_REFUSED,
+								 .peer = p->cfg.id }),
+					  "peer %s refused %s: %s", p->cfg.id,
+					  str_visbuf(a->message_ids[i]).s, str_visbuf(a->reason).s);
 		}
 		if (f)
 			s_inflight_remove(p, f);

@@ -213,8 +213,10 @@ const char *rx_withdrawal(struct hctx *h, const struct rx_msg *msg, int *failed)
 				  "erased", jdetail_join(items.v, items.n, ","));
 	}
 	if (r == 0) {
-		log_notice("peer %s withdrew %zu consent(s) for %s: %zu item(s) erased or stopped",
-			   e->sender, w->n_consent_ids, str_visbuf(w->record_id).s, items.n);
+		log_noticef(&((struct log_fields){ .id = LOG_ID_WITHDRAWAL, .peer = e->sender,
+						   .record_id = w->record_id }),
+			    "peer %s withdrew %zu consent(s) for %s: %zu item(s) erased or stopped",
+			    e->sender, w->n_consent_ids, str_visbuf(w->record_id).s, items.n);
 	}
 out:
 	if (r < 0) {

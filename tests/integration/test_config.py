@@ -62,8 +62,21 @@ class ConfigTest(unittest.TestCase):
                                                          "path = %s" % db))
         r = overstapd("-t", "-c", conf)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertRegex(r.stdout, r"^%s: configuration OK \(1 peers?\)\n$" % re.escape(conf))
+        first, *fps = r.stdout.splitlines()
+        self.assertEqual(first, "%s: configuration OK (1 peer)" % conf)
         self.assertEqual(r.stderr, "")
+        # The fingerprints, ours and the peer's, as `keys show` prints them at
+        # each end: what two administrators compare over the phone.
+        def shown(inst):
+            out = subprocess.run([harness.OVERSTAP, "keys", "show", "--dir", inst.keys, "--id",
+                                  inst.id, "--endpoint", "tcp://h:1"], capture_output=True,
+                                 text=True, check=True).stdout
+            return [re.search(r"#   %s +([0-9a-f ]{24})$" % k, out, re.M).group(1)
+                    for k in ("curve_public_key", "sign_public_key")]
+        for line, inst, label in ((fps[0], self.inst, "this institution"),
+                                  (fps[1], self.peer, "MBO Entree College")):
+            self.assertEqual(line, "  %s (%s): curve %s, sign %s" % ((inst.id, label) +
+                                                                     tuple(shown(inst))))
         # A check only: no store, no socket.
         self.assertEqual(os.listdir(os.path.dirname(db)), [], "overstapd -t created the store")
         self.assert_no_daemon_left()

@@ -395,7 +395,13 @@ static void test_load_failure_keeps_old(void **state)
 
 static void test_peer_snippet(void **state)
 {
+	/* The fingerprints: SHA-256 of the raw key bytes (computed apart with
+	 * Python's hashlib), first 80 bits in groups of four hex digits. */
 	static const char want[] =
+		"# 12AB00: compare these fingerprints with its administrator over the phone\n"
+		"# (overstap keys show there prints the same) before you trust this block.\n"
+		"#   curve_public_key  5225 01f4 e7a6 3f61 dd77\n"
+		"#   sign_public_key   21fe 31df a154 a261 626b\n"
 		"[peer 12AB00]\n"
 		"name = (fill in)\n"
 		"endpoint = tcp://mbo.example.nl:7470\n"
@@ -408,7 +414,7 @@ static void test_peer_snippet(void **state)
 		0xf7, 0x07, 0x51, 0x1a,
 	};
 	struct keys k = { 0 };
-	char buf[512];
+	char buf[1024], fp[KEYS_FP_LEN];
 	size_t need = strlen(want);
 
 	(void)state;
@@ -431,6 +437,12 @@ static void test_peer_snippet(void **state)
 	assert_non_null(strstr(buf, "\nendpoint = tcp://HOST:7470\n"));
 	assert_int_equal(keys_peer_snippet(&k, "12AB00", "", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "\nendpoint = tcp://HOST:7470\n"));
+	/* The configured name, when there is one. */
+	assert_int_equal(keys_peer_block(&k, "12AB00", "Praktijkschool De Brug", NULL, buf,
+					 sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "\nname = Praktijkschool De Brug\n"));
+	/* A key that does not decode has no fingerprint. */
+	assert_int_equal(keys_fingerprint_curve("not z85", fp), -EINVAL);
 }
 
 static void test_clear_safe(void **state)

@@ -1,0 +1,99 @@
+"""Integration: the administrator's path (issue 15), with a real daemon.
+
+- A configuration edit that does not load locks nobody out: the daemon keeps
+  running on the last good version, `overstap -c FILE status` still reaches
+  it (through the socket the broken file names) with a warning, and status
+  shows the failed reload with FILE:LINE and the reason until a good reload.
+- A user outside the control group is told which group to join, for the
+  config file and for the control socket alike.
+
+Run: python3 -m unittest -v test_admin   (OVERSTAPD / OVERSTAP from the environment)
+"""
+import grp
+import json
+import os
+import re
+import subprocess
+
+import harness
+from harness import wait_for
+
+
+def overstap(*args, user=None):
+    """The CLI as the current user, or as user (uid, gid) with no other groups."""
+    cmd = [harness.OVERSTAP] + list(args)
+    if user:
+        cmd = ["setpriv", "--reuid=%d" % user[0], "--regid=%d" % user[1], "--clear-groups"] + cmd
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+class AdminPathTest(harness.DaemonTestCase):
+
+    def test_broken_config_does_not_lock_staff_out_and_status_shows_the_failed_reload(self):
+        inst = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug").start()
+        self.insts.append(inst)
+        with open(inst.conf) as f:
+            good = f.read()
+        with open(inst.conf, "a") as f:          # a typo in the last section, [log]
+            f.write("colour = blue\n")
+        line = good.count("\n") + 1
+        inst.reload()
+        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] > 0, what="the failed reload")
+
+        # No -s: the CLI finds the daemon through the broken file
+        r = overstap("-c", inst.conf, "status", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning: %s:%d:" % (inst.conf, line), r.stderr)
+        self.assertIn("trying the control socket %s" % inst.sock, r.stderr)
+        st = json.loads(r.stdout)
+        self.assertEqual(len(st["reload_errors"]), 1)
+        self.assertRegex(st["reload_errors"][0], r"^%s:%d: .*colour" % (re.escape(inst.conf), line))
+        text = overstap("-c", inst.conf, "status").stdout
+        self.assertRegex(text, r"reload +FAILED at .*; still running the configuration it "
+                               r"started with")
+        self.assertIn("%s:%d:" % (inst.conf, line), text)
+
+        # fixed: the next reload clears it
+        with open(inst.conf, "w") as f:
+            f.write(good)
+        inst.reload()
+        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] == 0, what="a good reload")
+        st = inst.cli_json("status")
+        self.assertGreater(st["reloaded_at"], 0)
+        self.assertEqual(st["reload_errors"], [])
+        r = overstap("-c", inst.conf, "status")
+        self.assertEqual(r.stderr, "")
+        self.assertNotIn("FAILED", r.stdout)
+
+    def test_permission_errors_say_which_group_to_join(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to act as another user (CI runs as root)")
+        group = grp.getgrgid(1).gr_name          # "daemon" on Debian: not nobody's
+        inst = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug")
+        inst.write_config()
+        with open(inst.conf) as f:
+            text = f.read()
+        with open(inst.conf, "w") as f:
+            f.write(text.replace("socket = %s\n" % inst.sock,
+                                 "socket = %s\ngroup = %s\n" % (inst.sock, group)))
+        inst.start()
+        self.insts.append(inst)
+        # the way to the files is open; the files themselves are the group's
+        for d in (self.root, inst.dir):
+            os.chmod(d, 0o711)
+        os.chown(inst.conf, 0, 1)
+        os.chmod(inst.conf, 0o640)
+        nobody = (65534, 65534)
+
+        r = overstap("-c", inst.conf, "status", user=nobody)
+        self.assertIn("cannot read %s: Permission denied; join group '%s'" % (inst.conf, group),
+                      r.stderr)
+        r = overstap("-s", inst.sock, "status", user=nobody)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("cannot reach overstapd at %s: Permission denied; join group '%s'"
+                      % (inst.sock, group), r.stderr)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
