@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "completion.h"
 #include "harden.h"
 #include "util.h"
 
@@ -15,6 +16,8 @@
 #endif
 
 #define JSON_OPT "  -j, --json            print JSON instead of a table\n"
+
+static int s_cmd_completion(struct cli *cli, int argc, char **argv);
 
 /* Every command overstap knows: one row each, in the order --help lists them. */
 static const struct verb s_verbs[] = {
@@ -28,6 +31,12 @@ static const struct verb s_verbs[] = {
 	{ "status", NULL, cmd_status, "[--json]",
 	  "the daemon's health: peers, connections, queues, rejected messages",
 	  JSON_OPT, NULL },
+	{ "completion", NULL, s_cmd_completion, "bash",
+	  "print the bash completion script (commands and options as --help lists them)",
+	  NULL,
+	  "The package installs it for bash-completion. By hand: eval \"$(overstap\n"
+	  "completion bash)\" in ~/.bashrc; zsh takes it after `autoload -U bashcompinit\n"
+	  "&& bashcompinit`.\n" },
 	{ "peers", NULL, cmd_peers, "[--json]",
 	  "the configured peers and whether they are connected",
 	  JSON_OPT, NULL },
@@ -302,6 +311,25 @@ static void s_list(FILE *f, const char *group)
 		if (!group || strcmp(group, s_verbs[i].group) == 0)
 			fprintf(f, "  %-*s  %s\n", width, s_words(&s_verbs[i], w, sizeof(w)),
 				s_verbs[i].summary);
+}
+
+static int s_cmd_completion(struct cli *cli, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "h")) != -1) {
+		if (c != 'h')
+			return cli_usage_hint(cli);
+		cli_help(cli, stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc - optind != 1 || strcmp(argv[optind], "bash") != 0)
+		return cli_usage_error(cli, "say which shell: bash");
+	if (completion_write_bash(stdout, s_verbs, ARRAY_SIZE(s_verbs)) < 0) {
+		fputs("overstap: cannot write the completion script\n", stderr);
+		return CLI_EXIT_REFUSED;
+	}
+	return CLI_EXIT_OK;
 }
 
 static void s_usage(FILE *f)

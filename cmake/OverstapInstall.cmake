@@ -28,6 +28,8 @@ set(OVERSTAP_DEB_MAINTAINER "overstap maintainers <overstap@example.org>" CACHE 
 
 install(TARGETS overstapd DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS overstap DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/overstap.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME overstap)
 install(FILES systemd/overstap.sysusers DESTINATION ${OVERSTAP_SYSUSERSDIR} RENAME overstap.conf)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES systemd/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME README.systemd.md)

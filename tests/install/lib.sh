@@ -74,6 +74,7 @@ lib/systemd/system/overstapd.service
 lib/sysusers.d/overstap.conf
 lib/tmpfiles.d/overstap.conf
 sbin/overstapd
+share/bash-completion/completions/overstap
 share/doc/overstap/README.md
 share/doc/overstap/README.systemd.md
 share/man/man1/overstap.1

@@ -6,6 +6,8 @@
   shows the failed reload with FILE:LINE and the reason until a good reload.
 - A user outside the control group is told which group to join, for the
   config file and for the control socket alike.
+- Bash completion, from the verb table: every command of `--help`, second
+  words, and each command's options as its own --help lists them.
 
 Run: python3 -m unittest -v test_admin   (OVERSTAPD / OVERSTAP from the environment)
 """
@@ -92,6 +94,40 @@ class AdminPathTest(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("cannot reach overstapd at %s: Permission denied; join group '%s'"
                       % (inst.sock, group), r.stderr)
+
+
+def complete(*words):
+    """What bash offers for the last word of `overstap WORDS...`."""
+    script = overstap("completion", "bash").stdout
+    line = " ".join(("overstap",) + words)
+    prog = (script + "\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_overstap\n"
+            "printf '%%s\\n' \"${COMPREPLY[@]}\"\n") % (
+                " ".join("'%s'" % w for w in ("overstap",) + words), len(words))
+    r = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, timeout=30,
+                       cwd=os.path.dirname(harness.OVERSTAP))
+    assert r.returncode == 0, (line, r.stderr)
+    return sorted(w for w in r.stdout.split("\n") if w)
+
+
+class CompletionTest(harness.DaemonTestCase):
+
+    def test_commands_second_words_and_options_as_help_lists_them(self):
+        helptext = overstap("--help").stdout
+        commands = helptext.split("commands:\n", 1)[1].split("\n\n", 1)[0]
+        groups = sorted({l.split()[0] for l in commands.splitlines()})
+        self.assertEqual(complete(""), groups)
+        self.assertEqual(complete("hand"), ["handover"])
+        self.assertEqual(complete("-s", "/tmp/x.sock", "cons"), ["consent"])
+        self.assertIn("withdraw", complete("consent", ""))
+        self.assertEqual(complete("status", ""), ["set"])
+        # options: exactly what each command's --help lists
+        for words in (("report",), ("subject",), ("keys", "show"), ("import", "leavers")):
+            listed = sorted(set(re.findall(r"(?m)^\s+(?:-\w, )?(--[a-z][a-z-]*)",
+                                           overstap(*words, "--help").stdout)) | {"--help"})
+            self.assertEqual(complete(*words, "--"), listed, words)
+        self.assertEqual(complete("report", "--fo"), ["--force", "--format"])
+        # a file after an option whose value is a file
+        self.assertIn("overstap", complete("report", "-o", "overs"))
 
 
 if __name__ == "__main__":
