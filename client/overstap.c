@@ -257,7 +257,8 @@ static const struct verb s_verbs[] = {
 	{ "handover", "list", cmd_handover_list, "[--state S] [--cohort C] [--limit N] [--json]",
 	  "list this institution's outgoing handovers",
 	  "  -S, --state S         only this state: imported, registered (not yet had\n"
-	  "                        inzage), ready (to send), queued, delivered or cancelled\n"
+	  "                        inzage), ready (to send), queued, parked, delivered,\n"
+	  "                        cancelled or erased\n"
 	  "  -C, --cohort C        only this cohort, e.g. 2024-2025\n"
 	  "  -n, --limit N         at most N rows\n" JSON_OPT, NULL },
 	{ "handover", "show", cmd_handover_show, "REF [--json]",

@@ -71,7 +71,9 @@ static int s_state_from_str(const char *s)
 {
 	if (strcmp(s, "registered") == 0 || strcmp(s, "ready") == 0)
 		return LEAVER_IMPORTED;
-	for (int i = LEAVER_IMPORTED; i <= LEAVER_CANCELLED; i++)
+	if (strcmp(s, "parked") == 0)
+		return LEAVER_QUEUED;	/* a queued one the view calls parked */
+	for (int i = LEAVER_IMPORTED; i <= LEAVER_ERASED; i++)
 		if (strcmp(s, store_leaver_state_str(i)) == 0)
 			return i;
 	return -2;
@@ -88,7 +90,7 @@ int ctl_handover_list(struct req_ctx *c)
 		return -ENOMEM;
 	if (state == -2)
 		return ctl_fail(c, -EINVAL, "unknown state '%s' (imported, registered, ready, queued, "
-			      "delivered, cancelled)",
+			      "parked, delivered, cancelled, erased)",
 			      f->state);
 	overstapctl__handover_list__init(hl);
 	/* The view states are filtered row by row, so the limit is applied there. */

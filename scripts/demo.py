@@ -18,6 +18,23 @@ import harness  # noqa: E402
 
 PROGRAMS = [("pro", 0.45), ("vso_arbeid", 0.2), ("vmbo_b", 0.2), ("isk", 0.15)]
 
+# Dates from the machine's clock, so that the reports mean what they say on
+# any day: the cohort is the last school year that has ended; registration,
+# consent and inzage fall in its spring; the MBO's intake and start are
+# today, after the dossiers arrived (the intake report's coverage).
+TODAY = datetime.date.today()
+EXIT_YEAR = TODAY.year if TODAY >= datetime.date(TODAY.year, 7, 20) else TODAY.year - 1
+COHORT = "%d-%d" % (EXIT_YEAR - 1, EXIT_YEAR)
+REGISTERED_ON = datetime.date(EXIT_YEAR, 5, 15).isoformat()
+INZAGE_ON = datetime.date(EXIT_YEAR, 6, 1).isoformat()
+STARTED_ON = TODAY.isoformat()
+
+
+def sixteen_on(birth, day):
+    """True when a pupil born on birth (YYYY-MM-DD) is 16 or older on day."""
+    y, m, d = map(int, day.split("-"))
+    return birth <= "%04d-%02d-%02d" % (y - 16, m, d)
+
 
 def step(text):
     print("\n\033[1m== %s\033[0m" % text if sys.stdout.isatty() else "\n== %s" % text)
@@ -41,7 +58,7 @@ def run(inst, *args, show=True, limit=None):
 
 
 def cohort(path, n, rng):
-    """A synthetic 2024-2025 cohort of a PrO/VSO school: most go to MBO entree
+    """A synthetic cohort (COHORT) of a PrO/VSO school: most go to MBO entree
     at 25LZ00, some to mbo-2 there, some to work or day care."""
     rows = []
     for i in range(n):
@@ -53,12 +70,12 @@ def cohort(path, n, rng):
         if dest == "mbo_2" and rng.random() < 0.4:
             advice, followed = "entree", "no"   # a zelfmelder: registered against the advice
         age = rng.choice([15, 16, 16, 17, 17, 18])
-        birth = datetime.date(2025 - age, rng.randint(7, 12), rng.randint(1, 28))
+        birth = datetime.date(EXIT_YEAR - age, rng.randint(7, 12), rng.randint(1, 28))
         rows.append({
             "pupil_ref": "PRO%05d" % (i + 1), "pgn": harness.bsn(rng),
             "given_name": rng.choice(harness.GIVEN), "family_name": rng.choice(harness.FAMILY),
-            "birth_date": birth.isoformat(), "program": program, "cohort": "2024-2025",
-            "exit_date": "2025-07-%02d" % rng.randint(1, 15), "destination_type": dest,
+            "birth_date": birth.isoformat(), "program": program, "cohort": COHORT,
+            "exit_date": "%d-07-%02d" % (EXIT_YEAR, rng.randint(1, 15)), "destination_type": dest,
             "destination_institution": inst, "advice": advice, "advice_followed": followed,
             "level_taal": rng.choice(["none", "1F", "1F", "2F"]),
             "level_rekenen": rng.choice(["none", "1F", "1F", "2F"]),
@@ -98,8 +115,8 @@ def main():
         school.add_peer(mbo, send=True)
         mbo.add_peer(school, send=True)
 
-        step("The school imports its leavers of 2024-2025 (%d pupils)" % args.n)
-        csv = os.path.join(root, "leavers-2024-2025.csv")
+        step("The school imports its leavers of %s (%d pupils)" % (COHORT, args.n))
+        csv = os.path.join(root, "leavers-%s.csv" % COHORT)
         rows = cohort(csv, args.n, rng)
         run(school, "import", "leavers", csv)
 
@@ -108,7 +125,7 @@ def main():
         not_yet = to_mbo[:5]             # these have not registered yet
         registered = to_mbo[5:]
         for i, r in enumerate(registered):
-            run(mbo, "registration", "record", r["pgn"], "--from", school.id, "--date", "2025-05-15",
+            run(mbo, "registration", "record", r["pgn"], "--from", school.id, "--date", REGISTERED_ON,
                 show=i == 0)
         print("  ... and %d more registrations" % (len(registered) - 1))
         harness.wait_for(lambda: sum(1 for x in school.cli_json("handover", "list", "--state", "registered"))
@@ -118,22 +135,22 @@ def main():
         step("Consent for follow-up: the pupil (16+) or a parent agrees that the MBO reports back")
         consenting = [r for r in registered if rng.random() < 0.6]
         for i, r in enumerate(consenting):
-            by = "pupil" if r["birth_date"] <= "2009-05-15" else "parent"
+            by = "pupil" if sixteen_on(r["birth_date"], REGISTERED_ON) else "parent"
             run(school, "consent", "grant", r["pupil_ref"], "--purpose", "follow_up", "--by", by,
-                "--date", "2025-05-15", "--evidence", "form", "--ref", "AVG-%04d" % i, show=i == 0)
+                "--date", REGISTERED_ON, "--evidence", "form", "--ref", "AVG-%04d" % i, show=i == 0)
         print("  ... %d consents in all; %d pupils gave none" % (len(consenting),
                                                                   len(registered) - len(consenting)))
         run(school, "consent", "due", limit=4)
 
         step("Inzage: parents see the dossier of a pupil under 16, the pupil from 16")
-        young = [r["pupil_ref"] for r in registered if r["birth_date"] > "2009-06-01"]
-        older = [r["pupil_ref"] for r in registered if r["birth_date"] <= "2009-06-01"]
-        run(school, "handover", "inzage", older[0], "--by", "pupil", "--date", "2025-06-01",
+        young = [r["pupil_ref"] for r in registered if not sixteen_on(r["birth_date"], INZAGE_ON)]
+        older = [r["pupil_ref"] for r in registered if sixteen_on(r["birth_date"], INZAGE_ON)]
+        run(school, "handover", "inzage", older[0], "--by", "pupil", "--date", INZAGE_ON,
             "--remarks", "Ik wil graag in een kleine groep beginnen.")
-        run(school, "handover", "inzage", "--by", "pupil", "--date", "2025-06-01", *older[1:], show=False)
+        run(school, "handover", "inzage", "--by", "pupil", "--date", INZAGE_ON, *older[1:], show=False)
         if young:
-            run(school, "handover", "inzage", "--by", "parent", "--date", "2025-06-01", *young)
-            run(school, "handover", "inzage", young[0], "--by", "pupil", "--date", "2025-06-01")
+            run(school, "handover", "inzage", "--by", "parent", "--date", INZAGE_ON, *young)
+            run(school, "handover", "inzage", young[0], "--by", "pupil", "--date", INZAGE_ON)
 
         step("A mentor sends every ready dossier; one not registered yet is refused")
         r = run(school, "handover", "send", "--all-ready", show=False)
@@ -159,14 +176,16 @@ def main():
         fates = {}
         lines = ["record_id,event,date,level"]
         for r in registered:
-            lines.append("%s,intake_held,2025-06-20," % rid[r["pupil_ref"]])
+            lines.append("%s,intake_held,%s," % (rid[r["pupil_ref"]], STARTED_ON))
             started = rng.random() < 0.88
-            lines.append("%s,%s,2025-09-01," % (rid[r["pupil_ref"]], "enrolled" if started else "not_enrolled"))
+            lines.append("%s,%s,%s," % (rid[r["pupil_ref"]], "enrolled" if started else "not_enrolled",
+                                        STARTED_ON))
             if started and r["pupil_ref"] in with_consent:
                 fate = rng.choices(["still_enrolled", "left_without_diploma", "progressed"], [0.7, 0.2, 0.1])[0]
                 fates[r["pupil_ref"]] = fate
-                lines.append("%s,%s,2026-10-01,%s" % (rid[r["pupil_ref"]], fate, "2" if fate == "progressed" else ""))
-        outcomes = os.path.join(root, "outcomes-2025.csv")
+                lines.append("%s,%s,%s,%s" % (rid[r["pupil_ref"]], fate, STARTED_ON,
+                                              "2" if fate == "progressed" else ""))
+        outcomes = os.path.join(root, "outcomes-%s.csv" % COHORT)
         with open(outcomes, "w") as f:
             f.write("\n".join(lines) + "\n")
         run(mbo, "import", "outcomes", outcomes)
@@ -177,13 +196,13 @@ def main():
         print("(a pupil who left without a diploma: the school can see it, and act)")
         run(school, "handover", "show", shown, limit=60)
         other = next(r["pupil_ref"] for r in registered if r["pupil_ref"] not in with_consent)
-        r = run(mbo, "outcome", "record", rid[other], "diploma", "--level", "1", "--date", "2026-07-01")
+        r = run(mbo, "outcome", "record", rid[other], "diploma", "--level", "1", "--date", STARTED_ON)
         print("  (exit %d: no follow_up consent for %s's pupil, so nothing is sent; audited)" %
               (r.returncode, school.id))
 
         step("The school's quality-care report: where the cohort went and how it fares")
         run(school, "report", "--by", "program", limit=40)
-        html = os.path.join(root, "report-2024-2025.html")
+        html = os.path.join(root, "report-%s.html" % COHORT)
         run(school, "report", "--by", "program,followed", "--format", "html", "-o", html)
         print("  (one self-contained page with charts: %s)" % html)
         step("Pupils out of sight, by name, for the mentor only (never in a report)")
@@ -199,6 +218,10 @@ def main():
         step("Privacy: no pupil name or PGN in either store file")
         school.stop()
         mbo.stop()
+        # kept: the same ports on the next start, so that each still finds the other
+        for inst in (school, mbo):
+            inst.listen = inst.endpoint
+            inst.write_config()
         for inst in (school, mbo):
             data = b""
             for suffix in ("", "-wal"):
@@ -208,8 +231,15 @@ def main():
             hits = sum(1 for r in rows if r["pgn"].encode() in data or r["family_name"].encode() in data)
             print("%s: %d bytes of store, %d of %d pupils' PGN or family name found" %
                   (inst.id, len(data), hits, len(rows)))
-        school = mbo = None
         print("\nDone. %s" % ("Kept: " + root if args.keep else "Cleaned up."))
+        if args.keep:
+            print("The daemons are stopped. To start them again and look around:")
+            for inst in (school, mbo):
+                print("  %s -c %s/overstapd.conf 2>>%s/overstapd.log &" %
+                      (os.environ["OVERSTAPD"], inst.dir, inst.dir))
+            print("  %s -s %s/control.sock status      # the school; %s/control.sock the MBO" %
+                  (os.environ["OVERSTAP"], school.dir, mbo.dir))
+        school = mbo = None
     finally:
         for inst in (school, mbo):
             if inst is not None and inst.proc is not None:

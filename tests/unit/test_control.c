@@ -613,7 +613,14 @@ static void test_handover_list_show(void **state)
 	rep = s_list(f, "lost");
 	assert_int_equal(rep->code, -EINVAL);
 	assert_string_equal(rep->error, "unknown state 'lost' (imported, registered, ready, queued, "
-			    "delivered, cancelled)");
+			    "parked, delivered, cancelled, erased)");
+	/* every state the list shows can be asked for */
+	rep = s_list(f, "parked");
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->handover_list->n_rows, 0);
+	rep = s_list(f, "erased");
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->handover_list->n_rows, 0);
 
 	s_req(&req, OVERSTAPCTL__REQUEST__BODY_HANDOVER_SHOW);
 	show.key = "L001";
