@@ -41,6 +41,7 @@ struct config {
 	int heartbeat_timeout_ms;	/* default 15000 */
 	int64_t max_message_size;	/* default 1 MiB; ZMQ_MAXMSGSIZE */
 	unsigned max_in_flight;		/* per peer, default 2048 */
+	unsigned receive_window;	/* in flight to us from all peers together, default 2048 */
 	unsigned max_refused_registrations;	/* per peer per hour, default 100 (design.md §4) */
 	int retry_initial_ms;		/* default 1000 */
 	int retry_max_ms;		/* default 60000 */

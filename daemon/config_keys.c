@@ -20,6 +20,7 @@ static const struct s_key s_network_keys[] = {
 	S_NUM("heartbeat_timeout_ms", T_INT, config, heartbeat_timeout_ms, 100, 3600000, "15000"),
 	S_NUM("max_message_size", T_I64, config, max_message_size, 1024, 64 * 1024 * 1024, "1048576"),
 	S_NUM("max_in_flight", T_UINT, config, max_in_flight, 1, 65536, "2048"),
+	S_NUM("receive_window", T_UINT, config, receive_window, 64, 1048576, "2048"),
 	S_NUM("retry_initial_ms", T_INT, config, retry_initial_ms, 10, 600000, "1000"),
 	S_NUM("retry_max_ms", T_INT, config, retry_max_ms, 10, 3600000, "60000"),
 	/* how often our audit chain head goes to each peer (design.md §5) */

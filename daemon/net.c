@@ -233,6 +233,13 @@ static void s_inflight_clear(struct peer *p)
 	for (size_t i = 0; i < p->n_inflight; i++)
 		free(p->inflight[i].packed);
 	p->n_inflight = 0;
+	if (p->ids.slots)
+		idmap_clear(&p->ids);
+}
+
+static const char *s_inflight_key(const void *ctx, uint32_t i)
+{
+	return ((const struct inflight *)ctx)[i].message_id;
 }
 
 static void s_peer_close(struct peer *p)
@@ -242,6 +249,7 @@ static void s_peer_close(struct peer *p)
 		zmq_close(p->dealer);
 	s_inflight_clear(p);
 	free(p->inflight);
+	idmap_free(&p->ids);
 	crypto_sigkey_free(&p->verify);
 	crypto_sigkey_free(&p->verify_next);
 	memset(p, 0, sizeof(*p));
@@ -254,7 +262,9 @@ static int s_peer_open(struct net *net, const struct config *cfg, const struct p
 	p->cfg = *pc;
 	p->verify = crypto_sigkey_new_public(pc->sign_public);
 	p->inflight = calloc(cfg->max_in_flight, sizeof(*p->inflight));
-	if (!p->verify || !p->inflight)
+	/* keyed through the array, which stays put when the peer struct moves */
+	if (!p->verify || !p->inflight ||
+	    idmap_init(&p->ids, cfg->max_in_flight, s_inflight_key, p->inflight) < 0)
 		goto fail;
 	if (pc->has_sign_next && !(p->verify_next = crypto_sigkey_new_public(pc->sign_next)))
 		goto fail;

@@ -12,6 +12,8 @@
 #include "admission.h"
 #include "hctx.h"
 #include "log.h"
+#include "idmap.h"
+#include "rto.h"
 #include "util.h"
 
 /* A message sent (or about to be) and not yet acknowledged. Kept in memory so
@@ -24,6 +26,7 @@ struct inflight {
 	unsigned attempts;		/* sends so far */
 	int64_t first_sent_at;		/* wall ms of the first send, 0 = never sent */
 	int64_t due;			/* mono ms when to (re)send */
+	int64_t sent_mono;		/* mono ms of the last send, for the round-trip time */
 	char consent_id[CRYPTO_UUID_STR_LEN + 1];	/* checked before every send; "" = none */
 	char consent_until[11];
 };
@@ -44,9 +47,16 @@ struct peer {
 	int64_t reconnect_backoff;	/* ms; doubles per failed handshake, capped */
 	struct inflight *inflight;	/* owned array, up to cfg max_in_flight */
 	size_t n_inflight;
+	struct idmap ids;		/* inflight by message id: an ack costs O(1) */
+	struct rto rto;			/* retries wait for what its acks really take */
+	int64_t last_ack;		/* mono ms of its last ack, 0 = none yet */
+	uint32_t credit;		/* what its acks allow in flight; 0 = none said yet */
+	int credit_known;		/* an ack came: credit is its word (0 = no limit said) */
+	int64_t last_rx;		/* mono ms it last sent us something authentic */
 	char cursor[CRYPTO_UUID_STR_LEN + 1];	/* highest outbox id taken into inflight */
 	int64_t next_fill;		/* mono ms: when to look in the outbox again */
 	uint64_t sent, acked, received, rejected;	/* counters since start */
+	uint64_t duplicates;		/* of received: retries of what we held, acked unverified */
 	uint64_t depth;			/* queued in the outbox: counted once, then kept */
 	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
 	int64_t checkpoint_replied;	/* mono ms we last answered its checkpoint with ours */

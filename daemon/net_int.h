@@ -8,6 +8,13 @@
 #include "overstap.pb-c.h"
 
 #define RX_BATCH 512		/* messages committed in one transaction */
+/* Credit (design.md §4.6): the least share of receive_window a peer is
+ * given, a peer counting as sending while its last message is younger than
+ * CREDIT_ACTIVE_MS, and what a sender keeps in flight before the first ack
+ * says its share. */
+#define CREDIT_MIN 64
+#define CREDIT_ACTIVE_MS 5000
+#define CREDIT_INITIAL 64
 #define FILL_IDLE_MS 1000	/* look in an idle outbox this often */
 #define RECONNECT_MIN_MS 1000	/* after a failed handshake ... */
 #define RECONNECT_MAX_MS 60000	/* ... doubling up to this */

@@ -182,11 +182,27 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 		net_reject(net, p, uid, "claimed sender differs from the authenticated peer");
 		goto out;
 	}
+	/* design.md §4.6: a retry of a dossier, status or outcome this peer sent
+	 * and we hold is answered before the signature is checked, the costliest
+	 * step, so a sender's retries cost us a lookup. Its copy was verified
+	 * when it came; a changed body under the same id is not stored either
+	 * way (the id is the key). */
+	if ((e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER ||
+	     e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
+	     e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME) &&
+	    crypto_uuid_valid(e->message_id) && store_rx_seen(net->h->store, e->message_id, uid) == 1) {
+		p->received++;
+		p->duplicates++;
+		p->last_rx = time_mono_ms();
+		s_ack_add(b, rid, p, e->message_id, NULL);
+		goto out;
+	}
 	if (net_verify(p, e) < 0) {
 		net_reject(net, p, uid, "signature does not verify");
 		goto out;
 	}
 	p->received++;
+	p->last_rx = time_mono_ms();
 	/* From here the message is authentic: answer it, even with a refusal, so
 	 * the sender stops retrying something that will never be accepted. */
 	row = rx_find(e->body_case);
@@ -235,6 +251,22 @@ out:
 	overstap__envelope__free_unpacked(e, NULL);
 }
 
+/* design.md §4.6 "Credit": a sender's share of receive_window among the
+ * peers that sent us something in the last CREDIT_ACTIVE_MS, at least
+ * CREDIT_MIN, so that many senders queue in their own outboxes rather than
+ * in ours, where a message waiting its turn would be retried. */
+static uint32_t s_credit(const struct net *net)
+{
+	int64_t now = time_mono_ms();
+	size_t active = 0;
+	uint32_t c;
+
+	for (size_t i = 0; i < net->n_peers; i++)
+		active += net->peers[i].last_rx && now - net->peers[i].last_rx < CREDIT_ACTIVE_MS;
+	c = net->h->cfg->receive_window / (uint32_t)(active ? active : 1);
+	return c < CREDIT_MIN ? CREDIT_MIN : c;
+}
+
 /* Send one Ack over the ROUTER. Failure is harmless: the sender retries and
  * we answer the duplicate. */
 static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, size_t n,
@@ -252,6 +284,7 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 	ack.reason = (char *)(reject ? (a->text[0] ? a->text : reject) : "");
 	ack.disposition = (Overstap__Ack__Disposition)(reject ? a->disp : DISP_FINAL);
 	ack.retry_after_s = reject ? a->retry_after_s : 0;
+	ack.credit = s_credit(net);
 	blen = a->hello || a->checkpoint ? 192 : overstap__ack__get_packed_size(&ack);
 	body = malloc(blen ? blen : 1);
 	if (!body)

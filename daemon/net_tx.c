@@ -12,27 +12,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t s_backoff(const struct config *cfg, unsigned attempts)
-{
-	int64_t ms = cfg->retry_initial_ms;
-
-	for (unsigned i = 1; i < attempts && ms < cfg->retry_max_ms; i++)
-		ms *= 2;
-	return ms < cfg->retry_max_ms ? ms : cfg->retry_max_ms;
-}
+/* ---- the window: inflight entries, found by id through p->ids ---- */
 
 static struct inflight *s_inflight_find(struct peer *p, const char *id)
 {
-	for (size_t i = 0; i < p->n_inflight; i++)
-		if (strcmp(p->inflight[i].message_id, id) == 0)
-			return &p->inflight[i];
-	return NULL;
+	long i = idmap_find(&p->ids, id);
+
+	return i < 0 ? NULL : &p->inflight[i];
+}
+
+static struct inflight *s_inflight_add(struct peer *p)
+{
+	return &p->inflight[p->n_inflight++];	/* indexed by s_inflight_index once filled */
+}
+
+static void s_inflight_index(struct peer *p, const struct inflight *f)
+{
+	idmap_put(&p->ids, (uint32_t)(f - p->inflight));
 }
 
 static void s_inflight_remove(struct peer *p, struct inflight *f)
 {
+	struct inflight *last = &p->inflight[p->n_inflight - 1];
+
+	idmap_del(&p->ids, f->message_id);
 	free(f->packed);
-	*f = p->inflight[--p->n_inflight];	/* order is not needed: ids carry it */
+	if (f != last) {
+		/* the last entry moves into f's place: order is not needed, ids carry it */
+		idmap_move(&p->ids, last->message_id, (uint32_t)(f - p->inflight));
+		*f = *last;
+	}
+	p->n_inflight--;
 }
 
 /* A refusal for now (a quota): the message stays queued and in flight, due
@@ -80,6 +90,22 @@ static int s_park(struct net *net, struct peer *p, const char *id, const struct 
 static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a, int64_t now)
 {
 	int rejected = a->result == OVERSTAP__ACK__RESULT__REJECTED;
+	int64_t mono = time_mono_ms(), sample = 0;
+
+	/* One sample per ack: the longest wait among the ids it answers that
+	 * were sent once (Karn: a retried one's ack may answer either copy). */
+	for (size_t i = 0; i < a->n_message_ids; i++) {
+		const struct inflight *f = s_inflight_find(p, a->message_ids[i]);
+
+		if (f && f->attempts == 1 && f->sent_mono && mono - f->sent_mono > sample)
+			sample = mono - f->sent_mono;
+	}
+	if (sample)
+		rto_sample(&p->rto, sample);
+	if (a->n_message_ids)
+		p->last_ack = mono;	/* the peer is making progress */
+	p->credit = a->credit;		/* its word on our window from now (0: none) */
+	p->credit_known = 1;
 
 	if (rejected && a->disposition == OVERSTAP__ACK__DISPOSITION__LATER) {
 		s_later(net, p, a);
@@ -230,6 +256,7 @@ void net_peer_monitor_handle(struct net *net, struct peer *p)
 			/* Whatever was sent into the old connection may be lost: resend now. */
 			for (size_t i = 0; i < p->n_inflight; i++)
 				p->inflight[i].due = 0;
+			p->last_ack = 0;	/* acks on the old one do not hold these back */
 			s_send_hello(net, p);
 			p->checkpoint_due = 0;	/* and our audit head, first thing */
 		} else if (ev == ZMQ_EVENT_DISCONNECTED) {
@@ -274,10 +301,22 @@ void net_outbox_changed(struct net *net)
 	}
 }
 
+/* How many may be in flight to p: max_in_flight, or less when the peer's
+ * acks say so (its credit, design.md §4.6); CREDIT_INITIAL until the first. */
+static size_t s_window(const struct net *net, const struct peer *p)
+{
+	size_t w = net->h->cfg->max_in_flight;
+
+	if (!p->credit_known)
+		return w < CREDIT_INITIAL ? w : CREDIT_INITIAL;
+	return p->credit && p->credit < w ? p->credit : w;
+}
+
 /* Take more queued messages from the outbox into inflight. */
 static void s_fill(struct net *net, struct peer *p, int64_t now)
 {
-	size_t room = net->h->cfg->max_in_flight - p->n_inflight, n = 0;
+	size_t window = s_window(net, p);
+	size_t room = window > p->n_inflight ? window - p->n_inflight : 0, n = 0;
 	struct outbox_msg *m = NULL;
 	int r;
 
@@ -290,7 +329,7 @@ static void s_fill(struct net *net, struct peer *p, int64_t now)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct inflight *f = &p->inflight[p->n_inflight++];
+		struct inflight *f = s_inflight_add(p);
 
 		memset(f, 0, sizeof(*f));
 		str_copy(f->message_id, sizeof(f->message_id), m[i].message_id);
@@ -299,6 +338,7 @@ static void s_fill(struct net *net, struct peer *p, int64_t now)
 		str_copy(f->consent_id, sizeof(f->consent_id), m[i].consent_id);
 		str_copy(f->consent_until, sizeof(f->consent_until), m[i].consent_until);
 		str_copy(p->cursor, sizeof(p->cursor), m[i].message_id);
+		s_inflight_index(p, f);
 	}
 	free(m);
 	if (n < room) {
@@ -487,6 +527,18 @@ void net_pump(struct net *net, int64_t *wake_in_ms)
 				j--;	/* f now holds the last entry: look at it too */
 				continue;
 			}
+			/* A retry waits while acks keep coming: the peer is working
+			 * through its queue, and a second copy would only lengthen
+			 * it (TCP restarts its timer on every ack, RFC 6298 5.3).
+			 * Up to RTO_HOLD_FACTOR timeouts since the send: a message
+			 * lost among acked ones is still sent again. */
+			if (f->due <= now && f->attempts && p->last_ack) {
+				int64_t rto = rto_timeout(&p->rto, net->h->cfg->retry_initial_ms,
+							  net->h->cfg->retry_max_ms);
+
+				if (now - p->last_ack < rto && now - f->sent_mono < RTO_HOLD_FACTOR * rto)
+					f->due = p->last_ack + rto;
+			}
 			if (f->due <= now && !blocked) {
 				if (zmq_send(p->dealer, f->packed, f->len, ZMQ_DONTWAIT) < 0) {
 					blocked = 1;	/* HWM or connection gone: later */
@@ -495,7 +547,9 @@ void net_pump(struct net *net, int64_t *wake_in_ms)
 					p->sent++;
 					if (!f->first_sent_at)
 						f->first_sent_at = time_now_ms();
-					f->due = now + s_backoff(net->h->cfg, f->attempts);
+					f->sent_mono = now;
+					f->due = now + rto_backoff(&p->rto, net->h->cfg->retry_initial_ms,
+								    net->h->cfg->retry_max_ms, f->attempts);
 				}
 			}
 			if (f->due > now && f->due - now < *wake_in_ms)
@@ -503,10 +557,10 @@ void net_pump(struct net *net, int64_t *wake_in_ms)
 		}
 		if (blocked && p->connected && p->n_inflight && *wake_in_ms > 20)
 			*wake_in_ms = 20;
-		if (p->n_inflight < net->h->cfg->max_in_flight && p->next_fill > now &&
+		if (p->n_inflight < s_window(net, p) && p->next_fill > now &&
 		    p->next_fill - now < *wake_in_ms)
 			*wake_in_ms = p->next_fill - now;
-		else if (p->n_inflight < net->h->cfg->max_in_flight && p->next_fill <= now)
+		else if (p->n_inflight < s_window(net, p) && p->next_fill <= now)
 			*wake_in_ms = 0;
 	}
 	s_checkpoints(net, wake_in_ms);

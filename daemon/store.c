@@ -143,6 +143,8 @@ static const char *const s_sql[ST__N] = {
 			      " AND erased_at IS NULL)",
 	[ST_REGSENT_EXPIRE] = "DELETE FROM registrations_sent WHERE at < ?1",
 	[ST_REVOKED_AT] = "SELECT at FROM revoked WHERE consent_id = ?1 AND peer = ?2",
+	[ST_RX_SEEN] = "SELECT 1 FROM inbox WHERE message_id = ?1 AND sender = ?2 UNION ALL"
+		       " SELECT 1 FROM events WHERE message_id = ?1 AND inbound = 1 AND peer = ?2",
 	[ST_PEER_PUT] = "INSERT OR REPLACE INTO peers(peer, software, max_protocol, max_message_size,"
 			" max_messages_per_hour, max_stored_bytes, at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
 	[ST_PEER_GET] = "SELECT software, max_protocol, max_message_size, max_messages_per_hour,"

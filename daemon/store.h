@@ -341,6 +341,9 @@ int store_inbox_erasure(struct store *s, const char *record_id, char sender[7], 
 			char what[16]);
 /* Record ids of received dossiers of the pupil with this PGN. */
 int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids);
+/* 1 when a dossier, status or outcome with this message id from this peer is
+ * held already (a retry), 0 when not, or -errno. */
+int store_rx_seen(struct store *s, const char *message_id, const char *peer);
 
 /* Registrations this receiver sent (store_regsent.c, design.md §3.11): the
  * link from the PGN's pseudonym to the message, kept for the subject report

@@ -147,6 +147,18 @@ int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_
 	return store_strings_read(st, record_ids);
 }
 
+int store_rx_seen(struct store *s, const char *message_id, const char *peer)
+{
+	sqlite3_stmt *st = store_st(s, ST_RX_SEEN);
+	int rc, r;
+
+	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer))) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
+}
+
 int store_assertion_put(struct store *s, const char *record_id, const char *sender,
 			const char *consent_id, const uint8_t *packed, size_t len, int64_t now)
 {

@@ -353,6 +353,33 @@ class InteropTest(DaemonCase):
         self.assertEqual(self.daemon.peer_status(PEER_ID)["rejected"], len(bad))
         self.assertEqual(self.daemon.peer_status(PEER_ID)["received"], 1)
 
+    def test_retry_of_a_held_dossier_answered_before_verification(self):
+        """Issue 14 item 4 (design.md §4.6): a retry of a dossier this peer
+        sent and the daemon holds is acknowledged after one lookup, before the
+        signature is checked, so retries do not cost a verification each.
+        Nothing of the copy is stored: the proof is that a copy whose
+        signature was spoiled in transit is acked, not counted as rejected,
+        and the inbox keeps the one dossier. Another peer's id, or a new id,
+        still goes through verification."""
+        conn = self.connect()
+        env = self.deliver(conn)
+        rejected = self.daemon.status()["rejected_total"]
+        copy = pb.Envelope()
+        copy.CopyFrom(env)
+        copy.signature = bytes(64)
+        conn.send(copy)
+        self.assert_accepted(conn, copy)
+        self.assertEqual(self.daemon.status()["rejected_total"], rejected)
+        self.assertEqual(len(self.inbox()), 1)
+        # the same id from another peer is that peer's message: verified
+        other = self.others[OTHER_ID]
+        oconn = self.connect(other)
+        forged = other.envelope(RECEIVER_ID, peer.handover(), message_id=env.message_id)
+        forged.signature = bytes(64)
+        oconn.send(forged)
+        self.wait_reason("signature does not verify", 1)
+        self.assertEqual(len(self.inbox()), 1)
+
     def test_signature_binds_the_header(self):
         """The signing input covers id, parties, time and body type: a signed
         body moved under another header does not verify."""
