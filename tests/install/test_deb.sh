@@ -215,14 +215,14 @@ U=overstapd.service
 SETUP=("systemd-sysusers overstap.conf" "systemd-tmpfiles --create overstap.conf"
        "ls -A /var/lib/overstap/keys")
 KEYGEN="runuser -u overstap -- /usr/bin/overstap keys gen --dir /var/lib/overstap/keys"
-CHECK="runuser -u overstap -- /usr/sbin/overstapd -t -c /etc/overstap/overstapd.conf"
+CONF_CHECK="runuser -u overstap -- /usr/sbin/overstapd -t -c /etc/overstap/overstapd.conf"
 ENABLE=("deb-systemd-helper --quiet was-enabled $U" "deb-systemd-helper enable $U")
 # The example's placeholder id, say: overstapd -t fails
 NOT_READY="overstapd -t"
 
 CASE="postinst: first install under systemd, placeholder id: neither enabled nor started"
 STUB_FAIL_MATCH=$NOT_READY run_script yes postinst configure || fail "$CASE: exit $?"
-expect_log "${SETUP[@]}" "$KEYGEN" "deb-systemd-helper unmask $U" "$CHECK" \
+expect_log "${SETUP[@]}" "$KEYGEN" "deb-systemd-helper unmask $U" "$CONF_CHECK" \
 	"deb-systemd-helper update-state $U" "systemctl --system daemon-reload"
 expect_err "overstapd is not started"
 expect_err "    runuser: stub failure"		# what overstapd -t said, indented
@@ -232,28 +232,28 @@ expect_err "/usr/share/doc/overstap/README.Debian"
 
 CASE="postinst: first install, no systemd, placeholder id"
 STUB_FAIL_MATCH=$NOT_READY run_script no postinst configure || fail "$CASE: exit $?"
-expect_log "${SETUP[@]}" "$KEYGEN" "deb-systemd-helper unmask $U" "$CHECK" \
+expect_log "${SETUP[@]}" "$KEYGEN" "deb-systemd-helper unmask $U" "$CONF_CHECK" \
 	"deb-systemd-helper update-state $U"
 
 CASE="postinst: first install under systemd with a configuration that passes"
 run_script yes postinst configure || fail "$CASE: exit $?"
-expect_log "${SETUP[@]}" "$KEYGEN" "deb-systemd-helper unmask $U" "$CHECK" "${ENABLE[@]}" \
+expect_log "${SETUP[@]}" "$KEYGEN" "deb-systemd-helper unmask $U" "$CONF_CHECK" "${ENABLE[@]}" \
 	"systemctl --system daemon-reload" "deb-systemd-invoke start $U"
 
 CASE="postinst: upgrade with keys, under systemd"
 STUB_KEYS=1 run_script yes postinst configure 0.0.9 || fail "$CASE: exit $?"
-expect_log "${SETUP[@]}" "deb-systemd-helper unmask $U" "$CHECK" "${ENABLE[@]}" \
+expect_log "${SETUP[@]}" "deb-systemd-helper unmask $U" "$CONF_CHECK" "${ENABLE[@]}" \
 	"systemctl --system daemon-reload" "deb-systemd-invoke restart $U"
 
 CASE="postinst: upgrade keeps a unit the administrator disabled disabled"
 STUB_KEYS=1 STUB_FAIL_MATCH=was-enabled run_script yes postinst configure 0.0.9 || fail "$CASE: exit $?"
-expect_log "${SETUP[@]}" "deb-systemd-helper unmask $U" "$CHECK" \
+expect_log "${SETUP[@]}" "deb-systemd-helper unmask $U" "$CONF_CHECK" \
 	"deb-systemd-helper --quiet was-enabled $U" "deb-systemd-helper update-state $U" \
 	"systemctl --system daemon-reload" "deb-systemd-invoke restart $U"
 
 CASE="postinst: upgrade with a configuration that fails: not restarted"
 STUB_KEYS=1 STUB_FAIL_MATCH=$NOT_READY run_script yes postinst configure 0.0.9 || fail "$CASE: exit $?"
-expect_log "${SETUP[@]}" "deb-systemd-helper unmask $U" "$CHECK" \
+expect_log "${SETUP[@]}" "deb-systemd-helper unmask $U" "$CONF_CHECK" \
 	"deb-systemd-helper update-state $U" "systemctl --system daemon-reload"
 expect_err "overstapd is not started"
 
