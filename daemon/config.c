@@ -109,6 +109,12 @@ static int s_parse_id(const struct s_key *k, const char *v, void *dst, char *why
 			 "(2 digits, 2 capitals or digits, 2 digits, e.g. 12AB00)", v);
 		return -EINVAL;
 	}
+	if (strcmp(v, CONFIG_PLACEHOLDER_ID) == 0) {
+		snprintf(why, n, "%s is the example's placeholder: set it to your own BRIN code "
+			 "and location number (e.g. 12AB00); overstapd does not start until "
+			 "then", v);
+		return -EINVAL;
+	}
 	return s_parse_str(k, v, dst, why, n);
 }
 

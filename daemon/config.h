@@ -13,6 +13,10 @@
 #include "util.h"
 
 #define INSTITUTION_ID_LEN 6	/* BRIN (2 digits + 2 letters/digits) + 2-digit location */
+/* The id in the example configuration the package installs. [institution] id
+ * refuses it, so that a daemon never runs, nor is started by the package,
+ * before its administrator has said who it is. */
+#define CONFIG_PLACEHOLDER_ID "99XX00"
 
 struct peer_cfg {
 	char id[INSTITUTION_ID_LEN + 1];

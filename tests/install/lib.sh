@@ -67,7 +67,7 @@ expect_grep() {
 	ok "$1 =~ /$2/"
 }
 
-# The files every install has, relative to the prefix (sorted). The config
+# The files every install has, relative to the prefix. The config
 # and man pages are checked separately where their place depends on it.
 INSTALLED_UNDER_PREFIX="bin/overstap
 lib/systemd/system/overstapd.service
@@ -75,11 +75,22 @@ lib/sysusers.d/overstap.conf
 lib/tmpfiles.d/overstap.conf
 sbin/overstapd
 share/bash-completion/completions/overstap
-share/doc/overstap/README.md
+share/doc/overstap/README.Debian
 share/doc/overstap/README.systemd.md
-share/man/man1/overstap.1
-share/man/man5/overstapd.conf.5
-share/man/man8/overstapd.8"
+share/doc/overstap/changelog.gz
+share/doc/overstap/copyright
+share/doc/overstap/report-json.md
+share/doc/overstap/report-schema.json
+share/man/man1/overstap.1.gz
+share/man/man5/overstapd.conf.5.gz
+share/man/man8/overstapd.8.gz"
+# and whatever docs/examples holds, when it exists (installed as it was at
+# configure time: compare with a freshly configured build); sorted as the
+# tests sort what they find.
+INSTALLED_UNDER_PREFIX=$( { echo "$INSTALLED_UNDER_PREFIX"
+	if [ -d "$SRC/docs/examples" ]; then
+		(cd "$SRC/docs/examples" && find . -type f | sed 's#^\./#share/doc/overstap/examples/#')
+	fi; } | sort)
 
 # The same as the package has them: under /usr, the config in /etc.
 package_files() {
@@ -89,19 +100,21 @@ package_files() {
 }
 
 # The installed example config with its paths moved into directory $2, the
-# keys generated there with the installed CLI $3, and the control group set
-# to one that exists here. Writes $2/overstapd.conf.
+# keys generated there with the installed CLI $3, the control group set
+# to one that exists here, and a real id for the placeholder, which the
+# daemon refuses. Writes $2/overstapd.conf.
 localize_config() {
 	local conf=$1 dir=$2 cli=$3
 	mkdir -p "$dir/run"
 	"$cli" keys gen --dir "$dir/keys" >/dev/null
-	sed -e "s#^keys_dir = /var/lib/overstap/keys\$#keys_dir = $dir/keys#" \
+	sed -e "s#^id = 99XX00\$#id = 25LZ00#" \
+	    -e "s#^keys_dir = /var/lib/overstap/keys\$#keys_dir = $dir/keys#" \
 	    -e "s#^path = /var/lib/overstap/store.db\$#path = $dir/store.db#" \
 	    -e "s#^socket = /run/overstap/control.sock\$#socket = $dir/run/control.sock#" \
 	    -e "s#^group = overstap\$#group = $(id -gn)#" \
 	    "$conf" > "$dir/overstapd.conf"
 	# every path was rewritten: nothing of the system's is left
-	if grep -nE '^(keys_dir|path|socket|group) = (/var/lib|/run)/overstap|^group = overstap$' \
+	if grep -nE '^(keys_dir|path|socket|group) = (/var/lib|/run)/overstap|^group = overstap$|^id = 99XX00$' \
 		"$dir/overstapd.conf" >&2; then
 		fail "localize_config: the example's paths are not the packaged ones"
 	fi

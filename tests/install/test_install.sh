@@ -27,9 +27,25 @@ expect_file "$P/sbin/overstapd" 755
 expect_file "$P/bin/overstap" 755
 for f in lib/systemd/system/overstapd.service lib/sysusers.d/overstap.conf \
 	 lib/tmpfiles.d/overstap.conf etc/overstap/overstapd.conf \
-	 share/man/man1/overstap.1 share/man/man5/overstapd.conf.5 share/man/man8/overstapd.8; do
+	 share/man/man1/overstap.1.gz share/man/man5/overstapd.conf.5.gz \
+	 share/man/man8/overstapd.8.gz share/doc/overstap/README.Debian \
+	 share/doc/overstap/copyright share/doc/overstap/changelog.gz; do
 	expect_file "$P/$f" 644
 done
+# The administrator's README, not the developer's
+if grep -q 'scripts/demo' "$P/share/doc/overstap/README.Debian"; then
+	fail "README.Debian explains the developer's scripts"
+fi
+expect_grep "$P/share/doc/overstap/README.Debian" 'Remove the keys and the store\?'
+cmp -s "$P/share/doc/overstap/report-schema.json" "$SRC/docs/report-schema.json" ||
+	fail "share/doc/overstap/report-schema.json is not docs/report-schema.json"
+# Compressed as dh_compress does: gzip -9n, no name and no time stamp in the header
+for f in share/man/man1/overstap.1.gz share/doc/overstap/changelog.gz; do
+	gzip -t "$P/$f" || fail "$f is not gzip"
+	[ "$(od -An -tx1 -j4 -N4 "$P/$f" | tr -d ' ')" = 00000000 ] || fail "$f: gzip has a time stamp"
+	[ "$(od -An -tx1 -j3 -N1 "$P/$f" | tr -d ' ')" = 00 ] || fail "$f: gzip has a file name"
+done
+ok "documentation"
 
 # ---- 2. the installed binaries run ----------------------------------------------
 "$P/sbin/overstapd" --help > "$TMP/out" || fail "overstapd --help exited $?"
@@ -123,7 +139,7 @@ check_dir /run/overstap 750 "$uid" "$gid"
 # ---- 5. man pages --------------------------------------------------------------
 while read -r sec name; do
 	where=$(MANPATH=$P/share/man man -w "$sec" "$name") || fail "man -w $sec $name finds nothing"
-	[ "$where" = "$P/share/man/man$sec/$name.$sec" ] || fail "man -w $sec $name = $where"
+	[ "$where" = "$P/share/man/man$sec/$name.$sec.gz" ] || fail "man -w $sec $name = $where"
 	MANWIDTH=80 man -l "$where" > "$TMP/page" 2> "$TMP/page.err" || fail "man -l $where failed"
 	[ ! -s "$TMP/page.err" ] || { cat "$TMP/page.err" >&2; fail "man -l $where warned"; }
 	expect_grep "$TMP/page" '^NAME$'
@@ -133,7 +149,7 @@ done <<'EOF'
 5 overstapd.conf
 8 overstapd
 EOF
-MANWIDTH=80 man -l "$P/share/man/man8/overstapd.8" > "$TMP/page" 2>/dev/null
+MANWIDTH=80 man -l "$P/share/man/man8/overstapd.8.gz" > "$TMP/page" 2>/dev/null
 expect_grep "$TMP/page" '^SYSTEMD$'
 expect_grep "$TMP/page" 'Type=notify'
 
@@ -165,11 +181,19 @@ while read -r key def; do
 done < "$TMP/defaults"
 ok "$(wc -l < "$TMP/defaults") defaults match"
 
-# Valid as installed, apart from the directories and keys that only exist on
-# a real install: overstapd -t finds no FILE:LINE error.
-"$P/sbin/overstapd" -t -c "$C" > /dev/null 2> "$TMP/t0" || true
-if grep -E "^$C:[0-9]+:" "$TMP/t0" >&2; then fail "the installed example has errors in the file"; fi
-ok "installed example: no errors in the file itself"
+# As installed, overstapd -t refuses it for one reason only: the placeholder
+# id, with the file, the line and what to do (issue 15). The directories and
+# keys that only exist on a real install give errors without a line.
+id_line=$(grep -nxF 'id = 99XX00' "$C" | cut -d: -f1)
+[ -n "$id_line" ] || fail "$C: no placeholder line 'id = 99XX00'"
+if "$P/sbin/overstapd" -t -c "$C" > /dev/null 2> "$TMP/t0"; then
+	fail "overstapd -t accepts the placeholder id 99XX00"
+fi
+[ "$(grep -E "^$C:[0-9]+:" "$TMP/t0")" = "$C:$id_line: id: 99XX00 is the example's placeholder: set it to your own BRIN code and location number (e.g. 12AB00); overstapd does not start until then" ] ||
+	{ cat "$TMP/t0" >&2; fail "overstapd -t: not exactly the placeholder error in the file"; }
+ok "installed example: refused for its placeholder id, and for nothing else in the file"
+# README.Debian quotes that message, line included
+expect_grep "$P/share/doc/overstap/README.Debian" "/etc/overstap/overstapd.conf:$id_line: id: 99XX00 is the example's placeholder"
 
 L=$TMP/local
 localize_config "$C" "$L" "$P/bin/overstap"

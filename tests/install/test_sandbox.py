@@ -90,6 +90,8 @@ class Instance:
         with open(os.path.join(prefix, "etc/overstap/overstapd.conf")) as f:
             text = f.read()
         subst = {
+            # the placeholder, which the daemon refuses
+            "id = 99XX00": "id = 12AB00",
             "keys_dir = /var/lib/overstap/keys": "keys_dir = %s/keys" % root,
             "path = /var/lib/overstap/store.db": "path = %s/store.db" % root,
             "socket = /run/overstap/control.sock": "socket = %s" % self.sock,

@@ -275,22 +275,54 @@ static void example_path(char *buf, size_t n)
 	snprintf(buf, n, "%s/config/overstapd.conf", base);
 }
 
+/* The example configuration's text, the line of its placeholder id in *line. */
+static char *example_text(int *line)
+{
+	char path[PATH_MAX + 32];
+	char *text = NULL, *at;
+	size_t cap = 0;
+	FILE *fp;
+
+	example_path(path, sizeof(path));
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_true(getdelim(&text, &cap, '\0', fp) > 0);
+	fclose(fp);
+	at = strstr(text, "\nid = " CONFIG_PLACEHOLDER_ID "\n");
+	assert_non_null(at);
+	*line = 2;
+	for (const char *c = text; c < at; c++)
+		*line += *c == '\n';
+	return text;
+}
+
 static void test_example(void **state)
 {
 	struct fx *f = *state;
-	char path[PATH_MAX + 32];
-	int r;
+	char want[256];
+	char *text, *id;
+	int line;
 
-	example_path(path, sizeof(path));
-	r = config_load(path, &f->cfg, &f->errs);
-	if (r != 0)
+	/* As installed by the package: refused until the administrator sets the
+	 * id, with the line and what to do (issue 15). */
+	text = example_text(&line);
+	snprintf(want, sizeof(want), ":%d: id: 99XX00 is the example's placeholder: set it to "
+		 "your own BRIN code and location number (e.g. 12AB00); overstapd does not "
+		 "start until then", line);
+	assert_int_equal(load(f, text), -EINVAL);
+	assert_null(f->cfg);
+	expect_errors(f, (const char *const[]){ want }, 1);
+	/* With an id, valid as it is: the FHS paths of the systemd unit, no
+	 * active peer (the [peer] example is commented; the install_tree test
+	 * switches it on and checks it). */
+	id = strstr(text, "\nid = " CONFIG_PLACEHOLDER_ID "\n");
+	memcpy(id + strlen("\nid = "), "12AB00", 6);
+	if (load(f, text) != 0)
 		dump_errors(f);
-	assert_int_equal(r, 0);
+	free(text);
 	assert_int_equal(f->errs.n, 0);
-	/* As installed by the package: a placeholder id, the FHS paths of the
-	 * systemd unit, no active peer (the [peer] example is commented; the
-	 * install_tree test switches it on and checks it). */
-	assert_string_equal(f->cfg->institution_id, "99XX00");
+	assert_non_null(f->cfg);
+	assert_string_equal(f->cfg->institution_id, "12AB00");
 	assert_int_equal(f->cfg->n_peers, 0);
 	assert_string_equal(f->cfg->keys_dir, "/var/lib/overstap/keys");
 	assert_string_equal(f->cfg->store_path, "/var/lib/overstap/store.db");
@@ -417,6 +449,13 @@ static void test_bad_id(void **state)
 		   "(2 digits, 2 capitals or digits, 2 digits, e.g. 25LZ00)");
 	fails_with(f, BASE "[peer]\n",
 		   ":10: [peer] needs the peer's institution id, e.g. [peer 25LZ00]");
+	/* the example's placeholder: a valid id, refused as our own */
+	fails_with(f, "[institution]\nkeys_dir = /k\nid = 99XX00\n" "[store]\npath = /s\n"
+		      "[control]\nsocket = /c\n[network]\nlisten = tcp://*:1\n",
+		   ":3: id: 99XX00 is the example's placeholder: set it to your own BRIN code "
+		   "and location number (e.g. 12AB00); overstapd does not start until then");
+	/* but not as a peer's (nor anywhere else: it is a valid id) */
+	ok(f, BASE PEER("99XX00", Z85_A, B64_A));
 }
 
 static void test_bad_z85(void **state)
