@@ -121,15 +121,20 @@ static const struct verb s_verbs[] = {
 	  "running. The copy is as sealed as the store: keep master.key, backed up apart,\n"
 	  "to read it. To restore: stop overstapd, copy FILE over [store] path, remove the\n"
 	  "store's -wal and -shm files, start overstapd.\n" },
-	{ "outbox", "list", cmd_outbox_list, "[--peer ID] [--json]",
+	{ "outbox", "list", cmd_outbox_list, "[--refused] [--peer ID] [--json]",
 	  "parked messages: refused for their size or protocol version, kept, not sent",
+	  "  -r, --refused         instead: what receivers refused for good, with their reason\n"
 	  "  -p, --peer ID         only those to this peer\n"
 	  JSON_OPT,
 	  "A receiver that refuses a message for what an administrator can change (it\n"
 	  "is larger than its max_message_size, or of a protocol version it does not\n"
 	  "speak) has it parked here, as has a message queued over the limit the\n"
 	  "receiver announced. Parked messages never block what is queued behind them\n"
-	  "and are not sent again until retried. `overstap status` counts them.\n" },
+	  "and are not sent again until retried. `overstap status` counts them.\n"
+	  "With --refused: the messages a receiver refused for good (a status or\n"
+	  "outcome the school did not accept, say for want of consent), each with the\n"
+	  "record id, event, date and the reason the receiver gave; `overstap status`\n"
+	  "counts them too.\n" },
 	{ "outbox", "retry", cmd_outbox_retry, "ID... | --all [--peer ID]",
 	  "queue parked messages again (after the receiver raised its limit)",
 	  "  -a, --all             every parked message\n"
@@ -253,6 +258,13 @@ static const struct verb s_verbs[] = {
 	{ "inbox", "show", cmd_inbox_show, "RECORD_ID [--json]",
 	  "one received handover with its dossier",
 	  JSON_OPT, NULL },
+	{ "inbox", "find", cmd_inbox_find, "PGN | --name TEXT [--json]",
+	  "find received handovers by the student's PGN (BSN) or a part of the name",
+	  "  -N, --name TEXT       a part of the given or family name (letters as written;\n"
+	  "                        ASCII letters in any case)\n" JSON_OPT,
+	  "By PGN through the pseudonym index of received dossiers; by name every\n"
+	  "dossier not erased is opened in turn. Each search is audited\n"
+	  "(inbox.searched) with the record ids found, never the PGN or name asked for.\n" },
 };
 
 static const char s_global_help[] =

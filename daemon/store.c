@@ -127,6 +127,15 @@ static const char *const s_sql[ST__N] = {
 				  " LEFT JOIN leavers l ON l.message_id = o.message_id"
 				  " WHERE o.state = 4 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
 	[ST_OUTBOX_PARKED_COUNT] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 4",
+	/* refused for good (REJECTED, FINAL): the reason the receiver gave is
+	 * the outbox row's, the event (a status or outcome) the timeline's */
+	[ST_OUTBOX_REFUSED_EACH] = "SELECT o.message_id, o.peer, o.body_case, o.created_at, o.attempts,"
+				   " coalesce(o.reason, ''), coalesce(e.record_id, l.record_id, ''),"
+				   " coalesce(e.event, 0), coalesce(e.date, ''), coalesce(o.acked_at, 0)"
+				   " FROM outbox o LEFT JOIN events e ON e.message_id = o.message_id"
+				   " LEFT JOIN leavers l ON l.message_id = o.message_id"
+				   " WHERE o.state = 3 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
+	[ST_OUTBOX_REFUSED_COUNT] = "SELECT count(*) FROM outbox WHERE state = 3",
 	/* store_peers.c */
 	[ST_PEER_PUT] = "INSERT OR REPLACE INTO peers(peer, software, max_protocol, max_message_size,"
 			" max_messages_per_hour, max_stored_bytes, at) VALUES (?1,?2,?3,?4,?5,?6,?7)",

@@ -37,7 +37,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct store;
 
@@ -277,12 +277,21 @@ struct outbox_parked {
 	unsigned attempts;
 	char reason[256];
 	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* a handover's record id, "" otherwise */
+	int event;			/* refused: the status or outcome (enum outcome_event), 0 */
+	char date[11];			/* refused: its date, "" */
+	int64_t settled_at;		/* refused: unix ms the refusal came, 0 */
 };
 typedef int (*store_parked_cb)(const struct outbox_parked *m, void *arg);
 /* Every parked message (of peer, or of all peers when NULL), oldest first. */
 int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb cb, void *arg);
 /* Parked messages for peer (through the partial index). */
 int store_outbox_parked_count(struct store *s, const char *peer, uint64_t *n);
+/* Every message a receiver refused for good (state rejected: REJECTED with
+ * disposition FINAL), of peer or of all when NULL, oldest first, with the
+ * reason it gave and, for a status or outcome, the record id, event and
+ * date; and how many there are (through the partial index). */
+int store_outbox_refused_each(struct store *s, const char *peer, store_parked_cb cb, void *arg);
+int store_outbox_refused_count(struct store *s, uint64_t *n);
 
 /* ---- what peers said in their Hello (store_peers.c) ---- */
 struct peer_info {

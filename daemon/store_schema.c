@@ -139,6 +139,10 @@ static const char *const s_migrations[] = {
 	"  seq INTEGER NOT NULL, head BLOB NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL,"
 	"  acked_at INTEGER, acked_by TEXT, note TEXT,"
 	"  UNIQUE (peer, kind, seq, head));",
+	/* 8 -> 9: what a receiver refused for good (state 3) listed and counted
+	 * without a scan: `outbox list --refused` and a line in `status`
+	 * (design.md §4.6) */
+	"CREATE INDEX outbox_refused ON outbox(peer, message_id) WHERE state = 3;",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 
