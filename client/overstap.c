@@ -187,7 +187,7 @@ static const struct verb s_verbs[] = {
 	  "receipt, and every audit entry about the pupil. The report itself is audited.\n" },
 	{ "report", NULL, cmd_report,
 	  "[--cohort C,...] [--by DIM,...] [--side sending|receiving] [--format F] "
-	  "[-o FILE [--force]]",
+	  "[--csv-dialect D] [-o FILE [--force]]",
 	  "the quality-care report: where leavers went and how they fare, suppressed",
 	  "  -C, --cohort C,...    only these cohorts (default: every cohort held)\n"
 	  "  -b, --by DIM,...      group by these dimensions, in order. Sending side:\n"
@@ -198,6 +198,10 @@ static const struct verb s_verbs[] = {
 	  "  -s, --side SIDE       sending (the school's leavers, default) or receiving\n"
 	  "                        (the intake of an MBO)\n"
 	  "  -f, --format F        text (default), csv, json or html\n"
+	  "      --csv-dialect D   excel-nl (';', decimal comma, UTF-8 BOM: opens as it\n"
+	  "                        stands in a Dutch spreadsheet) or rfc4180 (',',\n"
+	  "                        decimal point, no BOM); both CRLF. Default: the\n"
+	  "                        daemon's [report] csv_dialect (excel-nl)\n"
 	  "  -o, --output FILE     write to FILE (a new file, mode 0600) instead of\n"
 	  "                        standard output\n"
 	  "      --force           replace FILE when it exists (never through a link)\n",

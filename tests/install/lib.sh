@@ -76,6 +76,17 @@ lib/tmpfiles.d/overstap.conf
 sbin/overstapd
 share/doc/overstap/README.md
 share/doc/overstap/README.systemd.md
+share/doc/overstap/examples/README.md
+share/doc/overstap/examples/consents-excel-nl.csv
+share/doc/overstap/examples/consents.csv
+share/doc/overstap/examples/enrolments-excel-nl.csv
+share/doc/overstap/examples/enrolments.csv
+share/doc/overstap/examples/leavers-excel-nl.csv
+share/doc/overstap/examples/leavers.csv
+share/doc/overstap/examples/outcomes-excel-nl.csv
+share/doc/overstap/examples/outcomes.csv
+share/doc/overstap/examples/registrations-excel-nl.csv
+share/doc/overstap/examples/registrations.csv
 share/man/man1/overstap.1
 share/man/man5/overstapd.conf.5
 share/man/man8/overstapd.8"
