@@ -62,6 +62,10 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 	if (x->received_dossier) {
 		printf("erased received dossier %s and %u status/outcome row(s)\n", x->record_id,
 		       x->events_deleted);
+		if (x->enrolments_erased)
+			printf("erased %u enrolment row(s) linked to it\n", x->enrolments_erased);
+	} else if (x->enrolments_erased) {
+		printf("erased %u enrolment row(s) of this student\n", x->enrolments_erased);
 	} else {
 		printf("erased %s: pupil key destroyed, %u consent(s) withdrawn, %u status/outcome "
 		       "row(s) deleted, %u queued message(s) cancelled\n", e.key, x->consents_withdrawn,
@@ -119,6 +123,23 @@ static json_t *s_subject_json(const char *key, const Overstapctl__Subject *s, in
 		e |= out_json_append(received, s_detail_done(d, r, bad));
 	}
 	e |= out_json_set(o, "received", received);
+	{
+		json_t *en = json_array();
+
+		for (size_t i = 0; i < s->n_enrolments; i++) {
+			const Overstapctl__EnrolmentInfo *w = s->enrolments[i];
+			json_t *r = json_object();
+			int x = 0;
+
+			x |= out_json_set_int(r, "level", w->level);
+			x |= out_json_set_str(r, "start_date", w->start_date);
+			x |= out_json_set_str(r, "previous", w->previous);
+			x |= out_json_set_str(r, "record_id", w->record_id);
+			x |= out_json_set_int(r, "imported_at", w->imported_at);
+			e |= out_json_append(en, out_json_done(r, x));
+		}
+		e |= out_json_set(o, "enrolments", en);
+	}
 	for (size_t i = 0; i < s->n_audit; i++)
 		e |= out_json_append(audit, s_audit_json(s->audit[i]));
 	e |= out_json_set(o, "audit", audit);
@@ -142,6 +163,17 @@ static void s_subject_text(const char *key, const Overstapctl__Subject *s, int *
 	for (size_t i = 0; i < s->n_received; i++) {
 		printf("\n=== dossier received (%zu of %zu) ===\n", i + 1, s->n_received);
 		*bad |= inbox_detail_show(NULL, s->received[i]) < 0;
+	}
+	for (size_t i = 0; i < s->n_enrolments; i++) {
+		const Overstapctl__EnrolmentInfo *w = s->enrolments[i];
+		char t[OUT_TIME_LEN];
+
+		printf("\n=== enrolment at this institution (%zu of %zu) ===\n", i + 1, s->n_enrolments);
+		printf("  level: %u\n", w->level);
+		out_field(stdout, "  ", "start date", w->start_date);
+		out_field(stdout, "  ", "previous", w->previous[0] ? w->previous : "-");
+		out_field(stdout, "  ", "dossier", w->record_id[0] ? w->record_id : "none received");
+		out_field(stdout, "  ", "listed at", out_time(w->imported_at, t, "-"));
 	}
 	printf("\n=== audit trail: every disclosure, receipt, consent change and view (%zu) ===\n",
 	       s->n_audit);

@@ -165,6 +165,18 @@ static const struct verb s_verbs[] = {
 	  "  -d, --date D          date of registration (default today)\n",
 	  "The school's daemon marks its leaver with this PGN registered, so the dossier\n"
 	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n" },
+	{ "import", "enrolments", cmd_import_enrolments, "FILE.csv",
+	  "at the MBO: every new enrolment, with or without a dossier, for the report",
+	  NULL,
+	  "FILE.csv is UTF-8 with a header row: pgn (BSN or onderwijsnummer), level\n"
+	  "(MBO level 1-4), start_date (YYYY-MM-DD) and, when known, previous (the\n"
+	  "previous education as a program code: pro, vso_arbeid, vmbo_b, ...). Each\n"
+	  "enrolment is stored with its PGN encrypted, matched to the dossier received\n"
+	  "for the student, retained and erased like a dossier. The receiving report\n"
+	  "then counts the whole intake: `students`, `enrolments`, `dossier_by_start`\n"
+	  "(of enrolments: the dossier was there on or before the first day) and a\n"
+	  "`no_dossier` row under previous education. A row already held (same pgn and\n"
+	  "start_date) is left as it is, so a longer list can be imported again.\n" },
 	{ "import", "registrations", cmd_import_registrations, "FILE.csv",
 	  "at the receiver: registrations from a CSV, told to each sending school",
 	  NULL,

@@ -351,6 +351,45 @@ int store_inbox_erasure(struct store *s, const char *record_id, char sender[7], 
 /* Record ids of received dossiers of the pupil with this PGN. */
 int store_inbox_by_pgn(struct store *s, const char *pgn, struct strlist *record_ids);
 
+/* ---- receiving institution: its enrolment list (store_enrolments.c) ---- */
+
+/* One new enrolment at the MBO (design.md §6.3), with or without a dossier. */
+struct enrolment_in {
+	const char *pgn;		/* checked by the caller (pgn_check) */
+	int level;			/* MBO level 1-4 */
+	const char *start_date;		/* YYYY-MM-DD */
+	int previous;			/* enum Overstap__Program the MBO knows, 0 = not */
+};
+/* [in tx] Store e, its PGN sealed under a new key of its own, linked to the
+ * first dossier received for the pupil if there is one: 0, or 1 when this
+ * pupil's enrolment with this start date is held already (nothing changes). */
+int store_enrolment_put(struct store *s, const struct enrolment_in *e, const char *user,
+			int64_t now);
+/* [in tx] A dossier arrived for pseudonym: enrolments without one link to it. */
+int store_enrolments_link(struct store *s, const uint8_t pseudonym[32], const char *record_id);
+struct enrolment_row {
+	int64_t id;
+	int level;
+	char start_date[11];
+	int previous;
+	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* the dossier it is linked to, "" = none */
+	int64_t imported_at;		/* unix ms */
+	int64_t erased_at;		/* unix ms, 0 = not */
+	char erased_what[16];		/* "retention", "erase", "" */
+};
+typedef int (*store_enrolment_fn)(const struct enrolment_row *r, void *arg);
+/* The enrolments of the pupil with this PGN (not erased: erasure replaces
+ * the pseudonym). fn returns non-zero to stop. */
+int store_enrolments_of_pgn(struct store *s, const char *pgn, store_enrolment_fn fn, void *arg);
+/* Ids of the enrolments linked to record_id and not erased (*ids the caller's). */
+int store_enrolments_of_record(struct store *s, const char *record_id, int64_t **ids, size_t *n);
+/* [in tx] Erase one enrolment (design.md §3.10): its key shredded, its
+ * pseudonym replaced, erased_at/what set; the row stays for the report. 0,
+ * 1 when it was erased already, -ENOENT. */
+int store_enrolment_erase(struct store *s, int64_t id, const char *what, int64_t now);
+/* Ids of enrolments imported before before_ms and not erased, at most 1000. */
+int store_retention_enrolments(struct store *s, int64_t before_ms, int64_t **ids, size_t *n);
+
 /* Receiver: consents told after the dossier (ConsentNotice), kept packed.
  * put: 0, or 1 when this consent id is held already. each: fn gets the
  * packed ConsentAssertion, non-zero stops. delete: 1 when one went. */
@@ -449,6 +488,10 @@ struct recv_fact {
 	char sender[7];
 	int64_t received_at;		/* unix ms */
 	char enrolled[11], held[11], diploma[11], progressed[11], lwd[11];
+	int prev_diploma;		/* the dossier's enum Overstap__Diploma, 0 = not told */
+	char start[11];			/* on the enrolment list from this date, "" = not listed */
+	int dossier;			/* 1: a dossier received; 0: an enrolment without one */
+	int level;			/* without a dossier: the enrolment's MBO level */
 };
 typedef int (*store_recv_fact_fn)(const struct recv_fact *f, void *arg);
 int store_report_receiving(struct store *s, store_recv_fact_fn fn, void *arg);

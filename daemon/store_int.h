@@ -40,6 +40,9 @@ enum {
 	ST_KEY_SHRED, ST_LEAVER_SHRED, ST_LEAVER_ERASE, ST_OUTBOX_CANCEL_KEY, ST_INBOX_ERASE,
 	ST_INBOX_RESEAL, ST_RET_SENT, ST_RET_RECEIVED,
 	ST_WD_INS, ST_WD_RECEIPT, ST_WD_EACH, ST_WDRX_GET, ST_WDRX_INS,
+	/* store_enrolments.c */
+	ST_ENROL_EXISTS, ST_ENROL_INS, ST_ENROL_LINK, ST_ENROL_OF_PGN, ST_ENROL_KEY, ST_ENROL_ERASE, ST_ENROL_BY_RECORD,
+	ST_RET_ENROL,
 	/* store_checkpoints.c */
 	ST_CP_GET, ST_CP_PUT, ST_CP_EACH, ST_CP_DEL, ST_INC_ADD, ST_INC_EACH, ST_INC_ACK,
 	/* store_report.c */
@@ -138,6 +141,7 @@ struct store_cb {
 		store_withdrawal_fn withdrawal;
 		store_checkpoint_fn checkpoint;
 		store_recv_fact_fn recv;
+		store_enrolment_fn enrolment;
 	} fn;
 	void *arg;
 	struct store *s;		/* rows that need opening under a key */
