@@ -289,7 +289,7 @@ int ctl_subject(struct req_ctx *c)
 {
 	const char *key = c->req->subject->key;
 	struct s_subject st = { .c = c, .sent = { .c = c }, .received = { .c = c },
-				.consents = { .c = c }, .audit = { .c = c } };
+				.consents = { .c = c }, .audit = { .c = c }, .enrolments = { .c = c } };
 	struct strlist recs = { 0 };
 	struct leaver l = { 0 };
 	int is_pgn = pgn_check(key, NULL) == 0, is_uuid = crypto_uuid_valid(key), r;
