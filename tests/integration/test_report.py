@@ -218,12 +218,12 @@ class ReportTest(harness.DaemonTestCase):
         # the MBO's intake (17 dossiers, 16 enrolled, 4 intake held: shown)
         # the default, [report] csv_dialect = excel-nl: `;`, decimal comma, BOM
         raw = self.csv_file("nl.csv")
-        self.assertTrue(raw.startswith(b"\xef\xbb\xbfcohort;intake;intake_rate;"), raw[:40])
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbfcohort;students;students_rate;"), raw[:40])
         self.assertIn(b";0,9412;17;", raw)     # enrolled 16 of 17
         self.check_numbers(raw, ";", ",")
         # rfc4180 on request: `,`, a decimal point, no BOM
         raw = self.csv_file("rfc.csv", "--csv-dialect", "rfc4180")
-        self.assertTrue(raw.startswith(b"cohort,intake,intake_rate,"))
+        self.assertTrue(raw.startswith(b"cohort,students,students_rate,"))
         self.assertIn(b",0.9412,17,", raw)
         self.check_numbers(raw, ",", ".")
         r = self.mbo.cli("report", "--csv-dialect", "rfc4180", check=False)
