@@ -73,7 +73,7 @@ int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
 	if ((r = enrolments_parse_file(im.file, &rows, &n, &errors, NULL, NULL)) < 0)
 		return s_parse_failed(im.file, r, &errors);
 	e = calloc(n ? n : 1, sizeof(*e));
-	ep = calloc(n ? n : 1, sizeof(*ep));
+	ep = calloc(n ? n : 1, sizeof(Overstapctl__EnrolmentRow *));
 	r = CLI_EXIT_REFUSED;
 	if (e && ep) {
 		for (size_t i = 0; i < n; i++) {

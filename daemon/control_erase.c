@@ -259,7 +259,6 @@ static int s_subject_enrolment_cb(const struct enrolment_row *e, void *arg)
 	Overstapctl__EnrolmentInfo *o = ctl_keep(pool, calloc(1, sizeof(*o)));
 	const char *prev = vocab_program_str(e->previous);
 	char subj[32];
-	int r;
 
 	if (!o)
 		return -ENOMEM;
@@ -269,7 +268,7 @@ static int s_subject_enrolment_cb(const struct enrolment_row *e, void *arg)
 	o->previous = (char *)(prev ? prev : "");
 	o->record_id = ctl_strdup(pool, e->record_id);
 	o->imported_at = e->imported_at;
-	if (!o->start_date || !o->record_id || (r = ctl_list_push(&st->enrolments, o)) < 0)
+	if (!o->start_date || !o->record_id || ctl_list_push(&st->enrolments, o) < 0)
 		return -ENOMEM;
 	snprintf(subj, sizeof(subj), "enrolment:%lld", (long long)e->id);
 	return s_subject_audit(st, subj);
