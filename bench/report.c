@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 			else if (f == 1)
 				report_write_text(out, rep);
 			else if (f == 2)
-				report_write_csv(out, rep);
+				report_write_csv(out, rep, REPORT_CSV_EXCEL_NL);
 			else
 				report_write_html(out, rep);
 			fclose(out);

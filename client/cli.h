@@ -126,6 +126,8 @@ int cmd_handover_list(struct cli *cli, int argc, char **argv);
 int cmd_handover_show(struct cli *cli, int argc, char **argv);
 int cmd_inbox_list(struct cli *cli, int argc, char **argv);
 int cmd_inbox_show(struct cli *cli, int argc, char **argv);
+int cmd_inbox_find(struct cli *cli, int argc, char **argv);
+int cmd_import_enrolments(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_peers(struct cli *cli, int argc, char **argv);
 int cmd_import_registrations(struct cli *cli, int argc, char **argv);

@@ -63,6 +63,10 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 	if (x->received_dossier) {
 		printf("erased received dossier %s and %u status/outcome row(s)\n", x->record_id,
 		       x->events_deleted);
+		if (x->enrolments_erased)
+			printf("erased %u enrolment row(s) linked to it\n", x->enrolments_erased);
+	} else if (x->enrolments_erased) {
+		printf("erased %u enrolment row(s) of this student\n", x->enrolments_erased);
 	} else {
 		printf("erased %s: pupil key destroyed, %u consent(s) withdrawn, %u status/outcome "
 		       "row(s) deleted, %u queued message(s) cancelled\n", e.key, x->consents_withdrawn,
@@ -145,6 +149,23 @@ static json_t *s_subject_json(const char *key, const Overstapctl__Subject *s, in
 	for (size_t i = 0; i < s->n_registrations; i++)
 		e |= out_json_append(regs, s_regsent_json(s->registrations[i]));
 	e |= out_json_set(o, "registrations", regs);
+	{
+		json_t *en = json_array();
+
+		for (size_t i = 0; i < s->n_enrolments; i++) {
+			const Overstapctl__EnrolmentInfo *w = s->enrolments[i];
+			json_t *r = json_object();
+			int x = 0;
+
+			x |= out_json_set_int(r, "level", w->level);
+			x |= out_json_set_str(r, "start_date", w->start_date);
+			x |= out_json_set_str(r, "previous", w->previous);
+			x |= out_json_set_str(r, "record_id", w->record_id);
+			x |= out_json_set_int(r, "imported_at", w->imported_at);
+			e |= out_json_append(en, out_json_done(r, x));
+		}
+		e |= out_json_set(o, "enrolments", en);
+	}
 	for (size_t i = 0; i < s->n_audit; i++)
 		e |= out_json_append(audit, s_audit_json(s->audit[i]));
 	e |= out_json_set(o, "audit", audit);

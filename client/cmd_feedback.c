@@ -138,6 +138,7 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			overstapctl__feedback_event__init(&ev[i]);
 			ev[i].record_id = rows[i].record_id;
+			ev[i].pgn = rows[i].pgn;
 			ev[i].event = (char *)outcome_event_str(rows[i].event);
 			ev[i].date = rows[i].date;
 			ev[i].level = (uint32_t)rows[i].level;

@@ -87,6 +87,45 @@ int cmd_inbox_list(struct cli *cli, int argc, char **argv)
 	return r;
 }
 
+int cmd_inbox_find(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'N' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__InboxFind q = OVERSTAPCTL__INBOX_FIND__INIT;
+	Overstapctl__Reply *rep = NULL;
+	int json = 0, c, r;
+
+	while ((c = getopt_long(argc, argv, "N:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'N': q.name = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (q.name[0] ? optind != argc : optind + 1 != argc)
+		return cli_usage_error(cli, "give a PGN or --name TEXT (one of the two)");
+	if (!q.name[0])
+		q.pgn = argv[optind];
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_INBOX_FIND;
+	req.inbox_find = &q;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_INBOX_LIST, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (json) {
+		r = s_list_json(rep->inbox_list);
+	} else if (rep->inbox_list->n_rows == 0) {
+		puts("no received handover found");
+	} else if (s_list_text(rep->inbox_list) < 0) {
+		fputs("overstap: out of memory\n", stderr);
+		r = CLI_EXIT_REFUSED;
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
 static void s_row_text(const Overstapctl__InboxRow *w)
 {
 	char t[OUT_TIME_LEN];

@@ -24,7 +24,46 @@ static json_t *s_row_json(const void *r)
 	e |= out_json_set_int(o, "attempts", row->attempts);
 	e |= out_json_set_str(o, "reason", row->reason);
 	e |= out_json_set_str(o, "record_id", row->record_id);
+	if (row->settled_at) {	/* refused */
+		e |= out_json_set_str(o, "event", row->event);
+		e |= out_json_set_str(o, "date", row->date);
+		e |= out_json_set_int(o, "refused_at", row->settled_at);
+	}
 	return out_json_done(o, e);
+}
+
+/* What the receiver refused for good: the refusal's reason, and for a status
+ * or outcome what it was about, so that staff can correct and send again. */
+static void s_refused_text(const Overstapctl__OutboxList *l)
+{
+	char t[OUT_TIME_LEN];
+
+	if (l->n_rows == 0) {
+		puts("no refused messages");
+		return;
+	}
+	for (size_t i = 0; i < l->n_rows; i++) {
+		const Overstapctl__OutboxRow *w = l->rows[i];
+
+		fputs("refused ", stdout);
+		out_text(stdout, w->kind);
+		if (w->event[0]) {
+			putchar(' ');
+			out_text(stdout, w->event);
+		}
+		fputs(" by ", stdout);
+		out_text(stdout, w->peer);
+		putchar('\n');
+		if (w->record_id[0])
+			out_field(stdout, "  ", "record id", w->record_id);
+		if (w->date[0])
+			out_field(stdout, "  ", "date", w->date);
+		out_field(stdout, "  ", "message id", w->message_id);
+		out_field(stdout, "  ", "queued at", out_time(w->created_at, t, "-"));
+		out_field(stdout, "  ", "refused at", out_time(w->settled_at, t, "-"));
+		out_field(stdout, "  ", "why", w->reason[0] ? w->reason : "(no reason given)");
+	}
+	printf("%zu refused; correct the cause and record the status or outcome again\n", l->n_rows);
 }
 
 static void s_list_text(const Overstapctl__OutboxList *l)
@@ -58,16 +97,17 @@ int cmd_outbox_list(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "peer", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' }, { 0 } };
+		{ "refused", no_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' }, { 0 } };
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__OutboxQuery q = OVERSTAPCTL__OUTBOX_QUERY__INIT;
 	Overstapctl__Reply *rep = NULL;
 	int json = 0, c, r;
 
-	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:jrh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': q.peer = optarg; break;
 		case 'j': json = 1; break;
+		case 'r': q.refused = 1; break;
 		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
 		default: return cli_usage_hint(cli);
 		}
@@ -82,6 +122,8 @@ int cmd_outbox_list(struct cli *cli, int argc, char **argv)
 	if (json)
 		r = cli_json_rows((const void *const *)rep->outbox_list->rows, rep->outbox_list->n_rows,
 				  s_row_json);
+	else if (q.refused)
+		s_refused_text(rep->outbox_list);
 	else
 		s_list_text(rep->outbox_list);
 	overstapctl__reply__free_unpacked(rep, NULL);

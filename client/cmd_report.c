@@ -28,10 +28,22 @@ static int s_split(char *arg, char **v, size_t *n)
 	return 0;
 }
 
-static int s_write(const char *format, FILE *f, const Overstapctl__Report *r)
+/* The CSV dialect: --csv-dialect, else the daemon's [report] csv_dialect
+ * (sent with the report: the CLI often runs without read access to
+ * overstapd.conf), else excel-nl. */
+static enum report_csv_dialect s_dialect(const char *opt, const Overstapctl__Report *r)
+{
+	enum report_csv_dialect d = REPORT_CSV_EXCEL_NL;
+
+	if (!opt || report_csv_dialect_parse(opt, &d) < 0)
+		report_csv_dialect_parse(r->csv_dialect, &d);
+	return d;
+}
+
+static int s_write(const char *format, const char *dialect, FILE *f, const Overstapctl__Report *r)
 {
 	if (strcmp(format, "csv") == 0)
-		return report_write_csv(f, r);
+		return report_write_csv(f, r, s_dialect(dialect, r));
 	if (strcmp(format, "json") == 0)
 		return report_write_json(f, r);
 	if (strcmp(format, "html") == 0)
@@ -45,13 +57,15 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		{ "cohort", required_argument, NULL, 'C' }, { "by", required_argument, NULL, 'b' },
 		{ "side", required_argument, NULL, 's' },   { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'F' },
+		{ "csv-dialect", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__ReportQuery q = OVERSTAPCTL__REPORT_QUERY__INIT;
 	Overstapctl__Reply *rep = NULL;
 	char *cohorts[MAX_LIST], *by[MAX_LIST];
-	const char *format = "text", *output = NULL;
+	const char *format = "text", *output = NULL, *dialect = NULL;
+	enum report_csv_dialect d;
 	FILE *f = stdout;
 	int c, r, force = 0;
 
@@ -72,6 +86,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'o': output = optarg; break;
 		case 'F': force = 1; break;
+		case 'D': dialect = optarg; break;
 		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
 		default: return cli_usage_hint(cli);
 		}
@@ -89,6 +104,10 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 					       cohorts[i]);
 	if (force && !output)
 		return cli_usage_error(cli, "--force only goes with -o FILE");
+	if (dialect && report_csv_dialect_parse(dialect, &d) < 0)
+		return cli_usage_error(cli, "--csv-dialect must be excel-nl or rfc4180");
+	if (dialect && strcmp(format, "csv") != 0)
+		return cli_usage_error(cli, "--csv-dialect only goes with --format csv");
 	q.format = (char *)format;
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_REPORT;
 	req.report = &q;
@@ -111,7 +130,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		}
 		return r;
 	}
-	r = s_write(format, f, rep->report);
+	r = s_write(format, dialect, f, rep->report);
 	if (output && fclose(f) != 0 && r == 0)
 		r = -EIO;
 	if (r == -ENOMEM)

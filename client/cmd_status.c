@@ -74,6 +74,7 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 		e |= out_json_append(reasons, out_json_str(st->rejected_reasons[i]));
 	e |= out_json_set(o, "rejected_reasons", reasons);
 	e |= out_json_set(o, "inbox_total", out_json_uint(st->inbox_total));
+	e |= out_json_set(o, "outbox_refused", out_json_uint(st->outbox_refused));
 	e |= out_json_set(o, "connections", out_json_uint(st->connections));
 	e |= out_json_set(o, "connections_refused", out_json_uint(st->connections_refused));
 	e |= out_json_set_str(o, "store", st->store_damaged ? "damaged" : "ok");
@@ -211,6 +212,12 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 		}
 	} else if (st->reloaded_at) {
 		out_field(stdout, "", "reload", out_time(st->reloaded_at, since, "-"));
+	}
+	if (st->outbox_refused) {
+		/* only here and in the daemon's log otherwise: staff must see it */
+		snprintf(line, sizeof(line), "%llu messages refused by the receiver "
+			 "(overstap outbox list --refused)", (unsigned long long)st->outbox_refused);
+		out_field(stdout, "", "refused", line);
 	}
 	out_field(stdout, "", "store", st->store_damaged ? "DAMAGED: writes are refused" : "ok");
 	if (st->store_damaged) {

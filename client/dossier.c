@@ -108,6 +108,8 @@ void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h)
 		 s_dash(ENUM_STR(vocab_level_str, h->level_taal, b1)),
 		 s_dash(ENUM_STR(vocab_level_str, h->level_rekenen, b2)));
 	out_field(f, indent, "levels", line);
+	if (h->diploma)
+		out_field(f, indent, "diploma", ENUM_STR(vocab_diploma_str, h->diploma, b1));
 	s_print_support(f, indent, h);
 	if (h->mentor) {
 		const char *m[] = { h->mentor->name, h->mentor->email, h->mentor->phone };
@@ -216,6 +218,7 @@ json_t *dossier_json(const Overstap__Handover *h)
 	e |= out_json_set_str(o, "advice_followed", ENUM_STR(vocab_yesno_str, h->advice_followed, b));
 	e |= out_json_set_str(o, "level_taal", ENUM_STR(vocab_level_str, h->level_taal, b));
 	e |= out_json_set_str(o, "level_rekenen", ENUM_STR(vocab_level_str, h->level_rekenen, b));
+	e |= out_json_set_str(o, "diploma", h->diploma ? ENUM_STR(vocab_diploma_str, h->diploma, b) : "");
 	e |= out_json_set(o, "support_needs", s_json_support(h));
 	e |= out_json_set(o, "mentor", s_json_mentor(h->mentor));
 	e |= out_json_set(o, "inzage", s_json_inzage(h->inzage));

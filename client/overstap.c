@@ -130,15 +130,20 @@ static const struct verb s_verbs[] = {
 	  "running. The copy is as sealed as the store: keep master.key, backed up apart,\n"
 	  "to read it. To restore: stop overstapd, copy FILE over [store] path, remove the\n"
 	  "store's -wal and -shm files, start overstapd.\n" },
-	{ "outbox", "list", cmd_outbox_list, "[--peer ID] [--json]",
+	{ "outbox", "list", cmd_outbox_list, "[--refused] [--peer ID] [--json]",
 	  "parked messages: refused for their size or protocol version, kept, not sent",
+	  "  -r, --refused         instead: what receivers refused for good, with their reason\n"
 	  "  -p, --peer ID         only those to this peer\n"
 	  JSON_OPT,
 	  "A receiver that refuses a message for what an administrator can change (it\n"
 	  "is larger than its max_message_size, or of a protocol version it does not\n"
 	  "speak) has it parked here, as has a message queued over the limit the\n"
 	  "receiver announced. Parked messages never block what is queued behind them\n"
-	  "and are not sent again until retried. `overstap status` counts them.\n" },
+	  "and are not sent again until retried. `overstap status` counts them.\n"
+	  "With --refused: the messages a receiver refused for good (a status or\n"
+	  "outcome the school did not accept, say for want of consent), each with the\n"
+	  "record id, event, date and the reason the receiver gave; `overstap status`\n"
+	  "counts them too.\n" },
 	{ "outbox", "retry", cmd_outbox_retry, "ID... | --all [--peer ID]",
 	  "queue parked messages again (after the receiver raised its limit)",
 	  "  -a, --all             every parked message\n"
@@ -169,6 +174,18 @@ static const struct verb s_verbs[] = {
 	  "  -d, --date D          date of registration (default today)\n",
 	  "The school's daemon marks its leaver with this PGN registered, so the dossier\n"
 	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n" },
+	{ "import", "enrolments", cmd_import_enrolments, "FILE.csv",
+	  "at the MBO: every new enrolment, with or without a dossier, for the report",
+	  NULL,
+	  "FILE.csv is UTF-8 with a header row: pgn (BSN or onderwijsnummer), level\n"
+	  "(MBO level 1-4), start_date (YYYY-MM-DD) and, when known, previous (the\n"
+	  "previous education as a program code: pro, vso_arbeid, vmbo_b, ...). Each\n"
+	  "enrolment is stored with its PGN encrypted, matched to the dossier received\n"
+	  "for the student, retained and erased like a dossier. The receiving report\n"
+	  "then counts the whole intake: `students`, `enrolments`, `dossier_by_start`\n"
+	  "(of enrolments: the dossier was there on or before the first day) and a\n"
+	  "`no_dossier` row under previous education. A row already held (same pgn and\n"
+	  "start_date) is left as it is, so a longer list can be imported again.\n" },
 	{ "import", "registrations", cmd_import_registrations, "FILE.csv",
 	  "at the receiver: registrations from a CSV, told to each sending school",
 	  NULL,
@@ -199,7 +216,7 @@ static const struct verb s_verbs[] = {
 	  "rather than ids and logins, and prints well (html). The report is audited.\n" },
 	{ "report", NULL, cmd_report,
 	  "[--cohort C,...] [--by DIM,...] [--side sending|receiving] [--format F] "
-	  "[-o FILE [--force]]",
+	  "[--csv-dialect D] [-o FILE [--force]]",
 	  "the quality-care report: where leavers went and how they fare, suppressed",
 	  "  -C, --cohort C,...    only these cohorts (default: every cohort held)\n"
 	  "  -b, --by DIM,...      group by these dimensions, in order. Sending side:\n"
@@ -210,6 +227,10 @@ static const struct verb s_verbs[] = {
 	  "  -s, --side SIDE       sending (the school's leavers, default) or receiving\n"
 	  "                        (the intake of an MBO)\n"
 	  "  -f, --format F        text (default), csv, json or html\n"
+	  "      --csv-dialect D   excel-nl (';', decimal comma, UTF-8 BOM: opens as it\n"
+	  "                        stands in a Dutch spreadsheet) or rfc4180 (',',\n"
+	  "                        decimal point, no BOM); both CRLF. Default: the\n"
+	  "                        daemon's [report] csv_dialect (excel-nl)\n"
 	  "  -o, --output FILE     write to FILE (a new file, mode 0600) instead of\n"
 	  "                        standard output\n"
 	  "      --force           replace FILE when it exists (never through a link)\n",
@@ -271,6 +292,13 @@ static const struct verb s_verbs[] = {
 	{ "inbox", "show", cmd_inbox_show, "RECORD_ID [--json]",
 	  "one received handover with its dossier",
 	  JSON_OPT, NULL },
+	{ "inbox", "find", cmd_inbox_find, "PGN | --name TEXT [--json]",
+	  "find received handovers by the student's PGN (BSN) or a part of the name",
+	  "  -N, --name TEXT       a part of the given or family name (letters as written;\n"
+	  "                        ASCII letters in any case)\n" JSON_OPT,
+	  "By PGN through the pseudonym index of received dossiers; by name every\n"
+	  "dossier not erased is opened in turn. Each search is audited\n"
+	  "(inbox.searched) with the record ids found, never the PGN or name asked for.\n" },
 };
 
 static const char s_global_help[] =

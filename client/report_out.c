@@ -561,16 +561,40 @@ int report_write_text(FILE *f, const Overstapctl__Report *r)
 
 /* --- CSV --- */
 
-/* One RFC 4180 field, after a comma unless first. A field a spreadsheet would
- * take for a formula gets a leading apostrophe (OWASP's CSV injection advice:
- * = + - @ and a leading tab or CR). */
-void report_csv_field(FILE *f, const char *s, int first)
+/* The two dialects (design.md §6.5): what a Dutch spreadsheet opens as it
+ * stands (Excel and LibreOffice in a Dutch locale split on `;`, read a
+ * decimal comma, and take the file as UTF-8 only with a BOM), and RFC 4180
+ * for programs. Both end records with CRLF, as RFC 4180 says. */
+static const struct {
+	const char *name;
+	char sep, decimal;
+	int bom;
+} s_dialects[] = {
+	[REPORT_CSV_EXCEL_NL] = { "excel-nl", ';', ',', 1 },
+	[REPORT_CSV_RFC4180] = { "rfc4180", ',', '.', 0 },
+};
+
+int report_csv_dialect_parse(const char *s, enum report_csv_dialect *d)
 {
-	int quote = strpbrk(s_s(s), ",\"\r\n") != NULL;
+	for (size_t i = 0; s && i < ARRAY_SIZE(s_dialects); i++)
+		if (strcmp(s, s_dialects[i].name) == 0) {
+			*d = (enum report_csv_dialect)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* One RFC 4180 field, after the separator sep unless first. A field a
+ * spreadsheet would take for a formula gets a leading apostrophe (OWASP's CSV
+ * injection advice: = + - @ and a leading tab or CR). */
+void report_csv_field(FILE *f, const char *s, int first, char sep)
+{
+	const char specials[] = { sep, '"', '\r', '\n', '\0' };
+	int quote = strpbrk(s_s(s), specials) != NULL;
 	int formula = s && s[0] && strchr("=+-@\t\r", s[0]) != NULL;
 
 	if (!first)
-		fputc(',', f);
+		fputc(sep, f);
 	if (quote)
 		fputc('"', f);
 	if (formula)
@@ -584,54 +608,85 @@ void report_csv_field(FILE *f, const char *s, int first)
 		fputc('"', f);
 }
 
-static void s_csv_header(FILE *f, const Overstapctl__ReportTable *t)
+static void s_csv_header(FILE *f, const Overstapctl__ReportTable *t, char sep)
 {
 	char name[256];
 
 	for (size_t k = 0; k < t->n_dimensions; k++)
-		report_csv_field(f, t->dimensions[k], k == 0);
+		report_csv_field(f, t->dimensions[k], k == 0, sep);
 	if (t->n_dimensions == 0)
-		report_csv_field(f, "group", 1);
+		report_csv_field(f, "group", 1, sep);
 	for (size_t m = 0; m < t->n_measures; m++) {
-		report_csv_field(f, t->measures[m], 0);
+		report_csv_field(f, t->measures[m], 0, sep);
 		snprintf(name, sizeof(name), "%s_rate", s_s(t->measures[m]));
-		report_csv_field(f, name, 0);
+		report_csv_field(f, name, 0, sep);
 		snprintf(name, sizeof(name), "%s_denominator", s_s(t->measures[m]));
-		report_csv_field(f, name, 0);
+		report_csv_field(f, name, 0, sep);
 	}
 	fputs("\r\n", f);
 }
 
-static void s_csv_row(FILE *f, const Overstapctl__ReportTable *t, const Overstapctl__ReportRow *row)
+/* A rate as a spreadsheet takes it for a number: the share 0..1 with at most
+ * four decimals (as in JSON), in the dialect's decimal mark, so that a
+ * column can be summed, charted or formatted as a percentage. What cannot be
+ * shown is empty ("-" alone reads as a formula); a withheld rate's display
+ * text from an older daemon ("<25%") stays text. */
+static const char *s_csv_rate(const Overstapctl__ReportCell *c, char decimal, char buf[S_NUM_LEN])
+{
+	const Overstapctl__ReportRate *rt;
+	long bp;
+	size_t n;
+
+	if (!s_has_rate(c))
+		return "";
+	rt = c->rate;
+	if (rt->suppressed)
+		return strcmp(s_s(rt->display), "-") == 0 ? "" : s_s(rt->display);
+	if (!s_rate_ok(rt->value))	/* the display ("94%") is for people, the value for sums */
+		return "";
+	bp = (long)(rt->value * 10000 + 0.5);
+	snprintf(buf, S_NUM_LEN, "%ld%c%04ld", bp / 10000, decimal, bp % 10000);
+	n = strlen(buf);
+	while (buf[n - 1] == '0')	/* 0,8500 -> 0,85; 1,0000 -> 1 */
+		buf[--n] = '\0';
+	if (buf[n - 1] == decimal)
+		buf[--n] = '\0';
+	return buf;
+}
+
+static void s_csv_row(FILE *f, const Overstapctl__ReportTable *t, const Overstapctl__ReportRow *row,
+		      char sep, char decimal)
 {
 	size_t nkeys = t->n_dimensions ? t->n_dimensions : 1;
 
 	for (size_t k = 0; k < nkeys; k++)
-		report_csv_field(f, row->total ? "total" : k < row->n_keys ? row->keys[k] : "", k == 0);
+		report_csv_field(f, row->total ? "total" : k < row->n_keys ? row->keys[k] : "", k == 0,
+				 sep);
 	for (size_t m = 0; m < t->n_measures; m++) {
 		const Overstapctl__ReportCell *c = s_cell_at(t, row, m);
 		char b1[S_NUM_LEN], b2[S_NUM_LEN], b3[S_NUM_LEN];
-		const char *rt = s_rate_text(c, b1);
+		const char *rt = s_csv_rate(c, decimal, b1);
 
-		report_csv_field(f, c && c->count ? s_count_text(c->count, b2) : "", 0);
-		/* "-" (no share to show) stays empty: a lone minus reads as a formula */
-		report_csv_field(f, rt && strcmp(rt, "-") != 0 ? rt : "", 0);
-		report_csv_field(f, rt && c && c->denominator_count
-				       ? s_count_text(c->denominator_count, b3) : "", 0);
+		report_csv_field(f, c && c->count ? s_count_text(c->count, b2) : "", 0, sep);
+		report_csv_field(f, rt, 0, sep);
+		report_csv_field(f, *rt && c && c->denominator_count
+				       ? s_count_text(c->denominator_count, b3) : "", 0, sep);
 	}
 	fputs("\r\n", f);
 }
 
-int report_write_csv(FILE *f, const Overstapctl__Report *r)
+int report_write_csv(FILE *f, const Overstapctl__Report *r, enum report_csv_dialect d)
 {
 	const Overstapctl__ReportTable *t = r->n_tables ? r->tables[0] : NULL;
+	char sep = s_dialects[d].sep, decimal = s_dialects[d].decimal;
 
-	fputs("\xEF\xBB\xBF", f);	/* the BOM: Excel reads UTF-8 only with it */
+	if (s_dialects[d].bom)
+		fputs("\xEF\xBB\xBF", f);	/* Excel reads UTF-8 only with it */
 	if (t) {
-		s_csv_header(f, t);
+		s_csv_header(f, t, sep);
 		for (size_t i = 0; i < t->n_rows; i++)
 			if (t->rows[i])
-				s_csv_row(f, t, t->rows[i]);
+				s_csv_row(f, t, t->rows[i], sep, decimal);
 	}
 	return s_done(f);
 }

@@ -32,10 +32,20 @@
  * its count and "rate of denominator"; the total row last, under a rule. */
 int report_write_text(FILE *f, const Overstapctl__Report *r);
 
-/* RFC 4180 CSV of tables[0], UTF-8 with a BOM and CRLF line endings: a header
- * row (each dimension, then <m>, <m>_rate, <m>_denominator per measure), one
- * row per group, the total row last with "total" in every key column. */
-int report_write_csv(FILE *f, const Overstapctl__Report *r);
+/* The CSV dialects (design.md §6.5): excel-nl (`;`, decimal comma, UTF-8
+ * BOM, CRLF: what a Dutch spreadsheet opens as it stands) and rfc4180 (`,`,
+ * decimal point, no BOM, CRLF). */
+enum report_csv_dialect { REPORT_CSV_EXCEL_NL, REPORT_CSV_RFC4180 };
+/* "excel-nl" or "rfc4180" into *d: 0, or -EINVAL. */
+int report_csv_dialect_parse(const char *s, enum report_csv_dialect *d);
+
+/* CSV of tables[0] in dialect d, RFC 4180 quoting: a header row (each
+ * dimension, then <m>, <m>_rate, <m>_denominator per measure), one row per
+ * group, the total row last with "total" in every key column. Counts are
+ * integers or their display text ("<5", "x"); a rate is the share 0..1 with
+ * at most four decimals in the dialect's decimal mark, empty when it is not
+ * shown. */
+int report_write_csv(FILE *f, const Overstapctl__Report *r, enum report_csv_dialect d);
 
 /* The versioned JSON document (every table of r), built with jansson.
  * 0, -ENOMEM (nothing written) or -EIO. */
@@ -43,8 +53,8 @@ int report_write_json(FILE *f, const Overstapctl__Report *r);
 
 /* One HTML page that fetches nothing: inline CSS, inline SVG, no script. */
 /* One CSV field (RFC 4180 quoting, spreadsheet formula prefix), preceded by
- * a comma unless first: exposed for its tests. */
-void report_csv_field(FILE *f, const char *s, int first);
+ * the separator sep unless first: exposed for its tests. */
+void report_csv_field(FILE *f, const char *s, int first, char sep);
 int report_write_html(FILE *f, const Overstapctl__Report *r);
 
 /* The page every HTML rendering shares (the reports, the subject report):

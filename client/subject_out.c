@@ -192,6 +192,10 @@ static const struct {
 	{ "dossier.erased", "een privacymedewerker", "verwijderde het ontvangen dossier" },
 	{ "retention.erased", NULL, "verwijderde de gegevens omdat de bewaartermijn voorbij was" },
 	{ "subject.access", "een privacymedewerker", "maakte een inzageoverzicht zoals dit" },
+	{ "enrolments.imported", "een medewerker van de studentenadministratie",
+	  "zette de leerling op de lijst van nieuwe inschrijvingen" },
+	{ "enrolment.erased", "een privacymedewerker", "verwijderde de inschrijving van de leerling" },
+	{ "inbox.searched", "een intakemedewerker", "zocht het dossier op" },
 	{ "report.generated", "een kwaliteitsmedewerker", "maakte een kwaliteitsrapport zonder namen" },
 	{ "lost.viewed", "een mentor", "bekeek de lijst van leerlingen die uit beeld zijn" },
 	{ "audit.checkpoint_mismatch", NULL, "vond een verschil bij de controle van het logboek" },
@@ -755,6 +759,27 @@ static void s_registrations(struct s_doc *d, const json_t *ev)
 	s_table_close(d);
 }
 
+/* The MBO's own enrolment list (design.md §5.3): what it holds of a
+ * student whether or not a dossier came. */
+static void s_enrolments(struct s_doc *d, const json_t *ev)
+{
+	const json_t *a = json_object_get(ev, "enrolments"), *w;
+	size_t i;
+
+	json_array_foreach(a, i, w) {
+		const char *prev = WORD(s_programs, s_str(w, "previous"));
+		char level[32], on[S_DATE_LEN], when[S_DATE_LEN];
+
+		s_h(d, 2, "De inschrijving bij ons");
+		snprintf(level, sizeof(level), "mbo niveau %lld", (long long)s_int(w, "level"));
+		s_field(d, "Opleiding", level);
+		s_field(d, "Begint op", s_date(s_str(w, "start_date"), on));
+		s_field(d, "Vorige opleiding", prev ? prev : "niet bekend");
+		s_field(d, "Overstapdossier ontvangen", *s_str(w, "record_id") ? "ja" : "nee");
+		s_field(d, "Op de lijst gezet op", s_when(s_int(w, "imported_at"), when));
+	}
+}
+
 /* "gaf het overstapdossier door" and the like: disclosure.queued by purpose. */
 static const char *s_action_text(const json_t *e)
 {
@@ -867,6 +892,7 @@ static int s_write(FILE *f, const json_t *ev, int html)
 	s_sent(&d, ev);
 	s_consents(&d, ev);
 	s_received(&d, ev);
+	s_enrolments(&d, ev);
 	s_registrations(&d, ev);
 	s_trail(&d, ev);
 	s_outro(&d);

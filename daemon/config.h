@@ -70,6 +70,7 @@ struct config {
 	int retention_outcomes_days;	/* statuses and outcomes after their date, default 1825 */
 	/* [report] */
 	unsigned report_min_cell;	/* suppression threshold, default 5, at least 3 */
+	char report_csv_dialect[16];	/* "excel-nl" (default) or "rfc4180" */
 	/* [log] */
 	char log_level[16];		/* default "info" */
 	/* [peer ID] sections */

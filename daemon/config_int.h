@@ -21,6 +21,7 @@ enum s_type {
 	T_SIGNKEY,	/* base64 Ed25519 public key */
 	T_TIME,		/* UTC date or moment, into int64 unix ms */
 	T_BASIS,	/* a legal basis: statute or consent */
+	T_DIALECT,	/* a CSV dialect: excel-nl or rfc4180 */
 };
 
 struct s_key {

@@ -222,6 +222,8 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_SHOW, ctl_handover_show },
 	{ OVERSTAPCTL__REQUEST__BODY_INBOX_LIST, ctl_inbox_list },
 	{ OVERSTAPCTL__REQUEST__BODY_INBOX_SHOW, ctl_inbox_show },
+	{ OVERSTAPCTL__REQUEST__BODY_INBOX_FIND, ctl_inbox_find },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_ENROLMENTS, ctl_import_enrolments },
 	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_VERIFY, ctl_audit_verify },
 	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT, ctl_audit_export },
 	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT, ctl_consent_grant },

@@ -7,6 +7,7 @@
 #include "erasure.h"
 #include "jdetail.h"
 #include "pgn.h"
+#include "vocab.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,13 +69,80 @@ out:
 	return r;
 }
 
-/* At the receiver: shred a received dossier and our timeline of it. */
+/* [in tx] The MBO's enrolment rows in ids: erased as the dossier is
+ * (design.md §3.10), each audited without a PGN. */
+static int s_erase_enrolments(struct req_ctx *c, const int64_t *ids, size_t n,
+			      Overstapctl__Erased *res)
+{
+	char subj[32];
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if ((r = store_enrolment_erase(c->h->store, ids[i], "erase", time_now_ms())) == 1) {
+			r = 0;
+			continue;
+		}
+		snprintf(subj, sizeof(subj), "enrolment:%lld", (long long)ids[i]);
+		if (r == 0 && (r = store_auditf(c->h->store, c->req->user, "enrolment.erased", subj, "",
+						"{s:s}", "side", "receiving")) == 0)
+			res->enrolments_erased++;
+	}
+	return r;
+}
+
+static int s_enrolment_id_cb(const struct enrolment_row *e, void *arg)
+{
+	struct { int64_t *v; size_t n, cap; } *ids = arg;
+
+	if (e->erased_at)
+		return 0;
+	if (ids->n == ids->cap) {
+		int64_t *v = realloc(ids->v, (ids->cap = ids->cap ? 2 * ids->cap : 8) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ids->v = v;
+	}
+	ids->v[ids->n++] = e->id;
+	return 0;
+}
+
+/* At the MBO, by PGN: the enrolment rows of the pupil (a student without a
+ * dossier is known by nothing else). */
+static int s_erase_pgn(struct req_ctx *c, const char *pgn, Overstapctl__Erased *res)
+{
+	struct { int64_t *v; size_t n, cap; } ids = { 0 };
+	int r = store_begin(c->h->store);
+
+	if (r == 0)
+		r = store_enrolments_of_pgn(c->h->store, pgn, s_enrolment_id_cb, &ids);
+	if (r == 0 && ids.n == 0)
+		r = -ENOENT;
+	if (r == 0)
+		r = s_erase_enrolments(c, ids.v, ids.n, res);
+	if (r == 0)
+		r = store_commit(c->h->store);
+	else
+		store_rollback(c->h->store);
+	free(ids.v);
+	return r;
+}
+
+/* At the receiver: shred a received dossier and our timeline of it, and the
+ * enrolment rows linked to it. */
 static int s_erase_received(struct req_ctx *c, const char *record_id, const char *sender,
 			    Overstapctl__Erased *res)
 {
 	unsigned events = 0;
+	int64_t *ids = NULL;
+	size_t n = 0;
 	int r = store_begin(c->h->store);
 
+	if (r == 0)
+		r = store_enrolments_of_record(c->h->store, record_id, &ids, &n);
+	if (r == 0)
+		r = s_erase_enrolments(c, ids, n, res);
+	free(ids);
 	if (r == 0)
 		r = store_inbox_erase(c->h->store, record_id, "erase", time_now_ms());
 	if (r == 0)
@@ -111,11 +179,13 @@ int ctl_erase(struct req_ctx *c)
 	} else if (r == -ENOENT && crypto_uuid_valid(key) &&
 		   (r = store_inbox_state(c->h->store, key, sender, &erased)) == 0) {
 		r = erased ? -EALREADY : s_erase_received(c, key, sender, res);
+	} else if (r == -ENOENT && pgn_check(key, NULL) == 0) {
+		r = s_erase_pgn(c, key, res);	/* the MBO's enrolment list */
 	}
 	store_leaver_clear(&l);
 	if (r == -ENOENT)
-		return ctl_fail(c, r, "%s: no pupil with this number and no received record with this id",
-				key);
+		return ctl_fail(c, r, "%s: no pupil with this number, no received record with this id "
+				"and no enrolment with this PGN", pgn_check(key, NULL) == 0 ? "PGN" : key);
 	if (r == -EALREADY)
 		return ctl_fail(c, r, "%s: erased already", key);
 	if (r < 0)
@@ -135,7 +205,7 @@ int ctl_erase(struct req_ctx *c)
 struct s_subject {
 	struct req_ctx *c;
 	Overstapctl__Subject *out;
-	struct ctl_list sent, received, consents, audit, regs;
+	struct ctl_list sent, received, consents, audit, regs, enrolments;
 	char today[11];
 	const char *ref;		/* the pupil_ref of the leaver being reported */
 };
@@ -179,6 +249,29 @@ static int s_subject_leaver(struct s_subject *st, struct leaver *l)
 	if ((r = s_subject_audit(st, subj)) < 0)
 		return r;
 	return l->record_id[0] ? s_subject_audit(st, l->record_id) : 0;
+}
+
+/* One row of the MBO's enrolment list, and the audit entries about it. */
+static int s_subject_enrolment_cb(const struct enrolment_row *e, void *arg)
+{
+	struct s_subject *st = arg;
+	struct pool *pool = &st->c->pool;
+	Overstapctl__EnrolmentInfo *o = ctl_keep(pool, calloc(1, sizeof(*o)));
+	const char *prev = vocab_program_str(e->previous);
+	char subj[32];
+
+	if (!o)
+		return -ENOMEM;
+	overstapctl__enrolment_info__init(o);
+	o->level = (uint32_t)e->level;
+	o->start_date = ctl_strdup(pool, e->start_date);
+	o->previous = (char *)(prev ? prev : "");
+	o->record_id = ctl_strdup(pool, e->record_id);
+	o->imported_at = e->imported_at;
+	if (!o->start_date || !o->record_id || ctl_list_push(&st->enrolments, o) < 0)
+		return -ENOMEM;
+	snprintf(subj, sizeof(subj), "enrolment:%lld", (long long)e->id);
+	return s_subject_audit(st, subj);
 }
 
 static int s_subject_received(struct s_subject *st, const char *record_id)
@@ -265,7 +358,8 @@ int ctl_subject(struct req_ctx *c)
 {
 	const char *key = c->req->subject->key;
 	struct s_subject st = { .c = c, .sent = { .c = c }, .received = { .c = c },
-				.consents = { .c = c }, .audit = { .c = c }, .regs = { .c = c } };
+				.consents = { .c = c }, .audit = { .c = c }, .regs = { .c = c },
+				.enrolments = { .c = c } };
 	struct strlist recs = { 0 };
 	struct leaver l = { 0 };
 	int is_pgn = pgn_check(key, NULL) == 0, is_uuid = crypto_uuid_valid(key), r;
@@ -291,6 +385,8 @@ int ctl_subject(struct req_ctx *c)
 		r = 0;
 	if (r == 0 && is_pgn)
 		r = store_inbox_by_pgn(c->h->store, key, &recs);
+	if (r == 0 && is_pgn)
+		r = store_enrolments_of_pgn(c->h->store, key, s_subject_enrolment_cb, &st);
 	if (r == 0 && is_uuid && store_inbox_state(c->h->store, key, sender, &erased) == 0)
 		r = strlist_addf(&recs, "%s", key);
 	for (size_t i = 0; r == 0 && i < recs.n; i++)
@@ -303,16 +399,20 @@ int ctl_subject(struct req_ctx *c)
 	strlist_clear(&recs);
 	if (r == 0)
 		r = s_subject_names(&st);
-	if (r == 0 && st.sent.n == 0 && st.received.n == 0 && st.regs.n == 0)
+	if (r == 0 && st.sent.n == 0 && st.received.n == 0 && st.regs.n == 0 &&
+	    st.enrolments.n == 0)
 		r = ctl_fail(c, -ENOENT, "%s: nothing held about this pupil number, PGN or record id",
 			     key);
 	/* the row arrays go to the pool whatever happened */
 	if ((ctl_list_finish(&st.sent, 0, NULL) | ctl_list_finish(&st.received, 0, NULL) |
 	     ctl_list_finish(&st.consents, 0, NULL) | ctl_list_finish(&st.audit, 0, NULL) |
-	     ctl_list_finish(&st.regs, 0, NULL)) != 0 && r == 0)
+	     ctl_list_finish(&st.regs, 0, NULL) | ctl_list_finish(&st.enrolments, 0, NULL)) != 0 &&
+	    r == 0)
 		r = -ENOMEM;
 	st.out->registrations = (Overstapctl__RegistrationSent **)st.regs.rows;
 	st.out->n_registrations = st.regs.n;
+	st.out->enrolments = (Overstapctl__EnrolmentInfo **)st.enrolments.rows;
+	st.out->n_enrolments = st.enrolments.n;
 	st.out->sent = (Overstapctl__HandoverDetail **)st.sent.rows;
 	st.out->n_sent = st.sent.n;
 	st.out->received = (Overstapctl__InboxDetail **)st.received.rows;

@@ -245,6 +245,32 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/* A row keyed by the MBO's PGN (design.md §8.2): the one dossier received
+ * for that pupil, through the pseudonym index (§3.9), gives its record id;
+ * only the record id goes on the wire. Erased dossiers lost their pseudonym,
+ * so they are not found. 1 when it cannot be mapped (said in errors, never
+ * echoing the PGN), 0, or a store error. */
+static int s_map_pgn(struct req_ctx *c, const char *name, struct outcome_row *row,
+		     struct strlist *errors)
+{
+	struct strlist ids = { 0 };
+	int r = store_inbox_by_pgn(c->h->store, row->pgn, &ids);
+
+	if (r < 0)
+		goto out;
+	r = 1;
+	if (ids.n == 0)
+		strlist_addf(errors, "%s:%u: pgn: no dossier received for this pupil", name, row->line);
+	else if (ids.n > 1)
+		strlist_addf(errors, "%s:%u: pgn: %zu dossiers received for this pupil: give the "
+			     "record_id", name, row->line, ids.n);
+	else
+		r = str_copy(row->record_id, sizeof(row->record_id), ids.v[0]) < 0;
+out:
+	strlist_clear(&ids);
+	return r;
+}
+
 /* The request's events as validated rows; every problem into errors. */
 static int s_rows(struct req_ctx *c, struct outcome_row *rows, struct strlist *errors)
 {
@@ -258,11 +284,15 @@ static int s_rows(struct req_ctx *c, struct outcome_row *rows, struct strlist *e
 		const Overstapctl__FeedbackEvent *e = f->events[i];
 		char level[12] = "";
 		struct outcome_input in = { e->record_id, e->event, e->date[0] ? e->date : today, level,
-					    e->line };
+					    e->line, e->pgn };
+		int r;
 
 		if (e->level)
 			snprintf(level, sizeof(level), "%u", e->level);
-		bad += outcome_row_validate(name, &in, today, &rows[i], errors) > 0;
+		if (outcome_row_validate(name, &in, today, &rows[i], errors) > 0)
+			bad++;
+		else if (rows[i].pgn[0] && (r = s_map_pgn(c, name, &rows[i], errors)) != 0)
+			bad += r > 0;
 	}
 	return bad;
 }

@@ -153,6 +153,7 @@ void ctl_dossier(const struct leaver *l, const char *record_id, Overstap__Handov
 	h->advice_followed = l->advice_followed;
 	h->level_taal = l->level_taal;
 	h->level_rekenen = l->level_rekenen;
+	h->diploma = l->priv->diploma;
 	h->n_support_needs = l->priv->n_support_needs;
 	h->support_needs = l->priv->support_needs;
 	h->mentor = l->priv->mentor;

@@ -95,6 +95,10 @@ int ctl_handover_list(struct req_ctx *c);
 int ctl_handover_show(struct req_ctx *c);
 int ctl_inbox_list(struct req_ctx *c);
 int ctl_inbox_show(struct req_ctx *c);
+int ctl_inbox_find(struct req_ctx *c);
+int ctl_import_enrolments(struct req_ctx *c);
+/* A received dossier's row as the CLI lists it, its strings in pool. */
+Overstapctl__InboxRow *ctl_inbox_row(struct pool *pool, const struct inbox_row *r);
 int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__HandoverDetail **out);
 int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__InboxDetail **out);
 

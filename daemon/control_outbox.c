@@ -7,6 +7,7 @@
 #include "control_int.h"
 #include "envelope.h"
 #include "jdetail.h"
+#include "vocab.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +29,12 @@ static int s_row_cb(const struct outbox_parked *m, void *arg)
 	row->attempts = m->attempts;
 	row->reason = ctl_strdup(&t->c->pool, m->reason);
 	row->record_id = ctl_strdup(&t->c->pool, m->record_id);
-	if (!row->message_id || !row->peer || !row->reason || !row->record_id)
+	row->event = (char *)(m->event ? outcome_event_str((enum outcome_event)m->event) : "");
+	if (!row->event)
+		row->event = "";
+	row->date = ctl_strdup(&t->c->pool, m->date);
+	row->settled_at = m->settled_at;
+	if (!row->message_id || !row->date || !row->peer || !row->reason || !row->record_id)
 		return -ENOMEM;
 	return ctl_list_push(t, row);
 }
@@ -47,7 +53,10 @@ int ctl_outbox_list(struct req_ctx *c)
 	if (!res)
 		return -ENOMEM;
 	overstapctl__outbox_list__init(res);
-	r = store_outbox_parked_each(c->h->store, s_peer(c->req->outbox_list->peer), s_row_cb, &t);
+	/* parked ones wait for staff; refused ones (REJECTED, FINAL) are settled,
+	 * listed so that the staff see what the school did not take and why */
+	r = (c->req->outbox_list->refused ? store_outbox_refused_each : store_outbox_parked_each)(
+		c->h->store, s_peer(c->req->outbox_list->peer), s_row_cb, &t);
 	if ((r = ctl_list_finish(&t, r, "cannot list the outbox")) < 0)
 		return r;
 	res->rows = (Overstapctl__OutboxRow **)t.rows;

@@ -241,7 +241,7 @@ int ctl_handover_show(struct req_ctx *c)
 	return 0;
 }
 
-static Overstapctl__InboxRow *s_inbox_row(struct pool *pool, const struct inbox_row *r)
+Overstapctl__InboxRow *ctl_inbox_row(struct pool *pool, const struct inbox_row *r)
 {
 	Overstapctl__InboxRow *row = ctl_keep(pool, calloc(1, sizeof(*row)));
 	const char *prog = vocab_program_str(r->program), *dest = vocab_destination_str(r->destination);
@@ -263,7 +263,7 @@ static int s_inbox_cb(const struct inbox_row *r, void *arg)
 {
 	struct ctl_list *a = arg;
 
-	return ctl_list_push(a, s_inbox_row(&a->c->pool, r));
+	return ctl_list_push(a, ctl_inbox_row(&a->c->pool, r));
 }
 
 int ctl_inbox_list(struct req_ctx *c)
@@ -348,7 +348,7 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	overstapctl__inbox_detail__init(det);
-	det->row = s_inbox_row(&c->pool, &row);
+	det->row = ctl_inbox_row(&c->pool, &row);
 	det->erased_at = row.erased_at;
 	det->erased_what = ctl_strdup(&c->pool, row.erased_what);
 	if (!erased) {

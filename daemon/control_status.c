@@ -88,6 +88,7 @@ int ctl_status(struct req_ctx *c)
 	}
 	st->n_rejected_reasons = nr;
 	store_inbox_count(h->store, &st->inbox_total);
+	store_outbox_refused_count(h->store, &st->outbox_refused);
 	if (store_broken(h->store, &why)) {
 		st->store_damaged = 1;
 		st->store_error = (char *)why;	/* borrowed from the store, which outlives the reply */

@@ -160,6 +160,40 @@ static int s_retention_received(struct hctx *h, int64_t now, unsigned *count)
 	return r;
 }
 
+/* The MBO's enrolment list goes after as long as a received dossier
+ * (design.md §3.10): from its import. */
+static int s_retention_enrolments(struct hctx *h, int64_t now, unsigned *count)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	char subj[32];
+	int r;
+
+	do {
+		free(ids);
+		ids = NULL;
+		r = store_retention_enrolments(h->store, now - h->cfg->retention_received_days * DAY_MS,
+					       &ids, &n);
+		if (r < 0 || n == 0 || (r = store_begin(h->store)) < 0)
+			break;
+		for (size_t i = 0; i < n && r == 0; i++) {
+			snprintf(subj, sizeof(subj), "enrolment:%lld", (long long)ids[i]);
+			if ((r = store_enrolment_erase(h->store, ids[i], "retention", now)) == 0)
+				r = store_auditf(h->store, "daemon", "retention.erased", subj, "",
+						  "{s:s, s:i}", "what", "enrolment",
+						  "days", h->cfg->retention_received_days);
+			else if (r == 1)
+				r = 0;
+		}
+		if (r == 0 && (r = store_commit(h->store)) == 0)
+			*count += (unsigned)n;
+		else
+			store_rollback(h->store);
+	} while (r == 0 && n == RETENTION_BATCH);
+	free(ids);
+	return r;
+}
+
 int erasure_retention_run(struct hctx *h, unsigned *erased)
 {
 	int64_t now = time_now_ms();
@@ -169,7 +203,8 @@ int erasure_retention_run(struct hctx *h, unsigned *erased)
 
 	*erased = 0;
 	if ((r = s_retention_sent(h, now, &dossiers)) < 0 ||
-	    (r = s_retention_received(h, now, &dossiers)) < 0)
+	    (r = s_retention_received(h, now, &dossiers)) < 0 ||
+	    (r = s_retention_enrolments(h, now, &dossiers)) < 0)
 		return r;
 	erasure_date_before(h->cfg->retention_outcomes_days, before);
 	if ((r = store_begin(h->store)) < 0)

@@ -22,7 +22,7 @@ enum s_col_id {
 	C_PUPIL_REF, C_PGN, C_GIVEN_NAME, C_FAMILY_NAME, C_BIRTH_DATE, C_PROGRAM,
 	C_COHORT, C_EXIT_DATE, C_DESTINATION_TYPE, C_DESTINATION_INSTITUTION,
 	C_ADVICE, C_ADVICE_FOLLOWED, C_LEVEL_TAAL, C_LEVEL_REKENEN,
-	C_SUPPORT_NEEDS, C_MENTOR_NAME, C_MENTOR_EMAIL, C_MENTOR_PHONE,
+	C_SUPPORT_NEEDS, C_MENTOR_NAME, C_MENTOR_EMAIL, C_MENTOR_PHONE, C_DIPLOMA,
 	C_COUNT
 };
 
@@ -58,6 +58,7 @@ static int s_is_destination(const char *v) { return vocab_destination_from_str(v
 static int s_is_advice(const char *v) { return vocab_advice_from_str(v) != 0; }
 static int s_is_yesno(const char *v) { return vocab_yesno_from_str(v) != 0; }
 static int s_is_level(const char *v) { return vocab_level_from_str(v) != 0; }
+static int s_is_diploma(const char *v) { return vocab_diploma_from_str(v) != 0; }
 static const char *s_yesno_list(void) { return "yes, no"; }
 static const char *s_level_list(void) { return "none, 1F, 2F, 3F"; }
 
@@ -95,6 +96,8 @@ static const struct s_col s_cols[C_COUNT] = {
 	[C_MENTOR_NAME] = { S_COL(mentor_name, 0), 128, 0, NULL, NULL, NULL, NULL },
 	[C_MENTOR_EMAIL] = { S_COL(mentor_email, 0), 254, 0, NULL, s_check_email, NULL, NULL },
 	[C_MENTOR_PHONE] = { S_COL(mentor_phone, 0), 32, 0, NULL, s_check_phone, NULL, NULL },
+	[C_DIPLOMA] = { S_COL(diploma, 0), S_CODE_MAX, 0, NULL, s_check_code, s_is_diploma,
+			vocab_diploma_list },
 };
 
 /* The value of column id in the row under check. */

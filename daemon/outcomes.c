@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csvfile.h"
+#include "pgn.h"
 
 #define S_MAX_FIELD 64			/* characters of one value: a UUID is 36 */
 
@@ -14,11 +15,36 @@
 static void s_check_record_id(struct csvfile_check *c, const struct csvfile_col *col,
 			      const char *v, void *out)
 {
+	const struct outcome_input *in = c->view;
 	struct outcome_row *row = out;
 
+	if (!*v) {	/* either this or pgn (s_check_pgn) */
+		if (!in->pgn || !in->pgn[0])
+			csvfile_check_fail(c, col, "is required");
+		return;
+	}
 	if (csvfile_check_valid(c, col, v, S_MAX_FIELD, crypto_uuid_valid, "is not a record id "
 				"(a lower-case UUID, 8-4-4-4-12 hex digits)"))
 		memcpy(row->record_id, v, CRYPTO_UUID_STR_LEN + 1);
+}
+
+/* Either record_id or pgn: the MBO's own systems know a pupil by PGN
+ * (design.md §8.2); the daemon maps it to the dossier received. */
+static void s_check_pgn(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
+			void *out)
+{
+	const struct outcome_input *in = c->view;
+	struct outcome_row *row = out;
+	const char *why = NULL;
+
+	if (!*v)	/* s_check_record_id says when neither is there */
+		return;
+	if (in->record_id && in->record_id[0])
+		csvfile_check_fail(c, col, "give record_id or pgn, not both");
+	else if (pgn_check(v, &why) < 0)	/* never echoed: a PGN is personal data */
+		csvfile_check_fail(c, col, "%s", why);
+	else if (row)
+		str_copy(row->pgn, sizeof(row->pgn), v);
 }
 
 static void s_check_event(struct csvfile_check *c, const struct csvfile_col *col, const char *v,
@@ -78,7 +104,7 @@ static int s_finish(const struct csvfile_check *c, const void *view, void *out)
 	(void)view;
 	row->line = c->line;
 	/* Only a row whose key parts all passed can be a duplicate. */
-	return row->record_id[0] && row->event && row->date[0];
+	return (row->record_id[0] || row->pgn[0]) && row->event && row->date[0];
 }
 
 /* The key of a row: (record_id, event, date). */
@@ -86,7 +112,8 @@ static uint64_t s_row_hash(const void *rows, size_t i)
 {
 	const struct outcome_row *r = (const struct outcome_row *)rows + i;
 
-	return csvfile_hash(csvfile_hash(CSVFILE_HASH0, r->record_id), r->date) ^ (unsigned)r->event;
+	return csvfile_hash(csvfile_hash(csvfile_hash(CSVFILE_HASH0, r->record_id), r->pgn), r->date) ^
+	       (unsigned)r->event;
 }
 
 static int s_row_same(const void *rows, size_t i, size_t j)
@@ -95,7 +122,7 @@ static int s_row_same(const void *rows, size_t i, size_t j)
 	const struct outcome_row *b = (const struct outcome_row *)rows + j;
 
 	return a->event == b->event && strcmp(a->record_id, b->record_id) == 0 &&
-	       strcmp(a->date, b->date) == 0;
+	       strcmp(a->pgn, b->pgn) == 0 && strcmp(a->date, b->date) == 0;
 }
 
 /* ---- the file -------------------------------------------------------------- */
@@ -104,7 +131,8 @@ static int s_row_same(const void *rows, size_t i, size_t j)
 
 /* Header names, message order, and the order the checks run in. */
 static const struct csvfile_col s_cols[] = {
-	{ "record_id", CSVFILE_REQUIRED, S_IN(record_id), s_check_record_id },
+	{ "record_id", 0, S_IN(record_id), s_check_record_id },
+	{ "pgn", 0, S_IN(pgn), s_check_pgn },
 	{ "event", CSVFILE_REQUIRED, S_IN(event), s_check_event },
 	{ "date", CSVFILE_REQUIRED, S_IN(date), s_check_date },
 	{ "level", 0, S_IN(level), s_check_level },

@@ -15,7 +15,9 @@
 
 /* One validated row. */
 struct outcome_row {
-	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* the handover's record id, lower-case UUID */
+	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* the handover's record id, lower-case UUID,
+							 * or "" when the row gives pgn */
+	char pgn[10];					/* the pupil's PGN in place of record_id, else "" */
 	enum outcome_event event;			/* never OUTCOME_EV_UNKNOWN */
 	char date[11];					/* YYYY-MM-DD, not after `today` */
 	int level;					/* 1..4 for diploma/progressed, else 0 */
@@ -30,6 +32,7 @@ struct outcome_input {
 	const char *date;
 	const char *level;
 	unsigned line;		/* the LINE part of messages */
+	const char *pgn;	/* in place of record_id (the MBO's key, design.md §8.2) */		/* the LINE part of messages */
 };
 
 /* Called while parsing: bytes consumed so far and total, for a progress bar. */
@@ -38,7 +41,7 @@ typedef csvfile_progress_fn outcomes_progress_fn;
 /* Validate one row against `today` (YYYY-MM-DD; NULL = the local date) and
  * append "NAME:LINE: column: reason" to errors for every problem, not only
  * the first (NAME NULL = "-"). Rules (design.md §8): record_id a canonical
- * lower-case UUID; event from the list above; date a real date not after
+ * lower-case UUID, or else pgn a PGN passing the elfproef (one of the two); event from the list above; date a real date not after
  * today; level 1..4, required for diploma and progressed and empty otherwise;
  * every value at most 64 characters. An invalid `today` is reported as a
  * problem with date. Returns the number of problems; when 0, *out (if not

@@ -37,9 +37,15 @@ static const struct cell_def s_send_cells[S__N] = {
 	[S_STARTED_CONSENT] = { "started_with_consent", S_STARTED, 1 },
 };
 
-enum { R_INTAKE, R_ENROLLED, R_COVERED, R_HELD, R_DIPLOMA, R_PROGRESSED, R_LWD, R__N };
+enum {
+	R_STUDENTS, R_INTAKE, R_ENROLMENTS, R_BYSTART, R_ENROLLED, R_COVERED, R_HELD, R_DIPLOMA,
+	R_PROGRESSED, R_LWD, R__N
+};
 static const struct cell_def s_recv_cells[R__N] = {
-	[R_INTAKE] = { "intake", -1, 0 },
+	[R_STUDENTS] = { "students", -1, 0 },
+	[R_INTAKE] = { "intake", R_STUDENTS, 0 },
+	[R_ENROLMENTS] = { "enrolments", R_STUDENTS, 0 },
+	[R_BYSTART] = { "dossier_by_start", R_ENROLMENTS, 0 },
 	[R_ENROLLED] = { "enrolled", R_INTAKE, 0 },
 	[R_COVERED] = { "covered", R_ENROLLED, 0 },
 	[R_HELD] = { "intake_held", R_INTAKE, 0 },
@@ -101,13 +107,39 @@ static const char *s_send_key(const struct send_fact *f, int dim)
 	}
 }
 
-static const char *s_recv_key(const struct recv_fact *f, int dim)
+/* The intake by previous education (design.md §6.3): the program the
+ * dossier names, split by the diploma it tells as published intake tables
+ * do ("vmbo_b_diploma", "vmbo_b_no_diploma"; the program alone when it tells
+ * none), and every enrolment without a dossier as "no_dossier". buf holds
+ * the joined text. */
+static const char *s_previous(const struct recv_fact *f, char *buf, size_t len)
+{
+	const char *p = s_or(vocab_program_str(f->program), "unknown");
+
+	if (!f->dossier)
+		return "no_dossier";
+	if (!vocab_diploma_str(f->prev_diploma))
+		return p;
+	snprintf(buf, len, "%s_%s", p,
+		 f->prev_diploma == OVERSTAP__DIPLOMA__DIPLOMA_NONE ? "no_diploma" : "diploma");
+	return buf;
+}
+
+/* Without a dossier the enrolment's level says the destination. */
+static const char *s_level_destination(int level)
+{
+	return level == 1 ? "mbo_entree" : level == 2 ? "mbo_2" : level >= 3 ? "mbo_3_4" : "unknown";
+}
+
+static const char *s_recv_key(const struct recv_fact *f, int dim, char *buf, size_t len)
 {
 	switch (dim) {
 	case D_COHORT: return f->cohort;
-	case D_PREVIOUS: return s_or(vocab_program_str(f->program), "unknown");
-	case D_SCHOOL: return f->sender;
-	case D_DESTINATION: return s_or(vocab_destination_str(f->destination), "unknown");
+	case D_PREVIOUS: return s_previous(f, buf, len);
+	case D_SCHOOL: return f->dossier ? f->sender : "none";
+	case D_DESTINATION:
+		return f->dossier ? s_or(vocab_destination_str(f->destination), "unknown")
+				  : s_level_destination(f->level);
 	default: return "?";
 	}
 }
@@ -274,22 +306,38 @@ static int s_send_fact(const struct send_fact *f, void *arg)
 	return s_add(a, keys, S__N);
 }
 
-static int s_recv_fact(const struct recv_fact *f, void *arg)
+/* One student of the intake: a dossier received (with the earliest start
+ * of the enrolments linked to it, if listed), or an enrolment without a
+ * dossier, whose cohort is the school year that ended in the year it starts:
+ * 1 September 2025 counts with the leavers of 2024-2025. */
+static int s_recv_fact(const struct recv_fact *in, void *arg)
 {
 	struct acc *a = arg;
 	const char *keys[D__N] = { 0 };
-	char received[11];
+	struct recv_fact fact = *in, *f = &fact;
+	char received[11] = "", prev[64];
 	time_t t = (time_t)(f->received_at / 1000);
 	struct tm tm;
 
+	if (!f->dossier) {
+		unsigned y = (unsigned)atoi(f->start) % 10000u;	/* YYYY-MM-DD, checked at import */
+
+		snprintf(f->cohort, sizeof(f->cohort), "%04u-%04u", (y + 9999u) % 10000u, y);
+	}
 	if (!report_cohort_wanted(a->q->cohorts, a->q->n_cohorts, f->cohort))
 		return 0;
 	if (s_cohort_seen(a, f->cohort) < 0)
 		return -ENOMEM;
-	localtime_r(&t, &tm);
-	strftime(received, sizeof(received), "%Y-%m-%d", &tm);
+	if (f->dossier) {
+		localtime_r(&t, &tm);
+		strftime(received, sizeof(received), "%Y-%m-%d", &tm);
+	}
 	memset(a->c, 0, sizeof(a->c));
-	a->c[R_INTAKE] = 1;
+	a->c[R_STUDENTS] = 1;
+	a->c[R_INTAKE] = f->dossier;
+	a->c[R_ENROLMENTS] = f->start[0] != '\0';
+	/* the warm handover: the dossier was there on or before the first day */
+	a->c[R_BYSTART] = f->dossier && f->start[0] && strcmp(received, f->start) <= 0;
 	a->c[R_ENROLLED] = f->enrolled[0] != '\0';
 	a->c[R_COVERED] = f->enrolled[0] && strcmp(received, f->enrolled) <= 0;
 	a->c[R_HELD] = f->held[0] != '\0';
@@ -297,7 +345,7 @@ static int s_recv_fact(const struct recv_fact *f, void *arg)
 	a->c[R_PROGRESSED] = f->enrolled[0] && f->progressed[0];
 	a->c[R_LWD] = f->enrolled[0] && f->lwd[0];
 	for (size_t i = 0; i < ARRAY_SIZE(s_recv_dims); i++)
-		keys[s_recv_dims[i]] = s_recv_key(f, s_recv_dims[i]);
+		keys[s_recv_dims[i]] = s_recv_key(f, s_recv_dims[i], prev, sizeof(prev));
 	return s_add(a, keys, R__N);
 }
 
@@ -581,7 +629,7 @@ static int s_tables_out(struct rtable *t, size_t nt, const int *dims, size_t ndi
 			int receiving, int with_charts, unsigned min_cell, Overstapctl__Report *rep)
 {
 	static const struct link_spec send = { S__N, S_LEAVERS, 1, S_HANDED, S_CONSENT, S_NOCONSENT },
-				      recv = { R__N, R_INTAKE, 0, 0, 0, 0 };
+				      recv = { R__N, R_STUDENTS, 0, 0, 0, 0 };
 	const struct {
 		const char *name, *title;
 		int dim;
@@ -692,6 +740,7 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 	    !(rep->institution = s_dup(cfg->institution_id)) ||
 	    !(rep->institution_name = s_dup(cfg->institution_name)) ||
 	    !(rep->reference_date = s_dup("1 October of the year the cohort ends")) ||
+	    !(rep->csv_dialect = s_dup(cfg->report_csv_dialect)) ||
 	    !(rep->cohorts = calloc(a.cohorts.n + 1, sizeof(char *))) ||
 	    !(rep->tables = calloc(4, sizeof(Overstapctl__ReportTable *))))
 		goto out;

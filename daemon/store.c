@@ -127,6 +127,15 @@ static const char *const s_sql[ST__N] = {
 				  " LEFT JOIN leavers l ON l.message_id = o.message_id"
 				  " WHERE o.state = 4 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
 	[ST_OUTBOX_PARKED_COUNT] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 4",
+	/* refused for good (REJECTED, FINAL): the reason the receiver gave is
+	 * the outbox row's, the event (a status or outcome) the timeline's */
+	[ST_OUTBOX_REFUSED_EACH] = "SELECT o.message_id, o.peer, o.body_case, o.created_at, o.attempts,"
+				   " coalesce(o.reason, ''), coalesce(e.record_id, l.record_id, ''),"
+				   " coalesce(e.event, 0), coalesce(e.date, ''), coalesce(o.acked_at, 0)"
+				   " FROM outbox o LEFT JOIN events e ON e.message_id = o.message_id"
+				   " LEFT JOIN leavers l ON l.message_id = o.message_id"
+				   " WHERE o.state = 3 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
+	[ST_OUTBOX_REFUSED_COUNT] = "SELECT count(*) FROM outbox WHERE state = 3",
 	/* store_peers.c */
 	/* store_regsent.c */
 	[ST_REGSENT_INS] = "INSERT INTO registrations_sent(message_id, pseudonym, school, registered_on, at)"
@@ -160,8 +169,8 @@ static const char *const s_sql[ST__N] = {
 	[ST_INBOX_ERASURE] = "SELECT sender, coalesce(erased_at, 0), erased_what FROM inbox"
 			     " WHERE record_id = ?1",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
-			 " received_at, cohort, program, destination, exit_date)"
-			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+			 " received_at, cohort, program, destination, exit_date, diploma)"
+			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
 	[ST_INBOX_EACH] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
 			  " destination, coalesce(erased_at, 0), erased_what FROM inbox WHERE (?1 IS NULL OR cohort = ?1)"
 			  " ORDER BY message_id LIMIT ?2",
@@ -222,6 +231,25 @@ static const char *const s_sql[ST__N] = {
 	[ST_WDRX_INS] = "INSERT INTO withdrawals_rx(message_id, peer, record_id, receipt_id, at)"
 			" VALUES (?1,?2,?3,?4,?5)",
 
+	/* store_enrolments.c: the link is the first dossier received for the
+	 * pupil */
+	[ST_ENROL_EXISTS] = "SELECT count(*) FROM enrolments WHERE pseudonym = ?1 AND start_date = ?2",
+	[ST_ENROL_INS] = "INSERT INTO enrolments(pseudonym, key_id, pii, level, start_date,"
+			 " previous, record_id, imported_at, imported_by) VALUES (?1,?2,?3,?4,?5,?6,"
+			 " (SELECT record_id FROM inbox WHERE pseudonym = ?1 ORDER BY message_id LIMIT 1),"
+			 " ?7,?8)",
+	[ST_ENROL_LINK] = "UPDATE enrolments SET record_id = ?2 WHERE pseudonym = ?1 AND record_id IS NULL",
+	[ST_ENROL_OF_PGN] = "SELECT id, level, start_date, previous, coalesce(record_id, ''),"
+			    " imported_at, coalesce(erased_at, 0), erased_what FROM enrolments"
+			    " WHERE pseudonym = ?1 ORDER BY id",
+	[ST_ENROL_KEY] = "SELECT key_id FROM enrolments WHERE id = ?1",
+	/* the row stays for the report, as a dossier's does; nothing links it
+	 * to the pupil any more (design.md §3.10) */
+	[ST_ENROL_ERASE] = "UPDATE enrolments SET erased_at = ?2, erased_what = ?3,"
+			   " pseudonym = randomblob(32) WHERE id = ?1 AND erased_at IS NULL",
+	[ST_ENROL_BY_RECORD] = "SELECT id FROM enrolments WHERE record_id = ?1 AND erased_at IS NULL",
+	[ST_RET_ENROL] = "SELECT id FROM enrolments WHERE erased_at IS NULL AND imported_at < ?1"
+			 " ORDER BY id LIMIT 1000",
 	/* store_checkpoints.c */
 	[ST_CP_GET] = "SELECT seq, head, at FROM checkpoints WHERE peer = ?1 AND kind = ?2",
 	[ST_CP_PUT] = "INSERT OR REPLACE INTO checkpoints(peer, kind, seq, head, at) VALUES (?1,?2,?3,?4,?5)",
@@ -246,9 +274,13 @@ static const char *const s_sql[ST__N] = {
 		" coalesce(destination_institution, ''), advice, advice_followed, level_taal,"
 		" level_rekenen, state FROM leavers INDEXED BY leavers_report"
 		" WHERE state <> 4 ORDER BY record_id",
+	/* Every dossier received, with the earliest start of the enrolments
+	 * linked to it; then every enrolment without a dossier (design.md §6.3).
+	 * What `erase` took is left out, on both sides. */
 	[ST_REPORT_RECV] =
 		"SELECT i.cohort, i.program, i.sender, i.destination, i.received_at,"
-		" ev.enrolled, ev.held, ev.diploma, ev.progressed, ev.lwd"
+		" ev.enrolled, ev.held, ev.diploma, ev.progressed, ev.lwd,"
+		" i.diploma, en.start, 1, 0"
 		" FROM inbox i LEFT JOIN (SELECT record_id,"
 		"   min(CASE WHEN event = 5 THEN date END) AS enrolled,"
 		"   min(CASE WHEN event = 6 THEN date END) AS held,"
@@ -256,7 +288,12 @@ static const char *const s_sql[ST__N] = {
 		"   min(CASE WHEN event = 9 THEN date END) AS progressed,"
 		"   min(CASE WHEN event = 11 THEN date END) AS lwd"
 		"   FROM events WHERE inbound = 0 GROUP BY record_id) ev ON ev.record_id = i.record_id"
-		" WHERE i.erased_what <> 'erase'",
+		" LEFT JOIN (SELECT record_id, min(start_date) AS start FROM enrolments"
+		"   WHERE record_id IS NOT NULL AND erased_what <> 'erase' GROUP BY record_id) en"
+		"   ON en.record_id = i.record_id"
+		" WHERE i.erased_what <> 'erase'"
+		" UNION ALL SELECT '', 0, '', 0, 0, NULL, NULL, NULL, NULL, NULL, 0, start_date, 0, level"
+		" FROM enrolments WHERE record_id IS NULL AND erased_what <> 'erase'",
 	[ST_REPORT_CONSENTS] =
 		"SELECT c.leaver_id FROM consents c JOIN leavers l ON l.id = c.leaver_id"
 		" WHERE c.purpose = 2 AND c.withdrawn_at = ''"

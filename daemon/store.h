@@ -37,7 +37,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 struct store;
 
@@ -277,12 +277,21 @@ struct outbox_parked {
 	unsigned attempts;
 	char reason[256];
 	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* a handover's record id, "" otherwise */
+	int event;			/* refused: the status or outcome (enum outcome_event), 0 */
+	char date[11];			/* refused: its date, "" */
+	int64_t settled_at;		/* refused: unix ms the refusal came, 0 */
 };
 typedef int (*store_parked_cb)(const struct outbox_parked *m, void *arg);
 /* Every parked message (of peer, or of all peers when NULL), oldest first. */
 int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb cb, void *arg);
 /* Parked messages for peer (through the partial index). */
 int store_outbox_parked_count(struct store *s, const char *peer, uint64_t *n);
+/* Every message a receiver refused for good (state rejected: REJECTED with
+ * disposition FINAL), of peer or of all when NULL, oldest first, with the
+ * reason it gave and, for a status or outcome, the record id, event and
+ * date; and how many there are (through the partial index). */
+int store_outbox_refused_each(struct store *s, const char *peer, store_parked_cb cb, void *arg);
+int store_outbox_refused_count(struct store *s, uint64_t *n);
 
 /* ---- what peers said in their Hello (store_peers.c) ---- */
 struct peer_info {
@@ -368,6 +377,45 @@ int store_regsent_forget(struct store *s, const char *record_id, unsigned *n);
 int store_regsent_expire(struct store *s, int64_t before_ms, unsigned *n);
 /* When the sender withdrew consent_id, in unix ms: 0 or -ENOENT. */
 int store_revoked_at(struct store *s, const char *consent_id, const char *peer, int64_t *at);
+
+/* ---- receiving institution: its enrolment list (store_enrolments.c) ---- */
+
+/* One new enrolment at the MBO (design.md §6.3), with or without a dossier. */
+struct enrolment_in {
+	const char *pgn;		/* checked by the caller (pgn_check) */
+	int level;			/* MBO level 1-4 */
+	const char *start_date;		/* YYYY-MM-DD */
+	int previous;			/* enum Overstap__Program the MBO knows, 0 = not */
+};
+/* [in tx] Store e, its PGN sealed under a new key of its own, linked to the
+ * first dossier received for the pupil if there is one: 0, or 1 when this
+ * pupil's enrolment with this start date is held already (nothing changes). */
+int store_enrolment_put(struct store *s, const struct enrolment_in *e, const char *user,
+			int64_t now);
+/* [in tx] A dossier arrived for pseudonym: enrolments without one link to it. */
+int store_enrolments_link(struct store *s, const uint8_t pseudonym[32], const char *record_id);
+struct enrolment_row {
+	int64_t id;
+	int level;
+	char start_date[11];
+	int previous;
+	char record_id[CRYPTO_UUID_STR_LEN + 1];	/* the dossier it is linked to, "" = none */
+	int64_t imported_at;		/* unix ms */
+	int64_t erased_at;		/* unix ms, 0 = not */
+	char erased_what[16];		/* "retention", "erase", "" */
+};
+typedef int (*store_enrolment_fn)(const struct enrolment_row *r, void *arg);
+/* The enrolments of the pupil with this PGN (not erased: erasure replaces
+ * the pseudonym). fn returns non-zero to stop. */
+int store_enrolments_of_pgn(struct store *s, const char *pgn, store_enrolment_fn fn, void *arg);
+/* Ids of the enrolments linked to record_id and not erased (*ids the caller's). */
+int store_enrolments_of_record(struct store *s, const char *record_id, int64_t **ids, size_t *n);
+/* [in tx] Erase one enrolment (design.md §3.10): its key shredded, its
+ * pseudonym replaced, erased_at/what set; the row stays for the report. 0,
+ * 1 when it was erased already, -ENOENT. */
+int store_enrolment_erase(struct store *s, int64_t id, const char *what, int64_t now);
+/* Ids of enrolments imported before before_ms and not erased, at most 1000. */
+int store_retention_enrolments(struct store *s, int64_t before_ms, int64_t **ids, size_t *n);
 
 /* Receiver: consents told after the dossier (ConsentNotice), kept packed.
  * put: 0, or 1 when this consent id is held already. each: fn gets the
@@ -467,6 +515,10 @@ struct recv_fact {
 	char sender[7];
 	int64_t received_at;		/* unix ms */
 	char enrolled[11], held[11], diploma[11], progressed[11], lwd[11];
+	int prev_diploma;		/* the dossier's enum Overstap__Diploma, 0 = not told */
+	char start[11];			/* on the enrolment list from this date, "" = not listed */
+	int dossier;			/* 1: a dossier received; 0: an enrolment without one */
+	int level;			/* without a dossier: the enrolment's MBO level */
 };
 typedef int (*store_recv_fact_fn)(const struct recv_fact *f, void *arg);
 int store_report_receiving(struct store *s, store_recv_fact_fn fn, void *arg);

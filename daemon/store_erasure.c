@@ -84,6 +84,29 @@ int store_inbox_erase(struct store *s, const char *record_id, const char *what, 
 	return sqlerr_exec(st);
 }
 
+int store_enrolment_erase(struct store *s, int64_t id, const char *what, int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_ENROL_KEY);
+	int64_t key_id;
+	unsigned n;
+	int rc, r;
+
+	if ((r = STORE_BIND(st, STORE_I(id))) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
+	if ((r = s_shred(s, key_id, now)) < 0)
+		return r;
+	st = store_st(s, ST_ENROL_ERASE);
+	if ((r = STORE_BIND(st, STORE_I(id), STORE_I(now), STORE_T(what))) < 0 ||
+	    (r = store_exec_count(s, st, &n)) < 0)
+		return r;
+	return n == 0;
+}
+
 int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *packed, size_t len,
 			const char *what)
 {

@@ -39,9 +39,12 @@ int store_inbox_put(struct store *s, const char *message_id, const char *sender,
 	r = STORE_BIND(st, STORE_T(message_id), STORE_T(h->record_id), STORE_T(sender),
 		       STORE_I(key_id), STORE_B(sealed, slen), STORE_B(pseudo, 32),
 		       STORE_I(now), STORE_T(h->cohort), STORE_I(h->program),
-		       STORE_I(h->destination), STORE_T(h->exit_date));
+		       STORE_I(h->destination), STORE_T(h->exit_date), STORE_I(h->diploma));
 	if (r == 0)
 		r = sqlerr_exec(st);
+	/* the MBO may have listed the enrolment before the dossier came */
+	if (r == 0)
+		r = store_enrolments_link(s, pseudo, h->record_id);
 out:
 	crypto_wipe(key, sizeof(key));
 	free(sealed);

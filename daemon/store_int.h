@@ -28,6 +28,7 @@ enum {
 	ST_OUTBOX_RESEAL, ST_OUTBOX_GET, ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL,
 	ST_OUTBOX_CANCEL_CONSENT, ST_LEAVER_DELIVERED, ST_LEAVER_CANCELLED,
 	ST_OUTBOX_UNSENT, ST_OUTBOX_PARK, ST_OUTBOX_UNPARK, ST_OUTBOX_CANCEL_PARKED, ST_OUTBOX_PARKED_EACH, ST_OUTBOX_PARKED_COUNT,
+	ST_OUTBOX_REFUSED_EACH, ST_OUTBOX_REFUSED_COUNT,
 	/* store_peers.c */
 	ST_PEER_PUT, ST_PEER_GET, ST_INBOX_BYTES,
 	/* store_regsent.c */
@@ -44,6 +45,9 @@ enum {
 	ST_KEY_SHRED, ST_LEAVER_SHRED, ST_LEAVER_ERASE, ST_OUTBOX_CANCEL_KEY, ST_INBOX_ERASE,
 	ST_INBOX_RESEAL, ST_RET_SENT, ST_RET_RECEIVED,
 	ST_WD_INS, ST_WD_RECEIPT, ST_WD_EACH, ST_WDRX_GET, ST_WDRX_INS,
+	/* store_enrolments.c */
+	ST_ENROL_EXISTS, ST_ENROL_INS, ST_ENROL_LINK, ST_ENROL_OF_PGN, ST_ENROL_KEY, ST_ENROL_ERASE, ST_ENROL_BY_RECORD,
+	ST_RET_ENROL,
 	/* store_checkpoints.c */
 	ST_CP_GET, ST_CP_PUT, ST_CP_EACH, ST_CP_DEL, ST_INC_ADD, ST_INC_EACH, ST_INC_ACK,
 	/* store_report.c */
@@ -143,6 +147,7 @@ struct store_cb {
 		store_checkpoint_fn checkpoint;
 		store_recv_fact_fn recv;
 		store_regsent_fn regsent;
+		store_enrolment_fn enrolment;
 	} fn;
 	void *arg;
 	struct store *s;		/* rows that need opening under a key */

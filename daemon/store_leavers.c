@@ -98,6 +98,7 @@ static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, cons
 	p.given_name = row->given_name;
 	p.family_name = row->family_name;
 	p.birth_date = row->birth_date;
+	p.diploma = vocab_diploma_from_str(row->diploma);	/* travels in the dossier */
 	p.n_support_needs = s_support_split(support, needs, ptrs, ARRAY_SIZE(needs));
 	p.support_needs = ptrs;
 	mentor.name = row->mentor_name;

@@ -252,10 +252,11 @@ int store_outbox_unpark(struct store *s, const char *message_id)
 	return n == 0;
 }
 
-int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb cb, void *arg)
+static int s_settled_each(struct store *s, int which, const char *peer, store_parked_cb cb,
+			  void *arg)
 {
-	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PARKED_EACH);
-	int rc, r;
+	sqlite3_stmt *st = store_st(s, which);
+	int refused = which == ST_OUTBOX_REFUSED_EACH, rc, r;
 
 	if ((r = STORE_BIND(st, peer ? STORE_T(peer) : STORE_NULL)) < 0)
 		return r;
@@ -269,12 +270,37 @@ int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb 
 		m.attempts = (unsigned)sqlite3_column_int(st, 4);
 		store_text(st, 5, m.reason, sizeof(m.reason));
 		store_text(st, 6, m.record_id, sizeof(m.record_id));
+		if (refused) {
+			m.event = sqlite3_column_int(st, 7);
+			store_text(st, 8, m.date, sizeof(m.date));
+			m.settled_at = sqlite3_column_int64(st, 9);
+		}
 		if ((r = cb(&m, arg)) != 0)
 			break;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = sqlerr_errno(rc);
 	sqlite3_reset(st);
+	return r;
+}
+
+int store_outbox_parked_each(struct store *s, const char *peer, store_parked_cb cb, void *arg)
+{
+	return s_settled_each(s, ST_OUTBOX_PARKED_EACH, peer, cb, arg);
+}
+
+int store_outbox_refused_each(struct store *s, const char *peer, store_parked_cb cb, void *arg)
+{
+	return s_settled_each(s, ST_OUTBOX_REFUSED_EACH, peer, cb, arg);
+}
+
+int store_outbox_refused_count(struct store *s, uint64_t *n)
+{
+	int64_t v = 0;
+	int r = store_int_query(s, ST_OUTBOX_REFUSED_COUNT, NULL, &v);
+
+	if (r == 0)
+		*n = (uint64_t)v;
 	return r;
 }
 

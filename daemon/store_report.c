@@ -124,6 +124,8 @@ static const struct store_col s_recv_cols[] = {
 	STORE_I64(struct recv_fact, received_at), STORE_TEXT(struct recv_fact, enrolled),
 	STORE_TEXT(struct recv_fact, held), STORE_TEXT(struct recv_fact, diploma),
 	STORE_TEXT(struct recv_fact, progressed), STORE_TEXT(struct recv_fact, lwd),
+	STORE_INT(struct recv_fact, prev_diploma), STORE_TEXT(struct recv_fact, start),
+	STORE_INT(struct recv_fact, dossier), STORE_INT(struct recv_fact, level),
 };
 
 static int s_recv_row(sqlite3_stmt *st, void *arg)

@@ -146,6 +146,27 @@ static const char *const s_migrations[] = {
 	"  message_id TEXT PRIMARY KEY, pseudonym BLOB NOT NULL, school TEXT NOT NULL,"
 	"  registered_on TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX registrations_sent_pseudonym ON registrations_sent(pseudonym);",
+	/* 9 -> 10: what a receiver refused for good (state 3) listed and counted
+	 * without a scan: `outbox list --refused` and a line in `status`
+	 * (design.md §4.6); the diploma a dossier told, for the intake by
+	 * previous education; the MBO's own enrolment list (design.md §5.3,
+	 * §6.3), its PGN sealed under a key of its own like a dossier, found by
+	 * the pseudonym dossiers have, linked to the dossier received */
+	"CREATE INDEX outbox_refused ON outbox(peer, message_id) WHERE state = 3;"
+	"ALTER TABLE inbox ADD COLUMN diploma INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE enrolments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  pseudonym BLOB NOT NULL,"		/* HMAC(pgn:PGN), as inbox.pseudonym */
+	"  key_id INTEGER NOT NULL REFERENCES pupil_keys(id),"
+	"  pii BLOB NOT NULL,"			/* the PGN, sealed under key_id */
+	"  level INTEGER NOT NULL,"		/* MBO level 1-4 */
+	"  start_date TEXT NOT NULL,"
+	"  previous INTEGER NOT NULL,"		/* enum Program, 0 = not known */
+	"  record_id TEXT,"			/* the dossier received, once there is one */
+	"  imported_at INTEGER NOT NULL, imported_by TEXT NOT NULL,"
+	"  erased_at INTEGER, erased_what TEXT NOT NULL DEFAULT '',"
+	"  UNIQUE (pseudonym, start_date));"
+	"CREATE INDEX enrolments_record ON enrolments(record_id);",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

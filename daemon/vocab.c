@@ -53,6 +53,15 @@
 	X("2F", OVERSTAP__REF_LEVEL__LEVEL_2F)			\
 	X("3F", OVERSTAP__REF_LEVEL__LEVEL_3F)
 
+#define DIPLOMAS(X)						\
+	X("none", OVERSTAP__DIPLOMA__DIPLOMA_NONE)		\
+	X("vmbo_b", OVERSTAP__DIPLOMA__DIPLOMA_VMBO_B)		\
+	X("vmbo_k", OVERSTAP__DIPLOMA__DIPLOMA_VMBO_K)		\
+	X("vmbo_gt", OVERSTAP__DIPLOMA__DIPLOMA_VMBO_GT)	\
+	X("vmbo_t", OVERSTAP__DIPLOMA__DIPLOMA_VMBO_T)		\
+	X("havo", OVERSTAP__DIPLOMA__DIPLOMA_HAVO)		\
+	X("vwo", OVERSTAP__DIPLOMA__DIPLOMA_VWO)
+
 #define REVIEWERS(X)						\
 	X("pupil", OVERSTAP__REVIEWER__REVIEWER_PUPIL)		\
 	X("parent", OVERSTAP__REVIEWER__REVIEWER_PARENT)	\
@@ -77,6 +86,7 @@ static const struct vocab_entry s_destinations[] = { DESTINATIONS(S_ENTRY) };
 static const struct vocab_entry s_advices[] = { ADVICES(S_ENTRY) };
 static const struct vocab_entry s_levels[] = { LEVELS(S_ENTRY) };
 static const struct vocab_entry s_reviewers[] = { REVIEWERS(S_ENTRY) };
+static const struct vocab_entry s_diplomas[] = { DIPLOMAS(S_ENTRY) };
 static const struct vocab_entry s_yesno[] = { YESNO(S_ENTRY) };
 static const struct vocab_entry s_support[] = { SUPPORT_CODES(S_ENTRY) };
 
@@ -84,6 +94,7 @@ static const char s_program_list[] = PROGRAMS(S_LIST);
 static const char s_destination_list[] = DESTINATIONS(S_LIST);
 static const char s_advice_list[] = ADVICES(S_LIST);
 static const char s_support_list[] = SUPPORT_CODES(S_LIST);
+static const char s_diploma_list[] = DIPLOMAS(S_LIST);
 
 int vocab_lookup(const struct vocab_entry *t, size_t n, const char *s)
 {
@@ -108,6 +119,7 @@ VOCAB_LOOKUPS(vocab_advice, Overstap__Advice, s_advices)
 VOCAB_LOOKUPS(vocab_level, Overstap__RefLevel, s_levels)
 VOCAB_LOOKUPS(vocab_reviewer, Overstap__Reviewer, s_reviewers)
 VOCAB_LOOKUPS(vocab_yesno, Overstap__Tristate, s_yesno)
+VOCAB_LOOKUPS(vocab_diploma, Overstap__Diploma, s_diplomas)
 
 int vocab_support_code_valid(const char *code)
 {
@@ -132,6 +144,11 @@ const char *vocab_destination_list(void)
 const char *vocab_advice_list(void)
 {
 	return s_advice_list + 2;
+}
+
+const char *vocab_diploma_list(void)
+{
+	return s_diploma_list + 2;
 }
 
 /* ---- outcome events -------------------------------------------------------- */

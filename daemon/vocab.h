@@ -47,6 +47,7 @@ VOCAB_DECLARE(vocab_advice, Overstap__Advice);
 VOCAB_DECLARE(vocab_level, Overstap__RefLevel);		/* none, 1F, 2F, 3F */
 VOCAB_DECLARE(vocab_reviewer, Overstap__Reviewer);	/* pupil, parent, guardian */
 VOCAB_DECLARE(vocab_yesno, Overstap__Tristate);		/* yes, no */
+VOCAB_DECLARE(vocab_diploma, Overstap__Diploma);	/* none, vmbo_b, ..., vwo */
 
 /* Support-need codes: a fixed, non-medical vocabulary (special categories never
  * go into structured fields, design.md §3). Returns 1 when known. */
@@ -58,6 +59,7 @@ const char *vocab_support_codes(void);
 const char *vocab_program_list(void);
 const char *vocab_destination_list(void);
 const char *vocab_advice_list(void);
+const char *vocab_diploma_list(void);
 
 /* The outcome events of design.md §3/§8, in design.md §8 order: what the outcomes import,
  * `overstap status set` / `outcome record` and the reports share. 0 is

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "outcomes.h"
+#include "pgn.h"
 
 #define TODAY "2025-10-01"
 
@@ -17,7 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* A row the parser returned: valid by every rule of outcome_row_validate. */
 static int row_ok(const struct outcome_row *r, unsigned prev_line)
 {
-	return r->line > prev_line && crypto_uuid_valid(r->record_id) &&
+	/* keyed by record id or, in its place, by PGN: exactly one of the two */
+	return r->line > prev_line &&
+	       (r->pgn[0] ? !r->record_id[0] && pgn_check(r->pgn, NULL) == 0
+			  : crypto_uuid_valid(r->record_id)) &&
 	       outcome_event_str(r->event) && date_valid(r->date, NULL, NULL, NULL) &&
 	       strcmp(r->date, TODAY) <= 0 &&
 	       (outcome_event_needs_level(r->event)

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import random
+import re
 
 import harness
 from harness import wait_for
@@ -157,7 +158,7 @@ class ReportTest(harness.DaemonTestCase):
         text = self.school.cli("report").stdout
         self.assertIn("bestendig", text.lower())
         data = self.school.cli("report", "--format", "csv", "--by", "program").stdout
-        rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
+        rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff")), delimiter=";"))
         self.assertEqual(rows[0][:2], ["program", "leavers"])
         self.assertEqual(len(rows), 1 + 2 + 1)        # header, pro, vso_arbeid, total
         html = self.school.cli("report", "--format", "html").stdout
@@ -172,6 +173,71 @@ class ReportTest(harness.DaemonTestCase):
         self.assertIn("unknown dimension 'shoe_size'", r.stderr)
         audits = [json.loads(line) for line in self.school.cli("audit", "export").stdout.splitlines()]
         self.assertGreaterEqual(sum(a["action"] == "report.generated" for a in audits), 6)
+
+    def csv_file(self, name, *args):
+        """The report as the CLI writes it to a file, as bytes (a pipe read as
+        text would turn CRLF into LF)."""
+        path = os.path.join(self.root, name)
+        self.mbo.cli("report", "--format", "csv", "--side", "receiving", "-o", path, "--force",
+                     *args)
+        with open(path, "rb") as f:
+            return f.read()
+
+    def check_numbers(self, raw, sep, decimal):
+        """Read raw as a spreadsheet in that locale would (design.md §6.5):
+        every count and rate the JSON report shows arrives as a number with
+        the same value; every withheld one as its display text."""
+        text = raw.decode("utf-8-sig")
+        self.assertNotIn("\n", text.replace("\r\n", ""))         # CRLF only
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        head = rows[0]
+        js = self.report(self.mbo, "--side", "receiving")["tables"][0]["rows"]
+        self.assertEqual(len(rows), 1 + len(js))
+        number = re.compile(r"^[0-9]+(\%s[0-9]+)?$" % decimal)
+        shown = 0
+        for line, jrow in zip(rows[1:], js):
+            for m, cell in jrow["cells"].items():
+                if cell is None:
+                    continue
+                count, rate = line[head.index(m)], line[head.index(m + "_rate")]
+                if isinstance(cell["count"], int):
+                    self.assertEqual(count, str(cell["count"]), m)
+                else:
+                    self.assertEqual(count, cell["count"]["display"], m)
+                if isinstance(cell.get("rate"), (int, float)):
+                    self.assertRegex(rate, number, m)
+                    self.assertAlmostEqual(float(rate.replace(decimal, ".")), cell["rate"],
+                                           places=4, msg=m)
+                    shown += 1
+                else:
+                    self.assertFalse(number.match(rate), (m, rate))
+        self.assertGreaterEqual(shown, 2)
+        return rows
+
+    def test_csv_as_a_dutch_spreadsheet_reads_it(self):
+        # the MBO's intake (17 dossiers, 16 enrolled, 4 intake held: shown)
+        # the default, [report] csv_dialect = excel-nl: `;`, decimal comma, BOM
+        raw = self.csv_file("nl.csv")
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbfcohort;students;students_rate;"), raw[:40])
+        self.assertIn(b";0,9412;17;", raw)     # enrolled 16 of 17
+        self.check_numbers(raw, ";", ",")
+        # rfc4180 on request: `,`, a decimal point, no BOM
+        raw = self.csv_file("rfc.csv", "--csv-dialect", "rfc4180")
+        self.assertTrue(raw.startswith(b"cohort,students,students_rate,"))
+        self.assertIn(b",0.9412,17,", raw)
+        self.check_numbers(raw, ",", ".")
+        r = self.mbo.cli("report", "--csv-dialect", "rfc4180", check=False)
+        self.assertEqual(r.returncode, 2)                # only with --format csv
+        # and by the daemon's configuration
+        with open(self.mbo.conf) as f:
+            conf = f.read()
+        with open(self.mbo.conf, "w") as f:
+            f.write(conf.replace("min_cell = 3", "min_cell = 3\ncsv_dialect = rfc4180"))
+        self.mbo.reload()
+        wait_for(lambda: self.csv_file("conf.csv").startswith(b"cohort,"),
+                 what="the configured dialect")
+        self.assertTrue(self.csv_file("nl2.csv", "--csv-dialect", "excel-nl")
+                        .startswith(b"\xef\xbb\xbfcohort;"))
 
     def test_receiving_side_and_lost(self):
         rep = self.report(self.mbo, "--side", "receiving")

@@ -61,7 +61,8 @@ def from_json(out):
 
 
 def from_csv(out, ndims, measures):
-    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff"))))
+    # the default dialect, excel-nl: `;` between fields (design.md §6.5)
+    rows = list(csv.reader(io.StringIO(out.lstrip("\ufeff")), delimiter=";"))
     head, cells = rows[0], {}
     for r in rows[1:]:
         key = "total" if r[0] == "total" else "/".join(r[:ndims])

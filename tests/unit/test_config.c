@@ -603,6 +603,21 @@ static void test_policy(void **state)
 		   "statutory)");
 }
 
+/* [report] csv_dialect (design.md §6.5): excel-nl unless rfc4180 is chosen. */
+static void test_csv_dialect(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, BASE), 0);
+	assert_string_equal(f->cfg->report_csv_dialect, "excel-nl");
+	config_free(&f->cfg);
+	assert_int_equal(load(f, BASE "[report]\ncsv_dialect = rfc4180\n"), 0);
+	assert_string_equal(f->cfg->report_csv_dialect, "rfc4180");
+	config_free(&f->cfg);
+	fails_with(f, BASE "[report]\ncsv_dialect = excel\n",
+		   ":11: csv_dialect: 'excel' is not a CSV dialect (excel-nl or rfc4180)");
+}
+
 static void test_peer_own_id(void **state)
 {
 	struct fx *f = *state;
@@ -784,6 +799,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syntax_agrees_with_inih, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_dialect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_errors, setup, teardown),

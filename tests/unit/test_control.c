@@ -670,6 +670,69 @@ static void test_inbox_empty(void **state)
 	assert_string_equal(rep->error, "01890a5d-0000-7000-8000-000000000010: no such record");
 }
 
+/* inbox find (design.md §3.9): by PGN through the pseudonym index, by name
+ * over the dossiers; refused without echoing a PGN; audited with record ids. */
+static int s_count_searched(const struct audit_entry *e, void *arg)
+{
+	if (strcmp(e->action, "inbox.searched") == 0)
+		++*(unsigned *)arg;
+	return 0;
+}
+
+static void test_inbox_find(void **state)
+{
+	struct fx *f = *state;
+	static const char rec[] = "01890a5d-ac96-774b-bcce-b302099a8057";
+	static const uint8_t junk[] = "not an envelope";
+	Overstap__Handover h = OVERSTAP__HANDOVER__INIT;
+	Overstapctl__Request req;
+	Overstapctl__InboxFind q = OVERSTAPCTL__INBOX_FIND__INIT;
+	Overstapctl__Reply *rep;
+	unsigned searched = 0;
+
+	h.record_id = (char *)rec;
+	h.pgn = "123456782";
+	h.cohort = "2024-2025";
+	h.exit_date = "2025-07-04";
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_inbox_put(f->s, "01890a5d-0000-7000-8000-000000000001", "12AB00", &h,
+					 junk, sizeof(junk), 5), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_INBOX_FIND);
+	req.inbox_find = &q;
+
+	q.pgn = "123456782";
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY_INBOX_LIST);
+	assert_int_equal(rep->inbox_list->n_rows, 1);
+	assert_string_equal(rep->inbox_list->rows[0]->record_id, rec);
+	assert_int_equal(audit_subject_each(store_audit_peek(f->s), rec, s_count_searched, &searched), 0);
+	assert_int_equal(searched, 1);
+
+	q.pgn = "111222333";	/* nothing received (audited without a subject) */
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->inbox_list->n_rows, 0);
+
+	q.pgn = "123456789";
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, -EINVAL);
+	assert_null(strstr(rep->error, "123456789"));
+	q.name = "Kaya";	/* both */
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, -EINVAL);
+	q.pgn = "";
+	q.name = "K";
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, -EINVAL);
+	/* a dossier that does not open as one is no match, not a failure */
+	q.name = "Kaya";
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->inbox_list->n_rows, 0);
+}
+
 /* ---- audit ---- */
 
 static void test_audit_verify_fresh(void **state)
@@ -862,6 +925,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_gate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_list_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbox_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_verify_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_hostile_text, setup, teardown),

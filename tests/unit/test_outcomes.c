@@ -410,22 +410,22 @@ static void test_header(void **state)
 	} cases[] = {
 		{ "record_id,event,level\n" ID(1) ",enrolled,\n",
 		  { "t.csv:1: header: missing required column 'date'" }, 0 },
-		{ "event,date\n", { "t.csv:1: header: missing required column 'record_id'" }, 0 },
+		/* record_id or pgn: a file with neither is refused row by row */
+		{ "event,date\n" "enrolled,2025-08-25\n", { "t.csv:2: record_id: is required" }, 0 },
 		{ "record_id,event,date,level,note\n" ID(1) ",enrolled,2025-08-25,,hi\n",
-		  { "t.csv:1: header: unknown column 'note' (expected: record_id, event, date, "
-		    "level)" }, 0 },
+		  { "t.csv:1: header: unknown column 'note' (expected: record_id, pgn, event, "
+		    "date, level)" }, 0 },
 		{ "record_id,event,date,event\n",
 		  { "t.csv:1: header: duplicate column 'event'" }, 0 },
 		{ "record_id,,date,level\n",
 		  { "t.csv:1: header: column 2 has no name",
 		    "t.csv:1: header: missing required column 'event'" }, 0 },
 		{ "Record_ID,event,date\n",
-		  { "t.csv:1: header: unknown column 'Record_ID' (expected: record_id, event, date, "
-		    "level)",
-		    "t.csv:1: header: missing required column 'record_id'" }, 0 },
+		  { "t.csv:1: header: unknown column 'Record_ID' (expected: record_id, pgn, event, "
+		    "date, level)" }, 0 },
 		{ "record_id,event,date,x\xff\x01\n",
-		  { "t.csv:1: header: unknown column 'x?\?' (expected: record_id, event, date, "
-		    "level)" }, 0 },
+		  { "t.csv:1: header: unknown column 'x?\?' (expected: record_id, pgn, event, "
+		    "date, level)" }, 0 },
 		{ "record_id,event,date,level,level\n",
 		  { "t.csv:1: header: duplicate column 'level'" }, 0 },
 		{ "", { "t.csv:1: header: missing (the file is empty)" }, 0 },
@@ -460,9 +460,9 @@ static void test_header_wide(void **state)
 			 -EINVAL);
 	assert_int_equal(errors.n, 13);
 	assert_string_equal(errors.v[0], "t.csv:1: header: unknown column 'a' (expected: record_id, "
-			    "event, date, level)");
+			    "pgn, event, date, level)");
 	assert_string_equal(errors.v[11], "t.csv:1: header: unknown column 'l' (expected: "
-			    "record_id, event, date, level)");
+			    "record_id, pgn, event, date, level)");
 	assert_string_equal(errors.v[12], "t.csv:1: header: 19 columns, at most 16");
 	assert_null(rows);
 	strlist_clear(&errors);
@@ -602,8 +602,42 @@ static void test_crlf_bom(void **state)
 	/* A BOM anywhere but the very start is part of the column name. */
 	expect("\xef\xbb\xbf\xef\xbb\xbfrecord_id,event,date\n",
 	       (const char *const[]){ "t.csv:1: header: unknown column '?\?\?record_id' "
-		       "(expected: record_id, event, date, level)",
-		       "t.csv:1: header: missing required column 'record_id'", NULL }, 0);
+		       "(expected: record_id, pgn, event, date, level)", NULL }, 0);
+}
+
+/* The MBO's own key (design.md §8.2): a pgn column in place of record_id,
+ * one of the two per row, checked by the elfproef and never echoed. */
+static void test_pgn_column(void **state)
+{
+	struct outcome_row *rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(parse("pgn,event,date,level\n"
+			       "123456782,enrolled,2025-08-25,\n"
+			       "123456782,diploma,2025-07-01,2\n", &rows, &n, &errors), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].pgn, "123456782");
+	assert_string_equal(rows[0].record_id, "");
+	assert_int_equal(rows[1].event, OUTCOME_EV_DIPLOMA);
+	outcomes_free(&rows);
+	/* both columns: each row gives one of the two */
+	expect("record_id,pgn,event,date\n" ID(1) ",,enrolled,2025-08-25\n"
+	       ",123456782,enrolled,2025-08-25\n", (const char *const[]){ NULL }, 2);
+	expect("record_id,pgn,event,date\n" ID(1) ",123456782,enrolled,2025-08-25\n"
+	       ",,enrolled,2025-08-25\n"
+	       ",123456789,enrolled,2025-08-25\n"
+	       ",12345,enrolled,2025-08-25\n",
+	       (const char *const[]){
+		       "t.csv:2: pgn: give record_id or pgn, not both",
+		       "t.csv:3: record_id: is required",
+		       "t.csv:4: pgn: fails the elfproef (11-test)",
+		       "t.csv:5: pgn: must be 9 digits", NULL }, 0);
+	/* a repeated (pgn, event, date) is a duplicate as a repeated record id is */
+	expect("pgn,event,date\n123456782,enrolled,2025-08-25\n123456782,enrolled,2025-08-25\n",
+	       (const char *const[]){ "t.csv:3: record_id: duplicate of line 2 (same record_id, "
+				      "event and date)", NULL }, 0);
 }
 
 /* Line numbers survive every kind of line break and multi-line records. */
@@ -844,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_field_count),
 		cmocka_unit_test(test_empty_rows),
 		cmocka_unit_test(test_crlf_bom),
+		cmocka_unit_test(test_pgn_column),
 		cmocka_unit_test(test_line_numbers),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_nul_byte),

@@ -520,12 +520,15 @@ static const char *const s_send_names[] = {
 static const int s_send_dens[] = { -1, V_LV, V_HO, V_HO, V_HO, V_SWC, V_WC, V_WC, V_WC, V_WC, V_ST };
 static const struct side s_sending = { 10, 11, s_send_names, s_send_dens, 1 };
 
-enum { W_IN, W_EN, W_CO, W_HE, W_DI, W_PR, W_LW };
+/* students: dossiers and enrolments without one; enrolments: on the MBO's
+ * list; dossier_by_start: of those, the dossier there by the first day */
+enum { W_ST, W_IN, W_EL, W_BS, W_EN, W_CO, W_HE, W_DI, W_PR, W_LW };
 static const char *const s_recv_names[] = {
-	"intake", "enrolled", "covered", "intake_held", "diploma", "progressed", "left_without_diploma",
+	"students", "intake", "enrolments", "dossier_by_start", "enrolled", "covered",
+	"intake_held", "diploma", "progressed", "left_without_diploma",
 };
-static const int s_recv_dens[] = { -1, W_IN, W_EN, W_IN, W_EN, W_EN, W_EN };
-static const struct side s_receiving = { 7, 7, s_recv_names, s_recv_dens, 0 };
+static const int s_recv_dens[] = { -1, W_ST, W_ST, W_EL, W_IN, W_EN, W_IN, W_EN, W_EN, W_EN };
+static const struct side s_receiving = { 10, 10, s_recv_names, s_recv_dens, 0 };
 
 /* One expected row: its keys (none for the total) and its values. */
 struct want {
@@ -1304,8 +1307,8 @@ static void test_empty_reports(void **state)
 		size_t ncells;
 	} q[] = {
 		{ "sending", NULL, NULL, "2030-2031", 10 },	/* a cohort with nothing */
-		{ "receiving", "previous", "school", NULL, 7 },	/* nothing received */
-		{ "receiving", NULL, NULL, NULL, 7 },
+		{ "receiving", "previous", "school", NULL, 10 },	/* nothing received */
+		{ "receiving", NULL, NULL, NULL, 10 },
 	};
 
 	s_fill_sending(f, s_c2425, 3, 1);
@@ -1540,8 +1543,8 @@ static void test_receiving_measures(void **state)
 	 * r10 r11 r13), diploma 3 (r01 r02 r03), progressed 4 (r01 r02 r04 r05),
 	 * left_without_diploma 5 (r06..r10). */
 	static const struct want w[] = {
-		{ { "2024-2025", NULL }, { 14, 12, 9, 10, 3, 4, 5 } },
-		{ { NULL, NULL }, { 14, 12, 9, 10, 3, 4, 5 } },
+		{ { "2024-2025", NULL }, { 14, 14, 0, 0, 12, 9, 10, 3, 4, 5 } },
+		{ { NULL, NULL }, { 14, 14, 0, 0, 12, 9, 10, 3, 4, 5 } },
 	};
 	/* enrolled 12/14 = 85.71% -> 86;
 	 * covered 9/12 = 75%; intake_held 10/14 = 71.43% -> 71; diploma 3/12 = 25%;
@@ -1579,15 +1582,15 @@ static void test_receiving_breakdowns(void **state)
 	struct fx *f = *state;
 	static const char *const pdims[] = { "previous" }, *const sdims[] = { "school" },
 				 *const ddims[] = { "destination" };
-#define RTOTAL { { NULL, NULL }, { 14, 12, 9, 10, 3, 4, 5 } }
+#define RTOTAL { { NULL, NULL }, { 14, 14, 0, 0, 12, 9, 10, 3, 4, 5 } }
 	/* previous: pro = r01..r05: all enrolled, covered and held; D r01 r02 r03;
 	 *   Pr r01 r02 r04 r05. vmbo_b = r11..r14: enrolled r11 r12, none
 	 *   covered, held r11 r13. vso_arbeid = r06..r10: covered r06..r09, held
 	 *   r06 r07 r10, L all five. bao (r15, erased): no row. */
 	static const struct want wp[] = {
-		{ { "pro", NULL }, { 5, 5, 5, 5, 3, 4, 0 } },
-		{ { "vmbo_b", NULL }, { 4, 2, 0, 2, 0, 0, 0 } },
-		{ { "vso_arbeid", NULL }, { 5, 5, 4, 3, 0, 0, 5 } },
+		{ { "pro", NULL }, { 5, 5, 0, 0, 5, 5, 5, 3, 4, 0 } },
+		{ { "vmbo_b", NULL }, { 4, 4, 0, 0, 2, 0, 2, 0, 0, 0 } },
+		{ { "vso_arbeid", NULL }, { 5, 5, 0, 0, 5, 4, 3, 0, 0, 5 } },
 		RTOTAL,
 	};
 	/* school: 12AB00 = r01..r04 r09 r10 r11: all enrolled; covered r01..r04
@@ -1596,9 +1599,9 @@ static void test_receiving_breakdowns(void **state)
 	 *   held r05 r06 r07; Pr r05; L r06 r07 r08. 13CD00 = r13 r14: held r13.
 	 *   14EF00 (r15, erased): no row. */
 	static const struct want ws[] = {
-		{ { "12AB00", NULL }, { 7, 7, 5, 6, 3, 3, 2 } },
-		{ { "12AB01", NULL }, { 5, 5, 4, 3, 0, 1, 3 } },
-		{ { "13CD00", NULL }, { 2, 0, 0, 1, 0, 0, 0 } },
+		{ { "12AB00", NULL }, { 7, 7, 0, 0, 7, 5, 6, 3, 3, 2 } },
+		{ { "12AB01", NULL }, { 5, 5, 0, 0, 5, 4, 3, 0, 1, 3 } },
+		{ { "13CD00", NULL }, { 2, 2, 0, 0, 0, 0, 1, 0, 0, 0 } },
 		RTOTAL,
 	};
 	/* destination: mbo_2 = r02 r04 .. r14: enrolled all but r14; covered r02
@@ -1607,8 +1610,8 @@ static void test_receiving_breakdowns(void **state)
 	 *   r05 r07 r09; held r01 r03 r05 r07 r11 r13; D r01 r03; Pr r01 r05;
 	 *   L r07 r09. vavo (r15, erased): no row. */
 	static const struct want wd[] = {
-		{ { "mbo_2", NULL }, { 7, 6, 4, 4, 1, 2, 3 } },
-		{ { "mbo_entree", NULL }, { 7, 6, 5, 6, 2, 2, 2 } },
+		{ { "mbo_2", NULL }, { 7, 7, 0, 0, 6, 4, 4, 1, 2, 3 } },
+		{ { "mbo_entree", NULL }, { 7, 7, 0, 0, 6, 5, 6, 2, 2, 2 } },
 		RTOTAL,
 	};
 #undef RTOTAL

@@ -234,6 +234,17 @@ static char *t_render(int (*write)(FILE *, const Overstapctl__Report *),
 	return buf;
 }
 
+/* The CSV writer in each dialect, in t_render's shape. */
+static int t_csv_nl(FILE *f, const Overstapctl__Report *r)
+{
+	return report_write_csv(f, r, REPORT_CSV_EXCEL_NL);
+}
+
+static int t_csv_rfc(FILE *f, const Overstapctl__Report *r)
+{
+	return report_write_csv(f, r, REPORT_CSV_RFC4180);
+}
+
 /* Feed text to python running script (both passed through the environment,
  * so no shell quoting); true when it exits 0. */
 static int t_python_with(const char *python, const char *script, const char *text)
@@ -322,35 +333,74 @@ static void test_text(void **state)
 static const char t_csv_check[] =
 	"import csv, io, sys\n"
 	"raw = sys.stdin.buffer.read()\n"
-	"assert raw.startswith(b'\\xef\\xbb\\xbf')\n"
-	"rows = list(csv.reader(io.StringIO(raw.decode('utf-8-sig'), newline='')))\n"
+	"assert not raw.startswith(b'\\xef\\xbb\\xbf')\n"
+	"rows = list(csv.reader(io.StringIO(raw.decode('utf-8'), newline='')))\n"
 	"assert len(rows) == 5, len(rows)\n"
 	"assert all(len(r) == len(rows[0]) for r in rows), [len(r) for r in rows]\n"
 	"assert rows[2][0] == 'vso_arbeid, \"oost\"', rows[2][0]\n"
 	"assert rows[3][1] == \"'=HYPERLINK(\\\"x\\\")\", rows[3][1]\n"
-	"assert rows[4][:2] == ['total', 'total'], rows[4]\n";
+	"assert rows[4][:2] == ['total', 'total'], rows[4]\n"
+	"assert float(rows[1][6]) == 0.85, rows[1]\n";
 
-static void test_csv(void **state)
+/* How a Dutch spreadsheet reads the excel-nl file (LibreOffice's import
+ * with `;`, UTF-8 and a Dutch locale: --infilter=CSV:59,34,76,1): the BOM
+ * says UTF-8, `;` splits, and a field is a number when it is digits with at
+ * most one decimal comma (a point would be a thousands separator there, so
+ * none may appear). Every count and rate arrives as a number, each rate equal
+ * to count / denominator to four decimals, and é/ë arrive intact. */
+static const char t_csv_nl_check[] =
+	"import csv, io, re, sys\n"
+	"raw = sys.stdin.buffer.read()\n"
+	"assert raw.startswith(b'\\xef\\xbb\\xbf')\n"
+	"assert b'\\n' not in raw.replace(b'\\r\\n', b'')\n"
+	"rows = list(csv.reader(io.StringIO(raw[3:].decode('utf-8'), newline=''), delimiter=';'))\n"
+	"num = re.compile(r'^[0-9]+(,[0-9]+)?$')\n"
+	"def nl(x):\n"
+	"    assert num.match(x), x\n"
+	"    return float(x.replace(',', '.'))\n"
+	"head = rows[0]\n"
+	"assert len(rows) == 5 and all(len(r) == len(head) for r in rows)\n"
+	"assert rows[1][0] == 'café ë', rows[1][0]\n"
+	"assert rows[2][0] == 'vso_arbeid, \"oost\"', rows[2][0]\n"
+	"seen = 0\n"
+	"for r in rows[1:]:\n"
+	"    for i, h in enumerate(head):\n"
+	"        if h.endswith('_rate') and r[i] and num.match(r[i]):\n"
+	"            c, d = nl(r[i - 1]), nl(r[i + 1])\n"
+	"            assert abs(nl(r[i]) - c / d) < 0.00005, (h, r[i], c, d)\n"
+	"            seen += 1\n"
+	"        elif h in ('leavers', 'handed_over', 'started') or h.endswith('_denominator'):\n"
+	"            assert r[i] == '' or num.match(r[i]) or r[i] in ('<5', 'x'), (h, r[i])\n"
+	"assert seen >= 8, seen\n"
+	"assert nl(rows[1][6]) == 0.85 and rows[1][6] == '0,85'\n";
+
+static void t_crlf(const char *out, size_t len, size_t want)
 {
-	size_t len = 0;
-	char *out = t_render(report_write_csv, t_build(), &len);
 	size_t records = 0;
 
-	(void)state;
-	assert_memory_equal(out, "\xEF\xBB\xBF", 3);
-	assert_true(strncmp(out + 3,
-			    "program,advice,leavers,leavers_rate,leavers_denominator,handed_over,"
-			    "handed_over_rate,handed_over_denominator,started,",
-			    100) == 0);
-	/* CRLF everywhere, no bare LF */
 	for (size_t i = 0; i < len; i++)
 		if (out[i] == '\n') {
 			assert_true(i > 0 && out[i - 1] == '\r');
 			records++;
 		}
-	assert_int_equal(records, 5);	/* header, 3 groups, total: no key spans lines */
+	assert_int_equal(records, want);	/* no key spans lines */
 	assert_true(len >= 2 && out[len - 2] == '\r' && out[len - 1] == '\n');
-	assert_non_null(strstr(out, "\r\npro,entree,20,,,17,85%,20,12,71%,17,<5,<25%,12,"));
+}
+
+/* rfc4180: `,`, a decimal point, no BOM, CRLF. */
+static void test_csv(void **state)
+{
+	size_t len = 0;
+	char *out = t_render(t_csv_rfc, t_build(), &len);
+
+	(void)state;
+	assert_true(strncmp(out,
+			    "program,advice,leavers,leavers_rate,leavers_denominator,handed_over,"
+			    "handed_over_rate,handed_over_denominator,started,",
+			    100) == 0);
+	t_crlf(out, len, 5);	/* header, 3 groups, total */
+	/* rates are numbers: the share, at most four decimals */
+	assert_non_null(strstr(out, "\r\npro,entree,20,,,17,0.85,20,12,0.7059,17,<5,<25%,12,6,0.6,10,"));
 	assert_non_null(strstr(out, "\r\n\"vso_arbeid, \"\"oost\"\"\",mbo_2,"));
 	assert_non_null(strstr(out, ",\"'=HYPERLINK(\"\"x\"\")\","));
 	assert_non_null(strstr(out, "\r\ntotal,total,60,"));
@@ -358,6 +408,32 @@ static void test_csv(void **state)
 	assert_null(strstr(out, ",-,"));
 	t_no_sentinel(out);
 	assert_true(t_python(t_csv_check, out));
+	free(out);
+}
+
+/* excel-nl: `;`, a decimal comma, the BOM, CRLF; read as a Dutch spreadsheet
+ * reads it. */
+static void test_csv_excel_nl(void **state)
+{
+	Overstapctl__Report *r = t_build();
+	char *key = r->tables[0]->rows[0]->keys[0];
+	size_t len = 0;
+	char *out;
+
+	(void)state;
+	r->tables[0]->rows[0]->keys[0] = "café ë";
+	out = t_render(t_csv_nl, r, &len);
+	r->tables[0]->rows[0]->keys[0] = key;
+	assert_memory_equal(out, "\xEF\xBB\xBF", 3);
+	assert_true(strncmp(out + 3, "program;advice;leavers;leavers_rate;leavers_denominator;", 56) == 0);
+	t_crlf(out, len, 5);
+	assert_non_null(strstr(out, "\r\ncafé ë;entree;20;;;17;0,85;20;12;0,7059;17;<5;<25%;12;6;0,6;10;"));
+	/* a comma in a value needs no quotes here, a `;` does */
+	assert_non_null(strstr(out, "\r\nvso_arbeid, \"\"oost\"\";mbo_2;") ||
+			strstr(out, "\r\n\"vso_arbeid, \"\"oost\"\"\";mbo_2;"));
+	assert_null(strstr(out, "0.85"));
+	t_no_sentinel(out);
+	assert_true(t_python(t_csv_nl_check, out));
 	free(out);
 }
 
@@ -382,7 +458,7 @@ static void test_csv_field(void **state)
 		FILE *f = open_memstream(&buf, &len);
 
 		assert_non_null(f);
-		report_csv_field(f, cases[i].in, 1);
+		report_csv_field(f, cases[i].in, 1, ',');
 		assert_int_equal(fclose(f), 0);
 		assert_string_equal(buf, cases[i].out);
 		free(buf);
@@ -578,8 +654,11 @@ static void test_empty(void **state)
 	out = t_render(report_write_text, &r, NULL);
 	assert_non_null(strstr(out, "no table in this report"));
 	free(out);
-	out = t_render(report_write_csv, &r, NULL);
+	out = t_render(t_csv_nl, &r, NULL);
 	assert_string_equal(out, "\xEF\xBB\xBF");
+	free(out);
+	out = t_render(t_csv_rfc, &r, NULL);
+	assert_string_equal(out, "");
 	free(out);
 	out = t_render(report_write_json, &r, NULL);
 	assert_non_null(strstr(out, "\"tables\": []"));
@@ -612,7 +691,7 @@ static void test_missing_cells(void **state)
 	free(out);
 	out = t_render(report_write_text, r, NULL);
 	free(out);
-	out = t_render(report_write_csv, r, NULL);
+	out = t_render(t_csv_rfc, r, NULL);
 	assert_non_null(strstr(out, "\r\npro,entree,20,,,17,,,,,,,,,"));
 	free(out);
 	out = t_render(report_write_html, r, NULL);
@@ -693,9 +772,9 @@ static void test_no_dimensions(void **state)
 	assert_non_null(strstr(out, "\nGROUP  LEAVERS  HANDED_OVER"));
 	assert_non_null(strstr(out, "\ntotal       60"));
 	free(out);
-	out = t_render(report_write_csv, r, NULL);
-	assert_non_null(strstr(out, "\xEF\xBB\xBFgroup,leavers,"));
-	assert_non_null(strstr(out, "\r\ntotal,60,,,50,83%,60,"));
+	out = t_render(t_csv_nl, r, NULL);
+	assert_non_null(strstr(out, "\xEF\xBB\xBFgroup;leavers;"));
+	assert_non_null(strstr(out, "\r\ntotal;60;;;50;0,8333;60;"));
 	free(out);
 	out = t_render(report_write_json, r, NULL);
 	assert_true(t_python("import json,sys\n"
@@ -712,7 +791,7 @@ static void test_no_dimensions(void **state)
 static void test_write_error(void **state)
 {
 	int (*const writers[])(FILE *, const Overstapctl__Report *) = {
-		report_write_text, report_write_csv, report_write_json, report_write_html,
+		report_write_text, t_csv_nl, t_csv_rfc, report_write_json, report_write_html,
 	};
 
 	(void)state;
@@ -729,7 +808,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),	     cmocka_unit_test(test_csv),
-		cmocka_unit_test(test_csv_field),    cmocka_unit_test(test_json),
+		cmocka_unit_test(test_csv_excel_nl), cmocka_unit_test(test_csv_field),
+		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_html),	     cmocka_unit_test(test_html_trend_gaps),
 		cmocka_unit_test(test_empty),	     cmocka_unit_test(test_missing_cells),
 		cmocka_unit_test(test_control_chars), cmocka_unit_test(test_json_bad_utf8),

@@ -54,6 +54,8 @@ static void s_downgrade_to_v4(const char *path)
 	static const char *const v4_tables[] = { "meta", "pupil_keys", "leavers", "outbox", "inbox",
 						 "audit", "consents", "events", "revoked" };
 	static const char *const down =
+		"DROP INDEX outbox_refused;"		/* v9 */
+		"ALTER TABLE inbox DROP COLUMN diploma;"
 		"DROP INDEX inbox_sender;"		/* v8 */
 		"DROP INDEX outbox_parked;"
 		"DROP INDEX leavers_report;"		/* v7 */

@@ -240,6 +240,44 @@ static void test_outbox_park_retry_cancel(void **state)
 	store_leaver_clear(&l[1]);
 }
 
+/* Refused for good (design.md §4.6): a status the receiver refused is listed
+ * with its reason, record id, event and date, and counted; a parked or an
+ * acknowledged one is not. */
+static void test_outbox_refused(void **state)
+{
+	struct fx *f = *state;
+	char m[3][CRYPTO_UUID_STR_LEN + 1];
+	struct outbox_parked got;
+	struct event_rec e;
+	uint64_t n = 9;
+
+	for (int i = 0; i < 3; i++)
+		fx_queue(f, 0, m[i]);
+	fx_event_rec(&e, REC_A, OUTCOME_EV_ENROLLED, "2025-08-25");
+	str_copy(e.message_id, sizeof(e.message_id), m[0]);
+	e.inbound = 0;
+	assert_int_equal(store_event_add(f->s, &e), 0);
+	assert_int_equal(store_outbox_refused_count(f->s, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_outbox_ack(f->s, PEER, m[0], 1, "no handover with this record id",
+					  950, 1, 1000), 0);
+	assert_int_equal(store_outbox_ack(f->s, PEER, m[1], 0, NULL, 950, 1, 1000), 0);
+	assert_int_equal(store_outbox_park(f->s, PEER, m[2], "too large", 950, 1), 0);
+	assert_int_equal(store_outbox_refused_count(f->s, &n), 0);
+	assert_int_equal(n, 1);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_outbox_refused_each(f->s, NULL, s_parked_cb, &got), 0);
+	assert_string_equal(got.message_id, m[0]);
+	assert_string_equal(got.reason, "no handover with this record id");
+	assert_string_equal(got.record_id, REC_A);
+	assert_int_equal(got.event, OUTCOME_EV_ENROLLED);
+	assert_string_equal(got.date, "2025-08-25");
+	assert_int_equal(got.settled_at, 1000);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(store_outbox_refused_each(f->s, "99XX00", s_parked_cb, &got), 0);
+	assert_string_equal(got.message_id, "");
+}
+
 /* What a peer said in its Hello is kept, replaced by what it says next. */
 static void test_peer_info(void **state)
 {
@@ -269,6 +307,7 @@ int main(void)
 		FX_TEST(test_outbox_cancel_consent),
 		FX_TEST(test_outbox_cancel_reject_replace),
 		FX_TEST(test_outbox_park_retry_cancel),
+		FX_TEST(test_outbox_refused),
 		FX_TEST(test_peer_info),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

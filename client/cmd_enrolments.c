@@ -1,0 +1,100 @@
+/* cmd_enrolments: `overstap import enrolments FILE.csv` at the MBO (design.md
+ * §8.4): every new enrolment, dossier or not, for the receiving report's
+ * coverage of the whole intake. The CSV is checked here with every error at
+ * once; the daemon checks again. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "enrolments.h"
+#include "out.h"
+#include "util.h"
+#include "vocab.h"
+
+static int s_parse_failed(const char *file, int r, struct strlist *errors)
+{
+	for (size_t i = 0; i < errors->n; i++) {
+		out_text(stderr, errors->v[i]);
+		fputc('\n', stderr);
+	}
+	if (!errors->n)
+		fprintf(stderr, "overstap: %s: %s\n", file, strerror(-r));
+	else
+		fprintf(stderr, "overstap: %s: %zu errors, nothing imported\n", file, errors->n);
+	strlist_clear(errors);
+	return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
+}
+
+static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Reply *rep = NULL;
+	int r;
+
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_IMPORT_ENROLMENTS;
+	req.import_enrolments = im;
+	r = cli_request_partial(cli, &req, OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT, &rep);
+	if (!rep)
+		return r;
+	for (size_t i = 0; i < rep->import_result->n_errors; i++) {
+		out_text(stderr, rep->import_result->errors[i]);
+		fputc('\n', stderr);
+	}
+	if (r == CLI_EXIT_OK)
+		printf("enrolments imported: %u new, %zu already held\n", rep->import_result->imported,
+		       im->n_rows - rep->import_result->imported);
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	Overstapctl__ImportEnrolments im = OVERSTAPCTL__IMPORT_ENROLMENTS__INIT;
+	Overstapctl__EnrolmentRow *e = NULL, **ep = NULL;
+	struct enrolment_row_in *rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_help(cli, stdout);
+			return CLI_EXIT_OK;
+		}
+		return cli_usage_hint(cli);
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "give one CSV file");
+	im.file = argv[optind];
+	if ((r = enrolments_parse_file(im.file, &rows, &n, &errors, NULL, NULL)) < 0)
+		return s_parse_failed(im.file, r, &errors);
+	e = calloc(n ? n : 1, sizeof(*e));
+	ep = calloc(n ? n : 1, sizeof(Overstapctl__EnrolmentRow *));
+	r = CLI_EXIT_REFUSED;
+	if (e && ep) {
+		for (size_t i = 0; i < n; i++) {
+			const char *prev = vocab_program_str(rows[i].previous);
+
+			overstapctl__enrolment_row__init(&e[i]);
+			e[i].pgn = rows[i].pgn;
+			e[i].level = (uint32_t)rows[i].level;
+			e[i].start_date = rows[i].start_date;
+			e[i].previous = (char *)(prev ? prev : "");
+			e[i].line = rows[i].line;
+			ep[i] = &e[i];
+		}
+		im.rows = ep;
+		im.n_rows = n;
+		r = s_send(cli, &im);
+	} else {
+		fputs("overstap: out of memory\n", stderr);
+	}
+	free(e);
+	free(ep);
+	enrolments_free(&rows);
+	return r;
+}

@@ -1,0 +1,150 @@
+"""Integration: the MBO's side uses the MBO's keys (issue 12 item 6, design.md
+§3.9, §8.2). Outcomes imported by PGN arrive at the school under the record
+id; `inbox find` by PGN and by name finds the dossier and is audited with
+record ids only; what the school refuses is listed at the MBO with the
+school's reason and counted in `status`.
+
+Run: python3 -m unittest -v test_mbo_side   (OVERSTAPD / OVERSTAP from the environment)
+"""
+import datetime
+import json
+import os
+import random
+
+import harness
+from harness import wait_for
+
+SCHOOL, MBO = "12AB00", "25LZ00"
+TODAY = datetime.date.today().isoformat()
+
+
+def row(ref, rng, given, family):
+    return {"pupil_ref": ref, "pgn": harness.bsn(rng), "given_name": given,
+            "family_name": family, "birth_date": "2008-05-01", "program": "pro",
+            "cohort": "2024-2025", "exit_date": "2025-07-04", "destination_type": "mbo_entree",
+            "destination_institution": MBO, "advice": "entree", "advice_followed": "yes",
+            "level_taal": "1F", "level_rekenen": "none"}
+
+
+class MboSideTest(harness.DaemonTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.school, self.mbo = harness.federation(self.root, SCHOOL, MBO)
+        self.insts += [self.school, self.mbo]
+        rng = random.Random(1212)
+        self.rows = [row("K1", rng, "Zoë", "Kaya"), row("K2", rng, "Bram", "de Vries"),
+                     row("K3", rng, "Anouk", "Brouwer")]
+        self.school.cli("import", "leavers",
+                        harness.write_csv(os.path.join(self.root, "l.csv"), self.rows))
+        self.school.cli("consent", "grant", "K1", "--purpose", "follow_up", "--by", "pupil",
+                        "--evidence", "form", "--ref", "AVG-1")
+        refs = ["K1", "K2", "K3"]
+        for r in self.rows:
+            self.mbo.cli("registration", "record", r["pgn"], "--from", SCHOOL, "--date", TODAY)
+        wait_for(lambda: all(self.state(r)["state"] == "registered" for r in refs),
+                 what="registrations at the school")
+        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, *refs)
+        self.school.cli("handover", "send", *refs)
+        wait_for(lambda: all(self.state(r)["state"] == "delivered" for r in refs),
+                 what="handovers delivered")
+        self.rid = {r: self.state(r)["record_id"] for r in refs}
+
+    def state(self, ref):
+        return [o for o in self.school.cli_json("handover", "list") if o["pupil_ref"] == ref][0]
+
+    def timeline(self, ref):
+        return self.school.cli_json("handover", "show", ref)["timeline"]
+
+    def audit(self, inst, action):
+        return [e for e in map(json.loads, inst.cli("audit", "export").stdout.splitlines())
+                if e["action"] == action]
+
+    def test_outcomes_by_pgn(self):
+        path = os.path.join(self.root, "outcomes.csv")
+        with open(path, "w") as f:
+            f.write("pgn,event,date,level\n%s,enrolled,2025-08-25,\n%s,progressed,%s,2\n"
+                    "%s,intake_held,2025-08-20,\n"
+                    % (self.rows[0]["pgn"], self.rows[0]["pgn"], TODAY, self.rows[1]["pgn"]))
+        out = self.mbo.cli("import", "outcomes", path).stdout
+        self.assertIn("queued: 3", out)
+        wait_for(lambda: len(self.timeline("K1")) == 2 and len(self.timeline("K2")) == 1,
+                 what="the events at the school, under the record ids")
+        self.assertEqual([(e["event"], e["level"]) for e in self.timeline("K1")],
+                         [("enrolled", 0), ("progressed", 2)])
+        self.assertEqual(self.timeline("K2")[0]["event"], "intake_held")
+        # The school's report counts them: K1 started (enrolled by 1 October).
+        rep = json.loads(self.school.cli("report", "--format", "json", "--cohort",
+                                         "2024-2025").stdout)
+        total = [r for r in rep["tables"][0]["rows"] if r["total"]][0]
+        self.assertIn("started", total["cells"])
+        # An unknown PGN refuses the file, and no message names the PGN.
+        other = harness.bsn(random.Random(99))
+        with open(path, "w") as f:
+            f.write("pgn,event,date\n%s,enrolled,2025-08-25\n" % other)
+        r = self.mbo.cli("import", "outcomes", path, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("%s:2: pgn: no dossier received for this pupil" % path, r.stderr)
+        self.assertNotIn(other, r.stderr + r.stdout)
+        # A PGN that fails the elfproef is refused in the CLI already.
+        with open(path, "w") as f:
+            f.write("pgn,event,date\n123456789,enrolled,2025-08-25\n")
+        r = self.mbo.cli("import", "outcomes", path, check=False)
+        self.assertEqual(r.returncode, 4)
+        self.assertNotIn("123456789", r.stderr)
+
+    def test_inbox_find(self):
+        (hit,) = self.mbo.cli_json("inbox", "find", self.rows[1]["pgn"])
+        self.assertEqual(hit["record_id"], self.rid["K2"])
+        self.assertEqual(self.mbo.cli_json("inbox", "find", harness.bsn(random.Random(5))), [])
+        # A part of a name, ASCII case-insensitive; é and ë as written.
+        self.assertEqual([h["record_id"] for h in self.mbo.cli_json("inbox", "find", "--name",
+                                                                      "KAYA")],
+                         [self.rid["K1"]])
+        self.assertEqual([h["record_id"] for h in self.mbo.cli_json("inbox", "find", "--name",
+                                                                      "Zoë Ka")],
+                         [self.rid["K1"]])
+        self.assertEqual(sorted(h["record_id"] for h in
+                                self.mbo.cli_json("inbox", "find", "--name", "br")),
+                         sorted([self.rid["K2"], self.rid["K3"]]))
+        text = self.mbo.cli("inbox", "find", "--name", "vries").stdout
+        self.assertIn(self.rid["K2"], text)
+        r = self.mbo.cli("inbox", "find", "123456789", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertNotIn("123456789", r.stderr)
+        # Audited: the record ids found are the subjects; never the PGN or name.
+        found = self.audit(self.mbo, "inbox.searched")
+        self.assertEqual(len(found), 1 + 1 + 1 + 1 + 2 + 1)
+        self.assertEqual(found[0]["subject"], self.rid["K2"])
+        self.assertEqual(json.loads(found[0]["detail"])["by"], "pgn")
+        self.assertEqual((found[1]["subject"], json.loads(found[1]["detail"])["found"]), ("", 0))
+        exported = self.mbo.cli("audit", "export").stdout
+        for needle in [r["pgn"] for r in self.rows] + ["KAYA", "Zoë", "vries"]:
+            self.assertNotIn(needle, exported)
+
+    def test_refused_listed(self):
+        self.assertEqual(self.mbo.cli_json("outbox", "list", "--refused"), [])
+        self.assertEqual(self.mbo.status()["outbox_refused"], 0)
+        self.assertNotIn("refused:", self.mbo.cli("status").stdout)
+        # The school erases K3; a status the MBO sends about it is refused there.
+        self.school.cli("erase", "K3", "--yes")
+        self.mbo.cli("status", "set", self.rid["K3"], "enrolled", "--date", TODAY)
+        wait_for(lambda: self.mbo.cli_json("outbox", "list", "--refused"),
+                 what="the refusal at the MBO")
+        (r,) = self.mbo.cli_json("outbox", "list", "--refused")
+        self.assertEqual((r["kind"], r["event"], r["record_id"], r["date"], r["peer"]),
+                         ("status", "enrolled", self.rid["K3"], TODAY, SCHOOL))
+        self.assertIn("no handover with this record id", r["reason"])
+        self.assertGreater(r["refused_at"], 0)
+        text = self.mbo.cli("outbox", "list", "--refused").stdout
+        self.assertIn("refused status enrolled by %s" % SCHOOL, text)
+        self.assertIn("no handover with this record id to the sender", text)
+        self.assertEqual(self.mbo.status()["outbox_refused"], 1)
+        self.assertIn("1 messages refused by the receiver", self.mbo.cli("status").stdout)
+        # The parked list is a different one.
+        self.assertEqual(self.mbo.cli_json("outbox", "list"), [])
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
