@@ -208,9 +208,9 @@ static const struct verb s_verbs[] = {
 	  "A pupil is out of sight when the dossier was delivered but no enrolment came\n"
 	  "back N days after the expected start, or when they left without a diploma.\n"
 	  "Shows names: for the local operator only. Each listing is audited.\n" },
-	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
+	{ "import", "leavers", cmd_import_leavers, "[--check] FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
-	  NULL,
+	  "  -n, --check           run every check, say what would happen, change nothing\n",
 	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
 	  "  required  pupil_ref, birth_date, program, cohort, exit_date, destination_type\n"
 	  "  optional  pgn, given_name, family_name, destination_institution, advice,\n"
@@ -218,7 +218,12 @@ static const struct verb s_verbs[] = {
 	  "            mentor_name, mentor_email, mentor_phone\n"
 	  "(pgn is required with destination_institution, the names with pgn.)\n"
 	  "Every bad row is reported as FILE:LINE: column: reason, and then nothing is\n"
-	  "imported (exit status 4).\n" },
+	  "imported (exit status 4).\n"
+	  "Imports are cumulative: the same file again, or next month's longer one, adds\n"
+	  "new pupils, skips unchanged rows and updates changed ones while the dossier has\n"
+	  "not left (inzage is then recorded again); a changed row whose dossier was sent\n"
+	  "is kept as it was and reported with the date. A destination that is not a\n"
+	  "configured peer is a warning: its rows stay unsendable until it is one.\n" },
 	{ "handover", "registered", cmd_handover_registered, "REF... [--date YYYY-MM-DD]",
 	  "record that pupils registered at their destination",
 	  "  -d, --date DATE       registration date (default: today)\n", NULL },

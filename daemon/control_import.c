@@ -1,5 +1,6 @@
 /* control_import: `import leavers` and `handover registered` at the sending school. */
 #include "control_int.h"
+#include "import.h"
 #include "jdetail.h"
 #include "leavers.h"
 
@@ -8,39 +9,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A strlist into a pooled reply field; the list is emptied. */
+static int s_take(struct req_ctx *c, struct strlist *l, char ***v, size_t *n)
+{
+	int r = 0;
+
+	*v = ctl_keep(&c->pool, calloc(l->n + 1, sizeof(char *)));
+	for (size_t i = 0; i < l->n && *v; i++)
+		if (!((*v)[(*n)++] = ctl_strdup(&c->pool, l->v[i])))
+			r = -ENOMEM;
+	if (!*v && l->n)
+		r = -ENOMEM;
+	strlist_clear(l);
+	return r;
+}
+
 int ctl_import_leavers(struct req_ctx *c)
 {
 	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
 	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 	const char *file = im->file[0] ? im->file : "import";
-	struct strlist errors = { 0 };
-	int r = 0;
+	struct import_result ir = { 0 };
+	int r;
 
 	if (!res)
 		return -ENOMEM;
 	overstapctl__import_result__init(res);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT;
 	c->rep->import_result = res;
-	/* Never trust the client's validation: check every row again here. */
-	for (size_t i = 0; i < im->n_leavers; i++) {
-		const Overstapctl__Leaver *l = im->leavers[i];
-
-		leaver_validate(file, l, &errors);
-		if (l->destination_institution[0] &&
-		    !config_peer_find(c->h->cfg, l->destination_institution))
-			strlist_addf(&errors, "%s:%u: destination_institution: %s is not a configured peer",
-				     file, l->line, l->destination_institution);
-	}
-	if (errors.n == 0)
-		r = store_leavers_import(c->h->store, file, (Overstapctl__Leaver *const *)im->leavers,
-					 im->n_leavers, c->req->user, &errors);
-	if (errors.n)	/* the errors are the answer; nothing was stored */
-		return ctl_errors_take(c, res, &errors, NULL);
-	strlist_clear(&errors);
-	if (r < 0)
+	r = import_leavers(c->h->store, c->h->cfg, file, (Overstapctl__Leaver *const *)im->leavers,
+			   im->n_leavers, c->req->user, im->check, &ir);
+	if (r < 0 && r != -EINVAL) {
+		import_result_clear(&ir);
 		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));
-	res->imported = (uint32_t)im->n_leavers;
-	log_notice("user %s imported %zu leavers from %s", c->req->user, im->n_leavers, file);
+	}
+	res->check = im->check;
+	res->added = ir.added;
+	res->updated = ir.updated;
+	res->unchanged = ir.unchanged;
+	res->unchanged_sent = ir.unchanged_sent;
+	res->refused = ir.refused;
+	if (r == 0 && !im->check)
+		res->imported = ir.added + ir.updated;
+	if (s_take(c, &ir.warnings, &res->warnings, &res->n_warnings) < 0 ||
+	    s_take(c, &ir.notes, &res->notes, &res->n_notes) < 0) {
+		import_result_clear(&ir);
+		return -ENOMEM;
+	}
+	if (ir.errors.n)	/* the errors are the answer; nothing was stored */
+		return ctl_errors_take(c, res, &ir.errors, NULL);
+	import_result_clear(&ir);
+	if (!im->check)
+		log_notice("user %s imported leavers from %s: %u added, %u updated, %u unchanged,"
+			   " %u unchanged (sent), %zu warnings", c->req->user, file, res->added,
+			   res->updated, res->unchanged, res->unchanged_sent, res->n_warnings);
 	return 0;
 }
 
