@@ -122,12 +122,16 @@ static void s_summary(const char *file, const Overstapctl__ImportResult *res)
 {
 	s_lines(stdout, res->notes, res->n_notes);
 	s_lines(stderr, res->warnings, res->n_warnings);
-	printf("%s%s: %u added, %u updated, %u unchanged, %u unchanged (already sent), %u refused,"
-	       " %zu warning%s%s\n", res->check ? "check: " : "", file, (unsigned)res->added,
-	       (unsigned)res->updated, (unsigned)res->unchanged, (unsigned)res->unchanged_sent,
-	       (unsigned)res->refused, res->n_warnings, res->n_warnings == 1 ? "" : "s",
-	       res->check ? (res->n_errors ? "; the file would be refused, nothing changed"
-					   : "; nothing changed") : "");
+	if (res->check)
+		printf("check of %s (nothing changed): would import %u leavers:",
+		       file, (unsigned)(res->added + res->updated));
+	else
+		printf("imported %u leavers from %s:", (unsigned)res->imported, file);
+	printf(" %u added, %u updated, %u unchanged, %u unchanged (already sent), %u refused,"
+	       " %zu warning%s%s\n", (unsigned)res->added, (unsigned)res->updated,
+	       (unsigned)res->unchanged, (unsigned)res->unchanged_sent, (unsigned)res->refused,
+	       res->n_warnings, res->n_warnings == 1 ? "" : "s",
+	       res->check && res->n_errors ? "; the file would be refused whole" : "");
 }
 
 static int s_send(struct cli *cli, const char *file, Overstapctl__Leaver **rows, size_t n,
