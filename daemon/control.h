@@ -8,12 +8,14 @@
 
 #include "hctx.h"
 #include "net.h"
+#include "spool.h"
 
 /* What the control handlers see. */
 struct ctl_env {
 	struct hctx *h;			/* store, configuration, keys, outbox flags */
 	const struct net *net;		/* read only, for status: peers and counters */
 	int64_t started_at;		/* wall ms the daemon started */
+	const struct spool *spool;	/* read only, for status; NULL = none */
 };
 
 /* Bind the ROUTER on ipc://[control] socket in zctx, reachable by the owner

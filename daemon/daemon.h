@@ -13,6 +13,7 @@
 #include "log.h"
 #include "net.h"
 #include "rx.h"
+#include "spool.h"
 #include "store.h"
 
 struct daemon {
@@ -30,6 +31,7 @@ struct daemon {
 	int64_t retention_next;		/* mono ms of the next retention run */
 	int store_damage_told;		/* the log said the store is damaged (once) */
 	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
+	struct spool spool;		/* [import] spool: the automated import */
 };
 
 /* Written in keys_dir once a store exists: a store missing or empty next to
