@@ -239,6 +239,7 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 		if (strncmp(name, s_kinds[i].prefix, strlen(s_kinds[i].prefix)) == 0)
 			fn = s_kinds[i].fn;
 	time_format_utc(time_now_ms(), stamp);
+	log_info("spool: taking %s", str_visbuf(name).s);
 	strlist_addf(&log, "overstapd: spool import of %s at %s", name, stamp);
 	r = s_read(dirfd, name, &data, &len, &why);
 	if (r == 0 && !fn) {
