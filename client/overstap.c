@@ -224,6 +224,17 @@ static const struct verb s_verbs[] = {
 	  "not left (inzage is then recorded again); a changed row whose dossier was sent\n"
 	  "is kept as it was and reported with the date. A destination that is not a\n"
 	  "configured peer is a warning: its rows stay unsendable until it is one.\n" },
+	{ "import", "consents", cmd_import_consents, "[--check] FILE.csv",
+	  "record consents in bulk (paper forms, the LAS), all or nothing",
+	  "  -n, --check           run every check, say what would happen, change nothing\n",
+	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
+	  "  required  pupil_ref, purpose, by, evidence, ref\n"
+	  "  optional  for (an institution id or '*'; default: the pupil's destination),\n"
+	  "            granted_on (default today), until (default: no end date)\n"
+	  "The rules of `consent grant` hold for every row (the pupil is imported, under\n"
+	  "16 on granted_on only a parent or guardian may grant, from 16 only the pupil).\n"
+	  "Every bad row is reported as FILE:LINE: column: reason, and then nothing is\n"
+	  "recorded (exit status 4). A row equal to a consent the pupil holds is unchanged.\n" },
 	{ "handover", "registered", cmd_handover_registered, "REF... [--date YYYY-MM-DD]",
 	  "record that pupils registered at their destination",
 	  "  -d, --date DATE       registration date (default: today)\n", NULL },

@@ -24,46 +24,66 @@ static int s_take(struct req_ctx *c, struct strlist *l, char ***v, size_t *n)
 	return r;
 }
 
-int ctl_import_leavers(struct req_ctx *c)
+/* The reply of an import: counts, warnings, notes, and the errors (then
+ * nothing was stored); r is the import's result. */
+static int s_result(struct req_ctx *c, int r, int check, struct import_result *ir)
 {
-	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
 	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
-	const char *file = im->file[0] ? im->file : "import";
-	struct import_result ir = { 0 };
-	int r;
 
-	if (!res)
-		return -ENOMEM;
+	if (!res || (r < 0 && r != -EINVAL)) {
+		import_result_clear(ir);
+		return res ? ctl_fail(c, r, "cannot store the import: %s", strerror(-r)) : -ENOMEM;
+	}
 	overstapctl__import_result__init(res);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT;
 	c->rep->import_result = res;
-	r = import_leavers(c->h->store, c->h->cfg, file, (Overstapctl__Leaver *const *)im->leavers,
-			   im->n_leavers, c->req->user, im->check, &ir);
-	if (r < 0 && r != -EINVAL) {
-		import_result_clear(&ir);
-		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));
-	}
-	res->check = im->check;
-	res->added = ir.added;
-	res->updated = ir.updated;
-	res->unchanged = ir.unchanged;
-	res->unchanged_sent = ir.unchanged_sent;
-	res->refused = ir.refused;
-	if (r == 0 && !im->check)
-		res->imported = ir.added + ir.updated;
-	if (s_take(c, &ir.warnings, &res->warnings, &res->n_warnings) < 0 ||
-	    s_take(c, &ir.notes, &res->notes, &res->n_notes) < 0) {
-		import_result_clear(&ir);
+	res->check = check;
+	res->added = ir->added;
+	res->updated = ir->updated;
+	res->unchanged = ir->unchanged;
+	res->unchanged_sent = ir->unchanged_sent;
+	res->refused = ir->refused;
+	if (r == 0 && !check)
+		res->imported = ir->added + ir->updated;
+	if (s_take(c, &ir->warnings, &res->warnings, &res->n_warnings) < 0 ||
+	    s_take(c, &ir->notes, &res->notes, &res->n_notes) < 0) {
+		import_result_clear(ir);
 		return -ENOMEM;
 	}
-	if (ir.errors.n)	/* the errors are the answer; nothing was stored */
-		return ctl_errors_take(c, res, &ir.errors, NULL);
-	import_result_clear(&ir);
-	if (!im->check)
-		log_notice("user %s imported leavers from %s: %u added, %u updated, %u unchanged,"
-			   " %u unchanged (sent), %zu warnings", c->req->user, file, res->added,
-			   res->updated, res->unchanged, res->unchanged_sent, res->n_warnings);
+	if (ir->errors.n)	/* the errors are the answer; nothing was stored */
+		return ctl_errors_take(c, res, &ir->errors, NULL);
+	import_result_clear(ir);
 	return 0;
+}
+
+int ctl_import_leavers(struct req_ctx *c)
+{
+	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
+	const char *file = im->file[0] ? im->file : "import";
+	struct import_result ir = { 0 };
+	int r = import_leavers(c->h->store, c->h->cfg, file,
+			       (Overstapctl__Leaver *const *)im->leavers, im->n_leavers,
+			       c->req->user, im->check, &ir);
+
+	if (r == 0 && !im->check)
+		log_notice("user %s imported leavers from %s: %u added, %u updated, %u unchanged,"
+			   " %u unchanged (sent), %zu warnings", c->req->user, str_visbuf(file).s,
+			   ir.added, ir.updated, ir.unchanged, ir.unchanged_sent, ir.warnings.n);
+	return s_result(c, r, im->check, &ir);
+}
+
+int ctl_import_consents(struct req_ctx *c)
+{
+	const Overstapctl__ImportConsents *im = c->req->import_consents;
+	const char *file = im->file[0] ? im->file : "import";
+	struct import_result ir = { 0 };
+	int r = import_consents(c->h, file, (Overstapctl__ConsentGrant *const *)im->rows,
+				im->n_rows, c->req->user, im->check, &ir);
+
+	if (r == 0 && !im->check)
+		log_notice("user %s imported consents from %s: %u added, %u unchanged",
+			   c->req->user, str_visbuf(file).s, ir.added, ir.unchanged);
+	return s_result(c, r, im->check, &ir);
 }
 
 int ctl_mark_registered(struct req_ctx *c)

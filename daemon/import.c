@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consent.h"
+#include "consents_csv.h"
 #include "jdetail.h"
 #include "leavers.h"
+#include "outbox.h"
 
 void import_result_clear(struct import_result *res)
 {
@@ -260,4 +263,145 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 out:
 	free(bad);
 	return r;
+}
+
+/* ---- consents (design.md §8.6) ---------------------------------------------- */
+
+/* One consent row on its way: its pupil and the record it makes. */
+struct s_grant {
+	struct leaver l;
+	struct consent k;
+	int ok;				/* to be recorded */
+};
+
+static int s_same_consent(const struct consent *c, int64_t leaver_id, void *arg)
+{
+	const struct consent *k = arg;
+
+	(void)leaver_id;
+	return !c->withdrawn_at[0] && c->purpose == k->purpose && c->grantor == k->grantor &&
+	       strcmp(c->counterpart, k->counterpart) == 0 &&
+	       strcmp(c->granted_at, k->granted_at) == 0 &&
+	       strcmp(c->valid_until, k->valid_until) == 0 &&
+	       strcmp(c->evidence_method, k->evidence_method) == 0 &&
+	       strcmp(c->evidence_ref, k->evidence_ref) == 0;
+}
+
+/* Check one request row as `consent grant` would; problems to res->errors.
+ * 1 when it is to be recorded, 0 when refused or unchanged, or -errno. */
+static int s_grant_check(struct store *s, const char *file, const Overstapctl__ConsentGrant *g,
+			 const char *user, const char *today, struct s_grant *v,
+			 struct import_result *res)
+{
+	const struct consents_csv_input in = { g->pupil_ref, g->purpose, g->counterpart, g->grantor,
+					       g->granted_at, g->valid_until, g->evidence_method,
+					       g->evidence_ref, g->line };
+	struct consents_csv_row row;
+	struct strlist why = { 0 };
+	struct consent *k = &v->k;
+	int r;
+
+	/* Never trust the client's validation: check every row again here. */
+	if (consents_csv_validate(file, &in, today, &row, &res->errors) > 0)
+		return 0;
+	r = store_leaver_find(s, row.pupil_ref, 1, &v->l);
+	if (r == -ENOENT || (r == 0 && !v->l.priv))
+		return strlist_addf(&res->errors, "%s:%u: pupil_ref: %s: %s", file, g->line,
+				    row.pupil_ref, r == -ENOENT ? "no such pupil (import the leavers first)"
+								: "personal data unavailable (erased?)");
+	if (r < 0)
+		return r;
+	memset(k, 0, sizeof(*k));
+	str_copy(k->pupil_ref, sizeof(k->pupil_ref), row.pupil_ref);
+	k->purpose = consent_purpose_from_str(row.purpose);
+	str_copy(k->counterpart, sizeof(k->counterpart),
+		 row.counterpart[0] ? row.counterpart : v->l.destination_institution);
+	k->grantor = consent_grantor_from_str(row.grantor);
+	str_copy(k->granted_at, sizeof(k->granted_at), row.granted_at[0] ? row.granted_at : today);
+	str_copy(k->valid_until, sizeof(k->valid_until), row.valid_until);
+	str_copy(k->evidence_method, sizeof(k->evidence_method), row.evidence_method);
+	str_copy(k->evidence_ref, sizeof(k->evidence_ref), row.evidence_ref);
+	str_copy(k->recorded_by, sizeof(k->recorded_by), user);
+	str_copy(k->recorded_at, sizeof(k->recorded_at), today);
+	if (!k->counterpart[0])
+		return strlist_addf(&res->errors, "%s:%u: for: the pupil has no destination "
+				    "institution: say which institution (an id, or *)", file, g->line);
+	if ((r = consent_grant_check(k, v->l.priv->birth_date, today, &why)) < 0)
+		return r;
+	for (size_t i = 0; i < why.n && r >= 0; i++)
+		r = strlist_addf(&res->errors, "%s:%u: %s", file, g->line, why.v[i]);
+	strlist_clear(&why);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	/* The same file again: a consent the pupil holds already is no new one. */
+	if ((r = store_consents_each(s, v->l.id, s_same_consent, k)) < 0)
+		return r;
+	if (r > 0) {
+		res->unchanged++;
+		return 0;
+	}
+	return 1;
+}
+
+static int s_grant(struct hctx *h, const char *user, struct s_grant *v)
+{
+	char subj[32], peer[7];
+	int r;
+
+	if ((r = store_consent_add(h->store, v->l.id, v->l.key_id, &v->k)) < 0)
+		return r;
+	/* as `consent grant` (control_consent.c) audits it */
+	if ((r = store_auditf(h->store, user, "consent.granted", s_subject(&v->l, subj),
+			      v->k.counterpart, "{s:s, s:o, s:o, s:o, s:o, s:o}", "consent_id",
+			      v->k.id, "purpose", jdetail_text(consent_purpose_str(v->k.purpose)),
+			      "grantor", jdetail_text(consent_grantor_str(v->k.grantor)),
+			      "granted_at", jdetail_text(v->k.granted_at),
+			      "valid_until", jdetail_text(v->k.valid_until),
+			      "withdrawn_at", jdetail_text(v->k.withdrawn_at))) < 0)
+		return r;
+	return outbox_consent_notice(h, user, &v->l, &v->k, peer);
+}
+
+int import_consents(struct hctx *h, const char *file, Overstapctl__ConsentGrant *const *rows,
+		    size_t n, const char *user, int check, struct import_result *res)
+{
+	struct s_grant *v = calloc(n ? n : 1, sizeof(*v));
+	char today[11];
+	int r = 0, in_tx = 0;
+
+	if (!v)
+		return -ENOMEM;
+	date_today(today);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		size_t before = res->errors.n;
+
+		r = s_grant_check(h->store, file, rows[i], user, today, &v[i], res);
+		v[i].ok = r == 1;
+		res->refused += res->errors.n > before;
+	}
+	if (r >= 0 && res->refused && !check)
+		r = -EINVAL;
+	if (r >= 0 && !check) {
+		r = store_begin(h->store);
+		in_tx = r == 0;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if (!v[i].ok)
+			continue;
+		res->added++;
+		if (!check)
+			r = s_grant(h, user, &v[i]);
+	}
+	if (r >= 0 && !check)
+		r = store_auditf(h->store, user, "import.consents", "", "", "{s:o, s:i, s:i}", "file",
+				 jdetail_text(file), "added", (int)res->added, "unchanged",
+				 (int)res->unchanged);
+	if (r >= 0 && in_tx)
+		r = store_commit(h->store);
+	if (r < 0 && in_tx)
+		store_rollback(h->store);
+	for (size_t i = 0; i < n; i++)
+		store_leaver_clear(&v[i].l);
+	free(v);
+	return r < 0 ? r : 0;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "hctx.h"
 #include "control.pb-c.h"
 #include "store.h"
 #include "util.h"
@@ -38,5 +39,16 @@ void import_result_clear(struct import_result *res);
 int import_leavers(struct store *s, const struct config *cfg, const char *file,
 		   Overstapctl__Leaver *const *rows, size_t n, const char *user, int check,
 		   struct import_result *res);
+
+/* Record consents in bulk (design.md §8.6) with the rules of `consent grant`:
+ * every row checked again (consents_csv), its pupil found (personal data
+ * readable), the counterpart defaulting to the pupil's destination, and
+ * consent_grant_check (the under-16 rule on the day granted). A row equal to
+ * a consent the pupil already holds (not withdrawn) is unchanged. All or
+ * nothing, each grant audited as user and a ConsentNotice queued when the
+ * dossier already left; with check nothing is written. Returns as
+ * import_leavers. */
+int import_consents(struct hctx *h, const char *file, Overstapctl__ConsentGrant *const *rows,
+		    size_t n, const char *user, int check, struct import_result *res);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "consents_csv.h"
 #include "import.h"
 #include "jdetail.h"
 #include "leavers.h"
@@ -61,12 +62,58 @@ static int s_leavers(struct hctx *h, const char *name, const char *data, size_t 
 	return r == -EFBIG ? -EINVAL : r;
 }
 
+static int s_consents(struct hctx *h, const char *name, const char *data, size_t len,
+		      struct strlist *log, char *summary, size_t slen)
+{
+	struct consents_csv_row *rows = NULL;
+	Overstapctl__ConsentGrant *g = NULL, **gp = NULL;
+	struct import_result res = { 0 };
+	size_t n = 0;
+	int r = consents_csv_parse_buffer(name, data, len, NULL, &rows, &n, &res.errors, NULL, NULL);
+
+	if (r == 0 && n == 0) {
+		strlist_addf(&res.errors, "%s: no consents in the file", name);
+		r = -EINVAL;
+	}
+	if (r == -EFBIG)
+		strlist_addf(&res.errors, "%s: file too large", name);
+	if (r == 0 && (!(g = calloc(n, sizeof(*g))) || !(gp = calloc(n, sizeof(*gp)))))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		overstapctl__consent_grant__init(&g[i]);
+		g[i].pupil_ref = rows[i].pupil_ref;
+		g[i].purpose = rows[i].purpose;
+		g[i].counterpart = rows[i].counterpart;
+		g[i].grantor = rows[i].grantor;
+		g[i].granted_at = rows[i].granted_at;
+		g[i].valid_until = rows[i].valid_until;
+		g[i].evidence_method = rows[i].evidence_method;
+		g[i].evidence_ref = rows[i].evidence_ref;
+		g[i].line = rows[i].line;
+		gp[i] = &g[i];
+	}
+	if (r == 0)
+		r = import_consents(h, name, gp, n, S_ACTOR, 0, &res);
+	s_lines(log, &res.errors);
+	if (r == 0)
+		snprintf(summary, slen, "%u consents added, %u unchanged", res.added, res.unchanged);
+	else if (r == -EINVAL || r == -EFBIG)
+		snprintf(summary, slen, "%zu error%s, nothing imported", res.errors.n,
+			 res.errors.n == 1 ? "" : "s");
+	free(g);
+	free(gp);
+	consents_csv_free(&rows);
+	import_result_clear(&res);
+	return r == -EFBIG ? -EINVAL : r;
+}
+
 /* The kinds of file, by the start of their name. */
 static const struct {
 	const char *prefix;
 	s_import_fn fn;
 } s_kinds[] = {
 	{ "leavers", s_leavers },
+	{ "consents", s_consents },
 };
 
 /* Names the spool looks at: NAME.csv, printable ASCII, no leading dot
@@ -243,7 +290,7 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 	strlist_addf(&log, "overstapd: spool import of %s at %s", name, stamp);
 	r = s_read(dirfd, name, &data, &len, &why);
 	if (r == 0 && !fn) {
-		why = "unknown kind of file: its name must start with leavers";
+		why = "unknown kind of file: its name must start with leavers or consents";
 		r = -EPERM;
 	}
 	if (r == 0)

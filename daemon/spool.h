@@ -2,8 +2,8 @@
  * spool (the school's nightly export) are imported as `overstap import`
  * would, as user "daemon", and moved to done/ or failed/ with a .log beside
  * each that says what happened. A file is taken only when it is a regular
- * file (not a link, one name) that others cannot write, named NAME.csv
- * without a leading dot, and untouched for spool_settle_s seconds: a writer
+ * file (not a link, one name) that others cannot write, named leavers*.csv
+ * or consents*.csv, and untouched for spool_settle_s seconds: a writer
  * writes elsewhere (or to .NAME) and renames it in. The store commits first,
  * the file moves after: a daemon killed in between imports the file again
  * at restart, which the cumulative import makes a no-op. */

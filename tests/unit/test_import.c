@@ -297,6 +297,91 @@ static void test_destination_change_resets_registration(void **state)
 	s_free(rows, 1);
 }
 
+/* ---- consents (design.md §8.6) ---- */
+
+static Overstapctl__ConsentGrant *s_grant(const char *ref, const char *by, const char *on,
+					  unsigned line)
+{
+	Overstapctl__ConsentGrant *g = malloc(sizeof(*g));
+
+	overstapctl__consent_grant__init(g);
+	g->pupil_ref = (char *)ref;
+	g->purpose = "follow_up";
+	g->grantor = (char *)by;
+	g->granted_at = (char *)on;
+	g->evidence_method = "form";
+	g->evidence_ref = "DOC-1";
+	g->line = line;
+	return g;
+}
+
+static int s_count_consent(const struct consent *c, int64_t leaver_id, void *arg)
+{
+	(void)c;
+	(void)leaver_id;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static unsigned s_consents(struct fx *f)
+{
+	unsigned n = 0;
+
+	assert_int_equal(store_consents_each(f->s, -1, s_count_consent, &n), 0);
+	return n;
+}
+
+static void test_consents_all_or_nothing(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Leaver *rows[2] = { s_row("R1", "123456782", 2), s_row("R2", "111222333", 3) };
+	Overstapctl__ConsentGrant *g[4] = {
+		s_grant("R1", "pupil", "2025-01-10", 2),	/* 16 on 2024-03-01: fine */
+		s_grant("R2", "pupil", "2023-01-10", 3),	/* 14: a parent must */
+		s_grant("R9", "parent", "2023-01-10", 4),	/* no such pupil */
+		s_grant("R2", "parent", "2023-01-10", 5),
+	};
+	struct hctx h = { .store = f->s, .cfg = s_cfg() };
+	struct import_result res = { 0 };
+
+	assert_int_equal(s_import(f, rows, 2, 0, &res), 0);
+	import_result_clear(&res);
+	assert_int_equal(import_consents(&h, "c.csv", g, 4, "mentor1", 0, &res), -EINVAL);
+	assert_int_equal(res.refused, 2);
+	assert_int_equal(res.errors.n, 2);
+	assert_non_null(strstr(res.errors.v[0], "c.csv:3: "));
+	assert_non_null(strstr(res.errors.v[0], "16"));
+	assert_string_equal(res.errors.v[1],
+			    "c.csv:4: pupil_ref: R9: no such pupil (import the leavers first)");
+	assert_int_equal(s_consents(f), 0);	/* not even R1's */
+	assert_int_equal(s_audited(f, "consent.granted", NULL, NULL), 0);
+
+	/* --check of the good rows says what would happen and writes nothing */
+	import_result_clear(&res);
+	g[1] = g[3];
+	assert_int_equal(import_consents(&h, "c.csv", g, 2, "mentor1", 1, &res), 0);
+	assert_int_equal(res.added, 2);
+	assert_int_equal(s_consents(f), 0);
+
+	import_result_clear(&res);
+	assert_int_equal(import_consents(&h, "c.csv", g, 2, "mentor1", 0, &res), 0);
+	assert_int_equal(res.added, 2);
+	assert_int_equal(s_consents(f), 2);
+	assert_int_equal(s_audited(f, "consent.granted", NULL, NULL), 2);
+	assert_int_equal(s_audited(f, "import.consents", NULL, NULL), 1);
+	/* the same file again: nothing new */
+	import_result_clear(&res);
+	assert_int_equal(import_consents(&h, "c.csv", g, 2, "mentor1", 0, &res), 0);
+	assert_int_equal(res.added, 0);
+	assert_int_equal(res.unchanged, 2);
+	assert_int_equal(s_consents(f), 2);
+	import_result_clear(&res);
+	for (int i = 0; i < 4; i++)
+		if (i != 1)
+			free(g[i]);
+	s_free(rows, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +393,7 @@ int main(void)
 		FX_TEST(test_check_changes_nothing),
 		FX_TEST(test_duplicate_in_request),
 		FX_TEST(test_destination_change_resets_registration),
+		FX_TEST(test_consents_all_or_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
