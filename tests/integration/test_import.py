@@ -159,6 +159,60 @@ class ImportTest(harness.DaemonTestCase):
         r = school.cli("import", "leavers", path)
         self.assertRegex(r.stdout, r"imported 2 leavers from \S+: 1 added, 1 updated, 1 unchanged")
 
+    def test_consents_in_bulk(self):
+        school = harness.Institution(self.root, SCHOOL, "School").start()
+        mbo = harness.Institution(self.root, MBO, "MBO")     # keys only: never started
+        self.insts += [school]
+        school.add_peer(mbo, send=False)
+        rng = random.Random(1204)
+        school.cli("import", "leavers", self.csv([
+            th.pupil("Q-1", rng, birth="2008-03-14"), th.pupil("Q-2", rng, birth="2010-05-01")]))
+        cols = ["pupil_ref", "purpose", "for", "by", "granted_on", "until", "evidence", "ref"]
+        rows = [
+            {"pupil_ref": "Q-1", "purpose": "follow_up", "by": "pupil", "granted_on": "2025-06-01",
+             "evidence": "form", "ref": "F-2025-001"},
+            {"pupil_ref": "Q-2", "purpose": "follow_up", "for": "*", "by": "pupil",
+             "granted_on": "2025-06-01", "evidence": "form", "ref": "F-2025-002"},  # 15: parent
+            {"pupil_ref": "Q-3", "purpose": "handover", "by": "parent", "granted_on": "2025-06-01",
+             "evidence": "email", "ref": "M-3"},                                   # no such pupil
+            {"pupil_ref": "Q-1", "purpose": "handover", "by": "pupil", "granted_on": "2025-06-01",
+             "evidence": "fax", "ref": "X"},                                        # bad code
+        ]
+        path = harness.write_csv(os.path.join(self.root, "consents.csv"), rows, cols)
+        r = school.cli("import", "consents", path, check=False)
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^%s:5: evidence: 'fax' is not an evidence method"
+                         % re.escape(path))
+        self.assertIn("nothing imported", r.stderr)
+        self.assertEqual(school.cli_json("consent", "list"), [])
+        # fixed (line 4 left out): the daemon's own checks refuse it whole still
+        rows[3]["evidence"] = "form"
+        path = harness.write_csv(os.path.join(self.root, "consents2.csv"), rows, cols)
+        r = school.cli("import", "consents", path, check=False)
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^%s:3: .*16" % re.escape(path))
+        self.assertRegex(r.stderr, r"(?m)^%s:4: pupil_ref: Q-3: no such pupil" % re.escape(path))
+        self.assertEqual(school.cli_json("consent", "list"), [])
+        # --check of the good file, then the real thing, then again
+        rows[1]["by"] = "parent"
+        del rows[2]
+        path = harness.write_csv(os.path.join(self.root, "consents3.csv"), rows, cols)
+        r = school.cli("import", "consents", "--check", path)
+        self.assertIn("would record 3 consents", r.stdout)
+        self.assertEqual(school.cli_json("consent", "list"), [])
+        r = school.cli("import", "consents", path)
+        self.assertIn("imported 3 consents from %s: 3 added, 0 unchanged, 0 refused" % path,
+                      r.stdout)
+        got = sorted((c["pupil_ref"], c["purpose"], c["counterpart"], c["grantor"])
+                     for c in school.cli_json("consent", "list"))
+        self.assertEqual(got, [("Q-1", "follow_up", MBO, "pupil"), ("Q-1", "handover", MBO, "pupil"),
+                               ("Q-2", "follow_up", "*", "parent")])
+        r = school.cli("import", "consents", path)
+        self.assertIn(": 0 added, 3 unchanged,", r.stdout)
+        self.assertEqual(len(school.cli_json("consent", "list")), 3)
+        acts = [e["action"] for e in audit(school)]
+        self.assertEqual(acts.count("consent.granted"), 3)
+
 
 if __name__ == "__main__":
     unittest.main()
