@@ -256,6 +256,8 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 				 run.notes_dropped);
 	if (r == 0 && !check)
 		r = s_summary(&run);
+	if (r == 0 && in_tx && res->before_commit)
+		r = res->before_commit(res->arg, res);
 	if (r == 0 && in_tx)
 		r = store_commit(s);
 	if (r < 0 && in_tx)
@@ -396,6 +398,8 @@ int import_consents(struct hctx *h, const char *file, Overstapctl__ConsentGrant 
 		r = store_auditf(h->store, user, "import.consents", "", "", "{s:o, s:i, s:i}", "file",
 				 jdetail_text(file), "added", (int)res->added, "unchanged",
 				 (int)res->unchanged);
+	if (r >= 0 && in_tx && res->before_commit)
+		r = res->before_commit(res->arg, res);
 	if (r >= 0 && in_tx)
 		r = store_commit(h->store);
 	if (r < 0 && in_tx)

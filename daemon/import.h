@@ -27,6 +27,12 @@ struct import_result {
 	struct strlist errors;		/* "FILE:LINE: column: reason" */
 	struct strlist warnings;	/* about the file, e.g. one per unknown destination */
 	struct strlist notes;		/* per row: what was updated or kept, and why */
+	/* Set by the caller, or NULL: called inside the transaction just before
+	 * the commit (never when checking or refused), e.g. to build a reply
+	 * that could fail: its failure rolls the import back, so nothing is
+	 * stored that was not answered. */
+	int (*before_commit)(void *arg, struct import_result *res);
+	void *arg;			/* for before_commit */
 };
 void import_result_clear(struct import_result *res);
 
