@@ -302,8 +302,14 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 		r = -EINVAL;
 	}
 	if (r < 0 && r != -EINVAL) {
-		log_err("spool: %s left in the spool, retried at the next look: %s", str_visbuf(name).s,
-			strerror(-r));
+		char why2[sizeof(sp->problem)];
+
+		/* once per problem, not at every look: the store may be broken for hours */
+		snprintf(why2, sizeof(why2), "cannot import %.100s (left in the spool, retried): %s",
+			 name, strerror(-r));
+		if (strcmp(why2, sp->problem) != 0)
+			log_err("spool: %s", str_visbuf(why2).s);
+		str_copy(sp->problem, sizeof(sp->problem), why2);
 		strlist_clear(&log);
 		return r;
 	}
@@ -321,6 +327,7 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 		return r;
 	}
 	s_done(sp, name, outcome, summary);
+	sp->problem[0] = '\0';
 	log_notice("spool: %s: %s: %s", str_visbuf(name).s, sp->last_outcome, summary);
 	return 0;
 }
@@ -384,11 +391,14 @@ void spool_run(struct spool *sp, struct hctx *h, int64_t now, int64_t *wake)
 		str_copy(sp->problem, sizeof(sp->problem), why);
 		return;
 	}
-	sp->problem[0] = '\0';
+	if (strncmp(sp->problem, "cannot import", 13) != 0)
+		sp->problem[0] = '\0';	/* the directory is fine again */
 	dirfd = open(cfg->import_spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return;
 	found = s_pick(dirfd, cfg->import_spool_settle_s, name, sizeof(name), &soonest);
+	if (found == 0)
+		sp->problem[0] = '\0';	/* nothing (left) to import */
 	/* one file per turn of the loop: the sockets are served in between */
 	if (found > 0 && s_take(sp, h, dirfd, name) == 0)
 		sp->next = now;
