@@ -148,9 +148,9 @@ static const struct verb s_verbs[] = {
 	  "Refused unless the dossier asserted a follow_up consent for this institution\n"
 	  "that is in force and not withdrawn; the refusal is in the audit log. A queued\n"
 	  "outcome whose consent ends before it is sent is cancelled, never sent.\n" },
-	{ "import", "outcomes", cmd_import_outcomes, "FILE.csv",
+	{ "import", "outcomes", cmd_import_outcomes, "[--check] FILE.csv",
 	  "at the receiver: statuses and outcomes from a CSV, all or nothing",
-	  NULL,
+	  "  -n, --check           run every check (the daemon's too), queue nothing\n",
 	  "Columns record_id, event, date, level (design.md §8). Every bad row is reported as\n"
 	  "FILE:LINE: column: reason (exit 4); a row the daemon refuses (unknown record,\n"
 	  "no consent for an outcome) refuses the file (exit 1). Nothing is sent then.\n" },
@@ -160,9 +160,9 @@ static const struct verb s_verbs[] = {
 	  "  -d, --date D          date of registration (default today)\n",
 	  "The school's daemon marks its leaver with this PGN registered, so the dossier\n"
 	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n" },
-	{ "import", "registrations", cmd_import_registrations, "FILE.csv",
+	{ "import", "registrations", cmd_import_registrations, "[--check] FILE.csv",
 	  "at the receiver: registrations from a CSV, told to each sending school",
-	  NULL,
+	  "  -n, --check           run every check (the daemon's too), queue nothing\n",
 	  "Columns pgn, sending_school, registered_on (all required, any order). Every\n"
 	  "bad row is reported as FILE:LINE: column: reason (exit 4); a school that is\n"
 	  "not a configured peer refuses the file (exit 1). Nothing is sent then.\n" },
