@@ -358,6 +358,7 @@ static void test_consents_all_or_nothing(void **state)
 
 	/* --check of the good rows says what would happen and writes nothing */
 	import_result_clear(&res);
+	free(g[1]);
 	g[1] = g[3];
 	assert_int_equal(import_consents(&h, "c.csv", g, 2, "mentor1", 1, &res), 0);
 	assert_int_equal(res.added, 2);
