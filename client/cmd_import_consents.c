@@ -87,7 +87,7 @@ int cmd_import_consents(struct cli *cli, int argc, char **argv)
 		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
 	}
 	g = calloc(n, sizeof(*g));
-	gp = calloc(n, sizeof(*gp));
+	gp = calloc(n, sizeof(Overstapctl__ConsentGrant *));
 	r = CLI_EXIT_REFUSED;
 	if (g && gp) {
 		for (size_t i = 0; i < n; i++) {

@@ -161,13 +161,13 @@ static int s_by_ref(const void *a, const void *b)
 static int s_duplicates(const char *file, Overstapctl__Leaver *const *rows, size_t n,
 			unsigned char *bad, struct import_result *res)
 {
-	const Overstapctl__Leaver **v = malloc((n ? n : 1) * sizeof(*v));
+	const Overstapctl__Leaver **v = malloc((n ? n : 1) * sizeof(Overstapctl__Leaver *));
 	int r = 0;
 
 	if (!v)
 		return -ENOMEM;
-	memcpy(v, rows, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), s_by_ref);
+	memcpy(v, rows, n * sizeof(Overstapctl__Leaver *));
+	qsort(v, n, sizeof(Overstapctl__Leaver *), s_by_ref);
 	for (size_t i = 1; i < n && r == 0; i++) {
 		if (strcmp(v[i]->pupil_ref, v[i - 1]->pupil_ref) != 0 || !v[i]->pupil_ref[0])
 			continue;

@@ -77,7 +77,7 @@ static int s_consents(struct hctx *h, const char *name, const char *data, size_t
 	}
 	if (r == -EFBIG)
 		strlist_addf(&res.errors, "%s: file too large", name);
-	if (r == 0 && (!(g = calloc(n, sizeof(*g))) || !(gp = calloc(n, sizeof(*gp)))))
+	if (r == 0 && (!(g = calloc(n, sizeof(*g))) || !(gp = calloc(n, sizeof(Overstapctl__ConsentGrant *)))))
 		r = -ENOMEM;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		overstapctl__consent_grant__init(&g[i]);
