@@ -185,7 +185,7 @@ static int s_duplicates(const char *file, Overstapctl__Leaver *const *rows, size
  * imported and stay unsendable until it is (the send gate says so). */
 static int s_unknown_peers(const struct config *cfg, const char *file,
 			   Overstapctl__Leaver *const *rows, size_t n, const unsigned char *bad,
-			   struct import_result *res)
+			   int check, struct import_result *res)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *inst = rows[i]->destination_institution;
@@ -202,8 +202,8 @@ static int s_unknown_peers(const struct config *cfg, const char *file,
 			count += !bad[j] && strcmp(rows[j]->destination_institution, inst) == 0;
 		if (strlist_addf(&res->warnings,
 				 "%s:%u: destination_institution: %s is not a configured peer (yet): "
-				 "%u row%s imported, not sendable until it is", file, rows[i]->line,
-				 inst, count, count == 1 ? "" : "s") < 0)
+				 "%u row%s %simported, not sendable until it is", file, rows[i]->line,
+				 inst, count, count == 1 ? "" : "s", check ? "would be " : "") < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -235,7 +235,7 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 		if (leaver_validate(file, rows[i], &res->errors) > 0)
 			bad[i] = 1;
 	if (s_duplicates(file, rows, n, bad, res) < 0 ||
-	    s_unknown_peers(cfg, file, rows, n, bad, res) < 0)
+	    s_unknown_peers(cfg, file, rows, n, bad, check, res) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		res->refused += bad[i];
