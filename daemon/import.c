@@ -345,6 +345,45 @@ static int s_grant_check(struct store *s, const char *file, const Overstapctl__C
 	return 1;
 }
 
+static int s_by_leaver(const void *a, const void *b)
+{
+	const struct s_grant *const *x = a, *const *y = b;
+
+	if ((*x)->l.id != (*y)->l.id)
+		return (*x)->l.id < (*y)->l.id ? -1 : 1;
+	return (*x < *y) ? -1 : (*x > *y);	/* file order within a pupil */
+}
+
+/* A client that skipped its own parse may send the same consent twice; the
+ * store would hold it twice. Rows to record, grouped by pupil, compared
+ * within the group. */
+static int s_grant_duplicates(const char *file, Overstapctl__ConsentGrant *const *rows,
+			      struct s_grant *v, size_t n, struct import_result *res)
+{
+	struct s_grant **p = malloc((n ? n : 1) * sizeof(struct s_grant *));
+	size_t m = 0;
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ok)
+			p[m++] = &v[i];
+	qsort(p, m, sizeof(struct s_grant *), s_by_leaver);
+	for (size_t i = 0; i < m && r == 0; i++)
+		for (size_t j = i + 1; j < m && p[j]->l.id == p[i]->l.id && r == 0; j++) {
+			if (!p[j]->ok || !s_same_consent(&p[i]->k, 0, &p[j]->k))
+				continue;
+			p[j]->ok = 0;
+			res->refused++;
+			r = strlist_addf(&res->errors, "%s:%u: pupil_ref: duplicate of line %u (the same"
+					 " consent twice)", file, rows[p[j] - v]->line,
+					 rows[p[i] - v]->line);
+		}
+	free(p);
+	return r;
+}
+
 static int s_grant(struct hctx *h, const char *user, struct s_grant *v)
 {
 	char subj[32], peer[7];
@@ -381,6 +420,8 @@ int import_consents(struct hctx *h, const char *file, Overstapctl__ConsentGrant 
 		v[i].ok = r == 1;
 		res->refused += res->errors.n > before;
 	}
+	if (r >= 0)
+		r = s_grant_duplicates(file, rows, v, n, res);
 	if (r >= 0 && res->refused && !check)
 		r = -EINVAL;
 	if (r >= 0 && !check) {

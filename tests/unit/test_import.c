@@ -370,6 +370,20 @@ static void test_consents_all_or_nothing(void **state)
 	assert_int_equal(s_consents(f), 2);
 	assert_int_equal(s_audited(f, "consent.granted", NULL, NULL), 2);
 	assert_int_equal(s_audited(f, "import.consents", NULL, NULL), 1);
+	/* a row twice in one request (a client that skipped its parse) */
+	import_result_clear(&res);
+	{
+		Overstapctl__ConsentGrant *twice[2] = { s_grant("R1", "parent", "2023-02-01", 7),
+							s_grant("R1", "parent", "2023-02-01", 9) };
+
+		assert_int_equal(import_consents(&h, "c.csv", twice, 2, "mentor1", 0, &res), -EINVAL);
+		assert_int_equal(res.errors.n, 1);
+		assert_string_equal(res.errors.v[0], "c.csv:9: pupil_ref: duplicate of line 7 (the"
+				    " same consent twice)");
+		free(twice[0]);
+		free(twice[1]);
+	}
+	assert_int_equal(s_consents(f), 2);
 	/* the same file again: nothing new */
 	import_result_clear(&res);
 	assert_int_equal(import_consents(&h, "c.csv", g, 2, "mentor1", 0, &res), 0);
