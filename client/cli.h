@@ -119,6 +119,7 @@ int cmd_consent_due(struct cli *cli, int argc, char **argv);
 int cmd_audit_export(struct cli *cli, int argc, char **argv);
 int cmd_keys_activate(struct cli *cli, int argc, char **argv);
 int cmd_import_leavers(struct cli *cli, int argc, char **argv);
+int cmd_import_consents(struct cli *cli, int argc, char **argv);
 int cmd_handover_registered(struct cli *cli, int argc, char **argv);
 int cmd_handover_inzage(struct cli *cli, int argc, char **argv);
 int cmd_handover_send(struct cli *cli, int argc, char **argv);

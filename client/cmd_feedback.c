@@ -36,14 +36,19 @@ static int s_send(struct cli *cli, Overstapctl__RecordFeedback *f, const char *d
 	return r;
 }
 
-/* The options of an import: --help, and one file (argv[optind] after).
- * An exit status, or -1 to go on. */
-static int s_file_arg(struct cli *cli, int argc, char **argv)
+/* The options of an import: --help, --check (*check), and one file
+ * (argv[optind] after). An exit status, or -1 to go on. */
+static int s_file_arg(struct cli *cli, int argc, char **argv, protobuf_c_boolean *check)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { "check", no_argument, NULL, 'n' }, { 0 } };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn", opts, NULL)) != -1) {
+		if (c == 'n') {
+			*check = 1;
+			continue;
+		}
 		if (c == 'h') {
 			cli_help(cli, stdout);
 			return CLI_EXIT_OK;
@@ -125,7 +130,7 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 	size_t n = 0;
 	int r;
 
-	if ((r = s_file_arg(cli, argc, argv)) >= 0)
+	if ((r = s_file_arg(cli, argc, argv, &f.check)) >= 0)
 		return r;
 	f.file = argv[optind];
 	r = outcomes_parse_file(f.file, NULL, &rows, &n, &errors, NULL, NULL);
@@ -147,7 +152,8 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 		}
 		f.events = evp;
 		f.n_events = n;
-		r = s_send(cli, &f, "statuses and outcomes queued:");
+		r = s_send(cli, &f, f.check ? "check (nothing queued): statuses and outcomes that"
+					      " would be queued:" : "statuses and outcomes queued:");
 	}
 	free(ev);
 	free(evp);
@@ -167,7 +173,10 @@ static int s_send_registrations(struct cli *cli, Overstapctl__Request *req, cons
 		out_text(stderr, rep->marked->errors[i]);
 		fputc('\n', stderr);
 	}
-	if (r == CLI_EXIT_OK && school)
+	if (r == CLI_EXIT_OK && req->import_registrations && req->import_registrations->check)
+		printf("check (nothing queued): registrations that would be queued: %u\n",
+		       rep->marked->imported);
+	else if (r == CLI_EXIT_OK && school)
 		printf("registration queued for %s\n", school);
 	else if (r == CLI_EXIT_OK)
 		printf("registrations queued: %u\n", rep->marked->imported);
@@ -185,7 +194,7 @@ int cmd_import_registrations(struct cli *cli, int argc, char **argv)
 	size_t n = 0;
 	int r;
 
-	if ((r = s_file_arg(cli, argc, argv)) >= 0)
+	if ((r = s_file_arg(cli, argc, argv, &im.check)) >= 0)
 		return r;
 	im.file = argv[optind];
 	r = registrations_parse_file(im.file, NULL, &rows, &n, &errors, NULL, NULL);

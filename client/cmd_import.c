@@ -109,7 +109,33 @@ static int s_parse(const char *file, Overstapctl__Leaver ***rows, size_t *n)
 	return r;
 }
 
-static int s_send(struct cli *cli, const char *file, Overstapctl__Leaver **rows, size_t n)
+static void s_lines(FILE *f, char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out_text(f, v[i]);
+		fputc('\n', f);
+	}
+}
+
+/* One line with every count (design.md §8.4), after the notes and warnings. */
+static void s_summary(const char *file, const Overstapctl__ImportResult *res)
+{
+	s_lines(stdout, res->notes, res->n_notes);
+	s_lines(stderr, res->warnings, res->n_warnings);
+	if (res->check)
+		printf("check of %s (nothing changed): would import %u leavers:",
+		       file, (unsigned)(res->added + res->updated));
+	else
+		printf("imported %u leavers from %s:", (unsigned)res->imported, file);
+	printf(" %u added, %u updated, %u unchanged, %u unchanged (already sent), %u refused,"
+	       " %zu warning%s%s\n", (unsigned)res->added, (unsigned)res->updated,
+	       (unsigned)res->unchanged, (unsigned)res->unchanged_sent, (unsigned)res->refused,
+	       res->n_warnings, res->n_warnings == 1 ? "" : "s",
+	       res->check && res->n_errors ? "; the file would be refused whole" : "");
+}
+
+static int s_send(struct cli *cli, const char *file, Overstapctl__Leaver **rows, size_t n,
+		  int check)
 {
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__ImportLeavers imp = OVERSTAPCTL__IMPORT_LEAVERS__INIT;
@@ -120,16 +146,22 @@ static int s_send(struct cli *cli, const char *file, Overstapctl__Leaver **rows,
 	imp.file = (char *)file;
 	imp.leavers = rows;
 	imp.n_leavers = n;
+	imp.check = check;
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS;
 	req.import_leavers = &imp;
 	r = cli_request_partial(cli, &req, OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT, &rep);
 	if (!rep)
 		return r;
 	res = rep->import_result;
-	if (res->n_errors)
+	if (check && r == CLI_EXIT_OK) {
+		s_lines(stderr, res->errors, res->n_errors);
+		s_summary(file, res);
+		r = res->n_errors ? CLI_EXIT_INPUT : CLI_EXIT_OK;
+	} else if (res->n_errors) {
 		r = s_invalid(file, res->errors, res->n_errors);
-	else if (r == CLI_EXIT_OK)
-		printf("imported %u leavers from %s\n", (unsigned)res->imported, file);
+	} else if (r == CLI_EXIT_OK) {
+		s_summary(file, res);
+	}
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
 }
@@ -138,15 +170,17 @@ int cmd_import_leavers(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'n' },
 		{ 0 },
 	};
 	Overstapctl__Leaver **rows = NULL;
 	size_t n = 0;
-	int c, r;
+	int c, r, check = 0;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		case 'n': check = 1; break;
 		default: return cli_usage_hint(cli);
 		}
 	}
@@ -154,7 +188,7 @@ int cmd_import_leavers(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "expected one CSV file");
 	r = s_parse(argv[optind], &rows, &n);
 	if (r == CLI_EXIT_OK)
-		r = s_send(cli, argv[optind], rows, n);
+		r = s_send(cli, argv[optind], rows, n, check);
 	leavers_free(&rows, n);
 	return r;
 }

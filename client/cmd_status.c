@@ -59,6 +59,44 @@ static json_t *s_peers_json(const Overstapctl__DaemonStatus *st)
 	return out_json_done(a, e);
 }
 
+static json_t *s_spool_json(const Overstapctl__SpoolStatus *sp)
+{
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "dir", sp->dir);
+	e |= out_json_set_str(o, "problem", sp->problem);
+	e |= out_json_set_int(o, "last_at", sp->last_at);
+	e |= out_json_set_str(o, "last_file", sp->last_file);
+	e |= out_json_set_str(o, "last_outcome", sp->last_outcome);
+	e |= out_json_set_str(o, "last_summary", sp->last_summary);
+	e |= out_json_set(o, "done", out_json_uint(sp->done));
+	e |= out_json_set(o, "failed", out_json_uint(sp->failed));
+	return out_json_done(o, e);
+}
+
+/* The spool line of `status`: the last file handled, or why none can be. */
+static void s_spool_text(const Overstapctl__SpoolStatus *sp)
+{
+	char when[OUT_TIME_LEN];
+
+	out_field(stdout, "", "spool", sp->dir);
+	if (sp->problem[0]) {
+		fputs("  NOT READ: ", stdout);
+		out_text(stdout, sp->problem);
+		putchar('\n');
+	}
+	if (!sp->last_at) {
+		puts("  no file handled since start");
+		return;
+	}
+	printf("  last run %s: ", out_time(sp->last_at, when, "-"));
+	out_text(stdout, sp->last_file);
+	printf(" %s: ", sp->last_outcome);
+	out_text(stdout, sp->last_summary);
+	printf("\n  since start: %u done, %u failed\n", (unsigned)sp->done, (unsigned)sp->failed);
+}
+
 static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 {
 	json_t *o = json_object(), *reasons = json_array(), *rerr = json_array();
@@ -84,6 +122,8 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 	for (size_t i = 0; i < st->n_reload_errors; i++)
 		e |= out_json_append(rerr, out_json_str(st->reload_errors[i]));
 	e |= out_json_set(o, "reload_errors", rerr);
+	if (st->spool)
+		e |= out_json_set(o, "spool", s_spool_json(st->spool));
 	return out_json_done(o, e);
 }
 
@@ -225,6 +265,8 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 		out_text(stdout, st->store_error);
 		fputs("\n  restore the last backup: overstapd(8), RESTORING FROM A BACKUP\n", stdout);
 	}
+	if (st->spool)
+		s_spool_text(st->spool);
 	putchar('\n');
 	if (s_peer_table(st, ARRAY_SIZE(s_peer_cols)) < 0)
 		return -ENOMEM;

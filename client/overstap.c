@@ -162,9 +162,9 @@ static const struct verb s_verbs[] = {
 	  "Refused unless the dossier asserted a follow_up consent for this institution\n"
 	  "that is in force and not withdrawn; the refusal is in the audit log. A queued\n"
 	  "outcome whose consent ends before it is sent is cancelled, never sent.\n" },
-	{ "import", "outcomes", cmd_import_outcomes, "FILE.csv",
+	{ "import", "outcomes", cmd_import_outcomes, "[--check] FILE.csv",
 	  "at the receiver: statuses and outcomes from a CSV, all or nothing",
-	  NULL,
+	  "  -n, --check           run every check (the daemon's too), queue nothing\n",
 	  "Columns record_id, event, date, level (design.md §8). Every bad row is reported as\n"
 	  "FILE:LINE: column: reason (exit 4); a row the daemon refuses (unknown record,\n"
 	  "no consent for an outcome) refuses the file (exit 1). Nothing is sent then.\n" },
@@ -186,9 +186,9 @@ static const struct verb s_verbs[] = {
 	  "(of enrolments: the dossier was there on or before the first day) and a\n"
 	  "`no_dossier` row under previous education. A row already held (same pgn and\n"
 	  "start_date) is left as it is, so a longer list can be imported again.\n" },
-	{ "import", "registrations", cmd_import_registrations, "FILE.csv",
+	{ "import", "registrations", cmd_import_registrations, "[--check] FILE.csv",
 	  "at the receiver: registrations from a CSV, told to each sending school",
-	  NULL,
+	  "  -n, --check           run every check (the daemon's too), queue nothing\n",
 	  "Columns pgn, sending_school, registered_on (all required, any order). Every\n"
 	  "bad row is reported as FILE:LINE: column: reason (exit 4); a school that is\n"
 	  "not a configured peer refuses the file (exit 1). Nothing is sent then.\n" },
@@ -246,9 +246,9 @@ static const struct verb s_verbs[] = {
 	  "A pupil is out of sight when the dossier was delivered but no enrolment came\n"
 	  "back N days after the expected start, or when they left without a diploma.\n"
 	  "Shows names: for the local operator only. Each listing is audited.\n" },
-	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
+	{ "import", "leavers", cmd_import_leavers, "[--check] FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
-	  NULL,
+	  "  -n, --check           run every check, say what would happen, change nothing\n",
 	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
 	  "  required  pupil_ref, birth_date, program, cohort, exit_date, destination_type\n"
 	  "  optional  pgn, given_name, family_name, destination_institution, advice,\n"
@@ -256,7 +256,23 @@ static const struct verb s_verbs[] = {
 	  "            mentor_name, mentor_email, mentor_phone\n"
 	  "(pgn is required with destination_institution, the names with pgn.)\n"
 	  "Every bad row is reported as FILE:LINE: column: reason, and then nothing is\n"
-	  "imported (exit status 4).\n" },
+	  "imported (exit status 4).\n"
+	  "Imports are cumulative: the same file again, or next month's longer one, adds\n"
+	  "new pupils, skips unchanged rows and updates changed ones while the dossier has\n"
+	  "not left (inzage is then recorded again); a changed row whose dossier was sent\n"
+	  "is kept as it was and reported with the date. A destination that is not a\n"
+	  "configured peer is a warning: its rows stay unsendable until it is one.\n" },
+	{ "import", "consents", cmd_import_consents, "[--check] FILE.csv",
+	  "record consents in bulk (paper forms, the LAS), all or nothing",
+	  "  -n, --check           run every check, say what would happen, change nothing\n",
+	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
+	  "  required  pupil_ref, purpose, by, evidence, ref\n"
+	  "  optional  for (an institution id or '*'; default: the pupil's destination),\n"
+	  "            granted_on (default today), until (default: no end date)\n"
+	  "The rules of `consent grant` hold for every row (the pupil is imported, under\n"
+	  "16 on granted_on only a parent or guardian may grant, from 16 only the pupil).\n"
+	  "Every bad row is reported as FILE:LINE: column: reason, and then nothing is\n"
+	  "recorded (exit status 4). A row equal to a consent the pupil holds is unchanged.\n" },
 	{ "handover", "registered", cmd_handover_registered, "REF... [--date YYYY-MM-DD]",
 	  "record that pupils registered at their destination",
 	  "  -d, --date DATE       registration date (default: today)\n", NULL },

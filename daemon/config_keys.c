@@ -77,6 +77,15 @@ static const struct s_key s_report_keys[] = {
 	{ "csv_dialect", T_DIALECT, S_FIELD(config, report_csv_dialect), 0, 0, "excel-nl", 0 },
 };
 
+/* The spool directory (design.md §8.5): files dropped there are imported as
+ * by `overstap import`. A file is taken once it has not been modified for
+ * spool_settle_s seconds, so one still being written is never taken half. */
+static const struct s_key s_import_keys[] = {
+	S_STR("spool", T_STR, config, import_spool, 0),
+	S_NUM("spool_settle_s", T_INT, config, import_spool_settle_s, 0, 86400, "30"),
+	S_NUM("spool_interval_s", T_INT, config, import_spool_interval_s, 1, 3600, "10"),
+};
+
 static const struct s_key s_log_keys[] = {
 	{ "level", T_LEVEL, S_FIELD(config, log_level), 0, 0, "info", 0 },
 };
@@ -101,6 +110,7 @@ const struct s_section config_sections[] = {
 	{ "control", 0, S_KEYS(s_control_keys) },
 	{ "policy", 0, S_KEYS(s_policy_keys) },
 	{ "report", 0, S_KEYS(s_report_keys) },
+	{ "import", 0, S_KEYS(s_import_keys) },
 	{ "log", 0, S_KEYS(s_log_keys) },
 	{ "peer", 1, S_KEYS(s_peer_keys) },
 };

@@ -215,6 +215,7 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_STATUS, ctl_status },
 	{ OVERSTAPCTL__REQUEST__BODY_PEERS, ctl_status },
 	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS, ctl_import_leavers },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_CONSENTS, ctl_import_consents },
 	{ OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED, ctl_mark_registered },
 	{ OVERSTAPCTL__REQUEST__BODY_INZAGE, ctl_inzage },
 	{ OVERSTAPCTL__REQUEST__BODY_SEND, ctl_send },

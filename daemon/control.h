@@ -17,6 +17,7 @@ struct ctl_reload {
 	int64_t failed_at;		/* wall ms of a failed one after it, 0 = none */
 	struct strlist errors;		/* with failed_at: why, "FILE:LINE: message" */
 };
+#include "spool.h"
 
 /* What the control handlers see. */
 struct ctl_env {
@@ -24,6 +25,7 @@ struct ctl_env {
 	const struct net *net;		/* read only, for status: peers and counters */
 	int64_t started_at;		/* wall ms the daemon started */
 	const struct ctl_reload *reload;	/* NULL = not known (tests) */
+	const struct spool *spool;	/* read only, for status; NULL = none */
 };
 
 /* Bind the ROUTER on ipc://[control] socket in zctx, reachable by the owner

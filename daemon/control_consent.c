@@ -96,43 +96,11 @@ static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l
 			     "withdrawn_at", jdetail_text(k->withdrawn_at));
 }
 
-/* A follow_up consent granted after the dossier left: tell the receiver, so
- * that outcomes can come back under it. Queued with the consent, so that a
- * withdrawal before it is sent cancels it. peer gets who ("" = nobody). */
+/* A follow_up consent granted after the dossier left: the receiver is told
+ * (outbox_consent_notice). peer gets who ("" = nobody). */
 static int s_notice(struct req_ctx *c, const struct leaver *l, const struct consent *k, char peer[7])
 {
-	Overstap__ConsentNotice m = OVERSTAP__CONSENT_NOTICE__INIT;
-	Overstap__ConsentAssertion a;
-	const struct peer_cfg *pc;
-	char mid[CRYPTO_UUID_STR_LEN + 1];
-	uint8_t body[1024];
-	int r;
-
-	peer[0] = '\0';
-	if (k->purpose != CONSENT_PURPOSE_FOLLOW_UP || !l->record_id[0] ||
-	    (l->state != LEAVER_QUEUED && l->state != LEAVER_DELIVERED) ||
-	    (strcmp(k->counterpart, CONSENT_ANY) != 0 &&
-	     strcmp(k->counterpart, l->destination_institution) != 0))
-		return 0;
-	pc = config_peer_find(c->h->cfg, l->destination_institution);
-	if (!pc || !pc->endpoint[0])
-		return 0;
-	envelope_assertion_from(&a, k);
-	m.record_id = (char *)l->record_id;
-	m.consent = &a;
-	if (overstap__consent_notice__get_packed_size(&m) > sizeof(body))
-		return -E2BIG;
-	r = outbox_queue(c->h, &(struct outbox_item){
-				.peer = pc->id, .body_case = OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE,
-				.body = body, .blen = overstap__consent_notice__pack(&m, body),
-				.consent_id = k->id, .until = k->valid_until }, mid);
-	if (r < 0)
-		return r;
-	if ((r = store_auditf(c->h->store, c->req->user, "consent.notice_queued", l->record_id,
-			       pc->id, "{s:s, s:s, s:s}", "purpose", "follow_up", "consent_id", k->id,
-			       "message_id", mid)) == 0)
-		str_copy(peer, 7, pc->id);
-	return r;
+	return outbox_consent_notice(c->h, c->req->user, l, k, peer);
 }
 
 /* The reply to a grant or withdrawal: the consent, and the peer told (a

@@ -346,12 +346,13 @@ int ctl_feedback(struct req_ctx *c)
 				strlist_addf(&errors, "%s: %s", rows[i].record_id, why);
 			rows[i].line = why == S_NO_CONSENT ? 0 : 1;	/* 0 marks a denial */
 		}
-		/* All or nothing: one refused row and nothing is sent. */
-		if (r == 0 && errors.n == 0)
+		/* All or nothing: one refused row and nothing is sent. A check
+		 * (`import outcomes --check`) ran every step and keeps none. */
+		if (r == 0 && errors.n == 0 && !f->check)
 			r = store_commit(c->h->store);
 		else
 			store_rollback(c->h->store);
-		if (r == 0 && errors.n)
+		if (r == 0 && errors.n && !f->check)
 			r = s_audit_denials(c, rows, f->n_events);
 	}
 	free(rows);
@@ -362,7 +363,8 @@ int ctl_feedback(struct req_ctx *c)
 	if (res->n_errors)
 		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
 	res->imported = (uint32_t)f->n_events;
-	log_notice("user %s queued %zu statuses/outcomes", c->req->user, f->n_events);
+	if (!f->check)
+		log_notice("user %s queued %zu statuses/outcomes", c->req->user, f->n_events);
 	return 0;
 }
 
@@ -395,7 +397,7 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 /* Validate every row (and that each school is a peer we can reach), then
  * queue all in one transaction, or nothing. */
 static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__RecordRegistration *const *in,
-			   size_t n)
+			   size_t n, int check)
 {
 	Overstapctl__ImportResult *res = ctl_marked_new(c);
 	struct registration_row *rows = calloc(n ? n : 1, sizeof(*rows));
@@ -424,7 +426,7 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 	if (errors.n == 0 && (r = store_begin(c->h->store)) == 0) {
 		for (size_t i = 0; i < n && r == 0; i++)
 			r = s_registration_one(c, &rows[i]);
-		if (r == 0)
+		if (r == 0 && !check)	/* a check ran every step and keeps none */
 			r = store_commit(c->h->store);
 		else
 			store_rollback(c->h->store);
@@ -438,7 +440,8 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 	if (res->n_errors)
 		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
 	res->imported = (uint32_t)n;
-	log_notice("user %s queued %zu registration(s)", c->req->user, n);
+	if (!check)
+		log_notice("user %s queued %zu registration(s)", c->req->user, n);
 	return 0;
 }
 
@@ -446,14 +449,14 @@ int ctl_registration(struct req_ctx *c)
 {
 	Overstapctl__RecordRegistration *one = c->req->registration;
 
-	return s_registrations(c, "", &one, 1);
+	return s_registrations(c, "", &one, 1, 0);
 }
 
 int ctl_import_registrations(struct req_ctx *c)
 {
 	const Overstapctl__ImportRegistrations *im = c->req->import_registrations;
 
-	return s_registrations(c, im->file, im->rows, im->n_rows);
+	return s_registrations(c, im->file, im->rows, im->n_rows, im->check);
 }
 
 /* ---- the timeline, for handover show and inbox show ---- */

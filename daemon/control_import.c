@@ -1,5 +1,6 @@
 /* control_import: `import leavers` and `handover registered` at the sending school. */
 #include "control_int.h"
+#include "import.h"
 #include "jdetail.h"
 #include "leavers.h"
 
@@ -8,40 +9,124 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ctl_import_leavers(struct req_ctx *c)
+/* A strlist into a pooled reply field (never a NULL in it); the list is
+ * emptied. */
+static int s_take(struct req_ctx *c, struct strlist *l, char ***v, size_t *n)
 {
-	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
-	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
-	const char *file = im->file[0] ? im->file : "import";
-	struct strlist errors = { 0 };
 	int r = 0;
+
+	*v = ctl_keep(&c->pool, calloc(l->n + 1, sizeof(char *)));
+	for (size_t i = 0; i < l->n && *v && r == 0; i++) {
+		char *d = ctl_strdup(&c->pool, l->v[i]);
+
+		if (d)
+			(*v)[(*n)++] = d;
+		else
+			r = -ENOMEM;
+	}
+	if (!*v && l->n)
+		r = -ENOMEM;
+	strlist_clear(l);
+	return r;
+}
+
+/* Building an import's reply. */
+struct s_reply {
+	struct req_ctx *c;
+	int check;
+	int built;		/* the reply holds the result */
+	int committing;		/* built just before the commit: imported counts */
+};
+
+/* The reply: counts, warnings, notes (errors follow in the handler). Built
+ * inside the import's transaction when it stores (import_result's
+ * before_commit), as ctl_consent_grant does: built after the commit, an
+ * allocation that failed answered -ENOMEM for a file that was imported
+ * (test_fault_control.c). */
+static int s_build(void *arg, struct import_result *ir)
+{
+	struct s_reply *rp = arg;
+	struct req_ctx *c = rp->c;
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 
 	if (!res)
 		return -ENOMEM;
 	overstapctl__import_result__init(res);
+	res->check = rp->check;
+	res->added = ir->added;
+	res->updated = ir->updated;
+	res->unchanged = ir->unchanged;
+	res->unchanged_sent = ir->unchanged_sent;
+	res->refused = ir->refused;
+	if (rp->committing)
+		res->imported = ir->added + ir->updated;
+	if (s_take(c, &ir->warnings, &res->warnings, &res->n_warnings) < 0 ||
+	    s_take(c, &ir->notes, &res->notes, &res->n_notes) < 0)
+		return -ENOMEM;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT;
 	c->rep->import_result = res;
-	/* Never trust the client's validation: check every row again here. */
-	for (size_t i = 0; i < im->n_leavers; i++) {
-		const Overstapctl__Leaver *l = im->leavers[i];
-
-		leaver_validate(file, l, &errors);
-		if (l->destination_institution[0] &&
-		    !config_peer_find(c->h->cfg, l->destination_institution))
-			strlist_addf(&errors, "%s:%u: destination_institution: %s is not a configured peer",
-				     file, l->line, l->destination_institution);
-	}
-	if (errors.n == 0)
-		r = store_leavers_import(c->h->store, file, (Overstapctl__Leaver *const *)im->leavers,
-					 im->n_leavers, c->req->user, &errors);
-	if (errors.n)	/* the errors are the answer; nothing was stored */
-		return ctl_errors_take(c, res, &errors, NULL);
-	strlist_clear(&errors);
-	if (r < 0)
-		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));
-	res->imported = (uint32_t)im->n_leavers;
-	log_notice("user %s imported %zu leavers from %s", c->req->user, im->n_leavers, file);
+	rp->built = 1;
 	return 0;
+}
+
+static int s_build_committing(void *arg, struct import_result *ir)
+{
+	((struct s_reply *)arg)->committing = 1;
+	return s_build(arg, ir);
+}
+
+/* After the import (r): the reply as built, or built now (checked, or
+ * refused with errors), or a failure with no body. */
+static int s_result(struct s_reply *rp, int r, struct import_result *ir)
+{
+	struct req_ctx *c = rp->c;
+
+	if (r < 0 && r != -EINVAL) {
+		import_result_clear(ir);
+		c->rep->body_case = OVERSTAPCTL__REPLY__BODY__NOT_SET;
+		c->rep->import_result = NULL;
+		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));
+	}
+	if (!rp->built && (r = s_build(rp, ir)) < 0) {
+		import_result_clear(ir);
+		return r;
+	}
+	if (ir->errors.n)	/* the errors are the answer; nothing was stored */
+		return ctl_errors_take(c, c->rep->import_result, &ir->errors, NULL);
+	import_result_clear(ir);
+	return 0;
+}
+
+int ctl_import_leavers(struct req_ctx *c)
+{
+	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
+	const char *file = im->file[0] ? im->file : "import";
+	struct s_reply rp = { c, im->check, 0, 0 };
+	struct import_result ir = { .before_commit = s_build_committing, .arg = &rp };
+	int r = import_leavers(c->h->store, c->h->cfg, file,
+			       (Overstapctl__Leaver *const *)im->leavers, im->n_leavers,
+			       c->req->user, im->check, &ir);
+
+	if (r == 0 && !im->check)
+		log_notice("user %s imported leavers from %s: %u added, %u updated, %u unchanged,"
+			   " %u unchanged (sent)", c->req->user, str_visbuf(file).s, ir.added,
+			   ir.updated, ir.unchanged, ir.unchanged_sent);
+	return s_result(&rp, r, &ir);
+}
+
+int ctl_import_consents(struct req_ctx *c)
+{
+	const Overstapctl__ImportConsents *im = c->req->import_consents;
+	const char *file = im->file[0] ? im->file : "import";
+	struct s_reply rp = { c, im->check, 0, 0 };
+	struct import_result ir = { .before_commit = s_build_committing, .arg = &rp };
+	int r = import_consents(c->h, file, (Overstapctl__ConsentGrant *const *)im->rows,
+				im->n_rows, c->req->user, im->check, &ir);
+
+	if (r == 0 && !im->check)
+		log_notice("user %s imported consents from %s: %u added, %u unchanged",
+			   c->req->user, str_visbuf(file).s, ir.added, ir.unchanged);
+	return s_result(&rp, r, &ir);
 }
 
 int ctl_mark_registered(struct req_ctx *c)

@@ -79,6 +79,7 @@ Overstapctl__ImportResult *ctl_marked_new(struct req_ctx *c);
 
 /* control_import.c: `import leavers` and `handover registered`. */
 int ctl_import_leavers(struct req_ctx *c);
+int ctl_import_consents(struct req_ctx *c);
 int ctl_mark_registered(struct req_ctx *c);
 
 /* control_handover.c: `handover inzage` and `handover send`, and the dossier

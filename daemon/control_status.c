@@ -29,6 +29,23 @@ int ctl_status(struct req_ctx *c)
 		st->reload_errors = c->env->reload->errors.v;	/* borrowed for the reply */
 		st->n_reload_errors = c->env->reload->errors.n;
 	}
+	if (h->cfg->import_spool[0] && c->env->spool) {
+		const struct spool *sp = c->env->spool;
+		Overstapctl__SpoolStatus *ss = ctl_keep(&c->pool, calloc(1, sizeof(*ss)));
+
+		if (!ss)
+			return -ENOMEM;
+		overstapctl__spool_status__init(ss);
+		ss->dir = (char *)h->cfg->import_spool;
+		ss->problem = (char *)sp->problem;
+		ss->last_at = sp->last_at;
+		ss->last_file = (char *)sp->last_file;
+		ss->last_outcome = (char *)sp->last_outcome;
+		ss->last_summary = (char *)sp->last_summary;
+		ss->done = sp->done;
+		ss->failed = sp->failed;
+		st->spool = ss;
+	}
 	st->peers = ctl_keep(&c->pool, calloc(net->n_peers + 1, sizeof(Overstapctl__PeerStatus *)));
 	for (size_t i = 0; i < net->n_peers && st->peers; i++) {
 		const struct peer *p = &net->peers[i];

@@ -473,6 +473,7 @@ int daemon_run(struct daemon *d)
 		if (wd_every && wd_next - now < wake)
 			wake = wd_next - now;
 		s_housekeeping(d, now);
+		spool_run(&d->spool, &d->h, now, &wake);
 		net_pump(&d->net, &wake);
 		if (!items || cap < PI__FIXED + net_poll_count(&d->net)) {
 			size_t ncap = PI__FIXED + net_poll_count(&d->net);
@@ -498,8 +499,9 @@ int daemon_run(struct daemon *d)
 		net_poll_handle(&d->net, items + PI__FIXED, n - PI__FIXED);
 		if (items[PI_CONTROL].revents & ZMQ_POLLIN)
 			control_handle(d->control, &(struct ctl_env){ .h = &d->h, .net = &d->net,
-								      .reload = &d->reload,
-								      .started_at = d->started_at });
+							      .reload = &d->reload,
+							      .started_at = d->started_at,
+							      .spool = &d->spool });
 		/* Whatever a handler queued (handovers, receipts, outcomes) goes out
 		 * now rather than at the next tick. */
 		if (d->h.outbox_dirty) {

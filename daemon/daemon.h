@@ -14,6 +14,7 @@
 #include "log.h"
 #include "net.h"
 #include "rx.h"
+#include "spool.h"
 #include "store.h"
 
 struct daemon {
@@ -32,6 +33,7 @@ struct daemon {
 	int store_damage_told;		/* the log said the store is damaged (once) */
 	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
 	struct ctl_reload reload;	/* the last reloads, for status */
+	struct spool spool;		/* [import] spool: the automated import */
 };
 
 /* Written in keys_dir once a store exists: a store missing or empty next to

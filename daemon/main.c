@@ -5,6 +5,7 @@
 #include "harden.h"
 #include "keys.h"
 #include "log.h"
+#include "spool.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -70,6 +71,10 @@ static int s_check(struct config *cfg)
 			fprintf(stderr, "%s:%d: warning: [peer %s]: the key rollover window closed at "
 				"%s; move the *_next keys into curve_public_key and sign_public_key and "
 				"remove rollover_until\n", cfg->path, p->line, p->id, until);
+	}
+	if (cfg->import_spool[0] && spool_dir_check(cfg->import_spool, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: [import] spool: %s\n", cfg->path, err);
+		bad = 1;
 	}
 	if (cfg->control_group[0] && !getgrnam(cfg->control_group)) {
 		fprintf(stderr, "%s: [control] group: no group named '%s'\n", cfg->path,

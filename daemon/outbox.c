@@ -3,6 +3,7 @@
 #include "envelope.h"
 
 #include <errno.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -58,3 +59,43 @@ int outbox_queue_msg(struct hctx *h, const char *peer, Overstap__Envelope__BodyC
 	free(body);
 	return r;
 }
+
+/* Queued with the consent, in its transaction, so that a withdrawal before
+ * it is sent cancels it. */
+int outbox_consent_notice(struct hctx *h, const char *user, const struct leaver *l,
+			  const struct consent *k, char peer[7])
+{
+	Overstap__ConsentNotice m = OVERSTAP__CONSENT_NOTICE__INIT;
+	Overstap__ConsentAssertion a;
+	const struct peer_cfg *pc;
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+	uint8_t body[1024];
+	int r;
+
+	peer[0] = '\0';
+	if (k->purpose != CONSENT_PURPOSE_FOLLOW_UP || !l->record_id[0] ||
+	    (l->state != LEAVER_QUEUED && l->state != LEAVER_DELIVERED) ||
+	    (strcmp(k->counterpart, CONSENT_ANY) != 0 &&
+	     strcmp(k->counterpart, l->destination_institution) != 0))
+		return 0;
+	pc = config_peer_find(h->cfg, l->destination_institution);
+	if (!pc || !pc->endpoint[0])
+		return 0;
+	envelope_assertion_from(&a, k);
+	m.record_id = (char *)l->record_id;
+	m.consent = &a;
+	if (overstap__consent_notice__get_packed_size(&m) > sizeof(body))
+		return -E2BIG;
+	r = outbox_queue(h, &(struct outbox_item){
+				.peer = pc->id, .body_case = OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE,
+				.body = body, .blen = overstap__consent_notice__pack(&m, body),
+				.consent_id = k->id, .until = k->valid_until }, mid);
+	if (r < 0)
+		return r;
+	if ((r = store_auditf(h->store, user, "consent.notice_queued", l->record_id,
+			       pc->id, "{s:s, s:s, s:s}", "purpose", "follow_up", "consent_id", k->id,
+			       "message_id", mid)) == 0)
+		str_copy(peer, 7, pc->id);
+	return r;
+}
+

@@ -37,4 +37,13 @@ int outbox_queue(struct hctx *h, const struct outbox_item *it, char mid[CRYPTO_U
 int outbox_queue_msg(struct hctx *h, const char *peer, Overstap__Envelope__BodyCase body_case,
 		     const ProtobufCMessage *msg, char mid[CRYPTO_UUID_STR_LEN + 1]);
 
+struct leaver;
+struct consent;
+/* A follow_up consent k for leaver l granted after the dossier left: queue a
+ * ConsentNotice to the receiver (in the caller's transaction, audited as
+ * user), so that outcomes can come back under it. Nothing when k is not
+ * such a consent. peer gets the receiver told ("" = nobody). 0 or -errno. */
+int outbox_consent_notice(struct hctx *h, const char *user, const struct leaver *l,
+			  const struct consent *k, char peer[7]);
+
 #endif

@@ -78,6 +78,17 @@ static const char *const s_sql[ST__N] = {
 	[ST_LEAVER_BY_PSEUDONYM] = "SELECT " LEAVER_COLS " FROM leavers WHERE pseudonym = ?1"
 				   " ORDER BY id DESC LIMIT 1",
 
+	/* a re-import's correction (store_leaver_update): never once the dossier left */
+	[ST_LEAVER_UPD] = "UPDATE leavers SET pseudonym = ?2, pii = ?3, program = ?4, cohort = ?5,"
+			  " exit_date = ?6, destination = ?7, destination_institution = ?8,"
+			  " advice = ?9, advice_followed = ?10, level_taal = ?11, level_rekenen = ?12,"
+			  " inzage_on = CASE WHEN ?13 THEN NULL ELSE inzage_on END,"
+			  " inzage_reviewer = CASE WHEN ?13 THEN NULL ELSE inzage_reviewer END,"
+			  " inzage_recorded_by = CASE WHEN ?13 THEN NULL ELSE inzage_recorded_by END,"
+			  " registered_on = CASE WHEN ?14 THEN NULL ELSE registered_on END,"
+			  " registered_by = CASE WHEN ?14 THEN NULL ELSE registered_by END"
+			  " WHERE id = ?1 AND state = 0",
+
 	/* store_consents.c */
 	[ST_CONSENT_INS] = "INSERT INTO consents(id, leaver_id, purpose, counterpart, grantor,"
 			   " granted_at, valid_until, evidence_method, evidence_ref, recorded_by,"

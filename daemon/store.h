@@ -127,6 +127,31 @@ int store_pseudonym(struct store *s, const char *ident, uint8_t out[32]);
 int store_leavers_import(struct store *s, const char *file, Overstapctl__Leaver *const *rows,
 			 size_t n, const char *user, struct strlist *errors);
 
+/* A re-import (design.md §8.4) compares a row with the stored leaver column by
+ * column: bit i of a mask is store_leaver_cols[i], the Leaver fields in the
+ * order of proto/control.proto (pupil_ref is the key and never differs). */
+#define STORE_LEAVER_NCOLS 19
+extern const char *const store_leaver_cols[STORE_LEAVER_NCOLS];
+#define STORE_LEAVER_COL_DESTINATION_INSTITUTION (1u << 9)
+/* Find the leaver with row's pupil_ref (its personal part decrypted into l,
+ * which the caller clears) and set *changed to the columns in which row
+ * differs from it. -ENOENT when there is none (an erased leaver cannot be
+ * found: its ref_hash is random), -ENOKEY when its data cannot be read. */
+int store_leaver_diff(struct store *s, const Overstapctl__Leaver *row, struct leaver *l,
+		      uint32_t *changed);
+/* [in tx] Store one validated new leaver under a new pupil key; *id is its
+ * row id. A pupil_ref already there is -EEXIST. */
+int store_leaver_add(struct store *s, const Overstapctl__Leaver *row, const char *user,
+		     int64_t now, int64_t *id);
+/* Flags of store_leaver_update. */
+#define STORE_LEAVER_RESET_INZAGE 1u	/* the dossier changed: inzage to record again */
+#define STORE_LEAVER_RESET_REGISTERED 2u	/* the destination changed: registration too */
+/* [in tx] Replace the data of leaver l (loaded with its private part) by row,
+ * under its own key; inzage remarks are kept. Only while the dossier has not
+ * left: a leaver no longer imported is -EALREADY and stays as it was. */
+int store_leaver_update(struct store *s, const struct leaver *l, const Overstapctl__Leaver *row,
+			unsigned flags);
+
 /* Find a leaver by pupil_ref; with_private decrypts its personal data into
  * l->priv. -ENOENT when unknown. */
 int store_leaver_find(struct store *s, const char *pupil_ref, int with_private, struct leaver *l);

@@ -79,41 +79,61 @@ static size_t s_support_split(char *buf, Overstap__SupportNeed *needs, Overstap_
 	return n;
 }
 
+/* A row's personal part, pointing into row and into the caller's buffers
+ * (support: a writable copy of support_needs, split in place). */
+struct s_private {
+	Overstapstore__LeaverPrivate p;
+	Overstap__MentorContact mentor;
+	Overstap__SupportNeed needs[32], *ptrs[32];
+	char support[520];
+};
+
+static void s_private_from_row(struct s_private *v, const Overstapctl__Leaver *row)
+{
+	overstapstore__leaver_private__init(&v->p);
+	overstap__mentor_contact__init(&v->mentor);
+	str_copy(v->support, sizeof(v->support), row->support_needs);
+	v->p.pupil_ref = row->pupil_ref;
+	v->p.pgn = row->pgn;
+	v->p.given_name = row->given_name;
+	v->p.family_name = row->family_name;
+	v->p.birth_date = row->birth_date;
+	v->p.diploma = vocab_diploma_from_str(row->diploma);	/* travels in the dossier */
+	v->p.n_support_needs = s_support_split(v->support, v->needs, v->ptrs, ARRAY_SIZE(v->needs));
+	v->p.support_needs = v->ptrs;
+	v->mentor.name = row->mentor_name;
+	v->mentor.email = row->mentor_email;
+	v->mentor.phone = row->mentor_phone;
+	v->p.mentor = &v->mentor;
+}
+
+/* The report pseudonym follows the pupil (PGN) where there is one, so a
+ * pupil who appears in two cohorts is one pupil. */
+static int s_row_pseudonym(struct store *s, const Overstapctl__Leaver *row, uint8_t out[32])
+{
+	char src[128];
+
+	snprintf(src, sizeof(src), "%s:%s", row->pgn[0] ? "pgn" : "ref",
+		 row->pgn[0] ? row->pgn : row->pupil_ref);
+	return store_pseudonym(s, src, out);
+}
+
 static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, const char *user,
 			   int64_t now)
 {
-	Overstapstore__LeaverPrivate p = OVERSTAPSTORE__LEAVER_PRIVATE__INIT;
-	Overstap__MentorContact mentor = OVERSTAP__MENTOR_CONTACT__INIT;
-	Overstap__SupportNeed needs[32], *ptrs[32];
-	char support[520], pseudo_src[128];
+	struct s_private v;
 	uint8_t key[CRYPTO_KEY_LEN], ref_hash[32], pseudo[32], *pii = NULL;
 	size_t pii_len = 0;
 	int64_t key_id = 0;
 	sqlite3_stmt *st;
 	int r;
 
-	str_copy(support, sizeof(support), row->support_needs);
-	p.pupil_ref = row->pupil_ref;
-	p.pgn = row->pgn;
-	p.given_name = row->given_name;
-	p.family_name = row->family_name;
-	p.birth_date = row->birth_date;
-	p.diploma = vocab_diploma_from_str(row->diploma);	/* travels in the dossier */
-	p.n_support_needs = s_support_split(support, needs, ptrs, ARRAY_SIZE(needs));
-	p.support_needs = ptrs;
-	mentor.name = row->mentor_name;
-	mentor.email = row->mentor_email;
-	mentor.phone = row->mentor_phone;
-	p.mentor = &mentor;
-	/* The report pseudonym follows the pupil (PGN) where there is one, so a
-	 * pupil who appears in two cohorts is one pupil. */
-	snprintf(pseudo_src, sizeof(pseudo_src), "%s:%s", row->pgn[0] ? "pgn" : "ref",
-		 row->pgn[0] ? row->pgn : row->pupil_ref);
+	s_private_from_row(&v, row);
 	if ((r = s_ref_hash(s, row->pupil_ref, ref_hash)) < 0 ||
-	    (r = store_pseudonym(s, pseudo_src, pseudo)) < 0 ||
+	    (r = s_row_pseudonym(s, row, pseudo)) < 0 ||
 	    (r = store_key_new(s, now, &key_id, key)) < 0)
 		goto out;
-	if ((r = s_seal_private(s, key_id, ref_hash, &p, &pii, &pii_len)) < 0)
+	if ((r = s_seal_private(s, key_id, ref_hash, &v.p, &pii, &pii_len)) < 0)
 		goto out;
 	st = store_st(s, ST_LEAVER_INS);
 	r = STORE_BIND(st, STORE_I(key_id), STORE_B(ref_hash, 32), STORE_B(pseudo, 32),
@@ -132,6 +152,134 @@ static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, cons
 		r = sqlerr_exec(st);
 out:
 	crypto_wipe(key, sizeof(key));
+	crypto_wipe(v.support, sizeof(v.support));
+	free(pii);
+	return r;
+}
+
+int store_leaver_add(struct store *s, const Overstapctl__Leaver *row, const char *user,
+		     int64_t now, int64_t *id)
+{
+	int r = s_leaver_insert(s, row, user, now);
+
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+const char *const store_leaver_cols[STORE_LEAVER_NCOLS] = {
+	"pupil_ref", "pgn", "given_name", "family_name", "birth_date", "program", "cohort",
+	"exit_date", "destination_type", "destination_institution", "advice", "advice_followed",
+	"level_taal", "level_rekenen", "support_needs", "mentor_name", "mentor_email",
+	"mentor_phone", "diploma",
+};
+
+static int s_str_differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+/* Support needs compare as the list they are stored as (codes and notes
+ * trimmed), so a re-export that spaces them differently is unchanged. */
+static int s_support_differs(const Overstapstore__LeaverPrivate *p, const char *row_needs)
+{
+	struct s_private v;
+	Overstapctl__Leaver row = OVERSTAPCTL__LEAVER__INIT;
+	int differs = 0;
+
+	row.support_needs = (char *)row_needs;
+	s_private_from_row(&v, &row);
+	if (v.p.n_support_needs != p->n_support_needs)
+		differs = 1;
+	for (size_t i = 0; !differs && i < p->n_support_needs; i++)
+		differs = s_str_differs(v.needs[i].code, p->support_needs[i]->code) ||
+			  s_str_differs(v.needs[i].note, p->support_needs[i]->note);
+	crypto_wipe(v.support, sizeof(v.support));
+	return differs;
+}
+
+static uint32_t s_diff(const struct leaver *l, const Overstapctl__Leaver *row)
+{
+	const Overstapstore__LeaverPrivate *p = l->priv;
+	const Overstap__MentorContact *m = p->mentor;
+	const int differs[STORE_LEAVER_NCOLS] = {
+		0,
+		s_str_differs(p->pgn, row->pgn),
+		s_str_differs(p->given_name, row->given_name),
+		s_str_differs(p->family_name, row->family_name),
+		s_str_differs(p->birth_date, row->birth_date),
+		l->program != (int)vocab_program_from_str(row->program),
+		s_str_differs(l->cohort, row->cohort),
+		s_str_differs(l->exit_date, row->exit_date),
+		l->destination != (int)vocab_destination_from_str(row->destination_type),
+		s_str_differs(l->destination_institution, row->destination_institution),
+		l->advice != (int)vocab_advice_from_str(row->advice),
+		l->advice_followed != (int)vocab_yesno_from_str(row->advice_followed),
+		l->level_taal != (int)vocab_level_from_str(row->level_taal),
+		l->level_rekenen != (int)vocab_level_from_str(row->level_rekenen),
+		s_support_differs(p, row->support_needs),
+		s_str_differs(m ? m->name : "", row->mentor_name),
+		s_str_differs(m ? m->email : "", row->mentor_email),
+		s_str_differs(m ? m->phone : "", row->mentor_phone),
+		(int)p->diploma != (int)vocab_diploma_from_str(row->diploma),
+	};
+	uint32_t mask = 0;
+
+	for (unsigned i = 0; i < STORE_LEAVER_NCOLS; i++)
+		mask |= differs[i] ? 1u << i : 0;
+	return mask;
+}
+
+int store_leaver_diff(struct store *s, const Overstapctl__Leaver *row, struct leaver *l,
+		      uint32_t *changed)
+{
+	int r = store_leaver_find(s, row->pupil_ref, 1, l);
+
+	*changed = 0;
+	if (r < 0)
+		return r;
+	if (!l->priv)
+		return -ENOKEY;
+	*changed = s_diff(l, row);
+	return 0;
+}
+
+int store_leaver_update(struct store *s, const struct leaver *l, const Overstapctl__Leaver *row,
+			unsigned flags)
+{
+	struct s_private v;
+	uint8_t ref_hash[32], pseudo[32], *pii = NULL;
+	size_t pii_len = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	if (!l->priv)
+		return -ENOKEY;
+	s_private_from_row(&v, row);
+	v.p.inzage_remarks = l->priv->inzage_remarks;	/* the parents' words stay */
+	if ((r = s_ref_hash(s, row->pupil_ref, ref_hash)) < 0 ||
+	    (r = s_row_pseudonym(s, row, pseudo)) < 0 ||
+	    (r = s_seal_private(s, l->key_id, ref_hash, &v.p, &pii, &pii_len)) < 0)
+		goto out;
+	st = store_st(s, ST_LEAVER_UPD);
+	r = STORE_BIND(st, STORE_I(l->id), STORE_B(pseudo, 32), STORE_B(pii, pii_len),
+		       STORE_I(vocab_program_from_str(row->program)),
+		       STORE_T(row->cohort), STORE_T(row->exit_date),
+		       STORE_I(vocab_destination_from_str(row->destination_type)),
+		       STORE_T(row->destination_institution[0] ? row->destination_institution
+							       : NULL),
+		       STORE_I(vocab_advice_from_str(row->advice)),
+		       STORE_I(vocab_yesno_from_str(row->advice_followed)),
+		       STORE_I(vocab_level_from_str(row->level_taal)),
+		       STORE_I(vocab_level_from_str(row->level_rekenen)),
+		       STORE_I((flags & STORE_LEAVER_RESET_INZAGE) != 0),
+		       STORE_I((flags & STORE_LEAVER_RESET_REGISTERED) != 0));
+	if (r == 0)
+		r = sqlerr_exec(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -EALREADY;
+out:
+	crypto_wipe(v.support, sizeof(v.support));
 	free(pii);
 	return r;
 }

@@ -53,6 +53,7 @@ class Institution:
                     "retry_initial_ms": 500, "retry_max_ms": 2000}
         self.net.update(net)
         self.policy = {}     # [policy] keys, e.g. retention_sent_days
+        self.import_ = {}    # [import] keys, e.g. spool
         self.peers = {}      # id -> (Institution or dict, endpoint-or-None)
         self.peer_extra = {}  # id -> more "key = value" lines for its [peer] section
         self.proc = None
@@ -77,6 +78,8 @@ class Institution:
                   "[control]", "socket = %s" % self.sock, ""]
         if self.policy:
             lines += ["[policy]"] + ["%s = %s" % kv for kv in sorted(self.policy.items())] + [""]
+        if self.import_:
+            lines += ["[import]"] + ["%s = %s" % kv for kv in sorted(self.import_.items())] + [""]
         lines += ["[log]", "level = debug", ""]
         for pid, (p, endpoint) in sorted(self.peers.items()):
             curve = p["curve_pub"] if isinstance(p, dict) else p.curve_pub

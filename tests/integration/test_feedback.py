@@ -11,6 +11,7 @@ Run: python3 -m unittest -v test_feedback   (OVERSTAPD / OVERSTAP from the envir
 import datetime
 import json
 import os
+import time
 import random
 import sys
 
@@ -121,6 +122,12 @@ class FeedbackTest(harness.DaemonTestCase):
         r = self.mbo.cli("import", "outcomes", csv, check=False)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("%s:3: record_id" % csv, r.stderr)
+        # --check says the same, and neither queues nor audits anything
+        n_audit = len(self.mbo.cli("audit", "export").stdout.splitlines())
+        r = self.mbo.cli("import", "outcomes", "--check", csv, check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("%s:3: record_id" % csv, r.stderr)
+        self.assertEqual(len(self.mbo.cli("audit", "export").stdout.splitlines()), n_audit)
         with open(csv, "a") as f:
             f.write("%s,not-an-event,%s,\n" % (rid["F1"], TODAY))
         r = self.mbo.cli("import", "outcomes", csv, check=False)
@@ -129,6 +136,11 @@ class FeedbackTest(harness.DaemonTestCase):
         with open(csv, "w") as f:
             f.write("record_id,event,date,level\n%s,still_enrolled,%s,\n%s,withdrawn,%s,\n"
                     % (rid["F1"], TODAY, rid["F2"], TODAY))
+        r = self.mbo.cli("import", "outcomes", "--check", csv)
+        self.assertIn("would be queued: 2", r.stdout)
+        time.sleep(0.5)
+        self.assertEqual(len(self.timeline("F1")), 1)     # nothing went
+        self.assertEqual(len(self.mbo.cli("audit", "export").stdout.splitlines()), n_audit)
         self.mbo.cli("import", "outcomes", csv)
         wait_for(lambda: len(self.timeline("F1")) == 2 and len(self.timeline("F2")) == 3,
                  what="the imported events at the school")

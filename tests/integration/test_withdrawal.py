@@ -351,6 +351,11 @@ class WithdrawalTest(harness.DaemonTestCase):
             f.write("pgn,sending_school,registered_on\n")
             f.write("%s,%s,%s\n" % (self.rows[0]["pgn"], SCHOOL, TODAY))
             f.write("%s,%s,%s\n" % (self.rows[1]["pgn"], SCHOOL, TODAY))
+        n_audit = len(self.mbo.cli("audit", "export").stdout.splitlines())
+        out = self.mbo.cli("import", "registrations", "--check", path).stdout
+        self.assertIn("registrations that would be queued: 2", out)
+        self.assertEqual(len(self.mbo.cli("audit", "export").stdout.splitlines()), n_audit)
+        self.assertEqual(self.state("W1")["state"], "imported")
         out = self.mbo.cli("import", "registrations", path).stdout
         self.assertIn("registrations queued: 2", out)
         wait_for(lambda: self.state("W1")["state"] == "registered" and

@@ -184,6 +184,52 @@ static int s_grant(struct ctl_fx *x, const char *purpose, Overstapctl__Reply *re
 	return rep->code;
 }
 
+/* `import consents`: L001 follow_up (its dossier left: a notice goes with
+ * it) and L002 handover, as the CLI sends a two-row file. */
+static int s_import_consents(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c)
+{
+	Overstapctl__Request req;
+	Overstapctl__ImportConsents im = OVERSTAPCTL__IMPORT_CONSENTS__INIT;
+	Overstapctl__ConsentGrant g[2], *gp[2] = { &g[0], &g[1] };
+
+	for (int i = 0; i < 2; i++) {
+		overstapctl__consent_grant__init(&g[i]);
+		g[i].pupil_ref = i ? "L002" : "L001";
+		g[i].purpose = i ? "handover" : "follow_up";
+		g[i].grantor = "pupil";
+		g[i].granted_at = "2025-05-01";
+		g[i].evidence_method = "form";
+		g[i].evidence_ref = "dossier 2025/17";
+		g[i].line = (unsigned)i + 2;
+	}
+	im.file = "consents.csv";
+	im.rows = gp;
+	im.n_rows = 2;
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_IMPORT_CONSENTS);
+	req.import_consents = &im;
+	s_dispatch(x, &req, rep, c);
+	return rep->code;
+}
+
+/* leavers_good.csv again with L001's given_name corrected. */
+static int s_reimport(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c)
+{
+	Overstapctl__Request req;
+	Overstapctl__ImportLeavers im = OVERSTAPCTL__IMPORT_LEAVERS__INIT;
+	Overstapctl__Leaver fixed = *s_rows[0], *rows[4];
+
+	fixed.given_name = "Sanneke";
+	memcpy(rows, s_rows, sizeof(rows));
+	rows[0] = &fixed;
+	im.file = "leavers_good.csv";
+	im.leavers = rows;
+	im.n_leavers = 4;
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS);
+	req.import_leavers = &im;
+	s_dispatch(x, &req, rep, c);
+	return rep->code;
+}
+
 static int s_withdraw(struct ctl_fx *x, const char *id, Overstapctl__Reply *rep, struct req_ctx *c)
 {
 	Overstapctl__Request req;
@@ -469,6 +515,42 @@ static int s_held_import(struct store *s, const struct ctl_case *k, const Overst
 	       s_leaver_ok(s, "X001", NULL);
 }
 
+/* The corrected row updated, the three others unchanged. */
+static int s_held_reimport(struct store *s, const struct ctl_case *k, const Overstapctl__Reply *rep)
+{
+	struct leaver l = { 0 };
+	int ok;
+
+	(void)k;
+	ok = rep->body_case == OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT &&
+	     rep->import_result->updated == 1 && rep->import_result->unchanged == 3 &&
+	     rep->import_result->n_errors == 0 && store_leaver_find(s, "L001", 1, &l) == 0 &&
+	     l.priv && strcmp(l.priv->given_name, "Sanneke") == 0;
+	store_leaver_clear(&l);
+	return ok;
+}
+
+static int s_count_consent(const struct consent *kc, int64_t leaver_id, void *arg)
+{
+	(void)kc;
+	(void)leaver_id;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+/* Both consents stored, and the MBO told of L001's follow_up one. */
+static int s_held_import_consents(struct store *s, const struct ctl_case *k,
+				  const Overstapctl__Reply *rep)
+{
+	unsigned n = 0;
+
+	(void)k;
+	return rep->body_case == OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT &&
+	       rep->import_result->added == 2 && rep->import_result->n_errors == 0 &&
+	       store_consents_each(s, -1, s_count_consent, &n) == 0 && n == 2 &&
+	       s_pending(s, MBO) == 2;
+}
+
 static int s_is_registered(const struct leaver *l) { return strcmp(l->registered_on, "2025-05-15") == 0; }
 static int s_has_inzage(const struct leaver *l) { return strcmp(l->inzage_on, "2025-05-20") == 0; }
 static int s_is_queued(const struct leaver *l) { return l->state == LEAVER_QUEUED && l->record_id[0]; }
@@ -722,6 +804,8 @@ static int s_op_inzage(struct fault_fx *fx) { return s_run(fx, s_inzage); }
 static int s_op_send(struct fault_fx *fx) { return s_run(fx, s_send); }
 static int s_op_erase(struct fault_fx *fx) { return s_run(fx, s_erase); }
 static int s_op_registrations(struct fault_fx *fx) { return s_run(fx, s_registrations); }
+static int s_op_reimport(struct fault_fx *fx) { return s_run(fx, s_reimport); }
+static int s_op_import_consents(struct fault_fx *fx) { return s_run(fx, s_import_consents); }
 
 static int s_req_grant_fu(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c)
 {
@@ -776,6 +860,8 @@ static struct ctl_case s_ctl[] = {
 	{ &s_mbo, s_setup_mbo, s_op_outcome, s_held_feedback, "", "" },
 	{ &s_mbo, s_setup_mbo, s_op_registrations, s_held_registrations, "", "" },
 	{ &s_mbo, s_setup_mbo, s_op_erase, s_held_erase_received, "", "" },
+	{ &s_school, s_setup_imported, s_op_reimport, s_held_reimport, "", "" },
+	{ &s_school, s_setup_sent, s_op_import_consents, s_held_import_consents, "", "" },
 };
 
 #define N_CTL (sizeof(s_ctl) / sizeof(s_ctl[0]))
@@ -834,11 +920,13 @@ int main(void)
 				       "ctl_erase", "ctl_outbox_retry", "ctl_outbox_cancel",
 				       "ctl_status_set", "ctl_outcome_record",
 				       "ctl_import_registrations", "ctl_erase_received",
+				       "ctl_reimport_leavers", "ctl_import_consents",
 				       "ctl_import_leavers_oom", "ctl_registered_oom", "ctl_inzage_oom",
 				       "ctl_send_oom", "ctl_consent_grant_oom", "ctl_consent_withdraw_oom",
 				       "ctl_erase_oom", "ctl_outbox_retry_oom", "ctl_outbox_cancel_oom",
 				       "ctl_status_set_oom", "ctl_outcome_record_oom",
-				       "ctl_import_registrations_oom", "ctl_erase_received_oom" };
+				       "ctl_import_registrations_oom", "ctl_erase_received_oom",
+				       "ctl_reimport_leavers_oom", "ctl_import_consents_oom" };
 	struct CMUnitTest tests[N_CASES];
 	const char *only = getenv("FAULT_CONTROL_ONLY");	/* one case, for debugging */
 	uint8_t seed[CRYPTO_SIGN_KEY_LEN];

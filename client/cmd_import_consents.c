@@ -1,0 +1,114 @@
+/* cmd_import_consents: `overstap import consents [--check] FILE.csv` (design.md
+ * §8.6): consents collected on paper or in the school's LAS, recorded in bulk
+ * with the rules of `consent grant`. Parsed and checked here first; the daemon
+ * checks every row again with the pupil's data and stores all or nothing. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "consents_csv.h"
+#include "ctl.h"
+#include "out.h"
+#include "util.h"
+
+static void s_lines(FILE *f, char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out_text(f, v[i]);
+		fputc('\n', f);
+	}
+}
+
+static int s_send(struct cli *cli, Overstapctl__ImportConsents *im)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Reply *rep = NULL;
+	const Overstapctl__ImportResult *res;
+	int r;
+
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_IMPORT_CONSENTS;
+	req.import_consents = im;
+	r = cli_request_partial(cli, &req, OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT, &rep);
+	if (!rep)
+		return r;
+	res = rep->import_result;
+	s_lines(stderr, res->errors, res->n_errors);
+	if (r == CLI_EXIT_OK && im->check)
+		printf("check of %s (nothing changed): would record %u consents: %u added,"
+		       " %u unchanged, %u refused%s\n", im->file, (unsigned)res->added,
+		       (unsigned)res->added, (unsigned)res->unchanged, (unsigned)res->refused,
+		       res->n_errors ? "; the file would be refused whole" : "");
+	else if (r == CLI_EXIT_OK && res->n_errors)
+		fprintf(stderr, "overstap: %s: %zu error%s, nothing imported\n", im->file,
+			res->n_errors, res->n_errors == 1 ? "" : "s");
+	else if (r == CLI_EXIT_OK)
+		printf("imported %u consents from %s: %u added, %u unchanged, %u refused\n",
+		       (unsigned)res->imported, im->file, (unsigned)res->added,
+		       (unsigned)res->unchanged, (unsigned)res->refused);
+	if (r == CLI_EXIT_OK && res->n_errors)
+		r = CLI_EXIT_INPUT;
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}
+
+int cmd_import_consents(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "check", no_argument, NULL, 'n' },
+		{ 0 },
+	};
+	Overstapctl__ImportConsents im = OVERSTAPCTL__IMPORT_CONSENTS__INIT;
+	Overstapctl__ConsentGrant *g = NULL, **gp = NULL;
+	struct consents_csv_row *rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "hn", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		case 'n': im.check = 1; break;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(cli, "expected one CSV file");
+	im.file = argv[optind];
+	r = consents_csv_parse_file(im.file, NULL, &rows, &n, &errors, NULL, NULL);
+	if (r < 0 || n == 0) {
+		s_lines(stderr, errors.v, errors.n);
+		fprintf(stderr, "overstap: %s: %s, nothing imported\n", im.file,
+			errors.n ? "errors in the file" : r < 0 ? strerror(-r) : "no consents in the file");
+		strlist_clear(&errors);
+		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
+	}
+	g = calloc(n, sizeof(*g));
+	gp = calloc(n, sizeof(Overstapctl__ConsentGrant *));
+	r = CLI_EXIT_REFUSED;
+	if (g && gp) {
+		for (size_t i = 0; i < n; i++) {
+			overstapctl__consent_grant__init(&g[i]);
+			g[i].pupil_ref = rows[i].pupil_ref;
+			g[i].purpose = rows[i].purpose;
+			g[i].counterpart = rows[i].counterpart;
+			g[i].grantor = rows[i].grantor;
+			g[i].granted_at = rows[i].granted_at;
+			g[i].valid_until = rows[i].valid_until;
+			g[i].evidence_method = rows[i].evidence_method;
+			g[i].evidence_ref = rows[i].evidence_ref;
+			g[i].line = rows[i].line;
+			gp[i] = &g[i];
+		}
+		im.rows = gp;
+		im.n_rows = n;
+		r = s_send(cli, &im);
+	}
+	free(g);
+	free(gp);
+	consents_csv_free(&rows);
+	return r;
+}
