@@ -61,9 +61,9 @@ class ExamplesTest(harness.DaemonTestCase):
         refs = ["V2025-001", "V2025-002", "V2025-003", "V2025-004"]
         wait_for(lambda: all(self.state(school, r)["state"] == "registered" for r in refs),
                  what="the example registrations at the school")
-        # consents.csv waits for the consents import (issue 12 item 2): by hand here
-        school.cli("consent", "grant", "V2025-001", "--purpose", "follow_up", "--by", "pupil",
-                   "--evidence", "form", "--ref", "AVG-2025-001", "--date", "2025-06-02")
+        school.cli("import", "consents", example("consents.csv"))
+        self.assertEqual(sorted(c["pupil_ref"] for c in school.cli_json("consent", "list")),
+                         ["V2025-001", "V2025-002"])
         school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, *refs)
         school.cli("handover", "send", *refs)
         wait_for(lambda: all(self.state(school, r)["state"] == "delivered" for r in refs),
