@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dialect.h"
 #include "harden.h"
 #include "util.h"
 
@@ -148,9 +149,9 @@ static const struct verb s_verbs[] = {
 	  "Refused unless the dossier asserted a follow_up consent for this institution\n"
 	  "that is in force and not withdrawn; the refusal is in the audit log. A queued\n"
 	  "outcome whose consent ends before it is sent is cancelled, never sent.\n" },
-	{ "import", "outcomes", cmd_import_outcomes, "FILE.csv",
+	{ "import", "outcomes", cmd_import_outcomes, "[options] FILE.csv",
 	  "at the receiver: statuses and outcomes from a CSV, all or nothing",
-	  NULL,
+	  DIALECT_HELP,
 	  "Columns record_id, event, date, level (design.md §8). Every bad row is reported as\n"
 	  "FILE:LINE: column: reason (exit 4); a row the daemon refuses (unknown record,\n"
 	  "no consent for an outcome) refuses the file (exit 1). Nothing is sent then.\n" },
@@ -160,9 +161,9 @@ static const struct verb s_verbs[] = {
 	  "  -d, --date D          date of registration (default today)\n",
 	  "The school's daemon marks its leaver with this PGN registered, so the dossier\n"
 	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n" },
-	{ "import", "registrations", cmd_import_registrations, "FILE.csv",
+	{ "import", "registrations", cmd_import_registrations, "[options] FILE.csv",
 	  "at the receiver: registrations from a CSV, told to each sending school",
-	  NULL,
+	  DIALECT_HELP,
 	  "Columns pgn, sending_school, registered_on (all required, any order). Every\n"
 	  "bad row is reported as FILE:LINE: column: reason (exit 4); a school that is\n"
 	  "not a configured peer refuses the file (exit 1). Nothing is sent then.\n" },
@@ -208,13 +209,15 @@ static const struct verb s_verbs[] = {
 	  "A pupil is out of sight when the dossier was delivered but no enrolment came\n"
 	  "back N days after the expected start, or when they left without a diploma.\n"
 	  "Shows names: for the local operator only. Each listing is audited.\n" },
-	{ "import", "leavers", cmd_import_leavers, "FILE.csv",
+	{ "import", "leavers", cmd_import_leavers, "[options] FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
-	  NULL,
-	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
+	  DIALECT_HELP,
+	  "FILE.csv has a header row naming its columns (or their Dutch names, see\n"
+	  "overstap(1); unknown columns are ignored with one warning):\n"
 	  "  required  pupil_ref, birth_date, program, cohort, exit_date, destination_type\n"
-	  "  optional  pgn, given_name, family_name, destination_institution, advice,\n"
-	  "            advice_followed, level_taal, level_rekenen, support_needs,\n"
+	  "  optional  pgn, given_name, tussenvoegsel, family_name,\n"
+	  "            destination_institution, advice, advice_followed, level_taal,\n"
+	  "            level_rekenen, support_needs,\n"
 	  "            mentor_name, mentor_email, mentor_phone\n"
 	  "(pgn is required with destination_institution, the names with pgn.)\n"
 	  "Every bad row is reported as FILE:LINE: column: reason, and then nothing is\n"

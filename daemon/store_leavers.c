@@ -96,6 +96,7 @@ static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, cons
 	p.pupil_ref = row->pupil_ref;
 	p.pgn = row->pgn;
 	p.given_name = row->given_name;
+	p.tussenvoegsel = row->tussenvoegsel;
 	p.family_name = row->family_name;
 	p.birth_date = row->birth_date;
 	p.n_support_needs = s_support_split(support, needs, ptrs, ARRAY_SIZE(needs));
