@@ -68,8 +68,9 @@ int csvdialect_date(const char *v, enum csvdialect_date f, char out[11])
 	}
 	if (*p)
 		return 0;
-	if (w[0] == 4 && w[1] <= 2 && w[2] <= 2 &&
-	    (f == CSVDIALECT_DATE_AUTO || f == CSVDIALECT_DATE_YMD)) {
+	/* A year first is never ambiguous: only dmy/mdy's year-last order is
+	 * the user's to say. */
+	if (w[0] == 4 && w[1] <= 2 && w[2] <= 2) {
 		y = n[0], m = n[1], d = n[2];
 	} else if (w[2] == 4 && w[0] <= 2 && w[1] <= 2 &&
 		   (f == CSVDIALECT_DATE_AUTO || f == CSVDIALECT_DATE_DMY)) {

@@ -16,8 +16,8 @@
 enum csvdialect_date {
 	CSVDIALECT_DATE_AUTO = 0,	/* YYYY-MM-DD or D-M-YYYY, each value on its own */
 	CSVDIALECT_DATE_YMD,		/* YYYY-M-D only */
-	CSVDIALECT_DATE_DMY,		/* D-M-YYYY only */
-	CSVDIALECT_DATE_MDY,		/* M-D-YYYY only (an export in a US locale) */
+	CSVDIALECT_DATE_DMY,		/* a year last is D-M-YYYY (a year first stays YYYY-M-D) */
+	CSVDIALECT_DATE_MDY,		/* a year last is M-D-YYYY (an export in a US locale) */
 };
 
 /* The option's value ("auto", "ymd" or "YYYY-MM-DD", "dmy" or "DD-MM-YYYY",
