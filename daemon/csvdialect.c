@@ -340,6 +340,8 @@ struct s_load {
 	struct csvdialect_map *m;
 	const char *text;	/* what is left */
 	unsigned line;		/* of the last line handed to inih */
+	unsigned sec_line;	/* of the last section header handed to inih */
+	unsigned bad_sec;	/* the section header already reported */
 	struct strlist *errors;
 	int failed, r;
 	unsigned err_line;	/* a line we reported ourselves */
@@ -360,6 +362,9 @@ static char *s_reader(char *str, int num, void *stream)
 	str[n] = '\0';
 	ld->text += n;
 	ld->line++;
+	/* inih does not tell the handler where a section starts */
+	if (str[strspn(str, " \t")] == '[')
+		ld->sec_line = ld->line;
 	return str;
 }
 
@@ -390,8 +395,15 @@ static struct s_section *s_section(struct s_load *ld, const char *name)
 	if (strncasecmp(name, "values.", 7) == 0 && name[7])
 		col = name + 7;
 	else if (strcasecmp(name, "columns") != 0) {
-		s_load_fail(ld, "unknown section [%.64s] (expected [columns] or [values.COLUMN])",
-			    name);
+		unsigned line = ld->line;
+
+		/* once, on the section's own line */
+		if (ld->bad_sec != ld->sec_line) {
+			ld->bad_sec = ld->line = ld->sec_line;
+			s_load_fail(ld, "unknown section [%.64s] (expected [columns] or "
+				    "[values.COLUMN])", name);
+			ld->line = line;
+		}
 		return NULL;
 	}
 	for (size_t i = 0; i < m->n; i++)

@@ -14,7 +14,7 @@
 
 #define S_PROGRESS_EVERY 1000	/* data records between progress calls */
 #define S_FOLD 128		/* bytes of a folded header name or code */
-#define S_NORM 24		/* bytes of a value in the import's spelling (a date: 11) */
+#define S_NORM 40		/* bytes of a value in the import's spelling (a UUID: 37) */
 #define S_RANK_MAP 0		/* how a header field named its column: the --map file, */
 #define S_RANK_NAME 1		/* the column's own name, */
 #define S_RANK_ALIAS 2		/* an alias (2 + its place in the list) */

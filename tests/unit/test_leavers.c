@@ -1017,7 +1017,7 @@ static void test_map(void **state)
 	assert_null(m);
 	assert_errors(&errors, (const char *const[]){
 		"m.ini:1: 'x' is outside a section ([columns] or [values.COLUMN])",
-		"m.ini:3: unknown section [kolommen] (expected [columns] or [values.COLUMN])",
+		"m.ini:2: unknown section [kolommen] (expected [columns] or [values.COLUMN])",
 		"m.ini:6: [columns] A: already given on line 5",
 		"m.ini:7: [columns] b: no value",
 		"m.ini:8: syntax error (expected [section] or 'name = value')", NULL });
