@@ -35,6 +35,14 @@ struct s_rows {
 	size_t ndups, dcap;	/* used; a power of two */
 };
 
+/* A column's last code as written and in the import's spelling: a school's
+ * file repeats a handful of codes per column, so most rows map none. */
+struct s_memo {
+	char in[S_NORM];	/* as written; "" = none yet */
+	const char *out;	/* static storage, the map's, or out_buf */
+	char out_buf[S_NORM];
+};
+
 struct csvfile {
 	const char *name;		/* FILE part of messages */
 	const struct csvfile_table *t;	/* the import's, borrowed */
@@ -62,6 +70,7 @@ struct csvfile {
 	const struct csvfile_dialect_col **dia;	/* t->ncols: each column's, or NULL; owned */
 	const void **vsec;		/* t->ncols: each column's values in o->map, or NULL; owned */
 	char (*norm)[S_NORM];		/* t->ncols: a value in the import's spelling; owned */
+	struct s_memo *memo;		/* t->ncols: each column's last mapped code; owned */
 	/* the current record */
 	size_t nfields;			/* fields seen */
 	int nonempty;			/* one of them has a value */
@@ -581,12 +590,31 @@ static const char *s_value(struct csvfile *cf, size_t col, const struct s_field 
 
 	if (!f->len || (!d && !sec) || memchr(f->s, '\0', f->len))
 		return f->s;
+	if (!(d && (d->flags & CSVFILE_DATE))) {
+		struct s_memo *m = &cf->memo[col];
+
+		if (m->in[0] && strcmp(m->in, f->s) == 0)
+			return m->out;
+		m->in[0] = '\0';	/* out_buf is about to change */
+		v = NULL;
+		if (sec && csvdialect_fold(f->s, folded, sizeof(folded)))
+			v = csvdialect_map_value(sec, folded);
+		if (!v && d && d->canon)
+			v = d->canon(f->s, m->out_buf, sizeof(m->out_buf));
+		if (!v)
+			v = f->s;
+		/* kept when it fits; f->s itself lives only as long as the row */
+		if (f->len < sizeof(m->in)) {
+			memcpy(m->in, f->s, f->len + 1);
+			m->out = v == f->s ? m->in : v;
+		}
+		return v;
+	}
+	/* A date: the map (rarely), else YYYY-MM-DD, as it is when it is already. */
 	if (sec && csvdialect_fold(f->s, folded, sizeof(folded)) &&
 	    (v = csvdialect_map_value(sec, folded)))
 		return v;
-	if (d && d->canon && (v = d->canon(f->s, cf->norm[col], sizeof(cf->norm[col]))))
-		return v;
-	if (d && (d->flags & CSVFILE_DATE) &&
+	if (!(f->len == 10 && f->s[4] == '-' && f->s[7] == '-') &&
 	    csvdialect_date(f->s, cf->o->date_format, cf->norm[col]))
 		return cf->norm[col];
 	return f->s;
@@ -842,9 +870,8 @@ static int s_today(struct csvfile *cf, const char *today)
 	return 0;
 }
 
-/* What libcsv drops around an unquoted value: blanks, but never the
- * separator. */
-static int s_space(unsigned char c) { return c == ' ' || c == '\t'; }
+/* What libcsv drops around an unquoted value when TAB separates: blanks
+ * only, or an empty first field would vanish. */
 static int s_space_no_tab(unsigned char c) { return c == ' '; }
 
 /* Each column's dialect entry and its values in the school's map. */
@@ -871,7 +898,9 @@ static int s_parse(struct csvfile *cf, const char *data, size_t len)
 	if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return -ENOMEM;
 	csv_set_delim(&csv, (unsigned char)cf->delim);
-	csv_set_space_func(&csv, cf->delim == '\t' ? s_space_no_tab : s_space);
+	/* libcsv's own test is blank or TAB, and faster than a call per byte */
+	if (cf->delim == '\t')
+		csv_set_space_func(&csv, s_space_no_tab);
 	s_feed(cf, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
 	csv_free(&csv);
 	if (!cf->have_header && !cf->stop)
@@ -921,10 +950,11 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 	cf.dia = calloc(t->ncols, sizeof(*cf.dia));
 	cf.vsec = calloc(t->ncols, sizeof(*cf.vsec));
 	cf.norm = calloc(t->ncols, sizeof(*cf.norm));
+	cf.memo = calloc(t->ncols, sizeof(*cf.memo));
 	cf.view = malloc(t->view_size);
 	cf.out = malloc(t->row_size);
-	if (cf.map && cf.rank && cf.offs && cf.fields && cf.dia && cf.vsec && cf.norm && cf.view &&
-	    cf.out) {
+	if (cf.map && cf.rank && cf.offs && cf.fields && cf.dia && cf.vsec && cf.norm && cf.memo &&
+	    cf.view && cf.out) {
 		s_dialect(&cf);
 		r = s_parse(&cf, data, len);
 	}
@@ -943,6 +973,7 @@ out:
 	free(cf.dia);
 	free(cf.vsec);
 	free(cf.norm);
+	free(cf.memo);
 	free(cf.map);
 	free(cf.buf);
 	free(cf.offs);

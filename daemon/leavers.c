@@ -100,17 +100,38 @@ static const struct s_col s_cols[C_COUNT] = {
 
 /* ---- the dialect (design.md §8.4) ------------------------------------------- */
 
-/* "2024/2025", "2024 - 2025", "2024/25", "2024-25" as 2024-2025. */
+/* The digits at *p as a number; *w of them. */
+static unsigned s_number(const char **p, int *w)
+{
+	unsigned v = 0;
+
+	for (*w = 0; **p >= '0' && **p <= '9' && *w < 5; (*p)++, (*w)++)
+		v = v * 10 + (unsigned)(**p - '0');
+	return v;
+}
+
+/* "2024/2025", "2024 - 2025", "2024/25", "2024-25" as 2024-2025. Runs on
+ * every row: no sscanf. */
 static const char *s_canon_cohort(const char *v, char *buf, size_t size)
 {
+	const char *p = v;
 	unsigned y1, y2;
-	int a, b, end = 0;
+	int w1, w2;
 
-	if (sscanf(v, "%4u%n %*[-/] %n%4u%n", &y1, &a, &b, &y2, &end) != 2 || v[end] || a != 4)
+	y1 = s_number(&p, &w1);
+	if (w1 != 4)
 		return NULL;
-	if (end - b == 2 && y2 == (y1 + 1) % 100)
+	p += strspn(p, " ");
+	if (*p != '-' && *p != '/')
+		return NULL;
+	p++;
+	p += strspn(p, " ");
+	y2 = s_number(&p, &w2);
+	if (*p || (w2 != 2 && w2 != 4))
+		return NULL;
+	if (w2 == 2 && y2 == (y1 + 1) % 100)
 		y2 = y1 + 1;
-	else if (end - b != 4)
+	else if (w2 == 2)
 		return NULL;
 	snprintf(buf, size, "%04u-%04u", y1, y2);
 	return strcmp(buf, v) ? buf : NULL;

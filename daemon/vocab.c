@@ -178,7 +178,6 @@ static const struct vocab_alias s_destination_alias[] = {
 
 static const struct vocab_alias s_level_alias[] = {
 	{ "geen", "none" }, { "onder_1f", "none" },
-	{ "1f", "1F" }, { "2f", "2F" }, { "3f", "3F" },
 };
 
 static const struct vocab_alias s_yesno_alias[] = {
@@ -226,6 +225,10 @@ static const char *s_canon(const struct vocab_entry *t, size_t n, const struct v
 {
 	char f[64];
 
+	/* Most values are written as the code is: no folding for those. */
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(t[i].str, s) == 0)
+			return t[i].str;
 	if (!s || !csvdialect_fold(s, f, sizeof(f)))
 		return NULL;
 	for (size_t i = 0; i < n; i++)
