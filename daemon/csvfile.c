@@ -71,6 +71,8 @@ struct csvfile {
 	const void **vsec;		/* t->ncols: each column's values in o->map, or NULL; owned */
 	char (*norm)[S_NORM];		/* t->ncols: a value in the import's spelling; owned */
 	struct s_memo *memo;		/* t->ncols: each column's last mapped code; owned */
+	char **shown;			/* t->ncols: the header's name where it is not the
+					 * column's (echoed), else NULL; each owned */
 	/* the current record */
 	size_t nfields;			/* fields seen */
 	int nonempty;			/* one of them has a value */
@@ -187,6 +189,16 @@ void csvfile_check_fail(struct csvfile_check *c, const struct csvfile_col *col, 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	c->problems++;
+	/* "birth_date (Geboortedatum)": the name the school's file gave it */
+	if (c->t && c->shown) {
+		size_t i = (size_t)((const char *)col - (const char *)c->t->cols) / c->t->col_size;
+
+		if (i < c->t->ncols && c->shown[i]) {
+			(void)strlist_addf(c->errors, "%s:%u: %s (%s): %s", c->name, c->line,
+					   col->name, c->shown[i], msg);
+			return;
+		}
+	}
 	(void)strlist_addf(c->errors, "%s:%u: %s: %s", c->name, c->line, col->name, msg);
 }
 
@@ -280,7 +292,7 @@ static int s_check_row(const struct csvfile_table *t, struct csvfile_check *c, u
 int csvfile_check_view(const struct csvfile_table *t, const char *name, unsigned line,
 		       const char *today, const void *view, void *out, struct strlist *errors)
 {
-	struct csvfile_check c = { name ? name : "-", line, errors, 0, today, view };
+	struct csvfile_check c = { name ? name : "-", line, errors, 0, today, view, t, NULL };
 	char now[11];
 
 	if (!today && (t->flags & CSVFILE_TODAY)) {
@@ -528,6 +540,20 @@ static int s_ignored(struct csvfile *cf, size_t seen)
 			    cf->rec_line, n == 1 ? "column" : "columns", list);
 }
 
+/* Remember header field i's own name for messages when it named its column
+ * by an alias or the map. 0 or -ENOMEM. */
+static int s_shown(struct csvfile *cf, size_t i)
+{
+	char echo[CSVFILE_ECHO_SIZE];
+	int col = cf->map[i];
+
+	if (col < 0 || cf->rank[i] == S_RANK_NAME)
+		return 0;
+	csvfile_echo(echo, cf->fields[i].s, cf->fields[i].len, cf->t->flags);
+	cf->shown[col] = strdup(echo);
+	return cf->shown[col] ? 0 : -ENOMEM;
+}
+
 /* The whole header: not too wide, and every required column present. */
 static int s_header(struct csvfile *cf, size_t nfields)
 {
@@ -562,6 +588,8 @@ static int s_header(struct csvfile *cf, size_t nfields)
 		cf->stop = 1;
 	else if (r == 0)
 		r = s_ignored(cf, seen);
+	for (size_t i = 0; i < seen && r == 0 && !cf->stop; i++)
+		r = s_shown(cf, i);
 	return r;
 }
 
@@ -624,7 +652,8 @@ static const char *s_value(struct csvfile *cf, size_t col, const struct s_field 
 static int s_row(struct csvfile *cf)
 {
 	const struct csvfile_table *t = cf->t;
-	struct csvfile_check c = { cf->name, cf->rec_line, cf->errors, 0, cf->today, cf->view };
+	struct csvfile_check c = { cf->name, cf->rec_line, cf->errors, 0, cf->today, cf->view,
+				   t, (const char *const *)cf->shown };
 	size_t have = cf->nfields < cf->ncols ? cf->nfields : cf->ncols;
 	unsigned skip = 0;
 	int r;
@@ -951,10 +980,11 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 	cf.vsec = calloc(t->ncols, sizeof(*cf.vsec));
 	cf.norm = calloc(t->ncols, sizeof(*cf.norm));
 	cf.memo = calloc(t->ncols, sizeof(*cf.memo));
+	cf.shown = calloc(t->ncols, sizeof(*cf.shown));
 	cf.view = malloc(t->view_size);
 	cf.out = malloc(t->row_size);
 	if (cf.map && cf.rank && cf.offs && cf.fields && cf.dia && cf.vsec && cf.norm && cf.memo &&
-	    cf.view && cf.out) {
+	    cf.shown && cf.view && cf.out) {
 		s_dialect(&cf);
 		r = s_parse(&cf, data, len);
 	}
@@ -974,6 +1004,9 @@ out:
 	free(cf.vsec);
 	free(cf.norm);
 	free(cf.memo);
+	for (size_t i = 0; cf.shown && i < t->ncols; i++)
+		free(cf.shown[i]);
+	free(cf.shown);
 	free(cf.map);
 	free(cf.buf);
 	free(cf.offs);

@@ -36,6 +36,9 @@ struct csvfile_check {
 	int problems;			/* found so far */
 	const char *today;		/* YYYY-MM-DD no date may pass (CSVFILE_TODAY), else NULL */
 	const void *view;		/* the row's values, for rules across columns */
+	const struct csvfile_table *t;	/* the import, for shown; NULL = no file */
+	const char *const *shown;	/* t->ncols: the file's own header name of each column
+					 * where it is not the column's, else NULL; may be NULL */
 };
 
 struct csvfile_col;

@@ -938,9 +938,10 @@ static void test_dialect_options(void **state)
 	o.delimiter = 0;
 	/* The date format given: the other one is not a date. */
 	o.date_format = CSVDIALECT_DATE_YMD;
+	/* the messages give the file's own header name too */
 	expect_opts(csv, sizeof(csv) - 1, &o, -EINVAL, (const char *const[]){
-		"t.csv:2: birth_date: not a real date (YYYY-MM-DD)",
-		"t.csv:2: exit_date: not a real date (YYYY-MM-DD)", NULL });
+		"t.csv:2: birth_date (Geboortedatum): not a real date (YYYY-MM-DD)",
+		"t.csv:2: exit_date (Uitschrijfdatum): not a real date (YYYY-MM-DD)", NULL });
 	expect_opts(iso, sizeof(iso) - 1, &o, 0, (const char *const[]){ NULL });
 	/* dmy and mdy say the order of a date with the year last; a year first
 	 * is never ambiguous and stays accepted */
