@@ -254,7 +254,7 @@ int csvdialect_decode(const char *name, const char *data, size_t len, const char
 		return 0;
 	}
 	cd = iconv_open("UTF-8", encoding);
-	if (cd == (iconv_t)-1) {
+	if (cd == (iconv_t)-1) {	// NOLINT(performance-no-int-to-ptr): iconv_open's failure value
 		char echo[40];
 
 		snprintf(echo, sizeof(echo), "%.32s", encoding);

@@ -976,7 +976,7 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 	cf.rank = calloc(t->max_columns, sizeof(*cf.rank));
 	cf.offs = calloc(t->max_columns, sizeof(*cf.offs));
 	cf.fields = calloc(t->max_columns, sizeof(*cf.fields));
-	cf.dia = calloc(t->ncols, sizeof(*cf.dia));
+	cf.dia = calloc(t->ncols, sizeof(const struct csvfile_dialect_col *));
 	cf.vsec = calloc(t->ncols, sizeof(*cf.vsec));
 	cf.norm = calloc(t->ncols, sizeof(*cf.norm));
 	cf.memo = calloc(t->ncols, sizeof(*cf.memo));
