@@ -109,6 +109,12 @@ class DialectTest(unittest.TestCase):
         for m in ("leavers", "handed_over"):
             self.assertIn(total[m]["count"], (n, {"suppressed": True, "display": "x"}), m)
 
+        # the named list shows the names whole too (the pupils have had no
+        # enrolment back, long after 1 September 2025)
+        lost = {r["pupil_ref"]: r for r in self.school.cli_json("lost")}
+        self.assertEqual(lost["S101"]["tussenvoegsel"], "van")
+        self.assertRegex(self.school.cli("lost").stdout, r"S101\s+Noah van Dijk\s")
+
         # at the MBO: the school's record ids in an outcomes file in Dutch
         rid = out["M001"]["record_id"]
         path = self.write("uitkomsten.csv", "Recordnummer;Gebeurtenis;Datum;Opmerking\r\n"
