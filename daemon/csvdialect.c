@@ -180,6 +180,23 @@ fail:
 	return 0;
 }
 
+/* 1 when data holds a well-formed UTF-8 sequence of more than one byte:
+ * text in Windows-1252 almost never does ("Ã©" would be one). */
+static int s_has_utf8(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned n = p[i] >= 0xc2 && p[i] <= 0xdf ? 1 : p[i] >= 0xe0 && p[i] <= 0xef ? 2 :
+			     p[i] >= 0xf0 && p[i] <= 0xf4 ? 3 : 0;
+		size_t bad;
+
+		if (n && len - i > n && csvdialect_utf8_valid(data + i, n + 1, &bad))
+			return 1;
+	}
+	return 0;
+}
+
 /* The line (1 = first) and column (bytes from its start, 1 = first) of
  * offset pos, counting line breaks as csvfile does (LF, CRLF, lone CR). */
 static void s_where(const char *data, size_t pos, unsigned *line, size_t *col)
@@ -249,6 +266,15 @@ int csvdialect_decode(const char *name, const char *data, size_t len, const char
 		if ((len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) ||
 		    csvdialect_utf8_valid(data, len, &bad))
 			return 0;
+		/* UTF-8 with a stray byte: read as Windows-1252 every name in it
+		 * would be stored garbled ("ZoÃ«"), so say where, and stop. */
+		if (s_has_utf8(data, len)) {
+			s_where(data, bad, &line, &col);
+			r = strlist_addf(errors, "%s:%u: column %zu: byte 0x%02X is not UTF-8, but "
+					 "the rest of the file is (mixed encodings? give --encoding)",
+					 name, line, col, (unsigned char)data[bad]);
+			return r < 0 ? r : -EINVAL;
+		}
 		encoding = "WINDOWS-1252";
 	} else if (strcasecmp(encoding, "utf-8") == 0 || strcasecmp(encoding, "utf8") == 0) {
 		return 0;

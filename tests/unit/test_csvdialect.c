@@ -124,6 +124,13 @@ static void test_encodings(void **state)
 		      "(give --encoding)");
 	expect_decode("a\rb\x9d", 4, "CP1252", -EINVAL, NULL,
 		      "t.csv:2: column 2: byte 0x9D is not CP1252");
+	/* UTF-8 with one stray byte is not taken for Windows-1252: every name
+	 * in it would be stored garbled */
+	expect_decode("Zo\xc3\xab;a\r\nb;Fran\xe7ois", 18, NULL, -EINVAL, NULL,
+		      "t.csv:2: column 7: byte 0xE7 is not UTF-8, but the rest of the file is "
+		      "(mixed encodings? give --encoding)");
+	expect_decode("Zo\xc3\xab;Fran\xe7ois", 13, "cp1252", 0,
+		      "Zo\xc3\x83\xc2\xab;Fran\xc3\xa7ois", NULL);
 	expect_decode("a", 1, "no-such-encoding", -EINVAL, NULL,
 		      "t.csv: unknown encoding 'no-such-encoding' (e.g. utf-8, windows-1252)");
 	/* the validator: overlong, surrogate, cut off; NUL is a character */
