@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dialect.h"
 #include "enrolments.h"
 #include "out.h"
 #include "util.h"
@@ -52,7 +53,9 @@ static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
 
 int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      DIALECT_LONG_OPTIONS, { 0 } };
+	struct dialect d = { 0 };
 	Overstapctl__ImportEnrolments im = OVERSTAPCTL__IMPORT_ENROLMENTS__INIT;
 	Overstapctl__EnrolmentRow *e = NULL, **ep = NULL;
 	struct enrolment_row_in *rows = NULL;
@@ -62,15 +65,28 @@ int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
+			dialect_clear(&d);
 			cli_help(cli, stdout);
 			return CLI_EXIT_OK;
 		}
-		return cli_usage_hint(cli);
+		if ((r = dialect_option(cli, &d, c, optarg)) != CLI_EXIT_OK) {
+			dialect_clear(&d);
+			return r < 0 ? cli_usage_hint(cli) : r;
+		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind != 1) {
+		dialect_clear(&d);
 		return cli_usage_error(cli, "give one CSV file");
+	}
 	im.file = argv[optind];
-	if ((r = enrolments_parse_file(im.file, &rows, &n, &errors, NULL, NULL)) < 0)
+	if ((r = dialect_ready(&d)) != CLI_EXIT_OK) {
+		dialect_clear(&d);
+		return r;
+	}
+	r = enrolments_import_file(im.file, &d.o, &rows, &n, &errors);
+	dialect_warn(&d);
+	dialect_clear(&d);
+	if (r < 0)
 		return s_parse_failed(im.file, r, &errors);
 	e = calloc(n ? n : 1, sizeof(*e));
 	ep = calloc(n ? n : 1, sizeof(Overstapctl__EnrolmentRow *));

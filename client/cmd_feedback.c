@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dialect.h"
 #include "out.h"
 #include "outcomes.h"
 #include "registrations.h"
@@ -36,13 +37,15 @@ static int s_send(struct cli *cli, Overstapctl__RecordFeedback *f, const char *d
 	return r;
 }
 
-/* The options of an import: --help, --check (*check), and one file
- * (argv[optind] after). An exit status, or -1 to go on. */
-static int s_file_arg(struct cli *cli, int argc, char **argv, protobuf_c_boolean *check)
+/* The options of an import: --help, --check (*check), the dialect's into
+ * d, and one file (argv[optind] after). An exit status, or -1 to go on. */
+static int s_file_arg(struct cli *cli, int argc, char **argv, struct dialect *d,
+		      protobuf_c_boolean *check)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
-					      { "check", no_argument, NULL, 'n' }, { 0 } };
-	int c;
+					      { "check", no_argument, NULL, 'n' },
+					      DIALECT_LONG_OPTIONS, { 0 } };
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "hn", opts, NULL)) != -1) {
 		if (c == 'n') {
@@ -53,11 +56,14 @@ static int s_file_arg(struct cli *cli, int argc, char **argv, protobuf_c_boolean
 			cli_help(cli, stdout);
 			return CLI_EXIT_OK;
 		}
-		return cli_usage_hint(cli);
+		r = dialect_option(cli, d, c, optarg);
+		if (r != CLI_EXIT_OK)
+			return r < 0 ? cli_usage_hint(cli) : r;
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(cli, "give one CSV file");
-	return -1;
+	r = dialect_ready(d);
+	return r == CLI_EXIT_OK ? -1 : r;
 }
 
 /* A CSV that did not parse: every problem, then the exit status (as
@@ -127,13 +133,18 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 	Overstapctl__FeedbackEvent *ev = NULL, **evp = NULL;
 	struct outcome_row *rows = NULL;
 	struct strlist errors = { 0 };
+	struct dialect d = { 0 };
 	size_t n = 0;
 	int r;
 
-	if ((r = s_file_arg(cli, argc, argv, &f.check)) >= 0)
+	if ((r = s_file_arg(cli, argc, argv, &d, &f.check)) >= 0) {
+		dialect_clear(&d);
 		return r;
+	}
 	f.file = argv[optind];
-	r = outcomes_parse_file(f.file, NULL, &rows, &n, &errors, NULL, NULL);
+	r = outcomes_import_file(f.file, &d.o, &rows, &n, &errors);
+	dialect_warn(&d);
+	dialect_clear(&d);
 	if (r < 0)
 		return s_parse_failed(f.file, r, &errors);
 	ev = calloc(n ? n : 1, sizeof(*ev));
@@ -191,13 +202,18 @@ int cmd_import_registrations(struct cli *cli, int argc, char **argv)
 	Overstapctl__RecordRegistration *g = NULL, **gp = NULL;
 	struct registration_row *rows = NULL;
 	struct strlist errors = { 0 };
+	struct dialect d = { 0 };
 	size_t n = 0;
 	int r;
 
-	if ((r = s_file_arg(cli, argc, argv, &im.check)) >= 0)
+	if ((r = s_file_arg(cli, argc, argv, &d, &im.check)) >= 0) {
+		dialect_clear(&d);
 		return r;
+	}
 	im.file = argv[optind];
-	r = registrations_parse_file(im.file, NULL, &rows, &n, &errors, NULL, NULL);
+	r = registrations_import_file(im.file, &d.o, &rows, &n, &errors);
+	dialect_warn(&d);
+	dialect_clear(&d);
 	if (r < 0)
 		return s_parse_failed(im.file, r, &errors);
 	g = calloc(n ? n : 1, sizeof(*g));

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "dialect.h"
 #include "leavers.h"
 #include "out.h"
 #include "util.h"
@@ -74,8 +75,9 @@ static int s_invalid(const char *file, char **errors, size_t n)
 	return CLI_EXIT_INPUT;
 }
 
-/* Read and validate FILE; on success *rows and *n hold the leavers. */
-static int s_parse(const char *file, Overstapctl__Leaver ***rows, size_t *n)
+/* Read and validate FILE in the dialect d; on success *rows and *n hold the
+ * leavers. */
+static int s_parse(const char *file, struct dialect *d, Overstapctl__Leaver ***rows, size_t *n)
 {
 	struct progress p = { .on = isatty(STDERR_FILENO), .pct = -1 };
 	struct strlist errors = { 0 };
@@ -93,8 +95,11 @@ static int s_parse(const char *file, Overstapctl__Leaver ***rows, size_t *n)
 	}
 	p.data = data;
 	p.len = len;
-	r = leavers_parse_buffer(file, data, len, rows, n, &errors, s_progress, &p);
+	d->o.progress = s_progress;
+	d->o.arg = &p;
+	r = leavers_import(file, data, len, &d->o, rows, n, &errors);
 	s_progress_erase(&p);
+	dialect_warn(d);
 	if (r == -EINVAL && errors.n) {
 		r = s_invalid(file, errors.v, errors.n);
 	} else if (r < 0 || *n == 0) {
@@ -117,7 +122,7 @@ static void s_lines(FILE *f, char **v, size_t n)
 	}
 }
 
-/* One line with every count (design.md §8.4), after the notes and warnings. */
+/* One line with every count (design.md §8.5), after the notes and warnings. */
 static void s_summary(const char *file, const Overstapctl__ImportResult *res)
 {
 	s_lines(stdout, res->notes, res->n_notes);
@@ -171,24 +176,35 @@ int cmd_import_leavers(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "check", no_argument, NULL, 'n' },
+		DIALECT_LONG_OPTIONS,
 		{ 0 },
 	};
 	Overstapctl__Leaver **rows = NULL;
+	struct dialect d = { 0 };
 	size_t n = 0;
 	int c, r, check = 0;
 
 	while ((c = getopt_long(argc, argv, "hn", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
-		case 'n': check = 1; break;
-		default: return cli_usage_hint(cli);
+		if (c == 'h') {
+			cli_help(cli, stdout);
+			return CLI_EXIT_OK;
 		}
+		if (c == 'n') {
+			check = 1;
+			continue;
+		}
+		r = dialect_option(cli, &d, c, optarg);
+		if (r != CLI_EXIT_OK)
+			return r < 0 ? cli_usage_hint(cli) : r;
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(cli, "expected one CSV file");
-	r = s_parse(argv[optind], &rows, &n);
+	r = dialect_ready(&d);
+	if (r == CLI_EXIT_OK)
+		r = s_parse(argv[optind], &d, &rows, &n);
 	if (r == CLI_EXIT_OK)
 		r = s_send(cli, argv[optind], rows, n, check);
 	leavers_free(&rows, n);
+	dialect_clear(&d);
 	return r;
 }

@@ -1,5 +1,5 @@
 /* cmd_import_consents: `overstap import consents [--check] FILE.csv` (design.md
- * §8.6): consents collected on paper or in the school's LAS, recorded in bulk
+ * §8.7): consents collected on paper or in the school's LAS, recorded in bulk
  * with the rules of `consent grant`. Parsed and checked here first; the daemon
  * checks every row again with the pupil's data and stores all or nothing. */
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dialect.h"
 #include "consents_csv.h"
 #include "ctl.h"
 #include "out.h"
@@ -59,8 +60,10 @@ int cmd_import_consents(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "check", no_argument, NULL, 'n' },
+		DIALECT_LONG_OPTIONS,
 		{ 0 },
 	};
+	struct dialect d = { 0 };
 	Overstapctl__ImportConsents im = OVERSTAPCTL__IMPORT_CONSENTS__INIT;
 	Overstapctl__ConsentGrant *g = NULL, **gp = NULL;
 	struct consents_csv_row *rows = NULL;
@@ -69,16 +72,32 @@ int cmd_import_consents(struct cli *cli, int argc, char **argv)
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "hn", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
-		case 'n': im.check = 1; break;
-		default: return cli_usage_hint(cli);
+		if (c == 'h') {
+			dialect_clear(&d);
+			cli_help(cli, stdout);
+			return CLI_EXIT_OK;
+		}
+		if (c == 'n') {
+			im.check = 1;
+			continue;
+		}
+		if ((r = dialect_option(cli, &d, c, optarg)) != CLI_EXIT_OK) {
+			dialect_clear(&d);
+			return r < 0 ? cli_usage_hint(cli) : r;
 		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind != 1) {
+		dialect_clear(&d);
 		return cli_usage_error(cli, "expected one CSV file");
+	}
 	im.file = argv[optind];
-	r = consents_csv_parse_file(im.file, NULL, &rows, &n, &errors, NULL, NULL);
+	if ((r = dialect_ready(&d)) != CLI_EXIT_OK) {
+		dialect_clear(&d);
+		return r;
+	}
+	r = consents_csv_import_file(im.file, &d.o, &rows, &n, &errors);
+	dialect_warn(&d);
+	dialect_clear(&d);
 	if (r < 0 || n == 0) {
 		s_lines(stderr, errors.v, errors.n);
 		fprintf(stderr, "overstap: %s: %s, nothing imported\n", im.file,

@@ -157,6 +157,7 @@ static json_t *s_lost_row_json(const void *row)
 
 	e |= out_json_set_str(o, "pupil_ref", w->pupil_ref);
 	e |= out_json_set_str(o, "given_name", w->given_name);
+	e |= out_json_set_str(o, "tussenvoegsel", w->tussenvoegsel);
 	e |= out_json_set_str(o, "family_name", w->family_name);
 	e |= out_json_set_str(o, "cohort", w->cohort);
 	e |= out_json_set_str(o, "program", w->program);
@@ -219,9 +220,10 @@ int cmd_lost(struct cli *cli, int argc, char **argv)
 
 		for (size_t i = 0; t && i < rep->lost->n_rows; i++) {
 			const Overstapctl__LostRow *w = rep->lost->rows[i];
-			char name[160];
+			char name[320];
 
-			snprintf(name, sizeof(name), "%s %s", w->given_name, w->family_name);
+			snprintf(name, sizeof(name), "%s%s%s %s", w->given_name,
+				 *w->tussenvoegsel ? " " : "", w->tussenvoegsel, w->family_name);
 			const char *cells[] = { w->pupil_ref, name, w->cohort, w->program,
 						w->destination_institution, w->since,
 						w->last_event[0] ? w->last_event : "-", w->reason };

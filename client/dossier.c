@@ -89,7 +89,8 @@ static void s_print_inzage(FILE *f, const char *indent, const Overstap__Inzage *
 void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h)
 {
 	char b1[32], b2[32], line[512];
-	const char *name[] = { h->given_name, h->family_name };
+	/* "Jan de Vries": the tussenvoegsel travels apart, and is shown between. */
+	const char *name[] = { h->given_name, h->tussenvoegsel, h->family_name };
 	const char *advice = ENUM_STR(vocab_advice_str, h->advice, b1);
 
 	out_field(f, indent, "record id", h->record_id);
@@ -208,6 +209,7 @@ json_t *dossier_json(const Overstap__Handover *h)
 	e |= out_json_set_str(o, "record_id", h->record_id);
 	e |= out_json_set_str(o, "pgn", h->pgn);
 	e |= out_json_set_str(o, "given_name", h->given_name);
+	e |= out_json_set_str(o, "tussenvoegsel", h->tussenvoegsel);
 	e |= out_json_set_str(o, "family_name", h->family_name);
 	e |= out_json_set_str(o, "birth_date", h->birth_date);
 	e |= out_json_set_str(o, "program", ENUM_STR(vocab_program_str, h->program, b));

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "completion.h"
+#include "dialect.h"
 #include "harden.h"
 #include "util.h"
 
@@ -162,9 +163,10 @@ static const struct verb s_verbs[] = {
 	  "Refused unless the dossier asserted a follow_up consent for this institution\n"
 	  "that is in force and not withdrawn; the refusal is in the audit log. A queued\n"
 	  "outcome whose consent ends before it is sent is cancelled, never sent.\n" },
-	{ "import", "outcomes", cmd_import_outcomes, "[--check] FILE.csv",
+	{ "import", "outcomes", cmd_import_outcomes, "[options] FILE.csv",
 	  "at the receiver: statuses and outcomes from a CSV, all or nothing",
-	  "  -n, --check           run every check (the daemon's too), queue nothing\n",
+	  "  -n, --check           run every check (the daemon's too), queue nothing\n"
+	  DIALECT_HELP,
 	  "Columns record_id, event, date, level (design.md §8). Every bad row is reported as\n"
 	  "FILE:LINE: column: reason (exit 4); a row the daemon refuses (unknown record,\n"
 	  "no consent for an outcome) refuses the file (exit 1). Nothing is sent then.\n" },
@@ -174,9 +176,9 @@ static const struct verb s_verbs[] = {
 	  "  -d, --date D          date of registration (default today)\n",
 	  "The school's daemon marks its leaver with this PGN registered, so the dossier\n"
 	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n" },
-	{ "import", "enrolments", cmd_import_enrolments, "FILE.csv",
+	{ "import", "enrolments", cmd_import_enrolments, "[options] FILE.csv",
 	  "at the MBO: every new enrolment, with or without a dossier, for the report",
-	  NULL,
+	  DIALECT_HELP,
 	  "FILE.csv is UTF-8 with a header row: pgn (BSN or onderwijsnummer), level\n"
 	  "(MBO level 1-4), start_date (YYYY-MM-DD) and, when known, previous (the\n"
 	  "previous education as a program code: pro, vso_arbeid, vmbo_b, ...). Each\n"
@@ -186,9 +188,10 @@ static const struct verb s_verbs[] = {
 	  "(of enrolments: the dossier was there on or before the first day) and a\n"
 	  "`no_dossier` row under previous education. A row already held (same pgn and\n"
 	  "start_date) is left as it is, so a longer list can be imported again.\n" },
-	{ "import", "registrations", cmd_import_registrations, "[--check] FILE.csv",
+	{ "import", "registrations", cmd_import_registrations, "[options] FILE.csv",
 	  "at the receiver: registrations from a CSV, told to each sending school",
-	  "  -n, --check           run every check (the daemon's too), queue nothing\n",
+	  "  -n, --check           run every check (the daemon's too), queue nothing\n"
+	  DIALECT_HELP,
 	  "Columns pgn, sending_school, registered_on (all required, any order). Every\n"
 	  "bad row is reported as FILE:LINE: column: reason (exit 4); a school that is\n"
 	  "not a configured peer refuses the file (exit 1). Nothing is sent then.\n" },
@@ -246,13 +249,16 @@ static const struct verb s_verbs[] = {
 	  "A pupil is out of sight when the dossier was delivered but no enrolment came\n"
 	  "back N days after the expected start, or when they left without a diploma.\n"
 	  "Shows names: for the local operator only. Each listing is audited.\n" },
-	{ "import", "leavers", cmd_import_leavers, "[--check] FILE.csv",
+	{ "import", "leavers", cmd_import_leavers, "[options] FILE.csv",
 	  "validate a leavers CSV and import it, all or nothing",
-	  "  -n, --check           run every check, say what would happen, change nothing\n",
-	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
+	  "  -n, --check           run every check, say what would happen, change nothing\n"
+	  DIALECT_HELP,
+	  "FILE.csv has a header row naming its columns (or their Dutch names, see\n"
+	  "overstap(1); unknown columns are ignored with one warning):\n"
 	  "  required  pupil_ref, birth_date, program, cohort, exit_date, destination_type\n"
-	  "  optional  pgn, given_name, family_name, destination_institution, advice,\n"
-	  "            advice_followed, level_taal, level_rekenen, support_needs,\n"
+	  "  optional  pgn, given_name, tussenvoegsel, family_name,\n"
+	  "            destination_institution, advice, advice_followed, level_taal,\n"
+	  "            level_rekenen, support_needs,\n"
 	  "            mentor_name, mentor_email, mentor_phone\n"
 	  "(pgn is required with destination_institution, the names with pgn.)\n"
 	  "Every bad row is reported as FILE:LINE: column: reason, and then nothing is\n"
@@ -262,9 +268,10 @@ static const struct verb s_verbs[] = {
 	  "not left (inzage is then recorded again); a changed row whose dossier was sent\n"
 	  "is kept as it was and reported with the date. A destination that is not a\n"
 	  "configured peer is a warning: its rows stay unsendable until it is one.\n" },
-	{ "import", "consents", cmd_import_consents, "[--check] FILE.csv",
+	{ "import", "consents", cmd_import_consents, "[options] FILE.csv",
 	  "record consents in bulk (paper forms, the LAS), all or nothing",
-	  "  -n, --check           run every check, say what would happen, change nothing\n",
+	  "  -n, --check           run every check, say what would happen, change nothing\n"
+	  DIALECT_HELP,
 	  "FILE.csv is UTF-8 with a header row naming its columns:\n"
 	  "  required  pupil_ref, purpose, by, evidence, ref\n"
 	  "  optional  for (an institution id or '*'; default: the pupil's destination),\n"

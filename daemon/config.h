@@ -72,7 +72,7 @@ struct config {
 	unsigned report_min_cell;	/* suppression threshold, default 5, at least 3 */
 	char report_csv_dialect[16];	/* "excel-nl" (default) or "rfc4180" */
 	/* [import] */
-	char import_spool[PATH_MAX];	/* spool directory, "" = none (design.md §8.5) */
+	char import_spool[PATH_MAX];	/* spool directory, "" = none (design.md §8.6) */
 	int import_spool_settle_s;	/* a file untouched this long is taken, default 30 */
 	int import_spool_interval_s;	/* how often the spool is looked at, default 10 */
 	/* [log] */

@@ -77,7 +77,7 @@ static const struct s_key s_report_keys[] = {
 	{ "csv_dialect", T_DIALECT, S_FIELD(config, report_csv_dialect), 0, 0, "excel-nl", 0 },
 };
 
-/* The spool directory (design.md §8.5): files dropped there are imported as
+/* The spool directory (design.md §8.6): files dropped there are imported as
  * by `overstap import`. A file is taken once it has not been modified for
  * spool_settle_s seconds, so one still being written is never taken half. */
 static const struct s_key s_import_keys[] = {

@@ -1,4 +1,4 @@
-/* consents_csv: the consents CSV import's columns and one row's checks (design.md §8.6). */
+/* consents_csv: the consents CSV import's columns and one row's checks (design.md §8.7). */
 #include "consents_csv.h"
 
 #include <stdlib.h>

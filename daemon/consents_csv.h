@@ -1,4 +1,4 @@
-/* consents_csv: the consents CSV import at the sending school (design.md §8.6):
+/* consents_csv: the consents CSV import at the sending school (design.md §8.7):
  * consents collected on paper or in the school's LAS, recorded in bulk with
  * the rules of `overstap consent grant`. This module is the column table on
  * csvfile and the checks one row can have alone; the daemon adds the rules

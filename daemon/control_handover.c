@@ -143,6 +143,7 @@ void ctl_dossier(const struct leaver *l, const char *record_id, Overstap__Handov
 	h->record_id = (char *)record_id;
 	h->pgn = l->priv->pgn;
 	h->given_name = l->priv->given_name;
+	h->tussenvoegsel = l->priv->tussenvoegsel;
 	h->family_name = l->priv->family_name;
 	h->birth_date = l->priv->birth_date;
 	h->program = l->program;

@@ -112,6 +112,7 @@ static int s_lost_row(struct lost_state *st, const struct send_fact *f, const ch
 	row->pupil_ref = ctl_strdup(pool, l.pupil_ref);
 	row->given_name = ctl_strdup(pool, l.priv ? l.priv->given_name : "");
 	row->family_name = ctl_strdup(pool, l.priv ? l.priv->family_name : "");
+	row->tussenvoegsel = ctl_strdup(pool, l.priv ? l.priv->tussenvoegsel : "");
 	row->cohort = ctl_strdup(pool, f->cohort);
 	row->program = ctl_strdup(pool, vocab_program_str(f->program));
 	row->destination_institution = ctl_strdup(pool, f->institution);

@@ -1,6 +1,8 @@
-/* csvfile: the CSV layer under the imports: libcsv fed one physical line at a
+/* csvfile: the CSV layer under the imports: the file decoded and its
+ * separator found (csvdialect), libcsv fed one physical line at a
  * time so that every record knows its line, the caps, the header mapped onto
- * the import's column table, and every row checked and kept. */
+ * the import's column table through names, aliases and the school's map,
+ * every value in the import's own spelling, and every row checked and kept. */
 #include "csvfile.h"
 
 #include <csv.h>
@@ -11,6 +13,11 @@
 #include <string.h>
 
 #define S_PROGRESS_EVERY 1000	/* data records between progress calls */
+#define S_FOLD 128		/* bytes of a folded header name or code */
+#define S_NORM 40		/* bytes of a value in the import's spelling (a UUID: 37) */
+#define S_RANK_MAP 0		/* how a header field named its column: the --map file, */
+#define S_RANK_NAME 1		/* the column's own name, */
+#define S_RANK_ALIAS 2		/* an alias (2 + its place in the list) */
 
 /* One field as libcsv delivers it: blanks around an unquoted value dropped,
  * quotes undone. */
@@ -26,6 +33,14 @@ struct s_rows {
 	size_t n, cap;
 	uint32_t *dups;		/* open addressing over row indexes + 1 (rows move); 0 = free */
 	size_t ndups, dcap;	/* used; a power of two */
+};
+
+/* A column's last code as written and in the import's spelling: a school's
+ * file repeats a handful of codes per column, so most rows map none. */
+struct s_memo {
+	char in[S_NORM];	/* as written; "" = none yet */
+	const char *out;	/* static storage, the map's, or out_buf */
+	char out_buf[S_NORM];
 };
 
 struct csvfile {
@@ -47,7 +62,17 @@ struct csvfile {
 	size_t records;			/* non-empty data records seen */
 	int have_header;		/* the header record is done */
 	size_t ncols;			/* fields in the header */
+	size_t named;			/* header fields up to the last with a name */
+	int extra;			/* the current record has a value past the header's fields */
+	char delim;			/* the separator */
 	int *map;			/* max_columns: header position -> column, -1 = none; owned */
+	unsigned *rank;			/* max_columns: how it was named (S_RANK_*); owned */
+	const struct csvfile_dialect_col **dia;	/* t->ncols: each column's, or NULL; owned */
+	const void **vsec;		/* t->ncols: each column's values in o->map, or NULL; owned */
+	char (*norm)[S_NORM];		/* t->ncols: a value in the import's spelling; owned */
+	struct s_memo *memo;		/* t->ncols: each column's last mapped code; owned */
+	char **shown;			/* t->ncols: the header's name where it is not the
+					 * column's (echoed), else NULL; each owned */
 	/* the current record */
 	size_t nfields;			/* fields seen */
 	int nonempty;			/* one of them has a value */
@@ -164,6 +189,16 @@ void csvfile_check_fail(struct csvfile_check *c, const struct csvfile_col *col, 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	c->problems++;
+	/* "birth_date (Geboortedatum)": the name the school's file gave it */
+	if (c->t && c->shown) {
+		size_t i = (size_t)((const char *)col - (const char *)c->t->cols) / c->t->col_size;
+
+		if (i < c->t->ncols && c->shown[i]) {
+			(void)strlist_addf(c->errors, "%s:%u: %s (%s): %s", c->name, c->line,
+					   col->name, c->shown[i], msg);
+			return;
+		}
+	}
 	(void)strlist_addf(c->errors, "%s:%u: %s: %s", c->name, c->line, col->name, msg);
 }
 
@@ -257,7 +292,7 @@ static int s_check_row(const struct csvfile_table *t, struct csvfile_check *c, u
 int csvfile_check_view(const struct csvfile_table *t, const char *name, unsigned line,
 		       const char *today, const void *view, void *out, struct strlist *errors)
 {
-	struct csvfile_check c = { name ? name : "-", line, errors, 0, today, view };
+	struct csvfile_check c = { name ? name : "-", line, errors, 0, today, view, t, NULL };
 	char now[11];
 
 	if (!today && (t->flags & CSVFILE_TODAY)) {
@@ -393,30 +428,130 @@ static const char *s_expected(const struct csvfile_table *t, char *out, size_t s
 	return out;
 }
 
-/* One header field: a known column, once; its position remembered. */
+/* The column named by a header field (folded), or -1; *rank says how
+ * (S_RANK_*). -2 when o->map names a column this import does not have
+ * (reported). */
+static int s_col_match(struct csvfile *cf, const char *folded, unsigned *rank)
+{
+	const struct csvfile_table *t = cf->t;
+	const char *ours = csvdialect_map_column(cf->o->map, folded);
+	char f[S_FOLD];
+	unsigned k;
+	int col;
+
+	if (ours) {
+		*rank = S_RANK_MAP;
+		for (size_t i = 0; csvdialect_fold(ours, f, sizeof(f)) && i < t->ncols; i++)
+			if (strcmp(s_col(t, i)->name, f) == 0)
+				return (int)i;
+		(void)s_fail(cf, cf->rec_line, "header: %s maps column '%s' to '%s', which this "
+			     "import does not have", csvdialect_map_name(cf->o->map), folded, ours);
+		return -2;
+	}
+	*rank = S_RANK_NAME;
+	if ((col = s_col_find(t, folded)) >= 0)
+		return col;
+	for (size_t i = 0; i < t->ndialect; i++) {
+		if (csvdialect_name_in(folded, t->dialect[i].aliases, &k) &&
+		    (col = s_col_find(t, t->dialect[i].col)) >= 0) {
+			*rank = S_RANK_ALIAS + k;
+			return col;
+		}
+	}
+	return -1;
+}
+
+/* One header field: a column named once, or ignored; its position
+ * remembered. When two fields name one column, the better name wins (the
+ * map, the column's own name, the first alias ...) and the other is
+ * ignored; with equal names, or o->strict, it is an error. */
 static int s_header_field(struct csvfile *cf, size_t i, const struct s_field *f)
 {
 	const struct csvfile_table *t = cf->t;
-	char echo[CSVFILE_ECHO_SIZE], expected[256];
-	int whole = strlen(f->s) == f->len, col;
+	char echo[CSVFILE_ECHO_SIZE], expected[256], folded[S_FOLD];
+	int whole = strlen(f->s) == f->len, col = -1;
+	unsigned rank = 0;
 	size_t n;
 
 	cf->map[i] = -1;
 	if (f->len == 0)
-		return s_fail(cf, cf->rec_line, "header: column %zu has no name", i + 1);
+		return 0;	/* s_header decides */
 	if ((t->flags & CSVFILE_UTF8) && (!whole || !csvfile_utf8_count(f->s, &n)))
 		return s_fail(cf, cf->rec_line, "header: column %zu: not valid UTF-8", i + 1);
-	col = whole ? s_col_find(t, f->s) : -1;
-	if (col < 0)
-		return s_fail(cf, cf->rec_line, "header: unknown column '%s'%s",
-			      csvfile_echo(echo, f->s, strlen(f->s), t->flags),
-			      s_expected(t, expected, sizeof(expected)));
-	for (size_t j = 0; j < i; j++)
-		if (cf->map[j] == col)
+	if (whole && csvdialect_fold(f->s, folded, sizeof(folded)))
+		col = s_col_match(cf, folded, &rank);
+	if (col == -2)
+		return 0;
+	if (col < 0) {
+		if (cf->o->strict)
+			return s_fail(cf, cf->rec_line, "header: unknown column '%s'%s",
+				      csvfile_echo(echo, f->s, strlen(f->s), t->flags),
+				      s_expected(t, expected, sizeof(expected)));
+		return 0;	/* listed by s_header */
+	}
+	for (size_t j = 0; j < i; j++) {
+		if (cf->map[j] != col)
+			continue;
+		if (rank == cf->rank[j] || cf->o->strict)
 			return s_fail(cf, cf->rec_line, "header: duplicate column '%s'",
 				      s_col(t, (size_t)col)->name);
+		if (rank > cf->rank[j])
+			return 0;	/* the earlier name is better: this one is ignored */
+		cf->map[j] = -1;
+	}
 	cf->map[i] = col;
+	cf->rank[i] = rank;
 	return 0;
+}
+
+/* Append ", 'NAME'" (echoed) to out. */
+static void s_list_add(char *out, size_t size, size_t *used, const char *name, unsigned flags)
+{
+	char echo[CSVFILE_ECHO_SIZE];
+	int w;
+
+	if (*used >= size)
+		return;
+	w = snprintf(out + *used, size - *used, "%s'%s'", *used ? ", " : "",
+		     csvfile_echo(echo, name, strlen(name), flags));
+	*used += w > 0 ? (size_t)w : 0;
+}
+
+/* The one warning: every named header field that no column took. */
+static int s_ignored(struct csvfile *cf, size_t seen)
+{
+	char list[600];
+	size_t used = 0, n = 0;
+
+	for (size_t i = 0; i < seen; i++) {
+		const char *name = cf->buf + cf->offs[i];
+
+		if (cf->map[i] >= 0 || !*name)
+			continue;
+		n++;
+		if (n <= 12)
+			s_list_add(list, sizeof(list) - 32, &used, name, cf->t->flags);
+	}
+	if (!n || !cf->o->warnings)
+		return 0;
+	if (n > 12)
+		snprintf(list + used, sizeof(list) - used, " and %zu more", n - 12);
+	return strlist_addf(cf->o->warnings, "%s:%u: header: ignoring %s %s", cf->name,
+			    cf->rec_line, n == 1 ? "column" : "columns", list);
+}
+
+/* Remember header field i's own name for messages when it named its column
+ * by an alias or the map. 0 or -ENOMEM. */
+static int s_shown(struct csvfile *cf, size_t i)
+{
+	char echo[CSVFILE_ECHO_SIZE];
+	int col = cf->map[i];
+
+	if (col < 0 || cf->rank[i] == S_RANK_NAME)
+		return 0;
+	csvfile_echo(echo, cf->fields[i].s, cf->fields[i].len, cf->t->flags);
+	cf->shown[col] = strdup(echo);
+	return cf->shown[col] ? 0 : -ENOMEM;
 }
 
 /* The whole header: not too wide, and every required column present. */
@@ -429,9 +564,14 @@ static int s_header(struct csvfile *cf, size_t nfields)
 	cf->have_header = 1;
 	cf->ncols = nfields;
 	seen = nfields < t->max_columns ? nfields : t->max_columns;
-	if (nfields > t->max_columns)
-		r = s_fail(cf, cf->rec_line, "header: %zu columns, at most %zu", nfields,
+	if (cf->named > t->max_columns)
+		r = s_fail(cf, cf->rec_line, "header: %zu columns, at most %zu", cf->named,
 			   t->max_columns);
+	/* Excel's trailing ";;;" is no column; a gap between names is one
+	 * without a name, an error only for the strict. */
+	for (size_t i = 0; i < seen && i < cf->named && r == 0 && cf->o->strict; i++)
+		if (!cf->fields[i].len)
+			r = s_fail(cf, cf->rec_line, "header: column %zu has no name", i + 1);
 	for (size_t c = 0; c < t->ncols && r == 0; c++) {
 		size_t j;
 
@@ -446,6 +586,10 @@ static int s_header(struct csvfile *cf, size_t nfields)
 	/* Without a sound header no row can be read. */
 	if (cf->failed)
 		cf->stop = 1;
+	else if (r == 0)
+		r = s_ignored(cf, seen);
+	for (size_t i = 0; i < seen && r == 0 && !cf->stop; i++)
+		r = s_shown(cf, i);
 	return r;
 }
 
@@ -455,17 +599,62 @@ static int s_header(struct csvfile *cf, size_t nfields)
 static int s_row_field(struct csvfile *cf, size_t i, const struct s_field *f)
 {
 	/* libcsv hands us len bytes; C strings would silently cut at a NUL. */
-	if ((cf->t->flags & CSVFILE_NUL_EARLY) && i < cf->ncols && memchr(f->s, '\0', f->len))
+	if ((cf->t->flags & CSVFILE_NUL_EARLY) && i < cf->ncols && cf->map[i] >= 0 &&
+	    memchr(f->s, '\0', f->len))
 		return s_fail(cf, cf->rec_line, "%s: contains a NUL byte",
 			      s_col(cf->t, (size_t)cf->map[i])->name);
 	return 0;
 }
 
-/* A row with the header's field count: its view, the checks, kept. */
+/* Field f of column col in the import's spelling: the school's map, the
+ * column's canon, a date as YYYY-MM-DD; else as it is. A value with a NUL
+ * byte is left to the checks. */
+static const char *s_value(struct csvfile *cf, size_t col, const struct s_field *f)
+{
+	const struct csvfile_dialect_col *d = cf->dia[col];
+	const void *sec = cf->vsec[col];
+	char folded[S_FOLD];
+	const char *v;
+
+	if (!f->len || (!d && !sec) || memchr(f->s, '\0', f->len))
+		return f->s;
+	if (!(d && (d->flags & CSVFILE_DATE))) {
+		struct s_memo *m = &cf->memo[col];
+
+		if (m->in[0] && strcmp(m->in, f->s) == 0)
+			return m->out;
+		m->in[0] = '\0';	/* out_buf is about to change */
+		v = NULL;
+		if (sec && csvdialect_fold(f->s, folded, sizeof(folded)))
+			v = csvdialect_map_value(sec, folded);
+		if (!v && d && d->canon)
+			v = d->canon(f->s, m->out_buf, sizeof(m->out_buf));
+		if (!v)
+			v = f->s;
+		/* kept when it fits; f->s itself lives only as long as the row */
+		if (f->len < sizeof(m->in)) {
+			memcpy(m->in, f->s, f->len + 1);
+			m->out = v == f->s ? m->in : v;
+		}
+		return v;
+	}
+	/* A date: the map (rarely), else YYYY-MM-DD, as it is when it is already. */
+	if (sec && csvdialect_fold(f->s, folded, sizeof(folded)) &&
+	    (v = csvdialect_map_value(sec, folded)))
+		return v;
+	if (!(f->len == 10 && f->s[4] == '-' && f->s[7] == '-') &&
+	    csvdialect_date(f->s, cf->o->date_format, cf->norm[col]))
+		return cf->norm[col];
+	return f->s;
+}
+
+/* A row: its view, the checks, kept. */
 static int s_row(struct csvfile *cf)
 {
 	const struct csvfile_table *t = cf->t;
-	struct csvfile_check c = { cf->name, cf->rec_line, cf->errors, 0, cf->today, cf->view };
+	struct csvfile_check c = { cf->name, cf->rec_line, cf->errors, 0, cf->today, cf->view,
+				   t, (const char *const *)cf->shown };
+	size_t have = cf->nfields < cf->ncols ? cf->nfields : cf->ncols;
 	unsigned skip = 0;
 	int r;
 
@@ -476,12 +665,19 @@ static int s_row(struct csvfile *cf)
 		/* the pointer itself is copied, into a char * or const char * member */
 		memcpy((char *)cf->view + s_col(t, i)->off, &empty, sizeof(empty));	// NOLINT(bugprone-sizeof-expression)
 	}
-	/* A sound header has ncols <= max_columns, all mapped. */
-	for (size_t i = 0; i < cf->ncols; i++) {
+	/* Fields past max_columns are not kept: a sound header has no name there. */
+	if (have > t->max_columns)
+		have = t->max_columns;
+	for (size_t i = 0; i < have; i++) {
 		const struct s_field *f = &cf->fields[i];
-		const struct csvfile_col *col = s_col(t, (size_t)cf->map[i]);
+		const struct csvfile_col *col;
+		const char *v;
 
-		memcpy((char *)cf->view + col->off, &f->s, sizeof(f->s));
+		if (cf->map[i] < 0)
+			continue;
+		col = s_col(t, (size_t)cf->map[i]);
+		v = s_value(cf, (size_t)cf->map[i], f);
+		memcpy((char *)cf->view + col->off, &v, sizeof(v));
 		if (!(t->flags & CSVFILE_NUL_EARLY) && memchr(f->s, '\0', f->len))
 			skip |= 1u << cf->map[i];
 	}
@@ -502,9 +698,11 @@ static int s_record(struct csvfile *cf)
 	const struct csvfile_table *t = cf->t;
 	int r;
 
-	if (cf->nfields != cf->ncols) {
+	/* Excel writes trailing ";;;" as it likes: fields past the last named
+	 * column may be missing, or empty past the header's. */
+	if (cf->nfields < cf->named || cf->extra) {
 		r = s_fail(cf, cf->rec_line, "row has %zu fields, header has %zu", cf->nfields,
-			   cf->ncols);
+			   cf->named);
 	} else if (t->max_rows && cf->rows.n == t->max_rows) {
 		cf->stop = 1;
 		r = s_fail(cf, cf->rec_line, "too many rows (at most %zu)", t->max_rows);
@@ -548,6 +746,10 @@ static void s_on_field(void *s, size_t len, void *arg)
 	int r;
 
 	cf->nonempty |= len > 0;
+	if (!cf->have_header && len > 0)
+		cf->named = i + 1;
+	else if (cf->have_header && i >= cf->ncols && len > 0)
+		cf->extra = 1;
 	/* Past max_columns a field is only counted: the input does not decide
 	 * how much we keep. */
 	if (cf->stop || i >= cf->t->max_columns)
@@ -592,6 +794,7 @@ static void s_on_row(int c, void *arg)
 	}
 	cf->nfields = 0;
 	cf->nonempty = 0;
+	cf->extra = 0;
 	cf->used = 0;
 }
 
@@ -696,6 +899,25 @@ static int s_today(struct csvfile *cf, const char *today)
 	return 0;
 }
 
+/* What libcsv drops around an unquoted value when TAB separates: blanks
+ * only, or an empty first field would vanish. */
+static int s_space_no_tab(unsigned char c) { return c == ' '; }
+
+/* Each column's dialect entry and its values in the school's map. */
+static void s_dialect(struct csvfile *cf)
+{
+	const struct csvfile_table *t = cf->t;
+
+	for (size_t i = 0; i < t->ndialect; i++) {
+		int col = s_col_find(t, t->dialect[i].col);
+
+		if (col >= 0)
+			cf->dia[col] = &t->dialect[i];
+	}
+	for (size_t i = 0; cf->o->map && i < t->ncols; i++)
+		cf->vsec[i] = csvdialect_map_values(cf->o->map, s_col(t, i)->name);
+}
+
 /* The parse proper, once the state is allocated. */
 static int s_parse(struct csvfile *cf, const char *data, size_t len)
 {
@@ -704,6 +926,10 @@ static int s_parse(struct csvfile *cf, const char *data, size_t len)
 
 	if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return -ENOMEM;
+	csv_set_delim(&csv, (unsigned char)cf->delim);
+	/* libcsv's own test is blank or TAB, and faster than a call per byte */
+	if (cf->delim == '\t')
+		csv_set_space_func(&csv, s_space_no_tab);
 	s_feed(cf, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
 	csv_free(&csv);
 	if (!cf->have_header && !cf->stop)
@@ -720,6 +946,8 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 	struct csvfile cf = { .name = name ? name : "-", .t = t, .o = o, .errors = errors,
 			      .errors0 = errors->n, .line = 1, .total = len };
 	void *rows = NULL;
+	char *decoded = NULL;
+	size_t dlen = 0;
 	int r = -EFBIG;
 
 	/* cppcheck reads the arguments of the CSVFILE_DATED_IMPORT expansions
@@ -733,14 +961,33 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 	r = s_today(&cf, o->today);
 	if (r < 0)
 		goto out;
+	/* Once, on the whole file: from here on everything is UTF-8. */
+	r = csvdialect_decode(cf.name, data, len, o->encoding, &decoded, &dlen, errors);
+	if (r < 0)
+		goto out;
+	if (decoded) {
+		data = decoded;
+		len = dlen;
+		cf.total = len;
+	}
+	cf.delim = o->delimiter ? o->delimiter : csvdialect_delimiter_detect(data, len);
 	r = -ENOMEM;
 	cf.map = calloc(t->max_columns, sizeof(*cf.map));
+	cf.rank = calloc(t->max_columns, sizeof(*cf.rank));
 	cf.offs = calloc(t->max_columns, sizeof(*cf.offs));
 	cf.fields = calloc(t->max_columns, sizeof(*cf.fields));
+	cf.dia = calloc(t->ncols, sizeof(const struct csvfile_dialect_col *));
+	cf.vsec = calloc(t->ncols, sizeof(*cf.vsec));
+	cf.norm = calloc(t->ncols, sizeof(*cf.norm));
+	cf.memo = calloc(t->ncols, sizeof(*cf.memo));
+	cf.shown = calloc(t->ncols, sizeof(*cf.shown));
 	cf.view = malloc(t->view_size);
 	cf.out = malloc(t->row_size);
-	if (cf.map && cf.offs && cf.fields && cf.view && cf.out)
+	if (cf.map && cf.rank && cf.offs && cf.fields && cf.dia && cf.vsec && cf.norm && cf.memo &&
+	    cf.shown && cf.view && cf.out) {
+		s_dialect(&cf);
 		r = s_parse(&cf, data, len);
+	}
 	if (r == 0) {
 		rows = cf.rows.v;
 		*n = cf.rows.n;
@@ -751,6 +998,15 @@ out:
 	/* memcpy: rows_out is a T ** for the table's row type T. */
 	memcpy(rows_out, &rows, sizeof(rows));
 	s_rows_free(&cf.rows, t);
+	free(decoded);
+	free(cf.rank);
+	free(cf.dia);
+	free(cf.vsec);
+	free(cf.norm);
+	free(cf.memo);
+	for (size_t i = 0; cf.shown && i < t->ncols; i++)
+		free(cf.shown[i]);
+	free(cf.shown);
 	free(cf.map);
 	free(cf.buf);
 	free(cf.offs);

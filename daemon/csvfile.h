@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csvdialect.h"
 #include "util.h"
 
 /* The usual file cap: an institution's yearly export is a few MB. */
@@ -35,6 +36,9 @@ struct csvfile_check {
 	int problems;			/* found so far */
 	const char *today;		/* YYYY-MM-DD no date may pass (CSVFILE_TODAY), else NULL */
 	const void *view;		/* the row's values, for rules across columns */
+	const struct csvfile_table *t;	/* the import, for shown; NULL = no file */
+	const char *const *shown;	/* t->ncols: the file's own header name of each column
+					 * where it is not the column's, else NULL; may be NULL */
 };
 
 struct csvfile_col;
@@ -67,6 +71,24 @@ enum {
 	CSVFILE_TODAY = 1 << 3,		/* the import takes a `today` no date may pass */
 };
 
+/* A value in the staff's spelling to the import's own (design.md §8.8): the
+ * canonical form of v (static storage, or written into buf of size bytes),
+ * or NULL to keep v as it is; v is never empty. */
+typedef const char *(*csvfile_canon_fn)(const char *v, char *buf, size_t size);
+
+/* Dialect flags of a column. */
+#define CSVFILE_DATE 1u		/* a date: written as the file's dialect says, kept as YYYY-MM-DD */
+
+/* What a column also answers to, and how its values are read, beyond the
+ * exact name and codes (design.md §8.8): one entry per column that has any. */
+struct csvfile_dialect_col {
+	const char *col;		/* the column's name in the table */
+	const char *aliases;		/* other header names, folded (csvdialect_fold),
+					 * '|'-separated, best first; NULL = none */
+	csvfile_canon_fn canon;		/* NULL = values as they are */
+	unsigned flags;			/* CSVFILE_DATE */
+};
+
 typedef uint64_t (*csvfile_hash_fn)(const void *rows, size_t i);
 typedef int (*csvfile_same_fn)(const void *rows, size_t a, size_t b);
 /* Called while parsing: bytes consumed so far and total, for a progress bar. */
@@ -93,22 +115,42 @@ struct csvfile_table {
 	csvfile_same_fn same;		/* same key */
 	const char *dup_col;		/* duplicates: "COL: duplicate of line N" */
 	const char *dup_why;		/* and what follows, e.g. " (same pgn and sending_school)" */
+	const struct csvfile_dialect_col *dialect;	/* aliases, codes and dates; may be NULL */
+	size_t ndialect;		/* entries in dialect */
 };
 
-/* What the public entry points take besides the data. */
+/* What the public entry points take besides the data: the same for the CLI
+ * and any other caller. All zero is the default: everything detected, unknown
+ * columns ignored (design.md §8.8). */
 struct csvfile_opts {
 	const char *today;		/* CSVFILE_TODAY: YYYY-MM-DD, NULL = the local date */
 	csvfile_progress_fn progress;	/* NULL = none */
 	void *arg;			/* for progress */
+	char delimiter;			/* ',' ';' '\t' ...; 0 = detected from the header line */
+	const char *encoding;		/* an iconv(3) name; NULL or "auto" = UTF-8 when the
+					 * bytes are valid UTF-8, else Windows-1252 */
+	enum csvdialect_date date_format;	/* CSVDIALECT_DATE_AUTO = per value */
+	int strict;			/* unknown header names are errors, not ignored */
+	const struct csvdialect_map *map;	/* the school's own names and codes; NULL = none */
+	struct strlist *warnings;	/* the one "ignoring unknown columns" line; NULL = none */
 };
 
 /* Parse data (len bytes, not NUL-terminated) as table t says; `name` is the
- * FILE part of messages (NULL = "-"). A UTF-8 BOM at the very start, CRLF,
+ * FILE part of messages (NULL = "-"). The data is first decoded to UTF-8
+ * (o->encoding, csvdialect_decode) and its separator found (o->delimiter, or
+ * csvdialect_delimiter_detect). A UTF-8 BOM at the very start, CRLF,
  * bare CR and blank lines are tolerated; blanks around an unquoted value are
- * dropped. The first record is the header: every field a known column, once,
- * at most t->max_columns, every CSVFILE_REQUIRED column present. After that,
+ * dropped. The first record is the header: each field names a column (its
+ * name or an alias, in any case and with blanks, '-', '_' freely; or the
+ * name o->map gives it) at most once, or is empty or unknown: those columns
+ * are ignored, the unknown ones listed in one line in o->warnings (with
+ * o->strict an unknown name is an error); at most t->max_columns named
+ * columns, every CSVFILE_REQUIRED column present. After that,
  * a record whose fields are all empty (",,,") is skipped, one with the
- * header's field count is a row: its view is filled, the columns' checks
+ * header's fields up to the last named one, and nothing but empty fields
+ * past the header's, is a row: each value is mapped (o->map, the column's
+ * canon, CSVFILE_DATE to YYYY-MM-DD as o->date_format says), its view is
+ * filled, the columns' checks
  * and t->finish run, and it is kept (also when bad, so that later duplicates
  * can point at it). LINE is the line a record starts on (header = 1).
  * Malformed quoting, a record over t->max_record bytes, more than t->max_rows
@@ -176,9 +218,13 @@ uint64_t csvfile_hash(uint64_t h, const char *s);
 /* The entry points of an import that takes a `today` and whose result rows
  * (Row) own nothing: VALIDATE(name, in, today, out, errors) checks one In,
  * PREFIX_parse_buffer(name, data, len, today, rows, n, errors, progress, arg)
- * and PREFIX_parse_file(path, today, ...) run csvfile_import(_file) with t,
- * PREFIX_free(&rows) frees the rows (takes NULL, NULLs *rows). Outcomes and
- * registrations have the same API: written once, declared and defined here. */
+ * and PREFIX_parse_file(path, today, ...) run csvfile_import(_file) with t
+ * and the default dialect but strict (unknown columns are errors, as they
+ * were before dialects), PREFIX_import(name, data, len, o, rows, n, errors)
+ * and PREFIX_import_file(path, o, rows, n, errors) with the caller's options
+ * (o->today included), PREFIX_free(&rows) frees the rows (takes NULL, NULLs
+ * *rows). Outcomes and registrations have the same API: written once,
+ * declared and defined here. */
 #define CSVFILE_DATED_IMPORT_DECLARE(prefix, Row)					\
 	int prefix##_parse_buffer(const char *name, const char *data, size_t len,	\
 				  const char *today, Row **rows, size_t *n,		\
@@ -187,6 +233,11 @@ uint64_t csvfile_hash(uint64_t h, const char *s);
 	int prefix##_parse_file(const char *path, const char *today, Row **rows,	\
 				size_t *n, struct strlist *errors,			\
 				csvfile_progress_fn progress, void *arg);		\
+	int prefix##_import(const char *name, const char *data, size_t len,		\
+			    const struct csvfile_opts *o, Row **rows, size_t *n,	\
+			    struct strlist *errors);					\
+	int prefix##_import_file(const char *path, const struct csvfile_opts *o,	\
+				 Row **rows, size_t *n, struct strlist *errors);	\
 	void prefix##_free(Row **rows)
 
 #define CSVFILE_DATED_IMPORT(prefix, validate, In, Row, t)				\
@@ -203,7 +254,8 @@ uint64_t csvfile_hash(uint64_t h, const char *s);
 				  struct strlist *errors, csvfile_progress_fn progress,	\
 				  void *arg)						\
 	{										\
-		const struct csvfile_opts o = { today, progress, arg };		\
+		const struct csvfile_opts o = { .today = today, .progress = progress,	\
+						.arg = arg, .strict = 1 };		\
 											\
 		return csvfile_import(&(t), name, data, len, &o, rows, n, errors);	\
 	}										\
@@ -211,9 +263,21 @@ uint64_t csvfile_hash(uint64_t h, const char *s);
 				size_t *n, struct strlist *errors,			\
 				csvfile_progress_fn progress, void *arg)		\
 	{										\
-		const struct csvfile_opts o = { today, progress, arg };		\
+		const struct csvfile_opts o = { .today = today, .progress = progress,	\
+						.arg = arg, .strict = 1 };		\
 											\
 		return csvfile_import_file(&(t), path, &o, rows, n, errors);		\
+	}										\
+	int prefix##_import(const char *name, const char *data, size_t len,		\
+			    const struct csvfile_opts *o, Row **rows, size_t *n,	\
+			    struct strlist *errors)					\
+	{										\
+		return csvfile_import(&(t), name, data, len, o, rows, n, errors);	\
+	}										\
+	int prefix##_import_file(const char *path, const struct csvfile_opts *o,	\
+				 Row **rows, size_t *n, struct strlist *errors)		\
+	{										\
+		return csvfile_import_file(&(t), path, o, rows, n, errors);		\
 	}										\
 	void prefix##_free(Row **rows)							\
 	{										\

@@ -132,7 +132,7 @@ int enrolment_row_validate(const char *name, const struct enrolment_input *in,
 int enrolments_parse_buffer(const char *name, const char *data, size_t len,
 			    struct enrolment_row_in **rows, size_t *n, struct strlist *errors)
 {
-	const struct csvfile_opts o = { NULL, NULL, NULL };
+	const struct csvfile_opts o = { .strict = 1 };
 
 	return csvfile_import(&s_table, name, data, len, &o, rows, n, errors);
 }
@@ -140,9 +140,15 @@ int enrolments_parse_buffer(const char *name, const char *data, size_t len,
 int enrolments_parse_file(const char *path, struct enrolment_row_in **rows, size_t *n,
 			  struct strlist *errors, csvfile_progress_fn progress, void *arg)
 {
-	const struct csvfile_opts o = { NULL, progress, arg };
+	const struct csvfile_opts o = { .progress = progress, .arg = arg, .strict = 1 };
 
 	return csvfile_import_file(&s_table, path, &o, rows, n, errors);
+}
+
+int enrolments_import_file(const char *path, const struct csvfile_opts *o,
+			   struct enrolment_row_in **rows, size_t *n, struct strlist *errors)
+{
+	return csvfile_import_file(&s_table, path, o, rows, n, errors);
 }
 
 void enrolments_free(struct enrolment_row_in **rows)

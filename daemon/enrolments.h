@@ -54,6 +54,9 @@ int enrolments_parse_buffer(const char *name, const char *data, size_t len,
 			    struct enrolment_row_in **rows, size_t *n, struct strlist *errors);
 int enrolments_parse_file(const char *path, struct enrolment_row_in **rows, size_t *n,
 			  struct strlist *errors, csvfile_progress_fn progress, void *arg);
+/* The same with the caller's dialect options (design.md §8.8). */
+int enrolments_import_file(const char *path, const struct csvfile_opts *o,
+			   struct enrolment_row_in **rows, size_t *n, struct strlist *errors);
 void enrolments_free(struct enrolment_row_in **rows);
 
 #endif

@@ -288,6 +288,7 @@ struct s_text {
 static const struct s_text s_t_pgn = S_TEXT("handover pgn", "handover field too long"),
 	s_t_given = S_TEXT("handover given_name", "handover field too long"),
 	s_t_family = S_TEXT("handover family_name", "handover field too long"),
+	s_t_tussen = S_TEXT("handover tussenvoegsel", "handover field too long"),
 	s_t_cohort = S_TEXT("handover cohort", "handover field too long"),
 	s_t_basis = S_TEXT("handover basis", "handover field too long"),
 	s_t_code = S_TEXT("handover support need code", "support need too long"),
@@ -370,6 +371,7 @@ static const char *s_handover_check(const void *msg)
 	if ((bad = s_text(&s_t_pgn, h->pgn, 16, 0)) ||
 	    (bad = s_text(&s_t_given, h->given_name, ENV_MAX_TEXT, 0)) ||
 	    (bad = s_text(&s_t_family, h->family_name, ENV_MAX_TEXT, 0)) ||
+	    (bad = s_text(&s_t_tussen, h->tussenvoegsel, ENV_MAX_TEXT, 0)) ||
 	    (bad = s_text(&s_t_cohort, h->cohort, 9, 0)) || (bad = s_text(&s_t_basis, h->basis, 16, 0)))
 		return bad;
 	if (!s_date_ok(h->birth_date, 1) || !s_date_ok(h->exit_date, 1) ||

@@ -1,4 +1,4 @@
-/* import: a cumulative, audited leavers import at the sending school (design.md §8.4). */
+/* import: a cumulative, audited leavers import at the sending school (design.md §8.5). */
 #include "import.h"
 
 #include <errno.h>
@@ -267,7 +267,7 @@ out:
 	return r;
 }
 
-/* ---- consents (design.md §8.6) ---------------------------------------------- */
+/* ---- consents (design.md §8.7) ---------------------------------------------- */
 
 /* One consent row on its way: its pupil and the record it makes. */
 struct s_grant {

@@ -1,4 +1,4 @@
-/* import: the daemon's side of a leavers import (design.md §8.4), shared by the
+/* import: the daemon's side of a leavers import (design.md §8.5), shared by the
  * control socket (`overstap import leavers`) and the spool directory: every row
  * checked again, then cumulative: new pupils added, unchanged rows skipped,
  * changed rows updated while the dossier has not left, rows whose dossier left
@@ -46,7 +46,7 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 		   Overstapctl__Leaver *const *rows, size_t n, const char *user, int check,
 		   struct import_result *res);
 
-/* Record consents in bulk (design.md §8.6) with the rules of `consent grant`:
+/* Record consents in bulk (design.md §8.7) with the rules of `consent grant`:
  * every row checked again (consents_csv), its pupil found (personal data
  * readable), the counterpart defaulting to the pupil's destination, and
  * consent_grant_check (the under-16 rule on the day granted). A row equal to

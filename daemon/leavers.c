@@ -19,7 +19,7 @@
 /* ---- the columns ---------------------------------------------------------- */
 
 enum s_col_id {
-	C_PUPIL_REF, C_PGN, C_GIVEN_NAME, C_FAMILY_NAME, C_BIRTH_DATE, C_PROGRAM,
+	C_PUPIL_REF, C_PGN, C_GIVEN_NAME, C_TUSSENVOEGSEL, C_FAMILY_NAME, C_BIRTH_DATE, C_PROGRAM,
 	C_COHORT, C_EXIT_DATE, C_DESTINATION_TYPE, C_DESTINATION_INSTITUTION,
 	C_ADVICE, C_ADVICE_FOLLOWED, C_LEVEL_TAAL, C_LEVEL_REKENEN,
 	C_SUPPORT_NEEDS, C_MENTOR_NAME, C_MENTOR_EMAIL, C_MENTOR_PHONE, C_DIPLOMA,
@@ -72,6 +72,7 @@ static const struct s_col s_cols[C_COUNT] = {
 	[C_PGN] = { S_COL(pgn, 0), S_CODE_MAX, 0, &s_cols[C_DESTINATION_INSTITUTION], s_check_pgn,
 		    NULL, NULL },
 	[C_GIVEN_NAME] = { S_COL(given_name, 0), 128, 0, &s_cols[C_PGN], NULL, NULL, NULL },
+	[C_TUSSENVOEGSEL] = { S_COL(tussenvoegsel, 0), 32, 0, NULL, NULL, NULL, NULL },
 	[C_FAMILY_NAME] = { S_COL(family_name, 0), 128, 0, &s_cols[C_PGN], NULL, NULL, NULL },
 	[C_BIRTH_DATE] = { S_COL(birth_date, S_REQUIRED), S_CODE_MAX, 0, NULL, s_check_birth, NULL,
 			   NULL },
@@ -98,6 +99,92 @@ static const struct s_col s_cols[C_COUNT] = {
 	[C_MENTOR_PHONE] = { S_COL(mentor_phone, 0), 32, 0, NULL, s_check_phone, NULL, NULL },
 	[C_DIPLOMA] = { S_COL(diploma, 0), S_CODE_MAX, 0, NULL, s_check_code, s_is_diploma,
 			vocab_diploma_list },
+};
+
+/* ---- the dialect (design.md §8.8) ------------------------------------------- */
+
+/* The digits at *p as a number; *w of them. */
+static unsigned s_number(const char **p, int *w)
+{
+	unsigned v = 0;
+
+	for (*w = 0; **p >= '0' && **p <= '9' && *w < 5; (*p)++, (*w)++)
+		v = v * 10 + (unsigned)(**p - '0');
+	return v;
+}
+
+/* "2024/2025", "2024 - 2025", "2024/25", "2024-25" as 2024-2025. Runs on
+ * every row: no sscanf. */
+static const char *s_canon_cohort(const char *v, char *buf, size_t size)
+{
+	const char *p = v;
+	unsigned y1, y2;
+	int w1, w2;
+
+	y1 = s_number(&p, &w1);
+	if (w1 != 4)
+		return NULL;
+	p += strspn(p, " ");
+	if (*p != '-' && *p != '/')
+		return NULL;
+	p++;
+	p += strspn(p, " ");
+	y2 = s_number(&p, &w2);
+	if (*p || (w2 != 2 && w2 != 4))
+		return NULL;
+	if (w2 == 2 && y2 == (y1 + 1) % 100)
+		y2 = y1 + 1;
+	else if (w2 == 2)
+		return NULL;
+	snprintf(buf, size, "%04u-%04u", y1, y2);
+	return strcmp(buf, v) ? buf : NULL;
+}
+
+#define S_CANON(name, fn)							\
+	static const char *name(const char *v, char *buf, size_t size)		\
+	{									\
+		(void)buf, (void)size;						\
+		return fn(v);							\
+	}
+S_CANON(s_canon_program, vocab_program_canon)
+S_CANON(s_canon_destination, vocab_destination_canon)
+S_CANON(s_canon_advice, vocab_advice_canon)
+S_CANON(s_canon_yesno, vocab_yesno_canon)
+S_CANON(s_canon_level, vocab_level_canon)
+
+/* The header names school systems use (Magister, SOMtoday, ParnasSys,
+ * Eduarte), folded, best first; the man page's table is this one. */
+static const struct csvfile_dialect_col s_dialect[] = {
+	{ "pupil_ref", "leerlingnummer|leerlingnr|llnr|leerling_nummer|leerling_id|stamnummer|"
+		       "studentnummer", NULL, 0 },
+	{ "pgn", "bsn|onderwijsnummer|bsn_pgn|bsn_onderwijsnummer|pgn_bsn|burgerservicenummer|"
+		 "persoonsgebonden_nummer", NULL, 0 },
+	{ "given_name", "roepnaam|voornaam|voornamen", NULL, 0 },
+	{ "tussenvoegsel", "voorvoegsel|tussenvoegsels|voorvoegsels", NULL, 0 },
+	{ "family_name", "achternaam|geslachtsnaam|familienaam", NULL, 0 },
+	{ "birth_date", "geboortedatum|geb_datum|gebdatum|geboorte_datum", NULL, CSVFILE_DATE },
+	{ "program", "opleiding|leerweg|onderwijssoort|schoolsoort", s_canon_program, 0 },
+	{ "cohort", "schooljaar|schooljaar_uitschrijving|uitstroomjaar", s_canon_cohort, 0 },
+	{ "exit_date", "uitschrijfdatum|datum_uitschrijving|uitschrijvingsdatum|einddatum|"
+		       "uitstroomdatum|datum_uitstroom|vertrekdatum|datum_vertrek", NULL,
+	  CSVFILE_DATE },
+	{ "destination_type", "bestemming|vervolgbestemming|uitstroombestemming|uitstroom",
+	  s_canon_destination, 0 },
+	{ "destination_institution", "brin_bestemming|brin_vervolgopleiding|vervolginstelling|"
+				     "ontvangende_instelling|instelling", NULL, 0 },
+	{ "advice", "advies|schooladvies|uitstroomadvies|vervolgadvies", s_canon_advice, 0 },
+	{ "advice_followed", "advies_opgevolgd|advies_gevolgd", s_canon_yesno, 0 },
+	{ "level_taal", "referentieniveau_taal|niveau_taal|taalniveau|referentieniveau_nederlands|"
+			"taal", s_canon_level, 0 },
+	{ "level_rekenen", "referentieniveau_rekenen|niveau_rekenen|rekenniveau|rekenen",
+	  s_canon_level, 0 },
+	{ "support_needs", "ondersteuningsbehoefte|ondersteuningsbehoeften|ondersteuning", NULL,
+	  0 },
+	{ "mentor_name", "mentor|naam_mentor|mentornaam|mentor_naam", NULL, 0 },
+	{ "mentor_email", "e_mail_mentor|email_mentor|mentor_e_mail|e_mailadres_mentor|"
+			  "emailadres_mentor", NULL, 0 },
+	{ "mentor_phone", "telefoon_mentor|telefoonnummer_mentor|mentor_telefoon|"
+			  "mentor_telefoonnummer|tel_mentor", NULL, 0 },
 };
 
 /* The value of column id in the row under check. */
@@ -340,6 +427,8 @@ static const struct csvfile_table s_table = {
 	.same = s_row_same,
 	.dup_col = "pupil_ref",
 	.dup_why = "",
+	.dialect = s_dialect,
+	.ndialect = ARRAY_SIZE(s_dialect),
 };
 
 int leaver_validate(const char *name, const Overstapctl__Leaver *l, struct strlist *errors)
@@ -351,7 +440,7 @@ int leavers_parse_buffer(const char *name, const char *data, size_t len,
 			 Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors,
 			 leavers_progress_fn progress, void *arg)
 {
-	const struct csvfile_opts o = { NULL, progress, arg };
+	const struct csvfile_opts o = { .progress = progress, .arg = arg, .strict = 1 };
 
 	return csvfile_import(&s_table, name, data, len, &o, out_rows, out_n, errors);
 }
@@ -359,9 +448,21 @@ int leavers_parse_buffer(const char *name, const char *data, size_t len,
 int leavers_parse_file(const char *path, Overstapctl__Leaver ***out_rows, size_t *out_n,
 		       struct strlist *errors, leavers_progress_fn progress, void *arg)
 {
-	const struct csvfile_opts o = { NULL, progress, arg };
+	const struct csvfile_opts o = { .progress = progress, .arg = arg, .strict = 1 };
 
 	return csvfile_import_file(&s_table, path, &o, out_rows, out_n, errors);
+}
+
+int leavers_import(const char *name, const char *data, size_t len, const struct csvfile_opts *o,
+		   Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors)
+{
+	return csvfile_import(&s_table, name, data, len, o, out_rows, out_n, errors);
+}
+
+int leavers_import_file(const char *path, const struct csvfile_opts *o,
+			Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors)
+{
+	return csvfile_import_file(&s_table, path, o, out_rows, out_n, errors);
 }
 
 void leavers_free(Overstapctl__Leaver ***rows, size_t n)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "control.pb-c.h"
+#include "csvfile.h"
 #include "util.h"
 
 /* Called while parsing: bytes consumed so far and total, for a progress bar. */
@@ -15,7 +16,8 @@ typedef void (*leavers_progress_fn)(size_t done, size_t total, void *arg);
 /* Parse FILE into a list of leavers (protobuf-c control messages, strings as
  * found, trimmed of surrounding blanks, line = the physical line the record
  * starts on, header = line 1). Validates every row with leaver_validate().
- * Required header columns missing, unknown columns, a duplicate pupil_ref, a
+ * Dialects are detected (design.md §8.8); this entry point is strict:
+ * required header columns missing, unknown columns, a duplicate pupil_ref, a
  * row with the wrong number of fields or malformed quoting are errors too.
  * On success returns 0 with *out_rows / *out_n owned by the caller (free with
  * leavers_free). On validation failure returns -EINVAL with one error per
@@ -27,6 +29,15 @@ int leavers_parse_file(const char *path, Overstapctl__Leaver ***out_rows, size_t
 int leavers_parse_buffer(const char *name, const char *data, size_t len,
 			 Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors,
 			 leavers_progress_fn progress, void *arg);
+
+/* The same with the caller's dialect options (struct csvfile_opts: separator,
+ * encoding, date format, --strict, the school's map, where the warning goes;
+ * progress and arg; today is not used): what the CLI and any other reader of
+ * a school's file call (design.md §8.8). */
+int leavers_import(const char *name, const char *data, size_t len, const struct csvfile_opts *o,
+		   Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors);
+int leavers_import_file(const char *path, const struct csvfile_opts *o,
+			Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors);
 
 /* Validate one leaver; appends "NAME:LINE: column: reason" to errors for every
  * problem (not only the first) and returns the number of problems. Rules (design.md

@@ -138,12 +138,47 @@ static const struct csvfile_col s_cols[] = {
 	{ "level", 0, S_IN(level), s_check_level },
 };
 
+/* ---- the dialect (design.md §8.8) ------------------------------------------- */
+
+/* A record id a spreadsheet raised to capitals, in lower case. */
+static const char *s_canon_record_id(const char *v, char *buf, size_t size)
+{
+	size_t n = strlen(v);
+
+	if (n >= size || !strpbrk(v, "ABCDEF"))
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		buf[i] = (char)(v[i] >= 'A' && v[i] <= 'F' ? v[i] + ('a' - 'A') : v[i]);
+	return crypto_uuid_valid(buf) ? buf : NULL;
+}
+
+static const char *s_canon_event(const char *v, char *buf, size_t size)
+{
+	(void)buf, (void)size;
+	return outcome_event_canon(v);
+}
+
+static const char *s_canon_level(const char *v, char *buf, size_t size)
+{
+	(void)buf, (void)size;
+	return vocab_mbo_level_canon(v);
+}
+
+/* Header names in Dutch, folded, best first (the man page's table). */
+static const struct csvfile_dialect_col s_dialect[] = {
+	{ "record_id", "recordnummer|record|dossiernummer|dossier_id", s_canon_record_id, 0 },
+	{ "event", "gebeurtenis|status|uitkomst|resultaat", s_canon_event, 0 },
+	{ "date", "datum|peildatum|datum_gebeurtenis", NULL, CSVFILE_DATE },
+	{ "level", "niveau|mbo_niveau", s_canon_level, 0 },
+};
+
 static const struct csvfile_table s_table = {
 	s_cols, ARRAY_SIZE(s_cols), sizeof(s_cols[0]), CSVFILE_LIST_COLUMNS | CSVFILE_TODAY,
 	/* max file, record (a valid one is < 100 bytes), rows, columns */
 	CSVFILE_MAX_FILE, 4096, 1000000, 16,
 	sizeof(struct outcome_input), sizeof(struct outcome_row), s_finish, NULL,
 	s_row_hash, s_row_same, "record_id", " (same record_id, event and date)",
+	s_dialect, ARRAY_SIZE(s_dialect),
 };
 
 /* outcome_row_validate, outcomes_parse_buffer, _parse_file and _free. */

@@ -88,6 +88,18 @@ static const struct csvfile_col s_cols[] = {
 	{ "registered_on", CSVFILE_REQUIRED, S_IN(registered_on), s_check_date },
 };
 
+/* ---- the dialect (design.md §8.8) ------------------------------------------- */
+
+/* Header names in Dutch, folded, best first (the man page's table). */
+static const struct csvfile_dialect_col s_dialect[] = {
+	{ "pgn", "bsn|onderwijsnummer|bsn_pgn|bsn_onderwijsnummer|pgn_bsn|burgerservicenummer",
+	  NULL, 0 },
+	{ "sending_school", "school_van_herkomst|toeleverende_school|vooropleiding_brin|"
+			    "brin_vooropleiding|brin_school|brin_vo|brin", NULL, 0 },
+	{ "registered_on", "aanmelddatum|datum_aanmelding|aangemeld_op|aanmeldingsdatum", NULL,
+	  CSVFILE_DATE },
+};
+
 static const struct csvfile_table s_table = {
 	.cols = s_cols,
 	.ncols = ARRAY_SIZE(s_cols),
@@ -104,6 +116,8 @@ static const struct csvfile_table s_table = {
 	.same = s_row_same,
 	.dup_col = "pgn",
 	.dup_why = " (same pgn and sending_school)",
+	.dialect = s_dialect,
+	.ndialect = ARRAY_SIZE(s_dialect),
 };
 
 /* registration_row_validate, registrations_parse_buffer, _parse_file and _free. */

@@ -1,4 +1,4 @@
-/* spool: files dropped in [import] spool imported by the daemon (design.md §8.5). */
+/* spool: files dropped in [import] spool imported by the daemon (design.md §8.6). */
 #include "spool.h"
 
 #include <dirent.h>
@@ -36,7 +36,11 @@ static int s_leavers(struct hctx *h, const char *name, const char *data, size_t 
 	Overstapctl__Leaver **rows = NULL;
 	struct import_result res = { 0 };
 	size_t n = 0;
-	int r = leavers_parse_buffer(name, data, len, &rows, &n, &res.errors, NULL, NULL);
+	/* what the school's system writes: separator, encoding, dates and Dutch
+	 * names found as the CLI finds them (design.md §8.8); unknown columns
+	 * go to the log as the warning they are */
+	const struct csvfile_opts o = { .warnings = &res.warnings };
+	int r = leavers_import(name, data, len, &o, &rows, &n, &res.errors);
 
 	if (r == 0 && n == 0) {
 		strlist_addf(&res.errors, "%s: no leavers in the file", name);
@@ -69,7 +73,8 @@ static int s_consents(struct hctx *h, const char *name, const char *data, size_t
 	Overstapctl__ConsentGrant *g = NULL, **gp = NULL;
 	struct import_result res = { 0 };
 	size_t n = 0;
-	int r = consents_csv_parse_buffer(name, data, len, NULL, &rows, &n, &res.errors, NULL, NULL);
+	const struct csvfile_opts o = { .warnings = &res.warnings };
+	int r = consents_csv_import(name, data, len, &o, &rows, &n, &res.errors);
 
 	if (r == 0 && n == 0) {
 		strlist_addf(&res.errors, "%s: no consents in the file", name);

@@ -1,4 +1,4 @@
-/* spool: the automated import (design.md §8.5). Files dropped in [import]
+/* spool: the automated import (design.md §8.6). Files dropped in [import]
  * spool (the school's nightly export) are imported as `overstap import`
  * would, as user "daemon", and moved to done/ or failed/ with a .log beside
  * each that says what happened. A file is taken only when it is a regular

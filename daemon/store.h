@@ -127,10 +127,10 @@ int store_pseudonym(struct store *s, const char *ident, uint8_t out[32]);
 int store_leavers_import(struct store *s, const char *file, Overstapctl__Leaver *const *rows,
 			 size_t n, const char *user, struct strlist *errors);
 
-/* A re-import (design.md §8.4) compares a row with the stored leaver column by
+/* A re-import (design.md §8.5) compares a row with the stored leaver column by
  * column: bit i of a mask is store_leaver_cols[i], the Leaver fields in the
  * order of proto/control.proto (pupil_ref is the key and never differs). */
-#define STORE_LEAVER_NCOLS 19
+#define STORE_LEAVER_NCOLS 20
 extern const char *const store_leaver_cols[STORE_LEAVER_NCOLS];
 #define STORE_LEAVER_COL_DESTINATION_INSTITUTION (1u << 9)
 /* Find the leaver with row's pupil_ref (its personal part decrypted into l,

@@ -96,6 +96,7 @@ static void s_private_from_row(struct s_private *v, const Overstapctl__Leaver *r
 	v->p.pupil_ref = row->pupil_ref;
 	v->p.pgn = row->pgn;
 	v->p.given_name = row->given_name;
+	v->p.tussenvoegsel = row->tussenvoegsel;
 	v->p.family_name = row->family_name;
 	v->p.birth_date = row->birth_date;
 	v->p.diploma = vocab_diploma_from_str(row->diploma);	/* travels in the dossier */
@@ -171,7 +172,7 @@ const char *const store_leaver_cols[STORE_LEAVER_NCOLS] = {
 	"pupil_ref", "pgn", "given_name", "family_name", "birth_date", "program", "cohort",
 	"exit_date", "destination_type", "destination_institution", "advice", "advice_followed",
 	"level_taal", "level_rekenen", "support_needs", "mentor_name", "mentor_email",
-	"mentor_phone", "diploma",
+	"mentor_phone", "diploma", "tussenvoegsel",
 };
 
 static int s_str_differs(const char *a, const char *b)
@@ -222,6 +223,7 @@ static uint32_t s_diff(const struct leaver *l, const Overstapctl__Leaver *row)
 		s_str_differs(m ? m->email : "", row->mentor_email),
 		s_str_differs(m ? m->phone : "", row->mentor_phone),
 		(int)p->diploma != (int)vocab_diploma_from_str(row->diploma),
+		s_str_differs(p->tussenvoegsel, row->tussenvoegsel),
 	};
 	uint32_t mask = 0;
 

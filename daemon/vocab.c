@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "csvdialect.h"
 #include "util.h"
 
 /* Each list is written once, as an X-macro, so that the lookup table and the
@@ -151,6 +152,167 @@ const char *vocab_diploma_list(void)
 	return s_diploma_list + 2;
 }
 
+/* ---- the staff's spellings (design.md §8.8) --------------------------------- */
+
+/* Folded (csvdialect_fold): lower case, '_' between words. A code in any
+ * case or with other separators needs no entry: "MBO-2", "Mbo 2" fold to
+ * "mbo_2". "VSO" alone is no program: which of the three is for the map. */
+static const struct vocab_alias s_program_alias[] = {
+	{ "praktijkonderwijs", "pro" },
+	{ "vso_arbeidsmarkt", "vso_arbeid" }, { "vso_arbeidsmarktgericht", "vso_arbeid" },
+	{ "vso_arbeidsmarktgerichte_uitstroom", "vso_arbeid" },
+	{ "vso_vervolgonderwijs", "vso_vervolg" }, { "vso_diplomagericht", "vso_vervolg" },
+	{ "vso_dagbestedingsgericht", "vso_dagbesteding" },
+	{ "vmbo_bb", "vmbo_b" }, { "bb", "vmbo_b" }, { "vmbo_basis", "vmbo_b" },
+	{ "basisberoepsgerichte_leerweg", "vmbo_b" },
+	{ "vmbo_kb", "vmbo_k" }, { "kb", "vmbo_k" }, { "vmbo_kader", "vmbo_k" },
+	{ "kaderberoepsgerichte_leerweg", "vmbo_k" },
+	{ "vmbo_gl", "vmbo_gt" }, { "vmbo_tl", "vmbo_gt" }, { "vmbo_gl_tl", "vmbo_gt" },
+	{ "vmbo_g_t", "vmbo_gt" }, { "gl", "vmbo_gt" }, { "tl", "vmbo_gt" }, { "gt", "vmbo_gt" },
+	{ "gl_tl", "vmbo_gt" }, { "mavo", "vmbo_gt" }, { "gemengde_leerweg", "vmbo_gt" },
+	{ "theoretische_leerweg", "vmbo_gt" },
+	{ "internationale_schakelklas", "isk" }, { "speciaal_onderwijs", "so" },
+	{ "speciaal_basisonderwijs", "sbo" }, { "basisonderwijs", "bao" },
+	{ "atheneum", "vwo" }, { "gymnasium", "vwo" },
+};
+
+/* Destinations; the advice's table is the same with "entree" for mbo_entree. */
+static const struct vocab_alias s_destination_alias[] = {
+	{ "entree", "mbo_entree" }, { "entreeopleiding", "mbo_entree" },
+	{ "mbo_1", "mbo_entree" }, { "mbo_niveau_1", "mbo_entree" }, { "niveau_1", "mbo_entree" },
+	{ "mbo2", "mbo_2" }, { "mbo_niveau_2", "mbo_2" }, { "niveau_2", "mbo_2" },
+	{ "basisberoepsopleiding", "mbo_2" },
+	{ "mbo_3", "mbo_3_4" }, { "mbo_4", "mbo_3_4" }, { "mbo3", "mbo_3_4" }, { "mbo4", "mbo_3_4" },
+	{ "mbo_niveau_3", "mbo_3_4" }, { "mbo_niveau_4", "mbo_3_4" }, { "niveau_3", "mbo_3_4" },
+	{ "niveau_4", "mbo_3_4" }, { "niveau_3_4", "mbo_3_4" }, { "mbo_34", "mbo_3_4" },
+	{ "hbo", "ho" }, { "wo", "ho" }, { "hoger_onderwijs", "ho" },
+	{ "voortgezet_onderwijs", "vo" }, { "havo", "vo" }, { "vwo", "vo" },
+	{ "werk", "work" }, { "arbeid", "work" }, { "betaald_werk", "work" },
+	{ "dagbesteding", "day_care" },
+	{ "geen", "none" }, { "geen_vervolg", "none" },
+	{ "onbekend", "unknown" },
+};
+
+static const struct vocab_alias s_level_alias[] = {
+	{ "geen", "none" }, { "onder_1f", "none" },
+};
+
+static const struct vocab_alias s_yesno_alias[] = {
+	{ "ja", "yes" }, { "j", "yes" }, { "y", "yes" }, { "nee", "no" }, { "n", "no" },
+};
+
+static const struct vocab_alias s_event_alias[] = {
+	{ "aangemeld", "registered" }, { "aanmelding", "registered" },
+	{ "onderwijsovereenkomst_aangeboden", "agreement_offered" },
+	{ "ovk_aangeboden", "agreement_offered" },
+	{ "niet_ingeschreven", "not_enrolled" }, { "afgewezen", "not_enrolled" },
+	{ "teruggetrokken", "withdrawn" }, { "afgemeld", "withdrawn" },
+	{ "ingeschreven", "enrolled" }, { "intake_gehouden", "intake_held" },
+	{ "intake", "intake_held" },
+	{ "nog_ingeschreven", "still_enrolled" }, { "gediplomeerd", "diploma" },
+	{ "diploma_behaald", "diploma" }, { "doorgestroomd", "progressed" },
+	{ "overgestapt", "switched" }, { "switch", "switched" },
+	{ "voortijdig_uitgestroomd", "left_without_diploma" },
+	{ "uitgevallen", "left_without_diploma" }, { "uitval", "left_without_diploma" },
+	{ "zonder_diploma_vertrokken", "left_without_diploma" },
+};
+
+static const struct vocab_alias s_mbo_level_alias[] = {
+	{ "niveau_1", "1" }, { "niveau_2", "2" }, { "niveau_3", "3" }, { "niveau_4", "4" },
+	{ "mbo_1", "1" }, { "mbo_2", "2" }, { "mbo_3", "3" }, { "mbo_4", "4" },
+	{ "n1", "1" }, { "n2", "2" }, { "n3", "3" }, { "n4", "4" },
+	{ "entree", "1" },
+};
+
+/* 1 when code, folded, is folded: "1F" against "1f". */
+static int s_fold_eq(const char *code, const char *folded)
+{
+	for (; *code && *folded; code++, folded++) {
+		char c = *code >= 'A' && *code <= 'Z' ? (char)(*code + ('a' - 'A')) : *code;
+
+		if (c != *folded)
+			return 0;
+	}
+	return *code == *folded;
+}
+
+/* s in the staff's spelling: a code of t (folded) or an alias of a. */
+static const char *s_canon(const struct vocab_entry *t, size_t n, const struct vocab_alias *a,
+			   size_t na, const char *s)
+{
+	char f[64];
+
+	/* Most values are written as the code is: no folding for those. */
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(t[i].str, s) == 0)
+			return t[i].str;
+	if (!s || !csvdialect_fold(s, f, sizeof(f)))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (s_fold_eq(t[i].str, f))
+			return t[i].str;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].alias, f) == 0)
+			return a[i].code;
+	return NULL;
+}
+
+#define S_CANON(fn, t, a)								\
+	const char *fn(const char *s)							\
+	{										\
+		return s_canon(t, ARRAY_SIZE(t), a, ARRAY_SIZE(a), s);			\
+	}
+S_CANON(vocab_program_canon, s_programs, s_program_alias)
+S_CANON(vocab_destination_canon, s_destinations, s_destination_alias)
+S_CANON(vocab_level_canon, s_levels, s_level_alias)
+S_CANON(vocab_yesno_canon, s_yesno, s_yesno_alias)
+
+const char *vocab_advice_canon(const char *s)
+{
+	const char *c = s_canon(s_advices, ARRAY_SIZE(s_advices), NULL, 0, s);
+
+	if (c)
+		return c;
+	/* The destinations' names, but entree is "entree" and there is no
+	 * "unknown" advice. */
+	c = vocab_destination_canon(s);
+	if (c && strcmp(c, "mbo_entree") == 0)
+		return "entree";
+	return c && vocab_advice_from_str(c) ? vocab_advice_str(vocab_advice_from_str(c)) : NULL;
+}
+
+const char *vocab_mbo_level_canon(const char *s)
+{
+	static const struct vocab_entry none[1] = { { "", 0 } };
+
+	return s_canon(none, 0, s_mbo_level_alias, ARRAY_SIZE(s_mbo_level_alias), s);
+}
+
+const struct vocab_alias *vocab_aliases(const char *list, size_t *n)
+{
+	static const struct {
+		const char *list;
+		const struct vocab_alias *a;
+		size_t n;
+	} all[] = {
+		{ "program", s_program_alias, ARRAY_SIZE(s_program_alias) },
+		{ "destination", s_destination_alias, ARRAY_SIZE(s_destination_alias) },
+		{ "level", s_level_alias, ARRAY_SIZE(s_level_alias) },
+		{ "yesno", s_yesno_alias, ARRAY_SIZE(s_yesno_alias) },
+		{ "event", s_event_alias, ARRAY_SIZE(s_event_alias) },
+		{ "mbo_level", s_mbo_level_alias, ARRAY_SIZE(s_mbo_level_alias) },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+		if (strcmp(all[i].list, list) == 0) {
+			*n = all[i].n;
+			return all[i].a;
+		}
+	}
+	*n = 0;
+	return NULL;
+}
+
 /* ---- outcome events -------------------------------------------------------- */
 
 /* design.md §8 spelling, value, purpose `status` (1) or `follow_up` (0) as design.md §3
@@ -194,4 +356,9 @@ int outcome_event_needs_level(enum outcome_event ev)
 const char *outcome_event_list(void)
 {
 	return s_event_list + 2;
+}
+
+const char *outcome_event_canon(const char *s)
+{
+	return s_canon(s_events, ARRAY_SIZE(s_events), s_event_alias, ARRAY_SIZE(s_event_alias), s);
 }

@@ -49,6 +49,28 @@ VOCAB_DECLARE(vocab_reviewer, Overstap__Reviewer);	/* pupil, parent, guardian */
 VOCAB_DECLARE(vocab_yesno, Overstap__Tristate);		/* yes, no */
 VOCAB_DECLARE(vocab_diploma, Overstap__Diploma);	/* none, vmbo_b, ..., vwo */
 
+/* The staff's spellings (design.md §8.8): the canonical code (static storage)
+ * of s written in any case, with blanks, '-', '_', '.' or '/' between its
+ * words, or as one of the Dutch names in vocab.c's alias tables (`ja`, `PrO`,
+ * `mbo-2`, `niveau 2`, `Havo`, ...); NULL when s is none of them. */
+const char *vocab_program_canon(const char *s);
+const char *vocab_destination_canon(const char *s);
+const char *vocab_advice_canon(const char *s);
+const char *vocab_level_canon(const char *s);
+const char *vocab_yesno_canon(const char *s);
+const char *outcome_event_canon(const char *s);
+/* An MBO level "1".."4" for "niveau 2", "mbo-2", "N2", ...; NULL otherwise. */
+const char *vocab_mbo_level_canon(const char *s);
+
+/* One alias: a name folded as csvdialect_fold() does, and its code. */
+struct vocab_alias {
+	const char *alias;
+	const char *code;
+};
+/* The alias tables, for the tests (every alias folded, every code known)
+ * and the man page: *n entries. */
+const struct vocab_alias *vocab_aliases(const char *list, size_t *n);
+
 /* Support-need codes: a fixed, non-medical vocabulary (special categories never
  * go into structured fields, design.md §3). Returns 1 when known. */
 int vocab_support_code_valid(const char *code);

@@ -356,7 +356,7 @@ class HandoverTest(FederationCase):
         # Several bad rows: each one named with its line and column.
         rows[4]["pgn"] = harness.bsn(rng)
         rows[1]["birth_date"] = "2008-02-30"       # line 3
-        rows[6]["program"] = "mavo"                # line 8
+        rows[6]["program"] = "vmbo"                # line 8 (which one? mavo is vmbo_gt)
         rows[7]["cohort"] = "2024-2026"            # line 9
         path = self.csv(rows, "three-bad.csv")
         r = self.school.cli("import", "leavers", path, check=False)
@@ -365,7 +365,7 @@ class HandoverTest(FederationCase):
             self.assertRegex(r.stderr, r"(?m)^%s:%d: %s: \S" % (re.escape(path), line, col))
         self.assertEqual(self.outgoing(), before)
 
-        # A re-import is cumulative (design.md §8.4): the file with the three
+        # A re-import is cumulative (design.md §8.5): the file with the three
         # already imported adds the others and leaves those three as they were.
         rows[1]["birth_date"], rows[6]["program"], rows[7]["cohort"] = \
             "2008-02-28", "pro", "2024-2025"

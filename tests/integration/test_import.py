@@ -1,5 +1,5 @@
 """Integration: cumulative and corrective leavers imports and `--check`
-(design.md §8.4), with real daemons driven through the real CLI.
+(design.md §8.5), with real daemons driven through the real CLI.
 
 Run: python3 -m unittest -v test_import   (OVERSTAPD / OVERSTAP from the environment)
 """

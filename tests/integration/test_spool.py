@@ -1,4 +1,4 @@
-"""Integration: the spool directory (design.md §8.5) with a real daemon:
+"""Integration: the spool directory (design.md §8.6) with a real daemon:
 a good and a bad file, the status line, a file still being written, and a
 daemon killed (SIGKILL) in the middle of a spool import.
 

@@ -1,5 +1,5 @@
 /* Unit tests for consents_csv.c: the consents CSV's columns and one row's
- * checks, every problem as FILE:LINE: column: reason (design.md §8.6). */
+ * checks, every problem as FILE:LINE: column: reason (design.md §8.7). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

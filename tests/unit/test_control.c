@@ -383,7 +383,7 @@ static void test_import_good_then_again(void **state)
 	assert_int_equal(rep->code, 0);
 	assert_int_equal(rep->handover_list->n_rows, 4);
 
-	/* The same file again: cumulative (design.md §8.4), nothing changes,
+	/* The same file again: cumulative (design.md §8.5), nothing changes,
 	 * nothing is refused, and the reply counts the rows as unchanged. */
 	rep = s_import_good(f);
 	assert_int_equal(rep->code, 0);

@@ -84,10 +84,14 @@ static struct csvfile_table t_table = {
 	.dup_why = " (same id)",
 };
 
+/* The options expect() parses with: strict, as every import was before
+ * dialects; a test changes them and puts them back. */
+static struct csvfile_opts t_o = { .strict = 1 };
+
 /* Parse csv (len bytes), expect result r and exactly the messages want[]. */
 static void expect(const char *csv, size_t len, int r, const char *const *want)
 {
-	const struct csvfile_opts o = { NULL, NULL, NULL };
+	const struct csvfile_opts o = t_o;
 	struct strlist errors = { 0 };
 	struct t_row *rows = (struct t_row *)&errors;	/* must be overwritten */
 	size_t n = 99, k = 0;
@@ -112,7 +116,7 @@ static void expect(const char *csv, size_t len, int r, const char *const *want)
 
 static void test_good(void **state)
 {
-	const struct csvfile_opts o = { NULL, NULL, NULL };
+	const struct csvfile_opts o = { .strict = 1 };
 	static const char csv[] = "\xef\xbb\xbfname,id\r\nA,1\r\n\r\n,,\n\"B\nC\",2\n";
 	struct strlist errors = { 0 };
 	struct t_row *rows = NULL;
@@ -136,12 +140,12 @@ static void test_header_errors(void **state)
 	EXPECT("id,nam,id,\n", -EINVAL,
 	       "t.csv:1: header: unknown column 'nam' (expected: id, name, note)",
 	       "t.csv:1: header: duplicate column 'id'",
-	       "t.csv:1: header: column 4 has no name",
 	       "t.csv:1: header: missing required column 'name'");
-	/* Exact and case-sensitive: no aliases. */
-	EXPECT("ID,name\n1,a\n", -EINVAL,
-	       "t.csv:1: header: unknown column 'ID' (expected: id, name, note)",
-	       "t.csv:1: header: missing required column 'id'");
+	/* a gap between names is an error for the strict; a trailing one, as
+	 * Excel writes it, never */
+	EXPECT("id,,name\n", -EINVAL, "t.csv:1: header: column 2 has no name");
+	/* Any case, blanks around (design.md §8.8). */
+	EXPECT("ID,\" Name \"\n1,a\n", 0, NULL);
 	EXPECT("\n\nid,name,note,note,x\n1,a,b\n", -EINVAL,
 	       "t.csv:3: header: duplicate column 'note'",
 	       "t.csv:3: header: 5 columns, at most 4");
@@ -202,11 +206,16 @@ static void test_nul(void **state)
 static void test_utf8_header(void **state)
 {
 	(void)state;
+	/* Declared UTF-8, the bytes stay as they are. */
+	t_o.encoding = "utf-8";
 	EXPECT("id,name,\xc3\n", -EINVAL,
 	       "t.csv:1: header: unknown column '?' (expected: id, name, note)");
 	t_table.flags = CSVFILE_UTF8;
 	EXPECT("id,name,\xc3\n", -EINVAL, "t.csv:1: header: column 3: not valid UTF-8");
 	EXPECT("id,name,\xc3\xa9\n", -EINVAL, "t.csv:1: header: unknown column '\xc3\xa9'");
+	/* Detected: not UTF-8, so Windows-1252, and 0xC3 is A-tilde. */
+	t_o.encoding = NULL;
+	EXPECT("id,name,\xc3\n", -EINVAL, "t.csv:1: header: unknown column '\xc3\x83'");
 	t_table.flags = CSVFILE_LIST_COLUMNS;
 }
 
@@ -234,6 +243,93 @@ static void test_echo(void **state)
 					 CSVFILE_UTF8), "0123456789012345678901234567890...");
 }
 
+/* ---- dialects (design.md §8.8) --------------------------------------------- */
+
+/* id answers to nummer and nr, name to naam before voornaam before voornamen. */
+static const struct csvfile_dialect_col t_dialect[] = {
+	{ "id", "nummer|nr", NULL, 0 },
+	{ "name", "naam|voornaam|voornamen", NULL, 0 },
+};
+
+/* Parse csv leniently with the dialect table; expect r, the messages and
+ * the one warning (NULL = none); *first_id is the first row's id. */
+static void expect_dialect(const char *csv, int r, const char *const *want, const char *warning,
+			   const char *first_id)
+{
+	struct strlist errors = { 0 }, warnings = { 0 };
+	const struct csvfile_opts o = { .warnings = &warnings };
+	struct t_row *rows = NULL;
+	size_t n = 0, k = 0;
+
+	t_table.dialect = t_dialect;
+	t_table.ndialect = 2;
+	assert_int_equal(csvfile_import(&t_table, "t.csv", csv, strlen(csv), &o, &rows, &n,
+					&errors), r);
+	t_table.dialect = NULL;
+	t_table.ndialect = 0;
+	while (want[k])
+		k++;
+	for (size_t i = 0; errors.n != k && i < errors.n; i++)
+		print_message("got: %s\n", errors.v[i]);
+	assert_int_equal(errors.n, k);
+	for (size_t i = 0; i < k; i++)
+		assert_string_equal(errors.v[i], want[i]);
+	assert_int_equal(warnings.n, warning != NULL);
+	if (warning)
+		assert_string_equal(warnings.v[0], warning);
+	if (first_id) {
+		assert_true(n > 0);
+		assert_string_equal(rows[0].id, first_id);
+	}
+	free(rows);
+	strlist_clear(&errors);
+	strlist_clear(&warnings);
+}
+
+#define NONE (const char *const[]){ NULL }
+
+static void test_dialect_header(void **state)
+{
+	(void)state;
+	/* aliases, any case; the better name wins and the other is listed */
+	expect_dialect("Voornamen;NR;Naam;Klas\nA B;1;A;4b\n", 0, NONE,
+		       "t.csv:1: header: ignoring columns 'Voornamen', 'Klas'", "1");
+	expect_dialect("Naam;Voornaam;NR\nA;B;2\n", 0, NONE,
+		       "t.csv:1: header: ignoring column 'Voornaam'", "2");
+	/* the column's own name beats an alias, the first alias the second */
+	expect_dialect("nr,id,naam\n1,2,a\n", 0, NONE, "t.csv:1: header: ignoring column 'nr'",
+		       "2");
+	expect_dialect("nr,Nummer,naam\n1,2,a\n", 0, NONE,
+		       "t.csv:1: header: ignoring column 'nr'", "2");
+	/* the same name twice is still a duplicate */
+	expect_dialect("id,ID,naam\n", -EINVAL, (const char *const[]){
+		"t.csv:1: header: duplicate column 'id'", NULL }, NULL, NULL);
+}
+
+static void test_dialect_rows(void **state)
+{
+	(void)state;
+	/* TAB: an empty first field is a field, not a blank to skip */
+	expect_dialect("name\tid\n\t7\n", 0, NONE, NULL, "7");
+	/* Excel's trailing separators: fewer or more, as long as they are empty */
+	expect_dialect("id;name;;;\n1;a;;;\n2;b\n3;c;;;;;;\n", 0, NONE, NULL, "1");
+	expect_dialect("id;name;;;\n1;a;;;;x\n2\n", -EINVAL, (const char *const[]){
+		"t.csv:2: row has 6 fields, header has 2",
+		"t.csv:3: row has 1 fields, header has 2", NULL }, NULL, NULL);
+	/* an unnamed column in between is ignored with its values */
+	expect_dialect("id;;name\n1;whatever;a\n", 0, NONE, NULL, "1");
+	/* wider than max_columns (4) only in empty names: fine */
+	expect_dialect("id,name,,,,,,,\n1,a\n", 0, NONE, NULL, "1");
+	expect_dialect("id,name,,,,,,,x\n", -EINVAL, (const char *const[]){
+		"t.csv:1: header: 9 columns, at most 4", NULL }, NULL, NULL);
+	/* the one warning stays one line */
+	t_table.max_columns = 20;
+	expect_dialect("id,name,a,b,c,d,e,f,g,h,i,j,k,l,m,n\n", 0, NONE,
+		       "t.csv:1: header: ignoring columns 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', "
+		       "'i', 'j', 'k', 'l' and 2 more", NULL);
+	t_table.max_columns = 4;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_utf8_header),
 		cmocka_unit_test(test_check_view),
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_dialect_header),
+		cmocka_unit_test(test_dialect_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* Unit tests for import.c: the cumulative leavers import (design.md §8.4):
+/* Unit tests for import.c: the cumulative leavers import (design.md §8.5):
  * the same file again, a longer one, a corrected one before and after the
  * dossier left, an unknown destination, --check, duplicates, and the audit. */
 #include "store_fixture.h"
@@ -297,7 +297,7 @@ static void test_destination_change_resets_registration(void **state)
 	s_free(rows, 1);
 }
 
-/* ---- consents (design.md §8.6) ---- */
+/* ---- consents (design.md §8.7) ---- */
 
 static Overstapctl__ConsentGrant *s_grant(const char *ref, const char *by, const char *on,
 					  unsigned line)

@@ -48,6 +48,15 @@ static int parse(const char *csv, Overstapctl__Leaver ***rows, size_t *n, struct
 	return leavers_parse_buffer("t.csv", csv, strlen(csv), rows, n, errors, NULL, NULL);
 }
 
+/* The same, declared UTF-8: bytes that are not stay, for the text rule. */
+static int parse_utf8(const char *csv, Overstapctl__Leaver ***rows, size_t *n,
+		      struct strlist *errors)
+{
+	const struct csvfile_opts o = { .encoding = "utf-8", .strict = 1 };
+
+	return leavers_import("t.csv", csv, strlen(csv), &o, rows, n, errors);
+}
+
 /* The full header and one good row; a test changes a few columns. */
 static const char *const k_cols[] = {
 	"pupil_ref", "pgn", "given_name", "family_name", "birth_date", "program", "cohort",
@@ -240,7 +249,11 @@ static const struct rule_case k_rules[] = {
 	/* dates */
 	{ { "birth_date", "" }, { "t.csv:2: birth_date: is required" } },
 	{ { "birth_date", "2008-02-30" }, { "t.csv:2: birth_date: not a real date (YYYY-MM-DD)" } },
-	{ { "birth_date", "14-03-2008" }, { "t.csv:2: birth_date: not a real date (YYYY-MM-DD)" } },
+	/* day-month-year is a dialect (design.md §8.8) */
+	{ { "birth_date", "14-03-2008" }, { NULL } },
+	{ { "birth_date", "31-02-2008" }, { "t.csv:2: birth_date: not a real date (YYYY-MM-DD)" } },
+	{ { "birth_date", "2008/3/14" }, { NULL } },
+	{ { "birth_date", "14-3-08" }, { "t.csv:2: birth_date: not a real date (YYYY-MM-DD)" } },
 	{ { "birth_date", "2008-02-29" }, { NULL } },
 	{ { "birth_date", "2025-07-01" }, { "t.csv:2: birth_date: not before exit_date" } },
 	{ { "exit_date", "2023-02-29", "cohort", "2022-2023" },
@@ -256,7 +269,10 @@ static const struct rule_case k_rules[] = {
 	/* cohort; a bad cohort does not drag exit_date down with it */
 	{ { "cohort", "2024-2026" }, { "t.csv:2: cohort: years must be consecutive (e.g. 2024-2025)" } },
 	{ { "cohort", "2025-2024" }, { "t.csv:2: cohort: years must be consecutive (e.g. 2024-2025)" } },
-	{ { "cohort", "2024/2025" }, { "t.csv:2: cohort: must be YYYY-YYYY (e.g. 2024-2025)" } },
+	/* a school year as staff write it (design.md §8.8) */
+	{ { "cohort", "2024/2025" }, { NULL } },
+	{ { "cohort", "2024/25" }, { NULL } },
+	{ { "cohort", "2024/26" }, { "t.csv:2: cohort: must be YYYY-YYYY (e.g. 2024-2025)" } },
 	{ { "cohort", "24-25" }, { "t.csv:2: cohort: must be YYYY-YYYY (e.g. 2024-2025)" } },
 	{ { "cohort", "" }, { "t.csv:2: cohort: is required" } },
 	/* code lists */
@@ -265,15 +281,19 @@ static const struct rule_case k_rules[] = {
 	{ { "destination_type", "mbo" },
 	  { "t.csv:2: destination_type: unknown value 'mbo' (expected one of: mbo_entree, mbo_2, "
 	    "mbo_3_4, vavo, ho, vo, work, day_care, none, unknown)" } },
-	{ { "advice", "mbo_entree" },
-	  { "t.csv:2: advice: unknown value 'mbo_entree' (expected one of: entree, mbo_2, mbo_3_4, "
+	/* the staff's spellings (design.md §8.8) */
+	{ { "advice", "mbo_entree", "destination_type", "Niveau 2" }, { NULL } },
+	{ { "advice", "mbo" },
+	  { "t.csv:2: advice: unknown value 'mbo' (expected one of: entree, mbo_2, mbo_3_4, "
 	    "vavo, ho, vo, work, day_care, none)" } },
 	{ { "advice", "", "advice_followed", "" }, { NULL } },
-	{ { "advice_followed", "ja" },
-	  { "t.csv:2: advice_followed: unknown value 'ja' (expected one of: yes, no)" } },
+	{ { "advice_followed", "ja", "program", "PrO" }, { NULL } },
+	{ { "advice_followed", "misschien" },
+	  { "t.csv:2: advice_followed: unknown value 'misschien' (expected one of: yes, no)" } },
 	{ { "advice_followed", "no" }, { NULL } },
-	{ { "level_taal", "1f" },
-	  { "t.csv:2: level_taal: unknown value '1f' (expected one of: none, 1F, 2F, 3F)" } },
+	{ { "level_taal", "1f" }, { NULL } },
+	{ { "level_taal", "1x" },
+	  { "t.csv:2: level_taal: unknown value '1x' (expected one of: none, 1F, 2F, 3F)" } },
 	{ { "level_rekenen", "4F" },
 	  { "t.csv:2: level_rekenen: unknown value '4F' (expected one of: none, 1F, 2F, 3F)" } },
 	{ { "level_taal", "none", "level_rekenen", "3F" }, { NULL } },
@@ -349,7 +369,7 @@ static void test_rules(void **state)
 		int r;
 
 		print_message("case %zu: %s\n", i, k_rules[i].set[0] ? k_rules[i].set[0] : "-");
-		r = parse(csv, &rows, &n, &errors);
+		r = parse_utf8(csv, &rows, &n, &errors);
 		assert_errors(&errors, k_rules[i].want);
 		assert_int_equal(r, k_rules[i].want[0] ? -EINVAL : 0);
 		assert_int_equal(n, k_rules[i].want[0] ? 0 : 1);
@@ -467,11 +487,11 @@ static void test_header(void **state)
 		{ "pupil_ref,birth_date,,cohort,exit_date,destination_type\n",
 		  { "t.csv:1: header: column 3 has no name",
 		    "t.csv:1: header: missing required column 'program'" } },
-		{ "Pupil_Ref,birth_date,program,cohort,exit_date,destination_type\n",
-		  { "t.csv:1: header: unknown column 'Pupil_Ref'",
-		    "t.csv:1: header: missing required column 'pupil_ref'" } },
+		/* header names in any case (design.md §8.8) */
+		{ "Pupil_Ref,birth_date,program,cohort,exit_date,destination_type\n", { NULL } },
+		/* not UTF-8, so Windows-1252: 0xFF is y-diaeresis */
 		{ "pupil_ref,birth_date,program,cohort,exit_date,destination_type,x\xff\n",
-		  { "t.csv:1: header: column 7: not valid UTF-8" } },
+		  { "t.csv:1: header: unknown column 'x\xc3\xbf'" } },
 		{ "", { "t.csv:1: header: missing (the file is empty)" } },
 		{ "\xef\xbb\xbf\r\n\r\n", { "t.csv:1: header: missing (the file is empty)" } },
 		/* The header may be the only line: nothing to import, nothing wrong. */
@@ -534,7 +554,7 @@ static void test_field_count(void **state)
 
 	(void)state;
 	assert_int_equal(parse(HDR "P1,2008-01-01,pro,2024-2025,2025-01-01\n"
-			       "P2,2008-01-01,pro,2024-2025,2025-01-01,work,\n"
+			       "P2,2008-01-01,pro,2024-2025,2025-01-01,work,x\n"
 			       "P3,2008-01-01,pro,2024-2025,2025-01-01,work\n"
 			       "P4\n",
 			       &rows, &n, &errors), -EINVAL);
@@ -731,6 +751,280 @@ static void test_many_rows(void **state)
 	free(buf);
 }
 
+/* ---- dialects (design.md §8.8) --------------------------------------------- */
+
+/* Import a fixture from tests/data as the CLI does by default; expects
+ * success and exactly the one warning want (NULL = none). */
+static Overstapctl__Leaver **import_fixture(const char *file, size_t want_n, const char *want)
+{
+	struct strlist errors = { 0 }, warnings = { 0 };
+	const struct csvfile_opts o = { .warnings = &warnings };
+	Overstapctl__Leaver **rows = NULL;
+	const char *path = data_path(file);
+	char *w = NULL;
+	size_t n = 0;
+	int r;
+
+	r = leavers_import_file(path, &o, &rows, &n, &errors);
+	for (size_t i = 0; i < errors.n; i++)
+		print_message("got: %s\n", errors.v[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(n, want_n);
+	if (want) {
+		assert_true(asprintf(&w, "%s:1: header: %s", data_path(file), want) > 0);
+		assert_int_equal(warnings.n, 1);
+		assert_string_equal(warnings.v[0], w);
+	} else {
+		assert_int_equal(warnings.n, 0);
+	}
+	free(w);
+	strlist_clear(&warnings);
+	return rows;
+}
+
+/* The names as stored and shown: given, tussenvoegsel, family. */
+static void assert_name(const Overstapctl__Leaver *l, const char *given, const char *tv,
+			const char *family)
+{
+	assert_string_equal(l->given_name, given);
+	assert_string_equal(l->tussenvoegsel, tv);
+	assert_string_equal(l->family_name, family);
+}
+
+/* Magister: ';', BOM, CRLF, dd-mm-yyyy, Dutch headers and codes, a class
+ * column ignored, the mentor column taken, Excel's ";;;" everywhere. */
+static void test_fixture_magister(void **state)
+{
+	Overstapctl__Leaver **rows;
+
+	(void)state;
+	rows = import_fixture("leavers_magister.csv", 3, "ignoring column 'Klas'");
+	assert_string_equal(rows[0]->pupil_ref, "M001");
+	assert_string_equal(rows[0]->pgn, "111222333");
+	assert_name(rows[0], "Jan", "de", "Vries");
+	assert_string_equal(rows[0]->birth_date, "2008-03-14");
+	assert_string_equal(rows[0]->program, "vmbo_b");
+	assert_string_equal(rows[0]->cohort, "2024-2025");
+	assert_string_equal(rows[0]->exit_date, "2025-07-01");
+	assert_string_equal(rows[0]->destination_type, "mbo_2");
+	assert_string_equal(rows[0]->destination_institution, "25LZ00");
+	assert_string_equal(rows[0]->advice, "mbo_2");
+	assert_string_equal(rows[0]->advice_followed, "yes");
+	assert_string_equal(rows[0]->mentor_name, "Pietersen");
+	assert_int_equal(rows[0]->line, 2);
+	assert_name(rows[1], "Sanne", "van der", "Berg");
+	assert_string_equal(rows[1]->program, "vmbo_k");
+	assert_string_equal(rows[1]->destination_type, "mbo_3_4");
+	assert_string_equal(rows[1]->advice, "mbo_3_4");
+	assert_string_equal(rows[1]->advice_followed, "no");
+	assert_name(rows[2], "\xc3\x96zlem", "", "Y\xc4\xb1lmaz");
+	assert_string_equal(rows[2]->birth_date, "2008-02-29");
+	assert_string_equal(rows[2]->program, "pro");
+	assert_string_equal(rows[2]->destination_type, "mbo_entree");
+	assert_string_equal(rows[2]->advice, "entree");
+	leavers_free(&rows, 3);
+}
+
+/* SOMtoday: ',', all quoted, D/M/YYYY, BSN/PGN, Leerweg, levels in lower case. */
+static void test_fixture_somtoday(void **state)
+{
+	Overstapctl__Leaver **rows;
+
+	(void)state;
+	rows = import_fixture("leavers_somtoday.csv", 2, "ignoring column 'Stamgroep'");
+	assert_name(rows[0], "Noah", "van", "Dijk");
+	assert_string_equal(rows[0]->pgn, "111222345");
+	assert_string_equal(rows[0]->birth_date, "2008-05-03");
+	assert_string_equal(rows[0]->program, "vmbo_gt");
+	assert_string_equal(rows[0]->exit_date, "2025-07-01");
+	assert_string_equal(rows[0]->destination_type, "mbo_3_4");
+	assert_string_equal(rows[0]->level_taal, "2F");
+	assert_string_equal(rows[0]->level_rekenen, "1F");
+	assert_string_equal(rows[1]->program, "havo");
+	assert_string_equal(rows[1]->birth_date, "2007-09-17");
+	leavers_free(&rows, 2);
+}
+
+/* ParnasSys: Windows-1252, decoded once; the names arrive in UTF-8. */
+static void test_fixture_parnassys(void **state)
+{
+	Overstapctl__Leaver **rows;
+
+	(void)state;
+	rows = import_fixture("leavers_parnassys.csv", 2, "ignoring column 'Groep'");
+	assert_name(rows[0], "Zo\xc3\xab", "van 't", "Hoff");
+	assert_string_equal(rows[0]->program, "vso_arbeid");
+	assert_string_equal(rows[0]->destination_type, "mbo_entree");
+	assert_name(rows[1], "Chlo\xc3\xa9", "", "Fran\xc3\xa7oise-\xc3\x87""elik");
+	assert_string_equal(rows[1]->program, "vso_vervolg");
+	assert_string_equal(rows[1]->birth_date, "2007-08-08");
+	leavers_free(&rows, 2);
+}
+
+/* Eduarte: TAB, capitals, Roepnaam before Voornamen, trailing tabs. */
+static void test_fixture_eduarte(void **state)
+{
+	Overstapctl__Leaver **rows;
+
+	(void)state;
+	rows = import_fixture("leavers_eduarte.tsv", 2, "ignoring column 'Voornamen'");
+	assert_name(rows[0], "Hans", "van den", "Berg");
+	assert_string_equal(rows[0]->program, "vmbo_gt");
+	assert_string_equal(rows[0]->destination_type, "mbo_3_4");
+	assert_string_equal(rows[0]->pgn, "111222382");
+	assert_name(rows[1], "Maria", "de la", "Cruz");
+	assert_string_equal(rows[1]->program, "pro");
+	assert_string_equal(rows[1]->destination_type, "mbo_entree");
+	leavers_free(&rows, 2);
+}
+
+/* Parse csv with o; expect r and exactly want. */
+static void expect_opts(const char *csv, size_t len, const struct csvfile_opts *o, int want_r,
+			const char *const *want)
+{
+	Overstapctl__Leaver **rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+
+	int r = leavers_import("t.csv", csv, len, o, &rows, &n, &errors);
+
+	assert_errors(&errors, want);
+	assert_int_equal(r, want_r);
+	leavers_free(&rows, n);
+	strlist_clear(&errors);
+}
+
+#define DUTCH "Leerlingnummer;Geboortedatum;Opleiding;Schooljaar;Uitschrijfdatum;Bestemming;Klas\n"
+
+/* --strict makes an unknown column the error it was; the options override
+ * what is detected. */
+static void test_dialect_options(void **state)
+{
+	static const char csv[] = DUTCH "X1;01-02-2008;PrO;2024-2025;01-07-2025;werk;4B\n";
+	static const char cp1252[] = DUTCH "X1;01-02-2008;PrO;2024-2025;01-07-2025;werk;4\x81\n";
+	static const char iso[] = DUTCH "X1;2008-02-01;PrO;2024-2025;2025-07-01;werk;4B\n";
+	struct strlist warnings = { 0 };
+	struct csvfile_opts o = { .warnings = &warnings };
+
+	(void)state;
+	expect_opts(csv, sizeof(csv) - 1, &o, 0, (const char *const[]){ NULL });
+	assert_int_equal(warnings.n, 1);
+	assert_string_equal(warnings.v[0], "t.csv:1: header: ignoring column 'Klas'");
+	strlist_clear(&warnings);
+	o.strict = 1;
+	expect_opts(csv, sizeof(csv) - 1, &o, -EINVAL,
+		    (const char *const[]){ "t.csv:1: header: unknown column 'Klas'", NULL });
+	assert_int_equal(warnings.n, 0);
+	o.strict = 0;
+	/* A byte Windows-1252 does not define, in a file that is not UTF-8. */
+	expect_opts(cp1252, sizeof(cp1252) - 1, &o, -EINVAL, (const char *const[]){
+		"t.csv:2: column 46: byte 0x81 is neither UTF-8 nor Windows-1252 (give --encoding)",
+		NULL });
+	o.encoding = "klingon";
+	expect_opts(csv, sizeof(csv) - 1, &o, -EINVAL, (const char *const[]){
+		"t.csv: unknown encoding 'klingon' (e.g. utf-8, windows-1252)", NULL });
+	o.encoding = "utf-8";
+	expect_opts(cp1252, sizeof(cp1252) - 1, &o, 0, (const char *const[]){ NULL });
+	o.encoding = NULL;
+	/* The separator given: the header is one unknown column. */
+	o.delimiter = ',';
+	expect_opts(csv, sizeof(csv) - 1, &o, -EINVAL, (const char *const[]){
+		"t.csv:1: header: missing required column 'pupil_ref'",
+		"t.csv:1: header: missing required column 'birth_date'",
+		"t.csv:1: header: missing required column 'program'",
+		"t.csv:1: header: missing required column 'cohort'",
+		"t.csv:1: header: missing required column 'exit_date'",
+		"t.csv:1: header: missing required column 'destination_type'", NULL });
+	o.delimiter = 0;
+	/* The date format given: the other one is not a date. */
+	o.date_format = CSVDIALECT_DATE_YMD;
+	/* the messages give the file's own header name too */
+	expect_opts(csv, sizeof(csv) - 1, &o, -EINVAL, (const char *const[]){
+		"t.csv:2: birth_date (Geboortedatum): not a real date (YYYY-MM-DD)",
+		"t.csv:2: exit_date (Uitschrijfdatum): not a real date (YYYY-MM-DD)", NULL });
+	expect_opts(iso, sizeof(iso) - 1, &o, 0, (const char *const[]){ NULL });
+	/* dmy and mdy say the order of a date with the year last; a year first
+	 * is never ambiguous and stays accepted */
+	o.date_format = CSVDIALECT_DATE_DMY;
+	expect_opts(iso, sizeof(iso) - 1, &o, 0, (const char *const[]){ NULL });
+	/* mdy: 01-02-2008 is 2 January */
+	o.date_format = CSVDIALECT_DATE_MDY;
+	{
+		Overstapctl__Leaver **rows = NULL;
+		struct strlist errors = { 0 };
+		size_t n = 0;
+
+		assert_int_equal(leavers_import("t.csv", csv, sizeof(csv) - 1, &o, &rows, &n,
+						&errors), 0);
+		assert_string_equal(rows[0]->birth_date, "2008-01-02");
+		leavers_free(&rows, n);
+	}
+	strlist_clear(&warnings);
+}
+
+/* A school's own names and codes, from a map file. */
+static void test_map(void **state)
+{
+	static const char map[] =
+		"; exported from our own system\n"
+		"[columns]\n"
+		"Leerling ID = pupil_ref\n"
+		"Uitstroomprofiel = program\n"
+		"Naam = family_name\n"
+		"[values.program]\n"
+		"Arbeidsmarktgericht = vso_arbeid\n"
+		"[values.destination_type]\n"
+		"Werk met begeleiding = work\n";
+	static const char csv[] =
+		"Leerling ID;Naam;Geboortedatum;Uitstroomprofiel;Schooljaar;Uitschrijfdatum;"
+		"Bestemming\n"
+		"X1;Smit;01-02-2008;arbeidsmarktgericht;2024-2025;01-07-2025;Werk met begeleiding\n"
+		"X2;Bos;01-03-2008;PrO;2024-2025;01-07-2025;werk\n";
+	struct csvdialect_map *m = NULL;
+	struct strlist errors = { 0 };
+	Overstapctl__Leaver **rows = NULL;
+	struct csvfile_opts o = { 0 };
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(csvdialect_map_parse("m.ini", map, &m, &errors), 0);
+	o.map = m;
+	assert_int_equal(leavers_import("t.csv", csv, sizeof(csv) - 1, &o, &rows, &n, &errors), 0);
+	assert_int_equal(errors.n, 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0]->pupil_ref, "X1");
+	assert_string_equal(rows[0]->family_name, "Smit");
+	assert_string_equal(rows[0]->program, "vso_arbeid");
+	assert_string_equal(rows[0]->destination_type, "work");
+	assert_string_equal(rows[1]->program, "pro");	/* the built-in names still hold */
+	leavers_free(&rows, n);
+	csvdialect_map_free(&m);
+	assert_null(m);
+
+	/* A map that names a column the import does not have. */
+	assert_int_equal(csvdialect_map_parse("m.ini", "[columns]\nNaam = surname\n", &m, &errors),
+			 0);
+	o.map = m;
+	expect_opts(csv, sizeof(csv) - 1, &o, -EINVAL, (const char *const[]){
+		"t.csv:1: header: m.ini maps column 'naam' to 'surname', which this import does "
+		"not have",
+		"t.csv:1: header: missing required column 'program'", NULL });
+	csvdialect_map_free(&m);
+
+	/* A bad map: every problem with its line. */
+	assert_int_equal(csvdialect_map_parse("m.ini", "x = y\n[kolommen]\na = b\n[columns]\n"
+					      "a = pupil_ref\nA = program\nb =\nnonsense\n",
+					      &m, &errors), -EINVAL);
+	assert_null(m);
+	assert_errors(&errors, (const char *const[]){
+		"m.ini:1: 'x' is outside a section ([columns] or [values.COLUMN])",
+		"m.ini:2: unknown section [kolommen] (expected [columns] or [values.COLUMN])",
+		"m.ini:6: [columns] A: already given on line 5",
+		"m.ini:7: [columns] b: no value",
+		"m.ini:8: syntax error (expected [section] or 'name = value')", NULL });
+	strlist_clear(&errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +1043,12 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_many_rows),
+		cmocka_unit_test(test_fixture_magister),
+		cmocka_unit_test(test_fixture_somtoday),
+		cmocka_unit_test(test_fixture_parnassys),
+		cmocka_unit_test(test_fixture_eduarte),
+		cmocka_unit_test(test_dialect_options),
+		cmocka_unit_test(test_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* Unit tests for spool.c: files dropped in [import] spool are imported and
  * moved to done/ or failed/ with a .log; a bad file stores nothing; a file
  * still being written, a link or one others may write is not taken; a spool
- * open to others is not read (design.md §8.5). */
+ * open to others is not read (design.md §8.6). */
 #include "store_fixture.h"
 
 #include <dirent.h>

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "csvdialect.h"
 #include "vocab.h"
 
 struct pair {
@@ -152,6 +153,77 @@ static void test_support(void **state)
 	assert_false(vocab_support_code_valid(NULL));
 }
 
+/* The staff's spellings (design.md §8.8): any case and separator, the
+ * Dutch names, never a guess. */
+static void test_canon(void **state)
+{
+	(void)state;
+	assert_string_equal(vocab_program_canon("PrO"), "pro");
+	assert_string_equal(vocab_program_canon("Havo"), "havo");
+	assert_string_equal(vocab_program_canon(" VMBO-BB "), "vmbo_b");
+	assert_string_equal(vocab_program_canon("vmbo kb"), "vmbo_k");
+	assert_string_equal(vocab_program_canon("GL/TL"), "vmbo_gt");
+	assert_string_equal(vocab_program_canon("VSO Arbeid"), "vso_arbeid");
+	assert_null(vocab_program_canon("VSO"));	/* which one? the map says */
+	assert_null(vocab_program_canon(""));
+	assert_null(vocab_program_canon(NULL));
+	assert_string_equal(vocab_destination_canon("Entree"), "mbo_entree");
+	assert_string_equal(vocab_destination_canon("mbo-2"), "mbo_2");
+	assert_string_equal(vocab_destination_canon("niveau 2"), "mbo_2");
+	assert_string_equal(vocab_destination_canon("MBO 3/4"), "mbo_3_4");
+	assert_string_equal(vocab_destination_canon("Niveau 4"), "mbo_3_4");
+	assert_string_equal(vocab_destination_canon("werk"), "work");
+	assert_null(vocab_destination_canon("mbo"));
+	assert_string_equal(vocab_advice_canon("Entree"), "entree");
+	assert_string_equal(vocab_advice_canon("mbo_entree"), "entree");
+	assert_string_equal(vocab_advice_canon("niveau 2"), "mbo_2");
+	assert_null(vocab_advice_canon("onbekend"));	/* no advice is "unknown" */
+	assert_string_equal(vocab_yesno_canon("ja"), "yes");
+	assert_string_equal(vocab_yesno_canon("NEE"), "no");
+	assert_null(vocab_yesno_canon("misschien"));
+	assert_string_equal(vocab_level_canon("2f"), "2F");
+	assert_string_equal(vocab_level_canon("geen"), "none");
+	assert_string_equal(outcome_event_canon("Ingeschreven"), "enrolled");
+	assert_string_equal(outcome_event_canon("Left Without Diploma"), "left_without_diploma");
+	assert_string_equal(vocab_mbo_level_canon("niveau 2"), "2");
+	assert_null(vocab_mbo_level_canon("niveau 5"));
+}
+
+/* Every alias is written folded (else it could never match) and names a
+ * code of its own list. */
+static void test_alias_tables(void **state)
+{
+	static const char *const lists[] = { "program", "destination", "level", "yesno", "event",
+					     "mbo_level" };
+	char f[128];
+
+	(void)state;
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+		size_t n = 0;
+		const struct vocab_alias *a = vocab_aliases(lists[l], &n);
+
+		assert_non_null(a);
+		assert_true(n > 0);
+		for (size_t i = 0; i < n; i++) {
+			int known;
+
+			print_message("%s: %s\n", lists[l], a[i].alias);
+			assert_string_equal(csvdialect_fold(a[i].alias, f, sizeof(f)), a[i].alias);
+			switch (l) {
+			case 0: known = vocab_program_from_str(a[i].code) != 0; break;
+			case 1: known = vocab_destination_from_str(a[i].code) != 0; break;
+			case 2: known = vocab_level_from_str(a[i].code) != 0; break;
+			case 3: known = vocab_yesno_from_str(a[i].code) != 0; break;
+			case 4: known = outcome_event_from_str(a[i].code) != 0; break;
+			default: known = strlen(a[i].code) == 1 && a[i].code[0] >= '1' &&
+					 a[i].code[0] <= '4'; break;
+			}
+			assert_true(known);
+		}
+	}
+	assert_null(vocab_aliases("nope", &(size_t){ 0 }));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +232,8 @@ int main(void)
 		cmocka_unit_test(test_advice),
 		cmocka_unit_test(test_level_reviewer_yesno),
 		cmocka_unit_test(test_support),
+		cmocka_unit_test(test_canon),
+		cmocka_unit_test(test_alias_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
