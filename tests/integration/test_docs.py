@@ -137,7 +137,8 @@ class DocsTest(unittest.TestCase):
         text = self.read("docs", "overstap.1.scd")
         sections = {}
         current = None
-        for line in text.splitlines():
+        commands = text.split("\n# COMMANDS\n", 1)[1].split("\n# ", 1)[0]
+        for line in commands.splitlines():
             m = re.match(r"^## (\S+)(?: ([a-z][a-z-]*))?", line)
             if m:
                 current, _ = self.v.find([w for w in m.groups() if w])
