@@ -169,7 +169,7 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	/* the configured name when the block is this institution's own */
-	name = cfg && strcmp(a.id, cfg->institution_id) == 0 ? cfg->institution_name : NULL;
+	name = cfg && a.id && strcmp(a.id, cfg->institution_id) == 0 ? cfg->institution_name : NULL;
 	r = keys_peer_block(&k, a.id, name, a.endpoint, snippet, sizeof(snippet));
 	if (r < 0) {
 		fprintf(stderr, "overstap: cannot format the [peer] block: %s\n", strerror(-r));

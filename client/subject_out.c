@@ -833,14 +833,14 @@ static int s_seq_cmp(const void *a, const void *b)
 static int s_sort_seq(json_t *a)
 {
 	size_t n = json_array_size(a);
-	json_t **v = calloc(n ? n : 1, sizeof(*v));
+	json_t **v = calloc(n ? n : 1, sizeof(json_t *));
 	int r = 0;
 
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(a, i));
-	qsort(v, n, sizeof(*v), s_seq_cmp);
+	qsort(v, n, sizeof(json_t *), s_seq_cmp);
 	for (size_t i = 0; i < n; i++)
 		r |= json_array_set_new(a, i, v[i]);
 	free(v);

@@ -338,7 +338,7 @@ static int s_subject_names(struct s_subject *st)
 		return -ENOMEM;
 	if (!cfg->n_peers)
 		return 0;
-	if (!(v = ctl_keep(p, calloc(cfg->n_peers, sizeof(*v)))))
+	if (!(v = ctl_keep(p, calloc(cfg->n_peers, sizeof(Overstapctl__PeerName *)))))
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (!(v[i] = ctl_keep(p, calloc(1, sizeof(*v[i])))))
