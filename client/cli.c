@@ -203,6 +203,21 @@ static const char *s_group_hint(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+int cli_csv_failed(const char *file, int r, struct strlist *errors, const char *nothing)
+{
+	for (size_t i = 0; i < errors->n; i++) {
+		out_text(stderr, errors->v[i]);
+		fputc('\n', stderr);
+	}
+	if (!errors->n)
+		fprintf(stderr, "overstap: %s: %s\n", file, strerror(-r));
+	else
+		fprintf(stderr, "overstap: %s: %zu error%s, %s\n", file, errors->n,
+			errors->n == 1 ? "" : "s", nothing);
+	strlist_clear(errors);
+	return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
+}
+
 int cli_config_load(const struct cli *cli, struct config **out)
 {
 	const char *path = cli_config_path(cli);

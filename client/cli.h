@@ -85,6 +85,12 @@ const char *cli_config_path(const struct cli *cli);
 /* Find and load the config file (-c, $OVERSTAP_CONFIG, the default). On
  * failure its errors are printed and CLI_EXIT_USAGE is returned; on success
  * *out owns the config (config_free) and CLI_EXIT_OK is returned. */
+struct strlist;
+
+/* A CSV that did not parse: every problem on stderr, then "FILE: N errors,
+ * NOTHING" (e.g. "nothing sent"); errors is cleared. The exit status: 4 for
+ * the file, 1 when memory ran out. */
+int cli_csv_failed(const char *file, int r, struct strlist *errors, const char *nothing);
 int cli_config_load(const struct cli *cli, struct config **out);
 
 /* Send req (version and user are filled in here) to the daemon and wait for

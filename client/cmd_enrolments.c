@@ -15,20 +15,6 @@
 #include "util.h"
 #include "vocab.h"
 
-static int s_parse_failed(const char *file, int r, struct strlist *errors)
-{
-	for (size_t i = 0; i < errors->n; i++) {
-		out_text(stderr, errors->v[i]);
-		fputc('\n', stderr);
-	}
-	if (!errors->n)
-		fprintf(stderr, "overstap: %s: %s\n", file, strerror(-r));
-	else
-		fprintf(stderr, "overstap: %s: %zu errors, nothing imported\n", file, errors->n);
-	strlist_clear(errors);
-	return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
-}
-
 static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
 {
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
@@ -87,7 +73,7 @@ int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
 	dialect_warn(&d);
 	dialect_clear(&d);
 	if (r < 0)
-		return s_parse_failed(im.file, r, &errors);
+		return cli_csv_failed(im.file, r, &errors, "nothing imported");
 	e = calloc(n ? n : 1, sizeof(*e));
 	ep = calloc(n ? n : 1, sizeof(Overstapctl__EnrolmentRow *));
 	r = CLI_EXIT_REFUSED;

@@ -66,22 +66,6 @@ static int s_file_arg(struct cli *cli, int argc, char **argv, struct dialect *d,
 	return r == CLI_EXIT_OK ? -1 : r;
 }
 
-/* A CSV that did not parse: every problem, then the exit status (as
- * import leavers: 4 for the file, 1 when memory ran out). */
-static int s_parse_failed(const char *file, int r, struct strlist *errors)
-{
-	for (size_t i = 0; i < errors->n; i++) {
-		out_text(stderr, errors->v[i]);
-		fputc('\n', stderr);
-	}
-	if (!errors->n)
-		fprintf(stderr, "overstap: %s: %s\n", file, strerror(-r));
-	else
-		fprintf(stderr, "overstap: %s: %zu errors, nothing sent\n", file, errors->n);
-	strlist_clear(errors);
-	return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
-}
-
 /* status set / outcome record: one event from the command line. */
 static int s_one(struct cli *cli, int argc, char **argv, int want_status)
 {
@@ -146,7 +130,7 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 	dialect_warn(&d);
 	dialect_clear(&d);
 	if (r < 0)
-		return s_parse_failed(f.file, r, &errors);
+		return cli_csv_failed(f.file, r, &errors, "nothing sent");
 	ev = calloc(n ? n : 1, sizeof(*ev));
 	evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));
 	r = CLI_EXIT_REFUSED;
@@ -215,7 +199,7 @@ int cmd_import_registrations(struct cli *cli, int argc, char **argv)
 	dialect_warn(&d);
 	dialect_clear(&d);
 	if (r < 0)
-		return s_parse_failed(im.file, r, &errors);
+		return cli_csv_failed(im.file, r, &errors, "nothing sent");
 	g = calloc(n ? n : 1, sizeof(*g));
 	gp = calloc(n ? n : 1, sizeof(Overstapctl__RecordRegistration *));
 	r = CLI_EXIT_REFUSED;

@@ -105,23 +105,8 @@ int cmd_import_consents(struct cli *cli, int argc, char **argv)
 		strlist_clear(&errors);
 		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
 	}
-	g = calloc(n, sizeof(*g));
-	gp = calloc(n, sizeof(Overstapctl__ConsentGrant *));
 	r = CLI_EXIT_REFUSED;
-	if (g && gp) {
-		for (size_t i = 0; i < n; i++) {
-			overstapctl__consent_grant__init(&g[i]);
-			g[i].pupil_ref = rows[i].pupil_ref;
-			g[i].purpose = rows[i].purpose;
-			g[i].counterpart = rows[i].counterpart;
-			g[i].grantor = rows[i].grantor;
-			g[i].granted_at = rows[i].granted_at;
-			g[i].valid_until = rows[i].valid_until;
-			g[i].evidence_method = rows[i].evidence_method;
-			g[i].evidence_ref = rows[i].evidence_ref;
-			g[i].line = rows[i].line;
-			gp[i] = &g[i];
-		}
+	if (consents_csv_grants(rows, n, &g, &gp) == 0) {
 		im.rows = gp;
 		im.n_rows = n;
 		r = s_send(cli, &im);

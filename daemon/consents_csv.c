@@ -1,6 +1,7 @@
 /* consents_csv: the consents CSV import's columns and one row's checks (design.md §8.7). */
 #include "consents_csv.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,3 +159,29 @@ static const struct csvfile_table s_table = {
 /* consents_csv_validate, consents_csv_parse_buffer, _parse_file and _free. */
 CSVFILE_DATED_IMPORT(consents_csv, consents_csv_validate, struct consents_csv_input,
 		     struct consents_csv_row, s_table)
+
+int consents_csv_grants(struct consents_csv_row *rows, size_t n,
+			Overstapctl__ConsentGrant **grants, Overstapctl__ConsentGrant ***ptrs)
+{
+	Overstapctl__ConsentGrant *g = calloc(n ? n : 1, sizeof(*g));
+	Overstapctl__ConsentGrant **gp = calloc(n ? n : 1, sizeof(Overstapctl__ConsentGrant *));
+
+	*grants = g;
+	*ptrs = gp;
+	if (!g || !gp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		overstapctl__consent_grant__init(&g[i]);
+		g[i].pupil_ref = rows[i].pupil_ref;
+		g[i].purpose = rows[i].purpose;
+		g[i].counterpart = rows[i].counterpart;
+		g[i].grantor = rows[i].grantor;
+		g[i].granted_at = rows[i].granted_at;
+		g[i].valid_until = rows[i].valid_until;
+		g[i].evidence_method = rows[i].evidence_method;
+		g[i].evidence_ref = rows[i].evidence_ref;
+		g[i].line = rows[i].line;
+		gp[i] = &g[i];
+	}
+	return 0;
+}

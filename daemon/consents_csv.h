@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "control.pb-c.h"
 #include "csvfile.h"
 #include "util.h"
 
@@ -61,5 +62,11 @@ struct consents_csv_input {
 int consents_csv_validate(const char *name, const struct consents_csv_input *in,
 			  const char *today, struct consents_csv_row *out, struct strlist *errors);
 CSVFILE_DATED_IMPORT_DECLARE(consents_csv, struct consents_csv_row);
+
+/* The n rows as the ConsentGrant requests the daemon takes (their strings
+ * point into rows): *grants and *ptrs are the caller's to free (both, even
+ * on failure). 0 or -ENOMEM. */
+int consents_csv_grants(struct consents_csv_row *rows, size_t n,
+			Overstapctl__ConsentGrant **grants, Overstapctl__ConsentGrant ***ptrs);
 
 #endif

@@ -82,21 +82,8 @@ static int s_consents(struct hctx *h, const char *name, const char *data, size_t
 	}
 	if (r == -EFBIG)
 		strlist_addf(&res.errors, "%s: file too large", name);
-	if (r == 0 && (!(g = calloc(n, sizeof(*g))) || !(gp = calloc(n, sizeof(Overstapctl__ConsentGrant *)))))
-		r = -ENOMEM;
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		overstapctl__consent_grant__init(&g[i]);
-		g[i].pupil_ref = rows[i].pupil_ref;
-		g[i].purpose = rows[i].purpose;
-		g[i].counterpart = rows[i].counterpart;
-		g[i].grantor = rows[i].grantor;
-		g[i].granted_at = rows[i].granted_at;
-		g[i].valid_until = rows[i].valid_until;
-		g[i].evidence_method = rows[i].evidence_method;
-		g[i].evidence_ref = rows[i].evidence_ref;
-		g[i].line = rows[i].line;
-		gp[i] = &g[i];
-	}
+	if (r == 0)
+		r = consents_csv_grants(rows, n, &g, &gp);
 	if (r == 0)
 		r = import_consents(h, name, gp, n, S_ACTOR, 0, &res);
 	s_lines(log, &res.errors);

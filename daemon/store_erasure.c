@@ -58,20 +58,27 @@ int store_leaver_erase(struct store *s, const struct leaver *l, int64_t now, uns
 	return sqlerr_exec(st);
 }
 
-int store_inbox_erase(struct store *s, const char *record_id, const char *what, int64_t now)
+/* Shred the key a bound statement st selects (one row, its first column):
+ * 0, -ENOENT when it selects none, or -errno. */
+static int s_shred_selected(struct store *s, sqlite3_stmt *st, int64_t now)
 {
-	sqlite3_stmt *st = store_st(s, ST_INBOX_KEY);
 	int64_t key_id;
-	int rc, r;
+	int rc;
 
-	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
-		return r;
 	rc = sqlite3_step(st);
 	key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
-	if ((r = s_shred(s, key_id, now)) < 0)
+	return s_shred(s, key_id, now);
+}
+
+int store_inbox_erase(struct store *s, const char *record_id, const char *what, int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_INBOX_KEY);
+	int r;
+
+	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0 || (r = s_shred_selected(s, st, now)) < 0)
 		return r;
 	/* erasure and retention leave no link from the PGN to the registrations
 	 * sent for this pupil either; a withdrawal ends the consent, not the
@@ -87,18 +94,10 @@ int store_inbox_erase(struct store *s, const char *record_id, const char *what, 
 int store_enrolment_erase(struct store *s, int64_t id, const char *what, int64_t now)
 {
 	sqlite3_stmt *st = store_st(s, ST_ENROL_KEY);
-	int64_t key_id;
 	unsigned n;
-	int rc, r;
+	int r;
 
-	if ((r = STORE_BIND(st, STORE_I(id))) < 0)
-		return r;
-	rc = sqlite3_step(st);
-	key_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? -ENOENT : sqlerr_errno(rc);
-	if ((r = s_shred(s, key_id, now)) < 0)
+	if ((r = STORE_BIND(st, STORE_I(id))) < 0 || (r = s_shred_selected(s, st, now)) < 0)
 		return r;
 	st = store_st(s, ST_ENROL_ERASE);
 	if ((r = STORE_BIND(st, STORE_I(id), STORE_I(now), STORE_T(what))) < 0 ||
