@@ -172,8 +172,11 @@ int cmd_handover_inzage(struct cli *cli, int argc, char **argv)
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
 	if (r != CLI_EXIT_OK)
 		goto out;
-	printf("recorded inzage of %u pupil(s) by %s on %s%s\n", rep->marked->imported, z.reviewer,
-	       z.date, *z.remarks ? ", with remarks" : "");
+	/* only what happened on stdout: a refusal of all is the errors alone */
+	if (rep->marked->imported)
+		printf("recorded inzage of %u pupil%s by %s on %s%s\n", rep->marked->imported,
+		       rep->marked->imported == 1 ? "" : "s", z.reviewer, z.date,
+		       *z.remarks ? ", with remarks" : "");
 	if (rep->marked->n_errors)
 		r = s_print_errors(rep->marked->errors, rep->marked->n_errors);
 out:

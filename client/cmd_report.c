@@ -58,6 +58,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		{ "side", required_argument, NULL, 's' },   { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'F' },
 		{ "csv-dialect", required_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },	/* as every other verb says it */
 		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
@@ -72,7 +73,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	q.side = "sending";
 	q.cohorts = cohorts;
 	q.by = by;
-	while ((c = getopt_long(argc, argv, "C:b:s:f:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "C:b:s:f:o:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'C':
 			if (s_split(optarg, cohorts, &q.n_cohorts) < 0)
@@ -83,6 +84,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(cli, "at most %d dimensions", MAX_LIST);
 			break;
 		case 's': q.side = optarg; break;
+		case 'j': format = "json"; break;
 		case 'f': format = optarg; break;
 		case 'o': output = optarg; break;
 		case 'F': force = 1; break;

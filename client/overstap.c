@@ -230,6 +230,7 @@ static const struct verb s_verbs[] = {
 	  "  -s, --side SIDE       sending (the school's leavers, default) or receiving\n"
 	  "                        (the intake of an MBO)\n"
 	  "  -f, --format F        text (default), csv, json or html\n"
+	  "  -j, --json            the same as --format json\n"
 	  "      --csv-dialect D   excel-nl (';', decimal comma, UTF-8 BOM: opens as it\n"
 	  "                        stands in a Dutch spreadsheet) or rfc4180 (',',\n"
 	  "                        decimal point, no BOM); both CRLF. Default: the\n"

@@ -356,12 +356,15 @@ int ctl_feedback(struct req_ctx *c)
 			r = s_audit_denials(c, rows, f->n_events);
 	}
 	free(rows);
-	if ((rt = ctl_errors_take(c, res, &errors, NULL)) < 0 && r == 0)
+	/* from the command line (outcome record, status set) there is no file
+	 * or line to name */
+	if ((rt = ctl_errors_take(c, res, &errors, f->file[0] ? NULL : "-:0: ")) < 0 && r == 0)
 		r = rt;
 	if (r < 0)
 		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
 	if (res->n_errors)
-		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
+		return ctl_fail(c, -EINVAL, "nothing sent: %zu problem%s", res->n_errors,
+				res->n_errors == 1 ? "" : "s");
 	res->imported = (uint32_t)f->n_events;
 	if (!f->check)
 		log_notice("user %s queued %zu statuses/outcomes", c->req->user, f->n_events);
@@ -438,7 +441,8 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 	if (r < 0)
 		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
 	if (res->n_errors)
-		return ctl_fail(c, -EINVAL, "nothing sent: %zu problems", res->n_errors);
+		return ctl_fail(c, -EINVAL, "nothing sent: %zu problem%s", res->n_errors,
+				res->n_errors == 1 ? "" : "s");
 	res->imported = (uint32_t)n;
 	if (!check)
 		log_notice("user %s queued %zu registration(s)", c->req->user, n);

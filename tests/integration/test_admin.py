@@ -109,6 +109,18 @@ def complete(*words):
     return sorted(w for w in r.stdout.split("\n") if w)
 
 
+class ConsistencyTest(harness.DaemonTestCase):
+
+    def test_report_takes_json_as_every_verb_does(self):
+        inst = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug").start()
+        self.insts.append(inst)
+        a = json.loads(inst.cli("report", "--json").stdout)
+        b = json.loads(inst.cli("report", "--format", "json").stdout)
+        for d in (a, b):
+            d.pop("generated_at", None)
+        self.assertEqual(a, b)
+
+
 class CompletionTest(harness.DaemonTestCase):
 
     def test_commands_second_words_and_options_as_help_lists_them(self):

@@ -103,6 +103,9 @@ class FeedbackTest(harness.DaemonTestCase):
         r = self.mbo.cli("outcome", "record", rid["F2"], "diploma", "--level", "2", check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("no follow_up consent", r.stderr)
+        # issue 15: from the command line no "-:0:" file and line, and one problem is one
+        self.assertNotIn("-:0:", r.stderr)
+        self.assertIn("nothing sent: 1 problem\n", r.stderr)
         denied = self.audit(self.mbo, "disclosure.denied")
         self.assertEqual([(e["subject"], json.loads(e["detail"])["purpose"]) for e in denied],
                          [(rid["F2"], "follow_up")])
