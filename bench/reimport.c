@@ -42,8 +42,11 @@ static void s_pgn(unsigned i, char out[10])
 		for (int j = 0; j < 8; j++)
 			s += d[j] * (unsigned)(9 - j);
 		if (s % 11 < 10) {
-			snprintf(out, 10, "%u%u%u%u%u%u%u%u%u", d[0], d[1], d[2], d[3], d[4], d[5],
-				 d[6], d[7], s % 11);
+			/* digits, one character each (GCC's Release cannot see they are) */
+			for (int j = 0; j < 8; j++)
+				out[j] = (char)('0' + d[j]);
+			out[8] = (char)('0' + s % 11);
+			out[9] = '\0';
 			return;
 		}
 	}

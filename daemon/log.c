@@ -118,8 +118,8 @@ static void s_emit(int level, const char *func, const struct log_fields *f, cons
 		s_words[level & 7], s_funcs ? func : "", s_funcs ? ": " : "", msg);
 }
 
-static void s_vlog(int level, const char *func, const struct log_fields *f, const char *fmt,
-		   va_list ap)
+static void __attribute__((format(printf, 4, 0)))
+s_vlog(int level, const char *func, const struct log_fields *f, const char *fmt, va_list ap)
 {
 	char buf[1024];
 
