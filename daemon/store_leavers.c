@@ -108,6 +108,22 @@ static void s_private_from_row(struct s_private *v, const Overstapctl__Leaver *r
 	v->p.mentor = &v->mentor;
 }
 
+/* The plain columns of a row, in the order ST_LEAVER_INS and ST_LEAVER_UPD
+ * take them (program .. level_rekenen): one list for the two statements. */
+#define S_PLAIN_N 9
+static void s_plain_args(const Overstapctl__Leaver *row, struct store_arg out[S_PLAIN_N])
+{
+	out[0] = STORE_I(vocab_program_from_str(row->program));
+	out[1] = STORE_T(row->cohort);
+	out[2] = STORE_T(row->exit_date);
+	out[3] = STORE_I(vocab_destination_from_str(row->destination_type));
+	out[4] = STORE_T(row->destination_institution[0] ? row->destination_institution : NULL);
+	out[5] = STORE_I(vocab_advice_from_str(row->advice));
+	out[6] = STORE_I(vocab_yesno_from_str(row->advice_followed));
+	out[7] = STORE_I(vocab_level_from_str(row->level_taal));
+	out[8] = STORE_I(vocab_level_from_str(row->level_rekenen));
+}
+
 /* The report pseudonym follows the pupil (PGN) where there is one, so a
  * pupil who appears in two cohorts is one pupil. */
 static int s_row_pseudonym(struct store *s, const Overstapctl__Leaver *row, uint8_t out[32])
@@ -137,18 +153,15 @@ static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, cons
 	if ((r = s_seal_private(s, key_id, ref_hash, &v.p, &pii, &pii_len)) < 0)
 		goto out;
 	st = store_st(s, ST_LEAVER_INS);
-	r = STORE_BIND(st, STORE_I(key_id), STORE_B(ref_hash, 32), STORE_B(pseudo, 32),
-		       STORE_B(pii, pii_len),
-		       STORE_I(vocab_program_from_str(row->program)),
-		       STORE_T(row->cohort), STORE_T(row->exit_date),
-		       STORE_I(vocab_destination_from_str(row->destination_type)),
-		       STORE_T(row->destination_institution[0] ? row->destination_institution
-							       : NULL),
-		       STORE_I(vocab_advice_from_str(row->advice)),
-		       STORE_I(vocab_yesno_from_str(row->advice_followed)),
-		       STORE_I(vocab_level_from_str(row->level_taal)),
-		       STORE_I(vocab_level_from_str(row->level_rekenen)),
-		       STORE_I(now), STORE_T(user));
+	{
+		struct store_arg a[4 + S_PLAIN_N + 2] = { STORE_I(key_id), STORE_B(ref_hash, 32),
+							  STORE_B(pseudo, 32), STORE_B(pii, pii_len) };
+
+		s_plain_args(row, a + 4);
+		a[4 + S_PLAIN_N] = STORE_I(now);
+		a[4 + S_PLAIN_N + 1] = STORE_T(user);
+		r = store_bind(st, a, ARRAY_SIZE(a));
+	}
 	if (r == 0)
 		r = sqlerr_exec(st);
 out:
@@ -264,18 +277,15 @@ int store_leaver_update(struct store *s, const struct leaver *l, const Overstapc
 	    (r = s_seal_private(s, l->key_id, ref_hash, &v.p, &pii, &pii_len)) < 0)
 		goto out;
 	st = store_st(s, ST_LEAVER_UPD);
-	r = STORE_BIND(st, STORE_I(l->id), STORE_B(pseudo, 32), STORE_B(pii, pii_len),
-		       STORE_I(vocab_program_from_str(row->program)),
-		       STORE_T(row->cohort), STORE_T(row->exit_date),
-		       STORE_I(vocab_destination_from_str(row->destination_type)),
-		       STORE_T(row->destination_institution[0] ? row->destination_institution
-							       : NULL),
-		       STORE_I(vocab_advice_from_str(row->advice)),
-		       STORE_I(vocab_yesno_from_str(row->advice_followed)),
-		       STORE_I(vocab_level_from_str(row->level_taal)),
-		       STORE_I(vocab_level_from_str(row->level_rekenen)),
-		       STORE_I((flags & STORE_LEAVER_RESET_INZAGE) != 0),
-		       STORE_I((flags & STORE_LEAVER_RESET_REGISTERED) != 0));
+	{
+		struct store_arg a[3 + S_PLAIN_N + 2] = { STORE_I(l->id), STORE_B(pseudo, 32),
+							  STORE_B(pii, pii_len) };
+
+		s_plain_args(row, a + 3);
+		a[3 + S_PLAIN_N] = STORE_I((flags & STORE_LEAVER_RESET_INZAGE) != 0);
+		a[3 + S_PLAIN_N + 1] = STORE_I((flags & STORE_LEAVER_RESET_REGISTERED) != 0);
+		r = store_bind(st, a, ARRAY_SIZE(a));
+	}
 	if (r == 0)
 		r = sqlerr_exec(st);
 	if (r == 0 && sqlite3_changes(s->db) != 1)

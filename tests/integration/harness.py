@@ -436,3 +436,30 @@ class DaemonTestCase(unittest.TestCase):
             if i.proc is not None:
                 i.kill()
         self._tmp.__exit__(None, None, None)
+
+
+class FederationCase(unittest.TestCase):
+    """A school and an MBO daemon for the whole class; both must stop cleanly
+    (exit 0 on SIGTERM: the sanitizer build reports leaks that way)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = TempDir()
+        cls.root = cls._tmp.__enter__()
+        try:
+            cls.school, cls.mbo = federation(cls.root)
+        except BaseException:
+            cls._tmp.__exit__(None, None, None)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            rcs = {i.id: i.stop() for i in (cls.school, cls.mbo)}
+            bad = {k: v for k, v in rcs.items() if v != 0}
+            if bad:
+                raise AssertionError("overstapd exited non-zero on SIGTERM %s (sanitizer report "
+                                     "in the logs?):\n%s" % (bad, cls.mbo.read_log()[-3000:] +
+                                                              cls.school.read_log()[-3000:]))
+        finally:
+            cls._tmp.__exit__(None, None, None)

@@ -41,27 +41,7 @@ def shown(given, tv, family):
     return " ".join(p for p in (given, tv, family) if p)
 
 
-class DialectTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls._tmp = harness.TempDir()
-        cls.root = cls._tmp.__enter__()
-        try:
-            cls.school, cls.mbo = harness.federation(cls.root)
-        except BaseException:
-            cls._tmp.__exit__(None, None, None)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            rcs = {i.id: i.stop() for i in (cls.school, cls.mbo)}
-            if any(rcs.values()):
-                raise AssertionError("overstapd exited non-zero on SIGTERM %s:\n%s"
-                                     % (rcs, cls.school.read_log()[-3000:]))
-        finally:
-            cls._tmp.__exit__(None, None, None)
-
+class DialectTest(harness.FederationCase):
     def report(self, *args):
         return json.loads(self.school.cli("report", "--format", "json", *args).stdout)
 

@@ -35,34 +35,7 @@ def pupil(ref, rng, given="Daan", family="de Vries", birth="2008-03-14", dest=MB
     return row
 
 
-class FederationCase(unittest.TestCase):
-    """A school and an MBO daemon for the whole class; both must stop cleanly
-    (exit 0 on SIGTERM: the sanitizer build reports leaks that way)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls._tmp = harness.TempDir()
-        cls.root = cls._tmp.__enter__()
-        try:
-            cls.school, cls.mbo = harness.federation(cls.root)
-        except BaseException:
-            cls._tmp.__exit__(None, None, None)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            rcs = {i.id: i.stop() for i in (cls.school, cls.mbo)}
-            bad = {k: v for k, v in rcs.items() if v != 0}
-            if bad:
-                raise AssertionError("overstapd exited non-zero on SIGTERM %s (sanitizer report "
-                                     "in the logs?):\n%s" % (bad, cls.mbo.read_log()[-3000:] +
-                                                              cls.school.read_log()[-3000:]))
-        finally:
-            cls._tmp.__exit__(None, None, None)
-
-
-class HandoverTest(FederationCase):
+class HandoverTest(harness.FederationCase):
     n_files = 0
 
     # ---- helpers ----
@@ -391,7 +364,7 @@ class HandoverTest(FederationCase):
         self.assertEqual(set(self.outgoing()) - set(before), {"U-1", "U-2", "U-3"})
 
 
-class HandoverEdgeTest(FederationCase):
+class HandoverEdgeTest(harness.FederationCase):
     """Edge cases that once broke the daemon, on their own federation so that
     a regression cannot disturb HandoverTest."""
 
