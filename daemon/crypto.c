@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,23 +401,64 @@ int crypto_z85_key_valid(const char *s)
 
 /* ---- UUIDv7 ----------------------------------------------------------------- */
 
+/* Monotonic within the process (RFC 9562 §6.2, method 2): an id made in the
+ * same millisecond as the previous one, or after the clock stepped back,
+ * keeps the previous timestamp and increments the previous 74 random bits.
+ * The outbox sends and the receiver applies in id order, so a withdrawal
+ * queued in the same millisecond as its handover must sort after it
+ * (design.md §4.2, §4.6). The mutex keeps that true if ids are ever made on more
+ * than one thread. */
+static pthread_mutex_t s_uuid_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t s_uuid_ms, s_uuid_ra, s_uuid_rb;	/* 48, 12 and 62 bits */
+
+static int s_uuid_fresh(uint64_t ms)
+{
+	uint8_t r[10];
+
+	if (crypto_random(r, sizeof(r)) < 0)
+		return -EIO;
+	s_uuid_ms = ms;
+	s_uuid_ra = ((uint64_t)r[0] << 8 | r[1]) & 0x0fff;
+	s_uuid_rb = 0;
+	for (int i = 2; i < 10; i++)
+		s_uuid_rb = s_uuid_rb << 8 | r[i];
+	s_uuid_rb &= (UINT64_C(1) << 62) - 1;
+	return 0;
+}
+
 int crypto_uuidv7(char out[CRYPTO_UUID_STR_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	struct timespec ts;
 	uint8_t b[16];
-	uint64_t ms;
+	uint64_t ms, ra, rb;
 	size_t o = 0;
+	int r = 0;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
 		return -EIO;
 	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (crypto_random(b + 6, sizeof(b) - 6) < 0)
-		return -EIO;
+	pthread_mutex_lock(&s_uuid_lock);
+	if (ms > s_uuid_ms) {
+		r = s_uuid_fresh(ms);
+	} else if (++s_uuid_rb >> 62) {
+		s_uuid_rb = 0;
+		if (++s_uuid_ra >> 12)			/* 2^74 ids in one ms: borrow the next */
+			r = s_uuid_fresh(s_uuid_ms + 1);
+	}
+	ms = s_uuid_ms;
+	ra = s_uuid_ra;
+	rb = s_uuid_rb;
+	pthread_mutex_unlock(&s_uuid_lock);
+	if (r < 0)
+		return r;
 	for (int i = 0; i < 6; i++)
 		b[i] = (uint8_t)(ms >> (8 * (5 - i)));	/* 48-bit big-endian */
-	b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));		/* version 7 */
-	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));		/* variant 10 */
+	b[6] = (uint8_t)(0x70 | (ra >> 8));		/* version 7, rand_a high */
+	b[7] = (uint8_t)ra;
+	b[8] = (uint8_t)(0x80 | (rb >> 56));		/* variant 10, rand_b high 6 */
+	for (int i = 9; i < 16; i++)
+		b[i] = (uint8_t)(rb >> (8 * (15 - i)));
 	for (int i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			out[o++] = '-';

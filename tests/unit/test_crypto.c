@@ -450,6 +450,27 @@ static void test_uuidv7_time_order(void **state)
 	}
 }
 
+/* Ids made within one millisecond still sort in the order they were made:
+ * the outbox sends by id, and a withdrawal queued in the same millisecond
+ * as the handover it withdraws must not overtake it (design.md §4.2, §4.6). */
+static void test_uuidv7_monotonic_within_ms(void **state)
+{
+	char prev[CRYPTO_UUID_STR_LEN + 1], cur[CRYPTO_UUID_STR_LEN + 1];
+	unsigned same_ms = 0;
+
+	(void)state;
+	assert_int_equal(crypto_uuidv7(prev), 0);
+	for (int i = 0; i < 20000; i++) {
+		assert_int_equal(crypto_uuidv7(cur), 0);
+		assert_true(crypto_uuid_valid(cur));
+		if (strcmp(prev, cur) >= 0)
+			fail_msg("id %d: %s does not sort after %s", i, cur, prev);
+		same_ms += s_uuid_ms(cur) == s_uuid_ms(prev);
+		memcpy(prev, cur, sizeof(prev));
+	}
+	assert_true(same_ms > 0);	/* the loop did test ids within one millisecond */
+}
+
 static void test_uuid_valid(void **state)
 {
 	(void)state;
@@ -571,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_z85_valid),
 		cmocka_unit_test(test_uuidv7_format),
 		cmocka_unit_test(test_uuidv7_time_order),
+		cmocka_unit_test(test_uuidv7_monotonic_within_ms),
 		cmocka_unit_test(test_uuid_valid),
 		cmocka_unit_test(test_b64_rfc4648),
 		cmocka_unit_test(test_b64_roundtrip_binary),
