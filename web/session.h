@@ -1,0 +1,48 @@
+/* session: the signed-in users of overstap-web. Ids and CSRF tokens are 256
+ * random bits each (OpenSSL RAND_bytes), compared in constant time; a session
+ * ends after [web] session_idle seconds unused, or session_max in all. One
+ * fixed table owned by the HTTP thread: no locks. */
+#ifndef OVERSTAP_SESSION_H
+#define OVERSTAP_SESSION_H
+
+#include <time.h>
+
+#define SESSION_TOKEN_LEN 64	/* 32 bytes as hex */
+#define SESSION_USER_MAX 64	/* as the daemon checks Request.user (design.md §4.9) */
+
+struct session {
+	char id[SESSION_TOKEN_LEN + 1];		/* the cookie's value */
+	char csrf[SESSION_TOKEN_LEN + 1];	/* the hidden field of every form */
+	char user[SESSION_USER_MAX + 1];	/* who signed in: Request.user */
+	unsigned rights;			/* WR_* bits, from the daemon's whoami */
+	time_t created, last;			/* monotonic seconds */
+	int used;
+};
+
+struct sessions;
+
+/* A table of max sessions. NULL on ENOMEM. Caller owns it (sessions_free). */
+struct sessions *sessions_new(unsigned max, unsigned idle_s, unsigned max_s);
+void sessions_free(struct sessions **t);
+
+/* A new session for user with rights. 0 and *out (borrowed from the table),
+ * -ENOSPC when every slot is live, -EIO when RAND_bytes fails. */
+int sessions_create(struct sessions *t, const char *user, unsigned rights, struct session **out);
+
+/* The live session whose id is id, touched (last = now); NULL when there is
+ * none or it has expired (then its slot is cleared). */
+struct session *sessions_find(struct sessions *t, const char *id);
+
+/* End s: its slot is wiped. */
+void sessions_end(struct sessions *t, struct session *s);
+
+/* Sessions live now (for the status page and the tests). */
+unsigned sessions_count(struct sessions *t);
+
+/* True when token is s's CSRF token (constant time). */
+int session_csrf_ok(const struct session *s, const char *token);
+
+/* 32 random bytes as 64 hex digits into out[65]. 0 or -EIO. */
+int session_token(char out[SESSION_TOKEN_LEN + 1]);
+
+#endif
