@@ -1369,7 +1369,7 @@ static void s_svg_trend_series(FILE *f, const Overstapctl__ReportTable *t,
 	size_t run = 0;
 	double v;
 
-	fprintf(f, "<g aria-label=\"%s\">\n", s_measure_label(se->measure));
+	fprintf(f, "<g role=\"group\" aria-label=\"%s\">\n", s_measure_label(se->measure));
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && s_rate_value(s_cell_at(t, t->rows[pos[i]], m), &v)) {
 			run++;

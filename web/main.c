@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "html.h"
 #include "server.h"
 #include "web.h"
@@ -91,12 +93,14 @@ int main(int argc, char **argv)
 	fprintf(stderr, "<6>overstap-web: listening on %s port %u, control socket %s, sign-in by %s\n",
 		cfg.listen, server_port(srv), cfg.socket,
 		cfg.auth == WEBCONF_AUTH_PROXY ? "proxy header" : "PAM");
+	sd_notify(0, "READY=1");	/* Type=notify: the socket is bound */
 	for (;;) {
 		if (sigwait(&set, &sig) != 0 || sig != SIGHUP)
 			break;
 		fputs("<6>overstap-web: SIGHUP: nothing to reload (restart to apply web.conf)\n", stderr);
 	}
 	fprintf(stderr, "<6>overstap-web: stopping on signal %d\n", sig);
+	sd_notify(0, "STOPPING=1");
 	server_stop(&srv);
 	html_fini();
 	return 0;

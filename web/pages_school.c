@@ -253,6 +253,22 @@ static void s_done(struct req *r, const char *ref, const char *what)
 	fprintf(r->out, "\">%s</a></p>\n", _("Back to the pupil"));
 }
 
+/* A `marked` reply: done only when a row changed; the daemon's per-row
+ * reasons otherwise (code 0 with nothing marked is a refusal too). */
+static void s_marked(struct req *r, const char *ref, const Overstapctl__Reply *rep, const char *ok)
+{
+	const Overstapctl__ImportResult *m = rep->marked;
+
+	for (size_t i = 0; i < m->n_errors; i++)
+		html_error(r, m->errors[i]);
+	if (m->imported && !m->n_errors) {
+		s_done(r, ref, ok);
+		return;
+	}
+	r->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+	s_done(r, ref, NULL);
+}
+
 static const char *s_need(struct req *r, const char *key)
 {
 	const char *v = req_field(r, key);
@@ -281,7 +297,7 @@ void page_registered(struct req *r)
 	q.body_case = OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED;
 	q.mark_registered = &m;
 	if (req_ctl(r, &q, OVERSTAPCTL__REPLY__BODY_MARKED, &rep) == 0)
-		s_done(r, ref, _("Registration recorded."));
+		s_marked(r, ref, rep, _("Registration recorded."));
 	else
 		s_done(r, ref, NULL);
 out:
@@ -343,7 +359,7 @@ void page_inzage(struct req *r)
 	q.body_case = OVERSTAPCTL__REQUEST__BODY_INZAGE;
 	q.inzage = &in;
 	if (req_ctl(r, &q, OVERSTAPCTL__REPLY__BODY_MARKED, &rep) == 0)
-		s_done(r, ref, _("Inzage recorded."));
+		s_marked(r, ref, rep, _("Inzage recorded."));
 	else
 		s_done(r, ref, NULL);
 out:

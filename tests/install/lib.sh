@@ -70,9 +70,12 @@ expect_grep() {
 # The files every install has, relative to the prefix. The config
 # and man pages are checked separately where their place depends on it.
 INSTALLED_UNDER_PREFIX="bin/overstap
+lib/systemd/system/overstap-web.service
 lib/systemd/system/overstapd.service
+lib/sysusers.d/overstap-web.conf
 lib/sysusers.d/overstap.conf
 lib/tmpfiles.d/overstap.conf
+sbin/overstap-web
 sbin/overstapd
 share/bash-completion/completions/overstap
 share/doc/overstap/README.Debian
@@ -81,8 +84,11 @@ share/doc/overstap/changelog.gz
 share/doc/overstap/copyright
 share/doc/overstap/report-json.md
 share/doc/overstap/report-schema.json
+share/doc/overstap/web.conf.example
+share/locale/nl/LC_MESSAGES/overstap-web.mo
 share/man/man1/overstap.1.gz
 share/man/man5/overstapd.conf.5.gz
+share/man/man8/overstap-web.8.gz
 share/man/man8/overstapd.8.gz"
 # and whatever docs/examples holds, when it exists (installed as it was at
 # configure time: compare with a freshly configured build); sorted as the

@@ -53,7 +53,7 @@ ok "file list"
 if awk '$2 != "root/root"' "$TMP/contents" | grep . >&2; then fail "files not owned by root/root"; fi
 while read -r perm _owner _size _date _time path; do
 	case $path in
-	./usr/sbin/overstapd|./usr/bin/overstap) want_perm=-rwxr-xr-x ;;
+	./usr/sbin/overstapd|./usr/sbin/overstap-web|./usr/bin/overstap) want_perm=-rwxr-xr-x ;;
 	*/) want_perm=drwxr-xr-x ;;
 	*) want_perm=-rw-r--r-- ;;
 	esac

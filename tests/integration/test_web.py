@@ -149,3 +149,248 @@ def _daemon_takes_delegates(root):
         f.write(text)
     r = subprocess.run([harness.OVERSTAPD, "-t", "-c", inst.conf], capture_output=True, text=True)
     return r.returncode == 0 or "delegate" not in (r.stdout + r.stderr)
+
+
+class ControlInstitution(harness.Institution):
+    """An Institution whose [control] section also carries the rights and
+    the delegate (design.md §9)."""
+
+    control_extra = {}
+
+    def write_config(self):
+        super().write_config()
+        if not self.control_extra:
+            return
+        with open(self.conf) as f:
+            text = f.read()
+        lines = "".join("%s = %s\n" % kv for kv in sorted(self.control_extra.items()))
+        with open(self.conf, "w") as f:
+            f.write(text.replace("[control]\n", "[control]\n" + lines, 1))
+
+
+class WebRolesTest(unittest.TestCase):
+    """A school and an MBO, each with overstap-web as a delegate; staff per
+    role as Unix users in NSS; real headless Chromium."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._tmp = harness.TempDir()
+        cls.root = cls._tmp.__enter__()
+        if not _daemon_takes_delegates(cls.root):
+            cls._tmp.__exit__(None, None, None)
+            raise unittest.SkipTest("overstapd has no [control] delegate yet (the daemon side "
+                                    "of issue 13): the role tests need it")
+        os.chmod(cls.root, 0o711)
+        cls.acc = webharness.Accounts()
+        cls.webs = []
+        try:
+            cls._accounts()
+            cls._federation()
+            cls._data()
+            cls.drv = webharness.chrome()
+        except BaseException:
+            cls._teardown()
+            raise
+
+    @classmethod
+    def _accounts(cls):
+        a = cls.acc
+        g = {r: a.group(r) for r in ("mentor", "intake", "quality", "privacy")}
+        cls.g_web = a.group("web")
+        cls.u_web = a.user("web", [cls.g_web])
+        cls.mentor = a.user("mentor", [g["mentor"]])
+        cls.intake = a.user("intake", [g["intake"]])
+        cls.quality = a.user("quality", [g["quality"]])
+        cls.privacy = a.user("privacy", [g["privacy"]])
+        ControlInstitution.control_extra = {
+            "group": cls.g_web, "delegate": cls.u_web, "mentor": g["mentor"],
+            "intake": g["intake"], "quality": g["quality"], "privacy": g["privacy"]}
+
+    @classmethod
+    def _federation(cls):
+        cls.school = ControlInstitution(cls.root, SCHOOL, "Praktijkschool De Brug").start()
+        cls.mbo = ControlInstitution(cls.root, MBO, "MBO Entree College").start()
+        for x, y, send in ((cls.school, cls.mbo, False), (cls.mbo, cls.school, False),
+                           (cls.school, cls.mbo, True), (cls.mbo, cls.school, True)):
+            x.add_peer(y, send=send)
+        for inst in (cls.school, cls.mbo):
+            os.chmod(inst.dir, 0o711)
+        cls.wschool = webharness.Web(cls.root, "school", cls.school.sock, cls.u_web, cls.g_web).start()
+        cls.wmbo = webharness.Web(cls.root, "mbo", cls.mbo.sock, cls.u_web, cls.g_web).start()
+        cls.webs += [cls.wschool, cls.wmbo]
+
+    @classmethod
+    def _data(cls):
+        path = os.path.join(cls.root, "leavers.csv")
+        cls.rows = harness.leavers_csv(path, 12, dest=MBO)
+        cls.school.cli("import", "leavers", path)
+        # all but the first go through the CLI, so the report has numbers
+        harness.hand_over(cls.school, cls.rows[1:])
+        wait_for(lambda: len(cls.mbo.cli_json("inbox", "list")) >= 11, what="dossiers at the MBO")
+
+    @classmethod
+    def _teardown(cls):
+        if getattr(cls, "drv", None):
+            cls.drv.quit()
+        for w in cls.webs:
+            w.stop()
+        for inst in (getattr(cls, "school", None), getattr(cls, "mbo", None)):
+            if inst and inst.proc:
+                inst.stop()
+        cls.acc.close()
+        cls._tmp.__exit__(None, None, None)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._teardown()
+
+    # ---- browser helpers ----
+    def open(self, web, user, path):
+        """Load path as user (the proxy's header); check axe on the page."""
+        webharness.as_proxy(self.drv, user)
+        self.drv.get(web.url + path)
+        bad = webharness.axe_violations(self.drv)
+        self.assertEqual(bad, [], "axe: serious/critical on %s: %s" %
+                         (path, [(v["id"], v["help"], [n.get("target") for n in v["nodes"]][:3])
+                                 for v in bad]))
+        return self.drv.page_source
+
+    def main(self):
+        """The page's <main>: what the user reads (no tokens, no styles)."""
+        from selenium.webdriver.common.by import By
+        return self.drv.find_element(By.TAG_NAME, "main").get_attribute("innerHTML")
+
+    def submit(self, form_action, fields=None, button=None):
+        from selenium.webdriver.common.by import By
+        form = self.drv.find_element(By.CSS_SELECTOR, "form[action='%s']" % form_action)
+        for name, value in (fields or {}).items():
+            els = form.find_elements(By.NAME, name)
+            if els[0].get_attribute("type") == "radio":
+                [e for e in els if e.get_attribute("value") == value][0].click()
+            elif els[0].tag_name == "select":
+                from selenium.webdriver.support.ui import Select
+                Select(els[0]).select_by_value(value)
+            elif els[0].get_attribute("type") == "date":
+                # typing into a date control follows the browser's locale
+                # format; set the ISO value as a date picker would
+                self.drv.execute_script("arguments[0].value = arguments[1]", els[0], value)
+            elif els[0].get_attribute("type") == "checkbox":
+                if value:
+                    els[0].click()
+            else:
+                els[0].clear()
+                els[0].send_keys(value)
+        from selenium.webdriver.support import expected_conditions as EC
+        from selenium.webdriver.support.ui import WebDriverWait
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(self.drv, 60).until(EC.staleness_of(form))   # the answer's page
+        bad = webharness.axe_violations(self.drv)
+        self.assertEqual(bad, [], "axe: serious/critical after POST %s: %s" % (form_action, bad))
+        return self.main()
+
+    # ---- the tests ----
+    def test_1_school_flow(self):
+        ref = self.rows[0]["pupil_ref"]
+        page = self.open(self.wschool, self.mentor, "/")
+        self.assertIn("Leerlingen die vertrekken", page)
+        self.assertNotIn("/subject", page)           # no privacy screen for a mentor
+        page = self.open(self.wschool, self.mentor, "/leavers")
+        self.assertIn(ref, page)
+        self.assertIn("<th scope=\"col\">", page)
+        page = self.open(self.wschool, self.mentor, "/pupil?ref=" + ref)
+        self.assertIn(self.rows[0]["given_name"], page)
+        page = self.submit("/registered", {"date": "2025-06-01"})
+        self.assertIn("Aanmelding vastgelegd", page)
+        self.open(self.wschool, self.mentor, "/pupil?ref=" + ref)
+        # disagreement without a reason is refused, with one it is recorded
+        page = self.submit("/inzage", {"reviewer": "pupil", "date": "2025-06-02", "agrees": "no"})
+        self.assertIn("geef dan de reden", page)
+        self.open(self.wschool, self.mentor, "/pupil?ref=" + ref)
+        page = self.submit("/inzage", {"reviewer": "pupil", "date": "2025-06-02", "agrees": "no",
+                                       "reason": "De zorgnotitie klopt niet meer",
+                                       "remarks": "Graag eerst een gesprek"})
+        self.assertIn("Inzage vastgelegd", page)
+        self.open(self.wschool, self.mentor, "/pupil?ref=" + ref)
+        page = self.submit("/send")
+        self.assertIn("Het dossier staat klaar om verstuurd te worden", page)
+        wait_for(lambda: any(h["pupil_ref"] == ref and h["state"] == "delivered"
+                             for h in self.school.cli_json("handover", "list")), what="delivered")
+        page = self.open(self.wschool, self.mentor, "/pupil?ref=" + ref)
+        self.assertIn("afgeleverd", page)
+        # the audit log names the mentor, not overstap-web's own user
+        audit = self.school.cli("audit", "export").stdout
+        self.assertIn(self.mentor, audit)
+
+    def test_2_mbo_flow(self):
+        pgn = self.rows[0]["pgn"]
+        wait_for(lambda: len(self.mbo.cli_json("inbox", "list")) >= 12, what="the web-sent dossier")
+        page = self.open(self.wmbo, self.intake, "/inbox")
+        self.assertIn(SCHOOL, page)
+        page = self.open(self.wmbo, self.intake, "/find?pgn=" + pgn)
+        rid = re.search(r'/dossier\?id=([0-9a-f-]{36})', page).group(1)
+        page = self.open(self.wmbo, self.intake, "/dossier?id=" + rid)
+        self.assertIn("Niet akkoord met het dossier. Reden: De zorgnotitie klopt niet meer", page)
+        page = self.submit("/status", {"event": "enrolled", "date": "2025-08-20"})
+        self.assertIn("Statussen en resultaten in de wachtrij: 1", page)
+        csv_path = os.path.join(self.root, "outcomes.csv")
+        with open(csv_path, "w") as f:
+            f.write("record_id,event,date,level\n%s,intake_held,2025-08-21,\n" % rid)
+        self.open(self.wmbo, self.intake, "/outcomes")
+        page = self.submit("/outcomes", {"file": csv_path})
+        self.assertIn("Statussen en resultaten in de wachtrij: 1", page)
+        ref = self.rows[0]["pupil_ref"]
+        wait_for(lambda: "ingeschreven" in self.open(self.wschool, self.mentor, "/pupil?ref=" + ref),
+                 what="the status back at the school")
+
+    def test_3_reports_with_charts(self):
+        page = self.open(self.wschool, self.quality, "/report?side=sending")
+        self.assertIn("<svg", page)
+        self.assertIn("<table", page)
+        page = self.open(self.wmbo, self.quality, "/report?side=receiving")
+        self.assertIn("<svg", page)
+        cookie = self.wschool.sign_in(self.quality)
+        st, h, body = self.wschool.request("GET", "/report/download?format=csv&side=sending",
+                                           {"Cookie": cookie})
+        self.assertEqual(st, 200)
+        self.assertIn("text/csv", h["content-type"])
+        self.assertIn("attachment", h["content-disposition"])
+        st, h, body = self.wschool.request("GET", "/report/download?format=json", {"Cookie": cookie})
+        self.assertIn('"schema"', body)
+
+    def test_4_privacy_screens_and_who_may_not(self):
+        ref = self.rows[2]["pupil_ref"]
+        cookie = self.wschool.sign_in(self.mentor)
+        for path in ("/subject?key=" + ref, "/audit"):
+            st, _, body = self.wschool.request("GET", path, {"Cookie": cookie})
+            self.assertEqual(st, 403, path)
+            self.assertIn("privacy", body)
+        self.open(self.wschool, self.privacy, "/subject?key=" + ref)
+        page = self.main().split("<form method=\"post\"")[0]   # the letter, not the erase form
+        self.assertIn(self.rows[2]["given_name"], page)
+        self.assertNotRegex(page, r"[0-9a-f]{64}")     # no MACs, no hashes for a parent
+        self.assertNotIn('"action"', page)             # no raw JSON
+        self.open(self.wschool, self.privacy, "/audit")
+        page = self.submit("/audit")
+        self.assertIn("De auditlog is intact", page)
+
+    def test_5_csrf_token_required(self):
+        cookie = self.wschool.sign_in(self.mentor)
+        form = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        ref = self.rows[3]["pupil_ref"]
+        st, _, body = self.wschool.request("POST", "/send", form, body="ref=" + ref)
+        self.assertEqual(st, 403)
+        self.assertIn("Formulier geweigerd", body)
+        st, _, body = self.wschool.request("POST", "/send", form, body="ref=%s&csrf=%s" % (ref, "0" * 64))
+        self.assertEqual(st, 403)
+
+    def test_6_session_expires(self):
+        w = webharness.Web(self.root, "short", self.school.sock, self.u_web, self.g_web,
+                           session_idle=2).start()
+        self.webs.append(w)
+        cookie = w.sign_in(self.mentor)
+        st, _, _ = w.request("GET", "/leavers", {"Cookie": cookie})
+        self.assertEqual(st, 200)
+        time.sleep(3)
+        st, h, body = w.request("GET", "/leavers", {"Cookie": cookie})
+        self.assertEqual(st, 401)
+        self.assertIn("Uw sessie is verlopen", body)

@@ -627,7 +627,7 @@ static void test_html(void **state)
 static void test_html_trend_gaps(void **state)
 {
 	char *out = t_render(report_write_html, t_build(), NULL);
-	const char *trend = strstr(out, "<g aria-label=\"bestendig\">");
+	const char *trend = strstr(out, "<g role=\"group\" aria-label=\"bestendig\">");
 	const char *next;
 
 	(void)state;
@@ -635,7 +635,7 @@ static void test_html_trend_gaps(void **state)
 	next = strstr(trend, "</g>");
 	assert_non_null(next);
 	assert_null(memmem(trend, (size_t)(next - trend), "<polyline", 9));
-	trend = strstr(out, "<g aria-label=\"left without diploma\">");
+	trend = strstr(out, "<g role=\"group\" aria-label=\"left without diploma\">");
 	assert_non_null(trend);
 	next = strstr(trend, "</g>");
 	assert_non_null(memmem(trend, (size_t)(next - trend), "<polyline", 9));
