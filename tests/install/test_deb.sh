@@ -212,7 +212,7 @@ expect_err() {
 $(cat "$TMP/script.err")"
 }
 U=overstapd.service
-SETUP=("systemd-sysusers overstap.conf" "systemd-tmpfiles --create overstap.conf"
+SETUP=("systemd-sysusers overstap.conf" "systemd-sysusers overstap-web.conf" "systemd-tmpfiles --create overstap.conf"
        "ls -A /var/lib/overstap/keys")
 KEYGEN="runuser -u overstap -- /usr/bin/overstap keys gen --dir /var/lib/overstap/keys"
 CONF_CHECK="runuser -u overstap -- /usr/sbin/overstapd -t -c /etc/overstap/overstapd.conf"

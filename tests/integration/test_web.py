@@ -138,36 +138,6 @@ class WebHttpTest(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
-def _daemon_takes_delegates(root):
-    """True when overstapd knows [control] delegate (the daemon side of
-    issue 13); checked with its own configuration check."""
-    inst = harness.Institution(root, "99ZZ00", "probe")
-    with open(inst.conf) as f:
-        text = f.read()
-    text = text.replace("[control]\n", "[control]\ndelegate = root\n", 1)
-    with open(inst.conf, "w") as f:
-        f.write(text)
-    r = subprocess.run([harness.OVERSTAPD, "-t", "-c", inst.conf], capture_output=True, text=True)
-    return r.returncode == 0 or "delegate" not in (r.stdout + r.stderr)
-
-
-class ControlInstitution(harness.Institution):
-    """An Institution whose [control] section also carries the rights and
-    the delegate (design.md §9)."""
-
-    control_extra = {}
-
-    def write_config(self):
-        super().write_config()
-        if not self.control_extra:
-            return
-        with open(self.conf) as f:
-            text = f.read()
-        lines = "".join("%s = %s\n" % kv for kv in sorted(self.control_extra.items()))
-        with open(self.conf, "w") as f:
-            f.write(text.replace("[control]\n", "[control]\n" + lines, 1))
-
-
 class WebRolesTest(unittest.TestCase):
     """A school and an MBO, each with overstap-web as a delegate; staff per
     role as Unix users in NSS; real headless Chromium."""
@@ -176,7 +146,7 @@ class WebRolesTest(unittest.TestCase):
     def setUpClass(cls):
         cls._tmp = harness.TempDir()
         cls.root = cls._tmp.__enter__()
-        if not _daemon_takes_delegates(cls.root):
+        if not webharness.daemon_takes_delegates(cls.root):
             cls._tmp.__exit__(None, None, None)
             raise unittest.SkipTest("overstapd has no [control] delegate yet (the daemon side "
                                     "of issue 13): the role tests need it")
@@ -202,14 +172,14 @@ class WebRolesTest(unittest.TestCase):
         cls.intake = a.user("intake", [g["intake"]])
         cls.quality = a.user("quality", [g["quality"]])
         cls.privacy = a.user("privacy", [g["privacy"]])
-        ControlInstitution.control_extra = {
+        webharness.ControlInstitution.control_extra = {
             "group": cls.g_web, "delegate": cls.u_web, "mentor": g["mentor"],
             "intake": g["intake"], "quality": g["quality"], "privacy": g["privacy"]}
 
     @classmethod
     def _federation(cls):
-        cls.school = ControlInstitution(cls.root, SCHOOL, "Praktijkschool De Brug").start()
-        cls.mbo = ControlInstitution(cls.root, MBO, "MBO Entree College").start()
+        cls.school = webharness.ControlInstitution(cls.root, SCHOOL, "Praktijkschool De Brug").start()
+        cls.mbo = webharness.ControlInstitution(cls.root, MBO, "MBO Entree College").start()
         for x, y, send in ((cls.school, cls.mbo, False), (cls.mbo, cls.school, False),
                            (cls.school, cls.mbo, True), (cls.mbo, cls.school, True)):
             x.add_peer(y, send=send)
