@@ -66,7 +66,8 @@ int html_init(void)
 	free(buf);
 	if (!EVP_Digest(s_css, strlen(s_css), md, &mdlen, EVP_sha256(), NULL))
 		return -EIO;
-	memcpy(s_hash, "sha256-", 7);
+	/* "sha256-" then base64 of 32 bytes (44 characters and the NUL) */
+	snprintf(s_hash, sizeof(s_hash), "sha256-");
 	EVP_EncodeBlock((unsigned char *)s_hash + 7, md, (int)mdlen);
 	return 0;
 }

@@ -290,7 +290,7 @@ void page_outcomes_post(struct req *r)
 		goto form;
 	}
 	ev = calloc(n ? n : 1, sizeof(*ev));
-	evp = calloc(n ? n : 1, sizeof(*evp));
+	evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));
 	if (!ev || !evp) {
 		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		html_error(r, _("Out of memory."));

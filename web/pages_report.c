@@ -38,7 +38,7 @@ static int s_query(struct req *r, struct s_query *sq, const char *format)
 
 	overstapctl__report_query__init(&sq->q);
 	sq->side = side && *side ? side : "sending";
-	if (strcmp(sq->side, "sending") && strcmp(sq->side, "receiving")) {
+	if (strcmp(sq->side, "sending") != 0 && strcmp(sq->side, "receiving") != 0) {
 		html_error(r, _("The side is sending or receiving."));
 		return -EINVAL;
 	}
@@ -163,7 +163,7 @@ void page_report_download(struct req *r)
 	FILE *tmp;
 	int rc;
 
-	if (!format || (strcmp(format, "csv") && strcmp(format, "json") && strcmp(format, "html"))) {
+	if (!format || (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0)) {
 		html_message(r, MHD_HTTP_BAD_REQUEST, _("Reports"), _("The format is csv, json or html."));
 		return;
 	}

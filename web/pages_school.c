@@ -333,7 +333,7 @@ void page_inzage(struct req *r)
 	char *refs[1], *text = NULL;
 
 	html_page_open(r, _("Inzage"));
-	if (!ref || !reviewer || !date || !agrees || (strcmp(agrees, "yes") && strcmp(agrees, "no"))) {
+	if (!ref || !reviewer || !date || !agrees || (strcmp(agrees, "yes") != 0 && strcmp(agrees, "no") != 0)) {
 		r->status = MHD_HTTP_BAD_REQUEST;
 		html_error(r, _("Give who saw the dossier, the date, and whether they agree."));
 		goto out;

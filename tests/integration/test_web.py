@@ -200,19 +200,24 @@ class WebRolesTest(unittest.TestCase):
 
     @classmethod
     def _teardown(cls):
+        """Stop everything; the exit statuses of overstap-web (a sanitizer
+        build reports leaks through it)."""
         if getattr(cls, "drv", None):
             cls.drv.quit()
-        for w in cls.webs:
-            w.stop()
+        rcs = [w.stop() for w in cls.webs]
         for inst in (getattr(cls, "school", None), getattr(cls, "mbo", None)):
             if inst and inst.proc:
                 inst.stop()
         cls.acc.close()
         cls._tmp.__exit__(None, None, None)
+        return rcs
 
     @classmethod
     def tearDownClass(cls):
-        cls._teardown()
+        logs = "".join(w.read_log()[-2000:] for w in cls.webs)
+        rcs = cls._teardown()
+        if any(rcs):
+            raise AssertionError("overstap-web exited %s on SIGTERM:\n%s" % (rcs, logs))
 
     # ---- browser helpers ----
     def open(self, web, user, path):
