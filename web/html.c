@@ -128,6 +128,9 @@ static const struct {
 	{ WR_QUALITY, "/report", N_("Reports") },
 	{ WR_PRIVACY, "/subject", N_("Subject access") },
 	{ WR_PRIVACY, "/audit", N_("Audit log") },
+	{ WR_ADMIN, "/import", N_("Upload leavers or consents") },
+	{ WR_ADMIN | WR_MENTOR, "/consents", N_("Consents") },
+	{ WR_ADMIN, "/admin", N_("Administration") },
 };
 
 void html_page_open(struct req *r, const char *title)

@@ -28,6 +28,10 @@ void page_home(struct req *r)
 		{ WR_QUALITY, "/report", N_("Reports"), N_("quality care, both sides, with charts") },
 		{ WR_PRIVACY, "/subject", N_("Subject access"), N_("what is held on one pupil; erasure") },
 		{ WR_PRIVACY, "/audit", N_("Audit log"), N_("check that the audit log is intact") },
+		{ WR_ADMIN, "/import", N_("Upload leavers or consents"),
+		  N_("the school system's export, with a preview") },
+		{ WR_ADMIN | WR_MENTOR, "/consents", N_("Consents"), N_("overview and the due list") },
+		{ WR_ADMIN, "/admin", N_("Administration"), N_("peers' health and the last spool run") },
 	};
 	FILE *f = r->out;
 	int any = 0;

@@ -377,7 +377,7 @@ static void s_logout(struct req *r);
 static const struct route {
 	const char *method;
 	const char *path;
-	unsigned right;		/* 0 = any signed-in user */
+	unsigned right;		/* any of these WR_* bits; 0 = any signed-in user */
 	page_fn *fn;
 } s_routes[] = {
 	{ "GET", "/", 0, page_home },
@@ -399,6 +399,10 @@ static const struct route {
 	{ "POST", "/erase", WR_PRIVACY, page_erase },
 	{ "GET", "/audit", WR_PRIVACY, page_audit },
 	{ "POST", "/audit", WR_PRIVACY, page_audit },
+	{ "GET", "/import", WR_ADMIN, page_import },
+	{ "POST", "/import", WR_ADMIN, page_import_post },
+	{ "GET", "/consents", WR_ADMIN | WR_MENTOR, page_consents },
+	{ "GET", "/admin", WR_ADMIN, page_admin },
 	{ "POST", "/logout", 0, s_logout },
 };
 
@@ -409,12 +413,17 @@ static void s_logout(struct req *r)
 
 static void s_forbidden(struct req *r, unsigned right)
 {
-	char msg[512];
+	char msg[512], names[96] = "";
 
+	/* the rights that would do, "mentor/admin" */
+	for (unsigned b = 1; b <= WR_ADMIN; b <<= 1)
+		if (right & b)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? "/" : "", web_right_str(b));
 	snprintf(msg, sizeof(msg),
 		 _("This screen needs the right '%s', which your groups do not give. Ask the "
 		   "application administrator for the group of that role."),
-		 web_right_str(right));
+		 names);
 	html_message(r, MHD_HTTP_FORBIDDEN, _("Not allowed"), msg);
 }
 

@@ -165,16 +165,18 @@ class WebRolesTest(unittest.TestCase):
     @classmethod
     def _accounts(cls):
         a = cls.acc
-        g = {r: a.group(r) for r in ("mentor", "intake", "quality", "privacy")}
+        g = {r: a.group(r) for r in ("mentor", "intake", "quality", "privacy", "admin")}
         cls.g_web = a.group("web")
         cls.u_web = a.user("web", [cls.g_web])
         cls.mentor = a.user("mentor", [g["mentor"]])
         cls.intake = a.user("intake", [g["intake"]])
         cls.quality = a.user("quality", [g["quality"]])
         cls.privacy = a.user("privacy", [g["privacy"]])
+        cls.admin = a.user("admin", [g["admin"]])
         webharness.ControlInstitution.control_extra = {
             "group": cls.g_web, "delegate": cls.u_web, "mentor": g["mentor"],
-            "intake": g["intake"], "quality": g["quality"], "privacy": g["privacy"]}
+            "intake": g["intake"], "quality": g["quality"], "privacy": g["privacy"],
+            "admin": g["admin"]}
 
     @classmethod
     def _federation(cls):
@@ -369,3 +371,36 @@ class WebRolesTest(unittest.TestCase):
         st, h, body = w.request("GET", "/leavers", {"Cookie": cookie})
         self.assertEqual(st, 401)
         self.assertIn("Uw sessie is verlopen", body)
+
+    def test_7_school_administrator(self):
+        cookie = self.wschool.sign_in(self.mentor)
+        st, _, body = self.wschool.request("GET", "/import", {"Cookie": cookie})
+        self.assertEqual(st, 403)                    # a mentor uploads no files
+        path = os.path.join(self.root, "more-leavers.csv")
+        harness.leavers_csv(path, 3, dest=MBO, prefix="N")
+        self.open(self.wschool, self.admin, "/import")
+        page = self.submit("/import", {"kind": "leavers", "file": path})   # check is on
+        self.assertIn("Controle geslaagd", page)
+        self.assertNotIn("N000001", self.school.cli("handover", "list").stdout)
+        page = self.submit("/import", {"kind": "leavers", "file": path, "check": True})  # off
+        self.assertIn("Ingelezen", page)
+        self.assertIn("N000001", self.school.cli("handover", "list").stdout)
+        # a bad file: every problem, nothing stored
+        bad = os.path.join(self.root, "bad-consents.csv")
+        with open(bad, "w") as f:
+            f.write("pupil_ref,purpose,for,by,granted_on,until,evidence,ref\n"
+                    "N000001,follow_up,25LZ00,pupil,2999-01-01,,form,X1\n")
+        page = self.submit("/import", {"kind": "consents", "file": bad})
+        self.assertIn("class=\"error\"", page)
+        good = os.path.join(self.root, "consents.csv")
+        with open(good, "w") as f:
+            f.write("pupil_ref,purpose,for,by,granted_on,until,evidence,ref\n"
+                    "N000001,follow_up,25LZ00,pupil,2025-06-02,,form,AVG-1\n")
+        page = self.submit("/import", {"kind": "consents", "file": good, "check": True})
+        self.assertIn("Ingelezen", page)
+        page = self.open(self.wschool, self.admin, "/consents")
+        self.assertIn("N000001", page)
+        self.open(self.wschool, self.admin, "/consents?due=1")
+        page = self.open(self.wschool, self.admin, "/admin")
+        self.assertIn(MBO, page)
+        self.assertIn(">verbonden<", page)
