@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "auth_pam.h"
 #include "ctl.h"
 #include "html.h"
 #include "pages.h"
@@ -14,6 +17,8 @@
 #include "webconf.h"
 
 #define S_COOKIE "ovs"
+#define S_LOGIN_COOKIE "ovl"	/* the login form's token, before there is a session */
+#define S_MAX_PASSWORD 1024
 #define S_MAX_FIELDS 64
 #define S_MAX_FIELD (64 * 1024)	/* a text field; files up to [web] max_upload */
 
@@ -359,15 +364,95 @@ static struct session *s_session(struct server *srv, struct req *r, int *fresh)
 	}
 	if (s)
 		return s;
-	if (cfg->auth == WEBCONF_AUTH_PROXY)
+	if (cfg->auth == WEBCONF_AUTH_PROXY) {
 		html_message(r, MHD_HTTP_UNAUTHORIZED, _("Not signed in"),
 			     id ? _("Your session has ended. Open the page again through the "
 				    "institution's portal to sign in.")
 				: _("Open this page through the institution's portal to sign in."));
-	else
-		html_message(r, MHD_HTTP_UNAUTHORIZED, _("Not signed in"),
-			     _("Your session has ended: sign in again."));
+		return NULL;
+	}
+	/* the login form; a request with a dead cookie is told why */
+	snprintf(r->location, sizeof(r->location), "/login");
+	html_message(r, MHD_HTTP_SEE_OTHER, _("Not signed in"),
+		     id ? _("Your session has ended: sign in again.") : _("Sign in first."));
 	return NULL;
+}
+
+/* ---- the login form ([web] auth = pam) ---- */
+
+static void s_login_form(struct req *r, const char *error)
+{
+	char tok[SESSION_TOKEN_LEN + 1];
+	FILE *f = r->out;
+
+	/* Login CSRF: the token rides in a cookie and in the form (double
+	 * submit), so another site cannot sign a browser in as someone else. */
+	if (session_token(tok) < 0) {
+		html_message(r, MHD_HTTP_SERVICE_UNAVAILABLE, _("Cannot sign you in"),
+			     _("No random numbers for a session."));
+		return;
+	}
+	snprintf(r->set_cookie, sizeof(r->set_cookie),
+		 S_LOGIN_COOKIE "=%s; Path=/login; HttpOnly; SameSite=Strict%s", tok,
+		 r->cfg->secure_cookies ? "; Secure" : "");
+	html_page_open(r, _("Sign in"));
+	if (error)
+		html_error(r, error);
+	fprintf(f, "<form method=\"post\" action=\"/login\">\n"
+		   "<input type=\"hidden\" name=\"login\" value=\"%s\">\n"
+		   "<label for=\"user\">%s</label>\n<input id=\"user\" name=\"user\" "
+		   "autocomplete=\"username\" required>\n<label for=\"password\">%s</label>\n"
+		   "<input id=\"password\" name=\"password\" type=\"password\" "
+		   "autocomplete=\"current-password\" required>\n<br><button type=\"submit\">%s</button>\n"
+		   "</form>\n", tok, _("User name"), _("Password"), _("Sign in"));
+	html_page_close(r);
+}
+
+static void s_login(struct server *srv, struct req *r, struct conn *cn, const char *method,
+		    int *fresh)
+{
+	const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, S_LOGIN_COOKIE);
+	const char *tok = req_field(r, "login"), *user = req_field(r, "user");
+	char *password = (char *)req_field(r, "password");
+	struct session *s = NULL;
+	char why[256];
+	int rc;
+
+	if (strcmp(method, "POST") != 0) {
+		s_login_form(r, NULL);
+		return;
+	}
+	if (cn->bad || !cookie || !tok || strlen(tok) != SESSION_TOKEN_LEN ||
+	    strlen(cookie) != SESSION_TOKEN_LEN || CRYPTO_memcmp(cookie, tok, SESSION_TOKEN_LEN)) {
+		r->status = MHD_HTTP_FORBIDDEN;
+		s_login_form(r, _("This form is no longer valid or did not come from this site. "
+				  "Open the page again and repeat what you did."));
+		return;
+	}
+	if (!s_user_ok(user) || !password || !*password || strlen(password) > S_MAX_PASSWORD) {
+		r->status = MHD_HTTP_UNAUTHORIZED;
+		s_login_form(r, _("The user name or the password is wrong."));
+		goto out;
+	}
+	rc = auth_pam_check(r->cfg->pam_service, user, password, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, "<5>overstap-web: sign-in of %s refused by PAM: %s\n", user, why);
+		r->status = rc == -EACCES ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_SERVICE_UNAVAILABLE;
+		s_login_form(r, _("The user name or the password is wrong."));
+		goto out;
+	}
+	s_sign_in(srv, r, user, &s);
+	if (s) {
+		r->s = s;
+		*fresh = 1;
+		r->status = MHD_HTTP_SEE_OTHER;
+		snprintf(r->location, sizeof(r->location), "/");
+		snprintf(r->set_cookie, sizeof(r->set_cookie),
+			 S_LOGIN_COOKIE "=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0");
+	}
+out:
+	if (password)	/* the form's copy: not left in the heap */
+		OPENSSL_cleanse(password, strlen(password));
 }
 
 /* ---- routing ---- */
@@ -452,6 +537,10 @@ static void s_route(struct server *srv, struct req *r, struct conn *cn, const ch
 			     _("The file or form is larger than this service accepts."));
 		return;
 	}
+	if (srv->cfg->auth == WEBCONF_AUTH_PAM && !strcmp(url, "/login")) {
+		s_login(srv, r, cn, method, fresh);
+		return;
+	}
 	r->s = s_session(srv, r, fresh);
 	if (!r->s)
 		return;
@@ -520,6 +609,10 @@ static enum MHD_Result s_reply(struct server *srv, struct MHD_Connection *c, str
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (r->disposition[0])
 		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+	if (r->location[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
+	if (r->set_cookie[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
 	if (fresh) {
 		snprintf(cookie, sizeof(cookie), S_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
 			 fresh > 0 ? sid : "", fresh < 0 ? "; Max-Age=0" : "",

@@ -48,6 +48,8 @@ struct req {
 	const char *ctype;		/* Content-Type; NULL = text/html; charset=utf-8 */
 	char disposition[160];		/* Content-Disposition for downloads, "" = none */
 	int page_open;			/* html_page_open ran: errors go inside the page */
+	char location[256];		/* Location of a redirect (303), "" = none */
+	char set_cookie[200];		/* one more Set-Cookie (the login form's token), "" = none */
 };
 
 /* A GET argument (borrowed from the connection), NULL when absent. */

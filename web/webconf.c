@@ -100,8 +100,8 @@ static void s_set(struct s_parse *p, const struct s_key *k, const char *value)
 	case S_AUTH:
 		if (!strcmp(value, "proxy"))
 			p->c->auth = WEBCONF_AUTH_PROXY;
-		else if (!strcmp(value, "pam"))	/* the login form is not built yet */
-			s_err(p, "pam (a login form) is not built yet: use proxy", k->name);
+		else if (!strcmp(value, "pam"))
+			p->c->auth = WEBCONF_AUTH_PAM;
 		else
 			s_err(p, "must be proxy or pam", k->name);
 		return;

@@ -138,6 +138,64 @@ class WebHttpTest(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
+class WebPamTest(harness.DaemonTestCase):
+    """[web] auth = pam: the login form, checked by a PAM service of the test's
+    own (pam_unix against a test user with a password); run as root, so
+    pam_unix reads the shadow file itself."""
+
+    def setUp(self):
+        super().setUp()
+        self.acc = webharness.Accounts()
+        self.user = self.acc.user("pam")
+        self.password = "Ovt-%s-geheim" % self.acc.tag
+        subprocess.run(["chpasswd"], input="%s:%s\n" % (self.user, self.password), text=True,
+                       check=True)
+        self.service = self.acc.tag + "-web"
+        self.pamfile = os.path.join("/etc/pam.d", self.service)
+        with open(self.pamfile, "w") as f:
+            f.write("auth required pam_unix.so nodelay\naccount required pam_unix.so\n")
+        self.school = harness.Institution(self.root, SCHOOL, "Praktijkschool De Brug").start()
+        self.insts.append(self.school)
+        self.web = webharness.Web(self.root, "pam", self.school.sock, auth="pam",
+                                  pam_service=self.service).start()
+
+    def tearDown(self):
+        rc = self.web.stop()
+        os.unlink(self.pamfile)
+        self.acc.close()
+        super().tearDown()
+        self.assertEqual(rc, 0, "overstap-web exited %d on SIGTERM" % rc)
+
+    def login(self, user, password, token=True):
+        st, h, body = self.web.request("GET", "/login")
+        self.assertEqual(st, 200)
+        cookie = h["set-cookie"].split(";")[0]
+        tok = re.search(r'name="login" value="([0-9a-f]{64})"', body).group(1)
+        form = {"user": user, "password": password}
+        if token:
+            form["login"] = tok
+        return self.web.request("POST", "/login", {"Cookie": cookie, "Content-Type":
+                                                    "application/x-www-form-urlencoded"},
+                                body=urllib.parse.urlencode(form))
+
+    def test_login_form(self):
+        st, h, _ = self.web.request("GET", "/leavers")
+        self.assertEqual((st, h.get("location")), (303, "/login"))
+        st, _, body = self.login(self.user, "wrong")
+        self.assertEqual(st, 401)
+        self.assertIn("De gebruikersnaam of het wachtwoord klopt niet", body)
+        self.assertIn("sign-in of %s refused by PAM" % self.user, self.web.read_log())
+        st, _, body = self.login(self.user, self.password, token=False)
+        self.assertEqual(st, 403)                       # login CSRF: no token, no try
+        # the right password passes PAM; what the user may do is the daemon's
+        # to say (a daemon without delegates cannot, and says so)
+        n = self.web.read_log().count("refused by PAM")
+        st, h, body = self.login(self.user, self.password)
+        self.assertNotIn(st, (401, 403), body[-1500:])
+        self.assertEqual(self.web.read_log().count("refused by PAM"), n)
+        self.assertNotIn(self.password, self.web.read_log())
+
+
 class WebRolesTest(unittest.TestCase):
     """A school and an MBO, each with overstap-web as a delegate; staff per
     role as Unix users in NSS; real headless Chromium."""
