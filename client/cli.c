@@ -282,20 +282,6 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 	return CLI_EXIT_OK;
 }
 
-/* The OS user, recorded by the daemon with every change this request makes. */
-static void s_user(char *buf, size_t len)
-{
-	const struct passwd *pw = getpwuid(geteuid());
-	const char *env = getenv("USER");
-
-	if (pw && pw->pw_name && *pw->pw_name)
-		str_copy(buf, len, pw->pw_name);
-	else if (env && *env)
-		str_copy(buf, len, env);
-	else
-		snprintf(buf, len, "uid:%u", (unsigned)geteuid());
-}
-
 /* How each failure of the round trip reads and exits. */
 static const struct {
 	int err;
@@ -308,6 +294,8 @@ static const struct {
 	{ -ENOTSOCK, CLI_EXIT_UNREACHABLE, "cannot reach overstapd", "is this the control socket?" },
 	{ -EACCES, CLI_EXIT_UNREACHABLE, "cannot reach overstapd",
 	  "is your user in the control socket's group?" },
+	{ -EBUSY, CLI_EXIT_UNREACHABLE, "overstapd is busy",
+	  "its queue of connections is full; try again in a moment" },
 	{ -ETIMEDOUT, CLI_EXIT_UNREACHABLE, "no reply from overstapd",
 	  "the daemon is busy or hung; see its log, or raise --timeout" },
 	{ -ENAMETOOLONG, CLI_EXIT_USAGE, "cannot use control socket",
@@ -367,7 +355,7 @@ static int s_reply_error(const Overstapctl__Reply *rep, Overstapctl__Reply__Body
 static int s_request(struct cli *cli, Overstapctl__Request *req, Overstapctl__Reply__BodyCase want,
 		     int partial, Overstapctl__Reply **out)
 {
-	char path[PATH_MAX], user[256];
+	char path[PATH_MAX];
 	Overstapctl__Reply *rep = NULL;
 	int r;
 
@@ -375,11 +363,9 @@ static int s_request(struct cli *cli, Overstapctl__Request *req, Overstapctl__Re
 	r = s_socket_path(cli, path, sizeof(path));
 	if (r != CLI_EXIT_OK)
 		return r;
-	s_user(user, sizeof(user));
+	/* No user name: the daemon asks the kernel who we are (design.md §4.9). */
 	req->version = OVERSTAPCTL__VERSION__CURRENT;
-	req->user = user;
 	r = ctl_roundtrip(path, cli->timeout_ms, req, &rep);
-	req->user = NULL;	/* pointed into this frame */
 	if (r < 0)
 		return s_ctl_error(path, r);
 	r = s_reply_error(rep, want);

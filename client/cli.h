@@ -137,6 +137,7 @@ int cmd_inbox_find(struct cli *cli, int argc, char **argv);
 int cmd_import_enrolments(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_peers(struct cli *cli, int argc, char **argv);
+int cmd_whoami(struct cli *cli, int argc, char **argv);
 int cmd_import_registrations(struct cli *cli, int argc, char **argv);
 int cmd_erase(struct cli *cli, int argc, char **argv);
 int cmd_subject(struct cli *cli, int argc, char **argv);

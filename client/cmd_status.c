@@ -315,3 +315,47 @@ static int s_run(struct cli *cli, int argc, char **argv, int peers)
 int cmd_status(struct cli *cli, int argc, char **argv) { return s_run(cli, argc, argv, 0); }
 
 int cmd_peers(struct cli *cli, int argc, char **argv) { return s_run(cli, argc, argv, 1); }
+
+/* `overstap whoami`: who the daemon takes you to be (the kernel's word, not
+ * the login you think you have) and the rights your groups give you there. */
+int cmd_whoami(struct cli *cli, int argc, char **argv)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Empty empty = OVERSTAPCTL__EMPTY__INIT;
+	Overstapctl__Reply *rep = NULL;
+	const Overstapctl__Whoami *w;
+	int json, r;
+
+	r = cli_json_only_options(cli, argc, argv, 0, &json);
+	if (r >= 0)
+		return r;
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_WHOAMI;
+	req.whoami = &empty;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_WHOAMI, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	w = rep->whoami;
+	if (json) {
+		json_t *o = json_pack("{s:s, s:[]}", "user", w->user, "rights");
+
+		for (size_t i = 0; o && i < w->n_rights; i++)
+			json_array_append_new(json_object_get(o, "rights"), json_string(w->rights[i]));
+		if (o && w->via[0])
+			json_object_set_new(o, "via", json_string(w->via));
+		r = cli_json_print(&o);
+	} else {
+		fputs("user    ", stdout);
+		out_text(stdout, w->user);
+		if (w->via[0]) {
+			fputs(" (via ", stdout);
+			out_text(stdout, w->via);
+			fputc(')', stdout);
+		}
+		fputs("\nrights  ", stdout);
+		for (size_t i = 0; i < w->n_rights; i++)
+			printf("%s%s", i ? " " : "", w->rights[i]);
+		fputs(w->n_rights ? "\n" : "(none)\n", stdout);
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
+}

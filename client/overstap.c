@@ -41,6 +41,12 @@ static const struct verb s_verbs[] = {
 	{ "peers", NULL, cmd_peers, "[--json]",
 	  "the configured peers and whether they are connected",
 	  JSON_OPT, NULL },
+	{ "whoami", NULL, cmd_whoami, "[--json]",
+	  "who overstapd takes you to be, and what your groups let you do",
+	  JSON_OPT,
+	  "overstapd asks the kernel who is on its control socket; the rights (read,\n"
+	  "mentor, intake, quality, privacy, admin) come from the groups [control] names\n"
+	  "in overstapd.conf. A command you lack the right for is refused and audited.\n" },
 	{ "keys", "gen", cmd_keys_gen, "--dir DIR [--force]",
 	  "generate this institution's key files (local, no daemon)",
 	  "  -d, --dir DIR         directory for the key files (created with mode 0700)\n"

@@ -208,6 +208,8 @@ static const struct {
 	{ "audit.checkpoint_mismatch", NULL, "vond een verschil bij de controle van het logboek" },
 	{ "audit.peer_chain_regressed", NULL, "vond een verschil bij de controle van het logboek" },
 	{ "audit.incident_acked", "een beheerder", "handelde een verschil in het logboek af" },
+	{ "control.refused", "een medewerker",
+	  "probeerde iets waarvoor die geen bevoegdheid had; het werd geweigerd" },
 	{ "message.parked", NULL, "hield een bericht tegen dat de ontvanger niet aannam" },
 	{ "message.retried", "een beheerder", "verstuurde een tegengehouden bericht opnieuw" },
 	{ "message.cancelled", "een beheerder", "annuleerde een tegengehouden bericht" },

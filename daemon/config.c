@@ -3,7 +3,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +277,44 @@ static int s_parse_dialect(const struct s_key *k, const char *v, void *dst, char
 	return s_parse_str(k, v, dst, why, n);
 }
 
+/* Names of Unix groups (T_GROUPS) or users (T_USERS), separated by spaces or
+ * commas, each of which must exist: a misspelt group would silently give a
+ * right to nobody. Stored with single spaces. */
+static int s_parse_names(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	char out[512] = "", name[64];
+	size_t o = 0;
+
+	while (*v) {
+		size_t len = strcspn(v, " \t,");
+
+		if (len == 0) {
+			v++;
+			continue;
+		}
+		if (len >= sizeof(name)) {
+			snprintf(why, n, "'%.32s...' is too long for a %s name", v,
+				 k->type == T_GROUPS ? "group" : "user");
+			return -EINVAL;
+		}
+		memcpy(name, v, len);
+		name[len] = '\0';
+		if (k->type == T_GROUPS ? !getgrnam(name) : !getpwnam(name)) {
+			snprintf(why, n, "no %s '%s' on this system", k->type == T_GROUPS ? "group" : "user",
+				 name);
+			return -EINVAL;
+		}
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", o ? " " : "", name);
+		if (o >= sizeof(out) || o >= k->size) {
+			snprintf(why, n, "longer than %zu characters", k->size - 1);
+			return -EINVAL;
+		}
+		v += len;
+	}
+	memcpy(dst, out, o + 1);
+	return 0;
+}
+
 typedef int (*s_parse_fn)(const struct s_key *, const char *, void *, char *, size_t);
 
 static const s_parse_fn s_parsers[] = {
@@ -284,7 +324,8 @@ static const s_parse_fn s_parsers[] = {
 	[T_UINT] = s_parse_int,		[T_I64] = s_parse_int,
 	[T_Z85] = s_parse_z85,		[T_SIGNKEY] = s_parse_signkey,
 	[T_TIME] = s_parse_time,	[T_BASIS] = s_parse_basis,
-	[T_DIALECT] = s_parse_dialect,
+	[T_DIALECT] = s_parse_dialect,	[T_GROUPS] = s_parse_names,
+	[T_USERS] = s_parse_names,
 };
 
 /* ---- sections ---------------------------------------------------------------- */

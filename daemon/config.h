@@ -61,6 +61,17 @@ struct config {
 	/* [control] */
 	char control_socket[PATH_MAX];	/* filesystem path of the ipc socket, required */
 	char control_group[64];		/* group allowed to use the CLI; "" = daemon's group */
+	/* Rights per command (design.md §4.9, rights.c): Unix groups, separated
+	 * by spaces or commas, whose members hold each right; read defaults to
+	 * the control group, the others to nobody. delegate: Unix users that may
+	 * act for the user they name (overstap-web). */
+	char control_read[256];
+	char control_mentor[256];
+	char control_intake[256];
+	char control_quality[256];
+	char control_privacy[256];
+	char control_admin[256];
+	char control_delegate[256];
 	/* [policy]: the legal basis per purpose (design.md §3) */
 	char policy_handover[16];	/* "statute" (default) or "consent" */
 	char policy_status[16];		/* always "statute" */

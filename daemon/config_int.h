@@ -22,6 +22,8 @@ enum s_type {
 	T_TIME,		/* UTC date or moment, into int64 unix ms */
 	T_BASIS,	/* a legal basis: statute or consent */
 	T_DIALECT,	/* a CSV dialect: excel-nl or rfc4180 */
+	T_GROUPS,	/* Unix group names, space or comma separated, each existing */
+	T_USERS,	/* Unix user names, likewise */
 };
 
 struct s_key {

@@ -51,6 +51,15 @@ static const struct s_key s_store_keys[] = {
 static const struct s_key s_control_keys[] = {
 	S_STR("socket", T_SOCKET, config, control_socket, 1),
 	S_STR("group", T_STR, config, control_group, 0),
+	/* who may do what (design.md §4.9): groups per right, and the users
+	 * that act for others (overstap-web) */
+	S_STR("read", T_GROUPS, config, control_read, 0),
+	S_STR("mentor", T_GROUPS, config, control_mentor, 0),
+	S_STR("intake", T_GROUPS, config, control_intake, 0),
+	S_STR("quality", T_GROUPS, config, control_quality, 0),
+	S_STR("privacy", T_GROUPS, config, control_privacy, 0),
+	S_STR("admin", T_GROUPS, config, control_admin, 0),
+	S_STR("delegate", T_USERS, config, control_delegate, 0),
 };
 
 /* status and follow_up cannot be changed (design.md §3); they are keys so that a

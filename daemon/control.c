@@ -1,9 +1,12 @@
-/* control: the local control socket the overstap CLI talks to (design.md §4). A
- * ROUTER on ipc://, reachable only through the filesystem permissions of its
- * socket (owner and the configured group). Here: the socket loop, the reply's
- * pool and helpers, and the dispatch table; the handlers are in control_*.c. */
+/* control: the local control socket the overstap CLI and overstap-web talk to
+ * (design.md §4.9). Reachable through the filesystem permissions of its socket
+ * (owner and the configured group); who is calling comes from the kernel
+ * (ctlsock.c), and what they may do from [control] (rights.c). Here: a
+ * request's way from bytes to reply, the reply's pool and helpers, and the
+ * dispatch table with each command's rights; the handlers are in control_*.c. */
 #include "control.h"
 #include "control_int.h"
+#include "jdetail.h"
 #include "report.h"
 
 #include <errno.h>
@@ -14,9 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
-
-#define CONTROL_MAX_MSG (512LL << 20)	/* a whole leavers file fits */
 
 void *ctl_keep(struct pool *p, void *ptr)
 {
@@ -74,47 +74,9 @@ int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...)
 	return code;
 }
 
-int control_open(void *zctx, const struct config *cfg, void **sock)
+int control_open(struct ctlsock *cs, const struct config *cfg)
 {
-	const char *path = cfg->control_socket;
-	char ep[PATH_MAX + 8];
-	int64_t max = CONTROL_MAX_MSG;
-	mode_t old;
-	int r;
-
-	*sock = zmq_socket(zctx, ZMQ_ROUTER);
-	if (!*sock)
-		return -errno;
-	zmq_setsockopt(*sock, ZMQ_MAXMSGSIZE, &max, sizeof(max));
-	snprintf(ep, sizeof(ep), "ipc://%s", path);
-	unlink(path);	/* a socket left by a killed daemon */
-	old = umask(0117);	/* socket file: owner and group may connect */
-	r = zmq_bind(*sock, ep);
-	umask(old);
-	if (r < 0) {
-		r = -errno;
-		log_err("cannot bind the control socket %s: %s", path, zmq_strerror(-r));
-		return r;
-	}
-	if (cfg->control_group[0]) {
-		struct group *g = getgrnam(cfg->control_group);
-
-		if (!g || chown(path, (uid_t)-1, g->gr_gid) < 0) {
-			log_err("control socket %s: cannot give it to group %s", path,
-				cfg->control_group);
-			return -EPERM;
-		}
-	}
-	return 0;
-}
-
-void control_close(void **sock, const char *path)
-{
-	if (*sock) {
-		zmq_close(*sock);
-		unlink(path);
-	}
-	*sock = NULL;
+	return ctlsock_open(cs, cfg->control_socket, cfg->control_group);
 }
 
 /* ---- reply helpers ---- */
@@ -208,41 +170,58 @@ int ctl_errors_take(struct req_ctx *c, Overstapctl__ImportResult *res, struct st
 
 /* ---- dispatch ---- */
 
+/* Each command, the rights of which any one lets a caller run it (design.md
+ * §4.9), and its name as the CLI spells it, for refusals. */
+#define R(x) RIGHT_BIT(RIGHT_##x)
 static const struct {
 	Overstapctl__Request__BodyCase body;
 	int (*fn)(struct req_ctx *c);
+	unsigned rights;
+	const char *name;
 } s_handlers[] = {
-	{ OVERSTAPCTL__REQUEST__BODY_STATUS, ctl_status },
-	{ OVERSTAPCTL__REQUEST__BODY_PEERS, ctl_status },
-	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS, ctl_import_leavers },
-	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_CONSENTS, ctl_import_consents },
-	{ OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED, ctl_mark_registered },
-	{ OVERSTAPCTL__REQUEST__BODY_INZAGE, ctl_inzage },
-	{ OVERSTAPCTL__REQUEST__BODY_SEND, ctl_send },
-	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_LIST, ctl_handover_list },
-	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_SHOW, ctl_handover_show },
-	{ OVERSTAPCTL__REQUEST__BODY_INBOX_LIST, ctl_inbox_list },
-	{ OVERSTAPCTL__REQUEST__BODY_INBOX_SHOW, ctl_inbox_show },
-	{ OVERSTAPCTL__REQUEST__BODY_INBOX_FIND, ctl_inbox_find },
-	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_ENROLMENTS, ctl_import_enrolments },
-	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_VERIFY, ctl_audit_verify },
-	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT, ctl_audit_export },
-	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT, ctl_consent_grant },
-	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_WITHDRAW, ctl_consent_withdraw },
-	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_LIST, ctl_consent_list },
-	{ OVERSTAPCTL__REQUEST__BODY_FEEDBACK, ctl_feedback },
-	{ OVERSTAPCTL__REQUEST__BODY_REGISTRATION, ctl_registration },
-	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_REGISTRATIONS, ctl_import_registrations },
-	{ OVERSTAPCTL__REQUEST__BODY_ERASE, ctl_erase },
-	{ OVERSTAPCTL__REQUEST__BODY_SUBJECT, ctl_subject },
-	{ OVERSTAPCTL__REQUEST__BODY_REPORT, ctl_report },
-	{ OVERSTAPCTL__REQUEST__BODY_LOST, ctl_lost },
-	{ OVERSTAPCTL__REQUEST__BODY_STORE_CHECK, ctl_store_check },
-	{ OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP, ctl_store_backup },
-	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_LIST, ctl_outbox_list },
-	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_ACTION, ctl_outbox_action },
-	{ OVERSTAPCTL__REQUEST__BODY_ACK_INCIDENT, ctl_audit_ack_incident },
+	{ OVERSTAPCTL__REQUEST__BODY_STATUS, ctl_status, R(READ), "status" },
+	{ OVERSTAPCTL__REQUEST__BODY_PEERS, ctl_status, R(READ), "peers" },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS, ctl_import_leavers, R(ADMIN), "import leavers" },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_CONSENTS, ctl_import_consents, R(ADMIN),
+	  "import consents" },
+	{ OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED, ctl_mark_registered, R(MENTOR),
+	  "handover registered" },
+	{ OVERSTAPCTL__REQUEST__BODY_INZAGE, ctl_inzage, R(MENTOR), "handover inzage" },
+	{ OVERSTAPCTL__REQUEST__BODY_SEND, ctl_send, R(MENTOR), "handover send" },
+	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_LIST, ctl_handover_list, R(MENTOR) | R(ADMIN),
+	  "handover list" },
+	{ OVERSTAPCTL__REQUEST__BODY_HANDOVER_SHOW, ctl_handover_show, R(MENTOR), "handover show" },
+	{ OVERSTAPCTL__REQUEST__BODY_INBOX_LIST, ctl_inbox_list, R(INTAKE), "inbox list" },
+	{ OVERSTAPCTL__REQUEST__BODY_INBOX_SHOW, ctl_inbox_show, R(INTAKE), "inbox show" },
+	{ OVERSTAPCTL__REQUEST__BODY_INBOX_FIND, ctl_inbox_find, R(INTAKE), "inbox find" },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_ENROLMENTS, ctl_import_enrolments, R(INTAKE),
+	  "import enrolments" },
+	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_VERIFY, ctl_audit_verify, R(PRIVACY) | R(ADMIN),
+	  "audit verify" },
+	{ OVERSTAPCTL__REQUEST__BODY_AUDIT_EXPORT, ctl_audit_export, R(PRIVACY), "audit export" },
+	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT, ctl_consent_grant, R(MENTOR) | R(ADMIN),
+	  "consent grant" },
+	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_WITHDRAW, ctl_consent_withdraw, R(MENTOR) | R(ADMIN),
+	  "consent withdraw" },
+	{ OVERSTAPCTL__REQUEST__BODY_CONSENT_LIST, ctl_consent_list,
+	  R(MENTOR) | R(ADMIN) | R(PRIVACY), "consent list" },
+	{ OVERSTAPCTL__REQUEST__BODY_FEEDBACK, ctl_feedback, R(INTAKE), "status set / outcome record" },
+	{ OVERSTAPCTL__REQUEST__BODY_REGISTRATION, ctl_registration, R(INTAKE), "registration" },
+	{ OVERSTAPCTL__REQUEST__BODY_IMPORT_REGISTRATIONS, ctl_import_registrations, R(INTAKE),
+	  "import registrations / outcomes" },
+	{ OVERSTAPCTL__REQUEST__BODY_ERASE, ctl_erase, R(PRIVACY), "erase" },
+	{ OVERSTAPCTL__REQUEST__BODY_SUBJECT, ctl_subject, R(PRIVACY), "subject" },
+	{ OVERSTAPCTL__REQUEST__BODY_REPORT, ctl_report, R(QUALITY), "report" },
+	{ OVERSTAPCTL__REQUEST__BODY_LOST, ctl_lost, R(MENTOR) | R(QUALITY), "lost" },
+	{ OVERSTAPCTL__REQUEST__BODY_STORE_CHECK, ctl_store_check, R(ADMIN), "store check" },
+	{ OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP, ctl_store_backup, R(ADMIN), "store backup" },
+	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_LIST, ctl_outbox_list, R(ADMIN), "outbox list" },
+	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_ACTION, ctl_outbox_action, R(ADMIN),
+	  "outbox retry / cancel" },
+	{ OVERSTAPCTL__REQUEST__BODY_ACK_INCIDENT, ctl_audit_ack_incident, R(PRIVACY) | R(ADMIN),
+	  "audit ack-incident" },
 };
+#undef R
 
 /* A request that failed on a damaged store says so, whatever the handler
  * made of the code (a write refused by store_begin, or by query_only as a
@@ -260,36 +239,101 @@ static int s_damaged(struct req_ctx *c, int r)
 			"BACKUP); `overstap store check` lists the damage", why);
 }
 
-static int s_user_ok(const char *u)
+/* `whoami`: who the daemon takes the caller to be, and their rights. Needs
+ * no right: anyone who reaches the socket may ask (overstap-web shows only
+ * the screens a user may use). */
+static int s_whoami(struct req_ctx *c)
 {
-	size_t n = strlen(u);
+	Overstapctl__Whoami *w = ctl_keep(&c->pool, calloc(1, sizeof(*w)));
+	size_t n = 0;
 
-	if (n == 0 || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)u[i] < 0x21 || u[i] == 0x7f)
-			return 0;
-	return 1;
+	if (!w)
+		return -ENOMEM;
+	overstapctl__whoami__init(w);
+	w->user = c->who.user;
+	w->via = c->who.via;
+	w->rights = ctl_keep(&c->pool, calloc(RIGHT__N, sizeof(char *)));
+	if (!w->rights)
+		return -ENOMEM;
+	for (int r = 0; r < RIGHT__N; r++)
+		if (c->who.rights & RIGHT_BIT(r))
+			w->rights[n++] = (char *)right_name((enum right)r);
+	w->n_rights = n;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_WHOAMI;
+	c->rep->whoami = w;
+	return 0;
+}
+
+/* A command the caller may not run: say which groups would let them, and
+ * record the attempt (a refused `erase` or `subject` is what a privacy
+ * officer wants to see). The audit entry is best effort: the refusal
+ * stands whether or not it could be written. */
+static int s_refuse(struct req_ctx *c, const char *cmd, unsigned need)
+{
+	char groups[512] = "", rights[64] = "";
+	size_t g = 0, rl = 0;
+	int r;
+
+	for (int i = 0; i < RIGHT__N; i++) {
+		const char *list;
+
+		if (!(need & RIGHT_BIT(i)))
+			continue;
+		list = rights_groups(c->h->cfg, (enum right)i);
+		rl += (size_t)snprintf(rights + rl, sizeof(rights) - rl, "%s%s", rl ? " or " : "",
+				       right_name((enum right)i));
+		if (list[0] && g < sizeof(groups))
+			g += (size_t)snprintf(groups + g, sizeof(groups) - g, "%s%s", g ? " " : "",
+					      list);
+		if (rl >= sizeof(rights))
+			rl = sizeof(rights) - 1;
+	}
+	if (c->h->store &&
+	    store_auditf(c->h->store, c->user, "control.refused", "", "", "{s:s, s:s, s:o}",
+			 "command", cmd, "needs", rights, "via", jdetail_text(c->who.via)) < 0)
+		log_warn("control: the refusal of `%s` to %s could not be audited", cmd, c->user);
+	log_notice("control: %s%s%s may not run `%s` (needs %s)", c->user, c->who.via[0] ? " via " : "",
+		   c->who.via, cmd, rights);
+	if (g)
+		r = ctl_fail(c, -EACCES, "`%s` needs the right %s: ask to be added to group %s, "
+			     "then log in again", cmd, rights, groups);
+	else
+		r = ctl_fail(c, -EACCES, "`%s` needs the right %s, which no group holds yet: the "
+			     "administrator sets [control] %s = GROUP in overstapd.conf "
+			     "(overstapd.conf(5))", cmd, rights, right_name((enum right)__builtin_ctz(need)));
+	return r;
 }
 
 void ctl_dispatch(struct req_ctx *c)
 {
 	const Overstapctl__Request *req = c->req;
+	char why[256];
 	int r = -ENOTSUP;
 
+	c->user = c->who.user;
 	if (req->version != OVERSTAPCTL__VERSION__CURRENT) {
 		r = ctl_fail(c, -EPROTO, "control protocol version %u not supported (daemon speaks %d)",
 			   req->version, OVERSTAPCTL__VERSION__CURRENT);
-	} else if (!s_user_ok(req->user)) {
-		r = ctl_fail(c, -EACCES, "request without a valid user name");
+	} else if (!c->cred) {
+		r = ctl_fail(c, -EACCES, "the caller's identity is not known");
+	} else if (rights_identify(c->h->cfg, c->cred, req->user, &c->who, why, sizeof(why)) < 0) {
+		log_notice("control: refused: %s", why);
+		r = ctl_fail(c, -EACCES, "%s", why);
+	} else if (req->body_case == OVERSTAPCTL__REQUEST__BODY_WHOAMI) {
+		r = s_whoami(c);
 	} else {
-		for (size_t i = 0; i < ARRAY_SIZE(s_handlers); i++)
-			if (s_handlers[i].body == req->body_case) {
-				r = s_handlers[i].fn(c);
-				if (c->h && c->h->store)
-					r = s_damaged(c, store_note(c->h->store, r));
+		for (size_t i = 0; i < ARRAY_SIZE(s_handlers); i++) {
+			if (s_handlers[i].body != req->body_case)
+				continue;
+			if (!(c->who.rights & s_handlers[i].rights)) {
+				r = s_refuse(c, s_handlers[i].name, s_handlers[i].rights);
 				break;
 			}
+			r = s_handlers[i].fn(c);
+			if (c->h && c->h->store)
+				r = s_damaged(c, store_note(c->h->store, r));
+			break;
+		}
 		if (r == -ENOTSUP && !c->rep->error[0])
 			ctl_fail(c, r, "request not supported by this daemon");
 	}
@@ -305,63 +349,31 @@ void ctl_req_done(struct req_ctx *c)
 	report_free(&c->report);
 }
 
-void control_handle(void *sock, const struct ctl_env *env)
+void control_answer(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
+		    uint8_t **out, size_t *out_len)
 {
-	for (int k = 0; k < 16; k++) {
-		zmq_msg_t f[3];
-		int n = 0, more = 1;
+	const struct ctl_env *env = arg;
+	Overstapctl__Reply rep;
+	struct req_ctx c = { .h = env->h, .env = env, .cred = cred, .rep = &rep };
+	Overstapctl__Request *req = overstapctl__request__unpack(NULL, len, in);
 
-		/* [routing id][empty delimiter from REQ][request] */
-		while (more && n < 3) {
-			zmq_msg_init(&f[n]);
-			if (zmq_msg_recv(&f[n], sock, n ? 0 : ZMQ_DONTWAIT) < 0) {
-				zmq_msg_close(&f[n]);
-				break;
-			}
-			more = zmq_msg_more(&f[n++]);
-		}
-		if (n == 0)
-			return;
-		while (more) {
-			zmq_msg_t x;
-			zmq_msg_init(&x);
-			zmq_msg_recv(&x, sock, 0);
-			more = zmq_msg_more(&x);
-			zmq_msg_close(&x);
-		}
-		if (n == 3) {
-			Overstapctl__Reply rep;
-			struct req_ctx c = { .h = env->h, .env = env, .rep = &rep };
-			Overstapctl__Request *req =
-				overstapctl__request__unpack(NULL, zmq_msg_size(&f[2]), zmq_msg_data(&f[2]));
-			uint8_t *out;
-			size_t len;
-
-			overstapctl__reply__init(&rep);
-			rep.version = OVERSTAPCTL__VERSION__CURRENT;
-			c.req = req;
-			if (req)
-				ctl_dispatch(&c);
-			else
-				rep.code = ctl_fail(&c, -EBADMSG, "malformed request");
-			len = overstapctl__reply__get_packed_size(&rep);
-			out = malloc(len ? len : 1);
-			if (out) {
-				overstapctl__reply__pack(&rep, out);
-				zmq_send(sock, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), ZMQ_SNDMORE);
-				zmq_send(sock, "", 0, ZMQ_SNDMORE);
-				zmq_send(sock, out, len, 0);
-				free(out);
-			}
-			if (req)
-				overstapctl__request__free_unpacked(req, NULL);
-			ctl_req_done(&c);
-			/* A whole leavers file came in: give the memory back rather than
-			 * keep it resident for the daemon's life. */
-			if (zmq_msg_size(&f[2]) > (1 << 20))
-				malloc_trim(0);
-		}
-		for (int i = 0; i < n; i++)
-			zmq_msg_close(&f[i]);
-	}
+	overstapctl__reply__init(&rep);
+	rep.version = OVERSTAPCTL__VERSION__CURRENT;
+	c.req = req;
+	c.user = c.who.user;
+	if (req)
+		ctl_dispatch(&c);
+	else
+		rep.code = ctl_fail(&c, -EBADMSG, "malformed request");
+	*out_len = overstapctl__reply__get_packed_size(&rep);
+	*out = malloc(*out_len ? *out_len : 1);
+	if (*out)
+		overstapctl__reply__pack(&rep, *out);
+	if (req)
+		overstapctl__request__free_unpacked(req, NULL);
+	ctl_req_done(&c);
+	/* A whole leavers file came in: give the memory back rather than keep
+	 * it resident for the daemon's life. */
+	if (len > (1 << 20))
+		malloc_trim(0);
 }

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "ctlsock.h"
 #include "hctx.h"
 #include "net.h"
 #include "util.h"
@@ -28,12 +29,12 @@ struct ctl_env {
 	const struct spool *spool;	/* read only, for status; NULL = none */
 };
 
-/* Bind the ROUTER on ipc://[control] socket in zctx, reachable by the owner
- * and [control] group. *sock gets it. 0 or -errno (logged). */
-int control_open(void *zctx, const struct config *cfg, void **sock);
-/* Answer the requests waiting on sock (up to 16 a call). */
-void control_handle(void *sock, const struct ctl_env *env);
-/* Close *sock (NULL is fine), remove the socket file, NULL the pointer. */
-void control_close(void **sock, const char *path);
+/* Bind [control] socket, reachable by the owner and [control] group.
+ * 0 or -errno (logged). ctlsock_close() closes it. */
+int control_open(struct ctlsock *cs, const struct config *cfg);
+/* The ctlsock_fn: one framed request from cred in, its reply out. arg is
+ * the struct ctl_env. */
+void control_answer(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
+		    uint8_t **out, size_t *out_len);
 
 #endif

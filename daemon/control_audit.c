@@ -125,7 +125,7 @@ int ctl_audit_ack_incident(struct req_ctx *c)
 	if ((r = store_incidents_each(c->h->store, 1, s_find_cb, &fi)) > 0)
 		r = 0;
 	if (r == 0)
-		r = store_incident_ack(c->h->store, q->id, c->req->user, q->note, time_now_ms());
+		r = store_incident_ack(c->h->store, q->id, c->user, q->note, time_now_ms());
 	/* A peer's chain that went back: with the incident seen to, what we held
 	 * of it is let go, so its heads are witnessed again from the next one
 	 * (design.md §5.6); until then we keep the evidence and take none. */
@@ -137,7 +137,7 @@ int ctl_audit_ack_incident(struct req_ctx *c)
 				(long long)q->id);
 	}
 	if (r == 0)
-		r = store_auditf(c->h->store, c->req->user, "audit.incident_acked", "", "",
+		r = store_auditf(c->h->store, c->user, "audit.incident_acked", "", "",
 				 "{s:I, s:o}", "incident", (json_int_t)q->id, "note",
 				 jdetail_text(q->note));
 	if ((r = ctl_commit_all(c, r, res)) < 0)

@@ -63,7 +63,7 @@ static void s_from_request(const struct req_ctx *c, const char *today, struct co
 	str_copy(k->valid_until, sizeof(k->valid_until), g->valid_until);
 	str_copy(k->evidence_method, sizeof(k->evidence_method), g->evidence_method);
 	str_copy(k->evidence_ref, sizeof(k->evidence_ref), g->evidence_ref);
-	str_copy(k->recorded_by, sizeof(k->recorded_by), c->req->user);
+	str_copy(k->recorded_by, sizeof(k->recorded_by), c->user);
 	str_copy(k->recorded_at, sizeof(k->recorded_at), today);
 }
 
@@ -87,7 +87,7 @@ static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l
 
 	/* The id is ours (store_consent_add); the dates were typed by a user
 	 * (checked as dates, but text all the same). */
-	return store_auditf(c->h->store, c->req->user, action, ctl_leaver_subject(l, subj),
+	return store_auditf(c->h->store, c->user, action, ctl_leaver_subject(l, subj),
 			     k->counterpart, "{s:s, s:o, s:o, s:o, s:o, s:o}", "consent_id", k->id,
 			     "purpose", jdetail_text(consent_purpose_str(k->purpose)),
 			     "grantor", jdetail_text(consent_grantor_str(k->grantor)),
@@ -100,7 +100,7 @@ static int s_audit(struct req_ctx *c, const char *action, const struct leaver *l
  * (outbox_consent_notice). peer gets who ("" = nobody). */
 static int s_notice(struct req_ctx *c, const struct leaver *l, const struct consent *k, char peer[7])
 {
-	return outbox_consent_notice(c->h, c->req->user, l, k, peer);
+	return outbox_consent_notice(c->h, c->user, l, k, peer);
 }
 
 /* The reply to a grant or withdrawal: the consent, and the peer told (a
@@ -164,7 +164,7 @@ int ctl_consent_grant(struct req_ctx *c)
 		r = ctl_fail(c, r, "cannot record the consent: %s", strerror(-r));
 		goto out;
 	}
-	log_notice("user %s recorded consent %s (%s) for a pupil", c->req->user, k.id,
+	log_notice("user %s recorded consent %s (%s) for a pupil", c->user, k.id,
 		   consent_purpose_str(k.purpose));
 out:
 	strlist_clear(&errs);
@@ -189,7 +189,7 @@ int ctl_consent_withdraw(struct req_ctx *c)
 		return ctl_fail(c, -EALREADY, "%s: already withdrawn on %s by %s", k.id, k.withdrawn_at,
 				k.withdrawn_by);
 	str_copy(k.withdrawn_at, sizeof(k.withdrawn_at), w->date[0] ? w->date : today);
-	str_copy(k.withdrawn_by, sizeof(k.withdrawn_by), c->req->user);
+	str_copy(k.withdrawn_by, sizeof(k.withdrawn_by), c->user);
 	if (!date_valid(k.withdrawn_at, NULL, NULL, NULL) || strcmp(k.withdrawn_at, today) > 0 ||
 	    strcmp(k.withdrawn_at, k.granted_at) < 0)
 		return ctl_fail(c, -EINVAL, "%s: withdrawal date %s must be a date from %s to today",
@@ -197,10 +197,10 @@ int ctl_consent_withdraw(struct req_ctx *c)
 	if ((r = store_leaver_load(c->h->store, lid, 0, &l)) < 0)
 		return ctl_fail(c, r, "cannot read the pupil: %s", strerror(-r));
 	if ((r = store_begin(c->h->store)) < 0 ||
-	    (r = store_consent_withdraw(c->h->store, k.id, k.withdrawn_at, c->req->user)) < 0 ||
+	    (r = store_consent_withdraw(c->h->store, k.id, k.withdrawn_at, c->user)) < 0 ||
 	    (r = s_audit(c, "consent.withdrawn", &l, &k)) < 0 ||
 	    /* design.md §3: the counterpart is told, in the same transaction */
-	    (r = erasure_withdrawal_queue(c->h, &l, &k, 1, "withdrawn", k.withdrawn_at, c->req->user,
+	    (r = erasure_withdrawal_queue(c->h, &l, &k, 1, "withdrawn", k.withdrawn_at, c->user,
 					  peer)) < 0 ||
 	    (r = s_reply(c, &k, l.pupil_ref, today, peer, 1)) < 0 ||	/* before the commit */
 	    (r = store_commit(c->h->store)) < 0) {
@@ -210,7 +210,7 @@ int ctl_consent_withdraw(struct req_ctx *c)
 		c->rep->consent = NULL;
 		return ctl_fail(c, r, "cannot record the withdrawal: %s", strerror(-r));
 	}
-	log_notice("user %s recorded the withdrawal of consent %s%s%s", c->req->user, k.id,
+	log_notice("user %s recorded the withdrawal of consent %s%s%s", c->user, k.id,
 		   peer[0] ? "; telling " : "", peer);
 	store_leaver_clear(&l);
 	return 0;

@@ -47,11 +47,11 @@ int ctl_import_enrolments(struct req_ctx *c)
 			struct enrolment_in e = { rows[i].pgn, rows[i].level, rows[i].start_date,
 						  rows[i].previous };
 
-			if ((r = store_enrolment_put(c->h->store, &e, c->req->user, now)) == 0)
+			if ((r = store_enrolment_put(c->h->store, &e, c->user, now)) == 0)
 				added++;
 		}
 		if (r >= 0)
-			r = store_auditf(c->h->store, c->req->user, "enrolments.imported", "", "",
+			r = store_auditf(c->h->store, c->user, "enrolments.imported", "", "",
 					 "{s:o, s:i, s:i}", "file", jdetail_text(name), "rows",
 					 (int)im->n_rows, "new", (int)added);
 		if (r >= 0)
@@ -69,6 +69,6 @@ int ctl_import_enrolments(struct req_ctx *c)
 		return ctl_fail(c, -EINVAL, "nothing imported: %zu problem%s", res->n_errors,
 				res->n_errors == 1 ? "" : "s");
 	res->imported = added;
-	log_notice("user %s imported %zu enrolments (%u new)", c->req->user, im->n_rows, added);
+	log_notice("user %s imported %zu enrolments (%u new)", c->user, im->n_rows, added);
 	return 0;
 }

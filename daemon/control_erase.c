@@ -32,19 +32,19 @@ static int s_erase_leaver(struct req_ctx *c, struct leaver *l, Overstapctl__Eras
 		if (ks.v[i].withdrawn_at[0])
 			continue;
 		str_copy(ks.v[i].withdrawn_at, sizeof(ks.v[i].withdrawn_at), today);
-		if ((r = store_consent_withdraw(c->h->store, ks.v[i].id, today, c->req->user)) == 0)
-			r = store_auditf(c->h->store, c->req->user, "consent.withdrawn", subj,
+		if ((r = store_consent_withdraw(c->h->store, ks.v[i].id, today, c->user)) == 0)
+			r = store_auditf(c->h->store, c->user, "consent.withdrawn", subj,
 					  ks.v[i].counterpart, "{s:s, s:s}", "consent_id", ks.v[i].id,
 					  "reason", "erasure");
 		withdrawn++;
 	}
 	/* every consent the receiver may hold, withdrawn now or before */
 	if (r == 0)
-		r = erasure_withdrawal_queue(c->h, l, ks.v, ks.n, "erased", today, c->req->user, peer);
+		r = erasure_withdrawal_queue(c->h, l, ks.v, ks.n, "erased", today, c->user, peer);
 	if (r == 0)
 		r = store_leaver_erase(c->h->store, l, time_now_ms(), &events, &cancelled);
 	if (r == 0) {
-		r = store_auditf(c->h->store, c->req->user, "pupil.erased", subj, peer,
+		r = store_auditf(c->h->store, c->user, "pupil.erased", subj, peer,
 				  "{s:I, s:I, s:I, s:s}", "consents_withdrawn", (json_int_t)withdrawn,
 				  "events_deleted", (json_int_t)events,
 				  "messages_cancelled", (json_int_t)cancelled, "told", peer);
@@ -83,7 +83,7 @@ static int s_erase_enrolments(struct req_ctx *c, const int64_t *ids, size_t n,
 			continue;
 		}
 		snprintf(subj, sizeof(subj), "enrolment:%lld", (long long)ids[i]);
-		if (r == 0 && (r = store_auditf(c->h->store, c->req->user, "enrolment.erased", subj, "",
+		if (r == 0 && (r = store_auditf(c->h->store, c->user, "enrolment.erased", subj, "",
 						"{s:s}", "side", "receiving")) == 0)
 			res->enrolments_erased++;
 	}
@@ -148,7 +148,7 @@ static int s_erase_received(struct req_ctx *c, const char *record_id, const char
 	if (r == 0)
 		r = store_events_delete(c->h->store, record_id, &events);
 	if (r == 0) {
-		r = store_auditf(c->h->store, c->req->user, "dossier.erased", record_id, sender,
+		r = store_auditf(c->h->store, c->user, "dossier.erased", record_id, sender,
 				  "{s:s, s:I}", "side", "receiving", "events_deleted", (json_int_t)events);
 	}
 	if (r == 0 && !(res->record_id = ctl_strdup(&c->pool, record_id)))
@@ -194,7 +194,7 @@ int ctl_erase(struct req_ctx *c)
 	 * wrapped key survives in the -wal file */
 	if ((r = store_checkpoint_wal(c->h->store)) < 0)
 		log_warn("cannot truncate the WAL after an erasure: %s", strerror(-r));
-	log_notice("user %s erased %s", c->req->user, res->record_id[0] ? res->record_id : "a pupil");
+	log_notice("user %s erased %s", c->user, res->record_id[0] ? res->record_id : "a pupil");
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_ERASED;
 	c->rep->erased = res;
 	return 0;
@@ -222,7 +222,7 @@ static int s_subject_audit(struct s_subject *st, const char *subject)
 	int r = audit_subject_each(store_audit_peek(st->c->h->store), subject, s_audit_cb, st);
 
 	if (r == 0)
-		r = store_audit(st->c->h->store, st->c->req->user, "subject.access", subject, "", "{}");
+		r = store_audit(st->c->h->store, st->c->user, "subject.access", subject, "", "{}");
 	return r;
 }
 
@@ -429,7 +429,7 @@ int ctl_subject(struct req_ctx *c)
 			return r;
 		return ctl_fail(c, r, "cannot produce the report: %s", strerror(-r));
 	}
-	log_notice("user %s ran a subject access report", c->req->user);
+	log_notice("user %s ran a subject access report", c->user);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_SUBJECT;
 	c->rep->subject = st.out;
 	return 0;

@@ -154,10 +154,10 @@ static int s_audit_queued(struct req_ctx *c, const char *record_id, const char *
 			  const char *event, const char *consent_id)
 {
 	if (!consent_id)
-		return store_auditf(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
+		return store_auditf(c->h->store, c->user, "disclosure.queued", record_id, peer,
 				     "{s:s, s:s, s:s}", "purpose", "status", "event", event,
 				     "basis", "statute");
-	return store_auditf(c->h->store, c->req->user, "disclosure.queued", record_id, peer,
+	return store_auditf(c->h->store, c->user, "disclosure.queued", record_id, peer,
 			     "{s:s, s:s, s:s, s:o}", "purpose", "follow_up", "event", event,
 			     "basis", "consent", "consent_id", jdetail_text(consent_id));
 }
@@ -236,7 +236,7 @@ static int s_feedback_one(struct req_ctx *c, const struct outcome_row *row, cons
 	if (!status)
 		str_copy(ev.consent_id, sizeof(ev.consent_id), rc.follow_up->consent_id);
 	ev.at = time_now_ms();
-	str_copy(ev.actor, sizeof(ev.actor), c->req->user);
+	str_copy(ev.actor, sizeof(ev.actor), c->user);
 	if ((r = store_event_add(c->h->store, &ev)) == 0)
 		r = s_audit_queued(c, row->record_id, rc.sender, outcome_event_str(row->event),
 				   status ? NULL : ev.consent_id);
@@ -310,7 +310,7 @@ static int s_audit_denials(struct req_ctx *c, const struct outcome_row *rows, si
 		if (rows[i].line != 0)
 			continue;
 		if ((r = s_received_load(c->h, rows[i].record_id, &rc, &why)) == 0 && !why)
-			r = store_auditf(c->h->store, c->req->user, "disclosure.denied",
+			r = store_auditf(c->h->store, c->user, "disclosure.denied",
 					  rows[i].record_id, rc.sender, "{s:s, s:s, s:s}",
 					  "purpose", "follow_up", "event", outcome_event_str(rows[i].event),
 					  "reason", S_NO_CONSENT);
@@ -367,7 +367,7 @@ int ctl_feedback(struct req_ctx *c)
 				res->n_errors == 1 ? "" : "s");
 	res->imported = (uint32_t)f->n_events;
 	if (!f->check)
-		log_notice("user %s queued %zu statuses/outcomes", c->req->user, f->n_events);
+		log_notice("user %s queued %zu statuses/outcomes", c->user, f->n_events);
 	return 0;
 }
 
@@ -391,7 +391,7 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 			 NULL, mid)) == 0 &&
 	    (r = store_regsent_add(c->h->store, mid, g->pgn, g->sending_school, g->registered_on,
 				   time_now_ms())) == 0)
-		r = store_auditf(c->h->store, c->req->user, "registration.sent", mid, g->sending_school,
+		r = store_auditf(c->h->store, c->user, "registration.sent", mid, g->sending_school,
 				  "{s:s, s:s, s:o}", "purpose", "status", "basis", "statute",
 				  "registered_on", jdetail_text(g->registered_on));
 	return r;
@@ -445,7 +445,7 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 				res->n_errors == 1 ? "" : "s");
 	res->imported = (uint32_t)n;
 	if (!check)
-		log_notice("user %s queued %zu registration(s)", c->req->user, n);
+		log_notice("user %s queued %zu registration(s)", c->user, n);
 	return 0;
 }
 

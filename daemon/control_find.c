@@ -97,10 +97,10 @@ static int s_audit(struct req_ctx *c, const char *by, const struct strlist *foun
 	int r = 0;
 
 	if (found->n == 0)
-		return store_auditf(c->h->store, c->req->user, "inbox.searched", "", "",
+		return store_auditf(c->h->store, c->user, "inbox.searched", "", "",
 				    "{s:s, s:i}", "by", by, "found", 0);
 	for (size_t i = 0; i < found->n && r == 0; i++)
-		r = store_auditf(c->h->store, c->req->user, "inbox.searched", found->v[i],
+		r = store_auditf(c->h->store, c->user, "inbox.searched", found->v[i],
 				 i < il->n_rows ? il->rows[i]->sender : "", "{s:s, s:i}", "by", by,
 				 "found", (int)found->n);
 	return r;
@@ -167,7 +167,7 @@ int ctl_inbox_find(struct req_ctx *c)
 		store_rollback(c->h->store);
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	}
-	log_notice("user %s searched the inbox by %s: %zu found", c->req->user, by, il->n_rows);
+	log_notice("user %s searched the inbox by %s: %zu found", c->user, by, il->n_rows);
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_LIST;
 	c->rep->inbox_list = il;
 	return 0;

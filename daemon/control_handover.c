@@ -49,9 +49,9 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 		char subj[32];
 
 		/* the remarks stay out of the log; the date was typed (checked as a date) */
-		r = store_leaver_set_inzage(c->h->store, l.id, who, date, z->remarks, c->req->user);
+		r = store_leaver_set_inzage(c->h->store, l.id, who, date, z->remarks, c->user);
 		if (r == 0)
-			r = store_auditf(c->h->store, c->req->user, "inzage.recorded",
+			r = store_auditf(c->h->store, c->user, "inzage.recorded",
 					  ctl_leaver_subject(&l, subj), "", "{s:s, s:o}", "reviewer",
 					  vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?",
 					  "date", jdetail_text(date));
@@ -106,7 +106,7 @@ int ctl_inzage(struct req_ctx *c)
 	}
 	if ((r = ctl_commit_all(c, s_item_refused(r) ? 0 : r, res)) < 0)
 		return r;
-	log_notice("user %s recorded inzage by %s for %u pupils", c->req->user, z->reviewer,
+	log_notice("user %s recorded inzage by %s for %u pupils", c->user, z->reviewer,
 		   res->imported);
 	return 0;
 }
@@ -288,7 +288,7 @@ static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char 
 	char subj[32];
 
 	/* the reason quotes stored consent fields: text, not ours to trust */
-	return store_auditf(c->h->store, c->req->user, "disclosure.denied",
+	return store_auditf(c->h->store, c->user, "disclosure.denied",
 			     ctl_leaver_subject(l, subj), l->destination_institution, "{s:s, s:o}",
 			     "purpose", purpose, "reason", jdetail_text(reason));
 }
@@ -319,7 +319,7 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 	if (r == 0 && !why) {
 		char parked[OUTBOX_PARKED_LEN] = "";
 
-		r = s_queue_one(c->h, c->req->user, l, &dec, pc.v, pc.n, now, parked);
+		r = s_queue_one(c->h, c->user, l, &dec, pc.v, pc.n, now, parked);
 		if (r == 0 && !(res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref)))
 			r = -ENOMEM;
 		snprintf(buf, sizeof(buf), "%s: %s", ref, parked);
@@ -383,7 +383,7 @@ int ctl_send(struct req_ctx *c)
 		res->n_queued = res->n_refused = res->n_parked = 0;
 		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
 	}
-	log_notice("user %s queued %zu handovers (%zu refused)", c->req->user, res->n_queued,
+	log_notice("user %s queued %zu handovers (%zu refused)", c->user, res->n_queued,
 		   res->n_refused);
 	return 0;
 }

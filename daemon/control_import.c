@@ -105,11 +105,11 @@ int ctl_import_leavers(struct req_ctx *c)
 	struct import_result ir = { .before_commit = s_build_committing, .arg = &rp };
 	int r = import_leavers(c->h->store, c->h->cfg, file,
 			       (Overstapctl__Leaver *const *)im->leavers, im->n_leavers,
-			       c->req->user, im->check, &ir);
+			       c->user, im->check, &ir);
 
 	if (r == 0 && !im->check)
 		log_notice("user %s imported leavers from %s: %u added, %u updated, %u unchanged,"
-			   " %u unchanged (sent)", c->req->user, str_visbuf(file).s, ir.added,
+			   " %u unchanged (sent)", c->user, str_visbuf(file).s, ir.added,
 			   ir.updated, ir.unchanged, ir.unchanged_sent);
 	return s_result(&rp, r, &ir);
 }
@@ -121,11 +121,11 @@ int ctl_import_consents(struct req_ctx *c)
 	struct s_reply rp = { c, im->check, 0, 0 };
 	struct import_result ir = { .before_commit = s_build_committing, .arg = &rp };
 	int r = import_consents(c->h, file, (Overstapctl__ConsentGrant *const *)im->rows,
-				im->n_rows, c->req->user, im->check, &ir);
+				im->n_rows, c->user, im->check, &ir);
 
 	if (r == 0 && !im->check)
 		log_notice("user %s imported consents from %s: %u added, %u unchanged",
-			   c->req->user, str_visbuf(file).s, ir.added, ir.unchanged);
+			   c->user, str_visbuf(file).s, ir.added, ir.unchanged);
 	return s_result(&rp, r, &ir);
 }
 
@@ -155,12 +155,12 @@ int ctl_mark_registered(struct req_ctx *c)
 		if (r == 0 && l.state != LEAVER_IMPORTED)
 			r = -EALREADY;	/* the dossier left with the date it had */
 		if (r == 0)
-			r = store_leaver_set_registered(c->h->store, l.id, date, c->req->user);
+			r = store_leaver_set_registered(c->h->store, l.id, date, c->user);
 		if (r == 0) {
 			char subj[32];
 
 			/* the date was typed (checked as a date) */
-			r = store_auditf(c->h->store, c->req->user, "registration.recorded",
+			r = store_auditf(c->h->store, c->user, "registration.recorded",
 					  ctl_leaver_subject(&l, subj), l.destination_institution,
 					  "{s:o}", "registered_on", jdetail_text(date));
 		}
@@ -185,6 +185,6 @@ int ctl_mark_registered(struct req_ctx *c)
 	}
 	if ((r = ctl_commit_all(c, r, res)) < 0)
 		return r;
-	log_notice("user %s recorded %u registrations", c->req->user, res->imported);
+	log_notice("user %s recorded %u registrations", c->user, res->imported);
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "control.pb-c.h"
 #include "control.h"
+#include "rights.h"
 #include "consent.h"
 #include "leavers.h"
 #include "log.h"
@@ -25,6 +26,9 @@ struct pool {
 struct req_ctx {
 	struct hctx *h;			/* store, configuration, keys, outbox flags */
 	const struct ctl_env *env;	/* and the daemon's view of itself, for status */
+	const struct peer_cred *cred;	/* who is on the socket, from the kernel */
+	struct identity who;		/* set by ctl_dispatch from cred (rights.c) */
+	const char *user;		/* who.user: the name every change is recorded with */
 	const Overstapctl__Request *req;
 	Overstapctl__Reply *rep;
 	struct pool pool;
@@ -136,9 +140,11 @@ int ctl_outbox_list(struct req_ctx *c);
 int ctl_outbox_action(struct req_ctx *c);
 int ctl_store_backup(struct req_ctx *c);
 
-/* Run one request: check its version and user, find its handler, fill rep
- * (allocations go to c->pool and c->report). The caller sets c->h, c->env,
- * c->req and c->rep (initialised), sends the reply, then ctl_req_done(c). */
+/* Run one request: check its version, who sent it (c->cred, rights.c) and
+ * whether they hold the right its command needs (a refusal is audited), find
+ * its handler, fill rep (allocations go to c->pool and c->report). The caller
+ * sets c->h, c->env, c->cred, c->req and c->rep (initialised), sends the
+ * reply, then ctl_req_done(c). */
 void ctl_dispatch(struct req_ctx *c);
 /* Free what a reply pointed into. */
 void ctl_req_done(struct req_ctx *c);

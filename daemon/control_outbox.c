@@ -81,7 +81,7 @@ static int s_act_one(struct req_ctx *c, const char *id, int cancel, struct strli
 		return strlist_addf(errors, "%s: not a parked message", id) < 0 ? -ENOMEM : 0;
 	if (r < 0)
 		return r;
-	r = store_auditf(c->h->store, c->req->user, cancel ? "message.cancelled" : "message.retried",
+	r = store_auditf(c->h->store, c->user, cancel ? "message.cancelled" : "message.retried",
 			 "", "", "{s:o}", "message_id", jdetail_text(id));
 	return r < 0 ? r : 1;
 }

@@ -29,7 +29,7 @@ int ctl_report(struct req_ctx *c)
 	/* The format is whatever the user typed (only "html" means anything
 	 * here; the CLI renders the rest), so at most 8 bytes of it, as text.
 	 * The dimensions were checked against report.c's names. */
-	r = store_auditf(c->h->store, c->req->user, "report.generated", "", "",
+	r = store_auditf(c->h->store, c->user, "report.generated", "", "",
 			  "{s:s, s:o, s:o, s:I}", "side", rep->side,
 			  "format", jdetail_textn(q->format, 8),
 			  "by", jdetail_join(q->by, q->n_by, ","),
@@ -41,7 +41,7 @@ int ctl_report(struct req_ctx *c)
 	c->report = rep;	/* freed whole after the reply is sent */
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_REPORT;
 	c->rep->report = rep;
-	log_notice("user %s ran a %s report", c->req->user, rep->side);
+	log_notice("user %s ran a %s report", c->user, rep->side);
 	return 0;
 }
 
@@ -167,7 +167,7 @@ int ctl_lost(struct req_ctx *c)
 	if ((r = ctl_list_finish(&st.rows, r, "cannot read the store")) < 0)
 		return r;
 	/* who saw the named list, and how long it was */
-	if ((r = store_auditf(c->h->store, c->req->user, "lost.viewed", "", "", "{s:I, s:I}",
+	if ((r = store_auditf(c->h->store, c->user, "lost.viewed", "", "", "{s:I, s:I}",
 			       "pupils", (json_int_t)st.rows.n, "days", (json_int_t)st.days)) < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
 	overstapctl__lost_list__init(out);
@@ -175,6 +175,6 @@ int ctl_lost(struct req_ctx *c)
 	out->n_rows = st.rows.n;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_LOST;
 	c->rep->lost = out;
-	log_notice("user %s listed %zu pupils out of sight", c->req->user, st.rows.n);
+	log_notice("user %s listed %zu pupils out of sight", c->user, st.rows.n);
 	return 0;
 }

@@ -200,7 +200,7 @@ int ctl_handover_detail(struct req_ctx *c, struct leaver *l, Overstapctl__Handov
 	}
 	/* Who looked at whose dossier. If that cannot be written, the dossier
 	 * is not shown. */
-	r = store_auditf(c->h->store, c->req->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
+	r = store_auditf(c->h->store, c->user, "dossier.viewed", ctl_leaver_subject(l, subj), "",
 			  "{s:s}", "side", "sending");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
@@ -237,7 +237,7 @@ int ctl_handover_show(struct req_ctx *c)
 		return r;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_HANDOVER_DETAIL;
 	c->rep->handover_detail = det;
-	log_notice("user %s viewed the dossier of %s", c->req->user, c->req->handover_show->key);
+	log_notice("user %s viewed the dossier of %s", c->user, c->req->handover_show->key);
 	return 0;
 }
 
@@ -343,7 +343,7 @@ int ctl_inbox_detail(struct req_ctx *c, const char *record_id, Overstapctl__Inbo
 		return ctl_fail(c, r, "cannot read the record: %s", strerror(-r));
 	if (packed && !ctl_keep(&c->pool, packed))
 		return -ENOMEM;	/* ctl_keep freed it */
-	r = store_auditf(c->h->store, c->req->user, "dossier.viewed", row.record_id, row.sender,
+	r = store_auditf(c->h->store, c->user, "dossier.viewed", row.record_id, row.sender,
 			  "{s:s}", "side", "receiving");
 	if (r < 0)
 		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
@@ -384,7 +384,7 @@ int ctl_inbox_show(struct req_ctx *c)
 		return r;
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_INBOX_DETAIL;
 	c->rep->inbox_detail = det;
-	log_notice("user %s viewed received dossier %s", c->req->user, c->req->inbox_show->key);
+	log_notice("user %s viewed received dossier %s", c->user, c->req->inbox_show->key);
 	return 0;
 }
 

@@ -35,7 +35,7 @@ int ctl_store_check(struct req_ctx *c)
 	strlist_clear(&problems);
 	if (!res->ok && res->n_problems == 0)
 		return -ENOMEM;	/* a damaged store must never read as "ok, no problems" */
-	ra = store_auditf(s, c->req->user, "store.checked", "", "", "{s:s, s:I}", "result",
+	ra = store_auditf(s, c->user, "store.checked", "", "", "{s:s, s:I}", "result",
 			  res->ok ? "ok" : "damaged", "problems", (json_int_t)res->n_problems);
 	if (ra < 0 && res->ok)
 		return ctl_fail(c, ra, "the store is intact, but the check could not be audited: %s",
@@ -61,7 +61,7 @@ int ctl_store_backup(struct req_ctx *c)
 		return ctl_fail(c, -EINVAL, "the backup file must be an absolute path");
 	if ((r = store_backup(s, q->file, q->force, &bytes, err, sizeof(err))) < 0)
 		return ctl_fail(c, r, "%s", err);
-	r = store_auditf(s, c->req->user, "store.backup", "", "", "{s:o, s:I}", "file",
+	r = store_auditf(s, c->user, "store.backup", "", "", "{s:o, s:I}", "file",
 			 jdetail_text(q->file), "bytes", (json_int_t)bytes);
 	/* A copy of every pupil's (sealed) data that the audit log does not show
 	 * is not kept, unless the store is damaged: then the copy is the rescue. */

@@ -426,6 +426,13 @@ static int s_uuid_fresh(uint64_t ms)
 	return 0;
 }
 
+void crypto_uuidv7_reset(void)
+{
+	pthread_mutex_lock(&s_uuid_lock);
+	s_uuid_ms = s_uuid_ra = s_uuid_rb = 0;
+	pthread_mutex_unlock(&s_uuid_lock);
+}
+
 int crypto_uuidv7(char out[CRYPTO_UUID_STR_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";

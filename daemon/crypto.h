@@ -77,6 +77,11 @@ int crypto_z85_key_valid(const char *s);
  * canonical lower-case 8-4-4-4-12 text form. Time-ordered, so sqlite inserts
  * keyed on it append to the B-tree instead of splitting pages at random. */
 int crypto_uuidv7(char out[CRYPTO_UUID_STR_LEN + 1]);
+/* Forget the last id made, so the next one starts afresh from the clock and
+ * the random source. For a test harness that replays a frozen clock and a
+ * seeded random source and must get the same ids on every replay
+ * (tests/unit/fault.c); the daemon never calls it. */
+void crypto_uuidv7_reset(void);
 /* True when s is a canonical lower-case UUID text (any version). */
 int crypto_uuid_valid(const char *s);
 

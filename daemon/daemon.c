@@ -148,14 +148,14 @@ int daemon_init_store(struct daemon *d, struct config *cfg, int init_store)
 	}
 	if ((r = net_open(&d->net)) < 0)
 		return r;
-	if ((r = control_open(d->net.zctx, d->cfg, &d->control)) < 0)
+	if ((r = control_open(&d->control, d->cfg)) < 0)
 		return r;
 	return 0;
 }
 
 void daemon_fini(struct daemon *d)
 {
-	control_close(&d->control, d->cfg->control_socket);
+	ctlsock_close(&d->control);
 	net_close(&d->net);
 	/* the refusals counted since the last hourly entry are not lost */
 	if (rx_refusals_flush(&d->h, INT64_MAX) < 0)
@@ -436,8 +436,9 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 	}
 }
 
-/* The daemon's own slots first, then the transport's (net_poll_fill). */
-enum { PI_SIG, PI_CONTROL, PI__FIXED };
+/* The daemon's own slot first, then the control socket's (its listener and
+ * connections, ctlsock_poll_fill), then the transport's (net_poll_fill). */
+enum { PI_SIG, PI__FIXED };
 
 int daemon_run(struct daemon *d)
 {
@@ -459,7 +460,8 @@ int daemon_run(struct daemon *d)
 	sd_notify(0, "READY=1");
 	while (!d->stop) {
 		int64_t wake = 1000, now = time_mono_ms();
-		size_t n = PI__FIXED;
+		struct ctl_env env;
+		size_t n = PI__FIXED, nctl;
 		int rc;
 
 		if (wd_every && now >= wd_next) {
@@ -475,8 +477,9 @@ int daemon_run(struct daemon *d)
 		s_housekeeping(d, now);
 		spool_run(&d->spool, &d->h, now, &wake);
 		net_pump(&d->net, &wake);
-		if (!items || cap < PI__FIXED + net_poll_count(&d->net)) {
-			size_t ncap = PI__FIXED + net_poll_count(&d->net);
+		nctl = ctlsock_poll_count(&d->control);
+		if (!items || cap < PI__FIXED + nctl + net_poll_count(&d->net)) {
+			size_t ncap = PI__FIXED + nctl + net_poll_count(&d->net);
 			zmq_pollitem_t *ni = realloc(items, ncap * sizeof(*ni));
 			if (!ni) {
 				r = -ENOMEM;
@@ -486,8 +489,8 @@ int daemon_run(struct daemon *d)
 			cap = ncap;
 		}
 		items[PI_SIG] = (zmq_pollitem_t){ .fd = d->sigfd, .events = ZMQ_POLLIN };
-		items[PI_CONTROL] = (zmq_pollitem_t){ .socket = d->control, .events = ZMQ_POLLIN };
-		n = PI__FIXED + net_poll_fill(&d->net, items + PI__FIXED);
+		nctl = ctlsock_poll_fill(&d->control, items + PI__FIXED);
+		n = PI__FIXED + nctl + net_poll_fill(&d->net, items + PI__FIXED + nctl);
 		rc = zmq_poll(items, (int)n, (long)wake);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -496,12 +499,13 @@ int daemon_run(struct daemon *d)
 			log_err("poll failed: %s", zmq_strerror(errno));
 			break;
 		}
-		net_poll_handle(&d->net, items + PI__FIXED, n - PI__FIXED);
-		if (items[PI_CONTROL].revents & ZMQ_POLLIN)
-			control_handle(d->control, &(struct ctl_env){ .h = &d->h, .net = &d->net,
-							      .reload = &d->reload,
-							      .started_at = d->started_at,
-							      .spool = &d->spool });
+		net_poll_handle(&d->net, items + PI__FIXED + nctl, n - PI__FIXED - nctl);
+		env = (struct ctl_env){ .h = &d->h, .net = &d->net, .reload = &d->reload,
+					.started_at = d->started_at, .spool = &d->spool };
+		/* idle connections are looked at every round; the loop wakes at
+		 * least once a second, far finer than CTLSOCK_IDLE_MS */
+		ctlsock_handle(&d->control, items + PI__FIXED, nctl, control_answer, &env,
+			       time_mono_ms());
 		/* Whatever a handler queued (handovers, receipts, outcomes) goes out
 		 * now rather than at the next tick. */
 		if (d->h.outbox_dirty) {

@@ -24,7 +24,7 @@ struct daemon {
 	struct rx_refusals refusals;	/* refused registrations per peer, audited hourly */
 	struct hctx h;			/* what the handlers get: points at the four above */
 	struct net net;			/* the transport */
-	void *control;			/* ROUTER on ipc:// for the CLI */
+	struct ctlsock control;		/* the control socket (ctlsock.c) */
 	int sigfd;			/* signalfd for TERM/INT/HUP */
 	int stop;			/* set by SIGTERM/SIGINT */
 	int log_forced;			/* -d given: a reload keeps the debug level */

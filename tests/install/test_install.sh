@@ -69,9 +69,12 @@ for line in "Type=notify" "NotifyAccess=main" "WatchdogSec=30s" \
 	"StateDirectory=overstap" "StateDirectoryMode=0700" \
 	"RuntimeDirectory=overstap" "RuntimeDirectoryMode=0750" \
 	"CapabilityBoundingSet=" "NoNewPrivileges=yes" "ProtectSystem=strict" \
-	"PrivateUsers=yes" "WantedBy=multi-user.target"; do
+	"WantedBy=multi-user.target"; do
 	expect_line "$U" "$line"
 done
+# no PrivateUsers=: in a user namespace every caller on the control socket
+# would be nobody, and rights come from who the kernel says calls (§4.9)
+if grep -q '^PrivateUsers=' "$U"; then fail "$U sets PrivateUsers=: callers would all be nobody"; fi
 # no SyslogLevelPrefix=no: journald must read the daemon's <N> prefixes
 if grep -q '^SyslogLevelPrefix=' "$U"; then fail "$U overrides SyslogLevelPrefix="; fi
 # a prefix outside /usr keeps the configuration out of /etc

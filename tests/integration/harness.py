@@ -54,6 +54,7 @@ class Institution:
         self.net.update(net)
         self.policy = {}     # [policy] keys, e.g. retention_sent_days
         self.import_ = {}    # [import] keys, e.g. spool
+        self.control = {}    # more [control] keys, e.g. group, mentor (rights)
         self.peers = {}      # id -> (Institution or dict, endpoint-or-None)
         self.peer_extra = {}  # id -> more "key = value" lines for its [peer] section
         self.proc = None
@@ -75,7 +76,8 @@ class Institution:
         ]
         lines += ["%s = %s" % kv for kv in sorted(self.net.items())]
         lines += ["", "[store]", "path = %s" % self.db, "",
-                  "[control]", "socket = %s" % self.sock, ""]
+                  "[control]", "socket = %s" % self.sock]
+        lines += ["%s = %s" % kv for kv in sorted(self.control.items())] + [""]
         if self.policy:
             lines += ["[policy]"] + ["%s = %s" % kv for kv in sorted(self.policy.items())] + [""]
         if self.import_:

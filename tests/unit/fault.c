@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "crypto.h"
 #include "log.h"
 #include "store.h"
 
@@ -286,6 +287,7 @@ void fault_seed(unsigned long seed)
 {
 	s_f.det = 1;
 	s_f.rng = seed;
+	crypto_uuidv7_reset();	/* ids depend on the frozen clock and the seed only */
 	if (s_vfs_real)
 		sqlite3_randomness(0, NULL);	/* reseeds from s_vfs_randomness */
 	s_f.rng = seed;

@@ -618,6 +618,35 @@ static void test_csv_dialect(void **state)
 		   ":11: csv_dialect: 'excel' is not a CSV dialect (excel-nl or rfc4180)");
 }
 
+/* [control] rights (design.md §4.9): groups and users that exist, kept with
+ * single spaces; a misspelt one is an error rather than a right given to
+ * nobody. */
+static void test_control_rights(void **state)
+{
+#define CTL_BASE \
+	"[institution]\nid = 12AB00\nkeys_dir = /var/lib/overstap/keys\n"		/* 1-3 */ \
+	"[store]\npath = /var/lib/overstap/overstap.db\n"			/* 4-5 */ \
+	"[network]\nlisten = tcp://0.0.0.0:7470\n"				/* 6-7 */ \
+	"[control]\nsocket = /run/overstap/control.sock\n"			/* 8-9 */
+	struct fx *f = *state;
+
+	if (load(f, CTL_BASE "mentor = audio,  video\nprivacy = video\ndelegate = nobody\n") != 0) {
+		dump_errors(f);
+		fail();
+	}
+	assert_string_equal(f->cfg->control_mentor, "audio video");
+	assert_string_equal(f->cfg->control_privacy, "video");
+	assert_string_equal(f->cfg->control_delegate, "nobody");
+	assert_string_equal(f->cfg->control_read, "");		/* falls back to [control] group */
+	assert_string_equal(f->cfg->control_admin, "");
+	config_free(&f->cfg);
+	fails_with(f, CTL_BASE "mentor = audio mentorren-ovt\n",
+		   ":10: mentor: no group 'mentorren-ovt' on this system");
+	fails_with(f, CTL_BASE "delegate = overstap-web-ovt\n",
+		   ":10: delegate: no user 'overstap-web-ovt' on this system");
+#undef CTL_BASE
+}
+
 static void test_peer_own_id(void **state)
 {
 	struct fx *f = *state;
@@ -799,6 +828,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syntax_agrees_with_inih, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_dialect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),

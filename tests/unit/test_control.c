@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -36,6 +38,7 @@ struct fx {
 	struct hctx h;
 	struct net net;			/* zeroed: no peers, nothing bound */
 	struct ctl_env env;
+	struct peer_cred cred;		/* this process, as the kernel would tell it */
 	Overstapctl__Reply rep;
 	struct req_ctx c;		/* of the last request, freed by the next one */
 	Overstapctl__Leaver **rows;	/* leavers_good.csv, parsed as the CLI does */
@@ -60,6 +63,7 @@ static int setup(void **state)
 
 	f->h = (struct hctx){ .store = f->s, .cfg = &f->cfg, .keys = &f->keys };
 	f->env = (struct ctl_env){ .h = &f->h, .net = &f->net, .started_at = 1700000000000 };
+	f->cred = (struct peer_cred){ .uid = getuid(), .gid = getgid(), .pid = getpid() };
 	*state = f;
 	return 0;
 }
@@ -81,6 +85,19 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
+/* The name the daemon records for this process: what the kernel says. */
+static const char *s_me(void)
+{
+	static char name[64];
+	const struct passwd *pw = getpwuid(getuid());
+
+	if (pw)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid:%lu", (unsigned long)getuid());
+	return name;
+}
+
 static void s_req(Overstapctl__Request *req, Overstapctl__Request__BodyCase body)
 {
 	overstapctl__request__init(req);
@@ -89,13 +106,38 @@ static void s_req(Overstapctl__Request *req, Overstapctl__Request__BodyCase body
 	req->body_case = body;
 }
 
+struct last_entry {
+	char *actor, *action, *detail;
+};
+
+static int s_last_cb(const struct audit_entry *e, void *arg)
+{
+	struct last_entry *le = arg;
+
+	free(le->actor);
+	free(le->action);
+	free(le->detail);
+	le->actor = strdup(e->actor);
+	le->action = strdup(e->action);
+	le->detail = strdup(e->detail);
+	return 0;
+}
+
+static void s_last_free(struct last_entry *le)
+{
+	free(le->actor);
+	free(le->action);
+	free(le->detail);
+	memset(le, 0, sizeof(*le));
+}
+
 /* Run req as the socket loop does; the reply lives until the next call. */
 static Overstapctl__Reply *s_call(struct fx *f, const Overstapctl__Request *req)
 {
 	ctl_req_done(&f->c);
 	overstapctl__reply__init(&f->rep);
 	f->rep.version = OVERSTAPCTL__VERSION__CURRENT;
-	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .req = req, .rep = &f->rep };
+	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .cred = &f->cred, .req = req, .rep = &f->rep };
 	ctl_dispatch(&f->c);
 	return &f->rep;
 }
@@ -262,30 +304,41 @@ static void test_unknown_body(void **state)
 	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY__NOT_SET);
 }
 
-static void test_user_names(void **state)
+/* The user a request names is not who sent it: whatever it claims (a
+ * colleague, root, nonsense, nothing), the audit log gets the kernel's word
+ * (design.md §4.9). */
+static void test_identity_from_kernel(void **state)
 {
 	struct fx *f = *state;
-	static const char *bad[] = { "", "two words", "tab\there", "del\x7f" };
-	char long_name[66];
+	static const char *claims[] = { "", "mentor1", "root", "two words", "del\x7f" };
 	Overstapctl__Request req;
 	Overstapctl__Reply *rep;
+	struct last_entry le = { 0 };
 
-	s_req(&req, OVERSTAPCTL__REQUEST__BODY_STATUS);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		req.user = (char *)bad[i];
+	for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
+		Overstapctl__ReportQuery q = OVERSTAPCTL__REPORT_QUERY__INIT;
+
+		s_req(&req, OVERSTAPCTL__REQUEST__BODY_REPORT);
+		req.user = (char *)claims[i];
+		req.report = &q;
 		rep = s_call(f, &req);
-		assert_int_equal(rep->code, -EACCES);
-		assert_string_equal(rep->error, "request without a valid user name");
-		assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY__NOT_SET);
+		assert_int_equal(rep->code, 0);
+		assert_int_equal(audit_each(store_audit_peek(f->s), 1, s_last_cb, &le), 0);
+		assert_string_equal(le.action, "report.generated");
+		assert_string_equal(le.actor, s_me());
+		s_last_free(&le);
 	}
-	memset(long_name, 'a', 65);
-	long_name[65] = '\0';
-	req.user = long_name;
-	assert_int_equal(s_call(f, &req)->code, -EACCES);
-	long_name[64] = '\0';	/* 64 is the most a user name may have */
+	/* without the kernel's word nothing runs */
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_STATUS);
+	f->cred.uid = getuid();
 	rep = s_call(f, &req);
 	assert_int_equal(rep->code, 0);
-	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY_STATUS);
+	ctl_req_done(&f->c);
+	overstapctl__reply__init(&f->rep);
+	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .req = &req, .rep = &f->rep };
+	ctl_dispatch(&f->c);
+	assert_int_equal(f->rep.code, -EACCES);
+	assert_string_equal(f->rep.error, "the caller's identity is not known");
 }
 
 /* ---- status ---- */
@@ -796,7 +849,13 @@ static void test_audit_export(void **state)
 	}
 	assert_non_null(strstr(rep->audit_entries->lines[n - 2], "\"registration.recorded\""));
 	assert_non_null(strstr(rep->audit_entries->lines[n - 1], "\"inzage.recorded\""));
-	assert_non_null(strstr(rep->audit_entries->lines[n - 1], "\"mentor1\""));
+	{
+		char want[80];	/* the request claimed mentor1; the kernel said otherwise */
+
+		snprintf(want, sizeof(want), "\"actor\":\"%s\"", s_me());
+		assert_non_null(strstr(rep->audit_entries->lines[n - 1], want));
+		assert_null(strstr(rep->audit_entries->lines[n - 1], "mentor1"));
+	}
 	/* never the pupil's name or number */
 	for (size_t i = 0; i < n; i++) {
 		assert_null(strstr(rep->audit_entries->lines[i], "Sanne"));
@@ -816,23 +875,6 @@ static void test_audit_export(void **state)
 /* ---- hostile text in the audit log ---- */
 
 #define INJECT "\",\"admin\":true,\"x\":\""	/* ends a string, adds a key */
-
-struct last_entry {
-	char *actor, *action, *detail;
-};
-
-static int s_last_cb(const struct audit_entry *e, void *arg)
-{
-	struct last_entry *le = arg;
-
-	free(le->actor);
-	free(le->action);
-	free(le->detail);
-	le->actor = strdup(e->actor);
-	le->action = strdup(e->action);
-	le->detail = strdup(e->detail);
-	return 0;
-}
 
 /* The keys of o, in order, joined by ',' (o must be an object). */
 static void s_keys(const json_t *o, char *buf, size_t len)
@@ -880,7 +922,7 @@ static void test_audit_hostile_text(void **state)
 	assert_int_equal(audit_each(store_audit_peek(f->s), 1, s_last_cb, &le), 0);
 	assert_non_null(le.detail);
 	assert_string_equal(le.action, "report.generated");
-	assert_string_equal(le.actor, "u" INJECT);	/* stored as given, quoted on export */
+	assert_string_equal(le.actor, s_me());	/* the kernel's word, not the request's */
 	d = json_loads(le.detail, 0, &err);
 	assert_non_null(d);
 	assert_true(json_is_object(d));
@@ -906,8 +948,7 @@ static void test_audit_hostile_text(void **state)
 	assert_non_null(line);
 	s_keys(line, keys, sizeof(keys));
 	assert_string_equal(keys, "seq,at,actor,action,subject,counterpart,detail,mac");
-	assert_string_equal(json_string_value(json_object_get(line, "actor")),
-			    "u" INJECT);
+	assert_string_equal(json_string_value(json_object_get(line, "actor")), s_me());
 	assert_string_equal(json_string_value(json_object_get(line, "action")), "report.generated");
 	assert_string_equal(json_string_value(json_object_get(line, "detail")), le.detail);
 	assert_true(json_is_integer(json_object_get(line, "seq")));
@@ -922,7 +963,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_wrong_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_body, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_from_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_no_peers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_fake_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_good_then_again, setup, teardown),

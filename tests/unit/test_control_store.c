@@ -28,6 +28,7 @@ struct fx {
 	struct hctx h;
 	struct net net;
 	struct ctl_env env;
+	struct peer_cred cred;		/* this process, as the kernel would tell it */
 	Overstapctl__Reply rep;
 	struct req_ctx c;
 };
@@ -41,6 +42,7 @@ static int setup(void **state)
 	strcpy(f->cfg.institution_id, "99ZZ00");
 	f->h = (struct hctx){ .store = f->s, .cfg = &f->cfg, .keys = &f->keys };
 	f->env = (struct ctl_env){ .h = &f->h, .net = &f->net };
+	f->cred = (struct peer_cred){ .uid = getuid(), .gid = getgid(), .pid = getpid() };
 	*state = f;
 	return 0;
 }
@@ -67,7 +69,7 @@ static Overstapctl__Reply *s_call(struct fx *f, Overstapctl__Request *req,
 	req->body_case = body;
 	ctl_req_done(&f->c);
 	overstapctl__reply__init(&f->rep);
-	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .req = req, .rep = &f->rep };
+	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .cred = &f->cred, .req = req, .rep = &f->rep };
 	ctl_dispatch(&f->c);
 	return &f->rep;
 }

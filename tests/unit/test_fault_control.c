@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control_int.h"
 #include "envelope.h"
@@ -61,6 +62,7 @@ struct ctl_fx {
 	struct hctx h;
 	struct net net;			/* zeroed: no peers, nothing bound */
 	struct ctl_env env;
+	struct peer_cred cred;		/* this process, as the kernel would tell it */
 	const struct ctl_case *k;	/* the case, for ids its setup made (NULL in setup) */
 };
 
@@ -69,6 +71,7 @@ static void s_ctx(struct ctl_fx *x, struct store *s, const struct config *cfg)
 	memset(x, 0, sizeof(*x));
 	x->h = (struct hctx){ .store = s, .cfg = cfg, .keys = &s_keys };
 	x->env = (struct ctl_env){ .h = &x->h, .net = &x->net, .started_at = NOW };
+	x->cred = (struct peer_cred){ .uid = getuid(), .gid = getgid(), .pid = getpid() };
 }
 
 static void s_req(Overstapctl__Request *req, Overstapctl__Request__BodyCase body)
@@ -86,7 +89,7 @@ static void s_dispatch(struct ctl_fx *x, const Overstapctl__Request *req, Overst
 {
 	overstapctl__reply__init(rep);
 	rep->version = OVERSTAPCTL__VERSION__CURRENT;
-	*c = (struct req_ctx){ .h = &x->h, .env = &x->env, .req = req, .rep = rep };
+	*c = (struct req_ctx){ .h = &x->h, .env = &x->env, .cred = &x->cred, .req = req, .rep = rep };
 	ctl_dispatch(c);
 }
 

@@ -1,0 +1,47 @@
+/* ctlsock: the control socket's transport (design.md §4.9): a plain AF_UNIX
+ * stream socket, polled in the daemon's loop, so that the kernel tells who
+ * is on the other end (SO_PEERCRED, SO_PEERGROUPS), which libzmq's ipc://
+ * hides. Each request and reply is one frame: a 4-byte big-endian length,
+ * then that many bytes of protobuf. Requests on one connection are answered
+ * in order; a connection may carry several. */
+#ifndef OVERSTAP_CTLSOCK_H
+#define OVERSTAP_CTLSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "rights.h"
+
+#define CTLSOCK_MAX_CONN 16		/* connections held at once; more wait in the backlog */
+#define CTLSOCK_IDLE_MS 60000		/* a connection silent this long mid-request is closed */
+#define CTLSOCK_MAX_FRAME (512u << 20)	/* a whole leavers file fits */
+
+/* Answer one request (in, len) from cred: set *out (malloc'ed, the caller
+ * frees) and *out_len. The frame is dropped when *out stays NULL. */
+typedef void (*ctlsock_fn)(void *arg, const struct peer_cred *cred, const uint8_t *in,
+			   size_t len, uint8_t **out, size_t *out_len);
+
+struct ctlsock_conn;
+
+struct ctlsock {
+	int fd;				/* the listener, -1 = closed */
+	char path[108];
+	struct ctlsock_conn *conn[CTLSOCK_MAX_CONN];
+	size_t n_conn;
+	uint64_t refused_frames;	/* too large, or a connection timed out mid-frame */
+};
+
+/* Bind path (0660, group `group` unless ""), listen. 0 or -errno (logged). */
+int ctlsock_open(struct ctlsock *cs, const char *path, const char *group);
+/* Close every connection and the listener, remove the socket file. */
+void ctlsock_close(struct ctlsock *cs);
+/* How many poll items ctlsock_poll_fill writes (the listener and each connection). */
+size_t ctlsock_poll_count(const struct ctlsock *cs);
+size_t ctlsock_poll_fill(const struct ctlsock *cs, zmq_pollitem_t *items);
+/* After poll: accept, read, answer through fn, write; close idle or broken
+ * connections (now_ms: a monotonic clock; call at least every second). */
+void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n, ctlsock_fn fn,
+		    void *arg, int64_t now_ms);
+
+#endif
