@@ -120,17 +120,17 @@ static const struct {
 	const char *href;
 	const char *label;
 } s_nav[] = {
-	{ WR_MENTOR, "/leavers", N_("Leavers") },
-	{ WR_MENTOR, "/lost", N_("Out of sight") },
+	{ WR_MENTOR | WR_ADMIN, "/leavers", N_("Leavers") },
+	{ WR_MENTOR | WR_QUALITY, "/lost", N_("Out of sight") },
 	{ WR_INTAKE, "/inbox", N_("Inbox") },
 	{ WR_INTAKE, "/find", N_("Find a pupil") },
 	{ WR_INTAKE, "/outcomes", N_("Upload outcomes") },
 	{ WR_QUALITY, "/report", N_("Reports") },
 	{ WR_PRIVACY, "/subject", N_("Subject access") },
-	{ WR_PRIVACY, "/audit", N_("Audit log") },
+	{ WR_PRIVACY | WR_ADMIN, "/audit", N_("Audit log") },
 	{ WR_ADMIN, "/import", N_("Upload leavers or consents") },
-	{ WR_ADMIN | WR_MENTOR, "/consents", N_("Consents") },
-	{ WR_ADMIN, "/admin", N_("Administration") },
+	{ WR_ADMIN | WR_MENTOR | WR_PRIVACY, "/consents", N_("Consents") },
+	{ WR_ADMIN | WR_READ, "/admin", N_("Administration") },
 };
 
 void html_page_open(struct req *r, const char *title)

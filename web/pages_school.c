@@ -19,19 +19,19 @@ void page_home(struct req *r)
 		unsigned right;
 		const char *href, *label, *what;
 	} tiles[] = {
-		{ WR_MENTOR, "/leavers", N_("Leavers"),
+		{ WR_MENTOR | WR_ADMIN, "/leavers", N_("Leavers"),
 		  N_("your cohort's leavers, inzage, registration and sending") },
-		{ WR_MENTOR, "/lost", N_("Out of sight"), N_("pupils handed over who dropped out of sight") },
+		{ WR_MENTOR | WR_QUALITY, "/lost", N_("Out of sight"), N_("pupils handed over who dropped out of sight") },
 		{ WR_INTAKE, "/inbox", N_("Inbox"), N_("dossiers received from schools") },
 		{ WR_INTAKE, "/find", N_("Find a pupil"), N_("by PGN or by name") },
 		{ WR_INTAKE, "/outcomes", N_("Upload outcomes"), N_("statuses and outcomes from a CSV file") },
 		{ WR_QUALITY, "/report", N_("Reports"), N_("quality care, both sides, with charts") },
 		{ WR_PRIVACY, "/subject", N_("Subject access"), N_("what is held on one pupil; erasure") },
-		{ WR_PRIVACY, "/audit", N_("Audit log"), N_("check that the audit log is intact") },
+		{ WR_PRIVACY | WR_ADMIN, "/audit", N_("Audit log"), N_("check that the audit log is intact") },
 		{ WR_ADMIN, "/import", N_("Upload leavers or consents"),
 		  N_("the school system's export, with a preview") },
-		{ WR_ADMIN | WR_MENTOR, "/consents", N_("Consents"), N_("overview and the due list") },
-		{ WR_ADMIN, "/admin", N_("Administration"), N_("peers' health and the last spool run") },
+		{ WR_ADMIN | WR_MENTOR | WR_PRIVACY, "/consents", N_("Consents"), N_("overview and the due list") },
+		{ WR_ADMIN | WR_READ, "/admin", N_("Administration"), N_("peers' health and the last spool run") },
 	};
 	FILE *f = r->out;
 	int any = 0;

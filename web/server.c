@@ -462,16 +462,17 @@ static void s_logout(struct req *r);
 static const struct route {
 	const char *method;
 	const char *path;
-	unsigned right;		/* any of these WR_* bits; 0 = any signed-in user */
+	unsigned right;		/* any of these WR_* bits (as the daemon's command table,
+				 * daemon/control.c); 0 = any signed-in user */
 	page_fn *fn;
 } s_routes[] = {
 	{ "GET", "/", 0, page_home },
-	{ "GET", "/leavers", WR_MENTOR, page_leavers },
+	{ "GET", "/leavers", WR_MENTOR | WR_ADMIN, page_leavers },
 	{ "GET", "/pupil", WR_MENTOR, page_pupil },
 	{ "POST", "/inzage", WR_MENTOR, page_inzage },
 	{ "POST", "/registered", WR_MENTOR, page_registered },
 	{ "POST", "/send", WR_MENTOR, page_send },
-	{ "GET", "/lost", WR_MENTOR, page_lost },
+	{ "GET", "/lost", WR_MENTOR | WR_QUALITY, page_lost },
 	{ "GET", "/inbox", WR_INTAKE, page_inbox },
 	{ "GET", "/find", WR_INTAKE, page_find },
 	{ "GET", "/dossier", WR_INTAKE, page_dossier },
@@ -482,12 +483,12 @@ static const struct route {
 	{ "GET", "/report/download", WR_QUALITY, page_report_download },
 	{ "GET", "/subject", WR_PRIVACY, page_subject },
 	{ "POST", "/erase", WR_PRIVACY, page_erase },
-	{ "GET", "/audit", WR_PRIVACY, page_audit },
-	{ "POST", "/audit", WR_PRIVACY, page_audit },
+	{ "GET", "/audit", WR_PRIVACY | WR_ADMIN, page_audit },
+	{ "POST", "/audit", WR_PRIVACY | WR_ADMIN, page_audit },
 	{ "GET", "/import", WR_ADMIN, page_import },
 	{ "POST", "/import", WR_ADMIN, page_import_post },
-	{ "GET", "/consents", WR_ADMIN | WR_MENTOR, page_consents },
-	{ "GET", "/admin", WR_ADMIN, page_admin },
+	{ "GET", "/consents", WR_ADMIN | WR_MENTOR | WR_PRIVACY, page_consents },
+	{ "GET", "/admin", WR_ADMIN | WR_READ, page_admin },
 	{ "POST", "/logout", 0, s_logout },
 };
 

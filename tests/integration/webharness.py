@@ -42,8 +42,8 @@ class Accounts:
         return name
 
     def user(self, name, groups=()):
-        uname = "%s-%s" % (self.tag, name)
-        cmd = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+        uname = "%s-u%s" % (self.tag, name)   # apart from the group names
+        cmd = ["useradd", "--system", "--no-create-home", "--no-user-group", "--shell", "/usr/sbin/nologin",
                "--home-dir", "/nonexistent"]
         if groups:
             cmd += ["--groups", ",".join(groups)]
