@@ -1,13 +1,15 @@
 /* pages_mbo: the MBO intake coordinator's screens (issue 13): the inbox,
  * find by PGN or name, read a dossier (the daemon audits every read), set a
- * status or outcome, and upload an outcomes file (design.md §8.2) checked
- * here as `overstap import outcomes` checks it, and again by the daemon. */
+ * status or outcome, and upload an outcomes or registrations file (design.md
+ * §8.2, §8.3) checked here as `overstap import outcomes|registrations` checks
+ * it, and again by the daemon. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "html.h"
 #include "outcomes.h"
+#include "registrations.h"
 #include "pages.h"
 #include "util.h"
 
@@ -238,11 +240,16 @@ static void s_upload_form(struct req *r)
 	FILE *f = r->out;
 
 	html_form_open(r, "/outcomes", 1);
+	fprintf(f, "<fieldset><legend>%s</legend>\n"
+		   "<label class=\"radio\"><input type=\"radio\" name=\"kind\" value=\"outcomes\" checked> %s</label>\n"
+		   "<label class=\"radio\"><input type=\"radio\" name=\"kind\" value=\"registrations\"> %s</label>\n"
+		   "</fieldset>\n", _("What the file holds"), _("statuses and outcomes"),
+		_("registrations (pgn, sending_school, registered_on)"));
 	fprintf(f, "<label for=\"file\">%s</label>\n<input id=\"file\" name=\"file\" type=\"file\" "
 		   "accept=\".csv,text/csv\" required>\n"
 		   "<label class=\"radio\"><input type=\"checkbox\" name=\"check\" value=\"1\"> %s</label>\n"
 		   "<br><button type=\"submit\">%s</button>\n</form>\n",
-		_("Outcomes file (CSV: record_id or pgn, event, date, level)"),
+		_("CSV file"),
 		_("only check, send nothing"), _("Upload"));
 }
 
@@ -250,10 +257,78 @@ void page_outcomes(struct req *r)
 {
 	html_page_open(r, _("Upload outcomes"));
 	fprintf(r->out, "<p>%s</p>\n",
-		_("One row per status or outcome of a dossier received. All or nothing: a file "
-		  "with any bad row is refused with every problem listed, and nothing is sent."));
+		_("Statuses and outcomes: one row per event of a dossier received (record_id or "
+		  "pgn, event, date, level). Registrations: one row per pupil registered here "
+		  "(pgn, sending_school, registered_on). All or nothing: a file with any bad "
+		  "row is refused with every problem listed, and nothing is sent."));
 	s_upload_form(r);
 	html_page_close(r);
+}
+
+/* Registrations at this MBO, told to the schools they come from (§8.3). */
+static void s_registrations(struct req *r, const char *name, const char *data, size_t len, int check)
+{
+	Overstapctl__Request q = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__ImportRegistrations im = OVERSTAPCTL__IMPORT_REGISTRATIONS__INIT;
+	Overstapctl__RecordRegistration *g = NULL, **gp = NULL;
+	Overstapctl__Reply *rep = NULL;
+	struct registration_row *rows = NULL;
+	struct csvfile_opts o = { 0 };
+	struct strlist errors = { 0 };
+	size_t n = 0;
+	int rc = registrations_import(name, data, len, &o, &rows, &n, &errors);
+
+	if (rc < 0) {
+		r->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+		html_error(r, _("The file was refused; nothing was sent:"));
+		fputs("<ul class=\"error\">\n", r->out);
+		for (size_t i = 0; i < errors.n; i++) {
+			fputs("<li>", r->out);
+			html_text(r->out, errors.v[i]);
+			fputs("</li>\n", r->out);
+		}
+		fputs("</ul>\n", r->out);
+		goto out;
+	}
+	g = calloc(n ? n : 1, sizeof(*g));
+	gp = calloc(n ? n : 1, sizeof(Overstapctl__RecordRegistration *));
+	if (!g || !gp) {
+		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		html_error(r, _("Out of memory."));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		overstapctl__record_registration__init(&g[i]);
+		g[i].pgn = rows[i].pgn;
+		g[i].school = rows[i].sending_school;
+		g[i].date = rows[i].registered_on;
+		g[i].line = rows[i].line;
+		gp[i] = &g[i];
+	}
+	im.file = (char *)name;
+	im.rows = gp;
+	im.n_rows = n;
+	im.check = check;
+	q.body_case = OVERSTAPCTL__REQUEST__BODY_IMPORT_REGISTRATIONS;
+	q.import_registrations = &im;
+	req_ctl(r, &q, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
+	if (rep) {
+		if (!rep->code) {
+			fputs("<p class=\"ok\" role=\"status\">", r->out);
+			fprintf(r->out, check ? _("Check passed: %u registrations would be sent.")
+					      : _("Registrations queued: %u."),
+				rep->marked->imported);
+			fputs("</p>\n", r->out);
+		}
+		for (size_t i = 0; i < rep->marked->n_errors; i++)
+			html_error(r, rep->marked->errors[i]);
+		overstapctl__reply__free_unpacked(rep, NULL);
+	}
+out:
+	free(g);
+	free(gp);
+	registrations_free(&rows);
+	strlist_clear(&errors);
 }
 
 void page_outcomes_post(struct req *r)
@@ -273,6 +348,10 @@ void page_outcomes_post(struct req *r)
 		r->status = MHD_HTTP_BAD_REQUEST;
 		html_error(r, _("Choose a file to upload."));
 		goto out;
+	}
+	if (req_field(r, "kind") && !strcmp(req_field(r, "kind"), "registrations")) {
+		s_registrations(r, name, data, len, check && *check);
+		goto form;
 	}
 	rc = outcomes_import(name, data, len, &o, &rows, &n, &errors);
 	if (rc < 0) {

@@ -376,6 +376,13 @@ class WebRolesTest(unittest.TestCase):
         self.open(self.wmbo, self.intake, "/outcomes")
         page = self.submit("/outcomes", {"file": csv_path})
         self.assertIn("Statussen en resultaten in de wachtrij: 1", page)
+        reg_path = os.path.join(self.root, "registrations.csv")
+        with open(reg_path, "w") as f:
+            f.write("pgn,sending_school,registered_on\n%s,%s,2025-05-20\n" % (self.rows[6]["pgn"], SCHOOL))
+        page = self.submit("/outcomes", {"kind": "registrations", "file": reg_path, "check": True})
+        self.assertIn("Controle geslaagd: 1 aanmeldingen", page)
+        page = self.submit("/outcomes", {"kind": "registrations", "file": reg_path})
+        self.assertIn("Aanmeldingen in de wachtrij: 1", page)
         ref = self.rows[0]["pupil_ref"]
         wait_for(lambda: "ingeschreven" in self.open(self.wschool, self.mentor, "/pupil?ref=" + ref),
                  what="the status back at the school")
