@@ -13,6 +13,7 @@ is skipped and says so.
 
 Run: python3 -m unittest -v test_web   (as root; OVERSTAPD / OVERSTAP from the environment)
 """
+import http.client
 import os
 import re
 import subprocess
@@ -103,6 +104,24 @@ class WebHttpTest(harness.DaemonTestCase):
         self.assertIn(st, (401, 403))
         st, _, _ = self.web.request("DELETE", "/")
         self.assertEqual(st, 405)
+        # a chunked body that grows past max_upload while it arrives
+        conn = http.client.HTTPConnection("127.0.0.1", self.web.port, timeout=60)
+        conn.putrequest("POST", "/outcomes")
+        conn.putheader("Content-Type", "multipart/form-data; boundary=b")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        chunk = b"x" * 50000
+        for _ in range(4):
+            conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        conn.send(b"0\r\n\r\n")
+        self.assertEqual(conn.getresponse().status, 413)
+        conn.close()
+        # a header far too long, a thousand form fields
+        st, _, _ = self.web.request("GET", "/", {"X-Junk": "y" * 100000})
+        self.assertGreaterEqual(st, 400)
+        st, _, _ = self.web.request("POST", "/send", {"Content-Type": "application/x-www-form-urlencoded"},
+                                    body="&".join("f%d=v" % i for i in range(1000)))
+        self.assertIn(st, (401, 403))
         st, _, _ = self.web.request("GET", "/%00%ff/../../etc/passwd?x=%zz")
         self.assertIn(st, (401, 404))
         # still serving
@@ -334,6 +353,13 @@ class WebRolesTest(unittest.TestCase):
         self.assertNotIn("/subject", page)           # no privacy screen for a mentor
         page = self.open(self.wschool, self.mentor, "/leavers")
         self.assertIn(ref, page)
+        # keyboard: the first Tab reaches the skip link, which leads to the content
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+        self.drv.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        self.assertEqual(self.drv.switch_to.active_element.text, "Naar de inhoud")
+        self.assertEqual(self.drv.switch_to.active_element.get_attribute("href"),
+                         self.wschool.url + "/leavers#main")
         self.assertIn("<th scope=\"col\">", page)
         page = self.open(self.wschool, self.mentor, "/pupil?ref=" + ref)
         self.assertIn(self.rows[0]["given_name"], page)
@@ -430,9 +456,15 @@ class WebRolesTest(unittest.TestCase):
 
     def test_6_session_expires(self):
         w = webharness.Web(self.root, "short", self.school.sock, self.u_web, self.g_web,
-                           session_idle=2).start()
+                           session_idle=2, secure_cookies="yes").start()
         self.webs.append(w)
-        cookie = w.sign_in(self.mentor)
+        st, h, _ = w.request("GET", "/", {"X-Remote-User": self.mentor})
+        self.assertEqual(st, 200)
+        flags = [f.strip() for f in h["set-cookie"].split(";")]
+        self.assertTrue(re.fullmatch(r"ovs=[0-9a-f]{64}", flags[0]), flags)   # 256 random bits
+        for want in ("HttpOnly", "SameSite=Strict", "Secure", "Path=/"):
+            self.assertIn(want, flags)
+        cookie = flags[0]
         st, _, _ = w.request("GET", "/leavers", {"Cookie": cookie})
         self.assertEqual(st, 200)
         time.sleep(3)
