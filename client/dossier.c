@@ -79,8 +79,19 @@ static void s_print_inzage(FILE *f, const char *indent, const Overstap__Inzage *
 		 s_dash(ENUM_STR(vocab_reviewer_str, z->reviewer, buf)), s_dash(z->reviewed_on),
 		 s_dash(z->recorded_by));
 	out_field(f, indent, "inzage", line);
-	/* Remarks are the family's own words and may span lines: keep them whole. */
+	/* OSO inzage rules: whether they agree; a dossier from before the
+	 * question was asked says so rather than guess */
+	out_field(f, indent, "agrees",
+		  z->agrees == OVERSTAP__TRISTATE__TRI_YES ? "yes" :
+		  z->agrees == OVERSTAP__TRISTATE__TRI_NO ? "no: their view is below" : "not asked");
+	/* Remarks and their view are the family's own words and may span
+	 * lines: keep them whole. */
 	snprintf(pad, sizeof(pad), "%s%*s", indent, 18, "");
+	if (z->agrees == OVERSTAP__TRISTATE__TRI_NO || *z->disagreement) {
+		fprintf(f, "%s%-16s  ", indent, "their view");
+		out_block(f, pad, *z->disagreement ? z->disagreement : "not given");
+		fputc('\n', f);
+	}
 	fprintf(f, "%s%-16s  ", indent, "remarks");
 	out_block(f, pad, *z->remarks ? z->remarks : "none");
 	fputc('\n', f);
@@ -173,6 +184,9 @@ static json_t *s_json_inzage(const Overstap__Inzage *z)
 	e |= out_json_set_str(o, "reviewed_on", z->reviewed_on);
 	e |= out_json_set_str(o, "remarks", z->remarks);
 	e |= out_json_set_str(o, "recorded_by", z->recorded_by);
+	/* "" = not asked: a dossier recorded before the question existed */
+	e |= out_json_set_str(o, "agrees", z->agrees ? ENUM_STR(vocab_yesno_str, z->agrees, b) : "");
+	e |= out_json_set_str(o, "disagreement", z->disagreement);
 	return out_json_done(o, e);
 }
 

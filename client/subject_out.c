@@ -549,6 +549,12 @@ static void s_dossier_fields(struct s_doc *d, const json_t *ev, const json_t *dz
 		snprintf(line, sizeof(line), "door %s op %s", who ? who : "de leerling of een ouder",
 			 s_date(s_str(z, "reviewed_on"), b1));
 		s_field(d, "Dossier ingezien", line);
+		/* OSO: eens met het dossier? Bij "nee" gaat de zienswijze mee. */
+		s_field(d, "Eens met het dossier",
+			strcmp(s_str(z, "agrees"), "yes") == 0 ? "ja" :
+			strcmp(s_str(z, "agrees"), "no") == 0 ? "nee" : "niet gevraagd");
+		if (*s_str(z, "disagreement"))
+			s_field(d, "Zienswijze (waarom niet eens)", s_str(z, "disagreement"));
 		s_field(d, "Opmerkingen bij de inzage", s_str(z, "remarks"));
 	}
 	s_field(d, "Doorgegeven op grond van", WORD(s_bases, s_str(dz, "basis")));

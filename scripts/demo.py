@@ -145,12 +145,12 @@ def main():
         step("Inzage: parents see the dossier of a pupil under 16, the pupil from 16")
         young = [r["pupil_ref"] for r in registered if not sixteen_on(r["birth_date"], INZAGE_ON)]
         older = [r["pupil_ref"] for r in registered if sixteen_on(r["birth_date"], INZAGE_ON)]
-        run(school, "handover", "inzage", older[0], "--by", "pupil", "--date", INZAGE_ON,
+        run(school, "handover", "inzage", older[0], "--by", "pupil", "--agrees", "yes", "--date", INZAGE_ON,
             "--remarks", "Ik wil graag in een kleine groep beginnen.")
-        run(school, "handover", "inzage", "--by", "pupil", "--date", INZAGE_ON, *older[1:], show=False)
+        run(school, "handover", "inzage", "--by", "pupil", "--agrees", "yes", "--date", INZAGE_ON, *older[1:], show=False)
         if young:
-            run(school, "handover", "inzage", "--by", "parent", "--date", INZAGE_ON, *young)
-            run(school, "handover", "inzage", young[0], "--by", "pupil", "--date", INZAGE_ON)
+            run(school, "handover", "inzage", "--by", "parent", "--agrees", "yes", "--date", INZAGE_ON, *young)
+            run(school, "handover", "inzage", young[0], "--by", "pupil", "--agrees", "yes", "--date", INZAGE_ON)
 
         step("A mentor sends every ready dossier; one not registered yet is refused")
         r = run(school, "handover", "send", "--all-ready", show=False)

@@ -75,7 +75,7 @@ class SubjectReportTest(harness.DaemonTestCase):
         wait_for(lambda: self.state()["state"] == "registered", what="registration at the school")
         fc = self.school.cli_json("consent", "grant", "S1", "--purpose", "follow_up", "--by",
                                   "pupil", "--evidence", "form", "--ref", "AVG-S1")[0]
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY,
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes", "--date", TODAY,
                         "--remarks", "Moeder wil graag een kennismakingsgesprek.", "S1")
         self.school.cli("handover", "send", "S1")
         wait_for(lambda: self.state()["state"] == "delivered", what="S1 delivered")
