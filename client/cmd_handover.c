@@ -285,8 +285,8 @@ static json_t *s_row_json(const void *r)
 	e |= out_json_set_str(o, "destination_institution", row->destination_institution);
 	e |= out_json_set_str(o, "state", row->state);
 	e |= out_json_set_str(o, "record_id", row->record_id);
-	e |= out_json_set_int(o, "queued_at", row->queued_at);
-	e |= out_json_set_int(o, "delivered_at", row->delivered_at);
+	e |= out_json_set_time(o, "queued_at", row->queued_at);
+	e |= out_json_set_time(o, "delivered_at", row->delivered_at);
 	e |= out_json_set_str(o, "registered_on", row->registered_on);
 	e |= out_json_set_str(o, "inzage_on", row->inzage_on);
 	e |= out_json_set_int(o, "attempts", row->attempts);
@@ -395,7 +395,7 @@ int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d)
 
 		r = dossier_show(obj, &d->dossier);
 		if (d->erased_at)
-			e |= out_json_set_int(obj, "erased_at", d->erased_at);
+			e |= out_json_set_time(obj, "erased_at", d->erased_at);
 		e |= dossier_timeline(obj, d->events, d->n_events);
 		e |= dossier_withdrawals(obj, d->withdrawals, d->n_withdrawals);
 		return e ? -ENOMEM : r;

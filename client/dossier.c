@@ -280,7 +280,7 @@ static json_t *s_event_json(const Overstapctl__EventRow *ev)
 	e |= out_json_set_str(o, "state", ev->state);
 	e |= out_json_set_str(o, "consent_id", ev->consent_id);
 	e |= out_json_set_str(o, "actor", ev->actor);
-	e |= out_json_set_int(o, "at", ev->at);
+	e |= out_json_set_time(o, "at", ev->at);
 	e |= out_json_set_str(o, "reason", ev->reason);
 	return out_json_done(o, e);
 }
@@ -344,8 +344,8 @@ static json_t *s_receipt_json(const Overstapctl__WithdrawalRow *w)
 		return json_null();
 	o = json_object();
 	e |= out_json_set_str(o, "message_id", w->receipt_id);
-	e |= out_json_set_int(o, "received_at", w->receipt_at);
-	e |= out_json_set_int(o, "erased_at", w->erased_at);
+	e |= out_json_set_time(o, "received_at", w->receipt_at);
+	e |= out_json_set_time(o, "erased_at", w->erased_at);
 	e |= out_json_set(o, "erased", s_strings_json(w->erased, w->n_erased));
 	return out_json_done(o, e);
 }
@@ -358,7 +358,7 @@ static json_t *s_withdrawal_json(const Overstapctl__WithdrawalRow *w)
 	e |= out_json_set_str(o, "message_id", w->message_id);
 	e |= out_json_set_str(o, "peer", w->peer);
 	e |= out_json_set_str(o, "reason", w->reason);
-	e |= out_json_set_int(o, "at", w->at);
+	e |= out_json_set_time(o, "at", w->at);
 	e |= out_json_set_str(o, "actor", w->actor);
 	e |= out_json_set(o, "consent_ids", s_strings_json(w->consent_ids, w->n_consent_ids));
 	e |= out_json_set(o, "receipt", s_receipt_json(w));

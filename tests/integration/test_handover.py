@@ -139,7 +139,8 @@ class HandoverTest(harness.FederationCase):
         self.assertGreaterEqual(st["acked"], len(rows))
         for ref in refs:
             self.assertTrue(out[ref]["record_id"], ref)
-            self.assertGreater(out[ref]["delivered_at"], 0, ref)
+            self.assertTrue(harness.is_iso(out[ref]["delivered_at"]), out[ref])
+            self.assertTrue(harness.is_iso(out[ref]["queued_at"]), out[ref])
             self.assertGreaterEqual(out[ref]["delivered_at"], out[ref]["queued_at"], ref)
             self.assertGreaterEqual(out[ref]["attempts"], 1, ref)
 
