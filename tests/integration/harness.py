@@ -276,7 +276,8 @@ def hand_over(school, rows, date="2025-06-01"):
     for i in range(0, len(refs), 500):
         school.cli("handover", "registered", "--date", date, *refs[i:i + 500])
     for i in range(0, len(refs), 500):
-        school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes", "--date", date, *refs[i:i + 500])
+        school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                   "--date", date, *refs[i:i + 500])
     return school.cli("handover", "send", "--all-ready")
 
 

@@ -40,7 +40,8 @@ class AdminPathTest(harness.DaemonTestCase):
             f.write("colour = blue\n")
         line = good.count("\n") + 1
         inst.reload()
-        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] is not None, what="the failed reload")
+        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] is not None,
+                 what="the failed reload")
 
         # No -s: the CLI finds the daemon through the broken file
         r = overstap("-c", inst.conf, "status", "--json")

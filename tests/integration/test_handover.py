@@ -452,7 +452,8 @@ class HandoverEdgeTest(harness.FederationCase):
         self.import_rows("x-states.csv", [pupil("X-REG", rng, "Finn", "Bos"),
                                           pupil("X-READY", rng, "Tess", "Vos")])
         self.school.cli("handover", "registered", "--date", DATE, "X-REG", "X-READY")
-        self.school.cli("handover", "inzage", "X-READY", "--by", "pupil", "--agrees", "yes", "--date", DATE)
+        self.school.cli("handover", "inzage", "X-READY", "--by", "pupil", "--agrees", "yes",
+                        "--date", DATE)
         ready = {r["pupil_ref"] for r in self.school.cli_json("handover", "list", "--state", "ready")}
         self.assertIn("X-READY", ready)
         self.assertNotIn("X-REG", ready)
@@ -470,7 +471,8 @@ class HandoverEdgeTest(harness.FederationCase):
         before = len(self.mbo.cli_json("inbox", "list"))
         reg = self.school.cli("handover", "registered", "--date", "2099-09-01", "X-FUTURE",
                               check=False)
-        self.school.cli("handover", "inzage", "X-FUTURE", "--by", "pupil", "--agrees", "yes", "--date", DATE)
+        self.school.cli("handover", "inzage", "X-FUTURE", "--by", "pupil", "--agrees", "yes",
+                        "--date", DATE)
         r = self.school.cli("handover", "send", "X-FUTURE", check=False)
         self.assertTrue(reg.returncode == 1 or r.returncode == 1,
                         "registration on 2099-09-01 accepted and the dossier sent:\n%s%s"

@@ -44,7 +44,8 @@ class MboSideTest(harness.DaemonTestCase):
             self.mbo.cli("registration", "record", r["pgn"], "--from", SCHOOL, "--date", TODAY)
         wait_for(lambda: all(self.state(r)["state"] == "registered" for r in refs),
                  what="registrations at the school")
-        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes", "--date", TODAY, *refs)
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, *refs)
         self.school.cli("handover", "send", *refs)
         wait_for(lambda: all(self.state(r)["state"] == "delivered" for r in refs),
                  what="handovers delivered")
