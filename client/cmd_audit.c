@@ -25,7 +25,7 @@ static json_t *s_incidents_json(const Overstapctl__AuditVerifyResult *v)
 		eo |= out_json_set_str(o, "kind", x->kind);
 		eo |= out_json_set_int(o, "seq", x->seq);
 		eo |= out_json_set_str(o, "reason", x->reason);
-		eo |= out_json_set_int(o, "at", x->at);
+		eo |= out_json_set_time(o, "at", x->at);
 		e |= out_json_append(a, out_json_done(o, eo));
 	}
 	return e ? (json_decref(a), NULL) : a;

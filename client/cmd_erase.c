@@ -106,7 +106,7 @@ static json_t *s_regsent_json(const Overstapctl__RegistrationSent *g)
 	e |= out_json_set_str(o, "message_id", g->message_id);
 	e |= out_json_set_str(o, "school", g->school);
 	e |= out_json_set_str(o, "registered_on", g->registered_on);
-	e |= out_json_set_int(o, "at", g->at);
+	e |= out_json_set_time(o, "at", g->at);
 	e |= out_json_set_str(o, "state", g->state);
 	e |= out_json_set_str(o, "reason", g->reason);
 	return out_json_done(o, e);
@@ -116,14 +116,13 @@ static json_t *s_regsent_json(const Overstapctl__RegistrationSent *g)
  * letter for the family (subject_out.c) is rendered from this object. */
 static json_t *s_subject_json(const char *key, const Overstapctl__Subject *s, int *bad)
 {
-	char now[OUT_TIME_LEN];
 	json_t *o = json_object(), *sent = json_array(), *consents = json_array(),
 	       *received = json_array(), *audit = json_array(), *regs = json_array(),
 	       *peers = json_object();
 	int e = 0;
 
 	e |= out_json_set_str(o, "subject", key);
-	e |= out_json_set_str(o, "generated_at", out_time(time_now_ms(), now, ""));
+	e |= out_json_set_time(o, "generated_at", time_now_ms());
 	e |= out_json_set_str(o, "institution", s->institution);
 	e |= out_json_set_str(o, "institution_name", s->institution_name);
 	for (size_t i = 0; i < s->n_peers; i++)
@@ -161,7 +160,7 @@ static json_t *s_subject_json(const char *key, const Overstapctl__Subject *s, in
 			x |= out_json_set_str(r, "start_date", w->start_date);
 			x |= out_json_set_str(r, "previous", w->previous);
 			x |= out_json_set_str(r, "record_id", w->record_id);
-			x |= out_json_set_int(r, "imported_at", w->imported_at);
+			x |= out_json_set_time(r, "imported_at", w->imported_at);
 			e |= out_json_append(en, out_json_done(r, x));
 		}
 		e |= out_json_set(o, "enrolments", en);

@@ -107,6 +107,29 @@ static int s_read_remarks(const struct cli *cli, const char *path, char **out)
 	return -1;
 }
 
+/* --agrees and --why of `handover inzage` (OSO inzage rules): whether they
+ * agree is always asked, and a "no" carries their view, which travels with
+ * the dossier; it never stops the send. Returns -1 to go on, or an exit code. */
+static int s_agreement_options(struct cli *cli, Overstapctl__RecordInzage *z, const char *agrees)
+{
+	const char *canon = agrees ? vocab_yesno_canon(agrees) : NULL;
+
+	if (!agrees)
+		return cli_usage_error(cli, "--agrees yes|no is required: do they agree with the "
+					    "dossier?");
+	if (!canon)
+		return cli_usage_error(cli, "--agrees wants yes or no, not '%s'", agrees);
+	z->agrees = (char *)canon;
+	if (strcmp(canon, "no") == 0 && !*z->disagreement)
+		return cli_usage_error(cli, "--agrees no needs --why TEXT: their view travels with "
+					    "the dossier");
+	if (strcmp(canon, "yes") == 0 && *z->disagreement)
+		return cli_usage_error(cli, "--why is for --agrees no: they agree");
+	if (!out_utf8_valid(z->disagreement))
+		return cli_usage_error(cli, "--why must be UTF-8 text");
+	return -1;
+}
+
 /* Options of `handover inzage`; returns -1 to go on, or an exit code. */
 static int s_inzage_options(struct cli *cli, int argc, char **argv, Overstapctl__RecordInzage *z,
 			    char date[11], char **remarks_buf)
@@ -116,14 +139,18 @@ static int s_inzage_options(struct cli *cli, int argc, char **argv, Overstapctl_
 		{ "date", required_argument, NULL, 'd' },
 		{ "remarks", required_argument, NULL, 'r' },
 		{ "remarks-file", required_argument, NULL, 'R' },
+		{ "agrees", required_argument, NULL, 'a' },
+		{ "why", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *date_arg = NULL, *file = NULL;
+	const char *date_arg = NULL, *file = NULL, *agrees = NULL;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "b:d:r:R:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:d:r:R:a:w:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a': agrees = optarg; break;
+		case 'w': z->disagreement = optarg; break;
 		case 'b': z->reviewer = optarg; break;
 		case 'd': date_arg = optarg; break;
 		case 'r': z->remarks = optarg; break;
@@ -140,6 +167,8 @@ static int s_inzage_options(struct cli *cli, int argc, char **argv, Overstapctl_
 		return cli_usage_error(cli, "give --remarks or --remarks-file, not both");
 	if (!out_utf8_valid(z->remarks))
 		return cli_usage_error(cli, "--remarks must be UTF-8 text");
+	if ((r = s_agreement_options(cli, z, agrees)) >= 0)
+		return r;
 	z->pupil_refs = argv + optind;
 	z->n_pupil_refs = (size_t)(argc - optind);
 	r = s_date_arg(cli, date_arg, date);
@@ -174,8 +203,10 @@ int cmd_handover_inzage(struct cli *cli, int argc, char **argv)
 		goto out;
 	/* only what happened on stdout: a refusal of all is the errors alone */
 	if (rep->marked->imported)
-		printf("recorded inzage of %u pupil%s by %s on %s%s\n", rep->marked->imported,
+		printf("recorded inzage of %u pupil%s by %s on %s%s%s\n", rep->marked->imported,
 		       rep->marked->imported == 1 ? "" : "s", z.reviewer, z.date,
+		       strcmp(z.agrees, "no") == 0 ? ", who do not agree (their view is attached)"
+						   : ", who agree",
 		       *z.remarks ? ", with remarks" : "");
 	if (rep->marked->n_errors)
 		r = s_print_errors(rep->marked->errors, rep->marked->n_errors);
@@ -254,8 +285,8 @@ static json_t *s_row_json(const void *r)
 	e |= out_json_set_str(o, "destination_institution", row->destination_institution);
 	e |= out_json_set_str(o, "state", row->state);
 	e |= out_json_set_str(o, "record_id", row->record_id);
-	e |= out_json_set_int(o, "queued_at", row->queued_at);
-	e |= out_json_set_int(o, "delivered_at", row->delivered_at);
+	e |= out_json_set_time(o, "queued_at", row->queued_at);
+	e |= out_json_set_time(o, "delivered_at", row->delivered_at);
 	e |= out_json_set_str(o, "registered_on", row->registered_on);
 	e |= out_json_set_str(o, "inzage_on", row->inzage_on);
 	e |= out_json_set_int(o, "attempts", row->attempts);
@@ -364,7 +395,7 @@ int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d)
 
 		r = dossier_show(obj, &d->dossier);
 		if (d->erased_at)
-			e |= out_json_set_int(obj, "erased_at", d->erased_at);
+			e |= out_json_set_time(obj, "erased_at", d->erased_at);
 		e |= dossier_timeline(obj, d->events, d->n_events);
 		e |= dossier_withdrawals(obj, d->withdrawals, d->n_withdrawals);
 		return e ? -ENOMEM : r;

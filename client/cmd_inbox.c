@@ -17,7 +17,7 @@ static json_t *s_row_json(const void *r)
 
 	e |= out_json_set_str(o, "record_id", row->record_id);
 	e |= out_json_set_str(o, "sender", row->sender);
-	e |= out_json_set_int(o, "received_at", row->received_at);
+	e |= out_json_set_time(o, "received_at", row->received_at);
 	e |= out_json_set_str(o, "cohort", row->cohort);
 	e |= out_json_set_str(o, "program", row->program);
 	e |= out_json_set_str(o, "destination_type", row->destination_type);
@@ -151,7 +151,7 @@ static json_t *s_revoked_json(const Overstapctl__InboxDetail *d)
 		json_t *o = json_object();
 		int oe = out_json_set_str(o, "consent_id", d->revoked[i]->consent_id);
 
-		oe |= out_json_set_int(o, "at", d->revoked[i]->at);
+		oe |= out_json_set_time(o, "at", d->revoked[i]->at);
 		e |= out_json_append(a, out_json_done(o, oe));
 	}
 	return out_json_done(a, e);
@@ -166,7 +166,7 @@ int inbox_detail_show(json_t *obj, const Overstapctl__InboxDetail *d)
 		int e = out_json_set(obj, "row", d->row ? s_row_json(d->row) : json_null());
 
 		r = dossier_show(obj, &d->dossier);
-		e |= out_json_set_int(obj, "erased_at", d->erased_at);
+		e |= out_json_set_time(obj, "erased_at", d->erased_at);
 		e |= out_json_set_str(obj, "erased_what", d->erased_what);
 		e |= out_json_set(obj, "revoked", s_revoked_json(d));
 		e |= dossier_timeline(obj, d->events, d->n_events);

@@ -20,14 +20,14 @@ static json_t *s_row_json(const void *r)
 	e |= out_json_set_str(o, "message_id", row->message_id);
 	e |= out_json_set_str(o, "peer", row->peer);
 	e |= out_json_set_str(o, "kind", row->kind);
-	e |= out_json_set_int(o, "created_at", row->created_at);
+	e |= out_json_set_time(o, "created_at", row->created_at);
 	e |= out_json_set_int(o, "attempts", row->attempts);
 	e |= out_json_set_str(o, "reason", row->reason);
 	e |= out_json_set_str(o, "record_id", row->record_id);
 	if (row->settled_at) {	/* refused */
 		e |= out_json_set_str(o, "event", row->event);
 		e |= out_json_set_str(o, "date", row->date);
-		e |= out_json_set_int(o, "refused_at", row->settled_at);
+		e |= out_json_set_time(o, "refused_at", row->settled_at);
 	}
 	return out_json_done(o, e);
 }

@@ -11,7 +11,7 @@ static json_t *s_rollover_json(const Overstapctl__PeerStatus *p)
 	json_t *o = json_object();
 	int e = 0;
 
-	e |= out_json_set_int(o, "until", p->rollover_until);
+	e |= out_json_set_time(o, "until", p->rollover_until);
 	e |= out_json_set(o, "old_keys_admitted", json_boolean(p->old_keys_admitted));
 	e |= out_json_set(o, "seen_next_key", json_boolean(p->seen_next_key));
 	return out_json_done(o, e);
@@ -26,7 +26,7 @@ static json_t *s_peer_json(const Overstapctl__PeerStatus *p)
 	e |= out_json_set_str(o, "name", p->name);
 	e |= out_json_set_str(o, "endpoint", p->endpoint);
 	e |= out_json_set(o, "connected", json_boolean(p->connected));
-	e |= out_json_set_int(o, "last_handshake", p->last_handshake);
+	e |= out_json_set_time(o, "last_handshake", p->last_handshake);
 	e |= out_json_set(o, "auth_failures", out_json_uint(p->auth_failures));
 	e |= out_json_set(o, "outbox_depth", out_json_uint(p->outbox_depth));
 	e |= out_json_set_int(o, "oldest_unacked_ms", p->oldest_unacked_ms);
@@ -43,7 +43,7 @@ static json_t *s_peer_json(const Overstapctl__PeerStatus *p)
 	e |= out_json_set(o, "quota_stored_bytes_max", out_json_uint(p->quota_stored_bytes_max));
 	e |= out_json_set(o, "quota_refused", out_json_uint(p->quota_refused));
 	e |= out_json_set_int(o, "witness_seq", p->witness_seq);
-	e |= out_json_set_int(o, "witness_at", p->witness_at);
+	e |= out_json_set_time(o, "witness_at", p->witness_at);
 	if (p->rollover_until)
 		e |= out_json_set(o, "rollover", s_rollover_json(p));
 	return out_json_done(o, e);
@@ -66,7 +66,7 @@ static json_t *s_spool_json(const Overstapctl__SpoolStatus *sp)
 
 	e |= out_json_set_str(o, "dir", sp->dir);
 	e |= out_json_set_str(o, "problem", sp->problem);
-	e |= out_json_set_int(o, "last_at", sp->last_at);
+	e |= out_json_set_time(o, "last_at", sp->last_at);
 	e |= out_json_set_str(o, "last_file", sp->last_file);
 	e |= out_json_set_str(o, "last_outcome", sp->last_outcome);
 	e |= out_json_set_str(o, "last_summary", sp->last_summary);
@@ -104,7 +104,7 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 
 	e |= out_json_set_str(o, "institution", st->institution);
 	e |= out_json_set_str(o, "listen", st->listen);
-	e |= out_json_set_int(o, "started_at", st->started_at);
+	e |= out_json_set_time(o, "started_at", st->started_at);
 	e |= out_json_set_str(o, "version", st->version);
 	e |= out_json_set(o, "peers", s_peers_json(st));
 	e |= out_json_set(o, "rejected_total", out_json_uint(st->rejected_total));
@@ -117,8 +117,8 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 	e |= out_json_set(o, "connections_refused", out_json_uint(st->connections_refused));
 	e |= out_json_set_str(o, "store", st->store_damaged ? "damaged" : "ok");
 	e |= out_json_set_str(o, "store_error", st->store_error);
-	e |= out_json_set_int(o, "reloaded_at", st->reloaded_at);
-	e |= out_json_set_int(o, "reload_failed_at", st->reload_failed_at);
+	e |= out_json_set_time(o, "reloaded_at", st->reloaded_at);
+	e |= out_json_set_time(o, "reload_failed_at", st->reload_failed_at);
 	for (size_t i = 0; i < st->n_reload_errors; i++)
 		e |= out_json_append(rerr, out_json_str(st->reload_errors[i]));
 	e |= out_json_set(o, "reload_errors", rerr);

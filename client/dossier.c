@@ -79,8 +79,19 @@ static void s_print_inzage(FILE *f, const char *indent, const Overstap__Inzage *
 		 s_dash(ENUM_STR(vocab_reviewer_str, z->reviewer, buf)), s_dash(z->reviewed_on),
 		 s_dash(z->recorded_by));
 	out_field(f, indent, "inzage", line);
-	/* Remarks are the family's own words and may span lines: keep them whole. */
+	/* OSO inzage rules: whether they agree; a dossier from before the
+	 * question was asked says so rather than guess */
+	out_field(f, indent, "agrees",
+		  z->agrees == OVERSTAP__TRISTATE__TRI_YES ? "yes" :
+		  z->agrees == OVERSTAP__TRISTATE__TRI_NO ? "no: their view is below" : "not asked");
+	/* Remarks and their view are the family's own words and may span
+	 * lines: keep them whole. */
 	snprintf(pad, sizeof(pad), "%s%*s", indent, 18, "");
+	if (z->agrees == OVERSTAP__TRISTATE__TRI_NO || *z->disagreement) {
+		fprintf(f, "%s%-16s  ", indent, "their view");
+		out_block(f, pad, *z->disagreement ? z->disagreement : "not given");
+		fputc('\n', f);
+	}
 	fprintf(f, "%s%-16s  ", indent, "remarks");
 	out_block(f, pad, *z->remarks ? z->remarks : "none");
 	fputc('\n', f);
@@ -173,6 +184,9 @@ static json_t *s_json_inzage(const Overstap__Inzage *z)
 	e |= out_json_set_str(o, "reviewed_on", z->reviewed_on);
 	e |= out_json_set_str(o, "remarks", z->remarks);
 	e |= out_json_set_str(o, "recorded_by", z->recorded_by);
+	/* "" = not asked: a dossier recorded before the question existed */
+	e |= out_json_set_str(o, "agrees", z->agrees ? ENUM_STR(vocab_yesno_str, z->agrees, b) : "");
+	e |= out_json_set_str(o, "disagreement", z->disagreement);
 	return out_json_done(o, e);
 }
 
@@ -266,7 +280,7 @@ static json_t *s_event_json(const Overstapctl__EventRow *ev)
 	e |= out_json_set_str(o, "state", ev->state);
 	e |= out_json_set_str(o, "consent_id", ev->consent_id);
 	e |= out_json_set_str(o, "actor", ev->actor);
-	e |= out_json_set_int(o, "at", ev->at);
+	e |= out_json_set_time(o, "at", ev->at);
 	e |= out_json_set_str(o, "reason", ev->reason);
 	return out_json_done(o, e);
 }
@@ -330,8 +344,8 @@ static json_t *s_receipt_json(const Overstapctl__WithdrawalRow *w)
 		return json_null();
 	o = json_object();
 	e |= out_json_set_str(o, "message_id", w->receipt_id);
-	e |= out_json_set_int(o, "received_at", w->receipt_at);
-	e |= out_json_set_int(o, "erased_at", w->erased_at);
+	e |= out_json_set_time(o, "received_at", w->receipt_at);
+	e |= out_json_set_time(o, "erased_at", w->erased_at);
 	e |= out_json_set(o, "erased", s_strings_json(w->erased, w->n_erased));
 	return out_json_done(o, e);
 }
@@ -344,7 +358,7 @@ static json_t *s_withdrawal_json(const Overstapctl__WithdrawalRow *w)
 	e |= out_json_set_str(o, "message_id", w->message_id);
 	e |= out_json_set_str(o, "peer", w->peer);
 	e |= out_json_set_str(o, "reason", w->reason);
-	e |= out_json_set_int(o, "at", w->at);
+	e |= out_json_set_time(o, "at", w->at);
 	e |= out_json_set_str(o, "actor", w->actor);
 	e |= out_json_set(o, "consent_ids", s_strings_json(w->consent_ids, w->n_consent_ids));
 	e |= out_json_set(o, "receipt", s_receipt_json(w));

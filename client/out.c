@@ -1,5 +1,6 @@
 /* out: aligned text tables, JSON through jansson and terminal-safe text for overstap. */
 #include "out.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -336,6 +337,21 @@ int out_json_set_str(json_t *obj, const char *key, const char *s)
 int out_json_set_int(json_t *obj, const char *key, int64_t v)
 {
 	return out_json_set(obj, key, json_integer((json_int_t)v));
+}
+
+json_t *out_json_time(int64_t ms)
+{
+	char at[TIME_ISO_MS_LEN];
+
+	if (ms <= 0)
+		return json_null();
+	time_format_iso_ms(ms, at);
+	return json_string(at);
+}
+
+int out_json_set_time(json_t *obj, const char *key, int64_t ms)
+{
+	return out_json_set(obj, key, out_json_time(ms));
 }
 
 int out_json_append(json_t *arr, json_t *v)

@@ -76,6 +76,13 @@ char *out_utf8_fix(const char *s);
  * New reference; NULL on ENOMEM. */
 json_t *out_json_str(const char *s);
 
+/* A moment (unix ms from the daemon) as JSON: an RFC 3339 UTC string with
+ * milliseconds, "2026-12-05T04:10:00.123Z", as the audit export and reports
+ * write moments, so a reader parses one form (issue 15); 0 ("never", "not
+ * yet") is JSON null. Durations stay integers of ms. NULL on ENOMEM. */
+json_t *out_json_time(int64_t ms);
+int out_json_set_time(json_t *obj, const char *key, int64_t ms);
+
 /* A JSON integer of an unsigned counter: jansson's integers are signed 64-bit,
  * so a value past INT64_MAX (no counter gets there) is clamped. NULL on ENOMEM. */
 json_t *out_json_uint(uint64_t v);

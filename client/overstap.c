@@ -291,14 +291,18 @@ static const struct verb s_verbs[] = {
 	  "record that pupils registered at their destination",
 	  "  -d, --date DATE       registration date (default: today)\n", NULL },
 	{ "handover", "inzage", cmd_handover_inzage,
-	  "REF... --by pupil|parent|guardian [--date YYYY-MM-DD] [--remarks TEXT | --remarks-file FILE]",
-	  "record who saw the dossier before it leaves, and their remarks",
+	  "REF... --by pupil|parent|guardian --agrees yes|no [--why TEXT] [--date YYYY-MM-DD]"
+	  " [--remarks TEXT | --remarks-file FILE]",
+	  "record who saw the dossier before it leaves, whether they agree, and their remarks",
 	  "  -b, --by WHO          pupil (16 or older), parent or guardian\n"
+	  "  -a, --agrees yes|no   do they agree with the dossier? (required)\n"
+	  "  -w, --why TEXT        why not, in their words (required with --agrees no)\n"
 	  "  -d, --date DATE       date of the inzage (default: today)\n"
 	  "  -r, --remarks TEXT    their remarks; they travel with the dossier verbatim\n"
 	  "  -R, --remarks-file F  read the remarks from a file (- for standard input)\n",
 	  "The dossier leaves only after inzage: by a parent or guardian while the pupil\n"
-	  "is under 16, by the pupil from 16 on.\n" },
+	  "is under 16, by the pupil from 16 on. Disagreeing does not stop the dossier:\n"
+	  "their view (--why) travels with it, verbatim, as the remarks do.\n" },
 	{ "handover", "send", cmd_handover_send, "REF... | --all-ready",
 	  "send handovers whose pupils registered and had inzage",
 	  "  -a, --all-ready       send every handover that is ready\n",

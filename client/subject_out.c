@@ -271,19 +271,25 @@ static const char *s_when(int64_t ms, char buf[S_DATE_LEN])
 	return buf;
 }
 
-/* The audit log's "2025-06-02T10:15:00.123Z" (UTC) as s_when. */
-static const char *s_when_iso(const char *iso, char buf[S_DATE_LEN])
+/* "2025-06-02T10:15:00.123Z" (UTC), as the audit log and every --json write
+ * a moment, in unix ms; 0 when it is not one. */
+static int64_t s_iso_ms(const char *iso)
 {
 	struct tm tm = { 0 };
 	int ms = 0;
 
-	buf[0] = '\0';
 	if (!iso || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
 			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
-		return buf;
+		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
-	return s_when((int64_t)timegm(&tm) * 1000 + ms, buf);
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* The audit log's moment as s_when. */
+static const char *s_when_iso(const char *iso, char buf[S_DATE_LEN])
+{
+	return s_when(s_iso_ms(iso), buf);
 }
 
 /* ---- the evidence ---------------------------------------------------------- */
@@ -298,6 +304,12 @@ static const char *s_str(const json_t *o, const char *key)
 static int64_t s_int(const json_t *o, const char *key)
 {
 	return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+/* A moment of the evidence (an ISO string, null for never) in unix ms, 0 for none. */
+static int64_t s_ms(const json_t *o, const char *key)
+{
+	return s_iso_ms(json_string_value(json_object_get(o, key)));
 }
 
 /* An institution by name when the daemon told us one, else its id. */
@@ -551,6 +563,12 @@ static void s_dossier_fields(struct s_doc *d, const json_t *ev, const json_t *dz
 		snprintf(line, sizeof(line), "door %s op %s", who ? who : "de leerling of een ouder",
 			 s_date(s_str(z, "reviewed_on"), b1));
 		s_field(d, "Dossier ingezien", line);
+		/* OSO: eens met het dossier? Bij "nee" gaat de zienswijze mee. */
+		s_field(d, "Eens met het dossier",
+			strcmp(s_str(z, "agrees"), "yes") == 0 ? "ja" :
+			strcmp(s_str(z, "agrees"), "no") == 0 ? "nee" : "niet gevraagd");
+		if (*s_str(z, "disagreement"))
+			s_field(d, "Zienswijze (waarom niet eens)", s_str(z, "disagreement"));
 		s_field(d, "Opmerkingen bij de inzage", s_str(z, "remarks"));
 	}
 	s_field(d, "Doorgegeven op grond van", WORD(s_bases, s_str(dz, "basis")));
@@ -593,7 +611,7 @@ static void s_withdrawals(struct s_doc *d, const json_t *ev, const json_t *x)
 		char when[S_DATE_LEN], items[1024] = "";
 		size_t k, at = 0;
 
-		s_p(d, "Op %s heeft de school aan %s doorgegeven dat %s.", s_when(s_int(w, "at"), when),
+		s_p(d, "Op %s heeft de school aan %s doorgegeven dat %s.", s_when(s_ms(w, "at"), when),
 		    s_inst(ev, s_str(w, "peer")),
 		    strcmp(s_str(w, "reason"), "erased") == 0 ?
 			    "de gegevens van de leerling zijn verwijderd" : "een toestemming is ingetrokken");
@@ -615,7 +633,7 @@ static void s_withdrawals(struct s_doc *d, const json_t *ev, const json_t *x)
 			at += wr > 0 && (size_t)wr < sizeof(items) - at ? (size_t)wr : 0;
 		}
 		s_p(d, "%s bevestigde op %s dat het volgende is verwijderd of gestopt: %s.",
-		    s_inst(ev, s_str(w, "peer")), s_when(s_int(rc, "erased_at"), when),
+		    s_inst(ev, s_str(w, "peer")), s_when(s_ms(rc, "erased_at"), when),
 		    *items ? items : "niets");
 	}
 }
@@ -635,10 +653,10 @@ static void s_sent(struct s_doc *d, const json_t *ev)
 		if (*s_str(row, "destination_institution"))
 			s_field(d, "Nieuwe school", s_inst(ev, s_str(row, "destination_institution")));
 		s_field(d, "Stand", st ? st : "onbekend");
-		if (s_int(row, "delivered_at"))
-			s_field(d, "Afgeleverd bij de nieuwe school", s_when(s_int(row, "delivered_at"), when));
-		if (s_int(x, "erased_at"))
-			s_field(d, "Persoonsgegevens verwijderd op", s_when(s_int(x, "erased_at"), when));
+		if (s_ms(row, "delivered_at"))
+			s_field(d, "Afgeleverd bij de nieuwe school", s_when(s_ms(row, "delivered_at"), when));
+		if (s_ms(x, "erased_at"))
+			s_field(d, "Persoonsgegevens verwijderd op", s_when(s_ms(x, "erased_at"), when));
 		if (json_is_object(dz)) {
 			s_close_list(d);
 			s_h(d, 3, "Wat er in het dossier staat");
@@ -706,7 +724,7 @@ static void s_received_consents(struct s_doc *d, const json_t *ev, const json_t 
 
 		json_array_foreach(rv, k, v)
 			if (strcmp(s_str(v, "consent_id"), s_str(c, "consent_id")) == 0)
-				snprintf(state, sizeof(state), "ingetrokken op %s", s_when(s_int(v, "at"), b1));
+				snprintf(state, sizeof(state), "ingetrokken op %s", s_when(s_ms(v, "at"), b1));
 		snprintf(line, sizeof(line), "%s, gegeven door %s op %s: %s",
 			 purpose ? purpose : "toestemming", who ? who : "de leerling of een ouder",
 			 s_date(s_str(c, "granted_at"), b1), state);
@@ -728,9 +746,9 @@ static void s_received(struct s_doc *d, const json_t *ev)
 		snprintf(title, sizeof(title), "Het overstapdossier dat wij ontvingen van %s",
 			 s_inst(ev, s_str(row, "sender")));
 		s_h(d, 2, title);
-		s_field(d, "Ontvangen op", s_when(s_int(row, "received_at"), when));
-		if (s_int(x, "erased_at"))
-			s_field(d, "Verwijderd op", s_when(s_int(x, "erased_at"), when));
+		s_field(d, "Ontvangen op", s_when(s_ms(row, "received_at"), when));
+		if (s_ms(x, "erased_at"))
+			s_field(d, "Verwijderd op", s_when(s_ms(x, "erased_at"), when));
 		if (why)
 			s_field(d, "Reden", why);
 		if (json_is_object(dz)) {
@@ -761,7 +779,7 @@ static void s_registrations(struct s_doc *d, const json_t *ev)
 
 		snprintf(state, sizeof(state), "%s%s%s", st ? st : "onbekend",
 			 *s_str(g, "reason") ? ": " : "", s_str(g, "reason"));
-		const char *cells[] = { s_when(s_int(g, "at"), when), s_inst(ev, s_str(g, "school")),
+		const char *cells[] = { s_when(s_ms(g, "at"), when), s_inst(ev, s_str(g, "school")),
 					s_date(s_str(g, "registered_on"), on), state };
 		s_table_row(d, cells, ARRAY_SIZE(cells));
 	}
@@ -785,7 +803,7 @@ static void s_enrolments(struct s_doc *d, const json_t *ev)
 		s_field(d, "Begint op", s_date(s_str(w, "start_date"), on));
 		s_field(d, "Vorige opleiding", prev ? prev : "niet bekend");
 		s_field(d, "Overstapdossier ontvangen", *s_str(w, "record_id") ? "ja" : "nee");
-		s_field(d, "Op de lijst gezet op", s_when(s_int(w, "imported_at"), when));
+		s_field(d, "Op de lijst gezet op", s_when(s_ms(w, "imported_at"), when));
 	}
 }
 

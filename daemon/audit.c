@@ -549,33 +549,13 @@ int audit_mac_at(struct audit *a, int64_t seq, uint8_t mac[AUDIT_MAC_LEN])
 
 /* ---- JSON export ---- */
 
-/* Unix ms as RFC 3339 UTC with milliseconds: 2026-11-23T19:32:20.123Z. */
-static void s_iso8601(int64_t ms, char *out, size_t outlen)
-{
-	int64_t sec = ms / 1000, frac = ms % 1000;
-	time_t t;
-	struct tm tm;
-
-	if (frac < 0) {	/* before 1970: floor, not truncation */
-		frac += 1000;
-		sec--;
-	}
-	t = (time_t)sec;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(out, outlen, "%" PRId64, ms);
-		return;
-	}
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-}
-
 int audit_entry_write_json(const struct audit_entry *e, FILE *out)
 {
-	char at[64], mac[2 * AUDIT_MAC_LEN + 1];
+	char at[TIME_ISO_MS_LEN], mac[2 * AUDIT_MAC_LEN + 1];
 	json_t *j;
 	int r;
 
-	s_iso8601(e->at_ms, at, sizeof(at));
+	time_format_iso_ms(e->at_ms, at);
 	for (int i = 0; i < AUDIT_MAC_LEN; i++)
 		snprintf(mac + 2 * i, 3, "%02x", e->mac[i]);
 	/* The text fields hold what users, files and peers supplied: made valid

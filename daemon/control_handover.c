@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Record inzage of one pupil; returns 0 or a reason in `why`. */
-static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer who,
-			const char *date, char *why, size_t whylen)
+/* Record inzage of one pupil; returns 0 or a reason in `why`. z->reviewer
+ * and z->date are checked already, the pupil's age on that date here. */
+static int s_inzage_one(struct req_ctx *c, const char *ref, const struct store_inzage *z,
+			char *why, size_t whylen)
 {
-	const Overstapctl__RecordInzage *z = c->req->inzage;
+	Overstap__Reviewer who = (Overstap__Reviewer)z->reviewer;
+	const char *date = z->date;
 	struct leaver l = { 0 };
 	int r, age;
 
@@ -48,13 +50,16 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, Overstap__Reviewer w
 	} else {
 		char subj[32];
 
-		/* the remarks stay out of the log; the date was typed (checked as a date) */
-		r = store_leaver_set_inzage(c->h->store, l.id, who, date, z->remarks, c->user);
+		/* the remarks and the family's view stay out of the log (whether they
+		 * agree is no secret to the audit); the date was typed (checked as
+		 * a date) */
+		r = store_leaver_set_inzage(c->h->store, l.id, z);
 		if (r == 0)
 			r = store_auditf(c->h->store, c->user, "inzage.recorded",
-					  ctl_leaver_subject(&l, subj), "", "{s:s, s:o}", "reviewer",
+					  ctl_leaver_subject(&l, subj), "", "{s:s, s:o, s:s}", "reviewer",
 					  vocab_reviewer_str(who) ? vocab_reviewer_str(who) : "?",
-					  "date", jdetail_text(date));
+					  "date", jdetail_text(date), "agrees",
+					  vocab_yesno_str(z->agrees) ? vocab_yesno_str(z->agrees) : "?");
 		if (r < 0)
 			snprintf(why, whylen, "%s: %s", ref, strerror(-r));
 	}
@@ -68,33 +73,69 @@ static int s_item_refused(int r)
 	return r == -ENOENT || r == -EPERM || r == -EALREADY || r == -ENOKEY;
 }
 
+/* Why the agreement part of an inzage request cannot be recorded, or NULL.
+ * OSO inzage rules: they are asked whether they agree; when they do not,
+ * their view (zienswijze) is what travels with the dossier, so "no" needs it
+ * and "yes" has none. Disagreement never stops the send. */
+static const char *s_agreement_bad(Overstap__Tristate agrees, const char *disagreement)
+{
+	if (agrees != OVERSTAP__TRISTATE__TRI_YES && agrees != OVERSTAP__TRISTATE__TRI_NO)
+		return "agrees must be yes or no: do they agree with the dossier?";
+	if (agrees == OVERSTAP__TRISTATE__TRI_NO && !disagreement[0])
+		return "they do not agree: record why (their view travels with the dossier)";
+	if (agrees == OVERSTAP__TRISTATE__TRI_YES && disagreement[0])
+		return "a disagreement is recorded only when they do not agree";
+	return NULL;
+}
+
+/* Free text that travels in the dossier must pass the receiver's rule
+ * (envelope.c, text_check with TEXT_LINES): a dossier it refuses would
+ * otherwise be found out only after sending. */
+static int s_inzage_text(struct req_ctx *c, const char *field, const char *s)
+{
+	enum text_bad bad = text_check(s, ENV_MAX_REMARKS, TEXT_LINES);
+
+	if (bad == TEXT_TOO_LONG)
+		return ctl_fail(c, -EINVAL, "%s are longer than %d bytes", field, ENV_MAX_REMARKS);
+	if (bad != TEXT_OK)
+		return ctl_fail(c, -EINVAL, "%s: %s", field, text_reason(bad));
+	return 0;
+}
+
 int ctl_inzage(struct req_ctx *c)
 {
 	const Overstapctl__RecordInzage *z = c->req->inzage;
 	Overstap__Reviewer who = vocab_reviewer_from_str(z->reviewer);
 	Overstapctl__ImportResult *res = ctl_marked_new(c);
+	struct store_inzage rec = { .reviewer = who, .date = z->date, .remarks = z->remarks,
+				    .agrees = vocab_yesno_from_str(z->agrees),
+				    .disagreement = z->disagreement, .user = c->user };
+	const char *bad;
 	char today[11];
-	const char *date = z->date;
 	int r;
 
 	date_today(today);
-	if (!date[0])
-		date = today;
+	if (!rec.date[0])
+		rec.date = today;
 	if (!res)
 		return -ENOMEM;
 	if (!who)
 		return ctl_fail(c, -EINVAL, "reviewer must be pupil, parent or guardian");
-	if (!date_valid(date, NULL, NULL, NULL) || strcmp(date, today) > 0)
-		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today", date);
-	if (strlen(z->remarks) > ENV_MAX_REMARKS)
-		return ctl_fail(c, -EINVAL, "remarks are longer than %d bytes", ENV_MAX_REMARKS);
+	if (!date_valid(rec.date, NULL, NULL, NULL) || strcmp(rec.date, today) > 0)
+		return ctl_fail(c, -EINVAL, "date %s is not a valid date on or before today",
+				rec.date);
+	if ((bad = s_agreement_bad(rec.agrees, rec.disagreement)))
+		return ctl_fail(c, -EINVAL, "%s", bad);
+	if ((r = s_inzage_text(c, "remarks", rec.remarks)) < 0 ||
+	    (r = s_inzage_text(c, "the reasons for disagreeing", rec.disagreement)) < 0)
+		return r;
 	res->errors = ctl_keep(&c->pool, calloc(z->n_pupil_refs + 1, sizeof(char *)));
 	if (!res->errors || (r = store_begin(c->h->store)) < 0)
 		return ctl_fail(c, -EIO, "cannot write to the store");
 	for (size_t i = 0; i < z->n_pupil_refs; i++) {
 		char why[512];
 
-		r = s_inzage_one(c, z->pupil_refs[i], who, date, why, sizeof(why));
+		r = s_inzage_one(c, z->pupil_refs[i], &rec, why, sizeof(why));
 		if (r == 0)
 			res->imported++;
 		else if (!s_item_refused(r))
@@ -163,6 +204,8 @@ void ctl_dossier(const struct leaver *l, const char *record_id, Overstap__Handov
 		z->reviewed_on = (char *)l->inzage_on;
 		z->remarks = l->priv->inzage_remarks;
 		z->recorded_by = (char *)l->inzage_recorded_by;
+		z->agrees = l->inzage_agrees;
+		z->disagreement = l->priv->inzage_disagreement;
 		h->inzage = z;
 	}
 	h->basis = "statute";	/* WVO/WEB overstapgegevens; s_queue_one sets what was decided */

@@ -298,6 +298,7 @@ static const struct s_text s_t_pgn = S_TEXT("handover pgn", "handover field too 
 	s_t_mphone = S_TEXT("handover mentor phone", "mentor contact too long"),
 	s_t_remarks = S_TEXT("handover inzage remarks", "inzage record malformed"),
 	s_t_recorded = S_TEXT("handover inzage recorded_by", "inzage record malformed"),
+	s_t_disagree = S_TEXT("handover inzage disagreement", "inzage record malformed"),
 	s_t_reason = S_TEXT("ack reason", "ack reason too long"),
 	s_t_item = S_TEXT("erasure receipt item", "erasure receipt item malformed");
 
@@ -361,6 +362,31 @@ static int s_unpack(const struct s_body *b, const ProtobufCBinaryData *body, voi
 	return 0;
 }
 
+/* The inzage record, when there is one. Their view (disagreement) is free
+ * text like the remarks, with the same limit. A view with agrees other than
+ * NO contradicts itself: the reader could not tell whether they agree, so
+ * such a dossier is refused rather than shown either way. NO without a view
+ * is clear and accepted (our own daemon asks for the view; a peer may not).
+ * UNSPECIFIED is a sender that did not ask (before OSO's question). */
+static const char *s_inzage_check(const Overstap__Inzage *z)
+{
+	const char *bad;
+
+	if (!z)
+		return NULL;
+	if ((bad = s_text(&s_t_remarks, z->remarks, ENV_MAX_REMARKS, TEXT_LINES)) ||
+	    (bad = s_text(&s_t_recorded, z->recorded_by, ENV_MAX_TEXT, 0)) ||
+	    (bad = s_text(&s_t_disagree, z->disagreement, ENV_MAX_REMARKS, TEXT_LINES)))
+		return bad;
+	if (!s_date_ok(z->reviewed_on, 1) ||
+	    (z->agrees != OVERSTAP__TRISTATE__TRI_UNSPECIFIED &&
+	     z->agrees != OVERSTAP__TRISTATE__TRI_YES && z->agrees != OVERSTAP__TRISTATE__TRI_NO))
+		return "inzage record malformed";
+	if (z->disagreement[0] && z->agrees != OVERSTAP__TRISTATE__TRI_NO)
+		return "handover inzage disagreement: given although agrees is not no";
+	return NULL;
+}
+
 static const char *s_handover_check(const void *msg)
 {
 	const Overstap__Handover *h = msg;
@@ -392,12 +418,7 @@ static const char *s_handover_check(const void *msg)
 		return "too many consent assertions";
 	for (size_t i = 0; !bad && i < h->n_consents; i++)
 		bad = envelope_assertion_check(h->consents[i]);
-	if (!bad && h->inzage &&
-	    !(bad = s_text(&s_t_remarks, h->inzage->remarks, ENV_MAX_REMARKS, TEXT_LINES)) &&
-	    !(bad = s_text(&s_t_recorded, h->inzage->recorded_by, ENV_MAX_TEXT, 0)) &&
-	    !s_date_ok(h->inzage->reviewed_on, 1))
-		bad = "inzage record malformed";
-	return bad;
+	return bad ? bad : s_inzage_check(h->inzage);
 }
 
 /* Status and Outcome share their checks: the event must be of the right

@@ -26,7 +26,7 @@
 	" inzage_reviewer, inzage_recorded_by, state, record_id, message_id, queued_at," \
 	" delivered_at, (SELECT attempts FROM outbox o WHERE o.message_id = leavers.message_id),"\
 	" ref_hash, coalesce(erased_at, 0), (SELECT coalesce(reason, '') FROM outbox o"\
-	" WHERE o.message_id = leavers.message_id AND o.state = 4)"
+	" WHERE o.message_id = leavers.message_id AND o.state = 4), inzage_agrees"
 
 
 /* A message under the outbox key (not a pupil's: statuses, outcomes,
@@ -64,7 +64,7 @@ static const char *const s_sql[ST__N] = {
 	[ST_LEAVER_BY_ID] = "SELECT " LEAVER_COLS " FROM leavers WHERE id = ?1",
 	[ST_LEAVER_REG] = "UPDATE leavers SET registered_on = ?2, registered_by = ?3 WHERE id = ?1",
 	[ST_LEAVER_INZ] = "UPDATE leavers SET inzage_on = ?2, inzage_reviewer = ?3,"
-			  " inzage_recorded_by = ?4, pii = ?5 WHERE id = ?1",
+			  " inzage_recorded_by = ?4, pii = ?5, inzage_agrees = ?6 WHERE id = ?1",
 	[ST_LEAVER_QUEUED] = "UPDATE leavers SET state = 1, record_id = ?2, message_id = ?3,"
 			     " queued_at = ?4 WHERE id = ?1 AND state = 0",
 	[ST_LEAVERS_EACH] = "SELECT " LEAVER_COLS " FROM leavers"
@@ -85,6 +85,7 @@ static const char *const s_sql[ST__N] = {
 			  " inzage_on = CASE WHEN ?13 THEN NULL ELSE inzage_on END,"
 			  " inzage_reviewer = CASE WHEN ?13 THEN NULL ELSE inzage_reviewer END,"
 			  " inzage_recorded_by = CASE WHEN ?13 THEN NULL ELSE inzage_recorded_by END,"
+			  " inzage_agrees = CASE WHEN ?13 THEN 0 ELSE inzage_agrees END,"
 			  " registered_on = CASE WHEN ?14 THEN NULL ELSE registered_on END,"
 			  " registered_by = CASE WHEN ?14 THEN NULL ELSE registered_by END"
 			  " WHERE id = ?1 AND state = 0",

@@ -37,7 +37,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 struct store;
 
@@ -71,6 +71,7 @@ struct leaver {
 	char inzage_on[11];		/* "" = no inzage */
 	int inzage_reviewer;
 	char inzage_recorded_by[64];
+	int inzage_agrees;		/* Overstap__Tristate: 0 = not asked */
 	int state;
 	char record_id[CRYPTO_UUID_STR_LEN + 1];
 	char message_id[CRYPTO_UUID_STR_LEN + 1];
@@ -157,8 +158,19 @@ int store_leaver_update(struct store *s, const struct leaver *l, const Overstapc
 int store_leaver_find(struct store *s, const char *pupil_ref, int with_private, struct leaver *l);
 
 int store_leaver_set_registered(struct store *s, int64_t id, const char *date, const char *user);
-int store_leaver_set_inzage(struct store *s, int64_t id, int reviewer, const char *date,
-			    const char *remarks, const char *user);
+/* An inzage as the store keeps it; the texts are borrowed. */
+struct store_inzage {
+	int reviewer;			/* Overstap__Reviewer */
+	const char *date;		/* YYYY-MM-DD */
+	const char *remarks;		/* "" = none */
+	int agrees;			/* Overstap__Tristate */
+	const char *disagreement;	/* their view when agrees is NO; "" = none */
+	const char *user;		/* staff user who recorded it */
+};
+/* [in tx] Record (or replace) the inzage of leaver id: reviewer, date, user
+ * and agreement in plain columns, remarks and disagreement sealed with the
+ * pupil's data. -ENOKEY when that data is erased. */
+int store_leaver_set_inzage(struct store *s, int64_t id, const struct store_inzage *z);
 /* Mark queued with the dossier's record and message id (same transaction as
  * the outbox entry). */
 int store_leaver_set_queued(struct store *s, int64_t id, const char *record_id,

@@ -272,6 +272,7 @@ int store_leaver_update(struct store *s, const struct leaver *l, const Overstapc
 		return -ENOKEY;
 	s_private_from_row(&v, row);
 	v.p.inzage_remarks = l->priv->inzage_remarks;	/* the parents' words stay */
+	v.p.inzage_disagreement = l->priv->inzage_disagreement;
 	if ((r = s_ref_hash(s, row->pupil_ref, ref_hash)) < 0 ||
 	    (r = s_row_pseudonym(s, row, pseudo)) < 0 ||
 	    (r = s_seal_private(s, l->key_id, ref_hash, &v.p, &pii, &pii_len)) < 0)
@@ -337,6 +338,7 @@ static const struct store_col s_leaver_cols[] = {
 	STORE_I64(struct leaver, queued_at), STORE_I64(struct leaver, delivered_at),
 	STORE_INT(struct leaver, attempts), STORE_SKIP /* ref_hash */,
 	STORE_I64(struct leaver, erased_at), STORE_TEXT(struct leaver, parked),
+	STORE_INT(struct leaver, inzage_agrees),
 };
 
 /* Fill l from a row of LEAVER_COLS; the personal part is decrypted to get the
@@ -422,32 +424,40 @@ int store_leaver_set_registered(struct store *s, int64_t id, const char *date, c
 	return sqlerr_exec(st);
 }
 
-int store_leaver_set_inzage(struct store *s, int64_t id, int reviewer, const char *date,
-			    const char *remarks, const char *user)
+int store_leaver_set_inzage(struct store *s, int64_t id, const struct store_inzage *z)
 {
 	struct leaver l;
+	char *old_remarks, *old_disagreement;
 	uint8_t ref_hash[32], *pii = NULL;
 	size_t pii_len = 0;
 	sqlite3_stmt *st;
 	int r;
 
-	/* Remarks are free text about the pupil: they live in the sealed part. */
+	/* Remarks and disagreement are free text about the pupil: they live in
+	 * the sealed part. */
 	if ((r = store_leaver_load(s, id, 1, &l)) < 0)
 		return r;
 	if (!l.priv) {
 		r = -ENOKEY;
 		goto out;
 	}
-	l.priv->inzage_remarks = (char *)remarks;
+	/* Sealed with the caller's texts, borrowed; the unpacked ones go back
+	 * before store_leaver_clear, which frees them (NULLing them instead
+	 * leaked the earlier remarks when an inzage was recorded again). */
+	old_remarks = l.priv->inzage_remarks;
+	old_disagreement = l.priv->inzage_disagreement;
+	l.priv->inzage_remarks = (char *)z->remarks;
+	l.priv->inzage_disagreement = (char *)z->disagreement;
 	r = s_ref_hash(s, l.priv->pupil_ref, ref_hash);
 	if (r == 0)
 		r = s_seal_private(s, l.key_id, ref_hash, l.priv, &pii, &pii_len);
-	l.priv->inzage_remarks = NULL;	/* borrowed: keep free_unpacked off it */
+	l.priv->inzage_remarks = old_remarks;
+	l.priv->inzage_disagreement = old_disagreement;
 	if (r < 0)
 		goto out;
 	st = store_st(s, ST_LEAVER_INZ);
-	r = STORE_BIND(st, STORE_I(id), STORE_T(date), STORE_I(reviewer), STORE_T(user),
-		       STORE_B(pii, pii_len));
+	r = STORE_BIND(st, STORE_I(id), STORE_T(z->date), STORE_I(z->reviewer), STORE_T(z->user),
+		       STORE_B(pii, pii_len), STORE_I(z->agrees));
 	if (r == 0)
 		r = sqlerr_exec(st);
 out:

@@ -167,6 +167,13 @@ static const char *const s_migrations[] = {
 	"  erased_at INTEGER, erased_what TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE (pseudonym, start_date));"
 	"CREATE INDEX enrolments_record ON enrolments(record_id);",
+
+	/* 10 -> 11: whether the pupil or parents agree with the dossier at
+	 * inzage (OSO inzage rules, design.md §3.4): 0 = not asked (every inzage
+	 * recorded before this step), 1 yes, 2 no, as enum Tristate. A plain
+	 * column like the reviewer: it names no one. Their reasons are the
+	 * family's words and live in the sealed pii (LeaverPrivate), as remarks. */
+	"ALTER TABLE leavers ADD COLUMN inzage_agrees INTEGER NOT NULL DEFAULT 0;",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

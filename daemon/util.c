@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,6 +409,33 @@ void time_format_utc(int64_t ms, char out[21])
 
 	if (!gmtime_r(&t, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		out[0] = '\0';
+}
+
+void time_format_iso_ms(int64_t ms, char out[TIME_ISO_MS_LEN])
+{
+	int64_t sec = ms / 1000, frac = ms % 1000;
+	size_t n;
+	time_t t;
+	struct tm tm;
+
+	if (frac < 0) {	/* before 1970: floor, not truncation */
+		frac += 1000;
+		sec--;
+	}
+	t = (time_t)sec;
+	/* strftime, then the milliseconds by hand: room for ".mmmZ" is kept, and
+	 * no int of struct tm goes through a printf width GCC must doubt */
+	if (!gmtime_r(&t, &tm) ||
+	    (n = strftime(out, TIME_ISO_MS_LEN - 5, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+		snprintf(out, TIME_ISO_MS_LEN, "%" PRId64, ms);
+		return;
+	}
+	out[n++] = '.';
+	out[n++] = (char)('0' + frac / 100);
+	out[n++] = (char)('0' + frac / 10 % 10);
+	out[n++] = (char)('0' + frac % 10);
+	out[n++] = 'Z';
+	out[n] = '\0';
 }
 
 int date_age_on(const char *birth, const char *on)

@@ -85,6 +85,11 @@ void date_today(char out[11]);
 int time_parse_utc(const char *s, int64_t *ms);
 /* Unix ms as "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
 void time_format_utc(int64_t ms, char out[21]);
+/* Unix ms as RFC 3339 UTC with milliseconds, "2026-11-23T19:32:20.123Z": the
+ * one form of a moment in JSON (the audit export, the CLI's --json). A value
+ * gmtime cannot take is written as its decimal number, never dropped. */
+#define TIME_ISO_MS_LEN 32
+void time_format_iso_ms(int64_t ms, char out[TIME_ISO_MS_LEN]);
 
 /* Read a whole file (up to max bytes) into a NUL-terminated buffer the caller
  * frees. Returns 0, -errno, or -EFBIG. */

@@ -145,12 +145,18 @@ def main():
         step("Inzage: parents see the dossier of a pupil under 16, the pupil from 16")
         young = [r["pupil_ref"] for r in registered if not sixteen_on(r["birth_date"], INZAGE_ON)]
         older = [r["pupil_ref"] for r in registered if sixteen_on(r["birth_date"], INZAGE_ON)]
-        run(school, "handover", "inzage", older[0], "--by", "pupil", "--date", INZAGE_ON,
-            "--remarks", "Ik wil graag in een kleine groep beginnen.")
-        run(school, "handover", "inzage", "--by", "pupil", "--date", INZAGE_ON, *older[1:], show=False)
+        # OSO inzage rules: one pupil does not agree; the dossier goes all the
+        # same, with their view attached (the MBO's dossier below shows it)
+        run(school, "handover", "inzage", older[0], "--by", "pupil", "--agrees", "no",
+            "--why", "In het verslag sta ik als onrustig; dat was alleen in mijn eerste jaar.",
+            "--date", INZAGE_ON, "--remarks", "Ik wil graag in een kleine groep beginnen.")
+        run(school, "handover", "inzage", "--by", "pupil", "--agrees", "yes",
+            "--date", INZAGE_ON, *older[1:], show=False)
         if young:
-            run(school, "handover", "inzage", "--by", "parent", "--date", INZAGE_ON, *young)
-            run(school, "handover", "inzage", young[0], "--by", "pupil", "--date", INZAGE_ON)
+            run(school, "handover", "inzage", "--by", "parent", "--agrees", "yes",
+                "--date", INZAGE_ON, *young)
+            run(school, "handover", "inzage", young[0], "--by", "pupil", "--agrees", "yes",
+                "--date", INZAGE_ON)
 
         step("A mentor sends every ready dossier; one not registered yet is refused")
         r = run(school, "handover", "send", "--all-ready", show=False)
@@ -167,7 +173,9 @@ def main():
 
         step("At the MBO: the inbox, and one dossier decrypted for the intake coordinator")
         run(mbo, "inbox", "list", "--limit", "5")
-        first = mbo.cli_json("inbox", "list", "--limit", "1")[0]["record_id"]
+        # the dossier whose pupil disagreed at inzage: their view arrived with it
+        first = {x["pupil_ref"]: x["record_id"]
+                 for x in school.cli_json("handover", "list", "--state", "delivered")}[older[0]]
         run(mbo, "inbox", "show", first)
 
         step("The MBO reports back: statuses for everyone, outcomes only under consent (CSV)")

@@ -8,6 +8,7 @@ environment: OVERSTAPD and OVERSTAP (set by ctest), else ./build/.
 import json
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -21,6 +22,15 @@ SRC = os.environ.get("OVERSTAP_SRC", os.path.abspath(os.path.join(os.path.dirnam
 OVERSTAPD = os.environ.get("OVERSTAPD", os.path.join(SRC, "build", "overstapd"))
 OVERSTAP = os.environ.get("OVERSTAP", os.path.join(SRC, "build", "overstap"))
 GEN = os.environ.get("OVERSTAP_GEN", os.path.join(SRC, "build", "gen"))
+
+
+# A moment in the CLI's --json (issue 15): RFC 3339 UTC with milliseconds;
+# "never" is null. Same-format strings compare in time order.
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def is_iso(s):
+    return isinstance(s, str) and ISO_MS.match(s) is not None
 
 
 def wait_for(pred, timeout=30.0, interval=0.05, what="condition"):
@@ -268,7 +278,8 @@ def hand_over(school, rows, date="2025-06-01"):
     for i in range(0, len(refs), 500):
         school.cli("handover", "registered", "--date", date, *refs[i:i + 500])
     for i in range(0, len(refs), 500):
-        school.cli("handover", "inzage", "--by", "pupil", "--date", date, *refs[i:i + 500])
+        school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                   "--date", date, *refs[i:i + 500])
     return school.cli("handover", "send", "--all-ready")
 
 

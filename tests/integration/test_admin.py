@@ -40,7 +40,8 @@ class AdminPathTest(harness.DaemonTestCase):
             f.write("colour = blue\n")
         line = good.count("\n") + 1
         inst.reload()
-        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] > 0, what="the failed reload")
+        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] is not None,
+                 what="the failed reload")
 
         # No -s: the CLI finds the daemon through the broken file
         r = overstap("-c", inst.conf, "status", "--json")
@@ -59,9 +60,10 @@ class AdminPathTest(harness.DaemonTestCase):
         with open(inst.conf, "w") as f:
             f.write(good)
         inst.reload()
-        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] == 0, what="a good reload")
+        wait_for(lambda: inst.cli_json("status")["reload_failed_at"] is None, what="a good reload")
         st = inst.cli_json("status")
-        self.assertGreater(st["reloaded_at"], 0)
+        self.assertTrue(harness.is_iso(st["reloaded_at"]), st["reloaded_at"])
+        self.assertTrue(harness.is_iso(st["started_at"]), st["started_at"])
         self.assertEqual(st["reload_errors"], [])
         r = overstap("-c", inst.conf, "status")
         self.assertEqual(r.stderr, "")

@@ -118,7 +118,8 @@ class AuditLogTest(harness.DaemonTestCase):
         refs = [r["pupil_ref"] for r in rows]
         for i in range(0, len(refs), 500):
             school.cli("handover", "registered", "--date", "2025-06-01", *refs[i:i + 500])
-            school.cli("handover", "inzage", "--by", "pupil", "--date", "2025-06-01", *refs[i:i + 500])
+            school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                       "--date", "2025-06-01", *refs[i:i + 500])
         out = os.path.join(self.root, "audit.jsonl")
         r = school.cli("audit", "export", "-o", out)
         # per pupil: imported, registered, inzage; and the import as a whole

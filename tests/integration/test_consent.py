@@ -140,7 +140,8 @@ class ConsentTest(harness.DaemonTestCase):
         school, mbo = self.setup_school(policy="consent", with_mbo=True)
         refs = ["SIXTEEN", "OLDER"]
         school.cli("handover", "registered", "--date", day(0), *refs)
-        school.cli("handover", "inzage", "--by", "pupil", "--date", day(0), *refs)
+        school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                   "--date", day(0), *refs)
         r = school.cli("handover", "send", *refs, check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn("no consent", r.stdout + r.stderr)

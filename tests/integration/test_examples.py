@@ -64,7 +64,7 @@ class ExamplesTest(harness.DaemonTestCase):
         school.cli("import", "consents", example("consents.csv"))
         self.assertEqual(sorted(c["pupil_ref"] for c in school.cli_json("consent", "list")),
                          ["V2025-001", "V2025-002"])
-        school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, *refs)
+        school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes", "--date", TODAY, *refs)
         school.cli("handover", "send", *refs)
         wait_for(lambda: all(self.state(school, r)["state"] == "delivered" for r in refs),
                  what="the handovers delivered")

@@ -53,7 +53,8 @@ class FeedbackTest(harness.DaemonTestCase):
         return [o for o in self.school.cli_json("handover", "list") if o["pupil_ref"] == ref][0]
 
     def send(self, *refs):
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, *refs)
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, *refs)
         self.school.cli("handover", "send", *refs)
         wait_for(lambda: all(self.state(r)["state"] == "delivered" for r in refs),
                  what="%s delivered" % (refs,))
@@ -206,7 +207,8 @@ class FeedbackTest(harness.DaemonTestCase):
         c = self.school.cli_json("consent", "grant", "F1", "--purpose", "handover", "--by", "pupil",
                                  "--evidence", "form", "--ref", "AVG-2")[0]
         self.school.cli("handover", "registered", "--date", TODAY, "F1")
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, "F1")
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, "F1")
         self.assertEqual(self.mbo.stop(), 0)
         self.school.cli("handover", "send", "F1")
         self.assertEqual(self.state("F1")["state"], "queued")

@@ -79,10 +79,12 @@ class HandoverTest(harness.FederationCase):
     def register(self, *refs):
         return self.school.cli("handover", "registered", "--date", DATE, *refs)
 
-    def inzage(self, *refs, by="pupil", date=DATE, check=True, remarks=None):
+    def inzage(self, *refs, by="pupil", date=DATE, check=True, remarks=None, agrees="yes",
+               why=None):
         extra = ["--remarks", remarks] if remarks is not None else []
-        return self.school.cli("handover", "inzage", *refs, "--by", by, "--date", date, *extra,
-                               check=check)
+        extra += ["--why", why] if why is not None else []
+        return self.school.cli("handover", "inzage", *refs, "--by", by, "--agrees", agrees,
+                               "--date", date, *extra, check=check)
 
     def send(self, *refs, check=True):
         return self.school.cli("handover", "send", *refs, check=check)
@@ -137,7 +139,8 @@ class HandoverTest(harness.FederationCase):
         self.assertGreaterEqual(st["acked"], len(rows))
         for ref in refs:
             self.assertTrue(out[ref]["record_id"], ref)
-            self.assertGreater(out[ref]["delivered_at"], 0, ref)
+            self.assertTrue(harness.is_iso(out[ref]["delivered_at"]), out[ref])
+            self.assertTrue(harness.is_iso(out[ref]["queued_at"]), out[ref])
             self.assertGreaterEqual(out[ref]["delivered_at"], out[ref]["queued_at"], ref)
             self.assertGreaterEqual(out[ref]["attempts"], 1, ref)
 
@@ -285,6 +288,52 @@ class HandoverTest(harness.FederationCase):
         self.assertEqual(self.dossier(out["A-GUARD"]["record_id"])["inzage"]["remarks"],
                          "Voogd: akkoord.")
 
+    # ---- OSO inzage rules: do they agree, and if not, why ----
+    def test_disagreement_travels_with_the_dossier(self):
+        """The parents do not agree with the dossier: that does not stop it,
+        their view (zienswijze) goes with it, verbatim, and the MBO reads it in
+        `inbox show`, as text and as JSON; the school sees it in `handover show`."""
+        rng = random.Random(909)
+        rows = [pupil("Z-NO", rng, "Fleur", "Jansen", birth="2010-03-01"),   # 15 on DATE
+                pupil("Z-YES", rng, "Bram", "Smit")]
+        self.import_rows(rows)
+        self.register("Z-NO", "Z-YES")
+        why = ("Wij herkennen ons kind niet in het verslag over de stage.\n"
+               "Fleur werkte daar met plezier en kreeg een goede beoordeling.")
+
+        # the CLI asks: whether they agree is required, "no" needs the why
+        # (exit 2, usage), "yes" has none; nothing is recorded then
+        for args, msg in (([], r"--agrees yes\|no is required"),
+                          (["--agrees", "no"], r"--agrees no needs --why"),
+                          (["--agrees", "yes", "--why", "x"], r"--why is for --agrees no"),
+                          (["--agrees", "misschien"], r"--agrees wants yes or no")):
+            r = self.school.cli("handover", "inzage", "Z-NO", "--by", "parent", "--date", DATE,
+                                *args, check=False)
+            self.assertEqual(r.returncode, 2, "%s: %s%s" % (args, r.stdout, r.stderr))
+            self.assertRegex(r.stderr, msg)
+        self.assert_refused(self.send("Z-NO", check=False), "Z-NO", r"no inzage")
+
+        r = self.inzage("Z-NO", by="parent", agrees="no", why=why, remarks="Gesprek gehad.")
+        self.assertIn("who do not agree", r.stdout)
+        self.inzage("Z-YES", agrees="ja")      # the staff's Dutch is understood
+        shown = self.school.cli_json("handover", "show", "Z-NO")["dossier"]["inzage"]
+        self.assertEqual((shown["agrees"], shown["disagreement"]), ("no", why))
+
+        self.send("Z-NO", "Z-YES")             # disagreement does not stop the send
+        out = self.wait_delivered(["Z-NO", "Z-YES"])
+        rid = out["Z-NO"]["record_id"]
+        z = self.dossier(rid)["inzage"]
+        self.assertEqual(z["reviewer"], "parent")
+        self.assertEqual(z["agrees"], "no")
+        self.assertEqual(z["disagreement"], why)
+        self.assertEqual(z["remarks"], "Gesprek gehad.")
+        z = self.dossier(out["Z-YES"]["record_id"])["inzage"]
+        self.assertEqual((z["agrees"], z["disagreement"]), ("yes", ""))
+        text = self.mbo.cli("inbox", "show", rid).stdout
+        self.assertRegex(text, r"(?m)^\s*agrees\s+no")
+        self.assertRegex(text, r"(?m)^\s*their view\s+Wij herkennen ons kind niet")
+        self.assertIn("Fleur werkte daar met plezier", text)
+
     # ---- once only ----
     def test_sending_twice_is_refused(self):
         rng = random.Random(505)
@@ -403,7 +452,8 @@ class HandoverEdgeTest(harness.FederationCase):
         self.import_rows("x-states.csv", [pupil("X-REG", rng, "Finn", "Bos"),
                                           pupil("X-READY", rng, "Tess", "Vos")])
         self.school.cli("handover", "registered", "--date", DATE, "X-REG", "X-READY")
-        self.school.cli("handover", "inzage", "X-READY", "--by", "pupil", "--date", DATE)
+        self.school.cli("handover", "inzage", "X-READY", "--by", "pupil", "--agrees", "yes",
+                        "--date", DATE)
         ready = {r["pupil_ref"] for r in self.school.cli_json("handover", "list", "--state", "ready")}
         self.assertIn("X-READY", ready)
         self.assertNotIn("X-REG", ready)
@@ -421,7 +471,8 @@ class HandoverEdgeTest(harness.FederationCase):
         before = len(self.mbo.cli_json("inbox", "list"))
         reg = self.school.cli("handover", "registered", "--date", "2099-09-01", "X-FUTURE",
                               check=False)
-        self.school.cli("handover", "inzage", "X-FUTURE", "--by", "pupil", "--date", DATE)
+        self.school.cli("handover", "inzage", "X-FUTURE", "--by", "pupil", "--agrees", "yes",
+                        "--date", DATE)
         r = self.school.cli("handover", "send", "X-FUTURE", check=False)
         self.assertTrue(reg.returncode == 1 or r.returncode == 1,
                         "registration on 2099-09-01 accepted and the dossier sent:\n%s%s"
@@ -436,7 +487,7 @@ class HandoverEdgeTest(harness.FederationCase):
         rng = random.Random(811)
         self.import_rows("x-unborn.csv", [pupil("X-UNBORN", rng, "Yara", "Kaya",
                                                 birth="2010-02-10")])
-        r = self.school.cli("handover", "inzage", "X-UNBORN", "--by", "pupil",
+        r = self.school.cli("handover", "inzage", "X-UNBORN", "--by", "pupil", "--agrees", "yes",
                             "--date", "2009-01-01", check=False)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertEqual(r.stdout, "")

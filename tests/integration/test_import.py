@@ -118,7 +118,8 @@ class ImportTest(harness.DaemonTestCase):
         self.assertRegex(r.stdout, r": 3 added, 0 updated, 0 unchanged, 0 unchanged \(already sent\),"
                          r" 0 refused, 1 warning$")
         school.cli("handover", "registered", "--date", "2025-06-01", "P-1")
-        school.cli("handover", "inzage", "--by", "pupil", "--date", "2025-06-01", "P-1")
+        school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                   "--date", "2025-06-01", "P-1")
         r = school.cli("handover", "send", "P-1", check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("not a configured peer", r.stderr)

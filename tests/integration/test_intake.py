@@ -64,7 +64,8 @@ class IntakeTest(harness.DaemonTestCase):
         wait_for(lambda: all(o["state"] == "registered"
                              for o in self.school.cli_json("handover", "list")),
                  what="registered at the school")
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, *refs)
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, *refs)
         self.school.cli("handover", "send", *refs)
         wait_for(lambda: len(self.mbo.cli_json("inbox", "list")) == 10, what="10 dossiers")
         # the list: D1-D4 and D5 start next year (dossier before the start),

@@ -41,7 +41,8 @@ class LimitsTest(harness.DaemonTestCase):
         school.cli("handover", "registered", "--date", DATE, *refs)
         for ref in refs:
             extra = ["--remarks", remarks[ref]] if remarks and ref in remarks else []
-            school.cli("handover", "inzage", "--by", "pupil", "--date", DATE, ref, *extra)
+            school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                       "--date", DATE, ref, *extra)
         return refs
 
     def states(self, school):

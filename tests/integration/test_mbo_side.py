@@ -44,7 +44,8 @@ class MboSideTest(harness.DaemonTestCase):
             self.mbo.cli("registration", "record", r["pgn"], "--from", SCHOOL, "--date", TODAY)
         wait_for(lambda: all(self.state(r)["state"] == "registered" for r in refs),
                  what="registrations at the school")
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, *refs)
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, *refs)
         self.school.cli("handover", "send", *refs)
         wait_for(lambda: all(self.state(r)["state"] == "delivered" for r in refs),
                  what="handovers delivered")
@@ -135,7 +136,8 @@ class MboSideTest(harness.DaemonTestCase):
         self.assertEqual((r["kind"], r["event"], r["record_id"], r["date"], r["peer"]),
                          ("status", "enrolled", self.rid["K3"], TODAY, SCHOOL))
         self.assertIn("no handover with this record id", r["reason"])
-        self.assertGreater(r["refused_at"], 0)
+        self.assertTrue(harness.is_iso(r["refused_at"]), r["refused_at"])
+        self.assertTrue(harness.is_iso(r["created_at"]), r["created_at"])
         text = self.mbo.cli("outbox", "list", "--refused").stdout
         self.assertIn("refused status enrolled by %s" % SCHOOL, text)
         self.assertIn("no handover with this record id to the sender", text)

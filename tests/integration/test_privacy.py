@@ -80,8 +80,9 @@ def hand_over_with_remarks(school, rows):
     """harness.hand_over, with remarks on the first pupil's inzage."""
     refs = [r["pupil_ref"] for r in rows]
     school.cli("handover", "registered", "--date", DATE, *refs)
-    school.cli("handover", "inzage", refs[0], "--by", "pupil", "--date", DATE, "--remarks", REMARKS)
-    school.cli("handover", "inzage", "--by", "pupil", "--date", DATE, *refs[1:])
+    school.cli("handover", "inzage", refs[0], "--by", "pupil", "--agrees", "yes",
+               "--date", DATE, "--remarks", REMARKS)
+    school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes", "--date", DATE, *refs[1:])
     return school.cli("handover", "send", "--all-ready")
 
 

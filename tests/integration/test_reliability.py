@@ -80,7 +80,8 @@ class ReliabilityTest(harness.DaemonTestCase):
         refs = [r["pupil_ref"] for r in rows]
         for i in range(0, n, 500):
             school.cli("handover", "registered", "--date", DATE, *refs[i:i + 500])
-            school.cli("handover", "inzage", "--by", "pupil", "--date", DATE, *refs[i:i + 500])
+            school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                       "--date", DATE, *refs[i:i + 500])
         return rows
 
     def check_exactly_once(self, school, mbo, rows):

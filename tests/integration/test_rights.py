@@ -95,7 +95,7 @@ class RightsTest(harness.DaemonTestCase):
         r = self.as_nobody(["users", "audio"], "handover", "list", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
         r = self.as_nobody(["users", "audio"], "handover", "inzage", self.ref, "--by", "pupil",
-                           "--date", "2025-05-20")
+                           "--date", "2025-05-20", "--agrees", "yes")
         self.assertEqual(r.returncode, 0, r.stderr)
         mine = [e for e in self.audit() if e["actor"] == "nobody"]
         self.assertTrue(mine, "the inzage is recorded under the real user")

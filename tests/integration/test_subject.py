@@ -75,7 +75,7 @@ class SubjectReportTest(harness.DaemonTestCase):
         wait_for(lambda: self.state()["state"] == "registered", what="registration at the school")
         fc = self.school.cli_json("consent", "grant", "S1", "--purpose", "follow_up", "--by",
                                   "pupil", "--evidence", "form", "--ref", "AVG-S1")[0]
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY,
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes", "--date", TODAY,
                         "--remarks", "Moeder wil graag een kennismakingsgesprek.", "S1")
         self.school.cli("handover", "send", "S1")
         wait_for(lambda: self.state()["state"] == "delivered", what="S1 delivered")
@@ -101,6 +101,10 @@ class SubjectReportTest(harness.DaemonTestCase):
         # the registration it sent, found by the PGN, with its own audit entry
         (g,) = ev["registrations"]
         self.assertEqual((g["school"], g["registered_on"], g["state"]), (SCHOOL, TODAY, "delivered"))
+        # moments in the evidence are ISO 8601 UTC throughout (issue 15), as its audit entries
+        self.assertTrue(harness.is_iso(g["at"]), g["at"])
+        self.assertTrue(harness.is_iso(ev["generated_at"]), ev["generated_at"])
+        self.assertTrue(harness.is_iso(ev["received"][0]["row"]["received_at"]), ev["received"][0])
         sent = [e for e in ev["audit"] if e["action"] == "registration.sent"]
         self.assertEqual([e["subject"] for e in sent], [g["message_id"]])
         # by record id too, once
@@ -118,8 +122,10 @@ class SubjectReportTest(harness.DaemonTestCase):
                       "meldde de aanmelding aan de vorige school", "een intakemedewerker",
                       "voortgezet speciaal onderwijs (VSO), uitstroom arbeid",
                       "les in een kleine groep", "ingeschreven",
-                      "Moeder wil graag een kennismakingsgesprek."):
+                      "Moeder wil graag een kennismakingsgesprek.", "Eens met het dossier: ja"):
             self.assertIn(words, letter)
+        # the letter reads those moments back
+        self.assertRegex(letter, r"Ontvangen op: \d+ \w+ \d{4} om \d\d:\d\d")
 
     def test_school_letter_in_dutch_text_and_printable_html(self):
         self.hand_over_after_registration()
@@ -131,6 +137,7 @@ class SubjectReportTest(harness.DaemonTestCase):
                       "meldde dat de leerling is aangemeld", "een mentor",
                       "afgeleverd", "ingeschreven"):
             self.assertIn(words, letter)
+        self.assertRegex(letter, r"Afgeleverd bij de nieuwe school: \d+ \w+ \d{4} om \d\d:\d\d")
 
         path = os.path.join(self.root, "inzage.html")
         r = self.school.cli("subject", "S1", "--format", "html", "-o", path)

@@ -73,7 +73,8 @@ class WithdrawalTest(harness.DaemonTestCase):
 
     def send(self, *refs):
         self.school.cli("handover", "registered", "--date", TODAY, *refs)
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, *refs)
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, *refs)
         self.school.cli("handover", "send", *refs)
         wait_for(lambda: all(self.state(r)["state"] == "delivered" for r in refs),
                  what="%s delivered" % (refs,))
@@ -367,7 +368,8 @@ class WithdrawalTest(harness.DaemonTestCase):
         self.assertIn("reg.csv:4: pgn:", r.stderr)
 
         fc = self.grant("W1", "follow_up")
-        self.school.cli("handover", "inzage", "--by", "pupil", "--date", TODAY, "W1")
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, "W1")
         self.school.cli("handover", "send", "W1")
         wait_for(lambda: self.state("W1")["state"] == "delivered", what="W1 delivered")
         rep = self.school.cli_json("subject", "W1")

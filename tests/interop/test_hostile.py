@@ -109,6 +109,15 @@ def refused(ident):
             ("inzage without a date", {"inzage": {"reviewer": pb.REVIEWER_PUPIL}}, "inzage record malformed"),
             ("inzage remarks of 9 KB", {"inzage": {"reviewed_on": "2025-06-01", "remarks": "r" * 9216}},
              "inzage record malformed"),
+            # OSO inzage rules: their view only beside "they do not agree", as long as remarks
+            ("inzage disagreement of 9 KB",
+             {"inzage": {"reviewed_on": "2025-06-01", "agrees": pb.TRI_NO, "disagreement": "d" * 9216}},
+             "inzage record malformed"),
+            ("inzage disagreement while they agree",
+             {"inzage": {"reviewed_on": "2025-06-01", "agrees": pb.TRI_YES, "disagreement": "toch niet"}},
+             "handover inzage disagreement: given although agrees is not no"),
+            ("inzage agrees out of range", {"inzage": {"reviewed_on": "2025-06-01", "agrees": 9}},
+             "inzage record malformed"),
             # The legal basis (design.md §3), checked by the receiver itself.
             ("care notes without a consent", {"consents": []},
              "free-text care notes without a handover consent"),
@@ -147,6 +156,10 @@ def refused(ident):
             ("ESC in the inzage remarks",
              {"inzage": {"reviewed_on": "2025-06-01", "remarks": "ok\x1b]0;pwned\x07"}},
              "handover inzage remarks: contains a control character"),
+            ("ESC in the inzage disagreement",
+             {"inzage": {"reviewed_on": "2025-06-01", "agrees": pb.TRI_NO,
+                         "disagreement": "nee\x1b]0;pwned\x07"}},
+             "handover inzage disagreement: contains a control character"),
             ("C1 CSI in the mentor's name", {"mentor": {"name": "m\x9b31m"}},
              "handover mentor name: contains a control character")):
         cases.append((label, ident.envelope(RECEIVER_ID, peer.handover(**kw)), reason))

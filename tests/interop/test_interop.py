@@ -225,6 +225,25 @@ class InteropTest(DaemonCase):
         self.assertEqual(d["inzage"]["remarks"], h.inzage.remarks)
         self.assertEqual(d["inzage"]["reviewer"], "parent")
 
+    def test_disagreement_from_an_independent_sender(self):
+        """An independent implementation's dossier whose parents do not agree
+        (OSO inzage rules): agrees and their view (fields 5 and 6 of Inzage)
+        are accepted and shown as sent; one from a sender that never asked
+        (no field 5) shows as not asked."""
+        view = "Wij zien haar niet als zorgleerling.\nZe wil gewoon leren."
+        h = peer.handover(inzage={"reviewer": pb.REVIEWER_PARENT, "reviewed_on": "2025-06-02",
+                                  "agrees": pb.TRI_NO, "disagreement": view, "recorded_by": "x"})
+        self.deliver(h=h)
+        z = self.daemon.cli_json("inbox", "show", h.record_id)["dossier"]["inzage"]
+        self.assertEqual((z["agrees"], z["disagreement"]), ("no", view))
+        self.assertIn("their view", self.daemon.cli("inbox", "show", h.record_id).stdout)
+        h = peer.handover()
+        self.deliver(h=h)
+        z = self.daemon.cli_json("inbox", "show", h.record_id)["dossier"]["inzage"]
+        self.assertEqual((z["agrees"], z["disagreement"]), ("", ""))
+        self.assertRegex(self.daemon.cli("inbox", "show", h.record_id).stdout,
+                         r"(?m)^\s*agrees\s+not asked")
+
     def test_many_handovers_acked(self):
         """A burst on one connection: the daemon may answer several ids in one
         signed ack; every id is acknowledged, every record stored once."""

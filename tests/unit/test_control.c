@@ -222,6 +222,7 @@ static Overstapctl__Reply *s_marked(struct fx *f, Overstapctl__Request__BodyCase
 		z.n_pupil_refs = 1;
 		z.pupil_refs = refs;
 		z.reviewer = "pupil";	/* every pupil in the file is 16 or over by now */
+		z.agrees = "yes";
 		req.inzage = &z;
 	}
 	return s_call(f, &req);
@@ -624,6 +625,81 @@ static void test_send_gate(void **state)
 	assert_string_equal(rep->marked->errors[0], "L001: the dossier has already been sent");
 }
 
+/* OSO inzage rules: whether they agree is asked every time; "no" carries
+ * their view, "yes" none; the view is text the receiver would accept, and
+ * travels in the dossier. Disagreeing does not close the send gate. */
+static Overstapctl__Reply *s_inzage_agrees(struct fx *f, const char *agrees, const char *why)
+{
+	static Overstapctl__Request req;
+	static Overstapctl__RecordInzage z;
+	static char *refs[1] = { "L001" };
+
+	overstapctl__record_inzage__init(&z);
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_INZAGE);
+	z.n_pupil_refs = 1;
+	z.pupil_refs = refs;
+	z.reviewer = "pupil";
+	z.agrees = (char *)agrees;
+	z.disagreement = (char *)why;
+	req.inzage = &z;
+	return s_call(f, &req);
+}
+
+static void test_inzage_agreement(void **state)
+{
+	static const char view[] = "Het beeld van haar stage klopt niet.\nZe werkt graag met dieren.";
+	struct fx *f = *state;
+	Overstapctl__Request req;
+	Overstapctl__Show show = OVERSTAPCTL__SHOW__INIT;
+	Overstapctl__Reply *rep;
+	Overstap__Handover *ho;
+	char *big = malloc(ENV_MAX_REMARKS + 2);
+
+	assert_non_null(big);
+	memset(big, 'x', ENV_MAX_REMARKS + 1);
+	big[ENV_MAX_REMARKS + 1] = '\0';
+	assert_int_equal(s_import_good(f)->code, 0);
+	assert_int_equal(s_marked(f, OVERSTAPCTL__REQUEST__BODY_MARK_REGISTERED, "L001")->code, 0);
+
+	rep = s_inzage_agrees(f, "", "");
+	assert_int_equal(rep->code, -EINVAL);
+	assert_string_equal(rep->error, "agrees must be yes or no: do they agree with the dossier?");
+	rep = s_inzage_agrees(f, "no", "");
+	assert_int_equal(rep->code, -EINVAL);
+	assert_string_equal(rep->error,
+			    "they do not agree: record why (their view travels with the dossier)");
+	rep = s_inzage_agrees(f, "yes", "toch niet");
+	assert_int_equal(rep->code, -EINVAL);
+	assert_string_equal(rep->error, "a disagreement is recorded only when they do not agree");
+	rep = s_inzage_agrees(f, "no", "rood\x1b[31m");
+	assert_int_equal(rep->code, -EINVAL);
+	assert_string_equal(rep->error, "the reasons for disagreeing: contains a control character");
+	rep = s_inzage_agrees(f, "no", big);
+	assert_int_equal(rep->code, -EINVAL);
+	assert_string_equal(rep->error, "the reasons for disagreeing are longer than 8192 bytes");
+	free(big);
+	/* none of these recorded anything: the gate is still shut */
+	assert_string_equal(s_refused(f, "L001"), "L001: no inzage recorded yet ('overstap handover inzage')");
+
+	rep = s_inzage_agrees(f, "no", view);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->marked->imported, 1);
+
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_HANDOVER_SHOW);
+	show.key = "L001";
+	req.handover_show = &show;
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, 0);
+	ho = overstap__handover__unpack(NULL, rep->handover_detail->dossier.len,
+					rep->handover_detail->dossier.data);
+	assert_non_null(ho);
+	assert_non_null(ho->inzage);
+	assert_int_equal(ho->inzage->agrees, OVERSTAP__TRISTATE__TRI_NO);
+	assert_string_equal(ho->inzage->disagreement, view);
+	overstap__handover__free_unpacked(ho, NULL);
+	assert_string_equal(rep->handover_detail->row->state, "ready");	/* not held back */
+}
+
 /* ---- listings ---- */
 
 static void test_handover_list_show(void **state)
@@ -856,6 +932,7 @@ static void test_audit_export(void **state)
 		assert_non_null(strstr(rep->audit_entries->lines[n - 1], want));
 		assert_null(strstr(rep->audit_entries->lines[n - 1], "mentor1"));
 	}
+	assert_non_null(strstr(rep->audit_entries->lines[n - 1], "agrees"));
 	/* never the pupil's name or number */
 	for (size_t i = 0; i < n; i++) {
 		assert_null(strstr(rep->audit_entries->lines[i], "Sanne"));
@@ -969,6 +1046,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_good_then_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inzage_agreement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_list_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_find, setup, teardown),

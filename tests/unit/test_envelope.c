@@ -323,6 +323,53 @@ static void test_handover_text(void **state)
 	s_handover_expect(&h, 0, "handover support need note: not valid UTF-8");
 }
 
+/* OSO inzage rules on the wire: agrees is UNSPECIFIED (a sender that did
+ * not ask), YES or NO; the view (disagreement) is free text like the remarks,
+ * with their limit, and only with NO: a view beside "agrees" contradicts
+ * itself and is refused. NO without a view is clear and accepted. */
+static void test_handover_inzage_agreement(void **state)
+{
+	Overstap__Handover h;
+	Overstap__Inzage inz = OVERSTAP__INZAGE__INIT;
+	char *big = malloc(ENV_MAX_REMARKS + 2);
+
+	(void)state;
+	assert_non_null(big);
+	s_handover_base(&h);
+	inz.reviewer = OVERSTAP__REVIEWER__REVIEWER_PARENT;
+	inz.reviewed_on = "2025-06-30";
+	inz.recorded_by = "mentor";
+	h.inzage = &inz;
+	s_handover_expect(&h, 1, NULL);			/* not asked */
+	inz.agrees = OVERSTAP__TRISTATE__TRI_YES;
+	s_handover_expect(&h, 1, NULL);
+	inz.agrees = OVERSTAP__TRISTATE__TRI_NO;
+	s_handover_expect(&h, 1, NULL);			/* no, without words */
+	inz.disagreement = "Het advies klopt niet.\r\nHij kan meer.";
+	s_handover_expect(&h, 1, NULL);
+	inz.agrees = OVERSTAP__TRISTATE__TRI_YES;
+	s_handover_expect(&h, 0, "handover inzage disagreement: given although agrees is not no");
+	inz.agrees = OVERSTAP__TRISTATE__TRI_UNSPECIFIED;
+	s_handover_expect(&h, 0, "handover inzage disagreement: given although agrees is not no");
+	inz.agrees = (Overstap__Tristate)7;			/* no such value */
+	inz.disagreement = "";
+	s_handover_expect(&h, 0, "inzage record malformed");
+	inz.agrees = OVERSTAP__TRISTATE__TRI_NO;
+	inz.disagreement = "fout\x1b]0;title\x07";
+	s_handover_expect(&h, 0, "handover inzage disagreement: contains a control character");
+	inz.disagreement = "fout\xe2\x80\xae";
+	s_handover_expect(&h, 0,
+			  "handover inzage disagreement: contains a bidirectional override or isolate");
+	memset(big, 'v', ENV_MAX_REMARKS);
+	big[ENV_MAX_REMARKS] = '\0';
+	inz.disagreement = big;
+	s_handover_expect(&h, 1, NULL);			/* at the limit */
+	big[ENV_MAX_REMARKS] = 'v';
+	big[ENV_MAX_REMARKS + 1] = '\0';
+	s_handover_expect(&h, 0, "inzage record malformed");
+	free(big);
+}
+
 /* created_at: never before 2020, at most max_clock_skew_s ahead, any age. */
 static void test_time_check(void **state)
 {
@@ -683,6 +730,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_cap_and_garbage, setup, teardown),
 		cmocka_unit_test(test_handover_limits),
 		cmocka_unit_test(test_handover_text),
+		cmocka_unit_test(test_handover_inzage_agreement),
 		cmocka_unit_test(test_time_check),
 		cmocka_unit_test(test_ack_limits),
 		cmocka_unit_test(test_withdrawal_unpack),

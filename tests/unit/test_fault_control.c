@@ -135,6 +135,8 @@ static int s_inzage(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c
 	z.reviewer = "pupil";	/* L001 is 17 */
 	z.date = "2025-05-20";
 	z.remarks = "geen opmerkingen";
+	z.agrees = "no";	/* the view is sealed with the remarks: the same failure paths */
+	z.disagreement = "het advies past niet";
 	s_req(&req, OVERSTAPCTL__REQUEST__BODY_INZAGE);
 	req.inzage = &z;
 	s_dispatch(x, &req, rep, c);

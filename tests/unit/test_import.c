@@ -137,7 +137,9 @@ static void test_corrected_before_sending(void **state)
 
 	assert_int_equal(s_import(f, rows, 1, 0, &res), 0);
 	assert_int_equal(store_leaver_find(f->s, "R1", 0, &l), 0);
-	assert_int_equal(store_leaver_set_inzage(f->s, l.id, 1, "2025-06-01", "ok", "m"), 0);
+	assert_int_equal(store_leaver_set_inzage(f->s, l.id, &(struct store_inzage){
+		.reviewer = 1, .date = "2025-06-01", .remarks = "ok", .agrees = 2,
+		.disagreement = "te somber", .user = "m" }), 0);
 	store_leaver_clear(&l);
 	rows[0]->given_name = "Zwaan";
 	rows[0]->exit_date = "2025-07-05";
@@ -152,7 +154,9 @@ static void test_corrected_before_sending(void **state)
 	assert_string_equal(l.priv->given_name, "Zwaan");
 	assert_string_equal(l.exit_date, "2025-07-05");
 	assert_string_equal(l.inzage_on, "");	/* the parents saw the old one */
+	assert_int_equal(l.inzage_agrees, 0);	/* and are asked again about the new */
 	assert_string_equal(l.priv->inzage_remarks, "ok");
+	assert_string_equal(l.priv->inzage_disagreement, "te somber");	/* their words stay */
 	store_leaver_clear(&l);
 	/* audited with the column names, never the values old or new */
 	assert_int_equal(s_audited(f, "leaver.updated", NULL, &a), 1);

@@ -98,6 +98,22 @@ static char *t_print(json_t *root, int *r)
 
 /* A row with broken UTF-8 and control characters, as a peer could send it,
  * printed and read back: valid JSON carrying the repaired text. */
+/* issue 15: every moment in --json is an ISO 8601 UTC string, never is null. */
+static void test_json_time(void **state)
+{
+	json_t *o = json_object();
+	char *s;
+
+	(void)state;
+	assert_int_equal(out_json_set_time(o, "at", 1795462340123LL), 0);
+	assert_int_equal(out_json_set_time(o, "never", 0), 0);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(s, "{\"at\":\"2026-11-23T19:32:20.123Z\",\"never\":null}");
+	free(s);
+	json_decref(o);
+	assert_int_equal(out_json_set_time(NULL, "at", 1), -ENOMEM);
+}
+
 static void test_json_print(void **state)
 {
 	json_t *row = json_object(), *doc;
@@ -154,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_fix),  cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_json_set),  cmocka_unit_test(test_json_print),
 		cmocka_unit_test(test_json_print_full),
+		cmocka_unit_test(test_json_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,8 @@ static struct peer_cred s_cred(uid_t uid, gid_t gid, const gid_t *g, size_t n)
 {
 	struct peer_cred c = { .uid = uid, .gid = gid, .pid = 1, .groups_known = 1 };
 
-	memcpy(c.groups, g, n * sizeof(*g));
+	if (n)
+		memcpy(c.groups, g, n * sizeof(*g));
 	c.n_groups = n;
 	return c;
 }

@@ -54,6 +54,7 @@ static void s_downgrade_to_v4(const char *path)
 	static const char *const v4_tables[] = { "meta", "pupil_keys", "leavers", "outbox", "inbox",
 						 "audit", "consents", "events", "revoked" };
 	static const char *const down =
+		"ALTER TABLE leavers DROP COLUMN inzage_agrees;"	/* v10 */
 		"DROP INDEX outbox_refused;"		/* v9 */
 		"ALTER TABLE inbox DROP COLUMN diploma;"
 		"DROP INDEX inbox_sender;"		/* v8 */
@@ -143,6 +144,59 @@ static void test_migrate_v4_to_v5(void **state)
 	c.seq = 1;
 	assert_int_equal(store_checkpoint_put(f->s, &c), 0);
 	assert_int_equal(store_checkpoint_get(f->s, PEER, CHECKPOINT_THEIRS, &c), 0);
+}
+
+static int s_user_version(const char *path)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A store of schema 10 (before inzage asked whether they agree) migrates:
+ * an inzage recorded then stays recorded, its agreement "not asked" (0),
+ * its remarks intact; a new inzage records agreement and view. */
+static void test_migrate_v10_to_v11(void **state)
+{
+	struct fx *f = *state;
+	struct store_inzage z = { .reviewer = 1, .date = "2025-06-01", .remarks = "gezien",
+				  .disagreement = "", .user = "m" };
+	struct leaver l;
+	sqlite3 *db;
+	char err[256] = "";
+
+	fx_import(f, "R1", "123456782", &l);
+	assert_int_equal(store_leaver_set_inzage(f->s, l.id, &z), 0);
+	store_leaver_clear(&l);
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE leavers DROP COLUMN inzage_agrees;"
+					  "PRAGMA user_version = 10;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(STORE_SCHEMA_VERSION, 11);
+	assert_int_equal(store_leaver_find(f->s, "R1", 1, &l), 0);
+	assert_string_equal(l.inzage_on, "2025-06-01");
+	assert_int_equal(l.inzage_agrees, 0);
+	assert_string_equal(l.priv->inzage_remarks, "gezien");
+	z.agrees = 2;
+	z.disagreement = "niet eens";
+	assert_int_equal(store_leaver_set_inzage(f->s, l.id, &z), 0);
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_find(f->s, "R1", 1, &l), 0);
+	assert_int_equal(l.inzage_agrees, 2);
+	assert_string_equal(l.priv->inzage_disagreement, "niet eens");
+	store_leaver_clear(&l);
 }
 
 /* A rolled-back transaction leaves nothing; a committed one stays across a
@@ -275,6 +329,7 @@ int main(void)
 		FX_TEST(test_wrong_master_key_cannot_read),
 		FX_TEST(test_reopen_and_newer_schema),
 		FX_TEST(test_migrate_v4_to_v5),
+		FX_TEST(test_migrate_v10_to_v11),
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),
 		FX_TEST(test_broken_while_running),

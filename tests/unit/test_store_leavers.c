@@ -89,6 +89,39 @@ static unsigned s_leavers(struct fx *f, int state, const char *cohort)
 
 /* Registered and inzage recorded: ready; queued: found by its record id and
  * by PGN, and no longer ready. The inzage remarks are sealed. */
+/* OSO inzage rules: whether they agree is a plain column, their view is
+ * sealed with the remarks (strings finds neither); recording again replaces
+ * both, including a view that no longer applies. */
+static void test_inzage_disagreement(void **state)
+{
+	struct fx *f = *state;
+	struct leaver a, l;
+	struct store_inzage z = { .reviewer = 2, .date = "2025-05-02", .remarks = "gezien",
+				  .agrees = 2, .disagreement = "Het beeld van de stage klopt niet.\n"
+							      "Hij werkte daar met plezier.",
+				  .user = "mentor1" };
+
+	fx_import(f, "R1", "123456782", &a);
+	assert_int_equal(store_leaver_set_inzage(f->s, a.id, &z), 0);
+	assert_false(fx_on_disk(f, "stage klopt", 11));
+	assert_int_equal(store_leaver_load(f->s, a.id, 1, &l), 0);
+	assert_int_equal(l.inzage_agrees, 2);
+	assert_string_equal(l.priv->inzage_disagreement, z.disagreement);
+	assert_string_equal(l.priv->inzage_remarks, "gezien");
+	store_leaver_clear(&l);
+
+	z.agrees = 1;
+	z.disagreement = "";
+	z.remarks = "na gesprek akkoord";
+	assert_int_equal(store_leaver_set_inzage(f->s, a.id, &z), 0);
+	assert_int_equal(store_leaver_find(f->s, "R1", 1, &l), 0);
+	assert_int_equal(l.inzage_agrees, 1);
+	assert_string_equal(l.priv->inzage_disagreement, "");
+	assert_string_equal(l.priv->inzage_remarks, "na gesprek akkoord");
+	store_leaver_clear(&l);
+	store_leaver_clear(&a);
+}
+
 static void test_leaver_to_ready(void **state)
 {
 	struct fx *f = *state;
@@ -106,8 +139,9 @@ static void test_leaver_to_ready(void **state)
 	free(ids);
 
 	assert_int_equal(store_leaver_set_registered(f->s, a.id, "2025-05-01", "mentor1"), 0);
-	assert_int_equal(store_leaver_set_inzage(f->s, a.id, 2, "2025-05-02",
-						 "ouders willen gesprek vooraf", "mentor1"), 0);
+	assert_int_equal(store_leaver_set_inzage(f->s, a.id, &(struct store_inzage){
+		.reviewer = 2, .date = "2025-05-02", .remarks = "ouders willen gesprek vooraf",
+		.agrees = 1, .disagreement = "", .user = "mentor1" }), 0);
 	assert_int_equal(store_leaver_set_registered(f->s, b.id, "2025-05-01", "mentor1"), 0);
 	assert_false(fx_on_disk(f, "gesprek vooraf", 14));
 	assert_int_equal(store_leaver_load(f->s, a.id, 1, &l), 0);
@@ -116,6 +150,8 @@ static void test_leaver_to_ready(void **state)
 	assert_int_equal(l.inzage_reviewer, 2);
 	assert_string_equal(l.inzage_recorded_by, "mentor1");
 	assert_string_equal(l.priv->inzage_remarks, "ouders willen gesprek vooraf");
+	assert_int_equal(l.inzage_agrees, 1);
+	assert_string_equal(l.priv->inzage_disagreement, "");
 	assert_string_equal(l.priv->given_name, "Given");	/* the rest of the sealed part stays */
 	store_leaver_clear(&l);
 
@@ -159,6 +195,7 @@ int main(void)
 		FX_TEST(test_import_sealed_and_found),
 		FX_TEST(test_import_all_or_nothing),
 		FX_TEST(test_leaver_to_ready),
+		FX_TEST(test_inzage_disagreement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,12 +135,41 @@ static void t_hostile_names(void **state)
 	free(text);
 }
 
+/* OSO inzage rules in the pupil's own letter: whether they agreed, and
+ * their view in their words; a dossier from before the question says so. */
+static void t_inzage_agreement(void **state)
+{
+	static const char fmt[] =
+		"{\"institution\": \"12AB00\", \"peers\": {},"
+		" \"sent\": [{\"row\": {\"pupil_ref\": \"S1\", \"state\": \"delivered\"},"
+		"   \"dossier\": {\"given_name\": \"Noor\", \"family_name\": \"Bakkali\","
+		"     \"inzage\": {\"reviewer\": \"parent\", \"reviewed_on\": \"2026-05-02\","
+		"       \"remarks\": \"\", \"agrees\": \"%s\", \"disagreement\": \"%s\"}}}],"
+		" \"consents\": [], \"received\": [], \"registrations\": [], \"audit\": []}";
+	char ev[2048];
+	char *text;
+
+	(void)state;
+	snprintf(ev, sizeof(ev), fmt, "no", "Het verslag klopt niet.\\nZe werkt graag.");
+	text = s_render(ev, 0);
+	assert_non_null(strstr(text, "Eens met het dossier: nee"));
+	assert_non_null(strstr(text, "Zienswijze (waarom niet eens): Het verslag klopt niet.\n"
+					"    Ze werkt graag."));
+	free(text);
+	snprintf(ev, sizeof(ev), fmt, "", "");
+	text = s_render(ev, 0);
+	assert_non_null(strstr(text, "Eens met het dossier: niet gevraagd"));
+	assert_null(strstr(text, "Zienswijze"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_every_documented_action_has_words),
 		cmocka_unit_test(t_withdrawn_consent_and_order),
 		cmocka_unit_test(t_hostile_names),
+		cmocka_unit_test(t_inzage_agreement),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,6 +76,24 @@ static void test_time_utc(void **state)
 		assert_int_equal(time_parse_utc(bad[i], &ms), -EINVAL);
 }
 
+/* Moments in JSON: RFC 3339 UTC with milliseconds, before 1970 floored. */
+static void test_time_iso_ms(void **state)
+{
+	char buf[TIME_ISO_MS_LEN];
+
+	(void)state;
+	time_format_iso_ms(1795462340123LL, buf);
+	assert_string_equal(buf, "2026-11-23T19:32:20.123Z");
+	time_format_iso_ms(1795462340000LL, buf);
+	assert_string_equal(buf, "2026-11-23T19:32:20.000Z");
+	time_format_iso_ms(0, buf);
+	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+	time_format_iso_ms(-1, buf);
+	assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
+	time_format_iso_ms(INT64_MAX, buf);	/* a nine-digit year still fits, Z and all */
+	assert_string_equal(buf, "292278994-08-17T07:12:55.807Z");
+}
+
 static void test_str_copy_and_strlist(void **state)
 {
 	char buf[4];
@@ -293,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_date_valid),
 		cmocka_unit_test(test_age_on),
 		cmocka_unit_test(test_time_utc),
+		cmocka_unit_test(test_time_iso_ms),
 		cmocka_unit_test(test_str_copy_and_strlist),
 		cmocka_unit_test(test_file_write_atomic),
 		cmocka_unit_test(test_ratelimit),
