@@ -312,9 +312,12 @@ static void s_dossier_fields(FILE *f, const json_t *d)
 		snprintf(name, sizeof(name), "%s, %s", html_code(s_jstr(in, "reviewer")),
 			 s_jstr(in, "reviewed_on"));
 		html_dt(f, _("Inzage by"), name);
-		fprintf(f, "<dt>%s</dt><dd>", _("Remarks"));
-		html_text(f, s_jstr(in, "remarks"));
-		fputs("</dd>\n", f);
+		html_dt(f, _("Agrees with the dossier"), !strcmp(s_jstr(in, "agrees"), "yes") ? _("yes")
+							 : !strcmp(s_jstr(in, "agrees"), "no") ? _("no")
+							 : _("not asked"));
+		if (*s_jstr(in, "disagreement"))
+			html_dt(f, _("Their view"), s_jstr(in, "disagreement"));
+		html_dt(f, _("Remarks"), s_jstr(in, "remarks"));
 	}
 	fputs("</dl>\n", f);
 	if (json_array_size(sn)) {

@@ -310,22 +310,6 @@ out:
 	html_page_close(r);
 }
 
-/* The OSO inzage asks whether they agree and, if not, why: RecordInzage has
- * one remarks text (control.proto), so both go at its head, in words the
- * receiving MBO reads as they stand. */
-static char *s_inzage_remarks(const char *agrees, const char *reason, const char *remarks)
-{
-	char *out = NULL;
-	int n;
-
-	if (!strcmp(agrees, "yes"))
-		n = asprintf(&out, "%s%s%s", _("Agrees with the dossier."), *remarks ? "\n" : "", remarks);
-	else
-		n = asprintf(&out, _("Does not agree with the dossier. Reason: %s%s%s"), reason,
-			     *remarks ? "\n" : "", remarks);
-	return n < 0 ? NULL : out;
-}
-
 void page_inzage(struct req *r)
 {
 	Overstapctl__Request q = OVERSTAPCTL__REQUEST__INIT;
@@ -334,7 +318,7 @@ void page_inzage(struct req *r)
 	const char *ref = s_need(r, "ref"), *reviewer = s_need(r, "reviewer"),
 		   *date = s_need(r, "date"), *agrees = s_need(r, "agrees");
 	const char *reason = req_field(r, "reason"), *remarks = req_field(r, "remarks");
-	char *refs[1], *text = NULL;
+	char *refs[1];
 
 	html_page_open(r, _("Inzage"));
 	if (!ref || !reviewer || !date || !agrees || (strcmp(agrees, "yes") != 0 && strcmp(agrees, "no") != 0)) {
@@ -348,18 +332,16 @@ void page_inzage(struct req *r)
 		s_done(r, ref, NULL);
 		goto out;
 	}
-	text = s_inzage_remarks(agrees, reason ? reason : "", remarks ? remarks : "");
-	if (!text) {
-		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		html_error(r, _("Out of memory."));
-		goto out;
-	}
 	refs[0] = (char *)ref;
 	in.pupil_refs = refs;
 	in.n_pupil_refs = 1;
 	in.reviewer = (char *)reviewer;
 	in.date = (char *)date;
-	in.remarks = text;
+	/* OSO inzage: whether they agree and, if not, their view; both travel
+	 * with the dossier (RecordInzage.agrees, .disagreement) */
+	in.agrees = (char *)agrees;
+	in.disagreement = (char *)(!strcmp(agrees, "no") ? reason : "");
+	in.remarks = (char *)(remarks ? remarks : "");
 	q.body_case = OVERSTAPCTL__REQUEST__BODY_INZAGE;
 	q.inzage = &in;
 	if (req_ctl(r, &q, OVERSTAPCTL__REPLY__BODY_MARKED, &rep) == 0)
@@ -367,7 +349,6 @@ void page_inzage(struct req *r)
 	else
 		s_done(r, ref, NULL);
 out:
-	free(text);
 	if (rep)
 		overstapctl__reply__free_unpacked(rep, NULL);
 	html_page_close(r);
