@@ -585,6 +585,8 @@ static void s_route(struct server *srv, struct req *r, struct conn *cn, const ch
 
 /* ---- replies ---- */
 
+static enum MHD_Result s_small(struct MHD_Connection *c, unsigned status, const char *text);
+
 static enum MHD_Result s_reply(struct server *srv, struct MHD_Connection *c, struct req *r,
 			       int fresh, const char *sid)
 {
@@ -592,8 +594,13 @@ static enum MHD_Result s_reply(struct server *srv, struct MHD_Connection *c, str
 	enum MHD_Result ret;
 	char cookie[256];
 
-	if (fclose(r->out) != 0 || !r->body)
-		return MHD_NO;
+	/* a handler that lost its stream (out of memory) answers 500 */
+	if (!r->out || fclose(r->out) != 0 || !r->body) {
+		free(r->body);
+		r->out = NULL;
+		r->body = NULL;
+		return s_small(c, MHD_HTTP_INTERNAL_SERVER_ERROR, _("Out of memory."));
+	}
 	r->out = NULL;
 	resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
