@@ -265,6 +265,26 @@ void page_outcomes(struct req *r)
 	html_page_close(r);
 }
 
+/* A file the importer refused: every problem it found (or why it could not
+ * read it at all), and that nothing went to the daemon. */
+static void s_refused(struct req *r, const struct strlist *errors, int rc)
+{
+	r->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
+	html_error(r, _("The file was refused; nothing was sent:"));
+	fputs("<ul class=\"error\">\n", r->out);
+	for (size_t i = 0; i < errors->n; i++) {
+		fputs("<li>", r->out);
+		html_text(r->out, errors->v[i]);
+		fputs("</li>\n", r->out);
+	}
+	if (!errors->n) {
+		fputs("<li>", r->out);
+		html_text(r->out, strerror(-rc));
+		fputs("</li>\n", r->out);
+	}
+	fputs("</ul>\n", r->out);
+}
+
 /* Registrations at this MBO, told to the schools they come from (§8.3). */
 static void s_registrations(struct req *r, const char *name, const char *data, size_t len, int check)
 {
@@ -279,15 +299,7 @@ static void s_registrations(struct req *r, const char *name, const char *data, s
 	int rc = registrations_import(name, data, len, &o, &rows, &n, &errors);
 
 	if (rc < 0) {
-		r->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
-		html_error(r, _("The file was refused; nothing was sent:"));
-		fputs("<ul class=\"error\">\n", r->out);
-		for (size_t i = 0; i < errors.n; i++) {
-			fputs("<li>", r->out);
-			html_text(r->out, errors.v[i]);
-			fputs("</li>\n", r->out);
-		}
-		fputs("</ul>\n", r->out);
+		s_refused(r, &errors, rc);
 		goto out;
 	}
 	g = calloc(n ? n : 1, sizeof(*g));
@@ -355,17 +367,7 @@ void page_outcomes_post(struct req *r)
 	}
 	rc = outcomes_import(name, data, len, &o, &rows, &n, &errors);
 	if (rc < 0) {
-		r->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
-		html_error(r, _("The file was refused; nothing was sent:"));
-		fputs("<ul class=\"error\">\n", r->out);
-		for (size_t i = 0; i < errors.n; i++) {
-			fputs("<li>", r->out);
-			html_text(r->out, errors.v[i]);
-			fputs("</li>\n", r->out);
-		}
-		if (!errors.n)
-			fprintf(r->out, "<li>%s</li>\n", strerror(-rc));
-		fputs("</ul>\n", r->out);
+		s_refused(r, &errors, rc);
 		goto form;
 	}
 	ev = calloc(n ? n : 1, sizeof(*ev));
