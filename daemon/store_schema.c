@@ -174,6 +174,23 @@ static const char *const s_migrations[] = {
 	 * column like the reviewer: it names no one. Their reasons are the
 	 * family's words and live in the sealed pii (LeaverPrivate), as remarks. */
 	"ALTER TABLE leavers ADD COLUMN inzage_agrees INTEGER NOT NULL DEFAULT 0;",
+
+	/* 11 -> 12: start-up and status at any size (issue 14, design.md §5.3).
+	 * The retention job's scans go through partial indexes of what is not
+	 * erased yet, by the date they compare, instead of reading every row
+	 * (and, for the inbox, the overflow pages of its sealed blobs, which
+	 * come before erased_at). `status` reads a count kept by triggers
+	 * instead of count(*) over the inbox. */
+	"CREATE INDEX inbox_retention ON inbox(received_at) WHERE erased_at IS NULL;"
+	"CREATE INDEX leavers_retention ON leavers(coalesce(delivered_at, imported_at))"
+	"  WHERE erased_at IS NULL AND state IN (0, 2, 3);"
+	"CREATE INDEX enrolments_retention ON enrolments(imported_at) WHERE erased_at IS NULL;"
+	"CREATE TABLE counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO counts VALUES ('inbox', (SELECT count(*) FROM inbox));"
+	"CREATE TRIGGER inbox_count_ins AFTER INSERT ON inbox BEGIN"
+	"  UPDATE counts SET n = n + 1 WHERE name = 'inbox'; END;"
+	"CREATE TRIGGER inbox_count_del AFTER DELETE ON inbox BEGIN"
+	"  UPDATE counts SET n = n - 1 WHERE name = 'inbox'; END;",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

@@ -54,6 +54,8 @@ static void s_downgrade_to_v4(const char *path)
 	static const char *const v4_tables[] = { "meta", "pupil_keys", "leavers", "outbox", "inbox",
 						 "audit", "consents", "events", "revoked" };
 	static const char *const down =
+		"DROP TRIGGER inbox_count_ins; DROP TRIGGER inbox_count_del;"	/* v11 */
+		"DROP INDEX inbox_retention; DROP INDEX leavers_retention;"
 		"ALTER TABLE leavers DROP COLUMN inzage_agrees;"	/* v10 */
 		"DROP INDEX outbox_refused;"		/* v9 */
 		"ALTER TABLE inbox DROP COLUMN diploma;"
@@ -161,6 +163,11 @@ static int s_user_version(const char *path)
 	return v;
 }
 
+/* What migration 11 -> 12 adds, taken away again: a store as schema 11 left it. */
+#define V12_UNDO \
+	"DROP INDEX inbox_retention; DROP INDEX leavers_retention; DROP INDEX enrolments_retention;" \
+	"DROP TRIGGER inbox_count_ins; DROP TRIGGER inbox_count_del; DROP TABLE counts;"
+
 /* A store of schema 10 (before inzage asked whether they agree) migrates:
  * an inzage recorded then stays recorded, its agreement "not asked" (0),
  * its remarks intact; a new inzage records agreement and view. */
@@ -178,13 +185,12 @@ static void test_migrate_v10_to_v11(void **state)
 	store_leaver_clear(&l);
 	store_close(&f->s);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE leavers DROP COLUMN inzage_agrees;"
+	assert_int_equal(sqlite3_exec(db, V12_UNDO "ALTER TABLE leavers DROP COLUMN inzage_agrees;"
 					  "PRAGMA user_version = 10;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
 	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
 	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 11);
 	assert_int_equal(store_leaver_find(f->s, "R1", 1, &l), 0);
 	assert_string_equal(l.inzage_on, "2025-06-01");
 	assert_int_equal(l.inzage_agrees, 0);
@@ -197,6 +203,74 @@ static void test_migrate_v10_to_v11(void **state)
 	assert_int_equal(l.inzage_agrees, 2);
 	assert_string_equal(l.priv->inzage_disagreement, "niet eens");
 	store_leaver_clear(&l);
+}
+
+/* The plan sqlite picks for sql, as EXPLAIN QUERY PLAN's detail column. */
+static void s_plan(sqlite3 *db, const char *sql, char *buf, size_t len)
+{
+	char q[512];
+	sqlite3_stmt *st;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	buf[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s;", sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+}
+
+/* Schema 11 -> 12 (issue 14: start-up and status at any size): the inbox
+ * count starts from the rows already there and follows inserts and deletes;
+ * the retention scans search their partial indexes instead of reading
+ * every row. */
+static void test_migrate_v11_to_v12(void **state)
+{
+	struct fx *f = *state;
+	uint64_t n = 0;
+	sqlite3 *db;
+	char err[256] = "", plan[512];
+	static const char *const ret[] = {
+		"SELECT record_id FROM inbox WHERE erased_at IS NULL AND received_at < 5"
+		" ORDER BY received_at LIMIT 1000",
+		"SELECT id FROM leavers WHERE erased_at IS NULL AND state IN (0, 2, 3)"
+		" AND coalesce(delivered_at, imported_at) < 5"
+		" ORDER BY coalesce(delivered_at, imported_at) LIMIT 1000",
+		"SELECT id FROM enrolments WHERE erased_at IS NULL AND imported_at < 5"
+		" ORDER BY imported_at LIMIT 1000",
+	};
+	static const char *const idx[] = { "inbox_retention", "leavers_retention",
+					   "enrolments_retention" };
+
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, V12_UNDO "PRAGMA user_version = 11;"
+					  "INSERT INTO pupil_keys(id, wrapped, created_at) VALUES (900, x'00', 0);"
+					  "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+					  " WHERE i < 7) INSERT INTO inbox(message_id, record_id, sender,"
+					  " key_id, sealed, pseudonym, received_at, cohort, program,"
+					  " destination, exit_date) SELECT 'm' || i, 'r' || i, '12AB00', 900,"
+					  " x'00', randomblob(32), 0, '2025-2026', 1, 1, '2026-07-01' FROM k;",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_inbox_count(f->s, &n), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM inbox WHERE message_id IN ('m1', 'm2');"
+					  "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed,"
+					  " pseudonym, received_at, cohort, program, destination, exit_date)"
+					  " VALUES ('m8', 'r8', '12AB00', 900, x'00', x'01', 0, '2025-2026',"
+					  " 1, 1, '2026-07-01');", NULL, NULL, NULL), SQLITE_OK);
+	for (size_t i = 0; i < ARRAY_SIZE(ret); i++) {
+		s_plan(db, ret[i], plan, sizeof(plan));
+		if (!strstr(plan, idx[i]) || strstr(plan, "SCAN"))
+			fail_msg("%s: plan %s, want a search of %s", ret[i], plan, idx[i]);
+	}
+	sqlite3_close(db);
+	assert_int_equal(store_inbox_count(f->s, &n), 0);
+	assert_int_equal(n, 6);
 }
 
 /* A rolled-back transaction leaves nothing; a committed one stays across a
@@ -330,6 +404,7 @@ int main(void)
 		FX_TEST(test_reopen_and_newer_schema),
 		FX_TEST(test_migrate_v4_to_v5),
 		FX_TEST(test_migrate_v10_to_v11),
+		FX_TEST(test_migrate_v11_to_v12),
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),
 		FX_TEST(test_broken_while_running),
