@@ -43,6 +43,13 @@ static void s_language(const char *lang)
 	setenv("LANGUAGE", lang, 1);
 	bindtextdomain(WEB_DOMAIN, dir && *dir ? dir : OVERSTAP_WEB_LOCALEDIR);
 	bind_textdomain_codeset(WEB_DOMAIN, "UTF-8");
+	/* The CLI's renderers linked in here (the reports, the subject letter)
+	 * speak through the CLI's own domain, overstap, once it has a catalogue:
+	 * make it the default domain, from the same directory unless told. */
+	dir = getenv("OVERSTAP_LOCALEDIR");
+	bindtextdomain("overstap", dir && *dir ? dir : OVERSTAP_WEB_LOCALEDIR);
+	bind_textdomain_codeset("overstap", "UTF-8");
+	textdomain("overstap");
 }
 
 int main(int argc, char **argv)
