@@ -318,6 +318,7 @@ static void s_dossier_fields(FILE *f, const json_t *d)
 		if (*s_jstr(in, "disagreement"))
 			html_dt(f, _("Their view"), s_jstr(in, "disagreement"));
 		html_dt(f, _("Remarks"), s_jstr(in, "remarks"));
+		html_dt(f, _("Recorded by"), s_jstr(in, "recorded_by"));
 	}
 	fputs("</dl>\n", f);
 	if (json_array_size(sn)) {

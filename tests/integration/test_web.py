@@ -381,6 +381,9 @@ class WebRolesTest(unittest.TestCase):
                              for h in self.school.cli_json("handover", "list")), what="delivered")
         page = self.open(self.wschool, self.mentor, "/pupil?ref=" + ref)
         self.assertIn("afgeleverd", page)
+        self.assertIn("<dt>Vastgelegd door</dt><dd>%s</dd>" % self.mentor, page)
+        page = self.open(self.wschool, self.mentor, "/lost")
+        self.assertIn("<h1>Uit beeld</h1>", page)
         # the audit log names the mentor, not overstap-web's own user
         audit = self.school.cli("audit", "export").stdout
         self.assertIn(self.mentor, audit)
