@@ -11,6 +11,7 @@
 #include "out.h"
 #include "util.h"
 #include "vocab.h"
+#include "i18n.h"
 
 #define REMARKS_MAX (64 * 1024)	/* remarks are a few paragraphs, not a document */
 
@@ -23,7 +24,7 @@ static const char *const s_states[] = {
 static int s_print_errors(char **errors, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		fputs("overstap: ", stderr);
+		fputs(_("overstap: "), stderr);
 		out_text(stderr, errors[i]);
 		fputc('\n', stderr);
 	}
@@ -77,7 +78,7 @@ int cmd_handover_registered(struct cli *cli, int argc, char **argv)
 	r = cli_request_partial(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
 	if (!rep)
 		return r;
-	printf("marked %u of %zu as registered on %s\n", (unsigned)rep->marked->imported,
+	printf(_("marked %u of %zu as registered on %s\n"), (unsigned)rep->marked->imported,
 	       mark.n_pupil_refs, date);
 	if (s_print_errors(rep->marked->errors, rep->marked->n_errors) != CLI_EXIT_OK)
 		r = CLI_EXIT_REFUSED;
@@ -174,9 +175,13 @@ int cmd_handover_inzage(struct cli *cli, int argc, char **argv)
 		goto out;
 	/* only what happened on stdout: a refusal of all is the errors alone */
 	if (rep->marked->imported)
-		printf("recorded inzage of %u pupil%s by %s on %s%s\n", rep->marked->imported,
-		       rep->marked->imported == 1 ? "" : "s", z.reviewer, z.date,
-		       *z.remarks ? ", with remarks" : "");
+		printf(*z.remarks ? ngettext("recorded inzage of %u pupil by %s on %s, with remarks\n",
+					     "recorded inzage of %u pupils by %s on %s, with remarks\n",
+					     rep->marked->imported)
+				   : ngettext("recorded inzage of %u pupil by %s on %s\n",
+					      "recorded inzage of %u pupils by %s on %s\n",
+					      rep->marked->imported),
+		       rep->marked->imported, z.reviewer, z.date);
 	if (rep->marked->n_errors)
 		r = s_print_errors(rep->marked->errors, rep->marked->n_errors);
 out:
@@ -217,22 +222,22 @@ int cmd_handover_send(struct cli *cli, int argc, char **argv)
 		return r;
 	res = rep->send_result;
 	for (size_t i = 0; i < res->n_queued; i++) {
-		fputs("queued ", stdout);
+		fputs(_("queued "), stdout);
 		out_text(stdout, res->queued[i]);
 		putchar('\n');
 	}
 	for (size_t i = 0; i < res->n_refused; i++) {
-		fputs("refused ", stderr);	/* the daemon writes "REF: reason" */
+		fputs(_("refused "), stderr);	/* the daemon writes "REF: reason" */
 		out_text(stderr, res->refused[i]);
 		fputc('\n', stderr);
 	}
 	for (size_t i = 0; i < res->n_parked; i++) {
-		fputs("parked ", stderr);	/* "REF: why": queued, but not sent */
+		fputs(_("parked "), stderr);	/* "REF: why": queued, but not sent */
 		out_text(stderr, res->parked[i]);
 		fputc('\n', stderr);
 	}
 	if (res->n_parked)
-		fputs("overstap: parked dossiers are kept, not sent; see `overstap outbox list`\n", stderr);
+		fputs(_("overstap: parked dossiers are kept, not sent; see `overstap outbox list`\n"), stderr);
 	if (r == CLI_EXIT_OK && res->n_queued == 0 && res->n_refused == 0)
 		puts(send.all_ready ? "no handover is ready to send" : "nothing sent");
 	if (res->n_refused || res->n_parked)
@@ -297,7 +302,7 @@ static int s_list_text(const Overstapctl__HandoverList *l)
 	if (l->n_rows)
 		table_print(t, stdout);
 	else
-		puts("no handovers");
+		puts(_("no handovers"));
 	r = 0;
 out:
 	table_free(&t);
@@ -322,7 +327,7 @@ int cmd_handover_list(struct cli *cli, int argc, char **argv)
 	if (json) {
 		r = s_list_json(rep->handover_list);
 	} else if (s_list_text(rep->handover_list) < 0) {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
@@ -333,7 +338,7 @@ static void s_row_text(const Overstapctl__HandoverRow *w)
 {
 	char t[OUT_TIME_LEN], n[16];
 
-	fputs("handover ", stdout);
+	fputs(_("handover "), stdout);
 	out_text(stdout, w->pupil_ref);
 	putchar('\n');
 	out_field(stdout, "  ", "state", w->state);
@@ -347,8 +352,8 @@ static void s_row_text(const Overstapctl__HandoverRow *w)
 	out_field(stdout, "  ", "attempts", n);
 	if (w->parked[0]) {
 		out_field(stdout, "  ", "parked", w->parked);
-		fputs("  (kept, not sent: `overstap outbox retry` once the receiver takes it, "
-		      "or `overstap outbox cancel`)\n", stdout);
+		fputs(_("  (kept, not sent: `overstap outbox retry` once the receiver takes it, "
+		      "or `overstap outbox cancel`)\n"), stdout);
 	}
 	out_field(stdout, "  ", "queued at", out_time(w->queued_at, t, "-"));
 	out_field(stdout, "  ", "delivered at", out_time(w->delivered_at, t, "-"));
@@ -374,7 +379,7 @@ int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d)
 	if (d->erased_at) {
 		char t[OUT_TIME_LEN];
 
-		printf("\npersonal data erased at %s (pupil key destroyed)\n", out_time(d->erased_at, t, "-"));
+		printf(_("\npersonal data erased at %s (pupil key destroyed)\n"), out_time(d->erased_at, t, "-"));
 	}
 	r = dossier_show(NULL, &d->dossier);
 	dossier_timeline(NULL, d->events, d->n_events);
@@ -411,7 +416,7 @@ int cmd_handover_show(struct cli *cli, int argc, char **argv)
 		r = handover_detail_show(NULL, d);
 	}
 	if (r == -EBADMSG)
-		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);
+		fputs(_("overstap: the dossier overstapd returned cannot be read\n"), stderr);
 	r = r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;

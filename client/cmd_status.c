@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 static json_t *s_rollover_json(const Overstapctl__PeerStatus *p)
 {
@@ -82,19 +83,19 @@ static void s_spool_text(const Overstapctl__SpoolStatus *sp)
 
 	out_field(stdout, "", "spool", sp->dir);
 	if (sp->problem[0]) {
-		fputs("  NOT READ: ", stdout);
+		fputs(_("  NOT READ: "), stdout);
 		out_text(stdout, sp->problem);
 		putchar('\n');
 	}
 	if (!sp->last_at) {
-		puts("  no file handled since start");
+		puts(_("  no file handled since start"));
 		return;
 	}
-	printf("  last run %s: ", out_time(sp->last_at, when, "-"));
+	printf(_("  last run %s: "), out_time(sp->last_at, when, "-"));
 	out_text(stdout, sp->last_file);
-	printf(" %s: ", sp->last_outcome);
+	printf(_(" %s: "), sp->last_outcome);
 	out_text(stdout, sp->last_summary);
-	printf("\n  since start: %u done, %u failed\n", (unsigned)sp->done, (unsigned)sp->failed);
+	printf(_("\n  since start: %u done, %u failed\n"), (unsigned)sp->done, (unsigned)sp->failed);
 }
 
 static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
@@ -149,35 +150,37 @@ static void s_peer_notes(const Overstapctl__DaemonStatus *st)
 		const Overstapctl__PeerStatus *p = st->peers[i];
 
 		if (p->next_reconnect_ms > 0)
-			printf("  %s: handshakes failing (wrong keys on either side?); next attempt "
-			       "in %llds\n", p->id, (long long)((p->next_reconnect_ms + 999) / 1000));
+			printf(_("  %s: handshakes failing (wrong keys on either side?); next attempt "
+			       "in %llds\n"), p->id, (long long)((p->next_reconnect_ms + 999) / 1000));
 		if (p->parked)
-			printf("  %s: %llu message(s) parked, not sent: `overstap outbox list`\n", p->id,
-			       (unsigned long long)p->parked);
+			printf(ngettext("  %s: %llu message parked, not sent: `overstap outbox list`\n",
+					"  %s: %llu messages parked, not sent: `overstap outbox list`\n",
+					(unsigned long)p->parked),
+			       p->id, (unsigned long long)p->parked);
 		/* the other half of `audit verify`: how fresh the peer's copy is */
 		if (p->witness_seq > 0) {
 			char age[32];
 
-			printf("  %s: witnesses our audit log up to entry %lld (%s ago)\n", p->id,
+			printf(_("  %s: witnesses our audit log up to entry %lld (%s ago)\n"), p->id,
 			       (long long)p->witness_seq,
 			       out_duration(time_now_ms() - p->witness_at, age, sizeof(age)));
 		} else {
-			printf("  %s: holds no copy of our audit log head yet\n", p->id);
+			printf(_("  %s: holds no copy of our audit log head yet\n"), p->id);
 		}
 		/* a quota line once it matters: refusals, or past half of a limit */
 		if (p->quota_refused ||
 		    (p->quota_messages_max && p->quota_messages * 2 >= p->quota_messages_max) ||
 		    (p->quota_stored_bytes_max && p->quota_stored_bytes > 0 &&
 		     (uint64_t)p->quota_stored_bytes * 2 >= p->quota_stored_bytes_max))
-			printf("  %s: quota: %llu of %llu messages this hour, %lld of %llu bytes stored; "
-			       "%llu refused since start\n", p->id,
+			printf(_("  %s: quota: %llu of %llu messages this hour, %lld of %llu bytes stored; "
+			       "%llu refused since start\n"), p->id,
 			       (unsigned long long)p->quota_messages,
 			       (unsigned long long)p->quota_messages_max,
 			       (long long)(p->quota_stored_bytes < 0 ? 0 : p->quota_stored_bytes),
 			       (unsigned long long)p->quota_stored_bytes_max,
 			       (unsigned long long)p->quota_refused);
 		if (p->rollover_until)
-			printf("  %s: key rollover until %s: old keys %s, new key %s\n", p->id,
+			printf(_("  %s: key rollover until %s: old keys %s, new key %s\n"), p->id,
 			       out_time(p->rollover_until, when, "-"),
 			       p->old_keys_admitted ? "still admitted" : "refused",
 			       p->seen_next_key ? "in use" : "not seen yet");
@@ -212,7 +215,7 @@ static int s_peer_table(const Overstapctl__DaemonStatus *st, size_t ncols)
 			goto out;
 	}
 	if (st->n_peers == 0)
-		puts("no peers configured");
+		puts(_("no peers configured"));
 	else
 		table_print(t, stdout);
 	if (ncols > PEERS_SHORT_COLS)
@@ -263,16 +266,16 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 	if (st->store_damaged) {
 		fputs("  ", stdout);
 		out_text(stdout, st->store_error);
-		fputs("\n  restore the last backup: overstapd(8), RESTORING FROM A BACKUP\n", stdout);
+		fputs(_("\n  restore the last backup: overstapd(8), RESTORING FROM A BACKUP\n"), stdout);
 	}
 	if (st->spool)
 		s_spool_text(st->spool);
 	putchar('\n');
 	if (s_peer_table(st, ARRAY_SIZE(s_peer_cols)) < 0)
 		return -ENOMEM;
-	printf("\nincoming connections: %llu open, %llu refused\n", (unsigned long long)st->connections,
+	printf(_("\nincoming connections: %llu open, %llu refused\n"), (unsigned long long)st->connections,
 	       (unsigned long long)st->connections_refused);
-	printf("rejected messages: %llu\n", (unsigned long long)st->rejected_total);
+	printf(_("rejected messages: %llu\n"), (unsigned long long)st->rejected_total);
 	for (size_t i = 0; i < st->n_rejected_reasons; i++) {
 		fputs("  ", stdout);
 		out_text(stdout, st->rejected_reasons[i]);
@@ -305,7 +308,7 @@ static int s_run(struct cli *cli, int argc, char **argv, int peers)
 
 		r = cli_json_print(&o);
 	} else if ((peers ? s_peer_table(st, PEERS_SHORT_COLS) : s_status_text(st)) < 0) {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);

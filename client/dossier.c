@@ -6,6 +6,7 @@
 
 #include "util.h"
 #include "vocab.h"
+#include "i18n.h"
 
 int dossier_unpack(const ProtobufCBinaryData *bytes, Overstap__Handover **out)
 {
@@ -239,9 +240,9 @@ int dossier_show(json_t *obj, const ProtobufCBinaryData *bytes)
 		if (out_json_set(obj, "dossier", dossier_json(h)) < 0)
 			r = -ENOMEM;
 	} else if (r == -ENODATA) {
-		puts("\ndossier: none held (erased, or never stored)");
+		puts(_("\ndossier: none held (erased, or never stored)"));
 	} else if (r == 0) {
-		puts("\ndossier");
+		puts(_("\ndossier"));
 		dossier_print(stdout, "  ", h);
 	}
 	dossier_free(&h);
@@ -283,9 +284,9 @@ int dossier_timeline(json_t *obj, Overstapctl__EventRow *const *rows, size_t n)
 			e |= out_json_append(a, s_event_json(rows[i]));
 		return out_json_set(obj, "timeline", out_json_done(a, e));
 	}
-	puts("\ntimeline");
+	puts(_("\ntimeline"));
 	if (n == 0) {
-		puts("  no statuses or outcomes yet");
+		puts(_("  no statuses or outcomes yet"));
 		return 0;
 	}
 	if (!(t = table_new(s_tl_cols, ARRAY_SIZE(s_tl_cols))))
@@ -365,7 +366,7 @@ int dossier_withdrawals(json_t *obj, Overstapctl__WithdrawalRow *const *rows, si
 	}
 	if (n == 0)
 		return 0;
-	puts("\nwithdrawals (told to the receiver, with its erasure receipt)");
+	puts(_("\nwithdrawals (told to the receiver, with its erasure receipt)"));
 	if (!(t = table_new(s_wd_cols, ARRAY_SIZE(s_wd_cols))))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 /* out: aligned text tables, JSON through jansson and terminal-safe text for overstap. */
 #include "out.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -384,26 +385,26 @@ FILE *out_create(const char *path, int force)
 
 		/* O_EXCL refuses a link with EEXIST too: say which it is. */
 		if (e == ELOOP || (e == EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
-			fprintf(stderr, "overstap: %s is a symbolic link; not writing through it "
-				"(give the path of a new file; --force does not follow links)\n", path);
+			fprintf(stderr, _("overstap: %s is a symbolic link; not writing through it "
+				"(give the path of a new file; --force does not follow links)\n"), path);
 		else if (e == EEXIST)
-			fprintf(stderr, "overstap: %s exists; not overwriting it (choose a new "
-				"file, or add --force to replace it)\n", path);
+			fprintf(stderr, _("overstap: %s exists; not overwriting it (choose a new "
+				"file, or add --force to replace it)\n"), path);
 		else
-			fprintf(stderr, "overstap: %s: %s\n", path, strerror(e));
+			fprintf(stderr, _("overstap: %s: %s\n"), path, strerror(e));
 		return NULL;
 	}
 	/* --force on an older file, perhaps 0644: it is ours now, so 0600. */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
 	    fchmod(fd, 0600) < 0) {
-		fprintf(stderr, "overstap: %s: cannot make it private (mode 0600): %s\n", path,
+		fprintf(stderr, _("overstap: %s: cannot make it private (mode 0600): %s\n"), path,
 			strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
-		fprintf(stderr, "overstap: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, _("overstap: %s: %s\n"), path, strerror(errno));
 		close(fd);
 	}
 	return f;

@@ -22,6 +22,7 @@ enum s_type {
 	T_TIME,		/* UTC date or moment, into int64 unix ms */
 	T_BASIS,	/* a legal basis: statute or consent */
 	T_DIALECT,	/* a CSV dialect: excel-nl or rfc4180 */
+	T_LANG,		/* a report language with a catalog: nl or en */
 };
 
 struct s_key {

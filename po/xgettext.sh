@@ -1,0 +1,19 @@
+#!/bin/sh
+# xgettext.sh SRC OUT: the message template of SRC's sources listed in
+# SRC/po/POTFILES, written to OUT. The one place that names the keywords, so
+# that `make pot` and po/check-catalog.sh extract the same messages.
+#   _, N_, NC_:1c,2   daemon/i18n.h (NC_ with a context)
+#   ngettext:1,2      counts ("1 leaver", "2 leavers")
+#   ctl_fail:3        the daemon's replies: ctl_fail translates its format
+#   cli_usage_error:2, cli_fail:2   the CLI's errors: they translate theirs
+set -eu
+SRC=$1
+OUT=$2
+cd "$SRC"
+grep -v '^#' po/POTFILES | grep . | xgettext --from-code=UTF-8 --language=C \
+	--keyword=_ --keyword=N_ --keyword=NC_:1c,2 --keyword=i18n_pgettext:1c,2 --keyword=ngettext:1,2 \
+	--keyword=ctl_fail:3 --keyword=cli_usage_error:2 \
+	--flag=ctl_fail:3:c-format --flag=cli_usage_error:2:c-format \
+	--add-comments=TRANSLATORS: --sort-by-file \
+	--package-name=overstap --msgid-bugs-address=overstap@lists.example.nl \
+	--files-from=- -o "$OUT"
