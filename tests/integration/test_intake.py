@@ -40,8 +40,8 @@ class IntakeTest(harness.DaemonTestCase):
         self.school, self.mbo = harness.federation(self.root, SCHOOL, MBO)
         self.insts += [self.school, self.mbo]
         self.mbo.stop()
-        with open(self.mbo.conf, "a") as f:
-            f.write("\n[report]\nmin_cell = 3\ncsv_dialect = rfc4180\n")
+        self.mbo.report.update(min_cell=3, csv_dialect="rfc4180")
+        self.mbo.write_config()
         self.mbo.start()
         wait_for(lambda: self.school.peer_status(MBO)["connected"] and
                  self.mbo.peer_status(SCHOOL)["connected"], what="reconnected")
