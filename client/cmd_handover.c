@@ -275,9 +275,9 @@ static int s_list_json(const Overstapctl__HandoverList *l)
 }
 
 static const struct table_col s_list_cols[] = {
-	{ "PUPIL_REF", 0 }, { "COHORT", 0 }, { "PROGRAM", 0 }, { "DESTINATION", 0 },
-	{ "TO", 0 }, { "STATE", 0 }, { "REGISTERED", 0 }, { "INZAGE", 0 },
-	{ "ATTEMPTS", 1 }, { "DELIVERED", 0 },
+	{ N_("PUPIL_REF"), 0 }, { N_("COHORT"), 0 }, { N_("PROGRAM"), 0 }, { N_("DESTINATION"), 0 },
+	{ N_("TO"), 0 }, { N_("STATE"), 0 }, { N_("REGISTERED"), 0 }, { N_("INZAGE"), 0 },
+	{ N_("ATTEMPTS"), 1 }, { N_("DELIVERED"), 0 },
 };
 
 static int s_list_text(const Overstapctl__HandoverList *l)

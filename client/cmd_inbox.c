@@ -32,8 +32,8 @@ static int s_list_json(const Overstapctl__InboxList *l)
 }
 
 static const struct table_col s_cols[] = {
-	{ "RECORD_ID", 0 }, { "FROM", 0 }, { "RECEIVED", 0 }, { "COHORT", 0 },
-	{ "PROGRAM", 0 }, { "DESTINATION", 0 },
+	{ N_("RECORD_ID"), 0 }, { N_("FROM"), 0 }, { N_("RECEIVED"), 0 }, { N_("COHORT"), 0 },
+	{ N_("PROGRAM"), 0 }, { N_("DESTINATION"), 0 },
 };
 
 static int s_list_text(const Overstapctl__InboxList *l)

@@ -163,7 +163,7 @@ static int s_action(struct cli *cli, int argc, char **argv, int cancel)
 		return r;
 	printf(cancel ? ngettext("cancelled %u parked message\n", "cancelled %u parked messages\n",
 				  rep->marked->imported)
-		      : ngettext("queued %u parked message again\n", "queued %u parked messages again\n",
+		      : ngettext("queued again %u parked message\n", "queued again %u parked messages\n",
 				 rep->marked->imported),
 	       rep->marked->imported);
 	for (size_t i = 0; i < rep->marked->n_errors; i++) {

@@ -170,8 +170,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 }
 
 static const struct table_col s_lost_cols[] = {
-	{ "PUPIL", 0 }, { "NAME", 0 }, { "COHORT", 0 }, { "PROGRAM", 0 }, { "AT", 0 },
-	{ "SINCE", 0 }, { "LAST EVENT", 0 }, { "WHY", 0 },
+	{ N_("PUPIL"), 0 }, { N_("NAME"), 0 }, { N_("COHORT"), 0 }, { N_("PROGRAM"), 0 }, { N_("AT"), 0 },
+	{ N_("SINCE"), 0 }, { N_("LAST EVENT"), 0 }, { N_("WHY"), 0 },
 };
 
 static json_t *s_lost_row_json(const void *row)

@@ -135,9 +135,10 @@ static const char *s_endpoint(const Overstapctl__PeerStatus *p)
 
 /* The wide per-peer table of `status`; `peers` shows its first five columns. */
 static const struct table_col s_peer_cols[] = {
-	{ "PEER", 0 }, { "NAME", 0 }, { "ENDPOINT", 0 }, { "CONNECTED", 0 },
-	{ "LAST HANDSHAKE", 0 }, { "AUTH FAIL", 1 }, { "OUTBOX", 1 }, { "OLDEST UNACKED", 1 },
-	{ "SENT", 1 }, { "ACKED", 1 }, { "RECEIVED", 1 }, { "REJECTED", 1 },
+	{ N_("PEER"), 0 }, { N_("NAME"), 0 }, { N_("ENDPOINT"), 0 }, { N_("CONNECTED"), 0 },
+	{ N_("LAST HANDSHAKE"), 0 }, { N_("AUTH FAIL"), 1 }, { N_("OUTBOX"), 1 },
+	{ N_("OLDEST UNACKED"), 1 },
+	{ N_("SENT"), 1 }, { N_("ACKED"), 1 }, { N_("RECEIVED"), 1 }, { N_("REJECTED"), 1 },
 };
 #define PEERS_SHORT_COLS 5
 

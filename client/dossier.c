@@ -250,8 +250,9 @@ int dossier_show(json_t *obj, const ProtobufCBinaryData *bytes)
 }
 
 static const struct table_col s_tl_cols[] = {
-	{ "DATE", 0 }, { "EVENT", 0 }, { "LEVEL", 1 }, { "FROM/TO", 0 }, { "STATE", 0 },
-	{ "BASIS", 0 }, { "NOTE", 0 },
+	{ N_("DATE"), 0 }, { N_("EVENT"), 0 }, { N_("LEVEL"), 1 }, { N_("FROM/TO"), 0 },
+	{ N_("STATE"), 0 },
+	{ N_("BASIS"), 0 }, { N_("NOTE"), 0 },
 };
 
 static json_t *s_event_json(const Overstapctl__EventRow *ev)
@@ -308,8 +309,9 @@ int dossier_timeline(json_t *obj, Overstapctl__EventRow *const *rows, size_t n)
 }
 
 static const struct table_col s_wd_cols[] = {
-	{ "SENT", 0 }, { "TO", 0 }, { "REASON", 0 }, { "CONSENTS", 1 }, { "RECEIPT", 0 },
-	{ "ERASED", 0 },
+	{ N_("SENT"), 0 }, { N_("TO"), 0 }, { N_("REASON"), 0 }, { N_("CONSENTS"), 1 },
+	{ N_("RECEIPT"), 0 },
+	{ N_("ERASED"), 0 },
 };
 
 static json_t *s_strings_json(char *const *v, size_t n)

@@ -231,14 +231,14 @@ void table_print(const struct table *t, FILE *f)
 	if (!w)
 		return;
 	for (size_t c = 0; c < t->ncols; c++) {
-		w[c] = s_width(t->cols[c].name);
+		w[c] = s_width(_(t->cols[c].name));	/* heads are msgids (N_) */
 		for (size_t r = 0; r < t->nrows; r++) {
 			int cw = s_width(t->cells[r * t->ncols + c]);
 			w[c] = cw > w[c] ? cw : w[c];
 		}
 	}
 	for (size_t c = 0; c < t->ncols; c++)
-		s_cell(f, t->cols[c].name, w[c], t->cols[c].right, c + 1 == t->ncols);
+		s_cell(f, _(t->cols[c].name), w[c], t->cols[c].right, c + 1 == t->ncols);
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++)
 			s_cell(f, t->cells[r * t->ncols + c], w[c], t->cols[c].right,

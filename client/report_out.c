@@ -358,21 +358,19 @@ static const char *s_side_text(const Overstapctl__Report *r)
 	return s_s(r->side);
 }
 
-/* A table's title: the daemon sends English ones, chosen by the table's
- * name (daemon/report.c s_tables_out), so the name picks the words here. */
+/* A table's title: the daemon sends English ones (daemon/report.c
+ * s_tables_out); those it is known to send are msgids here, anything else is
+ * shown as it came. */
+static const char *const s_titles[] = {
+	N_("Breakdown"), N_("By previous education"), N_("By program left"),
+	N_("By destination type"), N_("Trend over cohorts"),
+};
+
 static const char *s_table_title(const Overstapctl__ReportTable *t)
 {
-	const char *name = s_s(t->name);
-
-	if (strcmp(name, "main") == 0)
-		return _("Breakdown");
-	if (strcmp(name, "program") == 0)	/* the receiving side's is by previous education */
-		return t->n_dimensions && strcmp(s_s(t->dimensions[0]), "previous") == 0
-			       ? _("By previous education") : _("By program left");
-	if (strcmp(name, "destination") == 0)
-		return _("By destination type");
-	if (strcmp(name, "trend") == 0)
-		return _("Trend over cohorts");
+	for (size_t i = 0; i < ARRAY_SIZE(s_titles); i++)
+		if (strcmp(s_titles[i], s_s(t->title)) == 0)
+			return _(s_titles[i]);
 	return s_s(t->title);
 }
 

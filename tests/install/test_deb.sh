@@ -114,6 +114,7 @@ for b in usr/sbin/overstapd usr/bin/overstap; do
 done
 [ "$("$X/usr/sbin/overstapd" --version)" = "overstapd $VERSION" ] || fail "packaged overstapd --version"
 [ "$("$X/usr/bin/overstap" --version)" = "overstap $VERSION" ] || fail "packaged overstap --version"
+expect_dutch "$X/usr/bin/overstap"
 ok "packaged unit, config and binaries"
 # Documentation: DEP-5 copyright, a changelog for this version, the
 # administrator's README, the report schema

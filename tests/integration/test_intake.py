@@ -148,7 +148,7 @@ class IntakeTest(harness.DaemonTestCase):
         self.assertEqual([(e["level"], e["start_date"], e["previous"], e["record_id"])
                           for e in sub["enrolments"]], [(1, PAST, "vmbo_b", "")])
         out = self.mbo.cli("erase", self.pgns[12], "--yes").stdout
-        self.assertIn("erased 1 enrolment row(s)", out)
+        self.assertIn("erased 1 enrolment row of this student", out)
         self.assertNotIn(self.pgns[12], out)
         r = self.mbo.cli("subject", self.pgns[12], check=False)
         self.assertEqual(r.returncode, 1)
