@@ -25,14 +25,15 @@ void cli_help(const struct cli *cli, FILE *f)
 	const char *sum = _(cli->verb->summary);
 
 	/* The summary doubles as a sentence here: capitalise it (ASCII only,
-	 * which every summary starts with, in either language). The options
-	 * and notes stay as the table has them: English, like the man pages,
-	 * and the bash completion is read from them (design.md §10). */
-	fprintf(f, _("usage: %s %s\n\n%c%s.\n\noptions:\n%s"), cli->prog, cli->verb->args,
-		toupper((unsigned char)sum[0]), sum + 1, cli->verb->options ? cli->verb->options : "");
+	 * which every summary starts with, in either language). The table's
+	 * texts are msgids (N_ in overstap.c); the bash completion reads the
+	 * option names from the untranslated table (design.md §10). */
+	fprintf(f, _("usage: %s %s\n\n%c%s.\n\noptions:\n%s"), cli->prog, _(cli->verb->args),
+		toupper((unsigned char)sum[0]), sum + 1,
+		cli->verb->options ? _(cli->verb->options) : "");
 	fputs(_("  -h, --help            show this help\n"), f);
 	if (cli->verb->notes)
-		fprintf(f, "\n%s", cli->verb->notes);
+		fprintf(f, "\n%s", _(cli->verb->notes));
 	fputs(_("\nGlobal options (-s, -c, -t) go before the command: see `overstap --help`.\n"), f);
 }
 

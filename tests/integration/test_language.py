@@ -230,6 +230,15 @@ class CliLanguageTest(harness.DaemonTestCase):
         self.assertNotIn("usage:", nl.stdout)
         nl = self.run_cli(dutch_env(), "report", "--help")
         self.assertIn("Het kwaliteitszorgrapport", nl.stdout)
+        self.assertIn("[-o BESTAND [--force]]", nl.stdout)          # the synopsis
+        self.assertIn("--language L      nl of en", nl.stdout)       # the options
+        self.assertIn("Maten en noemers", nl.stdout)                # the notes
+        self.assertIn("deze hulptekst", nl.stdout)
+        en = self.run_cli(c_env(), "report", "--help")
+        self.assertIn("--language L      nl or en", en.stdout)
+        # the completion reads the untranslated table: the same in any locale
+        self.assertEqual(self.run_cli(dutch_env(), "completion", "bash").stdout,
+                         self.run_cli(c_env(), "completion", "bash").stdout)
 
     def test_cli_error(self):
         nl = self.run_cli(dutch_env(), "report", "--language", "fr")
