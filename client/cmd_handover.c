@@ -341,23 +341,23 @@ static void s_row_text(const Overstapctl__HandoverRow *w)
 	fputs(_("handover "), stdout);
 	out_text(stdout, w->pupil_ref);
 	putchar('\n');
-	out_field(stdout, "  ", "state", w->state);
-	out_field(stdout, "  ", "cohort", w->cohort);
-	out_field(stdout, "  ", "program", w->program);
-	out_field(stdout, "  ", "destination", w->destination_type);
-	out_field(stdout, "  ", "to", w->destination_institution);
-	out_field(stdout, "  ", "registered on", w->registered_on);
-	out_field(stdout, "  ", "inzage on", w->inzage_on);
+	out_field(stdout, "  ", _("state"), w->state);
+	out_field(stdout, "  ", _("cohort"), w->cohort);
+	out_field(stdout, "  ", _("program"), w->program);
+	out_field(stdout, "  ", _("destination"), w->destination_type);
+	out_field(stdout, "  ", _("to"), w->destination_institution);
+	out_field(stdout, "  ", _("registered on"), w->registered_on);
+	out_field(stdout, "  ", _("inzage on"), w->inzage_on);
 	snprintf(n, sizeof(n), "%u", (unsigned)w->attempts);
-	out_field(stdout, "  ", "attempts", n);
+	out_field(stdout, "  ", _("attempts"), n);
 	if (w->parked[0]) {
-		out_field(stdout, "  ", "parked", w->parked);
+		out_field(stdout, "  ", _("parked"), w->parked);
 		fputs(_("  (kept, not sent: `overstap outbox retry` once the receiver takes it, "
 		      "or `overstap outbox cancel`)\n"), stdout);
 	}
-	out_field(stdout, "  ", "queued at", out_time(w->queued_at, t, "-"));
-	out_field(stdout, "  ", "delivered at", out_time(w->delivered_at, t, "-"));
-	out_field(stdout, "  ", "record id", w->record_id);
+	out_field(stdout, "  ", _("queued at"), out_time(w->queued_at, t, "-"));
+	out_field(stdout, "  ", _("delivered at"), out_time(w->delivered_at, t, "-"));
+	out_field(stdout, "  ", _("record id"), w->record_id);
 }
 
 int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d)

@@ -134,12 +134,12 @@ static void s_row_text(const Overstapctl__InboxRow *w)
 	fputs(_("received handover "), stdout);
 	out_text(stdout, w->record_id);
 	putchar('\n');
-	out_field(stdout, "  ", "from", w->sender);
-	out_field(stdout, "  ", "received at", out_time(w->received_at, t, "-"));
-	out_field(stdout, "  ", "cohort", w->cohort);
-	out_field(stdout, "  ", "program", w->program);
-	out_field(stdout, "  ", "destination", w->destination_type);
-	out_field(stdout, "  ", "message id", w->message_id);
+	out_field(stdout, "  ", _("from"), w->sender);
+	out_field(stdout, "  ", _("received at"), out_time(w->received_at, t, "-"));
+	out_field(stdout, "  ", _("cohort"), w->cohort);
+	out_field(stdout, "  ", _("program"), w->program);
+	out_field(stdout, "  ", _("destination"), w->destination_type);
+	out_field(stdout, "  ", _("message id"), w->message_id);
 }
 
 /* The dossier's consents the school has withdrawn since it arrived. */

@@ -56,13 +56,13 @@ static void s_refused_text(const Overstapctl__OutboxList *l)
 		out_text(stdout, w->peer);
 		putchar('\n');
 		if (w->record_id[0])
-			out_field(stdout, "  ", "record id", w->record_id);
+			out_field(stdout, "  ", _("record id"), w->record_id);
 		if (w->date[0])
-			out_field(stdout, "  ", "date", w->date);
-		out_field(stdout, "  ", "message id", w->message_id);
-		out_field(stdout, "  ", "queued at", out_time(w->created_at, t, "-"));
-		out_field(stdout, "  ", "refused at", out_time(w->settled_at, t, "-"));
-		out_field(stdout, "  ", "why", w->reason[0] ? w->reason : "(no reason given)");
+			out_field(stdout, "  ", _("date"), w->date);
+		out_field(stdout, "  ", _("message id"), w->message_id);
+		out_field(stdout, "  ", _("queued at"), out_time(w->created_at, t, "-"));
+		out_field(stdout, "  ", _("refused at"), out_time(w->settled_at, t, "-"));
+		out_field(stdout, "  ", _("why"), w->reason[0] ? w->reason : _("(no reason given)"));
 	}
 	printf(_("%zu refused; correct the cause and record the status or outcome again\n"), l->n_rows);
 }
@@ -83,12 +83,12 @@ static void s_list_text(const Overstapctl__OutboxList *l)
 		fputs(_(" to "), stdout);
 		out_text(stdout, w->peer);
 		putchar('\n');
-		out_field(stdout, "  ", "message id", w->message_id);
+		out_field(stdout, "  ", _("message id"), w->message_id);
 		if (w->record_id[0])
-			out_field(stdout, "  ", "record id", w->record_id);
-		out_field(stdout, "  ", "queued at", out_time(w->created_at, t, "-"));
+			out_field(stdout, "  ", _("record id"), w->record_id);
+		out_field(stdout, "  ", _("queued at"), out_time(w->created_at, t, "-"));
 		printf(_("  attempts: %u\n"), w->attempts);
-		out_field(stdout, "  ", "why", w->reason);
+		out_field(stdout, "  ", _("why"), w->reason);
 	}
 	printf(_("%zu parked; `overstap outbox retry ID` once the cause is gone, "
 	       "or `overstap outbox cancel ID`\n"), l->n_rows);

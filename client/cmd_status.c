@@ -81,7 +81,7 @@ static void s_spool_text(const Overstapctl__SpoolStatus *sp)
 {
 	char when[OUT_TIME_LEN];
 
-	out_field(stdout, "", "spool", sp->dir);
+	out_field(stdout, "", _("spool"), sp->dir);
 	if (sp->problem[0]) {
 		fputs(_("  NOT READ: "), stdout);
 		out_text(stdout, sp->problem);
@@ -231,39 +231,45 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 {
 	char since[OUT_TIME_LEN], up[32], line[256];
 
-	out_field(stdout, "", "institution", st->institution);
-	out_field(stdout, "", "listen", st->listen);
-	out_field(stdout, "", "version", st->version);
+	out_field(stdout, "", _("institution"), st->institution);
+	out_field(stdout, "", _("listen"), st->listen);
+	out_field(stdout, "", _("version"), st->version);
 	if (st->started_at > 0) {
-		snprintf(line, sizeof(line), "%s (since %s)",
+		snprintf(line, sizeof(line), _("%s (since %s)"),
 			 out_duration(time_now_ms() - st->started_at, up, sizeof(up)),
 			 out_time(st->started_at, since, "-"));
-		out_field(stdout, "", "uptime", line);
+		out_field(stdout, "", _("uptime"), line);
 	}
-	snprintf(line, sizeof(line), "%llu dossiers received", (unsigned long long)st->inbox_total);
-	out_field(stdout, "", "inbox", line);
+	snprintf(line, sizeof(line), ngettext("%llu dossier received", "%llu dossiers received",
+					      (unsigned long)st->inbox_total),
+		 (unsigned long long)st->inbox_total);
+	out_field(stdout, "", _("inbox"), line);
 	if (st->reload_failed_at) {
 		/* the administrator's edit did not take: say so before anything else */
-		snprintf(line, sizeof(line), "FAILED at %s; still running the configuration %s %s",
+		snprintf(line, sizeof(line),
+			 st->reloaded_at ? _("FAILED at %s; still running the configuration reloaded at %s")
+					 : _("FAILED at %s; still running the configuration it started with at %s"),
 			 out_time(st->reload_failed_at, since, "-"),
-			 st->reloaded_at ? "reloaded at" : "it started with at",
 			 out_time(st->reloaded_at ? st->reloaded_at : st->started_at, up, "-"));
-		out_field(stdout, "", "reload", line);
+		out_field(stdout, "", _("reload"), line);
 		for (size_t i = 0; i < st->n_reload_errors; i++) {
 			fputs("  ", stdout);
 			out_text(stdout, st->reload_errors[i]);
 			putchar('\n');
 		}
 	} else if (st->reloaded_at) {
-		out_field(stdout, "", "reload", out_time(st->reloaded_at, since, "-"));
+		out_field(stdout, "", _("reload"), out_time(st->reloaded_at, since, "-"));
 	}
 	if (st->outbox_refused) {
 		/* only here and in the daemon's log otherwise: staff must see it */
-		snprintf(line, sizeof(line), "%llu messages refused by the receiver "
-			 "(overstap outbox list --refused)", (unsigned long long)st->outbox_refused);
-		out_field(stdout, "", "refused", line);
+		snprintf(line, sizeof(line),
+			 ngettext("%llu message refused by the receiver (overstap outbox list --refused)",
+				  "%llu messages refused by the receiver (overstap outbox list --refused)",
+				  (unsigned long)st->outbox_refused),
+			 (unsigned long long)st->outbox_refused);
+		out_field(stdout, "", _("refused"), line);
 	}
-	out_field(stdout, "", "store", st->store_damaged ? "DAMAGED: writes are refused" : "ok");
+	out_field(stdout, "", _("store"), st->store_damaged ? _("DAMAGED: writes are refused") : _("ok"));
 	if (st->store_damaged) {
 		fputs("  ", stdout);
 		out_text(stdout, st->store_error);

@@ -58,12 +58,12 @@ static void s_print_support(FILE *f, const char *indent, const Overstap__Handove
 	char line[512];
 
 	if (h->n_support_needs == 0)
-		out_field(f, indent, "support needs", "none recorded");
+		out_field(f, indent, _("support needs"), _("none recorded"));
 	for (size_t i = 0; i < h->n_support_needs; i++) {
 		const Overstap__SupportNeed *s = h->support_needs[i];
 		const char *parts[] = { s->code, s->note };
 
-		out_field(f, indent, i == 0 ? "support needs" : "",
+		out_field(f, indent, i == 0 ? _("support needs") : "",
 			  s_join(line, sizeof(line), ": ", parts, ARRAY_SIZE(parts)));
 	}
 }
@@ -73,13 +73,13 @@ static void s_print_inzage(FILE *f, const char *indent, const Overstap__Inzage *
 	char buf[64], line[512], pad[64];
 
 	if (!z) {
-		out_field(f, indent, "inzage", "not recorded");
+		out_field(f, indent, _("inzage"), _("not recorded"));
 		return;
 	}
 	snprintf(line, sizeof(line), "%s on %s, recorded by %s",
 		 s_dash(ENUM_STR(vocab_reviewer_str, z->reviewer, buf)), s_dash(z->reviewed_on),
 		 s_dash(z->recorded_by));
-	out_field(f, indent, "inzage", line);
+	out_field(f, indent, _("inzage"), line);
 	/* Remarks are the family's own words and may span lines: keep them whole. */
 	snprintf(pad, sizeof(pad), "%s%*s", indent, 18, "");
 	fprintf(f, "%s%-16s  ", indent, "remarks");
@@ -94,40 +94,40 @@ void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h)
 	const char *name[] = { h->given_name, h->tussenvoegsel, h->family_name };
 	const char *advice = ENUM_STR(vocab_advice_str, h->advice, b1);
 
-	out_field(f, indent, "record id", h->record_id);
-	out_field(f, indent, "name", s_join(line, sizeof(line), " ", name, ARRAY_SIZE(name)));
-	out_field(f, indent, "pgn", h->pgn);
-	out_field(f, indent, "birth date", h->birth_date);
-	out_field(f, indent, "program", ENUM_STR(vocab_program_str, h->program, b1));
-	out_field(f, indent, "cohort", h->cohort);
-	out_field(f, indent, "exit date", h->exit_date);
-	out_field(f, indent, "destination", ENUM_STR(vocab_destination_str, h->destination, b1));
+	out_field(f, indent, _("record id"), h->record_id);
+	out_field(f, indent, _("name"), s_join(line, sizeof(line), " ", name, ARRAY_SIZE(name)));
+	out_field(f, indent, _("pgn"), h->pgn);
+	out_field(f, indent, _("birth date"), h->birth_date);
+	out_field(f, indent, _("program"), ENUM_STR(vocab_program_str, h->program, b1));
+	out_field(f, indent, _("cohort"), h->cohort);
+	out_field(f, indent, _("exit date"), h->exit_date);
+	out_field(f, indent, _("destination"), ENUM_STR(vocab_destination_str, h->destination, b1));
 	snprintf(line, sizeof(line), "%s%s", s_dash(advice),
 		 h->advice_followed == OVERSTAP__TRISTATE__TRI_NO ? ", not followed (zelfmelder)" :
 		 h->advice_followed == OVERSTAP__TRISTATE__TRI_YES ? ", followed" : "");
-	out_field(f, indent, "advice", line);
+	out_field(f, indent, _("advice"), line);
 	snprintf(line, sizeof(line), "taal %s, rekenen %s",
 		 s_dash(ENUM_STR(vocab_level_str, h->level_taal, b1)),
 		 s_dash(ENUM_STR(vocab_level_str, h->level_rekenen, b2)));
-	out_field(f, indent, "levels", line);
+	out_field(f, indent, _("levels"), line);
 	if (h->diploma)
-		out_field(f, indent, "diploma", ENUM_STR(vocab_diploma_str, h->diploma, b1));
+		out_field(f, indent, _("diploma"), ENUM_STR(vocab_diploma_str, h->diploma, b1));
 	s_print_support(f, indent, h);
 	if (h->mentor) {
 		const char *m[] = { h->mentor->name, h->mentor->email, h->mentor->phone };
-		out_field(f, indent, "mentor", s_join(line, sizeof(line), ", ", m, ARRAY_SIZE(m)));
+		out_field(f, indent, _("mentor"), s_join(line, sizeof(line), ", ", m, ARRAY_SIZE(m)));
 	} else {
-		out_field(f, indent, "mentor", NULL);
+		out_field(f, indent, _("mentor"), NULL);
 	}
 	s_print_inzage(f, indent, h->inzage);
-	out_field(f, indent, "basis", h->basis);
-	out_field(f, indent, "registered on", h->registered_on);
+	out_field(f, indent, _("basis"), h->basis);
+	out_field(f, indent, _("registered on"), h->registered_on);
 	for (size_t i = 0; i < h->n_consents; i++) {
 		const Overstap__ConsentAssertion *a = h->consents[i];
 
 		snprintf(line, sizeof(line), "%s by the %s, from %s%s%s (%s)", a->purpose, a->grantor,
 			 a->granted_at, a->valid_until[0] ? " until " : "", a->valid_until, a->consent_id);
-		out_field(f, indent, i ? "" : "consents", line);
+		out_field(f, indent, i ? "" : _("consents"), line);
 	}
 }
 
