@@ -265,3 +265,19 @@ class CliLanguageTest(harness.DaemonTestCase):
         env.update(LANG="C.UTF-8", LANGUAGE="nl")
         self.assertIn("geen leerling met dit nummer",
                       self.run_cli(env, "handover", "show", "NOPE").stderr)
+
+    def test_refusals_per_pupil_in_the_callers_language(self):
+        """The send gate's and the inzage rule's reasons are replies too."""
+        harness.leavers_csv(os.path.join(self.root, "l.csv"), 1, dest="25LZ00")
+        self.inst.cli("import", "leavers", os.path.join(self.root, "l.csv"))
+        nl = self.run_cli(dutch_env(), "handover", "send", "L000001")
+        en = self.run_cli(c_env(), "handover", "send", "L000001")
+        self.assertIn("L000001: de vervolginstelling is geen ingestelde partner met een adres",
+                      nl.stderr)
+        self.assertIn("L000001: the destination is not a configured peer with an endpoint",
+                      en.stderr)
+        # born 2006-2008: 13 at most on this day, so a parent does the inzage
+        nl = self.run_cli(dutch_env(), "handover", "inzage", "L000001", "--by", "pupil",
+                          "--date", "2020-01-01")
+        self.assertRegex(nl.stderr, r"L000001: de leerling is 1\d op 2020-01-01: de inzage is "
+                                    r"door een ouder of voogd")
