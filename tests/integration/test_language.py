@@ -179,6 +179,17 @@ class ReportLanguageTest(harness.FederationCase):
         self.assertIn("Instroomrapport", nl_text)
         self.assertIn("VOOROPLEIDING", nl_text)
 
+    def test_report_language_is_not_the_locale(self):
+        """A Dutch user can print an English report and the other way round:
+        every report of an institution reads the same, whoever prints it."""
+        def run(env, *args):
+            return subprocess.run([harness.OVERSTAP, "-s", self.school.sock, "report"] +
+                                  list(args), capture_output=True, text=True, env=env,
+                                  timeout=60).stdout
+        self.assertIn("Outflow report", run(dutch_env(), "--language", "en"))
+        self.assertIn("Uitstroomrapport", run(dutch_env()))
+        self.assertIn("Uitstroomrapport", run(c_env()))
+
     def test_json_is_the_same_in_both(self):
         """Machine output is never translated (design.md §10)."""
         nl = self.report(self.school, "--format", "json")
