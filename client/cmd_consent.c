@@ -51,7 +51,8 @@ static int s_rows_json(Overstapctl__ConsentRow *const *rows, size_t n)
 }
 
 static const struct table_col s_cols[] = {
-	{ N_("CONSENT"), 0 }, { N_("PUPIL"), 0 }, { N_("PURPOSE"), 0 }, { N_("FOR"), 0 }, { N_("BY"), 0 },
+	{ N_("CONSENT"), 0 }, { N_("PUPIL"), 0 }, { N_("PURPOSE"), 0 }, { N_("FOR"), 0 },
+	{ N_("BY"), 0 },
 	{ N_("GRANTED"), 0 }, { N_("UNTIL"), 0 }, { N_("STATE"), 0 }, { N_("NOTE"), 0 },
 };
 

@@ -170,7 +170,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 }
 
 static const struct table_col s_lost_cols[] = {
-	{ N_("PUPIL"), 0 }, { N_("NAME"), 0 }, { N_("COHORT"), 0 }, { N_("PROGRAM"), 0 }, { N_("AT"), 0 },
+	{ N_("PUPIL"), 0 }, { N_("NAME"), 0 }, { N_("COHORT"), 0 }, { N_("PROGRAM"), 0 },
+	{ N_("AT"), 0 },
 	{ N_("SINCE"), 0 }, { N_("LAST EVENT"), 0 }, { N_("WHY"), 0 },
 };
 
