@@ -139,6 +139,13 @@ const char *out_duration(int64_t ms, char *buf, size_t len)
 
 /* --- tables --- */
 
+/* A column head: a msgid (N_ in each table), translated here. gettext("")
+ * would answer with the catalog's header, so an empty head stays empty. */
+static const char *s_head(const char *name)
+{
+	return name && *name ? _(name) : "";
+}
+
 struct table {
 	const struct table_col *cols;	/* borrowed */
 	size_t ncols;
@@ -231,14 +238,14 @@ void table_print(const struct table *t, FILE *f)
 	if (!w)
 		return;
 	for (size_t c = 0; c < t->ncols; c++) {
-		w[c] = s_width(_(t->cols[c].name));	/* heads are msgids (N_) */
+		w[c] = s_width(s_head(t->cols[c].name));
 		for (size_t r = 0; r < t->nrows; r++) {
 			int cw = s_width(t->cells[r * t->ncols + c]);
 			w[c] = cw > w[c] ? cw : w[c];
 		}
 	}
 	for (size_t c = 0; c < t->ncols; c++)
-		s_cell(f, _(t->cols[c].name), w[c], t->cols[c].right, c + 1 == t->ncols);
+		s_cell(f, s_head(t->cols[c].name), w[c], t->cols[c].right, c + 1 == t->ncols);
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++)
 			s_cell(f, t->cells[r * t->ncols + c], w[c], t->cols[c].right,

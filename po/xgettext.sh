@@ -5,7 +5,10 @@
 #   _, N_, NC_:1c,2   daemon/i18n.h (NC_ with a context)
 #   ngettext:1,2      counts ("1 leaver", "2 leavers")
 #   ctl_fail:3        the daemon's replies: ctl_fail translates its format
-#   cli_usage_error:2, cli_fail:2   the CLI's errors: they translate theirs
+#   cli_usage_error:2 the CLI's usage errors: it translates its format
+#   csvfile_check_fail:3, s_line_fail:3 (csvfile.c), s_col_err:3 (leavers.c)
+#                     the CSV checks: csvfile translates the format
+#   csvfile_check_valid:6   its "what" phrase, translated in csvfile.c
 set -eu
 SRC=$1
 OUT=$2
@@ -13,7 +16,11 @@ cd "$SRC"
 grep -v '^#' po/POTFILES | grep . | xgettext --from-code=UTF-8 --language=C \
 	--keyword=_ --keyword=N_ --keyword=NC_:1c,2 --keyword=i18n_pgettext:1c,2 --keyword=ngettext:1,2 \
 	--keyword=ctl_fail:3 --keyword=cli_usage_error:2 \
+	--keyword=csvfile_check_fail:3 --keyword=s_line_fail:3 --keyword=s_col_err:3 \
+	--keyword=csvfile_check_valid:6 \
 	--flag=ctl_fail:3:c-format --flag=cli_usage_error:2:c-format \
+	--flag=csvfile_check_fail:3:c-format --flag=s_line_fail:3:c-format \
+	--flag=s_col_err:3:c-format \
 	--add-comments=TRANSLATORS: --sort-by-file \
 	--package-name=overstap --msgid-bugs-address=overstap@lists.example.nl \
 	--files-from=- -o "$OUT"

@@ -292,3 +292,20 @@ class CliLanguageTest(harness.DaemonTestCase):
                           "--date", "2020-01-01")
         self.assertRegex(nl.stderr, r"L000001: de leerling is 1\d op 2020-01-01: de inzage is "
                                     r"door een ouder of voogd")
+
+    def test_csv_errors_in_the_users_language(self):
+        """FILE:LINE: column: reason, the reason in Dutch; exit 4 either way."""
+        path = os.path.join(self.root, "bad.csv")
+        harness.write_csv(path, [{
+            "pupil_ref": "B1", "pgn": "123456789", "given_name": "Kind", "family_name": "Fout",
+            "birth_date": "2008-03-01", "program": "pro", "cohort": "2024-2026",
+            "exit_date": "2025-07-04", "destination_type": "mbo_entree",
+            "destination_institution": "25LZ00"}])
+        nl = self.run_cli(dutch_env(), "import", "leavers", path)
+        en = self.run_cli(c_env(), "import", "leavers", path)
+        self.assertEqual((nl.returncode, en.returncode), (4, 4))
+        self.assertIn("pgn: voldoet niet aan de elfproef", nl.stderr)
+        self.assertIn("cohort: de jaren moeten op elkaar volgen", nl.stderr)
+        self.assertIn("2 fouten, niets geïmporteerd", nl.stderr)
+        self.assertIn("pgn: fails the elfproef (11-test)", en.stderr)
+        self.assertIn("2 errors, nothing imported", en.stderr)
