@@ -280,7 +280,11 @@ class CliLanguageTest(harness.DaemonTestCase):
     def test_refusals_per_pupil_in_the_callers_language(self):
         """The send gate's and the inzage rule's reasons are replies too."""
         harness.leavers_csv(os.path.join(self.root, "l.csv"), 1, dest="25LZ00")
-        self.inst.cli("import", "leavers", os.path.join(self.root, "l.csv"))
+        r = self.run_cli(dutch_env(), "import", "leavers", os.path.join(self.root, "l.csv"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 uitstromer geïmporteerd uit", r.stdout)
+        # the daemon's warning, made in the request, in the caller's language
+        self.assertIn("25LZ00 is (nog) geen ingestelde partner: 1 regel geïmporteerd", r.stderr)
         nl = self.run_cli(dutch_env(), "handover", "send", "L000001")
         en = self.run_cli(c_env(), "handover", "send", "L000001")
         self.assertIn("L000001: de vervolginstelling is geen ingestelde partner met een adres",
