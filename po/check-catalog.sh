@@ -15,7 +15,7 @@ fail() { echo "check-catalog: $*" >&2; exit 1; }
 cd "$SRC"
 
 # The calls po/xgettext.sh extracts; a word character before one is another name.
-MARK='(^|[^A-Za-z0-9_])(N?C?_|ngettext|i18n_pgettext|ctl_fail|cli_usage_error|csvfile_check_fail|csvfile_check_valid|s_line_fail|s_col_err)\('
+MARK='(^|[^A-Za-z0-9_])(N?C?_|ngettext|i18n_pgettext|ctl_fail|cli_usage_error|csvfile_check_fail|csvfile_check_valid|s_line_fail|s_col_err|s_load_fail)\('
 for f in $(grep -lE "$MARK" daemon/*.c client/*.c); do
 	grep -qxF "$f" po/POTFILES || fail "$f marks messages but is not in po/POTFILES"
 done
