@@ -18,18 +18,23 @@
 #include "ctl.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 void cli_help(const struct cli *cli, FILE *f)
 {
-	const char *sum = cli->verb->summary;
+	const char *sum = _(cli->verb->summary);
 
-	/* The summary doubles as a sentence here: capitalise it. */
-	fprintf(f, "usage: %s %s\n\n%c%s.\n\noptions:\n%s", cli->prog, cli->verb->args,
-		toupper((unsigned char)sum[0]), sum + 1, cli->verb->options ? cli->verb->options : "");
-	fputs("  -h, --help            show this help\n", f);
+	/* The summary doubles as a sentence here: capitalise it (ASCII only,
+	 * which every summary starts with, in either language). The table's
+	 * texts are msgids (N_ in overstap.c); the bash completion reads the
+	 * option names from the untranslated table (design.md §10). */
+	fprintf(f, _("usage: %s %s\n\n%c%s.\n\noptions:\n%s"), cli->prog, _(cli->verb->args),
+		toupper((unsigned char)sum[0]), sum + 1,
+		cli->verb->options ? _(cli->verb->options) : "");
+	fputs(_("  -h, --help            show this help\n"), f);
 	if (cli->verb->notes)
-		fprintf(f, "\n%s", cli->verb->notes);
-	fputs("\nGlobal options (-s, -c, -t) go before the command: see `overstap --help`.\n", f);
+		fprintf(f, "\n%s", _(cli->verb->notes));
+	fputs(_("\nGlobal options (-s, -c, -t) go before the command: see `overstap --help`.\n"), f);
 }
 
 int cli_usage_error(const struct cli *cli, const char *fmt, ...)
@@ -38,15 +43,15 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
 
 	fprintf(stderr, "%s: ", cli->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, gettext(fmt), ap);	/* xgettext: po/xgettext.sh's cli_usage_error:2 */
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", cli->prog);
+	fprintf(stderr, _("\nTry '%s --help'.\n"), cli->prog);
 	return CLI_EXIT_USAGE;
 }
 
 int cli_usage_hint(const struct cli *cli)
 {
-	fprintf(stderr, "Try '%s --help'.\n", cli->prog);
+	fprintf(stderr, _("Try '%s --help'.\n"), cli->prog);
 	return CLI_EXIT_USAGE;
 }
 
@@ -85,7 +90,8 @@ int cli_json_only_options(struct cli *cli, int argc, char **argv, size_t npos, i
 	if (npos == 0 && optind < argc)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 	if ((size_t)(argc - optind) != npos)
-		return cli_usage_error(cli, "expected %zu argument%s", npos, npos == 1 ? "" : "s");
+		return npos == 1 ? cli_usage_error(cli, "expected %zu argument", npos)
+				 : cli_usage_error(cli, "expected %zu arguments", npos);
 	return -1;
 }
 
@@ -157,9 +163,9 @@ int cli_json_print(json_t **root)
 	int r = out_json_print(stdout, root, 0);
 
 	if (r == -ENOMEM)
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 	else if (r < 0)
-		fputs("overstap: cannot write the JSON output\n", stderr);
+		fputs(_("overstap: cannot write the JSON output\n"), stderr);
 	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 }
 
@@ -198,7 +204,7 @@ static const char *s_group_hint(const char *path, char *buf, size_t len)
 		ok = stat(dirname(dir), &st) == 0;
 	buf[0] = '\0';
 	if (ok && st.st_gid != 0 && (g = getgrgid(st.st_gid)) != NULL)
-		snprintf(buf, len, "; join group '%s' (sudo adduser %s %s), then log in again",
+		snprintf(buf, len, _("; join group '%s' (sudo adduser %s %s), then log in again"),
 			 g->gr_name, pw && pw->pw_name ? pw->pw_name : "$USER", g->gr_name);
 	return buf;
 }
@@ -210,10 +216,10 @@ int cli_csv_failed(const char *file, int r, struct strlist *errors, const char *
 		fputc('\n', stderr);
 	}
 	if (!errors->n)
-		fprintf(stderr, "overstap: %s: %s\n", file, strerror(-r));
+		fprintf(stderr, _("overstap: %s: %s\n"), file, strerror(-r));
 	else
-		fprintf(stderr, "overstap: %s: %zu error%s, %s\n", file, errors->n,
-			errors->n == 1 ? "" : "s", nothing);
+		fprintf(stderr, ngettext("overstap: %s: %zu error, %s\n", "overstap: %s: %zu errors, %s\n",
+					 errors->n), file, errors->n, nothing);
 	strlist_clear(errors);
 	return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;
 }
@@ -227,12 +233,12 @@ int cli_config_load(const struct cli *cli, struct config **out)
 
 	r = config_load(path, out, &errors);
 	if (r == -EACCES)	/* its one message, with what to do about it */
-		fprintf(stderr, "overstap: cannot read config %s: %s%s\n", path, strerror(-r),
+		fprintf(stderr, _("overstap: cannot read config %s: %s%s\n"), path, strerror(-r),
 			s_group_hint(path, hint, sizeof(hint)));
 	else if (r < 0 && errors.n == 0)
-		fprintf(stderr, "overstap: cannot read config %s: %s\n", path, strerror(-r));
+		fprintf(stderr, _("overstap: cannot read config %s: %s\n"), path, strerror(-r));
 	for (size_t i = 0; r != -EACCES && i < errors.n; i++)
-		fprintf(stderr, "overstap: %s\n", errors.v[i]);
+		fprintf(stderr, _("overstap: %s\n"), errors.v[i]);
 	strlist_clear(&errors);
 	return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
@@ -256,7 +262,7 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 		if (strncmp(p, "ipc://", 6) == 0)
 			p += 6;
 		if (str_copy(buf, len, p) < 0) {
-			fprintf(stderr, "overstap: control socket path too long\n");
+			fprintf(stderr, _("overstap: control socket path too long\n"));
 			return CLI_EXIT_USAGE;
 		}
 		return CLI_EXIT_OK;
@@ -269,43 +275,44 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 	}
 	named = config_control_socket(path, buf, len);
 	if (r == -EACCES)
-		fprintf(stderr, "overstap: warning: cannot read %s: %s%s\n", path, strerror(-r),
+		fprintf(stderr, _("overstap: warning: cannot read %s: %s%s\n"), path, strerror(-r),
 			s_group_hint(path, hint, sizeof(hint)));
 	else if (r != -ENOENT && errors.n)
-		fprintf(stderr, "overstap: warning: %s%s; a running overstapd keeps the "
-			"configuration it last loaded (overstap status shows a failed reload)\n",
-			errors.v[0], errors.n > 1 ? " (and more: overstapd -t lists them)" : "");
+		fprintf(stderr, _("overstap: warning: %s%s; a running overstapd keeps the "
+			"configuration it last loaded (overstap status shows a failed reload)\n"),
+			errors.v[0], errors.n > 1 ? _(" (and more: overstapd -t lists them)") : "");
 	if (r != -ENOENT)
-		fprintf(stderr, "overstap: trying %s control socket %s\n",
-			named ? "the" : "the default", buf);
+		fprintf(stderr, named ? _("overstap: trying the control socket %s\n")
+				      : _("overstap: trying the default control socket %s\n"), buf);
 	strlist_clear(&errors);
 	return CLI_EXIT_OK;
 }
 
-/* How each failure of the round trip reads and exits. */
+/* How each failure of the round trip reads and exits (translated where
+ * printed). */
 static const struct {
 	int err;
 	int exit;
 	const char *what;
 	const char *hint;
 } s_ctl_errors[] = {
-	{ -ENOENT, CLI_EXIT_UNREACHABLE, "cannot reach overstapd", "is the daemon running?" },
-	{ -ECONNREFUSED, CLI_EXIT_UNREACHABLE, "cannot reach overstapd", "is the daemon running?" },
-	{ -ENOTSOCK, CLI_EXIT_UNREACHABLE, "cannot reach overstapd", "is this the control socket?" },
-	{ -EACCES, CLI_EXIT_UNREACHABLE, "cannot reach overstapd",
-	  "is your user in the control socket's group?" },
-	{ -EBUSY, CLI_EXIT_UNREACHABLE, "overstapd is busy",
-	  "its queue of connections is full; try again in a moment" },
-	{ -ETIMEDOUT, CLI_EXIT_UNREACHABLE, "no reply from overstapd",
-	  "the daemon is busy or hung; see its log, or raise --timeout" },
-	{ -ENAMETOOLONG, CLI_EXIT_USAGE, "cannot use control socket",
-	  "unix socket paths are limited to 107 bytes" },
-	{ -EMSGSIZE, CLI_EXIT_REFUSED, "request too large for overstapd", "import fewer rows at once" },
-	{ -ECONNRESET, CLI_EXIT_UNREACHABLE, "overstapd went away during the request",
-	  "it stopped or restarted; whether the request was carried out shows in its "
-	  "audit log and the lists, so look before you try again" },
-	{ -EBADMSG, CLI_EXIT_REFUSED, "unreadable reply from overstapd",
-	  "do the daemon and this client come from the same release?" },
+	{ -ENOENT, CLI_EXIT_UNREACHABLE, N_("cannot reach overstapd"), N_("is the daemon running?") },
+	{ -ECONNREFUSED, CLI_EXIT_UNREACHABLE, N_("cannot reach overstapd"), N_("is the daemon running?") },
+	{ -ENOTSOCK, CLI_EXIT_UNREACHABLE, N_("cannot reach overstapd"), N_("is this the control socket?") },
+	{ -EACCES, CLI_EXIT_UNREACHABLE, N_("cannot reach overstapd"),
+	  N_("is your user in the control socket's group?") },
+	{ -EBUSY, CLI_EXIT_UNREACHABLE, N_("overstapd is busy"),
+	  N_("its queue of connections is full; try again in a moment") },
+	{ -ETIMEDOUT, CLI_EXIT_UNREACHABLE, N_("no reply from overstapd"),
+	  N_("the daemon is busy or hung; see its log, or raise --timeout") },
+	{ -ENAMETOOLONG, CLI_EXIT_USAGE, N_("cannot use control socket"),
+	  N_("unix socket paths are limited to 107 bytes") },
+	{ -EMSGSIZE, CLI_EXIT_REFUSED, N_("request too large for overstapd"), N_("import fewer rows at once") },
+	{ -ECONNRESET, CLI_EXIT_UNREACHABLE, N_("overstapd went away during the request"),
+	  N_("it stopped or restarted; whether the request was carried out shows in its "
+	  "audit log and the lists, so look before you try again") },
+	{ -EBADMSG, CLI_EXIT_REFUSED, N_("unreadable reply from overstapd"),
+	  N_("do the daemon and this client come from the same release?") },
 };
 
 static int s_ctl_error(const char *path, int err)
@@ -313,17 +320,17 @@ static int s_ctl_error(const char *path, int err)
 	char hint[256];
 
 	if (err == -EACCES && *s_group_hint(path, hint, sizeof(hint))) {
-		fprintf(stderr, "overstap: cannot reach overstapd at %s: %s%s\n", path,
+		fprintf(stderr, _("overstap: cannot reach overstapd at %s: %s%s\n"), path,
 			strerror(-err), hint);
 		return CLI_EXIT_UNREACHABLE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(s_ctl_errors); i++)
 		if (s_ctl_errors[i].err == err) {
-			fprintf(stderr, "overstap: %s at %s: %s (%s)\n", s_ctl_errors[i].what,
-				path, strerror(-err), s_ctl_errors[i].hint);
+			fprintf(stderr, _("overstap: %s at %s: %s (%s)\n"), _(s_ctl_errors[i].what),
+				path, strerror(-err), _(s_ctl_errors[i].hint));
 			return s_ctl_errors[i].exit;
 		}
-	fprintf(stderr, "overstap: cannot talk to overstapd at %s: %s\n", path, strerror(-err));
+	fprintf(stderr, _("overstap: cannot talk to overstapd at %s: %s\n"), path, strerror(-err));
 	return CLI_EXIT_UNREACHABLE;
 }
 
@@ -331,20 +338,20 @@ static int s_ctl_error(const char *path, int err)
 static int s_reply_error(const Overstapctl__Reply *rep, Overstapctl__Reply__BodyCase want)
 {
 	if (rep->version != OVERSTAPCTL__VERSION__CURRENT) {
-		fprintf(stderr, "overstap: overstapd speaks control protocol version %u, this "
-			"client version %u: install matching versions of overstap and overstapd\n",
+		fprintf(stderr, _("overstap: overstapd speaks control protocol version %u, this "
+			"client version %u: install matching versions of overstap and overstapd\n"),
 			rep->version, (unsigned)OVERSTAPCTL__VERSION__CURRENT);
 		if (rep->error && *rep->error) {
-			fputs("overstap: overstapd says: ", stderr);
+			fputs(_("overstap: overstapd says: "), stderr);
 			out_text(stderr, rep->error);
 			fputc('\n', stderr);
 		}
 	} else if (rep->code != 0) {
-		fputs("overstap: ", stderr);
+		fputs(_("overstap: "), stderr);
 		out_text(stderr, rep->error && *rep->error ? rep->error : strerror(-rep->code));
 		fputc('\n', stderr);
 	} else if (want != OVERSTAPCTL__REPLY__BODY__NOT_SET && rep->body_case != want) {
-		fprintf(stderr, "overstap: unexpected reply from overstapd (body %d, expected %d)\n",
+		fprintf(stderr, _("overstap: unexpected reply from overstapd (body %d, expected %d)\n"),
 			(int)rep->body_case, (int)want);
 	} else {
 		return CLI_EXIT_OK;
@@ -365,6 +372,7 @@ static int s_request(struct cli *cli, Overstapctl__Request *req, Overstapctl__Re
 		return r;
 	/* No user name: the daemon asks the kernel who we are (design.md §4.9). */
 	req->version = OVERSTAPCTL__VERSION__CURRENT;
+	req->lang = (char *)i18n_lang();	/* the daemon answers in it (design.md §10) */
 	r = ctl_roundtrip(path, cli->timeout_ms, req, &rep);
 	if (r < 0)
 		return s_ctl_error(path, r);

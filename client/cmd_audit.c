@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 static json_t *s_incidents_json(const Overstapctl__AuditVerifyResult *v)
 {
@@ -39,13 +40,13 @@ static void s_incidents_text(const Overstapctl__AuditVerifyResult *v)
 	for (size_t i = 0; i < v->n_incidents; i++) {
 		const Overstapctl__Incident *x = v->incidents[i];
 
-		printf("incident %lld, found %s, peer %s: ", (long long)x->id,
+		printf(_("incident %lld, found %s, peer %s: "), (long long)x->id,
 		       out_time(x->at, t, "-"), x->peer);
 		out_text(stdout, x->reason);
 		putchar('\n');
 	}
 	if (v->n_incidents)
-		puts("each stays until acknowledged: overstap audit ack-incident ID --note TEXT");
+		puts(_("each stays until acknowledged: overstap audit ack-incident ID --note TEXT"));
 }
 
 static json_t *s_verify_json(const Overstapctl__AuditVerifyResult *v)
@@ -89,16 +90,18 @@ int cmd_audit_verify(struct cli *cli, int argc, char **argv)
 		if (cli_json_print(&o) != CLI_EXIT_OK)
 			r = CLI_EXIT_REFUSED;
 	} else if (v->intact) {
-		printf("audit log intact: %lld entries, head %s\n", (long long)v->entries,
+		printf(_("audit log intact: %lld entries, head %s\n"), (long long)v->entries,
 		       v->head_mac);
-		printf("matches the %u checkpoint(s) our peers hold of it\n", v->checkpoints);
+		printf(ngettext("matches the %u checkpoint our peers hold of it\n",
+				"matches the %u checkpoints our peers hold of it\n", v->checkpoints),
+		       v->checkpoints);
 	} else if (v->first_bad_seq) {
-		printf("audit log BROKEN at entry %lld: ", (long long)v->first_bad_seq);
+		printf(_("audit log BROKEN at entry %lld: "), (long long)v->first_bad_seq);
 		out_text(stdout, v->reason);
 		putchar('\n');
 		s_incidents_text(v);
 	} else {
-		printf("audit log chain intact (%lld entries, head %s), but ", (long long)v->entries,
+		printf(_("audit log chain intact (%lld entries, head %s), but "), (long long)v->entries,
 		       v->head_mac);
 		out_text(stdout, v->reason);
 		putchar('\n');
@@ -171,11 +174,11 @@ int cmd_audit_export(struct cli *cli, int argc, char **argv)
 	r = s_export(cli, from, f, &n);
 	if (path) {
 		if (fclose(f) != 0 && r == CLI_EXIT_OK) {
-			fprintf(stderr, "overstap: %s: %s\n", path, strerror(errno));
+			fprintf(stderr, _("overstap: %s: %s\n"), path, strerror(errno));
 			r = CLI_EXIT_REFUSED;
 		}
 		if (r == CLI_EXIT_OK)
-			fprintf(stderr, "overstap: wrote %lld audit entries to %s\n", (long long)n, path);
+			fprintf(stderr, _("overstap: wrote %lld audit entries to %s\n"), (long long)n, path);
 	}
 	return r;
 }
@@ -207,7 +210,7 @@ int cmd_audit_ack_incident(struct cli *cli, int argc, char **argv)
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
 	if (r != CLI_EXIT_OK)
 		return r;
-	printf("incident %lld acknowledged\n", (long long)a.id);
+	printf(_("incident %lld acknowledged\n"), (long long)a.id);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return CLI_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 json_t *consent_row_json(const Overstapctl__ConsentRow *r)
 {
@@ -50,8 +51,9 @@ static int s_rows_json(Overstapctl__ConsentRow *const *rows, size_t n)
 }
 
 static const struct table_col s_cols[] = {
-	{ "CONSENT", 0 }, { "PUPIL", 0 }, { "PURPOSE", 0 }, { "FOR", 0 }, { "BY", 0 },
-	{ "GRANTED", 0 }, { "UNTIL", 0 }, { "STATE", 0 }, { "NOTE", 0 },
+	{ N_("CONSENT"), 0 }, { N_("PUPIL"), 0 }, { N_("PURPOSE"), 0 }, { N_("FOR"), 0 },
+	{ N_("BY"), 0 },
+	{ N_("GRANTED"), 0 }, { N_("UNTIL"), 0 }, { N_("STATE"), 0 }, { N_("NOTE"), 0 },
 };
 
 int consent_rows_text(Overstapctl__ConsentRow *const *rows, size_t n, const char *none)
@@ -96,15 +98,16 @@ static int s_one(struct cli *cli, Overstapctl__Request *req, int json, const cha
 		r = s_rows_json(&rep->consent, 1);
 	else
 	{
-		printf("%s consent %s (%s, for %s, by %s, from %s)\n", done, rep->consent->id,
+		/* TRANSLATORS: the first %s is "recorded" or "withdrew". */
+		printf(_("%s consent %s (%s, for %s, by %s, from %s)\n"), _(done), rep->consent->id,
 		       rep->consent->purpose, rep->consent->counterpart, rep->consent->grantor,
 		       rep->consent->granted_at);
 		if (rep->consent->notice_to[0])
-			printf("the dossier has left already: %s is told of this consent\n",
+			printf(_("the dossier has left already: %s is told of this consent\n"),
 			       rep->consent->notice_to);
 		if (rep->consent->withdrawal_to[0])
-			printf("withdrawal queued for %s: it erases what it holds under this consent "
-			       "and sends a receipt (see handover show)\n", rep->consent->withdrawal_to);
+			printf(_("withdrawal queued for %s: it erases what it holds under this consent "
+			       "and sends a receipt (see handover show)\n"), rep->consent->withdrawal_to);
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
@@ -144,7 +147,7 @@ int cmd_consent_grant(struct cli *cli, int argc, char **argv)
 	g.pupil_ref = argv[optind];
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT;
 	req.consent_grant = &g;
-	return s_one(cli, &req, json, "recorded");
+	return s_one(cli, &req, json, N_("recorded"));
 }
 
 int cmd_consent_withdraw(struct cli *cli, int argc, char **argv)
@@ -170,7 +173,7 @@ int cmd_consent_withdraw(struct cli *cli, int argc, char **argv)
 	w.consent_id = argv[optind];
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_CONSENT_WITHDRAW;
 	req.consent_withdraw = &w;
-	return s_one(cli, &req, json, "withdrew");
+	return s_one(cli, &req, json, N_("withdrew"));
 }
 
 static int s_list(struct cli *cli, Overstapctl__ConsentQuery *q, int json)
@@ -188,7 +191,7 @@ static int s_list(struct cli *cli, Overstapctl__ConsentQuery *q, int json)
 		r = s_rows_json(rep->consent_list->rows, rep->consent_list->n_rows);
 	else if (consent_rows_text(rep->consent_list->rows, rep->consent_list->n_rows,
 			     q->due ? "no consents need attention" : "no consents recorded") < 0) {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);

@@ -14,6 +14,7 @@
 #include "out.h"
 #include "util.h"
 #include "vocab.h"
+#include "i18n.h"
 
 static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
 {
@@ -31,7 +32,7 @@ static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
 		fputc('\n', stderr);
 	}
 	if (r == CLI_EXIT_OK)
-		printf("enrolments imported: %u new, %zu already held\n", rep->import_result->imported,
+		printf(_("enrolments imported: %u new, %zu already held\n"), rep->import_result->imported,
 		       im->n_rows - rep->import_result->imported);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
@@ -93,7 +94,7 @@ int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
 		im.n_rows = n;
 		r = s_send(cli, &im);
 	} else {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 	}
 	free(e);
 	free(ep);

@@ -11,6 +11,7 @@
 #include "out.h"
 #include "subject_out.h"
 #include "util.h"
+#include "i18n.h"
 
 /* Erasure cannot be undone: a person at a terminal retypes the key, a script
  * says --yes. */
@@ -20,9 +21,9 @@ static int s_confirmed(const char *key)
 
 	if (!isatty(STDIN_FILENO))
 		return 0;
-	fprintf(stderr, "This destroys the personal data of %s for good and tells the receiving\n"
+	fprintf(stderr, _("This destroys the personal data of %s for good and tells the receiving\n"
 			"institution to erase what it holds under the pupil's consents.\n"
-			"Type %s again to go ahead: ", key, key);
+			"Type %s again to go ahead: "), key, key);
 	if (!fgets(line, sizeof(line), stdin))
 		return 0;
 	line[strcspn(line, "\n")] = '\0';
@@ -51,7 +52,7 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "give one pupil number (or, at a receiver, a record id)");
 	e.key = argv[optind];
 	if (!yes && !s_confirmed(e.key)) {
-		fputs("overstap: not erased (confirm by retyping the key, or give --yes)\n", stderr);
+		fputs(_("overstap: not erased (confirm by retyping the key, or give --yes)\n"), stderr);
 		return CLI_EXIT_USAGE;
 	}
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_ERASE;
@@ -61,18 +62,25 @@ int cmd_erase(struct cli *cli, int argc, char **argv)
 		return r;
 	x = rep->erased;
 	if (x->received_dossier) {
-		printf("erased received dossier %s and %u status/outcome row(s)\n", x->record_id,
-		       x->events_deleted);
+		printf(ngettext("erased received dossier %s and %u status/outcome row\n",
+				"erased received dossier %s and %u status/outcome rows\n", x->events_deleted),
+		       x->record_id, x->events_deleted);
 		if (x->enrolments_erased)
-			printf("erased %u enrolment row(s) linked to it\n", x->enrolments_erased);
+			printf(ngettext("erased %u enrolment row linked to it\n",
+					"erased %u enrolment rows linked to it\n", x->enrolments_erased),
+			       x->enrolments_erased);
 	} else if (x->enrolments_erased) {
-		printf("erased %u enrolment row(s) of this student\n", x->enrolments_erased);
+		printf(ngettext("erased %u enrolment row of this student\n",
+				"erased %u enrolment rows of this student\n", x->enrolments_erased),
+		       x->enrolments_erased);
 	} else {
-		printf("erased %s: pupil key destroyed, %u consent(s) withdrawn, %u status/outcome "
-		       "row(s) deleted, %u queued message(s) cancelled\n", e.key, x->consents_withdrawn,
+		/* TRANSLATORS: three counts in one line: the "(s)" stands for
+		 * the plural, as ngettext can follow only one of them. */
+		printf(_("erased %s: pupil key destroyed, %u consent(s) withdrawn, %u status/outcome "
+		       "row(s) deleted, %u queued message(s) cancelled\n"), e.key, x->consents_withdrawn,
 		       x->events_deleted, x->messages_cancelled);
 		if (x->withdrawal_to[0])
-			printf("withdrawal queued for %s; its erasure receipt will show in the audit log\n",
+			printf(_("withdrawal queued for %s; its erasure receipt will show in the audit log\n"),
 			       x->withdrawal_to);
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
@@ -235,12 +243,12 @@ int cmd_subject(struct cli *cli, int argc, char **argv)
 	if (output && fclose(f) != 0 && r == 0)
 		r = -EIO;
 	if (r < 0)
-		fprintf(stderr, "overstap: cannot write the subject report%s%s: %s\n",
-			output ? " to " : "", output ? output : "", strerror(-r));
+		fprintf(stderr, _("overstap: cannot write the subject report to %s: %s\n"),
+			output ? output : "-", strerror(-r));
 	else if (output)
-		fprintf(stderr, "wrote the %s subject report to %s\n", format, output);
+		fprintf(stderr, _("wrote the %s subject report to %s\n"), format, output);
 	if (bad)
-		fputs("overstap: a dossier overstapd returned cannot be read\n", stderr);
+		fputs(_("overstap: a dossier overstapd returned cannot be read\n"), stderr);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r < 0 || bad ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 }

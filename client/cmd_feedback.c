@@ -14,6 +14,7 @@
 #include "outcomes.h"
 #include "registrations.h"
 #include "util.h"
+#include "i18n.h"
 
 /* Send the events; print what the daemon refused, one line each. */
 static int s_send(struct cli *cli, Overstapctl__RecordFeedback *f, const char *done)
@@ -91,14 +92,17 @@ static int s_one(struct cli *cli, int argc, char **argv, int want_status)
 		}
 	}
 	if (argc - optind != 2)
-		return cli_usage_error(cli, "give a record id and an %s", want_status ? "status" : "outcome");
+		return want_status ? cli_usage_error(cli, "give a record id and a status")
+				   : cli_usage_error(cli, "give a record id and an outcome");
 	ev = outcome_event_from_str(argv[optind + 1]);
 	if (ev == OUTCOME_EV_UNKNOWN || outcome_event_is_status(ev) != want_status)
-		return cli_usage_error(cli, "'%s' is not %s", argv[optind + 1],
-				       want_status ? "a status (registered, agreement_offered, not_enrolled, "
-						     "withdrawn, enrolled, intake_held)"
-						   : "an outcome (still_enrolled, diploma, progressed, "
-						     "switched, left_without_diploma)");
+		return want_status
+			       ? cli_usage_error(cli, "'%s' is not a status (registered, agreement_offered, "
+						 "not_enrolled, withdrawn, enrolled, intake_held)",
+						 argv[optind + 1])
+			       : cli_usage_error(cli, "'%s' is not an outcome (still_enrolled, diploma, "
+						 "progressed, switched, left_without_diploma)",
+						 argv[optind + 1]);
 	e.record_id = argv[optind];
 	e.event = argv[optind + 1];
 	e.level = level;
@@ -169,12 +173,12 @@ static int s_send_registrations(struct cli *cli, Overstapctl__Request *req, cons
 		fputc('\n', stderr);
 	}
 	if (r == CLI_EXIT_OK && req->import_registrations && req->import_registrations->check)
-		printf("check (nothing queued): registrations that would be queued: %u\n",
+		printf(_("check (nothing queued): registrations that would be queued: %u\n"),
 		       rep->marked->imported);
 	else if (r == CLI_EXIT_OK && school)
-		printf("registration queued for %s\n", school);
+		printf(_("registration queued for %s\n"), school);
 	else if (r == CLI_EXIT_OK)
-		printf("registrations queued: %u\n", rep->marked->imported);
+		printf(_("registrations queued: %u\n"), rep->marked->imported);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
 }

@@ -11,6 +11,7 @@
 #include "out.h"
 #include "util.h"
 #include "vocab.h"
+#include "i18n.h"
 
 #define REMARKS_MAX (64 * 1024)	/* remarks are a few paragraphs, not a document */
 
@@ -23,7 +24,7 @@ static const char *const s_states[] = {
 static int s_print_errors(char **errors, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		fputs("overstap: ", stderr);
+		fputs(_("overstap: "), stderr);
 		out_text(stderr, errors[i]);
 		fputc('\n', stderr);
 	}
@@ -77,7 +78,7 @@ int cmd_handover_registered(struct cli *cli, int argc, char **argv)
 	r = cli_request_partial(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
 	if (!rep)
 		return r;
-	printf("marked %u of %zu as registered on %s\n", (unsigned)rep->marked->imported,
+	printf(_("marked %u of %zu as registered on %s\n"), (unsigned)rep->marked->imported,
 	       mark.n_pupil_refs, date);
 	if (s_print_errors(rep->marked->errors, rep->marked->n_errors) != CLI_EXIT_OK)
 		r = CLI_EXIT_REFUSED;
@@ -202,12 +203,14 @@ int cmd_handover_inzage(struct cli *cli, int argc, char **argv)
 	if (r != CLI_EXIT_OK)
 		goto out;
 	/* only what happened on stdout: a refusal of all is the errors alone */
-	if (rep->marked->imported)
-		printf("recorded inzage of %u pupil%s by %s on %s%s%s\n", rep->marked->imported,
-		       rep->marked->imported == 1 ? "" : "s", z.reviewer, z.date,
-		       strcmp(z.agrees, "no") == 0 ? ", who do not agree (their view is attached)"
-						   : ", who agree",
-		       *z.remarks ? ", with remarks" : "");
+	if (rep->marked->imported) {
+		printf(ngettext("recorded inzage of %u pupil by %s on %s",
+				"recorded inzage of %u pupils by %s on %s", rep->marked->imported),
+		       rep->marked->imported, z.reviewer, z.date);
+		fputs(strcmp(z.agrees, "no") == 0 ? _(", who do not agree (their view is attached)")
+						  : _(", who agree"), stdout);
+		fputs(*z.remarks ? _(", with remarks\n") : "\n", stdout);
+	}
 	if (rep->marked->n_errors)
 		r = s_print_errors(rep->marked->errors, rep->marked->n_errors);
 out:
@@ -248,22 +251,22 @@ int cmd_handover_send(struct cli *cli, int argc, char **argv)
 		return r;
 	res = rep->send_result;
 	for (size_t i = 0; i < res->n_queued; i++) {
-		fputs("queued ", stdout);
+		fputs(_("queued "), stdout);
 		out_text(stdout, res->queued[i]);
 		putchar('\n');
 	}
 	for (size_t i = 0; i < res->n_refused; i++) {
-		fputs("refused ", stderr);	/* the daemon writes "REF: reason" */
+		fputs(_("refused "), stderr);	/* the daemon writes "REF: reason" */
 		out_text(stderr, res->refused[i]);
 		fputc('\n', stderr);
 	}
 	for (size_t i = 0; i < res->n_parked; i++) {
-		fputs("parked ", stderr);	/* "REF: why": queued, but not sent */
+		fputs(_("parked "), stderr);	/* "REF: why": queued, but not sent */
 		out_text(stderr, res->parked[i]);
 		fputc('\n', stderr);
 	}
 	if (res->n_parked)
-		fputs("overstap: parked dossiers are kept, not sent; see `overstap outbox list`\n", stderr);
+		fputs(_("overstap: parked dossiers are kept, not sent; see `overstap outbox list`\n"), stderr);
 	if (r == CLI_EXIT_OK && res->n_queued == 0 && res->n_refused == 0)
 		puts(send.all_ready ? "no handover is ready to send" : "nothing sent");
 	if (res->n_refused || res->n_parked)
@@ -301,9 +304,9 @@ static int s_list_json(const Overstapctl__HandoverList *l)
 }
 
 static const struct table_col s_list_cols[] = {
-	{ "PUPIL_REF", 0 }, { "COHORT", 0 }, { "PROGRAM", 0 }, { "DESTINATION", 0 },
-	{ "TO", 0 }, { "STATE", 0 }, { "REGISTERED", 0 }, { "INZAGE", 0 },
-	{ "ATTEMPTS", 1 }, { "DELIVERED", 0 },
+	{ N_("PUPIL_REF"), 0 }, { N_("COHORT"), 0 }, { N_("PROGRAM"), 0 }, { N_("DESTINATION"), 0 },
+	{ N_("TO"), 0 }, { N_("STATE"), 0 }, { N_("REGISTERED"), 0 }, { N_("INZAGE"), 0 },
+	{ N_("ATTEMPTS"), 1 }, { N_("DELIVERED"), 0 },
 };
 
 static int s_list_text(const Overstapctl__HandoverList *l)
@@ -328,7 +331,7 @@ static int s_list_text(const Overstapctl__HandoverList *l)
 	if (l->n_rows)
 		table_print(t, stdout);
 	else
-		puts("no handovers");
+		puts(_("no handovers"));
 	r = 0;
 out:
 	table_free(&t);
@@ -353,7 +356,7 @@ int cmd_handover_list(struct cli *cli, int argc, char **argv)
 	if (json) {
 		r = s_list_json(rep->handover_list);
 	} else if (s_list_text(rep->handover_list) < 0) {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
@@ -364,26 +367,26 @@ static void s_row_text(const Overstapctl__HandoverRow *w)
 {
 	char t[OUT_TIME_LEN], n[16];
 
-	fputs("handover ", stdout);
+	fputs(_("handover "), stdout);
 	out_text(stdout, w->pupil_ref);
 	putchar('\n');
-	out_field(stdout, "  ", "state", w->state);
-	out_field(stdout, "  ", "cohort", w->cohort);
-	out_field(stdout, "  ", "program", w->program);
-	out_field(stdout, "  ", "destination", w->destination_type);
-	out_field(stdout, "  ", "to", w->destination_institution);
-	out_field(stdout, "  ", "registered on", w->registered_on);
-	out_field(stdout, "  ", "inzage on", w->inzage_on);
+	out_field(stdout, "  ", _("state"), w->state);
+	out_field(stdout, "  ", _("cohort"), w->cohort);
+	out_field(stdout, "  ", _("program"), w->program);
+	out_field(stdout, "  ", _("destination"), w->destination_type);
+	out_field(stdout, "  ", _("to"), w->destination_institution);
+	out_field(stdout, "  ", _("registered on"), w->registered_on);
+	out_field(stdout, "  ", _("inzage on"), w->inzage_on);
 	snprintf(n, sizeof(n), "%u", (unsigned)w->attempts);
-	out_field(stdout, "  ", "attempts", n);
+	out_field(stdout, "  ", _("attempts"), n);
 	if (w->parked[0]) {
-		out_field(stdout, "  ", "parked", w->parked);
-		fputs("  (kept, not sent: `overstap outbox retry` once the receiver takes it, "
-		      "or `overstap outbox cancel`)\n", stdout);
+		out_field(stdout, "  ", _("parked"), w->parked);
+		fputs(_("  (kept, not sent: `overstap outbox retry` once the receiver takes it, "
+		      "or `overstap outbox cancel`)\n"), stdout);
 	}
-	out_field(stdout, "  ", "queued at", out_time(w->queued_at, t, "-"));
-	out_field(stdout, "  ", "delivered at", out_time(w->delivered_at, t, "-"));
-	out_field(stdout, "  ", "record id", w->record_id);
+	out_field(stdout, "  ", _("queued at"), out_time(w->queued_at, t, "-"));
+	out_field(stdout, "  ", _("delivered at"), out_time(w->delivered_at, t, "-"));
+	out_field(stdout, "  ", _("record id"), w->record_id);
 }
 
 int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d)
@@ -405,7 +408,7 @@ int handover_detail_show(json_t *obj, const Overstapctl__HandoverDetail *d)
 	if (d->erased_at) {
 		char t[OUT_TIME_LEN];
 
-		printf("\npersonal data erased at %s (pupil key destroyed)\n", out_time(d->erased_at, t, "-"));
+		printf(_("\npersonal data erased at %s (pupil key destroyed)\n"), out_time(d->erased_at, t, "-"));
 	}
 	r = dossier_show(NULL, &d->dossier);
 	dossier_timeline(NULL, d->events, d->n_events);
@@ -442,7 +445,7 @@ int cmd_handover_show(struct cli *cli, int argc, char **argv)
 		r = handover_detail_show(NULL, d);
 	}
 	if (r == -EBADMSG)
-		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);
+		fputs(_("overstap: the dossier overstapd returned cannot be read\n"), stderr);
 	r = r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;

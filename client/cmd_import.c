@@ -14,6 +14,7 @@
 #include "leavers.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 #define BAR_WIDTH 30
 
@@ -71,7 +72,8 @@ static int s_invalid(const char *file, char **errors, size_t n)
 		out_text(stderr, errors[i]);
 		fputc('\n', stderr);
 	}
-	fprintf(stderr, "overstap: %s: %zu error%s, nothing imported\n", file, n, n == 1 ? "" : "s");
+	fprintf(stderr, ngettext("overstap: %s: %zu error, nothing imported\n",
+				 "overstap: %s: %zu errors, nothing imported\n", n), file, n);
 	return CLI_EXIT_INPUT;
 }
 
@@ -89,7 +91,7 @@ static int s_parse(const char *file, struct dialect *d, Overstapctl__Leaver ***r
 	 * count rows in the bytes the parser has passed. */
 	r = file_read_all(file, CTL_MAX_MESSAGE, &data, &len);
 	if (r < 0) {
-		fprintf(stderr, "overstap: %s: %s, nothing imported\n", file,
+		fprintf(stderr, _("overstap: %s: %s, nothing imported\n"), file,
 			r == -EFBIG ? "file too large" : strerror(-r));
 		return CLI_EXIT_INPUT;
 	}
@@ -103,7 +105,7 @@ static int s_parse(const char *file, struct dialect *d, Overstapctl__Leaver ***r
 	if (r == -EINVAL && errors.n) {
 		r = s_invalid(file, errors.v, errors.n);
 	} else if (r < 0 || *n == 0) {
-		fprintf(stderr, "overstap: %s: %s, nothing imported\n", file,
+		fprintf(stderr, _("overstap: %s: %s, nothing imported\n"), file,
 			r < 0 ? strerror(-r) : "no leavers in the file");
 		r = CLI_EXIT_INPUT;
 	} else {
@@ -128,15 +130,18 @@ static void s_summary(const char *file, const Overstapctl__ImportResult *res)
 	s_lines(stdout, res->notes, res->n_notes);
 	s_lines(stderr, res->warnings, res->n_warnings);
 	if (res->check)
-		printf("check of %s (nothing changed): would import %u leavers:",
+		printf(ngettext("check of %s (nothing changed): would import %u leaver:",
+				"check of %s (nothing changed): would import %u leavers:",
+				res->added + res->updated),
 		       file, (unsigned)(res->added + res->updated));
 	else
-		printf("imported %u leavers from %s:", (unsigned)res->imported, file);
-	printf(" %u added, %u updated, %u unchanged, %u unchanged (already sent), %u refused,"
-	       " %zu warning%s%s\n", (unsigned)res->added, (unsigned)res->updated,
-	       (unsigned)res->unchanged, (unsigned)res->unchanged_sent, (unsigned)res->refused,
-	       res->n_warnings, res->n_warnings == 1 ? "" : "s",
-	       res->check && res->n_errors ? "; the file would be refused whole" : "");
+		printf(ngettext("imported %u leaver from %s:", "imported %u leavers from %s:",
+				res->imported), (unsigned)res->imported, file);
+	printf(_(" %u added, %u updated, %u unchanged, %u unchanged (already sent), %u refused,"),
+	       (unsigned)res->added, (unsigned)res->updated, (unsigned)res->unchanged,
+	       (unsigned)res->unchanged_sent, (unsigned)res->refused);
+	printf(ngettext(" %zu warning", " %zu warnings", res->n_warnings), res->n_warnings);
+	printf("%s\n", res->check && res->n_errors ? _("; the file would be refused whole") : "");
 }
 
 static int s_send(struct cli *cli, const char *file, Overstapctl__Leaver **rows, size_t n,

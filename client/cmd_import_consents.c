@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 static void s_lines(FILE *f, char **v, size_t n)
 {
@@ -38,15 +39,16 @@ static int s_send(struct cli *cli, Overstapctl__ImportConsents *im)
 	res = rep->import_result;
 	s_lines(stderr, res->errors, res->n_errors);
 	if (r == CLI_EXIT_OK && im->check)
-		printf("check of %s (nothing changed): would record %u consents: %u added,"
-		       " %u unchanged, %u refused%s\n", im->file, (unsigned)res->added,
+		printf(_("check of %s (nothing changed): would record %u consents: %u added,"
+		       " %u unchanged, %u refused%s\n"), im->file, (unsigned)res->added,
 		       (unsigned)res->added, (unsigned)res->unchanged, (unsigned)res->refused,
-		       res->n_errors ? "; the file would be refused whole" : "");
+		       res->n_errors ? _("; the file would be refused whole") : "");
 	else if (r == CLI_EXIT_OK && res->n_errors)
-		fprintf(stderr, "overstap: %s: %zu error%s, nothing imported\n", im->file,
-			res->n_errors, res->n_errors == 1 ? "" : "s");
+		fprintf(stderr, ngettext("overstap: %s: %zu error, nothing imported\n",
+					 "overstap: %s: %zu errors, nothing imported\n", res->n_errors),
+			im->file, res->n_errors);
 	else if (r == CLI_EXIT_OK)
-		printf("imported %u consents from %s: %u added, %u unchanged, %u refused\n",
+		printf(_("imported %u consents from %s: %u added, %u unchanged, %u refused\n"),
 		       (unsigned)res->imported, im->file, (unsigned)res->added,
 		       (unsigned)res->unchanged, (unsigned)res->refused);
 	if (r == CLI_EXIT_OK && res->n_errors)
@@ -100,7 +102,7 @@ int cmd_import_consents(struct cli *cli, int argc, char **argv)
 	dialect_clear(&d);
 	if (r < 0 || n == 0) {
 		s_lines(stderr, errors.v, errors.n);
-		fprintf(stderr, "overstap: %s: %s, nothing imported\n", im.file,
+		fprintf(stderr, _("overstap: %s: %s, nothing imported\n"), im.file,
 			errors.n ? "errors in the file" : r < 0 ? strerror(-r) : "no consents in the file");
 		strlist_clear(&errors);
 		return r == -ENOMEM ? CLI_EXIT_REFUSED : CLI_EXIT_INPUT;

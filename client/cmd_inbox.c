@@ -8,6 +8,7 @@
 #include "dossier.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 static json_t *s_row_json(const void *r)
 {
@@ -31,8 +32,8 @@ static int s_list_json(const Overstapctl__InboxList *l)
 }
 
 static const struct table_col s_cols[] = {
-	{ "RECORD_ID", 0 }, { "FROM", 0 }, { "RECEIVED", 0 }, { "COHORT", 0 },
-	{ "PROGRAM", 0 }, { "DESTINATION", 0 },
+	{ N_("RECORD_ID"), 0 }, { N_("FROM"), 0 }, { N_("RECEIVED"), 0 }, { N_("COHORT"), 0 },
+	{ N_("PROGRAM"), 0 }, { N_("DESTINATION"), 0 },
 };
 
 static int s_list_text(const Overstapctl__InboxList *l)
@@ -55,7 +56,7 @@ static int s_list_text(const Overstapctl__InboxList *l)
 	if (l->n_rows)
 		table_print(t, stdout);
 	else
-		puts("the inbox is empty");
+		puts(_("the inbox is empty"));
 	r = 0;
 out:
 	table_free(&t);
@@ -80,7 +81,7 @@ int cmd_inbox_list(struct cli *cli, int argc, char **argv)
 	if (json) {
 		r = s_list_json(rep->inbox_list);
 	} else if (s_list_text(rep->inbox_list) < 0) {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
@@ -117,9 +118,9 @@ int cmd_inbox_find(struct cli *cli, int argc, char **argv)
 	if (json) {
 		r = s_list_json(rep->inbox_list);
 	} else if (rep->inbox_list->n_rows == 0) {
-		puts("no received handover found");
+		puts(_("no received handover found"));
 	} else if (s_list_text(rep->inbox_list) < 0) {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
@@ -130,15 +131,15 @@ static void s_row_text(const Overstapctl__InboxRow *w)
 {
 	char t[OUT_TIME_LEN];
 
-	fputs("received handover ", stdout);
+	fputs(_("received handover "), stdout);
 	out_text(stdout, w->record_id);
 	putchar('\n');
-	out_field(stdout, "  ", "from", w->sender);
-	out_field(stdout, "  ", "received at", out_time(w->received_at, t, "-"));
-	out_field(stdout, "  ", "cohort", w->cohort);
-	out_field(stdout, "  ", "program", w->program);
-	out_field(stdout, "  ", "destination", w->destination_type);
-	out_field(stdout, "  ", "message id", w->message_id);
+	out_field(stdout, "  ", _("from"), w->sender);
+	out_field(stdout, "  ", _("received at"), out_time(w->received_at, t, "-"));
+	out_field(stdout, "  ", _("cohort"), w->cohort);
+	out_field(stdout, "  ", _("program"), w->program);
+	out_field(stdout, "  ", _("destination"), w->destination_type);
+	out_field(stdout, "  ", _("message id"), w->message_id);
 }
 
 /* The dossier's consents the school has withdrawn since it arrived. */
@@ -175,13 +176,13 @@ int inbox_detail_show(json_t *obj, const Overstapctl__InboxDetail *d)
 	if (d->row)
 		s_row_text(d->row);
 	if (d->erased_at)
-		printf("\ndossier erased at %s (%s)\n", out_time(d->erased_at, t, "-"), d->erased_what);
+		printf(_("\ndossier erased at %s (%s)\n"), out_time(d->erased_at, t, "-"), d->erased_what);
 	else if (strcmp(d->erased_what, "care_notes") == 0)
-		puts("\ncare notes erased after the school withdrew the consent they came under;\n"
-		     "this copy no longer carries the sender's signature");
+		puts(_("\ncare notes erased after the school withdrew the consent they came under;\n"
+		     "this copy no longer carries the sender's signature"));
 	r = dossier_show(NULL, &d->dossier);
 	for (size_t i = 0; i < d->n_revoked; i++)
-		printf("%s%s withdrawn by the school at %s\n", i ? "" : "\n", d->revoked[i]->consent_id,
+		printf(_("%s%s withdrawn by the school at %s\n"), i ? "" : "\n", d->revoked[i]->consent_id,
 		       out_time(d->revoked[i]->at, t, "-"));
 	dossier_timeline(NULL, d->events, d->n_events);
 	return r;
@@ -216,7 +217,7 @@ int cmd_inbox_show(struct cli *cli, int argc, char **argv)
 		r = inbox_detail_show(NULL, d);
 	}
 	if (r == -EBADMSG)
-		fputs("overstap: the dossier overstapd returned cannot be read\n", stderr);
+		fputs(_("overstap: the dossier overstapd returned cannot be read\n"), stderr);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 }

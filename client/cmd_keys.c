@@ -10,6 +10,7 @@
 #include "config.h"
 #include "keys.h"
 #include "util.h"
+#include "i18n.h"
 
 int cmd_keys_gen(struct cli *cli, int argc, char **argv)
 {
@@ -39,19 +40,19 @@ int cmd_keys_gen(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "--dir DIR is required");
 	r = keys_generate(dir, force, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "overstap: %s\n", *err ? err : strerror(-r));
+		fprintf(stderr, _("overstap: %s\n"), *err ? err : strerror(-r));
 		if (r == -EEXIST)
-			fputs("overstap: nothing was changed. --force replaces the keys: every "
+			fputs(_("overstap: nothing was changed. --force replaces the keys: every "
 			      "counterpart then needs the new public keys, and a store written under "
 			      "the old master.key can no longer be read (overstapd refuses to start on "
-			      "it)\n", stderr);
+			      "it)\n"), stderr);
 		return CLI_EXIT_REFUSED;
 	}
-	printf("wrote a new key set to %s:\n"
+	printf(_("wrote a new key set to %s:\n"
 	       "  curve.pub sign.pub             public: counterparts need them (overstap keys show)\n"
 	       "  curve.key sign.key master.key  secret: mode 0600, readable by their owner only\n"
 	       "Give the files to the user overstapd runs as (chown), and back up master.key:\n"
-	       "without it the dossiers in the store cannot be decrypted.\n", dir);
+	       "without it the dossiers in the store cannot be decrypted.\n"), dir);
 	return CLI_EXIT_OK;
 }
 
@@ -75,8 +76,8 @@ static void s_endpoint_from_listen(const char *listen, char *buf, size_t len)
 		    gethostname(name, sizeof(name)) == 0) {
 			name[sizeof(name) - 1] = '\0';
 			snprintf(buf, len, "%.*s%s%s", (int)(host - listen), listen, name, port);
-			fprintf(stderr, "overstap: endpoint %s is [network] listen with this host's "
-				"name; use --endpoint if counterparts know it by another\n", buf);
+			fprintf(stderr, _("overstap: endpoint %s is [network] listen with this host's "
+				"name; use --endpoint if counterparts know it by another\n"), buf);
 			return;
 		}
 	}
@@ -114,8 +115,8 @@ static int s_show_defaults(const struct cli *cli, struct show_args *a, struct co
 		}
 	}
 	if (!a->endpoint)
-		fputs("overstap: no endpoint known: replace tcp://HOST:7470 below, or use "
-		      "--endpoint\n", stderr);
+		fputs(_("overstap: no endpoint known: replace tcp://HOST:7470 below, or use "
+		      "--endpoint\n"), stderr);
 	return -1;
 }
 
@@ -164,7 +165,7 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv)
 		goto out;
 	r = keys_load(a.dir, &k, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "overstap: %s\n", *err ? err : strerror(-r));
+		fprintf(stderr, _("overstap: %s\n"), *err ? err : strerror(-r));
 		r = CLI_EXIT_REFUSED;
 		goto out;
 	}
@@ -172,7 +173,7 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv)
 	name = cfg && a.id && strcmp(a.id, cfg->institution_id) == 0 ? cfg->institution_name : NULL;
 	r = keys_peer_block(&k, a.id, name, a.endpoint, snippet, sizeof(snippet));
 	if (r < 0) {
-		fprintf(stderr, "overstap: cannot format the [peer] block: %s\n", strerror(-r));
+		fprintf(stderr, _("overstap: cannot format the [peer] block: %s\n"), strerror(-r));
 		r = CLI_EXIT_REFUSED;
 		goto out;
 	}
@@ -207,14 +208,14 @@ static int s_rotate_print(const struct keys *k, const char *id, long days)
 	if (crypto_b64_encode(k->sign_public, sizeof(k->sign_public), &sign_b64) < 0)
 		return -ENOMEM;
 	time_format_utc(keys_rollover_until(time_now_ms(), days), until);
-	printf("# Key rollover for %s: send these lines to every peer. Each adds them to its\n"
+	printf(_("# Key rollover for %s: send these lines to every peer. Each adds them to its\n"
 	       "# [peer %s] section and reloads; until %s it accepts both our old and\n"
 	       "# our new keys. Then run `overstap keys activate` here and reload overstapd,\n"
 	       "# before that moment. Afterwards each peer moves the *_next keys into\n"
 	       "# curve_public_key / sign_public_key and removes rollover_until.\n"
 	       "curve_public_key_next = %s\n"
 	       "sign_public_key_next = %s\n"
-	       "rollover_until = %s\n",
+	       "rollover_until = %s\n"),
 	       id, id, until, k->curve_public, sign_b64, until);
 	free(sign_b64);
 	return 0;
@@ -256,10 +257,10 @@ int cmd_keys_rotate(struct cli *cli, int argc, char **argv)
 		return r;
 	if ((r = keys_rotate(dir, force, err, sizeof(err))) < 0 ||
 	    (r = keys_load_next(dir, &k, err, sizeof(err))) < 0) {
-		fprintf(stderr, "overstap: %s\n", *err ? err : strerror(-r));
+		fprintf(stderr, _("overstap: %s\n"), *err ? err : strerror(-r));
 		if (r == -EEXIST)
-			fputs("overstap: nothing was changed; `overstap keys activate` finishes that "
-			      "rollover, --force starts it over with new keys\n", stderr);
+			fputs(_("overstap: nothing was changed; `overstap keys activate` finishes that "
+			      "rollover, --force starts it over with new keys\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 		goto out;
 	}
@@ -295,15 +296,15 @@ int cmd_keys_activate(struct cli *cli, int argc, char **argv)
 		return r;
 	r = keys_activate(dir, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "overstap: %s\n", *err ? err : strerror(-r));
+		fprintf(stderr, _("overstap: %s\n"), *err ? err : strerror(-r));
 		if (r == -ENOENT)
-			fputs("overstap: no rollover under way: `overstap keys rotate` starts one\n",
+			fputs(_("overstap: no rollover under way: `overstap keys rotate` starts one\n"),
 			      stderr);
 		r = CLI_EXIT_REFUSED;
 	} else {
-		printf("the next key pair in %s is now the current one.\n"
+		printf(_("the next key pair in %s is now the current one.\n"
 		       "Reload overstapd now (systemctl reload overstapd): until then it keeps "
-		       "using the old keys.\n", dir);
+		       "using the old keys.\n"), dir);
 		r = CLI_EXIT_OK;
 	}
 	config_free(&cfg);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 static json_t *s_row_json(const void *r)
 {
@@ -39,31 +40,31 @@ static void s_refused_text(const Overstapctl__OutboxList *l)
 	char t[OUT_TIME_LEN];
 
 	if (l->n_rows == 0) {
-		puts("no refused messages");
+		puts(_("no refused messages"));
 		return;
 	}
 	for (size_t i = 0; i < l->n_rows; i++) {
 		const Overstapctl__OutboxRow *w = l->rows[i];
 
-		fputs("refused ", stdout);
+		fputs(_("refused "), stdout);
 		out_text(stdout, w->kind);
 		if (w->event[0]) {
 			putchar(' ');
 			out_text(stdout, w->event);
 		}
-		fputs(" by ", stdout);
+		fputs(_(" by "), stdout);
 		out_text(stdout, w->peer);
 		putchar('\n');
 		if (w->record_id[0])
-			out_field(stdout, "  ", "record id", w->record_id);
+			out_field(stdout, "  ", _("record id"), w->record_id);
 		if (w->date[0])
-			out_field(stdout, "  ", "date", w->date);
-		out_field(stdout, "  ", "message id", w->message_id);
-		out_field(stdout, "  ", "queued at", out_time(w->created_at, t, "-"));
-		out_field(stdout, "  ", "refused at", out_time(w->settled_at, t, "-"));
-		out_field(stdout, "  ", "why", w->reason[0] ? w->reason : "(no reason given)");
+			out_field(stdout, "  ", _("date"), w->date);
+		out_field(stdout, "  ", _("message id"), w->message_id);
+		out_field(stdout, "  ", _("queued at"), out_time(w->created_at, t, "-"));
+		out_field(stdout, "  ", _("refused at"), out_time(w->settled_at, t, "-"));
+		out_field(stdout, "  ", _("why"), w->reason[0] ? w->reason : _("(no reason given)"));
 	}
-	printf("%zu refused; correct the cause and record the status or outcome again\n", l->n_rows);
+	printf(_("%zu refused; correct the cause and record the status or outcome again\n"), l->n_rows);
 }
 
 static void s_list_text(const Overstapctl__OutboxList *l)
@@ -71,26 +72,26 @@ static void s_list_text(const Overstapctl__OutboxList *l)
 	char t[OUT_TIME_LEN];
 
 	if (l->n_rows == 0) {
-		puts("no parked messages");
+		puts(_("no parked messages"));
 		return;
 	}
 	for (size_t i = 0; i < l->n_rows; i++) {
 		const Overstapctl__OutboxRow *w = l->rows[i];
 
-		fputs("parked ", stdout);
+		fputs(_("parked "), stdout);
 		out_text(stdout, w->kind);
-		fputs(" to ", stdout);
+		fputs(_(" to "), stdout);
 		out_text(stdout, w->peer);
 		putchar('\n');
-		out_field(stdout, "  ", "message id", w->message_id);
+		out_field(stdout, "  ", _("message id"), w->message_id);
 		if (w->record_id[0])
-			out_field(stdout, "  ", "record id", w->record_id);
-		out_field(stdout, "  ", "queued at", out_time(w->created_at, t, "-"));
-		printf("  attempts: %u\n", w->attempts);
-		out_field(stdout, "  ", "why", w->reason);
+			out_field(stdout, "  ", _("record id"), w->record_id);
+		out_field(stdout, "  ", _("queued at"), out_time(w->created_at, t, "-"));
+		printf(_("  attempts: %u\n"), w->attempts);
+		out_field(stdout, "  ", _("why"), w->reason);
 	}
-	printf("%zu parked; `overstap outbox retry ID` once the cause is gone, "
-	       "or `overstap outbox cancel ID`\n", l->n_rows);
+	printf(_("%zu parked; `overstap outbox retry ID` once the cause is gone, "
+	       "or `overstap outbox cancel ID`\n"), l->n_rows);
 }
 
 int cmd_outbox_list(struct cli *cli, int argc, char **argv)
@@ -160,10 +161,13 @@ static int s_action(struct cli *cli, int argc, char **argv, int cancel)
 	r = cli_request_partial(cli, &req, OVERSTAPCTL__REPLY__BODY_MARKED, &rep);
 	if (!rep)
 		return r;
-	printf("%s %u parked message%s\n", cancel ? "cancelled" : "queued again", rep->marked->imported,
-	       rep->marked->imported == 1 ? "" : "s");
+	printf(cancel ? ngettext("cancelled %u parked message\n", "cancelled %u parked messages\n",
+				  rep->marked->imported)
+		      : ngettext("queued again %u parked message\n", "queued again %u parked messages\n",
+				 rep->marked->imported),
+	       rep->marked->imported);
 	for (size_t i = 0; i < rep->marked->n_errors; i++) {
-		fputs("overstap: ", stderr);
+		fputs(_("overstap: "), stderr);
 		out_text(stderr, rep->marked->errors[i]);
 		fputc('\n', stderr);
 	}

@@ -12,6 +12,7 @@
 #include "out.h"
 #include "report_out.h"
 #include "util.h"
+#include "i18n.h"
 
 #define MAX_LIST 16	/* cohorts or dimensions on one command line */
 
@@ -40,15 +41,34 @@ static enum report_csv_dialect s_dialect(const char *opt, const Overstapctl__Rep
 	return d;
 }
 
-static int s_write(const char *format, const char *dialect, FILE *f, const Overstapctl__Report *r)
+/* The report's language: --language, else the daemon's [report] language
+ * (sent with the report, as the dialect is), else Dutch (SPEC §10). */
+static const char *s_language(const char *opt, const Overstapctl__Report *r)
 {
-	if (strcmp(format, "csv") == 0)
-		return report_write_csv(f, r, s_dialect(dialect, r));
+	if (opt)
+		return opt;
+	return r->language && i18n_lang_valid(r->language) ? r->language : "nl";
+}
+
+/* Renders in the report's language, whatever the user's locale: the
+ * messages around it (errors, "wrote ...") stay in the user's. */
+static int s_write(const char *format, const char *dialect, const char *lang, FILE *f,
+		   const Overstapctl__Report *r)
+{
+	struct i18n_saved saved;
+	int rc;
+
 	if (strcmp(format, "json") == 0)
-		return report_write_json(f, r);
-	if (strcmp(format, "html") == 0)
-		return report_write_html(f, r);
-	return report_write_text(f, r);
+		return report_write_json(f, r);	/* machine output: never translated */
+	i18n_begin(&saved, s_language(lang, r));
+	if (strcmp(format, "csv") == 0)
+		rc = report_write_csv(f, r, s_dialect(dialect, r));
+	else if (strcmp(format, "html") == 0)
+		rc = report_write_html(f, r);
+	else
+		rc = report_write_text(f, r);
+	i18n_end(&saved);
+	return rc;
 }
 
 int cmd_report(struct cli *cli, int argc, char **argv)
@@ -58,6 +78,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		{ "side", required_argument, NULL, 's' },   { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' }, { "force", no_argument, NULL, 'F' },
 		{ "csv-dialect", required_argument, NULL, 'D' },
+		{ "language", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },	/* as every other verb says it */
 		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
@@ -65,7 +86,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 	Overstapctl__ReportQuery q = OVERSTAPCTL__REPORT_QUERY__INIT;
 	Overstapctl__Reply *rep = NULL;
 	char *cohorts[MAX_LIST], *by[MAX_LIST];
-	const char *format = "text", *output = NULL, *dialect = NULL;
+	const char *format = "text", *output = NULL, *dialect = NULL, *lang = NULL;
 	enum report_csv_dialect d;
 	FILE *f = stdout;
 	int c, r, force = 0;
@@ -89,6 +110,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'F': force = 1; break;
 		case 'D': dialect = optarg; break;
+		case 'L': lang = optarg; break;
 		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
 		default: return cli_usage_hint(cli);
 		}
@@ -110,6 +132,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "--csv-dialect must be excel-nl or rfc4180");
 	if (dialect && strcmp(format, "csv") != 0)
 		return cli_usage_error(cli, "--csv-dialect only goes with --format csv");
+	if (lang && strcmp(lang, "nl") != 0 && strcmp(lang, "en") != 0)
+		return cli_usage_error(cli, "--language must be nl or en");
 	q.format = (char *)format;
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_REPORT;
 	req.report = &q;
@@ -119,7 +143,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		return CLI_EXIT_INPUT;
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_REPORT, &rep);
 	if (r == CLI_EXIT_OK && rep->report->schema_version != REPORT_JSON_VERSION) {
-		fprintf(stderr, "overstap: overstapd sent report schema %u; this overstap knows %u\n",
+		fprintf(stderr, _("overstap: overstapd sent report schema %u; this overstap knows %u\n"),
 			rep->report->schema_version, (unsigned)REPORT_JSON_VERSION);
 		overstapctl__reply__free_unpacked(rep, NULL);
 		r = CLI_EXIT_REFUSED;
@@ -132,23 +156,23 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		}
 		return r;
 	}
-	r = s_write(format, dialect, f, rep->report);
+	r = s_write(format, dialect, lang, f, rep->report);
 	if (output && fclose(f) != 0 && r == 0)
 		r = -EIO;
 	if (r == -ENOMEM)
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 	else if (r < 0)
-		fprintf(stderr, "overstap: cannot write the report%s%s\n", output ? " to " : "",
-			output ? output : "");
+		fprintf(stderr, _("overstap: cannot write the report to %s\n"), output ? output : "-");
 	else if (output)
-		fprintf(stderr, "wrote the %s report to %s\n", format, output);
+		fprintf(stderr, _("wrote the %s report to %s\n"), format, output);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r < 0 ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
 }
 
 static const struct table_col s_lost_cols[] = {
-	{ "PUPIL", 0 }, { "NAME", 0 }, { "COHORT", 0 }, { "PROGRAM", 0 }, { "AT", 0 },
-	{ "SINCE", 0 }, { "LAST EVENT", 0 }, { "WHY", 0 },
+	{ N_("PUPIL"), 0 }, { N_("NAME"), 0 }, { N_("COHORT"), 0 }, { N_("PROGRAM"), 0 },
+	{ N_("AT"), 0 },
+	{ N_("SINCE"), 0 }, { N_("LAST EVENT"), 0 }, { N_("WHY"), 0 },
 };
 
 static json_t *s_lost_row_json(const void *row)
@@ -216,7 +240,7 @@ int cmd_lost(struct cli *cli, int argc, char **argv)
 	if (json) {
 		r = s_lost_json(rep->lost);
 	} else if (rep->lost->n_rows == 0) {
-		puts("no pupils out of sight");
+		puts(_("no pupils out of sight"));
 	} else {
 		struct table *t = table_new(s_lost_cols, ARRAY_SIZE(s_lost_cols));
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 static json_t *s_rollover_json(const Overstapctl__PeerStatus *p)
 {
@@ -80,21 +81,21 @@ static void s_spool_text(const Overstapctl__SpoolStatus *sp)
 {
 	char when[OUT_TIME_LEN];
 
-	out_field(stdout, "", "spool", sp->dir);
+	out_field(stdout, "", _("spool"), sp->dir);
 	if (sp->problem[0]) {
-		fputs("  NOT READ: ", stdout);
+		fputs(_("  NOT READ: "), stdout);
 		out_text(stdout, sp->problem);
 		putchar('\n');
 	}
 	if (!sp->last_at) {
-		puts("  no file handled since start");
+		puts(_("  no file handled since start"));
 		return;
 	}
-	printf("  last run %s: ", out_time(sp->last_at, when, "-"));
+	printf(_("  last run %s: "), out_time(sp->last_at, when, "-"));
 	out_text(stdout, sp->last_file);
-	printf(" %s: ", sp->last_outcome);
+	printf(_(" %s: "), sp->last_outcome);
 	out_text(stdout, sp->last_summary);
-	printf("\n  since start: %u done, %u failed\n", (unsigned)sp->done, (unsigned)sp->failed);
+	printf(_("\n  since start: %u done, %u failed\n"), (unsigned)sp->done, (unsigned)sp->failed);
 }
 
 static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
@@ -134,9 +135,10 @@ static const char *s_endpoint(const Overstapctl__PeerStatus *p)
 
 /* The wide per-peer table of `status`; `peers` shows its first five columns. */
 static const struct table_col s_peer_cols[] = {
-	{ "PEER", 0 }, { "NAME", 0 }, { "ENDPOINT", 0 }, { "CONNECTED", 0 },
-	{ "LAST HANDSHAKE", 0 }, { "AUTH FAIL", 1 }, { "OUTBOX", 1 }, { "OLDEST UNACKED", 1 },
-	{ "SENT", 1 }, { "ACKED", 1 }, { "RECEIVED", 1 }, { "REJECTED", 1 },
+	{ N_("PEER"), 0 }, { N_("NAME"), 0 }, { N_("ENDPOINT"), 0 }, { N_("CONNECTED"), 0 },
+	{ N_("LAST HANDSHAKE"), 0 }, { N_("AUTH FAIL"), 1 }, { N_("OUTBOX"), 1 },
+	{ N_("OLDEST UNACKED"), 1 },
+	{ N_("SENT"), 1 }, { N_("ACKED"), 1 }, { N_("RECEIVED"), 1 }, { N_("REJECTED"), 1 },
 };
 #define PEERS_SHORT_COLS 5
 
@@ -149,35 +151,37 @@ static void s_peer_notes(const Overstapctl__DaemonStatus *st)
 		const Overstapctl__PeerStatus *p = st->peers[i];
 
 		if (p->next_reconnect_ms > 0)
-			printf("  %s: handshakes failing (wrong keys on either side?); next attempt "
-			       "in %llds\n", p->id, (long long)((p->next_reconnect_ms + 999) / 1000));
+			printf(_("  %s: handshakes failing (wrong keys on either side?); next attempt "
+			       "in %llds\n"), p->id, (long long)((p->next_reconnect_ms + 999) / 1000));
 		if (p->parked)
-			printf("  %s: %llu message(s) parked, not sent: `overstap outbox list`\n", p->id,
-			       (unsigned long long)p->parked);
+			printf(ngettext("  %s: %llu message parked, not sent: `overstap outbox list`\n",
+					"  %s: %llu messages parked, not sent: `overstap outbox list`\n",
+					(unsigned long)p->parked),
+			       p->id, (unsigned long long)p->parked);
 		/* the other half of `audit verify`: how fresh the peer's copy is */
 		if (p->witness_seq > 0) {
 			char age[32];
 
-			printf("  %s: witnesses our audit log up to entry %lld (%s ago)\n", p->id,
+			printf(_("  %s: witnesses our audit log up to entry %lld (%s ago)\n"), p->id,
 			       (long long)p->witness_seq,
 			       out_duration(time_now_ms() - p->witness_at, age, sizeof(age)));
 		} else {
-			printf("  %s: holds no copy of our audit log head yet\n", p->id);
+			printf(_("  %s: holds no copy of our audit log head yet\n"), p->id);
 		}
 		/* a quota line once it matters: refusals, or past half of a limit */
 		if (p->quota_refused ||
 		    (p->quota_messages_max && p->quota_messages * 2 >= p->quota_messages_max) ||
 		    (p->quota_stored_bytes_max && p->quota_stored_bytes > 0 &&
 		     (uint64_t)p->quota_stored_bytes * 2 >= p->quota_stored_bytes_max))
-			printf("  %s: quota: %llu of %llu messages this hour, %lld of %llu bytes stored; "
-			       "%llu refused since start\n", p->id,
+			printf(_("  %s: quota: %llu of %llu messages this hour, %lld of %llu bytes stored; "
+			       "%llu refused since start\n"), p->id,
 			       (unsigned long long)p->quota_messages,
 			       (unsigned long long)p->quota_messages_max,
 			       (long long)(p->quota_stored_bytes < 0 ? 0 : p->quota_stored_bytes),
 			       (unsigned long long)p->quota_stored_bytes_max,
 			       (unsigned long long)p->quota_refused);
 		if (p->rollover_until)
-			printf("  %s: key rollover until %s: old keys %s, new key %s\n", p->id,
+			printf(_("  %s: key rollover until %s: old keys %s, new key %s\n"), p->id,
 			       out_time(p->rollover_until, when, "-"),
 			       p->old_keys_admitted ? "still admitted" : "refused",
 			       p->seen_next_key ? "in use" : "not seen yet");
@@ -212,7 +216,7 @@ static int s_peer_table(const Overstapctl__DaemonStatus *st, size_t ncols)
 			goto out;
 	}
 	if (st->n_peers == 0)
-		puts("no peers configured");
+		puts(_("no peers configured"));
 	else
 		table_print(t, stdout);
 	if (ncols > PEERS_SHORT_COLS)
@@ -227,52 +231,58 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 {
 	char since[OUT_TIME_LEN], up[32], line[256];
 
-	out_field(stdout, "", "institution", st->institution);
-	out_field(stdout, "", "listen", st->listen);
-	out_field(stdout, "", "version", st->version);
+	out_field(stdout, "", _("institution"), st->institution);
+	out_field(stdout, "", _("listen"), st->listen);
+	out_field(stdout, "", _("version"), st->version);
 	if (st->started_at > 0) {
-		snprintf(line, sizeof(line), "%s (since %s)",
+		snprintf(line, sizeof(line), _("%s (since %s)"),
 			 out_duration(time_now_ms() - st->started_at, up, sizeof(up)),
 			 out_time(st->started_at, since, "-"));
-		out_field(stdout, "", "uptime", line);
+		out_field(stdout, "", _("uptime"), line);
 	}
-	snprintf(line, sizeof(line), "%llu dossiers received", (unsigned long long)st->inbox_total);
-	out_field(stdout, "", "inbox", line);
+	snprintf(line, sizeof(line), ngettext("%llu dossier received", "%llu dossiers received",
+					      (unsigned long)st->inbox_total),
+		 (unsigned long long)st->inbox_total);
+	out_field(stdout, "", _("inbox"), line);
 	if (st->reload_failed_at) {
 		/* the administrator's edit did not take: say so before anything else */
-		snprintf(line, sizeof(line), "FAILED at %s; still running the configuration %s %s",
+		snprintf(line, sizeof(line),
+			 st->reloaded_at ? _("FAILED at %s; still running the configuration reloaded at %s")
+					 : _("FAILED at %s; still running the configuration it started with at %s"),
 			 out_time(st->reload_failed_at, since, "-"),
-			 st->reloaded_at ? "reloaded at" : "it started with at",
 			 out_time(st->reloaded_at ? st->reloaded_at : st->started_at, up, "-"));
-		out_field(stdout, "", "reload", line);
+		out_field(stdout, "", _("reload"), line);
 		for (size_t i = 0; i < st->n_reload_errors; i++) {
 			fputs("  ", stdout);
 			out_text(stdout, st->reload_errors[i]);
 			putchar('\n');
 		}
 	} else if (st->reloaded_at) {
-		out_field(stdout, "", "reload", out_time(st->reloaded_at, since, "-"));
+		out_field(stdout, "", _("reload"), out_time(st->reloaded_at, since, "-"));
 	}
 	if (st->outbox_refused) {
 		/* only here and in the daemon's log otherwise: staff must see it */
-		snprintf(line, sizeof(line), "%llu messages refused by the receiver "
-			 "(overstap outbox list --refused)", (unsigned long long)st->outbox_refused);
-		out_field(stdout, "", "refused", line);
+		snprintf(line, sizeof(line),
+			 ngettext("%llu message refused by the receiver (overstap outbox list --refused)",
+				  "%llu messages refused by the receiver (overstap outbox list --refused)",
+				  (unsigned long)st->outbox_refused),
+			 (unsigned long long)st->outbox_refused);
+		out_field(stdout, "", _("refused"), line);
 	}
-	out_field(stdout, "", "store", st->store_damaged ? "DAMAGED: writes are refused" : "ok");
+	out_field(stdout, "", _("store"), st->store_damaged ? _("DAMAGED: writes are refused") : _("ok"));
 	if (st->store_damaged) {
 		fputs("  ", stdout);
 		out_text(stdout, st->store_error);
-		fputs("\n  restore the last backup: overstapd(8), RESTORING FROM A BACKUP\n", stdout);
+		fputs(_("\n  restore the last backup: overstapd(8), RESTORING FROM A BACKUP\n"), stdout);
 	}
 	if (st->spool)
 		s_spool_text(st->spool);
 	putchar('\n');
 	if (s_peer_table(st, ARRAY_SIZE(s_peer_cols)) < 0)
 		return -ENOMEM;
-	printf("\nincoming connections: %llu open, %llu refused\n", (unsigned long long)st->connections,
+	printf(_("\nincoming connections: %llu open, %llu refused\n"), (unsigned long long)st->connections,
 	       (unsigned long long)st->connections_refused);
-	printf("rejected messages: %llu\n", (unsigned long long)st->rejected_total);
+	printf(_("rejected messages: %llu\n"), (unsigned long long)st->rejected_total);
 	for (size_t i = 0; i < st->n_rejected_reasons; i++) {
 		fputs("  ", stdout);
 		out_text(stdout, st->rejected_reasons[i]);
@@ -305,7 +315,7 @@ static int s_run(struct cli *cli, int argc, char **argv, int peers)
 
 		r = cli_json_print(&o);
 	} else if ((peers ? s_peer_table(st, PEERS_SHORT_COLS) : s_status_text(st)) < 0) {
-		fputs("overstap: out of memory\n", stderr);
+		fputs(_("overstap: out of memory\n"), stderr);
 		r = CLI_EXIT_REFUSED;
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);

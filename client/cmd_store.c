@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 int cmd_store_check(struct cli *cli, int argc, char **argv)
 {
@@ -49,8 +50,8 @@ int cmd_store_check(struct cli *cli, int argc, char **argv)
 			out_text(stdout, v->problems[i]);
 			putchar('\n');
 		}
-		fputs("overstap: the store is damaged: writes are refused; restore the last good "
-		      "backup (overstapd(8), RESTORING FROM A BACKUP)\n", stderr);
+		fputs(_("overstap: the store is damaged: writes are refused; restore the last good "
+		      "backup (overstapd(8), RESTORING FROM A BACKUP)\n"), stderr);
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
@@ -95,7 +96,7 @@ int cmd_store_backup(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, optind < argc ? "unexpected argument '%s'" :
 				       "which FILE?%s", optind < argc ? argv[optind + 1] : "");
 	if ((r = s_absolute(argv[optind], path, sizeof(path))) < 0) {
-		fprintf(stderr, "overstap: %s: %s\n", argv[optind], strerror(-r));
+		fprintf(stderr, _("overstap: %s: %s\n"), argv[optind], strerror(-r));
 		return CLI_EXIT_USAGE;
 	}
 	q.file = path;
@@ -113,9 +114,9 @@ int cmd_store_backup(struct cli *cli, int argc, char **argv)
 		o = out_json_done(o, e);
 		r = cli_json_print(&o);
 	} else {
-		fputs("store backed up to ", stdout);
+		fputs(_("store backed up to "), stdout);
 		out_text(stdout, rep->store_backup->file);
-		printf(" (%llu bytes)\n", (unsigned long long)rep->store_backup->bytes);
+		printf(_(" (%llu bytes)\n"), (unsigned long long)rep->store_backup->bytes);
 	}
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;

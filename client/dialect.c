@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "out.h"
+#include "i18n.h"
 
 int dialect_option(const struct cli *cli, struct dialect *d, int c, const char *arg)
 {
@@ -48,10 +49,10 @@ int dialect_ready(struct dialect *d)
 		fputc('\n', stderr);
 	}
 	if (r < 0 && !errors.n)
-		fprintf(stderr, "overstap: %s: %s\n", d->map_path, strerror(-r));
+		fprintf(stderr, _("overstap: %s: %s\n"), d->map_path, strerror(-r));
 	strlist_clear(&errors);
 	if (r < 0) {
-		fprintf(stderr, "overstap: %s: the map file is not usable, nothing imported\n",
+		fprintf(stderr, _("overstap: %s: the map file is not usable, nothing imported\n"),
 			d->map_path);
 		return CLI_EXIT_INPUT;
 	}
@@ -62,7 +63,7 @@ int dialect_ready(struct dialect *d)
 void dialect_warn(struct dialect *d)
 {
 	for (size_t i = 0; i < d->warnings.n; i++) {
-		fputs("overstap: warning: ", stderr);
+		fputs(_("overstap: warning: "), stderr);
 		out_text(stderr, d->warnings.v[i]);
 		fputc('\n', stderr);
 	}

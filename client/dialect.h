@@ -26,18 +26,6 @@ enum {
 	{ "strict", no_argument, NULL, DIALECT_OPT_STRICT },				\
 	{ "map", required_argument, NULL, DIALECT_OPT_MAP }
 
-/* Their lines for --help. */
-#define DIALECT_HELP									\
-	"      --delimiter C     the separator: , ; or tab (default: found in the\n"	\
-	"                        header line)\n"	\
-	"      --encoding E      utf-8, windows-1252 or another iconv name (default:\n"	\
-	"                        UTF-8 when the bytes are, else Windows-1252)\n"	\
-	"      --date-format F   ymd (YYYY-MM-DD), dmy (DD-MM-YYYY) or mdy (default:\n"	\
-	"                        each date by where its four-digit year stands)\n"	\
-	"      --strict          unknown columns are errors, not ignored\n"	\
-	"      --map FILE        the school's own column names and codes (INI:\n"	\
-	"                        [columns] and [values.COLUMN], see overstap(1))\n"
-
 /* What the options give: the parsers' options and what they own. */
 struct dialect {
 	struct csvfile_opts o;		/* passed to the parser */

@@ -6,6 +6,7 @@
 
 #include "util.h"
 #include "vocab.h"
+#include "i18n.h"
 
 int dossier_unpack(const ProtobufCBinaryData *bytes, Overstap__Handover **out)
 {
@@ -57,12 +58,12 @@ static void s_print_support(FILE *f, const char *indent, const Overstap__Handove
 	char line[512];
 
 	if (h->n_support_needs == 0)
-		out_field(f, indent, "support needs", "none recorded");
+		out_field(f, indent, _("support needs"), _("none recorded"));
 	for (size_t i = 0; i < h->n_support_needs; i++) {
 		const Overstap__SupportNeed *s = h->support_needs[i];
 		const char *parts[] = { s->code, s->note };
 
-		out_field(f, indent, i == 0 ? "support needs" : "",
+		out_field(f, indent, i == 0 ? _("support needs") : "",
 			  s_join(line, sizeof(line), ": ", parts, ARRAY_SIZE(parts)));
 	}
 }
@@ -72,28 +73,28 @@ static void s_print_inzage(FILE *f, const char *indent, const Overstap__Inzage *
 	char buf[64], line[512], pad[64];
 
 	if (!z) {
-		out_field(f, indent, "inzage", "not recorded");
+		out_field(f, indent, _("inzage"), _("not recorded"));
 		return;
 	}
 	snprintf(line, sizeof(line), "%s on %s, recorded by %s",
 		 s_dash(ENUM_STR(vocab_reviewer_str, z->reviewer, buf)), s_dash(z->reviewed_on),
 		 s_dash(z->recorded_by));
-	out_field(f, indent, "inzage", line);
+	out_field(f, indent, _("inzage"), line);
 	/* OSO inzage rules: whether they agree; a dossier from before the
 	 * question was asked says so rather than guess */
-	out_field(f, indent, "agrees",
-		  z->agrees == OVERSTAP__TRISTATE__TRI_YES ? "yes" :
-		  z->agrees == OVERSTAP__TRISTATE__TRI_NO ? "no: their view is below" : "not asked");
+	out_field(f, indent, _("agrees"),
+		  z->agrees == OVERSTAP__TRISTATE__TRI_YES ? _("yes") :
+		  z->agrees == OVERSTAP__TRISTATE__TRI_NO ? _("no: their view is below") : _("not asked"));
 	/* Remarks and their view are the family's own words and may span
 	 * lines: keep them whole. */
 	snprintf(pad, sizeof(pad), "%s%*s", indent, 18, "");
 	if (z->agrees == OVERSTAP__TRISTATE__TRI_NO || *z->disagreement) {
-		fprintf(f, "%s%-16s  ", indent, "their view");
-		out_block(f, pad, *z->disagreement ? z->disagreement : "not given");
+		fprintf(f, "%s%-16s  ", indent, _("their view"));
+		out_block(f, pad, *z->disagreement ? z->disagreement : _("not given"));
 		fputc('\n', f);
 	}
-	fprintf(f, "%s%-16s  ", indent, "remarks");
-	out_block(f, pad, *z->remarks ? z->remarks : "none");
+	fprintf(f, "%s%-16s  ", indent, _("remarks"));
+	out_block(f, pad, *z->remarks ? z->remarks : _("none"));
 	fputc('\n', f);
 }
 
@@ -104,40 +105,40 @@ void dossier_print(FILE *f, const char *indent, const Overstap__Handover *h)
 	const char *name[] = { h->given_name, h->tussenvoegsel, h->family_name };
 	const char *advice = ENUM_STR(vocab_advice_str, h->advice, b1);
 
-	out_field(f, indent, "record id", h->record_id);
-	out_field(f, indent, "name", s_join(line, sizeof(line), " ", name, ARRAY_SIZE(name)));
-	out_field(f, indent, "pgn", h->pgn);
-	out_field(f, indent, "birth date", h->birth_date);
-	out_field(f, indent, "program", ENUM_STR(vocab_program_str, h->program, b1));
-	out_field(f, indent, "cohort", h->cohort);
-	out_field(f, indent, "exit date", h->exit_date);
-	out_field(f, indent, "destination", ENUM_STR(vocab_destination_str, h->destination, b1));
+	out_field(f, indent, _("record id"), h->record_id);
+	out_field(f, indent, _("name"), s_join(line, sizeof(line), " ", name, ARRAY_SIZE(name)));
+	out_field(f, indent, _("pgn"), h->pgn);
+	out_field(f, indent, _("birth date"), h->birth_date);
+	out_field(f, indent, _("program"), ENUM_STR(vocab_program_str, h->program, b1));
+	out_field(f, indent, _("cohort"), h->cohort);
+	out_field(f, indent, _("exit date"), h->exit_date);
+	out_field(f, indent, _("destination"), ENUM_STR(vocab_destination_str, h->destination, b1));
 	snprintf(line, sizeof(line), "%s%s", s_dash(advice),
 		 h->advice_followed == OVERSTAP__TRISTATE__TRI_NO ? ", not followed (zelfmelder)" :
 		 h->advice_followed == OVERSTAP__TRISTATE__TRI_YES ? ", followed" : "");
-	out_field(f, indent, "advice", line);
+	out_field(f, indent, _("advice"), line);
 	snprintf(line, sizeof(line), "taal %s, rekenen %s",
 		 s_dash(ENUM_STR(vocab_level_str, h->level_taal, b1)),
 		 s_dash(ENUM_STR(vocab_level_str, h->level_rekenen, b2)));
-	out_field(f, indent, "levels", line);
+	out_field(f, indent, _("levels"), line);
 	if (h->diploma)
-		out_field(f, indent, "diploma", ENUM_STR(vocab_diploma_str, h->diploma, b1));
+		out_field(f, indent, _("diploma"), ENUM_STR(vocab_diploma_str, h->diploma, b1));
 	s_print_support(f, indent, h);
 	if (h->mentor) {
 		const char *m[] = { h->mentor->name, h->mentor->email, h->mentor->phone };
-		out_field(f, indent, "mentor", s_join(line, sizeof(line), ", ", m, ARRAY_SIZE(m)));
+		out_field(f, indent, _("mentor"), s_join(line, sizeof(line), ", ", m, ARRAY_SIZE(m)));
 	} else {
-		out_field(f, indent, "mentor", NULL);
+		out_field(f, indent, _("mentor"), NULL);
 	}
 	s_print_inzage(f, indent, h->inzage);
-	out_field(f, indent, "basis", h->basis);
-	out_field(f, indent, "registered on", h->registered_on);
+	out_field(f, indent, _("basis"), h->basis);
+	out_field(f, indent, _("registered on"), h->registered_on);
 	for (size_t i = 0; i < h->n_consents; i++) {
 		const Overstap__ConsentAssertion *a = h->consents[i];
 
 		snprintf(line, sizeof(line), "%s by the %s, from %s%s%s (%s)", a->purpose, a->grantor,
 			 a->granted_at, a->valid_until[0] ? " until " : "", a->valid_until, a->consent_id);
-		out_field(f, indent, i ? "" : "consents", line);
+		out_field(f, indent, i ? "" : _("consents"), line);
 	}
 }
 
@@ -253,9 +254,9 @@ int dossier_show(json_t *obj, const ProtobufCBinaryData *bytes)
 		if (out_json_set(obj, "dossier", dossier_json(h)) < 0)
 			r = -ENOMEM;
 	} else if (r == -ENODATA) {
-		puts("\ndossier: none held (erased, or never stored)");
+		puts(_("\ndossier: none held (erased, or never stored)"));
 	} else if (r == 0) {
-		puts("\ndossier");
+		puts(_("\ndossier"));
 		dossier_print(stdout, "  ", h);
 	}
 	dossier_free(&h);
@@ -263,8 +264,9 @@ int dossier_show(json_t *obj, const ProtobufCBinaryData *bytes)
 }
 
 static const struct table_col s_tl_cols[] = {
-	{ "DATE", 0 }, { "EVENT", 0 }, { "LEVEL", 1 }, { "FROM/TO", 0 }, { "STATE", 0 },
-	{ "BASIS", 0 }, { "NOTE", 0 },
+	{ N_("DATE"), 0 }, { N_("EVENT"), 0 }, { N_("LEVEL"), 1 }, { N_("FROM/TO"), 0 },
+	{ N_("STATE"), 0 },
+	{ N_("BASIS"), 0 }, { N_("NOTE"), 0 },
 };
 
 static json_t *s_event_json(const Overstapctl__EventRow *ev)
@@ -297,9 +299,9 @@ int dossier_timeline(json_t *obj, Overstapctl__EventRow *const *rows, size_t n)
 			e |= out_json_append(a, s_event_json(rows[i]));
 		return out_json_set(obj, "timeline", out_json_done(a, e));
 	}
-	puts("\ntimeline");
+	puts(_("\ntimeline"));
 	if (n == 0) {
-		puts("  no statuses or outcomes yet");
+		puts(_("  no statuses or outcomes yet"));
 		return 0;
 	}
 	if (!(t = table_new(s_tl_cols, ARRAY_SIZE(s_tl_cols))))
@@ -321,8 +323,9 @@ int dossier_timeline(json_t *obj, Overstapctl__EventRow *const *rows, size_t n)
 }
 
 static const struct table_col s_wd_cols[] = {
-	{ "SENT", 0 }, { "TO", 0 }, { "REASON", 0 }, { "CONSENTS", 1 }, { "RECEIPT", 0 },
-	{ "ERASED", 0 },
+	{ N_("SENT"), 0 }, { N_("TO"), 0 }, { N_("REASON"), 0 }, { N_("CONSENTS"), 1 },
+	{ N_("RECEIPT"), 0 },
+	{ N_("ERASED"), 0 },
 };
 
 static json_t *s_strings_json(char *const *v, size_t n)
@@ -379,7 +382,7 @@ int dossier_withdrawals(json_t *obj, Overstapctl__WithdrawalRow *const *rows, si
 	}
 	if (n == 0)
 		return 0;
-	puts("\nwithdrawals (told to the receiver, with its erasure receipt)");
+	puts(_("\nwithdrawals (told to the receiver, with its erasure receipt)"));
 	if (!(t = table_new(s_wd_cols, ARRAY_SIZE(s_wd_cols))))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 /* out: aligned text tables, JSON through jansson and terminal-safe text for overstap. */
 #include "out.h"
 #include "util.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,6 +140,13 @@ const char *out_duration(int64_t ms, char *buf, size_t len)
 
 /* --- tables --- */
 
+/* A column head: a msgid (N_ in each table), translated here. gettext("")
+ * would answer with the catalog's header, so an empty head stays empty. */
+static const char *s_head(const char *name)
+{
+	return name && *name ? _(name) : "";
+}
+
 struct table {
 	const struct table_col *cols;	/* borrowed */
 	size_t ncols;
@@ -231,14 +239,14 @@ void table_print(const struct table *t, FILE *f)
 	if (!w)
 		return;
 	for (size_t c = 0; c < t->ncols; c++) {
-		w[c] = s_width(t->cols[c].name);
+		w[c] = s_width(s_head(t->cols[c].name));
 		for (size_t r = 0; r < t->nrows; r++) {
 			int cw = s_width(t->cells[r * t->ncols + c]);
 			w[c] = cw > w[c] ? cw : w[c];
 		}
 	}
 	for (size_t c = 0; c < t->ncols; c++)
-		s_cell(f, t->cols[c].name, w[c], t->cols[c].right, c + 1 == t->ncols);
+		s_cell(f, s_head(t->cols[c].name), w[c], t->cols[c].right, c + 1 == t->ncols);
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++)
 			s_cell(f, t->cells[r * t->ncols + c], w[c], t->cols[c].right,
@@ -400,26 +408,26 @@ FILE *out_create(const char *path, int force)
 
 		/* O_EXCL refuses a link with EEXIST too: say which it is. */
 		if (e == ELOOP || (e == EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
-			fprintf(stderr, "overstap: %s is a symbolic link; not writing through it "
-				"(give the path of a new file; --force does not follow links)\n", path);
+			fprintf(stderr, _("overstap: %s is a symbolic link; not writing through it "
+				"(give the path of a new file; --force does not follow links)\n"), path);
 		else if (e == EEXIST)
-			fprintf(stderr, "overstap: %s exists; not overwriting it (choose a new "
-				"file, or add --force to replace it)\n", path);
+			fprintf(stderr, _("overstap: %s exists; not overwriting it (choose a new "
+				"file, or add --force to replace it)\n"), path);
 		else
-			fprintf(stderr, "overstap: %s: %s\n", path, strerror(e));
+			fprintf(stderr, _("overstap: %s: %s\n"), path, strerror(e));
 		return NULL;
 	}
 	/* --force on an older file, perhaps 0644: it is ours now, so 0600. */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
 	    fchmod(fd, 0600) < 0) {
-		fprintf(stderr, "overstap: %s: cannot make it private (mode 0600): %s\n", path,
+		fprintf(stderr, _("overstap: %s: cannot make it private (mode 0600): %s\n"), path,
 			strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
-		fprintf(stderr, "overstap: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, _("overstap: %s: %s\n"), path, strerror(errno));
 		close(fd);
 	}
 	return f;

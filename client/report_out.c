@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "out.h"
 #include "util.h"
 
@@ -16,58 +17,122 @@
 #define S_MIN_CELL 5		/* design.md §6 default, when the report does not say */
 
 /* Measures the renderers know, for people: the HTML page explains them. An
- * unknown measure is shown by its name, without an explanation. */
+ * unknown measure is shown by its name, without an explanation. The texts
+ * are msgids, translated where printed into the report's language (the
+ * caller's i18n_begin, design.md §10); the English heads are the names in
+ * capitals, as before there was a catalog. */
 struct s_measure {
 	const char *name;	/* as the daemon sends it */
 	const char *label;	/* for people */
 	const char *explain;	/* plain language; the denominator comes from the data */
+	const char *head;	/* the text table's column head */
 };
 
 static const struct s_measure s_measures[] = {
-	{ "leavers", "leavers", "pupils who left the school in the cohort, whatever they went on to" },
-	{ "handed_over", "handed over",
-	  "leavers whose dossier was delivered to the receiving institution (and acknowledged)" },
-	{ "started", "started",
-	  "handed over, and enrolled at the destination by 1 October of the year they left" },
-	{ "with_consent", "with consent",
-	  "handed over with a follow-up consent: the receiving institution may tell the school "
-	  "how the pupil fares" },
-	{ "no_consent", "no consent",
-	  "handed over without a follow-up consent: how these pupils fare is not known here, and "
-	  "they are left out of the outcome shares" },
-	{ "bestendig", "bestendig",
-	  "started, and on 1 October one year later still enrolled at the destination or left it "
-	  "with a diploma (as DUO's startersresultaat); counted among pupils with consent" },
-	{ "diploma", "diploma", "obtained a diploma within the follow-up window" },
-	{ "progressed", "progressed",
-	  "moved on to a higher level within the follow-up window, e.g. from entree to mbo-2" },
-	{ "left_without_diploma", "left without diploma",
-	  "left the course without a diploma within the follow-up window (uitval)" },
-	{ "no_feedback", "no feedback",
-	  "a follow-up consent is in place, but no outcome has come back yet" },
-	{ "intake", "intake", "pupils from sending schools who came to this institution in the cohort" },
-	{ "enrolled", "enrolled", "pupils of the intake enrolled here by 1 October" },
-	{ "covered", "covered",
-	  "enrolled pupils whose handover was received before they started (handover coverage)" },
-	{ "intake_held", "intake held",
-	  "pupils of the intake with whom the intake conversation took place (the warm part of "
-	  "the handover)" },
+	{ "leavers", N_("leavers"),
+	  N_("pupils who left the school in the cohort, whatever they went on to"),
+	  N_("LEAVERS") },
+	{ "handed_over", N_("handed over"),
+	  N_("leavers whose dossier was delivered to the receiving institution (and acknowledged)"),
+	  N_("HANDED_OVER") },
+	{ "started", N_("started"),
+	  N_("handed over, and enrolled at the destination by 1 October of the year they left"),
+	  N_("STARTED") },
+	{ "started_with_consent", N_("started with consent"),
+	  N_("started, with a follow-up consent: the pupils whose outcome can be known here"),
+	  N_("STARTED_WITH_CONSENT") },
+	{ "with_consent", N_("with consent"),
+	  N_("handed over with a follow-up consent: the receiving institution may tell the school "
+	  "how the pupil fares"),
+	  N_("WITH_CONSENT") },
+	{ "no_consent", N_("no consent"),
+	  N_("handed over without a follow-up consent: how these pupils fare is not known here, and "
+	  "they are left out of the outcome shares"),
+	  N_("NO_CONSENT") },
+	{ "bestendig", N_("bestendig"),
+	  N_("started, and on 1 October one year later still enrolled at the destination or left it "
+	  "with a diploma (as DUO's startersresultaat); counted among pupils with consent"),
+	  N_("BESTENDIG") },
+	{ "diploma", N_("diploma"),
+	  N_("obtained a diploma within the follow-up window"),
+	  N_("DIPLOMA") },
+	{ "progressed", N_("progressed"),
+	  N_("moved on to a higher level within the follow-up window, e.g. from entree to mbo-2"),
+	  N_("PROGRESSED") },
+	{ "left_without_diploma", N_("left without diploma"),
+	  N_("left the course without a diploma within the follow-up window (uitval)"),
+	  N_("LEFT_WITHOUT_DIPLOMA") },
+	{ "no_feedback", N_("no feedback"),
+	  N_("a follow-up consent is in place, but no outcome has come back yet"),
+	  N_("NO_FEEDBACK") },
+	{ "students", N_("students"),
+	  N_("every student of the cohort: a dossier received, or an enrolment without one"),
+	  N_("STUDENTS") },
+	{ "enrolments", N_("enrolments"), N_("students on this institution's enrolment list"),
+	  N_("ENROLMENTS") },
+	{ "dossier_by_start", N_("dossier by the start"),
+	  N_("on the enrolment list, and the dossier arrived on or before the start: the warm "
+	     "handover's coverage of every new enrolment"),
+	  N_("DOSSIER_BY_START") },
+	{ "intake", N_("intake"),
+	  N_("pupils from sending schools who came to this institution in the cohort"),
+	  N_("INTAKE") },
+	{ "enrolled", N_("enrolled"),
+	  N_("pupils of the intake enrolled here by 1 October"),
+	  N_("ENROLLED") },
+	{ "covered", N_("covered"),
+	  N_("enrolled pupils whose handover was received before they started (handover coverage)"),
+	  N_("COVERED") },
+	{ "intake_held", N_("intake held"),
+	  N_("pupils of the intake with whom the intake conversation took place (the warm part of "
+	  "the handover)"),
+	  N_("INTAKE_HELD") },
 };
 
-/* Dimensions, for people (HTML headings). */
+/* Dimensions, for people (HTML headings), and the text table's heads. */
 static const struct {
-	const char *name, *label;
+	const char *name, *label, *head;
 } s_dims[] = {
-	{ "cohort", "cohort" },
-	{ "program", "program left" },
-	{ "destination", "destination type" },
-	{ "institution", "destination institution" },
-	{ "advice", "advice given" },
-	{ "followed", "advice followed" },
-	{ "taal", "reference level taal" },
-	{ "rekenen", "reference level rekenen" },
-	{ "previous", "previous education" },
-	{ "school", "sending school" },
+	{ "cohort", N_("cohort"), N_("COHORT") },
+	{ "program", N_("program left"), N_("PROGRAM") },
+	{ "destination", N_("destination type"), N_("DESTINATION") },
+	{ "institution", N_("destination institution"), N_("INSTITUTION") },
+	{ "advice", N_("advice given"), N_("ADVICE") },
+	{ "followed", N_("advice followed"), N_("FOLLOWED") },
+	{ "taal", N_("reference level taal"), N_("TAAL") },
+	{ "rekenen", N_("reference level rekenen"), N_("REKENEN") },
+	{ "previous", N_("previous education"), N_("PREVIOUS") },
+	{ "school", N_("sending school"), N_("SCHOOL") },
+};
+
+/* The codes of the dimensions (daemon/vocab.c) as staff say them: "pro" is
+ * PrO, a destination "mbo_entree" Entree, advice not followed "zelfmelder"
+ * (SPEC §10). Each is a msgid in the context of its dimension (taal and
+ * rekenen share "level"); the English catalog is the codes themselves, as
+ * the JSON and CSV keep them. Cohorts, institution ids and anything else
+ * are shown as they come. */
+struct s_word {
+	const char *dim, *code;
+};
+
+static const struct s_word s_words[] = {
+	NC_("program", "pro"), NC_("program", "vso_arbeid"), NC_("program", "vso_vervolg"),
+	NC_("program", "vso_dagbesteding"), NC_("program", "vmbo_b"), NC_("program", "vmbo_k"),
+	NC_("program", "vmbo_gt"), NC_("program", "isk"), NC_("program", "so"), NC_("program", "sbo"),
+	NC_("program", "bao"), NC_("program", "havo"), NC_("program", "vwo"),
+	NC_("program", "unknown"),
+	NC_("destination", "mbo_entree"), NC_("destination", "mbo_2"), NC_("destination", "mbo_3_4"),
+	NC_("destination", "vavo"), NC_("destination", "ho"), NC_("destination", "vo"),
+	NC_("destination", "work"), NC_("destination", "day_care"), NC_("destination", "none"),
+	NC_("destination", "unknown"),
+	NC_("advice", "entree"), NC_("advice", "mbo_2"), NC_("advice", "mbo_3_4"),
+	NC_("advice", "vavo"), NC_("advice", "ho"), NC_("advice", "vo"), NC_("advice", "work"),
+	NC_("advice", "day_care"), NC_("advice", "none"),
+	NC_("followed", "yes"), NC_("followed", "no"), NC_("followed", "unknown"),
+	NC_("level", "none"), NC_("level", "unknown"),
+	NC_("institution", "none"),
+	NC_("school", "none"),
+	NC_("previous", "no_dossier"),
 };
 
 /* The shares the charts draw, in this order, each told apart by colour and, for
@@ -100,20 +165,102 @@ static unsigned s_min_cell(const Overstapctl__Report *r)
 	return r->min_cell ? r->min_cell : S_MIN_CELL;
 }
 
-static const char *s_measure_label(const char *name)
+static const struct s_measure *s_measure_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(s_measures); i++)
 		if (strcmp(s_measures[i].name, s_s(name)) == 0)
-			return s_measures[i].label;
-	return s_s(name);
+			return &s_measures[i];
+	return NULL;
+}
+
+static const char *s_measure_label(const char *name)
+{
+	const struct s_measure *m = s_measure_find(name);
+
+	return m ? _(m->label) : s_s(name);
 }
 
 static const char *s_dim_label(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(s_dims); i++)
 		if (strcmp(s_dims[i].name, s_s(name)) == 0)
-			return s_dims[i].label;
+			return _(s_dims[i].label);
 	return s_s(name);
+}
+
+/* A text table's column head: the catalog's, or an unknown name in upper
+ * case (ASCII only: names are identifiers). */
+static const char *s_head(const char *head, const char *name, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	if (head)
+		return _(head);
+	for (; *name && i + 1 < len; name++)
+		buf[i++] = (char)((unsigned char)*name < 0x80 ? toupper((unsigned char)*name) : *name);
+	buf[i] = '\0';
+	return buf;
+}
+
+static const char *s_measure_head(const char *name, char *buf, size_t len)
+{
+	const struct s_measure *m = s_measure_find(name);
+
+	return s_head(m ? m->head : NULL, s_s(name), buf, len);
+}
+
+static const char *s_dim_head(const char *name, char *buf, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s_dims); i++)
+		if (strcmp(s_dims[i].name, s_s(name)) == 0)
+			return s_head(s_dims[i].head, name, buf, len);
+	return s_head(NULL, s_s(name), buf, len);
+}
+
+/* The code list a dimension's values come from. */
+static const char *s_word_list(const char *dim)
+{
+	return strcmp(dim, "taal") == 0 || strcmp(dim, "rekenen") == 0 ? "level" : dim;
+}
+
+static const char *s_word(const char *list, const char *code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s_words); i++)
+		if (strcmp(s_words[i].dim, list) == 0 && strcmp(s_words[i].code, code) == 0)
+			return i18n_pgettext(list, code);
+	return NULL;
+}
+
+/* The value key of dimension dim as staff say it (s_words); buf holds a
+ * previous education's program with its diploma ("vmbo_b_no_diploma"). */
+static const char *s_key_label(const char *dim, const char *key, char *buf, size_t len)
+{
+	static const char *const suffix[] = { "_no_diploma", "_diploma" };
+	const char *list = s_word_list(s_s(dim)), *w;
+	size_t n = strlen(s_s(key));
+
+	if ((w = s_word(list, s_s(key))))
+		return w;
+	if (strcmp(list, "previous") != 0)
+		return s_s(key);
+	if ((w = s_word("program", key)))	/* a program that tells no diploma */
+		return w;
+	for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
+		size_t k = strlen(suffix[i]);
+		char prog[64];
+
+		if (n <= k || n - k >= sizeof(prog) || strcmp(key + n - k, suffix[i]) != 0)
+			continue;
+		memcpy(prog, key, n - k);
+		prog[n - k] = '\0';
+		w = s_word("program", prog);
+		/* TRANSLATORS: %s is a program (PrO, VSO, vmbo-basis ...); the
+		 * English keeps the code as the JSON has it. */
+		snprintf(buf, len, i ? i18n_pgettext("previous", "%s_diploma")
+				     : i18n_pgettext("previous", "%s_no_diploma"), w ? w : prog);
+		return buf;
+	}
+	return s_s(key);
 }
 
 /* The cell of measure m (an index into t->measures) in row, or NULL. Cells
@@ -196,19 +343,46 @@ static const char *s_denominator(const Overstapctl__ReportTable *t, size_t m)
 static const char *s_title(const Overstapctl__Report *r)
 {
 	if (strcmp(s_s(r->side), "receiving") == 0)
-		return "Intake report";
+		return _("Intake report");
 	if (strcmp(s_s(r->side), "sending") == 0)
-		return "Outflow report";
-	return "Report";
+		return _("Outflow report");
+	return _("Report");
 }
 
 static const char *s_side_text(const Overstapctl__Report *r)
 {
 	if (strcmp(s_s(r->side), "receiving") == 0)
-		return "receiving: the intake from sending schools and how those pupils fare";
+		return _("receiving: the intake from sending schools and how those pupils fare");
 	if (strcmp(s_s(r->side), "sending") == 0)
-		return "sending: this school's leavers and how they fare";
+		return _("sending: this school's leavers and how they fare");
 	return s_s(r->side);
+}
+
+/* A table's title: the daemon sends English ones (daemon/report.c
+ * s_tables_out); those it is known to send are msgids here, anything else is
+ * shown as it came. */
+static const char *const s_titles[] = {
+	N_("Breakdown"), N_("By previous education"), N_("By program left"),
+	N_("By destination type"), N_("Trend over cohorts"),
+};
+
+static const char *s_table_title(const Overstapctl__ReportTable *t)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s_titles); i++)
+		if (strcmp(s_titles[i], s_s(t->title)) == 0)
+			return _(s_titles[i]);
+	return s_s(t->title);
+}
+
+/* The reference date rule: the daemon's English sentence, in the report's
+ * language when it is the one we know. */
+static const char *s_reference_date(const Overstapctl__Report *r)
+{
+	const char *d = s_s(r->reference_date);
+
+	if (strcmp(d, "1 October of the year the cohort ends") == 0)
+		return _("1 October of the year the cohort ends");
+	return *d ? d : "-";
 }
 
 /* --- text --- */
@@ -284,18 +458,17 @@ static int s_grid_put(struct s_grid *g, size_t row, size_t col, const char *s)
 	return 0;
 }
 
-/* s in upper case (ASCII only: names are identifiers), as the other tables'
- * headers are written; "% OF " before it when share is set. */
-static int s_grid_head(struct s_grid *g, size_t col, const char *s, int share)
+/* A column head (s_dim_head, s_measure_head); with share set, the head
+ * of the share of it: "% OF LEAVERS". */
+static int s_grid_head(struct s_grid *g, size_t col, const char *head, int share)
 {
-	char buf[128];
-	size_t i = 0;
+	char buf[160];
 
-	if (share)
-		i = (size_t)snprintf(buf, sizeof(buf), "%% OF ");
-	for (; *s && i + 1 < sizeof(buf); s++)
-		buf[i++] = (char)((unsigned char)*s < 0x80 ? toupper((unsigned char)*s) : *s);
-	buf[i] = '\0';
+	if (!share)
+		return s_grid_put(g, 0, col, head);
+	/* TRANSLATORS: the head of a column of shares; %s is a column head in
+	 * capitals, e.g. LEAVERS. */
+	snprintf(buf, sizeof(buf), _("%% OF %s"), head);
 	return s_grid_put(g, 0, col, buf);
 }
 
@@ -308,7 +481,9 @@ static int s_grid_rate(struct s_grid *g, size_t row, size_t col, const char *rat
 	int pr = wr - s_term_width(rate), pd = wd - s_term_width(den);
 
 	/* a negative width would pad on the right instead */
-	snprintf(buf, sizeof(buf), "%*s%s of %*s%s", pr > 0 ? pr : 0, "", rate, pd > 0 ? pd : 0,
+	/* TRANSLATORS: "85% of 20": the padding, the share, the padding, the
+	 * count it is a share of. Keep the four conversions in this order. */
+	snprintf(buf, sizeof(buf), _("%*s%s of %*s%s"), pr > 0 ? pr : 0, "", rate, pd > 0 ? pd : 0,
 		 "", den);
 	return s_grid_put(g, row, col, buf);
 }
@@ -348,9 +523,12 @@ static int s_grid_row(struct s_grid *g, size_t gr, const Overstapctl__ReportTabl
 
 	g->total[gr] = row->total != 0;
 	for (size_t k = 0; k < g->nkeys && r == 0; k++, col++) {
-		const char *key = k < row->n_keys ? row->keys[k] : "";
+		char kb[128];
+		const char *key = k < row->n_keys ? s_key_label(k < t->n_dimensions ? t->dimensions[k]
+									 : "", row->keys[k], kb, sizeof(kb))
+						  : "";
 		if (row->total)
-			key = k == 0 ? "total" : "";
+			key = k == 0 ? _("total") : "";
 		r = s_grid_put(g, gr, col, key);
 	}
 	for (size_t m = 0; m < t->n_measures && r == 0; m++) {
@@ -391,14 +569,19 @@ static int s_grid_layout(struct s_grid *g, const Overstapctl__ReportTable *t, in
 	g->total = calloc(g->nrows, sizeof(*g->total));
 	if (r || !g->cells || !g->width || !g->group || !g->total)
 		return -ENOMEM;
-	for (size_t k = 0; k < g->nkeys && r == 0; k++, col++)
-		r = s_grid_head(g, col, t->n_dimensions ? t->dimensions[k] : "group", 0);
+	for (size_t k = 0; k < g->nkeys && r == 0; k++, col++) {
+		char hb[128];
+		r = s_grid_head(g, col, t->n_dimensions ? s_dim_head(t->dimensions[k], hb, sizeof(hb))
+							: _("GROUP"), 0);
+	}
 	for (size_t m = 0; m < t->n_measures && r == 0; m++) {
+		char hb[128];
+
 		g->group[col] = m + 1;
-		r = s_grid_head(g, col++, s_s(t->measures[m]), 0);
+		r = s_grid_head(g, col++, s_measure_head(t->measures[m], hb, sizeof(hb)), 0);
 		if (r == 0 && wr[m] >= 0) {
 			g->group[col] = m + 1;
-			r = s_grid_head(g, col++, s_denominator(t, m), 1);
+			r = s_grid_head(g, col++, s_measure_head(s_denominator(t, m), hb, sizeof(hb)), 1);
 		}
 	}
 	return r;
@@ -500,7 +683,7 @@ static void s_text_header(FILE *f, const Overstapctl__Report *r)
 	char when[OUT_TIME_LEN];
 
 	fprintf(f, "%s\n\n", s_title(r));
-	s_label(f, "institution");
+	s_label(f, _("institution"));
 	out_text(f, *s_s(r->institution_name) ? r->institution_name : r->institution);
 	if (*s_s(r->institution_name)) {
 		fputs(" (", f);
@@ -508,17 +691,17 @@ static void s_text_header(FILE *f, const Overstapctl__Report *r)
 		fputc(')', f);
 	}
 	fputc('\n', f);
-	out_field(f, "", "side", s_side_text(r));
-	s_label(f, "cohorts");
+	out_field(f, "", _("side"), s_side_text(r));
+	s_label(f, _("cohorts"));
 	for (size_t i = 0; i < r->n_cohorts; i++) {
 		fputs(i ? ", " : "", f);
 		out_text(f, r->cohorts[i]);
 	}
 	fputs(r->n_cohorts ? "\n" : "-\n", f);
-	s_label(f, "min_cell");
-	fprintf(f, "%u (smaller counts are shown as <%u)\n", s_min_cell(r), s_min_cell(r));
-	out_field(f, "", "generated at", out_time(r->generated_at, when, "-"));
-	out_field(f, "", "reference date", r->reference_date);
+	s_label(f, _("min_cell"));
+	fprintf(f, _("%u (smaller counts are shown as <%u)\n"), s_min_cell(r), s_min_cell(r));
+	out_field(f, "", _("generated at"), out_time(r->generated_at, when, "-"));
+	out_field(f, "", _("reference date"), s_reference_date(r));
 }
 
 static void s_text_legend(FILE *f, const Overstapctl__Report *r)
@@ -526,10 +709,10 @@ static void s_text_legend(FILE *f, const Overstapctl__Report *r)
 	unsigned k = s_min_cell(r);
 
 	fprintf(f,
-		"\n\"85%% of 20\": 85%% of the 20 pupils counted in the measure the column names.\n"
+		_("\n\"85%% of 20\": 85%% of the 20 pupils counted in the measure the column names.\n"
 		"<%u: fewer than %u pupils. Small numbers are hidden to protect the pupils, and so\n"
 		"is any number (x) from which a hidden one could be worked out, in this report or\n"
-		"by putting it next to another. A share over a hidden number is hidden too (-).\n",
+		"by putting it next to another. A share over a hidden number is hidden too (-).\n"),
 		k, k);
 }
 
@@ -541,12 +724,12 @@ int report_write_text(FILE *f, const Overstapctl__Report *r)
 
 	s_text_header(f, r);
 	if (!t) {
-		fputs("\nno table in this report\n", f);
+		fputs(_("\nno table in this report\n"), f);
 		return s_done(f);
 	}
-	if (*s_s(t->title)) {
+	if (*s_table_title(t)) {
 		fputc('\n', f);
-		out_text(f, t->title);
+		out_text(f, s_table_title(t));
 	}
 	fputs("\n\n", f);
 	rc = s_grid_build(&g, t);
@@ -901,7 +1084,7 @@ static void s_html_cohorts(FILE *f, const Overstapctl__Report *r)
 		s_html(f, r->cohorts[i]);
 	}
 	if (!r->n_cohorts)
-		fputs("every cohort held", f);
+		fputs(_("every cohort held"), f);
 }
 
 static void s_html_institution(FILE *f, const Overstapctl__Report *r)
@@ -944,10 +1127,10 @@ void report_html_close(FILE *f) { fputs("</main>\n</body>\n</html>\n", f); }
 
 static void s_html_head(FILE *f, const Overstapctl__Report *r)
 {
-	s_html_prelude(f, "en");
+	s_html_prelude(f, i18n_lang());	/* the language it is written in (§10) */
 	fprintf(f, "%s: ", s_title(r));
 	s_html_institution(f, r);
-	fputs(", cohorts ", f);
+	fputs(_(", cohorts "), f);
 	s_html_cohorts(f, r);
 	s_html_styles(f);
 }
@@ -958,19 +1141,19 @@ static void s_html_intro(FILE *f, const Overstapctl__Report *r)
 
 	fprintf(f, "<h1>%s: ", s_title(r));
 	s_html_institution(f, r);
-	fputs("</h1>\n<p>Cohorts ", f);
+	fprintf(f, "</h1>\n<p>%s ", _("Cohorts"));
 	s_html_cohorts(f, r);
-	fputs("</p>\n<dl class=\"meta\">\n<dt>Institution</dt><dd>", f);
+	fprintf(f, "</p>\n<dl class=\"meta\">\n<dt>%s</dt><dd>", _("Institution"));
 	s_html_institution(f, r);
-	fputs("</dd>\n<dt>Side</dt><dd>", f);
+	fprintf(f, "</dd>\n<dt>%s</dt><dd>", _("Side"));
 	s_html(f, s_side_text(r));
-	fputs("</dd>\n<dt>Cohorts</dt><dd>", f);
+	fprintf(f, "</dd>\n<dt>%s</dt><dd>", _("Cohorts"));
 	s_html_cohorts(f, r);
-	fprintf(f, "</dd>\n<dt>Smallest number shown</dt><dd>%u</dd>\n<dt>Generated at</dt><dd>",
-		s_min_cell(r));
+	fprintf(f, "</dd>\n<dt>%s</dt><dd>%u</dd>\n<dt>%s</dt><dd>", _("Smallest number shown"),
+		s_min_cell(r), _("Generated at"));
 	s_html(f, out_time(r->generated_at, when, "-"));
-	fputs("</dd>\n<dt>Reference date</dt><dd>", f);
-	s_html(f, *s_s(r->reference_date) ? r->reference_date : "-");
+	fprintf(f, "</dd>\n<dt>%s</dt><dd>", _("Reference date"));
+	s_html(f, s_reference_date(r));
 	fputs("</dd>\n</dl>\n", f);
 }
 
@@ -1005,11 +1188,11 @@ static void s_html_measures(FILE *f, const Overstapctl__Report *r)
 			fputs("</dt><dd>", f);
 			for (size_t i = 0; i < ARRAY_SIZE(s_measures); i++)
 				if (strcmp(s_measures[i].name, s_s(t->measures[m])) == 0) {
-					s_html(f, s_measures[i].explain);
+					s_html(f, _(s_measures[i].explain));
 					fputs(*den ? ". " : ".", f);
 				}
 			if (*den) {
-				fputs("Shown as a share of <em>", f);
+				fprintf(f, "%s <em>", _("Shown as a share of"));
 				s_html(f, s_measure_label(den));
 				fputs("</em>.", f);
 			}
@@ -1023,18 +1206,19 @@ static void s_html_explain(FILE *f, const Overstapctl__Report *r)
 {
 	unsigned k = s_min_cell(r);
 
-	fputs("<section>\n<h2>How to read this report</h2>\n"
-	      "<p>Each row is a group of pupils; the last row counts every group together. "
-	      "A share is a number divided by the number it is a share of, and the table says "
-	      "which that is: &#8220;85% of 20 leavers&#8221; means 17 of those 20 pupils.</p>\n",
-	      f);
+	fprintf(f, "<section>\n<h2>%s</h2>\n<p>", _("How to read this report"));
+	/* xgettext:no-c-format */
+	fputs(_("Each row is a group of pupils; the last row counts every group together. "
+		"A share is a number divided by the number it is a share of, and the table says "
+		"which that is: &#8220;85% of 20 leavers&#8221; means 17 of those 20 pupils."), f);
+	fputs("</p>\n", f);
 	fprintf(f,
-		"<p><strong>&lt;%u</strong> means fewer than %u pupils. Such small numbers are "
+		_("<p><strong>&lt;%u</strong> means fewer than %u pupils. Such small numbers are "
 		"hidden to protect the pupils: with so few, a reader could tell who is meant. "
 		"Numbers from which a hidden one could be worked out, in this report or by "
 		"putting it next to another, are hidden too (<strong>x</strong>). A share over a "
 		"hidden number is hidden (&#8220;-&#8221;). Charts draw no bar or point for a hidden "
-		"share and say so instead.</p>\n",
+		"share and say so instead.</p>\n"),
 		k, k);
 	s_html_measures(f, r);
 	fputs("</section>\n", f);
@@ -1046,7 +1230,7 @@ static void s_html_count(FILE *f, const Overstapctl__ReportCount *c, const char 
 	char b[S_NUM_LEN];
 
 	if (c && c->suppressed)
-		fprintf(f, "<%s class=\"hidden\" title=\"hidden: too few pupils\">", cls);
+		fprintf(f, "<%s class=\"hidden\" title=\"%s\">", cls, _("hidden: too few pupils"));
 	else
 		fprintf(f, "<%s>", cls);
 	s_html(f, s_count_text(c, b));
@@ -1071,7 +1255,7 @@ static void s_html_cells(FILE *f, const Overstapctl__ReportTable *t,
 		if (rt) {
 			fprintf(f, "<span%s>", c->rate->suppressed ? " class=\"hidden\"" : "");
 			s_html(f, rt);
-			fputs("</span> <span class=\"of\">of ", f);
+			fprintf(f, "</span> <span class=\"of\">%s ", _("of"));
 			s_html_count(f, c->denominator_count, "span");
 			fputc(' ', f);
 			s_html(f, s_measure_label(c->denominator));
@@ -1092,7 +1276,7 @@ static void s_html_thead(FILE *f, const Overstapctl__ReportTable *t)
 		fputs("</th>", f);
 	}
 	if (!t->n_dimensions)
-		fputs("<th scope=\"col\" rowspan=\"2\">group</th>", f);
+		fprintf(f, "<th scope=\"col\" rowspan=\"2\">%s</th>", _("group"));
 	for (size_t m = 0; m < t->n_measures; m++) {
 		if (*s_denominator(t, m))
 			fputs("<th scope=\"colgroup\" colspan=\"2\">", f);
@@ -1104,7 +1288,8 @@ static void s_html_thead(FILE *f, const Overstapctl__ReportTable *t)
 	fputs("</tr>\n<tr>", f);
 	for (size_t m = 0; m < t->n_measures; m++)
 		if (*s_denominator(t, m))
-			fputs("<th scope=\"col\">number</th><th scope=\"col\">share</th>", f);
+			fprintf(f, "<th scope=\"col\">%s</th><th scope=\"col\">%s</th>", _("number"),
+				_("share"));
 	fputs("</tr>\n</thead>\n", f);
 }
 
@@ -1120,11 +1305,16 @@ static void s_html_rows(FILE *f, const Overstapctl__ReportTable *t, int total)
 			continue;
 		fputs("<tr>", f);
 		if (total) {
-			fprintf(f, "<th scope=\"row\" colspan=\"%zu\">total</th>", nkeys);
+			fprintf(f, "<th scope=\"row\" colspan=\"%zu\">%s</th>", nkeys, _("total"));
 		} else {
 			for (size_t k = 0; k < nkeys; k++) {
+				char kb[128];
+
 				fputs(k ? "<td>" : "<th scope=\"row\">", f);
-				s_html(f, k < row->n_keys ? row->keys[k] : "");
+				s_html(f, k < row->n_keys ? s_key_label(k < t->n_dimensions ? t->dimensions[k]
+										: "", row->keys[k], kb,
+									sizeof(kb))
+							  : "");
 				fputs(k ? "</td>" : "</th>", f);
 			}
 		}
@@ -1136,7 +1326,7 @@ static void s_html_rows(FILE *f, const Overstapctl__ReportTable *t, int total)
 static void s_html_table(FILE *f, const Overstapctl__ReportTable *t)
 {
 	fputs("<section>\n<h2>", f);
-	s_html(f, *s_s(t->title) ? t->title : "The figures");
+	s_html(f, *s_table_title(t) ? s_table_title(t) : _("The figures"));
 	fputs("</h2>\n<div class=\"wrap\">\n<table>\n", f);
 	s_html_thead(f, t);
 	fputs("<tbody>\n", f);
@@ -1180,35 +1370,39 @@ static size_t s_series_of(const Overstapctl__ReportTable *t, size_t idx[ARRAY_SI
 }
 
 /* A row's keys joined by " / ", or "all groups" for the total. */
-static void s_html_keys(FILE *f, const Overstapctl__ReportRow *row)
+static void s_html_keys(FILE *f, const Overstapctl__ReportTable *t,
+			const Overstapctl__ReportRow *row)
 {
 	if (row->total) {
-		fputs("all groups", f);
+		fputs(_("all groups"), f);
 		return;
 	}
 	for (size_t k = 0; k < row->n_keys; k++) {
+		char kb[128];
+
 		fputs(k ? " / " : "", f);
-		s_html(f, row->keys[k]);
+		s_html(f, s_key_label(k < t->n_dimensions ? t->dimensions[k] : "", row->keys[k], kb,
+				      sizeof(kb)));
 	}
 	if (!row->n_keys)
 		fputs("-", f);
 }
 
 /* "pro: handed over 85% of 20" for a <title>. */
-static void s_svg_tip(FILE *f, const Overstapctl__ReportRow *row, const Overstapctl__ReportCell *c,
-		      const char *measure)
+static void s_svg_tip(FILE *f, const Overstapctl__ReportTable *t, const Overstapctl__ReportRow *row,
+		      const Overstapctl__ReportCell *c, const char *measure)
 {
 	char b1[S_NUM_LEN], b2[S_NUM_LEN];
 	const char *rt = s_rate_text(c, b1);
 
 	fputs("<title>", f);
-	s_html_keys(f, row);
+	s_html_keys(f, t, row);
 	fputs(": ", f);
 	s_html(f, s_measure_label(measure));
 	fputc(' ', f);
 	s_html(f, rt ? rt : "-");
 	if (rt && c->denominator_count) {
-		fputs(" of ", f);
+		fprintf(f, " %s ", _("of"));
 		s_html(f, s_count_text(c->denominator_count, b2));
 	}
 	fputs("</title>", f);
@@ -1243,7 +1437,7 @@ static int s_svg_bar_group(FILE *f, const Overstapctl__ReportTable *t,
 			   const Overstapctl__ReportRow *row, const size_t *idx, int y)
 {
 	fprintf(f, "<g>\n<text class=\"group\" x=\"0\" y=\"%d\">", y + 15);
-	s_html_keys(f, row);
+	s_html_keys(f, t, row);
 	fputs("</text>\n", f);
 	y += BAR_GROUP_H;
 	for (size_t s = 0; s < ARRAY_SIZE(s_series); s++) {
@@ -1263,7 +1457,7 @@ static int s_svg_bar_group(FILE *f, const Overstapctl__ReportTable *t,
 			int w = (int)(v * BAR_W + 0.5);
 			fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"12\" fill=\"%s\">",
 				BAR_LABEL_W, y + 1, w, s_series[s].colour);
-			s_svg_tip(f, row, c, s_series[s].measure);
+			s_svg_tip(f, t, row, c, s_series[s].measure);
 			fprintf(f, "</rect><text x=\"%d\" y=\"%d\">", BAR_LABEL_W + w + 6, y + 11);
 		} else {
 			/* hidden or no share: nothing drawn, the display text instead */
@@ -1292,10 +1486,11 @@ static void s_svg_bars(FILE *f, const Overstapctl__ReportTable *t, size_t ti)
 	h = y + (int)ng * (BAR_GROUP_H + (int)ns * BAR_ROW_H + 8);
 	snprintf(id, sizeof(id), "chart%zu", ti);
 	snprintf(desc, sizeof(desc),
-		 "Horizontal bars, one group of bars per %s, each bar a share from 0 to 100%%. "
-		 "A hidden share is not drawn; its display text is written instead.",
-		 s_dim_label(t->n_dimensions ? t->dimensions[0] : "group"));
-	s_svg_open(f, id, BAR_CHART_W, h, *s_s(t->title) ? t->title : "Shares per group", desc);
+		 _("Horizontal bars, one group of bars per %s, each bar a share from 0 to 100%%. "
+		   "A hidden share is not drawn; its display text is written instead."),
+		 t->n_dimensions ? s_dim_label(t->dimensions[0]) : _("group"));
+	s_svg_open(f, id, BAR_CHART_W, h, *s_table_title(t) ? s_table_title(t) : _("Shares per group"),
+		   desc);
 	s_svg_bar_grid(f, h);
 	for (size_t i = 0; i < t->n_rows; i++)
 		if (t->rows[i])
@@ -1355,7 +1550,7 @@ static void s_svg_trend_axes(FILE *f, const Overstapctl__ReportTable *t, const s
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", s_trend_x(i, n),
 			LINE_TOP + LINE_PLOT_H + 18);
-		s_html_keys(f, t->rows[pos[i]]);
+		s_html_keys(f, t, t->rows[pos[i]]);
 		fputs("</text>\n", f);
 	}
 }
@@ -1394,7 +1589,7 @@ static void s_svg_trend_series(FILE *f, const Overstapctl__ReportTable *t,
 		if (!s_rate_value(c, &v))
 			continue;
 		el = s_svg_marker(f, se->marker, s_trend_x(i, n), s_trend_y(v), se->colour, ">");
-		s_svg_tip(f, t->rows[pos[i]], c, se->measure);
+		s_svg_tip(f, t, t->rows[pos[i]], c, se->measure);
 		fprintf(f, "</%s>\n", el);
 	}
 	fputs("</g>\n", f);
@@ -1434,12 +1629,15 @@ static void s_trend_note(FILE *f, const Overstapctl__ReportTable *t,
 
 			if (s_rate_value(c, &v))
 				continue;
-			fputs(any ? "; " : "<p class=\"note\">Not drawn (too few pupils, or "
-					   "nothing to divide by): ", f);
+			if (any)
+				fputs("; ", f);
+			else
+				fprintf(f, "<p class=\"note\">%s ",
+					_("Not drawn (too few pupils, or nothing to divide by):"));
 			any = 1;
 			s_html(f, s_measure_label(s_series[s].measure));
 			fputc(' ', f);
-			s_html_keys(f, t->rows[pos[i]]);
+			s_html_keys(f, t, t->rows[pos[i]]);
 			fputs(" (", f);
 			s_html(f, rt ? rt : "-");
 			fputc(')', f);
@@ -1462,10 +1660,12 @@ static void s_svg_trend(FILE *f, const Overstapctl__ReportTable *t, size_t ti)
 			pos[n++] = i;
 	if (ns && n) {
 		snprintf(id, sizeof(id), "chart%zu", ti);
-		s_svg_open(f, id, LINE_CHART_W, h, *s_s(t->title) ? t->title : "Trend over cohorts",
-			   "Lines of shares from 0 to 100% over the cohorts, oldest first. A share "
-			   "too small to show is not drawn and leaves a gap; the note below the "
-			   "chart lists it.");
+		s_svg_open(f, id, LINE_CHART_W, h,
+			   *s_table_title(t) ? s_table_title(t) : _("Trend over cohorts"),
+			   /* xgettext:no-c-format */
+			   _("Lines of shares from 0 to 100% over the cohorts, oldest first. A share "
+			     "too small to show is not drawn and leaves a gap; the note below the "
+			     "chart lists it."));
 		s_svg_trend_axes(f, t, pos, n);
 		for (size_t s = 0; s < ARRAY_SIZE(s_series); s++)
 			if (idx[s] != SIZE_MAX)
@@ -1488,7 +1688,7 @@ static void s_html_charts(FILE *f, const Overstapctl__Report *r)
 		if (!t || !s_series_of(t, idx))
 			continue;
 		if (!any)
-			fputs("<section>\n<h2>Charts</h2>\n", f);
+			fprintf(f, "<section>\n<h2>%s</h2>\n", _("Charts"));
 		any = 1;
 		if (strcmp(s_s(t->name), "trend") == 0)
 			s_svg_trend(f, t, i);
@@ -1507,7 +1707,7 @@ int report_write_html(FILE *f, const Overstapctl__Report *r)
 	if (r->n_tables && r->tables[0])
 		s_html_table(f, r->tables[0]);
 	else
-		fputs("<p>There is no table in this report.</p>\n", f);
+		fprintf(f, "<p>%s</p>\n", _("There is no table in this report."));
 	s_html_charts(f, r);
 	report_html_close(f);
 	return s_done(f);

@@ -116,6 +116,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "systemd-sysusers, systemd-tmpfiles, init-system-helpers (>= 1.54~), debconf (>= 0.5) | debconf-2.0")
+# The Dutch catalog (share/locale/nl) speaks only where a Dutch locale is
+# generated, which takes the locales package; the daemon itself needs none
+# (C.UTF-8 is built into libc, design.md §10).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "locales")
 # config and templates: debconf's purge question (cmake/deb/templates).
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${OVERSTAP_DEB_DIR}/config;${OVERSTAP_DEB_DIR}/templates;${OVERSTAP_DEB_DIR}/postinst;${OVERSTAP_DEB_DIR}/prerm;${OVERSTAP_DEB_DIR}/postrm;${OVERSTAP_DEB_DIR}/conffiles")

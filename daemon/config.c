@@ -315,6 +315,16 @@ static int s_parse_names(const struct s_key *k, const char *v, void *dst, char *
 	return 0;
 }
 
+/* The languages reports are written in (po/LINGUAS, and English). */
+static int s_parse_lang(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
+{
+	if (strcmp(v, "nl") != 0 && strcmp(v, "en") != 0) {
+		snprintf(why, n, "'%.32s' is not a report language (nl or en)", v);
+		return -EINVAL;
+	}
+	return s_parse_str(k, v, dst, why, n);
+}
+
 typedef int (*s_parse_fn)(const struct s_key *, const char *, void *, char *, size_t);
 
 static const s_parse_fn s_parsers[] = {
@@ -325,7 +335,7 @@ static const s_parse_fn s_parsers[] = {
 	[T_Z85] = s_parse_z85,		[T_SIGNKEY] = s_parse_signkey,
 	[T_TIME] = s_parse_time,	[T_BASIS] = s_parse_basis,
 	[T_DIALECT] = s_parse_dialect,	[T_GROUPS] = s_parse_names,
-	[T_USERS] = s_parse_names,
+	[T_USERS] = s_parse_names,	[T_LANG] = s_parse_lang,
 };
 
 /* ---- sections ---------------------------------------------------------------- */

@@ -82,6 +82,7 @@ struct config {
 	/* [report] */
 	unsigned report_min_cell;	/* suppression threshold, default 5, at least 3 */
 	char report_csv_dialect[16];	/* "excel-nl" (default) or "rfc4180" */
+	char report_language[8];	/* "nl" (default) or "en": what reports are written in */
 	/* [import] */
 	char import_spool[PATH_MAX];	/* spool directory, "" = none (design.md §8.6) */
 	int import_spool_settle_s;	/* a file untouched this long is taken, default 30 */

@@ -24,6 +24,7 @@ enum s_type {
 	T_DIALECT,	/* a CSV dialect: excel-nl or rfc4180 */
 	T_GROUPS,	/* Unix group names, space or comma separated, each existing */
 	T_USERS,	/* Unix user names, likewise */
+	T_LANG,		/* a report language with a catalog: nl or en */
 };
 
 struct s_key {

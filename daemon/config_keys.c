@@ -84,6 +84,9 @@ static const struct s_key s_report_keys[] = {
 	/* design.md §6.5: the CSV a report is written as when the CLI is not told;
 	 * the staff open it in a Dutch spreadsheet, so `;` and a decimal comma */
 	{ "csv_dialect", T_DIALECT, S_FIELD(config, report_csv_dialect), 0, 0, "excel-nl", 0 },
+	/* design.md §10: the language of the text, HTML and CSV renderings,
+	 * Dutch unless told (SPEC §10); sent with the report like csv_dialect. */
+	{ "language", T_LANG, S_FIELD(config, report_language), 0, 0, "nl", 0 },
 };
 
 /* The spool directory (design.md §8.6): files dropped there are imported as

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "consent.h"
 #include "csvfile.h"
+#include "i18n.h"
 
 #define S_MAX_FIELD 64			/* characters of a code or date value */
 
@@ -153,7 +154,7 @@ static const struct csvfile_table s_table = {
 	.hash = s_row_hash,
 	.same = s_row_same,
 	.dup_col = "pupil_ref",
-	.dup_why = " (the same consent twice)",
+	.dup_why = N_(" (the same consent twice)"),
 };
 
 /* consents_csv_validate, consents_csv_parse_buffer, _parse_file and _free. */

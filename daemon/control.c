@@ -7,6 +7,7 @@
 #include "control.h"
 #include "control_int.h"
 #include "jdetail.h"
+#include "i18n.h"
 #include "report.h"
 
 #include <errno.h>
@@ -64,7 +65,7 @@ int ctl_fail(struct req_ctx *c, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf, sizeof(buf), gettext(fmt), ap);	/* design.md §10 */
 	va_end(ap);
 	c->rep->error = ctl_strdup(&c->pool, buf);
 	/* Out of memory, the reason cannot be kept: say so rather than leave a
@@ -307,9 +308,11 @@ static int s_refuse(struct req_ctx *c, const char *cmd, unsigned need)
 void ctl_dispatch(struct req_ctx *c)
 {
 	const Overstapctl__Request *req = c->req;
+	struct i18n_saved lang;
 	char why[256];
 	int r = -ENOTSUP;
 
+	i18n_request_begin(&lang, req->lang);	/* replies in the caller's language (§10) */
 	c->user = c->who.user;
 	if (req->version != OVERSTAPCTL__VERSION__CURRENT) {
 		r = ctl_fail(c, -EPROTO, "control protocol version %u not supported (daemon speaks %d)",
@@ -340,6 +343,7 @@ void ctl_dispatch(struct req_ctx *c)
 	if (r < 0 && !c->rep->error[0])
 		ctl_fail(c, r, "%s", strerror(-r));
 	c->rep->code = r < 0 ? r : 0;
+	i18n_request_end(&lang);
 }
 
 void ctl_req_done(struct req_ctx *c)

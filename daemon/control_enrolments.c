@@ -7,6 +7,7 @@
 #include "control_int.h"
 #include "enrolments.h"
 #include "jdetail.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -66,8 +67,8 @@ int ctl_import_enrolments(struct req_ctx *c)
 	if (r < 0)
 		return ctl_fail(c, r, "nothing imported: %s", strerror(-r));
 	if (res->n_errors)
-		return ctl_fail(c, -EINVAL, "nothing imported: %zu problem%s", res->n_errors,
-				res->n_errors == 1 ? "" : "s");
+		return ctl_fail(c, -EINVAL, ngettext("nothing imported: %zu problem", "nothing imported: %zu problems",
+						     res->n_errors), res->n_errors);
 	res->imported = added;
 	log_notice("user %s imported %zu enrolments (%u new)", c->user, im->n_rows, added);
 	return 0;

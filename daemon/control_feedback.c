@@ -12,6 +12,7 @@
 #include "outcomes.h"
 #include "pgn.h"
 #include "registrations.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -363,8 +364,8 @@ int ctl_feedback(struct req_ctx *c)
 	if (r < 0)
 		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
 	if (res->n_errors)
-		return ctl_fail(c, -EINVAL, "nothing sent: %zu problem%s", res->n_errors,
-				res->n_errors == 1 ? "" : "s");
+		return ctl_fail(c, -EINVAL, ngettext("nothing sent: %zu problem", "nothing sent: %zu problems",
+						     res->n_errors), res->n_errors);
 	res->imported = (uint32_t)f->n_events;
 	if (!f->check)
 		log_notice("user %s queued %zu statuses/outcomes", c->user, f->n_events);
@@ -441,8 +442,8 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 	if (r < 0)
 		return ctl_fail(c, r, "nothing sent: %s", strerror(-r));
 	if (res->n_errors)
-		return ctl_fail(c, -EINVAL, "nothing sent: %zu problem%s", res->n_errors,
-				res->n_errors == 1 ? "" : "s");
+		return ctl_fail(c, -EINVAL, ngettext("nothing sent: %zu problem", "nothing sent: %zu problems",
+						     res->n_errors), res->n_errors);
 	res->imported = (uint32_t)n;
 	if (!check)
 		log_notice("user %s queued %zu registration(s)", c->user, n);

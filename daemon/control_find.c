@@ -7,6 +7,7 @@
 #include "control_int.h"
 #include "envelope.h"
 #include "pgn.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -129,7 +130,7 @@ int ctl_inbox_find(struct req_ctx *c)
 	if (!q->pgn[0] == !q->name[0])
 		return ctl_fail(c, -EINVAL, "give a PGN or --name TEXT (one of the two)");
 	if (q->pgn[0] && pgn_check(q->pgn, &why) < 0)
-		return ctl_fail(c, -EINVAL, "pgn: %s", why);	/* never echoed */
+		return ctl_fail(c, -EINVAL, "pgn: %s", _(why));	/* never echoed */
 	if (q->name[0] && (nlen < S_NAME_MIN || nlen > S_NAME_MAX))
 		return ctl_fail(c, -EINVAL, "--name: give 2 to %d bytes of a name", S_NAME_MAX);
 	if (q->name[0] && (why = text_reason(text_check(q->name, S_NAME_MAX, 0))))

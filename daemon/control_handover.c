@@ -5,6 +5,7 @@
 #include "jdetail.h"
 #include "outbox.h"
 #include "vocab.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,29 +24,29 @@ static int s_inzage_one(struct req_ctx *c, const char *ref, const struct store_i
 
 	r = store_leaver_find(c->h->store, ref, 1, &l);
 	if (r == -ENOENT) {
-		snprintf(why, whylen, "%s: no such pupil", ref);
+		snprintf(why, whylen, _("%s: no such pupil"), ref);
 		return r;
 	}
 	if (r < 0 || !l.priv) {
-		snprintf(why, whylen, "%s: personal data unavailable", ref);
+		snprintf(why, whylen, _("%s: personal data unavailable"), ref);
 		store_leaver_clear(&l);
 		return r < 0 ? r : -ENOKEY;
 	}
 	/* design.md §3: parents see the dossier of a pupil under 16, the pupil from 16. */
 	age = date_age_on(l.priv->birth_date, date);
 	if (age < 0) {
-		snprintf(why, whylen, "%s: %s is before the pupil's birth date", ref, date);
+		snprintf(why, whylen, _("%s: %s is before the pupil's birth date"), ref, date);
 		r = -EPERM;
 	} else if (age < 16 && who == OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
-		snprintf(why, whylen, "%s: the pupil is %d on %s: inzage is by a parent or guardian",
+		snprintf(why, whylen, _("%s: the pupil is %d on %s: inzage is by a parent or guardian"),
 			 ref, age, date);
 		r = -EPERM;
 	} else if (age >= 16 && who != OVERSTAP__REVIEWER__REVIEWER_PUPIL) {
-		snprintf(why, whylen, "%s: the pupil is %d on %s: from 16 the pupil does the inzage",
+		snprintf(why, whylen, _("%s: the pupil is %d on %s: from 16 the pupil does the inzage"),
 			 ref, age, date);
 		r = -EPERM;
 	} else if (l.state != LEAVER_IMPORTED) {
-		snprintf(why, whylen, "%s: the dossier has already been sent", ref);
+		snprintf(why, whylen, _("%s: the dossier has already been sent"), ref);
 		r = -EALREADY;
 	} else {
 		char subj[32];
@@ -152,26 +153,27 @@ int ctl_inzage(struct req_ctx *c)
 	return 0;
 }
 
-/* Why this leaver may not be sent now (design.md §3, purpose handover), or NULL. */
+/* Why this leaver may not be sent now (design.md §3, purpose handover), or
+ * NULL; in the caller's language: it goes only into the reply (§10). */
 static const char *s_gate(struct hctx *h, const struct leaver *l)
 {
 	const struct peer_cfg *pc;
 
 	if (l->state != LEAVER_IMPORTED)
-		return l->state == LEAVER_CANCELLED ? "the handover was cancelled"
-						    : "the dossier has already been sent";
+		return l->state == LEAVER_CANCELLED ? _("the handover was cancelled")
+						    : _("the dossier has already been sent");
 	if (!l->priv)
-		return "the pupil's personal data has been erased";
+		return _("the pupil's personal data has been erased");
 	if (!l->destination_institution[0])
-		return "no destination institution";
+		return _("no destination institution");
 	pc = config_peer_find(h->cfg, l->destination_institution);
 	if (!pc || !pc->endpoint[0])
-		return "the destination is not a configured peer with an endpoint";
+		return _("the destination is not a configured peer with an endpoint");
 	if (!l->registered_on[0])
-		return "not registered at the destination yet (no selection at the gate: "
-		       "record it with 'overstap handover registered')";
+		return _("not registered at the destination yet (no selection at the gate: "
+			 "record it with 'overstap handover registered')");
 	if (!l->inzage_on[0])
-		return "no inzage recorded yet ('overstap handover inzage')";
+		return _("no inzage recorded yet ('overstap handover inzage')");
 	return NULL;
 }
 
@@ -407,7 +409,7 @@ int ctl_send(struct req_ctx *c)
 
 		if (rf == -ENOENT) {
 			char buf[256];
-			snprintf(buf, sizeof(buf), "%s: no such pupil", ref);
+			snprintf(buf, sizeof(buf), _("%s: no such pupil"), ref);
 			if (!(res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf)))
 				r = -ENOMEM;
 		} else if (rf < 0) {

@@ -3,6 +3,7 @@
 #include "import.h"
 #include "jdetail.h"
 #include "leavers.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -176,7 +177,7 @@ int ctl_mark_registered(struct req_ctx *c)
 		if (r != -ENOENT && r != -EALREADY)
 			break;
 		snprintf(buf, sizeof(buf), "%s: %s", m->pupil_refs[i],
-			 r == -ENOENT ? "no such pupil" : "the dossier has already been sent");
+			 r == -ENOENT ? _("no such pupil") : _("the dossier has already been sent"));
 		if (!(res->errors[res->n_errors++] = ctl_strdup(&c->pool, buf))) {
 			r = -ENOMEM;	/* a NULL in the reply: the daemon could not pack it */
 			break;

@@ -1,6 +1,7 @@
 /* csvdialect: encodings, separators, dates, folded names and the mapping
  * file of the CSV imports (design.md §8.8). */
 #include "csvdialect.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -276,8 +277,8 @@ int csvdialect_decode(const char *name, const char *data, size_t len, const char
 		 * would be stored garbled ("ZoÃ«"), so say where, and stop. */
 		if (s_has_utf8(data, len)) {
 			s_where(data, bad, &line, &col);
-			r = strlist_addf(errors, "%s:%u: column %zu: byte 0x%02X is not UTF-8, but "
-					 "the rest of the file is (mixed encodings? give --encoding)",
+			r = strlist_addf(errors, _("%s:%u: column %zu: byte 0x%02X is not UTF-8, but "
+					 "the rest of the file is (mixed encodings? give --encoding)"),
 					 name, line, col, (unsigned char)data[bad]);
 			return r < 0 ? r : -EINVAL;
 		}
@@ -293,7 +294,7 @@ int csvdialect_decode(const char *name, const char *data, size_t len, const char
 		for (char *p = echo; *p; p++)
 			if (*p < 0x20 || *p > 0x7e)
 				*p = '?';
-		(void)strlist_addf(errors, "%s: unknown encoding '%s' (e.g. utf-8, windows-1252)",
+		(void)strlist_addf(errors, _("%s: unknown encoding '%s' (e.g. utf-8, windows-1252)"),
 				   name, echo);
 		return -EINVAL;
 	}
@@ -303,11 +304,11 @@ int csvdialect_decode(const char *name, const char *data, size_t len, const char
 		return r;
 	s_where(data, bad, &line, &col);
 	if (detected)
-		r = strlist_addf(errors, "%s:%u: column %zu: byte 0x%02X is neither UTF-8 nor "
-				 "Windows-1252 (give --encoding)", name, line, col,
+		r = strlist_addf(errors, _("%s:%u: column %zu: byte 0x%02X is neither UTF-8 nor "
+				 "Windows-1252 (give --encoding)"), name, line, col,
 				 (unsigned char)data[bad]);
 	else
-		r = strlist_addf(errors, "%s:%u: column %zu: byte 0x%02X is not %s", name, line,
+		r = strlist_addf(errors, _("%s:%u: column %zu: byte 0x%02X is not %s"), name, line,
 				 col, (unsigned char)data[bad], encoding);
 	return r < 0 ? r : -EINVAL;
 }
@@ -418,7 +419,7 @@ static void s_load_fail(struct s_load *ld, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), gettext(fmt), ap);	/* po/xgettext.sh: s_load_fail:2 */
 	va_end(ap);
 	ld->failed = 1;
 	ld->err_line = ld->line;
@@ -545,8 +546,8 @@ int csvdialect_map_parse(const char *name, const char *text, struct csvdialect_m
 		ld.r = -ENOMEM;
 	else if (r > 0 && (unsigned)r != ld.err_line && ld.r == 0) {
 		ld.failed = 1;
-		if (strlist_addf(errors, "%s:%d: syntax error (expected [section] or "
-				 "'name = value')", ld.m->name, r) < 0)
+		if (strlist_addf(errors, _("%s:%d: syntax error (expected [section] or "
+				 "'name = value')"), ld.m->name, r) < 0)
 			ld.r = -ENOMEM;
 	}
 	if (ld.r < 0 || ld.failed) {
@@ -570,7 +571,7 @@ int csvdialect_map_load(const char *path, struct csvdialect_map **out, struct st
 		return r;
 	if (memchr(text, '\0', len)) {
 		free(text);
-		(void)strlist_addf(errors, "%s: contains a NUL byte", path);
+		(void)strlist_addf(errors, _("%s: contains a NUL byte"), path);
 		return -EINVAL;
 	}
 	r = csvdialect_map_parse(path, text, out, errors);

@@ -4,6 +4,7 @@
  * the import's column table through names, aliases and the school's map,
  * every value in the import's own spelling, and every row checked and kept. */
 #include "csvfile.h"
+#include "i18n.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -91,17 +92,19 @@ static const struct csvfile_col *s_col(const struct csvfile_table *t, size_t i)
 }
 
 /* Report "FILE:LINE: message" and fail the parse. 0, or -ENOMEM when the
- * message could not be stored (the parse fails anyway). */
-static int s_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
+ * message could not be stored (the parse fails anyway). The message is in
+ * the language of the moment (design.md §10): the CLI's locale, the caller's
+ * in the daemon's control handlers, English in the spool. */
+static int s_line_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int s_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
+static int s_line_fail(struct csvfile *cf, unsigned line, const char *fmt, ...)
 {
 	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), gettext(fmt), ap);	/* po/xgettext.sh: s_line_fail:3 */
 	va_end(ap);
 	cf->failed = 1;
 	return strlist_addf(cf->errors, "%s:%u: %s", cf->name, line, msg);
@@ -186,7 +189,7 @@ void csvfile_check_fail(struct csvfile_check *c, const struct csvfile_col *col, 
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), gettext(fmt), ap);	/* po/xgettext.sh: csvfile_check_fail:3 */
 	va_end(ap);
 	c->problems++;
 	/* "birth_date (Geboortedatum)": the name the school's file gave it */
@@ -246,7 +249,8 @@ int csvfile_check_valid(struct csvfile_check *c, const struct csvfile_col *col, 
 		return 0;
 	if (valid(v))
 		return 1;
-	csvfile_check_fail(c, col, "'%s' %s", csvfile_echo(echo, v, strlen(v), 0), what);
+	csvfile_check_fail(c, col, "'%s' %s", csvfile_echo(echo, v, strlen(v), 0),
+			   *what ? gettext(what) : "");	/* po/xgettext.sh: csvfile_check_valid:6 */
 	return 0;
 }
 
@@ -386,8 +390,8 @@ static int s_rows_keep(struct csvfile *cf, unsigned line, int keyed)
 		return 0;
 	r = s_dups_add(rs, t, rs->n - 1, &prev);
 	if (r == 0 && prev)
-		r = s_fail(cf, line, "%s: duplicate of line %u%s", t->dup_col, rs->lines[prev - 1],
-			   t->dup_why);
+		r = s_line_fail(cf, line, "%s: duplicate of line %u%s", t->dup_col, rs->lines[prev - 1],
+				*t->dup_why ? gettext(t->dup_why) : "");	/* N_ in each table */
 	return r;
 }
 
@@ -419,7 +423,7 @@ static const char *s_expected(const struct csvfile_table *t, char *out, size_t s
 	out[0] = '\0';
 	if (!(t->flags & CSVFILE_LIST_COLUMNS))
 		return out;
-	used = (size_t)snprintf(out, size, " (expected: ");
+	used = (size_t)snprintf(out, size, "%s", _(" (expected: "));
 	for (size_t i = 0; i < t->ncols && used < size; i++)
 		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? ", " : "",
 					 s_col(t, i)->name);
@@ -444,7 +448,7 @@ static int s_col_match(struct csvfile *cf, const char *folded, unsigned *rank)
 		for (size_t i = 0; csvdialect_fold(ours, f, sizeof(f)) && i < t->ncols; i++)
 			if (strcmp(s_col(t, i)->name, f) == 0)
 				return (int)i;
-		(void)s_fail(cf, cf->rec_line, "header: %s maps column '%s' to '%s', which this "
+		(void)s_line_fail(cf, cf->rec_line, "header: %s maps column '%s' to '%s', which this "
 			     "import does not have", csvdialect_map_name(cf->o->map), folded, ours);
 		return -2;
 	}
@@ -477,14 +481,14 @@ static int s_header_field(struct csvfile *cf, size_t i, const struct s_field *f)
 	if (f->len == 0)
 		return 0;	/* s_header decides */
 	if ((t->flags & CSVFILE_UTF8) && (!whole || !csvfile_utf8_count(f->s, &n)))
-		return s_fail(cf, cf->rec_line, "header: column %zu: not valid UTF-8", i + 1);
+		return s_line_fail(cf, cf->rec_line, "header: column %zu: not valid UTF-8", i + 1);
 	if (whole && csvdialect_fold(f->s, folded, sizeof(folded)))
 		col = s_col_match(cf, folded, &rank);
 	if (col == -2)
 		return 0;
 	if (col < 0) {
 		if (cf->o->strict)
-			return s_fail(cf, cf->rec_line, "header: unknown column '%s'%s",
+			return s_line_fail(cf, cf->rec_line, "header: unknown column '%s'%s",
 				      csvfile_echo(echo, f->s, strlen(f->s), t->flags),
 				      s_expected(t, expected, sizeof(expected)));
 		return 0;	/* listed by s_header */
@@ -493,7 +497,7 @@ static int s_header_field(struct csvfile *cf, size_t i, const struct s_field *f)
 		if (cf->map[j] != col)
 			continue;
 		if (rank == cf->rank[j] || cf->o->strict)
-			return s_fail(cf, cf->rec_line, "header: duplicate column '%s'",
+			return s_line_fail(cf, cf->rec_line, "header: duplicate column '%s'",
 				      s_col(t, (size_t)col)->name);
 		if (rank > cf->rank[j])
 			return 0;	/* the earlier name is better: this one is ignored */
@@ -535,9 +539,10 @@ static int s_ignored(struct csvfile *cf, size_t seen)
 	if (!n || !cf->o->warnings)
 		return 0;
 	if (n > 12)
-		snprintf(list + used, sizeof(list) - used, " and %zu more", n - 12);
-	return strlist_addf(cf->o->warnings, "%s:%u: header: ignoring %s %s", cf->name,
-			    cf->rec_line, n == 1 ? "column" : "columns", list);
+		snprintf(list + used, sizeof(list) - used, _(" and %zu more"), n - 12);
+	return strlist_addf(cf->o->warnings, ngettext("%s:%u: header: ignoring column %s",
+						      "%s:%u: header: ignoring columns %s", n),
+			    cf->name, cf->rec_line, list);
 }
 
 /* Remember header field i's own name for messages when it named its column
@@ -565,13 +570,13 @@ static int s_header(struct csvfile *cf, size_t nfields)
 	cf->ncols = nfields;
 	seen = nfields < t->max_columns ? nfields : t->max_columns;
 	if (cf->named > t->max_columns)
-		r = s_fail(cf, cf->rec_line, "header: %zu columns, at most %zu", cf->named,
+		r = s_line_fail(cf, cf->rec_line, "header: %zu columns, at most %zu", cf->named,
 			   t->max_columns);
 	/* Excel's trailing ";;;" is no column; a gap between names is one
 	 * without a name, an error only for the strict. */
 	for (size_t i = 0; i < seen && i < cf->named && r == 0 && cf->o->strict; i++)
 		if (!cf->fields[i].len)
-			r = s_fail(cf, cf->rec_line, "header: column %zu has no name", i + 1);
+			r = s_line_fail(cf, cf->rec_line, "header: column %zu has no name", i + 1);
 	for (size_t c = 0; c < t->ncols && r == 0; c++) {
 		size_t j;
 
@@ -580,7 +585,7 @@ static int s_header(struct csvfile *cf, size_t nfields)
 		for (j = 0; j < seen && cf->map[j] != (int)c; j++)
 			;
 		if (j == seen)
-			r = s_fail(cf, cf->rec_line, "header: missing required column '%s'",
+			r = s_line_fail(cf, cf->rec_line, "header: missing required column '%s'",
 				   s_col(t, c)->name);
 	}
 	/* Without a sound header no row can be read. */
@@ -601,7 +606,7 @@ static int s_row_field(struct csvfile *cf, size_t i, const struct s_field *f)
 	/* libcsv hands us len bytes; C strings would silently cut at a NUL. */
 	if ((cf->t->flags & CSVFILE_NUL_EARLY) && i < cf->ncols && cf->map[i] >= 0 &&
 	    memchr(f->s, '\0', f->len))
-		return s_fail(cf, cf->rec_line, "%s: contains a NUL byte",
+		return s_line_fail(cf, cf->rec_line, "%s: contains a NUL byte",
 			      s_col(cf->t, (size_t)cf->map[i])->name);
 	return 0;
 }
@@ -701,11 +706,11 @@ static int s_record(struct csvfile *cf)
 	/* Excel writes trailing ";;;" as it likes: fields past the last named
 	 * column may be missing, or empty past the header's. */
 	if (cf->nfields < cf->named || cf->extra) {
-		r = s_fail(cf, cf->rec_line, "row has %zu fields, header has %zu", cf->nfields,
+		r = s_line_fail(cf, cf->rec_line, "row has %zu fields, header has %zu", cf->nfields,
 			   cf->named);
 	} else if (t->max_rows && cf->rows.n == t->max_rows) {
 		cf->stop = 1;
-		r = s_fail(cf, cf->rec_line, "too many rows (at most %zu)", t->max_rows);
+		r = s_line_fail(cf, cf->rec_line, "too many rows (at most %zu)", t->max_rows);
 	} else {
 		r = s_row(cf);
 	}
@@ -784,7 +789,7 @@ static void s_on_row(int c, void *arg)
 		else if (cf->nonempty)	/* ",,,": a spreadsheet's empty row: as if blank */
 			r = s_record(cf);
 		if (r == 0 && !cf->stop && cf->errors->n - cf->errors0 >= CSVFILE_MAX_ERRORS) {
-			r = s_fail(cf, cf->rec_line, "too many errors, stopping here");
+			r = s_line_fail(cf, cf->rec_line, "too many errors, stopping here");
 			cf->stop = 1;
 		}
 		if (r < 0) {
@@ -804,7 +809,7 @@ static void s_malformed(struct csvfile *cf, struct csv_parser *csv)
 
 	cf->stop = 1;
 	if (e == CSV_EPARSE)
-		cf->r = s_fail(cf, cf->in_rec ? cf->rec_line : cf->line, "malformed CSV: %s",
+		cf->r = s_line_fail(cf, cf->in_rec ? cf->rec_line : cf->line, "malformed CSV: %s",
 			       csv_strerror(e));
 	else
 		cf->r = -ENOMEM;
@@ -837,7 +842,7 @@ static int s_chunk_begin(struct csvfile *cf, size_t bytes, int content)
 		cf->rec_bytes += bytes;
 		if (cf->rec_bytes > cf->t->max_record) {
 			cf->stop = 1;
-			cf->r = s_fail(cf, cf->rec_line, "record too long (more than %zu "
+			cf->r = s_line_fail(cf, cf->rec_line, "record too long (more than %zu "
 				       "bytes; an unclosed quote?)", cf->t->max_record);
 			return -1;
 		}
@@ -933,7 +938,7 @@ static int s_parse(struct csvfile *cf, const char *data, size_t len)
 	s_feed(cf, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
 	csv_free(&csv);
 	if (!cf->have_header && !cf->stop)
-		cf->r = s_fail(cf, 1, "header: missing (the file is empty)");
+		cf->r = s_line_fail(cf, 1, "header: missing (the file is empty)");
 	if (cf->o->progress)
 		cf->o->progress(len, len, cf->o->arg);
 	return cf->r < 0 ? cf->r : cf->failed ? -EINVAL : 0;

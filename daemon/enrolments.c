@@ -8,6 +8,7 @@
 #include "csvfile.h"
 #include "pgn.h"
 #include "vocab.h"
+#include "i18n.h"
 
 #define S_MAX_FIELD 64			/* characters of one value */
 
@@ -21,7 +22,7 @@ static void s_check_pgn(struct csvfile_check *c, const struct csvfile_col *col, 
 		return;
 	/* The reason only: a pgn is personal data and errors end up in logs. */
 	if (pgn_check(v, &why) < 0)
-		csvfile_check_fail(c, col, "%s", why);
+		csvfile_check_fail(c, col, "%s", _(why));	/* pgn.c marks it */
 	else if (row)
 		memcpy(row->pgn, v, sizeof(row->pgn));
 }
@@ -118,7 +119,7 @@ static const struct csvfile_table s_table = {
 	.hash = s_row_hash,
 	.same = s_row_same,
 	.dup_col = "pgn",
-	.dup_why = " (same pgn and start_date)",
+	.dup_why = N_(" (same pgn and start_date)"),
 };
 
 int enrolment_row_validate(const char *name, const struct enrolment_input *in,

@@ -11,6 +11,7 @@
 #include "jdetail.h"
 #include "leavers.h"
 #include "outbox.h"
+#include "i18n.h"
 
 void import_result_clear(struct import_result *res)
 {
@@ -85,9 +86,12 @@ static int s_frozen(struct s_run *run, const Overstapctl__Leaver *row, const str
 	time_format_utc(l->delivered_at ? l->delivered_at : l->queued_at, day);
 	day[10] = '\0';
 	run->res->unchanged_sent++;
-	snprintf(what, sizeof(what), "changed (%s) but not %s: the dossier was sent on %s (%s)",
-		 cols, run->check ? "to be updated" : "updated", day,
-		 store_leaver_state_str(l->state));
+	/* A note for whoever imports (design.md §10): the daemon's request
+	 * language, English in the spool's log. */
+	snprintf(what, sizeof(what),
+		 run->check ? _("changed (%s) but not to be updated: the dossier was sent on %s (%s)")
+			    : _("changed (%s) but not updated: the dossier was sent on %s (%s)"),
+		 cols, day, store_leaver_state_str(l->state));
 	if (s_note(run, row, what) < 0)
 		return -ENOMEM;
 	if (run->check)
@@ -112,9 +116,9 @@ static int s_update(struct s_run *run, const Overstapctl__Leaver *row, const str
 	if (l->registered_on[0] && (changed & STORE_LEAVER_COL_DESTINATION_INSTITUTION))
 		flags |= STORE_LEAVER_RESET_REGISTERED;
 	run->res->updated++;
-	snprintf(what, sizeof(what), "%s (%s)%s%s", run->check ? "would be updated" : "updated",
-		 cols, flags & STORE_LEAVER_RESET_INZAGE ? "; inzage to be recorded again" : "",
-		 flags & STORE_LEAVER_RESET_REGISTERED ? "; registration to be recorded again" : "");
+	snprintf(what, sizeof(what), run->check ? _("would be updated (%s)%s%s") : _("updated (%s)%s%s"),
+		 cols, flags & STORE_LEAVER_RESET_INZAGE ? _("; inzage to be recorded again") : "",
+		 flags & STORE_LEAVER_RESET_REGISTERED ? _("; registration to be recorded again") : "");
 	if (s_note(run, row, what) < 0)
 		return -ENOMEM;
 	if (run->check)
@@ -171,7 +175,7 @@ static int s_duplicates(const char *file, Overstapctl__Leaver *const *rows, size
 	for (size_t i = 1; i < n && r == 0; i++) {
 		if (strcmp(v[i]->pupil_ref, v[i - 1]->pupil_ref) != 0 || !v[i]->pupil_ref[0])
 			continue;
-		r = strlist_addf(&res->errors, "%s:%u: pupil_ref: duplicate of line %u", file,
+		r = strlist_addf(&res->errors, _("%s:%u: pupil_ref: duplicate of line %u"), file,
 				 v[i]->line, v[i - 1]->line);
 		for (size_t j = 0; j < n; j++)
 			if (rows[j] == v[i])
@@ -201,9 +205,18 @@ static int s_unknown_peers(const struct config *cfg, const char *file,
 		for (size_t j = i; j < n; j++)
 			count += !bad[j] && strcmp(rows[j]->destination_institution, inst) == 0;
 		if (strlist_addf(&res->warnings,
-				 "%s:%u: destination_institution: %s is not a configured peer (yet): "
-				 "%u row%s %simported, not sendable until it is", file, rows[i]->line,
-				 inst, count, count == 1 ? "" : "s", check ? "would be " : "") < 0)
+				 check ? ngettext("%s:%u: destination_institution: %s is not a configured "
+						  "peer (yet): %u row would be imported, not sendable "
+						  "until it is",
+						  "%s:%u: destination_institution: %s is not a configured "
+						  "peer (yet): %u rows would be imported, not sendable "
+						  "until it is", count)
+				       : ngettext("%s:%u: destination_institution: %s is not a configured "
+						  "peer (yet): %u row imported, not sendable until it is",
+						  "%s:%u: destination_institution: %s is not a configured "
+						  "peer (yet): %u rows imported, not sendable until it is",
+						  count),
+				 file, rows[i]->line, inst, count) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -252,7 +265,7 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 		if (!bad[i])
 			r = s_row(&run, rows[i]);
 	if (r == 0 && run.notes_dropped)
-		r = strlist_addf(&res->notes, "%s: and %zu more rows updated or kept as sent", file,
+		r = strlist_addf(&res->notes, _("%s: and %zu more rows updated or kept as sent"), file,
 				 run.notes_dropped);
 	if (r == 0 && !check)
 		r = s_summary(&run);
@@ -309,8 +322,8 @@ static int s_grant_check(struct store *s, const char *file, const Overstapctl__C
 	r = store_leaver_find(s, row.pupil_ref, 1, &v->l);
 	if (r == -ENOENT || (r == 0 && !v->l.priv))
 		return strlist_addf(&res->errors, "%s:%u: pupil_ref: %s: %s", file, g->line,
-				    row.pupil_ref, r == -ENOENT ? "no such pupil (import the leavers first)"
-								: "personal data unavailable (erased?)");
+				    row.pupil_ref, r == -ENOENT ? _("no such pupil (import the leavers first)")
+								: _("personal data unavailable (erased?)"));
 	if (r < 0)
 		return r;
 	memset(k, 0, sizeof(*k));
@@ -326,8 +339,8 @@ static int s_grant_check(struct store *s, const char *file, const Overstapctl__C
 	str_copy(k->recorded_by, sizeof(k->recorded_by), user);
 	str_copy(k->recorded_at, sizeof(k->recorded_at), today);
 	if (!k->counterpart[0])
-		return strlist_addf(&res->errors, "%s:%u: for: the pupil has no destination "
-				    "institution: say which institution (an id, or *)", file, g->line);
+		return strlist_addf(&res->errors, _("%s:%u: for: the pupil has no destination "
+				    "institution: say which institution (an id, or *)"), file, g->line);
 	if ((r = consent_grant_check(k, v->l.priv->birth_date, today, &why)) < 0)
 		return r;
 	for (size_t i = 0; i < why.n && r >= 0; i++)
@@ -376,8 +389,8 @@ static int s_grant_duplicates(const char *file, Overstapctl__ConsentGrant *const
 				continue;
 			p[j]->ok = 0;
 			res->refused++;
-			r = strlist_addf(&res->errors, "%s:%u: pupil_ref: duplicate of line %u (the same"
-					 " consent twice)", file, rows[p[j] - v]->line,
+			r = strlist_addf(&res->errors, _("%s:%u: pupil_ref: duplicate of line %u (the same"
+					 " consent twice)"), file, rows[p[j] - v]->line,
 					 rows[p[i] - v]->line);
 		}
 	free(p);

@@ -13,6 +13,7 @@
 #include "csvfile.h"
 #include "pgn.h"
 #include "vocab.h"
+#include "i18n.h"
 
 #define S_CODE_MAX 64		/* cap for columns that a check narrows down further */
 
@@ -196,7 +197,7 @@ static const char *s_get(const struct csvfile_check *c, enum s_col_id id)
 /* ---- validation ----------------------------------------------------------- */
 
 /* A problem with col's value. */
-#define s_err(c, col, ...) csvfile_check_fail(c, &(col)->col, __VA_ARGS__)
+#define s_col_err(c, col, ...) csvfile_check_fail(c, &(col)->col, __VA_ARGS__)
 
 static void s_check_pgn(struct csvfile_check *c, const struct s_col *col, const char *v)
 {
@@ -204,7 +205,7 @@ static void s_check_pgn(struct csvfile_check *c, const struct s_col *col, const 
 
 	/* The reason only: a pgn is personal data and errors end up in logs. */
 	if (pgn_check(v, &why) < 0)
-		s_err(c, col, "%s", why);
+		s_col_err(c, col, "%s", _(why));	/* pgn.c marks it */
 }
 
 /* 1 when v is written YYYY-YYYY, whatever the years. */
@@ -232,9 +233,9 @@ static void s_check_cohort(struct csvfile_check *c, const struct s_col *col, con
 	int y;
 
 	if (!s_cohort_shape(v))
-		s_err(c, col, "must be YYYY-YYYY (e.g. 2024-2025)");
+		s_col_err(c, col, "must be YYYY-YYYY (e.g. 2024-2025)");
 	else if (!s_cohort_year(v, &y))
-		s_err(c, col, "years must be consecutive (e.g. 2024-2025)");
+		s_col_err(c, col, "years must be consecutive (e.g. 2024-2025)");
 }
 
 static void s_check_birth(struct csvfile_check *c, const struct s_col *col, const char *v)
@@ -242,10 +243,10 @@ static void s_check_birth(struct csvfile_check *c, const struct s_col *col, cons
 	const char *exit_date = s_get(c, C_EXIT_DATE);
 
 	if (!date_valid(v, NULL, NULL, NULL))
-		s_err(c, col, "not a real date (YYYY-MM-DD)");
+		s_col_err(c, col, "not a real date (YYYY-MM-DD)");
 	/* Same format, so the strings compare like the dates. */
 	else if (date_valid(exit_date, NULL, NULL, NULL) && strcmp(v, exit_date) >= 0)
-		s_err(c, col, "not before exit_date");
+		s_col_err(c, col, "not before exit_date");
 }
 
 static void s_check_exit(struct csvfile_check *c, const struct s_col *col, const char *v)
@@ -254,7 +255,7 @@ static void s_check_exit(struct csvfile_check *c, const struct s_col *col, const
 	int y;
 
 	if (!date_valid(v, NULL, NULL, NULL)) {
-		s_err(c, col, "not a real date (YYYY-MM-DD)");
+		s_col_err(c, col, "not a real date (YYYY-MM-DD)");
 		return;
 	}
 	if (!s_cohort_year(s_get(c, C_COHORT), &y))
@@ -263,7 +264,7 @@ static void s_check_exit(struct csvfile_check *c, const struct s_col *col, const
 	snprintf(from, sizeof(from), "%04d-08-01", y);
 	snprintf(to, sizeof(to), "%04d-07-31", y + 1);
 	if (strcmp(v, from) < 0 || strcmp(v, to) > 0)
-		s_err(c, col, "not inside school year %d-%d (%s .. %s)", y, y + 1, from, to);
+		s_col_err(c, col, "not inside school year %d-%d (%s .. %s)", y, y + 1, from, to);
 }
 
 static void s_check_code(struct csvfile_check *c, const struct s_col *col, const char *v)
@@ -271,7 +272,7 @@ static void s_check_code(struct csvfile_check *c, const struct s_col *col, const
 	char echo[CSVFILE_ECHO_SIZE];
 
 	if (!col->known(v))
-		s_err(c, col, "unknown value '%s' (expected one of: %s)",
+		s_col_err(c, col, "unknown value '%s' (expected one of: %s)",
 		      csvfile_echo(echo, v, strlen(v), CSVFILE_UTF8), col->list());
 }
 
@@ -280,7 +281,7 @@ static void s_check_institution(struct csvfile_check *c, const struct s_col *col
 	char echo[CSVFILE_ECHO_SIZE];
 
 	if (!config_institution_id_valid(v))
-		s_err(c, col, "'%s' is not an institution id (BRIN + location, e.g. 12AB00)",
+		s_col_err(c, col, "'%s' is not an institution id (BRIN + location, e.g. 12AB00)",
 		      csvfile_echo(echo, v, strlen(v), CSVFILE_UTF8));
 }
 
@@ -303,14 +304,14 @@ static void s_check_support(struct csvfile_check *c, const struct s_col *col, co
 			ce--;
 		len = (size_t)(ce - p);
 		if (len == 0) {
-			s_err(c, col, "entry %u has no code (expected code[:note];...)", entry);
+			s_col_err(c, col, "entry %u has no code (expected code[:note];...)", entry);
 		} else {
 			size_t n = len < S_CODE_MAX ? len : S_CODE_MAX;
 
 			memcpy(code, p, n);
 			code[n] = '\0';
 			if (len > S_CODE_MAX || !vocab_support_code_valid(code))
-				s_err(c, col, "unknown code '%s' (expected one of: %s)",
+				s_col_err(c, col, "unknown code '%s' (expected one of: %s)",
 				      csvfile_echo(echo, p, len, CSVFILE_UTF8), vocab_support_codes());
 		}
 		if (!*end)
@@ -324,13 +325,13 @@ static void s_check_email(struct csvfile_check *c, const struct s_col *col, cons
 	const char *at = strchr(v, '@');
 
 	if (!at || at == v || !at[1] || strchr(at + 1, '@') || strpbrk(v, " \t"))
-		s_err(c, col, "not an e-mail address");
+		s_col_err(c, col, "not an e-mail address");
 }
 
 static void s_check_phone(struct csvfile_check *c, const struct s_col *col, const char *v)
 {
 	if (v[strspn(v, "0123456789+-() ")] != '\0' || !strpbrk(v, "0123456789"))
-		s_err(c, col, "not a phone number (digits, spaces and + - ( ) only)");
+		s_col_err(c, col, "not a phone number (digits, spaces and + - ( ) only)");
 }
 
 /* The checks every column gets, then its own. */
@@ -343,9 +344,9 @@ static void s_check_field(struct csvfile_check *c, const struct csvfile_col *bas
 	(void)out;
 	if (!*v) {
 		if (base->flags & S_REQUIRED)
-			s_err(c, col, "is required");
+			s_col_err(c, col, "is required");
 		else if (col->when && *csvfile_value(c->view, &col->when->col))
-			s_err(c, col, "required when %s is set", col->when->col.name);
+			s_col_err(c, col, "required when %s is set", col->when->col.name);
 		return;
 	}
 	/* The rule a peer's text meets too (envelope.c), then the length in
@@ -353,7 +354,7 @@ static void s_check_field(struct csvfile_check *c, const struct csvfile_col *bas
 	if (!csvfile_check_text(c, base, v, col->text ? TEXT_LINES : 0))
 		return;
 	if (csvfile_utf8_count(v, &n) && n > col->max) {
-		s_err(c, col, "too long (%zu characters, at most %u)", n, col->max);
+		s_col_err(c, col, "too long (%zu characters, at most %u)", n, col->max);
 		return;
 	}
 	if (col->check)

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "harden.h"
+#include "i18n.h"
 #include "keys.h"
 #include "log.h"
 #include "spool.h"
@@ -139,6 +140,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(debug);
+	/* The catalogs for the replies to the CLI, each in the language its
+	 * request names; the log and this program's own output stay English,
+	 * for the administrator (design.md §10). */
+	if ((r = i18n_init()) < 0)
+		log_warn("message catalogs unavailable, replies stay English: %s", strerror(-r));
 	/* 0. no core dumps, keys in locked memory: before any secret is read */
 	if (harden_process(herr, sizeof(herr)) < 0) {
 		log_err("cannot turn core dumps off (a crash would write keys and pupils' data "

@@ -7,6 +7,7 @@
 
 #include "csvfile.h"
 #include "pgn.h"
+#include "i18n.h"
 
 #define S_MAX_FIELD 64			/* characters of one value: a UUID is 36 */
 
@@ -42,7 +43,7 @@ static void s_check_pgn(struct csvfile_check *c, const struct csvfile_col *col, 
 	if (in->record_id && in->record_id[0])
 		csvfile_check_fail(c, col, "give record_id or pgn, not both");
 	else if (pgn_check(v, &why) < 0)	/* never echoed: a PGN is personal data */
-		csvfile_check_fail(c, col, "%s", why);
+		csvfile_check_fail(c, col, "%s", _(why));	/* pgn.c marks it */
 	else if (row)
 		str_copy(row->pgn, sizeof(row->pgn), v);
 }

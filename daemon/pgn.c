@@ -1,5 +1,6 @@
 /* pgn: the pupil's personal number (BSN or onderwijsnummer) and its elfproef. */
 #include "pgn.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -24,7 +25,7 @@ int pgn_check(const char *pgn, const char **why)
 			break;
 	if (!pgn || i != PGN_LEN || pgn[PGN_LEN] != '\0') {
 		if (why)
-			*why = "must be 9 digits";
+			*why = N_("must be 9 digits");	/* translated where shown */
 		return -EINVAL;
 	}
 	if (pgn[0] == '1' && pgn[1] == '0') {
@@ -41,7 +42,7 @@ int pgn_check(const char *pgn, const char **why)
 	/* The BSN sum can be negative (000000001): normalise before comparing. */
 	if (!nonzero || ((sum % 11) + 11) % 11 != want) {
 		if (why)
-			*why = "fails the elfproef (11-test)";
+			*why = N_("fails the elfproef (11-test)");
 		return -EDOM;
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "csvfile.h"
 #include "pgn.h"
+#include "i18n.h"
 
 #define S_MAX_FIELD 64			/* characters of one value */
 
@@ -24,7 +25,7 @@ static void s_check_pgn(struct csvfile_check *c, const struct csvfile_col *col, 
 		return;
 	/* The reason only: a pgn is personal data and errors end up in logs. */
 	if (pgn_check(v, &why) < 0)
-		csvfile_check_fail(c, col, "%s", why);
+		csvfile_check_fail(c, col, "%s", _(why));	/* pgn.c marks it */
 	else
 		memcpy(row->pgn, v, sizeof(row->pgn));	/* 9 digits and the NUL */
 }
@@ -115,7 +116,7 @@ static const struct csvfile_table s_table = {
 	.hash = s_row_hash,
 	.same = s_row_same,
 	.dup_col = "pgn",
-	.dup_why = " (same pgn and sending_school)",
+	.dup_why = N_(" (same pgn and sending_school)"),
 	.dialect = s_dialect,
 	.ndialect = ARRAY_SIZE(s_dialect),
 };

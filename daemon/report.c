@@ -741,6 +741,7 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 	    !(rep->institution_name = s_dup(cfg->institution_name)) ||
 	    !(rep->reference_date = s_dup("1 October of the year the cohort ends")) ||
 	    !(rep->csv_dialect = s_dup(cfg->report_csv_dialect)) ||
+	    !(rep->language = s_dup(cfg->report_language)) ||
 	    !(rep->cohorts = calloc(a.cohorts.n + 1, sizeof(char *))) ||
 	    !(rep->tables = calloc(4, sizeof(Overstapctl__ReportTable *))))
 		goto out;

@@ -16,6 +16,12 @@ os.environ.setdefault("OVERSTAP", os.path.join(ROOT, "build", "overstap"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import harness  # noqa: E402
 
+# harness runs the CLI in English for the tests; the demo shows it as the
+# user would see it.
+for _k in harness.LOCALE_VARS:
+    os.environ.pop(_k, None)
+os.environ.update(harness.USER_LOCALE)
+
 PROGRAMS = [("pro", 0.45), ("vso_arbeid", 0.2), ("vmbo_b", 0.2), ("isk", 0.15)]
 
 # Dates from the machine's clock, so that the reports mean what they say on
@@ -103,8 +109,11 @@ def main():
     school = mbo = None
     try:
         step("Two institutions, each with fresh keys (overstap keys gen) and its own daemon")
-        school = harness.Institution(root, "12AB00", "Praktijkschool De Brug").start()
-        mbo = harness.Institution(root, "25LZ00", "MBO Entree College").start()
+        # The product's defaults: Dutch reports, the CLI in the user's locale.
+        school = harness.Institution(root, "12AB00", "Praktijkschool De Brug",
+                                     report_language=None).start()
+        mbo = harness.Institution(root, "25LZ00", "MBO Entree College",
+                                  report_language=None).start()
         print("school 12AB00 listens on %s, MBO 25LZ00 on %s" % (school.endpoint, mbo.endpoint))
         step("They exchange [peer] blocks (overstap keys show) and reload (SIGHUP)")
         run(school, "keys", "show", "--dir", school.keys, "--id", school.id, "--endpoint", school.endpoint)

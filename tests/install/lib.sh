@@ -55,6 +55,20 @@ expect_file() {
 	ok "file $1 ($2)"
 }
 
+# expect_dutch CLI: the CLI at this path finds the Dutch catalog installed
+# beside it (prefix/share/locale, daemon/i18n.c), with no help from the build
+# tree; C.UTF-8 needs no generated locale.
+expect_dutch() {
+	local out
+	out=$(env -u OVERSTAP_LOCALEDIR -u LC_MESSAGES -u LANG LC_ALL=C.UTF-8 LANGUAGE=nl "$1" --help) ||
+		fail "$1 --help failed"
+	case $out in
+	*"gebruik: overstap"*) ;;
+	*) fail "$1 does not find its Dutch catalog: $(echo "$out" | head -1)" ;;
+	esac
+	ok "$1 speaks Dutch from its installed catalog"
+}
+
 # expect_line FILE LINE: FILE has this exact line.
 expect_line() {
 	grep -qxF -- "$2" "$1" || fail "$1: no line '$2'"
@@ -86,6 +100,7 @@ share/doc/overstap/report-json.md
 share/doc/overstap/report-schema.json
 share/doc/overstap/web.conf.example
 share/locale/nl/LC_MESSAGES/overstap-web.mo
+share/locale/nl/LC_MESSAGES/overstap.mo
 share/man/man1/overstap.1.gz
 share/man/man5/overstapd.conf.5.gz
 share/man/man8/overstap-web.8.gz

@@ -42,6 +42,9 @@ for dep in libzmq5 libprotobuf-c1 libssl3 libsqlite3-0 libinih1 libcsv3 libsyste
 done
 grep -qxF "debconf | debconf-2.0" "$TMP/depends" || fail "Depends lacks debconf: $(field Depends)"
 ok "Depends: $(tr '\n' ' ' < "$TMP/depends")"
+# Dutch for staff needs a generated nl_NL.UTF-8 (design.md §10)
+[ "$(field Recommends)" = locales ] || fail "Recommends is '$(field Recommends)', not locales"
+ok "Recommends: locales"
 
 # ---- 3. files, owners, modes ------------------------------------------------------
 dpkg-deb -c "$DEB" > "$TMP/contents"
@@ -114,6 +117,7 @@ for b in usr/sbin/overstapd usr/bin/overstap; do
 done
 [ "$("$X/usr/sbin/overstapd" --version)" = "overstapd $VERSION" ] || fail "packaged overstapd --version"
 [ "$("$X/usr/bin/overstap" --version)" = "overstap $VERSION" ] || fail "packaged overstap --version"
+expect_dutch "$X/usr/bin/overstap"
 ok "packaged unit, config and binaries"
 # Documentation: DEP-5 copyright, a changelog for this version, the
 # administrator's README, the report schema

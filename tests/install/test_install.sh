@@ -29,9 +29,11 @@ for f in lib/systemd/system/overstapd.service lib/sysusers.d/overstap.conf \
 	 lib/tmpfiles.d/overstap.conf etc/overstap/overstapd.conf \
 	 share/man/man1/overstap.1.gz share/man/man5/overstapd.conf.5.gz \
 	 share/man/man8/overstapd.8.gz share/doc/overstap/README.Debian \
-	 share/doc/overstap/copyright share/doc/overstap/changelog.gz; do
+	 share/doc/overstap/copyright share/doc/overstap/changelog.gz \
+	 share/locale/nl/LC_MESSAGES/overstap.mo; do
 	expect_file "$P/$f" 644
 done
+expect_dutch "$P/bin/overstap"
 # The administrator's README, not the developer's
 if grep -q 'scripts/demo' "$P/share/doc/overstap/README.Debian"; then
 	fail "README.Debian explains the developer's scripts"

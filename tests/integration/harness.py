@@ -22,6 +22,16 @@ SRC = os.environ.get("OVERSTAP_SRC", os.path.abspath(os.path.join(os.path.dirnam
 OVERSTAPD = os.environ.get("OVERSTAPD", os.path.join(SRC, "build", "overstapd"))
 OVERSTAP = os.environ.get("OVERSTAP", os.path.join(SRC, "build", "overstap"))
 GEN = os.environ.get("OVERSTAP_GEN", os.path.join(SRC, "build", "gen"))
+# The freshly built catalogs (po/CMakeLists.txt), for the CLI and the daemons.
+os.environ.setdefault("OVERSTAP_LOCALEDIR", os.path.join(os.path.dirname(OVERSTAP), "locale"))
+# The CLI and the daemon's replies follow the locale (design.md §10). The tests
+# read their English messages, so everything runs in an English locale unless
+# a test asks for another (test_language.py); USER_LOCALE is what the caller
+# had, for the demo. LANGUAGE goes: gettext puts it above LC_ALL.
+LOCALE_VARS = ("LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")
+USER_LOCALE = {k: os.environ[k] for k in LOCALE_VARS if k in os.environ}
+os.environ.pop("LANGUAGE", None)
+os.environ["LC_ALL"] = "C.UTF-8"
 
 
 # A moment in the CLI's --json (issue 15): RFC 3339 UTC with milliseconds;
@@ -48,7 +58,7 @@ def wait_for(pred, timeout=30.0, interval=0.05, what="condition"):
 class Institution:
     """One institution: its keys, config, store and (when started) daemon."""
 
-    def __init__(self, root, iid, name, **net):
+    def __init__(self, root, iid, name, report_language="en", **net):
         self.id = iid
         self.name = name
         self.dir = os.path.join(root, iid)
@@ -65,6 +75,9 @@ class Institution:
         self.policy = {}     # [policy] keys, e.g. retention_sent_days
         self.import_ = {}    # [import] keys, e.g. spool
         self.control = {}    # more [control] keys, e.g. group, mentor (rights)
+        # [report] keys. English reports, which these tests read, unless told:
+        # report_language=None leaves the daemon's default (Dutch).
+        self.report = {"language": report_language} if report_language else {}
         self.peers = {}      # id -> (Institution or dict, endpoint-or-None)
         self.peer_extra = {}  # id -> more "key = value" lines for its [peer] section
         self.proc = None
@@ -92,6 +105,8 @@ class Institution:
             lines += ["[policy]"] + ["%s = %s" % kv for kv in sorted(self.policy.items())] + [""]
         if self.import_:
             lines += ["[import]"] + ["%s = %s" % kv for kv in sorted(self.import_.items())] + [""]
+        if self.report:
+            lines += ["[report]"] + ["%s = %s" % kv for kv in sorted(self.report.items())] + [""]
         lines += ["[log]", "level = debug", ""]
         for pid, (p, endpoint) in sorted(self.peers.items()):
             curve = p["curve_pub"] if isinstance(p, dict) else p.curve_pub
@@ -204,10 +219,11 @@ class Institution:
                      what="%s to know peer %s" % (self.id, other.id))
 
 
-def federation(root, school_id="12AB00", mbo_id="25LZ00", **net):
+def federation(root, school_id="12AB00", mbo_id="25LZ00", report_language="en", **net):
     """A school and an MBO daemon, started, each configured with the other."""
-    school = Institution(root, school_id, "Praktijkschool De Brug", **net).start()
-    mbo = Institution(root, mbo_id, "MBO Entree College", **net).start()
+    school = Institution(root, school_id, "Praktijkschool De Brug", report_language,
+                         **net).start()
+    mbo = Institution(root, mbo_id, "MBO Entree College", report_language, **net).start()
     # Keys first, endpoints second, as administrators would: neither side then
     # dials a daemon that does not know it yet (it would be refused and retry).
     school.add_peer(mbo, send=False)

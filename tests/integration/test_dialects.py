@@ -126,7 +126,7 @@ class DialectTest(harness.FederationCase):
         # with it, and the US date order given: imported
         r = self.school.cli("import", "leavers", "--delimiter", "|", "--map", mp,
                             "--date-format", "mdy", csv)
-        self.assertIn("imported 1 leavers", r.stdout)
+        self.assertIn("imported 1 leaver from", r.stdout)
         show = self.school.cli_json("handover", "show", "Q1")
         self.assertEqual(show["program"] if "program" in show else show["dossier"]["program"],
                          "vso_arbeid")

@@ -47,7 +47,8 @@ class HandoverTest(harness.FederationCase):
     def import_rows(self, rows):
         path = self.csv(rows)
         r = self.school.cli("import", "leavers", path)
-        self.assertIn("imported %d leavers" % len(rows), r.stdout)
+        self.assertIn("imported %d %s from" % (len(rows), "leaver" if len(rows) == 1 else "leavers"),
+                      r.stdout)
         return path
 
     def outgoing(self):

@@ -40,8 +40,8 @@ class IntakeTest(harness.DaemonTestCase):
         self.school, self.mbo = harness.federation(self.root, SCHOOL, MBO)
         self.insts += [self.school, self.mbo]
         self.mbo.stop()
-        with open(self.mbo.conf, "a") as f:
-            f.write("\n[report]\nmin_cell = 3\ncsv_dialect = rfc4180\n")
+        self.mbo.report.update(min_cell=3, csv_dialect="rfc4180")
+        self.mbo.write_config()
         self.mbo.start()
         wait_for(lambda: self.school.peer_status(MBO)["connected"] and
                  self.mbo.peer_status(SCHOOL)["connected"], what="reconnected")
@@ -149,7 +149,7 @@ class IntakeTest(harness.DaemonTestCase):
         self.assertEqual([(e["level"], e["start_date"], e["previous"], e["record_id"])
                           for e in sub["enrolments"]], [(1, PAST, "vmbo_b", "")])
         out = self.mbo.cli("erase", self.pgns[12], "--yes").stdout
-        self.assertIn("erased 1 enrolment row(s)", out)
+        self.assertIn("erased 1 enrolment row of this student", out)
         self.assertNotIn(self.pgns[12], out)
         r = self.mbo.cli("subject", self.pgns[12], check=False)
         self.assertEqual(r.returncode, 1)

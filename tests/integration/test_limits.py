@@ -81,7 +81,7 @@ class LimitsTest(harness.DaemonTestCase):
         self.assertEqual(peer["outbox_depth"], 0)
         self.assertEqual(peer["peer_max_message_size"], SMALL_LIMIT)
         text = school.cli("status").stdout
-        self.assertIn("%s: 1 message(s) parked" % MBO, text)
+        self.assertIn("%s: 1 message parked" % MBO, text)
         shown = school.cli("handover", "show", "P000001").stdout
         self.assertIn("parked", shown)
         self.assertIn("outbox retry", shown)

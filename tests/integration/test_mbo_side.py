@@ -142,7 +142,7 @@ class MboSideTest(harness.DaemonTestCase):
         self.assertIn("refused status enrolled by %s" % SCHOOL, text)
         self.assertIn("no handover with this record id to the sender", text)
         self.assertEqual(self.mbo.status()["outbox_refused"], 1)
-        self.assertIn("1 messages refused by the receiver", self.mbo.cli("status").stdout)
+        self.assertIn("1 message refused by the receiver", self.mbo.cli("status").stdout)
         # The parked list is a different one.
         self.assertEqual(self.mbo.cli_json("outbox", "list"), [])
 

@@ -46,8 +46,8 @@ class ReportTest(harness.DaemonTestCase):
         self.insts += [self.school, self.mbo]
         for inst in (self.school, self.mbo):
             inst.stop()
-            with open(inst.conf, "a") as f:
-                f.write("\n[report]\nmin_cell = 3\n")
+            inst.report["min_cell"] = 3
+            inst.write_config()
             inst.start()
         wait_for(lambda: self.school.peer_status(MBO)["connected"] and
                  self.mbo.peer_status(SCHOOL)["connected"], what="reconnected")

@@ -647,6 +647,24 @@ static void test_control_rights(void **state)
 #undef CTL_BASE
 }
 
+/* [report] language (design.md §10): Dutch unless English is chosen; a
+ * language without a catalog is refused, not silently English. */
+static void test_report_language(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, BASE), 0);
+	assert_string_equal(f->cfg->report_language, "nl");
+	config_free(&f->cfg);
+	assert_int_equal(load(f, BASE "[report]\nlanguage = en\n"), 0);
+	assert_string_equal(f->cfg->report_language, "en");
+	config_free(&f->cfg);
+	fails_with(f, BASE "[report]\nlanguage = de\n",
+		   ":11: language: 'de' is not a report language (nl or en)");
+	fails_with(f, BASE "[report]\nlanguage = NL\n",
+		   ":11: language: 'NL' is not a report language (nl or en)");
+}
+
 static void test_peer_own_id(void **state)
 {
 	struct fx *f = *state;
@@ -830,6 +848,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_dialect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_language, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_errors, setup, teardown),
