@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "dialect.h"
+#include "feedback_events.h"
 #include "out.h"
 #include "outcomes.h"
 #include "registrations.h"
@@ -118,7 +119,6 @@ int cmd_outcome_record(struct cli *cli, int argc, char **argv) { return s_one(cl
 int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 {
 	Overstapctl__RecordFeedback f = OVERSTAPCTL__RECORD_FEEDBACK__INIT;
-	Overstapctl__FeedbackEvent *ev = NULL, **evp = NULL;
 	struct outcome_row *rows = NULL;
 	struct strlist errors = { 0 };
 	struct dialect d = { 0 };
@@ -135,27 +135,12 @@ int cmd_import_outcomes(struct cli *cli, int argc, char **argv)
 	dialect_clear(&d);
 	if (r < 0)
 		return cli_csv_failed(f.file, r, &errors, "nothing sent");
-	ev = calloc(n ? n : 1, sizeof(*ev));
-	evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));
 	r = CLI_EXIT_REFUSED;
-	if (ev && evp) {
-		for (size_t i = 0; i < n; i++) {
-			overstapctl__feedback_event__init(&ev[i]);
-			ev[i].record_id = rows[i].record_id;
-			ev[i].pgn = rows[i].pgn;
-			ev[i].event = (char *)outcome_event_str(rows[i].event);
-			ev[i].date = rows[i].date;
-			ev[i].level = (uint32_t)rows[i].level;
-			ev[i].line = rows[i].line;
-			evp[i] = &ev[i];
-		}
-		f.events = evp;
-		f.n_events = n;
+	if (feedback_events_fill(&f, rows, n) == 0) {
 		r = s_send(cli, &f, f.check ? "check (nothing queued): statuses and outcomes that"
 					      " would be queued:" : "statuses and outcomes queued:");
 	}
-	free(ev);
-	free(evp);
+	feedback_events_free(&f);
 	outcomes_free(&rows);
 	return r;
 }

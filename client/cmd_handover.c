@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "dossier.h"
@@ -132,6 +133,20 @@ static int s_agreement_options(struct cli *cli, Overstapctl__RecordInzage *z, co
 }
 
 /* Options of `handover inzage`; returns -1 to go on, or an exit code. */
+/* --by in the words a Dutch mentor types (leerling, ouder, voogd) as well as
+ * the codes: the same inzage either way. */
+static const char *s_reviewer_code(const char *by)
+{
+	static const char *const nl[][2] = {
+		{ "leerling", "pupil" }, { "ouder", "parent" }, { "voogd", "guardian" },
+	};
+
+	for (size_t i = 0; i < sizeof(nl) / sizeof(nl[0]); i++)
+		if (strcasecmp(by, nl[i][0]) == 0)
+			return nl[i][1];
+	return by;
+}
+
 static int s_inzage_options(struct cli *cli, int argc, char **argv, Overstapctl__RecordInzage *z,
 			    char date[11], char **remarks_buf)
 {
@@ -152,7 +167,7 @@ static int s_inzage_options(struct cli *cli, int argc, char **argv, Overstapctl_
 		switch (c) {
 		case 'a': agrees = optarg; break;
 		case 'w': z->disagreement = optarg; break;
-		case 'b': z->reviewer = optarg; break;
+		case 'b': z->reviewer = (char *)s_reviewer_code(optarg); break;
 		case 'd': date_arg = optarg; break;
 		case 'r': z->remarks = optarg; break;
 		case 'R': file = optarg; break;

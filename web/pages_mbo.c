@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feedback_events.h"
 #include "html.h"
 #include "outcomes.h"
 #include "registrations.h"
@@ -346,7 +347,6 @@ out:
 void page_outcomes_post(struct req *r)
 {
 	Overstapctl__RecordFeedback fb = OVERSTAPCTL__RECORD_FEEDBACK__INIT;
-	Overstapctl__FeedbackEvent *ev = NULL, **evp = NULL;
 	struct csvfile_opts o = { 0 };
 	struct outcome_row *rows = NULL;
 	struct strlist errors = { 0 };
@@ -370,33 +370,18 @@ void page_outcomes_post(struct req *r)
 		s_refused(r, &errors, rc);
 		goto form;
 	}
-	ev = calloc(n ? n : 1, sizeof(*ev));
-	evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));
-	if (!ev || !evp) {
+	if (feedback_events_fill(&fb, rows, n) < 0) {
 		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		html_error(r, _("Out of memory."));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		overstapctl__feedback_event__init(&ev[i]);
-		ev[i].record_id = rows[i].record_id;
-		ev[i].pgn = rows[i].pgn;
-		ev[i].event = (char *)outcome_event_str(rows[i].event);
-		ev[i].date = rows[i].date;
-		ev[i].level = (uint32_t)rows[i].level;
-		ev[i].line = rows[i].line;
-		evp[i] = &ev[i];
-	}
 	fb.file = (char *)name;
-	fb.events = evp;
-	fb.n_events = n;
 	fb.check = check && *check;
 	s_feedback(r, &fb, NULL);
 form:
 	s_upload_form(r);
 out:
-	free(ev);
-	free(evp);
+	feedback_events_free(&fb);
 	outcomes_free(&rows);
 	strlist_clear(&errors);
 	html_page_close(r);

@@ -314,7 +314,7 @@ class HandoverTest(harness.FederationCase):
             self.assertRegex(r.stderr, msg)
         self.assert_refused(self.send("Z-NO", check=False), "Z-NO", r"no inzage")
 
-        r = self.inzage("Z-NO", by="parent", agrees="no", why=why, remarks="Gesprek gehad.")
+        r = self.inzage("Z-NO", by="ouder", agrees="no", why=why, remarks="Gesprek gehad.")
         self.assertIn("who do not agree", r.stdout)
         self.inzage("Z-YES", agrees="ja")      # the staff's Dutch is understood
         shown = self.school.cli_json("handover", "show", "Z-NO")["dossier"]["inzage"]
@@ -324,7 +324,7 @@ class HandoverTest(harness.FederationCase):
         out = self.wait_delivered(["Z-NO", "Z-YES"])
         rid = out["Z-NO"]["record_id"]
         z = self.dossier(rid)["inzage"]
-        self.assertEqual(z["reviewer"], "parent")
+        self.assertEqual(z["reviewer"], "parent")    # --by ouder: the mentor's word
         self.assertEqual(z["agrees"], "no")
         self.assertEqual(z["disagreement"], why)
         self.assertEqual(z["remarks"], "Gesprek gehad.")
