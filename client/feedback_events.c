@@ -7,14 +7,14 @@
 
 int feedback_events_fill(Overstapctl__RecordFeedback *f, struct outcome_row *rows, size_t n)
 {
-	/* one block: the pointer array, then the events it points to */
-	Overstapctl__FeedbackEvent **evp =
-		calloc(n ? n : 1, sizeof(*evp) + sizeof(Overstapctl__FeedbackEvent));
-	Overstapctl__FeedbackEvent *ev;
+	Overstapctl__FeedbackEvent **evp = calloc(n ? n : 1, sizeof(Overstapctl__FeedbackEvent *));
+	Overstapctl__FeedbackEvent *ev = n ? calloc(n, sizeof(Overstapctl__FeedbackEvent)) : NULL;
 
-	if (!evp)
+	if (!evp || (n && !ev)) {
+		free(evp);
+		free(ev);
 		return -ENOMEM;
-	ev = (Overstapctl__FeedbackEvent *)(evp + (n ? n : 1));
+	}
 	for (size_t i = 0; i < n; i++) {
 		overstapctl__feedback_event__init(&ev[i]);
 		ev[i].record_id = rows[i].record_id;
@@ -30,8 +30,11 @@ int feedback_events_fill(Overstapctl__RecordFeedback *f, struct outcome_row *row
 	return 0;
 }
 
+/* events[0] is the start of the events' array (when there are any). */
 void feedback_events_free(Overstapctl__RecordFeedback *f)
 {
+	if (f->events && f->n_events)
+		free(f->events[0]);
 	free(f->events);
 	f->events = NULL;
 	f->n_events = 0;
