@@ -26,6 +26,8 @@ static json_t *s_peer_json(const Overstapctl__PeerStatus *p)
 	e |= out_json_set_str(o, "id", p->id);
 	e |= out_json_set_str(o, "name", p->name);
 	e |= out_json_set_str(o, "endpoint", p->endpoint);
+	e |= out_json_set_str(o, "curve_fingerprint", p->curve_fingerprint);
+	e |= out_json_set_str(o, "sign_fingerprint", p->sign_fingerprint);
 	e |= out_json_set(o, "connected", json_boolean(p->connected));
 	e |= out_json_set_time(o, "last_handshake", p->last_handshake);
 	e |= out_json_set(o, "auth_failures", out_json_uint(p->auth_failures));
@@ -104,6 +106,8 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 	int e = 0;
 
 	e |= out_json_set_str(o, "institution", st->institution);
+	e |= out_json_set_str(o, "curve_fingerprint", st->curve_fingerprint);
+	e |= out_json_set_str(o, "sign_fingerprint", st->sign_fingerprint);
 	e |= out_json_set_str(o, "listen", st->listen);
 	e |= out_json_set_time(o, "started_at", st->started_at);
 	e |= out_json_set_str(o, "version", st->version);

@@ -1,9 +1,28 @@
 /* control_status: `overstap status` and `overstap peers`: the daemon's view
  * of itself (peers, queues, what it refused), read from the transport. */
 #include "control_int.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/* A key's short fingerprint, pooled; "" when it cannot be made (a key not
+ * loaded, out of memory): status still answers. */
+static char *s_fp_curve(struct req_ctx *c, const char *z85)
+{
+	char fp[KEYS_FP_LEN];
+	char *r = z85[0] && keys_fingerprint_curve(z85, fp) == 0 ? ctl_strdup(&c->pool, fp) : NULL;
+
+	return r ? r : (char *)"";
+}
+
+static char *s_fp_sign(struct req_ctx *c, const uint8_t pub[CRYPTO_SIGN_KEY_LEN])
+{
+	char fp[KEYS_FP_LEN];
+	char *r = keys_fingerprint_sign(pub, fp) == 0 ? ctl_strdup(&c->pool, fp) : NULL;
+
+	return r ? r : (char *)"";
+}
 
 int ctl_status(struct req_ctx *c)
 {
@@ -17,6 +36,10 @@ int ctl_status(struct req_ctx *c)
 		return -ENOMEM;
 	overstapctl__daemon_status__init(st);
 	st->institution = (char *)h->cfg->institution_id;
+	if (h->keys) {
+		st->curve_fingerprint = s_fp_curve(c, h->keys->curve_public);
+		st->sign_fingerprint = s_fp_sign(c, h->keys->sign_public);
+	}
 	st->listen = (char *)net->bound;
 	st->started_at = c->env->started_at;
 	st->version = OVERSTAP_VERSION;
@@ -58,6 +81,8 @@ int ctl_status(struct req_ctx *c)
 		ps->id = (char *)p->cfg.id;
 		ps->name = (char *)p->cfg.name;
 		ps->endpoint = (char *)p->cfg.endpoint;
+		ps->curve_fingerprint = s_fp_curve(c, p->cfg.curve_public);
+		ps->sign_fingerprint = s_fp_sign(c, p->cfg.sign_public);
 		ps->connected = p->connected;
 		ps->last_handshake = p->last_handshake;
 		ps->auth_failures = p->auth_failures;

@@ -252,9 +252,13 @@ static void s_peer_row(FILE *f, const Overstapctl__PeerStatus *p)
 		fprintf(f, "%lld s", (long long)(p->oldest_unacked_ms / 1000));
 	else
 		fputc('-', f);
-	fprintf(f, "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>\n",
+	fprintf(f, "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td>",
 		(unsigned long long)p->auth_failures, (unsigned long long)p->rejected,
 		(unsigned long long)p->parked);
+	html_text(f, p->curve_fingerprint);
+	fputs("<br>", f);
+	html_text(f, p->sign_fingerprint);
+	fputs("</td></tr>\n", f);
 }
 
 void page_admin(struct req *r)
@@ -274,6 +278,10 @@ void page_admin(struct req *r)
 	fputs("<dl class=\"meta\">\n", f);
 	html_dt(f, _("Institution"), st->institution);
 	html_dt(f, _("Version"), st->version);
+	/* short, to read to the other administrator over the phone (overstap
+	 * keys show and overstapd -t print the same) */
+	html_dt(f, _("Fingerprint of our encryption key"), st->curve_fingerprint);
+	html_dt(f, _("Fingerprint of our signing key"), st->sign_fingerprint);
 	fprintf(f, "<dt>%s</dt><dd>", _("Running since"));
 	html_time(f, st->started_at);
 	fputs("</dd>\n", f);
@@ -287,7 +295,8 @@ void page_admin(struct req *r)
 	{
 		const char *h[] = { _("Id"), _("Name"), _("Connection"), _("Last handshake"),
 				    _("Outbox"), _("Oldest unacknowledged"), _("Failed sign-ins"),
-				    _("Rejected"), _("Parked") };
+				    _("Rejected"), _("Parked"),
+				    _("Key fingerprints (encryption, signing)") };
 
 		for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++)
 			fprintf(f, "<th scope=\"col\">%s</th>", h[i]);

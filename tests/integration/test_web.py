@@ -509,3 +509,11 @@ class WebRolesTest(unittest.TestCase):
         page = self.open(self.wschool, self.admin, "/admin")
         self.assertIn(MBO, page)
         self.assertIn(">verbonden<", page)
+        # the key fingerprints two administrators read to each other over the
+        # phone: ours and the MBO's, as `overstap keys show` prints them
+        for inst in (self.school, self.mbo):
+            shown = inst.cli("keys", "show", "--dir", inst.keys, "--id", inst.id).stdout
+            fps = re.findall(r"[0-9a-f]{4}(?: [0-9a-f]{4}){4}", shown)
+            self.assertEqual(len(fps), 2, shown)
+            for fp in fps:
+                self.assertIn(fp, page)
