@@ -269,39 +269,47 @@ static int s_whoami(struct req_ctx *c)
  * record the attempt (a refused `erase` or `subject` is what a privacy
  * officer wants to see). The audit entry is best effort: the refusal
  * stands whether or not it could be written. */
+/* "mentor or admin": the rights in need, joined by or (translated: sep). */
+static void s_rights_text(unsigned need, const char *sep, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < RIGHT__N && o < len; i++)
+		if (need & RIGHT_BIT(i))
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? sep : "",
+					      right_name((enum right)i));
+}
+
 static int s_refuse(struct req_ctx *c, const char *cmd, unsigned need)
 {
-	char groups[512] = "", rights[64] = "";
-	size_t g = 0, rl = 0;
+	char groups[512] = "", needs[64], shown[64];
+	size_t g = 0;
 	int r;
 
 	for (int i = 0; i < RIGHT__N; i++) {
-		const char *list;
+		const char *list = (need & RIGHT_BIT(i)) ? rights_groups(c->h->cfg, (enum right)i) : "";
 
-		if (!(need & RIGHT_BIT(i)))
-			continue;
-		list = rights_groups(c->h->cfg, (enum right)i);
-		rl += (size_t)snprintf(rights + rl, sizeof(rights) - rl, "%s%s", rl ? " or " : "",
-				       right_name((enum right)i));
 		if (list[0] && g < sizeof(groups))
 			g += (size_t)snprintf(groups + g, sizeof(groups) - g, "%s%s", g ? " " : "",
 					      list);
-		if (rl >= sizeof(rights))
-			rl = sizeof(rights) - 1;
 	}
+	/* the audit and the log keep one language; the caller reads theirs */
+	s_rights_text(need, " or ", needs, sizeof(needs));
+	s_rights_text(need, _(" or "), shown, sizeof(shown));
 	if (c->h->store &&
 	    store_auditf(c->h->store, c->user, "control.refused", "", "", "{s:s, s:s, s:o}",
-			 "command", cmd, "needs", rights, "via", jdetail_text(c->who.via)) < 0)
+			 "command", cmd, "needs", needs, "via", jdetail_text(c->who.via)) < 0)
 		log_warn("control: the refusal of `%s` to %s could not be audited", cmd, c->user);
 	log_notice("control: %s%s%s may not run `%s` (needs %s)", c->user, c->who.via[0] ? " via " : "",
-		   c->who.via, cmd, rights);
+		   c->who.via, cmd, needs);
 	if (g)
 		r = ctl_fail(c, -EACCES, "`%s` needs the right %s: ask to be added to group %s, "
-			     "then log in again", cmd, rights, groups);
+			     "then log in again", cmd, shown, groups);
 	else
 		r = ctl_fail(c, -EACCES, "`%s` needs the right %s, which no group holds yet: the "
 			     "administrator sets [control] %s = GROUP in overstapd.conf "
-			     "(overstapd.conf(5))", cmd, rights, right_name((enum right)__builtin_ctz(need)));
+			     "(overstapd.conf(5))", cmd, shown, right_name((enum right)__builtin_ctz(need)));
 	return r;
 }
 

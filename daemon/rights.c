@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "util.h"
 
 static const char *const s_names[RIGHT__N] = {
@@ -147,12 +148,12 @@ int rights_identify(const struct config *cfg, const struct peer_cred *cred, cons
 		/* A delegate acts for the user it authenticated; that user's rights
 		 * are those of their groups only, never root's or ours by uid. */
 		if (!s_name_ok(claimed)) {
-			snprintf(why, n, "delegate %s named no valid user", out->user);
+			snprintf(why, n, _("delegate %s named no valid user"), out->user);
 			return -EACCES;
 		}
 		as = getpwnam(claimed);
 		if (!as) {
-			snprintf(why, n, "delegate %s acts for '%s', who is not a user on this system",
+			snprintf(why, n, _("delegate %s acts for '%s', who is not a user on this system"),
 				 out->user, claimed);
 			return -EACCES;
 		}

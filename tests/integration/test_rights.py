@@ -46,11 +46,11 @@ class RightsTest(harness.DaemonTestCase):
         self.inst.cli("import", "leavers", os.path.join(self.root, "leavers.csv"))
         self.ref = rows[0]["pupil_ref"]
 
-    def as_nobody(self, groups, *args):
+    def as_nobody(self, groups, *args, env=None):
         cmd = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
                "--groups=%s" % ",".join(str(gid(g)) for g in groups) if groups else
                "--clear-groups", harness.OVERSTAP, "-s", self.inst.sock] + list(args)
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
 
     def audit(self):
         out = self.inst.cli("audit", "export").stdout
@@ -73,6 +73,14 @@ class RightsTest(harness.DaemonTestCase):
         self.assertEqual(r.stdout, "")
         self.assertIn("`handover list` needs the right mentor or admin: ask to be added to "
                       "group audio", r.stderr)
+        # a Dutch mentor reads it in Dutch, the right's name and the group as
+        # they are configured
+        nl = {k: v for k, v in os.environ.items() if k not in harness.LOCALE_VARS}
+        nl["LANG"] = "nl_NL.UTF-8"
+        r = self.as_nobody(["users"], "handover", "list", env=nl)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("`handover list` vraagt het recht mentor of admin: vraag of u aan groep "
+                      "audio wordt toegevoegd", r.stderr)
         r = self.as_nobody(["users"], "subject", self.ref)
         self.assertEqual(r.returncode, 1)
         self.assertIn("needs the right privacy: ask to be added to group video", r.stderr)
@@ -84,9 +92,12 @@ class RightsTest(harness.DaemonTestCase):
 
         refused = [e for e in self.audit() if e["action"] == "control.refused"]
         self.assertEqual([(e["actor"], json.loads(e["detail"])["command"]) for e in refused],
-                         [("nobody", "handover list"), ("nobody", "subject"),
+                         [("nobody", "handover list"), ("nobody", "handover list"),
+                          ("nobody", "subject"),
                           ("nobody", "report")])
-        self.assertEqual(json.loads(refused[1]["detail"])["needs"], "privacy")
+        self.assertEqual(json.loads(refused[2]["detail"])["needs"], "privacy")
+        # the audit keeps one language, whoever was refused in which
+        self.assertEqual(json.loads(refused[1]["detail"])["needs"], "mentor or admin")
         # and nothing of the pupil was shown or recorded for them
         self.assertFalse([e for e in self.audit() if e["actor"] == "nobody" and
                           e["action"] != "control.refused"])
