@@ -170,7 +170,8 @@ static int s_duplicates(const char *file, Overstapctl__Leaver *const *rows, size
 
 	if (!v)
 		return -ENOMEM;
-	memcpy(v, rows, n * sizeof(Overstapctl__Leaver *));
+	if (n)	/* an import of no rows carries no array at all (fuzz_control) */
+		memcpy(v, rows, n * sizeof(Overstapctl__Leaver *));
 	qsort(v, n, sizeof(Overstapctl__Leaver *), s_by_ref);
 	for (size_t i = 1; i < n && r == 0; i++) {
 		if (strcmp(v[i]->pupil_ref, v[i - 1]->pupil_ref) != 0 || !v[i]->pupil_ref[0])
