@@ -17,6 +17,10 @@
 #define OVERSTAP_VERSION "unknown"	/* CMake defines it; this is for ad-hoc builds */
 #endif
 
+/* The --json line of every verb whose only option it is: one msgid, which
+ * xgettext finds here in the macro's body. */
+#define JSON_OPT N_("  -j, --json            print JSON instead of a table\n")
+
 static int s_cmd_completion(struct cli *cli, int argc, char **argv);
 
 /* Every command overstap knows: one row each, in the order --help lists them. */
@@ -30,7 +34,7 @@ static const struct verb s_verbs[] = {
 	  "are statutory: no consent needed. They refer to the record id, never the PGN.\n" },
 	{ "status", NULL, cmd_status, N_("[--json]"),
 	  N_("the daemon's health: peers, connections, queues, rejected messages"),
-	  N_("  -j, --json            print JSON instead of a table\n"), NULL },
+	  JSON_OPT, NULL },
 	{ "completion", NULL, s_cmd_completion, N_("bash"),
 	  N_("print the bash completion script (commands and options as --help lists them)"),
 	  NULL,
@@ -39,10 +43,10 @@ static const struct verb s_verbs[] = {
 	  "&& bashcompinit`.\n") },
 	{ "peers", NULL, cmd_peers, N_("[--json]"),
 	  N_("the configured peers and whether they are connected"),
-	  N_("  -j, --json            print JSON instead of a table\n"), NULL },
+	  JSON_OPT, NULL },
 	{ "whoami", NULL, cmd_whoami, N_("[--json]"),
 	  N_("who overstapd takes you to be, and what your groups let you do"),
-	  N_("  -j, --json            print JSON instead of a table\n"),
+	  JSON_OPT,
 	  N_("overstapd asks the kernel who is on its control socket; the rights (read,\n"
 	  "mentor, intake, quality, privacy, admin) come from the groups [control] names\n"
 	  "in overstapd.conf. A command you lack the right for is refused and audited.\n") },
@@ -93,7 +97,7 @@ static const struct verb s_verbs[] = {
 	  "  -j, --json            print JSON instead of a table\n"), NULL },
 	{ "consent", "list", cmd_consent_list, N_("[PUPIL] [--json]"),
 	  N_("every consent recorded (of one pupil), with its history"),
-	  N_("  -j, --json            print JSON instead of a table\n"), NULL },
+	  JSON_OPT, NULL },
 	{ "consent", "due", cmd_consent_due, N_("[--days N] [--json]"),
 	  N_("consents needing attention: parental ones of pupils now 16, ones expiring soon"),
 	  N_("  -n, --days N          expiring within N days (default 60)\n"
@@ -102,7 +106,7 @@ static const struct verb s_verbs[] = {
 	  "one covering the same purpose and institution (or it is withdrawn).\n") },
 	{ "audit", "verify", cmd_audit_verify, N_("[--json]"),
 	  N_("check the audit log's hash chain; exit 1 when an entry was altered"),
-	  N_("  -j, --json            print JSON instead of a table\n"),
+	  JSON_OPT,
 	  N_("Recomputes every entry's HMAC chain link and names the first entry that was\n"
 	  "edited, removed or reordered. Keep the printed head (entry count and mac)\n"
 	  "elsewhere: a log cut short at its end still verifies, the head then differs.\n") },
@@ -123,7 +127,7 @@ static const struct verb s_verbs[] = {
 	  "leaver:N, never a name), counterpart, detail, mac.\n") },
 	{ "store", "check", cmd_store_check, N_("[--json]"),
 	  N_("check the whole store (PRAGMA integrity_check); exit 1 when it is damaged"),
-	  N_("  -j, --json            print JSON instead of a table\n"),
+	  JSON_OPT,
 	  N_("Prints \"ok\", or the problems sqlite found. A damaged store refuses every\n"
 	  "write until it is restored from a backup (overstapd(8), RESTORING FROM A BACKUP).\n"
 	  "Reads every page: on a large store it holds the daemon for a while.\n") },
@@ -361,7 +365,7 @@ static const struct verb s_verbs[] = {
 	  "  -j, --json            print JSON instead of a table\n"), NULL },
 	{ "handover", "show", cmd_handover_show, N_("REF [--json]"),
 	  N_("one outgoing handover with its full dossier"),
-	  N_("  -j, --json            print JSON instead of a table\n"), NULL },
+	  JSON_OPT, NULL },
 	{ "inbox", "list", cmd_inbox_list, N_("[--cohort C] [--limit N] [--json]"),
 	  N_("list the handovers received from sending schools"),
 	  N_("  -C, --cohort C        only this cohort, e.g. 2024-2025\n"
@@ -369,7 +373,7 @@ static const struct verb s_verbs[] = {
 	  "  -j, --json            print JSON instead of a table\n"), NULL },
 	{ "inbox", "show", cmd_inbox_show, N_("RECORD_ID [--json]"),
 	  N_("one received handover with its dossier"),
-	  N_("  -j, --json            print JSON instead of a table\n"), NULL },
+	  JSON_OPT, NULL },
 	{ "inbox", "find", cmd_inbox_find, N_("PGN | --name TEXT [--json]"),
 	  N_("find received handovers by the student's PGN (BSN) or a part of the name"),
 	  N_("  -N, --name TEXT       a part of the given or family name (letters as written;\n"
