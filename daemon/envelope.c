@@ -151,6 +151,41 @@ int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_
 	return r;
 }
 
+/* Each on its own for now: the group contract, before batch signatures. */
+int envelope_sign_pack_group(Overstap__Envelope *const *e, size_t n, crypto_sigkey *signer,
+			     uint8_t **out, size_t *lens)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = envelope_sign_pack(e[i], signer, &out[i], &lens[i]);
+
+		if (r < 0) {
+			while (i--) {
+				free(out[i]);
+				out[i] = NULL;
+			}
+			return r;
+		}
+	}
+	return 0;
+}
+
+int envelope_resign_group(const uint8_t *const *in, const size_t *len, size_t n,
+			  crypto_sigkey *signer, uint8_t **out, size_t *out_len)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = envelope_resign(in[i], len[i], signer, &out[i], &out_len[i]);
+
+		if (r < 0) {
+			while (i--) {
+				free(out[i]);
+				out[i] = NULL;
+			}
+			return r;
+		}
+	}
+	return 0;
+}
+
 int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,
 		   const uint8_t *body, size_t body_len, crypto_sigkey *signer,
 		   char id_out[CRYPTO_UUID_STR_LEN + 1], uint8_t **out, size_t *len)

@@ -28,6 +28,16 @@ int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **o
 int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_t **out,
 		    size_t *out_len);
 
+/* Sign n envelopes (headers and bodies set, as for envelope_sign_pack) as one
+ * group and pack each: out[i] (malloc'ed) and lens[i]. Every packed envelope
+ * verifies on its own. 0 or -errno; on error nothing is left allocated. */
+int envelope_sign_pack_group(Overstap__Envelope *const *e, size_t n, crypto_sigkey *signer,
+			     uint8_t **out, size_t *lens);
+
+/* envelope_resign for n of our packed envelopes at once, signed as one group. */
+int envelope_resign_group(const uint8_t *const *in, const size_t *len, size_t n,
+			  crypto_sigkey *signer, uint8_t **out, size_t *out_len);
+
 /* Unpack and check received Status, Outcome and Registration bodies: canonical
  * encoding, record id a UUID, an event of the right kind with a real date, a
  * level exactly for diploma/progressed, an outcome's consent assertion well
