@@ -165,7 +165,8 @@ static void s_accept(struct ctlsock *cs, int64_t now_ms)
 		c->last_ms = now_ms;
 		for (size_t i = 0; i < cs->n_conn; i++)
 			same += cs->conn[i]->cred.uid == c->cred.uid;
-		if (same >= CTLSOCK_MAX_PER_UID && c->cred.uid != 0 && c->cred.uid != geteuid()) {
+		if (same >= CTLSOCK_MAX_PER_UID && c->cred.uid != 0 && c->cred.uid != geteuid() &&
+		    !(cs->unlimited && cs->unlimited(cs->unlimited_arg, c->cred.uid))) {
 			log_warn("control socket: uid %lu (pid %ld) already holds %d connections; "
 				 "closed the next", (unsigned long)c->cred.uid, (long)c->cred.pid,
 				 CTLSOCK_MAX_PER_UID);

@@ -30,6 +30,11 @@ struct ctlsock {
 	struct ctlsock_conn *conn[CTLSOCK_MAX_CONN];
 	size_t n_conn;
 	uint64_t refused_frames;	/* too large, or a connection timed out mid-frame */
+	/* A uid for which this says 1 is not held to CTLSOCK_MAX_PER_UID (only
+	 * to the table's size): a configured delegate serving many people at
+	 * once (overstap-web's threads). NULL = everyone is held to it. */
+	int (*unlimited)(void *arg, uid_t uid);
+	void *unlimited_arg;
 };
 
 /* Bind path (0660, group `group` unless ""), listen. 0 or -errno (logged). */

@@ -108,6 +108,15 @@ static void s_store_mark(const struct config *cfg, int fresh, int init)
 		close(fd);
 }
 
+/* A delegate (overstap-web) serves many people at once: not held to the
+ * per-user connection cap (ctlsock.h), under the configuration of now. */
+static int s_delegate(void *arg, uid_t uid)
+{
+	const struct daemon *d = arg;
+
+	return rights_is_delegate(d->cfg, uid);
+}
+
 int daemon_init(struct daemon *d, struct config *cfg)
 {
 	return daemon_init_store(d, cfg, 0);
@@ -150,6 +159,8 @@ int daemon_init_store(struct daemon *d, struct config *cfg, int init_store)
 		return r;
 	if ((r = control_open(&d->control, d->cfg)) < 0)
 		return r;
+	d->control.unlimited = s_delegate;
+	d->control.unlimited_arg = d;
 	return 0;
 }
 

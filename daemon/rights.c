@@ -129,6 +129,13 @@ static size_t s_groups_by_name(const char *name, gid_t gid, gid_t *g, size_t cap
 	return n < 0 ? 0 : (size_t)n;
 }
 
+int rights_is_delegate(const struct config *cfg, uid_t uid)
+{
+	const struct passwd *pw = cfg->control_delegate[0] ? getpwuid(uid) : NULL;
+
+	return pw && s_listed(cfg->control_delegate, pw->pw_name);
+}
+
 int rights_identify(const struct config *cfg, const struct peer_cred *cred, const char *claimed,
 		    struct identity *out, char *why, size_t n)
 {

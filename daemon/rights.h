@@ -53,6 +53,9 @@ struct identity {
 int rights_identify(const struct config *cfg, const struct peer_cred *cred, const char *claimed,
 		    struct identity *out, char *why, size_t n);
 
+/* 1 when uid is a Unix user that [control] delegate names. */
+int rights_is_delegate(const struct config *cfg, uid_t uid);
+
 /* The groups holding right r as configured ("" = none): read falls back to
  * the control group. */
 const char *rights_groups(const struct config *cfg, enum right r);

@@ -271,22 +271,21 @@ static int s_user_ok(const char *u)
  * a session. The daemon, not this program, decides the rights: from the
  * user's Unix groups, because it trusts this program as a delegate. On
  * failure the page says why and *out is NULL. */
-static void s_sign_in(struct server *srv, struct req *r, const char *user, struct session **out)
+static int s_sign_in(struct server *srv, struct req *r, const char *user, struct session *out)
 {
 	Overstapctl__Request q = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__Empty e = OVERSTAPCTL__EMPTY__INIT;
 	Overstapctl__Reply *rep = NULL;
 	unsigned rights = 0;
 	char msg[1024];
-	int code;
+	int code, ok = 0;
 
-	*out = NULL;
 	q.body_case = OVERSTAPCTL__REQUEST__BODY_WHOAMI;
 	q.whoami = &e;
 	code = s_roundtrip(r->cfg, user, &q, &rep);
 	if (code < 0) {
 		s_unreachable(r, code);
-		return;
+		return 0;
 	}
 	if (rep->code != 0 || rep->body_case != OVERSTAPCTL__REPLY__BODY_WHOAMI) {
 		snprintf(msg, sizeof(msg), _("overstapd cannot tell what you may do: %s"),
@@ -320,18 +319,22 @@ static void s_sign_in(struct server *srv, struct req *r, const char *user, struc
 		goto out;
 	}
 	fprintf(stderr, "<6>overstap-web: %s signed in (rights 0x%x)\n", user, rights);
+	ok = 1;
 out:
 	overstapctl__reply__free_unpacked(rep, NULL);
+	return ok;
 }
 
 /* The session of this request: its cookie, or a sign-in by the proxy's
- * header. NULL with the page written when there is none. *fresh is set when
- * a new session was opened (its cookie goes out with the reply). */
-static struct session *s_session(struct server *srv, struct req *r, int *fresh)
+ * header, copied into buf. NULL with the page written when there is none.
+ * *fresh is set when a new session was opened (its cookie goes out with the
+ * reply). */
+static struct session *s_session(struct server *srv, struct req *r, int *fresh,
+				 struct session *buf)
 {
 	const struct webconf *cfg = srv->cfg;
 	const char *id = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, S_COOKIE);
-	struct session *s = sessions_find(srv->sessions, id);
+	struct session *s = sessions_find(srv->sessions, id, buf) ? buf : NULL;
 	const char *hdr = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, cfg->proxy_header);
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -356,10 +359,9 @@ static struct session *s_session(struct server *srv, struct req *r, int *fresh)
 		} else if (!s || strcmp(s->user, hdr) != 0) {
 			/* another user behind the same browser: never carry a session over */
 			if (s)
-				sessions_end(srv->sessions, s);
-			s_sign_in(srv, r, hdr, &s);
-			*fresh = s != NULL;
-			return s;
+				sessions_end(srv->sessions, s->id);
+			*fresh = s_sign_in(srv, r, hdr, buf);
+			return *fresh ? buf : NULL;
 		}
 	}
 	if (s)
@@ -409,12 +411,11 @@ static void s_login_form(struct req *r, const char *error)
 }
 
 static void s_login(struct server *srv, struct req *r, struct conn *cn, const char *method,
-		    int *fresh)
+		    int *fresh, struct session *buf)
 {
 	const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, S_LOGIN_COOKIE);
 	const char *tok = req_field(r, "login"), *user = req_field(r, "user");
 	char *password = (char *)req_field(r, "password");
-	struct session *s = NULL;
 	char why[256];
 	int rc;
 
@@ -441,9 +442,8 @@ static void s_login(struct server *srv, struct req *r, struct conn *cn, const ch
 		s_login_form(r, _("The user name or the password is wrong."));
 		goto out;
 	}
-	s_sign_in(srv, r, user, &s);
-	if (s) {
-		r->s = s;
+	if (s_sign_in(srv, r, user, buf)) {
+		r->s = buf;
 		*fresh = 1;
 		r->status = MHD_HTTP_SEE_OTHER;
 		snprintf(r->location, sizeof(r->location), "/");
@@ -528,7 +528,7 @@ static const struct route *s_find(const char *method, const char *path, int *wro
 
 /* Everything between the body's arrival and the reply: who, may they, what. */
 static void s_route(struct server *srv, struct req *r, struct conn *cn, const char *method,
-		    const char *url, int *fresh)
+		    const char *url, int *fresh, struct session *buf)
 {
 	const struct route *rt;
 	int wrong_method;
@@ -539,10 +539,10 @@ static void s_route(struct server *srv, struct req *r, struct conn *cn, const ch
 		return;
 	}
 	if (srv->cfg->auth == WEBCONF_AUTH_PAM && !strcmp(url, "/login")) {
-		s_login(srv, r, cn, method, fresh);
+		s_login(srv, r, cn, method, fresh, buf);
 		return;
 	}
-	r->s = s_session(srv, r, fresh);
+	r->s = s_session(srv, r, fresh, buf);
 	if (!r->s)
 		return;
 	rt = s_find(method, url, &wrong_method);
@@ -574,7 +574,7 @@ static void s_route(struct server *srv, struct req *r, struct conn *cn, const ch
 		return;
 	}
 	if (rt->fn == s_logout) {
-		sessions_end(srv->sessions, r->s);
+		sessions_end(srv->sessions, r->s->id);
 		r->s = NULL;
 		*fresh = -1;
 		html_message(r, MHD_HTTP_OK, _("Signed out"), _("You are signed out."));
@@ -636,7 +636,9 @@ static enum MHD_Result s_serve(struct server *srv, struct MHD_Connection *c, con
 			       const char *method, struct conn *cn)
 {
 	struct req r = { .conn = c, .cfg = srv->cfg, .status = MHD_HTTP_OK };
+	struct session sess;	/* this request's copy of its session (session.h) */
 	char sid[SESSION_TOKEN_LEN + 1] = "";
+	enum MHD_Result ret;
 	int fresh = 0;
 
 	if (!strcmp(method, "POST"))
@@ -644,10 +646,14 @@ static enum MHD_Result s_serve(struct server *srv, struct MHD_Connection *c, con
 	r.out = open_memstream(&r.body, &r.len);
 	if (!r.out)
 		return MHD_NO;
-	s_route(srv, &r, cn, method, url, &fresh);
+	memset(&sess, 0, sizeof(sess));
+	s_route(srv, &r, cn, method, url, &fresh, &sess);
 	if (fresh > 0 && r.s)
 		memcpy(sid, r.s->id, sizeof(sid));
-	return s_reply(srv, c, &r, fresh, sid);
+	ret = s_reply(srv, c, &r, fresh, sid);
+	OPENSSL_cleanse(&sess, sizeof(sess));	/* the id is a bearer secret */
+	OPENSSL_cleanse(sid, sizeof(sid));
+	return ret;
 }
 
 static enum MHD_Result s_small(struct MHD_Connection *c, unsigned status, const char *text)
@@ -735,10 +741,16 @@ int server_start(const struct webconf *c, struct server **out)
 	snprintf(srv->csp, sizeof(srv->csp),
 		 "default-src 'none'; style-src '%s'; form-action 'self'; "
 		 "frame-ancestors 'none'; base-uri 'none'", html_style_hash());
-	/* One internal thread polls every connection and runs every handler:
-	 * the control socket is one request at a time anyway (design.md §4.9). */
+	/* A small pool of threads, each polling its share of the connections
+	 * and running their handlers: one slow sign-in (PAM's delay after a
+	 * wrong password) or one large report must not stall every other
+	 * member of staff. overstapd answers one request at a time, but a
+	 * handler spends much of its time elsewhere: PAM, rendering, the
+	 * network. Shared state is the session table (locked) and the
+	 * configuration (read-only). */
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 				    0, NULL, NULL, s_access, srv,
+				    MHD_OPTION_THREAD_POOL_SIZE, c->threads,
 				    MHD_OPTION_SOCK_ADDR, &c->listen_sa,
 				    MHD_OPTION_NOTIFY_COMPLETED, s_completed, srv,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,

@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include <openssl/rand.h>
 
 struct sessions {
+	pthread_mutex_t lock;	/* every call: MHD's worker threads share the table */
 	struct session *v;	/* max slots; used = 0 is free */
 	unsigned max;
 	unsigned idle_s;	/* [web] session_idle */
@@ -35,6 +37,11 @@ struct sessions *sessions_new(unsigned max, unsigned idle_s, unsigned max_s)
 		free(t);
 		return NULL;
 	}
+	if (pthread_mutex_init(&t->lock, NULL) != 0) {
+		free(t->v);
+		free(t);
+		return NULL;
+	}
 	t->max = max;
 	t->idle_s = idle_s;
 	t->max_s = max_s;
@@ -46,6 +53,7 @@ void sessions_free(struct sessions **t)
 	if (!t || !*t)
 		return;
 	OPENSSL_cleanse((*t)->v, sizeof(*(*t)->v) * (*t)->max);	/* ids are bearer secrets */
+	pthread_mutex_destroy(&(*t)->lock);
 	free((*t)->v);
 	free(*t);
 	*t = NULL;
@@ -72,44 +80,14 @@ static int s_expired(const struct sessions *t, const struct session *s, time_t n
 	return now - s->last >= (time_t)t->idle_s || now - s->created >= (time_t)t->max_s;
 }
 
-void sessions_end(struct sessions *t, struct session *s)
+static void s_wipe(struct session *s)
 {
-	(void)t;
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
-int sessions_create(struct sessions *t, const char *user, unsigned rights, struct session **out)
+/* The live slot whose id is id (lock held); an expired one is wiped. */
+static struct session *s_find(struct sessions *t, const char *id, time_t now)
 {
-	time_t now = s_now();
-	struct session *free_slot = NULL;
-
-	*out = NULL;
-	for (unsigned i = 0; i < t->max; i++) {
-		struct session *s = &t->v[i];
-
-		if (s->used && s_expired(t, s, now))
-			sessions_end(t, s);
-		if (!s->used && !free_slot)
-			free_slot = s;
-	}
-	if (!free_slot)
-		return -ENOSPC;
-	if (session_token(free_slot->id) < 0 || session_token(free_slot->csrf) < 0) {
-		sessions_end(t, free_slot);
-		return -EIO;
-	}
-	snprintf(free_slot->user, sizeof(free_slot->user), "%s", user);
-	free_slot->rights = rights;
-	free_slot->created = free_slot->last = now;
-	free_slot->used = 1;
-	*out = free_slot;
-	return 0;
-}
-
-struct session *sessions_find(struct sessions *t, const char *id)
-{
-	time_t now = s_now();
-
 	if (!id || strlen(id) != SESSION_TOKEN_LEN)
 		return NULL;
 	for (unsigned i = 0; i < t->max; i++) {
@@ -118,13 +96,70 @@ struct session *sessions_find(struct sessions *t, const char *id)
 		if (!s->used || CRYPTO_memcmp(s->id, id, SESSION_TOKEN_LEN) != 0)
 			continue;
 		if (s_expired(t, s, now)) {
-			sessions_end(t, s);
+			s_wipe(s);
 			return NULL;
 		}
-		s->last = now;
 		return s;
 	}
 	return NULL;
+}
+
+void sessions_end(struct sessions *t, const char *id)
+{
+	struct session *s;
+
+	pthread_mutex_lock(&t->lock);
+	if ((s = s_find(t, id, s_now())))
+		s_wipe(s);
+	pthread_mutex_unlock(&t->lock);
+}
+
+int sessions_create(struct sessions *t, const char *user, unsigned rights, struct session *out)
+{
+	time_t now = s_now();
+	struct session *free_slot = NULL;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 0; i < t->max; i++) {
+		struct session *s = &t->v[i];
+
+		if (s->used && s_expired(t, s, now))
+			s_wipe(s);
+		if (!s->used && !free_slot)
+			free_slot = s;
+	}
+	if (!free_slot) {
+		r = -ENOSPC;
+	} else if (session_token(free_slot->id) < 0 || session_token(free_slot->csrf) < 0) {
+		s_wipe(free_slot);
+		r = -EIO;
+	} else {
+		snprintf(free_slot->user, sizeof(free_slot->user), "%s", user);
+		free_slot->rights = rights;
+		free_slot->created = free_slot->last = now;
+		free_slot->used = 1;
+		*out = *free_slot;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+int sessions_find(struct sessions *t, const char *id, struct session *out)
+{
+	time_t now = s_now();
+	struct session *s;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&t->lock);
+	s = s_find(t, id, now);
+	if (s) {
+		s->last = now;
+		*out = *s;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return s != NULL;
 }
 
 unsigned sessions_count(struct sessions *t)
@@ -132,8 +167,10 @@ unsigned sessions_count(struct sessions *t)
 	time_t now = s_now();
 	unsigned n = 0;
 
+	pthread_mutex_lock(&t->lock);
 	for (unsigned i = 0; i < t->max; i++)
 		n += t->v[i].used && !s_expired(t, &t->v[i], now);
+	pthread_mutex_unlock(&t->lock);
 	return n;
 }
 

@@ -1,7 +1,9 @@
 /* session: the signed-in users of overstap-web. Ids and CSRF tokens are 256
  * random bits each (OpenSSL RAND_bytes), compared in constant time; a session
  * ends after [web] session_idle seconds unused, or session_max in all. One
- * fixed table owned by the HTTP thread: no locks. */
+ * fixed table shared by the HTTP worker threads (server.c): each call holds
+ * the table's lock, and callers get copies, never a pointer into the table
+ * that another thread could end or reuse under them. */
 #ifndef OVERSTAP_SESSION_H
 #define OVERSTAP_SESSION_H
 
@@ -25,16 +27,16 @@ struct sessions;
 struct sessions *sessions_new(unsigned max, unsigned idle_s, unsigned max_s);
 void sessions_free(struct sessions **t);
 
-/* A new session for user with rights. 0 and *out (borrowed from the table),
- * -ENOSPC when every slot is live, -EIO when RAND_bytes fails. */
-int sessions_create(struct sessions *t, const char *user, unsigned rights, struct session **out);
+/* A new session for user with rights. 0 and a copy in *out, -ENOSPC when
+ * every slot is live, -EIO when RAND_bytes fails. */
+int sessions_create(struct sessions *t, const char *user, unsigned rights, struct session *out);
 
-/* The live session whose id is id, touched (last = now); NULL when there is
- * none or it has expired (then its slot is cleared). */
-struct session *sessions_find(struct sessions *t, const char *id);
+/* The live session whose id is id, touched (last = now): 1 and a copy in
+ * *out; 0 when there is none or it has expired (then its slot is cleared). */
+int sessions_find(struct sessions *t, const char *id, struct session *out);
 
-/* End s: its slot is wiped. */
-void sessions_end(struct sessions *t, struct session *s);
+/* End the session whose id is id (if it still lives): its slot is wiped. */
+void sessions_end(struct sessions *t, const char *id);
 
 /* Sessions live now (for the status page and the tests). */
 unsigned sessions_count(struct sessions *t);

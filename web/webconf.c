@@ -34,6 +34,7 @@ static const struct s_key s_keys[] = {
 	S_UINTKEY("session_idle", session_idle_s, 1, 86400),
 	S_UINTKEY("session_max", session_max_s, 60, 7 * 86400),
 	S_UINTKEY("max_sessions", max_sessions, 1, 100000),
+	S_UINTKEY("threads", threads, 1, 16),
 	{ "secure_cookies", S_BOOL, offsetof(struct webconf, secure_cookies), 0, 0, 0 },
 	S_UINTKEY("max_upload", max_upload, 1024, 512u * 1024 * 1024),
 	S_UINTKEY("timeout", timeout_ms, 1, 3600),	/* seconds here, ms inside */
@@ -206,6 +207,7 @@ static void s_defaults(struct webconf *c)
 	c->session_idle_s = 900;
 	c->session_max_s = 12 * 3600;
 	c->max_sessions = 1000;
+	c->threads = 4;
 	c->secure_cookies = 1;
 	c->max_upload = 64u * 1024 * 1024;
 	c->timeout_ms = 30;

@@ -25,6 +25,7 @@ struct webconf {
 	unsigned session_idle_s;	/* a session unused this long is gone */
 	unsigned session_max_s;		/* and any session after this long */
 	unsigned max_sessions;		/* a full table refuses new sign-ins, never evicts */
+	unsigned threads;		/* HTTP worker threads (server.c) */
 	int secure_cookies;		/* Secure on the cookie: the front end speaks TLS */
 	unsigned max_upload;		/* bytes of one request body */
 	unsigned timeout_ms;		/* one control-socket round trip */

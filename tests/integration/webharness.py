@@ -197,16 +197,3 @@ class ControlInstitution(harness.Institution):
         lines = "".join("%s = %s\n" % kv for kv in sorted(self.control_extra.items()))
         with open(self.conf, "w") as f:
             f.write(text.replace("[control]\n", "[control]\n" + lines, 1))
-
-
-def daemon_takes_delegates(root):
-    """True when overstapd knows [control] delegate (the daemon side of
-    issue 13); checked with its own configuration check."""
-    inst = harness.Institution(root, "99ZZ00", "probe")
-    with open(inst.conf) as f:
-        text = f.read()
-    text = text.replace("[control]\n", "[control]\ndelegate = root\n", 1)
-    with open(inst.conf, "w") as f:
-        f.write(text)
-    r = subprocess.run([harness.OVERSTAPD, "-t", "-c", inst.conf], capture_output=True, text=True)
-    return r.returncode == 0 or "delegate" not in (r.stdout + r.stderr)
