@@ -210,6 +210,8 @@ static const struct {
 	{ "audit.incident_acked", "een beheerder", "handelde een verschil in het logboek af" },
 	{ "control.refused", "een medewerker",
 	  "probeerde iets waarvoor die geen bevoegdheid had; het werd geweigerd" },
+	{ "control.refused_counted", "een medewerker",
+	  "probeerde vaak iets waarvoor die geen bevoegdheid had; het werd elke keer geweigerd" },
 	{ "message.parked", NULL, "hield een bericht tegen dat de ontvanger niet aannam" },
 	{ "message.retried", "een beheerder", "verstuurde een tegengehouden bericht opnieuw" },
 	{ "message.cancelled", "een beheerder", "annuleerde een tegengehouden bericht" },

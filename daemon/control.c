@@ -281,6 +281,85 @@ static void s_rights_text(unsigned need, const char *sep, char *buf, size_t len)
 					      right_name((enum right)i));
 }
 
+/* The count of slot i, audited under its user; the slot is freed when that
+ * is written (or there was nothing to write). */
+static int s_refused_close(struct hctx *h, struct ctl_refused *t, size_t i, int64_t now)
+{
+	int r = 0;
+
+	if (t->v[i].counted && h->store)
+		r = store_auditf(h->store, t->v[i].user, "control.refused_counted", "", "",
+				 "{s:I, s:I, s:I, s:o}", "count", (json_int_t)t->v[i].counted,
+				 "since", (json_int_t)t->v[i].since,
+				 "until", (json_int_t)(now == INT64_MAX ? time_now_ms() : now),
+				 "via", jdetail_text(t->v[i].via));
+	if (r == 0)
+		memset(&t->v[i], 0, sizeof(t->v[i]));
+	return r;
+}
+
+int control_refused_flush(struct hctx *h, struct ctl_refused *t, int64_t now)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < CTL_REFUSED_USERS; i++)
+		if (t->v[i].user[0] && (now == INT64_MAX || now - t->v[i].since >= CTL_REFUSED_WINDOW_MS)) {
+			int k = s_refused_close(h, t, i, now);
+
+			if (k < 0 && r == 0)
+				r = k;
+		}
+	return r;
+}
+
+/* Whether this refusal is audited one by one (1) or only counted (0). */
+static int s_refused_budget(struct req_ctx *c)
+{
+	struct ctl_refused *t = c->env ? c->env->refused : NULL;
+	int64_t now = time_now_ms();
+	size_t i, slot = CTL_REFUSED_USERS, oldest = 0;
+
+	if (!t)
+		return 1;
+	for (i = 0; i < CTL_REFUSED_USERS; i++) {
+		if (!t->v[i].user[0]) {
+			if (slot == CTL_REFUSED_USERS)
+				slot = i;
+			continue;
+		}
+		if (t->v[i].since < t->v[oldest].since || !t->v[oldest].user[0])
+			oldest = i;
+		if (!strcmp(t->v[i].user, c->user) && !strcmp(t->v[i].via, c->who.via))
+			break;
+	}
+	if (i < CTL_REFUSED_USERS && now - t->v[i].since >= CTL_REFUSED_WINDOW_MS) {
+		(void)s_refused_close(c->h, t, i, now);	/* a failure counts on in the old window */
+		if (!t->v[i].user[0])
+			slot = i, i = CTL_REFUSED_USERS;
+	}
+	if (i == CTL_REFUSED_USERS) {
+		/* a new user this minute: a free slot, else the oldest window ends early */
+		if (slot == CTL_REFUSED_USERS) {
+			if (s_refused_close(c->h, t, oldest, now) < 0)
+				return 1;
+			slot = oldest;
+		}
+		i = slot;
+		str_copy(t->v[i].user, sizeof(t->v[i].user), c->user);
+		str_copy(t->v[i].via, sizeof(t->v[i].via), c->who.via);
+		t->v[i].since = now;
+	}
+	if (t->v[i].audited < CTL_REFUSED_AUDITED) {
+		t->v[i].audited++;
+		return 1;
+	}
+	if (t->v[i].counted++ == 0)
+		log_notice("control: %s has been refused %d times this minute: further refusals are "
+			   "counted, and audited as one control.refused_counted entry",
+			   c->user, CTL_REFUSED_AUDITED);
+	return 0;
+}
+
 static int s_refuse(struct req_ctx *c, const char *cmd, unsigned need)
 {
 	char groups[512] = "", needs[64], shown[64];
@@ -297,12 +376,14 @@ static int s_refuse(struct req_ctx *c, const char *cmd, unsigned need)
 	/* the audit and the log keep one language; the caller reads theirs */
 	s_rights_text(need, " or ", needs, sizeof(needs));
 	s_rights_text(need, _(" or "), shown, sizeof(shown));
-	if (c->h->store &&
-	    store_auditf(c->h->store, c->user, "control.refused", "", "", "{s:s, s:s, s:o}",
-			 "command", cmd, "needs", needs, "via", jdetail_text(c->who.via)) < 0)
-		log_warn("control: the refusal of `%s` to %s could not be audited", cmd, c->user);
-	log_notice("control: %s%s%s may not run `%s` (needs %s)", c->user, c->who.via[0] ? " via " : "",
-		   c->who.via, cmd, needs);
+	if (s_refused_budget(c)) {
+		if (c->h->store &&
+		    store_auditf(c->h->store, c->user, "control.refused", "", "", "{s:s, s:s, s:o}",
+				 "command", cmd, "needs", needs, "via", jdetail_text(c->who.via)) < 0)
+			log_warn("control: the refusal of `%s` to %s could not be audited", cmd, c->user);
+		log_notice("control: %s%s%s may not run `%s` (needs %s)", c->user,
+			   c->who.via[0] ? " via " : "", c->who.via, cmd, needs);
+	}
 	if (g)
 		r = ctl_fail(c, -EACCES, "`%s` needs the right %s: ask to be added to group %s, "
 			     "then log in again", cmd, shown, groups);

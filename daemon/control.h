@@ -21,12 +21,35 @@ struct ctl_reload {
 #include "spool.h"
 
 /* What the control handlers see. */
+/* Refused commands per user and minute (design.md §4.9): the first
+ * CTL_REFUSED_AUDITED are audited and logged one by one; beyond that they are
+ * counted, and one control.refused_counted entry per user and minute says
+ * how many, so a group member looping on a command they may not run can
+ * neither grow the audit log without bound nor hold the loop in fsyncs. */
+#define CTL_REFUSED_AUDITED 10
+#define CTL_REFUSED_USERS 16
+#define CTL_REFUSED_WINDOW_MS 60000
+struct ctl_refused {
+	struct {
+		char user[RIGHTS_USER_MAX + 8];	/* as audited; "" = free slot */
+		char via[RIGHTS_USER_MAX + 8];
+		int64_t since;			/* wall ms: the window's start */
+		unsigned audited, counted;	/* one by one, and beyond that */
+	} v[CTL_REFUSED_USERS];
+};
+
+/* Audit the count of every window that has ended by now (wall ms) and free
+ * its slot; INT64_MAX at shutdown ends them all. 0, or -errno (the windows
+ * not written stay and are tried again). */
+int control_refused_flush(struct hctx *h, struct ctl_refused *t, int64_t now);
+
 struct ctl_env {
 	struct hctx *h;			/* store, configuration, keys, outbox flags */
 	const struct net *net;		/* read only, for status: peers and counters */
 	int64_t started_at;		/* wall ms the daemon started */
 	const struct ctl_reload *reload;	/* NULL = not known (tests) */
 	const struct spool *spool;	/* read only, for status; NULL = none */
+	struct ctl_refused *refused;	/* the refusal budget; NULL = audit every one */
 };
 
 /* Bind [control] socket, reachable by the owner and [control] group.

@@ -171,6 +171,8 @@ void daemon_fini(struct daemon *d)
 	/* the refusals counted since the last hourly entry are not lost */
 	if (rx_refusals_flush(&d->h, INT64_MAX) < 0)
 		log_warn("cannot audit the refused registrations at shutdown");
+	if (control_refused_flush(&d->h, &d->refused, INT64_MAX) < 0)
+		log_warn("cannot audit the count of refused commands at shutdown");
 	rx_refusals_clear(&d->refusals);
 	strlist_clear(&d->reload.errors);
 	store_close(&d->store);
@@ -438,6 +440,9 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 		d->refusals_next = now + 60 * 1000;
 		if ((r = rx_refusals_flush(&d->h, time_now_ms())) < 0)
 			log_warn("cannot audit refused registrations (retried): %s", strerror(-r));
+		if ((r = control_refused_flush(&d->h, &d->refused, time_now_ms())) < 0)
+			log_warn("cannot audit the count of refused commands (retried): %s",
+				 strerror(-r));
 	}
 	if (d->h.wal_dirty) {
 		d->h.wal_dirty = 0;
@@ -512,7 +517,8 @@ int daemon_run(struct daemon *d)
 		}
 		net_poll_handle(&d->net, items + PI__FIXED + nctl, n - PI__FIXED - nctl);
 		env = (struct ctl_env){ .h = &d->h, .net = &d->net, .reload = &d->reload,
-					.started_at = d->started_at, .spool = &d->spool };
+					.started_at = d->started_at, .spool = &d->spool,
+					.refused = &d->refused };
 		/* idle connections are looked at every round; the loop wakes at
 		 * least once a second, far finer than CTLSOCK_IDLE_MS */
 		ctlsock_handle(&d->control, items + PI__FIXED, nctl, control_answer, &env,

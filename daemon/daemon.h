@@ -33,6 +33,7 @@ struct daemon {
 	int store_damage_told;		/* the log said the store is damaged (once) */
 	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
 	struct ctl_reload reload;	/* the last reloads, for status */
+	struct ctl_refused refused;	/* refused commands per user, counted past a budget */
 	struct spool spool;		/* [import] spool: the automated import */
 };
 

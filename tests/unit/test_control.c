@@ -342,6 +342,79 @@ static void test_identity_from_kernel(void **state)
 	assert_string_equal(f->rep.error, "the caller's identity is not known");
 }
 
+struct count_entry {
+	const char *action;
+	unsigned n;
+	char *last_detail;
+};
+
+static int s_count_cb(const struct audit_entry *e, void *arg)
+{
+	struct count_entry *ce = arg;
+
+	if (strcmp(e->action, ce->action) == 0) {
+		ce->n++;
+		free(ce->last_detail);
+		ce->last_detail = strdup(e->detail);
+	}
+	return 0;
+}
+
+static unsigned s_count(struct fx *f, const char *action, char **detail)
+{
+	struct count_entry ce = { .action = action };
+
+	assert_int_equal(audit_each(store_audit_peek(f->s), 1, s_count_cb, &ce), 0);
+	if (detail)
+		*detail = ce.last_detail;
+	else
+		free(ce.last_detail);
+	return ce.n;
+}
+
+/* A member of the socket's group without the right loops on a command: each
+ * is refused, but only the first few of a minute are audited one by one
+ * (before, every one was an audit row and an fsync: the log grew without
+ * bound and the loop spent its time in them). The rest are one counted
+ * entry when the minute ends, or at shutdown. */
+static void test_refusal_flood_is_counted(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_refused refused;
+	Overstapctl__Request req;
+	Overstapctl__Reply *rep;
+	char *detail = NULL;
+
+	memset(&refused, 0, sizeof(refused));
+	f->env.refused = &refused;
+	f->cred = (struct peer_cred){ .uid = 65534, .gid = 65534, .pid = getpid(),
+				      .groups_known = 1 };
+	for (int i = 0; i < 200; i++) {
+		s_req(&req, OVERSTAPCTL__REQUEST__BODY_STATUS);
+		rep = s_call(f, &req);
+		assert_int_equal(rep->code, -EACCES);	/* every one refused, and told why */
+		assert_non_null(strstr(rep->error, "needs the right read"));
+	}
+	assert_int_equal(s_count(f, "control.refused", NULL), CTL_REFUSED_AUDITED);
+	/* the minute has not ended: nothing counted is written yet */
+	assert_int_equal(control_refused_flush(&f->h, &refused, time_now_ms()), 0);
+	assert_int_equal(s_count(f, "control.refused_counted", NULL), 0);
+	/* it has now */
+	assert_int_equal(control_refused_flush(&f->h, &refused,
+					       time_now_ms() + CTL_REFUSED_WINDOW_MS), 0);
+	assert_int_equal(s_count(f, "control.refused_counted", &detail), 1);
+	assert_non_null(strstr(detail, "\"count\":190,"));
+	free(detail);
+	/* a new minute audits one by one again */
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_STATUS);
+	rep = s_call(f, &req);
+	assert_int_equal(rep->code, -EACCES);
+	assert_int_equal(s_count(f, "control.refused", NULL), CTL_REFUSED_AUDITED + 1);
+	assert_int_equal(control_refused_flush(&f->h, &refused, INT64_MAX), 0);
+	assert_int_equal(s_count(f, "control.refused_counted", NULL), 1);	/* none beyond */
+	f->env.refused = NULL;
+}
+
 /* ---- status ---- */
 
 static void test_status_no_peers(void **state)
@@ -1041,6 +1114,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_from_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_flood_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_no_peers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_fake_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_good_then_again, setup, teardown),
