@@ -1,5 +1,6 @@
 /* keys: generate, load and check an institution's five key files. */
 #include "keys.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -33,17 +34,20 @@ static const struct {
 /* Key files are one short line; anything bigger is not a key file. */
 #define S_FILE_MAX 1024
 
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
+/* The reason, in the reader's language: `overstap keys` prints it to the
+ * administrator (design.md §10); the daemon's start and reload, outside
+ * any request, keep English. fmt is a msgid (po/xgettext.sh: s_key_fail). */
+static void s_key_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void s_err(char *err, size_t errlen, const char *fmt, ...)
+static void s_key_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!err || errlen == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(err, errlen, gettext(fmt), ap);
 	va_end(ap);
 }
 
@@ -73,18 +77,18 @@ static int s_read_trimmed(const char *path, char *buf, size_t buflen, char *err,
 
 	r = file_read_all(path, S_FILE_MAX, &data, &len);
 	if (r == -EFBIG) {
-		s_err(err, errlen, "%s: too large for a key file", path);
+		s_key_fail(err, errlen, "%s: too large for a key file", path);
 		return -EINVAL;
 	}
 	if (r < 0) {
-		s_err(err, errlen, "%s: %s", path, strerror(-r));
+		s_key_fail(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	while (len > 0 && strchr(" \t\r\n\v\f", data[len - 1]))
 		data[--len] = '\0';
 	r = 0;
 	if (strlen(data) != len || str_copy(buf, buflen, data) < 0) {
-		s_err(err, errlen, "%s: malformed key file", path);
+		s_key_fail(err, errlen, "%s: malformed key file", path);
 		r = -EINVAL;
 	}
 	crypto_wipe(data, len);
@@ -104,12 +108,12 @@ static int s_read_b64_32(const char *path, uint8_t out[32], char *err, size_t er
 		goto out;
 	r = crypto_b64_decode(text, &raw, &n);
 	if (r == -EINVAL || (r == 0 && n != 32)) {
-		s_err(err, errlen, "%s: expected base64 of 32 bytes", path);
+		s_key_fail(err, errlen, "%s: expected base64 of 32 bytes", path);
 		r = -EINVAL;
 		goto out;
 	}
 	if (r < 0) {
-		s_err(err, errlen, "%s: %s", path, strerror(-r));
+		s_key_fail(err, errlen, "%s: %s", path, strerror(-r));
 		goto out;
 	}
 	memcpy(out, raw, 32);
@@ -132,20 +136,20 @@ int keys_check_perms(const char *dir, char *err, size_t errlen)
 		if (!s_files[f].secret)
 			continue;
 		if ((r = s_path(dir, f, path, sizeof(path))) < 0) {
-			s_err(err, errlen, "%s: path too long", dir);
+			s_key_fail(err, errlen, "%s: path too long", dir);
 			return r;
 		}
 		if (stat(path, &st) < 0) {
 			r = -errno;
-			s_err(err, errlen, "%s: %s", path, strerror(-r));
+			s_key_fail(err, errlen, "%s: %s", path, strerror(-r));
 			return r;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			s_err(err, errlen, "%s: not a regular file", path);
+			s_key_fail(err, errlen, "%s: not a regular file", path);
 			return -EINVAL;
 		}
 		if ((st.st_mode & 077) != 0) {
-			s_err(err, errlen, "%s: secret key file is readable by group or others "
+			s_key_fail(err, errlen, "%s: secret key file is readable by group or others "
 			      "(mode %04o); run: chmod 600 %s",
 			      path, (unsigned)(st.st_mode & 07777), path);
 			return -EPERM;
@@ -164,22 +168,22 @@ static int s_load_curve(const char *dir, int next, struct keys *k, char *err, si
 	    (r = s_read_trimmed(path, k->curve_secret, CRYPTO_Z85_KEY_LEN + 1, err, errlen)) < 0)
 		return r;
 	if (!crypto_z85_key_valid(k->curve_secret)) {
-		s_err(err, errlen, "%s: expected a 40-character Z85 CURVE key", path);
+		s_key_fail(err, errlen, "%s: expected a 40-character Z85 CURVE key", path);
 		return -EINVAL;
 	}
 	if ((r = crypto_curve_public(k->curve_secret, derived)) < 0) {
-		s_err(err, errlen, "%s: cannot derive the public key", path);
+		s_key_fail(err, errlen, "%s: cannot derive the public key", path);
 		return r;
 	}
 	if ((r = s_path_set(dir, KF_CURVE_PUB, next, path, sizeof(path))) < 0 ||
 	    (r = s_read_trimmed(path, k->curve_public, sizeof(k->curve_public), err, errlen)) < 0)
 		return r;
 	if (!crypto_z85_key_valid(k->curve_public)) {
-		s_err(err, errlen, "%s: expected a 40-character Z85 CURVE key", path);
+		s_key_fail(err, errlen, "%s: expected a 40-character Z85 CURVE key", path);
 		return -EINVAL;
 	}
 	if (strcmp(derived, k->curve_public) != 0) {
-		s_err(err, errlen, "%s: does not match its secret key", path);
+		s_key_fail(err, errlen, "%s: does not match its secret key", path);
 		return -EINVAL;
 	}
 	return 0;
@@ -196,18 +200,18 @@ static int s_load_sign(const char *dir, int next, struct keys *k, char *err, siz
 	    (r = s_read_b64_32(path, k->sign_seed, err, errlen)) < 0)
 		return r;
 	if ((r = crypto_sign_public(k->sign_seed, derived)) < 0) {
-		s_err(err, errlen, "%s: cannot derive the public key", path);
+		s_key_fail(err, errlen, "%s: cannot derive the public key", path);
 		return r;
 	}
 	if ((r = s_path_set(dir, KF_SIGN_PUB, next, path, sizeof(path))) < 0 ||
 	    (r = s_read_b64_32(path, k->sign_public, err, errlen)) < 0)
 		return r;
 	if (memcmp(derived, k->sign_public, sizeof(derived)) != 0) {
-		s_err(err, errlen, "%s: does not match its secret key", path);
+		s_key_fail(err, errlen, "%s: does not match its secret key", path);
 		return -EINVAL;
 	}
 	if (!(k->signer = crypto_sigkey_new_private(k->sign_seed))) {
-		s_err(err, errlen, "%s: cannot load the signing key", path);
+		s_key_fail(err, errlen, "%s: cannot load the signing key", path);
 		return -EIO;
 	}
 	return 0;
@@ -225,7 +229,7 @@ int keys_load(const char *dir, struct keys *k, char *err, size_t errlen)
 	if ((r = keys_check_perms(dir, err, errlen)) < 0)
 		goto out;
 	if ((r = keys_secret_new(&t)) < 0) {
-		s_err(err, errlen, "no memory for the keys (secure heap full?)");
+		s_key_fail(err, errlen, "no memory for the keys (secure heap full?)");
 		goto out;
 	}
 	if ((r = s_load_curve(dir, 0, &t, err, errlen)) < 0)
@@ -240,7 +244,7 @@ int keys_load(const char *dir, struct keys *k, char *err, size_t errlen)
 	r = 0;
 out:
 	if (r == -ENAMETOOLONG)
-		s_err(err, errlen, "%s: path too long", dir);
+		s_key_fail(err, errlen, "%s: path too long", dir);
 	keys_clear(&t);
 	return r;
 }
@@ -251,7 +255,7 @@ int keys_load_next(const char *dir, struct keys *k, char *err, size_t errlen)
 	int r;
 
 	if ((r = keys_secret_new(&t)) < 0) {
-		s_err(err, errlen, "no memory for the keys (secure heap full?)");
+		s_key_fail(err, errlen, "no memory for the keys (secure heap full?)");
 		goto out;
 	}
 	if ((r = s_load_curve(dir, 1, &t, err, errlen)) < 0 ||
@@ -305,7 +309,7 @@ static int s_make_dir(const char *dir, char *err, size_t errlen)
 			return 0;
 		r = -ENOTDIR;
 	}
-	s_err(err, errlen, "%s: cannot create key directory: %s", dir, strerror(-r));
+	s_key_fail(err, errlen, "%s: cannot create key directory: %s", dir, strerror(-r));
 	return r;
 }
 
@@ -316,18 +320,18 @@ static int s_refuse_existing(const char *dir, char *err, size_t errlen)
 
 	for (int f = 0; f < KF_COUNT; f++) {
 		if (s_path(dir, f, path, sizeof(path)) < 0) {
-			s_err(err, errlen, "%s: path too long", dir);
+			s_key_fail(err, errlen, "%s: path too long", dir);
 			return -ENAMETOOLONG;
 		}
 		if (lstat(path, &st) == 0) {
-			s_err(err, errlen, "%s: key file already exists; refusing to overwrite it",
+			s_key_fail(err, errlen, "%s: key file already exists; refusing to overwrite it",
 			      path);
 			return -EEXIST;
 		}
 		if (errno != ENOENT) {
 			int r = -errno;
 
-			s_err(err, errlen, "%s: %s", path, strerror(-r));
+			s_key_fail(err, errlen, "%s: %s", path, strerror(-r));
 			return r;
 		}
 	}
@@ -384,19 +388,19 @@ int keys_generate(const char *dir, int force, char *err, size_t errlen)
 	if (!force && (r = s_refuse_existing(dir, err, errlen)) < 0)
 		goto out;
 	if ((r = s_fresh_contents(text)) < 0) {
-		s_err(err, errlen, "cannot generate keys: %s", strerror(-r));
+		s_key_fail(err, errlen, "cannot generate keys: %s", strerror(-r));
 		goto out;
 	}
 	/* Each file is replaced atomically but the set is not: a failure part way
 	 * leaves old and new files mixed, which keys_load reports as a mismatch. */
 	for (int f = 0; f < KF_COUNT; f++) {
 		if ((r = s_path(dir, f, path, sizeof(path))) < 0) {
-			s_err(err, errlen, "%s: path too long", dir);
+			s_key_fail(err, errlen, "%s: path too long", dir);
 			goto out;
 		}
 		r = file_write_atomic(path, text[f], strlen(text[f]), s_files[f].mode);
 		if (r < 0) {
-			s_err(err, errlen, "%s: cannot write: %s", path, strerror(-r));
+			s_key_fail(err, errlen, "%s: cannot write: %s", path, strerror(-r));
 			goto out;
 		}
 	}
@@ -419,12 +423,12 @@ int keys_rotate(const char *dir, int force, char *err, size_t errlen)
 		if ((r = s_path_set(dir, which[i], 1, path, sizeof(path))) < 0)
 			goto toolong;
 		if (lstat(path, &st) == 0) {
-			s_err(err, errlen, "%s exists: a rollover is already under way", path);
+			s_key_fail(err, errlen, "%s exists: a rollover is already under way", path);
 			return -EEXIST;
 		}
 	}
 	if ((r = s_fresh_contents(text)) < 0) {
-		s_err(err, errlen, "cannot generate keys: %s", strerror(-r));
+		s_key_fail(err, errlen, "cannot generate keys: %s", strerror(-r));
 		goto out;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(which); i++) {
@@ -433,14 +437,14 @@ int keys_rotate(const char *dir, int force, char *err, size_t errlen)
 		r = file_write_atomic(path, text[which[i]], strlen(text[which[i]]),
 				      s_files[which[i]].mode);
 		if (r < 0) {
-			s_err(err, errlen, "%s: cannot write: %s", path, strerror(-r));
+			s_key_fail(err, errlen, "%s: cannot write: %s", path, strerror(-r));
 			goto out;
 		}
 	}
 	r = 0;
 	goto out;
 toolong:
-	s_err(err, errlen, "%s: path too long", dir);
+	s_key_fail(err, errlen, "%s: path too long", dir);
 out:
 	crypto_wipe(text, sizeof(text));
 	return r;
@@ -462,12 +466,12 @@ int keys_activate(const char *dir, char *err, size_t errlen)
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		if (s_path_set(dir, order[i], 1, from, sizeof(from)) < 0 ||
 		    s_path(dir, order[i], to, sizeof(to)) < 0) {
-			s_err(err, errlen, "%s: path too long", dir);
+			s_key_fail(err, errlen, "%s: path too long", dir);
 			return -ENAMETOOLONG;
 		}
 		if (rename(from, to) < 0) {
 			r = -errno;
-			s_err(err, errlen, "cannot rename %s to %s: %s", from, to, strerror(-r));
+			s_key_fail(err, errlen, "cannot rename %s to %s: %s", from, to, strerror(-r));
 			return r;
 		}
 	}

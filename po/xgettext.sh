@@ -10,6 +10,7 @@
 #                     the CSV checks: csvfile translates the format
 #   csvfile_check_valid:6   its "what" phrase, translated in csvfile.c
 #   s_load_fail:2     csvdialect.c's --map file errors
+#   s_key_fail:3      keys.c's reasons (overstap keys prints them)
 set -eu
 SRC=$1
 OUT=$2
@@ -18,10 +19,10 @@ grep -v '^#' po/POTFILES | grep . | xgettext --from-code=UTF-8 --language=C \
 	--keyword=_ --keyword=N_ --keyword=NC_:1c,2 --keyword=i18n_pgettext:1c,2 --keyword=ngettext:1,2 \
 	--keyword=ctl_fail:3 --keyword=cli_usage_error:2 \
 	--keyword=csvfile_check_fail:3 --keyword=s_line_fail:3 --keyword=s_col_err:3 \
-	--keyword=csvfile_check_valid:6 --keyword=s_load_fail:2 \
+	--keyword=csvfile_check_valid:6 --keyword=s_load_fail:2 --keyword=s_key_fail:3 \
 	--flag=ctl_fail:3:c-format --flag=cli_usage_error:2:c-format \
 	--flag=csvfile_check_fail:3:c-format --flag=s_line_fail:3:c-format \
-	--flag=s_col_err:3:c-format --flag=s_load_fail:2:c-format \
+	--flag=s_col_err:3:c-format --flag=s_load_fail:2:c-format --flag=s_key_fail:3:c-format \
 	--add-comments=TRANSLATORS: --sort-by-file \
 	--package-name=overstap --msgid-bugs-address=overstap@lists.example.nl \
 	--files-from=- -o "$OUT"

@@ -263,6 +263,20 @@ class CliLanguageTest(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 3)
         self.assertIn("kan overstapd niet bereiken", r.stderr)
 
+    def test_key_file_reasons_in_the_users_language(self):
+        # keys.c makes the reason; `overstap keys` prints it to the administrator
+        kd = os.path.join(self.root, "keys-nl")
+        self.assertEqual(self.run_cli(c_env(), "keys", "gen", "--dir", kd).returncode, 0)
+        os.chmod(os.path.join(kd, "curve.key"), 0o644)
+        nl = self.run_cli(dutch_env(), "keys", "show", "--dir", kd, "--id", SCHOOL,
+                          "--endpoint", "tcp://school.example.nl:7470")
+        en = self.run_cli(c_env(), "keys", "show", "--dir", kd, "--id", SCHOOL,
+                          "--endpoint", "tcp://school.example.nl:7470")
+        self.assertNotEqual(nl.returncode, 0)
+        self.assertIn("het geheime sleutelbestand is leesbaar voor groep of anderen", nl.stderr)
+        self.assertIn("voer uit: chmod 600", nl.stderr)
+        self.assertIn("secret key file is readable by group or others", en.stderr)
+
     def test_daemon_error_in_the_callers_language(self):
         nl = self.run_cli(dutch_env(), "handover", "show", "NOPE")
         en = self.run_cli(c_env(), "handover", "show", "NOPE")
