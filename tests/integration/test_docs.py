@@ -1,5 +1,5 @@
 """The documentation names only what exists (issue 15): every `overstap ...`
-command in README.md, HACKING.md and the man pages is a command of `overstap --help`,
+command in README.md, HACKING.md, README.Debian and the man pages is a command of `overstap --help`,
 every option given to it is one its own --help lists, every `overstapd`
 option is one `overstapd --help` lists, every section link in README.md and
 HACKING.md leads to a heading, and every command has its section in overstap(1).
@@ -91,6 +91,22 @@ def commands_in(text):
     return found
 
 
+def plain_text_as_markdown(text):
+    """README.Debian is plain text: commands stand "in quotes" or on indented
+    lines of their own (overstap, runuser, sudo ...). Each such command becomes a `code span` on its own line, so that
+    commands_in reads it with the line number it has."""
+    out = []
+    for line in text.splitlines():
+        if re.match(r"^\s{4,}(overstap|runuser|sudo) ", line):
+            spans = [line.strip().rstrip("\\")]
+        else:
+            # not a debconf selection ("overstap overstap/purge_data ...")
+            spans = [sp for sp in re.findall(r'"([^"]+)"', line)
+                     if not re.match(r"overstap \S*/", sp)]
+        out.append(" ".join("`%s`" % sp.replace("`", "") for sp in spans))
+    return "\n".join(out)
+
+
 class DocsTest(unittest.TestCase):
 
     @classmethod
@@ -129,6 +145,12 @@ class DocsTest(unittest.TestCase):
         for doc in ("README.md", "HACKING.md"):
             with self.subTest(doc=doc):
                 self.check_commands(doc, self.read(doc))
+
+    def test_readme_debian_commands_and_options_exist(self):
+        """The installed guide (issue 15: configure a school from the
+        installed docs alone)."""
+        self.check_commands("README.Debian", plain_text_as_markdown(
+            self.read("cmake", "deb", "README.Debian")))
 
     def test_man_page_commands_and_options_exist(self):
         for page in ("overstap.1.scd", "overstapd.8.scd", "overstapd.conf.5.scd"):
