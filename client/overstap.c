@@ -351,6 +351,16 @@ static const struct verb s_verbs[] = {
 	  "(inbox.searched) with the record ids found, never the PGN or name asked for.\n") },
 };
 
+/* Commands renamed, under their old names for one release more: administrators'
+ * scripts keep working, with a warning on stderr. Not in --help or the
+ * completion. */
+static const struct {
+	const char *old_group, *old_name;	/* what scripts still type */
+	const char *group, *name;		/* the row of s_verbs it is now */
+} s_renamed[] = {
+	{ "status", "set", "registration", "status" },	/* 0.1.0: read as `status` (issue 15) */
+};
+
 /* "handover list" or "status" into buf. */
 static const char *s_words(const struct verb *v, char *buf, size_t len)
 {
@@ -435,19 +445,19 @@ static int s_is_help(const char *arg)
  * (argv[0] = "overstap GROUP NAME", so getopt's messages name the command). */
 static int s_dispatch(struct cli *cli, int argc, char **argv)
 {
-	static char reg[] = "registration", st[] = "status";
 	const char *group = argv[0], *name = argc > 1 ? argv[1] : NULL;
 	int group_known = 0;
 
-	/* The old name of `registration status`, kept for one release for the
-	 * administrators' scripts; not in --help or the completion. */
-	if (name && strcmp(group, "status") == 0 && strcmp(name, "set") == 0) {
-		fputs(_("overstap: 'status set' is now 'registration status'; the old name goes in "
-			"the next release\n"), stderr);
-		argv[0] = reg;
-		argv[1] = st;
-		group = reg;
-		name = st;
+	for (size_t i = 0; name && i < ARRAY_SIZE(s_renamed); i++) {
+		if (strcmp(group, s_renamed[i].old_group) != 0 ||
+		    strcmp(name, s_renamed[i].old_name) != 0)
+			continue;
+		fprintf(stderr, _("overstap: '%s %s' is now '%s %s'; the old name goes in the "
+				  "next release\n"), group, name, s_renamed[i].group, s_renamed[i].name);
+		/* argv[0..1] need no change: the verb gets its own argv[0] below */
+		group = s_renamed[i].group;
+		name = s_renamed[i].name;
+		break;
 	}
 
 	for (size_t i = 0; i < ARRAY_SIZE(s_verbs); i++) {
