@@ -93,8 +93,9 @@ def commands_in(text):
 
 def plain_text_as_markdown(text):
     """README.Debian is plain text: commands stand "in quotes" or on indented
-    lines of their own (overstap, runuser, sudo ...). Each such command becomes a `code span` on its own line, so that
-    commands_in reads it with the line number it has."""
+    lines of their own (overstap, runuser, sudo ...). Each such command
+    becomes a `code span` on its own line, so that commands_in reads it with
+    the line number it has."""
     out = []
     for line in text.splitlines():
         if re.match(r"^\s{4,}(overstap|runuser|sudo) ", line):
