@@ -31,6 +31,8 @@ void cli_help(const struct cli *cli, FILE *f)
 	fprintf(f, _("usage: %s %s\n\n%c%s.\n\noptions:\n%s"), cli->prog, _(cli->verb->args),
 		toupper((unsigned char)sum[0]), sum + 1,
 		cli->verb->options ? _(cli->verb->options) : "");
+	if (cli->verb->more_options)
+		fputs(_(cli->verb->more_options), f);
 	fputs(_("  -h, --help            show this help\n"), f);
 	if (cli->verb->notes)
 		fprintf(f, "\n%s", _(cli->verb->notes));

@@ -39,6 +39,9 @@ struct verb {
 	const char *args;	/* synopsis after the verb words */
 	const char *summary;	/* one line for `overstap --help` */
 	const char *options;	/* option lines for `overstap VERB --help`, or NULL */
+	const char *more_options;	/* printed after options: lines many verbs share
+					 * (JSON_OPT, DIALECT_OPTS in overstap.c), each
+					 * its own msgid; or NULL */
 	const char *notes;	/* paragraph after the options, or NULL */
 };
 
@@ -115,7 +118,7 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv);
 int cmd_keys_rotate(struct cli *cli, int argc, char **argv);
 int cmd_audit_verify(struct cli *cli, int argc, char **argv);
 int cmd_consent_grant(struct cli *cli, int argc, char **argv);
-int cmd_status_set(struct cli *cli, int argc, char **argv);
+int cmd_registration_status(struct cli *cli, int argc, char **argv);
 int cmd_outcome_record(struct cli *cli, int argc, char **argv);
 int cmd_import_outcomes(struct cli *cli, int argc, char **argv);
 int cmd_registration_record(struct cli *cli, int argc, char **argv);

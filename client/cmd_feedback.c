@@ -1,5 +1,5 @@
 /* cmd_feedback: at the receiving institution, what goes back to the school:
- * `overstap status set`, `overstap outcome record`, `overstap import outcomes`
+ * `overstap registration status`, `overstap outcome record`, `overstap import outcomes`
  * (design.md §8) and `overstap registration record`. The CSV is checked here with
  * every error at once; the daemon checks again, and checks the consent. */
 #include <errno.h>
@@ -68,7 +68,7 @@ static int s_file_arg(struct cli *cli, int argc, char **argv, struct dialect *d,
 	return r == CLI_EXIT_OK ? -1 : r;
 }
 
-/* status set / outcome record: one event from the command line. */
+/* registration status / outcome record: one event from the command line. */
 static int s_one(struct cli *cli, int argc, char **argv, int want_status)
 {
 	static const struct option opts[] = {
@@ -112,7 +112,10 @@ static int s_one(struct cli *cli, int argc, char **argv, int want_status)
 	return s_send(cli, &f, want_status ? "statuses queued:" : "outcomes queued:");
 }
 
-int cmd_status_set(struct cli *cli, int argc, char **argv) { return s_one(cli, argc, argv, 1); }
+int cmd_registration_status(struct cli *cli, int argc, char **argv)
+{
+	return s_one(cli, argc, argv, 1);
+}
 
 int cmd_outcome_record(struct cli *cli, int argc, char **argv) { return s_one(cli, argc, argv, 0); }
 

@@ -1,8 +1,8 @@
 /* completion: the bash completion script of overstap(1), generated from the
  * verb table (overstap.c), so that a new command or option completes without
  * anyone remembering to edit a second list. Long options are read from each
- * verb's help text ("  -f, --format F   ..."): what --help shows is what
- * completes. */
+ * verb's help text, both its option fields ("  -f, --format F   ..."): what
+ * --help shows is what completes. */
 #include "completion.h"
 
 #include <ctype.h>
@@ -122,6 +122,7 @@ int completion_write_bash(FILE *f, const struct verb *v, size_t n)
 
 		fprintf(f, "        \"%s %s\") opts=\"--help", v[i].group, v[i].name ? v[i].name : "");
 		s_options(f, v[i].options, files, sizeof(files));
+		s_options(f, v[i].more_options, files, sizeof(files));
 		fprintf(f, "\"; files=\"%s\" ;;\n", files);
 	}
 	fputs("    esac\n"

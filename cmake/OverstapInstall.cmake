@@ -13,7 +13,8 @@
 #   ${CMAKE_INSTALL_MANDIR}/man{1,5,8}/*.gz  (docs/CMakeLists.txt)
 #   ${CMAKE_INSTALL_DOCDIR}/  README.Debian (the administrator's guide),
 #       README.systemd.md, copyright, changelog.gz, report-json.md,
-#       report-schema.json, examples/ (docs/examples, when there is one)
+#       report-schema.json, web.conf.example (web/CMakeLists.txt),
+#       examples/ (docs/examples: docs/CMakeLists.txt)
 # The documentation is the same with or without the package, so that a
 # cmake install and the .deb have one layout (install_tree checks both).
 include(GNUInstallDirs)
@@ -41,7 +42,9 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/overstap.bash
 install(FILES systemd/overstap.sysusers DESTINATION ${OVERSTAP_SYSUSERSDIR} RENAME overstap.conf)
 
 # ---- documentation: for the administrator, not the developer ----------------
-# README.md is the developer's (scripts/demo, the build): not installed.
+# README.md starts from the source tree (scripts/demo, building the package)
+# and HACKING.md is the developer's: neither is installed. README.Debian is
+# the installed guide, with the man pages and the examples.
 set(OVERSTAP_DOC_GEN ${CMAKE_CURRENT_BINARY_DIR}/doc-gen)
 # The copyright file (machine-readable, DEP-5) and the changelog name the
 # maintainer. The changelog is a native package's (no Debian revision):
@@ -62,14 +65,8 @@ install(FILES ${OVERSTAP_DOC_GEN}/copyright ${OVERSTAP_DOC_GEN}/changelog.gz
               cmake/deb/README.Debian docs/report-json.md docs/report-schema.json
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES systemd/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME README.systemd.md)
-# Example files for administrators, when docs/examples exists (seen at
-# configure time: re-run cmake after adding one).
-file(GLOB_RECURSE OVERSTAP_DOC_EXAMPLES LIST_DIRECTORIES false
-     RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}/docs/examples ${CMAKE_CURRENT_SOURCE_DIR}/docs/examples/*)
-foreach(f ${OVERSTAP_DOC_EXAMPLES})
-  get_filename_component(d ${f} DIRECTORY)
-  install(FILES docs/examples/${f} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/${d})
-endforeach()
+# The example import files go to ${CMAKE_INSTALL_DOCDIR}/examples from
+# docs/CMakeLists.txt, which installs them once.
 # The unit, the tmpfiles.d snippet and the example config: their contents or
 # destination depend on the prefix in use at install time.
 configure_file(cmake/install_generated.cmake.in install_generated.cmake @ONLY)

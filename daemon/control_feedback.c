@@ -357,7 +357,7 @@ int ctl_feedback(struct req_ctx *c)
 			r = s_audit_denials(c, rows, f->n_events);
 	}
 	free(rows);
-	/* from the command line (outcome record, status set) there is no file
+	/* from the command line (outcome record, registration status) there is no file
 	 * or line to name */
 	if ((rt = ctl_errors_take(c, res, &errors, f->file[0] ? NULL : "-:0: ")) < 0 && r == 0)
 		r = rt;

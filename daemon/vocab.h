@@ -84,7 +84,7 @@ const char *vocab_advice_list(void);
 const char *vocab_diploma_list(void);
 
 /* The outcome events of design.md §3/§8, in design.md §8 order: what the outcomes import,
- * `overstap status set` / `outcome record` and the reports share. 0 is
+ * `overstap registration status` / `outcome record` and the reports share. 0 is
  * "unknown", as above. The numbers are stored (store.c): append only. */
 enum outcome_event {
 	OUTCOME_EV_UNKNOWN = 0,

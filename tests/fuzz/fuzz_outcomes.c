@@ -1,5 +1,5 @@
 /* libFuzzer target: the outcomes CSV parser and validator (a file an MBO's
- * administration exports; the same checks guard `status set` / `outcome
+ * administration exports; the same checks guard `registration status` / `outcome
  * record`). Besides not crashing or leaking, what the parser accepts must
  * hold the promises of outcomes.h; `today` is fixed so that a find
  * reproduces on any day. */

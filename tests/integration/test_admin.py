@@ -133,9 +133,12 @@ class CompletionTest(harness.DaemonTestCase):
         self.assertEqual(complete("hand"), ["handover"])
         self.assertEqual(complete("-s", "/tmp/x.sock", "cons"), ["consent"])
         self.assertIn("withdraw", complete("consent", ""))
-        self.assertEqual(complete("status", ""), ["set"])
-        # options: exactly what each command's --help lists
-        for words in (("report",), ("subject",), ("keys", "show"), ("import", "leavers")):
+        self.assertEqual(complete("registration", ""), ["record", "status"])
+        self.assertEqual(complete("status", "--"), ["--help", "--json"])
+        # options: exactly what each command's --help lists, the shared lines
+        # (--json, the CSV dialect) included
+        for words in (("report",), ("subject",), ("keys", "show"), ("import", "leavers"),
+                      ("import", "enrolments"), ("consent", "due"), ("inbox", "find")):
             listed = sorted(set(re.findall(r"(?m)^\s+(?:-\w, )?(--[a-z][a-z-]*)",
                                            overstap(*words, "--help").stdout)) | {"--help"})
             self.assertEqual(complete(*words, "--"), listed, words)

@@ -1,8 +1,8 @@
 """The documentation names only what exists (issue 15): every `overstap ...`
-command in README.md and the man pages is a command of `overstap --help`,
+command in README.md, HACKING.md, README.Debian and the man pages is a command of `overstap --help`,
 every option given to it is one its own --help lists, every `overstapd`
-option is one `overstapd --help` lists, every section link in the README
-leads to a heading, and every command has its section in overstap(1).
+option is one `overstapd --help` lists, every section link in README.md and
+HACKING.md leads to a heading, and every command has its section in overstap(1).
 
 The truth is the binaries' own help (the verb table), not a list kept here.
 
@@ -91,6 +91,23 @@ def commands_in(text):
     return found
 
 
+def plain_text_as_markdown(text):
+    """README.Debian is plain text: commands stand "in quotes" or on indented
+    lines of their own (overstap, runuser, sudo ...). Each such command
+    becomes a `code span` on its own line, so that commands_in reads it with
+    the line number it has."""
+    out = []
+    for line in text.splitlines():
+        if re.match(r"^\s{4,}(overstap|runuser|sudo) ", line):
+            spans = [line.strip().rstrip("\\")]
+        else:
+            # not a debconf selection ("overstap overstap/purge_data ...")
+            spans = [sp for sp in re.findall(r'"([^"]+)"', line)
+                     if not re.match(r"overstap \S*/", sp)]
+        out.append(" ".join("`%s`" % sp.replace("`", "") for sp in spans))
+    return "\n".join(out)
+
+
 class DocsTest(unittest.TestCase):
 
     @classmethod
@@ -126,7 +143,15 @@ class DocsTest(unittest.TestCase):
             return f.read()
 
     def test_readme_commands_and_options_exist(self):
-        self.check_commands("README.md", self.read("README.md"))
+        for doc in ("README.md", "HACKING.md"):
+            with self.subTest(doc=doc):
+                self.check_commands(doc, self.read(doc))
+
+    def test_readme_debian_commands_and_options_exist(self):
+        """The installed guide (issue 15: configure a school from the
+        installed docs alone)."""
+        self.check_commands("README.Debian", plain_text_as_markdown(
+            self.read("cmake", "deb", "README.Debian")))
 
     def test_man_page_commands_and_options_exist(self):
         for page in ("overstap.1.scd", "overstapd.8.scd", "overstapd.conf.5.scd"):
@@ -167,17 +192,24 @@ class DocsTest(unittest.TestCase):
         self.assertEqual(documented - listed, set())
         self.assertEqual(listed - documented, set(), "overstapd(8) does not document these")
 
+    @staticmethod
+    def slugs(text):
+        return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+                for h in re.findall(r"(?m)^#+ (.+)$", text)}
+
     def test_readme_section_links_lead_to_headings(self):
-        text = self.read("README.md")
-        slugs = set()
-        for h in re.findall(r"(?m)^#+ (.+)$", text):
-            slug = re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-            slugs.add(slug)
-        for anchor in re.findall(r"\]\(#([^)]+)\)", text):
-            self.assertIn(anchor, slugs, "README links to #%s, which is no heading" % anchor)
-        for path in re.findall(r"\]\((?!https?:|#)([^)#]+)", text):
-            self.assertTrue(os.path.exists(os.path.join(SRC, path)),
-                            "README links to %s, which does not exist" % path)
+        """README.md and HACKING.md: #anchors, files and FILE.md#anchor links."""
+        for doc in ("README.md", "HACKING.md"):
+            text = self.read(doc)
+            for anchor in re.findall(r"\]\(#([^)]+)\)", text):
+                self.assertIn(anchor, self.slugs(text),
+                              "%s links to #%s, which is no heading" % (doc, anchor))
+            for path, anchor in re.findall(r"\]\((?!https?:|#)([^)#]+)(?:#([^)]+))?\)", text):
+                self.assertTrue(os.path.exists(os.path.join(SRC, path)),
+                                "%s links to %s, which does not exist" % (doc, path))
+                if anchor and path.endswith(".md"):
+                    self.assertIn(anchor, self.slugs(self.read(path)),
+                                  "%s links to %s#%s, which is no heading" % (doc, path, anchor))
 
 
 if __name__ == "__main__":

@@ -91,8 +91,12 @@ class FeedbackTest(harness.DaemonTestCase):
         rid = self.send("F1", "F2")
 
         # 2. Statuses need no consent.
-        self.mbo.cli("status", "set", rid["F2"], "intake_held", "--date", TODAY)
-        self.mbo.cli("status", "set", rid["F2"], "enrolled")
+        self.mbo.cli("registration", "status", rid["F2"], "intake_held", "--date", TODAY)
+        # issue 15: `status set` is the old name, kept one release for scripts,
+        # with a warning on stderr only (stdout stays what scripts read)
+        old = self.mbo.cli("status", "set", rid["F2"], "enrolled")
+        self.assertIn("'status set' is now 'registration status'", old.stderr)
+        self.assertNotIn("is now", old.stdout)
         wait_for(lambda: len(self.timeline("F2")) == 2, what="two statuses at the school")
         self.assertEqual([(e["event"], e["inbound"], e["peer"]) for e in self.timeline("F2")],
                          [("intake_held", True, MBO), ("enrolled", True, MBO)])

@@ -129,7 +129,7 @@ class MboSideTest(harness.DaemonTestCase):
         self.assertNotIn("refused:", self.mbo.cli("status").stdout)
         # The school erases K3; a status the MBO sends about it is refused there.
         self.school.cli("erase", "K3", "--yes")
-        self.mbo.cli("status", "set", self.rid["K3"], "enrolled", "--date", TODAY)
+        self.mbo.cli("registration", "status", self.rid["K3"], "enrolled", "--date", TODAY)
         wait_for(lambda: self.mbo.cli_json("outbox", "list", "--refused"),
                  what="the refusal at the MBO")
         (r,) = self.mbo.cli_json("outbox", "list", "--refused")

@@ -80,7 +80,7 @@ class SubjectReportTest(harness.DaemonTestCase):
         self.school.cli("handover", "send", "S1")
         wait_for(lambda: self.state()["state"] == "delivered", what="S1 delivered")
         rid = self.state()["record_id"]
-        self.mbo.cli("status", "set", rid, "enrolled", "--date", TODAY)
+        self.mbo.cli("registration", "status", rid, "enrolled", "--date", TODAY)
         self.school.cli("consent", "withdraw", fc["id"])
         wait_for(lambda: self.mbo.cli_json("subject", self.pgn)["received"][0]["revoked"],
                  what="the withdrawal at the MBO")

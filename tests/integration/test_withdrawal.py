@@ -126,7 +126,7 @@ class WithdrawalTest(harness.DaemonTestCase):
 
     def test_status_after_the_dossier_was_erased(self):
         """Issue 16 item 6: once a withdrawal had erased the whole dossier (a
-        handover on consent), a statutory `status set` was refused with "no
+        handover on consent), a statutory `registration status` was refused with "no
         handover received with this record id". The record id and its sender
         are kept: the status (statute) goes back; an outcome is refused with
         the real reason."""
@@ -145,7 +145,7 @@ class WithdrawalTest(harness.DaemonTestCase):
                  what="the dossier erased at the MBO")
         self.assertTrue(self.mbo.cli_json("inbox", "show", rid)["erased_at"])
 
-        self.mbo.cli("status", "set", rid, "enrolled", "--date", TODAY)
+        self.mbo.cli("registration", "status", rid, "enrolled", "--date", TODAY)
         wait_for(lambda: [(e["event"], e["inbound"]) for e in
                           self.school.cli_json("handover", "show", "W3")["timeline"]] ==
                  [("enrolled", True)], what="the status at the school")

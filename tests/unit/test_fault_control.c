@@ -261,7 +261,7 @@ static int s_erase(struct ctl_fx *x, Overstapctl__Reply *rep, struct req_ctx *c)
 	return rep->code;
 }
 
-/* `status set` / `outcome record` for the dossier the MBO holds. */
+/* `registration status` / `outcome record` for the dossier the MBO holds. */
 static int s_feedback(struct ctl_fx *x, const char *event, const char *date, Overstapctl__Reply *rep,
 		      struct req_ctx *c)
 {

@@ -350,7 +350,7 @@ static void test_length_caps(void **state)
 		"unclosed quote?)", NULL }, 0);
 }
 
-/* outcome_row_validate on its own: the CLI's `status set` and `outcome
+/* outcome_row_validate on its own: the CLI's `registration status` and `outcome
  * record`, and the daemon re-checking what comes over the control socket. */
 static void test_validate_direct(void **state)
 {
