@@ -31,6 +31,7 @@ struct daemon {
 	int64_t started_at;		/* wall ms */
 	int64_t retention_next;		/* mono ms of the next retention run */
 	int store_damage_told;		/* the log said the store is damaged (once) */
+	int store_check_told;		/* the start's quick_check result was collected */
 	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
 	struct ctl_reload reload;	/* the last reloads, for status */
 	struct spool spool;		/* [import] spool: the automated import */

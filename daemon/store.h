@@ -88,6 +88,24 @@ void store_leaver_clear(struct leaver *l);
 int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct store **out,
 	       char *err, size_t errlen);
 void store_close(struct store **s);
+/* store_open with flags: STORE_OPEN_CHECK_LATER runs the quick_check on a
+ * worker thread with its own read-only connection (store_check.c) instead
+ * of before store_open returns, unless the schema is to be migrated (then it
+ * runs first, as store_open's). Until it is done the store is used as it is;
+ * a failed check marks it broken (writes refused) when collected. */
+#define STORE_OPEN_CHECK_LATER 1u
+int store_open_ex(const char *path, const uint8_t master[CRYPTO_KEY_LEN], unsigned flags,
+		  struct store **out, char *err, size_t errlen);
+/* The deferred check's result: 1 while it runs, 0 when the store passed,
+ * -EUCLEAN when it failed (the store is now broken; *why sqlite's first
+ * complaint), another -errno when it could not run, -ENOENT when there is
+ * none (store_open checked at open). *ms: how long it took. why and ms may
+ * be NULL. Called from the loop; cheap. */
+int store_check_poll(struct store *s, const char **why, int64_t *ms);
+/* Start a check (STORE_OPEN_CHECK_LATER does): 0, -EALREADY, or -errno. */
+int store_check_start(struct store *s, const char *path);
+/* Stop a check still running (store_close does): it is interrupted. */
+void store_check_stop(struct store *s);
 
 /* ---- the store's health (store.c): a damaged store is never used silently ----
  * store_open runs PRAGMA quick_check and refuses a store that fails it
