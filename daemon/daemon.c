@@ -4,6 +4,7 @@
 #include "control.h"
 #include "envelope.h"
 #include "erasure.h"
+#include "import.h"
 #include "jdetail.h"
 #include "net.h"
 
@@ -165,6 +166,7 @@ void daemon_fini(struct daemon *d)
 		log_warn("cannot audit the refused registrations at shutdown");
 	rx_refusals_clear(&d->refusals);
 	strlist_clear(&d->reload.errors);
+	import_sessions_clear(&d->h);	/* before the store: their tables are on it */
 	store_close(&d->store);
 	keys_clear(&d->keys);
 	if (d->sigfd >= 0)

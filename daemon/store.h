@@ -621,4 +621,23 @@ int store_incidents_each(struct store *s, int open_only, store_incident_fn fn, v
 /* [in tx] Acknowledge an open incident: 1 when there is no open one with id. */
 int store_incident_ack(struct store *s, int64_t id, const char *by, const char *note, int64_t at);
 
+/* ---- a streamed import's staging (store_stage.c, design.md §8.5) ----
+ * A TEMP table of the connection per import session: gone when the daemon
+ * stops, never in the store's file. Rows are the caller's bytes (sealed by
+ * it); ref is the caller's keyed hash of the row's key. */
+struct store_stage;
+/* Create session id's table: 0 or -errno. */
+int store_stage_open(struct store *s, uint64_t id, struct store_stage **out);
+/* Add a row of line (bad = only its key counts, row may be NULL); *prev =
+ * the last line before with the same ref, else 0: then the row is staged as
+ * bad (a duplicate). 0 or -errno. */
+int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
+		    const void *row, size_t len, unsigned *prev);
+/* fn on every row not bad, in the order added, until it returns non-zero
+ * (returned). Writes to the store may go on meanwhile. */
+typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t len);
+int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg);
+/* Drop the table; takes NULL, NULLs *g. */
+void store_stage_drop(struct store_stage **g);
+
 #endif
