@@ -1224,21 +1224,59 @@ static int s_stream(struct csvfile *cf, int fd, char **bufp, size_t size)
 	return s_parse_end(cf, &csv, size);
 }
 
-int csvfile_stream_file(const struct csvfile_table *t, const char *path,
-			const struct csvfile_opts *o, struct strlist *errors)
+/* The rest of fd whole (a file in another encoding): 0 or -errno. */
+static int s_read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	struct csvfile cf = { .name = path, .t = t, .o = o, .errors = errors,
+	size_t cap = S_BLOCK, got = 0;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		ssize_t n;
+
+		if (got == cap) {
+			char *nb = cap < max + 1 ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				free(buf);
+				return cap < max + 1 ? -ENOMEM : -EFBIG;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (n == 0 && got > max) {
+			free(buf);
+			return -EFBIG;
+		}
+		if (n == 0) {
+			*out = buf;
+			*len = got;
+			return 0;
+		}
+		got += (size_t)n;
+	}
+	return -ENOMEM;
+}
+
+int csvfile_stream_fd(const struct csvfile_table *t, const char *name, int fd,
+		      const struct csvfile_opts *o, struct strlist *errors)
+{
+	struct csvfile cf = { .name = name, .t = t, .o = o, .errors = errors,
 			      .errors0 = errors->n, .line = 1 };
 	const char *enc = o->encoding && strcasecmp(o->encoding, "auto") != 0 ? o->encoding : NULL;
 	char *buf = NULL;
+	size_t len = 0;
 	struct stat sb;
-	int fd, r;
+	int r;
 
 	if (!o->sink)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	r = fstat(fd, &sb) < 0 ? -errno : 0;
 	if (r == 0 && (size_t)sb.st_size > t->max_file)
 		r = -EFBIG;
@@ -1253,9 +1291,12 @@ int csvfile_stream_file(const struct csvfile_table *t, const char *path,
 		void *none = NULL;
 		size_t n = 0;
 
-		close(fd);
 		free(buf);
-		r = csvfile_import_file(t, path, o, &none, &n, errors);
+		buf = NULL;
+		r = s_read_fd(fd, t->max_file, &buf, &len);
+		if (r == 0)
+			r = csvfile_import(t, name, buf, len, o, &none, &n, errors);
+		free(buf);
 		return r;
 	}
 	if (r > 0) {
@@ -1266,8 +1307,22 @@ int csvfile_stream_file(const struct csvfile_table *t, const char *path,
 		r = s_cf_alloc(&cf);
 	if (r == 0)
 		r = s_stream(&cf, fd, &buf, (size_t)sb.st_size);
-	close(fd);
 	free(buf);
 	s_cf_free(&cf);
+	return r;
+}
+
+int csvfile_stream_file(const struct csvfile_table *t, const char *path,
+			const struct csvfile_opts *o, struct strlist *errors)
+{
+	int fd, r;
+
+	if (!o->sink)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = csvfile_stream_fd(t, path, fd, o, errors);
+	close(fd);
 	return r;
 }

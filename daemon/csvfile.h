@@ -185,6 +185,9 @@ int csvfile_import_file(const struct csvfile_table *t, const char *path,
  * line and o->sink_rows. Returns as csvfile_import (no rows). */
 int csvfile_stream_file(const struct csvfile_table *t, const char *path,
 			const struct csvfile_opts *o, struct strlist *errors);
+/* Same from fd (at its start; left open), name the FILE part of messages. */
+int csvfile_stream_fd(const struct csvfile_table *t, const char *name, int fd,
+		      const struct csvfile_opts *o, struct strlist *errors);
 
 /* Check one row's view (the CLI's path: no CSV) as a parse would, with
  * today NULL = the local date (CSVFILE_TODAY) and out zeroed and finished

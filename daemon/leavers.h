@@ -44,6 +44,9 @@ int leavers_import_file(const char *path, const struct csvfile_opts *o,
  * overstapctl__leaver__free_unpacked and then the array. Duplicate
  * pupil_refs are not looked for here. */
 int leavers_stream_file(const char *path, const struct csvfile_opts *o, struct strlist *errors);
+/* Same from fd (at its start; left open); name is the FILE part of messages. */
+int leavers_stream_fd(const char *name, int fd, const struct csvfile_opts *o,
+		      struct strlist *errors);
 
 /* Validate one leaver; appends "NAME:LINE: column: reason" to errors for every
  * problem (not only the first) and returns the number of problems. Rules (design.md
