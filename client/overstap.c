@@ -289,6 +289,8 @@ static const struct verb s_verbs[] = {
 	{ "import", "leavers", cmd_import_leavers, N_("[options] FILE.csv"),
 	  N_("validate a leavers CSV and import it, all or nothing"),
 	  N_("  -n, --check           run every check, say what would happen, change nothing\n"
+	  "      --chunk N         rows a request (default 5000); the daemon imports the\n"
+	  "                        whole file, or nothing, at the last\n"
 	  "      --delimiter C     the separator: , ; or tab (default: found in the\n"
 	  "                        header line)\n"
 	  "      --encoding E      utf-8, windows-1252 or another iconv name (default:\n"
