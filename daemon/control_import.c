@@ -178,6 +178,8 @@ static int s_import_session(struct req_ctx *c, const char *file)
 	}
 	if (im->more)
 		return s_session_reply(c, *slot);
+	log_info("import session of %s: %u rows received, %s", c->user, import_stage_staged(*slot),
+		 rp.check ? "checking" : "importing");
 	r = import_stage_finish(*slot, c->user, &ir);
 	import_stage_free(slot);
 	if (r == 0 && !rp.check)
