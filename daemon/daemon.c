@@ -440,13 +440,18 @@ static void s_signals_handle(struct daemon *d)
  * old page with a wrapped key stays in it. */
 static void s_housekeeping(struct daemon *d, int64_t now)
 {
-	unsigned n = 0;
 	int r;
 
-	/* not before the store passed its quick_check: no erasure in a damaged file */
-	if (now >= d->retention_next && d->store_check_told) {
-		d->retention_next = now + 86400LL * 1000;
-		if ((r = erasure_retention_run(&d->h, &n)) < 0)
+	/* not before the store passed its quick_check: no erasure in a damaged
+	 * file; then in slices of ~10 ms, one a turn of the loop (design.md §3.10) */
+	if (d->retention_more || (now >= d->retention_next && d->store_check_told)) {
+		if (!d->retention_more) {
+			d->retention_next = now + 86400LL * 1000;
+			memset(&d->retention, 0, sizeof(d->retention));
+		}
+		r = erasure_retention_step(&d->h, 10, &d->retention);
+		d->retention_more = r == 1;
+		if (r < 0)
 			log_err("retention job failed (retried tomorrow or at restart): %s", strerror(-r));
 	}
 	/* one registration.refused entry per peer and hour, never one per probe,
@@ -506,6 +511,8 @@ int daemon_run(struct daemon *d)
 		if (!d->store_check_told)	/* collect the quick_check soon after it ends */
 			wake = wake < 100 ? wake : 100;
 		s_housekeeping(d, now);
+		if (d->retention_more)	/* the next slice after what came in meanwhile */
+			wake = 0;
 		spool_run(&d->spool, &d->h, now, &wake);
 		net_pump(&d->net, &wake);
 		nctl = ctlsock_poll_count(&d->control);

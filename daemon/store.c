@@ -232,9 +232,9 @@ static const char *const s_sql[ST__N] = {
 	 * walks the whole table to honour ORDER BY and LIMIT. */
 	[ST_RET_SENT] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state IN (0, 2, 3)"
 			" AND coalesce(delivered_at, imported_at) < ?1"
-			" ORDER BY coalesce(delivered_at, imported_at) LIMIT 1000",
+			" ORDER BY coalesce(delivered_at, imported_at) LIMIT 64",
 	[ST_RET_RECEIVED] = "SELECT record_id FROM inbox WHERE erased_at IS NULL AND received_at < ?1"
-			    " ORDER BY received_at LIMIT 1000",
+			    " ORDER BY received_at LIMIT 64",
 	[ST_WD_INS] = "INSERT INTO withdrawals(message_id, peer, record_id, consent_ids, reason, at, actor)"
 		      " VALUES (?1,?2,?3,?4,?5,?6,?7)",
 	[ST_WD_RECEIPT] = "UPDATE withdrawals SET receipt_id = ?3, receipt_at = ?4, erased = ?5,"
@@ -266,7 +266,7 @@ static const char *const s_sql[ST__N] = {
 			   " pseudonym = randomblob(32) WHERE id = ?1 AND erased_at IS NULL",
 	[ST_ENROL_BY_RECORD] = "SELECT id FROM enrolments WHERE record_id = ?1 AND erased_at IS NULL",
 	[ST_RET_ENROL] = "SELECT id FROM enrolments WHERE erased_at IS NULL AND imported_at < ?1"
-			 " ORDER BY imported_at LIMIT 1000",
+			 " ORDER BY imported_at LIMIT 64",
 	/* store_checkpoints.c */
 	[ST_CP_GET] = "SELECT seq, head, at FROM checkpoints WHERE peer = ?1 AND kind = ?2",
 	[ST_CP_PUT] = "INSERT OR REPLACE INTO checkpoints(peer, kind, seq, head, at) VALUES (?1,?2,?3,?4,?5)",
