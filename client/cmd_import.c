@@ -181,6 +181,9 @@ static int s_push(struct s_stream *s)
 		overstapctl__reply__free_unpacked(rep, NULL);
 	if (r == CLI_EXIT_OK)
 		return 0;
+	/* the daemon dropped the session with its refusal; one that could not be
+	 * reached drops it after IMPORT_SESSION_IDLE_MS */
+	s->session = 0;
 	s->r = r;
 	return -ECANCELED;
 }
