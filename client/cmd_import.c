@@ -275,6 +275,10 @@ static int s_import(struct cli *cli, const char *file, struct dialect *d, int ch
 			r == -EFBIG ? "file too large" : r < 0 ? strerror(-r) : "no leavers in the file");
 		r = CLI_EXIT_INPUT;
 	} else {
+		/* the last request of a session is answered when the whole file is
+		 * imported: at least 1 ms a row (a million: 17 minutes), or -t */
+		if (s.session && (size_t)cli->timeout_ms < p.rows && p.rows < INT_MAX)
+			cli->timeout_ms = (int)p.rows;
 		r = s_send(cli, file, s.held, s.n_held, check, s.session);
 		s.session = 0;
 	}
