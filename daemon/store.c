@@ -502,12 +502,13 @@ int store_check(struct store *s, int full, struct strlist *problems)
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(st, 0);
 
+		rc = SQLITE_OK;	/* every line, not only the first */
 		if (t && strcmp(t, "ok") == 0)
 			ok = 1;
 		else if ((r = strlist_addf(problems, "%s", t ? t : "(no text)")) < 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_OK) {
 		r = sqlerr_errno(rc);
 		if (r == -EUCLEAN && strlist_addf(problems, "%s", sqlite3_errmsg(s->db)) < 0)
 			r = -ENOMEM;

@@ -388,6 +388,14 @@ static void test_quick_check_later(void **state)
 	assert_true(why && *why);
 	assert_int_equal(store_broken(f->s, NULL), 1);
 	assert_int_equal(store_begin(f->s), -EUCLEAN);
+	/* `store check` reads every complaint, not only the first */
+	store_close(&f->s);
+	s_smash(f->path, "outbox");
+	assert_int_equal(store_open_ex(f->path, f->master, STORE_OPEN_CHECK_LATER, &f->s, err,
+				       sizeof(err)), 0);
+	assert_int_equal(store_check(f->s, 1, &errors), -EUCLEAN);
+	assert_true(errors.n >= 2);
+	strlist_clear(&errors);
 	/* without the flag, store_open still refuses it at once */
 	store_close(&f->s);
 	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), -EUCLEAN);
