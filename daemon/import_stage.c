@@ -1,8 +1,8 @@
 /* import_stage: an import session, a leavers file sent in chunks (design.md
- * §8.5). Every row is checked as it arrives (its errors kept, capped), its
- * pupil_ref looked up among the rows before it (duplicates), and staged in
- * the store's TEMP table sealed with the session's own key; the last
- * request applies them all in one transaction, or checks them. Nothing of a
+ * §8.5). Every row is checked as it arrives (its errors kept, capped) and
+ * staged in the store's TEMP table sealed with the session's own key; the
+ * last request finds the pupil_refs given twice (one sort) and applies the
+ * rows in one transaction, or checks them. Nothing of a
  * session is in the store's file before that: a killed client or daemon
  * leaves nothing half imported. */
 #include "import_int.h"
@@ -124,7 +124,6 @@ static int s_stage_row(struct import_stage *st, const struct config *cfg,
 	struct strlist why = { 0 };
 	uint8_t ref[32], aad[4], *packed = NULL, *sealed = NULL;
 	size_t plen, slen = 0;
-	unsigned prev = 0;
 	int bad, r;
 
 	/* Never trust the client's validation: check every row again here. */
@@ -158,15 +157,8 @@ static int s_stage_row(struct import_stage *st, const struct config *cfg,
 		if (r < 0)
 			return r;
 	}
-	r = store_stage_put(st->g, row->line, ref, bad, sealed, slen, &prev);
+	r = store_stage_put(st->g, row->line, ref, bad, sealed, slen);
 	free(sealed);
-	if (r == 0 && prev) {
-		/* the later row is the duplicate, staged as bad (import_leavers too) */
-		bad = 1;
-		if ((r = strlist_addf(&why, _("%s:%u: pupil_ref: duplicate of line %u"), st->file,
-				      row->line, prev)) == 0)
-			r = s_error_take(st, &why);
-	}
 	if (bad)
 		st->refused++;
 	else
@@ -185,10 +177,25 @@ int import_stage_add(struct import_stage *st, const struct config *cfg,
 	return r;
 }
 
-/* The errors (and how many more) into res; the session keeps none. */
+static int s_dup(void *arg, unsigned line, unsigned prev)
+{
+	struct import_stage *st = arg;
+	struct strlist why = { 0 };
+
+	if (strlist_addf(&why, _("%s:%u: pupil_ref: duplicate of line %u"), st->file, line,
+			 prev) < 0)
+		return -ENOMEM;
+	return s_error_take(st, &why);
+}
+
+/* The errors (and how many more) into res, duplicates after the rows' own
+ * (as import_leavers says them); the session keeps none. */
 static int s_errors(struct import_stage *st, struct import_result *res)
 {
-	int r = 0;
+	unsigned marked = 0;
+	int r = store_stage_duplicates(st->g, s_dup, st, &marked);
+
+	st->refused += marked;
 
 	for (size_t i = 0; i < st->errors.n && r == 0; i++)
 		r = strlist_addf(&res->errors, "%s", st->errors.v[i]);

@@ -628,11 +628,16 @@ int store_incident_ack(struct store *s, int64_t id, const char *by, const char *
 struct store_stage;
 /* Create session id's table: 0 or -errno. */
 int store_stage_open(struct store *s, uint64_t id, struct store_stage **out);
-/* Add a row of line (bad = only its key counts, row may be NULL); *prev =
- * the last line before with the same ref, else 0: then the row is staged as
- * bad (a duplicate). 0 or -errno. */
+/* Add a row of line (bad = only its key counts, row may be NULL). 0 or
+ * -errno. */
 int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
-		    const void *row, size_t len, unsigned *prev);
+		    const void *row, size_t len);
+/* fn(arg, line, prev) for every row whose ref came on an earlier line prev
+ * (the last such), in line order; each not bad yet is marked bad and
+ * counted in *marked. 0, fn's non-zero, or -errno. */
+typedef int (*store_stage_dup_fn)(void *arg, unsigned line, unsigned prev);
+int store_stage_duplicates(struct store_stage *g, store_stage_dup_fn fn, void *arg,
+			   unsigned *marked);
 /* fn on every row not bad, in the order added, until it returns non-zero
  * (returned). Writes to the store may go on meanwhile. */
 typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t len);

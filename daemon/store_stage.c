@@ -2,7 +2,9 @@
  * of an import session wait in a TEMP table of the daemon's connection (gone
  * with the connection: a killed daemon leaves nothing), sealed by the caller
  * with the session's key, until the last request applies them in one
- * transaction. A lookup by the key's hash finds a duplicate as it arrives. */
+ * transaction. Rows are only appended (no index: a million random keys in
+ * one spilled out of the page cache on every insert); duplicates are found
+ * once, at the end, by one sort. */
 #include "store_int.h"
 
 #include <errno.h>
@@ -15,7 +17,7 @@
 struct store_stage {
 	struct store *s;
 	char name[40];			/* import_stage_ID */
-	sqlite3_stmt *find, *put;
+	sqlite3_stmt *put;
 };
 
 static int s_exec(struct store *s, const char *sql)
@@ -36,22 +38,22 @@ int store_stage_open(struct store *s, uint64_t id, struct store_stage **out)
 		return -ENOMEM;
 	g->s = s;
 	snprintf(g->name, sizeof(g->name), "import_stage_%016llx", (unsigned long long)id);
-	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE %s(line INTEGER NOT NULL, ref BLOB NOT NULL,"
-		 " bad INTEGER NOT NULL, row BLOB); CREATE INDEX temp.%s_ref ON %s(ref, line)",
-		 g->name, g->name, g->name);
+	/* the staged rows are sealed under a key that dies with the session:
+	 * their pages need no overwriting when they go (secure_delete is for the
+	 * store's own file), which makes the DROP of a million rows cheap */
+	snprintf(sql, sizeof(sql), "PRAGMA temp.secure_delete = OFF;"
+		 "CREATE TEMP TABLE %s(line INTEGER NOT NULL, ref BLOB NOT NULL,"
+		 " bad INTEGER NOT NULL, row BLOB)", g->name);
 	r = s_exec(s, sql);
 	if (r < 0) {
 		free(g);
 		return r;
 	}
-	snprintf(sql, sizeof(sql), "SELECT max(line) FROM %s WHERE ref = ?1", g->name);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &g->find, NULL) == SQLITE_OK) {
-		snprintf(sql, sizeof(sql), "INSERT INTO %s(line, ref, bad, row) VALUES (?1, ?2, ?3, ?4)",
-			 g->name);
-		if (sqlite3_prepare_v2(s->db, sql, -1, &g->put, NULL) == SQLITE_OK) {
-			*out = g;
-			return 0;
-		}
+	snprintf(sql, sizeof(sql), "INSERT INTO %s(line, ref, bad, row) VALUES (?1, ?2, ?3, ?4)",
+		 g->name);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &g->put, NULL) == SQLITE_OK) {
+		*out = g;
+		return 0;
 	}
 	r = store_note(s, sqlerr_errno(sqlite3_errcode(s->db)));
 	store_stage_drop(&g);
@@ -59,29 +61,56 @@ int store_stage_open(struct store *s, uint64_t id, struct store_stage **out)
 }
 
 int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
-		    const void *row, size_t len, unsigned *prev)
+		    const void *row, size_t len)
 {
 	int rc, r;
 
-	*prev = 0;
-	if ((r = STORE_BIND(sqlerr_ready(g->find), STORE_B(ref, 32))) < 0)
-		return r;
-	rc = sqlite3_step(g->find);
-	if (rc == SQLITE_ROW)
-		*prev = (unsigned)sqlite3_column_int64(g->find, 0);
-	sqlite3_reset(g->find);
-	if (rc != SQLITE_ROW)
-		return store_note(g->s, sqlerr_errno(rc));
-	if (*prev) {	/* a duplicate: only its key is kept */
-		bad = 1;
-		row = NULL;
-	}
 	if ((r = STORE_BIND(sqlerr_ready(g->put), STORE_I(line), STORE_B(ref, 32), STORE_I(bad),
 			    row ? STORE_B(row, len) : STORE_NULL)) < 0)
 		return r;
 	rc = sqlite3_step(g->put);
 	sqlite3_reset(g->put);
 	return rc == SQLITE_DONE ? 0 : store_note(g->s, sqlerr_errno(rc));
+}
+
+/* Rows whose ref came on an earlier line: each with the last line before. */
+#define S_DUPS "SELECT rowid, line, prev, bad FROM (SELECT rowid, line, bad, lag(line) OVER" \
+	       " (PARTITION BY ref ORDER BY line) AS prev FROM %s) WHERE prev IS NOT NULL"
+
+int store_stage_duplicates(struct store_stage *g, store_stage_dup_fn fn, void *arg,
+			   unsigned *marked)
+{
+	sqlite3_stmt *st = NULL, *upd = NULL;
+	char sql[320];
+	int rc, r = 0;
+
+	*marked = 0;
+	snprintf(sql, sizeof(sql), S_DUPS " ORDER BY line", g->name);
+	if ((rc = sqlite3_prepare_v2(g->s->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return store_note(g->s, sqlerr_errno(rc));
+	snprintf(sql, sizeof(sql), "UPDATE %s SET bad = 1 WHERE rowid = ?1", g->name);
+	if ((rc = sqlite3_prepare_v2(g->s->db, sql, -1, &upd, NULL)) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return store_note(g->s, sqlerr_errno(rc));
+	}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(arg, (unsigned)sqlite3_column_int64(st, 1), (unsigned)sqlite3_column_int64(st, 2));
+		if (r == 0 && !sqlite3_column_int(st, 3)) {
+			/* the later row is the duplicate, refused (import_leavers too) */
+			sqlite3_bind_int64(upd, 1, sqlite3_column_int64(st, 0));
+			rc = sqlite3_step(upd);
+			sqlite3_reset(upd);
+			if (rc != SQLITE_DONE)
+				r = store_note(g->s, sqlerr_errno(rc));
+			else
+				(*marked)++;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = store_note(g->s, sqlerr_errno(rc));
+	sqlite3_finalize(st);
+	sqlite3_finalize(upd);
+	return r;
 }
 
 int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg)
@@ -109,7 +138,6 @@ void store_stage_drop(struct store_stage **gp)
 
 	if (!g)
 		return;
-	sqlite3_finalize(g->find);
 	sqlite3_finalize(g->put);
 	snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS temp.%s", g->name);
 	(void)s_exec(g->s, sql);

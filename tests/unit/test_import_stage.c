@@ -197,21 +197,38 @@ static void test_errors_capped(void **state)
 	s_free(a, 1);
 }
 
-/* The staging table is TEMP: nothing of a session in the store's file. */
+static int s_dup_cb(void *arg, unsigned line, unsigned prev)
+{
+	unsigned (*d)[2] = arg;
+	size_t i = d[0][0] ? 1 : 0;
+
+	d[i][0] = line;
+	d[i][1] = prev;
+	return 0;
+}
+
+/* The staging table is TEMP: nothing of a session in the store's file; the
+ * duplicates in line order, each with the line before. */
 static void test_stage_not_in_the_file(void **state)
 {
 	struct fx *f = *state;
 	struct store_stage *g = NULL;
-	uint8_t ref[32] = { 1 };
-	unsigned prev = 9;
+	uint8_t ref[32] = { 1 }, other[32] = { 2 };
+	unsigned dups[2][2] = { { 0 } }, marked = 0;
 	sqlite3 *db;
 	sqlite3_stmt *q;
 
 	assert_int_equal(store_stage_open(f->s, 42, &g), 0);
-	assert_int_equal(store_stage_put(g, 2, ref, 0, "x", 1, &prev), 0);
-	assert_int_equal(prev, 0);
-	assert_int_equal(store_stage_put(g, 5, ref, 0, "y", 1, &prev), 0);
-	assert_int_equal(prev, 2);
+	assert_int_equal(store_stage_put(g, 2, ref, 0, "x", 1), 0);
+	assert_int_equal(store_stage_put(g, 3, other, 1, NULL, 0), 0);
+	assert_int_equal(store_stage_put(g, 5, ref, 0, "y", 1), 0);
+	assert_int_equal(store_stage_put(g, 7, other, 0, "z", 1), 0);
+	assert_int_equal(store_stage_duplicates(g, s_dup_cb, dups, &marked), 0);
+	assert_int_equal(dups[0][0], 5);
+	assert_int_equal(dups[0][1], 2);
+	assert_int_equal(dups[1][0], 7);
+	assert_int_equal(dups[1][1], 3);
+	assert_int_equal(marked, 2);
 	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name "
 					    "LIKE 'import_stage%'", -1, &q, NULL), SQLITE_OK);
