@@ -29,7 +29,7 @@ static Overstapctl__Leaver **s_rows(unsigned first, size_t n)
 {
 	static const char *const pgns[] = { "123456782", "111222333" };
 	static char refs[64][16];	/* R1..R63, one place each */
-	Overstapctl__Leaver **v = calloc(n, sizeof(*v));
+	Overstapctl__Leaver **v = calloc(n, sizeof(Overstapctl__Leaver *));
 
 	assert_true(first + n <= 64);
 	for (size_t i = 0; i < n; i++) {
