@@ -16,6 +16,9 @@
 #include "leavers.h"
 #include "i18n.h"
 
+/* The store's page cache while a session's rows are applied. */
+#define S_APPLY_CACHE_KIB (24 * 1024)
+
 /* Destinations that are not configured peers, told once each. */
 #define S_MAX_UNKNOWN 256
 
@@ -263,7 +266,12 @@ int import_stage_finish(struct import_stage *st, const char *user, struct import
 			return r;
 	if (res->refused && !st->check)
 		return -EINVAL;
-	return import_apply(&run, s_each, st);
+	/* a bigger page cache while the rows go in (their index keys are random):
+	 * within the daemon's budget of 64 MiB, given back afterwards */
+	store_cache_kib(st->s, S_APPLY_CACHE_KIB);
+	r = import_apply(&run, s_each, st);
+	store_cache_kib(st->s, 0);
+	return r;
 }
 
 void import_stage_free(struct import_stage **stp)

@@ -644,5 +644,8 @@ typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t 
 int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg);
 /* Drop the table; takes NULL, NULLs *g. */
 void store_stage_drop(struct store_stage **g);
+/* The page cache of the store's file: kib KiB (0: sqlite's default, 2000):
+ * a big import's apply inserts a million random keys into the indexes. */
+void store_cache_kib(struct store *s, int kib);
 
 #endif

@@ -144,3 +144,12 @@ void store_stage_drop(struct store_stage **gp)
 	free(g);
 	*gp = NULL;
 }
+
+void store_cache_kib(struct store *s, int kib)
+{
+	char sql[64];
+
+	/* the default of sqlite (2000 KiB) when kib is 0 */
+	snprintf(sql, sizeof(sql), "PRAGMA main.cache_size = -%d", kib > 0 ? kib : 2000);
+	(void)sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
