@@ -224,10 +224,9 @@ static int s_refused(struct s_stream *s, struct strlist *errors)
 
 	if (s->held && s->n_held)
 		r = s_push(s) < 0 ? s->r : CLI_EXIT_OK;
-	if (r == CLI_EXIT_OK && s->session &&
-	    s_request(s->cli, s->file, NULL, 0, s->check, s->session, 0, 1, &rep) != CLI_EXIT_OK &&
-	    !rep)
-		rep = NULL;
+	if (r == CLI_EXIT_OK && s->session)
+		(void)s_request(s->cli, s->file, NULL, 0, s->check, s->session, 0, 1, &rep);
+	s->session = 0;	/* aborted: the daemon dropped it */
 	if (rep && rep->body_case == OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT)
 		res = rep->import_result;
 	v = calloc(errors->n + (res ? res->n_errors : 0) + 1, sizeof(char *));

@@ -133,7 +133,7 @@ static int s_stage_row(struct import_stage *st, const struct config *cfg,
 	bad = leaver_validate(st->file, row, &why) > 0;
 	if ((r = s_error_take(st, &why)) < 0)
 		return r;
-	if (row->line <= st->last_line) {	/* rows come in the file's order */
+	if (st->staged && row->line <= st->last_line) {	/* rows come in the file's order */
 		bad = 1;
 		if ((r = strlist_addf(&why, _("%s:%u: line out of order"), st->file, row->line)) < 0 ||
 		    (r = s_error_take(st, &why)) < 0)

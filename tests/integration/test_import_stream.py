@@ -69,6 +69,7 @@ class ImportStreamTest(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 4, r.stderr)
         lines = [l for l in r.stderr.splitlines() if l.startswith(path + ":")]
         self.assertEqual(len(lines), 2, r.stderr)
+        self.assertEqual(len(r.stderr.splitlines()), 3, r.stderr)  # and the count
         self.assertTrue(lines[0].startswith(path + ":8: birth_date"), lines)
         self.assertTrue(lines[1].startswith(path + ":12: pupil_ref: duplicate of line 3"), lines)
         self.assertEqual(self.count(), 0)
