@@ -274,7 +274,9 @@ static const struct verb s_verbs[] = {
 	  "Shows names: for the local operator only. Each listing is audited.\n") },
 	{ "import", "leavers", cmd_import_leavers, N_("[options] FILE.csv"),
 	  N_("validate a leavers CSV and import it, all or nothing"),
-	  N_("  -n, --check           run every check, say what would happen, change nothing\n"),
+	  N_("  -n, --check           run every check, say what would happen, change nothing\n"
+	  "      --chunk N         rows a request (default 5000); the daemon imports the\n"
+	  "                        whole file, or nothing, at the last\n"),
 	  DIALECT_OPTS,
 	  N_("FILE.csv has a header row naming its columns (or their Dutch names, see\n"
 	  "overstap(1); unknown columns are ignored with one warning):\n"

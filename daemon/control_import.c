@@ -98,13 +98,108 @@ static int s_result(struct s_reply *rp, int r, struct import_result *ir)
 	return 0;
 }
 
+_Static_assert(ARRAY_SIZE(((struct hctx *)0)->imports) == IMPORT_SESSIONS, "one slot a session");
+
+/* Sessions idle too long are dropped: their client is gone (killed, or its
+ * machine): nothing of theirs was stored. */
+static void s_sessions_expire(struct hctx *h, int64_t now)
+{
+	for (size_t i = 0; i < IMPORT_SESSIONS; i++)
+		if (h->imports[i] && now - import_stage_last(h->imports[i]) > IMPORT_SESSION_IDLE_MS) {
+			log_notice("import session of %s dropped after %d minutes without a request: "
+				   "nothing of it was stored", import_stage_user(h->imports[i]),
+				   IMPORT_SESSION_IDLE_MS / 60000);
+			import_stage_free(&h->imports[i]);
+		}
+}
+
+/* The slot of session id of user, or of a new one (id 0), or NULL. */
+static struct import_stage **s_session_slot(struct hctx *h, uint64_t id, const char *user)
+{
+	for (size_t i = 0; i < IMPORT_SESSIONS; i++) {
+		struct import_stage *st = h->imports[i];
+
+		if (id ? st && import_stage_id(st) == id && strcmp(import_stage_user(st), user) == 0
+		       : !st)
+			return &h->imports[i];
+	}
+	return NULL;
+}
+
+/* A chunk of a session that goes on: the session and the rows so far. */
+static int s_session_reply(struct req_ctx *c, const struct import_stage *st)
+{
+	Overstapctl__ImportResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+
+	if (!res)
+		return -ENOMEM;
+	overstapctl__import_result__init(res);
+	res->session = import_stage_id(st);
+	res->staged = import_stage_staged(st);
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT;
+	c->rep->import_result = res;
+	return 0;
+}
+
+/* A leavers file in chunks (design.md §8.5): staged request by request,
+ * applied or checked whole by the last, dropped by an abort. */
+static int s_import_session(struct req_ctx *c, const char *file)
+{
+	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
+	struct import_stage **slot;
+	struct s_reply rp = { c, im->check, 0, 0 };
+	struct import_result ir = { .before_commit = s_build_committing, .arg = &rp };
+	int r;
+
+	s_sessions_expire(c->h, time_mono_ms());
+	slot = s_session_slot(c->h, im->session, c->user);
+	if (!slot && !im->session)
+		return ctl_fail(c, -EBUSY, "%d imports are under way: try again later",
+				IMPORT_SESSIONS);
+	if (!slot)
+		return ctl_fail(c, -ENOENT, "no such import session (it ended, or was dropped "
+				"after %d minutes without a request): nothing was imported",
+				IMPORT_SESSION_IDLE_MS / 60000);
+	if (!*slot) {
+		if ((r = import_stage_open(c->h->store, file, c->user, im->check, slot)) < 0)
+			return ctl_fail(c, r, "cannot start the import: %s", strerror(-r));
+		log_info("user %s started an import session for %s", c->user, str_visbuf(file).s);
+	}
+	if (im->abort) {
+		r = import_stage_errors(*slot, &ir);
+		import_stage_free(slot);
+		return s_result(&rp, r < 0 ? r : -EINVAL, &ir);
+	}
+	rp.check = import_stage_check(*slot);
+	if ((r = import_stage_add(*slot, c->h->cfg, (Overstapctl__Leaver *const *)im->leavers,
+				  im->n_leavers)) < 0) {
+		import_stage_free(slot);
+		return ctl_fail(c, r, "cannot store the import: %s", strerror(-r));
+	}
+	if (im->more)
+		return s_session_reply(c, *slot);
+	log_info("import session of %s: %u rows received, %s", c->user, import_stage_staged(*slot),
+		 rp.check ? "checking" : "importing");
+	r = import_stage_finish(*slot, c->user, &ir);
+	import_stage_free(slot);
+	if (r == 0 && !rp.check)
+		log_notice("user %s imported leavers from %s: %u added, %u updated, %u unchanged,"
+			   " %u unchanged (sent)", c->user, str_visbuf(file).s, ir.added,
+			   ir.updated, ir.unchanged, ir.unchanged_sent);
+	return s_result(&rp, r, &ir);
+}
+
 int ctl_import_leavers(struct req_ctx *c)
 {
 	const Overstapctl__ImportLeavers *im = c->req->import_leavers;
 	const char *file = im->file[0] ? im->file : "import";
 	struct s_reply rp = { c, im->check, 0, 0 };
 	struct import_result ir = { .before_commit = s_build_committing, .arg = &rp };
-	int r = import_leavers(c->h->store, c->h->cfg, file,
+	int r;
+
+	if (im->session || im->more || im->abort)
+		return s_import_session(c, file);
+	r = import_leavers(c->h->store, c->h->cfg, file,
 			       (Overstapctl__Leaver *const *)im->leavers, im->n_leavers,
 			       c->user, im->check, &ir);
 

@@ -8,10 +8,14 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define S_PROGRESS_EVERY 1000	/* data records between progress calls */
 #define S_FOLD 128		/* bytes of a folded header name or code */
@@ -405,6 +409,23 @@ static void s_rows_free(struct s_rows *rs, const struct csvfile_table *t)
 	memset(rs, 0, sizeof(*rs));
 }
 
+/* Streamed (o->sink): the rows kept so far to the sink, which owns them
+ * now. 0, or the sink's failure (the parse stops). */
+static int s_flush(struct csvfile *cf)
+{
+	struct s_rows *rs = &cf->rows;
+	int r;
+
+	if (!rs->n)
+		return 0;
+	r = cf->o->sink(cf->o->sink_arg, rs->v, rs->n);
+	rs->v = NULL;	/* the sink's */
+	rs->n = rs->cap = 0;
+	if (r < 0)
+		cf->stop = 1;
+	return r;
+}
+
 /* ---- the header ------------------------------------------------------------ */
 
 static int s_col_find(const struct csvfile_table *t, const char *name)
@@ -690,8 +711,16 @@ static int s_row(struct csvfile *cf)
 		if (skip & (1u << i))
 			csvfile_check_fail(&c, s_col(t, i), "contains a NUL byte");
 	r = s_check_row(t, &c, skip, cf->out);
-	if (r >= 0)
+	if (r >= 0 && cf->o->sink) {
+		/* streamed: a bad row is not passed on, duplicates are the sink's */
+		if (c.problems && t->row_free)
+			t->row_free(cf->out);
+		r = c.problems ? 0 : s_rows_keep(cf, c.line, 0);
+		if (r == 0 && cf->rows.n >= (cf->o->sink_rows ? cf->o->sink_rows : 1))
+			r = s_flush(cf);
+	} else if (r >= 0) {
 		r = s_rows_keep(cf, c.line, r);
+	}
 	if (c.problems)
 		cf->failed = 1;
 	return r;
@@ -857,7 +886,7 @@ static int s_chunk_begin(struct csvfile *cf, size_t bytes, int content)
  * besides blanks and line breaks (what libcsv skips between records). A CR
  * that is not part of CRLF ends a line too, as it does for libcsv. */
 static void s_feed(struct csvfile *cf, struct csv_parser *csv, const char *data, size_t pos,
-		   size_t len)
+		   size_t len, size_t base, int last)
 {
 	while (pos < len && !cf->stop) {
 		int content;
@@ -865,7 +894,7 @@ static void s_feed(struct csvfile *cf, struct csv_parser *csv, const char *data,
 
 		if (s_chunk_begin(cf, end - pos, content) < 0)
 			return;
-		cf->done = end;
+		cf->done = base + end;
 		if (csv_parse(csv, data + pos, end - pos, s_on_field, s_on_row, cf) != end - pos) {
 			s_malformed(cf, csv);
 			return;
@@ -878,7 +907,7 @@ static void s_feed(struct csvfile *cf, struct csv_parser *csv, const char *data,
 		pos = end;
 	}
 	/* The last record may lack its line break; an open quote fails here. */
-	if (!cf->stop && csv_fini(csv, s_on_field, s_on_row, cf) != 0)
+	if (last && !cf->stop && csv_fini(csv, s_on_field, s_on_row, cf) != 0)
 		s_malformed(cf, csv);
 }
 
@@ -923,25 +952,88 @@ static void s_dialect(struct csvfile *cf)
 		cf->vsec[i] = csvdialect_map_values(cf->o->map, s_col(t, i)->name);
 }
 
-/* The parse proper, once the state is allocated. */
-static int s_parse(struct csvfile *cf, const char *data, size_t len)
-{
-	static const char bom[] = "\xef\xbb\xbf";
-	struct csv_parser csv;
+static const char s_bom[] = "\xef\xbb\xbf";
 
-	if (csv_init(&csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
+static int s_parse_begin(struct csvfile *cf, struct csv_parser *csv)
+{
+	if (csv_init(csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return -ENOMEM;
-	csv_set_delim(&csv, (unsigned char)cf->delim);
+	csv_set_delim(csv, (unsigned char)cf->delim);
 	/* libcsv's own test is blank or TAB, and faster than a call per byte */
 	if (cf->delim == '\t')
-		csv_set_space_func(&csv, s_space_no_tab);
-	s_feed(cf, &csv, data, len >= 3 && memcmp(data, bom, 3) == 0 ? 3 : 0, len);
-	csv_free(&csv);
+		csv_set_space_func(csv, s_space_no_tab);
+	return 0;
+}
+
+static int s_parse_end(struct csvfile *cf, struct csv_parser *csv, size_t len)
+{
+	csv_free(csv);
 	if (!cf->have_header && !cf->stop)
 		cf->r = s_line_fail(cf, 1, "header: missing (the file is empty)");
+	if (cf->o->sink && cf->r == 0 && !cf->stop) {
+		int r = s_flush(cf);
+
+		if (r < 0)
+			cf->r = r;
+	}
 	if (cf->o->progress)
 		cf->o->progress(len, len, cf->o->arg);
 	return cf->r < 0 ? cf->r : cf->failed ? -EINVAL : 0;
+}
+
+/* The parse proper, once the state is allocated. */
+static int s_parse(struct csvfile *cf, const char *data, size_t len)
+{
+	struct csv_parser csv;
+
+	if (s_parse_begin(cf, &csv) < 0)
+		return -ENOMEM;
+	s_feed(cf, &csv, data, len >= 3 && memcmp(data, s_bom, 3) == 0 ? 3 : 0, len, 0, 1);
+	return s_parse_end(cf, &csv, len);
+}
+
+/* The parse's state, for t's columns; 0 or -ENOMEM. */
+static int s_cf_alloc(struct csvfile *cf)
+{
+	const struct csvfile_table *t = cf->t;
+
+	cf->map = calloc(t->max_columns, sizeof(*cf->map));
+	cf->rank = calloc(t->max_columns, sizeof(*cf->rank));
+	cf->offs = calloc(t->max_columns, sizeof(*cf->offs));
+	cf->fields = calloc(t->max_columns, sizeof(*cf->fields));
+	cf->dia = calloc(t->ncols, sizeof(const struct csvfile_dialect_col *));
+	cf->vsec = calloc(t->ncols, sizeof(*cf->vsec));
+	cf->norm = calloc(t->ncols, sizeof(*cf->norm));
+	cf->memo = calloc(t->ncols, sizeof(*cf->memo));
+	cf->shown = calloc(t->ncols, sizeof(*cf->shown));
+	cf->view = malloc(t->view_size);
+	cf->out = malloc(t->row_size);
+	if (!(cf->map && cf->rank && cf->offs && cf->fields && cf->dia && cf->vsec && cf->norm &&
+	      cf->memo && cf->shown && cf->view && cf->out))
+		return -ENOMEM;
+	s_dialect(cf);
+	return 0;
+}
+
+static void s_cf_free(struct csvfile *cf)
+{
+	const struct csvfile_table *t = cf->t;
+
+	s_rows_free(&cf->rows, t);
+	free(cf->rank);
+	free(cf->dia);
+	free(cf->vsec);
+	free(cf->norm);
+	free(cf->memo);
+	for (size_t i = 0; cf->shown && i < t->ncols; i++)
+		free(cf->shown[i]);
+	free(cf->shown);
+	free(cf->map);
+	free(cf->buf);
+	free(cf->offs);
+	free(cf->fields);
+	free(cf->view);
+	free(cf->out);
 }
 
 int csvfile_import(const struct csvfile_table *t, const char *name, const char *data,
@@ -976,23 +1068,9 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 		cf.total = len;
 	}
 	cf.delim = o->delimiter ? o->delimiter : csvdialect_delimiter_detect(data, len);
-	r = -ENOMEM;
-	cf.map = calloc(t->max_columns, sizeof(*cf.map));
-	cf.rank = calloc(t->max_columns, sizeof(*cf.rank));
-	cf.offs = calloc(t->max_columns, sizeof(*cf.offs));
-	cf.fields = calloc(t->max_columns, sizeof(*cf.fields));
-	cf.dia = calloc(t->ncols, sizeof(const struct csvfile_dialect_col *));
-	cf.vsec = calloc(t->ncols, sizeof(*cf.vsec));
-	cf.norm = calloc(t->ncols, sizeof(*cf.norm));
-	cf.memo = calloc(t->ncols, sizeof(*cf.memo));
-	cf.shown = calloc(t->ncols, sizeof(*cf.shown));
-	cf.view = malloc(t->view_size);
-	cf.out = malloc(t->row_size);
-	if (cf.map && cf.rank && cf.offs && cf.fields && cf.dia && cf.vsec && cf.norm && cf.memo &&
-	    cf.shown && cf.view && cf.out) {
-		s_dialect(&cf);
+	r = s_cf_alloc(&cf);
+	if (r == 0)
 		r = s_parse(&cf, data, len);
-	}
 	if (r == 0) {
 		rows = cf.rows.v;
 		*n = cf.rows.n;
@@ -1002,22 +1080,8 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 out:
 	/* memcpy: rows_out is a T ** for the table's row type T. */
 	memcpy(rows_out, &rows, sizeof(rows));
-	s_rows_free(&cf.rows, t);
 	free(decoded);
-	free(cf.rank);
-	free(cf.dia);
-	free(cf.vsec);
-	free(cf.norm);
-	free(cf.memo);
-	for (size_t i = 0; cf.shown && i < t->ncols; i++)
-		free(cf.shown[i]);
-	free(cf.shown);
-	free(cf.map);
-	free(cf.buf);
-	free(cf.offs);
-	free(cf.fields);
-	free(cf.view);
-	free(cf.out);
+	s_cf_free(&cf);
 	return r;
 }
 
@@ -1039,5 +1103,226 @@ int csvfile_import_file(const struct csvfile_table *t, const char *path,
 	}
 	r = csvfile_import(t, path, buf, len, o, rows_out, n, errors);
 	free(buf);
+	return r;
+}
+
+/* ---- streamed from a file (design.md §8.5) ---------------------------------- */
+
+#define S_BLOCK ((size_t)1 << 20)	/* bytes read at a time */
+
+/* Bytes at the end of buf[0..len) that may be the start of a UTF-8
+ * character the next block completes. */
+static size_t s_utf8_tail(const unsigned char *b, size_t len)
+{
+	size_t k = 0;
+
+	while (k < 3 && k < len && (b[len - 1 - k] & 0xC0) == 0x80)
+		k++;
+	if (k < len) {
+		unsigned char c = b[len - 1 - k];
+		size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+
+		if (need > k + 1)
+			return k + 1;
+	}
+	return 0;
+}
+
+/* The whole file (from fd at its start) is valid UTF-8: 1, 0, or -errno.
+ * Read once in blocks, so auto-detection costs no memory. */
+static int s_utf8_file(int fd, char *buf)
+{
+	size_t have = 0, bad;
+	int ok = 1;
+
+	for (;;) {
+		ssize_t got = read(fd, buf + have, S_BLOCK - have);
+		size_t tail;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		have += (size_t)got;
+		tail = got ? s_utf8_tail((const unsigned char *)buf, have) : 0;
+		if (!csvdialect_utf8_valid(buf, have - tail, &bad)) {
+			ok = 0;
+			break;
+		}
+		if (got == 0)
+			break;
+		memmove(buf, buf + have - tail, tail);
+		have = tail;
+	}
+	return lseek(fd, 0, SEEK_SET) < 0 ? -errno : ok;
+}
+
+/* The encoding option names UTF-8 (read as it is). */
+static int s_is_utf8(const char *e)
+{
+	return strcasecmp(e, "utf-8") == 0 || strcasecmp(e, "utf8") == 0;
+}
+
+/* Feed fd's bytes in blocks that end just after a line feed (a record never
+ * ends inside one: s_feed); a longer line grows the buffer. */
+static int s_stream(struct csvfile *cf, int fd, char **bufp, size_t size)
+{
+	struct csv_parser csv;
+	char *buf = *bufp;
+	size_t cap = S_BLOCK, have = 0, base = 0;
+	int first = 1, eof = 0;
+
+	while (!eof && !cf->stop) {
+		size_t cut = 0;
+		ssize_t got;
+
+		if (have == cap) {
+			char *nb = cap * 2 <= cf->t->max_file + 1 ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb)
+				return cap * 2 <= cf->t->max_file + 1 ? -ENOMEM : -EFBIG;
+			*bufp = buf = nb;
+			cap *= 2;
+		}
+		got = read(fd, buf + have, cap - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		eof = got == 0;
+		have += (size_t)got;
+		if (first && (have >= 4096 || eof)) {
+			size_t skip = have >= 3 && memcmp(buf, s_bom, 3) == 0 ? 3 : 0;
+
+			cf->delim = cf->o->delimiter ? cf->o->delimiter
+						    : csvdialect_delimiter_detect(buf, have);
+			if (s_parse_begin(cf, &csv) < 0)
+				return -ENOMEM;
+			first = 0;
+			memmove(buf, buf + skip, have - skip);
+			have -= skip;
+			base = skip;
+		}
+		if (first)
+			continue;
+		if (eof) {
+			cut = have;
+		} else {
+			for (size_t k = have; k > 0 && !cut; k--)
+				if (buf[k - 1] == '\n')
+					cut = k;
+		}
+		if (!cut && !eof)
+			continue;
+		s_feed(cf, &csv, buf, 0, cut, base, eof);
+		memmove(buf, buf + cut, have - cut);
+		have -= cut;
+		base += cut;
+	}
+	if (first)
+		return -EIO;	/* not reached: eof sets first to 0 */
+	return s_parse_end(cf, &csv, size);
+}
+
+/* The rest of fd whole (a file in another encoding): 0 or -errno. */
+static int s_read_fd(int fd, size_t max, char **out, size_t *len)
+{
+	size_t cap = S_BLOCK, got = 0;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		ssize_t n;
+
+		if (got == cap) {
+			char *nb = cap < max + 1 ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				free(buf);
+				return cap < max + 1 ? -ENOMEM : -EFBIG;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (n == 0 && got > max) {
+			free(buf);
+			return -EFBIG;
+		}
+		if (n == 0) {
+			*out = buf;
+			*len = got;
+			return 0;
+		}
+		got += (size_t)n;
+	}
+	return -ENOMEM;
+}
+
+int csvfile_stream_fd(const struct csvfile_table *t, const char *name, int fd,
+		      const struct csvfile_opts *o, struct strlist *errors)
+{
+	struct csvfile cf = { .name = name, .t = t, .o = o, .errors = errors,
+			      .errors0 = errors->n, .line = 1 };
+	const char *enc = o->encoding && strcasecmp(o->encoding, "auto") != 0 ? o->encoding : NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat sb;
+	int r;
+
+	if (!o->sink)
+		return -EINVAL;
+	r = fstat(fd, &sb) < 0 ? -errno : 0;
+	if (r == 0 && (size_t)sb.st_size > t->max_file)
+		r = -EFBIG;
+	if (r == 0 && !(buf = malloc(S_BLOCK)))
+		r = -ENOMEM;
+	if (r == 0 && !enc)
+		r = s_utf8_file(fd, buf);	/* 1: read as it is */
+	else if (r == 0)
+		r = s_is_utf8(enc);
+	if (r == 0) {
+		/* another encoding: decoded whole (csvdialect_decode), rows still streamed */
+		void *none = NULL;
+		size_t n = 0;
+
+		free(buf);
+		buf = NULL;
+		r = s_read_fd(fd, t->max_file, &buf, &len);
+		if (r == 0)
+			r = csvfile_import(t, name, buf, len, o, &none, &n, errors);
+		free(buf);
+		return r;
+	}
+	if (r > 0) {
+		cf.total = (size_t)sb.st_size;
+		r = s_today(&cf, o->today);
+	}
+	if (r == 0)
+		r = s_cf_alloc(&cf);
+	if (r == 0)
+		r = s_stream(&cf, fd, &buf, (size_t)sb.st_size);
+	free(buf);
+	s_cf_free(&cf);
+	return r;
+}
+
+int csvfile_stream_file(const struct csvfile_table *t, const char *path,
+			const struct csvfile_opts *o, struct strlist *errors)
+{
+	int fd, r;
+
+	if (!o->sink)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = csvfile_stream_fd(t, path, fd, o, errors);
+	close(fd);
 	return r;
 }

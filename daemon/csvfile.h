@@ -133,6 +133,15 @@ struct csvfile_opts {
 	int strict;			/* unknown header names are errors, not ignored */
 	const struct csvdialect_map *map;	/* the school's own names and codes; NULL = none */
 	struct strlist *warnings;	/* the one "ignoring unknown columns" line; NULL = none */
+	/* Streamed (design.md §8.5): the rows that passed their checks go to
+	 * sink sink_rows at a time (and the rest at the end) instead of the
+	 * result; the sink owns them (the table's row_free on each, then free
+	 * the array). Rows with problems are only reported, and duplicates are
+	 * not looked for: that is the sink's (the daemon's) part. A sink's
+	 * negative return stops the parse and is returned. NULL = no stream. */
+	int (*sink)(void *arg, void *rows, size_t n);
+	void *sink_arg;
+	size_t sink_rows;
 };
 
 /* Parse data (len bytes, not NUL-terminated) as table t says; `name` is the
@@ -168,6 +177,17 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 int csvfile_import_file(const struct csvfile_table *t, const char *path,
 			const struct csvfile_opts *o, void *rows_out, size_t *n,
 			struct strlist *errors);
+
+/* Parse the file at path as csvfile_import does, streamed: it is read a
+ * block at a time (a UTF-8 file, or one auto-detected as UTF-8 in a first
+ * pass; a file in another encoding is decoded whole first) and its rows go
+ * to o->sink (required). Memory stays bounded by the block, the longest
+ * line and o->sink_rows. Returns as csvfile_import (no rows). */
+int csvfile_stream_file(const struct csvfile_table *t, const char *path,
+			const struct csvfile_opts *o, struct strlist *errors);
+/* Same from fd (at its start; left open), name the FILE part of messages. */
+int csvfile_stream_fd(const struct csvfile_table *t, const char *name, int fd,
+		      const struct csvfile_opts *o, struct strlist *errors);
 
 /* Check one row's view (the CLI's path: no CSV) as a parse would, with
  * today NULL = the local date (CSVFILE_TODAY) and out zeroed and finished

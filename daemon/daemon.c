@@ -4,6 +4,7 @@
 #include "control.h"
 #include "envelope.h"
 #include "erasure.h"
+#include "import.h"
 #include "jdetail.h"
 #include "net.h"
 
@@ -141,7 +142,10 @@ int daemon_init_store(struct daemon *d, struct config *cfg, int init_store)
 	}
 	if ((r = s_store_precheck(cfg, init_store, &fresh)) < 0)
 		return r;
-	if ((r = store_open(cfg->store_path, d->keys.master, &d->store, err, sizeof(err))) < 0) {
+	/* The quick_check runs on a worker thread (store_check.c): a big store
+	 * answers at once; a damaged one stops it when found (s_store_watch). */
+	if ((r = store_open_ex(cfg->store_path, d->keys.master, STORE_OPEN_CHECK_LATER, &d->store,
+			       err, sizeof(err))) < 0) {
 		if (r == -EUCLEAN)
 			log_err("the store is damaged: %s. Nothing was changed; " RESTORE_HINT, err,
 				cfg->store_path, cfg->store_path, cfg->store_path);
@@ -175,6 +179,7 @@ void daemon_fini(struct daemon *d)
 		log_warn("cannot audit the count of refused commands at shutdown");
 	rx_refusals_clear(&d->refusals);
 	strlist_clear(&d->reload.errors);
+	import_sessions_clear(&d->h);	/* before the store: their tables are on it */
 	store_close(&d->store);
 	keys_clear(&d->keys);
 	if (d->sigfd >= 0)
@@ -200,18 +205,41 @@ static void s_notify_status(struct daemon *d)
 }
 
 /* Once, when the store was first found damaged while running. */
-static void s_store_watch(struct daemon *d)
+/* The start's quick_check (store_check.c), collected once it is done: a
+ * damaged store stops the daemon, as it was refused at start before the
+ * check ran on its own thread (design.md §5.8); the writes of its first
+ * seconds were refused from the moment the damage was known. Returns
+ * -EUCLEAN to stop. */
+static int s_store_watch(struct daemon *d)
 {
 	const char *why;
+	int64_t ms = 0;
+	int r;
 
+	if (!d->store_check_told && (r = store_check_poll(d->store, &why, &ms)) != 1) {
+		d->store_check_told = 1;
+		if (r == 0) {
+			log_info("the store passed PRAGMA quick_check (%lld ms)", (long long)ms);
+		} else if (r == -EUCLEAN) {
+			d->store_damage_told = 1;
+			log_err("the store is damaged: %s: PRAGMA quick_check failed: %s. Stopping; "
+				RESTORE_HINT, d->cfg->store_path, str_visbuf(why).s,
+				d->cfg->store_path, d->cfg->store_path, d->cfg->store_path);
+			return r;
+		} else if (r != -ENOENT) {
+			log_warn("cannot run PRAGMA quick_check on the store: %s (%s)", strerror(-r),
+				 str_visbuf(why).s);
+		}
+	}
 	if (d->store_damage_told || !store_broken(d->store, &why))
-		return;
+		return 0;
 	d->store_damage_told = 1;
 	log_err("the store %s is damaged (%s): from now on every write is refused (imports, "
 		"handovers, dossiers received); reads and status still work. Check it with "
 		"`overstap store check`, then " RESTORE_HINT, d->cfg->store_path,
 		str_visbuf(why).s, d->cfg->store_path, d->cfg->store_path, d->cfg->store_path);
 	s_notify_status(d);
+	return 0;
 }
 
 /* Settings that only a restart can change: keep the running values. */
@@ -425,12 +453,18 @@ static void s_signals_handle(struct daemon *d)
  * old page with a wrapped key stays in it. */
 static void s_housekeeping(struct daemon *d, int64_t now)
 {
-	unsigned n = 0;
 	int r;
 
-	if (now >= d->retention_next) {
-		d->retention_next = now + 86400LL * 1000;
-		if ((r = erasure_retention_run(&d->h, &n)) < 0)
+	/* not before the store passed its quick_check: no erasure in a damaged
+	 * file; then in slices of ~10 ms, one a turn of the loop (design.md §3.10) */
+	if (d->retention_more || (now >= d->retention_next && d->store_check_told)) {
+		if (!d->retention_more) {
+			d->retention_next = now + 86400LL * 1000;
+			memset(&d->retention, 0, sizeof(d->retention));
+		}
+		r = erasure_retention_step(&d->h, 10, &d->retention);
+		d->retention_more = r == 1;
+		if (r < 0)
 			log_err("retention job failed (retried tomorrow or at restart): %s", strerror(-r));
 	}
 	/* one registration.refused entry per peer and hour, never one per probe,
@@ -490,7 +524,11 @@ int daemon_run(struct daemon *d)
 		}
 		if (wd_every && wd_next - now < wake)
 			wake = wd_next - now;
+		if (!d->store_check_told)	/* collect the quick_check soon after it ends */
+			wake = wake < 100 ? wake : 100;
 		s_housekeeping(d, now);
+		if (d->retention_more)	/* the next slice after what came in meanwhile */
+			wake = 0;
 		spool_run(&d->spool, &d->h, now, &wake);
 		net_pump(&d->net, &wake);
 		nctl = ctlsock_poll_count(&d->control);
@@ -529,7 +567,8 @@ int daemon_run(struct daemon *d)
 			d->h.outbox_dirty = 0;
 			net_outbox_changed(&d->net);
 		}
-		s_store_watch(d);
+		if ((r = s_store_watch(d)) < 0)
+			break;
 		/* Last: a reload replaces the peer array. */
 		if (items[PI_SIG].revents & ZMQ_POLLIN)
 			s_signals_handle(d);

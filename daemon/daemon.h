@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "erasure.h"
 #include "hctx.h"
 #include "keys.h"
 #include "log.h"
@@ -31,6 +32,9 @@ struct daemon {
 	int64_t started_at;		/* wall ms */
 	int64_t retention_next;		/* mono ms of the next retention run */
 	int store_damage_told;		/* the log said the store is damaged (once) */
+	int store_check_told;		/* the start's quick_check result was collected */
+	struct erasure_retention retention;	/* the retention run under way */
+	int retention_more;		/* it has more slices to go */
 	int64_t refusals_next;		/* mono ms of the next look for ended refusal windows */
 	struct ctl_reload reload;	/* the last reloads, for status */
 	struct ctl_refused refused;	/* refused commands per user, counted past a budget */

@@ -14,7 +14,9 @@
 #include <time.h>
 
 #define DAY_MS (86400LL * 1000)
-#define RETENTION_BATCH 1000	/* store_retention_due's page */
+/* store_retention_*'s page (LIMIT in store.c): one transaction of a few ms,
+ * so that a slice of the job (erasure_retention_step) stays near its budget */
+#define RETENTION_BATCH 64
 
 void erasure_date_before(int days, char out[11])
 {
@@ -104,7 +106,7 @@ int erasure_withdrawal_queue(struct hctx *h, const struct leaver *l, const struc
 
 /* ---- retention ---- */
 
-static int s_retention_sent(struct hctx *h, int64_t now, unsigned *count)
+static int s_retention_sent(struct hctx *h, int64_t now, int64_t deadline, unsigned *count)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
@@ -129,12 +131,12 @@ static int s_retention_sent(struct hctx *h, int64_t now, unsigned *count)
 			*count += (unsigned)n;
 		else
 			store_rollback(h->store);
-	} while (r == 0 && n == RETENTION_BATCH);
+	} while (r == 0 && n == RETENTION_BATCH && time_mono_ms() < deadline);
 	free(ids);
-	return r;
+	return r < 0 ? r : n == RETENTION_BATCH;	/* 1: the deadline came first */
 }
 
-static int s_retention_received(struct hctx *h, int64_t now, unsigned *count)
+static int s_retention_received(struct hctx *h, int64_t now, int64_t deadline, unsigned *count)
 {
 	struct strlist recs = { 0 };
 	size_t n = 0;
@@ -155,14 +157,14 @@ static int s_retention_received(struct hctx *h, int64_t now, unsigned *count)
 			*count += (unsigned)n;
 		else
 			store_rollback(h->store);
-	} while (r == 0 && n == RETENTION_BATCH);
+	} while (r == 0 && n == RETENTION_BATCH && time_mono_ms() < deadline);
 	strlist_clear(&recs);
-	return r;
+	return r < 0 ? r : n == RETENTION_BATCH;	/* 1: the deadline came first */
 }
 
 /* The MBO's enrolment list goes after as long as a received dossier
  * (design.md §3.10): from its import. */
-static int s_retention_enrolments(struct hctx *h, int64_t now, unsigned *count)
+static int s_retention_enrolments(struct hctx *h, int64_t now, int64_t deadline, unsigned *count)
 {
 	int64_t *ids = NULL;
 	size_t n = 0;
@@ -189,23 +191,22 @@ static int s_retention_enrolments(struct hctx *h, int64_t now, unsigned *count)
 			*count += (unsigned)n;
 		else
 			store_rollback(h->store);
-	} while (r == 0 && n == RETENTION_BATCH);
+	} while (r == 0 && n == RETENTION_BATCH && time_mono_ms() < deadline);
 	free(ids);
-	return r;
+	return r < 0 ? r : n == RETENTION_BATCH;	/* 1: the deadline came first */
 }
 
-int erasure_retention_run(struct hctx *h, unsigned *erased)
+int erasure_retention_step(struct hctx *h, int64_t budget_ms, struct erasure_retention *run)
 {
-	int64_t now = time_now_ms();
-	unsigned events = 0, dossiers = 0, links = 0;
+	int64_t now = time_now_ms(), deadline = time_mono_ms() + budget_ms;
+	unsigned events = 0, links = 0;
 	char before[11];
 	int r;
 
-	*erased = 0;
-	if ((r = s_retention_sent(h, now, &dossiers)) < 0 ||
-	    (r = s_retention_received(h, now, &dossiers)) < 0 ||
-	    (r = s_retention_enrolments(h, now, &dossiers)) < 0)
-		return r;
+	if ((r = s_retention_sent(h, now, deadline, &run->dossiers)) != 0 ||
+	    (r = s_retention_received(h, now, deadline, &run->dossiers)) != 0 ||
+	    (r = s_retention_enrolments(h, now, deadline, &run->dossiers)) != 0)
+		return r;	/* 1: more is due, in the next slice */
 	erasure_date_before(h->cfg->retention_outcomes_days, before);
 	if ((r = store_begin(h->store)) < 0)
 		return r;
@@ -229,10 +230,22 @@ int erasure_retention_run(struct hctx *h, unsigned *erased)
 		store_rollback(h->store);
 	if (r < 0)
 		return r;
-	*erased = dossiers + events;
-	if (*erased) {
-		log_notice("retention: erased %u dossier(s) and %u status/outcome row(s)", dossiers, events);
+	run->events += events;
+	if (run->dossiers + run->events) {
+		log_notice("retention: erased %u dossier(s) and %u status/outcome row(s)",
+			   run->dossiers, run->events);
 		r = store_checkpoint_wal(h->store);
 	}
+	return r;
+}
+
+int erasure_retention_run(struct hctx *h, unsigned *erased)
+{
+	struct erasure_retention run = { 0 };
+	int r;
+
+	while ((r = erasure_retention_step(h, INT32_MAX, &run)) == 1)
+		;
+	*erased = run.dossiers + run.events;
 	return r;
 }

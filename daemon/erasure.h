@@ -36,6 +36,16 @@ int erasure_withdrawal_queue(struct hctx *h, const struct leaver *l, const struc
  * retention_outcomes_days. Each is audited. *erased counts what went.
  * 0 or -errno. */
 int erasure_retention_run(struct hctx *h, unsigned *erased);
+/* The same job in slices, so that the loop is never held long (design.md
+ * §3.10): works through batches of 64 rows (one transaction each) until
+ * budget_ms has passed; returns 1 when more is due (call again at the next
+ * turn of the loop with the same run), 0 when the run is done (logged, the
+ * WAL truncated when anything went), or -errno. run starts zeroed and counts. */
+struct erasure_retention {
+	unsigned dossiers;	/* dossiers and enrolments shredded so far */
+	unsigned events;	/* statuses and outcomes deleted */
+};
+int erasure_retention_step(struct hctx *h, int64_t budget_ms, struct erasure_retention *run);
 
 /* YYYY-MM-DD of `days` before today (local calendar). */
 void erasure_date_before(int days, char out[11]);

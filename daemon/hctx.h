@@ -10,6 +10,7 @@
 #include "store.h"
 
 struct rx_refusals;
+struct import_stage;
 
 struct hctx {
 	struct store *store;		/* borrowed */
@@ -18,6 +19,9 @@ struct hctx {
 	struct rx_refusals *refusals;	/* borrowed; refused registrations per peer (rx.h), may be NULL */
 	int outbox_dirty;		/* something was queued: the loop wakes the senders */
 	int wal_dirty;			/* something was shredded: the loop truncates the WAL */
+	struct import_stage *imports[4];	/* import sessions under way (import.h
+						 * IMPORT_SESSIONS); owned, freed by
+						 * import_sessions_clear */
 };
 
 #endif

@@ -1,5 +1,5 @@
 /* import: a cumulative, audited leavers import at the sending school (design.md §8.5). */
-#include "import.h"
+#include "import_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,17 +21,7 @@ void import_result_clear(struct import_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* One import run: what the row loop needs besides the row. */
-struct s_run {
-	struct store *s;
-	const char *file;
-	const char *user;
-	int check;			/* say, do not write */
-	struct import_result *res;
-	size_t notes_dropped;		/* past IMPORT_MAX_NOTES */
-};
-
-static int s_note(struct s_run *run, const Overstapctl__Leaver *row, const char *what)
+static int s_note(struct import_run *run, const Overstapctl__Leaver *row, const char *what)
 {
 	if (run->res->notes.n >= IMPORT_MAX_NOTES) {
 		run->notes_dropped++;
@@ -61,7 +51,7 @@ static const char *s_subject(const struct leaver *l, char buf[32])
 	return buf;
 }
 
-static int s_add(struct s_run *run, const Overstapctl__Leaver *row)
+static int s_add(struct import_run *run, const Overstapctl__Leaver *row)
 {
 	char subj[32];
 	int64_t id = 0;
@@ -78,7 +68,7 @@ static int s_add(struct s_run *run, const Overstapctl__Leaver *row)
 }
 
 /* The dossier left (queued, delivered or cancelled): never silently altered. */
-static int s_frozen(struct s_run *run, const Overstapctl__Leaver *row, const struct leaver *l,
+static int s_frozen(struct import_run *run, const Overstapctl__Leaver *row, const struct leaver *l,
 		    const char *cols)
 {
 	char day[21], what[512], subj[32];
@@ -102,7 +92,7 @@ static int s_frozen(struct s_run *run, const Overstapctl__Leaver *row, const str
 			    "state", store_leaver_state_str(l->state), "sent_on", day);
 }
 
-static int s_update(struct s_run *run, const Overstapctl__Leaver *row, const struct leaver *l,
+static int s_update(struct import_run *run, const Overstapctl__Leaver *row, const struct leaver *l,
 		    uint32_t changed, const char *cols)
 {
 	unsigned flags = 0;
@@ -132,7 +122,7 @@ static int s_update(struct s_run *run, const Overstapctl__Leaver *row, const str
 			    "registration_reset", (flags & STORE_LEAVER_RESET_REGISTERED) != 0);
 }
 
-static int s_row(struct s_run *run, const Overstapctl__Leaver *row)
+int import_row(struct import_run *run, const Overstapctl__Leaver *row)
 {
 	struct leaver l;
 	uint32_t changed = 0;
@@ -186,6 +176,24 @@ static int s_duplicates(const char *file, Overstapctl__Leaver *const *rows, size
 	return r;
 }
 
+int import_warn_unknown(struct import_result *res, const char *file, unsigned line,
+			const char *inst, unsigned count, int check)
+{
+	return strlist_addf(&res->warnings,
+			    check ? ngettext("%s:%u: destination_institution: %s is not a configured "
+					     "peer (yet): %u row would be imported, not sendable "
+					     "until it is",
+					     "%s:%u: destination_institution: %s is not a configured "
+					     "peer (yet): %u rows would be imported, not sendable "
+					     "until it is", count)
+				  : ngettext("%s:%u: destination_institution: %s is not a configured "
+					     "peer (yet): %u row imported, not sendable until it is",
+					     "%s:%u: destination_institution: %s is not a configured "
+					     "peer (yet): %u rows imported, not sendable until it is",
+					     count),
+			    file, line, inst, count);
+}
+
 /* One warning per destination that is not a configured peer: its rows are
  * imported and stay unsendable until it is (the send gate says so). */
 static int s_unknown_peers(const struct config *cfg, const char *file,
@@ -205,25 +213,13 @@ static int s_unknown_peers(const struct config *cfg, const char *file,
 			continue;
 		for (size_t j = i; j < n; j++)
 			count += !bad[j] && strcmp(rows[j]->destination_institution, inst) == 0;
-		if (strlist_addf(&res->warnings,
-				 check ? ngettext("%s:%u: destination_institution: %s is not a configured "
-						  "peer (yet): %u row would be imported, not sendable "
-						  "until it is",
-						  "%s:%u: destination_institution: %s is not a configured "
-						  "peer (yet): %u rows would be imported, not sendable "
-						  "until it is", count)
-				       : ngettext("%s:%u: destination_institution: %s is not a configured "
-						  "peer (yet): %u row imported, not sendable until it is",
-						  "%s:%u: destination_institution: %s is not a configured "
-						  "peer (yet): %u rows imported, not sendable until it is",
-						  count),
-				 file, rows[i]->line, inst, count) < 0)
+		if (import_warn_unknown(res, file, rows[i]->line, inst, count, check) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-static int s_summary(struct s_run *run)
+static int s_summary(struct import_run *run)
 {
 	const struct import_result *res = run->res;
 
@@ -234,13 +230,58 @@ static int s_summary(struct s_run *run)
 			    (int)res->unchanged_sent, "warnings", (int)res->warnings.n);
 }
 
+int import_apply(struct import_run *run, import_each_fn each, void *arg)
+{
+	struct store *s = run->s;
+	struct import_result *res = run->res;
+	int r = 0, in_tx = 0;
+
+	if (!run->check) {
+		if ((r = store_begin(s)) < 0)
+			return r;
+		in_tx = 1;
+	}
+	r = each(run, arg);
+	if (r == 0 && run->notes_dropped)
+		r = strlist_addf(&res->notes, _("%s: and %zu more rows updated or kept as sent"),
+				 run->file, run->notes_dropped);
+	if (r == 0 && !run->check)
+		r = s_summary(run);
+	if (r == 0 && in_tx && res->before_commit)
+		r = res->before_commit(res->arg, res);
+	if (r == 0 && in_tx)
+		r = store_commit(s);
+	if (r < 0 && in_tx)
+		store_rollback(s);
+	return r;
+}
+
+/* The rows of one request, those not marked bad. */
+struct s_rows {
+	Overstapctl__Leaver *const *rows;
+	size_t n;
+	const unsigned char *bad;
+};
+
+static int s_each_row(struct import_run *run, void *arg)
+{
+	const struct s_rows *v = arg;
+	int r = 0;
+
+	for (size_t i = 0; i < v->n && r == 0; i++)
+		if (!v->bad[i])
+			r = import_row(run, v->rows[i]);
+	return r;
+}
+
 int import_leavers(struct store *s, const struct config *cfg, const char *file,
 		   Overstapctl__Leaver *const *rows, size_t n, const char *user, int check,
 		   struct import_result *res)
 {
-	struct s_run run = { s, file, user, check, res, 0 };
+	struct import_run run = { s, file, user, check, res, 0 };
 	unsigned char *bad = calloc(n ? n : 1, 1);
-	int r = -ENOMEM, in_tx = 0;
+	struct s_rows v = { rows, n, bad };
+	int r = -ENOMEM;
 
 	if (!bad)
 		return -ENOMEM;
@@ -256,26 +297,7 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 	r = -EINVAL;
 	if (res->refused && !check)
 		goto out;
-	if (!check) {
-		if ((r = store_begin(s)) < 0)
-			goto out;
-		in_tx = 1;
-	}
-	r = 0;
-	for (size_t i = 0; i < n && r == 0; i++)
-		if (!bad[i])
-			r = s_row(&run, rows[i]);
-	if (r == 0 && run.notes_dropped)
-		r = strlist_addf(&res->notes, _("%s: and %zu more rows updated or kept as sent"), file,
-				 run.notes_dropped);
-	if (r == 0 && !check)
-		r = s_summary(&run);
-	if (r == 0 && in_tx && res->before_commit)
-		r = res->before_commit(res->arg, res);
-	if (r == 0 && in_tx)
-		r = store_commit(s);
-	if (r < 0 && in_tx)
-		store_rollback(s);
+	r = import_apply(&run, s_each_row, &v);
 out:
 	free(bad);
 	return r;

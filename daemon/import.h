@@ -57,4 +57,37 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 int import_consents(struct hctx *h, const char *file, Overstapctl__ConsentGrant *const *rows,
 		    size_t n, const char *user, int check, struct import_result *res);
 
+/* ---- import sessions: a big file in chunks (import_stage.c, design.md §8.5) ---- */
+
+/* Sessions held at once, and how long one may stay idle before it is
+ * dropped (its client was killed or went away: nothing was stored). */
+#define IMPORT_SESSIONS 4
+#define IMPORT_SESSION_IDLE_MS (10 * 60 * 1000)
+
+struct import_stage;
+/* Open a session for file as user (check: nothing will be written). 0 or
+ * -errno. */
+int import_stage_open(struct store *s, const char *file, const char *user, int check,
+		      struct import_stage **out);
+uint64_t import_stage_id(const struct import_stage *st);	/* never 0 */
+const char *import_stage_user(const struct import_stage *st);
+int64_t import_stage_last(const struct import_stage *st);	/* monotonic ms of its last use */
+unsigned import_stage_staged(const struct import_stage *st);	/* rows received */
+int import_stage_check(const struct import_stage *st);		/* opened to check only */
+/* Check and stage rows (in the file's order): each row's problems, and a
+ * pupil_ref seen before, are kept as errors (at most IMPORT_MAX_NOTES, then
+ * counted). 0, or -errno (the session is then to be dropped). */
+int import_stage_add(struct import_stage *st, const struct config *cfg,
+		     Overstapctl__Leaver *const *rows, size_t n);
+/* The last request: returns as import_leavers for all the session's rows
+ * (-EINVAL with res->errors when any row was refused; with check, res says
+ * what it would do). The session is spent either way. */
+int import_stage_finish(struct import_stage *st, const char *user, struct import_result *res);
+/* The errors found so far into res (an abandoned session's answer). */
+int import_stage_errors(struct import_stage *st, struct import_result *res);
+/* Drop the session and its staged rows; takes NULL, NULLs *st. */
+void import_stage_free(struct import_stage **st);
+/* Drop every session of h (the daemon at its end). */
+void import_sessions_clear(struct hctx *h);
+
 #endif

@@ -466,6 +466,17 @@ int leavers_import_file(const char *path, const struct csvfile_opts *o,
 	return csvfile_import_file(&s_table, path, o, out_rows, out_n, errors);
 }
 
+int leavers_stream_file(const char *path, const struct csvfile_opts *o, struct strlist *errors)
+{
+	return csvfile_stream_file(&s_table, path, o, errors);
+}
+
+int leavers_stream_fd(const char *name, int fd, const struct csvfile_opts *o,
+		      struct strlist *errors)
+{
+	return csvfile_stream_fd(&s_table, name, fd, o, errors);
+}
+
 void leavers_free(Overstapctl__Leaver ***rows, size_t n)
 {
 	if (!rows || !*rows)

@@ -39,6 +39,15 @@ int leavers_import(const char *name, const char *data, size_t len, const struct 
 int leavers_import_file(const char *path, const struct csvfile_opts *o,
 			Overstapctl__Leaver ***out_rows, size_t *out_n, struct strlist *errors);
 
+/* Streamed: the rows of the file at path to o->sink (csvfile_stream_file),
+ * as Overstapctl__Leaver pointers; the sink frees each with
+ * overstapctl__leaver__free_unpacked and then the array. Duplicate
+ * pupil_refs are not looked for here. */
+int leavers_stream_file(const char *path, const struct csvfile_opts *o, struct strlist *errors);
+/* Same from fd (at its start; left open); name is the FILE part of messages. */
+int leavers_stream_fd(const char *name, int fd, const struct csvfile_opts *o,
+		      struct strlist *errors);
+
 /* Validate one leaver; appends "NAME:LINE: column: reason" to errors for every
  * problem (not only the first) and returns the number of problems. Rules (design.md
  * §8): pupil_ref required (<= 64 chars, printable); pgn required when

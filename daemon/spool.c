@@ -21,8 +21,10 @@
 
 /* What one file's import says: 0 done, -EINVAL the file is refused (log
  * says why), another -errno: not the file's fault, left for the next look. */
-typedef int (*s_import_fn)(struct hctx *h, const char *name, const char *data, size_t len,
-			   struct strlist *log, char *summary, size_t slen);
+typedef int (*s_import_fn)(struct hctx *h, const char *name, int fd, struct strlist *log,
+			   char *summary, size_t slen);
+
+static int s_read(int fd, char **data, size_t *len);
 
 static void s_lines(struct strlist *log, const struct strlist *from)
 {
@@ -30,26 +32,52 @@ static void s_lines(struct strlist *log, const struct strlist *from)
 		strlist_addf(log, "%s", from->v[i]);
 }
 
-static int s_leavers(struct hctx *h, const char *name, const char *data, size_t len,
-		     struct strlist *log, char *summary, size_t slen)
+/* A spool file streamed as the CLI sends one (design.md §8.5): read a block
+ * at a time, its rows checked and staged in an import session, the whole
+ * file applied at the end or nothing; memory stays bounded whatever its size. */
+struct s_stream {
+	struct hctx *h;
+	const char *name;
+	struct import_stage *st;
+};
+
+static int s_leavers_sink(void *arg, void *rows, size_t n)
 {
-	Overstapctl__Leaver **rows = NULL;
+	struct s_stream *s = arg;
+	Overstapctl__Leaver **v = rows;
+	int r = 0;
+
+	if (!s->st)
+		r = import_stage_open(s->h->store, s->name, S_ACTOR, 0, &s->st);
+	if (r == 0)
+		r = import_stage_add(s->st, s->h->cfg, v, n);
+	leavers_free(&v, n);
+	return r;
+}
+
+static int s_leavers(struct hctx *h, const char *name, int fd, struct strlist *log,
+		     char *summary, size_t slen)
+{
 	struct import_result res = { 0 };
-	size_t n = 0;
+	struct s_stream s = { h, name, NULL };
 	/* what the school's system writes: separator, encoding, dates and Dutch
 	 * names found as the CLI finds them (design.md §8.8); unknown columns
 	 * go to the log as the warning they are */
-	const struct csvfile_opts o = { .warnings = &res.warnings };
-	int r = leavers_import(name, data, len, &o, &rows, &n, &res.errors);
+	const struct csvfile_opts o = { .warnings = &res.warnings, .sink = s_leavers_sink,
+					.sink_arg = &s, .sink_rows = 5000 };
+	int r = leavers_stream_fd(name, fd, &o, &res.errors);
 
-	if (r == 0 && n == 0) {
+	if (r == 0 && !s.st) {
 		strlist_addf(&res.errors, "%s: no leavers in the file", name);
 		r = -EINVAL;
 	}
 	if (r == -EFBIG)
 		strlist_addf(&res.errors, "%s: file too large", name);
 	if (r == 0)
-		r = import_leavers(h->store, h->cfg, name, rows, n, S_ACTOR, 0, &res);
+		r = import_stage_finish(s.st, S_ACTOR, &res);
+	else if (r == -EINVAL && s.st && import_stage_errors(s.st, &res) < 0)
+		r = -ENOMEM;	/* duplicates among the rows that passed, after the parse's */
+	import_stage_free(&s.st);
 	s_lines(log, &res.errors);
 	s_lines(log, &res.notes);
 	s_lines(log, &res.warnings);
@@ -61,20 +89,25 @@ static int s_leavers(struct hctx *h, const char *name, const char *data, size_t 
 	else if (r == -EINVAL || r == -EFBIG)
 		snprintf(summary, slen, "%zu error%s, nothing imported", res.errors.n,
 			 res.errors.n == 1 ? "" : "s");
-	leavers_free(&rows, n);
 	import_result_clear(&res);
 	return r == -EFBIG ? -EINVAL : r;
 }
 
-static int s_consents(struct hctx *h, const char *name, const char *data, size_t len,
-		      struct strlist *log, char *summary, size_t slen)
+static int s_consents(struct hctx *h, const char *name, int fd, struct strlist *log,
+		      char *summary, size_t slen)
 {
 	struct consents_csv_row *rows = NULL;
 	Overstapctl__ConsentGrant *g = NULL, **gp = NULL;
 	struct import_result res = { 0 };
-	size_t n = 0;
+	size_t n = 0, len = 0;
 	const struct csvfile_opts o = { .warnings = &res.warnings };
-	int r = consents_csv_import(name, data, len, &o, &rows, &n, &res.errors);
+	char *data = NULL;
+	int r = s_read(fd, &data, &len);
+
+	if (r < 0)
+		return r;
+	r = consents_csv_import(name, data, len, &o, &rows, &n, &res.errors);
+	free(data);
 
 	if (r == 0 && n == 0) {
 		strlist_addf(&res.errors, "%s: no consents in the file", name);
@@ -209,15 +242,14 @@ static int s_move(int dirfd, const char *name, const char *sub, const struct str
 	return r;
 }
 
-/* Read a settled file; a reason in *why when it is not one we take. */
-static int s_read(int dirfd, const char *name, char **data, size_t *len, const char **why)
+/* Open a settled file; a reason in *why when it is not one we take. */
+static int s_open(int dirfd, const char *name, int *fdp, const char **why)
 {
 	struct stat st;
-	size_t got = 0;
-	char *buf;
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	*why = NULL;
+	*fdp = -1;
 	if (fd < 0) {
 		*why = errno == ELOOP ? "a symbolic link: not followed" : NULL;
 		return -errno;
@@ -234,6 +266,19 @@ static int s_read(int dirfd, const char *name, char **data, size_t *len, const c
 		close(fd);
 		return -EPERM;
 	}
+	*fdp = fd;
+	return 0;
+}
+
+/* The opened file whole (a kind that is not streamed). */
+static int s_read(int fd, char **data, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
 	buf = malloc((size_t)st.st_size + 1);
 	while (buf && got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
@@ -242,7 +287,6 @@ static int s_read(int dirfd, const char *name, char **data, size_t *len, const c
 			break;
 		got += (size_t)n;
 	}
-	close(fd);
 	if (!buf)
 		return -ENOMEM;
 	buf[got] = '\0';
@@ -269,10 +313,8 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 	struct strlist log = { 0 };
 	char summary[256] = "", target[300], stamp[21];
 	const char *why = NULL, *outcome;
-	char *data = NULL;
-	size_t len = 0;
 	s_import_fn fn = NULL;
-	int r;
+	int r, fd = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(s_kinds) && !fn; i++)
 		if (strncmp(name, s_kinds[i].prefix, strlen(s_kinds[i].prefix)) == 0)
@@ -280,14 +322,15 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 	time_format_utc(time_now_ms(), stamp);
 	log_info("spool: taking %s", str_visbuf(name).s);
 	strlist_addf(&log, "overstapd: spool import of %s at %s", name, stamp);
-	r = s_read(dirfd, name, &data, &len, &why);
+	r = s_open(dirfd, name, &fd, &why);
 	if (r == 0 && !fn) {
 		why = "unknown kind of file: its name must start with leavers or consents";
 		r = -EPERM;
 	}
 	if (r == 0)
-		r = fn(h, name, data, len, &log, summary, sizeof(summary));
-	free(data);
+		r = fn(h, name, fd, &log, summary, sizeof(summary));
+	if (fd >= 0)
+		close(fd);
 	if (why) {
 		strlist_addf(&log, "%s: %s", name, why);
 		snprintf(summary, sizeof(summary), "%s", why);

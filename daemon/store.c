@@ -232,9 +232,9 @@ static const char *const s_sql[ST__N] = {
 	 * walks the whole table to honour ORDER BY and LIMIT. */
 	[ST_RET_SENT] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state IN (0, 2, 3)"
 			" AND coalesce(delivered_at, imported_at) < ?1"
-			" ORDER BY coalesce(delivered_at, imported_at) LIMIT 1000",
+			" ORDER BY coalesce(delivered_at, imported_at) LIMIT 64",
 	[ST_RET_RECEIVED] = "SELECT record_id FROM inbox WHERE erased_at IS NULL AND received_at < ?1"
-			    " ORDER BY received_at LIMIT 1000",
+			    " ORDER BY received_at LIMIT 64",
 	[ST_WD_INS] = "INSERT INTO withdrawals(message_id, peer, record_id, consent_ids, reason, at, actor)"
 		      " VALUES (?1,?2,?3,?4,?5,?6,?7)",
 	[ST_WD_RECEIPT] = "UPDATE withdrawals SET receipt_id = ?3, receipt_at = ?4, erased = ?5,"
@@ -266,7 +266,7 @@ static const char *const s_sql[ST__N] = {
 			   " pseudonym = randomblob(32) WHERE id = ?1 AND erased_at IS NULL",
 	[ST_ENROL_BY_RECORD] = "SELECT id FROM enrolments WHERE record_id = ?1 AND erased_at IS NULL",
 	[ST_RET_ENROL] = "SELECT id FROM enrolments WHERE erased_at IS NULL AND imported_at < ?1"
-			 " ORDER BY imported_at LIMIT 1000",
+			 " ORDER BY imported_at LIMIT 64",
 	/* store_checkpoints.c */
 	[ST_CP_GET] = "SELECT seq, head, at FROM checkpoints WHERE peer = ?1 AND kind = ?2",
 	[ST_CP_PUT] = "INSERT OR REPLACE INTO checkpoints(peer, kind, seq, head, at) VALUES (?1,?2,?3,?4,?5)",
@@ -458,7 +458,7 @@ int store_strings_read(sqlite3_stmt *st, struct strlist *out)
 
 /* ---- health: a damaged store refuses writes (store.h) ---- */
 
-static void s_mark_broken(struct store *s, const char *why)
+void store_mark_broken(struct store *s, const char *why)
 {
 	if (s->broken)
 		return;
@@ -474,7 +474,7 @@ void store_health(struct store *s)
 	int rc = sqlite3_extended_errcode(s->db) & 0xff;
 
 	if (!s->broken && (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB))
-		s_mark_broken(s, sqlite3_errmsg(s->db));
+		store_mark_broken(s, sqlite3_errmsg(s->db));
 }
 
 int store_broken(const struct store *s, const char **why)
@@ -487,7 +487,7 @@ int store_broken(const struct store *s, const char **why)
 int store_note(struct store *s, int r)
 {
 	if (r == -EUCLEAN)
-		s_mark_broken(s, sqlite3_errmsg(s->db));
+		store_mark_broken(s, sqlite3_errmsg(s->db));
 	return r;
 }
 
@@ -502,12 +502,13 @@ int store_check(struct store *s, int full, struct strlist *problems)
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(st, 0);
 
+		rc = SQLITE_OK;	/* every line, not only the first */
 		if (t && strcmp(t, "ok") == 0)
 			ok = 1;
 		else if ((r = strlist_addf(problems, "%s", t ? t : "(no text)")) < 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_OK) {
 		r = sqlerr_errno(rc);
 		if (r == -EUCLEAN && strlist_addf(problems, "%s", sqlite3_errmsg(s->db)) < 0)
 			r = -ENOMEM;
@@ -516,7 +517,7 @@ int store_check(struct store *s, int full, struct strlist *problems)
 	if (r == 0 && !ok)
 		r = -EUCLEAN;
 	if (r == -EUCLEAN)
-		s_mark_broken(s, problems->n ? problems->v[0] : NULL);
+		store_mark_broken(s, problems->n ? problems->v[0] : NULL);
 	return r;
 }
 
@@ -595,25 +596,6 @@ int store_backup(struct store *s, const char *path, int force, uint64_t *bytes, 
 
 /* ---- open and close ---- */
 
-/* quick_check before anything is read or written: a store with damaged pages
- * is refused at start instead of accepting imports it cannot keep. */
-static int s_open_check(struct store *s, const char *path, char *err, size_t errlen)
-{
-	struct strlist problems = { 0 };
-	int r = store_check(s, 0, &problems);
-
-	if (r == -EUCLEAN)
-		snprintf(err, errlen, "%s: PRAGMA quick_check failed: %s%s", path,
-			 problems.n ? problems.v[0] : "damaged",
-			 problems.n > 1 ? " (and more)" : "");
-	else if (r < 0)
-		snprintf(err, errlen, "%s: cannot run PRAGMA quick_check: %s", path, strerror(-r));
-	strlist_clear(&problems);
-	/* Its pages were all read: let them go rather than keep them cached. */
-	sqlite3_db_release_memory(s->db);
-	return r;
-}
-
 /* Bind the store to its master key: a store opened with another master.key
  * (a regenerated or mixed-up key set) is refused at once instead of failing
  * on every pupil later. */
@@ -667,6 +649,12 @@ static int s_audit_open(struct store *s, const uint8_t master[CRYPTO_KEY_LEN])
 int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct store **out,
 	       char *err, size_t errlen)
 {
+	return store_open_ex(path, master, 0, out, err, errlen);
+}
+
+int store_open_ex(const char *path, const uint8_t master[CRYPTO_KEY_LEN], unsigned flags,
+		  struct store **out, char *err, size_t errlen)
+{
 	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
 				      "PRAGMA synchronous = FULL;"   /* acked means on disk */
 				      "PRAGMA foreign_keys = ON;"
@@ -702,7 +690,10 @@ int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct st
 		r = sqlerr_errno(sqlite3_errcode(s->db));
 		goto out;
 	}
-	r = s_open_check(s, path, err, errlen);
+	/* Deferred only when nothing is to be migrated: a migration never writes
+	 * into a damaged file (store_check.c). */
+	r = (flags & STORE_OPEN_CHECK_LATER) && store_schema_current(s->db) &&
+	    store_check_start(s, path) == 0 ? 0 : store_check_now(s, path, err, errlen);
 	if (r < 0)
 		goto out;
 	r = store_schema_migrate(s->db, err, errlen);
@@ -738,6 +729,7 @@ void store_close(struct store **sp)
 
 	if (!s)
 		return;
+	store_check_stop(s);
 	audit_free(&s->audit);	/* its statements live on s->db */
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(s->st[i]);

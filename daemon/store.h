@@ -88,6 +88,24 @@ void store_leaver_clear(struct leaver *l);
 int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct store **out,
 	       char *err, size_t errlen);
 void store_close(struct store **s);
+/* store_open with flags: STORE_OPEN_CHECK_LATER runs the quick_check on a
+ * worker thread with its own read-only connection (store_check.c) instead
+ * of before store_open returns, unless the schema is to be migrated (then it
+ * runs first, as store_open's). Until it is done the store is used as it is;
+ * a failed check marks it broken (writes refused) when collected. */
+#define STORE_OPEN_CHECK_LATER 1u
+int store_open_ex(const char *path, const uint8_t master[CRYPTO_KEY_LEN], unsigned flags,
+		  struct store **out, char *err, size_t errlen);
+/* The deferred check's result: 1 while it runs, 0 when the store passed,
+ * -EUCLEAN when it failed (the store is now broken; *why sqlite's first
+ * complaint), another -errno when it could not run, -ENOENT when there is
+ * none (store_open checked at open). *ms: how long it took. why and ms may
+ * be NULL. Called from the loop; cheap. */
+int store_check_poll(struct store *s, const char **why, int64_t *ms);
+/* Start a check (STORE_OPEN_CHECK_LATER does): 0, -EALREADY, or -errno. */
+int store_check_start(struct store *s, const char *path);
+/* Stop a check still running (store_close does): it is interrupted. */
+void store_check_stop(struct store *s);
 
 /* ---- the store's health (store.c): a damaged store is never used silently ----
  * store_open runs PRAGMA quick_check and refuses a store that fails it
@@ -602,5 +620,32 @@ typedef int (*store_incident_fn)(const struct incident *i, void *arg);
 int store_incidents_each(struct store *s, int open_only, store_incident_fn fn, void *arg);
 /* [in tx] Acknowledge an open incident: 1 when there is no open one with id. */
 int store_incident_ack(struct store *s, int64_t id, const char *by, const char *note, int64_t at);
+
+/* ---- a streamed import's staging (store_stage.c, design.md §8.5) ----
+ * A TEMP table of the connection per import session: gone when the daemon
+ * stops, never in the store's file. Rows are the caller's bytes (sealed by
+ * it); ref is the caller's keyed hash of the row's key. */
+struct store_stage;
+/* Create session id's table: 0 or -errno. */
+int store_stage_open(struct store *s, uint64_t id, struct store_stage **out);
+/* Add a row of line (bad = only its key counts, row may be NULL). 0 or
+ * -errno. */
+int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
+		    const void *row, size_t len);
+/* fn(arg, line, prev) for every row whose ref came on an earlier line prev
+ * (the last such), in line order; each not bad yet is marked bad and
+ * counted in *marked. 0, fn's non-zero, or -errno. */
+typedef int (*store_stage_dup_fn)(void *arg, unsigned line, unsigned prev);
+int store_stage_duplicates(struct store_stage *g, store_stage_dup_fn fn, void *arg,
+			   unsigned *marked);
+/* fn on every row not bad, in the order added, until it returns non-zero
+ * (returned). Writes to the store may go on meanwhile. */
+typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t len);
+int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg);
+/* Drop the table; takes NULL, NULLs *g. */
+void store_stage_drop(struct store_stage **g);
+/* The page cache of the store's file: kib KiB (0: sqlite's default, 2000):
+ * a big import's apply inserts a million random keys into the indexes. */
+void store_cache_kib(struct store *s, int kib);
 
 #endif

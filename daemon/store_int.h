@@ -64,7 +64,16 @@ struct store {
 	struct audit *audit;			/* the audit chain, on the same connection */
 	int broken;				/* a corrupt page was met: writes refused */
 	char broken_why[160];			/* sqlite's message when it was */
+	struct store_bgcheck *bg;		/* store_check.c: the quick_check at start */
 };
+
+/* store_check.c: 1 when user_version is STORE_SCHEMA_VERSION (nothing to
+ * migrate), else 0. */
+int store_schema_current(sqlite3 *db);
+/* quick_check now (store_open): 0, or -EUCLEAN / -errno with err set. */
+int store_check_now(struct store *s, const char *path, char *err, size_t errlen);
+/* Mark the store broken (writes refused) with why. */
+void store_mark_broken(struct store *s, const char *why);
 
 /* Mark the store broken when the connection's last error says the file is
  * corrupt (called before every statement is reused, so the failure of the

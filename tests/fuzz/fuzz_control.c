@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "import.h"
 #include "control.pb-c.h"
 #include "keys.h"
 #include "store.h"
@@ -36,6 +37,7 @@ static void s_cleanup(void)
 {
 	char cmd[64];
 
+	import_sessions_clear(&F.h);	/* before the store: their tables are on it */
 	store_close(&F.s);
 	keys_clear(&F.keys);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", F.dir);
@@ -105,5 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();	/* a reply the client could not read */
 	overstapctl__reply__free_unpacked(rep, NULL);
 	free(out);
+	/* an import session an input opened holds a TEMP table: not across inputs */
+	import_sessions_clear(&F.h);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "envelope.h"
 #include "keys.h"
 #include "leavers.h"
+#include "import.h"
 #include "store.h"
 
 #define SCHOOL "99ZZ00"		/* us */
@@ -75,6 +76,7 @@ static int teardown(void **state)
 
 	ctl_req_done(&f->c);
 	leavers_free(&f->rows, f->n_rows);
+	import_sessions_clear(&f->h);
 	store_close(&f->s);
 	keys_clear(&f->keys);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
@@ -1108,10 +1110,87 @@ static void test_audit_hostile_text(void **state)
 	free(le.detail);
 }
 
+/* ---- import sessions (design.md §8.5) ---- */
+
+/* One chunk of leavers_good.csv's rows in session (0: open one when more). */
+static Overstapctl__Reply *s_chunk(struct fx *f, size_t from, size_t n, uint64_t session, int more,
+				   int abort)
+{
+	Overstapctl__Request req;
+	Overstapctl__ImportLeavers im = OVERSTAPCTL__IMPORT_LEAVERS__INIT;
+
+	im.file = "leavers_good.csv";
+	im.n_leavers = n;
+	im.leavers = f->rows + from;
+	im.session = session;
+	im.more = more;
+	im.abort = abort;
+	s_req(&req, OVERSTAPCTL__REQUEST__BODY_IMPORT_LEAVERS);
+	req.import_leavers = &im;
+	return s_call(f, &req);
+}
+
+/* The file in two chunks: nothing stored after the first, all after the
+ * last; a session id nobody opened, and one already spent, are refused; an
+ * abort stores nothing. */
+static void test_import_session(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Reply *rep;
+	uint64_t id;
+
+	rep = s_import_good(f);	/* parses the rows into f->rows; imports them once */
+	assert_int_equal(rep->code, 0);
+	/* a fresh store for the session: erase nothing, just use new refs */
+	for (size_t i = 0; i < f->n_rows; i++) {
+		char *ref = malloc(32);
+
+		assert_non_null(ref);
+		snprintf(ref, 32, "S%03zu", i);
+		free(f->rows[i]->pupil_ref);
+		f->rows[i]->pupil_ref = ref;	/* freed with the rows */
+	}
+	rep = s_chunk(f, 0, 2, 0, 1, 0);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT);
+	id = rep->import_result->session;
+	assert_true(id != 0);
+	assert_int_equal(rep->import_result->staged, 2);
+	assert_int_equal(rep->import_result->imported, 0);
+	rep = s_list(f, "");
+	assert_int_equal(rep->handover_list->n_rows, 4);	/* only the first import's */
+	rep = s_chunk(f, 0, 0, id ^ 2, 1, 0);
+	assert_int_not_equal(rep->code, 0);
+	assert_non_null(strstr(rep->error, "no such import session"));
+	rep = s_chunk(f, 2, 2, id, 0, 0);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->import_result->added, 4);
+	assert_int_equal(rep->import_result->imported, 4);
+	rep = s_list(f, "");
+	assert_int_equal(rep->handover_list->n_rows, 8);
+	rep = s_chunk(f, 0, 1, id, 0, 0);	/* spent */
+	assert_int_not_equal(rep->code, 0);
+	/* abort: nothing stored, the session gone */
+	for (size_t i = 0; i < f->n_rows; i++)
+		f->rows[i]->pupil_ref[0] = 'T';
+	rep = s_chunk(f, 0, 2, 0, 1, 0);
+	id = rep->import_result->session;
+	rep = s_chunk(f, 0, 0, id, 0, 1);
+	assert_int_equal(rep->code, 0);
+	assert_int_equal(rep->body_case, OVERSTAPCTL__REPLY__BODY_IMPORT_RESULT);
+	assert_int_equal(rep->import_result->n_errors, 0);
+	assert_int_equal(rep->import_result->imported, 0);
+	rep = s_chunk(f, 2, 2, id, 0, 0);
+	assert_int_not_equal(rep->code, 0);
+	rep = s_list(f, "");
+	assert_int_equal(rep->handover_list->n_rows, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_wrong_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_from_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_flood_is_counted, setup, teardown),

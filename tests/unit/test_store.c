@@ -3,6 +3,8 @@
  * (the error translation has its own test, test_sqlerr.c). */
 #include "store_fixture.h"
 
+#include <unistd.h>
+
 static void test_wrong_master_key_cannot_read(void **state)
 {
 	struct fx *f = *state;
@@ -347,6 +349,59 @@ static void test_quick_check_at_open(void **state)
 	assert_non_null(strstr(err, "quick_check"));
 }
 
+static int s_check_wait(struct store *s, const char **why)
+{
+	int r;
+
+	while ((r = store_check_poll(s, why, NULL)) == 1)
+		usleep(1000);
+	return r;
+}
+
+/* STORE_OPEN_CHECK_LATER: the damaged store opens (the daemon answers at
+ * once), the check on its worker thread finds the damage, and collecting it
+ * marks the store broken: writes refused from then on. */
+static void test_quick_check_later(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Leaver *rows[1] = { fx_leaver("R1", "123456782", "A", "B") };
+	struct strlist errors = { 0 };
+	const char *why = NULL;
+	char err[256] = "";
+
+	assert_int_equal(store_leavers_import(f->s, "a.csv", rows, 1, "u", &errors), 0);
+	free(rows[0]);
+	store_close(&f->s);
+	/* a healthy store passes; closing while a check runs interrupts it */
+	assert_int_equal(store_open_ex(f->path, f->master, STORE_OPEN_CHECK_LATER, &f->s, err,
+				       sizeof(err)), 0);
+	assert_int_equal(s_check_wait(f->s, &why), 0);
+	assert_int_equal(store_broken(f->s, NULL), 0);
+	store_close(&f->s);
+	assert_int_equal(store_open_ex(f->path, f->master, STORE_OPEN_CHECK_LATER, &f->s, err,
+				       sizeof(err)), 0);
+	store_close(&f->s);
+	s_smash(f->path, "leavers");
+	assert_int_equal(store_open_ex(f->path, f->master, STORE_OPEN_CHECK_LATER, &f->s, err,
+				       sizeof(err)), 0);
+	assert_int_equal(s_check_wait(f->s, &why), -EUCLEAN);
+	assert_true(why && *why);
+	assert_int_equal(store_broken(f->s, NULL), 1);
+	assert_int_equal(store_begin(f->s), -EUCLEAN);
+	/* `store check` reads every complaint, not only the first */
+	store_close(&f->s);
+	s_smash(f->path, "outbox");
+	assert_int_equal(store_open_ex(f->path, f->master, STORE_OPEN_CHECK_LATER, &f->s, err,
+				       sizeof(err)), 0);
+	assert_int_equal(store_check(f->s, 1, &errors), -EUCLEAN);
+	assert_true(errors.n >= 2);
+	strlist_clear(&errors);
+	/* without the flag, store_open still refuses it at once */
+	store_close(&f->s);
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), -EUCLEAN);
+	assert_null(f->s);
+}
+
 /* Damage met while running marks the store broken: every later write is
  * refused at once (-EUCLEAN), bare ones included; reads still work. */
 static void test_broken_while_running(void **state)
@@ -407,6 +462,7 @@ int main(void)
 		FX_TEST(test_migrate_v11_to_v12),
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),
+		FX_TEST(test_quick_check_later),
 		FX_TEST(test_broken_while_running),
 		FX_TEST(test_note),
 	};

@@ -1,0 +1,31 @@
+/* import_int.h: what the parts of the import module share (import.c: the
+ * rows of one request; import_stage.c: an import session's, design.md §8.5). */
+#ifndef OVERSTAP_IMPORT_INT_H
+#define OVERSTAP_IMPORT_INT_H
+
+#include "import.h"
+
+/* One import run: what the row loop needs besides the row. */
+struct import_run {
+	struct store *s;
+	const char *file;
+	const char *user;
+	int check;			/* say, do not write */
+	struct import_result *res;
+	size_t notes_dropped;		/* past IMPORT_MAX_NOTES */
+};
+
+/* One checked row: added, updated, kept or left unchanged (res counts). */
+int import_row(struct import_run *run, const Overstapctl__Leaver *row);
+
+/* Calls import_row for every row of the import; 0 or -errno. */
+typedef int (*import_each_fn)(struct import_run *run, void *arg);
+/* The rows by each (arg), in one transaction unless checking, with the notes'
+ * tail, the import's audit entry and res->before_commit: all or nothing. */
+int import_apply(struct import_run *run, import_each_fn each, void *arg);
+
+/* The warning for a destination that is not a configured peer. */
+int import_warn_unknown(struct import_result *res, const char *file, unsigned line,
+			const char *inst, unsigned count, int check);
+
+#endif

@@ -1,0 +1,295 @@
+/* import_stage: an import session, a leavers file sent in chunks (design.md
+ * §8.5). Every row is checked as it arrives (its errors kept, capped) and
+ * staged in the store's TEMP table sealed with the session's own key; the
+ * last request finds the pupil_refs given twice (one sort) and applies the
+ * rows in one transaction, or checks them. Nothing of a
+ * session is in the store's file before that: a killed client or daemon
+ * leaves nothing half imported. */
+#include "import_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "leavers.h"
+#include "i18n.h"
+
+/* The store's page cache while a session's rows are applied. */
+#define S_APPLY_CACHE_KIB (24 * 1024)
+
+/* Destinations that are not configured peers, told once each. */
+#define S_MAX_UNKNOWN 256
+
+struct s_unknown {
+	char inst[16];
+	unsigned line, count;
+};
+
+struct import_stage {
+	uint64_t id;
+	char user[64];
+	char *file;
+	int check;
+	int64_t last_ms;		/* monotonic ms of the last request */
+	uint8_t key[CRYPTO_KEY_LEN];	/* seals the staged rows; never stored */
+	struct store *s;
+	struct store_stage *g;
+	unsigned staged, refused, last_line;
+	struct strlist errors;		/* at most IMPORT_MAX_NOTES */
+	size_t errors_dropped;
+	struct s_unknown unknown[S_MAX_UNKNOWN];
+	size_t n_unknown;
+};
+
+int import_stage_open(struct store *s, const char *file, const char *user, int check,
+		      struct import_stage **out)
+{
+	struct import_stage *st = calloc(1, sizeof(*st));
+	int r = -ENOMEM;
+
+	*out = NULL;
+	if (!st)
+		return -ENOMEM;
+	st->s = s;
+	st->check = check;
+	st->last_ms = time_mono_ms();
+	str_copy(st->user, sizeof(st->user), user);
+	if (!(st->file = strdup(file)))
+		goto fail;
+	if ((r = crypto_random(&st->id, sizeof(st->id))) < 0 ||
+	    (r = crypto_random(st->key, sizeof(st->key))) < 0)
+		goto fail;
+	st->id |= 1;	/* never 0: 0 asks for a new session */
+	if ((r = store_stage_open(s, st->id, &st->g)) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	import_stage_free(&st);
+	return r;
+}
+
+uint64_t import_stage_id(const struct import_stage *st) { return st->id; }
+const char *import_stage_user(const struct import_stage *st) { return st->user; }
+int64_t import_stage_last(const struct import_stage *st) { return st->last_ms; }
+unsigned import_stage_staged(const struct import_stage *st) { return st->staged; }
+int import_stage_check(const struct import_stage *st) { return st->check; }
+
+static int s_error_take(struct import_stage *st, struct strlist *l)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		if (st->errors.n >= IMPORT_MAX_NOTES)
+			st->errors_dropped++;
+		else
+			r = strlist_addf(&st->errors, "%s", l->v[i]);
+	}
+	strlist_clear(l);
+	return r;
+}
+
+static void s_unknown_count(struct import_stage *st, const struct config *cfg,
+			    const Overstapctl__Leaver *row)
+{
+	const char *inst = row->destination_institution;
+	size_t i;
+
+	if (!inst[0] || config_peer_find(cfg, inst))
+		return;
+	for (i = 0; i < st->n_unknown; i++)
+		if (strcmp(st->unknown[i].inst, inst) == 0)
+			break;
+	if (i == st->n_unknown) {
+		if (i == S_MAX_UNKNOWN)
+			return;
+		st->n_unknown++;
+		str_copy(st->unknown[i].inst, sizeof(st->unknown[i].inst), inst);
+		st->unknown[i].line = row->line;
+	}
+	st->unknown[i].count++;
+}
+
+/* The row's line as the seal's aad: a staged row cannot move to another. */
+static void s_aad(unsigned line, uint8_t aad[4])
+{
+	aad[0] = (uint8_t)(line >> 24);
+	aad[1] = (uint8_t)(line >> 16);
+	aad[2] = (uint8_t)(line >> 8);
+	aad[3] = (uint8_t)line;
+}
+
+static int s_stage_row(struct import_stage *st, const struct config *cfg,
+		       const Overstapctl__Leaver *row)
+{
+	struct strlist why = { 0 };
+	uint8_t ref[32], aad[4], *packed = NULL, *sealed = NULL;
+	size_t plen, slen = 0;
+	int bad, r;
+
+	/* Never trust the client's validation: check every row again here. */
+	bad = leaver_validate(st->file, row, &why) > 0;
+	if ((r = s_error_take(st, &why)) < 0)
+		return r;
+	if (st->staged && row->line <= st->last_line) {	/* rows come in the file's order */
+		bad = 1;
+		if ((r = strlist_addf(&why, _("%s:%u: line out of order"), st->file, row->line)) < 0 ||
+		    (r = s_error_take(st, &why)) < 0)
+			return r;
+	}
+	st->last_line = row->line > st->last_line ? row->line : st->last_line;
+	st->staged++;
+	if (!row->pupil_ref[0]) {	/* no key, no duplicate: reported as missing */
+		st->refused++;
+		return 0;
+	}
+	if ((r = crypto_hmac_sha256(st->key, sizeof(st->key), row->pupil_ref,
+				    strlen(row->pupil_ref), ref)) < 0)
+		return r;
+	if (!bad) {
+		plen = overstapctl__leaver__get_packed_size(row);
+		if (!(packed = malloc(plen ? plen : 1)))
+			return -ENOMEM;
+		overstapctl__leaver__pack(row, packed);
+		s_aad(row->line, aad);
+		r = crypto_seal(st->key, aad, sizeof(aad), packed, plen, &sealed, &slen);
+		crypto_wipe(packed, plen);
+		free(packed);
+		if (r < 0)
+			return r;
+	}
+	r = store_stage_put(st->g, row->line, ref, bad, sealed, slen);
+	free(sealed);
+	if (bad)
+		st->refused++;
+	else
+		s_unknown_count(st, cfg, row);
+	return r;
+}
+
+int import_stage_add(struct import_stage *st, const struct config *cfg,
+		     Overstapctl__Leaver *const *rows, size_t n)
+{
+	int r = 0;
+
+	st->last_ms = time_mono_ms();
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = s_stage_row(st, cfg, rows[i]);
+	return r;
+}
+
+static int s_dup(void *arg, unsigned line, unsigned prev)
+{
+	struct import_stage *st = arg;
+	struct strlist why = { 0 };
+
+	if (strlist_addf(&why, _("%s:%u: pupil_ref: duplicate of line %u"), st->file, line,
+			 prev) < 0)
+		return -ENOMEM;
+	return s_error_take(st, &why);
+}
+
+/* The errors (and how many more) into res, duplicates after the rows' own
+ * (as import_leavers says them); the session keeps none. */
+static int s_errors(struct import_stage *st, struct import_result *res)
+{
+	unsigned marked = 0;
+	int r = store_stage_duplicates(st->g, s_dup, st, &marked);
+
+	st->refused += marked;
+
+	for (size_t i = 0; i < st->errors.n && r == 0; i++)
+		r = strlist_addf(&res->errors, "%s", st->errors.v[i]);
+	if (r == 0 && st->errors_dropped)
+		r = strlist_addf(&res->errors, _("%s: and %zu more errors"), st->file,
+				 st->errors_dropped);
+	strlist_clear(&st->errors);
+	st->errors_dropped = 0;
+	res->refused = st->refused;
+	return r;
+}
+
+int import_stage_errors(struct import_stage *st, struct import_result *res)
+{
+	return s_errors(st, res);
+}
+
+struct s_apply {
+	struct import_run *run;
+	const struct import_stage *st;
+};
+
+/* One staged row opened and imported. */
+static int s_each_staged(void *arg, unsigned line, const void *row, size_t len)
+{
+	const struct s_apply *a = arg;
+	const struct import_stage *st = a->st;
+	uint8_t aad[4], *pt = NULL;
+	size_t plen = 0;
+	Overstapctl__Leaver *l;
+	int r;
+
+	s_aad(line, aad);
+	if ((r = crypto_open(st->key, aad, sizeof(aad), row, len, &pt, &plen)) < 0)
+		return r;
+	l = overstapctl__leaver__unpack(NULL, plen, pt);
+	crypto_wipe(pt, plen);
+	free(pt);
+	if (!l)
+		return -EBADMSG;
+	r = import_row(a->run, l);
+	overstapctl__leaver__free_unpacked(l, NULL);
+	return r;
+}
+
+static int s_each(struct import_run *run, void *arg)
+{
+	struct import_stage *st = arg;
+	struct s_apply a = { run, st };
+
+	return store_stage_each(st->g, s_each_staged, &a);
+}
+
+int import_stage_finish(struct import_stage *st, const char *user, struct import_result *res)
+{
+	struct import_run run = { st->s, st->file, user, st->check, res, 0 };
+	int r;
+
+	st->last_ms = time_mono_ms();
+	if ((r = s_errors(st, res)) < 0)
+		return r;
+	for (size_t i = 0; i < st->n_unknown; i++)
+		if ((r = import_warn_unknown(res, st->file, st->unknown[i].line, st->unknown[i].inst,
+					     st->unknown[i].count, st->check)) < 0)
+			return r;
+	if (res->refused && !st->check)
+		return -EINVAL;
+	/* a bigger page cache while the rows go in (their index keys are random):
+	 * within the daemon's budget of 64 MiB, given back afterwards */
+	store_cache_kib(st->s, S_APPLY_CACHE_KIB);
+	r = import_apply(&run, s_each, st);
+	store_cache_kib(st->s, 0);
+	return r;
+}
+
+void import_stage_free(struct import_stage **stp)
+{
+	struct import_stage *st = *stp;
+
+	if (!st)
+		return;
+	store_stage_drop(&st->g);
+	strlist_clear(&st->errors);
+	free(st->file);
+	crypto_wipe(st, sizeof(*st));
+	free(st);
+	*stp = NULL;
+}
+
+void import_sessions_clear(struct hctx *h)
+{
+	for (size_t i = 0; i < IMPORT_SESSIONS; i++)
+		import_stage_free(&h->imports[i]);
+}

@@ -1,0 +1,155 @@
+/* store_check: the store's quick_check at start, on a worker thread with its
+ * own read-only connection (design.md §5.8), so that a big store answers its
+ * first request at once. The poll loop stays the only writer; it collects
+ * the result (store_check_poll) and a failed check marks the store broken,
+ * as damage met while running does. */
+#include "store_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sqlerr.h"
+
+struct store_bgcheck {
+	pthread_t th;
+	sqlite3 *db;			/* the worker's read-only connection */
+	atomic_int done;		/* the worker finished: r, why and ms are set */
+	int joined;
+	int r;				/* 0 ok, -EUCLEAN damaged, else -errno */
+	char why[160];			/* sqlite's first complaint */
+	int64_t started, ms;		/* monotonic ms: when, and how long */
+};
+
+static void *s_worker(void *arg)
+{
+	struct store_bgcheck *bg = arg;
+	sqlite3_stmt *st = NULL;
+	int rc, ok = 0, bad = 0;
+
+	rc = sqlite3_prepare_v2(bg->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (t && strcmp(t, "ok") == 0) {
+			ok = 1;
+		} else if (!bad++) {
+			str_copy(bg->why, sizeof(bg->why), t ? t : "(no text)");
+		}
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+		bg->r = sqlerr_errno(rc);
+		if (!bad)
+			str_copy(bg->why, sizeof(bg->why), sqlite3_errmsg(bg->db));
+	} else {
+		bg->r = ok && !bad ? 0 : -EUCLEAN;
+	}
+	sqlite3_finalize(st);
+	/* The connection is closed by the joining thread: sqlite3_interrupt
+	 * (store_check_stop) must never meet a closed one. */
+	bg->ms = time_mono_ms() - bg->started;
+	atomic_store(&bg->done, 1);
+	return NULL;
+}
+
+int store_check_start(struct store *s, const char *path)
+{
+	struct store_bgcheck *bg;
+	int rc;
+
+	if (s->bg)
+		return -EALREADY;
+	if (!(bg = calloc(1, sizeof(*bg))))
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &bg->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(bg->db);
+		free(bg);
+		return sqlerr_errno(rc);
+	}
+	sqlite3_busy_timeout(bg->db, 5000);
+	bg->started = time_mono_ms();
+	if ((rc = pthread_create(&bg->th, NULL, s_worker, bg)) != 0) {
+		sqlite3_close(bg->db);
+		free(bg);
+		return -rc;
+	}
+	s->bg = bg;
+	return 0;
+}
+
+int store_check_poll(struct store *s, const char **why, int64_t *ms)
+{
+	struct store_bgcheck *bg = s->bg;
+
+	if (!bg)
+		return -ENOENT;
+	if (!atomic_load(&bg->done))
+		return 1;
+	if (!bg->joined) {
+		pthread_join(bg->th, NULL);
+		bg->joined = 1;
+		/* its pages were all read: let them go rather than keep them */
+		sqlite3_close(bg->db);
+		bg->db = NULL;
+		if (bg->r == -EUCLEAN)
+			store_mark_broken(s, bg->why);
+	}
+	if (why)
+		*why = bg->why;
+	if (ms)
+		*ms = bg->ms;
+	return bg->r;
+}
+
+void store_check_stop(struct store *s)
+{
+	struct store_bgcheck *bg = s->bg;
+
+	if (!bg)
+		return;
+	if (!bg->joined) {
+		/* a stop during the check: cut it short rather than wait for it */
+		if (!atomic_load(&bg->done))
+			sqlite3_interrupt(bg->db);
+		pthread_join(bg->th, NULL);
+		sqlite3_close(bg->db);
+	}
+	free(bg);
+	s->bg = NULL;
+}
+
+int store_schema_current(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v == STORE_SCHEMA_VERSION;
+}
+
+/* quick_check before anything is read or written: a store with damaged pages
+ * is refused at start instead of accepting imports it cannot keep. */
+int store_check_now(struct store *s, const char *path, char *err, size_t errlen)
+{
+	struct strlist problems = { 0 };
+	int r = store_check(s, 0, &problems);
+
+	if (r == -EUCLEAN)
+		snprintf(err, errlen, "%s: PRAGMA quick_check failed: %s%s", path,
+			 problems.n ? problems.v[0] : "damaged",
+			 problems.n > 1 ? " (and more)" : "");
+	else if (r < 0)
+		snprintf(err, errlen, "%s: cannot run PRAGMA quick_check: %s", path, strerror(-r));
+	strlist_clear(&problems);
+	/* Its pages were all read: let them go rather than keep them cached. */
+	sqlite3_db_release_memory(s->db);
+	return r;
+}
