@@ -20,6 +20,7 @@
 struct crypto_sigkey {
 	EVP_PKEY *pkey;		/* owned; an Ed25519 key, private or public-only */
 	int can_sign;		/* 1 when pkey holds the private half */
+	uint8_t pub[CRYPTO_SIGN_KEY_LEN];	/* the public half, raw */
 };
 
 /* OpenSSL's length arguments are int; inputs larger than this are refused
@@ -248,9 +249,13 @@ static crypto_sigkey *s_sigkey_wrap(EVP_PKEY *pkey, int can_sign)
 {
 	crypto_sigkey *k;
 
+	size_t plen = CRYPTO_SIGN_KEY_LEN;
+
 	if (!pkey)
 		return NULL;
-	if (!(k = calloc(1, sizeof(*k)))) {
+	if (!(k = calloc(1, sizeof(*k))) ||
+	    EVP_PKEY_get_raw_public_key(pkey, k->pub, &plen) != 1 || plen != CRYPTO_SIGN_KEY_LEN) {
+		free(k);
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
@@ -269,6 +274,11 @@ crypto_sigkey *crypto_sigkey_new_public(const uint8_t pub[CRYPTO_SIGN_KEY_LEN])
 {
 	return s_sigkey_wrap(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
 							 CRYPTO_SIGN_KEY_LEN), 0);
+}
+
+const uint8_t *crypto_sigkey_public(const crypto_sigkey *k)
+{
+	return k->pub;
 }
 
 /* EVP_PKEY_free wipes the private key material itself. */

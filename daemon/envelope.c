@@ -2,15 +2,21 @@
 #include "envelope.h"
 #include "config.h"
 #include "consent.h"
+#include "merkle.h"
 #include "outcomes.h"
 #include "pgn.h"
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(ENVELOPE_GROUP_MAX == MERKLE_MAX_LEAVES, "a group is one Merkle tree");
+_Static_assert(ENVELOPE_PATH_MAX == MERKLE_MAX_PATH, "a path is a Merkle inclusion proof");
+
 static const char s_sig_domain[] = "overstap-sig-v1";	/* sent with its NUL */
+static const char s_batch_domain[] = "overstap-batch-v1";	/* sent with its NUL */
 
 static const struct {
 	Overstap__Envelope__BodyCase c;
@@ -78,12 +84,13 @@ static uint8_t *s_putstr(uint8_t *p, const void *s, size_t n)
 	return p + n;
 }
 
-/* The signing input documented in proto/overstap.proto. */
-static int s_signing_input(const Overstap__Envelope *e, uint8_t **out, size_t *len)
+/* The signing input documented in proto/overstap.proto, after `pre` zero
+ * bytes (1 for a Merkle leaf: SHA-256(0x00 || input)); *len counts them. */
+static int s_signing_input(const Overstap__Envelope *e, size_t pre, uint8_t **out, size_t *len)
 {
 	const ProtobufCBinaryData *body = envelope_body(e);
 	size_t lid = strlen(e->message_id), ls = strlen(e->sender), lr = strlen(e->recipient);
-	size_t n = sizeof(s_sig_domain) + 4 + 4 + lid + 4 + ls + 4 + lr + 8 + 4;
+	size_t n = pre + sizeof(s_sig_domain) + 4 + 4 + lid + 4 + ls + 4 + lr + 8 + 4;
 	uint8_t *buf, *p;
 	uint64_t t = (uint64_t)e->created_at;
 
@@ -93,8 +100,9 @@ static int s_signing_input(const Overstap__Envelope *e, uint8_t **out, size_t *l
 	buf = malloc(n);
 	if (!buf)
 		return -ENOMEM;
-	memcpy(buf, s_sig_domain, sizeof(s_sig_domain));
-	p = buf + sizeof(s_sig_domain);
+	memset(buf, 0, pre);
+	memcpy(buf + pre, s_sig_domain, sizeof(s_sig_domain));
+	p = buf + pre + sizeof(s_sig_domain);
 	p = s_put32(p, (uint32_t)e->body_case);
 	p = s_putstr(p, e->message_id, lid);
 	p = s_putstr(p, e->sender, ls);
@@ -107,31 +115,71 @@ static int s_signing_input(const Overstap__Envelope *e, uint8_t **out, size_t *l
 	return 0;
 }
 
+/* The signature and batch fields of an envelope, set aside while it is
+ * signed anew (they are not part of the signing input, and the caller's
+ * stay the caller's to free). */
+struct s_sigfields {
+	ProtobufCBinaryData sig;
+	uint32_t size, index;
+	size_t n_path;
+	ProtobufCBinaryData *path;
+};
+
+static void s_sig_take(Overstap__Envelope *e, struct s_sigfields *keep)
+{
+	keep->sig = e->signature;
+	keep->size = e->batch_size;
+	keep->index = e->batch_index;
+	keep->n_path = e->n_batch_path;
+	keep->path = e->batch_path;
+	e->signature.data = NULL;
+	e->signature.len = 0;
+	e->batch_size = e->batch_index = 0;
+	e->n_batch_path = 0;
+	e->batch_path = NULL;
+}
+
+static void s_sig_put(Overstap__Envelope *e, const struct s_sigfields *keep)
+{
+	e->signature = keep->sig;
+	e->batch_size = keep->size;
+	e->batch_index = keep->index;
+	e->n_batch_path = keep->n_path;
+	e->batch_path = keep->path;
+}
+
+/* Pack e as it stands into a malloc'ed *out. */
+static int s_pack(const Overstap__Envelope *e, uint8_t **out, size_t *len)
+{
+	size_t n = overstap__envelope__get_packed_size(e);
+	uint8_t *buf = malloc(n ? n : 1);
+
+	if (!buf)
+		return -ENOMEM;
+	overstap__envelope__pack(e, buf);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **out, size_t *len)
 {
-	uint8_t sig[CRYPTO_SIG_LEN], *input = NULL, *buf = NULL;
-	size_t ilen = 0, n;
+	uint8_t sig[CRYPTO_SIG_LEN], *input = NULL;
+	struct s_sigfields keep;
+	size_t ilen = 0;
 	int r;
 
-	if ((r = s_signing_input(e, &input, &ilen)) < 0)
+	if ((r = s_signing_input(e, 0, &input, &ilen)) < 0)
 		return r;
 	r = crypto_sign(signer, input, ilen, sig);
 	free(input);
 	if (r < 0)
 		return r;
+	s_sig_take(e, &keep);	/* a single message: v1, no batch fields */
 	e->signature.data = sig;
 	e->signature.len = sizeof(sig);
-	n = overstap__envelope__get_packed_size(e);
-	buf = malloc(n ? n : 1);
-	if (!buf) {
-		r = -ENOMEM;
-	} else {
-		overstap__envelope__pack(e, buf);
-		*out = buf;
-		*len = n;
-	}
-	e->signature.data = NULL;	/* points at our stack */
-	e->signature.len = 0;
+	r = s_pack(e, out, len);
+	s_sig_put(e, &keep);	/* ours pointed at the stack */
 	return r;
 }
 
@@ -139,51 +187,119 @@ int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_
 		    size_t *out_len)
 {
 	Overstap__Envelope *e = overstap__envelope__unpack(NULL, len, in);
-	ProtobufCBinaryData old;
 	int r;
 
 	if (!e)
 		return -EBADMSG;
-	old = e->signature;	/* envelope_sign_pack borrows the field: keep ours to free */
 	r = envelope_sign_pack(e, signer, out, out_len);
-	e->signature = old;
 	overstap__envelope__free_unpacked(e, NULL);
 	return r;
 }
 
-/* Each on its own for now: the group contract, before batch signatures. */
+/* "overstap-batch-v1" 0x00 u32be(size) root: what a batch signature covers
+ * (proto/overstap.proto, design.md §4.3). */
+#define S_BATCH_INPUT_LEN (sizeof(s_batch_domain) + 4 + MERKLE_HASH_LEN)
+static void s_batch_input(uint32_t size, const uint8_t root[MERKLE_HASH_LEN],
+			  uint8_t out[S_BATCH_INPUT_LEN])
+{
+	memcpy(out, s_batch_domain, sizeof(s_batch_domain));
+	s_put32(out + sizeof(s_batch_domain), size);
+	memcpy(out + sizeof(s_batch_domain) + 4, root, MERKLE_HASH_LEN);
+}
+
+/* The leaf hash of e: SHA-256(0x00 || its v1 signing input). */
+static int s_leaf(const Overstap__Envelope *e, uint8_t out[MERKLE_HASH_LEN])
+{
+	uint8_t *input = NULL;
+	size_t ilen = 0;
+	int r;
+
+	if ((r = s_signing_input(e, 1, &input, &ilen)) < 0)
+		return r;
+	r = crypto_sha256(input, ilen, out);
+	free(input);
+	return r;
+}
+
+/* A group's tree, signature and the paths that prove each leaf in it. */
+struct s_group {
+	uint8_t leaves[ENVELOPE_GROUP_MAX][MERKLE_HASH_LEN];
+	uint8_t paths[ENVELOPE_GROUP_MAX][MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+	size_t path_len[ENVELOPE_GROUP_MAX];
+	ProtobufCBinaryData path_fields[MERKLE_MAX_PATH];
+	uint8_t root[MERKLE_HASH_LEN], sig[CRYPTO_SIG_LEN];
+};
+
 int envelope_sign_pack_group(Overstap__Envelope *const *e, size_t n, crypto_sigkey *signer,
 			     uint8_t **out, size_t *lens)
 {
-	for (size_t i = 0; i < n; i++) {
-		int r = envelope_sign_pack(e[i], signer, &out[i], &lens[i]);
+	uint8_t input[S_BATCH_INPUT_LEN];
+	struct s_group *g;
+	size_t i = 0;
+	int r = 0;
 
-		if (r < 0) {
-			while (i--) {
-				free(out[i]);
-				out[i] = NULL;
-			}
-			return r;
+	if (n == 0 || n > ENVELOPE_GROUP_MAX)
+		return -EINVAL;
+	/* A group of one keeps the v1 signature: acks, hellos and single
+	 * sends look as they always did. */
+	if (n == 1)
+		return envelope_sign_pack(e[0], signer, &out[0], &lens[0]);
+	if (!(g = malloc(sizeof(*g))))
+		return -ENOMEM;
+	for (i = 0; i < n && r == 0; i++)
+		r = s_leaf(e[i], g->leaves[i]);
+	if (r == 0)
+		r = merkle_tree((const uint8_t(*)[MERKLE_HASH_LEN])g->leaves, n, g->root, g->paths,
+				g->path_len);
+	s_batch_input((uint32_t)n, g->root, input);
+	if (r == 0)
+		r = crypto_sign(signer, input, sizeof(input), g->sig);
+	for (i = 0; i < n && r == 0; i++) {
+		struct s_sigfields keep;
+
+		s_sig_take(e[i], &keep);
+		e[i]->signature.data = g->sig;
+		e[i]->signature.len = sizeof(g->sig);
+		e[i]->batch_size = (uint32_t)n;
+		e[i]->batch_index = (uint32_t)i;
+		e[i]->n_batch_path = g->path_len[i];
+		e[i]->batch_path = g->path_fields;
+		for (size_t j = 0; j < g->path_len[i]; j++) {
+			g->path_fields[j].data = g->paths[i][j];
+			g->path_fields[j].len = MERKLE_HASH_LEN;
 		}
+		r = s_pack(e[i], &out[i], &lens[i]);
+		s_sig_put(e[i], &keep);
 	}
-	return 0;
+	if (r < 0)
+		while (i--) {
+			free(out[i]);
+			out[i] = NULL;
+		}
+	free(g);
+	return r;
 }
 
 int envelope_resign_group(const uint8_t *const *in, const size_t *len, size_t n,
 			  crypto_sigkey *signer, uint8_t **out, size_t *out_len)
 {
-	for (size_t i = 0; i < n; i++) {
-		int r = envelope_resign(in[i], len[i], signer, &out[i], &out_len[i]);
+	Overstap__Envelope *e[ENVELOPE_GROUP_MAX];
+	size_t i;
+	int r = 0;
 
-		if (r < 0) {
-			while (i--) {
-				free(out[i]);
-				out[i] = NULL;
-			}
-			return r;
+	if (n == 0 || n > ENVELOPE_GROUP_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!(e[i] = overstap__envelope__unpack(NULL, len[i], in[i]))) {
+			r = -EBADMSG;
+			break;
 		}
-	}
-	return 0;
+	/* envelope_sign_pack_group sets the signature fields aside and back */
+	if (r == 0)
+		r = envelope_sign_pack_group(e, n, signer, out, out_len);
+	while (i--)
+		overstap__envelope__free_unpacked(e[i], NULL);
+	return r;
 }
 
 int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,
@@ -219,10 +335,32 @@ static int s_fail(const char **why, const char *reason, int code)
 	return code;
 }
 
+/* NULL when e's batch fields have a shape its signature could cover: none
+ * (v1), or a group of at most ENVELOPE_GROUP_MAX, an index inside it and a
+ * path of exactly the length those two call for, of 32-byte hashes. Checked
+ * before anything is hashed, so a hostile path costs us nothing. */
+static const char *s_batch_shape(const Overstap__Envelope *e)
+{
+	if (e->batch_size == 0)
+		return e->batch_index || e->n_batch_path ? "batch index or path without a batch size"
+							 : NULL;
+	if (e->batch_size > ENVELOPE_GROUP_MAX)
+		return "batch signature over a group larger than 512";
+	if (e->batch_index >= e->batch_size)
+		return "batch index outside its group";
+	if (merkle_path_len(e->batch_index, e->batch_size) != (int)e->n_batch_path)
+		return "batch inclusion path of the wrong length";
+	for (size_t i = 0; i < e->n_batch_path; i++)
+		if (e->batch_path[i].len != MERKLE_HASH_LEN)
+			return "batch inclusion path hash not 32 bytes";
+	return NULL;
+}
+
 int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__Envelope **out,
 		    const char **why)
 {
 	Overstap__Envelope *e;
+	const char *why_batch;
 	int r = -EBADMSG;
 
 	/* libzmq enforces ZMQ_MAXMSGSIZE on the network; this holds for any path. */
@@ -260,6 +398,10 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 		r = s_fail(why, "missing or malformed signature", -EBADMSG);
 		goto bad;
 	}
+	if ((why_batch = s_batch_shape(e))) {
+		r = s_fail(why, why_batch, -EBADMSG);
+		goto bad;
+	}
 	*out = e;
 	return 0;
 bad:
@@ -281,13 +423,104 @@ int envelope_peek_id(const uint8_t *buf, size_t len, char mid[CRYPTO_UUID_STR_LE
 	return r;
 }
 
+/* Batch roots whose signature verified, by (signer, size, root, signature):
+ * a hit skips Ed25519 for the other messages of the group. The signature is
+ * part of the key so that a message stored after a hit carries the very
+ * signature that was verified: its evidence holds without the cache. Shared
+ * by the receive workers, hence the lock; replaced round robin. */
+#define S_ROOTS 64
+static struct {
+	pthread_mutex_t lock;
+	struct s_root {
+		uint8_t pub[CRYPTO_SIGN_KEY_LEN], root[MERKLE_HASH_LEN], sig[CRYPTO_SIG_LEN];
+		uint32_t size;	/* 0 = empty slot */
+	} slot[S_ROOTS];
+	size_t next;
+	uint64_t hits, misses;
+} s_roots = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int s_root_known(const struct s_root *want)
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&s_roots.lock);
+	for (size_t i = 0; i < S_ROOTS && !hit; i++)
+		hit = s_roots.slot[i].size == want->size &&
+		      memcmp(s_roots.slot[i].root, want->root, MERKLE_HASH_LEN) == 0 &&
+		      memcmp(s_roots.slot[i].sig, want->sig, CRYPTO_SIG_LEN) == 0 &&
+		      memcmp(s_roots.slot[i].pub, want->pub, CRYPTO_SIGN_KEY_LEN) == 0;
+	if (hit)
+		s_roots.hits++;
+	else
+		s_roots.misses++;
+	pthread_mutex_unlock(&s_roots.lock);
+	return hit;
+}
+
+static void s_root_add(const struct s_root *r)
+{
+	pthread_mutex_lock(&s_roots.lock);
+	s_roots.slot[s_roots.next] = *r;
+	s_roots.next = (s_roots.next + 1) % S_ROOTS;
+	pthread_mutex_unlock(&s_roots.lock);
+}
+
+void envelope_root_cache_stats(uint64_t *hits, uint64_t *misses)
+{
+	pthread_mutex_lock(&s_roots.lock);
+	*hits = s_roots.hits;
+	*misses = s_roots.misses;
+	pthread_mutex_unlock(&s_roots.lock);
+}
+
+void envelope_root_cache_clear(void)
+{
+	pthread_mutex_lock(&s_roots.lock);
+	memset(s_roots.slot, 0, sizeof(s_roots.slot));
+	s_roots.next = 0;
+	s_roots.hits = s_roots.misses = 0;
+	pthread_mutex_unlock(&s_roots.lock);
+}
+
+/* A batch-signed e: its leaf and path lead to a root, and the signature is
+ * over that root and the group's size. */
+static int s_verify_batch(const Overstap__Envelope *e, crypto_sigkey *key)
+{
+	const uint8_t *path[MERKLE_MAX_PATH];
+	uint8_t leaf[MERKLE_HASH_LEN], input[S_BATCH_INPUT_LEN];
+	struct s_root want;
+
+	if (s_batch_shape(e) || e->signature.len != CRYPTO_SIG_LEN)
+		return -EBADMSG;
+	for (size_t i = 0; i < e->n_batch_path; i++)
+		path[i] = e->batch_path[i].data;
+	if (s_leaf(e, leaf) < 0 ||
+	    merkle_root_from_path(leaf, e->batch_index, e->batch_size, path, e->n_batch_path,
+				  want.root) < 0)
+		return -EBADMSG;
+	want.size = e->batch_size;
+	memcpy(want.sig, e->signature.data, CRYPTO_SIG_LEN);
+	memcpy(want.pub, crypto_sigkey_public(key), CRYPTO_SIGN_KEY_LEN);
+	if (s_root_known(&want))
+		return 0;
+	s_batch_input(e->batch_size, want.root, input);
+	if (crypto_verify(key, input, sizeof(input), e->signature.data, e->signature.len) < 0)
+		return -EBADMSG;
+	s_root_add(&want);
+	return 0;
+}
+
 int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key)
 {
 	uint8_t *input = NULL;
 	size_t ilen = 0;
 	int r;
 
-	if ((r = s_signing_input(e, &input, &ilen)) < 0)
+	if (e->batch_size)
+		return s_verify_batch(e, sender_key);
+	if (e->batch_index || e->n_batch_path)
+		return -EBADMSG;
+	if ((r = s_signing_input(e, 0, &input, &ilen)) < 0)
 		return r;
 	r = crypto_verify(sender_key, input, ilen, e->signature.data, e->signature.len);
 	free(input);
