@@ -1,22 +1,16 @@
 /* envelope: the wire codec, its limits and its signatures (design.md §4). */
-#include "envelope.h"
+#include "envelope_int.h"
 #include "config.h"
 #include "consent.h"
-#include "merkle.h"
 #include "outcomes.h"
 #include "pgn.h"
 #include "util.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(ENVELOPE_GROUP_MAX == MERKLE_MAX_LEAVES, "a group is one Merkle tree");
-_Static_assert(ENVELOPE_PATH_MAX == MERKLE_MAX_PATH, "a path is a Merkle inclusion proof");
-
 static const char s_sig_domain[] = "overstap-sig-v1";	/* sent with its NUL */
-static const char s_batch_domain[] = "overstap-batch-v1";	/* sent with its NUL */
 
 static const struct {
 	Overstap__Envelope__BodyCase c;
@@ -84,9 +78,7 @@ static uint8_t *s_putstr(uint8_t *p, const void *s, size_t n)
 	return p + n;
 }
 
-/* The signing input documented in proto/overstap.proto, after `pre` zero
- * bytes (1 for a Merkle leaf: SHA-256(0x00 || input)); *len counts them. */
-static int s_signing_input(const Overstap__Envelope *e, size_t pre, uint8_t **out, size_t *len)
+int envelope_signing_input(const Overstap__Envelope *e, size_t pre, uint8_t **out, size_t *len)
 {
 	const ProtobufCBinaryData *body = envelope_body(e);
 	size_t lid = strlen(e->message_id), ls = strlen(e->sender), lr = strlen(e->recipient);
@@ -115,17 +107,7 @@ static int s_signing_input(const Overstap__Envelope *e, size_t pre, uint8_t **ou
 	return 0;
 }
 
-/* The signature and batch fields of an envelope, set aside while it is
- * signed anew (they are not part of the signing input, and the caller's
- * stay the caller's to free). */
-struct s_sigfields {
-	ProtobufCBinaryData sig;
-	uint32_t size, index;
-	size_t n_path;
-	ProtobufCBinaryData *path;
-};
-
-static void s_sig_take(Overstap__Envelope *e, struct s_sigfields *keep)
+void envelope_sig_take(Overstap__Envelope *e, struct envelope_sigfields *keep)
 {
 	keep->sig = e->signature;
 	keep->size = e->batch_size;
@@ -139,7 +121,7 @@ static void s_sig_take(Overstap__Envelope *e, struct s_sigfields *keep)
 	e->batch_path = NULL;
 }
 
-static void s_sig_put(Overstap__Envelope *e, const struct s_sigfields *keep)
+void envelope_sig_put(Overstap__Envelope *e, const struct envelope_sigfields *keep)
 {
 	e->signature = keep->sig;
 	e->batch_size = keep->size;
@@ -148,8 +130,7 @@ static void s_sig_put(Overstap__Envelope *e, const struct s_sigfields *keep)
 	e->batch_path = keep->path;
 }
 
-/* Pack e as it stands into a malloc'ed *out. */
-static int s_pack(const Overstap__Envelope *e, uint8_t **out, size_t *len)
+int envelope_pack_alloc(const Overstap__Envelope *e, uint8_t **out, size_t *len)
 {
 	size_t n = overstap__envelope__get_packed_size(e);
 	uint8_t *buf = malloc(n ? n : 1);
@@ -165,21 +146,21 @@ static int s_pack(const Overstap__Envelope *e, uint8_t **out, size_t *len)
 int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **out, size_t *len)
 {
 	uint8_t sig[CRYPTO_SIG_LEN], *input = NULL;
-	struct s_sigfields keep;
+	struct envelope_sigfields keep;
 	size_t ilen = 0;
 	int r;
 
-	if ((r = s_signing_input(e, 0, &input, &ilen)) < 0)
+	if ((r = envelope_signing_input(e, 0, &input, &ilen)) < 0)
 		return r;
 	r = crypto_sign(signer, input, ilen, sig);
 	free(input);
 	if (r < 0)
 		return r;
-	s_sig_take(e, &keep);	/* a single message: v1, no batch fields */
+	envelope_sig_take(e, &keep);	/* a single message: v1, no batch fields */
 	e->signature.data = sig;
 	e->signature.len = sizeof(sig);
-	r = s_pack(e, out, len);
-	s_sig_put(e, &keep);	/* ours pointed at the stack */
+	r = envelope_pack_alloc(e, out, len);
+	envelope_sig_put(e, &keep);	/* ours pointed at the stack */
 	return r;
 }
 
@@ -196,110 +177,27 @@ int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_
 	return r;
 }
 
-/* "overstap-batch-v1" 0x00 u32be(size) root: what a batch signature covers
- * (proto/overstap.proto, design.md §4.3). */
-#define S_BATCH_INPUT_LEN (sizeof(s_batch_domain) + 4 + MERKLE_HASH_LEN)
-static void s_batch_input(uint32_t size, const uint8_t root[MERKLE_HASH_LEN],
-			  uint8_t out[S_BATCH_INPUT_LEN])
+int envelope_init(Overstap__Envelope *e, const char *sender, const char *recipient,
+		  Overstap__Envelope__BodyCase body_case, const uint8_t *body, size_t body_len,
+		  char id_out[CRYPTO_UUID_STR_LEN + 1])
 {
-	memcpy(out, s_batch_domain, sizeof(s_batch_domain));
-	s_put32(out + sizeof(s_batch_domain), size);
-	memcpy(out + sizeof(s_batch_domain) + 4, root, MERKLE_HASH_LEN);
-}
-
-/* The leaf hash of e: SHA-256(0x00 || its v1 signing input). */
-static int s_leaf(const Overstap__Envelope *e, uint8_t out[MERKLE_HASH_LEN])
-{
-	uint8_t *input = NULL;
-	size_t ilen = 0;
+	ProtobufCBinaryData *b;
 	int r;
 
-	if ((r = s_signing_input(e, 1, &input, &ilen)) < 0)
+	overstap__envelope__init(e);	/* the INIT macro trips -Wmissing-braces on a oneof */
+	if ((r = crypto_uuidv7(id_out)) < 0)
 		return r;
-	r = crypto_sha256(input, ilen, out);
-	free(input);
-	return r;
-}
-
-/* A group's tree, signature and the paths that prove each leaf in it. */
-struct s_group {
-	uint8_t leaves[ENVELOPE_GROUP_MAX][MERKLE_HASH_LEN];
-	uint8_t paths[ENVELOPE_GROUP_MAX][MERKLE_MAX_PATH][MERKLE_HASH_LEN];
-	size_t path_len[ENVELOPE_GROUP_MAX];
-	ProtobufCBinaryData path_fields[MERKLE_MAX_PATH];
-	uint8_t root[MERKLE_HASH_LEN], sig[CRYPTO_SIG_LEN];
-};
-
-int envelope_sign_pack_group(Overstap__Envelope *const *e, size_t n, crypto_sigkey *signer,
-			     uint8_t **out, size_t *lens)
-{
-	uint8_t input[S_BATCH_INPUT_LEN];
-	struct s_group *g;
-	size_t i = 0;
-	int r = 0;
-
-	if (n == 0 || n > ENVELOPE_GROUP_MAX)
+	e->version = ENVELOPE_VERSION;
+	e->message_id = id_out;
+	e->sender = (char *)sender;
+	e->recipient = (char *)recipient;
+	e->created_at = time_now_ms();
+	e->body_case = body_case;
+	if (!(b = s_body_mut(e)))
 		return -EINVAL;
-	/* A group of one keeps the v1 signature: acks, hellos and single
-	 * sends look as they always did. */
-	if (n == 1)
-		return envelope_sign_pack(e[0], signer, &out[0], &lens[0]);
-	if (!(g = malloc(sizeof(*g))))
-		return -ENOMEM;
-	for (i = 0; i < n && r == 0; i++)
-		r = s_leaf(e[i], g->leaves[i]);
-	if (r == 0)
-		r = merkle_tree((const uint8_t(*)[MERKLE_HASH_LEN])g->leaves, n, g->root, g->paths,
-				g->path_len);
-	s_batch_input((uint32_t)n, g->root, input);
-	if (r == 0)
-		r = crypto_sign(signer, input, sizeof(input), g->sig);
-	for (i = 0; i < n && r == 0; i++) {
-		struct s_sigfields keep;
-
-		s_sig_take(e[i], &keep);
-		e[i]->signature.data = g->sig;
-		e[i]->signature.len = sizeof(g->sig);
-		e[i]->batch_size = (uint32_t)n;
-		e[i]->batch_index = (uint32_t)i;
-		e[i]->n_batch_path = g->path_len[i];
-		e[i]->batch_path = g->path_fields;
-		for (size_t j = 0; j < g->path_len[i]; j++) {
-			g->path_fields[j].data = g->paths[i][j];
-			g->path_fields[j].len = MERKLE_HASH_LEN;
-		}
-		r = s_pack(e[i], &out[i], &lens[i]);
-		s_sig_put(e[i], &keep);
-	}
-	if (r < 0)
-		while (i--) {
-			free(out[i]);
-			out[i] = NULL;
-		}
-	free(g);
-	return r;
-}
-
-int envelope_resign_group(const uint8_t *const *in, const size_t *len, size_t n,
-			  crypto_sigkey *signer, uint8_t **out, size_t *out_len)
-{
-	Overstap__Envelope *e[ENVELOPE_GROUP_MAX];
-	size_t i;
-	int r = 0;
-
-	if (n == 0 || n > ENVELOPE_GROUP_MAX)
-		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (!(e[i] = overstap__envelope__unpack(NULL, len[i], in[i]))) {
-			r = -EBADMSG;
-			break;
-		}
-	/* envelope_sign_pack_group sets the signature fields aside and back */
-	if (r == 0)
-		r = envelope_sign_pack_group(e, n, signer, out, out_len);
-	while (i--)
-		overstap__envelope__free_unpacked(e[i], NULL);
-	return r;
+	b->data = (uint8_t *)body;
+	b->len = body_len;
+	return 0;
 }
 
 int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,
@@ -307,25 +205,9 @@ int envelope_build(const char *sender, const char *recipient, Overstap__Envelope
 		   char id_out[CRYPTO_UUID_STR_LEN + 1], uint8_t **out, size_t *len)
 {
 	Overstap__Envelope e;
-	ProtobufCBinaryData *b;
-	int r;
+	int r = envelope_init(&e, sender, recipient, body_case, body, body_len, id_out);
 
-	overstap__envelope__init(&e);	/* the INIT macro trips -Wmissing-braces on a oneof */
-
-	if ((r = crypto_uuidv7(id_out)) < 0)
-		return r;
-	e.version = ENVELOPE_VERSION;
-	e.message_id = id_out;
-	e.sender = (char *)sender;
-	e.recipient = (char *)recipient;
-	e.created_at = time_now_ms();
-	e.body_case = body_case;
-	b = s_body_mut(&e);
-	if (!b)
-		return -EINVAL;
-	b->data = (uint8_t *)body;
-	b->len = body_len;
-	return envelope_sign_pack(&e, signer, out, len);
+	return r < 0 ? r : envelope_sign_pack(&e, signer, out, len);
 }
 
 static int s_fail(const char **why, const char *reason, int code)
@@ -333,27 +215,6 @@ static int s_fail(const char **why, const char *reason, int code)
 	if (why)
 		*why = reason;
 	return code;
-}
-
-/* NULL when e's batch fields have a shape its signature could cover: none
- * (v1), or a group of at most ENVELOPE_GROUP_MAX, an index inside it and a
- * path of exactly the length those two call for, of 32-byte hashes. Checked
- * before anything is hashed, so a hostile path costs us nothing. */
-static const char *s_batch_shape(const Overstap__Envelope *e)
-{
-	if (e->batch_size == 0)
-		return e->batch_index || e->n_batch_path ? "batch index or path without a batch size"
-							 : NULL;
-	if (e->batch_size > ENVELOPE_GROUP_MAX)
-		return "batch signature over a group larger than 512";
-	if (e->batch_index >= e->batch_size)
-		return "batch index outside its group";
-	if (merkle_path_len(e->batch_index, e->batch_size) != (int)e->n_batch_path)
-		return "batch inclusion path of the wrong length";
-	for (size_t i = 0; i < e->n_batch_path; i++)
-		if (e->batch_path[i].len != MERKLE_HASH_LEN)
-			return "batch inclusion path hash not 32 bytes";
-	return NULL;
 }
 
 int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__Envelope **out,
@@ -398,7 +259,7 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 		r = s_fail(why, "missing or malformed signature", -EBADMSG);
 		goto bad;
 	}
-	if ((why_batch = s_batch_shape(e))) {
+	if ((why_batch = envelope_batch_shape(e))) {
 		r = s_fail(why, why_batch, -EBADMSG);
 		goto bad;
 	}
@@ -422,94 +283,6 @@ int envelope_peek_id(const uint8_t *buf, size_t len, char mid[CRYPTO_UUID_STR_LE
 		overstap__envelope__free_unpacked(e, NULL);
 	return r;
 }
-
-/* Batch roots whose signature verified, by (signer, size, root, signature):
- * a hit skips Ed25519 for the other messages of the group. The signature is
- * part of the key so that a message stored after a hit carries the very
- * signature that was verified: its evidence holds without the cache. Shared
- * by the receive workers, hence the lock; replaced round robin. */
-#define S_ROOTS 64
-static struct {
-	pthread_mutex_t lock;
-	struct s_root {
-		uint8_t pub[CRYPTO_SIGN_KEY_LEN], root[MERKLE_HASH_LEN], sig[CRYPTO_SIG_LEN];
-		uint32_t size;	/* 0 = empty slot */
-	} slot[S_ROOTS];
-	size_t next;
-	uint64_t hits, misses;
-} s_roots = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static int s_root_known(const struct s_root *want)
-{
-	int hit = 0;
-
-	pthread_mutex_lock(&s_roots.lock);
-	for (size_t i = 0; i < S_ROOTS && !hit; i++)
-		hit = s_roots.slot[i].size == want->size &&
-		      memcmp(s_roots.slot[i].root, want->root, MERKLE_HASH_LEN) == 0 &&
-		      memcmp(s_roots.slot[i].sig, want->sig, CRYPTO_SIG_LEN) == 0 &&
-		      memcmp(s_roots.slot[i].pub, want->pub, CRYPTO_SIGN_KEY_LEN) == 0;
-	if (hit)
-		s_roots.hits++;
-	else
-		s_roots.misses++;
-	pthread_mutex_unlock(&s_roots.lock);
-	return hit;
-}
-
-static void s_root_add(const struct s_root *r)
-{
-	pthread_mutex_lock(&s_roots.lock);
-	s_roots.slot[s_roots.next] = *r;
-	s_roots.next = (s_roots.next + 1) % S_ROOTS;
-	pthread_mutex_unlock(&s_roots.lock);
-}
-
-void envelope_root_cache_stats(uint64_t *hits, uint64_t *misses)
-{
-	pthread_mutex_lock(&s_roots.lock);
-	*hits = s_roots.hits;
-	*misses = s_roots.misses;
-	pthread_mutex_unlock(&s_roots.lock);
-}
-
-void envelope_root_cache_clear(void)
-{
-	pthread_mutex_lock(&s_roots.lock);
-	memset(s_roots.slot, 0, sizeof(s_roots.slot));
-	s_roots.next = 0;
-	s_roots.hits = s_roots.misses = 0;
-	pthread_mutex_unlock(&s_roots.lock);
-}
-
-/* A batch-signed e: its leaf and path lead to a root, and the signature is
- * over that root and the group's size. */
-static int s_verify_batch(const Overstap__Envelope *e, crypto_sigkey *key)
-{
-	const uint8_t *path[MERKLE_MAX_PATH];
-	uint8_t leaf[MERKLE_HASH_LEN], input[S_BATCH_INPUT_LEN];
-	struct s_root want;
-
-	if (s_batch_shape(e) || e->signature.len != CRYPTO_SIG_LEN)
-		return -EBADMSG;
-	for (size_t i = 0; i < e->n_batch_path; i++)
-		path[i] = e->batch_path[i].data;
-	if (s_leaf(e, leaf) < 0 ||
-	    merkle_root_from_path(leaf, e->batch_index, e->batch_size, path, e->n_batch_path,
-				  want.root) < 0)
-		return -EBADMSG;
-	want.size = e->batch_size;
-	memcpy(want.sig, e->signature.data, CRYPTO_SIG_LEN);
-	memcpy(want.pub, crypto_sigkey_public(key), CRYPTO_SIGN_KEY_LEN);
-	if (s_root_known(&want))
-		return 0;
-	s_batch_input(e->batch_size, want.root, input);
-	if (crypto_verify(key, input, sizeof(input), e->signature.data, e->signature.len) < 0)
-		return -EBADMSG;
-	s_root_add(&want);
-	return 0;
-}
-
 int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key)
 {
 	uint8_t *input = NULL;
@@ -517,10 +290,10 @@ int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key)
 	int r;
 
 	if (e->batch_size)
-		return s_verify_batch(e, sender_key);
+		return envelope_batch_verify(e, sender_key);
 	if (e->batch_index || e->n_batch_path)
 		return -EBADMSG;
-	if ((r = s_signing_input(e, 0, &input, &ilen)) < 0)
+	if ((r = envelope_signing_input(e, 0, &input, &ilen)) < 0)
 		return r;
 	r = crypto_verify(sender_key, input, ilen, e->signature.data, e->signature.len);
 	free(input);

@@ -83,6 +83,12 @@ const char *envelope_assertion_check(const Overstap__ConsentAssertion *a);
 int envelope_assertion_in_force(const Overstap__ConsentAssertion *a, const char *purpose,
 				const char *me, const char *today);
 
+/* Set up e (unsigned) around a packed body, borrowing sender, recipient,
+ * body and id_out: version, a fresh UUIDv7 message id (written to id_out),
+ * sender, recipient, created_at = now. For envelope_sign_pack_group. */
+int envelope_init(Overstap__Envelope *e, const char *sender, const char *recipient,
+		  Overstap__Envelope__BodyCase body_case, const uint8_t *body, size_t body_len,
+		  char id_out[CRYPTO_UUID_STR_LEN + 1]);
 /* Build a complete envelope around a packed body: version, a fresh UUIDv7
  * message id (written to id_out), sender, recipient, created_at = now. */
 int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,

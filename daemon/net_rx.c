@@ -267,15 +267,23 @@ static uint32_t s_credit(const struct net *net)
 	return c < CREDIT_MIN ? CREDIT_MIN : c;
 }
 
-/* Send one Ack over the ROUTER. Failure is harmless: the sender retries and
- * we answer the duplicate. */
-static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, size_t n,
-		       const char *reject)
+/* One answer of a flush, built but not signed yet: the flush signs them as
+ * groups (design.md §4.3), one signature for up to ENVELOPE_GROUP_MAX. */
+struct ack_env {
+	const struct ack_out *a;
+	Overstap__Envelope e;		/* borrows body and mid */
+	uint8_t *body;			/* owned */
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+};
+
+/* Build the answer to a: an Ack for ids (accepted, or refused with reject),
+ * or our Hello or audit head. 0, or -1 when none is sent. */
+static int s_ack_build(struct net *net, const struct ack_out *a, char **ids, size_t n,
+		       const char *reject, struct ack_env *out)
 {
 	Overstap__Ack ack = OVERSTAP__ACK__INIT;
-	char mid[CRYPTO_UUID_STR_LEN + 1];
-	uint8_t *body = NULL, *packed = NULL;
-	size_t blen, plen = 0;
+	uint8_t *body = NULL;
+	size_t blen;
 	Overstap__Envelope__BodyCase bc = OVERSTAP__ENVELOPE__BODY_ACK;
 
 	ack.message_ids = ids;
@@ -288,7 +296,7 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 	blen = a->hello || a->checkpoint ? 192 : overstap__ack__get_packed_size(&ack);
 	body = malloc(blen ? blen : 1);
 	if (!body)
-		return;
+		return -1;
 	if (a->hello) {
 		bc = OVERSTAP__ENVELOPE__BODY_HELLO;
 		blen = net_hello_pack(net, body, blen);
@@ -300,37 +308,69 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 		 * peer's log (yours_*) is the half it needs */
 		if (checkpoint_build(net->h, a->peer->cfg.id, body, 192, &blen, &seq) < 0) {
 			free(body);
-			return;
+			return -1;
 		}
 	} else {
 		overstap__ack__pack(&ack, body);
 	}
-	if (envelope_build(net->h->cfg->institution_id, a->peer->cfg.id, bc, body,
-			   blen, net->h->keys->signer, mid, &packed, &plen) == 0) {
-		if (zmq_send(net->router, a->rid, a->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-		    zmq_send(net->router, packed, plen, ZMQ_DONTWAIT) < 0)
-			log_debug("ack to %s not sent: %s", a->peer->cfg.id, zmq_strerror(errno));
+	out->a = a;
+	out->body = body;
+	if (envelope_init(&out->e, net->h->cfg->institution_id, a->peer->cfg.id, bc, body, blen,
+			  out->mid) < 0) {
+		free(body);
+		return -1;
 	}
-	free(body);
-	free(packed);
+	return 0;
+}
+
+/* Sign the n answers built as one group and send each over the ROUTER.
+ * Failure is harmless: the sender retries and we answer the duplicate. */
+static void s_acks_send(struct net *net, struct ack_env *env, size_t n)
+{
+	Overstap__Envelope *ep[ENVELOPE_GROUP_MAX];
+	uint8_t *packed[ENVELOPE_GROUP_MAX];
+	size_t plen[ENVELOPE_GROUP_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		ep[i] = &env[i].e;
+	if (n && envelope_sign_pack_group(ep, n, net->h->keys->signer, packed, plen) == 0)
+		for (size_t i = 0; i < n; i++) {
+			const struct ack_out *a = env[i].a;
+
+			if (zmq_send(net->router, a->rid, a->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+			    zmq_send(net->router, packed[i], plen[i], ZMQ_DONTWAIT) < 0)
+				log_debug("ack to %s not sent: %s", a->peer->cfg.id, zmq_strerror(errno));
+			free(packed[i]);
+		}
+	for (size_t i = 0; i < n; i++)
+		free(env[i].body);
 }
 
 static void s_acks_flush(struct net *net, struct rx_batch *b)
 {
 	char *ids[ARRAY_SIZE(b->acks)];
 	int done[ARRAY_SIZE(b->acks)] = { 0 };
+	struct ack_env *env = calloc(ENVELOPE_GROUP_MAX, sizeof(*env));
+	size_t n_env = 0;
 
+	if (!env)
+		return;	/* nothing acked: the senders retry */
 	for (size_t i = 0; i < b->n; i++) {
 		size_t n = 0;
 
 		if (done[i])
 			continue;
+		if (n_env == ENVELOPE_GROUP_MAX) {
+			s_acks_send(net, env, n_env);
+			n_env = 0;
+		}
 		if (b->acks[i].reject || b->acks[i].hello || b->acks[i].checkpoint) {
 			ids[0] = b->acks[i].id;
-			s_ack_send(net, &b->acks[i], ids, 1, b->acks[i].reject);
+			n_env += s_ack_build(net, &b->acks[i], ids, 1, b->acks[i].reject,
+					     &env[n_env]) == 0;
 			continue;
 		}
-		/* One ack (one signature) for all accepted ids of this connection. */
+		/* One ack for all accepted ids of this connection. */
 		for (size_t j = i; j < b->n; j++)
 			if (!done[j] && !b->acks[j].reject && !b->acks[j].hello && !b->acks[j].checkpoint &&
 			    b->acks[j].rid_len == b->acks[i].rid_len &&
@@ -338,8 +378,10 @@ static void s_acks_flush(struct net *net, struct rx_batch *b)
 				ids[n++] = b->acks[j].id;
 				done[j] = 1;
 			}
-		s_ack_send(net, &b->acks[i], ids, n, NULL);
+		n_env += s_ack_build(net, &b->acks[i], ids, n, NULL, &env[n_env]) == 0;
 	}
+	s_acks_send(net, env, n_env);
+	free(env);
 }
 
 void net_router_handle(struct net *net)
