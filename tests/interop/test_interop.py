@@ -86,6 +86,12 @@ class DaemonCase(unittest.TestCase):
         ident = ident or self.peer
         return ident.envelope(kw.pop("recipient", RECEIVER_ID), peer.handover() if h is None else h, **kw)
 
+    def unsigned(self, h=None):
+        """An envelope around h, its signature left for sign_group."""
+        env = self.envelope(h)
+        env.signature = b""
+        return env
+
     def ack(self, conn, timeout=10.0, ident=None):
         """The next reply on conn, checked and signature-verified as an Ack."""
         frames = conn.recv(timeout)
@@ -494,11 +500,6 @@ class InteropTest(DaemonCase):
             acked += ack.message_ids
         self.assertEqual(sorted(acked), sorted(e.message_id for e in envs))
         self.assertEqual(self.inbox_ids(), sorted(h.record_id for h in hs))
-
-    def unsigned(self, h):
-        env = self.envelope(h)
-        env.signature = b""
-        return env
 
     def test_daemon_batch_signs_its_answers(self):
         """The daemon signs the answers of one receive batch as a group: the
