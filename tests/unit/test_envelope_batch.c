@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "workpool.h"
 
 struct fx {
 	uint8_t seed[32], pub[32], seed2[32], pub2[32];
@@ -353,6 +354,56 @@ static void test_resign_group(void **state)
 	s_group_free(g);
 }
 
+struct pool_ctx {
+	struct group *g[3];
+	crypto_sigkey *verify;
+	int bad[3 * ENVELOPE_GROUP_MAX];
+};
+
+static void s_verify_item(void *ctx, size_t i)
+{
+	struct pool_ctx *c = ctx;
+	struct group *g = c->g[i / ENVELOPE_GROUP_MAX];
+	size_t k = i % ENVELOPE_GROUP_MAX;
+	Overstap__Envelope *e = NULL;
+	const char *why = NULL;
+
+	c->bad[i] = envelope_unpack(g->out[k], g->len[k], 1 << 20, &e, &why) < 0 ||
+		    envelope_verify(e, c->verify) < 0;
+	if (e)
+		overstap__envelope__free_unpacked(e, NULL);
+}
+
+/* As net_rx.c runs it: three groups verified at once on the worker pool,
+ * sharing one key object and the root cache. */
+static void test_verify_on_the_pool(void **state)
+{
+	struct fx *f = *state;
+	struct pool_ctx *c = calloc(1, sizeof(*c));
+	struct workpool *wp = workpool_new(3);
+	uint64_t hits, misses;
+
+	assert_non_null(wp);
+	for (size_t j = 0; j < 3; j++) {
+		c->g[j] = s_group(ENVELOPE_GROUP_MAX);
+		assert_int_equal(envelope_sign_pack_group(c->g[j]->ep, ENVELOPE_GROUP_MAX, f->signer,
+							  c->g[j]->out, c->g[j]->len), 0);
+	}
+	c->verify = f->verify;
+	envelope_root_cache_clear();
+	workpool_for(wp, 3 * ENVELOPE_GROUP_MAX, s_verify_item, c);
+	for (size_t i = 0; i < 3 * ENVELOPE_GROUP_MAX; i++)
+		assert_int_equal(c->bad[i], 0);
+	envelope_root_cache_stats(&hits, &misses);
+	assert_int_equal(hits + misses, 3 * ENVELOPE_GROUP_MAX);
+	/* each group's root verified at least once, at most once per thread */
+	assert_true(misses >= 3 && misses <= 3 * 4);
+	workpool_free(&wp);
+	for (size_t j = 0; j < 3; j++)
+		s_group_free(c->g[j]);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +412,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stored_evidence_without_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_attacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resign_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_on_the_pool, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
