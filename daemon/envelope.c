@@ -283,6 +283,7 @@ int envelope_peek_id(const uint8_t *buf, size_t len, char mid[CRYPTO_UUID_STR_LE
 		overstap__envelope__free_unpacked(e, NULL);
 	return r;
 }
+
 int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key)
 {
 	uint8_t *input = NULL;

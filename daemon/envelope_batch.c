@@ -95,6 +95,7 @@ int envelope_sign_pack_group(Overstap__Envelope *const *e, size_t n, crypto_sigk
 			g->path_fields[j].data = g->paths[i][j];
 			g->path_fields[j].len = MERKLE_HASH_LEN;
 		}
+		out[i] = NULL;	/* freed below if the packing fails */
 		r = envelope_pack_alloc(e[i], &out[i], &lens[i]);
 		envelope_sig_put(e[i], &keep);
 	}
@@ -129,7 +130,6 @@ int envelope_resign_group(const uint8_t *const *in, const size_t *len, size_t n,
 	return r;
 }
 
-
 /* NULL when e's batch fields have a shape its signature could cover: none
  * (v1), or a group of at most ENVELOPE_GROUP_MAX, an index inside it and a
  * path of exactly the length those two call for, of 32-byte hashes. Checked
@@ -150,8 +150,6 @@ const char *envelope_batch_shape(const Overstap__Envelope *e)
 			return "batch inclusion path hash not 32 bytes";
 	return NULL;
 }
-
-
 
 /* Batch roots whose signature verified, by (signer, size, root, signature):
  * a hit skips Ed25519 for the other messages of the group. The signature is
