@@ -145,11 +145,25 @@ out:
 
 /* ---- HMAC and HKDF -------------------------------------------------------- */
 
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 fetch the algorithm
+ * again on every digest, which cost more than hashing a Merkle node (the
+ * receive workers hash ten per batch-signed message). Kept for the life of
+ * the process; fetched once however many threads ask. */
+static EVP_MD *s_sha256_md;
+static pthread_once_t s_sha256_once = PTHREAD_ONCE_INIT;
+
+static void s_sha256_fetch(void)
+{
+	s_sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
 int crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	unsigned int outl = 0;
 
-	return EVP_Digest(data, len, out, &outl, EVP_sha256(), NULL) == 1 && outl == 32 ? 0 : -EIO;
+	pthread_once(&s_sha256_once, s_sha256_fetch);
+	return EVP_Digest(data, len, out, &outl, s_sha256_md ? s_sha256_md : EVP_sha256(), NULL) == 1 &&
+			       outl == 32 ? 0 : -EIO;
 }
 
 int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
