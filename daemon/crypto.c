@@ -20,6 +20,7 @@
 struct crypto_sigkey {
 	EVP_PKEY *pkey;		/* owned; an Ed25519 key, private or public-only */
 	int can_sign;		/* 1 when pkey holds the private half */
+	uint8_t pub[CRYPTO_SIGN_KEY_LEN];	/* the public half, raw */
 };
 
 /* OpenSSL's length arguments are int; inputs larger than this are refused
@@ -144,11 +145,25 @@ out:
 
 /* ---- HMAC and HKDF -------------------------------------------------------- */
 
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 fetch the algorithm
+ * again on every digest, which cost more than hashing a Merkle node (the
+ * receive workers hash ten per batch-signed message). Kept for the life of
+ * the process; fetched once however many threads ask. */
+static EVP_MD *s_sha256_md;
+static pthread_once_t s_sha256_once = PTHREAD_ONCE_INIT;
+
+static void s_sha256_fetch(void)
+{
+	s_sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
 int crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	unsigned int outl = 0;
 
-	return EVP_Digest(data, len, out, &outl, EVP_sha256(), NULL) == 1 && outl == 32 ? 0 : -EIO;
+	pthread_once(&s_sha256_once, s_sha256_fetch);
+	return EVP_Digest(data, len, out, &outl, s_sha256_md ? s_sha256_md : EVP_sha256(), NULL) == 1 &&
+			       outl == 32 ? 0 : -EIO;
 }
 
 int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
@@ -248,9 +263,13 @@ static crypto_sigkey *s_sigkey_wrap(EVP_PKEY *pkey, int can_sign)
 {
 	crypto_sigkey *k;
 
+	size_t plen = CRYPTO_SIGN_KEY_LEN;
+
 	if (!pkey)
 		return NULL;
-	if (!(k = calloc(1, sizeof(*k)))) {
+	if (!(k = calloc(1, sizeof(*k))) ||
+	    EVP_PKEY_get_raw_public_key(pkey, k->pub, &plen) != 1 || plen != CRYPTO_SIGN_KEY_LEN) {
+		free(k);
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}
@@ -269,6 +288,11 @@ crypto_sigkey *crypto_sigkey_new_public(const uint8_t pub[CRYPTO_SIGN_KEY_LEN])
 {
 	return s_sigkey_wrap(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
 							 CRYPTO_SIGN_KEY_LEN), 0);
+}
+
+const uint8_t *crypto_sigkey_public(const crypto_sigkey *k)
+{
+	return k->pub;
 }
 
 /* EVP_PKEY_free wipes the private key material itself. */

@@ -60,6 +60,8 @@ int crypto_sign_public(const uint8_t seed[CRYPTO_SIGN_KEY_LEN], uint8_t pub[CRYP
 crypto_sigkey *crypto_sigkey_new_private(const uint8_t seed[CRYPTO_SIGN_KEY_LEN]);
 crypto_sigkey *crypto_sigkey_new_public(const uint8_t pub[CRYPTO_SIGN_KEY_LEN]);
 void crypto_sigkey_free(crypto_sigkey **k);
+/* The raw 32-byte public half of k (borrowed, lives as long as k). */
+const uint8_t *crypto_sigkey_public(const crypto_sigkey *k);
 /* Sign msg with a private sigkey into sig[64]. 0, -EINVAL (public-only key), -EIO. */
 int crypto_sign(crypto_sigkey *k, const void *msg, size_t len, uint8_t sig[CRYPTO_SIG_LEN]);
 /* 0 when sig is a valid signature of msg by k, -EBADMSG when not. */

@@ -1,5 +1,5 @@
 /* envelope: the wire codec, its limits and its signatures (design.md §4). */
-#include "envelope.h"
+#include "envelope_int.h"
 #include "config.h"
 #include "consent.h"
 #include "outcomes.h"
@@ -78,12 +78,11 @@ static uint8_t *s_putstr(uint8_t *p, const void *s, size_t n)
 	return p + n;
 }
 
-/* The signing input documented in proto/overstap.proto. */
-static int s_signing_input(const Overstap__Envelope *e, uint8_t **out, size_t *len)
+int envelope_signing_input(const Overstap__Envelope *e, size_t pre, uint8_t **out, size_t *len)
 {
 	const ProtobufCBinaryData *body = envelope_body(e);
 	size_t lid = strlen(e->message_id), ls = strlen(e->sender), lr = strlen(e->recipient);
-	size_t n = sizeof(s_sig_domain) + 4 + 4 + lid + 4 + ls + 4 + lr + 8 + 4;
+	size_t n = pre + sizeof(s_sig_domain) + 4 + 4 + lid + 4 + ls + 4 + lr + 8 + 4;
 	uint8_t *buf, *p;
 	uint64_t t = (uint64_t)e->created_at;
 
@@ -93,8 +92,9 @@ static int s_signing_input(const Overstap__Envelope *e, uint8_t **out, size_t *l
 	buf = malloc(n);
 	if (!buf)
 		return -ENOMEM;
-	memcpy(buf, s_sig_domain, sizeof(s_sig_domain));
-	p = buf + sizeof(s_sig_domain);
+	memset(buf, 0, pre);
+	memcpy(buf + pre, s_sig_domain, sizeof(s_sig_domain));
+	p = buf + pre + sizeof(s_sig_domain);
 	p = s_put32(p, (uint32_t)e->body_case);
 	p = s_putstr(p, e->message_id, lid);
 	p = s_putstr(p, e->sender, ls);
@@ -107,31 +107,60 @@ static int s_signing_input(const Overstap__Envelope *e, uint8_t **out, size_t *l
 	return 0;
 }
 
+void envelope_sig_take(Overstap__Envelope *e, struct envelope_sigfields *keep)
+{
+	keep->sig = e->signature;
+	keep->size = e->batch_size;
+	keep->index = e->batch_index;
+	keep->n_path = e->n_batch_path;
+	keep->path = e->batch_path;
+	e->signature.data = NULL;
+	e->signature.len = 0;
+	e->batch_size = e->batch_index = 0;
+	e->n_batch_path = 0;
+	e->batch_path = NULL;
+}
+
+void envelope_sig_put(Overstap__Envelope *e, const struct envelope_sigfields *keep)
+{
+	e->signature = keep->sig;
+	e->batch_size = keep->size;
+	e->batch_index = keep->index;
+	e->n_batch_path = keep->n_path;
+	e->batch_path = keep->path;
+}
+
+int envelope_pack_alloc(const Overstap__Envelope *e, uint8_t **out, size_t *len)
+{
+	size_t n = overstap__envelope__get_packed_size(e);
+	uint8_t *buf = malloc(n ? n : 1);
+
+	if (!buf)
+		return -ENOMEM;
+	overstap__envelope__pack(e, buf);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **out, size_t *len)
 {
-	uint8_t sig[CRYPTO_SIG_LEN], *input = NULL, *buf = NULL;
-	size_t ilen = 0, n;
+	uint8_t sig[CRYPTO_SIG_LEN], *input = NULL;
+	struct envelope_sigfields keep;
+	size_t ilen = 0;
 	int r;
 
-	if ((r = s_signing_input(e, &input, &ilen)) < 0)
+	if ((r = envelope_signing_input(e, 0, &input, &ilen)) < 0)
 		return r;
 	r = crypto_sign(signer, input, ilen, sig);
 	free(input);
 	if (r < 0)
 		return r;
+	envelope_sig_take(e, &keep);	/* a single message: v1, no batch fields */
 	e->signature.data = sig;
 	e->signature.len = sizeof(sig);
-	n = overstap__envelope__get_packed_size(e);
-	buf = malloc(n ? n : 1);
-	if (!buf) {
-		r = -ENOMEM;
-	} else {
-		overstap__envelope__pack(e, buf);
-		*out = buf;
-		*len = n;
-	}
-	e->signature.data = NULL;	/* points at our stack */
-	e->signature.len = 0;
+	r = envelope_pack_alloc(e, out, len);
+	envelope_sig_put(e, &keep);	/* ours pointed at the stack */
 	return r;
 }
 
@@ -139,50 +168,35 @@ int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_
 		    size_t *out_len)
 {
 	Overstap__Envelope *e = overstap__envelope__unpack(NULL, len, in);
-	ProtobufCBinaryData old;
 	int r;
 
 	if (!e)
 		return -EBADMSG;
-	old = e->signature;	/* envelope_sign_pack borrows the field: keep ours to free */
 	r = envelope_sign_pack(e, signer, out, out_len);
-	e->signature = old;
 	overstap__envelope__free_unpacked(e, NULL);
 	return r;
 }
 
-/* Each on its own for now: the group contract, before batch signatures. */
-int envelope_sign_pack_group(Overstap__Envelope *const *e, size_t n, crypto_sigkey *signer,
-			     uint8_t **out, size_t *lens)
+int envelope_init(Overstap__Envelope *e, const char *sender, const char *recipient,
+		  Overstap__Envelope__BodyCase body_case, const uint8_t *body, size_t body_len,
+		  char id_out[CRYPTO_UUID_STR_LEN + 1])
 {
-	for (size_t i = 0; i < n; i++) {
-		int r = envelope_sign_pack(e[i], signer, &out[i], &lens[i]);
+	ProtobufCBinaryData *b;
+	int r;
 
-		if (r < 0) {
-			while (i--) {
-				free(out[i]);
-				out[i] = NULL;
-			}
-			return r;
-		}
-	}
-	return 0;
-}
-
-int envelope_resign_group(const uint8_t *const *in, const size_t *len, size_t n,
-			  crypto_sigkey *signer, uint8_t **out, size_t *out_len)
-{
-	for (size_t i = 0; i < n; i++) {
-		int r = envelope_resign(in[i], len[i], signer, &out[i], &out_len[i]);
-
-		if (r < 0) {
-			while (i--) {
-				free(out[i]);
-				out[i] = NULL;
-			}
-			return r;
-		}
-	}
+	overstap__envelope__init(e);	/* the INIT macro trips -Wmissing-braces on a oneof */
+	if ((r = crypto_uuidv7(id_out)) < 0)
+		return r;
+	e->version = ENVELOPE_VERSION;
+	e->message_id = id_out;
+	e->sender = (char *)sender;
+	e->recipient = (char *)recipient;
+	e->created_at = time_now_ms();
+	e->body_case = body_case;
+	if (!(b = s_body_mut(e)))
+		return -EINVAL;
+	b->data = (uint8_t *)body;
+	b->len = body_len;
 	return 0;
 }
 
@@ -191,25 +205,9 @@ int envelope_build(const char *sender, const char *recipient, Overstap__Envelope
 		   char id_out[CRYPTO_UUID_STR_LEN + 1], uint8_t **out, size_t *len)
 {
 	Overstap__Envelope e;
-	ProtobufCBinaryData *b;
-	int r;
+	int r = envelope_init(&e, sender, recipient, body_case, body, body_len, id_out);
 
-	overstap__envelope__init(&e);	/* the INIT macro trips -Wmissing-braces on a oneof */
-
-	if ((r = crypto_uuidv7(id_out)) < 0)
-		return r;
-	e.version = ENVELOPE_VERSION;
-	e.message_id = id_out;
-	e.sender = (char *)sender;
-	e.recipient = (char *)recipient;
-	e.created_at = time_now_ms();
-	e.body_case = body_case;
-	b = s_body_mut(&e);
-	if (!b)
-		return -EINVAL;
-	b->data = (uint8_t *)body;
-	b->len = body_len;
-	return envelope_sign_pack(&e, signer, out, len);
+	return r < 0 ? r : envelope_sign_pack(&e, signer, out, len);
 }
 
 static int s_fail(const char **why, const char *reason, int code)
@@ -223,6 +221,7 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 		    const char **why)
 {
 	Overstap__Envelope *e;
+	const char *why_batch;
 	int r = -EBADMSG;
 
 	/* libzmq enforces ZMQ_MAXMSGSIZE on the network; this holds for any path. */
@@ -260,6 +259,10 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 		r = s_fail(why, "missing or malformed signature", -EBADMSG);
 		goto bad;
 	}
+	if ((why_batch = envelope_batch_shape(e))) {
+		r = s_fail(why, why_batch, -EBADMSG);
+		goto bad;
+	}
 	*out = e;
 	return 0;
 bad:
@@ -287,7 +290,11 @@ int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key)
 	size_t ilen = 0;
 	int r;
 
-	if ((r = s_signing_input(e, &input, &ilen)) < 0)
+	if (e->batch_size)
+		return envelope_batch_verify(e, sender_key);
+	if (e->batch_index || e->n_batch_path)
+		return -EBADMSG;
+	if ((r = envelope_signing_input(e, 0, &input, &ilen)) < 0)
 		return r;
 	r = crypto_verify(sender_key, input, ilen, e->signature.data, e->signature.len);
 	free(input);

@@ -19,8 +19,16 @@
 #define ENV_MAX_CONSENTS 16	/* consent assertions in one message */
 #define ENV_MAX_ACK_IDS 4096
 
+/* Batch signatures (design.md §4.3): one Ed25519 signature over the Merkle
+ * root of up to ENVELOPE_GROUP_MAX messages; each envelope carries its index,
+ * the group's size and its inclusion path (at most ENVELOPE_PATH_MAX hashes),
+ * so that it verifies alone. */
+#define ENVELOPE_GROUP_MAX 512
+#define ENVELOPE_PATH_MAX 9
+
 /* Sign and pack an envelope whose header fields and body (case + bytes) are
- * set; e->signature is filled in. *out is malloc'ed. 0 or -errno. */
+ * set, with a v1 signature of its own (any batch fields of e are left out
+ * and left as they were). *out is malloc'ed. 0 or -errno. */
 int envelope_sign_pack(Overstap__Envelope *e, crypto_sigkey *signer, uint8_t **out, size_t *len);
 
 /* Sign one of our own packed envelopes again with signer (same id, header and
@@ -30,7 +38,10 @@ int envelope_resign(const uint8_t *in, size_t len, crypto_sigkey *signer, uint8_
 
 /* Sign n envelopes (headers and bodies set, as for envelope_sign_pack) as one
  * group and pack each: out[i] (malloc'ed) and lens[i]. Every packed envelope
- * verifies on its own. 0 or -errno; on error nothing is left allocated. */
+ * verifies on its own. One signature for 2 <= n <= ENVELOPE_GROUP_MAX; a
+ * group of one is signed as envelope_sign_pack does (v1). The fields of e[i]
+ * are as they were afterwards. 0, -EINVAL (n is 0 or too large) or -errno;
+ * on error nothing is left allocated. */
 int envelope_sign_pack_group(Overstap__Envelope *const *e, size_t n, crypto_sigkey *signer,
 			     uint8_t **out, size_t *lens);
 
@@ -72,6 +83,12 @@ const char *envelope_assertion_check(const Overstap__ConsentAssertion *a);
 int envelope_assertion_in_force(const Overstap__ConsentAssertion *a, const char *purpose,
 				const char *me, const char *today);
 
+/* Set up e (unsigned) around a packed body, borrowing sender, recipient,
+ * body and id_out: version, a fresh UUIDv7 message id (written to id_out),
+ * sender, recipient, created_at = now. For envelope_sign_pack_group. */
+int envelope_init(Overstap__Envelope *e, const char *sender, const char *recipient,
+		  Overstap__Envelope__BodyCase body_case, const uint8_t *body, size_t body_len,
+		  char id_out[CRYPTO_UUID_STR_LEN + 1]);
 /* Build a complete envelope around a packed body: version, a fresh UUIDv7
  * message id (written to id_out), sender, recipient, created_at = now. */
 int envelope_build(const char *sender, const char *recipient, Overstap__Envelope__BodyCase body_case,
@@ -106,8 +123,16 @@ int envelope_unpack(const uint8_t *buf, size_t len, size_t max_size, Overstap__E
 #define ENV_MIN_CREATED_AT INT64_C(1577836800000)	/* 2020-01-01T00:00:00Z */
 const char *envelope_time_check(int64_t created_at, int64_t now_ms, int64_t max_skew_s);
 
-/* 0 when the signature verifies against the sender's public key, else -EBADMSG. */
+/* 0 when the signature verifies against the sender's public key, else
+ * -EBADMSG: the v1 signature, or for a batch-signed envelope its inclusion
+ * path up to a root whose signature verifies. Roots that verified are kept
+ * in a small cache (keyed by key, root, size and signature) shared by all
+ * threads: the other messages of a group cost a few SHA-256s. */
 int envelope_verify(const Overstap__Envelope *e, crypto_sigkey *sender_key);
+/* The root cache's counters since the start (or the last clear), and a
+ * clear: for tests and for showing that stored evidence needs no cache. */
+void envelope_root_cache_stats(uint64_t *hits, uint64_t *misses);
+void envelope_root_cache_clear(void);
 
 /* Borrowed body bytes of the set oneof case (NULL when none). */
 const ProtobufCBinaryData *envelope_body(const Overstap__Envelope *e);

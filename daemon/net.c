@@ -164,6 +164,10 @@ int net_open(struct net *net)
 	if ((r = s_fd_budget(net, cfg)) < 0)
 		return r;
 	admission_limits(&net->adm, cfg->max_connections, cfg->max_connections_per_source);
+	/* design.md §4.6 "Both cores": without helpers the checks run on the loop */
+	if (!net->rx_pool && workpool_helpers_for_cpus() &&
+	    !(net->rx_pool = workpool_new(workpool_helpers_for_cpus())))
+		log_warn("cannot start the receive worker threads; checking on one core");
 	net->zctx = zmq_ctx_new();
 	if (!net->zctx)
 		return -errno;
@@ -397,6 +401,7 @@ void net_close(struct net *net)
 	if (net->zctx)
 		zmq_ctx_term(net->zctx);
 	net->zctx = NULL;
+	workpool_free(&net->rx_pool);
 }
 
 /* ---- ZAP: who may connect at all ---- */

@@ -15,6 +15,7 @@
 #include "idmap.h"
 #include "rto.h"
 #include "util.h"
+#include "workpool.h"
 
 /* A message sent (or about to be) and not yet acknowledged. Kept in memory so
  * a retry does not re-read the store; the outbox row is the durable truth and
@@ -93,6 +94,7 @@ struct net {
 	struct admission adm;		/* incoming connections: caps and counts (admission.h) */
 	rlim_t fd_limit;		/* RLIMIT_NOFILE in force, for the descriptor budget */
 	int handshake_failed;		/* router monitor: a failure waits for its DISCONNECTED */
+	struct workpool *rx_pool;	/* owned; receive-side checks on every core (net_rx.c) */
 };
 
 /* Create the context, the ZAP handler and the bound ROUTER, and open the

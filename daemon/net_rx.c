@@ -1,13 +1,17 @@
-/* net_rx: receiving on the ROUTER (design.md §4). Each message is authenticated
- * here (the ZAP User-Id is the claimed sender; the signature is by that
- * peer's key), then applied by its row of the receive table (rx.h), in
- * batches of up to RX_BATCH committed as one transaction before any of them
- * is acknowledged. */
+/* net_rx: receiving on the ROUTER (design.md §4). A batch of up to RX_BATCH
+ * messages is read at once; their decoding and signatures are checked on
+ * every core (workpool.h), a retry of one we hold before its signature;
+ * then, on the loop alone and in the order received, each is authenticated
+ * (the ZAP User-Id is the claimed sender; the signature is by that peer's
+ * key) and applied by its row of the receive table (rx.h), all in one
+ * transaction committed before any of them is acknowledged. The answers
+ * are signed as one group (design.md §4.3). */
 #include "net_int.h"
 #include "checkpoint.h"
 #include "envelope.h"
 #include "jdetail.h"
 #include "rx.h"
+#include "workpool.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,9 +41,29 @@ struct ack_out {
 /* A message above our max_message_size but within the transport cap. */
 #define TOO_LARGE "message larger than this daemon's max_message_size"
 
-/* A checkpoint is answered with an ack and with ours: two entries (the batch
- * takes messages while fewer than RX_BATCH entries are used). */
+/* One message of a receive batch as read, and what the workers found. */
+struct rx_in {
+	zmq_msg_t rid, msg;		/* msg: the first frame */
+	int multipart;			/* more frames came (and were dropped) */
+	const char *uid;		/* ZAP User-Id: the authenticated peer's id */
+	struct peer *p;			/* that peer, NULL when no longer configured */
+	/* set by the workers (s_unpack_one, s_verify_one) and s_seen() */
+	Overstap__Envelope *e;		/* owned; NULL when envelope_unpack refused it */
+	int r;				/* envelope_unpack's result */
+	const char *why;		/* and its reason */
+	int seen;			/* a retry of one we hold: not verified again */
+	int verified;			/* the signature verified with p's key(s) */
+};
+
+/* Read no more than this many bytes into one batch (a message may be up to
+ * NET_TRANSPORT_FACTOR times max_message_size): the rest waits in libzmq. */
+#define RX_BATCH_BYTES (64u << 20)
+
+/* A batch takes up to RX_BATCH messages. A checkpoint is answered with an
+ * ack and with ours: up to two entries a message. */
 struct rx_batch {
+	struct rx_in in[RX_BATCH];
+	size_t n_in;
 	struct ack_out acks[2 * RX_BATCH];
 	size_t n;
 	int in_tx;			/* a transaction is open */
@@ -140,25 +164,73 @@ void net_quota_recount(struct net *net)
 		net->peers[i].stored_bytes = -1;
 }
 
-static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_msg_t *msg)
+/* On worker threads (design.md §4.6 "Both cores"): decode and check each
+ * envelope, then verify the signatures of those that need it with the
+ * peer's key(s). They read only the message, the configuration and the
+ * peer's keys; the store, the sockets and every counter stay with the loop. */
+struct s_check_ctx {
+	const struct net *net;
+	struct rx_batch *b;
+};
+
+static void s_unpack_one(void *ctx, size_t i)
 {
-	const char *uid = zmq_msg_gets(msg, "User-Id");
-	struct peer *p = uid ? net_peer(net, uid) : NULL;
-	Overstap__Envelope *e = NULL;
+	const struct s_check_ctx *c = ctx;
+	struct rx_in *m = &c->b->in[i];
+
+	if (!m->p || m->multipart)
+		return;
+	m->r = envelope_unpack(zmq_msg_data(&m->msg), zmq_msg_size(&m->msg),
+			       (size_t)c->net->h->cfg->max_message_size, &m->e, &m->why);
+}
+
+static void s_verify_one(void *ctx, size_t i)
+{
+	const struct s_check_ctx *c = ctx;
+	struct rx_in *m = &c->b->in[i];
+
+	if (m->e && !m->seen && strcmp(m->e->sender, m->uid) == 0)
+		m->verified = net_verify(m->p, m->e) == 0;
+}
+
+/* design.md §4.6: a retry of a dossier, status or outcome this peer sent
+ * and we hold is answered before the signature is checked, the costliest
+ * step, so a sender's retries cost us a lookup. Its copy was verified when
+ * it came; a changed body under the same id is not stored either way (the
+ * id is the key). On the loop: it asks the store. */
+static void s_seen(struct net *net, struct rx_in *m)
+{
+	const Overstap__Envelope *e = m->e;
+
+	m->seen = e && strcmp(e->sender, m->uid) == 0 &&
+		  (e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER ||
+		   e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
+		   e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME) &&
+		  crypto_uuid_valid(e->message_id) &&
+		  store_rx_seen(net->h->store, e->message_id, m->uid) == 1;
+}
+
+/* On the loop, in the order received: act on what the workers found. */
+static void s_rx_one(struct net *net, struct rx_batch *b, struct rx_in *m)
+{
+	const char *uid = m->uid;
+	struct peer *p = m->p;
+	Overstap__Envelope *e = m->e;
+	zmq_msg_t *rid = &m->rid, *msg = &m->msg;
 	const struct rx_row *row;
 	const char *why = NULL;
 	char mid[CRYPTO_UUID_STR_LEN + 1];
 	enum net_disp disp = DISP_FINAL;
 	uint32_t retry_s = 0;
 	struct ack_out *a;
-	int r;
+	int r = m->r;
 
 	if (!p) {
 		net_reject(net, NULL, uid ? uid : "?", "message from a peer no longer configured");
 		return;
 	}
-	if ((r = envelope_unpack(zmq_msg_data(msg), zmq_msg_size(msg),
-				 (size_t)net->h->cfg->max_message_size, &e, &why)) < 0) {
+	if (r < 0) {
+		why = m->why;
 		net_reject(net, p, uid, r == -EMSGSIZE ? TOO_LARGE : why);
 		/* Another protocol version or a message too large, from an admitted
 		 * peer, is answered by id with PARK, or the sender would retry it
@@ -180,26 +252,18 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 	/* The claimed sender must be the institution the CURVE key belongs to. */
 	if (strcmp(e->sender, uid) != 0) {
 		net_reject(net, p, uid, "claimed sender differs from the authenticated peer");
-		goto out;
+		return;
 	}
-	/* design.md §4.6: a retry of a dossier, status or outcome this peer sent
-	 * and we hold is answered before the signature is checked, the costliest
-	 * step, so a sender's retries cost us a lookup. Its copy was verified
-	 * when it came; a changed body under the same id is not stored either
-	 * way (the id is the key). */
-	if ((e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER ||
-	     e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
-	     e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME) &&
-	    crypto_uuid_valid(e->message_id) && store_rx_seen(net->h->store, e->message_id, uid) == 1) {
+	if (m->seen) {	/* a retry of one we hold: s_seen() */
 		p->received++;
 		p->duplicates++;
 		p->last_rx = time_mono_ms();
 		s_ack_add(b, rid, p, e->message_id, NULL);
-		goto out;
+		return;
 	}
-	if (net_verify(p, e) < 0) {
+	if (!m->verified) {
 		net_reject(net, p, uid, "signature does not verify");
-		goto out;
+		return;
 	}
 	p->received++;
 	p->last_rx = time_mono_ms();
@@ -225,10 +289,10 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 		/* the sender learns our limits from our answer (net_hello.c) */
 		net_hello_record(net, p, e);
 		s_ack_add(b, rid, p, e->message_id, NULL)->hello = 1;
-		goto out;
+		return;
 	}
 	if (row && !row->acked && !why)
-		goto out;
+		return;
 	if (why)
 		net_reject(net, p, uid, why);
 	a = s_ack_add(b, rid, p, e->message_id, why);
@@ -247,8 +311,6 @@ static void s_rx_one(struct net *net, struct rx_batch *b, zmq_msg_t *rid, zmq_ms
 		p->checkpoint_replied_seq = s_checkpoint_seq(e);
 		s_ack_add(b, rid, p, e->message_id, NULL)->checkpoint = 1;
 	}
-out:
-	overstap__envelope__free_unpacked(e, NULL);
 }
 
 /* design.md §4.6 "Credit": a sender's share of receive_window among the
@@ -267,15 +329,23 @@ static uint32_t s_credit(const struct net *net)
 	return c < CREDIT_MIN ? CREDIT_MIN : c;
 }
 
-/* Send one Ack over the ROUTER. Failure is harmless: the sender retries and
- * we answer the duplicate. */
-static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, size_t n,
-		       const char *reject)
+/* One answer of a flush, built but not signed yet: the flush signs them as
+ * groups (design.md §4.3), one signature for up to ENVELOPE_GROUP_MAX. */
+struct ack_env {
+	const struct ack_out *a;
+	Overstap__Envelope e;		/* borrows body and mid */
+	uint8_t *body;			/* owned */
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+};
+
+/* Build the answer to a: an Ack for ids (accepted, or refused with reject),
+ * or our Hello or audit head. 0, or -1 when none is sent. */
+static int s_ack_build(struct net *net, const struct ack_out *a, char **ids, size_t n,
+		       const char *reject, struct ack_env *out)
 {
 	Overstap__Ack ack = OVERSTAP__ACK__INIT;
-	char mid[CRYPTO_UUID_STR_LEN + 1];
-	uint8_t *body = NULL, *packed = NULL;
-	size_t blen, plen = 0;
+	uint8_t *body = NULL;
+	size_t blen;
 	Overstap__Envelope__BodyCase bc = OVERSTAP__ENVELOPE__BODY_ACK;
 
 	ack.message_ids = ids;
@@ -288,7 +358,7 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 	blen = a->hello || a->checkpoint ? 192 : overstap__ack__get_packed_size(&ack);
 	body = malloc(blen ? blen : 1);
 	if (!body)
-		return;
+		return -1;
 	if (a->hello) {
 		bc = OVERSTAP__ENVELOPE__BODY_HELLO;
 		blen = net_hello_pack(net, body, blen);
@@ -300,37 +370,69 @@ static void s_ack_send(struct net *net, const struct ack_out *a, char **ids, siz
 		 * peer's log (yours_*) is the half it needs */
 		if (checkpoint_build(net->h, a->peer->cfg.id, body, 192, &blen, &seq) < 0) {
 			free(body);
-			return;
+			return -1;
 		}
 	} else {
 		overstap__ack__pack(&ack, body);
 	}
-	if (envelope_build(net->h->cfg->institution_id, a->peer->cfg.id, bc, body,
-			   blen, net->h->keys->signer, mid, &packed, &plen) == 0) {
-		if (zmq_send(net->router, a->rid, a->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-		    zmq_send(net->router, packed, plen, ZMQ_DONTWAIT) < 0)
-			log_debug("ack to %s not sent: %s", a->peer->cfg.id, zmq_strerror(errno));
+	out->a = a;
+	out->body = body;
+	if (envelope_init(&out->e, net->h->cfg->institution_id, a->peer->cfg.id, bc, body, blen,
+			  out->mid) < 0) {
+		free(body);
+		return -1;
 	}
-	free(body);
-	free(packed);
+	return 0;
+}
+
+/* Sign the n answers built as one group and send each over the ROUTER.
+ * Failure is harmless: the sender retries and we answer the duplicate. */
+static void s_acks_send(struct net *net, struct ack_env *env, size_t n)
+{
+	Overstap__Envelope *ep[ENVELOPE_GROUP_MAX];
+	uint8_t *packed[ENVELOPE_GROUP_MAX];
+	size_t plen[ENVELOPE_GROUP_MAX];
+
+	for (size_t i = 0; i < n; i++)
+		ep[i] = &env[i].e;
+	if (n && envelope_sign_pack_group(ep, n, net->h->keys->signer, packed, plen) == 0)
+		for (size_t i = 0; i < n; i++) {
+			const struct ack_out *a = env[i].a;
+
+			if (zmq_send(net->router, a->rid, a->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+			    zmq_send(net->router, packed[i], plen[i], ZMQ_DONTWAIT) < 0)
+				log_debug("ack to %s not sent: %s", a->peer->cfg.id, zmq_strerror(errno));
+			free(packed[i]);
+		}
+	for (size_t i = 0; i < n; i++)
+		free(env[i].body);
 }
 
 static void s_acks_flush(struct net *net, struct rx_batch *b)
 {
 	char *ids[ARRAY_SIZE(b->acks)];
 	int done[ARRAY_SIZE(b->acks)] = { 0 };
+	struct ack_env *env = calloc(ENVELOPE_GROUP_MAX, sizeof(*env));
+	size_t n_env = 0;
 
+	if (!env)
+		return;	/* nothing acked: the senders retry */
 	for (size_t i = 0; i < b->n; i++) {
 		size_t n = 0;
 
 		if (done[i])
 			continue;
+		if (n_env == ENVELOPE_GROUP_MAX) {
+			s_acks_send(net, env, n_env);
+			n_env = 0;
+		}
 		if (b->acks[i].reject || b->acks[i].hello || b->acks[i].checkpoint) {
 			ids[0] = b->acks[i].id;
-			s_ack_send(net, &b->acks[i], ids, 1, b->acks[i].reject);
+			n_env += s_ack_build(net, &b->acks[i], ids, 1, b->acks[i].reject,
+					     &env[n_env]) == 0;
 			continue;
 		}
-		/* One ack (one signature) for all accepted ids of this connection. */
+		/* One ack for all accepted ids of this connection. */
 		for (size_t j = i; j < b->n; j++)
 			if (!done[j] && !b->acks[j].reject && !b->acks[j].hello && !b->acks[j].checkpoint &&
 			    b->acks[j].rid_len == b->acks[i].rid_len &&
@@ -338,7 +440,49 @@ static void s_acks_flush(struct net *net, struct rx_batch *b)
 				ids[n++] = b->acks[j].id;
 				done[j] = 1;
 			}
-		s_ack_send(net, &b->acks[i], ids, n, NULL);
+		n_env += s_ack_build(net, &b->acks[i], ids, n, NULL, &env[n_env]) == 0;
+	}
+	s_acks_send(net, env, n_env);
+	free(env);
+}
+
+/* Read what waits on the ROUTER, up to RX_BATCH messages: one frame each
+ * (the rest of a multipart message is read and dropped). */
+static void s_read_batch(struct net *net, struct rx_batch *b)
+{
+	size_t bytes = 0;
+
+	while (b->n_in < RX_BATCH && bytes < RX_BATCH_BYTES) {
+		struct rx_in *m = &b->in[b->n_in];
+		zmq_msg_t more_msg;
+		int more;
+
+		memset(m, 0, sizeof(*m));
+		zmq_msg_init(&m->rid);
+		if (zmq_msg_recv(&m->rid, net->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m->rid);
+			break;
+		}
+		zmq_msg_init(&m->msg);
+		if (zmq_msg_recv(&m->msg, net->router, 0) < 0) {
+			zmq_msg_close(&m->msg);
+			zmq_msg_close(&m->rid);
+			continue;
+		}
+		b->n_in++;
+		bytes += zmq_msg_size(&m->msg);
+		m->uid = zmq_msg_gets(&m->msg, "User-Id");
+		m->p = m->uid ? net_peer(net, m->uid) : NULL;
+		more = m->multipart = zmq_msg_more(&m->msg);
+		while (more) {
+			zmq_msg_init(&more_msg);
+			if (zmq_msg_recv(&more_msg, net->router, 0) < 0) {
+				zmq_msg_close(&more_msg);
+				break;
+			}
+			more = zmq_msg_more(&more_msg);
+			zmq_msg_close(&more_msg);
+		}
 	}
 }
 
@@ -348,33 +492,20 @@ void net_router_handle(struct net *net)
 
 	if (!b)
 		return;
-	while (b->n < RX_BATCH) {
-		zmq_msg_t rid, msg;
-		int more;
+	s_read_batch(net, b);
+	/* design.md §4.6 "Both cores": the CPU work on every core, then the
+	 * rest here, in order, as before */
+	workpool_for(net->rx_pool, b->n_in, s_unpack_one, &(struct s_check_ctx){ net, b });
+	for (size_t i = 0; i < b->n_in; i++)
+		s_seen(net, &b->in[i]);
+	workpool_for(net->rx_pool, b->n_in, s_verify_one, &(struct s_check_ctx){ net, b });
+	for (size_t i = 0; i < b->n_in; i++) {
+		struct rx_in *m = &b->in[i];
 
-		zmq_msg_init(&rid);
-		if (zmq_msg_recv(&rid, net->router, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&rid);
-			break;
-		}
-		zmq_msg_init(&msg);
-		if (zmq_msg_recv(&msg, net->router, 0) >= 0) {
-			more = zmq_msg_more(&msg);
-			if (more)
-				net_reject(net, NULL, zmq_msg_gets(&msg, "User-Id"),
-					      "multipart message");
-			else
-				s_rx_one(net, b, &rid, &msg);
-			while (more) {
-				zmq_msg_close(&msg);
-				zmq_msg_init(&msg);
-				if (zmq_msg_recv(&msg, net->router, 0) < 0)
-					break;
-				more = zmq_msg_more(&msg);
-			}
-		}
-		zmq_msg_close(&msg);
-		zmq_msg_close(&rid);
+		if (m->multipart)
+			net_reject(net, NULL, m->uid, "multipart message");
+		else
+			s_rx_one(net, b, m);
 	}
 	/* Commit before acking: an ack promises the message is on disk. */
 	if (b->in_tx && !b->failed && store_commit(net->h->store) < 0) {
@@ -385,6 +516,12 @@ void net_router_handle(struct net *net)
 		store_rollback(net->h->store);
 	else
 		s_acks_flush(net, b);
+	for (size_t i = 0; i < b->n_in; i++) {
+		if (b->in[i].e)
+			overstap__envelope__free_unpacked(b->in[i].e, NULL);
+		zmq_msg_close(&b->in[i].msg);
+		zmq_msg_close(&b->in[i].rid);
+	}
 	free(b);
 }
 

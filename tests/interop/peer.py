@@ -11,6 +11,7 @@ Run with Debian's system python3 (python3-zmq, python3-protobuf,
 python3-cryptography).
 """
 import base64
+import hashlib
 import os
 import re
 import secrets
@@ -34,7 +35,9 @@ import overstap_pb2 as pb  # noqa: E402  (generated at build time)
 
 PROTOCOL_VERSION = 1
 SIG_DOMAIN = b"overstap-sig-v1\x00"
+BATCH_DOMAIN = b"overstap-batch-v1\x00"
 SIG_LEN = 64
+GROUP_MAX = 512
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 INSTITUTION_RE = re.compile(r"^[0-9]{2}[0-9A-Z]{2}[0-9]{2}$")
@@ -104,14 +107,94 @@ def load_sign_pub(b64):
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
+# ---- batch signatures (proto/overstap.proto, design.md §4.3) ----
+# RFC 9162 §2.1 with SHA-256: leaf = H(0x00 || signing input), node =
+# H(0x01 || left || right); the batch signature is over
+# "overstap-batch-v1" 0x00 || u32be(batch_size) || root.
+
+def _sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+def leaf_hash(signing_input_bytes):
+    return _sha256(b"\x00" + signing_input_bytes)
+
+
+def node_hash(left, right):
+    return _sha256(b"\x01" + left + right)
+
+
+def merkle_root(leaves):
+    """MTH(D[n]) of RFC 9162 §2.1.1 over leaf hashes."""
+    n = len(leaves)
+    if n == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return node_hash(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
+
+
+def merkle_path(leaves, m):
+    """PATH(m, D[n]) of RFC 9162 §2.1.3.1: the sibling hashes from leaf m up."""
+    n = len(leaves)
+    if n == 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return merkle_path(leaves[:k], m) + [merkle_root(leaves[k:])]
+    return merkle_path(leaves[k:], m - k) + [merkle_root(leaves[:k])]
+
+
+def root_from_path(leaf, index, size, path):
+    """The root leaf and path lead to (RFC 9162 §2.1.3.2), or None when the
+    path does not fit index and size."""
+    if index >= size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0 or len(p) != 32:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
+def batch_signing_input(size, root):
+    return BATCH_DOMAIN + _u32(size) + root
+
+
 def verify_envelope(env, public_key):
-    """True when env.signature is a valid Ed25519 signature by public_key."""
+    """True when env is signed by public_key: its v1 signature, or for a
+    batch-signed envelope its path leads to a root whose batch signature
+    verifies."""
     if isinstance(public_key, str):
         public_key = load_sign_pub(public_key)
     if len(env.signature) != SIG_LEN:
         return False
     try:
-        public_key.verify(env.signature, envelope_signing_input(env))
+        if env.batch_size == 0:
+            if env.batch_index or len(env.batch_path):
+                return False
+            signed = envelope_signing_input(env)
+        else:
+            if env.batch_size > GROUP_MAX:
+                return False
+            root = root_from_path(leaf_hash(envelope_signing_input(env)), env.batch_index,
+                                  env.batch_size, list(env.batch_path))
+            if root is None:
+                return False
+            signed = batch_signing_input(env.batch_size, root)
+        public_key.verify(env.signature, signed)
         return True
     except (InvalidSignature, ValueError):
         return False
@@ -228,6 +311,19 @@ class Identity:
         setattr(env, body_name, body if isinstance(body, bytes) else body.SerializeToString())
         env.signature = (signer or self).sign(envelope_signing_input(env))
         return env
+
+    def sign_group(self, envs):
+        """Sign the (unsigned) envelopes as one group: one signature over the
+        Merkle root, each envelope given its index, the size and its path."""
+        leaves = [leaf_hash(envelope_signing_input(e)) for e in envs]
+        sig = self.sign(batch_signing_input(len(envs), merkle_root(leaves)))
+        for i, e in enumerate(envs):
+            e.signature = sig
+            e.batch_size = len(envs)
+            e.batch_index = i
+            del e.batch_path[:]
+            e.batch_path.extend(merkle_path(leaves, i))
+        return envs
 
     def connect(self, ctx, endpoint, server_curve_pub, **opts):
         return Connection(ctx, self, endpoint, server_curve_pub, **opts)

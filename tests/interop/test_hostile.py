@@ -313,6 +313,59 @@ class HostileTest(ti.DaemonCase):
         self.assertEqual(len(self.inbox()), 2)
         self.assert_healthy()
 
+    def test_hostile_batch_fields_dropped_and_counted(self):
+        """design.md §4.3: batch fields whose shape no signature could cover
+        are refused before anything is hashed (an oversized tree, an index
+        outside it, a path of the wrong length or with a short hash, an index
+        or path without a size); a path that is well formed but leads to
+        another root, or claims another index, fails as a bad signature.
+        Each is counted and answered with nothing; the real group is still
+        accepted afterwards."""
+        conn = self.connect()
+        self.deliver(conn)
+        envs = self.peer.sign_group([self.unsigned(peer.handover()) for _ in range(5)])
+
+        def variant(i=0, **kw):
+            env = pb.Envelope()
+            env.CopyFrom(envs[i])
+            for k, v in kw.items():
+                if k == "batch_path":
+                    del env.batch_path[:]
+                    env.batch_path.extend(v)
+                else:
+                    setattr(env, k, v)
+            return [env.SerializeToString()]
+        path0 = list(envs[0].batch_path)          # index 0 of 5: 3 hashes
+        shapes = [
+            ("tree of 513", variant(batch_size=513), "batch signature over a group larger than 512"),
+            ("tree of 2^32-1", variant(batch_size=2 ** 32 - 1),
+             "batch signature over a group larger than 512"),
+            ("index 5 of 5", variant(batch_index=5), "batch index outside its group"),
+            ("path one short", variant(batch_path=path0[:2]), "batch inclusion path of the wrong length"),
+            ("path one long", variant(batch_path=path0 + [bytes(32)]),
+             "batch inclusion path of the wrong length"),
+            ("hash of 31 bytes", variant(batch_path=path0[:2] + [bytes(31)]),
+             "batch inclusion path hash not 32 bytes"),
+            ("path without a size", variant(batch_size=0), "batch index or path without a batch size"),
+            ("a path element swapped", variant(batch_path=[path0[1], path0[0], path0[2]]),
+             "signature does not verify"),
+            ("another member's index", variant(batch_index=1), "signature does not verify"),
+            ("size 8 where the path fits", variant(batch_size=8), "signature does not verify"),
+        ]
+        for label, frames, why in shapes:
+            with self.subTest(label):
+                self.send_dropped(conn, label, frames, why)
+        for env in envs:
+            conn.send(env)
+        acked = []
+        while len(acked) < len(envs):
+            ack = self.ack(conn)
+            self.assertEqual(ack.result, ti.ACCEPTED, ack.reason)
+            acked += ack.message_ids
+        self.assertEqual(sorted(acked), sorted(e.message_id for e in envs))
+        self.assertEqual(len(self.inbox()), 6)
+        self.assert_healthy()
+
     def test_random_bytes_dropped(self):
         conn = self.connect()
         rng = random.Random(7)

@@ -86,6 +86,12 @@ class DaemonCase(unittest.TestCase):
         ident = ident or self.peer
         return ident.envelope(kw.pop("recipient", RECEIVER_ID), peer.handover() if h is None else h, **kw)
 
+    def unsigned(self, h=None):
+        """An envelope around h, its signature left for sign_group."""
+        env = self.envelope(h)
+        env.signature = b""
+        return env
+
     def ack(self, conn, timeout=10.0, ident=None):
         """The next reply on conn, checked and signature-verified as an Ack."""
         frames = conn.recv(timeout)
@@ -463,12 +469,84 @@ class InteropTest(DaemonCase):
         self.assertEqual([r["message_id"] for r in self.inbox() if r["record_id"] == h.record_id],
                          [r["message_id"] for r in self.inbox() if r["sender"] == OTHER_ID])
 
+    def test_batch_signed_group_accepted(self):
+        """design.md §4.3: a group signed once by the peer's own code (hashlib
+        Merkle tree, one Ed25519 signature over the root) is accepted message
+        by message, each with its path; one with a path that leads elsewhere
+        is dropped as a bad signature, and the others still count."""
+        conn = self.connect()
+        hs = [peer.handover() for _ in range(5)]
+        envs = self.peer.sign_group([self.unsigned(h) for h in hs])
+        self.assertEqual({e.batch_size for e in envs}, {5})
+        self.assertEqual(len({e.signature for e in envs}), 1)
+        for env in envs:
+            self.assertTrue(peer.verify_envelope(env, self.peer.sign_pub))
+        # one of them with two path hashes swapped: its leaf leads elsewhere
+        forged = pb.Envelope()
+        forged.CopyFrom(envs[0])
+        forged.message_id = peer.uuid7()
+        path = list(forged.batch_path)
+        path[0], path[1] = path[1], path[0]
+        del forged.batch_path[:]
+        forged.batch_path.extend(path)
+        conn.send(forged)
+        self.wait_reason("signature does not verify", 1)
+        acked = []
+        for env in envs:
+            conn.send(env)
+        while len(acked) < len(envs):
+            ack = self.ack(conn)
+            self.assertEqual(ack.result, ACCEPTED, ack.reason)
+            acked += ack.message_ids
+        self.assertEqual(sorted(acked), sorted(e.message_id for e in envs))
+        self.assertEqual(self.inbox_ids(), sorted(h.record_id for h in hs))
+
+    def test_daemon_batch_signs_its_answers(self):
+        """The daemon signs the answers of one receive batch as a group: the
+        peer verifies each batch-signed ack with its own code (parse_ack:
+        hashlib path to the root, Ed25519 over the batch input with the
+        daemon's sign.pub), and with no other key."""
+        conn = self.connect()
+        seen_batch = None
+        for _ in range(20):
+            # a refusal and an acceptance in one burst: two answers
+            bad = self.envelope(recipient=OTHER_ID)
+            good = self.envelope()
+            conn.send_multipart([bad.SerializeToString()])
+            conn.send_multipart([good.SerializeToString()])
+            for _ in range(2):
+                frames = conn.recv(10)
+                self.assertIsNotNone(frames, "no answer\n" + self.log_tail())
+                env = pb.Envelope()
+                env.ParseFromString(frames[0])
+                ack = peer.parse_ack(frames, RECEIVER_ID, PEER_ID, self.daemon.sign_pub)
+                self.assertIn(list(ack.message_ids), [[bad.message_id], [good.message_id]])
+                if env.batch_size >= 2:
+                    seen_batch = (env, frames)
+            if seen_batch:
+                break
+        self.assertIsNotNone(seen_batch, "no batch-signed answer in 20 bursts")
+        env, frames = seen_batch
+        self.assertEqual(len(env.batch_path), peer_path_len(env.batch_index, env.batch_size))
+        with self.assertRaises(peer.AckError):
+            peer.parse_ack(frames, RECEIVER_ID, PEER_ID, self.others[OTHER_ID].sign_pub)
+        # the same bytes with the path spoiled no longer verify
+        spoiled = pb.Envelope()
+        spoiled.CopyFrom(env)
+        spoiled.batch_path[0] = bytes(32)
+        self.assertFalse(peer.verify_envelope(spoiled, self.daemon.sign_pub))
+
     def test_uuid_v4_message_id_accepted(self):
         import uuid
         conn = self.connect()
         env = self.envelope(message_id=str(uuid.uuid4()))
         conn.send(env)
         self.assert_accepted(conn, env)
+
+
+def peer_path_len(index, size):
+    """The inclusion proof's length by RFC 9162's own definition (PATH)."""
+    return len(peer.merkle_path([bytes(32)] * size, index))
 
 
 class SigningInputTest(unittest.TestCase):
@@ -485,6 +563,34 @@ class SigningInputTest(unittest.TestCase):
         self.assertEqual(got, want)
         self.assertEqual(peer.body_number("handover"), 11)
         self.assertEqual(peer.body_number("ack"), 17)
+
+    def test_merkle_against_ct_vectors(self):
+        """peer.py's tree hash against the Certificate Transparency test
+        vectors (RFC 6962 trees of 1..8 leaves), and every path of every
+        size up to 40 back to its root."""
+        leaves = [b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43",
+                  bytes(range(0x50, 0x58)), bytes(range(0x60, 0x70))]
+        roots = ["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                 "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                 "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+                 "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                 "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+                 "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+                 "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+                 "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"]
+        hashed = [peer.leaf_hash(x) for x in leaves]
+        for n in range(1, 9):
+            self.assertEqual(peer.merkle_root(hashed[:n]).hex(), roots[n - 1])
+        many = [peer.leaf_hash(bytes([i])) for i in range(40)]
+        for n in range(1, 41):
+            root = peer.merkle_root(many[:n])
+            for i in range(n):
+                path = peer.merkle_path(many[:n], i)
+                self.assertEqual(peer.root_from_path(many[i], i, n, path), root)
+                if path:
+                    self.assertIsNone(peer.root_from_path(many[i], i, n, path[:-1]))
+        self.assertEqual(peer.batch_signing_input(5, bytes(32)),
+                         b"overstap-batch-v1\x00" + b"\x00\x00\x00\x05" + bytes(32))
 
     def test_uuid7(self):
         import uuid

@@ -262,6 +262,9 @@ static void test_ed25519_rfc8032(void **state)
 	assert_memory_equal(sig, want_sig, 64);	/* Ed25519 is deterministic */
 	assert_int_equal(crypto_verify(pubk, "", 0, want_sig, 64), 0);
 	assert_int_equal(crypto_verify(priv, NULL, 0, want_sig, 64), 0);
+	/* both know their public half (the batch root cache keys on it) */
+	assert_memory_equal(crypto_sigkey_public(priv), pub, 32);
+	assert_memory_equal(crypto_sigkey_public(pubk), pub, 32);
 	crypto_sigkey_free(&priv);
 	crypto_sigkey_free(&pubk);
 	assert_null(priv);

@@ -130,6 +130,59 @@ static void test_handover_statute_stored(void **state)
 	fx_wire_free(&w);
 }
 
+/* design.md §4.3: dossiers signed as one group are stored as they came,
+ * path and all, and each inbox row verifies later by itself: with nothing
+ * but its stored bytes and the sender's public key, no root cache. */
+static void test_handover_batch_signed_evidence(void **state)
+{
+	struct fx *f = *state;
+	char rec[2][CRYPTO_UUID_STR_LEN + 1];
+	struct fx_wire w[2] = { 0 };
+	struct leaver l[2];
+	const uint8_t *in[2];
+	size_t len[2], glen[2], slen = 0;
+	uint8_t *grouped[2], *stored = NULL;
+	struct inbox_row row;
+	int failed = 1;
+
+	fx_import(f, "P1", FX_PGN, FX_MBO, &l[0]);
+	fx_import(f, "P2", FX_PGN2, FX_MBO, &l[1]);
+	for (size_t i = 0; i < 2; i++) {
+		fx_handover(f, &l[i], "statute", 0, NULL, 0, rec[i], &w[i]);
+		in[i] = w[i].packed;
+		len[i] = w[i].len;
+	}
+	assert_int_equal(envelope_resign_group(in, len, 2, f->school.keys.signer, grouped, glen), 0);
+	for (size_t i = 0; i < 2; i++) {
+		free(w[i].packed);
+		w[i].packed = grouped[i];
+		w[i].len = glen[i];
+		assert_null(fx_rx(&f->mbo, &w[i], &failed));
+		assert_int_equal(failed, 0);
+	}
+	assert_int_equal(fx_inbox_count(&f->mbo), 2);
+	for (size_t i = 0; i < 2; i++) {
+		crypto_sigkey *pub = crypto_sigkey_new_public(f->mbo.peer.sign_public);
+		Overstap__Envelope *e = NULL;
+		const char *why = NULL;
+
+		assert_int_equal(store_inbox_get(f->mbo.s, rec[i], &row, &stored, &slen), 0);
+		assert_int_equal(slen, w[i].len);
+		assert_memory_equal(stored, w[i].packed, slen);
+		assert_int_equal(envelope_unpack(stored, slen, 1 << 20, &e, &why), 0);
+		assert_int_equal(e->batch_size, 2);
+		envelope_root_cache_clear();
+		assert_int_equal(envelope_verify(e, pub), 0);
+		e->batch_path[0].data[0] ^= 1;	/* and not with its path changed */
+		assert_int_equal(envelope_verify(e, pub), -EBADMSG);
+		overstap__envelope__free_unpacked(e, NULL);
+		crypto_sigkey_free(&pub);
+		free(stored);
+		store_leaver_clear(&l[i]);
+		fx_wire_free(&w[i]);
+	}
+}
+
 /* Deliver a handover of basis/notes/consents and expect it refused with
  * want, audited, and nothing stored. */
 static void s_refused(struct fx *f, const char *basis, int notes,
@@ -337,6 +390,8 @@ int main(void)
 		cmocka_unit_test(test_table_handlers),
 		cmocka_unit_test_setup_teardown(test_hello, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_handover_statute_stored, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_handover_batch_signed_evidence, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_handover_consent_basis_needs_assertion, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_handover_care_notes_need_consent, fx_setup, fx_teardown),
