@@ -74,6 +74,8 @@ static int s_stream(struct csvfile *cf, int fd, char **bufp, size_t size)
 	size_t cap = S_BLOCK, have = 0, base = 0;
 	int first = 1, eof = 0;
 
+	if (!buf)
+		return -ENOMEM;
 	while (!eof && !cf->stop) {
 		size_t cut = 0;
 		ssize_t got;
