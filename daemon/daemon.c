@@ -462,6 +462,7 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 		if ((r = rx_refusals_flush(&d->h, time_now_ms())) < 0)
 			log_warn("cannot audit refused registrations (retried): %s", strerror(-r));
 	}
+	import_sessions_expire(&d->h, now);
 	if (d->h.wal_dirty) {
 		d->h.wal_dirty = 0;
 		net_quota_recount(&d->net);	/* dossiers were erased: quotas count again */
