@@ -1,6 +1,7 @@
 /* cmd_status: `overstap status` and `overstap peers`, the daemon's health. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "out.h"
@@ -122,6 +123,7 @@ static json_t *s_status_json(const Overstapctl__DaemonStatus *st)
 	e |= out_json_set(o, "connections_refused", out_json_uint(st->connections_refused));
 	e |= out_json_set_str(o, "store", st->store_damaged ? "damaged" : "ok");
 	e |= out_json_set_str(o, "store_error", st->store_error);
+	e |= out_json_set_str(o, "store_check", st->store_check);
 	e |= out_json_set_time(o, "reloaded_at", st->reloaded_at);
 	e |= out_json_set_time(o, "reload_failed_at", st->reload_failed_at);
 	for (size_t i = 0; i < st->n_reload_errors; i++)
@@ -273,7 +275,9 @@ static int s_status_text(const Overstapctl__DaemonStatus *st)
 			 (unsigned long long)st->outbox_refused);
 		out_field(stdout, "", _("refused"), line);
 	}
-	out_field(stdout, "", _("store"), st->store_damaged ? _("DAMAGED: writes are refused") : _("ok"));
+	out_field(stdout, "", _("store"), st->store_damaged ? _("DAMAGED: writes are refused")
+			 : strcmp(st->store_check, "running") == 0 ? _("ok (quick_check still running)")
+			 : _("ok"));
 	if (st->store_damaged) {
 		fputs("  ", stdout);
 		out_text(stdout, st->store_error);

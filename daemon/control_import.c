@@ -100,19 +100,6 @@ static int s_result(struct s_reply *rp, int r, struct import_result *ir)
 
 _Static_assert(ARRAY_SIZE(((struct hctx *)0)->imports) == IMPORT_SESSIONS, "one slot a session");
 
-/* Sessions idle too long are dropped: their client is gone (killed, or its
- * machine): nothing of theirs was stored. */
-static void s_sessions_expire(struct hctx *h, int64_t now)
-{
-	for (size_t i = 0; i < IMPORT_SESSIONS; i++)
-		if (h->imports[i] && now - import_stage_last(h->imports[i]) > IMPORT_SESSION_IDLE_MS) {
-			log_notice("import session of %s dropped after %d minutes without a request: "
-				   "nothing of it was stored", import_stage_user(h->imports[i]),
-				   IMPORT_SESSION_IDLE_MS / 60000);
-			import_stage_free(&h->imports[i]);
-		}
-}
-
 /* The slot of session id of user, or of a new one (id 0), or NULL. */
 static struct import_stage **s_session_slot(struct hctx *h, uint64_t id, const char *user)
 {
@@ -151,7 +138,7 @@ static int s_import_session(struct req_ctx *c, const char *file)
 	struct import_result ir = { .before_commit = s_build_committing, .arg = &rp };
 	int r;
 
-	s_sessions_expire(c->h, time_mono_ms());
+	import_sessions_expire(c->h, time_mono_ms());
 	slot = s_session_slot(c->h, im->session, c->user);
 	if (!slot && !im->session)
 		return ctl_fail(c, -EBUSY, "%d imports are under way: try again later",

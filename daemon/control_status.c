@@ -31,6 +31,7 @@ int ctl_status(struct req_ctx *c)
 	Overstapctl__DaemonStatus *st = ctl_keep(&c->pool, calloc(1, sizeof(*st)));
 	const char *why;
 	size_t nr = 0;
+	int r;
 
 	if (!st)
 		return -ENOMEM;
@@ -131,6 +132,9 @@ int ctl_status(struct req_ctx *c)
 	st->n_rejected_reasons = nr;
 	store_inbox_count(h->store, &st->inbox_total);
 	store_outbox_refused_count(h->store, &st->outbox_refused);
+	/* collected by the loop (s_store_watch); here only what it is now */
+	r = store_check_poll(h->store, NULL, NULL);
+	st->store_check = (char *)(r == 1 ? "running" : r == 0 ? "ok" : "");
 	if (store_broken(h->store, &why)) {
 		st->store_damaged = 1;
 		st->store_error = (char *)why;	/* borrowed from the store, which outlives the reply */

@@ -3,92 +3,15 @@
  * time so that every record knows its line, the caps, the header mapped onto
  * the import's column table through names, aliases and the school's map,
  * every value in the import's own spelling, and every row checked and kept. */
-#include "csvfile.h"
+#include "csvfile_int.h"
 #include "i18n.h"
 
 #include <csv.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define S_PROGRESS_EVERY 1000	/* data records between progress calls */
-#define S_FOLD 128		/* bytes of a folded header name or code */
-#define S_NORM 40		/* bytes of a value in the import's spelling (a UUID: 37) */
-#define S_RANK_MAP 0		/* how a header field named its column: the --map file, */
-#define S_RANK_NAME 1		/* the column's own name, */
-#define S_RANK_ALIAS 2		/* an alias (2 + its place in the list) */
-
-/* One field as libcsv delivers it: blanks around an unquoted value dropped,
- * quotes undone. */
-struct s_field {
-	const char *s;	/* the bytes, NUL-terminated; may hold a NUL byte before s[len] */
-	size_t len;	/* bytes */
-};
-
-/* The rows of the result, bad ones too until the end. */
-struct s_rows {
-	char *v;		/* n rows of table->row_size bytes, owned */
-	unsigned *lines;	/* the line of each, owned */
-	size_t n, cap;
-	uint32_t *dups;		/* open addressing over row indexes + 1 (rows move); 0 = free */
-	size_t ndups, dcap;	/* used; a power of two */
-};
-
-/* A column's last code as written and in the import's spelling: a school's
- * file repeats a handful of codes per column, so most rows map none. */
-struct s_memo {
-	char in[S_NORM];	/* as written; "" = none yet */
-	const char *out;	/* static storage, the map's, or out_buf */
-	char out_buf[S_NORM];
-};
-
-struct csvfile {
-	const char *name;		/* FILE part of messages */
-	const struct csvfile_table *t;	/* the import's, borrowed */
-	const struct csvfile_opts *o;	/* the caller's, borrowed */
-	char today[11];			/* CSVFILE_TODAY: the date no value may pass */
-	struct strlist *errors;		/* the caller's list */
-	size_t errors0;			/* errors->n on entry: ours come after */
-	int failed;			/* a problem was reported: the parse fails */
-	int r;				/* hard failure (-ENOMEM) */
-	int stop;			/* header unusable, malformed CSV, a cap reached */
-	unsigned line;			/* physical line now fed to libcsv */
-	unsigned rec_line;		/* line the current record starts on */
-	int in_rec;			/* a record has begun and not ended */
-	int row_ended;			/* the record ended in the current chunk */
-	size_t rec_bytes;		/* bytes of the current record fed so far */
-	size_t done, total;		/* bytes, for progress */
-	size_t records;			/* non-empty data records seen */
-	int have_header;		/* the header record is done */
-	size_t ncols;			/* fields in the header */
-	size_t named;			/* header fields up to the last with a name */
-	int extra;			/* the current record has a value past the header's fields */
-	char delim;			/* the separator */
-	int *map;			/* max_columns: header position -> column, -1 = none; owned */
-	unsigned *rank;			/* max_columns: how it was named (S_RANK_*); owned */
-	const struct csvfile_dialect_col **dia;	/* t->ncols: each column's, or NULL; owned */
-	const void **vsec;		/* t->ncols: each column's values in o->map, or NULL; owned */
-	char (*norm)[S_NORM];		/* t->ncols: a value in the import's spelling; owned */
-	struct s_memo *memo;		/* t->ncols: each column's last mapped code; owned */
-	char **shown;			/* t->ncols: the header's name where it is not the
-					 * column's (echoed), else NULL; each owned */
-	/* the current record */
-	size_t nfields;			/* fields seen */
-	int nonempty;			/* one of them has a value */
-	char *buf;			/* the kept fields' bytes, each NUL-terminated; owned */
-	size_t used, cap;
-	size_t *offs;			/* max_columns: where field i starts in buf; owned */
-	struct s_field *fields;		/* max_columns: lengths, pointers at the end; owned */
-	void *view;			/* view_size: the row's values; owned */
-	void *out;			/* row_size: the row being checked; owned */
-	struct s_rows rows;		/* the result */
-};
 
 static const struct csvfile_col *s_col(const struct csvfile_table *t, size_t i)
 {
@@ -885,7 +808,7 @@ static int s_chunk_begin(struct csvfile *cf, size_t bytes, int content)
  * the last byte of a chunk, and one begins at the first chunk with something
  * besides blanks and line breaks (what libcsv skips between records). A CR
  * that is not part of CRLF ends a line too, as it does for libcsv. */
-static void s_feed(struct csvfile *cf, struct csv_parser *csv, const char *data, size_t pos,
+void csvfile_feed(struct csvfile *cf, struct csv_parser *csv, const char *data, size_t pos,
 		   size_t len, size_t base, int last)
 {
 	while (pos < len && !cf->stop) {
@@ -915,7 +838,7 @@ static void s_feed(struct csvfile *cf, struct csv_parser *csv, const char *data,
 
 /* The date no value may pass into cf->today: 0, or -EINVAL (reported) for a
  * bad one. */
-static int s_today(struct csvfile *cf, const char *today)
+int csvfile_today(struct csvfile *cf, const char *today)
 {
 	char echo[CSVFILE_ECHO_SIZE];
 
@@ -952,9 +875,9 @@ static void s_dialect(struct csvfile *cf)
 		cf->vsec[i] = csvdialect_map_values(cf->o->map, s_col(t, i)->name);
 }
 
-static const char s_bom[] = "\xef\xbb\xbf";
+const char csvfile_bom[] = "\xef\xbb\xbf";
 
-static int s_parse_begin(struct csvfile *cf, struct csv_parser *csv)
+int csvfile_parse_begin(struct csvfile *cf, struct csv_parser *csv)
 {
 	if (csv_init(csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return -ENOMEM;
@@ -965,7 +888,7 @@ static int s_parse_begin(struct csvfile *cf, struct csv_parser *csv)
 	return 0;
 }
 
-static int s_parse_end(struct csvfile *cf, struct csv_parser *csv, size_t len)
+int csvfile_parse_end(struct csvfile *cf, struct csv_parser *csv, size_t len)
 {
 	csv_free(csv);
 	if (!cf->have_header && !cf->stop)
@@ -986,14 +909,14 @@ static int s_parse(struct csvfile *cf, const char *data, size_t len)
 {
 	struct csv_parser csv;
 
-	if (s_parse_begin(cf, &csv) < 0)
+	if (csvfile_parse_begin(cf, &csv) < 0)
 		return -ENOMEM;
-	s_feed(cf, &csv, data, len >= 3 && memcmp(data, s_bom, 3) == 0 ? 3 : 0, len, 0, 1);
-	return s_parse_end(cf, &csv, len);
+	csvfile_feed(cf, &csv, data, len >= 3 && memcmp(data, csvfile_bom, 3) == 0 ? 3 : 0, len, 0, 1);
+	return csvfile_parse_end(cf, &csv, len);
 }
 
 /* The parse's state, for t's columns; 0 or -ENOMEM. */
-static int s_cf_alloc(struct csvfile *cf)
+int csvfile_state_alloc(struct csvfile *cf)
 {
 	const struct csvfile_table *t = cf->t;
 
@@ -1015,7 +938,7 @@ static int s_cf_alloc(struct csvfile *cf)
 	return 0;
 }
 
-static void s_cf_free(struct csvfile *cf)
+void csvfile_state_free(struct csvfile *cf)
 {
 	const struct csvfile_table *t = cf->t;
 
@@ -1055,7 +978,7 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 	/* Too big is said before anything about `today`. */
 	if (len > t->max_file)
 		goto out;
-	r = s_today(&cf, o->today);
+	r = csvfile_today(&cf, o->today);
 	if (r < 0)
 		goto out;
 	/* Once, on the whole file: from here on everything is UTF-8. */
@@ -1068,7 +991,7 @@ int csvfile_import(const struct csvfile_table *t, const char *name, const char *
 		cf.total = len;
 	}
 	cf.delim = o->delimiter ? o->delimiter : csvdialect_delimiter_detect(data, len);
-	r = s_cf_alloc(&cf);
+	r = csvfile_state_alloc(&cf);
 	if (r == 0)
 		r = s_parse(&cf, data, len);
 	if (r == 0) {
@@ -1081,7 +1004,7 @@ out:
 	/* memcpy: rows_out is a T ** for the table's row type T. */
 	memcpy(rows_out, &rows, sizeof(rows));
 	free(decoded);
-	s_cf_free(&cf);
+	csvfile_state_free(&cf);
 	return r;
 }
 
@@ -1103,226 +1026,5 @@ int csvfile_import_file(const struct csvfile_table *t, const char *path,
 	}
 	r = csvfile_import(t, path, buf, len, o, rows_out, n, errors);
 	free(buf);
-	return r;
-}
-
-/* ---- streamed from a file (design.md §8.5) ---------------------------------- */
-
-#define S_BLOCK ((size_t)1 << 20)	/* bytes read at a time */
-
-/* Bytes at the end of buf[0..len) that may be the start of a UTF-8
- * character the next block completes. */
-static size_t s_utf8_tail(const unsigned char *b, size_t len)
-{
-	size_t k = 0;
-
-	while (k < 3 && k < len && (b[len - 1 - k] & 0xC0) == 0x80)
-		k++;
-	if (k < len) {
-		unsigned char c = b[len - 1 - k];
-		size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-
-		if (need > k + 1)
-			return k + 1;
-	}
-	return 0;
-}
-
-/* The whole file (from fd at its start) is valid UTF-8: 1, 0, or -errno.
- * Read once in blocks, so auto-detection costs no memory. */
-static int s_utf8_file(int fd, char *buf)
-{
-	size_t have = 0, bad;
-	int ok = 1;
-
-	for (;;) {
-		ssize_t got = read(fd, buf + have, S_BLOCK - have);
-		size_t tail;
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		have += (size_t)got;
-		tail = got ? s_utf8_tail((const unsigned char *)buf, have) : 0;
-		if (!csvdialect_utf8_valid(buf, have - tail, &bad)) {
-			ok = 0;
-			break;
-		}
-		if (got == 0)
-			break;
-		memmove(buf, buf + have - tail, tail);
-		have = tail;
-	}
-	return lseek(fd, 0, SEEK_SET) < 0 ? -errno : ok;
-}
-
-/* The encoding option names UTF-8 (read as it is). */
-static int s_is_utf8(const char *e)
-{
-	return strcasecmp(e, "utf-8") == 0 || strcasecmp(e, "utf8") == 0;
-}
-
-/* Feed fd's bytes in blocks that end just after a line feed (a record never
- * ends inside one: s_feed); a longer line grows the buffer. */
-static int s_stream(struct csvfile *cf, int fd, char **bufp, size_t size)
-{
-	struct csv_parser csv;
-	char *buf = *bufp;
-	size_t cap = S_BLOCK, have = 0, base = 0;
-	int first = 1, eof = 0;
-
-	while (!eof && !cf->stop) {
-		size_t cut = 0;
-		ssize_t got;
-
-		if (have == cap) {
-			char *nb = cap * 2 <= cf->t->max_file + 1 ? realloc(buf, cap * 2) : NULL;
-
-			if (!nb)
-				return cap * 2 <= cf->t->max_file + 1 ? -ENOMEM : -EFBIG;
-			*bufp = buf = nb;
-			cap *= 2;
-		}
-		got = read(fd, buf + have, cap - have);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		eof = got == 0;
-		have += (size_t)got;
-		if (first && (have >= 4096 || eof)) {
-			size_t skip = have >= 3 && memcmp(buf, s_bom, 3) == 0 ? 3 : 0;
-
-			cf->delim = cf->o->delimiter ? cf->o->delimiter
-						    : csvdialect_delimiter_detect(buf, have);
-			if (s_parse_begin(cf, &csv) < 0)
-				return -ENOMEM;
-			first = 0;
-			memmove(buf, buf + skip, have - skip);
-			have -= skip;
-			base = skip;
-		}
-		if (first)
-			continue;
-		if (eof) {
-			cut = have;
-		} else {
-			for (size_t k = have; k > 0 && !cut; k--)
-				if (buf[k - 1] == '\n')
-					cut = k;
-		}
-		if (!cut && !eof)
-			continue;
-		s_feed(cf, &csv, buf, 0, cut, base, eof);
-		memmove(buf, buf + cut, have - cut);
-		have -= cut;
-		base += cut;
-	}
-	if (first)
-		return -EIO;	/* not reached: eof sets first to 0 */
-	return s_parse_end(cf, &csv, size);
-}
-
-/* The rest of fd whole (a file in another encoding): 0 or -errno. */
-static int s_read_fd(int fd, size_t max, char **out, size_t *len)
-{
-	size_t cap = S_BLOCK, got = 0;
-	char *buf = malloc(cap);
-
-	while (buf) {
-		ssize_t n;
-
-		if (got == cap) {
-			char *nb = cap < max + 1 ? realloc(buf, cap * 2) : NULL;
-
-			if (!nb) {
-				free(buf);
-				return cap < max + 1 ? -ENOMEM : -EFBIG;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (n == 0 && got > max) {
-			free(buf);
-			return -EFBIG;
-		}
-		if (n == 0) {
-			*out = buf;
-			*len = got;
-			return 0;
-		}
-		got += (size_t)n;
-	}
-	return -ENOMEM;
-}
-
-int csvfile_stream_fd(const struct csvfile_table *t, const char *name, int fd,
-		      const struct csvfile_opts *o, struct strlist *errors)
-{
-	struct csvfile cf = { .name = name, .t = t, .o = o, .errors = errors,
-			      .errors0 = errors->n, .line = 1 };
-	const char *enc = o->encoding && strcasecmp(o->encoding, "auto") != 0 ? o->encoding : NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	struct stat sb;
-	int r;
-
-	if (!o->sink)
-		return -EINVAL;
-	r = fstat(fd, &sb) < 0 ? -errno : 0;
-	if (r == 0 && (size_t)sb.st_size > t->max_file)
-		r = -EFBIG;
-	if (r == 0 && !(buf = malloc(S_BLOCK)))
-		r = -ENOMEM;
-	if (r == 0 && !enc)
-		r = s_utf8_file(fd, buf);	/* 1: read as it is */
-	else if (r == 0)
-		r = s_is_utf8(enc);
-	if (r == 0) {
-		/* another encoding: decoded whole (csvdialect_decode), rows still streamed */
-		void *none = NULL;
-		size_t n = 0;
-
-		free(buf);
-		buf = NULL;
-		r = s_read_fd(fd, t->max_file, &buf, &len);
-		if (r == 0)
-			r = csvfile_import(t, name, buf, len, o, &none, &n, errors);
-		free(buf);
-		return r;
-	}
-	if (r > 0) {
-		cf.total = (size_t)sb.st_size;
-		r = s_today(&cf, o->today);
-	}
-	if (r == 0)
-		r = s_cf_alloc(&cf);
-	if (r == 0)
-		r = s_stream(&cf, fd, &buf, (size_t)sb.st_size);
-	free(buf);
-	s_cf_free(&cf);
-	return r;
-}
-
-int csvfile_stream_file(const struct csvfile_table *t, const char *path,
-			const struct csvfile_opts *o, struct strlist *errors)
-{
-	int fd, r;
-
-	if (!o->sink)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = csvfile_stream_fd(t, path, fd, o, errors);
-	close(fd);
 	return r;
 }

@@ -478,6 +478,7 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 			log_warn("cannot audit the count of refused commands (retried): %s",
 				 strerror(-r));
 	}
+	import_sessions_expire(&d->h, now);
 	if (d->h.wal_dirty) {
 		d->h.wal_dirty = 0;
 		net_quota_recount(&d->net);	/* dossiers were erased: quotas count again */

@@ -89,5 +89,9 @@ int import_stage_errors(struct import_stage *st, struct import_result *res);
 void import_stage_free(struct import_stage **st);
 /* Drop every session of h (the daemon at its end). */
 void import_sessions_clear(struct hctx *h);
+/* Drop the sessions idle for more than IMPORT_SESSION_IDLE_MS at now
+ * (monotonic ms): their client is gone (killed, or its machine), and
+ * nothing of theirs was stored. The loop calls it, and every import. */
+void import_sessions_expire(struct hctx *h, int64_t now);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "leavers.h"
+#include "log.h"
 #include "i18n.h"
 
 /* The store's page cache while a session's rows are applied. */
@@ -292,4 +293,15 @@ void import_sessions_clear(struct hctx *h)
 {
 	for (size_t i = 0; i < IMPORT_SESSIONS; i++)
 		import_stage_free(&h->imports[i]);
+}
+
+void import_sessions_expire(struct hctx *h, int64_t now)
+{
+	for (size_t i = 0; i < IMPORT_SESSIONS; i++)
+		if (h->imports[i] && now - import_stage_last(h->imports[i]) > IMPORT_SESSION_IDLE_MS) {
+			log_notice("import session of %s dropped after %d minutes without a request: "
+				   "nothing of it was stored", import_stage_user(h->imports[i]),
+				   IMPORT_SESSION_IDLE_MS / 60000);
+			import_stage_free(&h->imports[i]);
+		}
 }

@@ -240,6 +240,23 @@ static void test_stage_not_in_the_file(void **state)
 	assert_null(g);
 }
 
+/* A session left without a request for IMPORT_SESSION_IDLE_MS is dropped
+ * (its client was killed); one still in use is kept. */
+static void test_idle_session_expires(void **state)
+{
+	struct fx *f = *state;
+	struct hctx h = { .store = f->s };
+	int64_t last;
+
+	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 0, &h.imports[1]), 0);
+	last = import_stage_last(h.imports[1]);
+	import_sessions_expire(&h, last + IMPORT_SESSION_IDLE_MS);
+	assert_non_null(h.imports[1]);
+	import_sessions_expire(&h, last + IMPORT_SESSION_IDLE_MS + 1);
+	assert_null(h.imports[1]);
+	import_sessions_clear(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +266,7 @@ int main(void)
 		FX_TEST(test_dropped_and_errors),
 		FX_TEST(test_errors_capped),
 		FX_TEST(test_stage_not_in_the_file),
+		FX_TEST(test_idle_session_expires),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

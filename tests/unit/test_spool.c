@@ -235,10 +235,48 @@ static void test_open_spool_not_read(void **state)
 	assert_int_equal(x.sp.done, 1);
 }
 
+/* A file of more than one chunk (5,000 rows) is streamed into an import
+ * session (design.md §8.6): all of a good one imported; a bad value and a
+ * pupil_ref repeated across chunks both in the log, nothing imported. */
+static void test_big_file_streamed(void **state)
+{
+	struct sfx x;
+	size_t cap = 6100 * 160, used;
+	char *text = malloc(cap), *log;
+
+	s_init(&x, *state);
+	assert_non_null(text);
+	for (int bad = 0; bad < 2; bad++) {
+		used = (size_t)snprintf(text, cap, "%s", HEADER);
+		for (unsigned i = 1; i <= 6000; i++) {
+			char ref[16];
+
+			snprintf(ref, sizeof(ref), "%s%05u", bad ? "B" : "G", bad && i == 5500 ? 10 : i);
+			used += (size_t)snprintf(text + used, cap - used,
+						 "%s,123456782,Eva,Smit,%s,pro,2024-2025,2025-06-30,"
+						 "mbo_entree," PEER "\n", ref,
+						 bad && i == 3000 ? "2008-02-30" : "2008-05-01");
+		}
+		s_write(&x, bad ? "leavers-bad.csv" : "leavers-big.csv", text, 0640);
+		s_run(&x);
+	}
+	assert_int_equal(x.sp.done, 1);
+	assert_int_equal(x.sp.failed, 1);
+	assert_int_equal(s_leavers(&x), 6000);
+	log = s_moved(&x, "failed", "-leavers-bad.csv.log");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "leavers-bad.csv:3001: birth_date"));
+	assert_non_null(strstr(log, "leavers-bad.csv:5501: pupil_ref: duplicate of line 11"));
+	assert_non_null(strstr(log, "leavers-bad.csv: failed: 2 errors, nothing imported"));
+	free(log);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_good_and_bad_file),
+		FX_TEST(test_big_file_streamed),
 		FX_TEST(test_audited_as_daemon),
 		FX_TEST(test_not_taken),
 		FX_TEST(test_open_spool_not_read),
