@@ -10,6 +10,7 @@
 #include "store.h"
 
 struct rx_refusals;
+struct outbox_group;
 
 struct hctx {
 	struct store *store;		/* borrowed */
@@ -18,6 +19,8 @@ struct hctx {
 	struct rx_refusals *refusals;	/* borrowed; refused registrations per peer (rx.h), may be NULL */
 	int outbox_dirty;		/* something was queued: the loop wakes the senders */
 	int wal_dirty;			/* something was shredded: the loop truncates the WAL */
+	struct outbox_group *outbox_group;	/* open while messages are queued to be
+						 * signed together (outbox.h), else NULL */
 };
 
 #endif

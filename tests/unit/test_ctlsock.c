@@ -29,8 +29,8 @@ struct fx {
 };
 
 /* Echo the request, prefixed with the caller's uid as text. */
-static void s_echo(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
-		   uint8_t **out, size_t *out_len)
+static void *s_echo(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
+		    uint8_t **out, size_t *out_len)
 {
 	struct fx *f = arg;
 	char head[32];
@@ -43,6 +43,7 @@ static void s_echo(void *arg, const struct peer_cred *cred, const uint8_t *in, s
 	if (len)
 		memcpy(*out + hn, in, len);
 	*out_len = (size_t)hn + len;
+	return NULL;
 }
 
 static int setup(void **state)
@@ -77,7 +78,7 @@ static void s_round(struct fx *f, int ms)
 
 	assert_int_equal(n, ctlsock_poll_count(&f->cs));
 	assert_true(zmq_poll(items, (int)n, ms) >= 0);
-	ctlsock_handle(&f->cs, items, n, s_echo, f, f->now);
+	ctlsock_handle(&f->cs, items, n, &(struct ctlsock_ops){ .answer = s_echo }, f, f->now);
 }
 
 static int s_connect(const struct fx *f)
