@@ -470,10 +470,13 @@ static int s_send_step(struct req_ctx *c)
 		res->n_queued = res->n_refused = res->n_parked = 0;
 		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
 	}
-	if (r < 0)	/* the chunks before stay queued; the reply lists them */
+	if (r < 0) {	/* the chunks before stay queued; the reply lists them */
+		log_warn("user %s's send stopped after %zu of %zu pupils (%zu queued): %s", c->user,
+			 j->next, j->n, res->n_queued, strerror(-r));
 		return ctl_fail(c, r, "the send stopped after %zu of %zu pupils (listed); the other "
 				"%zu were not queued: %s. Send them again", j->next, j->n,
 				j->n - j->next, strerror(-r));
+	}
 	log_notice("user %s queued %zu handovers (%zu refused)", c->user, res->n_queued,
 		   res->n_refused);
 	return 0;
