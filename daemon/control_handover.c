@@ -388,7 +388,7 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 struct send_job {
 	int64_t *ids;			/* --all-ready: the leavers ready when it began */
 	size_t n, next;			/* pupils, and the first of the next chunk */
-	int done;			/* the last step ran (else the client left) */
+	int done;			/* the last step ran (else the daemon stopped it) */
 	char parked[SEND_CHUNK][OUTBOX_PARKED_LEN];	/* the chunk's queued, in order */
 };
 
@@ -486,9 +486,10 @@ static void s_send_job_free(struct req_ctx *c)
 {
 	struct send_job *j = c->job;
 
-	if (!j->done)
-		log_notice("user %s's send stopped after %zu of %zu pupils (%zu queued): the "
-			   "client went away", c->user, j->next, j->n, c->rep->send_result->n_queued);
+	if (!j->done)	/* the daemon stops: the chunks committed stay */
+		log_notice("user %s's send was stopped after %zu of %zu pupils (%zu queued); "
+			   "`handover send --all-ready` sends the rest", c->user, j->next, j->n,
+			   c->rep->send_result->n_queued);
 	free(j->ids);
 	free(j);
 }

@@ -90,11 +90,33 @@ static void s_conn_free(struct ctlsock_conn *c)
 	free(c);
 }
 
+/* The client of c went away while its job runs: the job runs on without it
+ * (ctlsock.h), unless there are too many such already. */
+static void s_conn_orphan(struct ctlsock *cs, struct ctlsock_conn *c)
+{
+	if (!c->job)
+		return;
+	if (cs->n_orphan < CTLSOCK_MAX_CONN) {
+		cs->orphan[cs->n_orphan++] = (struct ctlsock_orphan){ .job = c->job, .drop = c->drop };
+		c->job = NULL;
+		log_notice("control socket: uid %lu (pid %ld) went away; its request runs on to "
+			   "its end", (unsigned long)c->cred.uid, (long)c->cred.pid);
+	} else {
+		log_warn("control socket: uid %lu (pid %ld) went away; too many requests run on "
+			 "without a client: this one stops here", (unsigned long)c->cred.uid,
+			 (long)c->cred.pid);
+	}
+}
+
 void ctlsock_close(struct ctlsock *cs)
 {
 	for (size_t i = 0; i < cs->n_conn; i++)
 		s_conn_free(cs->conn[i]);
 	cs->n_conn = 0;
+	for (size_t i = 0; i < cs->n_orphan; i++)
+		if (cs->orphan[i].drop)
+			cs->orphan[i].drop(cs->orphan[i].job);
+	cs->n_orphan = 0;
 	if (cs->fd >= 0) {
 		close(cs->fd);
 		unlink(cs->path);
@@ -325,6 +347,8 @@ static int s_read(struct ctlsock *cs, struct ctlsock_conn *c, const struct ctlso
 
 int ctlsock_busy(const struct ctlsock *cs)
 {
+	if (cs->n_orphan)
+		return 1;
 	for (size_t i = 0; i < cs->n_conn; i++)
 		if (cs->conn[i]->job)
 			return 1;
@@ -358,11 +382,24 @@ void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n,
 		}
 		c->dead = r < 0;
 	}
+	/* the jobs whose clients left before, a step each; their replies go nowhere */
+	for (size_t i = 0; i < cs->n_orphan; i++) {
+		uint8_t *rep = NULL;
+		size_t rlen = 0;
+
+		if (ops->step(arg, cs->orphan[i].job, &rep, &rlen))
+			cs->orphan[k++] = cs->orphan[i];
+		free(rep);
+	}
+	cs->n_orphan = k;
+	k = 0;
 	for (size_t i = 0; i < cs->n_conn; i++) {
-		if (cs->conn[i]->dead)
+		if (cs->conn[i]->dead) {
+			s_conn_orphan(cs, cs->conn[i]);
 			s_conn_free(cs->conn[i]);
-		else
+		} else {
 			cs->conn[k++] = cs->conn[i];
+		}
 	}
 	cs->n_conn = k;
 	if (items[0].revents & ZMQ_POLLIN)

@@ -22,8 +22,10 @@
  * stays NULL. Or, for a request that takes several rounds of the loop (a
  * long `handover send`), return a job and no reply: the connection then
  * waits (nothing more is read from it) while step runs the job on, once a
- * round, until it returns 0 with the reply; drop frees a job whose
- * connection goes first. */
+ * round, until it returns 0 with the reply. A job whose client goes away
+ * runs on to its end all the same (its reply is dropped): a CLI that timed
+ * out or was interrupted must not leave half a send done. drop frees a job
+ * that cannot run on (ctlsock_close, or too many such jobs). */
 typedef void *(*ctlsock_fn)(void *arg, const struct peer_cred *cred, const uint8_t *in,
 			    size_t len, uint8_t **out, size_t *out_len);
 /* 1: more rounds to come; 0: *out (as from ctlsock_fn) is the reply and
@@ -45,6 +47,11 @@ struct ctlsock {
 	struct ctlsock_conn *conn[CTLSOCK_MAX_CONN];
 	size_t n_conn;
 	uint64_t refused_frames;	/* too large, or a connection timed out mid-frame */
+	struct ctlsock_orphan {		/* jobs whose client went away, run to their end */
+		void *job;
+		ctlsock_drop_fn drop;
+	} orphan[CTLSOCK_MAX_CONN];
+	size_t n_orphan;
 };
 
 /* Bind path (0660, group `group` unless ""), listen. 0 or -errno (logged). */

@@ -221,6 +221,28 @@ class ReliabilityTest(harness.DaemonTestCase):
         self.check_exactly_once(school, mbo, rows)
         self.stop_all()
 
+    def test_send_runs_on_when_the_cli_goes_away(self):
+        """A CLI that goes away mid-send (its --timeout, ^C, kill -9) does not
+        stop the send: the daemon queues every chunk, as it did when the send
+        was one transaction, and keeps answering meanwhile."""
+        n = 6000
+        school, mbo = self.federation()
+        self.assertEqual(mbo.stop(), 0)  # nothing drains: the outbox shows what was queued
+        self.prepare(school, n, "G", seed=16)
+        cli = subprocess.Popen([harness.OVERSTAP, "-s", school.sock, "handover", "send",
+                                "--all-ready"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while self.school_counts(school)[1] == 0 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        cli.kill()
+        cli.communicate(timeout=30)
+        self.assertLess(self.school_counts(school)[1], n, "the send had finished: nothing tested")
+        wait_for(lambda: self.school_counts(school) == (n, n, n), timeout=120, interval=0.2,
+                 what="every chunk queued without the CLI")
+        self.assertIn("went away; its request runs on to its end", school.read_log())
+        self.assertEqual(len(school.cli_json("handover", "list", "--state", "queued")), n)
+        self.assertEqual(school.stop(), 0)
+
     # ------------------------------------------------------------------
     def test_kill9_both_sides_2000_dossiers_exactly_once(self):
         n, n_batches, kills_per_batch, drain_kills = 2000, 4, 3, 2

@@ -432,7 +432,7 @@ static void test_first_chunk_failure_nothing_queued(void **state)
 	s_done(&k);
 }
 
-/* The client went away between chunks (ctl_req_done before the last
+/* The daemon stopped between chunks (ctl_req_done before the last
  * step): what was committed stays, nothing more is queued. */
 static void test_send_dropped_between_chunks(void **state)
 {
