@@ -414,10 +414,10 @@ static int s_send_chunk(struct req_ctx *c, struct send_job *j)
 				: store_leaver_find(c->h->store, ref, 1, &l);
 
 		if (rf == -ENOENT) {
-			char buf[256], lid[32];
+			char buf[256], lid[32] = "";
 
 			/* a ready leaver is not deleted between chunks; say so all the same */
-			if (!ref)
+			if (j->ids)
 				snprintf(lid, sizeof(lid), "leaver:%lld", (long long)j->ids[i]);
 			snprintf(buf, sizeof(buf), _("%s: no such pupil"), ref ? ref : lid);
 			if (!(res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf)))
