@@ -237,6 +237,10 @@ class ReliabilityTest(harness.DaemonTestCase):
         cli.kill()
         cli.communicate(timeout=30)
         self.assertLess(self.school_counts(school)[1], n, "the send had finished: nothing tested")
+        # Other requests are answered between its chunks, not after the send.
+        st = school.peer_status(MBO)
+        self.assertLess(self.school_counts(school)[1], n, "status waited for the whole send")
+        self.assertLess(st["outbox_depth"], n)
         wait_for(lambda: self.school_counts(school) == (n, n, n), timeout=120, interval=0.2,
                  what="every chunk queued without the CLI")
         self.assertIn("went away; its request runs on to its end", school.read_log())
