@@ -192,7 +192,7 @@ class ReliabilityTest(harness.DaemonTestCase):
         every chunk committed before it stays queued (dossier, leaver state and
         audit entry together, whole chunks of 512), no half chunk is left, and
         a second send after the restart queues exactly the rest."""
-        n, chunk = 6000, 512
+        n, chunk = 3000, 512
         school, mbo = self.federation()
         self.assertEqual(mbo.stop(), 0)  # nothing drains: the outbox shows what was queued
         rows = self.prepare(school, n, "M", seed=15)
@@ -225,7 +225,7 @@ class ReliabilityTest(harness.DaemonTestCase):
         """A CLI that goes away mid-send (its --timeout, ^C, kill -9) does not
         stop the send: the daemon queues every chunk, as it did when the send
         was one transaction, and keeps answering meanwhile."""
-        n = 6000
+        n = 3000
         school, mbo = self.federation()
         self.assertEqual(mbo.stop(), 0)  # nothing drains: the outbox shows what was queued
         self.prepare(school, n, "G", seed=16)
