@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef ENVELOPE_GROUP_MAX	/* envelope.h's limit of a group, once it has one */
+_Static_assert(OUTBOX_GROUP_MAX <= ENVELOPE_GROUP_MAX, "an outbox group is signed as one");
+#endif
+
 /* One message of an open group: its header and a copy of its body, until
  * the group is signed and stored. */
 struct og_msg {
