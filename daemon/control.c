@@ -395,6 +395,17 @@ static int s_refuse(struct req_ctx *c, const char *cmd, unsigned need)
 	return r;
 }
 
+/* After a handler's last step: a damaged store says so, and a failure
+ * carries its reason. */
+static void s_finish(struct req_ctx *c, int r)
+{
+	if (c->h && c->h->store)
+		r = s_damaged(c, store_note(c->h->store, r));
+	if (r < 0 && !c->rep->error[0])
+		ctl_fail(c, r, "%s", strerror(-r));
+	c->rep->code = r < 0 ? r : 0;
+}
+
 void ctl_dispatch(struct req_ctx *c)
 {
 	const Overstapctl__Request *req = c->req;
@@ -423,6 +434,16 @@ void ctl_dispatch(struct req_ctx *c)
 				break;
 			}
 			r = s_handlers[i].fn(c);
+			/* the steps still to come: here at once, or in the rounds
+			 * of the loop to come (control_step) */
+			while (r == 0 && c->step && !c->can_defer)
+				r = c->step(c);
+			if (r < 0)
+				c->step = NULL;
+			if (c->step) {
+				i18n_request_end(&lang);
+				return;
+			}
 			if (c->h && c->h->store)
 				r = s_damaged(c, store_note(c->h->store, r));
 			break;
@@ -436,38 +457,109 @@ void ctl_dispatch(struct req_ctx *c)
 	i18n_request_end(&lang);
 }
 
+int ctl_step(struct req_ctx *c)
+{
+	struct i18n_saved lang;
+	int r;
+
+	if (!c->step)
+		return 0;
+	i18n_request_begin(&lang, c->req->lang);
+	r = c->step(c);
+	if (r < 0)
+		c->step = NULL;
+	if (!c->step)
+		s_finish(c, r);
+	i18n_request_end(&lang);
+	return c->step != NULL;
+}
+
 void ctl_req_done(struct req_ctx *c)
 {
+	if (c->job && c->job_free)
+		c->job_free(c);
+	c->job = NULL;
+	c->step = NULL;
 	s_pool_free(&c->pool);
 	memset(&c->pool, 0, sizeof(c->pool));
 	report_free(&c->report);
 }
 
-void control_answer(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
-		    uint8_t **out, size_t *out_len)
-{
-	const struct ctl_env *env = arg;
+/* A request between its frame and its reply: everything its steps use. */
+struct ctl_job {
+	struct req_ctx c;
 	Overstapctl__Reply rep;
-	struct req_ctx c = { .h = env->h, .env = env, .cred = cred, .rep = &rep };
-	Overstapctl__Request *req = overstapctl__request__unpack(NULL, len, in);
+	struct peer_cred cred;
+	size_t in_len;
+};
 
-	overstapctl__reply__init(&rep);
-	rep.version = OVERSTAPCTL__VERSION__CURRENT;
-	c.req = req;
-	c.user = c.who.user;
-	if (req)
-		ctl_dispatch(&c);
-	else
-		rep.code = ctl_fail(&c, -EBADMSG, "malformed request");
-	*out_len = overstapctl__reply__get_packed_size(&rep);
-	*out = malloc(*out_len ? *out_len : 1);
-	if (*out)
-		overstapctl__reply__pack(&rep, *out);
-	if (req)
-		overstapctl__request__free_unpacked(req, NULL);
-	ctl_req_done(&c);
+static void s_job_free(struct ctl_job *j)
+{
+	if (j->c.req)
+		overstapctl__request__free_unpacked((Overstapctl__Request *)j->c.req, NULL);
+	ctl_req_done(&j->c);
 	/* A whole leavers file came in: give the memory back rather than keep
 	 * it resident for the daemon's life. */
-	if (len > (1 << 20))
+	if (j->in_len > (1 << 20))
 		malloc_trim(0);
+	free(j);
+}
+
+/* Pack the reply (*out NULL when out of memory) and free the job. */
+static void s_job_reply(struct ctl_job *j, uint8_t **out, size_t *out_len)
+{
+	*out_len = overstapctl__reply__get_packed_size(&j->rep);
+	*out = malloc(*out_len ? *out_len : 1);
+	if (*out)
+		overstapctl__reply__pack(&j->rep, *out);
+	s_job_free(j);
+}
+
+void *control_answer(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
+		     uint8_t **out, size_t *out_len)
+{
+	const struct ctl_env *env = arg;
+	struct ctl_job *j = calloc(1, sizeof(*j));
+	Overstapctl__Request *req;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!j)
+		return NULL;	/* the frame is dropped */
+	if (cred)
+		j->cred = *cred;
+	j->in_len = len;
+	overstapctl__reply__init(&j->rep);
+	j->rep.version = OVERSTAPCTL__VERSION__CURRENT;
+	j->c = (struct req_ctx){ .h = env->h, .env = env, .cred = cred ? &j->cred : NULL,
+				 .rep = &j->rep, .can_defer = env->defer };
+	req = overstapctl__request__unpack(NULL, len, in);
+	j->c.req = req;
+	j->c.user = j->c.who.user;
+	if (req)
+		ctl_dispatch(&j->c);
+	else
+		j->rep.code = ctl_fail(&j->c, -EBADMSG, "malformed request");
+	if (j->c.step)
+		return j;
+	s_job_reply(j, out, out_len);
+	return NULL;
+}
+
+int control_step(void *arg, void *job, uint8_t **out, size_t *out_len)
+{
+	const struct ctl_env *env = arg;
+	struct ctl_job *j = job;
+
+	j->c.env = env;	/* the loop's, for this round */
+	j->c.h = env->h;
+	if (ctl_step(&j->c))
+		return 1;
+	s_job_reply(j, out, out_len);
+	return 0;
+}
+
+void control_drop(void *job)
+{
+	s_job_free(job);
 }

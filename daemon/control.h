@@ -50,14 +50,24 @@ struct ctl_env {
 	const struct ctl_reload *reload;	/* NULL = not known (tests) */
 	const struct spool *spool;	/* read only, for status; NULL = none */
 	struct ctl_refused *refused;	/* the refusal budget; NULL = audit every one */
+	int defer;			/* a long request may be answered over several
+					 * rounds of the loop (control_step) */
 };
 
 /* Bind [control] socket, reachable by the owner and [control] group.
  * 0 or -errno (logged). ctlsock_close() closes it. */
 int control_open(struct ctlsock *cs, const struct config *cfg);
 /* The ctlsock_fn: one framed request from cred in, its reply out. arg is
- * the struct ctl_env. */
-void control_answer(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
-		    uint8_t **out, size_t *out_len);
+ * the struct ctl_env. With env->defer, a long request (`handover send` of
+ * more than one chunk) returns a job instead of a reply: control_step runs
+ * it on, a chunk a round, and gives the reply at the end. */
+void *control_answer(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
+		     uint8_t **out, size_t *out_len);
+/* The ctlsock_step_fn: the job's next step; 1 = more to come, 0 = *out
+ * holds the reply (or NULL: out of memory) and the job is freed. */
+int control_step(void *arg, void *job, uint8_t **out, size_t *out_len);
+/* The ctlsock_drop_fn: the client went away (or the daemon stops) before
+ * the job finished; what its steps committed stays. */
+void control_drop(void *job);
 
 #endif

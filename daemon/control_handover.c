@@ -274,10 +274,12 @@ static int s_disclosure_audit(struct hctx *h, const char *user, const struct lea
 			     "care_notes", notes ? "included" : "withheld", "message_id", mid);
 }
 
-/* Build, sign and queue the dossier of one gated leaver (inside a transaction). */
+/* Build and queue the dossier of one gated leaver (inside a transaction and
+ * an outbox group: signed with the group; parked, OUTBOX_PARKED_LEN bytes,
+ * says why it was parked once the group is stored). */
 static int s_queue_one(struct hctx *h, const char *user, const struct leaver *l,
 		       const struct consent_decision *dec, const struct consent *v, size_t n,
-		       int64_t now, char parked[OUTBOX_PARKED_LEN])
+		       int64_t now, char *parked)
 {
 	Overstap__Handover ho;
 	Overstap__Inzage z;
@@ -338,8 +340,11 @@ static int s_audit_denied(struct req_ctx *c, const struct leaver *l, const char 
 			     "purpose", purpose, "reason", jdetail_text(reason));
 }
 
+/* Gate one pupil and queue its dossier (in the chunk's transaction): the
+ * ref goes to the reply's queued or refused list; parked (OUTBOX_PARKED_LEN
+ * bytes) says, once the chunk's group is stored, why it was parked. */
 static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Overstapctl__SendResult *res,
-		      int64_t now)
+		      int64_t now, char *parked)
 {
 	struct ctl_consents pc = { 0 };	/* for the decision of this send */
 	struct consent_decision dec = { 0 };
@@ -358,17 +363,12 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 			r = s_audit_denied(c, l, "handover", dec.reason);
 		}
 	}
-	/* A reply string that cannot be kept fails the whole send, inside the
+	/* A reply string that cannot be kept fails the whole chunk, inside the
 	 * transaction (test_fault_control.c): a NULL in the reply crashed the
 	 * daemon packing it, after the dossier was committed to the outbox. */
 	if (r == 0 && !why) {
-		char parked[OUTBOX_PARKED_LEN] = "";
-
 		r = s_queue_one(c->h, c->user, l, &dec, pc.v, pc.n, now, parked);
 		if (r == 0 && !(res->queued[res->n_queued++] = ctl_strdup(&c->pool, ref)))
-			r = -ENOMEM;
-		snprintf(buf, sizeof(buf), "%s: %s", ref, parked);
-		if (r == 0 && parked[0] && !(res->parked[res->n_parked++] = ctl_strdup(&c->pool, buf)))
 			r = -ENOMEM;
 	} else if (r == 0) {
 		snprintf(buf, sizeof(buf), "%s: %s", ref, why);
@@ -379,11 +379,127 @@ static int s_send_one(struct req_ctx *c, struct leaver *l, const char *ref, Over
 	return r;
 }
 
+/* A `handover send` under way (issue 14, design.md §4.9): its pupils are
+ * gated and queued SEND_CHUNK to a transaction, one outbox group (one
+ * signature) each, and the daemon's loop runs between chunks: the network
+ * sends the first chunk while the next is built, other requests are
+ * answered, and a consent withdrawn meanwhile holds for the chunks after. */
+#define SEND_CHUNK OUTBOX_GROUP_MAX
+struct send_job {
+	int64_t *ids;			/* --all-ready: the leavers ready when it began */
+	size_t n, next;			/* pupils, and the first of the next chunk */
+	int done;			/* the last step ran (else the daemon stopped it) */
+	char parked[SEND_CHUNK][OUTBOX_PARKED_LEN];	/* the chunk's queued, in order */
+};
+
+/* Gate and queue pupils next.. of the job in one transaction: all or
+ * nothing. On failure the reply lists what the chunks before queued. */
+static int s_send_chunk(struct req_ctx *c, struct send_job *j)
+{
+	const Overstapctl__SendHandovers *s = c->req->send;
+	Overstapctl__SendResult *res = c->rep->send_result;
+	size_t q0 = res->n_queued, f0 = res->n_refused, p0 = res->n_parked;
+	size_t end = j->n - j->next > SEND_CHUNK ? j->next + SEND_CHUNK : j->n;
+	int64_t now = time_now_ms();
+	int r = store_begin(c->h->store);
+
+	if (r == 0 && (r = outbox_group_begin(c->h)) < 0)
+		store_rollback(c->h->store);
+	if (r < 0)
+		return r;
+	for (size_t i = j->next; i < end && r == 0; i++) {
+		struct leaver l = { 0 };
+		const char *ref = j->ids ? NULL : s->pupil_refs[i];
+		int rf = j->ids ? store_leaver_load(c->h->store, j->ids[i], 1, &l)
+				: store_leaver_find(c->h->store, ref, 1, &l);
+
+		if (rf == -ENOENT) {
+			char buf[256], lid[32] = "";
+
+			/* a ready leaver is not deleted between chunks; say so all the same */
+			if (j->ids)
+				snprintf(lid, sizeof(lid), "leaver:%lld", (long long)j->ids[i]);
+			snprintf(buf, sizeof(buf), _("%s: no such pupil"), ref ? ref : lid);
+			if (!(res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf)))
+				r = -ENOMEM;
+		} else if (rf < 0) {
+			r = rf;
+		} else {
+			r = s_send_one(c, &l, ref ? ref : l.pupil_ref, res, now,
+				       j->parked[res->n_queued - q0]);
+		}
+		store_leaver_clear(&l);
+	}
+	if (r == 0)
+		r = outbox_group_end(c->h);	/* signed together, stored */
+	else
+		outbox_group_drop(c->h);
+	for (size_t k = q0; r == 0 && k < res->n_queued; k++) {
+		char buf[512];
+
+		if (!j->parked[k - q0][0])
+			continue;
+		snprintf(buf, sizeof(buf), "%s: %s", res->queued[k], j->parked[k - q0]);
+		if (!(res->parked[res->n_parked++] = ctl_strdup(&c->pool, buf)))
+			r = -ENOMEM;
+	}
+	if (r == 0)
+		r = store_commit(c->h->store);
+	if (r < 0) {
+		store_rollback(c->h->store);	/* this chunk only */
+		res->n_queued = q0;
+		res->n_refused = f0;
+		res->n_parked = p0;
+		return r;
+	}
+	j->next = end;
+	return 0;
+}
+
+static int s_send_step(struct req_ctx *c)
+{
+	struct send_job *j = c->job;
+	Overstapctl__SendResult *res = c->rep->send_result;
+	int r = s_send_chunk(c, j);
+
+	if (r == 0 && j->next < j->n)
+		return 0;	/* c->step stays: the next chunk, next round */
+	c->step = NULL;
+	j->done = 1;
+	if (r < 0 && j->next == 0) {	/* as before chunks: nothing was queued */
+		res->n_queued = res->n_refused = res->n_parked = 0;
+		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
+	}
+	if (r < 0) {	/* the chunks before stay queued; the reply lists them */
+		log_warn("user %s's send stopped after %zu of %zu pupils (%zu queued): %s", c->user,
+			 j->next, j->n, res->n_queued, strerror(-r));
+		return ctl_fail(c, r, "the send stopped after %zu of %zu pupils (listed); the other "
+				"%zu were not queued: %s. Send them again", j->next, j->n,
+				j->n - j->next, strerror(-r));
+	}
+	log_notice("user %s queued %zu handovers (%zu refused)", c->user, res->n_queued,
+		   res->n_refused);
+	return 0;
+}
+
+static void s_send_job_free(struct req_ctx *c)
+{
+	struct send_job *j = c->job;
+
+	if (!j->done)	/* the daemon stops: the chunks committed stay */
+		log_notice("user %s's send was stopped after %zu of %zu pupils (%zu queued); "
+			   "`handover send --all-ready` sends the rest", c->user, j->next, j->n,
+			   c->rep->send_result->n_queued);
+	free(j->ids);
+	free(j);
+}
+
 int ctl_send(struct req_ctx *c)
 {
 	const Overstapctl__SendHandovers *s = c->req->send;
 	Overstapctl__SendResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
-	int64_t *ids = NULL, now = time_now_ms();
+	struct send_job *j;
+	int64_t *ids = NULL;
 	size_t n = s->n_pupil_refs;
 	int r;
 
@@ -397,39 +513,16 @@ int ctl_send(struct req_ctx *c)
 	res->queued = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
 	res->refused = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
 	res->parked = ctl_keep(&c->pool, calloc(n + 1, sizeof(char *)));
-	if (!res->queued || !res->refused || !res->parked || (r = store_begin(c->h->store)) < 0) {
+	j = calloc(1, sizeof(*j));
+	if (!res->queued || !res->refused || !res->parked || !j) {
 		free(ids);
+		free(j);
 		return ctl_fail(c, -EIO, "cannot write to the store");
 	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		struct leaver l = { 0 };
-		const char *ref = ids ? NULL : s->pupil_refs[i];
-		int rf = ids ? store_leaver_load(c->h->store, ids[i], 1, &l)
-			     : store_leaver_find(c->h->store, ref, 1, &l);
-
-		if (rf == -ENOENT) {
-			char buf[256];
-			snprintf(buf, sizeof(buf), _("%s: no such pupil"), ref);
-			if (!(res->refused[res->n_refused++] = ctl_strdup(&c->pool, buf)))
-				r = -ENOMEM;
-		} else if (rf < 0) {
-			r = rf;
-		} else {
-			r = s_send_one(c, &l, ref ? ref : l.pupil_ref, res, now);
-		}
-		store_leaver_clear(&l);
-	}
-	free(ids);
-	if (r == 0)
-		r = store_commit(c->h->store);
-	if (r < 0) {
-		/* All or nothing: nothing was queued. */
-		store_rollback(c->h->store);
-		res->n_queued = res->n_refused = res->n_parked = 0;
-		return ctl_fail(c, r, "nothing queued: %s", strerror(-r));
-	}
-	log_notice("user %s queued %zu handovers (%zu refused)", c->user, res->n_queued,
-		   res->n_refused);
-	return 0;
+	j->ids = ids;
+	j->n = n;
+	c->job = j;
+	c->job_free = s_send_job_free;
+	c->step = s_send_step;
+	return s_send_step(c);	/* the first chunk now: a short send is answered at once */
 }
-

@@ -33,6 +33,16 @@ struct req_ctx {
 	Overstapctl__Reply *rep;
 	struct pool pool;
 	Overstapctl__Report *report;	/* a report reply: a protobuf tree, freed whole */
+	/* A handler with more to do than one round of the loop should take (a
+	 * long `handover send`, issue 14) sets step, and job with job_free: step
+	 * is run again until it clears step (or fails), the loop running in
+	 * between when can_defer (the daemon, control_step), else at once. The
+	 * reply is sent after the last step. job_free runs in ctl_req_done,
+	 * also when the client went away before the last step. */
+	int (*step)(struct req_ctx *c);
+	void *job;
+	void (*job_free)(struct req_ctx *c);
+	int can_defer;
 };
 
 /* Rows of a list reply, collected one by one (the array is the caller's to
@@ -146,7 +156,10 @@ int ctl_store_backup(struct req_ctx *c);
  * sets c->h, c->env, c->cred, c->req and c->rep (initialised), sends the
  * reply, then ctl_req_done(c). */
 void ctl_dispatch(struct req_ctx *c);
-/* Free what a reply pointed into. */
+/* The next step of a request that ctl_dispatch left with c->step set (only
+ * when c->can_defer). 1: more steps to come; 0: the reply is complete. */
+int ctl_step(struct req_ctx *c);
+/* Free what a reply pointed into, and a job left unfinished. */
 void ctl_req_done(struct req_ctx *c);
 
 /* Handlers in control_report.c: `overstap report` and `overstap lost`. */

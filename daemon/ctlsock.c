@@ -36,6 +36,8 @@ struct ctlsock_conn {
 	size_t out_len, out_off;
 	int64_t last_ms;		/* monotonic ms of the last progress */
 	int dead;
+	void *job;			/* a request answered over several rounds */
+	ctlsock_drop_fn drop;		/* frees job */
 };
 
 int ctlsock_open(struct ctlsock *cs, const char *path, const char *group)
@@ -79,6 +81,8 @@ int ctlsock_open(struct ctlsock *cs, const char *path, const char *group)
 
 static void s_conn_free(struct ctlsock_conn *c)
 {
+	if (c->job && c->drop)
+		c->drop(c->job);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->in);
@@ -86,11 +90,33 @@ static void s_conn_free(struct ctlsock_conn *c)
 	free(c);
 }
 
+/* The client of c went away while its job runs: the job runs on without it
+ * (ctlsock.h), unless there are too many such already. */
+static void s_conn_orphan(struct ctlsock *cs, struct ctlsock_conn *c)
+{
+	if (!c->job)
+		return;
+	if (cs->n_orphan < CTLSOCK_MAX_CONN) {
+		cs->orphan[cs->n_orphan++] = (struct ctlsock_orphan){ .job = c->job, .drop = c->drop };
+		c->job = NULL;
+		log_notice("control socket: uid %lu (pid %ld) went away; its request runs on to "
+			   "its end", (unsigned long)c->cred.uid, (long)c->cred.pid);
+	} else {
+		log_warn("control socket: uid %lu (pid %ld) went away; too many requests run on "
+			 "without a client: this one stops here", (unsigned long)c->cred.uid,
+			 (long)c->cred.pid);
+	}
+}
+
 void ctlsock_close(struct ctlsock *cs)
 {
 	for (size_t i = 0; i < cs->n_conn; i++)
 		s_conn_free(cs->conn[i]);
 	cs->n_conn = 0;
+	for (size_t i = 0; i < cs->n_orphan; i++)
+		if (cs->orphan[i].drop)
+			cs->orphan[i].drop(cs->orphan[i].job);
+	cs->n_orphan = 0;
 	if (cs->fd >= 0) {
 		close(cs->fd);
 		unlink(cs->path);
@@ -114,7 +140,8 @@ size_t ctlsock_poll_fill(const struct ctlsock *cs, zmq_pollitem_t *items)
 	for (size_t i = 0; i < cs->n_conn; i++)
 		items[1 + i] = (zmq_pollitem_t){
 			.fd = cs->conn[i]->fd,
-			.events = cs->conn[i]->out ? ZMQ_POLLOUT : ZMQ_POLLIN,
+			/* a connection whose job runs waits: nothing is read */
+			.events = cs->conn[i]->job ? 0 : cs->conn[i]->out ? ZMQ_POLLOUT : ZMQ_POLLIN,
 		};
 	return 1 + cs->n_conn;
 }
@@ -197,16 +224,9 @@ static int s_write(struct ctlsock_conn *c, int64_t now_ms)
 	return 0;
 }
 
-/* The frame is complete: answer it and start writing the reply. */
-static int s_answer(struct ctlsock_conn *c, ctlsock_fn fn, void *arg, int64_t now_ms)
+/* Frame the reply rep (taken) and start writing it. */
+static int s_reply(struct ctlsock_conn *c, uint8_t *rep, size_t rlen, int64_t now_ms)
 {
-	uint8_t *rep = NULL;
-	size_t rlen = 0;
-
-	fn(arg, &c->cred, c->in ? c->in : (const uint8_t *)"", c->in_len, &rep, &rlen);
-	free(c->in);
-	c->in = NULL;
-	c->in_len = c->in_got = c->in_cap = c->hdr_got = 0;
 	if (!rep)
 		return -ENOMEM;
 	if (rlen > CTLSOCK_MAX_FRAME) {
@@ -229,11 +249,47 @@ static int s_answer(struct ctlsock_conn *c, ctlsock_fn fn, void *arg, int64_t no
 	return s_write(c, now_ms);
 }
 
-/* Read what has come; answer each whole frame. 0, or -errno to close. */
-static int s_read(struct ctlsock *cs, struct ctlsock_conn *c, ctlsock_fn fn, void *arg,
+/* The frame is complete: answer it and start writing the reply, or keep
+ * the job that will make it. */
+static int s_answer(struct ctlsock_conn *c, const struct ctlsock_ops *ops, void *arg,
+		    int64_t now_ms)
+{
+	uint8_t *rep = NULL;
+	size_t rlen = 0;
+	void *job = ops->answer(arg, &c->cred, c->in ? c->in : (const uint8_t *)"", c->in_len,
+				&rep, &rlen);
+
+	free(c->in);
+	c->in = NULL;
+	c->in_len = c->in_got = c->in_cap = c->hdr_got = 0;
+	if (job) {
+		c->job = job;
+		c->drop = ops->drop;
+		c->last_ms = now_ms;
+		return 0;
+	}
+	return s_reply(c, rep, rlen, now_ms);
+}
+
+/* One step of the connection's job; its reply once it is done. */
+static int s_step(struct ctlsock_conn *c, const struct ctlsock_ops *ops, void *arg,
 		  int64_t now_ms)
 {
-	for (int frames = 0; frames < CTLSOCK_FRAMES_PER_ROUND && !c->out;) {
+	uint8_t *rep = NULL;
+	size_t rlen = 0;
+
+	c->last_ms = now_ms;
+	if (ops->step(arg, c->job, &rep, &rlen))
+		return 0;
+	c->job = NULL;
+	return s_reply(c, rep, rlen, now_ms);
+}
+
+/* Read what has come; answer each whole frame. 0, or -errno to close. */
+static int s_read(struct ctlsock *cs, struct ctlsock_conn *c, const struct ctlsock_ops *ops,
+		  void *arg, int64_t now_ms)
+{
+	for (int frames = 0; frames < CTLSOCK_FRAMES_PER_ROUND && !c->out && !c->job;) {
 		ssize_t k;
 
 		if (c->hdr_got < 4) {
@@ -280,7 +336,7 @@ static int s_read(struct ctlsock *cs, struct ctlsock_conn *c, ctlsock_fn fn, voi
 			c->in_got += (size_t)k;
 		}
 		if (c->hdr_got == 4 && c->in_got == c->in_len) {
-			int r = s_answer(c, fn, arg, now_ms);
+			int r = s_answer(c, ops, arg, now_ms);
 
 			if (r < 0)
 				return r;
@@ -290,8 +346,18 @@ static int s_read(struct ctlsock *cs, struct ctlsock_conn *c, ctlsock_fn fn, voi
 	return 0;
 }
 
-void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n, ctlsock_fn fn,
-		    void *arg, int64_t now_ms)
+int ctlsock_busy(const struct ctlsock *cs)
+{
+	if (cs->n_orphan)
+		return 1;
+	for (size_t i = 0; i < cs->n_conn; i++)
+		if (cs->conn[i]->job)
+			return 1;
+	return 0;
+}
+
+void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n,
+		    const struct ctlsock_ops *ops, void *arg, int64_t now_ms)
 {
 	size_t k = 0;
 
@@ -304,10 +370,12 @@ void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n, c
 
 		if (items[1 + i].revents & (ZMQ_POLLERR))
 			r = -ECONNRESET;
+		else if (c->job)	/* polled for nothing: a step each round */
+			r = s_step(c, ops, arg, now_ms);
 		else if (c->out && (items[1 + i].revents & ZMQ_POLLOUT))
 			r = s_write(c, now_ms);
 		else if (!c->out && (items[1 + i].revents & ZMQ_POLLIN))
-			r = s_read(cs, c, fn, arg, now_ms);
+			r = s_read(cs, c, ops, arg, now_ms);
 		if (r == 0 && now_ms - c->last_ms >= CTLSOCK_IDLE_MS) {
 			if (c->hdr_got || c->out)
 				cs->refused_frames++;
@@ -315,11 +383,24 @@ void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n, c
 		}
 		c->dead = r < 0;
 	}
+	/* the jobs whose clients left before, a step each; their replies go nowhere */
+	for (size_t i = 0; i < cs->n_orphan; i++) {
+		uint8_t *rep = NULL;
+		size_t rlen = 0;
+
+		if (ops->step(arg, cs->orphan[i].job, &rep, &rlen))
+			cs->orphan[k++] = cs->orphan[i];
+		free(rep);
+	}
+	cs->n_orphan = k;
+	k = 0;
 	for (size_t i = 0; i < cs->n_conn; i++) {
-		if (cs->conn[i]->dead)
+		if (cs->conn[i]->dead) {
+			s_conn_orphan(cs, cs->conn[i]);
 			s_conn_free(cs->conn[i]);
-		else
+		} else {
 			cs->conn[k++] = cs->conn[i];
+		}
 	}
 	cs->n_conn = k;
 	if (items[0].revents & ZMQ_POLLIN)

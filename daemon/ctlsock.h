@@ -18,9 +18,26 @@
 #define CTLSOCK_MAX_FRAME (512u << 20)	/* a whole leavers file fits */
 
 /* Answer one request (in, len) from cred: set *out (malloc'ed, the caller
- * frees) and *out_len. The frame is dropped when *out stays NULL. */
-typedef void (*ctlsock_fn)(void *arg, const struct peer_cred *cred, const uint8_t *in,
-			   size_t len, uint8_t **out, size_t *out_len);
+ * frees) and *out_len, and return NULL. The frame is dropped when *out
+ * stays NULL. Or, for a request that takes several rounds of the loop (a
+ * long `handover send`), return a job and no reply: the connection then
+ * waits (nothing more is read from it) while step runs the job on, once a
+ * round, until it returns 0 with the reply. A job whose client goes away
+ * runs on to its end all the same (its reply is dropped): a CLI that timed
+ * out or was interrupted must not leave half a send done. drop frees a job
+ * that cannot run on (ctlsock_close, or too many such jobs). */
+typedef void *(*ctlsock_fn)(void *arg, const struct peer_cred *cred, const uint8_t *in,
+			    size_t len, uint8_t **out, size_t *out_len);
+/* 1: more rounds to come; 0: *out (as from ctlsock_fn) is the reply and
+ * the job is gone. */
+typedef int (*ctlsock_step_fn)(void *arg, void *job, uint8_t **out, size_t *out_len);
+typedef void (*ctlsock_drop_fn)(void *job);
+
+struct ctlsock_ops {
+	ctlsock_fn answer;
+	ctlsock_step_fn step;		/* NULL when answer never returns a job */
+	ctlsock_drop_fn drop;
+};
 
 struct ctlsock_conn;
 
@@ -35,6 +52,11 @@ struct ctlsock {
 	 * once (overstap-web's threads). NULL = everyone is held to it. */
 	int (*unlimited)(void *arg, uid_t uid);
 	void *unlimited_arg;
+	struct ctlsock_orphan {		/* jobs whose client went away, run to their end */
+		void *job;
+		ctlsock_drop_fn drop;
+	} orphan[CTLSOCK_MAX_CONN];
+	size_t n_orphan;
 };
 
 /* Bind path (0660, group `group` unless ""), listen. 0 or -errno (logged). */
@@ -44,9 +66,12 @@ void ctlsock_close(struct ctlsock *cs);
 /* How many poll items ctlsock_poll_fill writes (the listener and each connection). */
 size_t ctlsock_poll_count(const struct ctlsock *cs);
 size_t ctlsock_poll_fill(const struct ctlsock *cs, zmq_pollitem_t *items);
-/* After poll: accept, read, answer through fn, write; close idle or broken
- * connections (now_ms: a monotonic clock; call at least every second). */
-void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n, ctlsock_fn fn,
-		    void *arg, int64_t now_ms);
+/* After poll: accept, read, answer through ops, run each job a step, write;
+ * close idle or broken connections (now_ms: a monotonic clock; call at
+ * least every second, and at once again while ctlsock_busy). */
+void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n,
+		    const struct ctlsock_ops *ops, void *arg, int64_t now_ms);
+/* 1 when a job waits for its next step: the loop must not sleep. */
+int ctlsock_busy(const struct ctlsock *cs);
 
 #endif

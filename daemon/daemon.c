@@ -7,6 +7,7 @@
 #include "import.h"
 #include "jdetail.h"
 #include "net.h"
+#include "outbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -295,9 +296,32 @@ static int s_keys_reread(struct daemon *d, struct keys *nk, struct strlist *why)
 	return 0;
 }
 
+/* Re-sign a batch of queued messages as one group and store each. */
+static int s_resign_group(struct daemon *d, struct outbox_msg *m, size_t cnt, uint64_t *n)
+{
+	const uint8_t *in[OUTBOX_GROUP_MAX] = { 0 };
+	size_t len[OUTBOX_GROUP_MAX] = { 0 }, out_len[OUTBOX_GROUP_MAX] = { 0 };
+	uint8_t *out[OUTBOX_GROUP_MAX] = { 0 };
+	int r;
+
+	for (size_t j = 0; j < cnt; j++) {
+		in[j] = m[j].packed;
+		len[j] = m[j].len;
+	}
+	r = envelope_resign_group(in, len, cnt, d->keys.signer, out, out_len);
+	for (size_t j = 0; j < cnt; j++) {
+		free(m[j].packed);
+		m[j].packed = out[j];	/* NULL after a failure: freed by the caller */
+		m[j].len = out_len[j];
+		if (r == 0 && (r = store_outbox_replace(d->store, &m[j])) == 0)
+			(*n)++;
+	}
+	return r;
+}
+
 /* Queued and parked messages were signed with the old key; after the peers'
  * rollover windows close that signature would be refused, so sign them
- * again. */
+ * again, OUTBOX_GROUP_MAX to a signature (design.md §4.8). */
 static void s_outbox_resign(struct daemon *d)
 {
 	uint64_t n = 0;
@@ -310,26 +334,17 @@ static void s_outbox_resign(struct daemon *d)
 
 		do {
 			cnt = 0;
-			r = store_outbox_unsent(d->store, d->net.peers[i].cfg.id, cursor, 1000, &m, &cnt);
+			r = store_outbox_unsent(d->store, d->net.peers[i].cfg.id, cursor,
+						OUTBOX_GROUP_MAX, &m, &cnt);
+			if (r == 0 && cnt)
+				r = s_resign_group(d, m, cnt, &n);
 			for (size_t j = 0; j < cnt; j++) {
-				uint8_t *packed = NULL;
-				size_t len = 0;
-
-				if (r == 0)
-					r = envelope_resign(m[j].packed, m[j].len, d->keys.signer, &packed, &len);
-				if (r == 0) {
-					free(m[j].packed);
-					m[j].packed = packed;
-					m[j].len = len;
-					r = store_outbox_replace(d->store, &m[j]);
-					n += r == 0;
-				}
 				str_copy(cursor, sizeof(cursor), m[j].message_id);
 				free(m[j].packed);
 			}
 			free(m);
 			m = NULL;
-		} while (r == 0 && cnt == 1000);
+		} while (r == 0 && cnt == OUTBOX_GROUP_MAX);
 	}
 	if (r == 0 && (r = store_commit(d->store)) == 0) {
 		log_notice("re-signed %llu queued and parked messages with the new key", (unsigned long long)n);
@@ -546,6 +561,8 @@ int daemon_run(struct daemon *d)
 		items[PI_SIG] = (zmq_pollitem_t){ .fd = d->sigfd, .events = ZMQ_POLLIN };
 		nctl = ctlsock_poll_fill(&d->control, items + PI__FIXED);
 		n = PI__FIXED + nctl + net_poll_fill(&d->net, items + PI__FIXED + nctl);
+		if (ctlsock_busy(&d->control))
+			wake = 0;	/* a `handover send` has its next chunk to queue */
 		rc = zmq_poll(items, (int)n, (long)wake);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -557,11 +574,16 @@ int daemon_run(struct daemon *d)
 		net_poll_handle(&d->net, items + PI__FIXED + nctl, n - PI__FIXED - nctl);
 		env = (struct ctl_env){ .h = &d->h, .net = &d->net, .reload = &d->reload,
 					.started_at = d->started_at, .spool = &d->spool,
-					.refused = &d->refused };
+					.refused = &d->refused,
+					.defer = 1 };
 		/* idle connections are looked at every round; the loop wakes at
-		 * least once a second, far finer than CTLSOCK_IDLE_MS */
-		ctlsock_handle(&d->control, items + PI__FIXED, nctl, control_answer, &env,
-			       time_mono_ms());
+		 * least once a second, far finer than CTLSOCK_IDLE_MS. A long
+		 * request runs a step a round, the network served in between. */
+		ctlsock_handle(&d->control, items + PI__FIXED, nctl,
+			       &(struct ctlsock_ops){ .answer = control_answer,
+						      .step = control_step,
+						      .drop = control_drop },
+			       &env, time_mono_ms());
 		/* Whatever a handler queued (handovers, receipts, outcomes) goes out
 		 * now rather than at the next tick. */
 		if (d->h.outbox_dirty) {

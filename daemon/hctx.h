@@ -11,6 +11,7 @@
 
 struct rx_refusals;
 struct import_stage;
+struct outbox_group;
 
 struct hctx {
 	struct store *store;		/* borrowed */
@@ -22,6 +23,8 @@ struct hctx {
 	struct import_stage *imports[4];	/* import sessions under way (import.h
 						 * IMPORT_SESSIONS); owned, freed by
 						 * import_sessions_clear */
+	struct outbox_group *outbox_group;	/* open while messages are queued to be
+						 * signed together (outbox.h), else NULL */
 };
 
 #endif

@@ -25,12 +25,30 @@ struct outbox_item {
 };
 #define OUTBOX_PARKED_LEN 160
 
-/* Queue it (inside the caller's transaction). mid gets the message id.
- * When the peer has said (in its Hello) that it accepts no message this
- * large, it is queued parked instead (design.md §4.5): kept, not sent, until
- * `overstap outbox retry`; it->parked (when set) says why. 0 or -errno; on
- * error nothing is queued once the caller rolls back. */
+/* Queue it (inside the caller's transaction). mid gets the message id at
+ * once. When the peer has said (in its Hello) that it accepts no message
+ * this large, it is queued parked instead (design.md §4.5): kept, not sent,
+ * until `overstap outbox retry`; it->parked (when set) says why, once the
+ * message is stored. 0 or -errno; on error nothing is queued once the caller
+ * rolls back. Outside a group the message is signed and stored at once (a
+ * group of one). */
 int outbox_queue(struct hctx *h, const struct outbox_item *it, char mid[CRYPTO_UUID_STR_LEN + 1]);
+
+/* Messages signed together (issue 14, design.md §4.6): between
+ * outbox_group_begin and outbox_group_end, inside one transaction of the
+ * caller, outbox_queue gives each message its id at once but signs and
+ * stores it later, OUTBOX_GROUP_MAX to a signature (envelope_sign_pack_group):
+ * a full group is signed and stored before the next message joins, the rest
+ * at outbox_group_end. it->parked must then stay valid until the message is
+ * stored; it reads "" until then. The body, peer and consent are copied. */
+#define OUTBOX_GROUP_MAX 512
+/* 0, -EBUSY when a group is open already, or -ENOMEM. */
+int outbox_group_begin(struct hctx *h);
+/* Sign and store what is left, and close the group (closed whatever the
+ * result). 0 or -errno: the caller then rolls back. */
+int outbox_group_end(struct hctx *h);
+/* Close the group without storing what is left (the caller rolls back). */
+void outbox_group_drop(struct hctx *h);
 
 /* Pack a protobuf-c message into a new buffer (*out, *len) and queue it. A
  * convenience for the common case; the body is wiped before it is freed. */

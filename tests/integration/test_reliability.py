@@ -12,6 +12,7 @@ import os
 import random
 import re
 import sqlite3
+import subprocess
 import time
 import unittest
 
@@ -142,6 +143,109 @@ class ReliabilityTest(harness.DaemonTestCase):
                  what="the MBO's inbox")
         self.check_exactly_once(school, mbo, rows)
         self.stop_all()
+
+    # ------------------------------------------------------------------
+    def school_counts(self, school):
+        """Read-only, while the school runs or after it died: (leavers queued,
+        outbox rows, disclosure.queued audit entries)."""
+        db = sqlite3.connect("file:%s?mode=ro" % school.db, uri=True, timeout=10)
+        try:
+            return tuple(db.execute(q).fetchone()[0] for q in (
+                "SELECT count(*) FROM leavers WHERE message_id IS NOT NULL",
+                "SELECT count(*) FROM outbox",
+                "SELECT count(*) FROM audit WHERE action = 'disclosure.queued'"))
+        finally:
+            db.close()
+
+    def test_send_all_ready_streams_transfer_overlaps_queueing(self):
+        """Issue 14 item 3: `send --all-ready` queues in chunks and the network
+        sends each as soon as it is committed, so the MBO has acknowledged the
+        first dossiers before the command (5,000 pupils) returns. Before, the
+        whole send was one transaction and nothing left until it returned."""
+        n = 5000
+        school, mbo = self.federation()
+        rows = self.prepare(school, n, "S", seed=14)
+        r = school.cli("handover", "send", "--all-ready")
+        returned_ms = int(time.time() * 1000)
+        self.assertEqual(len(re.findall(r"(?m)^queued ", r.stdout)), n)
+        self.assertEqual(r.stderr, "")
+        wait_for(lambda: school.peer_status(MBO)["outbox_depth"] == 0, timeout=120,
+                 interval=0.5, what="the queue to drain")
+        db = sqlite3.connect("file:%s?mode=ro" % school.db, uri=True)
+        try:
+            first_ack, first_sent = db.execute(
+                "SELECT min(acked_at), min(first_sent_at) FROM outbox").fetchone()
+        finally:
+            db.close()
+        self.assertIsNotNone(first_ack)
+        self.assertLess(first_sent, returned_ms, "nothing was sent while the send command ran")
+        self.assertLess(first_ack, returned_ms,
+                        "the first dossier was acknowledged %d ms after the send command "
+                        "returned: the transfer did not overlap the queueing"
+                        % (first_ack - returned_ms))
+        wait_for(lambda: mbo.status()["inbox_total"] >= n, timeout=30, what="the MBO's inbox")
+        self.check_exactly_once(school, mbo, rows)
+        self.stop_all()
+
+    def test_kill9_mid_send_keeps_whole_chunks(self):
+        """kill -9 of the school while `send --all-ready` is between chunks:
+        every chunk committed before it stays queued (dossier, leaver state and
+        audit entry together, whole chunks of 512), no half chunk is left, and
+        a second send after the restart queues exactly the rest."""
+        n, chunk = 3000, 512
+        school, mbo = self.federation()
+        self.assertEqual(mbo.stop(), 0)  # nothing drains: the outbox shows what was queued
+        rows = self.prepare(school, n, "M", seed=15)
+        cli = subprocess.Popen([harness.OVERSTAP, "-s", school.sock, "handover", "send",
+                                "--all-ready"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while self.school_counts(school)[1] < chunk and time.monotonic() < deadline:
+                time.sleep(0.002)
+            school.kill()
+        finally:
+            cli.communicate(timeout=30)
+        queued, outbox, audited = self.school_counts(school)
+        self.assertGreater(queued, 0)
+        self.assertLess(queued, n, "the send had finished before the kill: nothing tested")
+        self.assertEqual((outbox, audited), (queued, queued), "a chunk was left half done")
+        self.assertEqual(queued % chunk, 0, "not whole chunks of %d: %d queued" % (chunk, queued))
+
+        school.start()
+        mbo.start()
+        r = school.cli("handover", "send", "--all-ready")
+        self.assertEqual(len(re.findall(r"(?m)^queued ", r.stdout)), n - queued)
+        wait_for(lambda: school.peer_status(MBO)["outbox_depth"] == 0, timeout=120,
+                 interval=0.5, what="the queue to drain")
+        wait_for(lambda: mbo.status()["inbox_total"] >= n, timeout=30, what="the MBO's inbox")
+        self.check_exactly_once(school, mbo, rows)
+        self.stop_all()
+
+    def test_send_runs_on_when_the_cli_goes_away(self):
+        """A CLI that goes away mid-send (its --timeout, ^C, kill -9) does not
+        stop the send: the daemon queues every chunk, as it did when the send
+        was one transaction, and keeps answering meanwhile."""
+        n = 3000
+        school, mbo = self.federation()
+        self.assertEqual(mbo.stop(), 0)  # nothing drains: the outbox shows what was queued
+        self.prepare(school, n, "G", seed=16)
+        cli = subprocess.Popen([harness.OVERSTAP, "-s", school.sock, "handover", "send",
+                                "--all-ready"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while self.school_counts(school)[1] == 0 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        cli.kill()
+        cli.communicate(timeout=30)
+        self.assertLess(self.school_counts(school)[1], n, "the send had finished: nothing tested")
+        # Other requests are answered between its chunks, not after the send.
+        st = school.peer_status(MBO)
+        self.assertLess(self.school_counts(school)[1], n, "status waited for the whole send")
+        self.assertLess(st["outbox_depth"], n)
+        wait_for(lambda: self.school_counts(school) == (n, n, n), timeout=120, interval=0.2,
+                 what="every chunk queued without the CLI")
+        self.assertIn("went away; its request runs on to its end", school.read_log())
+        self.assertEqual(len(school.cli_json("handover", "list", "--state", "queued")), n)
+        self.assertEqual(school.stop(), 0)
 
     # ------------------------------------------------------------------
     def test_kill9_both_sides_2000_dossiers_exactly_once(self):

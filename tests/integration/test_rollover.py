@@ -163,7 +163,9 @@ class RolloverTest(harness.DaemonTestCase):
 
     def test_queued_messages_are_resigned(self):
         """Dossiers queued while the MBO is down, then a switch of keys and a
-        closed window: they still arrive, signed with the new key."""
+        closed window: they still arrive, signed with the new key. More than
+        two signature groups of 512 (envelope_resign_group), the last short."""
+        n = 2 * 512 + 76
         school, mbo = harness.federation(self.root, SCHOOL, MBO)
         self.insts += [school, mbo]
         out = school.cli("keys", "rotate", "--dir", school.keys, "--id", SCHOOL).stdout
@@ -171,19 +173,19 @@ class RolloverTest(harness.DaemonTestCase):
                                                             "sign_public_key_next"))]
         self.assertEqual(mbo.stop(), 0)
         path = os.path.join(self.root, "q.csv")
-        rows = harness.leavers_csv(path, 8, dest=MBO, prefix="Q")
+        rows = harness.leavers_csv(path, n, dest=MBO, prefix="Q")
         school.cli("import", "leavers", path)
         harness.hand_over(school, rows)
-        self.assertEqual(school.peer_status(MBO)["outbox_depth"], 8)
+        self.assertEqual(school.peer_status(MBO)["outbox_depth"], n)
         school.cli("keys", "activate", "--dir", school.keys)
         school.reload()
-        wait_for(lambda: "re-signed 8 queued and parked messages" in school.read_log(), timeout=10,
-                 what="the queued dossiers to be re-signed")
+        wait_for(lambda: "re-signed %d queued and parked messages" % n in school.read_log(),
+                 timeout=30, what="the queued dossiers to be re-signed")
         # The MBO comes back with the window already closed: only new keys count.
         mbo.peer_extra[SCHOOL] = nxt + ["rollover_until = %s" % utc(time.time() - 60)]
         mbo.write_config()
         mbo.start()
-        wait_for(lambda: mbo.status()["inbox_total"] == 8, timeout=30,
+        wait_for(lambda: mbo.status()["inbox_total"] == n, timeout=60,
                  what="the queued dossiers at the MBO")
         self.assertEqual(mbo.status()["rejected_total"], 0, mbo.status()["rejected_reasons"])
 

@@ -26,11 +26,18 @@ struct fx {
 	struct peer_cred last;		/* the cred the last frame came with */
 	size_t calls;
 	int64_t now;
+	size_t steps, drops;		/* of jobs */
+};
+
+/* A request "job:N" is answered after N more rounds. */
+struct job {
+	struct fx *f;
+	int left;
 };
 
 /* Echo the request, prefixed with the caller's uid as text. */
-static void s_echo(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
-		   uint8_t **out, size_t *out_len)
+static void *s_echo(void *arg, const struct peer_cred *cred, const uint8_t *in, size_t len,
+		    uint8_t **out, size_t *out_len)
 {
 	struct fx *f = arg;
 	char head[32];
@@ -38,11 +45,41 @@ static void s_echo(void *arg, const struct peer_cred *cred, const uint8_t *in, s
 
 	f->last = *cred;
 	f->calls++;
+	if (len == 5 && memcmp(in, "job:", 4) == 0) {
+		struct job *j = calloc(1, sizeof(*j));
+
+		j->f = f;
+		j->left = in[4] - '0';
+		return j;
+	}
 	*out = malloc((size_t)hn + len + 1);
 	memcpy(*out, head, (size_t)hn);
 	if (len)
 		memcpy(*out + hn, in, len);
 	*out_len = (size_t)hn + len;
+	return NULL;
+}
+
+static int s_job_step(void *arg, void *job, uint8_t **out, size_t *out_len)
+{
+	struct job *j = job;
+
+	assert_ptr_equal(arg, j->f);
+	j->f->steps++;
+	if (--j->left > 0)
+		return 1;
+	*out = (uint8_t *)strdup("done");
+	*out_len = 4;
+	free(j);
+	return 0;
+}
+
+static void s_job_drop(void *job)
+{
+	struct job *j = job;
+
+	j->f->drops++;
+	free(j);
 }
 
 static int setup(void **state)
@@ -77,7 +114,9 @@ static void s_round(struct fx *f, int ms)
 
 	assert_int_equal(n, ctlsock_poll_count(&f->cs));
 	assert_true(zmq_poll(items, (int)n, ms) >= 0);
-	ctlsock_handle(&f->cs, items, n, s_echo, f, f->now);
+	ctlsock_handle(&f->cs, items, n,
+		       &(struct ctlsock_ops){ .answer = s_echo, .step = s_job_step, .drop = s_job_drop },
+		       f, f->now);
 }
 
 static int s_connect(const struct fx *f)
@@ -336,6 +375,79 @@ static void test_delegate_not_held_to_per_user_limit(void **state)
 	assert_int_equal(f->cs.n_conn, 0);
 }
 
+/* A request answered over several rounds: its connection waits (no frame
+ * read meanwhile), the loop must not sleep, and other connections are
+ * answered between its steps. */
+static void test_job_over_rounds(void **state)
+{
+	struct fx *f = *state;
+	char buf[64], want[64];
+	int a = s_connect(f), b = s_connect(f);
+
+	s_frame(a, "job:3", 5);
+	for (int i = 0; i < 50 && !ctlsock_busy(&f->cs); i++)
+		s_round(f, 10);
+	assert_true(ctlsock_busy(&f->cs));
+	s_frame(b, "hello", 5);
+	snprintf(want, sizeof(want), "%lu:hello", (unsigned long)getuid());
+	assert_int_equal(s_reply(f, b, buf, sizeof(buf)), (ssize_t)strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
+	assert_int_equal(s_reply(f, a, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "done", 4);
+	assert_int_equal(f->steps, 3);
+	assert_false(ctlsock_busy(&f->cs));
+	/* and the connection goes on as before */
+	s_frame(a, "again", 5);
+	assert_int_equal(s_reply(f, a, buf, sizeof(buf)), (ssize_t)strlen(want));
+	assert_int_equal(f->drops, 0);
+	close(a);
+	close(b);
+}
+
+/* The client leaves while its job runs (a CLI that timed out, or ^C): the
+ * job runs on to its end all the same, its reply dropped. */
+static void test_job_runs_on_when_client_leaves(void **state)
+{
+	struct fx *f = *state;
+	int a = s_connect(f);
+
+	s_frame(a, "job:9", 5);
+	for (int i = 0; i < 50 && !ctlsock_busy(&f->cs); i++)
+		s_round(f, 10);
+	assert_true(ctlsock_busy(&f->cs));
+	close(a);
+	for (int i = 0; i < 50 && ctlsock_busy(&f->cs); i++)
+		s_round(f, 10);
+	assert_false(ctlsock_busy(&f->cs));
+	assert_int_equal(f->steps, 9);
+	assert_int_equal(f->drops, 0);
+	assert_int_equal(f->cs.n_conn, 0);
+}
+
+/* The daemon stops while jobs run, one with its client, one without:
+ * ctlsock_close drops both. */
+static void test_job_dropped_at_close(void **state)
+{
+	struct fx *f = *state;
+	int a = s_connect(f);
+
+	int b = s_connect(f);
+
+	s_frame(a, "job:9", 5);
+	s_frame(b, "job:9", 5);
+	for (int i = 0; i < 50 && f->calls < 2; i++)
+		s_round(f, 10);
+	assert_true(ctlsock_busy(&f->cs));
+	close(b);	/* b's job runs on without it */
+	s_round(f, 10);
+	s_round(f, 10);
+	assert_int_equal(f->cs.n_orphan, 1);
+	ctlsock_close(&f->cs);
+	assert_int_equal(f->drops, 2);
+	assert_int_equal(ctlsock_open(&f->cs, f->path, ""), 0);	/* for teardown */
+	close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +458,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_table_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_user_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_not_held_to_per_user_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_over_rounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_runs_on_when_client_leaves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_dropped_at_close, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,12 +135,127 @@ static void test_queue_store_failure(void **state)
 	fx_pending_free(pend, 0);
 }
 
+static uint64_t s_depth(struct fx *f)
+{
+	uint64_t d = 99;
+
+	assert_int_equal(store_outbox_depth(f->mbo.s, FX_SCHOOL, &d), 0);
+	return d;
+}
+
+/* A group (issue 14): each message has its id at once, none is stored
+ * before the group is full (OUTBOX_GROUP_MAX, then signed and stored at
+ * once) or ends; every one verifies on its own, with its own id and body. */
+static void test_group_signed_together(void **state)
+{
+	struct fx *f = *state;
+	enum { N = OUTBOX_GROUP_MAX + 3 };
+	char (*mid)[CRYPTO_UUID_STR_LEN + 1] = calloc(N, CRYPTO_UUID_STR_LEN + 1);
+	crypto_sigkey *pub = crypto_sigkey_new_public(f->mbo.keys.sign_public);
+	struct outbox_msg *m = NULL;
+	size_t n = 0;
+
+	assert_non_null(mid);
+	assert_int_equal(store_begin(f->mbo.s), 0);
+	assert_int_equal(outbox_group_begin(&f->mbo.h), 0);
+	assert_int_equal(outbox_group_begin(&f->mbo.h), -EBUSY);
+	for (unsigned i = 0; i < N; i++) {
+		uint8_t body[4] = { 0x0a, 0x02, (uint8_t)('a' + i % 26), (uint8_t)('a' + i / 26 % 26) };
+
+		assert_int_equal(outbox_queue(&f->mbo.h, &(struct outbox_item){
+			.peer = FX_SCHOOL, .body_case = OVERSTAP__ENVELOPE__BODY_HELLO, .body = body,
+			.blen = sizeof(body) }, mid[i]), 0);
+		assert_true(crypto_uuid_valid(mid[i]));
+		/* stored only once the group is full */
+		assert_int_equal(s_depth(f), i + 1 < OUTBOX_GROUP_MAX ? 0 : OUTBOX_GROUP_MAX);
+	}
+	assert_true(f->mbo.h.outbox_dirty);	/* the full group was stored */
+	assert_int_equal(outbox_group_end(&f->mbo.h), 0);
+	assert_null(f->mbo.h.outbox_group);
+	assert_int_equal(s_depth(f), N);
+	assert_int_equal(store_commit(f->mbo.s), 0);
+
+	assert_int_equal(store_outbox_pending(f->mbo.s, FX_SCHOOL, "", N + 10, &m, &n), 0);
+	assert_int_equal(n, N);
+	for (size_t i = 0; i < n; i++) {
+		Overstap__Envelope *e = NULL;
+
+		assert_string_equal(m[i].message_id, mid[i]);	/* ids are monotonic */
+		assert_int_equal(envelope_unpack(m[i].packed, m[i].len, 1 << 20, &e, NULL), 0);
+		assert_int_equal(envelope_verify(e, pub), 0);
+		assert_string_equal(e->message_id, mid[i]);
+		assert_string_equal(e->sender, FX_MBO);
+		assert_string_equal(e->recipient, FX_SCHOOL);
+		assert_int_equal(e->hello.len, 4);
+		assert_int_equal(e->hello.data[2], 'a' + i % 26);
+		assert_int_equal(e->hello.data[3], 'a' + i / 26 % 26);
+		overstap__envelope__free_unpacked(e, NULL);
+	}
+	fx_pending_free(m, n);
+	crypto_sigkey_free(&pub);
+	free(mid);
+}
+
+/* A group dropped (the caller rolls back) stores nothing more; what a full
+ * group stored goes with the rollback. */
+static void test_group_dropped(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t body[] = { 0x0a, 0x01, 'x' };
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+
+	assert_int_equal(store_begin(f->mbo.s), 0);
+	assert_int_equal(outbox_group_begin(&f->mbo.h), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(outbox_queue(&f->mbo.h, &(struct outbox_item){
+			.peer = FX_SCHOOL, .body_case = OVERSTAP__ENVELOPE__BODY_HELLO, .body = body,
+			.blen = sizeof(body) }, mid), 0);
+	outbox_group_drop(&f->mbo.h);
+	assert_null(f->mbo.h.outbox_group);
+	assert_int_equal(s_depth(f), 0);
+	store_rollback(f->mbo.s);
+	assert_int_equal(outbox_group_end(&f->mbo.h), 0);	/* none open: nothing to do */
+	assert_false(f->mbo.h.outbox_dirty);
+}
+
+/* The peer's size limit (design.md §4.5) is checked when the signed size
+ * is known: in a group, at its end; parked says why only then. */
+static void test_group_parks_by_final_size(void **state)
+{
+	struct fx *f = *state;
+	struct peer_info pi = { .max_message_size = 300, .at = 1 };
+	uint8_t small[16] = { 0 }, big[400] = { 0 };
+	char mid[2][CRYPTO_UUID_STR_LEN + 1], why[2][OUTBOX_PARKED_LEN];
+	uint64_t parked = 0;
+
+	assert_int_equal(store_peer_info_put(f->mbo.s, FX_SCHOOL, &pi), 0);
+	assert_int_equal(store_begin(f->mbo.s), 0);
+	assert_int_equal(outbox_group_begin(&f->mbo.h), 0);
+	assert_int_equal(outbox_queue(&f->mbo.h, &(struct outbox_item){
+		.peer = FX_SCHOOL, .body_case = OVERSTAP__ENVELOPE__BODY_HELLO, .body = small,
+		.blen = sizeof(small), .parked = why[0] }, mid[0]), 0);
+	assert_int_equal(outbox_queue(&f->mbo.h, &(struct outbox_item){
+		.peer = FX_SCHOOL, .body_case = OVERSTAP__ENVELOPE__BODY_HELLO, .body = big,
+		.blen = sizeof(big), .parked = why[1] }, mid[1]), 0);
+	assert_string_equal(why[1], "");	/* not known yet */
+	assert_int_equal(outbox_group_end(&f->mbo.h), 0);
+	assert_int_equal(store_commit(f->mbo.s), 0);
+	assert_string_equal(why[0], "");
+	assert_non_null(strstr(why[1], "is larger than " FX_SCHOOL "'s limit of 300 bytes"));
+	assert_int_equal(store_outbox_parked_count(f->mbo.s, FX_SCHOOL, &parked), 0);
+	assert_int_equal(parked, 1);
+	assert_int_equal(s_depth(f), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_queue_signed_and_addressed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_msg_and_pupil_key, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_store_failure, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_group_signed_together, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_group_dropped, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_group_parks_by_final_size, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
