@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -73,7 +74,18 @@ int store_check_start(struct store *s, const char *path)
 	}
 	sqlite3_busy_timeout(bg->db, 5000);
 	bg->started = time_mono_ms();
-	if ((rc = pthread_create(&bg->th, NULL, s_worker, bg)) != 0) {
+	/* The thread takes no signal, whatever the caller's mask is now: the
+	 * daemon blocks its signals only after the store is open and reads them
+	 * from a signalfd, and a process-directed SIGHUP or SIGTERM that found
+	 * this thread unblocked would take its default action, killing the
+	 * daemon (test_quick_check_thread_takes_no_signal). */
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&bg->th, NULL, s_worker, bg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		sqlite3_close(bg->db);
 		free(bg);
 		return -rc;

@@ -3,6 +3,9 @@
  * (the error translation has its own test, test_sqlerr.c). */
 #include "store_fixture.h"
 
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_wrong_master_key_cannot_read(void **state)
@@ -402,6 +405,53 @@ static void test_quick_check_later(void **state)
 	assert_null(f->s);
 }
 
+/* The daemon blocks its signals and reads them from a signalfd; a thread
+ * that leaves them unblocked takes them with their default action instead:
+ * a reload (SIGHUP) during the start's check killed the daemon. In a child,
+ * as the daemon: the check started, signals blocked, SIGHUP sent at once. */
+static void test_quick_check_thread_takes_no_signal(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db = NULL;
+	pid_t pid;
+	int st;
+
+	store_close(&f->s);
+	/* some pages to read, so the check is still running when HUP comes */
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE pad(b); "
+				      "INSERT INTO pad VALUES (randomblob(32000000))", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sigset_t set;
+		char err[256];
+		struct store *s = NULL;
+
+		/* in the daemon's order: the store first (daemon_init_store),
+		 * then the signals blocked for the signalfd */
+		if (store_open_ex(f->path, f->master, STORE_OPEN_CHECK_LATER, &s, err, sizeof(err)) < 0)
+			_exit(2);
+		sigemptyset(&set);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGTERM);
+		if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+			_exit(2);
+		kill(getpid(), SIGHUP);
+		if (s_check_wait(s, NULL) != 0)
+			_exit(3);
+		store_close(&s);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))
+		fail_msg("killed by signal %d while the check ran", WTERMSIG(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(store_open(f->path, f->master, &f->s, NULL, 0), 0);
+}
+
 /* Damage met while running marks the store broken: every later write is
  * refused at once (-EUCLEAN), bare ones included; reads still work. */
 static void test_broken_while_running(void **state)
@@ -463,6 +513,7 @@ int main(void)
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),
 		FX_TEST(test_quick_check_later),
+		FX_TEST(test_quick_check_thread_takes_no_signal),
 		FX_TEST(test_broken_while_running),
 		FX_TEST(test_note),
 	};
