@@ -116,7 +116,8 @@ static const char *const s_sql[ST__N] = {
 			  " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
 	/* Depth by the partial index; the oldest is the first by id (UUIDv7 is
 	 * time-ordered), found through the index instead of a scan. */
-	[ST_OUTBOX_DEPTH] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 0",
+	[ST_OUTBOX_DEPTH] = "SELECT coalesce((SELECT n FROM outbox_counts"
+			    " WHERE peer = ?1 AND state = 0), 0)",
 	[ST_OUTBOX_OLDEST] = "SELECT created_at FROM outbox WHERE peer = ?1 AND state = 0"
 			     " ORDER BY message_id LIMIT 1",
 	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state IN (0, 4)",
@@ -138,7 +139,8 @@ static const char *const s_sql[ST__N] = {
 				  " coalesce(o.reason, ''), coalesce(l.record_id, '') FROM outbox o"
 				  " LEFT JOIN leavers l ON l.message_id = o.message_id"
 				  " WHERE o.state = 4 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
-	[ST_OUTBOX_PARKED_COUNT] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 4",
+	[ST_OUTBOX_PARKED_COUNT] = "SELECT coalesce((SELECT n FROM outbox_counts"
+				   " WHERE peer = ?1 AND state = 4), 0)",
 	/* refused for good (REJECTED, FINAL): the reason the receiver gave is
 	 * the outbox row's, the event (a status or outcome) the timeline's */
 	[ST_OUTBOX_REFUSED_EACH] = "SELECT o.message_id, o.peer, o.body_case, o.created_at, o.attempts,"

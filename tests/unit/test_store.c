@@ -59,6 +59,8 @@ static void s_downgrade_to_v4(const char *path)
 	static const char *const v4_tables[] = { "meta", "pupil_keys", "leavers", "outbox", "inbox",
 						 "audit", "consents", "events", "revoked" };
 	static const char *const down =
+		"DROP TRIGGER outbox_count_ins; DROP TRIGGER outbox_count_del;"	/* v12 */
+		"DROP TRIGGER outbox_count_upd;"
 		"DROP TRIGGER inbox_count_ins; DROP TRIGGER inbox_count_del;"	/* v11 */
 		"DROP INDEX inbox_retention; DROP INDEX leavers_retention;"
 		"ALTER TABLE leavers DROP COLUMN inzage_agrees;"	/* v10 */
@@ -169,7 +171,10 @@ static int s_user_version(const char *path)
 }
 
 /* What migration 11 -> 12 adds, taken away again: a store as schema 11 left it. */
-#define V12_UNDO \
+#define V13_UNDO \
+	"DROP TRIGGER outbox_count_ins; DROP TRIGGER outbox_count_del;" \
+	"DROP TRIGGER outbox_count_upd; DROP TABLE outbox_counts;"
+#define V12_UNDO V13_UNDO \
 	"DROP INDEX inbox_retention; DROP INDEX leavers_retention; DROP INDEX enrolments_retention;" \
 	"DROP TRIGGER inbox_count_ins; DROP TRIGGER inbox_count_del; DROP TABLE counts;"
 
@@ -222,6 +227,40 @@ static void s_plan(sqlite3 *db, const char *sql, char *buf, size_t len)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s;", sqlite3_column_text(st, 3));
 	sqlite3_finalize(st);
+}
+
+/* A store of schema 12 (depth counted with count(*)) migrates: the kept
+ * per-peer counts start from the rows there are, and follow new ones. */
+static void test_migrate_v12_to_v13(void **state)
+{
+	struct fx *f = *state;
+	char ids[3][CRYPTO_UUID_STR_LEN + 1];
+	uint64_t depth = 0, parked = 0;
+	sqlite3 *db;
+	char err[256] = "";
+
+	for (int i = 0; i < 3; i++)
+		fx_queue(f, 0, ids[i]);
+	assert_int_equal(store_outbox_park(f->s, PEER, ids[0], "too large", 0, 0), 0);
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, V13_UNDO "PRAGMA user_version = 12;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_outbox_depth(f->s, PEER, &depth), 0);
+	assert_int_equal(store_outbox_parked_count(f->s, PEER, &parked), 0);
+	assert_int_equal(depth, 2);
+	assert_int_equal(parked, 1);
+	assert_int_equal(store_outbox_unpark(f->s, ids[0]), 0);
+	fx_queue(f, 0, ids[1]);
+	assert_int_equal(store_outbox_depth(f->s, PEER, &depth), 0);
+	assert_int_equal(store_outbox_parked_count(f->s, PEER, &parked), 0);
+	assert_int_equal(depth, 4);
+	assert_int_equal(parked, 0);
+	assert_int_equal(store_outbox_depth(f->s, "99XX00", &depth), 0);
+	assert_int_equal(depth, 0);
 }
 
 /* Schema 11 -> 12 (issue 14: start-up and status at any size): the inbox
@@ -510,6 +549,7 @@ int main(void)
 		FX_TEST(test_migrate_v4_to_v5),
 		FX_TEST(test_migrate_v10_to_v11),
 		FX_TEST(test_migrate_v11_to_v12),
+		FX_TEST(test_migrate_v12_to_v13),
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),
 		FX_TEST(test_quick_check_later),

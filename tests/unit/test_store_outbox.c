@@ -1,6 +1,34 @@
 /* Unit tests for store_outbox.c: the outbox life cycle, acks, cancelling. */
 #include "store_fixture.h"
 
+#include <sqlite3.h>
+
+/* The per-peer counts the triggers keep (schema 13) agree with count(*):
+ * every test here ends with this, so each way a row is added, moved or
+ * removed is checked. */
+static void s_counts_agree(struct fx *f)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rows = 0;
+
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT count(*) FROM (SELECT peer, state, count(*) AS n FROM outbox GROUP BY 1, 2) o"
+		" FULL JOIN (SELECT * FROM outbox_counts WHERE n != 0) c USING (peer, state)"
+		" WHERE o.n IS NOT c.n", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	rows = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox_counts WHERE n < 0", -1,
+					    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	rows += sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(rows, 0);
+}
+
 static void test_outbox_life_cycle(void **state)
 {
 	struct fx *f = *state;
@@ -60,6 +88,7 @@ static void test_outbox_life_cycle(void **state)
 	assert_int_equal(l.delivered_at, 1002);
 	store_leaver_clear(&l);
 	free(rows[0]);
+	s_counts_agree(f);
 }
 
 static void test_outbox_cancel_consent(void **state)
@@ -95,6 +124,7 @@ static void test_outbox_cancel_consent(void **state)
 	assert_int_equal(store_outbox_cancel_consent(f->s, "01890a5d-1111-7000-8000-00000000000f",
 						     "none", &n), 0);
 	assert_int_equal(n, 0);
+	s_counts_agree(f);
 }
 
 /* Cancelling a queued handover cancels its leaver; a rejected ack does too;
@@ -142,6 +172,7 @@ static void test_outbox_cancel_reject_replace(void **state)
 			 -ENOENT);
 	store_leaver_clear(&a);
 	store_leaver_clear(&b);
+	s_counts_agree(f);
 }
 
 static int s_parked_cb(const struct outbox_parked *m, void *arg)
@@ -238,6 +269,7 @@ static void test_outbox_park_retry_cancel(void **state)
 	assert_int_equal(store_leaver_find(f->s, "R2", 0, &l[1]), 0);
 	assert_int_equal(l[1].state, LEAVER_QUEUED);
 	store_leaver_clear(&l[1]);
+	s_counts_agree(f);
 }
 
 /* Refused for good (design.md §4.6): a status the receiver refused is listed
@@ -276,6 +308,7 @@ static void test_outbox_refused(void **state)
 	memset(&got, 0, sizeof(got));
 	assert_int_equal(store_outbox_refused_each(f->s, "99XX00", s_parked_cb, &got), 0);
 	assert_string_equal(got.message_id, "");
+	s_counts_agree(f);
 }
 
 /* What a peer said in its Hello is kept, replaced by what it says next. */
