@@ -411,7 +411,7 @@ static int s_send_chunk(struct req_ctx *c, struct send_job *j)
 		struct leaver l = { 0 };
 		const char *ref = j->ids ? NULL : s->pupil_refs[i];
 		int rf = j->ids ? store_leaver_load(c->h->store, j->ids[i], 1, &l)
-				: store_leaver_find(c->h->store, ref, 1, &l);
+				: store_leaver_find(c->h->store, s->pupil_refs[i], 1, &l);
 
 		if (rf == -ENOENT) {
 			char buf[256], lid[32] = "";
