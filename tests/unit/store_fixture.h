@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "store.h"
 
 #define PEER "25LZ00"
@@ -31,6 +32,23 @@ struct fx {
 	uint8_t master[32];
 	struct store *s;
 };
+
+/* The importers' configuration: institution 99ZZ00 with PEER as its one
+ * sending peer (static: the importers borrow it for the test's length). */
+static inline struct config *fx_import_cfg(void)
+{
+	static struct peer_cfg peer;
+	static struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&peer, 0, sizeof(peer));
+	strcpy(cfg.institution_id, "99ZZ00");
+	strcpy(peer.id, PEER);
+	strcpy(peer.endpoint, "tcp://127.0.0.1:7470");
+	cfg.peers = &peer;
+	cfg.n_peers = 1;
+	return &cfg;
+}
 
 static inline int fx_setup(void **state)
 {

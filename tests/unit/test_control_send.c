@@ -58,9 +58,7 @@ static int setup(void **state)
 	strcpy(f->peer.endpoint, "tcp://127.0.0.1:7470");
 	f->cfg.peers = &f->peer;
 	f->cfg.n_peers = 1;
-	f->h = (struct hctx){ .store = f->s, .cfg = &f->cfg, .keys = &f->keys };
-	f->env = (struct ctl_env){ .h = &f->h, .net = &f->net, .started_at = 1700000000000 };
-	f->cred = (struct peer_cred){ .uid = getuid(), .gid = getgid(), .pid = getpid() };
+	ctl_fixture_wire(&f->h, &f->env, &f->cred, f->s, &f->cfg, &f->keys, &f->net, 1700000000000);
 	*state = f;
 	return 0;
 }
@@ -68,12 +66,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
-	store_close(&f->s);
-	keys_clear(&f->keys);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	ctl_fixture_close(f->dir, &f->keys, &f->s);
 	free(f);
 	return 0;
 }

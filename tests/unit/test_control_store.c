@@ -40,9 +40,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	ctl_fixture_open(f->dir, "/tmp/test_ctlstore.XXXXXX", &f->keys, &f->s);
 	strcpy(f->cfg.institution_id, "99ZZ00");
-	f->h = (struct hctx){ .store = f->s, .cfg = &f->cfg, .keys = &f->keys };
-	f->env = (struct ctl_env){ .h = &f->h, .net = &f->net };
-	f->cred = (struct peer_cred){ .uid = getuid(), .gid = getgid(), .pid = getpid() };
+	ctl_fixture_wire(&f->h, &f->env, &f->cred, f->s, &f->cfg, &f->keys, &f->net, 0);
 	*state = f;
 	return 0;
 }
@@ -50,13 +48,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	ctl_req_done(&f->c);
-	store_close(&f->s);
-	keys_clear(&f->keys);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	ctl_fixture_close(f->dir, &f->keys, &f->s);
 	free(f);
 	return 0;
 }

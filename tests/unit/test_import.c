@@ -9,21 +9,6 @@
 
 #define OTHER "34CD01"	/* not (yet) a configured peer */
 
-static struct config *s_cfg(void)
-{
-	static struct peer_cfg peer;
-	static struct config cfg;
-
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&peer, 0, sizeof(peer));
-	strcpy(cfg.institution_id, "99ZZ00");
-	strcpy(peer.id, PEER);
-	strcpy(peer.endpoint, "tcp://127.0.0.1:7470");
-	cfg.peers = &peer;
-	cfg.n_peers = 1;
-	return &cfg;
-}
-
 static Overstapctl__Leaver *s_row(const char *ref, const char *pgn, unsigned line)
 {
 	Overstapctl__Leaver *l = fx_leaver(ref, pgn, "Zwaantje", "Oudewater");
@@ -36,7 +21,7 @@ static int s_import(struct fx *f, Overstapctl__Leaver **rows, size_t n, int chec
 		    struct import_result *res)
 {
 	import_result_clear(res);
-	return import_leavers(f->s, s_cfg(), "f.csv", rows, n, "mentor1", check, res);
+	return import_leavers(f->s, fx_import_cfg(), "f.csv", rows, n, "mentor1", check, res);
 }
 
 static void s_free(Overstapctl__Leaver **rows, size_t n)
@@ -345,7 +330,7 @@ static void test_consents_all_or_nothing(void **state)
 		s_grant("R9", "parent", "2023-01-10", 4),	/* no such pupil */
 		s_grant("R2", "parent", "2023-01-10", 5),
 	};
-	struct hctx h = { .store = f->s, .cfg = s_cfg() };
+	struct hctx h = { .store = f->s, .cfg = fx_import_cfg() };
 	struct import_result res = { 0 };
 
 	assert_int_equal(s_import(f, rows, 2, 0, &res), 0);

@@ -9,21 +9,6 @@
 
 #define OTHER "34CD01"	/* not (yet) a configured peer */
 
-static struct config *s_cfg(void)
-{
-	static struct peer_cfg peer;
-	static struct config cfg;
-
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&peer, 0, sizeof(peer));
-	strcpy(cfg.institution_id, "99ZZ00");
-	strcpy(peer.id, PEER);
-	strcpy(peer.endpoint, "tcp://127.0.0.1:7470");
-	cfg.peers = &peer;
-	cfg.n_peers = 1;
-	return &cfg;
-}
-
 /* n rows R<first>.. on lines first+1.. (a header on line 1), valid PGNs. */
 static Overstapctl__Leaver **s_rows(unsigned first, size_t n)
 {
@@ -74,10 +59,10 @@ static void test_chunks_apply_at_the_end(void **state)
 
 	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 0, &st), 0);
 	assert_true(import_stage_id(st) != 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), a, 4), 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), b, 4), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 4), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), b, 4), 0);
 	assert_int_equal(s_count(f), 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), c, 2), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), c, 2), 0);
 	assert_int_equal(import_stage_staged(st), 10);
 	assert_int_equal(import_stage_finish(st, "mentor1", &res), 0);
 	assert_int_equal(res.added, 10);
@@ -101,8 +86,8 @@ static void test_duplicate_across_chunks(void **state)
 
 	b[2]->pupil_ref = "R2";		/* line 7 repeats line 3 */
 	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 0, &st), 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), a, 3), 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), b, 3), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 3), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), b, 3), 0);
 	assert_int_equal(import_stage_finish(st, "mentor1", &res), -EINVAL);
 	assert_int_equal(res.errors.n, 1);
 	assert_string_equal(res.errors.v[0], "f.csv:7: pupil_ref: duplicate of line 3");
@@ -127,8 +112,8 @@ static void test_check_and_warnings(void **state)
 	b[1]->destination_institution = OTHER;
 	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 1, &st), 0);
 	assert_int_equal(import_stage_check(st), 1);
-	assert_int_equal(import_stage_add(st, s_cfg(), a, 2), 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), b, 2), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 2), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), b, 2), 0);
 	assert_int_equal(import_stage_finish(st, "mentor1", &res), 0);
 	assert_int_equal(res.added, 4);
 	assert_int_equal(res.warnings.n, 1);
@@ -153,7 +138,7 @@ static void test_dropped_and_errors(void **state)
 
 	a[1]->birth_date = "2009-02-30";
 	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 0, &st), 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), a, 3), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 3), 0);
 	assert_int_equal(import_stage_errors(st, &res), 0);
 	assert_int_equal(res.errors.n, 1);
 	assert_non_null(strstr(res.errors.v[0], "f.csv:3: birth_date"));
@@ -164,8 +149,8 @@ static void test_dropped_and_errors(void **state)
 	import_result_clear(&res);
 	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 0, &st), 0);
 	a[1]->birth_date = "2009-02-28";
-	assert_int_equal(import_stage_add(st, s_cfg(), a, 3), 0);
-	assert_int_equal(import_stage_add(st, s_cfg(), a, 1), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 3), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 1), 0);
 	assert_int_equal(import_stage_finish(st, "mentor1", &res), -EINVAL);
 	assert_int_equal(s_count(f), 0);
 	import_stage_free(&st);
@@ -186,7 +171,7 @@ static void test_errors_capped(void **state)
 	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 0, &st), 0);
 	for (unsigned i = 0; i < IMPORT_MAX_NOTES + 5; i++) {
 		a[0]->line = line++;
-		assert_int_equal(import_stage_add(st, s_cfg(), a, 1), 0);
+		assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 1), 0);
 	}
 	assert_int_equal(import_stage_finish(st, "mentor1", &res), -EINVAL);
 	/* the first of each row's duplicate error and program error ... */
