@@ -5,6 +5,7 @@ interop tests, the demo and the benchmark.
 Run with Debian's system python3 (/usr/bin/python3); the binaries come from the
 environment: OVERSTAPD and OVERSTAP (set by ctest), else ./build/.
 """
+import faulthandler
 import json
 import os
 import random
@@ -22,6 +23,12 @@ SRC = os.environ.get("OVERSTAP_SRC", os.path.abspath(os.path.join(os.path.dirnam
 OVERSTAPD = os.environ.get("OVERSTAPD", os.path.join(SRC, "build", "overstapd"))
 OVERSTAP = os.environ.get("OVERSTAP", os.path.join(SRC, "build", "overstap"))
 GEN = os.environ.get("OVERSTAP_GEN", os.path.join(SRC, "build", "gen"))
+# A test that hangs in a call without a timeout is killed by ctest (300 s)
+# without a word on where; a little before that, print every thread's stack
+# and exit. Set by ctest only (tests/CMakeLists.txt): the demo and the
+# benchmarks use this harness too and may run longer.
+if os.environ.get("OVERSTAP_TEST_WATCHDOG_S"):
+    faulthandler.dump_traceback_later(int(os.environ["OVERSTAP_TEST_WATCHDOG_S"]), exit=True)
 # The freshly built catalogs (po/CMakeLists.txt), for the CLI and the daemons.
 os.environ.setdefault("OVERSTAP_LOCALEDIR", os.path.join(os.path.dirname(OVERSTAP), "locale"))
 # The CLI and the daemon's replies follow the locale (design.md §10). The tests

@@ -336,6 +336,7 @@ class Connection:
         self.ident = ident
         self.sock = ctx.socket(zmq.DEALER)
         self.sock.linger = 0
+        self.sock.sndtimeo = self.SEND_TIMEOUT_MS
         self.sock.curve_secretkey = ident.curve_secret.encode("ascii")
         self.sock.curve_publickey = ident.curve_pub.encode("ascii")
         self.sock.curve_serverkey = server_curve_pub.encode("ascii")
@@ -343,13 +344,26 @@ class Connection:
             setattr(self.sock, k, v)
         self.sock.connect(endpoint)
 
+    # A DEALER whose handshake the daemon refused (unknown CURVE key, wrong
+    # server key) has no pipe left: libzmq ends the session on a ZAP or CURVE
+    # failure and does not reconnect, and a DEALER without a pipe blocks in
+    # send for ever. When the refusal beat a test's send, interop.test_interop
+    # hung until ctest killed it. So a send gives up after SEND_TIMEOUT_MS and
+    # returns False: from the peer's side that is what a refused connection is.
+    SEND_TIMEOUT_MS = 5000
+
     def send(self, data):
+        """Queue one message; False if the connection was refused (see above)."""
         if not isinstance(data, bytes):
             data = data.SerializeToString()
-        self.sock.send(data)
+        return self.send_multipart([data])
 
     def send_multipart(self, frames):
-        self.sock.send_multipart(frames)
+        try:
+            self.sock.send_multipart(frames)
+            return True
+        except zmq.Again:
+            return False
 
     def recv(self, timeout=10.0):
         """The next message's frames, or None if nothing arrives within timeout s."""

@@ -9,6 +9,7 @@ Run with Debian's system python3 from this directory:
 import os
 import sys
 import unittest
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -278,6 +279,26 @@ class InteropTest(DaemonCase):
         self.assert_accepted(c2, e2, ident=other)
         senders = sorted(r["sender"] for r in self.inbox())
         self.assertEqual(senders, sorted([PEER_ID, OTHER_ID]))
+
+    def test_send_after_a_refused_handshake_returns(self):
+        """Once the daemon has refused a connection's CURVE key, the peer's
+        DEALER may have no pipe left (libzmq ends the session on the refusal,
+        or reconnects when it saw the TCP close first). A send must then come
+        back (peer.Connection.send; blocking for ever once hung this file in
+        CI), and nothing reaches the daemon."""
+        stranger = peer.Identity("44DD00", "not configured")
+        conn = self.connect(stranger)
+        mon = conn.sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+        self.addCleanup(mon.close, 0)
+        self.assertTrue(mon.poll(10000), "the daemon did not refuse the handshake")
+        self.wait_reason("connection with an unknown CURVE key refused")
+        time.sleep(0.2)   # the session's end reaches the socket as a command
+        t0 = time.monotonic()
+        conn.send(stranger.envelope(RECEIVER_ID, peer.handover()))
+        self.assertLess(time.monotonic() - t0, peer.Connection.SEND_TIMEOUT_MS / 1000 + 2)
+        self.assertIsNone(conn.recv(1.0))
+        self.assertEqual(self.daemon.status()["inbox_total"], 0)
+        self.deliver()
 
     def test_unknown_curve_key_gets_no_reply(self):
         stranger = peer.Identity("44DD00", "not configured")
