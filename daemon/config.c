@@ -1,5 +1,6 @@
 /* config: reads and checks overstapd.conf (libinih) into a struct config. */
 #include "config_int.h"
+#include "i18n.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -49,8 +50,24 @@ struct s_parse {
 	int oom;
 };
 
+/* A configuration that does not load is reported by whoever read it: the
+ * CLI, which reads it for the socket path, in the administrator's language;
+ * the daemon's start and reload, outside any request, in English (its log
+ * and status). So fmt is a msgid, translated here (po/xgettext.sh: s_error,
+ * s_why), as keys.c's s_key_fail does (design.md §10). */
 static void s_error(struct s_parse *p, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static void s_why(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A value parser's reason, the second half of an s_error line. */
+static void s_why(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, n, gettext(fmt), ap);
+	va_end(ap);
+}
 
 static void s_error(struct s_parse *p, int line, const char *fmt, ...)
 {
@@ -60,7 +77,7 @@ static void s_error(struct s_parse *p, int line, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	n = vasprintf(&msg, gettext(fmt), ap);
 	va_end(ap);
 	e = n < 0 ? NULL : realloc(p->errs, (p->n_errs + 1) * sizeof(*e));
 	if (!e) {
@@ -97,7 +114,7 @@ int config_institution_id_valid(const char *id)
 static int s_parse_str(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
 {
 	if (strlen(v) >= k->size) {
-		snprintf(why, n, "longer than %zu characters", k->size - 1);
+		s_why(why, n, "longer than %zu characters", k->size - 1);
 		return -EINVAL;
 	}
 	memcpy(dst, v, strlen(v) + 1);
@@ -107,12 +124,12 @@ static int s_parse_str(const struct s_key *k, const char *v, void *dst, char *wh
 static int s_parse_id(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
 {
 	if (!config_institution_id_valid(v)) {
-		snprintf(why, n, "'%.32s' is not an institution id "
+		s_why(why, n, "'%.32s' is not an institution id "
 			 "(2 digits, 2 capitals or digits, 2 digits, e.g. 12AB00)", v);
 		return -EINVAL;
 	}
 	if (strcmp(v, CONFIG_PLACEHOLDER_ID) == 0) {
-		snprintf(why, n, "%s is the example's placeholder: set it to your own BRIN code "
+		s_why(why, n, "%s is the example's placeholder: set it to your own BRIN code "
 			 "and location number (e.g. 12AB00); overstapd does not start until "
 			 "then", v);
 		return -EINVAL;
@@ -127,7 +144,7 @@ static int s_parse_endpoint(const struct s_key *k, const char *v, void *dst, cha
 	if (!*v)	/* optional endpoints: "" means none */
 		return s_parse_str(k, v, dst, why, n);
 	if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) {
-		snprintf(why, n, "'%.64s' must start with tcp:// or ipc://", v);
+		s_why(why, n, "'%.64s' must start with tcp:// or ipc://", v);
 		return -EINVAL;
 	}
 	if (v[0] == 't') {
@@ -137,7 +154,7 @@ static int s_parse_endpoint(const struct s_key *k, const char *v, void *dst, cha
 		long port;
 
 		if (!colon || colon == rest || !colon[1]) {
-			snprintf(why, n, "'%.64s' needs host:port after tcp://", v);
+			s_why(why, n, "'%.64s' needs host:port after tcp://", v);
 			return -EINVAL;
 		}
 		/* libzmq takes a port modulo 65536 and ignores trailing text: check
@@ -146,13 +163,13 @@ static int s_parse_endpoint(const struct s_key *k, const char *v, void *dst, cha
 			errno = 0;
 			port = strtol(colon + 1, &end, 10);
 			if (errno || *end || port < 1 || port > 65535 || !isdigit((unsigned char)colon[1])) {
-				snprintf(why, n, "'%.64s': port must be 1 to 65535 (or * to listen on any)", v);
+				s_why(why, n, "'%.64s': port must be 1 to 65535 (or * to listen on any)", v);
 				return -EINVAL;
 			}
 		}
 	}
 	if (v[0] == 'i' && (!*rest || strlen(rest) > S_SOCKET_PATH_MAX)) {
-		snprintf(why, n, "ipc path must be 1 to %d characters", S_SOCKET_PATH_MAX);
+		s_why(why, n, "ipc path must be 1 to %d characters", S_SOCKET_PATH_MAX);
 		return -EINVAL;
 	}
 	return s_parse_str(k, v, dst, why, n);
@@ -161,12 +178,12 @@ static int s_parse_endpoint(const struct s_key *k, const char *v, void *dst, cha
 static int s_parse_socket(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
 {
 	if (v[0] != '/') {
-		snprintf(why, n, "'%.64s' is not an absolute path", v);
+		s_why(why, n, "'%.64s' is not an absolute path", v);
 		return -EINVAL;
 	}
 	/* bind() would fail later with a much less helpful message */
 	if (strlen(v) > S_SOCKET_PATH_MAX) {
-		snprintf(why, n, "longer than %d characters, the limit for a unix socket",
+		s_why(why, n, "longer than %d characters, the limit for a unix socket",
 			 S_SOCKET_PATH_MAX);
 		return -EINVAL;
 	}
@@ -178,7 +195,7 @@ static int s_parse_level(const struct s_key *k, const char *v, void *dst, char *
 	for (size_t i = 0; i < config_n_levels; i++)
 		if (strcmp(v, config_levels[i]) == 0)
 			return s_parse_str(k, v, dst, why, n);
-	snprintf(why, n, "'%.32s' is not one of err, warning, notice, info, debug", v);
+	s_why(why, n, "'%.32s' is not one of err, warning, notice, info, debug", v);
 	return -EINVAL;
 }
 
@@ -192,11 +209,11 @@ static int s_parse_int(const struct s_key *k, const char *v, void *dst, char *wh
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (!isdigit((unsigned char)*d) || *end != '\0') {
-		snprintf(why, n, "'%.32s' is not an integer", v);
+		s_why(why, n, "'%.32s' is not an integer", v);
 		return -EINVAL;
 	}
 	if (errno == ERANGE || x < k->min || x > k->max) {
-		snprintf(why, n, "%.32s is out of range (%lld..%lld)", v, k->min, k->max);
+		s_why(why, n, "%.32s is out of range (%lld..%lld)", v, k->min, k->max);
 		return -EINVAL;
 	}
 	if (k->type == T_INT)
@@ -211,7 +228,7 @@ static int s_parse_int(const struct s_key *k, const char *v, void *dst, char *wh
 static int s_parse_z85(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
 {
 	if (!crypto_z85_key_valid(v)) {
-		snprintf(why, n, "not a CURVE public key (%d characters of Z85)", CRYPTO_Z85_KEY_LEN);
+		s_why(why, n, "not a CURVE public key (%d characters of Z85)", CRYPTO_Z85_KEY_LEN);
 		return -EINVAL;
 	}
 	return s_parse_str(k, v, dst, why, n);
@@ -226,11 +243,11 @@ static int s_parse_signkey(const struct s_key *k, const char *v, void *dst, char
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		snprintf(why, n, "not valid base64");
+		s_why(why, n, "not valid base64");
 		return -EINVAL;
 	}
 	if (len != k->size) {
-		snprintf(why, n, "decodes to %zu bytes, an Ed25519 public key has %zu", len, k->size);
+		s_why(why, n, "decodes to %zu bytes, an Ed25519 public key has %zu", len, k->size);
 		r = -EINVAL;
 	} else {
 		memcpy(dst, raw, len);
@@ -243,7 +260,7 @@ static int s_parse_time(const struct s_key *k, const char *v, void *dst, char *w
 {
 	(void)k;
 	if (time_parse_utc(v, (int64_t *)dst) < 0) {
-		snprintf(why, n, "'%.32s' is not a UTC date or moment "
+		s_why(why, n, "'%.32s' is not a UTC date or moment "
 			 "(YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", v);
 		return -EINVAL;
 	}
@@ -256,13 +273,16 @@ static int s_parse_basis(const struct s_key *k, const char *v, void *dst, char *
 			    : strcmp(k->name, "follow_up") == 0 ? "consent" : NULL;
 
 	if (strcmp(v, "statute") != 0 && strcmp(v, "consent") != 0) {
-		snprintf(why, n, "'%.32s' is not a legal basis (statute or consent)", v);
+		s_why(why, n, "'%.32s' is not a legal basis (statute or consent)", v);
 		return -EINVAL;
 	}
 	if (fixed && strcmp(v, fixed) != 0) {
-		snprintf(why, n, "%s is always %s (design.md §3: %s)", k->name, fixed,
-			 *fixed == 's' ? "registration statuses are statutory"
-				       : "outcomes go back to the school only with consent");
+		if (*fixed == 's')
+			s_why(why, n, "%s is always %s: registration statuses are statutory "
+			      "(design.md §3)", k->name, fixed);
+		else
+			s_why(why, n, "%s is always %s: outcomes go back to the school only with "
+			      "consent (design.md §3)", k->name, fixed);
 		return -EINVAL;
 	}
 	return s_parse_str(k, v, dst, why, n);
@@ -271,7 +291,7 @@ static int s_parse_basis(const struct s_key *k, const char *v, void *dst, char *
 static int s_parse_dialect(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
 {
 	if (strcmp(v, "excel-nl") != 0 && strcmp(v, "rfc4180") != 0) {
-		snprintf(why, n, "'%.32s' is not a CSV dialect (excel-nl or rfc4180)", v);
+		s_why(why, n, "'%.32s' is not a CSV dialect (excel-nl or rfc4180)", v);
 		return -EINVAL;
 	}
 	return s_parse_str(k, v, dst, why, n);
@@ -293,20 +313,24 @@ static int s_parse_names(const struct s_key *k, const char *v, void *dst, char *
 			continue;
 		}
 		if (len >= sizeof(name)) {
-			snprintf(why, n, "'%.32s...' is too long for a %s name", v,
-				 k->type == T_GROUPS ? "group" : "user");
+			if (k->type == T_GROUPS)
+				s_why(why, n, "'%.32s...' is too long for a group name", v);
+			else
+				s_why(why, n, "'%.32s...' is too long for a user name", v);
 			return -EINVAL;
 		}
 		memcpy(name, v, len);
 		name[len] = '\0';
 		if (k->type == T_GROUPS ? !getgrnam(name) : !getpwnam(name)) {
-			snprintf(why, n, "no %s '%s' on this system", k->type == T_GROUPS ? "group" : "user",
-				 name);
+			if (k->type == T_GROUPS)
+				s_why(why, n, "no group '%s' on this system", name);
+			else
+				s_why(why, n, "no user '%s' on this system", name);
 			return -EINVAL;
 		}
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", o ? " " : "", name);
 		if (o >= sizeof(out) || o >= k->size) {
-			snprintf(why, n, "longer than %zu characters", k->size - 1);
+			s_why(why, n, "longer than %zu characters", k->size - 1);
 			return -EINVAL;
 		}
 		v += len;
@@ -319,7 +343,7 @@ static int s_parse_names(const struct s_key *k, const char *v, void *dst, char *
 static int s_parse_lang(const struct s_key *k, const char *v, void *dst, char *why, size_t n)
 {
 	if (strcmp(v, "nl") != 0 && strcmp(v, "en") != 0) {
-		snprintf(why, n, "'%.32s' is not a report language (nl or en)", v);
+		s_why(why, n, "'%.32s' is not a report language (nl or en)", v);
 		return -EINVAL;
 	}
 	return s_parse_str(k, v, dst, why, n);
@@ -604,7 +628,7 @@ static int s_handler(void *user, const char *section, const char *name, const ch
 	}
 	in->key_line[i] = p->line;
 	if (k->required && !*value) {
-		snprintf(why, sizeof(why), "must not be empty");
+		s_why(why, sizeof(why), "must not be empty");
 		r = -EINVAL;
 	} else {
 		r = s_parsers[k->type](k, value, s_base(p, in) + k->off, why, sizeof(why));
@@ -667,9 +691,12 @@ static void s_check_order(struct s_parse *p, const struct s_order *o)
 		return;	/* no section: reported; a bad value: reported */
 	if (o->strict ? va > vb : va >= vb)
 		return;
-	s_error(p, in->key_line[ia] ? in->key_line[ia] : in->key_line[ib],
-		"%s: must be %s %s (%lld %s %lld)", o->key,
-		o->strict ? "greater than" : "at least", o->than, va, o->strict ? "<=" : "<", vb);
+	if (o->strict)
+		s_error(p, in->key_line[ia] ? in->key_line[ia] : in->key_line[ib],
+			"%s: must be greater than %s (%lld <= %lld)", o->key, o->than, va, vb);
+	else
+		s_error(p, in->key_line[ia] ? in->key_line[ia] : in->key_line[ib],
+			"%s: must be at least %s (%lld < %lld)", o->key, o->than, va, vb);
 }
 
 /* A rollover needs both new keys and the moment the old ones stop. */
@@ -789,7 +816,10 @@ int config_load(const char *path, struct config **out, struct strlist *errors)
 		return -ENOMEM;
 	r = file_read_all(path, S_FILE_MAX, &buf, &p.len);
 	if (r < 0) {
-		s_error(&p, 0, "cannot read: %s", r == -EFBIG ? "file too large" : strerror(-r));
+		if (r == -EFBIG)
+			s_error(&p, 0, "cannot read: file too large");
+		else
+			s_error(&p, 0, "cannot read: %s", strerror(-r));
 		goto out;
 	}
 	if (str_copy(p.cfg->path, sizeof(p.cfg->path), path) < 0)

@@ -277,6 +277,25 @@ class CliLanguageTest(harness.DaemonTestCase):
         self.assertIn("voer uit: chmod 600", nl.stderr)
         self.assertIn("secret key file is readable by group or others", en.stderr)
 
+    def test_config_errors_in_the_users_language(self):
+        # config.c makes the reason; the CLI that reads a broken file for its
+        # socket path warns the administrator in their language
+        with open(self.inst.conf) as f:
+            text = f.read()
+        self.assertIn("[log]\nlevel = debug", text)
+        bad = os.path.join(self.root, "bad.conf")
+        with open(bad, "w") as f:
+            f.write(text.replace("[log]\nlevel = debug", "[log]\nlevel = loud"))
+
+        def warn(env):
+            r = subprocess.run([harness.OVERSTAP, "-c", bad, "status"], capture_output=True,
+                               text=True, env=env, timeout=60)
+            return r.stderr.splitlines()[0] if r.stderr else ""
+        self.assertIn("level: 'loud' is niet een van err, warning, notice, info, debug",
+                      warn(dutch_env()))
+        self.assertIn("level: 'loud' is not one of err, warning, notice, info, debug",
+                      warn(c_env()))
+
     def test_daemon_error_in_the_callers_language(self):
         nl = self.run_cli(dutch_env(), "handover", "show", "NOPE")
         en = self.run_cli(c_env(), "handover", "show", "NOPE")

@@ -596,11 +596,11 @@ static void test_policy(void **state)
 	fails_with(f, BASE "[policy]\nhandover = maybe\n",
 		   ":11: handover: 'maybe' is not a legal basis (statute or consent)");
 	fails_with(f, BASE "[policy]\nfollow_up = statute\n",
-		   ":11: follow_up: follow_up is always consent (design.md §3: outcomes go back to the "
-		   "school only with consent)");
+		   ":11: follow_up: follow_up is always consent: outcomes go back to the school only "
+		   "with consent (design.md §3)");
 	fails_with(f, BASE "[policy]\nstatus = consent\n",
-		   ":11: status: status is always statute (design.md §3: registration statuses are "
-		   "statutory)");
+		   ":11: status: status is always statute: registration statuses are statutory "
+		   "(design.md §3)");
 }
 
 /* [report] csv_dialect (design.md §6.5): excel-nl unless rfc4180 is chosen. */
