@@ -622,7 +622,10 @@ void net_poll_handle(struct net *net, const zmq_pollitem_t *items, size_t count)
 	s_admission_tick(net, 0);
 	if (items[NI_ROUTER].revents & ZMQ_POLLIN)
 		net_router_handle(net);
-	/* Peers by socket: the array may not be reallocated before this point. */
+	/* Peers by socket: the array may not be reallocated before this point.
+	 * Their acks go into one transaction (net_peer_handle). */
+	int acks_tx = 0;
+
 	for (size_t k = NI__FIXED; k + 1 < count; k += 2) {
 		struct peer *p = NULL;
 
@@ -632,6 +635,7 @@ void net_poll_handle(struct net *net, const zmq_pollitem_t *items, size_t count)
 		if (p && (items[k + 1].revents & ZMQ_POLLIN))
 			net_peer_monitor_handle(net, p);
 		if (p && (items[k].revents & ZMQ_POLLIN))
-			net_peer_handle(net, p);
+			net_peer_handle(net, p, &acks_tx);
 	}
+	net_peers_commit(net, acks_tx);
 }

@@ -125,7 +125,12 @@ void net_poll_handle(struct net *n, const zmq_pollitem_t *items, size_t count);
 void net_zap_handle(struct net *n);
 void net_router_handle(struct net *n);
 void net_router_monitor_handle(struct net *n);
-void net_peer_handle(struct net *n, struct peer *p);
+/* The replies a peer's DEALER holds, applied in the transaction *in_tx
+ * (opened when first needed, 1 once open); net_peers_commit() ends it. One
+ * transaction for every peer that answered in a poll round: with ten MBOs
+ * each acking its own share, ten fsyncs per round became one. */
+void net_peer_handle(struct net *n, struct peer *p, int *in_tx);
+void net_peers_commit(struct net *n, int in_tx);
 void net_peer_monitor_handle(struct net *n, struct peer *p);
 
 /* Send what is due (new outbox entries, retries, audit checkpoints); lowers

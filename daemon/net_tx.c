@@ -155,9 +155,8 @@ static void s_checkpoint_in(struct net *net, struct peer *p, const Overstap__Env
 		log_err("peer %s: cannot keep its audit checkpoint", p->cfg.id);
 }
 
-void net_peer_handle(struct net *net, struct peer *p)
+void net_peer_handle(struct net *net, struct peer *p, int *in_tx)
 {
-	int in_tx = 0;
 	int64_t now = time_now_ms();
 
 	for (int n = 0; n < RX_BATCH; n++) {
@@ -187,7 +186,7 @@ void net_peer_handle(struct net *net, struct peer *p)
 			else if (e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO)
 				net_hello_record(net, p, e);	/* its answer to ours */
 			else if (e->body_case == OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT)
-				s_checkpoint_in(net, p, e, &in_tx);
+				s_checkpoint_in(net, p, e, in_tx);
 			else
 				envelope_ack_unpack(envelope_body(e), &a, &why);
 		}
@@ -196,9 +195,9 @@ void net_peer_handle(struct net *net, struct peer *p)
 		} else if (!a) {
 			net_reject(net, p, p->cfg.id, why ? why : "unreadable reply");
 		} else {
-			if (!in_tx && store_begin(net->h->store) == 0)
-				in_tx = 1;
-			if (in_tx)
+			if (!*in_tx && store_begin(net->h->store) == 0)
+				*in_tx = 1;
+			if (*in_tx)
 				s_apply_ack(net, p, a, now);
 		}
 		if (a)
@@ -207,10 +206,14 @@ void net_peer_handle(struct net *net, struct peer *p)
 			overstap__envelope__free_unpacked(e, NULL);
 		zmq_msg_close(&msg);
 	}
+}
+
+void net_peers_commit(struct net *net, int in_tx)
+{
 	if (in_tx && store_commit(net->h->store) < 0) {
 		/* The messages are out of inflight but still queued in the store: the
-		 * next outbox rescan sends them again and the receiver re-acks. */
-		log_err("peer %s: cannot commit acks", p->cfg.id);
+		 * next outbox rescan sends them again and the receivers re-ack. */
+		log_err("cannot commit the peers' acks");
 		store_rollback(net->h->store);
 	}
 }
