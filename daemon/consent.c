@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "i18n.h"
 #include "util.h"
 #include "vocab.h"
 
@@ -355,16 +356,19 @@ struct s_check {
 	int oom;
 };
 
-static void s_err(struct s_check *k, const char *fmt, ...)
+/* A reason a consent cannot be recorded, for the staff member who entered it
+ * (`consent grant`, `import consents`): fmt is a msgid, translated here in
+ * the request's language (po/xgettext.sh: s_grant_err; design.md §10). */
+static void s_grant_err(struct s_check *k, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void s_err(struct s_check *k, const char *fmt, ...)
+static void s_grant_err(struct s_check *k, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(buf, sizeof(buf), gettext(fmt), ap);
 	va_end(ap);
 	if (strlist_addf(k->errors, "%s", buf) < 0)
 		k->oom = 1;
@@ -390,14 +394,14 @@ static int s_text_ok(const char *s, size_t len)
 static void s_check_parties(struct s_check *k, const struct consent *c)
 {
 	if (!s_text_ok(c->pupil_ref, sizeof(c->pupil_ref)))
-		s_err(k, "pupil_ref must be non-empty printable ASCII");
+		s_grant_err(k, "pupil_ref must be non-empty printable ASCII");
 	if (!s_purpose_valid(c->purpose))
-		s_err(k, "purpose must be handover or follow_up");
+		s_grant_err(k, "purpose must be handover or follow_up");
 	if (strcmp(c->counterpart, CONSENT_ANY) != 0 && !config_institution_id_valid(c->counterpart))
-		s_err(k, "counterpart '%.16s' must be an institution id (2 digits, 2 capitals "
+		s_grant_err(k, "counterpart '%.16s' must be an institution id (2 digits, 2 capitals "
 		      "or digits, 2 digits, e.g. 12AB00) or *", c->counterpart);
 	if (!consent_grantor_str(c->grantor))
-		s_err(k, "grantor must be pupil, parent or guardian");
+		s_grant_err(k, "grantor must be pupil, parent or guardian");
 }
 
 /* The age rule on the day of granting; only called with both dates valid and
@@ -410,10 +414,10 @@ static void s_check_age(struct s_check *k, const struct consent *c, const char *
 	if (!consent_grantor_str(c->grantor))
 		return;	/* reported already */
 	if (age < CONSENT_AGE_OF_CONTROL && pupil)
-		s_err(k, "the pupil was %d on %s: under %d only a parent or guardian can grant",
+		s_grant_err(k, "the pupil was %d on %s: under %d only a parent or guardian can grant",
 		      age, c->granted_at, CONSENT_AGE_OF_CONTROL);
 	else if (age >= CONSENT_AGE_OF_CONTROL && !pupil)
-		s_err(k, "the pupil was %d on %s: from %d only the pupil can grant, not a %s",
+		s_grant_err(k, "the pupil was %d on %s: from %d only the pupil can grant, not a %s",
 		      age, c->granted_at, CONSENT_AGE_OF_CONTROL, consent_grantor_str(c->grantor));
 }
 
@@ -423,16 +427,16 @@ static void s_check_granted(struct s_check *k, const struct consent *c, const ch
 	int birth_ok = date_valid(birth, NULL, NULL, NULL);
 
 	if (!birth_ok)
-		s_err(k, "birth date '%.16s' is not a date (YYYY-MM-DD): the age rule cannot "
+		s_grant_err(k, "birth date '%.16s' is not a date (YYYY-MM-DD): the age rule cannot "
 		      "be checked", birth);
 	if (!date_valid(c->granted_at, NULL, NULL, NULL)) {
-		s_err(k, "granted_at '%.16s' is not a date (YYYY-MM-DD)", c->granted_at);
+		s_grant_err(k, "granted_at '%.16s' is not a date (YYYY-MM-DD)", c->granted_at);
 		return;
 	}
 	if (strcmp(c->granted_at, today) > 0)
-		s_err(k, "granted_at %s is in the future (today is %s)", c->granted_at, today);
+		s_grant_err(k, "granted_at %s is in the future (today is %s)", c->granted_at, today);
 	if (birth_ok && strcmp(c->granted_at, birth) < 0)
-		s_err(k, "granted_at %s is before the pupil's birth date %s", c->granted_at, birth);
+		s_grant_err(k, "granted_at %s is before the pupil's birth date %s", c->granted_at, birth);
 	else if (birth_ok)
 		s_check_age(k, c, birth);
 }
@@ -442,21 +446,21 @@ static void s_check_valid_until(struct s_check *k, const struct consent *c)
 	if (!c->valid_until[0])
 		return;
 	if (!date_valid(c->valid_until, NULL, NULL, NULL))
-		s_err(k, "valid_until '%.16s' is not a date (YYYY-MM-DD)", c->valid_until);
+		s_grant_err(k, "valid_until '%.16s' is not a date (YYYY-MM-DD)", c->valid_until);
 	else if (date_valid(c->granted_at, NULL, NULL, NULL) &&
 		 strcmp(c->valid_until, c->granted_at) < 0)
-		s_err(k, "valid_until %s is before granted_at %s", c->valid_until, c->granted_at);
+		s_grant_err(k, "valid_until %s is before granted_at %s", c->valid_until, c->granted_at);
 }
 
 static void s_check_evidence(struct s_check *k, const struct consent *c)
 {
 	if (!consent_evidence_method_valid(c->evidence_method))
-		s_err(k, "evidence method '%.31s' must be one of: %s", c->evidence_method,
+		s_grant_err(k, "evidence method '%.31s' must be one of: %s", c->evidence_method,
 		      consent_evidence_methods());
 	if (!c->evidence_ref[0])
-		s_err(k, "evidence reference is required");
+		s_grant_err(k, "evidence reference is required");
 	else if (!s_text_ok(c->evidence_ref, sizeof(c->evidence_ref)))
-		s_err(k, "evidence reference must be printable ASCII, at most %zu characters",
+		s_grant_err(k, "evidence reference must be printable ASCII, at most %zu characters",
 		      sizeof(c->evidence_ref) - 1);
 }
 
@@ -467,16 +471,16 @@ static void s_check_recording(struct s_check *k, const struct consent *c, const 
 	const char *at = c->recorded_at;
 
 	if (!s_text_ok(c->recorded_by, sizeof(c->recorded_by)))
-		s_err(k, "recorded_by must be a non-empty printable ASCII user name");
+		s_grant_err(k, "recorded_by must be a non-empty printable ASCII user name");
 	if (at[0] && !date_valid(at, NULL, NULL, NULL))
-		s_err(k, "recorded_at '%.16s' is not a date (YYYY-MM-DD)", at);
+		s_grant_err(k, "recorded_at '%.16s' is not a date (YYYY-MM-DD)", at);
 	else if (at[0] && strcmp(at, today) > 0)
-		s_err(k, "recorded_at %s is in the future (today is %s)", at, today);
+		s_grant_err(k, "recorded_at %s is in the future (today is %s)", at, today);
 	else if (at[0] && date_valid(c->granted_at, NULL, NULL, NULL) &&
 		 strcmp(at, c->granted_at) < 0)
-		s_err(k, "recorded_at %s is before granted_at %s", at, c->granted_at);
+		s_grant_err(k, "recorded_at %s is before granted_at %s", at, c->granted_at);
 	if (c->withdrawn_at[0] || c->withdrawn_by[0])
-		s_err(k, "a new grant cannot already be withdrawn (withdrawn_at and "
+		s_grant_err(k, "a new grant cannot already be withdrawn (withdrawn_at and "
 		      "withdrawn_by must be empty)");
 }
 

@@ -135,8 +135,9 @@ int ctl_consent_grant(struct req_ctx *c)
 	r = store_leaver_find(c->h->store, k.pupil_ref, 1, &l);
 	if (r < 0 || !l.priv) {
 		store_leaver_clear(&l);
-		return ctl_fail(c, r == -ENOENT ? r : -ENOKEY, "%s: %s", k.pupil_ref,
-				r == -ENOENT ? "no such pupil" : "personal data unavailable (erased?)");
+		if (r == -ENOENT)
+			return ctl_fail(c, r, "%s: no such pupil", k.pupil_ref);
+		return ctl_fail(c, -ENOKEY, "%s: personal data unavailable (erased?)", k.pupil_ref);
 	}
 	/* Without --to: the institution the pupil is going to, the usual case. */
 	if (!k.counterpart[0])
@@ -184,7 +185,8 @@ int ctl_consent_withdraw(struct req_ctx *c)
 	date_today(today);
 	r = store_consent_get(c->h->store, w->consent_id, &k, &lid);
 	if (r < 0)
-		return ctl_fail(c, r, "%s: %s", w->consent_id, r == -ENOENT ? "no such consent" : strerror(-r));
+		return r == -ENOENT ? ctl_fail(c, r, "%s: no such consent", w->consent_id)
+				    : ctl_fail(c, r, "%s: %s", w->consent_id, strerror(-r));
 	if (k.withdrawn_at[0])
 		return ctl_fail(c, -EALREADY, "%s: already withdrawn on %s by %s", k.id, k.withdrawn_at,
 				k.withdrawn_by);
@@ -290,7 +292,8 @@ int ctl_consent_list(struct req_ctx *c)
 		only = l.id;
 		store_leaver_clear(&l);
 		if (r < 0)
-			return ctl_fail(c, r, "%s: %s", q->pupil_ref, r == -ENOENT ? "no such pupil" : strerror(-r));
+			return r == -ENOENT ? ctl_fail(c, r, "%s: no such pupil", q->pupil_ref)
+					    : ctl_fail(c, r, "%s: %s", q->pupil_ref, strerror(-r));
 	}
 	r = store_consents_each(c->h->store, only, s_collect, &st);
 	if (r == 0)

@@ -1,5 +1,6 @@
 /* util: small helpers shared by the daemon, the CLI and the tests. */
 #include "util.h"
+#include "i18n.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -167,17 +168,21 @@ enum text_bad text_check(const char *s, size_t max, unsigned flags)
 	return TEXT_OK;
 }
 
+/* The reason in the language of whoever asked: a reply's or the CLI's, and
+ * English in the log and the spool's .log files (design.md §10). */
 const char *text_reason(enum text_bad b)
 {
 	static const char *const reasons[TEXT_BAD_COUNT] = {
 		[TEXT_OK] = NULL,
-		[TEXT_BAD_UTF8] = "not valid UTF-8",
-		[TEXT_TOO_LONG] = "too long",
-		[TEXT_CONTROL] = "contains a control character",
-		[TEXT_BIDI] = "contains a bidirectional override or isolate",
+		[TEXT_BAD_UTF8] = N_("not valid UTF-8"),
+		[TEXT_TOO_LONG] = N_("too long"),
+		[TEXT_CONTROL] = N_("contains a control character"),
+		[TEXT_BIDI] = N_("contains a bidirectional override or isolate"),
 	};
 
-	return (unsigned)b < TEXT_BAD_COUNT ? reasons[b] : "invalid text";
+	if ((unsigned)b >= TEXT_BAD_COUNT)
+		return _("invalid text");
+	return reasons[b] ? _(reasons[b]) : NULL;
 }
 
 const char *text_valid(const char *s, size_t max, unsigned flags)

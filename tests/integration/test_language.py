@@ -329,6 +329,19 @@ class CliLanguageTest(harness.DaemonTestCase):
                           "--date", "2020-01-01", "--agrees", "yes")
         self.assertRegex(nl.stderr, r"L000001: de leerling is 1\d op 2020-01-01: de inzage is "
                                     r"door een ouder of voogd")
+        # the consent checks (consent.c) and a bad free text (util.c) too
+        grant = ["consent", "grant", "L000001", "--purpose", "handover", "--by", "pupil",
+                 "--evidence", "form", "--ref", "DOC\x071", "--date", "2020-01-01"]
+        nl = self.run_cli(dutch_env(), *grant)
+        en = self.run_cli(c_env(), *grant)
+        self.assertEqual((nl.returncode, en.returncode), (1, 1), nl.stderr + en.stderr)
+        self.assertRegex(nl.stderr, r"L000001: de leerling was 1\d op 2020-01-01: onder de 16 "
+                                    r"kan alleen een ouder of voogd toestemming geven")
+        self.assertIn("de bewijsverwijzing moet afdrukbare ASCII zijn", nl.stderr)
+        self.assertRegex(en.stderr, r"L000001: the pupil was 1\d on 2020-01-01: under 16 only a "
+                                    r"parent or guardian can grant")
+        nl = self.run_cli(dutch_env(), "audit", "ack-incident", "1", "--note", "a\x07b")
+        self.assertIn("bevat een stuurteken", nl.stderr)
 
     def test_csv_errors_in_the_users_language(self):
         """FILE:LINE: column: reason, the reason in Dutch; exit 4 either way."""
