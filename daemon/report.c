@@ -2,6 +2,7 @@
  * the tables are then suppressed together, as one system, and turned into protobuf. */
 #include "report.h"
 #include "report_int.h"
+#include "i18n.h"
 #include "suppress.h"
 #include "vocab.h"
 
@@ -689,27 +690,28 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 
 	memset(t, 0, sizeof(t));
 	if (q->side[0] && !receiving && strcmp(q->side, "sending") != 0) {
-		snprintf(why, whylen, "side must be sending or receiving, not '%s'", q->side);
+		snprintf(why, whylen, _("side must be sending or receiving, not '%s'"), q->side);
 		return -EINVAL;
 	}
 	if (q->n_by > REPORT_LINK_DIMS) {
 		/* Suppression that survives differencing covers every table a
 		 * report can show at once; with three or more dimensions that
 		 * lattice no longer fits the time (design.md §6.4). */
-		snprintf(why, whylen, "at most %d dimensions in one breakdown", REPORT_LINK_DIMS);
+		snprintf(why, whylen, _("at most %d dimensions in one breakdown"), REPORT_LINK_DIMS);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < q->n_by; i++) {
 		int dim = s_dim_find(q->by[i], receiving);
 
 		if (dim < 0) {
-			snprintf(why, whylen, "unknown dimension '%s' for the %s side (known: %s)", q->by[i],
-				 receiving ? "receiving" : "sending", report_dimensions(receiving));
+			snprintf(why, whylen, _("unknown dimension '%s' for the %s side (known: %s)"),
+				 q->by[i], receiving ? "receiving" : "sending",
+				 report_dimensions(receiving));
 			return -EINVAL;
 		}
 		for (size_t j = 0; j < ndims; j++)
 			if (dims[j] == dim) {
-				snprintf(why, whylen, "dimension '%s' given twice", q->by[i]);
+				snprintf(why, whylen, _("dimension '%s' given twice"), q->by[i]);
 				return -EINVAL;
 			}
 		dims[ndims++] = dim;
@@ -718,7 +720,8 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 		dims[ndims++] = D_COHORT;
 	for (size_t i = 0; i < q->n_cohorts; i++)
 		if (!cohort_valid(q->cohorts[i])) {
-			snprintf(why, whylen, "'%s' is not a cohort (YYYY-YYYY, consecutive years)", q->cohorts[i]);
+			snprintf(why, whylen, _("'%s' is not a cohort (YYYY-YYYY, consecutive years)"),
+				 q->cohorts[i]);
 			return -EINVAL;
 		}
 	/* The linked set, whatever was asked (design.md §6.4). */
@@ -726,7 +729,7 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 	r = receiving ? store_report_receiving(st, s_recv_fact, &a)
 		      : store_report_sending(st, s_send_fact, &a);
 	if (r < 0) {
-		snprintf(why, whylen, "cannot read the store: %s", strerror(-r));
+		snprintf(why, whylen, _("cannot read the store: %s"), strerror(-r));
 		goto out;
 	}
 	r = -ENOMEM;
@@ -757,7 +760,7 @@ int report_build(struct store *st, const struct config *cfg, const Overstapctl__
 	r = 0;
 out:
 	if (r == -ENOMEM)
-		snprintf(why, whylen, "out of memory");
+		snprintf(why, whylen, _("out of memory"));
 	report_free(&rep);
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		s_table_free(&t[i]);

@@ -302,6 +302,10 @@ class CliLanguageTest(harness.DaemonTestCase):
         self.assertEqual((nl.returncode, en.returncode), (1, 1))
         self.assertIn("NOPE: geen leerling met dit nummer", nl.stderr)
         self.assertIn("NOPE: no such pupil", en.stderr)
+        # a reason the report module made, for the request
+        nl = self.run_cli(dutch_env(), "report", "--by", "shoe_size")
+        self.assertEqual(nl.returncode, 1, nl.stderr)
+        self.assertIn("onbekende indeling 'shoe_size' voor de kant sending", nl.stderr)
         # the next request in English is not answered in the previous one's Dutch
         self.assertIn("no such pupil", self.run_cli(c_env(), "handover", "show", "X").stderr)
         # the language is gettext's, so LANGUAGE over a neutral locale works too
