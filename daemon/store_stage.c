@@ -1,10 +1,11 @@
 /* store_stage: a streamed import's staging table (design.md §8.5): the rows
  * of an import session wait in a TEMP table of the daemon's connection (gone
  * with the connection: a killed daemon leaves nothing), sealed by the caller
- * with the session's key, until the last request applies them in one
- * transaction. Rows are only appended (no index: a million random keys in
- * one spilled out of the page cache on every insert); duplicates are found
- * once, at the end, by one sort. */
+ * with the session's key, a new pupil with its leaver prepared (wrapped key,
+ * pseudonym, sealed part: store_leaver_prepare), until the last request
+ * applies them in one transaction. Rows are only appended (no index: a
+ * million random keys in one spilled out of the page cache on every insert);
+ * duplicates are found once, at the end, by one sort. */
 #include "store_int.h"
 
 #include <errno.h>
