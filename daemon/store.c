@@ -789,29 +789,25 @@ int store_key_wrap(struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t *
 	return crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, len);
 }
 
-int store_key_put(struct store *s, const uint8_t *wrapped, size_t len, int64_t now, int64_t *id)
-{
-	sqlite3_stmt *st = store_st(s, ST_KEY_INS);
-	int r = STORE_BIND(st, STORE_B(wrapped, len), STORE_I(now));
-
-	if (r == 0)
-		r = sqlerr_exec(st);
-	if (r == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return r;
-}
-
 int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN])
 {
 	uint8_t *wrapped = NULL;
 	size_t wlen = 0;
+	sqlite3_stmt *st;
 	int r;
 
-	if ((r = crypto_random(key, CRYPTO_KEY_LEN)) < 0 ||
-	    (r = store_key_wrap(s, key, &wrapped, &wlen)) < 0)
+	if ((r = crypto_random(key, CRYPTO_KEY_LEN)) < 0)
 		return r;
-	r = store_key_put(s, wrapped, wlen, now, id);
+	r = store_key_wrap(s, key, &wrapped, &wlen);
+	if (r < 0)
+		return r;
+	st = store_st(s, ST_KEY_INS);
+	r = STORE_BIND(st, STORE_B(wrapped, wlen), STORE_I(now));
+	if (r == 0)
+		r = sqlerr_exec(st);
 	free(wrapped);
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
 	return r;
 }
 
