@@ -51,8 +51,10 @@ static const char *s_subject(const struct leaver *l, char buf[32])
 	return buf;
 }
 
-static int s_add(struct import_run *run, const Overstapctl__Leaver *row)
+static int s_add(struct import_run *run, const Overstapctl__Leaver *row, const uint8_t ref[32],
+		 const struct store_leaver_prep *prep)
 {
+	struct store_leaver_prep mine;
 	char subj[32];
 	int64_t id = 0;
 	int r;
@@ -60,7 +62,13 @@ static int s_add(struct import_run *run, const Overstapctl__Leaver *row)
 	run->res->added++;
 	if (run->check)
 		return 0;
-	if ((r = store_leaver_add(run->s, row, run->user, time_now_ms(), &id)) < 0)
+	if (prep)	/* made while the rows were staged (import_stage.c) */
+		r = store_leaver_add_prepared(run->s, row, prep, run->user, time_now_ms(), &id);
+	else if ((r = store_leaver_prepare(run->s, row, ref, &mine)) == 0) {
+		r = store_leaver_add_prepared(run->s, row, &mine, run->user, time_now_ms(), &id);
+		store_leaver_prep_clear(&mine);
+	}
+	if (r < 0)
 		return r;
 	snprintf(subj, sizeof(subj), "leaver:%lld", (long long)id);
 	return store_auditf(run->s, run->user, "leaver.imported", subj, row->destination_institution,
@@ -122,15 +130,24 @@ static int s_update(struct import_run *run, const Overstapctl__Leaver *row, cons
 			    "registration_reset", (flags & STORE_LEAVER_RESET_REGISTERED) != 0);
 }
 
-int import_row(struct import_run *run, const Overstapctl__Leaver *row)
+int import_row(struct import_run *run, const Overstapctl__Leaver *row,
+	       const struct store_leaver_prep *prep)
 {
 	struct leaver l;
 	uint32_t changed = 0;
+	uint8_t ref[32];
 	char cols[400];
-	int r = store_leaver_diff(run->s, row, &l, &changed);
+	int r = 0;
 
+	memset(&l, 0, sizeof(l));
+	if (prep)
+		memcpy(ref, prep->ref_hash, sizeof(ref));
+	else
+		r = store_leaver_ref_hash(run->s, row->pupil_ref, ref);
+	if (r == 0)
+		r = store_leaver_diff_ref(run->s, row, ref, &l, &changed);
 	if (r == -ENOENT)
-		r = s_add(run, row);
+		r = s_add(run, row, ref, prep);
 	else if (r == 0 && changed == 0)
 		run->res->unchanged++;
 	else if (r == 0) {
@@ -270,7 +287,7 @@ static int s_each_row(struct import_run *run, void *arg)
 
 	for (size_t i = 0; i < v->n && r == 0; i++)
 		if (!v->bad[i])
-			r = import_row(run, v->rows[i]);
+			r = import_row(run, v->rows[i], NULL);
 	return r;
 }
 

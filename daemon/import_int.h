@@ -15,8 +15,11 @@ struct import_run {
 	size_t notes_dropped;		/* past IMPORT_MAX_NOTES */
 };
 
-/* One checked row: added, updated, kept or left unchanged (res counts). */
-int import_row(struct import_run *run, const Overstapctl__Leaver *row);
+/* One checked row: added, updated, kept or left unchanged (res counts).
+ * prep: the row made ready as a new leaver while it was staged (used when it
+ * is new), or NULL. */
+int import_row(struct import_run *run, const Overstapctl__Leaver *row,
+	       const struct store_leaver_prep *prep);
 
 /* Calls import_row for every row of the import; 0 or -errno. */
 typedef int (*import_each_fn)(struct import_run *run, void *arg);

@@ -126,9 +126,10 @@ static int s_stage_row(struct import_stage *st, const struct config *cfg,
 		       const Overstapctl__Leaver *row)
 {
 	struct strlist why = { 0 };
+	struct store_leaver_prep prep = { 0 };
 	uint8_t ref[32], aad[4], *packed = NULL, *sealed = NULL;
 	size_t plen, slen = 0;
-	int bad, r;
+	int bad, prepared = 0, r;
 
 	/* Never trust the client's validation: check every row again here. */
 	bad = leaver_validate(st->file, row, &why) > 0;
@@ -146,22 +147,36 @@ static int s_stage_row(struct import_stage *st, const struct config *cfg,
 		st->refused++;
 		return 0;
 	}
-	if ((r = crypto_hmac_sha256(st->key, sizeof(st->key), row->pupil_ref,
-				    strlen(row->pupil_ref), ref)) < 0)
+	if ((r = store_leaver_ref_hash(st->s, row->pupil_ref, ref)) < 0)
+		return r;
+	/* A pupil new to the store now is made ready here, off the apply's
+	 * transaction: its key, pseudonyms and sealed part (§8.5). A check
+	 * stores nothing; a pupil the store holds is compared at the apply. */
+	if (!bad && !st->check && (r = store_stage_known(st->g, ref)) == 0) {
+		if ((r = store_leaver_prepare(st->s, row, ref, &prep)) < 0)
+			return r;
+		prepared = 1;
+	}
+	if (r < 0)
 		return r;
 	if (!bad) {
 		plen = overstapctl__leaver__get_packed_size(row);
-		if (!(packed = malloc(plen ? plen : 1)))
+		if (!(packed = malloc(plen ? plen : 1))) {
+			store_leaver_prep_clear(&prep);
 			return -ENOMEM;
+		}
 		overstapctl__leaver__pack(row, packed);
 		s_aad(row->line, aad);
 		r = crypto_seal(st->key, aad, sizeof(aad), packed, plen, &sealed, &slen);
 		crypto_wipe(packed, plen);
 		free(packed);
-		if (r < 0)
+		if (r < 0) {
+			store_leaver_prep_clear(&prep);
 			return r;
+		}
 	}
-	r = store_stage_put(st->g, row->line, ref, bad, sealed, slen);
+	r = store_stage_put(st->g, row->line, ref, bad, sealed, slen, prepared ? &prep : NULL);
+	store_leaver_prep_clear(&prep);
 	free(sealed);
 	if (bad)
 		st->refused++;
@@ -176,9 +191,11 @@ int import_stage_add(struct import_stage *st, const struct config *cfg,
 	int r = 0;
 
 	st->last_ms = time_mono_ms();
+	if ((r = store_stage_begin(st->g)) < 0)
+		return r;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = s_stage_row(st, cfg, rows[i]);
-	return r;
+	return store_stage_end(st->g, r);
 }
 
 static int s_dup(void *arg, unsigned line, unsigned prev)
@@ -223,7 +240,8 @@ struct s_apply {
 };
 
 /* One staged row opened and imported. */
-static int s_each_staged(void *arg, unsigned line, const void *row, size_t len)
+static int s_each_staged(void *arg, unsigned line, const void *row, size_t len,
+			 const struct store_leaver_prep *prep)
 {
 	const struct s_apply *a = arg;
 	const struct import_stage *st = a->st;
@@ -240,7 +258,7 @@ static int s_each_staged(void *arg, unsigned line, const void *row, size_t len)
 	free(pt);
 	if (!l)
 		return -EBADMSG;
-	r = import_row(a->run, l);
+	r = import_row(a->run, l, prep);
 	overstapctl__leaver__free_unpacked(l, NULL);
 	return r;
 }

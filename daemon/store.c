@@ -783,6 +783,12 @@ int store_pseudonym(struct store *s, const char *ident, uint8_t out[32])
 
 /* ---- per-pupil data keys ---- */
 
+int store_key_wrap(struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t **wrapped,
+		   size_t *len)
+{
+	return crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, len);
+}
+
 int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN])
 {
 	uint8_t *wrapped = NULL;
@@ -792,7 +798,7 @@ int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_
 
 	if ((r = crypto_random(key, CRYPTO_KEY_LEN)) < 0)
 		return r;
-	r = crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, &wrapped, &wlen);
+	r = store_key_wrap(s, key, &wrapped, &wlen);
 	if (r < 0)
 		return r;
 	st = store_st(s, ST_KEY_INS);

@@ -162,6 +162,32 @@ int store_leaver_diff(struct store *s, const Overstapctl__Leaver *row, struct le
  * row id. A pupil_ref already there is -EEXIST. */
 int store_leaver_add(struct store *s, const Overstapctl__Leaver *row, const char *user,
 		     int64_t now, int64_t *id);
+/* A new leaver made ready before the transaction that stores it (an import
+ * session's staging, design.md §8.5): everything store_leaver_add computes
+ * that needs no store access. ref_hash and pseudonym as in the row; a new
+ * pupil key, only wrapped under the master key (never in the clear here);
+ * the personal part sealed under it with the ref_hash as AAD (§5.4). The
+ * pointers are either own[] (store_leaver_prepare) or borrowed. */
+struct store_leaver_prep {
+	uint8_t ref_hash[32], pseudonym[32];
+	const uint8_t *wrapped, *pii;
+	size_t wrapped_len, pii_len;
+	void *own[2];
+};
+/* The lookup hash of a pupil_ref (leavers.ref_hash, design.md §3.9). */
+int store_leaver_ref_hash(struct store *s, const char *pupil_ref, uint8_t out[32]);
+/* Make p for row (ref_hash: row's, when the caller has it, or NULL). 0 or
+ * -errno; p is cleared on failure and otherwise the caller's to clear. */
+int store_leaver_prepare(struct store *s, const Overstapctl__Leaver *row,
+			 const uint8_t *ref_hash, struct store_leaver_prep *p);
+void store_leaver_prep_clear(struct store_leaver_prep *p);
+/* store_leaver_diff by row's ref_hash, already computed. */
+int store_leaver_diff_ref(struct store *s, const Overstapctl__Leaver *row,
+			  const uint8_t ref_hash[32], struct leaver *l, uint32_t *changed);
+/* [in tx] store_leaver_add with what p (made from row) holds: no crypto. */
+int store_leaver_add_prepared(struct store *s, const Overstapctl__Leaver *row,
+			      const struct store_leaver_prep *p, const char *user, int64_t now,
+			      int64_t *id);
 /* Flags of store_leaver_update. */
 #define STORE_LEAVER_RESET_INZAGE 1u	/* the dossier changed: inzage to record again */
 #define STORE_LEAVER_RESET_REGISTERED 2u	/* the destination changed: registration too */
@@ -624,14 +650,24 @@ int store_incident_ack(struct store *s, int64_t id, const char *by, const char *
 /* ---- a streamed import's staging (store_stage.c, design.md §8.5) ----
  * A TEMP table of the connection per import session: gone when the daemon
  * stops, never in the store's file. Rows are the caller's bytes (sealed by
- * it); ref is the caller's keyed hash of the row's key. */
+ * it); ref is the row's leavers.ref_hash (store_leaver_ref_hash); a row
+ * may carry the new leaver it makes, prepared (store_leaver_prepare). */
 struct store_stage;
 /* Create session id's table: 0 or -errno. */
 int store_stage_open(struct store *s, uint64_t id, struct store_stage **out);
 /* Add a row of line (bad = only its key counts, row may be NULL). 0 or
  * -errno. */
 int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
-		    const void *row, size_t len);
+		    const void *row, size_t len, const struct store_leaver_prep *prep);
+/* The rows of one request staged in one (deferred) transaction: it writes
+ * only the TEMP table, so its commit writes nothing to the store's file and
+ * waits for no disk; without it every row was a transaction of its own
+ * (locks taken and a read snapshot opened twice a row). end commits when r
+ * is 0 and rolls back otherwise; it returns r, or the commit's failure. */
+int store_stage_begin(struct store_stage *g);
+int store_stage_end(struct store_stage *g, int r);
+/* 1 when the store holds a leaver with ref_hash ref now, 0 when not, or -errno. */
+int store_stage_known(struct store_stage *g, const uint8_t ref[32]);
 /* fn(arg, line, prev) for every row whose ref came on an earlier line prev
  * (the last such), in line order; each not bad yet is marked bad and
  * counted in *marked. 0, fn's non-zero, or -errno. */
@@ -639,8 +675,10 @@ typedef int (*store_stage_dup_fn)(void *arg, unsigned line, unsigned prev);
 int store_stage_duplicates(struct store_stage *g, store_stage_dup_fn fn, void *arg,
 			   unsigned *marked);
 /* fn on every row not bad, in the order added, until it returns non-zero
- * (returned). Writes to the store may go on meanwhile. */
-typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t len);
+ * (returned), with its prepared leaver (borrowed for the call) or NULL.
+ * Writes to the store may go on meanwhile. */
+typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t len,
+			      const struct store_leaver_prep *prep);
 int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg);
 /* Drop the table; takes NULL, NULLs *g. */
 void store_stage_drop(struct store_stage **g);

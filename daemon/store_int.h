@@ -182,6 +182,11 @@ int store_strings_read(sqlite3_stmt *st, struct strlist *out);
 /* A new per-pupil data key: stored wrapped under the master key, returned
  * in the clear (the caller wipes it) with its id. */
 int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN]);
+/* A pupil key wrapped under the master key as store_key_new stores it
+ * (*wrapped is the caller's): for a key made before the transaction that
+ * stores it (an import session's staging, design.md §8.5). */
+int store_key_wrap(struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t **wrapped,
+		   size_t *len);
 
 /* Seal / open under a pupil key (key_id > 0) or the outbox key (key_id 0).
  * *out is the caller's. Opening under a shredded key is -ENOKEY. */

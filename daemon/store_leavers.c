@@ -135,50 +135,113 @@ static int s_row_pseudonym(struct store *s, const Overstapctl__Leaver *row, uint
 	return store_pseudonym(s, src, out);
 }
 
-static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, const char *user,
-			   int64_t now)
+int store_leaver_ref_hash(struct store *s, const char *pupil_ref, uint8_t out[32])
+{
+	return s_ref_hash(s, pupil_ref, out);
+}
+
+void store_leaver_prep_clear(struct store_leaver_prep *p)
+{
+	free(p->own[0]);
+	free(p->own[1]);
+	memset(p, 0, sizeof(*p));
+}
+
+int store_leaver_prepare(struct store *s, const Overstapctl__Leaver *row,
+			 const uint8_t *ref_hash, struct store_leaver_prep *p)
 {
 	struct s_private v;
-	uint8_t key[CRYPTO_KEY_LEN], ref_hash[32], pseudo[32], *pii = NULL;
-	size_t pii_len = 0;
-	int64_t key_id = 0;
-	sqlite3_stmt *st;
+	uint8_t key[CRYPTO_KEY_LEN], *wrapped = NULL, *pii = NULL, *buf = NULL;
+	size_t n;
 	int r;
 
+	memset(p, 0, sizeof(*p));
 	s_private_from_row(&v, row);
-	if ((r = s_ref_hash(s, row->pupil_ref, ref_hash)) < 0 ||
-	    (r = s_row_pseudonym(s, row, pseudo)) < 0 ||
-	    (r = store_key_new(s, now, &key_id, key)) < 0)
+	if (ref_hash)
+		memcpy(p->ref_hash, ref_hash, 32);
+	else if ((r = s_ref_hash(s, row->pupil_ref, p->ref_hash)) < 0)
 		goto out;
-	if ((r = s_seal_private(s, key_id, ref_hash, &v.p, &pii, &pii_len)) < 0)
+	/* The new key seals the personal part at once: sealed through
+	 * store_seal it was read back from pupil_keys and unwrapped again. */
+	if ((r = s_row_pseudonym(s, row, p->pseudonym)) < 0 ||
+	    (r = crypto_random(key, sizeof(key))) < 0 ||
+	    (r = store_key_wrap(s, key, &wrapped, &p->wrapped_len)) < 0)
 		goto out;
-	st = store_st(s, ST_LEAVER_INS);
-	{
-		struct store_arg a[4 + S_PLAIN_N + 2] = { STORE_I(key_id), STORE_B(ref_hash, 32),
-							  STORE_B(pseudo, 32), STORE_B(pii, pii_len) };
-
-		s_plain_args(row, a + 4);
-		a[4 + S_PLAIN_N] = STORE_I(now);
-		a[4 + S_PLAIN_N + 1] = STORE_T(user);
-		r = store_bind(st, a, ARRAY_SIZE(a));
-	}
+	p->wrapped = p->own[0] = wrapped;
+	n = overstapstore__leaver_private__get_packed_size(&v.p);
+	r = -ENOMEM;
+	if (!(buf = malloc(n ? n : 1)))
+		goto out;
+	overstapstore__leaver_private__pack(&v.p, buf);
+	r = crypto_seal(key, p->ref_hash, 32, buf, n, &pii, &p->pii_len);
+	crypto_wipe(buf, n);
+	free(buf);
 	if (r == 0)
-		r = sqlerr_exec(st);
+		p->pii = p->own[1] = pii;
 out:
 	crypto_wipe(key, sizeof(key));
 	crypto_wipe(v.support, sizeof(v.support));
-	free(pii);
+	if (r < 0)
+		store_leaver_prep_clear(p);
+	return r;
+}
+
+/* The wrapped key of a prepared leaver stored (as store_key_new does). */
+static int s_key_put(struct store *s, const uint8_t *wrapped, size_t len, int64_t now,
+		     int64_t *id)
+{
+	sqlite3_stmt *st = store_st(s, ST_KEY_INS);
+	int r = STORE_BIND(st, STORE_B(wrapped, len), STORE_I(now));
+
+	if (r == 0)
+		r = sqlerr_exec(st);
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+int store_leaver_add_prepared(struct store *s, const Overstapctl__Leaver *row,
+			      const struct store_leaver_prep *p, const char *user, int64_t now,
+			      int64_t *id)
+{
+	struct store_arg a[4 + S_PLAIN_N + 2];
+	sqlite3_stmt *st;
+	int64_t key_id = 0;
+	int r;
+
+	if ((r = s_key_put(s, p->wrapped, p->wrapped_len, now, &key_id)) < 0)
+		return r;
+	st = store_st(s, ST_LEAVER_INS);
+	a[0] = STORE_I(key_id);
+	a[1] = STORE_B(p->ref_hash, 32);
+	a[2] = STORE_B(p->pseudonym, 32);
+	a[3] = STORE_B(p->pii, p->pii_len);
+	s_plain_args(row, a + 4);
+	a[4 + S_PLAIN_N] = STORE_I(now);
+	a[4 + S_PLAIN_N + 1] = STORE_T(user);
+	if ((r = store_bind(st, a, ARRAY_SIZE(a))) == 0)
+		r = sqlerr_exec(st);
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, const char *user,
+			   int64_t now, int64_t *id)
+{
+	struct store_leaver_prep p;
+	int r = store_leaver_prepare(s, row, NULL, &p);
+
+	if (r == 0)
+		r = store_leaver_add_prepared(s, row, &p, user, now, id);
+	store_leaver_prep_clear(&p);
 	return r;
 }
 
 int store_leaver_add(struct store *s, const Overstapctl__Leaver *row, const char *user,
 		     int64_t now, int64_t *id)
 {
-	int r = s_leaver_insert(s, row, user, now);
-
-	if (r == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return r;
+	return s_leaver_insert(s, row, user, now, id);
 }
 
 const char *const store_leaver_cols[STORE_LEAVER_NCOLS] = {
@@ -245,10 +308,26 @@ static uint32_t s_diff(const struct leaver *l, const Overstapctl__Leaver *row)
 	return mask;
 }
 
+static int s_leaver_by_ref(struct store *s, const uint8_t ref_hash[32], int with_private,
+			   struct leaver *l);
+
 int store_leaver_diff(struct store *s, const Overstapctl__Leaver *row, struct leaver *l,
 		      uint32_t *changed)
 {
-	int r = store_leaver_find(s, row->pupil_ref, 1, l);
+	uint8_t ref_hash[32];
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	*changed = 0;
+	if ((r = s_ref_hash(s, row->pupil_ref, ref_hash)) < 0)
+		return r;
+	return store_leaver_diff_ref(s, row, ref_hash, l, changed);
+}
+
+int store_leaver_diff_ref(struct store *s, const Overstapctl__Leaver *row,
+			  const uint8_t ref_hash[32], struct leaver *l, uint32_t *changed)
+{
+	int r = s_leaver_by_ref(s, ref_hash, 1, l);
 
 	*changed = 0;
 	if (r < 0)
@@ -306,7 +385,8 @@ int store_leavers_import(struct store *s, const char *file, Overstapctl__Leaver 
 	if ((r = store_begin(s)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		int ri = s_leaver_insert(s, rows[i], user, now);
+		int64_t id;
+		int ri = s_leaver_insert(s, rows[i], user, now, &id);
 
 		if (ri == -EEXIST) {
 			strlist_addf(errors, "%s:%u: pupil_ref: %s is already imported", file,
@@ -389,19 +469,27 @@ static int s_leaver_one(struct store *s, sqlite3_stmt *st, int with_private, str
 	return r;
 }
 
+static int s_leaver_by_ref(struct store *s, const uint8_t ref_hash[32], int with_private,
+			   struct leaver *l)
+{
+	sqlite3_stmt *st = store_st(s, ST_LEAVER_BY_REF);
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((r = STORE_BIND(st, STORE_B(ref_hash, 32))) < 0)
+		return r;
+	return s_leaver_one(s, st, with_private, l);
+}
+
 int store_leaver_find(struct store *s, const char *pupil_ref, int with_private, struct leaver *l)
 {
 	uint8_t ref_hash[32];
-	sqlite3_stmt *st;
 	int r;
 
 	memset(l, 0, sizeof(*l));
 	if ((r = s_ref_hash(s, pupil_ref, ref_hash)) < 0)
 		return r;
-	st = store_st(s, ST_LEAVER_BY_REF);
-	if ((r = STORE_BIND(st, STORE_B(ref_hash, 32))) < 0)
-		return r;
-	return s_leaver_one(s, st, with_private, l);
+	return s_leaver_by_ref(s, ref_hash, with_private, l);
 }
 
 int store_leaver_load(struct store *s, int64_t id, int with_private, struct leaver *l)

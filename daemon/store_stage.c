@@ -1,10 +1,11 @@
 /* store_stage: a streamed import's staging table (design.md §8.5): the rows
  * of an import session wait in a TEMP table of the daemon's connection (gone
  * with the connection: a killed daemon leaves nothing), sealed by the caller
- * with the session's key, until the last request applies them in one
- * transaction. Rows are only appended (no index: a million random keys in
- * one spilled out of the page cache on every insert); duplicates are found
- * once, at the end, by one sort. */
+ * with the session's key, a new pupil with its leaver prepared (wrapped key,
+ * pseudonym, sealed part: store_leaver_prepare), until the last request
+ * applies them in one transaction. Rows are only appended (no index: a
+ * million random keys in one spilled out of the page cache on every insert);
+ * duplicates are found once, at the end, by one sort. */
 #include "store_int.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@ struct store_stage {
 	struct store *s;
 	char name[40];			/* import_stage_ID */
 	sqlite3_stmt *put;
+	sqlite3_stmt *known;		/* a leaver with this ref_hash in the store? */
 };
 
 static int s_exec(struct store *s, const char *sql)
@@ -43,15 +45,18 @@ int store_stage_open(struct store *s, uint64_t id, struct store_stage **out)
 	 * store's own file), which makes the DROP of a million rows cheap */
 	snprintf(sql, sizeof(sql), "PRAGMA temp.secure_delete = OFF;"
 		 "CREATE TEMP TABLE %s(line INTEGER NOT NULL, ref BLOB NOT NULL,"
-		 " bad INTEGER NOT NULL, row BLOB)", g->name);
+		 " bad INTEGER NOT NULL, row BLOB, pseudonym BLOB, wrapped BLOB, pii BLOB)",
+		 g->name);
 	r = s_exec(s, sql);
 	if (r < 0) {
 		free(g);
 		return r;
 	}
-	snprintf(sql, sizeof(sql), "INSERT INTO %s(line, ref, bad, row) VALUES (?1, ?2, ?3, ?4)",
-		 g->name);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &g->put, NULL) == SQLITE_OK) {
+	snprintf(sql, sizeof(sql), "INSERT INTO %s(line, ref, bad, row, pseudonym, wrapped, pii)"
+		 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", g->name);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &g->put, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM main.leavers WHERE ref_hash = ?1", -1,
+			       &g->known, NULL) == SQLITE_OK) {
 		*out = g;
 		return 0;
 	}
@@ -60,13 +65,41 @@ int store_stage_open(struct store *s, uint64_t id, struct store_stage **out)
 	return r < 0 ? r : -EIO;
 }
 
+int store_stage_begin(struct store_stage *g)
+{
+	return s_exec(g->s, "BEGIN");
+}
+
+int store_stage_end(struct store_stage *g, int r)
+{
+	int rc = s_exec(g->s, r == 0 ? "COMMIT" : "ROLLBACK");
+
+	if (r == 0 && rc < 0)
+		(void)s_exec(g->s, "ROLLBACK");
+	return r < 0 ? r : rc;
+}
+
+int store_stage_known(struct store_stage *g, const uint8_t ref[32])
+{
+	int rc, r;
+
+	if ((r = STORE_BIND(sqlerr_ready(g->known), STORE_B(ref, 32))) < 0)
+		return r;
+	rc = sqlite3_step(g->known);
+	sqlite3_reset(g->known);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_note(g->s, sqlerr_errno(rc));
+}
+
 int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
-		    const void *row, size_t len)
+		    const void *row, size_t len, const struct store_leaver_prep *prep)
 {
 	int rc, r;
 
 	if ((r = STORE_BIND(sqlerr_ready(g->put), STORE_I(line), STORE_B(ref, 32), STORE_I(bad),
-			    row ? STORE_B(row, len) : STORE_NULL)) < 0)
+			    row ? STORE_B(row, len) : STORE_NULL,
+			    prep ? STORE_B(prep->pseudonym, 32) : STORE_NULL,
+			    prep ? STORE_B(prep->wrapped, prep->wrapped_len) : STORE_NULL,
+			    prep ? STORE_B(prep->pii, prep->pii_len) : STORE_NULL)) < 0)
 		return r;
 	rc = sqlite3_step(g->put);
 	sqlite3_reset(g->put);
@@ -116,15 +149,31 @@ int store_stage_duplicates(struct store_stage *g, store_stage_dup_fn fn, void *a
 int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg)
 {
 	sqlite3_stmt *st = NULL;
-	char sql[160];
+	char sql[200];
 	int rc, r = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT line, row FROM %s WHERE bad = 0 ORDER BY rowid", g->name);
+	snprintf(sql, sizeof(sql), "SELECT line, row, ref, pseudonym, wrapped, pii FROM %s"
+		 " WHERE bad = 0 ORDER BY rowid", g->name);
 	if ((rc = sqlite3_prepare_v2(g->s->db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return store_note(g->s, sqlerr_errno(rc));
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_leaver_prep p;
+		int has = sqlite3_column_bytes(st, 2) == 32 && sqlite3_column_bytes(st, 3) == 32 &&
+			  sqlite3_column_type(st, 4) == SQLITE_BLOB &&
+			  sqlite3_column_type(st, 5) == SQLITE_BLOB;
+
+		memset(&p, 0, sizeof(p));
+		if (has) {	/* borrowed from the statement, valid until the next step */
+			memcpy(p.ref_hash, sqlite3_column_blob(st, 2), 32);
+			memcpy(p.pseudonym, sqlite3_column_blob(st, 3), 32);
+			p.wrapped = sqlite3_column_blob(st, 4);
+			p.wrapped_len = (size_t)sqlite3_column_bytes(st, 4);
+			p.pii = sqlite3_column_blob(st, 5);
+			p.pii_len = (size_t)sqlite3_column_bytes(st, 5);
+		}
 		r = fn(arg, (unsigned)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-		       (size_t)sqlite3_column_bytes(st, 1));
+		       (size_t)sqlite3_column_bytes(st, 1), has ? &p : NULL);
+	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = store_note(g->s, sqlerr_errno(rc));
 	sqlite3_finalize(st);
@@ -139,6 +188,7 @@ void store_stage_drop(struct store_stage **gp)
 	if (!g)
 		return;
 	sqlite3_finalize(g->put);
+	sqlite3_finalize(g->known);
 	snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS temp.%s", g->name);
 	(void)s_exec(g->s, sql);
 	free(g);
