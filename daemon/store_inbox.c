@@ -42,6 +42,9 @@ int store_inbox_put(struct store *s, const char *message_id, const char *sender,
 		       STORE_I(h->destination), STORE_T(h->exit_date), STORE_I(h->diploma));
 	if (r == 0)
 		r = sqlerr_exec(st);
+	/* the count status reads (schema 14: here, not by a trigger) */
+	if (r == 0)
+		r = sqlerr_exec(store_st(s, ST_INBOX_COUNT_ADD));
 	/* the MBO may have listed the enrolment before the dossier came */
 	if (r == 0)
 		r = store_enrolments_link(s, pseudo, h->record_id);
