@@ -598,3 +598,43 @@ int crypto_b64_decode(const char *in, uint8_t **out, size_t *out_len)
 	*out_len = (size_t)got;
 	return 0;
 }
+
+/* ---- HMAC-SHA256 with the algorithm fetched once (issue 14) ---------------- */
+
+/* crypto_hmac_sha256 fetches HMAC on every call, which costs more than the
+ * MAC of a pseudonym's few bytes; the receive path computes one per dossier.
+ * Fetched once for the life of the process, however many threads ask. */
+static EVP_MAC *s_hmac;
+static pthread_once_t s_hmac_once = PTHREAD_ONCE_INIT;
+
+static void s_hmac_fetch(void)
+{
+	s_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+int crypto_hmac_sha256_once(const uint8_t *key, size_t key_len, const void *data, size_t len,
+			    uint8_t out[32])
+{
+	EVP_MAC_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	size_t outl = 0;
+	int r = -EIO;
+
+	pthread_once(&s_hmac_once, s_hmac_fetch);
+	if (!s_hmac)
+		return crypto_hmac_sha256(key, key_len, data, len, out);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!(ctx = EVP_MAC_CTX_new(s_hmac)))
+		goto out;
+	if (EVP_MAC_init(ctx, key_len ? key : s_empty, key_len, params) != 1)
+		goto out;
+	if (len && EVP_MAC_update(ctx, data, len) != 1)
+		goto out;
+	if (EVP_MAC_final(ctx, out, &outl, 32) != 1 || outl != 32)
+		goto out;
+	r = 0;
+out:
+	EVP_MAC_CTX_free(ctx);
+	return r;
+}

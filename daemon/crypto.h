@@ -92,4 +92,10 @@ int crypto_uuid_valid(const char *s);
 int crypto_b64_encode(const void *in, size_t len, char **out);
 int crypto_b64_decode(const char *in, uint8_t **out, size_t *out_len);
 
+/* crypto_hmac_sha256, the same MAC, with HMAC fetched once per process
+ * rather than per call (issue 14: a pseudonym per dossier received).
+ * Thread-safe. */
+int crypto_hmac_sha256_once(const uint8_t *key, size_t key_len, const void *data, size_t len,
+			    uint8_t out[32]);
+
 #endif

@@ -53,6 +53,8 @@ struct rx_in {
 	const char *why;		/* and its reason */
 	int seen;			/* a retry of one we hold: not verified again */
 	int verified;			/* the signature verified with p's key(s) */
+	const struct rx_row *prow;	/* with prep: the row that made it */
+	void *prep;			/* its rx_prep_fn's result (rx.h), owned */
 };
 
 /* Read no more than this many bytes into one batch (a message may be up to
@@ -184,13 +186,22 @@ static void s_unpack_one(void *ctx, size_t i)
 			       (size_t)c->net->h->cfg->max_message_size, &m->e, &m->why);
 }
 
+/* Verify, and for an authentic message whose row has one, run the row's
+ * prep (rx.h): the cryptography of storing a dossier, off the loop. */
 static void s_verify_one(void *ctx, size_t i)
 {
 	const struct s_check_ctx *c = ctx;
 	struct rx_in *m = &c->b->in[i];
+	const struct rx_row *row;
 
 	if (m->e && !m->seen && strcmp(m->e->sender, m->uid) == 0)
 		m->verified = net_verify(m->p, m->e) == 0;
+	if (m->verified && (row = rx_find(m->e->body_case)) && row->prep) {
+		m->prow = row;
+		m->prep = row->prep(c->net->h, &(struct rx_msg){ .e = m->e,
+								 .packed = zmq_msg_data(&m->msg),
+								 .len = zmq_msg_size(&m->msg) });
+	}
 }
 
 /* design.md §4.6: a retry of a dossier, status or outcome this peer sent
@@ -282,7 +293,8 @@ static void s_rx_one(struct net *net, struct rx_batch *b, struct rx_in *m)
 		disp = DISP_LATER;
 	else if (!row->needs_tx || s_tx_open(net, b) == 0)
 		why = row->fn(net->h, &(struct rx_msg){ .e = e, .packed = zmq_msg_data(msg),
-							.len = zmq_msg_size(msg) }, &b->failed);
+							.len = zmq_msg_size(msg), .prep = m->prep },
+			      &b->failed);
 	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER && p->stored_bytes >= 0)
 		p->stored_bytes += (int64_t)zmq_msg_size(msg);
 	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
@@ -517,6 +529,8 @@ void net_router_handle(struct net *net)
 	else
 		s_acks_flush(net, b);
 	for (size_t i = 0; i < b->n_in; i++) {
+		if (b->in[i].prep)
+			b->in[i].prow->prep_free(b->in[i].prep);
 		if (b->in[i].e)
 			overstap__envelope__free_unpacked(b->in[i].e, NULL);
 		zmq_msg_close(&b->in[i].msg);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The receiver's own check of the legal basis (design.md §3): a dossier sent under
@@ -43,16 +44,56 @@ static int s_audit(struct hctx *h, const char *sender, const char *action, const
 			     "reason", reason);
 }
 
+/* What a worker made of a handover (rx_handover_prep): the body unpacked,
+ * and sealed for the inbox when it unpacked. */
+struct s_prep {
+	Overstap__Handover *ho;		/* NULL: refused, why says why */
+	const char *why;
+	struct inbox_sealed x;
+	int sealed;			/* x is filled */
+};
+
+void *rx_handover_prep(const struct hctx *h, const struct rx_msg *m)
+{
+	const Overstap__Envelope *e = m->e;
+	struct s_prep *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	if (envelope_handover_unpack(envelope_body(e), &p->ho, &p->why) == 0)
+		p->sealed = store_inbox_seal(h->store, e->message_id, p->ho->pgn, m->packed, m->len,
+					     &p->x) == 0;
+	return p;
+}
+
+void rx_handover_prep_free(void *prep)
+{
+	struct s_prep *p = prep;
+
+	if (!p)
+		return;
+	if (p->ho)
+		overstap__handover__free_unpacked(p->ho, NULL);
+	store_inbox_sealed_clear(&p->x);
+	free(p);
+}
+
 /* Store one handover (inside the batch transaction). Returns the reason to
- * reject it with, or NULL when stored or already held. */
+ * reject it with, or NULL when stored or already held. With m->prep
+ * (rx_handover_prep, on a worker) only the checks and the SQL are left. */
 const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 {
 	const Overstap__Envelope *e = m->e;
+	struct s_prep *p = m->prep;
 	Overstap__Handover *ho = NULL;
 	const char *why = NULL;
 	int r;
 
-	if (envelope_handover_unpack(envelope_body(e), &ho, &why) < 0)
+	if (p && !p->ho)
+		return p->why;
+	if (p)
+		ho = p->ho;
+	else if (envelope_handover_unpack(envelope_body(e), &ho, &why) < 0)
 		return why;
 	why = s_basis_check(h, ho);
 	if (why) {
@@ -61,7 +102,10 @@ const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 			*failed = 1;
 		goto out;
 	}
-	r = store_inbox_put(h->store, e->message_id, e->sender, ho, m->packed, m->len, time_now_ms());
+	r = p && p->sealed ?
+		    store_inbox_put_sealed(h->store, e->message_id, e->sender, ho, &p->x, time_now_ms()) :
+		    store_inbox_put(h->store, e->message_id, e->sender, ho, m->packed, m->len,
+				    time_now_ms());
 	if (r == -EEXIST) {	/* only the inbox's own key says "held already" */
 		why = "record id already received in another message";
 		goto out;
@@ -74,6 +118,7 @@ const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 		*failed = 1;
 	}
 out:
-	overstap__handover__free_unpacked(ho, NULL);
+	if (!p)
+		overstap__handover__free_unpacked(ho, NULL);
 	return why;
 }

@@ -785,25 +785,36 @@ int store_pseudonym(struct store *s, const char *ident, uint8_t out[32])
 
 /* ---- per-pupil data keys ---- */
 
+int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t **wrapped,
+		   size_t *wlen)
+{
+	return crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, wlen);
+}
+
+int store_key_put(struct store *s, int64_t now, const uint8_t *wrapped, size_t wlen, int64_t *id)
+{
+	sqlite3_stmt *st = store_st(s, ST_KEY_INS);
+	int r = STORE_BIND(st, STORE_B(wrapped, wlen), STORE_I(now));
+
+	if (r == 0)
+		r = sqlerr_exec(st);
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
 int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN])
 {
 	uint8_t *wrapped = NULL;
 	size_t wlen = 0;
-	sqlite3_stmt *st;
 	int r;
 
 	if ((r = crypto_random(key, CRYPTO_KEY_LEN)) < 0)
 		return r;
-	r = crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, &wrapped, &wlen);
-	if (r < 0)
+	if ((r = store_key_wrap(s, key, &wrapped, &wlen)) < 0)
 		return r;
-	st = store_st(s, ST_KEY_INS);
-	r = STORE_BIND(st, STORE_B(wrapped, wlen), STORE_I(now));
-	if (r == 0)
-		r = sqlerr_exec(st);
+	r = store_key_put(s, now, wrapped, wlen, id);
 	free(wrapped);
-	if (r == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
 	return r;
 }
 
