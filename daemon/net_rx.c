@@ -47,7 +47,7 @@ struct rx_in {
 	int multipart;			/* more frames came (and were dropped) */
 	const char *uid;		/* ZAP User-Id: the authenticated peer's id */
 	struct peer *p;			/* that peer, NULL when no longer configured */
-	/* set by the workers (s_unpack_one, s_verify_one) and s_seen() */
+	/* set by the workers (s_unpack_one, s_verify_one) and s_seen_all() */
 	Overstap__Envelope *e;		/* owned; NULL when envelope_unpack refused it */
 	int r;				/* envelope_unpack's result */
 	const char *why;		/* and its reason */
@@ -209,16 +209,32 @@ static void s_verify_one(void *ctx, size_t i)
  * step, so a sender's retries cost us a lookup. Its copy was verified when
  * it came; a changed body under the same id is not stored either way (the
  * id is the key). On the loop: it asks the store. */
-static void s_seen(struct net *net, struct rx_in *m)
+static int s_seen_asks(const struct rx_in *m)
 {
 	const Overstap__Envelope *e = m->e;
 
-	m->seen = e && strcmp(e->sender, m->uid) == 0 &&
-		  (e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER ||
-		   e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
-		   e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME) &&
-		  crypto_uuid_valid(e->message_id) &&
-		  store_rx_seen(net->h->store, e->message_id, m->uid) == 1;
+	return e && strcmp(e->sender, m->uid) == 0 &&
+	       (e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER ||
+		e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
+		e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME) &&
+	       crypto_uuid_valid(e->message_id);
+}
+
+/* The lookups run inside the batch's transaction, opened here when any
+ * message needs one: each on its own was a read transaction of its own
+ * (WAL read lock, fcntl, wal-index), several times the lookup. Those
+ * messages are applied in that transaction anyway. */
+static void s_seen_all(struct net *net, struct rx_batch *b)
+{
+	for (size_t i = 0; i < b->n_in; i++) {
+		struct rx_in *m = &b->in[i];
+
+		if (!s_seen_asks(m))
+			continue;
+		if (!b->in_tx && s_tx_open(net, b) < 0)
+			break;	/* failed: nothing of this batch is acked, the senders retry */
+		m->seen = store_rx_seen(net->h->store, m->e->message_id, m->uid) == 1;
+	}
 }
 
 /* On the loop, in the order received: act on what the workers found. */
@@ -265,7 +281,7 @@ static void s_rx_one(struct net *net, struct rx_batch *b, struct rx_in *m)
 		net_reject(net, p, uid, "claimed sender differs from the authenticated peer");
 		return;
 	}
-	if (m->seen) {	/* a retry of one we hold: s_seen() */
+	if (m->seen) {	/* a retry of one we hold: s_seen_all() */
 		p->received++;
 		p->duplicates++;
 		p->last_rx = time_mono_ms();
@@ -508,8 +524,7 @@ void net_router_handle(struct net *net)
 	/* design.md §4.6 "Both cores": the CPU work on every core, then the
 	 * rest here, in order, as before */
 	workpool_for(net->rx_pool, b->n_in, s_unpack_one, &(struct s_check_ctx){ net, b });
-	for (size_t i = 0; i < b->n_in; i++)
-		s_seen(net, &b->in[i]);
+	s_seen_all(net, b);
 	workpool_for(net->rx_pool, b->n_in, s_verify_one, &(struct s_check_ctx){ net, b });
 	for (size_t i = 0; i < b->n_in; i++) {
 		struct rx_in *m = &b->in[i];
