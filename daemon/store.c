@@ -789,9 +789,12 @@ int store_pseudonym(struct store *s, const char *ident, uint8_t out[32])
 
 /* ---- per-pupil data keys ---- */
 
-int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t **wrapped,
-		   size_t *wlen)
+int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN],
+		   const uint8_t *nonce, uint8_t **wrapped, size_t *wlen)
 {
+	if (nonce)
+		return crypto_seal_nonce(s->master, nonce, s_key_aad, sizeof(s_key_aad), key,
+					 CRYPTO_KEY_LEN, wrapped, wlen);
 	return crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, wlen);
 }
 
@@ -815,7 +818,7 @@ int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_
 
 	if ((r = crypto_random(key, CRYPTO_KEY_LEN)) < 0)
 		return r;
-	if ((r = store_key_wrap(s, key, &wrapped, &wlen)) < 0)
+	if ((r = store_key_wrap(s, key, NULL, &wrapped, &wlen)) < 0)
 		return r;
 	r = store_key_put(s, now, wrapped, wlen, id);
 	free(wrapped);

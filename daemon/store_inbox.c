@@ -9,7 +9,10 @@
 int store_inbox_seal(const struct store *s, const char *message_id, const char *pgn,
 		     const uint8_t *packed, size_t len, struct inbox_sealed *out)
 {
-	uint8_t key[CRYPTO_KEY_LEN];
+	/* the pupil key and a nonce for each of the two seals, drawn at once */
+	uint8_t rnd[CRYPTO_KEY_LEN + 2 * CRYPTO_NONCE_LEN];
+	const uint8_t *key = rnd, *n_wrap = rnd + CRYPTO_KEY_LEN,
+		      *n_seal = n_wrap + CRYPTO_NONCE_LEN;
 	char src[64];
 	int r;
 
@@ -18,11 +21,11 @@ int store_inbox_seal(const struct store *s, const char *message_id, const char *
 	/* the same MAC as store_pseudonym, without a fetch of HMAC per call */
 	if ((r = crypto_hmac_sha256_once(s->pseudo_key, sizeof(s->pseudo_key), src, strlen(src),
 					 out->pseudonym)) == 0 &&
-	    (r = crypto_random(key, sizeof(key))) == 0 &&
-	    (r = store_key_wrap(s, key, &out->wrapped, &out->wlen)) == 0)
-		r = crypto_seal(key, message_id, strlen(message_id), packed, len, &out->sealed,
-				&out->slen);
-	crypto_wipe(key, sizeof(key));
+	    (r = crypto_random(rnd, sizeof(rnd))) == 0 &&
+	    (r = store_key_wrap(s, key, n_wrap, &out->wrapped, &out->wlen)) == 0)
+		r = crypto_seal_nonce(key, n_seal, message_id, strlen(message_id), packed, len,
+				      &out->sealed, &out->slen);
+	crypto_wipe(rnd, sizeof(rnd));
 	if (r < 0)
 		store_inbox_sealed_clear(out);
 	return r;

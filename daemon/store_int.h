@@ -184,9 +184,10 @@ int store_strings_read(sqlite3_stmt *st, struct strlist *out);
 int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN]);
 /* store_key_new in two halves: wrap a key under the master key (reads only
  * the master key, which does not change while the store is open: any
- * thread), then store the wrapped key (the loop). *wrapped is the caller's. */
-int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t **wrapped,
-		   size_t *wlen);
+ * thread), then store the wrapped key (the loop). nonce: a fresh one from
+ * crypto_random, or NULL to have one drawn. *wrapped is the caller's. */
+int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN],
+		   const uint8_t *nonce, uint8_t **wrapped, size_t *wlen);
 int store_key_put(struct store *s, int64_t now, const uint8_t *wrapped, size_t wlen, int64_t *id);
 
 /* Seal / open under a pupil key (key_id > 0) or the outbox key (key_id 0).
