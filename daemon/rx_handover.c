@@ -33,15 +33,28 @@ static const char *s_basis_check(const struct hctx *h, const Overstap__Handover 
 	return NULL;
 }
 
-static int s_audit(struct hctx *h, const char *sender, const char *action, const char *record_id,
-		   const char *basis, const char *reason)
+/* The audit detail of a handover: purpose, basis, and the reason of a
+ * refusal ("s*": no reason key when reason is NULL). */
+static int s_detail(char **out, const char *basis, const char *reason)
 {
-	char actor[16];
+	return jdetail_format(out, "{s:s, s:o, s:s*}", "purpose", "handover", "basis",
+			      jdetail_textn(basis, 16), "reason", reason);
+}
 
-	/* "s*": no reason key when reason is NULL */
-	return store_auditf(h->store, rx_actor(sender, actor), action, record_id, sender,
-			     "{s:s, s:o, s:s*}", "purpose", "handover", "basis", jdetail_textn(basis, 16),
-			     "reason", reason);
+/* Audit action on record_id; detail: made beforehand (s_detail), or NULL
+ * to make it here. */
+static int s_audit(struct hctx *h, const char *sender, const char *action, const char *record_id,
+		   const char *basis, const char *reason, const char *detail)
+{
+	char actor[16], *own = NULL;
+	int r = 0;
+
+	if (!detail && (r = s_detail(&own, basis, reason)) == 0)
+		detail = own;
+	if (r == 0)
+		r = store_audit(h->store, rx_actor(sender, actor), action, record_id, sender, detail);
+	free(own);
+	return r;
 }
 
 /* What a worker made of a handover (rx_handover_prep): the body unpacked,
@@ -51,6 +64,7 @@ struct s_prep {
 	const char *why;
 	struct inbox_sealed x;
 	int sealed;			/* x is filled */
+	char *detail;			/* of dossier.received, or NULL */
 };
 
 void *rx_handover_prep(const struct hctx *h, const struct rx_msg *m)
@@ -60,9 +74,12 @@ void *rx_handover_prep(const struct hctx *h, const struct rx_msg *m)
 
 	if (!p)
 		return NULL;
-	if (envelope_handover_unpack(envelope_body(e), &p->ho, &p->why) == 0)
+	if (envelope_handover_unpack(envelope_body(e), &p->ho, &p->why) == 0) {
 		p->sealed = store_inbox_seal(h->store, e->message_id, p->ho->pgn, m->packed, m->len,
 					     &p->x) == 0;
+		if (s_detail(&p->detail, p->ho->basis, NULL) < 0)
+			p->detail = NULL;	/* made on the loop then */
+	}
 	return p;
 }
 
@@ -75,6 +92,7 @@ void rx_handover_prep_free(void *prep)
 	if (p->ho)
 		overstap__handover__free_unpacked(p->ho, NULL);
 	store_inbox_sealed_clear(&p->x);
+	free(p->detail);
 	free(p);
 }
 
@@ -98,7 +116,7 @@ const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 	why = s_basis_check(h, ho);
 	if (why) {
 		/* a refusal on the legal basis is a decision about a pupil: audited */
-		if (s_audit(h, e->sender, "dossier.refused", ho->record_id, ho->basis, why) < 0)
+		if (s_audit(h, e->sender, "dossier.refused", ho->record_id, ho->basis, why, NULL) < 0)
 			*failed = 1;
 		goto out;
 	}
@@ -111,7 +129,8 @@ const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 		goto out;
 	}
 	if (r == 0)
-		r = s_audit(h, e->sender, "dossier.received", ho->record_id, ho->basis, NULL);
+		r = s_audit(h, e->sender, "dossier.received", ho->record_id, ho->basis, NULL,
+			    p ? p->detail : NULL);
 	if (r < 0) {
 		log_err("cannot store handover %s from %s: %s", str_visbuf(e->message_id).s, e->sender,
 			strerror(-r));

@@ -175,7 +175,8 @@ static inline void fx_forge_raw(struct fx_side *from, const struct fx_side *to,
  * receive table, run its prep (on the workers in the daemon, here) and its
  * handler in a transaction. Returns the refusal (NULL = applied); *failed
  * as the handler set it. */
-static inline const char *fx_rx(struct fx_side *to, const struct fx_wire *w, int *failed)
+static inline const char *fx_rx_ex(struct fx_side *to, const struct fx_wire *w, int *failed,
+				   int with_prep)
 {
 	Overstap__Envelope *e = NULL;
 	crypto_sigkey *pub = crypto_sigkey_new_public(to->peer.sign_public);
@@ -194,7 +195,7 @@ static inline const char *fx_rx(struct fx_side *to, const struct fx_wire *w, int
 	if (row->needs_tx)
 		assert_int_equal(store_begin(to->s), 0);
 	m.e = e;
-	if (row->prep)
+	if (row->prep && with_prep)
 		m.prep = row->prep(&to->h, &m);
 	why = row->fn(&to->h, &m, failed);
 	if (row->needs_tx) {
@@ -207,6 +208,11 @@ static inline const char *fx_rx(struct fx_side *to, const struct fx_wire *w, int
 		row->prep_free(m.prep);
 	overstap__envelope__free_unpacked(e, NULL);
 	return why;
+}
+
+static inline const char *fx_rx(struct fx_side *to, const struct fx_wire *w, int *failed)
+{
+	return fx_rx_ex(to, w, failed, 1);
 }
 
 /* Send and apply in one go; 0 for *failed expected. */
