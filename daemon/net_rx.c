@@ -516,10 +516,14 @@ static void s_read_batch(struct net *net, struct rx_batch *b)
 
 void net_router_handle(struct net *net)
 {
-	struct rx_batch *b = calloc(1, sizeof(*b));
+	/* not calloc: 600 KiB cleared per batch for nothing; s_read_batch
+	 * clears each message it reads, s_ack_add each answer */
+	struct rx_batch *b = malloc(sizeof(*b));
 
 	if (!b)
 		return;
+	b->n_in = b->n = 0;
+	b->in_tx = b->failed = 0;
 	s_read_batch(net, b);
 	/* design.md §4.6 "Both cores": the CPU work on every core, then the
 	 * rest here, in order, as before */
