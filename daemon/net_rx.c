@@ -196,7 +196,7 @@ static void s_verify_one(void *ctx, size_t i)
 
 	if (m->e && !m->seen && strcmp(m->e->sender, m->uid) == 0)
 		m->verified = net_verify(m->p, m->e) == 0;
-	if (m->verified && (row = rx_find(m->e->body_case)) && row->prep) {
+	if (m->e && m->verified && (row = rx_find(m->e->body_case)) && row->prep) {
 		m->prow = row;
 		m->prep = row->prep(c->net->h, &(struct rx_msg){ .e = m->e,
 								 .packed = zmq_msg_data(&m->msg),

@@ -179,9 +179,6 @@ static const char *const s_sql[ST__N] = {
 	[ST_LEAVER_CANCELLED] = "UPDATE leavers SET state = 3 WHERE message_id = ?1 AND state = 1",
 
 	/* store_inbox.c */
-	/* two searches, not "message_id = ?1 OR record_id = ?2": on a WITHOUT
-	 * ROWID table that OR became a multi-index OR with an ephemeral b-tree
-	 * per call (issue 14: a tenth of the receiver's loop) */
 	[ST_INBOX_EXISTS] = "SELECT 1 FROM inbox WHERE message_id = ?1 UNION ALL"
 			    " SELECT 0 FROM inbox WHERE record_id = ?2 LIMIT 1",
 	[ST_INBOX_ERASURE] = "SELECT sender, coalesce(erased_at, 0), erased_what FROM inbox"
@@ -189,8 +186,7 @@ static const char *const s_sql[ST__N] = {
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
 			 " received_at, cohort, program, destination, exit_date, diploma)"
 			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-	/* with every ST_INBOX_INS (schema 14: no insert trigger) */
-	[ST_INBOX_COUNT_ADD] = "UPDATE counts SET n = n + 1 WHERE name = 'inbox'",
+	[ST_INBOX_COUNT_ADD] = "UPDATE counts SET n = n + 1 WHERE name = 'inbox'",	/* schema 14 */
 	[ST_INBOX_EACH] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
 			  " destination, coalesce(erased_at, 0), erased_what FROM inbox WHERE (?1 IS NULL OR cohort = ?1)"
 			  " ORDER BY message_id LIMIT ?2",
@@ -792,10 +788,9 @@ int store_pseudonym(struct store *s, const char *ident, uint8_t out[32])
 int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN],
 		   const uint8_t *nonce, uint8_t **wrapped, size_t *wlen)
 {
-	if (nonce)
-		return crypto_seal_nonce(s->master, nonce, s_key_aad, sizeof(s_key_aad), key,
-					 CRYPTO_KEY_LEN, wrapped, wlen);
-	return crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, wlen);
+	return nonce ? crypto_seal_nonce(s->master, nonce, s_key_aad, sizeof(s_key_aad), key,
+					 CRYPTO_KEY_LEN, wrapped, wlen)
+		     : crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, wlen);
 }
 
 int store_key_put(struct store *s, int64_t now, const uint8_t *wrapped, size_t wlen, int64_t *id)
@@ -803,9 +798,7 @@ int store_key_put(struct store *s, int64_t now, const uint8_t *wrapped, size_t w
 	sqlite3_stmt *st = store_st(s, ST_KEY_INS);
 	int r = STORE_BIND(st, STORE_B(wrapped, wlen), STORE_I(now));
 
-	if (r == 0)
-		r = sqlerr_exec(st);
-	if (r == 0)
+	if (r == 0 && (r = sqlerr_exec(st)) == 0)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return r;
 }
