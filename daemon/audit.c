@@ -119,7 +119,8 @@ static int s_mac(struct audit *a, const uint8_t prev[AUDIT_MAC_LEN], const struc
 	p = s_put_i64(p, e->at_ms);
 	for (int i = 0; i < F__N; i++)
 		p = s_put(p, f[i], len[i]);
-	return crypto_hmac_sha256(a->key, sizeof(a->key), a->buf, (size_t)(p - a->buf), out);
+	/* the same MAC; HMAC fetched once, not per entry (issue 14) */
+	return crypto_hmac_sha256_once(a->key, sizeof(a->key), a->buf, (size_t)(p - a->buf), out);
 }
 
 /* ---- UTF-8 ---- */

@@ -598,3 +598,94 @@ int crypto_b64_decode(const char *in, uint8_t **out, size_t *out_len)
 	*out_len = (size_t)got;
 	return 0;
 }
+
+/* ---- HMAC-SHA256 with the algorithm fetched once (issue 14) ---------------- */
+
+/* crypto_hmac_sha256 fetches HMAC on every call, which costs more than the
+ * MAC of a pseudonym's few bytes; the receive path computes one per dossier.
+ * Fetched once for the life of the process, however many threads ask. */
+static EVP_MAC *s_hmac;
+static pthread_once_t s_hmac_once = PTHREAD_ONCE_INIT;
+
+static void s_hmac_fetch(void)
+{
+	s_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+int crypto_hmac_sha256_once(const uint8_t *key, size_t key_len, const void *data, size_t len,
+			    uint8_t out[32])
+{
+	EVP_MAC_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	size_t outl = 0;
+	int r = -EIO;
+
+	pthread_once(&s_hmac_once, s_hmac_fetch);
+	if (!s_hmac)
+		return crypto_hmac_sha256(key, key_len, data, len, out);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!(ctx = EVP_MAC_CTX_new(s_hmac)))
+		goto out;
+	if (EVP_MAC_init(ctx, key_len ? key : s_empty, key_len, params) != 1)
+		goto out;
+	if (len && EVP_MAC_update(ctx, data, len) != 1)
+		goto out;
+	if (EVP_MAC_final(ctx, out, &outl, 32) != 1 || outl != 32)
+		goto out;
+	r = 0;
+out:
+	EVP_MAC_CTX_free(ctx);
+	return r;
+}
+
+/* ---- AES-256-GCM with the caller's nonce (issue 14) ----------------------- */
+
+/* EVP_aes_256_gcm() makes OpenSSL 3 fetch the cipher on every init; fetched
+ * once here, for the life of the process. */
+static EVP_CIPHER *s_gcm;
+static pthread_once_t s_gcm_once = PTHREAD_ONCE_INIT;
+
+static void s_gcm_fetch(void)
+{
+	s_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+int crypto_seal_nonce(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
+		      const void *aad, size_t aad_len, const void *pt, size_t pt_len, uint8_t **out,
+		      size_t *out_len)
+{
+	EVP_CIPHER_CTX *ctx = NULL;
+	uint8_t *buf = NULL, *ct;
+	size_t len = CRYPTO_SEAL_OVERHEAD + pt_len;
+	int n, r = -EIO;
+
+	if (pt_len > S_MAX_LEN || aad_len > S_MAX_LEN)
+		return -EINVAL;
+	pthread_once(&s_gcm_once, s_gcm_fetch);
+	if (!(buf = malloc(len)) || !(ctx = EVP_CIPHER_CTX_new())) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(buf, nonce, CRYPTO_NONCE_LEN);
+	ct = buf + CRYPTO_NONCE_LEN;
+	/* the layout of crypto_seal: nonce, ciphertext, tag */
+	if (EVP_EncryptInit_ex(ctx, s_gcm ? s_gcm : EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+		goto out;
+	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
+		goto out;
+	if (pt_len && EVP_EncryptUpdate(ctx, ct, &n, pt, (int)pt_len) != 1)
+		goto out;
+	if (EVP_EncryptFinal_ex(ctx, ct + pt_len, &n) != 1)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_TAG_LEN, ct + pt_len) != 1)
+		goto out;
+	*out = buf;
+	*out_len = len;
+	buf = NULL; /* transferred */
+	r = 0;
+out:
+	free(buf);
+	EVP_CIPHER_CTX_free(ctx);
+	return r;
+}

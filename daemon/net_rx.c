@@ -47,12 +47,14 @@ struct rx_in {
 	int multipart;			/* more frames came (and were dropped) */
 	const char *uid;		/* ZAP User-Id: the authenticated peer's id */
 	struct peer *p;			/* that peer, NULL when no longer configured */
-	/* set by the workers (s_unpack_one, s_verify_one) and s_seen() */
+	/* set by the workers (s_unpack_one, s_verify_one) and s_seen_all() */
 	Overstap__Envelope *e;		/* owned; NULL when envelope_unpack refused it */
 	int r;				/* envelope_unpack's result */
 	const char *why;		/* and its reason */
 	int seen;			/* a retry of one we hold: not verified again */
 	int verified;			/* the signature verified with p's key(s) */
+	const struct rx_row *prow;	/* with prep: the row that made it */
+	void *prep;			/* its rx_prep_fn's result (rx.h), owned */
 };
 
 /* Read no more than this many bytes into one batch (a message may be up to
@@ -184,13 +186,22 @@ static void s_unpack_one(void *ctx, size_t i)
 			       (size_t)c->net->h->cfg->max_message_size, &m->e, &m->why);
 }
 
+/* Verify, and for an authentic message whose row has one, run the row's
+ * prep (rx.h): the cryptography of storing a dossier, off the loop. */
 static void s_verify_one(void *ctx, size_t i)
 {
 	const struct s_check_ctx *c = ctx;
 	struct rx_in *m = &c->b->in[i];
+	const struct rx_row *row;
 
 	if (m->e && !m->seen && strcmp(m->e->sender, m->uid) == 0)
 		m->verified = net_verify(m->p, m->e) == 0;
+	if (m->e && m->verified && (row = rx_find(m->e->body_case)) && row->prep) {
+		m->prow = row;
+		m->prep = row->prep(c->net->h, &(struct rx_msg){ .e = m->e,
+								 .packed = zmq_msg_data(&m->msg),
+								 .len = zmq_msg_size(&m->msg) });
+	}
 }
 
 /* design.md §4.6: a retry of a dossier, status or outcome this peer sent
@@ -198,16 +209,32 @@ static void s_verify_one(void *ctx, size_t i)
  * step, so a sender's retries cost us a lookup. Its copy was verified when
  * it came; a changed body under the same id is not stored either way (the
  * id is the key). On the loop: it asks the store. */
-static void s_seen(struct net *net, struct rx_in *m)
+static int s_seen_asks(const struct rx_in *m)
 {
 	const Overstap__Envelope *e = m->e;
 
-	m->seen = e && strcmp(e->sender, m->uid) == 0 &&
-		  (e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER ||
-		   e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
-		   e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME) &&
-		  crypto_uuid_valid(e->message_id) &&
-		  store_rx_seen(net->h->store, e->message_id, m->uid) == 1;
+	return e && strcmp(e->sender, m->uid) == 0 &&
+	       (e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER ||
+		e->body_case == OVERSTAP__ENVELOPE__BODY_STATUS ||
+		e->body_case == OVERSTAP__ENVELOPE__BODY_OUTCOME) &&
+	       crypto_uuid_valid(e->message_id);
+}
+
+/* The lookups run inside the batch's transaction, opened here when any
+ * message needs one: each on its own was a read transaction of its own
+ * (WAL read lock, fcntl, wal-index), several times the lookup. Those
+ * messages are applied in that transaction anyway. */
+static void s_seen_all(struct net *net, struct rx_batch *b)
+{
+	for (size_t i = 0; i < b->n_in; i++) {
+		struct rx_in *m = &b->in[i];
+
+		if (!s_seen_asks(m))
+			continue;
+		if (!b->in_tx && s_tx_open(net, b) < 0)
+			break;	/* failed: nothing of this batch is acked, the senders retry */
+		m->seen = store_rx_seen(net->h->store, m->e->message_id, m->uid) == 1;
+	}
 }
 
 /* On the loop, in the order received: act on what the workers found. */
@@ -254,7 +281,7 @@ static void s_rx_one(struct net *net, struct rx_batch *b, struct rx_in *m)
 		net_reject(net, p, uid, "claimed sender differs from the authenticated peer");
 		return;
 	}
-	if (m->seen) {	/* a retry of one we hold: s_seen() */
+	if (m->seen) {	/* a retry of one we hold: s_seen_all() */
 		p->received++;
 		p->duplicates++;
 		p->last_rx = time_mono_ms();
@@ -282,7 +309,8 @@ static void s_rx_one(struct net *net, struct rx_batch *b, struct rx_in *m)
 		disp = DISP_LATER;
 	else if (!row->needs_tx || s_tx_open(net, b) == 0)
 		why = row->fn(net->h, &(struct rx_msg){ .e = e, .packed = zmq_msg_data(msg),
-							.len = zmq_msg_size(msg) }, &b->failed);
+							.len = zmq_msg_size(msg), .prep = m->prep },
+			      &b->failed);
 	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_HANDOVER && p->stored_bytes >= 0)
 		p->stored_bytes += (int64_t)zmq_msg_size(msg);
 	if (!why && e->body_case == OVERSTAP__ENVELOPE__BODY_HELLO) {
@@ -488,16 +516,19 @@ static void s_read_batch(struct net *net, struct rx_batch *b)
 
 void net_router_handle(struct net *net)
 {
-	struct rx_batch *b = calloc(1, sizeof(*b));
+	/* not calloc: 600 KiB cleared per batch for nothing; s_read_batch
+	 * clears each message it reads, s_ack_add each answer */
+	struct rx_batch *b = malloc(sizeof(*b));
 
 	if (!b)
 		return;
+	b->n_in = b->n = 0;
+	b->in_tx = b->failed = 0;
 	s_read_batch(net, b);
 	/* design.md §4.6 "Both cores": the CPU work on every core, then the
 	 * rest here, in order, as before */
 	workpool_for(net->rx_pool, b->n_in, s_unpack_one, &(struct s_check_ctx){ net, b });
-	for (size_t i = 0; i < b->n_in; i++)
-		s_seen(net, &b->in[i]);
+	s_seen_all(net, b);
 	workpool_for(net->rx_pool, b->n_in, s_verify_one, &(struct s_check_ctx){ net, b });
 	for (size_t i = 0; i < b->n_in; i++) {
 		struct rx_in *m = &b->in[i];
@@ -517,6 +548,8 @@ void net_router_handle(struct net *net)
 	else
 		s_acks_flush(net, b);
 	for (size_t i = 0; i < b->n_in; i++) {
+		if (b->in[i].prep)
+			b->in[i].prow->prep_free(b->in[i].prep);
 		if (b->in[i].e)
 			overstap__envelope__free_unpacked(b->in[i].e, NULL);
 		zmq_msg_close(&b->in[i].msg);

@@ -15,15 +15,15 @@ static const char *s_hello(struct hctx *h, const struct rx_msg *m, int *failed)
 }
 
 static const struct rx_row s_rows[] = {
-	{ OVERSTAP__ENVELOPE__BODY_HELLO, 0, 0, s_hello },
-	{ OVERSTAP__ENVELOPE__BODY_HANDOVER, 1, 1, rx_handover },
-	{ OVERSTAP__ENVELOPE__BODY_STATUS, 1, 1, rx_status },
-	{ OVERSTAP__ENVELOPE__BODY_OUTCOME, 1, 1, rx_outcome },
-	{ OVERSTAP__ENVELOPE__BODY_REGISTRATION, 1, 1, rx_registration },
-	{ OVERSTAP__ENVELOPE__BODY_WITHDRAWAL, 1, 1, rx_withdrawal },
-	{ OVERSTAP__ENVELOPE__BODY_ERASURE_RECEIPT, 1, 1, rx_receipt },
-	{ OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE, 1, 1, rx_notice },
-	{ OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, 1, 1, rx_checkpoint },
+	{ OVERSTAP__ENVELOPE__BODY_HELLO, 0, 0, s_hello, NULL, NULL },
+	{ OVERSTAP__ENVELOPE__BODY_HANDOVER, 1, 1, rx_handover, rx_handover_prep, rx_handover_prep_free },
+	{ OVERSTAP__ENVELOPE__BODY_STATUS, 1, 1, rx_status, NULL, NULL },
+	{ OVERSTAP__ENVELOPE__BODY_OUTCOME, 1, 1, rx_outcome, NULL, NULL },
+	{ OVERSTAP__ENVELOPE__BODY_REGISTRATION, 1, 1, rx_registration, NULL, NULL },
+	{ OVERSTAP__ENVELOPE__BODY_WITHDRAWAL, 1, 1, rx_withdrawal, NULL, NULL },
+	{ OVERSTAP__ENVELOPE__BODY_ERASURE_RECEIPT, 1, 1, rx_receipt, NULL, NULL },
+	{ OVERSTAP__ENVELOPE__BODY_CONSENT_NOTICE, 1, 1, rx_notice, NULL, NULL },
+	{ OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, 1, 1, rx_checkpoint, NULL, NULL },
 };
 
 const struct rx_row *rx_find(Overstap__Envelope__BodyCase body)

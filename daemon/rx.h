@@ -17,6 +17,7 @@ struct rx_msg {
 	const Overstap__Envelope *e;	/* unpacked; sender and signature checked */
 	const uint8_t *packed;		/* the envelope's bytes, kept as evidence */
 	size_t len;
+	void *prep;			/* what the row's prep made of it, or NULL */
 };
 
 /* Apply m (inside the receive batch's transaction when the row says so).
@@ -26,11 +27,22 @@ struct rx_msg {
  * so the sender retries. */
 typedef const char *(*rx_fn)(struct hctx *h, const struct rx_msg *m, int *failed);
 
+/* Optional, per row: the CPU work of applying m done beforehand, on a
+ * worker thread (design.md §4.6 "Both cores"), after m was authenticated.
+ * It may read the configuration and the store's keys (fixed while open),
+ * never the store's tables, the sockets or any counter. Returns what the
+ * handler finds in m->prep, or NULL (then the handler does it all itself:
+ * prep only saves the loop time, it decides nothing). prep_free frees it,
+ * used or not. */
+typedef void *(*rx_prep_fn)(const struct hctx *h, const struct rx_msg *m);
+
 struct rx_row {
 	Overstap__Envelope__BodyCase body;
 	int needs_tx;			/* writes the store: run in the batch transaction */
 	int acked;			/* answered with an Ack (Hello is not) */
 	rx_fn fn;
+	rx_prep_fn prep;		/* NULL: none */
+	void (*prep_free)(void *prep);
 };
 
 /* Refused registrations per peer (docs/design.md §4). Every refusal gets

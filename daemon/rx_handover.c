@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The receiver's own check of the legal basis (design.md §3): a dossier sent under
@@ -32,48 +33,111 @@ static const char *s_basis_check(const struct hctx *h, const Overstap__Handover 
 	return NULL;
 }
 
-static int s_audit(struct hctx *h, const char *sender, const char *action, const char *record_id,
-		   const char *basis, const char *reason)
+/* The audit detail of a handover: purpose, basis, and the reason of a
+ * refusal ("s*": no reason key when reason is NULL). */
+static int s_detail(char **out, const char *basis, const char *reason)
 {
-	char actor[16];
+	return jdetail_format(out, "{s:s, s:o, s:s*}", "purpose", "handover", "basis",
+			      jdetail_textn(basis, 16), "reason", reason);
+}
 
-	/* "s*": no reason key when reason is NULL */
-	return store_auditf(h->store, rx_actor(sender, actor), action, record_id, sender,
-			     "{s:s, s:o, s:s*}", "purpose", "handover", "basis", jdetail_textn(basis, 16),
-			     "reason", reason);
+/* Audit action on record_id; detail: made beforehand (s_detail), or NULL
+ * to make it here. */
+static int s_audit(struct hctx *h, const char *sender, const char *action, const char *record_id,
+		   const char *basis, const char *reason, const char *detail)
+{
+	char actor[16], *own = NULL;
+	int r = 0;
+
+	if (!detail && (r = s_detail(&own, basis, reason)) == 0)
+		detail = own;
+	if (r == 0)
+		r = store_audit(h->store, rx_actor(sender, actor), action, record_id, sender, detail);
+	free(own);
+	return r;
+}
+
+/* What a worker made of a handover (rx_handover_prep): the body unpacked,
+ * and sealed for the inbox when it unpacked. */
+struct s_prep {
+	Overstap__Handover *ho;		/* NULL: refused, why says why */
+	const char *why;
+	struct inbox_sealed x;
+	int sealed;			/* x is filled */
+	char *detail;			/* of dossier.received, or NULL */
+};
+
+void *rx_handover_prep(const struct hctx *h, const struct rx_msg *m)
+{
+	const Overstap__Envelope *e = m->e;
+	struct s_prep *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	if (envelope_handover_unpack(envelope_body(e), &p->ho, &p->why) == 0) {
+		p->sealed = store_inbox_seal(h->store, e->message_id, p->ho->pgn, m->packed, m->len,
+					     &p->x) == 0;
+		if (s_detail(&p->detail, p->ho->basis, NULL) < 0)
+			p->detail = NULL;	/* made on the loop then */
+	}
+	return p;
+}
+
+void rx_handover_prep_free(void *prep)
+{
+	struct s_prep *p = prep;
+
+	if (!p)
+		return;
+	if (p->ho)
+		overstap__handover__free_unpacked(p->ho, NULL);
+	store_inbox_sealed_clear(&p->x);
+	free(p->detail);
+	free(p);
 }
 
 /* Store one handover (inside the batch transaction). Returns the reason to
- * reject it with, or NULL when stored or already held. */
+ * reject it with, or NULL when stored or already held. With m->prep
+ * (rx_handover_prep, on a worker) only the checks and the SQL are left. */
 const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed)
 {
 	const Overstap__Envelope *e = m->e;
+	struct s_prep *p = m->prep;
 	Overstap__Handover *ho = NULL;
 	const char *why = NULL;
 	int r;
 
-	if (envelope_handover_unpack(envelope_body(e), &ho, &why) < 0)
+	if (p && !p->ho)
+		return p->why;
+	if (p)
+		ho = p->ho;
+	else if (envelope_handover_unpack(envelope_body(e), &ho, &why) < 0)
 		return why;
 	why = s_basis_check(h, ho);
 	if (why) {
 		/* a refusal on the legal basis is a decision about a pupil: audited */
-		if (s_audit(h, e->sender, "dossier.refused", ho->record_id, ho->basis, why) < 0)
+		if (s_audit(h, e->sender, "dossier.refused", ho->record_id, ho->basis, why, NULL) < 0)
 			*failed = 1;
 		goto out;
 	}
-	r = store_inbox_put(h->store, e->message_id, e->sender, ho, m->packed, m->len, time_now_ms());
+	r = p && p->sealed ?
+		    store_inbox_put_sealed(h->store, e->message_id, e->sender, ho, &p->x, time_now_ms()) :
+		    store_inbox_put(h->store, e->message_id, e->sender, ho, m->packed, m->len,
+				    time_now_ms());
 	if (r == -EEXIST) {	/* only the inbox's own key says "held already" */
 		why = "record id already received in another message";
 		goto out;
 	}
 	if (r == 0)
-		r = s_audit(h, e->sender, "dossier.received", ho->record_id, ho->basis, NULL);
+		r = s_audit(h, e->sender, "dossier.received", ho->record_id, ho->basis, NULL,
+			    p ? p->detail : NULL);
 	if (r < 0) {
 		log_err("cannot store handover %s from %s: %s", str_visbuf(e->message_id).s, e->sender,
 			strerror(-r));
 		*failed = 1;
 	}
 out:
-	overstap__handover__free_unpacked(ho, NULL);
+	if (!p)
+		overstap__handover__free_unpacked(ho, NULL);
 	return why;
 }

@@ -8,6 +8,9 @@
 
 /* rx_handover.c: a dossier for us (the receiver). */
 const char *rx_handover(struct hctx *h, const struct rx_msg *m, int *failed);
+/* Its prep (rx.h): the Handover unpacked and sealed for the inbox. */
+void *rx_handover_prep(const struct hctx *h, const struct rx_msg *m);
+void rx_handover_prep_free(void *prep);
 
 /* rx_feedback.c: what the receiver tells the school (statuses, outcomes) and
  * a registration at the receiver. */

@@ -179,19 +179,21 @@ static const char *const s_sql[ST__N] = {
 	[ST_LEAVER_CANCELLED] = "UPDATE leavers SET state = 3 WHERE message_id = ?1 AND state = 1",
 
 	/* store_inbox.c */
-	[ST_INBOX_EXISTS] = "SELECT message_id = ?1 FROM inbox WHERE message_id = ?1 OR record_id = ?2",
+	[ST_INBOX_EXISTS] = "SELECT 1 FROM inbox WHERE message_id = ?1 UNION ALL"
+			    " SELECT 0 FROM inbox WHERE record_id = ?2 LIMIT 1",
 	[ST_INBOX_ERASURE] = "SELECT sender, coalesce(erased_at, 0), erased_what FROM inbox"
 			     " WHERE record_id = ?1",
 	[ST_INBOX_INS] = "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed, pseudonym,"
 			 " received_at, cohort, program, destination, exit_date, diploma)"
 			 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+	[ST_INBOX_COUNT_ADD] = "UPDATE counts SET n = n + 1 WHERE name = 'inbox'",	/* schema 14 */
 	[ST_INBOX_EACH] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
 			  " destination, coalesce(erased_at, 0), erased_what FROM inbox WHERE (?1 IS NULL OR cohort = ?1)"
 			  " ORDER BY message_id LIMIT ?2",
 	[ST_INBOX_GET] = "SELECT message_id, record_id, sender, received_at, cohort, program,"
 			 " destination, coalesce(erased_at, 0), erased_what, key_id, sealed FROM inbox"
 			 " WHERE record_id = ?1",
-	/* kept by triggers (schema 12): O(1) at any size */
+	/* kept by store_inbox_put and a delete trigger (schemas 12, 14): O(1) at any size */
 	[ST_INBOX_COUNT] = "SELECT n FROM counts WHERE name = 'inbox'",
 	[ST_INBOX_KEY] = "SELECT key_id, sender, erased_at IS NOT NULL FROM inbox WHERE record_id = ?1",
 	[ST_INBOX_BY_PSEUDONYM] = "SELECT record_id FROM inbox WHERE pseudonym = ?1 ORDER BY message_id",
@@ -783,31 +785,36 @@ int store_pseudonym(struct store *s, const char *ident, uint8_t out[32])
 
 /* ---- per-pupil data keys ---- */
 
-int store_key_wrap(struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t **wrapped,
-		   size_t *len)
+int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN],
+		   const uint8_t *nonce, uint8_t **wrapped, size_t *wlen)
 {
-	return crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, len);
+	return nonce ? crypto_seal_nonce(s->master, nonce, s_key_aad, sizeof(s_key_aad), key,
+					 CRYPTO_KEY_LEN, wrapped, wlen)
+		     : crypto_seal(s->master, s_key_aad, sizeof(s_key_aad), key, CRYPTO_KEY_LEN, wrapped, wlen);
+}
+
+int store_key_put(struct store *s, int64_t now, const uint8_t *wrapped, size_t wlen, int64_t *id)
+{
+	sqlite3_stmt *st = store_st(s, ST_KEY_INS);
+	int r = STORE_BIND(st, STORE_B(wrapped, wlen), STORE_I(now));
+
+	if (r == 0 && (r = sqlerr_exec(st)) == 0)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
 }
 
 int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN])
 {
 	uint8_t *wrapped = NULL;
 	size_t wlen = 0;
-	sqlite3_stmt *st;
 	int r;
 
 	if ((r = crypto_random(key, CRYPTO_KEY_LEN)) < 0)
 		return r;
-	r = store_key_wrap(s, key, &wrapped, &wlen);
-	if (r < 0)
+	if ((r = store_key_wrap(s, key, NULL, &wrapped, &wlen)) < 0)
 		return r;
-	st = store_st(s, ST_KEY_INS);
-	r = STORE_BIND(st, STORE_B(wrapped, wlen), STORE_I(now));
-	if (r == 0)
-		r = sqlerr_exec(st);
+	r = store_key_put(s, now, wrapped, wlen, id);
 	free(wrapped);
-	if (r == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
 	return r;
 }
 

@@ -37,7 +37,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 struct store;
 
@@ -405,6 +405,28 @@ int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest);
  * (evidence of origin) can be checked again later. */
 int store_inbox_put(struct store *s, const char *message_id, const char *sender,
 		    const Overstap__Handover *h, const uint8_t *packed, size_t len, int64_t now);
+
+/* store_inbox_put in two halves (design.md §4.6 "Both cores"). The first,
+ * store_inbox_seal, is the cryptography: a fresh pupil key wrapped under
+ * the master key, the packed envelope sealed under it (message id as AAD),
+ * the PGN's pseudonym. It reads only the store's keys, fixed while the store
+ * is open, so it may run on a worker thread; the pupil key in the clear is
+ * wiped before it returns. The second, store_inbox_put_sealed, is
+ * store_inbox_put's SQL with that result, on the loop, with the same
+ * results (0, 1, -EEXIST). An unused result just goes: the key it made was
+ * never stored. */
+struct inbox_sealed {
+	uint8_t pseudonym[32];		/* HMAC(pgn:PGN) */
+	uint8_t *wrapped;		/* the pupil key under the master key */
+	size_t wlen;
+	uint8_t *sealed;		/* the packed envelope under the pupil key */
+	size_t slen;
+};
+int store_inbox_seal(const struct store *s, const char *message_id, const char *pgn,
+		     const uint8_t *packed, size_t len, struct inbox_sealed *out);
+void store_inbox_sealed_clear(struct inbox_sealed *x);
+int store_inbox_put_sealed(struct store *s, const char *message_id, const char *sender,
+			   const Overstap__Handover *h, const struct inbox_sealed *x, int64_t now);
 
 struct inbox_row {
 	char message_id[CRYPTO_UUID_STR_LEN + 1];

@@ -37,7 +37,7 @@ enum {
 	/* store_inbox.c: a retry of what a peer sent, before it is verified */
 	ST_RX_SEEN,
 	/* store_inbox.c */
-	ST_INBOX_EXISTS, ST_INBOX_ERASURE, ST_INBOX_INS, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT, ST_INBOX_KEY,
+	ST_INBOX_EXISTS, ST_INBOX_ERASURE, ST_INBOX_INS, ST_INBOX_COUNT_ADD, ST_INBOX_EACH, ST_INBOX_GET, ST_INBOX_COUNT, ST_INBOX_KEY,
 	ST_INBOX_BY_PSEUDONYM, ST_ASSERT_INS, ST_ASSERT_OF, ST_ASSERT_DEL,
 	/* store_events.c */
 	ST_EVENT_INS, ST_EVENTS_OF, ST_EVENTS_DEL_RECORD, ST_RET_EVENTS,
@@ -182,11 +182,14 @@ int store_strings_read(sqlite3_stmt *st, struct strlist *out);
 /* A new per-pupil data key: stored wrapped under the master key, returned
  * in the clear (the caller wipes it) with its id. */
 int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_KEY_LEN]);
-/* A pupil key wrapped under the master key as store_key_new stores it
- * (*wrapped is the caller's): for a key made before the transaction that
- * stores it (an import session's staging, design.md §8.5). */
-int store_key_wrap(struct store *s, const uint8_t key[CRYPTO_KEY_LEN], uint8_t **wrapped,
-		   size_t *len);
+/* store_key_new in two halves: wrap a key under the master key (reads only
+ * the master key, which does not change while the store is open: any
+ * thread; the receive workers, an import session's staging, design.md
+ * §4.6, §8.5), then store the wrapped key (the loop). nonce: a fresh one
+ * from crypto_random, or NULL to have one drawn. *wrapped is the caller's. */
+int store_key_wrap(const struct store *s, const uint8_t key[CRYPTO_KEY_LEN],
+		   const uint8_t *nonce, uint8_t **wrapped, size_t *wlen);
+int store_key_put(struct store *s, int64_t now, const uint8_t *wrapped, size_t wlen, int64_t *id);
 
 /* Seal / open under a pupil key (key_id > 0) or the outbox key (key_id 0).
  * *out is the caller's. Opening under a shredded key is -ENOKEY. */

@@ -165,7 +165,7 @@ int store_leaver_prepare(struct store *s, const Overstapctl__Leaver *row,
 	 * store_seal it was read back from pupil_keys and unwrapped again. */
 	if ((r = s_row_pseudonym(s, row, p->pseudonym)) < 0 ||
 	    (r = crypto_random(key, sizeof(key))) < 0 ||
-	    (r = store_key_wrap(s, key, &wrapped, &p->wrapped_len)) < 0)
+	    (r = store_key_wrap(s, key, NULL, &wrapped, &p->wrapped_len)) < 0)
 		goto out;
 	p->wrapped = p->own[0] = wrapped;
 	n = overstapstore__leaver_private__get_packed_size(&v.p);
@@ -186,20 +186,6 @@ out:
 	return r;
 }
 
-/* The wrapped key of a prepared leaver stored (as store_key_new does). */
-static int s_key_put(struct store *s, const uint8_t *wrapped, size_t len, int64_t now,
-		     int64_t *id)
-{
-	sqlite3_stmt *st = store_st(s, ST_KEY_INS);
-	int r = STORE_BIND(st, STORE_B(wrapped, len), STORE_I(now));
-
-	if (r == 0)
-		r = sqlerr_exec(st);
-	if (r == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return r;
-}
-
 int store_leaver_add_prepared(struct store *s, const Overstapctl__Leaver *row,
 			      const struct store_leaver_prep *p, const char *user, int64_t now,
 			      int64_t *id)
@@ -209,7 +195,7 @@ int store_leaver_add_prepared(struct store *s, const Overstapctl__Leaver *row,
 	int64_t key_id = 0;
 	int r;
 
-	if ((r = s_key_put(s, p->wrapped, p->wrapped_len, now, &key_id)) < 0)
+	if ((r = store_key_put(s, now, p->wrapped, p->wrapped_len, &key_id)) < 0)
 		return r;
 	st = store_st(s, ST_LEAVER_INS);
 	a[0] = STORE_I(key_id);

@@ -172,13 +172,16 @@ static inline void fx_forge_raw(struct fx_side *from, const struct fx_side *to,
 
 /* Apply a wire at `to` as the transport does: unpack, check the sender's
  * signature with the key `to` has configured, look the body up in the
- * receive table and run its handler in a transaction. Returns the refusal
- * (NULL = applied); *failed as the handler set it. */
-static inline const char *fx_rx(struct fx_side *to, const struct fx_wire *w, int *failed)
+ * receive table, run its prep (on the workers in the daemon, here) and its
+ * handler in a transaction. Returns the refusal (NULL = applied); *failed
+ * as the handler set it. */
+static inline const char *fx_rx_ex(struct fx_side *to, const struct fx_wire *w, int *failed,
+				   int with_prep)
 {
 	Overstap__Envelope *e = NULL;
 	crypto_sigkey *pub = crypto_sigkey_new_public(to->peer.sign_public);
 	const struct rx_row *row;
+	struct rx_msg m = { .packed = w->packed, .len = w->len };
 	const char *why = NULL;
 
 	*failed = 0;
@@ -191,15 +194,25 @@ static inline const char *fx_rx(struct fx_side *to, const struct fx_wire *w, int
 	assert_non_null(row);
 	if (row->needs_tx)
 		assert_int_equal(store_begin(to->s), 0);
-	why = row->fn(&to->h, &(struct rx_msg){ .e = e, .packed = w->packed, .len = w->len }, failed);
+	m.e = e;
+	if (row->prep && with_prep)
+		m.prep = row->prep(&to->h, &m);
+	why = row->fn(&to->h, &m, failed);
 	if (row->needs_tx) {
 		if (*failed)
 			store_rollback(to->s);
 		else
 			assert_int_equal(store_commit(to->s), 0);
 	}
+	if (m.prep)
+		row->prep_free(m.prep);
 	overstap__envelope__free_unpacked(e, NULL);
 	return why;
+}
+
+static inline const char *fx_rx(struct fx_side *to, const struct fx_wire *w, int *failed)
+{
+	return fx_rx_ex(to, w, failed, 1);
 }
 
 /* Send and apply in one go; 0 for *failed expected. */

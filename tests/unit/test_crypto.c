@@ -63,6 +63,41 @@ static void test_seal_open_roundtrip(void **state)
 	free(back);
 }
 
+/* crypto_seal_nonce: crypto_seal's layout (nonce, ciphertext, tag) with the
+ * caller's nonce; the GCM specification's AES-256 test cases 13 and 14 (zero
+ * key and nonce); opened by crypto_open, and not with another AAD. */
+static void test_seal_nonce(void **state)
+{
+	uint8_t key[CRYPTO_KEY_LEN] = { 0 }, nonce[CRYPTO_NONCE_LEN] = { 0 }, pt[16] = { 0 };
+	uint8_t want[CRYPTO_SEAL_OVERHEAD + 16], *ct = NULL, *back = NULL;
+	size_t clen = 0, blen = 0;
+
+	(void)state;
+	assert_int_equal(crypto_seal_nonce(key, nonce, NULL, 0, pt, 0, &ct, &clen), 0);
+	assert_int_equal(clen, CRYPTO_SEAL_OVERHEAD);
+	memset(want, 0, CRYPTO_NONCE_LEN);
+	s_unhex("530f8afbc74536b9a963b4f1c4cb738b", want + CRYPTO_NONCE_LEN, 16);
+	assert_memory_equal(ct, want, clen);
+	free(ct);
+	assert_int_equal(crypto_seal_nonce(key, nonce, NULL, 0, pt, sizeof(pt), &ct, &clen), 0);
+	assert_int_equal(clen, sizeof(want));
+	s_unhex("cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919",
+		want + CRYPTO_NONCE_LEN, 32);
+	assert_memory_equal(ct, want, clen);
+	free(ct);
+
+	s_key(key, 0x17);
+	memset(nonce, 0xa5, sizeof(nonce));
+	assert_int_equal(crypto_seal_nonce(key, nonce, "aad", 3, "dossier", 7, &ct, &clen), 0);
+	assert_memory_equal(ct, nonce, sizeof(nonce));
+	assert_int_equal(crypto_open(key, "aad", 3, ct, clen, &back, &blen), 0);
+	assert_int_equal(blen, 7);
+	assert_memory_equal(back, "dossier", 7);
+	free(back);
+	assert_int_equal(crypto_open(key, "aae", 3, ct, clen, &back, &blen), -EBADMSG);
+	free(ct);
+}
+
 static void test_seal_open_empty(void **state)
 {
 	uint8_t key[CRYPTO_KEY_LEN], *ct = NULL, *back = NULL;
@@ -181,6 +216,30 @@ static void test_hmac_rfc4231(void **state)
 	 * Python's hmac.new(b"", b"", sha256) gives). */
 	assert_int_equal(crypto_hmac_sha256(NULL, 0, NULL, 0, mac), 0);
 	s_unhex("b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad", want, 32);
+	assert_memory_equal(mac, want, 32);
+}
+
+/* crypto_hmac_sha256_once (HMAC fetched once): the same vectors, and the
+ * same MAC as crypto_hmac_sha256 for a pseudonym's input. */
+static void test_hmac_once_rfc4231(void **state)
+{
+	uint8_t key[CRYPTO_KEY_LEN], mac[32], want[32];
+
+	(void)state;
+	memset(key, 0x0b, 20);
+	assert_int_equal(crypto_hmac_sha256_once(key, 20, "Hi There", 8, mac), 0);
+	s_unhex("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", want, 32);
+	assert_memory_equal(mac, want, 32);
+	assert_int_equal(crypto_hmac_sha256_once((const uint8_t *)"Jefe", 4,
+						 "what do ya want for nothing?", 28, mac), 0);
+	s_unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", want, 32);
+	assert_memory_equal(mac, want, 32);
+	assert_int_equal(crypto_hmac_sha256_once(NULL, 0, NULL, 0, mac), 0);
+	s_unhex("b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad", want, 32);
+	assert_memory_equal(mac, want, 32);
+	s_key(key, 0x42);
+	assert_int_equal(crypto_hmac_sha256(key, sizeof(key), "pgn:123456782", 13, want), 0);
+	assert_int_equal(crypto_hmac_sha256_once(key, sizeof(key), "pgn:123456782", 13, mac), 0);
 	assert_memory_equal(mac, want, 32);
 }
 
@@ -580,11 +639,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seal_open_roundtrip),
 		cmocka_unit_test(test_seal_open_empty),
+		cmocka_unit_test(test_seal_nonce),
 		cmocka_unit_test(test_open_tampered),
 		cmocka_unit_test(test_open_wrong_key),
 		cmocka_unit_test(test_open_wrong_aad),
 		cmocka_unit_test(test_open_short),
 		cmocka_unit_test(test_hmac_rfc4231),
+		cmocka_unit_test(test_hmac_once_rfc4231),
 		cmocka_unit_test(test_hkdf_vector),
 		cmocka_unit_test(test_hkdf_separation),
 		cmocka_unit_test(test_ed25519_rfc8032),

@@ -130,6 +130,48 @@ static void test_handover_statute_stored(void **state)
 	fx_wire_free(&w);
 }
 
+/* The handler without its prep (rx.h: a prep that could not run) stores
+ * what it does with one: the dossier as it came, counted, audited with the
+ * same detail, found by the same pseudonym of the PGN. */
+static void test_handover_without_prep(void **state)
+{
+	struct fx *f = *state;
+	char rec[2][CRYPTO_UUID_STR_LEN + 1], detail[2][1024];
+	struct fx_wire w[2];
+	struct leaver l[2];
+	struct strlist ids = { 0 };
+	struct inbox_row row;
+	uint8_t *packed = NULL;
+	size_t len = 0;
+	int failed = 1;
+
+	memset(w, 0, sizeof(w));
+	fx_import(f, "P1", FX_PGN, FX_MBO, &l[0]);
+	fx_import(f, "P2", FX_PGN2, FX_MBO, &l[1]);
+	for (int i = 0; i < 2; i++) {
+		fx_handover(f, &l[i], "statute", 0, NULL, 0, rec[i], &w[i]);
+		assert_null(fx_rx_ex(&f->mbo, &w[i], &failed, i));	/* 0: without */
+		assert_int_equal(failed, 0);
+		assert_int_equal(store_inbox_get(f->mbo.s, rec[i], &row, &packed, &len), 0);
+		assert_int_equal(len, w[i].len);
+		assert_memory_equal(packed, w[i].packed, len);
+		free(packed);
+		assert_int_equal(fx_audits(&f->mbo, "dossier.received", rec[i], detail[i],
+					   sizeof(detail[i])), 1);
+		store_leaver_clear(&l[i]);
+	}
+	assert_string_equal(detail[0], detail[1]);
+	assert_int_equal(fx_inbox_count(&f->mbo), 2);
+	/* fx_handover sends FX_PGN for every leaver: one pseudonym, both ways */
+	assert_int_equal(store_inbox_by_pgn(f->mbo.s, FX_PGN, &ids), 0);
+	assert_int_equal(ids.n, 2);
+	assert_string_equal(ids.v[0], rec[0]);
+	assert_string_equal(ids.v[1], rec[1]);
+	strlist_clear(&ids);
+	for (int i = 0; i < 2; i++)
+		fx_wire_free(&w[i]);
+}
+
 /* design.md §4.3: dossiers signed as one group are stored as they came,
  * path and all, and each inbox row verifies later by itself: with nothing
  * but its stored bytes and the sender's public key, no root cache. */
@@ -389,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_table_covers_every_body),
 		cmocka_unit_test(test_table_handlers),
 		cmocka_unit_test_setup_teardown(test_hello, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_handover_without_prep, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_handover_statute_stored, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_handover_batch_signed_evidence, fx_setup,
 						fx_teardown),

@@ -61,7 +61,7 @@ static void s_downgrade_to_v4(const char *path)
 	static const char *const down =
 		"DROP TRIGGER outbox_count_ins; DROP TRIGGER outbox_count_del;"	/* v12 */
 		"DROP TRIGGER outbox_count_upd;"
-		"DROP TRIGGER inbox_count_ins; DROP TRIGGER inbox_count_del;"	/* v11 */
+		"DROP TRIGGER inbox_count_del;"	/* v11 (v13 dropped inbox_count_ins) */
 		"DROP INDEX inbox_retention; DROP INDEX leavers_retention;"
 		"ALTER TABLE leavers DROP COLUMN inzage_agrees;"	/* v10 */
 		"DROP INDEX outbox_refused;"		/* v9 */
@@ -170,8 +170,12 @@ static int s_user_version(const char *path)
 	return v;
 }
 
+/* What migration 13 -> 14 took away, put back: a store as schema 13 left it. */
+#define V14_UNDO \
+	"CREATE TRIGGER inbox_count_ins AFTER INSERT ON inbox BEGIN" \
+	"  UPDATE counts SET n = n + 1 WHERE name = 'inbox'; END;"
 /* What migration 11 -> 12 adds, taken away again: a store as schema 11 left it. */
-#define V13_UNDO \
+#define V13_UNDO V14_UNDO \
 	"DROP TRIGGER outbox_count_ins; DROP TRIGGER outbox_count_del;" \
 	"DROP TRIGGER outbox_count_upd; DROP TABLE outbox_counts;"
 #define V12_UNDO V13_UNDO \
@@ -264,7 +268,8 @@ static void test_migrate_v12_to_v13(void **state)
 }
 
 /* Schema 11 -> 12 (issue 14: start-up and status at any size): the inbox
- * count starts from the rows already there and follows inserts and deletes;
+ * count starts from the rows already there and follows deletes (inserts:
+ * store_inbox_put since schema 14, test_migrate_v13_to_v14);
  * the retention scans search their partial indexes instead of reading
  * every row. */
 static void test_migrate_v11_to_v12(void **state)
@@ -302,11 +307,8 @@ static void test_migrate_v11_to_v12(void **state)
 	assert_int_equal(store_inbox_count(f->s, &n), 0);
 	assert_int_equal(n, 7);
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM inbox WHERE message_id IN ('m1', 'm2');"
-					  "INSERT INTO inbox(message_id, record_id, sender, key_id, sealed,"
-					  " pseudonym, received_at, cohort, program, destination, exit_date)"
-					  " VALUES ('m8', 'r8', '12AB00', 900, x'00', x'01', 0, '2025-2026',"
-					  " 1, 1, '2026-07-01');", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM inbox WHERE message_id IN ('m1', 'm2');",
+				      NULL, NULL, NULL), SQLITE_OK);
 	for (size_t i = 0; i < ARRAY_SIZE(ret); i++) {
 		s_plan(db, ret[i], plan, sizeof(plan));
 		if (!strstr(plan, idx[i]) || strstr(plan, "SCAN"))
@@ -314,7 +316,59 @@ static void test_migrate_v11_to_v12(void **state)
 	}
 	sqlite3_close(db);
 	assert_int_equal(store_inbox_count(f->s, &n), 0);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 5);
+}
+
+/* Schema 13 -> 14 (issue 14, the receiver's CPU): no trigger on inserts into
+ * the inbox, because a trigger makes each insert a statement SQLite guards
+ * with a statement journal, which in a receive batch spilled to a temporary
+ * file; store_inbox_put keeps the count instead, once per dossier stored,
+ * not for a retry or a second message for a record held. */
+static void test_migrate_v13_to_v14(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t bytes[] = "dossier";
+	Overstap__Handover h = OVERSTAP__HANDOVER__INIT;
+	char mid[3][CRYPTO_UUID_STR_LEN + 1], rid[2][CRYPTO_UUID_STR_LEN + 1];
+	sqlite3_stmt *st;
+	uint64_t n = 0;
+	sqlite3 *db;
+	char err[256] = "";
+
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(crypto_uuidv7(mid[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(crypto_uuidv7(rid[i]), 0);
+	h.pgn = (char *)"123456782";
+	h.cohort = (char *)"2025-2026";
+	h.exit_date = (char *)"2026-07-01";
+	h.record_id = rid[0];
+	assert_int_equal(store_inbox_put(f->s, mid[0], PEER, &h, bytes, sizeof(bytes), 1), 0);
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, V14_UNDO "PRAGMA user_version = 13;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+					    " AND tbl_name = 'inbox' AND sql LIKE '%INSERT ON inbox%'",
+					    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(store_inbox_count(f->s, &n), 0);
+	assert_int_equal(n, 1);
+	/* a retry, and another message for the record held: not counted */
+	assert_int_equal(store_inbox_put(f->s, mid[0], PEER, &h, bytes, sizeof(bytes), 2), 1);
+	assert_int_equal(store_inbox_put(f->s, mid[1], PEER, &h, bytes, sizeof(bytes), 2), -EEXIST);
+	h.record_id = rid[1];
+	assert_int_equal(store_inbox_put(f->s, mid[2], PEER, &h, bytes, sizeof(bytes), 2), 0);
+	assert_int_equal(store_inbox_count(f->s, &n), 0);
+	assert_int_equal(n, 2);
 }
 
 /* A rolled-back transaction leaves nothing; a committed one stays across a
@@ -549,6 +603,7 @@ int main(void)
 		FX_TEST(test_migrate_v4_to_v5),
 		FX_TEST(test_migrate_v10_to_v11),
 		FX_TEST(test_migrate_v11_to_v12),
+		FX_TEST(test_migrate_v13_to_v14),
 		FX_TEST(test_migrate_v12_to_v13),
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),

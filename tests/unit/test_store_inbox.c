@@ -1,6 +1,9 @@
 /* Unit tests for store_inbox.c: idempotent receipt, listing, assertions. */
 #include "store_fixture.h"
 
+#include <pthread.h>
+#include <sqlite3.h>
+
 static void test_inbox_idempotent(void **state)
 {
 	struct fx *f = *state;
@@ -33,6 +36,91 @@ static void test_inbox_idempotent(void **state)
 	assert_int_equal(row.received_at, 5);
 	free(out);
 	assert_int_equal(store_inbox_get(f->s, "nope", &row, &out, &len), -ENOENT);
+}
+
+struct seal_job {
+	struct store *s;
+	const char *mid;
+	const uint8_t *packed;
+	size_t len;
+	struct inbox_sealed x;
+	int r;
+};
+
+/* Rows of a table as committed, read by a connection of our own. */
+static int64_t s_count_rows(struct fx *f, const char *table)
+{
+	char sql[64];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int64_t n;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void *s_seal_thread(void *arg)
+{
+	struct seal_job *j = arg;
+
+	j->r = store_inbox_seal(j->s, j->mid, "123456782", j->packed, j->len, &j->x);
+	return NULL;
+}
+
+/* The receive workers' half (design.md §4.6 "Both cores"): sealed on
+ * another thread, stored by the loop, the dossier reads back as sent and is
+ * found by the PGN's pseudonym, as one stored by store_inbox_put; a result
+ * not used (the record was held already) stores no key. */
+static void test_inbox_sealed_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	Overstap__Handover h = OVERSTAP__HANDOVER__INIT;
+	uint8_t packed[] = "signed envelope bytes", *out = NULL;
+	struct seal_job j[2] = {
+		{ .s = f->s, .mid = "01890a5d-0000-7000-8000-000000000001", .packed = packed,
+		  .len = sizeof(packed) },
+		{ .s = f->s, .mid = "01890a5d-0000-7000-8000-000000000002", .packed = packed,
+		  .len = sizeof(packed) },
+	};
+	struct strlist ids = { 0 };
+	struct inbox_row row;
+	pthread_t t;
+	int64_t keys_before, keys_after;
+	size_t len = 0;
+
+	h.record_id = "01890a5d-ac96-774b-bcce-b302099a8057";
+	h.pgn = "123456782";
+	h.cohort = "2024-2025";
+	h.exit_date = "2025-07-04";
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_create(&t, NULL, s_seal_thread, &j[i]), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(j[i].r, 0);
+	}
+	keys_before = s_count_rows(f, "pupil_keys");
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_inbox_put_sealed(f->s, j[0].mid, "12AB00", &h, &j[0].x, 5), 0);
+	assert_int_equal(store_inbox_put_sealed(f->s, j[0].mid, "12AB00", &h, &j[0].x, 6), 1);
+	assert_int_equal(store_inbox_put_sealed(f->s, j[1].mid, "12AB00", &h, &j[1].x, 6), -EEXIST);
+	assert_int_equal(store_commit(f->s), 0);
+	keys_after = s_count_rows(f, "pupil_keys");
+	assert_int_equal(keys_after, keys_before + 1);	/* the one stored */
+	for (int i = 0; i < 2; i++)
+		store_inbox_sealed_clear(&j[i].x);
+	assert_int_equal(store_inbox_get(f->s, h.record_id, &row, &out, &len), 0);
+	assert_int_equal(len, sizeof(packed));
+	assert_memory_equal(out, packed, len);
+	free(out);
+	assert_int_equal(store_inbox_by_pgn(f->s, "123456782", &ids), 0);
+	assert_int_equal(ids.n, 1);
+	assert_string_equal(ids.v[0], h.record_id);
+	strlist_clear(&ids);
 }
 
 struct blob_seen {
@@ -102,6 +190,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_inbox_idempotent),
+		FX_TEST(test_inbox_sealed_elsewhere),
 		FX_TEST(test_inbox_each_and_assertions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
