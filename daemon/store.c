@@ -741,12 +741,27 @@ void store_close(struct store **sp)
 	*sp = NULL;
 }
 
+/* The keys unwrapped in the transaction that ends (struct store). */
+static void s_keys_wipe(struct store *s)
+{
+	if (s->keys_n)
+		crypto_wipe(s->keys, sizeof(s->keys));
+	s->keys_n = 0;
+	s->keys_tx = 0;
+}
+
 /* A broken store takes no new write transaction (store.h). */
 int store_begin(struct store *s)
 {
 	sqlite3_stmt *st = store_st(s, ST_BEGIN);
+	int r;
 
-	return s->broken ? -EUCLEAN : store_note(s, sqlerr_exec(st));
+	s_keys_wipe(s);	/* a transaction sqlite ended by itself (an I/O error) left them */
+	if (s->broken)
+		return -EUCLEAN;
+	r = store_note(s, sqlerr_exec(st));
+	s->keys_tx = r == 0;
+	return r;
 }
 /* A commit that fails is rolled back here (test_fault_control.c): sqlite
  * leaves the transaction open after a failed COMMIT (SQLITE_BUSY, an I/O or
@@ -756,7 +771,10 @@ int store_begin(struct store *s)
  * retries a commit. */
 int store_commit(struct store *s)
 {
-	int r = store_note(s, sqlerr_exec(store_st(s, ST_COMMIT)));
+	int r;
+
+	s_keys_wipe(s);
+	r = store_note(s, sqlerr_exec(store_st(s, ST_COMMIT)));
 
 	if (r < 0)
 		store_rollback(s);
@@ -764,6 +782,7 @@ int store_commit(struct store *s)
 }
 void store_rollback(struct store *s)
 {
+	s_keys_wipe(s);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlerr_exec(store_st(s, ST_ROLLBACK));
 }
@@ -805,14 +824,38 @@ int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_
 	return r;
 }
 
+/* The slot of key id in the cache of the open transaction, or NULL when
+ * there is none (outside store_begin's transaction the cache is not used:
+ * a key read there may be shredded by the next transaction). */
+static struct store_key_slot *s_key_slot(struct store *s, int64_t id)
+{
+	if (!s->keys_tx || sqlite3_get_autocommit(s->db))
+		return NULL;
+	return &s->keys[(uint64_t)id % STORE_KEY_CACHE];
+}
+
+void store_key_forget(struct store *s, int64_t key_id)
+{
+	struct store_key_slot *k = &s->keys[(uint64_t)key_id % STORE_KEY_CACHE];
+
+	if (k->id == key_id)
+		crypto_wipe(k, sizeof(*k));
+}
+
 /* -ENOKEY when the key was shredded: the data it protected is gone for good. */
 static int s_key_get(struct store *s, int64_t id, uint8_t key[CRYPTO_KEY_LEN])
 {
-	sqlite3_stmt *st = store_st(s, ST_KEY_GET);
+	sqlite3_stmt *st;
+	struct store_key_slot *k = s_key_slot(s, id);
 	uint8_t *plain = NULL;
 	size_t plen = 0;
 	int rc, r;
 
+	if (k && k->id == id) {
+		memcpy(key, k->key, CRYPTO_KEY_LEN);
+		return 0;
+	}
+	st = store_st(s, ST_KEY_GET);
 	if ((r = STORE_BIND(st, STORE_I(id))) < 0)
 		return r;
 	rc = sqlite3_step(st);
@@ -831,6 +874,11 @@ static int s_key_get(struct store *s, int64_t id, uint8_t key[CRYPTO_KEY_LEN])
 		r = -EBADMSG;
 	if (r == 0)
 		memcpy(key, plain, CRYPTO_KEY_LEN);
+	if (r == 0 && k) {	/* a slot taken by another key: that one is unwrapped again */
+		k->id = id;
+		memcpy(k->key, plain, CRYPTO_KEY_LEN);
+		s->keys_n++;
+	}
 	if (plain) {
 		crypto_wipe(plain, plen);
 		free(plain);
