@@ -232,7 +232,7 @@ static const char *const s_sql[ST__N] = {
 	/* Oldest first, in the order of the partial indexes of schema 12, so
 	 * that only the rows due are read: in any other order the planner
 	 * walks the whole table to honour ORDER BY and LIMIT. */
-	[ST_RET_SENT] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state IN (0, 2, 3)"
+	[ST_RET_SENT] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state NOT IN (1, 4)"
 			" AND coalesce(delivered_at, imported_at) < ?1"
 			" ORDER BY coalesce(delivered_at, imported_at) LIMIT 64",
 	[ST_RET_RECEIVED] = "SELECT record_id FROM inbox WHERE erased_at IS NULL AND received_at < ?1"
