@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -61,6 +63,47 @@ static void test_seal_open_roundtrip(void **state)
 	free(ct);
 	free(ct2);
 	free(back);
+}
+
+/* Nonces are drawn from the DRBG in batches (crypto.c s_nonce): a process
+ * forked after a seal must not hand out the nonces its parent still holds,
+ * or both would seal under one nonce (with a shared key: GCM broken). The
+ * child's next nonce and the parent's differ, and neither repeats one of
+ * many seen in the parent. */
+static void test_seal_nonce_after_fork(void **state)
+{
+	uint8_t key[CRYPTO_KEY_LEN] = { 7 }, *ct = NULL, seen[200][CRYPTO_NONCE_LEN],
+		child[CRYPTO_NONCE_LEN];
+	size_t len = 0;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(crypto_seal(key, "a", 1, "x", 1, &ct, &len), 0);	/* a pool now */
+	free(ct);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		ssize_t w = -1;
+
+		if (crypto_seal(key, "a", 1, "x", 1, &ct, &len) == 0)
+			w = write(fds[1], ct, CRYPTO_NONCE_LEN);
+		_exit(w == CRYPTO_NONCE_LEN ? 0 : 1);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], child, sizeof(child)), CRYPTO_NONCE_LEN);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++) {
+		assert_int_equal(crypto_seal(key, "a", 1, "x", 1, &ct, &len), 0);
+		memcpy(seen[i], ct, CRYPTO_NONCE_LEN);
+		free(ct);
+		assert_memory_not_equal(seen[i], child, CRYPTO_NONCE_LEN);
+		for (size_t j = 0; j < i; j++)
+			assert_memory_not_equal(seen[i], seen[j], CRYPTO_NONCE_LEN);
+	}
 }
 
 static void test_seal_open_empty(void **state)
@@ -579,6 +622,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seal_open_roundtrip),
+		cmocka_unit_test(test_seal_nonce_after_fork),
 		cmocka_unit_test(test_seal_open_empty),
 		cmocka_unit_test(test_open_tampered),
 		cmocka_unit_test(test_open_wrong_key),
