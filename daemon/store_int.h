@@ -56,7 +56,7 @@ enum {
 };
 
 /* Pupil keys unwrapped in the open write transaction, by key id modulo the
- * size (store.c s_key_get): a dossier queued unwraps its pupil's key once,
+ * size (store_keys.c s_key_get): a dossier queued unwraps its pupil's key once,
  * for reading the leaver and sealing the outbox row, not twice (issue 14). */
 #define STORE_KEY_CACHE 1024
 struct store_key_slot {
@@ -82,8 +82,11 @@ struct store {
 	int keys_tx;				/* store_begin's transaction is open */
 };
 
-/* store.c: the cached unwrapped key of key_id goes (its key is shredded). */
+/* store_keys.c: the cached unwrapped key of key_id goes (its key is shredded). */
 void store_key_forget(struct store *s, int64_t key_id);
+/* store_keys.c: every cached key goes; none is cached until store_begin
+ * opens the next transaction (called by store_begin, _commit, _rollback). */
+void store_keys_wipe(struct store *s);
 
 /* store_check.c: 1 when user_version is STORE_SCHEMA_VERSION (nothing to
  * migrate), else 0. */
