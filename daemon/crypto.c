@@ -115,14 +115,15 @@ struct s_nonce_pool {
 static _Thread_local struct s_nonce_pool s_nonces;
 static pthread_once_t s_atfork_once = PTHREAD_ONCE_INIT;
 
-static void s_nonce_drop(void)
+/* Also the child's side of fork: the forking thread's pool, in its only thread. */
+void crypto_nonce_reset(void)
 {
-	s_nonces.left = 0;	/* the forking thread's pool: the child's only thread */
+	s_nonces.left = 0;
 }
 
 static void s_nonce_atfork(void)
 {
-	(void)pthread_atfork(NULL, NULL, s_nonce_drop);
+	(void)pthread_atfork(NULL, NULL, crypto_nonce_reset);
 }
 
 static int s_nonce(uint8_t nonce[CRYPTO_NONCE_LEN])

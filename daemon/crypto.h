@@ -84,6 +84,12 @@ int crypto_uuidv7(char out[CRYPTO_UUID_STR_LEN + 1]);
  * seeded random source and must get the same ids on every replay
  * (tests/unit/fault.c); the daemon never calls it. */
 void crypto_uuidv7_reset(void);
+
+/* Drop the calling thread's pool of seal nonces (crypto.c): the next seal
+ * draws from RAND_bytes afresh. Done in a child of fork; for tests that
+ * make the random stream repeatable (tests/unit/fault.c). */
+void crypto_nonce_reset(void);
+
 /* True when s is a canonical lower-case UUID text (any version). */
 int crypto_uuid_valid(const char *s);
 
