@@ -33,8 +33,10 @@ int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_
 	if (r == 0)
 		r = sqlerr_exec(st);
 	free(wrapped);
-	if (r == 0)
+	if (r == 0) {
 		*id = sqlite3_last_insert_rowid(s->db);
+		store_key_forget(s, *id);	/* the id of a key rolled back, made again */
+	}
 	return r;
 }
 
@@ -43,7 +45,9 @@ int store_key_new(struct store *s, int64_t now, int64_t *id, uint8_t key[CRYPTO_
  * a key read there may be shredded by the next transaction). */
 static struct store_key_slot *s_key_slot(struct store *s, int64_t id)
 {
-	if (!s->keys_tx || sqlite3_get_autocommit(s->db))
+	if (s->keys_tx && sqlite3_get_autocommit(s->db))
+		store_keys_wipe(s);	/* sqlite ended the transaction itself (an I/O error) */
+	if (!s->keys_tx)
 		return NULL;
 	return &s->keys[(uint64_t)id % STORE_KEY_CACHE];
 }
