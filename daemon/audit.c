@@ -120,7 +120,7 @@ static int s_mac(struct audit *a, const uint8_t prev[AUDIT_MAC_LEN], const struc
 	for (int i = 0; i < F__N; i++)
 		p = s_put(p, f[i], len[i]);
 	/* the same MAC; HMAC fetched once, not per entry (issue 14) */
-	return crypto_hmac_sha256_once(a->key, sizeof(a->key), a->buf, (size_t)(p - a->buf), out);
+	return crypto_hmac_sha256(a->key, sizeof(a->key), a->buf, (size_t)(p - a->buf), out);
 }
 
 /* ---- UTF-8 ---- */

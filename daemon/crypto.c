@@ -55,11 +55,95 @@ void crypto_wipe(void *p, size_t n)
 		OPENSSL_cleanse(p, n);
 }
 
+/* ---- algorithms fetched once ----------------------------------------------- */
+
+/* EVP_aes_256_gcm() and EVP_MAC_fetch("HMAC") make OpenSSL 3 look the
+ * algorithm up in its provider store on every call (a lock, a name lookup, a
+ * reference count): per dossier queued that was EVP_CIPHER_fetch in every seal
+ * and open and EVP_MAC_fetch in every audit entry and pseudonym, about 4 % of
+ * the school's CPU while sending (issue 14). Fetched once, kept for the life of
+ * the process, shared by every thread (fetched objects are immutable). The
+ * contexts stay per call: a context kept would keep the last key's schedule. */
+static EVP_CIPHER *s_gcm;
+static EVP_MAC *s_hmac;
+/* HMAC with its digest set and no key, duplicated for each MAC: setting the
+ * digest by name fetched SHA-256 again on every call. Never used itself. */
+static EVP_MAC_CTX *s_hmac_sha256;
+static pthread_once_t s_fetch_once = PTHREAD_ONCE_INIT;
+
+static OSSL_PARAM *s_hmac_params(OSSL_PARAM params[2])
+{
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	return params;
+}
+
+static void s_fetch(void)
+{
+	OSSL_PARAM params[2];
+
+	s_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	s_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (s_hmac && (s_hmac_sha256 = EVP_MAC_CTX_new(s_hmac)) &&
+	    EVP_MAC_CTX_set_params(s_hmac_sha256, s_hmac_params(params)) != 1) {
+		EVP_MAC_CTX_free(s_hmac_sha256);
+		s_hmac_sha256 = NULL;
+	}
+}
+
+/* The fetched cipher, or the implicit one should the fetch have failed. */
+static const EVP_CIPHER *s_gcm_cipher(void)
+{
+	pthread_once(&s_fetch_once, s_fetch);
+	return s_gcm ? s_gcm : EVP_aes_256_gcm();
+}
+
 /* ---- AES-256-GCM ---------------------------------------------------------- */
 
+/* Nonces drawn from OpenSSL's DRBG S_NONCES at a time (issue 14): RAND_bytes
+ * for 12 bytes took 2.5 us here (a lock, a getpid for its fork check, a
+ * DRBG call), more than sealing a dossier. They stay what design.md §5.4
+ * says, random 96-bit nonces from the same generator, each handed out once:
+ * the pool is per thread, and a child of fork drops the one it inherited
+ * (s_nonce_atfork), so two processes never use the same nonce. Nonces are
+ * public (they head every ciphertext): nothing secret waits in the pool. */
+#define S_NONCES 64
+struct s_nonce_pool {
+	uint8_t b[S_NONCES * CRYPTO_NONCE_LEN];
+	unsigned left;			/* nonces not handed out yet, at the end of b */
+};
+static _Thread_local struct s_nonce_pool s_nonces;
+static pthread_once_t s_atfork_once = PTHREAD_ONCE_INIT;
+
+/* Also the child's side of fork: the forking thread's pool, in its only thread. */
+void crypto_nonce_reset(void)
+{
+	s_nonces.left = 0;
+}
+
+static void s_nonce_atfork(void)
+{
+	(void)pthread_atfork(NULL, NULL, crypto_nonce_reset);
+}
+
+static int s_nonce(uint8_t nonce[CRYPTO_NONCE_LEN])
+{
+	pthread_once(&s_atfork_once, s_nonce_atfork);
+	if (!s_nonces.left) {
+		if (crypto_random(s_nonces.b, sizeof(s_nonces.b)) < 0)
+			return -EIO;
+		s_nonces.left = S_NONCES;
+	}
+	s_nonces.left--;
+	memcpy(nonce, s_nonces.b + (size_t)s_nonces.left * CRYPTO_NONCE_LEN, CRYPTO_NONCE_LEN);
+	return 0;
+}
+
 /* Oversized inputs give -EINVAL (a caller bug, not a runtime condition). */
-int crypto_seal(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
-		const void *pt, size_t pt_len, uint8_t **out, size_t *out_len)
+/* Seal under key with the nonce given (NULL: the next from the pool):
+ * nonce, ciphertext, tag. */
+static int s_seal(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t *given, const void *aad,
+		  size_t aad_len, const void *pt, size_t pt_len, uint8_t **out, size_t *out_len)
 {
 	EVP_CIPHER_CTX *ctx = NULL;
 	uint8_t *buf = NULL, *nonce, *ct, *tag;
@@ -75,10 +159,12 @@ int crypto_seal(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_l
 	nonce = buf;
 	ct = buf + CRYPTO_NONCE_LEN;
 	tag = ct + pt_len;
-	if (crypto_random(nonce, CRYPTO_NONCE_LEN) < 0)
+	if (given)
+		memcpy(nonce, given, CRYPTO_NONCE_LEN);
+	else if (s_nonce(nonce) < 0)
 		goto out;
 	/* GCM's default IV length is 12 bytes, so no SET_IVLEN is needed. */
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+	if (EVP_EncryptInit_ex(ctx, s_gcm_cipher(), NULL, key, nonce) != 1)
 		goto out;
 	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
 		goto out;
@@ -96,6 +182,19 @@ out:
 	free(buf);
 	EVP_CIPHER_CTX_free(ctx);
 	return r;
+}
+
+int crypto_seal(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
+		const void *pt, size_t pt_len, uint8_t **out, size_t *out_len)
+{
+	return s_seal(key, NULL, aad, aad_len, pt, pt_len, out, out_len);
+}
+
+int crypto_seal_nonce(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
+		      const void *aad, size_t aad_len, const void *pt, size_t pt_len, uint8_t **out,
+		      size_t *out_len)
+{
+	return s_seal(key, nonce, aad, aad_len, pt, pt_len, out, out_len);
 }
 
 int crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
@@ -117,7 +216,7 @@ int crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_l
 		r = -ENOMEM;
 		goto out;
 	}
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, ct) != 1)
+	if (EVP_DecryptInit_ex(ctx, s_gcm_cipher(), NULL, key, ct) != 1)
 		goto out;
 	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
 		goto out;
@@ -169,18 +268,21 @@ int crypto_sha256(const void *data, size_t len, uint8_t out[32])
 int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, size_t len,
 		       uint8_t out[32])
 {
-	EVP_MAC *mac = NULL;
 	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
+	OSSL_PARAM params[2], *set = NULL;
 	size_t outl = 0;
 	int r = -EIO;
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!(mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) || !(ctx = EVP_MAC_CTX_new(mac)))
-		goto out;
+	pthread_once(&s_fetch_once, s_fetch);
+	/* the digest from the template; else (an OpenSSL that cannot duplicate
+	 * a context without a key) set by name, as before */
+	if (!s_hmac_sha256 || !(ctx = EVP_MAC_CTX_dup(s_hmac_sha256))) {
+		set = s_hmac_params(params);
+		if (!s_hmac || !(ctx = EVP_MAC_CTX_new(s_hmac)))
+			goto out;
+	}
 	/* A NULL key means "reuse the previous key" to EVP_MAC_init. */
-	if (EVP_MAC_init(ctx, key_len ? key : s_empty, key_len, params) != 1)
+	if (EVP_MAC_init(ctx, key_len ? key : s_empty, key_len, set) != 1)
 		goto out;
 	if (len && EVP_MAC_update(ctx, data, len) != 1)
 		goto out;
@@ -189,7 +291,6 @@ int crypto_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, siz
 	r = 0;
 out:
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return r;
 }
 
@@ -597,95 +698,4 @@ int crypto_b64_decode(const char *in, uint8_t **out, size_t *out_len)
 	*out = buf;
 	*out_len = (size_t)got;
 	return 0;
-}
-
-/* ---- HMAC-SHA256 with the algorithm fetched once (issue 14) ---------------- */
-
-/* crypto_hmac_sha256 fetches HMAC on every call, which costs more than the
- * MAC of a pseudonym's few bytes; the receive path computes one per dossier.
- * Fetched once for the life of the process, however many threads ask. */
-static EVP_MAC *s_hmac;
-static pthread_once_t s_hmac_once = PTHREAD_ONCE_INIT;
-
-static void s_hmac_fetch(void)
-{
-	s_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
-int crypto_hmac_sha256_once(const uint8_t *key, size_t key_len, const void *data, size_t len,
-			    uint8_t out[32])
-{
-	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
-	size_t outl = 0;
-	int r = -EIO;
-
-	pthread_once(&s_hmac_once, s_hmac_fetch);
-	if (!s_hmac)
-		return crypto_hmac_sha256(key, key_len, data, len, out);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!(ctx = EVP_MAC_CTX_new(s_hmac)))
-		goto out;
-	if (EVP_MAC_init(ctx, key_len ? key : s_empty, key_len, params) != 1)
-		goto out;
-	if (len && EVP_MAC_update(ctx, data, len) != 1)
-		goto out;
-	if (EVP_MAC_final(ctx, out, &outl, 32) != 1 || outl != 32)
-		goto out;
-	r = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	return r;
-}
-
-/* ---- AES-256-GCM with the caller's nonce (issue 14) ----------------------- */
-
-/* EVP_aes_256_gcm() makes OpenSSL 3 fetch the cipher on every init; fetched
- * once here, for the life of the process. */
-static EVP_CIPHER *s_gcm;
-static pthread_once_t s_gcm_once = PTHREAD_ONCE_INIT;
-
-static void s_gcm_fetch(void)
-{
-	s_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-}
-
-int crypto_seal_nonce(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
-		      const void *aad, size_t aad_len, const void *pt, size_t pt_len, uint8_t **out,
-		      size_t *out_len)
-{
-	EVP_CIPHER_CTX *ctx = NULL;
-	uint8_t *buf = NULL, *ct;
-	size_t len = CRYPTO_SEAL_OVERHEAD + pt_len;
-	int n, r = -EIO;
-
-	if (pt_len > S_MAX_LEN || aad_len > S_MAX_LEN)
-		return -EINVAL;
-	pthread_once(&s_gcm_once, s_gcm_fetch);
-	if (!(buf = malloc(len)) || !(ctx = EVP_CIPHER_CTX_new())) {
-		r = -ENOMEM;
-		goto out;
-	}
-	memcpy(buf, nonce, CRYPTO_NONCE_LEN);
-	ct = buf + CRYPTO_NONCE_LEN;
-	/* the layout of crypto_seal: nonce, ciphertext, tag */
-	if (EVP_EncryptInit_ex(ctx, s_gcm ? s_gcm : EVP_aes_256_gcm(), NULL, key, nonce) != 1)
-		goto out;
-	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)
-		goto out;
-	if (pt_len && EVP_EncryptUpdate(ctx, ct, &n, pt, (int)pt_len) != 1)
-		goto out;
-	if (EVP_EncryptFinal_ex(ctx, ct + pt_len, &n) != 1)
-		goto out;
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_TAG_LEN, ct + pt_len) != 1)
-		goto out;
-	*out = buf;
-	*out_len = len;
-	buf = NULL; /* transferred */
-	r = 0;
-out:
-	free(buf);
-	EVP_CIPHER_CTX_free(ctx);
-	return r;
 }

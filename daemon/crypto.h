@@ -84,6 +84,12 @@ int crypto_uuidv7(char out[CRYPTO_UUID_STR_LEN + 1]);
  * seeded random source and must get the same ids on every replay
  * (tests/unit/fault.c); the daemon never calls it. */
 void crypto_uuidv7_reset(void);
+
+/* Drop the calling thread's pool of seal nonces (crypto.c): the next seal
+ * draws from RAND_bytes afresh. Done in a child of fork; for tests that
+ * make the random stream repeatable (tests/unit/fault.c). */
+void crypto_nonce_reset(void);
+
 /* True when s is a canonical lower-case UUID text (any version). */
 int crypto_uuid_valid(const char *s);
 
@@ -92,17 +98,10 @@ int crypto_uuid_valid(const char *s);
 int crypto_b64_encode(const void *in, size_t len, char **out);
 int crypto_b64_decode(const char *in, uint8_t **out, size_t *out_len);
 
-/* crypto_hmac_sha256, the same MAC, with HMAC fetched once per process
- * rather than per call (issue 14: a pseudonym per dossier received).
- * Thread-safe. */
-int crypto_hmac_sha256_once(const uint8_t *key, size_t key_len, const void *data, size_t len,
-			    uint8_t out[32]);
-
 /* crypto_seal with a nonce the caller drew from crypto_random (a fresh one
  * per seal under a key, as crypto_seal draws it): the same layout, opened
  * by crypto_open. For a caller that draws a key and its nonces in one
- * call (issue 14: each RAND_bytes costs a getpid and a lock). The cipher
- * is fetched once per process. Thread-safe. */
+ * call (issue 14: each RAND_bytes costs a getpid and a lock). Thread-safe. */
 int crypto_seal_nonce(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
 		      const void *aad, size_t aad_len, const void *pt, size_t pt_len, uint8_t **out,
 		      size_t *out_len);

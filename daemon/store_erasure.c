@@ -10,6 +10,7 @@ static int s_shred(struct store *s, int64_t key_id, int64_t now)
 	sqlite3_stmt *st = store_st(s, ST_KEY_SHRED);
 	int r;
 
+	store_key_forget(s, key_id);	/* unwrapped earlier in this transaction */
 	if ((r = STORE_BIND(st, STORE_I(key_id), STORE_I(now))) < 0)
 		return r;
 	return sqlerr_exec(st);

@@ -19,7 +19,7 @@ int store_inbox_seal(const struct store *s, const char *message_id, const char *
 	memset(out, 0, sizeof(*out));
 	snprintf(src, sizeof(src), "pgn:%s", pgn);
 	/* the same MAC as store_pseudonym, without a fetch of HMAC per call */
-	if ((r = crypto_hmac_sha256_once(s->pseudo_key, sizeof(s->pseudo_key), src, strlen(src),
+	if ((r = crypto_hmac_sha256(s->pseudo_key, sizeof(s->pseudo_key), src, strlen(src),
 					 out->pseudonym)) == 0 &&
 	    (r = crypto_random(rnd, sizeof(rnd))) == 0 &&
 	    (r = store_key_wrap(s, key, n_wrap, &out->wrapped, &out->wlen)) == 0)

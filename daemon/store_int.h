@@ -55,6 +55,15 @@ enum {
 	ST__N
 };
 
+/* Pupil keys unwrapped in the open write transaction, by key id modulo the
+ * size (store_keys.c s_key_get): a dossier queued unwraps its pupil's key once,
+ * for reading the leaver and sealing the outbox row, not twice (issue 14). */
+#define STORE_KEY_CACHE 1024
+struct store_key_slot {
+	int64_t id;				/* 0 = empty */
+	uint8_t key[CRYPTO_KEY_LEN];
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__N];		/* prepared once at open */
@@ -65,7 +74,19 @@ struct store {
 	int broken;				/* a corrupt page was met: writes refused */
 	char broken_why[160];			/* sqlite's message when it was */
 	struct store_bgcheck *bg;		/* store_check.c: the quick_check at start */
+	/* design.md §3.9: wiped when the transaction of store_begin ends (commit
+	 * or rollback), at the next store_begin, and by store_key_forget when
+	 * the key is shredded; never used outside that transaction */
+	struct store_key_slot keys[STORE_KEY_CACHE];
+	unsigned keys_n;			/* slots filled since the last wipe */
+	int keys_tx;				/* store_begin's transaction is open */
 };
+
+/* store_keys.c: the cached unwrapped key of key_id goes (its key is shredded). */
+void store_key_forget(struct store *s, int64_t key_id);
+/* store_keys.c: every cached key goes; none is cached until store_begin
+ * opens the next transaction (called by store_begin, _commit, _rollback). */
+void store_keys_wipe(struct store *s);
 
 /* store_check.c: 1 when user_version is STORE_SCHEMA_VERSION (nothing to
  * migrate), else 0. */

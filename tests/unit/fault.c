@@ -288,6 +288,7 @@ void fault_seed(unsigned long seed)
 	s_f.det = 1;
 	s_f.rng = seed;
 	crypto_uuidv7_reset();	/* ids depend on the frozen clock and the seed only */
+	crypto_nonce_reset();	/* and seal nonces on the seed only, not on a pool drawn before */
 	if (s_vfs_real)
 		sqlite3_randomness(0, NULL);	/* reseeds from s_vfs_randomness */
 	s_f.rng = seed;

@@ -170,11 +170,15 @@ static int s_user_version(const char *path)
 	return v;
 }
 
+/* What migration 14 -> 15 changed, put back: a store as schema 14 left it. */
+#define V15_UNDO \
+	"DROP INDEX leavers_retention; CREATE INDEX leavers_retention ON" \
+	" leavers(coalesce(delivered_at, imported_at)) WHERE erased_at IS NULL AND state IN (0, 2, 3);"
 /* What migration 13 -> 14 took away, put back: a store as schema 13 left it. */
-#define V14_UNDO \
+#define V14_UNDO V15_UNDO \
 	"CREATE TRIGGER inbox_count_ins AFTER INSERT ON inbox BEGIN" \
 	"  UPDATE counts SET n = n + 1 WHERE name = 'inbox'; END;"
-/* What migration 11 -> 12 adds, taken away again: a store as schema 11 left it. */
+/* What migration 12 -> 13 added, taken away again: a store as schema 12 left it. */
 #define V13_UNDO V14_UNDO \
 	"DROP TRIGGER outbox_count_ins; DROP TRIGGER outbox_count_del;" \
 	"DROP TRIGGER outbox_count_upd; DROP TABLE outbox_counts;"
@@ -281,7 +285,7 @@ static void test_migrate_v11_to_v12(void **state)
 	static const char *const ret[] = {
 		"SELECT record_id FROM inbox WHERE erased_at IS NULL AND received_at < 5"
 		" ORDER BY received_at LIMIT 1000",
-		"SELECT id FROM leavers WHERE erased_at IS NULL AND state IN (0, 2, 3)"
+		"SELECT id FROM leavers WHERE erased_at IS NULL AND state NOT IN (1, 4)"
 		" AND coalesce(delivered_at, imported_at) < 5"
 		" ORDER BY coalesce(delivered_at, imported_at) LIMIT 1000",
 		"SELECT id FROM enrolments WHERE erased_at IS NULL AND imported_at < 5"
@@ -369,6 +373,53 @@ static void test_migrate_v13_to_v14(void **state)
 	assert_int_equal(store_inbox_put(f->s, mid[2], PEER, &h, bytes, sizeof(bytes), 2), 0);
 	assert_int_equal(store_inbox_count(f->s, &n), 0);
 	assert_int_equal(n, 2);
+}
+
+/* How many temporary b-trees (OpenEphemeral) a statement builds each time it runs. */
+static int s_ephemerals(sqlite3 *db, const char *sql)
+{
+	char q[512];
+	sqlite3_stmt *st;
+	int n = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		n += strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Schema 14 -> 15 (issue 14): the leavers' retention index names its
+ * states as a list of two, so writing a leaver row (queued, delivered)
+ * builds no temporary b-tree for the index's condition, and the retention
+ * scan still searches the index. */
+static void test_migrate_v14_to_v15(void **state)
+{
+	static const char queued[] = "UPDATE leavers SET state = 1, record_id = 'r', message_id = 'm',"
+				     " queued_at = 1 WHERE id = 1 AND state = 0";
+	static const char ret[] = "SELECT id FROM leavers WHERE erased_at IS NULL AND state NOT IN (1, 4)"
+				  " AND coalesce(delivered_at, imported_at) < 5"
+				  " ORDER BY coalesce(delivered_at, imported_at) LIMIT 64";
+	struct fx *f = *state;
+	char err[256] = "", plan[512];
+	sqlite3 *db;
+
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, V15_UNDO "PRAGMA user_version = 14;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(s_ephemerals(db, queued), 2);	/* the old row's and the new one's */
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(s_ephemerals(db, queued), 0);
+	s_plan(db, ret, plan, sizeof(plan));
+	if (!strstr(plan, "leavers_retention") || strstr(plan, "SCAN"))
+		fail_msg("plan %s, want a search of leavers_retention", plan);
+	sqlite3_close(db);
 }
 
 /* A rolled-back transaction leaves nothing; a committed one stays across a
@@ -603,8 +654,9 @@ int main(void)
 		FX_TEST(test_migrate_v4_to_v5),
 		FX_TEST(test_migrate_v10_to_v11),
 		FX_TEST(test_migrate_v11_to_v12),
-		FX_TEST(test_migrate_v13_to_v14),
 		FX_TEST(test_migrate_v12_to_v13),
+		FX_TEST(test_migrate_v13_to_v14),
+		FX_TEST(test_migrate_v14_to_v15),
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),
 		FX_TEST(test_quick_check_later),

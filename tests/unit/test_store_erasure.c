@@ -77,6 +77,45 @@ static void test_shred_keeps_report_drops_key(void **state)
 	store_leaver_clear(&other);
 }
 
+/* A pupil key unwrapped earlier in the same transaction (the cache that
+ * spares a queued dossier its second unwrap, store.c) does not outlive its
+ * shredding: nothing under it opens afterwards, in that transaction or the
+ * next, and the other pupil's key still works (design.md §3.9). */
+static void test_shred_in_transaction_forgets_key(void **state)
+{
+	struct fx *f = *state;
+	struct leaver l, other;
+	char mid[CRYPTO_UUID_STR_LEN + 1];
+	uint8_t *packed = NULL;
+	size_t len = 0;
+	int64_t id;
+
+	fx_import(f, "R1", "123456782", &l);
+	fx_import(f, "R2", "111222333", &other);
+	id = l.id;
+	store_leaver_clear(&l);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_leaver_load(f->s, id, 1, &l), 0);	/* unwraps R1's key */
+	assert_non_null(l.priv);
+	fx_queue(f, l.key_id, mid);					/* seals under it */
+	assert_int_equal(store_outbox_get(f->s, mid, &packed, &len), 0);
+	free(packed);
+	packed = NULL;
+	assert_int_equal(store_leaver_shred(f->s, &l, 777000), 0);
+	assert_int_equal(store_outbox_get(f->s, mid, &packed, &len), -ENOKEY);
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_load(f->s, id, 1, &l), 0);
+	assert_null(l.priv);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_outbox_get(f->s, mid, &packed, &len), -ENOKEY);
+	assert_null(packed);
+	store_leaver_clear(&l);
+	assert_int_equal(store_leaver_load(f->s, other.id, 1, &l), 0);
+	assert_string_equal(l.priv->pgn, "111222333");
+	store_leaver_clear(&l);
+	store_leaver_clear(&other);
+}
+
 static void test_erase_unlinks_leaver(void **state)
 {
 	struct fx *f = *state;
@@ -367,6 +406,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_shred_keeps_report_drops_key),
+		FX_TEST(test_shred_in_transaction_forgets_key),
 		FX_TEST(test_erase_unlinks_leaver),
 		FX_TEST(test_inbox_erase_and_replace),
 		FX_TEST(test_retention_due),
