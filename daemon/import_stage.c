@@ -122,13 +122,59 @@ static void s_aad(unsigned line, uint8_t aad[4])
 	aad[3] = (uint8_t)line;
 }
 
+static void s_put32(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static size_t s_get32(const uint8_t *p)
+{
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+}
+
+/* A staged row, sealed under the session's key: u32 length, the packed
+ * Leaver, and for a pupil prepared as new its store ref_hash, pseudonym,
+ * u32 length, wrapped key and sealed part. The prepared part is sealed too:
+ * the TEMP table's pages may reach a temporary file, and a wrapped pupil key
+ * or a ref_hash left there would outlive that pupil's erasure (§3.9); sealed
+ * under a key that dies with the session, nothing staged does. */
+static int s_seal_row(const struct import_stage *st, const Overstapctl__Leaver *row,
+		      const struct store_leaver_prep *p, uint8_t **sealed, size_t *slen)
+{
+	size_t rlen = overstapctl__leaver__get_packed_size(row);
+	size_t len = 4 + rlen + (p ? 32 + 32 + 4 + p->wrapped_len + p->pii_len : 0);
+	uint8_t aad[4], *buf = malloc(len), *at;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	s_put32(buf, rlen);
+	overstapctl__leaver__pack(row, buf + 4);
+	if (p) {
+		at = buf + 4 + rlen;
+		memcpy(at, p->ref_hash, 32);
+		memcpy(at + 32, p->pseudonym, 32);
+		s_put32(at + 64, p->wrapped_len);
+		memcpy(at + 68, p->wrapped, p->wrapped_len);
+		memcpy(at + 68 + p->wrapped_len, p->pii, p->pii_len);
+	}
+	s_aad(row->line, aad);
+	r = crypto_seal(st->key, aad, sizeof(aad), buf, len, sealed, slen);
+	crypto_wipe(buf, len);
+	free(buf);
+	return r;
+}
+
 static int s_stage_row(struct import_stage *st, const struct config *cfg,
 		       const Overstapctl__Leaver *row)
 {
 	struct strlist why = { 0 };
 	struct store_leaver_prep prep = { 0 };
-	uint8_t ref[32], aad[4], *packed = NULL, *sealed = NULL;
-	size_t plen, slen = 0;
+	uint8_t ref[32], refh[32], *sealed = NULL;
+	size_t slen = 0;
 	int bad, prepared = 0, r;
 
 	/* Never trust the client's validation: check every row again here. */
@@ -147,35 +193,27 @@ static int s_stage_row(struct import_stage *st, const struct config *cfg,
 		st->refused++;
 		return 0;
 	}
-	if ((r = store_leaver_ref_hash(st->s, row->pupil_ref, ref)) < 0)
+	/* The staged key for duplicates: the ref under the session's key, so
+	 * that the TEMP table holds nothing that outlives the session. */
+	if ((r = crypto_hmac_sha256(st->key, sizeof(st->key), row->pupil_ref,
+				    strlen(row->pupil_ref), ref)) < 0)
 		return r;
 	/* A pupil new to the store now is made ready here, off the apply's
 	 * transaction: its key, pseudonyms and sealed part (§8.5). A check
 	 * stores nothing; a pupil the store holds is compared at the apply. */
-	if (!bad && !st->check && (r = store_stage_known(st->g, ref)) == 0) {
-		if ((r = store_leaver_prepare(st->s, row, ref, &prep)) < 0)
+	if (!bad && !st->check) {
+		if ((r = store_leaver_ref_hash(st->s, row->pupil_ref, refh)) < 0 ||
+		    (r = store_stage_known(st->g, refh)) < 0)
 			return r;
-		prepared = 1;
+		if (r == 0 && (r = store_leaver_prepare(st->s, row, refh, &prep)) < 0)
+			return r;
+		prepared = r == 0;
 	}
-	if (r < 0)
+	if (!bad && (r = s_seal_row(st, row, prepared ? &prep : NULL, &sealed, &slen)) < 0) {
+		store_leaver_prep_clear(&prep);
 		return r;
-	if (!bad) {
-		plen = overstapctl__leaver__get_packed_size(row);
-		if (!(packed = malloc(plen ? plen : 1))) {
-			store_leaver_prep_clear(&prep);
-			return -ENOMEM;
-		}
-		overstapctl__leaver__pack(row, packed);
-		s_aad(row->line, aad);
-		r = crypto_seal(st->key, aad, sizeof(aad), packed, plen, &sealed, &slen);
-		crypto_wipe(packed, plen);
-		free(packed);
-		if (r < 0) {
-			store_leaver_prep_clear(&prep);
-			return r;
-		}
 	}
-	r = store_stage_put(st->g, row->line, ref, bad, sealed, slen, prepared ? &prep : NULL);
+	r = store_stage_put(st->g, row->line, ref, bad, sealed, slen);
 	store_leaver_prep_clear(&prep);
 	free(sealed);
 	if (bad)
@@ -239,27 +277,45 @@ struct s_apply {
 	const struct import_stage *st;
 };
 
-/* One staged row opened and imported. */
-static int s_each_staged(void *arg, unsigned line, const void *row, size_t len,
-			 const struct store_leaver_prep *prep)
+/* One staged row opened (s_seal_row's layout) and imported. */
+static int s_each_staged(void *arg, unsigned line, const void *row, size_t len)
 {
 	const struct s_apply *a = arg;
 	const struct import_stage *st = a->st;
+	struct store_leaver_prep prep, *p = NULL;
 	uint8_t aad[4], *pt = NULL;
-	size_t plen = 0;
-	Overstapctl__Leaver *l;
-	int r;
+	size_t plen = 0, rlen, rest;
+	Overstapctl__Leaver *l = NULL;
+	int r = -EBADMSG;
 
 	s_aad(line, aad);
 	if ((r = crypto_open(st->key, aad, sizeof(aad), row, len, &pt, &plen)) < 0)
 		return r;
-	l = overstapctl__leaver__unpack(NULL, plen, pt);
+	r = -EBADMSG;
+	if (plen < 4 || (rlen = s_get32(pt)) > plen - 4)
+		goto out;
+	rest = plen - 4 - rlen;
+	if (rest) {
+		const uint8_t *at = pt + 4 + rlen;
+
+		memset(&prep, 0, sizeof(prep));
+		if (rest < 68 || (prep.wrapped_len = s_get32(at + 64)) > rest - 68)
+			goto out;
+		memcpy(prep.ref_hash, at, 32);
+		memcpy(prep.pseudonym, at + 32, 32);
+		prep.wrapped = at + 68;
+		prep.pii = at + 68 + prep.wrapped_len;
+		prep.pii_len = rest - 68 - prep.wrapped_len;
+		p = &prep;
+	}
+	if (!(l = overstapctl__leaver__unpack(NULL, rlen, pt + 4)))
+		goto out;
+	r = import_row(a->run, l, p);
+out:
+	if (l)
+		overstapctl__leaver__free_unpacked(l, NULL);
 	crypto_wipe(pt, plen);
 	free(pt);
-	if (!l)
-		return -EBADMSG;
-	r = import_row(a->run, l, prep);
-	overstapctl__leaver__free_unpacked(l, NULL);
 	return r;
 }
 

@@ -671,16 +671,16 @@ int store_incident_ack(struct store *s, int64_t id, const char *by, const char *
 
 /* ---- a streamed import's staging (store_stage.c, design.md §8.5) ----
  * A TEMP table of the connection per import session: gone when the daemon
- * stops, never in the store's file. Rows are the caller's bytes (sealed by
- * it); ref is the row's leavers.ref_hash (store_leaver_ref_hash); a row
- * may carry the new leaver it makes, prepared (store_leaver_prepare). */
+ * stops, never in the store's file. Rows and refs are the caller's bytes,
+ * sealed and keyed by it with a key that dies with the session: the table's
+ * pages may reach a temporary file. */
 struct store_stage;
 /* Create session id's table: 0 or -errno. */
 int store_stage_open(struct store *s, uint64_t id, struct store_stage **out);
 /* Add a row of line (bad = only its key counts, row may be NULL). 0 or
  * -errno. */
 int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
-		    const void *row, size_t len, const struct store_leaver_prep *prep);
+		    const void *row, size_t len);
 /* The rows of one request staged in one (deferred) transaction: it writes
  * only the TEMP table, so its commit writes nothing to the store's file and
  * waits for no disk; without it every row was a transaction of its own
@@ -697,10 +697,8 @@ typedef int (*store_stage_dup_fn)(void *arg, unsigned line, unsigned prev);
 int store_stage_duplicates(struct store_stage *g, store_stage_dup_fn fn, void *arg,
 			   unsigned *marked);
 /* fn on every row not bad, in the order added, until it returns non-zero
- * (returned), with its prepared leaver (borrowed for the call) or NULL.
- * Writes to the store may go on meanwhile. */
-typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t len,
-			      const struct store_leaver_prep *prep);
+ * (returned). Writes to the store may go on meanwhile. */
+typedef int (*store_stage_fn)(void *arg, unsigned line, const void *row, size_t len);
 int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg);
 /* Drop the table; takes NULL, NULLs *g. */
 void store_stage_drop(struct store_stage **g);

@@ -1,9 +1,8 @@
 /* store_stage: a streamed import's staging table (design.md §8.5): the rows
  * of an import session wait in a TEMP table of the daemon's connection (gone
  * with the connection: a killed daemon leaves nothing), sealed by the caller
- * with the session's key, a new pupil with its leaver prepared (wrapped key,
- * pseudonym, sealed part: store_leaver_prepare), until the last request
- * applies them in one transaction. Rows are only appended (no index: a
+ * with the session's key (a new pupil's prepared leaver inside the seal),
+ * until the last request applies them in one transaction. Rows are only appended (no index: a
  * million random keys in one spilled out of the page cache on every insert);
  * duplicates are found once, at the end, by one sort. */
 #include "store_int.h"
@@ -45,15 +44,14 @@ int store_stage_open(struct store *s, uint64_t id, struct store_stage **out)
 	 * store's own file), which makes the DROP of a million rows cheap */
 	snprintf(sql, sizeof(sql), "PRAGMA temp.secure_delete = OFF;"
 		 "CREATE TEMP TABLE %s(line INTEGER NOT NULL, ref BLOB NOT NULL,"
-		 " bad INTEGER NOT NULL, row BLOB, pseudonym BLOB, wrapped BLOB, pii BLOB)",
-		 g->name);
+		 " bad INTEGER NOT NULL, row BLOB)", g->name);
 	r = s_exec(s, sql);
 	if (r < 0) {
 		free(g);
 		return r;
 	}
-	snprintf(sql, sizeof(sql), "INSERT INTO %s(line, ref, bad, row, pseudonym, wrapped, pii)"
-		 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", g->name);
+	snprintf(sql, sizeof(sql), "INSERT INTO %s(line, ref, bad, row) VALUES (?1, ?2, ?3, ?4)",
+		 g->name);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &g->put, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM main.leavers WHERE ref_hash = ?1", -1,
 			       &g->known, NULL) == SQLITE_OK) {
@@ -91,15 +89,12 @@ int store_stage_known(struct store_stage *g, const uint8_t ref[32])
 }
 
 int store_stage_put(struct store_stage *g, unsigned line, const uint8_t ref[32], int bad,
-		    const void *row, size_t len, const struct store_leaver_prep *prep)
+		    const void *row, size_t len)
 {
 	int rc, r;
 
 	if ((r = STORE_BIND(sqlerr_ready(g->put), STORE_I(line), STORE_B(ref, 32), STORE_I(bad),
-			    row ? STORE_B(row, len) : STORE_NULL,
-			    prep ? STORE_B(prep->pseudonym, 32) : STORE_NULL,
-			    prep ? STORE_B(prep->wrapped, prep->wrapped_len) : STORE_NULL,
-			    prep ? STORE_B(prep->pii, prep->pii_len) : STORE_NULL)) < 0)
+			    row ? STORE_B(row, len) : STORE_NULL)) < 0)
 		return r;
 	rc = sqlite3_step(g->put);
 	sqlite3_reset(g->put);
@@ -149,31 +144,15 @@ int store_stage_duplicates(struct store_stage *g, store_stage_dup_fn fn, void *a
 int store_stage_each(struct store_stage *g, store_stage_fn fn, void *arg)
 {
 	sqlite3_stmt *st = NULL;
-	char sql[200];
+	char sql[160];
 	int rc, r = 0;
 
-	snprintf(sql, sizeof(sql), "SELECT line, row, ref, pseudonym, wrapped, pii FROM %s"
-		 " WHERE bad = 0 ORDER BY rowid", g->name);
+	snprintf(sql, sizeof(sql), "SELECT line, row FROM %s WHERE bad = 0 ORDER BY rowid", g->name);
 	if ((rc = sqlite3_prepare_v2(g->s->db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return store_note(g->s, sqlerr_errno(rc));
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_leaver_prep p;
-		int has = sqlite3_column_bytes(st, 2) == 32 && sqlite3_column_bytes(st, 3) == 32 &&
-			  sqlite3_column_type(st, 4) == SQLITE_BLOB &&
-			  sqlite3_column_type(st, 5) == SQLITE_BLOB;
-
-		memset(&p, 0, sizeof(p));
-		if (has) {	/* borrowed from the statement, valid until the next step */
-			memcpy(p.ref_hash, sqlite3_column_blob(st, 2), 32);
-			memcpy(p.pseudonym, sqlite3_column_blob(st, 3), 32);
-			p.wrapped = sqlite3_column_blob(st, 4);
-			p.wrapped_len = (size_t)sqlite3_column_bytes(st, 4);
-			p.pii = sqlite3_column_blob(st, 5);
-			p.pii_len = (size_t)sqlite3_column_bytes(st, 5);
-		}
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = fn(arg, (unsigned)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-		       (size_t)sqlite3_column_bytes(st, 1), has ? &p : NULL);
-	}
+		       (size_t)sqlite3_column_bytes(st, 1));
 	if (r == 0 && rc != SQLITE_DONE)
 		r = store_note(g->s, sqlerr_errno(rc));
 	sqlite3_finalize(st);

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "import.h"
+#include "store_int.h"
 
 #define OTHER "34CD01"	/* not (yet) a configured peer */
 
@@ -204,10 +205,10 @@ static void test_stage_not_in_the_file(void **state)
 	sqlite3_stmt *q;
 
 	assert_int_equal(store_stage_open(f->s, 42, &g), 0);
-	assert_int_equal(store_stage_put(g, 2, ref, 0, "x", 1, NULL), 0);
-	assert_int_equal(store_stage_put(g, 3, other, 1, NULL, 0, NULL), 0);
-	assert_int_equal(store_stage_put(g, 5, ref, 0, "y", 1, NULL), 0);
-	assert_int_equal(store_stage_put(g, 7, other, 0, "z", 1, NULL), 0);
+	assert_int_equal(store_stage_put(g, 2, ref, 0, "x", 1), 0);
+	assert_int_equal(store_stage_put(g, 3, other, 1, NULL, 0), 0);
+	assert_int_equal(store_stage_put(g, 5, ref, 0, "y", 1), 0);
+	assert_int_equal(store_stage_put(g, 7, other, 0, "z", 1), 0);
 	assert_int_equal(store_stage_duplicates(g, s_dup_cb, dups, &marked), 0);
 	assert_int_equal(dups[0][0], 5);
 	assert_int_equal(dups[0][1], 2);
@@ -223,6 +224,78 @@ static void test_stage_not_in_the_file(void **state)
 	sqlite3_close(db);
 	store_stage_drop(&g);
 	assert_null(g);
+}
+
+/* Everything in one import session's TEMP table, concatenated (its pages
+ * may reach a temporary file that outlives the session on the disk). */
+static size_t s_staged_bytes(struct fx *f, uint8_t *out, size_t cap)
+{
+	sqlite3_stmt *q;
+	char name[64] = "", sql[128];
+	size_t n = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(f->s->db, "SELECT name FROM sqlite_temp_master WHERE"
+					    " type = 'table' AND name LIKE 'import_stage%'", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	snprintf(sql, sizeof(sql), "SELECT * FROM temp.%s", name);
+	assert_int_equal(sqlite3_prepare_v2(f->s->db, sql, -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		for (int c = 0; c < sqlite3_column_count(q); c++) {
+			size_t len = (size_t)sqlite3_column_bytes(q, c);
+
+			assert_true(n + len <= cap);
+			if (len)
+				memcpy(out + n, sqlite3_column_blob(q, c), len);
+			n += len;
+		}
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* The staged rows hold nothing the store keeps about a pupil: not its
+ * ref_hash, pseudonym, wrapped key or sealed part. Those outlive the session
+ * (until an erasure); a copy left in a temporary file would outlive the
+ * erasure too, and with master.key open the pupil's data again (§3.9). So the
+ * prepared leaver travels inside the row's seal under the session's key. */
+static void test_staged_rows_hold_nothing_of_the_store(void **state)
+{
+	struct fx *f = *state;
+	struct import_stage *st = NULL;
+	struct import_result res = { 0 };
+	Overstapctl__Leaver **a = s_rows(1, 3);
+	static uint8_t dump[1 << 16];
+	size_t n;
+	sqlite3_stmt *q;
+	int seen = 0;
+
+	assert_int_equal(import_stage_open(f->s, "f.csv", "mentor1", 0, &st), 0);
+	assert_int_equal(import_stage_add(st, fx_import_cfg(), a, 3), 0);
+	n = s_staged_bytes(f, dump, sizeof(dump));
+	assert_true(n > 0);
+	assert_int_equal(import_stage_finish(st, "mentor1", &res), 0);
+	assert_int_equal(res.added, 3);
+	assert_int_equal(sqlite3_prepare_v2(f->s->db, "SELECT l.ref_hash, l.pseudonym, l.pii,"
+					    " k.wrapped FROM leavers l JOIN pupil_keys k"
+					    " ON k.id = l.key_id", -1, &q, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		seen++;
+		for (int c = 0; c < 4; c++) {
+			const void *v = sqlite3_column_blob(q, c);
+			size_t len = (size_t)sqlite3_column_bytes(q, c);
+
+			assert_true(len >= 16);
+			if (memmem(dump, n, v, 16))
+				fail_msg("column %d of a stored leaver is in the staged rows", c);
+		}
+	}
+	sqlite3_finalize(q);
+	assert_int_equal(seen, 3);
+	import_stage_free(&st);
+	import_result_clear(&res);
+	s_free(a, 3);
 }
 
 /* A pupil new at staging is made ready then (key, pseudonyms, sealed part);
@@ -301,6 +374,7 @@ int main(void)
 		FX_TEST(test_errors_capped),
 		FX_TEST(test_stage_not_in_the_file),
 		FX_TEST(test_prepared_while_staged),
+		FX_TEST(test_staged_rows_hold_nothing_of_the_store),
 		FX_TEST(test_idle_session_expires),
 	};
 
