@@ -20,6 +20,7 @@
 
 #include "control_int.h"
 #include "ctl_fixture.h"
+#include "sql_fixture.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -186,19 +187,10 @@ static uint64_t s_depth(struct fx *f)
 
 static int64_t s_count(struct fx *f, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
 	char path[128];
-	int64_t n;
 
 	snprintf(path, sizeof(path), "%s/store.db", f->dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return sql_int64(path, sql);
 }
 
 static int64_t s_queued_leavers(struct fx *f)

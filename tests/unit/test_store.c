@@ -2,6 +2,7 @@
  * reopening, refusing a newer schema, migrating an old one, transactions
  * (the error translation has its own test, test_sqlerr.c). */
 #include "store_fixture.h"
+#include "sql_fixture.h"
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -33,19 +34,32 @@ static void test_wrong_master_key_cannot_read(void **state)
 	free(rows[0]);
 }
 
+static int s_user_version(const char *path)
+{
+	return (int)sql_int64(path, "PRAGMA user_version");
+}
+
+/* The store closed and sql run on its file, to make it look as an older
+ * schema left it (the VN_UNDO scripts below and a PRAGMA user_version). */
+static void s_as_schema(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+
+	store_close(&f->s);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void test_reopen_and_newer_schema(void **state)
 {
 	struct fx *f = *state;
 	struct store *s2 = NULL;
-	sqlite3 *db;
 	char err[256] = "";
 
 	store_close(&f->s);
 	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
-	store_close(&f->s);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	s_as_schema(f, "PRAGMA user_version = 99");
 	assert_int_equal(store_open(f->path, f->master, &s2, err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "newer"));
 	assert_null(s2);
@@ -155,21 +169,6 @@ static void test_migrate_v4_to_v5(void **state)
 	assert_int_equal(store_checkpoint_get(f->s, PEER, CHECKPOINT_THEIRS, &c), 0);
 }
 
-static int s_user_version(const char *path)
-{
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	int v;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 /* What migration 14 -> 15 changed, put back: a store as schema 14 left it. */
 #define V15_UNDO \
 	"DROP INDEX leavers_retention; CREATE INDEX leavers_retention ON" \
@@ -195,17 +194,13 @@ static void test_migrate_v10_to_v11(void **state)
 	struct store_inzage z = { .reviewer = 1, .date = "2025-06-01", .remarks = "gezien",
 				  .disagreement = "", .user = "m" };
 	struct leaver l;
-	sqlite3 *db;
 	char err[256] = "";
 
 	fx_import(f, "R1", "123456782", &l);
 	assert_int_equal(store_leaver_set_inzage(f->s, l.id, &z), 0);
 	store_leaver_clear(&l);
-	store_close(&f->s);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, V12_UNDO "ALTER TABLE leavers DROP COLUMN inzage_agrees;"
-					  "PRAGMA user_version = 10;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	s_as_schema(f, V12_UNDO "ALTER TABLE leavers DROP COLUMN inzage_agrees;"
+		    "PRAGMA user_version = 10;");
 
 	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
 	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
@@ -244,17 +239,12 @@ static void test_migrate_v12_to_v13(void **state)
 	struct fx *f = *state;
 	char ids[3][CRYPTO_UUID_STR_LEN + 1];
 	uint64_t depth = 0, parked = 0;
-	sqlite3 *db;
 	char err[256] = "";
 
 	for (int i = 0; i < 3; i++)
 		fx_queue(f, 0, ids[i]);
 	assert_int_equal(store_outbox_park(f->s, PEER, ids[0], "too large", 0, 0), 0);
-	store_close(&f->s);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, V13_UNDO "PRAGMA user_version = 12;", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	s_as_schema(f, V13_UNDO "PRAGMA user_version = 12;");
 	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
 	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_outbox_depth(f->s, PEER, &depth), 0);
@@ -348,11 +338,7 @@ static void test_migrate_v13_to_v14(void **state)
 	h.exit_date = (char *)"2026-07-01";
 	h.record_id = rid[0];
 	assert_int_equal(store_inbox_put(f->s, mid[0], PEER, &h, bytes, sizeof(bytes), 1), 0);
-	store_close(&f->s);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, V14_UNDO "PRAGMA user_version = 13;", NULL, NULL, NULL),
-			 SQLITE_OK);
-	sqlite3_close(db);
+	s_as_schema(f, V14_UNDO "PRAGMA user_version = 13;");
 
 	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
 	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
@@ -405,10 +391,8 @@ static void test_migrate_v14_to_v15(void **state)
 	char err[256] = "", plan[512];
 	sqlite3 *db;
 
-	store_close(&f->s);
+	s_as_schema(f, V15_UNDO "PRAGMA user_version = 14;");
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, V15_UNDO "PRAGMA user_version = 14;", NULL, NULL, NULL),
-			 SQLITE_OK);
 	assert_int_equal(s_ephemerals(db, queued), 2);	/* the old row's and the new one's */
 	sqlite3_close(db);
 

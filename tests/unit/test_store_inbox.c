@@ -1,5 +1,6 @@
 /* Unit tests for store_inbox.c: idempotent receipt, listing, assertions. */
 #include "store_fixture.h"
+#include "sql_fixture.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -51,18 +52,9 @@ struct seal_job {
 static int64_t s_count_rows(struct fx *f, const char *table)
 {
 	char sql[64];
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	int64_t n;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return sql_int64(f->path, sql);
 }
 
 static void *s_seal_thread(void *arg)
