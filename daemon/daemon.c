@@ -144,9 +144,11 @@ int daemon_init_store(struct daemon *d, struct config *cfg, int init_store)
 	if ((r = s_store_precheck(cfg, init_store, &fresh)) < 0)
 		return r;
 	/* The quick_check runs on a worker thread (store_check.c): a big store
-	 * answers at once; a damaged one stops it when found (s_store_watch). */
-	if ((r = store_open_ex(cfg->store_path, d->keys.master, STORE_OPEN_CHECK_LATER, &d->store,
-			       err, sizeof(err))) < 0) {
+	 * answers at once; a damaged one stops it when found (s_store_watch).
+	 * The WAL is checkpointed on another (store_wal.c), off the loop. */
+	if ((r = store_open_ex(cfg->store_path, d->keys.master,
+			       STORE_OPEN_CHECK_LATER | STORE_OPEN_WAL_THREAD, &d->store, err,
+			       sizeof(err))) < 0) {
 		if (r == -EUCLEAN)
 			log_err("the store is damaged: %s. Nothing was changed; " RESTORE_HINT, err,
 				cfg->store_path, cfg->store_path, cfg->store_path);

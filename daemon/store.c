@@ -743,6 +743,10 @@ int store_open_ex(const char *path, const uint8_t master[CRYPTO_KEY_LEN], unsign
 			r = -EIO;
 			goto out;
 		}
+	if ((flags & STORE_OPEN_WAL_THREAD) && (r = store_wal_start(s, path)) < 0) {
+		snprintf(err, errlen, "cannot start the WAL checkpoint thread: %s", strerror(-r));
+		goto out;
+	}
 	*out = s;
 	s = NULL; /* transferred */
 	r = 0;
@@ -759,6 +763,7 @@ void store_close(struct store **sp)
 	if (!s)
 		return;
 	store_check_stop(s);
+	store_wal_stop(s);
 	audit_free(&s->audit);	/* its statements live on s->db */
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(s->st[i]);

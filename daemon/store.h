@@ -94,6 +94,11 @@ void store_close(struct store **s);
  * runs first, as store_open's). Until it is done the store is used as it is;
  * a failed check marks it broken (writes refused) when collected. */
 #define STORE_OPEN_CHECK_LATER 1u
+/* STORE_OPEN_WAL_THREAD: the WAL is checkpointed on a thread with its own
+ * connection (store_wal.c, design.md §5.1), not inside the commit that
+ * passes 1000 pages. The daemon's loop; a process that forks while it runs
+ * must not use the store in the child. */
+#define STORE_OPEN_WAL_THREAD 2u
 int store_open_ex(const char *path, const uint8_t master[CRYPTO_KEY_LEN], unsigned flags,
 		  struct store **out, char *err, size_t errlen);
 /* The deferred check's result: 1 while it runs, 0 when the store passed,
@@ -106,6 +111,13 @@ int store_check_poll(struct store *s, const char **why, int64_t *ms);
 int store_check_start(struct store *s, const char *path);
 /* Stop a check still running (store_close does): it is interrupted. */
 void store_check_stop(struct store *s);
+/* The checkpoint thread (STORE_OPEN_WAL_THREAD does these): start it, 0,
+ * -EALREADY or -errno; stop it, the connection checkpointing by itself again
+ * (store_close does). store_wal_runs: the checkpoints it ran, and the last
+ * one's result (0 or -errno; -ENOENT when none runs). */
+int store_wal_start(struct store *s, const char *path);
+void store_wal_stop(struct store *s);
+int store_wal_runs(struct store *s, unsigned long *runs);
 
 /* ---- the store's health (store.c): a damaged store is never used silently ----
  * store_open runs PRAGMA quick_check and refuses a store that fails it

@@ -74,6 +74,7 @@ struct store {
 	int broken;				/* a corrupt page was met: writes refused */
 	char broken_why[160];			/* sqlite's message when it was */
 	struct store_bgcheck *bg;		/* store_check.c: the quick_check at start */
+	struct store_walck *walck;		/* store_wal.c: the checkpoint thread */
 	/* design.md §3.9: wiped when the transaction of store_begin ends (commit
 	 * or rollback), at the next store_begin, and by store_key_forget when
 	 * the key is shredded; never used outside that transaction */
