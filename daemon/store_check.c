@@ -57,6 +57,23 @@ static void *s_worker(void *arg)
 	return NULL;
 }
 
+/* The store's threads take no signal, whatever the caller's mask is now:
+ * the daemon blocks its signals only after the store is open and reads them
+ * from a signalfd, and a process-directed SIGHUP or SIGTERM that found such
+ * a thread unblocked would take its default action, killing the daemon
+ * (test_quick_check_thread_takes_no_signal). */
+int store_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 int store_check_start(struct store *s, const char *path)
 {
 	struct store_bgcheck *bg;
@@ -74,17 +91,7 @@ int store_check_start(struct store *s, const char *path)
 	}
 	sqlite3_busy_timeout(bg->db, 5000);
 	bg->started = time_mono_ms();
-	/* The thread takes no signal, whatever the caller's mask is now: the
-	 * daemon blocks its signals only after the store is open and reads them
-	 * from a signalfd, and a process-directed SIGHUP or SIGTERM that found
-	 * this thread unblocked would take its default action, killing the
-	 * daemon (test_quick_check_thread_takes_no_signal). */
-	sigset_t all, old;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&bg->th, NULL, s_worker, bg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = store_thread_create(&bg->th, s_worker, bg);
 	if (rc != 0) {
 		sqlite3_close(bg->db);
 		free(bg);

@@ -4,6 +4,7 @@
 #ifndef OVERSTAP_STORE_INT_H
 #define OVERSTAP_STORE_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
 
@@ -94,6 +95,9 @@ void store_keys_wipe(struct store *s);
 int store_schema_current(sqlite3 *db);
 /* quick_check now (store_open): 0, or -EUCLEAN / -errno with err set. */
 int store_check_now(struct store *s, const char *path, char *err, size_t errlen);
+/* store_check.c: pthread_create for the store's own threads (the start's
+ * check, the WAL checkpoint), with every signal blocked in the new thread. */
+int store_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
 /* Mark the store broken (writes refused) with why. */
 void store_mark_broken(struct store *s, const char *why);
 

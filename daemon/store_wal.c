@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 
 #include "sqlerr.h"
@@ -79,7 +78,6 @@ static int s_hook(void *arg, sqlite3 *db, const char *name, int pages)
 int store_wal_start(struct store *s, const char *path)
 {
 	struct store_walck *w;
-	sigset_t all, old;
 	int rc;
 
 	if (s->walck)
@@ -96,13 +94,7 @@ int store_wal_start(struct store *s, const char *path)
 	sqlite3_exec(w->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	/* No signal for this thread (as store_check.c's): the daemon reads its
-	 * signals from a signalfd, and one delivered here would kill it. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&w->th, NULL, s_thread, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if ((rc = store_thread_create(&w->th, s_thread, w)) != 0) {
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		sqlite3_close(w->db);
