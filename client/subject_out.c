@@ -407,7 +407,12 @@ static void s_table_open(struct s_doc *d, const char *caption, const char *const
 {
 	s_close_list(d);
 	if (!d->html) {
-		fprintf(d->f, "%s\n", caption);
+		/* the heads too: a parent reading two dates in a row must know
+		 * which is which, as the html's table head says */
+		fprintf(d->f, "%s (", caption);
+		for (size_t i = 0; i < n; i++)
+			fprintf(d->f, "%s%s", i ? " | " : "", head[i]);
+		fputs(")\n", d->f);
 		return;
 	}
 	fputs("<div class=\"wrap\"><table>\n<caption>", d->f);
@@ -433,10 +438,16 @@ static void s_table_row(struct s_doc *d, const char *const *cells, size_t n)
 		fputs("</tr>\n", d->f);
 		return;
 	}
+	/* every column in its place ("-" when empty) up to the last filled
+	 * one, so a row reads against the heads; through out_text like the
+	 * rest of the letter */
+	while (n > 0 && (!cells[n - 1] || !*cells[n - 1]))
+		n--;
 	fputs("  -", d->f);
-	for (size_t i = 0; i < n; i++)
-		if (cells[i] && *cells[i])
-			fprintf(d->f, "%s%s", i ? " | " : " ", cells[i]);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? " | " : " ", d->f);
+		s_esc(d, cells[i] && *cells[i] ? cells[i] : "-");
+	}
 	fputc('\n', d->f);
 }
 
