@@ -324,5 +324,36 @@ class DerivableKeysTest(harness.DaemonTestCase):
                                      "store" % (inst.id, what, r["pupil_ref"]))
             self.assertTrue(pseudonym_tags(key, rows[2])["pgn"] in raw, "%s: the search finds nothing" % inst.id)
 
+    def test_settled_registration_not_left_in_the_wal(self):
+        """Issue 16 item 3: a Registration the MBO sent (the PGN inside,
+        under the outbox key master.key gives) is emptied when the school
+        acknowledges it, but its old page stayed in the store's -wal file
+        for as long as the daemon ran (until an erasure truncated it): the
+        sealed bytes were there to open. Now the WAL is truncated after such
+        a message settles."""
+        school, mbo = harness.federation(self.root)
+        self.insts += [school, mbo]
+        path = os.path.join(self.root, "r.csv")
+        rows = private_rows(path, 1, 78, "R")
+        school.cli("import", "leavers", path)
+        self.assertEqual(school.stop(), 0)        # the registration stays queued at the MBO
+        mbo.cli("registration", "record", rows[0]["pgn"], "--from", school.id)
+        db = sqlite3.connect("file:%s?mode=ro" % mbo.db, uri=True)
+        try:
+            (sealed,) = db.execute("SELECT sealed FROM outbox WHERE body_case = 18").fetchone()
+        finally:
+            db.close()
+        sealed = bytes(sealed)
+        self.assertGreater(len(sealed), 60)
+        school.start()
+        wait_for(lambda: school.cli_json("handover", "list")[0]["state"] == "registered",
+                 what="the registration at the school")
+
+        def left():
+            return [name for name, data in PrivacyTest.store_bytes(self, mbo).items()
+                    if sealed[12:60] in data]
+        wait_for(lambda: not left(), timeout=10,
+                 what="the sealed registration gone from the MBO's store files")
+
 if __name__ == "__main__":
     unittest.main()
