@@ -188,6 +188,36 @@ static void t_text_table_heads(void **state)
 	free(text);
 }
 
+/* At an MBO that has only registered the pupil (no dossier yet, so no name),
+ * the letter says whom it is about by the number asked for, and what its
+ * registrations hold of it and for how long. The number is said only when
+ * the report was asked for by one. */
+static void t_registration_only(void **state)
+{
+	static const char fmt[] =
+		"{\"institution\": \"25LZ00\", \"subject\": \"%s\", \"peers\": {},"
+		" \"sent\": [], \"consents\": [], \"received\": [], \"audit\": [],"
+		" \"registrations\": [{\"message_id\": \"m1\", \"school\": \"12AB00\","
+		"   \"registered_on\": \"2026-03-03\", \"state\": \"queued\","
+		"   \"at\": \"2026-03-03T09:00:00.000Z\"}]}";
+	char ev[1024];
+	char *text;
+
+	(void)state;
+	snprintf(ev, sizeof(ev), fmt, "291417772");
+	text = s_render(ev, 0);
+	assert_non_null(strstr(text, "Het gaat over de leerling met burgerservicenummer of "
+				     "onderwijsnummer 291417772."));
+	assert_non_null(strstr(text, "onderwijsnummer van de leerling (291417772)."));
+	assert_non_null(strstr(text, "gecodeerde verwijzing"));
+	free(text);
+	snprintf(ev, sizeof(ev), fmt, "01a2467d-519f-77cf-b736-1c765f4ee004");
+	text = s_render(ev, 0);
+	assert_null(strstr(text, "Het gaat over"));
+	assert_non_null(strstr(text, "onderwijsnummer van de leerling. Zolang"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +226,7 @@ int main(void)
 		cmocka_unit_test(t_hostile_names),
 		cmocka_unit_test(t_inzage_agreement),
 		cmocka_unit_test(t_text_table_heads),
+		cmocka_unit_test(t_registration_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
