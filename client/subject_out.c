@@ -407,7 +407,12 @@ static void s_table_open(struct s_doc *d, const char *caption, const char *const
 {
 	s_close_list(d);
 	if (!d->html) {
-		fprintf(d->f, "%s\n", caption);
+		/* the heads too: a parent reading two dates in a row must know
+		 * which is which, as the html's table head says */
+		fprintf(d->f, "%s (", caption);
+		for (size_t i = 0; i < n; i++)
+			fprintf(d->f, "%s%s", i ? " | " : "", head[i]);
+		fputs(")\n", d->f);
 		return;
 	}
 	fputs("<div class=\"wrap\"><table>\n<caption>", d->f);
@@ -433,10 +438,16 @@ static void s_table_row(struct s_doc *d, const char *const *cells, size_t n)
 		fputs("</tr>\n", d->f);
 		return;
 	}
+	/* every column in its place ("-" when empty) up to the last filled
+	 * one, so a row reads against the heads; through out_text like the
+	 * rest of the letter */
+	while (n > 0 && (!cells[n - 1] || !*cells[n - 1]))
+		n--;
 	fputs("  -", d->f);
-	for (size_t i = 0; i < n; i++)
-		if (cells[i] && *cells[i])
-			fprintf(d->f, "%s%s", i ? " | " : " ", cells[i]);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? " | " : " ", d->f);
+		s_esc(d, cells[i] && *cells[i] ? cells[i] : "-");
+	}
 	fputc('\n', d->f);
 }
 
@@ -482,6 +493,20 @@ static const char *s_full_name(const json_t *dz, char *buf, size_t len)
 	return buf;
 }
 
+/* The PGN the report was asked for, when it was asked for by one (nine
+ * digits) and the registrations it found are all that names the pupil: an
+ * MBO holds no name before a dossier comes. Else NULL. */
+static const char *s_asked_pgn(const json_t *ev)
+{
+	const char *q = s_str(ev, "subject");
+	size_t n = strlen(q);
+
+	if (n != 9 || strspn(q, "0123456789") != n ||
+	    !json_array_size(json_object_get(ev, "registrations")))
+		return NULL;
+	return q;
+}
+
 static void s_intro(struct s_doc *d, const json_t *ev)
 {
 	char name[400], now[S_DATE_LEN];
@@ -493,6 +518,9 @@ static void s_intro(struct s_doc *d, const json_t *ev)
 	    s_when(time_now_ms(), now));
 	if (dz && *s_full_name(dz, name, sizeof(name)))
 		s_p(d, "Het gaat over %s.", name);
+	else if (s_asked_pgn(ev))
+		s_p(d, "Het gaat over de leerling met burgerservicenummer of onderwijsnummer %s.",
+		    s_asked_pgn(ev));
 	s_p(d, "U vindt hieronder alles wat %s over de leerling bewaart in overstap, het systeem "
 	       "waarmee scholen een leerling warm overdragen aan de nieuwe school: de gegevens zelf, "
 	       "aan wie ze zijn doorgegeven en waarom, welke toestemmingen er zijn gegeven of "
@@ -774,6 +802,16 @@ static void s_registrations(struct s_doc *d, const json_t *ev)
 	if (!json_array_size(a))
 		return;
 	s_h(d, 2, "Aanmeldingen die wij aan de vorige school hebben gemeld");
+	/* what such a message holds, and for how long (design.md §3.9) */
+	s_p(d, "Met een aanmelding laten wij de vorige school weten dat de leerling zich bij ons "
+	       "heeft aangemeld. Daarin staat het burgerservicenummer of onderwijsnummer van de "
+	       "leerling%s%s%s. Zolang een aanmelding nog niet is afgeleverd, bewaren wij dat nummer "
+	       "erbij. Is ze afgeleverd, geweigerd of geannuleerd, dan bewaren wij het nummer zelf "
+	       "niet meer, alleen een gecodeerde verwijzing ernaar, zodat de aanmelding in dit "
+	       "overzicht staat. Die verwijzing verdwijnt als wij de gegevens van de leerling "
+	       "verwijderen of als de bewaartermijn voorbij is.",
+	    s_asked_pgn(ev) ? " (" : "", s_asked_pgn(ev) ? s_asked_pgn(ev) : "",
+	    s_asked_pgn(ev) ? ")" : "");
 	s_table_open(d, "Aanmeldingen", head, ARRAY_SIZE(head));
 	json_array_foreach(a, i, g) {
 		const char *st = WORD(s_msg_states, s_str(g, "state"));

@@ -133,8 +133,12 @@ static int s_ours(struct hctx *h, const char *peer, const Overstap__AuditCheckpo
 	if (r < 0 && r != -ENOENT)
 		return r;
 	/* Keep the newest witness, and always one that does not match: it is
-	 * the evidence `audit verify` reports. */
-	if (bad == 0 && r == 0 && old.seq >= (int64_t)m->yours_seq)
+	 * the evidence `audit verify` reports. The same head witnessed again
+	 * (a quiet log) takes the later moment: `status` shows how long ago
+	 * the peer last confirmed it, not when our log last grew. */
+	if (bad == 0 && r == 0 &&
+	    (old.seq > (int64_t)m->yours_seq ||
+	     (old.seq == (int64_t)m->yours_seq && old.at >= m->yours_at)))
 		return 0;
 	str_copy(c.peer, sizeof(c.peer), peer);
 	c.kind = CHECKPOINT_OURS;

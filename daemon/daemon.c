@@ -496,6 +496,10 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 				 strerror(-r));
 	}
 	import_sessions_expire(&d->h, now);
+	/* a settled Registration (its PGN under the outbox key) emptied: nor is
+	 * its old page left in the -wal file (issue 16 item 3) */
+	if (store_outbox_shredded(d->store))
+		d->h.wal_dirty = 1;
 	if (d->h.wal_dirty) {
 		d->h.wal_dirty = 0;
 		net_quota_recount(&d->net);	/* dossiers were erased: quotas count again */

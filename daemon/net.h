@@ -60,6 +60,7 @@ struct peer {
 	uint64_t duplicates;		/* of received: retries of what we held, acked unverified */
 	uint64_t depth;			/* queued in the outbox: counted once, then kept */
 	int64_t checkpoint_due;		/* mono ms: send our audit head to the peer */
+	int64_t checkpoint_sent;	/* mono ms we last sent it our audit head */
 	int64_t checkpoint_replied;	/* mono ms we last answered its checkpoint with ours */
 	uint64_t checkpoint_replied_seq;	/* the head of its we answered then */
 	struct peer_info said;		/* its last Hello (design.md §4): limits we keep to */

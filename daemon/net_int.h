@@ -22,6 +22,7 @@
 #define QUOTA_WINDOW_MS (3600LL * 1000)
 #define CHECKPOINT_REPLY_MS 10000	/* answer a peer's checkpoint with ours at most this often */
 #define CHECKPOINT_EMPTY_MS 500	/* while our log is empty, look this often */
+#define CHECKPOINT_SOON_MS 1000	/* a checkpoint brought forward: this soon at the earliest */
 
 /* What a REJECTED ack tells the sender to do (overstap.proto Ack.Disposition). */
 enum net_disp { DISP_FINAL = 0, DISP_PARK = 1, DISP_LATER = 2 };

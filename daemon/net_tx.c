@@ -86,6 +86,19 @@ static int s_park(struct net *net, struct peer *p, const char *id, const struct 
 	return r;
 }
 
+/* Our next checkpoint to p goes soon, not an interval later (design.md
+ * §5.6), yet at most once per CHECKPOINT_REPLY_MS after the last, so a busy
+ * exchange does not turn into a checkpoint a second. */
+static void s_checkpoint_soon(struct peer *p)
+{
+	int64_t at = time_mono_ms() + CHECKPOINT_SOON_MS;
+
+	if (p->checkpoint_sent && p->checkpoint_sent + CHECKPOINT_REPLY_MS > at)
+		at = p->checkpoint_sent + CHECKPOINT_REPLY_MS;
+	if (p->checkpoint_due > at)
+		p->checkpoint_due = at;
+}
+
 /* Apply one Ack inside the open transaction. */
 static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a, int64_t now)
 {
@@ -130,6 +143,10 @@ static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a,
 			log_err("peer %s: cannot record ack of %s: %s", p->cfg.id,
 				str_visbuf(a->message_ids[i]).s, strerror(-r));
 		if (r == 0) {
+			/* what the peer took in is in its audit log: its new head
+			 * comes back with the answer to our next checkpoint */
+			if (!rejected)
+				s_checkpoint_soon(p);
 			p->acked++;
 			if (p->depth)
 				p->depth--;
@@ -145,14 +162,26 @@ static void s_apply_ack(struct net *net, struct peer *p, const Overstap__Ack *a,
 }
 
 /* The peer's answer to our checkpoint (design.md §5.6): its head, and what it
- * holds of ours, taken in as on the ROUTER, in the drain's transaction. */
+ * holds of ours, taken in as on the ROUTER, in the drain's transaction. A
+ * head of its newer than the one we held goes back to it soon: a peer that
+ * does not dial us has its log witnessed only by our checkpoints, and waited
+ * an interval (5 minutes by default) for the first after its log grew. */
 static void s_checkpoint_in(struct net *net, struct peer *p, const Overstap__Envelope *e,
 			    int *in_tx)
 {
+	struct checkpoint_rec before = { 0 }, after;
+
 	if (!*in_tx && store_begin(net->h->store) == 0)
 		*in_tx = 1;
-	if (*in_tx && checkpoint_take(net->h, e) < 0)
+	if (!*in_tx)
+		return;
+	if (store_checkpoint_get(net->h->store, p->cfg.id, CHECKPOINT_THEIRS, &before) < 0)
+		before.seq = 0;
+	if (checkpoint_take(net->h, e) < 0)
 		log_err("peer %s: cannot keep its audit checkpoint", p->cfg.id);
+	else if (store_checkpoint_get(net->h->store, p->cfg.id, CHECKPOINT_THEIRS, &after) == 0 &&
+		 after.seq > before.seq)
+		s_checkpoint_soon(p);
 }
 
 void net_peer_handle(struct net *net, struct peer *p, int *in_tx)
@@ -492,8 +521,10 @@ static void s_checkpoints(struct net *net, int64_t *wake_in_ms)
 		 * exchange follows the first entry (design.md §5.6) */
 		if (seq == 0 && every > CHECKPOINT_EMPTY_MS)
 			p->checkpoint_due = now + CHECKPOINT_EMPTY_MS;
-		if (s_send_direct(net, p, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, body, blen) == 0)
-			log_debug("peer %s: sent audit checkpoint at entry %lld", p->cfg.id, (long long)seq);
+		if (s_send_direct(net, p, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, body, blen) < 0)
+			continue;
+		p->checkpoint_sent = now;
+		log_debug("peer %s: sent audit checkpoint at entry %lld", p->cfg.id, (long long)seq);
 	}
 }
 

@@ -568,6 +568,11 @@ int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size
 int store_retention_received(struct store *s, int64_t before_ms, struct strlist *record_ids);
 /* Checkpoint and truncate the WAL (outside a transaction). */
 int store_checkpoint_wal(struct store *s);
+/* 1 once since the last call when a settled (acknowledged, refused or
+ * cancelled) message other than a dossier was emptied: the old page holding
+ * it under the outbox key, which master.key gives, is still in the WAL, and
+ * the caller truncates it (design.md §3.9). Else 0. */
+int store_outbox_shredded(struct store *s);
 
 /* A withdrawal we sent (school side) and, once it came, the peer's receipt. */
 struct withdrawal_rec {

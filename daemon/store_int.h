@@ -82,6 +82,10 @@ struct store {
 	struct store_key_slot keys[STORE_KEY_CACHE];
 	unsigned keys_n;			/* slots filled since the last wipe */
 	int keys_tx;				/* store_begin's transaction is open */
+	/* a settled message that was not a dossier (so under the outbox key)
+	 * was emptied: its old page, a Registration's PGN say, is in the WAL
+	 * until store_checkpoint_wal (store_outbox_shredded) */
+	int shredded;
 };
 
 /* store_keys.c: the cached unwrapped key of key_id goes (its key is shredded). */

@@ -150,9 +150,21 @@ static int s_settle(struct store *s, sqlite3_stmt *st, const char *message_id, i
 	st = store_st(s, leaver_st);
 	r = leaver_st == ST_LEAVER_DELIVERED ? STORE_BIND(st, STORE_T(message_id), STORE_I(now))
 					     : STORE_BIND(st, STORE_T(message_id));
-	if (r < 0)
+	if (r < 0 || (r = store_exec_count(s, st, &n)) < 0)
 		return r;
-	return sqlerr_exec(st);
+	/* no dossier: a status, registration, withdrawal, receipt or notice,
+	 * emptied by OUTBOX_SHRED (store.c) */
+	if (n == 0)
+		s->shredded = 1;
+	return 0;
+}
+
+int store_outbox_shredded(struct store *s)
+{
+	int was = s->shredded;
+
+	s->shredded = 0;
+	return was;
 }
 
 int store_outbox_cancel(struct store *s, const char *message_id, const char *reason)
@@ -211,9 +223,12 @@ int store_outbox_cancel_consent(struct store *s, const char *consent_id, const c
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_CONSENT);
 	int r;
 
-	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(reason))) < 0)
+	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(reason))) < 0 ||
+	    (r = store_exec_count(s, st, n)) < 0)
 		return r;
-	return store_exec_count(s, st, n);
+	if (*n)
+		s->shredded = 1;	/* an outcome under the outbox key among them, say */
+	return 0;
 }
 
 int store_outbox_park(struct store *s, const char *peer, const char *message_id, const char *reason,

@@ -108,6 +108,34 @@ class AuditLogTest(harness.DaemonTestCase):
         wait_for(lambda: mbo.peer_status("12AB00")["witness_seq"] >= 0 and
                  mbo.cli_json("audit", "verify")["intact"], what="the MBO's log intact")
 
+    def test_receive_only_peer_witnessed_soon_with_the_default_interval(self):
+        """Issue 16 item 2: with the default interval (300 s) the MBO that
+        does not dial the school sends its head only in answers to the
+        school's checkpoints, so its log, first written when a dossier came,
+        waited up to two intervals for a witness. The school now sends its
+        next checkpoint soon after the MBO took in a message of its, and
+        again soon after a newer head of the MBO's came back: both logs are
+        witnessed within seconds, not minutes."""
+        school = harness.Institution(self.root, "12AB00", "School")
+        mbo = harness.Institution(self.root, "25LZ00", "MBO")
+        self.insts += [school.start(), mbo.start()]
+        mbo.add_peer(school, send=False)           # the MBO never dials the school
+        school.add_peer(mbo, send=False)
+        school.add_peer(mbo, send=True)
+        path = os.path.join(self.root, "l.csv")
+        rows = harness.leavers_csv(path, 1)
+        school.cli("import", "leavers", path)
+        harness.hand_over(school, rows)
+        wait_for(lambda: len(mbo.cli_json("inbox", "list")) == 1, what="the dossier at the MBO")
+        # its first audit entries came with the dossier
+        self.assertTrue(any(e["action"] == "dossier.received" for e in export(mbo)))
+        wait_for(lambda: mbo.peer_status("12AB00")["witness_seq"] > 0, timeout=25,
+                 what="the school's witness of the MBO's log, at the MBO")
+        wait_for(lambda: school.peer_status("25LZ00")["witness_seq"] > 0, timeout=5,
+                 what="the MBO's witness of the school's log, at the school")
+        self.assertIn("12AB00: witnesses our audit log up to entry", mbo.cli("status").stdout)
+        self.assertTrue(mbo.cli_json("audit", "verify")["checkpoints"] >= 1)
+
     def test_export_pages_and_file(self):
         school = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug").start()
         self.insts.append(school)

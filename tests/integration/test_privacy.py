@@ -228,10 +228,18 @@ def derivable_plaintexts(inst):
     return out
 
 
+def pseudonym_tags(key, r):
+    """The HMACs (the store's pseudonym key) of r's PGN and pupil number, as
+    the daemon derives them: what a guessed BSN or number is tried against."""
+    return {"pgn": hmac.new(key, b"pgn:" + r["pgn"].encode(), hashlib.sha256).digest(),
+            "ref": hmac.new(key, b"ref:" + r["pupil_ref"].encode(), hashlib.sha256).digest()}
+
+
 class DerivableKeysTest(harness.DaemonTestCase):
     """Issue 16 item 3/4: after erasure and after retention, nothing that any
     key derivable from master.key opens holds the pupil's PGN, name or birth
-    date, at the school or at the MBO. A third pupil, neither erased nor
+    date, at the school or at the MBO, and no pseudonym of the PGN or pupil
+    number is left anywhere in the store's files. A third pupil, neither erased nor
     expired, is the control: the same search must find it."""
 
     def test_erased_and_expired_pupils_leave_nothing_readable(self):
@@ -285,7 +293,8 @@ class DerivableKeysTest(harness.DaemonTestCase):
                                      "master.key gives" % (inst.id, r["pupil_ref"], field))
             # the control: the pupil kept is found, so the search does open things
             self.assertIn(rows[2]["pgn"].encode(), texts, "%s: the search found nothing" % inst.id)
-            self.assertIn(rows[2]["family_name"].encode(), texts)
+            for field in ("family_name", "given_name", "birth_date"):
+                self.assertIn(rows[2][field].encode(), texts)
 
         # No pseudonym master.key gives leads from an erased or expired
         # pupil's PGN to a row, the MBO's link to its registration included
@@ -302,6 +311,49 @@ class DerivableKeysTest(harness.DaemonTestCase):
         for r in rows[:2]:
             self.assertNotIn(pseudo(r), held, "%s's PGN still leads to a row" % r["pupil_ref"])
         self.assertIn(pseudo(rows[2]), held)
+
+        # Not only those tables: no HMAC master.key gives over a guessed PGN
+        # or pupil number is anywhere in either store's files (every table,
+        # the audit log, the WAL), for an erased or an expired pupil.
+        for inst in (school, mbo):
+            key = inbox_pseudonym_key(inst)
+            raw = b"".join(PrivacyTest.store_bytes(self, inst).values())
+            for r in rows[:2]:
+                for what, tag in pseudonym_tags(key, r).items():
+                    self.assertFalse(tag in raw, "%s: the %s pseudonym of %s is still in the "
+                                     "store" % (inst.id, what, r["pupil_ref"]))
+            self.assertTrue(pseudonym_tags(key, rows[2])["pgn"] in raw, "%s: the search finds nothing" % inst.id)
+
+    def test_settled_registration_not_left_in_the_wal(self):
+        """Issue 16 item 3: a Registration the MBO sent (the PGN inside,
+        under the outbox key master.key gives) is emptied when the school
+        acknowledges it, but its old page stayed in the store's -wal file
+        for as long as the daemon ran (until an erasure truncated it): the
+        sealed bytes were there to open. Now the WAL is truncated after such
+        a message settles."""
+        school, mbo = harness.federation(self.root)
+        self.insts += [school, mbo]
+        path = os.path.join(self.root, "r.csv")
+        rows = private_rows(path, 1, 78, "R")
+        school.cli("import", "leavers", path)
+        self.assertEqual(school.stop(), 0)        # the registration stays queued at the MBO
+        mbo.cli("registration", "record", rows[0]["pgn"], "--from", school.id)
+        db = sqlite3.connect("file:%s?mode=ro" % mbo.db, uri=True)
+        try:
+            (sealed,) = db.execute("SELECT sealed FROM outbox WHERE body_case = 18").fetchone()
+        finally:
+            db.close()
+        sealed = bytes(sealed)
+        self.assertGreater(len(sealed), 60)
+        school.start()
+        wait_for(lambda: school.cli_json("handover", "list")[0]["state"] == "registered",
+                 what="the registration at the school")
+
+        def left():
+            return [name for name, data in PrivacyTest.store_bytes(self, mbo).items()
+                    if sealed[12:60] in data]
+        wait_for(lambda: not left(), timeout=10,
+                 what="the sealed registration gone from the MBO's store files")
 
 if __name__ == "__main__":
     unittest.main()

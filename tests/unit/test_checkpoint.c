@@ -269,6 +269,56 @@ static void test_rx_echo_mismatch(void **state)
 	assert_int_equal(seq, 2);
 }
 
+/* The peer witnesses our head again and again while our log does not grow:
+ * the witness keeps the moment of the latest, so `status` shows how long ago
+ * the peer last confirmed it (issue 16 item 2). It showed the moment of the
+ * first, growing for as long as the log was quiet. A later moment that comes
+ * late (an answer that crossed a newer one) is not taken. */
+static void s_echo(struct fx *f, int64_t seq, const uint8_t head[32], int64_t at)
+{
+	Overstap__AuditCheckpoint m = OVERSTAP__AUDIT_CHECKPOINT__INIT;
+	struct fx_wire w = { 0 };
+	uint8_t theirs[32];
+	int failed = 1;
+
+	memset(theirs, 0x11, sizeof(theirs));
+	m.seq = 1;
+	m.head.data = theirs;
+	m.head.len = 32;
+	m.yours_seq = (uint64_t)seq;
+	m.yours_head.data = (uint8_t *)head;
+	m.yours_head.len = 32;
+	m.yours_at = at;
+	fx_forge(&f->mbo, &f->school, OVERSTAP__ENVELOPE__BODY_AUDIT_CHECKPOINT, &m.base, &w);
+	assert_null(fx_rx(&f->school, &w, &failed));
+	assert_int_equal(failed, 0);
+	fx_wire_free(&w);
+}
+
+static void test_rx_witness_age_is_the_latest(void **state)
+{
+	struct fx *f = *state;
+	struct checkpoint_rec c;
+	uint8_t head[32], head2[32];
+	int64_t seq;
+
+	s_audit_n(&f->school, 2);
+	assert_int_equal(audit_mac_at(store_audit_peek(f->school.s), 2, head2), 0);
+	s_audit_n(&f->school, 1);
+	assert_int_equal(audit_head(store_audit_peek(f->school.s), &seq, head), 0);
+	s_echo(f, seq, head, 1000);
+	s_echo(f, seq, head, 5000);
+	assert_int_equal(store_checkpoint_get(f->school.s, FX_MBO, CHECKPOINT_OURS, &c), 0);
+	assert_int_equal(c.seq, seq);
+	assert_int_equal(c.at, 5000);
+	s_echo(f, seq, head, 3000);		/* late */
+	s_echo(f, 2, head2, 9000);		/* a lower head, whenever */
+	assert_int_equal(store_checkpoint_get(f->school.s, FX_MBO, CHECKPOINT_OURS, &c), 0);
+	assert_int_equal(c.seq, seq);
+	assert_int_equal(c.at, 5000);
+	assert_int_equal(s_open_incidents(f->school.s), 0);
+}
+
 static void test_rx_store_failure(void **state)
 {
 	struct fx *f = *state;
@@ -298,6 +348,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_verify_finds_truncation, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_echo_mismatch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rx_witness_age_is_the_latest, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rx_store_failure, fx_setup, fx_teardown),
 	};
 

@@ -212,6 +212,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_message_size, 1048576);
 	assert_int_equal(c->max_in_flight, 2048);
 	assert_int_equal(c->max_refused_registrations, 100);
+	/* minutes, not an hour: a truncated log is found while it matters
+	 * (issue 16 item 2) */
+	assert_int_equal(c->checkpoint_interval_s, 300);
 	assert_int_equal(c->retry_initial_ms, 1000);
 	assert_int_equal(c->retry_max_ms, 60000);
 	assert_int_equal(c->max_clock_skew_s, 86400);

@@ -74,10 +74,14 @@ static void test_outbox_life_cycle(void **state)
 	assert_int_equal(n, 0);
 	free(m);
 
+	(void)store_outbox_shredded(f->s);
 	assert_int_equal(store_outbox_ack(f->s, "25LZ00", ids[0], 0, NULL, 1001, 1, 1002), 0);
+	/* a dossier settled: under its pupil's key, nothing for the WAL to shed */
+	assert_int_equal(store_outbox_shredded(f->s), 0);
 	assert_int_equal(store_outbox_ack(f->s, "25LZ00", ids[0], 0, NULL, 1001, 1, 1003), 1);
 	/* An ack from the wrong peer changes nothing. */
 	assert_int_equal(store_outbox_ack(f->s, "99XX00", ids[1], 0, NULL, 1001, 1, 1003), 1);
+	assert_int_equal(store_outbox_shredded(f->s), 0);
 	assert_int_equal(store_outbox_depth(f->s, "25LZ00", &depth), 0);
 	assert_int_equal(store_outbox_oldest(f->s, "25LZ00", &oldest), 0);
 	assert_int_equal(depth, 2);
@@ -87,6 +91,14 @@ static void test_outbox_life_cycle(void **state)
 	assert_int_equal(l.state, LEAVER_DELIVERED);
 	assert_int_equal(l.delivered_at, 1002);
 	store_leaver_clear(&l);
+	/* Issue 16 item 3: a message under the outbox key (a Registration,
+	 * say) emptied when it settles, and said once, so the daemon truncates
+	 * the WAL that still holds its old page. */
+	assert_int_equal(store_outbox_ack(f->s, "25LZ00", ids[1], 0, NULL, 1001, 1, 1004), 0);
+	assert_int_equal(store_outbox_shredded(f->s), 1);
+	assert_int_equal(store_outbox_shredded(f->s), 0);
+	assert_int_equal(store_outbox_cancel(f->s, ids[2], "test"), 0);
+	assert_int_equal(store_outbox_shredded(f->s), 1);
 	free(rows[0]);
 	s_counts_agree(f);
 }

@@ -163,6 +163,61 @@ static void t_inzage_agreement(void **state)
 	free(text);
 }
 
+/* The text letter's lists read like the html's tables: the column heads
+ * after the caption, every column in its place up to the last filled one,
+ * and nothing a peer's name carries reaches the terminal as a control. */
+static void t_text_table_heads(void **state)
+{
+	static const char ev[] =
+		"{\"institution\": \"25LZ00\", \"peers\": {\"12AB00\": \"\\u001b[2JDe Brug\"},"
+		" \"sent\": [], \"consents\": [], \"received\": [],"
+		" \"registrations\": [{\"message_id\": \"m1\", \"school\": \"12AB00\","
+		"   \"registered_on\": \"\", \"state\": \"delivered\", \"at\": \"2026-03-03T09:00:00.000Z\"}],"
+		" \"audit\": [{\"seq\": 1, \"at\": \"2026-03-03T09:00:00.000Z\", \"actor\": \"jdevries\","
+		"   \"action\": \"dossier.viewed\", \"subject\": \"r1\", \"counterpart\": \"\","
+		"   \"detail\": \"{}\", \"mac\": \"ab\"}]}";
+	char *text;
+
+	(void)state;
+	text = s_render(ev, 0);
+	assert_non_null(strstr(text, "Logboek (Wanneer | Wie | Wat | Andere instelling)\n"));
+	assert_non_null(strstr(text, "| een medewerker | bekeek het dossier\n"));	/* no empty tail */
+	assert_non_null(strstr(text, "(Doorgegeven op | Aan | Aangemeld op | Stand)\n"));
+	assert_non_null(strstr(text, "De Brug | - | afgeleverd\n"));		/* a gap kept */
+	assert_null(strchr(text, '\x1b'));
+	free(text);
+}
+
+/* At an MBO that has only registered the pupil (no dossier yet, so no name),
+ * the letter says whom it is about by the number asked for, and what its
+ * registrations hold of it and for how long. The number is said only when
+ * the report was asked for by one. */
+static void t_registration_only(void **state)
+{
+	static const char fmt[] =
+		"{\"institution\": \"25LZ00\", \"subject\": \"%s\", \"peers\": {},"
+		" \"sent\": [], \"consents\": [], \"received\": [], \"audit\": [],"
+		" \"registrations\": [{\"message_id\": \"m1\", \"school\": \"12AB00\","
+		"   \"registered_on\": \"2026-03-03\", \"state\": \"queued\","
+		"   \"at\": \"2026-03-03T09:00:00.000Z\"}]}";
+	char ev[1024];
+	char *text;
+
+	(void)state;
+	snprintf(ev, sizeof(ev), fmt, "291417772");
+	text = s_render(ev, 0);
+	assert_non_null(strstr(text, "Het gaat over de leerling met burgerservicenummer of "
+				     "onderwijsnummer 291417772."));
+	assert_non_null(strstr(text, "onderwijsnummer van de leerling (291417772)."));
+	assert_non_null(strstr(text, "gecodeerde verwijzing"));
+	free(text);
+	snprintf(ev, sizeof(ev), fmt, "01a2467d-519f-77cf-b736-1c765f4ee004");
+	text = s_render(ev, 0);
+	assert_null(strstr(text, "Het gaat over"));
+	assert_non_null(strstr(text, "onderwijsnummer van de leerling. Zolang"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +225,8 @@ int main(void)
 		cmocka_unit_test(t_withdrawn_consent_and_order),
 		cmocka_unit_test(t_hostile_names),
 		cmocka_unit_test(t_inzage_agreement),
+		cmocka_unit_test(t_text_table_heads),
+		cmocka_unit_test(t_registration_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
