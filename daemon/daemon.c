@@ -552,6 +552,10 @@ int daemon_run(struct daemon *d)
 		if (d->retention_more)	/* the next slice after what came in meanwhile */
 			wake = 0;
 		spool_run(&d->spool, &d->h, now, &wake);
+		/* an erasure or retention since the last pump cancelled queued
+		 * rows: their copies in memory go before anything is sent */
+		if (store_outbox_cancelled(d->store))
+			net_outbox_recheck(&d->net);
 		net_pump(&d->net, &wake);
 		nctl = ctlsock_poll_count(&d->control);
 		if (!items || cap < PI__FIXED + nctl + net_poll_count(&d->net)) {

@@ -140,6 +140,10 @@ void net_pump(struct net *n, int64_t *wake_in_ms);
 /* After a commit that queued messages (for any peers): recount what waits per
  * peer and send without waiting a tick. */
 void net_outbox_changed(struct net *n);
+/* Drop every in-flight copy whose outbox row is no longer queued: the store
+ * cancelled it (store_outbox_cancelled), and a copy in memory must never go
+ * out after its pupil was erased (design.md §3.7). */
+void net_outbox_recheck(struct net *n);
 
 /* The peer with this institution id, or NULL. */
 struct peer *net_peer(struct net *n, const char *id);

@@ -333,6 +333,29 @@ void net_outbox_changed(struct net *net)
 	}
 }
 
+void net_outbox_recheck(struct net *net)
+{
+	for (size_t i = 0; i < net->n_peers; i++) {
+		struct peer *p = &net->peers[i];
+
+		for (size_t j = 0; j < p->n_inflight; j++) {
+			struct inflight *f = &p->inflight[j];
+			int r = store_outbox_queued(net->h->store, f->message_id);
+
+			if (r < 0)	/* cannot tell: kept, as a read error keeps it queued */
+				log_err("peer %s: cannot read message %s in the outbox: %s", p->cfg.id,
+					f->message_id, strerror(-r));
+			if (r != 0)
+				continue;
+			log_info("peer %s: message %s is no longer queued (cancelled): not sent",
+				 p->cfg.id, f->message_id);
+			s_inflight_remove(p, f);
+			j--;	/* f now holds the last entry: look at it too */
+		}
+	}
+	net_outbox_changed(net);
+}
+
 /* How many may be in flight to p: max_in_flight, or less when the peer's
  * acks say so (its credit, design.md §4.6); CREDIT_INITIAL until the first. */
 static size_t s_window(const struct net *net, const struct peer *p)

@@ -123,6 +123,7 @@ static const char *const s_sql[ST__N] = {
 			     " ORDER BY message_id LIMIT 1",
 	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state IN (0, 4)",
 	[ST_OUTBOX_GET] = "SELECT key_id, sealed FROM outbox WHERE message_id = ?1",
+	[ST_OUTBOX_STATE] = "SELECT state FROM outbox WHERE message_id = ?1",
 	[ST_OUTBOX_CONSENT] = "UPDATE outbox SET consent_id = ?2, consent_until = ?3 WHERE message_id = ?1",
 	/* queued or parked: a parked message is still ours to cancel */
 	[ST_OUTBOX_CANCEL] = "UPDATE outbox SET state = 2, reason = ?2, " OUTBOX_SHRED

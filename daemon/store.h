@@ -573,6 +573,14 @@ int store_checkpoint_wal(struct store *s);
  * it under the outbox key, which master.key gives, is still in the WAL, and
  * the caller truncates it (design.md §3.9). Else 0. */
 int store_outbox_shredded(struct store *s);
+/* 1 once since the last call when queued messages were cancelled by the
+ * store itself (an erasure or retention shredding their key, a withdrawn
+ * consent): the sender's copies in memory must go too (net_outbox_recheck).
+ * Else 0. */
+int store_outbox_cancelled(struct store *s);
+/* 1 when message_id is in the outbox and still queued, 0 when not (settled,
+ * parked, cancelled or unknown), or -errno. */
+int store_outbox_queued(struct store *s, const char *message_id);
 
 /* A withdrawal we sent (school side) and, once it came, the peer's receipt. */
 struct withdrawal_rec {

@@ -20,11 +20,17 @@ static int s_shred(struct store *s, int64_t key_id, int64_t now)
 static int s_cancel_key(struct store *s, int64_t key_id, const char *reason, unsigned *n)
 {
 	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_KEY);
+	unsigned k = 0;
 	int r;
 
-	if ((r = STORE_BIND(st, STORE_I(key_id), STORE_T(reason))) < 0)
+	if ((r = STORE_BIND(st, STORE_I(key_id), STORE_T(reason))) < 0 ||
+	    (r = store_exec_count(s, st, &k)) < 0)
 		return r;
-	return store_exec_count(s, st, n);
+	if (k)
+		s->cancelled = 1;	/* the sender may hold a copy in memory */
+	if (n)
+		*n = k;
+	return 0;
 }
 
 int store_leaver_shred(struct store *s, const struct leaver *l, int64_t now)

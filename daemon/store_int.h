@@ -26,7 +26,7 @@ enum {
 	ST_REVOKE,
 	/* store_outbox.c */
 	ST_OUTBOX_INS, ST_OUTBOX_PENDING, ST_OUTBOX_ACK, ST_OUTBOX_DEPTH, ST_OUTBOX_OLDEST,
-	ST_OUTBOX_RESEAL, ST_OUTBOX_GET, ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL,
+	ST_OUTBOX_RESEAL, ST_OUTBOX_GET, ST_OUTBOX_STATE, ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL,
 	ST_OUTBOX_CANCEL_CONSENT, ST_LEAVER_DELIVERED, ST_LEAVER_CANCELLED,
 	ST_OUTBOX_UNSENT, ST_OUTBOX_PARK, ST_OUTBOX_UNPARK, ST_OUTBOX_CANCEL_PARKED, ST_OUTBOX_PARKED_EACH, ST_OUTBOX_PARKED_COUNT,
 	ST_OUTBOX_REFUSED_EACH, ST_OUTBOX_REFUSED_COUNT,
@@ -86,6 +86,10 @@ struct store {
 	 * was emptied: its old page, a Registration's PGN say, is in the WAL
 	 * until store_checkpoint_wal (store_outbox_shredded) */
 	int shredded;
+	/* queued rows were cancelled by a statement of the store's own (an
+	 * erasure, retention, a withdrawn consent): the sender's copies in
+	 * memory must go too (store_outbox_cancelled) */
+	int cancelled;
 };
 
 /* store_keys.c: the cached unwrapped key of key_id goes (its key is shredded). */

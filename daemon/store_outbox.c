@@ -227,8 +227,30 @@ int store_outbox_cancel_consent(struct store *s, const char *consent_id, const c
 	    (r = store_exec_count(s, st, n)) < 0)
 		return r;
 	if (*n)
-		s->shredded = 1;	/* an outcome under the outbox key among them, say */
+		s->shredded = s->cancelled = 1;	/* an outcome under the outbox key, say */
 	return 0;
+}
+
+int store_outbox_cancelled(struct store *s)
+{
+	int was = s->cancelled;
+
+	s->cancelled = 0;
+	return was;
+}
+
+int store_outbox_queued(struct store *s, const char *message_id)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_STATE);
+	int rc, r;
+
+	if ((r = STORE_BIND(st, STORE_T(message_id))) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) == OUTBOX_QUEUED
+			     : rc == SQLITE_DONE ? 0 : sqlerr_errno(rc);
+	sqlite3_reset(st);
+	return r;
 }
 
 int store_outbox_park(struct store *s, const char *peer, const char *message_id, const char *reason,

@@ -194,6 +194,28 @@ class WithdrawalTest(harness.DaemonTestCase):
         r = self.school.cli("erase", "W2", "--yes", check=False)
         self.assertEqual(r.returncode, 1)
 
+    def test_erased_while_waiting_for_the_receiver_is_never_sent(self):
+        """A dossier queued while the receiver is down sits in the school's
+        memory as well as in its outbox (the sender's window). Erasing the
+        pupil cancelled the outbox row and destroyed the key, but the copy in
+        memory went out when the receiver came back: the MBO held the dossier
+        of a pupil the school had erased. Both copies must go."""
+        self.assertEqual(self.mbo.stop(), 0)
+        self.school.cli("handover", "registered", "--date", TODAY, "W2")
+        self.school.cli("handover", "inzage", "--by", "pupil", "--agrees", "yes",
+                        "--date", TODAY, "W2")
+        self.school.cli("handover", "send", "W2")
+        wait_for(lambda: self.state("W2")["state"] == "queued", what="W2 queued")
+        time.sleep(1.5)     # the sender has filled its window from the outbox by now
+        self.school.cli("erase", "W2", "--yes")
+        self.mbo.start()
+        wait_for(lambda: self.school.peer_status(MBO)["connected"], what="reconnected")
+        # a copy in memory goes at once on connecting; a retry within 1 s
+        time.sleep(3)
+        self.assertEqual(self.mbo.cli_json("inbox", "list"), [])
+        self.assertNotIn(b"Dekkerman", store_bytes(self.mbo))
+        self.assertEqual(self.audit(self.mbo, "dossier.received"), [])
+
     def pseudonyms(self, inst, table, ref=None):
         """What master.key and a guessed BSN (or pupil number) recover from a
         store: the HMACs the daemon derives, tried against every row."""
