@@ -167,6 +167,16 @@ static const char *const s_sql[ST__N] = {
 			      " (SELECT pseudonym, sender FROM inbox WHERE record_id = ?1"
 			      " AND erased_at IS NULL)",
 	[ST_REGSENT_EXPIRE] = "DELETE FROM registrations_sent WHERE at < ?1",
+	/* a Registration still waiting (queued or parked) when its link goes:
+	 * cancelled and emptied, or the PGN would stay under the outbox key */
+	[ST_REGSENT_CANCEL_FORGET] = "UPDATE outbox SET state = 2, reason = 'pupil erased', sealed = X''"
+				     " WHERE state IN (0, 4) AND message_id IN (SELECT message_id"
+				     " FROM registrations_sent WHERE (pseudonym, school) IN"
+				     " (SELECT pseudonym, sender FROM inbox WHERE record_id = ?1"
+				     " AND erased_at IS NULL))",
+	[ST_REGSENT_CANCEL_EXPIRE] = "UPDATE outbox SET state = 2, reason = 'retention period over',"
+				     " sealed = X'' WHERE state IN (0, 4) AND message_id IN"
+				     " (SELECT message_id FROM registrations_sent WHERE at < ?1)",
 	[ST_REVOKED_AT] = "SELECT at FROM revoked WHERE consent_id = ?1 AND peer = ?2",
 	[ST_RX_SEEN] = "SELECT 1 FROM inbox WHERE message_id = ?1 AND sender = ?2 UNION ALL"
 		       " SELECT 1 FROM events WHERE message_id = ?1 AND inbound = 1 AND peer = ?2",

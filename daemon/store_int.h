@@ -34,7 +34,7 @@ enum {
 	ST_PEER_PUT, ST_PEER_GET, ST_INBOX_BYTES,
 	/* store_regsent.c */
 	ST_REGSENT_INS, ST_REGSENT_BY_PSEUDO, ST_REGSENT_BY_RECORD, ST_REGSENT_FORGET,
-	ST_REGSENT_EXPIRE, ST_REVOKED_AT,
+	ST_REGSENT_EXPIRE, ST_REGSENT_CANCEL_FORGET, ST_REGSENT_CANCEL_EXPIRE, ST_REVOKED_AT,
 	/* store_inbox.c: a retry of what a peer sent, before it is verified */
 	ST_RX_SEEN,
 	/* store_inbox.c */

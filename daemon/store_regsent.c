@@ -70,24 +70,37 @@ int store_regsent_by_record(struct store *s, const char *record_id, store_regsen
 	return store_rows(st, s_row, &cb);
 }
 
-int store_regsent_forget(struct store *s, const char *record_id, unsigned *n)
+/* The links go, and before them any Registration of theirs still waiting
+ * to be sent (a school that never answered): cancelled and emptied, since
+ * the outbox key that seals it is derived from master.key and never
+ * destroyed (design.md §3.11). cancel and del are bound alike. */
+static int s_forget(struct store *s, int cancel, int del, const struct store_arg *v,
+		    unsigned *n)
 {
-	sqlite3_stmt *st = store_st(s, ST_REGSENT_FORGET);
+	sqlite3_stmt *st = store_st(s, cancel);
+	unsigned k = 0;
 	int r;
 
-	if ((r = STORE_BIND(st, STORE_T(record_id))) < 0)
+	if ((r = store_bind(st, v, 1)) < 0 || (r = store_exec_count(s, st, &k)) < 0)
+		return r;
+	if (k)
+		s->cancelled = s->shredded = 1;	/* the sender's copy and the WAL's */
+	st = store_st(s, del);
+	if ((r = store_bind(st, v, 1)) < 0)
 		return r;
 	return store_exec_count(s, st, n);
 }
 
+int store_regsent_forget(struct store *s, const char *record_id, unsigned *n)
+{
+	return s_forget(s, ST_REGSENT_CANCEL_FORGET, ST_REGSENT_FORGET,
+			&STORE_T(record_id), n);
+}
+
 int store_regsent_expire(struct store *s, int64_t before_ms, unsigned *n)
 {
-	sqlite3_stmt *st = store_st(s, ST_REGSENT_EXPIRE);
-	int r;
-
-	if ((r = STORE_BIND(st, STORE_I(before_ms))) < 0)
-		return r;
-	return store_exec_count(s, st, n);
+	return s_forget(s, ST_REGSENT_CANCEL_EXPIRE, ST_REGSENT_EXPIRE,
+			&STORE_I(before_ms), n);
 }
 
 int store_revoked_at(struct store *s, const char *consent_id, const char *peer, int64_t *at)

@@ -101,12 +101,60 @@ static void test_expire_by_age(void **state)
 	assert_int_equal(s_by_pgn(f->s, PGN_B), 1);
 }
 
+/* Issue 16 item 3: a Registration never delivered (the school never
+ * answered) kept the PGN under the outbox key, which master.key gives, after
+ * its link had gone. With the link it is cancelled and emptied, queued or
+ * parked; one settled already is left as it is, and the sender is told to
+ * drop its copy in memory. */
+static void test_waiting_registration_goes_with_its_link(void **state)
+{
+	static const uint8_t packed[] = "registration with PGN 123456782";
+	struct fx *f = *state;
+	uint8_t *back = NULL;
+	size_t len = 0;
+	unsigned n = 0;
+
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_outbox_add(f->s, MID_1, SCHOOL, 18, packed, sizeof(packed), 0, 10), 0);
+	assert_int_equal(store_outbox_add(f->s, MID_2, SCHOOL, 18, packed, sizeof(packed), 0, 10), 0);
+	assert_int_equal(store_regsent_add(f->s, MID_1, PGN_A, SCHOOL, "2026-03-01", 10), 0);
+	assert_int_equal(store_regsent_add(f->s, MID_2, PGN_B, SCHOOL, "2026-03-01", 500), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_outbox_cancelled(f->s), 0);
+	assert_int_equal(store_outbox_queued(f->s, MID_1), 1);
+
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_regsent_expire(f->s, 100, &n), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_outbox_queued(f->s, MID_1), 0);
+	assert_int_equal(store_outbox_queued(f->s, MID_2), 1);	/* its link is young */
+	assert_int_equal(store_outbox_cancelled(f->s), 1);
+	assert_int_equal(store_outbox_cancelled(f->s), 0);	/* once */
+	assert_int_equal(store_outbox_shredded(f->s), 1);	/* the WAL is truncated */
+	assert_true(store_outbox_get(f->s, MID_1, &back, &len) < 0 || len == 0);
+	free(back);
+	back = NULL;
+	assert_int_equal(store_outbox_get(f->s, MID_2, &back, &len), 0);
+	assert_int_equal(len, sizeof(packed));
+	free(back);
+
+	/* erasing the dossier it goes with at the MBO does the same */
+	assert_int_equal(store_begin(f->s), 0);
+	s_dossier(f, MID_3, REC_B, PGN_B);
+	assert_int_equal(store_inbox_erase(f->s, REC_B, "erase", 2000), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_outbox_queued(f->s, MID_2), 0);
+	assert_int_equal(store_outbox_cancelled(f->s), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_found_by_pgn_and_record),
 		FX_TEST(test_link_goes_with_erasure_not_withdrawal),
 		FX_TEST(test_expire_by_age),
+		FX_TEST(test_waiting_registration_goes_with_its_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
