@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,25 @@ int cli_json_only_options(struct cli *cli, int argc, char **argv, size_t npos, i
 		return npos == 1 ? cli_usage_error(cli, "expected %zu argument", npos)
 				 : cli_usage_error(cli, "expected %zu arguments", npos);
 	return -1;
+}
+
+int cli_date_check(const struct cli *cli, const char *arg)
+{
+	if (date_valid(arg, NULL, NULL, NULL))
+		return -1;
+	return cli_usage_error(cli, "'%s' is not a date written YYYY-MM-DD", arg);
+}
+
+const char *cli_party_code(const char *by)
+{
+	static const char *const nl[][2] = {
+		{ "leerling", "pupil" }, { "ouder", "parent" }, { "voogd", "guardian" },
+	};
+
+	for (size_t i = 0; i < sizeof(nl) / sizeof(nl[0]); i++)
+		if (strcasecmp(by, nl[i][0]) == 0)
+			return nl[i][1];
+	return by;
 }
 
 int cli_cohort_valid(const char *s)

@@ -91,7 +91,7 @@ static const struct verb s_verbs[] = {
 	  "                        16 only the pupil\n"
 	  "  -e, --evidence HOW    form, digital, email or verbal_recorded\n"
 	  "  -r, --ref DOC         where the evidence is kept (no names: a document number)\n"
-	  "  -t, --to ID           the institution it allows, or '*' for any (default: the\n"
+	  "      --to ID           the institution it allows, or '*' for any (default: the\n"
 	  "                        pupil's destination institution)\n"
 	  "  -d, --date D          the day it was given (default today; never in the future)\n"
 	  "  -u, --until D         last day it is valid (default: no end date)\n"),
