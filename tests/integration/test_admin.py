@@ -222,6 +222,16 @@ class RefusedRegistrationTest(harness.DaemonTestCase):
                          r"\(overstap outbox list --refused\)$")
         # never the PGN, in the listing or the log
         self.assertNotIn("123456782", json.dumps(mbo.cli_json("outbox", "list", "--refused")))
+        self.assertNotIn("123456782", mbo.read_log() + school.read_log())
+
+    def test_the_log_counts_peers_in_plain_english(self):
+        school, mbo = harness.federation(self.root, "12AB00", "25LZ00")
+        self.insts += [school, mbo]
+        # started with none, then each given the other by a reload
+        self.assertIn("running as 12AB00 with 0 peers\n", school.read_log())
+        wait_for(lambda: "configuration reloaded: 1 peer\n" in school.read_log(),
+                 what="the reload logged")
+        self.assertNotIn("1 peers", school.read_log())
 
 
 class CompletionTest(harness.DaemonTestCase):
