@@ -105,6 +105,26 @@ class AdminPathTest(harness.DaemonTestCase):
         self.assertIn("cannot reach overstapd at %s: Permission denied; join group '%s'"
                       % (inst.sock, group), r.stderr)
 
+        # The keys are their owner's alone (0700): no group helps, running as
+        # the owner does. keys show and overstapd -t say whose they are.
+        os.chmod(inst.keys, 0o700)
+        r = overstap("keys", "show", "--dir", inst.keys, "--id", inst.id, user=nobody)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("overstap: the keys in %s belong to user root: run it as that user "
+                      "(sudo -u root overstap keys show)" % inst.keys, r.stderr)
+        readable = os.path.join(self.root, "readable.conf")
+        with open(inst.conf) as src, open(readable, "w") as dst:
+            dst.write(src.read())
+        os.chmod(readable, 0o644)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            harness.OVERSTAPD, "-t", "-c", readable],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("[institution] keys_dir: %s" % inst.keys, r.stderr)
+        self.assertIn("%s: the keys belong to user root, whom overstapd runs as: check as that "
+                      "user (runuser -u root -- overstapd -t -c %s)" % (readable, readable),
+                      r.stderr)
+
 
 def complete(*words):
     """What bash offers for the last word of `overstap WORDS...`."""
