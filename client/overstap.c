@@ -389,9 +389,10 @@ static void s_list(FILE *f, const char *group)
 
 static int s_cmd_completion(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	int c;
 
-	while ((c = getopt(argc, argv, "h")) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c != 'h')
 			return cli_usage_hint(cli);
 		cli_help(cli, stdout);

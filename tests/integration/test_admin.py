@@ -256,6 +256,20 @@ class RefusedRegistrationTest(harness.DaemonTestCase):
 
 class CompletionTest(harness.DaemonTestCase):
 
+    def test_every_command_takes_help_as_its_help_says(self):
+        """Each command of `overstap --help` prints its usage for --help and
+        -h, exit 0 (`completion --help` once was an invalid option)."""
+        helptext = overstap("--help").stdout
+        commands = helptext.split("commands:\n", 1)[1].split("\n\n", 1)[0]
+        for line in commands.splitlines():
+            two = re.match(r"^  (\S+) ([a-z][a-z-]*)  ", line)
+            words = two.groups() if two else (line.split()[0],)
+            for flag in ("--help", "-h"):
+                r = overstap(*words, flag)
+                self.assertEqual(r.returncode, 0, (words, flag, r.stderr))
+                self.assertTrue(r.stdout.startswith("usage: overstap %s" % " ".join(words)),
+                                (words, r.stdout[:80]))
+
     def test_commands_second_words_and_options_as_help_lists_them(self):
         helptext = overstap("--help").stdout
         commands = helptext.split("commands:\n", 1)[1].split("\n\n", 1)[0]
