@@ -173,7 +173,8 @@ class DocsTest(unittest.TestCase):
         self.assertIn("%s:%s: %s" % (path, m.group(2), m.group(3)), r.stdout + r.stderr)
 
     def test_man_page_commands_and_options_exist(self):
-        for page in ("overstap.1.scd", "overstapd.8.scd", "overstapd.conf.5.scd"):
+        for page in ("overstap.1.scd", "overstapd.8.scd", "overstapd.conf.5.scd",
+                     "overstap-web.8.scd"):
             with self.subTest(page=page):
                 self.check_commands(page, self.read("docs", page))
 
