@@ -296,6 +296,10 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 		return CLI_EXIT_OK;
 	}
 	named = config_control_socket(path, buf, len);
+	/* No config at the default place is normal on a staff machine; a file
+	 * named by -c or $OVERSTAP_CONFIG that is not there is a typo to show. */
+	if (r == -ENOENT && strcmp(path, CLI_DEFAULT_CONFIG) != 0)
+		fprintf(stderr, _("overstap: warning: cannot read %s: %s%s\n"), path, strerror(-r), "");
 	if (r == -EACCES)
 		fprintf(stderr, _("overstap: warning: cannot read %s: %s%s\n"), path, strerror(-r),
 			s_group_hint(path, hint, sizeof(hint)));
@@ -303,7 +307,7 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 		fprintf(stderr, _("overstap: warning: %s%s; a running overstapd keeps the "
 			"configuration it last loaded (overstap status shows a failed reload)\n"),
 			errors.v[0], errors.n > 1 ? _(" (and more: overstapd -t lists them)") : "");
-	if (r != -ENOENT)
+	if (r != -ENOENT || strcmp(path, CLI_DEFAULT_CONFIG) != 0)
 		fprintf(stderr, named ? _("overstap: trying the control socket %s\n")
 				      : _("overstap: trying the default control socket %s\n"), buf);
 	strlist_clear(&errors);

@@ -77,6 +77,23 @@ class AdminPathTest(harness.DaemonTestCase):
         self.assertEqual(r.stderr, "")
         self.assertNotIn("FAILED", r.stdout)
 
+    def test_a_config_named_but_missing_is_said_to_be(self):
+        """-c with a typo: the CLI says the file is not there and which socket
+        it tries instead; the default file missing (a staff machine with no
+        config) is no news."""
+        missing = os.path.join(self.root, "overstpad.conf")
+        env = dict(os.environ, OVERSTAP_SOCKET="")
+        r = subprocess.run([harness.OVERSTAP, "-c", missing, "status"], capture_output=True,
+                           text=True, timeout=60, env=env)
+        self.assertIn("overstap: warning: cannot read %s: No such file or directory\n" % missing,
+                      r.stderr)
+        self.assertIn("overstap: trying the default control socket /run/overstap/control.sock\n",
+                      r.stderr)
+        env["OVERSTAP_CONFIG"] = missing
+        r = subprocess.run([harness.OVERSTAP, "status"], capture_output=True, text=True,
+                           timeout=60, env=env)
+        self.assertIn("cannot read %s" % missing, r.stderr)
+
     def test_permission_errors_say_which_group_to_join(self):
         if os.geteuid() != 0:
             self.skipTest("needs root to act as another user (CI runs as root)")
