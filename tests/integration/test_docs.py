@@ -227,6 +227,39 @@ class DocsTest(unittest.TestCase):
         man = man.split("*-S*, *--state* _S_", 1)[0]
         self.assertEqual(set(re.findall(r"(?m)^- \*([a-z]+)\*:", man)), states)
 
+    def test_section_references_lead_to_sections(self):
+        """"see SIGNALS", "RESTORING FROM A BACKUP in overstapd(8)",
+        "overstapd.conf(5), KEY ROLLOVER": each names a section the page has
+        (overstap(1) once sent readers to a BUGS section long gone)."""
+        docs = os.path.join(SRC, "docs")
+        headings = {}
+        for f in os.listdir(docs):
+            if f.endswith(".scd"):
+                headings[f[:-4]] = set(re.findall(r"(?m)^# (.+?)\s*$", self.read("docs", f)))
+        up = r"([A-Z]{2,}(?: (?:A |AND |OF |THE |[A-Z]{2,}'?S? ?)*[A-Z]{2,})?)"
+        page = r"\*?([a-z][a-z.-]*)\*?\((\d)\)"
+        not_sections = {"RFC", "UTF", "ISO", "PGN", "BSN", "CSV", "JSON", "HTML", "SIGHUP",
+                        "SIGTERM", "BRIN"}
+        problems = []
+        sources = ["README.md", "HACKING.md", os.path.join("cmake", "deb", "README.Debian"),
+                   os.path.join("config", "overstapd.conf"), os.path.join("client", "overstap.c"),
+                   os.path.join("systemd", "README.md")]
+        sources += [os.path.join("docs", f) for f in sorted(os.listdir(docs)) if f.endswith(".scd")]
+        for src in sources:
+            text = " ".join(self.read(src).replace('\\n"', " ").replace('"', " ").split())
+            refs = [(m.group(2) + "." + m.group(3), m.group(1))
+                    for m in re.finditer(up + " in " + page, text)]
+            refs += [(m.group(1) + "." + m.group(2), m.group(3))
+                     for m in re.finditer(page + ",? " + up, text)]
+            if src.endswith(".scd"):
+                own = os.path.basename(src)[:-4]
+                refs += [(own, m.group(1)) for m in re.finditer(r"\bsee " + up, text)]
+            for pg, sec in refs:
+                if pg in headings and sec not in not_sections and sec not in headings[pg]:
+                    problems.append("%s: no section %s in %s" % (src, sec, pg))
+        self.assertEqual(problems, [])
+        self.assertIn("RESTORING FROM A BACKUP", headings["overstapd.8"])   # the check sees them
+
     @staticmethod
     def slugs(text):
         return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
