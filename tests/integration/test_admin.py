@@ -205,6 +205,11 @@ class ExitStatusTest(harness.DaemonTestCase):
             (with_("--purpose", "marketing"), "--purpose wants"),
             (with_("--evidence", "carrier-pigeon"), "--evidence wants"),
             (("registration", "status", rid, "graduated"), "is not a status"),
+            (("report", "--by", "shoe_size"), "unknown dimension 'shoe_size' for the sending"),
+            (("report", "--side", "receiving", "--by", "program"),
+             "unknown dimension 'program' for the receiving side"),
+            (("report", "--cohort", "2025"), "is not a school year"),
+            (("lost", "--cohort", "2025"), "is not a school year"),
         ]
         for args, said in words:
             r = school.cli(*args, check=False)
