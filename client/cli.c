@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,25 @@ int cli_json_only_options(struct cli *cli, int argc, char **argv, size_t npos, i
 		return npos == 1 ? cli_usage_error(cli, "expected %zu argument", npos)
 				 : cli_usage_error(cli, "expected %zu arguments", npos);
 	return -1;
+}
+
+int cli_date_check(const struct cli *cli, const char *arg)
+{
+	if (date_valid(arg, NULL, NULL, NULL))
+		return -1;
+	return cli_usage_error(cli, "'%s' is not a date written YYYY-MM-DD", arg);
+}
+
+const char *cli_party_code(const char *by)
+{
+	static const char *const nl[][2] = {
+		{ "leerling", "pupil" }, { "ouder", "parent" }, { "voogd", "guardian" },
+	};
+
+	for (size_t i = 0; i < sizeof(nl) / sizeof(nl[0]); i++)
+		if (strcasecmp(by, nl[i][0]) == 0)
+			return nl[i][1];
+	return by;
 }
 
 int cli_cohort_valid(const char *s)
@@ -276,6 +296,10 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 		return CLI_EXIT_OK;
 	}
 	named = config_control_socket(path, buf, len);
+	/* No config at the default place is normal on a staff machine; a file
+	 * named by -c or $OVERSTAP_CONFIG that is not there is a typo to show. */
+	if (r == -ENOENT && strcmp(path, CLI_DEFAULT_CONFIG) != 0)
+		fprintf(stderr, _("overstap: warning: cannot read %s: %s%s\n"), path, strerror(-r), "");
 	if (r == -EACCES)
 		fprintf(stderr, _("overstap: warning: cannot read %s: %s%s\n"), path, strerror(-r),
 			s_group_hint(path, hint, sizeof(hint)));
@@ -283,7 +307,7 @@ static int s_socket_path(const struct cli *cli, char *buf, size_t len)
 		fprintf(stderr, _("overstap: warning: %s%s; a running overstapd keeps the "
 			"configuration it last loaded (overstap status shows a failed reload)\n"),
 			errors.v[0], errors.n > 1 ? _(" (and more: overstapd -t lists them)") : "");
-	if (r != -ENOENT)
+	if (r != -ENOENT || strcmp(path, CLI_DEFAULT_CONFIG) != 0)
 		fprintf(stderr, named ? _("overstap: trying the control socket %s\n")
 				      : _("overstap: trying the default control socket %s\n"), buf);
 	strlist_clear(&errors);

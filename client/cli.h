@@ -65,6 +65,16 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
  * returns CLI_EXIT_USAGE. */
 int cli_usage_hint(const struct cli *cli);
 
+/* A date option's value (--date, --until, ...): -1 when arg is a real date
+ * written YYYY-MM-DD, else the usage error (exit 2, as for every malformed
+ * option value, whichever verb it is given to). */
+int cli_date_check(const struct cli *cli, const char *arg);
+
+/* --by in the words a Dutch mentor types (leerling, ouder, voogd, any case)
+ * as well as the codes pupil, parent, guardian: the code; by itself when it
+ * is neither (for the caller to refuse). */
+const char *cli_party_code(const char *by);
+
 /* Parse a decimal number in [min, max] (the whole string). 0 or -EINVAL. */
 int cli_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
 

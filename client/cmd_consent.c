@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "consent.h"
 #include "out.h"
 #include "util.h"
 #include "i18n.h"
@@ -116,7 +117,8 @@ static int s_one(struct cli *cli, Overstapctl__Request *req, int json, const cha
 int cmd_consent_grant(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "purpose", required_argument, NULL, 'p' }, { "to", required_argument, NULL, 't' },
+		/* --to has no -t: that is the global --timeout, before the command */
+		{ "purpose", required_argument, NULL, 'p' }, { "to", required_argument, NULL, 'T' },
 		{ "by", required_argument, NULL, 'b' },	     { "date", required_argument, NULL, 'd' },
 		{ "until", required_argument, NULL, 'u' },   { "evidence", required_argument, NULL, 'e' },
 		{ "ref", required_argument, NULL, 'r' },     { "json", no_argument, NULL, 'j' },
@@ -126,11 +128,11 @@ int cmd_consent_grant(struct cli *cli, int argc, char **argv)
 	Overstapctl__ConsentGrant g = OVERSTAPCTL__CONSENT_GRANT__INIT;
 	int c, json = 0;
 
-	while ((c = getopt_long(argc, argv, "p:t:b:d:u:e:r:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:b:d:u:e:r:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': g.purpose = optarg; break;
-		case 't': g.counterpart = optarg; break;
-		case 'b': g.grantor = optarg; break;
+		case 'T': g.counterpart = optarg; break;
+		case 'b': g.grantor = (char *)cli_party_code(optarg); break;
 		case 'd': g.granted_at = optarg; break;
 		case 'u': g.valid_until = optarg; break;
 		case 'e': g.evidence_method = optarg; break;
@@ -144,6 +146,19 @@ int cmd_consent_grant(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "give one pupil (the school's pupil number)");
 	if (!*g.purpose || !*g.grantor || !*g.evidence_method || !*g.evidence_ref)
 		return cli_usage_error(cli, "--purpose, --by, --evidence and --ref are required");
+	/* What is wrong with an option's value is a usage error (exit 2), as in
+	 * every other verb; the daemon checks the same again, and the rest. */
+	if (!consent_purpose_from_str(g.purpose))
+		return cli_usage_error(cli, "--purpose wants handover or follow_up, not '%s'", g.purpose);
+	if (!consent_grantor_from_str(g.grantor))
+		return cli_usage_error(cli, "--by wants pupil, parent or guardian");
+	if (!consent_evidence_method_valid(g.evidence_method))
+		return cli_usage_error(cli, "--evidence wants one of %s, not '%s'",
+				       consent_evidence_methods(), g.evidence_method);
+	if (*g.granted_at && (c = cli_date_check(cli, g.granted_at)) >= 0)
+		return c;
+	if (*g.valid_until && (c = cli_date_check(cli, g.valid_until)) >= 0)
+		return c;
 	g.pupil_ref = argv[optind];
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_CONSENT_GRANT;
 	req.consent_grant = &g;
@@ -170,6 +185,8 @@ int cmd_consent_withdraw(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(cli, "give one consent id (see overstap consent list)");
+	if (*w.date && (c = cli_date_check(cli, w.date)) >= 0)
+		return c;
 	w.consent_id = argv[optind];
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_CONSENT_WITHDRAW;
 	req.consent_withdraw = &w;

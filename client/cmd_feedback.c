@@ -104,6 +104,8 @@ static int s_one(struct cli *cli, int argc, char **argv, int want_status)
 			       : cli_usage_error(cli, "'%s' is not an outcome (still_enrolled, diploma, "
 						 "progressed, switched, left_without_diploma)",
 						 argv[optind + 1]);
+	if (*e.date && (c = cli_date_check(cli, e.date)) >= 0)
+		return c;
 	e.record_id = argv[optind];
 	e.event = argv[optind + 1];
 	e.level = level;
@@ -236,6 +238,8 @@ int cmd_registration_record(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1 || !*g.school)
 		return cli_usage_error(cli, "give the pupil's PGN and --from SCHOOL");
+	if (*g.date && (c = cli_date_check(cli, g.date)) >= 0)
+		return c;
 	g.pgn = argv[optind];
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_REGISTRATION;
 	req.registration = &g;

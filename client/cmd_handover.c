@@ -18,7 +18,8 @@
 
 /* States of an outgoing handover, in the order a handover passes them. */
 static const char *const s_states[] = {
-	"imported", "registered", "ready", "queued", "parked", "delivered", "cancelled", NULL,
+	"imported", "registered", "ready", "queued", "parked", "delivered", "cancelled", "erased",
+	NULL,
 };
 
 /* Print the per-ref reasons of a partial refusal; returns the exit code. */
@@ -39,8 +40,10 @@ static int s_date_arg(const struct cli *cli, const char *arg, char out[11])
 		date_today(out);
 		return -1;
 	}
-	if (!date_valid(arg, NULL, NULL, NULL))
-		return cli_usage_error(cli, "'%s' is not a date written YYYY-MM-DD", arg);
+	int r = cli_date_check(cli, arg);
+
+	if (r >= 0)
+		return r;
 	memcpy(out, arg, 11);
 	return -1;
 }
@@ -133,20 +136,6 @@ static int s_agreement_options(struct cli *cli, Overstapctl__RecordInzage *z, co
 }
 
 /* Options of `handover inzage`; returns -1 to go on, or an exit code. */
-/* --by in the words a Dutch mentor types (leerling, ouder, voogd) as well as
- * the codes: the same inzage either way. */
-static const char *s_reviewer_code(const char *by)
-{
-	static const char *const nl[][2] = {
-		{ "leerling", "pupil" }, { "ouder", "parent" }, { "voogd", "guardian" },
-	};
-
-	for (size_t i = 0; i < sizeof(nl) / sizeof(nl[0]); i++)
-		if (strcasecmp(by, nl[i][0]) == 0)
-			return nl[i][1];
-	return by;
-}
-
 static int s_inzage_options(struct cli *cli, int argc, char **argv, Overstapctl__RecordInzage *z,
 			    char date[11], char **remarks_buf)
 {
@@ -167,7 +156,7 @@ static int s_inzage_options(struct cli *cli, int argc, char **argv, Overstapctl_
 		switch (c) {
 		case 'a': agrees = optarg; break;
 		case 'w': z->disagreement = optarg; break;
-		case 'b': z->reviewer = (char *)s_reviewer_code(optarg); break;
+		case 'b': z->reviewer = (char *)cli_party_code(optarg); break;
 		case 'd': date_arg = optarg; break;
 		case 'r': z->remarks = optarg; break;
 		case 'R': file = optarg; break;

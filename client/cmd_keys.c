@@ -1,9 +1,11 @@
 /* cmd_keys: `overstap keys gen|show`, local key management (no daemon). */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -54,6 +56,21 @@ int cmd_keys_gen(struct cli *cli, int argc, char **argv)
 	       "Give the files to the user overstapd runs as (chown), and back up master.key:\n"
 	       "without it the dossiers in the store cannot be decrypted.\n"), dir);
 	return CLI_EXIT_OK;
+}
+
+/* After a permission error on the key directory: whose the keys are, and
+ * how to run the command as that user (joining a group does not help: the
+ * secret files are the owner's alone). */
+static void s_owner_hint(const struct cli *cli, const char *dir, int r)
+{
+	const struct passwd *pw;
+	struct stat st;
+
+	if ((r != -EACCES && r != -EPERM) || !dir || stat(dir, &st) < 0 ||
+	    st.st_uid == geteuid() || (pw = getpwuid(st.st_uid)) == NULL)
+		return;
+	fprintf(stderr, _("overstap: the keys in %s belong to user %s: run it as that user "
+			  "(sudo -u %s %s)\n"), dir, pw->pw_name, pw->pw_name, cli->prog);
 }
 
 /* Hosts in a listen address that mean "every interface": counterparts cannot
@@ -166,6 +183,7 @@ int cmd_keys_show(struct cli *cli, int argc, char **argv)
 	r = keys_load(a.dir, &k, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, _("overstap: %s\n"), *err ? err : strerror(-r));
+		s_owner_hint(cli, a.dir, r);
 		r = CLI_EXIT_REFUSED;
 		goto out;
 	}
@@ -261,6 +279,7 @@ int cmd_keys_rotate(struct cli *cli, int argc, char **argv)
 		if (r == -EEXIST)
 			fputs(_("overstap: nothing was changed; `overstap keys activate` finishes that "
 			      "rollover, --force starts it over with new keys\n"), stderr);
+		s_owner_hint(cli, dir, r);
 		r = CLI_EXIT_REFUSED;
 		goto out;
 	}
@@ -300,6 +319,7 @@ int cmd_keys_activate(struct cli *cli, int argc, char **argv)
 		if (r == -ENOENT)
 			fputs(_("overstap: no rollover under way: `overstap keys rotate` starts one\n"),
 			      stderr);
+		s_owner_hint(cli, dir, r);
 		r = CLI_EXIT_REFUSED;
 	} else {
 		printf(_("the next key pair in %s is now the current one.\n"

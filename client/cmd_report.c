@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "out.h"
+#include "report.h"
 #include "report_out.h"
 #include "util.h"
 #include "i18n.h"
@@ -26,6 +27,18 @@ static int s_split(char *arg, char **v, size_t *n)
 			return -1;
 		v[(*n)++] = t;
 	}
+	return 0;
+}
+
+/* dim is one of the comma-separated names in list ("a, b, c"). */
+static int s_in_list(const char *list, const char *dim)
+{
+	size_t n = strlen(dim);
+
+	for (const char *p = list; n && (p = strstr(p, dim)) != NULL; p++)
+		if ((p == list || (p - list >= 2 && p[-2] == ',' && p[-1] == ' ')) &&
+		    (p[n] == '\0' || p[n] == ','))
+			return 1;
 	return 0;
 }
 
@@ -126,6 +139,14 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		if (!cli_cohort_valid(cohorts[i]))
 			return cli_usage_error(cli, "cohort '%s' is not a school year YYYY-YYYY, e.g. 2024-2025",
 					       cohorts[i]);
+	/* a word not in --by's list is a usage error, as --side's is */
+	for (size_t i = 0; i < q.n_by; i++) {
+		int receiving = strcmp(q.side, "receiving") == 0;
+
+		if (!s_in_list(report_dimensions(receiving), by[i]))
+			return cli_usage_error(cli, "unknown dimension '%s' for the %s side (known: %s)",
+					       by[i], q.side, report_dimensions(receiving));
+	}
 	if (force && !output)
 		return cli_usage_error(cli, "--force only goes with -o FILE");
 	if (dialect && report_csv_dialect_parse(dialect, &d) < 0)
@@ -232,6 +253,10 @@ int cmd_lost(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	for (size_t i = 0; i < q.n_cohorts; i++)
+		if (!cli_cohort_valid(cohorts[i]))
+			return cli_usage_error(cli, "cohort '%s' is not a school year YYYY-YYYY, e.g. 2024-2025",
+					       cohorts[i]);
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_LOST;
 	req.lost = &q;
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_LOST, &rep);

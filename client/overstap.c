@@ -91,7 +91,7 @@ static const struct verb s_verbs[] = {
 	  "                        16 only the pupil\n"
 	  "  -e, --evidence HOW    form, digital, email or verbal_recorded\n"
 	  "  -r, --ref DOC         where the evidence is kept (no names: a document number)\n"
-	  "  -t, --to ID           the institution it allows, or '*' for any (default: the\n"
+	  "      --to ID           the institution it allows, or '*' for any (default: the\n"
 	  "                        pupil's destination institution)\n"
 	  "  -d, --date D          the day it was given (default today; never in the future)\n"
 	  "  -u, --until D         last day it is valid (default: no end date)\n"),
@@ -389,9 +389,10 @@ static void s_list(FILE *f, const char *group)
 
 static int s_cmd_completion(struct cli *cli, int argc, char **argv)
 {
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	int c;
 
-	while ((c = getopt(argc, argv, "h")) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c != 'h')
 			return cli_usage_hint(cli);
 		cli_help(cli, stdout);

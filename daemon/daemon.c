@@ -435,7 +435,8 @@ static int s_reload(struct daemon *d, struct strlist *why)
 	d->h.cfg = nc;
 	if (!d->log_forced)
 		log_set_level_name(d->cfg->log_level);
-	log_notice("configuration reloaded: %zu peers", d->net.n_peers);
+	log_notice("configuration reloaded: %zu peer%s", d->net.n_peers,
+		   d->net.n_peers == 1 ? "" : "s");
 	return r;
 }
 
@@ -526,8 +527,8 @@ int daemon_run(struct daemon *d)
 	 * hangs (a stuck store, a blocking call) gets us restarted. */
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
 		wd_every = (int64_t)(wd_usec / 2000);	/* half the interval, in ms */
-	log_notice("overstapd %s running as %s with %zu peers", OVERSTAP_VERSION,
-		   d->cfg->institution_id, d->net.n_peers);
+	log_notice("overstapd %s running as %s with %zu peer%s", OVERSTAP_VERSION,
+		   d->cfg->institution_id, d->net.n_peers, d->net.n_peers == 1 ? "" : "s");
 	s_notify_status(d);
 	sd_notify(0, "READY=1");
 	while (!d->stop) {

@@ -12,9 +12,11 @@
 #include <getopt.h>
 #include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG "/etc/overstap/overstapd.conf"
@@ -38,30 +40,53 @@ static void s_usage(FILE *f)
 		"one), SIGTERM and SIGINT stop the daemon.\n");
 }
 
+/* After permission errors: a check run as the wrong user (root's shell, an
+ * administrator's own account) fails where the daemon would not. Says whose
+ * the keys are, and how to check as that user. */
+static void s_owner_hint(const struct config *cfg)
+{
+	const struct passwd *pw;
+	struct stat st;
+
+	if (stat(cfg->keys_dir, &st) < 0 || st.st_uid == geteuid() ||
+	    (pw = getpwuid(st.st_uid)) == NULL)
+		return;
+	fprintf(stderr, "%s: the keys belong to user %s, whom overstapd runs as: check as that "
+		"user (runuser -u %s -- overstapd -t -c %s)\n", cfg->path, pw->pw_name, pw->pw_name,
+		cfg->path);
+}
+
 /* `overstapd -t`: everything that can be checked without starting. */
 static int s_check(struct config *cfg)
 {
 	struct keys k = { 0 };
 	char err[1024] = "", dir[PATH_MAX];
-	int bad = 0;
+	int bad = 0, denied = 0, r;
 
-	if (keys_load(cfg->keys_dir, &k, err, sizeof(err)) < 0) {
+	if ((r = keys_load(cfg->keys_dir, &k, err, sizeof(err))) < 0) {
 		fprintf(stderr, "%s: [institution] keys_dir: %s\n", cfg->path, err);
+		denied |= r == -EACCES;
 		bad = 1;
 	}
 	keys_clear(&k);
 	str_copy(dir, sizeof(dir), cfg->store_path);
 	if (access(dirname(dir), W_OK) < 0) {
+		r = errno;
 		fprintf(stderr, "%s: [store] path: directory of %s is not writable: %s\n", cfg->path,
-			cfg->store_path, strerror(errno));
+			cfg->store_path, strerror(r));
+		denied |= r == EACCES;
 		bad = 1;
 	}
 	str_copy(dir, sizeof(dir), cfg->control_socket);
 	if (access(dirname(dir), W_OK) < 0) {
+		r = errno;
 		fprintf(stderr, "%s: [control] socket: directory of %s is not writable: %s\n",
-			cfg->path, cfg->control_socket, strerror(errno));
+			cfg->path, cfg->control_socket, strerror(r));
+		denied |= r == EACCES;
 		bad = 1;
 	}
+	if (denied)
+		s_owner_hint(cfg);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		const struct peer_cfg *p = &cfg->peers[i];
 		char until[21];

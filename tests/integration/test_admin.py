@@ -8,9 +8,17 @@
   config file and for the control socket alike.
 - Bash completion, from the verb table: every command of `--help`, second
   words, and each command's options as its own --help lists them.
+- One kind of error, one exit status: a malformed option value (a date that
+  is none, a word not in the option's list) exits 2 whichever verb it is
+  given to; `--by` takes the same words in `consent grant` as in `handover
+  inzage`; `-t` is the global timeout only, never `--to`.
+- `handover list --state` takes every state its help names.
+- A registration the school refuses is listed at the sender with the reason
+  (`outbox list --refused`) and counted in `status`, not only logged.
 
 Run: python3 -m unittest -v test_admin   (OVERSTAPD / OVERSTAP from the environment)
 """
+import datetime
 import grp
 import json
 import os
@@ -69,6 +77,23 @@ class AdminPathTest(harness.DaemonTestCase):
         self.assertEqual(r.stderr, "")
         self.assertNotIn("FAILED", r.stdout)
 
+    def test_a_config_named_but_missing_is_said_to_be(self):
+        """-c with a typo: the CLI says the file is not there and which socket
+        it tries instead; the default file missing (a staff machine with no
+        config) is no news."""
+        missing = os.path.join(self.root, "overstpad.conf")
+        env = dict(os.environ, OVERSTAP_SOCKET="")
+        r = subprocess.run([harness.OVERSTAP, "-c", missing, "status"], capture_output=True,
+                           text=True, timeout=60, env=env)
+        self.assertIn("overstap: warning: cannot read %s: No such file or directory\n" % missing,
+                      r.stderr)
+        self.assertIn("overstap: trying the default control socket /run/overstap/control.sock\n",
+                      r.stderr)
+        env["OVERSTAP_CONFIG"] = missing
+        r = subprocess.run([harness.OVERSTAP, "status"], capture_output=True, text=True,
+                           timeout=60, env=env)
+        self.assertIn("cannot read %s" % missing, r.stderr)
+
     def test_permission_errors_say_which_group_to_join(self):
         if os.geteuid() != 0:
             self.skipTest("needs root to act as another user (CI runs as root)")
@@ -97,6 +122,26 @@ class AdminPathTest(harness.DaemonTestCase):
         self.assertIn("cannot reach overstapd at %s: Permission denied; join group '%s'"
                       % (inst.sock, group), r.stderr)
 
+        # The keys are their owner's alone (0700): no group helps, running as
+        # the owner does. keys show and overstapd -t say whose they are.
+        os.chmod(inst.keys, 0o700)
+        r = overstap("keys", "show", "--dir", inst.keys, "--id", inst.id, user=nobody)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("overstap: the keys in %s belong to user root: run it as that user "
+                      "(sudo -u root overstap keys show)" % inst.keys, r.stderr)
+        readable = os.path.join(self.root, "readable.conf")
+        with open(inst.conf) as src, open(readable, "w") as dst:
+            dst.write(src.read())
+        os.chmod(readable, 0o644)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            harness.OVERSTAPD, "-t", "-c", readable],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("[institution] keys_dir: %s" % inst.keys, r.stderr)
+        self.assertIn("%s: the keys belong to user root, whom overstapd runs as: check as that "
+                      "user (runuser -u root -- overstapd -t -c %s)" % (readable, readable),
+                      r.stderr)
+
 
 def complete(*words):
     """What bash offers for the last word of `overstap WORDS...`."""
@@ -123,7 +168,129 @@ class ConsistencyTest(harness.DaemonTestCase):
         self.assertEqual(a, b)
 
 
+class ExitStatusTest(harness.DaemonTestCase):
+
+    def test_a_malformed_option_value_exits_2_in_every_verb(self):
+        school = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug").start()
+        self.insts.append(school)
+        rows = harness.leavers_csv(os.path.join(self.root, "l.csv"), 1)
+        school.cli("import", "leavers", os.path.join(self.root, "l.csv"))
+        ref = rows[0]["pupil_ref"]
+        rid = "01a24671-6cc4-77cb-960c-b6061afeaf38"
+        grant = ("consent", "grant", ref, "--purpose", "follow_up", "--by", "parent",
+                 "--evidence", "form", "--ref", "AVG-1")
+        def with_(opt, value):
+            """grant with opt's value replaced"""
+            i = grant.index(opt) + 1
+            return grant[:i] + (value,) + grant[i + 1:]
+        bad_date = "2025-13-01"
+        cases = [
+            ("handover", "registered", ref, "--date", bad_date),
+            ("handover", "inzage", ref, "--by", "pupil", "--agrees", "yes", "--date", bad_date),
+            ("registration", "status", rid, "enrolled", "--date", bad_date),
+            ("outcome", "record", rid, "diploma", "--level", "2", "--date", bad_date),
+            ("registration", "record", "123456782", "--from", "25LZ00", "--date", bad_date),
+            grant + ("--date", bad_date),
+            grant + ("--until", bad_date),
+            ("consent", "withdraw", "1", "--date", bad_date),
+        ]
+        for args in cases:
+            r = school.cli(*args, check=False)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn("'%s' is not a date written YYYY-MM-DD" % bad_date, r.stderr, args)
+        words = [
+            (("handover", "inzage", ref, "--by", "nobody", "--agrees", "yes"),
+             "--by wants pupil, parent or guardian"),
+            (with_("--by", "nobody"), "--by wants pupil, parent or guardian"),
+            (with_("--purpose", "marketing"), "--purpose wants"),
+            (with_("--evidence", "carrier-pigeon"), "--evidence wants"),
+            (("registration", "status", rid, "graduated"), "is not a status"),
+            (("report", "--by", "shoe_size"), "unknown dimension 'shoe_size' for the sending"),
+            (("report", "--side", "receiving", "--by", "program"),
+             "unknown dimension 'program' for the receiving side"),
+            (("report", "--cohort", "2025"), "is not a school year"),
+            (("lost", "--cohort", "2025"), "is not a school year"),
+        ]
+        for args, said in words:
+            r = school.cli(*args, check=False)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(said, r.stderr, args)
+        # -t is the global --timeout: after the command it is no option of
+        # consent grant; --to is
+        r = school.cli(*(grant + ("-t", "25LZ00")), check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        # the mentor's Dutch words are understood here as in handover inzage:
+        # the daemon gets the code (and applies the age rule to it)
+        for by in ("ouder", "Voogd"):
+            r = school.cli(*(with_("--by", by) + ("--to", "25LZ00")), check=False)
+            self.assertNotIn("--by wants", r.stderr)
+            self.assertNotIn("grantor must be", r.stderr)
+            self.assertNotEqual(r.returncode, 2, r.stderr)
+
+    def test_handover_list_takes_every_state_its_help_names(self):
+        school = harness.Institution(self.root, "12AB00", "Praktijkschool De Brug").start()
+        self.insts.append(school)
+        text = school.cli("handover", "list", "--help").stdout
+        block = re.search(r"--state S +only this state: (.*?)\n  -", text, re.S).group(1)
+        states = re.findall(r"([a-z]+)(?: \([^)]*\))?(?:,| or|$)", " ".join(block.split()))
+        self.assertIn("erased", states)
+        self.assertIn("registered", states)
+        for st in states:
+            r = school.cli("handover", "list", "--state", st, "--json", check=False)
+            self.assertEqual(r.returncode, 0, (st, r.stderr))
+            self.assertEqual(json.loads(r.stdout), [], st)
+
+
+class RefusedRegistrationTest(harness.DaemonTestCase):
+
+    def test_a_registration_the_school_refuses_is_listed_at_the_sender(self):
+        school, mbo = harness.federation(self.root, "12AB00", "25LZ00")
+        self.insts += [school, mbo]
+        today = datetime.date.today().isoformat()
+        # a valid PGN the school has no leaver for
+        r = mbo.cli("registration", "record", "123456782", "--from", "12AB00", "--date", today)
+        self.assertIn("registration queued for 12AB00", r.stdout)
+        (ref,) = wait_for(lambda: mbo.cli_json("outbox", "list", "--refused"),
+                          what="the refusal listed at the MBO")
+        self.assertEqual((ref["kind"], ref["peer"]), ("registration", "12AB00"))
+        self.assertEqual(ref["reason"], "registration not accepted")
+        self.assertTrue(harness.is_iso(ref["refused_at"]), ref["refused_at"])
+        text = mbo.cli("outbox", "list", "--refused").stdout
+        self.assertIn("refused registration by 12AB00", text)
+        self.assertIn("registration not accepted", text)
+        self.assertEqual(mbo.status()["outbox_refused"], 1)
+        self.assertRegex(mbo.cli("status").stdout,
+                         r"(?m)^refused +1 message refused by the receiver "
+                         r"\(overstap outbox list --refused\)$")
+        # never the PGN, in the listing or the log
+        self.assertNotIn("123456782", json.dumps(mbo.cli_json("outbox", "list", "--refused")))
+        self.assertNotIn("123456782", mbo.read_log() + school.read_log())
+
+    def test_the_log_counts_peers_in_plain_english(self):
+        school, mbo = harness.federation(self.root, "12AB00", "25LZ00")
+        self.insts += [school, mbo]
+        # started with none, then each given the other by a reload
+        self.assertIn("running as 12AB00 with 0 peers\n", school.read_log())
+        wait_for(lambda: "configuration reloaded: 1 peer\n" in school.read_log(),
+                 what="the reload logged")
+        self.assertNotIn("1 peers", school.read_log())
+
+
 class CompletionTest(harness.DaemonTestCase):
+
+    def test_every_command_takes_help_as_its_help_says(self):
+        """Each command of `overstap --help` prints its usage for --help and
+        -h, exit 0 (`completion --help` once was an invalid option)."""
+        helptext = overstap("--help").stdout
+        commands = helptext.split("commands:\n", 1)[1].split("\n\n", 1)[0]
+        for line in commands.splitlines():
+            two = re.match(r"^  (\S+) ([a-z][a-z-]*)  ", line)
+            words = two.groups() if two else (line.split()[0],)
+            for flag in ("--help", "-h"):
+                r = overstap(*words, flag)
+                self.assertEqual(r.returncode, 0, (words, flag, r.stderr))
+                self.assertTrue(r.stdout.startswith("usage: overstap %s" % " ".join(words)),
+                                (words, r.stdout[:80]))
 
     def test_commands_second_words_and_options_as_help_lists_them(self):
         helptext = overstap("--help").stdout

@@ -84,6 +84,27 @@ class ConfigTest(unittest.TestCase):
         r = overstapd("--test", "--config", conf)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_keys_show_takes_name_keys_and_fingerprints_from_the_config(self):
+        """`overstap keys show` as the administrator runs it (issue 15): from
+        the config alone, the block carries [institution] name, not a
+        placeholder, and the short fingerprints `overstapd -t` prints at the
+        other end for this peer."""
+        r = subprocess.run([harness.OVERSTAP, "-c", self.inst.conf, "keys", "show",
+                            "--endpoint", "tcp://overstap.example:7470"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        block = r.stdout
+        self.assertIn("\n[peer 12AB00]\nname = Praktijkschool De Brug\n", block)
+        self.assertNotIn("(fill in)", block)
+        self.assertIn("\nendpoint = tcp://overstap.example:7470\n", block)
+        self.assertIn("curve_public_key = %s\n" % self.inst.curve_pub, block)
+        fps = [re.search(r"(?m)^#   %s +([0-9a-f]{4}(?: [0-9a-f]{4}){4})$" % k, block).group(1)
+               for k in ("curve_public_key", "sign_public_key")]
+        # what overstapd -t prints for us as this institution
+        t = overstapd("-t", "-c", self.inst.conf)
+        self.assertIn("  12AB00 (this institution): curve %s, sign %s" % tuple(fps),
+                      t.stdout.splitlines())
+
     def several_errors(self):
         """A config with an error on each of several known lines: (path, [(line, regex)])."""
         sign = self.peer.sign_pub

@@ -93,11 +93,17 @@ class ConsentTest(harness.DaemonTestCase):
         self.grant(school, "SIXTEEN", by="pupil")
         # Several problems: each named, nothing stored.
         r = school.cli("consent", "grant", "OLDER", "--purpose", "follow_up", "--by", "pupil",
-                       "--evidence", "carrier-pigeon", "--ref", "DOC-2", "--date", day(3),
+                       "--evidence", "form", "--ref", "DOC\t2", "--date", day(3),
                        "--until", day(-30), check=False)
         self.assertEqual(r.returncode, 1)
-        for word in ("evidence", "future", "valid_until"):
+        for word in ("evidence reference", "future", "valid_until"):
             self.assertIn(word, r.stderr)
+        # a word not in the option's list is a usage error, as in every verb
+        # (issue 15): exit 2, said by overstap before the daemon is asked
+        r = school.cli("consent", "grant", "OLDER", "--purpose", "follow_up", "--by", "pupil",
+                       "--evidence", "carrier-pigeon", "--ref", "DOC-2", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--evidence wants one of form, digital, email, verbal_recorded", r.stderr)
         self.assertEqual(school.cli_json("consent", "list", "OLDER"), [])
         self.assertEqual(self.grant(school, "NOBODY", check=False).returncode, 1)
 

@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import subprocess
+import tempfile
 import unittest
 
 import harness
@@ -153,8 +154,27 @@ class DocsTest(unittest.TestCase):
         self.check_commands("README.Debian", plain_text_as_markdown(
             self.read("cmake", "deb", "README.Debian")))
 
+    def test_readme_debian_quotes_the_placeholder_error_as_overstapd_prints_it(self):
+        """README.Debian shows the error a fresh install gives: the file and
+        line of the example's placeholder id, and overstapd's words."""
+        guide = self.read("cmake", "deb", "README.Debian")
+        m = re.search(r"(/etc/overstap/overstapd\.conf):(\d+): (id: 99XX00 is the example's "
+                      r"placeholder)", guide)
+        self.assertIsNotNone(m, "README.Debian does not quote the placeholder error")
+        conf = self.read("config", "overstapd.conf").splitlines()
+        self.assertEqual(conf[int(m.group(2)) - 1], "id = 99XX00",
+                         "README.Debian: line %s of overstapd.conf is not the id" % m.group(2))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "overstapd.conf")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(conf) + "\n")
+            r = subprocess.run([harness.OVERSTAPD, "-t", "-c", path], capture_output=True,
+                               text=True, timeout=30)
+        self.assertIn("%s:%s: %s" % (path, m.group(2), m.group(3)), r.stdout + r.stderr)
+
     def test_man_page_commands_and_options_exist(self):
-        for page in ("overstap.1.scd", "overstapd.8.scd", "overstapd.conf.5.scd"):
+        for page in ("overstap.1.scd", "overstapd.8.scd", "overstapd.conf.5.scd",
+                     "overstap-web.8.scd"):
             with self.subTest(page=page):
                 self.check_commands(page, self.read("docs", page))
 
@@ -191,6 +211,54 @@ class DocsTest(unittest.TestCase):
             documented.update(o for o in opt if o)
         self.assertEqual(documented - listed, set())
         self.assertEqual(listed - documented, set(), "overstapd(8) does not document these")
+
+    def test_handover_states_in_readme_and_man_page_are_those_of_handover_list(self):
+        """Every state `handover list --state` takes, no other, is explained
+        in README.md and overstap(1) (README once lacked registered, ready
+        and erased)."""
+        helptext = " ".join(run(harness.OVERSTAP, "handover", "list", "--help").split())
+        listed = re.search(r"--state S only this state: (.*?) -C", helptext).group(1)
+        states = set(re.findall(r"(?:^|, | or )([a-z]+)", listed))
+        self.assertIn("erased", states)
+        readme = " ".join(self.read("README.md").split("   States: ", 1)[1]
+                          .split("`ATTEMPTS`", 1)[0].split())
+        self.assertEqual(set(re.findall(r"`([a-z]+)`", readme)) - {"--all-ready"}, states)
+        man = self.read("docs", "overstap.1.scd").split("## handover list", 1)[1]
+        man = man.split("*-S*, *--state* _S_", 1)[0]
+        self.assertEqual(set(re.findall(r"(?m)^- \*([a-z]+)\*:", man)), states)
+
+    def test_section_references_lead_to_sections(self):
+        """"see SIGNALS", "RESTORING FROM A BACKUP in overstapd(8)",
+        "overstapd.conf(5), KEY ROLLOVER": each names a section the page has
+        (overstap(1) once sent readers to a BUGS section long gone)."""
+        docs = os.path.join(SRC, "docs")
+        headings = {}
+        for f in os.listdir(docs):
+            if f.endswith(".scd"):
+                headings[f[:-4]] = set(re.findall(r"(?m)^# (.+?)\s*$", self.read("docs", f)))
+        up = r"([A-Z]{2,}(?: (?:A |AND |OF |THE |[A-Z]{2,}'?S? ?)*[A-Z]{2,})?)"
+        page = r"\*?([a-z][a-z.-]*)\*?\((\d)\)"
+        not_sections = {"RFC", "UTF", "ISO", "PGN", "BSN", "CSV", "JSON", "HTML", "SIGHUP",
+                        "SIGTERM", "BRIN"}
+        problems = []
+        sources = ["README.md", "HACKING.md", os.path.join("cmake", "deb", "README.Debian"),
+                   os.path.join("config", "overstapd.conf"), os.path.join("client", "overstap.c"),
+                   os.path.join("systemd", "README.md")]
+        sources += [os.path.join("docs", f) for f in sorted(os.listdir(docs)) if f.endswith(".scd")]
+        for src in sources:
+            text = " ".join(self.read(src).replace('\\n"', " ").replace('"', " ").split())
+            refs = [(m.group(2) + "." + m.group(3), m.group(1))
+                    for m in re.finditer(up + " in " + page, text)]
+            refs += [(m.group(1) + "." + m.group(2), m.group(3))
+                     for m in re.finditer(page + ",? " + up, text)]
+            if src.endswith(".scd"):
+                own = os.path.basename(src)[:-4]
+                refs += [(own, m.group(1)) for m in re.finditer(r"\bsee " + up, text)]
+            for pg, sec in refs:
+                if pg in headings and sec not in not_sections and sec not in headings[pg]:
+                    problems.append("%s: no section %s in %s" % (src, sec, pg))
+        self.assertEqual(problems, [])
+        self.assertIn("RESTORING FROM A BACKUP", headings["overstapd.8"])   # the check sees them
 
     @staticmethod
     def slugs(text):

@@ -303,9 +303,11 @@ class CliLanguageTest(harness.DaemonTestCase):
         self.assertIn("NOPE: geen leerling met dit nummer", nl.stderr)
         self.assertIn("NOPE: no such pupil", en.stderr)
         # a reason the report module made, for the request
-        nl = self.run_cli(dutch_env(), "report", "--by", "shoe_size")
+        # (an unknown dimension is the CLI's usage error now, issue 15; a
+        # dimension given twice is still the report module's to find)
+        nl = self.run_cli(dutch_env(), "report", "--by", "program,program")
         self.assertEqual(nl.returncode, 1, nl.stderr)
-        self.assertIn("onbekende indeling 'shoe_size' voor de kant sending", nl.stderr)
+        self.assertIn("indeling 'program' twee keer gegeven", nl.stderr)
         # the next request in English is not answered in the previous one's Dutch
         self.assertIn("no such pupil", self.run_cli(c_env(), "handover", "show", "X").stderr)
         # the language is gettext's, so LANGUAGE over a neutral locale works too

@@ -431,7 +431,7 @@ class ReliabilityTest(harness.DaemonTestCase):
         # that libzmq refuses ("tcp://127.0.0.1:abc") is applied half-way:
         # net_peers_apply() leaves a zeroed peer in its place (status shows a
         # peer with id "" and name ""), daemon_reload() still logs
-        # "configuration reloaded: 1 peers", and 25LZ00 is gone both ways
+        # "configuration reloaded: 1 peer", and 25LZ00 is gone both ways
         # (nothing can be sent to it, ZAP no longer knows its key).
         school, mbo = self.federation()
         with open(school.conf) as f:

@@ -169,7 +169,7 @@ class ReportTest(harness.DaemonTestCase):
         self.school.cli("report", "--format", "html", "-o", path)
         self.assertTrue(os.path.getsize(path) > 1000)
         r = self.school.cli("report", "--by", "shoe_size", check=False)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 2)       # a usage error, as --side's (issue 15)
         self.assertIn("unknown dimension 'shoe_size'", r.stderr)
         audits = [json.loads(line) for line in self.school.cli("audit", "export").stdout.splitlines()]
         self.assertGreaterEqual(sum(a["action"] == "report.generated" for a in audits), 6)

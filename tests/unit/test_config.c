@@ -823,6 +823,32 @@ static void test_no_error_list(void **state)
 	assert_null(f->cfg);
 }
 
+/* The CLI's way in when the file does not load (issue 15, as chronyc works
+ * without chrony.conf): the socket the file names, whatever else is wrong in
+ * it, else the default one. */
+static void test_control_socket_of_a_broken_file(void **state)
+{
+	struct fx *f = *state;
+	char buf[108];
+
+	/* missing file: the default */
+	assert_int_equal(config_control_socket(f->path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, CONFIG_DEFAULT_SOCKET);
+	/* a file that does not load names its socket all the same */
+	assert_int_equal(load(f, "[institution]\nid = 12ab00\ncolour = blue\n[control]\n"
+			      "socket = /srv/o/control.sock\nthis line has no equals sign\n"), -EINVAL);
+	assert_int_equal(config_control_socket(f->path, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "/srv/o/control.sock");
+	/* the socket line itself wrong, or absent: the default, said to be so */
+	assert_int_equal(load(f, "[institution]\nid = 12AB00\n[control]\n"
+			      "socket = relative/control.sock\n"), -EINVAL);
+	assert_int_equal(config_control_socket(f->path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, CONFIG_DEFAULT_SOCKET);
+	assert_int_equal(load(f, "[institution]\nid = 12AB00\n"), -EINVAL);
+	assert_int_equal(config_control_socket(f->path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, CONFIG_DEFAULT_SOCKET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +883,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_error_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_socket_of_a_broken_file, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
