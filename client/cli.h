@@ -132,6 +132,7 @@ int cmd_registration_status(struct cli *cli, int argc, char **argv);
 int cmd_outcome_record(struct cli *cli, int argc, char **argv);
 int cmd_import_outcomes(struct cli *cli, int argc, char **argv);
 int cmd_registration_record(struct cli *cli, int argc, char **argv);
+int cmd_registration_list(struct cli *cli, int argc, char **argv);
 int cmd_consent_withdraw(struct cli *cli, int argc, char **argv);
 int cmd_consent_list(struct cli *cli, int argc, char **argv);
 int cmd_consent_due(struct cli *cli, int argc, char **argv);

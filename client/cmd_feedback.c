@@ -1,6 +1,6 @@
 /* cmd_feedback: at the receiving institution, what goes back to the school:
  * `overstap registration status`, `overstap outcome record`, `overstap import outcomes`
- * (design.md §8) and `overstap registration record`. The CSV is checked here with
+ * (design.md §8), `overstap registration record` and `registration list`. The CSV is checked here with
  * every error at once; the daemon checks again, and checks the consent. */
 #include <errno.h>
 #include <getopt.h>
@@ -244,4 +244,90 @@ int cmd_registration_record(struct cli *cli, int argc, char **argv)
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_REGISTRATION;
 	req.registration = &g;
 	return s_send_registrations(cli, &req, g.school);
+}
+
+static json_t *s_reg_json(const void *r)
+{
+	const Overstapctl__RegistrationSent *g = r;
+	json_t *o = json_object();
+	int e = 0;
+
+	e |= out_json_set_str(o, "message_id", g->message_id);
+	e |= out_json_set_str(o, "school", g->school);
+	e |= out_json_set_str(o, "registered_on", g->registered_on);
+	e |= out_json_set_time(o, "queued_at", g->at);
+	e |= out_json_set_str(o, "state", g->state);
+	e |= out_json_set_str(o, "reason", g->reason);
+	return out_json_done(o, e);
+}
+
+/* The states as staff read them; the JSON keeps the codes. */
+static const char *s_reg_state(const char *state)
+{
+	if (strcmp(state, "queued") == 0)
+		return _("queued (the school has not taken it yet)");
+	if (strcmp(state, "delivered") == 0)
+		return _("delivered");
+	if (strcmp(state, "refused") == 0)
+		return _("refused by the school");
+	if (strcmp(state, "parked") == 0)
+		return _("parked (see overstap outbox list)");
+	if (strcmp(state, "cancelled") == 0)
+		return _("cancelled");
+	return state;
+}
+
+int cmd_registration_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "school", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' }, { 0 } };
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__RegistrationQuery q = OVERSTAPCTL__REGISTRATION_QUERY__INIT;
+	Overstapctl__Reply *rep = NULL;
+	const Overstapctl__RegistrationList *l;
+	char t[OUT_TIME_LEN];
+	int json = 0, c, r;
+
+	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': q.school = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': cli_help(cli, stdout); return CLI_EXIT_OK;
+		default: return cli_usage_hint(cli);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc)
+		q.pgn = argv[optind];
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_REGISTRATION_LIST;
+	req.registration_list = &q;
+	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_REGISTRATIONS, &rep);
+	if (r != CLI_EXIT_OK)
+		return r;
+	l = rep->registrations;
+	if (json) {
+		r = cli_json_rows((const void *const *)l->rows, l->n_rows, s_reg_json);
+	} else if (l->n_rows == 0) {
+		puts(_("no registrations sent"));
+	} else {
+		for (size_t i = 0; i < l->n_rows; i++) {
+			const Overstapctl__RegistrationSent *g = l->rows[i];
+
+			fputs(_("registration to "), stdout);
+			out_text(stdout, g->school);
+			fputs(": ", stdout);
+			fputs(s_reg_state(g->state), stdout);
+			putchar('\n');
+			out_field(stdout, "  ", _("registered on"), g->registered_on);
+			out_field(stdout, "  ", _("queued at"), out_time(g->at, t, "-"));
+			out_field(stdout, "  ", _("message id"), g->message_id);
+			if (g->reason[0])
+				out_field(stdout, "  ", _("why"), g->reason);
+		}
+		printf(ngettext("%zu registration\n", "%zu registrations\n", l->n_rows), l->n_rows);
+	}
+	overstapctl__reply__free_unpacked(rep, NULL);
+	return r;
 }

@@ -188,6 +188,14 @@ static const struct verb s_verbs[] = {
 	  "  -d, --date D          date of registration (default today)\n"), NULL,
 	  N_("The school's daemon marks its leaver with this PGN registered, so the dossier\n"
 	  "can be sent. The PGN travels (there is no record id yet) but is not logged.\n") },
+	{ "registration", "list", cmd_registration_list, N_("[PGN] [--school ID] [--json]"),
+	  N_("at the receiver: the registrations sent, and what each became"),
+	  N_("  -s, --school ID       only those to this school\n"), JSON_OPT,
+	  N_("Each registration recorded here (registration record, import registrations)\n"
+	  "with its state: queued (the school has not taken it yet), delivered, refused\n"
+	  "(with the school's reason), parked or cancelled. With a PGN, only those of\n"
+	  "that pupil: the search is audited, the PGN is not logged. A registration is\n"
+	  "listed as long as a dossier received would be kept (retention).\n") },
 	{ "registration", "status", cmd_registration_status, N_("RECORD_ID STATUS [--date D]"),
 	  N_("at the receiver: tell the school a registration status of a handover it sent"),
 	  N_("  -d, --date D          when it happened (default today)\n"), NULL,

@@ -218,6 +218,8 @@ static const struct {
 	{ OVERSTAPCTL__REQUEST__BODY_STORE_CHECK, ctl_store_check, R(ADMIN), "store check" },
 	{ OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP, ctl_store_backup, R(ADMIN), "store backup" },
 	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_LIST, ctl_outbox_list, R(ADMIN), "outbox list" },
+	{ OVERSTAPCTL__REQUEST__BODY_REGISTRATION_LIST, ctl_registration_list, R(INTAKE),
+	  "registration list" },
 	{ OVERSTAPCTL__REQUEST__BODY_OUTBOX_ACTION, ctl_outbox_action, R(ADMIN),
 	  "outbox retry / cancel" },
 	{ OVERSTAPCTL__REQUEST__BODY_ACK_INCIDENT, ctl_audit_ack_incident, R(PRIVACY) | R(ADMIN),

@@ -284,44 +284,20 @@ static int s_subject_received(struct s_subject *st, const char *record_id)
 	return s_subject_audit(st, record_id);
 }
 
-static const char *s_outbox_state(int state)
-{
-	switch (state) {
-	case OUTBOX_QUEUED: return "queued";
-	case OUTBOX_ACKED: return "delivered";
-	case OUTBOX_CANCELLED: return "cancelled";
-	case OUTBOX_REJECTED: return "refused";
-	case OUTBOX_PARKED: return "parked";
-	default: return "unknown";
-	}
-}
-
 /* A registration this receiver sent about the pupil, once (a PGN and a
  * record id of the same pupil find it both), with its audit entries. */
 static int s_regsent_cb(const struct regsent *g, void *arg)
 {
 	struct s_subject *st = arg;
-	struct pool *p = &st->c->pool;
-	Overstapctl__RegistrationSent *row;
+	int r;
 
 	for (size_t i = 0; i < st->regs.n; i++)
 		if (strcmp(((Overstapctl__RegistrationSent *)st->regs.rows[i])->message_id,
 			   g->message_id) == 0)
 			return 0;
-	if (!(row = ctl_keep(p, calloc(1, sizeof(*row)))))
-		return -ENOMEM;
-	overstapctl__registration_sent__init(row);
-	row->message_id = ctl_strdup(p, g->message_id);
-	row->school = ctl_strdup(p, g->school);
-	row->registered_on = ctl_strdup(p, g->registered_on);
-	row->at = g->at;
-	row->state = (char *)s_outbox_state(g->state);
-	row->reason = ctl_strdup(p, g->reason);
-	if (!row->message_id || !row->school || !row->registered_on || !row->reason)
-		return -ENOMEM;
-	int r = ctl_list_push(&st->regs, row);
-
-	return r < 0 ? r : s_subject_audit(st, g->message_id);
+	if ((r = ctl_list_push(&st->regs, ctl_regsent_row(st->c, g))) < 0)
+		return r;
+	return s_subject_audit(st, g->message_id);
 }
 
 /* Who holds the report, and the names of the institutions it mentions, so

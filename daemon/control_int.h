@@ -147,6 +147,9 @@ int ctl_status(struct req_ctx *c);
 int ctl_store_check(struct req_ctx *c);
 /* control_outbox.c: `outbox list|retry|cancel`, parked messages. */
 int ctl_outbox_list(struct req_ctx *c);
+int ctl_registration_list(struct req_ctx *c);
+/* A registration sent as a reply row, pooled; NULL when out of memory. */
+Overstapctl__RegistrationSent *ctl_regsent_row(struct req_ctx *c, const struct regsent *g);
 int ctl_outbox_action(struct req_ctx *c);
 int ctl_store_backup(struct req_ctx *c);
 

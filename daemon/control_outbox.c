@@ -6,7 +6,9 @@
  * dossier's leaver becomes cancelled. Both are audited, message by message. */
 #include "control_int.h"
 #include "envelope.h"
+#include "i18n.h"
 #include "jdetail.h"
+#include "pgn.h"
 #include "vocab.h"
 
 #include <errno.h>
@@ -37,6 +39,104 @@ static int s_row_cb(const struct outbox_parked *m, void *arg)
 	if (!row->message_id || !row->date || !row->peer || !row->reason || !row->record_id)
 		return -ENOMEM;
 	return ctl_list_push(t, row);
+}
+
+static const char *s_outbox_state(int state)
+{
+	switch (state) {
+	case OUTBOX_QUEUED: return "queued";
+	case OUTBOX_ACKED: return "delivered";
+	case OUTBOX_CANCELLED: return "cancelled";
+	case OUTBOX_REJECTED: return "refused";
+	case OUTBOX_PARKED: return "parked";
+	default: return "unknown";
+	}
+}
+
+Overstapctl__RegistrationSent *ctl_regsent_row(struct req_ctx *c, const struct regsent *g)
+{
+	struct pool *p = &c->pool;
+	Overstapctl__RegistrationSent *row = ctl_keep(p, calloc(1, sizeof(*row)));
+
+	if (!row)
+		return NULL;
+	overstapctl__registration_sent__init(row);
+	row->message_id = ctl_strdup(p, g->message_id);
+	row->school = ctl_strdup(p, g->school);
+	row->registered_on = ctl_strdup(p, g->registered_on);
+	row->at = g->at;
+	row->state = (char *)s_outbox_state(g->state);
+	row->reason = ctl_strdup(p, g->reason);
+	if (!row->message_id || !row->school || !row->registered_on || !row->reason)
+		return NULL;
+	return row;
+}
+
+static int s_regsent_cb(const struct regsent *g, void *arg)
+{
+	struct ctl_list *t = arg;
+
+	return ctl_list_push(t, ctl_regsent_row(t->c, g));
+}
+
+/* `overstap registration list [--pgn PGN] [--school ID]` (design.md §3.11):
+ * what each registration sent became. A search by PGN is audited (as
+ * `inbox find` is), with the message ids found, never the PGN. */
+int ctl_registration_list(struct req_ctx *c)
+{
+	const Overstapctl__RegistrationQuery *q = c->req->registration_list;
+	Overstapctl__RegistrationList *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	struct ctl_list t = { .c = c };
+	const char *why = NULL;
+	json_t *ids;
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	overstapctl__registration_list__init(res);
+	if (q->pgn[0] && pgn_check(q->pgn, &why) < 0)
+		return ctl_fail(c, -EINVAL, "pgn: %s", _(why));	/* never echoed */
+	if ((r = store_begin(c->h->store)) < 0)
+		return ctl_fail(c, r, "cannot read the store: %s", strerror(-r));
+	r = q->pgn[0] ? store_regsent_by_pgn(c->h->store, q->pgn, s_regsent_cb, &t)
+		      : store_regsent_each(c->h->store, q->school[0] ? q->school : NULL,
+					   s_regsent_cb, &t);
+	if ((r = ctl_list_finish(&t, r, "cannot list the registrations")) < 0) {
+		store_rollback(c->h->store);
+		return r;
+	}
+	res->rows = (Overstapctl__RegistrationSent **)t.rows;
+	res->n_rows = t.n;
+	if (q->pgn[0] && q->school[0]) {	/* both: the school's among the PGN's */
+		size_t k = 0;
+
+		for (size_t i = 0; i < res->n_rows; i++)
+			if (strcmp(res->rows[i]->school, q->school) == 0)
+				res->rows[k++] = res->rows[i];
+		res->n_rows = k;
+	}
+	r = 0;
+	if (q->pgn[0]) {
+		if (!(ids = json_array()))
+			r = -ENOMEM;
+		for (size_t i = 0; r == 0 && i < res->n_rows; i++)
+			if (json_array_append_new(ids, json_string(res->rows[i]->message_id)) < 0)
+				r = -ENOMEM;
+		if (r == 0)
+			r = store_auditf(c->h->store, c->user, "registration.looked_up", "", "",
+					 "{s:s, s:o}", "by", "pgn", "found", ids);
+		else
+			json_decref(ids);
+	}
+	if (r == 0)
+		r = store_commit(c->h->store);
+	if (r < 0) {
+		store_rollback(c->h->store);
+		return ctl_fail(c, r, "cannot write the audit log: %s", strerror(-r));
+	}
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_REGISTRATIONS;
+	c->rep->registrations = res;
+	return 0;
 }
 
 static const char *s_peer(const char *p)

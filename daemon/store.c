@@ -167,6 +167,7 @@ static const char *const s_sql[ST__N] = {
 			      " (SELECT pseudonym, sender FROM inbox WHERE record_id = ?1"
 			      " AND erased_at IS NULL)",
 	[ST_REGSENT_EXPIRE] = "DELETE FROM registrations_sent WHERE at < ?1",
+	[ST_REGSENT_EACH] = REGSENT_COLS " WHERE ?1 IS NULL OR g.school = ?1 ORDER BY g.message_id",
 	/* a Registration still waiting (queued or parked) when its link goes:
 	 * cancelled and emptied, or the PGN would stay under the outbox key */
 	[ST_REGSENT_CANCEL_FORGET] = "UPDATE outbox SET state = 2, reason = 'pupil erased', sealed = X''"

@@ -485,6 +485,8 @@ int store_regsent_add(struct store *s, const char *message_id, const char *pgn, 
 		      const char *registered_on, int64_t at);
 /* Those for a PGN, or for the pupil and sender of a received dossier. */
 int store_regsent_by_pgn(struct store *s, const char *pgn, store_regsent_fn fn, void *arg);
+/* Every one (to school, when not NULL), oldest first. */
+int store_regsent_each(struct store *s, const char *school, store_regsent_fn fn, void *arg);
 int store_regsent_by_record(struct store *s, const char *record_id, store_regsent_fn fn, void *arg);
 /* Delete those of a received dossier's pupil and sender (before its
  * pseudonym goes), or those queued before before_ms; *n counts them. */

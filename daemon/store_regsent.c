@@ -70,6 +70,17 @@ int store_regsent_by_record(struct store *s, const char *record_id, store_regsen
 	return store_rows(st, s_row, &cb);
 }
 
+int store_regsent_each(struct store *s, const char *school, store_regsent_fn fn, void *arg)
+{
+	sqlite3_stmt *st = store_st(s, ST_REGSENT_EACH);
+	struct store_cb cb = { .fn.regsent = fn, .arg = arg };
+	int r;
+
+	if ((r = STORE_BIND(st, school ? STORE_T(school) : STORE_NULL)) < 0)
+		return r;
+	return store_rows(st, s_row, &cb);
+}
+
 /* The links go, and before them any Registration of theirs still waiting
  * to be sent (a school that never answered): cancelled and emptied, since
  * the outbox key that seals it is derived from master.key and never

@@ -266,6 +266,51 @@ class RefusedRegistrationTest(harness.DaemonTestCase):
         self.assertNotIn("123456782", json.dumps(mbo.cli_json("outbox", "list", "--refused")))
         self.assertNotIn("123456782", mbo.read_log() + school.read_log())
 
+    def test_registrations_sent_listed_with_what_became_of_them(self):
+        """Issue 15: whoever sent a registration sees what became of it:
+        delivered, refused with the school's reason, or still waiting while
+        the school is away. Before, only refused ones were listed."""
+        school, mbo = harness.federation(self.root, "12AB00", "25LZ00")
+        self.insts += [school, mbo]
+        today = datetime.date.today().isoformat()
+        rows = harness.leavers_csv(os.path.join(self.root, "l.csv"), 1)
+        school.cli("import", "leavers", os.path.join(self.root, "l.csv"))
+        pgn = rows[0]["pgn"]
+        self.assertEqual(mbo.cli("registration", "list").stdout, "no registrations sent\n")
+        mbo.cli("registration", "record", pgn, "--from", "12AB00", "--date", today)
+        mbo.cli("registration", "record", "123456782", "--from", "12AB00", "--date", today)
+        wait_for(lambda: sorted(g["state"] for g in mbo.cli_json("registration", "list"))
+                 == ["delivered", "refused"], what="one delivered, one refused")
+        self.assertEqual(school.stop(), 0)
+        mbo.cli("registration", "record", "111222333", "--from", "12AB00", "--date", today)
+        regs = mbo.cli_json("registration", "list")
+        self.assertEqual([g["state"] for g in regs], ["delivered", "refused", "queued"])
+        self.assertEqual([g["reason"] for g in regs], ["", "registration not accepted", ""])
+        for g in regs:
+            self.assertEqual((g["school"], g["registered_on"]), ("12AB00", today))
+            self.assertTrue(harness.is_iso(g["queued_at"]), g["queued_at"])
+        text = mbo.cli("registration", "list").stdout
+        self.assertIn("registration to 12AB00: refused by the school\n", text)
+        self.assertRegex(text, r"(?m)^  why +registration not accepted$")
+        self.assertIn("registration to 12AB00: queued (the school has not taken it yet)\n", text)
+        self.assertTrue(text.endswith("3 registrations\n"), text)
+        # one pupil's, by PGN: audited with the message ids, never the PGN
+        (mine,) = mbo.cli_json("registration", "list", pgn)
+        self.assertEqual((mine["state"], mine["message_id"]), ("delivered", regs[0]["message_id"]))
+        self.assertTrue(mbo.cli("registration", "list", pgn).stdout.endswith("1 registration\n"))
+        self.assertEqual(mbo.cli_json("registration", "list", "--school", "99ZZ00"), [])
+        r = mbo.cli("registration", "list", "123456789", check=False)   # fails the 11-test
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertNotIn("123456789", r.stderr)
+        looked = [e for e in map(json.loads, mbo.cli("audit", "export").stdout.splitlines())
+                  if e["action"] == "registration.looked_up"]
+        self.assertEqual(len(looked), 2)
+        self.assertEqual(json.loads(looked[0]["detail"])["found"], [mine["message_id"]])
+        self.assertNotIn(pgn, mbo.cli("audit", "export").stdout + mbo.read_log())
+        school.start()
+        wait_for(lambda: mbo.cli_json("registration", "list")[2]["state"] == "refused",
+                 what="the waiting one taken (and refused: no such leaver)")
+
     def test_the_log_counts_peers_in_plain_english(self):
         school, mbo = harness.federation(self.root, "12AB00", "25LZ00")
         self.insts += [school, mbo]
@@ -300,7 +345,7 @@ class CompletionTest(harness.DaemonTestCase):
         self.assertEqual(complete("hand"), ["handover"])
         self.assertEqual(complete("-s", "/tmp/x.sock", "cons"), ["consent"])
         self.assertIn("withdraw", complete("consent", ""))
-        self.assertEqual(complete("registration", ""), ["record", "status"])
+        self.assertEqual(complete("registration", ""), ["list", "record", "status"])
         self.assertEqual(complete("status", "--"), ["--help", "--json"])
         # options: exactly what each command's --help lists, the shared lines
         # (--json, the CSV dialect) included
