@@ -198,7 +198,8 @@ static const struct verb s_verbs[] = {
 	  "warning, and goes in the next release.\n") },
 	{ "import", "enrolments", cmd_import_enrolments, N_("[options] FILE.csv"),
 	  N_("at the MBO: every new enrolment, with or without a dossier, for the report"),
-	  DIALECT_OPTS, NULL,
+	  N_("  -n, --check           run every check, say what would happen, change nothing\n"),
+	  DIALECT_OPTS,
 	  N_("FILE.csv is UTF-8 with a header row: pgn (BSN or onderwijsnummer), level\n"
 	  "(MBO level 1-4), start_date (YYYY-MM-DD) and, when known, previous (the\n"
 	  "previous education as a program code: pro, vso_arbeid, vmbo_b, ...). Each\n"

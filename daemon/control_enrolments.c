@@ -3,7 +3,8 @@
  * its PGN sealed like a dossier and linked to the dossier received for the
  * pupil, so that the receiving report counts the whole intake. All or
  * nothing; a row already held (same pupil, same start) changes nothing, so
- * a longer list can be imported again. Audited without a PGN. */
+ * a longer list can be imported again. Audited without a PGN. A check
+ * (`--check`) runs every step in a transaction that is rolled back. */
 #include "control_int.h"
 #include "enrolments.h"
 #include "jdetail.h"
@@ -55,7 +56,7 @@ int ctl_import_enrolments(struct req_ctx *c)
 			r = store_auditf(c->h->store, c->user, "enrolments.imported", "", "",
 					 "{s:o, s:i, s:i}", "file", jdetail_text(name), "rows",
 					 (int)im->n_rows, "new", (int)added);
-		if (r >= 0)
+		if (r >= 0 && !im->check)
 			r = store_commit(c->h->store);
 		else
 			store_rollback(c->h->store);
@@ -70,6 +71,8 @@ int ctl_import_enrolments(struct req_ctx *c)
 		return ctl_fail(c, -EINVAL, ngettext("nothing imported: %zu problem", "nothing imported: %zu problems",
 						     res->n_errors), res->n_errors);
 	res->imported = added;
-	log_notice("user %s imported %zu enrolments (%u new)", c->user, im->n_rows, added);
+	res->check = im->check;
+	if (!im->check)
+		log_notice("user %s imported %zu enrolments (%u new)", c->user, im->n_rows, added);
 	return 0;
 }

@@ -86,12 +86,29 @@ class IntakeTest(harness.DaemonTestCase):
         self.assertIn(cell, (value, {"suppressed": True, "display": "x"}), what)
         return cell == value
 
+    def store_bytes(self):
+        data = b""
+        for p in (self.mbo.db, self.mbo.db + "-wal"):
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    data += f.read()
+        return data
+
     def test_whole_intake(self):
+        # --check: says what would happen, changes nothing (not even the audit log)
+        before, n_audit = self.store_bytes(), len(self.mbo.cli("audit", "export").stdout)
+        out = self.mbo.cli("import", "enrolments", "--check", self.enrol).stdout
+        self.assertIn("check (nothing imported): enrolments that would be imported: 16 new, "
+                      "0 already held", out)
+        self.assertEqual(self.store_bytes(), before, "--check changed the store")
+        self.assertEqual(len(self.mbo.cli("audit", "export").stdout), n_audit)
         out = self.mbo.cli("import", "enrolments", self.enrol).stdout
         self.assertIn("16 new, 0 already held", out)
         # a longer or repeated list adds only what is new
         self.assertIn("0 new, 16 already held",
                       self.mbo.cli("import", "enrolments", self.enrol).stdout)
+        self.assertIn("would be imported: 0 new, 16 already held",
+                      self.mbo.cli("import", "enrolments", "-n", self.enrol).stdout)
         bad = os.path.join(self.root, "bad.csv")
         with open(bad, "w") as f:
             f.write("pgn,level,start_date\n123456789,1,2025-09-01\n")
