@@ -178,7 +178,7 @@ static const struct csvfile_dialect_col s_dialect[] = {
 	{ "pupil_ref", "leerlingnummer|leerlingnr|llnr|leerling_nummer|leerling_id|stamnummer|"
 		       "studentnummer", NULL, 0 },
 	{ "purpose", "doel|toestemming_voor", s_canon_purpose, 0 },
-	{ "for", "voor|instelling|ontvanger", NULL, 0 },
+	{ "for", "voor|instelling|ontvanger", csvdialect_upper, 0 },
 	{ "by", "door|gegeven_door|toestemming_door", s_canon_grantor, 0 },
 	{ "granted_on", "datum|datum_toestemming|gegeven_op|toestemmingsdatum", NULL,
 	  CSVFILE_DATE },

@@ -173,7 +173,7 @@ static const struct csvfile_dialect_col s_dialect[] = {
 	{ "destination_type", "bestemming|vervolgbestemming|uitstroombestemming|uitstroom",
 	  s_canon_destination, 0 },
 	{ "destination_institution", "brin_bestemming|brin_vervolgopleiding|vervolginstelling|"
-				     "ontvangende_instelling|instelling", NULL, 0 },
+				     "ontvangende_instelling|instelling", csvdialect_upper, 0 },
 	{ "advice", "advies|schooladvies|uitstroomadvies|vervolgadvies", s_canon_advice, 0 },
 	{ "advice_followed", "advies_opgevolgd|advies_gevolgd", s_canon_yesno, 0 },
 	{ "level_taal", "referentieniveau_taal|niveau_taal|taalniveau|referentieniveau_nederlands|"

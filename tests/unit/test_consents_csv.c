@@ -66,7 +66,7 @@ static void test_dialect(void **state)
 				 "Bewijs;Kenmerk;;\r\n"
 				 "L1;Nazorg;25LZ00;Ouder;01-09-2025;31-7-2027;Formulier;F-1;;\r\n"
 				 "L2;HANDOVER;*;Leerling;2/9/2025;;E-mail;M-2;;\r\n"
-				 "L3;follow_up;25LZ00;Voogd;2025-09-03;;Digitaal;D-3;;\r\n",
+				 "L3;follow_up;25lz00;Voogd;2025-09-03;;Digitaal;D-3;;\r\n",
 				 &rows, &n, &errors);
 	for (size_t i = 0; i < errors.n; i++)
 		print_message("got: %s\n", errors.v[i]);
@@ -82,6 +82,7 @@ static void test_dialect(void **state)
 	assert_string_equal(rows[1].granted_at, "2025-09-02");
 	assert_string_equal(rows[1].evidence_method, "email");
 	assert_string_equal(rows[2].grantor, "guardian");
+	assert_string_equal(rows[2].counterpart, "25LZ00");	/* as a spreadsheet lowered it */
 	assert_string_equal(rows[2].evidence_method, "digital");
 	consents_csv_free(&rows);
 	/* a word that is no code is still an error, named as the file names it */

@@ -196,7 +196,7 @@ static void test_bad_file(void **state)
 	want_add(&want[i++], "%s:9: birth_date: not a real date (YYYY-MM-DD)", path);
 	want_add(&want[i++], "%s:9: cohort: years must be consecutive (e.g. 2024-2025)", path);
 	want_add(&want[i++], "%s:10: pgn: required when destination_institution is set", path);
-	want_add(&want[i++], "%s:10: destination_institution: '12ab00' is not an institution id "
+	want_add(&want[i++], "%s:10: destination_institution: '12AB0X' is not an institution id "
 		 "(BRIN + location, e.g. 12AB00)", path);
 	want_add(&want[i++], "%s:11: support_needs: unknown code 'diagnosis' (expected one of: %s)",
 		 path, vocab_support_codes());
