@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,13 +142,17 @@ static const struct {
 	{ "consents", s_consents },
 };
 
-/* Names the spool looks at: NAME.csv, printable ASCII, no leading dot
- * (a writer's temporary name), short enough for the stamp in front. */
+/* Names the spool looks at: NAME.csv, .tsv or .txt in any case (what school
+ * systems call their exports: Eduarte writes .tsv), printable ASCII, no
+ * leading dot (a writer's temporary name), short enough for the stamp in
+ * front. */
 static int s_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n < 5 || n > 200 || name[0] == '.' || strcmp(name + n - 4, ".csv") != 0)
+	if (n < 5 || n > 200 || name[0] == '.' ||
+	    (strcasecmp(name + n - 4, ".csv") != 0 && strcasecmp(name + n - 4, ".tsv") != 0 &&
+	     strcasecmp(name + n - 4, ".txt") != 0))
 		return 0;
 	for (const char *p = name; *p; p++)
 		if (*p <= ' ' || *p > '~' || *p == '/')
@@ -317,7 +322,7 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 	int r, fd = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(s_kinds) && !fn; i++)
-		if (strncmp(name, s_kinds[i].prefix, strlen(s_kinds[i].prefix)) == 0)
+		if (strncasecmp(name, s_kinds[i].prefix, strlen(s_kinds[i].prefix)) == 0)
 			fn = s_kinds[i].fn;
 	time_format_utc(time_now_ms(), stamp);
 	log_info("spool: taking %s", str_visbuf(name).s);

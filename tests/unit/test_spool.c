@@ -163,6 +163,36 @@ static void test_good_and_bad_file(void **state)
 	assert_int_equal(s_leavers(&x), 2);
 }
 
+/* An export under the name a school system gives it: Eduarte's TAB-separated
+ * .tsv, a name in capitals, .txt (before: not looked at, never moved, no
+ * word in status). A name of no known kind goes to failed/ saying so. */
+static void test_export_names(void **state)
+{
+	static const char csv[] = HEADER ROW("T1", "123456782");
+	char tsv[sizeof(csv)];
+	struct sfx x;
+	char *log;
+
+	for (size_t i = 0; i < sizeof(csv); i++)
+		tsv[i] = csv[i] == ',' ? '\t' : csv[i];
+	s_init(&x, *state);
+	s_write(&x, "Leavers-Eduarte.TSV", tsv, 0640);
+	s_run(&x);
+	assert_int_equal(x.sp.done, 1);
+	assert_false(s_in_spool(&x, "Leavers-Eduarte.TSV"));
+	assert_int_equal(s_leavers(&x), 1);
+	s_write(&x, "LEAVERS.txt", csv, 0640);
+	s_run(&x);
+	assert_int_equal(x.sp.done, 2);
+	s_write(&x, "leerlingen.csv", csv, 0640);
+	s_run(&x);
+	assert_int_equal(x.sp.failed, 1);
+	log = s_moved(&x, "failed", "-leerlingen.csv.log");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "unknown kind of file"));
+	free(log);
+}
+
 static int s_audit_cb(const struct audit_entry *e, void *arg)
 {
 	char *seen = arg;
@@ -276,6 +306,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_good_and_bad_file),
+		FX_TEST(test_export_names),
 		FX_TEST(test_big_file_streamed),
 		FX_TEST(test_audited_as_daemon),
 		FX_TEST(test_not_taken),
