@@ -33,11 +33,12 @@ static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
 	}
 	if (r == CLI_EXIT_OK && im->check)
 		printf(_("check (nothing imported): enrolments that would be imported: %u new, "
-			 "%zu already held\n"), rep->import_result->imported,
-		       im->n_rows - rep->import_result->imported);
+			 "%u corrected, %u already held\n"), rep->import_result->added,
+		       rep->import_result->updated, rep->import_result->unchanged);
 	else if (r == CLI_EXIT_OK)
-		printf(_("enrolments imported: %u new, %zu already held\n"), rep->import_result->imported,
-		       im->n_rows - rep->import_result->imported);
+		printf(_("enrolments imported: %u new, %u corrected, %u already held\n"),
+		       rep->import_result->added, rep->import_result->updated,
+		       rep->import_result->unchanged);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
 }

@@ -161,7 +161,7 @@ class DialectTest(harness.FederationCase):
                           "111222370\tniveau 2\t1-9-2025\tVSO vervolg\tN2b\t\r\n",
                           encoding="cp1252")
         r = self.mbo.cli("import", "enrolments", path)
-        self.assertIn("enrolments imported: 2 new, 0 already held", r.stdout)
+        self.assertIn("enrolments imported: 2 new, 0 corrected, 0 already held", r.stdout)
         self.assertIn("ignoring column 'Klas'", r.stderr)
         sub = self.mbo.cli_json("subject", "111222370")
         self.assertEqual([(e["level"], e["start_date"], e["previous"]) for e in sub["enrolments"]],

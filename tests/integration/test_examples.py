@@ -91,7 +91,7 @@ class ExamplesTest(harness.DaemonTestCase):
                           school.cli_json("handover", "show", "V2025-003")["timeline"]],
                          ["not_enrolled"])
         # the MBO's whole intake: five enrolments, four of them with a dossier
-        self.assertIn("enrolments imported: 5 new, 0 already held", run(mbo, "enrolments"))
+        self.assertIn("enrolments imported: 5 new, 0 corrected, 0 already held", run(mbo, "enrolments"))
         rep = json.loads(mbo.cli("report", "--side", "receiving", "--format", "json").stdout)
         self.assertEqual(rep["tables"][0]["rows"][-1]["cells"]["enrolments"]["count"], 5)
 
