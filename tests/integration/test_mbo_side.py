@@ -144,6 +144,16 @@ class MboSideTest(harness.DaemonTestCase):
         out = self.mbo.cli("import", "registrations", reg).stdout
         self.assertIn("registrations queued: 1, 3 unchanged (already sent)", out)
         self.assertEqual(len(self.audit(self.mbo, "registration.sent")), 4)
+        # the school has no such pupil: it refuses, and the MBO's staff see it
+        (ref,) = wait_for(lambda: self.mbo.cli_json("outbox", "list", "--refused"),
+                          what="the refused registration listed at the MBO")
+        self.assertEqual((ref["kind"], ref["peer"]), ("registration", SCHOOL))
+        self.assertTrue(ref["reason"])
+        self.assertEqual(self.mbo.status()["outbox_refused"], 1)
+        # a refused one is sent again with the next export (the school may
+        # have imported the pupil since): it is not "already sent"
+        out = self.mbo.cli("import", "registrations", "--check", reg).stdout
+        self.assertIn("would be queued: 1, 3 unchanged (already sent)", out)
 
     def test_inbox_find(self):
         (hit,) = self.mbo.cli_json("inbox", "find", self.rows[1]["pgn"])
