@@ -31,9 +31,14 @@ static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
 		out_text(stderr, rep->import_result->errors[i]);
 		fputc('\n', stderr);
 	}
-	if (r == CLI_EXIT_OK)
-		printf(_("enrolments imported: %u new, %zu already held\n"), rep->import_result->imported,
-		       im->n_rows - rep->import_result->imported);
+	if (r == CLI_EXIT_OK && im->check)
+		printf(_("check (nothing imported): enrolments that would be imported: %u new, "
+			 "%u corrected, %u already held\n"), rep->import_result->added,
+		       rep->import_result->updated, rep->import_result->unchanged);
+	else if (r == CLI_EXIT_OK)
+		printf(_("enrolments imported: %u new, %u corrected, %u already held\n"),
+		       rep->import_result->added, rep->import_result->updated,
+		       rep->import_result->unchanged);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
 }
@@ -41,6 +46,7 @@ static int s_send(struct cli *cli, Overstapctl__ImportEnrolments *im)
 int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { "check", no_argument, NULL, 'n' },
 					      DIALECT_LONG_OPTIONS, { 0 } };
 	struct dialect d = { 0 };
 	Overstapctl__ImportEnrolments im = OVERSTAPCTL__IMPORT_ENROLMENTS__INIT;
@@ -50,7 +56,11 @@ int cmd_import_enrolments(struct cli *cli, int argc, char **argv)
 	size_t n = 0;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn", opts, NULL)) != -1) {
+		if (c == 'n') {
+			im.check = 1;
+			continue;
+		}
 		if (c == 'h') {
 			dialect_clear(&d);
 			cli_help(cli, stdout);

@@ -33,7 +33,11 @@ static int s_send(struct cli *cli, Overstapctl__RecordFeedback *f, const char *d
 		out_text(stderr, rep->marked->errors[i]);
 		fputc('\n', stderr);
 	}
-	if (r == CLI_EXIT_OK)
+	/* a file: what was sent before (the same export again) is said too */
+	if (r == CLI_EXIT_OK && f->file[0])
+		printf(_("%s %u, %u unchanged (already sent)\n"), done, rep->marked->imported,
+		       rep->marked->unchanged_sent);
+	else if (r == CLI_EXIT_OK)
 		printf("%s %u\n", done, rep->marked->imported);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
@@ -163,12 +167,14 @@ static int s_send_registrations(struct cli *cli, Overstapctl__Request *req, cons
 		fputc('\n', stderr);
 	}
 	if (r == CLI_EXIT_OK && req->import_registrations && req->import_registrations->check)
-		printf(_("check (nothing queued): registrations that would be queued: %u\n"),
-		       rep->marked->imported);
+		printf(_("check (nothing queued): registrations that would be queued: %u, "
+			 "%u unchanged (already sent)\n"),
+		       rep->marked->imported, rep->marked->unchanged_sent);
 	else if (r == CLI_EXIT_OK && school)
 		printf(_("registration queued for %s\n"), school);
 	else if (r == CLI_EXIT_OK)
-		printf(_("registrations queued: %u\n"), rep->marked->imported);
+		printf(_("registrations queued: %u, %u unchanged (already sent)\n"),
+		       rep->marked->imported, rep->marked->unchanged_sent);
 	overstapctl__reply__free_unpacked(rep, NULL);
 	return r;
 }

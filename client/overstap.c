@@ -206,16 +206,18 @@ static const struct verb s_verbs[] = {
 	  "warning, and goes in the next release.\n") },
 	{ "import", "enrolments", cmd_import_enrolments, N_("[options] FILE.csv"),
 	  N_("at the MBO: every new enrolment, with or without a dossier, for the report"),
-	  DIALECT_OPTS, NULL,
-	  N_("FILE.csv is UTF-8 with a header row: pgn (BSN or onderwijsnummer), level\n"
-	  "(MBO level 1-4), start_date (YYYY-MM-DD) and, when known, previous (the\n"
+	  N_("  -n, --check           run every check, say what would happen, change nothing\n"),
+	  DIALECT_OPTS,
+	  N_("FILE.csv has a header row, in any CSV dialect (see overstap(1)): pgn (BSN or\n"
+	  "onderwijsnummer), level (MBO level 1-4), start_date and, when known, previous (the\n"
 	  "previous education as a program code: pro, vso_arbeid, vmbo_b, ...). Each\n"
 	  "enrolment is stored with its PGN encrypted, matched to the dossier received\n"
 	  "for the student, retained and erased like a dossier. The receiving report\n"
 	  "then counts the whole intake: `students`, `enrolments`, `dossier_by_start`\n"
 	  "(of enrolments: the dossier was there on or before the first day) and a\n"
 	  "`no_dossier` row under previous education. A row already held (same pgn and\n"
-	  "start_date) is left as it is, so a longer list can be imported again.\n") },
+	  "start_date) is left as it is, or corrected when its level or previous\n"
+	  "differs, so a longer or corrected list can be imported again.\n") },
 	{ "import", "registrations", cmd_import_registrations, N_("[options] FILE.csv"),
 	  N_("at the receiver: registrations from a CSV, told to each sending school"),
 	  N_("  -n, --check           run every check (the daemon's too), queue nothing\n"),

@@ -85,6 +85,7 @@ struct config {
 	char report_language[8];	/* "nl" (default) or "en": what reports are written in */
 	/* [import] */
 	char import_spool[PATH_MAX];	/* spool directory, "" = none (design.md §8.6) */
+	char import_spool_map[PATH_MAX];	/* a map file (--map) for the spool's files, "" = none */
 	int import_spool_settle_s;	/* a file untouched this long is taken, default 30 */
 	int import_spool_interval_s;	/* how often the spool is looked at, default 10 */
 	/* [log] */

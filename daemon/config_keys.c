@@ -94,6 +94,7 @@ static const struct s_key s_report_keys[] = {
  * spool_settle_s seconds, so one still being written is never taken half. */
 static const struct s_key s_import_keys[] = {
 	S_STR("spool", T_STR, config, import_spool, 0),
+	S_STR("spool_map", T_STR, config, import_spool_map, 0),
 	S_NUM("spool_settle_s", T_INT, config, import_spool_settle_s, 0, 86400, "30"),
 	S_NUM("spool_interval_s", T_INT, config, import_spool_interval_s, 1, 3600, "10"),
 };

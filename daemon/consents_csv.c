@@ -9,6 +9,7 @@
 #include "consent.h"
 #include "csvfile.h"
 #include "i18n.h"
+#include "vocab.h"
 
 #define S_MAX_FIELD 64			/* characters of a code or date value */
 
@@ -139,6 +140,53 @@ static const struct csvfile_col s_cols[] = {
 	{ "ref", CSVFILE_REQUIRED, S_IN(evidence_ref), s_check_doc },
 };
 
+/* ---- the dialect (design.md §8.8) ------------------------------------------- */
+
+/* The codes in the staff's spelling: any case or separators, or Dutch (folded).
+ * The checks above hold them against consent.c's own lists. */
+static const struct vocab_entry s_purposes[] = { { "handover", 1 }, { "follow_up", 2 } };
+static const struct vocab_alias s_purpose_alias[] = {
+	{ "overdracht", "handover" }, { "warme_overdracht", "handover" },
+	{ "nazorg", "follow_up" }, { "terugkoppeling", "follow_up" }, { "volgen", "follow_up" },
+};
+static const struct vocab_entry s_grantors[] = { { "pupil", 1 }, { "parent", 2 },
+						  { "guardian", 3 } };
+static const struct vocab_alias s_grantor_alias[] = {
+	{ "leerling", "pupil" }, { "student", "pupil" }, { "ouder", "parent" },
+	{ "ouders", "parent" }, { "ouder_verzorger", "parent" }, { "voogd", "guardian" },
+};
+static const struct vocab_entry s_methods[] = { { "form", 1 }, { "digital", 2 }, { "email", 3 },
+						 { "verbal_recorded", 4 } };
+static const struct vocab_alias s_method_alias[] = {
+	{ "formulier", "form" }, { "papier", "form" }, { "digitaal", "digital" },
+	{ "portaal", "digital" }, { "e_mail", "email" }, { "mail", "email" },
+	{ "mondeling_vastgelegd", "verbal_recorded" }, { "verbal", "verbal_recorded" },
+};
+
+#define S_CANON(name, t, a)								\
+	static const char *name(const char *v, char *buf, size_t size)			\
+	{										\
+		(void)buf, (void)size;							\
+		return vocab_canon(t, ARRAY_SIZE(t), a, ARRAY_SIZE(a), v);		\
+	}
+S_CANON(s_canon_purpose, s_purposes, s_purpose_alias)
+S_CANON(s_canon_grantor, s_grantors, s_grantor_alias)
+S_CANON(s_canon_method, s_methods, s_method_alias)
+
+/* Header names in Dutch, folded, best first (the man page's table). */
+static const struct csvfile_dialect_col s_dialect[] = {
+	{ "pupil_ref", "leerlingnummer|leerlingnr|llnr|leerling_nummer|leerling_id|stamnummer|"
+		       "studentnummer", NULL, 0 },
+	{ "purpose", "doel|toestemming_voor", s_canon_purpose, 0 },
+	{ "for", "voor|instelling|ontvanger", csvdialect_upper, 0 },
+	{ "by", "door|gegeven_door|toestemming_door", s_canon_grantor, 0 },
+	{ "granted_on", "datum|datum_toestemming|gegeven_op|toestemmingsdatum", NULL,
+	  CSVFILE_DATE },
+	{ "until", "tot|geldig_tot|einddatum|vervaldatum", NULL, CSVFILE_DATE },
+	{ "evidence", "bewijs|vastgelegd_via|vastlegging", s_canon_method, 0 },
+	{ "ref", "kenmerk|referentie|documentnummer", NULL, 0 },
+};
+
 static const struct csvfile_table s_table = {
 	.cols = s_cols,
 	.ncols = ARRAY_SIZE(s_cols),
@@ -155,6 +203,8 @@ static const struct csvfile_table s_table = {
 	.same = s_row_same,
 	.dup_col = "pupil_ref",
 	.dup_why = N_(" (the same consent twice)"),
+	.dialect = s_dialect,
+	.ndialect = ARRAY_SIZE(s_dialect),
 };
 
 /* consents_csv_validate, consents_csv_parse_buffer, _parse_file and _free. */

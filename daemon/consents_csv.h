@@ -27,7 +27,8 @@
 #include "csvfile.h"
 #include "util.h"
 
-/* One checked row: values as in the file (codes exact), "" when empty. */
+/* One checked row: values as in the file, codes as the consent engine spells
+ * them (the dialect's names read as the code), "" when empty. */
 struct consents_csv_row {
 	char pupil_ref[65];
 	char purpose[16];

@@ -2,8 +2,10 @@
  * §6.3, §8.4): every new enrolment, with or without a dossier, stored with
  * its PGN sealed like a dossier and linked to the dossier received for the
  * pupil, so that the receiving report counts the whole intake. All or
- * nothing; a row already held (same pupil, same start) changes nothing, so
- * a longer list can be imported again. Audited without a PGN. */
+ * nothing; a row already held (same pupil, same start) changes nothing, or
+ * corrects its level and previous education, so a longer or corrected list
+ * can be imported again. Audited without a PGN. A check
+ * (`--check`) runs every step in a transaction that is rolled back. */
 #include "control_int.h"
 #include "enrolments.h"
 #include "jdetail.h"
@@ -23,7 +25,7 @@ int ctl_import_enrolments(struct req_ctx *c)
 	struct enrolment_row_in *rows = calloc(im->n_rows ? im->n_rows : 1, sizeof(*rows));
 	struct strlist errors = { 0 };
 	int64_t now = time_now_ms();
-	unsigned added = 0;
+	unsigned added = 0, fixed = 0;
 	int r = 0, rt;
 
 	if (!res || !rows) {
@@ -50,12 +52,14 @@ int ctl_import_enrolments(struct req_ctx *c)
 
 			if ((r = store_enrolment_put(c->h->store, &e, c->user, now)) == 0)
 				added++;
+			else if (r == 2)
+				fixed++;
 		}
 		if (r >= 0)
 			r = store_auditf(c->h->store, c->user, "enrolments.imported", "", "",
-					 "{s:o, s:i, s:i}", "file", jdetail_text(name), "rows",
-					 (int)im->n_rows, "new", (int)added);
-		if (r >= 0)
+					 "{s:o, s:i, s:i, s:i}", "file", jdetail_text(name), "rows",
+					 (int)im->n_rows, "new", (int)added, "corrected", (int)fixed);
+		if (r >= 0 && !im->check)
 			r = store_commit(c->h->store);
 		else
 			store_rollback(c->h->store);
@@ -70,6 +74,12 @@ int ctl_import_enrolments(struct req_ctx *c)
 		return ctl_fail(c, -EINVAL, ngettext("nothing imported: %zu problem", "nothing imported: %zu problems",
 						     res->n_errors), res->n_errors);
 	res->imported = added;
-	log_notice("user %s imported %zu enrolments (%u new)", c->user, im->n_rows, added);
+	res->added = added;
+	res->updated = fixed;
+	res->unchanged = (uint32_t)(im->n_rows - added - fixed);
+	res->check = im->check;
+	if (!im->check)
+		log_notice("user %s imported %zu enrolments (%u new, %u corrected)", c->user,
+			   im->n_rows, added, fixed);
 	return 0;
 }

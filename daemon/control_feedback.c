@@ -246,6 +246,24 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/* A file from the MBO's own system repeats what it exported before (a
+ * cumulative export, issue 12 item 3): a status or outcome already sent (or
+ * on its way) for the same record, event, date and level is not sent again.
+ * One the school refused, or that was cancelled here, is sent again. */
+static int s_same_event_cb(const struct event_rec *e, void *arg)
+{
+	const struct outcome_row *row = arg;
+
+	return !e->inbound && e->event == (int)row->event && strcmp(e->date, row->date) == 0 &&
+	       e->level == row->level && e->state != OUTBOX_CANCELLED && e->state != OUTBOX_REJECTED;
+}
+
+/* 1 when row was sent before (see above), 0, or a store error. */
+static int s_event_sent_before(struct req_ctx *c, const struct outcome_row *row)
+{
+	return store_events_each(c->h->store, row->record_id, s_same_event_cb, (void *)row);
+}
+
 /* A row keyed by the MBO's PGN (design.md §8.2): the one dossier received
  * for that pupil, through the pseudonym index (§3.9), gives its record id;
  * only the record id goes on the wire. Erased dossiers lost their pseudonym,
@@ -329,6 +347,7 @@ int ctl_feedback(struct req_ctx *c)
 	Overstapctl__ImportResult *res = ctl_marked_new(c);
 	struct outcome_row *rows = calloc(f->n_events ? f->n_events : 1, sizeof(*rows));
 	struct strlist errors = { 0 };
+	unsigned sent_before = 0;
 	int r = 0, rt;
 
 	if (!res || !rows) {
@@ -339,6 +358,12 @@ int ctl_feedback(struct req_ctx *c)
 		for (size_t i = 0; i < f->n_events && r == 0; i++) {
 			const char *why = NULL;
 
+			/* a file: what was sent before is skipped, not sent twice */
+			if (f->file[0] && (r = s_event_sent_before(c, &rows[i])) != 0) {
+				sent_before += r > 0;
+				r = r > 0 ? 0 : r;
+				continue;	/* line stays non-zero: not a denial */
+			}
 			r = s_feedback_one(c, &rows[i], &why);
 			if (r == 0 && why && f->file[0])
 				strlist_addf(&errors, "%s:%u: record_id: %s: %s", f->file, rows[i].line,
@@ -366,9 +391,11 @@ int ctl_feedback(struct req_ctx *c)
 	if (res->n_errors)
 		return ctl_fail(c, -EINVAL, ngettext("nothing sent: %zu problem", "nothing sent: %zu problems",
 						     res->n_errors), res->n_errors);
-	res->imported = (uint32_t)f->n_events;
+	res->imported = (uint32_t)(f->n_events - sent_before);
+	res->unchanged_sent = sent_before;
 	if (!f->check)
-		log_notice("user %s queued %zu statuses/outcomes", c->user, f->n_events);
+		log_notice("user %s queued %u statuses/outcomes (%u sent before)", c->user,
+			   res->imported, sent_before);
 	return 0;
 }
 
@@ -398,8 +425,21 @@ static int s_registration_one(struct req_ctx *c, const struct registration_row *
 	return r;
 }
 
+/* A registration from a file already sent (or on its way) to the same school
+ * with the same date (the MBO's cumulative export again): 1, 0, or a store
+ * error. One the school refused, or cancelled here, is sent again. */
+static int s_same_registration_cb(const struct regsent *g, void *arg)
+{
+	const struct registration_row *row = arg;
+
+	return strcmp(g->school, row->sending_school) == 0 &&
+	       strcmp(g->registered_on, row->registered_on) == 0 && g->state != OUTBOX_CANCELLED &&
+	       g->state != OUTBOX_REJECTED;
+}
+
 /* Validate every row (and that each school is a peer we can reach), then
- * queue all in one transaction, or nothing. */
+ * queue all in one transaction, or nothing; from a file, one sent before
+ * is skipped. */
 static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__RecordRegistration *const *in,
 			   size_t n, int check)
 {
@@ -408,6 +448,7 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 	const char *name = file[0] ? file : "-";
 	struct strlist errors = { 0 };
 	char today[11];
+	unsigned sent_before = 0;
 	int r = 0, rt;
 
 	if (!res || !rows) {
@@ -428,8 +469,15 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 				     "endpoint", name, in[i]->line, rows[i].sending_school);
 	}
 	if (errors.n == 0 && (r = store_begin(c->h->store)) == 0) {
-		for (size_t i = 0; i < n && r == 0; i++)
+		for (size_t i = 0; i < n && r == 0; i++) {
+			if (file[0] && (r = store_regsent_by_pgn(c->h->store, rows[i].pgn,
+								 s_same_registration_cb, &rows[i])) != 0) {
+				sent_before += r > 0;
+				r = r > 0 ? 0 : r;
+				continue;
+			}
 			r = s_registration_one(c, &rows[i]);
+		}
 		if (r == 0 && !check)	/* a check ran every step and keeps none */
 			r = store_commit(c->h->store);
 		else
@@ -444,9 +492,11 @@ static int s_registrations(struct req_ctx *c, const char *file, Overstapctl__Rec
 	if (res->n_errors)
 		return ctl_fail(c, -EINVAL, ngettext("nothing sent: %zu problem", "nothing sent: %zu problems",
 						     res->n_errors), res->n_errors);
-	res->imported = (uint32_t)n;
+	res->imported = (uint32_t)(n - sent_before);
+	res->unchanged_sent = sent_before;
 	if (!check)
-		log_notice("user %s queued %zu registration(s)", c->user, n);
+		log_notice("user %s queued %u registration(s) (%u sent before)", c->user,
+			   res->imported, sent_before);
 	return 0;
 }
 

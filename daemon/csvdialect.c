@@ -315,6 +315,25 @@ int csvdialect_decode(const char *name, const char *data, size_t len, const char
 
 /* ---- names ----------------------------------------------------------------- */
 
+const char *csvdialect_upper(const char *v, char *buf, size_t size)
+{
+	enum { ID_LEN = 6 };
+	int lower = 0;
+
+	if (strlen(v) != ID_LEN || size <= ID_LEN)
+		return NULL;
+	for (size_t i = 0; i < ID_LEN; i++) {
+		int low = v[i] >= 'a' && v[i] <= 'z';
+
+		if (!low && !(v[i] >= 'A' && v[i] <= 'Z') && !(v[i] >= '0' && v[i] <= '9'))
+			return NULL;
+		lower |= low;
+		buf[i] = (char)(low ? v[i] - ('a' - 'A') : v[i]);
+	}
+	buf[ID_LEN] = '\0';
+	return lower ? buf : NULL;
+}
+
 char *csvdialect_fold(const char *s, char *out, size_t size)
 {
 	size_t n = 0;

@@ -49,6 +49,12 @@ int csvdialect_utf8_valid(const char *s, size_t len, size_t *bad);
 int csvdialect_decode(const char *name, const char *data, size_t len, const char *encoding,
 		      char **out, size_t *out_len, struct strlist *errors);
 
+/* An institution id as a spreadsheet may have lowered it ("12ab00"): when v
+ * is six ASCII letters and digits with a lower-case letter, v in capitals
+ * into buf (size bytes); else NULL (v stays as it is, and any message about
+ * it echoes it as written). The column's check says if it is an id. */
+const char *csvdialect_upper(const char *v, char *buf, size_t size);
+
 /* s folded for comparison into out (size bytes): blanks around it dropped,
  * ASCII letters in lower case, each run of blanks, '-', '_', '.' and '/'
  * one '_'. So "Datum uitschrijving", "datum_uitschrijving" and "DATUM-

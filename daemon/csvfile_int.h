@@ -14,6 +14,18 @@
 #define S_RANK_NAME 1		/* the column's own name, */
 #define S_RANK_ALIAS 2		/* an alias (2 + its place in the list) */
 
+/* Column i of t's table. */
+static inline const struct csvfile_col *csvfile_col_at(const struct csvfile_table *t, size_t i)
+{
+	return (const struct csvfile_col *)(const void *)((const char *)t->cols + i * t->col_size);
+}
+
+/* Every column's check but those in skip (bit per column: reported already),
+ * then t->finish; out (row_size bytes) is zeroed first. The problems found,
+ * or -ENOMEM (csvfile_check.c). */
+int csvfile_check_row(const struct csvfile_table *t, struct csvfile_check *c, unsigned skip,
+		      void *out);
+
 /* One field as libcsv delivers it: blanks around an unquoted value dropped,
  * quotes undone. */
 struct s_field {

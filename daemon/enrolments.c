@@ -104,6 +104,32 @@ static const struct csvfile_col s_cols[] = {
 	{ "previous", 0, S_IN(previous), s_check_previous },
 };
 
+/* ---- the dialect (design.md §8.8) ------------------------------------------- */
+
+static const char *s_canon_level(const char *v, char *buf, size_t size)
+{
+	(void)buf, (void)size;
+	return vocab_mbo_level_canon(v);
+}
+
+static const char *s_canon_previous(const char *v, char *buf, size_t size)
+{
+	(void)buf, (void)size;
+	return vocab_program_canon(v);
+}
+
+/* The names an MBO's student administration uses, folded, best first (the
+ * man page's table). */
+static const struct csvfile_dialect_col s_dialect[] = {
+	{ "pgn", "bsn|onderwijsnummer|bsn_pgn|bsn_onderwijsnummer|pgn_bsn|burgerservicenummer|"
+		 "persoonsgebonden_nummer", NULL, 0 },
+	{ "level", "niveau|mbo_niveau|opleidingsniveau", s_canon_level, 0 },
+	{ "start_date", "startdatum|begindatum|ingangsdatum|datum_start|inschrijfdatum|"
+			"datum_inschrijving|inschrijvingsdatum", NULL, CSVFILE_DATE },
+	{ "previous", "vooropleiding|vorige_opleiding|hoogste_vooropleiding|herkomst",
+	  s_canon_previous, 0 },
+};
+
 static const struct csvfile_table s_table = {
 	.cols = s_cols,
 	.ncols = ARRAY_SIZE(s_cols),
@@ -120,6 +146,8 @@ static const struct csvfile_table s_table = {
 	.same = s_row_same,
 	.dup_col = "pgn",
 	.dup_why = N_(" (same pgn and start_date)"),
+	.dialect = s_dialect,
+	.ndialect = ARRAY_SIZE(s_dialect),
 };
 
 int enrolment_row_validate(const char *name, const struct enrolment_input *in,

@@ -152,6 +152,7 @@ S_CANON(s_canon_destination, vocab_destination_canon)
 S_CANON(s_canon_advice, vocab_advice_canon)
 S_CANON(s_canon_yesno, vocab_yesno_canon)
 S_CANON(s_canon_level, vocab_level_canon)
+S_CANON(s_canon_diploma, vocab_diploma_canon)
 
 /* The header names school systems use (Magister, SOMtoday, ParnasSys,
  * Eduarte), folded, best first; the man page's table is this one. */
@@ -172,7 +173,7 @@ static const struct csvfile_dialect_col s_dialect[] = {
 	{ "destination_type", "bestemming|vervolgbestemming|uitstroombestemming|uitstroom",
 	  s_canon_destination, 0 },
 	{ "destination_institution", "brin_bestemming|brin_vervolgopleiding|vervolginstelling|"
-				     "ontvangende_instelling|instelling", NULL, 0 },
+				     "ontvangende_instelling|instelling", csvdialect_upper, 0 },
 	{ "advice", "advies|schooladvies|uitstroomadvies|vervolgadvies", s_canon_advice, 0 },
 	{ "advice_followed", "advies_opgevolgd|advies_gevolgd", s_canon_yesno, 0 },
 	{ "level_taal", "referentieniveau_taal|niveau_taal|taalniveau|referentieniveau_nederlands|"
@@ -186,6 +187,8 @@ static const struct csvfile_dialect_col s_dialect[] = {
 			  "emailadres_mentor", NULL, 0 },
 	{ "mentor_phone", "telefoon_mentor|telefoonnummer_mentor|mentor_telefoon|"
 			  "mentor_telefoonnummer|tel_mentor", NULL, 0 },
+	{ "diploma", "hoogst_behaalde_diploma|hoogste_diploma|behaald_diploma|diploma_behaald",
+	  s_canon_diploma, 0 },
 };
 
 /* The value of column id in the row under check. */

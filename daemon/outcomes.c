@@ -168,6 +168,8 @@ static const char *s_canon_level(const char *v, char *buf, size_t size)
 /* Header names in Dutch, folded, best first (the man page's table). */
 static const struct csvfile_dialect_col s_dialect[] = {
 	{ "record_id", "recordnummer|record|dossiernummer|dossier_id", s_canon_record_id, 0 },
+	{ "pgn", "bsn|onderwijsnummer|bsn_pgn|bsn_onderwijsnummer|pgn_bsn|burgerservicenummer|"
+		 "persoonsgebonden_nummer", NULL, 0 },
 	{ "event", "gebeurtenis|status|uitkomst|resultaat", s_canon_event, 0 },
 	{ "date", "datum|peildatum|datum_gebeurtenis", NULL, CSVFILE_DATE },
 	{ "level", "niveau|mbo_niveau", s_canon_level, 0 },

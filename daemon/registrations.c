@@ -96,7 +96,7 @@ static const struct csvfile_dialect_col s_dialect[] = {
 	{ "pgn", "bsn|onderwijsnummer|bsn_pgn|bsn_onderwijsnummer|pgn_bsn|burgerservicenummer",
 	  NULL, 0 },
 	{ "sending_school", "school_van_herkomst|toeleverende_school|vooropleiding_brin|"
-			    "brin_vooropleiding|brin_school|brin_vo|brin", NULL, 0 },
+			    "brin_vooropleiding|brin_school|brin_vo|brin", csvdialect_upper, 0 },
 	{ "registered_on", "aanmelddatum|datum_aanmelding|aangemeld_op|aanmeldingsdatum", NULL,
 	  CSVFILE_DATE },
 };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,8 +22,9 @@
 
 /* What one file's import says: 0 done, -EINVAL the file is refused (log
  * says why), another -errno: not the file's fault, left for the next look. */
-typedef int (*s_import_fn)(struct hctx *h, const char *name, int fd, struct strlist *log,
-			   char *summary, size_t slen);
+typedef int (*s_import_fn)(struct hctx *h, const char *name, int fd,
+			   const struct csvdialect_map *map, struct strlist *log, char *summary,
+			   size_t slen);
 
 static int s_read(int fd, char **data, size_t *len);
 
@@ -55,16 +57,17 @@ static int s_leavers_sink(void *arg, void *rows, size_t n)
 	return r;
 }
 
-static int s_leavers(struct hctx *h, const char *name, int fd, struct strlist *log,
-		     char *summary, size_t slen)
+static int s_leavers(struct hctx *h, const char *name, int fd, const struct csvdialect_map *map,
+		     struct strlist *log, char *summary, size_t slen)
 {
 	struct import_result res = { 0 };
 	struct s_stream s = { h, name, NULL };
 	/* what the school's system writes: separator, encoding, dates and Dutch
-	 * names found as the CLI finds them (design.md §8.8); unknown columns
-	 * go to the log as the warning they are */
+	 * names found as the CLI finds them (design.md §8.8), and the school's
+	 * map ([import] spool_map); unknown columns go to the log as the
+	 * warning they are */
 	const struct csvfile_opts o = { .warnings = &res.warnings, .sink = s_leavers_sink,
-					.sink_arg = &s, .sink_rows = 5000 };
+					.sink_arg = &s, .sink_rows = 5000, .map = map };
 	int r = leavers_stream_fd(name, fd, &o, &res.errors);
 
 	if (r == 0 && !s.st) {
@@ -93,14 +96,14 @@ static int s_leavers(struct hctx *h, const char *name, int fd, struct strlist *l
 	return r == -EFBIG ? -EINVAL : r;
 }
 
-static int s_consents(struct hctx *h, const char *name, int fd, struct strlist *log,
-		      char *summary, size_t slen)
+static int s_consents(struct hctx *h, const char *name, int fd, const struct csvdialect_map *map,
+		      struct strlist *log, char *summary, size_t slen)
 {
 	struct consents_csv_row *rows = NULL;
 	Overstapctl__ConsentGrant *g = NULL, **gp = NULL;
 	struct import_result res = { 0 };
 	size_t n = 0, len = 0;
-	const struct csvfile_opts o = { .warnings = &res.warnings };
+	const struct csvfile_opts o = { .warnings = &res.warnings, .map = map };
 	char *data = NULL;
 	int r = s_read(fd, &data, &len);
 
@@ -141,13 +144,17 @@ static const struct {
 	{ "consents", s_consents },
 };
 
-/* Names the spool looks at: NAME.csv, printable ASCII, no leading dot
- * (a writer's temporary name), short enough for the stamp in front. */
+/* Names the spool looks at: NAME.csv, .tsv or .txt in any case (what school
+ * systems call their exports: Eduarte writes .tsv), printable ASCII, no
+ * leading dot (a writer's temporary name), short enough for the stamp in
+ * front. */
 static int s_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n < 5 || n > 200 || name[0] == '.' || strcmp(name + n - 4, ".csv") != 0)
+	if (n < 5 || n > 200 || name[0] == '.' ||
+	    (strcasecmp(name + n - 4, ".csv") != 0 && strcasecmp(name + n - 4, ".tsv") != 0 &&
+	     strcasecmp(name + n - 4, ".txt") != 0))
 		return 0;
 	for (const char *p = name; *p; p++)
 		if (*p <= ' ' || *p > '~' || *p == '/')
@@ -307,17 +314,42 @@ static void s_done(struct spool *sp, const char *name, const char *outcome, cons
 		sp->failed++;
 }
 
+/* [import] spool_map: the school's map file (design.md §8.8), read for every
+ * file so that an edit applies at once. One that cannot be used leaves the
+ * file in the spool, the reason in status: that is not the file's fault. */
+static int s_map(struct spool *sp, const char *path, struct csvdialect_map **map)
+{
+	struct strlist errors = { 0 };
+	int r = csvdialect_map_load(path, map, &errors);
+
+	if (r < 0) {
+		char why[sizeof(sp->problem)];
+
+		snprintf(why, sizeof(why), "cannot use the map file (spool_map): %.200s",
+			 errors.n ? errors.v[0] : strerror(-r));
+		if (strcmp(why, sp->problem) != 0)
+			log_err("spool: %s", str_visbuf(why).s);
+		str_copy(sp->problem, sizeof(sp->problem), why);
+	}
+	strlist_clear(&errors);
+	return r;
+}
+
 /* Import one file and move it; -errno (not the file's fault) leaves it. */
 static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 {
 	struct strlist log = { 0 };
 	char summary[256] = "", target[300], stamp[21];
 	const char *why = NULL, *outcome;
+	struct csvdialect_map *map = NULL;
 	s_import_fn fn = NULL;
 	int r, fd = -1;
 
+	if (h->cfg->import_spool_map[0] && (r = s_map(sp, h->cfg->import_spool_map, &map)) < 0)
+		return r;
+
 	for (size_t i = 0; i < ARRAY_SIZE(s_kinds) && !fn; i++)
-		if (strncmp(name, s_kinds[i].prefix, strlen(s_kinds[i].prefix)) == 0)
+		if (strncasecmp(name, s_kinds[i].prefix, strlen(s_kinds[i].prefix)) == 0)
 			fn = s_kinds[i].fn;
 	time_format_utc(time_now_ms(), stamp);
 	log_info("spool: taking %s", str_visbuf(name).s);
@@ -328,9 +360,10 @@ static int s_take(struct spool *sp, struct hctx *h, int dirfd, const char *name)
 		r = -EPERM;
 	}
 	if (r == 0)
-		r = fn(h, name, fd, &log, summary, sizeof(summary));
+		r = fn(h, name, fd, map, &log, summary, sizeof(summary));
 	if (fd >= 0)
 		close(fd);
+	csvdialect_map_free(&map);
 	if (why) {
 		strlist_addf(&log, "%s: %s", name, why);
 		snprintf(summary, sizeof(summary), "%s", why);

@@ -267,7 +267,9 @@ static const char *const s_sql[ST__N] = {
 
 	/* store_enrolments.c: the link is the first dossier received for the
 	 * pupil */
-	[ST_ENROL_EXISTS] = "SELECT count(*) FROM enrolments WHERE pseudonym = ?1 AND start_date = ?2",
+	[ST_ENROL_EXISTS] = "SELECT id, level, previous FROM enrolments WHERE pseudonym = ?1 AND"
+			    " start_date = ?2",
+	[ST_ENROL_FIX] = "UPDATE enrolments SET level = ?2, previous = ?3 WHERE id = ?1",
 	[ST_ENROL_INS] = "INSERT INTO enrolments(pseudonym, key_id, pii, level, start_date,"
 			 " previous, record_id, imported_at, imported_by) VALUES (?1,?2,?3,?4,?5,?6,"
 			 " (SELECT record_id FROM inbox WHERE pseudonym = ?1 ORDER BY message_id LIMIT 1),"

@@ -505,8 +505,10 @@ struct enrolment_in {
 	int previous;			/* enum Overstap__Program the MBO knows, 0 = not */
 };
 /* [in tx] Store e, its PGN sealed under a new key of its own, linked to the
- * first dossier received for the pupil if there is one: 0, or 1 when this
- * pupil's enrolment with this start date is held already (nothing changes). */
+ * first dossier received for the pupil if there is one: 0; 1 when this
+ * pupil's enrolment with this start date is held already as it is (nothing
+ * changes); 2 when it was held with another level or previous education,
+ * which e corrects. */
 int store_enrolment_put(struct store *s, const struct enrolment_in *e, const char *user,
 			int64_t now);
 /* [in tx] A dossier arrived for pseudonym: enrolments without one link to it. */

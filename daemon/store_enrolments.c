@@ -25,19 +25,28 @@ int store_enrolment_put(struct store *s, const struct enrolment_in *e, const cha
 	sqlite3_stmt *st;
 	size_t slen = 0;
 	int64_t key_id = 0, held = 0;
-	int r;
+	int r, same = 0;
 
 	if ((r = s_pseudonym(s, e->pgn, pseudo)) < 0)
 		return r;
 	st = store_st(s, ST_ENROL_EXISTS);
 	if ((r = STORE_BIND(st, STORE_B(pseudo, 32), STORE_T(e->start_date))) < 0)
 		return r;
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_step(st) == SQLITE_ROW) {
 		held = sqlite3_column_int64(st, 0);
+		same = sqlite3_column_int(st, 1) == e->level && sqlite3_column_int(st, 2) == e->previous;
+	}
 	if ((r = sqlerr_errno(sqlite3_reset(st))) < 0)
 		return r;
-	if (held)
+	if (held && same)
 		return 1;	/* a re-import of the same list: nothing new */
+	if (held) {		/* a corrected list: the level or previous education */
+		st = store_st(s, ST_ENROL_FIX);
+		if ((r = STORE_BIND(st, STORE_I(held), STORE_I(e->level), STORE_I(e->previous))) < 0 ||
+		    (r = sqlerr_exec(st)) < 0)
+			return r;
+		return 2;
+	}
 	if ((r = store_key_new(s, now, &key_id, key)) < 0)
 		goto out;
 	/* the pseudonym binds the sealed PGN to its row */

@@ -217,6 +217,21 @@ static const struct vocab_alias s_event_alias[] = {
 	{ "zonder_diploma_vertrokken", "left_without_diploma" },
 };
 
+/* The highest diploma (design.md §8.1): the leerweg's names as for a
+ * program, but GL and TL are two diplomas here (vmbo_gt, vmbo_t). */
+static const struct vocab_alias s_diploma_alias[] = {
+	{ "geen", "none" }, { "geen_diploma", "none" }, { "zonder_diploma", "none" },
+	{ "vmbo_bb", "vmbo_b" }, { "bb", "vmbo_b" }, { "vmbo_basis", "vmbo_b" },
+	{ "basisberoepsgerichte_leerweg", "vmbo_b" },
+	{ "vmbo_kb", "vmbo_k" }, { "kb", "vmbo_k" }, { "vmbo_kader", "vmbo_k" },
+	{ "kaderberoepsgerichte_leerweg", "vmbo_k" },
+	{ "vmbo_gl", "vmbo_gt" }, { "gl", "vmbo_gt" }, { "gt", "vmbo_gt" },
+	{ "vmbo_gl_tl", "vmbo_gt" }, { "gl_tl", "vmbo_gt" }, { "gemengde_leerweg", "vmbo_gt" },
+	{ "vmbo_tl", "vmbo_t" }, { "tl", "vmbo_t" }, { "mavo", "vmbo_t" },
+	{ "theoretische_leerweg", "vmbo_t" },
+	{ "atheneum", "vwo" }, { "gymnasium", "vwo" },
+};
+
 static const struct vocab_alias s_mbo_level_alias[] = {
 	{ "niveau_1", "1" }, { "niveau_2", "2" }, { "niveau_3", "3" }, { "niveau_4", "4" },
 	{ "mbo_1", "1" }, { "mbo_2", "2" }, { "mbo_3", "3" }, { "mbo_4", "4" },
@@ -266,6 +281,13 @@ S_CANON(vocab_program_canon, s_programs, s_program_alias)
 S_CANON(vocab_destination_canon, s_destinations, s_destination_alias)
 S_CANON(vocab_level_canon, s_levels, s_level_alias)
 S_CANON(vocab_yesno_canon, s_yesno, s_yesno_alias)
+S_CANON(vocab_diploma_canon, s_diplomas, s_diploma_alias)
+
+const char *vocab_canon(const struct vocab_entry *t, size_t n, const struct vocab_alias *a,
+			size_t na, const char *s)
+{
+	return s_canon(t, n, a, na, s);
+}
 
 const char *vocab_advice_canon(const char *s)
 {
@@ -301,6 +323,7 @@ const struct vocab_alias *vocab_aliases(const char *list, size_t *n)
 		{ "yesno", s_yesno_alias, ARRAY_SIZE(s_yesno_alias) },
 		{ "event", s_event_alias, ARRAY_SIZE(s_event_alias) },
 		{ "mbo_level", s_mbo_level_alias, ARRAY_SIZE(s_mbo_level_alias) },
+		{ "diploma", s_diploma_alias, ARRAY_SIZE(s_diploma_alias) },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {

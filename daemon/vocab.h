@@ -59,6 +59,7 @@ const char *vocab_advice_canon(const char *s);
 const char *vocab_level_canon(const char *s);
 const char *vocab_yesno_canon(const char *s);
 const char *outcome_event_canon(const char *s);
+const char *vocab_diploma_canon(const char *s);
 /* An MBO level "1".."4" for "niveau 2", "mbo-2", "N2", ...; NULL otherwise. */
 const char *vocab_mbo_level_canon(const char *s);
 
@@ -70,6 +71,10 @@ struct vocab_alias {
 /* The alias tables, for the tests (every alias folded, every code known)
  * and the man page: *n entries. */
 const struct vocab_alias *vocab_aliases(const char *list, size_t *n);
+/* The staff's spelling of s for a list kept elsewhere (the consents'): a code
+ * of t[0..n) in any case or separators, or an alias of a[0..na) (folded). */
+const char *vocab_canon(const struct vocab_entry *t, size_t n, const struct vocab_alias *a,
+			size_t na, const char *s);
 
 /* Support-need codes: a fixed, non-medical vocabulary (special categories never
  * go into structured fields, design.md §3). Returns 1 when known. */

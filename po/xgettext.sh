@@ -6,9 +6,9 @@
 #   ngettext:1,2      counts ("1 leaver", "2 leavers")
 #   ctl_fail:3        the daemon's replies: ctl_fail translates its format
 #   cli_usage_error:2 the CLI's usage errors: it translates its format
-#   csvfile_check_fail:3, s_line_fail:3 (csvfile.c), s_col_err:3 (leavers.c)
+#   csvfile_check_fail:3 (csvfile_check.c), s_line_fail:3 (csvfile.c), s_col_err:3 (leavers.c)
 #                     the CSV checks: csvfile translates the format
-#   csvfile_check_valid:6   its "what" phrase, translated in csvfile.c
+#   csvfile_check_valid:6   its "what" phrase, translated in csvfile_check.c
 #   s_load_fail:2     csvdialect.c's --map file errors
 #   s_key_fail:3      keys.c's reasons (overstap keys prints them)
 #   s_error:3, s_why:3  config.c's errors in a configuration that does not load

@@ -139,6 +139,41 @@ class DialectTest(harness.FederationCase):
         r = self.school.cli("import", "leavers", "--date-format", "yy", csv, check=False)
         self.assertEqual(r.returncode, 2)
 
+    def test_4_the_other_imports_in_the_same_dialects(self):
+        """Consents at the school, enrolments and outcomes keyed by BSN at the
+        MBO: the same dialects (';' or TAB, Windows-1252, CRLF, dd-mm-yyyy,
+        Dutch headers and codes, empty trailing columns) as the leavers."""
+        path = self.write("toestemmingen.csv",
+                          "Leerlingnummer;Doel;Voor;Door;Datum toestemming;Geldig tot;Bewijs;"
+                          "Kenmerk;Opmerking;;\r\n"
+                          "P201;Nazorg;25LZ00;LEERLING;02-06-2025;31-7-2027;Formulier;AVG-201;"
+                          "door Zoë zelf;;\r\n", encoding="cp1252")
+        r = self.school.cli("import", "consents", path)
+        self.assertIn(": 1 added, 0 unchanged, 0 refused", r.stdout)
+        self.assertIn("ignoring column 'Opmerking'", r.stderr)
+        (c,) = [c for c in self.school.cli_json("consent", "list") if c["pupil_ref"] == "P201"]
+        self.assertEqual((c["purpose"], c["grantor"], c["counterpart"]),
+                         ("follow_up", "pupil", MBO))
+        # the MBO's student administration, its own key: BSN
+        path = self.write("inschrijvingen.tsv",
+                          "BSN\tNiveau\tStartdatum\tVooropleiding\tKlas\t\r\n"
+                          "111222369\tEntree\t01-09-2025\tVSO arbeid\tE1a\t\r\n"
+                          "111222370\tniveau 2\t1-9-2025\tVSO vervolg\tN2b\t\r\n",
+                          encoding="cp1252")
+        r = self.mbo.cli("import", "enrolments", path)
+        self.assertIn("enrolments imported: 2 new, 0 corrected, 0 already held", r.stdout)
+        self.assertIn("ignoring column 'Klas'", r.stderr)
+        sub = self.mbo.cli_json("subject", "111222370")
+        self.assertEqual([(e["level"], e["start_date"], e["previous"]) for e in sub["enrolments"]],
+                         [(2, "2025-09-01", "vso_vervolg")])
+        path = self.write("uitkomsten-bsn.csv", "BSN;Gebeurtenis;Datum\r\n"
+                          "111222370;Intake gehouden;20-08-2025\r\n")
+        r = self.mbo.cli("import", "outcomes", path)
+        self.assertIn("statuses and outcomes queued: 1", r.stdout)
+        wait_for(lambda: [e["event"] for e in
+                          self.school.cli_json("handover", "show", "P202")["timeline"]] ==
+                 ["intake_held"], what="the status by BSN at the school")
+
 
 if __name__ == "__main__":
     unittest.main()

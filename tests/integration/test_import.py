@@ -70,6 +70,12 @@ class ImportTest(harness.DaemonTestCase):
         fixed[0]["given_name"] = "Daniel"
         fixed[1]["family_name"] = "Visscher"
         fixed[1]["exit_date"] = "2025-07-10"
+        # --check says so first, the frozen row included, and changes nothing
+        r = school.cli("import", "leavers", "--check", self.csv(fixed))
+        self.assertRegex(r.stdout, r"would import 1 leaver: 0 added, 1 updated, 2 unchanged, "
+                         r"1 unchanged \(already sent\),")
+        self.assertRegex(r.stdout, r"(?m):2: pupil_ref C-1: changed \(given_name\) but not to be "
+                         r"updated: the dossier was sent on \d{4}-\d\d-\d\d \(delivered\)$")
         r = school.cli("import", "leavers", self.csv(fixed))
         self.assertRegex(r.stdout, r": 0 added, 1 updated, 2 unchanged, 1 unchanged \(already sent\),")
         today = time.strftime("%Y-%m-%d", time.gmtime())
@@ -101,7 +107,7 @@ class ImportTest(harness.DaemonTestCase):
         text = json.dumps(log)
         for secret in ("Daniel", "Visscher", "2025-07-10", rows[0]["pgn"]):
             self.assertNotIn(secret, text)
-        self.assertEqual(acts.count("import.leavers"), 6)
+        self.assertEqual(acts.count("import.leavers"), 6)    # the check is not audited
         self.assertEqual(school.cli("audit", "verify").returncode, 0)
 
     def test_unknown_destination_becomes_sendable_after_reload(self):

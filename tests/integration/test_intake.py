@@ -86,11 +86,44 @@ class IntakeTest(harness.DaemonTestCase):
         self.assertIn(cell, (value, {"suppressed": True, "display": "x"}), what)
         return cell == value
 
+    def store_bytes(self):
+        data = b""
+        for p in (self.mbo.db, self.mbo.db + "-wal"):
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    data += f.read()
+        return data
+
     def test_whole_intake(self):
+        # --check: says what would happen, changes nothing (not even the audit log)
+        before, n_audit = self.store_bytes(), len(self.mbo.cli("audit", "export").stdout)
+        out = self.mbo.cli("import", "enrolments", "--check", self.enrol).stdout
+        self.assertIn("check (nothing imported): enrolments that would be imported: 16 new, "
+                      "0 corrected, 0 already held", out)
+        self.assertEqual(self.store_bytes(), before, "--check changed the store")
+        self.assertEqual(len(self.mbo.cli("audit", "export").stdout), n_audit)
         out = self.mbo.cli("import", "enrolments", self.enrol).stdout
-        self.assertIn("16 new, 0 already held", out)
+        self.assertIn("16 new, 0 corrected, 0 already held", out)
         # a longer or repeated list adds only what is new
-        self.assertIn("0 new, 16 already held",
+        self.assertIn("0 new, 0 corrected, 16 already held",
+                      self.mbo.cli("import", "enrolments", self.enrol).stdout)
+        self.assertIn("would be imported: 0 new, 0 corrected, 16 already held",
+                      self.mbo.cli("import", "enrolments", "-n", self.enrol).stdout)
+        # a corrected list: N1's previous education and level put right (and back)
+        with open(self.enrol) as f:
+            orig = f.read()
+        fixed = orig.replace("%s,1,%s,vmbo_b" % (self.pgns[10], PAST),
+                             "%s,2,%s,vmbo_k" % (self.pgns[10], PAST))
+        self.assertNotEqual(fixed, orig)
+        path = os.path.join(self.root, "corrected.csv")
+        with open(path, "w") as f:
+            f.write(fixed)
+        self.assertIn("0 new, 1 corrected, 15 already held",
+                      self.mbo.cli("import", "enrolments", path).stdout)
+        self.assertEqual([(e["level"], e["previous"])
+                          for e in self.mbo.cli_json("subject", self.pgns[10])["enrolments"]],
+                         [(2, "vmbo_k")])
+        self.assertIn("0 new, 1 corrected, 15 already held",
                       self.mbo.cli("import", "enrolments", self.enrol).stdout)
         bad = os.path.join(self.root, "bad.csv")
         with open(bad, "w") as f:

@@ -61,24 +61,39 @@ class MboSideTest(harness.DaemonTestCase):
         return [e for e in map(json.loads, inst.cli("audit", "export").stdout.splitlines())
                 if e["action"] == action]
 
+    def school_report(self):
+        rep = json.loads(self.school.cli("report", "--format", "json", "--cohort",
+                                         "2024-2025").stdout)
+        return [r for r in rep["tables"][0]["rows"] if r["total"]][0]["cells"]
+
     def test_outcomes_by_pgn(self):
+        # the school shows counts from 3 up, so that three pupils can be seen
+        self.school.report["min_cell"] = 3
+        self.school.write_config()
+        self.school.reload()
+        wait_for(lambda: self.school_report()["handed_over"]["count"] == 3,
+                 what="min_cell 3 at the school")
+        self.assertEqual(self.school_report()["started"]["count"],
+                         {"suppressed": True, "display": "<3"})
         path = os.path.join(self.root, "outcomes.csv")
+        p = [r["pgn"] for r in self.rows]
         with open(path, "w") as f:
             f.write("pgn,event,date,level\n%s,enrolled,2025-08-25,\n%s,progressed,%s,2\n"
-                    "%s,intake_held,2025-08-20,\n"
-                    % (self.rows[0]["pgn"], self.rows[0]["pgn"], TODAY, self.rows[1]["pgn"]))
+                    "%s,intake_held,2025-08-20,\n%s,enrolled,2025-08-26,\n"
+                    "%s,enrolled,2025-08-27,\n" % (p[0], p[0], TODAY, p[1], p[1], p[2]))
         out = self.mbo.cli("import", "outcomes", path).stdout
-        self.assertIn("queued: 3", out)
-        wait_for(lambda: len(self.timeline("K1")) == 2 and len(self.timeline("K2")) == 1,
+        self.assertIn("queued: 5, 0 unchanged (already sent)", out)
+        wait_for(lambda: len(self.timeline("K1")) == 2 and len(self.timeline("K2")) == 2 and
+                 len(self.timeline("K3")) == 1,
                  what="the events at the school, under the record ids")
         self.assertEqual([(e["event"], e["level"]) for e in self.timeline("K1")],
                          [("enrolled", 0), ("progressed", 2)])
-        self.assertEqual(self.timeline("K2")[0]["event"], "intake_held")
-        # The school's report counts them: K1 started (enrolled by 1 October).
-        rep = json.loads(self.school.cli("report", "--format", "json", "--cohort",
-                                         "2024-2025").stdout)
-        total = [r for r in rep["tables"][0]["rows"] if r["total"]][0]
-        self.assertIn("started", total["cells"])
+        self.assertEqual([e["event"] for e in self.timeline("K2")], ["intake_held", "enrolled"])
+        # The school's report counts them: all three started (enrolled by 1
+        # October), K1 progressed under its follow_up consent.
+        cells = self.school_report()
+        self.assertEqual(cells["started"]["count"], 3)
+        self.assertEqual(cells["with_consent"]["count"], {"suppressed": True, "display": "<3"})
         # An unknown PGN refuses the file, and no message names the PGN.
         other = harness.bsn(random.Random(99))
         with open(path, "w") as f:
@@ -93,6 +108,52 @@ class MboSideTest(harness.DaemonTestCase):
         r = self.mbo.cli("import", "outcomes", path, check=False)
         self.assertEqual(r.returncode, 4)
         self.assertNotIn("123456789", r.stderr)
+
+    def test_the_same_export_again(self):
+        """The MBO's system exports all it knows every night: what was sent
+        before is not sent again, a new row is; the school's timeline holds
+        each event once."""
+        p = [r["pgn"] for r in self.rows]
+        path = os.path.join(self.root, "outcomes.csv")
+        lines = ["pgn;gebeurtenis;datum", "%s;intake_held;20-08-2025" % p[1],
+                 "%s;enrolled;25-08-2025" % p[1]]
+        with open(path, "w") as f:
+            f.write("\r\n".join(lines) + "\r\n")
+        out = self.mbo.cli("import", "outcomes", path).stdout
+        self.assertIn("statuses and outcomes queued: 2, 0 unchanged (already sent)", out)
+        out = self.mbo.cli("import", "outcomes", path).stdout
+        self.assertIn("statuses and outcomes queued: 0, 2 unchanged (already sent)", out)
+        with open(path, "a") as f:                      # next night's: one row more
+            f.write("%s;enrolled;26-08-2025\r\n" % p[2])
+        out = self.mbo.cli("import", "outcomes", "--check", path).stdout
+        self.assertIn("would be queued: 1, 2 unchanged (already sent)", out)
+        out = self.mbo.cli("import", "outcomes", path).stdout
+        self.assertIn("statuses and outcomes queued: 1, 2 unchanged (already sent)", out)
+        wait_for(lambda: len(self.timeline("K3")) == 1, what="the new row at the school")
+        self.assertEqual([e["event"] for e in self.timeline("K2")], ["intake_held", "enrolled"])
+        self.assertEqual(len(self.audit(self.mbo, "disclosure.queued")), 3)
+        # the registrations (recorded in setUp, today) likewise; another date is news
+        reg = os.path.join(self.root, "registrations.csv")
+        with open(reg, "w") as f:
+            f.write("pgn,sending_school,registered_on\n" +
+                    "".join("%s,%s,%s\n" % (x, SCHOOL, TODAY) for x in p))
+        out = self.mbo.cli("import", "registrations", reg).stdout
+        self.assertIn("registrations queued: 0, 3 unchanged (already sent)", out)
+        with open(reg, "a") as f:
+            f.write("%s,%s,2025-03-01\n" % (harness.bsn(random.Random(7)), SCHOOL))
+        out = self.mbo.cli("import", "registrations", reg).stdout
+        self.assertIn("registrations queued: 1, 3 unchanged (already sent)", out)
+        self.assertEqual(len(self.audit(self.mbo, "registration.sent")), 4)
+        # the school has no such pupil: it refuses, and the MBO's staff see it
+        (ref,) = wait_for(lambda: self.mbo.cli_json("outbox", "list", "--refused"),
+                          what="the refused registration listed at the MBO")
+        self.assertEqual((ref["kind"], ref["peer"]), ("registration", SCHOOL))
+        self.assertTrue(ref["reason"])
+        self.assertEqual(self.mbo.status()["outbox_refused"], 1)
+        # a refused one is sent again with the next export (the school may
+        # have imported the pupil since): it is not "already sent"
+        out = self.mbo.cli("import", "registrations", "--check", reg).stdout
+        self.assertIn("would be queued: 1, 3 unchanged (already sent)", out)
 
     def test_inbox_find(self):
         (hit,) = self.mbo.cli_json("inbox", "find", self.rows[1]["pgn"])

@@ -51,6 +51,48 @@ static void test_good(void **state)
 	consents_csv_free(&rows);
 }
 
+/* Consents as a school's LAS or a spreadsheet writes them (design.md §8.8):
+ * ';', Dutch header names and codes in any case, dates day-month-year, the
+ * empty trailing columns of a spreadsheet. Before: each was an error. */
+static void test_dialect(void **state)
+{
+	struct consents_csv_row *rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+	int r;
+
+	(void)state;
+	r = s_parse("Leerlingnummer;Doel;Voor;Door;Datum toestemming;Geldig tot;"
+				 "Bewijs;Kenmerk;;\r\n"
+				 "L1;Nazorg;25LZ00;Ouder;01-09-2025;31-7-2027;Formulier;F-1;;\r\n"
+				 "L2;HANDOVER;*;Leerling;2/9/2025;;E-mail;M-2;;\r\n"
+				 "L3;follow_up;25lz00;Voogd;2025-09-03;;Digitaal;D-3;;\r\n",
+				 &rows, &n, &errors);
+	for (size_t i = 0; i < errors.n; i++)
+		print_message("got: %s\n", errors.v[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0].purpose, "follow_up");
+	assert_string_equal(rows[0].grantor, "parent");
+	assert_string_equal(rows[0].granted_at, "2025-09-01");
+	assert_string_equal(rows[0].valid_until, "2027-07-31");
+	assert_string_equal(rows[0].evidence_method, "form");
+	assert_string_equal(rows[1].purpose, "handover");
+	assert_string_equal(rows[1].grantor, "pupil");
+	assert_string_equal(rows[1].granted_at, "2025-09-02");
+	assert_string_equal(rows[1].evidence_method, "email");
+	assert_string_equal(rows[2].grantor, "guardian");
+	assert_string_equal(rows[2].counterpart, "25LZ00");	/* as a spreadsheet lowered it */
+	assert_string_equal(rows[2].evidence_method, "digital");
+	consents_csv_free(&rows);
+	/* a word that is no code is still an error, named as the file names it */
+	assert_int_equal(s_parse("Leerlingnummer;Doel;Door;Bewijs;Kenmerk\n"
+				 "L1;Nazorg;Buurman;Formulier;F-1\n", &rows, &n, &errors), -EINVAL);
+	assert_true(s_has(&errors, "c.csv:2: by (Door): 'Buurman' is not a grantor (expected one "
+				   "of: pupil, parent, guardian)"));
+	strlist_clear(&errors);
+}
+
 static void test_every_problem_named(void **state)
 {
 	struct consents_csv_row *rows = NULL;
@@ -95,6 +137,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_dialect),
 		cmocka_unit_test(test_every_problem_named),
 	};
 

@@ -160,6 +160,11 @@ static void test_names(void **state)
 	assert_false(csvdialect_name_in("naam", "roepnaam|voornaam", &rank));
 	assert_false(csvdialect_name_in("voornaa", "voornaam", &rank));
 	assert_false(csvdialect_name_in("x", NULL, &rank));
+	/* an institution id a spreadsheet lowered */
+	assert_string_equal(csvdialect_upper("12ab00", f, sizeof(f)), "12AB00");
+	assert_null(csvdialect_upper("12AB00", f, sizeof(f)));	/* as it is */
+	assert_null(csvdialect_upper("12ab0", f, sizeof(f)));		/* no id: as written */
+	assert_null(csvdialect_upper("12ab0\xc3\xa9", f, sizeof(f)));
 }
 
 static void test_map(void **state)

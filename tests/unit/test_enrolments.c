@@ -56,6 +56,37 @@ static void test_good(void **state)
 	enrolments_free(&rows);
 }
 
+/* An MBO's own export as it stands (design.md §8.8): TAB, Dutch header names,
+ * day-month-year dates, the level and previous education as staff write
+ * them, empty trailing columns. Before: every one of these was an error. */
+static void test_dialect(void **state)
+{
+	struct enrolment_row_in *rows = NULL;
+	struct strlist errors = { 0 };
+	size_t n = 0;
+	int r;
+
+	(void)state;
+	r = parse("BSN\tNiveau\tStartdatum\tVooropleiding\t\t\r\n"
+			       "123456782\tEntree\t01-09-2025\tPrO\t\t\r\n"
+			       "111222333\tniveau 2\t2/9/2025\tVMBO BB\t\t\r\n"
+			       "111222345\tN4\t2025-09-03\t\t\t\r\n", &rows, &n, &errors);
+	for (size_t i = 0; i < errors.n; i++)
+		print_message("got: %s\n", errors.v[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].level, 1);
+	assert_string_equal(rows[0].start_date, "2025-09-01");
+	assert_int_equal(rows[0].previous, OVERSTAP__PROGRAM__PRO);
+	assert_int_equal(rows[1].level, 2);
+	assert_string_equal(rows[1].start_date, "2025-09-02");
+	assert_int_equal(rows[1].previous, OVERSTAP__PROGRAM__VMBO_B);
+	assert_int_equal(rows[2].level, 4);
+	assert_int_equal(rows[2].previous, 0);
+	enrolments_free(&rows);
+	strlist_clear(&errors);
+}
+
 static void test_bad(void **state)
 {
 	struct enrolment_row_in *rows = NULL;
@@ -117,6 +148,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_dialect),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_validate),
 	};

@@ -196,7 +196,7 @@ static void test_bad_file(void **state)
 	want_add(&want[i++], "%s:9: birth_date: not a real date (YYYY-MM-DD)", path);
 	want_add(&want[i++], "%s:9: cohort: years must be consecutive (e.g. 2024-2025)", path);
 	want_add(&want[i++], "%s:10: pgn: required when destination_institution is set", path);
-	want_add(&want[i++], "%s:10: destination_institution: '12ab00' is not an institution id "
+	want_add(&want[i++], "%s:10: destination_institution: '12AB0X' is not an institution id "
 		 "(BRIN + location, e.g. 12AB00)", path);
 	want_add(&want[i++], "%s:11: support_needs: unknown code 'diagnosis' (expected one of: %s)",
 		 path, vocab_support_codes());
@@ -962,6 +962,35 @@ static void test_dialect_options(void **state)
 	strlist_clear(&warnings);
 }
 
+/* The optional diploma column (design.md §8.1) in the school's words: its
+ * Dutch header name and the diplomas as staff write them. Before: the
+ * column was ignored under that name, and 'VMBO-BB' was an error. */
+static void test_diploma_dialect(void **state)
+{
+	static const char csv[] =
+		"Leerlingnummer;Achternaam;Geboortedatum;Opleiding;Schooljaar;Uitschrijfdatum;"
+		"Bestemming;Hoogst behaalde diploma\r\n"
+		"X1;Smit;01-02-2008;VMBO BB;2024-2025;01-07-2025;werk;VMBO-BB\r\n"
+		"X2;Bos;01-03-2008;PrO;2024-2025;01-07-2025;werk;Geen\r\n"
+		"X3;Kok;01-04-2008;Mavo;2024-2025;01-07-2025;werk;Mavo\r\n";
+	struct strlist errors = { 0 }, warnings = { 0 };
+	Overstapctl__Leaver **rows = NULL;
+	struct csvfile_opts o = { .warnings = &warnings };
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(leavers_import("t.csv", csv, sizeof(csv) - 1, &o, &rows, &n, &errors), 0);
+	assert_int_equal(errors.n, 0);
+	assert_int_equal(warnings.n, 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0]->diploma, "vmbo_b");
+	assert_string_equal(rows[1]->diploma, "none");
+	assert_string_equal(rows[2]->program, "vmbo_gt");
+	assert_string_equal(rows[2]->diploma, "vmbo_t");
+	leavers_free(&rows, n);
+	strlist_clear(&warnings);
+}
+
 /* A school's own names and codes, from a map file. */
 static void test_map(void **state)
 {
@@ -1048,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_parnassys),
 		cmocka_unit_test(test_fixture_eduarte),
 		cmocka_unit_test(test_dialect_options),
+		cmocka_unit_test(test_diploma_dialect),
 		cmocka_unit_test(test_map),
 	};
 

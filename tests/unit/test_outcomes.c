@@ -627,6 +627,13 @@ static void test_pgn_column(void **state)
 	assert_string_equal(rows[0].record_id, "");
 	assert_int_equal(rows[1].event, OUTCOME_EV_DIPLOMA);
 	outcomes_free(&rows);
+	/* as the MBO's system names it: BSN (before: ignored, and record_id missing) */
+	assert_int_equal(parse("BSN;Gebeurtenis;Datum\n123456782;Ingeschreven;25-08-2025\n", &rows,
+			       &n, &errors), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].pgn, "123456782");
+	assert_int_equal(rows[0].event, OUTCOME_EV_ENROLLED);
+	outcomes_free(&rows);
 	/* both columns: each row gives one of the two */
 	expect("record_id,pgn,event,date\n" ID(1) ",,enrolled,2025-08-25\n"
 	       ",123456782,enrolled,2025-08-25\n", (const char *const[]){ NULL }, 2);

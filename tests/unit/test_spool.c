@@ -163,6 +163,83 @@ static void test_good_and_bad_file(void **state)
 	assert_int_equal(s_leavers(&x), 2);
 }
 
+/* An export under the name a school system gives it: Eduarte's TAB-separated
+ * .tsv, a name in capitals, .txt (before: not looked at, never moved, no
+ * word in status). A name of no known kind goes to failed/ saying so. */
+static void test_export_names(void **state)
+{
+	static const char csv[] = HEADER ROW("T1", "123456782");
+	char tsv[sizeof(csv)];
+	struct sfx x;
+	char *log;
+
+	for (size_t i = 0; i < sizeof(csv); i++)
+		tsv[i] = csv[i] == ',' ? '\t' : csv[i];
+	s_init(&x, *state);
+	s_write(&x, "Leavers-Eduarte.TSV", tsv, 0640);
+	s_run(&x);
+	assert_int_equal(x.sp.done, 1);
+	assert_false(s_in_spool(&x, "Leavers-Eduarte.TSV"));
+	assert_int_equal(s_leavers(&x), 1);
+	s_write(&x, "LEAVERS.txt", csv, 0640);
+	s_run(&x);
+	assert_int_equal(x.sp.done, 2);
+	s_write(&x, "leerlingen.csv", csv, 0640);
+	s_run(&x);
+	assert_int_equal(x.sp.failed, 1);
+	log = s_moved(&x, "failed", "-leerlingen.csv.log");
+	assert_non_null(log);
+	assert_non_null(strstr(log, "unknown kind of file"));
+	free(log);
+}
+
+/* [import] spool_map: a school whose export no built-in name covers writes
+ * its map once, and the nightly spool file goes in with it as `import
+ * leavers --map` would (before: no way to give the spool a map). A map that
+ * cannot be used leaves the file in the spool and says why in status. */
+static void test_spool_map(void **state)
+{
+	static const char csv[] =
+		"Leerling ID;BSN;Roepnaam;Naam;Geb;Uitstroomprofiel;Jaar;Weg op;Naar;BRIN\n"
+		"M1;123456782;Eva;Smit;01-05-2008;Arbeidsmarktgericht;2024-2025;30-06-2025;"
+		"Entree;" PEER "\n";
+	struct sfx x;
+	char map[300];
+	FILE *fp;
+
+	s_init(&x, *state);
+	snprintf(map, sizeof(map), "%s/export.ini", x.f->dir);
+	fp = fopen(map, "w");
+	assert_non_null(fp);
+	fputs("[columns]\nLeerling ID = pupil_ref\nNaam = family_name\nGeb = birth_date\n"
+	      "Uitstroomprofiel = program\nJaar = cohort\nWeg op = exit_date\n"
+	      "Naar = destination_type\nBRIN = destination_institution\n"
+	      "[values.program]\nArbeidsmarktgericht = vso_arbeid\n", fp);
+	fclose(fp);
+	str_copy(x.cfg.import_spool_map, sizeof(x.cfg.import_spool_map), map);
+	s_write(&x, "leavers-eigen.csv", csv, 0640);
+	s_run(&x);
+	assert_int_equal(x.sp.done, 1);
+	assert_int_equal(s_leavers(&x), 1);
+
+	/* a map that cannot be used: the file waits, status says why */
+	fp = fopen(map, "w");
+	assert_non_null(fp);
+	fputs("[kolommen]\nx = y\n", fp);
+	fclose(fp);
+	s_write(&x, "leavers-eigen.csv", csv, 0640);
+	s_run(&x);
+	assert_true(s_in_spool(&x, "leavers-eigen.csv"));
+	assert_int_equal(x.sp.done + x.sp.failed, 1);
+	assert_non_null(strstr(x.sp.problem, "cannot use the map file (spool_map): "));
+	assert_non_null(strstr(x.sp.problem, "export.ini:1: unknown section [kolommen]"));
+	x.cfg.import_spool_map[0] = '\0';	/* the administrator takes it out: no map */
+	s_run(&x);
+	assert_false(s_in_spool(&x, "leavers-eigen.csv"));
+	assert_int_equal(x.sp.failed, 1);	/* its names mean nothing without the map */
+	assert_string_equal(x.sp.problem, "");
+}
+
 static int s_audit_cb(const struct audit_entry *e, void *arg)
 {
 	char *seen = arg;
@@ -276,6 +353,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		FX_TEST(test_good_and_bad_file),
+		FX_TEST(test_export_names),
+		FX_TEST(test_spool_map),
 		FX_TEST(test_big_file_streamed),
 		FX_TEST(test_audited_as_daemon),
 		FX_TEST(test_not_taken),

@@ -59,6 +59,14 @@ static void test_put_link_report(void **state)
 	assert_int_equal(store_enrolment_put(f->s, &b, "u", 10), 0);
 	assert_int_equal(store_enrolment_put(f->s, &c, "u", 10), 0);
 	assert_int_equal(store_enrolment_put(f->s, &a, "u", 11), 1);	/* held: nothing new */
+	/* a corrected list: c's level and previous education put right */
+	assert_int_equal(store_enrolment_put(f->s, &(struct enrolment_in){ "999999990", 2, "2025-09-01",
+									  OVERSTAP__PROGRAM__VMBO_K },
+					     "u", 12), 2);
+	assert_int_equal(s_of(f, "999999990").n, 1);
+	assert_int_equal(s_of(f, "999999990").r[0].level, 2);
+	assert_int_equal(s_of(f, "999999990").r[0].previous, OVERSTAP__PROGRAM__VMBO_K);
+	assert_int_equal(store_enrolment_put(f->s, &c, "u", 13), 2);	/* and back */
 	assert_int_equal(store_commit(f->s), 0);
 	g = s_of(f, "123456782");
 	assert_int_equal(g.n, 1);

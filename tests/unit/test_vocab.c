@@ -187,6 +187,13 @@ static void test_canon(void **state)
 	assert_string_equal(outcome_event_canon("Left Without Diploma"), "left_without_diploma");
 	assert_string_equal(vocab_mbo_level_canon("niveau 2"), "2");
 	assert_null(vocab_mbo_level_canon("niveau 5"));
+	/* the highest diploma: GL and TL are two diplomas here */
+	assert_string_equal(vocab_diploma_canon("VMBO-BB"), "vmbo_b");
+	assert_string_equal(vocab_diploma_canon("vmbo GL"), "vmbo_gt");
+	assert_string_equal(vocab_diploma_canon("Mavo"), "vmbo_t");
+	assert_string_equal(vocab_diploma_canon("Geen"), "none");
+	assert_string_equal(vocab_diploma_canon("HAVO"), "havo");
+	assert_null(vocab_diploma_canon("pro"));
 }
 
 /* Every alias is written folded (else it could never match) and names a
@@ -194,7 +201,7 @@ static void test_canon(void **state)
 static void test_alias_tables(void **state)
 {
 	static const char *const lists[] = { "program", "destination", "level", "yesno", "event",
-					     "mbo_level" };
+					     "diploma", "mbo_level" };
 	char f[128];
 
 	(void)state;
@@ -215,6 +222,7 @@ static void test_alias_tables(void **state)
 			case 2: known = vocab_level_from_str(a[i].code) != 0; break;
 			case 3: known = vocab_yesno_from_str(a[i].code) != 0; break;
 			case 4: known = outcome_event_from_str(a[i].code) != 0; break;
+			case 5: known = vocab_diploma_from_str(a[i].code) != 0; break;
 			default: known = strlen(a[i].code) == 1 && a[i].code[0] >= '1' &&
 					 a[i].code[0] <= '4'; break;
 			}
