@@ -39,16 +39,21 @@ static int s_send(struct cli *cli, Overstapctl__ImportConsents *im)
 	res = rep->import_result;
 	s_lines(stderr, res->errors, res->n_errors);
 	if (r == CLI_EXIT_OK && im->check)
-		printf(_("check of %s (nothing changed): would record %u consents: %u added,"
-		       " %u unchanged, %u refused%s\n"), im->file, (unsigned)res->added,
-		       (unsigned)res->added, (unsigned)res->unchanged, (unsigned)res->refused,
+		printf(ngettext("check of %s (nothing changed): would record %u consent: %u added,"
+				" %u unchanged, %u refused%s\n",
+				"check of %s (nothing changed): would record %u consents: %u added,"
+				" %u unchanged, %u refused%s\n", res->added),
+		       im->file, (unsigned)res->added, (unsigned)res->added,
+		       (unsigned)res->unchanged, (unsigned)res->refused,
 		       res->n_errors ? _("; the file would be refused whole") : "");
 	else if (r == CLI_EXIT_OK && res->n_errors)
 		fprintf(stderr, ngettext("overstap: %s: %zu error, nothing imported\n",
 					 "overstap: %s: %zu errors, nothing imported\n", res->n_errors),
 			im->file, res->n_errors);
 	else if (r == CLI_EXIT_OK)
-		printf(_("imported %u consents from %s: %u added, %u unchanged, %u refused\n"),
+		printf(ngettext("imported %u consent from %s: %u added, %u unchanged, %u refused\n",
+				"imported %u consents from %s: %u added, %u unchanged, %u refused\n",
+				res->imported),
 		       (unsigned)res->imported, im->file, (unsigned)res->added,
 		       (unsigned)res->unchanged, (unsigned)res->refused);
 	if (r == CLI_EXIT_OK && res->n_errors)
