@@ -1,6 +1,7 @@
 /* overstapd: the overstap daemon. main() reads like a table of contents:
  * options → config → logging → keys, store, sockets → loop → teardown. */
 #include "config.h"
+#include "csvdialect.h"
 #include "daemon.h"
 #include "harden.h"
 #include "i18n.h"
@@ -101,6 +102,21 @@ static int s_check(struct config *cfg)
 	if (cfg->import_spool[0] && spool_dir_check(cfg->import_spool, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: [import] spool: %s\n", cfg->path, err);
 		bad = 1;
+	}
+	if (cfg->import_spool_map[0]) {	/* else only the spool's next file would tell */
+		struct csvdialect_map *map = NULL;
+		struct strlist errors = { 0 };
+
+		if ((r = csvdialect_map_load(cfg->import_spool_map, &map, &errors)) < 0) {
+			for (size_t i = 0; i < errors.n; i++)
+				fprintf(stderr, "%s: [import] spool_map: %s\n", cfg->path, errors.v[i]);
+			if (!errors.n)
+				fprintf(stderr, "%s: [import] spool_map: %s: %s\n", cfg->path,
+					cfg->import_spool_map, strerror(-r));
+			bad = 1;
+		}
+		csvdialect_map_free(&map);
+		strlist_clear(&errors);
 	}
 	if (cfg->control_group[0] && !getgrnam(cfg->control_group)) {
 		fprintf(stderr, "%s: [control] group: no group named '%s'\n", cfg->path,

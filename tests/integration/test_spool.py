@@ -9,6 +9,7 @@ import random
 import shutil
 import signal
 import sqlite3
+import subprocess
 import time
 import unittest
 
@@ -143,6 +144,32 @@ class SpoolTest(harness.DaemonTestCase):
         self.assertEqual(self.listing("failed"), [])
         self.assertFalse(os.path.exists(os.path.join(self.spool, "leavers-big.csv")))
 
+
+    def test_check_reads_the_spool_map(self):
+        """`overstapd -t` reads [import] spool_map: a map that cannot be used
+        was found only when the spool's next file came (issue 12)."""
+        school = harness.Institution(self.root, SCHOOL, "School")
+        self.spool = os.path.join(self.root, "spool")
+        os.mkdir(self.spool, 0o770)
+        mp = os.path.join(self.root, "eigen.ini")
+        with open(mp, "w") as f:
+            f.write("[columns]\nNaam = family_name\n")
+        school.import_ = {"spool": self.spool, "spool_map": mp}
+        school.write_config()
+        r = subprocess.run([harness.OVERSTAPD, "-t", "-c", school.conf], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(mp, "w") as f:
+            f.write("[kolommen]\nx = y\n")
+        r = subprocess.run([harness.OVERSTAPD, "-t", "-c", school.conf], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("[import] spool_map: %s:1: unknown section [kolommen]" % mp, r.stderr)
+        os.unlink(mp)
+        r = subprocess.run([harness.OVERSTAPD, "-t", "-c", school.conf], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("[import] spool_map: ", r.stderr)
 
 if __name__ == "__main__":
     unittest.main()
