@@ -11,12 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_dialect.h"
 #include "leavers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const char s_delims[] = { 0, ',', ';', '\t' };
-static const char *const s_encodings[] = { NULL, "utf-8", "windows-1252", "auto" };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,35 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct csvdialect_map *map = NULL;
 	Overstapctl__Leaver **rows = NULL;
 	struct strlist errors = { 0 }, warnings = { 0 };
-	const char *csv = (const char *)data;
-	size_t n = 0, len = size;
-	unsigned opt;
+	const char *csv = NULL;
+	size_t n = 0, len = 0;
 
-	if (size == 0)
-		return 0;
-	opt = data[0];
-	csv++;
-	len--;
-	o.delimiter = s_delims[opt & 3];
-	o.encoding = s_encodings[(opt >> 2) & 3];
-	o.date_format = (enum csvdialect_date)((opt >> 4) & 3);
-	o.strict = (opt >> 6) & 1;
 	o.warnings = &warnings;
-	if (opt & 0x80) {
-		const char *end = memmem(csv, len, "\n%%\n", 4);
-		char *text;
-
-		if (!end)
-			return 0;
-		text = strndup(csv, (size_t)(end - csv));
-		if (!text)
-			return 0;
-		(void)csvdialect_map_parse("fuzz.ini", text, &map, &errors);
-		free(text);
-		len -= (size_t)(end + 4 - csv);
-		csv = end + 4;
-		o.map = map;
-	}
+	if (fuzz_dialect(data, size, &o, &map, &errors, &csv, &len) < 0)
+		return 0;
 	if (leavers_import("fuzz.csv", csv, len, &o, &rows, &n, &errors) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct strlist again = { 0 };
