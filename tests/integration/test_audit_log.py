@@ -82,6 +82,18 @@ class AuditLogTest(harness.DaemonTestCase):
         self.assertFalse(v["intact"])
         self.assertEqual(v["first_bad_seq"], target)
 
+    def receive_only_pair(self, **net):
+        """A school that dials the MBO, and an MBO that knows the school's
+        keys but has no endpoint for it: it never dials (README allows it),
+        so whatever it says goes back on the school's connection."""
+        school = harness.Institution(self.root, "12AB00", "School", **net)
+        mbo = harness.Institution(self.root, "25LZ00", "MBO", **net)
+        self.insts += [school.start(), mbo.start()]
+        mbo.add_peer(school, send=False)           # the MBO never dials the school
+        school.add_peer(mbo, send=False)
+        school.add_peer(mbo, send=True)
+        return school, mbo
+
     def test_receive_only_peer_witnesses_both_ways(self):
         """Issue 16 item 2: checkpoints went only over a daemon's own
         connection, so a school whose MBO does not dial it (no endpoint,
@@ -89,12 +101,7 @@ class AuditLogTest(harness.DaemonTestCase):
         truncation there went unseen. The MBO now answers a checkpoint with
         its own on the connection it came in on; the first exchange follows
         the first audit entry, not the first interval."""
-        school = harness.Institution(self.root, "12AB00", "School", checkpoint_interval_s=2)
-        mbo = harness.Institution(self.root, "25LZ00", "MBO", checkpoint_interval_s=2)
-        self.insts += [school.start(), mbo.start()]
-        mbo.add_peer(school, send=False)           # the MBO never dials the school
-        school.add_peer(mbo, send=False)
-        school.add_peer(mbo, send=True)
+        school, mbo = self.receive_only_pair(checkpoint_interval_s=2)
         path = os.path.join(self.root, "l.csv")
         rows = harness.leavers_csv(path, 2)
         school.cli("import", "leavers", path)
@@ -116,12 +123,7 @@ class AuditLogTest(harness.DaemonTestCase):
         next checkpoint soon after the MBO took in a message of its, and
         again soon after a newer head of the MBO's came back: both logs are
         witnessed within seconds, not minutes."""
-        school = harness.Institution(self.root, "12AB00", "School")
-        mbo = harness.Institution(self.root, "25LZ00", "MBO")
-        self.insts += [school.start(), mbo.start()]
-        mbo.add_peer(school, send=False)           # the MBO never dials the school
-        school.add_peer(mbo, send=False)
-        school.add_peer(mbo, send=True)
+        school, mbo = self.receive_only_pair()
         path = os.path.join(self.root, "l.csv")
         rows = harness.leavers_csv(path, 1)
         school.cli("import", "leavers", path)
