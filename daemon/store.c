@@ -115,10 +115,10 @@ static const char *const s_sql[ST__N] = {
 	[ST_OUTBOX_ACK] = "UPDATE outbox SET state = ?3, reason = ?4, first_sent_at = ?5,"
 			  " attempts = ?6, acked_at = ?7, " OUTBOX_SHRED
 			  " WHERE message_id = ?1 AND peer = ?2 AND state = 0",
-	/* Depth by the partial index; the oldest is the first by id (UUIDv7 is
-	 * time-ordered), found through the index instead of a scan. */
-	[ST_OUTBOX_DEPTH] = "SELECT coalesce((SELECT n FROM outbox_counts"
-			    " WHERE peer = ?1 AND state = 0), 0)",
+	/* Depth by the partial index (store_ocount.c keeps it; this counts only
+	 * inside a transaction that moved rows in bulk); the oldest is the first
+	 * by id (UUIDv7 is time-ordered), found through the index, not a scan. */
+	[ST_OUTBOX_DEPTH] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 0",
 	[ST_OUTBOX_OLDEST] = "SELECT created_at FROM outbox WHERE peer = ?1 AND state = 0"
 			     " ORDER BY message_id LIMIT 1",
 	[ST_OUTBOX_RESEAL] = "UPDATE outbox SET sealed = ?2 WHERE message_id = ?1 AND state IN (0, 4)",
@@ -141,8 +141,7 @@ static const char *const s_sql[ST__N] = {
 				  " coalesce(o.reason, ''), coalesce(l.record_id, '') FROM outbox o"
 				  " LEFT JOIN leavers l ON l.message_id = o.message_id"
 				  " WHERE o.state = 4 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
-	[ST_OUTBOX_PARKED_COUNT] = "SELECT coalesce((SELECT n FROM outbox_counts"
-				   " WHERE peer = ?1 AND state = 4), 0)",
+	[ST_OUTBOX_PARKED_COUNT] = "SELECT count(*) FROM outbox WHERE peer = ?1 AND state = 4",
 	/* refused for good (REJECTED, FINAL): the reason the receiver gave is
 	 * the outbox row's, the event (a status or outcome) the timeline's */
 	[ST_OUTBOX_REFUSED_EACH] = "SELECT o.message_id, o.peer, o.body_case, o.created_at, o.attempts,"
@@ -152,6 +151,11 @@ static const char *const s_sql[ST__N] = {
 				   " LEFT JOIN leavers l ON l.message_id = o.message_id"
 				   " WHERE o.state = 3 AND (?1 IS NULL OR o.peer = ?1) ORDER BY o.message_id",
 	[ST_OUTBOX_REFUSED_COUNT] = "SELECT count(*) FROM outbox WHERE state = 3",
+	/* store_ocount.c: queued (0) and parked (4) per peer, each through its
+	 * partial index */
+	[ST_OUTBOX_COUNTS] = "SELECT peer, 0, count(*) FROM outbox WHERE state = 0 GROUP BY peer"
+			     " UNION ALL SELECT peer, 4, count(*) FROM outbox WHERE state = 4 GROUP BY peer",
+	[ST_OUTBOX_PEER_STATE] = "SELECT peer, state FROM outbox WHERE message_id = ?1",
 	/* store_peers.c */
 	/* store_regsent.c */
 	[ST_REGSENT_INS] = "INSERT INTO registrations_sent(message_id, pseudonym, school, registered_on, at)"
@@ -671,10 +675,10 @@ int store_open(const char *path, const uint8_t master[CRYPTO_KEY_LEN], struct st
 
 /* Process-wide sqlite settings (issue 14).
  * Statement journals kept in memory up to 1 MiB instead of sqlite's 64 KiB
- * (issue 14). A statement with a trigger (every outbox insert and update:
- * the counts of schema 13) keeps the pages it changes in a statement
- * journal; once one statement of a transaction passed 64 KiB, the journal
- * became a temporary file that sqlite does not truncate until the
+ * (issue 14). A statement that fires a trigger (every outbox insert and
+ * update under schemas 13 to 15) or may change many rows keeps the pages
+ * it changes in a statement journal; once one statement of a transaction
+ * passed 64 KiB, the journal became a temporary file that sqlite does not truncate until the
  * transaction ends, so every later statement of a chunk's transaction wrote
  * its pages there with pwrite: 54,000 writes in 25 s of a send, more than
  * to the WAL. Process-wide, so set before the first connection; refused
@@ -757,6 +761,10 @@ int store_open_ex(const char *path, const uint8_t master[CRYPTO_KEY_LEN], unsign
 			r = -EIO;
 			goto out;
 		}
+	if ((r = store_ocount_load(s)) < 0) {
+		snprintf(err, errlen, "cannot count the outbox: %s", strerror(-r));
+		goto out;
+	}
 	if ((flags & STORE_OPEN_WAL_THREAD) && (r = store_wal_start(s, path)) < 0) {
 		snprintf(err, errlen, "cannot start the WAL checkpoint thread: %s", strerror(-r));
 		goto out;
@@ -779,6 +787,7 @@ void store_close(struct store **sp)
 	store_check_stop(s);
 	store_wal_stop(s);
 	audit_free(&s->audit);	/* its statements live on s->db */
+	store_ocount_free(s);
 	for (int i = 0; i < ST__N; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
@@ -794,6 +803,7 @@ int store_begin(struct store *s)
 	int r;
 
 	store_keys_wipe(s);	/* a transaction sqlite ended by itself (an I/O error) left them */
+	store_ocount_tx_end(s, 0);	/* and what it moved, rolled back */
 	if (s->broken)
 		return -EUCLEAN;
 	r = store_note(s, sqlerr_exec(st));
@@ -815,6 +825,8 @@ int store_commit(struct store *s)
 
 	if (r < 0)
 		store_rollback(s);
+	else
+		store_ocount_tx_end(s, 1);
 	return r;
 }
 void store_rollback(struct store *s)
@@ -822,6 +834,7 @@ void store_rollback(struct store *s)
 	store_keys_wipe(s);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlerr_exec(store_st(s, ST_ROLLBACK));
+	store_ocount_tx_end(s, 0);
 }
 
 int store_audit(struct store *s, const char *actor, const char *action, const char *subject,

@@ -37,7 +37,7 @@
 #include "store.pb-c.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 15
+#define STORE_SCHEMA_VERSION 16
 
 struct store;
 

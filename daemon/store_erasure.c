@@ -26,8 +26,10 @@ static int s_cancel_key(struct store *s, int64_t key_id, const char *reason, uns
 	if ((r = STORE_BIND(st, STORE_I(key_id), STORE_T(reason))) < 0 ||
 	    (r = store_exec_count(s, st, &k)) < 0)
 		return r;
-	if (k)
+	if (k) {
 		s->cancelled = 1;	/* the sender may hold a copy in memory */
+		store_ocount_stale(s);
+	}
 	if (n)
 		*n = k;
 	return 0;

@@ -29,7 +29,7 @@ enum {
 	ST_OUTBOX_RESEAL, ST_OUTBOX_GET, ST_OUTBOX_STATE, ST_OUTBOX_CONSENT, ST_OUTBOX_CANCEL,
 	ST_OUTBOX_CANCEL_CONSENT, ST_LEAVER_DELIVERED, ST_LEAVER_CANCELLED,
 	ST_OUTBOX_UNSENT, ST_OUTBOX_PARK, ST_OUTBOX_UNPARK, ST_OUTBOX_CANCEL_PARKED, ST_OUTBOX_PARKED_EACH, ST_OUTBOX_PARKED_COUNT,
-	ST_OUTBOX_REFUSED_EACH, ST_OUTBOX_REFUSED_COUNT,
+	ST_OUTBOX_REFUSED_EACH, ST_OUTBOX_REFUSED_COUNT, ST_OUTBOX_COUNTS, ST_OUTBOX_PEER_STATE,
 	/* store_peers.c */
 	ST_PEER_PUT, ST_PEER_GET, ST_INBOX_BYTES,
 	/* store_regsent.c */
@@ -90,7 +90,30 @@ struct store {
 	 * erasure, retention, a withdrawn consent): the sender's copies in
 	 * memory must go too (store_outbox_cancelled) */
 	int cancelled;
+	/* store_ocount.c: queued and parked per peer, kept in memory */
+	struct store_ocount *oc;
+	size_t oc_n;
+	int oc_stale;				/* a bulk change: count again at the tx's end */
 };
+
+/* store_ocount.c: one peer's counts, [0] queued and [1] parked: n as
+ * committed, d what the open transaction moved. */
+struct store_ocount {
+	char *peer;
+	int64_t n[2], d[2];
+};
+/* Count queued and parked of every peer from the indexes (store_open). */
+int store_ocount_load(struct store *s);
+void store_ocount_free(struct store *s);
+/* One row of peer went from state from to state to (OUTBOX_*; -1: none,
+ * for an insert). */
+void store_ocount_move(struct store *s, const char *peer, int from, int to);
+/* A statement moved rows of unknown peers and states: count again. */
+void store_ocount_stale(struct store *s);
+/* The transaction ended (store_commit, store_rollback, store_begin). */
+void store_ocount_tx_end(struct store *s, int committed);
+/* Queued (OUTBOX_QUEUED) or parked (OUTBOX_PARKED) rows of peer. */
+int store_ocount_get(struct store *s, const char *peer, int state, uint64_t *n);
 
 /* store_keys.c: the cached unwrapped key of key_id goes (its key is shredded). */
 void store_key_forget(struct store *s, int64_t key_id);

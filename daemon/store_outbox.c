@@ -20,8 +20,8 @@ int store_outbox_add(struct store *s, const char *message_id, const char *peer, 
 	r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer), STORE_I(body_case),
 		       key_id > 0 ? STORE_I(key_id) : STORE_NULL,
 		       STORE_B(sealed, slen), STORE_I(now));
-	if (r == 0)
-		r = sqlerr_exec(st);
+	if (r == 0 && (r = sqlerr_exec(st)) == 0)
+		store_ocount_move(s, peer, -1, OUTBOX_QUEUED);
 	free(sealed);
 	return r;
 }
@@ -134,11 +134,31 @@ int store_outbox_set_consent(struct store *s, const char *message_id, const char
 	return sqlerr_exec(st);
 }
 
-/* Run st, an update of the queued message message_id; when it was still
- * queued, move the leaver sent in it along with leaver_st (cancelled, or
- * delivered at now). 1 when the message was no longer queued. */
-static int s_settle(struct store *s, sqlite3_stmt *st, const char *message_id, int leaver_st,
-		    int64_t now)
+/* The peer and state of message_id, for the counts (store_ocount.c) of a
+ * statement that does not bind them: 1 when there is no such message. */
+static int s_peer_state(struct store *s, const char *message_id, char *peer, size_t plen,
+			int *state)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_PEER_STATE);
+	int rc, r;
+
+	if ((r = STORE_BIND(st, STORE_T(message_id))) < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		store_text(st, 0, peer, plen);
+		*state = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : sqlerr_errno(rc);
+}
+
+/* Run st, an update of message_id from state from (of peer) to to; when it
+ * changed the row, move the leaver sent in it along with leaver_st
+ * (cancelled, or delivered at now). 1 when the message was not in that
+ * state. */
+static int s_settle(struct store *s, sqlite3_stmt *st, const char *message_id, const char *peer,
+		    int from, int to, int leaver_st, int64_t now)
 {
 	unsigned n;
 	int r;
@@ -147,6 +167,7 @@ static int s_settle(struct store *s, sqlite3_stmt *st, const char *message_id, i
 		return r;
 	if (n == 0)
 		return 1;
+	store_ocount_move(s, peer, from, to);
 	st = store_st(s, leaver_st);
 	r = leaver_st == ST_LEAVER_DELIVERED ? STORE_BIND(st, STORE_T(message_id), STORE_I(now))
 					     : STORE_BIND(st, STORE_T(message_id));
@@ -169,13 +190,17 @@ int store_outbox_shredded(struct store *s)
 
 int store_outbox_cancel(struct store *s, const char *message_id, const char *reason)
 {
-	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL);
-	int r;
+	sqlite3_stmt *st;
+	char peer[64];
+	int state = -1, r;
 
+	/* 1: no such message; or (from s_settle) acknowledged or cancelled already */
+	if ((r = s_peer_state(s, message_id, peer, sizeof(peer), &state)) != 0)
+		return r;
+	st = store_st(s, ST_OUTBOX_CANCEL);
 	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(reason))) < 0)
 		return r;
-	/* 1: acknowledged or cancelled already */
-	return s_settle(s, st, message_id, ST_LEAVER_CANCELLED, 0);
+	return s_settle(s, st, message_id, peer, state, OUTBOX_CANCELLED, ST_LEAVER_CANCELLED, 0);
 }
 
 int store_outbox_ack(struct store *s, const char *peer, const char *message_id, int rejected,
@@ -191,7 +216,9 @@ int store_outbox_ack(struct store *s, const char *peer, const char *message_id, 
 			    STORE_I((int)attempts), STORE_I(now))) < 0)
 		return r;
 	/* 1: a duplicate ack, or one for a message we do not have */
-	return s_settle(s, st, message_id, rejected ? ST_LEAVER_CANCELLED : ST_LEAVER_DELIVERED, now);
+	return s_settle(s, st, message_id, peer, OUTBOX_QUEUED,
+			rejected ? OUTBOX_REJECTED : OUTBOX_ACKED,
+			rejected ? ST_LEAVER_CANCELLED : ST_LEAVER_DELIVERED, now);
 }
 
 int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
@@ -209,12 +236,7 @@ int store_outbox_oldest(struct store *s, const char *peer, int64_t *oldest)
 
 int store_outbox_depth(struct store *s, const char *peer, uint64_t *depth)
 {
-	int64_t v = 0;
-	int r = store_int_query(s, ST_OUTBOX_DEPTH, peer, &v);
-
-	if (r == 0)
-		*depth = (uint64_t)v;
-	return r;
+	return store_ocount_get(s, peer, OUTBOX_QUEUED, depth);
 }
 
 int store_outbox_cancel_consent(struct store *s, const char *consent_id, const char *reason,
@@ -226,8 +248,10 @@ int store_outbox_cancel_consent(struct store *s, const char *consent_id, const c
 	if ((r = STORE_BIND(st, STORE_T(consent_id), STORE_T(reason))) < 0 ||
 	    (r = store_exec_count(s, st, n)) < 0)
 		return r;
-	if (*n)
+	if (*n) {
 		s->shredded = s->cancelled = 1;	/* an outcome under the outbox key, say */
+		store_ocount_stale(s);		/* queued or parked, of any peer */
+	}
 	return 0;
 }
 
@@ -265,27 +289,40 @@ int store_outbox_park(struct store *s, const char *peer, const char *message_id,
 			    STORE_I((int)attempts))) < 0 ||
 	    (r = store_exec_count(s, st, &n)) < 0)
 		return r;
+	if (n)
+		store_ocount_move(s, peer, OUTBOX_QUEUED, OUTBOX_PARKED);
 	return n == 0;
 }
 
 int store_outbox_cancel_parked(struct store *s, const char *message_id, const char *reason)
 {
-	sqlite3_stmt *st = store_st(s, ST_OUTBOX_CANCEL_PARKED);
-	int r;
+	sqlite3_stmt *st;
+	char peer[64];
+	int state = -1, r;
 
+	if ((r = s_peer_state(s, message_id, peer, sizeof(peer), &state)) != 0)
+		return r;
+	st = store_st(s, ST_OUTBOX_CANCEL_PARKED);
 	if ((r = STORE_BIND(st, STORE_T(message_id), STORE_T(reason))) < 0)
 		return r;
-	return s_settle(s, st, message_id, ST_LEAVER_CANCELLED, 0);
+	return s_settle(s, st, message_id, peer, OUTBOX_PARKED, OUTBOX_CANCELLED,
+			ST_LEAVER_CANCELLED, 0);
 }
 
 int store_outbox_unpark(struct store *s, const char *message_id)
 {
-	sqlite3_stmt *st = store_st(s, ST_OUTBOX_UNPARK);
+	sqlite3_stmt *st;
+	char peer[64];
 	unsigned n;
-	int r;
+	int state = -1, r;
 
+	if ((r = s_peer_state(s, message_id, peer, sizeof(peer), &state)) != 0)
+		return r;
+	st = store_st(s, ST_OUTBOX_UNPARK);
 	if ((r = STORE_BIND(st, STORE_T(message_id))) < 0 || (r = store_exec_count(s, st, &n)) < 0)
 		return r;
+	if (n)
+		store_ocount_move(s, peer, OUTBOX_PARKED, OUTBOX_QUEUED);
 	return n == 0;
 }
 
@@ -343,10 +380,5 @@ int store_outbox_refused_count(struct store *s, uint64_t *n)
 
 int store_outbox_parked_count(struct store *s, const char *peer, uint64_t *n)
 {
-	int64_t v = 0;
-	int r = store_int_query(s, ST_OUTBOX_PARKED_COUNT, peer, &v);
-
-	if (r == 0)
-		*n = (uint64_t)v;
-	return r;
+	return store_ocount_get(s, peer, OUTBOX_PARKED, n);
 }

@@ -94,8 +94,10 @@ static int s_forget(struct store *s, int cancel, int del, const struct store_arg
 
 	if ((r = store_bind(st, v, 1)) < 0 || (r = store_exec_count(s, st, &k)) < 0)
 		return r;
-	if (k)
+	if (k) {
 		s->cancelled = s->shredded = 1;	/* the sender's copy and the WAL's */
+		store_ocount_stale(s);
+	}
 	st = store_st(s, del);
 	if ((r = store_bind(st, v, 1)) < 0)
 		return r;

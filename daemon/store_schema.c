@@ -234,6 +234,17 @@ static const char *const s_migrations[] = {
 	"DROP INDEX leavers_retention;"
 	"CREATE INDEX leavers_retention ON leavers(coalesce(delivered_at, imported_at))"
 	"  WHERE erased_at IS NULL AND state NOT IN (1, 4);",
+
+	/* 15 -> 16: the outbox counts of 12 -> 13 kept in memory instead
+	 * (store_ocount.c, design.md §5.3): counted from the partial indexes
+	 * at open and moved by the statements that move rows. The triggers made
+	 * every outbox insert and update a statement with a sub-program and a
+	 * statement journal, 8 % of the school's CPU while sending (issue 14);
+	 * the counts of settled states were never read. */
+	"DROP TRIGGER outbox_count_ins;"
+	"DROP TRIGGER outbox_count_del;"
+	"DROP TRIGGER outbox_count_upd;"
+	"DROP TABLE outbox_counts;",
 };
 _Static_assert(ARRAY_SIZE(s_migrations) == STORE_SCHEMA_VERSION, "a migration per version");
 

@@ -73,9 +73,7 @@ static void s_downgrade_to_v4(const char *path)
 	static const char *const v4_tables[] = { "meta", "pupil_keys", "leavers", "outbox", "inbox",
 						 "audit", "consents", "events", "revoked" };
 	static const char *const down =
-		"DROP TRIGGER outbox_count_ins; DROP TRIGGER outbox_count_del;"	/* v12 */
-		"DROP TRIGGER outbox_count_upd;"
-		"DROP TRIGGER inbox_count_del;"	/* v11 (v13 dropped inbox_count_ins) */
+		"DROP TRIGGER inbox_count_del;"	/* (v15 dropped the outbox's) */	/* v11 (v13 dropped inbox_count_ins) */
 		"DROP INDEX inbox_retention; DROP INDEX leavers_retention;"
 		"ALTER TABLE leavers DROP COLUMN inzage_agrees;"	/* v10 */
 		"DROP INDEX outbox_refused;"		/* v9 */
@@ -169,8 +167,24 @@ static void test_migrate_v4_to_v5(void **state)
 	assert_int_equal(store_checkpoint_get(f->s, PEER, CHECKPOINT_THEIRS, &c), 0);
 }
 
+/* What migration 15 -> 16 took away, put back: a store as schema 15 left
+ * it, the counts the triggers kept filled in from the rows. */
+#define V16_UNDO \
+	"CREATE TABLE outbox_counts (peer TEXT NOT NULL, state INTEGER NOT NULL," \
+	"  n INTEGER NOT NULL, PRIMARY KEY (peer, state)) WITHOUT ROWID;" \
+	"INSERT INTO outbox_counts SELECT peer, state, count(*) FROM outbox GROUP BY peer, state;" \
+	"CREATE TRIGGER outbox_count_ins AFTER INSERT ON outbox BEGIN" \
+	"  INSERT INTO outbox_counts VALUES (new.peer, new.state, 1)" \
+	"    ON CONFLICT (peer, state) DO UPDATE SET n = n + 1; END;" \
+	"CREATE TRIGGER outbox_count_del AFTER DELETE ON outbox BEGIN" \
+	"  UPDATE outbox_counts SET n = n - 1 WHERE peer = old.peer AND state = old.state; END;" \
+	"CREATE TRIGGER outbox_count_upd AFTER UPDATE OF peer, state ON outbox" \
+	"  WHEN old.peer IS NOT new.peer OR old.state IS NOT new.state BEGIN" \
+	"  UPDATE outbox_counts SET n = n - 1 WHERE peer = old.peer AND state = old.state;" \
+	"  INSERT INTO outbox_counts VALUES (new.peer, new.state, 1)" \
+	"    ON CONFLICT (peer, state) DO UPDATE SET n = n + 1; END;"
 /* What migration 14 -> 15 changed, put back: a store as schema 14 left it. */
-#define V15_UNDO \
+#define V15_UNDO V16_UNDO \
 	"DROP INDEX leavers_retention; CREATE INDEX leavers_retention ON" \
 	" leavers(coalesce(delivered_at, imported_at)) WHERE erased_at IS NULL AND state IN (0, 2, 3);"
 /* What migration 13 -> 14 took away, put back: a store as schema 13 left it. */
@@ -404,6 +418,41 @@ static void test_migrate_v14_to_v15(void **state)
 	if (!strstr(plan, "leavers_retention") || strstr(plan, "SCAN"))
 		fail_msg("plan %s, want a search of leavers_retention", plan);
 	sqlite3_close(db);
+}
+
+/* Schema 15 -> 16 (issue 14, the school's CPU): no trigger on the outbox;
+ * its queued and parked counts are counted at open from what the file
+ * holds and follow every later move. */
+static void test_migrate_v15_to_v16(void **state)
+{
+	struct fx *f = *state;
+	char ids[4][CRYPTO_UUID_STR_LEN + 1];
+	uint64_t depth = 0, parked = 0;
+	char err[256] = "";
+
+	for (int i = 0; i < 3; i++)
+		fx_queue(f, 0, ids[i]);
+	assert_int_equal(store_outbox_park(f->s, PEER, ids[0], "too large", 0, 0), 0);
+	assert_int_equal(store_outbox_ack(f->s, PEER, ids[1], 0, NULL, 1, 1, 2), 0);
+	s_as_schema(f, V16_UNDO "PRAGMA user_version = 15;");
+	assert_int_equal(sql_int64(f->path, "SELECT count(*) FROM sqlite_master"
+					    " WHERE type = 'trigger' AND tbl_name = 'outbox'"), 3);
+
+	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int64(f->path, "SELECT count(*) FROM sqlite_master"
+					    " WHERE tbl_name IN ('outbox', 'outbox_counts')"
+					    " AND (type = 'trigger' OR name = 'outbox_counts')"), 0);
+	assert_int_equal(store_outbox_depth(f->s, PEER, &depth), 0);
+	assert_int_equal(store_outbox_parked_count(f->s, PEER, &parked), 0);
+	assert_int_equal(depth, 1);
+	assert_int_equal(parked, 1);
+	fx_queue(f, 0, ids[3]);
+	assert_int_equal(store_outbox_unpark(f->s, ids[0]), 0);
+	assert_int_equal(store_outbox_depth(f->s, PEER, &depth), 0);
+	assert_int_equal(store_outbox_parked_count(f->s, PEER, &parked), 0);
+	assert_int_equal(depth, 3);
+	assert_int_equal(parked, 0);
 }
 
 /* A rolled-back transaction leaves nothing; a committed one stays across a
@@ -641,6 +690,7 @@ int main(void)
 		FX_TEST(test_migrate_v12_to_v13),
 		FX_TEST(test_migrate_v13_to_v14),
 		FX_TEST(test_migrate_v14_to_v15),
+		FX_TEST(test_migrate_v15_to_v16),
 		FX_TEST(test_transactions),
 		FX_TEST(test_quick_check_at_open),
 		FX_TEST(test_quick_check_later),
