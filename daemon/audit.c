@@ -5,6 +5,7 @@
 #include "pgn.h"
 #include "sqlerr.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -474,8 +475,12 @@ int audit_verify(struct audit *a, int64_t *first_bad_seq, char *why, size_t whyl
 	s_why(why, whylen, "intact");
 	/* One statement: one consistent snapshot of the table, seq <= 0 included. */
 	sqlite3_bind_int64(st, 1, INT64_MIN);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = s_verify_row(&v, st);
+		/* millions of entries take longer than WatchdogSec= (watchdog.h) */
+		if ((v.rows & 4095) == 0)
+			watchdog_progress("verifying the audit log", (uint64_t)v.rows, 0);
+	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = sqlerr_errno(rc);
 	sqlite3_reset(st);

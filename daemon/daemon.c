@@ -8,6 +8,7 @@
 #include "jdetail.h"
 #include "net.h"
 #include "outbox.h"
+#include "watchdog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -519,14 +520,13 @@ int daemon_run(struct daemon *d)
 	size_t cap = 0;
 	int r = 0;
 
-	uint64_t wd_usec = 0;
-	int64_t wd_every = 0, wd_next = 0, status_next = 0;
+	int64_t status_next = 0;
 
 	/* The store is open and every socket is bound: systemd may start what
-	 * depends on us. The watchdog is pinged from this loop, so a loop that
-	 * hangs (a stuck store, a blocking call) gets us restarted. */
-	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec >= 2000)
-		wd_every = (int64_t)(wd_usec / 2000);	/* half the interval, in ms */
+	 * depends on us. The watchdog is pinged from this loop (and by a long
+	 * step as it gets on, watchdog.h), so a loop that hangs (a stuck store,
+	 * a blocking call) gets us restarted. */
+	watchdog_init();
 	log_notice("overstapd %s running as %s with %zu peer%s", OVERSTAP_VERSION,
 		   d->cfg->institution_id, d->net.n_peers, d->net.n_peers == 1 ? "" : "s");
 	s_notify_status(d);
@@ -537,16 +537,15 @@ int daemon_run(struct daemon *d)
 		size_t n = PI__FIXED, nctl;
 		int rc;
 
-		if (wd_every && now >= wd_next) {
-			sd_notify(0, "WATCHDOG=1");
-			wd_next = now + wd_every;
-		}
-		if (now >= status_next) {
+		int64_t wd = watchdog_tick(now);
+
+		/* a long step's progress showed in STATUS=: ours again at once */
+		if (now >= status_next || watchdog_status_taken()) {
 			s_notify_status(d);
 			status_next = now + 10000;
 		}
-		if (wd_every && wd_next - now < wake)
-			wake = wd_next - now;
+		if (wd < wake)
+			wake = wd;
 		if (!d->store_check_told)	/* collect the quick_check soon after it ends */
 			wake = wake < 100 ? wake : 100;
 		s_housekeeping(d, now);

@@ -12,6 +12,7 @@
 #include "leavers.h"
 #include "outbox.h"
 #include "i18n.h"
+#include "watchdog.h"
 
 void import_result_clear(struct import_result *res)
 {
@@ -139,6 +140,9 @@ int import_row(struct import_run *run, const Overstapctl__Leaver *row,
 	char cols[400];
 	int r = 0;
 
+	if ((++run->done & 1023) == 0)
+		watchdog_progress(run->check ? "checking leavers" : "importing leavers", run->done,
+				  run->total);
 	memset(&l, 0, sizeof(l));
 	if (prep)
 		memcpy(ref, prep->ref_hash, sizeof(ref));
@@ -295,7 +299,7 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 		   Overstapctl__Leaver *const *rows, size_t n, const char *user, int check,
 		   struct import_result *res)
 {
-	struct import_run run = { s, file, user, check, res, 0 };
+	struct import_run run = { s, file, user, check, res, 0, n, 0 };
 	unsigned char *bad = calloc(n ? n : 1, 1);
 	struct s_rows v = { rows, n, bad };
 	int r = -ENOMEM;

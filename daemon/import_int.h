@@ -13,6 +13,9 @@ struct import_run {
 	int check;			/* say, do not write */
 	struct import_result *res;
 	size_t notes_dropped;		/* past IMPORT_MAX_NOTES */
+	uint64_t total, done;		/* rows to go through, and gone through:
+					 * watchdog_progress, so systemd sees a
+					 * long apply get on (watchdog.h) */
 };
 
 /* One checked row: added, updated, kept or left unchanged (res counts).

@@ -329,7 +329,7 @@ static int s_each(struct import_run *run, void *arg)
 
 int import_stage_finish(struct import_stage *st, const char *user, struct import_result *res)
 {
-	struct import_run run = { st->s, st->file, user, st->check, res, 0 };
+	struct import_run run = { st->s, st->file, user, st->check, res, 0, st->staged, 0 };
 	int r;
 
 	st->last_ms = time_mono_ms();

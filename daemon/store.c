@@ -4,6 +4,7 @@
 #include "jdetail.h"
 #include "audit.h"
 #include "outcomes.h"
+#include "watchdog.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -542,6 +543,9 @@ int store_check(struct store *s, int full, struct strlist *problems)
 	return r;
 }
 
+/* Pages a backup copies between two looks at the watchdog: 4 MiB. */
+#define S_BACKUP_PAGES 1024
+
 /* Create path 0600, refusing what is there unless force. */
 static int s_backup_create(const char *path, int force, char *err, size_t errlen)
 {
@@ -587,13 +591,21 @@ int store_backup(struct store *s, const char *path, int force, uint64_t *bytes, 
 		return r;
 	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK) {
-		/* One step: the copy is taken under one read transaction, so it is
-		 * consistent even while the WAL grows. */
+		/* In slices of S_BACKUP_PAGES, all within this call: no other
+		 * request writes the store meanwhile (this loop holds its only
+		 * writing connection), and were it written, sqlite would start
+		 * the copy again, so the copy is one consistent state. Between
+		 * slices the watchdog hears that we get on (watchdog.h): a backup
+		 * of a store of some GiB takes longer than WatchdogSec=. */
 		b = sqlite3_backup_init(dst, "main", s->db, "main");
 		if (!b) {
 			rc = sqlite3_errcode(dst);
 		} else {
-			rc = sqlite3_backup_step(b, -1);
+			while ((rc = sqlite3_backup_step(b, S_BACKUP_PAGES)) == SQLITE_OK)
+				watchdog_progress("backing up the store",
+						  (uint64_t)(sqlite3_backup_pagecount(b) -
+							     sqlite3_backup_remaining(b)),
+						  (uint64_t)sqlite3_backup_pagecount(b));
 			sqlite3_backup_finish(b);
 			rc = rc == SQLITE_DONE ? sqlite3_errcode(dst) : rc;
 		}

@@ -124,6 +124,42 @@ class NotifyTest(harness.DaemonTestCase):
         gaps = [b - a for a, b in zip(pings, pings[1:])]
         self.assertLess(max(gaps), 2.0, "a watchdog gap reached the whole interval: %r" % gaps)
 
+    def test_watchdog_pinged_through_a_long_import(self):
+        # The apply of a leavers import runs in one turn of the loop: at a
+        # million rows about a minute, and systemd (WatchdogSec=30s) killed
+        # the daemon in the middle of it. The apply says it gets on
+        # (watchdog.h): with a 2 s watchdog and an apply of some seconds, no
+        # gap may reach the interval, STATUS= says how far the import is,
+        # and the daemon's own line comes back once it is done.
+        n = 100000
+        path = os.path.join(self.root, "leavers.csv")
+        harness.leavers_csv(path, n)
+        self.start(watchdog_usec=2000000)
+        self.ns.wait("READY", "1")
+        t0 = time.monotonic()
+        r = self.inst.cli("import", "leavers", path, timeout=900)
+        t1 = time.monotonic()
+        self.assertIn(str(n), r.stdout)
+
+        def own_line_back():
+            with self.ns.lock:
+                lines = [f["STATUS"] for _, f in self.ns.got if "STATUS" in f]
+            return lines and "peers connected" in lines[-1]
+        # at once, not at the loop's next 10 s refresh
+        harness.wait_for(own_line_back, timeout=5, what="the daemon's own STATUS= line back")
+        self.ns.drain()
+        with self.ns.lock:
+            got = list(self.ns.got)
+        pings = [t for t, f in got if f.get("WATCHDOG") == "1" and t0 - 1 <= t <= t1 + 1]
+        gaps = [b - a for a, b in zip(pings, pings[1:])]
+        self.assertGreaterEqual(len(pings), 2, "no watchdog pings during the import")
+        self.assertLess(max(gaps), 2.0, "a watchdog gap reached the whole interval "
+                        "during a %.1f s import: longest %.2f s" % (t1 - t0, max(gaps)))
+        progress = [f["STATUS"] for _, f in got
+                    if f.get("STATUS", "").startswith("importing leavers: ")]
+        self.assertTrue(progress, "no progress in STATUS= during the import")
+        self.assertRegex(progress[-1], r"^importing leavers: \d+ of %d$" % n)
+
     def test_no_watchdog_unless_asked(self):
         self.start()
         self.ns.wait("READY", "1")
