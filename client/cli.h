@@ -46,10 +46,15 @@ struct verb {
 };
 
 /* The invocation: global options plus the verb being run. */
+/* store check and store backup wait this long unless --timeout is given:
+ * a store of some GiB takes a minute or more (cmd_store.c). */
+#define CLI_STORE_TIMEOUT_S 3600
+
 struct cli {
 	const char *socket;	/* -s PATH, or NULL: look it up when first needed */
 	const char *config;	/* -c FILE, or NULL: $OVERSTAP_CONFIG, then the default */
 	int timeout_ms;		/* --timeout, for the control-socket round trip */
+	int timeout_given;	/* --timeout was given: a verb keeps its own default else */
 	const struct verb *verb;	/* the verb being run, for its usage text */
 	char prog[64];		/* "overstap handover list": argv[0] for getopt's messages */
 };

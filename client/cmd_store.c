@@ -27,6 +27,10 @@ int cmd_store_check(struct cli *cli, int argc, char **argv)
 		return r;
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_STORE_CHECK;
 	req.store_check = &empty;
+	/* it reads the whole store: minutes at some GiB, the daemon busy with
+	 * other things meanwhile; not the 30 s meant for a quick answer */
+	if (!cli->timeout_given)
+		cli->timeout_ms = CLI_STORE_TIMEOUT_S * 1000;
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_STORE_CHECK, &rep);
 	if (r != CLI_EXIT_OK)
 		return r;
@@ -102,6 +106,8 @@ int cmd_store_backup(struct cli *cli, int argc, char **argv)
 	q.file = path;
 	req.body_case = OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP;
 	req.store_backup = &q;
+	if (!cli->timeout_given)	/* a copy of some GiB, as store check */
+		cli->timeout_ms = CLI_STORE_TIMEOUT_S * 1000;
 	r = cli_request(cli, &req, OVERSTAPCTL__REPLY__BODY_STORE_BACKUP, &rep);
 	if (r != CLI_EXIT_OK)
 		return r;

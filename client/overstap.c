@@ -530,6 +530,7 @@ static int s_global_options(struct cli *cli, int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			}
 			cli->timeout_ms = (int)sec * 1000;
+			cli->timeout_given = 1;
 			break;
 		case 'h': s_usage(stdout); return CLI_EXIT_OK;
 		case 'V': printf("overstap %s\n", OVERSTAP_VERSION); return CLI_EXIT_OK;

@@ -473,7 +473,7 @@ int ctl_step(struct req_ctx *c)
 	if (!c->step)
 		s_finish(c, r);
 	i18n_request_end(&lang);
-	return c->step != NULL;
+	return !c->step ? 0 : c->waiting ? 2 : 1;
 }
 
 void ctl_req_done(struct req_ctx *c)
@@ -552,11 +552,12 @@ int control_step(void *arg, void *job, uint8_t **out, size_t *out_len)
 {
 	const struct ctl_env *env = arg;
 	struct ctl_job *j = job;
+	int more;
 
 	j->c.env = env;	/* the loop's, for this round */
 	j->c.h = env->h;
-	if (ctl_step(&j->c))
-		return 1;
+	if ((more = ctl_step(&j->c)))
+		return more;
 	s_job_reply(j, out, out_len);
 	return 0;
 }

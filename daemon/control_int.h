@@ -43,6 +43,9 @@ struct req_ctx {
 	void *job;
 	void (*job_free)(struct req_ctx *c);
 	int can_defer;
+	/* set by a step that waits for a thread of its own (`store check`):
+	 * the loop comes back to it soon, but does not spin meanwhile */
+	int waiting;
 };
 
 /* Rows of a list reply, collected one by one (the array is the caller's to
@@ -160,7 +163,8 @@ int ctl_store_backup(struct req_ctx *c);
  * reply, then ctl_req_done(c). */
 void ctl_dispatch(struct req_ctx *c);
 /* The next step of a request that ctl_dispatch left with c->step set (only
- * when c->can_defer). 1: more steps to come; 0: the reply is complete. */
+ * when c->can_defer). 1: more steps to come; 2: more to come, the step
+ * waits for a thread (c->waiting); 0: the reply is complete. */
 int ctl_step(struct req_ctx *c);
 /* Free what a reply pointed into, and a job left unfinished. */
 void ctl_req_done(struct req_ctx *c);

@@ -10,19 +10,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-int ctl_store_check(struct req_ctx *c)
+/* The check under way (its job): the worker's handle, and the result. */
+struct s_check {
+	struct store_fullcheck *fc;
+	Overstapctl__StoreCheckResult *res;
+};
+
+static void s_check_free(struct req_ctx *c)
 {
+	struct s_check *k = c->job;
+
+	store_fullcheck_free(&k->fc);
+	free(k);
+}
+
+/* A step of `store check`: still running (the loop goes on, c->waiting:
+ * without spinning), or its result, audited. */
+static int s_check_step(struct req_ctx *c)
+{
+	struct s_check *k = c->job;
+	Overstapctl__StoreCheckResult *res = k->res;
 	struct store *s = c->h->store;
-	Overstapctl__StoreCheckResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 	struct strlist problems = { 0 };
 	int r, ra;
 
-	if (!res)
-		return -ENOMEM;
-	overstapctl__store_check_result__init(res);
-	r = store_check(s, 1, &problems);
+	while ((r = store_fullcheck_poll(s, k->fc, &problems)) == 1) {
+		if (c->can_defer) {
+			c->waiting = 1;	/* the next round of the loop */
+			return 0;
+		}
+		/* no loop to go back to (a test, the fuzzer): wait here */
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	c->step = NULL;
+	c->waiting = 0;
 	if (r < 0 && r != -EUCLEAN) {
 		strlist_clear(&problems);
 		return ctl_fail(c, r, "cannot run the integrity check: %s", strerror(-r));
@@ -42,6 +66,29 @@ int ctl_store_check(struct req_ctx *c)
 				strerror(-ra));
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_STORE_CHECK;
 	c->rep->store_check = res;
+	return 0;
+}
+
+/* The integrity check reads the whole store: at some GiB a minute or more,
+ * so it runs on a thread of its own (store_fullcheck_start) and the loop
+ * answers everything else meanwhile (design.md §5.8). */
+int ctl_store_check(struct req_ctx *c)
+{
+	Overstapctl__StoreCheckResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
+	struct s_check *k;
+	int r;
+
+	if (!res || !(k = calloc(1, sizeof(*k))))
+		return -ENOMEM;
+	overstapctl__store_check_result__init(res);
+	k->res = res;
+	if ((r = store_fullcheck_start(c->h->store, &k->fc)) < 0) {
+		free(k);
+		return ctl_fail(c, r, "cannot run the integrity check: %s", strerror(-r));
+	}
+	c->job = k;
+	c->job_free = s_check_free;
+	c->step = s_check_step;
 	return 0;
 }
 

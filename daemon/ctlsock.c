@@ -38,6 +38,7 @@ struct ctlsock_conn {
 	int dead;
 	void *job;			/* a request answered over several rounds */
 	ctlsock_drop_fn drop;		/* frees job */
+	int waiting;			/* its last step waits for a thread: no spin */
 };
 
 int ctlsock_open(struct ctlsock *cs, const char *path, const char *group)
@@ -97,7 +98,8 @@ static void s_conn_orphan(struct ctlsock *cs, struct ctlsock_conn *c)
 	if (!c->job)
 		return;
 	if (cs->n_orphan < CTLSOCK_MAX_CONN) {
-		cs->orphan[cs->n_orphan++] = (struct ctlsock_orphan){ .job = c->job, .drop = c->drop };
+		cs->orphan[cs->n_orphan++] = (struct ctlsock_orphan){ .job = c->job, .drop = c->drop,
+								       .waiting = c->waiting };
 		c->job = NULL;
 		log_notice("control socket: uid %lu (pid %ld) went away; its request runs on to "
 			   "its end", (unsigned long)c->cred.uid, (long)c->cred.pid);
@@ -265,6 +267,7 @@ static int s_answer(struct ctlsock_conn *c, const struct ctlsock_ops *ops, void 
 	if (job) {
 		c->job = job;
 		c->drop = ops->drop;
+		c->waiting = 0;
 		c->last_ms = now_ms;
 		return 0;
 	}
@@ -278,9 +281,13 @@ static int s_step(struct ctlsock_conn *c, const struct ctlsock_ops *ops, void *a
 	uint8_t *rep = NULL;
 	size_t rlen = 0;
 
+	int more;
+
 	c->last_ms = now_ms;
-	if (ops->step(arg, c->job, &rep, &rlen))
+	if ((more = ops->step(arg, c->job, &rep, &rlen))) {
+		c->waiting = more == 2;
 		return 0;
+	}
 	c->job = NULL;
 	return s_reply(c, rep, rlen, now_ms);
 }
@@ -348,12 +355,19 @@ static int s_read(struct ctlsock *cs, struct ctlsock_conn *c, const struct ctlso
 
 int ctlsock_busy(const struct ctlsock *cs)
 {
-	if (cs->n_orphan)
-		return 1;
-	for (size_t i = 0; i < cs->n_conn; i++)
-		if (cs->conn[i]->job)
+	int waiting = 0;
+
+	for (size_t i = 0; i < cs->n_orphan; i++) {
+		if (!cs->orphan[i].waiting)
 			return 1;
-	return 0;
+		waiting = 1;
+	}
+	for (size_t i = 0; i < cs->n_conn; i++) {
+		if (cs->conn[i]->job && !cs->conn[i]->waiting)
+			return 1;
+		waiting |= cs->conn[i]->job != NULL;
+	}
+	return waiting ? 2 : 0;
 }
 
 void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n,
@@ -388,8 +402,12 @@ void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n,
 		uint8_t *rep = NULL;
 		size_t rlen = 0;
 
-		if (ops->step(arg, cs->orphan[i].job, &rep, &rlen))
+		int more = ops->step(arg, cs->orphan[i].job, &rep, &rlen);
+
+		if (more) {
+			cs->orphan[i].waiting = more == 2;
 			cs->orphan[k++] = cs->orphan[i];
+		}
 		free(rep);
 	}
 	cs->n_orphan = k;

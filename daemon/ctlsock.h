@@ -28,7 +28,9 @@
  * that cannot run on (ctlsock_close, or too many such jobs). */
 typedef void *(*ctlsock_fn)(void *arg, const struct peer_cred *cred, const uint8_t *in,
 			    size_t len, uint8_t **out, size_t *out_len);
-/* 1: more rounds to come; 0: *out (as from ctlsock_fn) is the reply and
+/* 1: more rounds to come, the next at once; 2: more to come, waiting for
+ * something of its own (a thread): the loop need not spin, a round every
+ * CTLSOCK_WAIT_MS will do; 0: *out (as from ctlsock_fn) is the reply and
  * the job is gone. */
 typedef int (*ctlsock_step_fn)(void *arg, void *job, uint8_t **out, size_t *out_len);
 typedef void (*ctlsock_drop_fn)(void *job);
@@ -55,6 +57,7 @@ struct ctlsock {
 	struct ctlsock_orphan {		/* jobs whose client went away, run to their end */
 		void *job;
 		ctlsock_drop_fn drop;
+		int waiting;		/* as ctlsock_step_fn said last */
 	} orphan[CTLSOCK_MAX_CONN];
 	size_t n_orphan;
 };
@@ -71,7 +74,10 @@ size_t ctlsock_poll_fill(const struct ctlsock *cs, zmq_pollitem_t *items);
  * least every second, and at once again while ctlsock_busy). */
 void ctlsock_handle(struct ctlsock *cs, const zmq_pollitem_t *items, size_t n,
 		    const struct ctlsock_ops *ops, void *arg, int64_t now_ms);
-/* 1 when a job waits for its next step: the loop must not sleep. */
+/* 1 when a job waits for its next step: the loop must not sleep; 2 when
+ * the only jobs are waiting for threads: it sleeps CTLSOCK_WAIT_MS at most;
+ * 0: none. */
 int ctlsock_busy(const struct ctlsock *cs);
+#define CTLSOCK_WAIT_MS 20
 
 #endif

@@ -571,8 +571,14 @@ int daemon_run(struct daemon *d)
 		items[PI_SIG] = (zmq_pollitem_t){ .fd = d->sigfd, .events = ZMQ_POLLIN };
 		nctl = ctlsock_poll_fill(&d->control, items + PI__FIXED);
 		n = PI__FIXED + nctl + net_poll_fill(&d->net, items + PI__FIXED + nctl);
-		if (ctlsock_busy(&d->control))
+		switch (ctlsock_busy(&d->control)) {
+		case 1:
 			wake = 0;	/* a `handover send` has its next chunk to queue */
+			break;
+		case 2:		/* a `store check` runs on its thread: look soon */
+			wake = wake < CTLSOCK_WAIT_MS ? wake : CTLSOCK_WAIT_MS;
+			break;
+		}
 		rc = zmq_poll(items, (int)n, (long)wake);
 		if (rc < 0) {
 			if (errno == EINTR)

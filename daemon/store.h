@@ -135,6 +135,18 @@ int store_note(struct store *s, int r);
  * -EUCLEAN with its lines (at most 100) in problems, and the store marked
  * broken; another -errno when the check could not run. */
 int store_check(struct store *s, int full, struct strlist *problems);
+/* `overstap store check` (design.md §5.8): PRAGMA integrity_check(100) on
+ * a worker thread with its own read-only connection, so that the loop goes
+ * on answering while a store of some GiB is read through (a minute or more;
+ * in the loop it also outlasted systemd's watchdog). It checks what was
+ * committed when it started. Start: 0 or -errno. Poll (the loop, cheap): 1
+ * while it runs; then, once, as store_check: 0, -EUCLEAN (the store is now
+ * broken; problems has sqlite's complaints) or -errno. Free: a check still
+ * running is interrupted (a stopping daemon, a request dropped). */
+struct store_fullcheck;
+int store_fullcheck_start(struct store *s, struct store_fullcheck **out);
+int store_fullcheck_poll(struct store *s, struct store_fullcheck *fc, struct strlist *problems);
+void store_fullcheck_free(struct store_fullcheck **fc);
 /* A consistent copy of the store to path by sqlite's online backup API. The
  * file is created 0600; an existing path (a symlink included) is refused with
  * -EEXIST unless force, which replaces it (a symlink itself, never its

@@ -142,6 +142,108 @@ void store_check_stop(struct store *s)
 	s->bg = NULL;
 }
 
+/* ---- `overstap store check`, on its own thread ---- */
+
+struct store_fullcheck {
+	pthread_t th;
+	sqlite3 *db;			/* the worker's read-only connection */
+	atomic_int done;		/* the worker finished: r and problems are set */
+	int joined;
+	int r;				/* as store_check */
+	struct strlist problems;	/* the worker's until done */
+};
+
+static void *s_full_worker(void *arg)
+{
+	struct store_fullcheck *fc = arg;
+	sqlite3_stmt *st = NULL;
+	int rc, ok = 0, r = 0;
+
+	rc = sqlite3_prepare_v2(fc->db, "PRAGMA integrity_check(100)", -1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		rc = SQLITE_OK;	/* every line, not only the first */
+		if (t && strcmp(t, "ok") == 0)
+			ok = 1;
+		else if ((r = strlist_addf(&fc->problems, "%s", t ? t : "(no text)")) < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_OK) {
+		r = sqlerr_errno(rc);
+		if (r == -EUCLEAN && strlist_addf(&fc->problems, "%s", sqlite3_errmsg(fc->db)) < 0)
+			r = -ENOMEM;
+	}
+	sqlite3_finalize(st);
+	fc->r = r == 0 && !ok ? -EUCLEAN : r;
+	atomic_store(&fc->done, 1);
+	return NULL;
+}
+
+int store_fullcheck_start(struct store *s, struct store_fullcheck **out)
+{
+	const char *path = sqlite3_db_filename(s->db, "main");
+	struct store_fullcheck *fc;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path)
+		return -ENOENT;
+	if (!(fc = calloc(1, sizeof(*fc))))
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &fc->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(fc->db);
+		free(fc);
+		return sqlerr_errno(rc);
+	}
+	sqlite3_busy_timeout(fc->db, 5000);
+	if ((rc = store_thread_create(&fc->th, s_full_worker, fc)) != 0) {
+		sqlite3_close(fc->db);
+		free(fc);
+		return -rc;
+	}
+	*out = fc;
+	return 0;
+}
+
+static void s_full_join(struct store_fullcheck *fc)
+{
+	if (fc->joined)
+		return;
+	if (!atomic_load(&fc->done))
+		sqlite3_interrupt(fc->db);	/* cut short rather than waited for */
+	pthread_join(fc->th, NULL);
+	sqlite3_close(fc->db);
+	fc->db = NULL;
+	fc->joined = 1;
+}
+
+int store_fullcheck_poll(struct store *s, struct store_fullcheck *fc, struct strlist *problems)
+{
+	if (!atomic_load(&fc->done))
+		return 1;
+	s_full_join(fc);
+	for (size_t i = 0; i < fc->problems.n; i++)
+		if (strlist_addf(problems, "%s", fc->problems.v[i]) < 0)
+			return -ENOMEM;
+	if (fc->r == -EUCLEAN)
+		store_mark_broken(s, fc->problems.n ? fc->problems.v[0] : NULL);
+	return fc->r;
+}
+
+void store_fullcheck_free(struct store_fullcheck **fcp)
+{
+	struct store_fullcheck *fc = *fcp;
+
+	if (!fc)
+		return;
+	s_full_join(fc);
+	strlist_clear(&fc->problems);
+	free(fc);
+	*fcp = NULL;
+}
+
 int store_schema_current(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;

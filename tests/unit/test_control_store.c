@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,57 @@ static void test_check_ok(void **state)
 	assert_true(rep->store_check->ok);
 	assert_int_equal(rep->store_check->n_problems, 0);
 	assert_int_equal(s_audited(f, "store.checked"), 1);
+}
+
+/* In the daemon (can_defer) the check runs on its own thread: the handler
+ * returns at once with the reply still to come, the loop goes on (here: a
+ * write of its own while the check reads), and its later rounds wait
+ * without spinning (ctl_step 2) until the result comes, audited. In the
+ * loop, a check of a store of some GiB held every request and outlasted
+ * systemd's watchdog. */
+static void test_check_beside_the_loop(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__Empty e = OVERSTAPCTL__EMPTY__INIT;
+	int steps = 0, waited = 0, more;
+	char path[160];
+	sqlite3 *db;
+
+	/* some MiB to read, so that the check is still running when asked */
+	snprintf(path, sizeof(path), "%s/store.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE pad (b BLOB);"
+				      "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+				      " WHERE i < 64) INSERT INTO pad SELECT randomblob(262144) FROM k;",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	req.version = OVERSTAPCTL__VERSION__CURRENT;
+	req.user = "admin1";
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_STORE_CHECK;
+	req.store_check = &e;
+	ctl_req_done(&f->c);
+	overstapctl__reply__init(&f->rep);
+	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .cred = &f->cred, .req = &req,
+				 .rep = &f->rep, .can_defer = 1 };
+	ctl_dispatch(&f->c);
+	assert_non_null(f->c.step);		/* not answered yet: the loop goes on */
+	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY__NOT_SET);
+	assert_int_equal(store_audit(f->s, "admin1", "test.meanwhile", "", "", "{}"), 0);
+	while ((more = ctl_step(&f->c)) != 0) {
+		steps++;
+		waited += more == 2;
+		usleep(1000);
+	}
+	assert_true(steps >= 1);
+	assert_int_equal(waited, steps);	/* every round waited: none spun */
+	assert_int_equal(f->rep.code, 0);
+	assert_string_equal(f->rep.error, "");
+	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY_STORE_CHECK);
+	assert_true(f->rep.store_check->ok);
+	assert_int_equal(s_audited(f, "store.checked"), 1);
+	assert_int_equal(s_audited(f, "test.meanwhile"), 1);
 }
 
 static void test_backup(void **state)
@@ -201,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_check_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_beside_the_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_store_refuses_writes, setup, teardown),
 	};

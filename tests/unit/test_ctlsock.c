@@ -29,10 +29,12 @@ struct fx {
 	size_t steps, drops;		/* of jobs */
 };
 
-/* A request "job:N" is answered after N more rounds. */
+/* A request "job:N" is answered after N more rounds; "wait:N" too, its
+ * steps saying they wait for a thread of their own (ctlsock_step_fn 2). */
 struct job {
 	struct fx *f;
 	int left;
+	int wait;
 };
 
 /* Echo the request, prefixed with the caller's uid as text. */
@@ -45,11 +47,12 @@ static void *s_echo(void *arg, const struct peer_cred *cred, const uint8_t *in, 
 
 	f->last = *cred;
 	f->calls++;
-	if (len == 5 && memcmp(in, "job:", 4) == 0) {
+	if ((len == 5 && memcmp(in, "job:", 4) == 0) || (len == 6 && memcmp(in, "wait:", 5) == 0)) {
 		struct job *j = calloc(1, sizeof(*j));
 
 		j->f = f;
-		j->left = in[4] - '0';
+		j->left = in[len - 1] - '0';
+		j->wait = len == 6;
 		return j;
 	}
 	*out = malloc((size_t)hn + len + 1);
@@ -67,7 +70,7 @@ static int s_job_step(void *arg, void *job, uint8_t **out, size_t *out_len)
 	assert_ptr_equal(arg, j->f);
 	j->f->steps++;
 	if (--j->left > 0)
-		return 1;
+		return j->wait ? 2 : 1;
 	*out = (uint8_t *)strdup("done");
 	*out_len = 4;
 	free(j);
@@ -404,6 +407,37 @@ static void test_job_over_rounds(void **state)
 	close(b);
 }
 
+/* A job that waits for a thread of its own (`store check`): the loop may
+ * sleep a little (ctlsock_busy 2) rather than spin, unless another job has
+ * a step to run at once (1); so too once its client has gone. */
+static void test_waiting_job_lets_the_loop_sleep(void **state)
+{
+	struct fx *f = *state;
+	char buf[64];
+	int a = s_connect(f), b = s_connect(f);
+
+	s_frame(a, "wait:9", 6);
+	for (int i = 0; i < 50 && ctlsock_busy(&f->cs) != 2; i++)
+		s_round(f, 10);
+	assert_int_equal(ctlsock_busy(&f->cs), 2);
+	s_frame(b, "job:3", 5);
+	for (int i = 0; i < 50 && ctlsock_busy(&f->cs) != 1; i++)
+		s_round(f, 10);
+	assert_int_equal(ctlsock_busy(&f->cs), 1);
+	assert_int_equal(s_reply(f, b, buf, sizeof(buf)), 4);
+	assert_int_equal(ctlsock_busy(&f->cs), 2);
+	close(a);
+	s_round(f, 10);
+	assert_int_equal(f->cs.n_orphan, 1);
+	assert_int_equal(ctlsock_busy(&f->cs), 2);
+	for (int i = 0; i < 50 && ctlsock_busy(&f->cs); i++)
+		s_round(f, 10);
+	assert_int_equal(ctlsock_busy(&f->cs), 0);
+	assert_int_equal(f->steps, 9 + 3);
+	assert_int_equal(f->drops, 0);
+	close(b);
+}
+
 /* The client leaves while its job runs (a CLI that timed out, or ^C): the
  * job runs on to its end all the same, its reply dropped. */
 static void test_job_runs_on_when_client_leaves(void **state)
@@ -459,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_per_user_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_not_held_to_per_user_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_over_rounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_job_lets_the_loop_sleep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_runs_on_when_client_leaves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_dropped_at_close, setup, teardown),
 	};
