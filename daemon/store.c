@@ -815,7 +815,8 @@ int store_begin(struct store *s)
 	int r;
 
 	store_keys_wipe(s);	/* a transaction sqlite ended by itself (an I/O error) left them */
-	store_ocount_tx_end(s, 0);	/* and what it moved, rolled back */
+	if (sqlite3_get_autocommit(s->db))	/* and what it moved, rolled back */
+		store_ocount_tx_end(s, 0);
 	if (s->broken)
 		return -EUCLEAN;
 	r = store_note(s, sqlerr_exec(st));
