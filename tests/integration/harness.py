@@ -23,6 +23,9 @@ SRC = os.environ.get("OVERSTAP_SRC", os.path.abspath(os.path.join(os.path.dirnam
 OVERSTAPD = os.environ.get("OVERSTAPD", os.path.join(SRC, "build", "overstapd"))
 OVERSTAP = os.environ.get("OVERSTAP", os.path.join(SRC, "build", "overstap"))
 GEN = os.environ.get("OVERSTAP_GEN", os.path.join(SRC, "build", "gen"))
+# Set when the daemons run under valgrind (tests/valgrind/overstapd): its
+# findings only come out in the exit code of a daemon that is stopped.
+UNDER_VALGRIND = bool(os.environ.get("OVERSTAPD_REAL"))
 # A test that hangs in a call without a timeout is killed by ctest (300 s)
 # without a word on where; a little before that, print every thread's stack
 # and exit. Set by ctest only (tests/CMakeLists.txt): the demo and the
@@ -184,10 +187,11 @@ class Institution:
         assert "*" not in self.listen, "start the daemon first"
         return self.listen
 
-    def stop(self, timeout=20):
+    def stop(self, timeout=None):
         """SIGTERM and wait; returns the exit code (0 for a clean stop)."""
         if self.proc is None:
             return None
+        timeout = timeout or (60 if UNDER_VALGRIND else 20)
         self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout)
@@ -460,7 +464,8 @@ class TempDir:
 
 class DaemonTestCase(unittest.TestCase):
     """A temporary directory per test; every Institution appended to
-    self.insts that is still running at the end is killed."""
+    self.insts that is still running at the end is killed (under valgrind:
+    stopped, and it must exit 0)."""
 
     def setUp(self):
         self._tmp = TempDir()
@@ -468,10 +473,19 @@ class DaemonTestCase(unittest.TestCase):
         self.insts = []
 
     def tearDown(self):
+        bad = {}
         for i in self.insts:
-            if i.proc is not None:
+            if i.proc is None:
+                continue
+            if UNDER_VALGRIND:
+                rc = i.stop()
+                if rc != 0:
+                    bad[i.id] = (rc, i.read_log()[-3000:])
+            else:
                 i.kill()
         self._tmp.__exit__(None, None, None)
+        if bad:
+            raise AssertionError("overstapd under valgrind exited non-zero: %s" % bad)
 
 
 class FederationCase(unittest.TestCase):
