@@ -516,28 +516,8 @@ int store_note(struct store *s, int r)
 /* Run quick_check or integrity_check; up to 100 complaints into problems. */
 int store_check(struct store *s, int full, struct strlist *problems)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0, ok = 0;
+	int r = store_check_db(s->db, full, problems);
 
-	rc = sqlite3_prepare_v2(s->db, full ? "PRAGMA integrity_check(100)" : "PRAGMA quick_check(100)",
-				-1, &st, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-
-		rc = SQLITE_OK;	/* every line, not only the first */
-		if (t && strcmp(t, "ok") == 0)
-			ok = 1;
-		else if ((r = strlist_addf(problems, "%s", t ? t : "(no text)")) < 0)
-			break;
-	}
-	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_OK) {
-		r = sqlerr_errno(rc);
-		if (r == -EUCLEAN && strlist_addf(problems, "%s", sqlite3_errmsg(s->db)) < 0)
-			r = -ENOMEM;
-	}
-	sqlite3_finalize(st);
-	if (r == 0 && !ok)
-		r = -EUCLEAN;
 	if (r == -EUCLEAN)
 		store_mark_broken(s, problems->n ? problems->v[0] : NULL);
 	return r;

@@ -25,6 +25,45 @@ struct store_bgcheck {
 	int64_t started, ms;		/* monotonic ms: when, and how long */
 };
 
+/* A worker's own read-only connection to the store at path: 0 or -errno. */
+static int s_open_ro(const char *path, sqlite3 **db)
+{
+	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK) {
+		sqlite3_close(*db);
+		*db = NULL;
+		return sqlerr_errno(rc);
+	}
+	sqlite3_busy_timeout(*db, 5000);
+	return 0;
+}
+
+int store_check_db(sqlite3 *db, int full, struct strlist *problems)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0, ok = 0;
+
+	rc = sqlite3_prepare_v2(db, full ? "PRAGMA integrity_check(100)" : "PRAGMA quick_check(100)",
+				-1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		rc = SQLITE_OK;	/* every line, not only the first */
+		if (t && strcmp(t, "ok") == 0)
+			ok = 1;
+		else if ((r = strlist_addf(problems, "%s", t ? t : "(no text)")) < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_OK) {
+		r = sqlerr_errno(rc);
+		if (r == -EUCLEAN && strlist_addf(problems, "%s", sqlite3_errmsg(db)) < 0)
+			r = -ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return r == 0 && !ok ? -EUCLEAN : r;
+}
+
 static void *s_worker(void *arg)
 {
 	struct store_bgcheck *bg = arg;
@@ -83,13 +122,10 @@ int store_check_start(struct store *s, const char *path)
 		return -EALREADY;
 	if (!(bg = calloc(1, sizeof(*bg))))
 		return -ENOMEM;
-	rc = sqlite3_open_v2(path, &bg->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_close(bg->db);
+	if ((rc = s_open_ro(path, &bg->db)) < 0) {
 		free(bg);
-		return sqlerr_errno(rc);
+		return rc;
 	}
-	sqlite3_busy_timeout(bg->db, 5000);
 	bg->started = time_mono_ms();
 	rc = store_thread_create(&bg->th, s_worker, bg);
 	if (rc != 0) {
@@ -156,26 +192,8 @@ struct store_fullcheck {
 static void *s_full_worker(void *arg)
 {
 	struct store_fullcheck *fc = arg;
-	sqlite3_stmt *st = NULL;
-	int rc, ok = 0, r = 0;
 
-	rc = sqlite3_prepare_v2(fc->db, "PRAGMA integrity_check(100)", -1, &st, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-
-		rc = SQLITE_OK;	/* every line, not only the first */
-		if (t && strcmp(t, "ok") == 0)
-			ok = 1;
-		else if ((r = strlist_addf(&fc->problems, "%s", t ? t : "(no text)")) < 0)
-			break;
-	}
-	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_OK) {
-		r = sqlerr_errno(rc);
-		if (r == -EUCLEAN && strlist_addf(&fc->problems, "%s", sqlite3_errmsg(fc->db)) < 0)
-			r = -ENOMEM;
-	}
-	sqlite3_finalize(st);
-	fc->r = r == 0 && !ok ? -EUCLEAN : r;
+	fc->r = store_check_db(fc->db, 1, &fc->problems);
 	atomic_store(&fc->done, 1);
 	return NULL;
 }
@@ -191,13 +209,10 @@ int store_fullcheck_start(struct store *s, struct store_fullcheck **out)
 		return -ENOENT;
 	if (!(fc = calloc(1, sizeof(*fc))))
 		return -ENOMEM;
-	rc = sqlite3_open_v2(path, &fc->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_close(fc->db);
+	if ((rc = s_open_ro(path, &fc->db)) < 0) {
 		free(fc);
-		return sqlerr_errno(rc);
+		return rc;
 	}
-	sqlite3_busy_timeout(fc->db, 5000);
 	if ((rc = store_thread_create(&fc->th, s_full_worker, fc)) != 0) {
 		sqlite3_close(fc->db);
 		free(fc);

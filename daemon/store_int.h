@@ -124,6 +124,10 @@ void store_keys_wipe(struct store *s);
 /* store_check.c: 1 when user_version is STORE_SCHEMA_VERSION (nothing to
  * migrate), else 0. */
 int store_schema_current(sqlite3 *db);
+/* store_check.c: PRAGMA quick_check(100), or integrity_check(100) when
+ * full, on db: 0 ok, -EUCLEAN damaged (problems has sqlite's complaints;
+ * nothing is marked), or -errno. Any connection, any thread. */
+int store_check_db(sqlite3 *db, int full, struct strlist *problems);
 /* quick_check now (store_open): 0, or -EUCLEAN / -errno with err set. */
 int store_check_now(struct store *s, const char *path, char *err, size_t errlen);
 /* store_check.c: pthread_create for the store's own threads (the start's
