@@ -148,7 +148,9 @@ int import_row(struct import_run *run, const Overstapctl__Leaver *row,
 		memcpy(ref, prep->ref_hash, sizeof(ref));
 	else
 		r = store_leaver_ref_hash(run->s, row->pupil_ref, ref);
-	if (r == 0)
+	if (r == 0 && prep && run->prepared_new)
+		r = -ENOENT;	/* new when staged, and no leaver came in since */
+	else if (r == 0)
 		r = store_leaver_diff_ref(run->s, row, ref, &l, &changed);
 	if (r == -ENOENT)
 		r = s_add(run, row, ref, prep);
@@ -299,7 +301,7 @@ int import_leavers(struct store *s, const struct config *cfg, const char *file,
 		   Overstapctl__Leaver *const *rows, size_t n, const char *user, int check,
 		   struct import_result *res)
 {
-	struct import_run run = { s, file, user, check, res, 0, n, 0 };
+	struct import_run run = { s, file, user, check, res, 0, n, 0, 0 };
 	unsigned char *bad = calloc(n ? n : 1, 1);
 	struct s_rows v = { rows, n, bad };
 	int r = -ENOMEM;

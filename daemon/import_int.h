@@ -16,6 +16,9 @@ struct import_run {
 	uint64_t total, done;		/* rows to go through, and gone through:
 					 * watchdog_progress, so systemd sees a
 					 * long apply get on (watchdog.h) */
+	int prepared_new;		/* no leaver came in since the rows were
+					 * staged: a prepared row is new without
+					 * a lookup (import_stage.c) */
 };
 
 /* One checked row: added, updated, kept or left unchanged (res counts).

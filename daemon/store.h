@@ -212,6 +212,11 @@ int store_leaver_diff_ref(struct store *s, const Overstapctl__Leaver *row,
 int store_leaver_add_prepared(struct store *s, const Overstapctl__Leaver *row,
 			      const struct store_leaver_prep *p, const char *user, int64_t now,
 			      int64_t *id);
+/* How many leavers store_leaver_add_prepared has inserted since the store
+ * was opened (rolled back or not): an import session that saw it unchanged
+ * from before its first check to its apply knows that no pupil it found new
+ * while staging has come in since (import_stage.c). */
+uint64_t store_leaver_adds(const struct store *s);
 /* Flags of store_leaver_update. */
 #define STORE_LEAVER_RESET_INZAGE 1u	/* the dossier changed: inzage to record again */
 #define STORE_LEAVER_RESET_REGISTERED 2u	/* the destination changed: registration too */

@@ -94,6 +94,7 @@ struct store {
 	struct store_ocount *oc;
 	size_t oc_n;
 	int oc_stale;				/* a bulk change: count again at the tx's end */
+	uint64_t leaver_adds;			/* store_leaver_adds */
 };
 
 /* store_ocount.c: one peer's counts, [0] queued and [1] parked: n as

@@ -205,12 +205,15 @@ int store_leaver_add_prepared(struct store *s, const Overstapctl__Leaver *row,
 	s_plain_args(row, a + 4);
 	a[4 + S_PLAIN_N] = STORE_I(now);
 	a[4 + S_PLAIN_N + 1] = STORE_T(user);
+	s->leaver_adds++;	/* before the insert: an attempt counts too */
 	if ((r = store_bind(st, a, ARRAY_SIZE(a))) == 0)
 		r = sqlerr_exec(st);
 	if (r == 0)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return r;
 }
+
+uint64_t store_leaver_adds(const struct store *s) { return s->leaver_adds; }
 
 static int s_leaver_insert(struct store *s, const Overstapctl__Leaver *row, const char *user,
 			   int64_t now, int64_t *id)
