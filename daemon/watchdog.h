@@ -22,8 +22,9 @@
 void watchdog_init(void);
 /* Ping when due; returns the ms until the next is due (INT64_MAX: none). */
 int64_t watchdog_tick(int64_t now_mono_ms);
-/* From inside a long step: ping when due, and at most once a second
- * STATUS="what: done of total" (total 0: "what: done"). */
+/* From inside a long step: ping when due, and, once the step has held the
+ * loop's turn for a second, at most once a second STATUS="what: done of
+ * total" (total 0: "what: done"). */
 void watchdog_progress(const char *what, uint64_t done, uint64_t total);
 /* 1 once after a step set STATUS=: the loop puts its own line back. */
 int watchdog_status_taken(void);

@@ -75,6 +75,13 @@ static void test_tick(void **state)
 	assert_int_equal(s_pings(&n, "", status, sizeof(status)), 0);
 	assert_int_equal(watchdog_tick(2000), 1000);
 	assert_int_equal(s_pings(&n, "", status, sizeof(status)), 1);
+	/* a step that has not held the turn for a second leaves STATUS= alone
+	 * (an import of a few thousand rows) */
+	(void)watchdog_tick(time_mono_ms());
+	(void)s_pings(&n, "", status, sizeof(status));
+	watchdog_progress("importing leavers", 1024, 5000);
+	(void)s_pings(&n, "importing leavers", status, sizeof(status));
+	assert_string_equal(status, "");
 	s_manager_close(&n);
 	/* without one: nothing, never due */
 	assert_int_equal(watchdog_tick(5000), INT64_MAX);
