@@ -25,10 +25,9 @@ struct store_bgcheck {
 	int64_t started, ms;		/* monotonic ms: when, and how long */
 };
 
-/* A worker's own read-only connection to the store at path: 0 or -errno. */
-static int s_open_ro(const char *path, sqlite3 **db)
+int store_conn_open(const char *path, int flags, sqlite3 **db)
 {
-	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc = sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK) {
 		sqlite3_close(*db);
@@ -122,7 +121,7 @@ int store_check_start(struct store *s, const char *path)
 		return -EALREADY;
 	if (!(bg = calloc(1, sizeof(*bg))))
 		return -ENOMEM;
-	if ((rc = s_open_ro(path, &bg->db)) < 0) {
+	if ((rc = store_conn_open(path, SQLITE_OPEN_READONLY, &bg->db)) < 0) {
 		free(bg);
 		return rc;
 	}
@@ -209,7 +208,7 @@ int store_fullcheck_start(struct store *s, struct store_fullcheck **out)
 		return -ENOENT;
 	if (!(fc = calloc(1, sizeof(*fc))))
 		return -ENOMEM;
-	if ((rc = s_open_ro(path, &fc->db)) < 0) {
+	if ((rc = store_conn_open(path, SQLITE_OPEN_READONLY, &fc->db)) < 0) {
 		free(fc);
 		return rc;
 	}

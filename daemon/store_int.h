@@ -125,6 +125,11 @@ void store_keys_wipe(struct store *s);
 /* store_check.c: 1 when user_version is STORE_SCHEMA_VERSION (nothing to
  * migrate), else 0. */
 int store_schema_current(sqlite3 *db);
+/* store_check.c: a connection of the store's own threads (the start's
+ * check, store check, the WAL checkpoint) to the file at path, opened with
+ * flags (SQLITE_OPEN_READONLY or _READWRITE), waiting up to 5 s for a
+ * lock: 0, or -errno with *db NULL. */
+int store_conn_open(const char *path, int flags, sqlite3 **db);
 /* store_check.c: PRAGMA quick_check(100), or integrity_check(100) when
  * full, on db: 0 ok, -EUCLEAN damaged (problems has sqlite's complaints;
  * nothing is marked), or -errno. Any connection, any thread. */

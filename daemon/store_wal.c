@@ -84,11 +84,9 @@ int store_wal_start(struct store *s, const char *path)
 		return -EALREADY;
 	if (!(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
-	rc = sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_close(w->db);
+	if ((rc = store_conn_open(path, SQLITE_OPEN_READWRITE, &w->db)) < 0) {
 		free(w);
-		return sqlerr_errno(rc);
+		return rc;
 	}
 	/* the checkpoint's fsyncs follow the connection's setting */
 	sqlite3_exec(w->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);

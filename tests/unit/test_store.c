@@ -246,6 +246,15 @@ static void s_plan(sqlite3 *db, const char *sql, char *buf, size_t len)
 	sqlite3_finalize(st);
 }
 
+/* Three messages to PEER queued, the first parked: what the migrations of
+ * the outbox counts (12 -> 13, 15 -> 16) start from. */
+static void s_three_queued_one_parked(struct fx *f, char ids[][CRYPTO_UUID_STR_LEN + 1])
+{
+	for (int i = 0; i < 3; i++)
+		fx_queue(f, 0, ids[i]);
+	assert_int_equal(store_outbox_park(f->s, PEER, ids[0], "too large", 0, 0), 0);
+}
+
 /* A store of schema 12 (depth counted with count(*)) migrates: the kept
  * per-peer counts start from the rows there are, and follow new ones. */
 static void test_migrate_v12_to_v13(void **state)
@@ -255,9 +264,7 @@ static void test_migrate_v12_to_v13(void **state)
 	uint64_t depth = 0, parked = 0;
 	char err[256] = "";
 
-	for (int i = 0; i < 3; i++)
-		fx_queue(f, 0, ids[i]);
-	assert_int_equal(store_outbox_park(f->s, PEER, ids[0], "too large", 0, 0), 0);
+	s_three_queued_one_parked(f, ids);
 	s_as_schema(f, V13_UNDO "PRAGMA user_version = 12;");
 	assert_int_equal(store_open(f->path, f->master, &f->s, err, sizeof(err)), 0);
 	assert_int_equal(s_user_version(f->path), STORE_SCHEMA_VERSION);
@@ -430,9 +437,7 @@ static void test_migrate_v15_to_v16(void **state)
 	uint64_t depth = 0, parked = 0;
 	char err[256] = "";
 
-	for (int i = 0; i < 3; i++)
-		fx_queue(f, 0, ids[i]);
-	assert_int_equal(store_outbox_park(f->s, PEER, ids[0], "too large", 0, 0), 0);
+	s_three_queued_one_parked(f, ids);
 	assert_int_equal(store_outbox_ack(f->s, PEER, ids[1], 0, NULL, 1, 1, 2), 0);
 	s_as_schema(f, V16_UNDO "PRAGMA user_version = 15;");
 	assert_int_equal(sql_int64(f->path, "SELECT count(*) FROM sqlite_master"
