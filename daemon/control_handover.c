@@ -401,18 +401,33 @@ static int s_send_chunk(struct req_ctx *c, struct send_job *j)
 	size_t q0 = res->n_queued, f0 = res->n_refused, p0 = res->n_parked;
 	size_t end = j->n - j->next > SEND_CHUNK ? j->next + SEND_CHUNK : j->n;
 	int64_t now = time_now_ms();
+	struct leaver *ls = NULL;	/* --all-ready: the chunk's leavers, read at once */
+	int *lr = NULL;
 	int r = store_begin(c->h->store);
 
 	if (r == 0 && (r = outbox_group_begin(c->h)) < 0)
 		store_rollback(c->h->store);
 	if (r < 0)
 		return r;
+	/* Their personal parts opened on every core (issue 14, design.md §3.4,
+	 * §4.6); nothing else runs on the loop until the chunk commits. */
+	if (j->ids && (!(ls = calloc(end - j->next, sizeof(*ls))) ||
+		       !(lr = calloc(end - j->next, sizeof(*lr)))))
+		r = -ENOMEM;
+	else if (j->ids)
+		r = store_leavers_load_many(c->h->store, j->ids + j->next, end - j->next, 1, ls, lr);
 	for (size_t i = j->next; i < end && r == 0; i++) {
 		struct leaver l = { 0 };
 		const char *ref = j->ids ? NULL : s->pupil_refs[i];
-		int rf = j->ids ? store_leaver_load(c->h->store, j->ids[i], 1, &l)
-				: store_leaver_find(c->h->store, s->pupil_refs[i], 1, &l);
+		int rf;
 
+		if (ls && lr) {	/* --all-ready; taken over: ls[] keeps a cleared one */
+			l = ls[i - j->next];
+			memset(&ls[i - j->next], 0, sizeof(l));
+			rf = lr[i - j->next];
+		} else {
+			rf = store_leaver_find(c->h->store, s->pupil_refs[i], 1, &l);
+		}
 		if (rf == -ENOENT) {
 			char buf[256], lid[32] = "";
 
@@ -430,6 +445,10 @@ static int s_send_chunk(struct req_ctx *c, struct send_job *j)
 		}
 		store_leaver_clear(&l);
 	}
+	for (size_t i = 0; ls && i < end - j->next; i++)
+		store_leaver_clear(&ls[i]);	/* those after a failure were not taken over */
+	free(ls);
+	free(lr);
 	if (r == 0)
 		r = outbox_group_end(c->h);	/* signed together, stored */
 	else

@@ -165,9 +165,11 @@ int net_open(struct net *net)
 		return r;
 	admission_limits(&net->adm, cfg->max_connections, cfg->max_connections_per_source);
 	/* design.md §4.6 "Both cores": without helpers the checks run on the loop */
-	if (!net->rx_pool && workpool_helpers_for_cpus() &&
-	    !(net->rx_pool = workpool_new(workpool_helpers_for_cpus())))
-		log_warn("cannot start the receive worker threads; checking on one core");
+	if (!net->pool && workpool_helpers_for_cpus() &&
+	    !(net->pool = workpool_new(workpool_helpers_for_cpus())))
+		log_warn("cannot start the worker threads; checking and sealing on one core");
+	if (net->h->store)	/* and the store's bulk seals (store_crypt_many) */
+		store_set_pool(net->h->store, net->pool);
 	net->zctx = zmq_ctx_new();
 	if (!net->zctx)
 		return -errno;
@@ -401,7 +403,9 @@ void net_close(struct net *net)
 	if (net->zctx)
 		zmq_ctx_term(net->zctx);
 	net->zctx = NULL;
-	workpool_free(&net->rx_pool);
+	if (net->h && net->h->store)
+		store_set_pool(net->h->store, NULL);
+	workpool_free(&net->pool);
 }
 
 /* ---- ZAP: who may connect at all ---- */

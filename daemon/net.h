@@ -95,7 +95,8 @@ struct net {
 	struct admission adm;		/* incoming connections: caps and counts (admission.h) */
 	rlim_t fd_limit;		/* RLIMIT_NOFILE in force, for the descriptor budget */
 	int handshake_failed;		/* router monitor: a failure waits for its DISCONNECTED */
-	struct workpool *rx_pool;	/* owned; receive-side checks on every core (net_rx.c) */
+	struct workpool *pool;	/* owned; receive-side checks on every core (net_rx.c), lent to
+				 * the store for its bulk seals (store_crypt_many) */
 };
 
 /* Create the context, the ZAP handler and the bound ROUTER, and open the

@@ -527,9 +527,9 @@ void net_router_handle(struct net *net)
 	s_read_batch(net, b);
 	/* design.md §4.6 "Both cores": the CPU work on every core, then the
 	 * rest here, in order, as before */
-	workpool_for(net->rx_pool, b->n_in, s_unpack_one, &(struct s_check_ctx){ net, b });
+	workpool_for(net->pool, b->n_in, s_unpack_one, &(struct s_check_ctx){ net, b });
 	s_seen_all(net, b);
-	workpool_for(net->rx_pool, b->n_in, s_verify_one, &(struct s_check_ctx){ net, b });
+	workpool_for(net->pool, b->n_in, s_verify_one, &(struct s_check_ctx){ net, b });
 	for (size_t i = 0; i < b->n_in; i++) {
 		struct rx_in *m = &b->in[i];
 

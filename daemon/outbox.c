@@ -120,15 +120,16 @@ static int s_msg_add(struct hctx *h, struct outbox_group *g, const struct outbox
 	return 0;
 }
 
-/* Store one signed message: its row, parked at once when the peer has said
- * it takes none this large (its final size is known only now, design.md
- * §4.5), and the consent it relies on. pi caches the peer's limit. */
-static int s_msg_store(struct hctx *h, const struct og_msg *m, const uint8_t *packed, size_t plen,
-		       struct peer_info *pi, const char **pi_peer)
+/* Store one signed message, sealed (sealed, slen) under its key: its row,
+ * parked at once when the peer has said it takes none this large (its final
+ * size is known only now, design.md §4.5), and the consent it relies on. pi
+ * caches the peer's limit. */
+static int s_msg_store(struct hctx *h, const struct og_msg *m, const uint8_t *sealed, size_t slen,
+		       size_t plen, struct peer_info *pi, const char **pi_peer)
 {
 	char why[OUTBOX_PARKED_LEN] = "";
-	int r = store_outbox_add(h->store, m->mid, m->peer, m->e.body_case, packed, plen, m->key_id,
-				 time_now_ms());
+	int r = store_outbox_add_sealed(h->store, m->mid, m->peer, m->e.body_case, sealed, slen,
+					m->key_id, time_now_ms());
 
 	/* a failed read fails the queueing: inside a transaction sqlite may have
 	 * rolled it back already (test_fault_rx.c) */
@@ -152,13 +153,15 @@ static int s_msg_store(struct hctx *h, const struct og_msg *m, const uint8_t *pa
 	return r;
 }
 
-/* Sign the group's messages together and store them; the group is empty
- * afterwards, whatever the result. */
+/* Sign the group's messages together, seal them (on every core:
+ * store_crypt_many) and store them; the group is empty afterwards, whatever
+ * the result. */
 static int s_group_flush(struct hctx *h, struct outbox_group *g)
 {
 	Overstap__Envelope *ep[OUTBOX_GROUP_MAX];
 	uint8_t *out[OUTBOX_GROUP_MAX] = { 0 };
 	size_t lens[OUTBOX_GROUP_MAX] = { 0 };
+	struct store_crypt *c = NULL;
 	struct peer_info pi = { 0 };
 	const char *pi_peer = NULL;
 	int r = 0;
@@ -168,13 +171,24 @@ static int s_group_flush(struct hctx *h, struct outbox_group *g)
 	for (size_t i = 0; i < g->n; i++)
 		ep[i] = &g->m[i].e;
 	r = envelope_sign_pack_group(ep, g->n, h->keys->signer, out, lens);
+	if (r == 0 && !(c = calloc(g->n, sizeof(*c))))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < g->n; i++)
+		c[i] = (struct store_crypt){ .key_id = g->m[i].key_id, .aad = g->m[i].mid,
+					     .aad_len = strlen(g->m[i].mid), .in = out[i],
+					     .len = lens[i] };
+	if (r == 0)
+		r = store_crypt_many(h->store, 1, c, g->n);
 	for (size_t i = 0; i < g->n; i++) {
-		if (r == 0)
-			r = s_msg_store(h, &g->m[i], out[i], lens[i], &pi, &pi_peer);
+		if (r == 0 && (r = c[i].r) == 0)
+			r = s_msg_store(h, &g->m[i], c[i].out, c[i].out_len, lens[i], &pi, &pi_peer);
+		if (c)
+			free(c[i].out);	/* sealed: nothing to wipe */
 		if (out[i])
 			crypto_wipe(out[i], lens[i]);
 		free(out[i]);
 	}
+	free(c);
 	if (r == 0)
 		h->outbox_dirty = 1;
 	s_group_clear(g);

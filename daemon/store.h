@@ -258,6 +258,12 @@ int store_leavers_each(struct store *s, int state, const char *cohort, unsigned 
  * destination institution. Caller frees *ids. */
 int store_leavers_ready(struct store *s, int64_t **ids, size_t *n);
 int store_leaver_load(struct store *s, int64_t id, int with_private, struct leaver *l);
+/* store_leaver_load of n leavers at once, their personal parts opened
+ * together (store_crypt_many: on the store's pool). res[i] is out[i]'s
+ * result (-ENOENT: no such leaver); the return is < 0 when the store failed
+ * (then no res[i] counts). Clear every out[i] (store_leaver_clear) in any case. */
+int store_leavers_load_many(struct store *s, const int64_t *ids, size_t n, int with_private,
+			    struct leaver *out, int *res);
 /* The leaver a record id was sent as, or the (latest) leaver with this PGN. */
 int store_leaver_by_record(struct store *s, const char *record_id, int with_private, struct leaver *l);
 int store_leaver_by_pgn(struct store *s, const char *pgn, int with_private, struct leaver *l);
@@ -330,6 +336,30 @@ struct audit *store_audit_peek(struct store *s);
  * outbox holds no readable personal data either. */
 int store_outbox_add(struct store *s, const char *message_id, const char *peer, int body_case,
 		     const uint8_t *packed, size_t len, int64_t key_id, int64_t now);
+/* store_outbox_add of an envelope already sealed by store_crypt_many (seal,
+ * under key_id, the message id as AAD). */
+int store_outbox_add_sealed(struct store *s, const char *message_id, const char *peer,
+			    int body_case, const uint8_t *sealed, size_t slen, int64_t key_id,
+			    int64_t now);
+
+/* One seal or open of store_crypt_many: under the pupil key key_id (> 0)
+ * or the outbox key (0), AAD aad. */
+struct store_crypt {
+	int64_t key_id;
+	const void *aad;
+	size_t aad_len;
+	const uint8_t *in;		/* borrowed */
+	size_t len;
+	uint8_t *out;			/* the result, the caller's (free it) */
+	size_t out_len;
+	int r;				/* 0, -ENOKEY (the key is shredded), -EBADMSG, ... */
+};
+/* Seal (seal = 1) or open every v[i] (issue 14 item 2, design.md §4.6): the
+ * loop reads the keys (from the transaction's cache or the table), the
+ * unwrapping and the AES-GCM run on the store's pool. Each result is in
+ * v[i].r; the return is < 0 only when the store failed reading the keys
+ * (then no v[i].out is set). */
+int store_crypt_many(struct store *s, int seal, struct store_crypt *v, size_t n);
 
 struct outbox_msg {
 	char message_id[CRYPTO_UUID_STR_LEN + 1];
@@ -751,5 +781,10 @@ void store_stage_drop(struct store_stage **g);
 /* The page cache of the store's file: kib KiB (0: sqlite's default, 2000):
  * a big import's apply inserts a million random keys into the indexes. */
 void store_cache_kib(struct store *s, int kib);
+/* Lend the store a pool of helper threads (workpool.h) for its bulk crypto
+ * (store_crypt_many); NULL: everything on the calling thread. The pool
+ * must outlive its use; only the loop's thread calls the store. */
+struct workpool;
+void store_set_pool(struct store *s, struct workpool *wp);
 
 #endif

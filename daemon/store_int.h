@@ -95,6 +95,7 @@ struct store {
 	size_t oc_n;
 	int oc_stale;				/* a bulk change: count again at the tx's end */
 	uint64_t leaver_adds;			/* store_leaver_adds */
+	struct workpool *pool;			/* borrowed (store_set_pool); NULL = the caller */
 };
 
 /* store_ocount.c: one peer's counts, [0] queued and [1] parked: n as

@@ -1,6 +1,7 @@
 /* store_keys: per-pupil data keys: made, unwrapped (once per write
  * transaction, design.md §3.9), and the seals under them or the outbox key. */
 #include "store_int.h"
+#include "workpool.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -145,4 +146,137 @@ int store_unseal(struct store *s, int64_t key_id, const void *aad, size_t aad_le
 		 const void *ct, size_t len, uint8_t **out, size_t *out_len)
 {
 	return s_crypt(s, 0, key_id, aad, aad_len, ct, len, out, out_len);
+}
+
+/* ---- many at once (store_crypt_many) ---------------------------------------- */
+
+/* What the loop hands a helper for one v[i]: the key itself when the
+ * transaction's cache (or the outbox key) has it, else the wrapped key as
+ * stored, which the helper unwraps. */
+struct s_crypt_key {
+	uint8_t key[CRYPTO_KEY_LEN];
+	uint8_t *wrapped;		/* owned; NULL when key is set */
+	size_t wlen;
+	int have;			/* key is set */
+	int unwrapped;			/* a helper unwrapped it: the loop may cache it */
+};
+
+struct s_crypt_ctx {
+	const struct store *s;
+	int seal;
+	struct store_crypt *v;
+	struct s_crypt_key *k;
+};
+
+/* The loop's half: the key of v->key_id, or its wrapped bytes; -ENOKEY
+ * when shredded (or never made), < 0 other than that when sqlite failed. */
+static int s_key_fetch(struct store *s, int64_t id, struct s_crypt_key *k)
+{
+	struct store_key_slot *slot;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (id <= 0) {
+		memcpy(k->key, s->outbox_key, CRYPTO_KEY_LEN);
+		k->have = 1;
+		return 0;
+	}
+	if ((slot = s_key_slot(s, id)) && slot->id == id) {
+		memcpy(k->key, slot->key, CRYPTO_KEY_LEN);
+		k->have = 1;
+		return 0;
+	}
+	st = store_st(s, ST_KEY_GET);
+	if ((rc = STORE_BIND(st, STORE_I(id))) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		sqlite3_reset(st);
+		return rc == SQLITE_ROW || rc == SQLITE_DONE ? -ENOKEY : sqlerr_errno(rc);
+	}
+	k->wlen = (size_t)sqlite3_column_bytes(st, 0);
+	if ((k->wrapped = malloc(k->wlen ? k->wlen : 1)))
+		memcpy(k->wrapped, sqlite3_column_blob(st, 0), k->wlen);
+	sqlite3_reset(st);
+	return k->wrapped ? 0 : -ENOMEM;
+}
+
+/* A helper's half (workpool.h): reads only the master key, which does not
+ * change while the store is open, and its own v[i] and k[i]. */
+static void s_crypt_one(void *arg, size_t i)
+{
+	const struct s_crypt_ctx *c = arg;
+	struct store_crypt *v = &c->v[i];
+	struct s_crypt_key *k = &c->k[i];
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+
+	if (v->r < 0)
+		return;
+	if (!k->have) {
+		v->r = crypto_open(c->s->master, s_key_aad, sizeof(s_key_aad), k->wrapped, k->wlen,
+				   &plain, &plen);
+		if (v->r == 0 && plen != CRYPTO_KEY_LEN)
+			v->r = -EBADMSG;
+		if (v->r == 0) {
+			memcpy(k->key, plain, CRYPTO_KEY_LEN);
+			k->have = k->unwrapped = 1;
+		}
+		if (plain) {
+			crypto_wipe(plain, plen);
+			free(plain);
+		}
+		if (v->r < 0)
+			return;
+	}
+	v->r = c->seal ? crypto_seal(k->key, v->aad, v->aad_len, v->in, v->len, &v->out, &v->out_len)
+		       : crypto_open(k->key, v->aad, v->aad_len, v->in, v->len, &v->out, &v->out_len);
+}
+
+/* Below this many, waking the helpers costs more than it saves. */
+#define S_CRYPT_POOL_MIN 4
+
+int store_crypt_many(struct store *s, int seal, struct store_crypt *v, size_t n)
+{
+	struct s_crypt_key *k;
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	if (!(k = calloc(n, sizeof(*k))))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i].out = NULL;
+		v[i].out_len = 0;
+		v[i].r = -ECANCELED;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		v[i].r = s_key_fetch(s, v[i].key_id, &k[i]);
+		if (v[i].r < 0 && v[i].r != -ENOKEY)
+			r = v[i].r;	/* sqlite failed: the transaction may be gone */
+	}
+	if (r == 0)
+		workpool_for(n >= S_CRYPT_POOL_MIN ? s->pool : NULL, n, s_crypt_one,
+			     &(struct s_crypt_ctx){ s, seal, v, k });
+	for (size_t i = 0; i < n; i++) {
+		struct store_key_slot *slot;
+
+		/* a key unwrapped for this transaction: the next use takes it from
+		 * the cache (s_key_get), as if the loop had unwrapped it */
+		if (r == 0 && k[i].unwrapped && (slot = s_key_slot(s, v[i].key_id)) &&
+		    slot->id != v[i].key_id) {
+			slot->id = v[i].key_id;
+			memcpy(slot->key, k[i].key, CRYPTO_KEY_LEN);
+			s->keys_n++;
+		}
+		free(k[i].wrapped);
+	}
+	crypto_wipe(k, n * sizeof(*k));
+	free(k);
+	return r;
+}
+
+void store_set_pool(struct store *s, struct workpool *wp)
+{
+	s->pool = wp;
 }

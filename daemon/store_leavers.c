@@ -410,6 +410,28 @@ static const struct store_col s_leaver_cols[] = {
 	STORE_INT(struct leaver, inzage_agrees),
 };
 
+/* The personal part of l, opened (r: the open's result): the pupil_ref, and
+ * l->priv when with_private. An erased pupil's shows as "(erased)". */
+static int s_leaver_private(struct leaver *l, int r, uint8_t *plain, size_t plen,
+			    int with_private)
+{
+	if (r == -ENOKEY) {
+		str_copy(l->pupil_ref, sizeof(l->pupil_ref), "(erased)");
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	l->priv = overstapstore__leaver_private__unpack(NULL, plen, plain);
+	if (!l->priv)
+		return -EBADMSG;
+	str_copy(l->pupil_ref, sizeof(l->pupil_ref), l->priv->pupil_ref);
+	if (!with_private) {
+		overstapstore__leaver_private__free_unpacked(l->priv, NULL);
+		l->priv = NULL;
+	}
+	return 0;
+}
+
 /* Fill l from a row of LEAVER_COLS; the personal part is decrypted to get the
  * pupil_ref, and kept in l->priv when with_private. */
 static int s_leaver_read(struct store *s, sqlite3_stmt *st, int with_private, struct leaver *l)
@@ -424,23 +446,12 @@ static int s_leaver_read(struct store *s, sqlite3_stmt *st, int with_private, st
 		return -EUCLEAN;
 	r = store_unseal(s, l->key_id, sqlite3_column_blob(st, 22), 32, sqlite3_column_blob(st, 2),
 		   (size_t)sqlite3_column_bytes(st, 2), &plain, &plen);
-	if (r == -ENOKEY) {
-		str_copy(l->pupil_ref, sizeof(l->pupil_ref), "(erased)");
-		return 0;
+	r = s_leaver_private(l, r, plain, plen, with_private);
+	if (plain) {
+		crypto_wipe(plain, plen);
+		free(plain);
 	}
-	if (r < 0)
-		return r;
-	l->priv = overstapstore__leaver_private__unpack(NULL, plen, plain);
-	crypto_wipe(plain, plen);
-	free(plain);
-	if (!l->priv)
-		return -EBADMSG;
-	str_copy(l->pupil_ref, sizeof(l->pupil_ref), l->priv->pupil_ref);
-	if (!with_private) {
-		overstapstore__leaver_private__free_unpacked(l->priv, NULL);
-		l->priv = NULL;
-	}
-	return 0;
+	return r;
 }
 
 static int s_leaver_one(struct store *s, sqlite3_stmt *st, int with_private, struct leaver *l)
@@ -489,6 +500,78 @@ int store_leaver_load(struct store *s, int64_t id, int with_private, struct leav
 	if ((r = STORE_BIND(st, STORE_I(id))) < 0)
 		return r;
 	return s_leaver_one(s, st, with_private, l);
+}
+
+/* One leaver of store_leavers_load_many as read, its seal still closed. */
+struct s_many_row {
+	uint8_t ref_hash[32];		/* the seal's AAD */
+	uint8_t *pii;			/* owned: the sealed part as stored */
+	size_t pii_len;
+};
+
+int store_leavers_load_many(struct store *s, const int64_t *ids, size_t n, int with_private,
+			    struct leaver *out, int *res)
+{
+	sqlite3_stmt *st = store_st(s, ST_LEAVER_BY_ID);
+	struct s_many_row *row = calloc(n ? n : 1, sizeof(*row));
+	struct store_crypt *c = calloc(n ? n : 1, sizeof(*c));
+	size_t m = 0;		/* rows read: c[k] opens the row of out[at[k]] */
+	size_t *at = calloc(n ? n : 1, sizeof(*at));
+	int r = 0;
+
+	memset(out, 0, n * sizeof(*out));	/* callers may clear them whatever we return */
+	if (!row || !c || !at) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		int rc;
+
+		res[i] = -ENOENT;
+		if ((r = STORE_BIND(st, STORE_I(ids[i]))) < 0)
+			break;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			struct leaver *l = &out[i];
+			size_t len = (size_t)sqlite3_column_bytes(st, 2);
+
+			store_cols(st, s_leaver_cols, ARRAY_SIZE(s_leaver_cols), l);
+			if (sqlite3_column_bytes(st, 22) != 32) {
+				res[i] = -EUCLEAN;
+			} else if (!(row[m].pii = malloc(len ? len : 1))) {
+				r = -ENOMEM;
+			} else {
+				memcpy(row[m].ref_hash, sqlite3_column_blob(st, 22), 32);
+				if (len)
+					memcpy(row[m].pii, sqlite3_column_blob(st, 2), len);
+				row[m].pii_len = len;
+				c[m] = (struct store_crypt){ .key_id = l->key_id,
+							     .aad = row[m].ref_hash, .aad_len = 32,
+							     .in = row[m].pii, .len = len };
+				at[m++] = i;
+			}
+		} else if (rc != SQLITE_DONE) {
+			r = sqlerr_errno(rc);
+		}
+		sqlite3_reset(st);
+	}
+	if (r == 0)
+		r = store_crypt_many(s, 0, c, m);
+	for (size_t k = 0; k < m; k++) {
+		if (r == 0)
+			res[at[k]] = s_leaver_private(&out[at[k]], c[k].r, c[k].out, c[k].out_len,
+						      with_private);
+		if (c[k].out) {
+			crypto_wipe(c[k].out, c[k].out_len);
+			free(c[k].out);
+		}
+		free(row[k].pii);
+	}
+out:
+	free(row);
+	free(c);
+	free(at);
+	return r;
 }
 
 int store_leaver_set_registered(struct store *s, int64_t id, const char *date, const char *user)

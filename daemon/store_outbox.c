@@ -5,72 +5,106 @@
 #include <stdlib.h>
 #include <string.h>
 
+int store_outbox_add_sealed(struct store *s, const char *message_id, const char *peer,
+			    int body_case, const uint8_t *sealed, size_t slen, int64_t key_id,
+			    int64_t now)
+{
+	sqlite3_stmt *st = store_st(s, ST_OUTBOX_INS);
+	int r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer), STORE_I(body_case),
+			   key_id > 0 ? STORE_I(key_id) : STORE_NULL, STORE_B(sealed, slen),
+			   STORE_I(now));
+
+	if (r == 0 && (r = sqlerr_exec(st)) == 0)
+		store_ocount_move(s, peer, -1, OUTBOX_QUEUED);
+	return r;
+}
+
 int store_outbox_add(struct store *s, const char *message_id, const char *peer, int body_case,
 		     const uint8_t *packed, size_t len, int64_t key_id, int64_t now)
 {
 	uint8_t *sealed = NULL;
 	size_t slen = 0;
-	sqlite3_stmt *st;
 	int r;
 
 	r = store_seal(s, key_id, message_id, strlen(message_id), packed, len, &sealed, &slen);
-	if (r < 0)
-		return r;
-	st = store_st(s, ST_OUTBOX_INS);
-	r = STORE_BIND(st, STORE_T(message_id), STORE_T(peer), STORE_I(body_case),
-		       key_id > 0 ? STORE_I(key_id) : STORE_NULL,
-		       STORE_B(sealed, slen), STORE_I(now));
-	if (r == 0 && (r = sqlerr_exec(st)) == 0)
-		store_ocount_move(s, peer, -1, OUTBOX_QUEUED);
+	if (r == 0)
+		r = store_outbox_add_sealed(s, message_id, peer, body_case, sealed, slen, key_id, now);
 	free(sealed);
 	return r;
 }
 
-/* Rows of st (ST_OUTBOX_PENDING or ST_OUTBOX_UNSENT), decrypted. */
+/* Rows of st (ST_OUTBOX_PENDING or ST_OUTBOX_UNSENT), decrypted: read on the
+ * loop, opened together (store_crypt_many: on the pool while sending). */
 static int s_outbox_rows(struct store *s, sqlite3_stmt *st, const char *peer, const char *after,
 			 unsigned limit, struct outbox_msg **out, size_t *n)
 {
 	struct outbox_msg *v = calloc(limit ? limit : 1, sizeof(*v));
-	size_t cnt = 0;
-	int rc, r = 0;
+	struct store_crypt *c = calloc(limit ? limit : 1, sizeof(*c));
+	size_t cnt = 0, kept = 0;
+	int rc = SQLITE_DONE, r = 0;
 
-	if (!v)
-		return -ENOMEM;
-	if ((r = STORE_BIND(st, STORE_T(peer), STORE_T(after ? after : ""), STORE_I(limit))) < 0) {
+	if (!v || !c) {
 		free(v);
-		return r;
+		free(c);
+		return -ENOMEM;
 	}
+	if ((r = STORE_BIND(st, STORE_T(peer), STORE_T(after ? after : ""), STORE_I(limit))) < 0)
+		goto out;
 	while (cnt < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct outbox_msg *m = &v[cnt];
+		size_t blen = (size_t)sqlite3_column_bytes(st, 3);
+		uint8_t *sealed = malloc(blen ? blen : 1);
 
+		if (!sealed) {
+			r = -ENOMEM;
+			break;
+		}
+		if (blen)
+			memcpy(sealed, sqlite3_column_blob(st, 3), blen);
 		store_text(st, 0, m->message_id, sizeof(m->message_id));
 		m->created_at = sqlite3_column_int64(st, 1);
 		m->key_id = sqlite3_column_int64(st, 2);
 		store_text(st, 4, m->consent_id, sizeof(m->consent_id));
 		store_text(st, 5, m->consent_until, sizeof(m->consent_until));
-		r = store_unseal(s, m->key_id, m->message_id, strlen(m->message_id),
-			   sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-			   &m->packed, &m->len);
-		if (r == -ENOKEY) {
-			/* The pupil was erased while the message waited: never send it. */
-			r = 0;
-			continue;
-		}
-		if (r < 0)
-			break;
+		c[cnt] = (struct store_crypt){ .key_id = m->key_id, .aad = m->message_id,
+					       .aad_len = strlen(m->message_id), .in = sealed,
+					       .len = blen };
 		cnt++;
 	}
 	if (r == 0 && cnt < limit && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		r = sqlerr_errno(rc);
 	sqlite3_reset(st);
+	if (r == 0)
+		r = store_crypt_many(s, 0, c, cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		free((void *)c[i].in);
+		if (r == 0 && c[i].r < 0 && c[i].r != -ENOKEY)
+			r = c[i].r;
+	}
+	/* The pupil was erased while the message waited (-ENOKEY): never send it. */
+	for (size_t i = 0; i < cnt; i++) {
+		if (r == 0 && c[i].r == 0) {
+			if (kept != i)
+				v[kept] = v[i];
+			v[kept].packed = c[i].out;
+			v[kept++].len = c[i].out_len;
+		} else if (c[i].out) {
+			crypto_wipe(c[i].out, c[i].out_len);
+			free(c[i].out);
+		}
+	}
+out:
+	free(c);
 	if (r < 0) {
-		for (size_t i = 0; i < cnt; i++)
+		for (size_t i = 0; i < kept; i++) {
+			crypto_wipe(v[i].packed, v[i].len);
 			free(v[i].packed);
+		}
 		free(v);
 		return r;
 	}
 	*out = v;
-	*n = cnt;
+	*n = kept;
 	return 0;
 }
 

@@ -20,23 +20,29 @@ struct workpool {
 	void (*fn)(void *ctx, size_t i);
 	void *ctx;
 	size_t n, next, finished;
+	size_t step;			/* items taken at once */
 	unsigned long gen;
 	int stop;
 };
 
-/* Take and run items of the current job until none are left; called and
- * returns with the lock held. */
+/* Take and run items of the current job, step at a time, until none are
+ * left; called and returns with the lock held. Items of the store's seals
+ * take a few µs: taken one by one, the caller and the helper spent about as
+ * long handing the lock to each other (issue 14). */
 static void s_drain(struct workpool *wp)
 {
 	while (wp->next < wp->n) {
-		size_t i = wp->next++;
+		size_t i = wp->next, end = wp->n - i > wp->step ? i + wp->step : wp->n;
 		void (*fn)(void *, size_t) = wp->fn;
 		void *ctx = wp->ctx;
 
+		wp->next = end;
 		pthread_mutex_unlock(&wp->lock);
-		fn(ctx, i);
+		for (size_t k = i; k < end; k++)
+			fn(ctx, k);
 		pthread_mutex_lock(&wp->lock);
-		if (++wp->finished == wp->n)
+		wp->finished += end - i;
+		if (wp->finished == wp->n)
 			pthread_cond_signal(&wp->done);
 	}
 }
@@ -123,6 +129,11 @@ void workpool_for(struct workpool *wp, size_t n, void (*fn)(void *ctx, size_t i)
 	wp->fn = fn;
 	wp->ctx = ctx;
 	wp->n = n;
+	/* a few steps per thread, so that one slow item does not leave the
+	 * others idle for long */
+	wp->step = n / (4 * (size_t)(wp->n_threads + 1));
+	if (wp->step == 0)
+		wp->step = 1;
 	wp->next = wp->finished = 0;
 	wp->gen++;
 	pthread_cond_broadcast(&wp->work);

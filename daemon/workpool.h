@@ -1,7 +1,8 @@
 /* workpool: a few threads that share a "parallel for" with the calling
  * thread (design.md §4.6 "Both cores"). The receive path hands them the
- * CPU work of a batch (decode, limits, signatures); the poll loop waits for
- * the batch and stays the only thread that touches the store, the sockets
+ * CPU work of a batch (decode, limits, signatures), the store its batches
+ * of seals and opens (store_crypt_many); the poll loop waits for the batch
+ * and stays the only thread that touches the store's tables, the sockets
  * and the peers' counters. fn must not use any of those. */
 #ifndef OVERSTAP_WORKPOOL_H
 #define OVERSTAP_WORKPOOL_H

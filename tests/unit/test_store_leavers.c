@@ -1,6 +1,7 @@
 /* Unit tests for store_leavers.c: sealed personal data, all-or-nothing import,
  * lookups, and a leaver's way to sendable. */
 #include "store_fixture.h"
+#include "workpool.h"
 
 static int s_text_in(const char *hay, size_t n, const char *needle)
 {
@@ -189,6 +190,121 @@ static void test_leaver_to_ready(void **state)
 	store_leaver_clear(&b);
 }
 
+/* A PGN that passes the elfproef, the k-th such from 100000000. */
+static void s_pgn(int k, char out[10])
+{
+	for (unsigned n = 10000000;; n++) {
+		for (unsigned last = 0; last < 10; last++) {
+			int sum = 0;
+
+			snprintf(out, 10, "%08u%u", n % 100000000u, last);
+			for (int i = 0; i < 8; i++)
+				sum += (out[i] - '0') * (9 - i);
+			if ((sum - (int)last) % 11 == 0 && k-- == 0)
+				return;
+		}
+	}
+}
+
+/* Many leavers read at once (the send's chunk), their seals opened on a
+ * helper thread: the same leavers as one at a time, a shredded one shown as
+ * erased, a missing one -ENOENT, inside and outside a transaction. Then
+ * store_crypt_many itself: a seal opened again, a forged one refused, a
+ * shredded key -ENOKEY. */
+static void test_load_many_on_a_pool(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 40 };
+	Overstapctl__Leaver *rows[N];
+	struct strlist errors = { 0 };
+	struct workpool *wp = workpool_new(1);
+	int64_t ids[N + 1];
+	struct leaver one, many[N + 1], gone;
+	int res[N + 1];
+	char ref[16], refs[N][8], pgns[N][10];
+
+	assert_non_null(wp);
+	for (int i = 0; i < N; i++) {	/* fx_leaver borrows its strings */
+		snprintf(refs[i], sizeof(refs[i]), "M%02d", i);
+		s_pgn(i, pgns[i]);
+		rows[i] = fx_leaver(refs[i], pgns[i], "Given", "Family");
+	}
+	assert_int_equal(store_leavers_import(f->s, "m.csv", rows, N, "u", &errors), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(ref, sizeof(ref), "M%02d", i);
+		assert_int_equal(store_leaver_find(f->s, ref, 0, &one), 0);
+		ids[i] = one.id;
+		store_leaver_clear(&one);
+		free(rows[i]);
+	}
+	ids[N] = 999999;	/* no such leaver */
+	assert_int_equal(store_leaver_find(f->s, "M07", 0, &gone), 0);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_leaver_shred(f->s, &gone, 5000), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	store_set_pool(f->s, wp);
+
+	for (int tx = 0; tx < 2; tx++) {
+		if (tx)
+			assert_int_equal(store_begin(f->s), 0);
+		assert_int_equal(store_leavers_load_many(f->s, ids, N + 1, 1, many, res), 0);
+		for (int i = 0; i < N; i++) {
+			assert_int_equal(res[i], 0);
+			assert_int_equal(many[i].id, ids[i]);
+			if (ids[i] == gone.id) {
+				assert_string_equal(many[i].pupil_ref, "(erased)");
+				assert_null(many[i].priv);
+				continue;
+			}
+			assert_int_equal(store_leaver_load(f->s, ids[i], 1, &one), 0);
+			assert_string_equal(many[i].pupil_ref, one.pupil_ref);
+			assert_string_equal(many[i].priv->pgn, one.priv->pgn);
+			assert_string_equal(many[i].cohort, one.cohort);
+			store_leaver_clear(&one);
+		}
+		assert_int_equal(res[N], -ENOENT);
+		for (int i = 0; i <= N; i++)
+			store_leaver_clear(&many[i]);
+		if (tx)
+			assert_int_equal(store_commit(f->s), 0);
+	}
+
+	/* seal under pupil keys and the outbox key, then open again */
+	{
+		struct store_crypt c[N], o[N];
+		const char *text = "dossier";
+
+		for (int i = 0; i < N; i++)
+			c[i] = (struct store_crypt){ .key_id = i % 2 ? ids[i] : 0, .aad = "aad",
+						     .aad_len = 3, .in = (const uint8_t *)text,
+						     .len = strlen(text) };
+		assert_int_equal(store_crypt_many(f->s, 1, c, N), 0);
+		for (int i = 0; i < N; i++) {
+			/* M07 (odd: its own key) is shredded; the outbox key is not */
+			assert_int_equal(c[i].r, ids[i] == gone.id ? -ENOKEY : 0);
+			o[i] = (struct store_crypt){ .key_id = c[i].key_id, .aad = "aad", .aad_len = 3,
+						     .in = c[i].out, .len = c[i].out_len };
+		}
+		if (c[3].out_len)	/* a forged seal: one bit of the ciphertext */
+			c[3].out[c[3].out_len / 2] ^= 1;
+		assert_int_equal(store_crypt_many(f->s, 0, o, N), 0);
+		for (int i = 0; i < N; i++) {
+			int want = ids[i] == gone.id ? -ENOKEY : i == 3 ? -EBADMSG : 0;
+
+			assert_int_equal(o[i].r, want);
+			if (want == 0) {
+				assert_int_equal(o[i].out_len, strlen(text));
+				assert_memory_equal(o[i].out, text, strlen(text));
+			}
+			free(o[i].out);
+			free(c[i].out);
+		}
+	}
+	store_set_pool(f->s, NULL);
+	workpool_free(&wp);
+	store_leaver_clear(&gone);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +312,7 @@ int main(void)
 		FX_TEST(test_import_all_or_nothing),
 		FX_TEST(test_leaver_to_ready),
 		FX_TEST(test_inzage_disagreement),
+		FX_TEST(test_load_many_on_a_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
