@@ -194,6 +194,9 @@ int ctl_erase(struct req_ctx *c)
 	 * wrapped key survives in the -wal file */
 	if ((r = store_checkpoint_wal(c->h->store)) < 0)
 		log_warn("cannot truncate the WAL after an erasure: %s", strerror(-r));
+	else if (r > 0)
+		log_notice("the WAL is truncated after this erasure once the store backup or "
+			   "check under way ends");
 	log_notice("user %s erased %s", c->user, res->record_id[0] ? res->record_id : "a pupil");
 	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_ERASED;
 	c->rep->erased = res;

@@ -13,6 +13,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A job's thread is still at work: 1 when the step returns to the loop
+ * (c->waiting: its next rounds look without spinning), else 0 after a
+ * millisecond's wait here (no loop to go back to: a test, the fuzzer). */
+static int s_defer(struct req_ctx *c)
+{
+	if (c->can_defer) {
+		c->waiting = 1;
+		return 1;
+	}
+	nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	return 0;
+}
+
 /* The check under way (its job): the worker's handle, and the result. */
 struct s_check {
 	struct store_fullcheck *fc;
@@ -37,14 +50,9 @@ static int s_check_step(struct req_ctx *c)
 	struct strlist problems = { 0 };
 	int r, ra;
 
-	while ((r = store_fullcheck_poll(s, k->fc, &problems)) == 1) {
-		if (c->can_defer) {
-			c->waiting = 1;	/* the next round of the loop */
+	while ((r = store_fullcheck_poll(s, k->fc, &problems)) == 1)
+		if (s_defer(c))
 			return 0;
-		}
-		/* no loop to go back to (a test, the fuzzer): wait here */
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-	}
 	c->step = NULL;
 	c->waiting = 0;
 	if (r < 0 && r != -EUCLEAN) {
@@ -92,13 +100,62 @@ int ctl_store_check(struct req_ctx *c)
 	return 0;
 }
 
+/* The copy under way (its job). */
+struct s_backup {
+	struct store_backup *b;
+	char *file;			/* the request's, borrowed */
+	Overstapctl__StoreBackupResult *res;
+};
+
+static void s_backup_free(struct req_ctx *c)
+{
+	struct s_backup *k = c->job;
+
+	store_backup_free(&k->b);	/* a daemon stopped mid-copy leaves no half file */
+	free(k);
+}
+
+/* A step of `store backup`: still copying (the loop goes on, c->waiting),
+ * or the copy done, audited. */
+static int s_backup_step(struct req_ctx *c)
+{
+	struct s_backup *k = c->job;
+	struct store *s = c->h->store;
+	char err[PATH_MAX + 256] = "";
+	uint64_t bytes = 0;
+	int r;
+
+	while ((r = store_backup_poll(s, k->b, &bytes, err, sizeof(err))) == 1)
+		if (s_defer(c))
+			return 0;
+	c->step = NULL;
+	c->waiting = 0;
+	if (r < 0)
+		return ctl_fail(c, r, "%s", err);
+	r = store_auditf(s, c->user, "store.backup", "", "", "{s:o, s:I}", "file",
+			 jdetail_text(k->file), "bytes", (json_int_t)bytes);
+	/* A copy of every pupil's (sealed) data that the audit log does not show
+	 * is not kept, unless the store is damaged: then the copy is the rescue. */
+	if (r < 0 && !store_broken(s, NULL)) {
+		unlink(k->file);
+		return ctl_fail(c, r, "no backup kept: cannot write the audit log: %s", strerror(-r));
+	}
+	k->res->file = ctl_strdup(&c->pool, k->file);
+	k->res->bytes = bytes;
+	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_STORE_BACKUP;
+	c->rep->store_backup = k->res;
+	return k->res->file ? 0 : -ENOMEM;
+}
+
+/* A copy of a store of some GiB takes minutes: it runs on a thread of its
+ * own (store_backup_start) and the loop goes on sending, receiving and
+ * answering meanwhile (design.md §5.8). */
 int ctl_store_backup(struct req_ctx *c)
 {
 	const Overstapctl__StoreBackup *q = c->req->store_backup;
-	struct store *s = c->h->store;
 	Overstapctl__StoreBackupResult *res = ctl_keep(&c->pool, calloc(1, sizeof(*res)));
 	char err[PATH_MAX + 256] = "";
-	uint64_t bytes = 0;
+	struct s_backup *k;
 	int r;
 
 	if (!res)
@@ -106,19 +163,16 @@ int ctl_store_backup(struct req_ctx *c)
 	overstapctl__store_backup_result__init(res);
 	if (!q->file || q->file[0] != '/' || strlen(q->file) >= PATH_MAX)
 		return ctl_fail(c, -EINVAL, "the backup file must be an absolute path");
-	if ((r = store_backup(s, q->file, q->force, &bytes, err, sizeof(err))) < 0)
+	if (!(k = calloc(1, sizeof(*k))))
+		return -ENOMEM;
+	k->file = q->file;
+	k->res = res;
+	if ((r = store_backup_start(c->h->store, q->file, q->force, &k->b, err, sizeof(err))) < 0) {
+		free(k);
 		return ctl_fail(c, r, "%s", err);
-	r = store_auditf(s, c->user, "store.backup", "", "", "{s:o, s:I}", "file",
-			 jdetail_text(q->file), "bytes", (json_int_t)bytes);
-	/* A copy of every pupil's (sealed) data that the audit log does not show
-	 * is not kept, unless the store is damaged: then the copy is the rescue. */
-	if (r < 0 && !store_broken(s, NULL)) {
-		unlink(q->file);
-		return ctl_fail(c, r, "no backup kept: cannot write the audit log: %s", strerror(-r));
 	}
-	res->file = ctl_strdup(&c->pool, q->file);
-	res->bytes = bytes;
-	c->rep->body_case = OVERSTAPCTL__REPLY__BODY_STORE_BACKUP;
-	c->rep->store_backup = res;
-	return res->file ? 0 : -ENOMEM;
+	c->job = k;
+	c->job_free = s_backup_free;
+	c->step = s_backup_step;
+	return 0;
 }

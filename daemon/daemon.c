@@ -499,8 +499,9 @@ static void s_housekeeping(struct daemon *d, int64_t now)
 	}
 	import_sessions_expire(&d->h, now);
 	/* a settled Registration (its PGN under the outbox key) emptied: nor is
-	 * its old page left in the -wal file (issue 16 item 3) */
-	if (store_outbox_shredded(d->store))
+	 * its old page left in the -wal file (issue 16 item 3); and a
+	 * truncation that waited for a backup or a store check to end */
+	if (store_outbox_shredded(d->store) || store_wal_truncate_due(d->store))
 		d->h.wal_dirty = 1;
 	if (d->h.wal_dirty) {
 		d->h.wal_dirty = 0;

@@ -4,14 +4,12 @@
 #include "jdetail.h"
 #include "audit.h"
 #include "outcomes.h"
-#include "watchdog.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -521,90 +519,6 @@ int store_check(struct store *s, int full, struct strlist *problems)
 	if (r == -EUCLEAN)
 		store_mark_broken(s, problems->n ? problems->v[0] : NULL);
 	return r;
-}
-
-/* Pages a backup copies between two looks at the watchdog: 4 MiB. */
-#define S_BACKUP_PAGES 1024
-
-/* Create path 0600, refusing what is there unless force. */
-static int s_backup_create(const char *path, int force, char *err, size_t errlen)
-{
-	struct stat sb;
-	int fd;
-
-	if (lstat(path, &sb) == 0) {
-		if (!force) {
-			snprintf(err, errlen, "%s exists%s; give --force to replace it", path,
-				 S_ISLNK(sb.st_mode) ? " (a symbolic link)" : "");
-			return -EEXIST;
-		}
-		if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
-			snprintf(err, errlen, "%s is not a regular file", path);
-			return -EINVAL;
-		}
-		if (unlink(path) < 0) {	/* a symlink itself, never its target */
-			snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-			return -errno;
-		}
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
-		return -e;
-	}
-	close(fd);
-	return 0;
-}
-
-int store_backup(struct store *s, const char *path, int force, uint64_t *bytes, char *err,
-		 size_t errlen)
-{
-	sqlite3 *dst = NULL;
-	sqlite3_backup *b;
-	struct stat sb;
-	int r, rc;
-
-	*bytes = 0;
-	if ((r = s_backup_create(path, force, err, errlen)) < 0)
-		return r;
-	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc == SQLITE_OK) {
-		/* In slices of S_BACKUP_PAGES, all within this call: no other
-		 * request writes the store meanwhile (this loop holds its only
-		 * writing connection), and were it written, sqlite would start
-		 * the copy again, so the copy is one consistent state. Between
-		 * slices the watchdog hears that we get on (watchdog.h): a backup
-		 * of a store of some GiB takes longer than WatchdogSec=. */
-		b = sqlite3_backup_init(dst, "main", s->db, "main");
-		if (!b) {
-			rc = sqlite3_errcode(dst);
-		} else {
-			while ((rc = sqlite3_backup_step(b, S_BACKUP_PAGES)) == SQLITE_OK)
-				watchdog_progress("backing up the store",
-						  (uint64_t)(sqlite3_backup_pagecount(b) -
-							     sqlite3_backup_remaining(b)),
-						  (uint64_t)sqlite3_backup_pagecount(b));
-			sqlite3_backup_finish(b);
-			rc = rc == SQLITE_DONE ? sqlite3_errcode(dst) : rc;
-		}
-	}
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "backup to %s failed: %s", path,
-			 dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
-		r = store_note(s, sqlerr_errno(rc));
-		if (r == 0)
-			r = -EIO;
-	}
-	sqlite3_close(dst);
-	if (r < 0) {
-		unlink(path);
-		return r;
-	}
-	if (stat(path, &sb) == 0)
-		*bytes = (uint64_t)sb.st_size;
-	return 0;
 }
 
 /* ---- open and close ---- */

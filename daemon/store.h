@@ -154,6 +154,20 @@ void store_fullcheck_free(struct store_fullcheck **fc);
  * failed copy leaves no file. 0 or -errno. */
 int store_backup(struct store *s, const char *path, int force, uint64_t *bytes, char *err,
 		 size_t errlen);
+/* store_backup in steps (store_backup.c): the copy runs on a thread of its
+ * own with its own read-only connection, one read transaction long, while
+ * the loop goes on. _start creates the file (as above) and starts the copy
+ * (0, or -errno with err set and no file left); _poll returns 1 while it
+ * runs, then 0 with *bytes (the file is kept) or -errno with err (the file
+ * is gone); _progress gives the pages copied and in all (1 once done);
+ * _free stops a copy under way and removes what it left, then NULLs *b. */
+struct store_backup;
+int store_backup_start(struct store *s, const char *path, int force, struct store_backup **b,
+		       char *err, size_t errlen);
+int store_backup_poll(struct store *s, struct store_backup *b, uint64_t *bytes, char *err,
+		      size_t errlen);
+int store_backup_progress(const struct store_backup *b, uint64_t *done, uint64_t *total);
+void store_backup_free(struct store_backup **b);
 
 int store_begin(struct store *s);
 int store_commit(struct store *s);
@@ -617,8 +631,16 @@ int store_inbox_replace(struct store *s, const char *record_id, const uint8_t *p
  * (ids into *ids, caller frees), and received dossiers (record ids). */
 int store_retention_sent(struct store *s, int64_t before_ms, int64_t **ids, size_t *n);
 int store_retention_received(struct store *s, int64_t before_ms, struct strlist *record_ids);
-/* Checkpoint and truncate the WAL (outside a transaction). */
+/* Checkpoint and truncate the WAL (outside a transaction): 0, or 1 when it
+ * is put off because a thread of the store's own reads an older snapshot
+ * (store check, a backup, the start's check): truncating waits for every
+ * reader, and would hold the loop for the busy timeout and then fail,
+ * leaving the old pages in the -wal file. store_wal_truncate_due() says
+ * when to try again. Else -errno. */
 int store_checkpoint_wal(struct store *s);
+/* 1 (once) when a truncation was put off and no such reader is left: the
+ * caller calls store_checkpoint_wal now. Else 0. */
+int store_wal_truncate_due(struct store *s);
 /* 1 once since the last call when a settled (acknowledged, refused or
  * cancelled) message other than a dossier was emptied: the old page holding
  * it under the outbox key, which master.key gives, is still in the WAL, and

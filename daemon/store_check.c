@@ -160,6 +160,11 @@ int store_check_poll(struct store *s, const char **why, int64_t *ms)
 	return bg->r;
 }
 
+int store_check_running(const struct store *s)
+{
+	return s->bg && !atomic_load(&s->bg->done);
+}
+
 void store_check_stop(struct store *s)
 {
 	struct store_bgcheck *bg = s->bg;
@@ -180,6 +185,7 @@ void store_check_stop(struct store *s)
 /* ---- `overstap store check`, on its own thread ---- */
 
 struct store_fullcheck {
+	struct store *s;		/* counts it among its long readers */
 	pthread_t th;
 	sqlite3 *db;			/* the worker's read-only connection */
 	atomic_int done;		/* the worker finished: r and problems are set */
@@ -217,6 +223,8 @@ int store_fullcheck_start(struct store *s, struct store_fullcheck **out)
 		free(fc);
 		return -rc;
 	}
+	fc->s = s;
+	s->long_readers++;
 	*out = fc;
 	return 0;
 }
@@ -231,6 +239,7 @@ static void s_full_join(struct store_fullcheck *fc)
 	sqlite3_close(fc->db);
 	fc->db = NULL;
 	fc->joined = 1;
+	fc->s->long_readers--;
 }
 
 int store_fullcheck_poll(struct store *s, struct store_fullcheck *fc, struct strlist *problems)

@@ -225,11 +225,28 @@ int store_retention_received(struct store *s, int64_t before_ms, struct strlist 
 
 int store_checkpoint_wal(struct store *s)
 {
+	int rc;
+
+	/* A reader of an older snapshot keeps the checkpoint from the WAL's
+	 * end: put it off until it ends (store_wal_truncate_due), rather than
+	 * wait the busy timeout on the loop and fail. */
+	if (s->long_readers || store_check_running(s)) {
+		s->wal_truncate_due = 1;
+		return 1;
+	}
 	/* After an erasure: fold the WAL into the database and truncate it, so
 	 * the old page holding the wrapped key is not left in the -wal file. */
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	s->wal_truncate_due = 0;
 	return sqlerr_errno(rc);
+}
+
+int store_wal_truncate_due(struct store *s)
+{
+	if (!s->wal_truncate_due || s->long_readers || store_check_running(s))
+		return 0;
+	s->wal_truncate_due = 0;
+	return 1;
 }
 
 int store_withdrawal_rx_seen(struct store *s, const char *message_id)

@@ -96,6 +96,11 @@ struct store {
 	int oc_stale;				/* a bulk change: count again at the tx's end */
 	uint64_t leaver_adds;			/* store_leaver_adds */
 	struct workpool *pool;			/* borrowed (store_set_pool); NULL = the caller */
+	/* threads of the store's own reading a snapshot that may be older than
+	 * the last commit (store check, a backup; the start's check is s->bg),
+	 * counted on the loop; and a WAL truncation put off until they end */
+	unsigned long_readers;
+	int wal_truncate_due;
 };
 
 /* store_ocount.c: one peer's counts, [0] queued and [1] parked: n as
@@ -135,6 +140,8 @@ int store_conn_open(const char *path, int flags, sqlite3 **db);
  * full, on db: 0 ok, -EUCLEAN damaged (problems has sqlite's complaints;
  * nothing is marked), or -errno. Any connection, any thread. */
 int store_check_db(sqlite3 *db, int full, struct strlist *problems);
+/* store_check.c: 1 while the start's check (s->bg) still reads. */
+int store_check_running(const struct store *s);
 /* quick_check now (store_open): 0, or -EUCLEAN / -errno with err set. */
 int store_check_now(struct store *s, const char *path, char *err, size_t errlen);
 /* store_check.c: pthread_create for the store's own threads (the start's

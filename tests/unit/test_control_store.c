@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -105,6 +106,54 @@ static void test_check_ok(void **state)
 	assert_int_equal(s_audited(f, "store.checked"), 1);
 }
 
+/* Some MiB in the store, so that a check or a copy is still running when
+ * the test looks. */
+static void s_pad(struct fx *f)
+{
+	char path[160];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/store.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE pad (b BLOB);"
+				      "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
+				      " WHERE i < 64) INSERT INTO pad SELECT randomblob(262144) FROM k;",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void s_dispatch_deferred(struct fx *f, Overstapctl__Request *req,
+				Overstapctl__Request__BodyCase body)
+{
+	req->version = OVERSTAPCTL__VERSION__CURRENT;
+	req->user = "admin1";
+	req->body_case = body;
+	ctl_req_done(&f->c);
+	overstapctl__reply__init(&f->rep);
+	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .cred = &f->cred, .req = req,
+				 .rep = &f->rep, .can_defer = 1 };
+	ctl_dispatch(&f->c);
+}
+
+/* A deferred request under way: the loop goes on (here, a write of its
+ * own while the thread reads), and each of its later rounds waits for the
+ * thread (ctl_step 2) rather than spinning, until the answer comes. */
+static void s_meanwhile_until_done(struct fx *f)
+{
+	int steps = 0, waited = 0, more;
+
+	assert_non_null(f->c.step);		/* not answered yet: the loop goes on */
+	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY__NOT_SET);
+	assert_int_equal(store_audit(f->s, "admin1", "test.meanwhile", "", "", "{}"), 0);
+	while ((more = ctl_step(&f->c)) != 0) {
+		steps++;
+		waited += more == 2;
+		usleep(1000);
+	}
+	assert_true(steps >= 1);
+	assert_int_equal(waited, steps);	/* every round waited: none spun */
+}
+
 /* In the daemon (can_defer) the check runs on its own thread: the handler
  * returns at once with the reply still to come, the loop goes on (here: a
  * write of its own while the check reads), and its later rounds wait
@@ -116,44 +165,114 @@ static void test_check_beside_the_loop(void **state)
 	struct fx *f = *state;
 	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
 	Overstapctl__Empty e = OVERSTAPCTL__EMPTY__INIT;
-	int steps = 0, waited = 0, more;
-	char path[160];
-	sqlite3 *db;
 
-	/* some MiB to read, so that the check is still running when asked */
-	snprintf(path, sizeof(path), "%s/store.db", f->dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE pad (b BLOB);"
-				      "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k"
-				      " WHERE i < 64) INSERT INTO pad SELECT randomblob(262144) FROM k;",
-				      NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-
-	req.version = OVERSTAPCTL__VERSION__CURRENT;
-	req.user = "admin1";
-	req.body_case = OVERSTAPCTL__REQUEST__BODY_STORE_CHECK;
+	s_pad(f);
 	req.store_check = &e;
-	ctl_req_done(&f->c);
-	overstapctl__reply__init(&f->rep);
-	f->c = (struct req_ctx){ .h = &f->h, .env = &f->env, .cred = &f->cred, .req = &req,
-				 .rep = &f->rep, .can_defer = 1 };
-	ctl_dispatch(&f->c);
-	assert_non_null(f->c.step);		/* not answered yet: the loop goes on */
-	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY__NOT_SET);
-	assert_int_equal(store_audit(f->s, "admin1", "test.meanwhile", "", "", "{}"), 0);
-	while ((more = ctl_step(&f->c)) != 0) {
-		steps++;
-		waited += more == 2;
-		usleep(1000);
-	}
-	assert_true(steps >= 1);
-	assert_int_equal(waited, steps);	/* every round waited: none spun */
+	s_dispatch_deferred(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_CHECK);
+	s_meanwhile_until_done(f);
 	assert_int_equal(f->rep.code, 0);
 	assert_string_equal(f->rep.error, "");
 	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY_STORE_CHECK);
 	assert_true(f->rep.store_check->ok);
 	assert_int_equal(s_audited(f, "store.checked"), 1);
 	assert_int_equal(s_audited(f, "test.meanwhile"), 1);
+}
+
+/* In the daemon the copy runs on its own thread, as the check does: the
+ * loop goes on (a write of its own meanwhile), its rounds wait without
+ * spinning, and the answer comes once the copy is done, audited; the copy
+ * is a whole store. In the loop, a copy of some GiB held every request,
+ * every send and every ack for minutes. */
+static void test_backup_beside_the_loop(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
+	char path[160], err[256];
+	struct store *copy = NULL;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+
+	s_pad(f);
+	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
+	q.file = path;
+	req.store_backup = &q;
+	s_dispatch_deferred(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	s_meanwhile_until_done(f);
+	assert_string_equal(f->rep.error, "");
+	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY_STORE_BACKUP);
+	assert_true(f->rep.store_backup->bytes > 16u << 20);
+	assert_int_equal(s_audited(f, "store.backup"), 1);
+	assert_int_equal(s_audited(f, "test.meanwhile"), 1);
+	/* a whole store: the master key opens it (quick_check included) and
+	 * every padding row is there */
+	assert_int_equal(store_open(path, f->keys.master, &copy, err, sizeof(err)), 0);
+	store_close(&copy);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM pad", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 64);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* A daemon that stops while a copy runs (the request's job freed) stops the
+ * copy and leaves no half file behind, and audits nothing. */
+static void test_backup_stopped_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
+	char path[160];
+	struct stat sb;
+
+	s_pad(f);
+	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
+	q.file = path;
+	req.store_backup = &q;
+	s_dispatch_deferred(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_non_null(f->c.step);
+	assert_int_equal(stat(path, &sb), 0);	/* the copy has begun */
+	ctl_req_done(&f->c);			/* the daemon stops */
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(s_audited(f, "store.backup"), 0);
+}
+
+/* An erasure's WAL truncation while a copy reads an older snapshot: it
+ * would wait for that reader (the busy timeout, 5 s, on the loop) and then
+ * fail, leaving the erased key's old page in the -wal file. It is put off
+ * at once instead, and done once the copy has ended. */
+static void test_wal_truncation_waits_for_the_backup(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
+	char path[160], wal[160];
+	struct timespec t0, t1;
+	struct stat sb;
+
+	s_pad(f);
+	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
+	snprintf(wal, sizeof(wal), "%s/store.db-wal", f->dir);
+	q.file = path;
+	req.store_backup = &q;
+	s_dispatch_deferred(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_non_null(f->c.step);
+	assert_int_equal(store_audit(f->s, "admin1", "test.shredded", "", "", "{}"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(store_checkpoint_wal(f->s), 1);	/* put off */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 1);
+	assert_int_equal(store_wal_truncate_due(f->s), 0);	/* the copy still reads */
+	while (ctl_step(&f->c) != 0)
+		usleep(1000);
+	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY_STORE_BACKUP);
+	assert_int_equal(store_wal_truncate_due(f->s), 1);	/* now, once */
+	assert_int_equal(store_wal_truncate_due(f->s), 0);
+	assert_int_equal(store_checkpoint_wal(f->s), 0);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
 }
 
 static void test_backup(void **state)
@@ -254,6 +373,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_check_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_beside_the_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_beside_the_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_stopped_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_truncation_waits_for_the_backup, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_store_refuses_writes, setup, teardown),
 	};
