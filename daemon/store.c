@@ -49,6 +49,7 @@
 static const char *const s_sql[ST__N] = {
 	/* store.c: transactions, per-pupil keys */
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",	/* a read transaction: store_keys.c */
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_KEY_INS] = "INSERT INTO pupil_keys(wrapped, created_at) VALUES (?1, ?2)",

@@ -15,7 +15,7 @@
  * grouped as here by the file that uses it. */
 enum {
 	/* store.c: transactions, per-pupil keys */
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK,
 	ST_KEY_INS, ST_KEY_GET,
 	/* store_leavers.c */
 	ST_LEAVER_INS, ST_LEAVER_BY_REF, ST_LEAVER_BY_ID, ST_LEAVER_REG, ST_LEAVER_INZ,
