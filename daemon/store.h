@@ -157,7 +157,8 @@ int store_backup(struct store *s, const char *path, int force, uint64_t *bytes, 
 /* store_backup in steps (store_backup.c): the copy runs on a thread of its
  * own with its own read-only connection, one read transaction long, while
  * the loop goes on. _start creates the file (as above) and starts the copy
- * (0, or -errno with err set and no file left); _poll returns 1 while it
+ * (0, or -errno with err set and no file left; -EBUSY, touching nothing,
+ * while another copy of this store runs); _poll returns 1 while it
  * runs, then 0 with *bytes (the file is kept) or -errno with err (the file
  * is gone); _progress gives the pages copied and in all (1 once done);
  * _free stops a copy under way and removes what it left, then NULLs *b. */

@@ -6,6 +6,7 @@
  * size). The copy is one read transaction, so it is the store as committed
  * when the copy began, whatever the loop commits meanwhile (WAL: a reader's
  * snapshot does not move). */
+#include "i18n.h"
 #include "store_int.h"
 #include "watchdog.h"
 
@@ -45,24 +46,28 @@ static int s_backup_create(const char *path, int force, char *err, size_t errlen
 
 	if (lstat(path, &sb) == 0) {
 		if (!force) {
-			snprintf(err, errlen, "%s exists%s; give --force to replace it", path,
-				 S_ISLNK(sb.st_mode) ? " (a symbolic link)" : "");
+			snprintf(err, errlen,
+				 S_ISLNK(sb.st_mode) ? _("%s exists (a symbolic link); give --force to replace it")
+						       : _("%s exists; give --force to replace it"),
+				 path);
 			return -EEXIST;
 		}
 		if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode)) {
-			snprintf(err, errlen, "%s is not a regular file", path);
+			snprintf(err, errlen, _("%s is not a regular file"), path);
 			return -EINVAL;
 		}
 		if (unlink(path) < 0) {	/* a symlink itself, never its target */
-			snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-			return -errno;
+			int e = errno;	/* gettext may set errno */
+
+			snprintf(err, errlen, _("cannot replace %s: %s"), path, strerror(e));
+			return -e;
 		}
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		int e = errno;
+		int e = errno;	/* gettext may set errno */
 
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(e));
+		snprintf(err, errlen, _("cannot create %s: %s"), path, strerror(e));
 		return -e;
 	}
 	close(fd);
@@ -112,12 +117,17 @@ int store_backup_start(struct store *s, const char *path, int force, struct stor
 
 	*out = NULL;
 	if (!src || !*src) {
-		snprintf(err, errlen, "the store has no file to copy");
+		snprintf(err, errlen, _("the store has no file to copy"));
 		return -ENOENT;
 	}
 	if (strlen(path) >= PATH_MAX) {
-		snprintf(err, errlen, "the backup file's name is too long");
+		snprintf(err, errlen, _("the backup file's name is too long"));
 		return -ENAMETOOLONG;
+	}
+	if (s->backup) {
+		snprintf(err, errlen, _("a backup to %s is still running; start the next when it has "
+					"finished"), s->backup->path);
+		return -EBUSY;
 	}
 	if ((r = s_backup_create(path, force, err, errlen)) < 0)
 		return r;
@@ -129,7 +139,7 @@ int store_backup_start(struct store *s, const char *path, int force, struct stor
 	if ((r = store_conn_open(src, SQLITE_OPEN_READONLY, &b->src)) < 0 ||
 	    (r = store_conn_open(path, SQLITE_OPEN_READWRITE, &b->dst)) < 0 ||
 	    (r = -store_thread_create(&b->th, s_worker, b)) < 0) {
-		snprintf(err, errlen, "backup to %s failed: %s", path, strerror(-r));
+		snprintf(err, errlen, _("backup to %s failed: %s"), path, strerror(-r));
 		sqlite3_close(b->src);
 		sqlite3_close(b->dst);
 		unlink(path);
@@ -138,6 +148,7 @@ int store_backup_start(struct store *s, const char *path, int force, struct stor
 	}
 	b->s = s;
 	s->long_readers++;
+	s->backup = b;
 	*out = b;
 	return 0;
 }
@@ -152,6 +163,7 @@ static void s_join(struct store_backup *b)
 	b->src = b->dst = NULL;
 	b->joined = 1;
 	b->s->long_readers--;
+	b->s->backup = NULL;
 }
 
 int store_backup_poll(struct store *s, struct store_backup *b, uint64_t *bytes, char *err,
@@ -165,7 +177,7 @@ int store_backup_poll(struct store *s, struct store_backup *b, uint64_t *bytes, 
 		return 1;
 	s_join(b);
 	if (b->rc != SQLITE_OK) {
-		snprintf(err, errlen, "backup to %s failed: %s", b->path, b->err);
+		snprintf(err, errlen, _("backup to %s failed: %s"), b->path, b->err);
 		/* damage met reading the store marks it broken, as on the loop */
 		r = store_note(s, sqlerr_errno(b->rc));
 		unlink(b->path);

@@ -101,6 +101,9 @@ struct store {
 	 * counted on the loop; and a WAL truncation put off until they end */
 	unsigned long_readers;
 	int wal_truncate_due;
+	/* the backup running (store_backup.c): one at a time, or a second one
+	 * with --force to the same file unlinked the first's copy under it */
+	const struct store_backup *backup;
 };
 
 /* store_ocount.c: one peer's counts, [0] queued and [1] parked: n as

@@ -308,6 +308,12 @@ class CliLanguageTest(harness.DaemonTestCase):
         nl = self.run_cli(dutch_env(), "report", "--by", "program,program")
         self.assertEqual(nl.returncode, 1, nl.stderr)
         self.assertIn("indeling 'program' twee keer gegeven", nl.stderr)
+        # a backup's reasons (store_backup.c), made in the request
+        dest = os.path.join(self.root, "taken.db")
+        open(dest, "w").close()
+        nl = self.run_cli(dutch_env(), "store", "backup", dest)
+        self.assertEqual(nl.returncode, 1, nl.stderr)
+        self.assertIn("%s bestaat al; geef --force om het te vervangen" % dest, nl.stderr)
         # the next request in English is not answered in the previous one's Dutch
         self.assertIn("no such pupil", self.run_cli(c_env(), "handover", "show", "X").stderr)
         # the language is gettext's, so LANGUAGE over a neutral locale works too

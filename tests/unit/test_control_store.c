@@ -135,6 +135,35 @@ static void s_dispatch_deferred(struct fx *f, Overstapctl__Request *req,
 	ctl_dispatch(&f->c);
 }
 
+/* A backup of a padded store to DIR/backup.db, deferred as in the daemon:
+ * the copy is still running when this returns. */
+static void s_backup_started(struct fx *f, Overstapctl__Request *req, Overstapctl__StoreBackup *q,
+			     char *path, size_t len)
+{
+	s_pad(f);
+	snprintf(path, len, "%s/backup.db", f->dir);
+	q->file = path;
+	req->store_backup = q;
+	s_dispatch_deferred(f, req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	assert_non_null(f->c.step);
+}
+
+/* The padding rows in the copy at path: 64 when it is whole. */
+static int s_pad_rows(const char *path)
+{
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int n;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM pad", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 /* A deferred request under way: the loop goes on (here, a write of its
  * own while the thread reads), and each of its later rounds waits for the
  * thread (ctl_step 2) rather than spinning, until the answer comes. */
@@ -190,14 +219,8 @@ static void test_backup_beside_the_loop(void **state)
 	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
 	char path[160], err[256];
 	struct store *copy = NULL;
-	sqlite3_stmt *st;
-	sqlite3 *db;
 
-	s_pad(f);
-	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
-	q.file = path;
-	req.store_backup = &q;
-	s_dispatch_deferred(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	s_backup_started(f, &req, &q, path, sizeof(path));
 	s_meanwhile_until_done(f);
 	assert_string_equal(f->rep.error, "");
 	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY_STORE_BACKUP);
@@ -208,12 +231,7 @@ static void test_backup_beside_the_loop(void **state)
 	 * every padding row is there */
 	assert_int_equal(store_open(path, f->keys.master, &copy, err, sizeof(err)), 0);
 	store_close(&copy);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM pad", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 64);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	assert_int_equal(s_pad_rows(path), 64);
 }
 
 /* A daemon that stops while a copy runs (the request's job freed) stops the
@@ -226,12 +244,7 @@ static void test_backup_stopped_leaves_nothing(void **state)
 	char path[160];
 	struct stat sb;
 
-	s_pad(f);
-	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
-	q.file = path;
-	req.store_backup = &q;
-	s_dispatch_deferred(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
-	assert_non_null(f->c.step);
+	s_backup_started(f, &req, &q, path, sizeof(path));
 	assert_int_equal(stat(path, &sb), 0);	/* the copy has begun */
 	ctl_req_done(&f->c);			/* the daemon stops */
 	assert_int_equal(stat(path, &sb), -1);
@@ -252,13 +265,8 @@ static void test_wal_truncation_waits_for_the_backup(void **state)
 	struct timespec t0, t1;
 	struct stat sb;
 
-	s_pad(f);
-	snprintf(path, sizeof(path), "%s/backup.db", f->dir);
 	snprintf(wal, sizeof(wal), "%s/store.db-wal", f->dir);
-	q.file = path;
-	req.store_backup = &q;
-	s_dispatch_deferred(f, &req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
-	assert_non_null(f->c.step);
+	s_backup_started(f, &req, &q, path, sizeof(path));
 	assert_int_equal(store_audit(f->s, "admin1", "test.shredded", "", "", "{}"), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(store_checkpoint_wal(f->s), 1);	/* put off */
@@ -273,6 +281,71 @@ static void test_wal_truncation_waits_for_the_backup(void **state)
 	assert_int_equal(store_checkpoint_wal(f->s), 0);
 	assert_int_equal(stat(wal, &sb), 0);
 	assert_int_equal(sb.st_size, 0);
+}
+
+/* A second request beside f's, deferred as in the daemon: its reply code. */
+static int s_second_backup(struct fx *f, const char *path, int force, char *error, size_t len)
+{
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
+	Overstapctl__Reply rep;
+	struct req_ctx c;
+	int code;
+
+	q.file = (char *)path;
+	q.force = force;
+	req.store_backup = &q;
+	req.version = OVERSTAPCTL__VERSION__CURRENT;
+	req.user = "admin1";
+	req.body_case = OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP;
+	overstapctl__reply__init(&rep);
+	c = (struct req_ctx){ .h = &f->h, .env = &f->env, .cred = &f->cred, .req = &req,
+			      .rep = &rep, .can_defer = 1 };
+	ctl_dispatch(&c);
+	while (c.step && ctl_step(&c) != 0)
+		usleep(1000);
+	code = rep.code;
+	snprintf(error, len, "%s", rep.error ? rep.error : "");
+	ctl_req_done(&c);
+	return code;
+}
+
+/* One backup at a time. Before, a second `store backup --force` to the
+ * file a first was still writing unlinked it under the copy: both answered
+ * that they had made it, and the first's answer named a file that held the
+ * second's copy. Now a second is refused while the first runs, whatever its
+ * file, naming the first's; nothing of the first is touched, its copy is
+ * whole, and once it has finished the next one runs. */
+static void test_one_backup_at_a_time(void **state)
+{
+	struct fx *f = *state;
+	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
+	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
+	char path[160], other[160], error[512];
+	struct stat before, sb;
+
+	s_backup_started(f, &req, &q, path, sizeof(path));
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(s_second_backup(f, path, 1, error, sizeof(error)), -EBUSY);
+	assert_non_null(strstr(error, "still running"));
+	assert_non_null(strstr(error, path));
+	assert_int_equal(stat(path, &sb), 0);	/* the same file, not unlinked */
+	assert_true(sb.st_ino == before.st_ino);
+	snprintf(other, sizeof(other), "%s/other.db", f->dir);
+	assert_int_equal(s_second_backup(f, other, 0, error, sizeof(error)), -EBUSY);
+	assert_int_equal(stat(other, &sb), -1);	/* not begun */
+	assert_non_null(f->c.step);		/* the first goes on */
+	while (ctl_step(&f->c) != 0)
+		usleep(1000);
+	assert_string_equal(f->rep.error, "");
+	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY_STORE_BACKUP);
+	assert_int_equal(s_pad_rows(path), 64);
+	assert_int_equal(s_audited(f, "store.backup"), 1);
+	/* finished: the next one may run */
+	assert_int_equal(s_second_backup(f, other, 0, error, sizeof(error)), 0);
+	assert_string_equal(error, "");
+	assert_int_equal(s_pad_rows(other), 64);
+	assert_int_equal(s_audited(f, "store.backup"), 2);
 }
 
 static void test_backup(void **state)
@@ -377,6 +450,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_stopped_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_truncation_waits_for_the_backup, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_one_backup_at_a_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_store_refuses_writes, setup, teardown),
 	};
