@@ -33,6 +33,10 @@ struct fx {
 	struct peer_cred cred;		/* this process, as the kernel would tell it */
 	Overstapctl__Reply rep;
 	struct req_ctx c;
+	/* s_backup_started's request: it lives as long as the copy it started */
+	Overstapctl__Request breq;
+	Overstapctl__StoreBackup bq;
+	char bpath[160];
 };
 
 static int setup(void **state)
@@ -135,16 +139,17 @@ static void s_dispatch_deferred(struct fx *f, Overstapctl__Request *req,
 	ctl_dispatch(&f->c);
 }
 
-/* A backup of a padded store to DIR/backup.db, deferred as in the daemon:
- * the copy is still running when this returns. */
-static void s_backup_started(struct fx *f, Overstapctl__Request *req, Overstapctl__StoreBackup *q,
-			     char *path, size_t len)
+/* A backup of a padded store to f->bpath (DIR/backup.db), deferred as in
+ * the daemon: the copy is still running when this returns. */
+static void s_backup_started(struct fx *f)
 {
 	s_pad(f);
-	snprintf(path, len, "%s/backup.db", f->dir);
-	q->file = path;
-	req->store_backup = q;
-	s_dispatch_deferred(f, req, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
+	snprintf(f->bpath, sizeof(f->bpath), "%s/backup.db", f->dir);
+	overstapctl__request__init(&f->breq);
+	overstapctl__store_backup__init(&f->bq);
+	f->bq.file = f->bpath;
+	f->breq.store_backup = &f->bq;
+	s_dispatch_deferred(f, &f->breq, OVERSTAPCTL__REQUEST__BODY_STORE_BACKUP);
 	assert_non_null(f->c.step);
 }
 
@@ -215,12 +220,11 @@ static void test_check_beside_the_loop(void **state)
 static void test_backup_beside_the_loop(void **state)
 {
 	struct fx *f = *state;
-	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
-	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
-	char path[160], err[256];
+	const char *path = f->bpath;
+	char err[256];
 	struct store *copy = NULL;
 
-	s_backup_started(f, &req, &q, path, sizeof(path));
+	s_backup_started(f);
 	s_meanwhile_until_done(f);
 	assert_string_equal(f->rep.error, "");
 	assert_int_equal(f->rep.body_case, OVERSTAPCTL__REPLY__BODY_STORE_BACKUP);
@@ -239,12 +243,10 @@ static void test_backup_beside_the_loop(void **state)
 static void test_backup_stopped_leaves_nothing(void **state)
 {
 	struct fx *f = *state;
-	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
-	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
-	char path[160];
+	const char *path = f->bpath;
 	struct stat sb;
 
-	s_backup_started(f, &req, &q, path, sizeof(path));
+	s_backup_started(f);
 	assert_int_equal(stat(path, &sb), 0);	/* the copy has begun */
 	ctl_req_done(&f->c);			/* the daemon stops */
 	assert_int_equal(stat(path, &sb), -1);
@@ -259,14 +261,12 @@ static void test_backup_stopped_leaves_nothing(void **state)
 static void test_wal_truncation_waits_for_the_backup(void **state)
 {
 	struct fx *f = *state;
-	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
-	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
-	char path[160], wal[160];
+	char wal[160];
 	struct timespec t0, t1;
 	struct stat sb;
 
 	snprintf(wal, sizeof(wal), "%s/store.db-wal", f->dir);
-	s_backup_started(f, &req, &q, path, sizeof(path));
+	s_backup_started(f);
 	assert_int_equal(store_audit(f->s, "admin1", "test.shredded", "", "", "{}"), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(store_checkpoint_wal(f->s), 1);	/* put off */
@@ -319,12 +319,11 @@ static int s_second_backup(struct fx *f, const char *path, int force, char *erro
 static void test_one_backup_at_a_time(void **state)
 {
 	struct fx *f = *state;
-	Overstapctl__Request req = OVERSTAPCTL__REQUEST__INIT;
-	Overstapctl__StoreBackup q = OVERSTAPCTL__STORE_BACKUP__INIT;
-	char path[160], other[160], error[512];
+	const char *path = f->bpath;
+	char other[160], error[512];
 	struct stat before, sb;
 
-	s_backup_started(f, &req, &q, path, sizeof(path));
+	s_backup_started(f);
 	assert_int_equal(stat(path, &before), 0);
 	assert_int_equal(s_second_backup(f, path, 1, error, sizeof(error)), -EBUSY);
 	assert_non_null(strstr(error, "still running"));
